@@ -1,0 +1,150 @@
+"""The "cpu" array backend: numpy. backend_cuda.py mirrors these names on numba device arrays.
+
+Every engine op is written against this small set, so a new device is one new module.
+"""
+import numpy as np
+
+name = "cpu"
+ndarray = np.ndarray
+
+# creation and transfer
+def asarray(data, dtype=None):
+    return np.asarray(data, dtype=dtype)
+
+def to_host(a):
+    return a
+
+def zeros(shape, dtype):
+    return np.zeros(shape, dtype)
+
+def ones(shape, dtype):
+    return np.ones(shape, dtype)
+
+def full(shape, value, dtype):
+    return np.full(shape, value, dtype)
+
+def copy(a):
+    return np.array(a, copy=True)
+
+def astype(a, dtype):
+    return a.astype(dtype)
+
+def ascontiguous(a):
+    return np.ascontiguousarray(a)
+
+# elementwise, numpy broadcasting
+add, sub, mul, div, neg = np.add, np.subtract, np.multiply, np.divide, np.negative
+power, maximum, minimum, where = np.power, np.maximum, np.minimum, np.where
+exp, log, tanh, abs, sqrt, sign = np.exp, np.log, np.tanh, np.abs, np.sqrt, np.sign
+gt, ge, lt, le, eq, ne = np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal
+logical_not = np.logical_not
+
+def sigmoid(a):
+    # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+def relu(a):
+    return np.maximum(a, 0)
+
+def clip(a, lo, hi):
+    return np.clip(a, lo, hi)
+
+# reductions
+def sum(a, axis=None, keepdims=False):
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+def max(a, axis=None, keepdims=False):
+    return np.max(a, axis=axis, keepdims=keepdims)
+
+def argmax(a, axis=None):
+    return np.argmax(a, axis=axis)
+
+# shape and indexing
+def reshape(a, shape):
+    return np.reshape(a, shape)
+
+def transpose(a, axes):
+    return np.transpose(a, axes)
+
+def broadcast_to(a, shape):
+    return np.broadcast_to(a, shape)
+
+def getitem(a, idx):
+    return a[idx]
+
+def index_add(shape, dtype, idx, g, advanced):
+    """zeros(shape) with g added at a[idx] (duplicates in advanced indices accumulate)."""
+    out = np.zeros(shape, dtype)
+    if advanced:
+        np.add.at(out, idx, g)
+    else:
+        out[idx] = g
+    return out
+
+def concatenate(arrays, axis):
+    return np.concatenate(arrays, axis=axis)
+
+def stack(arrays, axis):
+    return np.stack(arrays, axis=axis)
+
+def split(a, sizes, axis):
+    return np.split(a, np.cumsum(sizes)[:-1], axis=axis)
+
+def matmul(a, b):
+    return np.matmul(a, b)
+
+# fused, numerically stable (max subtracted)
+def log_softmax(a, axis):
+    m = np.max(a, axis=axis, keepdims=True)
+    s = a - m
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+def softmax(a, axis):
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+# in place
+def iadd(a, b):
+    a += b
+    return a
+
+def imul(a, b):
+    a *= b
+    return a
+
+def fill(a, value):
+    a.fill(value)
+    return a
+
+def setitem(a, idx, v):
+    a[idx] = v
+    return a
+
+def copy_into(dst, src):
+    np.copyto(dst, src)
+    return dst
+
+# gathers and scatters used by losses and embeddings
+def pick(a, idx):
+    """a (N, C), idx (N,) int -> a[n, idx[n]] (N,)."""
+    return a[np.arange(a.shape[0]), idx]
+
+def pick_backward(shape, idx, g):
+    """zeros(shape) with g[n] placed at [n, idx[n]] (the adjoint of pick)."""
+    out = np.zeros(shape, g.dtype)
+    out[np.arange(shape[0]), idx] = g
+    return out
+
+def take_rows(w, idx):
+    """w (num, dim), idx int (any shape) -> idx.shape + (dim,)."""
+    return w[idx]
+
+def index_add_rows(shape, idx, g, skip_row=None):
+    """zeros(shape) with each row g[...] added at row idx[...] (repeats accumulate); row
+    skip_row (an embedding's padding_idx) stays zero."""
+    out = np.zeros(shape, g.dtype)
+    np.add.at(out, idx.reshape(-1), g.reshape(-1, shape[1]))
+    if skip_row is not None:
+        out[skip_row] = 0
+    return out

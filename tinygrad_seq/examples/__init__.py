@@ -1,0 +1,1 @@
+"""Example training scripts: python -m tinygrad_seq.examples.<name>."""

@@ -1,0 +1,88 @@
+"""gradcheck: analytic gradients against central finite differences in float64."""
+import numpy as np
+
+from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    pass
+
+
+def _as_tuple(x):
+    return x if isinstance(x, (tuple, list)) else (x,)
+
+
+def _flat_outputs(fn, inputs):
+    outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.dtype.kind == "f"]
+    if not outs:
+        raise GradcheckError("gradcheck: fn returned no floating-point tensor")
+    return outs
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_projections=None, seed=0):
+    """Check d fn(*inputs) / d inputs for every input that requires grad.
+
+    fn returns a Tensor (or a tuple of them). Each output o is contracted with a fixed random
+    weight v (a vector-Jacobian product, so every output element takes part); the analytic
+    gradient of sum(v * o) is compared with the central difference
+    (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every element i of every input.
+    n_projections random v are tried (default 2). Inputs must be float64.
+    Returns True, or raises GradcheckError naming the input, the element and both values.
+    """
+    inputs = _as_tuple(inputs)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise GradcheckError("gradcheck: no input requires grad")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            raise GradcheckError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64")
+    rng = np.random.default_rng(seed)
+    with no_grad():
+        shapes = [o.shape for o in _flat_outputs(fn, inputs)]
+    for _ in range(n_projections or 2):
+        vs = [rng.standard_normal(s) for s in shapes]
+
+        def scalar():
+            outs = _flat_outputs(fn, inputs)
+            total = None
+            for o, v in zip(outs, vs):
+                term = (o * Tensor(v, device=o.device)).sum()
+                total = term if total is None else total + term
+            return total
+
+        for i in checked:
+            inputs[i].grad = None
+        scalar().backward()
+        for i in checked:
+            t = inputs[i]
+            analytic = np.zeros(t.shape) if t.grad is None else t.grad.numpy().astype(np.float64)
+            host = t.numpy()  # perturb in place (device tensors: on a host copy, then copy back)
+            numeric = np.zeros(t.shape)
+            with no_grad():
+                for j in np.ndindex(*t.shape):
+                    orig = host[j]
+                    host[j] = orig + eps
+                    _sync(t, host)
+                    fp = scalar().item()
+                    host[j] = orig - eps
+                    _sync(t, host)
+                    fm = scalar().item()
+                    host[j] = orig
+                    _sync(t, host)
+                    numeric[j] = (fp - fm) / (2 * eps)
+            bad = ~np.isclose(analytic, numeric, atol=atol, rtol=rtol)
+            if bad.any():
+                j = tuple(int(k) for k in np.argwhere(bad)[0])
+                raise GradcheckError(f"gradcheck: input {i} element {j}: analytic {analytic[j]:.10g} "
+                                     f"vs numeric {numeric[j]:.10g} (max abs diff "
+                                     f"{np.abs(analytic - numeric).max():.3g})")
+        for i in checked:
+            inputs[i].grad = None
+    return True
+
+
+def _sync(t, host):
+    if t.device != "cpu":
+        from tinygrad_seq import device
+        t.data = device.backend(t.device).asarray(host)

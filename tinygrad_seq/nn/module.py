@@ -1,0 +1,317 @@
+"""nn.Module and nn.Parameter: PyTorch's registration, naming, state dicts and repr."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from tinygrad_seq import device as _device
+from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as a parameter; requires grad by default."""
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Tensor):
+            Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device)
+        else:
+            Tensor.__init__(self, data, requires_grad=requires_grad)
+        if self.dtype.kind != "f":
+            raise TypeError(f"Parameter: needs floating point data, got {self.dtype}")
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+
+class Module:
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() call")
+        for d in (self._parameters, self._modules, self._buffers):
+            d.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_modules", "_buffers"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for d in (self._parameters, self._modules, self._buffers):
+            if name in d:
+                del d[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name, tensor):
+        """A tensor saved in state_dict and moved by to(), but not a parameter."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # ------------------------------------------------------------ traversal
+    def named_modules(self, prefix=""):
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, m = stack.pop(0)
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            stack[0:0] = [((f"{name}.{k}" if name else k), c) for k, c in m._modules.items() if c is not None]
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((k, m) for k, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_parameters(self, prefix="", recurse=True):
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in mods:
+            for k, p in m._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mname}.{k}" if mname else k), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self):
+        for mname, m in self.named_modules():
+            for k, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mname}.{k}" if mname else k), b
+
+    def buffers(self):
+        return (b for _, b in self.named_buffers())
+
+    # ------------------------------------------------------------ modes
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = Tensor._wrap(_device.backend(p.device).zeros(p.shape, p.dtype), p.device)
+
+    # ------------------------------------------------------------ devices and dtypes
+    def _apply(self, fn):
+        """Replace each parameter's and buffer's data by fn(tensor) in place (identity kept)."""
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for k, t in store.items():
+                    if t is None:
+                        continue
+                    new = fn(t)
+                    t.data, t.device = new.data, new.device
+                    if t.grad is not None:
+                        g = fn(t.grad)
+                        t.grad = Tensor._wrap(g.data, g.device)
+        return self
+
+    def to(self, device=None, dtype=None):
+        if isinstance(device, (type, np.dtype)):
+            device, dtype = None, device
+        if device is not None:
+            _device.backend(_device.canonical(device))  # clear error when cuda is missing
+
+        def move(t):
+            with no_grad():
+                out = t
+                if dtype is not None and t.dtype.kind == "f":
+                    out = out.to(dtype=dtype)
+                if device is not None:
+                    out = out.to(device)
+                return out
+        return self._apply(move)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    # ------------------------------------------------------------ state
+    def state_dict(self):
+        """OrderedDict name -> numpy copy of every parameter and buffer (PyTorch's keys)."""
+        out = OrderedDict()
+        for mname, m in self.named_modules():
+            for store in (m._parameters, m._buffers):
+                for k, t in store.items():
+                    if t is not None:
+                        out[f"{mname}.{k}" if mname else k] = np.array(t.numpy(), copy=True)
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
+        Everything is checked before anything is written: a failed load changes nothing."""
+        own = OrderedDict()
+        for mname, m in self.named_modules():
+            for store in (m._parameters, m._buffers):
+                for k, t in store.items():
+                    if t is not None:
+                        own[f"{mname}.{k}" if mname else k] = t
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append("missing key(s): " + ", ".join(repr(k) for k in missing))
+            if unexpected:
+                parts.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+        staged = []
+        for k, t in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            if isinstance(v, Tensor):
+                v = v.numpy()
+            elif hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
+                v = v.detach().cpu().numpy()
+            arr = np.asarray(v)
+            if arr.dtype.kind not in "fiub":
+                raise TypeError(f"load_state_dict: value for {k!r} is not numeric ({arr.dtype})")
+            if tuple(arr.shape) != t.shape:
+                raise ValueError(f"load_state_dict: size mismatch for {k!r}: the checkpoint has shape "
+                                 f"{tuple(arr.shape)}, the model has shape {t.shape}")
+            staged.append((t, arr.astype(t.dtype)))
+        for t, arr in staged:
+            t.data = _device.backend(t.device).asarray(np.array(arr, copy=True))
+            t._version += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------ calling and printing
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for k, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({k}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._parameters) + list(self._modules)
+
+
+class _IncompatibleKeys(tuple):
+    def __new__(cls, missing, unexpected):
+        return super().__new__(cls, (missing, unexpected))
+
+    missing_keys = property(lambda self: self[0])
+    unexpected_keys = property(lambda self: self[1])
+
+
+class ModuleList(Module):
+    def __init__(self, modules=()):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, m):
+        self._modules[str(len(self._modules))] = m
+        return self
+
+    def extend(self, ms):
+        for m in ms:
+            self.append(m)
+        return self
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ModuleList(list(self._modules.values())[i])
+        n = len(self._modules)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of range for a ModuleList of {n} modules")
+        return self._modules[str(i % n)]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class Sequential(Module):
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for k, m in modules[0].items():
+                self._modules[k] = m
+        else:
+            for i, m in enumerate(modules):
+                self._modules[str(i)] = m
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x

@@ -1,0 +1,417 @@
+"""Primitive differentiable ops. Each works on raw arrays through ctx.b (the device's backend);
+gradients may come back in broadcast shape: autograd._unbroadcast reduces them, in one place."""
+from tinygrad_seq.autograd import Function
+
+
+# ---------------------------------------------------------------- elementwise, binary
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.b.add(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.b.sub(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (ctx.b.neg(g) if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.b.mul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (ctx.b.mul(g, b) if na else None), (ctx.b.mul(g, a) if nb else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.b.div(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        B = ctx.b
+        ga = B.div(g, b) if ctx.needs_input_grad[0] else None
+        gb = B.neg(B.div(B.mul(g, a), B.mul(b, b))) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = ctx.b.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        B = ctx.b
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            # b * a^(b-1), written so that a=0, b=2 gives 0 and not 0*inf
+            ga = B.mul(g, B.mul(b, B.power(a, B.sub(b, 1))))
+        if ctx.needs_input_grad[1]:
+            # d/db a^b = a^b log a; torch defines it as 0 where a == 0 (and b >= 0)
+            la = B.log(B.where(B.eq(a, 0), B.ones(a.shape, a.dtype), a))
+            gb = B.mul(g, B.mul(out, la))
+        return ga, gb
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.b.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        B = ctx.b
+        # ties split the gradient evenly, as torch.maximum does
+        wa = B.add(B.astype(B.gt(a, b), g.dtype), B.mul(B.astype(B.eq(a, b), g.dtype), 0.5))
+        return B.mul(g, wa), B.mul(g, B.sub(1, wa))
+
+
+# ---------------------------------------------------------------- elementwise, unary
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.b.neg(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.neg(g)
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.b.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.mul(g, ctx.saved_tensors[0])
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.b.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.div(g, ctx.saved_tensors[0])
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.b.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_tensors[0]
+        return ctx.b.mul(g, ctx.b.sub(1, ctx.b.mul(y, y)))
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.b.sigmoid(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.saved_tensors[0]
+        return ctx.b.mul(g, ctx.b.mul(y, ctx.b.sub(1, y)))
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.b.relu(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.mul(g, ctx.b.astype(ctx.b.gt(ctx.saved_tensors[0], 0), g.dtype))
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.b.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.mul(g, ctx.b.sign(ctx.saved_tensors[0]))
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.b.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.div(g, ctx.b.mul(ctx.saved_tensors[0], 2))
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, a, lo=None, hi=None):
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        return ctx.b.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        B = ctx.b
+        keep = B.ones(a.shape, g.dtype)
+        if ctx.lo is not None:
+            keep = B.mul(keep, B.astype(B.ge(a, ctx.lo), g.dtype))
+        if ctx.hi is not None:
+            keep = B.mul(keep, B.astype(B.le(a, ctx.hi), g.dtype))
+        return B.mul(g, keep)
+
+
+class Where(Function):
+    """where(cond, a, b); cond is a non-differentiable array passed as a keyword."""
+    @staticmethod
+    def forward(ctx, a, b, cond=None):
+        ctx.cond = cond
+        return ctx.b.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        z = B.zeros((), g.dtype)
+        return B.where(ctx.cond, g, z), B.where(ctx.cond, z, g)
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, a, mask=None, value=0.0):
+        ctx.mask = mask
+        return ctx.b.where(mask, ctx.b.asarray(value, a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.where(ctx.mask, ctx.b.zeros((), g.dtype), g)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype=None):
+        ctx.src = a.dtype
+        return ctx.b.astype(a, dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.astype(g, ctx.src)
+
+
+# ---------------------------------------------------------------- reductions
+def _norm_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise IndexError(f"dimension {a} out of range for a tensor of {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def _keepdim_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdim=False):
+        ctx.axes, ctx.shape = _norm_axes(axis, a.ndim), a.shape
+        return ctx.b.sum(a, axis=ctx.axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        g = B.reshape(g, _keepdim_shape(ctx.shape, ctx.axes))
+        return B.broadcast_to(g, ctx.shape)
+
+
+class Max(Function):
+    """Reduce max; the gradient is split evenly between tied maxima (torch.amax)."""
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdim=False):
+        ctx.axes = _norm_axes(axis, a.ndim)
+        out = ctx.b.max(a, axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(a, out)
+        return out if keepdim else ctx.b.reshape(out, tuple(s for i, s in enumerate(a.shape) if i not in ctx.axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        B = ctx.b
+        hit = B.astype(B.eq(a, out), g.dtype)
+        count = B.sum(hit, axis=ctx.axes, keepdims=True)
+        return B.mul(B.reshape(g, out.shape), B.div(hit, count))
+
+
+class MaxAlong(Function):
+    """max(dim) returning values; the gradient goes to the index argmax picked (torch.max(dim))."""
+    @staticmethod
+    def forward(ctx, a, dim=0, keepdim=False, index=None):
+        ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        out = ctx.b.max(a, axis=dim, keepdims=True)
+        return out if keepdim else ctx.b.reshape(out, a.shape[:dim] + a.shape[dim + 1:])
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        shape, dim = ctx.shape, ctx.dim
+        idx = B.reshape(ctx.index, shape[:dim] + (1,) + shape[dim + 1:])
+        positions = B.reshape(B.asarray(_arange(shape[dim])), (1,) * dim + (shape[dim],) + (1,) * (len(shape) - dim - 1))
+        hit = B.astype(B.eq(positions, idx), g.dtype)
+        return B.mul(B.reshape(g, shape[:dim] + (1,) + shape[dim + 1:]), hit)
+
+
+def _arange(n):
+    import numpy as np
+    return np.arange(n)
+
+
+# ---------------------------------------------------------------- shape
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape=None):
+        ctx.shape = a.shape
+        return ctx.b.reshape(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.reshape(g, ctx.shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, order=None):
+        ctx.order = order
+        return ctx.b.transpose(a, order)
+
+    @staticmethod
+    def backward(ctx, g):
+        inv = [0] * len(ctx.order)
+        for i, o in enumerate(ctx.order):
+            inv[o] = i
+        return ctx.b.transpose(g, tuple(inv))
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, a, shape=None):
+        return ctx.b.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g  # reduced back to the input's shape by _unbroadcast
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, idx=None, advanced=False):
+        ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = a.shape, a.dtype, idx, advanced
+        return ctx.b.getitem(a, idx)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.index_add(ctx.shape, g.dtype, ctx.idx, g, ctx.advanced)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis, ctx.sizes = axis, [a.shape[axis] for a in arrays]
+        return ctx.b.concatenate(arrays, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(ctx.b.split(g, ctx.sizes, ctx.axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis, ctx.n = axis, len(arrays)
+        return ctx.b.stack(arrays, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        parts = B.split(g, [1] * ctx.n, ctx.axis)
+        return tuple(B.reshape(p, p.shape[:ctx.axis] + p.shape[ctx.axis + 1:]) for p in parts)
+
+
+# ---------------------------------------------------------------- matmul
+class MatMul(Function):
+    """torch.matmul semantics: 1-D operands are promoted and the added axis removed; batch
+    dimensions broadcast (and are summed back by _unbroadcast in backward)."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.b.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        B = ctx.b
+        if a.ndim == 1 and b.ndim == 1:
+            return B.mul(g, b), B.mul(g, a)
+        a2 = B.reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+        b2 = B.reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+        g2 = B.reshape(g, g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+        g2 = B.reshape(g2, g2.shape + (1,)) if b.ndim == 1 else g2
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = B.matmul(g2, _swap(B, b2))
+            if a.ndim == 1:
+                ga = B.reshape(ga, ga.shape[:-2] + ga.shape[-1:])
+        if ctx.needs_input_grad[1]:
+            gb = B.matmul(_swap(B, a2), g2)
+            if b.ndim == 1:
+                gb = B.reshape(gb, gb.shape[:-1])
+        return ga, gb
+
+
+def _swap(B, x):
+    order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return B.transpose(x, order)
