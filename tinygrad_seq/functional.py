@@ -189,12 +189,12 @@ class _Linear(Function):
         gx = B.matmul(g, w) if ctx.needs_input_grad[0] else None
         gw = None
         if ctx.needs_input_grad[1]:
-            g2 = B.reshape(g, (-1, g.shape[-1]))
-            x2 = B.reshape(x, (-1, x.shape[-1]))
+            g2 = B.reshape(g, (-1, g.shape[g.ndim - 1]))
+            x2 = B.reshape(x, (-1, x.shape[x.ndim - 1]))
             gw = B.matmul(B.transpose(g2, (1, 0)), x2)
         if len(ctx.needs_input_grad) == 2:
             return gx, gw
-        gb = B.sum(B.reshape(g, (-1, g.shape[-1])), axis=0) if ctx.needs_input_grad[2] else None
+        gb = B.sum(B.reshape(g, (-1, g.shape[g.ndim - 1])), axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
 

@@ -27,7 +27,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        na, nb = ctx.needs_input_grad  # keep only what backward reads (torch's saved-tensor rule)
+        ctx.save_for_backward(a if nb else None, b if na else None)
         return ctx.b.mul(a, b)
 
     @staticmethod
@@ -259,7 +260,7 @@ def _keepdim_shape(shape, axes):
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, axis=None, keepdim=False):
-        ctx.axes, ctx.shape = _norm_axes(axis, a.ndim), a.shape
+        ctx.axes, ctx.shape = _norm_axes(axis, a.ndim), tuple(a.shape)
         return ctx.b.sum(a, axis=ctx.axes, keepdims=keepdim)
 
     @staticmethod
@@ -291,9 +292,9 @@ class MaxAlong(Function):
     """max(dim) returning values; the gradient goes to the index argmax picked (torch.max(dim))."""
     @staticmethod
     def forward(ctx, a, dim=0, keepdim=False, index=None):
-        ctx.shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.shape, ctx.dim, ctx.index = tuple(a.shape), dim, index
         out = ctx.b.max(a, axis=dim, keepdims=True)
-        return out if keepdim else ctx.b.reshape(out, a.shape[:dim] + a.shape[dim + 1:])
+        return out if keepdim else ctx.b.reshape(out, tuple(a.shape)[:dim] + tuple(a.shape)[dim + 1:])
 
     @staticmethod
     def backward(ctx, g):
@@ -314,7 +315,7 @@ def _arange(n):
 class Reshape(Function):
     @staticmethod
     def forward(ctx, a, shape=None):
-        ctx.shape = a.shape
+        ctx.shape = tuple(a.shape)
         return ctx.b.reshape(a, shape)
 
     @staticmethod
@@ -349,7 +350,7 @@ class Expand(Function):
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a, idx=None, advanced=False):
-        ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = a.shape, a.dtype, idx, advanced
+        ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = tuple(a.shape), a.dtype, idx, advanced
         return ctx.b.getitem(a, idx)
 
     @staticmethod
@@ -378,7 +379,7 @@ class Stack(Function):
     def backward(ctx, g):
         B = ctx.b
         parts = B.split(g, [1] * ctx.n, ctx.axis)
-        return tuple(B.reshape(p, p.shape[:ctx.axis] + p.shape[ctx.axis + 1:]) for p in parts)
+        return tuple(B.reshape(p, tuple(p.shape)[:ctx.axis] + tuple(p.shape)[ctx.axis + 1:]) for p in parts)
 
 
 # ---------------------------------------------------------------- matmul
@@ -396,19 +397,19 @@ class MatMul(Function):
         B = ctx.b
         if a.ndim == 1 and b.ndim == 1:
             return B.mul(g, b), B.mul(g, a)
-        a2 = B.reshape(a, (1,) + a.shape) if a.ndim == 1 else a
-        b2 = B.reshape(b, b.shape + (1,)) if b.ndim == 1 else b
-        g2 = B.reshape(g, g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
-        g2 = B.reshape(g2, g2.shape + (1,)) if b.ndim == 1 else g2
+        a2 = B.reshape(a, (1,) + tuple(a.shape)) if a.ndim == 1 else a
+        b2 = B.reshape(b, tuple(b.shape) + (1,)) if b.ndim == 1 else b
+        g2 = B.reshape(g, tuple(g.shape)[:-1] + (1,) + tuple(g.shape)[-1:]) if a.ndim == 1 else g
+        g2 = B.reshape(g2, tuple(g2.shape) + (1,)) if b.ndim == 1 else g2
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = B.matmul(g2, _swap(B, b2))
             if a.ndim == 1:
-                ga = B.reshape(ga, ga.shape[:-2] + ga.shape[-1:])
+                ga = B.reshape(ga, tuple(ga.shape)[:-2] + tuple(ga.shape)[-1:])
         if ctx.needs_input_grad[1]:
             gb = B.matmul(_swap(B, a2), g2)
             if b.ndim == 1:
-                gb = B.reshape(gb, gb.shape[:-1])
+                gb = B.reshape(gb, tuple(gb.shape)[:-1])
         return ga, gb
 
 

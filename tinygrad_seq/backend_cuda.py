@@ -1,0 +1,113 @@
+"""The "cuda" array backend: backend_cpu's names on numba device arrays.
+
+Almost every name is a kernel from tinygrad_seq.kernels.ops_cuda; this module adds the few engine
+conveniences around them (dtype rules of asarray, indexing, in-place updates). Imported only when
+the "cuda" device is first used (device.backend), so CPU users never load numba.cuda. Under
+NUMBA_ENABLE_CUDASIM=1 the same code runs in Numba's CUDA simulator.
+
+Indexing with integer or bool arrays, and slices with negative steps, go through host memory
+(a copy each way): correct, but slow; the models here index with basic slices and integers.
+"""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.kernels import ops_cuda as K
+
+name = "cuda"
+
+# ops_cuda's kernels, unchanged
+add, sub, mul, div, neg, power = K.add, K.sub, K.mul, K.div, K.neg, K.power
+maximum, minimum, where = K.maximum, K.minimum, K.where
+exp, log, tanh, sigmoid, relu, abs, sqrt, sign = K.exp, K.log, K.tanh, K.sigmoid, K.relu, K.abs, K.sqrt, K.sign
+gt, ge, lt, le, eq, ne, logical_not = K.gt, K.ge, K.lt, K.le, K.eq, K.ne, K.logical_not
+zeros, ones, full, copy, astype, ascontiguous = K.zeros, K.ones, K.full, K.copy, K.astype, K.ascontiguous
+broadcast_to, concatenate, stack, split, matmul = K.broadcast_to, K.concatenate, K.stack, K.split, K.matmul
+sum, max, argmax = K.sum, K.max, K.argmax
+softmax, log_softmax = K.softmax, K.log_softmax
+pick, pick_backward, take_rows, index_add_rows = K.pick, K.pick_backward, K.take_rows, K.index_add_rows
+fill, copy_into, to_host = K.fill, K.copy_into, K.to_host
+
+
+def asarray(data, dtype=None):
+    """Device array from host data or a device array (cast when dtype differs)."""
+    if K.is_device(data):
+        return data if dtype is None or data.dtype == np.dtype(dtype) else K.astype(data, dtype)
+    return K.as_device(np.asarray(data, dtype=dtype))
+
+
+def reshape(a, shape):
+    shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        shape = tuple(a.size // known if s == -1 else s for s in shape)
+    return K.reshape(a, shape)
+
+
+def transpose(a, axes):
+    return K.transpose(a, axes)
+
+
+def clip(a, lo, hi):
+    out = a
+    if lo is not None:
+        out = K.maximum(out, lo)
+    if hi is not None:
+        out = K.minimum(out, hi)
+    return out if out is not a else K.copy(a)
+
+
+# ---------------------------------------------------------------- indexing
+def _device_slicable(idx, ndim):
+    """True when numba's device-array slicing handles idx (ints and positive-step slices)."""
+    for it in idx:
+        if isinstance(it, slice):
+            if it.step is not None and it.step <= 0:
+                return False
+        elif not isinstance(it, numbers.Integral):
+            return False
+    return len(idx) <= ndim
+
+
+def _host_index(idx):
+    return tuple(K.to_host(i) if K.is_device(i) else i for i in idx)
+
+
+def getitem(a, idx):
+    if _device_slicable(idx, a.ndim):
+        view = a[idx] if idx else a
+        return K.ascontiguous(view) if hasattr(view, "shape") else asarray(np.asarray(view))
+    return asarray(np.ascontiguousarray(K.to_host(a)[_host_index(idx)]))
+
+
+def index_add(shape, dtype, idx, g, advanced):
+    """zeros(shape) with g added at [idx] (the adjoint of getitem)."""
+    if not advanced and _device_slicable(idx, len(shape)):
+        out = K.zeros(shape, dtype)
+        K.copy_into(out[idx] if idx else out, g)
+        return out
+    host = np.zeros(shape, dtype)
+    np.add.at(host, _host_index(idx), K.to_host(g))
+    return asarray(host)
+
+
+def setitem(a, idx, v):
+    if _device_slicable(idx, a.ndim):
+        K.copy_into(a[idx] if idx else a, v)
+        return a
+    host = K.to_host(a)
+    host[_host_index(idx)] = K.to_host(v) if K.is_device(v) else v
+    K.copy_into(a, asarray(host))
+    return a
+
+
+# ---------------------------------------------------------------- in place
+def iadd(a, b):
+    return K.copy_into(a, K.add(a, b))
+
+
+def imul(a, b):
+    return K.copy_into(a, K.mul(a, b))
