@@ -18,11 +18,56 @@ backward() walks the graph with an explicit stack: an unrolled 200,000-step chai
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 from tinygrad_seq import device as _device
 
 _grad_enabled = True
 _queued_callbacks: list | None = None   # a list while a backward() runs (queue_callback)
+
+# In-place bookkeeping: every in-place write (a Tensor's _version going up) ticks _clock and
+# records the written array. A node remembers the clock at its creation; at backward, a node
+# created before some write checks whether an array it saved aliases a written one (views
+# included), so only modifying what backward needs raises, as in PyTorch.
+_clock = 0
+_written: dict = {}   # id(array) -> (clock, weakref to the array)
+_prune_at = 4096
+
+
+def note_inplace(arr):
+    """Record an in-place write to array `arr` (Tensor._version's setter calls this)."""
+    global _clock
+    _clock += 1
+    try:
+        ref = weakref.ref(arr)
+    except TypeError:
+        ref = (lambda a: (lambda: a))(arr)
+    global _prune_at
+    if len(_written) > _prune_at:  # drop dead arrays; amortized, so many live params stay cheap
+        for k in [k for k, (_, r) in _written.items() if r() is None]:
+            del _written[k]
+        _prune_at = max(4096, 2 * len(_written))
+    _written[id(arr)] = (_clock, ref)
+
+
+def _aliases(b, x, y):
+    if x is y:
+        return True
+    share = getattr(b, "may_share_memory", None)
+    return bool(share(x, y)) if share is not None else False
+
+
+def _saved_was_written(ctx):
+    """True when an array ctx saved (or keeps as an attribute) was written in place after ctx
+    was created."""
+    saved = [a for a in (ctx.saved_tensors or ()) if hasattr(a, "shape")]
+    saved += [a for a in ctx.__dict__.values() if hasattr(a, "shape") and hasattr(a, "dtype")]
+    for c, ref in list(_written.values()):
+        if c > ctx._clock:
+            w = ref()
+            if w is not None and any(_aliases(ctx.b, a, w) for a in saved):
+                return True
+    return False
 
 
 def is_grad_enabled() -> bool:
@@ -62,8 +107,9 @@ def queue_callback(fn):
 
 class Function:
     """Autograd node. Subclasses define static forward(ctx, *arrays, **kw) and backward(ctx, *grads)."""
-    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "b", "device", "n_outputs",
-                 "_versions", "_retained", "__dict__")
+    __slots__ = ("parents", "needs_input_grad", "saved_tensors", "b", "device", "_clock", "__dict__")
+    n_outputs = 1       # class defaults: set on the instance only by multi-output nodes
+    _retained = None    # and by retain_grad() (saves two stores per op)
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -74,37 +120,60 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """inputs: Tensors (all on one device); kwargs: non-differentiable arguments."""
-        from tinygrad_seq.tensor import Tensor
+        # the hot path of every op: no comprehensions or imports for the common 1- and 2-input case
         ctx = cls.__new__(cls)
-        dev = inputs[0].device
-        for t in inputs:
-            if t.device != dev:
-                raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, "
-                                   f"got {dev} and {t.device}")
+        t0 = inputs[0]
+        dev = t0.device
+        n = len(inputs)
+        if n == 1:
+            needs, datas = (t0.requires_grad,), (t0.data,)
+        elif n == 2:
+            t1 = inputs[1]
+            if t1.device != dev:
+                _device_mismatch(cls, dev, t1.device)
+            needs, datas = (t0.requires_grad, t1.requires_grad), (t0.data, t1.data)
+        else:
+            for t in inputs:
+                if t.device != dev:
+                    _device_mismatch(cls, dev, t.device)
+            needs, datas = tuple([t.requires_grad for t in inputs]), [t.data for t in inputs]
         ctx.device = dev
-        ctx.b = _device.backend(dev)
+        b = _device._backends.get(dev)
+        ctx.b = b if b is not None else _device.backend(dev)
         ctx.saved_tensors = ()
-        out = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
-        requires = _grad_enabled and any(t.requires_grad for t in inputs)
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
-        tensors = []
+        requires = _grad_enabled and True in needs
+        # forward may read needs_input_grad to save only what backward will use
+        ctx.needs_input_grad = needs if requires else (False,) * n
+        out = cls.forward(ctx, *datas, **kwargs)
+        new = _Tensor.__new__
+        if type(out) is not tuple:
+            t = new(_Tensor)
+            t.data, t.grad, t._ver, t._hooks, t.device = out, None, 0, None, dev
+            if requires and out.dtype.kind == "f":
+                ctx.parents, ctx._clock = inputs, _clock
+                t.requires_grad, t._ctx, t._idx = True, ctx, 0
+            else:
+                t.requires_grad, t._ctx, t._idx = False, None, 0
+            return t
         if requires:
-            ctx.parents = inputs
-            ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            ctx._versions = tuple(t._version for t in inputs)
-            ctx._retained = None
-            ctx.n_outputs = len(outs)
-        for i, o in enumerate(outs):
-            t = Tensor.__new__(Tensor)
-            t.data, t.grad, t._version, t._hooks = o, None, 0, None
-            t.device = dev
+            ctx.parents, ctx._clock, ctx.n_outputs = inputs, _clock, len(out)
+        tensors = []
+        for i, o in enumerate(out):
+            t = new(_Tensor)
+            t.data, t.grad, t._ver, t._hooks, t.device = o, None, 0, None, dev
             if requires and o.dtype.kind == "f":
                 t.requires_grad, t._ctx, t._idx = True, ctx, i
             else:
                 t.requires_grad, t._ctx, t._idx = False, None, 0
             tensors.append(t)
-        return tuple(tensors) if multi else tensors[0]
+        return tuple(tensors)
+
+
+_Tensor = None  # tinygrad_seq.tensor sets this on import (the engine cannot import it: cycle)
+
+
+def _device_mismatch(cls, dev, other):
+    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {dev} and {other}")
 
 
 def _unbroadcast(b, grad, shape):
@@ -127,6 +196,12 @@ def _toposort(root_ctx):
         node, it = stack[-1]
         for p in it:
             pc = p._ctx
+            if pc is not None and pc._clock > node._clock:
+                # p's node is younger than its consumer: p was modified in place (rebased)
+                # after node used it, so node's view of p is gone
+                raise RuntimeError(f"one of the variables needed for gradient computation "
+                                   f"({type(node).__name__}) has been modified by an inplace operation "
+                                   f"after it was used")
             if pc is not None and id(pc) not in visited:
                 visited.add(id(pc))
                 stack.append((pc, iter(pc.parents)))
@@ -167,64 +242,79 @@ def backward(root, gradient=None, retain_graph=False):
 
 
 def _sweep(root, g, retain_graph):
+    global _grad_enabled
     order = _toposort(root._ctx)
     # how many graph edges feed each leaf: its gradient is final when all have arrived
     pending, leaf_grad = {}, {}
     for ctx in order:
         for p in ctx.parents:
             if p._ctx is None and p.requires_grad:
-                pending[id(p)] = pending.get(id(p), 0) + 1
-    out_grads = {id(root._ctx): [None] * root._ctx.n_outputs}
-    out_grads[id(root._ctx)][root._idx] = g
-    with no_grad():
+                k = id(p)
+                pending[k] = pending.get(k, 0) + 1
+    root_ctx = root._ctx
+    out_grads = {id(root_ctx): [None] * root_ctx.n_outputs}
+    out_grads[id(root_ctx)][root._idx] = g
+    prev_mode, _grad_enabled = _grad_enabled, False
+    try:
         for ctx in reversed(order):
             grads = out_grads.pop(id(ctx), None)
-            if grads is not None and any(x is not None for x in grads):
+            if grads is not None and (grads[0] is not None if ctx.n_outputs == 1
+                                      else any(x is not None for x in grads)):
                 if ctx._retained:
                     for i, t in ctx._retained.items():
                         if grads[i] is not None:
                             t.grad = _wrap_like(t, grads[i] if t.grad is None else ctx.b.add(t.grad.data, grads[i]))
-                if any(v != p._version for v, p in zip(ctx._versions, ctx.parents)):
+                if ctx.saved_tensors is None:
+                    raise RuntimeError(f"trying to backward through the graph a second time "
+                                       f"({type(ctx).__name__}'s saved arrays were freed by the first "
+                                       f"backward): pass retain_graph=True to the first backward()")
+                if ctx._clock != _clock and _saved_was_written(ctx):
                     raise RuntimeError(f"one of the variables needed for gradient computation "
                                        f"({type(ctx).__name__}) has been modified by an inplace operation")
-                if ctx.n_outputs == 1:
-                    in_grads = type(ctx).backward(ctx, grads[0])
-                else:
-                    in_grads = type(ctx).backward(ctx, *grads)
-                if not isinstance(in_grads, tuple):
+                in_grads = type(ctx).backward(ctx, *grads)
+                if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
                 if len(in_grads) != len(ctx.parents):
                     raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
                                        f"gradients for {len(ctx.parents)} inputs")
             else:
                 in_grads = (None,) * len(ctx.parents)
+            b = ctx.b
             for p, pg in zip(ctx.parents, in_grads):
                 if not p.requires_grad:
                     continue
                 if pg is not None:
-                    pg = _unbroadcast(ctx.b, pg, p.shape)
-                    if pg.dtype != p.dtype:
-                        pg = ctx.b.astype(pg, p.dtype)
-                if p._ctx is None:
+                    pd = p.data
+                    if pg.shape != pd.shape:
+                        pg = _unbroadcast(b, pg, tuple(pd.shape))
+                    if pg.dtype != pd.dtype:
+                        pg = b.astype(pg, pd.dtype)
+                pc = p._ctx
+                if pc is None:
                     key = id(p)
                     if pg is not None:
                         prev = leaf_grad.get(key)
-                        leaf_grad[key] = pg if prev is None else ctx.b.add(prev, pg)
-                    pending[key] -= 1
-                    if pending[key] == 0:
+                        leaf_grad[key] = pg if prev is None else b.add(prev, pg)
+                    left = pending[key] - 1
+                    pending[key] = left
+                    if left == 0:
                         acc = leaf_grad.pop(key, None)
                         if acc is not None:
-                            _finish_leaf(p, acc, ctx.b)
+                            _finish_leaf(p, acc, b)
                 elif pg is not None:
-                    slot = out_grads.setdefault(id(p._ctx), [None] * p._ctx.n_outputs)
-                    slot[p._idx] = pg if slot[p._idx] is None else ctx.b.add(slot[p._idx], pg)
-            if not retain_graph:
+                    slot = out_grads.get(id(pc))
+                    if slot is None:
+                        slot = out_grads[id(pc)] = [None] * pc.n_outputs
+                    i = p._idx
+                    slot[i] = pg if slot[i] is None else b.add(slot[i], pg)
+            if not retain_graph and ctx.saved_tensors:
                 ctx.saved_tensors = None
+    finally:
+        _grad_enabled = prev_mode
 
 
 def _wrap_like(t, arr):
-    from tinygrad_seq.tensor import Tensor
-    return Tensor._wrap(arr, t.device)
+    return _Tensor._wrap(arr, t.device)
 
 
 def _finish_leaf(p, g, b):

@@ -148,3 +148,7 @@ def index_add_rows(shape, idx, g, skip_row=None):
     if skip_row is not None:
         out[skip_row] = 0
     return out
+
+def may_share_memory(a, b):
+    """Whether two arrays may overlap in memory (autograd's in-place check)."""
+    return np.may_share_memory(a, b)

@@ -26,11 +26,22 @@ def save(state_dict, path):
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file 0600; give it the mode a plain open() would (or the old file's)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(path):
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def load(path):
@@ -39,7 +50,10 @@ def load(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array (.npy), not a name -> array archive (.npz)")
+        with z:
             return {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as e:
         raise ValueError(f"load: {path} is not a valid checkpoint (corrupt or truncated .npz): {e}") from None

@@ -40,7 +40,7 @@ def _to_array(data, dtype):
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "_idx", "_version", "_hooks",
+    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
                  "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
@@ -55,14 +55,25 @@ class Tensor:
             raise RuntimeError(f"only floating point tensors can require gradients, got {arr.dtype}")
         self.data = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
         self.device, self.grad, self.requires_grad = dev, None, bool(requires_grad)
-        self._ctx, self._idx, self._version, self._hooks = None, 0, 0, None
+        self._ctx, self._idx, self._ver, self._hooks = None, 0, 0, None
 
     @classmethod
     def _wrap(cls, arr, device="cpu", requires_grad=False):
         t = cls.__new__(cls)
         t.data, t.device, t.grad, t.requires_grad = arr, device, None, requires_grad
-        t._ctx, t._idx, t._version, t._hooks = None, 0, 0, None
+        t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
         return t
+
+    @property
+    def _version(self):
+        """Count of in-place writes to this tensor; raising it records the write for autograd."""
+        return self._ver
+
+    @_version.setter
+    def _version(self, value):
+        if value > self._ver:
+            autograd.note_inplace(self.data)
+        self._ver = value
 
     # ------------------------------------------------------------ attributes
     shape = property(lambda self: tuple(self.data.shape))
@@ -192,24 +203,49 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    # ------------------------------------------------------------ in place (no graph)
+    # ------------------------------------------------------------ in place
     def _inplace_check(self):
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap it in ts.no_grad())")
         self._version += 1
 
-    def zero_(self):
+    def _in_graph(self, *others):
+        """True when an in-place op must be recorded: grad mode is on and self or an operand
+        requires grad (a grad-requiring leaf raises in _inplace_check)."""
+        return autograd.is_grad_enabled() and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others))
+
+    def _rebase(self, fn, *args):
+        """Differentiable in-place op, as PyTorch records it: out = fn(old self, *args) is computed
+        out of place from a snapshot of self, written into self's memory, and self becomes out's
+        node. Nodes that saved self before see its version change and raise at backward."""
         self._inplace_check()
-        _device.backend(self.device).fill(self.data, 0)
+        B = _device.backend(self.device)
+        old = Tensor._wrap(B.copy(self.data), self.device, self.requires_grad)
+        old._ctx, old._idx = self._ctx, self._idx
+        out = fn(old, *args)
+        if out.dtype != self.dtype:
+            out = out.to(dtype=self.dtype)
+        B.copy_into(self.data, out.data)
+        self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
         return self
 
+    def zero_(self):
+        return self.fill_(0)
+
     def fill_(self, value):
+        if self._in_graph():
+            return self._rebase(lambda t: t * 0 + value)
         self._inplace_check()
         _device.backend(self.device).fill(self.data, value)
         return self
 
     def copy_(self, src):
+        if self._in_graph(src):
+            if isinstance(src, Tensor) and src.shape != self.shape:
+                src.expand(self.shape)  # raises the shape error
+            return self._rebase(lambda t, s: t * 0 + s, src)
         self._inplace_check()
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
         B = _device.backend(self.device)
@@ -219,6 +255,8 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        if self._in_graph(other):
+            return self._rebase(lambda t, o: t + (o * alpha if alpha != 1 else o), other)
         self._inplace_check()
         B = _device.backend(self.device)
         o = other.data if isinstance(other, Tensor) else other
@@ -229,15 +267,21 @@ class Tensor:
         return self.add_(other, -alpha)
 
     def mul_(self, other):
+        if self._in_graph(other):
+            return self._rebase(lambda t, o: t * o, other)
         self._inplace_check()
         B = _device.backend(self.device)
         B.imul(self.data, other.data if isinstance(other, Tensor) else other)
         return self
 
     def div_(self, other):
+        if self._in_graph(other):
+            return self._rebase(lambda t, o: t / o, other)
         return self.mul_(1.0 / other if not isinstance(other, Tensor) else 1.0 / other.data)
 
     def clamp_(self, min=None, max=None):
+        if self._in_graph():
+            return self._rebase(lambda t: t.clamp(min, max))
         self._inplace_check()
         B = _device.backend(self.device)
         B.copy_into(self.data, B.clip(self.data, min, max))
@@ -252,15 +296,28 @@ class Tensor:
         return self.copy_((random.normal(self.shape) * std + mean).astype(self.dtype))
 
     # ------------------------------------------------------------ arithmetic
+    def _cast_const(self, dtype):
+        """A non-differentiable (integer/bool) tensor converted to dtype, outside the graph."""
+        if self.data.dtype == dtype:
+            return self
+        return Tensor._wrap(_device.backend(self.device).astype(self.data, dtype), self.device)
+
     def _other(self, x):
         """Turn a scalar/array operand into a Tensor on our device, checking devices."""
-        if isinstance(x, Tensor):
+        tx = type(x)
+        if tx is Tensor or isinstance(x, Tensor):
             if x.device != self.device:
                 raise RuntimeError(f"expected all tensors on one device, got {self.device} and {x.device}")
             return x
-        if isinstance(x, (numbers.Number, np.generic)):
-            dt = self.dtype if self.dtype.kind == "f" else (np.float32 if isinstance(x, float) else self.dtype)
-            arr = np.asarray(x, dtype=dt)
+        if tx is float or tx is int or isinstance(x, (numbers.Number, np.generic)):
+            # a Python/numpy scalar takes the tensor's dtype within its category, as in torch
+            dt = self.data.dtype
+            if dt.kind != "f":
+                if isinstance(x, (float, np.floating)):
+                    dt = np.float32
+                elif dt.kind == "b" and not isinstance(x, (bool, np.bool_)):
+                    dt = np.int64
+            arr = np.array(x, dtype=dt)
         else:
             arr = _to_array(x, None)
         return Tensor._wrap(arr if self.device == "cpu" else _device.backend(self.device).asarray(arr), self.device)
@@ -268,12 +325,18 @@ class Tensor:
     def _binary(self, fn, other, op, reverse=False):
         o = self._other(other)
         a, b = (o, self) if reverse else (self, o)
-        if a.shape != b.shape:
+        if a.data.dtype != b.data.dtype:
+            a, b = _promote(a, b)
+        if op == "div" and a.data.dtype.kind != "f":
+            a, b = a._cast_const(np.float32), b._cast_const(np.float32)  # true division, as torch
+        try:
+            return fn.apply(a, b)
+        except ValueError:
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
                 raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
-        return fn.apply(a, b)
+            raise
 
     def __add__(self, o): return self._binary(ops.Add, o, "add")
     def __radd__(self, o): return self._binary(ops.Add, o, "add", True)
@@ -300,6 +363,18 @@ class Tensor:
 
     def __matmul__(self, o):
         o = self._other(o)
+        if self.data.dtype != o.data.dtype:
+            a, o = _promote(self, o)
+            if a is not self:
+                return a.__matmul__(o)
+        try:
+            return ops.MatMul.apply(self, o)
+        except ValueError:
+            self._matmul_error(o)
+            raise
+
+    def _matmul_error(self, o):
+        """Raise the matmul shape error that names both shapes (after numpy refused)."""
         if self.ndim == 0 or o.ndim == 0:
             raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes {self.shape} and {o.shape}")
         k1 = self.shape[-1]
@@ -311,7 +386,6 @@ class Tensor:
                 np.broadcast_shapes(self.shape[:-2], o.shape[:-2])
             except ValueError:
                 raise ValueError(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
-        return ops.MatMul.apply(self, o)
 
     def __rmatmul__(self, o):
         return self._other(o).__matmul__(self)
@@ -493,12 +567,28 @@ class Tensor:
         _device.backend(self.device).setitem(self.data, idx, v)
 
 
+autograd._Tensor = Tensor
+
+
+def _promote(a, b):
+    """torch's rule where numpy's differs: an integer or bool operand takes the float
+    operand's dtype (int64 + float32 -> float32, not float64)."""
+    fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
+    if fa and not fb:
+        return a, b._cast_const(a.data.dtype)
+    if fb and not fa:
+        return a._cast_const(b.data.dtype), b
+    return a, b
+
+
 def _normalize_index(idx, t):
     """Index tuple of slices/ints/None/Ellipsis/host-or-device int or bool arrays; bounds checked."""
     items = idx if isinstance(idx, tuple) else (idx,)
     out, advanced = [], False
     dim = 0
-    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
+    # dims the non-Ellipsis items consume (a bool mask consumes one per mask dim)
+    n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
+                 for i in items if i is not None and i is not Ellipsis)
     for it in items:
         if isinstance(it, Tensor):
             it = it.data if t.device != "cpu" else it.numpy()
@@ -522,7 +612,7 @@ def _normalize_index(idx, t):
             dim += 1
         elif it is Ellipsis:
             out.append(it)
-            dim += t.ndim - n_real + 1
+            dim += t.ndim - n_real
         else:
             out.append(it)
             if it is not None:

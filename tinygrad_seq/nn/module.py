@@ -35,15 +35,32 @@ class Module:
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name, value):
+        # as PyTorch: a name keeps its place (and so its state_dict position) when reassigned,
+        # None keeps a parameter/module slot registered but empty, and a plain Tensor assigned to
+        # a buffer's name replaces the buffer
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() call")
-        for d in (self._parameters, self._modules, self._buffers):
-            d.pop(name, None)
+        params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            modules.pop(name, None)
+            buffers.pop(name, None)
+            params[name] = value
         elif isinstance(value, Module):
-            self._modules[name] = value
+            params.pop(name, None)
+            buffers.pop(name, None)
+            modules[name] = value
+        elif name in params and (value is None or isinstance(value, Tensor)):
+            if value is not None:
+                raise TypeError(f"cannot assign a Tensor as parameter {name!r} "
+                                "(nn.Parameter or None expected)")
+            params[name] = None
+        elif name in modules and value is None:
+            modules[name] = None
+        elif name in buffers and (value is None or isinstance(value, Tensor)):
+            buffers[name] = value
         else:
+            for d in (params, modules, buffers):
+                d.pop(name, None)
             object.__setattr__(self, name, value)
             return
         self.__dict__.pop(name, None)
@@ -64,8 +81,10 @@ class Module:
 
     def register_parameter(self, name, param):
         if param is None:
-            self._parameters.pop(name, None)
-            object.__setattr__(self, name, None)
+            self.__dict__.pop(name, None)
+            self._modules.pop(name, None)
+            self._buffers.pop(name, None)
+            self._parameters[name] = None
         else:
             setattr(self, name, param)
 
@@ -78,11 +97,15 @@ class Module:
         setattr(self, name, module)
 
     # ------------------------------------------------------------ traversal
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Pre-order (name, module) pairs; a module reachable twice is listed once unless
+        remove_duplicate=False (state dicts list it under every name, as PyTorch does)."""
+        if isinstance(memo, str):  # named_modules(prefix) called positionally
+            memo, prefix = None, memo
         seen, stack = set(), [(prefix, self)]
         while stack:
             name, m = stack.pop(0)
-            if id(m) in seen:
+            if remove_duplicate and id(m) in seen:
                 continue
             seen.add(id(m))
             yield name, m
@@ -99,7 +122,7 @@ class Module:
 
     def named_parameters(self, prefix="", recurse=True):
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mname, m in mods:
             for k, p in m._parameters.items():
                 if p is not None and id(p) not in seen:
@@ -186,7 +209,7 @@ class Module:
     def state_dict(self):
         """OrderedDict name -> numpy copy of every parameter and buffer (PyTorch's keys)."""
         out = OrderedDict()
-        for mname, m in self.named_modules():
+        for mname, m in self.named_modules(remove_duplicate=False):
             for store in (m._parameters, m._buffers):
                 for k, t in store.items():
                     if t is not None:
@@ -197,7 +220,7 @@ class Module:
         """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
         Everything is checked before anything is written: a failed load changes nothing."""
         own = OrderedDict()
-        for mname, m in self.named_modules():
+        for mname, m in self.named_modules(remove_duplicate=False):
             for store in (m._parameters, m._buffers):
                 for k, t in store.items():
                     if t is not None:

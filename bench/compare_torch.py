@@ -1,0 +1,151 @@
+"""Fused CPU kernels vs torch.nn.RNN/LSTM/GRU, forward + backward, float32, side by side.
+
+    python bench/compare_torch.py [--quick] [--cells lstm,gru,rnn] [--json PATH]
+
+Both sides see the same data and weights; each repeat times ours then torch's (interleaved,
+so load from other processes hits both), and the table reports medians. Thread counts match:
+torch.set_num_threads(numba.get_num_threads()); our BLAS is OpenBLAS with its default threads.
+ratio = torch ms / our ms (> 1: we are faster). GFLOP/s counts the three GEMM-sized products
+of forward + backward: 3 * 2*T*B*G*H*(I+H), G = 4 (LSTM), 3 (GRU), 1 (RNN). The numpy
+2048^3 float32 matmul rate is measured in the same run as the machine's reference.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import numba
+import numpy as np
+import torch
+
+from tinygrad_seq.kernels import gru_cpu, lstm_cpu, rnn_cpu
+
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+TORCH_CELL = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+FULL_GRID = [(t, b, h) for t in (50, 200) for b in (1, 16, 64) for h in (64, 256, 512)]
+QUICK_GRID = [(50, 1, 64), (50, 16, 256), (50, 64, 512)]
+
+
+def matmul_gflops(n=2048, repeats=5):
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    out = np.empty_like(a)
+    np.matmul(a, a, out=out)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.matmul(a, a, out=out)
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def make_case(cell, seq_len, batch, hidden, seed=0):
+    """Seeded data [T,B,I=H], a torch module, and closures running one forward+backward each."""
+    rng = np.random.default_rng(seed)
+    n_in = hidden
+    torch.manual_seed(seed)
+    module = TORCH_CELL[cell](n_in, hidden)
+    w_ih = module.weight_ih_l0.detach().numpy().copy()
+    w_hh = module.weight_hh_l0.detach().numpy().copy()
+    b_ih = module.bias_ih_l0.detach().numpy().copy()
+    b_hh = module.bias_hh_l0.detach().numpy().copy()
+    x = rng.standard_normal((seq_len, batch, n_in)).astype(np.float32)
+    h0 = rng.standard_normal((batch, hidden)).astype(np.float32) * 0.5
+    c0 = rng.standard_normal((batch, hidden)).astype(np.float32) * 0.5
+    dy = rng.standard_normal((seq_len, batch, hidden)).astype(np.float32)
+    dh_n = np.zeros((batch, hidden), np.float32)
+    lengths = np.full(batch, seq_len, np.int64)
+
+    if cell == "lstm":
+        def ours():
+            y, h_n, c_n, saved = lstm_cpu.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, False)
+            return lstm_cpu.lstm_backward(dy, dh_n, dh_n, x, h0, c0, w_ih, w_hh, lengths, False, saved)
+    elif cell == "gru":
+        def ours():
+            y, h_n, saved = gru_cpu.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, False)
+            return gru_cpu.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, False, saved)
+    else:
+        def ours():
+            y, h_n, saved = rnn_cpu.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, False, False)
+            return rnn_cpu.rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, False, False, saved)
+
+    xt = torch.from_numpy(x).requires_grad_(True)
+    h0t = torch.from_numpy(h0)[None].requires_grad_(True)
+    c0t = torch.from_numpy(c0)[None].requires_grad_(True)
+    dyt = torch.from_numpy(dy)
+
+    def theirs():
+        for p in (xt, h0t, c0t, *module.parameters()):
+            p.grad = None
+        state = (h0t, c0t) if cell == "lstm" else h0t
+        y, _ = module(xt, state)
+        y.backward(dyt)
+
+    return ours, theirs
+
+
+def time_pair(ours, theirs, budget_s, gap_s):
+    ours()
+    theirs()
+    ours_t, theirs_t = [], []
+    repeats, spent = 0, 0.0
+    while repeats < 3 or (spent < budget_s and repeats < 25):
+        # the gap lets the other side's BLAS/OpenMP workers stop spin-waiting before a timing
+        time.sleep(gap_s)
+        t0 = time.perf_counter()
+        ours()
+        t1 = time.perf_counter()
+        time.sleep(gap_s)
+        t2 = time.perf_counter()
+        theirs()
+        t3 = time.perf_counter()
+        ours_t.append(t1 - t0)
+        theirs_t.append(t3 - t2)
+        spent += (t1 - t0) + (t3 - t2)
+        repeats += 1
+    return statistics.median(ours_t), statistics.median(theirs_t), repeats
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="three shapes per cell")
+    parser.add_argument("--cells", default="lstm,gru,rnn")
+    parser.add_argument("--json", dest="json_path", help="write the results here")
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds of repeats per shape")
+    parser.add_argument("--gap", type=float, default=0.02,
+                        help="seconds of idle before each timed call (lets the other side's spinning worker threads settle)")
+    args = parser.parse_args()
+
+    threads = numba.get_num_threads()
+    torch.set_num_threads(threads)
+    grid = QUICK_GRID if args.quick else FULL_GRID
+    ref_before = matmul_gflops()
+    print(f"numba threads {threads}, torch threads {torch.get_num_threads()}, torch {torch.__version__}, "
+          f"numba {numba.__version__}, numpy {np.__version__}")
+    print(f"numpy float32 2048^3 matmul: {ref_before:.1f} GFLOP/s")
+    header = f"{'cell':5} {'T':>4} {'B':>3} {'H':>4} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'%mm':>5} {'n':>3}"
+    print(header)
+    rows = []
+    for cell in args.cells.split(","):
+        for seq_len, batch, hidden in grid:
+            ours, theirs = make_case(cell, seq_len, batch, hidden)
+            t_ours, t_torch, repeats = time_pair(ours, theirs, args.budget, args.gap)
+            flops = 3 * 2 * seq_len * batch * GATES[cell] * hidden * (2 * hidden)
+            gflops = flops / t_ours / 1e9
+            row = dict(cell=cell, T=seq_len, B=batch, H=hidden, I=hidden, ours_ms=t_ours * 1e3,
+                       torch_ms=t_torch * 1e3, ratio=t_torch / t_ours, gflops=gflops, repeats=repeats)
+            rows.append(row)
+            print(f"{cell:5} {seq_len:4d} {batch:3d} {hidden:4d} {t_ours * 1e3:9.2f} {t_torch * 1e3:9.2f} "
+                  f"{t_torch / t_ours:6.2f} {gflops:8.1f} {100 * gflops / ref_before:5.0f} {repeats:3d}", flush=True)
+    ref_after = matmul_gflops()
+    print(f"numpy float32 2048^3 matmul after the run: {ref_after:.1f} GFLOP/s")
+    if args.json_path:
+        with open(args.json_path, "w") as f:
+            json.dump(dict(machine=platform.processor() or platform.machine(), cpus=os.cpu_count(),
+                           threads=threads, torch=torch.__version__, numba=numba.__version__,
+                           matmul_gflops=[ref_before, ref_after], rows=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

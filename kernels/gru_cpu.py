@@ -1,0 +1,185 @@
+"""Fused GRU forward/backward on the CPU (PyTorch's formulation), Numba + BLAS.
+
+Gate order r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+Forward hoists x @ W_ih^T into one GEMM over all T*B rows; the loop does h @ W_hh^T into a
+[B, 3H] buffer and one fused pointwise pass. Backward produces two gradient buffers per step,
+input side dGi = [dr, dz, dn] and hidden side dGh = [dr, dz, dn * r] (they differ only in the n
+block, where r multiplies the hidden product); dW_ih, dW_hh, dx are then single GEMMs.
+
+saved = (act, hn, h_prev):
+    act     [T, B, 3H]  r, z, n of step t (garbage where t >= lengths[b])
+    hn      [T, B, H]   W_hn h + b_hn of step t
+    h_prev  [T, B, H]   state entering step t
+"""
+import numpy as np
+from numba import njit
+
+from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into
+
+_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+
+
+@njit(**_JIT)
+def _cell_row(a, rec, bias, h_in, h_out, hn, y):
+    # one batch row: a [3H] input projection -> r, z, n in place; rec [3H] h W_hh^T; hn [H] <-
+    # W_hn h + b_hn. Short loops with few arrays each so LLVM vectorizes every one of them.
+    hidden = h_in.shape[0]
+    one = a.dtype.type(1)
+    for k in range(2 * hidden):
+        a[k] = fast_sigmoid(a[k] + rec[k] + bias[k])
+    gr = a[:hidden]
+    gz = a[hidden:2 * hidden]
+    gn = a[2 * hidden:]
+    rec_n = rec[2 * hidden:]
+    b_in = bias[2 * hidden:3 * hidden]
+    b_hn = bias[3 * hidden:]
+    for j in range(hidden):
+        hn[j] = rec_n[j] + b_hn[j]
+    for j in range(hidden):
+        gn[j] = fast_tanh(gn[j] + b_in[j] + gr[j] * hn[j])
+    for j in range(hidden):
+        h_out[j] = (one - gz[j]) * gn[j] + gz[j] * h_in[j]
+    y[:] = h_out
+
+
+@njit(**_JIT)
+def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
+    # one batch row: dh [H] carried gradient (in place: dh + dy, then the direct path dh * z);
+    # d_in / d_hid [3H] <- input-side / hidden-side pre-activation gradients
+    hidden = dh.shape[0]
+    one = a.dtype.type(1)
+    gr = a[:hidden]
+    gz = a[hidden:2 * hidden]
+    gn = a[2 * hidden:]
+    for j in range(hidden):
+        dh[j] += dy[j]
+    dn_in = d_in[2 * hidden:]
+    dn_hid = d_hid[2 * hidden:]
+    for j in range(hidden):
+        d_n = dh[j] * (one - gz[j]) * (one - gn[j] * gn[j])
+        dn_in[j] = d_n
+        dn_hid[j] = d_n * gr[j]
+    dz_in = d_in[hidden:2 * hidden]
+    dz_hid = d_hid[hidden:2 * hidden]
+    for j in range(hidden):
+        d_z = dh[j] * (h_in[j] - gn[j]) * gz[j] * (one - gz[j])
+        dz_in[j] = d_z
+        dz_hid[j] = d_z
+    dr_in = d_in[:hidden]
+    dr_hid = d_hid[:hidden]
+    for j in range(hidden):
+        d_r = dn_in[j] * hn[j] * gr[j] * (one - gr[j])
+        dr_in[j] = d_r
+        dr_hid[j] = d_r
+    # the direct path h' = ... + z * h; the product through W_hh is added after the step
+    for j in range(hidden):
+        dh[j] = dh[j] * gz[j]
+
+
+@njit(**_JIT)
+def _forward(x, h0, w_ih, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
+    # x [T,B,I]; w_ih [3H,I]; w_hh_t [H,3H] (W_hh transposed, contiguous);
+    # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
+    seq_len, batch, n_in = x.shape
+    hidden = h0.shape[1]
+    # act [T, B, 3H]: the hoisted input projection, overwritten step by step with r, z, n
+    act = np.dot(x.reshape(seq_len * batch, n_in), w_ih.T).reshape(seq_len, batch, 3 * hidden)
+    rec = np.empty((batch, 3 * hidden), x.dtype)
+    for s in range(seq_len):
+        t = seq_len - 1 - s if reverse else s
+        hp = h_prev[t]
+        if s == 0:
+            hp[:] = h0
+        # the state leaving step t is written straight into the next step's h_prev slot
+        if s == seq_len - 1:
+            h_out = h_n
+        else:
+            h_out = h_prev[t - 1 if reverse else t + 1]
+        matmul_into(hp, w_hh_t, rec)
+        for b in range(batch):
+            if t >= lengths[b]:
+                h_out[b] = hp[b]
+            else:
+                _cell_row(act[t, b], rec[b], bias, hp[b], h_out[b], hn_seq[t, b], y[t, b])
+    return act
+
+
+@njit(**_JIT)
+def _backward(dy, dh_n, x, w_ih, w_hh, lengths, reverse, act, hn_seq, h_prev):
+    # dy [T,B,H]; w_ih [3H,I]; w_hh [3H,H]; returns dx, dh0, dw_ih, dw_hh, db_ih, db_hh
+    seq_len, batch, n_in = x.shape
+    hidden = dh_n.shape[1]
+    # rows past a length are never written: zero them only when some sequence is padded
+    grad_shape = (seq_len, batch, 3 * hidden)
+    padded = False
+    for b in range(batch):
+        padded = padded or lengths[b] < seq_len
+    d_in = np.zeros(grad_shape, x.dtype) if padded else np.empty(grad_shape, x.dtype)
+    d_hid = np.zeros(grad_shape, x.dtype) if padded else np.empty(grad_shape, x.dtype)
+    dh = dh_n.copy()
+    dh_rec = np.empty((batch, hidden), x.dtype)
+    db_ih = np.zeros(3 * hidden, x.dtype)
+    db_hh = np.zeros(3 * hidden, x.dtype)
+    for s in range(seq_len):
+        t = s if reverse else seq_len - 1 - s
+        for b in range(batch):
+            if t < lengths[b]:
+                _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
+                                   d_in[t, b], d_hid[t, b])
+        matmul_into(d_hid[t], w_hh, dh_rec)
+        for b in range(batch):
+            if t < lengths[b]:
+                dhb = dh[b]
+                rb = dh_rec[b]
+                for j in range(hidden):
+                    dhb[j] += rb[j]
+        column_sums_into(d_in[t], db_ih)
+        column_sums_into(d_hid[t], db_hh)
+    rows = seq_len * batch
+    di2 = d_in.reshape(rows, 3 * hidden)
+    dg2 = d_hid.reshape(rows, 3 * hidden)
+    dx = np.dot(di2, w_ih).reshape(seq_len, batch, n_in)
+    dw_ih = np.dot(di2.T, x.reshape(rows, n_in))
+    dw_hh = np.dot(dg2.T, h_prev.reshape(rows, hidden))
+    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+
+
+def _lengths(lengths, seq_len, batch):
+    if lengths is None:
+        return np.full(batch, seq_len, np.int64)
+    return np.ascontiguousarray(lengths, dtype=np.int64)
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+    """x [T,B,I], h0 [B,H], w_ih [3H,I], w_hh [3H,H], b_ih/b_hh [3H], lengths [B] int64
+    -> y [T,B,H], h_n [B,H], saved."""
+    x = np.ascontiguousarray(x)
+    seq_len, batch, _ = x.shape
+    hidden = h0.shape[1]
+    dt = x.dtype
+    lengths = _lengths(lengths, seq_len, batch)
+    # outputs past a length stay zero; no memset when nothing is padded
+    y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
+    h_n = np.empty((batch, hidden), dt)
+    hn_seq = np.empty((seq_len, batch, hidden), dt)
+    h_prev = np.empty((seq_len, batch, hidden), dt)
+    # [4H]: r and z take both biases, n keeps b_in and b_hn apart (b_hn sits inside r * (...))
+    bias = np.concatenate([b_ih[:2 * hidden] + b_hh[:2 * hidden], b_ih[2 * hidden:], b_hh[2 * hidden:]])
+    bias = bias.astype(dt)
+    act = _forward(x, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_ih, dt),
+                   np.ascontiguousarray(w_hh.T, dt), bias, lengths,
+                   bool(reverse), y, h_n, hn_seq, h_prev)
+    return y, h_n, (act, hn_seq, h_prev)
+
+
+def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
+    """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
+    -> dx [T,B,I], dh0 [B,H], dw_ih [3H,I], dw_hh [3H,H], db_ih [3H], db_hh [3H].
+    b_hh is not read here: the forward saved W_hn h + b_hn."""
+    x = np.ascontiguousarray(x)
+    dt = x.dtype
+    seq_len, batch, _ = x.shape
+    act, hn_seq, h_prev = saved
+    return _backward(np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), x,
+                     np.ascontiguousarray(w_ih, dt), np.ascontiguousarray(w_hh, dt),
+                     _lengths(lengths, seq_len, batch), bool(reverse), act, hn_seq, h_prev)

@@ -1,0 +1,142 @@
+"""Fused Elman RNN forward/backward on the CPU (tanh or relu), Numba + BLAS.
+
+h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh). Forward hoists x @ W_ih^T into one GEMM over all
+T*B rows; the loop adds h @ W_hh^T and applies the activation in place. Backward produces the
+pre-activation gradients dA [T, B, H] step by step; dW_ih, dW_hh and dx are single GEMMs.
+
+saved = (h_seq, h_prev):
+    h_seq   [T, B, H]  state leaving step t (garbage where t >= lengths[b])
+    h_prev  [T, B, H]  state entering step t
+"""
+import numpy as np
+from numba import njit
+
+from .activations_cpu import column_sums_into, fast_tanh, matmul_into
+
+_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+
+
+@njit(**_JIT)
+def _forward(x, h0, w_ih, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
+    # x [T,B,I]; w_ih [H,I]; w_hh_t [H,H] (W_hh transposed, contiguous); bias [H] = b_ih + b_hh
+    seq_len, batch, n_in = x.shape
+    hidden = h0.shape[1]
+    zero = x.dtype.type(0)
+    # h_seq [T, B, H]: the hoisted input projection, overwritten step by step with the new state
+    h_seq = np.dot(x.reshape(seq_len * batch, n_in), w_ih.T).reshape(seq_len, batch, hidden)
+    rec = np.empty((batch, hidden), x.dtype)
+    for s in range(seq_len):
+        t = seq_len - 1 - s if reverse else s
+        hp = h_prev[t]
+        if s == 0:
+            hp[:] = h0
+        # the state leaving step t is written straight into the next step's h_prev slot
+        if s == seq_len - 1:
+            h_out = h_n
+        else:
+            h_out = h_prev[t - 1 if reverse else t + 1]
+        matmul_into(hp, w_hh_t, rec)
+        for b in range(batch):
+            if t >= lengths[b]:
+                h_out[b] = hp[b]
+                continue
+            a = h_seq[t, b]
+            r = rec[b]
+            if relu:
+                for j in range(hidden):
+                    a[j] = max(a[j] + r[j] + bias[j], zero)
+            else:
+                for j in range(hidden):
+                    a[j] = fast_tanh(a[j] + r[j] + bias[j])
+            h_out[b] = a
+            y[t, b] = a
+    return h_seq
+
+
+@njit(**_JIT)
+def _backward(dy, dh_n, x, w_ih, w_hh, lengths, reverse, relu, h_seq, h_prev):
+    # dy [T,B,H]; w_ih [H,I]; w_hh [H,H]; returns dx, dh0, dw_ih, dw_hh, db
+    seq_len, batch, n_in = x.shape
+    hidden = dh_n.shape[1]
+    one = x.dtype.type(1)
+    zero = x.dtype.type(0)
+    # rows past a length are never written: zero them only when some sequence is padded
+    grad_shape = (seq_len, batch, hidden)
+    padded = False
+    for b in range(batch):
+        padded = padded or lengths[b] < seq_len
+    d_pre = np.zeros(grad_shape, x.dtype) if padded else np.empty(grad_shape, x.dtype)
+    dh = dh_n.copy()
+    dh_rec = np.empty((batch, hidden), x.dtype)
+    db = np.zeros(hidden, x.dtype)
+    for s in range(seq_len):
+        t = s if reverse else seq_len - 1 - s
+        full = True
+        for b in range(batch):
+            if t >= lengths[b]:
+                full = False
+                continue
+            h = h_seq[t, b]
+            dp = d_pre[t, b]
+            dhb = dh[b]
+            dyb = dy[t, b]
+            for j in range(hidden):
+                dhb[j] += dyb[j]
+            if relu:
+                for j in range(hidden):
+                    dp[j] = dhb[j] if h[j] > zero else zero
+            else:
+                for j in range(hidden):
+                    dp[j] = dhb[j] * (one - h[j] * h[j])
+        if full:
+            matmul_into(d_pre[t], w_hh, dh)
+        else:
+            matmul_into(d_pre[t], w_hh, dh_rec)
+            for b in range(batch):
+                if t < lengths[b]:
+                    dh[b] = dh_rec[b]
+        column_sums_into(d_pre[t], db)
+    rows = seq_len * batch
+    dp2 = d_pre.reshape(rows, hidden)
+    dx = np.dot(dp2, w_ih).reshape(seq_len, batch, n_in)
+    dw_ih = np.dot(dp2.T, x.reshape(rows, n_in))
+    dw_hh = np.dot(dp2.T, h_prev.reshape(rows, hidden))
+    return dx, dh, dw_ih, dw_hh, db
+
+
+def _lengths(lengths, seq_len, batch):
+    if lengths is None:
+        return np.full(batch, seq_len, np.int64)
+    return np.ascontiguousarray(lengths, dtype=np.int64)
+
+
+def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
+    """x [T,B,I], h0 [B,H], w_ih [H,I], w_hh [H,H], b_ih/b_hh [H], lengths [B] int64
+    -> y [T,B,H], h_n [B,H], saved."""
+    x = np.ascontiguousarray(x)
+    seq_len, batch, _ = x.shape
+    hidden = h0.shape[1]
+    dt = x.dtype
+    lengths = _lengths(lengths, seq_len, batch)
+    # outputs past a length stay zero; no memset when nothing is padded
+    y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
+    h_n = np.empty((batch, hidden), dt)
+    h_prev = np.empty((seq_len, batch, hidden), dt)
+    h_seq = _forward(x, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_ih, dt),
+                     np.ascontiguousarray(w_hh.T, dt), (b_ih + b_hh).astype(dt),
+                     lengths, bool(reverse), bool(relu), y, h_n, h_prev)
+    return y, h_n, (h_seq, h_prev)
+
+
+def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
+    """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
+    -> dx [T,B,I], dh0 [B,H], dw_ih [H,I], dw_hh [H,H], db_ih [H], db_hh [H]."""
+    x = np.ascontiguousarray(x)
+    dt = x.dtype
+    seq_len, batch, _ = x.shape
+    h_seq, h_prev = saved
+    dx, dh0, dw_ih, dw_hh, db = _backward(
+        np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), x,
+        np.ascontiguousarray(w_ih, dt), np.ascontiguousarray(w_hh, dt),
+        _lengths(lengths, seq_len, batch), bool(reverse), bool(relu), h_seq, h_prev)
+    return dx, dh0, dw_ih, dw_hh, db, db.copy()

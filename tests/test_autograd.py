@@ -1,0 +1,523 @@
+"""The autograd engine: graph construction rules, the iterative backward, accumulation, hooks,
+in-place rules, custom Functions and gradcheck."""
+import gc
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_seq as ts
+from tinygrad_seq import Tensor
+from tinygrad_seq.autograd import Function, queue_callback
+
+
+def leaf(*shape, seed=0, dtype=np.float64):
+    return Tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype), requires_grad=True)
+
+
+# ------------------------------------------------------------------ deep graphs
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [200_000])
+def test_deep_chain_backward(n):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0 if _ % 2 else y + 1e-6
+    assert sys.getrecursionlimit() < n
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+    del y  # freeing a 200k-node graph must not overflow the C stack either
+    gc.collect()
+
+
+def test_deep_chain_with_branches():
+    # a long unrolled recurrence that reuses the weight at every step
+    w = Tensor(np.array(0.999), requires_grad=True)
+    h = Tensor(np.array(1.0), requires_grad=True)
+    out = h
+    n = 20_000
+    for _ in range(n):
+        out = out * w
+    out.backward()
+    np.testing.assert_allclose(h.grad.item(), 0.999 ** n, rtol=1e-9)
+    np.testing.assert_allclose(w.grad.item(), n * 0.999 ** (n - 1), rtol=1e-9)
+
+
+# ------------------------------------------------------------------ accumulation and reuse
+def test_tensor_used_twice_accumulates():
+    x = leaf(3)
+    (x * x + x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() + 1)
+
+
+def test_tensor_reused_in_many_places_matches_torch():
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+    def f(t):
+        parts = [t[i] * t[i + 1] for i in range(3)] + [t.exp().sum(0), t.T @ t[:, 0], (t * t).mean(1).sum() * t[0]]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p
+        return (out * t.sum(0)).sum()
+    f(x).backward()
+    f(tx).backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_grads_accumulate_across_backward_calls():
+    x = leaf(3)
+    (2 * x).sum().backward()
+    (3 * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0, 5.0])
+    x.grad = None
+    (x * 1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_diamond_graph():
+    x = leaf(2, 3)
+    a = x.exp()
+    b = a * 2
+    c = a.tanh()
+    (b * c).sum().backward()
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    ta = tx.exp()
+    ((ta * 2) * ta.tanh()).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_grad_does_not_alias_inputs():
+    x = leaf(3)
+    g = Tensor(np.ones(3))
+    x.backward(g)
+    x.grad.numpy()[0] = 99.0
+    assert g.numpy()[0] == 1.0
+
+
+# ------------------------------------------------------------------ backward() arguments
+def test_nonscalar_backward_without_gradient_raises():
+    x = leaf(3)
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        (x * 2).backward()
+
+
+def test_nonscalar_backward_with_gradient():
+    x = leaf(2, 3)
+    g = np.arange(6.0).reshape(2, 3)
+    (x * 3).backward(Tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), 3 * g)
+    x.grad = None
+    (x * 3).backward(g)  # a numpy gradient works too
+    np.testing.assert_allclose(x.grad.numpy(), 3 * g)
+
+
+def test_backward_gradient_wrong_shape_raises():
+    x = leaf(2, 3)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2, 3\)"):
+        (x * 3).backward(Tensor(np.ones(3)))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0, 2.0]).sum().backward()
+
+
+def test_backward_on_leaf_itself():
+    x = Tensor(np.array(2.0), requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_second_backward_frees_saved_arrays_unless_retain_graph():
+    x = leaf(3)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * x.numpy())
+    with pytest.raises(RuntimeError):
+        y.backward()
+
+
+# ------------------------------------------------------------------ requires_grad, no_grad, detach
+def test_requires_grad_propagation():
+    a, b = leaf(3), Tensor(np.ones(3))
+    assert (a + b).requires_grad and (b + a).requires_grad and not (b * 2).requires_grad
+    assert (a + b).grad_fn is not None and (a + b).is_leaf is False
+    assert a.is_leaf and b.is_leaf and a.grad_fn is None
+    assert not b.requires_grad
+
+
+def test_no_grad_records_nothing():
+    a = leaf(3)
+    with ts.no_grad():
+        y = a * 2 + 1
+        assert not ts.is_grad_enabled()
+    assert ts.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+
+    @ts.no_grad()
+    def f(t):
+        return t * 3
+    assert not f(a).requires_grad
+    with ts.no_grad():
+        with ts.enable_grad():
+            assert (a * 2).requires_grad
+    assert (a * 2).requires_grad
+
+
+def test_no_grad_restores_on_exception():
+    with pytest.raises(ZeroDivisionError):
+        with ts.no_grad():
+            1 / 0
+    assert ts.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_and_shares_memory():
+    a = leaf(3)
+    d = (a * 2).detach()
+    assert not d.requires_grad and d.is_leaf
+    y = (a * d).sum()
+    y.backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * a.numpy())
+    e = a.detach()
+    with ts.no_grad():
+        a.add_(1.0)
+    np.testing.assert_array_equal(e.numpy(), a.numpy())
+
+
+def test_requires_grad_flag_methods():
+    x = Tensor(np.ones(2))
+    assert x.requires_grad_() is x and x.requires_grad
+    with pytest.raises(RuntimeError, match="leaf"):
+        (x * 2).requires_grad_(False)
+
+
+# ------------------------------------------------------------------ retain_grad and hooks
+def test_retain_grad():
+    x = leaf(3)
+    y = x * 2
+    y.retain_grad()
+    z = y * y
+    z.retain_grad()
+    z.sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), np.ones(3))
+    np.testing.assert_allclose(y.grad.numpy(), 2 * y.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 8 * x.numpy())
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    ty = tx * 2
+    ty.retain_grad()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy())
+
+
+def test_non_leaf_grad_is_none_without_retain():
+    x = leaf(3)
+    y = x * 2
+    y.sum().backward()
+    assert y.grad is None
+
+
+def test_post_accumulate_grad_hook_fires_once_with_final_grad():
+    x = leaf(3)
+    seen = []
+    handle = x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    out = x
+    for _ in range(10):  # x used in many places
+        out = out + x * 2
+    out.sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], np.full(3, 21.0))
+    out = (x * 3).sum()
+    out.backward()
+    assert len(seen) == 2
+    np.testing.assert_allclose(seen[1], np.full(3, 24.0))  # accumulated grad
+    handle.remove()
+    (x * 1).sum().backward()
+    assert len(seen) == 2
+
+
+def test_hooks_on_several_leaves_each_fire_once():
+    ws = [leaf(2, seed=i) for i in range(4)]
+    counts = {i: 0 for i in range(4)}
+    for i, w in enumerate(ws):
+        w.register_post_accumulate_grad_hook(lambda t, i=i: counts.__setitem__(i, counts[i] + 1))
+    h = ws[0]
+    for w in ws[1:] * 3:
+        h = h * w + w
+    h.sum().backward()
+    assert counts == {0: 1, 1: 1, 2: 1, 3: 1}
+
+
+def test_hook_on_non_leaf_raises():
+    with pytest.raises(RuntimeError, match="leaf"):
+        (leaf(2) * 2).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_queue_callback_runs_once_after_backward():
+    ws = [leaf(3, seed=i) for i in range(3)]
+    log = []
+
+    def hook(t):
+        log.append("hook")
+        if len([e for e in log if e == "hook"]) == 1:
+            queue_callback(lambda: log.append(("cb", [w.grad is not None for w in ws])))
+    for w in ws:
+        w.register_post_accumulate_grad_hook(hook)
+    (ws[0] * ws[1] * ws[2] * ws[0]).sum().backward()
+    assert log.count("hook") == 3
+    assert log[-1] == ("cb", [True, True, True])
+    assert sum(1 for e in log if isinstance(e, tuple)) == 1
+    (ws[0] * 2).sum().backward()   # the callback does not run again
+    assert sum(1 for e in log if isinstance(e, tuple)) == 1
+
+
+def test_queue_callback_outside_backward_raises():
+    with pytest.raises(RuntimeError, match="backward"):
+        queue_callback(lambda: None)
+
+
+# ------------------------------------------------------------------ in-place rules
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = leaf(3)
+    for op in (lambda: x.add_(1.0), lambda: x.mul_(2.0), lambda: x.zero_(), lambda: x.fill_(1.0),
+               lambda: x.copy_(np.ones(3)), lambda: x.clamp_(0, 1), lambda: x.sub_(1.0), lambda: x.div_(2.0)):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            op()
+    with pytest.raises(RuntimeError, match="leaf"):
+        x[0] = 1.0
+    with ts.no_grad():
+        x.add_(1.0)  # fine under no_grad (optimizer updates)
+
+
+def test_modifying_saved_tensor_raises_at_backward():
+    x = leaf(3)
+    y = x * 2
+    z = y * y           # Mul saves y
+    with ts.no_grad():
+        y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+def test_modifying_saved_constant_raises_at_backward():
+    x = leaf(3)
+    w = Tensor(np.ones(3))
+    z = (x * w).sum()
+    w.mul_(3.0)
+    with pytest.raises(RuntimeError, match="inplace"):
+        z.backward()
+
+
+def test_inplace_on_non_leaf_is_differentiable_like_torch():
+    a = np.random.default_rng(0).standard_normal(4)
+    x, tx = leaf(4), torch.tensor(a, requires_grad=True)
+    x = Tensor(a, requires_grad=True)
+    for t in (x, tx):
+        y = t * 2
+        y.mul_(3.0)
+        y.add_(t)
+        y.sub_(t * t, alpha=2)
+        y.div_(4.0)
+        y.clamp_(-1.0, 1.0)
+        (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_inplace_with_grad_requiring_operand():
+    a = np.random.default_rng(1).standard_normal(3)
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    outs = []
+    for t, mod in ((x, ts), (tx, torch)):
+        buf = mod.zeros(3, dtype=t.dtype if mod is torch else np.float64)
+        buf.add_(t * t)
+        buf.mul_(2.0)
+        buf.copy_(t.exp() + t)
+        buf.mul_(t)
+        assert buf.requires_grad
+        buf.sum().backward()
+        outs.append(buf)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_inplace_after_use_raises_instead_of_wrong_gradient():
+    # torch keeps the pre-modification node for earlier consumers; we refuse at backward
+    x = leaf(3)
+    y = x * 2
+    z = y + 1          # uses y before the in-place op
+    y.mul_(3.0)
+    with pytest.raises(RuntimeError, match="inplace"):
+        (z + y).sum().backward()
+
+
+def test_inplace_without_grad_is_plain():
+    t = Tensor(np.zeros(3))
+    t.add_(1.0).mul_(4.0).sub_(1.0).div_(3.0)
+    np.testing.assert_allclose(t.numpy(), np.ones(3))
+    t.zero_()
+    assert t.numpy().sum() == 0
+    t += 2.0
+    t *= 2.0
+    t -= 1.0
+    np.testing.assert_allclose(t.numpy(), np.full(3, 3.0))
+
+
+# ------------------------------------------------------------------ custom Function
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * 3 * x ** 2
+
+
+class SplitSum(Function):
+    """Two outputs; one gradient per input, None for the non-differentiable one."""
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x + y, x * y
+
+    @staticmethod
+    def backward(ctx, g_sum, g_prod):
+        x, y = ctx.saved_tensors
+        gx = (0 if g_sum is None else g_sum) + (0 if g_prod is None else g_prod * y)
+        return gx, None
+
+
+def test_custom_function():
+    x = leaf(4)
+    Cube.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * x.numpy() ** 2)
+    assert ts.gradcheck(lambda t: Cube.apply(t), [leaf(3, seed=2)])
+
+
+def test_custom_function_multi_output():
+    x, y = leaf(3), leaf(3, seed=1)
+    s, p = SplitSum.apply(x, y)
+    assert s.requires_grad and p.requires_grad
+    (s * 2 + p).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 + y.numpy())
+    assert y.grad is None
+    x.grad = None
+    s, p = SplitSum.apply(x, y)
+    p.sum().backward()  # only one output used
+    np.testing.assert_allclose(x.grad.numpy(), y.numpy())
+
+
+def test_function_wrong_number_of_gradients_raises():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    with pytest.raises(RuntimeError, match="returned 1 gradients for 2 inputs"):
+        Bad.apply(leaf(2), leaf(2)).sum().backward()
+
+
+def test_function_needs_input_grad():
+    seen = {}
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            seen["n"] = ctx.needs_input_grad
+            return g, g
+    Probe.apply(leaf(2), Tensor(np.ones(2))).sum().backward()
+    assert seen["n"] == (True, False)
+
+
+def test_integer_outputs_never_require_grad():
+    class ToInt(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.astype(np.int64)
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+    assert not ToInt.apply(leaf(2)).requires_grad
+
+
+# ------------------------------------------------------------------ gradcheck
+def test_gradcheck_passes_on_compositions():
+    x, w = leaf(3, 4), leaf(4, 2, seed=1)
+    assert ts.gradcheck(lambda a, b: ((a @ b).tanh() * a.sum(1, keepdim=True).sigmoid()).exp(), [x, w])
+    y = Tensor(np.abs(np.random.default_rng(3).standard_normal((2, 3))) + 0.5, requires_grad=True)
+    assert ts.gradcheck(lambda a: (a.log() * a.sqrt() / (a ** 1.5)).max(1).values, [y])
+    assert ts.gradcheck(lambda a: a[np.array([0, 0, 1])].permute(1, 0).reshape(-1), [y])
+
+
+def test_gradcheck_catches_wrong_gradient():
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.saved_tensors[0]  # missing factor 2
+    with pytest.raises(ts.GradcheckError, match="analytic"):
+        ts.gradcheck(lambda t: Wrong.apply(t), [leaf(3)])
+
+
+def test_gradcheck_rejects_float32_and_no_grad_inputs():
+    with pytest.raises(ts.GradcheckError, match="float64"):
+        ts.gradcheck(lambda t: t * 2, [leaf(3, dtype=np.float32)])
+    with pytest.raises(ts.GradcheckError, match="requires grad"):
+        ts.gradcheck(lambda t: t * 2, [Tensor(np.ones(3))])
+
+
+def test_optimizer_style_update_between_forward_and_backward_raises():
+    # an update that bumps _version directly (as optim and nn do) counts as an in-place write
+    w = leaf(3)
+    x = Tensor(np.ones(3), requires_grad=True)
+    loss = (x * w).sum()   # Mul saves w for x's gradient
+    with ts.no_grad():
+        w.data -= 0.1
+        w._version += 1
+    with pytest.raises(RuntimeError, match="inplace"):
+        loss.backward()
+
+
+def test_inplace_on_a_view_of_a_saved_array_raises():
+    x = leaf(2, 3)
+    y = x * 2
+    z = (y * y).sum()      # saves y
+    v = y.reshape(-1)      # shares y's memory
+    with ts.no_grad():
+        v[0] = 5.0
+    with pytest.raises(RuntimeError, match="inplace"):
+        z.backward()
+
+
+def test_inplace_on_unsaved_tensor_is_fine():
+    x = leaf(3)
+    y = x + 1              # Add saves nothing
+    z = y.sum()
+    with ts.no_grad():
+        x.add_(1.0)
+    z.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(3))
+
+
+def test_inplace_on_saved_output_raises():
+    x = leaf(3)
+    y = x.exp()            # Exp saves its output
+    with ts.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.sum().backward()

@@ -1,0 +1,214 @@
+"""tinygrad_seq.distributed, nn.parallel.DistributedDataParallel and data.DistributedSampler.
+
+The tests marked `mpi` launch `mpiexec` (the Open MPI wheel's, next to this Python) on 2 or 3
+processes, each bounded by a timeout; the worker scripts are in tests/mpi_scripts/. The sampler
+and engine-hook tests need no mpiexec.
+"""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_seq as ts
+from tinygrad_seq import Tensor, nn
+from tinygrad_seq.autograd import queue_callback
+from tinygrad_seq.data import DistributedSampler
+
+SCRIPTS = Path(__file__).parent / "mpi_scripts"
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+
+
+def _mpi_env():
+    env = dict(os.environ)
+    env.update({
+        # Open MPI refuses to run as root unless told twice; set here only, not globally
+        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+        "OMPI_MCA_rmaps_base_oversubscribe": "1",
+        # more ranks than cores: one thread each keeps them from fighting over the cores
+        "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def mpirun(n, script, *args, timeout=120):
+    pytest.importorskip("mpi4py")
+    if not MPIEXEC.exists():
+        pytest.skip(f"no mpiexec next to {sys.executable}")
+    cmd = [str(MPIEXEC), "--oversubscribe", "-n", str(n), sys.executable, str(SCRIPTS / script), *args]
+    start = time.monotonic()
+    p = subprocess.run(cmd, env=_mpi_env(), capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr, time.monotonic() - start
+
+
+# ------------------------------------------------------------------ DDP over MPI
+@pytest.mark.mpi
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [2, 3])
+def test_ddp_matches_one_process_on_the_whole_batch(n, tmp_path):
+    """Collectives (non-contiguous all_reduce included), LSTM and GRU(lengths=) + Linear trained
+    5 Adam steps (3 ranks: an uneven split of 7 samples), buckets, unused parameters, no_sync and
+    checkpoint resume: see mpi_scripts/ddp_checks.py."""
+    rc, out, _ = mpirun(n, "ddp_checks.py", str(tmp_path))
+    assert rc == 0, out
+    for check in ("collectives", "buckets and unused parameters", "no_sync", "equivalence lstm",
+                  "checkpoint", "equivalence gru"):
+        assert f"OK {check}" in out, out
+    assert "ALL DONE" in out, out
+
+
+@pytest.mark.mpi
+@pytest.mark.cuda
+def test_collectives_and_ddp_on_cuda_tensors():
+    import importlib.util
+    if importlib.util.find_spec("tinygrad_seq.backend_cuda") is None:
+        pytest.skip("the cuda backend is not there yet")
+    rc, out, _ = mpirun(2, "cuda_checks.py")
+    assert rc == 0, out
+    assert "OK cuda" in out, out
+
+
+@pytest.mark.mpi
+def test_a_failing_rank_ends_the_job():
+    rc, out, elapsed = mpirun(3, "rank_fails.py", "1", timeout=60)
+    assert rc != 0, out
+    assert elapsed < 30, f"the job took {elapsed:.1f} s to end"
+    assert out.count("deliberate failure on rank 1 at step 2") == 1, out   # traceback printed once
+    assert out.count("Traceback (most recent call last)") == 1, out
+    assert "finished" not in out, out
+
+
+@pytest.mark.mpi
+def test_mismatched_models_raise_on_every_rank():
+    rc, out, _ = mpirun(3, "mismatch.py", timeout=60)
+    assert rc == 0, out
+    msg = ("the model differs across ranks: parameter '1.weight' has shape (3, 8) on rank 0 "
+           "but shape (2, 8) on rank 1")
+    for r in range(3):
+        assert f"rank {r}: DistributedDataParallel: {msg}" in out, out
+
+
+# ------------------------------------------------------------------ without a process group
+def test_import_without_mpi4py_says_what_to_install():
+    code = ("import sys; sys.modules['mpi4py'] = None\n"
+            "import tinygrad_seq as ts\n"
+            "from tinygrad_seq.nn.parallel import DistributedDataParallel\n"
+            "assert ts.distributed.is_available() in (True, False)\n"
+            "assert not ts.distributed.is_initialized()\n"
+            "try:\n"
+            "    ts.distributed.init_process_group('mpi')\n"
+            "except ImportError as e:\n"
+            "    print('ERR', e)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    line = p.stdout.strip()
+    assert line.startswith("ERR ") and "\n" not in line, p.stdout
+    assert "pip install 'tinygrad-seq[distributed]'" in line
+
+
+def test_uninitialized_use_raises():
+    import tinygrad_seq.distributed as dist
+    assert not dist.is_initialized()
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        dist.get_rank()
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match="num_replicas and rank"):
+        DistributedSampler(10)
+    with pytest.raises(ValueError, match="backend"):
+        dist.init_process_group("nccl")
+
+
+# ------------------------------------------------------------------ DistributedSampler
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 7, 10, 16, 23])
+@pytest.mark.parametrize("replicas", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_sampler_matches_torch_without_shuffle(n, replicas, drop_last):
+    torch_data = pytest.importorskip("torch.utils.data")
+    for rank in range(replicas):
+        ours = DistributedSampler(n, num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        theirs = torch_data.DistributedSampler(range(n), num_replicas=replicas, rank=rank,
+                                               shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(theirs), (n, replicas, rank, drop_last)
+        assert len(ours) == len(theirs)
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (8, 4, False), (2, 5, False)])
+def test_sampler_shuffle_splits_one_permutation_per_epoch(n, replicas, drop_last):
+    def shards(epoch):
+        out = []
+        for r in range(replicas):
+            s = DistributedSampler(list(range(n)), num_replicas=replicas, rank=r, seed=3, drop_last=drop_last)
+            s.set_epoch(epoch)
+            out.append(list(s))
+        return out
+
+    e0, e1 = shards(0), shards(1)
+    assert e0 == shards(0)                          # the same on every rank for one epoch
+    assert e0 != e1 or n < 3                        # reshuffled across epochs
+    flat = [i for s in e0 for i in s]
+    assert all(len(s) == len(e0[0]) for s in e0)
+    if drop_last:
+        assert len(set(flat)) == len(flat) == (n // replicas) * replicas
+    else:
+        assert set(flat) == set(range(n)) and len(flat) == -(-n // replicas) * replicas
+    perm = np.random.default_rng(3).permutation(n).tolist()
+    total = len(flat)
+    padded = (perm * (total // max(n, 1) + 1))[:total]
+    assert e0[1] == padded[1:total:replicas]
+
+
+def test_sampler_rejects_bad_rank():
+    with pytest.raises(ValueError, match="Invalid rank 3"):
+        DistributedSampler(10, num_replicas=3, rank=3)
+
+
+# ------------------------------------------------------------------ the engine hooks DDP uses
+def test_hooks_fire_once_per_parameter_and_callback_after_all():
+    """On an LSTM + Linear (fused kernels, a parameter used at every time step): each parameter's
+    post-accumulate hook fires once per backward with its final gradient; a callback queued from
+    the first hook runs once, after every hook; a second backward shows the accumulated grad."""
+    ts.manual_seed(0)
+    lstm, head = nn.LSTM(3, 4).double(), nn.Linear(4, 2).double()
+    params = list(lstm.parameters()) + list(head.parameters())
+    seen, log = {}, []
+
+    def hook(p):
+        seen.setdefault(id(p), []).append(p.grad.numpy().copy())
+        if len(log) == 0 or log[-1] == "callback":
+            log.append("first hook")
+            queue_callback(lambda: log.append("callback"))
+        else:
+            log.append("hook")
+
+    for p in params:
+        p.register_post_accumulate_grad_hook(hook)
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 2, 3)))
+    for rep in range(2):
+        y, _ = lstm(x)
+        (head(y) ** 2).sum().backward()
+        assert log.count("callback") == rep + 1 and log[-1] == "callback", log
+        assert len(log) == (rep + 1) * (len(params) + 1)
+        for p in params:
+            assert len(seen[id(p)]) == rep + 1
+            np.testing.assert_array_equal(seen[id(p)][-1], p.grad.numpy())
+    for p in params:
+        np.testing.assert_allclose(seen[id(p)][1], 2 * seen[id(p)][0], rtol=1e-12)
+
+
+def test_cpu_buffers_go_to_mpi_without_a_copy():
+    from tinygrad_seq.distributed import _Staged
+    base = np.arange(12.0).reshape(3, 4)
+    t = Tensor(base)
+    assert _Staged(t).buf is t.data                      # contiguous: MPI works on the tensor's memory
+    v = Tensor(base[:, ::2])
+    s = _Staged(v)
+    assert s.buf is not v.data and s.buf.flags.c_contiguous
+    s.buf *= 10                                           # what a reduction would write
+    s.finish()
+    assert (base[:, ::2] == np.arange(12.0).reshape(3, 4)[:, ::2] * 10).all()
+    assert (base[:, 1::2] == np.arange(12.0).reshape(3, 4)[:, 1::2]).all()

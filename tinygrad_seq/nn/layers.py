@@ -1,0 +1,143 @@
+"""nn.Linear, nn.Embedding, nn.Dropout, nn.LayerNorm: PyTorch's modules, initialisation and repr."""
+import math
+import numbers
+
+import numpy as np
+
+from tinygrad_seq import functional as F
+from tinygrad_seq import random
+from tinygrad_seq.nn.module import Module, Parameter
+
+
+def _param(host, dtype):
+    """A Parameter from host data drawn in float64, stored as `dtype` (float32 by default)."""
+    return Parameter(np.asarray(host).astype(np.dtype(dtype or np.float32)))
+
+
+def _place(module, device):
+    return module.to(device) if device is not None and device != "cpu" else module
+
+
+class Linear(Module):
+    r"""y = x W^T + b.
+
+    x (*, in_features) -> y (*, out_features). weight (out_features, in_features) and bias
+    (out_features,) are drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)), PyTorch's
+    kaiming_uniform_(a=sqrt(5)).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
+        self.weight = _param(random.uniform(-bound, bound, (out_features, in_features)), dtype)
+        if bias:
+            self.bias = _param(random.uniform(-bound, bound, (out_features,)), dtype)
+        else:
+            self.register_parameter("bias", None)
+        _place(self, device)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    r"""A lookup table: integer indices (*) -> rows of weight (*, embedding_dim).
+
+    weight (num_embeddings, embedding_dim) ~ N(0, 1). The padding_idx row is initialised to
+    zero and gets no gradient, so it stays as it is during training.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), "
+                                 f"got {padding_idx}")
+            padding_idx = padding_idx % num_embeddings
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.padding_idx = padding_idx
+        w = random.normal((num_embeddings, embedding_dim))
+        if padding_idx is not None:
+            w[padding_idx] = 0.0
+        self.weight = _param(w, dtype)
+        _place(self, device)
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+
+class Dropout(Module):
+    r"""During training, zeroes each element with probability p and scales the others by
+    1/(1-p); in eval mode the identity. Masks come from tinygrad_seq.random (ts.manual_seed)."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = float(p), bool(inplace)
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) dims
+    (biased variance, as PyTorch). Composed from primitive ops."""
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if x.shape[x.ndim - k:] != normalized_shape or x.ndim < k:
+        raise ValueError(f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
+                         f"got {x.shape}")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    mu = x.mean(dims, keepdim=True)
+    d = x - mu
+    var = (d * d).mean(dims, keepdim=True)
+    y = d / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+class LayerNorm(Module):
+    r"""y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing normalized_shape
+    dims; weight ones and bias zeros (when elementwise_affine)."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = _param(np.ones(self.normalized_shape), dtype)
+            if bias:
+                self.bias = _param(np.zeros(self.normalized_shape), dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        _place(self, device)
+
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

@@ -1,0 +1,6 @@
+"""tinygrad_seq.optim: PyTorch's torch.optim subset."""
+from tinygrad_seq.optim.optimizer import Optimizer  # noqa: F401
+from tinygrad_seq.optim.sgd import SGD  # noqa: F401
+from tinygrad_seq.optim.adam import Adam, AdamW  # noqa: F401
+from tinygrad_seq.optim.rmsprop import RMSprop  # noqa: F401
+from tinygrad_seq.optim.adagrad import Adagrad  # noqa: F401

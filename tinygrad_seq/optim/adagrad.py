@@ -1,0 +1,43 @@
+"""Adagrad (PyTorch's algorithm, with learning-rate decay)."""
+from tinygrad_seq import device as _device
+from tinygrad_seq.optim.optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    r"""g = g + weight_decay * p;  lr_t = lr / (1 + (t - 1) lr_decay);
+    s = s + g^2 (s starts at initial_accumulator_value);  p = p - lr_t g / (sqrt(s) + eps)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 *, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if lr_decay < 0.0:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if initial_accumulator_value < 0.0:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize))
+
+    def _init_group_state(self, group):
+        # PyTorch creates Adagrad's state with the optimizer, not on the first step
+        for p in group["params"]:
+            B = _device.backend(p.device)
+            self.state[p] = {"step": 0,
+                             "sum": B.full(p.shape, group["initial_accumulator_value"], p.dtype)}
+
+    def _update(self, B, p, g, state, group):
+        if not state:
+            state.update(step=0, sum=B.full(p.shape, group["initial_accumulator_value"], p.dtype))
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            g = B.add(g, B.mul(p.data, group["weight_decay"]))
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"]
+        B.iadd(s, B.mul(g, g))
+        std = B.add(B.sqrt(s), group["eps"])
+        B.iadd(p.data, B.mul(B.div(g, std), -clr))

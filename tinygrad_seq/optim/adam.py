@@ -1,0 +1,64 @@
+"""Adam and AdamW (PyTorch's algorithms, including amsgrad)."""
+import math
+
+from tinygrad_seq.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    r"""g = g + weight_decay * p (Adam) or p = p * (1 - lr * weight_decay) (AdamW);
+    m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;  (amsgrad: v_max = max(v_max, v))
+    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                 *, maximize=False, decoupled_weight_decay=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _update(self, B, p, g, state, group):
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = self._zeros_like(B, p)
+            state["exp_avg_sq"] = self._zeros_like(B, p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = self._zeros_like(B, p)
+        state["step"] += 1
+        step = state["step"]
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                B.imul(p.data, 1 - lr * wd)
+            else:
+                g = B.add(g, B.mul(p.data, wd))
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        self._lerp_(B, m, g, 1 - beta1)
+        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
+        step_size = lr / (1 - beta1 ** step)
+        bc2_sqrt = math.sqrt(1 - beta2 ** step)
+        if group["amsgrad"]:
+            vmax = state.get("max_exp_avg_sq")
+            if vmax is None:
+                vmax = state["max_exp_avg_sq"] = self._zeros_like(B, p)
+            B.copy_into(vmax, B.maximum(vmax, v))
+            v = vmax
+        denom = B.add(B.div(B.sqrt(v), bc2_sqrt), eps)
+        B.iadd(p.data, B.mul(B.div(m, denom), -step_size))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p = p * (1 - lr * weight_decay) before the Adam step."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

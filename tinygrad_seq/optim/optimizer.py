@@ -1,0 +1,234 @@
+"""Optimizer: PyTorch's base class (param_groups, state, zero_grad, flat state dicts).
+
+Updates run under no_grad on the parameters' raw arrays through their device backend
+(tinygrad_seq.device.backend), in place, so parameter identity is kept and "cuda" parameters
+never leave the device. Subclasses implement _update(B, p, g, state, group) for one parameter.
+"""
+import numpy as np
+
+from tinygrad_seq import device as _device
+from tinygrad_seq.autograd import enable_grad, no_grad
+from tinygrad_seq.tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}            # parameter -> dict of its state (arrays on its device, numbers)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got {type(params).__name__}")
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(params[0], dict):
+            params = [{"params": params}]
+        for group in params:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        ps = group.get("params")
+        ps = [ps] if isinstance(ps, Tensor) else list(ps if ps is not None else [])
+        for p in ps:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if p._ctx is not None:
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if p.dtype.kind != "f":
+                raise TypeError(f"optimizer can only optimize floating point Tensors, got {p.dtype}")
+        if len({id(p) for p in ps}) != len(ps):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        group["params"] = ps
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in ps):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+        self._init_group_state(group)
+
+    def _init_group_state(self, group):
+        """Hook for optimizers whose state exists before the first step (Adagrad)."""
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    _device.backend(p.grad.device).fill(p.grad.data, 0)
+                    p.grad._version += 1
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    if p.grad.shape != p.shape:
+                        raise RuntimeError(f"{type(self).__name__}: gradient of shape {p.grad.shape} "
+                                           f"for a parameter of shape {p.shape}")
+                    B = _device.backend(p.device)
+                    g = p.grad.data
+                    if group.get("maximize", False):
+                        g = B.neg(g)
+                    self._update(B, p, g, self.state.setdefault(p, {}), group)
+                    p._version += 1
+        return loss
+
+    def _update(self, B, p, g, state, group):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ helpers for subclasses
+    @staticmethod
+    def _zeros_like(B, p):
+        return B.zeros(p.shape, p.dtype)
+
+    @staticmethod
+    def _lerp_(B, a, b, w):
+        """a <- a + w (b - a) in place, evaluated as PyTorch's lerp kernel does."""
+        diff = B.sub(b, a)
+        new = B.add(a, B.mul(diff, w)) if w < 0.5 else B.sub(b, B.mul(diff, 1.0 - w))
+        B.copy_into(a, new)
+        return a
+
+    # ------------------------------------------------------------ checkpoints
+    def _indexed_params(self):
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def state_dict(self):
+        """A flat dict of numpy arrays with string keys, ready for ts.save:
+        'state.<i>.<name>' for each parameter's state (i counts parameters over all groups in
+        order, as PyTorch's indices do) and 'param_groups.<g>.<option>' for each group's options,
+        with 'param_groups.<g>.params' the indices of the group's parameters."""
+        out = {}
+        index = {id(p): i for i, p in enumerate(self._indexed_params())}
+        start = 0
+        for gi, group in enumerate(self.param_groups):
+            for k, v in group.items():
+                if k == "params":
+                    out[f"param_groups.{gi}.params"] = np.arange(start, start + len(v), dtype=np.int64)
+                elif v is None:
+                    continue
+                else:
+                    out[f"param_groups.{gi}.{k}"] = np.asarray(v)
+            start += len(group["params"])
+        for p, st in self.state.items():
+            if id(p) not in index:
+                continue
+            for k, v in st.items():
+                if v is None:
+                    continue
+                host = _device.backend(p.device).to_host(v) if _is_array(v) else v
+                out[f"state.{index[id(p)]}.{k}"] = np.array(host, copy=True)
+        return out
+
+    def load_state_dict(self, state_dict):
+        """Restore from state_dict() output (or its ts.load round trip, or PyTorch's nested
+        {'state', 'param_groups'} form). Everything is checked before anything changes."""
+        flat = _flatten(state_dict)
+        n_groups = len(self.param_groups)
+        saved_groups = sorted({int(k.split(".")[1]) for k in flat if k.startswith("param_groups.")})
+        if saved_groups != list(range(n_groups)):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
+                             f"the optimizer has {n_groups}")
+        id_map = {}
+        new_groups = []
+        for gi, group in enumerate(self.param_groups):
+            key = f"param_groups.{gi}.params"
+            if key not in flat:
+                raise KeyError(f"loaded state dict is missing {key!r}")
+            saved_ids = [int(i) for i in np.asarray(flat[key]).reshape(-1)]
+            if len(saved_ids) != len(group["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group {gi} of "
+                                 f"{len(saved_ids)} parameters, the optimizer's group has "
+                                 f"{len(group['params'])}")
+            id_map.update(zip(saved_ids, group["params"]))
+            opts = {}
+            prefix = f"param_groups.{gi}."
+            for k, v in flat.items():
+                name = k[len(prefix):]
+                if k.startswith(prefix) and k != key and name in self.defaults:
+                    opts[name] = _like(np.asarray(v), group.get(name, self.defaults.get(name)))
+            new_groups.append(opts)
+        new_state = {}
+        for k, v in flat.items():
+            if not k.startswith("state."):
+                continue
+            _, idx, name = k.split(".", 2)
+            if int(idx) not in id_map:
+                raise KeyError(f"loaded state dict has state for parameter {idx}, which no group holds")
+            p = id_map[int(idx)]
+            arr = np.asarray(v)
+            if arr.ndim == 0:
+                val = arr.item()
+                val = int(val) if name == "step" else val
+            else:
+                if arr.shape != p.shape:
+                    raise ValueError(f"loaded state {name!r} of parameter {idx} has shape {arr.shape}, "
+                                     f"the parameter has shape {p.shape}")
+                val = _device.backend(p.device).asarray(np.array(arr, dtype=p.dtype, copy=True))
+            new_state.setdefault(p, {})[name] = val
+        for group, opts in zip(self.param_groups, new_groups):
+            group.update(opts)
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _is_array(v):
+    return hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, (int, float))
+
+
+def _like(arr, current):
+    """Turn a saved option array back into the Python type the option has now."""
+    if isinstance(current, bool) or arr.dtype == np.bool_:
+        return bool(arr)
+    if isinstance(current, tuple) or (current is None and arr.ndim == 1):
+        return tuple(x.item() for x in arr.reshape(-1))
+    if isinstance(current, int) and arr.dtype.kind in "iu":
+        return int(arr)
+    return float(arr) if arr.ndim == 0 else arr.tolist()
+
+
+def _to_numpy(v):
+    if isinstance(v, Tensor):
+        return v.numpy()
+    if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
+        return v.detach().cpu().numpy()
+    return np.asarray(v)
+
+
+def _flatten(sd):
+    """PyTorch's nested {'state': {i: {...}}, 'param_groups': [...]} -> our flat keys."""
+    if not ("state" in sd and "param_groups" in sd and isinstance(sd["param_groups"], (list, tuple))):
+        return dict(sd)
+    flat = {}
+    for gi, group in enumerate(sd["param_groups"]):
+        for k, v in group.items():
+            if v is not None and not isinstance(v, str):
+                flat[f"param_groups.{gi}.{k}"] = _to_numpy(v)
+    for i, st in sd["state"].items():
+        for k, v in st.items():
+            if v is not None:
+                flat[f"state.{int(i)}.{k}"] = _to_numpy(v)
+    return flat

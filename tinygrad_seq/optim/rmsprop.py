@@ -1,0 +1,52 @@
+"""RMSprop (PyTorch's algorithm, with momentum and the centered variant)."""
+from tinygrad_seq.optim.optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    r"""g = g + weight_decay * p;  v = alpha v + (1 - alpha) g^2;
+    centered: m = alpha m + (1 - alpha) g, denom = sqrt(v - m^2) + eps, else denom = sqrt(v) + eps;
+    momentum > 0: b = momentum b + g / denom, p = p - lr b;  else p = p - lr g / denom."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 *, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if alpha < 0.0:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def _update(self, B, p, g, state, group):
+        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        momentum = group["momentum"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = self._zeros_like(B, p)
+            if momentum > 0:
+                state["momentum_buffer"] = self._zeros_like(B, p)
+            if group["centered"]:
+                state["grad_avg"] = self._zeros_like(B, p)
+        state["step"] += 1
+        if wd != 0:
+            g = B.add(g, B.mul(p.data, wd))
+        sq = state["square_avg"]
+        B.copy_into(sq, B.add(B.mul(sq, alpha), B.mul(B.mul(g, g), 1 - alpha)))
+        if group["centered"]:
+            ga = state.setdefault("grad_avg", self._zeros_like(B, p))
+            self._lerp_(B, ga, g, 1 - alpha)
+            avg = B.sqrt(B.sub(sq, B.mul(ga, ga)))
+        else:
+            avg = B.sqrt(sq)
+        avg = B.add(avg, eps)
+        if momentum > 0:
+            buf = state.setdefault("momentum_buffer", self._zeros_like(B, p))
+            B.copy_into(buf, B.add(B.mul(buf, momentum), B.div(g, avg)))
+            B.iadd(p.data, B.mul(buf, -lr))
+        else:
+            B.iadd(p.data, B.mul(B.div(g, avg), -lr))

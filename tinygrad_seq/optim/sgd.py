@@ -1,0 +1,33 @@
+"""SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's algorithm)."""
+from tinygrad_seq.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""d = g + weight_decay * p;
+    with momentum: b = d (first step) else b = momentum * b + (1 - dampening) * d, and
+    d = d + momentum * b (nesterov) or d = b;  p = p - lr * d."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def _update(self, B, p, g, state, group):
+        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        d = B.add(g, B.mul(p.data, wd)) if wd != 0 else g
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = B.copy(d)
+            else:
+                B.copy_into(buf, B.add(B.mul(buf, momentum), B.mul(d, 1 - group["dampening"])))
+            d = B.add(d, B.mul(buf, momentum)) if group["nesterov"] else buf
+        B.iadd(p.data, B.mul(d, -lr))
