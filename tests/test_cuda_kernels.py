@@ -1,0 +1,361 @@
+"""CUDA kernels (kernels/*_cuda.py) against plain references, at tiny shapes.
+
+Runs in Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1 set before numba is imported) or on a
+real GPU; skipped otherwise. The simulator runs one Python thread per CUDA thread, so shapes
+stay at T <= 4, B <= 2, H <= 4, I <= 3, and persistent kernels run with 1 block (the
+simulator's grid barrier is wrong across blocks).
+"""
+import os
+
+import numpy as np
+import pytest
+
+SIM = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
+
+
+def _cuda_usable():
+    if SIM:
+        return True
+    try:
+        from numba import cuda
+        return bool(cuda.is_available())
+    except Exception:
+        return False
+
+
+pytestmark = [pytest.mark.cuda,
+              pytest.mark.skipif(not _cuda_usable(), reason="needs a GPU or NUMBA_ENABLE_CUDASIM=1")]
+
+
+def _h(a):
+    return a.copy_to_host() if hasattr(a, "copy_to_host") else np.asarray(a)
+
+
+# ---------------------------------------------------------------- reference recurrences
+
+class _Np:
+    exp, tanh = staticmethod(np.exp), staticmethod(np.tanh)
+
+    @staticmethod
+    def relu(a):
+        return np.maximum(a, 0)
+
+
+class _Torch:
+    def __init__(self):
+        import torch
+        self.exp, self.tanh, self.relu = torch.exp, torch.tanh, torch.relu
+
+
+def reference_forward(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, lib):
+    """The plain loop of PyTorch's equations, masked by lengths; works on numpy arrays (lib=_Np)
+    and on float64 torch tensors (lib=_Torch(), for gradients). -> y [T,B,H], h_n, c_n."""
+    T, B = x.shape[0], x.shape[1]
+    H = h0.shape[1]
+    h, c = h0, c0
+    ys = [None] * T
+    sig = lambda a: 1 / (1 + lib.exp(-a))  # noqa: E731
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        m = (np.asarray(lengths) > t).astype(np.float64)[:, None]
+        if lib is not _Np:
+            import torch
+            m = torch.from_numpy(m)
+        xi = x[t] @ w_ih.T + b_ih
+        hh = h @ w_hh.T + b_hh
+        if cell == "lstm":
+            a = xi + hh
+            i, f, g, o = sig(a[:, :H]), sig(a[:, H:2 * H]), lib.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
+            c_new = f * c + i * g
+            h_new = o * lib.tanh(c_new)
+            c = m * c_new + (1 - m) * c
+        elif cell == "gru":
+            r = sig(xi[:, :H] + hh[:, :H])
+            z = sig(xi[:, H:2 * H] + hh[:, H:2 * H])
+            n = lib.tanh(xi[:, 2 * H:] + r * hh[:, 2 * H:])
+            h_new = (1 - z) * n + z * h
+        else:
+            h_new = lib.relu(xi + hh) if cell == "rnn_relu" else lib.tanh(xi + hh)
+        h = m * h_new + (1 - m) * h
+        ys[t] = m * h_new
+    stack = np.stack if lib is _Np else __import__("torch").stack
+    return stack(ys), h, c
+
+
+def reference_grads(cell, inputs, dy, dh_n, dc_n, lengths, reverse):
+    """Gradients of sum(y*dy) + sum(h_n*dh_n) (+ sum(c_n*dc_n)) w.r.t. x, h0, c0, w_ih, w_hh,
+    b_ih, b_hh by torch autograd through reference_forward (float64)."""
+    import torch
+    ts = {k: (torch.tensor(v, dtype=torch.float64, requires_grad=True) if v is not None else None)
+          for k, v in inputs.items()}
+    y, h_n, c_n = reference_forward(cell, ts["x"], ts["h0"], ts["c0"], ts["w_ih"], ts["w_hh"],
+                                    ts["b_ih"], ts["b_hh"], lengths, reverse, _Torch())
+    loss = (y * torch.from_numpy(dy)).sum() + (h_n * torch.from_numpy(dh_n)).sum()
+    if cell == "lstm":
+        loss = loss + (c_n * torch.from_numpy(dc_n)).sum()
+    loss.backward()
+    return {k: v.grad.numpy() for k, v in ts.items() if v is not None}
+
+
+def _problem(cell, T=3, B=2, I=3, H=4, seed=0):
+    rng = np.random.default_rng(seed)
+    G = {"lstm": 4, "gru": 3}.get(cell, 1)
+    p = dict(x=rng.standard_normal((T, B, I)), h0=rng.standard_normal((B, H)) * 0.5,
+             c0=rng.standard_normal((B, H)) * 0.5 if cell == "lstm" else None,
+             w_ih=rng.standard_normal((G * H, I)) * 0.6, w_hh=rng.standard_normal((G * H, H)) * 0.6,
+             b_ih=rng.standard_normal(G * H) * 0.3, b_hh=rng.standard_normal(G * H) * 0.3)
+    grads = dict(dy=rng.standard_normal((T, B, H)), dh_n=rng.standard_normal((B, H)),
+                 dc_n=rng.standard_normal((B, H)))
+    return p, grads
+
+
+CELLS = ["lstm", "gru", "rnn_tanh", "rnn_relu"]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("path", ["step", "persistent"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_recurrent_paths_float64(cell, path, reverse):
+    from tinygrad_seq.kernels import recurrent_cuda as rc
+    code = {"lstm": rc.LSTM, "gru": rc.GRU, "rnn_tanh": rc.RNN_TANH, "rnn_relu": rc.RNN_RELU}[cell]
+    p, g = _problem(cell)
+    lengths = np.array([3, 2])
+    kw = dict(path=path, blocks=1, slices=2) if path == "persistent" else dict(path="step")
+    y, h_n, c_n, saved = rc.forward(code, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"],
+                                    p["b_hh"], lengths, reverse, **kw)
+    y_ref, h_ref, c_ref = reference_forward(cell, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
+                                            p["b_ih"], p["b_hh"], lengths, reverse, _Np)
+    np.testing.assert_allclose(_h(y), y_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(_h(h_n), h_ref, rtol=0, atol=1e-10)
+    if cell == "lstm":
+        np.testing.assert_allclose(_h(c_n), c_ref, rtol=0, atol=1e-10)
+    dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = rc.backward(
+        code, g["dy"], g["dh_n"], g["dc_n"] if cell == "lstm" else None, p["x"], p["w_ih"], p["w_hh"],
+        lengths, reverse, saved, **kw)
+    ref = reference_grads(cell, p, g["dy"], g["dh_n"], g["dc_n"], lengths, reverse)
+    got = dict(x=dx, h0=dh0, w_ih=dw_ih, w_hh=dw_hh, b_ih=db_ih, b_hh=db_hh)
+    if cell == "lstm":
+        got["c0"] = dc0
+    for k, v in got.items():
+        np.testing.assert_allclose(_h(v), ref[k], rtol=0, atol=1e-10, err_msg=k)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_contract_functions_float32(cell):
+    """The contract names and signatures (auto dispatch), float32, host inputs, h0 given, no
+    lengths, with T=4 and B=1; checked against the float64 reference at float32 accuracy."""
+    from tinygrad_seq import kernels  # noqa: F401  (the contract docstring lives there)
+    p, g = _problem(cell, T=4, B=1, I=2, H=3, seed=1)
+    f32 = {k: (v.astype(np.float32) if v is not None else None) for k, v in p.items()}
+    lengths = None
+    if cell == "lstm":
+        from tinygrad_seq.kernels import lstm_cuda as m
+        y, h_n, c_n, saved = m.lstm_forward(f32["x"], f32["h0"], f32["c0"], f32["w_ih"], f32["w_hh"],
+                                            f32["b_ih"], f32["b_hh"], lengths, False)
+        grads = m.lstm_backward(g["dy"].astype(np.float32), g["dh_n"].astype(np.float32),
+                                g["dc_n"].astype(np.float32), f32["x"], f32["h0"], f32["c0"],
+                                f32["w_ih"], f32["w_hh"], lengths, False, saved)
+        names = ["x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh"]
+    elif cell == "gru":
+        from tinygrad_seq.kernels import gru_cuda as m
+        y, h_n, saved = m.gru_forward(f32["x"], f32["h0"], f32["w_ih"], f32["w_hh"], f32["b_ih"],
+                                      f32["b_hh"], lengths, False)
+        grads = m.gru_backward(g["dy"].astype(np.float32), g["dh_n"].astype(np.float32), f32["x"],
+                               f32["h0"], f32["w_ih"], f32["w_hh"], f32["b_hh"], lengths, False, saved)
+        names = ["x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"]
+    else:
+        from tinygrad_seq.kernels import rnn_cuda as m
+        relu = cell == "rnn_relu"
+        y, h_n, saved = m.rnn_forward(f32["x"], f32["h0"], f32["w_ih"], f32["w_hh"], f32["b_ih"],
+                                      f32["b_hh"], lengths, False, relu)
+        grads = m.rnn_backward(g["dy"].astype(np.float32), g["dh_n"].astype(np.float32), f32["x"],
+                               f32["h0"], f32["w_ih"], f32["w_hh"], lengths, False, relu, saved)
+        names = ["x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"]
+    full = np.full(1, 4)
+    y_ref, h_ref, _ = reference_forward(cell, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
+                                        p["b_ih"], p["b_hh"], full, False, _Np)
+    assert _h(y).dtype == np.float32
+    np.testing.assert_allclose(_h(y), y_ref, atol=2e-5)
+    np.testing.assert_allclose(_h(h_n), h_ref, atol=2e-5)
+    ref = reference_grads(cell, p, g["dy"], g["dh_n"], g["dc_n"], full, False)
+    for name, v in zip(names, grads):
+        assert _h(v).dtype == np.float32, name
+        np.testing.assert_allclose(_h(v), ref[name], atol=1e-4, err_msg=name)
+
+
+def test_persistent_plan_choices():
+    from tinygrad_seq.kernels import recurrent_cuda as rc
+    # H=1024 LSTM over 128 blocks: 8 units a block, 512 threads, 64 float32 weights a thread
+    assert rc.persistent_plan(rc.LSTM, 1024, 8, np.float32, blocks=128, slices=16) == (8, 16, 64, 128)
+    # float64 weights take two registers: the same shape does not fit, nor does a big batch
+    assert rc.persistent_plan(rc.LSTM, 1024, 8, np.float64, blocks=128, slices=16) is None
+    assert rc.persistent_plan(rc.LSTM, 1024, 64, np.float32) is None
+
+
+# ---------------------------------------------------------------- ops_cuda
+
+@pytest.fixture(scope="module")
+def ops():
+    from tinygrad_seq.kernels import ops_cuda
+    return ops_cuda
+
+
+def _rand(*shape, dtype=np.float64, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unary_ops(ops, dtype):
+    a = _rand(2, 3, dtype=dtype)
+    pos = np.abs(a) + 0.5
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    cases = {"neg": (a, -a), "exp": (a, np.exp(a)), "log": (pos, np.log(pos)), "tanh": (a, np.tanh(a)),
+             "sigmoid": (a, 1 / (1 + np.exp(-a))), "relu": (a, np.maximum(a, 0)), "abs": (a, np.abs(a)),
+             "sqrt": (pos, np.sqrt(pos)), "sign": (a, np.sign(a))}
+    for name, (inp, want) in cases.items():
+        got = _h(getattr(ops, name)(ops.as_device(inp)))
+        assert got.dtype == dtype, name
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=name)
+
+
+def test_binary_ops_broadcast(ops):
+    a = _rand(2, 1, 3)
+    b = _rand(4, 1, seed=1)
+    b[0, 0] = a[0, 0, 0]  # one equal pair for eq/ge/le
+    pa = np.abs(a) + 0.5
+    da, db, dpa = ops.as_device(a), ops.as_device(b), ops.as_device(pa)
+    want = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b, "maximum": np.maximum(a, b),
+            "minimum": np.minimum(a, b), "gt": (a > b) * 1.0, "ge": (a >= b) * 1.0, "lt": (a < b) * 1.0,
+            "le": (a <= b) * 1.0, "eq": (a == b) * 1.0, "ne": (a != b) * 1.0}
+    for name, w in want.items():
+        got = _h(getattr(ops, name)(da, db))
+        assert got.shape == w.shape, name
+        np.testing.assert_allclose(got, w, rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(_h(ops.power(dpa, db)), pa ** b, rtol=1e-12)
+    np.testing.assert_allclose(_h(ops.mul(da, 2.5)), a * 2.5)
+    cond = (a > 0) * 1.0
+    np.testing.assert_allclose(_h(ops.where(ops.as_device(cond), da, db)), np.where(cond != 0, a, b))
+    # a strided (non-contiguous) operand: a column slice
+    m = _rand(3, 4, seed=2)
+    col = ops.as_device(m)[:, 1:3]
+    np.testing.assert_allclose(_h(ops.add(col, db[:3, :])), m[:, 1:3] + b[:3, :])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matmul_and_gemm_flags(ops, dtype):
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    a, b = _rand(5, 7, dtype=dtype), _rand(7, 9, dtype=dtype, seed=1)
+    np.testing.assert_allclose(_h(ops.matmul(a, b)), a @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(ops.gemm(a.T.copy(), b, trans_a=True)), a @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(ops.gemm(a, b.T.copy(), trans_b=True)), a @ b, rtol=tol, atol=tol)
+    bias = _rand(9, dtype=dtype, seed=2)
+    np.testing.assert_allclose(_h(ops.gemm(a, b, bias=bias)), a @ b + bias, rtol=tol, atol=tol)
+    out = ops.as_device(np.ones((5, 9), dtype))
+    ops.gemm(a, b, out=out, accumulate=True)
+    np.testing.assert_allclose(_h(out), a @ b + 1, rtol=tol, atol=tol)
+    # batched, with a broadcast 2-D right operand, and a 1-D vector
+    ab = _rand(2, 3, 4, dtype=dtype, seed=3)
+    w = _rand(4, 5, dtype=dtype, seed=4)
+    np.testing.assert_allclose(_h(ops.matmul(ab, w)), ab @ w, rtol=tol, atol=tol)
+    bb = _rand(2, 4, 2, dtype=dtype, seed=5)
+    np.testing.assert_allclose(_h(ops.matmul(ab, bb)), ab @ bb, rtol=tol, atol=tol)
+    v = _rand(4, dtype=dtype, seed=6)
+    np.testing.assert_allclose(_h(ops.matmul(ab[0], v)), ab[0] @ v, rtol=tol, atol=tol)
+
+
+def test_gemm_production_tiles(ops, monkeypatch):
+    """Register tiles of 4x4 per thread (on a GPU: the production tiles, 64x64 per block),
+    partial tiles at every edge."""
+    if SIM:
+        monkeypatch.setattr(ops, "gemm_config", lambda dtype: (32, 32, 8, 4, 4))
+    a, b = _rand(33, 9, dtype=np.float32), _rand(9, 17, dtype=np.float32, seed=1)
+    np.testing.assert_allclose(_h(ops.gemm(a, b)), a @ b, rtol=1e-5, atol=1e-5)
+
+
+def test_reductions(ops):
+    a = _rand(2, 3, 4)
+    da = ops.as_device(a)
+    np.testing.assert_allclose(_h(ops.sum(da)), a.sum())
+    assert _h(ops.sum(da)).shape == ()
+    np.testing.assert_allclose(_h(ops.sum(da, axis=1)), a.sum(1))
+    np.testing.assert_allclose(_h(ops.sum(da, axis=(0, 2), keepdims=True)), a.sum((0, 2), keepdims=True))
+    np.testing.assert_allclose(_h(ops.max(da, axis=-1, keepdims=True)), a.max(-1, keepdims=True))
+    np.testing.assert_allclose(_h(ops.max(da)), a.max())
+    np.testing.assert_array_equal(_h(ops.argmax(da, axis=1)), a.argmax(1))
+    np.testing.assert_array_equal(_h(ops.argmax(da)), a.argmax())
+    tie = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(_h(ops.argmax(ops.as_device(tie), axis=1)), [1, 0])
+    # many outputs over a short axis: the thread-per-output kernel
+    wide = _rand(70, 3)
+    np.testing.assert_allclose(_h(ops.sum(ops.as_device(wide), axis=1)), wide.sum(1))
+    np.testing.assert_allclose(_h(ops.mean(da, axis=0)), a.mean(0))
+
+
+def test_shapes_and_copies(ops):
+    a = _rand(2, 3, 4)
+    da = ops.as_device(a)
+    np.testing.assert_array_equal(_h(ops.transpose(da, (2, 0, 1))), a.transpose(2, 0, 1))
+    np.testing.assert_array_equal(_h(ops.transpose(da[:, 1])), a[:, 1].T)
+    b = _rand(2, 2, 4, seed=1)
+    np.testing.assert_array_equal(_h(ops.concatenate([da, ops.as_device(b)], axis=1)),
+                                  np.concatenate([a, b], 1))
+    np.testing.assert_array_equal(_h(ops.stack([da, da], axis=0)), np.stack([a, a]))
+    parts = ops.split(da, [1, 2], axis=1)
+    np.testing.assert_array_equal(_h(parts[1]), a[:, 1:])
+    np.testing.assert_array_equal(_h(ops.copy(da[:, ::2])), a[:, ::2])
+    f = ops.astype(da, np.float32)
+    assert _h(f).dtype == np.float32
+    np.testing.assert_allclose(_h(f), a.astype(np.float32))
+    np.testing.assert_array_equal(_h(ops.full((2, 3), 2.5, np.float64)), np.full((2, 3), 2.5))
+    np.testing.assert_array_equal(_h(ops.zeros((3,), np.float32)), np.zeros(3))
+    np.testing.assert_array_equal(_h(ops.ones((2, 2), np.float64)), np.ones((2, 2)))
+    np.testing.assert_array_equal(_h(ops.broadcast_to(ops.as_device(a[:1]), (2, 3, 4))),
+                                  np.broadcast_to(a[:1], (2, 3, 4)))
+    dst = ops.zeros((2, 3), np.float64)
+    ops.copy_into(dst[:, 1], ops.as_device(np.array([5.0, 6.0])))
+    np.testing.assert_array_equal(_h(dst), [[0, 5, 0], [0, 6, 0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_family(ops, dtype):
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    a = _rand(3, 5, dtype=dtype) * 3
+    e = np.exp(a - a.max(1, keepdims=True))
+    sm = e / e.sum(1, keepdims=True)
+    np.testing.assert_allclose(_h(ops.softmax(ops.as_device(a), axis=-1)), sm, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(ops.log_softmax(ops.as_device(a), axis=1)), np.log(sm), rtol=tol, atol=tol)
+    e0 = np.exp(a - a.max(0, keepdims=True))
+    np.testing.assert_allclose(_h(ops.softmax(ops.as_device(a), axis=0)), e0 / e0.sum(0), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy(ops, reduction):
+    import torch
+    logits = _rand(4, 3) * 2
+    targets = np.array([0, 2, -100, 1], np.int64)
+    loss, lse, count = ops.cross_entropy(logits, targets, ignore_index=-100, reduction=reduction)
+    tl = torch.tensor(logits, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(tl, torch.from_numpy(targets), ignore_index=-100,
+                                            reduction=reduction)
+    np.testing.assert_allclose(_h(loss), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    grad = np.array([0.7, -1.0, 2.0, 0.5]) if reduction == "none" else np.array(0.7)
+    ref.backward(torch.from_numpy(grad))
+    dx = ops.cross_entropy_backward(logits, targets, lse, grad, count, -100, reduction)
+    np.testing.assert_allclose(_h(dx), tl.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_gathers_and_scatters(ops):
+    w = _rand(5, 3)
+    idx = np.array([[0, 4], [4, 2]], np.int64)
+    np.testing.assert_array_equal(_h(ops.take_rows(w, idx)), w[idx])
+    g = _rand(2, 2, 3, seed=1)
+    want = np.zeros((5, 3))
+    np.add.at(want, idx.reshape(-1), g.reshape(-1, 3))
+    np.testing.assert_allclose(_h(ops.index_add_rows((5, 3), idx, g)), want, rtol=1e-12)
+    want[4] = 0
+    np.testing.assert_allclose(_h(ops.index_add_rows((5, 3), idx, g, skip_row=4)), want, rtol=1e-12)
+    a = _rand(3, 4)
+    pi = np.array([3, 0, 1], np.int64)
+    np.testing.assert_array_equal(_h(ops.pick(a, pi)), a[np.arange(3), pi])
+    back = np.zeros((3, 4))
+    back[np.arange(3), pi] = [1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(_h(ops.pick_backward((3, 4), pi, np.array([1.0, 2.0, 3.0]))), back)
