@@ -42,8 +42,10 @@ bench-asv: $(STAMP)
 compare: $(STAMP)
 	$(VPY) -m tinygrad_seq.compare
 
+# one BLAS thread unless told otherwise: OpenBLAS's spinning threads make the small per-step GEMMs
+# up to 25x slower when the 2 cores are shared with anything else
 demo: $(STAMP)
-	$(VPY) -m tinygrad_seq charlm train
+	OPENBLAS_NUM_THREADS=$(or $(OPENBLAS_NUM_THREADS),1) $(VPY) -m tinygrad_seq charlm train
 
 clean:
 	rm -rf $(VENV) build *.egg-info bench/.asv bench/html

@@ -1,0 +1,66 @@
+"""The gradient-flow study: vanishing and exploding gradients through time (Pascanu et al. 2013)."""
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_seq.examples import gradflow
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def default_init():
+    return {c: gradflow.grad_norms(c, steps=110, hidden_size=32)[::-1] for c in ("rnn", "lstm", "gru")}
+
+
+def test_tanh_rnn_vanishes_orders_of_magnitude_faster_than_lstm(default_init):
+    rnn, lstm, gru = (default_init[c][100] for c in ("rnn", "lstm", "gru"))
+    assert 0 < rnn < 1e-2 * lstm
+    assert 0 < rnn < 1e-2 * gru
+    # the loss's own step gets the same gradient for every cell: ||v|| stays comparable
+    assert 0.1 < default_init["rnn"][0] / default_init["lstm"][0] < 10
+
+
+def test_norms_decay_with_distance_under_default_init(default_init):
+    for norms in default_init.values():
+        assert norms[100] < norms[10] < norms[0]
+
+
+def test_small_weights_vanish_large_weights_explode_for_tanh_rnn():
+    small = gradflow.grad_norms("rnn", steps=110, hidden_size=32, scale=0.5)[::-1]
+    large = gradflow.grad_norms("rnn", steps=110, hidden_size=32, scale=4.0)[::-1]
+    assert small[100] < 1e-30 * small[0]
+    assert large[100] > 1e3 * large[0]
+
+
+def test_forget_bias_lets_the_lstm_gradient_reach_further():
+    plain = gradflow.grad_norms("lstm", steps=110, hidden_size=32)[::-1]
+    fb = gradflow.grad_norms("lstm-fb1", steps=110, hidden_size=32)[::-1]
+    assert fb[100] > 1e3 * plain[100]
+
+
+def test_study_table_lists_every_cell_and_scale():
+    res = gradflow.study(("rnn", "gru"), (0.5, 1.0), steps=12, hidden_size=8)
+    table = gradflow.format_table(res, 12)
+    assert "tanh RNN" in table and "GRU" in table and "k=10" in table
+    assert len([l for l in table.splitlines() if l.startswith(("tanh RNN", "GRU"))]) == 4
+
+
+def test_plot_is_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    res = gradflow.study(("rnn", "lstm"), (1.0, 4.0), steps=12, hidden_size=8)
+    path = gradflow.plot(res, str(tmp_path / "gf.png"), log=lambda *a: None)
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG_SIGNATURE
+
+
+def test_plot_skipped_without_matplotlib(tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    msgs = []
+    res = {("rnn", 1.0): np.ones(5)}
+    assert gradflow.plot(res, str(tmp_path / "gf.png"), log=msgs.append) is None
+    assert len(msgs) == 1 and "matplotlib" in msgs[0]
+    assert not (tmp_path / "gf.png").exists()
