@@ -10,6 +10,7 @@ from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.random import manual_seed  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
 from tinygrad_seq.tensor import Tensor  # noqa: F401
+from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import functional, nn  # noqa: F401
 
 float32, float64, int64 = "float32", "float64", "int64"
