@@ -42,19 +42,12 @@ def share(rank, world):
 
 
 # ------------------------------------------------------------------ workers
-def worker_tinygrad(steps, warmup):
-    import numpy as np
-    import tinygrad_seq as ts
-    import tinygrad_seq.functional as F
-    from tinygrad_seq import Tensor, nn, optim
+def _no_barrier():
+    """The barrier of a run without DDP (one process)."""
 
-    world = int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))
-    if world > 1:
-        import tinygrad_seq.distributed as dist
-        dist.init_process_group("mpi")
-        rank = dist.get_rank()
-    rank = rank if world > 1 else 0
 
+def char_lm(nn):
+    """The benchmark model in either framework: nn is tinygrad_seq.nn or torch.nn."""
     class CharLM(nn.Module):
         def __init__(self):
             super().__init__()
@@ -66,38 +59,56 @@ def worker_tinygrad(steps, warmup):
             y, _ = self.rnn(self.emb(x))
             return self.out(y)
 
-    ts.manual_seed(0)
-    model = CharLM()
-    if world > 1:
-        model = nn.parallel.DistributedDataParallel(model)
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    data = batches(warmup + steps)
-    sl = share(rank, world)
+    return CharLM()
 
+
+def train_timed(model, opt, cross_entropy, data, inputs, warmup, barrier, rank):
+    """Trains on the token batches in data, inputs(tokens) -> (x, y) this rank's share
+    [SEQ, BATCH / world] of inputs and targets: warmup steps, then the rest timed between
+    barriers; rank 0 prints the RESULT line the driver reads."""
     def step(tokens):
-        x, y = Tensor(tokens[:-1, sl]), Tensor(tokens[1:, sl])
+        x, y = inputs(tokens)
         opt.zero_grad()
-        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y.reshape(-1))
+        loss = cross_entropy(model(x).reshape(-1, VOCAB), y.reshape(-1))
         loss.backward()
         opt.step()
         return loss
 
     for t in data[:warmup]:
         step(t)
-    if world > 1:
-        dist.barrier()
+    barrier()
     t0 = time.perf_counter()
     for t in data[warmup:]:
         loss = step(t)
-    if world > 1:
-        dist.barrier()
+    barrier()
     elapsed = time.perf_counter() - t0
     if rank == 0:
         print("RESULT " + json.dumps({"seconds": elapsed, "loss": float(loss.item())}), flush=True)
 
 
+def worker_tinygrad(steps, warmup):
+    import tinygrad_seq as ts
+    import tinygrad_seq.functional as F
+    from tinygrad_seq import Tensor, nn, optim
+
+    world = int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))
+    rank, barrier = 0, _no_barrier
+    if world > 1:
+        import tinygrad_seq.distributed as dist
+        dist.init_process_group("mpi")
+        rank, barrier = dist.get_rank(), dist.barrier
+
+    ts.manual_seed(0)
+    model = char_lm(nn)
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(model)
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    sl = share(rank, world)
+    train_timed(model, opt, F.cross_entropy, batches(warmup + steps),
+                lambda t: (Tensor(t[:-1, sl]), Tensor(t[1:, sl])), warmup, barrier, rank)
+
+
 def worker_torch(steps, warmup, rank, world, port):
-    import numpy as np
     import torch
     import torch.nn.functional as F
     torch.set_num_threads(1)
@@ -105,49 +116,21 @@ def worker_torch(steps, warmup, rank, world, port):
         os.sched_setaffinity(0, {rank % os.cpu_count()})
     except (AttributeError, OSError):
         pass
+    barrier = _no_barrier
     if world > 1:
         import torch.distributed as dist
         dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-
-    class CharLM(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb = torch.nn.Embedding(VOCAB, EMB)
-            self.rnn = torch.nn.LSTM(EMB, HIDDEN)
-            self.out = torch.nn.Linear(HIDDEN, VOCAB)
-
-        def forward(self, x):
-            y, _ = self.rnn(self.emb(x))
-            return self.out(y)
+        barrier = dist.barrier
 
     torch.manual_seed(0)
-    model = CharLM()
+    model = char_lm(torch.nn)
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    data = [torch.from_numpy(np.asarray(t)) for t in batches(warmup + steps)]
     sl = share(rank, world)
-
-    def step(tokens):
-        x, y = tokens[:-1, sl], tokens[1:, sl]
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y.reshape(-1))
-        loss.backward()
-        opt.step()
-        return loss
-
-    for t in data[:warmup]:
-        step(t)
-    if world > 1:
-        dist.barrier()
-    t0 = time.perf_counter()
-    for t in data[warmup:]:
-        loss = step(t)
-    if world > 1:
-        dist.barrier()
-    elapsed = time.perf_counter() - t0
-    if rank == 0:
-        print("RESULT " + json.dumps({"seconds": elapsed, "loss": float(loss.item())}), flush=True)
+    data = [torch.from_numpy(t) for t in batches(warmup + steps)]
+    train_timed(model, opt, F.cross_entropy, data, lambda t: (t[:-1, sl], t[1:, sl]), warmup,
+                barrier, rank)
     if world > 1:
         dist.destroy_process_group()
 

@@ -11,10 +11,13 @@ saved = (act, hn, h_prev):
     hn      [T, B, H]   W_hn h + b_hn of step t
     h_prev  [T, B, H]   state entering step t
 """
+from . import blas_cpu  # before numba: it trims numba's import of scipy
+
 import numpy as np
 from numba import njit
 
 from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into
+from .blas_cpu import input_projection, step_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -22,24 +25,32 @@ _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 @njit(**_JIT)
 def _cell_row(a, rec, bias, h_in, h_out, hn, y):
     # one batch row: a [3H] input projection -> r, z, n in place; rec [3H] h W_hh^T; hn [H] <-
-    # W_hn h + b_hn. Short loops with few arrays each so LLVM vectorizes every one of them.
+    # W_hn h + b_hn. Short loops over one or two arrays each: LLVM vectorizes those; a loop that
+    # reads three arrays while applying an activation stayed scalar (3x slower).
     hidden = h_in.shape[0]
     one = a.dtype.type(1)
     for k in range(2 * hidden):
-        a[k] = fast_sigmoid(a[k] + rec[k] + bias[k])
+        a[k] = a[k] + rec[k] + bias[k]
     gr = a[:hidden]
     gz = a[hidden:2 * hidden]
     gn = a[2 * hidden:]
+    for j in range(hidden):
+        gr[j] = fast_sigmoid(gr[j])
+    for j in range(hidden):
+        gz[j] = fast_sigmoid(gz[j])
     rec_n = rec[2 * hidden:]
     b_in = bias[2 * hidden:3 * hidden]
     b_hn = bias[3 * hidden:]
     for j in range(hidden):
         hn[j] = rec_n[j] + b_hn[j]
     for j in range(hidden):
-        gn[j] = fast_tanh(gn[j] + b_in[j] + gr[j] * hn[j])
+        gn[j] = gn[j] + b_in[j] + gr[j] * hn[j]
+    for j in range(hidden):
+        gn[j] = fast_tanh(gn[j])
     for j in range(hidden):
         h_out[j] = (one - gz[j]) * gn[j] + gz[j] * h_in[j]
-    y[:] = h_out
+    for j in range(hidden):
+        y[j] = h_out[j]
 
 
 @njit(**_JIT)
@@ -77,14 +88,11 @@ def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
 
 
 @njit(**_JIT)
-def _forward(x, h0, w_ih, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
-    # x [T,B,I]; w_ih [3H,I]; w_hh_t [H,3H] (W_hh transposed, contiguous);
-    # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
-    seq_len, batch, n_in = x.shape
-    hidden = h0.shape[1]
-    # act [T, B, 3H]: the hoisted input projection, overwritten step by step with r, z, n
-    act = np.dot(x.reshape(seq_len * batch, n_in), w_ih.T).reshape(seq_len, batch, 3 * hidden)
-    rec = np.empty((batch, 3 * hidden), x.dtype)
+def _forward(act, h0, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
+    # act [T,B,3H]: the hoisted input projection x W_ih^T, overwritten step by step with r, z, n;
+    # w_hh_t [H,3H] (W_hh transposed, contiguous); bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
+    seq_len, batch, _ = act.shape
+    rec = np.empty((batch, act.shape[2]), act.dtype)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp = h_prev[t]
@@ -101,25 +109,24 @@ def _forward(x, h0, w_ih, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev
                 h_out[b] = hp[b]
             else:
                 _cell_row(act[t, b], rec[b], bias, hp[b], h_out[b], hn_seq[t, b], y[t, b])
-    return act
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, x, w_ih, w_hh, lengths, reverse, act, hn_seq, h_prev):
-    # dy [T,B,H]; w_ih [3H,I]; w_hh [3H,H]; returns dx, dh0, dw_ih, dw_hh, db_ih, db_hh
-    seq_len, batch, n_in = x.shape
-    hidden = dh_n.shape[1]
+def _backward(dy, dh_n, w_hh, lengths, reverse, act, hn_seq, h_prev):
+    # dy [T,B,H]; w_hh [3H,H]; returns d_in, d_hid [T,B,3H], dh0, db_ih, db_hh
+    seq_len, batch, hidden = dy.shape
+    dt = dy.dtype
     # rows past a length are never written: zero them only when some sequence is padded
     grad_shape = (seq_len, batch, 3 * hidden)
     padded = False
     for b in range(batch):
         padded = padded or lengths[b] < seq_len
-    d_in = np.zeros(grad_shape, x.dtype) if padded else np.empty(grad_shape, x.dtype)
-    d_hid = np.zeros(grad_shape, x.dtype) if padded else np.empty(grad_shape, x.dtype)
+    d_in = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
+    d_hid = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
     dh = dh_n.copy()
-    dh_rec = np.empty((batch, hidden), x.dtype)
-    db_ih = np.zeros(3 * hidden, x.dtype)
-    db_hh = np.zeros(3 * hidden, x.dtype)
+    dh_rec = np.empty((batch, hidden), dt)
+    db_ih = np.zeros(3 * hidden, dt)
+    db_hh = np.zeros(3 * hidden, dt)
     for s in range(seq_len):
         t = s if reverse else seq_len - 1 - s
         for b in range(batch):
@@ -135,13 +142,7 @@ def _backward(dy, dh_n, x, w_ih, w_hh, lengths, reverse, act, hn_seq, h_prev):
                     dhb[j] += rb[j]
         column_sums_into(d_in[t], db_ih)
         column_sums_into(d_hid[t], db_hh)
-    rows = seq_len * batch
-    di2 = d_in.reshape(rows, 3 * hidden)
-    dg2 = d_hid.reshape(rows, 3 * hidden)
-    dx = np.dot(di2, w_ih).reshape(seq_len, batch, n_in)
-    dw_ih = np.dot(di2.T, x.reshape(rows, n_in))
-    dw_hh = np.dot(dg2.T, h_prev.reshape(rows, hidden))
-    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+    return d_in, d_hid, dh, db_ih, db_hh
 
 
 def _lengths(lengths, seq_len, batch):
@@ -166,9 +167,10 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     # [4H]: r and z take both biases, n keeps b_in and b_hn apart (b_hn sits inside r * (...))
     bias = np.concatenate([b_ih[:2 * hidden] + b_hh[:2 * hidden], b_ih[2 * hidden:], b_hh[2 * hidden:]])
     bias = bias.astype(dt)
-    act = _forward(x, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_ih, dt),
-                   np.ascontiguousarray(w_hh.T, dt), bias, lengths,
-                   bool(reverse), y, h_n, hn_seq, h_prev)
+    act = input_projection(x, np.ascontiguousarray(w_ih, dt))
+    with step_threads(batch * 3 * hidden * hidden):
+        _forward(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh.T, dt), bias, lengths,
+                 bool(reverse), y, h_n, hn_seq, h_prev)
     return y, h_n, (act, hn_seq, h_prev)
 
 
@@ -180,6 +182,10 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     dt = x.dtype
     seq_len, batch, _ = x.shape
     act, hn_seq, h_prev = saved
-    return _backward(np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), x,
-                     np.ascontiguousarray(w_ih, dt), np.ascontiguousarray(w_hh, dt),
-                     _lengths(lengths, seq_len, batch), bool(reverse), act, hn_seq, h_prev)
+    hidden = h_prev.shape[2]
+    with step_threads(batch * 3 * hidden * hidden):
+        d_in, d_hid, dh0, db_ih, db_hh = _backward(
+            np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(w_hh, dt),
+            _lengths(lengths, seq_len, batch), bool(reverse), act, hn_seq, h_prev)
+    dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt))
+    return dx, dh0, dw_ih, dw_hh, db_ih, db_hh

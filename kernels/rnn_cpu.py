@@ -8,23 +8,24 @@ saved = (h_seq, h_prev):
     h_seq   [T, B, H]  state leaving step t (garbage where t >= lengths[b])
     h_prev  [T, B, H]  state entering step t
 """
+from . import blas_cpu  # before numba: it trims numba's import of scipy
+
 import numpy as np
 from numba import njit
 
 from .activations_cpu import column_sums_into, fast_tanh, matmul_into
+from .blas_cpu import input_projection, step_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def _forward(x, h0, w_ih, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
-    # x [T,B,I]; w_ih [H,I]; w_hh_t [H,H] (W_hh transposed, contiguous); bias [H] = b_ih + b_hh
-    seq_len, batch, n_in = x.shape
-    hidden = h0.shape[1]
-    zero = x.dtype.type(0)
-    # h_seq [T, B, H]: the hoisted input projection, overwritten step by step with the new state
-    h_seq = np.dot(x.reshape(seq_len * batch, n_in), w_ih.T).reshape(seq_len, batch, hidden)
-    rec = np.empty((batch, hidden), x.dtype)
+def _forward(h_seq, h0, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
+    # h_seq [T,B,H]: the hoisted input projection x W_ih^T, overwritten step by step with the new
+    # state; w_hh_t [H,H] (W_hh transposed, contiguous); bias [H] = b_ih + b_hh
+    seq_len, batch, hidden = h_seq.shape
+    zero = h_seq.dtype.type(0)
+    rec = np.empty((batch, hidden), h_seq.dtype)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp = h_prev[t]
@@ -46,29 +47,31 @@ def _forward(x, h0, w_ih, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
                 for j in range(hidden):
                     a[j] = max(a[j] + r[j] + bias[j], zero)
             else:
+                # two loops: an activation inside a three-array loop stayed scalar (3x slower)
                 for j in range(hidden):
-                    a[j] = fast_tanh(a[j] + r[j] + bias[j])
+                    a[j] = a[j] + r[j] + bias[j]
+                for j in range(hidden):
+                    a[j] = fast_tanh(a[j])
             h_out[b] = a
             y[t, b] = a
-    return h_seq
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, x, w_ih, w_hh, lengths, reverse, relu, h_seq, h_prev):
-    # dy [T,B,H]; w_ih [H,I]; w_hh [H,H]; returns dx, dh0, dw_ih, dw_hh, db
-    seq_len, batch, n_in = x.shape
-    hidden = dh_n.shape[1]
-    one = x.dtype.type(1)
-    zero = x.dtype.type(0)
+def _backward(dy, dh_n, w_hh, lengths, reverse, relu, h_seq):
+    # dy [T,B,H]; w_hh [H,H]; returns d_pre [T,B,H], dh0, db
+    seq_len, batch, hidden = dy.shape
+    dt = dy.dtype
+    one = dt.type(1)
+    zero = dt.type(0)
     # rows past a length are never written: zero them only when some sequence is padded
     grad_shape = (seq_len, batch, hidden)
     padded = False
     for b in range(batch):
         padded = padded or lengths[b] < seq_len
-    d_pre = np.zeros(grad_shape, x.dtype) if padded else np.empty(grad_shape, x.dtype)
+    d_pre = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
     dh = dh_n.copy()
-    dh_rec = np.empty((batch, hidden), x.dtype)
-    db = np.zeros(hidden, x.dtype)
+    dh_rec = np.empty((batch, hidden), dt)
+    db = np.zeros(hidden, dt)
     for s in range(seq_len):
         t = s if reverse else seq_len - 1 - s
         full = True
@@ -96,12 +99,7 @@ def _backward(dy, dh_n, x, w_ih, w_hh, lengths, reverse, relu, h_seq, h_prev):
                 if t < lengths[b]:
                     dh[b] = dh_rec[b]
         column_sums_into(d_pre[t], db)
-    rows = seq_len * batch
-    dp2 = d_pre.reshape(rows, hidden)
-    dx = np.dot(dp2, w_ih).reshape(seq_len, batch, n_in)
-    dw_ih = np.dot(dp2.T, x.reshape(rows, n_in))
-    dw_hh = np.dot(dp2.T, h_prev.reshape(rows, hidden))
-    return dx, dh, dw_ih, dw_hh, db
+    return d_pre, dh, db
 
 
 def _lengths(lengths, seq_len, batch):
@@ -122,9 +120,10 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
     h_n = np.empty((batch, hidden), dt)
     h_prev = np.empty((seq_len, batch, hidden), dt)
-    h_seq = _forward(x, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_ih, dt),
-                     np.ascontiguousarray(w_hh.T, dt), (b_ih + b_hh).astype(dt),
-                     lengths, bool(reverse), bool(relu), y, h_n, h_prev)
+    h_seq = input_projection(x, np.ascontiguousarray(w_ih, dt))
+    with step_threads(batch * hidden * hidden):
+        _forward(h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh.T, dt),
+                 (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev)
     return y, h_n, (h_seq, h_prev)
 
 
@@ -135,8 +134,10 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     dt = x.dtype
     seq_len, batch, _ = x.shape
     h_seq, h_prev = saved
-    dx, dh0, dw_ih, dw_hh, db = _backward(
-        np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), x,
-        np.ascontiguousarray(w_ih, dt), np.ascontiguousarray(w_hh, dt),
-        _lengths(lengths, seq_len, batch), bool(reverse), bool(relu), h_seq, h_prev)
+    hidden = h_prev.shape[2]
+    with step_threads(batch * hidden * hidden):
+        d_pre, dh0, db = _backward(
+            np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(w_hh, dt),
+            _lengths(lengths, seq_len, batch), bool(reverse), bool(relu), h_seq)
+    dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt))
     return dx, dh0, dw_ih, dw_hh, db, db.copy()

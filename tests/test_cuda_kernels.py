@@ -183,20 +183,46 @@ def test_contract_functions_float32(cell):
 
 
 def test_persistent_plan_choices():
-    from tinygrad_seq.kernels import recurrent_cuda as rc
+    from tinygrad_seq.kernels.recurrent_gates_cuda import LSTM
+    from tinygrad_seq.kernels.recurrent_persistent_cuda import persistent_plan
     # H=1024 LSTM over 128 blocks: 8 units a block, 512 threads, 64 float32 weights a thread
-    assert rc.persistent_plan(rc.LSTM, 1024, 8, np.float32, blocks=128, slices=16) == (8, 16, 64, 128)
+    assert persistent_plan(LSTM, 1024, 8, np.float32, blocks=128, slices=16) == (8, 16, 64, 128)
     # float64 weights take two registers: the same shape does not fit, nor does a big batch
-    assert rc.persistent_plan(rc.LSTM, 1024, 8, np.float64, blocks=128, slices=16) is None
-    assert rc.persistent_plan(rc.LSTM, 1024, 64, np.float32) is None
+    assert persistent_plan(LSTM, 1024, 8, np.float64, blocks=128, slices=16) is None
+    assert persistent_plan(LSTM, 1024, 64, np.float32) is None
 
 
-# ---------------------------------------------------------------- ops_cuda
+# ---------------------------------------------------------------- ops_cuda, gemm_cuda, reduce_cuda,
+# softmax_cuda, gather_cuda
 
 @pytest.fixture(scope="module")
 def ops():
     from tinygrad_seq.kernels import ops_cuda
     return ops_cuda
+
+
+@pytest.fixture(scope="module")
+def mm():
+    from tinygrad_seq.kernels import gemm_cuda
+    return gemm_cuda
+
+
+@pytest.fixture(scope="module")
+def red():
+    from tinygrad_seq.kernels import reduce_cuda
+    return reduce_cuda
+
+
+@pytest.fixture(scope="module")
+def rows():
+    from tinygrad_seq.kernels import softmax_cuda
+    return softmax_cuda
+
+
+@pytest.fixture(scope="module")
+def gather():
+    from tinygrad_seq.kernels import gather_cuda
+    return gather_cuda
 
 
 def _rand(*shape, dtype=np.float64, seed=0):
@@ -241,53 +267,53 @@ def test_binary_ops_broadcast(ops):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_matmul_and_gemm_flags(ops, dtype):
+def test_matmul_and_gemm_flags(ops, mm, dtype):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     a, b = _rand(5, 7, dtype=dtype), _rand(7, 9, dtype=dtype, seed=1)
-    np.testing.assert_allclose(_h(ops.matmul(a, b)), a @ b, rtol=tol, atol=tol)
-    np.testing.assert_allclose(_h(ops.gemm(a.T.copy(), b, trans_a=True)), a @ b, rtol=tol, atol=tol)
-    np.testing.assert_allclose(_h(ops.gemm(a, b.T.copy(), trans_b=True)), a @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.matmul(a, b)), a @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.gemm(a.T.copy(), b, trans_a=True)), a @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.gemm(a, b.T.copy(), trans_b=True)), a @ b, rtol=tol, atol=tol)
     bias = _rand(9, dtype=dtype, seed=2)
-    np.testing.assert_allclose(_h(ops.gemm(a, b, bias=bias)), a @ b + bias, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.gemm(a, b, bias=bias)), a @ b + bias, rtol=tol, atol=tol)
     out = ops.as_device(np.ones((5, 9), dtype))
-    ops.gemm(a, b, out=out, accumulate=True)
+    mm.gemm(a, b, out=out, accumulate=True)
     np.testing.assert_allclose(_h(out), a @ b + 1, rtol=tol, atol=tol)
     # batched, with a broadcast 2-D right operand, and a 1-D vector
     ab = _rand(2, 3, 4, dtype=dtype, seed=3)
     w = _rand(4, 5, dtype=dtype, seed=4)
-    np.testing.assert_allclose(_h(ops.matmul(ab, w)), ab @ w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.matmul(ab, w)), ab @ w, rtol=tol, atol=tol)
     bb = _rand(2, 4, 2, dtype=dtype, seed=5)
-    np.testing.assert_allclose(_h(ops.matmul(ab, bb)), ab @ bb, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.matmul(ab, bb)), ab @ bb, rtol=tol, atol=tol)
     v = _rand(4, dtype=dtype, seed=6)
-    np.testing.assert_allclose(_h(ops.matmul(ab[0], v)), ab[0] @ v, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(mm.matmul(ab[0], v)), ab[0] @ v, rtol=tol, atol=tol)
 
 
-def test_gemm_production_tiles(ops, monkeypatch):
+def test_gemm_production_tiles(mm, monkeypatch):
     """Register tiles of 4x4 per thread (on a GPU: the production tiles, 64x64 per block),
     partial tiles at every edge."""
     if SIM:
-        monkeypatch.setattr(ops, "gemm_config", lambda dtype: (32, 32, 8, 4, 4))
+        monkeypatch.setattr(mm, "gemm_config", lambda dtype: (32, 32, 8, 4, 4))
     a, b = _rand(33, 9, dtype=np.float32), _rand(9, 17, dtype=np.float32, seed=1)
-    np.testing.assert_allclose(_h(ops.gemm(a, b)), a @ b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_h(mm.gemm(a, b)), a @ b, rtol=1e-5, atol=1e-5)
 
 
-def test_reductions(ops):
+def test_reductions(ops, red):
     a = _rand(2, 3, 4)
     da = ops.as_device(a)
-    np.testing.assert_allclose(_h(ops.sum(da)), a.sum())
-    assert _h(ops.sum(da)).shape == ()
-    np.testing.assert_allclose(_h(ops.sum(da, axis=1)), a.sum(1))
-    np.testing.assert_allclose(_h(ops.sum(da, axis=(0, 2), keepdims=True)), a.sum((0, 2), keepdims=True))
-    np.testing.assert_allclose(_h(ops.max(da, axis=-1, keepdims=True)), a.max(-1, keepdims=True))
-    np.testing.assert_allclose(_h(ops.max(da)), a.max())
-    np.testing.assert_array_equal(_h(ops.argmax(da, axis=1)), a.argmax(1))
-    np.testing.assert_array_equal(_h(ops.argmax(da)), a.argmax())
+    np.testing.assert_allclose(_h(red.sum(da)), a.sum())
+    assert _h(red.sum(da)).shape == ()
+    np.testing.assert_allclose(_h(red.sum(da, axis=1)), a.sum(1))
+    np.testing.assert_allclose(_h(red.sum(da, axis=(0, 2), keepdims=True)), a.sum((0, 2), keepdims=True))
+    np.testing.assert_allclose(_h(red.max(da, axis=-1, keepdims=True)), a.max(-1, keepdims=True))
+    np.testing.assert_allclose(_h(red.max(da)), a.max())
+    np.testing.assert_array_equal(_h(red.argmax(da, axis=1)), a.argmax(1))
+    np.testing.assert_array_equal(_h(red.argmax(da)), a.argmax())
     tie = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
-    np.testing.assert_array_equal(_h(ops.argmax(ops.as_device(tie), axis=1)), [1, 0])
+    np.testing.assert_array_equal(_h(red.argmax(ops.as_device(tie), axis=1)), [1, 0])
     # many outputs over a short axis: the thread-per-output kernel
     wide = _rand(70, 3)
-    np.testing.assert_allclose(_h(ops.sum(ops.as_device(wide), axis=1)), wide.sum(1))
-    np.testing.assert_allclose(_h(ops.mean(da, axis=0)), a.mean(0))
+    np.testing.assert_allclose(_h(red.sum(ops.as_device(wide), axis=1)), wide.sum(1))
+    np.testing.assert_allclose(_h(red.mean(da, axis=0)), a.mean(0))
 
 
 def test_shapes_and_copies(ops):
@@ -316,46 +342,46 @@ def test_shapes_and_copies(ops):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_softmax_family(ops, dtype):
+def test_softmax_family(ops, rows, dtype):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     a = _rand(3, 5, dtype=dtype) * 3
     e = np.exp(a - a.max(1, keepdims=True))
     sm = e / e.sum(1, keepdims=True)
-    np.testing.assert_allclose(_h(ops.softmax(ops.as_device(a), axis=-1)), sm, rtol=tol, atol=tol)
-    np.testing.assert_allclose(_h(ops.log_softmax(ops.as_device(a), axis=1)), np.log(sm), rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(rows.softmax(ops.as_device(a), axis=-1)), sm, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(rows.log_softmax(ops.as_device(a), axis=1)), np.log(sm), rtol=tol, atol=tol)
     e0 = np.exp(a - a.max(0, keepdims=True))
-    np.testing.assert_allclose(_h(ops.softmax(ops.as_device(a), axis=0)), e0 / e0.sum(0), rtol=tol, atol=tol)
+    np.testing.assert_allclose(_h(rows.softmax(ops.as_device(a), axis=0)), e0 / e0.sum(0), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_cross_entropy(ops, reduction):
+def test_cross_entropy(rows, reduction):
     import torch
     logits = _rand(4, 3) * 2
     targets = np.array([0, 2, -100, 1], np.int64)
-    loss, lse, count = ops.cross_entropy(logits, targets, ignore_index=-100, reduction=reduction)
+    loss, lse, count = rows.cross_entropy(logits, targets, ignore_index=-100, reduction=reduction)
     tl = torch.tensor(logits, requires_grad=True)
     ref = torch.nn.functional.cross_entropy(tl, torch.from_numpy(targets), ignore_index=-100,
                                             reduction=reduction)
     np.testing.assert_allclose(_h(loss), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
     grad = np.array([0.7, -1.0, 2.0, 0.5]) if reduction == "none" else np.array(0.7)
     ref.backward(torch.from_numpy(grad))
-    dx = ops.cross_entropy_backward(logits, targets, lse, grad, count, -100, reduction)
+    dx = rows.cross_entropy_backward(logits, targets, lse, grad, count, -100, reduction)
     np.testing.assert_allclose(_h(dx), tl.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_gathers_and_scatters(ops):
+def test_gathers_and_scatters(gather):
     w = _rand(5, 3)
     idx = np.array([[0, 4], [4, 2]], np.int64)
-    np.testing.assert_array_equal(_h(ops.take_rows(w, idx)), w[idx])
+    np.testing.assert_array_equal(_h(gather.take_rows(w, idx)), w[idx])
     g = _rand(2, 2, 3, seed=1)
     want = np.zeros((5, 3))
     np.add.at(want, idx.reshape(-1), g.reshape(-1, 3))
-    np.testing.assert_allclose(_h(ops.index_add_rows((5, 3), idx, g)), want, rtol=1e-12)
+    np.testing.assert_allclose(_h(gather.index_add_rows((5, 3), idx, g)), want, rtol=1e-12)
     want[4] = 0
-    np.testing.assert_allclose(_h(ops.index_add_rows((5, 3), idx, g, skip_row=4)), want, rtol=1e-12)
+    np.testing.assert_allclose(_h(gather.index_add_rows((5, 3), idx, g, skip_row=4)), want, rtol=1e-12)
     a = _rand(3, 4)
     pi = np.array([3, 0, 1], np.int64)
-    np.testing.assert_array_equal(_h(ops.pick(a, pi)), a[np.arange(3), pi])
+    np.testing.assert_array_equal(_h(gather.pick(a, pi)), a[np.arange(3), pi])
     back = np.zeros((3, 4))
     back[np.arange(3), pi] = [1.0, 2.0, 3.0]
-    np.testing.assert_array_equal(_h(ops.pick_backward((3, 4), pi, np.array([1.0, 2.0, 3.0]))), back)
+    np.testing.assert_array_equal(_h(gather.pick_backward((3, 4), pi, np.array([1.0, 2.0, 3.0]))), back)

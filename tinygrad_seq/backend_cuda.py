@@ -1,9 +1,10 @@
 """The "cuda" array backend: backend_cpu's names on numba device arrays.
 
-Almost every name is a kernel from tinygrad_seq.kernels.ops_cuda; this module adds the few engine
-conveniences around them (dtype rules of asarray, indexing, in-place updates). Imported only when
-the "cuda" device is first used (device.backend), so CPU users never load numba.cuda. Under
-NUMBA_ENABLE_CUDASIM=1 the same code runs in Numba's CUDA simulator.
+Almost every name is a kernel from the op modules of tinygrad_seq.kernels (ops_cuda, gemm_cuda,
+reduce_cuda, softmax_cuda, gather_cuda); this module adds the few engine conveniences around
+them (dtype rules of asarray, indexing, in-place updates). Imported only when the "cuda" device is
+first used (device.backend), so CPU users never load numba.cuda. Under NUMBA_ENABLE_CUDASIM=1 the
+same code runs in Numba's CUDA simulator.
 
 Indexing with integer or bool arrays, and slices with negative steps, go through host memory
 (a copy each way): correct, but slow; the models here index with basic slices and integers.
@@ -13,6 +14,10 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.kernels import ops_cuda as K
+from tinygrad_seq.kernels.gather_cuda import index_add_rows, pick, pick_backward, take_rows
+from tinygrad_seq.kernels.gemm_cuda import matmul
+from tinygrad_seq.kernels.reduce_cuda import argmax, max, sum
+from tinygrad_seq.kernels.softmax_cuda import log_softmax, softmax
 
 name = "cuda"
 
@@ -22,10 +27,7 @@ maximum, minimum, where = K.maximum, K.minimum, K.where
 exp, log, tanh, sigmoid, relu, abs, sqrt, sign = K.exp, K.log, K.tanh, K.sigmoid, K.relu, K.abs, K.sqrt, K.sign
 gt, ge, lt, le, eq, ne, logical_not = K.gt, K.ge, K.lt, K.le, K.eq, K.ne, K.logical_not
 zeros, ones, full, copy, astype, ascontiguous = K.zeros, K.ones, K.full, K.copy, K.astype, K.ascontiguous
-broadcast_to, concatenate, stack, split, matmul = K.broadcast_to, K.concatenate, K.stack, K.split, K.matmul
-sum, max, argmax = K.sum, K.max, K.argmax
-softmax, log_softmax = K.softmax, K.log_softmax
-pick, pick_backward, take_rows, index_add_rows = K.pick, K.pick_backward, K.take_rows, K.index_add_rows
+broadcast_to, concatenate, stack, split = K.broadcast_to, K.concatenate, K.stack, K.split
 fill, copy_into, to_host = K.fill, K.copy_into, K.to_host
 
 

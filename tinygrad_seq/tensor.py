@@ -8,6 +8,8 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device
 from tinygrad_seq import ops
+from tinygrad_seq.indexing import normalize_index
+from tinygrad_seq.inplace import InPlaceOps
 
 _FLOAT = (np.float32, np.float64)
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])
@@ -39,7 +41,7 @@ def _to_array(data, dtype):
     raise TypeError(f"Tensor: unsupported data type {arr.dtype}")
 
 
-class Tensor:
+class Tensor(InPlaceOps):
     __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
                  "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
@@ -203,98 +205,6 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    # ------------------------------------------------------------ in place
-    def _inplace_check(self):
-        if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation (wrap it in ts.no_grad())")
-        self._version += 1
-
-    def _in_graph(self, *others):
-        """True when an in-place op must be recorded: grad mode is on and self or an operand
-        requires grad (a grad-requiring leaf raises in _inplace_check)."""
-        return autograd.is_grad_enabled() and (self.requires_grad or any(
-            isinstance(o, Tensor) and o.requires_grad for o in others))
-
-    def _rebase(self, fn, *args):
-        """Differentiable in-place op, as PyTorch records it: out = fn(old self, *args) is computed
-        out of place from a snapshot of self, written into self's memory, and self becomes out's
-        node. Nodes that saved self before see its version change and raise at backward."""
-        self._inplace_check()
-        B = _device.backend(self.device)
-        old = Tensor._wrap(B.copy(self.data), self.device, self.requires_grad)
-        old._ctx, old._idx = self._ctx, self._idx
-        out = fn(old, *args)
-        if out.dtype != self.dtype:
-            out = out.to(dtype=self.dtype)
-        B.copy_into(self.data, out.data)
-        self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
-        return self
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def fill_(self, value):
-        if self._in_graph():
-            return self._rebase(lambda t: t * 0 + value)
-        self._inplace_check()
-        _device.backend(self.device).fill(self.data, value)
-        return self
-
-    def copy_(self, src):
-        if self._in_graph(src):
-            if isinstance(src, Tensor) and src.shape != self.shape:
-                src.expand(self.shape)  # raises the shape error
-            return self._rebase(lambda t, s: t * 0 + s, src)
-        self._inplace_check()
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        B = _device.backend(self.device)
-        if getattr(src, "shape", None) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != self.shape:
-            raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into shape {self.shape}")
-        B.copy_into(self.data, B.asarray(src, self.dtype) if isinstance(src, np.ndarray) else src)
-        return self
-
-    def add_(self, other, alpha=1):
-        if self._in_graph(other):
-            return self._rebase(lambda t, o: t + (o * alpha if alpha != 1 else o), other)
-        self._inplace_check()
-        B = _device.backend(self.device)
-        o = other.data if isinstance(other, Tensor) else other
-        B.iadd(self.data, B.mul(o, alpha) if alpha != 1 else o)
-        return self
-
-    def sub_(self, other, alpha=1):
-        return self.add_(other, -alpha)
-
-    def mul_(self, other):
-        if self._in_graph(other):
-            return self._rebase(lambda t, o: t * o, other)
-        self._inplace_check()
-        B = _device.backend(self.device)
-        B.imul(self.data, other.data if isinstance(other, Tensor) else other)
-        return self
-
-    def div_(self, other):
-        if self._in_graph(other):
-            return self._rebase(lambda t, o: t / o, other)
-        return self.mul_(1.0 / other if not isinstance(other, Tensor) else 1.0 / other.data)
-
-    def clamp_(self, min=None, max=None):
-        if self._in_graph():
-            return self._rebase(lambda t: t.clamp(min, max))
-        self._inplace_check()
-        B = _device.backend(self.device)
-        B.copy_into(self.data, B.clip(self.data, min, max))
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
-        from tinygrad_seq import random
-        return self.copy_(random.uniform(a, b, self.shape).astype(self.dtype))
-
-    def normal_(self, mean=0.0, std=1.0):
-        from tinygrad_seq import random
-        return self.copy_((random.normal(self.shape) * std + mean).astype(self.dtype))
-
     # ------------------------------------------------------------ arithmetic
     def _cast_const(self, dtype):
         """A non-differentiable (integer/bool) tensor converted to dtype, outside the graph."""
@@ -351,15 +261,6 @@ class Tensor:
     def __neg__(self): return ops.Neg.apply(self)
     def __pos__(self): return self
     add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-
-    def __iadd__(self, o):
-        return self.add_(o) if not self.requires_grad or not autograd.is_grad_enabled() else self + o
-
-    def __isub__(self, o):
-        return self.sub_(o) if not self.requires_grad or not autograd.is_grad_enabled() else self - o
-
-    def __imul__(self, o):
-        return self.mul_(o) if not self.requires_grad or not autograd.is_grad_enabled() else self * o
 
     def __matmul__(self, o):
         o = self._other(o)
@@ -556,16 +457,8 @@ class Tensor:
         return self.split(-(-n // chunks), dim)
 
     def __getitem__(self, idx):
-        idx, advanced = _normalize_index(idx, self)
+        idx, advanced = normalize_index(idx, self)
         return ops.GetItem.apply(self, idx=idx, advanced=advanced)
-
-    def __setitem__(self, idx, value):
-        """In-place assignment outside the graph (e.g. building inputs); not differentiable."""
-        self._inplace_check()
-        idx, _ = _normalize_index(idx, self)
-        v = value.data if isinstance(value, Tensor) else value
-        _device.backend(self.device).setitem(self.data, idx, v)
-
 
 autograd._Tensor = Tensor
 
@@ -579,45 +472,6 @@ def _promote(a, b):
     if fb and not fa:
         return a._cast_const(b.data.dtype), b
     return a, b
-
-
-def _normalize_index(idx, t):
-    """Index tuple of slices/ints/None/Ellipsis/host-or-device int or bool arrays; bounds checked."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    out, advanced = [], False
-    dim = 0
-    # dims the non-Ellipsis items consume (a bool mask consumes one per mask dim)
-    n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
-                 for i in items if i is not None and i is not Ellipsis)
-    for it in items:
-        if isinstance(it, Tensor):
-            it = it.data if t.device != "cpu" else it.numpy()
-            if it.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long or bool")
-        if isinstance(it, (list, np.ndarray)) or (hasattr(it, "shape") and not isinstance(it, (numbers.Number, slice))):
-            arr = np.asarray(it) if isinstance(it, list) else it
-            advanced = True
-            if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and dim < t.ndim and arr.size:
-                n = t.shape[dim]
-                bad = arr[(arr >= n) | (arr < -n)]
-                if bad.size:
-                    raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")
-            out.append(arr)
-            dim += arr.ndim if isinstance(arr, np.ndarray) and arr.dtype == np.bool_ else 1
-        elif isinstance(it, (numbers.Integral, np.integer)) and not isinstance(it, bool):
-            n = t.shape[dim] if dim < t.ndim else 0
-            if not -n <= it < n:
-                raise IndexError(f"index {it} is out of bounds for dimension {dim} with size {n}")
-            out.append(int(it))
-            dim += 1
-        elif it is Ellipsis:
-            out.append(it)
-            dim += t.ndim - n_real
-        else:
-            out.append(it)
-            if it is not None:
-                dim += 1
-    return tuple(out), advanced
 
 
 class _HookHandle:

@@ -1,0 +1,46 @@
+"""Index normalisation of Tensor.__getitem__ / __setitem__: PyTorch's index forms into the
+tuple the array backends take, with PyTorch's bounds errors."""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq import autograd
+
+
+def normalize_index(idx, t):
+    """Index tuple of slices/ints/None/Ellipsis/host-or-device int or bool arrays; bounds checked."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    out, advanced = [], False
+    dim = 0
+    # dims the non-Ellipsis items consume (a bool mask consumes one per mask dim)
+    n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
+                 for i in items if i is not None and i is not Ellipsis)
+    for it in items:
+        if isinstance(it, autograd._Tensor):   # Tensor (tensor.py sets it; importing it is a cycle)
+            it = it.data if t.device != "cpu" else it.numpy()
+            if it.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long or bool")
+        if isinstance(it, (list, np.ndarray)) or (hasattr(it, "shape") and not isinstance(it, (numbers.Number, slice))):
+            arr = np.asarray(it) if isinstance(it, list) else it
+            advanced = True
+            if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and dim < t.ndim and arr.size:
+                n = t.shape[dim]
+                bad = arr[(arr >= n) | (arr < -n)]
+                if bad.size:
+                    raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")
+            out.append(arr)
+            dim += arr.ndim if isinstance(arr, np.ndarray) and arr.dtype == np.bool_ else 1
+        elif isinstance(it, (numbers.Integral, np.integer)) and not isinstance(it, bool):
+            n = t.shape[dim] if dim < t.ndim else 0
+            if not -n <= it < n:
+                raise IndexError(f"index {it} is out of bounds for dimension {dim} with size {n}")
+            out.append(int(it))
+            dim += 1
+        elif it is Ellipsis:
+            out.append(it)
+            dim += t.ndim - n_real
+        else:
+            out.append(it)
+            if it is not None:
+                dim += 1
+    return tuple(out), advanced
