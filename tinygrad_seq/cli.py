@@ -11,6 +11,7 @@ Expected errors (bad arguments, missing files, no GPU) end in one line on stderr
 """
 import argparse
 import importlib
+import inspect
 import sys
 
 PROG = "tinygrad-seq"
@@ -67,7 +68,11 @@ def _delegate(name, argv):
         if e.name and module_name.startswith(e.name):
             raise CliError(f"`{name}` is not available in this installation ({module_name} is missing)") from None
         raise
-    rc = module.main(argv)
+    # the usage line shows the command as typed here, not the module's own `python -m` name
+    if "prog" in inspect.signature(module.main).parameters:
+        rc = module.main(argv, prog=f"{PROG} {name}")
+    else:
+        rc = module.main(argv)
     return rc if isinstance(rc, int) else 0
 
 
@@ -81,16 +86,23 @@ def _run(argv):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    return guarded(_run, argv)
+
+
+def guarded(fn, *args, prog=PROG):
+    """fn(*args) with the command line's error handling: an expected error is one line on stderr
+    (`prog: error: ...`) and exit status 1, Ctrl-C is status 130. Examples run as modules use it
+    with their own prog."""
     try:
-        return _run(argv)
+        return fn(*args)
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
+        sys.stderr.write(f"{prog}: interrupted\n")
         return 130
     except (CliError,) + EXPECTED_ERRORS as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if isinstance(e, FileNotFoundError) and getattr(e, "filename", None) and e.filename not in msg:
             msg = f"{msg}: {e.filename}"
-        sys.stderr.write(f"{PROG}: error: {msg}\n")
+        sys.stderr.write(f"{prog}: error: {msg}\n")
         return 1
 
 

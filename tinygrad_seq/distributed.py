@@ -65,6 +65,32 @@ def is_available() -> bool:
     return importlib.util.find_spec("mpi4py") is not None
 
 
+# World-size variables MPI launchers put into each process's environment: Open MPI's mpiexec,
+# MPICH's and Intel MPI's Hydra (also Slurm's srun --mpi=pmi2), MVAPICH2.
+_LAUNCHER_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+def launched_by_mpi(environ=None) -> bool:
+    """True when this process is one of several ranks started by an MPI launcher (mpiexec,
+    mpirun, srun), read from the environment only: mpi4py is not imported and MPI is not
+    initialized, so a script may call this first and run single-process when it is False
+    (`mpiexec -n 1` counts as single-process). A PMIx launch (PMIX_RANK set) whose launcher sets
+    none of the variables above counts when Slurm's task count is above 1."""
+    env = os.environ if environ is None else environ
+
+    def size(name):
+        try:
+            return int(env.get(name, ""))
+        except ValueError:
+            return 0
+
+    if any(size(name) > 1 for name in _LAUNCHER_SIZE_VARS):
+        return True
+    if "PMIX_RANK" in env:
+        return any(size(name) > 1 for name in ("SLURM_STEP_NUM_TASKS", "SLURM_NTASKS"))
+    return False
+
+
 def _group():
     if _comm is None:
         raise RuntimeError("Default process group has not been initialized, please make sure to "

