@@ -117,6 +117,50 @@ def matmul_into(a, b, out):
 
 
 @njit(**_JIT)
+def matmul_nt_into(a, b, out):
+    """out[M, N] = a[M, K] @ b[N, K]^T; all three C-contiguous, same float dtype. b is a weight
+    matrix in its stored layout (no transposed copy per call)."""
+    m_rows, k_dim = a.shape
+    n_cols = b.shape[0]
+    if m_rows > _SMALL_ROWS and m_rows * k_dim * n_cols > _SMALL_PRODUCT:
+        np.dot(a, b.T, out)
+        return
+    zero = out.dtype.type(0)
+    for m in range(m_rows):
+        x = a[m]
+        o = out[m]
+        n = 0
+        # four dot products per pass over x: x is loaded once per four rows of b
+        while n + 4 <= n_cols:
+            b0 = b[n]
+            b1 = b[n + 1]
+            b2 = b[n + 2]
+            b3 = b[n + 3]
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
+            for k in range(k_dim):
+                xk = x[k]
+                s0 += xk * b0[k]
+                s1 += xk * b1[k]
+                s2 += xk * b2[k]
+                s3 += xk * b3[k]
+            o[n] = s0
+            o[n + 1] = s1
+            o[n + 2] = s2
+            o[n + 3] = s3
+            n += 4
+        while n < n_cols:
+            b0 = b[n]
+            s0 = zero
+            for k in range(k_dim):
+                s0 += x[k] * b0[k]
+            o[n] = s0
+            n += 1
+
+
+@njit(**_JIT)
 def column_sums_into(g, out):
     """out[N] += g[R, N].sum(0), row by row so the pass is contiguous."""
     for r in range(g.shape[0]):

@@ -5,11 +5,15 @@ wheels), a different OpenBLAS instance and thread pool from numpy's own. Every G
 runs from @njit code so all of them share that one pool.
 
 Thread count per step: a step's recurrent product is small (B x H by H x G*H) and OpenBLAS hands
-half of it to a second thread on every call. Measured here (2 cores): at B=16, H=256 that
-hand-off made the per-step products 2.5x slower than one thread, and on a loaded machine (the
-worker thread descheduled) 10-100x slower; at B=64, H=512 two threads were 1.95x faster.
-``step_threads`` picks one thread below ``PARALLEL_STEP_MACS`` multiply-adds per step; the
-whole-sequence GEMMs (input projection, dx, dW) always use the pool's full thread count.
+part of it to its other threads on every call. Measured here (2 cores, load < 2, per-step
+products of forward + backward): at B*G*H*H = 2^18 (B=16, H=64, LSTM) two threads were no faster
+than one; from 2^20 up (B=64 H=64 to B=64 H=512) they were 1.4-1.9x faster. On a loaded machine
+(the worker thread descheduled mid-step) the two-thread per-step calls were 2-100x slower than
+one thread. ``step_threads`` runs the time loop on one thread below ``PARALLEL_STEP_MACS``
+multiply-adds per step. The whole-sequence GEMMs (input projection, dx, dW) hit the same hand-off
+when they are small: back to back on a machine with one busy core, a [50,64] x [64,256] product
+took 16 ms on two threads and 0.1 ms on one, and [50,256] x [256,1024] 8 ms; ``gemm_threads``
+keeps them on one thread below ``PARALLEL_GEMM_MACS`` multiply-adds (about 0.3 ms on one core).
 
 Import cost: numba imports ``scipy.linalg.cython_blas`` when it starts, which runs
 ``scipy/linalg/__init__.py`` (~0.25 s: all of scipy.linalg, its array-API layer, numpy.testing
@@ -26,7 +30,9 @@ import os
 import sys
 
 # per-step multiply-adds (B * G*H * H) from which a step's product runs on all BLAS threads
-PARALLEL_STEP_MACS = 1 << 24
+PARALLEL_STEP_MACS = 1 << 20
+# multiply-adds (T*B * G*H * I) from which a whole-sequence GEMM runs on all BLAS threads
+PARALLEL_GEMM_MACS = 1 << 24
 
 
 def _scipy_dir():
@@ -123,15 +129,15 @@ _api = None
 _api_checked = False
 
 
-class step_threads:
-    """``with step_threads(macs):`` runs the block with one BLAS thread when a step's product has
-    fewer than PARALLEL_STEP_MACS multiply-adds, and restores the pool's count after."""
+class blas_threads:
+    """``with blas_threads(macs, parallel_from):`` runs the block with one BLAS thread when its
+    products have fewer than ``parallel_from`` multiply-adds, and restores the pool's count after."""
 
-    def __init__(self, macs_per_step):
+    def __init__(self, macs, parallel_from):
         global _api, _api_checked
         if not _api_checked:
             _api, _api_checked = _openblas_threads_api(), True
-        self.single = _api is not None and macs_per_step < PARALLEL_STEP_MACS
+        self.single = _api is not None and macs < parallel_from
         self.before = 0
 
     def __enter__(self):
@@ -147,11 +153,29 @@ class step_threads:
         return False
 
 
+def step_threads(macs_per_step):
+    """BLAS threads for a time loop whose step product has macs_per_step multiply-adds."""
+    return blas_threads(macs_per_step, PARALLEL_STEP_MACS)
+
+
+def gemm_threads(macs):
+    """BLAS threads for a whole-sequence GEMM of macs multiply-adds."""
+    return blas_threads(macs, PARALLEL_GEMM_MACS)
+
+
 @njit(**_JIT)
-def input_projection(x, w_ih):
-    """x [T,B,I] @ w_ih[G*H, I]^T -> [T, B, G*H] in one GEMM over all T*B rows."""
+def input_projection(x, w_ih, out):
+    """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T in one GEMM over all T*B rows."""
     seq_len, batch, n_in = x.shape
-    return np.dot(x.reshape(seq_len * batch, n_in), w_ih.T).reshape(seq_len, batch, w_ih.shape[0])
+    np.dot(x.reshape(seq_len * batch, n_in), w_ih.T, out.reshape(seq_len * batch, w_ih.shape[0]))
+
+
+def gate_buffer(shape, dtype, padded=False):
+    """A [T, B, G*H] work array allocated by numpy, not inside @njit: numpy asks the kernel for
+    transparent huge pages on large blocks, numba's allocator does not, and first touching a
+    105 MB buffer of 4 KiB pages cost 31 ms more here (T=200, B=64, 4H=2048). Zeroed when some
+    sequence is padded (rows past a length are never written)."""
+    return np.zeros(shape, dtype) if padded else np.empty(shape, dtype)
 
 
 @njit(**_JIT)

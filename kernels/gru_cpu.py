@@ -16,8 +16,8 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into
-from .blas_cpu import input_projection, step_threads, weight_gradients
+from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into, matmul_nt_into
+from .blas_cpu import gate_buffer, gemm_threads, input_projection, step_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -88,9 +88,10 @@ def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
 
 
 @njit(**_JIT)
-def _forward(act, h0, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
+def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
     # act [T,B,3H]: the hoisted input projection x W_ih^T, overwritten step by step with r, z, n;
-    # w_hh_t [H,3H] (W_hh transposed, contiguous); bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
+    # w_hh [3H,H] as stored (the step product reads its rows: no transposed copy);
+    # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
     seq_len, batch, _ = act.shape
     rec = np.empty((batch, act.shape[2]), act.dtype)
     for s in range(seq_len):
@@ -103,7 +104,7 @@ def _forward(act, h0, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
             h_out = h_n
         else:
             h_out = h_prev[t - 1 if reverse else t + 1]
-        matmul_into(hp, w_hh_t, rec)
+        matmul_nt_into(hp, w_hh, rec)
         for b in range(batch):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
@@ -112,17 +113,11 @@ def _forward(act, h0, w_hh_t, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, w_hh, lengths, reverse, act, hn_seq, h_prev):
-    # dy [T,B,H]; w_hh [3H,H]; returns d_in, d_hid [T,B,3H], dh0, db_ih, db_hh
+def _backward(dy, dh_n, w_hh, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid):
+    # dy [T,B,H]; w_hh [3H,H]; d_in, d_hid [T,B,3H] <- input-side / hidden-side pre-activation
+    # gradients (zeroed by the caller when some sequence is padded); returns dh0, db_ih, db_hh
     seq_len, batch, hidden = dy.shape
     dt = dy.dtype
-    # rows past a length are never written: zero them only when some sequence is padded
-    grad_shape = (seq_len, batch, 3 * hidden)
-    padded = False
-    for b in range(batch):
-        padded = padded or lengths[b] < seq_len
-    d_in = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
-    d_hid = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
     dh = dh_n.copy()
     dh_rec = np.empty((batch, hidden), dt)
     db_ih = np.zeros(3 * hidden, dt)
@@ -142,7 +137,7 @@ def _backward(dy, dh_n, w_hh, lengths, reverse, act, hn_seq, h_prev):
                     dhb[j] += rb[j]
         column_sums_into(d_in[t], db_ih)
         column_sums_into(d_hid[t], db_hh)
-    return d_in, d_hid, dh, db_ih, db_hh
+    return dh, db_ih, db_hh
 
 
 def _lengths(lengths, seq_len, batch):
@@ -167,9 +162,11 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     # [4H]: r and z take both biases, n keeps b_in and b_hn apart (b_hn sits inside r * (...))
     bias = np.concatenate([b_ih[:2 * hidden] + b_hh[:2 * hidden], b_ih[2 * hidden:], b_hh[2 * hidden:]])
     bias = bias.astype(dt)
-    act = input_projection(x, np.ascontiguousarray(w_ih, dt))
+    act = gate_buffer((seq_len, batch, 3 * hidden), dt)
+    with gemm_threads(x.size * 3 * hidden):
+        input_projection(x, np.ascontiguousarray(w_ih, dt), act)
     with step_threads(batch * 3 * hidden * hidden):
-        _forward(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh.T, dt), bias, lengths,
+        _forward(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths,
                  bool(reverse), y, h_n, hn_seq, h_prev)
     return y, h_n, (act, hn_seq, h_prev)
 
@@ -183,9 +180,14 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     seq_len, batch, _ = x.shape
     act, hn_seq, h_prev = saved
     hidden = h_prev.shape[2]
+    lengths = _lengths(lengths, seq_len, batch)
+    padded = bool((lengths < seq_len).any())
+    d_in = gate_buffer(act.shape, dt, padded)
+    d_hid = gate_buffer(act.shape, dt, padded)
     with step_threads(batch * 3 * hidden * hidden):
-        d_in, d_hid, dh0, db_ih, db_hh = _backward(
+        dh0, db_ih, db_hh = _backward(
             np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(w_hh, dt),
-            _lengths(lengths, seq_len, batch), bool(reverse), act, hn_seq, h_prev)
-    dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt))
+            lengths, bool(reverse), act, hn_seq, h_prev, d_in, d_hid)
+    with gemm_threads(x.size * 3 * hidden):
+        dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt))
     return dx, dh0, dw_ih, dw_hh, db_ih, db_hh

@@ -16,8 +16,8 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into
-from .blas_cpu import input_projection, step_threads, weight_gradients
+from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into, matmul_nt_into
+from .blas_cpu import gate_buffer, gemm_threads, input_projection, step_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -81,9 +81,10 @@ def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg):
 
 
 @njit(**_JIT)
-def _forward(act, h0, c0, w_hh_t, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c):
+def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c):
     # act [T,B,4H]: the hoisted input projection x W_ih^T, overwritten step by step with the
-    # activations; w_hh_t [H,4H] (W_hh transposed, contiguous); bias [4H] = b_ih + b_hh
+    # activations; w_hh [4H,H] as stored (the step product reads its rows: no transposed copy);
+    # bias [4H] = b_ih + b_hh
     seq_len, batch, _ = act.shape
     rec = np.empty((batch, act.shape[2]), act.dtype)
     for s in range(seq_len):
@@ -101,7 +102,7 @@ def _forward(act, h0, c0, w_hh_t, bias, lengths, reverse, y, h_n, c_n, h_prev, c
             t_next = t - 1 if reverse else t + 1
             h_out = h_prev[t_next]
             c_out = c_prev[t_next]
-        matmul_into(hp, w_hh_t, rec)
+        matmul_nt_into(hp, w_hh, rec)
         for b in range(batch):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
@@ -111,16 +112,11 @@ def _forward(act, h0, c0, w_hh_t, bias, lengths, reverse, y, h_n, c_n, h_prev, c
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, dc_n, w_hh, lengths, reverse, act, c_prev, tanh_c):
-    # dy [T,B,H]; w_hh [4H,H]; returns d_gates [T,B,4H], dh0, dc0, db [4H]
+def _backward(dy, dh_n, dc_n, w_hh, lengths, reverse, act, c_prev, tanh_c, d_gates):
+    # dy [T,B,H]; w_hh [4H,H]; d_gates [T,B,4H] <- pre-activation gate gradients (zeroed by the
+    # caller when some sequence is padded); returns dh0, dc0, db [4H]
     seq_len, batch, hidden = dy.shape
     dt = dy.dtype
-    # rows past a length are never written: zero them only when some sequence is padded
-    grad_shape = (seq_len, batch, 4 * hidden)
-    padded = False
-    for b in range(batch):
-        padded = padded or lengths[b] < seq_len
-    d_gates = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
     dh = dh_n.copy()
     dc = dc_n.copy()
     dh_rec = np.empty((batch, hidden), dt)
@@ -142,7 +138,7 @@ def _backward(dy, dh_n, dc_n, w_hh, lengths, reverse, act, c_prev, tanh_c):
                 if t < lengths[b]:
                     dh[b] = dh_rec[b]
         column_sums_into(d_gates[t], db)
-    return d_gates, dh, dc, db
+    return dh, dc, db
 
 
 def _lengths(lengths, seq_len, batch):
@@ -166,10 +162,12 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     h_prev = np.empty((seq_len, batch, hidden), dt)
     c_prev = np.empty((seq_len, batch, hidden), dt)
     tanh_c = np.empty((seq_len, batch, hidden), dt)
-    act = input_projection(x, np.ascontiguousarray(w_ih, dt))
+    act = gate_buffer((seq_len, batch, 4 * hidden), dt)
+    with gemm_threads(x.size * 4 * hidden):
+        input_projection(x, np.ascontiguousarray(w_ih, dt), act)
     with step_threads(batch * 4 * hidden * hidden):
         _forward(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt),
-                 np.ascontiguousarray(w_hh.T, dt), (b_ih + b_hh).astype(dt), lengths, bool(reverse),
+                 np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt), lengths, bool(reverse),
                  y, h_n, c_n, h_prev, c_prev, tanh_c)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
 
@@ -182,10 +180,12 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
     seq_len, batch, _ = x.shape
     act, h_prev, c_prev, tanh_c = saved
     hidden = h_prev.shape[2]
+    lengths = _lengths(lengths, seq_len, batch)
+    d_gates = gate_buffer(act.shape, dt, padded=bool((lengths < seq_len).any()))
     with step_threads(batch * 4 * hidden * hidden):
-        d_gates, dh0, dc0, db = _backward(
+        dh0, dc0, db = _backward(
             np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(dc_n, dt),
-            np.ascontiguousarray(w_hh, dt), _lengths(lengths, seq_len, batch), bool(reverse),
-            act, c_prev, tanh_c)
-    dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt))
+            np.ascontiguousarray(w_hh, dt), lengths, bool(reverse), act, c_prev, tanh_c, d_gates)
+    with gemm_threads(x.size * 4 * hidden):
+        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt))
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

@@ -13,16 +13,17 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit
 
-from .activations_cpu import column_sums_into, fast_tanh, matmul_into
-from .blas_cpu import input_projection, step_threads, weight_gradients
+from .activations_cpu import column_sums_into, fast_tanh, matmul_into, matmul_nt_into
+from .blas_cpu import gate_buffer, gemm_threads, input_projection, step_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def _forward(h_seq, h0, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
+def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev):
     # h_seq [T,B,H]: the hoisted input projection x W_ih^T, overwritten step by step with the new
-    # state; w_hh_t [H,H] (W_hh transposed, contiguous); bias [H] = b_ih + b_hh
+    # state; w_hh [H,H] as stored (the step product reads its rows: no transposed copy);
+    # bias [H] = b_ih + b_hh
     seq_len, batch, hidden = h_seq.shape
     zero = h_seq.dtype.type(0)
     rec = np.empty((batch, hidden), h_seq.dtype)
@@ -36,7 +37,7 @@ def _forward(h_seq, h0, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
             h_out = h_n
         else:
             h_out = h_prev[t - 1 if reverse else t + 1]
-        matmul_into(hp, w_hh_t, rec)
+        matmul_nt_into(hp, w_hh, rec)
         for b in range(batch):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
@@ -57,18 +58,13 @@ def _forward(h_seq, h0, w_hh_t, bias, lengths, reverse, relu, y, h_n, h_prev):
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, w_hh, lengths, reverse, relu, h_seq):
-    # dy [T,B,H]; w_hh [H,H]; returns d_pre [T,B,H], dh0, db
+def _backward(dy, dh_n, w_hh, lengths, reverse, relu, h_seq, d_pre):
+    # dy [T,B,H]; w_hh [H,H]; d_pre [T,B,H] <- pre-activation gradients (zeroed by the caller
+    # when some sequence is padded); returns dh0, db
     seq_len, batch, hidden = dy.shape
     dt = dy.dtype
     one = dt.type(1)
     zero = dt.type(0)
-    # rows past a length are never written: zero them only when some sequence is padded
-    grad_shape = (seq_len, batch, hidden)
-    padded = False
-    for b in range(batch):
-        padded = padded or lengths[b] < seq_len
-    d_pre = np.zeros(grad_shape, dt) if padded else np.empty(grad_shape, dt)
     dh = dh_n.copy()
     dh_rec = np.empty((batch, hidden), dt)
     db = np.zeros(hidden, dt)
@@ -99,7 +95,7 @@ def _backward(dy, dh_n, w_hh, lengths, reverse, relu, h_seq):
                 if t < lengths[b]:
                     dh[b] = dh_rec[b]
         column_sums_into(d_pre[t], db)
-    return d_pre, dh, db
+    return dh, db
 
 
 def _lengths(lengths, seq_len, batch):
@@ -120,9 +116,11 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
     h_n = np.empty((batch, hidden), dt)
     h_prev = np.empty((seq_len, batch, hidden), dt)
-    h_seq = input_projection(x, np.ascontiguousarray(w_ih, dt))
+    h_seq = gate_buffer((seq_len, batch, hidden), dt)
+    with gemm_threads(x.size * hidden):
+        input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq)
     with step_threads(batch * hidden * hidden):
-        _forward(h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh.T, dt),
+        _forward(h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt),
                  (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev)
     return y, h_n, (h_seq, h_prev)
 
@@ -135,9 +133,12 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     seq_len, batch, _ = x.shape
     h_seq, h_prev = saved
     hidden = h_prev.shape[2]
+    lengths = _lengths(lengths, seq_len, batch)
+    d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     with step_threads(batch * hidden * hidden):
-        d_pre, dh0, db = _backward(
+        dh0, db = _backward(
             np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(w_hh, dt),
-            _lengths(lengths, seq_len, batch), bool(reverse), bool(relu), h_seq)
-    dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt))
+            lengths, bool(reverse), bool(relu), h_seq, d_pre)
+    with gemm_threads(x.size * hidden):
+        dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt))
     return dx, dh0, dw_ih, dw_hh, db, db.copy()

@@ -324,3 +324,75 @@ def test_against_torch_bidirectional_packed(cell, dtype):
         else:
             dx_total = dx_total + dx
     np.testing.assert_allclose(dx_total, xt.grad.numpy(), **tol)
+
+
+# ---------------------------------------------------------------- BLAS plumbing (blas_cpu)
+
+@pytest.mark.parametrize("rows", [1, 3, 4, 5, 40])
+def test_matmul_nt_into_matches_numpy(rows):
+    # out = a @ b^T: the plain dot-product loop (rows <= 4 or small) and the BLAS branch (rows 40)
+    from tinygrad_seq.kernels.activations_cpu import matmul_nt_into
+
+    rng = np.random.default_rng(rows)
+    for k_dim, n_cols in ((7, 9), (130, 257)):
+        a = rng.standard_normal((rows, k_dim))
+        b = rng.standard_normal((n_cols, k_dim))
+        out = np.full((rows, n_cols), np.nan)
+        matmul_nt_into(a, b, out)
+        np.testing.assert_allclose(out, a @ b.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+def test_step_thread_count_gives_same_result(cell, monkeypatch):
+    # the time loop on one BLAS thread (below PARALLEL_STEP_MACS) and on the pool's threads (above)
+    # agree to rounding; B*H*G*H is above the plain-loop size, so the steps do call BLAS
+    from tinygrad_seq.kernels import activations_cpu, blas_cpu
+
+    arrays, lengths = make_case(cell, seq_len=5, batch=32, n_in=40, hidden=96, seed=8)
+    assert 32 * 96 * 96 > activations_cpu._SMALL_PRODUCT
+    args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
+            arrays["b_hh"], lengths, False, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
+    results = []
+    for threshold in (1, 1 << 40):
+        monkeypatch.setattr(blas_cpu, "PARALLEL_STEP_MACS", threshold)
+        results.append(kernel_forward_backward(cell, *args))
+    for got, ref in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_step_threads_restores_the_blas_thread_count():
+    from tinygrad_seq.kernels import blas_cpu
+
+    with blas_cpu.step_threads(0) as ctx:
+        if blas_cpu._api is not None:
+            assert blas_cpu._api[0]() == 1
+    if blas_cpu._api is not None:
+        assert blas_cpu._api[0]() == max(ctx.before, 1)
+    with blas_cpu.step_threads(1 << 40) as ctx:
+        assert not ctx.single
+
+
+def test_cython_blas_preload_keeps_scipy_linalg_whole():
+    # a fresh process: importing the kernels loads scipy.linalg.cython_blas without scipy.linalg;
+    # a later `import scipy.linalg` still exposes it as an attribute and works
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tinygrad_seq.kernels import lstm_cpu\n"
+        "assert 'scipy.linalg' not in sys.modules, 'scipy.linalg imported by the kernels'\n"
+        "import numpy as np\n"
+        "x = np.ones((2, 1, 3), np.float32); h = np.zeros((1, 2), np.float32)\n"
+        "w = np.ones((8, 3), np.float32) * 0.1; u = np.ones((8, 2), np.float32) * 0.1\n"
+        "b = np.zeros(8, np.float32)\n"
+        "y = lstm_cpu.lstm_forward(x, h, h, w, u, b, b, None, False)[0]\n"
+        "import scipy.linalg\n"
+        "import scipy.linalg.cython_blas as cb\n"
+        "assert scipy.linalg.cython_blas is cb and scipy.linalg.cython_lapack is sys.modules['scipy.linalg.cython_lapack']\n"
+        "assert np.allclose(scipy.linalg.solve(np.eye(2), np.ones(2)), 1)\n"
+        "print('ok', float(y.sum()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok")

@@ -114,9 +114,6 @@ class Function:
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
-    def mark_non_differentiable(self, *outputs):
-        pass
-
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """inputs: Tensors (all on one device); kwargs: non-differentiable arguments."""

@@ -40,7 +40,7 @@ class _Attention(Module):
 
     def score(self, query, keys, projected_keys):
         """query (B, T, Hq), keys (B, S, Hk) -> scores (B, T, S)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define score()")
 
     def _check(self, query, keys, mask):
         name = type(self).__name__

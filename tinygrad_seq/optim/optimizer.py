@@ -88,7 +88,7 @@ class Optimizer:
         return loss
 
     def _update(self, B, p, g, state, group):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _update (the per-parameter rule)")
 
     # ------------------------------------------------------------ helpers for subclasses
     @staticmethod

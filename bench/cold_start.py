@@ -1,0 +1,140 @@
+"""Cold start: time from process start to the end of the first LSTM forward + backward.
+
+    python bench/cold_start.py [--repeats 5] [--T 50 --B 16 --H 64] [--json PATH]
+
+Each run is a fresh interpreter (python -c ...). The parent reads the monotonic clock just before
+it spawns the child; the child prints the monotonic clock (time.perf_counter is CLOCK_MONOTONIC on
+Linux, shared by all processes) after each phase, so every figure counts from process start,
+interpreter start-up included. Phases:
+    import   `import tinygrad_seq` (ours) / `import torch` (theirs)
+    forward  first forward of nn.LSTM on x [T,B,I=H] (ours: numba import, its registry set-up
+             and the kernels' cache loads happen here)
+    backward first backward of the same graph
+    total    process start -> end of the first backward
+One untimed run first makes sure numba's on-disk cache is warm (the "warm cache" of the goal).
+--profile prints, for ours, where the first call's time goes: numba import, first dispatch
+(numba's lazily loaded typing/lowering registries) and each kernel's cache load.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+OURS = r"""
+import time, sys
+stamps = [time.perf_counter()]
+import tinygrad_seq as ts
+stamps.append(time.perf_counter())
+import numpy as np
+T, B, H = map(int, sys.argv[1:4])
+lstm = ts.nn.LSTM(H, H)
+x = ts.tensor(np.random.default_rng(0).standard_normal((T, B, H)).astype(np.float32), requires_grad=True)
+y, _ = lstm(x)
+stamps.append(time.perf_counter())
+y.sum().backward()
+stamps.append(time.perf_counter())
+print(" ".join(repr(s) for s in stamps))
+"""
+
+THEIRS = r"""
+import time, sys
+stamps = [time.perf_counter()]
+import torch
+stamps.append(time.perf_counter())
+import numpy as np
+T, B, H = map(int, sys.argv[1:4])
+torch.set_num_threads(2)
+lstm = torch.nn.LSTM(H, H)
+x = torch.from_numpy(np.random.default_rng(0).standard_normal((T, B, H)).astype(np.float32)).requires_grad_(True)
+y, _ = lstm(x)
+stamps.append(time.perf_counter())
+y.sum().backward()
+stamps.append(time.perf_counter())
+print(" ".join(repr(s) for s in stamps))
+"""
+
+PROFILE = r"""
+import time, sys
+t0 = time.perf_counter()
+import tinygrad_seq as ts
+t1 = time.perf_counter()
+from tinygrad_seq.kernels import blas_cpu  # loads cython_blas alone, then imports numba
+t2 = time.perf_counter()
+from tinygrad_seq.kernels import lstm_cpu
+t3 = time.perf_counter()
+from numba.core.registry import cpu_target
+cpu_target.target_context.refresh()
+cpu_target.typing_context.refresh()
+t4 = time.perf_counter()
+import numpy as np
+T, B, H = map(int, sys.argv[1:4])
+rng = np.random.default_rng(0)
+x = rng.standard_normal((T, B, H)).astype(np.float32)
+w = (rng.standard_normal((4 * H, H)) * 0.1).astype(np.float32)
+b = np.zeros(4 * H, np.float32); h0 = np.zeros((B, H), np.float32)
+L = np.full(B, T, np.int64)
+loads = []
+act = np.empty((T, B, 4 * H), np.float32)
+s = time.perf_counter(); blas_cpu.input_projection(x, w, act); loads.append(("input_projection", time.perf_counter() - s))
+y = np.empty((T, B, H), np.float32); hn = h0.copy(); cn = h0.copy()
+hp = np.empty_like(y); cp = np.empty_like(y); tc = np.empty_like(y)
+s = time.perf_counter(); lstm_cpu._forward(act, h0, h0, w, b, L, False, y, hn, cn, hp, cp, tc)
+loads.append(("lstm _forward", time.perf_counter() - s))
+dg = np.empty_like(act)
+s = time.perf_counter(); lstm_cpu._backward(y, h0, h0, w, L, False, act, cp, tc, dg)
+loads.append(("lstm _backward", time.perf_counter() - s))
+s = time.perf_counter(); blas_cpu.weight_gradients(dg, dg, x, hp, w)
+loads.append(("weight_gradients", time.perf_counter() - s))
+print(f"import tinygrad_seq {t1 - t0:.3f} s, blas_cpu + numba import {t2 - t1:.3f} s, lstm_cpu {t3 - t2:.3f} s, "
+      f"numba registries {t4 - t3:.3f} s")
+print("first call (cache load + run): " + ", ".join(f"{n} {v:.3f} s" for n, v in loads))
+print("scipy.linalg imported:", "scipy.linalg" in sys.modules)
+"""
+
+
+def run_child(code, shape):
+    t_spawn = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, *map(str, shape)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    stamps = [float(v) for v in out[-4:]]
+    return dict(interpreter=stamps[0] - t_spawn, imported=stamps[1] - t_spawn, forward=stamps[2] - stamps[1],
+                backward=stamps[3] - stamps[2], total=stamps[3] - t_spawn)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--T", type=int, default=50)
+    parser.add_argument("--B", type=int, default=16)
+    parser.add_argument("--H", type=int, default=64)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--json", dest="json_path")
+    args = parser.parse_args()
+    shape = (args.T, args.B, args.H)
+    run_child(OURS, shape)  # warms numba's on-disk cache
+    if args.profile:
+        print(subprocess.run([sys.executable, "-c", PROFILE, *map(str, shape)], capture_output=True, text=True,
+                             check=True).stdout)
+    runs = {"ours": [], "torch": []}
+    for _ in range(args.repeats):
+        runs["ours"].append(run_child(OURS, shape))
+        runs["torch"].append(run_child(THEIRS, shape))
+    keys = ("interpreter", "imported", "forward", "backward", "total")
+    print(f"first LSTM forward+backward, T={args.T} B={args.B} I=H={args.H}, float32; seconds from "
+          f"process start, median of {args.repeats} fresh processes")
+    print(f"{'side':6} " + " ".join(f"{k:>11}" for k in keys) + f" {'max total':>10}")
+    summary = {}
+    for side, rs in runs.items():
+        med = {k: statistics.median(r[k] for r in rs) for k in keys}
+        summary[side] = dict(median=med, runs=rs)
+        print(f"{side:6} " + " ".join(f"{med[k]:11.3f}" for k in keys) + f" {max(r['total'] for r in rs):10.3f}")
+    print("interpreter: spawn -> first line of the script; imported: spawn -> library imported")
+    if args.json_path:
+        with open(args.json_path, "w") as f:
+            json.dump(dict(T=args.T, B=args.B, H=args.H, runs=summary), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
