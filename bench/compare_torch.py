@@ -3,8 +3,8 @@
     python bench/compare_torch.py [--quick | --shapes T,B,H;...] [--cells lstm,gru,rnn] [--json PATH]
                                   [--markdown PATH]
 
-Both sides see the same data and weights; each repeat times ours then torch's (interleaved,
-so load from other processes hits both), and the table reports medians. Thread counts match:
+Both sides see the same data and weights; the calls run back to back in alternating
+blocks (ours, idle, torch's, idle; three rounds, so load from other processes hits both), and the table reports medians. Thread counts match:
 torch.set_num_threads(numba.get_num_threads()); our BLAS is OpenBLAS with its default threads.
 ratio = torch ms / our ms (> 1: we are faster). GFLOP/s counts the three GEMM-sized products
 of forward + backward: 3 * 2*T*B*G*H*(I+H), G = 4 (LSTM), 3 (GRU), 1 (RNN). The numpy
@@ -107,26 +107,27 @@ def make_case(cell, seq_len, batch, hidden, seed=0):
     return ours, theirs
 
 
-def time_pair(ours, theirs, budget_s, gap_s):
+def time_pair(ours, theirs, budget_s, gap_s, rounds=3):
+    """Medians of back-to-back calls, in alternating blocks: each round runs one untimed call and
+    then timed calls of ours, idles gap_s, does the same for theirs, idles again. Back to back is
+    how training calls a layer; a sleep before every single call measured both sides cold (the
+    worker threads parked: 50,64,64 LSTM took 19 ms on each side instead of 7-11 ms), and calls
+    interleaved one by one measured each side while the other's BLAS/OpenMP workers still spun
+    (torch's 6.9 ms became 75 ms)."""
     ours()
-    theirs()
+    t0 = time.perf_counter()
+    ours()
+    calls = max(2, min(12, int(budget_s / (2 * rounds * max(time.perf_counter() - t0, 1e-6)))))
     ours_t, theirs_t = [], []
-    repeats, spent = 0, 0.0
-    while repeats < 3 or (spent < budget_s and repeats < 25):
-        # the gap lets the other side's BLAS/OpenMP workers stop spin-waiting before a timing
-        time.sleep(gap_s)
-        t0 = time.perf_counter()
-        ours()
-        t1 = time.perf_counter()
-        time.sleep(gap_s)
-        t2 = time.perf_counter()
-        theirs()
-        t3 = time.perf_counter()
-        ours_t.append(t1 - t0)
-        theirs_t.append(t3 - t2)
-        spent += (t1 - t0) + (t3 - t2)
-        repeats += 1
-    return statistics.median(ours_t), statistics.median(theirs_t), repeats
+    for _ in range(rounds):
+        for fn, times in ((ours, ours_t), (theirs, theirs_t)):
+            fn()  # untimed: wakes the side's worker threads
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            time.sleep(gap_s)
+    return statistics.median(ours_t), statistics.median(theirs_t), len(ours_t)
 
 
 def main():
@@ -137,8 +138,8 @@ def main():
     parser.add_argument("--cells", default="lstm,gru,rnn")
     parser.add_argument("--json", dest="json_path", help="write the results here")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of repeats per shape")
-    parser.add_argument("--gap", type=float, default=0.02,
-                        help="seconds of idle before each timed call (lets the other side's spinning worker threads settle)")
+    parser.add_argument("--gap", type=float, default=0.3,
+                        help="seconds of idle between blocks (lets the other side's spinning worker threads settle)")
     args = parser.parse_args()
 
     threads = numba.get_num_threads()

@@ -4,16 +4,16 @@
 wheels), a different OpenBLAS instance and thread pool from numpy's own. Every GEMM of a kernel
 runs from @njit code so all of them share that one pool.
 
-Thread count per step: a step's recurrent product is small (B x H by H x G*H) and OpenBLAS hands
-part of it to its other threads on every call. Measured here (2 cores, load < 2, per-step
-products of forward + backward): at B*G*H*H = 2^18 (B=16, H=64, LSTM) two threads were no faster
-than one; from 2^20 up (B=64 H=64 to B=64 H=512) they were 1.4-1.9x faster. On a loaded machine
-(the worker thread descheduled mid-step) the two-thread per-step calls were 2-100x slower than
-one thread. ``step_threads`` runs the time loop on one thread below ``PARALLEL_STEP_MACS``
-multiply-adds per step. The whole-sequence GEMMs (input projection, dx, dW) hit the same hand-off
-when they are small: back to back on a machine with one busy core, a [50,64] x [64,256] product
-took 16 ms on two threads and 0.1 ms on one, and [50,256] x [256,1024] 8 ms; ``gemm_threads``
-keeps them on one thread below ``PARALLEL_GEMM_MACS`` multiply-adds (about 0.3 ms on one core).
+Threads: every product of a kernel runs on ONE OpenBLAS thread, called from Numba's own thread
+pool (``prange`` over chunks of rows). Two pools on two cores fight: OpenBLAS workers spin for up
+to ~0.1 s after a GEMM and Numba's OpenMP workers after a parallel region, so alternating them
+(input projection on OpenBLAS threads, time loop on Numba threads) made a B=16, H=256 LSTM 2x
+slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
+rows each ran as fast as one two-thread call for the big GEMMs (170-181 GFLOP/s at [800,256] x
+[256,1024] and [3200,512] x [512,2048]) and 1.7x faster for a small one ([200,64] x [64,256]: 100
+vs 60 GFLOP/s). The time loop splits the batch: rows of a batch never meet inside the loop, so
+each thread runs the whole sequence for its rows with no barrier per step.
+``ts.set_num_threads`` / ``numba.set_num_threads`` set the thread count.
 
 Import cost: numba imports ``scipy.linalg.cython_blas`` when it starts, which runs
 ``scipy/linalg/__init__.py`` (~0.25 s: all of scipy.linalg, its array-API layer, numpy.testing
@@ -28,12 +28,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
-
-# per-step multiply-adds (B * G*H * H) from which a step's product runs on all BLAS threads
-PARALLEL_STEP_MACS = 1 << 20
-# multiply-adds (T*B * G*H * I) from which a whole-sequence GEMM runs on all BLAS threads
-PARALLEL_GEMM_MACS = 1 << 24
-
+import threading
 
 def _scipy_dir():
     spec = importlib.util.find_spec("scipy")
@@ -99,7 +94,8 @@ def _preload_cython_blas():
 _preload_cython_blas()
 
 import numpy as np  # noqa: E402
-from numba import njit  # noqa: E402
+import numba  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -129,45 +125,71 @@ _api = None
 _api_checked = False
 
 
-class blas_threads:
-    """``with blas_threads(macs, parallel_from):`` runs the block with one BLAS thread when its
-    products have fewer than ``parallel_from`` multiply-adds, and restores the pool's count after."""
+class one_blas_thread:
+    """``with one_blas_thread():`` runs the block with scipy's OpenBLAS on one thread (the kernels'
+    parallelism is Numba's pool) and restores its thread count after."""
 
-    def __init__(self, macs, parallel_from):
+    def __enter__(self):
         global _api, _api_checked
         if not _api_checked:
             _api, _api_checked = _openblas_threads_api(), True
-        self.single = _api is not None and macs < parallel_from
-        self.before = 0
-
-    def __enter__(self):
-        if self.single:
-            self.before = _api[0]()
-            if self.before > 1:
-                _api[1](1)
+        self.before = _api[0]() if _api is not None else 1
+        if self.before > 1:
+            _api[1](1)
         return self
 
     def __exit__(self, *exc):
-        if self.single and self.before > 1:
+        if self.before > 1:
             _api[1](self.before)
         return False
 
 
-def step_threads(macs_per_step):
-    """BLAS threads for a time loop whose step product has macs_per_step multiply-adds."""
-    return blas_threads(macs_per_step, PARALLEL_STEP_MACS)
+# A parallel region at a time: numba's "workqueue" threading layer (used when no OpenMP or TBB
+# runtime is found) aborts the process when two Python threads launch parallel kernels at once;
+# a second caller runs on one chunk instead.
+_parallel_lock = threading.Lock()
 
 
-def gemm_threads(macs):
-    """BLAS threads for a whole-sequence GEMM of macs multiply-adds."""
-    return blas_threads(macs, PARALLEL_GEMM_MACS)
+class kernel_threads:
+    """``with kernel_threads(rows) as n_chunks:`` one BLAS thread, and the number of chunks (one
+    per Numba thread, at most ``rows``) to split a kernel's work into; 1 while another thread
+    runs a parallel kernel."""
+
+    def __init__(self, rows):
+        self.n_chunks = max(1, min(numba.get_num_threads(), rows))
+        self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
+        if not self.locked:
+            self.n_chunks = 1
+        self.blas = one_blas_thread()
+
+    def __enter__(self):
+        self.blas.__enter__()
+        return self.n_chunks
+
+    def __exit__(self, *exc):
+        self.blas.__exit__(*exc)
+        if self.locked:
+            _parallel_lock.release()
+        return False
 
 
 @njit(**_JIT)
-def input_projection(x, w_ih, out):
-    """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T in one GEMM over all T*B rows."""
+def chunk(c, n_chunks, rows):
+    """(lo, hi): rows lo..hi-1 of chunk c when rows are split into n_chunks near-equal ranges."""
+    return c * rows // n_chunks, (c + 1) * rows // n_chunks
+
+
+@njit(parallel=True, **_JIT)
+def input_projection(x, w_ih, out, n_chunks):
+    """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T: one GEMM over all T*B rows, split into
+    n_chunks row ranges, one per thread."""
     seq_len, batch, n_in = x.shape
-    np.dot(x.reshape(seq_len * batch, n_in), w_ih.T, out.reshape(seq_len * batch, w_ih.shape[0]))
+    rows = seq_len * batch
+    x2 = x.reshape(rows, n_in)
+    out2 = out.reshape(rows, w_ih.shape[0])
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, rows)
+        np.dot(x2[lo:hi], w_ih.T, out2[lo:hi])
 
 
 def gate_buffer(shape, dtype, padded=False):
@@ -178,17 +200,43 @@ def gate_buffer(shape, dtype, padded=False):
     return np.zeros(shape, dtype) if padded else np.empty(shape, dtype)
 
 
-@njit(**_JIT)
-def weight_gradients(d_in, d_hid, x, h_prev, w_ih):
+@njit(parallel=True, **_JIT)
+def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
     array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
-    three GEMMs over all T*B rows."""
+    three GEMMs over all T*B rows. dx splits by rows. dW splits by rows into partial sums added
+    after when there are many rows; with few rows (T*B < 64 per thread) those partial sums would
+    cost as much as the product, so one thread computes dw_ih while another computes dw_hh."""
     seq_len, batch, n_in = x.shape
+    hidden = h_prev.shape[2]
     rows = seq_len * batch
     gates = d_in.shape[2]
     di2 = d_in.reshape(rows, gates)
     dh2 = d_hid.reshape(rows, gates)
-    dx = np.dot(di2, w_ih).reshape(seq_len, batch, n_in)
-    dw_ih = np.dot(di2.T, x.reshape(rows, n_in))
-    dw_hh = np.dot(dh2.T, h_prev.reshape(rows, h_prev.shape[2]))
-    return dx, dw_ih, dw_hh
+    x2 = x.reshape(rows, n_in)
+    h2 = h_prev.reshape(rows, hidden)
+    dx = np.empty((rows, n_in), x.dtype)
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, rows)
+        np.dot(di2[lo:hi], w_ih, dx[lo:hi])
+    if n_chunks == 1 or rows < 64 * n_chunks:
+        dw_ih = np.empty((gates, n_in), x.dtype)
+        dw_hh = np.empty((gates, hidden), x.dtype)
+        for c in prange(2):
+            if c == 0:
+                np.dot(di2.T, x2, dw_ih)
+            else:
+                np.dot(dh2.T, h2, dw_hh)
+        return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
+    dw_ih_parts = np.empty((n_chunks, gates, n_in), x.dtype)
+    dw_hh_parts = np.empty((n_chunks, gates, hidden), x.dtype)
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, rows)
+        np.dot(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
+        np.dot(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
+    dw_ih = dw_ih_parts[0]
+    dw_hh = dw_hh_parts[0]
+    for c in range(1, n_chunks):
+        dw_ih += dw_ih_parts[c]
+        dw_hh += dw_hh_parts[c]
+    return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh

@@ -14,15 +14,15 @@ saved = (act, hn, h_prev):
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into, matmul_nt_into
-from .blas_cpu import gate_buffer, gemm_threads, input_projection, step_threads, weight_gradients
+from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
+from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _cell_row(a, rec, bias, h_in, h_out, hn, y):
     # one batch row: a [3H] input projection -> r, z, n in place; rec [3H] h W_hh^T; hn [H] <-
     # W_hn h + b_hn. Short loops over one or two arrays each: LLVM vectorizes those; a loop that
@@ -53,7 +53,7 @@ def _cell_row(a, rec, bias, h_in, h_out, hn, y):
         y[j] = h_out[j]
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
     # one batch row: dh [H] carried gradient (in place: dh + dy, then the direct path dh * z);
     # d_in / d_hid [3H] <- input-side / hidden-side pre-activation gradients
@@ -88,56 +88,82 @@ def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
 
 
 @njit(**_JIT)
-def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev):
+def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, lo, hi):
+    # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,3H]: the hoisted input projection x W_ih^T, overwritten step by step with r, z, n;
     # w_hh [3H,H] as stored (the step product reads its rows: no transposed copy);
     # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
-    seq_len, batch, _ = act.shape
-    rec = np.empty((batch, act.shape[2]), act.dtype)
+    seq_len = act.shape[0]
+    dt = act.dtype
+    h_chunk = np.empty((hi - lo, h0.shape[1]), dt)  # contiguous copy of the chunk's state rows
+    rec = np.empty((hi - lo, act.shape[2]), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp = h_prev[t]
         if s == 0:
-            hp[:] = h0
+            for b in range(lo, hi):
+                hp[b] = h0[b]
         # the state leaving step t is written straight into the next step's h_prev slot
         if s == seq_len - 1:
             h_out = h_n
         else:
             h_out = h_prev[t - 1 if reverse else t + 1]
-        matmul_nt_into(hp, w_hh, rec)
-        for b in range(batch):
+        for b in range(lo, hi):
+            h_chunk[b - lo] = hp[b]
+        matmul_nt_into(h_chunk, w_hh, rec)
+        for b in range(lo, hi):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
             else:
-                _cell_row(act[t, b], rec[b], bias, hp[b], h_out[b], hn_seq[t, b], y[t, b])
+                _cell_row(act[t, b], rec[b - lo], bias, hp[b], h_out[b], hn_seq[t, b], y[t, b])
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, w_hh, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid):
-    # dy [T,B,H]; w_hh [3H,H]; d_in, d_hid [T,B,3H] <- input-side / hidden-side pre-activation
-    # gradients (zeroed by the caller when some sequence is padded); returns dh0, db_ih, db_hh
-    seq_len, batch, hidden = dy.shape
+def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh, lo, hi):
+    # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
+    # [H,3H] (W_hh transposed: the blocked step product reads its rows); d_in, d_hid [T,B,3H]
+    # <- input-side / hidden-side pre-activation gradients (zeroed by the caller when some
+    # sequence is padded); db_ih, db_hh [3H] += the chunk's bias gradients
+    seq_len = dy.shape[0]
+    hidden = dh.shape[1]
     dt = dy.dtype
-    dh = dh_n.copy()
-    dh_rec = np.empty((batch, hidden), dt)
-    db_ih = np.zeros(3 * hidden, dt)
-    db_hh = np.zeros(3 * hidden, dt)
+    dg_chunk = np.empty((hi - lo, d_hid.shape[2]), dt)
+    dh_rec = np.empty((hi - lo, hidden), dt)
     for s in range(seq_len):
         t = s if reverse else seq_len - 1 - s
-        for b in range(batch):
+        for b in range(lo, hi):
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
                                    d_in[t, b], d_hid[t, b])
-        matmul_into(d_hid[t], w_hh, dh_rec)
-        for b in range(batch):
+            dg_chunk[b - lo] = d_hid[t, b]
+        matmul_nt_into(dg_chunk, w_hh_t, dh_rec)
+        for b in range(lo, hi):
             if t < lengths[b]:
                 dhb = dh[b]
-                rb = dh_rec[b]
+                rb = dh_rec[b - lo]
                 for j in range(hidden):
                     dhb[j] += rb[j]
-        column_sums_into(d_in[t], db_ih)
-        column_sums_into(d_hid[t], db_hh)
-    return dh, db_ih, db_hh
+            dg_chunk[b - lo] = d_in[t, b]
+        column_sums_into(dg_chunk, db_ih)
+        for b in range(lo, hi):
+            dg_chunk[b - lo] = d_hid[t, b]
+        column_sums_into(dg_chunk, db_hh)
+
+
+@njit(parallel=True, **_JIT)
+def _forward_chunks(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, n_chunks):
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, act.shape[1])
+        _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, lo, hi)
+
+
+@njit(parallel=True, **_JIT)
+def _backward_chunks(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh):
+    n_chunks = db_ih.shape[0]
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, dy.shape[1])
+        _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih[c], db_hh[c],
+                  lo, hi)
 
 
 def _lengths(lengths, seq_len, batch):
@@ -163,11 +189,14 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     bias = np.concatenate([b_ih[:2 * hidden] + b_hh[:2 * hidden], b_ih[2 * hidden:], b_hh[2 * hidden:]])
     bias = bias.astype(dt)
     act = gate_buffer((seq_len, batch, 3 * hidden), dt)
-    with gemm_threads(x.size * 3 * hidden):
-        input_projection(x, np.ascontiguousarray(w_ih, dt), act)
-    with step_threads(batch * 3 * hidden * hidden):
-        _forward(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths,
-                 bool(reverse), y, h_n, hn_seq, h_prev)
+    args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse),
+            y, h_n, hn_seq, h_prev)
+    with kernel_threads(seq_len * batch) as n_chunks:
+        input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
+        if min(n_chunks, batch) > 1:
+            _forward_chunks(*args, min(n_chunks, batch))
+        else:
+            _forward(*args, 0, batch)
     return y, h_n, (act, hn_seq, h_prev)
 
 
@@ -184,10 +213,17 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     padded = bool((lengths < seq_len).any())
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)
-    with step_threads(batch * 3 * hidden * hidden):
-        dh0, db_ih, db_hh = _backward(
-            np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(w_hh, dt),
-            lengths, bool(reverse), act, hn_seq, h_prev, d_in, d_hid)
-    with gemm_threads(x.size * 3 * hidden):
-        dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt))
+    dh0 = np.array(dh_n, dt)  # carried through the steps in place
+    args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
+            act, hn_seq, h_prev, d_in, d_hid)
+    with kernel_threads(seq_len * batch) as n_chunks:
+        db_ih = np.zeros((min(n_chunks, batch), 3 * hidden), dt)
+        db_hh = np.zeros_like(db_ih)
+        if len(db_ih) > 1:
+            _backward_chunks(*args, db_ih, db_hh)
+        else:
+            _backward(*args, db_ih[0], db_hh[0], 0, batch)
+        dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
+    db_ih = db_ih.sum(0)
+    db_hh = db_hh.sum(0)
     return dx, dh0, dw_ih, dw_hh, db_ih, db_hh

@@ -14,15 +14,15 @@ saved = (act, h_prev, c_prev, tanh_c):
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_into, matmul_nt_into
-from .blas_cpu import gate_buffer, gemm_threads, input_projection, step_threads, weight_gradients
+from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
+from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _cell_row(a, rec, bias, c_in, c_out, h_out, tanh_c, y):
     # one batch row: a [4H] input projection -> activations i, f, g, o in place; rec [4H] h W_hh^T.
     # Short loops over one or two arrays each: LLVM vectorizes those; a loop reading a, rec and
@@ -52,7 +52,7 @@ def _cell_row(a, rec, bias, c_in, c_out, h_out, tanh_c, y):
         y[j] = h_out[j]
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg):
     # one batch row: dh, dc [H] carried gradients (updated in place: dh <- dh + dy, dc <- dc_prev),
     # dg [4H] <- pre-activation gate gradients
@@ -81,19 +81,23 @@ def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg):
 
 
 @njit(**_JIT)
-def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c):
+def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, lo, hi):
+    # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,4H]: the hoisted input projection x W_ih^T, overwritten step by step with the
     # activations; w_hh [4H,H] as stored (the step product reads its rows: no transposed copy);
     # bias [4H] = b_ih + b_hh
-    seq_len, batch, _ = act.shape
-    rec = np.empty((batch, act.shape[2]), act.dtype)
+    seq_len = act.shape[0]
+    dt = act.dtype
+    h_chunk = np.empty((hi - lo, h0.shape[1]), dt)  # contiguous copy of the chunk's state rows
+    rec = np.empty((hi - lo, act.shape[2]), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp = h_prev[t]
         cp = c_prev[t]
         if s == 0:
-            hp[:] = h0
-            cp[:] = c0
+            for b in range(lo, hi):
+                hp[b] = h0[b]
+                cp[b] = c0[b]
         # the state leaving step t is written straight into the next step's h_prev/c_prev slot
         if s == seq_len - 1:
             h_out = h_n
@@ -102,43 +106,55 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
             t_next = t - 1 if reverse else t + 1
             h_out = h_prev[t_next]
             c_out = c_prev[t_next]
-        matmul_nt_into(hp, w_hh, rec)
-        for b in range(batch):
+        for b in range(lo, hi):
+            h_chunk[b - lo] = hp[b]
+        matmul_nt_into(h_chunk, w_hh, rec)
+        for b in range(lo, hi):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
                 c_out[b] = cp[b]
             else:
-                _cell_row(act[t, b], rec[b], bias, cp[b], c_out[b], h_out[b], tanh_c[t, b], y[t, b])
+                _cell_row(act[t, b], rec[b - lo], bias, cp[b], c_out[b], h_out[b], tanh_c[t, b], y[t, b])
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, dc_n, w_hh, lengths, reverse, act, c_prev, tanh_c, d_gates):
-    # dy [T,B,H]; w_hh [4H,H]; d_gates [T,B,4H] <- pre-activation gate gradients (zeroed by the
-    # caller when some sequence is padded); returns dh0, dc0, db [4H]
-    seq_len, batch, hidden = dy.shape
+def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, lo, hi):
+    # batch rows lo..hi-1. dy [T,B,H]; dh, dc [B,H] carried gradients, in: dh_n, dc_n, out: dh0,
+    # dc0; w_hh_t [H,4H] (W_hh transposed: the blocked step product reads its rows); d_gates
+    # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
+    # padded); db [4H] += the chunk's bias gradient
+    seq_len = dy.shape[0]
     dt = dy.dtype
-    dh = dh_n.copy()
-    dc = dc_n.copy()
-    dh_rec = np.empty((batch, hidden), dt)
-    db = np.zeros(4 * hidden, dt)
+    dg_chunk = np.empty((hi - lo, d_gates.shape[2]), dt)
+    dh_rec = np.empty((hi - lo, dh.shape[1]), dt)
     for s in range(seq_len):
         t = s if reverse else seq_len - 1 - s
-        full = True
-        for b in range(batch):
-            if t >= lengths[b]:
-                full = False
-            else:
+        for b in range(lo, hi):
+            if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
                                    d_gates[t, b])
-        if full:
-            matmul_into(d_gates[t], w_hh, dh)
-        else:
-            matmul_into(d_gates[t], w_hh, dh_rec)
-            for b in range(batch):
-                if t < lengths[b]:
-                    dh[b] = dh_rec[b]
-        column_sums_into(d_gates[t], db)
-    return dh, dc, db
+            dg_chunk[b - lo] = d_gates[t, b]
+        matmul_nt_into(dg_chunk, w_hh_t, dh_rec)
+        for b in range(lo, hi):
+            if t < lengths[b]:
+                dh[b] = dh_rec[b - lo]
+        column_sums_into(dg_chunk, db)
+
+
+@njit(parallel=True, **_JIT)
+def _forward_chunks(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c,
+                    n_chunks):
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, act.shape[1])
+        _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, lo, hi)
+
+
+@njit(parallel=True, **_JIT)
+def _backward_chunks(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db_chunks):
+    n_chunks = db_chunks.shape[0]
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, dy.shape[1])
+        _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db_chunks[c], lo, hi)
 
 
 def _lengths(lengths, seq_len, batch):
@@ -163,12 +179,14 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     c_prev = np.empty((seq_len, batch, hidden), dt)
     tanh_c = np.empty((seq_len, batch, hidden), dt)
     act = gate_buffer((seq_len, batch, 4 * hidden), dt)
-    with gemm_threads(x.size * 4 * hidden):
-        input_projection(x, np.ascontiguousarray(w_ih, dt), act)
-    with step_threads(batch * 4 * hidden * hidden):
-        _forward(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt),
-                 np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt), lengths, bool(reverse),
-                 y, h_n, c_n, h_prev, c_prev, tanh_c)
+    args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt), np.ascontiguousarray(w_hh, dt),
+            (b_ih + b_hh).astype(dt), lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c)
+    with kernel_threads(seq_len * batch) as n_chunks:
+        input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
+        if min(n_chunks, batch) > 1:
+            _forward_chunks(*args, min(n_chunks, batch))
+        else:
+            _forward(*args, 0, batch)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
 
 
@@ -182,10 +200,16 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
     hidden = h_prev.shape[2]
     lengths = _lengths(lengths, seq_len, batch)
     d_gates = gate_buffer(act.shape, dt, padded=bool((lengths < seq_len).any()))
-    with step_threads(batch * 4 * hidden * hidden):
-        dh0, dc0, db = _backward(
-            np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(dc_n, dt),
-            np.ascontiguousarray(w_hh, dt), lengths, bool(reverse), act, c_prev, tanh_c, d_gates)
-    with gemm_threads(x.size * 4 * hidden):
-        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt))
+    dh0 = np.array(dh_n, dt)  # carried through the steps in place
+    dc0 = np.array(dc_n, dt)
+    args = (np.ascontiguousarray(dy, dt), dh0, dc0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
+            act, c_prev, tanh_c, d_gates)
+    with kernel_threads(seq_len * batch) as n_chunks:
+        db_chunks = np.zeros((min(n_chunks, batch), 4 * hidden), dt)
+        if len(db_chunks) > 1:
+            _backward_chunks(*args, db_chunks)
+        else:
+            _backward(*args, db_chunks[0], 0, batch)
+        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
+    db = db_chunks.sum(0)
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

@@ -11,39 +11,45 @@ saved = (h_seq, h_prev):
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_tanh, matmul_into, matmul_nt_into
-from .blas_cpu import gate_buffer, gemm_threads, input_projection, step_threads, weight_gradients
+from .activations_cpu import column_sums_into, fast_tanh, matmul_nt_into
+from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev):
+def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, hi):
+    # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # h_seq [T,B,H]: the hoisted input projection x W_ih^T, overwritten step by step with the new
     # state; w_hh [H,H] as stored (the step product reads its rows: no transposed copy);
     # bias [H] = b_ih + b_hh
-    seq_len, batch, hidden = h_seq.shape
-    zero = h_seq.dtype.type(0)
-    rec = np.empty((batch, hidden), h_seq.dtype)
+    seq_len, _, hidden = h_seq.shape
+    dt = h_seq.dtype
+    zero = dt.type(0)
+    h_chunk = np.empty((hi - lo, hidden), dt)  # contiguous copy of the chunk's state rows
+    rec = np.empty((hi - lo, hidden), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp = h_prev[t]
         if s == 0:
-            hp[:] = h0
+            for b in range(lo, hi):
+                hp[b] = h0[b]
         # the state leaving step t is written straight into the next step's h_prev slot
         if s == seq_len - 1:
             h_out = h_n
         else:
             h_out = h_prev[t - 1 if reverse else t + 1]
-        matmul_nt_into(hp, w_hh, rec)
-        for b in range(batch):
+        for b in range(lo, hi):
+            h_chunk[b - lo] = hp[b]
+        matmul_nt_into(h_chunk, w_hh, rec)
+        for b in range(lo, hi):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
                 continue
             a = h_seq[t, b]
-            r = rec[b]
+            r = rec[b - lo]
             if relu:
                 for j in range(hidden):
                     a[j] = max(a[j] + r[j] + bias[j], zero)
@@ -58,44 +64,54 @@ def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev):
 
 
 @njit(**_JIT)
-def _backward(dy, dh_n, w_hh, lengths, reverse, relu, h_seq, d_pre):
-    # dy [T,B,H]; w_hh [H,H]; d_pre [T,B,H] <- pre-activation gradients (zeroed by the caller
-    # when some sequence is padded); returns dh0, db
-    seq_len, batch, hidden = dy.shape
+def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
+    # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
+    # [H,H] (W_hh transposed: the blocked step product reads its rows); d_pre [T,B,H] <-
+    # pre-activation gradients (zeroed by the caller when some sequence is padded); db [H] +=
+    # the chunk's bias gradient
+    seq_len, _, hidden = dy.shape
     dt = dy.dtype
     one = dt.type(1)
     zero = dt.type(0)
-    dh = dh_n.copy()
-    dh_rec = np.empty((batch, hidden), dt)
-    db = np.zeros(hidden, dt)
+    dp_chunk = np.empty((hi - lo, hidden), dt)
+    dh_rec = np.empty((hi - lo, hidden), dt)
     for s in range(seq_len):
         t = s if reverse else seq_len - 1 - s
-        full = True
-        for b in range(batch):
-            if t >= lengths[b]:
-                full = False
-                continue
-            h = h_seq[t, b]
-            dp = d_pre[t, b]
-            dhb = dh[b]
-            dyb = dy[t, b]
-            for j in range(hidden):
-                dhb[j] += dyb[j]
-            if relu:
+        for b in range(lo, hi):
+            if t < lengths[b]:
+                h = h_seq[t, b]
+                dp = d_pre[t, b]
+                dhb = dh[b]
+                dyb = dy[t, b]
                 for j in range(hidden):
-                    dp[j] = dhb[j] if h[j] > zero else zero
-            else:
-                for j in range(hidden):
-                    dp[j] = dhb[j] * (one - h[j] * h[j])
-        if full:
-            matmul_into(d_pre[t], w_hh, dh)
-        else:
-            matmul_into(d_pre[t], w_hh, dh_rec)
-            for b in range(batch):
-                if t < lengths[b]:
-                    dh[b] = dh_rec[b]
-        column_sums_into(d_pre[t], db)
-    return dh, db
+                    dhb[j] += dyb[j]
+                if relu:
+                    for j in range(hidden):
+                        dp[j] = dhb[j] if h[j] > zero else zero
+                else:
+                    for j in range(hidden):
+                        dp[j] = dhb[j] * (one - h[j] * h[j])
+            dp_chunk[b - lo] = d_pre[t, b]
+        matmul_nt_into(dp_chunk, w_hh_t, dh_rec)
+        for b in range(lo, hi):
+            if t < lengths[b]:
+                dh[b] = dh_rec[b - lo]
+        column_sums_into(dp_chunk, db)
+
+
+@njit(parallel=True, **_JIT)
+def _forward_chunks(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, n_chunks):
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, h_seq.shape[1])
+        _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, hi)
+
+
+@njit(parallel=True, **_JIT)
+def _backward_chunks(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db_chunks):
+    n_chunks = db_chunks.shape[0]
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, dy.shape[1])
+        _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db_chunks[c], lo, hi)
 
 
 def _lengths(lengths, seq_len, batch):
@@ -117,11 +133,14 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     h_n = np.empty((batch, hidden), dt)
     h_prev = np.empty((seq_len, batch, hidden), dt)
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
-    with gemm_threads(x.size * hidden):
-        input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq)
-    with step_threads(batch * hidden * hidden):
-        _forward(h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt),
-                 (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev)
+    args = (h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt),
+            lengths, bool(reverse), bool(relu), y, h_n, h_prev)
+    with kernel_threads(seq_len * batch) as n_chunks:
+        input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq, n_chunks)
+        if min(n_chunks, batch) > 1:
+            _forward_chunks(*args, min(n_chunks, batch))
+        else:
+            _forward(*args, 0, batch)
     return y, h_n, (h_seq, h_prev)
 
 
@@ -135,10 +154,15 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     hidden = h_prev.shape[2]
     lengths = _lengths(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
-    with step_threads(batch * hidden * hidden):
-        dh0, db = _backward(
-            np.ascontiguousarray(dy, dt), np.ascontiguousarray(dh_n, dt), np.ascontiguousarray(w_hh, dt),
-            lengths, bool(reverse), bool(relu), h_seq, d_pre)
-    with gemm_threads(x.size * hidden):
-        dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt))
+    dh0 = np.array(dh_n, dt)  # carried through the steps in place
+    args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
+            bool(relu), h_seq, d_pre)
+    with kernel_threads(seq_len * batch) as n_chunks:
+        db_chunks = np.zeros((min(n_chunks, batch), hidden), dt)
+        if len(db_chunks) > 1:
+            _backward_chunks(*args, db_chunks)
+        else:
+            _backward(*args, db_chunks[0], 0, batch)
+        dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
+    db = db_chunks.sum(0)
     return dx, dh0, dw_ih, dw_hh, db, db.copy()

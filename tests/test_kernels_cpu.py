@@ -328,48 +328,60 @@ def test_against_torch_bidirectional_packed(cell, dtype):
 
 # ---------------------------------------------------------------- BLAS plumbing (blas_cpu)
 
-@pytest.mark.parametrize("rows", [1, 3, 4, 5, 40])
+@pytest.mark.parametrize("rows", [1, 3, 4, 5, 9, 16, 40])
 def test_matmul_nt_into_matches_numpy(rows):
-    # out = a @ b^T: the plain dot-product loop (rows <= 4 or small) and the BLAS branch (rows 40)
+    # out = a @ b^T: the 4x4-blocked loop with its row and column remainders (rows <= PLAIN_ROWS)
+    # and the BLAS branch (rows 40)
     from tinygrad_seq.kernels.activations_cpu import matmul_nt_into
 
     rng = np.random.default_rng(rows)
-    for k_dim, n_cols in ((7, 9), (130, 257)):
-        a = rng.standard_normal((rows, k_dim))
-        b = rng.standard_normal((n_cols, k_dim))
-        out = np.full((rows, n_cols), np.nan)
-        matmul_nt_into(a, b, out)
-        np.testing.assert_allclose(out, a @ b.T, rtol=1e-12, atol=1e-12)
+    for k_dim, n_cols in ((7, 9), (130, 257), (1, 4)):
+        for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+            a = rng.standard_normal((rows, k_dim)).astype(dtype)
+            b = rng.standard_normal((n_cols, k_dim)).astype(dtype)
+            out = np.full((rows, n_cols), np.nan, dtype)
+            matmul_nt_into(a, b, out)
+            np.testing.assert_allclose(out, a.astype(np.float64) @ b.T.astype(np.float64), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
-def test_step_thread_count_gives_same_result(cell, monkeypatch):
-    # the time loop on one BLAS thread (below PARALLEL_STEP_MACS) and on the pool's threads (above)
-    # agree to rounding; B*H*G*H is above the plain-loop size, so the steps do call BLAS
-    from tinygrad_seq.kernels import activations_cpu, blas_cpu
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("batch", [2, 5, 40])
+def test_thread_count_gives_same_result(cell, batch):
+    # the batch split over Numba's threads (one time loop per chunk of rows, GEMMs split by rows)
+    # and the whole kernel on one thread agree to rounding, with padded sequences and both
+    # directions; batch 40 puts 20 rows in a chunk, past PLAIN_ROWS, so the steps call BLAS
+    import numba
 
-    arrays, lengths = make_case(cell, seq_len=5, batch=32, n_in=40, hidden=96, seed=8)
-    assert 32 * 96 * 96 > activations_cpu._SMALL_PRODUCT
-    args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
-            arrays["b_hh"], lengths, False, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
-    results = []
-    for threshold in (1, 1 << 40):
-        monkeypatch.setattr(blas_cpu, "PARALLEL_STEP_MACS", threshold)
-        results.append(kernel_forward_backward(cell, *args))
-    for got, ref in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
-        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    arrays, _ = make_case(cell, seq_len=6, batch=batch, n_in=40, hidden=24, seed=8)
+    lengths = np.random.default_rng(batch).integers(1, 7, batch)
+    before = numba.get_num_threads()
+    for reverse in (False, True):
+        args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
+                arrays["b_hh"], lengths, reverse, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
+        results = []
+        try:
+            for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+                numba.set_num_threads(threads)
+                results.append(kernel_forward_backward(cell, *args))
+        finally:
+            numba.set_num_threads(before)
+        for got, ref in zip(results[1][0] + results[1][1], results[0][0] + results[0][1]):
+            np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 
 
-def test_step_threads_restores_the_blas_thread_count():
+def test_kernel_threads_runs_blas_on_one_thread_and_restores_it():
     from tinygrad_seq.kernels import blas_cpu
 
-    with blas_cpu.step_threads(0) as ctx:
+    with blas_cpu.kernel_threads(64) as n_chunks:
+        assert 1 <= n_chunks <= 64
         if blas_cpu._api is not None:
             assert blas_cpu._api[0]() == 1
+        # a second kernel started meanwhile (another Python thread) gets one chunk
+        with blas_cpu.kernel_threads(64) as inner:
+            assert inner == 1 or n_chunks == 1
     if blas_cpu._api is not None:
-        assert blas_cpu._api[0]() == max(ctx.before, 1)
-    with blas_cpu.step_threads(1 << 40) as ctx:
-        assert not ctx.single
+        assert blas_cpu._api[0]() >= 1
+    assert not blas_cpu._parallel_lock.locked()
 
 
 def test_cython_blas_preload_keeps_scipy_linalg_whole():

@@ -1,7 +1,9 @@
 """ts.set_num_threads / ts.get_num_threads (PyTorch's names): one knob for the CPU thread pools.
 
 The CPU path runs on two BLAS libraries (numpy's OpenBLAS for the engine's matmuls, scipy's
-OpenBLAS for the GEMMs inside the Numba kernels) and Numba's own pool. OpenBLAS threads spin
+OpenBLAS for the GEMMs inside the Numba kernels) and Numba's own pool. The recurrent kernels
+split their work over Numba's threads and call scipy's OpenBLAS on one thread each, so their
+thread count is Numba's (see kernels/blas_cpu.py). OpenBLAS threads spin
 while they wait for work, so on a machine whose cores are busy with other processes (or with
 several training processes, one per core) two-thread BLAS makes small GEMMs many times slower;
 one thread per process is then the right setting. The default leaves every pool as it starts.
