@@ -79,9 +79,11 @@ def _fast_sigmoid_impl(x):
 # A step's product [M, K] x [N, K]^T runs as the register-blocked loop below up to this many rows
 # of a, and as a BLAS call above. OpenBLAS packs the whole weight matrix on every call, which at a
 # recurrent step's few rows costs more than the product: measured here (AMD EPYC, float32, one
-# thread), M=16, K=256, N=1024 took 240 us in OpenBLAS and 179 us in this loop; at M=1 29 us
-# and 22 us; at M=64 BLAS on two threads won (400 us vs 700 us).
-PLAIN_ROWS = 16
+# thread), M=16, K=256, N=1024 took 240 us in OpenBLAS and 179 us in a 4 x 4-blocked loop (the
+# 4 x 2 blocks below are faster still); at M=1 29 us and 22 us. With the batch split over two
+# threads, B=64 (32 rows per thread) LSTM forward + backward took 67-73 ms at H=256 and 274 ms at
+# H=512 with this loop, against 88 and 310 ms with OpenBLAS per chunk from 17 rows up.
+PLAIN_ROWS = 32
 
 
 @njit(**_JIT)
@@ -89,75 +91,70 @@ def matmul_nt_into(a, b, out):
     """out[M, N] = a[M, K] @ b[N, K]^T; all three C-contiguous, same float dtype. b is a weight
     matrix in the layout whose rows run along K (no transposed copy per call).
 
-    Up to PLAIN_ROWS rows: blocks of 4 rows of b x 4 rows of a, 16 dot products over k at once
-    (LLVM vectorizes the k loop: each partial sum is one vector register), so every load of a
-    or b feeds four multiply-adds and b streams through once per 4 rows of a."""
+    Up to PLAIN_ROWS rows: blocks of 4 rows of a x 2 rows of b, eight dot products over k at once
+    (LLVM vectorizes the k loop: each partial sum is one vector register, and eight of them plus
+    the loaded vectors fit AVX2's 16 registers; 4 x 4 blocks spilled and ran at 46-50 GFLOP/s
+    against 72-78 here, one thread, M=4..16, K=256..512); the rows left over run one row of a x
+    4 rows of b."""
     m_rows, k_dim = a.shape
     n_cols = b.shape[0]
     if m_rows > PLAIN_ROWS:
         np.dot(a, b.T, out)
         return
     zero = out.dtype.type(0)
+    m_blocked = m_rows - m_rows % 4
     n = 0
-    while n + 4 <= n_cols:
+    while n + 2 <= n_cols:
         b0 = b[n]
         b1 = b[n + 1]
-        b2 = b[n + 2]
-        b3 = b[n + 3]
-        m = 0
-        while m + 4 <= m_rows:
+        for m in range(0, m_blocked, 4):
             x0 = a[m]
             x1 = a[m + 1]
             x2 = a[m + 2]
             x3 = a[m + 3]
-            s00 = s01 = s02 = s03 = zero
-            s10 = s11 = s12 = s13 = zero
-            s20 = s21 = s22 = s23 = zero
-            s30 = s31 = s32 = s33 = zero
+            s00 = s01 = s10 = s11 = zero
+            s20 = s21 = s30 = s31 = zero
             for k in range(k_dim):
                 w0 = b0[k]
                 w1 = b1[k]
-                w2 = b2[k]
-                w3 = b3[k]
                 v = x0[k]
                 s00 += v * w0
                 s01 += v * w1
-                s02 += v * w2
-                s03 += v * w3
                 v = x1[k]
                 s10 += v * w0
                 s11 += v * w1
-                s12 += v * w2
-                s13 += v * w3
                 v = x2[k]
                 s20 += v * w0
                 s21 += v * w1
-                s22 += v * w2
-                s23 += v * w3
                 v = x3[k]
                 s30 += v * w0
                 s31 += v * w1
-                s32 += v * w2
-                s33 += v * w3
             out[m, n] = s00
             out[m, n + 1] = s01
-            out[m, n + 2] = s02
-            out[m, n + 3] = s03
             out[m + 1, n] = s10
             out[m + 1, n + 1] = s11
-            out[m + 1, n + 2] = s12
-            out[m + 1, n + 3] = s13
             out[m + 2, n] = s20
             out[m + 2, n + 1] = s21
-            out[m + 2, n + 2] = s22
-            out[m + 2, n + 3] = s23
             out[m + 3, n] = s30
             out[m + 3, n + 1] = s31
-            out[m + 3, n + 2] = s32
-            out[m + 3, n + 3] = s33
-            m += 4
-        while m < m_rows:
+        n += 2
+    if n < n_cols:  # an odd last row of b, against the blocked rows of a
+        b0 = b[n]
+        for m in range(m_blocked):
             x0 = a[m]
+            s00 = zero
+            for k in range(k_dim):
+                s00 += x0[k] * b0[k]
+            out[m, n] = s00
+    for m in range(m_blocked, m_rows):
+        x0 = a[m]
+        n = 0
+        # four dot products per pass over x: x is loaded once per four rows of b
+        while n + 4 <= n_cols:
+            b0 = b[n]
+            b1 = b[n + 1]
+            b2 = b[n + 2]
+            b3 = b[n + 3]
             s00 = s01 = s02 = s03 = zero
             for k in range(k_dim):
                 v = x0[k]
@@ -169,17 +166,14 @@ def matmul_nt_into(a, b, out):
             out[m, n + 1] = s01
             out[m, n + 2] = s02
             out[m, n + 3] = s03
-            m += 1
-        n += 4
-    while n < n_cols:
-        b0 = b[n]
-        for m in range(m_rows):
-            x0 = a[m]
+            n += 4
+        while n < n_cols:
+            b0 = b[n]
             s00 = zero
             for k in range(k_dim):
                 s00 += x0[k] * b0[k]
             out[m, n] = s00
-        n += 1
+            n += 1
 
 
 @njit(**_JIT)

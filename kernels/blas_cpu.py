@@ -144,6 +144,10 @@ class one_blas_thread:
         return False
 
 
+# W_hh size from which the recurrent kernels split the hidden units over threads (one parallel
+# region per step) instead of the batch rows (one region per sequence)
+UNITS_SPLIT_BYTES = 1 << 20
+
 # A parallel region at a time: numba's "workqueue" threading layer (used when no OpenMP or TBB
 # runtime is found) aborts the process when two Python threads launch parallel kernels at once;
 # a second caller runs on one chunk instead.

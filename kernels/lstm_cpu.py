@@ -5,6 +5,10 @@ the time loop does h @ W_hh^T into a [B, 4H] buffer and one fused pointwise pass
 runs the steps in reverse producing the pre-activation gate gradients dG [T, B, 4H] and the
 recurrent dh; dW_ih, dW_hh and dx are then single GEMMs over all T*B rows.
 
+Threads (kernels/blas_cpu.py): the time loop splits either the batch rows (one loop per thread
+over the whole sequence, no barrier per step) or, for one batch row or a large W_hh, the hidden
+units (one parallel region per step; ``units_chunks`` picks).
+
 saved = (act, h_prev, c_prev, tanh_c):
     act     [T, B, 4H]  gate activations i, f, g, o of step t (garbage where t >= lengths[b])
     h_prev  [T, B, H]   state entering step t
@@ -16,68 +20,89 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
-from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
+from .activations_cpu import PLAIN_ROWS, column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
+from .blas_cpu import UNITS_SPLIT_BYTES, chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
 @njit(inline="always", **_JIT)
-def _cell_row(a, rec, bias, c_in, c_out, h_out, tanh_c, y):
-    # one batch row: a [4H] input projection -> activations i, f, g, o in place; rec [4H] h W_hh^T.
+def _cell_row(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, jhi):
+    # one batch row, units jlo..jhi-1: a [4H] input projection -> activations i, f, g, o in place;
+    # ri, rf, rg, ro [jhi-jlo] the gates' share of h W_hh^T; c_in, c_out, h_out, tanh_c, y [H].
     # Short loops over one or two arrays each: LLVM vectorizes those; a loop reading a, rec and
     # bias while applying an activation stayed scalar (measured 3.4x slower at H=512).
     hidden = c_in.shape[0]
-    for k in range(a.shape[0]):
-        a[k] = a[k] + rec[k] + bias[k]
-    gi = a[:hidden]
-    gf = a[hidden:2 * hidden]
-    gg = a[2 * hidden:3 * hidden]
-    go = a[3 * hidden:]
-    for j in range(hidden):
+    gi = a[jlo:jhi]
+    gf = a[hidden + jlo:hidden + jhi]
+    gg = a[2 * hidden + jlo:2 * hidden + jhi]
+    go = a[3 * hidden + jlo:3 * hidden + jhi]
+    _add_into(gi, ri, bias[jlo:jhi])
+    _add_into(gf, rf, bias[hidden + jlo:hidden + jhi])
+    _add_into(gg, rg, bias[2 * hidden + jlo:2 * hidden + jhi])
+    _add_into(go, ro, bias[3 * hidden + jlo:3 * hidden + jhi])
+    n = jhi - jlo
+    for j in range(n):
         gi[j] = fast_sigmoid(gi[j])
-    for j in range(hidden):
+    for j in range(n):
         gf[j] = fast_sigmoid(gf[j])
-    for j in range(hidden):
+    for j in range(n):
         gg[j] = fast_tanh(gg[j])
-    for j in range(hidden):
+    for j in range(n):
         go[j] = fast_sigmoid(go[j])
-    for j in range(hidden):
-        c_out[j] = gf[j] * c_in[j] + gi[j] * gg[j]
-    for j in range(hidden):
-        th = fast_tanh(c_out[j])
-        tanh_c[j] = th
-        h_out[j] = go[j] * th
-    for j in range(hidden):
-        y[j] = h_out[j]
+    ci = c_in[jlo:jhi]
+    co = c_out[jlo:jhi]
+    ho = h_out[jlo:jhi]
+    tc = tanh_c[jlo:jhi]
+    yo = y[jlo:jhi]
+    for j in range(n):
+        co[j] = gf[j] * ci[j] + gi[j] * gg[j]
+    for j in range(n):
+        th = fast_tanh(co[j])
+        tc[j] = th
+        ho[j] = go[j] * th
+    for j in range(n):
+        yo[j] = ho[j]
 
 
 @njit(inline="always", **_JIT)
-def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg):
-    # one batch row: dh, dc [H] carried gradients (updated in place: dh <- dh + dy, dc <- dc_prev),
-    # dg [4H] <- pre-activation gate gradients
+def _add_into(g, r, bias):
+    for j in range(g.shape[0]):
+        g[j] = g[j] + r[j] + bias[j]
+
+
+@njit(inline="always", **_JIT)
+def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg, jlo, jhi):
+    # one batch row, units jlo..jhi-1: dh, dc [H] carried gradients (updated in place: dh <- dh +
+    # dy, dc <- dc_prev), dg [4H] <- pre-activation gate gradients
     hidden = dh.shape[0]
     one = a.dtype.type(1)
-    gi = a[:hidden]
-    gf = a[hidden:2 * hidden]
-    gg = a[2 * hidden:3 * hidden]
-    go = a[3 * hidden:]
-    dgi = dg[:hidden]
-    dgf = dg[hidden:2 * hidden]
-    dgg = dg[2 * hidden:3 * hidden]
-    dgo = dg[3 * hidden:]
-    for j in range(hidden):
-        dh[j] += dy[j]
-    for j in range(hidden):
-        th = tanh_c[j]
-        dc[j] += dh[j] * go[j] * (one - th * th)
-        dgo[j] = dh[j] * th * go[j] * (one - go[j])
-    for j in range(hidden):
-        dgi[j] = dc[j] * gg[j] * gi[j] * (one - gi[j])
-        dgg[j] = dc[j] * gi[j] * (one - gg[j] * gg[j])
-    for j in range(hidden):
-        dgf[j] = dc[j] * c_in[j] * gf[j] * (one - gf[j])
-        dc[j] = dc[j] * gf[j]
+    gi = a[jlo:jhi]
+    gf = a[hidden + jlo:hidden + jhi]
+    gg = a[2 * hidden + jlo:2 * hidden + jhi]
+    go = a[3 * hidden + jlo:3 * hidden + jhi]
+    dgi = dg[jlo:jhi]
+    dgf = dg[hidden + jlo:hidden + jhi]
+    dgg = dg[2 * hidden + jlo:2 * hidden + jhi]
+    dgo = dg[3 * hidden + jlo:3 * hidden + jhi]
+    dhu = dh[jlo:jhi]
+    dcu = dc[jlo:jhi]
+    dyu = dy[jlo:jhi]
+    tc = tanh_c[jlo:jhi]
+    ci = c_in[jlo:jhi]
+    n = jhi - jlo
+    for j in range(n):
+        dhu[j] += dyu[j]
+    for j in range(n):
+        th = tc[j]
+        dcu[j] += dhu[j] * go[j] * (one - th * th)
+        dgo[j] = dhu[j] * th * go[j] * (one - go[j])
+    for j in range(n):
+        dgi[j] = dcu[j] * gg[j] * gi[j] * (one - gi[j])
+        dgg[j] = dcu[j] * gi[j] * (one - gg[j] * gg[j])
+    for j in range(n):
+        dgf[j] = dcu[j] * ci[j] * gf[j] * (one - gf[j])
+        dcu[j] = dcu[j] * gf[j]
 
 
 @njit(**_JIT)
@@ -87,8 +112,9 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
     # activations; w_hh [4H,H] as stored (the step product reads its rows: no transposed copy);
     # bias [4H] = b_ih + b_hh
     seq_len = act.shape[0]
+    hidden = h0.shape[1]
     dt = act.dtype
-    h_chunk = np.empty((hi - lo, h0.shape[1]), dt)  # contiguous copy of the chunk's state rows
+    h_chunk = np.empty((hi - lo, hidden), dt)  # contiguous copy of the chunk's state rows
     rec = np.empty((hi - lo, act.shape[2]), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
@@ -114,7 +140,9 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
                 h_out[b] = hp[b]
                 c_out[b] = cp[b]
             else:
-                _cell_row(act[t, b], rec[b - lo], bias, cp[b], c_out[b], h_out[b], tanh_c[t, b], y[t, b])
+                r = rec[b - lo]
+                _cell_row(act[t, b], r[:hidden], r[hidden:2 * hidden], r[2 * hidden:3 * hidden], r[3 * hidden:],
+                          bias, cp[b], c_out[b], h_out[b], tanh_c[t, b], y[t, b], 0, hidden)
 
 
 @njit(**_JIT)
@@ -123,7 +151,7 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
     # dc0; w_hh_t [H,4H] (W_hh transposed: the blocked step product reads its rows); d_gates
     # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
     # padded); db [4H] += the chunk's bias gradient
-    seq_len = dy.shape[0]
+    seq_len, _, hidden = dy.shape
     dt = dy.dtype
     dg_chunk = np.empty((hi - lo, d_gates.shape[2]), dt)
     dh_rec = np.empty((hi - lo, dh.shape[1]), dt)
@@ -132,7 +160,7 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
         for b in range(lo, hi):
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
-                                   d_gates[t, b])
+                                   d_gates[t, b], 0, hidden)
             dg_chunk[b - lo] = d_gates[t, b]
         matmul_nt_into(dg_chunk, w_hh_t, dh_rec)
         for b in range(lo, hi):
@@ -157,6 +185,108 @@ def _backward_chunks(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, 
         _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db_chunks[c], lo, hi)
 
 
+@njit(inline="always", **_JIT)
+def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec, s, t, c):
+    # chunk c of step t: units jlo..jhi-1, their four gates' rows of W_hh w_hh[g, c] [hc, H] and
+    # their share of the step product rec [4, B, hc]
+    seq_len, batch, _ = act.shape
+    hc = w_hh.shape[2]
+    jlo = c * hc
+    jhi = jlo + hc
+    hp = h_prev[t]
+    cp = c_prev[t]
+    if s == seq_len - 1:
+        h_out = h_n
+        c_out = c_n
+    else:
+        t_next = t - 1 if reverse else t + 1
+        h_out = h_prev[t_next]
+        c_out = c_prev[t_next]
+    for g in range(4):
+        matmul_nt_into(hp, w_hh[g, c], rec[g])
+    for b in range(batch):
+        if t >= lengths[b]:
+            h_out[b, jlo:jhi] = hp[b, jlo:jhi]
+            c_out[b, jlo:jhi] = cp[b, jlo:jhi]
+        else:
+            _cell_row(act[t, b], rec[0, b], rec[1, b], rec[2, b], rec[3, b], bias, cp[b], c_out[b], h_out[b],
+                      tanh_c[t, b], y[t, b], jlo, jhi)
+
+
+@njit(parallel=True, **_JIT)
+def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c):
+    # The hidden units split over threads, one parallel region per step (each chunk needs the
+    # whole previous state): for fewer batch rows than threads or a large W_hh, where splitting
+    # the batch would leave threads idle or make each thread stream all of W_hh every step.
+    # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units.
+    seq_len, batch, _ = act.shape
+    n_chunks, hc = w_hh.shape[1], w_hh.shape[2]
+    rec = np.empty((n_chunks, 4, batch, hc), act.dtype)
+    for s in range(seq_len):
+        t = seq_len - 1 - s if reverse else s
+        if s == 0:
+            for b in range(batch):
+                h_prev[t, b] = h0[b]
+                c_prev[t, b] = c0[b]
+        for c in prange(n_chunks):
+            _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec[c],
+                                s, t, c)
+
+
+@njit(inline="always", **_JIT)
+def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec, s, c):
+    # chunk c: first the recurrent product of the step finished in the previous region (it needs
+    # every chunk's gate gradients) for its units' dh, then its units' cell backward at step t
+    seq_len, batch, _ = act.shape
+    hidden = dh.shape[1]
+    hc = w_hh_t.shape[1]
+    jlo = c * hc
+    jhi = jlo + hc
+    if s > 0:
+        t_done = s - 1 if reverse else seq_len - s
+        matmul_nt_into(d_gates[t_done], w_hh_t[c], dh_rec)
+        for b in range(batch):
+            if t_done < lengths[b]:
+                dh[b, jlo:jhi] = dh_rec[b]
+    if s < seq_len:
+        t = s if reverse else seq_len - 1 - s
+        for b in range(batch):
+            if t < lengths[b]:
+                g_row = d_gates[t, b]
+                _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b], g_row, jlo, jhi)
+                for g in range(4):
+                    k0 = g * hidden
+                    for j in range(jlo, jhi):
+                        db[k0 + j] += g_row[k0 + j]
+
+
+@njit(parallel=True, **_JIT)
+def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db):
+    # the units split of _forward_units, backward: w_hh_t [n_chunks, hc, 4H] W_hh transposed, by
+    # chunk of units (rows); db [4H] (chunk c adds to its units' entries)
+    seq_len, batch, _ = act.shape
+    n_chunks, hc, _ = w_hh_t.shape
+    dh_rec = np.empty((n_chunks, batch, hc), act.dtype)
+    for s in range(seq_len + 1):
+        for c in prange(n_chunks):
+            _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec[c],
+                                 s, c)
+
+
+def units_chunks(batch, hidden, n_threads, itemsize):
+    """Chunks of hidden units for the units split, or 1 to split the batch rows instead. Measured
+    here (2 cores, float32, LSTM forward + backward, best of 15): with W_hh of 1 MiB or more the
+    units split was faster at B=1 (T=50, H=256: 2.6-2.9 vs 3.5-3.6 ms; H=512: 13.1 vs 16.7-17.9 ms)
+    and at B=64 (H=512: 296-298 vs 313-316 ms), no faster at B=4 or B=16 (H=256: the same; H=512:
+    96 vs 93 ms) and slower below 1 MiB (B=1, H=64: 0.40 vs 0.27 ms: the region per step costs
+    more than it saves)."""
+    if n_threads < 2 or hidden % n_threads or 4 * hidden * hidden * itemsize < UNITS_SPLIT_BYTES:
+        return 1
+    if batch < n_threads or batch > PLAIN_ROWS * n_threads:
+        return n_threads
+    return 1
+
+
 def _lengths(lengths, seq_len, batch):
     if lengths is None:
         return np.full(batch, seq_len, np.int64)
@@ -179,14 +309,21 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     c_prev = np.empty((seq_len, batch, hidden), dt)
     tanh_c = np.empty((seq_len, batch, hidden), dt)
     act = gate_buffer((seq_len, batch, 4 * hidden), dt)
-    args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt), np.ascontiguousarray(w_hh, dt),
-            (b_ih + b_hh).astype(dt), lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c)
+    bias = (b_ih + b_hh).astype(dt)
     with kernel_threads(seq_len * batch) as n_chunks:
+        n_units = units_chunks(batch, hidden, n_chunks, dt.itemsize)
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
-        if min(n_chunks, batch) > 1:
-            _forward_chunks(*args, min(n_chunks, batch))
+        if n_units > 1:
+            w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_units, hidden // n_units, hidden)
+            _forward_units(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt), w_units, bias, lengths,
+                           bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c)
         else:
-            _forward(*args, 0, batch)
+            args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt), np.ascontiguousarray(w_hh, dt),
+                    bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c)
+            if min(n_chunks, batch) > 1:
+                _forward_chunks(*args, min(n_chunks, batch))
+            else:
+                _forward(*args, 0, batch)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
 
 
@@ -202,14 +339,24 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
     d_gates = gate_buffer(act.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     dc0 = np.array(dc_n, dt)
-    args = (np.ascontiguousarray(dy, dt), dh0, dc0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
-            act, c_prev, tanh_c, d_gates)
+    dy = np.ascontiguousarray(dy, dt)
     with kernel_threads(seq_len * batch) as n_chunks:
-        db_chunks = np.zeros((min(n_chunks, batch), 4 * hidden), dt)
-        if len(db_chunks) > 1:
-            _backward_chunks(*args, db_chunks)
+        n_units = units_chunks(batch, hidden, n_chunks, dt.itemsize)
+        if n_units > 1:
+            w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_units, hidden // n_units, 4 * hidden)
+            db = np.zeros(4 * hidden, dt)
+            _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c, d_gates, db)
+            dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt),
+                                                n_chunks)
         else:
-            _backward(*args, db_chunks[0], 0, batch)
-        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
-    db = db_chunks.sum(0)
+            args = (dy, dh0, dc0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse), act, c_prev, tanh_c,
+                    d_gates)
+            db_chunks = np.zeros((min(n_chunks, batch), 4 * hidden), dt)
+            if len(db_chunks) > 1:
+                _backward_chunks(*args, db_chunks)
+            else:
+                _backward(*args, db_chunks[0], 0, batch)
+            dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt),
+                                                n_chunks)
+            db = db_chunks.sum(0)
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

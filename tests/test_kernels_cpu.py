@@ -408,3 +408,32 @@ def test_cython_blas_preload_keeps_scipy_linalg_whole():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+@pytest.mark.parametrize("batch", [1, 3, 8])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch):
+    # the LSTM's hidden units split over threads (one parallel region per step, chosen for large
+    # W_hh) and the batch split give the same results, padded sequences included
+    import numba
+
+    if numba.get_num_threads() < 2:
+        pytest.skip("one Numba thread: no split")
+    arrays, _ = make_case("lstm", seq_len=6, batch=batch, n_in=10, hidden=8, seed=1)
+    lengths = np.random.default_rng(batch).integers(1, 7, batch)
+    args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
+            arrays["b_hh"], lengths, reverse, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
+    results = []
+    for split in (lambda batch_, hidden, n_threads, itemsize: n_threads, lambda *a: 1):
+        monkeypatch.setattr(lstm_cpu, "units_chunks", split)
+        results.append(kernel_forward_backward("lstm", *args))
+    for got, ref in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_units_chunks_picks_the_split():
+    assert lstm_cpu.units_chunks(1, 256, 2, 4) == 2      # one row, W_hh 1 MiB: split the units
+    assert lstm_cpu.units_chunks(16, 256, 2, 4) == 1     # batch rows for every thread
+    assert lstm_cpu.units_chunks(1, 64, 2, 4) == 1       # small W_hh: a region per step costs more
+    assert lstm_cpu.units_chunks(1, 255, 2, 4) == 1      # units do not divide evenly
+    assert lstm_cpu.units_chunks(1, 256, 1, 4) == 1      # one thread
