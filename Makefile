@@ -16,11 +16,14 @@ $(STAMP): pyproject.toml | $(VPY)
 
 install: $(STAMP)
 
-# the whole suite: CPU tests, then the CUDA-marked tests again in Numba's CUDA simulator,
-# then a quick asv run of a small benchmark subset so broken benchmarks fail CI
+# the whole suite: CPU tests, then the CUDA-marked tests again in Numba's CUDA simulator (two
+# pytest-xdist workers: the simulator runs a kernel launch in Python, seconds per training step,
+# on one core each), then a quick asv run of a small benchmark subset so broken benchmarks fail CI
+CUDASIM_WORKERS ?= 2
+
 test: $(STAMP)
 	$(VPY) -m pytest -q -p no:cacheprovider tests
-	NUMBA_ENABLE_CUDASIM=1 $(VPY) -m pytest -q -p no:cacheprovider -m cuda tests
+	NUMBA_ENABLE_CUDASIM=1 $(VPY) -m pytest -q -p no:cacheprovider -n $(CUDASIM_WORKERS) -m cuda tests
 	$(MAKE) --no-print-directory bench-check
 
 test-fast: $(STAMP)
