@@ -16,8 +16,9 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
+from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
+from .steps_cpu import rows_product, step_state
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -99,18 +100,8 @@ def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, lo, 
     rec = np.empty((hi - lo, act.shape[2]), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
-        hp = h_prev[t]
-        if s == 0:
-            for b in range(lo, hi):
-                hp[b] = h0[b]
-        # the state leaving step t is written straight into the next step's h_prev slot
-        if s == seq_len - 1:
-            h_out = h_n
-        else:
-            h_out = h_prev[t - 1 if reverse else t + 1]
-        for b in range(lo, hi):
-            h_chunk[b - lo] = hp[b]
-        matmul_nt_into(h_chunk, w_hh, rec)
+        hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
+        rows_product(hp, w_hh, h_chunk, rec, lo, hi)
         for b in range(lo, hi):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
@@ -135,19 +126,17 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
                                    d_in[t, b], d_hid[t, b])
-            dg_chunk[b - lo] = d_hid[t, b]
-        matmul_nt_into(dg_chunk, w_hh_t, dh_rec)
+        rows_product(d_hid[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
         for b in range(lo, hi):
             if t < lengths[b]:
                 dhb = dh[b]
                 rb = dh_rec[b - lo]
                 for j in range(hidden):
                     dhb[j] += rb[j]
+        column_sums_into(dg_chunk, db_hh)  # the chunk's rows of d_hid[t]
+        for b in range(lo, hi):
             dg_chunk[b - lo] = d_in[t, b]
         column_sums_into(dg_chunk, db_ih)
-        for b in range(lo, hi):
-            dg_chunk[b - lo] = d_hid[t, b]
-        column_sums_into(dg_chunk, db_hh)
 
 
 @njit(parallel=True, **_JIT)

@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from .activations_cpu import PLAIN_ROWS, column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
 from .blas_cpu import UNITS_SPLIT_BYTES, chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
+from .steps_cpu import leaving_state, rows_product, step_state
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -118,23 +119,9 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
     rec = np.empty((hi - lo, act.shape[2]), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
-        hp = h_prev[t]
-        cp = c_prev[t]
-        if s == 0:
-            for b in range(lo, hi):
-                hp[b] = h0[b]
-                cp[b] = c0[b]
-        # the state leaving step t is written straight into the next step's h_prev/c_prev slot
-        if s == seq_len - 1:
-            h_out = h_n
-            c_out = c_n
-        else:
-            t_next = t - 1 if reverse else t + 1
-            h_out = h_prev[t_next]
-            c_out = c_prev[t_next]
-        for b in range(lo, hi):
-            h_chunk[b - lo] = hp[b]
-        matmul_nt_into(h_chunk, w_hh, rec)
+        hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
+        cp, c_out = step_state(c0, c_n, c_prev, s, t, reverse, lo, hi)
+        rows_product(hp, w_hh, h_chunk, rec, lo, hi)
         for b in range(lo, hi):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
@@ -161,8 +148,7 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
                                    d_gates[t, b], 0, hidden)
-            dg_chunk[b - lo] = d_gates[t, b]
-        matmul_nt_into(dg_chunk, w_hh_t, dh_rec)
+        rows_product(d_gates[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
         for b in range(lo, hi):
             if t < lengths[b]:
                 dh[b] = dh_rec[b - lo]
@@ -189,19 +175,14 @@ def _backward_chunks(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, 
 def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec, s, t, c):
     # chunk c of step t: units jlo..jhi-1, their four gates' rows of W_hh w_hh[g, c] [hc, H] and
     # their share of the step product rec [4, B, hc]
-    seq_len, batch, _ = act.shape
+    batch = act.shape[1]
     hc = w_hh.shape[2]
     jlo = c * hc
     jhi = jlo + hc
-    hp = h_prev[t]
+    hp = h_prev[t]  # filled from h0 / c0 before the first step's region
     cp = c_prev[t]
-    if s == seq_len - 1:
-        h_out = h_n
-        c_out = c_n
-    else:
-        t_next = t - 1 if reverse else t + 1
-        h_out = h_prev[t_next]
-        c_out = c_prev[t_next]
+    h_out = leaving_state(h_n, h_prev, s, t, reverse)
+    c_out = leaving_state(c_n, c_prev, s, t, reverse)
     for g in range(4):
         matmul_nt_into(hp, w_hh[g, c], rec[g])
     for b in range(batch):

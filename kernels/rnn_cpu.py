@@ -13,8 +13,9 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_tanh, matmul_nt_into
+from .activations_cpu import column_sums_into, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
+from .steps_cpu import rows_product, step_state
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -32,18 +33,8 @@ def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, 
     rec = np.empty((hi - lo, hidden), dt)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
-        hp = h_prev[t]
-        if s == 0:
-            for b in range(lo, hi):
-                hp[b] = h0[b]
-        # the state leaving step t is written straight into the next step's h_prev slot
-        if s == seq_len - 1:
-            h_out = h_n
-        else:
-            h_out = h_prev[t - 1 if reverse else t + 1]
-        for b in range(lo, hi):
-            h_chunk[b - lo] = hp[b]
-        matmul_nt_into(h_chunk, w_hh, rec)
+        hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
+        rows_product(hp, w_hh, h_chunk, rec, lo, hi)
         for b in range(lo, hi):
             if t >= lengths[b]:
                 h_out[b] = hp[b]
@@ -91,8 +82,7 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
                 else:
                     for j in range(hidden):
                         dp[j] = dhb[j] * (one - h[j] * h[j])
-            dp_chunk[b - lo] = d_pre[t, b]
-        matmul_nt_into(dp_chunk, w_hh_t, dh_rec)
+        rows_product(d_pre[t], w_hh_t, dp_chunk, dh_rec, lo, hi)
         for b in range(lo, hi):
             if t < lengths[b]:
                 dh[b] = dh_rec[b - lo]
