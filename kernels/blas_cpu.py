@@ -154,13 +154,25 @@ UNITS_SPLIT_BYTES = 1 << 20
 _parallel_lock = threading.Lock()
 
 
+# Kernel calls run on one thread below these sizes. A parallel region wakes Numba's pool, whose
+# workers then spin for a while next to whatever runs next (numpy's own BLAS threads in the
+# engine's ops): a seq2seq training step on 2 threads, whose decoder calls the LSTM kernel one
+# step at a time, took 594 ms with those one-step calls parallel and 192 ms with them on one
+# thread (B=32, S=T=20, H=256; torch: 125-133 ms).
+PARALLEL_MIN_STEPS = 2
+PARALLEL_MIN_MACS = 1 << 20
+
+
 class kernel_threads:
-    """``with kernel_threads(rows) as n_chunks:`` one BLAS thread, and the number of chunks (one
-    per Numba thread, at most ``rows``) to split a kernel's work into; 1 while another thread
+    """``with kernel_threads(seq_len, batch, macs) as n_chunks:`` one BLAS thread, and the number
+    of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
+    1 for a one-step call, fewer than PARALLEL_MIN_MACS multiply-adds, or while another thread
     runs a parallel kernel."""
 
-    def __init__(self, rows):
-        self.n_chunks = max(1, min(numba.get_num_threads(), rows))
+    def __init__(self, seq_len, batch, macs):
+        self.n_chunks = max(1, min(numba.get_num_threads(), seq_len * batch))
+        if seq_len < PARALLEL_MIN_STEPS or macs < PARALLEL_MIN_MACS:
+            self.n_chunks = 1
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:
             self.n_chunks = 1
@@ -183,17 +195,29 @@ def chunk(c, n_chunks, rows):
     return c * rows // n_chunks, (c + 1) * rows // n_chunks
 
 
+@njit(**_JIT)
+def _project_rows(x2, w_ih, out2, lo, hi):
+    np.dot(x2[lo:hi], w_ih.T, out2[lo:hi])
+
+
 @njit(parallel=True, **_JIT)
+def _project_chunks(x2, w_ih, out2, n_chunks):
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, x2.shape[0])
+        _project_rows(x2, w_ih, out2, lo, hi)
+
+
 def input_projection(x, w_ih, out, n_chunks):
     """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T: one GEMM over all T*B rows, split into
-    n_chunks row ranges, one per thread."""
-    seq_len, batch, n_in = x.shape
-    rows = seq_len * batch
-    x2 = x.reshape(rows, n_in)
+    n_chunks row ranges, one per thread. With one chunk no parallel region starts: even an
+    empty one wakes Numba's pool, whose workers then spin next to whatever runs next."""
+    rows = x.shape[0] * x.shape[1]
+    x2 = x.reshape(rows, x.shape[2])
     out2 = out.reshape(rows, w_ih.shape[0])
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, rows)
-        np.dot(x2[lo:hi], w_ih.T, out2[lo:hi])
+    if n_chunks > 1:
+        _project_chunks(x2, w_ih, out2, n_chunks)
+    else:
+        _project_rows(x2, w_ih, out2, 0, rows)
 
 
 def gate_buffer(shape, dtype, padded=False):
@@ -204,43 +228,57 @@ def gate_buffer(shape, dtype, padded=False):
     return np.zeros(shape, dtype) if padded else np.empty(shape, dtype)
 
 
+@njit(**_JIT)
+def _gradient_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, lo, hi):
+    # rows lo..hi-1: dx rows, and these rows' share of dW (written, not added)
+    np.dot(di2[lo:hi], w_ih, dx[lo:hi])
+    np.dot(di2[lo:hi].T, x2[lo:hi], dw_ih)
+    np.dot(dh2[lo:hi].T, h2[lo:hi], dw_hh)
+
+
 @njit(parallel=True, **_JIT)
-def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
-    """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
-    array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
-    three GEMMs over all T*B rows. dx splits by rows. dW splits by rows into partial sums added
-    after when there are many rows; with few rows (T*B < 64 per thread) those partial sums would
-    cost as much as the product, so one thread computes dw_ih while another computes dw_hh."""
-    seq_len, batch, n_in = x.shape
-    hidden = h_prev.shape[2]
-    rows = seq_len * batch
-    gates = d_in.shape[2]
-    di2 = d_in.reshape(rows, gates)
-    dh2 = d_hid.reshape(rows, gates)
-    x2 = x.reshape(rows, n_in)
-    h2 = h_prev.reshape(rows, hidden)
-    dx = np.empty((rows, n_in), x.dtype)
+def _gradient_chunks(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
+    rows = x2.shape[0]
     for c in prange(n_chunks):
         lo, hi = chunk(c, n_chunks, rows)
         np.dot(di2[lo:hi], w_ih, dx[lo:hi])
-    if n_chunks == 1 or rows < 64 * n_chunks:
-        dw_ih = np.empty((gates, n_in), x.dtype)
-        dw_hh = np.empty((gates, hidden), x.dtype)
+    if rows < 64 * n_chunks:
         for c in prange(2):
             if c == 0:
                 np.dot(di2.T, x2, dw_ih)
             else:
                 np.dot(dh2.T, h2, dw_hh)
-        return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
-    dw_ih_parts = np.empty((n_chunks, gates, n_in), x.dtype)
-    dw_hh_parts = np.empty((n_chunks, gates, hidden), x.dtype)
+        return
+    dw_ih_parts = np.empty((n_chunks,) + dw_ih.shape, dw_ih.dtype)
+    dw_hh_parts = np.empty((n_chunks,) + dw_hh.shape, dw_hh.dtype)
     for c in prange(n_chunks):
         lo, hi = chunk(c, n_chunks, rows)
         np.dot(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
         np.dot(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
-    dw_ih = dw_ih_parts[0]
-    dw_hh = dw_hh_parts[0]
+    dw_ih[:] = dw_ih_parts[0]
+    dw_hh[:] = dw_hh_parts[0]
     for c in range(1, n_chunks):
         dw_ih += dw_ih_parts[c]
         dw_hh += dw_hh_parts[c]
+
+
+def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
+    """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
+    array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
+    three GEMMs over all T*B rows. dx splits by rows. dW splits by rows into partial sums added
+    after when there are many rows; with few rows (T*B < 64 per thread) those partial sums would
+    cost as much as the product, so one thread computes dw_ih while another computes dw_hh. One
+    chunk runs without a parallel region (see input_projection)."""
+    seq_len, batch, n_in = x.shape
+    rows = seq_len * batch
+    gates = d_in.shape[2]
+    hidden = h_prev.shape[2]
+    args = (d_in.reshape(rows, gates), d_hid.reshape(rows, gates), x.reshape(rows, n_in),
+            h_prev.reshape(rows, hidden), w_ih, np.empty((rows, n_in), x.dtype),
+            np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
+    if n_chunks > 1:
+        _gradient_chunks(*args, n_chunks)
+    else:
+        _gradient_rows(*args, 0, rows)
+    dx, dw_ih, dw_hh = args[5:]
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh

@@ -180,7 +180,8 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     act = gate_buffer((seq_len, batch, 3 * hidden), dt)
     args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse),
             y, h_n, hn_seq, h_prev)
-    with kernel_threads(seq_len * batch) as n_chunks:
+    macs = x.size * 3 * hidden + seq_len * batch * 3 * hidden * hidden  # input-side + recurrent products
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         if min(n_chunks, batch) > 1:
             _forward_chunks(*args, min(n_chunks, batch))
@@ -205,7 +206,8 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
             act, hn_seq, h_prev, d_in, d_hid)
-    with kernel_threads(seq_len * batch) as n_chunks:
+    macs = x.size * 3 * hidden + seq_len * batch * 3 * hidden * hidden  # input-side + recurrent products
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
         db_ih = np.zeros((min(n_chunks, batch), 3 * hidden), dt)
         db_hh = np.zeros_like(db_ih)
         if len(db_ih) > 1:

@@ -291,7 +291,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     tanh_c = np.empty((seq_len, batch, hidden), dt)
     act = gate_buffer((seq_len, batch, 4 * hidden), dt)
     bias = (b_ih + b_hh).astype(dt)
-    with kernel_threads(seq_len * batch) as n_chunks:
+    macs = x.size * 4 * hidden + seq_len * batch * 4 * hidden * hidden  # input-side + recurrent products
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
         n_units = units_chunks(batch, hidden, n_chunks, dt.itemsize)
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         if n_units > 1:
@@ -321,7 +322,8 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
-    with kernel_threads(seq_len * batch) as n_chunks:
+    macs = x.size * 4 * hidden + seq_len * batch * 4 * hidden * hidden  # input-side + recurrent products
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
         n_units = units_chunks(batch, hidden, n_chunks, dt.itemsize)
         if n_units > 1:
             w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_units, hidden // n_units, 4 * hidden)

@@ -125,7 +125,8 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
     args = (h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt),
             lengths, bool(reverse), bool(relu), y, h_n, h_prev)
-    with kernel_threads(seq_len * batch) as n_chunks:
+    macs = x.size * hidden + seq_len * batch * hidden * hidden  # input-side + recurrent products
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq, n_chunks)
         if min(n_chunks, batch) > 1:
             _forward_chunks(*args, min(n_chunks, batch))
@@ -147,7 +148,8 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
             bool(relu), h_seq, d_pre)
-    with kernel_threads(seq_len * batch) as n_chunks:
+    macs = x.size * hidden + seq_len * batch * hidden * hidden  # input-side + recurrent products
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
         db_chunks = np.zeros((min(n_chunks, batch), hidden), dt)
         if len(db_chunks) > 1:
             _backward_chunks(*args, db_chunks)

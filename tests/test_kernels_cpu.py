@@ -345,12 +345,18 @@ def test_matmul_nt_into_matches_numpy(rows):
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
-@pytest.mark.parametrize("batch", [2, 5, 40])
-def test_thread_count_gives_same_result(cell, batch):
+@pytest.mark.parametrize("batch", [2, 5, 40, 300])
+def test_thread_count_gives_same_result(cell, batch, monkeypatch):
     # the batch split over Numba's threads (one time loop per chunk of rows, GEMMs split by rows)
     # and the whole kernel on one thread agree to rounding, with padded sequences and both
-    # directions; batch 40 puts 20 rows in a chunk, past PLAIN_ROWS, so the steps call BLAS
+    # directions; batch 40 puts 20 rows in a chunk; these small calls would run on one thread
+    # (PARALLEL_MIN_MACS), so the thresholds are lowered
     import numba
+
+    from tinygrad_seq.kernels import blas_cpu
+
+    monkeypatch.setattr(blas_cpu, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(blas_cpu, "PARALLEL_MIN_STEPS", 0)
 
     arrays, _ = make_case(cell, seq_len=6, batch=batch, n_in=40, hidden=24, seed=8)
     lengths = np.random.default_rng(batch).integers(1, 7, batch)
@@ -372,13 +378,18 @@ def test_thread_count_gives_same_result(cell, batch):
 def test_kernel_threads_runs_blas_on_one_thread_and_restores_it():
     from tinygrad_seq.kernels import blas_cpu
 
-    with blas_cpu.kernel_threads(64) as n_chunks:
+    with blas_cpu.kernel_threads(8, 8, 1 << 30) as n_chunks:
         assert 1 <= n_chunks <= 64
         if blas_cpu._api is not None:
             assert blas_cpu._api[0]() == 1
         # a second kernel started meanwhile (another Python thread) gets one chunk
-        with blas_cpu.kernel_threads(64) as inner:
+        with blas_cpu.kernel_threads(8, 8, 1 << 30) as inner:
             assert inner == 1 or n_chunks == 1
+    # one-step and small calls run on one thread
+    with blas_cpu.kernel_threads(1, 64, 1 << 30) as n_chunks:
+        assert n_chunks == 1
+    with blas_cpu.kernel_threads(8, 8, 1000) as n_chunks:
+        assert n_chunks == 1
     if blas_cpu._api is not None:
         assert blas_cpu._api[0]() >= 1
     assert not blas_cpu._parallel_lock.locked()
@@ -419,6 +430,9 @@ def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch):
 
     if numba.get_num_threads() < 2:
         pytest.skip("one Numba thread: no split")
+    from tinygrad_seq.kernels import blas_cpu
+
+    monkeypatch.setattr(blas_cpu, "PARALLEL_MIN_MACS", 0)
     arrays, _ = make_case("lstm", seq_len=6, batch=batch, n_in=10, hidden=8, seed=1)
     lengths = np.random.default_rng(batch).integers(1, 7, batch)
     args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],

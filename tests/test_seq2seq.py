@@ -225,7 +225,10 @@ def test_teacher_forcing_ratio():
 
 
 # ---------------------------------------------------------------- decoding
-def trained_reversal_model(steps=200, seed=0):
+def trained_reversal_model(steps=300, seed=0):
+    # 300 steps: at 200, seed 0 ended at 91% on one float32 rounding path of the kernels (their
+    # thread split changes the summation order) and at 99.8% on others; seeds 1-3 at 98-100%.
+    # Measured at 300: 99-100% on both paths for seeds 0 and 1.
     ts.manual_seed(seed)
     rng = np.random.default_rng(seed)
     V = D.reversal_vocab(6)
