@@ -86,18 +86,6 @@ def torch_model_class():
     return TorchSeq2Seq
 
 
-def make_data(B, S, T, V, seed=0):
-    import numpy as np
-    rng = np.random.default_rng(seed)
-    lens = rng.integers(S // 2, S + 1, size=B)
-    lens[0] = S
-    src = rng.integers(4, V, size=(B, S))
-    src[np.arange(S)[None, :] >= lens[:, None]] = 0
-    tgt = rng.integers(3, V, size=(B, T + 1))
-    tgt[:, 0] = 1
-    return src, lens, tgt[:, :-1].copy(), tgt[:, 1:].copy()
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--batch", type=int, default=32)
@@ -118,7 +106,8 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     B, S, T, H, V = args.batch, args.src_len, args.tgt_len, args.hidden, args.vocab
-    src, lens, tgt_in, tgt_out = make_data(B, S, T, V)
+    from benchmarks.bench_seq2seq import seq2seq_data  # the asv suite's data: one definition
+    src, lens, tgt_in, tgt_out = seq2seq_data(B, S, T, V)
     ts.manual_seed(0)
     ours = nn.Seq2Seq(V, V, args.embed, H)
     theirs = torch_model_class()(V, V, args.embed, H)

@@ -18,7 +18,7 @@ from numba import njit, prange
 
 from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import rows_product, step_state
+from .steps_cpu import lengths_array, rows_product, step_state
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -155,12 +155,6 @@ def _backward_chunks(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in
                   lo, hi)
 
 
-def _lengths(lengths, seq_len, batch):
-    if lengths is None:
-        return np.full(batch, seq_len, np.int64)
-    return np.ascontiguousarray(lengths, dtype=np.int64)
-
-
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     """x [T,B,I], h0 [B,H], w_ih [3H,I], w_hh [3H,H], b_ih/b_hh [3H], lengths [B] int64
     -> y [T,B,H], h_n [B,H], saved."""
@@ -168,7 +162,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     seq_len, batch, _ = x.shape
     hidden = h0.shape[1]
     dt = x.dtype
-    lengths = _lengths(lengths, seq_len, batch)
+    lengths = lengths_array(lengths, seq_len, batch)
     # outputs past a length stay zero; no memset when nothing is padded
     y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
     h_n = np.empty((batch, hidden), dt)
@@ -199,7 +193,7 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     seq_len, batch, _ = x.shape
     act, hn_seq, h_prev = saved
     hidden = h_prev.shape[2]
-    lengths = _lengths(lengths, seq_len, batch)
+    lengths = lengths_array(lengths, seq_len, batch)
     padded = bool((lengths < seq_len).any())
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)

@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from .activations_cpu import PLAIN_ROWS, column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
 from .blas_cpu import UNITS_SPLIT_BYTES, chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import leaving_state, rows_product, step_state
+from .steps_cpu import leaving_state, lengths_array, rows_product, step_state
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -268,12 +268,6 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     return 1
 
 
-def _lengths(lengths, seq_len, batch):
-    if lengths is None:
-        return np.full(batch, seq_len, np.int64)
-    return np.ascontiguousarray(lengths, dtype=np.int64)
-
-
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     """x [T,B,I], h0/c0 [B,H], w_ih [4H,I], w_hh [4H,H], b_ih/b_hh [4H], lengths [B] int64
     -> y [T,B,H], h_n [B,H], c_n [B,H], saved."""
@@ -281,7 +275,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     seq_len, batch, _ = x.shape
     hidden = h0.shape[1]
     dt = x.dtype
-    lengths = _lengths(lengths, seq_len, batch)
+    lengths = lengths_array(lengths, seq_len, batch)
     # outputs past a length stay zero; no memset when nothing is padded
     y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
     h_n = np.empty((batch, hidden), dt)
@@ -317,7 +311,7 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
     seq_len, batch, _ = x.shape
     act, h_prev, c_prev, tanh_c = saved
     hidden = h_prev.shape[2]
-    lengths = _lengths(lengths, seq_len, batch)
+    lengths = lengths_array(lengths, seq_len, batch)
     d_gates = gate_buffer(act.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     dc0 = np.array(dc_n, dt)

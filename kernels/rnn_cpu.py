@@ -15,7 +15,7 @@ from numba import njit, prange
 
 from .activations_cpu import column_sums_into, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import rows_product, step_state
+from .steps_cpu import lengths_array, rows_product, step_state
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -104,12 +104,6 @@ def _backward_chunks(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db_ch
         _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db_chunks[c], lo, hi)
 
 
-def _lengths(lengths, seq_len, batch):
-    if lengths is None:
-        return np.full(batch, seq_len, np.int64)
-    return np.ascontiguousarray(lengths, dtype=np.int64)
-
-
 def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     """x [T,B,I], h0 [B,H], w_ih [H,I], w_hh [H,H], b_ih/b_hh [H], lengths [B] int64
     -> y [T,B,H], h_n [B,H], saved."""
@@ -117,7 +111,7 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     seq_len, batch, _ = x.shape
     hidden = h0.shape[1]
     dt = x.dtype
-    lengths = _lengths(lengths, seq_len, batch)
+    lengths = lengths_array(lengths, seq_len, batch)
     # outputs past a length stay zero; no memset when nothing is padded
     y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
     h_n = np.empty((batch, hidden), dt)
@@ -143,7 +137,7 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     seq_len, batch, _ = x.shape
     h_seq, h_prev = saved
     hidden = h_prev.shape[2]
-    lengths = _lengths(lengths, seq_len, batch)
+    lengths = lengths_array(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),

@@ -4,6 +4,7 @@ A loop runs batch rows lo..hi-1 (a chunk; one per thread when the batch is split
 step t lives in state_prev[t] [B, H] (what backward reads); the step's recurrent product reads
 the chunk's rows through a contiguous copy so that the product kernel sees C-contiguous arrays.
 """
+import numpy as np
 from numba import njit
 
 from .activations_cpu import matmul_nt_into
@@ -38,3 +39,10 @@ def rows_product(src, w, rows, out, lo, hi):
     for b in range(lo, hi):
         rows[b - lo] = src[b]
     matmul_nt_into(rows, w, out)
+
+
+def lengths_array(lengths, seq_len, batch):
+    """Per-sequence lengths as a contiguous int64 array [B]; None means every sequence is full."""
+    if lengths is None:
+        return np.full(batch, seq_len, np.int64)
+    return np.ascontiguousarray(lengths, dtype=np.int64)

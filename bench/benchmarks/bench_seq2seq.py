@@ -14,7 +14,8 @@ from tinygrad_seq import nn
 B, S, T, H, E, V = 32, 20, 20, 256, 64, 64
 
 
-def _data(B, S, T, V, seed=0):
+def seq2seq_data(B, S, T, V, seed=0):
+    """src [B,S] (padded with 0), lengths [B], tgt_in / tgt_out [B,T]: random tokens, bos = 1."""
     rng = np.random.default_rng(seed)
     lens = rng.integers(S // 2, S + 1, size=B)
     lens[0] = S
@@ -34,7 +35,7 @@ class _TrainStep:
     def _setup(self, B, S, T, H, E, V, rnn_type):
         self.model = _model(H, E, V, rnn_type)
         self.opt = ts.optim.Adam(self.model.parameters(), lr=1e-3)
-        self.src, self.lens, self.tgt_in, self.tgt_out = _data(B, S, T, V)
+        self.src, self.lens, self.tgt_in, self.tgt_out = seq2seq_data(B, S, T, V)
         self._step()                                  # JIT compilation happens here, not timed
 
     def _step(self):
@@ -68,7 +69,7 @@ class Seq2SeqDecode:
 
     def setup(self, method):
         self.model = _model(H, E, V)
-        self.src, self.lens, _, _ = _data(B, S, T, V)
+        self.src, self.lens, _, _ = seq2seq_data(B, S, T, V)
         self.model.greedy_decode(self.src[:2], self.lens[:2], max_len=2)
 
     def time_decode(self, method):
