@@ -144,6 +144,45 @@ class one_blas_thread:
         return False
 
 
+def _numpy_local_threads_api():
+    """openblas_set_num_threads_local of numpy's own OpenBLAS (it sets the calling thread's
+    count and returns the previous one; OpenBLAS >= 0.3.27), or None (another BLAS, an older
+    OpenBLAS)."""
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = os.path.dirname(list(spec.submodule_search_locations)[0])
+    for path in sorted(glob.glob(os.path.join(root, "numpy.libs", "lib*openblas*.so*"))):
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
+        return fn
+    return None
+
+
+_numpy_local = None
+_numpy_local_checked = False
+
+
+class numpy_blas_one_thread:
+    """``with numpy_blas_one_thread():`` numpy's OpenBLAS on one thread for the calling thread
+    (other threads and the process-wide setting are untouched), restored after."""
+
+    def __enter__(self):
+        global _numpy_local, _numpy_local_checked
+        if not _numpy_local_checked:
+            _numpy_local, _numpy_local_checked = _numpy_local_threads_api(), True
+        self.before = _numpy_local(1) if _numpy_local is not None else None
+        return self
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            _numpy_local(self.before)
+        return False
+
+
 # W_hh size from which the recurrent kernels split the hidden units over threads (one parallel
 # region per step) instead of the batch rows (one region per sequence)
 UNITS_SPLIT_BYTES = 1 << 20
@@ -154,24 +193,24 @@ UNITS_SPLIT_BYTES = 1 << 20
 _parallel_lock = threading.Lock()
 
 
-# Kernel calls run on one thread below these sizes. A parallel region wakes Numba's pool, whose
-# workers then spin for a while next to whatever runs next (numpy's own BLAS threads in the
-# engine's ops): a seq2seq training step on 2 threads, whose decoder calls the LSTM kernel one
-# step at a time, took 594 ms with those one-step calls parallel and 192 ms with them on one
-# thread (B=32, S=T=20, H=256; torch: 125-133 ms).
-PARALLEL_MIN_STEPS = 2
+# Kernel calls run on one thread below this size: a parallel region costs more than it saves.
+# One-step calls (a decoder's) run in parallel too, now that the engine's products stay off
+# numpy's BLAS threads (gemm_cpu): with numpy's two BLAS threads spinning next to Numba's pool,
+# a seq2seq training step on 2 threads took 594 ms with one-step calls parallel and 192 ms
+# without; with the engine's products in gemm_cpu, 141-160 ms parallel and 154-174 ms without
+# (B=32, S=T=20, H=256).
 PARALLEL_MIN_MACS = 1 << 20
 
 
 class kernel_threads:
     """``with kernel_threads(seq_len, batch, macs) as n_chunks:`` one BLAS thread, and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
-    1 for a one-step call, fewer than PARALLEL_MIN_MACS multiply-adds, or while another thread
-    runs a parallel kernel."""
+    1 for fewer than PARALLEL_MIN_MACS multiply-adds, or while another thread runs a parallel
+    kernel."""
 
     def __init__(self, seq_len, batch, macs):
         self.n_chunks = max(1, min(numba.get_num_threads(), seq_len * batch))
-        if seq_len < PARALLEL_MIN_STEPS or macs < PARALLEL_MIN_MACS:
+        if macs < PARALLEL_MIN_MACS:
             self.n_chunks = 1
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:

@@ -18,7 +18,7 @@ from numba import njit, prange
 
 from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import lengths_array, rows_product, step_state
+from .steps_cpu import first_step_product, lengths_array, rows_product, step_state, transposed_w_hh
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -114,7 +114,8 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid
     # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
     # [H,3H] (W_hh transposed: the blocked step product reads its rows); d_in, d_hid [T,B,3H]
     # <- input-side / hidden-side pre-activation gradients (zeroed by the caller when some
-    # sequence is padded); db_ih, db_hh [3H] += the chunk's bias gradients
+    # sequence is padded); db_ih, db_hh [3H] += the chunk's bias gradients. The last step run's
+    # recurrent term of dh is left to the caller (first_step_product).
     seq_len = dy.shape[0]
     hidden = dh.shape[1]
     dt = dy.dtype
@@ -126,14 +127,17 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
                                    d_in[t, b], d_hid[t, b])
-        rows_product(d_hid[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                dhb = dh[b]
-                rb = dh_rec[b - lo]
-                for j in range(hidden):
-                    dhb[j] += rb[j]
-        column_sums_into(dg_chunk, db_hh)  # the chunk's rows of d_hid[t]
+        if s == seq_len - 1:  # the last step's product runs after the loop: first_step_product
+            column_sums_into(d_hid[t, lo:hi], db_hh)
+        else:
+            rows_product(d_hid[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
+            for b in range(lo, hi):
+                if t < lengths[b]:
+                    dhb = dh[b]
+                    rb = dh_rec[b - lo]
+                    for j in range(hidden):
+                        dhb[j] += rb[j]
+            column_sums_into(dg_chunk, db_hh)  # the chunk's rows of d_hid[t]
         for b in range(lo, hi):
             dg_chunk[b - lo] = d_in[t, b]
         column_sums_into(dg_chunk, db_ih)
@@ -198,7 +202,7 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
+    args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             act, hn_seq, h_prev, d_in, d_hid)
     macs = x.size * 3 * hidden + seq_len * batch * 3 * hidden * hidden  # input-side + recurrent products
     with kernel_threads(seq_len, batch, macs) as n_chunks:
@@ -208,6 +212,7 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
             _backward_chunks(*args, db_ih, db_hh)
         else:
             _backward(*args, db_ih[0], db_hh[0], 0, batch)
+        first_step_product(d_hid, w_hh, dh0, lengths, reverse, accumulate=True)
         dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     db_ih = db_ih.sum(0)
     db_hh = db_hh.sum(0)

@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from .activations_cpu import PLAIN_ROWS, column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
 from .blas_cpu import UNITS_SPLIT_BYTES, chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import leaving_state, lengths_array, rows_product, step_state
+from .steps_cpu import first_step_product, leaving_state, lengths_array, rows_product, step_state, transposed_w_hh
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -137,7 +137,8 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
     # batch rows lo..hi-1. dy [T,B,H]; dh, dc [B,H] carried gradients, in: dh_n, dc_n, out: dh0,
     # dc0; w_hh_t [H,4H] (W_hh transposed: the blocked step product reads its rows); d_gates
     # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
-    # padded); db [4H] += the chunk's bias gradient
+    # padded); db [4H] += the chunk's bias gradient. dh leaves holding the gradient entering the
+    # last step run; the caller finishes dh0 (first_step_product).
     seq_len, _, hidden = dy.shape
     dt = dy.dtype
     dg_chunk = np.empty((hi - lo, d_gates.shape[2]), dt)
@@ -148,6 +149,9 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
                                    d_gates[t, b], 0, hidden)
+        if s == seq_len - 1:  # the last step's product runs after the loop: first_step_product
+            column_sums_into(d_gates[t, lo:hi], db)
+            break
         rows_product(d_gates[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
         for b in range(lo, hi):
             if t < lengths[b]:
@@ -326,13 +330,14 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
             dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt),
                                                 n_chunks)
         else:
-            args = (dy, dh0, dc0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse), act, c_prev, tanh_c,
+            args = (dy, dh0, dc0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse), act, c_prev, tanh_c,
                     d_gates)
             db_chunks = np.zeros((min(n_chunks, batch), 4 * hidden), dt)
             if len(db_chunks) > 1:
                 _backward_chunks(*args, db_chunks)
             else:
                 _backward(*args, db_chunks[0], 0, batch)
+            first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False)
             dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt),
                                                 n_chunks)
             db = db_chunks.sum(0)

@@ -15,7 +15,7 @@ from numba import njit, prange
 
 from .activations_cpu import column_sums_into, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import lengths_array, rows_product, step_state
+from .steps_cpu import first_step_product, lengths_array, rows_product, step_state, transposed_w_hh
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -59,7 +59,8 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
     # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
     # [H,H] (W_hh transposed: the blocked step product reads its rows); d_pre [T,B,H] <-
     # pre-activation gradients (zeroed by the caller when some sequence is padded); db [H] +=
-    # the chunk's bias gradient
+    # the chunk's bias gradient. dh leaves holding the gradient entering the last step run; the
+    # caller finishes dh0 (first_step_product).
     seq_len, _, hidden = dy.shape
     dt = dy.dtype
     one = dt.type(1)
@@ -82,6 +83,9 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
                 else:
                     for j in range(hidden):
                         dp[j] = dhb[j] * (one - h[j] * h[j])
+        if s == seq_len - 1:  # the last step's product runs after the loop: first_step_product
+            column_sums_into(d_pre[t, lo:hi], db)
+            break
         rows_product(d_pre[t], w_hh_t, dp_chunk, dh_rec, lo, hi)
         for b in range(lo, hi):
             if t < lengths[b]:
@@ -140,7 +144,7 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     lengths = lengths_array(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    args = (np.ascontiguousarray(dy, dt), dh0, np.ascontiguousarray(w_hh.T, dt), lengths, bool(reverse),
+    args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             bool(relu), h_seq, d_pre)
     macs = x.size * hidden + seq_len * batch * hidden * hidden  # input-side + recurrent products
     with kernel_threads(seq_len, batch, macs) as n_chunks:
@@ -149,6 +153,7 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
             _backward_chunks(*args, db_chunks)
         else:
             _backward(*args, db_chunks[0], 0, batch)
+        first_step_product(d_pre, w_hh, dh0, lengths, reverse, accumulate=False)
         dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     db = db_chunks.sum(0)
     return dx, dh0, dw_ih, dw_hh, db, db.copy()

@@ -1,0 +1,79 @@
+"""numpy's matmul for the engine's CPU products, kept off numpy's BLAS threads (gemm_cuda.py is
+its CUDA twin).
+
+Why: numpy's OpenBLAS has its own thread pool, whose workers spin for a while after each
+multi-threaded GEMM. The recurrent kernels run in Numba's pool (see blas_cpu), so an engine
+product on numpy's threads between two kernel calls leaves two pools spinning on the same cores.
+Measured here (2 cores, one seq2seq training step, B=32, S=T=20, H=256, medians of 6 blocks of 3
+steps, configurations interleaved): 228-244 ms with the engine's products on numpy's two BLAS
+threads, 154 ms with them as below.
+
+So a product numpy would thread (OpenBLAS threads a GEMM above 65536 * 4 multiply-adds) runs:
+- with many rows (at least ROWS_PER_THREAD per Numba thread, after merging the batch dimensions
+  of a C-ordered [..., M, K] @ [K, N]) split by rows over Numba's threads, each calling scipy's
+  OpenBLAS on one thread: the recipe of the kernels' input projections;
+- otherwise on numpy's BLAS pinned to one thread for the call. Few rows: a split would re-pack
+  the whole right operand per thread for little work, and numpy's OpenBLAS ran these faster than
+  scipy's here ([32,768] @ [768,256]: 193 vs 261 us). A transposed left operand (x^T @ g in a
+  weight gradient): a chunk of its rows is not contiguous, and copying it first made
+  [640,1024]^T @ [640,256] 2.6x slower.
+Smaller products stay on plain np.matmul, which numpy runs on one thread anyway.
+"""
+from . import blas_cpu  # before numba: it trims numba's import of scipy
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .blas_cpu import chunk, kernel_threads, numpy_blas_one_thread
+
+_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+
+# numpy's OpenBLAS runs a GEMM of at most this many multiply-adds on one thread
+NUMPY_SINGLE_THREAD_MACS = 65536 * 4
+# a product is split over Numba's threads from this size and this many rows per thread
+SPLIT_MIN_MACS = 1 << 22
+ROWS_PER_THREAD = 128
+
+
+@njit(**_JIT)
+def _rows(a, b, out, lo, hi):
+    np.dot(a[lo:hi], b, out[lo:hi])
+
+
+@njit(parallel=True, **_JIT)
+def _row_chunks(a, b, out, n_chunks):
+    for c in prange(n_chunks):
+        lo, hi = chunk(c, n_chunks, a.shape[0])
+        _rows(a, b, out, lo, hi)
+
+
+def _product_2d(a, b):
+    """a [M, K] C-ordered @ b [K, N] C- or F-ordered (a transposed weight), rows split over
+    Numba's threads (one chunk while another thread runs a parallel kernel)."""
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    with kernel_threads(a.shape[0], 1, a.shape[0] * a.shape[1] * b.shape[1]) as n_chunks:
+        if n_chunks > 1:
+            _row_chunks(a, b, out, n_chunks)
+        else:
+            _rows(a, b, out, 0, a.shape[0])
+    return out
+
+
+def matmul(a, b):
+    """np.matmul(a, b) for float32 / float64 operands of at least 2 dimensions (numpy's
+    broadcasting of the batch dimensions included); other operands go to np.matmul."""
+    if (a.dtype != b.dtype or a.dtype not in (np.float32, np.float64) or a.ndim < 2 or b.ndim < 2
+            or a.shape[-1] != b.shape[-2] or 0 in a.shape or 0 in b.shape):
+        return np.matmul(a, b)
+    k, n = b.shape[-2:]
+    rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
+    threads = numba.get_num_threads()
+    if (threads > 1 and b.ndim == 2 and a.flags.c_contiguous and (b.flags.c_contiguous or b.flags.f_contiguous)
+            and rows * k * n >= SPLIT_MIN_MACS and rows >= ROWS_PER_THREAD * threads):
+        return _product_2d(a.reshape(rows, k), b).reshape(a.shape[:-1] + (n,))
+    if a.shape[-2] * k * n <= NUMPY_SINGLE_THREAD_MACS:
+        # numpy calls BLAS once per product of the batch, each small enough for one thread
+        return np.matmul(a, b)
+    with numpy_blas_one_thread():
+        return np.matmul(a, b)

@@ -1,0 +1,59 @@
+"""kernels/gemm_cpu.py: the engine's CPU products (np.matmul semantics, kept off numpy's BLAS
+threads) against numpy in float64, over every route: plain np.matmul, numpy pinned to one
+thread, and rows split over Numba's threads."""
+import numba
+import numpy as np
+import pytest
+
+from tinygrad_seq.kernels import gemm_cpu
+
+
+def _layouts(x):
+    """x as C-ordered, as a transposed view (F-ordered in its last two axes) and as a strided view."""
+    t = np.swapaxes(np.ascontiguousarray(np.swapaxes(x, -1, -2)), -1, -2)
+    strided = np.repeat(x, 2, axis=-1)[..., ::2]
+    return {"C": x, "T": t, "strided": strided}
+
+
+SHAPES = [
+    ((40, 30), (30, 20)),               # small: np.matmul
+    ((32, 300), (300, 200)),            # few rows: numpy pinned to one thread
+    ((600, 90), (90, 80)),              # many rows: split over Numba's threads
+    ((3, 200, 90), (90, 80)),           # batch dims merged into rows
+    ((4, 1, 70, 90), (3, 90, 80)),      # broadcast batch dims
+    ((5, 64, 128), (5, 128, 64)),       # batched
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}@{s[1]}")
+def test_matches_numpy_matmul(shapes, dtype, monkeypatch):
+    monkeypatch.setattr(gemm_cpu, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(gemm_cpu, "ROWS_PER_THREAD", 8)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shapes[0]).astype(dtype)
+    b = rng.standard_normal(shapes[1]).astype(dtype)
+    ref = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    before = numba.get_num_threads()
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            for an, aa in _layouts(a).items():
+                for bn, bb in _layouts(b).items():
+                    got = gemm_cpu.matmul(aa, bb)
+                    assert got.dtype == dtype and got.shape == ref.shape, (an, bn)
+                    np.testing.assert_allclose(got, ref, err_msg=f"{an} @ {bn}, {threads} threads", **tol)
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_other_operands_go_to_numpy():
+    a = np.arange(12).reshape(3, 4)
+    b = np.arange(8).reshape(4, 2)
+    np.testing.assert_array_equal(gemm_cpu.matmul(a, b), a @ b)                  # integers
+    x = np.ones((3, 4), np.float32)
+    assert gemm_cpu.matmul(x, np.ones((4, 2))).dtype == np.float64                 # mixed dtypes
+    assert gemm_cpu.matmul(np.ones((0, 4)), np.ones((4, 2))).shape == (0, 2)       # empty
+    with pytest.raises(ValueError):
+        gemm_cpu.matmul(np.ones((3, 4)), np.ones((5, 2)))                           # numpy's error
