@@ -278,11 +278,30 @@ def ones(shape, dtype):
     return full(shape, 1, dtype)
 
 
+def _byte_span(a):
+    """[first, end) device addresses of the memory a's elements span (nonnegative strides)."""
+    start = a._ary.__array_interface__["data"][0] if SIM else a.__cuda_array_interface__["data"][0]
+    return start, start + sum((n - 1) * s for n, s in zip(a.shape, a.strides)) + a.dtype.itemsize
+
+
+def may_overlap(a, b):
+    """True when device arrays a and b may share memory (their address ranges meet)."""
+    if a.size == 0 or b.size == 0:
+        return False
+    a0, a1 = _byte_span(a)
+    b0, b1 = _byte_span(b)
+    return a0 < b1 and b0 < a1
+
+
 def copy_into(dst, src):
-    """In place: dst[...] = src (src broadcast to dst.shape, any strides, dtype converted)."""
+    """In place: dst[...] = src (src broadcast to dst.shape, any strides, dtype converted). A src
+    sharing memory with dst (x[1:] = x[:-1]) is copied first: the kernel's threads would read
+    elements other threads have already written."""
     if dst.size == 0:
         return dst
     src = _scalar_operand(src, dst.dtype)
+    if may_overlap(dst, src):
+        src = copy(src)
     shape = tuple(dst.shape) or (1,)
     dflat, dstr = flat_view(dst)
     sflat, _ = flat_view(src)

@@ -55,33 +55,56 @@ def _placeholder(dtype):
 
 _coop_failed = set()
 if SIM:
-    class _LaunchError(Exception):
-        """Never raised: the simulator launches any grid."""
+    _LAUNCH_ERRORS = ()     # the simulator launches any grid
 else:
-    from numba.cuda.cudadrv.driver import CudaAPIError as _LaunchError
+    from numba.cuda.cudadrv.driver import CudaAPIError
+    try:  # numba-cuda launches through cuda.core, whose driver errors are CUDAError
+        from cuda.core._utils.cuda_utils import CUDAError
+    except ImportError:
+        CUDAError = CudaAPIError
+    # cuda.core refuses a cooperative grid larger than the device can hold with ValueError
+    _LAUNCH_ERRORS = (CudaAPIError, CUDAError, ValueError)
+
+
+def _resident_blocks(kern, args, threads):
+    """How many blocks of `threads` threads of kern the device can hold at once (a cooperative
+    launch needs the whole grid resident); None in the simulator, which runs any grid."""
+    if SIM:
+        return None
+    overload = kern.compile(tuple(kern.typeof_pyval(a) for a in args))
+    return overload.max_cooperative_grid_blocks(threads)
 
 
 def _persistent(cell, dtype, hidden, batch, path, blocks, slices, which, *args):
     """Launches persistent kernel `which` (0: forward, 1: backward) over args -> True, or False
-    where the per-step path must run instead: path "step", no plan fits (path "persistent"
-    raises), or a cooperative launch of this plan failed before."""
+    where the per-step path must run instead: path "step", no plan fits, the device cannot hold
+    the plan's grid at once, or its cooperative launch failed before (path "persistent" raises
+    in those cases)."""
     if path == "step":
         return False
     plan = persistent_plan(cell, hidden, batch, dtype, blocks, slices)
     if path == "persistent" and plan is None:
         raise ValueError(f"persistent path does not fit: H={hidden}, B={batch}, blocks={blocks}, "
                          f"slices={slices}")
-    if plan is None or (cell, dtype, plan) in _coop_failed:
+    if plan is None or (path != "persistent" and (cell, dtype, plan, which) in _coop_failed):
         return False
     U, S, K, nblocks = plan
+    threads = GATES[cell] * U * S
     kern = persistent_kernels(cell, dtype, U, S, K)[which]
+    resident = _resident_blocks(kern, args, threads)
+    if resident is not None and nblocks > resident:
+        if path == "persistent":
+            raise ValueError(f"persistent path: the device holds {resident} blocks of {threads} threads "
+                             f"at once, the plan needs {nblocks} (H={hidden}, U={U}, S={S}, K={K})")
+        _coop_failed.add((cell, dtype, plan, which))
+        return False
     try:
-        kern[nblocks, GATES[cell] * U * S](*args)
+        kern[nblocks, threads](*args)
         return True
-    except _LaunchError:
+    except _LAUNCH_ERRORS:
         if path == "persistent":
             raise
-        _coop_failed.add((cell, dtype, plan))   # grid too large to be co-resident
+        _coop_failed.add((cell, dtype, plan, which))   # the per-step path from now on
         return False
 
 

@@ -23,6 +23,16 @@ _cache = {}
 
 # ---------------------------------------------------------------- persistent kernels
 
+def register_cap(threads):
+    """Registers per thread that let one block of `threads` threads fit an SM's 65536-register
+    file. Registers are handed out per warp of 32 threads, in steps of 8 per thread (sm_80,
+    sm_90), so a 504-thread block takes 16 full warps: 65536 // 504 = 130 would round up to 136
+    per thread, 69,632 in all, and the block could never be resident (a cooperative launch is
+    then refused)."""
+    warps = -(-threads // 32)
+    return min(255, 65536 // (32 * warps) // 8 * 8)
+
+
 def persistent_kernels(cell, dtype, U, S, K):
     """(persist_fwd, persist_bwd) for blocks of G*U*S threads owning U hidden units each, every
     thread holding K = ceil(H / S) weights in registers (H <= S*K)."""
@@ -41,7 +51,7 @@ def persistent_kernels(cell, dtype, U, S, K):
     # unsigned indices fold into the shared-memory load's immediate offset
     KU, SU, SBU, SKU, SBKU = (np.uint64(v) for v in (K, S, SB, SK, SBK))
     # all NT threads of the one block per SM must fit in the 64K-register file
-    jit = dict(fastmath=True) if SIM else dict(fastmath=True, max_registers=min(255, 65536 // NT))
+    jit = dict(fastmath=True) if SIM else dict(fastmath=True, max_registers=register_cap(NT))
     nbt = from_dtype(np.dtype(dtype))
     zero = nbt.cast_python_value(0.0)
     fwd_point, bwd_point = pointwise(cell, dtype)

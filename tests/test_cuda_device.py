@@ -40,6 +40,7 @@ OPS = {
     "max": (lambda a: a.max(1)[0] + a.max(), [(2, 3)]),
     "reshape_permute": (lambda a: a.reshape(3, 2).permute(1, 0).transpose(0, 1).unsqueeze(0).squeeze(0), [(2, 3)]),
     "getitem_basic": (lambda a: a[1, 1:] + a[0][::2].sum(), [(3, 3)]),
+    "getitem_element": (lambda a: a[0, 1] * a[-1, -1] + a[1, 0], [(2, 3)]),
     "getitem_fancy": (lambda a: a[np.array([0, 2, 0])], [(3, 2)]),
     "cat_stack": (lambda a, b: ts.cat([a, b], 0).sum(0) + ts.stack([a, b], 1).sum((1, 2)).sum(), [(2, 3), (2, 3)]),
     "masked_fill": (lambda a: a.masked_fill(ts.Tensor(np.array([[True, False, True]]), device=a.device), -1.0), [(2, 3)]),
@@ -140,6 +141,22 @@ def test_lm_training_steps_match_cpu(opt_name):
         results.append({k: v for k, v in model.state_dict().items()})
     for k in results[0]:
         np.testing.assert_allclose(results[1][k], results[0][k], rtol=1e-9, atol=1e-11, err_msg=k)
+
+
+@cuda
+def test_setitem_element_and_overlapping_slices():
+    host = np.arange(100.0).reshape(50, 2)
+    ref = host.copy()
+    g = ts.Tensor(host, device="cuda")
+    g[1:] = g[:-1]          # source and destination share memory: copied first, as numpy does
+    ref[1:] = ref[:-1]
+    g[0, 1] = 7.0           # one element: numba would hand back a host scalar for g[0, 1]
+    ref[0, 1] = 7.0
+    g[-1, -2] = g[3, 1]
+    ref[-1, -2] = ref[3, 1]
+    np.testing.assert_array_equal(g.numpy(), ref)
+    with pytest.raises(IndexError):
+        g[50, 0] = 1.0
 
 
 @cuda

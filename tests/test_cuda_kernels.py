@@ -182,6 +182,51 @@ def test_contract_functions_float32(cell):
         np.testing.assert_allclose(_h(v), ref[name], atol=1e-4, err_msg=name)
 
 
+@pytest.mark.parametrize("refusal", ["not_resident", "launch_error"])
+def test_refused_cooperative_launch_falls_back_to_steps(refusal, monkeypatch):
+    """A device that cannot hold the persistent grid (or refuses its cooperative launch) gets the
+    per-step path under path="auto", remembered per plan; path="persistent" raises instead."""
+    from tinygrad_seq.kernels import recurrent_cuda as rc
+    p, g = _problem("lstm")
+    lengths = np.array([3, 2])
+
+    class Refused(Exception):
+        pass
+
+    launches = []
+    real_kernels = rc.persistent_kernels
+
+    def refusing_kernels(*key):
+        def launcher(*config):
+            def launch(*args):
+                launches.append(config)
+                raise Refused("cooperative launch refused")
+            return launch
+
+        class Kernel:
+            __getitem__ = staticmethod(launcher)
+        return Kernel(), Kernel()
+
+    monkeypatch.setattr(rc, "_coop_failed", set())
+    if refusal == "not_resident":
+        monkeypatch.setattr(rc, "_resident_blocks", lambda kern, args, threads: 0)
+    else:
+        monkeypatch.setattr(rc, "persistent_kernels", refusing_kernels)
+        monkeypatch.setattr(rc, "_LAUNCH_ERRORS", (Refused,))
+    args = (rc.LSTM, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], lengths, False)
+    y, h_n, c_n, saved = rc.forward(*args, path="auto", blocks=1, slices=2)
+    y_ref, h_ref, _ = reference_forward("lstm", *[p[k] for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih",
+                                                                  "b_hh")], lengths, False, _Np)
+    np.testing.assert_allclose(_h(y), y_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(_h(h_n), h_ref, rtol=0, atol=1e-10)
+    assert len(rc._coop_failed) == 1
+    rc.forward(*args, path="auto", blocks=1, slices=2)   # remembered: no second attempt
+    assert len(launches) == (1 if refusal == "launch_error" else 0)
+    with pytest.raises((ValueError, Refused)):
+        rc.forward(*args, path="persistent", blocks=1, slices=2)
+    monkeypatch.setattr(rc, "persistent_kernels", real_kernels)
+
+
 def test_persistent_plan_choices():
     from tinygrad_seq.kernels.recurrent_gates_cuda import LSTM
     from tinygrad_seq.kernels.recurrent_persistent_cuda import persistent_plan
@@ -295,6 +340,17 @@ def test_gemm_production_tiles(mm, monkeypatch):
         monkeypatch.setattr(mm, "gemm_config", lambda dtype: (32, 32, 8, 4, 4))
     a, b = _rand(33, 9, dtype=np.float32), _rand(9, 17, dtype=np.float32, seed=1)
     np.testing.assert_allclose(_h(mm.gemm(a, b)), a @ b, rtol=1e-5, atol=1e-5)
+
+
+def test_gemm_loops_over_grid_limits(mm, monkeypatch):
+    """More N tiles and batch entries than grid y / z may hold (65535 on a GPU; 1 here): each
+    block loops over the rest."""
+    monkeypatch.setattr(mm, "GRID_YZ_MAX", 1)
+    BM, BN = mm.gemm_config(np.float64)[:2]
+    a, b = _rand(3, BM + 1, 5), _rand(3, 5, 2 * BN + 3, seed=1)
+    np.testing.assert_allclose(_h(mm.gemm(a, b)), a @ b, rtol=1e-12, atol=1e-12)
+    bias = _rand(2 * BN + 3, seed=2)
+    np.testing.assert_allclose(_h(mm.gemm(a[0], b[1], bias=bias)), a[0] @ b[1] + bias, rtol=1e-12, atol=1e-12)
 
 
 def test_reductions(ops, red):

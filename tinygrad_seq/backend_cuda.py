@@ -78,10 +78,23 @@ def _host_index(idx):
     return tuple(K.to_host(i) if K.is_device(i) else i for i in idx)
 
 
+def _device_view(a, idx):
+    """a[idx] as a device array. One element (an integer per axis) comes back from numba as a
+    host scalar, so it is taken as the [1, ..., 1] slice around it instead."""
+    if len(idx) == a.ndim and all(isinstance(i, numbers.Integral) for i in idx):
+        for axis, (i, n) in enumerate(zip(idx, a.shape)):
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+        return a[tuple(slice(i % n, i % n + 1) for i, n in zip(idx, a.shape))]
+    return a[idx] if idx else a
+
+
 def getitem(a, idx):
     if _device_slicable(idx, a.ndim):
-        view = a[idx] if idx else a
-        return K.ascontiguous(view) if hasattr(view, "shape") else asarray(np.asarray(view))
+        view = _device_view(a, idx)
+        if len(idx) == a.ndim and all(isinstance(i, numbers.Integral) for i in idx):
+            return K.reshape(K.ascontiguous(view), ())
+        return K.ascontiguous(view)
     return asarray(np.ascontiguousarray(K.to_host(a)[_host_index(idx)]))
 
 
@@ -89,7 +102,7 @@ def index_add(shape, dtype, idx, g, advanced):
     """zeros(shape) with g added at [idx] (the adjoint of getitem)."""
     if not advanced and _device_slicable(idx, len(shape)):
         out = K.zeros(shape, dtype)
-        K.copy_into(out[idx] if idx else out, g)
+        K.copy_into(_device_view(out, idx), g)
         return out
     host = np.zeros(shape, dtype)
     np.add.at(host, _host_index(idx), K.to_host(g))
@@ -98,7 +111,7 @@ def index_add(shape, dtype, idx, g, advanced):
 
 def setitem(a, idx, v):
     if _device_slicable(idx, a.ndim):
-        K.copy_into(a[idx] if idx else a, v)
+        K.copy_into(_device_view(a, idx), v)
         return a
     host = K.to_host(a)
     host[_host_index(idx)] = K.to_host(v) if K.is_device(v) else v
