@@ -342,15 +342,18 @@ def test_gemm_production_tiles(mm, monkeypatch):
     np.testing.assert_allclose(_h(mm.gemm(a, b)), a @ b, rtol=1e-5, atol=1e-5)
 
 
-def test_gemm_loops_over_grid_limits(mm, monkeypatch):
-    """More N tiles and batch entries than grid y / z may hold (65535 on a GPU; 1 here): each
-    block loops over the rest."""
-    monkeypatch.setattr(mm, "GRID_YZ_MAX", 1)
+def test_gemm_one_dimensional_grid():
+    """Blocks numbered over (M tile, N tile, batch) on grid x, which holds 2^31 - 1 blocks where
+    grid y and z stop at 65535: several of each, partial tiles, a broadcast operand, bias."""
+    from numba import cuda
+    from tinygrad_seq.kernels import gemm_cuda as mm
     BM, BN = mm.gemm_config(np.float64)[:2]
     a, b = _rand(3, BM + 1, 5), _rand(3, 5, 2 * BN + 3, seed=1)
     np.testing.assert_allclose(_h(mm.gemm(a, b)), a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_h(mm.gemm(a[:1], b)), a[:1] @ b, rtol=1e-12, atol=1e-12)
     bias = _rand(2 * BN + 3, seed=2)
-    np.testing.assert_allclose(_h(mm.gemm(a[0], b[1], bias=bias)), a[0] @ b[1] + bias, rtol=1e-12, atol=1e-12)
+    got = mm.gemm(a[0], b[1], bias=cuda.to_device(bias))
+    np.testing.assert_allclose(_h(got), a[0] @ b[1] + bias, rtol=1e-12, atol=1e-12)
 
 
 def test_reductions(ops, red):
