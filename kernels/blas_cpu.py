@@ -100,87 +100,81 @@ from numba import njit, prange  # noqa: E402
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
 
-def _openblas_threads_api():
-    """(get, set) ctypes functions of scipy's OpenBLAS, or None when scipy's BLAS is not OpenBLAS."""
-    root = _scipy_dir()
-    if root is None:
+def _openblas_threads_api(package):
+    """(get, set) thread-count functions of the OpenBLAS bundled with `package` ("scipy" or
+    "numpy", in <site-packages>/<package>.libs), or None when it bundles none."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
         return None
-    for path in sorted(glob.glob(os.path.join(os.path.dirname(root), "scipy.libs", "lib*openblas*.so*"))):
+    root = os.path.dirname(list(spec.submodule_search_locations)[0])
+    for path in sorted(glob.glob(os.path.join(root, package + ".libs", "lib*openblas*.so*"))):
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
         for prefix in ("scipy_openblas_", "openblas_"):
-            try:
-                get, put = getattr(lib, prefix + "get_num_threads"), getattr(lib, prefix + "set_num_threads")
-            except AttributeError:
-                continue
-            get.restype, get.argtypes = ctypes.c_int, []
-            put.restype, put.argtypes = None, [ctypes.c_int]
-            return get, put
+            for suffix in ("", "64_"):
+                try:
+                    get = getattr(lib, prefix + "get_num_threads" + suffix)
+                    put = getattr(lib, prefix + "set_num_threads" + suffix)
+                except AttributeError:
+                    continue
+                get.restype, get.argtypes = ctypes.c_int, []
+                put.restype, put.argtypes = None, [ctypes.c_int]
+                return get, put
     return None
 
 
-_api = None
-_api_checked = False
+class _OneBlasThread:
+    """``with pin:`` one OpenBLAS library (scipy's or numpy's) on one thread while any caller is
+    inside; the last caller to leave restores the count it had. The count is process-wide
+    (OpenBLAS's pthreads build has no per-thread count: its openblas_set_num_threads_local sets
+    the global one), so while pinned every thread's calls into that library run on one thread;
+    the count of callers inside, under a lock, keeps two threads from restoring each other's
+    setting (one would leave it at 1 for good)."""
 
-
-class one_blas_thread:
-    """``with one_blas_thread():`` runs the block with scipy's OpenBLAS on one thread (the kernels'
-    parallelism is Numba's pool) and restores its thread count after."""
+    def __init__(self, package):
+        self.package = package
+        self.api = None
+        self.checked = False
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.before = 1
 
     def __enter__(self):
-        global _api, _api_checked
-        if not _api_checked:
-            _api, _api_checked = _openblas_threads_api(), True
-        self.before = _api[0]() if _api is not None else 1
-        if self.before > 1:
-            _api[1](1)
+        with self.lock:
+            if not self.checked:
+                self.api, self.checked = _openblas_threads_api(self.package), True
+            if self.api is not None:
+                if self.inside == 0:
+                    self.before = self.api[0]()
+                    if self.before > 1:
+                        self.api[1](1)
+                self.inside += 1
         return self
 
     def __exit__(self, *exc):
-        if self.before > 1:
-            _api[1](self.before)
+        with self.lock:
+            if self.api is not None:
+                self.inside -= 1
+                if self.inside == 0 and self.before > 1:
+                    self.api[1](self.before)
         return False
 
 
-def _numpy_local_threads_api():
-    """openblas_set_num_threads_local of numpy's own OpenBLAS (it sets the calling thread's
-    count and returns the previous one; OpenBLAS >= 0.3.27), or None (another BLAS, an older
-    OpenBLAS)."""
-    spec = importlib.util.find_spec("numpy")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = os.path.dirname(list(spec.submodule_search_locations)[0])
-    for path in sorted(glob.glob(os.path.join(root, "numpy.libs", "lib*openblas*.so*"))):
-        try:
-            fn = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
-        return fn
-    return None
+_scipy_blas = _OneBlasThread("scipy")
+_numpy_blas = _OneBlasThread("numpy")
 
 
-_numpy_local = None
-_numpy_local_checked = False
+def one_blas_thread():
+    """``with one_blas_thread():`` scipy's OpenBLAS (the one np.dot inside @njit calls) on one
+    thread: the kernels' parallelism is Numba's pool."""
+    return _scipy_blas
 
 
-class numpy_blas_one_thread:
-    """``with numpy_blas_one_thread():`` numpy's OpenBLAS on one thread for the calling thread
-    (other threads and the process-wide setting are untouched), restored after."""
-
-    def __enter__(self):
-        global _numpy_local, _numpy_local_checked
-        if not _numpy_local_checked:
-            _numpy_local, _numpy_local_checked = _numpy_local_threads_api(), True
-        self.before = _numpy_local(1) if _numpy_local is not None else None
-        return self
-
-    def __exit__(self, *exc):
-        if self.before is not None:
-            _numpy_local(self.before)
-        return False
+def numpy_blas_one_thread():
+    """``with numpy_blas_one_thread():`` numpy's own OpenBLAS on one thread (see _OneBlasThread)."""
+    return _numpy_blas
 
 
 # W_hh size from which the recurrent kernels split the hidden units over threads (one parallel

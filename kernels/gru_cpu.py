@@ -172,6 +172,8 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     h_n = np.empty((batch, hidden), dt)
     hn_seq = np.empty((seq_len, batch, hidden), dt)
     h_prev = np.empty((seq_len, batch, hidden), dt)
+    if seq_len == 0:  # no step runs: the state passes through
+        h_n[:] = h0
     # [4H]: r and z take both biases, n keeps b_in and b_hn apart (b_hn sits inside r * (...))
     bias = np.concatenate([b_ih[:2 * hidden] + b_hh[:2 * hidden], b_ih[2 * hidden:], b_hh[2 * hidden:]])
     bias = bias.astype(dt)

@@ -285,6 +285,9 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     h_n = np.empty((batch, hidden), dt)
     c_n = np.empty((batch, hidden), dt)
     h_prev = np.empty((seq_len, batch, hidden), dt)
+    if seq_len == 0:  # no step runs: the state passes through
+        h_n[:] = h0
+        c_n[:] = c0
     c_prev = np.empty((seq_len, batch, hidden), dt)
     tanh_c = np.empty((seq_len, batch, hidden), dt)
     act = gate_buffer((seq_len, batch, 4 * hidden), dt)

@@ -120,6 +120,8 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
     h_n = np.empty((batch, hidden), dt)
     h_prev = np.empty((seq_len, batch, hidden), dt)
+    if seq_len == 0:  # no step runs: the state passes through
+        h_n[:] = h0
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
     args = (h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt),
             lengths, bool(reverse), bool(relu), y, h_n, h_prev)

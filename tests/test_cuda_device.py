@@ -157,6 +157,9 @@ def test_setitem_element_and_overlapping_slices():
     np.testing.assert_array_equal(g.numpy(), ref)
     with pytest.raises(IndexError):
         g[50, 0] = 1.0
+    one = g[0, 1]           # an element read is a copy, as on "cpu"
+    g[0, 1] = 100.0
+    assert one.numpy() == 7.0
 
 
 @cuda

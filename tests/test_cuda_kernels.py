@@ -212,6 +212,7 @@ def test_refused_cooperative_launch_falls_back_to_steps(refusal, monkeypatch):
         monkeypatch.setattr(rc, "_resident_blocks", lambda kern, args, threads: 0)
     else:
         monkeypatch.setattr(rc, "persistent_kernels", refusing_kernels)
+        monkeypatch.setattr(rc, "_resident_blocks", lambda kern, args, threads: None)
         monkeypatch.setattr(rc, "_LAUNCH_ERRORS", (Refused,))
     args = (rc.LSTM, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], lengths, False)
     y, h_n, c_n, saved = rc.forward(*args, path="auto", blocks=1, slices=2)

@@ -57,3 +57,34 @@ def test_other_operands_go_to_numpy():
     assert gemm_cpu.matmul(np.ones((0, 4)), np.ones((4, 2))).shape == (0, 2)       # empty
     with pytest.raises(ValueError):
         gemm_cpu.matmul(np.ones((3, 4)), np.ones((5, 2)))                           # numpy's error
+
+
+@pytest.mark.parametrize("shapes", [((3, 400, 64), (64, 80)), ((32, 300), (300, 200)), ((4, 40, 90), (4, 90, 80))],
+                         ids=str)
+def test_engine_matmul_goes_through_gemm_cpu(shapes, monkeypatch):
+    """Tensor @ Tensor on "cpu" above numpy's one-thread size: forward and both gradients through
+    backend_cpu.matmul and kernels/gemm_cpu (the route counted), against numpy."""
+    import tinygrad_seq as ts
+    from tinygrad_seq import backend_cpu
+
+    calls = []
+    real = gemm_cpu.matmul
+
+    def counted(a, b):
+        calls.append((a.shape, b.shape))
+        return real(a, b)
+
+    monkeypatch.setattr(backend_cpu, "_gemm_cpu", gemm_cpu)
+    monkeypatch.setattr(gemm_cpu, "matmul", counted)
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(shapes[0])
+    b = rng.standard_normal(shapes[1])
+    ta, tb = ts.Tensor(a, requires_grad=True), ts.Tensor(b, requires_grad=True)
+    out = ta @ tb
+    g = rng.standard_normal(out.shape)
+    (out * ts.Tensor(g)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ta.grad.numpy(), g @ np.swapaxes(b, -1, -2), rtol=1e-12, atol=1e-12)
+    gb = np.swapaxes(a, -1, -2) @ g
+    np.testing.assert_allclose(tb.grad.numpy(), gb.sum(0) if b.ndim < gb.ndim else gb, rtol=1e-12, atol=1e-12)
+    assert len(calls) >= 2

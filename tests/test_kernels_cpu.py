@@ -197,6 +197,21 @@ def test_full_lengths_and_none(cell):
     np.testing.assert_allclose(y, fwd[0], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+def test_empty_sequence(cell):
+    # T=0: no step runs; the outputs are empty and the state gradients pass straight through
+    arrays, _ = make_case(cell, seq_len=1, batch=3, n_in=4, hidden=5, seed=2)
+    arrays["x"] = arrays["x"][:0]
+    arrays["dy"] = arrays["dy"][:0]
+    (fwd, bwd) = kernel_forward_backward(cell, *(arrays[k] for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih",
+                                                                    "b_hh")), None, False,
+                                          *(arrays[k] for k in ("dy", "dh_n", "dc_n")))
+    assert fwd[0].shape == (0, 3, 5)
+    np.testing.assert_array_equal(fwd[1], arrays["h0"])
+    np.testing.assert_array_equal(bwd[1], arrays["dh_n"])
+    assert not bwd[3].any() and not bwd[4].any()
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
 def test_one_step_calls(cell, dtype):
@@ -358,7 +373,8 @@ def test_matmul_nt_into_matches_numpy(rows):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
 @pytest.mark.parametrize("batch", [2, 5, 40, 300])
-def test_thread_count_gives_same_result(cell, batch, monkeypatch):
+@pytest.mark.parametrize("seq_len", [1, 6])
+def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch):
     # the batch split over Numba's threads (one time loop per chunk of rows, GEMMs split by rows)
     # and the whole kernel on one thread agree to rounding, with padded sequences and both
     # directions; batch 40 puts 20 rows in a chunk; these small calls would run on one thread
@@ -369,8 +385,8 @@ def test_thread_count_gives_same_result(cell, batch, monkeypatch):
 
     monkeypatch.setattr(blas_cpu, "PARALLEL_MIN_MACS", 0)
 
-    arrays, _ = make_case(cell, seq_len=6, batch=batch, n_in=40, hidden=24, seed=8)
-    lengths = np.random.default_rng(batch).integers(1, 7, batch)
+    arrays, _ = make_case(cell, seq_len=seq_len, batch=batch, n_in=40, hidden=24, seed=8)
+    lengths = np.random.default_rng(batch).integers(1, seq_len + 1, batch)
     before = numba.get_num_threads()
     for reverse in (False, True):
         args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
@@ -391,8 +407,9 @@ def test_kernel_threads_runs_blas_on_one_thread_and_restores_it():
 
     with blas_cpu.kernel_threads(8, 8, 1 << 30) as n_chunks:
         assert 1 <= n_chunks <= 64
-        if blas_cpu._api is not None:
-            assert blas_cpu._api[0]() == 1
+        api = blas_cpu.one_blas_thread().api
+        if api is not None:
+            assert api[0]() == 1
         # a second kernel started meanwhile (another Python thread) gets one chunk
         with blas_cpu.kernel_threads(8, 8, 1 << 30) as inner:
             assert inner == 1 or n_chunks == 1
@@ -401,8 +418,9 @@ def test_kernel_threads_runs_blas_on_one_thread_and_restores_it():
         assert 1 <= n_chunks <= 64
     with blas_cpu.kernel_threads(8, 8, 1000) as n_chunks:
         assert n_chunks == 1
-    if blas_cpu._api is not None:
-        assert blas_cpu._api[0]() >= 1
+    api = blas_cpu.one_blas_thread().api
+    if api is not None:
+        assert api[0]() >= 1
     assert not blas_cpu._parallel_lock.locked()
 
 
@@ -464,17 +482,46 @@ def test_units_chunks_picks_the_split():
     assert lstm_cpu.units_chunks(1, 256, 1, 4) == 1      # one thread
 
 
-def test_numpy_blas_one_thread_is_local_and_restored():
-    from threadpoolctl import threadpool_info
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
+def test_blas_pin_counts_callers_across_threads(which):
+    """Two Python threads inside the pin at once, leaving in either order: the library runs on
+    one thread while any of them is inside, and the count it had comes back after the last."""
+    import threading
 
     from tinygrad_seq.kernels import blas_cpu
 
-    def numpy_blas_threads():
-        return [lib["num_threads"] for lib in threadpool_info()
-                if lib.get("user_api") == "blas" and "numpy" in lib.get("filepath", "")]
+    pin = blas_cpu.numpy_blas_one_thread() if which == "numpy" else blas_cpu.one_blas_thread()
+    with pin:
+        pass
+    if pin.api is None:
+        pytest.skip(f"{which} bundles no OpenBLAS")
+    get, put = pin.api
+    before = get()
+    put(2)
+    try:
+        for first_out in (0, 1):
+            entered = [threading.Event(), threading.Event()]
+            leave = [threading.Event(), threading.Event()]
+            seen = []
 
-    before = numpy_blas_threads()
-    with blas_cpu.numpy_blas_one_thread() as ctx:
-        if ctx.before is not None:  # numpy's OpenBLAS has the thread-local setting
-            assert ctx.before >= 1
-    assert numpy_blas_threads() == before
+            def worker(i):
+                with pin:
+                    entered[i].set()
+                    leave[i].wait(10)
+                    seen.append(get())
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
+            for i, t in enumerate(threads):
+                t.start()
+                entered[i].wait(10)
+            assert get() == 1
+            leave[first_out].set()
+            threads[first_out].join(10)
+            assert get() == 1          # the other thread is still inside
+            leave[1 - first_out].set()
+            threads[1 - first_out].join(10)
+            assert seen == [1, 1]
+            assert get() == 2          # restored by the last one out
+            assert pin.inside == 0
+    finally:
+        put(before)

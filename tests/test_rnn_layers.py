@@ -218,6 +218,10 @@ def test_input_errors():
         lstm(x, lengths=[1, 2, 3])
     with pytest.raises(TypeError, match="float32 or float64"):
         lstm(ts.Tensor(np.ones((5, 2, 3), np.int64)))
+    with pytest.raises(ValueError, match=r"sequence length to be larger than 0.*\(0, 2, 3\)"):
+        lstm(ts.zeros(0, 2, 3))     # PyTorch raises too
+    with pytest.raises(ValueError, match=r"larger than 0.*\(2, 0, 3\) \(time axis 1\)"):
+        nn.GRU(3, 4, batch_first=True)(ts.zeros(2, 0, 3))
     with pytest.raises(TypeError, match="tuple"):
         lstm(x, ts.zeros(2, 2, 4))
     gru = nn.GRU(3, 4)

@@ -96,7 +96,7 @@ def matmul(a, b):
         # an inner dimension of 1 is an outer product (attention's backward makes batched ones,
         # (B, S, 1) @ (B, 1, 2H)); numpy's matmul runs those through a generic loop, 4x slower
         # than the broadcast multiply (478 vs 121 us at (32, 20, 1) @ (32, 1, 512))
-        return np.multiply(a, b)
+        return np.multiply(a, b, order="C")  # C-ordered, as np.matmul returns
     if a.ndim >= 2 and b.ndim >= 2 and a.size * b.shape[-1] > _gemm_cpu.NUMPY_SINGLE_THREAD_MACS:
         # products numpy would thread stay off numpy's BLAS threads, which would spin next to the
         # recurrent kernels' Numba pool: that slowed a 2-thread seq2seq step 1.5x (gemm_cpu)

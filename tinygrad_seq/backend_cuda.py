@@ -93,7 +93,7 @@ def getitem(a, idx):
     if _device_slicable(idx, a.ndim):
         view = _device_view(a, idx)
         if len(idx) == a.ndim and all(isinstance(i, numbers.Integral) for i in idx):
-            return K.reshape(K.ascontiguous(view), ())
+            return K.reshape(K.copy(view), ())  # a copy, like numpy's scalar: no view into a
         return K.ascontiguous(view)
     return asarray(np.ascontiguousarray(K.to_host(a)[_host_index(idx)]))
 

@@ -74,6 +74,10 @@ class RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise ValueError(f"{type(self).__name__}: input.size(-1) must be equal to input_size. "
                              f"Expected {self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
+        time_axis = 1 if x.ndim == 3 and self.batch_first else 0
+        if x.shape[time_axis] == 0:
+            raise ValueError(f"{type(self).__name__}: expected sequence length to be larger than 0, got input "
+                             f"of shape {x.shape} (time axis {time_axis})")
 
     def _check_hidden(self, h, expected, what):
         if not isinstance(h, Tensor):
