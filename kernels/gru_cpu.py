@@ -18,7 +18,7 @@ from numba import njit, prange
 
 from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import first_step_product, lengths_array, rows_product, step_state, transposed_w_hh
+from .steps_cpu import first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, transposed_w_hh
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -127,20 +127,8 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
                                    d_in[t, b], d_hid[t, b])
-        if s == seq_len - 1:  # the last step's product runs after the loop: first_step_product
-            column_sums_into(d_hid[t, lo:hi], db_hh)
-        else:
-            rows_product(d_hid[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
-            for b in range(lo, hi):
-                if t < lengths[b]:
-                    dhb = dh[b]
-                    rb = dh_rec[b - lo]
-                    for j in range(hidden):
-                        dhb[j] += rb[j]
-            column_sums_into(dg_chunk, db_hh)  # the chunk's rows of d_hid[t]
-        for b in range(lo, hi):
-            dg_chunk[b - lo] = d_in[t, b]
-        column_sums_into(dg_chunk, db_ih)
+        hidden_grad_step(d_hid, w_hh_t, dg_chunk, dh_rec, dh, db_hh, lengths, s, t, lo, hi, True)
+        column_sums_into(d_in[t, lo:hi], db_ih)
 
 
 @njit(parallel=True, **_JIT)

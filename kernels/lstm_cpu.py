@@ -20,9 +20,9 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit, prange
 
-from .activations_cpu import PLAIN_ROWS, column_sums_into, fast_sigmoid, fast_tanh, matmul_nt_into
+from .activations_cpu import PLAIN_ROWS, fast_sigmoid, fast_tanh, matmul_nt_into
 from .blas_cpu import UNITS_SPLIT_BYTES, chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import first_step_product, leaving_state, lengths_array, rows_product, step_state, transposed_w_hh
+from .steps_cpu import first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state, transposed_w_hh
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -149,14 +149,7 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
                                    d_gates[t, b], 0, hidden)
-        if s == seq_len - 1:  # the last step's product runs after the loop: first_step_product
-            column_sums_into(d_gates[t, lo:hi], db)
-            break
-        rows_product(d_gates[t], w_hh_t, dg_chunk, dh_rec, lo, hi)
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                dh[b] = dh_rec[b - lo]
-        column_sums_into(dg_chunk, db)
+        hidden_grad_step(d_gates, w_hh_t, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False)
 
 
 @njit(parallel=True, **_JIT)

@@ -13,9 +13,9 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit, prange
 
-from .activations_cpu import column_sums_into, fast_tanh
+from .activations_cpu import fast_tanh
 from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import first_step_product, lengths_array, rows_product, step_state, transposed_w_hh
+from .steps_cpu import first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, transposed_w_hh
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -83,14 +83,7 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
                 else:
                     for j in range(hidden):
                         dp[j] = dhb[j] * (one - h[j] * h[j])
-        if s == seq_len - 1:  # the last step's product runs after the loop: first_step_product
-            column_sums_into(d_pre[t, lo:hi], db)
-            break
-        rows_product(d_pre[t], w_hh_t, dp_chunk, dh_rec, lo, hi)
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                dh[b] = dh_rec[b - lo]
-        column_sums_into(dp_chunk, db)
+        hidden_grad_step(d_pre, w_hh_t, dp_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False)
 
 
 @njit(parallel=True, **_JIT)

@@ -7,7 +7,7 @@ the chunk's rows through a contiguous copy so that the product kernel sees C-con
 import numpy as np
 from numba import njit
 
-from .activations_cpu import matmul_nt_into
+from .activations_cpu import column_sums_into, matmul_nt_into
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -39,6 +39,30 @@ def rows_product(src, w, rows, out, lo, hi):
     for b in range(lo, hi):
         rows[b - lo] = src[b]
     matmul_nt_into(rows, w, out)
+
+
+@njit(inline="always", **_JIT)
+def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, accumulate):
+    """Backward step t (the s-th run) for rows lo..hi-1, once the cell's backward has written
+    d_rec[t] [B,G*H], the hidden-side pre-activation gradients: db [G*H] += their column sums,
+    and dh[b] = (or += with accumulate) d_rec[t, b] @ W_hh for the rows whose sequence reaches t,
+    through rows [hi-lo,G*H] and out [hi-lo,H]. The last step run leaves its product (dh0) to
+    first_step_product, after the loop."""
+    if s == d_rec.shape[0] - 1:
+        column_sums_into(d_rec[t, lo:hi], db)
+        return
+    rows_product(d_rec[t], w_hh_t, rows, out, lo, hi)
+    for b in range(lo, hi):
+        if t < lengths[b]:
+            dhb = dh[b]
+            rb = out[b - lo]
+            if accumulate:
+                for j in range(dhb.shape[0]):
+                    dhb[j] += rb[j]
+            else:
+                for j in range(dhb.shape[0]):
+                    dhb[j] = rb[j]
+    column_sums_into(rows, db)
 
 
 @njit(**_JIT)
