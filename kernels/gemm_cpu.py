@@ -12,12 +12,11 @@ So a product numpy would thread (OpenBLAS threads a GEMM above 65536 * 4 multipl
 - with many rows (at least ROWS_PER_THREAD per Numba thread, after merging the batch dimensions
   of a C-ordered [..., M, K] @ [K, N]) split by rows over Numba's threads, each calling scipy's
   OpenBLAS on one thread: the recipe of the kernels' input projections;
-- otherwise on numpy's BLAS pinned to one thread for the call (blas_cpu.numpy_blas_one_thread;
-  process-wide while it lasts). Few rows: a split would re-pack
-  the whole right operand per thread for little work, and numpy's OpenBLAS ran these faster than
-  scipy's here ([32,768] @ [768,256]: 193 vs 261 us). A transposed left operand (x^T @ g in a
-  weight gradient): a chunk of its rows is not contiguous, and copying it first made
-  [640,1024]^T @ [640,256] 2.6x slower.
+- otherwise on numpy's BLAS pinned to one thread for the call (blas_cpu.numpy_blas_one_thread,
+  process-wide while it lasts). Few rows: a split would re-pack the whole right operand per
+  thread for little work, and numpy's OpenBLAS ran these faster than scipy's here ([32,768] @
+  [768,256]: 193 vs 261 us). A transposed left operand (x^T @ g in a weight gradient): a chunk
+  of its rows is not contiguous, and copying it first made [640,1024]^T @ [640,256] 2.6x slower.
 Smaller products stay on plain np.matmul, which numpy runs on one thread anyway.
 """
 from . import blas_cpu  # before numba: it trims numba's import of scipy

@@ -73,10 +73,9 @@ def _matmul_into(a, b, out):
 def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
     """The recurrent product of the step a backward runs last (t0 = 0, or T-1 reversed), which
     gives dh0: dh [B,H] <- d_rec[t0] [B,G*H] @ w_hh [G*H,H] (or += with accumulate) for the rows
-    whose sequence reaches t0; the other rows keep dh. The backward loops
-    stop before this product so a one-step call (a decoder step) needs no transposed copy of
-    W_hh: BLAS reads W_hh as stored (a [1024,256] float32 transpose cost 0.45 ms, 3x the
-    product at B=32)."""
+    whose sequence reaches t0; the other rows keep dh. The backward loops stop before this
+    product so that a one-step call (a decoder step) needs no transposed copy of W_hh: BLAS reads
+    W_hh as stored (a [1024,256] float32 transpose cost 0.45 ms, 3x the product at B=32)."""
     if d_rec.shape[0] == 0:  # T=0: dh0 is dh_n
         return
     t0 = d_rec.shape[0] - 1 if reverse else 0

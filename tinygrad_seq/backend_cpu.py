@@ -105,7 +105,8 @@ def matmul(a, b):
 
 
 class _LazyGemm:
-    """kernels.gemm_cpu, imported on the first large product (it imports numba)."""
+    """kernels.gemm_cpu, imported on the first large product (it imports numba); until then its
+    NUMPY_SINGLE_THREAD_MACS, the same number."""
     NUMPY_SINGLE_THREAD_MACS = 65536 * 4
 
     def matmul(self, a, b):
