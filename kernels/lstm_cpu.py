@@ -255,12 +255,17 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     """Chunks of hidden units for the units split, or 1 to split the batch rows instead. Measured
     here (2 cores, float32, LSTM forward + backward, best of 15): with W_hh of 1 MiB or more the
     units split was faster at B=1 (T=50, H=256: 2.6-2.9 vs 3.5-3.6 ms; H=512: 13.1 vs 16.7-17.9 ms)
-    and at B=64 (H=512: 296-298 vs 313-316 ms), no faster at B=4 or B=16 (H=256: the same; H=512:
-    96 vs 93 ms) and slower below 1 MiB (B=1, H=64: 0.40 vs 0.27 ms: the region per step costs
-    more than it saves)."""
+    and at B=64 (H=512: 296-298 vs 313-316 ms), and slower below 1 MiB (B=1, H=64: 0.40 vs 0.27
+    ms: the region per step costs more than it saves). In between it depends on the rows each
+    thread gets from a batch split: the step product works in blocks of 4 rows, and a thread
+    with a remainder (2, 3, 5, 6 or 10 rows) runs it through the slower one-row loop. Measured
+    2026-11-25 (T=50, batch vs units split, medians of 5): H=512, B=4 31.7 vs 25.0 ms, B=6 43.2
+    vs 37.1, B=12 69.3 vs 63.9, B=20 106.9 vs 100.6; H=256, B=4 7.5 vs 5.9, B=6 10.4 vs 8.8, B=12
+    16.4 vs 14.9; with multiples of 4 rows a thread, no faster (B=8, H=512: 42.6 vs 41.8 ms; B=16:
+    74.3 vs 76.3 ms)."""
     if n_threads < 2 or hidden % n_threads or 4 * hidden * hidden * itemsize < UNITS_SPLIT_BYTES:
         return 1
-    if batch < n_threads or batch > PLAIN_ROWS * n_threads:
+    if batch < n_threads or batch > PLAIN_ROWS * n_threads or batch % (4 * n_threads):
         return n_threads
     return 1
 
