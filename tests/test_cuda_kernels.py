@@ -194,7 +194,6 @@ def test_refused_cooperative_launch_falls_back_to_steps(refusal, monkeypatch):
         pass
 
     launches = []
-    real_kernels = rc.persistent_kernels
 
     def refusing_kernels(*key):
         def launcher(*config):
@@ -225,7 +224,6 @@ def test_refused_cooperative_launch_falls_back_to_steps(refusal, monkeypatch):
     assert len(launches) == (1 if refusal == "launch_error" else 0)
     with pytest.raises((ValueError, Refused)):
         rc.forward(*args, path="persistent", blocks=1, slices=2)
-    monkeypatch.setattr(rc, "persistent_kernels", real_kernels)
 
 
 def test_persistent_plan_choices():
