@@ -487,7 +487,7 @@ def test_optimizer_style_update_between_forward_and_backward_raises():
     x = Tensor(np.ones(3), requires_grad=True)
     loss = (x * w).sum()   # Mul saves w for x's gradient
     with ts.no_grad():
-        w.data -= 0.1
+        w.array -= 0.1
         w._version += 1
     with pytest.raises(RuntimeError, match="inplace"):
         loss.backward()

@@ -128,7 +128,7 @@ def test_uninitialized_use_raises():
 @pytest.mark.parametrize("replicas", [1, 2, 3, 4, 8])
 @pytest.mark.parametrize("drop_last", [False, True])
 def test_sampler_matches_torch_without_shuffle(n, replicas, drop_last):
-    torch_data = pytest.importorskip("torch.utils.data")
+    torch_data = pytest.importorskip("torch.utils.array")
     for rank in range(replicas):
         ours = DistributedSampler(n, num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
         theirs = torch_data.DistributedSampler(range(n), num_replicas=replicas, rank=rank,
@@ -204,10 +204,10 @@ def test_cpu_buffers_go_to_mpi_without_a_copy():
     from tinygrad_seq.distributed import _Staged
     base = np.arange(12.0).reshape(3, 4)
     t = Tensor(base)
-    assert _Staged(t).buf is t.data                      # contiguous: MPI works on the tensor's memory
+    assert _Staged(t).buf is t.array                      # contiguous: MPI works on the tensor's memory
     v = Tensor(base[:, ::2])
     s = _Staged(v)
-    assert s.buf is not v.data and s.buf.flags.c_contiguous
+    assert s.buf is not v.array and s.buf.flags.c_contiguous
     s.buf *= 10                                           # what a reduction would write
     s.finish()
     assert (base[:, ::2] == np.arange(12.0).reshape(3, 4)[:, ::2] * 10).all()

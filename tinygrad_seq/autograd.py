@@ -123,17 +123,17 @@ class Function:
         dev = t0.device
         n = len(inputs)
         if n == 1:
-            needs, datas = (t0.requires_grad,), (t0.data,)
+            needs, datas = (t0.requires_grad,), (t0.array,)
         elif n == 2:
             t1 = inputs[1]
             if t1.device != dev:
                 _device_mismatch(cls, dev, t1.device)
-            needs, datas = (t0.requires_grad, t1.requires_grad), (t0.data, t1.data)
+            needs, datas = (t0.requires_grad, t1.requires_grad), (t0.array, t1.array)
         else:
             for t in inputs:
                 if t.device != dev:
                     _device_mismatch(cls, dev, t.device)
-            needs, datas = tuple([t.requires_grad for t in inputs]), [t.data for t in inputs]
+            needs, datas = tuple([t.requires_grad for t in inputs]), [t.array for t in inputs]
         ctx.device = dev
         b = _device._backends.get(dev)
         ctx.b = b if b is not None else _device.backend(dev)
@@ -145,7 +145,7 @@ class Function:
         new = _Tensor.__new__
         if type(out) is not tuple:
             t = new(_Tensor)
-            t.data, t.grad, t._ver, t._hooks, t.device = out, None, 0, None, dev
+            t.array, t.grad, t._ver, t._hooks, t.device = out, None, 0, None, dev
             if requires and out.dtype.kind == "f":
                 ctx.parents, ctx._clock = inputs, _clock
                 t.requires_grad, t._ctx, t._idx = True, ctx, 0
@@ -157,7 +157,7 @@ class Function:
         tensors = []
         for i, o in enumerate(out):
             t = new(_Tensor)
-            t.data, t.grad, t._ver, t._hooks, t.device = o, None, 0, None, dev
+            t.array, t.grad, t._ver, t._hooks, t.device = o, None, 0, None, dev
             if requires and o.dtype.kind == "f":
                 t.requires_grad, t._ctx, t._idx = True, ctx, i
             else:
@@ -216,12 +216,12 @@ def backward(root, gradient=None, retain_graph=False):
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     b = _device.backend(root.device)
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
                                f"got a tensor of shape {root.shape}: pass backward(gradient)")
         g = b.ones(root.shape, root.dtype)
     else:
-        g = gradient.data if hasattr(gradient, "data") and not hasattr(gradient, "__array_interface__") else gradient
+        g = gradient.array if isinstance(gradient, _Tensor) else gradient
         g = b.asarray(g, root.dtype)
         if g.shape != root.shape:
             raise ValueError(f"backward: gradient has shape {g.shape}, expected {root.shape}")
@@ -260,7 +260,7 @@ def _sweep(root, g, retain_graph):
                 if ctx._retained:
                     for i, t in ctx._retained.items():
                         if grads[i] is not None:
-                            t.grad = _wrap_like(t, grads[i] if t.grad is None else ctx.b.add(t.grad.data, grads[i]))
+                            t.grad = _wrap_like(t, grads[i] if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
                 if ctx.saved_tensors is None:
                     raise RuntimeError(f"trying to backward through the graph a second time "
                                        f"({type(ctx).__name__}'s saved arrays were freed by the first "
@@ -281,7 +281,7 @@ def _sweep(root, g, retain_graph):
                 if not p.requires_grad:
                     continue
                 if pg is not None:
-                    pd = p.data
+                    pd = p.array
                     if pg.shape != pd.shape:
                         pg = _unbroadcast(b, pg, tuple(pd.shape))
                     if pg.dtype != pd.dtype:
@@ -320,7 +320,7 @@ def _finish_leaf(p, g, b):
         # own the memory: a gradient array may alias an input of some backward
         p.grad = _wrap_like(p, b.copy(g))
     else:
-        p.grad = _wrap_like(p, b.add(p.grad.data, g))
+        p.grad = _wrap_like(p, b.add(p.grad.array, g))
     if p._hooks:
         for hook in list(p._hooks):
             hook(p)

@@ -91,7 +91,7 @@ def where(cond, a, b):
     """ts.where(cond, a, b): elementwise choice; differentiable in a and b."""
     ref = a if isinstance(a, Tensor) else b
     a, b = ref._other(a), ref._other(b)
-    c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    c = cond.array if isinstance(cond, Tensor) else np.asarray(cond)
     return ops.Where.apply(a, b, cond=c)
 
 

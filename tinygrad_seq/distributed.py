@@ -273,7 +273,7 @@ class _Staged:
 
     def __init__(self, tensor, writes=True):
         self.tensor, self.writes = tensor, writes
-        arr = tensor.data
+        arr = tensor.array
         if tensor.device == "cpu":
             direct = arr.flags.c_contiguous and (arr.flags.writeable or not writes)
             self.buf = arr if direct else np.ascontiguousarray(arr)
@@ -296,12 +296,12 @@ class _Staged:
 
 def _write_into(tensor, src):
     """Copy array src (host or same device) into tensor's existing memory."""
-    dst = tensor.data
+    dst = tensor.array
     if tensor.device == "cpu":
         if dst.flags.writeable:
             np.copyto(dst, src)
         else:
-            tensor.data = np.array(src, dtype=dst.dtype, copy=True)
+            tensor.array = np.array(src, dtype=dst.dtype, copy=True)
     elif dst.is_c_contiguous() and isinstance(src, np.ndarray):
         dst.copy_to_device(np.ascontiguousarray(src))
     else:

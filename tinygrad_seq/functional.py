@@ -123,7 +123,7 @@ def _nll_common(name, x, target, ignore_index, reduction, from_logits):
         target = Tensor(np.asarray(target), device=x.device)
     x2, t2, unbatched = _loss_inputs(name, x, target)
     _check_targets(name, x2.shape[1], x2.shape[0], t2, ignore_index)
-    out = _NLL.apply(x2, target=t2.data, ignore_index=ignore_index, reduction=reduction,
+    out = _NLL.apply(x2, target=t2.array, ignore_index=ignore_index, reduction=reduction,
                      from_logits=from_logits)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
@@ -222,4 +222,4 @@ def embedding(input, weight, padding_idx=None):
         raise IndexError(f"embedding: index {int(bad.flat[0])} is out of range for a table of {num} rows")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    return _Embedding.apply(weight, idx=idx.data, padding_idx=padding_idx)
+    return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx)

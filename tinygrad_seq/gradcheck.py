@@ -85,4 +85,4 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_projections=None, se
 def _sync(t, host):
     if t.device != "cpu":
         from tinygrad_seq import device
-        t.data = device.backend(t.device).asarray(host)
+        t.array = device.backend(t.device).asarray(host)

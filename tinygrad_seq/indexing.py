@@ -17,7 +17,7 @@ def normalize_index(idx, t):
                  for i in items if i is not None and i is not Ellipsis)
     for it in items:
         if isinstance(it, autograd._Tensor):   # Tensor (tensor.py sets it; importing it is a cycle)
-            it = it.data if t.device != "cpu" else it.numpy()
+            it = it.array if t.device != "cpu" else it.numpy()
             if it.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long or bool")
         if isinstance(it, (list, np.ndarray)) or (hasattr(it, "shape") and not isinstance(it, (numbers.Number, slice))):

@@ -36,12 +36,12 @@ class InPlaceOps:
         self._inplace_check()
         B = _device.backend(self.device)
         # a plain Tensor (autograd._Tensor, which tensor.py sets: importing it here is a cycle)
-        old = autograd._Tensor._wrap(B.copy(self.data), self.device, self.requires_grad)
+        old = autograd._Tensor._wrap(B.copy(self.array), self.device, self.requires_grad)
         old._ctx, old._idx = self._ctx, self._idx
         out = fn(old, *args)
         if out.dtype != self.dtype:
             out = out.to(dtype=self.dtype)
-        B.copy_into(self.data, out.data)
+        B.copy_into(self.array, out.array)
         self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
         return self
 
@@ -52,7 +52,7 @@ class InPlaceOps:
         if self._in_graph():
             return self._rebase(lambda t: t * 0 + value)
         self._inplace_check()
-        _device.backend(self.device).fill(self.data, value)
+        _device.backend(self.device).fill(self.array, value)
         return self
 
     def copy_(self, src):
@@ -61,11 +61,11 @@ class InPlaceOps:
                 src.expand(self.shape)  # raises the shape error
             return self._rebase(lambda t, s: t * 0 + s, src)
         self._inplace_check()
-        src = src.data if isinstance(src, InPlaceOps) else np.asarray(src)
+        src = src.array if isinstance(src, InPlaceOps) else np.asarray(src)
         B = _device.backend(self.device)
         if getattr(src, "shape", None) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != self.shape:
             raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into shape {self.shape}")
-        B.copy_into(self.data, B.asarray(src, self.dtype) if isinstance(src, np.ndarray) else src)
+        B.copy_into(self.array, B.asarray(src, self.dtype) if isinstance(src, np.ndarray) else src)
         return self
 
     def add_(self, other, alpha=1):
@@ -73,8 +73,8 @@ class InPlaceOps:
             return self._rebase(lambda t, o: t + (o * alpha if alpha != 1 else o), other)
         self._inplace_check()
         B = _device.backend(self.device)
-        o = other.data if isinstance(other, InPlaceOps) else other
-        B.iadd(self.data, B.mul(o, alpha) if alpha != 1 else o)
+        o = other.array if isinstance(other, InPlaceOps) else other
+        B.iadd(self.array, B.mul(o, alpha) if alpha != 1 else o)
         return self
 
     def sub_(self, other, alpha=1):
@@ -85,20 +85,20 @@ class InPlaceOps:
             return self._rebase(lambda t, o: t * o, other)
         self._inplace_check()
         B = _device.backend(self.device)
-        B.imul(self.data, other.data if isinstance(other, InPlaceOps) else other)
+        B.imul(self.array, other.array if isinstance(other, InPlaceOps) else other)
         return self
 
     def div_(self, other):
         if self._in_graph(other):
             return self._rebase(lambda t, o: t / o, other)
-        return self.mul_(1.0 / other if not isinstance(other, InPlaceOps) else 1.0 / other.data)
+        return self.mul_(1.0 / other if not isinstance(other, InPlaceOps) else 1.0 / other.array)
 
     def clamp_(self, min=None, max=None):
         if self._in_graph():
             return self._rebase(lambda t: t.clamp(min, max))
         self._inplace_check()
         B = _device.backend(self.device)
-        B.copy_into(self.data, B.clip(self.data, min, max))
+        B.copy_into(self.array, B.clip(self.array, min, max))
         return self
 
     def uniform_(self, a=0.0, b=1.0):
@@ -120,5 +120,5 @@ class InPlaceOps:
         """In-place assignment outside the graph (e.g. building inputs); not differentiable."""
         self._inplace_check()
         idx, _ = normalize_index(idx, self)
-        v = value.data if isinstance(value, InPlaceOps) else value
-        _device.backend(self.device).setitem(self.data, idx, v)
+        v = value.array if isinstance(value, InPlaceOps) else value
+        _device.backend(self.device).setitem(self.array, idx, v)

@@ -42,7 +42,7 @@ def _to_array(data, dtype):
 
 
 class Tensor(InPlaceOps):
-    __slots__ = ("data", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
+    __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
                  "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
@@ -55,14 +55,14 @@ class Tensor(InPlaceOps):
         arr = _to_array(data, dtype)
         if requires_grad and arr.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, got {arr.dtype}")
-        self.data = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
+        self.array = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
         self.device, self.grad, self.requires_grad = dev, None, bool(requires_grad)
         self._ctx, self._idx, self._ver, self._hooks = None, 0, 0, None
 
     @classmethod
     def _wrap(cls, arr, device="cpu", requires_grad=False):
         t = cls.__new__(cls)
-        t.data, t.device, t.grad, t.requires_grad = arr, device, None, requires_grad
+        t.array, t.device, t.grad, t.requires_grad = arr, device, None, requires_grad
         t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
         return t
 
@@ -74,13 +74,27 @@ class Tensor(InPlaceOps):
     @_version.setter
     def _version(self, value):
         if value > self._ver:
-            autograd.note_inplace(self.data)
+            autograd.note_inplace(self.array)
         self._ver = value
 
     # ------------------------------------------------------------ attributes
-    shape = property(lambda self: tuple(self.data.shape))
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    # .array is the raw backend array (numpy on "cpu", a numba device array on "cuda"), no copy:
+    # the engine, optimizers and kernels read it. .data is PyTorch's: a detached Tensor over the
+    # same storage; assigning a Tensor to it swaps the storage.
+    @property
+    def data(self):
+        return Tensor._wrap(self.array, self.device)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}; "
+                            f"wrap arrays with ts.tensor(...)")
+        self.array, self.device = value.array, value.device
+
+    shape = property(lambda self: tuple(self.array.shape))
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
     T = property(lambda self: self.transpose(0, 1) if self.ndim == 2 else self.permute(*range(self.ndim)[::-1]))
@@ -89,7 +103,7 @@ class Tensor(InPlaceOps):
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self):
         return self.ndim
@@ -112,7 +126,7 @@ class Tensor(InPlaceOps):
         return id(self)
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError("the truth value of a tensor with more than one element is ambiguous")
         return bool(self.item())
 
@@ -121,18 +135,18 @@ class Tensor(InPlaceOps):
 
     # ------------------------------------------------------------ conversion and devices
     def numpy(self) -> np.ndarray:
-        return self.data if self.device == "cpu" else _device.backend(self.device).to_host(self.data)
+        return self.array if self.device == "cpu" else _device.backend(self.device).to_host(self.array)
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): a tensor with {self.data.size} elements cannot be converted to a scalar")
+        if self.array.size != 1:
+            raise ValueError(f"item(): a tensor with {self.array.size} elements cannot be converted to a scalar")
         return self.numpy().reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
 
     def detach(self) -> "Tensor":
-        return Tensor._wrap(self.data, self.device)
+        return Tensor._wrap(self.array, self.device)
 
     def detach_(self) -> "Tensor":
         self._ctx, self.requires_grad = None, False
@@ -171,10 +185,10 @@ class Tensor(InPlaceOps):
         return self.to(dtype=np.float64)
 
     def long(self):
-        return Tensor._wrap(_device.backend(self.device).astype(self.data, np.int64), self.device)
+        return Tensor._wrap(_device.backend(self.device).astype(self.array, np.int64), self.device)
 
     def bool(self):
-        return Tensor._wrap(_device.backend(self.device).astype(self.data, np.bool_), self.device)
+        return Tensor._wrap(_device.backend(self.device).astype(self.array, np.bool_), self.device)
 
     def type_as(self, other):
         return self.to(dtype=other.dtype)
@@ -183,7 +197,7 @@ class Tensor(InPlaceOps):
         return self
 
     def clone(self):
-        return self * 1 if self.requires_grad else Tensor._wrap(_device.backend(self.device).copy(self.data), self.device)
+        return self * 1 if self.requires_grad else Tensor._wrap(_device.backend(self.device).copy(self.array), self.device)
 
     # ------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=False):
@@ -208,9 +222,9 @@ class Tensor(InPlaceOps):
     # ------------------------------------------------------------ arithmetic
     def _cast_const(self, dtype):
         """A non-differentiable (integer/bool) tensor converted to dtype, outside the graph."""
-        if self.data.dtype == dtype:
+        if self.array.dtype == dtype:
             return self
-        return Tensor._wrap(_device.backend(self.device).astype(self.data, dtype), self.device)
+        return Tensor._wrap(_device.backend(self.device).astype(self.array, dtype), self.device)
 
     def _other(self, x):
         """Turn a scalar/array operand into a Tensor on our device, checking devices."""
@@ -221,7 +235,7 @@ class Tensor(InPlaceOps):
             return x
         if tx is float or tx is int or isinstance(x, (numbers.Number, np.generic)):
             # a Python/numpy scalar takes the tensor's dtype within its category, as in torch
-            dt = self.data.dtype
+            dt = self.array.dtype
             if dt.kind != "f":
                 if isinstance(x, (float, np.floating)):
                     dt = np.float32
@@ -235,9 +249,9 @@ class Tensor(InPlaceOps):
     def _binary(self, fn, other, op, reverse=False):
         o = self._other(other)
         a, b = (o, self) if reverse else (self, o)
-        if a.data.dtype != b.data.dtype:
+        if a.array.dtype != b.array.dtype:
             a, b = _promote(a, b)
-        if op == "div" and a.data.dtype.kind != "f":
+        if op == "div" and a.array.dtype.kind != "f":
             a, b = a._cast_const(np.float32), b._cast_const(np.float32)  # true division, as torch
         try:
             return fn.apply(a, b)
@@ -264,7 +278,7 @@ class Tensor(InPlaceOps):
 
     def __matmul__(self, o):
         o = self._other(o)
-        if self.data.dtype != o.data.dtype:
+        if self.array.dtype != o.array.dtype:
             a, o = _promote(self, o)
             if a is not self:
                 return a.__matmul__(o)
@@ -299,7 +313,7 @@ class Tensor(InPlaceOps):
     # comparisons give bool tensors outside the graph
     def _compare(self, fn, o):
         o = self._other(o)
-        return Tensor._wrap(fn(_device.backend(self.device))(self.data, o.data), self.device)
+        return Tensor._wrap(fn(_device.backend(self.device))(self.array, o.array), self.device)
 
     def __gt__(self, o): return self._compare(lambda B: B.gt, o)
     def __ge__(self, o): return self._compare(lambda B: B.ge, o)
@@ -307,7 +321,7 @@ class Tensor(InPlaceOps):
     def __le__(self, o): return self._compare(lambda B: B.le, o)
     def eq(self, o): return self._compare(lambda B: B.eq, o)
     def ne(self, o): return self._compare(lambda B: B.ne, o)
-    def __invert__(self): return Tensor._wrap(_device.backend(self.device).logical_not(self.data), self.device)
+    def __invert__(self): return Tensor._wrap(_device.backend(self.device).logical_not(self.array), self.device)
 
     # ------------------------------------------------------------ unary
     def exp(self): return ops.Exp.apply(self)
@@ -326,7 +340,7 @@ class Tensor(InPlaceOps):
     clip = clamp
 
     def masked_fill(self, mask, value):
-        m = mask.data if isinstance(mask, Tensor) else _device.backend(self.device).asarray(np.asarray(mask))
+        m = mask.array if isinstance(mask, Tensor) else _device.backend(self.device).asarray(np.asarray(mask))
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
         try:
@@ -355,7 +369,7 @@ class Tensor(InPlaceOps):
             return self.maximum(dim)
         d = ops._norm_axes(dim, self.ndim)[0]
         B = _device.backend(self.device)
-        idx = B.argmax(self.data, axis=d)
+        idx = B.argmax(self.array, axis=d)
         values = ops.MaxAlong.apply(self, dim=d, keepdim=keepdim, index=idx)
         if keepdim:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
@@ -373,9 +387,9 @@ class Tensor(InPlaceOps):
     def argmax(self, dim=None, keepdim=False):
         B = _device.backend(self.device)
         if dim is None:
-            return Tensor._wrap(B.argmax(B.reshape(self.data, (-1,))), self.device)
+            return Tensor._wrap(B.argmax(B.reshape(self.array, (-1,))), self.device)
         d = ops._norm_axes(dim, self.ndim)[0]
-        idx = B.argmax(self.data, axis=d)
+        idx = B.argmax(self.array, axis=d)
         if keepdim:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
         return Tensor._wrap(idx, self.device)
@@ -466,11 +480,11 @@ autograd._Tensor = Tensor
 def _promote(a, b):
     """torch's rule where numpy's differs: an integer or bool operand takes the float
     operand's dtype (int64 + float32 -> float32, not float64)."""
-    fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
+    fa, fb = a.array.dtype.kind == "f", b.array.dtype.kind == "f"
     if fa and not fb:
-        return a, b._cast_const(a.data.dtype)
+        return a, b._cast_const(a.array.dtype)
     if fb and not fa:
-        return a._cast_const(b.data.dtype), b
+        return a._cast_const(b.array.dtype), b
     return a, b
 
 

@@ -47,7 +47,7 @@ def close(actual, expected, what):
 def check_collectives():
     base = np.full((4, 6), float(RANK + 1))
     t = Tensor(base[:, ::2])                     # a non-contiguous view of base
-    assert not t.data.flags.c_contiguous
+    assert not t.array.flags.c_contiguous
     dist.all_reduce(t)
     total = WORLD * (WORLD + 1) / 2
     assert (base[:, ::2] == total).all() and (base[:, 1::2] == RANK + 1).all(), base

@@ -171,10 +171,10 @@ class Module:
                     if t is None:
                         continue
                     new = fn(t)
-                    t.data, t.device = new.data, new.device
+                    t.array, t.device = new.array, new.device
                     if t.grad is not None:
                         g = fn(t.grad)
-                        t.grad = Tensor._wrap(g.data, g.device)
+                        t.grad = Tensor._wrap(g.array, g.device)
         return self
 
     def to(self, device=None, dtype=None):
@@ -251,7 +251,7 @@ class Module:
                                  f"{tuple(arr.shape)}, the model has shape {t.shape}")
             staged.append((t, arr.astype(t.dtype)))
         for t, arr in staged:
-            t.data = _device.backend(t.device).asarray(np.array(arr, copy=True))
+            t.array = _device.backend(t.device).asarray(np.array(arr, copy=True))
             t._version += 1
         return _IncompatibleKeys(missing, unexpected)
 

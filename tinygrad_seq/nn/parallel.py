@@ -149,7 +149,7 @@ class DistributedDataParallel(Module):
             p = self._params[i]
             bi = open_by_dtype.get(p.dtype)
             b = None if bi is None else self._buckets[bi]
-            if b is None or (b.numel + p.data.size) * p.dtype.itemsize > cap_bytes:
+            if b is None or (b.numel + p.array.size) * p.dtype.itemsize > cap_bytes:
                 b = _Bucket(p.dtype)
                 bi = open_by_dtype[p.dtype] = len(self._buckets)
                 self._buckets.append(b)
@@ -157,7 +157,7 @@ class DistributedDataParallel(Module):
             b.params.append(p)
             b.indices.append(i)
             b.offsets.append(b.numel)
-            b.numel += int(p.data.size)
+            b.numel += int(p.array.size)
         for b in self._buckets:
             b.allocate()
 
@@ -204,12 +204,12 @@ class DistributedDataParallel(Module):
         autograd.queue_callback(self._finish_backward)
 
     def _fill(self, b, slot, grad):
-        o, n = b.offsets[slot], b.params[slot].data.size
+        o, n = b.offsets[slot], b.params[slot].array.size
         if grad is None:
             b.buf[o:o + n] = 0
             b.flags[slot] = 0
         else:
-            g = grad.data if grad.device == "cpu" else _device.backend(grad.device).to_host(grad.data)
+            g = grad.array if grad.device == "cpu" else _device.backend(grad.device).to_host(grad.array)
             b.buf[o:o + n] = g.reshape(-1)
             b.flags[slot] = 1
         b.filled[slot] = True
@@ -236,7 +236,7 @@ class DistributedDataParallel(Module):
                 for slot, p in enumerate(b.params):
                     if b.flags[slot] == 0:
                         continue   # no rank has a gradient for p: leave p.grad as it is
-                    o, n = b.offsets[slot], p.data.size
+                    o, n = b.offsets[slot], p.array.size
                     g = np.divide(b.buf[o:o + n], self._world).reshape(p.shape)
                     if p.device != "cpu":
                         g = _device.backend(p.device).asarray(g)

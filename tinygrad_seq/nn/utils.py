@@ -44,7 +44,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if any(g.device != dev for g in grads):
         raise RuntimeError("clip_grad_norm_: all gradients must be on one device")
     B = _device.backend(dev)
-    norms = B.concatenate([B.reshape(_norm(B, g.data, norm_type), (1,)) for g in grads], 0)
+    norms = B.concatenate([B.reshape(_norm(B, g.array, norm_type), (1,)) for g in grads], 0)
     total = B.reshape(_norm(B, norms, norm_type), ())
     if error_if_nonfinite:
         t = float(B.to_host(total))
@@ -54,7 +54,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
     coef = B.minimum(B.div(float(max_norm), B.add(total, 1e-6)), 1.0)
     for g in grads:
-        B.imul(g.data, B.astype(coef, g.dtype))
+        B.imul(g.array, B.astype(coef, g.dtype))
         g._version += 1
     return Tensor._wrap(total, dev)
 
@@ -64,5 +64,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for g in _grads(parameters):
         B = _device.backend(g.device)
-        B.copy_into(g.data, B.clip(g.data, -clip_value, clip_value))
+        B.copy_into(g.array, B.clip(g.array, -clip_value, clip_value))
         g._version += 1

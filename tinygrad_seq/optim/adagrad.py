@@ -35,9 +35,9 @@ class Adagrad(Optimizer):
             state.update(step=0, sum=B.full(p.shape, group["initial_accumulator_value"], p.dtype))
         state["step"] += 1
         if group["weight_decay"] != 0:
-            g = B.add(g, B.mul(p.data, group["weight_decay"]))
+            g = B.add(g, B.mul(p.array, group["weight_decay"]))
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"]
         B.iadd(s, B.mul(g, g))
         std = B.add(B.sqrt(s), group["eps"])
-        B.iadd(p.data, B.mul(B.div(g, std), -clr))
+        B.iadd(p.array, B.mul(B.div(g, std), -clr))

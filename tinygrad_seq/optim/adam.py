@@ -37,9 +37,9 @@ class Adam(Optimizer):
         step = state["step"]
         if wd != 0:
             if group["decoupled_weight_decay"]:
-                B.imul(p.data, 1 - lr * wd)
+                B.imul(p.array, 1 - lr * wd)
             else:
-                g = B.add(g, B.mul(p.data, wd))
+                g = B.add(g, B.mul(p.array, wd))
         m, v = state["exp_avg"], state["exp_avg_sq"]
         self._lerp_(B, m, g, 1 - beta1)
         B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
@@ -52,7 +52,7 @@ class Adam(Optimizer):
             B.copy_into(vmax, B.maximum(vmax, v))
             v = vmax
         denom = B.add(B.div(B.sqrt(v), bc2_sqrt), eps)
-        B.iadd(p.data, B.mul(B.div(m, denom), -step_size))
+        B.iadd(p.array, B.mul(B.div(m, denom), -step_size))
 
 
 class AdamW(Adam):

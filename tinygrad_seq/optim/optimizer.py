@@ -63,7 +63,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    _device.backend(p.grad.device).fill(p.grad.data, 0)
+                    _device.backend(p.grad.device).fill(p.grad.array, 0)
                     p.grad._version += 1
 
     def step(self, closure=None):
@@ -80,7 +80,7 @@ class Optimizer:
                         raise RuntimeError(f"{type(self).__name__}: gradient of shape {p.grad.shape} "
                                            f"for a parameter of shape {p.shape}")
                     B = _device.backend(p.device)
-                    g = p.grad.data
+                    g = p.grad.array
                     if group.get("maximize", False):
                         g = B.neg(g)
                     self._update(B, p, g, self.state.setdefault(p, {}), group)

@@ -34,7 +34,7 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = self._zeros_like(B, p)
         state["step"] += 1
         if wd != 0:
-            g = B.add(g, B.mul(p.data, wd))
+            g = B.add(g, B.mul(p.array, wd))
         sq = state["square_avg"]
         B.copy_into(sq, B.add(B.mul(sq, alpha), B.mul(B.mul(g, g), 1 - alpha)))
         if group["centered"]:
@@ -47,6 +47,6 @@ class RMSprop(Optimizer):
         if momentum > 0:
             buf = state.setdefault("momentum_buffer", self._zeros_like(B, p))
             B.copy_into(buf, B.add(B.mul(buf, momentum), B.div(g, avg)))
-            B.iadd(p.data, B.mul(buf, -lr))
+            B.iadd(p.array, B.mul(buf, -lr))
         else:
-            B.iadd(p.data, B.mul(B.div(g, avg), -lr))
+            B.iadd(p.array, B.mul(B.div(g, avg), -lr))

@@ -22,7 +22,7 @@ class SGD(Optimizer):
 
     def _update(self, B, p, g, state, group):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-        d = B.add(g, B.mul(p.data, wd)) if wd != 0 else g
+        d = B.add(g, B.mul(p.array, wd)) if wd != 0 else g
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -30,4 +30,4 @@ class SGD(Optimizer):
             else:
                 B.copy_into(buf, B.add(B.mul(buf, momentum), B.mul(d, 1 - group["dampening"])))
             d = B.add(d, B.mul(buf, momentum)) if group["nesterov"] else buf
-        B.iadd(p.data, B.mul(d, -lr))
+        B.iadd(p.array, B.mul(d, -lr))
