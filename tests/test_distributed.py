@@ -5,9 +5,11 @@ processes, each bounded by a timeout; the worker scripts are in tests/mpi_script
 and engine-hook tests need no mpiexec.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +38,22 @@ def _mpi_env():
 
 
 def mpirun(n, script, *args, timeout=120):
+    """(exit status, stdout + stderr, seconds) of `mpiexec -n N python SCRIPT ARGS`; past
+    `timeout` the whole process group (mpiexec and every rank) is killed and the test fails."""
     pytest.importorskip("mpi4py")
     if not MPIEXEC.exists():
         pytest.skip(f"no mpiexec next to {sys.executable}")
     cmd = [str(MPIEXEC), "--oversubscribe", "-n", str(n), sys.executable, str(SCRIPTS / script), *args]
     start = time.monotonic()
-    p = subprocess.run(cmd, env=_mpi_env(), capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout + p.stderr, time.monotonic() - start
+    p = subprocess.Popen(cmd, env=_mpi_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        pytest.fail(f"the job was still running after {timeout} s:\n{out[-3000:]}")
+    return p.returncode, out, time.monotonic() - start
 
 
 # ------------------------------------------------------------------ DDP over MPI
@@ -77,9 +88,114 @@ def test_a_failing_rank_ends_the_job():
     rc, out, elapsed = mpirun(3, "rank_fails.py", "1", timeout=60)
     assert rc != 0, out
     assert elapsed < 30, f"the job took {elapsed:.1f} s to end"
-    assert out.count("deliberate failure on rank 1 at step 2") == 1, out   # traceback printed once
-    assert out.count("Traceback (most recent call last)") == 1, out
+    assert out.count("Traceback (most recent call last)") == 1, out        # printed once
+    assert out.count("ValueError: deliberate failure on rank 1 at step 2\n") == 1, out
+    assert ("tinygrad_seq.distributed: rank 1 of 3: uncaught ValueError: deliberate failure on "
+            "rank 1 at step 2; aborting the job (MPI_Abort)") in out, out
     assert "finished" not in out, out
+
+
+# ------------------------------------------------------------------ nothing hangs (failures.py)
+def failures(scenario, *args):
+    """2 ranks; a scenario that used to hang must now end well inside the subprocess timeout
+    (its slowest case: a 3 s collective timeout plus the start of two Python processes)."""
+    return mpirun(2, "failures.py", scenario, *args, timeout=90)
+
+
+def aborted(out, rank, message):
+    line = f"tinygrad_seq.distributed: rank {rank} of 2: {message}"
+    assert line in out, out
+    assert "aborting the job (MPI_Abort)" in out.split(line, 1)[1].splitlines()[0], out
+    assert "finished" not in out, out
+
+
+@pytest.mark.mpi
+def test_a_hung_rank_ends_the_job_at_the_timeout():
+    rc, out, elapsed = failures("hang")          # rank 1 sleeps 300 s; timeout=3 s
+    assert rc != 0
+    aborted(out, 0, "timed out after 3.0 s (timeout 0:00:03) waiting in all_reduce #1 "
+                    "(float64, 4 elements)")
+    assert elapsed < 60
+
+
+@pytest.mark.mpi
+def test_work_wait_honours_its_own_timeout():
+    rc, out, elapsed = failures("wait_timeout")  # group timeout 10 min, Work.wait(2 s)
+    assert rc != 0
+    aborted(out, 0, "timed out after 2.0 s (timeout 0:00:02) waiting in all_reduce #1")
+    assert elapsed < 60
+
+
+@pytest.mark.mpi
+def test_sys_exit_on_one_rank_ends_the_job_with_its_status():
+    rc, out, elapsed = failures("exit3")         # rank 0 waits in DDP's gradient all-reduce
+    assert rc == 3, out
+    aborted(out, 1, "exited with status 3")
+    assert elapsed < 60
+
+
+@pytest.mark.mpi
+def test_one_more_step_on_one_rank_ends_at_the_timeout_naming_both_sides():
+    rc, out, elapsed = failures("extra_step")
+    assert rc != 0
+    assert ("rank 0 of 2: timed out after 3.0 s (timeout 0:00:03) waiting in all_reduce" in out
+            or "rank 1 of 2: timed out after 3.0 s (timeout 0:00:03) waiting in barrier" in out), out
+    assert "finished" not in out, out
+    assert elapsed < 60
+
+
+@pytest.mark.mpi
+def test_a_skipped_batch_is_a_step_mismatch_on_every_rank_and_averages_nothing():
+    rc, out, _ = failures("skip_batch")
+    assert rc == 0, out
+    msg = ("DistributedDataParallel: the ranks reduce gradients of different steps (rank 0 at "
+           "step 3, rank 1 at step 4; a step is a forward with grad enabled)")
+    for r in range(2):
+        assert f"rank {r}: {msg}" in out, out
+        assert f"rank {r}: grads are local" in out, out     # failures.py compares them
+        assert f"rank {r}: finished" in out, out
+
+
+@pytest.mark.mpi
+def test_a_backward_that_raised_midway_stops_every_rank():
+    rc, out, _ = failures("abandoned")
+    assert rc == 0, out
+    assert ("rank 0: DistributedDataParallel: the backward of step 2 on rank 1 raised after it "
+            "had started reducing gradients; no gradient was averaged") in out, out
+    assert ("rank 1: DistributedDataParallel: the backward of step 2 on rank 1 raised after it "
+            "had started reducing gradients; the other ranks were told") in out, out
+
+
+@pytest.mark.mpi
+def test_a_parameter_frozen_on_one_rank_is_named():
+    rc, out, _ = failures("frozen")
+    assert rc == 0, out
+    msg = ("DistributedDataParallel: the model differs across ranks: parameter '1.bias' (shape "
+           "(2,)) is frozen (requires_grad=False) on rank 1 but requires grad on rank 0")
+    for r in range(2):
+        assert f"rank {r}: {msg}" in out, out
+
+
+@pytest.mark.mpi
+def test_an_input_only_one_rank_can_read_aborts_inside_abort_on_error(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("some text\n")
+    rc, out, elapsed = failures("unreadable", str(path))
+    assert rc == 1, out
+    assert "Traceback (most recent call last)" in out, out
+    aborted(out, 1, f"FileNotFoundError: [Errno 2] No such file or directory: '{path}.missing'")
+    assert elapsed < 60
+
+
+@pytest.mark.mpi
+def test_a_cli_that_catches_the_error_and_exits_1_still_ends_the_job(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("some text\n")
+    rc, out, elapsed = failures("cli_error", str(path))
+    assert rc == 1, out
+    assert f"prog: error: [Errno 2] No such file or directory: '{path}.missing'" in out, out
+    aborted(out, 1, "exited with status 1")
+    assert elapsed < 60
 
 
 @pytest.mark.mpi
@@ -121,6 +237,35 @@ def test_uninitialized_use_raises():
         DistributedSampler(10)
     with pytest.raises(ValueError, match="backend"):
         dist.init_process_group("nccl")
+    with pytest.raises(TypeError, match="timeout must be a datetime.timedelta"):
+        dist.init_process_group("mpi", timeout="30m")
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        dist.init_process_group("mpi", timeout=timedelta(0))
+    assert not dist.is_initialized()
+
+
+def test_abort_on_error_outside_a_job_changes_nothing():
+    """In a single process the block's exception propagates unchanged (a CLI keeps its own error
+    handling), SystemExit(0) passes, and abort() is a SystemExit with the message printed."""
+    import tinygrad_seq.distributed as dist
+    with pytest.raises(KeyError, match="x"):
+        with dist.abort_on_error():
+            raise KeyError("x")
+
+    @dist.abort_on_error()
+    def leave(code):
+        sys.exit(code)
+    with pytest.raises(SystemExit) as e:
+        leave(0)
+    assert e.value.code == 0
+
+
+def test_abort_outside_a_job_prints_and_exits(capsys):
+    import tinygrad_seq.distributed as dist
+    with pytest.raises(SystemExit) as e:
+        dist.abort("no data", exit_code=4)
+    assert e.value.code == 4
+    assert capsys.readouterr().err == "tinygrad_seq.distributed: rank ?: no data\n"
 
 
 # ------------------------------------------------------------------ DistributedSampler
@@ -128,7 +273,7 @@ def test_uninitialized_use_raises():
 @pytest.mark.parametrize("replicas", [1, 2, 3, 4, 8])
 @pytest.mark.parametrize("drop_last", [False, True])
 def test_sampler_matches_torch_without_shuffle(n, replicas, drop_last):
-    torch_data = pytest.importorskip("torch.utils.array")
+    torch_data = pytest.importorskip("torch.utils.data")
     for rank in range(replicas):
         ours = DistributedSampler(n, num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
         theirs = torch_data.DistributedSampler(range(n), num_replicas=replicas, rank=rank,
@@ -201,7 +346,7 @@ def test_hooks_fire_once_per_parameter_and_callback_after_all():
 
 
 def test_cpu_buffers_go_to_mpi_without_a_copy():
-    from tinygrad_seq.distributed import _Staged
+    from tinygrad_seq.distributed.collectives import _Staged
     base = np.arange(12.0).reshape(3, 4)
     t = Tensor(base)
     assert _Staged(t).buf is t.array                      # contiguous: MPI works on the tensor's memory

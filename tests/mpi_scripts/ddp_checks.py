@@ -33,7 +33,8 @@ def shares(n):
 
 
 def same_on_every_rank(arrays, what):
-    everyone = dist._group().allgather([np.asarray(a) for a in arrays])
+    everyone = [None] * WORLD
+    dist.all_gather_object(everyone, [np.asarray(a) for a in arrays])
     for r, theirs in enumerate(everyone):
         for a, b in zip(everyone[0], theirs):
             np.testing.assert_allclose(b, a, rtol=RTOL, atol=0, err_msg=f"{what}: rank {r} differs from rank 0")

@@ -9,15 +9,29 @@
 Design (Li et al., "PyTorch Distributed", VLDB 2020). Gradients go into flat buckets of about
 `bucket_cap_mb` MB, filled in reverse order of parameter registration (roughly the order backward
 produces them). Each parameter's post-accumulate-grad hook copies its final gradient into its
-bucket; when a bucket is full it is reduced with a non-blocking MPI Iallreduce while backward goes
-on. Buckets are started strictly in index order on every rank (MPI collectives must match across
-ranks). A callback queued on the autograd engine runs when backward finishes: it starts the buckets
-still waiting, waits for all of them and writes each `.grad` = sum / world_size.
+bucket; when a bucket is full it is reduced with a non-blocking all_reduce while backward goes on,
+and the hooks of later parameters test it so MPI makes progress meanwhile (Open MPI moves a
+non-blocking collective only inside MPI calls). Buckets are started strictly in index order on
+every rank (MPI collectives must match across ranks). A callback queued on the autograd engine
+runs when backward finishes: it starts the buckets still waiting, waits for all of them (bounded
+by the process group's timeout) and writes each `.grad` = sum / world_size. Only the public
+functions of tinygrad_seq.distributed are used.
 
 Each bucket carries one extra count per parameter (1 where the rank has a gradient for it), summed
 with the gradients: a parameter that no rank used keeps its `.grad` untouched (None), one that
 some ranks did not use counts as zero on those ranks, and no rank waits for a gradient that never
 comes (find_unused_parameters is always on; the flag is accepted for PyTorch compatibility).
+
+Step check. A rank's step is the number of forwards it has run through the wrapper with grad
+enabled. Each bucket also carries, for every rank r, three numbers that only rank r sets: a
+status (1) and its step (two base-1024 digits, exact in float16 too), summed with the gradients
+at no extra round trip. Before any `.grad` is written every rank reads every rank's step: if they
+differ (a rank caught an exception after its forward and skipped the batch) every rank raises the
+same RuntimeError naming each rank's step, and no gradient averaged across different steps
+reaches `.grad` (each rank's `.grad` keeps its own). A backward that raised on one rank after its
+first bucket was sent is finished at that rank's next forward with status 2 in the rest of its
+buckets, so the others stop with an error naming it. A rank that skips a batch before calling the
+model, or runs one step more, leaves a reduction the others never join: the timeout ends it.
 
 Loss scaling. DDP averages gradients over ranks, so with a per-rank loss that is a mean over the
 rank's own samples, the result is the full-batch mean gradient only when every rank has the same
@@ -38,17 +52,24 @@ from tinygrad_seq import device as _device
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.tensor import Tensor
 
+_DIGIT = 1024           # step digits: exact in every float dtype, float16 included
+_OK, _ABANDONED = 1, 2  # a rank's status in a bucket
+
 
 class _Bucket:
-    __slots__ = ("params", "indices", "offsets", "numel", "dtype", "buf", "flags", "pending", "filled")
+    __slots__ = ("params", "offsets", "numel", "dtype", "buf", "flags", "steps", "tensor",
+                 "pending", "filled")
 
     def __init__(self, dtype):
-        self.params, self.indices, self.offsets, self.numel, self.dtype = [], [], [], 0, dtype
+        self.params, self.offsets, self.numel, self.dtype = [], [], 0, dtype
 
-    def allocate(self):
+    def allocate(self, world):
         n = len(self.params)
-        self.buf = np.empty(self.numel + n, self.dtype)   # gradients, then one count per parameter
-        self.flags = self.buf[self.numel:]
+        # gradients, then one count per parameter, then (status, step digits) per rank
+        self.buf = np.zeros(self.numel + n + 3 * world, self.dtype)
+        self.flags = self.buf[self.numel:self.numel + n]
+        self.steps = self.buf[self.numel + n:].reshape(world, 3)
+        self.tensor = Tensor._wrap(self.buf, "cpu")
 
 
 class DistributedDataParallel(Module):
@@ -77,25 +98,28 @@ class DistributedDataParallel(Module):
         self.broadcast_buffers = broadcast_buffers
         self.bucket_cap_mb = bucket_cap_mb
         self.require_backward_grad_sync = True
-        self._dist = dist
-        self._comm = dist._check_group(process_group)
-        self._world = self._comm.Get_size()
+        self._dist, self._group = dist, process_group
+        self._rank = dist.get_rank(process_group)
+        self._world = dist.get_world_size(process_group)
         self._verify_same_model()
         self._sync_module_states()
         self._build_buckets(int(bucket_cap_mb * 1024 * 1024))
         self._sync_next_backward = False
-        self._step = None
-        self._buckets_started_in_backward = 0   # buckets whose reduction overlapped backward
+        self._step = None                        # the state of the backward in progress
+        self._steps = 0                          # forwards with grad enabled on this rank
+        self._buckets_started_in_backward = 0    # buckets whose reduction overlapped backward
         me = weakref.ref(self)   # the hooks must not keep a dropped DDP wrapper alive
         self._handles = [p.register_post_accumulate_grad_hook(_make_hook(me, i))
                          for i, p in enumerate(self._params)]
 
     # ------------------------------------------------------------ construction
     def _verify_same_model(self):
-        """Every rank checks every rank's parameter list against rank 0's and raises the same
-        error, naming the first parameter that differs."""
-        mine = [(name, tuple(p.shape), str(p.dtype)) for name, p in self.module.named_parameters()]
-        everyone = self._comm.allgather(mine)
+        """Every rank checks every rank's parameter list (names, shapes, dtypes, requires_grad)
+        against rank 0's and raises the same error, naming the first parameter that differs."""
+        mine = [(name, tuple(p.shape), str(p.dtype), bool(p.requires_grad))
+                for name, p in self.module.named_parameters()]
+        everyone = [None] * self._world
+        self._dist.all_gather_object(everyone, mine, group=self._group)
         ref, first = everyone[0], None   # (index of the first differing parameter, rank)
         for rank, sig in enumerate(everyone[1:], start=1):
             i = next((i for i in range(max(len(sig), len(ref)))
@@ -116,8 +140,12 @@ class DistributedDataParallel(Module):
                     f"shape {b[1]} on rank {rank}")
         elif a[1] != b[1]:
             what = f"parameter {a[0]!r} has shape {a[1]} on rank 0 but shape {b[1]} on rank {rank}"
-        else:
+        elif a[2] != b[2]:
             what = f"parameter {a[0]!r} (shape {a[1]}) has dtype {a[2]} on rank 0 but {b[2]} on rank {rank}"
+        else:
+            frozen, trained = (rank, 0) if a[3] else (0, rank)
+            what = (f"parameter {a[0]!r} (shape {a[1]}) is frozen (requires_grad=False) on rank "
+                    f"{frozen} but requires grad on rank {trained}")
         raise RuntimeError(f"DistributedDataParallel: the model differs across ranks: {what}")
 
     def _sync_module_states(self):
@@ -131,15 +159,16 @@ class DistributedDataParallel(Module):
         by_dtype = {}
         for t in tensors:
             by_dtype.setdefault(t.dtype, []).append(t)
-        for dtype, ts_ in by_dtype.items():
-            flat = np.concatenate([t.numpy().ravel() for t in ts_]) if ts_ else np.empty(0, dtype)
-            self._comm.Bcast(flat, root=0)
-            if self._comm.Get_rank() != 0:
+        for ts_ in by_dtype.values():
+            flat = Tensor._wrap(np.concatenate([t.numpy().ravel() for t in ts_]), "cpu")
+            self._dist.broadcast(flat, src=0, group=self._group)
+            if self._rank != 0:
                 o = 0
-                for t in ts_:
-                    n = int(np.prod(t.shape))
-                    self._dist._write_into(t, flat[o:o + n].reshape(t.shape))
-                    o += n
+                with autograd.no_grad():
+                    for t in ts_:
+                        n = int(np.prod(t.shape))
+                        t.copy_(flat.array[o:o + n].reshape(t.shape))
+                        o += n
 
     def _build_buckets(self, cap_bytes):
         self._params = [p for p in self.module.parameters() if p.requires_grad]
@@ -155,15 +184,17 @@ class DistributedDataParallel(Module):
                 self._buckets.append(b)
             self._where[i] = (bi, len(b.params))
             b.params.append(p)
-            b.indices.append(i)
             b.offsets.append(b.numel)
             b.numel += int(p.array.size)
         for b in self._buckets:
-            b.allocate()
+            b.allocate(self._world)
 
     # ------------------------------------------------------------ forward
     def forward(self, *inputs, **kwargs):
         if autograd.is_grad_enabled():
+            if self._step is not None:
+                self._finish_abandoned_backward()
+            self._steps += 1
             self._sync_next_backward = self.require_backward_grad_sync
             if self.broadcast_buffers:
                 self._broadcast_coalesced(list(self.module.buffers()))
@@ -194,14 +225,19 @@ class DistributedDataParallel(Module):
         b.pending -= 1
         if b.pending == 0:
             self._start_ready_buckets()
-        elif self._step["requests"]:
-            self._dist._MPI.Request.Testall(self._step["requests"])  # lets MPI progress
+        else:
+            self._poll()
 
     def _begin_backward(self):
         for b in self._buckets:
             b.pending, b.filled = len(b.params), [False] * len(b.params)
-        self._step = {"next": 0, "requests": []}
+            self._mark(b, _OK)
+        self._step = {"next": 0, "works": [], "polled": 0}
         autograd.queue_callback(self._finish_backward)
+
+    def _mark(self, b, status):
+        b.steps[:] = 0
+        b.steps[self._rank] = (status, self._steps % _DIGIT, self._steps // _DIGIT % _DIGIT)
 
     def _fill(self, b, slot, grad):
         o, n = b.offsets[slot], b.params[slot].array.size
@@ -215,11 +251,18 @@ class DistributedDataParallel(Module):
         b.filled[slot] = True
 
     def _start_ready_buckets(self):
-        MPI, step = self._dist._MPI, self._step
+        step = self._step
         while step["next"] < len(self._buckets) and self._buckets[step["next"]].pending == 0:
             b = self._buckets[step["next"]]
-            step["requests"].append(self._comm.Iallreduce(MPI.IN_PLACE, b.buf, op=MPI.SUM))
+            step["works"].append(self._dist.all_reduce(b.tensor, group=self._group, async_op=True))
             step["next"] += 1
+
+    def _poll(self):
+        """Test the oldest bucket still in flight: Open MPI progresses it only inside MPI calls."""
+        step = self._step
+        works = step["works"]
+        while step["polled"] < len(works) and works[step["polled"]].is_completed():
+            step["polled"] += 1
 
     def _finish_backward(self):
         """Runs once when backward() has finished (autograd.queue_callback)."""
@@ -231,7 +274,9 @@ class DistributedDataParallel(Module):
                         self._fill(b, slot, p.grad)
                 b.pending = 0
             self._start_ready_buckets()
-            self._dist._MPI.Request.Waitall(self._step["requests"])
+            for w in self._step["works"]:
+                w.wait()
+            self._check_steps()
             for b in self._buckets:
                 for slot, p in enumerate(b.params):
                     if b.flags[slot] == 0:
@@ -244,6 +289,52 @@ class DistributedDataParallel(Module):
         finally:
             self._step = None
             self._sync_next_backward = False
+
+    def _finish_abandoned_backward(self):
+        """The last backward raised on this rank before its callback ran. Buckets already sent
+        must be matched by the rest (MPI collectives pair up in order): send them marked
+        abandoned, so every rank stops with an error naming this rank, then raise here too."""
+        step = self._step
+        try:
+            if not step["works"]:
+                return   # nothing was sent: the other ranks' step check sees the skipped step
+            for b in self._buckets[step["next"]:]:
+                b.buf[:] = 0
+                self._mark(b, _ABANDONED)
+                b.pending = 0
+            self._start_ready_buckets()
+            for w in step["works"]:
+                w.wait()
+        finally:
+            self._step = None
+            self._sync_next_backward = False
+        raise RuntimeError(f"DistributedDataParallel: the backward of step {self._steps} on rank "
+                           f"{self._rank} raised after it had started reducing gradients; the other "
+                           f"ranks were told and stop too (the ranks are out of step)")
+
+    def _check_steps(self):
+        """Every rank's step in every bucket, the same on all ranks, or the same error on all."""
+        for bi, b in enumerate(self._buckets):
+            s = np.rint(b.steps.astype(np.float64)).astype(np.int64)
+            status, steps = s[:, 0], s[:, 1] + _DIGIT * s[:, 2]
+            if (status == _OK).all() and (steps == steps[0]).all():
+                continue
+            gone = [r for r in range(self._world) if status[r] == _ABANDONED]
+            if gone:
+                raise RuntimeError(
+                    f"DistributedDataParallel: the backward of step {steps[gone[0]]} on rank {gone[0]} "
+                    f"raised after it had started reducing gradients; no gradient was averaged "
+                    f"(.grad keeps this rank's own)")
+            if (status != _OK).any():
+                raise RuntimeError(
+                    f"DistributedDataParallel: gradient bucket {bi} holds no step marker from rank "
+                    f"{int(np.flatnonzero(status != _OK)[0])}: the ranks' gradient reductions are "
+                    f"out of step; no gradient was averaged (.grad keeps this rank's own)")
+            each = ", ".join(f"rank {r} at step {steps[r]}" for r in range(self._world))
+            raise RuntimeError(
+                f"DistributedDataParallel: the ranks reduce gradients of different steps ({each}; "
+                f"a step is a forward with grad enabled): a rank skipped a batch; no gradient "
+                f"was averaged (.grad keeps this rank's own)")
 
 
 def _make_hook(ddp_ref, i):

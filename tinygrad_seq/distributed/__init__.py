@@ -1,0 +1,48 @@
+"""tinygrad_seq.distributed: torch.distributed's names over MPI (mpi4py + Open MPI).
+
+Start the same script on N processes with MPI's own launcher, on one machine or many:
+
+    mpiexec -n 2 python train.py                      # one machine
+    mpiexec --hostfile hosts -n 16 python train.py    # a cluster
+
+and in the script:
+
+    import tinygrad_seq.distributed as dist
+    dist.init_process_group("mpi")          # rank and world size come from MPI
+    dist.all_reduce(t, op="sum")             # in place, like torch.distributed
+
+Buffers. A "cpu" tensor goes to MPI as its numpy array, with no copy when it is C-contiguous; a
+non-contiguous one goes through a contiguous copy whose result is written back into the
+tensor's own memory, so views stay correct. A "cuda" tensor goes to MPI as a device buffer when
+the MPI library is CUDA-aware (asked at run time: Open MPI's MPIX_Query_cuda_support, MPICH's
+MPIX_GPU_query_support, else ompi_info; TINYGRAD_SEQ_MPI_CUDA_AWARE=0/1 overrides), and through
+host memory otherwise (the pip wheel of Open MPI is built without CUDA: host staging).
+
+GPUs. On a machine with NVIDIA GPUs, init_process_group binds each rank to GPU
+``local_rank % device_count`` (local_rank: the rank among the processes on the same machine),
+so `mpiexec -n 4` on a 4-GPU machine puts one rank on each GPU and 8 ranks share them two by two.
+Pass ``device_id=k`` to choose, or ``device_id="cpu"`` to leave the GPUs alone.
+
+Failures never hang the job (abort_path.py, waiting.py). `init_process_group(timeout=...)` (a
+timedelta, default 30 minutes as in PyTorch) bounds every collective and Work.wait(): past it the
+job is aborted with a message naming the rank, the collective and how long it waited. After
+init_process_group, in a job of more than one process, an uncaught exception or a non-zero exit
+(sys.exit(3)) on any rank ends the whole job within seconds with that rank's message; code that
+catches errors itself (a command line's error handler) wraps its distributed part in
+`with abort_on_error():`, and `abort(message, exit_code)` ends the job from anywhere.
+"""
+from tinygrad_seq.distributed.abort_path import abort, abort_on_error
+from tinygrad_seq.distributed.collectives import ReduceOp, Work, all_gather, all_reduce, broadcast
+from tinygrad_seq.distributed.group import cuda_aware
+from tinygrad_seq.distributed.objects import (all_gather_object, broadcast_object_list,
+                                              load_checkpoint, save_checkpoint)
+from tinygrad_seq.distributed.process_group import (barrier, destroy_process_group, get_backend,
+                                                    get_local_rank, get_local_world_size, get_rank,
+                                                    get_world_size, init_process_group,
+                                                    is_available, is_initialized, launched_by_mpi)
+
+__all__ = ["abort", "abort_on_error", "ReduceOp", "Work", "all_gather", "all_reduce", "broadcast",
+           "cuda_aware", "all_gather_object", "broadcast_object_list", "load_checkpoint",
+           "save_checkpoint", "barrier", "destroy_process_group", "get_backend", "get_local_rank",
+           "get_local_world_size", "get_rank", "get_world_size", "init_process_group",
+           "is_available", "is_initialized", "launched_by_mpi"]

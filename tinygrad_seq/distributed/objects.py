@@ -1,0 +1,81 @@
+"""Collectives of picklable Python objects, and checkpoints written by rank 0.
+
+An object travels as its pickle: first the sizes, then the bytes, each a non-blocking MPI
+collective on the group's "objects" communicator, waited for with the timeout.
+"""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from tinygrad_seq.distributed.group import State, check_group, current
+from tinygrad_seq.distributed.waiting import wait
+
+
+def _pickle(obj):
+    return np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), np.uint8)
+
+
+def all_gather_object(object_list, obj, group=None):
+    """object_list[r] <- rank r's picklable obj (torch.distributed.all_gather_object)."""
+    g = check_group(group)
+    MPI, comm = State.MPI, g.comms["objects"]
+    what = g.describe("all_gather_object")
+    data = _pickle(obj)
+    sizes = np.empty(g.size, np.int64)
+    wait([comm.Iallgather(np.array([data.size], np.int64), sizes)], what, g.timeout_s)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    recv = np.empty(int(sizes.sum()), np.uint8)
+    wait([comm.Iallgatherv(data, [recv, sizes, offsets, MPI.BYTE])], what, g.timeout_s)
+    gathered = [pickle.loads(recv[o:o + s].tobytes()) for o, s in zip(offsets, sizes)]
+    if len(object_list) != len(gathered):
+        raise ValueError(f"all_gather_object: object_list has {len(object_list)} slots, the world "
+                         f"has {len(gathered)} ranks")
+    object_list[:] = gathered
+
+
+def broadcast_object_list(object_list, src=0, group=None):
+    """object_list[:] <- rank src's object_list (torch.distributed.broadcast_object_list)."""
+    g = check_group(group)
+    if not 0 <= src < g.size:
+        raise ValueError(f"broadcast_object_list: src={src} is not a rank of a world of {g.size}")
+    comm = g.comms["objects"]
+    what = g.describe("broadcast_object_list", detail=f"from rank {src}")
+    data = _pickle(list(object_list)) if g.rank == src else None
+    size = np.array([0 if data is None else data.size], np.int64)
+    wait([comm.Ibcast(size, root=src)], what, g.timeout_s)
+    if data is None:
+        data = np.empty(int(size[0]), np.uint8)
+    wait([comm.Ibcast(data, root=src)], what, g.timeout_s)
+    if g.rank != src:
+        object_list[:] = pickle.loads(data.tobytes())
+
+
+# ------------------------------------------------------------------ checkpoints
+def save_checkpoint(state_dict, path):
+    """Rank 0 writes `state_dict` (name -> array, e.g. a model's and an optimizer's state_dict
+    merged under prefixes) to `path` with ts.save, atomically; every rank returns only once the
+    file is complete, so any rank may read it right after."""
+    from tinygrad_seq.serialization import save
+    g = current()
+    err = None
+    if g.rank == 0:
+        try:
+            save(state_dict, path)
+        except Exception as e:  # tell the others instead of leaving them in the barrier
+            err = e
+    outcome = [None if err is None else f"{type(err).__name__}: {err}"]
+    broadcast_object_list(outcome, src=0)
+    if err is not None:
+        raise err
+    if outcome[0] is not None:
+        raise RuntimeError(f"save_checkpoint: rank 0 failed to write {path}: {outcome[0]}")
+
+
+def load_checkpoint(path):
+    """Every rank reads the checkpoint at `path` (ts.load): identical model and optimizer state
+    everywhere after load_state_dict."""
+    from tinygrad_seq.serialization import load
+    current()
+    return load(path)
