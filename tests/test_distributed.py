@@ -208,6 +208,18 @@ def test_mismatched_models_raise_on_every_rank():
         assert f"rank {r}: DistributedDataParallel: {msg}" in out, out
 
 
+def test_ddp_uses_only_the_public_functions_of_distributed():
+    import inspect
+    import re
+    from tinygrad_seq.nn import parallel
+    src = inspect.getsource(parallel)
+    used = set(re.findall(r"\b_?dist\.(\w+)", src))
+    assert used and all(not name.startswith("_") for name in used), used
+    import tinygrad_seq.distributed as dist
+    assert used <= set(dist.__all__), used - set(dist.__all__)
+    assert "mpi4py" not in src and "COMM_WORLD" not in src
+
+
 # ------------------------------------------------------------------ without a process group
 def test_import_without_mpi4py_says_what_to_install():
     code = ("import sys; sys.modules['mpi4py'] = None\n"
