@@ -167,6 +167,18 @@ def test_a_backward_that_raised_midway_stops_every_rank():
 
 
 @pytest.mark.mpi
+def test_collectives_of_different_sizes_or_dtypes_are_one_clear_error():
+    rc, out, _ = failures("sizes")
+    assert rc == 0, out
+    for r in range(2):
+        assert (f"rank {r}: all_reduce: the ranks passed tensors of different sizes (from 3 to 4 "
+                f"elements; this rank: {3 + r})") in out, out
+        assert (f"rank {r}: broadcast: the ranks passed tensors of different dtypes (this rank: "
+                f"{'float32' if r else 'float64'})") in out, out
+        assert f"rank {r}: finished" in out, out
+
+
+@pytest.mark.mpi
 def test_a_parameter_frozen_on_one_rank_is_named():
     rc, out, _ = failures("frozen")
     assert rc == 0, out

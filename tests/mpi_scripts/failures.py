@@ -11,6 +11,8 @@ usage: mpiexec -n 2 python failures.py SCENARIO [PATH]
                 skips the batch: every rank must raise the step-mismatch error with its .grad
                 left local (checked here), then leave cleanly
   abandoned     rank 1's backward raises after its first bucket was sent, and it carries on
+  sizes         the ranks pass all_reduce tensors of different sizes, then broadcast ones of
+                different dtypes: the same clear error on every rank each time
   frozen        a parameter is frozen on rank 1 only: DDP's model check names it on every rank
   unreadable    only rank 0 can read PATH; the script reads it inside dist.abort_on_error()
   cli_error     the same, with a command line's error handler that prints one line and
@@ -116,6 +118,15 @@ elif SCENARIO == "abandoned":
         except RuntimeError as e:
             say(e)
             break
+    dist.destroy_process_group()
+
+elif SCENARIO == "sizes":
+    for call in (lambda: dist.all_reduce(Tensor(np.ones(3 + RANK))),
+                 lambda: dist.broadcast(Tensor(np.ones(3, np.float32 if RANK else np.float64)))):
+        try:
+            call()
+        except ValueError as e:
+            say(e)
     dist.destroy_process_group()
 
 elif SCENARIO == "frozen":

@@ -13,9 +13,11 @@ bucket; when a bucket is full it is reduced with a non-blocking all_reduce while
 and the hooks of later parameters test it so MPI makes progress meanwhile (Open MPI moves a
 non-blocking collective only inside MPI calls). Buckets are started strictly in index order on
 every rank (MPI collectives must match across ranks). A callback queued on the autograd engine
-runs when backward finishes: it starts the buckets still waiting, waits for all of them (bounded
-by the process group's timeout) and writes each `.grad` = sum / world_size. Only the public
-functions of tinygrad_seq.distributed are used.
+runs when backward finishes: it starts the buckets still waiting, reduces the last bucket (the
+first parameters, whose gradients come last) with a blocking all_reduce, which is faster
+(distributed/collectives.py), waits for the others (bounded by the process group's timeout) and
+writes each `.grad` = sum / world_size. A model that fits one bucket (25 MB by default) is thus
+one blocking all_reduce per step. Only the public functions of tinygrad_seq.distributed are used.
 
 Each bucket carries one extra count per parameter (1 where the rank has a gradient for it), summed
 with the gradients: a parameter that no rank used keeps its `.grad` untouched (None), one that
@@ -251,11 +253,25 @@ class DistributedDataParallel(Module):
         b.filled[slot] = True
 
     def _start_ready_buckets(self):
-        step = self._step
-        while step["next"] < len(self._buckets) and self._buckets[step["next"]].pending == 0:
+        """Start, in index order, the buckets whose gradients are all in, but the last one: it
+        is reduced by _finish_backward with a blocking all_reduce (faster; the same choice on
+        every rank, as MPI does not match a blocking collective with a non-blocking one)."""
+        step, last = self._step, len(self._buckets) - 1
+        while step["next"] < last and self._buckets[step["next"]].pending == 0:
             b = self._buckets[step["next"]]
             step["works"].append(self._dist.all_reduce(b.tensor, group=self._group, async_op=True))
             step["next"] += 1
+
+    def _reduce_the_rest(self):
+        """Start the buckets not started yet, reduce the last one, wait for all of them."""
+        step = self._step
+        for b in self._buckets[step["next"]:]:
+            b.pending = 0
+        self._start_ready_buckets()
+        self._dist.all_reduce(self._buckets[-1].tensor, group=self._group)
+        step["next"] = len(self._buckets)
+        for w in step["works"]:
+            w.wait()
 
     def _poll(self):
         """Test the oldest bucket still in flight: Open MPI progresses it only inside MPI calls."""
@@ -272,10 +288,7 @@ class DistributedDataParallel(Module):
                 for slot, p in enumerate(b.params):
                     if not b.filled[slot]:   # no gradient in this backward: its .grad or zeros
                         self._fill(b, slot, p.grad)
-                b.pending = 0
-            self._start_ready_buckets()
-            for w in self._step["works"]:
-                w.wait()
+            self._reduce_the_rest()
             self._check_steps()
             for b in self._buckets:
                 for slot, p in enumerate(b.params):
@@ -301,10 +314,7 @@ class DistributedDataParallel(Module):
             for b in self._buckets[step["next"]:]:
                 b.buf[:] = 0
                 self._mark(b, _ABANDONED)
-                b.pending = 0
-            self._start_ready_buckets()
-            for w in step["works"]:
-                w.wait()
+            self._reduce_the_rest()
         finally:
             self._step = None
             self._sync_next_backward = False
