@@ -33,7 +33,7 @@ def abort(message: str = "", exit_code: int = 1):
     every rank (mpiexec then exits non-zero). Outside a running MPI job (a single process, or MPI
     not initialized) print the message and raise SystemExit(exit_code)."""
     code = int(exit_code)
-    text = f"{_PREFIX}: {_group.rank_text()}: {message}" if message else f"{_PREFIX}: {_group.rank_text()}"
+    text = f"{_PREFIX}: {_group.rank_text()}" + (f": {message}" if message else "")
     try:
         sys.stdout.flush()
     except Exception:

@@ -12,6 +12,8 @@ in several rounds, each moving only inside an MPI call while both processes hold
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 
 from tinygrad_seq.distributed.group import State, check_group, cuda_aware, seconds
@@ -96,7 +98,8 @@ class Work:
         collective (an MPI collective cannot be cancelled, so there is nothing to return to)."""
         if not self._done:
             limit = self._timeout_s
-            if timeout is not None and not (hasattr(timeout, "total_seconds") and timeout.total_seconds() == 0):
+            no_limit = isinstance(timeout, timedelta) and timeout.total_seconds() == 0  # torch's default
+            if timeout is not None and not no_limit:
                 limit = seconds(timeout, "Work.wait: timeout")
             wait(self._requests, self._what, limit)
             self._complete()
@@ -140,9 +143,11 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
             _divide(staged.buf, g.size)
         staged.finish()
 
-    comm, mpi_op, what = g.comms["all_reduce"], getattr(MPI, _OP_NAMES[kind]), g.describe("all_reduce", tensor)
+    comm, mpi_op = g.comms["all_reduce"], getattr(MPI, _OP_NAMES[kind])
+    what = g.describe("all_reduce", tensor)
     if async_op:
-        return Work([comm.Iallreduce(MPI.IN_PLACE, staged.buf, op=mpi_op)], what, g.timeout_s, finish)
+        req = comm.Iallreduce(MPI.IN_PLACE, staged.buf, op=mpi_op)
+        return Work([req], what, g.timeout_s, finish)
     _agree(g, comm, "all_reduce", tensor, what)
     comm.Allreduce(MPI.IN_PLACE, staged.buf, op=mpi_op)
     finish()

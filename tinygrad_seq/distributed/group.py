@@ -35,17 +35,28 @@ class Group:
         local.Free()
 
     def describe(self, kind, tensor=None, detail=""):
-        """'all_reduce #12 (float32, 1000 elements)': the collective a timeout names."""
+        """The collective a timeout names, 'all_reduce #12 (float32, 1,000 elements)', formatted
+        only when a message needs it (this runs for every collective)."""
         self.started += 1
-        what = f"{kind} #{self.started}"
-        if tensor is not None:
-            detail = f"{tensor.dtype}, {int(tensor.array.size):,} elements" + (f"; {detail}" if detail else "")
-        return f"{what} ({detail})" if detail else what
+        size = None if tensor is None else (tensor.dtype, int(tensor.array.size))
+        return Label(kind, self.started, size, detail)
 
     def free(self):
         for comm in self.comms.values():
             comm.Free()
         self.comms = {}
+
+
+class Label:
+    __slots__ = ("kind", "number", "size", "detail")
+
+    def __init__(self, kind, number, size, detail):
+        self.kind, self.number, self.size, self.detail = kind, number, size, detail
+
+    def __str__(self):
+        parts = ([f"{self.size[0]}, {self.size[1]:,} elements"] if self.size else []) + \
+                ([self.detail] if self.detail else [])
+        return f"{self.kind} #{self.number}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
 def mpi():

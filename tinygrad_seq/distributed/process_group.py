@@ -110,9 +110,10 @@ def barrier(group=None, async_op=False, device_ids=None):
 def destroy_process_group(group=None):
     """Leave the process group: a barrier (so every rank leaves after the others' work before it,
     e.g. rank 0's files, is done), bounded by the timeout, then the communicators are freed.
-    Called while an exception is being handled (from an `except` block)
-    it skips the barrier, which the other ranks may never reach. The abort path stays: an uncaught
-    exception or a non-zero exit after this still ends the whole job (abort_path.py). MPI itself is finalized by mpi4py when the interpreter exits."""
+    Called while an exception is being handled (from an `except` block) it skips the barrier,
+    which the other ranks may never reach. The abort path stays: an uncaught exception or a
+    non-zero exit after this still ends the whole job (abort_path.py). MPI itself is finalized
+    by mpi4py when the interpreter exits."""
     g = check_group(group)
     if sys.exc_info()[1] is None and g.size > 1:
         wait([g.comms["barrier"].Ibarrier()], g.describe("barrier", detail="destroy_process_group"),
