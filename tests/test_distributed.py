@@ -289,7 +289,7 @@ def test_abort_outside_a_job_prints_and_exits(capsys):
     with pytest.raises(SystemExit) as e:
         dist.abort("no data", exit_code=4)
     assert e.value.code == 4
-    assert capsys.readouterr().err == "tinygrad_seq.distributed: rank ?: no data\n"
+    assert capsys.readouterr().err == "tinygrad_seq.distributed: no data\n"
 
 
 # ------------------------------------------------------------------ DistributedSampler

@@ -33,14 +33,14 @@ def abort(message: str = "", exit_code: int = 1):
     every rank (mpiexec then exits non-zero). Outside a running MPI job (a single process, or MPI
     not initialized) print the message and raise SystemExit(exit_code)."""
     code = int(exit_code)
-    text = f"{_PREFIX}: {_group.rank_text()}" + (f": {message}" if message else "")
     try:
         sys.stdout.flush()
     except Exception:
         pass
     if not _group.in_job():
-        _write(text + "\n")
+        _write(f"{_PREFIX}: {message or 'abort'}\n")
         raise SystemExit(code)
+    text = f"{_PREFIX}: {_group.rank_text()}" + (f": {message}" if message else "")
     _write(f"{text}; aborting the job (MPI_Abort)\n")
     _group.State.MPI.COMM_WORLD.Abort(code)
 
