@@ -126,3 +126,47 @@ def iadd(a, b):
 
 def imul(a, b):
     return K.copy_into(a, K.mul(a, b))
+
+
+def may_share_memory(a, b):
+    """Whether two device arrays may overlap (their device address ranges meet): the in-place
+    check of autograd relies on it. Host arrays never share memory with device ones."""
+    if not (K.is_device(a) and K.is_device(b)):
+        return False
+    return K.may_overlap(a, b)
+
+
+# ---------------------------------------------------------------- through host memory
+# Ops the recurrent models never run on the GPU in their hot loops (sorting, cumulative sums,
+# gathers of torch.gather, rounding): numpy on a host copy, then back. Correct, not fast.
+def _via_host(fn, name):
+    def op(*args):
+        host = [K.to_host(a) if K.is_device(a) else a for a in args]
+        return asarray(np.ascontiguousarray(fn(*host)))
+    op.__name__ = name
+    op.__doc__ = f"backend_cpu.{name} on a host copy."
+    return op
+
+
+def _host_inplace(fn, name):
+    def op(out, *args):
+        host = K.to_host(out)
+        fn(host, *[K.to_host(a) if K.is_device(a) else a for a in args])
+        K.copy_into(out, asarray(host))
+        return out
+    op.__name__ = name
+    op.__doc__ = f"backend_cpu.{name} on a host copy, written back into out."
+    return op
+
+
+def _cpu():
+    from tinygrad_seq import backend_cpu
+    return backend_cpu
+
+
+for _name in ("sin", "cos", "log1p", "expm1", "floor", "ceil", "rint", "trunc", "floor_divide",
+              "remainder", "logical_and", "logical_or", "logical_xor", "cumsum", "cumprod", "argsort",
+              "gather"):
+    globals()[_name] = _via_host(getattr(_cpu(), _name), _name)
+scatter = _host_inplace(_cpu().scatter, "scatter")
+scatter_add = _host_inplace(_cpu().scatter_add, "scatter_add")
