@@ -14,7 +14,19 @@ _kernel_modules: dict = {}
 _cuda_ok: bool | None = None
 
 
-class Device(str):
+class _DeviceType(type):
+    """`ts.device` is this class (torch.device is called like one), which hides the module
+    tinygrad_seq.device from `from tinygrad_seq import device`; so the class hands the module's
+    names (backend, canonical, ...) to code that imported it that way."""
+    def __getattr__(cls, name):
+        import sys
+        try:
+            return getattr(sys.modules[__name__], name)
+        except AttributeError:
+            raise AttributeError(f"type object 'device' has no attribute {name!r}") from None
+
+
+class Device(str, metaclass=_DeviceType):
     """PyTorch's torch.device: `.type` ("cpu" or "cuda") and `.index` (None or the GPU number).
     A str subclass whose value is the type, so it compares equal to "cpu" / "cuda" (at C speed:
     the engine compares devices on every op), hashes like its name and is the engine's backend
