@@ -110,29 +110,37 @@ class _GradMode(contextlib.ContextDecorator):
         return type(self)(self.enabled)
 
 
-class no_grad(_GradMode):
+class _NoParams(_GradMode):
+    """Also usable as a decorator without parentheses (@ts.no_grad), as torch's."""
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
+
+class no_grad(_NoParams):
     """Context manager (and decorator) under which this thread records no graph (torch.no_grad)."""
-    def __init__(self):
+    def __init__(self, *args):
         super().__init__(False)
 
     def clone(self):
         return no_grad()
 
 
-class enable_grad(_GradMode):
+class enable_grad(_NoParams):
     """Context manager (and decorator) that turns graph recording back on in this thread."""
-    def __init__(self):
+    def __init__(self, *args):
         super().__init__(True)
 
     def clone(self):
         return enable_grad()
 
 
-class inference_mode(_GradMode):
+class inference_mode(_NoParams):
     """torch.inference_mode(mode=True): here the same as no_grad() (tensors made under it are
     ordinary tensors without a graph)."""
     def __init__(self, mode=True):
-        super().__init__(not mode)
+        super().__init__(not mode if isinstance(mode, bool) else False)
 
     def clone(self):
         return inference_mode(not self.enabled)

@@ -154,6 +154,9 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     if not replacement and num_samples > rows.shape[1]:
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from "
                          f"{rows.shape[1]} categories")
+    if not replacement and ((rows > 0).sum(1) < num_samples).any():
+        raise ValueError(f"multinomial: a row has fewer non-zero weights than the {num_samples} samples "
+                         f"drawn without replacement")
     rng = random.generator(generator)
     out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / r.sum())
                     for r in rows]).astype(np.int64)

@@ -260,6 +260,29 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     def bool(self): return self.to(dtype=np.bool_)
     def byte(self): return self.to(dtype=np.uint8)
 
+    # ------------------------------------------------------------ new tensors like this one
+    def _new(self, fill, size, dtype, device, requires_grad):
+        from tinygrad_seq.creation import full
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+        return full(shape, fill, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(1, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new(fill_value, (size,), dtype, device, requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A copy of data with this tensor's dtype and device unless given (torch's new_tensor)."""
+        from tinygrad_seq.creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     def type_as(self, other):
         return self.to(dtype=other.dtype)
 
