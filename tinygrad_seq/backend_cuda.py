@@ -35,7 +35,10 @@ def asarray(data, dtype=None):
     """Device array from host data or a device array (cast when dtype differs)."""
     if K.is_device(data):
         return data if dtype is None or data.dtype == np.dtype(dtype) else K.astype(data, dtype)
-    return K.as_device(np.asarray(data, dtype=dtype))
+    host = np.asarray(data, dtype=dtype)
+    dev = K.as_device(host)
+    # as_device goes through np.ascontiguousarray, which makes 0-d data 1-d
+    return dev if dev.shape == host.shape else K.reshape(dev, host.shape)
 
 
 def reshape(a, shape):
