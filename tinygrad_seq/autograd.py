@@ -185,6 +185,31 @@ class Function:
         self.saved_tensors = arrays
 
     @classmethod
+    def apply2(cls, t0, t1):
+        """apply(t0, t1) without keyword arguments: the path of every binary operator, kept
+        free of argument packing (Tensor._binary calls it)."""
+        dev = t0.device
+        if t1.device is not dev and t1.device != dev:
+            _device_mismatch(cls, dev, t1.device)
+        ctx = cls.__new__(cls)
+        ctx.device = dev
+        b = _device._backends.get(dev)
+        ctx.b = b if b is not None else _device.backend(dev)
+        ctx.saved_tensors = ()
+        r0, r1 = t0.requires_grad, t1.requires_grad
+        requires = (r0 or r1) and _state.grad
+        ctx.needs_input_grad = (r0, r1) if requires else _NO_GRADS2
+        out = cls.forward(ctx, t0.array, t1.array)
+        t = _Tensor.__new__(_Tensor)
+        t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
+        if requires and out.dtype.kind == "f":
+            ctx.parents, ctx._clock = (t0, t1), _clock
+            t.requires_grad, t._ctx = True, ctx
+        else:
+            t.requires_grad, t._ctx = False, None
+        return t
+
+    @classmethod
     def apply(cls, *inputs, **kwargs):
         """inputs: Tensors (all on one device); kwargs: non-differentiable arguments."""
         # the hot path of every op: no comprehensions or imports for the common 1- and 2-input case
@@ -196,7 +221,7 @@ class Function:
             needs, datas = (t0.requires_grad,), (t0.array,)
         elif n == 2:
             t1 = inputs[1]
-            if t1.device != dev:
+            if t1.device is not dev and t1.device != dev:
                 _device_mismatch(cls, dev, t1.device)
             needs, datas = (t0.requires_grad, t1.requires_grad), (t0.array, t1.array)
         else:
@@ -236,11 +261,12 @@ class Function:
         return tuple(tensors)
 
 
+_NO_GRADS2 = (False, False)
 _Tensor = None  # tinygrad_seq.tensor sets this on import (the engine cannot import it: cycle)
 
 
 def _device_mismatch(cls, dev, other):
-    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {dev} and {other}")
+    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {getattr(dev, 'type', dev)} and {getattr(other, 'type', other)}")
 
 
 def _unbroadcast(b, grad, shape):

@@ -113,7 +113,7 @@ def backend(device: str):
             b = importlib.import_module("tinygrad_seq.backend_cuda")
         else:
             raise ValueError(f"unknown device {device!r}")
-        _backends[device] = b
+        _backends[_CANONICAL.get(device, device)] = b   # keyed by the Device: found by identity
     return b
 
 

@@ -21,7 +21,7 @@ def _check_join(tensors, dim, name, same_shape):
     d = dim % nd
     for i, t in enumerate(tensors[1:], 1):
         if t.device != ref.device:
-            raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device} and {t.device}")
+            raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device.type} and {t.device.type}")
         if t.ndim != ref.ndim or (same_shape and t.shape != ref.shape) or \
                 (not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]):
             raise ValueError(f"{name}: tensor 0 has shape {ref.shape} but tensor {i} has shape {t.shape}")

@@ -26,8 +26,8 @@ def _to_array(data, dtype):
         return np.asarray(data, dtype=dtypes.as_dtype(dtype))
     if isinstance(data, np.ndarray):
         arr = data
-    elif isinstance(data, (bool, np.bool_)):
-        arr = np.asarray(data)
+    elif isinstance(data, (bool, np.bool_, np.floating)):
+        arr = np.asarray(data)   # numpy float scalars keep their dtype, as in torch
     elif isinstance(data, numbers.Integral):
         return np.asarray(data, np.int64)
     elif isinstance(data, numbers.Real):
@@ -172,6 +172,13 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
             raise ValueError(f"only one element tensors can be converted to Python scalars "
                              f"({what}() of a tensor of shape {self.shape})")
         return self.item()
+
+    def __array__(self, dtype=None, copy=None):
+        # np.array(t), np.asarray(t): the values, as torch's tensors give them
+        arr = self.numpy()
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
 
     def __iter__(self):
         if self.ndim == 0:

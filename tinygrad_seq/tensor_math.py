@@ -38,7 +38,7 @@ class MathOps:
         """Turn a scalar/array operand into a Tensor on our device, checking devices."""
         if isinstance(x, MathOps):
             if x.device != self.device:
-                raise RuntimeError(f"expected all tensors on one device, got {self.device} and {x.device}")
+                raise RuntimeError(f"expected all tensors on one device, got {self.device.type} and {x.device.type}")
             return x
         if isinstance(x, (numbers.Number, np.generic)):
             # a Python/numpy scalar takes the tensor's dtype within its category, as in torch
@@ -68,7 +68,7 @@ class MathOps:
             if op == "div" and a.array.dtype.kind != "f":
                 a, b = a._cast_const(np.float32), b._cast_const(np.float32)  # true division, as torch
         try:
-            return fn.apply(a, b)
+            return fn.apply2(a, b)
         except ValueError:
             try:
                 np.broadcast_shapes(a.shape, b.shape)
