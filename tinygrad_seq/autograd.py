@@ -185,6 +185,27 @@ class Function:
         self.saved_tensors = arrays
 
     @classmethod
+    def apply1(cls, t0):
+        """apply(t0) without keyword arguments: the path of the elementwise functions."""
+        dev = t0.device
+        ctx = cls.__new__(cls)
+        ctx.device = dev
+        b = _device._backends.get(dev)
+        ctx.b = b if b is not None else _device.backend(dev)
+        ctx.saved_tensors = ()
+        requires = t0.requires_grad and _state.grad
+        ctx.needs_input_grad = _GRAD1 if requires else _NO_GRAD1
+        out = cls.forward(ctx, t0.array)
+        t = _Tensor.__new__(_Tensor)
+        t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
+        if requires and out.dtype.kind == "f":
+            ctx.parents, ctx._clock = (t0,), _clock
+            t.requires_grad, t._ctx = True, ctx
+        else:
+            t.requires_grad, t._ctx = False, None
+        return t
+
+    @classmethod
     def apply2(cls, t0, t1):
         """apply(t0, t1) without keyword arguments: the path of every binary operator, kept
         free of argument packing (Tensor._binary calls it)."""
@@ -261,7 +282,7 @@ class Function:
         return tuple(tensors)
 
 
-_NO_GRADS2 = (False, False)
+_NO_GRADS2, _GRAD1, _NO_GRAD1 = (False, False), (True,), (False,)
 _Tensor = None  # tinygrad_seq.tensor sets this on import (the engine cannot import it: cycle)
 
 

@@ -86,7 +86,7 @@ class MathOps:
     def __rtruediv__(self, o): return self._binary(ops.Div, o, "div", True)
     def __pow__(self, o): return self._binary(ops.Pow, o, "pow")
     def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
-    def __neg__(self): return ops.Neg.apply(self)
+    def __neg__(self): return ops.Neg.apply1(self)
     def __pos__(self): return self
     neg, negative, true_divide, divide, multiply, subtract = __neg__, __neg__, __truediv__, __truediv__, __mul__, __sub__
 
@@ -235,17 +235,18 @@ class MathOps:
     def isfinite(self): return (self.isnan() | self.isinf()).logical_not()
 
     # ------------------------------------------------------------ elementwise functions
-    def exp(self): return ops.Exp.apply(self._floating("exp"))
-    def log(self): return ops.Log.apply(self._floating("log"))
-    def tanh(self): return ops.Tanh.apply(self._floating("tanh"))
-    def sigmoid(self): return ops.Sigmoid.apply(self._floating("sigmoid"))
-    def relu(self): return ops.Relu.apply(self)
-    def abs(self): return ops.Abs.apply(self)
-    def sqrt(self): return ops.Sqrt.apply(self._floating("sqrt"))
-    def sin(self): return ops_extra.Sin.apply(self._floating("sin"))
-    def cos(self): return ops_extra.Cos.apply(self._floating("cos"))
-    def log1p(self): return ops_extra.Log1p.apply(self._floating("log1p"))
-    def expm1(self): return ops_extra.Expm1.apply(self._floating("expm1"))
+    # integer input to a float function becomes float32 first, as in torch
+    def exp(self): return ops.Exp.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def log(self): return ops.Log.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def tanh(self): return ops.Tanh.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def sigmoid(self): return ops.Sigmoid.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def relu(self): return ops.Relu.apply1(self)
+    def abs(self): return ops.Abs.apply1(self)
+    def sqrt(self): return ops.Sqrt.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def sin(self): return ops_extra.Sin.apply1(self._floating())
+    def cos(self): return ops_extra.Cos.apply1(self._floating())
+    def log1p(self): return ops_extra.Log1p.apply1(self._floating())
+    def expm1(self): return ops_extra.Expm1.apply1(self._floating())
     def floor(self): return self._rounding("floor")
     def ceil(self): return self._rounding("ceil")
     def round(self): return self._rounding("rint")
@@ -258,7 +259,7 @@ class MathOps:
     def log10(self): return self.log() * (1.0 / np.log(10.0))
     __abs__ = absolute = abs
 
-    def _floating(self, name):
+    def _floating(self):
         """Integer input to a float function becomes float32 first, as in torch."""
         return self if self.array.dtype.kind == "f" else self._cast_const(np.float32)
 
@@ -307,11 +308,11 @@ class MathOps:
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype=dtype)
-        return ops_extra.Softmax.apply(x._floating("softmax"), dim=ops._norm_axes(dim, self.ndim)[0])
+        return ops_extra.Softmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype=dtype)
-        return ops_extra.LogSoftmax.apply(x._floating("log_softmax"), dim=ops._norm_axes(dim, self.ndim)[0])
+        return ops_extra.LogSoftmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
 
     def lerp(self, end, weight):
         return self + (end - self) * weight
