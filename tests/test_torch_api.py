@@ -325,3 +325,16 @@ def test_grad_mode_functions():
         return (x * 2).requires_grad
 
     assert f() is False and g() is False and (x * 2).requires_grad
+
+
+def test_leaf_hook_sees_each_backwards_increment_like_torch():
+    out = []
+    for lib in (ts, torch):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        seen = []
+        x.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 2)
+        (x * 3).sum().backward()
+        (x * x).sum().backward()
+        out.append((x.grad.numpy().copy(), np.stack(seen)))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b)

@@ -455,8 +455,24 @@ def _wrap_like(t, arr):
     return _Tensor._wrap(arr, t.device)
 
 
+class GradHook:
+    """A Tensor.register_hook hook on a leaf, kept in the leaf's hook list: it sees (and may
+    replace) the incoming gradient before accumulation; the other entries run after it."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 def _finish_leaf(p, g, b):
-    """Accumulate a final gradient into leaf p.grad, then run its post-accumulate hooks."""
+    """Run p's gradient hooks on g, accumulate it into leaf p.grad, then run the
+    post-accumulate hooks."""
+    if p._hooks:
+        for hook in list(p._hooks):
+            if type(hook) is GradHook:
+                out = hook.fn(_wrap_like(p, g))
+                if out is not None:
+                    g = out.array
     if p.grad is None:
         # own the memory: a gradient array may alias an input of some backward
         p.grad = _wrap_like(p, b.copy(g))
@@ -464,4 +480,5 @@ def _finish_leaf(p, g, b):
         p.grad = _wrap_like(p, b.add(p.grad.array, g))
     if p._hooks:
         for hook in list(p._hooks):
-            hook(p)
+            if type(hook) is not GradHook:
+                hook(p)

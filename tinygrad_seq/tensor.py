@@ -321,11 +321,11 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._ctx is None:
-            def leaf_hook(t, hook=hook):
-                out = hook(t.grad)
-                if out is not None:
-                    t.grad = out
-            return self.register_post_accumulate_grad_hook(leaf_hook)
+            if self._hooks is None:
+                self._hooks = []
+            entry = autograd.GradHook(hook)
+            self._hooks.append(entry)
+            return _HookHandle(self._hooks, entry)
         ctx = self._ctx
         if getattr(ctx, "_grad_hooks", None) is None:
             ctx._grad_hooks = {}
