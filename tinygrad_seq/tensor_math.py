@@ -276,7 +276,11 @@ class MathOps:
             return out if max is None else out.minimum(max)
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return ops.Clamp.apply(self, lo=min, hi=max)
+        x = self
+        if x.dtype.kind != "f" and any(isinstance(v, (float, np.floating)) for v in (min, max)):
+            from tinygrad_seq.dtypes import get_default_dtype
+            x = x._cast_const(get_default_dtype())   # an integer tensor clamped to a float bound
+        return ops.Clamp.apply(x, lo=min, hi=max)
 
     clip = clamp
 
