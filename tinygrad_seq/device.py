@@ -76,6 +76,8 @@ def canonical(device) -> Device:
     dev = _CANONICAL.get(device)
     if dev is not None and type(device) is str:
         return dev
+    if device is None:
+        return CPU   # torch's default device
     if isinstance(device, Device):
         return _CANONICAL[device]
     if isinstance(device, int) and not isinstance(device, bool):

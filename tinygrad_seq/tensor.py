@@ -72,7 +72,8 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     @classmethod
     def _wrap(cls, arr, device="cpu", requires_grad=False):
         t = cls.__new__(cls)
-        t.array, t.device, t.grad, t.requires_grad = arr, _device.canonical(device), None, requires_grad
+        t.array, t.grad, t.requires_grad = arr, None, requires_grad
+        t.device = _device._CANONICAL.get(device) or _device.canonical(device)
         t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
         return t
 
