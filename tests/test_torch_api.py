@@ -248,7 +248,7 @@ def test_random_functions_and_generators():
 # ---------------------------------------------------------------- methods
 def test_small_tensor_methods():
     x = ts.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert x.size() == (2, 3) and x.size(-1) == 3 and x.dim() == 2 and x.numel() == 6 and x.nelement() == 6
+    assert x.size() == (2, 3) and x.size(-1) == 3 and ts.Size([2, 3]) == x.shape and ts.Size([2, 3]).numel() == 6 and x.dim() == 2 and x.numel() == 6 and x.nelement() == 6
     assert x.element_size() == 4 and x.is_contiguous() and x.contiguous() is x and x.is_floating_point()
     assert x.new_zeros(2).tolist() == [0.0, 0.0] and x.new_ones((1, 2)).dtype == ts.float32
     assert x.new_full((2,), 7).tolist() == [7.0, 7.0] and x.new_tensor([1, 2]).dtype == ts.float32

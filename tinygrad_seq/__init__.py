@@ -19,7 +19,7 @@ from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, wher
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.random import Generator, initial_seed, manual_seed, seed  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
-from tinygrad_seq.tensor import Tensor  # noqa: F401
+from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import cuda, functional, nn  # noqa: F401
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra, random
 from tinygrad_seq.indexing import normalize_index
+from tinygrad_seq.tensor_shape import view_fns
 
 
 def _detached(x):
@@ -76,7 +77,8 @@ class InPlaceOps:
         B = _device.backend(self.device)
         view = getattr(self, "_base", None)
         if view is not None:
-            base, view_fn, put_fn = view
+            base, kind, arg = view
+            view_fn, put_fn = view_fns(kind, arg)
             dtype = self.dtype
             base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
                          *args, name=name)
@@ -107,12 +109,12 @@ class InPlaceOps:
         view = getattr(self, "_base", None)
         if view is None:
             return
-        base, _, put_fn = view
+        base, kind, arg = view
         B = _device.backend(self.device)
         if B.may_share_memory(self.array, base.array):
             base._sync_base()
             return
-        new = put_fn(_detached(base), _detached(self))
+        new = view_fns(kind, arg)[1](_detached(base), _detached(self))
         B.copy_into(base.array, new.array)
         base._ver += 1
         autograd.note_inplace(base.array)

@@ -49,7 +49,7 @@ def _to_array(data, dtype):
 
 
 class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
-    # _base: (base tensor, view fn, put fn) for views (see inplace.py); _hist: earlier graph
+    # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
     # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
     # These three are set only when used (read with getattr defaults), so ops never pay for them.
     __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
@@ -348,6 +348,15 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
 
 
 autograd._Tensor = Tensor
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dimensions (t.shape is a plain tuple, which compares equal)."""
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
 
 
 class _HookHandle:

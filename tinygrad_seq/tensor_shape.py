@@ -1,10 +1,10 @@
 """Tensor shape ops, indexing and gathers (the ShapeOps base class of Tensor).
 
 Views are PyTorch's: basic indexing (ints, slices, None, ...), reshape/view, permute/transpose,
-squeeze/unsqueeze, narrow, split/chunk/unbind share the input's memory, and remember their base
-(`_base` = (base, view_fn, put_fn)) so that an in-place write through a view is recorded on the
-base as autograd needs (inplace.py). Advanced indexing, flip and repeat return copies, as in
-torch."""
+squeeze/unsqueeze, narrow, split/chunk/unbind share the input's memory, and remember their
+base (`_base` = (base, kind, arg), see view_fns) so that an in-place write through a view is
+recorded on the base as autograd needs (inplace.py). Advanced indexing, flip and repeat return
+copies, as in torch."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
@@ -19,10 +19,18 @@ def _dim1(dim, ndim):
     return ops._norm_axes(dim, ndim)[0] if ndim else 0
 
 
-def _index_view(base, out, idx):
-    out._base = (base, lambda b: ops.GetItem.apply(b, idx=idx, advanced=False),
-                 lambda b, v: ops_extra.IndexPut.apply(b, v, idx=idx))
-    return out
+def view_fns(kind, arg):
+    """(view_fn, put_fn) of a view recorded as _base = (base, kind, arg): view_fn(b) is the view
+    of tensor b, put_fn(b, v) is b with that view replaced by v (both differentiable)."""
+    if kind == "index":
+        return (lambda b: ops.GetItem.apply(b, idx=arg, advanced=False),
+                lambda b, v: ops_extra.IndexPut.apply(b, v, idx=arg))
+    if kind == "reshape":
+        return (lambda b: ops.Reshape.apply(b, shape=arg),
+                lambda b, v: ops.Reshape.apply(v, shape=b.shape))
+    inv = tuple(int(i) for i in np.argsort(arg))
+    return (lambda b: ops.Permute.apply(b, order=arg),
+            lambda b, v: ops.Permute.apply(v, order=inv))
 
 
 class ShapeOps:
@@ -32,7 +40,9 @@ class ShapeOps:
     def _view_getitem(self, idx):
         idx, advanced = normalize_index(idx, self)
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
-        return out if advanced else _index_view(self, out, idx)
+        if not advanced:
+            out._base = (self, "index", idx)
+        return out
 
     def narrow(self, dim, start, length):
         d = _dim1(dim, self.ndim)
@@ -109,9 +119,7 @@ class ShapeOps:
         out = ops.Reshape.apply(self, shape=shape)
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
-            new = out.shape
-            out._base = (self, lambda b: ops.Reshape.apply(b, shape=new),
-                         lambda b, v: ops.Reshape.apply(v, shape=b.shape))
+            out._base = (self, "reshape", out.shape)
         return out
 
     view = reshape
@@ -140,9 +148,7 @@ class ShapeOps:
             raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
         order = tuple(o % self.ndim for o in order)
         out = ops.Permute.apply(self, order=order)
-        inv = tuple(np.argsort(order))
-        out._base = (self, lambda b: ops.Permute.apply(b, order=order),
-                     lambda b, v: ops.Permute.apply(v, order=inv))
+        out._base = (self, "permute", order)
         return out
 
     def transpose(self, dim0, dim1):
