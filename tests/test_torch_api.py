@@ -338,3 +338,36 @@ def test_leaf_hook_sees_each_backwards_increment_like_torch():
         out.append((x.grad.numpy().copy(), np.stack(seen)))
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["cumsum", "sort", "topk", "gather", "scatter_add", "prod", "sin",
+                                  "floor", "log1p", "max_dim", "index_select", "roll", "split", "where",
+                                  "masked_fill", "norm_dim", "std_dim", "softmax", "argsort"])
+def test_op_on_cuda_matches_cpu(name):
+    if not ts.cuda.is_available():
+        pytest.skip("no CUDA GPU and NUMBA_ENABLE_CUDASIM is not set")
+    fn = UNARY[name]
+    outs = []
+    for dev in ("cpu", "cuda"):
+        x = ts.tensor(X, device=dev, requires_grad=True)
+        out = fn(_OnDevice(dev), x)
+        res = out if isinstance(out, (tuple, list)) else (out,)
+        loss = sum((o * (k + 1.5)).sum() for k, o in enumerate(res) if o.dtype.kind == "f")
+        loss.backward()
+        outs.append(([o.numpy() for o in res], x.grad.numpy()))
+    for a, b in zip(outs[0][0], outs[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-10, atol=1e-14)
+
+
+class _OnDevice:
+    """ts's namespace with tensor() creating on one device (for the UNARY table on "cuda")."""
+    def __init__(self, device):
+        self.device = device
+
+    def tensor(self, data, **kw):
+        return ts.tensor(data, device=self.device, **kw)
+
+    def __getattr__(self, name):
+        return getattr(ts, name)

@@ -63,6 +63,7 @@ def test_cuda_inplace_check_and_views():
     row = t[1]
     row.add_(1.0)
     np.testing.assert_allclose(t.numpy(), [[4, 4, 4], [1, 1, 2]])
+    assert (t > 1).dtype == np.bool_ and (t == 4).numpy().sum() == 3 and ((t > 1) & (t < 3)).numpy().sum() == 1
     buf = ts.zeros(3, 2, device="cuda")
     w = ts.tensor([1.0, 2.0], device="cuda", requires_grad=True)
     for i in range(3):

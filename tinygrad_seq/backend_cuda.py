@@ -23,9 +23,34 @@ name = "cuda"
 
 # ops_cuda's kernels, unchanged
 add, sub, mul, div, neg, power = K.add, K.sub, K.mul, K.div, K.neg, K.power
-maximum, minimum, where = K.maximum, K.minimum, K.where
+maximum, minimum = K.maximum, K.minimum
 exp, log, tanh, sigmoid, relu, abs, sqrt, sign = K.exp, K.log, K.tanh, K.sigmoid, K.relu, K.abs, K.sqrt, K.sign
-gt, ge, lt, le, eq, ne, logical_not = K.gt, K.ge, K.lt, K.le, K.eq, K.ne, K.logical_not
+
+
+def _unbool(a):
+    """Bool operands enter the elementwise kernels as float32 (their dtype rule takes the
+    first operand's dtype, and the kernels have no bool arithmetic)."""
+    return K.astype(a, np.float32) if K.is_device(a) and a.dtype == np.bool_ else a
+
+
+def _comparison(kernel):
+    def op(*args):
+        return K.astype(kernel(*[_unbool(a) for a in args]), np.bool_)   # bool, as numpy's
+    op.__name__ = kernel.__name__
+    op.__doc__ = f"{kernel.__name__} elementwise -> bool"
+    return op
+
+
+gt, ge, lt, le, eq, ne, logical_not = (_comparison(k) for k in (K.gt, K.ge, K.lt, K.le, K.eq, K.ne, K.logical_not))
+
+
+def where(cond, a, b):
+    """numpy's where; the result dtype is a's or b's (a bool cond never sets it)."""
+    dt = next((x.dtype for x in (a, b) if K.is_device(x) and x.dtype.kind == "f"),
+              next((x.dtype for x in (a, b) if K.is_device(x)), None))
+    if dt is not None and K.is_device(cond) and cond.dtype != dt:
+        cond = K.astype(cond, dt)
+    return K.where(cond, a, b)
 zeros, ones, full, copy, astype, ascontiguous = K.zeros, K.ones, K.full, K.copy, K.astype, K.ascontiguous
 broadcast_to, concatenate, stack, split = K.broadcast_to, K.concatenate, K.stack, K.split
 fill, copy_into, to_host = K.fill, K.copy_into, K.to_host
