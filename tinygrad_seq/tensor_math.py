@@ -57,8 +57,15 @@ class MathOps:
         return _wrap(arr if self.device == "cpu" else _device.backend(self.device).asarray(arr), self.device)
 
     def _binary(self, fn, other, op, reverse=False):
-        # fast path: a tensor of the same dtype (the common case in model code)
-        if isinstance(other, MathOps) and other.array.dtype == self.array.dtype and op != "div":
+        # fast paths: a tensor of the same dtype, or a Python number with a float tensor (the
+        # common cases in model code)
+        tx = type(other)
+        if (tx is float or tx is int) and self.array.dtype.kind == "f" and self.device == "cpu":
+            o = autograd._Tensor.__new__(autograd._Tensor)
+            o.array, o.grad, o.requires_grad, o.device = np.array(other, self.array.dtype), None, False, self.device
+            o._ctx, o._idx, o._ver, o._hooks = None, 0, 0, None
+            a, b = (o, self) if reverse else (self, o)
+        elif isinstance(other, MathOps) and other.array.dtype == self.array.dtype and op != "div":
             a, b = (other, self) if reverse else (self, other)
         else:
             o = self._other(other)
