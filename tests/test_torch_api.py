@@ -100,6 +100,8 @@ UNARY = {
     "outer": lambda L, x: L.outer(x[0], x[1]), "log_div": lambda L, x: (x.abs() + 1).log() / 2,
     "amax": lambda L, x: x.amax(1), "amin": lambda L, x: L.amin(x, 0),
     "kthvalue": lambda L, x: x.kthvalue(2, 1),
+    "index_add": lambda L, x: x.index_add(0, L.tensor([2, 2]), x[:2] * x[1:], alpha=3),
+    "index_copy": lambda L, x: (x * 1).index_copy_(1, L.tensor([3, 0]), x[:, 1:3].exp()),
 }
 
 
@@ -371,3 +373,15 @@ class _OnDevice:
 
     def __getattr__(self, name):
         return getattr(ts, name)
+
+
+def test_startup_flags_and_rng_state():
+    ts.backends.cudnn.deterministic = True
+    ts.backends.cudnn.benchmark = False
+    assert not ts.backends.mps.is_available() and not ts.backends.cudnn.is_available()
+    state = ts.get_rng_state()
+    a = ts.randn(3)
+    ts.set_rng_state(state)
+    assert ts.equal(a, ts.randn(3))
+    with pytest.raises(AttributeError, match="does not have torch.cuda.amp yet"):
+        ts.cuda.amp

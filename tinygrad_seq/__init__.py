@@ -17,11 +17,11 @@ from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64,
 from tinygrad_seq.functions import *  # noqa: F401,F403
 from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
-from tinygrad_seq.random import Generator, initial_seed, manual_seed, seed  # noqa: F401
+from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
 from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
-from tinygrad_seq import cuda, functional, nn  # noqa: F401
+from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
 
 __version__ = "0.1.0"
 

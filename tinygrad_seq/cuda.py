@@ -37,3 +37,9 @@ def synchronize(device=None):
 
 def empty_cache():
     """No-op: numba frees device arrays when their last reference goes."""
+
+
+def __getattr__(name):
+    from tinygrad_seq.missing import _message
+    alternative = "float32 throughout" if name == "amp" else None
+    raise AttributeError(_message("torch.cuda", name, alternative))

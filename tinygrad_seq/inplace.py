@@ -193,6 +193,27 @@ class InPlaceOps:
         return self._write("scatter_add_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d,
                                                                                  index=idx, add=True), src)
 
+    def index_add_(self, dim, index, source, alpha=1):
+        """self[..., index[i], ...] += alpha * source[..., i, ...] along dim (repeats add up)."""
+        return self.scatter_add_(dim, self._along_index(dim, index, source, "index_add_"),
+                                 source * alpha if alpha != 1 else source)
+
+    def index_copy_(self, dim, index, source):
+        return self.scatter_(dim, self._along_index(dim, index, source, "index_copy_"), source)
+
+    def index_add(self, dim, index, source, alpha=1):
+        return self.clone().index_add_(dim, index, source, alpha)
+
+    def _along_index(self, dim, index, source, name):
+        """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_)."""
+        if not isinstance(index, InPlaceOps) or index.ndim != 1 or index.dtype.kind not in "iu":
+            raise TypeError(f"{name}: index must be a 1-D integer tensor")
+        d = dim % max(self.ndim, 1)
+        if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
+            raise ValueError(f"{name}: source of shape {source.shape} does not match index of length "
+                             f"{index.shape[0]} along dimension {d} of {self.shape}")
+        return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
+
     def scatter(self, dim, index, src=None, value=None, reduce=None):
         return self.clone().scatter_(dim, index, src, value, reduce)
 

@@ -14,7 +14,6 @@ ALTERNATIVES = {
     "sparse": "dense tensors with index_select / gather",
     "fft": "numpy.fft on t.numpy()",
     "linalg": "numpy.linalg on t.numpy() (no gradient)",
-    "backends": "ts.set_num_threads for the CPU thread pools",
     "mps": "ts.cuda or the CPU",
     "vmap": "batched tensors (a leading batch dimension)",
     "func": "ts.autograd via backward()",

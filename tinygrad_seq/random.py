@@ -51,6 +51,15 @@ def initial_seed():
     return _default.initial_seed()
 
 
+def get_rng_state():
+    """The global generator's state (a dict here, not a ByteTensor): pass it to set_rng_state."""
+    return _default.get_state()
+
+
+def set_rng_state(state):
+    _default.set_state(state)
+
+
 def default_generator():
     return _default
 
