@@ -103,6 +103,11 @@ CASES = {
  "mv": lambda L: L.ones(2, 3) @ L.ones(3),
  "unbind": lambda L: L.arange(4).reshape(2, 2).unbind(1)[1],
  "scalar tensor add": lambda L: L.tensor(2) + L.tensor([1.5]),
+ "div trunc int": lambda L: L.tensor([-7, 7]).div(L.tensor([2]), rounding_mode="trunc"),
+ "div trunc float": lambda L: L.tensor([-7.5]).div(2, rounding_mode="trunc"),
+ "div floor int": lambda L: L.tensor([-7]).div(2, rounding_mode="floor"),
+ "var unbiased positional": lambda L: L.tensor([1., 2, 4]).var(False),
+ "std dim unbiased": lambda L: L.tensor([[1., 2, 4]]).std(1, False),
  "0d int * float tensor": lambda L: L.tensor(2) * L.tensor([1.5], dtype=L.float64),
 }
 

@@ -110,9 +110,11 @@ class MathOps:
         if rounding_mode == "floor":
             return self // o
         if rounding_mode == "trunc":
-            q = self / o
-            return q.trunc() if self.dtype.kind == "f" or not isinstance(o, (int, MathOps)) else \
-                q.trunc().to(dtype=self.dtype)
+            o = self._other(o)
+            q = (self / o).trunc()
+            if self.dtype.kind != "f" and o.dtype.kind != "f":   # integers stay integers
+                q = q.to(dtype=np.promote_types(self.dtype, o.dtype))
+            return q
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
     def pow(self, o): return self ** o

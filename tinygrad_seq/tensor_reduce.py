@@ -49,9 +49,9 @@ class ReduceOps:
         return ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        if isinstance(unbiased, bool) or unbiased is None:
-            pass
-        else:
+        if isinstance(dim, bool):   # torch's older form var(unbiased)
+            dim, unbiased = None, dim
+        if unbiased is not None and not isinstance(unbiased, bool):
             raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (pass dim= by keyword)")
         if correction is None:
             correction = 0 if unbiased is False else 1
