@@ -285,3 +285,16 @@ def test_scalar_conversions_and_len():
         bool(ts.tensor([1, 2]))
     with pytest.raises(TypeError, match="0-d"):
         len(ts.tensor(1.0))
+
+
+def test_a_tensor_rebased_many_times_keeps_a_bounded_history():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    acc = x * 1
+    early = acc * 3             # uses acc before 600 in-place writes
+    for _ in range(600):
+        acc += x
+    assert len(acc._hist) <= 256
+    acc.sum().backward()        # the chain itself needs no dropped entry
+    np.testing.assert_allclose(x.grad.numpy(), [601.0, 601.0])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        early.sum().backward()  # early's node needs acc's first node, which was dropped

@@ -302,6 +302,9 @@ def _unbroadcast(b, grad, shape):
     return b.reshape(grad, shape)
 
 
+DROPPED = "dropped"   # a _hist entry standing for the graph nodes no longer kept
+
+
 def _parent_state(p, clock):
     """(node, output index, requires_grad) of tensor p as a node created at `clock` saw it:
     p's current ones, or, when p was rebased by an in-place op since, the ones in p._hist."""
@@ -310,6 +313,9 @@ def _parent_state(p, clock):
         return pc, p._idx, p.requires_grad
     for boundary, ctx, idx, req in getattr(p, "_hist", ()):
         if clock < boundary:
+            if req is DROPPED:
+                raise RuntimeError("one of the variables needed for gradient computation has been "
+                                   "modified by an inplace operation (more than 256 times since it was used)")
             return ctx, idx, req
     return pc, p._idx, p.requires_grad
 

@@ -18,6 +18,9 @@ from tinygrad_seq.indexing import normalize_index
 from tinygrad_seq.tensor_shape import view_fns
 
 
+_HIST_KEEP = 256   # earlier graph nodes kept per tensor (see _retarget)
+
+
 def _detached(x):
     return autograd._Tensor._wrap(x.array, x.device) if isinstance(x, InPlaceOps) else x
 
@@ -101,6 +104,11 @@ class InPlaceOps:
             hist = self._hist = []
         boundary = out._ctx._clock if out._ctx is not None else autograd._clock + 1
         hist.append((boundary, self._ctx, self._idx, self.requires_grad))
+        if len(hist) > _HIST_KEEP:
+            # a tensor rebased every step for ever must not keep every old graph alive: the oldest
+            # entries go, and a node that still needs one raises at backward (autograd)
+            del hist[:_HIST_KEEP // 2]
+            hist.insert(0, (hist[0][0], None, 0, autograd.DROPPED))
         self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
 
     def _sync_base(self):
