@@ -277,6 +277,8 @@ def test_remainder_and_floor_divide_gradients_match_torch():
 
 def test_scalar_conversions_and_len():
     t = ts.tensor([[1.5, 2.0]])
+    assert f"{t.sum():.2f}" == f"{torch.tensor([[1.5, 2.0]]).sum():.2f}" == "3.50"
+    assert "{:5.1f}".format(ts.tensor(2.25)) == "  2.2" and f"{ts.tensor(3)}" == "3"
     assert len(t) == 1 and float(t[0, 0]) == 1.5 and int(t[0, 1]) == 2
     assert [10, 20, 30][ts.tensor(2)] == 30 and range(10)[ts.tensor(3)] == 3
     with pytest.raises(TypeError, match="integer tensors of a single element"):

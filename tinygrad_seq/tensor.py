@@ -149,6 +149,12 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=60)
         return f"tensor({body}{extra}, dtype={self.dtype})"
 
+    def __format__(self, spec):
+        # f"{loss:.4f}": a one-element tensor formats as its number, as torch's do
+        if self.array.size == 1 and self.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def __hash__(self):
         return id(self)   # == is elementwise, so containers of tensors must use identity
 
