@@ -14,6 +14,8 @@ A Function is both the node of the graph and the ctx its forward/backward see, a
 
 Broadcasting is undone in one place (``_accumulate``), after each backward, never inside an op.
 backward() walks the graph with an explicit stack: an unrolled 200,000-step chain is fine.
+Grad mode is per thread (_ThreadState). A tensor rebased by an in-place op keeps its earlier
+nodes in _hist (inplace.py), which backward reads for nodes that used it before the write.
 """
 from __future__ import annotations
 
