@@ -102,6 +102,7 @@ UNARY = {
     "kthvalue": lambda L, x: x.kthvalue(2, 1),
     "index_add": lambda L, x: x.index_add(0, L.tensor([2, 2]), x[:2] * x[1:], alpha=3),
     "index_copy": lambda L, x: (x * 1).index_copy_(1, L.tensor([3, 0]), x[:, 1:3].exp()),
+    "triu": lambda L, x: L.triu(x, 1) + x.tril(-1) * 2, "tril_batched": lambda L, x: L.tril(x.reshape(2, 2, 3)),
 }
 
 
@@ -385,3 +386,10 @@ def test_startup_flags_and_rng_state():
     assert ts.equal(a, ts.randn(3))
     with pytest.raises(AttributeError, match="does not have torch.cuda.amp yet"):
         ts.cuda.amp
+
+
+def test_numeric_constants_and_type_info():
+    assert ts.finfo(ts.float32).eps == torch.finfo(torch.float32).eps
+    assert ts.finfo(ts.float64).min == torch.finfo(torch.float64).min
+    assert ts.iinfo(ts.int64).max == torch.iinfo(torch.int64).max
+    assert ts.inf == torch.inf and ts.pi == torch.pi and ts.e == torch.e and np.isnan(ts.nan)

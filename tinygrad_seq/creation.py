@@ -68,7 +68,7 @@ def numel(t):
     return t.numel()
 
 
-def zeros(*shape, dtype=None, device="cpu", requires_grad=False, out=None):
+def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
     return _make(np.zeros(_shape(shape), _float_dtype(dtype)), dtype, device, requires_grad)
 
 

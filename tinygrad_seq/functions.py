@@ -161,7 +161,10 @@ METHODS = ("tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil ro
            "unsqueeze transpose swapaxes permute reshape flatten unflatten narrow select t repeat_interleave "
            "tile isnan isinf isfinite logical_and logical_or logical_not logical_xor all any "
            "count_nonzero eq ne gt ge lt le clone detach numel floor_divide remainder lerp "
-           "broadcast_to take_along_dim").split()
+           "broadcast_to take_along_dim triu tril index_add").split()
+
+finfo, iinfo = np.finfo, np.iinfo        # finfo(ts.float32).eps / .min / .max, as torch's
+inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)
 
 for _name in METHODS:
     globals()[_name] = _method(_name)

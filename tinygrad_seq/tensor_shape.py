@@ -201,6 +201,20 @@ class ShapeOps:
     def broadcast_to(self, shape):
         return self.expand(shape)
 
+    def triu(self, diagonal=0):
+        """Elements on and above the diagonal-th diagonal of the last two dims; the rest 0."""
+        return self._band(np.triu, diagonal)
+
+    def tril(self, diagonal=0):
+        return self._band(np.tril, diagonal)
+
+    def _band(self, fn, diagonal):
+        if self.ndim < 2:
+            raise ValueError(f"triu/tril need at least 2 dimensions, got shape {self.shape}")
+        keep = fn(np.ones(self.shape[-2:], bool), diagonal)
+        mask = autograd._Tensor(~keep, device=self.device)
+        return self.masked_fill(mask, 0)
+
     # ------------------------------------------------------------ copies
     def flip(self, *dims):
         dims = _shape_arg(dims)
