@@ -107,8 +107,10 @@ class InPlaceOps:
         if len(hist) > _HIST_KEEP:
             # a tensor rebased every step for ever must not keep every old graph alive: the oldest
             # entries go, and a node that still needs one raises at backward (autograd)
-            del hist[:_HIST_KEEP // 2]
-            hist.insert(0, (hist[0][0], None, 0, autograd.DROPPED))
+            drop = _HIST_KEEP // 2
+            last = hist[drop - 1][0]   # consumers older than this needed a dropped entry
+            del hist[:drop]
+            hist.insert(0, (last, None, 0, autograd.DROPPED))
         self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
 
     def _sync_base(self):
