@@ -299,6 +299,8 @@ def test_missing_names_say_so():
         ts.fft
     with pytest.raises(AttributeError, match="does not have torch.Tensor.unfold yet; instead use slicing"):
         ts.zeros(2).unfold
+    with pytest.raises(AttributeError, match="does not have torch.autograd.grad yet; instead use loss.backward"):
+        ts.autograd.grad
     with pytest.raises(NotImplementedError, match="einsum"):
         ts.einsum("ij->ji", ts.zeros(2, 2))
     assert not hasattr(ts.zeros(1), "definitely_not_a_method")

@@ -399,3 +399,12 @@ def _finish_leaf(p, g, b):
         for hook in list(p._hooks):
             if type(hook) is not GradHook:
                 hook(p)
+
+
+def __getattr__(name):
+    # ts.autograd.X for a torch.autograd name this engine lacks
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from tinygrad_seq.missing import _message
+    alternative = "loss.backward() and the inputs' .grad" if name in ("grad", "backward") else None
+    raise AttributeError(_message("torch.autograd", name, alternative))
