@@ -1,4 +1,5 @@
-"""nn.utils: gradient clipping, PyTorch's clip_grad_norm_ and clip_grad_value_.
+"""nn.utils: gradient clipping, PyTorch's clip_grad_norm_ and clip_grad_value_ (and nn.utils.rnn:
+PackedSequence and its helpers).
 
 The work runs on the gradients' raw arrays through their device backend, outside the graph, so
 it works for "cuda" tensors without copying gradients to the host."""
@@ -66,3 +67,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         B = _device.backend(g.device)
         B.copy_into(g.array, B.clip(g.array, -clip_value, clip_value))
         g._version += 1
+from tinygrad_seq.nn.utils import rnn  # noqa: E402,F401
