@@ -220,27 +220,30 @@ def linear(x, weight, bias=None):
 
 
 class _Linear(Function):
-    """Fused x @ W^T (+ b): one node instead of three, no transposed copy of W."""
+    """Fused x @ W^T (+ b): one node instead of three, no transposed copy of W. Leading dims
+    of x are merged first, so the product is one [rows, in] @ [in, out] GEMM (a 3-D x would go
+    through numpy's per-batch loop, re-packing W for each slice)."""
     @staticmethod
     def forward(ctx, x, w, b=None):
         B = ctx.b
-        ctx.save_for_backward(x, w)
-        out = B.matmul(x, B.transpose(w, (1, 0)))
-        return out if b is None else B.add(out, b)
+        x2 = B.reshape(x, (-1, x.shape[x.ndim - 1]))
+        ctx.save_for_backward(x2, w)
+        ctx.lead = tuple(x.shape[:-1])
+        out = B.matmul(x2, B.transpose(w, (1, 0)))
+        if b is not None:
+            out = B.iadd(out, b)           # the product is a fresh array: add the bias in place
+        return B.reshape(out, ctx.lead + (w.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
         B = ctx.b
-        x, w = ctx.saved_tensors
-        gx = B.matmul(g, w) if ctx.needs_input_grad[0] else None
-        gw = None
-        if ctx.needs_input_grad[1]:
-            g2 = B.reshape(g, (-1, g.shape[g.ndim - 1]))
-            x2 = B.reshape(x, (-1, x.shape[x.ndim - 1]))
-            gw = B.matmul(B.transpose(g2, (1, 0)), x2)
+        x2, w = ctx.saved_tensors
+        g2 = B.reshape(g, (-1, g.shape[g.ndim - 1]))                      # (rows, out)
+        gx = B.reshape(B.matmul(g2, w), ctx.lead + (w.shape[1],)) if ctx.needs_input_grad[0] else None
+        gw = B.matmul(B.transpose(g2, (1, 0)), x2) if ctx.needs_input_grad[1] else None
         if len(ctx.needs_input_grad) == 2:
             return gx, gw
-        gb = B.sum(B.reshape(g, (-1, g.shape[g.ndim - 1])), axis=0) if ctx.needs_input_grad[2] else None
+        gb = B.sum(g2, axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
 

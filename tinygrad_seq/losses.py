@@ -39,6 +39,8 @@ class _ClassNLL(Function):
                 smoothing=0.0, from_logits=False):
         B = ctx.b
         M, C = x.shape
+        if from_logits and isinstance(x, np.ndarray):
+            return _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothing)
         lp = B.log_softmax(x, 1) if from_logits else x
         valid = B.astype(B.ne(target, ignore_index), x.dtype)          # (M,)
         safe = B.astype(B.mul(target, B.astype(valid, target.dtype)), target.dtype)
@@ -63,6 +65,8 @@ class _ClassNLL(Function):
     @staticmethod
     def backward(ctx, g):
         B = ctx.b
+        if getattr(ctx, "cpu_softmax", False):
+            return _logits_backward_cpu(ctx, g)
         lp, safe, wt, valid = ctx.saved_tensors
         M, C = lp.shape
         eps = ctx.smoothing
@@ -88,6 +92,68 @@ class _ClassNLL(Function):
         at = (ctx.rows, safe)
         B.setitem(grad, at, B.add(B.getitem(grad, at), pick))
         return grad
+
+
+def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothing):
+    """_ClassNLL from logits on numpy, in few passes over the (M, C) logits: the softmax is
+    kept for backward (so backward needs no exp) and the loss needs only
+    lse = max + log(sum exp(x - max)) per row and x at the targets."""
+    M, C = x.shape
+    m = x.max(axis=1, keepdims=True)
+    p = np.subtract(x, m)
+    np.exp(p, out=p)
+    s = p.sum(axis=1, keepdims=True)
+    p *= 1.0 / s                                                      # softmax (M, C)
+    lse = (m + np.log(s)).reshape(M)                                  # (M,)
+    valid = (target != ignore_index)
+    safe = np.where(valid, target, 0)
+    rows = np.arange(M)
+    validf = valid.astype(x.dtype)
+    wt = validf if weight is None else weight[safe] * validf
+    losses = (lse - x[rows, safe]) * wt
+    if smoothing:
+        # sum_c w_c * -lp[m, c] = sum_c w_c * (lse_m - x[m, c])
+        if weight is None:
+            smooth = (C * lse - x.sum(axis=1)) * validf
+        else:
+            smooth = (weight.sum() * lse - x @ weight) * validf
+        losses = losses * (1.0 - smoothing) + smooth * (smoothing / C)
+    ctx.save_for_backward(p, safe, wt, validf)
+    ctx.cpu_softmax, ctx.rows, ctx.weight = True, rows, weight
+    ctx.reduction, ctx.smoothing = reduction, smoothing
+    losses = losses.astype(x.dtype, copy=False)
+    if reduction == "none":
+        return losses
+    total = losses.sum(dtype=x.dtype)
+    if reduction == "sum":
+        return np.asarray(total)
+    ctx.count = wt.sum(dtype=x.dtype)
+    return np.asarray(total / ctx.count)
+
+
+def _logits_backward_cpu(ctx, g):
+    """dx = softmax * rowsum - (1 - eps) s w[t] at the targets - eps/C s w_c, where
+    rowsum = s ((1 - eps) w[t] + eps/C sum(w)) (zero for ignored rows); s the upstream scale."""
+    p, safe, wt, validf = ctx.saved_tensors
+    M, C = p.shape
+    eps = ctx.smoothing
+    if ctx.reduction == "none":
+        s = np.asarray(g, p.dtype)
+    elif ctx.reduction == "sum":
+        s = np.full(M, g, p.dtype)
+    else:
+        s = np.full(M, g / ctx.count, p.dtype)
+    pick = s * wt * (1.0 - eps)
+    rowsum = pick
+    if eps:
+        col = s * validf * (eps / C)
+        wsum = float(C) if ctx.weight is None else ctx.weight.sum()
+        rowsum = pick + col * wsum
+    grad = np.multiply(p, rowsum[:, None])
+    if eps:
+        grad -= col[:, None] if ctx.weight is None else col[:, None] * ctx.weight
+    grad[ctx.rows, safe] -= pick
+    return grad
 
 
 def _class_targets(name, x, target, ignore_index):
