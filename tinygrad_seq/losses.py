@@ -237,8 +237,9 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing):
     name = "cross_entropy"
     _check_reduction(name, reduction)
     if tuple(target.shape) != tuple(x.shape):
-        raise ValueError(f"{name}: probability targets must have the input's shape {x.shape}, "
-                         f"got {tuple(target.shape)}")
+        raise TypeError(f"{name}: target must be integer class indices, or float class "
+                        f"probabilities of the input's shape {x.shape}; got {target.dtype} of "
+                        f"shape {tuple(target.shape)}")
     dim = 0 if x.ndim == 1 else 1
     C = x.shape[dim]
     lp = log_softmax(x, dim)
@@ -307,8 +308,9 @@ class _BCE(Function):
     @staticmethod
     def forward(ctx, x, t):
         B = ctx.b
-        lx = B.clip(B.log(x), -100.0, None)
-        l1x = B.clip(B.log(B.sub(1.0, x)), -100.0, None)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch's
+            lx = B.clip(B.log(x), -100.0, None)
+            l1x = B.clip(B.log(B.sub(1.0, x)), -100.0, None)
         ctx.save_for_backward(x, t, lx, l1x)
         return B.neg(B.add(B.mul(t, lx), B.mul(B.sub(1.0, t), l1x)))
 
