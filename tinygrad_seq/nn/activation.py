@@ -51,6 +51,9 @@ class ELU(Module):
     def forward(self, input):
         return F.elu(input, self.alpha)
 
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
 
 class GELU(Module):
     def __init__(self, approximate="none"):
@@ -72,6 +75,9 @@ class Softplus(Module):
     def forward(self, input):
         return F.softplus(input, self.beta, self.threshold)
 
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
 
 class Hardtanh(Module):
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
@@ -80,6 +86,9 @@ class Hardtanh(Module):
 
     def forward(self, input):
         return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
 class _SoftmaxBase(Module):
