@@ -62,7 +62,7 @@ def default_collate(batch):
     if isinstance(elem, numbers.Real):
         return Tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch                     # as given (a list from the loader), as PyTorch's
     if isinstance(elem, collections.abc.Mapping):
         return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) \
             if not isinstance(elem, collections.OrderedDict) else \
