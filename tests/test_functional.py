@@ -478,3 +478,20 @@ def test_pad_errors():
 def test_nn_functional_is_functional():
     import tinygrad_seq.nn.functional as NF
     assert NF is F and ts.nn.functional is ts.functional
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("kw", [{}, {"weight": True, "label_smoothing": 0.2, "reduction": "sum"}])
+def test_class_losses_on_cuda(kw):
+    x, t, w = _ce_case((5, 4))
+    for fn, inp in (("cross_entropy", x), ("nll_loss", x - np.log(np.exp(x).sum(1, keepdims=True)))):
+        k = {k: v for k, v in kw.items() if fn == "cross_entropy" or k != "label_smoothing"}
+        a, b = Tensor(inp, requires_grad=True), torch.tensor(inp, requires_grad=True)
+        ko = {**k, "weight": Tensor(w).to("cuda")} if "weight" in k else k
+        kt = {**k, "weight": torch.tensor(w)} if "weight" in k else k
+        out = getattr(F, fn)(a.to("cuda"), Tensor(t).to("cuda"), **ko)
+        assert out.device == "cuda"
+        out.backward()
+        getattr(TF, fn)(b, torch.tensor(t), **kt).backward()
+        np.testing.assert_allclose(out.item(), getattr(TF, fn)(b.detach(), torch.tensor(t), **kt).item(), atol=1e-12)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-12)

@@ -143,3 +143,21 @@ def test_packed_sequence_to_and_fields():
     assert data.shape == (3, 3) and batch_sizes.numpy().tolist() == [2, 1] and sorted_indices is None
     assert p.double().data.dtype == np.float64 and not p.is_cuda
     assert ts.nn.utils.rnn.PackedSequence is R.PackedSequence
+
+
+@pytest.mark.cuda
+def test_packed_lstm_on_cuda():
+    torch.manual_seed(0)
+    tl = torch.nn.LSTM(3, 4).double()
+    ol = load_from_torch(nn.LSTM(3, 4).double(), tl).to("cuda")
+    x = np.random.default_rng(5).standard_normal((3, 2, 3))
+    xo, xt = _pair(x)
+    po = R.pack_padded_sequence(xo.to("cuda"), [2, 3], enforce_sorted=False)
+    pt = TR.pack_padded_sequence(xt, [2, 3], enforce_sorted=False)
+    (yo, (ho, _)), (yt, (ht, _)) = ol(po), tl(pt)
+    assert yo.data.device == "cuda"
+    np.testing.assert_allclose(yo.data.numpy(), yt.data.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(ho.numpy(), ht.detach().numpy(), atol=1e-12)
+    (yo.data.sum() + ho.sum()).backward()
+    (yt.data.sum() + ht.sum()).backward()
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), atol=1e-12)

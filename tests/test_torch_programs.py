@@ -67,7 +67,7 @@ def snapshot_or_load(L, model, init):
 
 
 # ------------------------------------------------------------------ 1. word language model
-def word_language_model(L, init, rnn_type, tied, steps=12):
+def word_language_model(L, init, rnn_type, tied, steps=50):
     torch, nn, F = L.torch, L.nn, L.F
 
     class RNNModel(nn.Module):
@@ -111,7 +111,7 @@ def word_language_model(L, init, rnn_type, tied, steps=12):
             return weight.new_zeros(self.nlayers, bsz, self.nhid)
 
     device = torch.device("cuda" if torch.cuda.is_available() and False else "cpu")
-    corpus = np.random.default_rng(0).integers(0, 30, 400).tolist()
+    corpus = np.random.default_rng(0).integers(0, 30, 1500).tolist()
     ids = torch.tensor(corpus, dtype=torch.long)
 
     def batchify(data, bsz):

@@ -45,7 +45,7 @@ class _ClassNLL(Function):
         valid = B.astype(B.ne(target, ignore_index), x.dtype)          # (M,)
         safe = B.astype(B.mul(target, B.astype(valid, target.dtype)), target.dtype)
         rows = B.asarray(np.arange(M))
-        wt = valid if weight is None else B.mul(B.getitem(weight, safe), valid)   # (M,)
+        wt = valid if weight is None else B.mul(B.getitem(weight, (safe,)), valid)   # (M,)
         losses = B.neg(B.mul(B.getitem(lp, (rows, safe)), wt))
         if smoothing:
             wl = lp if weight is None else B.mul(lp, weight)

@@ -72,13 +72,13 @@ class _Gather(Function):
     def forward(ctx, x, rows=None, fill_shape=None, fill=0.0):
         B = ctx.b
         ctx.n, ctx.rows = x.shape[0], rows
-        return B.getitem(x, rows)
+        return B.getitem(x, (rows,))
 
     @staticmethod
     def backward(ctx, g):
         B = ctx.b
         out = B.zeros((ctx.n,) + tuple(g.shape[1:]), g.dtype)
-        B.setitem(out, ctx.rows, g)
+        B.setitem(out, (ctx.rows,), g)
         return out
 
 
@@ -89,12 +89,12 @@ class _Scatter(Function):
         B = ctx.b
         ctx.rows = rows
         out = B.full((n,) + tuple(x.shape[1:]), fill, x.dtype)
-        B.setitem(out, rows, x)
+        B.setitem(out, (rows,), x)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.b.getitem(g, ctx.rows)
+        return ctx.b.getitem(g, (ctx.rows,))
 
 
 def _layout(lengths, sorted_indices):
