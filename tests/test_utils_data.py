@@ -224,3 +224,11 @@ def test_subset_concat_and_random_split():
     assert a[0].indices == b[0].indices
     with pytest.raises(ValueError, match="Sum of input lengths"):
         D.random_split(range(10), [3, 3])
+
+
+def test_reachable_as_torch_utils_data_without_import():
+    import subprocess
+    import sys
+    code = "import tinygrad_seq as torch; print(torch.utils.data.DataLoader.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "DataLoader", out.stderr

@@ -16,7 +16,7 @@ from tinygrad_seq import functional, nn  # noqa: F401
 float32, float64, int64 = "float32", "float64", "int64"
 __version__ = "0.1.0"
 
-_LAZY = ("optim", "data", "distributed", "autograd")
+_LAZY = ("optim", "data", "distributed", "autograd", "utils")
 
 
 def __getattr__(name):
