@@ -232,3 +232,21 @@ def test_reachable_as_torch_utils_data_without_import():
     code = "import tinygrad_seq as torch; print(torch.utils.data.DataLoader.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "DataLoader", out.stderr
+
+
+def test_tensor_dataset_batches_equal_stacked_samples():
+    x = ts.Tensor(np.arange(24.0).reshape(8, 3).astype(np.float32), requires_grad=True)
+    y = ts.Tensor(np.arange(8))
+    ds = D.TensorDataset(x, y)
+    fast = list(D.DataLoader(ds, batch_size=3, sampler=[5, 1, 7, 0, 2]))
+    slow = list(D.DataLoader(ds, batch_size=3, sampler=[5, 1, 7, 0, 2], collate_fn=lambda b: D.default_collate(b)))
+    theirs = list(TD.DataLoader(TD.TensorDataset(torch.tensor(x.numpy()), torch.tensor(y.numpy())),
+                                batch_size=3, sampler=[5, 1, 7, 0, 2]))
+    for f, s, t in zip(fast, slow, theirs):
+        assert type(f) is type(t) is list
+        for a, b, c in zip(f, s, t):
+            assert a.dtype == b.dtype and a.shape == tuple(c.shape)
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+            np.testing.assert_array_equal(a.numpy(), c.numpy())
+    fast[0][0].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, 0], [0, 1, 0, 0, 0, 1, 0, 1])

@@ -7,7 +7,7 @@ import numpy as np
 
 from tinygrad_seq.creation import stack
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.utils.data.dataset import IterableDataset
+from tinygrad_seq.utils.data.dataset import IterableDataset, TensorDataset
 from tinygrad_seq.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -151,8 +151,15 @@ class DataLoader:
         if self._iterable:
             yield from self._iter_stream()
         elif self.batch_sampler is not None:
+            # a TensorDataset under the default collate: one gather per tensor gives the batch
+            # that stacking the samples one by one would (as a list, like default_collate's)
+            whole = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
             for indices in self.batch_sampler:
-                yield self.collate_fn(self._fetch(list(indices)))
+                if whole:
+                    rows = np.asarray(list(indices), np.int64)
+                    yield [t[rows] for t in self.dataset.tensors]
+                else:
+                    yield self.collate_fn(self._fetch(list(indices)))
         else:
             for i in self.sampler:
                 yield self.collate_fn(self.dataset[i])
