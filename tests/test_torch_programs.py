@@ -13,6 +13,9 @@ libraries' random streams differ.
 3. The char-RNN name classification tutorial: a hand-written RNN (nn.Linear on cat((input,
    hidden), 1) + nn.LogSoftmax), one-hot line tensors built by `tensor[li][0][i] = 1`, NLLLoss,
    the `p.data.add_` SGD step, and a confusion matrix filled with `confusion[i][j] += 1`.
+4. Variable-length batches the PyTorch way: a Dataset, a collate_fn with pad_sequence,
+   pack_padded_sequence(enforce_sorted=False) into a bidirectional GRU, CrossEntropyLoss with
+   label smoothing, Adam with StepLR.
 """
 import types
 
@@ -374,3 +377,74 @@ def test_char_rnn_classifier_tutorial():
     ours, theirs = lockstep(char_rnn_classifier)
     np.testing.assert_allclose(ours, theirs)
     assert ours.sum() == pytest.approx(3.0)
+
+
+# ------------------------------------------------------------------ 4. packed variable-length batches
+def packed_sequence_classifier(L, init, steps=30):
+    """The PyTorch idiom for variable-length batches: a Dataset of (sequence, label), a collate_fn
+    with pad_sequence, pack_padded_sequence(enforce_sorted=False) into a bidirectional GRU,
+    CrossEntropyLoss with label smoothing, Adam with StepLR, gradient clipping."""
+    torch, nn, optim = L.torch, L.nn, L.optim
+    from_tinygrad = torch.__name__ == "tinygrad_seq"
+    if from_tinygrad:
+        from tinygrad_seq.nn.utils.rnn import pack_padded_sequence, pad_sequence
+        from tinygrad_seq.utils.data import Dataset
+    else:
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+        from torch.utils.data import Dataset
+
+    rng = np.random.default_rng(7)
+    samples = []
+    for _ in range(24):
+        n = int(rng.integers(1, 9))
+        seq = rng.integers(1, 12, n)
+        samples.append((seq, int(seq.sum() % 3)))
+
+    class Seqs(Dataset):
+        def __len__(self):
+            return len(samples)
+
+        def __getitem__(self, i):
+            seq, label = samples[i]
+            return torch.tensor(seq), label
+
+    def collate(batch):
+        seqs, labels = zip(*batch)
+        lengths = [len(s) for s in seqs]
+        return pad_sequence(list(seqs), batch_first=True), lengths, torch.tensor(np.array(labels))
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(12, 8, padding_idx=0)
+            self.rnn = nn.GRU(8, 10, batch_first=True, bidirectional=True)
+            self.head = nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Linear(10, 3))
+
+        def forward(self, x, lengths):
+            packed = pack_padded_sequence(self.emb(x), lengths, batch_first=True, enforce_sorted=False)
+            _, h = self.rnn(packed)
+            return self.head(torch.cat([h[0], h[1]], 1))
+
+    torch.manual_seed(0)
+    model = Classifier()
+    init = snapshot_or_load(L, model, init)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.7)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    loader = L.DataLoader(Seqs(), batch_size=5, shuffle=False, collate_fn=collate)
+    losses = []
+    while len(losses) < steps:
+        for x, lengths, y in loader:
+            opt.zero_grad()
+            loss = criterion(model(x, lengths), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            losses.append(loss.item())
+        sched.step()
+    return init, losses[:steps], sched.get_last_lr()
+
+
+def test_packed_sequence_classifier():
+    ours, theirs = lockstep(packed_sequence_classifier)
+    assert ours == theirs
