@@ -2,6 +2,7 @@
 (driven by a metric), OneCycleLR (phases, also cycling momentum / beta1), and the combinators
 SequentialLR and ChainedScheduler. PyTorch's arithmetic, step by step."""
 import math
+import warnings
 from bisect import bisect_right
 
 from tinygrad_seq.optim.lr_scheduler import LRScheduler, _check_optimizer, _EPOCH_WARNING, _lrs
@@ -42,7 +43,6 @@ class ReduceLROnPlateau(LRScheduler):
         self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0
 
     def step(self, metrics, epoch=None):
-        import warnings
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
