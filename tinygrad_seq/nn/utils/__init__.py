@@ -5,6 +5,8 @@ The work runs on the gradients' raw arrays through their device backend, outside
 it works for "cuda" tensors without copying gradients to the host."""
 import math
 
+import numpy as np
+
 from tinygrad_seq import device as _device
 from tinygrad_seq.tensor import Tensor
 
@@ -27,6 +29,9 @@ def _norm(B, g, norm_type):
     if norm_type == 1:
         return B.sum(a)
     if norm_type == 2:
+        if isinstance(g, np.ndarray) and g.flags.c_contiguous:
+            v = g.reshape(-1)                     # BLAS dot: no squared copy of the gradient
+            return np.sqrt(np.asarray(np.dot(v, v)))
         return B.sqrt(B.sum(B.mul(g, g)))
     return B.power(B.sum(B.power(a, norm_type)), 1.0 / norm_type)
 
