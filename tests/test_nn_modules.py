@@ -435,3 +435,17 @@ def test_container_list_and_dict_methods():
     assert md.pop("x").in_features == 1 and list(md) == ["y"]
     with pytest.raises(KeyError, match="no module 'z'"):
         md["z"]
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_embedding_from_pretrained(freeze):
+    w = np.random.default_rng(0).standard_normal((5, 3))
+    ours = nn.Embedding.from_pretrained(ts.Tensor(w), freeze=freeze, padding_idx=1)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(w), freeze=freeze, padding_idx=1)
+    assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(ours.weight.numpy(), w)  # the padding row is kept, as torch's
+    if not freeze:
+        compare_module(ours, theirs, [np.array([[0, 1, 4], [4, 4, 2]])], np.float64)
+    with pytest.raises(ValueError, match="2-dimensional"):
+        nn.Embedding.from_pretrained(ts.Tensor(np.ones(3)))

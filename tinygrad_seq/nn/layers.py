@@ -69,6 +69,17 @@ class Embedding(Module):
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding whose weight is a copy of embeddings (num, dim); frozen by default."""
+        arr = embeddings.numpy() if hasattr(embeddings, "numpy") else np.asarray(embeddings)
+        if arr.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {arr.shape}")
+        m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx)
+        m.weight = Parameter(np.array(arr, copy=True), requires_grad=not freeze)
+        dev = getattr(embeddings, "device", "cpu")
+        return m.to(dev) if dev != "cpu" else m
+
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
