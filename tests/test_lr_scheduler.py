@@ -51,6 +51,7 @@ SCHEDULES = {
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=61),
     "OneCycleLR_linear3": lambda m, o: m.OneCycleLR(o, max_lr=1.0, epochs=6, steps_per_epoch=11,
                                                     anneal_strategy="linear", three_phase=True),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.01),
     "SequentialLR": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=5),
                                                     m.ExponentialLR(o, 0.9)], milestones=[5]),
     "ChainedScheduler": lambda m, o: m.ChainedScheduler([m.ConstantLR(o, 0.3, total_iters=4),
@@ -136,3 +137,14 @@ def test_scheduler_changes_what_the_optimizer_uses():
         o.step()
         assert np.allclose(before - p.numpy(), lr)
         s.step()
+
+
+def test_warm_restarts_fractional_epochs_match_torch():
+    o, t = _pair()
+    so = ours.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2)
+    st = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(t, T_0=3, T_mult=2)
+    for epoch in range(8):
+        for i in range(4):
+            so.step(epoch + i / 4)
+            st.step(epoch + i / 4)
+            assert so.get_last_lr() == st.get_last_lr()

@@ -285,5 +285,5 @@ class CosineAnnealingLR(LRScheduler):
 
 # the schedulers that are not a per-epoch formula live in lr_scheduler_extra.py (it imports
 # LRScheduler from here, so this import comes last)
-from tinygrad_seq.optim.lr_scheduler_extra import (ChainedScheduler, OneCycleLR, ReduceLROnPlateau,  # noqa: E402,F401
-                                                   SequentialLR)
+from tinygrad_seq.optim.lr_scheduler_extra import (ChainedScheduler, CosineAnnealingWarmRestarts,  # noqa: E402,F401
+                                                   OneCycleLR, ReduceLROnPlateau, SequentialLR)
