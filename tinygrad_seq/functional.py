@@ -1,4 +1,6 @@
-"""tinygrad_seq.functional: PyTorch's torch.nn.functional subset (softmax, losses, dropout, ...)."""
+"""tinygrad_seq.functional (also tinygrad_seq.nn.functional): PyTorch's torch.nn.functional
+subset: softmax family, activations, linear, embedding, dropout, one_hot, pad, normalize; the
+losses live in losses.py and are re-exported here."""
 import warnings
 
 import numpy as np
@@ -52,7 +54,7 @@ def _softmax_dim(name, dim, ndim, stacklevel=3):
 
 
 def _cast(x, dtype):
-    return x if dtype is None else x.to(dtype=dtype) if hasattr(x, "to") else x
+    return x if dtype is None else x.to(dtype=dtype)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -72,7 +74,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return _Softmax.apply(-x, dim=_dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim))
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
