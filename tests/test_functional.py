@@ -342,3 +342,17 @@ def test_pad_errors():
 def test_nn_functional_is_functional():
     import tinygrad_seq.nn.functional as NF
     assert NF is F and ts.nn.functional is ts.functional
+
+
+@pytest.mark.parametrize("padding_idx", [None, 3])
+def test_embedding_backward_many_repeats_matches_add_at(padding_idx):
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 7, (40, 9))
+    w = Tensor(rng.standard_normal((7, 5)), requires_grad=True)
+    g = rng.standard_normal((40, 9, 5))
+    (F.embedding(Tensor(idx), w, padding_idx) * Tensor(g)).sum().backward()
+    ref = np.zeros((7, 5))
+    np.add.at(ref, idx.reshape(-1), g.reshape(-1, 5))
+    if padding_idx is not None:
+        ref[padding_idx] = 0
+    np.testing.assert_allclose(w.grad.numpy(), ref, atol=1e-12)
