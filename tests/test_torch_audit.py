@@ -133,3 +133,18 @@ def test_idiom_matches_torch(name):
     an, bn = a.numpy(), b.numpy()
     assert str(an.dtype) == str(bn.dtype) and an.shape == bn.shape
     np.testing.assert_allclose(an.astype(float), bn.astype(float), rtol=1e-6, equal_nan=True)
+
+
+def test_accumulating_a_loss_in_place_from_a_python_zero():
+    # `loss = 0; loss += criterion(...)`: the first += makes a 0-d tensor (a numpy scalar inside),
+    # the second writes into it in place; gradients must still reach both terms, as in torch
+    def run(lib):
+        w = lib.tensor([1.5, -2.0], dtype=lib.float64, requires_grad=True)
+        loss = 0
+        for k in range(3):
+            loss += (w * (k + 1)).sum() ** 2
+        loss.backward()
+        return float(loss.item()), w.grad.numpy().copy()
+    ours, theirs = run(ts), run(torch)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)

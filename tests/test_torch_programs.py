@@ -27,19 +27,6 @@ import tinygrad_seq
 
 TOL = 1e-4
 
-# engine features these programs need that the engine helper is adding (Tensor methods, free
-# functions, dtype/device objects, view semantics); until they land the tests are xfail
-ENGINE_GAPS_LM = pytest.mark.xfail(strict=False, reason=(
-    "engine: ts.cuda.is_available, ts.device, ts.long, ts.tensor(dtype=), Tensor.new_zeros / "
-    "narrow / t, Tensor.data.add_(other, alpha=)"))
-ENGINE_GAPS_SEQ2SEQ = pytest.mark.xfail(strict=False, reason=(
-    "engine: ts.device, ts.long, ts.tanh, ts.bmm, Tensor.topk, zeros(device=), and __setitem__ "
-    "with a tensor that requires grad recorded by autograd (encoder_outputs[ei] = out)"))
-ENGINE_GAPS_CHAR_RNN = pytest.mark.xfail(strict=False, reason=(
-    "engine: element indexing returning views (tensor[li][0][i] = 1, confusion[i][j] += 1), "
-    "ts.long, Tensor.topk, Tensor.data.add_(other, alpha=)"))
-
-
 def namespace(lib):
     if lib == "torch":
         import torch.nn.functional as F
@@ -163,7 +150,6 @@ def word_language_model(L, init, rnn_type, tied, steps=50):
     return init, losses, output.exp().sum(1).numpy()
 
 
-@ENGINE_GAPS_LM
 @pytest.mark.parametrize("rnn_type,tied", [("LSTM", False), ("GRU", True), ("RNN_TANH", False),
                                            ("RNN_RELU", True)])
 def test_word_language_model(rnn_type, tied):
@@ -284,7 +270,6 @@ def seq2seq_attention(L, init, steps=40):
     return init, losses[:steps], decoded
 
 
-@ENGINE_GAPS_SEQ2SEQ
 def test_seq2seq_attention_tutorial():
     ours, theirs = lockstep(seq2seq_attention)
     assert ours == theirs
@@ -372,7 +357,6 @@ def char_rnn_classifier(L, init, steps=60):
     return init, losses, confusion.numpy()
 
 
-@ENGINE_GAPS_CHAR_RNN
 def test_char_rnn_classifier_tutorial():
     ours, theirs = lockstep(char_rnn_classifier)
     np.testing.assert_allclose(ours, theirs)

@@ -25,6 +25,13 @@ def _detached(x):
     return autograd._Tensor._wrap(x.array, x.device) if isinstance(x, InPlaceOps) else x
 
 
+def _own_array(t):
+    # a 0-d result of a numpy reduction is a numpy scalar, which cannot be written in place
+    # (`loss = 0; loss += criterion(...)`): give the tensor a 0-d array of its own first
+    if isinstance(t.array, np.generic):
+        t.array = np.array(t.array)
+
+
 class InPlaceOps:
     """The in-place methods of Tensor, which derives from this class (every Tensor is an
     InPlaceOps); they work on Tensor's slots (array, device, requires_grad, _ctx, _idx, ...)."""
@@ -66,6 +73,7 @@ class InPlaceOps:
 
     def _write(self, name, fn, *args):
         """The in-place op self = fn(self, *args), recorded by autograd when needed."""
+        _own_array(self)
         if self._in_graph(*args):
             return self._rebase(fn, *args, name=name)
         self._inplace_check()
@@ -76,6 +84,7 @@ class InPlaceOps:
 
     def _rebase(self, fn, *args, name="in-place op"):
         """Differentiable in-place op, as PyTorch records it (see the module docstring)."""
+        _own_array(self)
         self._inplace_check()
         B = _device.backend(self.device)
         view = getattr(self, "_base", None)
