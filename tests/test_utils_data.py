@@ -115,13 +115,13 @@ def test_shuffle_is_a_permutation_reproducible_and_new_each_epoch():
     assert a == b and sorted(a) == list(range(9))
 
 
-def test_generator_duck_typing():
-    class G:
-        numpy_generator = np.random.default_rng(1)
-    s = D.RandomSampler(range(5), generator=G())
+def test_generator_forms():
+    assert D.Generator is ts.Generator
+    assert ts.Generator().initial_seed() == torch.Generator().initial_seed()
+    s = D.RandomSampler(range(5), generator=ts.Generator().manual_seed(1))
     assert sorted(s) == list(range(5))
     assert sorted(D.RandomSampler(range(5), generator=np.random.default_rng(0))) == list(range(5))
-    with pytest.raises(TypeError, match="numpy_generator"):
+    with pytest.raises(TypeError, match="tinygrad_seq.Generator"):
         list(D.RandomSampler(range(5), generator="seed"))
 
 

@@ -11,8 +11,7 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self.device = device
-        self._seed = int(np.random.SeedSequence().entropy % (2 ** 63))
-        self.rng = np.random.default_rng(self._seed)
+        self.manual_seed(67280421310721)   # torch.Generator()'s default seed
 
     def manual_seed(self, seed):
         self._seed = int(seed)
