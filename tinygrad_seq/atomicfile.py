@@ -38,11 +38,17 @@ def _user_error(e, path, what):
     return err
 
 
-def check_writable(path, what="save"):
-    """Raise a clear error now if `path` could not be written later: its folder is missing or not
-    writable, or `path` is a folder. Creates and removes the temp file, nothing else."""
+def check_writable(path, what="save", make_folder=False):
+    """Raise a clear error now if `path` could not be written later: its folder is missing (or,
+    with make_folder, cannot be created) or not writable, or `path` is a folder. Creates and
+    removes the temp file, and the folder with make_folder, nothing else."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if make_folder and not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            raise _user_error(e, path, what) from None
     if os.path.isdir(path):
         raise IsADirectoryError(f"{what}: cannot write {path}: it is a folder")
     if not os.path.isdir(folder):

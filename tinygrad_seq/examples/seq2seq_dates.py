@@ -143,10 +143,8 @@ def _prepare(args, par):
     """Find an unwritable output before training: only process 0 writes."""
     check_args(args, par.world_size)
     if par.rank == 0:
-        os.makedirs(args.out, exist_ok=True)
-        path = checkpoint_file(args)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        check_writable(path, "--checkpoint")
+        check_writable(checkpoint_file(args), "--checkpoint", make_folder=True)
+        check_writable(os.path.join(args.out, f"seq2seq_{args.task}_attention.png"), "--out", make_folder=True)
 
 
 def _main_distributed(args):

@@ -7,7 +7,7 @@ from tinygrad_seq.examples.charlm.config import Config, config_from_args
 from tinygrad_seq.examples.cmdline import (dropout_rate, fraction, nonnegative_float, nonnegative_int,
                                            positive_float, positive_int)
 from tinygrad_seq.examples.charlm.evaluation import sample
-from tinygrad_seq.examples.charlm.run import INTERRUPTED, train
+from tinygrad_seq.examples.charlm.runner import INTERRUPTED, train
 from tinygrad_seq.examples.charlm.training import check_device
 
 DESCRIPTION = "Character-level LSTM language model: `train` or `sample`."

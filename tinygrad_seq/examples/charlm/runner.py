@@ -45,9 +45,9 @@ def train(cfg, log=print):
 
 def _prepare(cfg, rank=0, world_size=1):
     if rank == 0:   # only rank 0 writes: find an unwritable path now, not after an hour of training
-        os.makedirs(os.path.abspath(cfg.out), exist_ok=True)
-        os.makedirs(os.path.dirname(os.path.abspath(cfg.checkpoint_path)), exist_ok=True)
-        check_writable(cfg.checkpoint_path, "--checkpoint")
+        check_writable(cfg.checkpoint_path, "--checkpoint", make_folder=True)
+        if cfg.plot:
+            check_writable(os.path.join(cfg.out, "charlm_loss.png"), "--out", make_folder=True)
     resume = read_checkpoint(cfg.resume) if cfg.resume else None
     if resume is not None and resume.get("progress") is None:
         raise ValueError(f"--resume: {cfg.resume} holds a model only (no optimizer state or step); "
