@@ -31,10 +31,16 @@ def _user_error(e, path, what):
         reason += f" (is the folder {folder} writable?)"
     elif e.errno == errno.ENOSPC:
         reason += f" (the disk holding {folder} is full)"
+    elif e.errno in (errno.EEXIST, errno.ENOTDIR):
+        up = folder
+        while up != os.path.dirname(up) and not os.path.exists(up):
+            up = os.path.dirname(up)
+        if os.path.isfile(up):
+            reason = f"{up} is a file, not a folder"
     cls = {errno.EACCES: PermissionError, errno.EPERM: PermissionError, errno.ENOENT: FileNotFoundError,
            errno.EISDIR: IsADirectoryError}.get(e.errno, OSError)
     err = cls(f"{what}: cannot write {path}: {reason}")
-    err.errno, err.filename = e.errno, path
+    err.errno = e.errno   # no filename: str(err) stays the message above
     return err
 
 

@@ -19,11 +19,11 @@ from tinygrad_seq.seqdata import Vocab
 
 def check_args(args, world_size=1):
     for name in ("steps", "batch_size", "hidden", "embed", "layers", "eval_every", "val_size", "test_size", "pool"):
-        v = getattr(args, name)
+        v = getattr(args, name, 1)   # a caller's namespace may hold only some of them
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {v!r}")
     for name in ("lr", "clip"):
-        v = getattr(args, name)
+        v = getattr(args, name, 1.0)
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"--{name} must be a finite positive number, got {v!r}")
     if args.batch_size < world_size:

@@ -56,12 +56,12 @@ def _prepare(cfg, rank=0, world_size=1):
 
 
 def _kernels_cold():
-    """True when Numba's on-disk cache has no compiled LSTM kernels yet (the first run)."""
-    from tinygrad_seq import kernels
-    folders = [os.path.join(os.path.dirname(kernels.__file__), "__pycache__")]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        folders.append(os.path.join(os.environ["NUMBA_CACHE_DIR"], "**"))
-    return not any(glob.glob(os.path.join(f, "lstm_cpu*.nbi"), recursive=True) for f in folders)
+    """True when Numba's on-disk cache (where Numba itself looks) has no compiled LSTM kernels
+    yet: the first run, which spends seconds to minutes compiling."""
+    from tinygrad_seq.kernels import lstm_cpu
+    folders = {c._cache_path for c in (getattr(f, "_cache", None) for f in vars(lstm_cpu).values())
+               if c is not None and hasattr(c, "_cache_path")}
+    return not any(glob.glob(os.path.join(f, "lstm_cpu*.nbi")) for f in folders)
 
 
 class _CtrlC:
@@ -113,10 +113,6 @@ def _run(tr, train_model, log):
         + f"; checkpoint {cfg.checkpoint_path}")
     if tr.resumed:
         say(f"resuming from {cfg.resume} at step {tr.resumed['progress']['step']}")
-    if main and cfg.sample_length and not tr.resumed:
-        say("\n--- sample before training ---")
-        say(sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device))
-        say("------------------------------\n")
     cold = main and _kernels_cold()
     if cold:
         say("compiling kernels (first run only)...")
@@ -125,6 +121,10 @@ def _run(tr, train_model, log):
     warm_up(tr, train_model)   # the time budget counts training, not compiling
     if cold:
         say(f"compiled in {time.perf_counter() - t:.1f} s")
+    if main and cfg.sample_length and not tr.resumed:
+        say("\n--- sample before training ---")
+        say(sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device))
+        say("------------------------------\n")
     save = _saver(tr, say)
     with _CtrlC(tr):
         hist = train_loop(tr, train_model, save)
