@@ -28,13 +28,14 @@ import sys
 from tinygrad_seq.atomicfile import check_writable
 from tinygrad_seq.examples.cmdline import (nonnegative_float, nonnegative_int, positive_float, positive_int,
                                            unit_interval)
+from tinygrad_seq.examples.interrupt import CtrlC
 from tinygrad_seq.examples.mpi import abort_job_on_error
 from tinygrad_seq.examples.progress import format_seconds
 from tinygrad_seq.examples.seq2seq_checkpoint import build_model, read_checkpoint
 from tinygrad_seq.examples.seq2seq_checkpoint import save_checkpoint as _save
 from tinygrad_seq.examples.seq2seq_plot import attention_heatmap
 from tinygrad_seq.examples.seq2seq_task import Parallel, Task, exact_match, replica_difference, training_batches  # noqa: F401
-from tinygrad_seq.examples.seq2seq_training import TrainingDiverged, _CtrlC, check_args, train  # noqa: F401
+from tinygrad_seq.examples.seq2seq_training import TrainingDiverged, check_args, train  # noqa: F401
 from tinygrad_seq.seqdata import Vocab
 
 
@@ -183,7 +184,7 @@ def _main(args, par=None, prepared=False):
 
     def save(model, task, metrics, opt, progress):
         save_checkpoint(model, task, path, metrics, opt, progress)
-    with blas_threads(args.blas_threads, log), _CtrlC() as interrupted:
+    with blas_threads(args.blas_threads, log), CtrlC() as interrupted:
         model, task, test, outputs, m = train(args, log, par, save if par.rank == 0 else None, interrupted)
     opt, progress = m.pop("optimizer"), m.pop("progress")
     if par.rank == 0:

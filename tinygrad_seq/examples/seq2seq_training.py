@@ -2,8 +2,6 @@
 evaluation by exact match, checkpoints every N steps or minutes, a stop on Ctrl-C or on a
 non-finite loss, and resuming from a checkpoint."""
 import math
-import signal
-import threading
 import time
 
 import numpy as np
@@ -33,28 +31,6 @@ def check_args(args, world_size=1):
 
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient norm became NaN or infinite."""
-
-
-class _CtrlC:
-    """While active, the first SIGINT asks training to stop after the current step (flag.set);
-    a second one interrupts at once. Only in the main thread, where Python delivers signals."""
-
-    def __init__(self):
-        self.flag, self.old = threading.Event(), None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handle)
-        return self.flag
-
-    def _handle(self, signum, frame):
-        if self.flag.is_set():
-            raise KeyboardInterrupt
-        self.flag.set()
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
 
 
 def train(args, log=print, par=None, save=None, interrupted=None):

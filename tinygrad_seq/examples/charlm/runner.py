@@ -5,10 +5,8 @@ run, keeping the last good checkpoint."""
 import glob
 import math
 import os
-import signal
 import sys
 import sysconfig
-import threading
 import time
 from dataclasses import fields
 
@@ -21,6 +19,7 @@ from tinygrad_seq.examples.charlm.corpus import unigram_entropy
 from tinygrad_seq.examples.charlm.evaluation import evaluate, sample
 from tinygrad_seq.examples.charlm.plotting import plot_curve
 from tinygrad_seq.examples.charlm.training import build_training, train_loop, warm_up
+from tinygrad_seq.examples.interrupt import CtrlC
 from tinygrad_seq.examples.mpi import abort_job_on_error
 
 INTERRUPTED = 130   # the shell's status for a run ended by SIGINT
@@ -64,28 +63,6 @@ def _kernels_cold():
     return not any(glob.glob(os.path.join(f, "lstm_cpu*.nbi")) for f in folders)
 
 
-class _CtrlC:
-    """While active, the first SIGINT only asks the loop to stop (at the end of the step); a
-    second one interrupts at once. Only in the main thread, where Python delivers signals."""
-
-    def __init__(self, tr):
-        self.tr, self.old = tr, None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.tr.interrupted:
-            raise KeyboardInterrupt
-        self.tr.interrupted = True
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
-
-
 def _saver(tr, say):
     cfg = tr.cfg
     keep = {f.name: getattr(cfg, f.name) for f in fields(Config) if f.name in SAVED_SETTINGS}
@@ -126,7 +103,7 @@ def _run(tr, train_model, log):
         say(sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device))
         say("------------------------------\n")
     save = _saver(tr, say)
-    with _CtrlC(tr):
+    with CtrlC() as tr.stop:
         hist = train_loop(tr, train_model, save)
     res = {"steps": hist["steps"], "train_seconds": hist["train_seconds"], "stopped": hist["stopped"],
            "checkpoint": cfg.checkpoint_path}
