@@ -125,26 +125,27 @@ def atomic_write(path, what="save"):
     `path` in one rename (after fsync), on an exception or interrupt `path` is untouched and the
     temp file is removed. Errors name `path`, not the temp file."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
+    target = os.path.realpath(path) if os.path.islink(path) else path   # a link keeps pointing at the new file
+    folder = os.path.dirname(os.path.abspath(target))
+    if os.path.isdir(target):
         raise IsADirectoryError(f"{what}: cannot write {path}: it is a folder")
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{what}: cannot write {path}: the folder {folder} does not exist")
-    tmp = temp_path(path)
+    tmp = temp_path(target)
     try:
         fd, mode = _open_locked(tmp)
     except OSError as e:
         raise _user_error(e, path, what) from None
     try:
         with contextlib.suppress(OSError):
-            mode = os.stat(path).st_mode & 0o777   # keep the old file's permissions
+            mode = os.stat(target).st_mode & 0o777   # keep the old file's permissions
         f = os.fdopen(fd, "wb", closefd=False)
         try:
             yield f
             f.flush()
             os.fsync(fd)
             os.fchmod(fd, mode) if hasattr(os, "fchmod") else os.chmod(tmp, mode)
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         finally:
             f.close()
         _fsync_folder(folder)
