@@ -263,3 +263,20 @@ def test_save_through_a_symlink_replaces_its_target(tmp_path):
     ts.save({"a": 2}, tmp_path / "link.npz")
     assert (tmp_path / "link.npz").is_symlink() and ts.load(real)["a"] == 2
     assert sorted(os.listdir(tmp_path)) == ["link.npz", "real.npz"]
+
+
+def test_permission_error_names_the_users_path_not_the_temp_file(tmp_path, monkeypatch):
+    import errno
+    from tinygrad_seq import atomicfile
+    real_open = os.open
+
+    def denied(name, *a, **k):
+        if str(name).endswith(".tmp"):
+            raise PermissionError(errno.EACCES, "Permission denied", name)
+        return real_open(name, *a, **k)
+    monkeypatch.setattr(atomicfile.os, "open", denied)
+    with pytest.raises(PermissionError) as e:
+        ts.save({"a": 1}, tmp_path / "c.npz")
+    msg = str(e.value)
+    assert msg.startswith(f"save: cannot write {tmp_path / 'c.npz'}: Permission denied (is the folder")
+    assert ".tmp" not in msg
