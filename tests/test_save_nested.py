@@ -280,3 +280,13 @@ def test_permission_error_names_the_users_path_not_the_temp_file(tmp_path, monke
     msg = str(e.value)
     assert msg.startswith(f"save: cannot write {tmp_path / 'c.npz'}: Permission denied (is the folder")
     assert ".tmp" not in msg
+
+
+@pytest.mark.cuda
+def test_cuda_tensors_save_and_load_on_a_chosen_device(tmp_path):
+    t = ts.Tensor(np.arange(4.0, dtype=np.float32), device="cuda")
+    ts.save({"t": t}, tmp_path / "c.npz")
+    assert ts.load(tmp_path / "c.npz")["t"].device == "cpu"
+    back = ts.load(tmp_path / "c.npz", map_location="cuda")["t"]
+    assert back.device == "cuda"
+    np.testing.assert_array_equal(back.numpy(), np.arange(4.0, dtype=np.float32))
