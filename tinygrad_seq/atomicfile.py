@@ -144,7 +144,10 @@ def atomic_write(path, what="save"):
             yield f
             f.flush()
             os.fsync(fd)
-            os.fchmod(fd, mode) if hasattr(os, "fchmod") else os.chmod(tmp, mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            else:
+                os.chmod(tmp, mode)
             os.replace(tmp, target)
         finally:
             f.close()

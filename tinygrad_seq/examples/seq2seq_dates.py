@@ -13,7 +13,7 @@ LSTM decoder with Luong attention and input feeding) trains with Adam on length-
 until the validation exact-match accuracy reaches --target (or --steps, or --time-budget), then
 greedy-decodes the held-out test set, and writes an attention heatmap PNG (when matplotlib is
 installed). The checkpoint (one file, no pickle: weights, settings, vocabularies, optimizer state)
-is written every --save-every steps, every --save-minutes, on Ctrl-C (exit status 130) and at the
+is written every --save-every steps, every --save-minutes, on Ctrl-C or SIGTERM (exit status 130 or 143) and at the
 end; --resume continues from it. A non-finite loss stops the run, keeping the last checkpoint.
 
 Started by mpiexec with more than one process (or with --distributed) it trains data-parallel:
@@ -28,7 +28,7 @@ import sys
 from tinygrad_seq.atomicfile import check_writable
 from tinygrad_seq.examples.cmdline import (nonnegative_float, nonnegative_int, positive_float, positive_int,
                                            unit_interval)
-from tinygrad_seq.examples.interrupt import CtrlC
+from tinygrad_seq.examples.interrupt import CtrlC, exit_status
 from tinygrad_seq.examples.mpi import abort_job_on_error
 from tinygrad_seq.examples.progress import format_seconds
 from tinygrad_seq.examples.seq2seq_checkpoint import build_model, read_checkpoint
@@ -70,7 +70,7 @@ def add_args(p):
                    help="write the checkpoint every this many steps, 0: not by steps (default 250)")
     p.add_argument("--save-minutes", type=nonnegative_float, default=5.0, metavar="MINUTES",
                    help="and every this many minutes, 0: not by time (default 5); Ctrl-C also writes it "
-                        "(then exits with status 130)")
+                        "(then exits with status 130; 143 after SIGTERM)")
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue from a checkpoint: weights, optimizer state and step (fresh batches)")
     p.add_argument("--seed", type=int, default=0)
@@ -117,9 +117,6 @@ def blas_threads(n, log):
                 "(OPENBLAS_NUM_THREADS=1 is faster for this small model)")
         return contextlib.nullcontext()
     return threadpool_limits(limits=n, user_api="blas")
-
-
-INTERRUPTED = 130   # the shell's status for a run ended by SIGINT
 
 
 def checkpoint_file(args):
@@ -192,7 +189,7 @@ def _main(args, par=None, prepared=False):
     if m["stopped"] == "interrupted":
         if par.rank == 0:
             print(f"interrupted at step {m['steps']}: checkpoint {path} (continue with --resume {path})", flush=True)
-        return INTERRUPTED
+        return exit_status(interrupted)   # 130 after Ctrl-C, 143 after SIGTERM
     if par.world_size > 1:
         diff = replica_difference(model, par)
         if par.rank == 0:

@@ -19,10 +19,9 @@ from tinygrad_seq.examples.charlm.corpus import unigram_entropy
 from tinygrad_seq.examples.charlm.evaluation import evaluate, sample
 from tinygrad_seq.examples.charlm.plotting import plot_curve
 from tinygrad_seq.examples.charlm.training import build_training, train_loop, warm_up
-from tinygrad_seq.examples.interrupt import CtrlC
+from tinygrad_seq.examples.interrupt import CtrlC, exit_status
 from tinygrad_seq.examples.mpi import abort_job_on_error
 
-INTERRUPTED = 130   # the shell's status for a run ended by SIGINT
 SAVED_SETTINGS = ("embed_dim", "hidden_size", "num_layers", "dropout", "bptt", "batch_size", "lr", "seed",
                   "text", "max_chars", "max_vocab", "val_fraction")
 
@@ -32,7 +31,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(cfg, log=print):
-    """The whole run; returns a results dict ("stopped": "done" or "interrupted"). Raises
+    """The whole run; returns a results dict ("stopped": "done" or "interrupted"; "exit_status":
+    0, or 128 + the signal's number after Ctrl-C or SIGTERM). Raises
     TrainingDiverged on a non-finite loss. Data-parallel with cfg.distributed or when started by
     mpiexec with more than one process."""
     from tinygrad_seq.distributed import launched_by_mpi
@@ -106,7 +106,8 @@ def _run(tr, train_model, log):
     with CtrlC() as tr.stop:
         hist = train_loop(tr, train_model, save)
     res = {"steps": hist["steps"], "train_seconds": hist["train_seconds"], "stopped": hist["stopped"],
-           "checkpoint": cfg.checkpoint_path}
+           "checkpoint": cfg.checkpoint_path,
+           "exit_status": exit_status(tr.stop) if hist["stopped"] == "interrupted" else 0}
     if hist["stopped"] == "nonfinite":
         bad = hist["bad_step"]
         kept = (f"the last good checkpoint is {cfg.checkpoint_path} (step {tr.last_saved_step})"
