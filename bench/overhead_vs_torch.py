@@ -3,6 +3,7 @@
     python bench/overhead_vs_torch.py [--repeats 7] [--json PATH]
 
 Cases (float32, CPU, one thread each):
+  mul 4x4 forward  x * y on (4, 4) leaves that require grad (the graph node is recorded, no backward)
   mul 4x4      forward + backward of (x * y).sum() on (4, 4) leaves
   matmul 4x4   forward + backward of (x @ y).sum() on (4, 4) leaves
   chain 10k    backward of a 10,000-node chain y = y * 1.0001 (built untimed, timed sweep only)
@@ -36,6 +37,12 @@ def make_cases(chain_len=10_000):
     ox, oy = ts.Tensor(a, requires_grad=True), ts.Tensor(b, requires_grad=True)
     tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
 
+    def ours_fwd():
+        ox * oy
+
+    def torch_fwd():
+        tx * ty
+
     def ours_mul():
         (ox * oy).sum().backward()
 
@@ -59,6 +66,7 @@ def make_cases(chain_len=10_000):
     c0 = ts.Tensor(np.ones(4, np.float32), requires_grad=True)
     t0 = torch.ones(4, requires_grad=True)
     return [
+        ("mul 4x4 forward", ours_fwd, torch_fwd, 20000, None),
         ("mul 4x4 fwd+bwd", ours_mul, torch_mul, 2000, None),
         ("matmul 4x4 fwd+bwd", ours_matmul, torch_matmul, 2000, None),
         (f"chain {chain_len} backward", chain(c0), chain(t0), 1, "prebuilt"),

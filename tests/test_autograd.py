@@ -341,14 +341,27 @@ def test_inplace_with_grad_requiring_operand():
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
 
 
-def test_inplace_after_use_raises_instead_of_wrong_gradient():
-    # torch keeps the pre-modification node for earlier consumers; we refuse at backward
+def test_inplace_after_use_keeps_the_earlier_node_as_torch():
+    # torch keeps the pre-modification node for earlier consumers (y + 1 saved nothing of y)
+    x = leaf(3)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    grads = []
+    for X in (x, tx):
+        y = X * 2
+        z = y + 1          # uses y before the in-place op
+        y.mul_(3.0)
+        (z + y).sum().backward()
+        grads.append(X.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_inplace_on_a_saved_tensor_still_raises():
     x = leaf(3)
     y = x * 2
-    z = y + 1          # uses y before the in-place op
+    z = y * y          # saves y
     y.mul_(3.0)
     with pytest.raises(RuntimeError, match="inplace"):
-        (z + y).sum().backward()
+        z.sum().backward()
 
 
 def test_inplace_without_grad_is_plain():

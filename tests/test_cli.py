@@ -89,7 +89,19 @@ def test_console_script_and_main_entry():
 BAD_INPUT = [
     (["charlm", "train", "--steps", "many"], 2),
     (["charlm", "train", "--text", "/no/such/file.txt"], 1),
-    (["charlm", "train", "--steps", "0"], 1),
+    (["charlm", "train", "--steps", "0"], 2),
+    (["charlm", "train", "--lr", "nan"], 2),
+    (["charlm", "train", "--clip", "inf"], 2),
+    (["charlm", "train", "--hidden-size", "-3"], 2),
+    (["charlm", "train", "--save-every", "-1"], 2),
+    (["charlm", "train", "--save-minutes", "nan"], 2),
+    (["charlm", "train", "--dropout", "1.5"], 2),
+    (["charlm", "train", "--val-fraction", "1"], 2),
+    (["charlm", "sample", "--temperature", "nan"], 2),
+    (["charlm", "sample", "--length", "-1"], 2),
+    (["seq2seq", "--lr", "nan"], 2),
+    (["seq2seq", "--batch-size", "-4"], 2),
+    (["seq2seq", "--teacher-forcing", "2"], 2),
     (["charlm", "train", "--device", "tpu"], 1),
     (["charlm", "sample", "--checkpoint", "/no/such/model.npz"], 1),
     (["charlm"], 2),
@@ -155,3 +167,17 @@ def test_compare_help():
     r = cli("compare", "--help")
     assert r.returncode == 0, r.stderr
     assert "usage" in r.stdout.lower()
+
+
+def test_apps_register_by_add_args_and_run_and_the_library_never_imports_the_cli():
+    code = ("import sys, importlib; from tinygrad_seq.cli import APPS\n"
+            "del sys.modules['tinygrad_seq.cli']\n"
+            "for name, (mod, _) in APPS.items():\n"
+            "    m = importlib.import_module(mod)\n"
+            "    assert callable(m.add_args) and callable(m.run), name\n"
+            "import tinygrad_seq.examples.charlm, tinygrad_seq.examples.seq2seq_dates\n"
+            "assert 'tinygrad_seq.cli' not in sys.modules\n"
+            "print('ok')")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

@@ -115,7 +115,7 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, Tensor(np.array([0.0, 1.0, 1.0])))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(x, Tensor(np.array([0, 1, 1])), reduction="avg")
-    with pytest.raises(ValueError, match=r"\(N, C\)"):
+    with pytest.raises(ValueError, match=r"expected target of shape \(2, 4\)"):
         F.cross_entropy(Tensor(np.zeros((2, 3, 4))), Tensor(np.array([0, 1])))
 
 
@@ -283,3 +283,76 @@ def _x(shape, seed=0):
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_gradcheck_functional(name, fn, shapes):
     assert ts.gradcheck(fn, [_x(s, i) for i, s in enumerate(shapes)])
+
+
+# ------------------------------------------------------------------ more activations and helpers
+@pytest.mark.parametrize("name,kw", [("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.7}),
+                                     ("silu", {}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
+                                     ("softplus", {"beta": 2.0, "threshold": 3.0}), ("hardtanh", {}),
+                                     ("softmin", {"dim": 1}), ("normalize", {"dim": 1}),
+                                     ("normalize", {"p": 1.0, "dim": 0})])
+def test_more_activations(name, kw):
+    helper_test_op([(4, 5)], lambda a: getattr(TF if isinstance(a, torch.Tensor) else F, name)(a, **kw),
+                   low=-3, high=3)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4)], ids=str)
+def test_softmax_without_dim_warns_and_picks_torchs_dim(shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+    for fn in ("softmax", "log_softmax"):
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            ours = getattr(F, fn)(Tensor(x)).numpy()
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            theirs = getattr(TF, fn)(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(ours, theirs, atol=1e-14)
+
+
+def test_softmax_dtype_argument():
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    out = F.softmax(Tensor(x), dim=1, dtype=np.float64)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), TF.softmax(torch.tensor(x), 1, dtype=torch.float64).numpy())
+
+
+@pytest.mark.parametrize("num_classes", [-1, 7])
+def test_one_hot(num_classes):
+    idx = np.array([[0, 3], [5, 1]])
+    ours = F.one_hot(Tensor(idx), num_classes)
+    theirs = TF.one_hot(torch.tensor(idx), num_classes)
+    assert ours.dtype == np.int64 and ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="out of range"):
+        F.one_hot(Tensor(idx), 4)
+    with pytest.raises(TypeError, match="index tensor"):
+        F.one_hot(Tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("pad", [(1, 2), (0, 1, 2, 0), (2, 1, 1, 1, 1, 0), (-1, 2), (1, -2, 0, 1)], ids=str)
+def test_pad_constant(pad):
+    helper_test_op([(2, 3, 4)], lambda a: (TF if isinstance(a, torch.Tensor) else F).pad(a, pad, value=0.5))
+
+
+def test_pad_errors():
+    with pytest.raises(ValueError, match="even"):
+        F.pad(Tensor(np.ones((2, 2))), (1, 2, 3))
+    with pytest.raises(NotImplementedError, match="constant"):
+        F.pad(Tensor(np.ones((2, 2))), (1, 1), mode="reflect")
+
+
+def test_nn_functional_is_functional():
+    import tinygrad_seq.nn.functional as NF
+    assert NF is F and ts.nn.functional is ts.functional
+
+
+@pytest.mark.parametrize("padding_idx", [None, 3])
+def test_embedding_backward_many_repeats_matches_add_at(padding_idx):
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 7, (40, 9))
+    w = Tensor(rng.standard_normal((7, 5)), requires_grad=True)
+    g = rng.standard_normal((40, 9, 5))
+    (F.embedding(Tensor(idx), w, padding_idx) * Tensor(g)).sum().backward()
+    ref = np.zeros((7, 5))
+    np.add.at(ref, idx.reshape(-1), g.reshape(-1, 5))
+    if padding_idx is not None:
+        ref[padding_idx] = 0
+    np.testing.assert_allclose(w.grad.numpy(), ref, atol=1e-12)

@@ -311,3 +311,141 @@ def test_optim_and_utils_importable_as_documented():
     import tinygrad_seq.nn.utils as utils
     assert ts.optim is optim and nn.utils is utils
     assert callable(nn.utils.clip_grad_norm_) and callable(nn.utils.clip_grad_value_)
+
+
+# ------------------------------------------------------------------ module forms of losses / activations
+LOSS_CASES = [
+    ("NLLLoss", {}, "logprob"), ("NLLLoss", {"ignore_index": 1, "reduction": "sum"}, "logprob"),
+    ("CrossEntropyLoss", {}, "logits"), ("CrossEntropyLoss", {"label_smoothing": 0.1}, "logits"),
+    ("CrossEntropyLoss", {"reduction": "none", "ignore_index": 2}, "logits"),
+    ("CrossEntropyLoss", {"weight": True, "label_smoothing": 0.2}, "logits"),
+    ("MSELoss", {}, "pair"), ("L1Loss", {"reduction": "sum"}, "pair"), ("SmoothL1Loss", {"beta": 0.5}, "pair"),
+    ("HuberLoss", {"delta": 0.4}, "pair"), ("BCELoss", {}, "prob"), ("BCEWithLogitsLoss", {}, "pair"),
+    ("BCEWithLogitsLoss", {"pos_weight": True}, "pair"),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,kw,kind", LOSS_CASES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(LOSS_CASES)])
+def test_loss_modules_match_torch(name, kw, kind, dtype):
+    r = np.random.default_rng(5)
+    w = r.random(4) + 0.2
+
+    def make(lib):
+        k = dict(kw)
+        for opt in ("weight", "pos_weight"):
+            if k.get(opt) is True:
+                k[opt] = torch.tensor(w).to(torch.float64 if dtype == np.float64 else torch.float32) \
+                    if lib is torch.nn else ts.Tensor(w.astype(dtype))
+        return getattr(lib, name)(**k)
+    if kind in ("logits", "logprob"):
+        x = r.standard_normal((6, 4))
+        if kind == "logprob":
+            x = x - np.log(np.exp(x).sum(1, keepdims=True))
+        t = r.integers(0, 4, 6)
+        compare_module(make(nn), make(torch.nn), [x, t], dtype)
+    else:
+        x = r.uniform(0.1, 0.9, (3, 4)) if kind == "prob" else r.standard_normal((3, 4))
+        y = r.uniform(0, 1, (3, 4))
+        compare_module(make(nn), make(torch.nn), [x, y], dtype)
+
+
+def test_loss_module_weight_is_a_buffer_and_reduction_checked():
+    m = nn.CrossEntropyLoss(weight=ts.Tensor(np.ones(3)))
+    assert list(m.state_dict()) == list(torch.nn.CrossEntropyLoss(weight=torch.ones(3)).state_dict()) == ["weight"]
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="avg")
+
+
+ACT_CASES = [("ReLU", {}), ("Tanh", {}), ("Sigmoid", {}), ("GELU", {}), ("GELU", {"approximate": "tanh"}),
+             ("LeakyReLU", {"negative_slope": 0.3}), ("ELU", {}), ("SiLU", {}), ("Softplus", {}),
+             ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}), ("Softmax", {"dim": 1}),
+             ("LogSoftmax", {"dim": -1}), ("Softmin", {"dim": 0}), ("Identity", {}),
+             ("Flatten", {}), ("Flatten", {"start_dim": 0, "end_dim": 1})]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,kw", ACT_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ACT_CASES)])
+def test_activation_modules_match_torch(name, kw, dtype):
+    x = np.random.default_rng(6).standard_normal((3, 4, 2)) * 2
+    ours, theirs = getattr(nn, name)(**kw), getattr(torch.nn, name)(**kw)
+    compare_module(ours, theirs, [x], dtype)
+    assert repr(ours) == repr(theirs)
+
+
+def test_unflatten_matches_torch():
+    x = np.random.default_rng(0).standard_normal((2, 6))
+    compare_module(nn.Unflatten(1, (2, 3)), torch.nn.Unflatten(1, (2, 3)), [x], np.float64)
+
+
+def test_softmax_module_without_dim_warns():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        out = nn.Softmax()(ts.Tensor(x)).numpy()
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        ref = torch.nn.Softmax()(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(out, ref, atol=1e-14)
+
+
+def _containers(lib):
+    class Net(lib.Module):
+        def __init__(self):
+            super().__init__()
+            self.seq = lib.Sequential(lib.Linear(3, 4), lib.Tanh(), lib.Linear(4, 4))
+            self.heads = lib.ModuleDict({"a": lib.Linear(4, 2), "b": lib.Linear(4, 5)})
+            self.extra = lib.ModuleList([lib.Linear(4, 4)])
+            self.extra.append(lib.ReLU())
+            self.extra.insert(0, lib.Identity())
+            self.extra += [lib.Linear(4, 4)]
+
+        def forward(self, x):
+            h = self.seq(x)
+            for m in self.extra:
+                h = m(h)
+            return self.heads["a"](h), self.heads["b"](h)
+    return Net()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_containers_match_torch(dtype):
+    ours, theirs = _containers(nn), _containers(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    compare_module(ours, theirs, [np.random.default_rng(0).standard_normal((5, 3))], dtype)
+    assert repr(ours) == repr(theirs)
+
+
+def test_container_list_and_dict_methods():
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3))
+    assert isinstance(seq[1:], nn.Sequential) and len(seq[1:]) == 2
+    assert isinstance(seq[-1], nn.Linear) and seq[-1].out_features == 3
+    seq.append(nn.Tanh())
+    del seq[0]
+    assert [type(m).__name__ for m in seq] == ["ReLU", "Linear", "Tanh"]
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    del ml[1]
+    assert [type(m).__name__ for m in ml] == ["ReLU", "Sigmoid"] and list(ml._modules) == ["0", "1"]
+    ml[0] = nn.Identity()
+    assert isinstance(ml[0], nn.Identity) and isinstance(ml[:1], nn.ModuleList)
+    with pytest.raises(IndexError, match="out of range"):
+        ml[5]
+    md = nn.ModuleDict()
+    md["x"] = nn.Linear(1, 1)
+    md.update([("y", nn.ReLU())])
+    assert list(md.keys()) == ["x", "y"] and "y" in md and len(md) == 2
+    assert md.pop("x").in_features == 1 and list(md) == ["y"]
+    with pytest.raises(KeyError, match="no module 'z'"):
+        md["z"]
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_embedding_from_pretrained(freeze):
+    w = np.random.default_rng(0).standard_normal((5, 3))
+    ours = nn.Embedding.from_pretrained(ts.Tensor(w), freeze=freeze, padding_idx=1)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(w), freeze=freeze, padding_idx=1)
+    assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(ours.weight.numpy(), w)  # the padding row is kept, as torch's
+    if not freeze:
+        compare_module(ours, theirs, [np.array([[0, 1, 4], [4, 4, 2]])], np.float64)
+    with pytest.raises(ValueError, match="2-dimensional"):
+        nn.Embedding.from_pretrained(ts.Tensor(np.ones(3)))

@@ -337,3 +337,32 @@ def test_optimizer_and_clipping_on_cuda_match_cpu(name, kw, tmp_path):
     og.load_state_dict(ts.load(tmp_path / "opt.npz"))
     for v in og.state[pg].values():
         assert not isinstance(v, np.ndarray)  # array state went back to the device
+
+
+def test_scheduler_keys_survive_optimizer_checkpoint(tmp_path):
+    # a resumed scheduler needs the param groups' initial_lr (and OneCycleLR its max_lr, ...)
+    from tinygrad_seq.optim import lr_scheduler
+    p = ts.Tensor(np.ones(3), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    ts.save(opt.state_dict(), tmp_path / "ck.npz")
+    p2 = ts.Tensor(np.ones(3), requires_grad=True)
+    opt2 = optim.SGD([p2], lr=0.1, momentum=0.9)
+    opt2.load_state_dict(ts.load(tmp_path / "ck.npz"))
+    g, g2 = opt.param_groups[0], opt2.param_groups[0]
+    for k in ("lr", "initial_lr", "max_lr", "min_lr", "momentum", "max_momentum", "base_momentum"):
+        assert g2[k] == pytest.approx(g[k]), k
+    # resuming: last_epoch >= 0 needs initial_lr in the groups; then the scheduler's own state
+    sched2 = lr_scheduler.OneCycleLR(opt2, max_lr=1.0, total_steps=10, last_epoch=sched.last_epoch)
+    sched2.load_state_dict(sched.state_dict())
+    for group, lr in zip(opt2.param_groups, sched.get_last_lr()):
+        group["lr"] = lr
+    for _ in range(5):
+        opt.step()
+        opt2.step()
+        sched.step()
+        sched2.step()
+        assert sched2.get_last_lr() == pytest.approx(sched.get_last_lr())

@@ -1,30 +1,46 @@
 """tinygrad_seq: PyTorch's API for recurrent sequence models on a from-scratch autograd engine,
-with fused Numba CPU kernels and numba.cuda GPU kernels for the recurrent inner loop."""
+with fused Numba CPU kernels and numba.cuda GPU kernels for the recurrent inner loop.
+
+`import tinygrad_seq as torch` gives torch's top-level names for what it implements; a torch
+name it lacks raises an AttributeError saying so (missing.py)."""
 import importlib
 import os
 
-from tinygrad_seq.autograd import enable_grad, is_grad_enabled, no_grad  # noqa: F401
-from tinygrad_seq.creation import (arange, cat, full, ones, ones_like, rand, randint, randn,  # noqa: F401
-                                   stack, tensor, where, zeros, zeros_like)
-from tinygrad_seq.device import cuda_available  # noqa: F401
+from tinygrad_seq.autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                                   set_grad_enabled)
+from tinygrad_seq.creation import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
+                                   LongTensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+                                   full_like, is_tensor, linspace, multinomial, numel, ones, ones_like, rand,
+                                   rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from tinygrad_seq.device import Device as device, cuda_available  # noqa: F401
+from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64, get_default_dtype,  # noqa: F401,A004
+                                 half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from tinygrad_seq.functions import *  # noqa: F401,F403
+from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
-from tinygrad_seq.random import manual_seed  # noqa: F401
+from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
-from tinygrad_seq.tensor import Tensor  # noqa: F401
+from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
-from tinygrad_seq import functional, nn  # noqa: F401
+from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
 
-float32, float64, int64 = "float32", "float64", "int64"
 __version__ = "0.1.0"
 
-_LAZY = ("optim", "data", "distributed", "autograd")
+_LAZY = ("optim", "data", "distributed", "autograd", "utils")
 
 
 def __getattr__(name):
-    # optim, data and distributed load on first use (distributed needs mpi4py)
+    # optim, data, utils and distributed load on first use (distributed needs mpi4py)
     if name in _LAZY:
-        return importlib.import_module(f"tinygrad_seq.{name}")
-    raise AttributeError(f"module 'tinygrad_seq' has no attribute {name!r}")
+        try:
+            return importlib.import_module(f"tinygrad_seq.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"tinygrad_seq.{name}":
+                raise
+    from tinygrad_seq.missing import module_attribute_error
+    if name.startswith("__"):
+        raise AttributeError(f"module 'tinygrad_seq' has no attribute {name!r}")
+    raise module_attribute_error(name)
 
 
 def _watch_mpi_exit():
@@ -39,3 +55,4 @@ def _watch_mpi_exit():
 
 
 _watch_mpi_exit()
+

@@ -14,40 +14,45 @@ A Function is both the node of the graph and the ctx its forward/backward see, a
 
 Broadcasting is undone in one place (``_accumulate``), after each backward, never inside an op.
 backward() walks the graph with an explicit stack: an unrolled 200,000-step chain is fine.
+Grad mode is per thread (_ThreadState). A tensor rebased by an in-place op keeps its earlier
+nodes in _hist (inplace.py), which backward reads for nodes that used it before the write.
 """
 from __future__ import annotations
 
-import contextlib
+import threading
 import weakref
 
 from tinygrad_seq import device as _device
+from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                                    no_grad, set_grad_enabled)
 
-_grad_enabled = True
-_queued_callbacks: list | None = None   # a list while a backward() runs (queue_callback)
 
 # In-place bookkeeping: every in-place write (a Tensor's _version going up) ticks _clock and
 # records the written array. A node remembers the clock at its creation; at backward, a node
 # created before some write checks whether an array it saved aliases a written one (views
 # included), so only modifying what backward needs raises, as in PyTorch.
+# The clock and the table are shared by all threads (an array written by one thread may be
+# saved by another's graph) and guarded by _lock; reading _clock unlocked is safe (one int).
 _clock = 0
 _written: dict = {}   # id(array) -> (clock, weakref to the array)
 _prune_at = 4096
+_lock = threading.Lock()
 
 
 def note_inplace(arr):
     """Record an in-place write to array `arr` (Tensor._version's setter calls this)."""
-    global _clock
-    _clock += 1
+    global _clock, _prune_at
     try:
         ref = weakref.ref(arr)
     except TypeError:
         ref = (lambda a: (lambda: a))(arr)
-    global _prune_at
-    if len(_written) > _prune_at:  # drop dead arrays; amortized, so many live params stay cheap
-        for k in [k for k, (_, r) in _written.items() if r() is None]:
-            del _written[k]
-        _prune_at = max(4096, 2 * len(_written))
-    _written[id(arr)] = (_clock, ref)
+    with _lock:
+        _clock += 1
+        if len(_written) > _prune_at:  # drop dead arrays; amortized, so many live params stay cheap
+            for k in [k for k, (_, r) in _written.items() if r() is None]:
+                del _written[k]
+            _prune_at = max(4096, 2 * len(_written))
+        _written[id(arr)] = (_clock, ref)
 
 
 def _aliases(b, x, y):
@@ -62,7 +67,9 @@ def _saved_was_written(ctx):
     was created."""
     saved = [a for a in (ctx.saved_tensors or ()) if hasattr(a, "shape")]
     saved += [a for a in ctx.__dict__.values() if hasattr(a, "shape") and hasattr(a, "dtype")]
-    for c, ref in list(_written.values()):
+    with _lock:
+        entries = list(_written.values())
+    for c, ref in entries:
         if c > ctx._clock:
             w = ref()
             if w is not None and any(_aliases(ctx.b, a, w) for a in saved):
@@ -70,39 +77,12 @@ def _saved_was_written(ctx):
     return False
 
 
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-class _GradMode(contextlib.ContextDecorator):
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __enter__(self):
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, self.enabled
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return False
-
-
-def no_grad():
-    """Context manager (and decorator) that records no graph, like torch.no_grad()."""
-    return _GradMode(False)
-
-
-def enable_grad():
-    return _GradMode(True)
-
-
 def queue_callback(fn):
     """Run fn() once when the backward() in progress has finished (PyTorch's
     Variable._execution_engine.queue_callback). Only valid from inside a backward hook."""
-    if _queued_callbacks is None:
+    if _state.callbacks is None:
         raise RuntimeError("queue_callback() can only be called while backward() is running")
-    _queued_callbacks.append(fn)
+    _state.callbacks.append(fn)
 
 
 class Function:
@@ -110,9 +90,56 @@ class Function:
     __slots__ = ("parents", "needs_input_grad", "saved_tensors", "b", "device", "_clock", "__dict__")
     n_outputs = 1       # class defaults: set on the instance only by multi-output nodes
     _retained = None    # and by retain_grad() (saves two stores per op)
+    _grad_hooks = None  # and by Tensor.register_hook: output index -> hooks
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
+
+    @classmethod
+    def apply1(cls, t0):
+        """apply(t0) without keyword arguments: the path of the elementwise functions."""
+        dev = t0.device
+        ctx = cls.__new__(cls)
+        ctx.device = dev
+        b = _device._backends.get(dev)
+        ctx.b = b if b is not None else _device.backend(dev)
+        ctx.saved_tensors = ()
+        requires = t0.requires_grad and _state.grad
+        ctx.needs_input_grad = _GRAD1 if requires else _NO_GRAD1
+        out = cls.forward(ctx, t0.array)
+        t = _Tensor.__new__(_Tensor)
+        t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
+        if requires and out.dtype.kind == "f":
+            ctx.parents, ctx._clock = (t0,), _clock
+            t.requires_grad, t._ctx = True, ctx
+        else:
+            t.requires_grad, t._ctx = False, None
+        return t
+
+    @classmethod
+    def apply2(cls, t0, t1):
+        """apply(t0, t1) without keyword arguments: the path of every binary operator, kept
+        free of argument packing (Tensor._binary calls it)."""
+        dev = t0.device
+        if t1.device is not dev and t1.device != dev:
+            _device_mismatch(cls, dev, t1.device)
+        ctx = cls.__new__(cls)
+        ctx.device = dev
+        b = _device._backends.get(dev)
+        ctx.b = b if b is not None else _device.backend(dev)
+        ctx.saved_tensors = ()
+        r0, r1 = t0.requires_grad, t1.requires_grad
+        requires = (r0 or r1) and _state.grad
+        ctx.needs_input_grad = (r0, r1) if requires else _NO_GRADS2
+        out = cls.forward(ctx, t0.array, t1.array)
+        t = _Tensor.__new__(_Tensor)
+        t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
+        if requires and out.dtype.kind == "f":
+            ctx.parents, ctx._clock = (t0, t1), _clock
+            t.requires_grad, t._ctx = True, ctx
+        else:
+            t.requires_grad, t._ctx = False, None
+        return t
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
@@ -126,7 +153,7 @@ class Function:
             needs, datas = (t0.requires_grad,), (t0.array,)
         elif n == 2:
             t1 = inputs[1]
-            if t1.device != dev:
+            if t1.device is not dev and t1.device != dev:
                 _device_mismatch(cls, dev, t1.device)
             needs, datas = (t0.requires_grad, t1.requires_grad), (t0.array, t1.array)
         else:
@@ -138,7 +165,7 @@ class Function:
         b = _device._backends.get(dev)
         ctx.b = b if b is not None else _device.backend(dev)
         ctx.saved_tensors = ()
-        requires = _grad_enabled and True in needs
+        requires = True in needs and _state.grad
         # forward may read needs_input_grad to save only what backward will use
         ctx.needs_input_grad = needs if requires else (False,) * n
         out = cls.forward(ctx, *datas, **kwargs)
@@ -166,11 +193,12 @@ class Function:
         return tuple(tensors)
 
 
+_NO_GRADS2, _GRAD1, _NO_GRAD1 = (False, False), (True,), (False,)
 _Tensor = None  # tinygrad_seq.tensor sets this on import (the engine cannot import it: cycle)
 
 
 def _device_mismatch(cls, dev, other):
-    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {dev} and {other}")
+    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {getattr(dev, 'type', dev)} and {getattr(other, 'type', other)}")
 
 
 def _unbroadcast(b, grad, shape):
@@ -185,6 +213,24 @@ def _unbroadcast(b, grad, shape):
     return b.reshape(grad, shape)
 
 
+DROPPED = "dropped"   # a _hist entry standing for the graph nodes no longer kept
+
+
+def _parent_state(p, clock):
+    """(node, output index, requires_grad) of tensor p as a node created at `clock` saw it:
+    p's current ones, or, when p was rebased by an in-place op since, the ones in p._hist."""
+    pc = p._ctx
+    if pc is None or pc._clock <= clock:
+        return pc, p._idx, p.requires_grad
+    for boundary, ctx, idx, req in getattr(p, "_hist", ()):
+        if clock < boundary:
+            if req is DROPPED:
+                raise RuntimeError("one of the variables needed for gradient computation has been "
+                                   "modified by an inplace operation (more than 256 times since it was used)")
+            return ctx, idx, req
+    return pc, p._idx, p.requires_grad
+
+
 def _toposort(root_ctx):
     """Functions reachable from root_ctx, parents before children (iterative DFS)."""
     order, visited = [], {id(root_ctx)}
@@ -194,11 +240,7 @@ def _toposort(root_ctx):
         for p in it:
             pc = p._ctx
             if pc is not None and pc._clock > node._clock:
-                # p's node is younger than its consumer: p was modified in place (rebased)
-                # after node used it, so node's view of p is gone
-                raise RuntimeError(f"one of the variables needed for gradient computation "
-                                   f"({type(node).__name__}) has been modified by an inplace operation "
-                                   f"after it was used")
+                pc = _parent_state(p, node._clock)[0]   # p was rebased after node used it
             if pc is not None and id(pc) not in visited:
                 visited.add(id(pc))
                 stack.append((pc, iter(pc.parents)))
@@ -211,7 +253,6 @@ def _toposort(root_ctx):
 
 def backward(root, gradient=None, retain_graph=False):
     """Reverse-mode sweep from tensor `root` (Tensor.backward calls this)."""
-    global _queued_callbacks
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     b = _device.backend(root.device)
@@ -225,38 +266,41 @@ def backward(root, gradient=None, retain_graph=False):
         g = b.asarray(g, root.dtype)
         if g.shape != root.shape:
             raise ValueError(f"backward: gradient has shape {g.shape}, expected {root.shape}")
-    outer = _queued_callbacks
-    _queued_callbacks = []
+    st = _state
+    outer, st.callbacks = st.callbacks, []
     try:
         if root._ctx is None:
             _finish_leaf(root, g, b)
         else:
             _sweep(root, g, retain_graph)
-        while _queued_callbacks:
-            _queued_callbacks.pop(0)()
+        while st.callbacks:
+            st.callbacks.pop(0)()
     finally:
-        _queued_callbacks = outer
+        st.callbacks = outer
 
 
 def _sweep(root, g, retain_graph):
-    global _grad_enabled
     order = _toposort(root._ctx)
     # how many graph edges feed each leaf: its gradient is final when all have arrived
     pending, leaf_grad = {}, {}
     for ctx in order:
         for p in ctx.parents:
-            if p._ctx is None and p.requires_grad:
+            pc, _, req = _parent_state(p, ctx._clock)
+            if pc is None and req:
                 k = id(p)
                 pending[k] = pending.get(k, 0) + 1
     root_ctx = root._ctx
     out_grads = {id(root_ctx): [None] * root_ctx.n_outputs}
     out_grads[id(root_ctx)][root._idx] = g
-    prev_mode, _grad_enabled = _grad_enabled, False
+    st = _state
+    prev_mode, st.grad = st.grad, False   # this thread's mode only
     try:
         for ctx in reversed(order):
             grads = out_grads.pop(id(ctx), None)
             if grads is not None and (grads[0] is not None if ctx.n_outputs == 1
                                       else any(x is not None for x in grads)):
+                if ctx._grad_hooks:
+                    _run_grad_hooks(ctx, grads)
                 if ctx._retained:
                     for i, t in ctx._retained.items():
                         if grads[i] is not None:
@@ -277,8 +321,14 @@ def _sweep(root, g, retain_graph):
             else:
                 in_grads = (None,) * len(ctx.parents)
             b = ctx.b
+            clock = ctx._clock
             for p, pg in zip(ctx.parents, in_grads):
-                if not p.requires_grad:
+                pc = p._ctx
+                if pc is not None and pc._clock > clock:
+                    pc, i, req = _parent_state(p, clock)
+                else:
+                    i, req = p._idx, p.requires_grad
+                if not req:
                     continue
                 if pg is not None:
                     pd = p.array
@@ -286,7 +336,6 @@ def _sweep(root, g, retain_graph):
                         pg = _unbroadcast(b, pg, tuple(pd.shape))
                     if pg.dtype != pd.dtype:
                         pg = b.astype(pg, pd.dtype)
-                pc = p._ctx
                 if pc is None:
                     key = id(p)
                     if pg is not None:
@@ -302,20 +351,45 @@ def _sweep(root, g, retain_graph):
                     slot = out_grads.get(id(pc))
                     if slot is None:
                         slot = out_grads[id(pc)] = [None] * pc.n_outputs
-                    i = p._idx
                     slot[i] = pg if slot[i] is None else b.add(slot[i], pg)
             if not retain_graph and ctx.saved_tensors:
                 ctx.saved_tensors = None
     finally:
-        _grad_enabled = prev_mode
+        st.grad = prev_mode
+
+
+def _run_grad_hooks(ctx, grads):
+    """Tensor.register_hook on a non-leaf: hook(grad) may return a replacement gradient."""
+    for i, hooks in ctx._grad_hooks.items():
+        if grads[i] is not None:
+            for hook in list(hooks):
+                out = hook(_Tensor._wrap(grads[i], ctx.device))
+                if out is not None:
+                    grads[i] = out.array
 
 
 def _wrap_like(t, arr):
     return _Tensor._wrap(arr, t.device)
 
 
+class GradHook:
+    """A Tensor.register_hook hook on a leaf, kept in the leaf's hook list: it sees (and may
+    replace) the incoming gradient before accumulation; the other entries run after it."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 def _finish_leaf(p, g, b):
-    """Accumulate a final gradient into leaf p.grad, then run its post-accumulate hooks."""
+    """Run p's gradient hooks on g, accumulate it into leaf p.grad, then run the
+    post-accumulate hooks."""
+    if p._hooks:
+        for hook in list(p._hooks):
+            if type(hook) is GradHook:
+                out = hook.fn(_wrap_like(p, g))
+                if out is not None:
+                    g = out.array
     if p.grad is None:
         # own the memory: a gradient array may alias an input of some backward
         p.grad = _wrap_like(p, b.copy(g))
@@ -323,4 +397,14 @@ def _finish_leaf(p, g, b):
         p.grad = _wrap_like(p, b.add(p.grad.array, g))
     if p._hooks:
         for hook in list(p._hooks):
-            hook(p)
+            if type(hook) is not GradHook:
+                hook(p)
+
+
+def __getattr__(name):
+    # ts.autograd.X for a torch.autograd name this engine lacks
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from tinygrad_seq.missing import _message
+    alternative = "loss.backward() and the inputs' .grad" if name in ("grad", "backward") else None
+    raise AttributeError(_message("torch.autograd", name, alternative))

@@ -37,7 +37,10 @@ add, sub, mul, div, neg = np.add, np.subtract, np.multiply, np.divide, np.negati
 power, maximum, minimum, where = np.power, np.maximum, np.minimum, np.where
 exp, log, tanh, abs, sqrt, sign = np.exp, np.log, np.tanh, np.abs, np.sqrt, np.sign
 gt, ge, lt, le, eq, ne = np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal
-logical_not = np.logical_not
+logical_not, logical_and, logical_or, logical_xor = np.logical_not, np.logical_and, np.logical_or, np.logical_xor
+sin, cos, log1p, expm1 = np.sin, np.cos, np.log1p, np.expm1
+floor, ceil, rint, trunc = np.floor, np.ceil, np.rint, np.trunc
+floor_divide, remainder = np.floor_divide, np.remainder
 
 def sigmoid(a):
     # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
@@ -52,13 +55,23 @@ def clip(a, lo, hi):
 
 # reductions
 def sum(a, axis=None, keepdims=False):
-    return np.sum(a, axis=axis, keepdims=keepdims)
+    return np.add.reduce(a, axis=axis, keepdims=keepdims)   # np.sum's dispatch costs ~1 us
 
 def max(a, axis=None, keepdims=False):
-    return np.max(a, axis=axis, keepdims=keepdims)
+    return np.maximum.reduce(a, axis=axis, keepdims=keepdims)
 
 def argmax(a, axis=None):
     return np.argmax(a, axis=axis)
+
+def cumsum(a, axis):
+    return np.cumsum(a, axis=axis)
+
+def cumprod(a, axis):
+    return np.cumprod(a, axis=axis)
+
+def argsort(a, axis):
+    """Indices that sort a along axis (stable, int64)."""
+    return np.argsort(a, axis=axis, kind="stable")
 
 # shape and indexing
 def reshape(a, shape):
@@ -71,7 +84,10 @@ def broadcast_to(a, shape):
     return np.broadcast_to(a, shape)
 
 def getitem(a, idx):
-    return a[idx]
+    out = a[idx]
+    if type(out) is not np.ndarray:   # an integer per axis: numpy gives a scalar, we want the
+        out = a[idx + (Ellipsis,)]    # 0-d view, so writes through it reach a (torch's views)
+    return out
 
 def index_add(shape, dtype, idx, g, advanced):
     """zeros(shape) with g added at a[idx] (duplicates in advanced indices accumulate)."""
@@ -171,6 +187,26 @@ def index_add_rows(shape, idx, g, skip_row=None):
     np.add.at(out, idx.reshape(-1), g.reshape(-1, shape[1]))
     if skip_row is not None:
         out[skip_row] = 0
+    return out
+
+def _along(index, dim):
+    """Full index tuple addressing index's positions along dim (torch.gather/scatter)."""
+    grid = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
+    grid[dim] = index
+    return tuple(grid)
+
+def gather(a, dim, index):
+    """out[..., i, ...] = a[..., index[..., i, ...], ...] along dim (torch.gather)."""
+    return a[_along(index, dim)]
+
+def scatter(out, dim, index, src):
+    """out[index along dim] = src[:index.shape] (in place, returns out)."""
+    out[_along(index, dim)] = src[tuple(slice(0, s) for s in index.shape)]
+    return out
+
+def scatter_add(out, dim, index, src):
+    """out[index along dim] += src[:index.shape], repeats accumulating (in place, returns out)."""
+    np.add.at(out, _along(index, dim), src[tuple(slice(0, s) for s in index.shape)])
     return out
 
 def may_share_memory(a, b):

@@ -23,9 +23,34 @@ name = "cuda"
 
 # ops_cuda's kernels, unchanged
 add, sub, mul, div, neg, power = K.add, K.sub, K.mul, K.div, K.neg, K.power
-maximum, minimum, where = K.maximum, K.minimum, K.where
+maximum, minimum = K.maximum, K.minimum
 exp, log, tanh, sigmoid, relu, abs, sqrt, sign = K.exp, K.log, K.tanh, K.sigmoid, K.relu, K.abs, K.sqrt, K.sign
-gt, ge, lt, le, eq, ne, logical_not = K.gt, K.ge, K.lt, K.le, K.eq, K.ne, K.logical_not
+
+
+def _unbool(a):
+    """Bool operands enter the elementwise kernels as float32 (their dtype rule takes the
+    first operand's dtype, and the kernels have no bool arithmetic)."""
+    return K.astype(a, np.float32) if K.is_device(a) and a.dtype == np.bool_ else a
+
+
+def _comparison(kernel):
+    def op(*args):
+        return K.astype(kernel(*[_unbool(a) for a in args]), np.bool_)   # bool, as numpy's
+    op.__name__ = kernel.__name__
+    op.__doc__ = f"{kernel.__name__} elementwise -> bool"
+    return op
+
+
+gt, ge, lt, le, eq, ne, logical_not = (_comparison(k) for k in (K.gt, K.ge, K.lt, K.le, K.eq, K.ne, K.logical_not))
+
+
+def where(cond, a, b):
+    """numpy's where; the result dtype is a's or b's (a bool cond never sets it)."""
+    dt = next((x.dtype for x in (a, b) if K.is_device(x) and x.dtype.kind == "f"),
+              next((x.dtype for x in (a, b) if K.is_device(x)), None))
+    if dt is not None and K.is_device(cond) and cond.dtype != dt:
+        cond = K.astype(cond, dt)
+    return K.where(cond, a, b)
 zeros, ones, full, copy, astype, ascontiguous = K.zeros, K.ones, K.full, K.copy, K.astype, K.ascontiguous
 broadcast_to, concatenate, stack, split = K.broadcast_to, K.concatenate, K.stack, K.split
 fill, copy_into, to_host = K.fill, K.copy_into, K.to_host
@@ -35,7 +60,10 @@ def asarray(data, dtype=None):
     """Device array from host data or a device array (cast when dtype differs)."""
     if K.is_device(data):
         return data if dtype is None or data.dtype == np.dtype(dtype) else K.astype(data, dtype)
-    return K.as_device(np.asarray(data, dtype=dtype))
+    host = np.asarray(data, dtype=dtype)
+    dev = K.as_device(host)
+    # as_device goes through np.ascontiguousarray, which makes 0-d data 1-d
+    return dev if dev.shape == host.shape else K.reshape(dev, host.shape)
 
 
 def reshape(a, shape):
@@ -126,3 +154,47 @@ def iadd(a, b):
 
 def imul(a, b):
     return K.copy_into(a, K.mul(a, b))
+
+
+def may_share_memory(a, b):
+    """Whether two device arrays may overlap (their device address ranges meet): the in-place
+    check of autograd relies on it. Host arrays never share memory with device ones."""
+    if not (K.is_device(a) and K.is_device(b)):
+        return False
+    return K.may_overlap(a, b)
+
+
+# ---------------------------------------------------------------- through host memory
+# Ops the recurrent models never run on the GPU in their hot loops (sorting, cumulative sums,
+# gathers of torch.gather, rounding): numpy on a host copy, then back. Correct, not fast.
+def _via_host(fn, name):
+    def op(*args):
+        host = [K.to_host(a) if K.is_device(a) else a for a in args]
+        return asarray(np.ascontiguousarray(fn(*host)))
+    op.__name__ = name
+    op.__doc__ = f"backend_cpu.{name} on a host copy."
+    return op
+
+
+def _host_inplace(fn, name):
+    def op(out, *args):
+        host = K.to_host(out)
+        fn(host, *[K.to_host(a) if K.is_device(a) else a for a in args])
+        K.copy_into(out, asarray(host))
+        return out
+    op.__name__ = name
+    op.__doc__ = f"backend_cpu.{name} on a host copy, written back into out."
+    return op
+
+
+def _cpu():
+    from tinygrad_seq import backend_cpu
+    return backend_cpu
+
+
+for _name in ("sin", "cos", "log1p", "expm1", "floor", "ceil", "rint", "trunc", "floor_divide",
+              "remainder", "logical_and", "logical_or", "logical_xor", "cumsum", "cumprod", "argsort",
+              "gather"):
+    globals()[_name] = _via_host(getattr(_cpu(), _name), _name)
+scatter = _host_inplace(_cpu().scatter, "scatter")
+scatter_add = _host_inplace(_cpu().scatter_add, "scatter_add")

@@ -1,100 +1,214 @@
-"""Free tensor constructors and joins: ts.zeros, ts.ones, ts.randn, ts.cat, ts.stack, ..."""
+"""Free tensor constructors (torch's): ts.tensor, as_tensor, from_numpy, zeros, ones, empty,
+full, eye, arange, linspace, randn, rand, randint, randperm, multinomial, the *_like forms and
+the legacy ts.LongTensor / FloatTensor / BoolTensor. Each takes dtype=, device= and
+requires_grad= as torch's do, so code above the engine never wraps raw backend arrays."""
+import numbers
+
 import numpy as np
 
-from tinygrad_seq import ops, random
+from tinygrad_seq import device as _device, dtypes, random
 from tinygrad_seq.tensor import Tensor
 
 
 def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    out = tuple(int(s) for s in shape)
+    if any(s < 0 for s in out):
+        raise ValueError(f"negative dimension in shape {out}")
+    return out
+
+
+def _float_dtype(dtype):
+    return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
 
 
 def _make(arr, dtype, device, requires_grad):
-    return Tensor(arr.astype(np.dtype(dtype or np.float32), copy=False), requires_grad=requires_grad, device=device)
+    """Tensor of host array arr (already of its final dtype) on device."""
+    dev = _device.canonical(device)
+    if requires_grad and arr.dtype.kind != "f":
+        raise RuntimeError(f"only floating point tensors can require gradients, got {arr.dtype}")
+    data = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
+    return Tensor._wrap(data, dev, bool(requires_grad))
 
 
-def tensor(data, dtype=None, device="cpu", requires_grad=False):
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of data (torch.tensor)."""
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    t = Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
+               device=device or "cpu", requires_grad=requires_grad)
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    """data as a tensor, sharing memory when it already is one of the right dtype and device."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype) == data.dtype) \
+            and _device.canonical(device or "cpu") == "cpu":
+        return from_numpy(data)
+    return Tensor(data, dtype=dtype, device=device or "cpu")
+
+
+def from_numpy(arr):
+    """A CPU tensor over arr's memory: writes to one show in the other (torch.from_numpy)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(arr).__name__}")
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: unsupported dtype {arr.dtype}")
+    return Tensor._wrap(arr, "cpu")
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t):
+    return t.numel()
 
 
 def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.zeros(_shape(shape)), dtype, device, requires_grad)
+    return _make(np.zeros(_shape(shape), _float_dtype(dtype)), dtype, device, requires_grad)
 
 
 def ones(*shape, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.ones(_shape(shape)), dtype, device, requires_grad)
+    return _make(np.ones(_shape(shape), _float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.full(_shape((shape,)), fill_value), dtype, device, requires_grad)
+def empty(*shape, dtype=None, device="cpu", requires_grad=False):
+    """Uninitialised in torch; zeros here (the same cost for numpy, and reproducible)."""
+    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+    if dtype is None:   # torch infers the dtype from the fill value
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = np.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = np.int64
+    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    return _make(np.full(_shape(size), fill_value, _float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device="cpu", requires_grad=False):
-    return _make(random.normal(_shape(shape)), dtype, device, requires_grad)
-
-
-def rand(*shape, dtype=None, device="cpu", requires_grad=False):
-    return _make(random.uniform(0.0, 1.0, _shape(shape)), dtype, device, requires_grad)
-
-
-def randint(low, high, size, device="cpu"):
-    return Tensor(random.generator().integers(low, high, size=_shape((size,))), device=device)
-
-
-def arange(start, end=None, step=1, dtype=None, device="cpu"):
+def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
     if end is None:
         start, end = 0, start
-    arr = np.arange(start, end, step)
-    return Tensor(arr if dtype is None else arr.astype(dtype), device=device)
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        is_int = all(isinstance(v, numbers.Integral) for v in vals)
+        dtype = np.int64 if is_int else dtypes.get_default_dtype()
+    return _make(np.arange(*vals).astype(dtypes.as_dtype(dtype)), dtype, device, requires_grad)
 
 
-def _check_join(tensors, dim, name, same_shape):
-    if not tensors:
-        raise ValueError(f"{name}: expected a non-empty list of tensors")
-    ref = tensors[0]
-    nd = ref.ndim + (1 if same_shape else 0)
-    if not -nd <= dim < max(nd, 1):
-        raise IndexError(f"{name}: dimension {dim} out of range for {nd} dimensions")
-    d = dim % nd
-    for i, t in enumerate(tensors[1:], 1):
-        if t.device != ref.device:
-            raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device} and {t.device}")
-        if t.ndim != ref.ndim or (same_shape and t.shape != ref.shape) or \
-                (not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]):
-            raise ValueError(f"{name}: tensor 0 has shape {ref.shape} but tensor {i} has shape {t.shape}")
-    return d
+def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
+    return _make(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def cat(tensors, dim=0):
-    tensors = list(tensors)
-    d = _check_join(tensors, dim, "cat", False)
-    tensors = _common_dtype(tensors)
-    return ops.Cat.apply(*tensors, axis=d)
+def randn(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
+    return _make(random.normal(_shape(shape), generator).astype(_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def stack(tensors, dim=0):
-    tensors = list(tensors)
-    d = _check_join(tensors, dim, "stack", True)
-    tensors = _common_dtype(tensors)
-    return ops.Stack.apply(*tensors, axis=d)
+def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
+    arr = random.uniform(0.0, 1.0, _shape(shape), generator).astype(_float_dtype(dtype))
+    return _make(arr, dtype, device, requires_grad)
 
 
-def where(cond, a, b):
-    """ts.where(cond, a, b): elementwise choice; differentiable in a and b."""
-    ref = a if isinstance(a, Tensor) else b
-    a, b = ref._other(a), ref._other(b)
-    c = cond.array if isinstance(cond, Tensor) else np.asarray(cond)
-    return ops.Where.apply(a, b, cond=c)
+def randint(*args, size=None, dtype=None, device="cpu", generator=None, requires_grad=False, low=None, high=None):
+    """randint(high, size), randint(low, high, size), or with low=/high=/size= keywords."""
+    pos = list(args)
+    if size is None and pos and isinstance(pos[-1], (tuple, list)):
+        size = pos.pop()
+    if high is None:
+        if not pos:
+            raise TypeError("randint: missing high")
+        high = pos.pop()
+    if low is None:
+        low = pos.pop() if pos else 0
+    if pos or size is None:
+        raise TypeError("randint(low=0, high, size): size must be a tuple of ints")
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
+    arr = random.generator(generator).integers(low, high, size=_shape((size,))).astype(dt)
+    return _make(arr, dt, device, requires_grad)
 
 
-def _common_dtype(tensors):
-    dt = np.result_type(*[t.dtype for t in tensors])
-    return [t if t.dtype == dt else t.to(dtype=dt) for t in tensors]
+def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False):
+    dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
+    return _make(random.generator(generator).permutation(int(n)).astype(dt), dt, device, requires_grad)
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's."""
+    p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
+    rows = p.reshape(1, -1) if p.ndim == 1 else p
+    if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():
+        raise ValueError("multinomial: input must be a 1-D or 2-D tensor of finite non-negative weights")
+    if (rows.sum(1) <= 0).any():
+        raise ValueError("multinomial: every row of weights must have a positive sum")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                         f"{rows.shape[1]} categories")
+    if not replacement and ((rows > 0).sum(1) < num_samples).any():
+        raise ValueError(f"multinomial: a row has fewer non-zero weights than the {num_samples} samples "
+                         f"drawn without replacement")
+    rng = random.generator(generator)
+    out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / r.sum())
+                    for r in rows]).astype(np.int64)
+    dev = input.device if isinstance(input, Tensor) else "cpu"
+    return _make(out[0] if p.ndim == 1 else out, np.int64, dev, False)
+
+
+def _like(fn, t, dtype, device, requires_grad, *args, **kw):
+    return fn(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kw)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, t, dtype, device, requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(ones, t, dtype, device, requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, t, dtype, device, requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(randn, t, dtype, device, requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return _like(rand, t, dtype, device, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def _legacy(dtype, name):
+    def make(*args, device="cpu"):
+        """ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."""
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            return Tensor(args[0].numpy() if isinstance(args[0], Tensor) else args[0], dtype=dtype, device=device)
+        return zeros(*args, dtype=dtype, device=device)
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = make.__doc__.format(name=name)
+    return make
+
+
+FloatTensor = _legacy(dtypes.float32, "FloatTensor")
+DoubleTensor = _legacy(dtypes.float64, "DoubleTensor")
+LongTensor = _legacy(dtypes.int64, "LongTensor")
+IntTensor = _legacy(dtypes.int32, "IntTensor")
+BoolTensor = _legacy(dtypes.bool, "BoolTensor")
+ByteTensor = _legacy(dtypes.uint8, "ByteTensor")
+
+
+from tinygrad_seq.functions import cat, stack, where  # noqa: E402,F401  (their old home: nn imports them here)

@@ -14,13 +14,75 @@ _kernel_modules: dict = {}
 _cuda_ok: bool | None = None
 
 
-def canonical(device) -> str:
-    name = str(device).lower()
-    if name.startswith("cuda"):
-        return "cuda"
-    if name == "cpu":
-        return "cpu"
-    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+class _DeviceType(type):
+    """`ts.device` is this class (torch.device is called like one), which hides the module
+    tinygrad_seq.device from `from tinygrad_seq import device`; so the class hands the module's
+    names (backend, canonical, ...) to code that imported it that way."""
+    def __getattr__(cls, name):
+        import sys
+        try:
+            return getattr(sys.modules[__name__], name)
+        except AttributeError:
+            raise AttributeError(f"type object 'device' has no attribute {name!r}") from None
+
+
+class Device(str, metaclass=_DeviceType):
+    """PyTorch's torch.device: `.type` ("cpu" or "cuda") and `.index` (None or the GPU number).
+    A str subclass whose value is the type, so it compares equal to "cpu" / "cuda" (at C speed:
+    the engine compares devices on every op), hashes like its name and is the engine's backend
+    key; str() gives "cuda:0" when an index was given. Tensors on the GPU report cuda:0."""
+    __slots__ = ("index",)
+
+    def __new__(cls, type_or_name="cpu", index=None):
+        if isinstance(type_or_name, Device) and index is None:
+            return type_or_name
+        name = str(type_or_name).lower().strip()
+        kind, _, num = name.partition(":")
+        if kind not in ("cpu", "cuda") or (num and not num.isdigit()):
+            raise ValueError(f"unknown device {type_or_name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        if num:
+            if index is not None:
+                raise ValueError(f"device {type_or_name!r} already names an index, got index={index}")
+            index = int(num)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device index must be a non-negative integer, got {index!r}")
+        if kind == "cpu" and index not in (None, 0):
+            raise ValueError(f"device 'cpu' has no index {index}")
+        if kind == "cuda" and index not in (None, 0):
+            raise ValueError(f"device 'cuda:{index}': tinygrad_seq uses one GPU, 'cuda' or 'cuda:0'")
+        self = super().__new__(cls, kind)
+        self.index = index
+        return self
+
+    type = property(lambda self: str.__str__(self))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        extra = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{extra})"
+
+    def __reduce__(self):
+        return (Device, (self.type, self.index))
+
+
+CPU, CUDA = Device("cpu"), Device("cuda", 0)
+_CANONICAL = {"cpu": CPU, "cuda": CUDA}
+
+
+def canonical(device) -> Device:
+    """The Device of any device argument: "cpu", "cuda", "cuda:0", a Device."""
+    dev = _CANONICAL.get(device)
+    if dev is not None and type(device) is str:
+        return dev
+    if device is None:
+        return CPU   # torch's default device
+    if isinstance(device, Device):
+        return _CANONICAL[device]
+    if isinstance(device, int) and not isinstance(device, bool):
+        return Device("cuda", device)  # torch takes a bare GPU number
+    return _CANONICAL[Device(device)]
 
 
 def cuda_available() -> bool:
@@ -53,7 +115,7 @@ def backend(device: str):
             b = importlib.import_module("tinygrad_seq.backend_cuda")
         else:
             raise ValueError(f"unknown device {device!r}")
-        _backends[device] = b
+        _backends[_CANONICAL.get(device, device)] = b   # keyed by the Device: found by identity
     return b
 
 

@@ -9,6 +9,12 @@ from tinygrad_seq import autograd
 
 def normalize_index(idx, t):
     """Index tuple of slices/ints/None/Ellipsis/host-or-device int or bool arrays; bounds checked."""
+    if type(idx) is int:   # fast path: t[i]
+        shape = t.array.shape
+        n = shape[0] if shape else 0
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
+        return (idx,), False
     items = idx if isinstance(idx, tuple) else (idx,)
     out, advanced = [], False
     dim = 0

@@ -1,27 +1,49 @@
-"""Tensor's in-place operations: zero_, fill_, copy_, add_, sub_, mul_, div_, clamp_, uniform_,
-normal_, +=, -=, *= and item assignment, as the InPlaceOps base class of Tensor.
+"""Tensor's in-place operations (the InPlaceOps base class of Tensor): zero_, fill_, copy_,
+add_/sub_/mul_/div_, clamp_, masked_fill_, index_fill_, scatter_, scatter_add_, the unary
+ones (exp_, tanh_, ...), uniform_/normal_, +=, -=, *=, /= and item assignment.
 
-Outside the graph an in-place op writes the tensor's memory through its device's backend. Inside
-it (grad mode on and an operand requiring grad) it is recorded as PyTorch records it (_rebase).
-Every write raises the tensor's version, so graph nodes that saved the tensor before raise at
-backward.
+Outside the graph an in-place op computes its result from a detached alias and writes it into
+the tensor's memory. Inside it (grad mode on and an operand requiring grad) it is recorded as
+PyTorch records it (_rebase): the result is computed out of place from a snapshot and the
+tensor's node becomes the result's; the replaced node stays in the tensor's history (_hist),
+so graph nodes that used the tensor before the write still reach the old node. A write through
+a view (t[i], t.view(...), t.t()) is recorded on its base, so `buf[i] = out` and
+`t[i].add_(x)` give the gradients PyTorch gives. Every write ticks autograd's clock; a node
+whose saved arrays were overwritten raises at backward. Writes through `.data` are untracked.
 """
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, random
+from tinygrad_seq import autograd, device as _device, ops_extra, random
 from tinygrad_seq.indexing import normalize_index
+from tinygrad_seq.tensor_shape import view_fns
+
+
+_HIST_KEEP = 256   # earlier graph nodes kept per tensor (see _retarget)
+
+
+def _detached(x):
+    return autograd._Tensor._wrap(x.array, x.device) if isinstance(x, InPlaceOps) else x
+
+
+def _own_array(t):
+    # a 0-d result of a numpy reduction is a numpy scalar, which cannot be written in place
+    # (`loss = 0; loss += criterion(...)`): give the tensor a 0-d array of its own first
+    if isinstance(t.array, np.generic):
+        t.array = np.array(t.array)
 
 
 class InPlaceOps:
     """The in-place methods of Tensor, which derives from this class (every Tensor is an
-    InPlaceOps); they work on Tensor's slots (data, device, requires_grad, _ctx, _idx, _version)."""
+    InPlaceOps); they work on Tensor's slots (array, device, requires_grad, _ctx, _idx, ...)."""
     __slots__ = ()
 
     def _inplace_check(self):
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation (wrap it in ts.no_grad())")
-        self._version += 1
+                               "operation (wrap it in ts.no_grad(), or write to .data)")
+        self._ver += 1
+        if not getattr(self, "_untracked", False):
+            autograd.note_inplace(self.array)
 
     def _in_graph(self, *others):
         """True when an in-place op must be recorded: grad mode is on and self or an operand
@@ -29,96 +51,256 @@ class InPlaceOps:
         return autograd.is_grad_enabled() and (self.requires_grad or any(
             isinstance(o, InPlaceOps) and o.requires_grad for o in others))
 
-    def _rebase(self, fn, *args):
-        """Differentiable in-place op, as PyTorch records it: out = fn(old self, *args) is computed
-        out of place from a snapshot of self, written into self's memory, and self becomes out's
-        node. Nodes that saved self before see its version change and raise at backward."""
-        self._inplace_check()
-        B = _device.backend(self.device)
-        # a plain Tensor (autograd._Tensor, which tensor.py sets: importing it here is a cycle)
-        old = autograd._Tensor._wrap(B.copy(self.array), self.device, self.requires_grad)
-        old._ctx, old._idx = self._ctx, self._idx
-        out = fn(old, *args)
+    def _result(self, out, name):
+        """out converted to self's dtype, checked to fit self's shape (torch's rules)."""
+        if not isinstance(out, InPlaceOps):
+            out = self._other(out)
+        if out.shape != self.shape:
+            try:
+                ok = np.broadcast_shapes(out.shape, self.shape) == self.shape
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"{name}: the result of shape {out.shape} does not fit the "
+                                 f"tensor of shape {self.shape} written in place")
+            out = out.expand(self.shape)
         if out.dtype != self.dtype:
+            if out.dtype.kind == "f" and self.dtype.kind != "f":
+                raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the desired "
+                                   f"output type {self.dtype}")
             out = out.to(dtype=self.dtype)
-        B.copy_into(self.array, out.array)
-        self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
+        return out
+
+    def _write(self, name, fn, *args):
+        """The in-place op self = fn(self, *args), recorded by autograd when needed."""
+        _own_array(self)
+        if self._in_graph(*args):
+            return self._rebase(fn, *args, name=name)
+        self._inplace_check()
+        out = self._result(fn(_detached(self), *[_detached(a) for a in args]), name)
+        _device.backend(self.device).copy_into(self.array, out.array)
+        self._sync_base()
         return self
 
+    def _rebase(self, fn, *args, name="in-place op"):
+        """Differentiable in-place op, as PyTorch records it (see the module docstring)."""
+        _own_array(self)
+        self._inplace_check()
+        B = _device.backend(self.device)
+        view = getattr(self, "_base", None)
+        if view is not None:
+            base, kind, arg = view
+            view_fn, put_fn = view_fns(kind, arg)
+            dtype = self.dtype
+            base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
+                         *args, name=name)
+            new = view_fn(base)
+            if not B.may_share_memory(self.array, base.array):
+                B.copy_into(self.array, new.array)
+            self._retarget(new)
+            return self
+        old = autograd._Tensor._wrap(B.copy(self.array), self.device, self.requires_grad)
+        old._ctx, old._idx = self._ctx, self._idx
+        out = self._result(fn(old, *args), name)
+        B.copy_into(self.array, out.array)
+        self._retarget(out)
+        return self
+
+    def _retarget(self, out):
+        """Make self's node out's, keeping the replaced one for nodes that used self before."""
+        hist = getattr(self, "_hist", None)
+        if hist is None:
+            hist = self._hist = []
+        boundary = out._ctx._clock if out._ctx is not None else autograd._clock + 1
+        hist.append((boundary, self._ctx, self._idx, self.requires_grad))
+        if len(hist) > _HIST_KEEP:
+            # a tensor rebased every step for ever must not keep every old graph alive: the oldest
+            # entries go, and a node that still needs one raises at backward (autograd)
+            drop = _HIST_KEEP // 2
+            last = hist[drop - 1][0]   # consumers older than this needed a dropped entry
+            del hist[:drop]
+            hist.insert(0, (last, None, 0, autograd.DROPPED))
+        self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
+
+    def _sync_base(self):
+        """After a write outside the graph: a view whose array is a copy of its base's region
+        (element reads on "cuda") writes the region back, up the chain of bases."""
+        view = getattr(self, "_base", None)
+        if view is None:
+            return
+        base, kind, arg = view
+        B = _device.backend(self.device)
+        if B.may_share_memory(self.array, base.array):
+            base._sync_base()
+            return
+        new = view_fns(kind, arg)[1](_detached(base), _detached(self))
+        B.copy_into(base.array, new.array)
+        base._ver += 1
+        autograd.note_inplace(base.array)
+        base._sync_base()
+
+    # ------------------------------------------------------------ the ops
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        if self._in_graph():
-            return self._rebase(lambda t: t * 0 + value)
-        self._inplace_check()
-        _device.backend(self.device).fill(self.array, value)
-        return self
+        if isinstance(value, InPlaceOps) and value.ndim != 0:
+            raise ValueError(f"fill_: value must be a number or a 0-d tensor, got shape {value.shape}")
+        if not self._in_graph(value):
+            self._inplace_check()
+            v = value.item() if isinstance(value, InPlaceOps) else value
+            if self.dtype.kind != "f" and isinstance(v, float) and not float(v).is_integer():
+                v = int(v)
+            _device.backend(self.device).fill(self.array, v)
+            self._sync_base()
+            return self
+        return self._rebase(lambda t, v: t * 0 + v, self._other(value) if not isinstance(value, InPlaceOps) else value,
+                            name="fill_")
 
-    def copy_(self, src):
-        if self._in_graph(src):
-            if isinstance(src, InPlaceOps) and src.shape != self.shape:
-                src.expand(self.shape)  # raises the shape error
-            return self._rebase(lambda t, s: t * 0 + s, src)
-        self._inplace_check()
-        src = src.array if isinstance(src, InPlaceOps) else np.asarray(src)
-        B = _device.backend(self.device)
-        if getattr(src, "shape", None) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != self.shape:
-            raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into shape {self.shape}")
-        B.copy_into(self.array, B.asarray(src, self.dtype) if isinstance(src, np.ndarray) else src)
-        return self
+    def copy_(self, src, non_blocking=False):
+        if isinstance(src, InPlaceOps) and src.device != self.device:
+            src = src.to(self.device)
+        if not isinstance(src, InPlaceOps):
+            src = autograd._Tensor(np.asarray(src), device=self.device)
+        if src.dtype != self.dtype:
+            src = src.to(dtype=self.dtype)
+        return self._write("copy_", lambda t, s: s, src)
 
     def add_(self, other, alpha=1):
-        if self._in_graph(other):
-            return self._rebase(lambda t, o: t + (o * alpha if alpha != 1 else o), other)
-        self._inplace_check()
-        B = _device.backend(self.device)
-        o = other.array if isinstance(other, InPlaceOps) else other
-        B.iadd(self.array, B.mul(o, alpha) if alpha != 1 else o)
-        return self
+        return self._write("add_", lambda t, o: t.add(o, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, -alpha)
+        return self._write("sub_", lambda t, o: t.sub(o, alpha=alpha), other)
 
     def mul_(self, other):
-        if self._in_graph(other):
-            return self._rebase(lambda t, o: t * o, other)
-        self._inplace_check()
-        B = _device.backend(self.device)
-        B.imul(self.array, other.array if isinstance(other, InPlaceOps) else other)
-        return self
+        return self._write("mul_", lambda t, o: t * o, other)
 
-    def div_(self, other):
-        if self._in_graph(other):
-            return self._rebase(lambda t, o: t / o, other)
-        return self.mul_(1.0 / other if not isinstance(other, InPlaceOps) else 1.0 / other.array)
+    def div_(self, other, rounding_mode=None):
+        return self._write("div_", lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
+
+    def pow_(self, other):
+        return self._write("pow_", lambda t, o: t ** o, other)
 
     def clamp_(self, min=None, max=None):
-        if self._in_graph():
-            return self._rebase(lambda t: t.clamp(min, max))
-        self._inplace_check()
-        B = _device.backend(self.device)
-        B.copy_into(self.array, B.clip(self.array, min, max))
+        return self._write("clamp_", lambda t, lo, hi: t.clamp(lo, hi), min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._write("masked_fill_", lambda t, m, v: t.masked_fill(m, v), mask, value)
+
+    def index_fill_(self, dim, index, value):
+        d = dim % max(self.ndim, 1)
+        idx = (slice(None),) * d + (index,)
+        self[idx] = value
         return self
 
-    def uniform_(self, a=0.0, b=1.0):
-        return self.copy_(random.uniform(a, b, self.shape).astype(self.dtype))
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None or 'add'."""
+        if reduce not in (None, "add"):
+            raise ValueError(f"scatter_: reduce={reduce!r} is not supported; use None or 'add'")
+        if src is None:
+            src = value
+        if not isinstance(src, InPlaceOps):
+            src = self._other(src).expand(index.shape)
+        d, idx = self._scatter_args(dim, index, src, "scatter_")
+        return self._write("scatter_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx,
+                                                                             add=reduce == "add"), src)
 
-    def normal_(self, mean=0.0, std=1.0):
-        return self.copy_((random.normal(self.shape) * std + mean).astype(self.dtype))
+    def scatter_add_(self, dim, index, src):
+        d, idx = self._scatter_args(dim, index, src, "scatter_add_")
+        return self._write("scatter_add_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d,
+                                                                                 index=idx, add=True), src)
 
-    def __iadd__(self, o):
-        return self.add_(o) if not self.requires_grad or not autograd.is_grad_enabled() else self + o
+    def index_add_(self, dim, index, source, alpha=1):
+        """self[..., index[i], ...] += alpha * source[..., i, ...] along dim (repeats add up)."""
+        return self.scatter_add_(dim, self._along_index(dim, index, source, "index_add_"),
+                                 source * alpha if alpha != 1 else source)
 
-    def __isub__(self, o):
-        return self.sub_(o) if not self.requires_grad or not autograd.is_grad_enabled() else self - o
+    def index_copy_(self, dim, index, source):
+        return self.scatter_(dim, self._along_index(dim, index, source, "index_copy_"), source)
 
-    def __imul__(self, o):
-        return self.mul_(o) if not self.requires_grad or not autograd.is_grad_enabled() else self * o
+    def index_add(self, dim, index, source, alpha=1):
+        return self.clone().index_add_(dim, index, source, alpha)
+
+    def _along_index(self, dim, index, source, name):
+        """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_)."""
+        if not isinstance(index, InPlaceOps) or index.ndim != 1 or index.dtype.kind not in "iu":
+            raise TypeError(f"{name}: index must be a 1-D integer tensor")
+        d = dim % max(self.ndim, 1)
+        if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
+            raise ValueError(f"{name}: source of shape {source.shape} does not match index of length "
+                             f"{index.shape[0]} along dimension {d} of {self.shape}")
+        return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        return self.clone().scatter_(dim, index, src, value, reduce)
+
+    def scatter_add(self, dim, index, src):
+        return self.clone().scatter_add_(dim, index, src)
+
+    def index_fill(self, dim, index, value):
+        return self.clone().index_fill_(dim, index, value)
+
+    def _scatter_args(self, dim, index, src, name):
+        if not isinstance(index, InPlaceOps) or index.dtype.kind not in "iu":
+            raise TypeError(f"{name}: index must be an integer (long) tensor")
+        if index.ndim != self.ndim or src.ndim != self.ndim:
+            raise ValueError(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
+                             f"must have the same number of dimensions")
+        d = dim % max(self.ndim, 1)
+        for i in range(self.ndim):
+            if index.shape[i] > src.shape[i] or (i != d and index.shape[i] > self.shape[i]):
+                raise ValueError(f"{name}: index shape {index.shape} exceeds src {src.shape} or self "
+                                 f"{self.shape} at dimension {i}")
+        i = index.numpy()
+        n = self.shape[d]
+        bad = i[(i < 0) | (i >= n)]
+        if bad.size:
+            raise IndexError(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
+        return d, index.array
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self.copy_(random.uniform(a, b, self.shape, generator).astype(self.dtype))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return self.copy_((random.normal(self.shape, generator) * std + mean).astype(self.dtype))
+
+    def bernoulli_(self, p=0.5, generator=None):
+        return self.copy_((random.uniform(0.0, 1.0, self.shape, generator) < p).astype(self.dtype))
+
+    def __iadd__(self, o): return self.add_(o)
+    def __isub__(self, o): return self.sub_(o)
+    def __imul__(self, o): return self.mul_(o)
+    def __itruediv__(self, o): return self.div_(o)
+    def __ipow__(self, o): return self.pow_(o)
 
     def __setitem__(self, idx, value):
-        """In-place assignment outside the graph (e.g. building inputs); not differentiable."""
+        """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""
+        nidx, _ = normalize_index(idx, self)
+        if isinstance(value, InPlaceOps) and value.device != self.device:
+            value = value.to(self.device)
+        if self._in_graph(value):
+            v = value if isinstance(value, InPlaceOps) else self._other(value)
+            self._rebase(lambda t, vv: ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), v,
+                         name="item assignment")
+            return
         self._inplace_check()
-        idx, _ = normalize_index(idx, self)
         v = value.array if isinstance(value, InPlaceOps) else value
-        _device.backend(self.device).setitem(self.array, idx, v)
+        if isinstance(value, InPlaceOps) and value.dtype.kind == "f" and self.dtype.kind != "f":
+            raise RuntimeError(f"item assignment: a {value.dtype} value can't be written into a {self.dtype} tensor")
+        _device.backend(self.device).setitem(self.array, nidx, v)
+        self._sync_base()
+
+
+def _unary_inplace(name):
+    def method(self):
+        return self._write(name + "_", lambda t: getattr(t, name)())
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place {name}."
+    return method
+
+
+for _name in ("exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "neg", "floor", "ceil", "round",
+              "trunc", "sign", "reciprocal", "sin", "cos", "log1p", "expm1", "square", "rsqrt"):
+    setattr(InPlaceOps, _name + "_", _unary_inplace(_name))

@@ -1,8 +1,14 @@
 """tinygrad_seq.nn: PyTorch's torch.nn subset for sequence models."""
-from tinygrad_seq.nn.module import Module, ModuleList, Parameter, Sequential  # noqa: F401
+from tinygrad_seq.nn.module import Module, Parameter  # noqa: F401
+from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList, Sequential,  # noqa: F401
+                                       Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
+from tinygrad_seq.nn.activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid,  # noqa: F401
+                                        SiLU, Softmax, Softmin, Softplus, Tanh)
+from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
+                                  MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
-from tinygrad_seq.nn import init, parallel, utils  # noqa: F401
+from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401
 from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from tinygrad_seq.nn.attention import BahdanauAttention, LuongAttention  # noqa: F401
 from tinygrad_seq.nn.seq2seq import Decoder, Encoder, Seq2Seq  # noqa: F401

@@ -51,8 +51,14 @@ class Embedding(Module):
     zero and gets no gradient, so it stays as it is during training.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
+                 dtype=None):
         super().__init__()
+        if max_norm is not None or scale_grad_by_freq:
+            raise NotImplementedError("nn.Embedding: max_norm and scale_grad_by_freq are not supported; "
+                                      "renormalise the weight yourself under no_grad")
+        # sparse=True is accepted: the gradient is dense (every optimizer here takes it)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), "
@@ -60,14 +66,32 @@ class Embedding(Module):
             padding_idx = padding_idx % num_embeddings
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = padding_idx
-        w = random.normal((num_embeddings, embedding_dim))
-        if padding_idx is not None:
-            w[padding_idx] = 0.0
-        self.weight = _param(w, dtype)
+        if _weight is None:
+            w = random.normal((num_embeddings, embedding_dim))
+            if padding_idx is not None:
+                w[padding_idx] = 0.0
+        else:
+            w = _weight.numpy() if hasattr(_weight, "numpy") else np.asarray(_weight)
+            if w.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"Shape of weight {w.shape} does not match num_embeddings and "
+                                 f"embedding_dim ({num_embeddings}, {embedding_dim})")
+        self.weight = _param(w, dtype if _weight is None or dtype is not None else w.dtype)
+        self.weight.requires_grad = not _freeze
+        self.sparse = bool(sparse)
         _place(self, device)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding whose weight is a copy of embeddings (num, dim); frozen by default."""
+        arr = embeddings.numpy() if hasattr(embeddings, "numpy") else np.asarray(embeddings)
+        if arr.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {arr.shape}")
+        m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, _weight=arr, _freeze=freeze)
+        dev = getattr(embeddings, "device", "cpu")
+        return m.to(dev) if dev != "cpu" else m
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -13,6 +13,7 @@ from tinygrad_seq import random, recurrent
 from tinygrad_seq.creation import cat, stack
 from tinygrad_seq.nn import cells
 from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -104,6 +105,8 @@ class RNNBase(Module):
 
     # ------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None):
+        if isinstance(input, _rnn_utils.PackedSequence):  # unpack, run with lengths, repack
+            return _rnn_utils.packed_forward(self, input, hx)
         self._check_input(input)
         is_lstm = self.mode == "LSTM"
         unbatched = input.ndim == 2

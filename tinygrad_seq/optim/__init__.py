@@ -1,6 +1,7 @@
-"""tinygrad_seq.optim: PyTorch's torch.optim subset."""
+"""tinygrad_seq.optim: PyTorch's torch.optim subset, and optim.lr_scheduler."""
 from tinygrad_seq.optim.optimizer import Optimizer  # noqa: F401
 from tinygrad_seq.optim.sgd import SGD  # noqa: F401
 from tinygrad_seq.optim.adam import Adam, AdamW  # noqa: F401
 from tinygrad_seq.optim.rmsprop import RMSprop  # noqa: F401
 from tinygrad_seq.optim.adagrad import Adagrad  # noqa: F401
+from tinygrad_seq.optim import lr_scheduler  # noqa: F401

@@ -159,7 +159,8 @@ class Optimizer:
             prefix = f"param_groups.{gi}."
             for k, v in flat.items():
                 name = k[len(prefix):]
-                if k.startswith(prefix) and k != key and name in self.defaults:
+                # every numeric option comes back, also those a scheduler added (initial_lr, ...)
+                if k.startswith(prefix) and k != key and np.asarray(v).dtype.kind in "biuf":
                     opts[name] = _like(np.asarray(v), group.get(name, self.defaults.get(name)))
             new_groups.append(opts)
         new_state = {}

@@ -1,8 +1,11 @@
-"""nn.utils: gradient clipping, PyTorch's clip_grad_norm_ and clip_grad_value_.
+"""nn.utils: gradient clipping, PyTorch's clip_grad_norm_ and clip_grad_value_ (and nn.utils.rnn:
+PackedSequence and its helpers).
 
 The work runs on the gradients' raw arrays through their device backend, outside the graph, so
 it works for "cuda" tensors without copying gradients to the host."""
 import math
+
+import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.tensor import Tensor
@@ -26,6 +29,9 @@ def _norm(B, g, norm_type):
     if norm_type == 1:
         return B.sum(a)
     if norm_type == 2:
+        if isinstance(g, np.ndarray) and g.flags.c_contiguous:
+            v = g.reshape(-1)                     # BLAS dot: no squared copy of the gradient
+            return np.sqrt(np.asarray(np.dot(v, v)))
         return B.sqrt(B.sum(B.mul(g, g)))
     return B.power(B.sum(B.power(a, norm_type)), 1.0 / norm_type)
 
@@ -66,3 +72,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         B = _device.backend(g.device)
         B.copy_into(g.array, B.clip(g.array, -clip_value, clip_value))
         g._version += 1
+from tinygrad_seq.nn.utils import rnn  # noqa: E402,F401

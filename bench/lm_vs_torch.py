@@ -1,0 +1,129 @@
+"""One training step of PyTorch's word_language_model (LSTM), tinygrad_seq vs PyTorch, on the CPU.
+
+    .venv/bin/python bench/lm_vs_torch.py [--threads 1 2] [--blocks 6] [--steps 5]
+                                          [--vocab 10000] [--emsize 64] [--nhid 256]
+
+The model is written once against a torch-like namespace (Embedding -> 2-layer LSTM -> Linear to
+the vocabulary) and built twice from the same state dict: bptt 35, batch 20, cross entropy over
+all 700 positions, backward, clip_grad_norm_(0.25), SGD(lr=20) (the example's settings), the
+hidden state carried and detached between steps. Each thread count runs in its own process
+(the BLAS, OpenMP and Numba pools start with that many threads); inside it, blocks of --steps
+steps alternate between the two libraries so a change in machine load hits both, and the table
+gives each side's median step time. It also checks the first losses agree.
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def build(torch, nn, V, E, H, L):
+    class RNNModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Embedding(V, E)
+            self.rnn = nn.LSTM(E, H, L)
+            self.decoder = nn.Linear(H, V)
+
+        def forward(self, x, hidden):
+            out, hidden = self.rnn(self.encoder(x), hidden)
+            return self.decoder(out).view(-1, V), hidden
+
+    return RNNModel()
+
+
+def trainer(torch, nn, F, model, lr=20.0, clip=0.25):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    state = {"hidden": None}
+
+    def step(x, y):
+        h = state["hidden"]
+        if h is not None:
+            h = tuple(t.detach() for t in h)
+        opt.zero_grad()
+        logits, h = model(x, h)
+        loss = F.cross_entropy(logits, y.view(-1))
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        state["hidden"] = h
+        return loss
+
+    return step
+
+
+def worker(args):
+    import numpy as np
+    import torch
+    import tinygrad_seq as ts
+    import tinygrad_seq.nn.functional as tsF
+
+    n_threads = args.threads[0]
+    torch.set_num_threads(n_threads)
+    ts.set_num_threads(n_threads)
+    V, E, H, L, T, B = args.vocab, args.emsize, args.nhid, 2, 35, 20
+    torch.manual_seed(0)
+    tmodel = build(torch, torch.nn, V, E, H, L)
+    omodel = build(ts, ts.nn, V, E, H, L)
+    omodel.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
+    tstep = trainer(torch, torch.nn, torch.nn.functional, tmodel)
+    ostep = trainer(ts, ts.nn, tsF, omodel)
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, V, (T + 1, B)) for _ in range(8)]
+    tdata = [(torch.tensor(b[:-1]), torch.tensor(b[1:])) for b in batches]
+    odata = [(ts.tensor(b[:-1]), ts.tensor(b[1:])) for b in batches]
+    losses = [(ostep(*odata[i]).item(), tstep(*tdata[i]).item()) for i in range(2)]
+    times = {"ours": [], "torch": []}
+    k = 0
+    for _ in range(args.blocks):
+        for name, step, data in (("ours", ostep, odata), ("torch", tstep, tdata)):
+            for _ in range(args.steps):
+                t0 = time.perf_counter()
+                step(*data[k % len(data)]).item()
+                times[name].append(time.perf_counter() - t0)
+                k += 1
+    med = {n: float(np.median(v)) * 1e3 for n, v in times.items()}
+    print(json.dumps({"threads": n_threads, "ms": med, "losses": losses}))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--blocks", type=int, default=6)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--vocab", type=int, default=10000)
+    p.add_argument("--emsize", type=int, default=64)
+    p.add_argument("--nhid", type=int, default=256)
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next((ln.split(":", 1)[1].strip() for ln in cpu.splitlines() if ln.startswith("Model name")), "?")
+    print(f"word-level LM step (Embedding {args.vocab}x{args.emsize}, 2-layer LSTM {args.nhid}, "
+          f"Linear to {args.vocab}, bptt 35, batch 20, cross entropy, clip 0.25, SGD)")
+    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {model}, "
+          f"{os.cpu_count()} CPUs, load before {os.getloadavg()[0]:.2f}")
+    print(f"{'threads':>7} {'ours ms':>9} {'torch ms':>9} {'speedup':>8}  first losses (ours / torch)")
+    for n in args.threads:
+        env = dict(os.environ)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            env[var] = str(n)
+        cmd = [sys.executable, __file__, "--worker", "--threads", str(n), "--blocks", str(args.blocks),
+               "--steps", str(args.steps), "--vocab", str(args.vocab), "--emsize", str(args.emsize),
+               "--nhid", str(args.nhid)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(out.stderr)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        o, t = r["ms"]["ours"], r["ms"]["torch"]
+        ls = ", ".join(f"{a:.5f}/{b:.5f}" for a, b in r["losses"])
+        print(f"{n:>7} {o:>9.1f} {t:>9.1f} {t / o:>7.2f}x  {ls}")
+    print(f"load after {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

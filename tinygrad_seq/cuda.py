@@ -1,0 +1,45 @@
+"""ts.cuda: the torch.cuda names PyTorch programs call (is_available, device_count, seeding).
+
+The engine uses one GPU; its arrays draw random numbers on the host from the one generator
+(tinygrad_seq.random), so the CUDA seeding functions seed nothing of their own: ts.manual_seed
+already covers them, as torch.manual_seed covers every device.
+"""
+from tinygrad_seq.device import cuda_available
+
+
+def is_available() -> bool:
+    return cuda_available()
+
+
+def device_count() -> int:
+    return 1 if cuda_available() else 0
+
+
+def current_device() -> int:
+    if not cuda_available():
+        raise RuntimeError("ts.cuda.current_device(): no CUDA GPU is available")
+    return 0
+
+
+def manual_seed(seed):
+    """No-op: GPU tensors draw from the generator ts.manual_seed seeds."""
+
+
+def manual_seed_all(seed):
+    """No-op: GPU tensors draw from the generator ts.manual_seed seeds."""
+
+
+def synchronize(device=None):
+    if cuda_available():
+        from numba import cuda
+        cuda.synchronize()
+
+
+def empty_cache():
+    """No-op: numba frees device arrays when their last reference goes."""
+
+
+def __getattr__(name):
+    from tinygrad_seq.missing import _message
+    alternative = "float32 throughout" if name == "amp" else None
+    raise AttributeError(_message("torch.cuda", name, alternative))

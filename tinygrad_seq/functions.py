@@ -1,0 +1,172 @@
+"""torch's free functions (ts.tanh(x), ts.max(x, 1), ts.cat([...]), ts.where(c, a, b), ...): each
+calls the Tensor method of the same name, so the two forms cannot drift apart."""
+import builtins
+
+import numpy as np
+
+from tinygrad_seq import ops
+from tinygrad_seq.tensor import Tensor
+
+
+def _check_join(tensors, dim, name, same_shape):
+    if not tensors:
+        raise ValueError(f"{name}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: element {i} is a {type(t).__name__}, expected a Tensor")
+    ref = tensors[0]
+    nd = ref.ndim + (1 if same_shape else 0)
+    if not -nd <= dim < builtins.max(nd, 1):
+        raise IndexError(f"{name}: dimension {dim} out of range for {nd} dimensions")
+    d = dim % nd
+    for i, t in enumerate(tensors[1:], 1):
+        if t.device != ref.device:
+            raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device.type} and {t.device.type}")
+        if t.ndim != ref.ndim or (same_shape and t.shape != ref.shape) or \
+                (not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]):
+            raise ValueError(f"{name}: tensor 0 has shape {ref.shape} but tensor {i} has shape {t.shape}")
+    return d
+
+
+def _common_dtype(tensors):
+    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
+    dt = np.result_type(*floats) if floats else np.result_type(*[t.dtype for t in tensors])
+    return [t if t.dtype == dt else t.to(dtype=dt) for t in tensors]
+
+
+def cat(tensors, dim=0):
+    tensors = [t for t in tensors]
+    if len(tensors) > 1:   # torch skips 1-D empty tensors in cat
+        tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    d = _check_join(tensors, dim, "cat", False)
+    return ops.Cat.apply(*_common_dtype(tensors), axis=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    d = _check_join(tensors, dim, "stack", True)
+    return ops.Stack.apply(*_common_dtype(tensors), axis=d)
+
+
+def where(condition, input=None, other=None):
+    """where(cond, a, b): elementwise choice, differentiable in a and b; where(cond): the
+    indices of the true elements, one index tensor per dimension."""
+    if input is None and other is None:
+        return tuple(Tensor(i) for i in np.nonzero(_as_array(condition)))
+    ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
+    a, b = ref._other(input), ref._other(other)
+    if a.dtype != b.dtype:
+        from tinygrad_seq.tensor_math import _promote
+        a, b = _promote(a, b)
+    c = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if c.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {c.dtype}")
+    shape = np.broadcast_shapes(tuple(c.shape), a.shape, b.shape)
+    if a.shape != shape:
+        a = a.expand(shape)
+    if b.shape != shape:
+        b = b.expand(shape)
+    return ops.Where.apply(a, b, cond=c)
+
+
+def _as_array(x):
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def nonzero(input, as_tuple=False):
+    idx = np.nonzero(_as_array(input))
+    if as_tuple:
+        return tuple(Tensor(i) for i in idx)
+    return Tensor(np.stack(idx, 1) if idx else np.zeros((0, 0), np.int64))
+
+
+def max(input, dim=None, keepdim=False):
+    """max(x), max(x, dim) -> (values, indices), max(a, b) elementwise (torch.max)."""
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    return input.min(dim, keepdim)
+
+
+def maximum(a, b): return _tensor(a).maximum(b)
+def minimum(a, b): return _tensor(a).minimum(b)
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def add(input, other, alpha=1):
+    if isinstance(input, Tensor):
+        return input.add(other, alpha=alpha)
+    return (other * alpha if alpha != 1 else other).__radd__(input)
+
+
+def sub(input, other, alpha=1): return _tensor(input).sub(other, alpha=alpha)
+def mul(input, other): return input * other if isinstance(input, Tensor) else other.__rmul__(input)
+def div(input, other, rounding_mode=None): return _tensor(input).div(other, rounding_mode=rounding_mode)
+def pow(input, exponent): return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
+def clamp(input, min=None, max=None):
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def outer(a, b):
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a @ b
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return a.allclose(b, rtol, atol, equal_nan)
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return Tensor(np.isclose(_as_array(a), _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    return a.equal(b)
+
+
+def einsum(equation, *operands):
+    raise NotImplementedError("tinygrad_seq does not have torch.einsum yet: use matmul / bmm with "
+                              "transpose, unsqueeze and sum")
+
+
+def _method(name):
+    def fn(input, *args, **kwargs):
+        return getattr(_tensor(input), name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"ts.{name}(input, ...): the same as input.{name}(...)."
+    return fn
+
+
+METHODS = ("tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
+           "reciprocal rsqrt square log2 log10 neg negative softmax log_softmax matmul mm bmm argmax argmin "
+           "amax amin sum mean prod std var norm cumsum cumprod topk sort argsort kthvalue gather scatter "
+           "scatter_add index_select masked_select masked_fill index_fill split chunk unbind flip roll squeeze "
+           "unsqueeze transpose swapaxes permute reshape flatten unflatten narrow select t repeat_interleave "
+           "tile isnan isinf isfinite logical_and logical_or logical_not logical_xor all any "
+           "count_nonzero eq ne gt ge lt le clone detach numel floor_divide remainder lerp "
+           "broadcast_to take_along_dim triu tril index_add").split()
+
+finfo, iinfo = np.finfo, np.iinfo        # finfo(ts.float32).eps / .min / .max, as torch's
+inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)
+
+for _name in METHODS:
+    globals()[_name] = _method(_name)
+
+__all__ = sorted(n for n in list(globals()) if not n.startswith("_") and n not in ("np", "ops", "Tensor", "builtins", "METHODS"))

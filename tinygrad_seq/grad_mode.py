@@ -1,0 +1,98 @@
+"""Grad mode, per thread as in PyTorch: no_grad, enable_grad, set_grad_enabled, inference_mode,
+is_grad_enabled. One thread's no_grad() or backward() never changes what another thread
+records (autograd's Function.apply reads _state.grad of the calling thread)."""
+import contextlib
+import threading
+
+
+class _ThreadState(threading.local):
+    """Grad mode and the queued callbacks are per thread, as in PyTorch: one thread's no_grad()
+    or backward() never changes what another thread records. Class attributes are each new
+    thread's defaults."""
+    grad = True
+    callbacks = None   # a list while a backward() runs in this thread (queue_callback)
+
+
+_state = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """Whether this thread records graphs (other threads keep their own mode)."""
+    return _state.grad
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Sets this thread's grad mode for a with-block or a decorated function. The previous mode
+    is kept per thread too, so one object (a shared decorator) is safe in many threads."""
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._prev = threading.local()
+
+    def __enter__(self):
+        stack = self._prev.__dict__.setdefault("stack", [])
+        stack.append(_state.grad)
+        _state.grad = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad = self._prev.stack.pop()
+        return False
+
+    def clone(self):
+        return type(self)(self.enabled)
+
+
+class _NoParams(_GradMode):
+    """Also usable as a decorator without parentheses (@ts.no_grad), as torch's."""
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
+
+class no_grad(_NoParams):
+    """Context manager (and decorator) under which this thread records no graph (torch.no_grad)."""
+    def __init__(self, *args):
+        super().__init__(False)
+
+    def clone(self):
+        return no_grad()
+
+
+class enable_grad(_NoParams):
+    """Context manager (and decorator) that turns graph recording back on in this thread."""
+    def __init__(self, *args):
+        super().__init__(True)
+
+    def clone(self):
+        return enable_grad()
+
+
+class inference_mode(_NoParams):
+    """torch.inference_mode(mode=True): here the same as no_grad() (tensors made under it are
+    ordinary tensors without a graph)."""
+    def __init__(self, mode=True):
+        super().__init__(not mode if isinstance(mode, bool) else False)
+
+    def clone(self):
+        return inference_mode(not self.enabled)
+
+
+class set_grad_enabled(_GradMode):
+    """torch.set_grad_enabled(mode): called, it sets this thread's mode at once; used as a
+    context manager or decorator, the mode goes back on exit."""
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: expected a bool, got {type(mode).__name__}")
+        super().__init__(mode)
+        self._prev.stack = [_state.grad]
+        _state.grad = mode
+
+    def __enter__(self):
+        if not self._prev.__dict__.get("stack"):
+            self._prev.stack = [_state.grad]
+        _state.grad = self.enabled
+        return self
+
+    def clone(self):
+        return set_grad_enabled(self.enabled)

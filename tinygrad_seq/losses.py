@@ -1,0 +1,356 @@
+"""The loss functions of tinygrad_seq.functional (torch.nn.functional's): cross_entropy and
+nll_loss as one fused Function, the regression losses and the binary cross-entropies."""
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.functional import log_softmax
+from tinygrad_seq.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _as_tensor(x, like):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x), device=like.device)
+
+
+class _ClassNLL(Function):
+    """Loss of picked classes over rows. x: (M, C) log-probabilities, or logits when from_logits
+    (the log_softmax is fused in). target (M,) int; weight (C,) or None.
+
+    loss_m = (1 - eps) * w[t_m] * -lp[m, t_m] + eps / C * sum_c w_c * -lp[m, c], 0 where
+    t_m == ignore_index (PyTorch's label smoothing); 'mean' divides by sum_m w[t_m] over rows
+    that are not ignored. The backward never builds a dense one-hot: it scales softmax by each
+    row's total and subtracts at the target column only."""
+    @staticmethod
+    def forward(ctx, x, target=None, weight=None, ignore_index=-100, reduction="mean",
+                smoothing=0.0, from_logits=False):
+        B = ctx.b
+        M, C = x.shape
+        if from_logits and isinstance(x, np.ndarray):
+            return _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothing)
+        lp = B.log_softmax(x, 1) if from_logits else x
+        valid = B.astype(B.ne(target, ignore_index), x.dtype)          # (M,)
+        safe = B.astype(B.mul(target, B.astype(valid, target.dtype)), target.dtype)
+        rows = B.asarray(np.arange(M))
+        wt = valid if weight is None else B.mul(B.getitem(weight, (safe,)), valid)   # (M,)
+        losses = B.neg(B.mul(B.getitem(lp, (rows, safe)), wt))
+        if smoothing:
+            wl = lp if weight is None else B.mul(lp, weight)
+            smooth = B.neg(B.mul(B.sum(wl, axis=1), valid))
+            losses = B.add(B.mul(losses, 1.0 - smoothing), B.mul(smooth, smoothing / C))
+        ctx.save_for_backward(lp, safe, wt, valid)
+        ctx.rows, ctx.weight, ctx.reduction = rows, weight, reduction
+        ctx.smoothing, ctx.from_logits = smoothing, from_logits
+        if reduction == "none":
+            return losses
+        total = B.sum(losses)
+        if reduction == "sum":
+            return total
+        ctx.count = B.sum(wt)
+        return B.div(total, ctx.count)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        if getattr(ctx, "cpu_softmax", False):
+            return _logits_backward_cpu(ctx, g)
+        lp, safe, wt, valid = ctx.saved_tensors
+        M, C = lp.shape
+        eps = ctx.smoothing
+        if ctx.reduction == "none":
+            s = g                                                        # (M,)
+        elif ctx.reduction == "sum":
+            s = B.mul(B.ones((M,), lp.dtype), g)
+        else:
+            s = B.mul(B.ones((M,), lp.dtype), B.div(g, ctx.count))
+        pick = B.mul(B.mul(s, wt), -(1.0 - eps))                         # dL/dlp at [m, t_m]
+        col = B.reshape(B.mul(B.mul(s, valid), -eps / C), (M, 1))        # dense part, times w_c
+        if ctx.from_logits:
+            # dx = dlp - softmax * rowsum(dlp)
+            rowsum = pick
+            if eps:
+                wsum = float(C) if ctx.weight is None else B.sum(ctx.weight)
+                rowsum = B.add(pick, B.mul(B.reshape(col, (M,)), wsum))
+            grad = B.mul(B.exp(lp), B.reshape(B.neg(rowsum), (M, 1)))
+        else:
+            grad = B.zeros((M, C), lp.dtype)
+        if eps:
+            grad = B.add(grad, col if ctx.weight is None else B.mul(col, ctx.weight))
+        at = (ctx.rows, safe)
+        B.setitem(grad, at, B.add(B.getitem(grad, at), pick))
+        return grad
+
+
+def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothing):
+    """_ClassNLL from logits on numpy, in few passes over the (M, C) logits: the softmax is
+    kept for backward (so backward needs no exp) and the loss needs only
+    lse = max + log(sum exp(x - max)) per row and x at the targets."""
+    M, C = x.shape
+    m = x.max(axis=1, keepdims=True)
+    p = np.subtract(x, m)
+    np.exp(p, out=p)
+    s = p.sum(axis=1, keepdims=True)
+    p *= 1.0 / s                                                      # softmax (M, C)
+    lse = (m + np.log(s)).reshape(M)                                  # (M,)
+    valid = (target != ignore_index)
+    safe = np.where(valid, target, 0)
+    rows = np.arange(M)
+    validf = valid.astype(x.dtype)
+    wt = validf if weight is None else weight[safe] * validf
+    losses = (lse - x[rows, safe]) * wt
+    if smoothing:
+        # sum_c w_c * -lp[m, c] = sum_c w_c * (lse_m - x[m, c])
+        if weight is None:
+            smooth = (C * lse - x.sum(axis=1)) * validf
+        else:
+            smooth = (weight.sum() * lse - x @ weight) * validf
+        losses = losses * (1.0 - smoothing) + smooth * (smoothing / C)
+    ctx.save_for_backward(p, safe, wt, validf)
+    ctx.cpu_softmax, ctx.rows, ctx.weight = True, rows, weight
+    ctx.reduction, ctx.smoothing = reduction, smoothing
+    losses = losses.astype(x.dtype, copy=False)
+    if reduction == "none":
+        return losses
+    total = losses.sum(dtype=x.dtype)
+    if reduction == "sum":
+        return np.asarray(total)
+    ctx.count = wt.sum(dtype=x.dtype)
+    return np.asarray(total / ctx.count)
+
+
+def _logits_backward_cpu(ctx, g):
+    """dx = softmax * rowsum - (1 - eps) s w[t] at the targets - eps/C s w_c, where
+    rowsum = s ((1 - eps) w[t] + eps/C sum(w)) (zero for ignored rows); s the upstream scale."""
+    p, safe, wt, validf = ctx.saved_tensors
+    M, C = p.shape
+    eps = ctx.smoothing
+    if ctx.reduction == "none":
+        s = np.asarray(g, p.dtype)
+    elif ctx.reduction == "sum":
+        s = np.full(M, g, p.dtype)
+    else:
+        s = np.full(M, g / ctx.count, p.dtype)
+    pick = s * wt * (1.0 - eps)
+    rowsum = pick
+    if eps:
+        col = s * validf * (eps / C)
+        wsum = float(C) if ctx.weight is None else ctx.weight.sum()
+        rowsum = pick + col * wsum
+    grad = np.multiply(p, rowsum[:, None])
+    if eps:
+        grad -= col[:, None] if ctx.weight is None else col[:, None] * ctx.weight
+    grad[ctx.rows, safe] -= pick
+    return grad
+
+
+def _class_targets(name, x, target, ignore_index):
+    """Rows (M, C) with the class dim last and targets (M,), for input (C,), (N, C) or
+    (N, C, d1, ...) with target (), (N,) or (N, d1, ...); and the shape of 'none' losses."""
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must be an integer tensor of class indices, got {target.dtype}")
+    if x.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
+    if x.ndim == 1:
+        want = ()
+    else:
+        want = (x.shape[0],) + tuple(x.shape[2:])
+    if tuple(target.shape) != want:
+        raise ValueError(f"{name}: expected target of shape {want} for input of shape {x.shape}, "
+                         f"got {tuple(target.shape)}")
+    C = x.shape[0] if x.ndim == 1 else x.shape[1]
+    t = target.numpy()
+    bad = t[((t < 0) | (t >= C)) & (t != ignore_index)]
+    if bad.size:
+        raise IndexError(f"{name}: target {int(bad.flat[0])} is out of bounds for {C} classes")
+    if x.ndim == 1:
+        return x.reshape(1, C), target.reshape(1), want
+    if x.ndim > 2:
+        x = x.permute(0, *range(2, x.ndim), 1)
+    return x.reshape(-1, C), target.reshape(-1), want
+
+
+def _check_weight(name, weight, C, like):
+    if weight is None:
+        return None
+    weight = _as_tensor(weight, like)
+    if tuple(weight.shape) != (C,):
+        raise ValueError(f"{name}: weight must have shape ({C},) (one per class), got {tuple(weight.shape)}")
+    return weight.array.astype(like.dtype, copy=False) if like.device == "cpu" else weight.array
+
+
+def _class_loss(name, x, target, weight, ignore_index, reduction, smoothing, from_logits):
+    _check_reduction(name, reduction)
+    if not 0.0 <= smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {smoothing}")
+    target = _as_tensor(target, x)
+    x2, t2, shape = _class_targets(name, x, target, ignore_index)
+    w = _check_weight(name, weight, x2.shape[1], x)
+    out = _ClassNLL.apply(x2, target=t2.array, weight=w, ignore_index=ignore_index,
+                          reduction=reduction, smoothing=float(smoothing), from_logits=from_logits)
+    return out.reshape(shape) if reduction == "none" else out
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """PyTorch's F.cross_entropy: log_softmax over dim 1 (dim 0 for unbatched (C,) input) and
+    the negative log likelihood, fused. input (N, C) / (N, C, d1, ...) / (C,); target class
+    indices (N,) / (N, d1, ...) / (), or class probabilities of input's shape."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    if target.dtype.kind == "f":
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    return _class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
+                       label_smoothing, True)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """PyTorch's F.nll_loss: -input[n, target[n]] (weighted) over log-probabilities input."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _class_loss("nll_loss", input, target, weight, ignore_index, reduction, 0.0, False)
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    # PyTorch's deprecated size_average / reduce pair, mapped as torch's legacy_get_string does
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _soft_cross_entropy(x, target, weight, reduction, smoothing):
+    """Class-probability targets: -sum_c w_c * t_c * log_softmax(x)_c per sample."""
+    name = "cross_entropy"
+    _check_reduction(name, reduction)
+    if tuple(target.shape) != tuple(x.shape):
+        raise TypeError(f"{name}: target must be integer class indices, or float class "
+                        f"probabilities of the input's shape {x.shape}; got {target.dtype} of "
+                        f"shape {tuple(target.shape)}")
+    dim = 0 if x.ndim == 1 else 1
+    C = x.shape[dim]
+    lp = log_softmax(x, dim)
+    if smoothing:
+        target = target * (1.0 - smoothing) + smoothing / C
+    prod = lp * target
+    if weight is not None:
+        w = _as_tensor(weight, x)
+        if tuple(w.shape) != (C,):
+            raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(w.shape)}")
+        prod = prod * w.reshape((C,) + (1,) * (x.ndim - dim - 1))
+    per = -prod.sum(dim)
+    if reduction == "mean":
+        return per.sum() / (x.numel() // C) if x.ndim > 1 else per
+    return per.sum() if reduction == "sum" else per
+
+
+def _same_shape(name, input, target):
+    target = _as_tensor(target, input)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape "
+                         f"{tuple(target.shape)} differ")
+    return target
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("mse_loss", reduction)
+    d = input - _same_shape("mse_loss", input, target)
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("l1_loss", reduction)
+    return _reduce((input - _same_shape("l1_loss", input, target)).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0 is l1_loss)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = input - _same_shape("smooth_l1_loss", input, target)
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    small = a.clamp(max=beta)          # |d| below beta, beta above: one formula for both sides
+    return _reduce(small * small * (0.5 / beta) + (a - small), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta."""
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = input - _same_shape("huber_loss", input, target)
+    a = d.abs()
+    small = a.clamp(max=delta)
+    return _reduce(small * small * 0.5 + (a - small) * delta, reduction)
+
+
+class _BCE(Function):
+    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100 as PyTorch's; x in [0, 1]."""
+    @staticmethod
+    def forward(ctx, x, t):
+        B = ctx.b
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch's
+            lx = B.clip(B.log(x), -100.0, None)
+            l1x = B.clip(B.log(B.sub(1.0, x)), -100.0, None)
+        ctx.save_for_backward(x, t, lx, l1x)
+        return B.neg(B.add(B.mul(t, lx), B.mul(B.sub(1.0, t), l1x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        x, t, lx, l1x = ctx.saved_tensors
+        # PyTorch's: g (x - t) / max(x (1 - x), 1e-12)
+        gx = B.div(B.mul(g, B.sub(x, t)), B.clip(B.mul(x, B.sub(1.0, x)), 1e-12, None))
+        gt = B.mul(g, B.sub(l1x, lx)) if ctx.needs_input_grad[1] else None
+        return gx, gt
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("binary_cross_entropy", reduction)
+    target = _same_shape("binary_cross_entropy", input, target)
+    x = input.numpy()
+    if ((x < 0) | (x > 1)).any():
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                         "(pass logits to binary_cross_entropy_with_logits)")
+    loss = _BCE.apply(input, target)
+    if weight is not None:
+        loss = loss * _as_tensor(weight, input)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """sigmoid and binary cross-entropy in one stable formula:
+    (1 - t) x + (1 + (pos_weight - 1) t) (log(1 + exp(-|x|)) + max(-x, 0))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = _same_shape("binary_cross_entropy_with_logits", input, target)
+    softplus_neg = ((-input.abs()).exp() + 1.0).log() + (-input).relu()    # log(1 + exp(-x))
+    if pos_weight is not None:
+        lw = (_as_tensor(pos_weight, input) - 1.0) * target + 1.0
+        loss = (1.0 - target) * input + lw * softplus_neg
+    else:
+        loss = (1.0 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * _as_tensor(weight, input)
+    return _reduce(loss, reduction)

@@ -1,0 +1,58 @@
+"""The AttributeError a PyTorch name tinygrad_seq lacks raises: it says the name is missing (not
+misspelled) and, where one exists, the supported way to do the same."""
+
+# torch names people reach for, with the supported alternative
+ALTERNATIVES = {
+    "einsum": "matmul / bmm with transpose, unsqueeze and sum",
+    "conv1d": "nothing yet (convolutions are out of scope)",
+    "conv2d": "nothing yet (convolutions are out of scope)",
+    "jit": "plain Python (the recurrent layers are already fused kernels)",
+    "compile": "plain Python (the recurrent layers are already fused kernels)",
+    "autocast": "float32 or float64 throughout",
+    "complex64": "float32 / float64 tensors",
+    "bfloat16": "float32 (ts.float32)",
+    "sparse": "dense tensors with index_select / gather",
+    "fft": "numpy.fft on t.numpy()",
+    "linalg": "numpy.linalg on t.numpy() (no gradient)",
+    "mps": "ts.cuda or the CPU",
+    "vmap": "batched tensors (a leading batch dimension)",
+    "func": "ts.autograd via backward()",
+    "bucketize": "numpy.searchsorted on t.numpy()",
+    "searchsorted": "numpy.searchsorted on t.numpy()",
+    "cdist": "((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(-1).sqrt()",
+    "baddbmm": "ts.bmm(a, b) * alpha + input * beta",
+    "addmm": "input + a @ b",
+    "unique": "numpy.unique on t.numpy()",
+    "histc": "numpy.histogram on t.numpy()",
+    "quantize_per_tensor": "float32 tensors",
+    "channels_last": "the default (contiguous) layout",
+    "save_for_backward": "a ts.autograd.Function subclass (ctx.save_for_backward)",
+}
+
+TENSOR_ALTERNATIVES = {
+    "data_ptr": "t.array (the backend array) for low-level access",
+    "storage": "t.array (the backend array)",
+    "pin_memory": "nothing: host tensors need no pinning here",
+    "share_memory_": "ts.distributed over MPI",
+    "to_sparse": "dense tensors",
+    "stride": "t.array.strides (bytes) on the CPU",
+    "index_put_": "item assignment, t[idx] = value",
+    "unfold": "slicing and ts.stack",
+    "bernoulli": "(ts.rand(t.shape) < t).float()",
+    "backward_hook": "register_hook",
+    "mode": "numpy on t.numpy()",
+    "median": "t.sort(dim).values.narrow(dim, (n - 1) // 2, 1)",
+}
+
+
+def _message(owner, name, alternative):
+    msg = f"tinygrad_seq does not have {owner}.{name} yet"
+    return msg + (f"; instead use {alternative}" if alternative else "")
+
+
+def module_attribute_error(name):
+    return AttributeError(_message("torch", name, ALTERNATIVES.get(name)))
+
+
+def tensor_attribute_error(name):
+    return AttributeError(_message("torch.Tensor", name, TENSOR_ALTERNATIVES.get(name)))

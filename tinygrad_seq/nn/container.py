@@ -1,0 +1,168 @@
+"""PyTorch's containers: Sequential, ModuleList and ModuleDict with their list/dict methods, and
+the shape-only modules Identity, Flatten and Unflatten."""
+from collections import OrderedDict
+
+from tinygrad_seq.nn import module as _module
+from tinygrad_seq.nn.module import Module
+
+
+def _index(name, i, n):
+    if not -n <= i < n:
+        raise IndexError(f"index {i} is out of range for a {name} of {n} modules")
+    return i % n
+
+
+class ModuleList(_module.ModuleList):
+    """A list of modules whose parameters the parent registers (keys '0', '1', ...)."""
+
+    def _renumber(self, mods):
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+
+    def __getitem__(self, i):
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            return type(self)(mods[i])
+        return mods[_index("ModuleList", int(i), len(mods))]
+
+    def __setitem__(self, i, m):
+        i = _index("ModuleList", int(i), len(self._modules))
+        self._modules[str(i)] = m
+
+    def __delitem__(self, i):
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            del mods[i]
+        else:
+            del mods[_index("ModuleList", int(i), len(mods))]
+        self._renumber(mods)
+
+    def insert(self, index, m):
+        mods = list(self._modules.values())
+        mods.insert(index, m)
+        self._renumber(mods)
+
+    def __iadd__(self, ms):
+        return self.extend(ms)
+
+    def __add__(self, other):
+        return type(self)(list(self) + list(other))
+
+
+class Sequential(_module.Sequential):
+    """Modules called in order, each on the previous one's output."""
+
+    def __getitem__(self, i):
+        items = list(self._modules.items())
+        if isinstance(i, slice):
+            return type(self)(OrderedDict(items[i]))
+        return items[_index("Sequential", int(i), len(items))][1]
+
+    def __setitem__(self, i, m):
+        keys = list(self._modules)
+        self._modules[keys[_index("Sequential", int(i), len(keys))]] = m
+
+    def __delitem__(self, i):
+        keys = list(self._modules)
+        for k in (keys[i] if isinstance(i, slice) else [keys[_index("Sequential", int(i), len(keys))]]):
+            del self._modules[k]
+
+    def append(self, m):
+        self._modules[str(len(self._modules))] = m
+        return self
+
+    def extend(self, ms):
+        for m in ms:
+            self.append(m)
+        return self
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules whose parameters the parent registers (keys as given)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r}; keys: {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key, m):
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        self._modules[key] = m
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key):
+        return self._modules.pop(key)
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for k, m in pairs:
+            self[k] = m
+
+
+class Identity(Module):
+    """Returns its input; takes and ignores any constructor arguments, as PyTorch's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Flatten(Module):
+    """Flattens dims start_dim..end_dim into one: (N, *) -> (N, prod(*)) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dim into unflattened_size."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        d = self.dim % input.ndim
+        return input.reshape(*input.shape[:d], *self.unflattened_size, *input.shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

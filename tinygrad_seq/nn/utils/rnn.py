@@ -1,0 +1,239 @@
+"""nn.utils.rnn: PyTorch's PackedSequence and its helpers (pack_padded_sequence,
+pad_packed_sequence, pad_sequence, pack_sequence, unpack_sequence, unpad_sequence).
+
+A PackedSequence holds the steps of B sequences sorted by length (longest first), time-major:
+data (sum(lengths), *) is step 0 of every sequence, then step 1 of those that are long enough,
+...; batch_sizes[t] counts the sequences with more than t steps. sorted_indices[i] is the
+original batch position of the i-th longest sequence (None when the batch came sorted).
+Packing and unpacking are gathers with gradients, so they sit inside the autograd graph."""
+from collections import namedtuple
+
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.creation import stack
+from tinygrad_seq.tensor import Tensor
+
+
+def _host_ints(x, name):
+    a = x.numpy() if isinstance(x, Tensor) else np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of integers, got shape {a.shape}")
+    if a.size and a.dtype.kind not in "iu":
+        if not np.all(a == np.round(a)):
+            raise TypeError(f"{name} must be integers, got {a.dtype}")
+    return a.astype(np.int64)
+
+
+def _index_tensor(a):
+    return None if a is None else Tensor(np.asarray(a, np.int64))
+
+
+class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
+    """(data, batch_sizes, sorted_indices, unsorted_indices), as torch's; build it with
+    pack_padded_sequence or pack_sequence."""
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if unsorted_indices is None and sorted_indices is not None:
+            unsorted_indices = _index_tensor(np.argsort(_host_ints(sorted_indices, "sorted_indices")))
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+
+    def to(self, *args, **kwargs):
+        data = self.data.to(*args, **kwargs)
+        return self if data is self.data else type(self)(data, self.batch_sizes, self.sorted_indices,
+                                                         self.unsorted_indices)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def detach(self):
+        return type(self)(self.data.detach(), self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+
+    @property
+    def is_cuda(self):
+        return self.data.device == "cuda"
+
+    def is_pinned(self):
+        return False
+
+
+class _Gather(Function):
+    """out[r] = x[rows[r]] over the first dim; backward adds g back at rows (rows distinct)."""
+    @staticmethod
+    def forward(ctx, x, rows=None, fill_shape=None, fill=0.0):
+        B = ctx.b
+        ctx.n, ctx.rows = x.shape[0], rows
+        return B.getitem(x, (rows,))
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        out = B.zeros((ctx.n,) + tuple(g.shape[1:]), g.dtype)
+        B.setitem(out, (ctx.rows,), g)
+        return out
+
+
+class _Scatter(Function):
+    """out (n, *) filled with `fill`, out[rows[r]] = x[r]; backward gathers g at rows."""
+    @staticmethod
+    def forward(ctx, x, rows=None, n=0, fill=0.0):
+        B = ctx.b
+        ctx.rows = rows
+        out = B.full((n,) + tuple(x.shape[1:]), fill, x.dtype)
+        B.setitem(out, (rows,), x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.getitem(g, (ctx.rows,))
+
+
+def _layout(lengths, sorted_indices):
+    """batch_sizes (T,) and, for each packed row, its flat index t * B + b into (T, B, *)."""
+    lengths = np.asarray(lengths, np.int64)
+    order = np.arange(len(lengths)) if sorted_indices is None else np.asarray(sorted_indices, np.int64)
+    sl = lengths[order]
+    T, B = int(sl[0]), len(sl)
+    batch_sizes = (sl[None, :] > np.arange(T)[:, None]).sum(1).astype(np.int64)
+    rows = np.concatenate([t * B + order[:batch_sizes[t]] for t in range(T)])
+    return batch_sizes, rows
+
+
+def _check_lengths(lengths, B, T):
+    if len(lengths) != B:
+        raise ValueError(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
+                         f"(batch_size={B})")
+    if (lengths <= 0).any():
+        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in "
+                           "'lengths' that is <= 0")
+    if lengths.max() > T:
+        raise RuntimeError(f"lengths: a sequence of length {int(lengths.max())} is longer than the "
+                           f"input's {T} steps")
+
+
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+    """Padded input (T, B, *) (or (B, T, *) when batch_first) and per-sequence lengths ->
+    PackedSequence. enforce_sorted=True requires lengths in decreasing order; False sorts them
+    (the order is kept in sorted_indices and undone by pad_packed_sequence)."""
+    lengths = _host_ints(lengths, "lengths")
+    x = input.transpose(0, 1) if batch_first else input
+    T, B = x.shape[0], x.shape[1]
+    _check_lengths(lengths, B, T)
+    if enforce_sorted:
+        if (np.diff(lengths) > 0).any():
+            raise RuntimeError("`lengths` array must be sorted in decreasing order when "
+                               "`enforce_sorted` is True. You can pass `enforce_sorted=False` to "
+                               "pack_padded_sequence and/or pack_sequence to sidestep this requirement "
+                               "if you do not need ONNX exportability.")
+        sorted_indices = None
+    else:
+        sorted_indices = np.argsort(-lengths, kind="stable")
+    return _pack(x, lengths, sorted_indices)
+
+
+def _pack(x, lengths, sorted_indices):
+    """Time-major padded x (T, B, *) -> PackedSequence in the given sorted order."""
+    batch_sizes, rows = _layout(lengths, sorted_indices)
+    T = len(batch_sizes)
+    flat = x[:T].reshape(T * x.shape[1], *x.shape[2:])
+    data = _Gather.apply(flat, rows=rows)
+    return PackedSequence(data, Tensor(batch_sizes), _index_tensor(sorted_indices),
+                          None if sorted_indices is None else _index_tensor(np.argsort(sorted_indices)))
+
+
+def _sequence_lengths(sequence):
+    """Per-sequence lengths in the original batch order, from batch_sizes."""
+    bs = _host_ints(sequence.batch_sizes, "batch_sizes")
+    B = int(bs[0])
+    sorted_lengths = (bs[None, :] > np.arange(B)[:, None]).sum(1)
+    if sequence.sorted_indices is None:
+        return sorted_lengths, None
+    order = _host_ints(sequence.sorted_indices, "sorted_indices")
+    lengths = np.empty(B, np.int64)
+    lengths[order] = sorted_lengths
+    return lengths, order
+
+
+def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    """PackedSequence -> (padded (T, B, *) or (B, T, *), lengths int64 Tensor (B,)), both in the
+    original batch order. total_length pads T up to that many steps."""
+    if not isinstance(sequence, PackedSequence):
+        raise TypeError(f"pad_packed_sequence expects a PackedSequence, got {type(sequence).__name__}")
+    lengths, order = _sequence_lengths(sequence)
+    T, B = int(lengths.max()), len(lengths)
+    if total_length is not None:
+        if total_length < T:
+            raise ValueError(f"Expected total_length to be at least the length of the longest "
+                             f"sequence in input, but got total_length={total_length} and max "
+                             f"sequence length being {T}")
+        T = int(total_length)
+    _, rows = _layout(lengths, order)
+    data = sequence.data
+    flat = _Scatter.apply(data, rows=rows, n=T * B, fill=float(padding_value))
+    padded = flat.reshape(T, B, *data.shape[1:])
+    return (padded.transpose(0, 1) if batch_first else padded), Tensor(lengths)
+
+
+def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+    """A list of (L_i, *) tensors -> (max L, B, *) (or (B, max L, *) when batch_first), padded
+    with padding_value on padding_side ('right' or 'left')."""
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
+    sequences = list(sequences)
+    if not sequences:
+        raise ValueError("pad_sequence: received an empty list of sequences")
+    T = max(s.shape[0] for s in sequences)
+    trailing = tuple(sequences[0].shape[1:])
+    for s in sequences:
+        if tuple(s.shape[1:]) != trailing:
+            raise ValueError(f"pad_sequence: every sequence needs trailing shape {trailing}, got "
+                             f"{tuple(s.shape[1:])}")
+    from tinygrad_seq.functional import pad
+    out = []
+    for s in sequences:
+        extra = T - s.shape[0]
+        widths = [0, 0] * len(trailing) + ([0, extra] if padding_side == "right" else [extra, 0])
+        out.append(pad(s, widths, value=padding_value) if extra else s)
+    return stack(out, 0 if batch_first else 1)
+
+
+def pack_sequence(sequences, enforce_sorted=True):
+    """A list of (L_i, *) tensors -> PackedSequence (pad_sequence, then pack_padded_sequence)."""
+    lengths = [s.shape[0] for s in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(padded_sequences, lengths, batch_first=False):
+    """(T, B, *) padded and lengths -> list of B tensors (L_i, *)."""
+    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    return [x[i, :int(n)] for i, n in enumerate(_host_ints(lengths, "lengths"))]
+
+
+def unpack_sequence(packed_sequences):
+    """PackedSequence -> list of tensors (L_i, *) in the original batch order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def packed_forward(layer, input, hx):
+    """Run recurrent layer on a PackedSequence as torch does: unpack to time-major padding with
+    lengths (hx and h_n stay in the original batch order), run, and pack the output in the
+    input's order. Returns (PackedSequence output, state)."""
+    padded, lengths = pad_packed_sequence(input)
+    x = padded.transpose(0, 1) if layer.batch_first else padded
+    out, state = layer.forward(x, hx, lengths=lengths.numpy())
+    out = out.transpose(0, 1) if layer.batch_first else out
+    order = None if input.sorted_indices is None else _host_ints(input.sorted_indices, "sorted_indices")
+    batch_sizes, rows = _layout(lengths.numpy(), order)
+    flat = out.reshape(out.shape[0] * out.shape[1], *out.shape[2:])
+    data = _Gather.apply(flat, rows=rows)
+    return PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices), state

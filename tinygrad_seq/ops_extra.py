@@ -1,0 +1,200 @@
+"""Differentiable ops beyond ops.py's primitives: more elementwise functions, softmax, cumulative
+sums and products, and the gathers and scatters of indexing (gather, scatter, index_put)."""
+from tinygrad_seq.autograd import Function
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.b.copy(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.b.sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.mul(g, ctx.b.cos(ctx.saved_tensors[0]))
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.b.cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.neg(ctx.b.mul(g, ctx.b.sin(ctx.saved_tensors[0])))
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.b.log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.div(g, ctx.b.add(ctx.saved_tensors[0], 1))
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = ctx.b.expm1(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.mul(g, ctx.b.add(ctx.saved_tensors[0], 1))
+
+
+class Rounding(Function):
+    """floor, ceil, rint, trunc, sign: piecewise constant, so the gradient is zero (torch's)."""
+    @staticmethod
+    def forward(ctx, a, fn="floor"):
+        return getattr(ctx.b, fn)(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.zeros(g.shape, g.dtype)
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim=-1):
+        out = ctx.b.log_softmax(x, dim)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        B, (out,) = ctx.b, ctx.saved_tensors
+        return B.sub(g, B.mul(B.exp(out), B.sum(g, axis=ctx.dim, keepdims=True)))
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim=-1):
+        out = ctx.b.softmax(x, dim)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        B, (out,) = ctx.b, ctx.saved_tensors
+        return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=ctx.dim, keepdims=True)))
+
+
+def _reverse(B, a, dim):
+    idx = (slice(None),) * dim + (slice(None, None, -1),)
+    return B.ascontiguous(B.getitem(a, idx))
+
+
+class CumSum(Function):
+    @staticmethod
+    def forward(ctx, a, dim=0):
+        ctx.dim = dim
+        return ctx.b.cumsum(a, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b   # each input feeds every later output: a reversed cumulative sum
+        return _reverse(B, B.cumsum(_reverse(B, g, ctx.dim), ctx.dim), ctx.dim)
+
+
+class Prod(Function):
+    """Product along dim (or of all elements when dim is None). The gradient of element i is the
+    product of the others, formed from exclusive prefix and suffix products, so zeros are exact."""
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        B = ctx.b
+        ctx.shape, ctx.dim, ctx.keepdim = tuple(a.shape), dim, keepdim
+        flat = B.reshape(a, (-1,)) if dim is None else a
+        d = 0 if dim is None else dim
+        ctx.save_for_backward(flat)
+        out = B.cumprod(flat, d)
+        n = flat.shape[d]
+        last = B.getitem(out, (slice(None),) * d + (slice(n - 1, n) if n else slice(0, 0),))
+        if n == 0:
+            last = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), a.dtype)
+        if dim is None:
+            return B.reshape(last, ())
+        return last if keepdim else B.reshape(last, ctx.shape[:dim] + ctx.shape[dim + 1:])
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        flat, = ctx.saved_tensors
+        d = 0 if ctx.dim is None else ctx.dim
+        n = flat.shape[d]
+        ones = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), flat.dtype)
+        head = (slice(None),) * d
+        before = B.concatenate([ones, B.getitem(B.cumprod(flat, d), head + (slice(0, n - 1),))], d)
+        rev = _reverse(B, flat, d)
+        after = _reverse(B, B.concatenate([ones, B.getitem(B.cumprod(rev, d), head + (slice(0, n - 1),))], d), d)
+        others = B.mul(before, after)
+        gk = B.reshape(g, tuple(ones.shape)) if ctx.dim is not None else B.reshape(g, (1,))
+        return B.reshape(B.mul(others, gk), ctx.shape)
+
+
+class Gather(Function):
+    """out[i][j] = a[index[i][j]][j] along dim (torch.gather); index is an int array kwarg."""
+    @staticmethod
+    def forward(ctx, a, dim=0, index=None):
+        ctx.shape, ctx.dim, ctx.index = tuple(a.shape), dim, index
+        return ctx.b.gather(a, dim, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        return B.scatter_add(B.zeros(ctx.shape, g.dtype), ctx.dim, ctx.index, g)
+
+
+class Scatter(Function):
+    """out = a with src written at index along dim (reduce=None) or added there ('add')."""
+    @staticmethod
+    def forward(ctx, a, src, dim=0, index=None, add=False):
+        ctx.dim, ctx.index, ctx.add, ctx.src_shape = dim, index, add, tuple(src.shape)
+        B = ctx.b
+        out = B.copy(a)
+        return B.scatter_add(out, dim, index, src) if add else B.scatter(out, dim, index, src)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        ga = g if ctx.add else B.scatter(B.copy(g), ctx.dim, ctx.index, B.zeros(ctx.index.shape, g.dtype))
+        gs = None
+        if ctx.needs_input_grad[1]:
+            picked = B.gather(g, ctx.dim, ctx.index)      # index.shape
+            gs = B.zeros(ctx.src_shape, g.dtype)
+            gs = B.setitem(gs, tuple(slice(0, s) for s in ctx.index.shape), picked)
+        return ga, gs
+
+
+class IndexPut(Function):
+    """out = a with out[idx] = v (torch's index_put / item assignment); v broadcasts to the
+    indexed region. The gradient of a is g with the written region zeroed; v's is g[idx]."""
+    @staticmethod
+    def forward(ctx, a, v, idx=None):
+        ctx.idx = idx
+        B = ctx.b
+        return B.setitem(B.copy(a), idx, v)
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        ga = B.setitem(B.copy(g), ctx.idx, 0) if ctx.needs_input_grad[0] else None
+        gv = B.ascontiguous(B.getitem(g, ctx.idx)) if ctx.needs_input_grad[1] else None
+        return ga, gv

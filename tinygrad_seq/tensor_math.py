@@ -1,0 +1,331 @@
+"""Tensor arithmetic, comparisons and elementwise functions (the MathOps base class of Tensor),
+with torch's dtype rules: an integer operand takes the float operand's dtype, `/` of integers
+is true division (float32), `//` floors, `%` takes the divisor's sign; comparisons and `==`
+give bool tensors elementwise."""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq import autograd, device as _device, ops, ops_extra
+
+
+def _wrap(arr, device):
+    return autograd._Tensor._wrap(arr, device)
+
+
+def _promote(a, b):
+    """torch's rule where numpy's differs: an integer or bool operand takes the float
+    operand's dtype (int64 + float32 -> float32, not float64); two floats give the wider."""
+    fa, fb = a.array.dtype.kind == "f", b.array.dtype.kind == "f"
+    if fa and not fb:
+        return a, b._cast_const(a.array.dtype)
+    if fb and not fa:
+        return a._cast_const(b.array.dtype), b
+    dt = np.promote_types(a.array.dtype, b.array.dtype)
+    return (a if a.dtype == dt else a.to(dtype=dt)), (b if b.dtype == dt else b.to(dtype=dt))
+
+
+class MathOps:
+    __slots__ = ()
+
+    def _cast_const(self, dtype):
+        """A non-differentiable (integer/bool) tensor converted to dtype, outside the graph."""
+        if self.array.dtype == dtype:
+            return self
+        return _wrap(_device.backend(self.device).astype(self.array, dtype), self.device)
+
+    def _other(self, x):
+        """Turn a scalar/array operand into a Tensor on our device, checking devices."""
+        if isinstance(x, MathOps):
+            if x.device != self.device:
+                raise RuntimeError(f"expected all tensors on one device, got {self.device.type} and {x.device.type}")
+            return x
+        if isinstance(x, (numbers.Number, np.generic)):
+            # a Python/numpy scalar takes the tensor's dtype within its category, as in torch
+            dt = self.array.dtype
+            if dt.kind != "f":
+                if isinstance(x, (float, np.floating)):
+                    from tinygrad_seq.dtypes import get_default_dtype
+                    dt = get_default_dtype()
+                elif dt.kind == "b" and not isinstance(x, (bool, np.bool_)):
+                    dt = np.int64
+            arr = np.array(x, dtype=dt)
+        else:
+            if x is None:
+                raise TypeError("unsupported operand: None")
+            arr = autograd._Tensor(x).array
+        return _wrap(arr if self.device == "cpu" else _device.backend(self.device).asarray(arr), self.device)
+
+    def _binary(self, fn, other, op, reverse=False):
+        # fast paths: a tensor of the same dtype, or a Python number with a float tensor (the
+        # common cases in model code)
+        tx = type(other)
+        if (tx is float or tx is int) and self.array.dtype.kind == "f" and self.device == "cpu":
+            o = autograd._Tensor.__new__(autograd._Tensor)
+            o.array, o.grad, o.requires_grad, o.device = np.array(other, self.array.dtype), None, False, self.device
+            o._ctx, o._idx, o._ver, o._hooks = None, 0, 0, None
+            a, b = (o, self) if reverse else (self, o)
+        elif isinstance(other, MathOps) and other.array.dtype == self.array.dtype and op != "div":
+            a, b = (other, self) if reverse else (self, other)
+        else:
+            o = self._other(other)
+            a, b = (o, self) if reverse else (self, o)
+            if a.array.dtype != b.array.dtype:
+                a, b = _promote(a, b)
+            if op == "div" and a.array.dtype.kind != "f":
+                a, b = a._cast_const(np.float32), b._cast_const(np.float32)  # true division, as torch
+        try:
+            return fn.apply2(a, b)
+        except ValueError:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+            raise
+
+    def __add__(self, o): return self._binary(ops.Add, o, "add")
+    def __radd__(self, o): return self._binary(ops.Add, o, "add", True)
+    def __sub__(self, o): return self._binary(ops.Sub, o, "sub")
+    def __rsub__(self, o): return self._binary(ops.Sub, o, "sub", True)
+    def __mul__(self, o): return self._binary(ops.Mul, o, "mul")
+    def __rmul__(self, o): return self._binary(ops.Mul, o, "mul", True)
+    def __truediv__(self, o): return self._binary(ops.Div, o, "div")
+    def __rtruediv__(self, o): return self._binary(ops.Div, o, "div", True)
+    def __pow__(self, o): return self._binary(ops.Pow, o, "pow")
+    def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
+    def __neg__(self): return ops.Neg.apply1(self)
+    def __pos__(self): return self
+    neg, negative, true_divide, divide, multiply, subtract = __neg__, __neg__, __truediv__, __truediv__, __mul__, __sub__
+
+    def add(self, o, alpha=1):
+        return self + (o * alpha if alpha != 1 else o)
+
+    def sub(self, o, alpha=1):
+        return self - (o * alpha if alpha != 1 else o)
+
+    def mul(self, o): return self * o
+    def div(self, o, rounding_mode=None):
+        if rounding_mode is None:
+            return self / o
+        if rounding_mode == "floor":
+            return self // o
+        if rounding_mode == "trunc":
+            o = self._other(o)
+            q = (self / o).trunc()
+            if self.dtype.kind != "f" and o.dtype.kind != "f":   # integers stay integers
+                q = q.to(dtype=np.promote_types(self.dtype, o.dtype))
+            return q
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+    def pow(self, o): return self ** o
+
+    def __floordiv__(self, o): return self._intdiv(o, "floor_divide", False)
+    def __rfloordiv__(self, o): return self._intdiv(o, "floor_divide", True)
+    def __mod__(self, o): return self._intdiv(o, "remainder", False)
+    def __rmod__(self, o): return self._intdiv(o, "remainder", True)
+    floor_divide = __floordiv__
+
+    def remainder(self, o): return self % o
+
+    def _intdiv(self, other, name, reverse):
+        o = self._other(other)
+        a, b = (o, self) if reverse else (self, o)
+        if a.dtype != b.dtype:
+            a, b = _promote(a, b)
+        if a.dtype.kind == "f" and name == "remainder" and (a.requires_grad or b.requires_grad):
+            return a - b * (a / b).floor()   # torch's gradients: 1 and -floor(a / b)
+        if a.dtype.kind == "f" and name == "floor_divide":
+            return (a / b).floor()           # zero gradient, as torch's floor_divide
+        B = _device.backend(a.device)
+        return _wrap(getattr(B, name)(a.array, b.array), a.device)
+
+    def __matmul__(self, o):
+        o = self._other(o)
+        a = self
+        if a.array.dtype != o.array.dtype:
+            a, o = _promote(a, o)
+        try:
+            return ops.MatMul.apply(a, o)
+        except ValueError:
+            a._matmul_error(o)
+            raise
+
+    def __rmatmul__(self, o):
+        return self._other(o).__matmul__(self)
+
+    matmul = __matmul__
+
+    def mm(self, o):
+        if self.ndim != 2 or getattr(o, "ndim", 0) != 2:
+            raise ValueError(f"mm: expected two 2-D tensors, got shapes {self.shape} and {getattr(o, 'shape', ())}")
+        return self @ o
+
+    def bmm(self, o):
+        if self.ndim != 3 or getattr(o, "ndim", 0) != 3 or o.shape[0] != self.shape[0]:
+            raise ValueError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                             f"{self.shape} and {getattr(o, 'shape', ())}")
+        return self @ o
+
+    def _matmul_error(self, o):
+        """Raise the matmul shape error that names both shapes (after numpy refused)."""
+        if self.ndim == 0 or o.ndim == 0:
+            raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes {self.shape} and {o.shape}")
+        k1 = self.shape[-1]
+        k2 = o.shape[-2] if o.ndim > 1 else o.shape[0]
+        if k1 != k2:
+            raise ValueError(f"matmul: shapes {self.shape} and {o.shape} are not aligned ({k1} != {k2})")
+        if self.ndim > 2 or o.ndim > 2:
+            try:
+                np.broadcast_shapes(self.shape[:-2], o.shape[:-2])
+            except ValueError:
+                raise ValueError(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
+
+    def maximum(self, o): return self._binary(ops.Maximum, o, "maximum")
+    def minimum(self, o): return -((-self).maximum(-self._other(o)))
+
+    # ------------------------------------------------------------ comparisons: bool tensors
+    def _compare(self, name, o):
+        if o is None:
+            return False if name == "eq" else True
+        o = self._other(o)
+        a, b = self, o
+        if a.dtype != b.dtype:
+            a, b = _promote(a, b)
+        return _wrap(getattr(_device.backend(self.device), name)(a.array, b.array), self.device)
+
+    def __eq__(self, o): return self._compare("eq", o)
+    def __ne__(self, o): return self._compare("ne", o)
+    def __gt__(self, o): return self._compare("gt", o)
+    def __ge__(self, o): return self._compare("ge", o)
+    def __lt__(self, o): return self._compare("lt", o)
+    def __le__(self, o): return self._compare("le", o)
+    eq, ne, gt, ge, lt, le = __eq__, __ne__, __gt__, __ge__, __lt__, __le__
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+    def equal(self, o):
+        """True when both have the same shape and elements (torch.equal)."""
+        return self.shape == o.shape and bool(self.numpy().__eq__(o.numpy()).all())
+
+    def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return bool(np.allclose(self.numpy(), self._other(o).numpy(), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def _logical(self, name, o=None):
+        B = _device.backend(self.device)
+        a = B.ne(self.array, 0) if self.dtype != np.bool_ else self.array
+        if o is None:
+            return _wrap(B.logical_not(a), self.device)
+        o = self._other(o)
+        b = B.ne(o.array, 0) if o.dtype != np.bool_ else o.array
+        return _wrap(getattr(B, name)(a, b), self.device)
+
+    def logical_not(self): return self._logical("logical_not")
+    def logical_and(self, o): return self._logical("logical_and", o)
+    def logical_or(self, o): return self._logical("logical_or", o)
+    def logical_xor(self, o): return self._logical("logical_xor", o)
+
+    def __invert__(self):
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ is defined here for bool tensors, got {self.dtype}; use logical_not")
+        return self.logical_not()
+
+    def __and__(self, o): return self._bitwise("logical_and", o)
+    def __or__(self, o): return self._bitwise("logical_or", o)
+    def __xor__(self, o): return self._bitwise("logical_xor", o)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def _bitwise(self, name, o):
+        o = self._other(o)
+        if self.dtype != np.bool_ or o.dtype != np.bool_:
+            raise TypeError(f"&, |, ^ are defined here for bool tensors, got {self.dtype} and {o.dtype}")
+        return self._logical(name, o)
+
+    def isnan(self): return _wrap(_device.backend(self.device).ne(self.array, self.array), self.device)
+    def isinf(self): return self.abs() == float("inf")
+    def isfinite(self): return (self.isnan() | self.isinf()).logical_not()
+
+    # ------------------------------------------------------------ elementwise functions
+    # integer input to a float function becomes float32 first, as in torch
+    def exp(self): return ops.Exp.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def log(self): return ops.Log.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def tanh(self): return ops.Tanh.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def sigmoid(self): return ops.Sigmoid.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def relu(self): return ops.Relu.apply1(self)
+    def abs(self): return ops.Abs.apply1(self)
+    def sqrt(self): return ops.Sqrt.apply1(self if self.array.dtype.kind == "f" else self._floating())
+    def sin(self): return ops_extra.Sin.apply1(self._floating())
+    def cos(self): return ops_extra.Cos.apply1(self._floating())
+    def log1p(self): return ops_extra.Log1p.apply1(self._floating())
+    def expm1(self): return ops_extra.Expm1.apply1(self._floating())
+    def floor(self): return self._rounding("floor")
+    def ceil(self): return self._rounding("ceil")
+    def round(self): return self._rounding("rint")
+    def trunc(self): return self._rounding("trunc")
+    def sign(self): return self._rounding("sign")
+    def reciprocal(self): return 1.0 / self
+    def rsqrt(self): return 1.0 / self.sqrt()
+    def square(self): return self * self
+    def log2(self): return self.log() * (1.0 / np.log(2.0))
+    def log10(self): return self.log() * (1.0 / np.log(10.0))
+    __abs__ = absolute = abs
+
+    def _floating(self):
+        """Integer input to a float function becomes float32 first, as in torch."""
+        return self if self.array.dtype.kind == "f" else self._cast_const(np.float32)
+
+    def _rounding(self, name):
+        """floor/ceil/round/trunc/sign: integer tensors pass unchanged, float ones get a zero
+        gradient (torch's)."""
+        if self.dtype.kind != "f":
+            return self if name != "sign" else _wrap(_device.backend(self.device).sign(self.array), self.device)
+        return ops_extra.Rounding.apply(self, fn=name)
+
+    def clamp(self, min=None, max=None):
+        if isinstance(min, MathOps) or isinstance(max, MathOps):
+            out = self if min is None else self.maximum(min)
+            return out if max is None else out.minimum(max)
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        x = self
+        if x.dtype.kind != "f" and any(isinstance(v, (float, np.floating)) for v in (min, max)):
+            from tinygrad_seq.dtypes import get_default_dtype
+            x = x._cast_const(get_default_dtype())   # an integer tensor clamped to a float bound
+        return ops.Clamp.apply(x, lo=min, hi=max)
+
+    clip = clamp
+
+    def masked_fill(self, mask, value):
+        if isinstance(value, MathOps):
+            if value.ndim != 0:
+                raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+            if value.requires_grad:
+                return ops.Where.apply(value.expand(self.shape).to(dtype=self.dtype), self,
+                                       cond=self._mask_array(mask, "masked_fill"))
+            value = value.item()
+        return ops.MaskedFill.apply(self, mask=self._mask_array(mask, "masked_fill"), value=value)
+
+    def _mask_array(self, mask, name):
+        m = mask.array if isinstance(mask, MathOps) else _device.backend(self.device).asarray(np.asarray(mask))
+        if m.dtype != np.bool_:
+            raise TypeError(f"{name}: mask must be bool, got {m.dtype}")
+        try:
+            if np.broadcast_shapes(m.shape, self.shape) != self.shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{name}: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}") from None
+        return m
+
+    def where(self, condition, other):
+        """x.where(cond, y): x where cond is true, else y (torch.where(cond, x, y))."""
+        from tinygrad_seq.functions import where
+        return where(condition, self, other)
+
+    def softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype=dtype)
+        return ops_extra.Softmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
+
+    def log_softmax(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype=dtype)
+        return ops_extra.LogSoftmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
+
+    def lerp(self, end, weight):
+        return self + (end - self) * weight

@@ -1,0 +1,177 @@
+"""Tensor reductions and sorting (the ReduceOps base class of Tensor): sum/mean/prod/std/var/norm
+with dim tuples, max/min with (values, indices) results, argmax/argmin, all/any, cumsum, topk,
+sort, argsort. torch's dtype rules: sums and products of integers or bools are int64, mean of
+integers raises."""
+import collections
+
+import numpy as np
+
+from tinygrad_seq import autograd, device as _device, ops, ops_extra
+
+MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])   # torch.return_types.max
+SortResult = collections.namedtuple("SortResult", ["values", "indices"])
+
+
+def _wrap(arr, device):
+    return autograd._Tensor._wrap(arr, device)
+
+
+def _dim1(dim, ndim):
+    return ops._norm_axes(dim, ndim)[0] if ndim else 0
+
+
+class ReduceOps:
+    __slots__ = ()
+
+    def _int_to_long(self, dtype):
+        if dtype is not None:
+            return self.to(dtype=dtype)
+        return self if self.dtype.kind == "f" or self.dtype == np.int64 else self._cast_const(np.int64)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return ops.Sum.apply(self._int_to_long(dtype), axis=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self.to(dtype=dtype)
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be a floating "
+                               f"point dtype, got {x.dtype}: call .float() first or pass dtype=")
+        axes = ops._norm_axes(dim, x.ndim)
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        return x.sum(dim, keepdim) / n
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        x = self._int_to_long(dtype)
+        if dim is not None and not isinstance(dim, int):
+            raise TypeError(f"prod: dim must be one int (torch.prod takes one dim), got {dim!r}")
+        return ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        if isinstance(dim, bool):   # torch's older form var(unbiased)
+            dim, unbiased = None, dim
+        if unbiased is not None and not isinstance(unbiased, bool):
+            raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (pass dim= by keyword)")
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"var/std need a floating point tensor, got {self.dtype}")
+        mu = self.mean(dim, keepdim=True)
+        n = self.numel() // max(mu.numel(), 1)
+        return ((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        return self.var(dim, unbiased, keepdim, correction).sqrt()
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        x = self if self.dtype.kind == "f" else self._cast_const(np.float32)
+        if p in ("fro", 2, 2.0):
+            return (x * x).sum(dim, keepdim).sqrt()
+        if p in (1, 1.0):
+            return x.abs().sum(dim, keepdim)
+        if p == float("inf"):
+            return x.abs().amax(dim, keepdim)
+        if isinstance(p, (int, float)) and p > 0:
+            return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        raise ValueError(f"norm: p must be 'fro', inf or a positive number, got {p!r}")
+
+    def max(self, dim=None, keepdim=False):
+        """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
+        if dim is None:
+            return ops.Max.apply(self)
+        if isinstance(dim, ReduceOps):
+            return self.maximum(dim)
+        d = _dim1(dim, self.ndim)
+        B = _device.backend(self.device)
+        idx = B.argmax(self.array, axis=d)
+        values = ops.MaxAlong.apply(self, dim=d, keepdim=keepdim, index=idx)
+        if keepdim:
+            idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
+        return MaxResult(values, _wrap(idx, self.device))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, ReduceOps):
+            return self.minimum(dim)
+        if dim is None:
+            return -((-self).max())
+        v, i = (-self).max(dim, keepdim)
+        return MaxResult(-v, i)
+
+    def amax(self, dim=None, keepdim=False):
+        return ops.Max.apply(self, axis=dim, keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return -((-self).amax(dim, keepdim))
+
+    def argmax(self, dim=None, keepdim=False):
+        B = _device.backend(self.device)
+        if dim is None:
+            return _wrap(B.argmax(B.reshape(self.array, (-1,))), self.device)
+        d = _dim1(dim, self.ndim)
+        idx = B.argmax(self.array, axis=d)
+        if keepdim:
+            idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
+        return _wrap(idx, self.device)
+
+    def argmin(self, dim=None, keepdim=False):
+        x = self if self.dtype != np.bool_ else self._cast_const(np.int64)
+        return (-x.detach()).argmax(dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return self._bool_reduce(dim, keepdim, "all")
+
+    def any(self, dim=None, keepdim=False):
+        return self._bool_reduce(dim, keepdim, "any")
+
+    def _bool_reduce(self, dim, keepdim, name):
+        B = _device.backend(self.device)
+        nz = B.astype(B.ne(self.array, 0), np.int64)
+        count = B.sum(nz, axis=ops._norm_axes(dim, self.ndim), keepdims=keepdim)
+        if name == "any":
+            return _wrap(B.gt(count, 0), self.device)
+        n = self.numel() // max(int(np.prod(count.shape)) if count.shape else 1, 1)
+        return _wrap(B.eq(count, n), self.device)
+
+    def count_nonzero(self, dim=None):
+        return self.ne(0).sum(dim)
+
+    def cumsum(self, dim, dtype=None):
+        x = self._int_to_long(dtype)
+        return ops_extra.CumSum.apply(x, dim=_dim1(dim, x.ndim))
+
+    def cumprod(self, dim, dtype=None):
+        x = self._int_to_long(dtype)
+        d = _dim1(dim, x.ndim)
+        n = x.shape[d]
+        parts = [x.narrow(d, 0, 1)]
+        for i in range(1, n):
+            parts.append(parts[-1] * x.narrow(d, i, 1))
+        from tinygrad_seq.functions import cat
+        return cat(parts, d) if parts and n else x
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        B = _device.backend(self.device)
+        d = _dim1(dim, self.ndim)
+        key = B.neg(self.array) if descending and self.dtype != np.bool_ else self.array
+        if descending and self.dtype == np.bool_:
+            key = B.logical_not(self.array)
+        return _wrap(B.argsort(key, d), self.device)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        idx = self.argsort(dim, descending, stable)
+        return SortResult(self.gather(_dim1(dim, self.ndim), idx), idx)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        d = _dim1(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise ValueError(f"topk: k={k} is out of range for dimension {d} of size {n}")
+        idx = self.argsort(d, descending=largest).narrow(d, 0, k)
+        return SortResult(self.gather(d, idx), idx)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        d = _dim1(dim, self.ndim)
+        idx = self.argsort(d).narrow(d, k - 1, 1)
+        v = self.gather(d, idx)
+        return SortResult(v, idx) if keepdim else SortResult(v.squeeze(d), idx.squeeze(d))

@@ -1,0 +1,268 @@
+"""Tensor shape ops, indexing and gathers (the ShapeOps base class of Tensor).
+
+Views are PyTorch's: basic indexing (ints, slices, None, ...), reshape/view, permute/transpose,
+squeeze/unsqueeze, narrow, split/chunk/unbind share the input's memory, and remember their
+base (`_base` = (base, kind, arg), see view_fns) so that an in-place write through a view is
+recorded on the base as autograd needs (inplace.py). Advanced indexing, flip and repeat return
+copies, as in torch."""
+import numpy as np
+
+from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq.indexing import normalize_index
+
+
+def _shape_arg(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+def _dim1(dim, ndim):
+    return ops._norm_axes(dim, ndim)[0] if ndim else 0
+
+
+def view_fns(kind, arg):
+    """(view_fn, put_fn) of a view recorded as _base = (base, kind, arg): view_fn(b) is the view
+    of tensor b, put_fn(b, v) is b with that view replaced by v (both differentiable)."""
+    if kind == "index":
+        return (lambda b: ops.GetItem.apply(b, idx=arg, advanced=False),
+                lambda b, v: ops_extra.IndexPut.apply(b, v, idx=arg))
+    if kind == "reshape":
+        return (lambda b: ops.Reshape.apply(b, shape=arg),
+                lambda b, v: ops.Reshape.apply(v, shape=b.shape))
+    inv = tuple(int(i) for i in np.argsort(arg))
+    return (lambda b: ops.Permute.apply(b, order=arg),
+            lambda b, v: ops.Permute.apply(v, order=inv))
+
+
+class ShapeOps:
+    __slots__ = ()
+
+    # ------------------------------------------------------------ indexing
+    def _view_getitem(self, idx):
+        idx, advanced = normalize_index(idx, self)
+        out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
+        if not advanced:
+            out._base = (self, "index", idx)
+        return out
+
+    def narrow(self, dim, start, length):
+        d = _dim1(dim, self.ndim)
+        n = self.shape[d]
+        start = int(start) + (n if int(start) < 0 else 0)
+        if not (0 <= start <= n and 0 <= length and start + length <= n):
+            raise IndexError(f"narrow: start {start} and length {length} are out of range for "
+                             f"dimension {d} of size {n}")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def select(self, dim, index):
+        return self[(slice(None),) * _dim1(dim, self.ndim) + (int(index),)]
+
+    def unbind(self, dim=0):
+        d = _dim1(dim, self.ndim)
+        return tuple(self.select(d, i) for i in range(self.shape[d]))
+
+    def split(self, split_size_or_sections, dim=0):
+        d = _dim1(dim, self.ndim)
+        n = self.shape[d]
+        pre = (slice(None),) * d
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+            return tuple(self[pre + (slice(int(s), int(s) + k),)] for s, k in zip(starts, sizes))
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        return tuple(self[pre + (slice(i, min(i + size, n)),)] for i in range(0, max(n, 1), size))
+
+    def chunk(self, chunks, dim=0):
+        n = self.shape[_dim1(dim, self.ndim)]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def index_select(self, dim, index):
+        idx = index.array if isinstance(index, ShapeOps) else np.asarray(index)
+        if idx.ndim > 1 or idx.dtype.kind not in "iu":
+            raise IndexError(f"index_select: index must be a 1-D integer tensor, got {idx.dtype} of shape {tuple(idx.shape)}")
+        d = _dim1(dim, self.ndim)
+        return self[(slice(None),) * d + (index if isinstance(index, ShapeOps) else idx,)]
+
+    def masked_select(self, mask):
+        m = self._mask_array(mask, "masked_select")
+        B = _device.backend(self.device)
+        return self[autograd._Tensor._wrap(B.ascontiguous(B.broadcast_to(m, self.shape)), self.device)]
+
+    def gather(self, dim, index):
+        if not isinstance(index, ShapeOps) or index.dtype.kind not in "iu":
+            raise TypeError("gather: index must be an integer (long) tensor")
+        d = _dim1(dim, self.ndim)
+        if index.ndim != self.ndim:
+            raise ValueError(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
+        for i, (s, n) in enumerate(zip(index.shape, self.shape)):
+            if i != d and s > n:
+                raise ValueError(f"gather: index shape {index.shape} exceeds input shape {self.shape} at dimension {i}")
+        _check_range(index, self.shape[d], d, "gather", negative=False)
+        return ops_extra.Gather.apply(self, dim=d, index=index.array)
+
+    def take_along_dim(self, indices, dim):
+        return self.gather(dim, indices)
+
+    # ------------------------------------------------------------ views of the whole
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        size = self.numel()
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({size} elements) into {shape}")
+        out = ops.Reshape.apply(self, shape=shape)
+        B = _device.backend(self.device)
+        if B.may_share_memory(out.array, self.array):
+            out._base = (self, "reshape", out.shape)
+        return out
+
+    view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _dim1(start_dim, self.ndim), _dim1(end_dim, self.ndim)
+        n = 1
+        for k in self.shape[s:e + 1]:
+            n *= k
+        return self.reshape(self.shape[:s] + (n,) + self.shape[e + 1:])
+
+    def unflatten(self, dim, sizes):
+        d = _dim1(dim, self.ndim)
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def permute(self, *order):
+        order = _shape_arg(order)
+        if sorted(o % max(self.ndim, 1) for o in order) != list(range(self.ndim)):
+            raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
+        order = tuple(o % self.ndim for o in order)
+        out = ops.Permute.apply(self, order=order)
+        out._base = (self, "permute", order)
+        return out
+
+    def transpose(self, dim0, dim1):
+        order = list(range(self.ndim))
+        d0, d1 = _dim1(dim0, self.ndim), _dim1(dim1, self.ndim)
+        order[d0], order[d1] = order[d1], order[d0]
+        return self.permute(tuple(order))
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    T = property(lambda self: self.permute(tuple(range(self.ndim))[::-1]))
+    mT = property(lambda self: self.transpose(-2, -1))
+
+    def unsqueeze(self, dim):
+        d = dim if dim >= 0 else dim + self.ndim + 1
+        if not 0 <= d <= self.ndim:
+            raise IndexError(f"unsqueeze: dimension {dim} out of range for a tensor of {self.ndim} dimensions")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if self.ndim == 0:
+            return self
+        ds = {_dim1(d, self.ndim) for d in dims}
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1)))
+
+    def expand(self, *shape):
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's {self.shape}")
+        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+        try:
+            if np.broadcast_shapes(self.shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"expand: shape {self.shape} cannot be expanded to {shape}") from None
+        return ops.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    def triu(self, diagonal=0):
+        """Elements on and above the diagonal-th diagonal of the last two dims; the rest 0."""
+        return self._band(np.triu, diagonal)
+
+    def tril(self, diagonal=0):
+        return self._band(np.tril, diagonal)
+
+    def _band(self, fn, diagonal):
+        if self.ndim < 2:
+            raise ValueError(f"triu/tril need at least 2 dimensions, got shape {self.shape}")
+        keep = fn(np.ones(self.shape[-2:], bool), diagonal)
+        mask = autograd._Tensor(~keep, device=self.device)
+        return self.masked_fill(mask, 0)
+
+    # ------------------------------------------------------------ copies
+    def flip(self, *dims):
+        dims = _shape_arg(dims)
+        idx = [slice(None)] * self.ndim
+        for d in dims:
+            idx[_dim1(d, self.ndim)] = slice(None, None, -1)
+        out = ops.GetItem.apply(self, idx=tuple(idx), advanced=False)
+        out.array = _device.backend(self.device).ascontiguous(out.array)   # a copy, as torch's flip
+        return out
+
+    def roll(self, shifts, dims=None):
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        from tinygrad_seq.functions import cat
+        out = self
+        for s, d in zip(shifts, dims):
+            d = _dim1(d, self.ndim)
+            n = self.shape[d]
+            s %= max(n, 1)
+            if s:
+                out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+        return out
+
+    def repeat(self, *sizes):
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: {len(sizes)} sizes given for a tensor of {self.ndim} dimensions")
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        pairs = tuple(v for d in x.shape for v in (1, d))
+        big = tuple(v for s, d in zip(sizes, x.shape) for v in (s, d))
+        return x.reshape(pairs).expand(big).reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
+
+    def tile(self, *dims):
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        x = self.flatten() if dim is None else self
+        d = 0 if dim is None else _dim1(dim, x.ndim)
+        r = repeats.numpy() if isinstance(repeats, ShapeOps) else repeats
+        idx = np.repeat(np.arange(x.shape[d]), r)
+        return x.index_select(d, autograd._Tensor(idx, device=self.device))
+
+
+def _check_range(index, n, dim, name, negative=True):
+    i = index.numpy()
+    bad = i[(i >= n) | (i < (-n if negative else 0))]
+    if bad.size:
+        raise IndexError(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")

@@ -1,0 +1,189 @@
+"""PyTorch's DataLoader and its default collate, running in the calling process."""
+import collections.abc
+import copy
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.creation import stack
+from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.utils.data.dataset import IterableDataset, TensorDataset
+from tinygrad_seq.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+def get_worker_info():
+    """None: loading always runs in the main process here."""
+    return None
+
+
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def default_convert(data):
+    """numpy arrays (not of strings or objects) to Tensors, recursing into dicts and sequences;
+    the collate of batch_size=None."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
+        return Tensor(data)
+    if isinstance(data, np.generic) and data.dtype.kind not in "USO":
+        return Tensor(np.asarray(data))
+    if isinstance(data, collections.abc.Mapping):
+        return type(data)({k: default_convert(v) for k, v in data.items()}) \
+            if not isinstance(data, collections.OrderedDict) else \
+            collections.OrderedDict((k, default_convert(v)) for k, v in data.items())
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data
+
+
+def default_collate(batch):
+    """PyTorch's default_collate: a list of samples -> one batch. Tensors and numpy arrays are
+    stacked on a new first dim, Python floats become a float64 Tensor, ints an int64 one, bools a
+    bool one; strings stay a list; dicts, namedtuples, tuples and lists are collated field by
+    field (a tuple gives a list, as PyTorch's)."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
+    if isinstance(elem, np.ndarray) or isinstance(elem, np.generic):
+        if elem.dtype.kind in "USO":
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                            f"dicts or lists; found an array of {elem.dtype}")
+        return Tensor(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(elem, bool):
+        return Tensor(np.array(batch, dtype=np.bool_))
+    if isinstance(elem, numbers.Integral):
+        return Tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, numbers.Real):
+        return Tensor(np.array(batch, dtype=np.float64))
+    if isinstance(elem, (str, bytes)):
+        return batch                     # as given (a list from the loader), as PyTorch's
+    if isinstance(elem, collections.abc.Mapping):
+        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) \
+            if not isinstance(elem, collections.OrderedDict) else \
+            collections.OrderedDict((k, default_collate([d[k] for d in batch])) for k in elem)
+    if _is_namedtuple(elem):
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        n = len(elem)
+        if any(len(b) != n for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        transposed = list(zip(*batch))
+        if isinstance(elem, tuple):
+            return [default_collate(s) for s in transposed]
+        if isinstance(elem, collections.abc.MutableSequence):
+            out = copy.copy(elem)
+            for i, s in enumerate(transposed):
+                out[i] = default_collate(s)
+            return out
+        return [default_collate(s) for s in transposed]
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+                    f"or lists; found {type(elem).__name__}")
+
+
+class DataLoader:
+    """Batches of a dataset, PyTorch's: batch_size, shuffle, sampler, batch_sampler, drop_last,
+    collate_fn, generator. num_workers > 0 is accepted and loads in this process;
+    pin_memory, timeout, worker_init_fn, prefetch_factor and persistent_workers are accepted and
+    have no effect."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="", in_order=True):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
+        self.timeout, self.worker_init_fn, self.generator = timeout, worker_init_fn, generator
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        else:
+            shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None and not self._iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not self._iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_size, self.drop_last = batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+
+    @property
+    def _auto_collation(self):
+        return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
+
+    def _fetch(self, indices):
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems(indices)
+        return [self.dataset[i] for i in indices]
+
+    def __iter__(self):
+        if self._iterable:
+            yield from self._iter_stream()
+        elif self.batch_sampler is not None:
+            # a TensorDataset under the default collate: one gather per tensor gives the batch
+            # that stacking the samples one by one would (as a list, like default_collate's)
+            whole = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+            for indices in self.batch_sampler:
+                if whole:
+                    rows = np.asarray(list(indices), np.int64)
+                    yield [t[rows] for t in self.dataset.tensors]
+                else:
+                    yield self.collate_fn(self._fetch(list(indices)))
+        else:
+            for i in self.sampler:
+                yield self.collate_fn(self.dataset[i])
+
+    def _iter_stream(self):
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
+    def __len__(self):
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        return len(self.sampler)

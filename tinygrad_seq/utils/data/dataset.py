@@ -1,0 +1,147 @@
+"""PyTorch's datasets: Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
+ChainDataset, and random_split."""
+import bisect
+import math
+import numbers
+import warnings
+
+from tinygrad_seq.utils.data.generator import numpy_rng
+
+
+class Dataset:
+    """A map-style dataset: __getitem__(index) and usually __len__."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: __iter__ yields samples."""
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        n = tensors[0].shape[0]
+        for t in tensors:
+            if t.shape[0] != n:
+                raise ValueError(f"Size mismatch between tensors: first dimensions "
+                                 f"{[t.shape[0] for t in tensors]}")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of dataset at indices, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices):
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several map-style datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx += n
+        if idx >= n:
+            raise IndexError(f"index {idx} is out of range for a dataset of {n} samples")
+        d = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[d - 1] if d > 0 else 0
+        return self.datasets[d][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets chained."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split dataset into non-overlapping Subsets of the given lengths (ints summing to
+    len(dataset), or fractions summing to 1: floors, with the remainder handed out one by one
+    from the first split, as PyTorch does) over a random permutation."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        sizes = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            sizes.append(int(math.floor(n * frac)))
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        for i, s in enumerate(sizes):
+            if s == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
+        lengths = sizes
+    if any(not isinstance(s, numbers.Integral) or s < 0 for s in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints or fractions summing to 1, "
+                         f"got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the "
+                         f"input dataset ({n})!")
+    perm = numpy_rng(generator, "random_split").permutation(n).tolist()
+    out, start = [], 0
+    for s in lengths:
+        out.append(Subset(dataset, perm[start:start + s]))
+        start += s
+    return out

@@ -1,0 +1,128 @@
+"""PyTorch's samplers: iterables of dataset indices (or, BatchSampler, of lists of indices)."""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.utils.data.generator import numpy_rng, stream
+
+
+class Sampler:
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+def _positive_int(name, what, v):
+    if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
+        raise ValueError(f"{name}: {what} should be a positive integer value, but got {what}={v!r}")
+    return int(v)
+
+
+class RandomSampler(Sampler):
+    """A random permutation of the indices (each epoch a new one), or with replacement=True
+    num_samples indices drawn uniformly."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, stream(generator, "RandomSampler")
+        _positive_int("RandomSampler", "num_samples", self.num_samples)
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n, k = len(self.data_source), self.num_samples
+        rng = numpy_rng(self.generator, "RandomSampler")
+        if self.replacement:
+            return iter(rng.integers(0, n, k).tolist())
+        # num_samples above n: whole permutations, then part of one more (PyTorch's)
+        perms = [rng.permutation(n) for _ in range(k // n)]
+        perms.append(rng.permutation(n)[:k % n])
+        return iter(np.concatenate(perms).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order."""
+
+    def __init__(self, indices, generator=None):
+        self.indices, self.generator = indices, stream(generator, "SubsetRandomSampler")
+
+    def __iter__(self):
+        perm = numpy_rng(self.generator, "SubsetRandomSampler").permutation(len(self.indices))
+        return iter([self.indices[i] for i in perm])
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """num_samples indices drawn with probability proportional to weights."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        _positive_int("WeightedRandomSampler", "num_samples", num_samples)
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        w = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {w.shape}")
+        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise RuntimeError("WeightedRandomSampler: weights must be finite, non-negative and "
+                               "not all zero")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples without "
+                               f"replacement from {np.count_nonzero(w)} non-zero weights")
+        self.weights, self.num_samples, self.replacement = w, int(num_samples), replacement
+        self.generator = stream(generator, "WeightedRandomSampler")
+
+    def __iter__(self):
+        rng = numpy_rng(self.generator, "WeightedRandomSampler")
+        p = self.weights / self.weights.sum()
+        return iter(rng.choice(len(p), self.num_samples, replace=self.replacement, p=p).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Lists of batch_size indices from sampler; the last shorter one unless drop_last."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        _positive_int("BatchSampler", "batch_size", batch_size)
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), drop_last
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
