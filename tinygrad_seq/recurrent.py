@@ -74,3 +74,74 @@ class _Like:
     """Shape and dtype holder for a gradient that did not arrive (its output was unused)."""
     def __init__(self, shape, dtype):
         self.shape, self.dtype = shape, dtype
+
+
+class CellFunction(Function):
+    """Any described cell, fused: the generated kernel module `kern` (tinygrad_seq.cellgen) in the
+    shared CPU time loop (kernels/cell_cpu.py). Inputs: x, the S entering states, weight_ih, the
+    weight matrices the step's products read (`mats`), then the pointwise parameters in the
+    kernel's order. kwargs: kern, n_states, mats (names, in input order), ext (None or
+    [T,B,E*H] masks), lengths, reverse. Outputs: y, then the S leaving states."""
+
+    @staticmethod
+    def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse):
+        K = _device.kernels(ctx.device, "cell")
+        B = ctx.b
+        x = B.ascontiguous(x)
+        states0 = B.stack(list(arrays[:n_states]), 0)
+        w_ih = arrays[n_states]
+        mat_arrays = dict(zip(mats, arrays[n_states + 1:n_states + 1 + len(mats)]))
+        pv_arrays = arrays[n_states + 1 + len(mats):]
+        hidden = states0.shape[2]
+        wcat = _np_concat([mat_arrays[name][row0 * hidden:(row0 + rows) * hidden]
+                           for name, row0, rows in kern.LAYOUT["p_rows"]], (0, hidden), x.dtype)
+        pv = _np_concat([a.reshape(-1) for a in pv_arrays], (0,), x.dtype)
+        y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse)
+        ctx.save_for_backward(x, w_ih, wcat, pv, saved)
+        ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
+        ctx.shapes = [a.shape for a in arrays]
+        ctx.n_states, ctx.mats = n_states, mats
+        return (y,) + tuple(states_n[k] for k in range(n_states))
+
+    @staticmethod
+    def backward(ctx, dy, *dstates):
+        x, w_ih, wcat, pv, saved = ctx.saved_tensors
+        B = ctx.b
+        n_states, shapes = ctx.n_states, ctx.shapes
+        hidden = shapes[0][1]
+        dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + shapes[0], x.dtype))
+        dst = _np_stack([_zeros_if_none(B, g, _Like(shapes[k], x.dtype)) for k, g in enumerate(dstates)])
+        dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
+                                                          ctx.reverse, saved)
+        grads = [dx] + [dst0[k] for k in range(n_states)] + [dw_ih]
+        dmats = {name: B.zeros(shapes[n_states + 1 + i], x.dtype) for i, name in enumerate(ctx.mats)}
+        off = 0
+        for name, row0, rows in ctx.kern.LAYOUT["p_rows"]:
+            dmats[name][row0 * hidden:(row0 + rows) * hidden] += dwcat[off:off + rows * hidden]
+            off += rows * hidden
+        grads += [dmats[name] for name in ctx.mats]
+        off = 0
+        for shape in shapes[n_states + 1 + len(ctx.mats):]:
+            size = int(_prod(shape))
+            grads.append(dpv[off:off + size].reshape(shape))
+            off += size
+        return tuple(grads)
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _np_stack(arrays):
+    import numpy as np
+    return np.stack(arrays, 0)
+
+
+def _np_concat(arrays, empty_shape, dtype):
+    import numpy as np
+    if not arrays:
+        return np.empty(empty_shape, dtype)
+    return np.ascontiguousarray(np.concatenate(arrays, 0), dtype)

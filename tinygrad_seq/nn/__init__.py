@@ -3,6 +3,6 @@ from tinygrad_seq.nn.module import Module, ModuleList, Parameter, Sequential  # 
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
 from tinygrad_seq.nn import init, parallel, utils  # noqa: F401
-from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
+from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase, Recurrent  # noqa: F401
 from tinygrad_seq.nn.attention import BahdanauAttention, LuongAttention  # noqa: F401
 from tinygrad_seq.nn.seq2seq import Decoder, Encoder, Seq2Seq  # noqa: F401
