@@ -52,8 +52,10 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
     st[:, 0] = states0
     sv = np.empty((seq_len, batch, L["sv"][0] * hidden + L["sv"][1]), dt)
     tmp = np.empty((batch, L["tmp"] * hidden), dt)
-    vin = np.empty((L["vin"], seq_len, batch, hidden), dt)
-    y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
+    padded = bool((lengths < seq_len).any())
+    # rows past a length are never written: zeros keep garbage (NaN) out of dW = dP^T vin
+    vin = (np.zeros if padded else np.empty)((L["vin"], seq_len, batch, hidden), dt)
+    y = (np.zeros if padded else np.empty)((seq_len, batch, hidden), dt)
     ext = np.ascontiguousarray(ext, dt) if ext is not None else np.empty((seq_len, batch, 0), dt)
     wcat = np.ascontiguousarray(wcat, dt)
     pv = np.ascontiguousarray(pv, dt)

@@ -210,7 +210,7 @@ class RNNBase(Module):
         if fused and not self.zoneout and spec.name in _HAND_WRITTEN and spec is cell_library.CELLS[spec.name]:
             return self._hand_written(x, states, params, lens, reverse)
         if fused and x.device == "cpu":
-            kern = _generated(spec, 1 if ext is not None else 0)
+            kern = _generated(spec, len(spec.states) if ext is not None else 0)
             if kern is not None:
                 return self._generated(kern, x, states, params, lens, reverse, ext)
         return self._unfused(spec, x, states, params, lens, reverse, ext)
