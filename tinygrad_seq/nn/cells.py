@@ -7,6 +7,7 @@ Shapes: x (B, I) or unbatched (I,); states (B, H) or (H,).
 import numpy as np
 
 from tinygrad_seq import cell_library
+from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import zeros
 from tinygrad_seq.nn.module import Module, Parameter
@@ -48,6 +49,7 @@ class RNNCellBase(Module):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {v!r}")
         self.cell_spec = spec
+        cellgen.check(spec)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
         arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, np.dtype(dtype or np.float32))
         for p in spec.params:
