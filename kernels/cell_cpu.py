@@ -20,7 +20,7 @@ from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of 
 import numpy as np
 from numba import njit
 
-from .blas_cpu import input_projection, kernel_threads
+from .blas_cpu import input_projection, kernel_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
@@ -103,6 +103,13 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
             kern._backward_chunks(*args, dpv_chunks, *rest)
         else:
             kern._backward_rows(*args, dpv_chunks[0], *rest, 0, batch)
+        src = L["p_src"]
+        if len(src) == 1 and src[0] >= 0 and wcat.shape[0] == dxp.shape[2]:
+            # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and
+            # dW_hh as the hand-written kernels run them (split over the threads)
+            dx, dw_ih, dwcat = weight_gradients(dxp, dprod, x, st[src[0], :seq_len], np.ascontiguousarray(w_ih, dt),
+                                                n_chunks)
+            return dx, dst, dw_ih, dwcat, dpv_chunks.sum(0)
         rows = seq_len * batch
         dxp2 = dxp.reshape(rows, -1)
         dx = np.empty((rows, n_in), dt)
@@ -110,7 +117,6 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
         dw_ih = np.empty((dxp2.shape[1], n_in), dt)
         _dot(dxp2.T, x.reshape(rows, n_in), dw_ih)
         dwcat = np.empty_like(wcat)
-        src = L["p_src"]
         for p in range(len(p_off) - 1):
             v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
             dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)

@@ -159,9 +159,18 @@ class Plan:
         return _ELEMENTWISE[n.op].format(a=a[0], b=a[1] if len(a) > 1 else "")
 
     def _adjoints(self):
-        self.adj, self.adj_units, self.adj_scalars = {}, 0, {}
+        """Adjoint locations. A value used once, by an add (or as the left side of a sub) of the
+        same width, shares its consumer's adjoint (the gradient passes through unchanged): no
+        copy loop, no slot (self.alias: node id -> consumer id)."""
+        self.adj, self.adj_units, self.adj_scalars, self.alias = {}, 0, {}, {}
+        consumer = {}
+        for n in self.nodes:
+            for a in n.args:
+                consumer[a.id] = n
+        outs = {o.id for o in self.g.outputs}
+        feeds = {n.args[0].id for n in self.products}
         for n in reversed(self.nodes):
-            if not self.rg[n.id] or n.op in ("const", "ext"):
+            if not self.rg[n.id] or n.op in ("const", "ext", "slice"):
                 continue
             if n.op == "xp":
                 self.adj[n.id] = ("DXP", 0)
@@ -174,15 +183,16 @@ class Plan:
             elif n.width == 0:
                 self.adj_scalars[n.id] = len(self.adj_scalars)
             else:
-                self.adj[n.id] = None  # filled below, after the slices' parents
+                c = consumer.get(n.id)
+                if (c is not None and self.uses[n.id] == 1 and n.id not in outs and n.id not in feeds
+                        and c.width == n.width and (c.op == "add" or (c.op == "sub" and c.args[0] is n))):
+                    self.adj[n.id] = self.adj[c.id]
+                    self.alias[n.id] = c.id
+                else:
+                    self.adj[n.id] = ("ADJ", self.adj_units)
+                    self.adj_units += n.width
         for n in self.nodes:  # parents before children: a slice's adjoint is a view of its parent's
-            if n.id in self.adj and self.adj[n.id] is None:
-                if n.op == "slice":
-                    continue
-                self.adj[n.id] = ("ADJ", self.adj_units)
-                self.adj_units += n.width
-        for n in self.nodes:
-            if n.op == "slice" and n.id in self.adj:
+            if n.op == "slice" and self.rg[n.id]:
                 self.adj[n.id] = _shift(self.adj[n.args[0].id], n.attr)
 
     def grad(self, n, j):
@@ -280,8 +290,10 @@ def _backward_stage(plan, k, top):
                     out.append(f"        {plan.grad(a, 0)} += {_contrib(plan, n, i, 'g', '0')}")
             continue
         body, after, pre = ["g = " + plan.grad(n, "j")], [], []
+        if all(not plan.rg[a.id] or plan.alias.get(a.id) == n.id for a in n.args):
+            continue
         for i, a in enumerate(n.args):
-            if not plan.rg[a.id]:
+            if not plan.rg[a.id] or plan.alias.get(a.id) == n.id:
                 continue
             if a.width == 0:
                 pre.append(f"        acc{i} = ZERO")
