@@ -211,8 +211,8 @@ class RNNBase(Module):
         fused = self.fused and x.shape[1] > 0 and not self.proj_size
         if fused and not self.zoneout and spec.name in _HAND_WRITTEN and spec is cell_library.CELLS[spec.name]:
             return self._hand_written(x, states, params, lens, reverse)
-        if fused and x.device == "cpu":
-            kern = _generated(spec, len(spec.states) if ext is not None else 0)
+        if fused:
+            kern = _generated(spec, len(spec.states) if ext is not None else 0, x.device, x.dtype)
             if kern is not None:
                 return self._generated(kern, x, states, params, lens, reverse, ext)
         return self._unfused(spec, x, states, params, lens, reverse, ext)
@@ -281,10 +281,10 @@ class _HRSpec:
 _HR = _HRSpec()
 
 
-def _generated(spec, n_ext):
+def _generated(spec, n_ext, device, dtype):
     """The generated kernel of spec, or None (with a warning once) when its step cannot fuse."""
     try:
-        return cellgen.fused_kernel(spec, n_ext)
+        return cellgen.fused_kernel(spec, n_ext, "cpu" if device == "cpu" else "cuda", dtype)
     except cellgen.Unfusable as e:
         if (id(spec), n_ext) not in _warned:
             _warned.add((id(spec), n_ext))
