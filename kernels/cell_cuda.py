@@ -148,3 +148,29 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
     ones = cuda.to_device(np.ones((1, batch), dt))
     dpv_sum = gemm(ones, dpv).reshape(dpv.shape[1])
     return dx, dst, dw_ih, dwcat, dpv_sum[:pv.shape[0]]
+
+
+def stage_signatures(dtype):
+    """Argument types of a generated cell's forward_stage and backward_stage kernels for dtype:
+    (forward, backward), for compile_ptx (tests/test_cell_cuda.py)."""
+    from numba import from_dtype, types
+    f = from_dtype(np.dtype(dtype))
+    a = [None] + [types.Array(f, n, "C") for n in range(1, 5)]
+    i64, idx = types.int64, types.Array(types.int64, 1, "C")
+    forward = (i64, i64, i64, i64, a[3], a[4], a[1], a[3], a[3], a[2], a[4], a[1], idx)
+    backward = (i64, i64, i64, i64, a[3], a[4], a[1], a[3], a[3], a[4], a[3], a[3], a[3], a[2], a[2], a[3], a[2], idx)
+    return forward, backward
+
+
+def ptx_kernels():
+    """The time loop's own kernels (the generated stage kernels are compiled per cell by
+    tests/test_cell_cuda.py)."""
+    from .ops_cuda import ptx_listing
+
+    def kernels(dt, ty):
+        from numba import types
+        a4 = types.Array(ty.f, 4, "C")
+        return [(f"cell_finish_forward_{ty.name}", _finish_forward, (a4, ty.a3, ty.i64, ty.i64, ty.idx1)),
+                (f"cell_add_dy_{ty.name}", _add_dy, (ty.a3, ty.a3, ty.i64, ty.idx1)),
+                (f"cell_take_entering_{ty.name}", _take_entering, (ty.a3, ty.a3, ty.i64, ty.idx1))]
+    return ptx_listing(kernels)
