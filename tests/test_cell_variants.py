@@ -196,21 +196,3 @@ def test_variants_run_unbatched_and_batch_first():
         np.testing.assert_allclose(out_one.numpy(), out_bf.numpy()[1], rtol=1e-10, atol=1e-12)
         assert (st[0] if isinstance(st, tuple) else st).shape == (1, H)
 
-
-@pytest.mark.cuda
-@pytest.mark.parametrize("name", ["peephole_lstm", "layernorm_gru"])
-def test_variants_on_cuda_match_cpu(name):
-    """On "cuda" the variants run their step's Tensor ops on the device (the generated kernels
-    are CPU-only): same values and gradients as the CPU at tiny shapes."""
-    x, hx = inputs(name, num_layers=1, dirs=1)
-    x, hx = x[:2, :2], [h[:, :2] for h in hx]
-    got = []
-    for device in ("cpu", "cuda"):
-        layer = build(name, fused=True, num_layers=1, bidirectional=False).to(device)
-        xt = ts.Tensor(x, requires_grad=True, device=device)
-        ht = [ts.Tensor(h, requires_grad=True, device=device) for h in hx]
-        out, st = layer(xt, ht[0] if len(ht) == 1 else tuple(ht), lengths=[2, 1])
-        out.sum().backward()
-        got.append([out.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
-    for a, b in zip(*got):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
