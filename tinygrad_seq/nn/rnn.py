@@ -182,15 +182,15 @@ class RNNBase(Module):
 
     def _params(self, sfx, like):
         params = {}
-        for p in self.cell_spec.params + ([_HR] if self.proj_size else []):
-            t = getattr(self, p.name + sfx, None)
+        for name in [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else []):
+            t = getattr(self, name + sfx, None)
             if t is not None:
                 if t.dtype != like.dtype:
                     raise TypeError(f"{type(self).__name__}: input is {like.dtype} but the weights are "
                                     f"{t.dtype}; convert one with .float() / .double()")
                 if t.device != like.device:
                     raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")
-            params[p.name] = t
+            params[name] = t
         return params
 
     def _zoneout_masks(self, x):
@@ -272,13 +272,6 @@ class RNNBase(Module):
                 ys[t] = new[0] * m
                 states = [s + (n - s) * m for s, n in zip(states, new)]
         return stack(ys, 0), states
-
-
-class _HRSpec:
-    name = "weight_hr"
-
-
-_HR = _HRSpec()
 
 
 def _generated(spec, n_ext, device, dtype):
