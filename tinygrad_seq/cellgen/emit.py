@@ -84,7 +84,7 @@ class Plan:
                     needed.add(n.id)
             elif n.op in _VALUE_NEEDS:
                 needed.add(n.id)
-        self.loc, self.copies = {}, {n.id: [] for n in self.nodes}
+        self.loc, self.copies, self.loc_saved = {}, {n.id: [] for n in self.nodes}, {}
         self.sv_units, self.tmp_units, self.scalars = 0, 0, {}
         self.vin = {}      # product index -> vin slot (products on computed values)
         self.p_src = []
@@ -125,12 +125,10 @@ class Plan:
                 self.copies[n.id].append((f"STO{k}", 0))
             for p in feeds.get(n.id, []):
                 self.copies[n.id].append((f"VIN{self.vin[p]}", 0))
-            if n.op == "prod" and n.id in needed:
+            if n.op == "prod" and n.id in needed:  # a product's value backward reads: saved
                 self.copies[n.id].append(("SV", self.sv_units))
-                self.loc_saved = getattr(self, "loc_saved", {})
                 self.loc_saved[n.id] = ("SV", self.sv_units)
                 self.sv_units += n.width
-        self.loc_saved = getattr(self, "loc_saved", {})
 
     def _store(self, n, outs, feeds):
         targets = [(f"STO{k}", 0) for k in outs.get(n.id, [])]
