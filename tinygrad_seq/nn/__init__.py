@@ -8,7 +8,11 @@ from tinygrad_seq.nn.activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftm
 from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
                                   MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
+from tinygrad_seq.nn.cells import (CIFGLSTMCell, IndRNNCell, LayerNormGRUCell, LayerNormLSTMCell,  # noqa: F401
+                                   PeepholeLSTMCell, RecurrentCell)
 from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401
-from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
+from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase, Recurrent  # noqa: F401
+from tinygrad_seq.nn.variants import CIFGLSTM, IndRNN, LayerNormGRU, LayerNormLSTM, PeepholeLSTM  # noqa: F401
+from tinygrad_seq.cellspec import CellSpec, ParamSpec  # noqa: F401
 from tinygrad_seq.nn.attention import BahdanauAttention, LuongAttention  # noqa: F401
 from tinygrad_seq.nn.seq2seq import Decoder, Encoder, Seq2Seq  # noqa: F401

@@ -1,90 +1,117 @@
-"""nn.RNN, nn.LSTM, nn.GRU: PyTorch's multi-layer, bidirectional recurrent layers.
+"""Recurrent layers over any cell description (tinygrad_seq/cellspec.py): nn.RNN, nn.LSTM, nn.GRU,
+the variants (nn/variants.py) and nn.Recurrent for a user's own cell. PyTorch's multi-layer,
+bidirectional layers: num_layers, bias, batch_first, dropout, bidirectional, hx, lengths,
+unbatched input; LSTM's proj_size; zoneout for gated cells.
 
-Each (layer, direction) runs either as one fused Function over the whole sequence (the Numba CPU
-or numba.cuda kernels, `fused=True`, the default) or, with `fused=False`, as a Python loop over the
-cells composed from primitive ops (nn/cells.py): the reference the fused kernels are tested against.
+Each (layer, direction) runs fused (`fused=True`, the default) or as a Python loop over the cell's
+step of Tensor ops (`fused=False`: the reference the fused kernels are tested against). Fused
+means, in order: the hand-written kernels of RNN / LSTM / GRU (CPU and CUDA), else on the CPU the
+kernel generated from the description (tinygrad_seq.cellgen), else the loop (with a warning once
+when the step cannot be fused; on "cuda" the variants run the loop).
 """
-import math
+import warnings
 
 import numpy as np
 
-from tinygrad_seq import functional as F
-from tinygrad_seq import random, recurrent
-from tinygrad_seq.creation import cat, stack
-from tinygrad_seq.nn import cells
+from tinygrad_seq import cell_library, functional as F, random, recurrent
+from tinygrad_seq import cellgen
+from tinygrad_seq.cellspec import CellSpec, run_step
+from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
 
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_HAND_WRITTEN = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
+_warned = set()
 
 
 class RNNBase(Module):
+    """The layer over a CellSpec. `mode`: a PyTorch mode string ("LSTM", "GRU", "RNN_TANH",
+    "RNN_RELU") or a built-in cell name; `cell`: a CellSpec (overrides mode)."""
+
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, fused=True, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, fused=True, dtype=None, device=None,
+                 zoneout=0.0, cell=None):
         super().__init__()
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"hidden_size must be a positive integer, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        spec = cell if cell is not None else cell_library.get(mode)
+        if not isinstance(spec, CellSpec):
+            raise TypeError(f"cell must be a CellSpec, got {type(spec).__name__}")
+        for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not 0 <= dropout <= 1:
             raise ValueError(f"dropout should be a number in range [0, 1], got {dropout}")
-        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
-        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.fused = float(dropout), bidirectional, fused
-        gates = _GATES[mode] * hidden_size
-        bound = 1.0 / math.sqrt(hidden_size)
+        if not 0 <= zoneout < 1:
+            raise ValueError(f"zoneout should be a number in range [0, 1), got {zoneout}")
+        if proj_size and spec.name != "lstm":
+            raise ValueError(f"proj_size is supported by LSTM only, not by {spec.name}")
+        if proj_size < 0 or proj_size >= hidden_size:
+            raise ValueError(f"proj_size has to be a non-negative integer smaller than hidden_size "
+                             f"({hidden_size}), got {proj_size}")
+        self.mode, self.cell_spec = mode, spec
+        cellgen.check(spec)
+        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
+        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
+        self.bidirectional, self.proj_size, self.fused = bool(bidirectional), int(proj_size), fused
+        self.zoneout = float(zoneout)
         dt = np.dtype(dtype or np.float32)
+        out_size = proj_size or hidden_size
         dirs = 2 if bidirectional else 1
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * dirs
+            layer_in = input_size if layer == 0 else out_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                shapes = [("weight_ih", (gates, layer_in)), ("weight_hh", (gates, hidden_size))]
-                if bias:
-                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
-                for name, shape in shapes:
-                    setattr(self, name + sfx, Parameter(random.uniform(-bound, bound, shape).astype(dt)))
+                arrays = spec.init_params(layer_in, hidden_size, bias, dt)
+                if proj_size:
+                    bound = 1.0 / np.sqrt(hidden_size)
+                    arrays["weight_hh"] = random.uniform(-bound, bound, (4 * hidden_size, proj_size)).astype(dt)
+                    arrays["weight_hr"] = random.uniform(-bound, bound, (proj_size, hidden_size)).astype(dt)
+                for name, arr in arrays.items():
+                    setattr(self, name + sfx, Parameter(arr))
+        if device is not None and device != "cpu":
+            self.to(device)
 
     def flatten_parameters(self):
         """PyTorch compatibility: the weights are always laid out for the kernels."""
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if not self.bias:
-            s += ", bias=False"
-        if self.batch_first:
-            s += ", batch_first=True"
-        if self.dropout:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional:
-            s += ", bidirectional=True"
+        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
+                              ("bidirectional", False), ("proj_size", 0), ("zoneout", 0.0)):
+            v = getattr(self, name)
+            if v != default:
+                s += f", {name}={v}"
         return s
 
     # ------------------------------------------------------------ input checks
     def _check_input(self, x):
+        name = type(self).__name__
         if not isinstance(x, Tensor):
-            raise TypeError(f"{type(self).__name__}: input must be a Tensor, got {type(x).__name__}")
-        if x.dtype.kind != "f":
-            raise TypeError(f"{type(self).__name__}: input must be float32 or float64, got {x.dtype}")
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        if x.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{name}: input must be float32 or float64, got {x.dtype} "
+                            "(convert it with .float() or .double())")
         if x.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: expected input of 2 (unbatched) or 3 dimensions, "
-                             f"got shape {x.shape}")
+            raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got shape {x.shape}")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}: input.size(-1) must be equal to input_size. "
+            raise ValueError(f"{name}: input.size(-1) must be equal to input_size. "
                              f"Expected {self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
         time_axis = 1 if x.ndim == 3 and self.batch_first else 0
         if x.shape[time_axis] == 0:
-            raise ValueError(f"{type(self).__name__}: expected sequence length to be larger than 0, got input "
+            raise ValueError(f"{name}: expected sequence length to be larger than 0, got input "
                              f"of shape {x.shape} (time axis {time_axis})")
 
-    def _check_hidden(self, h, expected, what):
+    def _check_hidden(self, h, expected, what, x):
+        name = type(self).__name__
         if not isinstance(h, Tensor):
-            raise TypeError(f"{type(self).__name__}: {what} must be a Tensor, got {type(h).__name__}")
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
         if h.shape != expected:
-            raise ValueError(f"{type(self).__name__}: expected {what} size {expected}, got {h.shape}")
+            raise ValueError(f"{name}: expected {what} size {expected}, got {h.shape}")
+        if h.dtype != x.dtype:
+            raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor "
+                               f"with {x.dtype} and {what} with {h.dtype}")
+        if h.device != x.device:
+            raise RuntimeError(f"{name}: input is on {x.device} but {what} is on {h.device}")
 
     @staticmethod
     def _check_lengths(lengths, batch, steps):
@@ -94,128 +121,187 @@ class RNNBase(Module):
                 arr = arr.astype(np.int64)
             else:
                 raise TypeError(f"lengths must be integers, got dtype {arr.dtype}")
-        arr = arr.reshape(-1).astype(np.int64)
+        arr = arr.reshape(-1)
         if arr.shape[0] != batch:
             raise ValueError(f"lengths has {arr.shape[0]} entries but the batch has {batch} sequences")
-        bad = np.nonzero((arr < 1) | (arr > steps))[0]
+        low = arr < 1 if arr.dtype.kind == "i" else arr == 0  # compared in their own dtype: no wrap
+        bad = np.nonzero(low | (arr > steps))[0]
         if bad.size:
             i = int(bad[0])
             raise ValueError(f"lengths[{i}] = {int(arr[i])} is out of range 1..{steps} (the sequence length)")
-        return np.ascontiguousarray(arr)
+        return np.ascontiguousarray(arr.astype(np.int64))
+
+    def _initial_states(self, hx, x, B, unbatched):
+        n_states = len(self.cell_spec.states)
+        dirs = 2 if self.bidirectional else 1
+        sizes = [self.proj_size or self.hidden_size] + [self.hidden_size] * (n_states - 1)
+        if hx is None:
+            return [zeros((self.num_layers * dirs, B, n), dtype=x.dtype, device=x.device) for n in sizes]
+        name = type(self).__name__
+        if n_states == 1:
+            hx = (hx,)
+        elif not isinstance(hx, (tuple, list)) or len(hx) != n_states:
+            raise TypeError(f"{name}: hx must be a tuple of {n_states} tensors {self.cell_spec.states}")
+        out = []
+        for k, (h, n) in enumerate(zip(hx, sizes)):
+            want = (self.num_layers * dirs, n) if unbatched else (self.num_layers * dirs, B, n)
+            what = f"hidden[{k}] ({self.cell_spec.states[k]}_0)" if n_states > 1 else "hidden (h_0)"
+            self._check_hidden(h, want, what, x)
+            out.append(h.unsqueeze(1) if unbatched else h)
+        return out
 
     # ------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None):
         if isinstance(input, _rnn_utils.PackedSequence):  # unpack, run with lengths, repack
             return _rnn_utils.packed_forward(self, input, hx)
         self._check_input(input)
-        is_lstm = self.mode == "LSTM"
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         T, B = x.shape[0], x.shape[1]
-        dirs = 2 if self.bidirectional else 1
-        state_shape = (self.num_layers * dirs, B, self.hidden_size)
-        want = state_shape[::2] if unbatched else state_shape
-        if hx is None:
-            zeros = Tensor._wrap(_zeros_like_dev(x, state_shape), x.device)
-            h0, c0 = zeros, zeros
-        elif is_lstm:
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-            self._check_hidden(hx[0], want, "hidden[0] (h_0)")
-            self._check_hidden(hx[1], want, "hidden[1] (c_0)")
-            h0, c0 = (h.unsqueeze(1) if unbatched else h for h in hx)
-        else:
-            self._check_hidden(hx, want, "hidden (h_0)")
-            h0 = c0 = hx.unsqueeze(1) if unbatched else hx
-        for h in (h0, c0):
-            if h.device != x.device:
-                raise RuntimeError(f"input is on {x.device} but the hidden state is on {h.device}")
+        states0 = self._initial_states(hx, x, B, unbatched)
         lens = np.full(B, T, np.int64) if lengths is None else self._check_lengths(lengths, B, T)
-
-        h_n, c_n = [], []
+        dirs = 2 if self.bidirectional else 1
+        finals = [[] for _ in states0]
         layer_in = x
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
                 k = layer * dirs + d
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                y, h, c = self._run_direction(layer_in, h0[k], c0[k] if is_lstm else None, sfx, lens, bool(d))
+                y, states = self._run_direction(layer_in, [s[k] for s in states0], sfx, lens, bool(d))
                 outs.append(y)
-                h_n.append(h)
-                c_n.append(c)
+                for f, s in zip(finals, states):
+                    f.append(s)
             layer_in = outs[0] if dirs == 1 else cat(outs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
         out = layer_in
-        h_n = stack(h_n, 0)
-        c_n = stack(c_n, 0) if is_lstm else None
+        finals = [stack(f, 0) for f in finals]
         if unbatched:
-            out, h_n = out.squeeze(1), h_n.squeeze(1)
-            c_n = c_n.squeeze(1) if is_lstm else None
+            out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
             out = out.transpose(0, 1)
-        return (out, (h_n, c_n)) if is_lstm else (out, h_n)
+        return out, (finals[0] if len(finals) == 1 else tuple(finals))
 
-    def _weights(self, sfx, like):
-        w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
-        if w_ih.dtype != like.dtype:
-            raise TypeError(f"{type(self).__name__}: input is {like.dtype} but the weights are "
-                            f"{w_ih.dtype}; convert one with .float() / .double()")
-        if w_ih.device != like.device:
-            raise RuntimeError(f"input is on {like.device} but the weights are on {w_ih.device}")
-        if self.bias:
-            return w_ih, w_hh, getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx)
-        zero = Tensor._wrap(_zeros_like_dev(like, (w_ih.shape[0],)), like.device)
-        return w_ih, w_hh, zero, zero
+    def _params(self, sfx, like):
+        params = {}
+        for name in [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else []):
+            t = getattr(self, name + sfx, None)
+            if t is not None:
+                if t.dtype != like.dtype:
+                    raise TypeError(f"{type(self).__name__}: input is {like.dtype} but the weights are "
+                                    f"{t.dtype}; convert one with .float() / .double()")
+                if t.device != like.device:
+                    raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")
+            params[name] = t
+        return params
 
-    def _run_direction(self, x, h0, c0, sfx, lens, reverse):
-        """x (T, B, I), h0/c0 (B, H) -> y (T, B, H), h_n (B, H), c_n (B, H) or None."""
-        w_ih, w_hh, b_ih, b_hh = self._weights(sfx, x)
-        if self.fused:
-            if self.mode == "LSTM":
-                return recurrent.LSTMFunction.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh,
-                                                    lengths=lens, reverse=reverse)
-            if self.mode == "GRU":
-                y, h = recurrent.GRUFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=lens, reverse=reverse)
-            else:
-                y, h = recurrent.RNNFunction.apply(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=lens,
-                                                   reverse=reverse, relu=self.mode == "RNN_RELU")
-            return y, h, None
-        return self._unfused(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lens, reverse)
+    def _zoneout_masks(self, x):
+        """[T, B, S*H] per-step keep-previous masks: Bernoulli(zoneout) in training, zoneout in eval."""
+        T, B = x.shape[0], x.shape[1]
+        shape = (T, B, len(self.cell_spec.states) * self.hidden_size)
+        if self.training:
+            return tensor((random.uniform(0.0, 1.0, shape) < self.zoneout).astype(x.dtype), device=x.device)
+        return full(shape, self.zoneout, dtype=x.dtype, device=x.device)
 
-    def _unfused(self, x, h, c, w_ih, w_hh, b_ih, b_hh, lens, reverse):
-        """The reference: one cell per step; a sequence past its length keeps its state and
-        outputs zeros (mask (B, 1) per step)."""
+    def _run_direction(self, x, states, sfx, lens, reverse):
+        """x (T, B, I), states [(B, H)] -> y (T, B, H), leaving states [(B, H)]."""
+        params = self._params(sfx, x)
+        spec = self.cell_spec
+        ext = None
+        if self.zoneout:
+            spec, ext = zoneout_spec(spec), self._zoneout_masks(x)
+        fused = self.fused and x.shape[1] > 0 and not self.proj_size
+        if fused and not self.zoneout and spec.name in _HAND_WRITTEN and spec is cell_library.CELLS[spec.name]:
+            return self._hand_written(x, states, params, lens, reverse)
+        if fused:
+            kern = _generated(spec, len(spec.states) if ext is not None else 0, x.device, x.dtype)
+            if kern is not None:
+                return self._generated(kern, x, states, params, lens, reverse, ext)
+        return self._unfused(spec, x, states, params, lens, reverse, ext)
+
+    def _zero_bias(self, x, params):
+        n = params["weight_ih"].shape[0]
+        return [params[b] if params[b] is not None else zeros((n,), dtype=x.dtype, device=x.device)
+                for b in ("bias_ih", "bias_hh")]
+
+    def _hand_written(self, x, states, params, lens, reverse):
+        w_ih, w_hh = params["weight_ih"], params["weight_hh"]
+        b_ih, b_hh = self._zero_bias(x, params)
+        name = self.cell_spec.name
+        if name == "lstm":
+            y, h, c = recurrent.LSTMFunction.apply(x, states[0], states[1], w_ih, w_hh, b_ih, b_hh,
+                                                   lengths=lens, reverse=reverse)
+            return y, [h, c]
+        if name == "gru":
+            y, h = recurrent.GRUFunction.apply(x, states[0], w_ih, w_hh, b_ih, b_hh, lengths=lens, reverse=reverse)
+        else:
+            y, h = recurrent.RNNFunction.apply(x, states[0], w_ih, w_hh, b_ih, b_hh, lengths=lens,
+                                               reverse=reverse, relu=name == "rnn_relu")
+        return y, [h]
+
+    def _generated(self, kern, x, states, params, lens, reverse, ext):
+        L = kern.LAYOUT
+        mats = list(dict.fromkeys(name for name, _, _ in L["p_rows"]))
+        spec = self.cell_spec
+        pv = []
+        for name, _ in L["pv_names"]:
+            t = params.get(name)
+            if t is None:
+                shape = next(p for p in spec.params if p.name == name).resolve(0, self.hidden_size, spec.gates)
+                t = zeros(shape, dtype=x.dtype, device=x.device)
+            pv.append(t)
+        inputs = [x] + list(states) + [params[L["w_ih"]]] + [params[m] for m in mats] + pv
+        outs = recurrent.CellFunction.apply(*inputs, kern=kern, n_states=len(states), mats=mats,
+                                            ext=None if ext is None else ext.array, lengths=lens, reverse=reverse)
+        return outs[0], list(outs[1:])
+
+    def _unfused(self, spec, x, states, params, lens, reverse, ext):
+        """The reference: the step once per time step; a sequence past its length keeps its state
+        and outputs zeros (mask (B, 1) per step)."""
         T = x.shape[0]
-        full = bool(np.all(lens == T))
+        full_len = bool(np.all(lens == T))
+        H = self.hidden_size
         ys = [None] * T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            if self.mode == "LSTM":
-                h_new, c_new = cells.lstm_cell(x[t], h, c, w_ih, w_hh, b_ih, b_hh)
-            elif self.mode == "GRU":
-                h_new, c_new = cells.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh), None
+            step_ext = None if ext is None else [ext[t][:, k * H:(k + 1) * H] for k in range(len(states))]
+            new = run_step(spec, params, x[t], states, H, step_ext)
+            if self.proj_size:
+                new[0] = new[0] @ params["weight_hr"].transpose(0, 1)
+            if full_len:
+                states, ys[t] = new, new[0]
             else:
-                nl = "relu" if self.mode == "RNN_RELU" else "tanh"
-                h_new, c_new = cells.rnn_cell(x[t], h, w_ih, w_hh, b_ih, b_hh, nl), None
-            if full:
-                h, c, ys[t] = h_new, c_new, h_new
-            else:
-                m = Tensor._wrap(_as_dev((t < lens).astype(x.dtype).reshape(-1, 1), x), x.device)
-                ys[t] = h_new * m
-                h = h + (h_new - h) * m
-                if c_new is not None:
-                    c = c + (c_new - c) * m
-        return stack(ys, 0), h, c
+                m = tensor((t < lens).astype(x.dtype).reshape(-1, 1), device=x.device)
+                ys[t] = new[0] * m
+                states = [s + (n - s) * m for s, n in zip(states, new)]
+        return stack(ys, 0), states
 
 
-def _zeros_like_dev(like, shape):
-    from tinygrad_seq import device
-    return device.backend(like.device).zeros(shape, like.dtype)
+def _generated(spec, n_ext, device, dtype):
+    """The generated kernel of spec, or None (with a warning once) when its step cannot fuse."""
+    try:
+        return cellgen.fused_kernel(spec, n_ext, "cpu" if device == "cpu" else "cuda", dtype)
+    except cellgen.Unfusable as e:
+        if (id(spec), n_ext) not in _warned:
+            _warned.add((id(spec), n_ext))
+            warnings.warn(f"cell {spec.name}: {e} cannot be fused; running the step unfused", stacklevel=4)
+        return None
 
 
-def _as_dev(arr, like):
-    from tinygrad_seq import device
-    return device.backend(like.device).asarray(arr)
+_zoneout_specs = {}
+
+
+def zoneout_spec(spec):
+    """spec with zoneout: each new state mixed with the previous one by the mask cell.ext(k)."""
+    z = _zoneout_specs.get(id(spec))
+    if z is None or z[0] is not spec:
+        def step(cell, x, s):
+            new = spec.new_states(spec.step(cell, x, s))
+            return {name: n + cell.ext(k) * (getattr(s, name) - n)
+                    for k, (name, n) in enumerate(zip(spec.states, new))}
+        z = (spec, CellSpec(spec.name + "_zoneout", spec.gates, spec.states, step, spec.params, spec.doc))
+        _zoneout_specs[id(spec)] = z
+    return z[1]
 
 
 class RNN(RNNBase):
@@ -226,11 +312,12 @@ class RNN(RNNBase):
     batch_first, or unbatched (T, I); h_n (num_layers * num_directions, B, H).
     """
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, fused=True, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
-                         num_layers, bias, batch_first, dropout, bidirectional, fused, dtype)
+                         num_layers, bias, batch_first, dropout, bidirectional, fused=fused, dtype=dtype,
+                         device=device)
         self.nonlinearity = nonlinearity
 
 
@@ -241,23 +328,46 @@ class LSTM(RNNBase):
         g = tanh(W_ig x + b_ig + W_hg h + b_hg)        o = sigmoid(W_io x + b_io + W_ho h + b_ho)
         c' = f * c + i * g                             h' = o * tanh(c')
 
+    proj_size > 0: h' = W_hr (o * tanh(c')) (weight_hr_l{k} [proj_size, H]), as PyTorch.
+    zoneout > 0: each unit of h and c keeps its previous value with that probability in
+    training, and the expectation p * previous + (1 - p) * new in eval (Krueger et al. 2016).
     Call: lstm(input, hx=None, lengths=None) -> (output, (h_n, c_n)).
     """
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, fused=True, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, fused=True, dtype=None, device=None,
+                 zoneout=0.0):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, fused, dtype)
+                         bidirectional, proj_size=proj_size, fused=fused, dtype=dtype, device=device,
+                         zoneout=zoneout)
 
 
 class GRU(RNNBase):
-    r"""Gated recurrent unit, gates in PyTorch's order r, z, n (reset applied after the matmul):
+    r"""Gated recurrent unit, gates in PyTorch's order r, z, n:
 
         r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)     z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))  h' = (1 - z) * n + z * h
 
+    reset_after=False gives Cho et al. 2014's n = tanh(W_in x + b_in + W_hn (r * h) + b_hn).
     Call: gru(input, hx=None, lengths=None) -> (output, h_n).
     """
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, fused=True, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, fused, dtype)
+                 dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None, zoneout=0.0,
+                 reset_after=True):
+        super().__init__("GRU" if reset_after else "gru_reset_before", input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, fused=fused, dtype=dtype, device=device,
+                         zoneout=zoneout)
+        self.reset_after = bool(reset_after)
+
+
+class Recurrent(RNNBase):
+    r"""A recurrent layer over any cell description: Recurrent(cell, input_size, hidden_size, ...)
+    with cell a CellSpec (see tinygrad_seq.cellspec) and the layer options of nn.LSTM
+    (num_layers, bias, batch_first, dropout, bidirectional, fused, dtype, device, zoneout).
+    Returns (output, h_n) for a one-state cell, (output, (h_n, c_n, ...)) otherwise."""
+    def __init__(self, cell, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None, zoneout=0.0):
+        super().__init__(None, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         fused=fused, dtype=dtype, device=device, zoneout=zoneout, cell=cell)
+
+    def extra_repr(self):
+        return f"{self.cell_spec.name}, " + super().extra_repr()

@@ -1,0 +1,124 @@
+"""The shared CPU time loop of the generated cells (tinygrad_seq/cellgen): any cell, one driver.
+
+Forward hoists x W_ih^T into one GEMM over all T*B rows; each step runs, per stage, the recurrent
+products of that stage (rows of the chunk x W_p^T, the step product of activations_cpu) and then
+the generated pointwise code per batch row. Backward runs the steps in reverse: per stage the
+generated backward per row, then dV_p = dP_p W_p for the products of that stage; after the loop
+dx, dW_ih and each product's dW_p are GEMMs over all T*B rows. Threads split the batch rows (one
+chunk per thread over the whole sequence; rows never meet inside the loop).
+
+    kern      the generated module: forward_stage, backward_stage, LAYOUT (cellgen/emit.py)
+    x         [T, B, I]         input;  states0 [S, B, H] entering states (h first)
+    w_ih      [WX*H, I]         input weight;  wcat [WR*H, H] the products' weight rows, stacked
+    pv        [NPV]             pointwise parameters, flattened
+    ext       [T, B, E*H]       extra per-step inputs (zoneout masks); E may be 0
+    lengths   [B] int64, reverse bool: as kernels/__init__.py says
+    -> y [T, B, H], states_n [S, B, H], saved
+"""
+from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
+
+import numpy as np
+from numba import njit
+
+from .blas_cpu import input_projection, kernel_threads, weight_gradients
+
+_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+
+
+@njit(**_JIT)
+def _dot(a, b, out):
+    np.dot(a, b, out)
+
+
+def _layout(kern, hidden):
+    L = kern.LAYOUT
+    p_off = np.zeros(len(L["p_rows"]) + 1, np.int64)
+    for p, (_, _, rows) in enumerate(L["p_rows"]):
+        p_off[p + 1] = p_off[p] + rows * hidden
+    return (L, p_off, np.asarray(L["p_src"], np.int64).reshape(-1),
+            np.asarray(L["p_stage"], np.int64).reshape(-1))
+
+
+def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
+    """See the module docstring. saved = (xp, st, sv, vin)."""
+    x = np.ascontiguousarray(x)
+    seq_len, batch, _ = x.shape
+    n_states, _, hidden = states0.shape
+    dt = x.dtype
+    L, p_off, p_src, p_stage = _layout(kern, hidden)
+    lengths = np.ascontiguousarray(lengths, np.int64)
+    xp = np.empty((seq_len, batch, L["wx"] * hidden), dt)
+    st = np.empty((n_states, seq_len + 1, batch, hidden), dt)
+    st[:, 0] = states0
+    sv = np.empty((seq_len, batch, L["sv"][0] * hidden + L["sv"][1]), dt)
+    tmp = np.empty((batch, L["tmp"] * hidden), dt)
+    padded = bool((lengths < seq_len).any())
+    # rows past a length are never written: zeros keep garbage (NaN) out of dW = dP^T vin
+    vin = (np.zeros if padded else np.empty)((L["vin"], seq_len, batch, hidden), dt)
+    y = (np.zeros if padded else np.empty)((seq_len, batch, hidden), dt)
+    ext = np.ascontiguousarray(ext, dt) if ext is not None else np.empty((seq_len, batch, 0), dt)
+    wcat = np.ascontiguousarray(wcat, dt)
+    pv = np.ascontiguousarray(pv, dt)
+    macs = x.size * xp.shape[2] + seq_len * batch * wcat.shape[0] * hidden
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
+        input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
+        args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
+                L["n_stages"], lengths, bool(reverse))
+        n = min(n_chunks, batch)
+        if n > 1:
+            kern._forward_chunks(*args, n)
+        else:
+            kern._forward_rows(*args, 0, batch)
+    return y, np.ascontiguousarray(st[:, seq_len]), (xp, st, sv, vin, ext)
+
+
+def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved):
+    """dy [T,B,H], dstates_n [S,B,H], the forward's inputs and saved
+    -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV]."""
+    x = np.ascontiguousarray(x)
+    xp, st, sv, vin, ext = saved
+    seq_len, batch, n_in = x.shape
+    n_states, _, _, hidden = st.shape
+    dt = x.dtype
+    L, p_off, _, p_stage = _layout(kern, hidden)
+    lengths = np.ascontiguousarray(lengths, np.int64)
+    wcat = np.ascontiguousarray(wcat, dt)
+    wt = np.empty(wcat.size, dt)
+    for p in range(len(p_off) - 1):  # each product's rows, transposed: [H, N_p]
+        wt[hidden * p_off[p]:hidden * p_off[p + 1]] = wcat[p_off[p]:p_off[p + 1]].T.ravel()
+    dst = np.array(dstates_n, dt)
+    dnx = np.empty_like(dst)
+    dxp = np.zeros_like(xp)
+    dprod = np.zeros((seq_len, batch, wcat.shape[0]), dt)
+    dvin = np.zeros((max(len(p_stage), 1), batch, hidden), dt)
+    adj = np.empty((batch, L["adj"][0] * hidden + L["adj"][1]), dt)
+    dy = np.ascontiguousarray(dy, dt)
+    macs = x.size * xp.shape[2] + seq_len * batch * wcat.shape[0] * hidden
+    with kernel_threads(seq_len, batch, macs) as n_chunks:
+        n = min(n_chunks, batch)
+        dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
+        args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
+        rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
+        if n > 1:
+            kern._backward_chunks(*args, dpv_chunks, *rest)
+        else:
+            kern._backward_rows(*args, dpv_chunks[0], *rest, 0, batch)
+        src = L["p_src"]
+        if len(src) == 1 and src[0] >= 0 and wcat.shape[0] == dxp.shape[2]:
+            # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and
+            # dW_hh as the hand-written kernels run them (split over the threads)
+            dx, dw_ih, dwcat = weight_gradients(dxp, dprod, x, st[src[0], :seq_len], np.ascontiguousarray(w_ih, dt),
+                                                n_chunks)
+            return dx, dst, dw_ih, dwcat, dpv_chunks.sum(0)
+        rows = seq_len * batch
+        dxp2 = dxp.reshape(rows, -1)
+        dx = np.empty((rows, n_in), dt)
+        _dot(dxp2, np.ascontiguousarray(w_ih, dt), dx)
+        dw_ih = np.empty((dxp2.shape[1], n_in), dt)
+        _dot(dxp2.T, x.reshape(rows, n_in), dw_ih)
+        dwcat = np.empty_like(wcat)
+        for p in range(len(p_off) - 1):
+            v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
+            dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)
+            _dot(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]])
+    return dx.reshape(seq_len, batch, n_in), dst, dw_ih, dwcat, dpv_chunks.sum(0)

@@ -1,0 +1,400 @@
+"""Numba source for a traced cell (trace.Graph): the fused pointwise forward of each stage and its
+backward, derived by reverse mode over the graph. The shared time loop (kernels/cell_cpu.py)
+calls them once per batch row and stage:
+
+    forward_stage(stage, s, t, b, r, nr, xp, st, pv, ext, sv, tmp, vin, rec)
+    backward_stage(stage, s, t, b, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj)
+
+Arrays (s: the step's index in run order, t: its time index, b: the batch row, r = b - lo, nr the
+rows of the thread's chunk): xp [T,B,WX] input projection; st [S,T+1,B,H] states in run order;
+pv [NPV] pointwise parameters; ext [T,B,E*H] extra inputs; sv [T,B,WSV] values backward needs;
+tmp [B,WT] scratch; vin [NV,T,B,H] inputs of products on computed values; rec [nr*WR] the step's
+products, product p as an [nr, N_p] block; dst/dnx [S,B,H] state gradients leaving/entering the
+step; dxp [T,B,WX]; dpv [NPV] this chunk's sums; dprod [T,B,WR]; dvin [NP,B,H] (the driver's
+dprod @ W_p); adj [B,WA] adjoints of the intermediate values.
+"""
+_ELEMENTWISE = {"add": "({a} + {b})", "sub": "({a} - {b})", "mul": "({a} * {b})", "div": "({a} / {b})",
+                "neg": "(-{a})", "sigmoid": "fast_sigmoid({a})", "tanh": "fast_tanh({a})",
+                "relu": "max({a}, ZERO)", "exp": "math.exp({a})", "sqrt": "math.sqrt({a})"}
+# on "cuda" the activations are written out (no device-function calls, which compile_ptx cannot
+# take without a GPU present)
+_ELEMENTWISE_CUDA = dict(_ELEMENTWISE, sigmoid="(ONE / (ONE + math.exp(-{a})))", tanh="math.tanh({a})")
+_VALUE_NEEDS = {"sigmoid", "tanh", "relu", "exp", "sqrt"}
+
+
+def _at(loc, j):
+    arr, off = loc
+    return f"{arr}[{off}*H + {j}]" if off else f"{arr}[{j}]"
+
+
+def _shift(loc, k):
+    return None if loc is None else (loc[0], loc[1] + k)
+
+
+class Plan:
+    """Where each value and each adjoint lives, and the layout sizes the driver allocates."""
+
+    def __init__(self, g, target="cpu"):
+        self.g, self.target = g, target
+        self.ew = _ELEMENTWISE_CUDA if target == "cuda" else _ELEMENTWISE
+        live, stack = set(), list(g.outputs)
+        while stack:
+            n = stack.pop()
+            if n.id not in live:
+                live.add(n.id)
+                stack.extend(n.args)
+        self.nodes = [n for n in g.nodes if n.id in live]
+        self.products = [n for n in self.nodes if n.op == "prod"]
+        self.p_index = {n.id: p for p, n in enumerate(self.products)}
+        self.p_off, off = [], 0
+        for n in self.products:
+            self.p_off.append(off)
+            off += n.width
+        self.wr = off
+        self.n_stages = max(n.stage for n in self.nodes) + 1
+        self.uses = {n.id: 0 for n in self.nodes}
+        for n in self.nodes:
+            for a in n.args:
+                self.uses[a.id] += 1
+        self.rg = {}
+        for n in self.nodes:
+            self.rg[n.id] = n.op in ("xp", "st", "pv", "prod") or any(self.rg[a.id] for a in n.args)
+        self._values()
+        self._adjoints()
+
+    def base(self, n):
+        while n.op == "slice":
+            n = n.args[0]
+        return n
+
+    def _values(self):
+        needed = set()
+        for n in self.nodes:
+            if not self.rg[n.id] or n.op in ("xp", "st", "pv", "prod", "ext", "const", "slice"):
+                continue
+            a = n.args
+            if n.op == "mul":
+                if self.rg[a[0].id]:
+                    needed.add(self.base(a[1]).id)
+                if self.rg[a[1].id]:
+                    needed.add(self.base(a[0]).id)
+            elif n.op == "div":
+                needed.add(self.base(a[1]).id)
+                if self.rg[a[1].id]:
+                    needed.add(n.id)
+            elif n.op in _VALUE_NEEDS:
+                needed.add(n.id)
+        self.loc, self.copies, self.loc_saved = {}, {n.id: [] for n in self.nodes}, {}
+        self.sv_units, self.tmp_units, self.scalars = 0, 0, {}
+        self.vin = {}      # product index -> vin slot (products on computed values)
+        self.p_src = []
+        outs = {}
+        for k, o in enumerate(self.g.outputs):
+            outs.setdefault(o.id, []).append(k)
+        feeds = {}
+        for p, n in enumerate(self.products):
+            v = n.args[0]
+            if v.op == "st":
+                self.p_src.append(v.attr)
+            else:
+                self.vin[p] = len(self.vin)
+                self.p_src.append(-1 - self.vin[p])
+                feeds.setdefault(v.id, []).append(p)
+        self.needed = needed
+        for n in self.nodes:
+            if n.op == "xp":
+                self.loc[n.id] = ("XP", 0)
+            elif n.op == "st":
+                self.loc[n.id] = (f"STI{n.attr}", 0)
+            elif n.op == "pv":
+                self.loc[n.id] = ("PV", n.attr["off"])
+            elif n.op == "ext":
+                self.loc[n.id] = ("EX", n.attr)
+            elif n.op == "prod":
+                self.loc[n.id] = (f"REC{self.p_index[n.id]}", 0)
+            elif n.op == "slice":
+                if n.args[0].id in self.loc:
+                    self.loc[n.id] = _shift(self.loc[n.args[0].id], n.attr)
+            elif n.width == 0:
+                self.scalars[n.id] = len(self.scalars)
+            elif n.op != "const" and (n.id in needed or n.id in outs or n.id in feeds or self.uses[n.id] > 1):
+                self.loc[n.id] = self._store(n, outs, feeds)
+                continue
+            # leaves, slices, scalars and inlined values may still need copies
+            for k in outs.get(n.id, []):
+                self.copies[n.id].append((f"STO{k}", 0))
+            for p in feeds.get(n.id, []):
+                self.copies[n.id].append((f"VIN{self.vin[p]}", 0))
+            if n.op == "prod" and n.id in needed:  # a product's value backward reads: saved
+                self.copies[n.id].append(("SV", self.sv_units))
+                self.loc_saved[n.id] = ("SV", self.sv_units)
+                self.sv_units += n.width
+
+    def _store(self, n, outs, feeds):
+        targets = [(f"STO{k}", 0) for k in outs.get(n.id, [])]
+        targets += [(f"VIN{self.vin[p]}", 0) for p in feeds.get(n.id, [])]
+        if not targets:
+            if n.id in self.needed:
+                targets = [("SV", self.sv_units)]
+                self.sv_units += n.width
+            else:
+                targets = [("TM", self.tmp_units)]
+                self.tmp_units += n.width
+        self.copies[n.id] = targets[1:]
+        return targets[0]
+
+    def value(self, n, j, backward=False):
+        """Expression of n's value at unit j (a vector) or its scalar / constant."""
+        if n.op == "const":
+            return f"C{n.id}"
+        if n.width == 0:
+            return f"s{n.id}"
+        if backward and n.id in self.loc_saved:
+            return _at(self.loc_saved[n.id], j)
+        if n.op == "slice" and n.id not in self.loc:
+            return self.value(n.args[0], f"({j}) + {n.attr}*H", backward)
+        if n.id in self.loc:
+            return _at(self.loc[n.id], j)
+        if backward:
+            raise AssertionError(f"value of node {n.id} ({n.op}) is not kept for backward")
+        a = [self.value(x, j) for x in n.args]
+        return self.ew[n.op].format(a=a[0], b=a[1] if len(a) > 1 else "")
+
+    def _adjoints(self):
+        """Adjoint locations. A value used once, by an add (or as the left side of a sub) of the
+        same width, shares its consumer's adjoint (the gradient passes through unchanged): no
+        copy loop, no slot (self.alias: node id -> consumer id)."""
+        self.adj, self.adj_units, self.adj_scalars, self.alias = {}, 0, {}, {}
+        consumer = {}
+        for n in self.nodes:
+            for a in n.args:
+                consumer[a.id] = n
+        outs = {o.id for o in self.g.outputs}
+        feeds = {n.args[0].id for n in self.products}
+        for n in reversed(self.nodes):
+            if not self.rg[n.id] or n.op in ("const", "ext", "slice"):
+                continue
+            if n.op == "xp":
+                self.adj[n.id] = ("DXP", 0)
+            elif n.op == "st":
+                self.adj[n.id] = (f"DNX{n.attr}", 0)
+            elif n.op == "pv":
+                self.adj[n.id] = ("DPV", n.attr["off"])
+            elif n.op == "prod":
+                self.adj[n.id] = (f"DPR{self.p_index[n.id]}", 0)
+            elif n.width == 0:
+                self.adj_scalars[n.id] = len(self.adj_scalars)
+            else:
+                c = consumer.get(n.id)
+                if (c is not None and self.uses[n.id] == 1 and n.id not in outs and n.id not in feeds
+                        and c.width == n.width and (c.op == "add" or (c.op == "sub" and c.args[0] is n))):
+                    self.adj[n.id] = self.adj[c.id]
+                    self.alias[n.id] = c.id
+                else:
+                    self.adj[n.id] = ("ADJ", self.adj_units)
+                    self.adj_units += n.width
+        for n in self.nodes:  # parents before children: a slice's adjoint is a view of its parent's
+            if n.op == "slice" and self.rg[n.id]:
+                self.adj[n.id] = _shift(self.adj[n.args[0].id], n.attr)
+
+    def grad(self, n, j):
+        if n.width == 0:
+            return f"ADJ[{self.adj_units}*H + {self.adj_scalars[n.id]}]"
+        return _at(self.adj[n.id], j)
+
+
+def _contrib(plan, n, i, g, j):
+    """What n's adjoint g adds to the adjoint of its i-th operand, at unit j."""
+    a = n.args
+    val = lambda x: plan.value(x, j, backward=True)  # noqa: E731
+    op = n.op
+    if op == "add":
+        return g
+    if op == "sub":
+        return g if i == 0 else f"(-{g})"
+    if op == "mul":
+        return f"{g} * {val(a[1 - i])}"
+    if op == "div":
+        return f"{g} / {val(a[1])}" if i == 0 else f"(-{g} * {val(n)} / {val(a[1])})"
+    if op == "neg":
+        return f"(-{g})"
+    y = val(n)
+    return {"sigmoid": f"{g} * {y} * (ONE - {y})", "tanh": f"{g} * (ONE - {y} * {y})",
+            "relu": f"({g} if {y} > ZERO else ZERO)", "exp": f"{g} * {y}",
+            "sqrt": f"{g} * HALF / {y}"}[op]
+
+
+def _loop(width, body, indent):
+    pad = " " * indent
+    return [f"{pad}for j in range({width}*H):"] + [f"{pad}    {line}" for line in body]
+
+
+def _forward_stage(plan, k):
+    out = [f"    if stage == {k}:"]
+    sv_scalar = f"{plan.sv_units}*H + "
+    for n in plan.nodes:
+        if n.width == 0 and n.stage < k:
+            out.append(f"        s{n.id} = SV[{sv_scalar}{plan.scalars[n.id]}]")
+    for n in plan.nodes:
+        if n.stage != k:
+            continue
+        if n.width == 0:
+            if n.op == "mean":
+                a = n.args[0]
+                out.append("        acc = ZERO")
+                out += _loop(a.width, [f"acc += {plan.value(a, 'j')}"], 8)
+                out.append(f"        s{n.id} = acc / dt({a.width}*H)")
+            else:
+                vals = [plan.value(x, "0") for x in n.args]
+                out.append(f"        s{n.id} = " + plan.ew[n.op].format(a=vals[0], b=vals[-1]))
+            out.append(f"        SV[{sv_scalar}{plan.scalars[n.id]}] = s{n.id}")
+            continue
+        if n.op not in ("xp", "st", "pv", "ext", "const", "prod", "slice") and n.id in plan.loc:
+            vals = [plan.value(x, "j") for x in n.args]
+            rhs = plan.ew[n.op].format(a=vals[0], b=vals[-1])
+            out += _loop(n.width, [f"{_at(plan.loc[n.id], 'j')} = {rhs}"], 8)
+        for dest in plan.copies[n.id]:
+            out += _loop(n.width, [f"{_at(dest, 'j')} = {plan.value(n, 'j')}"], 8)
+    if len(out) == 1:
+        out.append("        pass")
+    return out
+
+
+def _backward_stage(plan, k, top):
+    out = [f"    if stage == {k}:"]
+    g_units = plan.adj_units
+    if k == top:
+        width = f"{g_units}*H + {len(plan.adj_scalars)}"
+        out += [f"        for j in range({width}):", "            ADJ[j] = ZERO"]
+        for s in range(len(plan.g.outputs)):
+            out += _loop(1, [f"DNX{s}[j] = ZERO"], 8)
+        for s, o in enumerate(plan.g.outputs):
+            if plan.rg[o.id]:
+                out += _loop(1, [f"{plan.grad(o, 'j')} += DST{s}[j]"], 8)
+    for p, n in enumerate(plan.products):
+        v = n.args[0]
+        if n.stage == k + 1 and plan.rg[v.id]:
+            out += _loop(1, [f"{plan.grad(v, 'j')} += DVIN{p}[j]"], 8)
+    for n in plan.nodes:
+        if n.width == 0:
+            out.append(f"        s{n.id} = SV[{plan.sv_units}*H + {plan.scalars[n.id]}]")
+    for n in reversed(plan.nodes):
+        if n.stage != k or not plan.rg[n.id] or n.op in ("xp", "st", "pv", "ext", "const", "prod", "slice"):
+            continue
+        if n.width == 0:
+            out.append(f"        g = {plan.grad(n, 0)}")
+            for i, a in enumerate(n.args):
+                if not plan.rg[a.id]:
+                    continue
+                if n.op == "mean":
+                    out += _loop(a.width, [f"{plan.grad(a, 'j')} += g / dt({a.width}*H)"], 8)
+                else:
+                    out.append(f"        {plan.grad(a, 0)} += {_contrib(plan, n, i, 'g', '0')}")
+            continue
+        body, after, pre = ["g = " + plan.grad(n, "j")], [], []
+        if all(not plan.rg[a.id] or plan.alias.get(a.id) == n.id for a in n.args):
+            continue
+        for i, a in enumerate(n.args):
+            if not plan.rg[a.id] or plan.alias.get(a.id) == n.id:
+                continue
+            if a.width == 0:
+                pre.append(f"        acc{i} = ZERO")
+                body.append(f"acc{i} += {_contrib(plan, n, i, 'g', 'j')}")
+                after.append(f"        {plan.grad(a, 0)} += acc{i}")
+            else:
+                body.append(f"{plan.grad(a, 'j')} += {_contrib(plan, n, i, 'g', 'j')}")
+        out += pre + _loop(n.width, body, 8) + after
+    if len(out) == 1:
+        out.append("        pass")
+    return out
+
+
+_HEADER = '''"""Generated by tinygrad_seq.cellgen from the description of cell {name!r}; not edited by hand."""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from tinygrad_seq.kernels.activations_cpu import fast_sigmoid, fast_tanh, matmul_nt_into
+from tinygrad_seq.kernels.blas_cpu import chunk
+
+_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+
+LAYOUT = {layout!r}
+'''
+
+
+def _prologue(plan, backward):
+    """Views of the row's data. rec (and on "cuda" dprod, per step) hold product p of the nr rows
+    as an [nr, N_p] block; dpv is the chunk's sums on "cpu", per row [B, NPV] on "cuda"."""
+    cuda = plan.target == "cuda"
+    lines = ["    dt = DT" if cuda else "    dt = xp.dtype.type", "    ZERO = dt(0.0)", "    ONE = dt(1.0)",
+             "    HALF = dt(0.5)",
+             "    H = st.shape[3]", "    XP = xp[t, b]", "    PV = pv", "    EX = ext[t, b]", "    SV = sv[s, b]"]
+    for n in plan.nodes:
+        if n.op == "const":
+            lines.append(f"    C{n.id} = dt({n.attr!r})")
+    for k in range(len(plan.g.outputs)):
+        lines += [f"    STI{k} = st[{k}, s, b]", f"    STO{k} = st[{k}, s + 1, b]"]
+    for i in range(len(plan.vin)):
+        lines.append(f"    VIN{i} = vin[{i}, s, b]")
+    if not backward:
+        lines.append("    TM = tmp[b]")
+        for p, n in enumerate(plan.products):
+            lo = f"nr*{plan.p_off[p]}*H + r*{n.width}*H"
+            lines.append(f"    REC{p} = rec[{lo}:{lo} + {n.width}*H]")
+    else:
+        lines += ["    DXP = dxp[t, b]", "    DPV = dpv[b]" if cuda else "    DPV = dpv", "    ADJ = adj[b]"]
+        for p, n in enumerate(plan.products):
+            if cuda:
+                lo = f"nr*{plan.p_off[p]}*H + r*{n.width}*H"
+                lines.append(f"    DPR{p} = dprod[s, {lo}:{lo} + {n.width}*H]")
+            else:
+                lines.append(f"    DPR{p} = dprod[s, b, {plan.p_off[p]}*H:{plan.p_off[p] + n.width}*H]")
+        for k in range(len(plan.g.outputs)):
+            lines += [f"    DST{k} = dst[{k}, b]", f"    DNX{k} = dnx[{k}, b]"]
+        for p in range(len(plan.products)):
+            lines.append(f"    DVIN{p} = dvin[{p}, b]")
+    return lines
+
+
+def layout(plan):
+    """The sizes and product table the drivers allocate by (units of H unless said)."""
+    return dict(states=len(plan.g.outputs), wx=plan.g.xp.width, pv=plan.g.pv_width, ext=plan.g.n_ext,
+                sv=(plan.sv_units, len(plan.scalars)), tmp=plan.tmp_units, adj=(plan.adj_units, len(plan.adj_scalars)),
+                vin=len(plan.vin), p_src=plan.p_src, p_stage=[n.stage for n in plan.products],
+                p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
+                n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()))
+
+
+def stages(plan, backward):
+    """The body of forward_stage / backward_stage: the views, then one branch per stage."""
+    lines = _prologue(plan, backward)
+    if backward:
+        for k in range(plan.n_stages - 1, -1, -1):
+            lines += _backward_stage(plan, k, plan.n_stages - 1)
+    else:
+        for k in range(plan.n_stages):
+            lines += _forward_stage(plan, k)
+    return lines
+
+
+def source(plan):
+    """The generated module's text (CPU)."""
+    lines = [_HEADER.format(name=plan.g.name, layout=layout(plan)), "", "@njit(**_JIT)",
+             "def forward_stage(stage, s, t, b, r, nr, xp, st, pv, ext, sv, tmp, vin, rec):"]
+    lines += stages(plan, False)
+    lines += ["", "", "@njit(**_JIT)",
+              "def backward_stage(stage, s, t, b, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj):"]
+    lines += stages(plan, True)
+    return "\n".join(lines) + "\n\n\n" + _loop_template()
+
+
+def _loop_template():
+    """The shared time loop (kernels/cell_loop.py), from its marker line on."""
+    import importlib.util
+    path = importlib.util.find_spec("tinygrad_seq.kernels.cell_loop").origin
+    with open(path) as f:
+        text = f.read()
+    marker = "# ---- loops (cellgen copies from here on)\n"
+    return text[text.index(marker) + len(marker):]
