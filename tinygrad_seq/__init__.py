@@ -46,8 +46,8 @@ def __getattr__(name):
 def _watch_mpi_exit():
     # In a rank of an MPI job a non-zero exit must end the whole job (distributed/abort_path.py);
     # `sys.exit(main())` looks sys.exit up before main() runs, so the watch starts at import.
-    if any(v in os.environ for v in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE",
-                                     "PMIX_RANK")):
+    # (No builtins here: this module's any, int, bool... are torch's.)
+    if os.environ.keys() & {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE", "PMIX_RANK"}:
         from tinygrad_seq.distributed import launched_by_mpi
         if launched_by_mpi():
             from tinygrad_seq.distributed.abort_path import watch_exit
