@@ -11,7 +11,7 @@ import argparse
 import math
 import sys
 
-from tinygrad_seq.examples.mpi import abort_job_on_error
+from tinygrad_seq.distributed import abort_on_error
 
 EXPECTED_ERRORS = (FileNotFoundError, IsADirectoryError, PermissionError, ValueError, RuntimeError,
                    TypeError, KeyError, ImportError, OSError)
@@ -34,7 +34,7 @@ def guarded(fn, *args, prog="tinygrad-seq"):
     (`prog: error: ...`) and exit status 1, Ctrl-C is status 130. In an MPI job an error escaping
     on one process ends the whole job first (examples/mpi.py), so no process waits forever."""
     try:
-        with abort_job_on_error():
+        with abort_on_error():
             rc = fn(*args)
         return rc if isinstance(rc, int) else 0
     except KeyboardInterrupt:

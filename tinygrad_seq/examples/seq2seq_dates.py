@@ -29,7 +29,7 @@ from tinygrad_seq.atomicfile import check_writable
 from tinygrad_seq.examples.cmdline import (nonnegative_float, nonnegative_int, positive_float, positive_int,
                                            unit_interval)
 from tinygrad_seq.examples.interrupt import CtrlC, exit_status
-from tinygrad_seq.examples.mpi import abort_job_on_error
+from tinygrad_seq.distributed import abort_on_error
 from tinygrad_seq.examples.progress import format_seconds
 from tinygrad_seq.examples.seq2seq_checkpoint import build_model, read_checkpoint
 from tinygrad_seq.examples.seq2seq_checkpoint import save_checkpoint as _save
@@ -161,7 +161,7 @@ def _main_distributed(args):
     if par.all_reduce([float(err is not None)], op="max")[0]:
         dist.destroy_process_group()
         raise err if err is not None else RuntimeError("another process failed to start training (see its message)")
-    with abort_job_on_error():
+    with abort_on_error():
         try:
             rc = _main(args, par, prepared=True)
         except TrainingDiverged:

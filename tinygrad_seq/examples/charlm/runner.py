@@ -20,7 +20,7 @@ from tinygrad_seq.examples.charlm.evaluation import evaluate, sample
 from tinygrad_seq.examples.charlm.plotting import plot_curve
 from tinygrad_seq.examples.charlm.training import build_training, train_loop, warm_up
 from tinygrad_seq.examples.interrupt import CtrlC, exit_status
-from tinygrad_seq.examples.mpi import abort_job_on_error
+from tinygrad_seq.distributed import abort_on_error
 
 SAVED_SETTINGS = ("embed_dim", "hidden_size", "num_layers", "dropout", "bptt", "batch_size", "lr", "seed",
                   "text", "max_chars", "max_vocab", "val_fraction")
@@ -168,7 +168,7 @@ def _train_distributed(cfg, log):
     if flag.item():
         dist.destroy_process_group()
         raise err if err is not None else RuntimeError("another process failed to start training (see its message)")
-    with abort_job_on_error():
+    with abort_on_error():
 
         def agree(flag):
             t = Tensor(np.array([float(flag)], np.float32))
