@@ -1,6 +1,7 @@
 """optim.SGD / Adam / AdamW / RMSprop / Adagrad against torch.optim, step by step on the same small
 model for every option; param groups, skipped parameters, zero_grad, closures, state dicts
 (through ts.save / ts.load, and PyTorch's own); nn.utils clipping against torch.nn.utils."""
+import copy
 import math
 
 import numpy as np
@@ -189,8 +190,9 @@ def test_checkpoint_resume_is_exact(name, kw, tmp_path):
     ts.save(model.state_dict(), tmp_path / "model.npz")
     ts.save(opt.state_dict(), tmp_path / "opt.npz")
     sd = opt.state_dict()
-    assert all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in sd.items())
-    assert "param_groups.0.lr" in sd and any(k.startswith("state.0.") for k in sd)
+    assert sorted(sd) == ["param_groups", "state"]
+    assert sd["param_groups"][0]["lr"] == opt.param_groups[0]["lr"] and 0 in sd["state"]
+    assert all(isinstance(v, (ts.Tensor, int, float)) for st in sd["state"].values() for v in st.values())
 
     fresh, _ = make_pair(np.float64, seed=9)
     fopt = getattr(optim, name)(fresh.parameters(), lr=123.0)
@@ -222,19 +224,51 @@ def test_load_state_dict_mismatch_changes_nothing():
     opt = optim.Adam(model.parameters(), lr=0.05)
     train(opt, model, ts, np.float64, 2)
     sd = opt.state_dict()
-    before = {k: v.copy() for k, v in opt.state_dict().items()}
-    bad = dict(sd)
-    bad["state.1.exp_avg"] = np.zeros((7,))
-    bad["param_groups.0.lr"] = np.asarray(9.0)
+    before = flat_state(opt)
+    bad = copy.deepcopy(sd)
+    bad["state"][1]["exp_avg"] = np.zeros((7,))
+    bad["param_groups"][0]["lr"] = 9.0
     with pytest.raises(ValueError, match=r"exp_avg.*\(7,\).*\(5,\)"):
         opt.load_state_dict(bad)
-    after = opt.state_dict()
+    after = flat_state(opt)
     assert list(after) == list(before)
     for k in before:
         np.testing.assert_array_equal(after[k], before[k])
     other = optim.Adam([nn.Parameter(np.ones(2))])
     with pytest.raises(ValueError, match="parameter group"):
         other.load_state_dict(sd)
+
+
+def flat_state(opt):
+    sd = opt.state_dict()
+    out = {f"state.{i}.{k}": np.asarray(v.numpy() if isinstance(v, ts.Tensor) else v)
+           for i, st in sd["state"].items() for k, v in st.items()}
+    out.update({f"group.{k}": np.asarray(v) for k, v in sd["param_groups"][0].items()})
+    return out
+
+
+def test_state_dict_has_torchs_form():
+    ours, theirs = make_pair(np.float64)
+    load_from_torch(ours, theirs)
+    opt = optim.Adam(ours.parameters(), lr=0.05)
+    topt = torch.optim.Adam(theirs.parameters(), lr=0.05)
+    train(opt, ours, ts, np.float64, 2)
+    train(topt, theirs, torch, np.float64, 2)
+    sd, tsd = opt.state_dict(), topt.state_dict()
+    assert sorted(sd) == sorted(tsd)
+    assert sd["param_groups"][0]["params"] == tsd["param_groups"][0]["params"]
+    assert sd["param_groups"][0]["betas"] == tsd["param_groups"][0]["betas"]
+    assert sorted(sd["state"]) == sorted(tsd["state"])
+    for i in tsd["state"]:
+        np.testing.assert_allclose(sd["state"][i]["exp_avg"].numpy(), tsd["state"][i]["exp_avg"].numpy(),
+                                   rtol=1e-10, atol=1e-12)
+    # and a torch optimizer takes ours (its tensors converted), as ours takes torch's
+    topt2 = torch.optim.Adam(theirs.parameters(), lr=0.05)
+    topt2.load_state_dict({"state": {i: {k: torch.tensor(v.numpy()) if isinstance(v, ts.Tensor) else
+                                         torch.tensor(float(v)) for k, v in st.items()}
+                                     for i, st in sd["state"].items()},
+                           "param_groups": sd["param_groups"]})
+    assert topt2.state_dict()["param_groups"][0]["lr"] == 0.05
 
 
 # ------------------------------------------------------------------ clipping

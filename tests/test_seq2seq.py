@@ -400,7 +400,7 @@ def test_example_main_writes_checkpoint_and_heatmap(tmp_path, capsys):
     path = os.path.join(tmp_path, "seq2seq_dates.npz")
     ck = ts.load(path)   # one file: weights, settings, vocabularies, optimizer state, progress
     assert ck["metrics"]["steps"] == 3 and ck["config"]["hidden_size"] == 8 and ck["progress"]["step"] == 3
-    assert ck["optimizer"]["state.0.step"] == 3
+    assert ck["optimizer"]["state"][0]["step"] == 3
     model, task = E.load_checkpoint(path)
     assert all(np.array_equal(a, b) for a, b in zip(model.state_dict().values(), ck["model"].values()))
     assert not [f for f in os.listdir(tmp_path) if f.endswith((".json", ".tmp"))]

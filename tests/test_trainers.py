@@ -53,13 +53,13 @@ def test_charlm_saves_every_n_steps_and_the_checkpoint_resumes(corpus, tmp_path,
     res = charlm.train(tiny(corpus, tmp_path), log=QUIET)
     assert res["stopped"] == "done" and steps_saved == [2, 4, 6, 6]   # every 2 steps, and at the end
     ck = charlm.read_checkpoint(res["checkpoint"])
-    assert ck["progress"]["step"] == 6 and ck["optimizer"]["state.0.step"] == 6
+    assert ck["progress"]["step"] == 6 and ck["optimizer"]["state"][0]["step"] == 6
     assert len(ck["history"]["loss"]) == 6
     # resume to 10 steps: weights, Adam's state and the step counter continue
     res2 = charlm.train(tiny(corpus, tmp_path, steps=10, resume=res["checkpoint"]), log=QUIET)
     assert res2["steps"] == 10
     ck2 = charlm.read_checkpoint(res2["checkpoint"])
-    assert ck2["optimizer"]["state.0.step"] == 10 and len(ck2["history"]["loss"]) == 10
+    assert ck2["optimizer"]["state"][0]["step"] == 10 and len(ck2["history"]["loss"]) == 10
     assert ck2["history"]["loss"][:6] == ck["history"]["loss"]
 
 
@@ -126,7 +126,7 @@ def test_charlm_ctrl_c_saves_and_exits_130_then_resumes(corpus, tmp_path):
     assert "Traceback" not in err and "interrupted at step" in out and "--resume" in out
     ck = charlm.read_checkpoint(str(ckpt))
     step = ck["progress"]["step"]
-    assert step >= 3 and ck["optimizer"]["state.0.step"] == step
+    assert step >= 3 and ck["optimizer"]["state"][0]["step"] == step
     r = cli(*args, "--steps", str(step + 2), "--resume", str(ckpt))
     assert r.returncode == 0, r.stderr
     assert f"resuming from {ckpt} at step {step}" in r.stdout
@@ -204,10 +204,10 @@ def test_seq2seq_saves_resumes_and_stops_on_nonfinite_loss(tmp_path, capsys, mon
     assert E.main([*S2S, "--steps", "3", "--out", out, "--save-every", "2"]) == 0
     path = os.path.join(out, "seq2seq_dates.npz")
     ck = ts.load(path)
-    assert ck["progress"]["step"] == 3 and ck["optimizer"]["state.0.step"] == 3
+    assert ck["progress"]["step"] == 3 and ck["optimizer"]["state"][0]["step"] == 3
     assert E.main([*S2S, "--steps", "5", "--out", out, "--resume", path]) == 0
     ck = ts.load(path)
-    assert ck["progress"]["step"] == 5 and ck["optimizer"]["state.0.step"] == 5 and ck["metrics"]["steps"] == 5
+    assert ck["progress"]["step"] == 5 and ck["optimizer"]["state"][0]["step"] == 5 and ck["metrics"]["steps"] == 5
     capsys.readouterr()
     real, calls = Seq2Seq.loss, []
 
@@ -252,4 +252,4 @@ def test_seq2seq_sigterm_saves_and_exits_143(tmp_path):
     assert p.returncode == 143, err
     assert "interrupted at step" in out and "Traceback" not in err
     ck = ts.load(path)
-    assert ck["progress"]["step"] >= 2 and ck["optimizer"]["state.0.step"] == ck["progress"]["step"]
+    assert ck["progress"]["step"] >= 2 and ck["optimizer"]["state"][0]["step"] == ck["progress"]["step"]

@@ -1,4 +1,4 @@
-"""Optimizer: PyTorch's base class (param_groups, state, zero_grad, flat state dicts).
+"""Optimizer: PyTorch's base class (param_groups, state, zero_grad, state dicts in PyTorch's form).
 
 Updates run under no_grad on the parameters' raw arrays through their device backend
 (tinygrad_seq.device.backend), in place, so parameter identity is kept and "cuda" parameters
@@ -108,35 +108,36 @@ class Optimizer:
         return [p for g in self.param_groups for p in g["params"]]
 
     def state_dict(self):
-        """A flat dict of numpy arrays with string keys, ready for ts.save:
-        'state.<i>.<name>' for each parameter's state (i counts parameters over all groups in
-        order, as PyTorch's indices do) and 'param_groups.<g>.<option>' for each group's options,
-        with 'param_groups.<g>.params' the indices of the group's parameters."""
-        out = {}
+        """PyTorch's form: {"state": {i: {name: Tensor or number}}, "param_groups": [{option:
+        value, ..., "params": [i, ...]}]}, i counting parameters over all groups in order. The
+        state tensors are copies on the CPU; ts.save writes the whole dict as it is."""
         index = {id(p): i for i, p in enumerate(self._indexed_params())}
-        start = 0
-        for gi, group in enumerate(self.param_groups):
-            for k, v in group.items():
-                if k == "params":
-                    out[f"param_groups.{gi}.params"] = np.arange(start, start + len(v), dtype=np.int64)
-                elif v is None:
-                    continue
-                else:
-                    out[f"param_groups.{gi}.{k}"] = np.asarray(v)
+        groups, start = [], 0
+        for group in self.param_groups:
+            saved = {k: v for k, v in group.items() if k != "params"}
+            saved["params"] = list(range(start, start + len(group["params"])))
+            groups.append(saved)
             start += len(group["params"])
+        state = {}
         for p, st in self.state.items():
             if id(p) not in index:
                 continue
+            entry = {}
             for k, v in st.items():
                 if v is None:
                     continue
-                host = _device.backend(p.device).to_host(v) if _is_array(v) else v
-                out[f"state.{index[id(p)]}.{k}"] = np.array(host, copy=True)
-        return out
+                if _is_array(v):
+                    host = np.array(_device.backend(p.device).to_host(v), copy=True)
+                    v = Tensor(host)
+                entry[k] = v
+            state[index[id(p)]] = entry
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore from state_dict() output (or its ts.load round trip, or PyTorch's nested
-        {'state', 'param_groups'} form). Everything is checked before anything changes."""
+        """Restore from state_dict() output (PyTorch's nested {'state', 'param_groups'} form: ours,
+        its ts.load round trip, or a torch optimizer's), or from the flat 'state.<i>.<name>' /
+        'param_groups.<g>.<option>' dicts that earlier versions saved. Everything is checked
+        before anything changes."""
         flat = _flatten(state_dict)
         n_groups = len(self.param_groups)
         saved_groups = sorted({int(k.split(".")[1]) for k in flat if k.startswith("param_groups.")})
