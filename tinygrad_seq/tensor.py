@@ -17,7 +17,7 @@ from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
 from tinygrad_seq.tensor_shape import ShapeOps
 
-_FLOAT = (np.float32, np.float64)   # float16 data becomes float32 (API.md); dtype= keeps it
+_FLOAT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))   # kept, as torch keeps them
 
 
 def _to_array(data, dtype):

@@ -205,6 +205,9 @@ class Module:
     def double(self):
         return self.to(dtype=np.float64)
 
+    def half(self):
+        return self.to(dtype=np.float16)
+
     # ------------------------------------------------------------ state
     def state_dict(self):
         """OrderedDict name -> numpy copy of every parameter and buffer (PyTorch's keys)."""
