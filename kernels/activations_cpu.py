@@ -16,6 +16,8 @@ from numba import njit, types
 from numba.extending import overload, register_jitable
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 # tanh(x) rounds to +-1 in float32 beyond this point
 _CLAMP = np.float32(7.90531110763549805)
@@ -80,7 +82,7 @@ def _fast_sigmoid_impl(x):
 BLOCK_ROWS = 4
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def step_product(a, b, out, blas_rows):
     """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product): the register-blocked loop
     up to blas_rows rows (tuning.STEP_BLAS_ROWS or a calibrated choice), one BLAS call above.
@@ -93,7 +95,7 @@ def step_product(a, b, out, blas_rows):
         matmul_nt_into(a, b, out)
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def matmul_nt_into(a, b, out):
     """out[M, N] = a[M, K] @ b[N, K]^T; all three C-contiguous, same float dtype. b is a weight
     matrix in the layout whose rows run along K (no transposed copy per call).
@@ -180,7 +182,7 @@ def matmul_nt_into(a, b, out):
             n += 1
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def copy_into(dst, src):
     """dst[N] = src[N] element by element: an array-to-array slice assignment in @njit code
     compiles a shape-mismatch error path that cost about 0.8 s of compile time per site."""
@@ -188,7 +190,7 @@ def copy_into(dst, src):
         dst[j] = src[j]
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def column_sums_into(g, out):
     """out[N] += g[R, N].sum(0), row by row so the pass is contiguous."""
     for r in range(g.shape[0]):

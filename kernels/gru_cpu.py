@@ -17,15 +17,18 @@ import numpy as np
 from numba import njit
 
 from . import tuning
+from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
-from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, dot_into, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
                         time_loop_plan, transposed_w_hh)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row(a, rec, bias, h_in, h_out, hn, y):
     # one batch row: a [3H] input projection -> r, z, n in place; rec [3H] h W_hh^T; hn [H] <-
     # W_hn h + b_hn. Short loops over one or two arrays each: LLVM vectorizes those; a loop that
@@ -56,7 +59,7 @@ def _cell_row(a, rec, bias, h_in, h_out, hn, y):
         y[j] = h_out[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
     # one batch row: dh [H] carried gradient (in place: dh + dy, then the direct path dh * z);
     # d_in / d_hid [3H] <- input-side / hidden-side pre-activation gradients
@@ -190,6 +193,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse),
             y, h_n, hn_seq, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        announce("the GRU CPU forward kernels", dt, (_forward, dot_into))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         n_rows = max(1, min(n_chunks, batch))
         run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
@@ -210,6 +214,7 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             act, hn_seq, h_prev, d_in, d_hid)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        announce("the GRU CPU backward kernels", dt, (_backward, dot_into))
         n_rows = max(1, min(n_chunks, batch))
         db_ih = np.zeros((n_rows, 3 * hidden), dt)
         db_hh = np.zeros_like(db_ih)

@@ -21,15 +21,18 @@ import numpy as np
 from numba import njit, prange
 
 from . import tuning
+from .compile_notice import announce
 from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
-from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, dot_into, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
                         synthetic_case, time_loop_plan, transposed_w_hh)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, jhi):
     # one batch row, units jlo..jhi-1: a [4H] input projection -> activations i, f, g, o in place;
     # ri, rf, rg, ro [jhi-jlo] the gates' share of h W_hh^T; c_in, c_out, h_out, tanh_c, y [H].
@@ -68,13 +71,13 @@ def _cell_row(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, jhi):
         yo[j] = ho[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _add_into(g, r, bias):
     for j in range(g.shape[0]):
         g[j] = g[j] + r[j] + bias[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg, jlo, jhi):
     # one batch row, units jlo..jhi-1: dh, dc [H] carried gradients (updated in place: dh <- dh +
     # dy, dc <- dc_prev), dg [4H] <- pre-activation gate gradients
@@ -154,7 +157,7 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
         hidden_grad_step(d_gates, w_hh_t, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec, blas_rows, s,
                         t, c):
     # chunk c of step t: units jlo..jhi-1, their four gates' rows of W_hh w_hh[g, c] [hc, H] and
@@ -198,7 +201,7 @@ def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_pre
                                 blas_rows, s, t, c)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec, blas_rows,
                          s, c):
     # chunk c: first the recurrent product of the step finished in the previous region (it needs
@@ -318,9 +321,11 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     h0 = np.ascontiguousarray(h0, dt)
     c0 = np.ascontiguousarray(c0, dt)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
+        announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward, dot_into))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         blas_rows = plan["blas_rows"]
-        if plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0:
+        if units:
             w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hidden // n_chunks, hidden)
             _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c,
                            blas_rows)
@@ -344,8 +349,10 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
+        announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward, dot_into))
         blas_rows = plan["blas_rows"]
-        if plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0:
+        if units:
             w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
             db = np.zeros(4 * hidden, dt)
             _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c, d_gates, db,

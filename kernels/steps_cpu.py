@@ -14,9 +14,11 @@ from .activations_cpu import column_sums_into, copy_into, step_product
 from .blas_cpu import dot_into
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def leaving_state(state_n, state_prev, s, t, reverse):
     """Where the state leaving step t (the s-th step run) goes: the next step's state_prev slot,
     or state_n after the last step."""
@@ -25,7 +27,7 @@ def leaving_state(state_n, state_prev, s, t, reverse):
     return state_prev[t - 1 if reverse else t + 1]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def step_state(state0, state_n, state_prev, s, t, reverse, lo, hi):
     """(entering, leaving) for step t, the s-th step run: entering = state_prev[t], its rows
     lo..hi-1 filled from state0 at the first step; leaving as leaving_state says."""
@@ -36,7 +38,7 @@ def step_state(state0, state_n, state_prev, s, t, reverse, lo, hi):
     return entering, leaving_state(state_n, state_prev, s, t, reverse)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def rows_product(src, w, rows, out, lo, hi, blas_rows):
     """out [hi-lo, N] = src[lo:hi] @ w^T (w [N, K]), through rows [hi-lo, K], a contiguous copy of
     the chunk's rows of src [B, K]; the product routed by blas_rows (step_product)."""
@@ -45,7 +47,7 @@ def rows_product(src, w, rows, out, lo, hi, blas_rows):
     step_product(rows, w, out, blas_rows)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, accumulate, blas_rows):
     """Backward step t (the s-th run) for rows lo..hi-1, once the cell's backward has written
     d_rec[t] [B,G*H], the hidden-side pre-activation gradients: db [G*H] += their column sums,

@@ -4,6 +4,7 @@ The reference runs every step on the whole batch and applies the length mask wit
 (state kept, output zero past each length), a formulation independent of the kernels' per-row
 skipping. float64 comparisons are tight; float32 ones loose (fast rational tanh/sigmoid).
 """
+import numba
 import numpy as np
 import pytest
 
@@ -360,19 +361,25 @@ def test_against_torch_bidirectional_packed(cell, dtype):
 @pytest.mark.parametrize("rows", [1, 3, 4, 5, 9, 16, 40])
 def test_step_product_matches_numpy(rows):
     # out = a @ b^T: the 4x2-blocked loop with its row and column remainders, and the BLAS route
-    from tinygrad_seq.kernels.activations_cpu import matmul_nt_into, step_product
-
+    # (both are helpers without a Python entry point: called through a jitted shim)
     rng = np.random.default_rng(rows)
     for k_dim, n_cols in ((7, 9), (130, 257), (1, 4)):
         for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
             a = rng.standard_normal((rows, k_dim)).astype(dtype)
             b = rng.standard_normal((n_cols, k_dim)).astype(dtype)
             ref = a.astype(np.float64) @ b.T.astype(np.float64)
-            for route in (lambda o: matmul_nt_into(a, b, o), lambda o: step_product(a, b, o, 0),
-                          lambda o: step_product(a, b, o, 1 << 30)):
+            for blas_rows in (-1, 0, 1 << 30):  # -1: matmul_nt_into itself
                 out = np.full((rows, n_cols), np.nan, dtype)
-                route(out)
+                _step_product_shim(a, b, out, blas_rows)
                 np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+
+
+@numba.njit(cache=False)
+def _step_product_shim(a, b, out, blas_rows):
+    if blas_rows < 0:
+        activations_cpu.matmul_nt_into(a, b, out)
+    else:
+        activations_cpu.step_product(a, b, out, blas_rows)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
