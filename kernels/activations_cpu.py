@@ -82,7 +82,7 @@ def _fast_sigmoid_impl(x):
 BLOCK_ROWS = 4
 
 
-@njit(**_INNER)
+@njit(inline="always", **_INNER)
 def step_product(a, b, out, blas_rows):
     """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product): the register-blocked loop
     up to blas_rows rows (tuning.STEP_BLAS_ROWS or a calibrated choice), one BLAS call above.

@@ -18,7 +18,7 @@ _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(**_INNER)
+@njit(inline="always", **_INNER)
 def leaving_state(state_n, state_prev, s, t, reverse):
     """Where the state leaving step t (the s-th step run) goes: the next step's state_prev slot,
     or state_n after the last step."""
@@ -27,7 +27,7 @@ def leaving_state(state_n, state_prev, s, t, reverse):
     return state_prev[t - 1 if reverse else t + 1]
 
 
-@njit(**_INNER)
+@njit(inline="always", **_INNER)
 def step_state(state0, state_n, state_prev, s, t, reverse, lo, hi):
     """(entering, leaving) for step t, the s-th step run: entering = state_prev[t], its rows
     lo..hi-1 filled from state0 at the first step; leaving as leaving_state says."""
@@ -38,7 +38,7 @@ def step_state(state0, state_n, state_prev, s, t, reverse, lo, hi):
     return entering, leaving_state(state_n, state_prev, s, t, reverse)
 
 
-@njit(**_INNER)
+@njit(inline="always", **_INNER)
 def rows_product(src, w, rows, out, lo, hi, blas_rows):
     """out [hi-lo, N] = src[lo:hi] @ w^T (w [N, K]), through rows [hi-lo, K], a contiguous copy of
     the chunk's rows of src [B, K]; the product routed by blas_rows (step_product)."""
@@ -47,7 +47,7 @@ def rows_product(src, w, rows, out, lo, hi, blas_rows):
     step_product(rows, w, out, blas_rows)
 
 
-@njit(**_INNER)
+@njit(inline="always", **_INNER)
 def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, accumulate, blas_rows):
     """Backward step t (the s-th run) for rows lo..hi-1, once the cell's backward has written
     d_rec[t] [B,G*H], the hidden-side pre-activation gradients: db [G*H] += their column sums,
@@ -123,6 +123,19 @@ def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=N
     split unless units_first, the loop up to tuning.STEP_BLAS_ROWS rows a thread. A call of at
     least tuning.CALIBRATE_MIN_MACS multiply-adds calibrates its shape class (tuning.decide):
     ``run(plan, timer) -> seconds`` times a short forward + backward with a plan."""
+    worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
+    memo_key = (cell, batch, hidden, np.dtype(dtype).num, threads, units_first, worth, tuning.setting("STEP_BLAS_ROWS"),
+                tuning.state())
+    plan = _plans.get(memo_key)
+    if plan is None:
+        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first)
+    return plan
+
+
+_plans = {}  # a plan per shape class and tuning state: a call's plan costs a dict look-up
+
+
+def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first):
     splits = ["batch"]
     if units_first is not None and threads > 1:
         splits = ["units", "batch"] if units_first else ["batch", "units"]
@@ -132,7 +145,6 @@ def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=N
         products = ["blas", "loop"] if rows > tuning.setting("STEP_BLAS_ROWS") else ["loop", "blas"]
         candidates += [dict(split=split, step_product=p) for p in products]
     shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
-    worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
     chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth)
     return _with_rows(chosen)
 

@@ -181,6 +181,17 @@ def _save(path, table):
     os.replace(tmp, path)
 
 
+_generation = [0]  # bumped when decisions change (calibration, forget): callers' memos expire
+
+
+def state():
+    """What a decision also depends on besides its shape class: the mode, the forced parts, the
+    wisdom folder and the decisions' generation. Callers memoise decisions under it."""
+    env = os.environ
+    return (env.get("TINYGRAD_SEQ_TUNE"), env.get("TINYGRAD_SEQ_TUNE_DIR"), env.get("NUMBA_CACHE_DIR"),
+            tuple(env.get(_PREFIX + part.upper()) for part in CHOICES), _generation[0], id(_decisions))
+
+
 def class_key(name, shape_class):
     return name + "|" + "|".join(f"{k}={shape_class[k]}" for k in sorted(shape_class))
 
@@ -229,6 +240,7 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
         if mode() == "cached" or not worth_measuring:
             return kept[0]
         choice, times = calibrate(kept, measure, timer)
+        _generation[0] += 1
         table[key] = dict(choice=choice, ms={_label(c): round(t * 1e3, 4) for c, t in zip(kept, times)},
                           default=_label(kept[0]), measured=time.strftime("%Y-%m-%d %H:%M:%S"))
         try:
@@ -274,6 +286,7 @@ def forget():
     """Drop this machine's decisions, in memory and on disk (``python -m tinygrad_seq.tune``)."""
     path = wisdom_path()
     with _lock:
+        _generation[0] += 1
         _decisions.pop(path, None)
         if os.path.exists(path):
             os.remove(path)
