@@ -46,6 +46,7 @@ ASV := cd bench && ../$(VPY) -m asv
 MACHINE = $(shell $(VPY) bench/asv_machine.py --name)
 # bench-history: the last N commits (HEAD~N..HEAD), the suite matching BENCH (a regex of names)
 N ?= 3
+PYVER = $(shell $(VPY) -c "import sys; print('%d.%d' % sys.version_info[:2])")
 BENCH ?= Quick
 
 bench-machine: $(STAMP)
@@ -55,14 +56,14 @@ bench-asv: bench-machine
 	$(ASV) run --python=same --show-stderr --machine $(MACHINE)
 
 bench-history: bench-machine
-	$(ASV) run --show-stderr --machine $(MACHINE) --bench "$(BENCH)" --skip-existing-commits HEAD~$(N)..HEAD
+	$(ASV) run --show-stderr --machine $(MACHINE) -E virtualenv:$(PYVER) --bench "$(BENCH)" --skip-existing-commits HEAD~$(N)..HEAD
 
 bench-html: $(STAMP)
 	$(ASV) publish && echo "open bench/html/index.html"
 
 # fails (exit 1) when a Quick benchmark of HEAD is more than 10% slower than in HEAD~1
 bench-regress: bench-machine
-	$(ASV) continuous --show-stderr --machine $(MACHINE) --factor 1.1 --bench "$(ASV_QUICK)" HEAD~1 HEAD
+	$(ASV) continuous --show-stderr --machine $(MACHINE) -E virtualenv:$(PYVER) --factor 1.1 --bench "$(ASV_QUICK)" HEAD~1 HEAD
 
 compare: $(STAMP)
 	$(VPY) -m tinygrad_seq.compare
