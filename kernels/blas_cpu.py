@@ -1,8 +1,10 @@
 """BLAS plumbing of the fused CPU kernels: the whole-sequence GEMMs and the BLAS thread count.
 
 ``np.dot`` inside @njit calls scipy's BLAS (``scipy.linalg.cython_blas``; OpenBLAS in the scipy
-wheels), a different OpenBLAS instance and thread pool from numpy's own. Every GEMM of a kernel
-runs from @njit code so all of them share that one pool.
+wheels), a different OpenBLAS instance and thread pool from numpy's own: the step products' BLAS
+route uses it. The whole-sequence GEMMs (input projection, weight gradients, dx) call numpy's
+matmul from the kernels' threads (it releases the GIL; no compile). kernel_threads keeps both
+libraries on one thread while a kernel runs.
 
 Threads: every product of a kernel runs on ONE OpenBLAS thread, called from the kernels' own
 threads (``run_chunks``: as many as Numba's thread count, each running a nogil kernel on a chunk
@@ -189,7 +191,9 @@ _parallel_lock = threading.Lock()
 
 
 class kernel_threads:
-    """``with kernel_threads(seq_len, batch, macs) as n_chunks:`` one BLAS thread, and the number
+    """``with kernel_threads(seq_len, batch, macs) as n_chunks:`` scipy's and numpy's BLAS on one
+    thread each (the step products call scipy's from @njit code, the whole-sequence GEMMs numpy's
+    matmul), and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
     1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves;
     one-step calls above it, a decoder's, run in parallel too), or while another thread runs a
@@ -200,7 +204,7 @@ class kernel_threads:
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:
             self.n_chunks = 1
-        self.blas = one_blas_thread()
+        self.blas = (one_blas_thread(), numpy_blas_one_thread())
 
     @staticmethod
     def planned(seq_len, batch, macs):
@@ -210,11 +214,13 @@ class kernel_threads:
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 
     def __enter__(self):
-        self.blas.__enter__()
+        for pin in self.blas:
+            pin.__enter__()
         return self.n_chunks
 
     def __exit__(self, *exc):
-        self.blas.__exit__(*exc)
+        for pin in self.blas:
+            pin.__exit__(*exc)
         if self.locked:
             _parallel_lock.release()
         return False
@@ -253,10 +259,11 @@ def chunk_bounds(c, n_chunks, rows):
     return c * rows // n_chunks, (c + 1) * rows // n_chunks
 
 
-@njit(**_JIT)
-def dot_into(a, b, out):
-    """out = a @ b through scipy's BLAS (any layouts numba's np.dot takes), without the GIL."""
-    np.dot(a, b, out)
+def gemm_into(a, b, out):
+    """out = a @ b (2-D, any strides BLAS takes: transposed views need no copy) through numpy's
+    matmul, which releases the GIL; kernel_threads keeps numpy's BLAS on one thread meanwhile.
+    Not an @njit np.dot: that compiled once per layout (3 x 0.3 s on a first run)."""
+    np.matmul(a, b, out=out)
 
 
 def input_projection(x, w_ih, out, n_chunks):
@@ -269,7 +276,7 @@ def input_projection(x, w_ih, out, n_chunks):
 
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        dot_into(x2[lo:hi], w_t, out2[lo:hi])
+        gemm_into(x2[lo:hi], w_t, out2[lo:hi])
 
     run_chunks(rows_of, n_chunks)
 
@@ -288,13 +295,13 @@ def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
 
     def dx_rows(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        dot_into(di2[lo:hi], w_ih, dx[lo:hi])
+        gemm_into(di2[lo:hi], w_ih, dx[lo:hi])
 
     def one_product(c):
         if c == 0:
-            dot_into(di2.T, x2, dw_ih)
+            gemm_into(di2.T, x2, dw_ih)
         else:
-            dot_into(dh2.T, h2, dw_hh)
+            gemm_into(dh2.T, h2, dw_hh)
 
     run_chunks(dx_rows, n_chunks)
     run_chunks(one_product, 2)
@@ -308,9 +315,9 @@ def _gradients_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
 
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        dot_into(di2[lo:hi], w_ih, dx[lo:hi])
-        dot_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
-        dot_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
+        gemm_into(di2[lo:hi], w_ih, dx[lo:hi])
+        gemm_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
+        gemm_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
 
     run_chunks(rows_of, n_chunks)
     for c in range(1, n_chunks):
@@ -368,8 +375,8 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
         _GRADIENT_SPLITS[split](*args, n_chunks)
     else:
         di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
-        dot_into(di2, w_ih, dx)
-        dot_into(di2.T, x2, dw_ih)
-        dot_into(dh2.T, h2, dw_hh)
+        gemm_into(di2, w_ih, dx)
+        gemm_into(di2.T, x2, dw_ih)
+        gemm_into(dh2.T, h2, dw_hh)
     dx, dw_ih, dw_hh = args[5:]
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh

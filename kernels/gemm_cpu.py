@@ -10,8 +10,8 @@ threads, 154 ms with them as below.
 
 So a product numpy would thread (OpenBLAS threads a GEMM above 65536 * 4 multiply-adds) runs:
 - with many rows (at least tuning.ROWS_PER_THREAD per Numba thread, after merging the batch dimensions
-  of a C-ordered [..., M, K] @ [K, N]) split by rows over Numba's threads, each calling scipy's
-  OpenBLAS on one thread: the recipe of the kernels' input projections;
+  of a C-ordered [..., M, K] @ [K, N]) split by rows over the kernels' threads, each calling
+  numpy's OpenBLAS pinned to one thread: the recipe of the kernels' input projections;
 - otherwise on numpy's BLAS pinned to one thread for the call (blas_cpu.numpy_blas_one_thread,
   process-wide while it lasts). Few rows: a split would re-pack the whole right operand per
   thread for little work, and numpy's OpenBLAS ran these faster than scipy's here ([32,768] @
@@ -25,7 +25,7 @@ import numba
 import numpy as np
 
 from . import tuning
-from .blas_cpu import chunk_bounds, dot_into, kernel_threads, numpy_blas_one_thread, run_chunks
+from .blas_cpu import chunk_bounds, gemm_into, kernel_threads, numpy_blas_one_thread, run_chunks
 
 # the settings (tuning.NUMPY_SINGLE_THREAD_MACS, SPLIT_MIN_MACS, ROWS_PER_THREAD) are read per call;
 # this name stays for the engine, which routes by it before importing numba
@@ -40,7 +40,7 @@ def _product_2d(a, b):
     with kernel_threads(rows, 1, rows * a.shape[1] * b.shape[1]) as n_chunks:
         def rows_of(c):
             lo, hi = chunk_bounds(c, n_chunks, rows)
-            dot_into(a[lo:hi], b, out[lo:hi])
+            gemm_into(a[lo:hi], b, out[lo:hi])
 
         run_chunks(rows_of, n_chunks)
     return out

@@ -19,7 +19,7 @@ from numba import njit
 from . import tuning
 from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
-from .blas_cpu import chunk_bounds, dot_into, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
                         time_loop_plan, transposed_w_hh)
 
@@ -193,7 +193,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse),
             y, h_n, hn_seq, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
-        announce("the GRU CPU forward kernels", dt, (_forward, dot_into))
+        announce("the GRU CPU forward kernels", dt, (_forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         n_rows = max(1, min(n_chunks, batch))
         run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
@@ -214,7 +214,7 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             act, hn_seq, h_prev, d_in, d_hid)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
-        announce("the GRU CPU backward kernels", dt, (_backward, dot_into))
+        announce("the GRU CPU backward kernels", dt, (_backward,))
         n_rows = max(1, min(n_chunks, batch))
         db_ih = np.zeros((n_rows, 3 * hidden), dt)
         db_hh = np.zeros_like(db_ih)

@@ -23,7 +23,7 @@ from numba import njit, prange
 from . import tuning
 from .compile_notice import announce
 from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
-from .blas_cpu import chunk_bounds, dot_into, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
                         synthetic_case, time_loop_plan, transposed_w_hh)
 
@@ -322,7 +322,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     c0 = np.ascontiguousarray(c0, dt)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
-        announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward, dot_into))
+        announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         blas_rows = plan["blas_rows"]
         if units:
@@ -350,7 +350,7 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     dy = np.ascontiguousarray(dy, dt)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
-        announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward, dot_into))
+        announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:
             w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)

@@ -16,7 +16,7 @@ from numba import njit
 from . import tuning
 from .compile_notice import announce
 from .activations_cpu import copy_into, fast_tanh
-from .blas_cpu import chunk_bounds, dot_into, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
                         time_loop_plan, transposed_w_hh)
 
@@ -141,7 +141,7 @@ def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
     args = (h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt),
             lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
-        announce("the RNN CPU forward kernels", dt, (_forward, dot_into))
+        announce("the RNN CPU forward kernels", dt, (_forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq, n_chunks)
         n_rows = max(1, min(n_chunks, batch))
         run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
@@ -160,7 +160,7 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
     args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             bool(relu), h_seq, d_pre)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
-        announce("the RNN CPU backward kernels", dt, (_backward, dot_into))
+        announce("the RNN CPU backward kernels", dt, (_backward,))
         n_rows = max(1, min(n_chunks, batch))
         db_chunks = np.zeros((n_rows, hidden), dt)
         run_chunks(lambda c: _backward(*args, db_chunks[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),

@@ -11,7 +11,7 @@ from numba import njit
 
 from . import tuning
 from .activations_cpu import column_sums_into, copy_into, step_product
-from .blas_cpu import dot_into
+from .blas_cpu import gemm_into
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -81,7 +81,7 @@ def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
         return
     t0 = d_rec.shape[0] - 1 if reverse else 0
     prod = np.empty_like(dh)
-    dot_into(d_rec[t0], np.ascontiguousarray(w_hh, dh.dtype), prod)
+    gemm_into(d_rec[t0], np.ascontiguousarray(w_hh, dh.dtype), prod)
     live = t0 < lengths
     if live.all():
         if accumulate:
