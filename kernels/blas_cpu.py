@@ -9,9 +9,9 @@ libraries on one thread while a kernel runs.
 Threads: every product of a kernel runs on ONE OpenBLAS thread, called from the kernels' own
 threads (``run_chunks``: as many as Numba's thread count, each running a nogil kernel on a chunk
 of rows; the LSTM's hidden-units split is a Numba ``prange`` region). Two pools on two cores
-fight: OpenBLAS workers spin for up to ~0.1 s after a GEMM and Numba's OpenMP workers after a parallel region, so alternating them
-(input projection on OpenBLAS threads, time loop on Numba threads) made a B=16, H=256 LSTM 2x
-slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
+fight: OpenBLAS workers spin for up to ~0.1 s after a GEMM and Numba's OpenMP workers after a
+parallel region, so alternating them (input projection on OpenBLAS threads, time loop on Numba
+threads) made a B=16, H=256 LSTM 2x slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
 rows each ran as fast as one two-thread call for the big GEMMs (170-181 GFLOP/s at [800,256] x
 [256,1024] and [3200,512] x [512,2048]) and 1.7x faster for a small one ([200,64] x [64,256]: 100
 vs 60 GFLOP/s). The time loop splits the batch: rows of a batch never meet inside the loop, so
@@ -100,11 +100,8 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
-from numba import njit  # noqa: E402
 
 from . import tuning  # noqa: E402
-
-_JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 
 def _openblas_threads_api(package):

@@ -56,7 +56,8 @@ def matmul(a, b):
     rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
     threads = numba.get_num_threads()
     if (threads > 1 and b.ndim == 2 and a.flags.c_contiguous and (b.flags.c_contiguous or b.flags.f_contiguous)
-            and rows * k * n >= tuning.setting("SPLIT_MIN_MACS") and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
+            and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
+            and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
         return _product_2d(a.reshape(rows, k), b).reshape(a.shape[:-1] + (n,))
     if a.shape[-2] * k * n <= tuning.setting("NUMPY_SINGLE_THREAD_MACS"):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
