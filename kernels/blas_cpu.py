@@ -265,11 +265,13 @@ def gemm_into(a, b, out):
 
 def input_projection(x, w_ih, out, n_chunks):
     """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T: one GEMM over all T*B rows, split into
-    n_chunks row ranges, one per thread."""
+    n_chunks row ranges, one per thread (one below tuning.SPLIT_MIN_MACS multiply-adds)."""
     rows = x.shape[0] * x.shape[1]
     x2 = x.reshape(rows, x.shape[2])
     out2 = out.reshape(rows, w_ih.shape[0])
     w_t = w_ih.T
+    if rows * x.shape[2] * w_ih.shape[0] < tuning.setting("SPLIT_MIN_MACS"):
+        n_chunks = 1
 
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
@@ -359,7 +361,8 @@ def gradient_split(rows, gates, n_in, hidden, n_chunks, dtype):
 def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
     array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
-    three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says."""
+    three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says (one thread
+    below tuning.SPLIT_MIN_MACS multiply-adds in all)."""
     seq_len, batch, n_in = x.shape
     rows = seq_len * batch
     gates = d_in.shape[2]
@@ -367,6 +370,8 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     args = (d_in.reshape(rows, gates), d_hid.reshape(rows, gates), x.reshape(rows, n_in),
             h_prev.reshape(rows, hidden), w_ih, np.empty((rows, n_in), x.dtype),
             np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
+    if rows * gates * (2 * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
+        n_chunks = 1
     if n_chunks > 1 and rows > 0:
         split = gradient_split(rows, gates, n_in, hidden, n_chunks, x.dtype)
         _GRADIENT_SPLITS[split](*args, n_chunks)

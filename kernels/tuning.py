@@ -51,8 +51,10 @@ STEP_BLAS_ROWS = 32
 PRODUCT_SPLIT_RATIO = 1.5
 PRODUCT_SPLIT_ROWS = 64
 # the engine's products (gemm_cpu): numpy's OpenBLAS runs a GEMM of at most this many
-# multiply-adds on one thread; products split over Numba's threads from SPLIT_MIN_MACS and
-# ROWS_PER_THREAD rows a thread
+# multiply-adds on one thread; products split over the kernels' threads from SPLIT_MIN_MACS and
+# ROWS_PER_THREAD rows a thread. The kernels' whole-sequence GEMMs split from SPLIT_MIN_MACS too:
+# handing a smaller product to another thread costs more than it saves (GRU T=200, B=1, H=64 on
+# 2 threads: 2.84 ms with its 2.5M-multiply-add GEMMs split, 0.92 ms on one thread, loaded machine)
 NUMPY_SINGLE_THREAD_MACS = 65536 * 4
 SPLIT_MIN_MACS = 1 << 22
 ROWS_PER_THREAD = 128
@@ -74,11 +76,28 @@ _PREFIX = "TINYGRAD_SEQ_TUNE_"
 _MODES = ("auto", "cached", "off")
 
 
+_env_keys = {}
+
+
+def getenv(name):
+    """getenv(name) at a dict look-up's cost (the kernels read their settings per call):
+    CPython's os.environ keeps its encoded items in ``_data``, which os.environ[...] = ... and
+    monkeypatch.setenv update; elsewhere os.environ.get."""
+    data = getattr(os.environ, "_data", None)
+    if data is None or os.name != "posix":
+        return os.environ.get(name)
+    key = _env_keys.get(name)
+    if key is None:
+        key = _env_keys[name] = os.environ.encodekey(name)
+    raw = data.get(key)
+    return None if raw is None else os.environ.decodevalue(raw)
+
+
 def setting(name):
     """The value of the threshold ``name``: TINYGRAD_SEQ_TUNE_<NAME> when set, else this module's
     (possibly patched) attribute. A malformed value raises ValueError naming the variable."""
     default = globals()[name]
-    raw = os.environ.get(_PREFIX + name)
+    raw = getenv(_PREFIX + name)
     if raw is None:
         return default
     try:
@@ -88,7 +107,7 @@ def setting(name):
 
 
 def mode():
-    value = os.environ.get("TINYGRAD_SEQ_TUNE", "auto").strip().lower() or "auto"
+    value = (getenv("TINYGRAD_SEQ_TUNE") or "auto").strip().lower() or "auto"
     if value not in _MODES:
         raise ValueError(f"TINYGRAD_SEQ_TUNE={value!r}: expected one of {', '.join(_MODES)}")
     return value
@@ -132,10 +151,10 @@ def machine_key(info=None):
 
 
 def wisdom_dir():
-    forced = os.environ.get("TINYGRAD_SEQ_TUNE_DIR")
+    forced = getenv("TINYGRAD_SEQ_TUNE_DIR")
     if forced:
         return forced
-    if os.environ.get("NUMBA_CACHE_DIR"):
+    if getenv("NUMBA_CACHE_DIR"):
         return os.path.join(os.environ["NUMBA_CACHE_DIR"], "tinygrad_seq")
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
     if os.access(os.path.dirname(here), os.W_OK):
@@ -187,9 +206,8 @@ _generation = [0]  # bumped when decisions change (calibration, forget): callers
 def state():
     """What a decision also depends on besides its shape class: the mode, the forced parts, the
     wisdom folder and the decisions' generation. Callers memoise decisions under it."""
-    env = os.environ
-    return (env.get("TINYGRAD_SEQ_TUNE"), env.get("TINYGRAD_SEQ_TUNE_DIR"), env.get("NUMBA_CACHE_DIR"),
-            tuple(env.get(_PREFIX + part.upper()) for part in CHOICES), _generation[0], id(_decisions))
+    return (getenv("TINYGRAD_SEQ_TUNE"), getenv("TINYGRAD_SEQ_TUNE_DIR"), getenv("NUMBA_CACHE_DIR"),
+            tuple(getenv(_PREFIX + part.upper()) for part in CHOICES), _generation[0], id(_decisions))
 
 
 def class_key(name, shape_class):
@@ -210,7 +228,7 @@ def forced(candidates):
     that no call offers raises ValueError naming the variable and the values."""
     kept = list(candidates)
     for part in candidates[0]:
-        raw = os.environ.get(_PREFIX + part.upper())
+        raw = getenv(_PREFIX + part.upper())
         if raw is None:
             continue
         value = raw.strip()

@@ -389,13 +389,14 @@ def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch, reque
     # the batch split over two threads (one time loop per chunk of rows, GEMMs split by rows) and
     # the whole kernel on one thread agree to rounding, with padded sequences and both
     # directions; batch 40 puts 20 rows in a chunk; these small calls would run on one thread
-    # (PARALLEL_MIN_MACS), so the threshold is lowered. Two threads are forced (a fresh process
-    # when this one has one), and the spy checks that two chunks ran.
+    # (PARALLEL_MIN_MACS, SPLIT_MIN_MACS), so the thresholds are lowered. Two threads are forced
+    # (a fresh process when this one has one), and the spy checks that two chunks ran.
     import numba
 
     if rerun_with_two_threads(request):
         return
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch, lstm_cpu, gru_cpu, rnn_cpu)
     arrays, _ = make_case(cell, seq_len=seq_len, batch=batch, n_in=40, hidden=24, seed=8)
     lengths = np.random.default_rng(batch).integers(1, seq_len + 1, batch)

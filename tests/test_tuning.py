@@ -159,6 +159,7 @@ def test_every_plan_gives_the_same_numbers(cell, dtype, monkeypatch, request):
     if rerun_with_two_threads(request):
         return
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(tuning, "UNITS_SPLIT_BYTES", 0)
     arrays, lengths = make_case(cell, seq_len=5, batch=12, n_in=10, hidden=8, seed=3, dtype=dtype)
     before = numba.get_num_threads()
@@ -193,3 +194,10 @@ def test_tune_command_prints_its_choices(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tinygrad_seq.tune", "--cells", "tcn"], capture_output=True,
                          text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "unknown cell(s) tcn" in bad.stderr
+
+
+def test_getenv_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SOMETHING", "7")
+    assert tuning.getenv("TINYGRAD_SEQ_TUNE_SOMETHING") == os.environ["TINYGRAD_SEQ_TUNE_SOMETHING"] == "7"
+    monkeypatch.delenv("TINYGRAD_SEQ_TUNE_SOMETHING")
+    assert tuning.getenv("TINYGRAD_SEQ_TUNE_SOMETHING") is None
