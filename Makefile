@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: test test-fast test-cudasim bench bench-asv compare demo install clean
+.PHONY: test test-fast test-cudasim bench bench-asv bench-check bench-machine bench-history bench-html bench-regress compare demo install clean
 
 $(VPY):
 	$(PY) -m venv $(VENV)
@@ -29,18 +29,42 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(VPY) -m pytest -q -x -p no:cacheprovider tests -m "not slow and not mpi"
 
+# --dry-run: CI's quick run checks that the benchmarks work and keeps no results; no calibration
+# (kernels/tuning.py) inside make test
 bench-check: $(STAMP)
-	cd bench && ../$(VPY) -m asv machine --yes --machine ci >/dev/null && \
+	cd bench && export TINYGRAD_SEQ_TUNE=off && ../$(VPY) -m asv machine --yes --machine ci >/dev/null && \
 	  ../$(VPY) -m asv check --python=same && \
-	  ../$(VPY) -m asv run --python=same --quick --show-stderr --machine ci --bench "$(ASV_QUICK)"
+	  ../$(VPY) -m asv run --python=same --quick --dry-run --show-stderr --machine ci --bench "$(ASV_QUICK)"
 
 ASV_QUICK ?= Quick
 
 bench: $(STAMP)
 	$(VPY) bench/compare_torch.py
 
-bench-asv: $(STAMP)
-	cd bench && ../$(VPY) -m asv machine --yes && ../$(VPY) -m asv run --python=same --show-stderr
+# asv results are kept per machine under bench/results/asv/<machine>/ (committed): the machine
+# is named and described (CPU model, vector ISA, L2/L3 sizes) from lscpu by bench/asv_machine.py
+ASV := cd bench && ../$(VPY) -m asv
+MACHINE = $(shell $(VPY) bench/asv_machine.py --name)
+# bench-history: the last N commits (HEAD~N..HEAD), the suite matching BENCH (a regex of names)
+N ?= 3
+PYVER = $(shell $(VPY) -c "import sys; print('%d.%d' % sys.version_info[:2])")
+BENCH ?= Quick
+
+bench-machine: $(STAMP)
+	$(VPY) bench/asv_machine.py --register >/dev/null
+
+bench-asv: bench-machine
+	$(ASV) run --python=same --show-stderr --machine $(MACHINE)
+
+bench-history: bench-machine
+	$(ASV) run --show-stderr --machine $(MACHINE) -E virtualenv:$(PYVER) --bench "$(BENCH)" --skip-existing-commits HEAD~$(N)..HEAD
+
+bench-html: $(STAMP)
+	$(ASV) publish && echo "open bench/html/index.html"
+
+# fails (exit 1) when a Quick benchmark of HEAD is more than 10% slower than in HEAD~1
+bench-regress: bench-machine
+	$(ASV) continuous --show-stderr --machine $(MACHINE) -E virtualenv:$(PYVER) --factor 1.1 --bench "$(ASV_QUICK)" HEAD~1 HEAD
 
 compare: $(STAMP)
 	$(VPY) -m tinygrad_seq.compare

@@ -31,4 +31,9 @@ The CPU file and the CUDA file of one cell export the same names with the same s
         -> dx, dh0, dw_ih, dw_hh, db_ih, db_hh
 
 All arrays share one float dtype (float32 or float64); gradients come back in that dtype.
+
+CPU plumbing: every machine-dependent setting and the per-shape-class calibration live in
+``tuning.py`` (``python -m tinygrad_seq.tune``); ``compile_notice.py`` says on stderr when a call
+is about to compile; ``blas_cpu.py`` / ``steps_cpu.py`` / ``activations_cpu.py`` hold the threads,
+GEMMs, time-loop plumbing and scalar math the three cells share.
 """

@@ -15,7 +15,9 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload, register_jitable
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 # tanh(x) rounds to +-1 in float32 beyond this point
 _CLAMP = np.float32(7.90531110763549805)
@@ -76,31 +78,35 @@ def _fast_sigmoid_impl(x):
     return None
 
 
-# A step's product [M, K] x [N, K]^T runs as the register-blocked loop below up to this many rows
-# of a, and as a BLAS call above. OpenBLAS packs the whole weight matrix on every call, which at a
-# recurrent step's few rows costs more than the product: measured here (AMD EPYC, float32, one
-# thread), M=16, K=256, N=1024 took 240 us in OpenBLAS and 179 us in a 4 x 4-blocked loop (the
-# 4 x 2 blocks below are faster still); at M=1 29 us and 22 us. With the batch split over two
-# threads, B=64 (32 rows per thread) LSTM forward + backward took 67-73 ms at H=256 and 274 ms at
-# H=512 with this loop, against 88 and 310 ms with OpenBLAS per chunk from 17 rows up.
-PLAIN_ROWS = 32
+# rows of a in one block of the step product's register-blocked loop
+BLOCK_ROWS = 4
 
 
-@njit(**_JIT)
+@njit(inline="always", **_INNER)
+def step_product(a, b, out, blas_rows):
+    """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product): the register-blocked loop
+    up to blas_rows rows (tuning.STEP_BLAS_ROWS or a calibrated choice), one BLAS call above.
+    OpenBLAS packs the whole weight matrix on every call, which at a step's few rows costs more
+    than the product: measured (AMD EPYC, float32, one thread) M=16, K=256, N=1024 took 240 us in
+    OpenBLAS and 179 us in a 4 x 4-blocked loop; at M=1 29 us and 22 us."""
+    if a.shape[0] > blas_rows:
+        np.dot(a, b.T, out)
+    else:
+        matmul_nt_into(a, b, out)
+
+
+@njit(**_INNER)
 def matmul_nt_into(a, b, out):
     """out[M, N] = a[M, K] @ b[N, K]^T; all three C-contiguous, same float dtype. b is a weight
     matrix in the layout whose rows run along K (no transposed copy per call).
 
-    Up to PLAIN_ROWS rows: blocks of 4 rows of a x 2 rows of b, eight dot products over k at once
-    (LLVM vectorizes the k loop: each partial sum is one vector register, and eight of them plus
-    the loaded vectors fit AVX2's 16 registers; 4 x 4 blocks spilled and ran at 46-50 GFLOP/s
+    Blocks of BLOCK_ROWS = 4 rows of a x 2 rows of b, eight dot products over k at once (LLVM
+    vectorizes the k loop: each partial sum is one vector register, and eight of them plus the
+    loaded vectors fit AVX2's 16 registers; 4 x 4 blocks spilled and ran at 46-50 GFLOP/s
     against 72-78 here, one thread, M=4..16, K=256..512); the rows left over run one row of a x
     4 rows of b."""
     m_rows, k_dim = a.shape
     n_cols = b.shape[0]
-    if m_rows > PLAIN_ROWS:
-        np.dot(a, b.T, out)
-        return
     zero = out.dtype.type(0)
     m_blocked = m_rows - m_rows % 4
     n = 0
@@ -176,7 +182,15 @@ def matmul_nt_into(a, b, out):
             n += 1
 
 
-@njit(**_JIT)
+@njit(**_INNER)
+def copy_into(dst, src):
+    """dst[N] = src[N] element by element: an array-to-array slice assignment in @njit code
+    compiles a shape-mismatch error path that cost about 0.8 s of compile time per site."""
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
+@njit(**_INNER)
 def column_sums_into(g, out):
     """out[N] += g[R, N].sum(0), row by row so the pass is contiguous."""
     for r in range(g.shape[0]):

@@ -1,14 +1,17 @@
 """BLAS plumbing of the fused CPU kernels: the whole-sequence GEMMs and the BLAS thread count.
 
 ``np.dot`` inside @njit calls scipy's BLAS (``scipy.linalg.cython_blas``; OpenBLAS in the scipy
-wheels), a different OpenBLAS instance and thread pool from numpy's own. Every GEMM of a kernel
-runs from @njit code so all of them share that one pool.
+wheels), a different OpenBLAS instance and thread pool from numpy's own: the step products' BLAS
+route uses it. The whole-sequence GEMMs (input projection, weight gradients, dx) call numpy's
+matmul from the kernels' threads (it releases the GIL; no compile). kernel_threads keeps both
+libraries on one thread while a kernel runs.
 
-Threads: every product of a kernel runs on ONE OpenBLAS thread, called from Numba's own thread
-pool (``prange`` over chunks of rows). Two pools on two cores fight: OpenBLAS workers spin for up
-to ~0.1 s after a GEMM and Numba's OpenMP workers after a parallel region, so alternating them
-(input projection on OpenBLAS threads, time loop on Numba threads) made a B=16, H=256 LSTM 2x
-slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
+Threads: every product of a kernel runs on ONE OpenBLAS thread, called from the kernels' own
+threads (``run_chunks``: as many as Numba's thread count, each running a nogil kernel on a chunk
+of rows; the LSTM's hidden-units split is a Numba ``prange`` region). Two pools on two cores
+fight: OpenBLAS workers spin for up to ~0.1 s after a GEMM and Numba's OpenMP workers after a
+parallel region, so alternating them (input projection on OpenBLAS threads, time loop on Numba
+threads) made a B=16, H=256 LSTM 2x slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
 rows each ran as fast as one two-thread call for the big GEMMs (170-181 GFLOP/s at [800,256] x
 [256,1024] and [3200,512] x [512,2048]) and 1.7x faster for a small one ([200,64] x [64,256]: 100
 vs 60 GFLOP/s). The time loop splits the batch: rows of a batch never meet inside the loop, so
@@ -93,11 +96,12 @@ def _preload_cython_blas():
 
 _preload_cython_blas()
 
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
-from numba import njit, prange  # noqa: E402
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+from . import tuning  # noqa: E402
 
 
 def _openblas_threads_api(package):
@@ -177,80 +181,103 @@ def numpy_blas_one_thread():
     return _numpy_blas
 
 
-# W_hh size from which the recurrent kernels split the hidden units over threads (one parallel
-# region per step) instead of the batch rows (one region per sequence)
-UNITS_SPLIT_BYTES = 1 << 20
-
 # A parallel region at a time: numba's "workqueue" threading layer (used when no OpenMP or TBB
 # runtime is found) aborts the process when two Python threads launch parallel kernels at once;
 # a second caller runs on one chunk instead.
 _parallel_lock = threading.Lock()
 
 
-# Kernel calls run on one thread below this size: a parallel region costs more than it saves.
-# One-step calls (a decoder's) run in parallel too, now that the engine's products stay off
-# numpy's BLAS threads (gemm_cpu): with numpy's two BLAS threads spinning next to Numba's pool,
-# a seq2seq training step on 2 threads took 594 ms with one-step calls parallel and 192 ms
-# without; with the engine's products in gemm_cpu, 141-160 ms parallel and 154-174 ms without
-# (B=32, S=T=20, H=256).
-PARALLEL_MIN_MACS = 1 << 20
-
-
 class kernel_threads:
-    """``with kernel_threads(seq_len, batch, macs) as n_chunks:`` one BLAS thread, and the number
+    """``with kernel_threads(seq_len, batch, macs) as n_chunks:`` scipy's and numpy's BLAS on one
+    thread each (the step products call scipy's from @njit code, the whole-sequence GEMMs numpy's
+    matmul), and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
-    1 for fewer than PARALLEL_MIN_MACS multiply-adds, or while another thread runs a parallel
-    kernel."""
+    1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves;
+    one-step calls above it, a decoder's, run in parallel too), or while another thread runs a
+    parallel kernel."""
 
     def __init__(self, seq_len, batch, macs):
-        self.n_chunks = max(1, min(numba.get_num_threads(), seq_len * batch))
-        if macs < PARALLEL_MIN_MACS:
-            self.n_chunks = 1
+        self.n_chunks = self.planned(seq_len, batch, macs)
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:
             self.n_chunks = 1
-        self.blas = one_blas_thread()
+        self.blas = (one_blas_thread(), numpy_blas_one_thread())
+
+    @staticmethod
+    def planned(seq_len, batch, macs):
+        """The chunks a call gets when no other thread runs a parallel kernel."""
+        if macs < tuning.setting("PARALLEL_MIN_MACS"):
+            return 1
+        return max(1, min(numba.get_num_threads(), seq_len * batch))
 
     def __enter__(self):
-        self.blas.__enter__()
+        for pin in self.blas:
+            pin.__enter__()
         return self.n_chunks
 
     def __exit__(self, *exc):
-        self.blas.__exit__(*exc)
+        for pin in self.blas:
+            pin.__exit__(*exc)
         if self.locked:
             _parallel_lock.release()
         return False
 
 
-@njit(**_JIT)
-def chunk(c, n_chunks, rows):
+# Chunks that run a whole call each (a batch split's time loop, row ranges of a GEMM) run on
+# Python threads calling nogil kernels, not in a Numba parallel region: a prange wrapper links
+# its callee's whole module into a new gufunc and optimises it again, which cost 3.5-5.7 s of
+# compile time per wrapper (LSTM forward on an empty cache); a thread start costs ~50 us a call.
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def run_chunks(task, n_chunks):
+    """task(c) for c in 0..n_chunks-1 at once, chunk 0 on the calling thread; waits for all and
+    re-raises the first error."""
+    global _pool
+    if n_chunks <= 1:
+        task(0)
+        return
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < n_chunks - 1:
+            workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinygrad_seq-kernel")
+        pool = _pool
+    futures = [pool.submit(task, c) for c in range(1, n_chunks)]
+    try:
+        task(0)
+    finally:
+        for f in futures:
+            f.result()
+
+
+def chunk_bounds(c, n_chunks, rows):
     """(lo, hi): rows lo..hi-1 of chunk c when rows are split into n_chunks near-equal ranges."""
     return c * rows // n_chunks, (c + 1) * rows // n_chunks
 
 
-@njit(**_JIT)
-def _project_rows(x2, w_ih, out2, lo, hi):
-    np.dot(x2[lo:hi], w_ih.T, out2[lo:hi])
-
-
-@njit(parallel=True, **_JIT)
-def _project_chunks(x2, w_ih, out2, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, x2.shape[0])
-        _project_rows(x2, w_ih, out2, lo, hi)
+def gemm_into(a, b, out):
+    """out = a @ b (2-D, any strides BLAS takes: transposed views need no copy) through numpy's
+    matmul, which releases the GIL; kernel_threads keeps numpy's BLAS on one thread meanwhile.
+    Not an @njit np.dot: that compiled once per layout (3 x 0.3 s on a first run)."""
+    np.matmul(a, b, out=out)
 
 
 def input_projection(x, w_ih, out, n_chunks):
     """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T: one GEMM over all T*B rows, split into
-    n_chunks row ranges, one per thread. With one chunk no parallel region starts: even an
-    empty one wakes Numba's pool, whose workers then spin next to whatever runs next."""
+    n_chunks row ranges, one per thread (one below tuning.SPLIT_MIN_MACS multiply-adds)."""
     rows = x.shape[0] * x.shape[1]
     x2 = x.reshape(rows, x.shape[2])
     out2 = out.reshape(rows, w_ih.shape[0])
-    if n_chunks > 1:
-        _project_chunks(x2, w_ih, out2, n_chunks)
-    else:
-        _project_rows(x2, w_ih, out2, 0, rows)
+    w_t = w_ih.T
+    if rows * x.shape[2] * w_ih.shape[0] < tuning.setting("SPLIT_MIN_MACS"):
+        n_chunks = 1
+
+    def rows_of(c):
+        lo, hi = chunk_bounds(c, n_chunks, rows)
+        gemm_into(x2[lo:hi], w_t, out2[lo:hi])
+
+    run_chunks(rows_of, n_chunks)
 
 
 def gate_buffer(shape, dtype, padded=False):
@@ -261,61 +288,81 @@ def gate_buffer(shape, dtype, padded=False):
     return np.zeros(shape, dtype) if padded else np.empty(shape, dtype)
 
 
-@njit(**_JIT)
-def _gradient_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, lo, hi):
-    # rows lo..hi-1: dx rows, and these rows' share of dW (written, not added)
-    np.dot(di2[lo:hi], w_ih, dx[lo:hi])
-    np.dot(di2[lo:hi].T, x2[lo:hi], dw_ih)
-    np.dot(dh2[lo:hi].T, h2[lo:hi], dw_hh)
-
-
-@njit(parallel=True, **_JIT)
-def _gradient_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
-    # dx split by rows; dW_ih on one thread while dW_hh runs on another
+def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
+    # dx split by rows; then dW_ih on one thread while dW_hh runs on another
     rows = x2.shape[0]
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, rows)
-        np.dot(di2[lo:hi], w_ih, dx[lo:hi])
-    for c in prange(2):
+
+    def dx_rows(c):
+        lo, hi = chunk_bounds(c, n_chunks, rows)
+        gemm_into(di2[lo:hi], w_ih, dx[lo:hi])
+
+    def one_product(c):
         if c == 0:
-            np.dot(di2.T, x2, dw_ih)
+            gemm_into(di2.T, x2, dw_ih)
         else:
-            np.dot(dh2.T, h2, dw_hh)
+            gemm_into(dh2.T, h2, dw_hh)
+
+    run_chunks(dx_rows, n_chunks)
+    run_chunks(one_product, 2)
 
 
-@njit(parallel=True, **_JIT)
-def _gradient_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
-    # every product split by rows; dW as partial sums per chunk, added after
+def _gradients_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
+    # every product split by rows; dW as partial sums per chunk (chunk 0 writes dW itself)
     rows = x2.shape[0]
-    dw_ih_parts = np.empty((n_chunks,) + dw_ih.shape, dw_ih.dtype)
-    dw_hh_parts = np.empty((n_chunks,) + dw_hh.shape, dw_hh.dtype)
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, rows)
-        np.dot(di2[lo:hi], w_ih, dx[lo:hi])
-        np.dot(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
-        np.dot(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
-    dw_ih[:] = dw_ih_parts[0]
-    dw_hh[:] = dw_hh_parts[0]
+    dw_ih_parts = [dw_ih] + [np.empty_like(dw_ih) for _ in range(n_chunks - 1)]
+    dw_hh_parts = [dw_hh] + [np.empty_like(dw_hh) for _ in range(n_chunks - 1)]
+
+    def rows_of(c):
+        lo, hi = chunk_bounds(c, n_chunks, rows)
+        gemm_into(di2[lo:hi], w_ih, dx[lo:hi])
+        gemm_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
+        gemm_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
+
+    run_chunks(rows_of, n_chunks)
     for c in range(1, n_chunks):
         dw_ih += dw_ih_parts[c]
         dw_hh += dw_hh_parts[c]
 
 
-# weight_gradients computes dW_ih and dW_hh on a thread each (two threads) when their sizes are
-# within this ratio; see its docstring
-PRODUCT_SPLIT_RATIO = 1.5
+_GRADIENT_SPLITS = {"product": _gradients_by_product, "rows": _gradients_by_rows}
+
+
+def gradient_split(rows, gates, n_in, hidden, n_chunks, dtype):
+    """How weight_gradients splits its products over n_chunks > 1 threads: "product" (dx by rows,
+    then dW_ih on one thread and dW_hh on another) or "rows" (each product by rows, dW as partial
+    sums added after). Default rule: "product" with few rows a thread (fewer than
+    tuning.PRODUCT_SPLIT_ROWS: partial sums would cost as much as the product) or on two threads
+    when input and hidden size are within tuning.PRODUCT_SPLIT_RATIO; measured (2 cores, float32,
+    LSTM T=50, B=16, H=512) 29 ms by product, 43 ms by rows (the partial sums are 2 x 4 MiB per
+    thread, written and added). Calibrated per shape class (tuning.decide)."""
+    balanced = max(n_in, hidden) <= tuning.setting("PRODUCT_SPLIT_RATIO") * min(n_in, hidden)
+    few_rows = rows < tuning.setting("PRODUCT_SPLIT_ROWS") * n_chunks
+    first = "product" if few_rows or (n_chunks == 2 and balanced) else "rows"
+    candidates = [{"dw_split": first}, {"dw_split": "rows" if first == "product" else "product"}]
+    measured_rows = min(1 << (rows.bit_length() - 1), tuning.setting("CALIBRATE_ROWS"))
+    worth = rows * gates * (2 * n_in + hidden) >= tuning.setting("CALIBRATE_MIN_MACS") and not few_rows
+    shape_class = dict(gates=gates, n_in=n_in, hidden=hidden, rows=measured_rows, threads=n_chunks,
+                       dtype=np.dtype(dtype).name)
+
+    def measure(candidate, timer):
+        rng = np.random.default_rng(0)
+        di2 = rng.standard_normal((measured_rows, gates)).astype(dtype)
+        x2 = rng.standard_normal((measured_rows, n_in)).astype(dtype)
+        h2 = rng.standard_normal((measured_rows, hidden)).astype(dtype)
+        w_ih = rng.standard_normal((gates, n_in)).astype(dtype)
+        outs = (np.empty((measured_rows, n_in), dtype), np.empty((gates, n_in), dtype),
+                np.empty((gates, hidden), dtype))
+        split = _GRADIENT_SPLITS[candidate["dw_split"]]
+        return tuning.timed(lambda: split(di2, di2, x2, h2, w_ih, *outs, n_chunks), timer)
+
+    return tuning.decide("weight_gradients", shape_class, candidates, measure, worth)["dw_split"]
 
 
 def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
     array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
-    three GEMMs over all T*B rows. dx splits by rows. dW: on two threads, or with few rows (T*B <
-    64 per thread, where partial sums would cost as much as the product), one thread computes
-    dW_ih while another computes dW_hh, when the two are of similar size (input size and hidden
-    size within PRODUCT_SPLIT_RATIO); otherwise both split by rows into partial sums added after.
-    Measured (2 cores, float32, LSTM T=50, B=16, H=512): 29 ms for the three products split by
-    product, 43 ms by rows (the partial sums are 2 x 4 MiB per thread, written and added). One
-    chunk runs without a parallel region (see input_projection)."""
+    three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says (one thread
+    below tuning.SPLIT_MIN_MACS multiply-adds in all)."""
     seq_len, batch, n_in = x.shape
     rows = seq_len * batch
     gates = d_in.shape[2]
@@ -323,12 +370,15 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     args = (d_in.reshape(rows, gates), d_hid.reshape(rows, gates), x.reshape(rows, n_in),
             h_prev.reshape(rows, hidden), w_ih, np.empty((rows, n_in), x.dtype),
             np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
-    balanced = max(n_in, hidden) <= PRODUCT_SPLIT_RATIO * min(n_in, hidden)
-    if n_chunks > 1 and (rows < 64 * n_chunks or (n_chunks == 2 and balanced)):
-        _gradient_by_product(*args, n_chunks)
-    elif n_chunks > 1:
-        _gradient_by_rows(*args, n_chunks)
+    if rows * gates * (2 * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
+        n_chunks = 1
+    if n_chunks > 1 and rows > 0:
+        split = gradient_split(rows, gates, n_in, hidden, n_chunks, x.dtype)
+        _GRADIENT_SPLITS[split](*args, n_chunks)
     else:
-        _gradient_rows(*args, 0, rows)
+        di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
+        gemm_into(di2, w_ih, dx)
+        gemm_into(di2.T, x2, dw_ih)
+        gemm_into(dh2.T, h2, dw_hh)
     dx, dw_ih, dw_hh = args[5:]
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh

@@ -9,9 +9,9 @@ steps, configurations interleaved): 228-244 ms with the engine's products on num
 threads, 154 ms with them as below.
 
 So a product numpy would thread (OpenBLAS threads a GEMM above 65536 * 4 multiply-adds) runs:
-- with many rows (at least ROWS_PER_THREAD per Numba thread, after merging the batch dimensions
-  of a C-ordered [..., M, K] @ [K, N]) split by rows over Numba's threads, each calling scipy's
-  OpenBLAS on one thread: the recipe of the kernels' input projections;
+- with many rows (at least tuning.ROWS_PER_THREAD per Numba thread, after merging the batch dimensions
+  of a C-ordered [..., M, K] @ [K, N]) split by rows over the kernels' threads, each calling
+  numpy's OpenBLAS pinned to one thread: the recipe of the kernels' input projections;
 - otherwise on numpy's BLAS pinned to one thread for the call (blas_cpu.numpy_blas_one_thread,
   process-wide while it lasts). Few rows: a split would re-pack the whole right operand per
   thread for little work, and numpy's OpenBLAS ran these faster than scipy's here ([32,768] @
@@ -23,40 +23,26 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numba
 import numpy as np
-from numba import njit, prange
 
-from .blas_cpu import chunk, kernel_threads, numpy_blas_one_thread
+from . import tuning
+from .blas_cpu import chunk_bounds, gemm_into, kernel_threads, numpy_blas_one_thread, run_chunks
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
-
-# numpy's OpenBLAS runs a GEMM of at most this many multiply-adds on one thread
-NUMPY_SINGLE_THREAD_MACS = 65536 * 4
-# a product is split over Numba's threads from this size and this many rows per thread
-SPLIT_MIN_MACS = 1 << 22
-ROWS_PER_THREAD = 128
-
-
-@njit(**_JIT)
-def _rows(a, b, out, lo, hi):
-    np.dot(a[lo:hi], b, out[lo:hi])
-
-
-@njit(parallel=True, **_JIT)
-def _row_chunks(a, b, out, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, a.shape[0])
-        _rows(a, b, out, lo, hi)
+# the settings (tuning.NUMPY_SINGLE_THREAD_MACS, SPLIT_MIN_MACS, ROWS_PER_THREAD) are read per call;
+# this name stays for the engine, which routes by it before importing numba
+NUMPY_SINGLE_THREAD_MACS = tuning.NUMPY_SINGLE_THREAD_MACS
 
 
 def _product_2d(a, b):
-    """a [M, K] C-ordered @ b [K, N] C- or F-ordered (a transposed weight), rows split over
-    Numba's threads (one chunk while another thread runs a parallel kernel)."""
+    """a [M, K] C-ordered @ b [K, N] C- or F-ordered (a transposed weight), rows split over the
+    kernels' threads (one chunk while another thread runs a parallel kernel)."""
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    with kernel_threads(a.shape[0], 1, a.shape[0] * a.shape[1] * b.shape[1]) as n_chunks:
-        if n_chunks > 1:
-            _row_chunks(a, b, out, n_chunks)
-        else:
-            _rows(a, b, out, 0, a.shape[0])
+    rows = a.shape[0]
+    with kernel_threads(rows, 1, rows * a.shape[1] * b.shape[1]) as n_chunks:
+        def rows_of(c):
+            lo, hi = chunk_bounds(c, n_chunks, rows)
+            gemm_into(a[lo:hi], b, out[lo:hi])
+
+        run_chunks(rows_of, n_chunks)
     return out
 
 
@@ -70,9 +56,10 @@ def matmul(a, b):
     rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
     threads = numba.get_num_threads()
     if (threads > 1 and b.ndim == 2 and a.flags.c_contiguous and (b.flags.c_contiguous or b.flags.f_contiguous)
-            and rows * k * n >= SPLIT_MIN_MACS and rows >= ROWS_PER_THREAD * threads):
+            and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
+            and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
         return _product_2d(a.reshape(rows, k), b).reshape(a.shape[:-1] + (n,))
-    if a.shape[-2] * k * n <= NUMPY_SINGLE_THREAD_MACS:
+    if a.shape[-2] * k * n <= tuning.setting("NUMPY_SINGLE_THREAD_MACS"):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)
     with numpy_blas_one_thread():

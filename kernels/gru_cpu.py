@@ -14,16 +14,21 @@ saved = (act, hn, h_prev):
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .activations_cpu import column_sums_into, fast_sigmoid, fast_tanh
-from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, transposed_w_hh
+from . import tuning
+from .compile_notice import announce
+from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
+                        time_loop_plan, transposed_w_hh)
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row(a, rec, bias, h_in, h_out, hn, y):
     # one batch row: a [3H] input projection -> r, z, n in place; rec [3H] h W_hh^T; hn [H] <-
     # W_hn h + b_hn. Short loops over one or two arrays each: LLVM vectorizes those; a loop that
@@ -54,7 +59,7 @@ def _cell_row(a, rec, bias, h_in, h_out, hn, y):
         y[j] = h_out[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
     # one batch row: dh [H] carried gradient (in place: dh + dy, then the direct path dh * z);
     # d_in / d_hid [3H] <- input-side / hidden-side pre-activation gradients
@@ -89,11 +94,11 @@ def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
 
 
 @njit(**_JIT)
-def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, lo, hi):
+def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, blas_rows, lo, hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,3H]: the hoisted input projection x W_ih^T, overwritten step by step with r, z, n;
     # w_hh [3H,H] as stored (the step product reads its rows: no transposed copy);
-    # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
+    # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn); blas_rows routes the step product
     seq_len = act.shape[0]
     dt = act.dtype
     h_chunk = np.empty((hi - lo, h0.shape[1]), dt)  # contiguous copy of the chunk's state rows
@@ -101,16 +106,16 @@ def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, lo, 
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
-        rows_product(hp, w_hh, h_chunk, rec, lo, hi)
+        rows_product(hp, w_hh, h_chunk, rec, lo, hi, blas_rows)
         for b in range(lo, hi):
             if t >= lengths[b]:
-                h_out[b] = hp[b]
+                copy_into(h_out[b], hp[b])
             else:
                 _cell_row(act[t, b], rec[b - lo], bias, hp[b], h_out[b], hn_seq[t, b], y[t, b])
 
 
 @njit(**_JIT)
-def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh, lo, hi):
+def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh, blas_rows, lo, hi):
     # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
     # [H,3H] (W_hh transposed: the blocked step product reads its rows); d_in, d_hid [T,B,3H]
     # <- input-side / hidden-side pre-activation gradients (zeroed by the caller when some
@@ -127,31 +132,50 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
                                    d_in[t, b], d_hid[t, b])
-        hidden_grad_step(d_hid, w_hh_t, dg_chunk, dh_rec, dh, db_hh, lengths, s, t, lo, hi, True)
+        hidden_grad_step(d_hid, w_hh_t, dg_chunk, dh_rec, dh, db_hh, lengths, s, t, lo, hi, True, blas_rows)
         column_sums_into(d_in[t, lo:hi], db_ih)
 
 
-@njit(parallel=True, **_JIT)
-def _forward_chunks(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, act.shape[1])
-        _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, lo, hi)
+def _macs(seq_len, batch, n_in, hidden):
+    return seq_len * batch * 3 * hidden * (n_in + hidden)  # input-side + recurrent products
 
 
-@njit(parallel=True, **_JIT)
-def _backward_chunks(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh):
-    n_chunks = db_ih.shape[0]
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, dy.shape[1])
-        _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih[c], db_hh[c],
-                  lo, hi)
+def _plan(seq_len, batch, n_in, hidden, dtype):
+    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
+
+    def run(plan, timer):
+        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        a = synthetic_case(steps, batch, hidden, hidden, 3, dtype)
+        args = (a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False)
+
+        def call():
+            y, h_n, saved = _gru_forward(*args, plan)
+            _gru_backward(a["dy"], a["h0"], *args[:4], a["b"], a["lengths"], False, saved, plan)
+
+        return tuning.timed(call, timer)
+
+    return time_loop_plan("gru", batch, hidden, dtype, threads, _macs(seq_len, batch, n_in, hidden), run)
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     """x [T,B,I], h0 [B,H], w_ih [3H,I], w_hh [3H,H], b_ih/b_hh [3H], lengths [B] int64
     -> y [T,B,H], h_n [B,H], saved."""
+    plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
+    return _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan)
+
+
+def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
+    """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
+    -> dx [T,B,I], dh0 [B,H], dw_ih [3H,I], dw_hh [3H,H], db_ih [3H], db_hh [3H].
+    b_hh is not read here: the forward saved W_hn h + b_hn."""
+    plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
+    return _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan)
+
+
+def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     x = np.ascontiguousarray(x)
-    seq_len, batch, _ = x.shape
+    seq_len, batch, n_in = x.shape
     hidden = h0.shape[1]
     dt = x.dtype
     lengths = lengths_array(lengths, seq_len, batch)
@@ -167,24 +191,19 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     bias = bias.astype(dt)
     act = gate_buffer((seq_len, batch, 3 * hidden), dt)
     args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse),
-            y, h_n, hn_seq, h_prev)
-    macs = x.size * 3 * hidden + seq_len * batch * 3 * hidden * hidden  # input-side + recurrent products
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
+            y, h_n, hn_seq, h_prev, plan["blas_rows"])
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        announce("the GRU CPU forward kernels", dt, (_forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
-        if min(n_chunks, batch) > 1:
-            _forward_chunks(*args, min(n_chunks, batch))
-        else:
-            _forward(*args, 0, batch)
+        n_rows = max(1, min(n_chunks, batch))
+        run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, (act, hn_seq, h_prev)
 
 
-def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
-    """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
-    -> dx [T,B,I], dh0 [B,H], dw_ih [3H,I], dw_hh [3H,H], db_ih [3H], db_hh [3H].
-    b_hh is not read here: the forward saved W_hn h + b_hn."""
+def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan):
     x = np.ascontiguousarray(x)
     dt = x.dtype
-    seq_len, batch, _ = x.shape
+    seq_len, batch, n_in = x.shape
     act, hn_seq, h_prev = saved
     hidden = h_prev.shape[2]
     lengths = lengths_array(lengths, seq_len, batch)
@@ -194,16 +213,13 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             act, hn_seq, h_prev, d_in, d_hid)
-    macs = x.size * 3 * hidden + seq_len * batch * 3 * hidden * hidden  # input-side + recurrent products
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
-        db_ih = np.zeros((min(n_chunks, batch), 3 * hidden), dt)
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        announce("the GRU CPU backward kernels", dt, (_backward,))
+        n_rows = max(1, min(n_chunks, batch))
+        db_ih = np.zeros((n_rows, 3 * hidden), dt)
         db_hh = np.zeros_like(db_ih)
-        if len(db_ih) > 1:
-            _backward_chunks(*args, db_ih, db_hh)
-        else:
-            _backward(*args, db_ih[0], db_hh[0], 0, batch)
+        run_chunks(lambda c: _backward(*args, db_ih[c], db_hh[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),
+                   n_rows)
         first_step_product(d_hid, w_hh, dh0, lengths, reverse, accumulate=True)
         dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
-    db_ih = db_ih.sum(0)
-    db_hh = db_hh.sum(0)
-    return dx, dh0, dw_ih, dw_hh, db_ih, db_hh
+    return dx, dh0, dw_ih, dw_hh, db_ih.sum(0), db_hh.sum(0)

@@ -20,14 +20,19 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit, prange
 
-from .activations_cpu import PLAIN_ROWS, fast_sigmoid, fast_tanh, matmul_nt_into
-from .blas_cpu import UNITS_SPLIT_BYTES, chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state, transposed_w_hh
+from . import tuning
+from .compile_notice import announce
+from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
+                        synthetic_case, time_loop_plan, transposed_w_hh)
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, jhi):
     # one batch row, units jlo..jhi-1: a [4H] input projection -> activations i, f, g, o in place;
     # ri, rf, rg, ro [jhi-jlo] the gates' share of h W_hh^T; c_in, c_out, h_out, tanh_c, y [H].
@@ -66,13 +71,13 @@ def _cell_row(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, jhi):
         yo[j] = ho[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _add_into(g, r, bias):
     for j in range(g.shape[0]):
         g[j] = g[j] + r[j] + bias[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_INNER)
 def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg, jlo, jhi):
     # one batch row, units jlo..jhi-1: dh, dc [H] carried gradients (updated in place: dh <- dh +
     # dy, dc <- dc_prev), dg [4H] <- pre-activation gate gradients
@@ -107,11 +112,11 @@ def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg, jlo, jhi):
 
 
 @njit(**_JIT)
-def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, lo, hi):
+def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, lo, hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,4H]: the hoisted input projection x W_ih^T, overwritten step by step with the
     # activations; w_hh [4H,H] as stored (the step product reads its rows: no transposed copy);
-    # bias [4H] = b_ih + b_hh
+    # bias [4H] = b_ih + b_hh; blas_rows routes the step product (steps_cpu.rows_product)
     seq_len = act.shape[0]
     hidden = h0.shape[1]
     dt = act.dtype
@@ -121,11 +126,11 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
         t = seq_len - 1 - s if reverse else s
         hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
         cp, c_out = step_state(c0, c_n, c_prev, s, t, reverse, lo, hi)
-        rows_product(hp, w_hh, h_chunk, rec, lo, hi)
+        rows_product(hp, w_hh, h_chunk, rec, lo, hi, blas_rows)
         for b in range(lo, hi):
             if t >= lengths[b]:
-                h_out[b] = hp[b]
-                c_out[b] = cp[b]
+                copy_into(h_out[b], hp[b])
+                copy_into(c_out[b], cp[b])
             else:
                 r = rec[b - lo]
                 _cell_row(act[t, b], r[:hidden], r[hidden:2 * hidden], r[2 * hidden:3 * hidden], r[3 * hidden:],
@@ -133,7 +138,7 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
 
 
 @njit(**_JIT)
-def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, lo, hi):
+def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, lo, hi):
     # batch rows lo..hi-1. dy [T,B,H]; dh, dc [B,H] carried gradients, in: dh_n, dc_n, out: dh0,
     # dc0; w_hh_t [H,4H] (W_hh transposed: the blocked step product reads its rows); d_gates
     # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
@@ -149,27 +154,12 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
                                    d_gates[t, b], 0, hidden)
-        hidden_grad_step(d_gates, w_hh_t, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False)
+        hidden_grad_step(d_gates, w_hh_t, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
-@njit(parallel=True, **_JIT)
-def _forward_chunks(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c,
-                    n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, act.shape[1])
-        _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, lo, hi)
-
-
-@njit(parallel=True, **_JIT)
-def _backward_chunks(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db_chunks):
-    n_chunks = db_chunks.shape[0]
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, dy.shape[1])
-        _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db_chunks[c], lo, hi)
-
-
-@njit(inline="always", **_JIT)
-def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec, s, t, c):
+@njit(**_INNER)
+def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec, blas_rows, s,
+                        t, c):
     # chunk c of step t: units jlo..jhi-1, their four gates' rows of W_hh w_hh[g, c] [hc, H] and
     # their share of the step product rec [4, B, hc]
     batch = act.shape[1]
@@ -181,18 +171,18 @@ def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, 
     h_out = leaving_state(h_n, h_prev, s, t, reverse)
     c_out = leaving_state(c_n, c_prev, s, t, reverse)
     for g in range(4):
-        matmul_nt_into(hp, w_hh[g, c], rec[g])
+        step_product(hp, w_hh[g, c], rec[g], blas_rows)
     for b in range(batch):
         if t >= lengths[b]:
-            h_out[b, jlo:jhi] = hp[b, jlo:jhi]
-            c_out[b, jlo:jhi] = cp[b, jlo:jhi]
+            copy_into(h_out[b, jlo:jhi], hp[b, jlo:jhi])
+            copy_into(c_out[b, jlo:jhi], cp[b, jlo:jhi])
         else:
             _cell_row(act[t, b], rec[0, b], rec[1, b], rec[2, b], rec[3, b], bias, cp[b], c_out[b], h_out[b],
                       tanh_c[t, b], y[t, b], jlo, jhi)
 
 
 @njit(parallel=True, **_JIT)
-def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c):
+def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows):
     # The hidden units split over threads, one parallel region per step (each chunk needs the
     # whole previous state): for fewer batch rows than threads or a large W_hh, where splitting
     # the batch would leave threads idle or make each thread stream all of W_hh every step.
@@ -204,15 +194,16 @@ def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_pre
         t = seq_len - 1 - s if reverse else s
         if s == 0:
             for b in range(batch):
-                h_prev[t, b] = h0[b]
-                c_prev[t, b] = c0[b]
+                copy_into(h_prev[t, b], h0[b])
+                copy_into(c_prev[t, b], c0[b])
         for c in prange(n_chunks):
             _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec[c],
-                                s, t, c)
+                                blas_rows, s, t, c)
 
 
-@njit(inline="always", **_JIT)
-def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec, s, c):
+@njit(**_INNER)
+def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec, blas_rows,
+                         s, c):
     # chunk c: first the recurrent product of the step finished in the previous region (it needs
     # every chunk's gate gradients) for its units' dh, then its units' cell backward at step t
     seq_len, batch, _ = act.shape
@@ -222,10 +213,10 @@ def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh
     jhi = jlo + hc
     if s > 0:
         t_done = s - 1 if reverse else seq_len - s
-        matmul_nt_into(d_gates[t_done], w_hh_t[c], dh_rec)
+        step_product(d_gates[t_done], w_hh_t[c], dh_rec, blas_rows)
         for b in range(batch):
             if t_done < lengths[b]:
-                dh[b, jlo:jhi] = dh_rec[b]
+                copy_into(dh[b, jlo:jhi], dh_rec[b])
     if s < seq_len:
         t = s if reverse else seq_len - 1 - s
         for b in range(batch):
@@ -239,7 +230,7 @@ def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh
 
 
 @njit(parallel=True, **_JIT)
-def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db):
+def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows):
     # the units split of _forward_units, backward: w_hh_t [n_chunks, hc, 4H] W_hh transposed, by
     # chunk of units (rows); db [4H] (chunk c adds to its units' entries)
     seq_len, batch, _ = act.shape
@@ -248,33 +239,70 @@ def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d
     for s in range(seq_len + 1):
         for c in prange(n_chunks):
             _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec[c],
-                                 s, c)
+                                 blas_rows, s, c)
 
 
 def units_chunks(batch, hidden, n_threads, itemsize):
-    """Chunks of hidden units for the units split, or 1 to split the batch rows instead. Measured
-    here (2 cores, float32, LSTM forward + backward, best of 15): with W_hh of 1 MiB or more the
-    units split was faster at B=1 (T=50, H=256: 2.6-2.9 vs 3.5-3.6 ms; H=512: 13.1 vs 16.7-17.9 ms)
-    and at B=64 (H=512: 296-298 vs 313-316 ms), and slower below 1 MiB (B=1, H=64: 0.40 vs 0.27
-    ms: the region per step costs more than it saves). In between it depends on the rows each
-    thread gets from a batch split: the step product works in blocks of 4 rows, and a thread
-    with a remainder (2, 3, 5, 6 or 10 rows) runs it through the slower one-row loop. Measured
-    2026-11-25 (T=50, batch vs units split, medians of 5): H=512, B=4 31.7 vs 25.0 ms, B=6 43.2
-    vs 37.1, B=12 69.3 vs 63.9, B=20 106.9 vs 100.6; H=256, B=4 7.5 vs 5.9, B=6 10.4 vs 8.8, B=12
-    16.4 vs 14.9; with multiples of 4 rows a thread, no faster (B=8, H=512: 42.6 vs 41.8 ms; B=16:
-    74.3 vs 76.3 ms)."""
-    if n_threads < 2 or hidden % n_threads or 4 * hidden * hidden * itemsize < UNITS_SPLIT_BYTES:
+    """The default rule: chunks of hidden units for the units split, or 1 to split the batch rows.
+    Measured on the AMD EPYC (2 cores, float32, LSTM forward + backward, best of 15): with W_hh of
+    tuning.UNITS_SPLIT_BYTES (1 MiB) or more the units split was faster at B=1 (T=50, H=256:
+    2.6-2.9 vs 3.5-3.6 ms; H=512: 13.1 vs 16.7-17.9 ms) and at B=64 (H=512: 296-298 vs 313-316
+    ms), and slower below 1 MiB (B=1, H=64: 0.40 vs 0.27 ms). In between it depends on the rows
+    each thread gets from a batch split: the step product works in blocks of BLOCK_ROWS, and a
+    thread with a remainder (2, 3, 5, 6 or 10 rows) runs it through the slower one-row loop
+    (T=50, H=512: B=4 31.7 vs 25.0 ms, B=12 69.3 vs 63.9; with whole blocks no faster: B=16 74.3
+    vs 76.3 ms). time_loop_plan calibrates the choice on the machine it runs on."""
+    if n_threads < 2 or hidden % n_threads or 4 * hidden * hidden * itemsize < tuning.setting("UNITS_SPLIT_BYTES"):
         return 1
-    if batch < n_threads or batch > PLAIN_ROWS * n_threads or batch % (4 * n_threads):
+    if (batch < n_threads or batch > tuning.setting("UNITS_SPLIT_MAX_ROWS") * n_threads
+            or batch % (BLOCK_ROWS * n_threads)):
         return n_threads
     return 1
+
+
+def _macs(seq_len, batch, n_in, hidden):
+    return seq_len * batch * 4 * hidden * (n_in + hidden)  # input-side + recurrent products
+
+
+def _plan(seq_len, batch, n_in, hidden, dtype):
+    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
+    units_ok = (threads > 1 and hidden % threads == 0
+                and 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES"))
+    units_first = units_chunks(batch, hidden, threads, np.dtype(dtype).itemsize) > 1 if units_ok else None
+
+    def run(plan, timer):
+        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        a = synthetic_case(steps, batch, hidden, hidden, 4, dtype)
+        args = (a["x"], a["h0"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False)
+
+        def call():
+            y, h_n, c_n, saved = _lstm_forward(*args, plan)
+            _lstm_backward(a["dy"], a["h0"], a["h0"], *args[:5], a["lengths"], False, saved, plan)
+
+        return tuning.timed(call, timer)
+
+    macs = _macs(seq_len, batch, n_in, hidden)
+    return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first)
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     """x [T,B,I], h0/c0 [B,H], w_ih [4H,I], w_hh [4H,H], b_ih/b_hh [4H], lengths [B] int64
     -> y [T,B,H], h_n [B,H], c_n [B,H], saved."""
+    plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
+    return _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan)
+
+
+def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved):
+    """dy [T,B,H], dh_n/dc_n [B,H], the forward's inputs and saved
+    -> dx [T,B,I], dh0 [B,H], dc0 [B,H], dw_ih [4H,I], dw_hh [4H,H], db_ih [4H], db_hh [4H]."""
+    plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
+    return _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan)
+
+
+def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     x = np.ascontiguousarray(x)
-    seq_len, batch, _ = x.shape
+    seq_len, batch, n_in = x.shape
     hidden = h0.shape[1]
     dt = x.dtype
     lengths = lengths_array(lengths, seq_len, batch)
@@ -290,30 +318,29 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     tanh_c = np.empty((seq_len, batch, hidden), dt)
     act = gate_buffer((seq_len, batch, 4 * hidden), dt)
     bias = (b_ih + b_hh).astype(dt)
-    macs = x.size * 4 * hidden + seq_len * batch * 4 * hidden * hidden  # input-side + recurrent products
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
-        n_units = units_chunks(batch, hidden, n_chunks, dt.itemsize)
+    h0 = np.ascontiguousarray(h0, dt)
+    c0 = np.ascontiguousarray(c0, dt)
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
+        announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
-        if n_units > 1:
-            w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_units, hidden // n_units, hidden)
-            _forward_units(act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt), w_units, bias, lengths,
-                           bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c)
+        blas_rows = plan["blas_rows"]
+        if units:
+            w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hidden // n_chunks, hidden)
+            _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c,
+                           blas_rows)
         else:
-            args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(c0, dt), np.ascontiguousarray(w_hh, dt),
-                    bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c)
-            if min(n_chunks, batch) > 1:
-                _forward_chunks(*args, min(n_chunks, batch))
-            else:
-                _forward(*args, 0, batch)
+            args = (act, h0, c0, np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse), y, h_n, c_n, h_prev,
+                    c_prev, tanh_c, blas_rows)
+            n_rows = max(1, min(n_chunks, batch))
+            run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
 
 
-def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved):
-    """dy [T,B,H], dh_n/dc_n [B,H], the forward's inputs and saved
-    -> dx [T,B,I], dh0 [B,H], dc0 [B,H], dw_ih [4H,I], dw_hh [4H,H], db_ih [4H], db_hh [4H]."""
+def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan):
     x = np.ascontiguousarray(x)
     dt = x.dtype
-    seq_len, batch, _ = x.shape
+    seq_len, batch, n_in = x.shape
     act, h_prev, c_prev, tanh_c = saved
     hidden = h_prev.shape[2]
     lengths = lengths_array(lengths, seq_len, batch)
@@ -321,25 +348,22 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
-    macs = x.size * 4 * hidden + seq_len * batch * 4 * hidden * hidden  # input-side + recurrent products
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
-        n_units = units_chunks(batch, hidden, n_chunks, dt.itemsize)
-        if n_units > 1:
-            w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_units, hidden // n_units, 4 * hidden)
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
+        announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
+        blas_rows = plan["blas_rows"]
+        if units:
+            w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
             db = np.zeros(4 * hidden, dt)
-            _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c, d_gates, db)
-            dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt),
-                                                n_chunks)
+            _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c, d_gates, db,
+                            blas_rows)
         else:
             args = (dy, dh0, dc0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse), act, c_prev, tanh_c,
                     d_gates)
-            db_chunks = np.zeros((min(n_chunks, batch), 4 * hidden), dt)
-            if len(db_chunks) > 1:
-                _backward_chunks(*args, db_chunks)
-            else:
-                _backward(*args, db_chunks[0], 0, batch)
+            n_rows = max(1, min(n_chunks, batch))
+            db_chunks = np.zeros((n_rows, 4 * hidden), dt)
+            run_chunks(lambda c: _backward(*args, db_chunks[c], blas_rows, *chunk_bounds(c, n_rows, batch)), n_rows)
             first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False)
-            dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt),
-                                                n_chunks)
             db = db_chunks.sum(0)
+        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

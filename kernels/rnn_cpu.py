@@ -11,21 +11,24 @@ saved = (h_seq, h_prev):
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .activations_cpu import fast_tanh
-from .blas_cpu import chunk, gate_buffer, input_projection, kernel_threads, weight_gradients
-from .steps_cpu import first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, transposed_w_hh
+from . import tuning
+from .compile_notice import announce
+from .activations_cpu import copy_into, fast_tanh
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
+                        time_loop_plan, transposed_w_hh)
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, hi):
+def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, blas_rows, lo, hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # h_seq [T,B,H]: the hoisted input projection x W_ih^T, overwritten step by step with the new
     # state; w_hh [H,H] as stored (the step product reads its rows: no transposed copy);
-    # bias [H] = b_ih + b_hh
+    # bias [H] = b_ih + b_hh; blas_rows routes the step product
     seq_len, _, hidden = h_seq.shape
     dt = h_seq.dtype
     zero = dt.type(0)
@@ -34,10 +37,10 @@ def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, 
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
-        rows_product(hp, w_hh, h_chunk, rec, lo, hi)
+        rows_product(hp, w_hh, h_chunk, rec, lo, hi, blas_rows)
         for b in range(lo, hi):
             if t >= lengths[b]:
-                h_out[b] = hp[b]
+                copy_into(h_out[b], hp[b])
                 continue
             a = h_seq[t, b]
             r = rec[b - lo]
@@ -50,12 +53,12 @@ def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, 
                     a[j] = a[j] + r[j] + bias[j]
                 for j in range(hidden):
                     a[j] = fast_tanh(a[j])
-            h_out[b] = a
-            y[t, b] = a
+            copy_into(h_out[b], a)
+            copy_into(y[t, b], a)
 
 
 @njit(**_JIT)
-def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
+def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, blas_rows, lo, hi):
     # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
     # [H,H] (W_hh transposed: the blocked step product reads its rows); d_pre [T,B,H] <-
     # pre-activation gradients (zeroed by the caller when some sequence is padded); db [H] +=
@@ -83,29 +86,48 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, lo, hi):
                 else:
                     for j in range(hidden):
                         dp[j] = dhb[j] * (one - h[j] * h[j])
-        hidden_grad_step(d_pre, w_hh_t, dp_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False)
+        hidden_grad_step(d_pre, w_hh_t, dp_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
-@njit(parallel=True, **_JIT)
-def _forward_chunks(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, h_seq.shape[1])
-        _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, lo, hi)
+def _macs(seq_len, batch, n_in, hidden):
+    return seq_len * batch * hidden * (n_in + hidden)  # input-side + recurrent products
 
 
-@njit(parallel=True, **_JIT)
-def _backward_chunks(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db_chunks):
-    n_chunks = db_chunks.shape[0]
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, dy.shape[1])
-        _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db_chunks[c], lo, hi)
+def _plan(seq_len, batch, n_in, hidden, dtype):
+    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
+
+    def run(plan, timer):
+        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        a = synthetic_case(steps, batch, hidden, hidden, 1, dtype)
+        args = (a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False, False)
+
+        def call():
+            y, h_n, saved = _rnn_forward(*args, plan)
+            _rnn_backward(a["dy"], a["h0"], *args[:4], a["lengths"], False, False, saved, plan)
+
+        return tuning.timed(call, timer)
+
+    return time_loop_plan("rnn", batch, hidden, dtype, threads, _macs(seq_len, batch, n_in, hidden), run)
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     """x [T,B,I], h0 [B,H], w_ih [H,I], w_hh [H,H], b_ih/b_hh [H], lengths [B] int64
     -> y [T,B,H], h_n [B,H], saved."""
+    plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
+    return _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan)
+
+
+def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
+    """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
+    -> dx [T,B,I], dh0 [B,H], dw_ih [H,I], dw_hh [H,H], db_ih [H], db_hh [H]."""
+    plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
+    return _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, plan)
+
+
+def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
     x = np.ascontiguousarray(x)
-    seq_len, batch, _ = x.shape
+    seq_len, batch, n_in = x.shape
     hidden = h0.shape[1]
     dt = x.dtype
     lengths = lengths_array(lengths, seq_len, batch)
@@ -117,23 +139,19 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
         h_n[:] = h0
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
     args = (h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt),
-            lengths, bool(reverse), bool(relu), y, h_n, h_prev)
-    macs = x.size * hidden + seq_len * batch * hidden * hidden  # input-side + recurrent products
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
+            lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        announce("the RNN CPU forward kernels", dt, (_forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq, n_chunks)
-        if min(n_chunks, batch) > 1:
-            _forward_chunks(*args, min(n_chunks, batch))
-        else:
-            _forward(*args, 0, batch)
+        n_rows = max(1, min(n_chunks, batch))
+        run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, (h_seq, h_prev)
 
 
-def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
-    """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
-    -> dx [T,B,I], dh0 [B,H], dw_ih [H,I], dw_hh [H,H], db_ih [H], db_hh [H]."""
+def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, plan):
     x = np.ascontiguousarray(x)
     dt = x.dtype
-    seq_len, batch, _ = x.shape
+    seq_len, batch, n_in = x.shape
     h_seq, h_prev = saved
     hidden = h_prev.shape[2]
     lengths = lengths_array(lengths, seq_len, batch)
@@ -141,13 +159,12 @@ def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
             bool(relu), h_seq, d_pre)
-    macs = x.size * hidden + seq_len * batch * hidden * hidden  # input-side + recurrent products
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
-        db_chunks = np.zeros((min(n_chunks, batch), hidden), dt)
-        if len(db_chunks) > 1:
-            _backward_chunks(*args, db_chunks)
-        else:
-            _backward(*args, db_chunks[0], 0, batch)
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+        announce("the RNN CPU backward kernels", dt, (_backward,))
+        n_rows = max(1, min(n_chunks, batch))
+        db_chunks = np.zeros((n_rows, hidden), dt)
+        run_chunks(lambda c: _backward(*args, db_chunks[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),
+                   n_rows)
         first_step_product(d_pre, w_hh, dh0, lengths, reverse, accumulate=False)
         dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     db = db_chunks.sum(0)

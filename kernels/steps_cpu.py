@@ -4,15 +4,21 @@ A loop runs batch rows lo..hi-1 (a chunk; one per thread when the batch is split
 step t lives in state_prev[t] [B, H] (what backward reads); the step's recurrent product reads
 the chunk's rows through a contiguous copy so that the product kernel sees C-contiguous arrays.
 """
+from . import blas_cpu  # before numba: it trims numba's import of scipy
+
 import numpy as np
 from numba import njit
 
-from .activations_cpu import column_sums_into, matmul_nt_into
+from . import tuning
+from .activations_cpu import column_sums_into, copy_into, step_product
+from .blas_cpu import gemm_into
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+# helpers called only from @njit code: no Python or C entry point to build (compile time)
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **_INNER)
 def leaving_state(state_n, state_prev, s, t, reverse):
     """Where the state leaving step t (the s-th step run) goes: the next step's state_prev slot,
     or state_n after the last step."""
@@ -21,37 +27,37 @@ def leaving_state(state_n, state_prev, s, t, reverse):
     return state_prev[t - 1 if reverse else t + 1]
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **_INNER)
 def step_state(state0, state_n, state_prev, s, t, reverse, lo, hi):
     """(entering, leaving) for step t, the s-th step run: entering = state_prev[t], its rows
     lo..hi-1 filled from state0 at the first step; leaving as leaving_state says."""
     entering = state_prev[t]
     if s == 0:
         for b in range(lo, hi):
-            entering[b] = state0[b]
+            copy_into(entering[b], state0[b])
     return entering, leaving_state(state_n, state_prev, s, t, reverse)
 
 
-@njit(inline="always", **_JIT)
-def rows_product(src, w, rows, out, lo, hi):
+@njit(inline="always", **_INNER)
+def rows_product(src, w, rows, out, lo, hi, blas_rows):
     """out [hi-lo, N] = src[lo:hi] @ w^T (w [N, K]), through rows [hi-lo, K], a contiguous copy of
-    the chunk's rows of src [B, K]."""
+    the chunk's rows of src [B, K]; the product routed by blas_rows (step_product)."""
     for b in range(lo, hi):
-        rows[b - lo] = src[b]
-    matmul_nt_into(rows, w, out)
+        copy_into(rows[b - lo], src[b])
+    step_product(rows, w, out, blas_rows)
 
 
-@njit(inline="always", **_JIT)
-def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, accumulate):
+@njit(inline="always", **_INNER)
+def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, accumulate, blas_rows):
     """Backward step t (the s-th run) for rows lo..hi-1, once the cell's backward has written
     d_rec[t] [B,G*H], the hidden-side pre-activation gradients: db [G*H] += their column sums,
     and dh[b] = (or += with accumulate) d_rec[t, b] @ W_hh for the rows whose sequence reaches t,
     through rows [hi-lo,G*H] and out [hi-lo,H]. The last step run leaves its product (dh0) to
-    first_step_product, after the loop."""
+    first_step_product, after the loop. blas_rows routes the product (step_product)."""
     if s == d_rec.shape[0] - 1:
         column_sums_into(d_rec[t, lo:hi], db)
         return
-    rows_product(d_rec[t], w_hh_t, rows, out, lo, hi)
+    rows_product(d_rec[t], w_hh_t, rows, out, lo, hi, blas_rows)
     for b in range(lo, hi):
         if t < lengths[b]:
             dhb = dh[b]
@@ -65,11 +71,6 @@ def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, ac
     column_sums_into(rows, db)
 
 
-@njit(**_JIT)
-def _matmul_into(a, b, out):
-    np.dot(a, b, out)
-
-
 def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
     """The recurrent product of the step a backward runs last (t0 = 0, or T-1 reversed), which
     gives dh0: dh [B,H] <- d_rec[t0] [B,G*H] @ w_hh [G*H,H] (or += with accumulate) for the rows
@@ -80,7 +81,7 @@ def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
         return
     t0 = d_rec.shape[0] - 1 if reverse else 0
     prod = np.empty_like(dh)
-    _matmul_into(d_rec[t0], np.ascontiguousarray(w_hh, dh.dtype), prod)
+    gemm_into(d_rec[t0], np.ascontiguousarray(w_hh, dh.dtype), prod)
     live = t0 < lengths
     if live.all():
         if accumulate:
@@ -106,3 +107,60 @@ def lengths_array(lengths, seq_len, batch):
     if lengths is None:
         return np.full(batch, seq_len, np.int64)
     return np.ascontiguousarray(lengths, dtype=np.int64)
+
+
+# blas_rows of a time-loop plan's step product: "loop" (the register-blocked loop at any row
+# count) or "blas" (one BLAS call per step)
+_STEP_BLAS_ROWS = {"loop": 1 << 30, "blas": 0}
+
+
+def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None):
+    """How a cell's time loop runs on ``threads`` threads, as a dict: split "batch" (each thread
+    runs the whole sequence for a chunk of batch rows, no barrier per step) or "units" (the hidden
+    units split, one parallel region per step; offered when ``units_first`` is not None, first
+    when it is True), step_product "loop" or "blas" (the step's product as the register-blocked
+    loop or one BLAS call), and blas_rows for the kernels. The default rule comes first: batch
+    split unless units_first, the loop up to tuning.STEP_BLAS_ROWS rows a thread. A call of at
+    least tuning.CALIBRATE_MIN_MACS multiply-adds calibrates its shape class (tuning.decide):
+    ``run(plan, timer) -> seconds`` times a short forward + backward with a plan."""
+    worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
+    memo_key = (cell, batch, hidden, np.dtype(dtype).num, threads, units_first, worth, tuning.setting("STEP_BLAS_ROWS"),
+                tuning.state())
+    plan = _plans.get(memo_key)
+    if plan is None:
+        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first)
+    return plan
+
+
+_plans = {}  # a plan per shape class and tuning state: a call's plan costs a dict look-up
+
+
+def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first):
+    splits = ["batch"]
+    if units_first is not None and threads > 1:
+        splits = ["units", "batch"] if units_first else ["batch", "units"]
+    candidates = []
+    for split in splits:
+        rows = batch if split == "units" else -(-batch // threads)  # rows one thread's product takes
+        products = ["blas", "loop"] if rows > tuning.setting("STEP_BLAS_ROWS") else ["loop", "blas"]
+        candidates += [dict(split=split, step_product=p) for p in products]
+    shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
+    chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth)
+    return _with_rows(chosen)
+
+
+def _with_rows(candidate):
+    return dict(candidate, blas_rows=_STEP_BLAS_ROWS[candidate["step_product"]])
+
+
+def synthetic_case(seq_len, batch, n_in, hidden, gates, dtype):
+    """Seeded arrays of a calibration run: x [T,B,I], h0 [B,H], w_ih [G*H,I], w_hh [G*H,H], b
+    [G*H], lengths [B] (all full), dy [T,B,H]."""
+    rng = np.random.default_rng(0)
+    scale = 1 / np.sqrt(hidden)
+    return dict(x=rng.standard_normal((seq_len, batch, n_in)).astype(dtype),
+                h0=(0.5 * rng.standard_normal((batch, hidden))).astype(dtype),
+                w_ih=(scale * rng.standard_normal((gates * hidden, n_in))).astype(dtype),
+                w_hh=(scale * rng.standard_normal((gates * hidden, hidden))).astype(dtype),
+                b=np.zeros(gates * hidden, dtype), lengths=np.full(batch, seq_len, np.int64),
+                dy=rng.standard_normal((seq_len, batch, hidden)).astype(dtype))

@@ -31,3 +31,8 @@ def _seed():
     ts.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+# The kernels' calibration (kernels/tuning.py) never runs inside the suite: defaults only, no
+# wisdom file read or written; tests/test_tuning.py turns it on where it tests it.
+os.environ.setdefault("TINYGRAD_SEQ_TUNE", "off")

@@ -5,7 +5,9 @@ import numba
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import gemm_cpu
+from tinygrad_seq.kernels import gemm_cpu, tuning
+
+from threads_helpers import ChunkSpy, rerun_with_two_threads
 
 
 def _layouts(x):
@@ -27,9 +29,13 @@ SHAPES = [
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}@{s[1]}")
-def test_matches_numpy_matmul(shapes, dtype, monkeypatch):
-    monkeypatch.setattr(gemm_cpu, "SPLIT_MIN_MACS", 1)
-    monkeypatch.setattr(gemm_cpu, "ROWS_PER_THREAD", 8)
+def test_matches_numpy_matmul(shapes, dtype, monkeypatch, request):
+    # one thread and two (forced: a fresh process when this one has one Numba thread)
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 8)
+    spy = ChunkSpy(monkeypatch, gemm_cpu)
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shapes[0]).astype(dtype)
     b = rng.standard_normal(shapes[1]).astype(dtype)
@@ -37,7 +43,7 @@ def test_matches_numpy_matmul(shapes, dtype, monkeypatch):
     tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
     before = numba.get_num_threads()
     try:
-        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        for threads in (1, 2):
             numba.set_num_threads(threads)
             for an, aa in _layouts(a).items():
                 for bn, bb in _layouts(b).items():
@@ -46,6 +52,8 @@ def test_matches_numpy_matmul(shapes, dtype, monkeypatch):
                     np.testing.assert_allclose(got, ref, err_msg=f"{an} @ {bn}, {threads} threads", **tol)
     finally:
         numba.set_num_threads(before)
+    if shapes == ((600, 90), (90, 80)):
+        assert spy.most == 2  # the rows split ran on two threads
 
 
 def test_other_operands_go_to_numpy():

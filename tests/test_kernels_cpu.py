@@ -4,10 +4,13 @@ The reference runs every step on the whole batch and applies the length mask wit
 (state kept, output zero past each length), a formulation independent of the kernels' per-row
 skipping. float64 comparisons are tight; float32 ones loose (fast rational tanh/sigmoid).
 """
+import numba
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import activations_cpu, gru_cpu, lstm_cpu, rnn_cpu
+from tinygrad_seq.kernels import activations_cpu, gru_cpu, lstm_cpu, rnn_cpu, tuning
+
+from threads_helpers import ChunkSpy, rerun_with_two_threads
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-5)}
@@ -356,35 +359,45 @@ def test_against_torch_bidirectional_packed(cell, dtype):
 # ---------------------------------------------------------------- BLAS plumbing (blas_cpu)
 
 @pytest.mark.parametrize("rows", [1, 3, 4, 5, 9, 16, 40])
-def test_matmul_nt_into_matches_numpy(rows):
-    # out = a @ b^T: the 4x4-blocked loop with its row and column remainders (rows <= PLAIN_ROWS)
-    # and the BLAS branch (rows 40)
-    from tinygrad_seq.kernels.activations_cpu import matmul_nt_into
-
+def test_step_product_matches_numpy(rows):
+    # out = a @ b^T: the 4x2-blocked loop with its row and column remainders, and the BLAS route
+    # (both are helpers without a Python entry point: called through a jitted shim)
     rng = np.random.default_rng(rows)
     for k_dim, n_cols in ((7, 9), (130, 257), (1, 4)):
         for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
             a = rng.standard_normal((rows, k_dim)).astype(dtype)
             b = rng.standard_normal((n_cols, k_dim)).astype(dtype)
-            out = np.full((rows, n_cols), np.nan, dtype)
-            matmul_nt_into(a, b, out)
-            np.testing.assert_allclose(out, a.astype(np.float64) @ b.T.astype(np.float64), rtol=tol, atol=tol)
+            ref = a.astype(np.float64) @ b.T.astype(np.float64)
+            for blas_rows in (-1, 0, 1 << 30):  # -1: matmul_nt_into itself
+                out = np.full((rows, n_cols), np.nan, dtype)
+                _step_product_shim(a, b, out, blas_rows)
+                np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
+
+
+@numba.njit(cache=False)
+def _step_product_shim(a, b, out, blas_rows):
+    if blas_rows < 0:
+        activations_cpu.matmul_nt_into(a, b, out)
+    else:
+        activations_cpu.step_product(a, b, out, blas_rows)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
 @pytest.mark.parametrize("batch", [2, 5, 40, 300])
 @pytest.mark.parametrize("seq_len", [1, 6])
-def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch):
-    # the batch split over Numba's threads (one time loop per chunk of rows, GEMMs split by rows)
-    # and the whole kernel on one thread agree to rounding, with padded sequences and both
+def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch, request):
+    # the batch split over two threads (one time loop per chunk of rows, GEMMs split by rows) and
+    # the whole kernel on one thread agree to rounding, with padded sequences and both
     # directions; batch 40 puts 20 rows in a chunk; these small calls would run on one thread
-    # (PARALLEL_MIN_MACS), so the thresholds are lowered
+    # (PARALLEL_MIN_MACS, SPLIT_MIN_MACS), so the thresholds are lowered. Two threads are forced
+    # (a fresh process when this one has one), and the spy checks that two chunks ran.
     import numba
 
-    from tinygrad_seq.kernels import blas_cpu
-
-    monkeypatch.setattr(blas_cpu, "PARALLEL_MIN_MACS", 0)
-
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, lstm_cpu, gru_cpu, rnn_cpu)
     arrays, _ = make_case(cell, seq_len=seq_len, batch=batch, n_in=40, hidden=24, seed=8)
     lengths = np.random.default_rng(batch).integers(1, seq_len + 1, batch)
     before = numba.get_num_threads()
@@ -393,9 +406,11 @@ def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch):
                 arrays["b_hh"], lengths, reverse, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
         results = []
         try:
-            for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            for threads in (1, 2):
                 numba.set_num_threads(threads)
+                spy.most = 0
                 results.append(kernel_forward_backward(cell, *args))
+                assert spy.most == threads
         finally:
             numba.set_num_threads(before)
         for got, ref in zip(results[1][0] + results[1][1], results[0][0] + results[0][1]):
@@ -452,24 +467,29 @@ def test_cython_blas_preload_keeps_scipy_linalg_whole():
 
 @pytest.mark.parametrize("batch", [1, 3, 8])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch):
-    # the LSTM's hidden units split over threads (one parallel region per step, chosen for large
-    # W_hh) and the batch split give the same results, padded sequences included
+def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch, request):
+    # the LSTM's hidden units split over two threads (one parallel region per step, chosen for
+    # large W_hh) and the batch split give the same results, padded sequences included
     import numba
 
-    if numba.get_num_threads() < 2:
-        pytest.skip("one Numba thread: no split")
-    from tinygrad_seq.kernels import blas_cpu
-
-    monkeypatch.setattr(blas_cpu, "PARALLEL_MIN_MACS", 0)
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "UNITS_SPLIT_BYTES", 0)
     arrays, _ = make_case("lstm", seq_len=6, batch=batch, n_in=10, hidden=8, seed=1)
     lengths = np.random.default_rng(batch).integers(1, 7, batch)
     args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
             arrays["b_hh"], lengths, reverse, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
     results = []
-    for split in (lambda batch_, hidden, n_threads, itemsize: n_threads, lambda *a: 1):
-        monkeypatch.setattr(lstm_cpu, "units_chunks", split)
-        results.append(kernel_forward_backward("lstm", *args))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for split in ("units", "batch"):
+            monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
+            assert lstm_cpu._plan(6, batch, 10, 8, np.float64)["split"] == split
+            results.append(kernel_forward_backward("lstm", *args))
+    finally:
+        numba.set_num_threads(before)
     for got, ref in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 

@@ -59,17 +59,20 @@ class RecurrentLayer:
 
 
 class QuickRecurrent:
-    """The tiny subset CI runs (`asv run --quick --bench Quick`): every cell, fused, one shape."""
-    params = (["rnn", "lstm", "gru"], ["cpu", "cuda"])
-    param_names = ["cell", "device"]
+    """The subset CI runs (`asv run --quick --bench Quick`) and `make bench-regress` / `make
+    bench-history` track over commits: every cell, fused, on "cpu" and "cuda", at a tiny shape
+    and at T=50, B=16, H=256 (where the step product and the thread split decide the time)."""
+    params = (["rnn", "lstm", "gru"], ["T10_B2_H16", "T50_B16_H256"], ["cpu", "cuda"])
+    param_names = ["cell", "shape", "device"]
 
-    def setup(self, cell, device):
+    def setup(self, cell, shape, device):
         _skip_without(device)
-        self.layer, self.x = _build(cell, 10, 2, 16, True, device)
+        T, B, H = (int(part[1:]) for part in shape.split("_"))
+        self.layer, self.x = _build(cell, T, B, H, True, device)
         _fwd_bwd(self.layer, self.x)
 
-    def time_forward_backward(self, cell, device):
+    def time_forward_backward(self, cell, shape, device):
         _fwd_bwd(self.layer, self.x)
 
-    def peakmem_forward_backward(self, cell, device):
+    def peakmem_forward_backward(self, cell, shape, device):
         _fwd_bwd(self.layer, self.x)

@@ -1,0 +1,52 @@
+"""One line on stderr when a kernel call is about to compile (Numba's on-disk cache does not hold
+it yet), so that a first run's wait of a few seconds is explained:
+
+    tinygrad_seq: compiling the LSTM CPU forward kernels for float32 (first run on this
+    machine; cached afterwards)...
+
+The check reads the dispatcher's index file once per (kernel, dtype) and process: Numba keeps
+one index per function, keyed by the source file's timestamp and size (a stale index counts as
+empty, as Numba treats it) and holding (signature, CPU target) keys. A kernel already compiled
+in this process says nothing; when the check cannot read Numba's cache layout it says nothing.
+"""
+import sys
+import threading
+
+import numba
+
+_checked = set()
+_lock = threading.Lock()
+
+
+def _has_dtype(signature, nb_dtype):
+    return any(getattr(arg, "dtype", None) == nb_dtype for arg in signature)
+
+
+def is_cached(dispatcher, dtype):
+    """Whether calling ``dispatcher`` with arrays of ``dtype`` needs no compilation: compiled in
+    this process, or held in Numba's on-disk cache for this CPU. True when it cannot tell."""
+    nb_dtype = numba.from_dtype(dtype)
+    if any(_has_dtype(sig, nb_dtype) for sig in dispatcher.overloads):
+        return True
+    try:
+        index = dispatcher._cache._cache_file._load_index()
+        magic = dispatcher.targetctx.codegen().magic_tuple()
+    except Exception:  # Numba's private cache layout changed: stay quiet
+        return True
+    return any(key[1] == magic and _has_dtype(key[0], nb_dtype) for key in index)
+
+
+def announce(what, dtype, dispatchers):
+    """Print the notice for ``what`` ("the LSTM CPU forward kernels") once per process when any
+    of ``dispatchers`` is not cached for ``dtype``."""
+    key = (what, str(dtype))
+    if key in _checked:
+        return
+    with _lock:
+        if key in _checked:
+            return
+        _checked.add(key)
+        if all(is_cached(d, dtype) for d in dispatchers):
+            return
+    print(f"tinygrad_seq: compiling {what} for {dtype} (first run on this machine; cached afterwards)...",
+          file=sys.stderr, flush=True)

@@ -1,0 +1,321 @@
+"""Every machine-dependent setting of the CPU kernels, with its default, in one place (as
+stumpy's config.py). Kernels read the settings through this module at call time, so tests may
+patch them (``monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)``).
+
+Two kinds:
+- thresholds (the module constants below): the defaults were measured on an AMD EPYC (Zen 4, 2
+  cores); ``TINYGRAD_SEQ_TUNE_<NAME>=value`` forces one (``setting(name)`` reads it);
+- choices between alternative kernels for a shape class (how the time loop splits its work
+  over threads, how the step product runs, how the weight gradients split): ``decide`` makes
+  them by a short calibration the first time a shape class is met, measuring each alternative
+  on this machine, and keeps the decision in a wisdom file (as FFTW does) next to Numba's cache,
+  keyed by CPU model, instruction set and thread count. ``TINYGRAD_SEQ_TUNE_<PART>=value``
+  forces a part of a choice (``TINYGRAD_SEQ_TUNE_SPLIT=units``).
+
+Environment:
+    TINYGRAD_SEQ_TUNE        auto (default): calibrate a shape class at its first call;
+                             cached: use decisions on disk, never measure; off: defaults only,
+                             nothing read or written (what the test suite runs with)
+    TINYGRAD_SEQ_TUNE_DIR    folder of the wisdom file (default: beside Numba's cache of the
+                             kernels, NUMBA_CACHE_DIR or kernels/__pycache__, else
+                             ~/.cache/tinygrad_seq)
+    TINYGRAD_SEQ_TUNE_<NAME> a setting's or a choice part's forced value
+
+``python -m tinygrad_seq.tune`` redoes the calibration and prints what it chose and why.
+Imports only the standard library, numpy and numba.
+"""
+import json
+import os
+import platform
+import re
+import sys
+import threading
+import time
+import warnings
+
+# -- thresholds ---------------------------------------------------------------------------------
+
+# kernel calls below this many multiply-adds run on one thread: a parallel region costs more
+PARALLEL_MIN_MACS = 1 << 20
+# the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, one parallel
+# region per step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
+UNITS_SPLIT_BYTES = 1 << 20
+# the default rule's units split for more batch rows a thread than this (see lstm_cpu.units_rule)
+UNITS_SPLIT_MAX_ROWS = 32
+# the step product runs as the register-blocked loop up to this many rows of a thread's chunk,
+# as one BLAS call above (OpenBLAS re-packs the whole weight matrix on every call)
+STEP_BLAS_ROWS = 32
+# weight gradients: dW_ih and dW_hh on a thread each when input and hidden size are within this
+# ratio, or with fewer rows a thread than PRODUCT_SPLIT_ROWS (partial sums cost as much as the
+# product); otherwise split by rows into partial sums
+PRODUCT_SPLIT_RATIO = 1.5
+PRODUCT_SPLIT_ROWS = 64
+# the engine's products (gemm_cpu): numpy's OpenBLAS runs a GEMM of at most this many
+# multiply-adds on one thread; products split over the kernels' threads from SPLIT_MIN_MACS and
+# ROWS_PER_THREAD rows a thread. The kernels' whole-sequence GEMMs split from SPLIT_MIN_MACS too:
+# handing a smaller product to another thread costs more than it saves (GRU T=200, B=1, H=64 on
+# 2 threads: 2.84 ms with its 2.5M-multiply-add GEMMs split, 0.92 ms on one thread, loaded machine)
+NUMPY_SINGLE_THREAD_MACS = 65536 * 4
+SPLIT_MIN_MACS = 1 << 22
+ROWS_PER_THREAD = 128
+
+# -- calibration --------------------------------------------------------------------------------
+
+# a shape class is calibrated only at calls of at least this many multiply-adds (smaller calls
+# are over before a measurement would pay off; they keep the default rule)
+CALIBRATE_MIN_MACS = 1 << 26
+# steps of the sequence a time-loop measurement runs, rows of a weight-gradient measurement
+CALIBRATE_STEPS = 8
+CALIBRATE_ROWS = 2048
+# timed runs per alternative (after one untimed run), alternating between alternatives
+CALIBRATE_REPEATS = 3
+# an alternative replaces the default only when it is at least this much faster (noise margin)
+CALIBRATE_MARGIN = 0.05
+
+_PREFIX = "TINYGRAD_SEQ_TUNE_"
+_MODES = ("auto", "cached", "off")
+
+
+_env_keys = {}
+
+
+def getenv(name):
+    """getenv(name) at a dict look-up's cost (the kernels read their settings per call):
+    CPython's os.environ keeps its encoded items in ``_data``, which os.environ[...] = ... and
+    monkeypatch.setenv update; elsewhere os.environ.get."""
+    data = getattr(os.environ, "_data", None)
+    if data is None or os.name != "posix":
+        return os.environ.get(name)
+    key = _env_keys.get(name)
+    if key is None:
+        key = _env_keys[name] = os.environ.encodekey(name)
+    raw = data.get(key)
+    return None if raw is None else os.environ.decodevalue(raw)
+
+
+def setting(name):
+    """The value of the threshold ``name``: TINYGRAD_SEQ_TUNE_<NAME> when set, else this module's
+    (possibly patched) attribute. A malformed value raises ValueError naming the variable."""
+    default = globals()[name]
+    raw = getenv(_PREFIX + name)
+    if raw is None:
+        return default
+    try:
+        return type(default)(float(raw)) if isinstance(default, int) else type(default)(raw)
+    except ValueError:
+        raise ValueError(f"{_PREFIX}{name}={raw!r}: expected a number like {default!r}") from None
+
+
+def mode():
+    value = (getenv("TINYGRAD_SEQ_TUNE") or "auto").strip().lower() or "auto"
+    if value not in _MODES:
+        raise ValueError(f"TINYGRAD_SEQ_TUNE={value!r}: expected one of {', '.join(_MODES)}")
+    return value
+
+
+# -- the machine --------------------------------------------------------------------------------
+
+_machine = {}
+
+
+def machine():
+    """CPU model, the instruction set Numba compiles for, its vector extensions and Numba's
+    thread count: what a decision depends on (read once per process)."""
+    if not _machine:
+        _machine.update(_read_machine())
+    return dict(_machine)
+
+
+def _read_machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import numba
+    from llvmlite import binding as llvm  # numba's own dependency
+    cpu = numba.config.CPU_NAME or llvm.get_host_cpu_name()
+    features = numba.config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
+    isa = [f for f in ("avx512f", "avx2", "fma", "avx", "sse4.2", "neon") if "+" + f in features.split(",")]
+    return dict(cpu_model=model, cpu_name=cpu, isa=isa, threads=numba.config.NUMBA_NUM_THREADS)
+
+
+def machine_key(info=None):
+    info = info or machine()
+    text = f"{info['cpu_model']}-{info['cpu_name']}-{'+'.join(info['isa']) or 'base'}-{info['threads']}t"
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", text).strip("_")
+
+
+def wisdom_dir():
+    forced = getenv("TINYGRAD_SEQ_TUNE_DIR")
+    if forced:
+        return forced
+    if getenv("NUMBA_CACHE_DIR"):
+        return os.path.join(os.environ["NUMBA_CACHE_DIR"], "tinygrad_seq")
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
+    if os.access(os.path.dirname(here), os.W_OK):
+        return here
+    return os.path.join(os.path.expanduser("~"), ".cache", "tinygrad_seq")
+
+
+def wisdom_path():
+    return os.path.join(wisdom_dir(), f"tuning-{machine_key()}.json")
+
+
+# -- decisions ----------------------------------------------------------------------------------
+
+_lock = threading.RLock()
+_decisions = {}      # wisdom path -> {class key: record}, loaded once per path
+_calibrating = threading.local()
+
+
+def _load(path):
+    if path in _decisions:
+        return _decisions[path]
+    table = {}
+    if os.path.exists(path):
+        try:
+            with open(path) as f:
+                data = json.load(f)
+            table = data["decisions"]
+            if not isinstance(table, dict) or not all(isinstance(r.get("choice"), dict) for r in table.values()):
+                raise ValueError("decisions is not a table of choices")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            warnings.warn(f"tinygrad_seq: ignoring the unreadable tuning file {path} ({err}); "
+                          "it is rewritten with new measurements", RuntimeWarning, stacklevel=4)
+            table = {}
+    _decisions[path] = table
+    return table
+
+
+def _save(path, table):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(dict(machine=machine(), decisions=table), f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+_generation = [0]  # bumped when decisions change (calibration, forget): callers' memos expire
+
+
+def state():
+    """What a decision also depends on besides its shape class: the mode, the forced parts, the
+    wisdom folder and the decisions' generation. Callers memoise decisions under it."""
+    return (getenv("TINYGRAD_SEQ_TUNE"), getenv("TINYGRAD_SEQ_TUNE_DIR"), getenv("NUMBA_CACHE_DIR"),
+            tuple(getenv(_PREFIX + part.upper()) for part in CHOICES), _generation[0], id(_decisions))
+
+
+def class_key(name, shape_class):
+    return name + "|" + "|".join(f"{k}={shape_class[k]}" for k in sorted(shape_class))
+
+
+# the parts of the calibrated choices and their values (TINYGRAD_SEQ_TUNE_<PART>=value forces one)
+CHOICES = {
+    "split": ("batch", "units"),          # time loop: batch rows or hidden units over threads
+    "step_product": ("loop", "blas"),     # a step's product: register-blocked loop or BLAS call
+    "dw_split": ("product", "rows"),      # weight gradients: a product a thread, or rows
+}
+
+
+def forced(candidates):
+    """The candidates that TINYGRAD_SEQ_TUNE_<PART> variables allow. A forced value that this
+    call does not offer (the units split on one thread) leaves the candidates as they are; a value
+    that no call offers raises ValueError naming the variable and the values."""
+    kept = list(candidates)
+    for part in candidates[0]:
+        raw = getenv(_PREFIX + part.upper())
+        if raw is None:
+            continue
+        value = raw.strip()
+        if value not in CHOICES.get(part, ()):
+            raise ValueError(f"{_PREFIX}{part.upper()}={raw!r}: expected one of {', '.join(CHOICES.get(part, ()))}")
+        kept = [c for c in kept if c[part] == value] or kept
+    return kept
+
+
+def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=time.perf_counter):
+    """One of ``candidates`` (dicts of parts, the default rule's choice first) for the shape class
+    ``shape_class`` (a dict) of decision ``name``. In order: TINYGRAD_SEQ_TUNE_<PART> filters
+    the candidates; one left, or mode off, or nothing worth measuring (and nothing on disk),
+    gives the first; a decision on disk for this machine is reused; in mode auto the candidates
+    are measured (``measure(candidate, timer) -> seconds``), the fastest kept unless it beats the
+    first by less than CALIBRATE_MARGIN, and the decision written to disk."""
+    kept = forced(candidates)
+    if len(kept) == 1 or mode() == "off" or getattr(_calibrating, "active", False):
+        return kept[0]
+    key = class_key(name, shape_class)
+    path = wisdom_path()
+    with _lock:
+        table = _load(path)
+        record = table.get(key)
+        if record is not None and record["choice"] in kept:
+            return record["choice"]
+        if mode() == "cached" or not worth_measuring:
+            return kept[0]
+        choice, times = calibrate(kept, measure, timer)
+        _generation[0] += 1
+        table[key] = dict(choice=choice, ms={_label(c): round(t * 1e3, 4) for c, t in zip(kept, times)},
+                          default=_label(kept[0]), measured=time.strftime("%Y-%m-%d %H:%M:%S"))
+        try:
+            _save(path, table)
+        except OSError as err:
+            warnings.warn(f"tinygrad_seq: could not write the tuning file {path} ({err})", RuntimeWarning,
+                          stacklevel=2)
+        return choice
+
+
+def calibrate(candidates, measure, timer=time.perf_counter):
+    """(the chosen candidate, each candidate's best time in seconds): ``measure(candidate, timer)``
+    runs once untimed per candidate, then CALIBRATE_REPEATS timed rounds alternate between them
+    (load from other processes then hits each alike). The first candidate (the default) stays
+    unless another is faster by CALIBRATE_MARGIN."""
+    _calibrating.active = True
+    try:
+        for c in candidates:
+            measure(c, timer)
+        best = [float("inf")] * len(candidates)
+        for _ in range(max(1, setting("CALIBRATE_REPEATS"))):
+            for i, c in enumerate(candidates):
+                best[i] = min(best[i], measure(c, timer))
+    finally:
+        _calibrating.active = False
+    fastest = min(range(len(candidates)), key=best.__getitem__)
+    if best[fastest] < (1 - setting("CALIBRATE_MARGIN")) * best[0]:
+        return candidates[fastest], best
+    return candidates[0], best
+
+
+def _label(candidate):
+    return ",".join(f"{k}={v}" for k, v in candidate.items())
+
+
+def decisions():
+    """The decisions held for this machine (from the wisdom file): {class key: record}."""
+    with _lock:
+        return dict(_load(wisdom_path()))
+
+
+def forget():
+    """Drop this machine's decisions, in memory and on disk (``python -m tinygrad_seq.tune``)."""
+    path = wisdom_path()
+    with _lock:
+        _generation[0] += 1
+        _decisions.pop(path, None)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def timed(run, timer):
+    """Seconds one call of ``run()`` takes by ``timer``: the measure functions' helper."""
+    start = timer()
+    run()
+    return timer() - start
+
+
+def log(message):
+    print(f"tinygrad_seq: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,203 @@
+"""kernels/tuning.py: environment overrides, the wisdom file (written, read, a corrupt one
+replaced), calibration picking the faster of fake alternatives (fake timers, no real timing), and
+every plan the calibration can choose giving the same numbers as the others and as numpy."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_seq.kernels import blas_cpu, gru_cpu, tuning
+
+from test_kernels_cpu import assert_all_close, make_case, run_both
+from threads_helpers import rerun_with_two_threads
+
+CANDIDATES = [{"split": "batch"}, {"split": "units"}]
+
+
+class FakeClock:
+    """A timer that moves only when a fake kernel 'runs'."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def fake_measure(cost, calls=None):
+    """measure(candidate, timer): a run of `candidate` takes cost[split] seconds on the fake clock."""
+    def measure(candidate, timer):
+        if calls is not None:
+            calls.append(candidate["split"])
+        start = timer()
+        timer.now += cost[candidate["split"]]
+        return timer() - start
+    return measure
+
+
+@pytest.fixture
+def auto(tmp_path, monkeypatch):
+    """Calibration on, the wisdom file in a fresh folder, nothing held in memory."""
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "auto")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DIR", str(tmp_path))
+    monkeypatch.setattr(tuning, "_decisions", {})
+    return tmp_path
+
+
+def test_calibration_picks_the_faster_alternative(auto):
+    calls = []
+    clock = FakeClock()
+    choice = tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}, calls), True, clock)
+    assert choice == {"split": "units"}
+    assert calls.count("batch") == calls.count("units") == 1 + tuning.CALIBRATE_REPEATS
+    # the default (first) stays when the other is faster by less than the margin
+    choice = tuning.decide("t", dict(b=2), CANDIDATES, fake_measure({"batch": 1.0, "units": 0.98}), True, clock)
+    assert choice == {"split": "batch"}
+    # and when the default is the faster one
+    choice = tuning.decide("t", dict(b=3), CANDIDATES, fake_measure({"batch": 1.0, "units": 3.0}), True, clock)
+    assert choice == {"split": "batch"}
+
+
+def test_decision_is_written_and_read_back(auto):
+    clock = FakeClock()
+    tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True, clock)
+    path = tuning.wisdom_path()
+    assert os.path.dirname(path) == str(auto)
+    data = json.load(open(path))
+    record = data["decisions"]["t|b=1"]
+    assert record["choice"] == {"split": "units"} and record["ms"] == {"split=batch": 2000.0, "split=units": 1000.0}
+    assert data["machine"]["threads"] >= 1 and data["machine"]["cpu_model"]
+    tuning._decisions.clear()  # a new process: the file is read, nothing measured
+
+    def never(candidate, timer):
+        raise AssertionError("measured again")
+
+    assert tuning.decide("t", dict(b=1), CANDIDATES, never, True, clock) == {"split": "units"}
+
+
+def test_corrupt_wisdom_file_is_ignored_with_a_warning_and_rewritten(auto):
+    path = tuning.wisdom_path()
+    with open(path, "w") as f:
+        f.write("{not json")
+    with pytest.warns(RuntimeWarning, match="ignoring the unreadable tuning file"):
+        choice = tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True,
+                               FakeClock())
+    assert choice == {"split": "units"}
+    assert json.load(open(path))["decisions"]["t|b=1"]["choice"] == {"split": "units"}
+    tuning._decisions.clear()
+    with open(path, "w") as f:
+        json.dump({"decisions": {"t|b=1": {"choice": "units"}}}, f)  # valid JSON, wrong layout
+    with pytest.warns(RuntimeWarning, match="ignoring"):
+        tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 1.0, "units": 2.0}), True, FakeClock())
+    assert json.load(open(path))["decisions"]["t|b=1"]["choice"] == {"split": "batch"}
+
+
+def test_environment_override_wins(auto, monkeypatch):
+    clock = FakeClock()
+    tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True, clock)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "batch")  # against the decision on disk
+    assert tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True,
+                         clock) == {"split": "batch"}
+    # a value this call does not offer leaves its candidates; an unknown one is an error
+    assert tuning.decide("t", dict(b=1), [{"split": "units"}], None, True, clock) == {"split": "units"}
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "diagonal")
+    with pytest.raises(ValueError, match="TINYGRAD_SEQ_TUNE_SPLIT='diagonal': expected one of batch, units"):
+        tuning.decide("t", dict(b=1), CANDIDATES, None, True, clock)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_PARALLEL_MIN_MACS", "123")
+    assert tuning.setting("PARALLEL_MIN_MACS") == 123
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_PARALLEL_MIN_MACS", "many")
+    with pytest.raises(ValueError, match="TINYGRAD_SEQ_TUNE_PARALLEL_MIN_MACS='many'"):
+        tuning.setting("PARALLEL_MIN_MACS")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "sometimes")
+    with pytest.raises(ValueError, match="TINYGRAD_SEQ_TUNE='sometimes'"):
+        tuning.mode()
+
+
+def test_modes_off_and_cached_never_measure(auto, monkeypatch):
+    def never(candidate, timer):
+        raise AssertionError("measured")
+
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "off")
+    assert tuning.decide("t", dict(b=1), CANDIDATES, never) == {"split": "batch"}
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "cached")
+    assert tuning.decide("t", dict(b=1), CANDIDATES, never) == {"split": "batch"}
+    assert not os.path.exists(tuning.wisdom_path())
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "auto")
+    assert tuning.decide("t", dict(b=1), CANDIDATES, never, worth_measuring=False) == {"split": "batch"}
+
+
+def test_kernel_calibration_records_every_candidate(auto, monkeypatch):
+    # a real (tiny) calibration of the time loop and of the weight gradients: it writes one
+    # record per shape class with a time for every candidate; what it picks is not asserted
+    monkeypatch.setattr(tuning, "CALIBRATE_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "CALIBRATE_REPEATS", 1)
+    plan = gru_cpu._plan(20, 12, 16, 16, np.float32)
+    assert plan["split"] == "batch" and plan["step_product"] in ("loop", "blas")
+    split = blas_cpu.gradient_split(4096, 48, 16, 16, 2, np.float32)
+    assert split in ("product", "rows")
+    table = json.load(open(tuning.wisdom_path()))["decisions"]
+    gru = [r for k, r in table.items() if k.startswith("time_loop|") and "cell=gru" in k]
+    assert len(gru) == 1 and set(gru[0]["ms"]) == {"split=batch,step_product=loop", "split=batch,step_product=blas"}
+    grad = [r for k, r in table.items() if k.startswith("weight_gradients|")]
+    assert len(grad) == 1 and set(grad[0]["ms"]) == {"dw_split=product", "dw_split=rows"}
+
+
+PLANS = [dict(split=s, step_product=p) for s in ("batch", "units") for p in ("loop", "blas")]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_plan_gives_the_same_numbers(cell, dtype, monkeypatch, request):
+    # each choice the calibration can make (time-loop split x step product x weight-gradient
+    # split), forced by its environment variable on two threads: equal to each other to rounding
+    # and to the plain-numpy reference (padded sequences, both directions)
+    import numba
+
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "UNITS_SPLIT_BYTES", 0)
+    arrays, lengths = make_case(cell, seq_len=5, batch=12, n_in=10, hidden=8, seed=3, dtype=dtype)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for reverse in (False, True):
+            results = []
+            for plan in PLANS:
+                for dw_split in ("product", "rows"):
+                    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", plan["split"])
+                    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_STEP_PRODUCT", plan["step_product"])
+                    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DW_SPLIT", dw_split)
+                    (fwd, bwd), (ref_fwd, ref_bwd) = run_both(cell, arrays, lengths, reverse)
+                    assert_all_close(fwd, ref_fwd, dtype, ("y", "h_n", "c_n"))
+                    assert_all_close(bwd, ref_bwd, dtype, ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh"))
+                    results.append(fwd + bwd)
+            tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+            for other in results[1:]:
+                for got, ref in zip(other, results[0]):
+                    np.testing.assert_allclose(got, ref, **tol)
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_tune_command_prints_its_choices(tmp_path):
+    env = dict(os.environ, TINYGRAD_SEQ_TUNE_DIR=str(tmp_path), TINYGRAD_SEQ_TUNE_CALIBRATE_REPEATS="1")
+    out = subprocess.run([sys.executable, "-m", "tinygrad_seq.tune", "--cells", "rnn", "--batches", "12",
+                          "--hidden", "16", "--steps", "8"], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "time_loop|" in out.stdout and "cell=rnn" in out.stdout and "->" in out.stdout
+    assert f"wisdom file: {tmp_path}" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_seq.tune", "--cells", "tcn"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "unknown cell(s) tcn" in bad.stderr
+
+
+def test_getenv_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SOMETHING", "7")
+    assert tuning.getenv("TINYGRAD_SEQ_TUNE_SOMETHING") == os.environ["TINYGRAD_SEQ_TUNE_SOMETHING"] == "7"
+    monkeypatch.delenv("TINYGRAD_SEQ_TUNE_SOMETHING")
+    assert tuning.getenv("TINYGRAD_SEQ_TUNE_SOMETHING") is None

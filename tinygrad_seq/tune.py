@@ -1,0 +1,79 @@
+"""Redo the CPU kernels' calibration on this machine and print what it chose and why.
+
+    python -m tinygrad_seq.tune [--cells lstm,gru,rnn] [--batches 1,16,64] [--hidden 64,256,512]
+                                [--dtype float32] [--keep]
+
+The kernels make their machine-dependent choices (kernels/tuning.py) the first time they meet a
+shape class; this command forgets this machine's decisions (unless --keep) and measures every
+shape class of the grid now, so that later calls only read the wisdom file. One line per
+decision: the shape class, the candidates' times in ms, the choice and the reason.
+"""
+import argparse
+import os
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_seq.tune", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", default="lstm,gru,rnn")
+    parser.add_argument("--batches", default="1,16,64")
+    parser.add_argument("--hidden", default="64,256,512")
+    parser.add_argument("--steps", type=int, default=50, help="sequence length the shapes stand for")
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    parser.add_argument("--keep", action="store_true", help="keep the decisions already on disk")
+    args = parser.parse_args(argv)
+    cells = args.cells.split(",")
+    unknown = sorted(set(cells) - {"lstm", "gru", "rnn"})
+    if unknown:
+        parser.error(f"--cells: unknown cell(s) {', '.join(unknown)}; expected lstm, gru, rnn")
+    try:
+        batches = [int(v) for v in args.batches.split(",")]
+        hiddens = [int(v) for v in args.hidden.split(",")]
+    except ValueError:
+        parser.error("--batches and --hidden take comma-separated positive integers")
+    if min(batches + hiddens) < 1 or args.steps < 1:
+        parser.error("--batches, --hidden and --steps must be positive")
+
+    os.environ["TINYGRAD_SEQ_TUNE"] = "auto"
+    import numpy as np
+
+    from .kernels import blas_cpu, gru_cpu, lstm_cpu, rnn_cpu, tuning
+
+    tuning.CALIBRATE_MIN_MACS = 0  # every listed shape class is measured, however small
+    info = tuning.machine()
+    print(f"machine: {info['cpu_model']}, Numba target {info['cpu_name']} ({'+'.join(info['isa'])}), "
+          f"{info['threads']} threads")
+    if not args.keep:
+        tuning.forget()
+    modules = {"lstm": (lstm_cpu, 4), "gru": (gru_cpu, 3), "rnn": (rnn_cpu, 1)}
+    dtype = np.dtype(args.dtype)
+    for cell in cells:
+        module, gates = modules[cell]
+        for batch in batches:
+            for hidden in hiddens:
+                module._plan(args.steps, batch, hidden, hidden, dtype)
+                threads = blas_cpu.kernel_threads.planned(args.steps, batch, 1 << 62)
+                if threads > 1:
+                    blas_cpu.gradient_split(args.steps * batch, gates * hidden, hidden, hidden, threads, dtype)
+    table = tuning.decisions()
+    for key in sorted(table):
+        print(describe(key, table[key]))
+    print(f"wisdom file: {tuning.wisdom_path()}")
+    return 0
+
+
+def describe(key, record):
+    """One line: shape class, each candidate's ms, the choice and why."""
+    chosen = ",".join(f"{k}={v}" for k, v in record["choice"].items())
+    times = "  ".join(f"{label} {ms:.3f} ms" for label, ms in record["ms"].items())
+    default_ms = record["ms"].get(record["default"])
+    if chosen == record["default"]:
+        why = "the default rule's choice: nothing was faster by the margin"
+    else:
+        why = f"{default_ms / record['ms'][chosen]:.2f}x faster than the default ({record['default']})"
+    return f"{key}\n    {times}\n    -> {chosen}: {why}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
