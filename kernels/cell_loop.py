@@ -12,12 +12,17 @@ import numpy as np
 from numba import njit, prange
 
 from tinygrad_seq.kernels.activations_cpu import matmul_nt_into
-from tinygrad_seq.kernels.blas_cpu import chunk
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 forward_stage = backward_stage = None  # defined by the generated module this text is appended to
 
 # ---- loops (cellgen copies from here on)
+@njit(**_JIT)
+def chunk(c, n_chunks, rows):
+    """(lo, hi): rows lo..hi-1 of chunk c when rows are split into n_chunks near-equal ranges."""
+    return c * rows // n_chunks, (c + 1) * rows // n_chunks
+
+
 @njit(**_JIT)
 def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
                   reverse, lo, hi):

@@ -316,7 +316,6 @@ import numpy as np
 from numba import njit, prange
 
 from tinygrad_seq.kernels.activations_cpu import fast_sigmoid, fast_tanh, matmul_nt_into
-from tinygrad_seq.kernels.blas_cpu import chunk
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
 
