@@ -6,52 +6,52 @@
     tinygrad-seq compare ...                                      CPU-vs-CUDA comparison run
     tinygrad-seq gradflow ...                                     vanishing / exploding gradients study
 
-Expected errors (bad arguments, missing files, no GPU) end in one line on stderr and exit status 1
-(2 for argument errors), never a traceback.
+Each command is an application module with `add_args(parser)` and `run(args)` (see
+tinygrad_seq.examples.cmdline), imported only when its command runs (or for --help). Nothing in
+the library imports this module. Expected errors end in one line on stderr and exit status 1 (2
+for argument errors), never a traceback.
 """
-import argparse
 import importlib
-import inspect
 import sys
+
+from tinygrad_seq.examples.cmdline import CliError, OneLineParser, description, guarded
 
 PROG = "tinygrad-seq"
 
-# subcommands that hand their arguments to another module's main(argv); imported on use
-DELEGATED = {
+# command -> (application module, one-line help)
+APPS = {
+    "charlm": ("tinygrad_seq.examples.charlm.command", "character-level LSTM language model (train, sample)"),
     "seq2seq": ("tinygrad_seq.examples.seq2seq_dates", "train a seq2seq model on the dates task"),
     "compare": ("tinygrad_seq.compare", "CPU-vs-CUDA comparison run (speed and agreement)"),
+    "gradflow": ("tinygrad_seq.examples.gradflow", "gradient norms through time: tanh RNN vs LSTM vs GRU"),
 }
-EXPECTED_ERRORS = (FileNotFoundError, IsADirectoryError, PermissionError, ValueError, RuntimeError,
-                   TypeError, KeyError, ImportError, OSError)
 
 
-class CliError(Exception):
-    pass
+def _app(name):
+    module_name = APPS[name][0]
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name and module_name.startswith(e.name):
+            raise CliError(f"`{name}` is not available in this installation ({module_name} is missing)") from None
+        raise
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line (with a pointer to --help)."""
-
-    def error(self, message):
-        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-        sys.exit(2)
-
-
-def build_parser():
-    from tinygrad_seq.examples import charlm, gradflow
+def build_parser(command=None):
+    """The parser; with `command`, only that command's application is imported."""
     p = OneLineParser(prog=PROG, description="Recurrent sequence models (RNN, LSTM, GRU) with PyTorch's "
                       "API on a from-scratch autograd engine with fused Numba CPU and CUDA kernels.",
                       epilog="Run `tinygrad-seq COMMAND --help` for a command's options.")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    c = sub.add_parser("charlm", help="character-level LSTM language model (train, sample)",
-                       description="Character-level LSTM language model: `train` or `sample`.")
-    charlm.build_parser(c)
-    g = sub.add_parser("gradflow", help="gradient norms through time: tanh RNN vs LSTM vs GRU",
-                       description=gradflow.__doc__.split("\n\n")[0])
-    gradflow.add_args(g).set_defaults(func=gradflow.run)
-    for name, (_, text) in DELEGATED.items():
-        sub.add_parser(name, help=text, add_help=False)
+    for name, (_, text) in APPS.items():
+        if command is None or name == command:
+            app = _app(name)
+            sp = sub.add_parser(name, help=text, description=description(app))
+            app.add_args(sp)
+            sp.set_defaults(app=app)
+        else:
+            sub.add_parser(name, help=text, add_help=False)
     return p
 
 
@@ -60,50 +60,15 @@ def _version():
     return __version__
 
 
-def _delegate(name, argv):
-    module_name = DELEGATED[name][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name and module_name.startswith(e.name):
-            raise CliError(f"`{name}` is not available in this installation ({module_name} is missing)") from None
-        raise
-    # the usage line shows the command as typed here, not the module's own `python -m` name
-    if "prog" in inspect.signature(module.main).parameters:
-        rc = module.main(argv, prog=f"{PROG} {name}")
-    else:
-        rc = module.main(argv)
-    return rc if isinstance(rc, int) else 0
-
-
 def _run(argv):
-    if argv and argv[0] in DELEGATED:
-        return _delegate(argv[0], argv[1:])
-    args = build_parser().parse_args(argv)
-    rc = args.func(args)
-    return rc if isinstance(rc, int) else 0
+    command = argv[0] if argv and argv[0] in APPS else None
+    args = build_parser(command).parse_args(argv)
+    return args.app.run(args)
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    return guarded(_run, argv)
-
-
-def guarded(fn, *args, prog=PROG):
-    """fn(*args) with the command line's error handling: an expected error is one line on stderr
-    (`prog: error: ...`) and exit status 1, Ctrl-C is status 130. Examples run as modules use it
-    with their own prog."""
-    try:
-        return fn(*args)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{prog}: interrupted\n")
-        return 130
-    except (CliError,) + EXPECTED_ERRORS as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if isinstance(e, FileNotFoundError) and getattr(e, "filename", None) and e.filename not in msg:
-            msg = f"{msg}: {e.filename}"
-        sys.stderr.write(f"{prog}: error: {msg}\n")
-        return 1
+    return guarded(_run, argv, prog=PROG)
 
 
 if __name__ == "__main__":

@@ -188,16 +188,26 @@ def cases(quick):
             + [TrainStepCase(64, 32, 256)])
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="tinygrad-seq compare", description=__doc__.split("\n\n")[0])
+DESCRIPTION = __doc__.split("\n\n")[0]
+
+
+def add_args(p):
     p.add_argument("--quick", action="store_true", help="tiny shapes (seconds); for tests and smoke runs")
     p.add_argument("--repeats", type=int, default=5, help="timed calls per case (median reported)")
     p.add_argument("--json", default="compare.json", help="where to write the table as JSON")
     p.add_argument("--png", default="compare.png", help="where to write the bar chart")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None):
+    p = add_args(argparse.ArgumentParser(prog="tinygrad-seq compare", description=__doc__.split("\n\n")[0]))
+    return run(p.parse_args(argv))
+
+
+def run(args):
     if args.repeats < 1:
-        p.error("--repeats must be at least 1")
+        raise ValueError("--repeats must be at least 1")
     have_gpu = ts.cuda_available()
     devices = ["cpu", "cuda"] if have_gpu else ["cpu"]
     if not have_gpu:

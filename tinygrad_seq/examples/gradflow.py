@@ -24,6 +24,8 @@ import numpy as np
 import tinygrad_seq as ts
 from tinygrad_seq import Tensor, nn
 
+DESCRIPTION = __doc__.split("\n\n")[0]
+
 # key -> (label, layer class, forget-gate bias added to PyTorch's init)
 CELLS = {"rnn": ("tanh RNN", nn.RNN, 0.0), "lstm": ("LSTM", nn.LSTM, 0.0), "gru": ("GRU", nn.GRU, 0.0),
          "lstm-fb1": ("LSTM fb+1", nn.LSTM, 1.0)}
@@ -145,9 +147,9 @@ def run(a):
     return 0
 
 
-def main(argv=None):
-    from tinygrad_seq.cli import main as cli_main
-    return cli_main(["gradflow"] + list(sys.argv[1:] if argv is None else argv))
+def main(argv=None, prog="python -m tinygrad_seq.examples.gradflow"):
+    from tinygrad_seq.examples import cmdline
+    return cmdline.run_app(sys.modules[__name__], argv, prog)
 
 
 if __name__ == "__main__":
