@@ -171,6 +171,8 @@ def plot(results, lengths, path, log=print):
                     s, mse = zip(*r["curve"])
                     ax.semilogy(s, np.maximum(mse, 1e-5), label=MODELS[m])
             ax.axhline(BASELINE_MSE, color="k", ls="--", lw=1, label="always 1 (0.167)")
+            ax.axhline(SOLVED_MSE, color="g", ls=":", lw=1, label=f"solved ({SOLVED_MSE})")
+            ax.set_ylim(bottom=min(ax.get_ylim()[0], 1e-3))
             ax.set_title(f"T = {T}")
             ax.set_xlabel("training steps")
             ax.grid(True, alpha=0.3)

@@ -12,7 +12,7 @@ The vanilla LSTM "V" of the paper has peepholes (Gers and Schmidhuber 2000): i a
 o sees c(t); every other variant changes one thing in V. Gate chunks of W_ih x + b_ih + W_hh h +
 b_hh are in the order the step names them; peephole rows start at zero.
 
-    tinygrad-seq study variants [--steps 300] [--hidden-size 128] [--variants V,NFG,...]
+    tinygrad-seq study variants [--steps 200] [--hidden-size 128] [--variants V,NFG,...]
 """
 import math
 import os
@@ -136,7 +136,7 @@ def load_data(max_chars, val_fraction=0.05, text=None):
     return vocab, vocab.encode(text[:-n_val]), vocab.encode(text[-n_val:])
 
 
-def train_variant(name, data, steps=300, hidden_size=128, embed_dim=32, batch_size=32, bptt=64, lr=4e-3,
+def train_variant(name, data, steps=200, hidden_size=128, embed_dim=32, batch_size=32, bptt=64, lr=4e-3,
                   clip=1.0, seed=0, time_budget=0.0, eval_every=50, eval_chars=40_000, quiet=False):
     """Train variant `name` on data = load_data(...); the charlm training loop (truncated BPTT,
     clipping, Adam with cosine decay). Returns the history with "val" (the final validation loss,
@@ -219,7 +219,7 @@ def plot(results, path, log=print):
 def add_args(p):
     p.add_argument("--variants", type=name_list(VARIANTS), default=tuple(VARIANTS),
                    help=f"any of {','.join(VARIANTS)} (all)")
-    p.add_argument("--steps", type=positive_int, default=300, help="training steps per variant (%(default)s)")
+    p.add_argument("--steps", type=positive_int, default=200, help="training steps per variant (%(default)s)")
     p.add_argument("--hidden-size", type=positive_int, default=128, help="%(default)s")
     p.add_argument("--batch-size", type=positive_int, default=32, help="%(default)s")
     p.add_argument("--bptt", type=positive_int, default=64, help="%(default)s")
@@ -227,7 +227,7 @@ def add_args(p):
     p.add_argument("--max-chars", type=positive_int, default=1_000_000, help="corpus characters (%(default)s)")
     p.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the standard library's source)")
     p.add_argument("--seed", type=int, default=0, help="%(default)s")
-    p.add_argument("--time-budget", type=nonnegative_float, default=120.0, metavar="SECONDS",
+    p.add_argument("--time-budget", type=nonnegative_float, default=150.0, metavar="SECONDS",
                    help="at most this many seconds of training per variant, 0: no limit (%(default)s)")
     p.add_argument("--eval-every", type=positive_int, default=50, help="validation every N steps (%(default)s)")
     p.add_argument("--eval-chars", type=positive_int, default=20_000, help="validation characters (%(default)s)")
