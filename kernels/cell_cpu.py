@@ -18,104 +18,11 @@ chunk per thread over the whole sequence; rows never meet inside the loop).
 from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .activations_cpu import matmul_nt_into
-from .blas_cpu import chunk, input_projection, kernel_threads
+from .blas_cpu import input_projection, kernel_threads, weight_gradients
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy")
-
-
-@njit(**_JIT)
-def _forward_rows(fwd, xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                  reverse, lo, hi):
-    seq_len = xp.shape[0]
-    hidden = st.shape[3]
-    nr = hi - lo
-    rec = np.empty(nr * wcat.shape[0], xp.dtype)
-    rows = np.empty((nr, hidden), xp.dtype)
-    for s in range(seq_len):
-        t = seq_len - 1 - s if reverse else s
-        for stage in range(n_stages):
-            for p in range(p_src.shape[0]):
-                if p_stage[p] != stage:
-                    continue
-                src = p_src[p]
-                for b in range(lo, hi):
-                    if src >= 0:
-                        rows[b - lo] = st[src, s, b]
-                    else:
-                        rows[b - lo] = vin[-1 - src, s, b]
-                out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
-                matmul_nt_into(rows, wcat[p_off[p]:p_off[p + 1]], out)
-            for b in range(lo, hi):
-                if t < lengths[b]:
-                    fwd(stage, s, t, b, b - lo, nr, xp, st, pv, ext, sv, tmp, vin, rec)
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                y[t, b] = st[0, s + 1, b]
-            else:
-                for k in range(st.shape[0]):
-                    st[k, s + 1, b] = st[k, s, b]
-
-
-@njit(parallel=True, **_JIT)
-def _forward_chunks(fwd, xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                    reverse, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, xp.shape[1])
-        _forward_rows(fwd, xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                      reverse, lo, hi)
-
-
-@njit(**_JIT)
-def _backward_rows(bwd, dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
-                   n_stages, lengths, reverse, lo, hi):
-    # dst [S,B,H]: in, the gradients of the final states; out, of the entering states. wt: the
-    # products' weights transposed, product p as an [H, N_p] block of the flat array.
-    seq_len = xp.shape[0]
-    hidden = st.shape[3]
-    nr = hi - lo
-    n_rows_max = p_off[-1]
-    rows = np.empty(nr * max(n_rows_max, 1), xp.dtype)
-    out = np.empty((nr, hidden), xp.dtype)
-    for s in range(seq_len - 1, -1, -1):
-        t = seq_len - 1 - s if reverse else s
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                for j in range(hidden):
-                    dst[0, b, j] += dy[t, b, j]
-        for stage in range(n_stages - 1, -1, -1):
-            for b in range(lo, hi):
-                if t < lengths[b]:
-                    bwd(stage, s, t, b, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj)
-            if stage == 0:
-                continue
-            for p in range(p_stage.shape[0]):
-                if p_stage[p] != stage:
-                    continue
-                n_p = p_off[p + 1] - p_off[p]
-                src = rows[:nr * n_p].reshape(nr, n_p)
-                for b in range(lo, hi):
-                    src[b - lo] = dprod[s, b, p_off[p]:p_off[p + 1]]
-                w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                matmul_nt_into(src, w_t, out)
-                for b in range(lo, hi):
-                    dvin[p, b] = out[b - lo]
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                for k in range(dst.shape[0]):
-                    dst[k, b] = dnx[k, b]
-
-
-@njit(parallel=True, **_JIT)
-def _backward_chunks(bwd, dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv_chunks, dprod, dvin, adj, wt, p_stage,
-                     p_off, n_stages, lengths, reverse):
-    n_chunks = dpv_chunks.shape[0]
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, xp.shape[1])
-        _backward_rows(bwd, dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv_chunks[c], dprod, dvin, adj, wt,
-                       p_stage, p_off, n_stages, lengths, reverse, lo, hi)
 
 
 @njit(**_JIT)
@@ -145,21 +52,23 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
     st[:, 0] = states0
     sv = np.empty((seq_len, batch, L["sv"][0] * hidden + L["sv"][1]), dt)
     tmp = np.empty((batch, L["tmp"] * hidden), dt)
-    vin = np.empty((L["vin"], seq_len, batch, hidden), dt)
-    y = (np.zeros if (lengths < seq_len).any() else np.empty)((seq_len, batch, hidden), dt)
+    padded = bool((lengths < seq_len).any())
+    # rows past a length are never written: zeros keep garbage (NaN) out of dW = dP^T vin
+    vin = (np.zeros if padded else np.empty)((L["vin"], seq_len, batch, hidden), dt)
+    y = (np.zeros if padded else np.empty)((seq_len, batch, hidden), dt)
     ext = np.ascontiguousarray(ext, dt) if ext is not None else np.empty((seq_len, batch, 0), dt)
     wcat = np.ascontiguousarray(wcat, dt)
     pv = np.ascontiguousarray(pv, dt)
     macs = x.size * xp.shape[2] + seq_len * batch * wcat.shape[0] * hidden
     with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
-        args = (kern.forward_stage, xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
+        args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
                 L["n_stages"], lengths, bool(reverse))
         n = min(n_chunks, batch)
         if n > 1:
-            _forward_chunks(*args, n)
+            kern._forward_chunks(*args, n)
         else:
-            _forward_rows(*args, 0, batch)
+            kern._forward_rows(*args, 0, batch)
     return y, np.ascontiguousarray(st[:, seq_len]), (xp, st, sv, vin, ext)
 
 
@@ -188,12 +97,19 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
     with kernel_threads(seq_len, batch, macs) as n_chunks:
         n = min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
-        args = (kern.backward_stage, dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
+        args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
         rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         if n > 1:
-            _backward_chunks(*args, dpv_chunks, *rest)
+            kern._backward_chunks(*args, dpv_chunks, *rest)
         else:
-            _backward_rows(*args, dpv_chunks[0], *rest, 0, batch)
+            kern._backward_rows(*args, dpv_chunks[0], *rest, 0, batch)
+        src = L["p_src"]
+        if len(src) == 1 and src[0] >= 0 and wcat.shape[0] == dxp.shape[2]:
+            # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and
+            # dW_hh as the hand-written kernels run them (split over the threads)
+            dx, dw_ih, dwcat = weight_gradients(dxp, dprod, x, st[src[0], :seq_len], np.ascontiguousarray(w_ih, dt),
+                                                n_chunks)
+            return dx, dst, dw_ih, dwcat, dpv_chunks.sum(0)
         rows = seq_len * batch
         dxp2 = dxp.reshape(rows, -1)
         dx = np.empty((rows, n_in), dt)
@@ -201,7 +117,6 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
         dw_ih = np.empty((dxp2.shape[1], n_in), dt)
         _dot(dxp2.T, x.reshape(rows, n_in), dw_ih)
         dwcat = np.empty_like(wcat)
-        src = L["p_src"]
         for p in range(len(p_off) - 1):
             v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
             dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)

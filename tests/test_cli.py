@@ -167,3 +167,17 @@ def test_compare_help():
     r = cli("compare", "--help")
     assert r.returncode == 0, r.stderr
     assert "usage" in r.stdout.lower()
+
+
+def test_apps_register_by_add_args_and_run_and_the_library_never_imports_the_cli():
+    code = ("import sys, importlib; from tinygrad_seq.cli import APPS\n"
+            "del sys.modules['tinygrad_seq.cli']\n"
+            "for name, (mod, _) in APPS.items():\n"
+            "    m = importlib.import_module(mod)\n"
+            "    assert callable(m.add_args) and callable(m.run), name\n"
+            "import tinygrad_seq.examples.charlm, tinygrad_seq.examples.seq2seq_dates\n"
+            "assert 'tinygrad_seq.cli' not in sys.modules\n"
+            "print('ok')")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

@@ -231,3 +231,62 @@ def test_sigkill_mid_save_keeps_old_file_and_no_temp_piles_up(tmp_path):
     ts.save({"big": np.zeros(4, np.float32), "tag": "new"}, path)   # the next save reuses the temp
     assert sorted(os.listdir(tmp_path)) == ["big.npz"]
     assert ts.load(path)["tag"] == "new"
+
+
+def test_saves_to_one_path_from_threads_take_turns(tmp_path):
+    import threading
+    path = tmp_path / "c.npz"
+    errors = []
+
+    def work(tag):
+        try:
+            for i in range(8):
+                ts.save({"tag": tag, "i": i, "w": np.full(20_000, float(i), np.float32)}, path)
+        except Exception as e:   # pragma: no cover - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(t,)) for t in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    out = ts.load(path)
+    assert out["tag"] in "abc" and out["i"] == 7 and (out["w"] == 7.0).all()
+    assert sorted(os.listdir(tmp_path)) == ["c.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_save_through_a_symlink_replaces_its_target(tmp_path):
+    real = tmp_path / "real.npz"
+    ts.save({"a": 1}, real)
+    (tmp_path / "link.npz").symlink_to(real)
+    ts.save({"a": 2}, tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink() and ts.load(real)["a"] == 2
+    assert sorted(os.listdir(tmp_path)) == ["link.npz", "real.npz"]
+
+
+def test_permission_error_names_the_users_path_not_the_temp_file(tmp_path, monkeypatch):
+    import errno
+    from tinygrad_seq import atomicfile
+    real_open = os.open
+
+    def denied(name, *a, **k):
+        if str(name).endswith(".tmp"):
+            raise PermissionError(errno.EACCES, "Permission denied", name)
+        return real_open(name, *a, **k)
+    monkeypatch.setattr(atomicfile.os, "open", denied)
+    with pytest.raises(PermissionError) as e:
+        ts.save({"a": 1}, tmp_path / "c.npz")
+    msg = str(e.value)
+    assert msg.startswith(f"save: cannot write {tmp_path / 'c.npz'}: Permission denied (is the folder")
+    assert ".tmp" not in msg
+
+
+@pytest.mark.cuda
+def test_cuda_tensors_save_and_load_on_a_chosen_device(tmp_path):
+    t = ts.Tensor(np.arange(4.0, dtype=np.float32), device="cuda")
+    ts.save({"t": t}, tmp_path / "c.npz")
+    assert ts.load(tmp_path / "c.npz")["t"].device == "cpu"
+    back = ts.load(tmp_path / "c.npz", map_location="cuda")["t"]
+    assert back.device == "cuda"
+    np.testing.assert_array_equal(back.numpy(), np.arange(4.0, dtype=np.float32))

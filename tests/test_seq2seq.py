@@ -318,15 +318,28 @@ def test_beam_search_hypotheses_sorted_and_scored(length_penalty):
         assert len({tuple(h.tokens) for h in hyps}) == len(hyps)
 
 
-def test_beam_search_finds_at_least_the_greedy_score():
-    m = tiny(dtype=np.float64, seed=4)
-    src, lens, _ = rand_batch(B=4)
-    g = m.greedy_decode(src, lens, max_len=5)
-    for i, hyps in enumerate(m.beam_search(src, lens, beam_size=6, max_len=5, length_penalty=0.0)):
-        lp, _ = teacher_forced_log_prob(m, src[i:i + 1], lens[i:i + 1], g.tokens[i, :g.lengths[i]])
-        ended = g.tokens[i, g.lengths[i] - 1] == m.eos_idx
-        if ended:
-            assert hyps[0].score >= lp - 1e-9
+def test_beam_search_finds_at_least_the_greedy_score(reversal):
+    """With length_penalty 0 a beam's best finished hypothesis scores at least the greedy one,
+    which is among the paths the beam explores. A trained model, in float64, so that every greedy
+    row ends (and the comparison is exact)."""
+    trained, V = reversal
+    m = nn.Seq2Seq(len(V), len(V), 16, 32)
+    m.load_state_dict(trained.state_dict())
+    m = m.to(dtype=np.float64)
+    pairs = D.random_reversals(8, np.random.default_rng(5), 3, 6, 6)
+    b = make_batch(*zip(*pairs), V, V)
+    src, lens = b["src"], b["src_lengths"]
+    g = m.greedy_decode(src, lens, max_len=10)
+    beams = m.beam_search(src, lens, beam_size=4, max_len=10, length_penalty=0.0)
+    assert len(beams) == len(pairs)
+    for i, hyps in enumerate(beams):
+        n = g.lengths[i]
+        assert 2 <= n <= 10 and g.tokens[i, n - 1] == m.eos_idx    # the greedy row ended
+        lp, _ = teacher_forced_log_prob(m, src[i:i + 1], lens[i:i + 1], g.tokens[i, :n])
+        assert hyps[0].tokens[-1] == m.eos_idx
+        assert hyps[0].score >= lp - 1e-9, (i, hyps[0].score, lp)
+    m.decoder.out.bias.array[m.eos_idx] -= 50.0   # now nothing ends before max_len: no finished beam
+    assert all(h[0].tokens[-1] != m.eos_idx for h in m.beam_search(src, lens, 4, 3, length_penalty=0.0))
 
 
 def test_decoding_stops_at_eos_and_respects_max_len(reversal):
@@ -384,13 +397,31 @@ def test_example_main_writes_checkpoint_and_heatmap(tmp_path, capsys):
                  "--val-size", "10", "--test-size", "10", "--out", str(tmp_path), "--quiet"])
     assert rc == 0
     assert "held-out exact match" in capsys.readouterr().out
-    stem = os.path.join(tmp_path, "seq2seq_dates")
-    meta = json.load(open(stem + ".json"))
-    assert meta["metrics"]["steps"] == 3 and meta["config"]["hidden_size"] == 8
-    model, task = E.load_checkpoint(stem)
-    assert all(np.array_equal(a, b) for a, b in zip(model.state_dict().values(), ts.load(stem + ".npz").values()))
+    path = os.path.join(tmp_path, "seq2seq_dates.npz")
+    ck = ts.load(path)   # one file: weights, settings, vocabularies, optimizer state, progress
+    assert ck["metrics"]["steps"] == 3 and ck["config"]["hidden_size"] == 8 and ck["progress"]["step"] == 3
+    assert ck["optimizer"]["state.0.step"] == 3
+    model, task = E.load_checkpoint(path)
+    assert all(np.array_equal(a, b) for a, b in zip(model.state_dict().values(), ck["model"].values()))
+    assert not [f for f in os.listdir(tmp_path) if f.endswith((".json", ".tmp"))]
     pytest.importorskip("matplotlib")
-    assert os.path.getsize(stem + "_attention.png") > 1000
+    assert os.path.getsize(os.path.join(tmp_path, "seq2seq_dates_attention.png")) > 1000
+
+
+def test_example_two_file_checkpoints_still_load(tmp_path):
+    """The layout before one-file checkpoints: <stem>.npz weights + <stem>.json settings."""
+    from tinygrad_seq.examples import seq2seq_dates as E
+    task = E.Task("reverse")
+    m = nn.Seq2Seq(len(task.src_vocab), len(task.tgt_vocab), 4, 8)
+    stem = os.path.join(tmp_path, "old")
+    np.savez(stem + ".npz", **m.state_dict())
+    with open(stem + ".json", "w") as f:
+        json.dump({"task": "reverse", "config": m.config, "metrics": {},
+                   "src_vocab": json.loads(task.src_vocab.to_json()),
+                   "tgt_vocab": json.loads(task.tgt_vocab.to_json())}, f)
+    model, t2 = E.load_checkpoint(stem)
+    assert t2.name == "reverse"
+    np.testing.assert_array_equal(model.decoder.out.weight.numpy(), m.decoder.out.weight.numpy())
 
 
 def test_example_without_matplotlib(tmp_path, capsys, monkeypatch):

@@ -31,18 +31,30 @@ def _user_error(e, path, what):
         reason += f" (is the folder {folder} writable?)"
     elif e.errno == errno.ENOSPC:
         reason += f" (the disk holding {folder} is full)"
+    elif e.errno in (errno.EEXIST, errno.ENOTDIR):
+        up = folder
+        while up != os.path.dirname(up) and not os.path.exists(up):
+            up = os.path.dirname(up)
+        if os.path.isfile(up):
+            reason = f"{up} is a file, not a folder"
     cls = {errno.EACCES: PermissionError, errno.EPERM: PermissionError, errno.ENOENT: FileNotFoundError,
            errno.EISDIR: IsADirectoryError}.get(e.errno, OSError)
     err = cls(f"{what}: cannot write {path}: {reason}")
-    err.errno, err.filename = e.errno, path
+    err.errno = e.errno   # no filename: str(err) stays the message above
     return err
 
 
-def check_writable(path, what="save"):
-    """Raise a clear error now if `path` could not be written later: its folder is missing or not
-    writable, or `path` is a folder. Creates and removes the temp file, nothing else."""
+def check_writable(path, what="save", make_folder=False):
+    """Raise a clear error now if `path` could not be written later: its folder is missing (or,
+    with make_folder, cannot be created) or not writable, or `path` is a folder. Creates and
+    removes the temp file, and the folder with make_folder, nothing else."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if make_folder and not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            raise _user_error(e, path, what) from None
     if os.path.isdir(path):
         raise IsADirectoryError(f"{what}: cannot write {path}: it is a folder")
     if not os.path.isdir(folder):
@@ -113,26 +125,30 @@ def atomic_write(path, what="save"):
     `path` in one rename (after fsync), on an exception or interrupt `path` is untouched and the
     temp file is removed. Errors name `path`, not the temp file."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
+    target = os.path.realpath(path) if os.path.islink(path) else path   # a link keeps pointing at the new file
+    folder = os.path.dirname(os.path.abspath(target))
+    if os.path.isdir(target):
         raise IsADirectoryError(f"{what}: cannot write {path}: it is a folder")
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{what}: cannot write {path}: the folder {folder} does not exist")
-    tmp = temp_path(path)
+    tmp = temp_path(target)
     try:
         fd, mode = _open_locked(tmp)
     except OSError as e:
         raise _user_error(e, path, what) from None
     try:
         with contextlib.suppress(OSError):
-            mode = os.stat(path).st_mode & 0o777   # keep the old file's permissions
+            mode = os.stat(target).st_mode & 0o777   # keep the old file's permissions
         f = os.fdopen(fd, "wb", closefd=False)
         try:
             yield f
             f.flush()
             os.fsync(fd)
-            os.fchmod(fd, mode) if hasattr(os, "fchmod") else os.chmod(tmp, mode)
-            os.replace(tmp, path)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            else:
+                os.chmod(tmp, mode)
+            os.replace(tmp, target)
         finally:
             f.close()
         _fsync_folder(folder)

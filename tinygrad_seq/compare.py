@@ -17,10 +17,12 @@ import time
 import numpy as np
 
 import tinygrad_seq as ts
-from tinygrad_seq import nn
+from tinygrad_seq import cell_library, nn
+from tinygrad_seq.nn.variants import LAYERS
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+# gate counts and layer classes from the one place each is written (cell descriptions, nn.variants)
+_CELL_OF = {"rnn": "rnn_tanh", "indrnn": "indrnn_relu"}
+GATES = {name: cell_library.get(_CELL_OF.get(name, name)).gates for name in LAYERS}
 
 
 def layer_flops(cell, T, B, I, H):

@@ -17,7 +17,7 @@ import threading
 from tinygrad_seq.cellgen.emit import Plan, source
 from tinygrad_seq.cellgen.trace import Unfusable, trace
 
-__all__ = ["Unfusable", "fused_kernel", "cache_dir", "generated_source"]
+__all__ = ["Unfusable", "check", "fused_kernel", "cache_dir", "generated_source"]
 
 _lock = threading.Lock()
 _modules = {}
@@ -32,6 +32,16 @@ def cache_dir():
 def generated_source(spec, n_ext=0):
     """The Numba source generated for `spec` (with n_ext extra per-step inputs); raises Unfusable."""
     return source(Plan(trace(spec, n_ext)))
+
+
+def check(spec):
+    """Trace spec's step once, so that a bad description (a state never produced, gate chunks that
+    do not match the gate count, a state not H wide) raises ValueError when a layer is built;
+    a step that only cannot be fused passes (it runs unfused, with a warning, when called)."""
+    try:
+        trace(spec)
+    except Unfusable:
+        pass
 
 
 def _write_once(path, text):

@@ -221,8 +221,12 @@ def trace(spec, n_ext=0):
     state = types.SimpleNamespace(**dict(zip(spec.states, g.states_in)))
     try:
         out = spec.step(cell, Input(g), state)
+    except Unfusable:
+        raise
     except TypeError as e:  # e.g. an op mixing a Node with an unsupported operand
         raise Unfusable(str(e)) from None
+    except (ValueError, AttributeError) as e:
+        raise ValueError(f"cell {spec.name} (gates={spec.gates}, states={spec.states}): the step fails: {e}") from None
     outs = spec.new_states(out)
     for name, o in zip(spec.states, outs):
         if not isinstance(o, Node) or o.width != 1:

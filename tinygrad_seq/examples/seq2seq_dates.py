@@ -13,7 +13,7 @@ LSTM decoder with Luong attention and input feeding) trains with Adam on length-
 until the validation exact-match accuracy reaches --target (or --steps, or --time-budget), then
 greedy-decodes the held-out test set, and writes an attention heatmap PNG (when matplotlib is
 installed). The checkpoint (one file, no pickle: weights, settings, vocabularies, optimizer state)
-is written every --save-every steps, every --save-minutes, on Ctrl-C (exit status 130) and at the
+is written every --save-every steps, every --save-minutes, on Ctrl-C or SIGTERM (exit status 130 or 143) and at the
 end; --resume continues from it. A non-finite loss stops the run, keeping the last checkpoint.
 
 Started by mpiexec with more than one process (or with --distributed) it trains data-parallel:
@@ -28,13 +28,14 @@ import sys
 from tinygrad_seq.atomicfile import check_writable
 from tinygrad_seq.examples.cmdline import (nonnegative_float, nonnegative_int, positive_float, positive_int,
                                            unit_interval)
+from tinygrad_seq.examples.interrupt import CtrlC, exit_status
 from tinygrad_seq.examples.mpi import abort_job_on_error
 from tinygrad_seq.examples.progress import format_seconds
 from tinygrad_seq.examples.seq2seq_checkpoint import build_model, read_checkpoint
 from tinygrad_seq.examples.seq2seq_checkpoint import save_checkpoint as _save
 from tinygrad_seq.examples.seq2seq_plot import attention_heatmap
 from tinygrad_seq.examples.seq2seq_task import Parallel, Task, exact_match, replica_difference, training_batches  # noqa: F401
-from tinygrad_seq.examples.seq2seq_training import TrainingDiverged, _CtrlC, check_args, train  # noqa: F401
+from tinygrad_seq.examples.seq2seq_training import TrainingDiverged, check_args, train  # noqa: F401
 from tinygrad_seq.seqdata import Vocab
 
 
@@ -69,7 +70,7 @@ def add_args(p):
                    help="write the checkpoint every this many steps, 0: not by steps (default 250)")
     p.add_argument("--save-minutes", type=nonnegative_float, default=5.0, metavar="MINUTES",
                    help="and every this many minutes, 0: not by time (default 5); Ctrl-C also writes it "
-                        "(then exits with status 130)")
+                        "(then exits with status 130; 143 after SIGTERM)")
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue from a checkpoint: weights, optimizer state and step (fresh batches)")
     p.add_argument("--seed", type=int, default=0)
@@ -118,9 +119,6 @@ def blas_threads(n, log):
     return threadpool_limits(limits=n, user_api="blas")
 
 
-INTERRUPTED = 130   # the shell's status for a run ended by SIGINT
-
-
 def checkpoint_file(args):
     return args.checkpoint or os.path.join(args.out, f"seq2seq_{args.task}.npz")
 
@@ -143,10 +141,8 @@ def _prepare(args, par):
     """Find an unwritable output before training: only process 0 writes."""
     check_args(args, par.world_size)
     if par.rank == 0:
-        os.makedirs(args.out, exist_ok=True)
-        path = checkpoint_file(args)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        check_writable(path, "--checkpoint")
+        check_writable(checkpoint_file(args), "--checkpoint", make_folder=True)
+        check_writable(os.path.join(args.out, f"seq2seq_{args.task}_attention.png"), "--out", make_folder=True)
 
 
 def _main_distributed(args):
@@ -185,7 +181,7 @@ def _main(args, par=None, prepared=False):
 
     def save(model, task, metrics, opt, progress):
         save_checkpoint(model, task, path, metrics, opt, progress)
-    with blas_threads(args.blas_threads, log), _CtrlC() as interrupted:
+    with blas_threads(args.blas_threads, log), CtrlC() as interrupted:
         model, task, test, outputs, m = train(args, log, par, save if par.rank == 0 else None, interrupted)
     opt, progress = m.pop("optimizer"), m.pop("progress")
     if par.rank == 0:
@@ -193,7 +189,7 @@ def _main(args, par=None, prepared=False):
     if m["stopped"] == "interrupted":
         if par.rank == 0:
             print(f"interrupted at step {m['steps']}: checkpoint {path} (continue with --resume {path})", flush=True)
-        return INTERRUPTED
+        return exit_status(interrupted)   # 130 after Ctrl-C, 143 after SIGTERM
     if par.world_size > 1:
         diff = replica_difference(model, par)
         if par.rank == 0:

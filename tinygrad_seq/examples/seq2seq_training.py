@@ -2,8 +2,6 @@
 evaluation by exact match, checkpoints every N steps or minutes, a stop on Ctrl-C or on a
 non-finite loss, and resuming from a checkpoint."""
 import math
-import signal
-import threading
 import time
 
 import numpy as np
@@ -19,11 +17,11 @@ from tinygrad_seq.seqdata import Vocab
 
 def check_args(args, world_size=1):
     for name in ("steps", "batch_size", "hidden", "embed", "layers", "eval_every", "val_size", "test_size", "pool"):
-        v = getattr(args, name)
+        v = getattr(args, name, 1)   # a caller's namespace may hold only some of them
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {v!r}")
     for name in ("lr", "clip"):
-        v = getattr(args, name)
+        v = getattr(args, name, 1.0)
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"--{name} must be a finite positive number, got {v!r}")
     if args.batch_size < world_size:
@@ -33,28 +31,6 @@ def check_args(args, world_size=1):
 
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient norm became NaN or infinite."""
-
-
-class _CtrlC:
-    """While active, the first SIGINT asks training to stop after the current step (flag.set);
-    a second one interrupts at once. Only in the main thread, where Python delivers signals."""
-
-    def __init__(self):
-        self.flag, self.old = threading.Event(), None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handle)
-        return self.flag
-
-    def _handle(self, signum, frame):
-        if self.flag.is_set():
-            raise KeyboardInterrupt
-        self.flag.set()
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
 
 
 def train(args, log=print, par=None, save=None, interrupted=None):

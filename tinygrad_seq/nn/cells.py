@@ -1,82 +1,62 @@
-r"""nn.RNNCell, nn.LSTMCell, nn.GRUCell, composed from primitive ops.
-
-These are the unfused references: the fused Numba / numba.cuda kernels are tested against them,
-and nn.RNN / nn.LSTM / nn.GRU with fused=False run the plain functions below once per step.
-Shapes: x (B, I) or unbatched (I,); h, c (B, H) or (H,); w_ih (G*H, I), w_hh (G*H, H),
-b_ih, b_hh (G*H,) or None, with G = 1 (RNN), 4 (LSTM), 3 (GRU).
+r"""Cell modules: one step of a described cell (tinygrad_seq/cell_library.py), composed from
+primitive ops. nn.RNNCell, nn.LSTMCell, nn.GRUCell (PyTorch's), the variants' cells and
+nn.RecurrentCell for a user's CellSpec. The plain functions rnn_cell / lstm_cell / gru_cell run
+the same descriptions on given weights.
+Shapes: x (B, I) or unbatched (I,); states (B, H) or (H,).
 """
-import math
-
 import numpy as np
 
-from tinygrad_seq import functional as F
-from tinygrad_seq import random
+from tinygrad_seq import cell_library
+from tinygrad_seq import cellgen
+from tinygrad_seq.cellspec import CellSpec, run_step
+from tinygrad_seq.creation import zeros
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
 
-def _gates(x, h, w_ih, w_hh, b_ih, b_hh):
-    return F.linear(x, w_ih, b_ih), F.linear(h, w_hh, b_hh)
+def _run(name, x, states, w_ih, w_hh, b_ih, b_hh):
+    params = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
+    return run_step(cell_library.get(name), params, x, states, w_hh.shape[-1])
 
 
 def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     r"""h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act tanh or relu."""
-    gi, gh = _gates(x, h, w_ih, w_hh, b_ih, b_hh)
-    pre = gi + gh
-    if nonlinearity == "tanh":
-        return pre.tanh()
-    if nonlinearity == "relu":
-        return pre.relu()
-    raise ValueError(f"unknown nonlinearity {nonlinearity!r}: expected 'tanh' or 'relu'")
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"unknown nonlinearity {nonlinearity!r}: expected 'tanh' or 'relu'")
+    return _run("rnn_" + nonlinearity, x, [h], w_ih, w_hh, b_ih, b_hh)[0]
 
 
 def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
-    r"""Gates in PyTorch's order i, f, g, o:
-    i = sigmoid(.), f = sigmoid(.), g = tanh(.), o = sigmoid(.) of x W_ih^T + b_ih + h W_hh^T + b_hh;
-    c' = f * c + i * g;  h' = o * tanh(c'). Returns (h', c')."""
-    gi, gh = _gates(x, h, w_ih, w_hh, b_ih, b_hh)
-    gates = gi + gh
-    H = h.shape[-1]
-    i = gates[..., 0:H].sigmoid()
-    f = gates[..., H:2 * H].sigmoid()
-    g = gates[..., 2 * H:3 * H].tanh()
-    o = gates[..., 3 * H:4 * H].sigmoid()
-    c_new = f * c + i * g
-    return o * c_new.tanh(), c_new
+    r"""Gates i, f, g, o of x W_ih^T + b_ih + h W_hh^T + b_hh; c' = f c + i g; h' = o tanh(c').
+    Returns (h', c')."""
+    return tuple(_run("lstm", x, [h, c], w_ih, w_hh, b_ih, b_hh))
 
 
 def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
-    r"""Gates in PyTorch's order r, z, n:
-    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
+    r"""r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h."""
-    gi, gh = _gates(x, h, w_ih, w_hh, b_ih, b_hh)
-    H = h.shape[-1]
-    r = (gi[..., 0:H] + gh[..., 0:H]).sigmoid()
-    z = (gi[..., H:2 * H] + gh[..., H:2 * H]).sigmoid()
-    n = (gi[..., 2 * H:] + r * gh[..., 2 * H:]).tanh()
-    return n + z * (h - n)
+    return _run("gru", x, [h], w_ih, w_hh, b_ih, b_hh)[0]
 
 
 class RNNCellBase(Module):
-    _gates = 1
+    """One step of the cell `cell` (a built-in name or a CellSpec): parameters named as the
+    description says (no layer suffix), initialised as it says."""
 
-    def __init__(self, input_size, hidden_size, bias, device=None, dtype=None):
+    def __init__(self, cell, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
+        spec = cell if isinstance(cell, CellSpec) else cell_library.get(cell)
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {v!r}")
+        self.cell_spec = spec
+        cellgen.check(spec)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
-        G = self._gates * hidden_size
-        bound = 1.0 / math.sqrt(hidden_size)
-        dt = np.dtype(dtype or np.float32)
-        shapes = [("weight_ih", (G, input_size)), ("weight_hh", (G, hidden_size))]
-        if bias:
-            shapes += [("bias_ih", (G,)), ("bias_hh", (G,))]
-        for name, shape in shapes:
-            setattr(self, name, Parameter(random.uniform(-bound, bound, shape).astype(dt)))
-        if not bias:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, np.dtype(dtype or np.float32))
+        for p in spec.params:
+            if p.name in arrays:
+                setattr(self, p.name, Parameter(arrays[p.name]))
+            else:
+                self.register_parameter(p.name, None)
         if device is not None and device != "cpu":
             self.to(device)
 
@@ -84,7 +64,7 @@ class RNNCellBase(Module):
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
+        if getattr(self, "nonlinearity", "tanh") != "tanh" and type(self).__name__ == "RNNCell":
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
@@ -110,25 +90,36 @@ class RNNCellBase(Module):
         out = []
         for label, s in states:
             if s is None:
-                s = Tensor._wrap(_zeros(x, (B, H)), x.device)
+                s = zeros((B, H), dtype=x.dtype, device=x.device)
             else:
                 if s.shape != want:
                     raise ValueError(f"{name}: expected {label} of shape {want} for input of shape "
                                      f"{in_shape}, got {s.shape}")
                 if s.device != x.device:
                     raise RuntimeError(f"{name}: input is on {x.device} but {label} is on {s.device}")
+                if s.dtype != x.dtype:
+                    raise RuntimeError(f"{name}: input dtype {x.dtype} and {label} dtype {s.dtype} differ")
                 if unbatched:
                     s = s.unsqueeze(0)
             out.append(s)
         return x, out, unbatched
 
-    def _weights(self):
-        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-
-
-def _zeros(like, shape):
-    from tinygrad_seq import device
-    return device.backend(like.device).zeros(shape, like.dtype)
+    def forward(self, input, hx=None):
+        names = self.cell_spec.states
+        if len(names) == 1:
+            labels = [("hidden", hx)]
+        else:
+            if hx is None:
+                hx = (None,) * len(names)
+            elif not isinstance(hx, (tuple, list)) or len(hx) != len(names):
+                raise TypeError(f"{type(self).__name__}: hx must be a tuple of {len(names)} tensors {names}")
+            labels = [(f"hx[{k}] ({n}_0)", s) for k, (n, s) in enumerate(zip(names, hx))]
+        x, states, unbatched = self._check(input, labels)
+        params = {p.name: getattr(self, p.name) for p in self.cell_spec.params}
+        new = run_step(self.cell_spec, params, x, states, self.hidden_size)
+        if unbatched:
+            new = [s.squeeze(0) for s in new]
+        return new[0] if len(new) == 1 else tuple(new)
 
 
 class RNNCell(RNNCellBase):
@@ -138,56 +129,52 @@ class RNNCell(RNNCellBase):
     bias_hh (hidden_size,), all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
     Call cell(x, hx=None): x (B, input_size) or (input_size,) -> h' (B, hidden_size) or (hidden_size,).
     """
-    _gates = 1
-
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
-
-    def forward(self, input, hx=None):
-        x, (h,), unbatched = self._check(input, [("hidden", hx)])
-        out = rnn_cell(x, h, *self._weights(), self.nonlinearity)
-        return out.squeeze(0) if unbatched else out
 
 
 class LSTMCell(RNNCellBase):
     r"""i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the chunks of W_ih x + b_ih + W_hh h + b_hh;
-    c' = f * c + i * g; h' = o * tanh(c').
-
-    weight_ih (4*hidden_size, input_size), weight_hh (4*hidden_size, hidden_size), biases
-    (4*hidden_size,), gate order i, f, g, o, all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
-    Call cell(x, hx=None) with hx = (h, c) -> (h', c').
-    """
-    _gates = 4
-
+    c' = f * c + i * g; h' = o * tanh(c'). Call cell(x, hx=None) with hx = (h, c) -> (h', c')."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-
-    def forward(self, input, hx=None):
-        if hx is None:
-            hx = (None, None)
-        elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError("LSTMCell: hx must be a tuple (h_0, c_0)")
-        x, (h, c), unbatched = self._check(input, [("hx[0] (h_0)", hx[0]), ("hx[1] (c_0)", hx[1])])
-        h1, c1 = lstm_cell(x, h, c, *self._weights())
-        return (h1.squeeze(0), c1.squeeze(0)) if unbatched else (h1, c1)
+        super().__init__("lstm", input_size, hidden_size, bias, device, dtype)
 
 
 class GRUCell(RNNCellBase):
     r"""r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+    reset_after=False: n = tanh(W_in x + b_in + W_hn (r * h) + b_hn) (Cho et al. 2014)."""
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, reset_after=True):
+        super().__init__("gru" if reset_after else "gru_reset_before", input_size, hidden_size, bias, device, dtype)
+        self.reset_after = bool(reset_after)
 
-    weight_ih (3*hidden_size, input_size), weight_hh (3*hidden_size, hidden_size), biases
-    (3*hidden_size,), gate order r, z, n, all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
-    """
-    _gates = 3
 
+class RecurrentCell(RNNCellBase):
+    r"""One step of a user's CellSpec: RecurrentCell(cell, input_size, hidden_size, bias=True).
+    Returns h' for a one-state cell, the tuple of new states otherwise."""
+    def __init__(self, cell, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(cell, input_size, hidden_size, bias, device, dtype)
+
+
+def _cell(cls_name, cell, doc):
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        RNNCellBase.__init__(self, cell, input_size, hidden_size, bias, device, dtype)
+    return type(cls_name, (RNNCellBase,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
 
-    def forward(self, input, hx=None):
-        x, (h,), unbatched = self._check(input, [("hidden", hx)])
-        out = gru_cell(x, h, *self._weights())
-        return out.squeeze(0) if unbatched else out
+
+PeepholeLSTMCell = _cell("PeepholeLSTMCell", "peephole_lstm", "One step of nn.PeepholeLSTM: (h', c').")
+CIFGLSTMCell = _cell("CIFGLSTMCell", "cifg_lstm", "One step of nn.CIFGLSTM: (h', c').")
+LayerNormLSTMCell = _cell("LayerNormLSTMCell", "layernorm_lstm", "One step of nn.LayerNormLSTM: (h', c').")
+LayerNormGRUCell = _cell("LayerNormGRUCell", "layernorm_gru", "One step of nn.LayerNormGRU: h'.")
+
+
+class IndRNNCell(RNNCellBase):
+    r"""One step of nn.IndRNN: h' = act(W_ih x + b_ih + u * h + b_hh), u = weight_hh [H]."""
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="relu", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__("indrnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity

@@ -102,3 +102,27 @@ def orthogonal_(tensor, gain=1.0):
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (ones on the main diagonal of a rectangular one),
+    as torch.nn.init.eye_; the IRNN's W_hh (Le, Jaitly and Hinton 2015)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(tensor.shape[0], tensor.shape[1]))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D tensor with the Dirac delta (convolution identity), per group of
+    output channels, as torch.nn.init.dirac_."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported, got shape {tensor.shape}")
+    if groups < 1 or tensor.shape[0] % groups:
+        raise ValueError(f"dim 0 must be divisible by groups: shape {tensor.shape}, groups {groups}")
+    out_per_group = tensor.shape[0] // groups
+    host = np.zeros(tensor.shape)
+    centre = tuple(s // 2 for s in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            host[(g * out_per_group + d, d) + centre] = 1.0
+    return _fill(tensor, host)

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import cell_library, functional as F, random, recurrent
+from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.nn.module import Module, Parameter
@@ -47,6 +48,7 @@ class RNNBase(Module):
             raise ValueError(f"proj_size has to be a non-negative integer smaller than hidden_size "
                              f"({hidden_size}), got {proj_size}")
         self.mode, self.cell_spec = mode, spec
+        cellgen.check(spec)
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional, self.proj_size, self.fused = bool(bidirectional), int(proj_size), fused
@@ -210,7 +212,7 @@ class RNNBase(Module):
         if fused and not self.zoneout and spec.name in _HAND_WRITTEN and spec is cell_library.CELLS[spec.name]:
             return self._hand_written(x, states, params, lens, reverse)
         if fused and x.device == "cpu":
-            kern = _generated(spec, 1 if ext is not None else 0)
+            kern = _generated(spec, len(spec.states) if ext is not None else 0)
             if kern is not None:
                 return self._generated(kern, x, states, params, lens, reverse, ext)
         return self._unfused(spec, x, states, params, lens, reverse, ext)
@@ -281,7 +283,6 @@ _HR = _HRSpec()
 
 def _generated(spec, n_ext):
     """The generated kernel of spec, or None (with a warning once) when its step cannot fuse."""
-    from tinygrad_seq import cellgen
     try:
         return cellgen.fused_kernel(spec, n_ext)
     except cellgen.Unfusable as e:

@@ -30,10 +30,8 @@ from tinygrad_seq.creation import cat, stack
 from tinygrad_seq.nn.attention import BahdanauAttention, LuongAttention
 from tinygrad_seq.nn.layers import Dropout, Embedding, Linear
 from tinygrad_seq.nn.module import Module
-from tinygrad_seq.nn.rnn import GRU, LSTM
+from tinygrad_seq.nn.variants import LAYERS, layer_class
 from tinygrad_seq.tensor import Tensor
-
-_RNNS = {"lstm": LSTM, "gru": GRU}
 
 DecodeResult = collections.namedtuple("DecodeResult", ["tokens", "attention", "lengths"])
 DecodeResult.__doc__ = """Greedy decoding: tokens (B, L) int64 (eos included, pad after it),
@@ -45,10 +43,11 @@ score = log_prob / n ** length_penalty, log_prob the summed token log-probabilit
 
 
 def _rnn_cls(rnn_type):
+    """The recurrent layer class for rnn_type: "lstm", "gru" or a variant (nn/variants.py LAYERS)."""
     try:
-        return _RNNS[rnn_type.lower()]
-    except (KeyError, AttributeError):
-        raise ValueError(f"rnn_type must be 'lstm' or 'gru', got {rnn_type!r}") from None
+        return layer_class(rnn_type)
+    except ValueError:
+        raise ValueError(f"rnn_type must be 'lstm' or 'gru' (or one of {sorted(LAYERS)}), got {rnn_type!r}") from None
 
 
 def _host_ints(x, what):
@@ -105,7 +104,7 @@ class Encoder(Module):
         dev = self.embedding.weight.device
         x = self.dropout(self.embedding(Tensor(s, device=dev)))     # (B, S, E)
         out, state = self.rnn(x, lengths=lens)
-        if self.rnn_type == "lstm":
+        if isinstance(state, tuple):  # (h, c) of the LSTM-like cells
             state = (self._merge_directions(state[0]), self._merge_directions(state[1]))
         else:
             state = self._merge_directions(state)
@@ -177,9 +176,9 @@ class Seq2Seq(Module):
                            teacher_forcing_ratio=teacher_forcing_ratio)
         self.pad_idx, self.bos_idx, self.eos_idx = pad_idx, bos_idx, eos_idx
         self.teacher_forcing_ratio = teacher_forcing_ratio
-        self.is_lstm = _rnn_cls(rnn_type) is LSTM
         self.encoder = Encoder(src_vocab_size, embed_size, hidden_size, num_layers, rnn_type,
                                bidirectional, dropout, pad_idx)
+        self.is_lstm = len(self.encoder.rnn.cell_spec.states) == 2  # a cell state c to bridge too
         self.decoder = Decoder(tgt_vocab_size, embed_size, hidden_size, self.encoder.output_size,
                                num_layers, rnn_type, attention, dropout, pad_idx)
         self.bridge_h = Linear(self.encoder.output_size, hidden_size)

@@ -16,7 +16,7 @@ context can reach), and keeps a checkpoint (one file, no pickle: written every -
 every --save-minutes, on Ctrl-C and at the end) and a loss-curve PNG.
 
 One job per file: corpus (text, vocabulary), model, evaluation (loss, sampling), checkpoint,
-config (settings and their checks), training (the loop), run (a whole run, single or MPI),
+config (settings and their checks), training (the loop), runner (a whole run, single or MPI),
 plotting, command (the command line's options).
 """
 from tinygrad_seq.examples.charlm.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint  # noqa: F401
@@ -25,9 +25,8 @@ from tinygrad_seq.examples.charlm.corpus import UNKNOWN, Vocab, load_corpus, std
 from tinygrad_seq.examples.charlm.evaluation import evaluate, sample  # noqa: F401
 from tinygrad_seq.examples.charlm.model import CharLM, lm_loss  # noqa: F401
 from tinygrad_seq.examples.charlm.plotting import plot_curve  # noqa: F401
-from tinygrad_seq.examples.charlm.run import TrainingDiverged, train  # noqa: F401
+from tinygrad_seq.examples.charlm.runner import TrainingDiverged, train  # noqa: F401
 from tinygrad_seq.examples.charlm.training import build_training, check_device, train_loop  # noqa: F401
-from tinygrad_seq.examples.charlm.command import add_args, run, DESCRIPTION  # noqa: F401,E402
 
 
 def main(argv=None, prog="python -m tinygrad_seq.examples.charlm"):

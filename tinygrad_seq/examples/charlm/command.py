@@ -7,7 +7,7 @@ from tinygrad_seq.examples.charlm.config import Config, config_from_args
 from tinygrad_seq.examples.cmdline import (dropout_rate, fraction, nonnegative_float, nonnegative_int,
                                            positive_float, positive_int)
 from tinygrad_seq.examples.charlm.evaluation import sample
-from tinygrad_seq.examples.charlm.run import INTERRUPTED, train
+from tinygrad_seq.examples.charlm.runner import train
 from tinygrad_seq.examples.charlm.training import check_device
 
 DESCRIPTION = "Character-level LSTM language model: `train` or `sample`."
@@ -50,8 +50,8 @@ def add_train_args(p):
     p.add_argument("--save-every", type=nonnegative_int, default=d.save_every, metavar="STEPS",
                    help="write the checkpoint every this many steps, 0: not by steps (%(default)s)")
     p.add_argument("--save-minutes", type=nonnegative_float, default=d.save_minutes, metavar="MINUTES",
-                   help="and every this many minutes, 0: not by time (%(default)s); Ctrl-C also writes "
-                        "it (then exits with status 130)")
+                   help="and every this many minutes, 0: not by time (%(default)s); Ctrl-C or SIGTERM "
+                        "also writes it (then exits with status 130 or 143)")
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue from a checkpoint written by train: weights, optimizer state, step, "
                         "stream position and random state (the LSTM state restarts from zero)")
@@ -75,7 +75,7 @@ def add_sample_args(p):
 
 def run_train(a):
     res = train(config_from_args(a))
-    return INTERRUPTED if res.get("stopped") == "interrupted" else 0
+    return res["exit_status"]   # 130 after Ctrl-C, 143 after SIGTERM
 
 
 def run_sample(a):

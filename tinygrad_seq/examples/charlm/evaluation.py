@@ -38,7 +38,8 @@ def sample(model, vocab, length=200, prime="\n", temperature=0.8, seed=0, device
     except ValueError as e:   # a corpus in another script has no "def "
         raise ValueError(f"the prime {prime!r} cannot start a sample: {e}; choose one from the training "
                          f"text with --prime") from None
-    if vocab.unk is not None and (ids == vocab.unk).all() and UNKNOWN not in prime:
+    visible = [c for c in prime if not c.isspace()]
+    if vocab.unk is not None and visible and not any(c in vocab.index and c != UNKNOWN for c in visible):
         raise ValueError(f"the prime {prime!r} cannot start a sample: none of its characters is in the "
                          f"vocabulary; choose one from the training text with --prime")
     logits, state = model(Tensor(ids.reshape(-1, 1), device=device))

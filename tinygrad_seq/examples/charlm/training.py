@@ -3,6 +3,7 @@ with cosine decay; checkpoints every N steps or minutes, a stop on Ctrl-C or on 
 loss, and resuming from a checkpoint."""
 import contextlib
 import math
+import threading
 import time
 
 import numpy as np
@@ -28,7 +29,7 @@ class Training:
     """Everything a training run needs, built by build_training()."""
 
     def __init__(self, **kw):
-        self.agree, self.resumed, self.interrupted = None, None, False
+        self.agree, self.resumed, self.stop = None, None, threading.Event()   # stop: set by Ctrl-C
         self.__dict__.update(kw)
 
 
@@ -100,7 +101,7 @@ def new_history():
 
 def train_loop(tr, train_model=None, save=None):
     """Train tr.model on tr.train_stream; returns the history dict, whose "stopped" says why it
-    ended: "done" (steps or time budget), "interrupted" (tr.interrupted set, by Ctrl-C) or
+    ended: "done" (steps or time budget), "interrupted" (tr.stop set, by Ctrl-C) or
     "nonfinite" (a loss or gradient norm that is NaN or infinite; that step is not applied).
     `train_model` is what the forward pass calls (a DistributedDataParallel wrapper, say);
     save(progress, hist) is called every cfg.save_every steps and every cfg.save_minutes."""
@@ -133,7 +134,7 @@ def train_loop(tr, train_model=None, save=None):
     while step < cfg.steps:
         for x, y in tbptt_chunks(tr.train_stream, cfg.bptt, start=chunk * cfg.bptt):
             elapsed = time.perf_counter() - t0
-            stop = step >= cfg.steps or bool(cfg.time_budget and elapsed >= cfg.time_budget) or tr.interrupted
+            stop = step >= cfg.steps or bool(cfg.time_budget and elapsed >= cfg.time_budget) or tr.stop.is_set()
             if tr.agree is not None:   # data-parallel: every rank stops at rank 0's step
                 stop = tr.agree(stop)
             if stop:
@@ -180,7 +181,7 @@ def train_loop(tr, train_model=None, save=None):
         break
     if bar:
         bar.close()
-    if stopped == "done" and tr.interrupted:
+    if stopped == "done" and tr.stop.is_set():
         stopped = "interrupted"
     hist["train_seconds"] = time.perf_counter() - t0
     hist["steps"] = step

@@ -5,10 +5,8 @@ run, keeping the last good checkpoint."""
 import glob
 import math
 import os
-import signal
 import sys
 import sysconfig
-import threading
 import time
 from dataclasses import fields
 
@@ -21,9 +19,9 @@ from tinygrad_seq.examples.charlm.corpus import unigram_entropy
 from tinygrad_seq.examples.charlm.evaluation import evaluate, sample
 from tinygrad_seq.examples.charlm.plotting import plot_curve
 from tinygrad_seq.examples.charlm.training import build_training, train_loop, warm_up
+from tinygrad_seq.examples.interrupt import CtrlC, exit_status
 from tinygrad_seq.examples.mpi import abort_job_on_error
 
-INTERRUPTED = 130   # the shell's status for a run ended by SIGINT
 SAVED_SETTINGS = ("embed_dim", "hidden_size", "num_layers", "dropout", "bptt", "batch_size", "lr", "seed",
                   "text", "max_chars", "max_vocab", "val_fraction")
 
@@ -33,7 +31,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(cfg, log=print):
-    """The whole run; returns a results dict ("stopped": "done" or "interrupted"). Raises
+    """The whole run; returns a results dict ("stopped": "done" or "interrupted"; "exit_status":
+    0, or 128 + the signal's number after Ctrl-C or SIGTERM). Raises
     TrainingDiverged on a non-finite loss. Data-parallel with cfg.distributed or when started by
     mpiexec with more than one process."""
     from tinygrad_seq.distributed import launched_by_mpi
@@ -45,9 +44,9 @@ def train(cfg, log=print):
 
 def _prepare(cfg, rank=0, world_size=1):
     if rank == 0:   # only rank 0 writes: find an unwritable path now, not after an hour of training
-        os.makedirs(os.path.abspath(cfg.out), exist_ok=True)
-        os.makedirs(os.path.dirname(os.path.abspath(cfg.checkpoint_path)), exist_ok=True)
-        check_writable(cfg.checkpoint_path, "--checkpoint")
+        check_writable(cfg.checkpoint_path, "--checkpoint", make_folder=True)
+        if cfg.plot:
+            check_writable(os.path.join(cfg.out, "charlm_loss.png"), "--out", make_folder=True)
     resume = read_checkpoint(cfg.resume) if cfg.resume else None
     if resume is not None and resume.get("progress") is None:
         raise ValueError(f"--resume: {cfg.resume} holds a model only (no optimizer state or step); "
@@ -56,34 +55,12 @@ def _prepare(cfg, rank=0, world_size=1):
 
 
 def _kernels_cold():
-    """True when Numba's on-disk cache has no compiled LSTM kernels yet (the first run)."""
-    from tinygrad_seq import kernels
-    folders = [os.path.join(os.path.dirname(kernels.__file__), "__pycache__")]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        folders.append(os.path.join(os.environ["NUMBA_CACHE_DIR"], "**"))
-    return not any(glob.glob(os.path.join(f, "lstm_cpu*.nbi"), recursive=True) for f in folders)
-
-
-class _CtrlC:
-    """While active, the first SIGINT only asks the loop to stop (at the end of the step); a
-    second one interrupts at once. Only in the main thread, where Python delivers signals."""
-
-    def __init__(self, tr):
-        self.tr, self.old = tr, None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.tr.interrupted:
-            raise KeyboardInterrupt
-        self.tr.interrupted = True
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGINT, self.old)
+    """True when Numba's on-disk cache (where Numba itself looks) has no compiled LSTM kernels
+    yet: the first run, which spends seconds to minutes compiling."""
+    from tinygrad_seq.kernels import lstm_cpu
+    folders = {c._cache_path for c in (getattr(f, "_cache", None) for f in vars(lstm_cpu).values())
+               if c is not None and hasattr(c, "_cache_path")}
+    return not any(glob.glob(os.path.join(f, "lstm_cpu*.nbi")) for f in folders)
 
 
 def _saver(tr, say):
@@ -113,10 +90,6 @@ def _run(tr, train_model, log):
         + f"; checkpoint {cfg.checkpoint_path}")
     if tr.resumed:
         say(f"resuming from {cfg.resume} at step {tr.resumed['progress']['step']}")
-    if main and cfg.sample_length and not tr.resumed:
-        say("\n--- sample before training ---")
-        say(sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device))
-        say("------------------------------\n")
     cold = main and _kernels_cold()
     if cold:
         say("compiling kernels (first run only)...")
@@ -125,11 +98,16 @@ def _run(tr, train_model, log):
     warm_up(tr, train_model)   # the time budget counts training, not compiling
     if cold:
         say(f"compiled in {time.perf_counter() - t:.1f} s")
+    if main and cfg.sample_length and not tr.resumed:
+        say("\n--- sample before training ---")
+        say(sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device))
+        say("------------------------------\n")
     save = _saver(tr, say)
-    with _CtrlC(tr):
+    with CtrlC() as tr.stop:
         hist = train_loop(tr, train_model, save)
     res = {"steps": hist["steps"], "train_seconds": hist["train_seconds"], "stopped": hist["stopped"],
-           "checkpoint": cfg.checkpoint_path}
+           "checkpoint": cfg.checkpoint_path,
+           "exit_status": exit_status(tr.stop) if hist["stopped"] == "interrupted" else 0}
     if hist["stopped"] == "nonfinite":
         bad = hist["bad_step"]
         kept = (f"the last good checkpoint is {cfg.checkpoint_path} (step {tr.last_saved_step})"

@@ -1,0 +1,216 @@
+"""The cell variants (API.md "Cell variants"): unfused against the plain-numpy reference
+(tests/naive.py), fused (generated kernels) against unfused to 1e-9 in float64 (outputs, final
+states, every gradient), gradcheck, with lengths, bidirectional, two layers and hx; zoneout;
+parameter names; the variant cells."""
+import numpy as np
+import pytest
+
+import naive
+import tinygrad_seq as ts
+from tinygrad_seq import nn
+
+T, B, I, H = 4, 3, 3, 4
+LENGTHS = [4, 2, 3]
+
+LAYERS = {
+    "peephole_lstm": lambda *a, **k: nn.PeepholeLSTM(*a, **k),
+    "cifg_lstm": lambda *a, **k: nn.CIFGLSTM(*a, **k),
+    "layernorm_lstm": lambda *a, **k: nn.LayerNormLSTM(*a, **k),
+    "layernorm_gru": lambda *a, **k: nn.LayerNormGRU(*a, **k),
+    "gru_reset_before": lambda *a, **k: nn.GRU(*a, reset_after=False, **k),
+    "indrnn_relu": lambda *a, **k: nn.IndRNN(*a, **k),
+    "indrnn_tanh": lambda *a, **k: nn.IndRNN(*a, nonlinearity="tanh", **k),
+}
+ZONEOUT = ["lstm", "gru", "peephole_lstm", "layernorm_gru"]
+ALL_LAYERS = dict(LAYERS, lstm=lambda *a, **k: nn.LSTM(*a, **k), gru=lambda *a, **k: nn.GRU(*a, **k))
+
+
+def n_states(name):
+    return 2 if "lstm" in name else 1
+
+
+def build(name, fused, num_layers=2, bidirectional=True, seed=0, **kw):
+    """The layer with every parameter random (peepholes and LayerNorm gains included)."""
+    layer = ALL_LAYERS[name](I, H, num_layers=num_layers, bidirectional=bidirectional, fused=fused,
+                             dtype=np.float64, **kw)
+    rng = np.random.default_rng(seed)
+    layer.load_state_dict({k: rng.uniform(-0.8, 0.8, v.shape) for k, v in layer.state_dict().items()})
+    return layer
+
+
+def inputs(name, num_layers=2, dirs=2, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((T, B, I))
+    hx = [rng.standard_normal((num_layers * dirs, B, H)) * 0.5 for _ in range(n_states(name))]
+    return x, hx
+
+
+def run(layer, x, hx, lengths, grad=True):
+    xt = ts.Tensor(x, requires_grad=grad)
+    ht = [ts.Tensor(h, requires_grad=grad) for h in hx]
+    out, st = layer(xt, ht[0] if len(ht) == 1 else tuple(ht), lengths=lengths)
+    finals = list(st) if isinstance(st, tuple) else [st]
+    if grad:
+        rng = np.random.default_rng(7)
+        loss = (out * ts.Tensor(rng.standard_normal(out.shape))).sum()
+        for f in finals:
+            loss = loss + (f * ts.Tensor(rng.standard_normal(f.shape))).sum()
+        loss.backward()
+    grads = [xt.grad.numpy()] + [h.grad.numpy() for h in ht] if grad else []
+    grads += [p.grad.numpy() for p in layer.parameters()] if grad else []
+    return [out.numpy()] + [f.numpy() for f in finals], grads
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_unfused_matches_naive(name):
+    layer = build(name, fused=False)
+    x, hx = inputs(name)
+    values, _ = run(layer, x, hx, LENGTHS, grad=False)
+    params = {k: v for k, v in layer.state_dict().items()}
+    out, finals = naive.layer(name, params, x, hx, 2, True, LENGTHS)
+    for got, want in zip(values, [out] + finals):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS) + ["lstm_zoneout", "gru_zoneout"])
+def test_fused_matches_unfused(name):
+    base, zo = name.replace("_zoneout", ""), 0.3 if name.endswith("zoneout") else 0.0
+    x, hx = inputs(base)
+    results = []
+    for fused in (True, False):
+        layer = build(base, fused, zoneout=zo) if zo else build(base, fused)
+        ts.manual_seed(3)  # the zoneout masks: the same draws on both paths
+        results.append(run(layer, x, hx, LENGTHS))
+    (fv, fg), (uv, ug) = results
+    assert len(fg) == len(ug)
+    for i, (a, b) in enumerate(zip(fv + fg, uv + ug)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_gradcheck_fused(name):
+    layer = build(name, fused=True, num_layers=1, bidirectional=True)
+    rng = np.random.default_rng(2)
+    x = ts.Tensor(rng.standard_normal((3, 2, I)), requires_grad=True)
+    hx = [ts.Tensor(rng.standard_normal((2, 2, H)) * 0.5, requires_grad=True) for _ in range(n_states(name))]
+
+    def fn(x, *hx):
+        out, st = layer(x, hx[0] if len(hx) == 1 else tuple(hx), lengths=[3, 2])
+        return (out,) + (st if isinstance(st, tuple) else (st,))
+    assert ts.gradcheck(fn, (x, *hx), eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ZONEOUT)
+def test_zoneout_eval_is_the_expectation(name):
+    x, hx = inputs(name)
+    for fused in (True, False):
+        layer = build(name, fused, zoneout=0.25).eval()
+        values, _ = run(layer, x, hx, LENGTHS, grad=False)
+        out, finals = naive.layer(name, layer.state_dict(), x, hx, 2, True, LENGTHS, zoneout=0.25)
+        for got, want in zip(values, [out] + finals):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_zoneout_training_keeps_units():
+    """In training each unit keeps its previous value with probability p: with p near 1 almost
+    every h stays at h0, and the kept units are exactly h0's."""
+    x, hx = inputs("gru", num_layers=1, dirs=1)
+    layer = build("gru", fused=True, num_layers=1, bidirectional=False, zoneout=0.9)
+    ts.manual_seed(0)
+    values, _ = run(layer, x, hx, None, grad=False)
+    h_n = values[1][0]
+    kept = np.isclose(h_n, hx[0][0])
+    assert 0.5 < kept.mean() < 1.0
+    with pytest.raises(ValueError, match="zoneout"):
+        nn.LSTM(I, H, zoneout=1.0)
+
+
+def test_parameter_names_and_shapes():
+    want = {
+        "peephole_lstm": {"weight_ih_l0": (4 * H, I), "weight_hh_l0": (4 * H, H), "bias_ih_l0": (4 * H,),
+                          "bias_hh_l0": (4 * H,), "weight_peephole_l0": (3, H)},
+        "cifg_lstm": {"weight_ih_l0": (3 * H, I), "weight_hh_l0": (3 * H, H), "bias_ih_l0": (3 * H,),
+                      "bias_hh_l0": (3 * H,)},
+        "layernorm_lstm": {"weight_ih_l0": (4 * H, I), "weight_hh_l0": (4 * H, H), "bias_l0": (4 * H,),
+                           "ln_ih_weight_l0": (4 * H,), "ln_ih_bias_l0": (4 * H,), "ln_hh_weight_l0": (4 * H,),
+                           "ln_hh_bias_l0": (4 * H,), "ln_c_weight_l0": (H,), "ln_c_bias_l0": (H,)},
+        "layernorm_gru": {"weight_ih_l0": (3 * H, I), "weight_hh_l0": (3 * H, H), "bias_ih_l0": (3 * H,),
+                          "bias_hh_l0": (3 * H,), "ln_ih_weight_l0": (3 * H,), "ln_ih_bias_l0": (3 * H,),
+                          "ln_hh_weight_l0": (3 * H,), "ln_hh_bias_l0": (3 * H,)},
+        "indrnn_relu": {"weight_ih_l0": (H, I), "weight_hh_l0": (H,), "bias_ih_l0": (H,), "bias_hh_l0": (H,)},
+    }
+    for name, shapes in want.items():
+        layer = ALL_LAYERS[name](I, H)
+        got = {k: tuple(v.shape) for k, v in layer.state_dict().items()}
+        assert got == shapes, name
+        assert list(got) == list(shapes), name
+        sd = layer.state_dict()
+        if name == "peephole_lstm":
+            assert not sd["weight_peephole_l0"].any()  # starts as the plain LSTM
+        if name == "layernorm_lstm":
+            assert (sd["ln_c_weight_l0"] == 1).all() and not sd["ln_c_bias_l0"].any()
+    two = nn.PeepholeLSTM(I, H, num_layers=2, bidirectional=True)
+    assert "weight_peephole_l1_reverse" in two.state_dict()
+    assert "bias_l0" not in nn.LayerNormLSTM(I, H, bias=False).state_dict()
+
+
+@pytest.mark.parametrize("name", ["peephole_lstm", "cifg_lstm", "layernorm_lstm"])
+def test_peephole_starts_as_lstm_and_bias_false_runs(name):
+    layer = ALL_LAYERS[name](I, H, bias=False, dtype=np.float64)
+    x = ts.Tensor(np.random.default_rng(0).standard_normal((T, B, I)))
+    fused, _ = layer(x)
+    layer.fused = False
+    unfused, _ = layer(x)
+    np.testing.assert_allclose(fused.numpy(), unfused.numpy(), rtol=1e-10, atol=1e-12)
+
+
+CELLS = {"peephole_lstm": nn.PeepholeLSTMCell, "cifg_lstm": nn.CIFGLSTMCell, "layernorm_lstm": nn.LayerNormLSTMCell,
+         "layernorm_gru": nn.LayerNormGRUCell, "indrnn_relu": nn.IndRNNCell,
+         "gru_reset_before": lambda *a, **k: nn.GRUCell(*a, reset_after=False, **k)}
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_cells_match_naive(name):
+    cell = CELLS[name](I, H, dtype=np.float64)
+    rng = np.random.default_rng(4)
+    cell.load_state_dict({k: rng.uniform(-0.8, 0.8, v.shape) for k, v in cell.state_dict().items()})
+    x = rng.standard_normal((B, I))
+    states = [rng.standard_normal((B, H)) for _ in range(n_states(name))]
+    want = naive.step(name, cell.state_dict(), x, states)
+    arg = ts.Tensor(states[0]) if len(states) == 1 else tuple(ts.Tensor(s) for s in states)
+    got = cell(ts.Tensor(x), arg)
+    got = list(got) if isinstance(got, tuple) else [got]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w, rtol=1e-10, atol=1e-12)
+    one = cell(ts.Tensor(x[0]))  # unbatched, zero state
+    first = one[0] if isinstance(one, tuple) else one
+    assert first.shape == (H,)
+
+
+def test_variants_run_unbatched_and_batch_first():
+    x = np.random.default_rng(0).standard_normal((B, T, I))
+    for name in ("peephole_lstm", "layernorm_gru"):
+        layer = build(name, fused=True, num_layers=1, bidirectional=False, batch_first=True)
+        out_bf, _ = layer(ts.Tensor(x))
+        out_one, st = layer(ts.Tensor(x[1]))
+        np.testing.assert_allclose(out_one.numpy(), out_bf.numpy()[1], rtol=1e-10, atol=1e-12)
+        assert (st[0] if isinstance(st, tuple) else st).shape == (1, H)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["peephole_lstm", "layernorm_gru"])
+def test_variants_on_cuda_match_cpu(name):
+    """On "cuda" the variants run their step's Tensor ops on the device (the generated kernels
+    are CPU-only): same values and gradients as the CPU at tiny shapes."""
+    x, hx = inputs(name, num_layers=1, dirs=1)
+    x, hx = x[:2, :2], [h[:, :2] for h in hx]
+    got = []
+    for device in ("cpu", "cuda"):
+        layer = build(name, fused=True, num_layers=1, bidirectional=False).to(device)
+        xt = ts.Tensor(x, requires_grad=True, device=device)
+        ht = [ts.Tensor(h, requires_grad=True, device=device) for h in hx]
+        out, st = layer(xt, ht[0] if len(ht) == 1 else tuple(ht), lengths=[2, 1])
+        out.sum().backward()
+        got.append([out.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
