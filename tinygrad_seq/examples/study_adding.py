@@ -24,7 +24,7 @@ from tinygrad_seq import functional as F
 from tinygrad_seq.examples.adding_data import BASELINE_MSE, adding_batch
 from tinygrad_seq.examples.cmdline import nonnegative_float, positive_float, positive_int
 from tinygrad_seq.examples.progress import ProgressBar
-from tinygrad_seq.examples.study_common import int_list, irnn, name_list, save_figure, variant_layer
+from tinygrad_seq.examples.study_common import int_list, irnn, name_list, save_figure
 
 DESCRIPTION = "The adding problem (Le et al. 2015, Fig. 2): test MSE against training steps per cell and length."
 
@@ -42,9 +42,9 @@ def _layer(key, hidden_size):
     if key == "gru":
         return nn.GRU(2, hidden_size)
     if key == "peephole":
-        return variant_layer("PeepholeLSTM", "peephole_lstm", 2, hidden_size)
+        return nn.PeepholeLSTM(2, hidden_size)
     if key == "cifg":
-        return variant_layer("CIFGLSTM", "cifg_lstm", 2, hidden_size)
+        return nn.CIFGLSTM(2, hidden_size)
     raise ValueError(f"unknown model {key!r}; choose from {', '.join(MODELS)}")
 
 

@@ -1,5 +1,5 @@
-"""What the studies share: argparse types for comma-separated lists and writing a matplotlib
-figure to a PNG (skipped with one message when matplotlib is not installed)."""
+"""What the studies share: argparse types for comma-separated lists, writing a matplotlib figure
+to a PNG (skipped with one message when matplotlib is not installed), and the IRNN."""
 import argparse
 import os
 
@@ -46,29 +46,13 @@ def save_figure(draw, path, log=print):
     return path
 
 
-def variant_layer(class_name, cell_name, input_size, hidden_size, **kw):
-    """nn.<class_name> (a built-in variant layer); where this installation has the cell's
-    description (cell_library) but not yet its layer class, the same layer as nn.Recurrent."""
-    from tinygrad_seq import cell_library, nn
-    cls = getattr(nn, class_name, None)
-    if cls is not None:
-        return cls(input_size, hidden_size, **kw)
-    return nn.Recurrent(cell_library.get(cell_name), input_size, hidden_size, **kw)
-
 
 def irnn(input_size, hidden_size, **kw):
     """Le, Jaitly and Hinton 2015's IRNN: nn.RNN(nonlinearity="relu") with W_hh = I (nn.init.eye_)
     and zero biases."""
     from tinygrad_seq import nn
     layer = nn.RNN(input_size, hidden_size, nonlinearity="relu", **kw)
-    eye = getattr(nn.init, "eye_", None)
-    if eye is not None:
-        eye(layer.weight_hh_l0)
-    else:   # an installation without nn.init.eye_ (it comes with the cell variants)
-        import numpy as np
-        from tinygrad_seq import Tensor, no_grad
-        with no_grad():
-            layer.weight_hh_l0.copy_(Tensor(np.eye(hidden_size, dtype=layer.weight_hh_l0.dtype)))
+    nn.init.eye_(layer.weight_hh_l0)
     nn.init.zeros_(layer.bias_ih_l0)
     nn.init.zeros_(layer.bias_hh_l0)
     return layer

@@ -23,12 +23,12 @@ import numpy as np
 
 import tinygrad_seq as ts
 from tinygrad_seq import Tensor, nn, optim
-from tinygrad_seq.cellspec import CellSpec, ParamSpec, standard_params
 from tinygrad_seq.data import batchify
 from tinygrad_seq.examples.charlm import Config, Vocab, evaluate, load_corpus, unigram_entropy
 from tinygrad_seq.examples.charlm.training import Training, train_loop, warm_up
 from tinygrad_seq.examples.cmdline import nonnegative_float, positive_float, positive_int
 from tinygrad_seq.examples.study_common import name_list, save_figure
+from tinygrad_seq.nn import CellSpec, ParamSpec   # the public cell-description API
 
 DESCRIPTION = "Greff et al. 2015's eight LSTM variants as user-defined cells, trained on the char-LM corpus."
 
@@ -39,8 +39,11 @@ def pre(cell, x, s):
 
 
 def peepholes(rows):
-    """The parameters of a cell with `rows` peephole vectors (B-independent, [rows, H], zero init)."""
-    return standard_params() + [ParamSpec("weight_peephole", (rows, "H"), init="zeros")]
+    """PyTorch's four parameters (weight_ih [G*H, I], weight_hh [G*H, H], bias_ih, bias_hh [G*H])
+    and `rows` peephole vectors, weight_peephole [rows, H], zero at the start."""
+    return [ParamSpec("weight_ih", ("G*H", "I")), ParamSpec("weight_hh", ("G*H", "H")),
+            ParamSpec("bias_ih", ("G*H",), bias=True), ParamSpec("bias_hh", ("G*H",), bias=True),
+            ParamSpec("weight_peephole", (rows, "H"), init="zeros")]
 
 
 def vanilla(cell, x, s):            # V: gates i, f, g, o; peepholes i, f, o
