@@ -195,26 +195,39 @@ def markdown_table(results):
     return "\n".join(rows)
 
 
-def plot(results, path, log=print):
-    """Left: validation loss against steps; right: the final validation loss per variant."""
+def plot(results, path, baseline=None, log=print):
+    """Left: validation loss against steps; right: the final validation loss per variant, each bar
+    labelled. The y axes stop a little above the unigram baseline (a variant past it has learned
+    less than character frequencies: its value is written at the top)."""
+    vals = {n: h["val"] for n, h in results.items()}
+    finite = [v for v in vals.values() if math.isfinite(v)]
+    lo = min(finite) - 0.1 if finite else 0.0
+    hi = max(finite) + 0.1 if finite else 1.0
+    if baseline is not None:
+        hi = min(hi, baseline + 0.3)
+
     def draw(plt):
         fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
         for n, h in results.items():
             if h["val_step"]:
                 a.plot(h["val_step"], h["val_loss"], marker=".", label=n)
+        if baseline is not None:
+            for ax in (a, b):
+                ax.axhline(baseline, color="k", ls="--", lw=1, label="unigram baseline")
+        a.set_ylim(lo, hi)
         a.set_xlabel("training steps")
         a.set_ylabel("validation loss (nats/char)")
         a.grid(True, alpha=0.3)
         a.legend(fontsize=7, ncol=2)
         names = list(results)
-        vals = [results[n]["val"] for n in names]
-        b.bar(names, [v if math.isfinite(v) else 0 for v in vals], color="tab:blue")
-        finite = [v for v in vals if math.isfinite(v)]
-        if finite:
-            b.set_ylim(min(finite) - 0.1, max(finite) + 0.1)
+        b.bar(names, [min(vals[n], hi) if math.isfinite(vals[n]) else hi for n in names], color="tab:blue")
+        for k, n in enumerate(names):
+            b.text(k, min(vals[n], hi) if math.isfinite(vals[n]) else hi, f"{vals[n]:.3f}",
+                   ha="center", va="bottom", fontsize=7)
+        b.set_ylim(lo, hi + 0.05)
         b.set_ylabel("final validation loss")
         b.grid(True, axis="y", alpha=0.3)
-        fig.suptitle("Greff et al. 2015's LSTM variants on the char-LM corpus")
+        fig.suptitle("Greff et al. 2015's LSTM variants on the char-LM corpus (same steps each)")
         return fig
     return save_figure(draw, path, log)
 
@@ -246,7 +259,8 @@ def run(a):
     results = study(a.variants, data, progress=not a.quiet, steps=a.steps, hidden_size=a.hidden_size,
                     batch_size=a.batch_size, bptt=a.bptt, lr=a.lr, seed=a.seed, time_budget=a.time_budget,
                     eval_every=a.eval_every, eval_chars=a.eval_chars)
-    print(format_table(results, unigram_entropy(data[2], len(data[0]))))
+    baseline = unigram_entropy(data[2], len(data[0]))
+    print(format_table(results, baseline))
     print(f"total {time.perf_counter() - t0:.0f} s")
     os.makedirs(a.out, exist_ok=True)
     md = os.path.join(a.out, "variants.md")
@@ -254,7 +268,7 @@ def run(a):
         f.write(markdown_table(results) + "\n")
     print(f"table: {md}")
     if a.plot:
-        png = plot(results, os.path.join(a.out, "variants.png"))
+        png = plot(results, os.path.join(a.out, "variants.png"), baseline)
         if png:
             print(f"plot: {png}")
     return 0
