@@ -99,3 +99,18 @@ def test_cifg_and_reset_before_gru_give_finite_decaying_norms():
         assert np.isfinite(norms).all() and norms[25] < norms[0]
     assert not np.allclose(gradflow.grad_norms("gru-rb", steps=10, hidden_size=8),
                            gradflow.grad_norms("gru", steps=10, hidden_size=8))
+
+
+def test_cells_all_means_every_cell(monkeypatch, capsys):
+    seen = {}
+
+    def fake_study(cells, scales, steps, hidden_size, seed):
+        seen["cells"] = cells
+        return {(c, 1.0): np.ones(steps) for c in cells}
+    monkeypatch.setattr(gradflow, "study", fake_study)
+    assert gradflow.main(["--cells", "all", "--steps", "3", "--no-plot"]) == 0
+    assert seen["cells"] == tuple(gradflow.CELLS)
+    assert gradflow.main(["--steps", "3", "--no-plot"]) == 0
+    assert seen["cells"] == gradflow.DEFAULT_CELLS and "irnn" in gradflow.DEFAULT_CELLS
+    assert gradflow.main(["--cells", "lstm,bogus", "--no-plot"]) == 1
+    assert "bogus" in capsys.readouterr().err
