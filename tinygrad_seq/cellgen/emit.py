@@ -16,6 +16,9 @@ dprod @ W_p); adj [B,WA] adjoints of the intermediate values.
 _ELEMENTWISE = {"add": "({a} + {b})", "sub": "({a} - {b})", "mul": "({a} * {b})", "div": "({a} / {b})",
                 "neg": "(-{a})", "sigmoid": "fast_sigmoid({a})", "tanh": "fast_tanh({a})",
                 "relu": "max({a}, ZERO)", "exp": "math.exp({a})", "sqrt": "math.sqrt({a})"}
+# on "cuda" the activations are written out (no device-function calls, which compile_ptx cannot
+# take without a GPU present)
+_ELEMENTWISE_CUDA = dict(_ELEMENTWISE, sigmoid="(ONE / (ONE + math.exp(-{a})))", tanh="math.tanh({a})")
 _VALUE_NEEDS = {"sigmoid", "tanh", "relu", "exp", "sqrt"}
 
 
@@ -31,8 +34,9 @@ def _shift(loc, k):
 class Plan:
     """Where each value and each adjoint lives, and the layout sizes the driver allocates."""
 
-    def __init__(self, g):
-        self.g = g
+    def __init__(self, g, target="cpu"):
+        self.g, self.target = g, target
+        self.ew = _ELEMENTWISE_CUDA if target == "cuda" else _ELEMENTWISE
         live, stack = set(), list(g.outputs)
         while stack:
             n = stack.pop()
@@ -80,7 +84,7 @@ class Plan:
                     needed.add(n.id)
             elif n.op in _VALUE_NEEDS:
                 needed.add(n.id)
-        self.loc, self.copies = {}, {n.id: [] for n in self.nodes}
+        self.loc, self.copies, self.loc_saved = {}, {n.id: [] for n in self.nodes}, {}
         self.sv_units, self.tmp_units, self.scalars = 0, 0, {}
         self.vin = {}      # product index -> vin slot (products on computed values)
         self.p_src = []
@@ -121,12 +125,10 @@ class Plan:
                 self.copies[n.id].append((f"STO{k}", 0))
             for p in feeds.get(n.id, []):
                 self.copies[n.id].append((f"VIN{self.vin[p]}", 0))
-            if n.op == "prod" and n.id in needed:
+            if n.op == "prod" and n.id in needed:  # a product's value backward reads: saved
                 self.copies[n.id].append(("SV", self.sv_units))
-                self.loc_saved = getattr(self, "loc_saved", {})
                 self.loc_saved[n.id] = ("SV", self.sv_units)
                 self.sv_units += n.width
-        self.loc_saved = getattr(self, "loc_saved", {})
 
     def _store(self, n, outs, feeds):
         targets = [(f"STO{k}", 0) for k in outs.get(n.id, [])]
@@ -156,7 +158,7 @@ class Plan:
         if backward:
             raise AssertionError(f"value of node {n.id} ({n.op}) is not kept for backward")
         a = [self.value(x, j) for x in n.args]
-        return _ELEMENTWISE[n.op].format(a=a[0], b=a[1] if len(a) > 1 else "")
+        return self.ew[n.op].format(a=a[0], b=a[1] if len(a) > 1 else "")
 
     def _adjoints(self):
         """Adjoint locations. A value used once, by an add (or as the left side of a sub) of the
@@ -179,7 +181,7 @@ class Plan:
             elif n.op == "pv":
                 self.adj[n.id] = ("DPV", n.attr["off"])
             elif n.op == "prod":
-                self.adj[n.id] = ("DPR", self.p_off[self.p_index[n.id]])
+                self.adj[n.id] = (f"DPR{self.p_index[n.id]}", 0)
             elif n.width == 0:
                 self.adj_scalars[n.id] = len(self.adj_scalars)
             else:
@@ -244,12 +246,12 @@ def _forward_stage(plan, k):
                 out.append(f"        s{n.id} = acc / dt({a.width}*H)")
             else:
                 vals = [plan.value(x, "0") for x in n.args]
-                out.append(f"        s{n.id} = " + _ELEMENTWISE[n.op].format(a=vals[0], b=vals[-1]))
+                out.append(f"        s{n.id} = " + plan.ew[n.op].format(a=vals[0], b=vals[-1]))
             out.append(f"        SV[{sv_scalar}{plan.scalars[n.id]}] = s{n.id}")
             continue
         if n.op not in ("xp", "st", "pv", "ext", "const", "prod", "slice") and n.id in plan.loc:
             vals = [plan.value(x, "j") for x in n.args]
-            rhs = _ELEMENTWISE[n.op].format(a=vals[0], b=vals[-1])
+            rhs = plan.ew[n.op].format(a=vals[0], b=vals[-1])
             out += _loop(n.width, [f"{_at(plan.loc[n.id], 'j')} = {rhs}"], 8)
         for dest in plan.copies[n.id]:
             out += _loop(n.width, [f"{_at(dest, 'j')} = {plan.value(n, 'j')}"], 8)
@@ -323,7 +325,11 @@ LAYOUT = {layout!r}
 
 
 def _prologue(plan, backward):
-    lines = ["    dt = xp.dtype.type", "    ZERO = dt(0.0)", "    ONE = dt(1.0)", "    HALF = dt(0.5)",
+    """Views of the row's data. rec (and on "cuda" dprod, per step) hold product p of the nr rows
+    as an [nr, N_p] block; dpv is the chunk's sums on "cpu", per row [B, NPV] on "cuda"."""
+    cuda = plan.target == "cuda"
+    lines = ["    dt = DT" if cuda else "    dt = xp.dtype.type", "    ZERO = dt(0.0)", "    ONE = dt(1.0)",
+             "    HALF = dt(0.5)",
              "    H = st.shape[3]", "    XP = xp[t, b]", "    PV = pv", "    EX = ext[t, b]", "    SV = sv[s, b]"]
     for n in plan.nodes:
         if n.op == "const":
@@ -338,7 +344,13 @@ def _prologue(plan, backward):
             lo = f"nr*{plan.p_off[p]}*H + r*{n.width}*H"
             lines.append(f"    REC{p} = rec[{lo}:{lo} + {n.width}*H]")
     else:
-        lines += ["    DXP = dxp[t, b]", "    DPV = dpv", "    DPR = dprod[s, b]", "    ADJ = adj[b]"]
+        lines += ["    DXP = dxp[t, b]", "    DPV = dpv[b]" if cuda else "    DPV = dpv", "    ADJ = adj[b]"]
+        for p, n in enumerate(plan.products):
+            if cuda:
+                lo = f"nr*{plan.p_off[p]}*H + r*{n.width}*H"
+                lines.append(f"    DPR{p} = dprod[s, {lo}:{lo} + {n.width}*H]")
+            else:
+                lines.append(f"    DPR{p} = dprod[s, b, {plan.p_off[p]}*H:{plan.p_off[p] + n.width}*H]")
         for k in range(len(plan.g.outputs)):
             lines += [f"    DST{k} = dst[{k}, b]", f"    DNX{k} = dnx[{k}, b]"]
         for p in range(len(plan.products)):
@@ -346,23 +358,35 @@ def _prologue(plan, backward):
     return lines
 
 
+def layout(plan):
+    """The sizes and product table the drivers allocate by (units of H unless said)."""
+    return dict(states=len(plan.g.outputs), wx=plan.g.xp.width, pv=plan.g.pv_width, ext=plan.g.n_ext,
+                sv=(plan.sv_units, len(plan.scalars)), tmp=plan.tmp_units, adj=(plan.adj_units, len(plan.adj_scalars)),
+                vin=len(plan.vin), p_src=plan.p_src, p_stage=[n.stage for n in plan.products],
+                p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
+                n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()))
+
+
+def stages(plan, backward):
+    """The body of forward_stage / backward_stage: the views, then one branch per stage."""
+    lines = _prologue(plan, backward)
+    if backward:
+        for k in range(plan.n_stages - 1, -1, -1):
+            lines += _backward_stage(plan, k, plan.n_stages - 1)
+    else:
+        for k in range(plan.n_stages):
+            lines += _forward_stage(plan, k)
+    return lines
+
+
 def source(plan):
-    """The generated module's text."""
-    layout = dict(states=len(plan.g.outputs), wx=plan.g.xp.width, pv=plan.g.pv_width, ext=plan.g.n_ext,
-                  sv=(plan.sv_units, len(plan.scalars)), tmp=plan.tmp_units, adj=(plan.adj_units, len(plan.adj_scalars)),
-                  vin=len(plan.vin), p_src=plan.p_src, p_stage=[n.stage for n in plan.products],
-                  p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
-                  n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()))
-    lines = [_HEADER.format(name=plan.g.name, layout=layout), "", "@njit(**_JIT)",
+    """The generated module's text (CPU)."""
+    lines = [_HEADER.format(name=plan.g.name, layout=layout(plan)), "", "@njit(**_JIT)",
              "def forward_stage(stage, s, t, b, r, nr, xp, st, pv, ext, sv, tmp, vin, rec):"]
-    lines += _prologue(plan, False)
-    for k in range(plan.n_stages):
-        lines += _forward_stage(plan, k)
+    lines += stages(plan, False)
     lines += ["", "", "@njit(**_JIT)",
               "def backward_stage(stage, s, t, b, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj):"]
-    lines += _prologue(plan, True)
-    for k in range(plan.n_stages - 1, -1, -1):
-        lines += _backward_stage(plan, k, plan.n_stages - 1)
+    lines += stages(plan, True)
     return "\n".join(lines) + "\n\n\n" + _loop_template()
 
 

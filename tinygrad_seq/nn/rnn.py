@@ -182,15 +182,15 @@ class RNNBase(Module):
 
     def _params(self, sfx, like):
         params = {}
-        for p in self.cell_spec.params + ([_HR] if self.proj_size else []):
-            t = getattr(self, p.name + sfx, None)
+        for name in [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else []):
+            t = getattr(self, name + sfx, None)
             if t is not None:
                 if t.dtype != like.dtype:
                     raise TypeError(f"{type(self).__name__}: input is {like.dtype} but the weights are "
                                     f"{t.dtype}; convert one with .float() / .double()")
                 if t.device != like.device:
                     raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")
-            params[p.name] = t
+            params[name] = t
         return params
 
     def _zoneout_masks(self, x):
@@ -211,8 +211,8 @@ class RNNBase(Module):
         fused = self.fused and x.shape[1] > 0 and not self.proj_size
         if fused and not self.zoneout and spec.name in _HAND_WRITTEN and spec is cell_library.CELLS[spec.name]:
             return self._hand_written(x, states, params, lens, reverse)
-        if fused and x.device == "cpu":
-            kern = _generated(spec, len(spec.states) if ext is not None else 0)
+        if fused:
+            kern = _generated(spec, len(spec.states) if ext is not None else 0, x.device, x.dtype)
             if kern is not None:
                 return self._generated(kern, x, states, params, lens, reverse, ext)
         return self._unfused(spec, x, states, params, lens, reverse, ext)
@@ -274,17 +274,10 @@ class RNNBase(Module):
         return stack(ys, 0), states
 
 
-class _HRSpec:
-    name = "weight_hr"
-
-
-_HR = _HRSpec()
-
-
-def _generated(spec, n_ext):
+def _generated(spec, n_ext, device, dtype):
     """The generated kernel of spec, or None (with a warning once) when its step cannot fuse."""
     try:
-        return cellgen.fused_kernel(spec, n_ext)
+        return cellgen.fused_kernel(spec, n_ext, "cpu" if device == "cpu" else "cuda", dtype)
     except cellgen.Unfusable as e:
         if (id(spec), n_ext) not in _warned:
             _warned.add((id(spec), n_ext))
