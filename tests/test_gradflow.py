@@ -64,3 +64,53 @@ def test_plot_skipped_without_matplotlib(tmp_path, monkeypatch):
     assert gradflow.plot(res, str(tmp_path / "gf.png"), log=msgs.append) is None
     assert len(msgs) == 1 and "matplotlib" in msgs[0]
     assert not (tmp_path / "gf.png").exists()
+
+
+def test_every_cell_is_listed_and_the_irnn_holds_its_gradient(default_init):
+    assert set(gradflow.CELLS) == {"rnn", "irnn", "lstm", "gru", "lstm-fb1", "peephole", "cifg", "lnlstm", "gru-rb"}
+    irnn = gradflow.grad_norms("irnn", steps=110, hidden_size=32)[::-1]
+    # W_hh = I: at scale 1 the IRNN keeps orders of magnitude more gradient than the tanh RNN
+    assert irnn[100] > 1e6 * default_init["rnn"][100]
+    big = gradflow.grad_norms("irnn", steps=30, hidden_size=32, scale=4.0)[::-1]
+    assert big[20] > 1e6 * big[0]    # and relu units with W_hh = 4 I explode
+
+
+@pytest.mark.slow   # the generated kernels' first compile in a process
+def test_peephole_lstm_starts_as_the_lstm():
+    # zero peepholes, and the same random draws for the LSTM's four parameters
+    np.testing.assert_allclose(gradflow.grad_norms("peephole", steps=20, hidden_size=8),
+                               gradflow.grad_norms("lstm", steps=20, hidden_size=8), rtol=1e-10)
+
+
+@pytest.mark.slow   # the generated kernels' first compile in a process
+def test_layernorm_lstm_does_not_care_about_the_scale_of_w_hh():
+    one = gradflow.grad_norms("lnlstm", steps=20, hidden_size=8)
+    four = gradflow.grad_norms("lnlstm", steps=20, hidden_size=8, scale=4.0)
+    # LN(4 W h) = LN(W h) but for LayerNorm's eps, which matters while h is near its zero start
+    np.testing.assert_allclose(four, one, rtol=0.05)
+    tanh = gradflow.grad_norms("rnn", steps=20, hidden_size=8, scale=4.0)
+    assert np.max(np.abs(np.log(tanh / gradflow.grad_norms("rnn", steps=20, hidden_size=8)))) > 1.0
+
+
+@pytest.mark.slow   # the generated kernels' first compile in a process
+def test_cifg_and_reset_before_gru_give_finite_decaying_norms():
+    for cell in ("cifg", "gru-rb"):
+        norms = gradflow.grad_norms(cell, steps=30, hidden_size=8)[::-1]
+        assert np.isfinite(norms).all() and norms[25] < norms[0]
+    assert not np.allclose(gradflow.grad_norms("gru-rb", steps=10, hidden_size=8),
+                           gradflow.grad_norms("gru", steps=10, hidden_size=8))
+
+
+def test_cells_all_means_every_cell(monkeypatch, capsys):
+    seen = {}
+
+    def fake_study(cells, scales, steps, hidden_size, seed):
+        seen["cells"] = cells
+        return {(c, 1.0): np.ones(steps) for c in cells}
+    monkeypatch.setattr(gradflow, "study", fake_study)
+    assert gradflow.main(["--cells", "all", "--steps", "3", "--no-plot"]) == 0
+    assert seen["cells"] == tuple(gradflow.CELLS)
+    assert gradflow.main(["--steps", "3", "--no-plot"]) == 0
+    assert seen["cells"] == gradflow.DEFAULT_CELLS and "irnn" in gradflow.DEFAULT_CELLS
+    assert gradflow.main(["--cells", "lstm,bogus", "--no-plot"]) == 1
+    assert "bogus" in capsys.readouterr().err

@@ -5,6 +5,7 @@
     tinygrad-seq seq2seq ...                                      the dates seq2seq example
     tinygrad-seq compare ...                                      CPU-vs-CUDA comparison run
     tinygrad-seq gradflow ...                                     vanishing / exploding gradients study
+    tinygrad-seq study {adding,variants} ...                      the adding problem; Greff et al.'s LSTM variants
 
 Each command is an application module with `add_args(parser)` and `run(args)` (see
 tinygrad_seq.examples.cmdline), imported only when its command runs (or for --help). Nothing in
@@ -23,7 +24,8 @@ APPS = {
     "charlm": ("tinygrad_seq.examples.charlm.command", "character-level LSTM language model (train, sample)"),
     "seq2seq": ("tinygrad_seq.examples.seq2seq_dates", "train a seq2seq model on the dates task"),
     "compare": ("tinygrad_seq.compare", "CPU-vs-CUDA comparison run (speed and agreement)"),
-    "gradflow": ("tinygrad_seq.examples.gradflow", "gradient norms through time: tanh RNN vs LSTM vs GRU"),
+    "gradflow": ("tinygrad_seq.examples.gradflow", "gradient norms through time: RNN, IRNN, LSTM, GRU and variants"),
+    "study": ("tinygrad_seq.examples.study", "studies: the adding problem (`study adding`), LSTM variants (`study variants`)"),
 }
 
 
