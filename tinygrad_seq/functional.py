@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import random
+from tinygrad_seq import ops_extra, random
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.tensor import Tensor
 
@@ -14,34 +14,6 @@ def _dim(dim, ndim):
     if not -ndim <= dim < max(ndim, 1):
         raise IndexError(f"dimension {dim} out of range for a tensor of {ndim} dimensions")
     return dim % max(ndim, 1)
-
-
-class _LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        out = ctx.b.log_softmax(x, dim)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        B, (out,) = ctx.b, ctx.saved_tensors
-        return B.sub(g, B.mul(B.exp(out), B.sum(g, axis=ctx.dim, keepdims=True)))
-
-
-class _Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        out = ctx.b.softmax(x, dim)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        B, (out,) = ctx.b, ctx.saved_tensors
-        return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=ctx.dim, keepdims=True)))
 
 
 def _softmax_dim(name, dim, ndim, stacklevel=3):
@@ -60,18 +32,18 @@ def _cast(x, dtype):
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along dim (max subtracted). dtype casts the input first."""
     x = _cast(input, dtype)
-    return _Softmax.apply(x, dim=_dim(_softmax_dim("softmax", dim, x.ndim, _stacklevel), x.ndim))
+    return ops_extra.Softmax.apply(x, dim=_dim(_softmax_dim("softmax", dim, x.ndim, _stacklevel), x.ndim))
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - log(sum(exp(x))) along dim, in one stable pass."""
     x = _cast(input, dtype)
-    return _LogSoftmax.apply(x, dim=_dim(_softmax_dim("log_softmax", dim, x.ndim, _stacklevel), x.ndim))
+    return ops_extra.LogSoftmax.apply(x, dim=_dim(_softmax_dim("log_softmax", dim, x.ndim, _stacklevel), x.ndim))
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     x = _cast(input, dtype)
-    return _Softmax.apply(-x, dim=_dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim))
+    return ops_extra.Softmax.apply(-x, dim=_dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim))
 
 
 def dropout(x, p=0.5, training=True, inplace=False):
