@@ -18,16 +18,8 @@ chunk per thread over the whole sequence; rows never meet inside the loop).
 from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
 
 import numpy as np
-from numba import njit
 
-from .blas_cpu import input_projection, kernel_threads, weight_gradients
-
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
-
-
-@njit(**_JIT)
-def _dot(a, b, out):
-    np.dot(a, b, out)
+from .blas_cpu import chunk_bounds, gemm_into, input_projection, kernel_threads, run_chunks, weight_gradients
 
 
 def _layout(kern, hidden):
@@ -65,10 +57,7 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
         args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
                 L["n_stages"], lengths, bool(reverse))
         n = min(n_chunks, batch)
-        if n > 1:
-            kern._forward_chunks(*args, n)
-        else:
-            kern._forward_rows(*args, 0, batch)
+        run_chunks(lambda c: kern._forward_rows(*args, *chunk_bounds(c, n, batch)), n)
     return y, np.ascontiguousarray(st[:, seq_len]), (xp, st, sv, vin, ext)
 
 
@@ -99,10 +88,7 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
         rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
-        if n > 1:
-            kern._backward_chunks(*args, dpv_chunks, *rest)
-        else:
-            kern._backward_rows(*args, dpv_chunks[0], *rest, 0, batch)
+        run_chunks(lambda c: kern._backward_rows(*args, dpv_chunks[c], *rest, *chunk_bounds(c, n, batch)), n)
         src = L["p_src"]
         if len(src) == 1 and src[0] >= 0 and wcat.shape[0] == dxp.shape[2]:
             # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and
@@ -113,12 +99,12 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
         rows = seq_len * batch
         dxp2 = dxp.reshape(rows, -1)
         dx = np.empty((rows, n_in), dt)
-        _dot(dxp2, np.ascontiguousarray(w_ih, dt), dx)
+        gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx)
         dw_ih = np.empty((dxp2.shape[1], n_in), dt)
-        _dot(dxp2.T, x.reshape(rows, n_in), dw_ih)
+        gemm_into(dxp2.T, x.reshape(rows, n_in), dw_ih)
         dwcat = np.empty_like(wcat)
         for p in range(len(p_off) - 1):
             v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
             dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)
-            _dot(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]])
+            gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]])
     return dx.reshape(seq_len, batch, n_in), dst, dw_ih, dwcat, dpv_chunks.sum(0)

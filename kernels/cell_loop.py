@@ -2,27 +2,23 @@
 below the generated forward_stage / backward_stage of each cell, so that each cell's loop is
 compiled and cached on disk with its pointwise code (Numba cannot cache a jitted function
 specialised on another jitted function passed as an argument: its cache index misses in every new
-process). Nothing here is compiled where it is defined; kernels/cell_cpu.py calls the copies.
+process). Nothing here is compiled where it is defined; kernels/cell_cpu.py calls the copies,
+one chunk of batch rows per thread (blas_cpu.run_chunks: nogil kernels on Python threads, no
+Numba parallel region, whose wrapper would compile the whole loop a second time).
 
 Per step, per stage: the stage's recurrent products (the chunk's rows x W_p^T, the step product
 of activations_cpu), then the generated pointwise code per batch row; backward the same in reverse,
 with dV_p = dP_p W_p after each stage's rows.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tinygrad_seq.kernels.activations_cpu import matmul_nt_into
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy")
+_JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
 forward_stage = backward_stage = None  # defined by the generated module this text is appended to
 
 # ---- loops (cellgen copies from here on)
-@njit(**_JIT)
-def chunk(c, n_chunks, rows):
-    """(lo, hi): rows lo..hi-1 of chunk c when rows are split into n_chunks near-equal ranges."""
-    return c * rows // n_chunks, (c + 1) * rows // n_chunks
-
-
 @njit(**_JIT)
 def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
                   reverse, lo, hi):
@@ -54,15 +50,6 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
             else:
                 for k in range(st.shape[0]):
                     st[k, s + 1, b] = st[k, s, b]
-
-
-@njit(parallel=True, **_JIT)
-def _forward_chunks(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                    reverse, n_chunks):
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, xp.shape[1])
-        _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                      reverse, lo, hi)
 
 
 @njit(**_JIT)
@@ -103,13 +90,3 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
                     dst[k, b] = dnx[k, b]
-
-
-@njit(parallel=True, **_JIT)
-def _backward_chunks(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv_chunks, dprod, dvin, adj, wt, p_stage,
-                     p_off, n_stages, lengths, reverse):
-    n_chunks = dpv_chunks.shape[0]
-    for c in prange(n_chunks):
-        lo, hi = chunk(c, n_chunks, xp.shape[1])
-        _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv_chunks[c], dprod, dvin, adj, wt,
-                       p_stage, p_off, n_stages, lengths, reverse, lo, hi)

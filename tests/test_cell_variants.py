@@ -199,3 +199,31 @@ def test_variants_run_unbatched_and_batch_first():
         np.testing.assert_allclose(out_one.numpy(), out_bf.numpy()[1], rtol=1e-10, atol=1e-12)
         assert (st[0] if isinstance(st, tuple) else st).shape == (1, H)
 
+
+
+@pytest.mark.parametrize("name", ["peephole_lstm", "layernorm_gru"])
+def test_generated_kernels_on_two_threads_match_one(name, monkeypatch, request):
+    # the generated loop split over two threads (a chunk of batch rows each, blas_cpu.run_chunks)
+    # agrees with one thread; these tiny calls would run on one, so the threshold is lowered, two
+    # Numba threads are forced (a fresh process when this one has one) and the spy checks two ran
+    import numba
+    from threads_helpers import ChunkSpy, rerun_with_two_threads
+    from tinygrad_seq.kernels import cell_cpu, tuning
+
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, cell_cpu)
+    x, hx = inputs(name)
+    before, results = numba.get_num_threads(), []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            spy.most = 0
+            results.append(run(build(name, True), x, hx, LENGTHS))
+            assert spy.most == threads
+    finally:
+        numba.set_num_threads(before)
+    (v2, g2), (v1, g1) = results[1], results[0]
+    for a, b in zip(v2 + g2, v1 + g1):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
