@@ -2,7 +2,6 @@
 the shape-only modules Identity, Flatten and Unflatten."""
 from collections import OrderedDict
 
-from tinygrad_seq.nn import module as _module
 from tinygrad_seq.nn.module import Module
 
 
@@ -12,8 +11,31 @@ def _index(name, i, n):
     return i % n
 
 
-class ModuleList(_module.ModuleList):
+class _ModuleSequence(Module):
+    """What ModuleList and Sequential share: modules in order under keys '0', '1', ..."""
+
+    def append(self, m):
+        self._modules[str(len(self._modules))] = m
+        return self
+
+    def extend(self, ms):
+        for m in ms:
+            self.append(m)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters the parent registers (keys '0', '1', ...)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
 
     def _renumber(self, mods):
         self._modules.clear()
@@ -50,8 +72,20 @@ class ModuleList(_module.ModuleList):
         return type(self)(list(self) + list(other))
 
 
-class Sequential(_module.Sequential):
-    """Modules called in order, each on the previous one's output."""
+class Sequential(_ModuleSequence):
+    """Modules called in order, each on the previous one's output (OrderedDict keys kept)."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            self._modules.update(modules[0])
+        else:
+            self.extend(modules)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
 
     def __getitem__(self, i):
         items = list(self._modules.items())
@@ -67,15 +101,6 @@ class Sequential(_module.Sequential):
         keys = list(self._modules)
         for k in (keys[i] if isinstance(i, slice) else [keys[_index("Sequential", int(i), len(keys))]]):
             del self._modules[k]
-
-    def append(self, m):
-        self._modules[str(len(self._modules))] = m
-        return self
-
-    def extend(self, ms):
-        for m in ms:
-            self.append(m)
-        return self
 
 
 class ModuleDict(Module):
