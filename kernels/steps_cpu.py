@@ -117,7 +117,7 @@ _STEP_BLAS_ROWS = {"loop": 1 << 30, "blas": 0}
 def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None):
     """How a cell's time loop runs on ``threads`` threads, as a dict: split "batch" (each thread
     runs the whole sequence for a chunk of batch rows, no barrier per step) or "units" (the hidden
-    units split, one parallel region per step; offered when ``units_first`` is not None, first
+    units split, the chunks meeting at a spin barrier every step; offered when ``units_first`` is not None, first
     when it is True), step_product "loop" or "blas" (the step's product as the register-blocked
     loop or one BLAS call), and blas_rows for the kernels. The default rule comes first: batch
     split unless units_first, the loop up to tuning.STEP_BLAS_ROWS rows a thread. A call of at

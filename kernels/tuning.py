@@ -37,8 +37,8 @@ import warnings
 
 # kernel calls below this many multiply-adds run on one thread: a parallel region costs more
 PARALLEL_MIN_MACS = 1 << 20
-# the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, one parallel
-# region per step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
+# the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, meeting the
+# other threads every step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
 UNITS_SPLIT_BYTES = 1 << 20
 # the default rule's units split for more batch rows a thread than this (see lstm_cpu.units_rule)
 UNITS_SPLIT_MAX_ROWS = 32

@@ -468,8 +468,9 @@ def test_cython_blas_preload_keeps_scipy_linalg_whole():
 @pytest.mark.parametrize("batch", [1, 3, 8])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch, request):
-    # the LSTM's hidden units split over two threads (one parallel region per step, chosen for
-    # large W_hh) and the batch split give the same results, padded sequences included
+    # the LSTM's hidden units split over two threads (a chunk of units a thread, meeting at a
+    # spin barrier every step; chosen for large W_hh) and the batch split give the same
+    # results, padded sequences included
     import numba
 
     if rerun_with_two_threads(request):
