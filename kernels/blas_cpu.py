@@ -194,9 +194,9 @@ class kernel_threads:
     thread each (the step products call scipy's from @njit code, the whole-sequence GEMMs numpy's
     matmul), and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
-    1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves;
-    one-step calls above it, a decoder's, run in parallel too), or while another thread runs a
-    parallel kernel."""
+    1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves),
+    for a one-step call (a decoder's) below tuning.ONE_STEP_PARALLEL_MIN_MACS, or while another
+    thread runs a parallel kernel."""
 
     def __init__(self, seq_len, batch, macs):
         self.n_chunks = self.planned(seq_len, batch, macs)
@@ -209,6 +209,8 @@ class kernel_threads:
     def planned(seq_len, batch, macs):
         """The chunks a call gets when no other thread runs a parallel kernel."""
         if macs < tuning.setting("PARALLEL_MIN_MACS"):
+            return 1
+        if seq_len == 1 and macs < tuning.setting("ONE_STEP_PARALLEL_MIN_MACS"):
             return 1
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 
