@@ -27,7 +27,7 @@ from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
 from .blas_cpu import chunk_bounds, cores_for_spinning, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
-                        synthetic_case, time_loop_plan, transposed_w_hh)
+                        synthetic_case, time_loop_plan, transposed, transposed_w_hh)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -349,7 +349,7 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:
-            w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
+            w_hh_t = transposed(w_hh, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
             db = np.zeros(4 * hidden, dt)
             flags = barrier_flags(n_chunks)
             run_chunks(lambda c: _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c,
