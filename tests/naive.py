@@ -82,8 +82,7 @@ def layer(cell, params, x, hx, num_layers=1, bidirectional=False, lengths=None, 
     T, B, _ = x.shape
     dirs = 2 if bidirectional else 1
     lens = np.full(B, T) if lengths is None else np.asarray(lengths)
-    n_states = 2 if "lstm" in cell else 1
-    finals = [[] for _ in range(n_states)]
+    finals = [[] for _ in hx]
     inp = x
     for layer_k in range(num_layers):
         outs = []

@@ -4,6 +4,8 @@ nn.RecurrentCell for a user's CellSpec. The plain functions rnn_cell / lstm_cell
 the same descriptions on given weights.
 Shapes: x (B, I) or unbatched (I,); states (B, H) or (H,).
 """
+import inspect
+
 import numpy as np
 
 from tinygrad_seq import cell_library
@@ -159,22 +161,70 @@ class RecurrentCell(RNNCellBase):
         super().__init__(cell, input_size, hidden_size, bias, device, dtype)
 
 
-def _cell(cls_name, cell, doc):
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        RNNCellBase.__init__(self, cell, input_size, hidden_size, bias, device, dtype)
-    return type(cls_name, (RNNCellBase,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+# the variants' cells, built from their CellClasses records (cell_library.CLASSES)
+CELL_ARGS = [("input_size", inspect.Parameter.empty), ("hidden_size", inspect.Parameter.empty), ("bias", True),
+             ("device", None), ("dtype", None)]
+CELL_CLASSES = {}   # CellClasses key -> cell class, PyTorch's included
 
 
-PeepholeLSTMCell = _cell("PeepholeLSTMCell", "peephole_lstm", "One step of nn.PeepholeLSTM: (h', c').")
-CIFGLSTMCell = _cell("CIFGLSTMCell", "cifg_lstm", "One step of nn.CIFGLSTM: (h', c').")
-LayerNormLSTMCell = _cell("LayerNormLSTMCell", "layernorm_lstm", "One step of nn.LayerNormLSTM: (h', c').")
-LayerNormGRUCell = _cell("LayerNormGRUCell", "layernorm_gru", "One step of nn.LayerNormGRU: h'.")
+def call_form(spec, suffix="'"):
+    """The states a step returns, as the docstrings write them: "h'" or "(h', c')"."""
+    names = [s + suffix for s in spec.states]
+    return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
 
 
-class IndRNNCell(RNNCellBase):
-    r"""One step of nn.IndRNN: h' = act(W_ih x + b_ih + u * h + b_hh), u = weight_hh [H]."""
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="relu", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        super().__init__("indrnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
-        self.nonlinearity = nonlinearity
+def bind(cls_name, signature, args, kwargs):
+    """The constructor's arguments by name (defaults filled), with Python's error naming the class."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{cls_name}(): {e}") from None
+    bound.apply_defaults()
+    return bound.arguments
+
+
+def signature(arguments):
+    """An inspect.Signature (self first) of (name, default) pairs."""
+    P = inspect.Parameter
+    return inspect.Signature([P("self", P.POSITIONAL_OR_KEYWORD)]
+                             + [P(n, P.POSITIONAL_OR_KEYWORD, default=d) for n, d in arguments])
+
+
+def _build(classes):
+    spec = cell_library.get(classes.spec_name())
+    sig = signature(classes.arguments(CELL_ARGS, "cell"))
+
+    def __init__(self, *args, **kwargs):
+        a = bind(classes.cell, sig, (self,) + args, kwargs)
+        options = {o.name: o.check(a[o.name]) for o in classes.options}
+        RNNCellBase.__init__(self, classes.spec_name(**options), a["input_size"], a["hidden_size"], a["bias"],
+                             a["device"], a["dtype"])
+        for name, value in options.items():
+            setattr(self, name, value)
+    __init__.__signature__ = sig
+    __init__.__qualname__ = classes.cell + ".__init__"
+    doc = classes.cell_doc or f"One step of nn.{classes.layer}: {call_form(spec)}."
+    return type(classes.cell, (RNNCellBase,), {"__init__": __init__, "__doc__": doc, "__module__": __name__,
+                                               "__qualname__": classes.cell})
+
+
+def _on_register(classes, added):
+    if not added:
+        CELL_CLASSES.pop(classes.key, None)
+        if not classes.hand_written:
+            globals().pop(classes.cell, None)
+        return
+    cls = globals()[classes.cell] if classes.hand_written else _build(classes)
+    globals()[classes.cell] = CELL_CLASSES[classes.key] = cls
+
+
+def cell_for(name, *args, **kwargs):
+    """The cell module running the built-in CellSpec `name` (its class, with the options that pick
+    it: "indrnn_tanh" -> IndRNNCell(..., nonlinearity="tanh")); args and kwargs go to the class."""
+    classes, options = cell_library.classes_of(name)
+    if classes is None:
+        raise ValueError(f"no built-in cell class runs cell {name!r}")
+    return CELL_CLASSES[classes.key](*args, **options, **kwargs)
+
+
+cell_library.subscribe(_on_register)
