@@ -173,16 +173,6 @@ def call_form(spec, suffix="'"):
     return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
 
 
-def bind(cls_name, signature, args, kwargs):
-    """The constructor's arguments by name (defaults filled), with Python's error naming the class."""
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as e:
-        raise TypeError(f"{cls_name}(): {e}") from None
-    bound.apply_defaults()
-    return bound.arguments
-
-
 def signature(arguments):
     """An inspect.Signature (self first) of (name, default) pairs."""
     P = inspect.Parameter
@@ -190,41 +180,63 @@ def signature(arguments):
                              + [P(n, P.POSITIONAL_OR_KEYWORD, default=d) for n, d in arguments])
 
 
-def _build(classes):
-    spec = cell_library.get(classes.spec_name())
-    sig = signature(classes.arguments(CELL_ARGS, "cell"))
+def class_builder(kind, base, arguments, construct, doc, namespace, registry):
+    """The cell_library subscriber that makes the `kind` ("layer" or "cell") class of each
+    CellClasses record: a subclass of `base` whose constructor takes `arguments` ((name, default)
+    pairs, in order) with the record's options inserted, checks the options and calls
+    construct(self, CellSpec name, arguments by name); doc(classes, spec) is its docstring. The
+    class goes into `namespace` (a module's globals, so that it imports like a written one) and
+    `registry` (by key); a hand-written class (PyTorch's) is taken from `namespace` instead."""
+    def build(classes):
+        name = getattr(classes, kind)
+        sig = signature(classes.arguments(arguments, kind))
 
-    def __init__(self, *args, **kwargs):
-        a = bind(classes.cell, sig, (self,) + args, kwargs)
-        options = {o.name: o.check(a[o.name]) for o in classes.options}
-        RNNCellBase.__init__(self, classes.spec_name(**options), a["input_size"], a["hidden_size"], a["bias"],
-                             a["device"], a["dtype"])
-        for name, value in options.items():
-            setattr(self, name, value)
-    __init__.__signature__ = sig
-    __init__.__qualname__ = classes.cell + ".__init__"
-    doc = classes.cell_doc or f"One step of nn.{classes.layer}: {call_form(spec)}."
-    return type(classes.cell, (RNNCellBase,), {"__init__": __init__, "__doc__": doc, "__module__": __name__,
-                                               "__qualname__": classes.cell})
+        def __init__(self, *args, **kwargs):
+            try:
+                bound = sig.bind(self, *args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"{name}(): {e}") from None
+            bound.apply_defaults()
+            options = {o.name: o.check(bound.arguments[o.name]) for o in classes.options}
+            construct(self, classes.spec_name(**options), bound.arguments)
+            for option, value in options.items():
+                setattr(self, option, value)
+        __init__.__signature__, __init__.__qualname__ = sig, name + ".__init__"
+        spec = cell_library.get(classes.spec_name())
+        return type(name, (base,), {"__init__": __init__, "__doc__": doc(classes, spec),
+                                    "__module__": namespace["__name__"], "__qualname__": name})
+
+    def on_register(classes, added):
+        name = getattr(classes, kind)
+        if not added:
+            registry.pop(classes.key, None)
+            if not classes.hand_written:
+                namespace.pop(name, None)
+        elif classes.hand_written:
+            registry[classes.key] = namespace[name]
+        else:
+            namespace[name] = registry[classes.key] = build(classes)
+    return on_register
 
 
-def _on_register(classes, added):
-    if not added:
-        CELL_CLASSES.pop(classes.key, None)
-        if not classes.hand_written:
-            globals().pop(classes.cell, None)
-        return
-    cls = globals()[classes.cell] if classes.hand_written else _build(classes)
-    globals()[classes.cell] = CELL_CLASSES[classes.key] = cls
+def built_for(registry, name, args, kwargs):
+    """An instance of the class in `registry` that runs the built-in CellSpec `name`, given the
+    options that pick it."""
+    classes, options = cell_library.classes_of(name)
+    if classes is None or classes.key not in registry:
+        raise ValueError(f"no built-in class runs cell {name!r}")
+    return registry[classes.key](*args, **options, **kwargs)
 
 
 def cell_for(name, *args, **kwargs):
     """The cell module running the built-in CellSpec `name` (its class, with the options that pick
     it: "indrnn_tanh" -> IndRNNCell(..., nonlinearity="tanh")); args and kwargs go to the class."""
-    classes, options = cell_library.classes_of(name)
-    if classes is None:
-        raise ValueError(f"no built-in cell class runs cell {name!r}")
-    return CELL_CLASSES[classes.key](*args, **options, **kwargs)
+    return built_for(CELL_CLASSES, name, args, kwargs)
 
 
-cell_library.subscribe(_on_register)
+cell_library.subscribe(class_builder(
+    "cell", RNNCellBase, CELL_ARGS,
+    lambda self, cell, a: RNNCellBase.__init__(self, cell, a["input_size"], a["hidden_size"], a["bias"], a["device"],
+                                               a["dtype"]),
+    lambda classes, spec: classes.cell_doc or f"One step of nn.{classes.layer}: {call_form(spec)}.",
+    globals(), CELL_CLASSES))
