@@ -156,8 +156,18 @@ def register(classes, *specs):
                 del CELLS[spec.name]
             raise ValueError(f"register: {classes.layer} runs cell {missing[0]!r}, which is not registered")
         CLASSES[classes.key] = classes
-        for fn in _subscribers:
-            fn(classes, True)
+        done = []
+        try:
+            for fn in _subscribers:
+                fn(classes, True)
+                done.append(fn)
+        except Exception:   # a class that cannot be built (an option placed after no argument): undo
+            for fn in reversed(done):
+                fn(classes, False)
+            del CLASSES[classes.key]
+            for spec in specs:
+                del CELLS[spec.name]
+            raise
     return classes
 
 
