@@ -57,7 +57,8 @@ def reference_grads(cell, inputs, dy, dh_n, dc_n, lengths, reverse):
 
 def _problem(cell, T=3, B=2, I=3, H=4, seed=0):
     rng = np.random.default_rng(seed)
-    G = {"lstm": 4, "gru": 3}.get(cell, 1)
+    from tinygrad_seq import cell_library
+    G = cell_library.get(cell).gates
     p = dict(x=rng.standard_normal((T, B, I)), h0=rng.standard_normal((B, H)) * 0.5,
              c0=rng.standard_normal((B, H)) * 0.5 if cell == "lstm" else None,
              w_ih=rng.standard_normal((G * H, I)) * 0.6, w_hh=rng.standard_normal((G * H, H)) * 0.6,
