@@ -76,6 +76,7 @@ def test_classes_appear_everywhere(registered):
         "fused", "dtype", "device", "zoneout"]
     assert list(inspect.signature(TestISRULSTMCell).parameters) == [
         "input_size", "hidden_size", "bias", "output", "device", "dtype"]
+    assert type(nn.Encoder(7, I, H, rnn_type="Test_ISRU_LSTM").rnn) is TestISRULSTM   # seq2seq's rnn_type
     layer = variants.layer_for("test_identity_lstm", I, H)
     assert type(layer) is TestISRULSTM and layer.output == "identity"
     assert layer.cell_spec is cell_library.CELLS["test_identity_lstm"]
