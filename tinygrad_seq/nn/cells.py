@@ -1,5 +1,6 @@
 r"""Cell modules: one step of a described cell (tinygrad_seq/cell_library.py), composed from
-primitive ops. nn.RNNCell, nn.LSTMCell, nn.GRUCell (PyTorch's), the variants' cells and
+primitive ops. nn.RNNCell, nn.LSTMCell, nn.GRUCell (PyTorch's), the variants' cells (built here
+from their CellClasses records by class_builder, which nn/variants.py uses for their layers) and
 nn.RecurrentCell for a user's CellSpec. The plain functions rnn_cell / lstm_cell / gru_cell run
 the same descriptions on given weights.
 Shapes: x (B, I) or unbatched (I,); states (B, H) or (H,).
