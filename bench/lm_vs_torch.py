@@ -25,7 +25,9 @@ def worker(args):
     import numpy as np
 
     # the model, the step and the data are the asv suite's (bench/benchmarks/bench_training.py)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
     from benchmarks.bench_training import build_lm, lm_batches, lm_trainer
     from benchmarks.common import namespace
 
