@@ -19,30 +19,12 @@ parts two torch runs, see test_word_language_model_float64_at_the_examples_learn
    pack_padded_sequence(enforce_sorted=False) into a bidirectional GRU, CrossEntropyLoss with
    label smoothing, Adam with StepLR.
 """
-import types
-
 import numpy as np
 import pytest
 import torch
 
-import tinygrad_seq
-
-TOL = 1e-4    # losses, every step
-PTOL = 1e-5   # final parameters
-STEPS = 100
-
-def namespace(lib):
-    if lib == "torch":
-        import torch.nn.functional as F
-        from torch import nn, optim
-        from torch.utils.data import DataLoader, TensorDataset
-        return types.SimpleNamespace(torch=torch, nn=nn, optim=optim, F=F, DataLoader=DataLoader,
-                                     TensorDataset=TensorDataset)
-    import tinygrad_seq.nn.functional as F
-    from tinygrad_seq import nn, optim
-    from tinygrad_seq.utils.data import DataLoader, TensorDataset
-    return types.SimpleNamespace(torch=tinygrad_seq, nn=nn, optim=optim, F=F, DataLoader=DataLoader,
-                                 TensorDataset=TensorDataset)
+from programs_helpers import (STEPS, float64_default, lockstep, namespace, snapshot_or_load,  # noqa: F401
+                              state)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -52,32 +34,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def lockstep(program, *args, **kwargs):
-    """Run program on torch, then on tinygrad_seq from torch's initial state; compare the losses of
-    every step and the final parameters."""
-    init, theirs, t_extra, t_final = program(namespace("torch"), None, *args, **kwargs)
-    _, ours, o_extra, o_final = program(namespace("tinygrad_seq"), init, *args, **kwargs)
-    assert len(ours) == len(theirs) == kwargs.get("steps", STEPS)
-    np.testing.assert_allclose(ours, theirs, atol=TOL, rtol=0)
-    assert o_final.keys() == t_final.keys()
-    for k in t_final:
-        np.testing.assert_allclose(o_final[k], t_final[k], atol=PTOL, rtol=0, err_msg=k)
-    return o_extra, t_extra
-
-
-def state(model):
-    # torch's state_dict holds tensors; tinygrad_seq's holds numpy copies (API.md)
-    return {k: np.array(v.detach().numpy() if hasattr(v, "detach") else v)
-            for k, v in model.state_dict().items()}
-
-
-def snapshot_or_load(L, model, init):
-    if init is None:
-        return state(model)
-    model.load_state_dict({k: L.torch.tensor(v) for k, v in init.items()})
-    return init
 
 
 # ------------------------------------------------------------------ 1. word language model
@@ -184,25 +140,6 @@ def word_language_model(L, init, rnn_type, tied, steps=STEPS, lr=2.0):
 def test_word_language_model(rnn_type, tied):
     ours, theirs = lockstep(word_language_model, rnn_type, tied)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
-
-
-@pytest.fixture
-def float64_default():
-    torch.set_default_dtype(torch.float64)
-    tinygrad_seq.set_default_dtype(tinygrad_seq.float64)
-    yield
-    torch.set_default_dtype(torch.float32)
-    tinygrad_seq.set_default_dtype(tinygrad_seq.float32)
-
-
-def test_modules_take_the_default_dtype_like_torch(float64_default):
-    # once a silent divergence: nn modules made float32 parameters whatever the default dtype
-    for L in (namespace("torch"), namespace("tinygrad_seq")):
-        nn = L.nn
-        mods = [nn.Linear(3, 2), nn.Embedding(5, 3), nn.LayerNorm(3), nn.RNN(3, 2), nn.LSTM(3, 2, proj_size=1),
-                nn.GRU(3, 2, bidirectional=True), nn.RNNCell(3, 2), nn.LSTMCell(3, 2), nn.GRUCell(3, 2)]
-        assert all(str(p.dtype).endswith("float64") for m in mods for p in m.parameters()), L.torch
-        assert str(nn.Linear(3, 2, dtype=L.torch.float32).weight.dtype).endswith("float32")
 
 
 def test_word_language_model_float64_at_the_examples_learning_rate(float64_default):
