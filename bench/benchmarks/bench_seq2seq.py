@@ -105,6 +105,8 @@ def make_step(lib, B, S, T, H, E, V, rnn_type="lstm"):
     """(step, model): step() runs one training step and returns the loss: forward with teacher
     forcing, cross entropy ignoring pad 0, backward, Adam(lr=1e-3). lib "torch" runs the torch
     twin loaded with nn.Seq2Seq's initial weights (LSTM only), so both start from one state."""
+    if lib == "torch" and rnn_type != "lstm":
+        raise NotImplementedError("the torch twin of nn.Seq2Seq is LSTM only")
     ours = _model(H, E, V, rnn_type)
     src, lens, tgt_in, tgt_out = seq2seq_data(B, S, T, V)
     if lib == "tinygrad_seq":
@@ -114,8 +116,6 @@ def make_step(lib, B, S, T, H, E, V, rnn_type="lstm"):
             logits, _ = model(src, lens, tgt_in)
             return model.loss(logits, tgt_out)
     else:
-        if rnn_type != "lstm":
-            raise NotImplementedError("the torch twin of nn.Seq2Seq is LSTM only")
         torch = namespace("torch").torch
         model = torch_seq2seq_class()(V, V, E, H)
         model.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
