@@ -51,7 +51,8 @@ class RNNCellBase(Module):
         self.cell_spec = spec
         cellgen.check(spec)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
-        arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, np.dtype(dtype or dtypes.get_default_dtype()))
+        dt = np.dtype(dtype or dtypes.get_default_dtype())  # PyTorch: the default dtype
+        arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, dt)
         for p in spec.params:
             if p.name in arrays:
                 setattr(self, p.name, Parameter(arrays[p.name]))
