@@ -4,7 +4,8 @@ float32, through the layers (as a user calls them).
     python bench/cells_vs_lstm.py [--repeats 7] [--cells peephole_lstm,cifg_lstm,...]
 
 Prints a markdown table of median times and the ratio variant / LSTM (goal for the peephole
-LSTM: <= 1.15). "lstm (generated)" is the LSTM's own description through the generated kernel.
+LSTM: <= 1.15). The default cells are every described variant (cell_library.CLASSES, by layer
+name) and "lstm (generated)", the LSTM's own description through the generated kernel.
 """
 import argparse
 import os
@@ -17,6 +18,9 @@ import tinygrad_seq as ts
 from tinygrad_seq import cell_library, nn
 from tinygrad_seq.cellspec import CellSpec
 from tinygrad_seq.nn.variants import LAYERS
+
+
+DEFAULT_CELLS = [key for key, c in cell_library.CLASSES.items() if not c.hand_written] + ["lstm (generated)"]
 
 
 def _layer(name, H):
@@ -54,7 +58,7 @@ def cpu_model():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--cells", default="peephole_lstm,cifg_lstm,layernorm_lstm,lstm (generated)")
+    ap.add_argument("--cells", default=",".join(DEFAULT_CELLS))
     ap.add_argument("--T", type=int, default=50)
     args = ap.parse_args()
     cells = args.cells.split(",")

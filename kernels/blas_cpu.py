@@ -8,7 +8,8 @@ libraries on one thread while a kernel runs.
 
 Threads: every product of a kernel runs on ONE OpenBLAS thread, called from the kernels' own
 threads (``run_chunks``: as many as Numba's thread count, each running a nogil kernel on a chunk
-of rows; the LSTM's hidden-units split is a Numba ``prange`` region). Two pools on two cores
+of rows; the LSTM's hidden-units split runs a chunk of units per thread, meeting at a spin
+barrier every step, spin_cpu). Two pools on two cores
 fight: OpenBLAS workers spin for up to ~0.1 s after a GEMM and Numba's OpenMP workers after a
 parallel region, so alternating them (input projection on OpenBLAS threads, time loop on Numba
 threads) made a B=16, H=256 LSTM 2x slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
@@ -181,9 +182,10 @@ def numpy_blas_one_thread():
     return _numpy_blas
 
 
-# A parallel region at a time: numba's "workqueue" threading layer (used when no OpenMP or TBB
-# runtime is found) aborts the process when two Python threads launch parallel kernels at once;
-# a second caller runs on one chunk instead.
+# A parallel kernel at a time: a second caller runs on one chunk instead. So the pool's workers
+# are idle whenever run_chunks hands them chunks, which the spin barrier of the units split needs
+# (its chunks must all run at once); numba's "workqueue" threading layer also aborts the process
+# when two Python threads launch parallel regions at once.
 _parallel_lock = threading.Lock()
 
 
@@ -192,9 +194,9 @@ class kernel_threads:
     thread each (the step products call scipy's from @njit code, the whole-sequence GEMMs numpy's
     matmul), and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
-    1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves;
-    one-step calls above it, a decoder's, run in parallel too), or while another thread runs a
-    parallel kernel."""
+    1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves),
+    for a one-step call (a decoder's) below tuning.ONE_STEP_PARALLEL_MIN_MACS, or while another
+    thread runs a parallel kernel."""
 
     def __init__(self, seq_len, batch, macs):
         self.n_chunks = self.planned(seq_len, batch, macs)
@@ -207,6 +209,8 @@ class kernel_threads:
     def planned(seq_len, batch, macs):
         """The chunks a call gets when no other thread runs a parallel kernel."""
         if macs < tuning.setting("PARALLEL_MIN_MACS"):
+            return 1
+        if seq_len == 1 and macs < tuning.setting("ONE_STEP_PARALLEL_MIN_MACS"):
             return 1
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 
@@ -249,6 +253,15 @@ def run_chunks(task, n_chunks):
     finally:
         for f in futures:
             f.result()
+
+
+def cores_for_spinning():
+    """The cores this process may run on (its CPU affinity): chunks that meet at a spin barrier
+    every step (spin_cpu) need a core each, or each step waits for the scheduler."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def chunk_bounds(c, n_chunks, rows):

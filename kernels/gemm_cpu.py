@@ -12,11 +12,12 @@ So a product numpy would thread (OpenBLAS threads a GEMM above 65536 * 4 multipl
 - with many rows (at least tuning.ROWS_PER_THREAD per Numba thread, after merging the batch dimensions
   of a C-ordered [..., M, K] @ [K, N]) split by rows over the kernels' threads, each calling
   numpy's OpenBLAS pinned to one thread: the recipe of the kernels' input projections;
+- a transposed left operand (x^T @ g, a weight gradient) with many rows of x: split by those
+  rows (the reduction dimension) into partial products, one per thread, then added;
 - otherwise on numpy's BLAS pinned to one thread for the call (blas_cpu.numpy_blas_one_thread,
   process-wide while it lasts). Few rows: a split would re-pack the whole right operand per
   thread for little work, and numpy's OpenBLAS ran these faster than scipy's here ([32,768] @
-  [768,256]: 193 vs 261 us). A transposed left operand (x^T @ g in a weight gradient): a chunk
-  of its rows is not contiguous, and copying it first made [640,1024]^T @ [640,256] 2.6x slower.
+  [768,256]: 193 vs 261 us).
 Smaller products stay on plain np.matmul, which numpy runs on one thread anyway.
 """
 from . import blas_cpu  # before numba: it trims numba's import of scipy
@@ -46,6 +47,28 @@ def _product_2d(a, b):
     return out
 
 
+def _product_2d_k_split(a, b):
+    """a [M, K] F-ordered (a transposed C-ordered [K, M], the x^T of a weight gradient x^T @ g) @
+    b [K, N] C-ordered, the reduction dimension split over the kernels' threads: chunk c sums its
+    rows of the C-ordered arrays into a partial product of its own, then the partials are added.
+    Chunks of a's rows instead would be strided in both dimensions, which OpenBLAS ran slower
+    than the whole product on one thread (a [10000, 700] of a word LM's output layer, measured
+    here: 30 ms for half the rows against 41 ms for all); split by K, 22-26 ms on 2 threads."""
+    k = a.shape[1]
+    with kernel_threads(k, 1, a.shape[0] * k * b.shape[1]) as n_chunks:
+        parts = np.empty((n_chunks, a.shape[0], b.shape[1]), a.dtype)
+
+        def rows_of(c):
+            lo, hi = chunk_bounds(c, n_chunks, k)
+            gemm_into(a[:, lo:hi], b[lo:hi], parts[c])
+
+        run_chunks(rows_of, n_chunks)
+    out = parts[0]
+    for c in range(1, n_chunks):
+        out += parts[c]
+    return out
+
+
 def matmul(a, b):
     """np.matmul(a, b) for float32 / float64 operands of at least 2 dimensions (numpy's
     broadcasting of the batch dimensions included); other operands go to np.matmul."""
@@ -59,6 +82,10 @@ def matmul(a, b):
             and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
             and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
         return _product_2d(a.reshape(rows, k), b).reshape(a.shape[:-1] + (n,))
+    if (threads > 1 and a.ndim == 2 and b.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
+            and b.flags.c_contiguous and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
+            and k >= tuning.setting("ROWS_PER_THREAD") * threads):
+        return _product_2d_k_split(a, b)
     if a.shape[-2] * k * n <= tuning.setting("NUMPY_SINGLE_THREAD_MACS"):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)

@@ -7,7 +7,8 @@ recurrent dh; dW_ih, dW_hh and dx are then single GEMMs over all T*B rows.
 
 Threads (kernels/blas_cpu.py): the time loop splits either the batch rows (one loop per thread
 over the whole sequence, no barrier per step) or, for one batch row or a large W_hh, the hidden
-units (one parallel region per step; ``units_chunks`` picks).
+units (a chunk of units per thread for the whole sequence, meeting at a spin barrier after each
+step, kernels/spin_cpu.py; ``units_chunks`` picks).
 
 saved = (act, h_prev, c_prev, tanh_c):
     act     [T, B, 4H]  gate activations i, f, g, o of step t (garbage where t >= lengths[b])
@@ -18,14 +19,15 @@ saved = (act, h_prev, c_prev, tanh_c):
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import tuning
 from .compile_notice import announce
+from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
-from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, cores_for_spinning, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
-                        synthetic_case, time_loop_plan, transposed_w_hh)
+                        synthetic_case, time_loop_plan, transposed, transposed_w_hh)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -157,89 +159,75 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
         hidden_grad_step(d_gates, w_hh_t, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
-@njit(**_INNER)
-def _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec, blas_rows, s,
-                        t, c):
-    # chunk c of step t: units jlo..jhi-1, their four gates' rows of W_hh w_hh[g, c] [hc, H] and
-    # their share of the step product rec [4, B, hc]
-    batch = act.shape[1]
-    hc = w_hh.shape[2]
-    jlo = c * hc
-    jhi = jlo + hc
-    hp = h_prev[t]  # filled from h0 / c0 before the first step's region
-    cp = c_prev[t]
-    h_out = leaving_state(h_n, h_prev, s, t, reverse)
-    c_out = leaving_state(c_n, c_prev, s, t, reverse)
-    for g in range(4):
-        step_product(hp, w_hh[g, c], rec[g], blas_rows)
-    for b in range(batch):
-        if t >= lengths[b]:
-            copy_into(h_out[b, jlo:jhi], hp[b, jlo:jhi])
-            copy_into(c_out[b, jlo:jhi], cp[b, jlo:jhi])
-        else:
-            _cell_row(act[t, b], rec[0, b], rec[1, b], rec[2, b], rec[3, b], bias, cp[b], c_out[b], h_out[b],
-                      tanh_c[t, b], y[t, b], jlo, jhi)
-
-
-@njit(parallel=True, **_JIT)
-def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows):
-    # The hidden units split over threads, one parallel region per step (each chunk needs the
-    # whole previous state): for fewer batch rows than threads or a large W_hh, where splitting
-    # the batch would leave threads idle or make each thread stream all of W_hh every step.
-    # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units.
+@njit(**_JIT)
+def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, c,
+                   flags):
+    # The hidden units split: chunk c (one thread, the whole sequence) runs units jlo..jhi-1 of
+    # every batch row; the chunks meet at a spin barrier after each step (each needs the whole
+    # previous state). For fewer batch rows than threads or a large W_hh, where splitting the
+    # batch would leave threads idle or make each thread stream all of W_hh every step.
+    # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units; rec [4, B, hc]
+    # the chunk's share of the step product.
     seq_len, batch, _ = act.shape
     n_chunks, hc = w_hh.shape[1], w_hh.shape[2]
-    rec = np.empty((n_chunks, 4, batch, hc), act.dtype)
-    for s in range(seq_len):
-        t = seq_len - 1 - s if reverse else s
-        if s == 0:
-            for b in range(batch):
-                copy_into(h_prev[t, b], h0[b])
-                copy_into(c_prev[t, b], c0[b])
-        for c in prange(n_chunks):
-            _units_forward_step(act, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, rec[c],
-                                blas_rows, s, t, c)
-
-
-@njit(**_INNER)
-def _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec, blas_rows,
-                         s, c):
-    # chunk c: first the recurrent product of the step finished in the previous region (it needs
-    # every chunk's gate gradients) for its units' dh, then its units' cell backward at step t
-    seq_len, batch, _ = act.shape
-    hidden = dh.shape[1]
-    hc = w_hh_t.shape[1]
     jlo = c * hc
     jhi = jlo + hc
-    if s > 0:
-        t_done = s - 1 if reverse else seq_len - s
-        step_product(d_gates[t_done], w_hh_t[c], dh_rec, blas_rows)
+    rec = np.empty((4, batch, hc), act.dtype)
+    for s in range(seq_len):
+        t = seq_len - 1 - s if reverse else s
+        cp = c_prev[t]
+        if s == 0:  # the saved entering state, this chunk's units
+            for b in range(batch):
+                copy_into(h_prev[t, b, jlo:jhi], h0[b, jlo:jhi])
+                copy_into(cp[b, jlo:jhi], c0[b, jlo:jhi])
+        hp = h0 if s == 0 else h_prev[t]  # the whole entering state
+        h_out = leaving_state(h_n, h_prev, s, t, reverse)
+        c_out = leaving_state(c_n, c_prev, s, t, reverse)
+        for g in range(4):
+            step_product(hp, w_hh[g, c], rec[g], blas_rows)
         for b in range(batch):
-            if t_done < lengths[b]:
-                copy_into(dh[b, jlo:jhi], dh_rec[b])
-    if s < seq_len:
-        t = s if reverse else seq_len - 1 - s
-        for b in range(batch):
-            if t < lengths[b]:
-                g_row = d_gates[t, b]
-                _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b], g_row, jlo, jhi)
-                for g in range(4):
-                    k0 = g * hidden
-                    for j in range(jlo, jhi):
-                        db[k0 + j] += g_row[k0 + j]
+            if t >= lengths[b]:
+                copy_into(h_out[b, jlo:jhi], hp[b, jlo:jhi])
+                copy_into(c_out[b, jlo:jhi], cp[b, jlo:jhi])
+            else:
+                _cell_row(act[t, b], rec[0, b], rec[1, b], rec[2, b], rec[3, b], bias, cp[b], c_out[b], h_out[b],
+                          tanh_c[t, b], y[t, b], jlo, jhi)
+        if s < seq_len - 1 and not arrive_and_wait(flags, c, n_chunks, s + 1):
+            return
 
 
-@njit(parallel=True, **_JIT)
-def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows):
-    # the units split of _forward_units, backward: w_hh_t [n_chunks, hc, 4H] W_hh transposed, by
-    # chunk of units (rows); db [4H] (chunk c adds to its units' entries)
+@njit(**_JIT)
+def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, c, flags):
+    # the units split of _forward_units, backward, chunk c: w_hh_t [n_chunks, hc, 4H] W_hh
+    # transposed, by chunk of units (rows); db [4H] (the chunk adds to its units' entries). Step
+    # s: the recurrent product of the step finished before the barrier (it needs every chunk's
+    # gate gradients) for this chunk's units of dh, then their cell backward at step t.
     seq_len, batch, _ = act.shape
     n_chunks, hc, _ = w_hh_t.shape
-    dh_rec = np.empty((n_chunks, batch, hc), act.dtype)
+    hidden = dh.shape[1]
+    jlo = c * hc
+    jhi = jlo + hc
+    dh_rec = np.empty((batch, hc), act.dtype)
     for s in range(seq_len + 1):
-        for c in prange(n_chunks):
-            _units_backward_step(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, dh_rec[c],
-                                 blas_rows, s, c)
+        if s > 0:
+            t_done = s - 1 if reverse else seq_len - s
+            step_product(d_gates[t_done], w_hh_t[c], dh_rec, blas_rows)
+            for b in range(batch):
+                if t_done < lengths[b]:
+                    copy_into(dh[b, jlo:jhi], dh_rec[b])
+        if s < seq_len:
+            t = s if reverse else seq_len - 1 - s
+            for b in range(batch):
+                if t < lengths[b]:
+                    g_row = d_gates[t, b]
+                    _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b], g_row, jlo,
+                                       jhi)
+                    for g in range(4):
+                        k0 = g * hidden
+                        for j in range(jlo, jhi):
+                            db[k0 + j] += g_row[k0 + j]
+            if not arrive_and_wait(flags, c, n_chunks, s + 1):
+                return
 
 
 def units_chunks(batch, hidden, n_threads, itemsize):
@@ -260,6 +248,12 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     return 1
 
 
+def _raise_if_stopped(flags, n_chunks, what):
+    error = barrier_error(flags, n_chunks, what)
+    if error is not None:
+        raise error
+
+
 def _macs(seq_len, batch, n_in, hidden):
     return seq_len * batch * 4 * hidden * (n_in + hidden)  # input-side + recurrent products
 
@@ -267,7 +261,7 @@ def _macs(seq_len, batch, n_in, hidden):
 def _plan(seq_len, batch, n_in, hidden, dtype):
     """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
     threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
-    units_ok = (threads > 1 and hidden % threads == 0
+    units_ok = (threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
                 and 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES"))
     units_first = units_chunks(batch, hidden, threads, np.dtype(dtype).itemsize) > 1 if units_ok else None
 
@@ -327,8 +321,10 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
         blas_rows = plan["blas_rows"]
         if units:
             w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hidden // n_chunks, hidden)
-            _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c,
-                           blas_rows)
+            flags = barrier_flags(n_chunks)
+            run_chunks(lambda c: _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n,
+                                                h_prev, c_prev, tanh_c, blas_rows, c, flags), n_chunks)
+            _raise_if_stopped(flags, n_chunks, "LSTM forward")
         else:
             args = (act, h0, c0, np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse), y, h_n, c_n, h_prev,
                     c_prev, tanh_c, blas_rows)
@@ -353,10 +349,12 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:
-            w_hh_t = np.ascontiguousarray(w_hh.T, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
+            w_hh_t = transposed(w_hh, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
             db = np.zeros(4 * hidden, dt)
-            _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c, d_gates, db,
-                            blas_rows)
+            flags = barrier_flags(n_chunks)
+            run_chunks(lambda c: _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c,
+                                                 d_gates, db, blas_rows, c, flags), n_chunks)
+            _raise_if_stopped(flags, n_chunks, "LSTM backward")
         else:
             args = (dy, dh0, dc0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse), act, c_prev, tanh_c,
                     d_gates)

@@ -37,8 +37,14 @@ import warnings
 
 # kernel calls below this many multiply-adds run on one thread: a parallel region costs more
 PARALLEL_MIN_MACS = 1 << 20
-# the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, one parallel
-# region per step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
+# one-step calls (a decoder's step) below this many multiply-adds run on one thread: both threads
+# would stream the whole weight matrices for half the rows each, and handing a chunk to another
+# thread costs ~50-100 us. Measured (AMD EPYC, 2 cores, LSTM, T=1, forward / backward ms, one vs
+# two threads): B=32 I=320 H=256 (19M) 0.65 / 1.02 vs 0.78 / 1.10; B=64 (38M) 1.59 / 2.16 vs
+# 1.39 / 2.42; B=32 I=576 H=512 (71M) 4.6 / 7.2 vs 3.1 / 4.9
+ONE_STEP_PARALLEL_MIN_MACS = 1 << 25
+# the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, meeting the
+# other threads every step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
 UNITS_SPLIT_BYTES = 1 << 20
 # the default rule's units split for more batch rows a thread than this (see lstm_cpu.units_rule)
 UNITS_SPLIT_MAX_ROWS = 32

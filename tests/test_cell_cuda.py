@@ -1,5 +1,6 @@
 """The generated cell kernels on "cuda": in Numba's CUDA simulator against the CPU (tiny shapes,
 both dtypes, lengths, bidirectional, hx), and compiled to PTX for sm_90 / sm_80 without a GPU."""
+import functools
 import json
 import os
 import subprocess
@@ -9,12 +10,14 @@ import numpy as np
 import pytest
 
 import tinygrad_seq as ts
-from tinygrad_seq import nn
+from tinygrad_seq import cell_library, nn
+from tinygrad_seq.nn import variants
 
-MAKERS = {"peephole_lstm": nn.PeepholeLSTM, "layernorm_lstm": nn.LayerNormLSTM,
-          "layernorm_gru": nn.LayerNormGRU, "indrnn": nn.IndRNN,
-          "gru_reset_before": lambda *a, **k: nn.GRU(*a, reset_after=False, **k),
-          "lstm_zoneout": lambda *a, **k: nn.LSTM(*a, zoneout=0.3, **k)}
+# every built-in cell beside PyTorch's four (from tinygrad_seq/cell_library.py) through the layer that
+# runs it; indrnn_tanh differs from indrnn_relu only in its activation
+MAKERS = {name: functools.partial(variants.layer_for, name)
+          for name in sorted(set(cell_library.CELLS) - {"rnn_tanh", "rnn_relu", "lstm", "gru", "indrnn_tanh"})}
+MAKERS["lstm_zoneout"] = lambda *a, **k: nn.LSTM(*a, zoneout=0.3, **k)
 
 
 # (cell, dtype, bidirectional): tiny, the simulator runs a Python thread per CUDA thread

@@ -1,40 +1,42 @@
 """The cell variants (API.md "Cell variants"): unfused against the plain-numpy reference
 (tests/naive.py), fused (generated kernels) against unfused to 1e-9 in float64 (outputs, final
 states, every gradient), gradcheck, with lengths, bidirectional, two layers and hx; zoneout;
-parameter names; the variant cells."""
+parameter names; the variant cells; their classes, built from the descriptions."""
+import inspect
+import pickle
+
 import numpy as np
 import pytest
 
 import naive
 import tinygrad_seq as ts
-from tinygrad_seq import nn
+from tinygrad_seq import cell_library, nn
+from tinygrad_seq.nn import cells, variants
 
 T, B, I, H = 4, 3, 3, 4
 LENGTHS = [4, 2, 3]
 
-LAYERS = {
-    "peephole_lstm": lambda *a, **k: nn.PeepholeLSTM(*a, **k),
-    "cifg_lstm": lambda *a, **k: nn.CIFGLSTM(*a, **k),
-    "layernorm_lstm": lambda *a, **k: nn.LayerNormLSTM(*a, **k),
-    "layernorm_gru": lambda *a, **k: nn.LayerNormGRU(*a, **k),
-    "gru_reset_before": lambda *a, **k: nn.GRU(*a, reset_after=False, **k),
-    "indrnn_relu": lambda *a, **k: nn.IndRNN(*a, **k),
-    "indrnn_tanh": lambda *a, **k: nn.IndRNN(*a, nonlinearity="tanh", **k),
-}
+# every built-in cell beside PyTorch's four, from the descriptions (tinygrad_seq/cell_library.py),
+# each through the layer / cell class that runs it (nn.IndRNN(nonlinearity="tanh"), nn.GRU(reset_after=False))
+PYTORCH = {"rnn_tanh", "rnn_relu", "lstm", "gru"}
+VARIANTS = sorted(set(cell_library.CELLS) - PYTORCH)
 ZONEOUT = ["lstm", "gru"]
 # each fused case compiles a generated kernel on a cold cache: indrnn_tanh differs from indrnn_relu
 # only in its activation, so it is checked unfused only
-FUSED = sorted(set(LAYERS) - {"indrnn_tanh"})
-ALL_LAYERS = dict(LAYERS, lstm=lambda *a, **k: nn.LSTM(*a, **k), gru=lambda *a, **k: nn.GRU(*a, **k))
+FUSED = sorted(set(VARIANTS) - {"indrnn_tanh"})
+
+
+def make_layer(name, *args, **kwargs):
+    return variants.layer_for(name, *args, **kwargs)
 
 
 def n_states(name):
-    return 2 if "lstm" in name else 1
+    return len(cell_library.get(name).states)
 
 
 def build(name, fused, num_layers=2, bidirectional=True, seed=0, **kw):
     """The layer with every parameter random (peepholes and LayerNorm gains included)."""
-    layer = ALL_LAYERS[name](I, H, num_layers=num_layers, bidirectional=bidirectional, fused=fused,
+    layer = make_layer(name, I, H, num_layers=num_layers, bidirectional=bidirectional, fused=fused,
                              dtype=np.float64, **kw)
     rng = np.random.default_rng(seed)
     layer.load_state_dict({k: rng.uniform(-0.8, 0.8, v.shape) for k, v in layer.state_dict().items()})
@@ -64,7 +66,7 @@ def run(layer, x, hx, lengths, grad=True):
     return [out.numpy()] + [f.numpy() for f in finals], grads
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("name", VARIANTS)
 def test_unfused_matches_naive(name):
     layer = build(name, fused=False)
     x, hx = inputs(name)
@@ -143,7 +145,7 @@ def test_parameter_names_and_shapes():
         "indrnn_relu": {"weight_ih_l0": (H, I), "weight_hh_l0": (H,), "bias_ih_l0": (H,), "bias_hh_l0": (H,)},
     }
     for name, shapes in want.items():
-        layer = ALL_LAYERS[name](I, H)
+        layer = make_layer(name, I, H)
         got = {k: tuple(v.shape) for k, v in layer.state_dict().items()}
         assert got == shapes, name
         assert list(got) == list(shapes), name
@@ -159,7 +161,7 @@ def test_parameter_names_and_shapes():
 
 @pytest.mark.parametrize("name", ["peephole_lstm", "cifg_lstm", "layernorm_lstm"])
 def test_peephole_starts_as_lstm_and_bias_false_runs(name):
-    layer = ALL_LAYERS[name](I, H, bias=False, dtype=np.float64)
+    layer = make_layer(name, I, H, bias=False, dtype=np.float64)
     x = ts.Tensor(np.random.default_rng(0).standard_normal((T, B, I)))
     fused, _ = layer(x)
     layer.fused = False
@@ -167,14 +169,9 @@ def test_peephole_starts_as_lstm_and_bias_false_runs(name):
     np.testing.assert_allclose(fused.numpy(), unfused.numpy(), rtol=1e-10, atol=1e-12)
 
 
-CELLS = {"peephole_lstm": nn.PeepholeLSTMCell, "cifg_lstm": nn.CIFGLSTMCell, "layernorm_lstm": nn.LayerNormLSTMCell,
-         "layernorm_gru": nn.LayerNormGRUCell, "indrnn_relu": nn.IndRNNCell,
-         "gru_reset_before": lambda *a, **k: nn.GRUCell(*a, reset_after=False, **k)}
-
-
-@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("name", VARIANTS)
 def test_cells_match_naive(name):
-    cell = CELLS[name](I, H, dtype=np.float64)
+    cell = cells.cell_for(name, I, H, dtype=np.float64)
     rng = np.random.default_rng(4)
     cell.load_state_dict({k: rng.uniform(-0.8, 0.8, v.shape) for k, v in cell.state_dict().items()})
     x = rng.standard_normal((B, I))
@@ -227,3 +224,41 @@ def test_generated_kernels_on_two_threads_match_one(name, monkeypatch, request):
     (v2, g2), (v1, g1) = results[1], results[0]
     for a, b in zip(v2 + g2, v1 + g1):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_classes_built_from_the_descriptions():
+    """Every described variant has its layer and cell class in tinygrad_seq.nn with API.md's
+    signatures, docstrings and options (built from cell_library.CLASSES, not written by hand)."""
+    from tinygrad_seq.nn import CIFGLSTM, IndRNN, IndRNNCell, LayerNormGRU, LayerNormLSTMCell, PeepholeLSTM  # noqa: F401
+    for key, classes in cell_library.CLASSES.items():
+        layer, cell = getattr(nn, classes.layer), getattr(nn, classes.cell)
+        assert variants.LAYERS[key] is layer and cells.CELL_CLASSES[key] is cell
+        assert layer.__doc__ and cell.__doc__
+        if not classes.hand_written:
+            assert layer.__module__ == "tinygrad_seq.nn.variants" and cell.__module__ == "tinygrad_seq.nn.cells"
+            assert getattr(variants, classes.layer) is layer and getattr(cells, classes.cell) is cell
+    layer_args = ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional",
+                  "fused", "dtype", "device"]
+    for cls in (nn.PeepholeLSTM, nn.CIFGLSTM, nn.LayerNormLSTM, nn.LayerNormGRU):
+        assert list(inspect.signature(cls).parameters) == layer_args + ["zoneout"]
+        assert list(inspect.signature(getattr(nn, cls.__name__ + "Cell")).parameters) == [
+            "input_size", "hidden_size", "bias", "device", "dtype"]
+    assert list(inspect.signature(nn.IndRNN).parameters) == layer_args[:3] + ["nonlinearity"] + layer_args[3:]
+    assert inspect.signature(nn.IndRNN).parameters["nonlinearity"].default == "relu"
+    assert list(inspect.signature(nn.IndRNNCell).parameters) == ["input_size", "hidden_size", "bias", "nonlinearity",
+                                                                 "device", "dtype"]
+    assert "Call: (output, (h_n, c_n))." in nn.PeepholeLSTM.__doc__ and "weight_peephole" in nn.PeepholeLSTM.__doc__
+    assert "Call: (output, h_n)." in nn.IndRNN.__doc__
+    assert nn.CIFGLSTMCell.__doc__ == "One step of nn.CIFGLSTM: (h', c')."
+    layer = nn.IndRNN(I, H, 2, "tanh")   # options stand where PyTorch's nn.RNN has nonlinearity
+    assert (layer.nonlinearity, layer.num_layers, layer.cell_spec.name) == ("tanh", 2, "indrnn_tanh")
+    cell = nn.IndRNNCell(I, H, False, "tanh")
+    assert (cell.nonlinearity, cell.bias, cell.cell_spec.name) == ("tanh", False, "indrnn_tanh")
+    with pytest.raises(ValueError, match="Unknown nonlinearity 'sigmoid'. Select from 'tanh' or 'relu'."):
+        nn.IndRNN(I, H, nonlinearity="sigmoid")
+    with pytest.raises(TypeError, match="zoneout"):
+        nn.IndRNN(I, H, zoneout=0.1)
+    assert nn.CIFGLSTM(I, H, zoneout=0.2).zoneout == 0.2
+    clone = pickle.loads(pickle.dumps(nn.LayerNormGRU(I, H).state_dict()))
+    assert sorted(clone) == sorted(nn.LayerNormGRU(I, H).state_dict())
+    assert pickle.loads(pickle.dumps(nn.PeepholeLSTMCell)) is nn.PeepholeLSTMCell

@@ -1,4 +1,6 @@
-"""CUDA kernels (kernels/*_cuda.py) against plain references, at tiny shapes.
+"""CUDA kernels (kernels/*_cuda.py) against plain references, at tiny shapes: the recurrent
+kernels against tests/naive.py's loops (values, and gradients by complex-step differentiation of
+those loops), the other kernels against numpy and torch.
 
 Runs in Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1 set before numba is imported) or on a
 real GPU; skipped otherwise. The simulator runs one Python thread per CUDA thread, so shapes
@@ -9,6 +11,8 @@ import os
 
 import numpy as np
 import pytest
+
+import naive
 
 SIM = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
 
@@ -31,74 +35,30 @@ def _h(a):
     return a.copy_to_host() if hasattr(a, "copy_to_host") else np.asarray(a)
 
 
-# ---------------------------------------------------------------- reference recurrences
+# ---------------------------------------------------------------- references (tests/naive.py)
 
-class _Np:
-    exp, tanh = staticmethod(np.exp), staticmethod(np.tanh)
-
-    @staticmethod
-    def relu(a):
-        return np.maximum(a, 0)
-
-
-class _Torch:
-    def __init__(self):
-        import torch
-        self.exp, self.tanh, self.relu = torch.exp, torch.tanh, torch.relu
-
-
-def reference_forward(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, lib):
-    """The plain loop of PyTorch's equations, masked by lengths; works on numpy arrays (lib=_Np)
-    and on float64 torch tensors (lib=_Torch(), for gradients). -> y [T,B,H], h_n, c_n."""
-    T, B = x.shape[0], x.shape[1]
-    H = h0.shape[1]
-    h, c = h0, c0
-    ys = [None] * T
-    sig = lambda a: 1 / (1 + lib.exp(-a))  # noqa: E731
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        m = (np.asarray(lengths) > t).astype(np.float64)[:, None]
-        if lib is not _Np:
-            import torch
-            m = torch.from_numpy(m)
-        xi = x[t] @ w_ih.T + b_ih
-        hh = h @ w_hh.T + b_hh
-        if cell == "lstm":
-            a = xi + hh
-            i, f, g, o = sig(a[:, :H]), sig(a[:, H:2 * H]), lib.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
-            c_new = f * c + i * g
-            h_new = o * lib.tanh(c_new)
-            c = m * c_new + (1 - m) * c
-        elif cell == "gru":
-            r = sig(xi[:, :H] + hh[:, :H])
-            z = sig(xi[:, H:2 * H] + hh[:, H:2 * H])
-            n = lib.tanh(xi[:, 2 * H:] + r * hh[:, 2 * H:])
-            h_new = (1 - z) * n + z * h
-        else:
-            h_new = lib.relu(xi + hh) if cell == "rnn_relu" else lib.tanh(xi + hh)
-        h = m * h_new + (1 - m) * h
-        ys[t] = m * h_new
-    stack = np.stack if lib is _Np else __import__("torch").stack
-    return stack(ys), h, c
+def reference_forward(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+    """naive.py's loop of the cell's equations, masked by lengths -> y [T,B,H], h_n, c_n (None
+    for a one-state cell)."""
+    p = dict(weight_ih=w_ih, weight_hh=w_hh, bias_ih=b_ih, bias_hh=b_hh)
+    y, states = naive.direction(cell, p, x, [h0] if c0 is None else [h0, c0], lengths, reverse)
+    return y, states[0], (states[1] if len(states) > 1 else None)
 
 
 def reference_grads(cell, inputs, dy, dh_n, dc_n, lengths, reverse):
     """Gradients of sum(y*dy) + sum(h_n*dh_n) (+ sum(c_n*dc_n)) w.r.t. x, h0, c0, w_ih, w_hh,
-    b_ih, b_hh by torch autograd through reference_forward (float64)."""
-    import torch
-    ts = {k: (torch.tensor(v, dtype=torch.float64, requires_grad=True) if v is not None else None)
-          for k, v in inputs.items()}
-    y, h_n, c_n = reference_forward(cell, ts["x"], ts["h0"], ts["c0"], ts["w_ih"], ts["w_hh"],
-                                    ts["b_ih"], ts["b_hh"], lengths, reverse, _Torch())
-    loss = (y * torch.from_numpy(dy)).sum() + (h_n * torch.from_numpy(dh_n)).sum()
-    if cell == "lstm":
-        loss = loss + (c_n * torch.from_numpy(dc_n)).sum()
-    loss.backward()
-    return {k: v.grad.numpy() for k, v in ts.items() if v is not None}
+    b_ih, b_hh: complex-step differentiation of naive.py's loop (float64, exact to rounding)."""
+    def loss(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        y, h_n, c_n = reference_forward(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+        total = (y * dy).sum() + (h_n * dh_n).sum()
+        return total if c_n is None else total + (c_n * dc_n).sum()
+    return naive.complex_step_grads(loss, inputs)
 
 
 def _problem(cell, T=3, B=2, I=3, H=4, seed=0):
     rng = np.random.default_rng(seed)
-    G = {"lstm": 4, "gru": 3}.get(cell, 1)
+    from tinygrad_seq import cell_library
+    G = cell_library.get(cell).gates
     p = dict(x=rng.standard_normal((T, B, I)), h0=rng.standard_normal((B, H)) * 0.5,
              c0=rng.standard_normal((B, H)) * 0.5 if cell == "lstm" else None,
              w_ih=rng.standard_normal((G * H, I)) * 0.6, w_hh=rng.standard_normal((G * H, H)) * 0.6,
@@ -123,7 +83,7 @@ def test_recurrent_paths_float64(cell, path, reverse):
     y, h_n, c_n, saved = rc.forward(code, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"],
                                     p["b_hh"], lengths, reverse, **kw)
     y_ref, h_ref, c_ref = reference_forward(cell, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
-                                            p["b_ih"], p["b_hh"], lengths, reverse, _Np)
+                                            p["b_ih"], p["b_hh"], lengths, reverse)
     np.testing.assert_allclose(_h(y), y_ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(_h(h_n), h_ref, rtol=0, atol=1e-10)
     if cell == "lstm":
@@ -172,7 +132,7 @@ def test_contract_functions_float32(cell):
         names = ["x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"]
     full = np.full(1, 4)
     y_ref, h_ref, _ = reference_forward(cell, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
-                                        p["b_ih"], p["b_hh"], full, False, _Np)
+                                        p["b_ih"], p["b_hh"], full, False)
     assert _h(y).dtype == np.float32
     np.testing.assert_allclose(_h(y), y_ref, atol=2e-5)
     np.testing.assert_allclose(_h(h_n), h_ref, atol=2e-5)
@@ -216,7 +176,7 @@ def test_refused_cooperative_launch_falls_back_to_steps(refusal, monkeypatch):
     args = (rc.LSTM, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], lengths, False)
     y, h_n, c_n, saved = rc.forward(*args, path="auto", blocks=1, slices=2)
     y_ref, h_ref, _ = reference_forward("lstm", *[p[k] for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih",
-                                                                  "b_hh")], lengths, False, _Np)
+                                                                  "b_hh")], lengths, False)
     np.testing.assert_allclose(_h(y), y_ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(_h(h_n), h_ref, rtol=0, atol=1e-10)
     assert len(rc._coop_failed) == 1

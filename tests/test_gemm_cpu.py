@@ -56,6 +56,30 @@ def test_matches_numpy_matmul(shapes, dtype, monkeypatch, request):
         assert spy.most == 2  # the rows split ran on two threads
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_transposed_left_operand_splits_the_reduction(dtype, monkeypatch, request):
+    # x^T @ g (a weight gradient): partial products over chunks of x's rows, added
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 8)
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, gemm_cpu)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((203, 37)).astype(dtype)   # an odd row count: uneven chunks
+    g = rng.standard_normal((203, 29)).astype(dtype)
+    ref = x.astype(np.float64).T @ g.astype(np.float64)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(2)
+        got = gemm_cpu.matmul(x.T, g)
+    finally:
+        numba.set_num_threads(before)
+    assert spy.most == 2 and got.dtype == dtype and got.flags.c_contiguous
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, ref, **tol)
+
+
 def test_other_operands_go_to_numpy():
     a = np.arange(12).reshape(3, 4)
     b = np.arange(8).reshape(4, 2)

@@ -389,13 +389,14 @@ def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch, reque
     # the batch split over two threads (one time loop per chunk of rows, GEMMs split by rows) and
     # the whole kernel on one thread agree to rounding, with padded sequences and both
     # directions; batch 40 puts 20 rows in a chunk; these small calls would run on one thread
-    # (PARALLEL_MIN_MACS, SPLIT_MIN_MACS), so the thresholds are lowered. Two threads are forced
+    # (PARALLEL_MIN_MACS, ONE_STEP_PARALLEL_MIN_MACS, SPLIT_MIN_MACS), so the thresholds are lowered. Two threads are forced
     # (a fresh process when this one has one), and the spy checks that two chunks ran.
     import numba
 
     if rerun_with_two_threads(request):
         return
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "ONE_STEP_PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch, lstm_cpu, gru_cpu, rnn_cpu)
     arrays, _ = make_case(cell, seq_len=seq_len, batch=batch, n_in=40, hidden=24, seed=8)
@@ -415,6 +416,25 @@ def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch, reque
             numba.set_num_threads(before)
         for got, ref in zip(results[1][0] + results[1][1], results[0][0] + results[0][1]):
             np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_one_step_calls_stay_on_one_thread_below_their_threshold(request):
+    # a decoder's one-step call: both threads would stream the whole weights for half the rows
+    import numba
+
+    from tinygrad_seq.kernels import blas_cpu
+
+    if rerun_with_two_threads(request):
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        small = tuning.ONE_STEP_PARALLEL_MIN_MACS - 1
+        assert blas_cpu.kernel_threads.planned(1, 32, small) == 1
+        assert blas_cpu.kernel_threads.planned(1, 32, tuning.ONE_STEP_PARALLEL_MIN_MACS) == 2
+        assert blas_cpu.kernel_threads.planned(2, 32, small) == 2   # a sequence: its own rule
+    finally:
+        numba.set_num_threads(before)
 
 
 def test_kernel_threads_runs_blas_on_one_thread_and_restores_it():
@@ -468,8 +488,9 @@ def test_cython_blas_preload_keeps_scipy_linalg_whole():
 @pytest.mark.parametrize("batch", [1, 3, 8])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch, request):
-    # the LSTM's hidden units split over two threads (one parallel region per step, chosen for
-    # large W_hh) and the batch split give the same results, padded sequences included
+    # the LSTM's hidden units split over two threads (a chunk of units a thread, meeting at a
+    # spin barrier every step; chosen for large W_hh) and the batch split give the same
+    # results, padded sequences included
     import numba
 
     if rerun_with_two_threads(request):

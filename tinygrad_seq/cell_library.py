@@ -1,10 +1,13 @@
 r"""The built-in cell descriptions: one CellSpec per cell, the single place that says its gates,
 states, parameters and step (see cellspec.py). Gate orders follow PyTorch where it has the cell.
 
-Adding a built-in variant: write its step and CellSpec here, register it in CELLS, and give it a
-layer / cell class through nn.rnn.layer_class / nn.cells.cell_class.
+Each built-in cell family also has a CellClasses record (CLASSES): the names, docstrings and
+options of its public layer and cell classes, which nn/variants.py and nn/cells.py build from it and
+tinygrad_seq.nn exports. Adding a built-in variant: write its step, CellSpec and CellClasses here
+and add them with register() (the classes appear at once, also after import); then its tests and
+the README. Nothing else names it.
 """
-from tinygrad_seq.cellspec import CellSpec, ParamSpec, standard_params
+from tinygrad_seq.cellspec import CellClasses, CellSpec, Option, ParamSpec, standard_params
 
 
 def _act(v, nonlinearity):
@@ -121,6 +124,125 @@ CELLS = {
 
 # PyTorch's RNNBase mode strings
 MODES = {"RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu", "LSTM": "lstm", "GRU": "gru"}
+
+_NONLINEARITY = dict(values=("tanh", "relu"), layer_after="num_layers", cell_after="bias")
+
+# the public classes of each cell family (hand_written: PyTorch's, in nn/rnn.py and nn/cells.py)
+CLASSES = {}
+_subscribers = []
+
+
+def register(classes, *specs):
+    """Add built-in cells: each CellSpec to CELLS, and (classes a CellClasses, or None) their public
+    classes, which every subscriber (nn/cells.py, nn/variants.py, tinygrad_seq.nn) builds and
+    exports at once. Returns classes."""
+    for spec in specs:
+        if not isinstance(spec, CellSpec):
+            raise TypeError(f"register: expected CellSpecs, got {type(spec).__name__}")
+        if spec.name in CELLS or spec.name in MODES:
+            raise ValueError(f"register: a cell called {spec.name!r} is already registered")
+    if classes is not None:
+        if not isinstance(classes, CellClasses):
+            raise TypeError(f"register: classes must be a CellClasses or None, got {type(classes).__name__}")
+        taken = {n for c in CLASSES.values() for n in (c.key, c.layer, c.cell)}
+        clash = [n for n in (classes.key, classes.layer, classes.cell) if n in taken]
+        if clash:
+            raise ValueError(f"register: {clash[0]!r} already names a built-in cell's classes")
+    CELLS.update({spec.name: spec for spec in specs})
+    if classes is not None:
+        missing = [name for name, _ in classes.choices() if name not in CELLS]
+        if missing:
+            for spec in specs:
+                del CELLS[spec.name]
+            raise ValueError(f"register: {classes.layer} runs cell {missing[0]!r}, which is not registered")
+        CLASSES[classes.key] = classes
+        done = []
+        try:
+            for fn in _subscribers:
+                fn(classes, True)
+                done.append(fn)
+        except Exception:   # a class that cannot be built (an option placed after no argument): undo
+            for fn in reversed(done):
+                fn(classes, False)
+            del CLASSES[classes.key]
+            for spec in specs:
+                del CELLS[spec.name]
+            raise
+    return classes
+
+
+def unregister(key):
+    """Remove the classes registered under `key` and the cells they run (the subscribers drop the
+    classes too)."""
+    if key not in CLASSES:
+        raise ValueError(f"unregister: no built-in classes called {key!r} (registered: {sorted(CLASSES)})")
+    classes = CLASSES.pop(key)
+    for fn in reversed(_subscribers):
+        fn(classes, False)
+    for name, _ in classes.choices():
+        CELLS.pop(name, None)
+
+
+def subscribe(fn):
+    """Call fn(classes, True) for every registered CellClasses now and for each one registered
+    later, fn(classes, False) for each one removed: how nn builds and exports the classes."""
+    _subscribers.append(fn)
+    for classes in list(CLASSES.values()):
+        fn(classes, True)
+
+
+def classes_of(name):
+    """(CellClasses, option values) whose public classes run the CellSpec `name`, or (None, None)."""
+    for classes in CLASSES.values():
+        for spec_name, values in classes.choices():
+            if spec_name == name:
+                return classes, values
+    return None, None
+
+
+register(CellClasses("rnn", "RNN", "RNNCell", lambda nonlinearity: "rnn_" + nonlinearity,
+                     options=[Option("nonlinearity", "tanh", **_NONLINEARITY)], zoneout=False, hand_written=True))
+register(CellClasses("lstm", "LSTM", "LSTMCell", "lstm", hand_written=True))
+register(CellClasses("gru", "GRU", "GRUCell", lambda reset_after: "gru" if reset_after else "gru_reset_before",
+                     options=[Option("reset_after", True, (True, False), layer_after="zoneout", cell_after="dtype")],
+                     hand_written=True))
+
+register(CellClasses("peephole_lstm", "PeepholeLSTM", "PeepholeLSTMCell", "peephole_lstm",
+                     r"""Peephole LSTM (Gers and Schmidhuber 2000):
+
+    i = sigmoid(W_ii x + b_ii + W_hi h + b_hi + p_i * c)     f likewise with p_f * c
+    g = tanh(W_ig x + b_ig + W_hg h + b_hg)                  c' = f * c + i * g
+    o = sigmoid(W_io x + b_io + W_ho h + b_ho + p_o * c')    h' = o * tanh(c')
+
+LSTM parameters plus weight_peephole_l{k} [3, H] (rows p_i, p_f, p_o), zero at init."""))
+
+register(CellClasses("cifg_lstm", "CIFGLSTM", "CIFGLSTMCell", "cifg_lstm",
+                     r"""Coupled input-forget gate LSTM: gates i, g, o (weight_ih [3H, I], weight_hh
+[3H, H]); f = 1 - i, c' = f * c + i * g, h' = o * tanh(c')."""))
+
+register(CellClasses("layernorm_lstm", "LayerNormLSTM", "LayerNormLSTMCell", "layernorm_lstm",
+                     r"""LayerNorm LSTM (Ba et al. 2016, as haste):
+
+    gates = LN_ih(W_ih x) + LN_hh(W_hh h) + bias      (i, f, g, o)
+    c' = f * c + i * g                                h' = o * tanh(LN_c(c'))
+
+Parameters weight_ih_l{k}, weight_hh_l{k}, bias_l{k} [4H], ln_ih_weight/bias_l{k},
+ln_hh_weight/bias_l{k} [4H], ln_c_weight/bias_l{k} [H]; eps 1e-5, gains 1, biases 0."""))
+
+register(CellClasses("layernorm_gru", "LayerNormGRU", "LayerNormGRUCell", "layernorm_gru",
+                     r"""LayerNorm GRU:
+
+    xg = LN_ih(W_ih x) + b_ih, hg = LN_hh(W_hh h) + b_hh (each split r, z, n)
+    r = sigmoid(xr + hr), z = sigmoid(xz + hz), n = tanh(xn + r * hn), h' = (1 - z) n + z h
+
+Parameters weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, ln_ih_weight/bias_l{k},
+ln_hh_weight/bias_l{k} [3H]."""))
+
+register(CellClasses("indrnn", "IndRNN", "IndRNNCell", lambda nonlinearity: "indrnn_" + nonlinearity,
+                     r"""Independently recurrent network (Li et al. 2018): h' = act(W_ih x + b_ih + u * h + b_hh)
+with a diagonal recurrent weight u = weight_hh_l{k} [H]; act "relu" (default) or "tanh".""",
+                     cell_doc="One step of nn.IndRNN: h' = act(W_ih x + b_ih + u * h + b_hh), u = weight_hh [H].",
+                     options=[Option("nonlinearity", "relu", **_NONLINEARITY)], zoneout=False))
 
 
 def get(name):

@@ -186,3 +186,92 @@ def run_step(spec, params, x, states, hidden_size, ext=None):
     """One unfused step: x (B, I) and states (list of (B, H) Tensors) -> new states (list)."""
     cell = TensorCell(spec, params, hidden_size, x, ext)
     return spec.new_states(spec.step(cell, x, types.SimpleNamespace(**dict(zip(spec.states, states)))))
+
+
+class Option:
+    """An extra constructor argument of a built-in cell's public classes that picks which CellSpec
+    they run (nn.IndRNN's nonlinearity, nn.GRU's reset_after): its name, default, allowed values,
+    and the argument it follows in the layer's and in the cell's signature (PyTorch's places:
+    nn.RNN(input_size, hidden_size, num_layers, nonlinearity, bias, ...) but nn.RNNCell(input_size,
+    hidden_size, bias, nonlinearity, ...)). The built classes keep the value as an attribute."""
+
+    def __init__(self, name, default, values, layer_after="num_layers", cell_after="bias"):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"Option: name must be an identifier, got {name!r}")
+        values = tuple(values)
+        if default not in values:
+            raise ValueError(f"Option {name}: default {default!r} is not one of {values}")
+        self.name, self.default, self.values = name, default, values
+        self.layer_after, self.cell_after = layer_after, cell_after
+
+    def check(self, value):
+        """The value, or PyTorch's error for a value not allowed (nn.RNN's nonlinearity wording)."""
+        if value not in self.values:
+            raise ValueError(f"Unknown {self.name} '{value}'. Select from "
+                             + " or ".join(f"'{v}'" for v in self.values) + ".")
+        return value
+
+    def __repr__(self):
+        return f"Option({self.name!r}, {self.default!r}, {self.values})"
+
+
+class CellClasses:
+    """The public layer and cell classes of a built-in cell, as data: nn/variants.py and nn/cells.py
+    build them from this record and tinygrad_seq.nn exports them (PyTorch's RNN, LSTM and GRU and
+    their cells are written by hand there: hand_written=True, the record only says which CellSpec
+    each of their options runs).
+
+    key: the layer's name in nn.variants.LAYERS (seq2seq's rnn_type, the comparison run, the
+    benchmarks); layer, cell: the class names (nn.<layer>, nn.<cell>); doc: the layer's docstring
+    (the call form, from the states, is added); cell_doc: the cell's (default "One step of
+    nn.<layer>"); cells: the CellSpec name the classes run, or with options a function of their
+    values (keywords) -> CellSpec name; options: Options; zoneout: whether the layer takes zoneout."""
+
+    def __init__(self, key, layer, cell, cells, doc="", cell_doc=None, options=(), zoneout=True,
+                 hand_written=False):
+        for what, v in (("key", key), ("layer", layer), ("cell", cell)):
+            if not isinstance(v, str) or not v.isidentifier():
+                raise ValueError(f"CellClasses: {what} must be an identifier, got {v!r}")
+        self.options = tuple(options)
+        if not callable(cells) and not isinstance(cells, str):
+            raise TypeError(f"CellClasses {key}: cells must be a CellSpec name or a function of the options")
+        if callable(cells) and not self.options:
+            raise ValueError(f"CellClasses {key}: cells is a function but there are no options to call it with")
+        self.key, self.layer, self.cell, self._cells = key, layer, cell, cells
+        self.doc, self.cell_doc = doc, cell_doc
+        self.zoneout, self.hand_written = bool(zoneout), bool(hand_written)
+
+    def __repr__(self):
+        return f"CellClasses({self.key!r}, {self.layer!r}, {self.cell!r})"
+
+    def spec_name(self, **values):
+        """The CellSpec name run for these option values (defaults for those not given)."""
+        unknown = set(values) - {o.name for o in self.options}
+        if unknown:
+            raise TypeError(f"{self.layer}: unknown option {sorted(unknown)[0]!r} "
+                            f"(options: {[o.name for o in self.options]})")
+        if isinstance(self._cells, str):
+            return self._cells
+        return self._cells(**{o.name: o.check(values.get(o.name, o.default)) for o in self.options})
+
+    def choices(self):
+        """[(CellSpec name, {option: value})] for every combination of option values, defaults first."""
+        combos = [{}]
+        for o in self.options:
+            order = [o.default] + [v for v in o.values if v != o.default]
+            combos = [dict(c, **{o.name: v}) for c in combos for v in order]
+        return [(self.spec_name(**c), c) for c in combos]
+
+    def arguments(self, base, kind):
+        """The constructor's (name, default) list: `base` (the layer's or the cell's common
+        arguments, in order) with the options inserted where they stand; a layer without zoneout
+        drops it. kind: "layer" or "cell"."""
+        args = [a for a in base if kind != "layer" or self.zoneout or a[0] != "zoneout"]
+        for o in self.options:
+            after = o.layer_after if kind == "layer" else o.cell_after
+            names = [a[0] for a in args]
+            if after not in names:
+                raise ValueError(f"CellClasses {self.key}: option {o.name} follows {after!r}, which is not "
+                                 f"an argument of the {kind} ({names})")
+            args.insert(names.index(after) + 1, (o.name, o.default))
+        return args

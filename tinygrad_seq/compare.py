@@ -21,8 +21,7 @@ from tinygrad_seq import cell_library, nn
 from tinygrad_seq.nn.variants import LAYERS
 
 # gate counts and layer classes from the one place each is written (cell descriptions, nn.variants)
-_CELL_OF = {"rnn": "rnn_tanh", "indrnn": "indrnn_relu"}
-GATES = {name: cell_library.get(_CELL_OF.get(name, name)).gates for name in LAYERS}
+GATES = {name: cell_library.get(cell_library.CLASSES[name].spec_name()).gates for name in LAYERS}
 
 
 def layer_flops(cell, T, B, I, H):

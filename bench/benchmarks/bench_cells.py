@@ -20,7 +20,8 @@ def _layer(cell, H):
 
 
 class CellVariants:
-    params = (["lstm", "lstm_generated", "peephole_lstm", "cifg_lstm", "layernorm_lstm", "gru", "layernorm_gru"],
+    # the hand-written LSTM and GRU, then every described variant (cell_library.CLASSES)
+    params = (["lstm", "lstm_generated", "gru"] + [k for k, c in cell_library.CLASSES.items() if not c.hand_written],
               [50], [1, 16, 64], [64, 256])
     param_names = ["cell", "T", "B", "H"]
     timeout = 300

@@ -1,4 +1,5 @@
 """tinygrad_seq.nn: PyTorch's torch.nn subset for sequence models."""
+from tinygrad_seq import cell_library as _cell_library
 from tinygrad_seq.nn.module import Module, Parameter  # noqa: F401
 from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList, Sequential,  # noqa: F401
                                        Unflatten)
@@ -8,11 +9,25 @@ from tinygrad_seq.nn.activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftm
 from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
                                   MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
-from tinygrad_seq.nn.cells import (CIFGLSTMCell, IndRNNCell, LayerNormGRUCell, LayerNormLSTMCell,  # noqa: F401
-                                   PeepholeLSTMCell, RecurrentCell)
+from tinygrad_seq.nn.cells import RecurrentCell  # noqa: F401
 from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401
 from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase, Recurrent  # noqa: F401
-from tinygrad_seq.nn.variants import CIFGLSTM, IndRNN, LayerNormGRU, LayerNormLSTM, PeepholeLSTM  # noqa: F401
+from tinygrad_seq.nn import cells as _cells, variants as _variants
 from tinygrad_seq.cellspec import CellSpec, ParamSpec  # noqa: F401
 from tinygrad_seq.nn.attention import BahdanauAttention, LuongAttention  # noqa: F401
 from tinygrad_seq.nn.seq2seq import Decoder, Encoder, Seq2Seq  # noqa: F401
+
+
+def _export(classes, added):
+    """The cell variants' layer and cell classes (nn.PeepholeLSTM, nn.PeepholeLSTMCell, ...), built
+    from their descriptions in tinygrad_seq/cell_library.py, also those registered later."""
+    if classes.hand_written:
+        return
+    for module, name in ((_cells, classes.cell), (_variants, classes.layer)):
+        if added:
+            globals()[name] = getattr(module, name)
+        else:
+            globals().pop(name, None)
+
+
+_cell_library.subscribe(_export)

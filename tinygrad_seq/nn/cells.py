@@ -1,9 +1,12 @@
 r"""Cell modules: one step of a described cell (tinygrad_seq/cell_library.py), composed from
-primitive ops. nn.RNNCell, nn.LSTMCell, nn.GRUCell (PyTorch's), the variants' cells and
+primitive ops. nn.RNNCell, nn.LSTMCell, nn.GRUCell (PyTorch's), the variants' cells (built here
+from their CellClasses records by class_builder, which nn/variants.py uses for their layers) and
 nn.RecurrentCell for a user's CellSpec. The plain functions rnn_cell / lstm_cell / gru_cell run
 the same descriptions on given weights.
 Shapes: x (B, I) or unbatched (I,); states (B, H) or (H,).
 """
+import inspect
+
 import numpy as np
 
 from tinygrad_seq import cell_library, dtypes
@@ -160,22 +163,82 @@ class RecurrentCell(RNNCellBase):
         super().__init__(cell, input_size, hidden_size, bias, device, dtype)
 
 
-def _cell(cls_name, cell, doc):
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        RNNCellBase.__init__(self, cell, input_size, hidden_size, bias, device, dtype)
-    return type(cls_name, (RNNCellBase,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+# the variants' cells, built from their CellClasses records (cell_library.CLASSES)
+CELL_ARGS = [("input_size", inspect.Parameter.empty), ("hidden_size", inspect.Parameter.empty), ("bias", True),
+             ("device", None), ("dtype", None)]
+CELL_CLASSES = {}   # CellClasses key -> cell class, PyTorch's included
 
 
-PeepholeLSTMCell = _cell("PeepholeLSTMCell", "peephole_lstm", "One step of nn.PeepholeLSTM: (h', c').")
-CIFGLSTMCell = _cell("CIFGLSTMCell", "cifg_lstm", "One step of nn.CIFGLSTM: (h', c').")
-LayerNormLSTMCell = _cell("LayerNormLSTMCell", "layernorm_lstm", "One step of nn.LayerNormLSTM: (h', c').")
-LayerNormGRUCell = _cell("LayerNormGRUCell", "layernorm_gru", "One step of nn.LayerNormGRU: h'.")
+def call_form(spec, suffix="'"):
+    """The states a step returns, as the docstrings write them: "h'" or "(h', c')"."""
+    names = [s + suffix for s in spec.states]
+    return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
 
 
-class IndRNNCell(RNNCellBase):
-    r"""One step of nn.IndRNN: h' = act(W_ih x + b_ih + u * h + b_hh), u = weight_hh [H]."""
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="relu", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        super().__init__("indrnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
-        self.nonlinearity = nonlinearity
+def signature(arguments):
+    """An inspect.Signature (self first) of (name, default) pairs."""
+    P = inspect.Parameter
+    return inspect.Signature([P("self", P.POSITIONAL_OR_KEYWORD)]
+                             + [P(n, P.POSITIONAL_OR_KEYWORD, default=d) for n, d in arguments])
+
+
+def class_builder(kind, base, arguments, construct, doc, namespace, registry):
+    """The cell_library subscriber that makes the `kind` ("layer" or "cell") class of each
+    CellClasses record: a subclass of `base` whose constructor takes `arguments` ((name, default)
+    pairs, in order) with the record's options inserted, checks the options and calls
+    construct(self, CellSpec name, arguments by name); doc(classes, spec) is its docstring. The
+    class goes into `namespace` (a module's globals, so that it imports like a written one) and
+    `registry` (by key); a hand-written class (PyTorch's) is taken from `namespace` instead."""
+    def build(classes):
+        name = getattr(classes, kind)
+        sig = signature(classes.arguments(arguments, kind))
+
+        def __init__(self, *args, **kwargs):
+            try:
+                bound = sig.bind(self, *args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"{name}(): {e}") from None
+            bound.apply_defaults()
+            options = {o.name: o.check(bound.arguments[o.name]) for o in classes.options}
+            construct(self, classes.spec_name(**options), bound.arguments)
+            for option, value in options.items():
+                setattr(self, option, value)
+        __init__.__signature__, __init__.__qualname__ = sig, name + ".__init__"
+        spec = cell_library.get(classes.spec_name())
+        return type(name, (base,), {"__init__": __init__, "__doc__": doc(classes, spec),
+                                    "__module__": namespace["__name__"], "__qualname__": name})
+
+    def on_register(classes, added):
+        name = getattr(classes, kind)
+        if not added:
+            registry.pop(classes.key, None)
+            if not classes.hand_written:
+                namespace.pop(name, None)
+        elif classes.hand_written:
+            registry[classes.key] = namespace[name]
+        else:
+            namespace[name] = registry[classes.key] = build(classes)
+    return on_register
+
+
+def built_for(registry, name, args, kwargs):
+    """An instance of the class in `registry` that runs the built-in CellSpec `name`, given the
+    options that pick it."""
+    classes, options = cell_library.classes_of(name)
+    if classes is None or classes.key not in registry:
+        raise ValueError(f"no built-in class runs cell {name!r}")
+    return registry[classes.key](*args, **options, **kwargs)
+
+
+def cell_for(name, *args, **kwargs):
+    """The cell module running the built-in CellSpec `name` (its class, with the options that pick
+    it: "indrnn_tanh" -> IndRNNCell(..., nonlinearity="tanh")); args and kwargs go to the class."""
+    return built_for(CELL_CLASSES, name, args, kwargs)
+
+
+cell_library.subscribe(class_builder(
+    "cell", RNNCellBase, CELL_ARGS,
+    lambda self, cell, a: RNNCellBase.__init__(self, cell, a["input_size"], a["hidden_size"], a["bias"], a["device"],
+                                               a["dtype"]),
+    lambda classes, spec: classes.cell_doc or f"One step of nn.{classes.layer}: {call_form(spec)}.",
+    globals(), CELL_CLASSES))
