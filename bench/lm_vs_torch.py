@@ -4,7 +4,8 @@
                                           [--vocab 10000] [--emsize 64] [--nhid 256]
 
 The model is written once against a torch-like namespace (Embedding -> 2-layer LSTM -> Linear to
-the vocabulary) and built twice from the same state dict: bptt 35, batch 20, cross entropy over
+the vocabulary; bench/benchmarks/bench_training.py, the asv suite, holds it, the step and the
+data) and built twice from the same state dict: bptt 35, batch 20, cross entropy over
 all 700 positions, backward, clip_grad_norm_(0.25), SGD(lr=20) (the example's settings), the
 hidden state carried and detached between steps. Each thread count runs in its own process
 (the BLAS, OpenMP and Numba pools start with that many threads); inside it, blocks of --steps
@@ -20,61 +21,27 @@ import sys
 import time
 
 
-def build(torch, nn, V, E, H, L):
-    class RNNModel(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Embedding(V, E)
-            self.rnn = nn.LSTM(E, H, L)
-            self.decoder = nn.Linear(H, V)
-
-        def forward(self, x, hidden):
-            out, hidden = self.rnn(self.encoder(x), hidden)
-            return self.decoder(out).view(-1, V), hidden
-
-    return RNNModel()
-
-
-def trainer(torch, nn, F, model, lr=20.0, clip=0.25):
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    state = {"hidden": None}
-
-    def step(x, y):
-        h = state["hidden"]
-        if h is not None:
-            h = tuple(t.detach() for t in h)
-        opt.zero_grad()
-        logits, h = model(x, h)
-        loss = F.cross_entropy(logits, y.view(-1))
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        state["hidden"] = h
-        return loss
-
-    return step
-
-
 def worker(args):
     import numpy as np
-    import torch
-    import tinygrad_seq as ts
-    import tinygrad_seq.nn.functional as tsF
+
+    # the model, the step and the data are the asv suite's (bench/benchmarks/bench_training.py)
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from benchmarks.bench_training import build_lm, lm_batches, lm_trainer
+    from benchmarks.common import namespace
 
     n_threads = args.threads[0]
-    torch.set_num_threads(n_threads)
-    ts.set_num_threads(n_threads)
-    V, E, H, L, T, B = args.vocab, args.emsize, args.nhid, 2, 35, 20
-    torch.manual_seed(0)
-    tmodel = build(torch, torch.nn, V, E, H, L)
-    omodel = build(ts, ts.nn, V, E, H, L)
+    tL, oL = namespace("torch"), namespace("tinygrad_seq")
+    tL.torch.set_num_threads(n_threads)
+    oL.torch.set_num_threads(n_threads)
+    V, E, H, T, B = args.vocab, args.emsize, args.nhid, 35, 20
+    tL.torch.manual_seed(0)
+    tmodel = build_lm(tL, V, E, H)
+    omodel = build_lm(oL, V, E, H)
     omodel.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
-    tstep = trainer(torch, torch.nn, torch.nn.functional, tmodel)
-    ostep = trainer(ts, ts.nn, tsF, omodel)
-    rng = np.random.default_rng(0)
-    batches = [rng.integers(0, V, (T + 1, B)) for _ in range(8)]
-    tdata = [(torch.tensor(b[:-1]), torch.tensor(b[1:])) for b in batches]
-    odata = [(ts.tensor(b[:-1]), ts.tensor(b[1:])) for b in batches]
+    tstep, ostep = lm_trainer(tL, tmodel), lm_trainer(oL, omodel)
+    tdata, odata = lm_batches(tL, V, T, B), lm_batches(oL, V, T, B)
     losses = [(ostep(*odata[i]).item(), tstep(*tdata[i]).item()) for i in range(2)]
     times = {"ours": [], "torch": []}
     k = 0

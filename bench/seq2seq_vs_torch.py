@@ -4,7 +4,8 @@
                                               [--hidden 256] [--threads 1] [--repeats 20]
 
 Both models are the same network with the same weights (TorchSeq2Seq mirrors nn.Seq2Seq's
-parameter names, so the tinygrad_seq state dict loads unchanged): embedding + bidirectional LSTM
+parameter names, so the tinygrad_seq state dict loads unchanged; it, the data and the step are
+defined once in the asv suite, bench/benchmarks/bench_seq2seq.py): embedding + bidirectional LSTM
 encoder over packed sequences, tanh bridges, LSTM decoder with input feeding and Luong "general"
 attention, teacher forcing, cross entropy with ignore_index=pad, then one Adam step. The script
 first checks that both give the same loss, then times forward + backward + Adam for each (median
@@ -22,68 +23,18 @@ def _set_threads(n):
         os.environ[var] = str(n)
 
 
+def _suite():
+    """The asv suite's module (bench/benchmarks/bench_seq2seq.py), which defines the data, the
+    torch twin and the training step once; imported after _set_threads."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from benchmarks import bench_seq2seq
+    return bench_seq2seq
+
+
 def torch_model_class():
-    import torch
-    import torch.nn as tnn
-    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-    class Encoder(tnn.Module):
-        def __init__(self, V, E, H, L):
-            super().__init__()
-            self.embedding = tnn.Embedding(V, E, padding_idx=0)
-            self.rnn = tnn.LSTM(E, H, L, batch_first=True, bidirectional=True)
-
-    class Attention(tnn.Module):
-        def __init__(self, Hq, Hk):
-            super().__init__()
-            self.linear = tnn.Linear(Hk, Hq, bias=False)
-
-    class Decoder(tnn.Module):
-        def __init__(self, V, E, H, K, L):
-            super().__init__()
-            self.embedding = tnn.Embedding(V, E, padding_idx=0)
-            self.rnn = tnn.LSTM(E + H, H, L)
-            self.attention = Attention(H, K)
-            self.combine = tnn.Linear(H + K, H, bias=False)
-            self.out = tnn.Linear(H, V)
-
-    class TorchSeq2Seq(tnn.Module):
-        """nn.Seq2Seq(rnn_type="lstm", attention="general", bidirectional=True) in PyTorch."""
-        def __init__(self, src_vocab_size, tgt_vocab_size, embed_size, hidden_size, num_layers=1):
-            super().__init__()
-            self.L, self.H = num_layers, hidden_size
-            self.encoder = Encoder(src_vocab_size, embed_size, hidden_size, num_layers)
-            self.decoder = Decoder(tgt_vocab_size, embed_size, hidden_size, 2 * hidden_size, num_layers)
-            self.bridge_h = tnn.Linear(2 * hidden_size, hidden_size)
-            self.bridge_c = tnn.Linear(2 * hidden_size, hidden_size)
-
-        def forward(self, src, lengths, tgt_in):
-            B, S = src.shape
-            emb = self.encoder.embedding(src)
-            packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
-            out, (h, c) = self.encoder.rnn(packed)
-            out, _ = pad_packed_sequence(out, batch_first=True, total_length=S)     # (B, S, 2H)
-
-            def merge(x):
-                return x.view(self.L, 2, B, self.H).permute(0, 2, 1, 3).reshape(self.L, B, 2 * self.H)
-            state = (torch.tanh(self.bridge_h(merge(h))), torch.tanh(self.bridge_c(merge(c))))
-            invalid = torch.arange(S)[None, :] >= lengths[:, None]
-            proj = self.decoder.attention.linear(out)                               # (B, S, H)
-            feed = out.new_zeros(B, self.H)
-            temb = self.decoder.embedding(tgt_in)
-            outs, attn = [], []
-            for t in range(tgt_in.shape[1]):
-                o, state = self.decoder.rnn(torch.cat([temb[:, t], feed], 1).unsqueeze(0), state)
-                q = o[0]
-                scores = torch.bmm(proj, q.unsqueeze(2)).squeeze(2).masked_fill(invalid, float("-inf"))
-                w = torch.softmax(scores, dim=1)
-                ctx = torch.bmm(w.unsqueeze(1), out).squeeze(1)
-                feed = torch.tanh(self.decoder.combine(torch.cat([q, ctx], 1)))
-                outs.append(feed)
-                attn.append(w)
-            return self.decoder.out(torch.stack(outs, 1)), torch.stack(attn, 1)
-
-    return TorchSeq2Seq
+    return _suite().torch_seq2seq_class()
 
 
 def main(argv=None):
@@ -101,38 +52,11 @@ def main(argv=None):
 
     import numpy as np
     import torch
-    import tinygrad_seq as ts
-    from tinygrad_seq import nn
     torch.set_num_threads(args.threads)
-
+    suite = _suite()
     B, S, T, H, V = args.batch, args.src_len, args.tgt_len, args.hidden, args.vocab
-    from benchmarks.bench_seq2seq import seq2seq_data  # the asv suite's data: one definition
-    src, lens, tgt_in, tgt_out = seq2seq_data(B, S, T, V)
-    ts.manual_seed(0)
-    ours = nn.Seq2Seq(V, V, args.embed, H)
-    theirs = torch_model_class()(V, V, args.embed, H)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
-    opt_ours = ts.optim.Adam(ours.parameters(), lr=1e-3)
-    opt_theirs = torch.optim.Adam(theirs.parameters(), lr=1e-3)
-    t_src, t_lens = torch.from_numpy(src), torch.from_numpy(lens)
-    t_in, t_out = torch.from_numpy(tgt_in), torch.from_numpy(tgt_out)
-
-    def step_ours():
-        logits, _ = ours(src, lens, tgt_in)
-        loss = ours.loss(logits, tgt_out)
-        opt_ours.zero_grad()
-        loss.backward()
-        opt_ours.step()
-        return loss.item()
-
-    def step_theirs():
-        logits, _ = theirs(t_src, t_lens, t_in)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), t_out.reshape(-1), ignore_index=0)
-        opt_theirs.zero_grad()
-        loss.backward()
-        opt_theirs.step()
-        return loss.item()
-
+    step_ours, _ = suite.make_step("tinygrad_seq", B, S, T, H, args.embed, V)
+    step_theirs, _ = suite.make_step("torch", B, S, T, H, args.embed, V)
     l1, l2 = step_ours(), step_theirs()
     if not np.isclose(l1, l2, rtol=1e-4):
         sys.exit(f"the two models disagree: loss {l1} (tinygrad_seq) vs {l2} (torch)")

@@ -33,7 +33,8 @@ def get_default_dtype():
 
 
 def set_default_dtype(dtype):
-    """The dtype of Python floats and lists, and of ts.zeros/ones/randn... without dtype=."""
+    """The dtype of Python floats and lists, of ts.zeros/ones/randn... without dtype=, and of the
+    parameters of nn modules made afterwards (as in PyTorch)."""
     global _default
     d = as_dtype(dtype)
     if d not in (float32, float64):

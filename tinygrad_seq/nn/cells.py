@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from tinygrad_seq import cell_library
+from tinygrad_seq import cell_library, dtypes
 from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import zeros
@@ -54,7 +54,8 @@ class RNNCellBase(Module):
         self.cell_spec = spec
         cellgen.check(spec)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
-        arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, np.dtype(dtype or np.float32))
+        dt = np.dtype(dtype or dtypes.get_default_dtype())  # PyTorch: the default dtype
+        arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, dt)
         for p in spec.params:
             if p.name in arrays:
                 setattr(self, p.name, Parameter(arrays[p.name]))

@@ -4,14 +4,15 @@ import numbers
 
 import numpy as np
 
-from tinygrad_seq import functional as F
+from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
 from tinygrad_seq.nn.module import Module, Parameter
 
 
 def _param(host, dtype):
-    """A Parameter from host data drawn in float64, stored as `dtype` (float32 by default)."""
-    return Parameter(np.asarray(host).astype(np.dtype(dtype or np.float32)))
+    """A Parameter from host data drawn in float64, stored as `dtype` (by default the default dtype,
+    float32 unless ts.set_default_dtype changed it, as in PyTorch)."""
+    return Parameter(np.asarray(host).astype(np.dtype(dtype or dtypes.get_default_dtype())))
 
 
 def _place(module, device):

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import cell_library, functional as F, random, recurrent
+from tinygrad_seq import cell_library, dtypes, functional as F, random, recurrent
 from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
@@ -54,7 +54,7 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional, self.proj_size, self.fused = bool(bidirectional), int(proj_size), fused
         self.zoneout = float(zoneout)
-        dt = np.dtype(dtype or np.float32)
+        dt = np.dtype(dtype or dtypes.get_default_dtype())  # PyTorch: the default dtype
         out_size = proj_size or hidden_size
         dirs = 2 if bidirectional else 1
         for layer in range(num_layers):
