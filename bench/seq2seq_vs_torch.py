@@ -1,18 +1,21 @@
 """One seq2seq training step, tinygrad_seq vs an equivalent PyTorch model, on the CPU.
 
     .venv/bin/python bench/seq2seq_vs_torch.py [--batch 32] [--src-len 20] [--tgt-len 20]
-                                              [--hidden 256] [--threads 1] [--repeats 20]
+                                              [--hidden 256] [--threads 1] [--blocks 6] [--steps 4]
 
 Both models are the same network with the same weights (TorchSeq2Seq mirrors nn.Seq2Seq's
 parameter names, so the tinygrad_seq state dict loads unchanged; it, the data and the step are
 defined once in the asv suite, bench/benchmarks/bench_seq2seq.py): embedding + bidirectional LSTM
 encoder over packed sequences, tanh bridges, LSTM decoder with input feeding and Luong "general"
 attention, teacher forcing, cross entropy with ignore_index=pad, then one Adam step. The script
-first checks that both give the same loss, then times forward + backward + Adam for each (median
-of --repeats after a warm-up) with the BLAS, Numba and torch thread counts all set to --threads.
+first checks that both give the same loss, then times forward + backward + Adam for each, in
+--blocks alternating blocks of --steps steps a side (a shared machine's changes of speed hit both
+sides alike; medians of the step times), with the BLAS, Numba and torch thread counts all set to
+--threads.
 """
 import argparse
 import os
+import platform
 import sys
 import time
 
@@ -46,7 +49,8 @@ def main(argv=None):
     p.add_argument("--embed", type=int, default=64)
     p.add_argument("--vocab", type=int, default=64)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--blocks", type=int, default=6, help="alternating blocks per library")
+    p.add_argument("--steps", type=int, default=4, help="timed steps per block")
     args = p.parse_args(argv)
     _set_threads(args.threads)
 
@@ -61,22 +65,33 @@ def main(argv=None):
     if not np.isclose(l1, l2, rtol=1e-4):
         sys.exit(f"the two models disagree: loss {l1} (tinygrad_seq) vs {l2} (torch)")
 
-    def timed(fn):
-        fn()
-        times = []
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return float(np.median(times)) * 1e3
-
-    ms_ours, ms_theirs = timed(step_ours), timed(step_theirs)
+    # blocks of --steps steps alternate between the libraries, so that a change in the machine's
+    # speed (a shared machine) hits both sides alike; medians of the per-step times
+    times = {"ours": [], "torch": []}
+    step_ours(), step_theirs()
+    for _ in range(args.blocks):
+        for name, fn in (("ours", step_ours), ("torch", step_theirs)):
+            for _ in range(args.steps):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    ms_ours, ms_theirs = (float(np.median(times[k])) * 1e3 for k in ("ours", "torch"))
     print(f"seq2seq training step (forward + backward + Adam), B={B}, S={S}, T={T}, H={H}, "
           f"embed={args.embed}, vocab={V}, {args.threads} thread(s), first-step loss {l1:.5f} (both)")
+    print(f"  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpu()}, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.2f}; medians of {args.blocks} x {args.steps} steps a side, interleaved")
     print(f"  tinygrad_seq  {ms_ours:8.1f} ms")
     print(f"  torch {torch.__version__:<8s}{ms_theirs:7.1f} ms")
-    print(f"  ratio         {ms_ours / ms_theirs:8.2f}x (tinygrad_seq / torch)")
+    print(f"  ratio         {ms_ours / ms_theirs:8.2f}x (tinygrad_seq / torch time; speedup {ms_theirs / ms_ours:.2f}x)")
     return 0
+
+
+def _cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
