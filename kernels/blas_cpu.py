@@ -195,22 +195,25 @@ class kernel_threads:
     matmul), and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
     1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves),
-    for a one-step call (a decoder's) below tuning.ONE_STEP_PARALLEL_MIN_MACS, or while another
+    for a one-step call (a decoder's) below tuning.ONE_STEP_PARALLEL_MIN_MACS (with
+    one_step_units, a call that splits its gate units: ONE_STEP_UNITS_MIN_MACS), or while another
     thread runs a parallel kernel."""
 
-    def __init__(self, seq_len, batch, macs):
-        self.n_chunks = self.planned(seq_len, batch, macs)
+    def __init__(self, seq_len, batch, macs, one_step_units=False):
+        self.n_chunks = self.planned(seq_len, batch, macs, one_step_units)
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:
             self.n_chunks = 1
         self.blas = (one_blas_thread(), numpy_blas_one_thread())
 
     @staticmethod
-    def planned(seq_len, batch, macs):
-        """The chunks a call gets when no other thread runs a parallel kernel."""
+    def planned(seq_len, batch, macs, one_step_units=False):
+        """The chunks a call gets when no other thread runs a parallel kernel; one_step_units: a
+        one-step call that splits its gate units (tuning.ONE_STEP_UNITS_MIN_MACS applies)."""
         if macs < tuning.setting("PARALLEL_MIN_MACS"):
             return 1
-        if seq_len == 1 and macs < tuning.setting("ONE_STEP_PARALLEL_MIN_MACS"):
+        if seq_len == 1 and macs < tuning.setting("ONE_STEP_UNITS_MIN_MACS" if one_step_units
+                                                  else "ONE_STEP_PARALLEL_MIN_MACS"):
             return 1
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 
@@ -395,3 +398,30 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
         gemm_into(dh2.T, h2, dw_hh)
     dx, dw_ih, dw_hh = args[5:]
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
+
+
+def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks):
+    """A one-step call's products, d_gates [B,G*H], x [B,I], h0 [B,H] -> dx [B,I], dh [B,H] (=
+    d_gates @ W_hh, for every row), dw_ih [G*H,I], dw_hh [G*H,H]: two on each of two threads,
+    each pair one product that reads a weight matrix and one that writes a weight gradient
+    (dx with dW_hh, dh with dW_ih: about even halves of the work at any I and H). No split of a
+    product: a step's few rows give a thread too little to share a product with another."""
+    batch, n_in = x.shape
+    hidden = h0.shape[1]
+    dx = np.empty((batch, n_in), x.dtype)
+    dh = np.empty((batch, hidden), x.dtype)
+    dw_ih = np.empty(w_ih.shape, x.dtype)
+    dw_hh = np.empty(w_hh.shape, x.dtype)
+
+    n_pairs = min(n_chunks, 2)
+
+    def pair(c):
+        if c == 0:
+            gemm_into(d_gates, w_ih, dx)
+            gemm_into(d_gates.T, h0, dw_hh)
+        if c == n_pairs - 1:
+            gemm_into(d_gates, w_hh, dh)
+            gemm_into(d_gates.T, x, dw_ih)
+
+    run_chunks(pair, n_pairs)
+    return dx, dh, dw_ih, dw_hh

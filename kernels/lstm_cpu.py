@@ -25,7 +25,7 @@ from . import tuning
 from .compile_notice import announce
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
-from .blas_cpu import chunk_bounds, cores_for_spinning, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, one_step_gradients, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
                         synthetic_case, time_loop_plan, transposed, transposed_w_hh)
 
@@ -248,6 +248,19 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     return 1
 
 
+def _project_units(x, w_ih, act, c, hc):
+    """act[..., units of chunk c of each gate] = x @ their rows of W_ih^T: x [T,B,I], w_ih
+    [4H,I], act [T,B,4H]; four products writing strided column blocks of act (BLAS takes the
+    row stride)."""
+    rows = x.shape[0] * x.shape[1]
+    hidden = act.shape[2] // 4
+    x2 = x.reshape(rows, x.shape[2])
+    act2 = act.reshape(rows, 4 * hidden)
+    for g in range(4):
+        lo = g * hidden + c * hc
+        gemm_into(x2, w_ih[lo:lo + hc].T, act2[:, lo:lo + hc])
+
+
 def _raise_if_stopped(flags, n_chunks, what):
     error = barrier_error(flags, n_chunks, what)
     if error is not None:
@@ -259,11 +272,17 @@ def _macs(seq_len, batch, n_in, hidden):
 
 
 def _plan(seq_len, batch, n_in, hidden, dtype):
-    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
+    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape. A one-step call
+    (a decoder's step) splits its gate units from tuning.ONE_STEP_UNITS_MIN_MACS multiply-adds:
+    no barrier is met, each thread reads its share of the weights."""
+    one_step = seq_len == 1
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=one_step)
     units_ok = (threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
-                and 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES"))
-    units_first = units_chunks(batch, hidden, threads, np.dtype(dtype).itemsize) > 1 if units_ok else None
+                and (one_step or 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES")))
+    if one_step:
+        units_first = True if units_ok else None
+    else:
+        units_first = units_chunks(batch, hidden, threads, np.dtype(dtype).itemsize) > 1 if units_ok else None
 
     def run(plan, timer):
         steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
@@ -314,16 +333,28 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     bias = (b_ih + b_hh).astype(dt)
     h0 = np.ascontiguousarray(h0, dt)
     c0 = np.ascontiguousarray(c0, dt)
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
-        units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
+    units_plan = plan["split"] == "units"
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=units_plan) as n_chunks:
+        units = units_plan and n_chunks > 1 and hidden % n_chunks == 0
         announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
-        input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
+        w_ih = np.ascontiguousarray(w_ih, dt)
+        # a one-step call's chunks project their own units (each reads its share of W_ih)
+        projected_by_units = units and seq_len == 1
+        if not projected_by_units:
+            input_projection(x, w_ih, act, n_chunks)
         blas_rows = plan["blas_rows"]
         if units:
-            w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hidden // n_chunks, hidden)
+            hc = hidden // n_chunks
+            w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hc, hidden)
             flags = barrier_flags(n_chunks)
-            run_chunks(lambda c: _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n,
-                                                h_prev, c_prev, tanh_c, blas_rows, c, flags), n_chunks)
+
+            def chunk(c):
+                if projected_by_units:
+                    _project_units(x, w_ih, act, c, hc)
+                _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev,
+                               tanh_c, blas_rows, c, flags)
+
+            run_chunks(chunk, n_chunks)
             _raise_if_stopped(flags, n_chunks, "LSTM forward")
         else:
             args = (act, h0, c0, np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse), y, h_n, c_n, h_prev,
@@ -344,8 +375,12 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
-        units = plan["split"] == "units" and n_chunks > 1 and hidden % n_chunks == 0
+    units_plan = plan["split"] == "units"
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=units_plan) as n_chunks:
+        # a one-step call: the pointwise backward on one thread (a step's few rows), then its four
+        # products two a thread (blas_cpu.one_step_gradients)
+        one_step = units_plan and seq_len == 1 and n_chunks > 1
+        units = units_plan and not one_step and n_chunks > 1 and hidden % n_chunks == 0
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:
@@ -358,10 +393,16 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         else:
             args = (dy, dh0, dc0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse), act, c_prev, tanh_c,
                     d_gates)
-            n_rows = max(1, min(n_chunks, batch))
+            n_rows = 1 if one_step else max(1, min(n_chunks, batch))
             db_chunks = np.zeros((n_rows, 4 * hidden), dt)
             run_chunks(lambda c: _backward(*args, db_chunks[c], blas_rows, *chunk_bounds(c, n_rows, batch)), n_rows)
-            first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False)
             db = db_chunks.sum(0)
+            if one_step:
+                dx, dh_step, dw_ih, dw_hh = one_step_gradients(d_gates[0], x[0], h_prev[0], np.ascontiguousarray(w_ih, dt),
+                                                               np.ascontiguousarray(w_hh, dt), n_chunks)
+                live = lengths > 0   # rows of length 0 pass dh_n through, as first_step_product
+                dh0[live] = dh_step[live]
+                return dx[None], dh0, dc0, dw_ih, dw_hh, db, db.copy()
+            first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False)
         dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

@@ -43,6 +43,11 @@ PARALLEL_MIN_MACS = 1 << 20
 # two threads): B=32 I=320 H=256 (19M) 0.65 / 1.02 vs 0.78 / 1.10; B=64 (38M) 1.59 / 2.16 vs
 # 1.39 / 2.42; B=32 I=576 H=512 (71M) 4.6 / 7.2 vs 3.1 / 4.9
 ONE_STEP_PARALLEL_MIN_MACS = 1 << 25
+# an LSTM one-step call splits its gate units over the threads from this many multiply-adds: each
+# thread projects and updates its own units, reading its share of W_ih and W_hh (B=32 I=320
+# H=256: forward 0.42 ms on two threads against 0.65 ms on one), and the backward's four GEMMs
+# (dx, dh0, dW_ih, dW_hh) run two a thread
+ONE_STEP_UNITS_MIN_MACS = 1 << 22
 # the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, meeting the
 # other threads every step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
 UNITS_SPLIT_BYTES = 1 << 20

@@ -515,6 +515,47 @@ def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch, reque
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_one_step_units_split_matches_one_thread(dtype, reverse, monkeypatch, request):
+    # a decoder's one-step call split by gate units over two threads (each projects and updates
+    # its units; the backward's four products two a thread) against the same call on one
+    # thread; rows of length 0 pass their state and dh_n through
+    import numba
+
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, lstm_cpu)
+    rng = np.random.default_rng(4)
+    batch, n_in, hidden = 6, 11, 8
+    x, dy = (rng.standard_normal((1, batch, n)).astype(dtype) for n in (n_in, hidden))
+    h0, c0, dh_n, dc_n = (rng.standard_normal((batch, hidden)).astype(dtype) for _ in range(4))
+    w_ih = (0.4 * rng.standard_normal((4 * hidden, n_in))).astype(dtype)
+    w_hh = (0.4 * rng.standard_normal((4 * hidden, hidden))).astype(dtype)
+    b_ih, b_hh = (rng.standard_normal(4 * hidden).astype(dtype) for _ in range(2))
+    lengths = np.array([1, 0, 1, 1, 0, 1])
+    results = []
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for threshold in (1 << 40, 0):   # one thread, then the units split
+            monkeypatch.setattr(tuning, "ONE_STEP_UNITS_MIN_MACS", threshold)
+            spy.most = 0
+            assert lstm_cpu._plan(1, batch, n_in, hidden, dtype)["split"] == ("batch" if threshold else "units")
+            y, h_n, c_n, saved = lstm_cpu.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+            grads = lstm_cpu.lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved)
+            assert spy.most == (1 if threshold else 2)
+            results.append((y, h_n, c_n) + tuple(grads))
+    finally:
+        numba.set_num_threads(before)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    for got, ref in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, ref, **tol)
+    np.testing.assert_array_equal(results[1][1][1], h0[1])   # length 0: the state passes through
+    np.testing.assert_array_equal(results[1][4][1], dh_n[1])
+
+
 def test_units_chunks_picks_the_split():
     assert lstm_cpu.units_chunks(1, 256, 2, 4) == 2      # one row, W_hh 1 MiB: split the units
     assert lstm_cpu.units_chunks(16, 256, 2, 4) == 1     # batch rows for every thread, 8 each
