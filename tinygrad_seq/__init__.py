@@ -23,6 +23,9 @@ from tinygrad_seq.serialization import load, save  # noqa: F401
 from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
+from tinygrad_seq.malloc_tuning import keep_freed_memory as _keep_freed_memory
+
+_keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every step (malloc_tuning.py)
 
 __version__ = "0.1.0"
 
