@@ -253,9 +253,10 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
     """One of ``candidates`` (dicts of parts, the default rule's choice first) for the shape class
     ``shape_class`` (a dict) of decision ``name``. In order: TINYGRAD_SEQ_TUNE_<PART> filters
     the candidates; one left, or mode off, or nothing worth measuring (and nothing on disk),
-    gives the first; a decision on disk for this machine is reused; in mode auto the candidates
-    are measured (``measure(candidate, timer) -> seconds``), the fastest kept unless it beats the
-    first by less than CALIBRATE_MARGIN, and the decision written to disk."""
+    gives the first; a decision on disk for this machine is reused when it measured every
+    candidate offered now; in mode auto the candidates are measured (``measure(candidate, timer)
+    -> seconds``), the fastest kept unless it beats the first by less than CALIBRATE_MARGIN, and
+    the decision written to disk, unless a forced part had narrowed the candidates."""
     kept = forced(candidates)
     if len(kept) == 1 or mode() == "off" or getattr(_calibrating, "active", False):
         return kept[0]
@@ -264,11 +265,16 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
     with _lock:
         table = _load(path)
         record = table.get(key)
-        if record is not None and record["choice"] in kept:
+        # a decision counts only if it measured every candidate offered now: one taken while a
+        # TINYGRAD_SEQ_TUNE_<PART> variable narrowed the field is not this machine's best
+        if (record is not None and record["choice"] in kept
+                and {_label(c) for c in candidates} <= set(record.get("ms", {}))):
             return record["choice"]
         if mode() == "cached" or not worth_measuring:
             return kept[0]
         choice, times = calibrate(kept, measure, timer)
+        if len(kept) < len(candidates):
+            return choice   # measured among the forced candidates only: not written to disk
         _generation[0] += 1
         table[key] = dict(choice=choice, ms={_label(c): round(t * 1e3, 4) for c, t in zip(kept, times)},
                           default=_label(kept[0]), measured=time.strftime("%Y-%m-%d %H:%M:%S"))

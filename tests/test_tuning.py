@@ -95,6 +95,34 @@ def test_corrupt_wisdom_file_is_ignored_with_a_warning_and_rewritten(auto):
     assert json.load(open(path))["decisions"]["t|b=1"]["choice"] == {"split": "batch"}
 
 
+def test_a_decision_taken_under_a_forced_part_is_not_kept(auto, monkeypatch):
+    # TINYGRAD_SEQ_TUNE_STEP_PRODUCT=loop narrows three candidates to two: they are measured,
+    # but the winner among them is not written as this machine's decision, and a decision on
+    # disk that did not measure every candidate offered now is measured again
+    three = [dict(split="batch", step_product="loop"), dict(split="batch", step_product="blas"),
+             dict(split="units", step_product="loop")]
+    clock = FakeClock()
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_STEP_PRODUCT", "loop")
+    choice = tuning.decide("t", dict(b=1), three, fake_measure({"batch": 2.0, "units": 1.0}), True, clock)
+    assert choice == dict(split="units", step_product="loop")
+    path = tuning.wisdom_path()
+    assert not os.path.exists(path) or "t|b=1" not in json.load(open(path)).get("decisions", {})
+    monkeypatch.delenv("TINYGRAD_SEQ_TUNE_STEP_PRODUCT")
+    calls = []
+    choice = tuning.decide("t", dict(b=1), three, fake_measure({"batch": 1.0, "units": 3.0}, calls), True, clock)
+    assert choice == dict(split="batch", step_product="loop") and calls   # measured, all three
+    record = json.load(open(path))["decisions"]["t|b=1"]
+    assert len(record["ms"]) == 3
+    # a record from an older file that measured fewer candidates is measured again
+    record["ms"] = {"split=units,step_product=loop": 1.0}
+    record["choice"] = dict(split="units", step_product="loop")
+    json.dump({"decisions": {"t|b=1": record}, "machine": json.load(open(path))["machine"]}, open(path, "w"))
+    monkeypatch.setattr(tuning, "_decisions", {})
+    calls.clear()
+    choice = tuning.decide("t", dict(b=1), three, fake_measure({"batch": 1.0, "units": 3.0}, calls), True, clock)
+    assert choice == dict(split="batch", step_product="loop") and calls
+
+
 def test_environment_override_wins(auto, monkeypatch):
     clock = FakeClock()
     tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True, clock)
