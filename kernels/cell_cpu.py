@@ -5,7 +5,10 @@ products of that stage (rows of the chunk x W_p^T, the step product of activatio
 the generated pointwise code per batch row. Backward runs the steps in reverse: per stage the
 generated backward per row, then dV_p = dP_p W_p for the products of that stage; after the loop
 dx, dW_ih and each product's dW_p are GEMMs over all T*B rows. Threads split the batch rows (one
-chunk per thread over the whole sequence; rows never meet inside the loop).
+chunk per thread over the whole sequence; rows never meet inside the loop) or, for a cell whose
+step is unit by unit, the hidden units (a range of units per thread, meeting at a spin barrier
+around each stage's products; kernels/cell_loop.py). time_loop_plan chooses, as for the
+hand-written cells: a default rule, calibrated on this machine for calls big enough.
 
     kern      the generated module: forward_stage, backward_stage, LAYOUT (cellgen/emit.py)
     x         [T, B, I]         input;  states0 [S, B, H] entering states (h first)
@@ -19,7 +22,11 @@ from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of 
 
 import numpy as np
 
-from .blas_cpu import chunk_bounds, gemm_into, input_projection, kernel_threads, run_chunks, weight_gradients
+from . import tuning
+from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, input_projection, kernel_threads, run_chunks,
+                       weight_gradients)
+from .spin_cpu import barrier_error, barrier_flags
+from .steps_cpu import time_loop_plan, units_split_first
 
 
 def _layout(kern, hidden):
@@ -31,8 +38,69 @@ def _layout(kern, hidden):
             np.asarray(L["p_stage"], np.int64).reshape(-1))
 
 
+def _macs(kern, seq_len, batch, n_in, hidden):
+    L = kern.LAYOUT
+    p_rows = sum(rows for _, _, rows in L["p_rows"])
+    return seq_len * batch * hidden * (L["wx"] * n_in + p_rows * hidden)
+
+
+def _units_ok(kern, hidden, threads):
+    return bool(kern.LAYOUT.get("units")) and threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
+
+
+def _plan(kern, seq_len, batch, n_in, hidden, dtype):
+    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape: split "batch" or
+    "units", and how the step product runs. Calibration times a short forward + backward of the
+    cell on seeded data."""
+    macs = _macs(kern, seq_len, batch, n_in, hidden)
+    threads = kernel_threads.planned(seq_len, batch, macs)
+    L = kern.LAYOUT
+    w_bytes = sum(rows for _, _, rows in L["p_rows"]) * hidden * hidden * np.dtype(dtype).itemsize
+    units_first = units_split_first(batch, threads, w_bytes) if _units_ok(kern, hidden, threads) else None
+
+    def run(plan, timer):
+        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        rng = np.random.default_rng(0)
+        scale = 1 / np.sqrt(hidden)
+        x = rng.standard_normal((steps, batch, n_in)).astype(dtype)
+        states0 = (0.5 * rng.standard_normal((L["states"], batch, hidden))).astype(dtype)
+        w_ih = (scale * rng.standard_normal((L["wx"] * hidden, n_in))).astype(dtype)
+        wcat = (scale * rng.standard_normal((sum(r for _, _, r in L["p_rows"]) * hidden, hidden))).astype(dtype)
+        pv = (0.1 * rng.standard_normal(L["pv"] * hidden)).astype(dtype)
+        ext = np.ones((steps, batch, L["ext"] * hidden), dtype)
+        lengths = np.full(batch, steps, np.int64)
+        dy = rng.standard_normal((steps, batch, hidden)).astype(dtype)
+
+        def call():
+            y, states_n, saved = _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, False, plan)
+            _backward(kern, dy, np.zeros_like(states0), x, w_ih, wcat, pv, lengths, False, saved, plan)
+
+        return tuning.timed(call, timer)
+
+    cell = kern.__name__.rsplit(".", 1)[-1]
+    return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first)
+
+
 def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
-    """See the module docstring. saved = (xp, st, sv, vin)."""
+    """See the module docstring. saved = (xp, st, sv, vin, ext)."""
+    plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], states0.shape[2], x.dtype)
+    return _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan)
+
+
+def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved):
+    """dy [T,B,H], dstates_n [S,B,H], the forward's inputs and saved
+    -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV]."""
+    plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], dstates_n.shape[2], x.dtype)
+    return _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, plan)
+
+
+def _raise_if_stopped(flags, n_chunks, what):
+    error = barrier_error(flags, n_chunks, what)
+    if error is not None:
+        raise error
+
+
+def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan):
     x = np.ascontiguousarray(x)
     seq_len, batch, _ = x.shape
     n_states, _, hidden = states0.shape
@@ -51,19 +119,22 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
     ext = np.ascontiguousarray(ext, dt) if ext is not None else np.empty((seq_len, batch, 0), dt)
     wcat = np.ascontiguousarray(wcat, dt)
     pv = np.ascontiguousarray(pv, dt)
-    macs = x.size * xp.shape[2] + seq_len * batch * wcat.shape[0] * hidden
+    macs = _macs(kern, seq_len, batch, x.shape[2], hidden)
     with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
         args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
-                L["n_stages"], lengths, bool(reverse))
-        n = min(n_chunks, batch)
-        run_chunks(lambda c: kern._forward_rows(*args, *chunk_bounds(c, n, batch)), n)
+                L["n_stages"], lengths, bool(reverse), plan["blas_rows"])
+        if plan["split"] == "units" and _units_ok(kern, hidden, n_chunks):
+            flags = barrier_flags(n_chunks)
+            run_chunks(lambda c: kern._forward_units(*args, c, n_chunks, flags), n_chunks)
+            _raise_if_stopped(flags, n_chunks, f"{kern.__name__} forward")
+        else:
+            n = min(n_chunks, batch)
+            run_chunks(lambda c: kern._forward_rows(*args, *chunk_bounds(c, n, batch)), n)
     return y, np.ascontiguousarray(st[:, seq_len]), (xp, st, sv, vin, ext)
 
 
-def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved):
-    """dy [T,B,H], dstates_n [S,B,H], the forward's inputs and saved
-    -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV]."""
+def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, plan):
     x = np.ascontiguousarray(x)
     xp, st, sv, vin, ext = saved
     seq_len, batch, n_in = x.shape
@@ -82,13 +153,19 @@ def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, save
     dvin = np.zeros((max(len(p_stage), 1), batch, hidden), dt)
     adj = np.empty((batch, L["adj"][0] * hidden + L["adj"][1]), dt)
     dy = np.ascontiguousarray(dy, dt)
-    macs = x.size * xp.shape[2] + seq_len * batch * wcat.shape[0] * hidden
+    macs = _macs(kern, seq_len, batch, n_in, hidden)
     with kernel_threads(seq_len, batch, macs) as n_chunks:
-        n = min(n_chunks, batch)
+        units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
+        n = n_chunks if units else min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
-        rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
-        run_chunks(lambda c: kern._backward_rows(*args, dpv_chunks[c], *rest, *chunk_bounds(c, n, batch)), n)
+        rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse), plan["blas_rows"])
+        if units:
+            flags = barrier_flags(n)
+            run_chunks(lambda c: kern._backward_units(*args, dpv_chunks[c], *rest, c, n, flags), n)
+            _raise_if_stopped(flags, n, f"{kern.__name__} backward")
+        else:
+            run_chunks(lambda c: kern._backward_rows(*args, dpv_chunks[c], *rest, *chunk_bounds(c, n, batch)), n)
         src = L["p_src"]
         if len(src) == 1 and src[0] >= 0 and wcat.shape[0] == dxp.shape[2]:
             # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and

@@ -2,18 +2,26 @@
 below the generated forward_stage / backward_stage of each cell, so that each cell's loop is
 compiled and cached on disk with its pointwise code (Numba cannot cache a jitted function
 specialised on another jitted function passed as an argument: its cache index misses in every new
-process). Nothing here is compiled where it is defined; kernels/cell_cpu.py calls the copies,
-one chunk of batch rows per thread (blas_cpu.run_chunks: nogil kernels on Python threads, no
-Numba parallel region, whose wrapper would compile the whole loop a second time).
+process). Nothing here is compiled where it is defined; kernels/cell_cpu.py calls the copies on
+its threads (blas_cpu.run_chunks: nogil kernels on Python threads, no Numba parallel region, whose
+wrapper would compile the whole loop a second time).
 
-Per step, per stage: the stage's recurrent products (the chunk's rows x W_p^T, the step product
-of activations_cpu), then the generated pointwise code per batch row; backward the same in reverse,
-with dV_p = dP_p W_p after each stage's rows.
+Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
+- batch rows (_forward_rows, _backward_rows): each thread runs the whole sequence for its rows;
+  rows never meet inside the loop. Per step, per stage: the stage's recurrent products (the
+  chunk's rows x W_p^T, the step product of activations_cpu), then the generated pointwise code;
+  backward the same in reverse, with dV_p = dP_p W_p after each stage.
+- hidden units (_forward_units, _backward_units; cells whose step is unit by unit): each thread
+  runs units jlo..jhi-1 of every gate block, for every row, and reads only those rows of each W_p.
+  A product needs the whole vector it multiplies, so the threads meet at a spin barrier
+  (kernels/spin_cpu.py) before each stage's products, forward, and after each stage's pointwise
+  backward, before dV_p. For one batch row, or a W_p too big for one core's cache.
 """
 import numpy as np
 from numba import njit
 
-from tinygrad_seq.kernels.activations_cpu import matmul_nt_into
+from tinygrad_seq.kernels.activations_cpu import step_product
+from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
 forward_stage = backward_stage = None  # defined by the generated module this text is appended to
@@ -21,7 +29,7 @@ forward_stage = backward_stage = None  # defined by the generated module this te
 # ---- loops (cellgen copies from here on)
 @njit(**_JIT)
 def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                  reverse, lo, hi):
+                  reverse, blas_rows, lo, hi):
     seq_len = xp.shape[0]
     hidden = st.shape[3]
     nr = hi - lo
@@ -40,10 +48,8 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
                     else:
                         rows[b - lo] = vin[-1 - src, s, b]
                 out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
-                matmul_nt_into(rows, wcat[p_off[p]:p_off[p + 1]], out)
-            for b in range(lo, hi):
-                if t < lengths[b]:
-                    forward_stage(stage, s, t, b, b - lo, nr, xp, st, pv, ext, sv, tmp, vin, rec)
+                step_product(rows, wcat[p_off[p]:p_off[p + 1]], out, blas_rows)
+            forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
         for b in range(lo, hi):
             if t < lengths[b]:
                 y[t, b] = st[0, s + 1, b]
@@ -53,8 +59,56 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
 
 
 @njit(**_JIT)
+def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
+                   reverse, blas_rows, c, n_chunks, flags):
+    # chunk c: units jlo..jhi-1 of every block of H, all rows. rec [B*WR] as in _forward_rows (nr =
+    # B); part [B, hc] one gate block's share of a product, copied into rec's columns.
+    seq_len, batch = xp.shape[0], xp.shape[1]
+    hidden = st.shape[3]
+    hc = hidden // n_chunks
+    jlo = c * hc
+    jhi = jlo + hc
+    rec = np.empty(batch * wcat.shape[0], xp.dtype)
+    part = np.empty((batch, hc), xp.dtype)
+    phase = 0
+    for s in range(seq_len):
+        t = seq_len - 1 - s if reverse else s
+        for stage in range(n_stages):
+            first = True
+            for p in range(p_src.shape[0]):
+                if p_stage[p] != stage:
+                    continue
+                if first:  # every chunk's share of the vectors this stage multiplies is written
+                    phase += 1
+                    if not arrive_and_wait(flags, c, n_chunks, phase):
+                        return
+                    first = False
+                src = p_src[p]
+                v = st[src, s] if src >= 0 else vin[-1 - src, s]
+                n_p = p_off[p + 1] - p_off[p]
+                out = rec[batch * p_off[p]:batch * p_off[p + 1]].reshape(batch, n_p)
+                for q in range(n_p // hidden):
+                    w0 = p_off[p] + q * hidden
+                    step_product(v, wcat[w0 + jlo:w0 + jhi], part, blas_rows)
+                    for b in range(batch):
+                        ob = out[b]
+                        pb = part[b]
+                        for j in range(hc):
+                            ob[q * hidden + jlo + j] = pb[j]
+            forward_stage(stage, s, t, 0, batch, jlo, jhi, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
+        for b in range(batch):
+            if t < lengths[b]:
+                for j in range(jlo, jhi):
+                    y[t, b, j] = st[0, s + 1, b, j]
+            else:
+                for k in range(st.shape[0]):
+                    for j in range(jlo, jhi):
+                        st[k, s + 1, b, j] = st[k, s, b, j]
+
+
+@njit(**_JIT)
 def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
-                   n_stages, lengths, reverse, lo, hi):
+                   n_stages, lengths, reverse, blas_rows, lo, hi):
     # dst [S,B,H]: in, the gradients of the final states; out, of the entering states. wt: the
     # products' weights transposed, product p as an [H, N_p] block of the flat array.
     seq_len = xp.shape[0]
@@ -70,9 +124,8 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
                 for j in range(hidden):
                     dst[0, b, j] += dy[t, b, j]
         for stage in range(n_stages - 1, -1, -1):
-            for b in range(lo, hi):
-                if t < lengths[b]:
-                    backward_stage(stage, s, t, b, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj)
+            backward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv,
+                           dprod, dvin, adj)
             if stage == 0:
                 continue
             for p in range(p_stage.shape[0]):
@@ -83,10 +136,61 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
                 for b in range(lo, hi):
                     src[b - lo] = dprod[s, b, p_off[p]:p_off[p + 1]]
                 w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                matmul_nt_into(src, w_t, out)
+                step_product(src, w_t, out, blas_rows)
                 for b in range(lo, hi):
                     dvin[p, b] = out[b - lo]
         for b in range(lo, hi):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
                     dst[k, b] = dnx[k, b]
+
+
+@njit(**_JIT)
+def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
+                    n_stages, lengths, reverse, blas_rows, c, n_chunks, flags):
+    # chunk c of the units split (see _forward_units): the pointwise backward of its units, then,
+    # once every chunk's share of dP_p is written, its units of dV_p = dP_p W_p (rows jlo..jhi-1
+    # of W_p^T, an [hc, N_p] block of wt).
+    seq_len, batch = xp.shape[0], xp.shape[1]
+    hidden = st.shape[3]
+    hc = hidden // n_chunks
+    jlo = c * hc
+    jhi = jlo + hc
+    rows = np.empty(batch * max(p_off[-1], 1), xp.dtype)
+    out = np.empty((batch, hc), xp.dtype)
+    phase = 0
+    for s in range(seq_len - 1, -1, -1):
+        t = seq_len - 1 - s if reverse else s
+        for b in range(batch):
+            if t < lengths[b]:
+                for j in range(jlo, jhi):
+                    dst[0, b, j] += dy[t, b, j]
+        for stage in range(n_stages - 1, -1, -1):
+            backward_stage(stage, s, t, 0, batch, jlo, jhi, lengths, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv,
+                           dprod, dvin, adj)
+            if stage == 0:
+                continue
+            first = True
+            for p in range(p_stage.shape[0]):
+                if p_stage[p] != stage:
+                    continue
+                if first:  # every chunk's share of this stage's dP is written
+                    phase += 1
+                    if not arrive_and_wait(flags, c, n_chunks, phase):
+                        return
+                    first = False
+                n_p = p_off[p + 1] - p_off[p]
+                src = rows[:batch * n_p].reshape(batch, n_p)
+                for b in range(batch):
+                    src[b] = dprod[s, b, p_off[p]:p_off[p + 1]]
+                w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
+                step_product(src, w_t[jlo:jhi], out, blas_rows)
+                for b in range(batch):
+                    ob = out[b]
+                    for j in range(hc):
+                        dvin[p, b, jlo + j] = ob[j]
+        for b in range(batch):
+            if t < lengths[b]:
+                for k in range(dst.shape[0]):
+                    for j in range(jlo, jhi):
+                        dst[k, b, j] = dnx[k, b, j]

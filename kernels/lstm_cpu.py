@@ -24,10 +24,10 @@ from numba import njit
 from . import tuning
 from .compile_notice import announce
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
-from .activations_cpu import BLOCK_ROWS, copy_into, fast_sigmoid, fast_tanh, step_product
+from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, step_product
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, one_step_gradients, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
-                        synthetic_case, time_loop_plan, transposed, transposed_w_hh)
+                        synthetic_case, time_loop_plan, transposed, transposed_w_hh, units_split_first)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -240,10 +240,7 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     thread with a remainder (2, 3, 5, 6 or 10 rows) runs it through the slower one-row loop
     (T=50, H=512: B=4 31.7 vs 25.0 ms, B=12 69.3 vs 63.9; with whole blocks no faster: B=16 74.3
     vs 76.3 ms). time_loop_plan calibrates the choice on the machine it runs on."""
-    if n_threads < 2 or hidden % n_threads or 4 * hidden * hidden * itemsize < tuning.setting("UNITS_SPLIT_BYTES"):
-        return 1
-    if (batch < n_threads or batch > tuning.setting("UNITS_SPLIT_MAX_ROWS") * n_threads
-            or batch % (BLOCK_ROWS * n_threads)):
+    if hidden % n_threads == 0 and units_split_first(batch, n_threads, 4 * hidden * hidden * itemsize):
         return n_threads
     return 1
 

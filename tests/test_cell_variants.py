@@ -226,6 +226,52 @@ def test_generated_kernels_on_two_threads_match_one(name, monkeypatch, request):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["peephole_lstm", "gru_reset_before", "indrnn_relu", "lstm_zoneout"])
+def test_generated_units_split_matches_one_thread(name, monkeypatch, request):
+    # the hidden-units split of the generated loop (kernels/cell_loop.py: two threads, units 0-1
+    # and 2-3 of every gate block, meeting at a spin barrier around each stage's products), forced
+    # by TINYGRAD_SEQ_TUNE_SPLIT, agrees with one thread: one product (peephole), a second product
+    # on a computed value inside the step (reset-before GRU), a diagonal cell (IndRNN), extra
+    # per-step inputs (zoneout masks); with lengths, bidirectional and two layers
+    import numba
+    from threads_helpers import ChunkSpy, rerun_with_two_threads
+    from tinygrad_seq.kernels import cell_cpu, tuning
+
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
+    spy = ChunkSpy(monkeypatch, cell_cpu)
+    barriers = []  # the units path allocates a barrier per call
+    flags = cell_cpu.barrier_flags
+    monkeypatch.setattr(cell_cpu, "barrier_flags", lambda n: barriers.append(n) or flags(n))
+    base, zo = name.replace("_zoneout", ""), 0.3 if name.endswith("zoneout") else 0.0
+    x, hx = inputs(base)
+    before, results = numba.get_num_threads(), []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            spy.most = 0
+            layer = build(base, True, zoneout=zo) if zo else build(base, True)
+            ts.manual_seed(3)
+            barriers.clear()
+            results.append(run(layer, x, hx, LENGTHS))
+            assert spy.most == threads
+            assert barriers == ([2] * 8 if threads == 2 else [])  # 2 layers x 2 directions x fwd, bwd
+    finally:
+        numba.set_num_threads(before)
+    (v2, g2), (v1, g1) = results[1], results[0]
+    for a, b in zip(v2 + g2, v1 + g1):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_generated_units_split_is_offered_only_for_unit_by_unit_cells():
+    # a LayerNorm cell reduces over a whole row of gates: its loop never splits the units
+    from tinygrad_seq.cellgen import fused_kernel
+    assert fused_kernel(cell_library.get("peephole_lstm")).LAYOUT["units"] is True
+    assert fused_kernel(cell_library.get("layernorm_gru")).LAYOUT["units"] is False
+
+
 def test_classes_built_from_the_descriptions():
     """Every described variant has its layer and cell class in tinygrad_seq.nn with API.md's
     signatures, docstrings and options (built from cell_library.CLASSES, not written by hand)."""
