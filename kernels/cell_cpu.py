@@ -26,7 +26,7 @@ from . import tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, input_projection, kernel_threads, run_chunks,
                        weight_gradients)
 from .spin_cpu import barrier_error, barrier_flags
-from .steps_cpu import time_loop_plan, units_split_first
+from .steps_cpu import time_loop_plan, transposed, units_split_first
 
 
 def _layout(kern, hidden):
@@ -143,13 +143,19 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
     L, p_off, _, p_stage = _layout(kern, hidden)
     lengths = np.ascontiguousarray(lengths, np.int64)
     wcat = np.ascontiguousarray(wcat, dt)
-    wt = np.empty(wcat.size, dt)
-    for p in range(len(p_off) - 1):  # each product's rows, transposed: [H, N_p]
-        wt[hidden * p_off[p]:hidden * p_off[p + 1]] = wcat[p_off[p]:p_off[p + 1]].T.ravel()
+    # each product's rows, transposed: [H, N_p] (steps_cpu.transposed: a banded copy, 2x numpy's)
+    pieces = [transposed(wcat[p_off[p]:p_off[p + 1]], dt).reshape(-1) for p in range(len(p_off) - 1)]
+    wt = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dt)
     dst = np.array(dstates_n, dt)
     dnx = np.empty_like(dst)
-    dxp = np.zeros_like(xp)
-    dprod = np.zeros((seq_len, batch, wcat.shape[0]), dt)
+    # the generated backward assigns every element of a row that reaches step t (emit._FirstWrites);
+    # rows past a length stay zero, which dW = dP^T x needs
+    padded = bool((lengths < seq_len).any())
+    dprod = (np.zeros if padded else np.empty)((seq_len, batch, wcat.shape[0]), dt)
+    # the input projection's gradient is the product's (an LSTM's dG): the generated code writes
+    # only dprod, which stands for both (emit.Plan._shared_gradient)
+    shared = L.get("dxp_is_dprod", -1) >= 0
+    dxp = dprod if shared else (np.zeros if padded else np.empty)(xp.shape, dt)
     dvin = np.zeros((max(len(p_stage), 1), batch, hidden), dt)
     adj = np.empty((batch, L["adj"][0] * hidden + L["adj"][1]), dt)
     dy = np.ascontiguousarray(dy, dt)
@@ -167,21 +173,27 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         else:
             run_chunks(lambda c: kern._backward_rows(*args, dpv_chunks[c], *rest, *chunk_bounds(c, n, batch)), n)
         src = L["p_src"]
+        # dprod (and st, vin) run in step order s; dxp in time order t. When dprod stands for dxp
+        # on a reversed direction, x is taken in step order and dx put back in time order.
+        x_in = np.ascontiguousarray(x[::-1]) if shared and reverse else x
         if len(src) == 1 and src[0] >= 0 and wcat.shape[0] == dxp.shape[2]:
             # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and
             # dW_hh as the hand-written kernels run them (split over the threads)
-            dx, dw_ih, dwcat = weight_gradients(dxp, dprod, x, st[src[0], :seq_len], np.ascontiguousarray(w_ih, dt),
-                                                n_chunks)
-            return dx, dst, dw_ih, dwcat, dpv_chunks.sum(0)
-        rows = seq_len * batch
-        dxp2 = dxp.reshape(rows, -1)
-        dx = np.empty((rows, n_in), dt)
-        gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx)
-        dw_ih = np.empty((dxp2.shape[1], n_in), dt)
-        gemm_into(dxp2.T, x.reshape(rows, n_in), dw_ih)
-        dwcat = np.empty_like(wcat)
-        for p in range(len(p_off) - 1):
-            v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
-            dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)
-            gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]])
-    return dx.reshape(seq_len, batch, n_in), dst, dw_ih, dwcat, dpv_chunks.sum(0)
+            dx, dw_ih, dwcat = weight_gradients(dxp, dprod, x_in, st[src[0], :seq_len],
+                                                np.ascontiguousarray(w_ih, dt), n_chunks)
+        else:
+            rows = seq_len * batch
+            dxp2 = dxp.reshape(rows, -1)
+            dx = np.empty((rows, n_in), dt)
+            gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx)
+            dx = dx.reshape(seq_len, batch, n_in)
+            dw_ih = np.empty((dxp2.shape[1], n_in), dt)
+            gemm_into(dxp2.T, x_in.reshape(rows, n_in), dw_ih)
+            dwcat = np.empty_like(wcat)
+            for p in range(len(p_off) - 1):
+                v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
+                dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)
+                gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]])
+    if x_in is not x:
+        dx = np.ascontiguousarray(dx[::-1])
+    return dx, dst, dw_ih, dwcat, dpv_chunks.sum(0)

@@ -78,8 +78,11 @@ CALIBRATE_MIN_MACS = 1 << 26
 # steps of the sequence a time-loop measurement runs, rows of a weight-gradient measurement
 CALIBRATE_STEPS = 8
 CALIBRATE_ROWS = 2048
-# timed runs per alternative (after one untimed run), alternating between alternatives
-CALIBRATE_REPEATS = 3
+# timed rounds (after one untimed run of each alternative), each round timing every alternative
+CALIBRATE_REPEATS = 5
+# the version of calibrate's rule: a decision on disk taken under another is measured again (2:
+# ratios to the default within each round; 1 compared best times, which the host's drift fooled)
+CALIBRATION_RULE = 2
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 
@@ -267,7 +270,7 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
         record = table.get(key)
         # a decision counts only if it measured every candidate offered now: one taken while a
         # TINYGRAD_SEQ_TUNE_<PART> variable narrowed the field is not this machine's best
-        if (record is not None and record["choice"] in kept
+        if (record is not None and record["choice"] in kept and record.get("rule") == CALIBRATION_RULE
                 and {_label(c) for c in candidates} <= set(record.get("ms", {}))):
             return record["choice"]
         if mode() == "cached" or not worth_measuring:
@@ -277,6 +280,7 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
             return choice   # measured among the forced candidates only: not written to disk
         _generation[0] += 1
         table[key] = dict(choice=choice, ms={_label(c): round(t * 1e3, 4) for c, t in zip(kept, times)},
+                          rule=CALIBRATION_RULE,
                           default=_label(kept[0]), measured=time.strftime("%Y-%m-%d %H:%M:%S"))
         try:
             _save(path, table)
@@ -287,24 +291,36 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
 
 
 def calibrate(candidates, measure, timer=time.perf_counter):
-    """(the chosen candidate, each candidate's best time in seconds): ``measure(candidate, timer)``
-    runs once untimed per candidate, then CALIBRATE_REPEATS timed rounds alternate between them
-    (load from other processes then hits each alike). The first candidate (the default) stays
-    unless another is faster by CALIBRATE_MARGIN."""
+    """(the chosen candidate, each candidate's median time in seconds): ``measure(candidate,
+    timer)`` runs once untimed per candidate, then CALIBRATE_REPEATS timed rounds alternate
+    between them. Each candidate is scored by the median over the rounds of its time over the
+    default's (the first candidate's) in the same round: the host's speed drifts by tens of
+    percent within seconds, and a ratio taken within one round cancels it, where the best time of
+    each (the rule before) let one fast moment pick a candidate 1.8x slower than the default. The
+    default stays unless another scores below 1 - CALIBRATE_MARGIN."""
     _calibrating.active = True
+    rounds = max(1, setting("CALIBRATE_REPEATS"))
+    times = [[] for _ in candidates]
     try:
         for c in candidates:
             measure(c, timer)
-        best = [float("inf")] * len(candidates)
-        for _ in range(max(1, setting("CALIBRATE_REPEATS"))):
+        for _ in range(rounds):
             for i, c in enumerate(candidates):
-                best[i] = min(best[i], measure(c, timer))
+                times[i].append(measure(c, timer))
     finally:
         _calibrating.active = False
-    fastest = min(range(len(candidates)), key=best.__getitem__)
-    if best[fastest] < (1 - setting("CALIBRATE_MARGIN")) * best[0]:
-        return candidates[fastest], best
-    return candidates[0], best
+
+    def median(values):
+        ordered = sorted(values)
+        mid = len(ordered) // 2
+        return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+    scores = [median([t / max(d, 1e-12) for t, d in zip(times[i], times[0])]) for i in range(len(candidates))]
+    medians = [median(t) for t in times]
+    fastest = min(range(len(candidates)), key=scores.__getitem__)
+    if scores[fastest] < 1 - setting("CALIBRATE_MARGIN"):
+        return candidates[fastest], medians
+    return candidates[0], medians
 
 
 def _label(candidate):

@@ -61,6 +61,21 @@ def test_calibration_picks_the_faster_alternative(auto):
     assert choice == {"split": "batch"}
 
 
+def test_calibration_compares_within_rounds(auto):
+    # the host's speed drifts: in one round everything runs twice as fast. Scored by best times,
+    # "units" (1.2x the default in every round) would win on its fast round; scored by the ratio
+    # to the default within each round it loses
+    clock = FakeClock()
+    speed = iter([1, 1] + [1, 1, 1, 0.4, 1, 1, 1, 1, 1, 1])  # untimed runs, then rounds of (batch, units)
+
+    def drifting(candidate, timer):
+        start = timer()
+        timer.now += {"batch": 1.0, "units": 1.2}[candidate["split"]] * next(speed)
+        return timer() - start
+
+    assert tuning.decide("t", dict(b=4), CANDIDATES, drifting, True, clock) == {"split": "batch"}
+
+
 def test_decision_is_written_and_read_back(auto):
     clock = FakeClock()
     tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True, clock)

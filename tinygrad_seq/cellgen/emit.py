@@ -79,6 +79,31 @@ class Plan:
             self.rg[n.id] = n.op in ("xp", "st", "pv", "prod") or any(self.rg[a.id] for a in n.args)
         self._values()
         self._adjoints()
+        self.dxp_is_dprod = self._shared_gradient()
+
+    def _shared_gradient(self):
+        """The product p whose pre-activation gradient equals the input projection's, or -1: both
+        used once, by chains of same-width adds that meet (the LSTM's x W_ih^T + b_ih + h W_hh^T +
+        b_hh). Then the CPU backward writes only dP_p and the driver uses it as dXP too (as the
+        hand-written kernels use one dG for dW_ih, dW_hh and dx): one [T,B,G*H] array fewer to
+        write and zero. On "cuda" both are written."""
+        xp = self.g.xp
+        if self.target != "cpu" or xp is None or len(self.products) != 1 or not self.rg.get(xp.id, False):
+            return -1
+        consumers = {n.id: [] for n in self.nodes}
+        for n in self.nodes:
+            for a in n.args:
+                consumers[a.id].append(n)
+
+        def root(n):
+            while len(consumers[n.id]) == 1 and consumers[n.id][0].op == "add" and consumers[n.id][0].width == n.width:
+                n = consumers[n.id][0]
+            return n
+
+        prod = self.products[0]
+        if prod.width == xp.width and root(xp) is not xp and root(xp) is root(prod):
+            return 0
+        return -1
 
     def base(self, n):
         while n.op == "slice":
@@ -308,23 +333,73 @@ def _forward_stage(plan, k):
     return out
 
 
-def _backward_stage(plan, k, top):
+class _FirstWrites:
+    """Which blocks of H of the backward's accumulators a row has written so far, in the order the
+    code runs (stage top down to 0, lines in order): the first contribution to a block assigns
+    (=), later ones add (+=), so that no accumulator is zeroed per row and step only to be added
+    to. Blocks read or half-written before any assignment, and blocks nothing writes that the
+    driver reads (DNX, and on the CPU DXP and DPR), are zeroed at the start of the top stage
+    (zero_lines). DPV (sums over rows) and the scalars always add."""
+
+    def __init__(self, plan):
+        self.plan, self.done, self.zero = plan, set(), set()
+        self.tracked = ("ADJ", "DNX", "DXP", "DPR") if plan.target == "cpu" else ("ADJ", "DNX")
+
+    def _blocks(self, n):
+        arr, off = self.plan.adj[n.id]
+        if not arr.startswith(self.tracked):
+            return None
+        return [(arr, off + q) for q in range(n.width)]
+
+    def add(self, n, expr, j="j"):
+        """The line that adds expr to n's adjoint at unit j; None for the input projection's when
+        it is the product's (Plan._shared_gradient)."""
+        if n.op == "xp" and self.plan.dxp_is_dprod >= 0:
+            return None
+        target, blocks = self.plan.grad(n, j), self._blocks(n)
+        if blocks is None:
+            return f"{target} += {expr}"
+        fresh = [b for b in blocks if b not in self.done]
+        self.done.update(blocks)
+        if len(fresh) == len(blocks):
+            return f"{target} = {expr}"
+        self.zero.update(fresh)
+        return f"{target} += {expr}"
+
+    def read(self, n):
+        blocks = self._blocks(n) or []
+        fresh = [b for b in blocks if b not in self.done]
+        self.zero.update(fresh)
+        self.done.update(fresh)
+
+    def zero_lines(self):
+        plan = self.plan
+        needed = set(self.zero)
+        outputs = [(f"DNX{s}", 0) for s in range(len(plan.g.outputs))]
+        if plan.target == "cpu" and plan.dxp_is_dprod < 0:
+            outputs += [("DXP", q) for q in range(plan.g.xp.width)]
+            for p, n in enumerate(plan.products):
+                outputs += [(f"DPR{p}", q) for q in range(n.width)]
+        needed.update(b for b in outputs if b not in self.done)
+        out = []
+        for loc in sorted(needed):
+            out += _loop(plan, 1, [f"{plan.at(loc, 'j')} = ZERO"], 8)
+        return out
+
+
+def _backward_stage(plan, k, top, writes):
     out = [f"    if stage == {k}:"]
     g_units = plan.adj_units
     if k == top:
-        if g_units:
-            out += _loop(plan, g_units, ["ADJ[j] = ZERO"], 8)
         if plan.adj_scalars:
             out += [f"        for j in range({len(plan.adj_scalars)}):", f"            ADJ[{g_units}*H + j] = ZERO"]
-        for s in range(len(plan.g.outputs)):
-            out += _loop(plan, 1, [f"DNX{s}[j] = ZERO"], 8)
         for s, o in enumerate(plan.g.outputs):
             if plan.rg[o.id]:
-                out += _loop(plan, 1, [f"{plan.grad(o, 'j')} += DST{s}[j]"], 8)
+                out += _loop(plan, 1, [writes.add(o, f"DST{s}[j]")], 8)  # a state output is never xp
     for p, n in enumerate(plan.products):
         v = n.args[0]
         if n.stage == k + 1 and plan.rg[v.id]:
-            out += _loop(plan, 1, [f"{plan.grad(v, 'j')} += DVIN{p}[j]"], 8)
+            out += _loop(plan, 1, [writes.add(v, f"DVIN{p}[j]")], 8)
     for n in plan.nodes:
         if n.width == 0:
             out.append(f"        s{n.id} = SV[{plan.sv_units}*H + {plan.scalars[n.id]}]")
@@ -337,13 +412,14 @@ def _backward_stage(plan, k, top):
                 if not plan.rg[a.id]:
                     continue
                 if n.op == "mean":
-                    out += _loop(plan, a.width, [f"{plan.grad(a, 'j')} += g / dt({a.width}*H)"], 8, whole=True)
+                    out += _loop(plan, a.width, [writes.add(a, f"g / dt({a.width}*H)")], 8, whole=True)
                 else:
                     out.append(f"        {plan.grad(a, 0)} += {_contrib(plan, n, i, 'g', '0')}")
             continue
-        body, after, pre = ["g = " + plan.grad(n, "j")], [], []
         if all(not plan.rg[a.id] or plan.alias.get(a.id) == n.id for a in n.args):
             continue
+        writes.read(n)
+        body, after, pre = ["g = " + plan.grad(n, "j")], [], []
         for i, a in enumerate(n.args):
             if not plan.rg[a.id] or plan.alias.get(a.id) == n.id:
                 continue
@@ -352,8 +428,11 @@ def _backward_stage(plan, k, top):
                 body.append(f"acc{i} += {_contrib(plan, n, i, 'g', 'j')}")
                 after.append(f"        {plan.grad(a, 0)} += acc{i}")
             else:
-                body.append(f"{plan.grad(a, 'j')} += {_contrib(plan, n, i, 'g', 'j')}")
-        out += pre + _loop(plan, n.width, body, 8) + after
+                line = writes.add(a, _contrib(plan, n, i, 'g', 'j'))
+                if line is not None:
+                    body.append(line)
+        if len(body) > 1 or pre:
+            out += pre + _loop(plan, n.width, body, 8) + after
     if len(out) == 1:
         out.append("        pass")
     return out
@@ -421,7 +500,7 @@ def layout(plan):
                 vin=len(plan.vin), p_src=plan.p_src, p_stage=[n.stage for n in plan.products],
                 p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
                 n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()),
-                units=not plan.scalars)
+                units=not plan.scalars, dxp_is_dprod=plan.dxp_is_dprod)
 
 
 def stages(plan, backward):
@@ -429,8 +508,15 @@ def stages(plan, backward):
     row b, then one branch per stage. On "cpu": the constants, then per stage a loop over the rows
     lo..hi-1 that reach step t, each with its views (one call per stage and step, not per row)."""
     consts, views = _prologue(plan, backward)
-    order = range(plan.n_stages - 1, -1, -1) if backward else range(plan.n_stages)
-    branches = [_backward_stage(plan, k, plan.n_stages - 1) if backward else _forward_stage(plan, k) for k in order]
+    if backward:
+        writes = _FirstWrites(plan)
+        branches = [_backward_stage(plan, k, plan.n_stages - 1, writes) for k in range(plan.n_stages - 1, -1, -1)]
+        zeros = writes.zero_lines()
+        if zeros:  # at the start of the top stage, the first code to run for a row
+            top = branches[0]
+            branches[0] = top[:1] + zeros + (top[1:] if top[1:] != ["        pass"] else [])
+    else:
+        branches = [_forward_stage(plan, k) for k in range(plan.n_stages)]
     if plan.target == "cuda":
         return consts + views + [line for branch in branches for line in branch]
     lines = consts
