@@ -78,7 +78,7 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
         return tuning.timed(call, timer)
 
     cell = kern.__name__.rsplit(".", 1)[-1]
-    return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first)
+    return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False)
 
 
 def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
@@ -123,7 +123,7 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan):
     with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
         args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
-                L["n_stages"], lengths, bool(reverse), plan["blas_rows"])
+                L["n_stages"], lengths, bool(reverse))
         if plan["split"] == "units" and _units_ok(kern, hidden, n_chunks):
             flags = barrier_flags(n_chunks)
             run_chunks(lambda c: kern._forward_units(*args, c, n_chunks, flags), n_chunks)
@@ -165,7 +165,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         n = n_chunks if units else min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
-        rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse), plan["blas_rows"])
+        rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         if units:
             flags = barrier_flags(n)
             run_chunks(lambda c: kern._backward_units(*args, dpv_chunks[c], *rest, c, n, flags), n)

@@ -4,12 +4,13 @@ compiled and cached on disk with its pointwise code (Numba cannot cache a jitted
 specialised on another jitted function passed as an argument: its cache index misses in every new
 process). Nothing here is compiled where it is defined; kernels/cell_cpu.py calls the copies on
 its threads (blas_cpu.run_chunks: nogil kernels on Python threads, no Numba parallel region, whose
-wrapper would compile the whole loop a second time).
+wrapper would compile the whole loop a second time). Rows are copied with copy_into: an
+array-to-array assignment compiles numpy's shape-mismatch error path, about 0.8 s a site.
 
 Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
 - batch rows (_forward_rows, _backward_rows): each thread runs the whole sequence for its rows;
   rows never meet inside the loop. Per step, per stage: the stage's recurrent products (the
-  chunk's rows x W_p^T, the step product of activations_cpu), then the generated pointwise code;
+  chunk's rows x W_p^T, activations_cpu.matmul_nt_into), then the generated pointwise code;
   backward the same in reverse, with dV_p = dP_p W_p after each stage.
 - hidden units (_forward_units, _backward_units; cells whose step is unit by unit): each thread
   runs units jlo..jhi-1 of every gate block, for every row, and reads only those rows of each W_p.
@@ -20,7 +21,7 @@ Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
 import numpy as np
 from numba import njit
 
-from tinygrad_seq.kernels.activations_cpu import step_product
+from tinygrad_seq.kernels.activations_cpu import copy_into, matmul_nt_into
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
@@ -29,7 +30,7 @@ forward_stage = backward_stage = None  # defined by the generated module this te
 # ---- loops (cellgen copies from here on)
 @njit(**_JIT)
 def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                  reverse, blas_rows, lo, hi):
+                  reverse, lo, hi):
     seq_len = xp.shape[0]
     hidden = st.shape[3]
     nr = hi - lo
@@ -44,23 +45,23 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
                 src = p_src[p]
                 for b in range(lo, hi):
                     if src >= 0:
-                        rows[b - lo] = st[src, s, b]
+                        copy_into(rows[b - lo], st[src, s, b])
                     else:
-                        rows[b - lo] = vin[-1 - src, s, b]
+                        copy_into(rows[b - lo], vin[-1 - src, s, b])
                 out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
-                step_product(rows, wcat[p_off[p]:p_off[p + 1]], out, blas_rows)
+                matmul_nt_into(rows, wcat[p_off[p]:p_off[p + 1]], out)
             forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
         for b in range(lo, hi):
             if t < lengths[b]:
-                y[t, b] = st[0, s + 1, b]
+                copy_into(y[t, b], st[0, s + 1, b])
             else:
                 for k in range(st.shape[0]):
-                    st[k, s + 1, b] = st[k, s, b]
+                    copy_into(st[k, s + 1, b], st[k, s, b])
 
 
 @njit(**_JIT)
 def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
-                   reverse, blas_rows, c, n_chunks, flags):
+                   reverse, c, n_chunks, flags):
     # chunk c: units jlo..jhi-1 of every block of H, all rows. rec [B*WR] as in _forward_rows (nr =
     # B); part [B, hc] one gate block's share of a product, copied into rec's columns.
     seq_len, batch = xp.shape[0], xp.shape[1]
@@ -89,7 +90,7 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off
                 out = rec[batch * p_off[p]:batch * p_off[p + 1]].reshape(batch, n_p)
                 for q in range(n_p // hidden):
                     w0 = p_off[p] + q * hidden
-                    step_product(v, wcat[w0 + jlo:w0 + jhi], part, blas_rows)
+                    matmul_nt_into(v, wcat[w0 + jlo:w0 + jhi], part)
                     for b in range(batch):
                         ob = out[b]
                         pb = part[b]
@@ -108,7 +109,7 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off
 
 @njit(**_JIT)
 def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
-                   n_stages, lengths, reverse, blas_rows, lo, hi):
+                   n_stages, lengths, reverse, lo, hi):
     # dst [S,B,H]: in, the gradients of the final states; out, of the entering states. wt: the
     # products' weights transposed, product p as an [H, N_p] block of the flat array.
     seq_len = xp.shape[0]
@@ -134,20 +135,20 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
                 n_p = p_off[p + 1] - p_off[p]
                 src = rows[:nr * n_p].reshape(nr, n_p)
                 for b in range(lo, hi):
-                    src[b - lo] = dprod[s, b, p_off[p]:p_off[p + 1]]
+                    copy_into(src[b - lo], dprod[s, b, p_off[p]:p_off[p + 1]])
                 w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                step_product(src, w_t, out, blas_rows)
+                matmul_nt_into(src, w_t, out)
                 for b in range(lo, hi):
-                    dvin[p, b] = out[b - lo]
+                    copy_into(dvin[p, b], out[b - lo])
         for b in range(lo, hi):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
-                    dst[k, b] = dnx[k, b]
+                    copy_into(dst[k, b], dnx[k, b])
 
 
 @njit(**_JIT)
 def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
-                    n_stages, lengths, reverse, blas_rows, c, n_chunks, flags):
+                    n_stages, lengths, reverse, c, n_chunks, flags):
     # chunk c of the units split (see _forward_units): the pointwise backward of its units, then,
     # once every chunk's share of dP_p is written, its units of dV_p = dP_p W_p (rows jlo..jhi-1
     # of W_p^T, an [hc, N_p] block of wt).
@@ -182,9 +183,9 @@ def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvi
                 n_p = p_off[p + 1] - p_off[p]
                 src = rows[:batch * n_p].reshape(batch, n_p)
                 for b in range(batch):
-                    src[b] = dprod[s, b, p_off[p]:p_off[p + 1]]
+                    copy_into(src[b], dprod[s, b, p_off[p]:p_off[p + 1]])
                 w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                step_product(src, w_t[jlo:jhi], out, blas_rows)
+                matmul_nt_into(src, w_t[jlo:jhi], out)
                 for b in range(batch):
                     ob = out[b]
                     for j in range(hc):

@@ -142,7 +142,7 @@ def units_split_first(batch, n_threads, w_bytes):
 _STEP_BLAS_ROWS = {"loop": 1 << 30, "blas": 0}
 
 
-def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None):
+def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None, blas_route=True):
     """How a cell's time loop runs on ``threads`` threads, as a dict: split "batch" (each thread
     runs the whole sequence for a chunk of batch rows, no barrier per step) or "units" (the hidden
     units split, the chunks meeting at a spin barrier every step; offered when ``units_first`` is not None, first
@@ -150,20 +150,22 @@ def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=N
     loop or one BLAS call), and blas_rows for the kernels. The default rule comes first: batch
     split unless units_first, the loop up to tuning.STEP_BLAS_ROWS rows a thread. A call of at
     least tuning.CALIBRATE_MIN_MACS multiply-adds calibrates its shape class (tuning.decide):
-    ``run(plan, timer) -> seconds`` times a short forward + backward with a plan."""
+    ``run(plan, timer) -> seconds`` times a short forward + backward with a plan. blas_route=False:
+    the loop has no BLAS route for its step product (the generated cells: an np.dot call site
+    costs compile time), only the register-blocked loop is offered."""
     worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
     memo_key = (cell, batch, hidden, np.dtype(dtype).num, threads, units_first, worth, tuning.setting("STEP_BLAS_ROWS"),
-                tuning.state())
+                blas_route, tuning.state())
     plan = _plans.get(memo_key)
     if plan is None:
-        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first)
+        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route)
     return plan
 
 
 _plans = {}  # a plan per shape class and tuning state: a call's plan costs a dict look-up
 
 
-def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first):
+def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route=True):
     splits = ["batch"]
     if units_first is not None and threads > 1:
         splits = ["units", "batch"] if units_first else ["batch", "units"]
@@ -171,6 +173,8 @@ def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first):
     for split in splits:
         rows = batch if split == "units" else -(-batch // threads)  # rows one thread's product takes
         products = ["blas", "loop"] if rows > tuning.setting("STEP_BLAS_ROWS") else ["loop", "blas"]
+        if not blas_route:
+            products = ["loop"]
         candidates += [dict(split=split, step_product=p) for p in products]
     shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
     chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth)

@@ -284,10 +284,15 @@ def _loop(plan, width, body, indent, whole=False):
     if plan.target != "cpu" or whole:
         return [f"{pad}for j in range({width}*H):"] + [f"{pad}    {line}" for line in body]
     body = [_PLAIN.sub(lambda m: f"{m.group(1)}_0[j]", line) for line in body]  # ARR[j] is block 0
-    out = []
-    for q in range(width):  # block q: every ARR_k[j] of the body moves to ARR_{k+q}[j]
-        out.append(f"{pad}for j in range(JN):")
-        out += [f"{pad}    " + _VIEW.sub(lambda m: f"{m.group(1)}_{int(m.group(2)) + q}[j]", line) for line in body]
+    if width == 1:
+        return [f"{pad}for j in range(JN):"] + [f"{pad}    {line}" for line in body]
+    # block q of each ARR_k the body reads or writes is the view qARR_k = ARR[(k + q)*H:], made once
+    # per block (one copy of the body: unrolling the blocks doubled the backward's compile time)
+    refs = sorted({(m.group(1), int(m.group(2))) for line in body for m in _VIEW.finditer(line)})
+    out = [f"{pad}for q in range({width}):"]
+    out += [f"{pad}    q{arr}_{k} = {arr}[({k} + q)*H:]" for arr, k in refs]
+    out.append(f"{pad}    for j in range(JN):")
+    out += [f"{pad}        " + _VIEW.sub(lambda m: f"q{m.group(1)}_{m.group(2)}[j]", line) for line in body]
     return out
 
 
@@ -444,10 +449,12 @@ import math
 import numpy as np
 from numba import njit
 
-from tinygrad_seq.kernels.activations_cpu import fast_sigmoid, fast_tanh, step_product
+from tinygrad_seq.kernels.activations_cpu import copy_into, fast_sigmoid, fast_tanh, matmul_nt_into
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
+# the stage functions are called only from the loops below: no Python or C entry point to build
+_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 LAYOUT = {layout!r}
 '''
@@ -533,11 +540,11 @@ def stages(plan, backward):
 def source(plan):
     """The generated module's text (CPU). The stage functions run rows lo..hi-1 (r = b - lo
     indexes the chunk's product rows, nr = hi - lo) and units JLO..JHI-1 of each block of H."""
-    lines = [_HEADER.format(name=plan.g.name, layout=layout(plan)), "", "@njit(**_JIT)",
+    lines = [_HEADER.format(name=plan.g.name, layout=layout(plan)), "", "@njit(**_INNER)",
              "def forward_stage(stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, tmp, vin, rec):",
              "    nr = hi - lo", "    JN = JHI - JLO"]
     lines += stages(plan, False)
-    lines += ["", "", "@njit(**_JIT)",
+    lines += ["", "", "@njit(**_INNER)",
               "def backward_stage(stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, "
               "dprod, dvin, adj):", "    JN = JHI - JLO"]
     lines += stages(plan, True)
