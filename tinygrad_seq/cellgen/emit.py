@@ -300,10 +300,12 @@ _VIEW = re.compile(r"\b([A-Z][A-Z0-9]*)_(\d+)\[j\]")
 _PLAIN = re.compile(r"\b([A-Z][A-Z0-9]*)\[j\]")
 
 
-def _block_views(lines, indent):
-    """The per-row views ARR_k = ARR[k*H:] that `lines` index (see _at_block)."""
+def _block_views(lines, indent, only=None, exclude=()):
+    """The views ARR_k = ARR[k*H:] that `lines` index (see _at_block), of the arrays named in
+    `only` (all when None) and not in `exclude`."""
     pad = " " * indent
-    seen = sorted({(m.group(1), int(m.group(2))) for line in lines for m in _VIEW.finditer(line)})
+    seen = sorted({(m.group(1), int(m.group(2))) for line in lines for m in _VIEW.finditer(line)
+                   if (only is None or m.group(1) in only) and m.group(1) not in exclude})
     return [f"{pad}{arr}_{k} = {arr}[{k}*H:]" if k else f"{pad}{arr}_0 = {arr}" for arr, k in seen]
 
 
@@ -526,15 +528,21 @@ def stages(plan, backward):
         branches = [_forward_stage(plan, k) for k in range(plan.n_stages)]
     if plan.target == "cuda":
         return consts + views + [line for branch in branches for line in branch]
-    lines = consts
-    for branch in branches:
+    # the parameters' views (PV, DPV: the same for every row) once per call, the others per row
+    per_call = [v for v in views if v.lstrip().startswith(_PER_CALL)]
+    per_row = [v for v in views if v not in per_call]
+    bodies = [["    " + line for line in branch[1:]] for branch in branches]
+    lines = consts + per_call + _block_views([line for body in bodies for line in body], 4, _PER_CALL)
+    for branch, body in zip(branches, bodies):
         if branch[1:] == ["        pass"]:
             continue
         lines += [branch[0], "        for b in range(lo, hi):", "            if t >= lengths[b]:",
                   "                continue", "            r = b - lo"]
-        body = ["    " + line for line in branch[1:]]
-        lines += ["        " + v for v in views] + _block_views(body, 12) + body
+        lines += ["        " + v for v in per_row] + _block_views(body, 12, exclude=_PER_CALL) + body
     return lines
+
+
+_PER_CALL = ("PV", "DPV")
 
 
 def source(plan):
