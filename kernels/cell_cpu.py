@@ -59,7 +59,7 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
     units_first = units_split_first(batch, threads, w_bytes) if _units_ok(kern, hidden, threads) else None
 
     def run(plan, timer):
-        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        steps = tuning.calibration_steps(seq_len, _macs(kern, 1, batch, n_in, hidden))
         rng = np.random.default_rng(0)
         scale = 1 / np.sqrt(hidden)
         x = rng.standard_normal((steps, batch, n_in)).astype(dtype)

@@ -145,7 +145,7 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
     threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
 
     def run(plan, timer):
-        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        steps = tuning.calibration_steps(seq_len, _macs(1, batch, n_in, hidden))
         a = synthetic_case(steps, batch, hidden, hidden, 3, dtype)
         args = (a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False)
 

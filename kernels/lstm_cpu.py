@@ -282,7 +282,7 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
         units_first = units_chunks(batch, hidden, threads, np.dtype(dtype).itemsize) > 1 if units_ok else None
 
     def run(plan, timer):
-        steps = min(seq_len, tuning.setting("CALIBRATE_STEPS"))
+        steps = tuning.calibration_steps(seq_len, _macs(1, batch, n_in, hidden))
         a = synthetic_case(steps, batch, hidden, hidden, 4, dtype)
         args = (a["x"], a["h0"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False)
 

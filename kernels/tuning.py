@@ -77,12 +77,19 @@ ROWS_PER_THREAD = 128
 CALIBRATE_MIN_MACS = 1 << 26
 # steps of the sequence a time-loop measurement runs, rows of a weight-gradient measurement
 CALIBRATE_STEPS = 8
+# ... and up to CALIBRATE_STEPS_SHORT steps when a step is below CALIBRATE_SHORT_STEP_MACS
+# multiply-adds: a call's fixed costs (handing chunks to threads, a barrier's set-up) weigh on 8
+# short steps as they do not on a real sequence, and made the calibration prefer one thread to the
+# units split at LSTM B=1 H=256 (3.3 vs 3.5 ms on 8 steps; 12.9 vs 9.9 ms on T=200)
+CALIBRATE_STEPS_SHORT = 32
+CALIBRATE_SHORT_STEP_MACS = 1 << 23
 CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative
 CALIBRATE_REPEATS = 5
-# the version of calibrate's rule: a decision on disk taken under another is measured again (2:
-# ratios to the default within each round; 1 compared best times, which the host's drift fooled)
-CALIBRATION_RULE = 2
+# the version of calibrate's rule: a decision on disk taken under another is measured again (3:
+# ratios to the default within each round, and 32 steps for short steps; 1 compared best times,
+# which the host's drift fooled, on 8 steps)
+CALIBRATION_RULE = 3
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 
@@ -341,6 +348,14 @@ def forget():
         _decisions.pop(path, None)
         if os.path.exists(path):
             os.remove(path)
+
+
+def calibration_steps(seq_len, step_macs):
+    """Steps of the sequence a time-loop measurement runs: CALIBRATE_STEPS, or
+    CALIBRATE_STEPS_SHORT for steps of fewer than CALIBRATE_SHORT_STEP_MACS multiply-adds; at most
+    seq_len."""
+    short = step_macs < setting("CALIBRATE_SHORT_STEP_MACS")
+    return max(1, min(seq_len, setting("CALIBRATE_STEPS_SHORT" if short else "CALIBRATE_STEPS")))
 
 
 def timed(run, timer):
