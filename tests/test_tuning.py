@@ -76,6 +76,14 @@ def test_calibration_compares_within_rounds(auto):
     assert tuning.decide("t", dict(b=4), CANDIDATES, drifting, True, clock) == {"split": "batch"}
 
 
+def test_calibration_runs_more_steps_when_a_step_is_short():
+    # 32 steps below 2^23 multiply-adds a step (a call's fixed costs would weigh on 8), never
+    # more than the sequence has
+    assert tuning.calibration_steps(200, 1 << 20) == tuning.CALIBRATE_STEPS_SHORT == 32
+    assert tuning.calibration_steps(200, 1 << 24) == tuning.CALIBRATE_STEPS == 8
+    assert tuning.calibration_steps(5, 1 << 20) == 5
+
+
 def test_decision_is_written_and_read_back(auto):
     clock = FakeClock()
     tuning.decide("t", dict(b=1), CANDIDATES, fake_measure({"batch": 2.0, "units": 1.0}), True, clock)
