@@ -400,28 +400,31 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
 
 
-def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks):
+def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks, weights=True):
     """A one-step call's products, d_gates [B,G*H], x [B,I], h0 [B,H] -> dx [B,I], dh [B,H] (=
     d_gates @ W_hh, for every row), dw_ih [G*H,I], dw_hh [G*H,H]: two on each of two threads,
     each pair one product that reads a weight matrix and one that writes a weight gradient
     (dx with dW_hh, dh with dW_ih: about even halves of the work at any I and H). No split of a
-    product: a step's few rows give a thread too little to share a product with another."""
+    product: a step's few rows give a thread too little to share a product with another.
+    weights=False: dx and dh only (one a thread); dw_ih and dw_hh come back None."""
     batch, n_in = x.shape
     hidden = h0.shape[1]
     dx = np.empty((batch, n_in), x.dtype)
     dh = np.empty((batch, hidden), x.dtype)
-    dw_ih = np.empty(w_ih.shape, x.dtype)
-    dw_hh = np.empty(w_hh.shape, x.dtype)
+    dw_ih = np.empty(w_ih.shape, x.dtype) if weights else None
+    dw_hh = np.empty(w_hh.shape, x.dtype) if weights else None
 
     n_pairs = min(n_chunks, 2)
 
     def pair(c):
         if c == 0:
             gemm_into(d_gates, w_ih, dx)
-            gemm_into(d_gates.T, h0, dw_hh)
+            if weights:
+                gemm_into(d_gates.T, h0, dw_hh)
         if c == n_pairs - 1:
             gemm_into(d_gates, w_hh, dh)
-            gemm_into(d_gates.T, x, dw_ih)
+            if weights:
+                gemm_into(d_gates.T, x, dw_ih)
 
     run_chunks(pair, n_pairs)
     return dx, dh, dw_ih, dw_hh

@@ -303,11 +303,19 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     return _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan)
 
 
-def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved):
+# lstm_backward takes weight_factors (tinygrad_seq.recurrent asks for them on a one-step call)
+WEIGHT_FACTORS = True
+
+
+def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, weight_factors=False):
     """dy [T,B,H], dh_n/dc_n [B,H], the forward's inputs and saved
-    -> dx [T,B,I], dh0 [B,H], dc0 [B,H], dw_ih [4H,I], dw_hh [4H,H], db_ih [4H], db_hh [4H]."""
+    -> dx [T,B,I], dh0 [B,H], dc0 [B,H], dw_ih [4H,I], dw_hh [4H,H], db_ih [4H], db_hh [4H].
+    weight_factors, on a one-step call (T=1, a decoder's step): dw_ih and dw_hh come as their
+    factors (dG [B,4H], x [B,I]) and (dG, h0 [B,H]), dW = dG^T @ factor, for the engine to
+    multiply once over all of a decoder's steps (tinygrad_seq/outer_grad.py)."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
-    return _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan)
+    return _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan,
+                          weight_factors and x.shape[0] == 1)
 
 
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
@@ -361,7 +369,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
 
 
-def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan):
+def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan, weight_factors=False):
     x = np.ascontiguousarray(x)
     dt = x.dtype
     seq_len, batch, n_in = x.shape
@@ -396,10 +404,17 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
             db = db_chunks.sum(0)
             if one_step:
                 dx, dh_step, dw_ih, dw_hh = one_step_gradients(d_gates[0], x[0], h_prev[0], np.ascontiguousarray(w_ih, dt),
-                                                               np.ascontiguousarray(w_hh, dt), n_chunks)
+                                                               np.ascontiguousarray(w_hh, dt), n_chunks,
+                                                               weights=not weight_factors)
                 live = lengths > 0   # rows of length 0 pass dh_n through, as first_step_product
                 dh0[live] = dh_step[live]
+                if weight_factors:
+                    dw_ih, dw_hh = (d_gates[0], x[0]), (d_gates[0], h_prev[0])
                 return dx[None], dh0, dc0, dw_ih, dw_hh, db, db.copy()
             first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False)
+            if weight_factors:  # T=1 on one thread: dx now, the weights' products left to the engine
+                dx = np.empty(x.shape, dt)
+                gemm_into(d_gates[0], np.ascontiguousarray(w_ih, dt), dx[0])
+                return dx, dh0, dc0, (d_gates[0], x[0]), (d_gates[0], h_prev[0]), db, db.copy()
         dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

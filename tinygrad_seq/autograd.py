@@ -23,6 +23,7 @@ import threading
 import weakref
 
 from tinygrad_seq import device as _device
+from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
 
@@ -332,21 +333,24 @@ def _sweep(root, g, retain_graph):
                     continue
                 if pg is not None:
                     pd = p.array
-                    if pg.shape != pd.shape:
-                        pg = _unbroadcast(b, pg, tuple(pd.shape))
-                    if pg.dtype != pd.dtype:
-                        pg = b.astype(pg, pd.dtype)
+                    deferred = type(pg) is _outer.OuterGrad
+                    if deferred and (pc is not None or pg.shape != pd.shape or pg.dtype != pd.dtype):
+                        pg, deferred = pg.materialize(b), False   # only a leaf's stays factored
+                    if not deferred:
+                        if pg.shape != pd.shape:
+                            pg = _unbroadcast(b, pg, tuple(pd.shape))
+                        if pg.dtype != pd.dtype:
+                            pg = b.astype(pg, pd.dtype)
                 if pc is None:
                     key = id(p)
                     if pg is not None:
-                        prev = leaf_grad.get(key)
-                        leaf_grad[key] = pg if prev is None else b.add(prev, pg)
+                        leaf_grad[key] = _outer.add(b, leaf_grad.get(key), pg)
                     left = pending[key] - 1
                     pending[key] = left
                     if left == 0:
                         acc = leaf_grad.pop(key, None)
                         if acc is not None:
-                            _finish_leaf(p, acc, b)
+                            _finish_leaf(p, _outer.array(b, acc), b)
                 elif pg is not None:
                     slot = out_grads.get(id(pc))
                     if slot is None:

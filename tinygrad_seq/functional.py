@@ -7,6 +7,7 @@ import numpy as np
 
 from tinygrad_seq import ops_extra, random
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.tensor import Tensor
 
 
@@ -214,7 +215,9 @@ class _Linear(Function):
         x2, w = ctx.saved_tensors
         g2 = B.reshape(g, (-1, g.shape[g.ndim - 1]))                      # (rows, out)
         gx = B.reshape(B.matmul(g2, w), ctx.lead + (w.shape[1],)) if ctx.needs_input_grad[0] else None
-        gw = B.matmul(B.transpose(g2, (1, 0)), x2) if ctx.needs_input_grad[1] else None
+        # W's gradient g2^T x2 stays factored until final (outer_grad): one GEMM for a weight used
+        # at every step of a decoder
+        gw = OuterGrad(g2, x2) if ctx.needs_input_grad[1] else None
         if len(ctx.needs_input_grad) == 2:
             return gx, gw
         gb = B.sum(g2, axis=0) if ctx.needs_input_grad[2] else None

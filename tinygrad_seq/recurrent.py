@@ -7,6 +7,7 @@ the numba.cuda file of the cell, which export the same signatures). Shapes, time
 """
 from tinygrad_seq import device as _device
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.outer_grad import OuterGrad
 
 
 def _zeros_if_none(B, g, like):
@@ -48,6 +49,11 @@ class LSTMFunction(Function):
         B = ctx.b
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
         dh_n, dc_n = _zeros_if_none(B, dh_n, h0), _zeros_if_none(B, dc_n, c0)
+        if x.shape[0] == 1 and getattr(ctx.K, "WEIGHT_FACTORS", False):
+            # a decoder's step: the weights' gradients as factors, multiplied once over all steps
+            dx, dh0, dc0, f_ih, f_hh, db_ih, db_hh = ctx.K.lstm_backward(
+                dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths, ctx.reverse, saved, weight_factors=True)
+            return dx, dh0, dc0, OuterGrad(*f_ih), OuterGrad(*f_hh), db_ih, db_hh
         return ctx.K.lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths, ctx.reverse, saved)
 
 
