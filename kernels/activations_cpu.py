@@ -103,8 +103,9 @@ def matmul_nt_into(a, b, out):
     Blocks of BLOCK_ROWS = 4 rows of a x 2 rows of b, eight dot products over k at once (LLVM
     vectorizes the k loop: each partial sum is one vector register, and eight of them plus the
     loaded vectors fit AVX2's 16 registers; 4 x 4 blocks spilled and ran at 46-50 GFLOP/s
-    against 72-78 here, one thread, M=4..16, K=256..512); the rows left over run one row of a x
-    4 rows of b."""
+    against 72-78 here, one thread, M=4..16, K=256..512); two or three rows left over run as 2 x 4
+    blocks (10 rows a thread: the word LM's batch of 20 on two threads), a last one as one row of
+    a x 4 rows of b."""
     m_rows, k_dim = a.shape
     n_cols = b.shape[0]
     zero = out.dtype.type(0)
@@ -152,6 +153,52 @@ def matmul_nt_into(a, b, out):
             for k in range(k_dim):
                 s00 += x0[k] * b0[k]
             out[m, n] = s00
+    if m_rows - m_blocked >= 2:  # two left-over rows: 2 x 4 blocks, as many loads per product
+        m = m_blocked
+        x0 = a[m]
+        x1 = a[m + 1]
+        n = 0
+        while n + 4 <= n_cols:
+            b0 = b[n]
+            b1 = b[n + 1]
+            b2 = b[n + 2]
+            b3 = b[n + 3]
+            s00 = s01 = s02 = s03 = zero
+            s10 = s11 = s12 = s13 = zero
+            for k in range(k_dim):
+                v = x0[k]
+                u = x1[k]
+                w = b0[k]
+                s00 += v * w
+                s10 += u * w
+                w = b1[k]
+                s01 += v * w
+                s11 += u * w
+                w = b2[k]
+                s02 += v * w
+                s12 += u * w
+                w = b3[k]
+                s03 += v * w
+                s13 += u * w
+            out[m, n] = s00
+            out[m, n + 1] = s01
+            out[m, n + 2] = s02
+            out[m, n + 3] = s03
+            out[m + 1, n] = s10
+            out[m + 1, n + 1] = s11
+            out[m + 1, n + 2] = s12
+            out[m + 1, n + 3] = s13
+            n += 4
+        while n < n_cols:
+            b0 = b[n]
+            s00 = s10 = zero
+            for k in range(k_dim):
+                s00 += x0[k] * b0[k]
+                s10 += x1[k] * b0[k]
+            out[m, n] = s00
+            out[m + 1, n] = s10
+            n += 1
+        m_blocked += 2
     for m in range(m_blocked, m_rows):
         x0 = a[m]
         n = 0

@@ -357,9 +357,10 @@ def test_against_torch_bidirectional_packed(cell, dtype):
 
 # ---------------------------------------------------------------- BLAS plumbing (blas_cpu)
 
-@pytest.mark.parametrize("rows", [1, 3, 4, 5, 9, 16, 40])
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 6, 7, 9, 10, 16, 40])
 def test_step_product_matches_numpy(rows):
-    # out = a @ b^T: the 4x2-blocked loop with its row and column remainders, and the BLAS route
+    # out = a @ b^T: the 4x2-blocked loop with its row remainders (2 x 4 blocks for two or three
+    # rows, one row for a last one) and column remainders, and the BLAS route
     # (both are helpers without a Python entry point: called through a jitted shim)
     rng = np.random.default_rng(rows)
     for k_dim, n_cols in ((7, 9), (130, 257), (1, 4)):
