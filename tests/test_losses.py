@@ -72,6 +72,41 @@ def test_cross_entropy_large_vocab_float32_matches_torch():
                    arrays=[x], dtypes=(np.float32,))
 
 
+@pytest.mark.parametrize("opts", [{}, dict(label_smoothing=0.1, ignore_index=3), dict(weight=True)])
+def test_cross_entropy_rows_split_over_threads_match_torch(opts, monkeypatch, request):
+    # logits of PARALLEL_ROWS_MIN_ELEMENTS or more run their softmax and gradient passes by rows on
+    # the kernels' threads (forced here on a small input, two threads, the spy counts them)
+    import numba
+    from threads_helpers import ChunkSpy, rerun_with_two_threads
+    from tinygrad_seq import losses
+    from tinygrad_seq.kernels import tuning
+
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(losses, "PARALLEL_ROWS_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((9, 13))
+    t = rng.integers(0, 13, 9)
+    w = rng.uniform(0.5, 1.5, 13) if opts.get("weight") else None
+    kw = {k: v for k, v in opts.items() if k != "weight"}
+    ours = Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        lo = F.cross_entropy(ours, Tensor(t), weight=None if w is None else Tensor(w), **kw)
+        lo.backward()
+    finally:
+        numba.set_num_threads(before)
+    lt = TF.cross_entropy(theirs, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kw)
+    lt.backward()
+    assert spy.most == 2
+    np.testing.assert_allclose(lo.numpy(), lt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
 def test_cross_entropy_fused_equals_log_softmax_and_nll_loss():
     # nll_loss(log_softmax) runs the backend-generic code; cross_entropy the fused numpy one
     x, t, w = _ce_case((6, 5))

@@ -94,16 +94,41 @@ class _ClassNLL(Function):
         return grad
 
 
+# logits of at least this many elements have their passes split by rows over the kernels'
+# threads (numpy releases the GIL in its loops): the word LM's [700, 10000] softmax took 10 ms on
+# one thread, a pass of a few hundred microseconds on each thread costs ~50 us to hand over
+PARALLEL_ROWS_MIN_ELEMENTS = 1 << 20
+
+
+def _over_rows(fn, M, C):
+    """fn(lo, hi) over row ranges of an (M, C) array: one call below PARALLEL_ROWS_MIN_ELEMENTS,
+    else one range per thread of the kernels' pool (tinygrad_seq.kernels.blas_cpu)."""
+    if M * C < PARALLEL_ROWS_MIN_ELEMENTS or M < 2:
+        fn(0, M)
+        return
+    from tinygrad_seq.kernels import blas_cpu
+    with blas_cpu.kernel_threads(M, 1, M * C) as n:
+        blas_cpu.run_chunks(lambda c: fn(*blas_cpu.chunk_bounds(c, n, M)), n)
+
+
 def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothing):
     """_ClassNLL from logits on numpy, in few passes over the (M, C) logits: the softmax is
     kept for backward (so backward needs no exp) and the loss needs only
     lse = max + log(sum exp(x - max)) per row and x at the targets."""
     M, C = x.shape
-    m = x.max(axis=1, keepdims=True)
-    p = np.subtract(x, m)
-    np.exp(p, out=p)
-    s = p.sum(axis=1, keepdims=True)
-    p *= 1.0 / s                                                      # softmax (M, C)
+    p = np.empty_like(x)
+    m = np.empty((M, 1), x.dtype)
+    s = np.empty((M, 1), x.dtype)
+
+    def softmax_rows(lo, hi):
+        xs, ps = x[lo:hi], p[lo:hi]
+        np.max(xs, axis=1, keepdims=True, out=m[lo:hi])
+        np.subtract(xs, m[lo:hi], out=ps)
+        np.exp(ps, out=ps)
+        np.sum(ps, axis=1, keepdims=True, out=s[lo:hi])
+        ps *= 1.0 / s[lo:hi]                                          # softmax (M, C)
+
+    _over_rows(softmax_rows, M, C)
     lse = (m + np.log(s)).reshape(M)                                  # (M,)
     valid = (target != ignore_index)
     safe = np.where(valid, target, 0)
@@ -149,7 +174,8 @@ def _logits_backward_cpu(ctx, g):
         col = s * validf * (eps / C)
         wsum = float(C) if ctx.weight is None else ctx.weight.sum()
         rowsum = pick + col * wsum
-    grad = np.multiply(p, rowsum[:, None])
+    grad = np.empty_like(p)
+    _over_rows(lambda lo, hi: np.multiply(p[lo:hi], rowsum[lo:hi, None], out=grad[lo:hi]), M, C)
     if eps:
         grad -= col[:, None] if ctx.weight is None else col[:, None] * ctx.weight
     grad[ctx.rows, safe] -= pick
