@@ -203,7 +203,6 @@ def test_generated_kernels_on_two_threads_match_one(name, monkeypatch, request):
     # the generated loop split over two threads (a chunk of batch rows each, blas_cpu.run_chunks)
     # agrees with one thread; these tiny calls would run on one, so the threshold is lowered, two
     # Numba threads are forced (a fresh process when this one has one) and the spy checks two ran
-    import numba
     from threads_helpers import ChunkSpy, rerun_with_two_threads
     from tinygrad_seq.kernels import cell_cpu, tuning
 
@@ -212,13 +211,23 @@ def test_generated_kernels_on_two_threads_match_one(name, monkeypatch, request):
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch, cell_cpu)
     x, hx = inputs(name)
+    _one_thread_equals_two(spy, lambda threads: run(build(name, True), x, hx, LENGTHS))
+
+
+def _one_thread_equals_two(spy, run_with, after=None):
+    """run_with(threads) on one Numba thread, then two: the spy saw that many chunks, after(threads)
+    checks more, and the two runs' values and gradients agree to rounding."""
+    import numba
+
     before, results = numba.get_num_threads(), []
     try:
         for threads in (1, 2):
             numba.set_num_threads(threads)
             spy.most = 0
-            results.append(run(build(name, True), x, hx, LENGTHS))
+            results.append(run_with(threads))
             assert spy.most == threads
+            if after is not None:
+                after(threads)
     finally:
         numba.set_num_threads(before)
     (v2, g2), (v1, g1) = results[1], results[0]
@@ -233,7 +242,6 @@ def test_generated_units_split_matches_one_thread(name, monkeypatch, request):
     # by TINYGRAD_SEQ_TUNE_SPLIT, agrees with one thread: one product (peephole), a second product
     # on a computed value inside the step (reset-before GRU), a diagonal cell (IndRNN), extra
     # per-step inputs (zoneout masks); with lengths, bidirectional and two layers
-    import numba
     from threads_helpers import ChunkSpy, rerun_with_two_threads
     from tinygrad_seq.kernels import cell_cpu, tuning
 
@@ -247,22 +255,19 @@ def test_generated_units_split_matches_one_thread(name, monkeypatch, request):
     monkeypatch.setattr(cell_cpu, "barrier_flags", lambda n: barriers.append(n) or flags(n))
     base, zo = name.replace("_zoneout", ""), 0.3 if name.endswith("zoneout") else 0.0
     x, hx = inputs(base)
-    before, results = numba.get_num_threads(), []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
-            spy.most = 0
-            layer = build(base, True, zoneout=zo) if zo else build(base, True)
-            ts.manual_seed(3)
-            barriers.clear()
-            results.append(run(layer, x, hx, LENGTHS))
-            assert spy.most == threads
-            assert barriers == ([2] * 8 if threads == 2 else [])  # 2 layers x 2 directions x fwd, bwd
-    finally:
-        numba.set_num_threads(before)
-    (v2, g2), (v1, g1) = results[1], results[0]
-    for a, b in zip(v2 + g2, v1 + g1):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+    def run_with(threads):
+        layer = build(base, True, zoneout=zo) if zo else build(base, True)
+        ts.manual_seed(3)  # the zoneout masks: the same draws on both runs
+        barriers.clear()
+        return run(layer, x, hx, LENGTHS)
+
+    # 2 layers x 2 directions x forward and backward, each with a barrier on two threads
+    _one_thread_equals_two(spy, run_with, lambda threads: _assert_barriers(barriers, threads))
+
+
+def _assert_barriers(barriers, threads):
+    assert barriers == ([2] * 8 if threads == 2 else [])
 
 
 def test_generated_units_split_is_offered_only_for_unit_by_unit_cells():

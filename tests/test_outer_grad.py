@@ -54,6 +54,24 @@ def test_a_weight_used_at_every_step_matches_torch(tied):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+def test_a_weight_used_at_five_steps_is_multiplied_once():
+    # the point of the deferral: W's five per-step products become one over 5 x 4 rows
+    sizes = []
+    materialize = outer_grad.OuterGrad.materialize
+
+    def spy(self, b):
+        sizes.append(len(self.lefts))
+        return materialize(self, b)
+
+    rng = np.random.default_rng(5)
+    params = [ts.tensor(rng.standard_normal(s) * 0.4, requires_grad=True) for s in ((6, 6), (6, 6), (3, 6))]
+    xs = [ts.tensor(rng.standard_normal((4, 6))) for _ in range(5)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outer_grad.OuterGrad, "materialize", spy)
+        _decoder(ts, params, xs, tied=False).backward()
+    assert sorted(sizes) == [5, 5, 5]   # W, U and V: one product each, of five steps' factors
+
+
 def test_hooks_on_a_deferred_weight_see_its_whole_gradient():
     rng = np.random.default_rng(2)
     w = ts.tensor(rng.standard_normal((3, 4)), requires_grad=True)

@@ -14,7 +14,8 @@ import sys
 import tempfile
 import threading
 
-from tinygrad_seq.cellgen.emit import Plan, source
+from tinygrad_seq.cellgen.emit import source
+from tinygrad_seq.cellgen.plan import Plan
 from tinygrad_seq.cellgen.emit_cuda import cuda_source
 from tinygrad_seq.cellgen.trace import Unfusable, trace
 
