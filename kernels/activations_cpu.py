@@ -15,6 +15,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload, register_jitable
 
+from .panel_cpu import panel_product
+
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
 _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -83,14 +85,18 @@ BLOCK_ROWS = 4
 
 
 @njit(inline="always", **_INNER)
-def step_product(a, b, out, blas_rows):
-    """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product): the register-blocked loop
-    up to blas_rows rows (tuning.STEP_BLAS_ROWS or a calibrated choice), one BLAS call above.
-    OpenBLAS packs the whole weight matrix on every call, which at a step's few rows costs more
-    than the product: measured (AMD EPYC, float32, one thread) M=16, K=256, N=1024 took 240 us in
-    OpenBLAS and 179 us in a 4 x 4-blocked loop; at M=1 29 us and 22 us."""
+def step_product(a, b, panels, out, blas_rows):
+    """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product): one BLAS call above blas_rows
+    rows (a calibrated choice, tuning.STEP_BLAS_ROWS), else the register tile on the weight's
+    panels (panel_cpu; panels [N/P, K, P], packed once per call) or, where the call packed none
+    (panels.shape[0] == 0: N not a multiple of the panel width, a one-step call),
+    matmul_nt_into. OpenBLAS packs the whole weight matrix on every call, which at a step's few
+    rows costs more than the product: measured (AMD EPYC, float32, one thread) M=16, K=256,
+    N=1024 took 240 us in OpenBLAS and 179 us in a 4 x 4-blocked loop; at M=1 29 us and 22 us."""
     if a.shape[0] > blas_rows:
         np.dot(a, b.T, out)
+    elif panels.shape[0] > 0:
+        panel_product(a, panels, out)
     else:
         matmul_nt_into(a, b, out)
 

@@ -20,8 +20,8 @@ from . import tuning
 from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
-from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
-                        time_loop_plan, transposed_w_hh)
+from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
+                        rows_product, step_state, synthetic_case, time_loop_plan)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -94,10 +94,10 @@ def _cell_row_backward(a, h_in, hn, dy, dh, d_in, d_hid):
 
 
 @njit(**_JIT)
-def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, blas_rows, lo, hi):
+def _forward(act, h0, w_hh, panels, bias, lengths, reverse, y, h_n, hn_seq, h_prev, blas_rows, lo, hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,3H]: the hoisted input projection x W_ih^T, overwritten step by step with r, z, n;
-    # w_hh [3H,H] as stored (the step product reads its rows: no transposed copy);
+    # w_hh [3H,H] as stored, panels the same packed (steps_cpu.forward_panels);
     # bias [4H] = (b_ir + b_hr, b_iz + b_hz, b_in, b_hn); blas_rows routes the step product
     seq_len = act.shape[0]
     dt = act.dtype
@@ -106,7 +106,7 @@ def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, blas
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
-        rows_product(hp, w_hh, h_chunk, rec, lo, hi, blas_rows)
+        rows_product(hp, w_hh, panels, h_chunk, rec, lo, hi, blas_rows)
         for b in range(lo, hi):
             if t >= lengths[b]:
                 copy_into(h_out[b], hp[b])
@@ -115,9 +115,10 @@ def _forward(act, h0, w_hh, bias, lengths, reverse, y, h_n, hn_seq, h_prev, blas
 
 
 @njit(**_JIT)
-def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh, blas_rows, lo, hi):
-    # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
-    # [H,3H] (W_hh transposed: the blocked step product reads its rows); d_in, d_hid [T,B,3H]
+def _backward(dy, dh, w_hh_t, panels, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid, db_ih, db_hh, blas_rows, lo,
+              hi):
+    # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); W_hh as
+    # w_hh_t [H,3H] or panels (steps_cpu.backward_weights); d_in, d_hid [T,B,3H]
     # <- input-side / hidden-side pre-activation gradients (zeroed by the caller when some
     # sequence is padded); db_ih, db_hh [3H] += the chunk's bias gradients. The last step run's
     # recurrent term of dh is left to the caller (first_step_product).
@@ -132,7 +133,7 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, act, hn_seq, h_prev, d_in, d_hid
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], h_prev[t, b], hn_seq[t, b], dy[t, b], dh[b],
                                    d_in[t, b], d_hid[t, b])
-        hidden_grad_step(d_hid, w_hh_t, dg_chunk, dh_rec, dh, db_hh, lengths, s, t, lo, hi, True, blas_rows)
+        hidden_grad_step(d_hid, w_hh_t, panels, dg_chunk, dh_rec, dh, db_hh, lengths, s, t, lo, hi, True, blas_rows)
         column_sums_into(d_in[t, lo:hi], db_ih)
 
 
@@ -190,8 +191,9 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     bias = np.concatenate([b_ih[:2 * hidden] + b_hh[:2 * hidden], b_ih[2 * hidden:], b_hh[2 * hidden:]])
     bias = bias.astype(dt)
     act = gate_buffer((seq_len, batch, 3 * hidden), dt)
-    args = (act, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse),
-            y, h_n, hn_seq, h_prev, plan["blas_rows"])
+    w_hh = np.ascontiguousarray(w_hh, dt)
+    args = (act, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, plan, dt), bias, lengths,
+            bool(reverse), y, h_n, hn_seq, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the GRU CPU forward kernels", dt, (_forward,))
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
@@ -211,7 +213,7 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
+    args = (np.ascontiguousarray(dy, dt), dh0, *backward_weights(w_hh, seq_len, plan, dt), lengths, bool(reverse),
             act, hn_seq, h_prev, d_in, d_hid)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the GRU CPU backward kernels", dt, (_backward,))

@@ -21,13 +21,14 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit
 
-from . import tuning
+from . import panel_cpu, tuning
 from .compile_notice import announce
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, step_product
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, one_step_gradients, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
-from .steps_cpu import (first_step_product, hidden_grad_step, leaving_state, lengths_array, rows_product, step_state,
-                        synthetic_case, time_loop_plan, transposed, transposed_w_hh, units_split_first)
+from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
+                        lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed, units_split_first,
+                        uses_panels)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -114,11 +115,11 @@ def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg, jlo, jhi):
 
 
 @njit(**_JIT)
-def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, lo, hi):
+def _forward(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, lo,
+             hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,4H]: the hoisted input projection x W_ih^T, overwritten step by step with the
-    # activations; w_hh [4H,H] as stored (the step product reads its rows: no transposed copy);
-    # bias [4H] = b_ih + b_hh; blas_rows routes the step product (steps_cpu.rows_product)
+    # activations; w_hh [4H,H] as stored, panels the same packed (steps_cpu.forward_panels); bias [4H] = b_ih + b_hh; blas_rows routes the step product (steps_cpu.rows_product)
     seq_len = act.shape[0]
     hidden = h0.shape[1]
     dt = act.dtype
@@ -128,7 +129,7 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
         t = seq_len - 1 - s if reverse else s
         hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
         cp, c_out = step_state(c0, c_n, c_prev, s, t, reverse, lo, hi)
-        rows_product(hp, w_hh, h_chunk, rec, lo, hi, blas_rows)
+        rows_product(hp, w_hh, panels, h_chunk, rec, lo, hi, blas_rows)
         for b in range(lo, hi):
             if t >= lengths[b]:
                 copy_into(h_out[b], hp[b])
@@ -140,9 +141,9 @@ def _forward(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_p
 
 
 @njit(**_JIT)
-def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, lo, hi):
+def _backward(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, lo, hi):
     # batch rows lo..hi-1. dy [T,B,H]; dh, dc [B,H] carried gradients, in: dh_n, dc_n, out: dh0,
-    # dc0; w_hh_t [H,4H] (W_hh transposed: the blocked step product reads its rows); d_gates
+    # dc0; W_hh as w_hh_t [H,4H] or panels (steps_cpu.backward_weights); d_gates
     # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
     # padded); db [4H] += the chunk's bias gradient. dh leaves holding the gradient entering the
     # last step run; the caller finishes dh0 (first_step_product).
@@ -156,18 +157,19 @@ def _backward(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates
             if t < lengths[b]:
                 _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
                                    d_gates[t, b], 0, hidden)
-        hidden_grad_step(d_gates, w_hh_t, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
+        hidden_grad_step(d_gates, w_hh_t, panels, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
 @njit(**_JIT)
-def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, c,
-                   flags):
+def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows,
+                   c, flags):
     # The hidden units split: chunk c (one thread, the whole sequence) runs units jlo..jhi-1 of
     # every batch row; the chunks meet at a spin barrier after each step (each needs the whole
     # previous state). For fewer batch rows than threads or a large W_hh, where splitting the
     # batch would leave threads idle or make each thread stream all of W_hh every step.
-    # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units; rec [4, B, hc]
-    # the chunk's share of the step product.
+    # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units; panels [4,
+    # n_chunks, hc/P, H, P] each block packed (or none: hc/P = 0); rec [4, B, hc] the chunk's
+    # share of the step product.
     seq_len, batch, _ = act.shape
     n_chunks, hc = w_hh.shape[1], w_hh.shape[2]
     jlo = c * hc
@@ -184,7 +186,7 @@ def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_pre
         h_out = leaving_state(h_n, h_prev, s, t, reverse)
         c_out = leaving_state(c_n, c_prev, s, t, reverse)
         for g in range(4):
-            step_product(hp, w_hh[g, c], rec[g], blas_rows)
+            step_product(hp, w_hh[g, c], panels[g, c], rec[g], blas_rows)
         for b in range(batch):
             if t >= lengths[b]:
                 copy_into(h_out[b, jlo:jhi], hp[b, jlo:jhi])
@@ -197,21 +199,24 @@ def _forward_units(act, h0, c0, w_hh, bias, lengths, reverse, y, h_n, c_n, h_pre
 
 
 @njit(**_JIT)
-def _backward_units(dy, dh, dc, w_hh_t, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, c, flags):
+def _backward_units(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, c,
+                    flags):
     # the units split of _forward_units, backward, chunk c: w_hh_t [n_chunks, hc, 4H] W_hh
-    # transposed, by chunk of units (rows); db [4H] (the chunk adds to its units' entries). Step
+    # transposed, by chunk of units (rows), or panels [n_chunks, hc/P, 4H, P] of W_hh's columns
+    # by chunk (steps_cpu.backward_weights, per chunk); db [4H] (the chunk adds to its units' entries). Step
     # s: the recurrent product of the step finished before the barrier (it needs every chunk's
     # gate gradients) for this chunk's units of dh, then their cell backward at step t.
     seq_len, batch, _ = act.shape
-    n_chunks, hc, _ = w_hh_t.shape
+    n_chunks = panels.shape[0]   # (w_hh_t is empty when the panels are used)
     hidden = dh.shape[1]
+    hc = hidden // n_chunks
     jlo = c * hc
     jhi = jlo + hc
     dh_rec = np.empty((batch, hc), act.dtype)
     for s in range(seq_len + 1):
         if s > 0:
             t_done = s - 1 if reverse else seq_len - s
-            step_product(d_gates[t_done], w_hh_t[c], dh_rec, blas_rows)
+            step_product(d_gates[t_done], w_hh_t[c], panels[c], dh_rec, blas_rows)
             for b in range(batch):
                 if t_done < lengths[b]:
                     copy_into(dh[b, jlo:jhi], dh_rec[b])
@@ -243,6 +248,30 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     if hidden % n_threads == 0 and units_split_first(batch, n_threads, 4 * hidden * hidden * itemsize):
         return n_threads
     return 1
+
+
+def units_forward_panels(w_units, seq_len, plan, dtype):
+    """panels [4, n_chunks, hc/P, H, P] of each gate's block of units (w_units [4, n_chunks, hc, H]),
+    or none (hc/P = 0) where the loop runs without them (steps_cpu.uses_panels)."""
+    n_gates, n_chunks, hc, hidden = w_units.shape
+    width = panel_cpu.panel_width(dtype)
+    if not uses_panels(seq_len, hc, plan, dtype):
+        return np.empty((n_gates, n_chunks, 0, hidden, width), dtype)
+    return np.ascontiguousarray(w_units.reshape(n_gates, n_chunks, hc // width, width, hidden).transpose(0, 1, 2, 4, 3))
+
+
+def units_backward_weights(w_hh, n_chunks, seq_len, plan, dtype):
+    """(w_hh_t [n_chunks, hc, 4H], panels [n_chunks, hc/P, 4H, P]) of the units split's backward
+    product dG @ W_hh[:, chunk's units]: the panels of W_hh's columns by chunk (a plain copy) with an
+    empty w_hh_t, or W_hh^T by chunk and no panels."""
+    four_h, hidden = w_hh.shape
+    hc = hidden // n_chunks
+    width = panel_cpu.panel_width(dtype)
+    if uses_panels(seq_len, hc, plan, dtype):
+        w = np.asarray(w_hh, dtype).reshape(four_h, n_chunks, hc // width, width)
+        return np.empty((n_chunks, 0, four_h), dtype), np.ascontiguousarray(w.transpose(1, 2, 0, 3))
+    return (transposed(w_hh, dtype).reshape(n_chunks, hc, four_h),
+            np.empty((n_chunks, 0, four_h, width), dtype))
 
 
 def _project_units(x, w_ih, act, c, hc):
@@ -351,19 +380,21 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
         if units:
             hc = hidden // n_chunks
             w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hc, hidden)
+            panels = units_forward_panels(w_units, seq_len, plan, dt)
             flags = barrier_flags(n_chunks)
 
             def chunk(c):
                 if projected_by_units:
                     _project_units(x, w_ih, act, c, hc)
-                _forward_units(act, h0, c0, w_units, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev,
+                _forward_units(act, h0, c0, w_units, panels, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev,
                                tanh_c, blas_rows, c, flags)
 
             run_chunks(chunk, n_chunks)
             _raise_if_stopped(flags, n_chunks, "LSTM forward")
         else:
-            args = (act, h0, c0, np.ascontiguousarray(w_hh, dt), bias, lengths, bool(reverse), y, h_n, c_n, h_prev,
-                    c_prev, tanh_c, blas_rows)
+            w_hh = np.ascontiguousarray(w_hh, dt)
+            args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, plan, dt), bias, lengths, bool(reverse), y, h_n,
+                    c_n, h_prev, c_prev, tanh_c, blas_rows)
             n_rows = max(1, min(n_chunks, batch))
             run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
@@ -389,15 +420,15 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:
-            w_hh_t = transposed(w_hh, dt).reshape(n_chunks, hidden // n_chunks, 4 * hidden)
+            w_hh_t, panels = units_backward_weights(w_hh, n_chunks, seq_len, plan, dt)
             db = np.zeros(4 * hidden, dt)
             flags = barrier_flags(n_chunks)
-            run_chunks(lambda c: _backward_units(dy, dh0, dc0, w_hh_t, lengths, bool(reverse), act, c_prev, tanh_c,
+            run_chunks(lambda c: _backward_units(dy, dh0, dc0, w_hh_t, panels, lengths, bool(reverse), act, c_prev, tanh_c,
                                                  d_gates, db, blas_rows, c, flags), n_chunks)
             _raise_if_stopped(flags, n_chunks, "LSTM backward")
         else:
-            args = (dy, dh0, dc0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse), act, c_prev, tanh_c,
-                    d_gates)
+            args = (dy, dh0, dc0, *backward_weights(w_hh, seq_len, plan, dt), lengths, bool(reverse), act, c_prev,
+                    tanh_c, d_gates)
             n_rows = 1 if one_step else max(1, min(n_chunks, batch))
             db_chunks = np.zeros((n_rows, 4 * hidden), dt)
             run_chunks(lambda c: _backward(*args, db_chunks[c], blas_rows, *chunk_bounds(c, n_rows, batch)), n_rows)

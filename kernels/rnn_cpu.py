@@ -17,17 +17,17 @@ from . import tuning
 from .compile_notice import announce
 from .activations_cpu import copy_into, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
-from .steps_cpu import (first_step_product, hidden_grad_step, lengths_array, rows_product, step_state, synthetic_case,
-                        time_loop_plan, transposed_w_hh)
+from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
+                        rows_product, step_state, synthetic_case, time_loop_plan)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, blas_rows, lo, hi):
+def _forward(h_seq, h0, w_hh, panels, bias, lengths, reverse, relu, y, h_n, h_prev, blas_rows, lo, hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # h_seq [T,B,H]: the hoisted input projection x W_ih^T, overwritten step by step with the new
-    # state; w_hh [H,H] as stored (the step product reads its rows: no transposed copy);
+    # state; w_hh [H,H] as stored, panels the same packed (steps_cpu.forward_panels);
     # bias [H] = b_ih + b_hh; blas_rows routes the step product
     seq_len, _, hidden = h_seq.shape
     dt = h_seq.dtype
@@ -37,7 +37,7 @@ def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, blas
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         hp, h_out = step_state(h0, h_n, h_prev, s, t, reverse, lo, hi)
-        rows_product(hp, w_hh, h_chunk, rec, lo, hi, blas_rows)
+        rows_product(hp, w_hh, panels, h_chunk, rec, lo, hi, blas_rows)
         for b in range(lo, hi):
             if t >= lengths[b]:
                 copy_into(h_out[b], hp[b])
@@ -58,9 +58,9 @@ def _forward(h_seq, h0, w_hh, bias, lengths, reverse, relu, y, h_n, h_prev, blas
 
 
 @njit(**_JIT)
-def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, blas_rows, lo, hi):
-    # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); w_hh_t
-    # [H,H] (W_hh transposed: the blocked step product reads its rows); d_pre [T,B,H] <-
+def _backward(dy, dh, w_hh_t, panels, lengths, reverse, relu, h_seq, d_pre, db, blas_rows, lo, hi):
+    # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); W_hh as
+    # w_hh_t [H,H] or panels (steps_cpu.backward_weights); d_pre [T,B,H] <-
     # pre-activation gradients (zeroed by the caller when some sequence is padded); db [H] +=
     # the chunk's bias gradient. dh leaves holding the gradient entering the last step run; the
     # caller finishes dh0 (first_step_product).
@@ -86,7 +86,7 @@ def _backward(dy, dh, w_hh_t, lengths, reverse, relu, h_seq, d_pre, db, blas_row
                 else:
                     for j in range(hidden):
                         dp[j] = dhb[j] * (one - h[j] * h[j])
-        hidden_grad_step(d_pre, w_hh_t, dp_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
+        hidden_grad_step(d_pre, w_hh_t, panels, dp_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
 def _macs(seq_len, batch, n_in, hidden):
@@ -138,7 +138,8 @@ def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
     if seq_len == 0:  # no step runs: the state passes through
         h_n[:] = h0
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
-    args = (h_seq, np.ascontiguousarray(h0, dt), np.ascontiguousarray(w_hh, dt), (b_ih + b_hh).astype(dt),
+    w_hh = np.ascontiguousarray(w_hh, dt)
+    args = (h_seq, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, plan, dt), (b_ih + b_hh).astype(dt),
             lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the RNN CPU forward kernels", dt, (_forward,))
@@ -157,7 +158,7 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
     lengths = lengths_array(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    args = (np.ascontiguousarray(dy, dt), dh0, transposed_w_hh(w_hh, seq_len, dt), lengths, bool(reverse),
+    args = (np.ascontiguousarray(dy, dt), dh0, *backward_weights(w_hh, seq_len, plan, dt), lengths, bool(reverse),
             bool(relu), h_seq, d_pre)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the RNN CPU backward kernels", dt, (_backward,))

@@ -9,7 +9,7 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit
 
-from . import tuning
+from . import panel_cpu, tuning
 from .activations_cpu import BLOCK_ROWS, column_sums_into, copy_into, step_product
 from .blas_cpu import gemm_into
 
@@ -39,25 +39,27 @@ def step_state(state0, state_n, state_prev, s, t, reverse, lo, hi):
 
 
 @njit(inline="always", **_INNER)
-def rows_product(src, w, rows, out, lo, hi, blas_rows):
-    """out [hi-lo, N] = src[lo:hi] @ w^T (w [N, K]), through rows [hi-lo, K], a contiguous copy of
-    the chunk's rows of src [B, K]; the product routed by blas_rows (step_product)."""
+def rows_product(src, w, panels, rows, out, lo, hi, blas_rows):
+    """out [hi-lo, N] = src[lo:hi] @ w^T (w [N, K], or its panels), through rows [hi-lo, K], a
+    contiguous copy of the chunk's rows of src [B, K]; the product routed by blas_rows
+    (step_product)."""
     for b in range(lo, hi):
         copy_into(rows[b - lo], src[b])
-    step_product(rows, w, out, blas_rows)
+    step_product(rows, w, panels, out, blas_rows)
 
 
 @njit(inline="always", **_INNER)
-def hidden_grad_step(d_rec, w_hh_t, rows, out, dh, db, lengths, s, t, lo, hi, accumulate, blas_rows):
+def hidden_grad_step(d_rec, w_hh_t, panels, rows, out, dh, db, lengths, s, t, lo, hi, accumulate, blas_rows):
     """Backward step t (the s-th run) for rows lo..hi-1, once the cell's backward has written
     d_rec[t] [B,G*H], the hidden-side pre-activation gradients: db [G*H] += their column sums,
     and dh[b] = (or += with accumulate) d_rec[t, b] @ W_hh for the rows whose sequence reaches t,
-    through rows [hi-lo,G*H] and out [hi-lo,H]. The last step run leaves its product (dh0) to
-    first_step_product, after the loop. blas_rows routes the product (step_product)."""
+    through rows [hi-lo,G*H] and out [hi-lo,H]; W_hh as w_hh_t [H,G*H] or as panels
+    (backward_weights). The last step run leaves its product (dh0) to first_step_product,
+    after the loop. blas_rows routes the product (step_product)."""
     if s == d_rec.shape[0] - 1:
         column_sums_into(d_rec[t, lo:hi], db)
         return
-    rows_product(d_rec[t], w_hh_t, rows, out, lo, hi, blas_rows)
+    rows_product(d_rec[t], w_hh_t, panels, rows, out, lo, hi, blas_rows)
     for b in range(lo, hi):
         if t < lengths[b]:
             dhb = dh[b]
@@ -92,6 +94,29 @@ def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
         dh[live] += prod[live]
     else:
         dh[live] = prod[live]
+
+
+def uses_panels(seq_len, n_cols, plan, dtype):
+    """Whether a time loop's step product runs on packed panels (panel_cpu): a loop of at least
+    tuning.PANEL_MIN_STEPS steps (packing reads the weight once, a step's product reads it once),
+    the register-blocked route (not one BLAS call per step), N a multiple of the panel width."""
+    return (seq_len >= tuning.setting("PANEL_MIN_STEPS") and plan["blas_rows"] > 0
+            and panel_cpu.fits_panels(n_cols, dtype))
+
+
+def forward_panels(w_hh, seq_len, plan, dtype):
+    """The panels of W_hh^T [H, G*H] for the forward step product h @ W_hh^T, or none."""
+    if uses_panels(seq_len, w_hh.shape[0], plan, dtype):
+        return panel_cpu.pack_rows(w_hh, dtype)
+    return panel_cpu.no_panels(w_hh.shape[1], dtype)
+
+
+def backward_weights(w_hh, seq_len, plan, dtype):
+    """(w_hh_t, panels) of the backward step product dG @ W_hh: the panels of W_hh [G*H, H] (a
+    plain copy, no transpose) with an empty w_hh_t, or W_hh^T (transposed_w_hh) and no panels."""
+    if uses_panels(seq_len, w_hh.shape[1], plan, dtype):
+        return np.empty((0, 0), dtype), panel_cpu.pack_columns(w_hh, dtype)
+    return transposed_w_hh(w_hh, seq_len, dtype), panel_cpu.no_panels(w_hh.shape[0], dtype)
 
 
 def transposed_w_hh(w_hh, seq_len, dtype):

@@ -53,6 +53,9 @@ ONE_STEP_UNITS_MIN_MACS = 1 << 22
 UNITS_SPLIT_BYTES = 1 << 20
 # the default rule's units split for more batch rows a thread than this (see lstm_cpu.units_rule)
 UNITS_SPLIT_MAX_ROWS = 32
+# a time loop's step product runs on the weight packed into panels (kernels/panel_cpu.py) from
+# this many steps: packing reads the weight once, as one step's product does
+PANEL_MIN_STEPS = 2
 # the step product runs as the register-blocked loop up to this many rows of a thread's chunk,
 # as one BLAS call above (OpenBLAS re-packs the whole weight matrix on every call)
 STEP_BLAS_ROWS = 32

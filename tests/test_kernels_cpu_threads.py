@@ -8,7 +8,7 @@ import pytest
 
 from tinygrad_seq.kernels import gru_cpu, lstm_cpu, rnn_cpu, tuning
 
-from test_kernels_cpu import kernel_forward_backward, make_case
+from test_kernels_cpu import PackSpy, kernel_forward_backward, make_case
 from threads_helpers import ChunkSpy, rerun_with_two_threads
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
@@ -114,19 +114,25 @@ def test_cython_blas_preload_keeps_scipy_linalg_whole():
     assert out.stdout.startswith("ok")
 
 
+@pytest.mark.parametrize("hidden", [8, 32])
 @pytest.mark.parametrize("batch", [1, 3, 8])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch, request):
+def test_lstm_units_split_matches_batch_split(batch, reverse, hidden, monkeypatch, request):
     # the LSTM's hidden units split over two threads (a chunk of units a thread, meeting at a
     # spin barrier every step; chosen for large W_hh) and the batch split give the same
-    # results, padded sequences included
+    # results, padded sequences included; at H=32 each chunk's 16 units (float64) run on panels
     import numba
 
     if rerun_with_two_threads(request):
         return
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(tuning, "UNITS_SPLIT_BYTES", 0)
-    arrays, _ = make_case("lstm", seq_len=6, batch=batch, n_in=10, hidden=8, seed=1)
+    spy = PackSpy(monkeypatch)
+    units_panels = []
+    original = lstm_cpu.units_forward_panels
+    monkeypatch.setattr(lstm_cpu, "units_forward_panels",
+                        lambda *a: units_panels.append(original(*a)) or units_panels[-1])
+    arrays, _ = make_case("lstm", seq_len=6, batch=batch, n_in=10, hidden=hidden, seed=1)
     lengths = np.random.default_rng(batch).integers(1, 7, batch)
     args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
             arrays["b_hh"], lengths, reverse, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
@@ -136,10 +142,12 @@ def test_lstm_units_split_matches_batch_split(batch, reverse, monkeypatch, reque
     try:
         for split in ("units", "batch"):
             monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
-            assert lstm_cpu._plan(6, batch, 10, 8, np.float64)["split"] == split
+            assert lstm_cpu._plan(6, batch, 10, hidden, np.float64)["split"] == split
             results.append(kernel_forward_backward("lstm", *args))
     finally:
         numba.set_num_threads(before)
+    assert [p.shape[2] > 0 for p in units_panels] == [hidden == 32]   # the units split's forward on panels
+    assert ("pack_columns" in spy.calls) == (hidden == 32)            # the batch split's backward
     for got, ref in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 
