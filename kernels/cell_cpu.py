@@ -26,6 +26,7 @@ from . import tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, input_projection, kernel_threads, run_chunks,
                        weight_gradients)
 from .spin_cpu import barrier_error, barrier_flags
+from .panel_cpu import fits_panels, pack_columns, pack_rows, panel_width
 from .steps_cpu import time_loop_plan, transposed, units_split_first
 
 
@@ -46,6 +47,32 @@ def _macs(kern, seq_len, batch, n_in, hidden):
 
 def _units_ok(kern, hidden, threads):
     return bool(kern.LAYOUT.get("units")) and threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
+
+
+def _panels_ok(seq_len, hidden, chunks, dtype):
+    """Whether the loops' products run on packed panels (kernels/panel_cpu.py): every block of
+    units a thread multiplies (H, or H / chunks in the units split) a multiple of the panel
+    width, and a loop of at least tuning.PANEL_MIN_STEPS steps."""
+    return seq_len >= tuning.setting("PANEL_MIN_STEPS") and fits_panels(hidden // chunks, dtype)
+
+
+def _forward_panels(wcat, seq_len, hidden, chunks, dtype):
+    """Panels [sum N_p / P, H, P] of W_p^T for every product (cell_loop's pan), or none."""
+    if _panels_ok(seq_len, hidden, chunks, dtype) and wcat.shape[0]:
+        return pack_rows(wcat, dtype)
+    return np.empty((0, hidden, panel_width(dtype)), dtype)
+
+
+def _backward_weights(wcat, p_off, seq_len, hidden, chunks, dtype):
+    """(wt, pan) for the backward loops, flat: each product's W_p^T [H, N_p] (a banded
+    transpose) with no panels, or each product's panels [H / P, N_p, P] of W_p (a plain copy)
+    with an empty wt; product p's block starts at H * p_off[p] either way."""
+    blocks = [wcat[p_off[p]:p_off[p + 1]] for p in range(len(p_off) - 1)]
+    if blocks and _panels_ok(seq_len, hidden, chunks, dtype):
+        return np.empty(0, dtype), np.concatenate([pack_columns(w, dtype).reshape(-1) for w in blocks])
+    pieces = [transposed(w, dtype).reshape(-1) for w in blocks]
+    wt = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dtype)
+    return wt, np.empty(0, dtype)
 
 
 def _plan(kern, seq_len, batch, n_in, hidden, dtype):
@@ -122,9 +149,11 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan):
     macs = _macs(kern, seq_len, batch, x.shape[2], hidden)
     with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
-        args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
+        units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
+        pan = _forward_panels(wcat, seq_len, hidden, n_chunks if units else 1, dt)
+        args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off,
                 L["n_stages"], lengths, bool(reverse))
-        if plan["split"] == "units" and _units_ok(kern, hidden, n_chunks):
+        if units:
             flags = barrier_flags(n_chunks)
             run_chunks(lambda c: kern._forward_units(*args, c, n_chunks, flags), n_chunks)
             _raise_if_stopped(flags, n_chunks, f"{kern.__name__} forward")
@@ -143,9 +172,6 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
     L, p_off, _, p_stage = _layout(kern, hidden)
     lengths = np.ascontiguousarray(lengths, np.int64)
     wcat = np.ascontiguousarray(wcat, dt)
-    # each product's rows, transposed: [H, N_p] (steps_cpu.transposed: a banded copy, 2x numpy's)
-    pieces = [transposed(wcat[p_off[p]:p_off[p + 1]], dt).reshape(-1) for p in range(len(p_off) - 1)]
-    wt = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dt)
     dst = np.array(dstates_n, dt)
     dnx = np.empty_like(dst)
     # the generated backward assigns every element of a row that reaches step t (emit._FirstWrites);
@@ -164,8 +190,9 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
         n = n_chunks if units else min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
+        wt, pan = _backward_weights(wcat, p_off, seq_len, hidden, n if units else 1, dt)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
-        rest = (dprod, dvin, adj, wt, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
+        rest = (dprod, dvin, adj, wt, pan, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         if units:
             flags = barrier_flags(n)
             run_chunks(lambda c: kern._backward_units(*args, dpv_chunks[c], *rest, c, n, flags), n)

@@ -11,7 +11,10 @@ Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
 - batch rows (_forward_rows, _backward_rows): each thread runs the whole sequence for its rows;
   rows never meet inside the loop. Per step, per stage: the stage's recurrent products (the
   chunk's rows x W_p^T, activations_cpu.matmul_nt_into), then the generated pointwise code;
-  backward the same in reverse, with dV_p = dP_p W_p after each stage.
+  backward the same in reverse, with dV_p = dP_p W_p after each stage. Where the call packed the
+  weights into panels (kernels/panel_cpu.py: H a multiple of the panel width) the products run
+  on them: pan [sum N_p / P, H, P] forward (product p's panels from p_off[p] / P), and backward
+  one flat array holding each product's [H / P, N_p, P] panels of W_p from H * p_off[p].
 - hidden units (_forward_units, _backward_units; cells whose step is unit by unit): each thread
   runs units jlo..jhi-1 of every gate block, for every row, and reads only those rows of each W_p.
   A product needs the whole vector it multiplies, so the threads meet at a spin barrier
@@ -22,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from tinygrad_seq.kernels.activations_cpu import copy_into, matmul_nt_into
+from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES, panel_product
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
@@ -29,10 +33,11 @@ forward_stage = backward_stage = None  # defined by the generated module this te
 
 # ---- loops (cellgen copies from here on)
 @njit(**_JIT)
-def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
+def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off, n_stages, lengths,
                   reverse, lo, hi):
     seq_len = xp.shape[0]
     hidden = st.shape[3]
+    pw = pan.shape[2]
     nr = hi - lo
     rec = np.empty(nr * wcat.shape[0], xp.dtype)
     rows = np.empty((nr, hidden), xp.dtype)
@@ -49,7 +54,10 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
                     else:
                         copy_into(rows[b - lo], vin[-1 - src, s, b])
                 out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
-                matmul_nt_into(rows, wcat[p_off[p]:p_off[p + 1]], out)
+                if pan.shape[0] > 0:
+                    panel_product(rows, pan[p_off[p] // pw:p_off[p + 1] // pw], out)
+                else:
+                    matmul_nt_into(rows, wcat[p_off[p]:p_off[p + 1]], out)
             forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
         for b in range(lo, hi):
             if t < lengths[b]:
@@ -60,7 +68,7 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off,
 
 
 @njit(**_JIT)
-def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off, n_stages, lengths,
+def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off, n_stages, lengths,
                    reverse, c, n_chunks, flags):
     # chunk c: units jlo..jhi-1 of every block of H, all rows. rec [B*WR] as in _forward_rows (nr =
     # B); part [B, hc] one gate block's share of a product, copied into rec's columns.
@@ -69,6 +77,7 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off
     hc = hidden // n_chunks
     jlo = c * hc
     jhi = jlo + hc
+    pw = pan.shape[2]
     rec = np.empty(batch * wcat.shape[0], xp.dtype)
     part = np.empty((batch, hc), xp.dtype)
     phase = 0
@@ -90,7 +99,10 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off
                 out = rec[batch * p_off[p]:batch * p_off[p + 1]].reshape(batch, n_p)
                 for q in range(n_p // hidden):
                     w0 = p_off[p] + q * hidden
-                    matmul_nt_into(v, wcat[w0 + jlo:w0 + jhi], part)
+                    if pan.shape[0] > 0:
+                        panel_product(v, pan[(w0 + jlo) // pw:(w0 + jhi) // pw], part)
+                    else:
+                        matmul_nt_into(v, wcat[w0 + jlo:w0 + jhi], part)
                     for b in range(batch):
                         ob = out[b]
                         pb = part[b]
@@ -108,12 +120,14 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, p_src, p_stage, p_off
 
 
 @njit(**_JIT)
-def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
+def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, pan, p_stage, p_off,
                    n_stages, lengths, reverse, lo, hi):
     # dst [S,B,H]: in, the gradients of the final states; out, of the entering states. wt: the
-    # products' weights transposed, product p as an [H, N_p] block of the flat array.
+    # products' weights transposed, product p as an [H, N_p] block of the flat array, or (empty)
+    # pan: their panels, product p as an [H/P, N_p, P] block (P = PW, the panel width).
     seq_len = xp.shape[0]
     hidden = st.shape[3]
+    PW = PANEL_BYTES // xp.itemsize
     nr = hi - lo
     n_rows_max = p_off[-1]
     rows = np.empty(nr * max(n_rows_max, 1), xp.dtype)
@@ -136,8 +150,12 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
                 src = rows[:nr * n_p].reshape(nr, n_p)
                 for b in range(lo, hi):
                     copy_into(src[b - lo], dprod[s, b, p_off[p]:p_off[p + 1]])
-                w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                matmul_nt_into(src, w_t, out)
+                if pan.shape[0] > 0:
+                    panels = pan[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden // PW, n_p, PW)
+                    panel_product(src, panels, out)
+                else:
+                    w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
+                    matmul_nt_into(src, w_t, out)
                 for b in range(lo, hi):
                     copy_into(dvin[p, b], out[b - lo])
         for b in range(lo, hi):
@@ -147,7 +165,7 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
 
 
 @njit(**_JIT)
-def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, p_stage, p_off,
+def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj, wt, pan, p_stage, p_off,
                     n_stages, lengths, reverse, c, n_chunks, flags):
     # chunk c of the units split (see _forward_units): the pointwise backward of its units, then,
     # once every chunk's share of dP_p is written, its units of dV_p = dP_p W_p (rows jlo..jhi-1
@@ -157,6 +175,7 @@ def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvi
     hc = hidden // n_chunks
     jlo = c * hc
     jhi = jlo + hc
+    PW = PANEL_BYTES // xp.itemsize
     rows = np.empty(batch * max(p_off[-1], 1), xp.dtype)
     out = np.empty((batch, hc), xp.dtype)
     phase = 0
@@ -184,8 +203,12 @@ def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvi
                 src = rows[:batch * n_p].reshape(batch, n_p)
                 for b in range(batch):
                     copy_into(src[b], dprod[s, b, p_off[p]:p_off[p + 1]])
-                w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                matmul_nt_into(src, w_t[jlo:jhi], out)
+                if pan.shape[0] > 0:
+                    panels = pan[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden // PW, n_p, PW)
+                    panel_product(src, panels[jlo // PW:jhi // PW], out)
+                else:
+                    w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
+                    matmul_nt_into(src, w_t[jlo:jhi], out)
                 for b in range(batch):
                     ob = out[b]
                     for j in range(hc):

@@ -36,6 +36,7 @@ _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 VECTOR_BYTES = 64    # one LLVM vector: 16 float32 or 8 float64 (one AVX-512 register, two AVX2)
 PANEL_VECTORS = 2    # vectors across a panel
+PANEL_BYTES = PANEL_VECTORS * VECTOR_BYTES
 
 
 def _tile_rows():
@@ -48,7 +49,7 @@ TILE_ROWS = _tile_rows()   # rows of the main tile (read when panel_product comp
 
 def panel_width(dtype):
     """P, the columns of one panel: 32 for float32, 16 for float64."""
-    return PANEL_VECTORS * VECTOR_BYTES // np.dtype(dtype).itemsize
+    return PANEL_BYTES // np.dtype(dtype).itemsize
 
 
 def _tile(rows):

@@ -34,19 +34,19 @@ def n_states(name):
     return len(cell_library.get(name).states)
 
 
-def build(name, fused, num_layers=2, bidirectional=True, seed=0, **kw):
+def build(name, fused, num_layers=2, bidirectional=True, seed=0, hidden=H, **kw):
     """The layer with every parameter random (peepholes and LayerNorm gains included)."""
-    layer = make_layer(name, I, H, num_layers=num_layers, bidirectional=bidirectional, fused=fused,
-                             dtype=np.float64, **kw)
+    layer = make_layer(name, I, hidden, num_layers=num_layers, bidirectional=bidirectional, fused=fused,
+                       dtype=np.float64, **kw)
     rng = np.random.default_rng(seed)
     layer.load_state_dict({k: rng.uniform(-0.8, 0.8, v.shape) for k, v in layer.state_dict().items()})
     return layer
 
 
-def inputs(name, num_layers=2, dirs=2, seed=1):
+def inputs(name, num_layers=2, dirs=2, seed=1, hidden=H):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((T, B, I))
-    hx = [rng.standard_normal((num_layers * dirs, B, H)) * 0.5 for _ in range(n_states(name))]
+    hx = [rng.standard_normal((num_layers * dirs, B, hidden)) * 0.5 for _ in range(n_states(name))]
     return x, hx
 
 
@@ -88,6 +88,25 @@ def test_fused_matches_unfused(name):
         results.append(run(layer, x, hx, LENGTHS))
     (fv, fg), (uv, ug) = results
     assert len(fg) == len(ug)
+    for i, (a, b) in enumerate(zip(fv + fg, uv + ug)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")
+
+
+@pytest.mark.parametrize("name", ["peephole_lstm", "gru_reset_before", "layernorm_gru"])
+def test_fused_on_panels_matches_unfused(name, monkeypatch):
+    # H=32: the generated loops' products run on packed panels (kernels/panel_cpu.py; float64
+    # panels are 16 wide): one product, a second product on a value computed inside the step
+    # (reset-before GRU), a cell that reduces over its rows (LayerNorm); forward and backward
+    from tinygrad_seq.kernels import cell_cpu
+
+    packed = []
+    for fn in ("pack_rows", "pack_columns"):
+        original = getattr(cell_cpu, fn)
+        monkeypatch.setattr(cell_cpu, fn, lambda *a, _f=fn, _o=original: packed.append(_f) or _o(*a))
+    x, hx = inputs(name, hidden=32)
+    results = [run(build(name, fused, hidden=32), x, hx, LENGTHS) for fused in (True, False)]
+    assert {"pack_rows", "pack_columns"} <= set(packed)
+    (fv, fg), (uv, ug) = results
     for i, (a, b) in enumerate(zip(fv + fg, uv + ug)):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")
 
@@ -235,13 +254,15 @@ def _one_thread_equals_two(spy, run_with, after=None):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["peephole_lstm", "gru_reset_before", "indrnn_relu", "lstm_zoneout"])
+@pytest.mark.parametrize("name", ["peephole_lstm", "gru_reset_before", "indrnn_relu", "lstm_zoneout",
+                                  "peephole_lstm_h32"])
 def test_generated_units_split_matches_one_thread(name, monkeypatch, request):
     # the hidden-units split of the generated loop (kernels/cell_loop.py: two threads, units 0-1
     # and 2-3 of every gate block, meeting at a spin barrier around each stage's products), forced
     # by TINYGRAD_SEQ_TUNE_SPLIT, agrees with one thread: one product (peephole), a second product
     # on a computed value inside the step (reset-before GRU), a diagonal cell (IndRNN), extra
-    # per-step inputs (zoneout masks); with lengths, bidirectional and two layers
+    # per-step inputs (zoneout masks); with lengths, bidirectional and two layers; at H=32 each
+    # thread's 16 units of a block run on packed panels
     from threads_helpers import ChunkSpy, rerun_with_two_threads
     from tinygrad_seq.kernels import cell_cpu, tuning
 
@@ -253,11 +274,12 @@ def test_generated_units_split_matches_one_thread(name, monkeypatch, request):
     barriers = []  # the units path allocates a barrier per call
     flags = cell_cpu.barrier_flags
     monkeypatch.setattr(cell_cpu, "barrier_flags", lambda n: barriers.append(n) or flags(n))
-    base, zo = name.replace("_zoneout", ""), 0.3 if name.endswith("zoneout") else 0.0
-    x, hx = inputs(base)
+    hidden = 32 if name.endswith("_h32") else H
+    base, zo = name.replace("_zoneout", "").replace("_h32", ""), 0.3 if name.endswith("zoneout") else 0.0
+    x, hx = inputs(base, hidden=hidden)
 
     def run_with(threads):
-        layer = build(base, True, zoneout=zo) if zo else build(base, True)
+        layer = build(base, True, zoneout=zo, hidden=hidden) if zo else build(base, True, hidden=hidden)
         ts.manual_seed(3)  # the zoneout masks: the same draws on both runs
         barriers.clear()
         return run(layer, x, hx, LENGTHS)

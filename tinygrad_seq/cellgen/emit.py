@@ -218,6 +218,7 @@ import numpy as np
 from numba import njit
 
 from tinygrad_seq.kernels.activations_cpu import copy_into, fast_sigmoid, fast_tanh, matmul_nt_into
+from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES, panel_product
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
