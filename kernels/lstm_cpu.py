@@ -27,8 +27,8 @@ from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, step_product
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, one_step_gradients, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
-                        lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed, units_split_first,
-                        uses_panels)
+                        lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
+                        units_split_first, uses_panels)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -244,24 +244,24 @@ def units_chunks(batch, hidden, n_threads, itemsize):
     return 1
 
 
-def units_forward_panels(w_units, seq_len, plan, dtype):
+def units_forward_panels(w_units, seq_len, batch, plan, dtype):
     """panels [4, n_chunks, hc/P, H, P] of each gate's block of units (w_units [4, n_chunks, hc, H]),
     or none (hc/P = 0) where the loop runs without them (steps_cpu.uses_panels)."""
     n_gates, n_chunks, hc, hidden = w_units.shape
     width = panel_cpu.panel_width(dtype)
-    if not uses_panels(seq_len, hc, plan, dtype):
+    if not uses_panels(seq_len, batch, hc, plan, dtype):
         return np.empty((n_gates, n_chunks, 0, hidden, width), dtype)
     return np.ascontiguousarray(w_units.reshape(n_gates, n_chunks, hc // width, width, hidden).transpose(0, 1, 2, 4, 3))
 
 
-def units_backward_weights(w_hh, n_chunks, seq_len, plan, dtype):
+def units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dtype):
     """(w_hh_t [n_chunks, hc, 4H], panels [n_chunks, hc/P, 4H, P]) of the units split's backward
     product dG @ W_hh[:, chunk's units]: the panels of W_hh's columns by chunk (a plain copy) with an
     empty w_hh_t, or W_hh^T by chunk and no panels."""
     four_h, hidden = w_hh.shape
     hc = hidden // n_chunks
     width = panel_cpu.panel_width(dtype)
-    if uses_panels(seq_len, hc, plan, dtype):
+    if uses_panels(seq_len, batch, hc, plan, dtype):
         w = np.asarray(w_hh, dtype).reshape(four_h, n_chunks, hc // width, width)
         return np.empty((n_chunks, 0, four_h), dtype), np.ascontiguousarray(w.transpose(1, 2, 0, 3))
     return (transposed(w_hh, dtype).reshape(n_chunks, hc, four_h),
@@ -374,7 +374,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
         if units:
             hc = hidden // n_chunks
             w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hc, hidden)
-            panels = units_forward_panels(w_units, seq_len, plan, dt)
+            panels = units_forward_panels(w_units, seq_len, batch, plan, dt)
             flags = barrier_flags(n_chunks)
 
             def chunk(c):
@@ -387,8 +387,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
             _raise_if_stopped(flags, n_chunks, "LSTM forward")
         else:
             w_hh = np.ascontiguousarray(w_hh, dt)
-            args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, plan, dt), bias, lengths, bool(reverse), y, h_n,
-                    c_n, h_prev, c_prev, tanh_c, blas_rows)
+            args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, batch, plan, dt), bias, lengths, bool(reverse),
+                    y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows)
             n_rows = max(1, min(n_chunks, batch))
             run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
@@ -414,15 +414,15 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:
-            w_hh_t, panels = units_backward_weights(w_hh, n_chunks, seq_len, plan, dt)
+            w_hh_t, panels = units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dt)
             db = np.zeros(4 * hidden, dt)
             flags = barrier_flags(n_chunks)
             run_chunks(lambda c: _backward_units(dy, dh0, dc0, w_hh_t, panels, lengths, bool(reverse), act, c_prev, tanh_c,
                                                  d_gates, db, blas_rows, c, flags), n_chunks)
             _raise_if_stopped(flags, n_chunks, "LSTM backward")
         else:
-            args = (dy, dh0, dc0, *backward_weights(w_hh, seq_len, plan, dt), lengths, bool(reverse), act, c_prev,
-                    tanh_c, d_gates)
+            args = (dy, dh0, dc0, *backward_weights(w_hh, seq_len, batch, plan, dt), lengths, bool(reverse), act,
+                    c_prev, tanh_c, d_gates)
             n_rows = 1 if one_step else max(1, min(n_chunks, batch))
             db_chunks = np.zeros((n_rows, 4 * hidden), dt)
             run_chunks(lambda c: _backward(*args, db_chunks[c], blas_rows, *chunk_bounds(c, n_rows, batch)), n_rows)

@@ -96,8 +96,8 @@ def _tile(rows):
             with cgutils.for_range(builder, k_dim) as loop:
                 k = loop.index
                 panel_row = builder.gep(panel, [builder.mul(k, panel_strides[1])])
-                w = [builder.load(builder.bitcast(builder.gep(panel_row, [const(v * VECTOR_BYTES)]), vector.as_pointer()),
-                                  align=itemsize) for v in range(PANEL_VECTORS)]
+                w = [builder.load(builder.bitcast(builder.gep(panel_row, [const(v * VECTOR_BYTES)]),
+                                                  vector.as_pointer()), align=itemsize) for v in range(PANEL_VECTORS)]
                 k_bytes = builder.mul(k, const(itemsize))
                 for r in range(rows):
                     x = builder.load(builder.bitcast(builder.gep(a_rows[r], [k_bytes]), element.as_pointer()),

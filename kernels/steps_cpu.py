@@ -96,25 +96,26 @@ def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
         dh[live] = prod[live]
 
 
-def uses_panels(seq_len, n_cols, plan, dtype):
+def uses_panels(seq_len, batch, n_cols, plan, dtype):
     """Whether a time loop's step product runs on packed panels (panel_cpu): a loop of at least
     tuning.PANEL_MIN_STEPS steps (packing reads the weight once, a step's product reads it once),
-    the register-blocked route (not one BLAS call per step), N a multiple of the panel width."""
-    return (seq_len >= tuning.setting("PANEL_MIN_STEPS") and plan["blas_rows"] > 0
+    the register-blocked route for every chunk's rows (at most batch: step_product takes BLAS
+    above plan["blas_rows"]), N a multiple of the panel width."""
+    return (seq_len >= tuning.setting("PANEL_MIN_STEPS") and plan["blas_rows"] >= batch
             and panel_cpu.fits_panels(n_cols, dtype))
 
 
-def forward_panels(w_hh, seq_len, plan, dtype):
+def forward_panels(w_hh, seq_len, batch, plan, dtype):
     """The panels of W_hh^T [H, G*H] for the forward step product h @ W_hh^T, or none."""
-    if uses_panels(seq_len, w_hh.shape[0], plan, dtype):
+    if uses_panels(seq_len, batch, w_hh.shape[0], plan, dtype):
         return panel_cpu.pack_rows(w_hh, dtype)
     return panel_cpu.no_panels(w_hh.shape[1], dtype)
 
 
-def backward_weights(w_hh, seq_len, plan, dtype):
+def backward_weights(w_hh, seq_len, batch, plan, dtype):
     """(w_hh_t, panels) of the backward step product dG @ W_hh: the panels of W_hh [G*H, H] (a
     plain copy, no transpose) with an empty w_hh_t, or W_hh^T (transposed_w_hh) and no panels."""
-    if uses_panels(seq_len, w_hh.shape[1], plan, dtype):
+    if uses_panels(seq_len, batch, w_hh.shape[1], plan, dtype):
         return np.empty((0, 0), dtype), panel_cpu.pack_columns(w_hh, dtype)
     return transposed_w_hh(w_hh, seq_len, dtype), panel_cpu.no_panels(w_hh.shape[0], dtype)
 

@@ -207,9 +207,10 @@ def test_panels_only_where_they_fit(monkeypatch):
         assert_all_close(bwd, rbwd, np.float32, NAMES_BWD)
     assert spy.calls == []
     plan = dict(blas_rows=1 << 30)
-    assert steps_cpu.uses_panels(2, 64, plan, np.float32) and not steps_cpu.uses_panels(2, 48, plan, np.float32)
-    assert steps_cpu.uses_panels(2, 48, plan, np.float64) and not steps_cpu.uses_panels(1, 64, plan, np.float32)
-    assert not steps_cpu.uses_panels(9, 64, dict(blas_rows=0), np.float32)   # the BLAS route
+    assert steps_cpu.uses_panels(2, 5, 64, plan, np.float32) and not steps_cpu.uses_panels(2, 5, 48, plan, np.float32)
+    assert steps_cpu.uses_panels(2, 5, 48, plan, np.float64) and not steps_cpu.uses_panels(1, 5, 64, plan, np.float32)
+    assert not steps_cpu.uses_panels(9, 5, 64, dict(blas_rows=0), np.float32)   # the BLAS route
+    assert not steps_cpu.uses_panels(9, 40, 64, dict(blas_rows=32), np.float32)  # rows above it: BLAS
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
