@@ -121,7 +121,7 @@ def _backward(dy, dh, w_hh_t, panels, lengths, reverse, act, hn_seq, h_prev, d_i
     # w_hh_t [H,3H] or panels (steps_cpu.backward_weights); d_in, d_hid [T,B,3H]
     # <- input-side / hidden-side pre-activation gradients (zeroed by the caller when some
     # sequence is padded); db_ih, db_hh [3H] += the chunk's bias gradients. The last step run's
-    # recurrent term of dh is left to the caller (first_step_product).
+    # recurrent term of dh is left to the caller without panels (first_step_product).
     seq_len = dy.shape[0]
     hidden = dh.shape[1]
     dt = dy.dtype
@@ -213,8 +213,9 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    args = (np.ascontiguousarray(dy, dt), dh0, *backward_weights(w_hh, seq_len, batch, plan, dt), lengths,
-            bool(reverse), act, hn_seq, h_prev, d_in, d_hid)
+    w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt)
+    args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), act, hn_seq, h_prev, d_in,
+            d_hid)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the GRU CPU backward kernels", dt, (_backward,))
         n_rows = max(1, min(n_chunks, batch))
@@ -222,6 +223,6 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
         db_hh = np.zeros_like(db_ih)
         run_chunks(lambda c: _backward(*args, db_ih[c], db_hh[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),
                    n_rows)
-        first_step_product(d_hid, w_hh, dh0, lengths, reverse, accumulate=True)
+        first_step_product(d_hid, w_hh, dh0, lengths, reverse, accumulate=True, panels=panels)
         dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     return dx, dh0, dw_ih, dw_hh, db_ih.sum(0), db_hh.sum(0)

@@ -139,8 +139,8 @@ def _backward(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c,
     # batch rows lo..hi-1. dy [T,B,H]; dh, dc [B,H] carried gradients, in: dh_n, dc_n, out: dh0,
     # dc0; W_hh as w_hh_t [H,4H] or panels (steps_cpu.backward_weights); d_gates
     # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
-    # padded); db [4H] += the chunk's bias gradient. dh leaves holding the gradient entering the
-    # last step run; the caller finishes dh0 (first_step_product).
+    # padded); db [4H] += the chunk's bias gradient. dh leaves as dh0 with panels; without, as the
+    # gradient entering the last step run, which the caller finishes (first_step_product).
     seq_len, _, hidden = dy.shape
     dt = dy.dtype
     dg_chunk = np.empty((hi - lo, d_gates.shape[2]), dt)
@@ -421,8 +421,8 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
                                                  d_gates, db, blas_rows, c, flags), n_chunks)
             _raise_if_stopped(flags, n_chunks, "LSTM backward")
         else:
-            args = (dy, dh0, dc0, *backward_weights(w_hh, seq_len, batch, plan, dt), lengths, bool(reverse), act,
-                    c_prev, tanh_c, d_gates)
+            w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt)
+            args = (dy, dh0, dc0, w_hh_t, panels, lengths, bool(reverse), act, c_prev, tanh_c, d_gates)
             n_rows = 1 if one_step else max(1, min(n_chunks, batch))
             db_chunks = np.zeros((n_rows, 4 * hidden), dt)
             run_chunks(lambda c: _backward(*args, db_chunks[c], blas_rows, *chunk_bounds(c, n_rows, batch)), n_rows)
@@ -436,7 +436,7 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
                 if weight_factors:
                     dw_ih, dw_hh = (d_gates[0], x[0]), (d_gates[0], h_prev[0])
                 return dx[None], dh0, dc0, dw_ih, dw_hh, db, db.copy()
-            first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False)
+            first_step_product(d_gates, w_hh, dh0, lengths, reverse, accumulate=False, panels=panels)
             if weight_factors:  # T=1 on one thread: dx now, the weights' products left to the engine
                 dx = np.empty(x.shape, dt)
                 gemm_into(d_gates[0], np.ascontiguousarray(w_ih, dt), dx[0])

@@ -62,8 +62,8 @@ def _backward(dy, dh, w_hh_t, panels, lengths, reverse, relu, h_seq, d_pre, db, 
     # batch rows lo..hi-1. dy [T,B,H]; dh [B,H] carried gradient (in: dh_n, out: dh0); W_hh as
     # w_hh_t [H,H] or panels (steps_cpu.backward_weights); d_pre [T,B,H] <-
     # pre-activation gradients (zeroed by the caller when some sequence is padded); db [H] +=
-    # the chunk's bias gradient. dh leaves holding the gradient entering the last step run; the
-    # caller finishes dh0 (first_step_product).
+    # the chunk's bias gradient. dh leaves as dh0 with panels; without, as the gradient entering
+    # the last step run, which the caller finishes (first_step_product).
     seq_len, _, hidden = dy.shape
     dt = dy.dtype
     one = dt.type(1)
@@ -158,15 +158,15 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
     lengths = lengths_array(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    args = (np.ascontiguousarray(dy, dt), dh0, *backward_weights(w_hh, seq_len, batch, plan, dt), lengths,
-            bool(reverse), bool(relu), h_seq, d_pre)
+    w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt)
+    args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), bool(relu), h_seq, d_pre)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the RNN CPU backward kernels", dt, (_backward,))
         n_rows = max(1, min(n_chunks, batch))
         db_chunks = np.zeros((n_rows, hidden), dt)
         run_chunks(lambda c: _backward(*args, db_chunks[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),
                    n_rows)
-        first_step_product(d_pre, w_hh, dh0, lengths, reverse, accumulate=False)
+        first_step_product(d_pre, w_hh, dh0, lengths, reverse, accumulate=False, panels=panels)
         dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     db = db_chunks.sum(0)
     return dx, dh0, dw_ih, dw_hh, db, db.copy()

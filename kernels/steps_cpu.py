@@ -54,9 +54,10 @@ def hidden_grad_step(d_rec, w_hh_t, panels, rows, out, dh, db, lengths, s, t, lo
     d_rec[t] [B,G*H], the hidden-side pre-activation gradients: db [G*H] += their column sums,
     and dh[b] = (or += with accumulate) d_rec[t, b] @ W_hh for the rows whose sequence reaches t,
     through rows [hi-lo,G*H] and out [hi-lo,H]; W_hh as w_hh_t [H,G*H] or as panels
-    (backward_weights). The last step run leaves its product (dh0) to first_step_product,
-    after the loop. blas_rows routes the product (step_product)."""
-    if s == d_rec.shape[0] - 1:
+    (backward_weights). Without panels the last step run leaves its product (dh0) to
+    first_step_product, after the loop (a one-step call has no W_hh^T: dh0 is then BLAS's, on
+    W_hh as stored). blas_rows routes the product (step_product)."""
+    if s == d_rec.shape[0] - 1 and panels.shape[0] == 0:
         column_sums_into(d_rec[t, lo:hi], db)
         return
     rows_product(d_rec[t], w_hh_t, panels, rows, out, lo, hi, blas_rows)
@@ -73,13 +74,13 @@ def hidden_grad_step(d_rec, w_hh_t, panels, rows, out, dh, db, lengths, s, t, lo
     column_sums_into(rows, db)
 
 
-def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate):
+def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate, panels=None):
     """The recurrent product of the step a backward runs last (t0 = 0, or T-1 reversed), which
-    gives dh0: dh [B,H] <- d_rec[t0] [B,G*H] @ w_hh [G*H,H] (or += with accumulate) for the rows
+    gives dh0, unless the loops ran on panels (they did it themselves; panels as given to them): dh [B,H] <- d_rec[t0] [B,G*H] @ w_hh [G*H,H] (or += with accumulate) for the rows
     whose sequence reaches t0; the other rows keep dh. The backward loops stop before this
     product so that a one-step call (a decoder step) needs no transposed copy of W_hh: BLAS reads
     W_hh as stored (a [1024,256] float32 transpose cost 0.45 ms, 3x the product at B=32)."""
-    if d_rec.shape[0] == 0:  # T=0: dh0 is dh_n
+    if d_rec.shape[0] == 0 or (panels is not None and panels.shape[0] > 0):  # T=0: dh0 is dh_n
         return
     t0 = d_rec.shape[0] - 1 if reverse else 0
     prod = np.empty_like(dh)
