@@ -87,12 +87,14 @@ CALIBRATE_STEPS = 8
 CALIBRATE_STEPS_SHORT = 32
 CALIBRATE_SHORT_STEP_MACS = 1 << 23
 CALIBRATE_ROWS = 2048
-# timed rounds (after one untimed run of each alternative), each round timing every alternative
-CALIBRATE_REPEATS = 5
-# the version of calibrate's rule: a decision on disk taken under another is measured again (3:
-# ratios to the default within each round, and 32 steps for short steps; 1 compared best times,
-# which the host's drift fooled, on 8 steps)
-CALIBRATION_RULE = 3
+# timed rounds (after one untimed run of each alternative), each round timing every alternative,
+# every other round in reverse order (an even count: each alternative as often first as last)
+CALIBRATE_REPEATS = 6
+# the version of calibrate's rule: a decision on disk taken under another is measured again (4:
+# rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
+# to the default within each round, and 32 steps for short steps; 1 compared best times, which
+# the host's drift fooled, on 8 steps)
+CALIBRATION_RULE = 4
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 
@@ -306,17 +308,21 @@ def calibrate(candidates, measure, timer=time.perf_counter):
     between them. Each candidate is scored by the median over the rounds of its time over the
     default's (the first candidate's) in the same round: the host's speed drifts by tens of
     percent within seconds, and a ratio taken within one round cancels it, where the best time of
-    each (the rule before) let one fast moment pick a candidate 1.8x slower than the default. The
-    default stays unless another scores below 1 - CALIBRATE_MARGIN."""
+    each (the rule before) let one fast moment pick a candidate 1.8x slower than the default.
+    Every other round runs the candidates in reverse order, so that none is always timed right
+    after the same one (rounds in a fixed order let LSTM B=16 H=256 pick the hidden-units split,
+    which took 1.03-1.08x the batch split's time in every later A/B). The default stays unless
+    another scores below 1 - CALIBRATE_MARGIN."""
     _calibrating.active = True
     rounds = max(1, setting("CALIBRATE_REPEATS"))
     times = [[] for _ in candidates]
     try:
         for c in candidates:
             measure(c, timer)
-        for _ in range(rounds):
-            for i, c in enumerate(candidates):
-                times[i].append(measure(c, timer))
+        for r in range(rounds):
+            order = range(len(candidates)) if r % 2 == 0 else range(len(candidates) - 1, -1, -1)
+            for i in order:
+                times[i].append(measure(candidates[i], timer))
     finally:
         _calibrating.active = False
 
