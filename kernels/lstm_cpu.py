@@ -251,7 +251,12 @@ def units_forward_panels(w_units, seq_len, batch, plan, dtype):
     width = panel_cpu.panel_width(dtype)
     if not uses_panels(seq_len, batch, hc, plan, dtype):
         return np.empty((n_gates, n_chunks, 0, hidden, width), dtype)
-    return np.ascontiguousarray(w_units.reshape(n_gates, n_chunks, hc // width, width, hidden).transpose(0, 1, 2, 4, 3))
+    w = w_units.reshape(n_gates * n_chunks * hc, hidden)
+    panels = np.empty((n_gates, n_chunks, hc // width, hidden, width), dtype)
+    for g in range(n_gates):
+        for c in range(n_chunks):
+            panels[g, c] = panel_cpu.pack_rows(w, dtype, (g * n_chunks + c) * hc, hc)
+    return panels
 
 
 def units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dtype):
@@ -262,8 +267,8 @@ def units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dtype):
     hc = hidden // n_chunks
     width = panel_cpu.panel_width(dtype)
     if uses_panels(seq_len, batch, hc, plan, dtype):
-        w = np.asarray(w_hh, dtype).reshape(four_h, n_chunks, hc // width, width)
-        return np.empty((n_chunks, 0, four_h), dtype), np.ascontiguousarray(w.transpose(1, 2, 0, 3))
+        panels = np.stack([panel_cpu.pack_columns(w_hh, dtype, c * hc, hc) for c in range(n_chunks)])
+        return np.empty((n_chunks, 0, four_h), dtype), panels
     return (transposed(w_hh, dtype).reshape(n_chunks, hc, four_h),
             np.empty((n_chunks, 0, four_h, width), dtype))
 

@@ -443,6 +443,24 @@ def test_panel_tile_strided_rows_and_tile_rows():
     assert panel_cpu.TILE_ROWS in (2, 4)
 
 
+@pytest.mark.parametrize("loop_bytes", [0, 1 << 40])   # the compiled loops, numpy's copy
+def test_packing_matches_numpy_views(loop_bytes, monkeypatch):
+    # panels of rows row0.. of w (B = w.T) and of columns col0.. of b, against numpy's views
+    from tinygrad_seq.kernels import tuning
+
+    monkeypatch.setattr(tuning, "PACK_LOOP_BYTES", loop_bytes)
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        width = panel_cpu.panel_width(dtype)
+        w = rng.standard_normal((4 * width, 7)).astype(dtype)
+        want = w[width:3 * width].reshape(2, width, 7).transpose(0, 2, 1)
+        np.testing.assert_array_equal(panel_cpu.pack_rows(w, dtype, width, 2 * width), want)
+        b = rng.standard_normal((5, 3 * width)).astype(dtype)
+        want = b[:, width:3 * width].reshape(5, 2, width).transpose(1, 0, 2)
+        np.testing.assert_array_equal(panel_cpu.pack_columns(b, dtype, width, 2 * width), want)
+        assert panel_cpu.pack_columns(b, dtype).shape == (3, 5, width)
+
+
 @numba.njit(cache=False)
 def _panel_product_shim(a, panels, out):
     panel_cpu.panel_product(a, panels, out)
