@@ -84,21 +84,59 @@ def _fast_sigmoid_impl(x):
 BLOCK_ROWS = 4
 
 
-@njit(inline="always", **_INNER)
 def step_product(a, b, panels, out, blas_rows):
-    """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product): one BLAS call above blas_rows
-    rows (a calibrated choice, tuning.STEP_BLAS_ROWS), else the register tile on the weight's
-    panels (panel_cpu; panels [N/P, K, P], packed once per call) or, where the call packed none
-    (panels.shape[0] == 0: N not a multiple of the panel width, a one-step call),
+    """out[M, N] = a[M, K] @ b[N, K]^T (a recurrent step's product), in @njit code. With panels
+    (b's panels [N/P, K, P], packed once per call: panel_cpu) the register tile on them; with
+    panels None (N not a multiple of the panel width, a one-step call, or the BLAS route chosen)
+    one BLAS call above blas_rows rows (a calibrated choice, tuning.STEP_BLAS_ROWS), else
     matmul_nt_into. OpenBLAS packs the whole weight matrix on every call, which at a step's few
     rows costs more than the product: measured (AMD EPYC, float32, one thread) M=16, K=256,
-    N=1024 took 240 us in OpenBLAS and 179 us in a 4 x 4-blocked loop; at M=1 29 us and 22 us."""
-    if a.shape[0] > blas_rows:
-        np.dot(a, b.T, out)
-    elif panels.shape[0] > 0:
+    N=1024 took 240 us in OpenBLAS and 179 us in a 4 x 4-blocked loop; at M=1 29 us and 22 us.
+
+    The choice is made on the type of `panels` when the caller compiles, so a kernel compiled
+    for panels holds neither the loop nor the BLAS call (matmul_nt_into alone took 1.3 s to
+    compile on a first run, against 0.3 s for the tile), and one compiled for None holds no tile."""
+    if panels is not None:
         panel_product(a, panels, out)
+    elif a.shape[0] > blas_rows:
+        np.dot(a, b.T, out)
     else:
         matmul_nt_into(a, b, out)
+
+
+@overload(step_product, inline="always", jit_options=dict(fastmath=True, error_model="numpy"))
+def _step_product_impl(a, b, panels, out, blas_rows):
+    if isinstance(panels, types.NoneType):
+        def route(a, b, panels, out, blas_rows):
+            if a.shape[0] > blas_rows:
+                np.dot(a, b.T, out)
+            else:
+                matmul_nt_into(a, b, out)
+        return route
+    return lambda a, b, panels, out, blas_rows: panel_product(a, panels, out)
+
+
+def has_panels(panels):
+    """In @njit code: whether a kernel was given panels (a constant where it compiles)."""
+    return panels is not None
+
+
+@overload(has_panels, inline="always")
+def _has_panels_impl(panels):
+    value = not isinstance(panels, types.NoneType)
+    return lambda panels: value
+
+
+def panels_at(panels, i):
+    """In @njit code: panels[i], or None for None (the units split's blocks of panels)."""
+    return None if panels is None else panels[i]
+
+
+@overload(panels_at, inline="always")
+def _panels_at_impl(panels, i):
+    if isinstance(panels, types.NoneType):
+        return lambda panels, i: None
+    return lambda panels, i: panels[i]
 
 
 @njit(**_INNER)

@@ -24,7 +24,7 @@ from numba import njit
 from . import panel_cpu, tuning
 from .compile_notice import announce
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
-from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, step_product
+from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, panels_at, step_product
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, one_step_gradients, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
                         lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
@@ -162,7 +162,7 @@ def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_
     # previous state). For fewer batch rows than threads or a large W_hh, where splitting the
     # batch would leave threads idle or make each thread stream all of W_hh every step.
     # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units; panels [4,
-    # n_chunks, hc/P, H, P] each block packed (or none: hc/P = 0); rec [4, B, hc] the chunk's
+    # n_chunks, hc/P, H, P] each block packed (or None); rec [4, B, hc] the chunk's
     # share of the step product.
     seq_len, batch, _ = act.shape
     n_chunks, hc = w_hh.shape[1], w_hh.shape[2]
@@ -180,7 +180,7 @@ def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_
         h_out = leaving_state(h_n, h_prev, s, t, reverse)
         c_out = leaving_state(c_n, c_prev, s, t, reverse)
         for g in range(4):
-            step_product(hp, w_hh[g, c], panels[g, c], rec[g], blas_rows)
+            step_product(hp, w_hh[g, c], panels_at(panels_at(panels, g), c), rec[g], blas_rows)
         for b in range(batch):
             if t >= lengths[b]:
                 copy_into(h_out[b, jlo:jhi], hp[b, jlo:jhi])
@@ -196,12 +196,12 @@ def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_
 def _backward_units(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, c,
                     flags):
     # the units split of _forward_units, backward, chunk c: w_hh_t [n_chunks, hc, 4H] W_hh
-    # transposed, by chunk of units (rows), or panels [n_chunks, hc/P, 4H, P] of W_hh's columns
-    # by chunk (steps_cpu.backward_weights, per chunk); db [4H] (the chunk adds to its units' entries). Step
-    # s: the recurrent product of the step finished before the barrier (it needs every chunk's
+    # transposed, by chunk of units (rows), or (panels not None) panels [n_chunks, hc/P, 4H, P] of
+    # W_hh's columns by chunk (units_backward_weights); db [4H] (the chunk adds to its units'
+    # entries). Step s: the recurrent product of the step finished before the barrier (it needs every chunk's
     # gate gradients) for this chunk's units of dh, then their cell backward at step t.
     seq_len, batch, _ = act.shape
-    n_chunks = panels.shape[0]   # (w_hh_t is empty when the panels are used)
+    n_chunks = w_hh_t.shape[0]   # (w_hh_t is [n_chunks, 0, 4H] when the panels are used)
     hidden = dh.shape[1]
     hc = hidden // n_chunks
     jlo = c * hc
@@ -210,7 +210,7 @@ def _backward_units(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, t
     for s in range(seq_len + 1):
         if s > 0:
             t_done = s - 1 if reverse else seq_len - s
-            step_product(d_gates[t_done], w_hh_t[c], panels[c], dh_rec, blas_rows)
+            step_product(d_gates[t_done], w_hh_t[c], panels_at(panels, c), dh_rec, blas_rows)
             for b in range(batch):
                 if t_done < lengths[b]:
                     copy_into(dh[b, jlo:jhi], dh_rec[b])
@@ -246,11 +246,11 @@ def units_chunks(batch, hidden, n_threads, itemsize):
 
 def units_forward_panels(w_units, seq_len, batch, plan, dtype):
     """panels [4, n_chunks, hc/P, H, P] of each gate's block of units (w_units [4, n_chunks, hc, H]),
-    or none (hc/P = 0) where the loop runs without them (steps_cpu.uses_panels)."""
+    or None where the loop runs without them (steps_cpu.uses_panels)."""
     n_gates, n_chunks, hc, hidden = w_units.shape
     width = panel_cpu.panel_width(dtype)
     if not uses_panels(seq_len, batch, hc, plan, dtype):
-        return np.empty((n_gates, n_chunks, 0, hidden, width), dtype)
+        return None
     w = w_units.reshape(n_gates * n_chunks * hc, hidden)
     panels = np.empty((n_gates, n_chunks, hc // width, hidden, width), dtype)
     for g in range(n_gates):
@@ -262,15 +262,13 @@ def units_forward_panels(w_units, seq_len, batch, plan, dtype):
 def units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dtype):
     """(w_hh_t [n_chunks, hc, 4H], panels [n_chunks, hc/P, 4H, P]) of the units split's backward
     product dG @ W_hh[:, chunk's units]: the panels of W_hh's columns by chunk (a plain copy) with an
-    empty w_hh_t, or W_hh^T by chunk and no panels."""
+    empty w_hh_t [n_chunks, 0, 4H], or W_hh^T by chunk and None."""
     four_h, hidden = w_hh.shape
     hc = hidden // n_chunks
-    width = panel_cpu.panel_width(dtype)
     if uses_panels(seq_len, batch, hc, plan, dtype):
         panels = np.stack([panel_cpu.pack_columns(w_hh, dtype, c * hc, hc) for c in range(n_chunks)])
         return np.empty((n_chunks, 0, four_h), dtype), panels
-    return (transposed(w_hh, dtype).reshape(n_chunks, hc, four_h),
-            np.empty((n_chunks, 0, four_h, width), dtype))
+    return transposed(w_hh, dtype).reshape(n_chunks, hc, four_h), None
 
 
 def _project_units(x, w_ih, act, c, hc):

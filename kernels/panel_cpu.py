@@ -148,11 +148,6 @@ def panel_product(a, panels, out):
             _tile1(a, panels, out, m, p)
 
 
-def no_panels(k_dim, dtype):
-    """The empty panels of a product that runs without them (matmul_nt_into)."""
-    return np.empty((0, k_dim, panel_width(dtype)), dtype)
-
-
 def pack_columns(b, dtype, col0=0, n_cols=None):
     """panels [N / P, K, P] of columns col0..col0+N-1 of b [K, *] (a weight whose rows run along
     N: W_hh for dh = dG @ W_hh; N = n_cols, all of b's columns by default): contiguous runs of P

@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from . import panel_cpu, tuning
-from .activations_cpu import BLOCK_ROWS, column_sums_into, copy_into, step_product
+from .activations_cpu import BLOCK_ROWS, column_sums_into, copy_into, has_panels, step_product
 from .blas_cpu import gemm_into
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -57,7 +57,7 @@ def hidden_grad_step(d_rec, w_hh_t, panels, rows, out, dh, db, lengths, s, t, lo
     (backward_weights). Without panels the last step run leaves its product (dh0) to
     first_step_product, after the loop (a one-step call has no W_hh^T: dh0 is then BLAS's, on
     W_hh as stored). blas_rows routes the product (step_product)."""
-    if s == d_rec.shape[0] - 1 and panels.shape[0] == 0:
+    if s == d_rec.shape[0] - 1 and not has_panels(panels):
         column_sums_into(d_rec[t, lo:hi], db)
         return
     rows_product(d_rec[t], w_hh_t, panels, rows, out, lo, hi, blas_rows)
@@ -76,11 +76,12 @@ def hidden_grad_step(d_rec, w_hh_t, panels, rows, out, dh, db, lengths, s, t, lo
 
 def first_step_product(d_rec, w_hh, dh, lengths, reverse, accumulate, panels=None):
     """The recurrent product of the step a backward runs last (t0 = 0, or T-1 reversed), which
-    gives dh0, unless the loops ran on panels (they did it themselves; panels as given to them): dh [B,H] <- d_rec[t0] [B,G*H] @ w_hh [G*H,H] (or += with accumulate) for the rows
-    whose sequence reaches t0; the other rows keep dh. The backward loops stop before this
+    gives dh0, unless the loops ran on panels (panels not None: they did it themselves): dh [B,H]
+    <- d_rec[t0] [B,G*H] @ w_hh [G*H,H] (or += with accumulate) for the rows whose sequence
+    reaches t0; the other rows keep dh. The backward loops stop before this
     product so that a one-step call (a decoder step) needs no transposed copy of W_hh: BLAS reads
     W_hh as stored (a [1024,256] float32 transpose cost 0.45 ms, 3x the product at B=32)."""
-    if d_rec.shape[0] == 0 or (panels is not None and panels.shape[0] > 0):  # T=0: dh0 is dh_n
+    if d_rec.shape[0] == 0 or panels is not None:  # T=0: dh0 is dh_n
         return
     t0 = d_rec.shape[0] - 1 if reverse else 0
     prod = np.empty_like(dh)
@@ -107,18 +108,18 @@ def uses_panels(seq_len, batch, n_cols, plan, dtype):
 
 
 def forward_panels(w_hh, seq_len, batch, plan, dtype):
-    """The panels of W_hh^T [H, G*H] for the forward step product h @ W_hh^T, or none."""
+    """The panels of W_hh^T [H, G*H] for the forward step product h @ W_hh^T, or None."""
     if uses_panels(seq_len, batch, w_hh.shape[0], plan, dtype):
         return panel_cpu.pack_rows(w_hh, dtype)
-    return panel_cpu.no_panels(w_hh.shape[1], dtype)
+    return None
 
 
 def backward_weights(w_hh, seq_len, batch, plan, dtype):
     """(w_hh_t, panels) of the backward step product dG @ W_hh: the panels of W_hh [G*H, H] (a
-    plain copy, no transpose) with an empty w_hh_t, or W_hh^T (transposed_w_hh) and no panels."""
+    plain copy, no transpose) with an empty w_hh_t, or W_hh^T (transposed_w_hh) and None."""
     if uses_panels(seq_len, batch, w_hh.shape[1], plan, dtype):
         return np.empty((0, 0), dtype), panel_cpu.pack_columns(w_hh, dtype)
-    return transposed_w_hh(w_hh, seq_len, dtype), panel_cpu.no_panels(w_hh.shape[0], dtype)
+    return transposed_w_hh(w_hh, seq_len, dtype), None
 
 
 def transposed_w_hh(w_hh, seq_len, dtype):

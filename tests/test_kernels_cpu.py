@@ -211,6 +211,7 @@ def test_panels_only_where_they_fit(monkeypatch):
     assert steps_cpu.uses_panels(2, 5, 48, plan, np.float64) and not steps_cpu.uses_panels(1, 5, 64, plan, np.float32)
     assert not steps_cpu.uses_panels(9, 5, 64, dict(blas_rows=0), np.float32)   # the BLAS route
     assert not steps_cpu.uses_panels(9, 40, 64, dict(blas_rows=32), np.float32)  # rows above it: BLAS
+    assert steps_cpu.forward_panels(np.ones((64, 7), np.float32), 1, 5, plan, np.float32) is None
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
@@ -413,7 +414,7 @@ def test_step_product_matches_numpy(rows):
             a = rng.standard_normal((rows, k_dim)).astype(dtype)
             b = rng.standard_normal((n_cols, k_dim)).astype(dtype)
             ref = a.astype(np.float64) @ b.T.astype(np.float64)
-            panels = panel_cpu.no_panels(k_dim, dtype)
+            panels = None
             routes = [-1, 0, 1 << 30]  # -1: matmul_nt_into itself
             if panel_cpu.fits_panels(n_cols, dtype):
                 panels = panel_cpu.pack_rows(b, dtype)
@@ -421,8 +422,10 @@ def test_step_product_matches_numpy(rows):
                 routes.append(-2)  # the tile on the panels, through step_product
             for blas_rows in routes:
                 out = np.full((rows, n_cols), np.nan, dtype)
-                _step_product_shim(a, b, panels if blas_rows == -2 else panel_cpu.no_panels(k_dim, dtype), out,
-                                   blas_rows)
+                if blas_rows == -2:
+                    _step_product_shim(a, b, panels, out, 0)   # panels given: the tile, whatever blas_rows
+                else:
+                    _step_product_shim(a, b, None, out, blas_rows)
                 np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
 
 
@@ -470,7 +473,5 @@ def _panel_product_shim(a, panels, out):
 def _step_product_shim(a, b, panels, out, blas_rows):
     if blas_rows == -1:
         activations_cpu.matmul_nt_into(a, b, out)
-    elif blas_rows == -2:
-        activations_cpu.step_product(a, b, panels, out, 1 << 30)
     else:
         activations_cpu.step_product(a, b, panels, out, blas_rows)

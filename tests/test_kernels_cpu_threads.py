@@ -146,7 +146,7 @@ def test_lstm_units_split_matches_batch_split(batch, reverse, hidden, monkeypatc
             results.append(kernel_forward_backward("lstm", *args))
     finally:
         numba.set_num_threads(before)
-    assert [p.shape[2] > 0 for p in units_panels] == [hidden == 32]   # the units split's forward on panels
+    assert [p is not None for p in units_panels] == [hidden == 32]   # the units split's forward on panels
     assert ("pack_columns" in spy.calls) == (hidden == 32)            # the batch split's backward
     for got, ref in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
