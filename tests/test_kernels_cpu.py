@@ -3,13 +3,12 @@
 The reference runs every step on the whole batch and applies the length mask with np.where
 (state kept, output zero past each length), a formulation independent of the kernels' per-row
 skipping. float64 comparisons are tight; float32 ones loose (fast rational tanh/sigmoid). The
-thread splits are tested in test_kernels_cpu_threads.py.
+thread splits are tested in test_kernels_cpu_threads.py, the step product on panels in test_panel_cpu.py.
 """
-import numba
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import activations_cpu, gru_cpu, lstm_cpu, panel_cpu, rnn_cpu, steps_cpu
+from tinygrad_seq.kernels import activations_cpu, gru_cpu, lstm_cpu, rnn_cpu
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-5)}
@@ -167,51 +166,6 @@ def test_against_numpy_reference(cell, reverse, dtype):
     assert (fwd[0][np.arange(9)[:, None] >= lengths[None, :]] == 0).all()
     assert_all_close(fwd, rfwd, dtype, NAMES_FWD)
     assert_all_close(bwd, rbwd, dtype, NAMES_BWD)
-
-
-class PackSpy:
-    """Counts the packings of the step products' weights into panels (kernels/panel_cpu.py)."""
-
-    def __init__(self, monkeypatch):
-        self.calls = []
-        for name in ("pack_rows", "pack_columns"):
-            original = getattr(panel_cpu, name)
-
-            def spy(*args, _name=name, _original=original):
-                self.calls.append(_name)
-                return _original(*args)
-            monkeypatch.setattr(panel_cpu, name, spy)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
-def test_panel_step_products_against_numpy_reference(cell, reverse, dtype, monkeypatch):
-    # H=32: forward (G*H columns) and backward (H columns) step products both run on panels,
-    # padded sequences, both directions, batch 5 (a 4-row tile and a 1-row tile)
-    spy = PackSpy(monkeypatch)
-    arrays, lengths = make_case(cell, seq_len=6, batch=5, n_in=6, hidden=32, seed=21, dtype=dtype)
-    (fwd, bwd), (rfwd, rbwd) = run_both(cell, arrays, lengths, reverse)
-    assert sorted(set(spy.calls)) == ["pack_columns", "pack_rows"]
-    assert_all_close(fwd, rfwd, dtype, NAMES_FWD)
-    assert_all_close(bwd, rbwd, dtype, NAMES_BWD)
-
-
-def test_panels_only_where_they_fit(monkeypatch):
-    # a one-step call and widths that are not a multiple of the panel's run without panels
-    spy = PackSpy(monkeypatch)
-    for seq_len, hidden in ((1, 32), (6, 7)):
-        arrays, lengths = make_case("lstm", seq_len=seq_len, batch=3, n_in=4, hidden=hidden, seed=2,
-                                    dtype=np.float32)
-        (fwd, bwd), (rfwd, rbwd) = run_both("lstm", arrays, lengths, False)
-        assert_all_close(bwd, rbwd, np.float32, NAMES_BWD)
-    assert spy.calls == []
-    plan = dict(blas_rows=1 << 30)
-    assert steps_cpu.uses_panels(2, 5, 64, plan, np.float32) and not steps_cpu.uses_panels(2, 5, 48, plan, np.float32)
-    assert steps_cpu.uses_panels(2, 5, 48, plan, np.float64) and not steps_cpu.uses_panels(1, 5, 64, plan, np.float32)
-    assert not steps_cpu.uses_panels(9, 5, 64, dict(blas_rows=0), np.float32)   # the BLAS route
-    assert not steps_cpu.uses_panels(9, 40, 64, dict(blas_rows=32), np.float32)  # rows above it: BLAS
-    assert steps_cpu.forward_panels(np.ones((64, 7), np.float32), 1, 5, plan, np.float32) is None
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
@@ -398,80 +352,3 @@ def test_against_torch_bidirectional_packed(cell, dtype):
         else:
             dx_total = dx_total + dx
     np.testing.assert_allclose(dx_total, xt.grad.numpy(), **tol)
-
-
-# ---------------------------------------------------------------- BLAS plumbing (blas_cpu)
-
-@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 6, 7, 9, 10, 16, 40])
-def test_step_product_matches_numpy(rows):
-    # out = a @ b^T: the 4x2-blocked loop with its row remainders (2 x 4 blocks for two or three
-    # rows, one row for a last one) and column remainders, the BLAS route, and the register tile
-    # on packed panels (4-, 2- and 1-row tiles; N a multiple of the panel width)
-    # (all helpers without a Python entry point: called through a jitted shim)
-    rng = np.random.default_rng(rows)
-    for k_dim, n_cols in ((7, 9), (130, 257), (1, 4), (130, 64), (3, 32)):
-        for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
-            a = rng.standard_normal((rows, k_dim)).astype(dtype)
-            b = rng.standard_normal((n_cols, k_dim)).astype(dtype)
-            ref = a.astype(np.float64) @ b.T.astype(np.float64)
-            panels = None
-            routes = [-1, 0, 1 << 30]  # -1: matmul_nt_into itself
-            if panel_cpu.fits_panels(n_cols, dtype):
-                panels = panel_cpu.pack_rows(b, dtype)
-                np.testing.assert_array_equal(panels, panel_cpu.pack_columns(b.T.copy(), dtype))
-                routes.append(-2)  # the tile on the panels, through step_product
-            for blas_rows in routes:
-                out = np.full((rows, n_cols), np.nan, dtype)
-                if blas_rows == -2:
-                    _step_product_shim(a, b, panels, out, 0)   # panels given: the tile, whatever blas_rows
-                else:
-                    _step_product_shim(a, b, None, out, blas_rows)
-                np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)
-
-
-def test_panel_tile_strided_rows_and_tile_rows():
-    # rows of a and out inside wider arrays (the tile reads the row stride; nothing outside the
-    # product's columns is written), and the ISA's choice of tile rows
-    rng = np.random.default_rng(7)
-    for dtype in (np.float32, np.float64):
-        width = panel_cpu.panel_width(dtype)
-        wide = rng.standard_normal((6, 100)).astype(dtype)
-        a = wide[:, 10:74]
-        b = rng.standard_normal((2 * width, 64)).astype(dtype)
-        out_wide = np.zeros((6, 2 * width + 8), dtype)
-        out = out_wide[:, 4:4 + 2 * width]
-        _panel_product_shim(a, panel_cpu.pack_rows(b, dtype), out)
-        np.testing.assert_allclose(out, a @ b.T, rtol=1e-5, atol=1e-5)
-        assert not out_wide[:, :4].any() and not out_wide[:, -4:].any()
-    assert panel_cpu.TILE_ROWS in (2, 4)
-
-
-@pytest.mark.parametrize("loop_bytes", [0, 1 << 40])   # the compiled loops, numpy's copy
-def test_packing_matches_numpy_views(loop_bytes, monkeypatch):
-    # panels of rows row0.. of w (B = w.T) and of columns col0.. of b, against numpy's views
-    from tinygrad_seq.kernels import tuning
-
-    monkeypatch.setattr(tuning, "PACK_LOOP_BYTES", loop_bytes)
-    rng = np.random.default_rng(3)
-    for dtype in (np.float32, np.float64):
-        width = panel_cpu.panel_width(dtype)
-        w = rng.standard_normal((4 * width, 7)).astype(dtype)
-        want = w[width:3 * width].reshape(2, width, 7).transpose(0, 2, 1)
-        np.testing.assert_array_equal(panel_cpu.pack_rows(w, dtype, width, 2 * width), want)
-        b = rng.standard_normal((5, 3 * width)).astype(dtype)
-        want = b[:, width:3 * width].reshape(5, 2, width).transpose(1, 0, 2)
-        np.testing.assert_array_equal(panel_cpu.pack_columns(b, dtype, width, 2 * width), want)
-        assert panel_cpu.pack_columns(b, dtype).shape == (3, 5, width)
-
-
-@numba.njit(cache=False)
-def _panel_product_shim(a, panels, out):
-    panel_cpu.panel_product(a, panels, out)
-
-
-@numba.njit(cache=False)
-def _step_product_shim(a, b, panels, out, blas_rows):
-    if blas_rows == -1:
-        activations_cpu.matmul_nt_into(a, b, out)
-    else:
-        activations_cpu.step_product(a, b, panels, out, blas_rows)

@@ -8,7 +8,8 @@ import pytest
 
 from tinygrad_seq.kernels import gru_cpu, lstm_cpu, rnn_cpu, tuning
 
-from test_kernels_cpu import PackSpy, kernel_forward_backward, make_case
+from test_kernels_cpu import kernel_forward_backward, make_case
+from test_panel_cpu import PackSpy
 from threads_helpers import ChunkSpy, rerun_with_two_threads
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
