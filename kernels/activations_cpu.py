@@ -139,6 +139,48 @@ def _panels_at_impl(panels, i):
     return lambda panels, i: panels[i]
 
 
+def loop_product(a, b, panels, out):
+    """out[M, N] = a[M, K] @ b[N, K]^T in @njit code (the generated cells' loops): on panels
+    (panel_product) when given, else matmul_nt_into; as step_product, the route is chosen by the
+    type of `panels` when the caller compiles, so a loop holds only the one it runs."""
+    if panels is not None:
+        panel_product(a, panels, out)
+    else:
+        matmul_nt_into(a, b, out)
+
+
+@overload(loop_product, inline="always", jit_options=dict(fastmath=True, error_model="numpy"))
+def _loop_product_impl(a, b, panels, out):
+    if isinstance(panels, types.NoneType):
+        return lambda a, b, panels, out: matmul_nt_into(a, b, out)
+    return lambda a, b, panels, out: panel_product(a, panels, out)
+
+
+def slice_of(x, lo, hi):
+    """In @njit code: x[lo:hi], or None for None (a loop's panels or weights, whichever it got)."""
+    return None if x is None else x[lo:hi]
+
+
+@overload(slice_of, inline="always")
+def _slice_of_impl(x, lo, hi):
+    if isinstance(x, types.NoneType):
+        return lambda x, lo, hi: None
+    return lambda x, lo, hi: x[lo:hi]
+
+
+def block_of(flat, lo, hi, shape):
+    """In @njit code: flat[lo:hi].reshape(shape), or None for None (one product's block of the
+    backward loops' flat weights or panels)."""
+    return None if flat is None else flat[lo:hi].reshape(shape)
+
+
+@overload(block_of, inline="always")
+def _block_of_impl(flat, lo, hi, shape):
+    if isinstance(flat, types.NoneType):
+        return lambda flat, lo, hi, shape: None
+    return lambda flat, lo, hi, shape: flat[lo:hi].reshape(shape)
+
+
 @njit(**_INNER)
 def matmul_nt_into(a, b, out):
     """out[M, N] = a[M, K] @ b[N, K]^T; all three C-contiguous, same float dtype. b is a weight

@@ -20,13 +20,16 @@ hand-written cells: a default rule, calibrated on this machine for calls big eno
 """
 from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
 
+import numba
 import numpy as np
+from numba import types
 
-from . import tuning
+from . import background_compile, tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, input_projection, kernel_threads, run_chunks,
                        weight_gradients)
+from .compile_notice import announce, is_cached_signature
 from .spin_cpu import barrier_error, barrier_flags
-from .panel_cpu import fits_panels, pack_columns, pack_rows, panel_width
+from .panel_cpu import fits_panels, pack_columns, pack_rows
 from .steps_cpu import time_loop_plan, transposed, units_split_first
 
 
@@ -57,22 +60,22 @@ def _panels_ok(seq_len, hidden, chunks, dtype):
 
 
 def _forward_panels(wcat, seq_len, hidden, chunks, dtype):
-    """Panels [sum N_p / P, H, P] of W_p^T for every product (cell_loop's pan), or none."""
+    """Panels [sum N_p / P, H, P] of W_p^T for every product (cell_loop's pan), or None."""
     if _panels_ok(seq_len, hidden, chunks, dtype) and wcat.shape[0]:
         return pack_rows(wcat, dtype)
-    return np.empty((0, hidden, panel_width(dtype)), dtype)
+    return None
 
 
 def _backward_weights(wcat, p_off, seq_len, hidden, chunks, dtype):
     """(wt, pan) for the backward loops, flat: each product's W_p^T [H, N_p] (a banded
-    transpose) with no panels, or each product's panels [H / P, N_p, P] of W_p (a plain copy)
-    with an empty wt; product p's block starts at H * p_off[p] either way."""
+    transpose) and pan None, or wt None and each product's panels [H / P, N_p, P] of W_p (a plain
+    copy); product p's block starts at H * p_off[p] either way."""
     blocks = [wcat[p_off[p]:p_off[p + 1]] for p in range(len(p_off) - 1)]
     if blocks and _panels_ok(seq_len, hidden, chunks, dtype):
-        return np.empty(0, dtype), np.concatenate([pack_columns(w, dtype).reshape(-1) for w in blocks])
+        return None, np.concatenate([pack_columns(w, dtype).reshape(-1) for w in blocks])
     pieces = [transposed(w, dtype).reshape(-1) for w in blocks]
     wt = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dtype)
-    return wt, np.empty(0, dtype)
+    return wt, None
 
 
 def _plan(kern, seq_len, batch, n_in, hidden, dtype):
@@ -108,10 +111,12 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
     return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False)
 
 
-def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
-    """See the module docstring. saved = (xp, st, sv, vin, ext)."""
+def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backward_follows=False):
+    """See the module docstring. saved = (xp, st, sv, vin, ext). backward_follows: a backward will
+    run (autograd records the call); a loop it needs that is not compiled yet then compiles in a
+    second process while this one compiles the forward (kernels/background_compile.py)."""
     plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], states0.shape[2], x.dtype)
-    return _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan)
+    return _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows)
 
 
 def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved):
@@ -127,7 +132,34 @@ def _raise_if_stopped(flags, n_chunks, what):
         raise error
 
 
-def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan):
+def _cell_name(kern):
+    """'peephole_lstm' for the generated module cell_peephole_lstm_<hash> (cellgen)."""
+    return kern.__name__.rsplit(".", 1)[-1].removeprefix("cell_").rsplit("_", 1)[0]
+
+
+def _backward_signature(dtype, units, panels):
+    """The Numba types _backward passes its loop (_backward_units when units, else _backward_rows):
+    wt an array and pan None, or wt None and pan an array (panels). tests/test_background_compile.py
+    checks this against the signature the backward compiles."""
+    def a(nd):
+        return types.Array(numba.from_dtype(dtype), nd, "C")
+    i64 = types.Array(types.int64, 1, "C")
+    sig = (a(3), a(3), a(4), a(1), a(3), a(3), a(4), a(3), a(3), a(3), a(1), a(3), a(3), a(2),
+           types.none if panels else a(1), a(1) if panels else types.none, i64, i64, types.int64, i64, types.boolean,
+           types.int64, types.int64)
+    return sig + (i64,) if units else sig
+
+
+def _backward_aside(kern, dtype, units, panels):
+    """Start compiling the backward loop this call's backward will run in a second process, if
+    it is neither compiled here nor in Numba's cache."""
+    name = "_backward_units" if units else "_backward_rows"
+    signature = _backward_signature(dtype, units, panels)
+    if not is_cached_signature(getattr(kern, name), signature):
+        background_compile.start(kern, name, signature)
+
+
+def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows=False):
     x = np.ascontiguousarray(x)
     seq_len, batch, _ = x.shape
     n_states, _, hidden = states0.shape
@@ -153,6 +185,12 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan):
         pan = _forward_panels(wcat, seq_len, hidden, n_chunks if units else 1, dt)
         args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off,
                 L["n_stages"], lengths, bool(reverse))
+        announce(f"the fused {_cell_name(kern)} CPU forward loop", dt,
+                 (kern._forward_units if units else kern._forward_rows,))
+        if backward_follows:
+            # _backward_weights packs panels under the same condition as the forward
+            _backward_aside(kern, dt, units, len(p_off) > 1 and _panels_ok(seq_len, hidden,
+                                                                            n_chunks if units else 1, dt))
         if units:
             flags = barrier_flags(n_chunks)
             run_chunks(lambda c: kern._forward_units(*args, c, n_chunks, flags), n_chunks)
@@ -193,6 +231,9 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         wt, pan = _backward_weights(wcat, p_off, seq_len, hidden, n if units else 1, dt)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
         rest = (dprod, dvin, adj, wt, pan, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
+        loop = "_backward_units" if units else "_backward_rows"
+        background_compile.wait(kern, loop)
+        announce(f"the fused {_cell_name(kern)} CPU backward loop", dt, (getattr(kern, loop),))
         if units:
             flags = barrier_flags(n)
             run_chunks(lambda c: kern._backward_units(*args, dpv_chunks[c], *rest, c, n, flags), n)

@@ -65,8 +65,9 @@ def _source(st, vin, src, s):
     return st[src, s] if src >= 0 else vin[-1 - src, s]
 
 
-def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse):
-    """See kernels/cell_cpu.py. saved = (xp, st, sv, vin, ext, lengths on the device)."""
+def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backward_follows=False):
+    """See kernels/cell_cpu.py. saved = (xp, st, sv, vin, ext, lengths on the device).
+    backward_follows is accepted for the CPU driver's signature (nothing compiles aside here)."""
     L = kern.LAYOUT
     x = ascontiguous(as_device(x))
     seq_len, batch, n_in = x.shape

@@ -10,11 +10,13 @@ array-to-array assignment compiles numpy's shape-mismatch error path, about 0.8 
 Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
 - batch rows (_forward_rows, _backward_rows): each thread runs the whole sequence for its rows;
   rows never meet inside the loop. Per step, per stage: the stage's recurrent products (the
-  chunk's rows x W_p^T, activations_cpu.matmul_nt_into), then the generated pointwise code;
+  chunk's rows x W_p^T, activations_cpu.loop_product), then the generated pointwise code;
   backward the same in reverse, with dV_p = dP_p W_p after each stage. Where the call packed the
   weights into panels (kernels/panel_cpu.py: H a multiple of the panel width) the products run
   on them: pan [sum N_p / P, H, P] forward (product p's panels from p_off[p] / P), and backward
-  one flat array holding each product's [H / P, N_p, P] panels of W_p from H * p_off[p].
+  one flat array holding each product's [H / P, N_p, P] panels of W_p from H * p_off[p], with wt
+  None; otherwise pan is None (and backward wt holds each W_p^T). A loop is compiled for one of
+  the two (the type of pan), so it holds only the product it runs.
 - hidden units (_forward_units, _backward_units; cells whose step is unit by unit): each thread
   runs units jlo..jhi-1 of every gate block, for every row, and reads only those rows of each W_p.
   A product needs the whole vector it multiplies, so the threads meet at a spin barrier
@@ -24,8 +26,8 @@ Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
 import numpy as np
 from numba import njit
 
-from tinygrad_seq.kernels.activations_cpu import copy_into, matmul_nt_into
-from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES, panel_product
+from tinygrad_seq.kernels.activations_cpu import block_of, copy_into, loop_product, slice_of
+from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
@@ -37,7 +39,7 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p
                   reverse, lo, hi):
     seq_len = xp.shape[0]
     hidden = st.shape[3]
-    pw = pan.shape[2]
+    pw = PANEL_BYTES // xp.itemsize
     nr = hi - lo
     rec = np.empty(nr * wcat.shape[0], xp.dtype)
     rows = np.empty((nr, hidden), xp.dtype)
@@ -54,10 +56,8 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p
                     else:
                         copy_into(rows[b - lo], vin[-1 - src, s, b])
                 out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
-                if pan.shape[0] > 0:
-                    panel_product(rows, pan[p_off[p] // pw:p_off[p + 1] // pw], out)
-                else:
-                    matmul_nt_into(rows, wcat[p_off[p]:p_off[p + 1]], out)
+                loop_product(rows, wcat[p_off[p]:p_off[p + 1]], slice_of(pan, p_off[p] // pw, p_off[p + 1] // pw),
+                             out)
             forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
         for b in range(lo, hi):
             if t < lengths[b]:
@@ -77,7 +77,7 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, 
     hc = hidden // n_chunks
     jlo = c * hc
     jhi = jlo + hc
-    pw = pan.shape[2]
+    pw = PANEL_BYTES // xp.itemsize
     rec = np.empty(batch * wcat.shape[0], xp.dtype)
     part = np.empty((batch, hc), xp.dtype)
     phase = 0
@@ -99,10 +99,7 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, 
                 out = rec[batch * p_off[p]:batch * p_off[p + 1]].reshape(batch, n_p)
                 for q in range(n_p // hidden):
                     w0 = p_off[p] + q * hidden
-                    if pan.shape[0] > 0:
-                        panel_product(v, pan[(w0 + jlo) // pw:(w0 + jhi) // pw], part)
-                    else:
-                        matmul_nt_into(v, wcat[w0 + jlo:w0 + jhi], part)
+                    loop_product(v, wcat[w0 + jlo:w0 + jhi], slice_of(pan, (w0 + jlo) // pw, (w0 + jhi) // pw), part)
                     for b in range(batch):
                         ob = out[b]
                         pb = part[b]
@@ -150,12 +147,9 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
                 src = rows[:nr * n_p].reshape(nr, n_p)
                 for b in range(lo, hi):
                     copy_into(src[b - lo], dprod[s, b, p_off[p]:p_off[p + 1]])
-                if pan.shape[0] > 0:
-                    panels = pan[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden // PW, n_p, PW)
-                    panel_product(src, panels, out)
-                else:
-                    w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                    matmul_nt_into(src, w_t, out)
+                lo_w, hi_w = hidden * p_off[p], hidden * p_off[p + 1]
+                loop_product(src, block_of(wt, lo_w, hi_w, (hidden, n_p)),
+                             block_of(pan, lo_w, hi_w, (hidden // PW, n_p, PW)), out)
                 for b in range(lo, hi):
                     copy_into(dvin[p, b], out[b - lo])
         for b in range(lo, hi):
@@ -203,12 +197,9 @@ def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvi
                 src = rows[:batch * n_p].reshape(batch, n_p)
                 for b in range(batch):
                     copy_into(src[b], dprod[s, b, p_off[p]:p_off[p + 1]])
-                if pan.shape[0] > 0:
-                    panels = pan[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden // PW, n_p, PW)
-                    panel_product(src, panels[jlo // PW:jhi // PW], out)
-                else:
-                    w_t = wt[hidden * p_off[p]:hidden * p_off[p + 1]].reshape(hidden, n_p)
-                    matmul_nt_into(src, w_t[jlo:jhi], out)
+                lo_w, hi_w = hidden * p_off[p], hidden * p_off[p + 1]
+                loop_product(src, slice_of(block_of(wt, lo_w, hi_w, (hidden, n_p)), jlo, jhi),
+                             slice_of(block_of(pan, lo_w, hi_w, (hidden // PW, n_p, PW)), jlo // PW, jhi // PW), out)
                 for b in range(batch):
                     ob = out[b]
                     for j in range(hc):

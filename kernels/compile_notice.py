@@ -26,14 +26,25 @@ def is_cached(dispatcher, dtype):
     """Whether calling ``dispatcher`` with arrays of ``dtype`` needs no compilation: compiled in
     this process, or held in Numba's on-disk cache for this CPU. True when it cannot tell."""
     nb_dtype = numba.from_dtype(dtype)
-    if any(_has_dtype(sig, nb_dtype) for sig in dispatcher.overloads):
+    return _held(dispatcher, lambda sig: _has_dtype(sig, nb_dtype))
+
+
+def is_cached_signature(dispatcher, signature):
+    """Whether ``dispatcher`` holds ``signature`` (a tuple of Numba types) compiled in this process
+    or in Numba's on-disk cache for this CPU. True when it cannot tell."""
+    signature = tuple(signature)
+    return _held(dispatcher, lambda sig: tuple(sig) == signature)
+
+
+def _held(dispatcher, match):
+    if any(match(sig) for sig in dispatcher.overloads):
         return True
     try:
         index = dispatcher._cache._cache_file._load_index()
         magic = dispatcher.targetctx.codegen().magic_tuple()
     except Exception:  # Numba's private cache layout changed: stay quiet
         return True
-    return any(key[1] == magic and _has_dtype(key[0], nb_dtype) for key in index)
+    return any(key[1] == magic and match(key[0]) for key in index)
 
 
 def announce(what, dtype, dispatchers):

@@ -217,8 +217,8 @@ import math
 import numpy as np
 from numba import njit
 
-from tinygrad_seq.kernels.activations_cpu import copy_into, fast_sigmoid, fast_tanh, matmul_nt_into
-from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES, panel_product
+from tinygrad_seq.kernels.activations_cpu import block_of, copy_into, fast_sigmoid, fast_tanh, loop_product, slice_of
+from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
@@ -299,6 +299,8 @@ def stages(plan, backward):
     per_call = [v for v in views if v.lstrip().startswith(_PER_CALL)]
     per_row = [v for v in views if v not in per_call]
     bodies = [["    " + line for line in branch[1:]] for branch in branches]
+    if backward:
+        bodies = _local_adjoints([_fused_unit_loops(body) for body in bodies])
     lines = consts + per_call + _block_views([line for body in bodies for line in body], 4, _PER_CALL)
     for branch, body in zip(branches, bodies):
         if branch[1:] == ["        pass"]:
@@ -310,6 +312,82 @@ def stages(plan, backward):
 
 
 _PER_CALL = ("PV", "DPV")
+_UNIT_LOOP = "for j in range(JN):"
+
+
+def _indent(line):
+    return len(line) - len(line.lstrip())
+
+
+def _fused_unit_loops(lines):
+    """The backward's consecutive loops over the units (one per node: emit._backward_stage) as one
+    loop. Legal because iteration j reads and writes only unit j of each view, and two views of
+    one array are distinct blocks of H. Measured (peephole LSTM, float32, T=50, B=16, H=64): the
+    backward loop compiles in 4.5-5.0 s instead of 7.2-7.8 s (27 loops of the backward became 9),
+    and runs as fast (with _local_adjoints: 0.88-1.12x the separate loops' time at H=64, 0.99 at
+    H=256, 2 threads, alternating); fusing the forward's loops the same way made it 5-19% slower."""
+    out = []
+    for line in lines:
+        if (line.strip() == _UNIT_LOOP and out and out[-1].strip() and _indent(out[-1]) > _indent(line)
+                and _open_loop(out, _indent(line))):
+            continue  # the previous loop at this indent is still open: its body goes on
+        out.append(line)
+    return out
+
+
+def _open_loop(out, indent):
+    """Whether the lines in `out` end inside the body of a unit loop at `indent`."""
+    for line in reversed(out):
+        if not line.strip():
+            continue
+        if _indent(line) < indent:
+            return False
+        if _indent(line) == indent:
+            return line.strip() == _UNIT_LOOP
+    return False
+
+
+_ADJ_BLOCK = re.compile(r"\bADJ_(\d+)\[j\]")
+_ADJ_ANY = re.compile(r"\bADJ_(\d+)\b")
+_ADJ_Q_VIEW = re.compile(r"ADJ\[\((\d+) \+ q\)\*H:\]")
+_Q_LOOP = re.compile(r"for q in range\((\d+)\):")
+
+
+def _local_adjoints(bodies):
+    """An adjoint block ADJ_k whose every use in the backward function is inside one loop over
+    the units, and whose first use there assigns it, becomes the loop's local a_k: a register,
+    not a store and a load per unit (most of a cell's intermediate adjoints)."""
+    used = {}  # block k -> the (body, loop start) of each place it is used
+    for bi, body in enumerate(bodies):
+        loop, q_width = None, 0
+        for i, line in enumerate(body):
+            if loop is not None and line.strip() and _indent(line) <= _indent(body[loop]):
+                loop = None
+            if line.strip() == _UNIT_LOOP:
+                loop = i
+            m = _Q_LOOP.search(line)
+            if m:
+                q_width = int(m.group(1))
+            for k in _ADJ_ANY.findall(line):
+                used.setdefault(int(k), set()).add((bi, loop))
+            for m0 in _ADJ_Q_VIEW.findall(line):  # ARR[(m + q)*H:] covers blocks m .. m+width-1
+                for k in range(int(m0), int(m0) + q_width):
+                    used.setdefault(k, set()).add((bi, None))
+    out = [list(body) for body in bodies]
+    for k, places in used.items():
+        if len(places) != 1 or None in {loop for _, loop in places}:
+            continue
+        (bi, start), = places
+        body = out[bi]
+        end = start + 1
+        while end < len(body) and (not body[end].strip() or _indent(body[end]) > _indent(body[start])):
+            end += 1
+        first = next(line for line in body[start + 1:end] if f"ADJ_{k}[j]" in line)
+        if not first.strip().startswith(f"ADJ_{k}[j] = "):
+            continue
+        for i in range(start + 1, end):
+            body[i] = re.sub(rf"\bADJ_{k}\[j\]", f"a_{k}", body[i])
+    return out
 
 
 def source(plan):

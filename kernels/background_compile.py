@@ -1,0 +1,95 @@
+"""A kernel compiled in a second process, into Numba's on-disk cache, while this one works.
+
+A generated cell's first training call compiles its forward loop (about 4 s) and then its
+backward loop (about 6-7 s) on one core; Numba compiles under one process-wide lock, so threads
+cannot share the work. When the forward starts to compile, `start` hands the backward's
+signature to a child process, which compiles it on the other core and writes Numba's cache;
+`wait`, called where the backward is about to run, waits for that child, and the backward then
+loads from the cache. The first forward + backward of a new cell takes about as long as its
+backward's compile alone instead of both.
+
+The child only fills the cache: if it fails, or its compile does not match what the backward
+asks for, the backward compiles here as it would have. It runs only with at least two cores
+this process may use, and `tuning.BACKGROUND_COMPILE` = 0 (TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE=0)
+turns it off. Imports only the standard library and numba (in the child).
+"""
+import os
+import pickle
+import subprocess
+import sys
+import threading
+
+from . import tuning
+
+_lock = threading.Lock()
+_children = {}  # (module name, function name) -> Popen
+
+# a child still compiling after this many seconds is left alone and the backward compiles here
+WAIT_SECONDS = 120
+
+
+def usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def enabled():
+    return bool(tuning.setting("BACKGROUND_COMPILE")) and usable_cores() >= 2
+
+
+def start(module, function, signature):
+    """Compile module.function (an @njit dispatcher with cache=True) for `signature` (a tuple of
+    Numba types) in a child process, unless disabled or one is already running for it. module:
+    the imported module object; a module loaded from a file outside sys.path (cellgen's) is
+    loaded by the child from the same file under the same name."""
+    if not enabled():
+        return
+    key = (module.__name__, function)
+    with _lock:
+        child = _children.get(key)
+        if child is not None and child.poll() is None:
+            return
+        payload = pickle.dumps((module.__name__, module.__file__, function, signature))
+        env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0")
+        try:
+            child = subprocess.Popen([sys.executable, "-c", "from tinygrad_seq.kernels.background_compile "
+                                      "import main; main()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env=env)
+            child.stdin.write(payload)
+            child.stdin.close()
+        except OSError:  # no process to spare (limits): the backward compiles here
+            return
+        _children[key] = child
+
+
+def wait(module, function):
+    """Wait for the child compiling module.function, if one runs (it started before this process
+    reached the backward, so waiting is never longer than compiling here)."""
+    with _lock:
+        child = _children.pop((module.__name__, function), None)
+    if child is None:
+        return
+    try:
+        child.wait(WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def main():
+    """The child: read (module name, file, function, signature) from stdin, compile, exit."""
+    import importlib
+    import importlib.util
+
+    name, path, function, signature = pickle.loads(sys.stdin.buffer.read())
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # a generated module: not on sys.path, loaded from its file
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[name] = module
+    getattr(module, function).compile(signature)

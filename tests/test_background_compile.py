@@ -1,0 +1,167 @@
+"""A generated cell's backward loop compiled in a second process while the forward compiles
+(kernels/background_compile.py): the signature the forward predicts is the one the backward
+runs (rows and units splits, with and without panels, float32 and float64); a real child fills
+Numba's cache and the backward loads from it; a failed or disabled child changes nothing."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import tinygrad_seq as ts
+from tinygrad_seq import nn
+from tinygrad_seq.kernels import background_compile, cell_cpu, tuning
+
+
+class StartSpy:
+    """Records background_compile.start's calls instead of starting a process (as if nothing
+    were compiled or cached yet)."""
+
+    def __init__(self, monkeypatch):
+        self.calls = []
+        monkeypatch.setattr(cell_cpu, "is_cached_signature", lambda dispatcher, sig: False)
+        monkeypatch.setattr(background_compile, "enabled", lambda: True)
+        monkeypatch.setattr(background_compile, "start", lambda module, fn, sig: self.calls.append((module, fn, sig)))
+
+
+def _train_step(layer, x):
+    y, _ = layer(ts.tensor(x, requires_grad=True))
+    y.sum().backward()
+    return y
+
+
+def _assert_predicted_signature_ran(spy, name):
+    assert spy.calls, "the forward did not ask for the backward loop to compile aside"
+    module, fn, sig = spy.calls[-1]
+    assert fn == name
+    assert tuple(sig) in [tuple(s) for s in getattr(module, fn).signatures], \
+        f"predicted {sig}, compiled {getattr(module, fn).signatures}"
+
+
+@pytest.mark.parametrize("hidden,dtype", [(32, np.float64), (4, np.float64)])
+def test_predicted_signature_is_the_backward_rows_loop(hidden, dtype, monkeypatch):
+    # H=32: panels (16 float64 wide), as test_cell_variants runs the cell; H=4: none. The
+    # loop's dispatcher lists the signatures it compiled or loaded from the cache in this process
+    spy = StartSpy(monkeypatch)
+    layer = nn.PeepholeLSTM(hidden, hidden, dtype=dtype)
+    x = np.random.default_rng(0).standard_normal((3, 2, hidden)).astype(dtype)
+    _train_step(layer, x)
+    _assert_predicted_signature_ran(spy, "_backward_rows")
+
+
+def test_predicted_signature_is_the_backward_units_loop(monkeypatch, request):
+    from threads_helpers import rerun_with_two_threads
+
+    if rerun_with_two_threads(request):
+        return
+    import numba
+
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
+    spy = StartSpy(monkeypatch)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        hidden = 64  # 32 float32 units a thread: on panels
+        x = np.random.default_rng(0).standard_normal((3, 2, hidden)).astype(np.float32)
+        _train_step(nn.PeepholeLSTM(hidden, hidden), x)
+        _assert_predicted_signature_ran(spy, "_backward_units")
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_no_backward_no_compile_aside(monkeypatch):
+    spy = StartSpy(monkeypatch)
+    layer = nn.PeepholeLSTM(4, 4, dtype=np.float64)
+    x = ts.tensor(np.ones((3, 2, 4)))
+    with ts.no_grad():
+        layer(x)
+    for p in layer.parameters():
+        p.requires_grad = False
+    layer(x)  # nothing requires grad: no backward will run
+    assert spy.calls == []
+
+
+def test_disabled_or_one_core_starts_nothing(monkeypatch):
+    def no_process(*args, **kwargs):
+        raise AssertionError("a child process was started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE", "0")
+    background_compile.start(cell_cpu, "_backward_rows", ())
+    monkeypatch.delenv("TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE")
+    monkeypatch.setattr(background_compile, "usable_cores", lambda: 1)
+    background_compile.start(cell_cpu, "_backward_rows", ())
+    background_compile.wait(cell_cpu, "_backward_rows")  # nothing to wait for
+
+
+_CHILD_RUN = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tinygrad_seq as ts
+    from tinygrad_seq import nn
+    from tinygrad_seq.kernels import background_compile
+
+    def mgu_step(cell, x, state):  # the README's minimal gated unit: small code, quick to compile
+        xf, xn = cell.split(cell.linear(x, cell.weight_ih, cell.bias_ih))
+        f = (xf + cell.linear(state.h, cell.gate(cell.weight_hh, 0), cell.gate(cell.bias_hh, 0))).sigmoid()
+        n = (xn + cell.linear(f * state.h, cell.gate(cell.weight_hh, 1), cell.gate(cell.bias_hh, 1))).tanh()
+        return {"h": (1 - f) * state.h + f * n}
+
+    layer = nn.Recurrent(nn.CellSpec("mgu_bg_test", gates=2, states=("h",), step=mgu_step), 4, 4,
+                         dtype=np.float64)
+    x = ts.tensor(np.random.default_rng(0).standard_normal((3, 2, 4)), requires_grad=True)
+    y, _ = layer(x)
+    kern = [m for k, m in sys.modules.items() if k.startswith("tinygrad_seq_generated.")][0]
+    started = dict(background_compile._children)
+    y.sum().backward()
+    loop = kern._backward_rows
+    hits = sum(loop.stats.cache_hits.values())
+    misses = sum(loop.stats.cache_misses.values())
+    print("RESULT", len(started), hits, misses, repr(float(x.grad.numpy().sum())))
+""")
+
+
+def _run_child_script(tmp_path, enabled):
+    env = dict(os.environ, TINYGRAD_SEQ_CACHE=str(tmp_path / ("on" if enabled else "off")),
+               TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="1" if enabled else "0")
+    script = tmp_path / "run.py"
+    script.write_text(_CHILD_RUN)
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    line = [l for l in out.stdout.splitlines() if l.startswith("RESULT")][-1]
+    started, hits, misses, grad = line.split()[1:]
+    return int(started), int(hits), int(misses), float(grad)
+
+
+@pytest.mark.skipif(background_compile.usable_cores() < 2, reason="the child compiles on a second core")
+def test_child_fills_the_cache_and_the_backward_loads_it(tmp_path):
+    # a new cell (empty cell cache) in a fresh process: the forward starts a child for the
+    # backward loop, and the backward loads the loop from Numba's cache (a hit, no compile here);
+    # the gradients equal those of a run that compiled everything in one process
+    started, hits, misses, grad = _run_child_script(tmp_path, True)
+    assert (started, hits, misses) == (1, 1, 0)
+    started_off, hits_off, misses_off, grad_off = _run_child_script(tmp_path, False)
+    assert (started_off, hits_off, misses_off) == (0, 0, 1)
+    assert grad == grad_off
+
+
+def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_path):
+    # the child is given a signature that cannot compile: it fails, wait() returns, and the
+    # backward compiles the loop itself with the right results
+    monkeypatch.setenv("TINYGRAD_SEQ_CACHE", str(tmp_path))
+    monkeypatch.setattr(background_compile, "enabled", lambda: True)
+    start = background_compile.start
+    monkeypatch.setattr(cell_cpu.background_compile, "start",
+                        lambda module, fn, sig: start(module, fn, sig[:3]))
+    x = np.random.default_rng(0).standard_normal((3, 2, 4))
+    fused = nn.PeepholeLSTM(4, 4, dtype=np.float64)
+    plain = nn.PeepholeLSTM(4, 4, dtype=np.float64, fused=False)
+    plain.load_state_dict(fused.state_dict())
+    xs = [ts.tensor(x, requires_grad=True) for _ in range(2)]
+    for layer, xt in zip((fused, plain), xs):
+        y, _ = layer(xt)
+        y.sum().backward()
+    np.testing.assert_allclose(xs[0].grad.numpy(), xs[1].grad.numpy(), rtol=1e-9, atol=1e-12)

@@ -1,0 +1,68 @@
+"""The CPU emitter's rewrites of a generated backward (tinygrad_seq/cellgen/emit.py): consecutive
+loops over the units fused into one, and adjoint blocks used only inside one loop kept in a local.
+That the rewritten code computes the same gradients is tested for every cell by
+tests/test_cell_variants.py (fused against unfused, float64)."""
+from tinygrad_seq import cell_library
+from tinygrad_seq.cellgen import emit, generated_source
+
+LOOP = "for j in range(JN):"
+
+
+def _lines(text):
+    return text.strip("\n").split("\n")
+
+
+def test_consecutive_unit_loops_become_one():
+    body = _lines(f"""
+        {LOOP}
+            A_0[j] = B_0[j]
+        {LOOP}
+            A_1[j] = A_0[j]
+        acc0 = ZERO
+        {LOOP}
+            acc0 += A_1[j]
+        for q in range(4):
+            qA_0 = A[(0 + q)*H:]
+            {LOOP}
+                qA_0[j] = ZERO
+        {LOOP}
+            B_1[j] = ZERO
+    """)
+    out = emit._fused_unit_loops(body)
+    # the first two loops join; a line between loops, and a loop after a q block, stay apart
+    assert [line.strip() for line in out].count(LOOP) == 4
+    assert out[:3] == [body[0], body[1], body[3]]
+
+
+def test_adjoints_used_in_one_loop_become_locals():
+    stage1 = _lines(f"""
+        {LOOP}
+            ADJ_0[j] = DST0_0[j]
+            g = ADJ_0[j]
+            ADJ_1[j] = g * SV_0[j]
+            ADJ_2[j] += g
+            ADJ_3[j] = g
+        for q in range(2):
+            qADJ_3 = ADJ[(3 + q)*H:]
+            {LOOP}
+                qDPR0_0[j] = qADJ_3[j]
+    """)
+    stage0 = _lines(f"""
+        {LOOP}
+            DNX0_0[j] = ADJ_1[j]
+    """)
+    out1, out0 = emit._local_adjoints([stage1, stage0])
+    text1 = "\n".join(out1)
+    assert "a_0 = DST0_0[j]" in text1 and "g = a_0" in text1          # only in this loop: a local
+    assert "ADJ_1[j] = g * SV_0[j]" in text1                          # read by the other stage
+    assert "ADJ_2[j] += g" in text1                                   # first use adds: zeroed elsewhere
+    assert "ADJ_3[j] = g" in text1                                    # read by the q loop's view
+    assert out0 == stage0
+
+
+def test_generated_peephole_backward_keeps_few_loops():
+    src = generated_source(cell_library.get("peephole_lstm"))
+    backward = src[src.index("def backward_stage"):src.index("def _forward_rows")]
+    # stage 1: one loop over the units and the 4-block loop; stage 0 the same
+    assert backward.count(LOOP) == 4
+    assert "a_0 = DST0_0[j]" in backward
