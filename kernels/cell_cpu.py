@@ -20,6 +20,8 @@ hand-written cells: a default rule, calibrated on this machine for calls big eno
 """
 from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
 
+import functools
+
 import numba
 import numpy as np
 from numba import types
@@ -132,11 +134,21 @@ def _raise_if_stopped(flags, n_chunks, what):
         raise error
 
 
-def _cell_name(kern):
-    """'peephole_lstm' for the generated module cell_peephole_lstm_<hash> (cellgen)."""
-    return kern.__name__.rsplit(".", 1)[-1].removeprefix("cell_").rsplit("_", 1)[0]
+_announced = set()
 
 
+def _announce(kern, loop, dtype):
+    """compile_notice.announce for a generated loop ("the fused peephole_lstm CPU backward loop"),
+    once per loop and dtype: the check costs a few microseconds, a small call's whole loop 0.2 ms."""
+    key = (kern.__name__, loop, dtype)
+    if key in _announced:
+        return
+    _announced.add(key)
+    cell = kern.__name__.rsplit(".", 1)[-1].removeprefix("cell_").rsplit("_", 1)[0]
+    announce(f"the fused {cell} CPU {loop.split('_')[1]} loop", dtype, (getattr(kern, loop),))
+
+
+@functools.lru_cache(maxsize=None)
 def _backward_signature(dtype, units, panels):
     """The Numba types _backward passes its loop (_backward_units when units, else _backward_rows):
     wt an array and pan None, or wt None and pan an array (panels). tests/test_background_compile.py
@@ -150,11 +162,18 @@ def _backward_signature(dtype, units, panels):
     return sig + (i64,) if units else sig
 
 
+_aside_checked = set()
+
+
 def _backward_aside(kern, dtype, units, panels):
     """Start compiling the backward loop this call's backward will run in a second process, if
-    it is neither compiled here nor in Numba's cache."""
+    it is neither compiled here nor in Numba's cache (checked once per loop and signature)."""
+    key = (kern.__name__, np.dtype(dtype).str, units, panels)
+    if key in _aside_checked:
+        return
+    _aside_checked.add(key)
     name = "_backward_units" if units else "_backward_rows"
-    signature = _backward_signature(dtype, units, panels)
+    signature = _backward_signature(np.dtype(dtype), units, panels)
     if not is_cached_signature(getattr(kern, name), signature):
         background_compile.start(kern, name, signature)
 
@@ -185,8 +204,7 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
         pan = _forward_panels(wcat, seq_len, hidden, n_chunks if units else 1, dt)
         args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off,
                 L["n_stages"], lengths, bool(reverse))
-        announce(f"the fused {_cell_name(kern)} CPU forward loop", dt,
-                 (kern._forward_units if units else kern._forward_rows,))
+        _announce(kern, "_forward_units" if units else "_forward_rows", dt)
         if backward_follows:
             # _backward_weights packs panels under the same condition as the forward
             _backward_aside(kern, dt, units, len(p_off) > 1 and _panels_ok(seq_len, hidden,
@@ -233,7 +251,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         rest = (dprod, dvin, adj, wt, pan, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         loop = "_backward_units" if units else "_backward_rows"
         background_compile.wait(kern, loop)
-        announce(f"the fused {_cell_name(kern)} CPU backward loop", dt, (getattr(kern, loop),))
+        _announce(kern, loop, dt)
         if units:
             flags = barrier_flags(n)
             run_chunks(lambda c: kern._backward_units(*args, dpv_chunks[c], *rest, c, n, flags), n)

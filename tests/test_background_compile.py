@@ -22,6 +22,7 @@ class StartSpy:
     def __init__(self, monkeypatch):
         self.calls = []
         monkeypatch.setattr(cell_cpu, "is_cached_signature", lambda dispatcher, sig: False)
+        monkeypatch.setattr(cell_cpu, "_aside_checked", set())
         monkeypatch.setattr(background_compile, "enabled", lambda: True)
         monkeypatch.setattr(background_compile, "start", lambda module, fn, sig: self.calls.append((module, fn, sig)))
 
@@ -153,6 +154,7 @@ def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_pa
     # backward compiles the loop itself with the right results
     monkeypatch.setenv("TINYGRAD_SEQ_CACHE", str(tmp_path))
     monkeypatch.setattr(background_compile, "enabled", lambda: True)
+    monkeypatch.setattr(cell_cpu, "_aside_checked", set())
     start = background_compile.start
     monkeypatch.setattr(cell_cpu.background_compile, "start",
                         lambda module, fn, sig: start(module, fn, sig[:3]))
