@@ -134,18 +134,23 @@ def _run_child_script(tmp_path, enabled):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     line = [l for l in out.stdout.splitlines() if l.startswith("RESULT")][-1]
     started, hits, misses, grad = line.split()[1:]
-    return int(started), int(hits), int(misses), float(grad)
+    notices = [l for l in out.stderr.splitlines() if l.startswith("tinygrad_seq: compiling the fused mgu_bg_test")]
+    return int(started), int(hits), int(misses), float(grad), notices
 
 
 @pytest.mark.skipif(background_compile.usable_cores() < 2, reason="the child compiles on a second core")
 def test_child_fills_the_cache_and_the_backward_loads_it(tmp_path):
     # a new cell (empty cell cache) in a fresh process: the forward starts a child for the
     # backward loop, and the backward loads the loop from Numba's cache (a hit, no compile here);
-    # the gradients equal those of a run that compiled everything in one process
-    started, hits, misses, grad = _run_child_script(tmp_path, True)
+    # the gradients equal those of a run that compiled everything in one process. The user is
+    # told of each compile this process waits for: the forward loop, and without a child the
+    # backward loop too
+    started, hits, misses, grad, notices = _run_child_script(tmp_path, True)
     assert (started, hits, misses) == (1, 1, 0)
-    started_off, hits_off, misses_off, grad_off = _run_child_script(tmp_path, False)
+    assert [n.split(" loop ")[0] for n in notices] == ["tinygrad_seq: compiling the fused mgu_bg_test CPU forward"]
+    started_off, hits_off, misses_off, grad_off, notices_off = _run_child_script(tmp_path, False)
     assert (started_off, hits_off, misses_off) == (0, 0, 1)
+    assert len(notices_off) == 2 and "backward loop" in notices_off[1]
     assert grad == grad_off
 
 
