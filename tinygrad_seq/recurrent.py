@@ -104,8 +104,9 @@ class CellFunction(Function):
                   for name, row0, rows in kern.LAYOUT["p_rows"]]
         wcat = B.concatenate(pieces, 0) if pieces else B.zeros((0, hidden), x.dtype)
         pv = B.concatenate([B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays else B.zeros((0,), x.dtype)
+        # the last argument: a backward will follow (the CPU driver then compiles it aside)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse,
-                                            backward_follows=True in ctx.needs_input_grad)
+                                            True in ctx.needs_input_grad)
         ctx.save_for_backward(x, w_ih, wcat, pv, saved)
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
         ctx.shapes = [a.shape for a in arrays]
