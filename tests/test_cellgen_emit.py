@@ -66,3 +66,27 @@ def test_generated_peephole_backward_keeps_few_loops():
     # stage 1: one loop over the units and the 4-block loop; stage 0 the same
     assert backward.count(LOOP) == 4
     assert "a_0 = DST0_0[j]" in backward
+
+
+def test_block_loops_fuse_only_when_their_blocks_line_up():
+    def block(writes, reads):
+        lines = ["for q in range(4):"]
+        lines += [f"    q{a}_{k} = {a}[({k} + q)*H:]" for a, k in writes + reads]
+        lines.append(f"    {LOOP}")
+        lines += [f"        q{a}_{k}[j] += g" for a, k in writes] + [f"        g = q{a}_{k}[j]" for a, k in reads]
+        return lines
+
+    # the second reads ADJ blocks 11-14, which the first writes at the same blocks: fused
+    same = emit._fused_block_loops(block([("ADJ", 11)], []) + block([("DPV", 0)], [("ADJ", 11)]))
+    assert [line.strip() for line in same].count("for q in range(4):") == 1
+    assert [line.strip() for line in same].count(LOOP) == 1
+    # disjoint blocks of one array: fused
+    apart = emit._fused_block_loops(block([("DPV", 16)], []) + block([("DPV", 12)], []))
+    assert [line.strip() for line in apart].count(LOOP) == 1
+    # the second reads blocks 12-15 of what the first writes at 11-14: iteration q of the second
+    # would read block 12 + q before the first wrote it at q + 1, so the loops stay apart
+    shifted = block([("ADJ", 11)], []) + block([("DPV", 0)], [("ADJ", 12)])
+    assert emit._fused_block_loops(shifted) == shifted
+    # loops over different widths, or with a line between them, stay apart
+    other = block([("ADJ", 11)], []) + ["acc1 = ZERO"] + block([("DPV", 0)], [("ADJ", 11)])
+    assert emit._fused_block_loops(other) == other

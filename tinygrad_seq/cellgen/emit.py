@@ -300,7 +300,7 @@ def stages(plan, backward):
     per_row = [v for v in views if v not in per_call]
     bodies = [["    " + line for line in branch[1:]] for branch in branches]
     if backward:
-        bodies = _local_adjoints([_fused_unit_loops(body) for body in bodies])
+        bodies = _local_adjoints([_fused_unit_loops(_fused_block_loops(body)) for body in bodies])
     lines = consts + per_call + _block_views([line for body in bodies for line in body], 4, _PER_CALL)
     for branch, body in zip(branches, bodies):
         if branch[1:] == ["        pass"]:
@@ -345,6 +345,74 @@ def _open_loop(out, indent):
         if _indent(line) == indent:
             return line.strip() == _UNIT_LOOP
     return False
+
+
+_Q_VIEW_DEF = re.compile(r"^\s*q([A-Z][A-Z0-9]*)_(\d+) = ([A-Z][A-Z0-9]*)\[\((\d+) \+ q\)\*H:\]$")
+_Q_WRITE = re.compile(r"\bq([A-Z][A-Z0-9]*_\d+)\[j\] [+]?= ")
+
+
+def _block_loop(lines, i):
+    """The loop over blocks starting at lines[i], if it has the shape _loop writes (the header,
+    its views qARR_k = ARR[(k + q)*H:], one loop over the units): (end, width, views, body), views
+    {name: (array, k)} and body the unit loop's lines; else None."""
+    m = _Q_LOOP.fullmatch(lines[i].strip())
+    if m is None:
+        return None
+    pad = _indent(lines[i])
+    views, k = {}, i + 1
+    while k < len(lines) and _Q_VIEW_DEF.match(lines[k]) and _indent(lines[k]) == pad + 4:
+        v = _Q_VIEW_DEF.match(lines[k])
+        views[f"q{v.group(1)}_{v.group(2)}"] = (v.group(3), int(v.group(4)))
+        k += 1
+    if k >= len(lines) or lines[k].strip() != _UNIT_LOOP or _indent(lines[k]) != pad + 4:
+        return None
+    end = k + 1
+    while end < len(lines) and lines[end].strip() and _indent(lines[end]) > pad + 4:
+        end += 1
+    if end < len(lines) and lines[end].strip() and _indent(lines[end]) > pad:
+        return None  # more than one unit loop in the block
+    return end, int(m.group(1)), views, lines[k + 1:end]
+
+
+def _fused_block_loops(lines):
+    """Consecutive loops over the blocks of a value (for q in range(W): views, one unit loop;
+    emit._loop for width W > 1) as one, when that is legal: wherever the two loops touch the same
+    array and either writes it, their views start at the same block or cover disjoint blocks, so
+    that iteration (q, j) of the second reads and writes only what iteration (q, j) of the first
+    has finished with. A LayerNorm LSTM's backward has 11 such loops per stage."""
+    out, i = [], 0
+    while i < len(lines):
+        first = _block_loop(lines, i)
+        if first is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        end, width, views, body = first
+        pad = _indent(lines[i])
+        while True:
+            nxt = _block_loop(lines, end) if end < len(lines) and _indent(lines[end]) == pad else None
+            if nxt is None or nxt[1] != width or not _blocks_commute(views, body, nxt[2], nxt[3], width):
+                break
+            end, _, more, more_body = nxt
+            views = {**views, **more}
+            body = body + more_body
+        out.append(lines[i])
+        out += [f"{' ' * (pad + 4)}{name} = {arr}[({k} + q)*H:]" for name, (arr, k) in views.items()]
+        out.append(f"{' ' * (pad + 4)}{_UNIT_LOOP}")
+        out += body
+        i = end
+    return out
+
+
+def _blocks_commute(views_a, body_a, views_b, body_b, width):
+    written = {m for line in body_a + body_b for m in _Q_WRITE.findall(line)}
+    for name_a, (arr_a, ka) in views_a.items():
+        for name_b, (arr_b, kb) in views_b.items():
+            if arr_a != arr_b or ka == kb or ka + width <= kb or kb + width <= ka:
+                continue
+            if name_a[1:] in written or name_b[1:] in written:
+                return False
+    return True
 
 
 _ADJ_BLOCK = re.compile(r"\bADJ_(\d+)\[j\]")
