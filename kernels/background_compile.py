@@ -8,11 +8,16 @@ signature to a child process, which compiles it on the other core and writes Num
 loads from the cache. The first forward + backward of a new cell takes about as long as its
 backward's compile alone instead of both.
 
-The child only fills the cache: if it fails, or its compile does not match what the backward
-asks for, the backward compiles here as it would have. It runs only with at least two cores
-this process may use, and `tuning.BACKGROUND_COMPILE` = 0 (TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE=0)
-turns it off. Imports only the standard library and numba (in the child).
+The child only fills the cache: if it fails, or the backward asks for another signature than
+the one predicted, the backward compiles here as it would have (it waits only for a child
+compiling exactly its signature). It runs only with at least two cores per process on this
+machine (this process's CPU affinity, divided among the MPI ranks of the node when launched by
+mpiexec), and `tuning.BACKGROUND_COMPILE` = 0 (TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE=0) turns it
+off. A child still running when this process exits is stopped; a forked process starts with
+none. This module imports only the standard library; the child imports tinygrad_seq (with this
+process's sys.path) and the module it compiles.
 """
+import atexit
 import os
 import pickle
 import subprocess
@@ -22,17 +27,23 @@ import threading
 from . import tuning
 
 _lock = threading.Lock()
-_children = {}  # (module name, function name) -> Popen
+_children = {}  # (module name, function name, signature) -> Popen
 
 # a child still compiling after this many seconds is left alone and the backward compiles here
 WAIT_SECONDS = 120
 
 
 def usable_cores():
+    """This process's cores: its CPU affinity, shared with the other MPI ranks on this node."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE"):
+        ranks = os.environ.get(name, "")
+        if ranks.isdigit() and int(ranks) > 1:
+            return cores // int(ranks)
+    return cores
 
 
 def enabled():
@@ -46,13 +57,14 @@ def start(module, function, signature):
     loaded by the child from the same file under the same name."""
     if not enabled():
         return
-    key = (module.__name__, function)
+    key = (module.__name__, function, tuple(signature))
     with _lock:
         child = _children.get(key)
         if child is not None and child.poll() is None:
             return
         payload = pickle.dumps((module.__name__, module.__file__, function, signature))
-        env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0")
+        env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0",
+                   PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         try:
             child = subprocess.Popen([sys.executable, "-c", "from tinygrad_seq.kernels.background_compile "
                                       "import main; main()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -64,17 +76,41 @@ def start(module, function, signature):
         _children[key] = child
 
 
-def wait(module, function):
-    """Wait for the child compiling module.function, if one runs (it started before this process
-    reached the backward, so waiting is never longer than compiling here)."""
+def wait(module, function, signature):
+    """Wait for the child compiling module.function for `signature`, if one runs (it started
+    before this process reached the backward, so waiting is never longer than compiling here)."""
     with _lock:
-        child = _children.pop((module.__name__, function), None)
+        child = _children.pop((module.__name__, function, tuple(signature)), None)
     if child is None:
         return
     try:
         child.wait(WAIT_SECONDS)
     except subprocess.TimeoutExpired:
-        pass
+        child.kill()
+        child.wait()
+
+
+def _stop_children():
+    """At exit: stop children still compiling (a forward whose backward never ran)."""
+    with _lock:
+        children = list(_children.values())
+        _children.clear()
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _forget_children():
+    """In a forked child process: the parent's children and lock are not this process's."""
+    global _lock
+    _lock = threading.Lock()
+    _children.clear()
+
+
+atexit.register(_stop_children)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_children)
 
 
 def main():

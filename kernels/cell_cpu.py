@@ -250,7 +250,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
         rest = (dprod, dvin, adj, wt, pan, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         loop = "_backward_units" if units else "_backward_rows"
-        background_compile.wait(kern, loop)
+        background_compile.wait(kern, loop, _backward_signature(np.dtype(dt), units, pan is not None))
         _announce(kern, loop, dt)
         if units:
             flags = barrier_flags(n)

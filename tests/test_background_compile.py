@@ -95,7 +95,7 @@ def test_disabled_or_one_core_starts_nothing(monkeypatch):
     monkeypatch.delenv("TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE")
     monkeypatch.setattr(background_compile, "usable_cores", lambda: 1)
     background_compile.start(cell_cpu, "_backward_rows", ())
-    background_compile.wait(cell_cpu, "_backward_rows")  # nothing to wait for
+    background_compile.wait(cell_cpu, "_backward_rows", ())  # nothing to wait for
 
 
 _CHILD_RUN = textwrap.dedent("""
@@ -117,6 +117,7 @@ _CHILD_RUN = textwrap.dedent("""
     y, _ = layer(x)
     kern = [m for k, m in sys.modules.items() if k.startswith("tinygrad_seq_generated.")][0]
     started = dict(background_compile._children)
+    assert all(key[:2] == (kern.__name__, "_backward_rows") for key in started), started
     y.sum().backward()
     loop = kern._backward_rows
     hits = sum(loop.stats.cache_hits.values())
@@ -172,3 +173,51 @@ def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_pa
         y, _ = layer(xt)
         y.sum().backward()
     np.testing.assert_allclose(xs[0].grad.numpy(), xs[1].grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_mpi_ranks_share_the_cores(monkeypatch):
+    # two ranks on a node of two cores get one each: no child compiles beside them
+    monkeypatch.setattr(background_compile.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.delenv("OMPI_COMM_WORLD_LOCAL_SIZE", raising=False)
+    assert background_compile.usable_cores() == 2
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "2")
+    assert background_compile.usable_cores() == 1
+    assert not background_compile.enabled()
+
+
+class _FakeChild:
+    def __init__(self, *args, **kwargs):
+        self.stdin, self.waited = self, False
+
+    def write(self, data):
+        pass
+
+    def close(self):
+        pass
+
+    def poll(self):
+        return None
+
+    def wait(self, timeout=None):
+        self.waited = True
+
+    def kill(self):
+        pass
+
+
+def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
+    # a child compiling the float32 loop is not waited for by a backward that runs another
+    # signature (it would wait, then compile anyway)
+    children = []
+    monkeypatch.setattr(background_compile, "enabled", lambda: True)
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: children.append(_FakeChild()) or children[-1])
+    monkeypatch.setattr(background_compile, "_children", {})
+    f32 = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
+    f64 = cell_cpu._backward_signature(np.dtype(np.float64), False, True)
+    background_compile.start(cell_cpu, "_backward_rows", f32)
+    background_compile.start(cell_cpu, "_backward_rows", f32)  # already running: not started again
+    assert len(children) == 1
+    background_compile.wait(cell_cpu, "_backward_rows", f64)
+    assert not children[0].waited
+    background_compile.wait(cell_cpu, "_backward_rows", f32)
+    assert children[0].waited

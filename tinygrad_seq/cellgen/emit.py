@@ -415,8 +415,8 @@ def _blocks_commute(views_a, body_a, views_b, body_b, width):
     return True
 
 
-_ADJ_BLOCK = re.compile(r"\bADJ_(\d+)\[j\]")
 _ADJ_ANY = re.compile(r"\bADJ_(\d+)\b")
+_WHOLE_LOOP = re.compile(r"for j in range\((\d+)\*H\):")
 _ADJ_Q_VIEW = re.compile(r"ADJ\[\((\d+) \+ q\)\*H:\]")
 _Q_LOOP = re.compile(r"for q in range\((\d+)\):")
 
@@ -427,17 +427,24 @@ def _local_adjoints(bodies):
     not a store and a load per unit (most of a cell's intermediate adjoints)."""
     used = {}  # block k -> the (body, loop start) of each place it is used
     for bi, body in enumerate(bodies):
-        loop, q_width = None, 0
+        loop, q_width, whole = None, 0, None  # whole: (indent, width) of a loop over W*H units
         for i, line in enumerate(body):
             if loop is not None and line.strip() and _indent(line) <= _indent(body[loop]):
                 loop = None
+            if whole is not None and line.strip() and _indent(line) <= whole[0]:
+                whole = None
             if line.strip() == _UNIT_LOOP:
                 loop = i
             m = _Q_LOOP.search(line)
             if m:
                 q_width = int(m.group(1))
+            m = _WHOLE_LOOP.fullmatch(line.strip())
+            if m:
+                whole = (_indent(line), int(m.group(1)))
             for k in _ADJ_ANY.findall(line):
-                used.setdefault(int(k), set()).add((bi, loop))
+                # in a loop over W*H units (a reduction's), ADJ_k[j] reaches blocks k .. k+W-1
+                for kk in range(int(k), int(k) + (whole[1] if whole is not None else 1)):
+                    used.setdefault(kk, set()).add((bi, loop))
             for m0 in _ADJ_Q_VIEW.findall(line):  # ARR[(m + q)*H:] covers blocks m .. m+width-1
                 for k in range(int(m0), int(m0) + q_width):
                     used.setdefault(k, set()).add((bi, None))
