@@ -2,6 +2,7 @@
 (kernels/background_compile.py): the signature the forward predicts is the one the backward
 runs (rows and units splits, with and without panels, float32 and float64); a real child fills
 Numba's cache and the backward loads from it; a failed or disabled child changes nothing."""
+import io
 import os
 import subprocess
 import sys
@@ -187,13 +188,7 @@ def test_mpi_ranks_share_the_cores(monkeypatch):
 
 class _FakeChild:
     def __init__(self, *args, **kwargs):
-        self.stdin, self.waited = self, False
-
-    def write(self, data):
-        pass
-
-    def close(self):
-        pass
+        self.stdin, self.waited = io.BytesIO(), False
 
     def poll(self):
         return None
@@ -202,7 +197,7 @@ class _FakeChild:
         self.waited = True
 
     def kill(self):
-        pass
+        self.killed = True
 
 
 def test_the_backward_waits_only_for_its_own_signature(monkeypatch):

@@ -1,9 +1,9 @@
-"""The CPU emitter's rewrites of a generated backward (tinygrad_seq/cellgen/emit.py): consecutive
+"""The CPU emitter's rewrites of a generated backward (tinygrad_seq/cellgen/fuse.py): consecutive
 loops over the units fused into one, and adjoint blocks used only inside one loop kept in a local.
 That the rewritten code computes the same gradients is tested for every cell by
 tests/test_cell_variants.py (fused against unfused, float64)."""
 from tinygrad_seq import cell_library
-from tinygrad_seq.cellgen import emit, generated_source
+from tinygrad_seq.cellgen import fuse, generated_source
 
 LOOP = "for j in range(JN):"
 
@@ -28,7 +28,7 @@ def test_consecutive_unit_loops_become_one():
         {LOOP}
             B_1[j] = ZERO
     """)
-    out = emit._fused_unit_loops(body)
+    out = fuse._fused_unit_loops(body)
     # the first two loops join; a line between loops, and a loop after a q block, stay apart
     assert [line.strip() for line in out].count(LOOP) == 4
     assert out[:3] == [body[0], body[1], body[3]]
@@ -51,7 +51,7 @@ def test_adjoints_used_in_one_loop_become_locals():
         {LOOP}
             DNX0_0[j] = ADJ_1[j]
     """)
-    out1, out0 = emit._local_adjoints([stage1, stage0])
+    out1, out0 = fuse._local_adjoints([stage1, stage0])
     text1 = "\n".join(out1)
     assert "a_0 = DST0_0[j]" in text1 and "g = a_0" in text1          # only in this loop: a local
     assert "ADJ_1[j] = g * SV_0[j]" in text1                          # read by the other stage
@@ -77,16 +77,16 @@ def test_block_loops_fuse_only_when_their_blocks_line_up():
         return lines
 
     # the second reads ADJ blocks 11-14, which the first writes at the same blocks: fused
-    same = emit._fused_block_loops(block([("ADJ", 11)], []) + block([("DPV", 0)], [("ADJ", 11)]))
+    same = fuse._fused_block_loops(block([("ADJ", 11)], []) + block([("DPV", 0)], [("ADJ", 11)]))
     assert [line.strip() for line in same].count("for q in range(4):") == 1
     assert [line.strip() for line in same].count(LOOP) == 1
     # disjoint blocks of one array: fused
-    apart = emit._fused_block_loops(block([("DPV", 16)], []) + block([("DPV", 12)], []))
+    apart = fuse._fused_block_loops(block([("DPV", 16)], []) + block([("DPV", 12)], []))
     assert [line.strip() for line in apart].count(LOOP) == 1
     # the second reads blocks 12-15 of what the first writes at 11-14: iteration q of the second
     # would read block 12 + q before the first wrote it at q + 1, so the loops stay apart
     shifted = block([("ADJ", 11)], []) + block([("DPV", 0)], [("ADJ", 12)])
-    assert emit._fused_block_loops(shifted) == shifted
+    assert fuse._fused_block_loops(shifted) == shifted
     # loops over different widths, or with a line between them, stay apart
     other = block([("ADJ", 11)], []) + ["acc1 = ZERO"] + block([("DPV", 0)], [("ADJ", 11)])
-    assert emit._fused_block_loops(other) == other
+    assert fuse._fused_block_loops(other) == other
