@@ -34,16 +34,9 @@ WAIT_SECONDS = 120
 
 
 def usable_cores():
-    """This process's cores: its CPU affinity, shared with the other MPI ranks on this node."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE"):
-        ranks = os.environ.get(name, "")
-        if ranks.isdigit() and int(ranks) > 1:
-            return cores // int(ranks)
-    return cores
+    """This process's cores (tuning.usable_cores: its CPU affinity, shared with the other MPI
+    ranks on this node)."""
+    return tuning.usable_cores()
 
 
 def enabled():

@@ -8,8 +8,8 @@ libraries on one thread while a kernel runs.
 
 Threads: every product of a kernel runs on ONE OpenBLAS thread, called from the kernels' own
 threads (``run_chunks``: as many as Numba's thread count, each running a nogil kernel on a chunk
-of rows; the LSTM's hidden-units split runs a chunk of units per thread, meeting at a spin
-barrier every step, spin_cpu). Two pools on two cores
+of rows, handed over in microseconds by workers_cpu; the LSTM's hidden-units split runs a chunk
+of units per thread, meeting at a spin barrier every step, spin_cpu). Two pools on two cores
 fight: OpenBLAS workers spin for up to ~0.1 s after a GEMM and Numba's OpenMP workers after a
 parallel region, so alternating them (input projection on OpenBLAS threads, time loop on Numba
 threads) made a B=16, H=256 LSTM 2x slower here. Measured (AMD EPYC, 2 cores, float32): two single-thread OpenBLAS calls on half the
@@ -102,7 +102,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
 
-from . import tuning  # noqa: E402
+from . import tuning, workers_cpu  # noqa: E402
 
 
 def _openblas_threads_api(package):
@@ -233,7 +233,9 @@ class kernel_threads:
 # Chunks that run a whole call each (a batch split's time loop, row ranges of a GEMM) run on
 # Python threads calling nogil kernels, not in a Numba parallel region: a prange wrapper links
 # its callee's whole module into a new gufunc and optimises it again, which cost 3.5-5.7 s of
-# compile time per wrapper (LSTM forward on an empty cache); a thread start costs ~50 us a call.
+# compile time per wrapper (LSTM forward on an empty cache). The threads are workers_cpu's, which
+# take a chunk in a few microseconds; a second caller while they are busy (another Python thread,
+# or a chunk that itself splits) gets threads of concurrent.futures (~50 us a call).
 _pool = None
 _pool_lock = threading.Lock()
 
@@ -241,10 +243,22 @@ _pool_lock = threading.Lock()
 def run_chunks(task, n_chunks):
     """task(c) for c in 0..n_chunks-1 at once, chunk 0 on the calling thread; waits for all and
     re-raises the first error."""
-    global _pool
     if n_chunks <= 1:
         task(0)
         return
+    n_workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
+    workers = workers_cpu.pool(n_workers, cores_for_spinning())
+    if workers.busy.acquire(blocking=False):
+        try:
+            workers.run(task, n_chunks)
+        finally:
+            workers.busy.release()
+        return
+    _run_on_executor(task, n_chunks)
+
+
+def _run_on_executor(task, n_chunks):
+    global _pool
     with _pool_lock:
         if _pool is None or _pool._max_workers < n_chunks - 1:
             workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
@@ -259,12 +273,10 @@ def run_chunks(task, n_chunks):
 
 
 def cores_for_spinning():
-    """The cores this process may run on (its CPU affinity): chunks that meet at a spin barrier
-    every step (spin_cpu) need a core each, or each step waits for the scheduler."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """The cores this process may run on (tuning.usable_cores: its CPU affinity, shared with the
+    node's other MPI ranks): chunks that meet at a spin barrier every step (spin_cpu) need a core
+    each, or each step waits for the scheduler, and workers_cpu spins only with one per thread."""
+    return tuning.usable_cores()
 
 
 def chunk_bounds(c, n_chunks, rows):

@@ -70,6 +70,19 @@ def _store_release(typingctx, flags, index, value):
 
 
 @intrinsic
+def _fence(typingctx):
+    """A sequentially consistent fence (x86: MFENCE): a store before it is visible to every
+    thread before any load after it reads memory. The sleep/wake hand-shakes of kernels/workers_cpu.py
+    (store my flag, then read yours) need this order, which release/acquire alone does not give."""
+    sig = types.void()
+
+    def codegen(context, builder, signature, args):
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+@intrinsic
 def _sched_yield(typingctx):
     """libc's sched_yield(): the core goes to another runnable thread, if any (a chunk whose
     partner was descheduled on a loaded or oversubscribed machine lets it run)."""

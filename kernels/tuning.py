@@ -38,8 +38,8 @@ import warnings
 # kernel calls below this many multiply-adds run on one thread: a parallel region costs more
 PARALLEL_MIN_MACS = 1 << 20
 # one-step calls (a decoder's step) below this many multiply-adds run on one thread: both threads
-# would stream the whole weight matrices for half the rows each, and handing a chunk to another
-# thread costs ~50-100 us. Measured (AMD EPYC, 2 cores, LSTM, T=1, forward / backward ms, one vs
+# would stream the whole weight matrices for half the rows each (measured when handing a chunk to
+# another thread cost ~50-100 us; workers_cpu now takes ~10 us). Measured (AMD EPYC, 2 cores, LSTM, T=1, forward / backward ms, one vs
 # two threads): B=32 I=320 H=256 (19M) 0.65 / 1.02 vs 0.78 / 1.10; B=64 (38M) 1.59 / 2.16 vs
 # 1.39 / 2.42; B=32 I=576 H=512 (71M) 4.6 / 7.2 vs 3.1 / 4.9
 ONE_STEP_PARALLEL_MIN_MACS = 1 << 25
@@ -78,6 +78,15 @@ PRODUCT_SPLIT_ROWS = 64
 NUMPY_SINGLE_THREAD_MACS = 65536 * 4
 SPLIT_MIN_MACS = 1 << 22
 ROWS_PER_THREAD = 128
+
+# microseconds a kernel worker spins waiting for its next chunk, and a caller for a worker's end
+# of a chunk, before sleeping (kernels/workers_cpu.py): a chunk posted within that time starts in
+# about a microsecond instead of a thread's wake-up (tens of microseconds in a VM). 0: always sleep
+WORKER_SPIN_US = 300
+# microseconds a caller, after a worker has taken the GIL for its chunk, leaves it to the worker
+# before it starts its own chunk: the worker's Python part (a chunk's arguments, Numba's dispatch)
+# then runs alone, and neither thread sleeps in the kernel waiting for the GIL
+WORKER_GRACE_US = 6
 
 # -- calibration --------------------------------------------------------------------------------
 
@@ -136,6 +145,21 @@ def setting(name):
         return type(default)(float(raw)) if isinstance(default, int) else type(default)(raw)
     except ValueError:
         raise ValueError(f"{_PREFIX}{name}={raw!r}: expected a number like {default!r}") from None
+
+
+def usable_cores():
+    """This process's cores: its CPU affinity, shared with the other MPI ranks on this node (Open
+    MPI, MPICH and MVAPICH say how many run there). Threads that spin (kernels/workers_cpu.py,
+    spin_cpu.py) or a background compile need a core each."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE"):
+        ranks = os.environ.get(name, "")
+        if ranks.isdigit() and int(ranks) > 1:
+            return max(1, cores // int(ranks))
+    return cores
 
 
 def mode():

@@ -96,7 +96,8 @@ class _ClassNLL(Function):
 
 # logits of at least this many elements have their passes split by rows over the kernels'
 # threads (numpy releases the GIL in its loops): the word LM's [700, 10000] softmax took 10 ms on
-# one thread, a pass of a few hundred microseconds on each thread costs ~50 us to hand over
+# one thread; a pass of a few hundred microseconds on each thread (handing it over costs ~10 us,
+# kernels/workers_cpu.py)
 PARALLEL_ROWS_MIN_ELEMENTS = 1 << 20
 
 

@@ -1,0 +1,259 @@
+"""The kernels' worker threads, handed a chunk in microseconds (blas_cpu.run_chunks uses them).
+
+A chunk is a Python callable: a nogil kernel on a range of rows or units, or numpy's matmul on a
+row range. Handed to a thread through concurrent.futures, a chunk cost 50-100 us to start and
+finish here (AMD EPYC VM, 2 cores): the worker wakes from a futex, then waits for the GIL, which
+the caller holds while it starts its own chunk, and the caller wakes from another futex when the
+worker's future is done. Each sleep and wake-up of a thread on another core is slow in a VM. A
+two-thread LSTM at T=50 B=16 H=64 ran no faster than one thread, and a 13M multiply-add GEMM split
+in two ran slower than whole.
+
+Here a worker waits for its next chunk in a nogil Numba loop that watches a ticket (PAUSE between
+reads) for tuning.WORKER_SPIN_US, and only then sleeps on a semaphore. The caller posts the
+tickets, runs chunk 0 itself, then waits for each worker's done ticket the same way: spinning in
+native code (the GIL free), sleeping only after the same time. A worker publishes its done ticket
+inside the native call that starts its next wait, after it has released the GIL, so the caller
+that sees it takes the GIL without waiting for it. The round trip of two empty chunks: 3-4 us,
+against 30-110 us through concurrent.futures (same process, alternating).
+
+Sleeping without a lost wake-up (both directions): the sleeper stores its "sleeps" flag, fences,
+and reads the ticket again; the poster stores the ticket, fences, and reads the flag. With both
+fences, at least one of them sees the other's store (Dekker), so either the sleeper finds its
+ticket or the poster releases its semaphore. A spare release costs one more loop round.
+
+Spinning only pays with a core per thread: with fewer cores than chunks (the process's CPU
+affinity) nobody spins, and every wait sleeps at once.
+
+flags: int64, per worker w two lines of spin_cpu.LINE slots, the caller's (TICKET,
+CALLER_SLEEPS) and the worker's (DONE, WORKER_SLEEPS), so that each side spins on a line only the
+other writes.
+"""
+import os
+import threading
+import time
+
+import numpy as np
+from numba import njit
+
+from . import tuning
+from .spin_cpu import LINE, _cpu_relax, _fence, _load_acquire, _store_release
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+TICKET, CALLER_SLEEPS = 0, 1                          # the caller's line
+DONE, WORKER_SLEEPS, STARTED = LINE, LINE + 1, LINE + 2  # the worker's line
+WORKER_SLOTS = 2 * LINE
+
+
+@njit(**_JIT)
+def _wait_started(flags, n_workers, ticket, spins, grace):
+    """Caller, the GIL released: wait (at most `spins` rounds) until workers 0..n_workers-1 have
+    taken the GIL for `ticket`, then `grace` rounds more while they start their chunks (their
+    Python part, until a kernel or numpy releases the GIL again), so that the caller takes the
+    GIL back when it is free instead of sleeping in the kernel until a worker lets go of it."""
+    for w in range(n_workers):
+        for _ in range(spins):
+            if _load_acquire(flags, w * WORKER_SLOTS + STARTED) >= ticket:
+                break
+            _cpu_relax()
+    for _ in range(grace):
+        _cpu_relax()
+
+
+@njit(**_JIT)
+def _post(flags, n_workers, ticket, spins, grace):
+    """Caller: post `ticket` to workers 0..n_workers-1 from native code, with the GIL released, so
+    that a worker that sees it takes the GIL at once (posted from Python, the worker found the
+    GIL held and slept in the kernel until the caller let go of it: 30-50 us here). Returns the
+    number of workers that sleep (release their semaphores, then _wait_started); with none,
+    returns 0 after _wait_started."""
+    for w in range(n_workers):
+        _store_release(flags, w * WORKER_SLOTS + TICKET, ticket)
+    _fence()
+    sleeping = 0
+    for w in range(n_workers):
+        sleeping += _load_acquire(flags, w * WORKER_SLOTS + WORKER_SLEEPS)
+    if sleeping == 0:
+        _wait_started(flags, n_workers, ticket, spins, grace)
+    return sleeping
+
+
+@njit(**_JIT)
+def _wait_done(flags, base, ticket, spins):
+    """Caller: 1 once the worker has finished `ticket`; 0 when it has not after `spins` rounds
+    (CALLER_SLEEPS is then set: sleep on the semaphore, clear it, call again)."""
+    for _ in range(spins):
+        if _load_acquire(flags, base + DONE) >= ticket:
+            return 1
+        _cpu_relax()
+    _store_release(flags, base + CALLER_SLEEPS, 1)
+    _fence()
+    if _load_acquire(flags, base + DONE) >= ticket:
+        _store_release(flags, base + CALLER_SLEEPS, 0)
+        return 1
+    return 0
+
+
+@njit(**_JIT)
+def _finish_and_wait(flags, base, done, last, spins):
+    """Worker: publish `done` (when > 0), then wait for a ticket above `last` and return it.
+    -1: none after `spins` rounds (WORKER_SLEEPS is then set: sleep on the semaphore, clear it,
+    call again); -2: the caller sleeps waiting for `done` (release its semaphore, call again with
+    done 0)."""
+    if done > 0:
+        _store_release(flags, base + DONE, done)
+        _fence()
+        if _load_acquire(flags, base + CALLER_SLEEPS) != 0:
+            return -2
+    for _ in range(spins):
+        t = _load_acquire(flags, base + TICKET)
+        if t > last:
+            return t
+        _cpu_relax()
+    _store_release(flags, base + WORKER_SLEEPS, 1)
+    _fence()
+    t = _load_acquire(flags, base + TICKET)
+    if t > last:
+        _store_release(flags, base + WORKER_SLEEPS, 0)
+        return t
+    return -1
+
+
+class _Worker:
+    def __init__(self, pool, index):
+        self.pool = pool
+        self.base = index * WORKER_SLOTS
+        self.chunk = index + 1
+        self.task = None
+        self.error = None
+        self.stopped = False
+        self.wake = threading.Semaphore(0)         # released by the caller
+        self.caller_wake = threading.Semaphore(0)  # released by this worker
+        threading.Thread(target=self.serve, name=f"tinygrad_seq-kernel-{self.chunk}", daemon=True).start()
+
+    def serve(self):
+        flags = self.pool.flags
+        done = last = 0
+        while True:
+            ticket = _finish_and_wait(flags, self.base, done, last, self.pool.spins)
+            done = 0
+            if ticket == -2:
+                self.caller_wake.release()
+            elif ticket == -1:
+                self.wake.acquire()
+                flags[self.base + WORKER_SLEEPS] = 0
+            elif self.stopped:
+                return
+            else:
+                last = ticket
+                flags[self.base + STARTED] = ticket  # the caller waits for this (_wait_started)
+                task = self.task
+                try:
+                    task(self.chunk)
+                except BaseException as e:  # handed to the caller, which re-raises it
+                    self.error = e
+                done = ticket
+
+    def wait(self, ticket):
+        flags = self.pool.flags
+        while not _wait_done(flags, self.base, ticket, self.pool.spins):
+            self.caller_wake.acquire()
+            flags[self.base + CALLER_SLEEPS] = 0
+        error, self.error, self.task = self.error, None, None
+        return error
+
+
+class Workers:
+    """n_workers threads that run chunks 1..n of run(); one caller at a time (``busy``)."""
+
+    def __init__(self, n_workers, spin_cores):
+        self.flags = np.zeros(n_workers * WORKER_SLOTS, np.int64)
+        self.spins = 0
+        self.spin_cores = spin_cores
+        self.busy = threading.Lock()
+        self.ticket = 0
+        self.workers = [_Worker(self, w) for w in range(n_workers)]
+
+    def _post(self, task, workers, grace):
+        """Hands task to `workers` (the first len(workers)) and waits until they have started."""
+        for worker in workers:
+            worker.task = task
+            worker.error = None
+        self.ticket += 1
+        if _post(self.flags, len(workers), self.ticket, self.spins, grace):
+            for worker in workers:
+                if self.flags[worker.base + WORKER_SLEEPS]:
+                    worker.wake.release()
+            _wait_started(self.flags, len(workers), self.ticket, self.spins, grace)
+
+    def stop(self):
+        """Ends every worker's thread (a pool replaced by a larger one)."""
+        for worker in self.workers:
+            worker.stopped = True
+        self._post(None, self.workers, 0)
+
+    def run(self, task, n_chunks):
+        """task(c) for c in 0..n_chunks-1 at once, chunk 0 here; waits for all, then re-raises
+        chunk 0's error or else the first worker's. The caller holds ``busy``."""
+        spinning = n_chunks <= self.spin_cores
+        self.spins = spin_rounds(tuning.setting("WORKER_SPIN_US")) if spinning else 0
+        grace = spin_rounds(tuning.setting("WORKER_GRACE_US")) if spinning else 0
+        workers = self.workers[:n_chunks - 1]
+        self._post(task, workers, grace)
+        try:
+            task(0)
+        finally:
+            errors = [worker.wait(self.ticket) for worker in workers]
+        for error in errors:
+            if error is not None:
+                raise error
+
+
+_rounds_per_us = None
+
+
+def spin_rounds(microseconds):
+    """PAUSE rounds in that many microseconds on this CPU (PAUSE takes 10-150 cycles depending on
+    the CPU). The rate is measured once per process: the fastest of three probes of 2^14 rounds
+    (about 0.4 ms each here), since a probe that another thread or the host interrupts reads slow
+    (a single probe read 10 rounds/us once and 35 the next time, making every worker sleep
+    after a quarter of its spin)."""
+    global _rounds_per_us
+    if _rounds_per_us is None:
+        probe = np.zeros(WORKER_SLOTS, np.int64)
+        _wait_done(probe, 0, 1, 1)  # compiled (or loaded) before it is timed
+        rounds = 1 << 14
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            _wait_done(probe, 0, 1, rounds)
+            best = min(best, time.perf_counter() - start)
+        _rounds_per_us = rounds / max(best * 1e6, 1e-3)
+    return int(_rounds_per_us * microseconds)
+
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def pool(n_workers, spin_cores):
+    """The process's Workers with at least n_workers threads (grown on demand)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or len(_pool.workers) < n_workers:
+            if _pool is not None:
+                with _pool.busy:  # no caller inside while the threads are replaced
+                    _pool.stop()
+            _pool = Workers(n_workers, spin_cores)
+        _pool.spin_cores = spin_cores
+        return _pool
+
+
+def _forget_pool():
+    # a forked child has none of the parent's threads
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)

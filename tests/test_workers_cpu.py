@@ -1,0 +1,161 @@
+"""kernels/workers_cpu.py through blas_cpu.run_chunks: chunks handed to spinning worker threads,
+their sleep and wake-up, errors, nested and concurrent callers, and fork."""
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from tinygrad_seq.kernels import blas_cpu, tuning, workers_cpu
+
+
+def _chunk_ids(n_chunks, calls=200):
+    """Runs `calls` run_chunks calls; each chunk writes its call and chunk number into its own
+    slot. Returns the slots (every one must be filled) and the threads that ran chunks >= 1."""
+    seen = np.full((calls, n_chunks), -1, np.int64)
+    threads = set()
+
+    def task_for(call):
+        def task(c):
+            seen[call, c] = call * 100 + c
+            if c > 0:
+                threads.add(threading.get_ident())
+        return task
+
+    for call in range(calls):
+        blas_cpu.run_chunks(task_for(call), n_chunks)
+    return seen, threads
+
+
+def _expected(calls, n_chunks):
+    return np.arange(calls)[:, None] * 100 + np.arange(n_chunks)[None, :]
+
+
+@pytest.mark.parametrize("spin_us", [300, 0])
+def test_every_chunk_runs_once_per_call_on_a_worker(monkeypatch, spin_us):
+    # spin_us=0: every wait sleeps on a semaphore (the path a loaded machine takes)
+    monkeypatch.setattr(tuning, "WORKER_SPIN_US", spin_us)
+    seen, threads = _chunk_ids(2)
+    np.testing.assert_array_equal(seen, _expected(200, 2))
+    assert threads and threading.get_ident() not in threads
+
+
+def test_three_chunks_use_two_workers():
+    seen, threads = _chunk_ids(3, calls=50)
+    np.testing.assert_array_equal(seen, _expected(50, 3))
+    assert len(threads) == 2
+
+
+def test_a_worker_that_slept_takes_the_next_chunk(monkeypatch):
+    # a gap longer than the spin: the worker sleeps, the next call's post wakes it
+    monkeypatch.setattr(tuning, "WORKER_SPIN_US", 50)
+    out = np.zeros(2)
+    for k in range(3):
+        time.sleep(0.01)
+        blas_cpu.run_chunks(lambda c: out.__setitem__(c, out[c] + 1), 2)
+    assert out.tolist() == [3, 3]
+
+
+def test_caller_that_sleeps_is_woken_by_the_worker(monkeypatch):
+    # chunk 1 takes much longer than the caller's spin: the caller sleeps and is woken
+    monkeypatch.setattr(tuning, "WORKER_SPIN_US", 20)
+    done = []
+    blas_cpu.run_chunks(lambda c: (time.sleep(0.05) if c == 1 else None, done.append(c)), 2)
+    assert sorted(done) == [0, 1]
+
+
+def test_errors_reach_the_caller_and_the_pool_stays_usable():
+    def fails_in_worker(c):
+        if c == 1:
+            raise ValueError("chunk 1 failed")
+
+    with pytest.raises(ValueError, match="chunk 1 failed"):
+        blas_cpu.run_chunks(fails_in_worker, 2)
+
+    def fails_in_both(c):
+        raise KeyError(f"chunk {c}")
+
+    with pytest.raises(KeyError, match="chunk 0"):  # the caller's own chunk's error first
+        blas_cpu.run_chunks(fails_in_both, 2)
+    seen, _ = _chunk_ids(2, calls=20)
+    np.testing.assert_array_equal(seen, _expected(20, 2))
+
+
+def test_a_chunk_that_splits_again_runs_its_chunks_on_other_threads():
+    # the workers are busy with the outer call: the inner one takes concurrent.futures' threads
+    inner = np.zeros((2, 2))
+
+    def outer(c):
+        blas_cpu.run_chunks(lambda k: inner.__setitem__((c, k), 1), 2)
+
+    blas_cpu.run_chunks(outer, 2)
+    assert inner.tolist() == [[1, 1], [1, 1]]
+
+
+def test_callers_on_two_threads_at_once():
+    errors = []
+    results = {}
+
+    def caller(name):
+        try:
+            results[name] = _chunk_ids(2, calls=300)[0]
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and not any(t.is_alive() for t in threads)
+    for name in "ab":
+        np.testing.assert_array_equal(results[name], _expected(300, 2))
+
+
+def test_chunks_with_spin_barrier_meet():
+    # the LSTM's units split: both chunks must run at once (each waits for the other every step)
+    from tinygrad_seq.kernels import spin_cpu
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_spin_cpu import _exchange
+    flags = spin_cpu.barrier_flags(2)
+    data = np.zeros((2, 2), np.int64)
+    seen = np.zeros(2, np.int64)
+    blas_cpu.run_chunks(lambda c: _exchange(flags, data, seen, c, 2, 500), 2)
+    assert seen.tolist() == [0, 0]
+    assert spin_cpu.barrier_error(flags, 2, "test") is None
+
+
+def test_no_spinning_with_fewer_cores_than_chunks(monkeypatch):
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: 1)
+    seen, _ = _chunk_ids(2, calls=20)
+    np.testing.assert_array_equal(seen, _expected(20, 2))
+    assert workers_cpu.pool(1, 1).spins == 0
+
+
+def test_spin_rounds_follow_the_setting(monkeypatch):
+    assert workers_cpu.spin_rounds(0) == 0
+    assert 0 < workers_cpu.spin_rounds(100) < workers_cpu.spin_rounds(1000)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_workers_of_its_own():
+    blas_cpu.run_chunks(lambda c: None, 2)  # the parent's workers exist
+    pid = os.fork()
+    if pid == 0:  # the child: its own threads, or this would wait forever
+        code = 1
+        try:
+            seen, _ = _chunk_ids(2, calls=10)
+            code = 0 if (seen == _expected(10, 2)).all() else 2
+        finally:
+            os._exit(code)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    pytest.fail("the forked child's run_chunks did not finish")
