@@ -159,3 +159,44 @@ def test_a_forked_child_gets_workers_of_its_own():
         time.sleep(0.05)
     os.kill(pid, 9)
     pytest.fail("the forked child's run_chunks did not finish")
+
+
+def _cpus():
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+@pytest.mark.skipif(len(_cpus()) < 2, reason="needs two CPUs")
+def test_a_spinning_worker_is_pinned_away_from_the_caller(monkeypatch):
+    # the scheduler left a caller and its worker on one CPU after a wake-up (a KVM guest's idle
+    # vCPU does not count as idle): a worker that spins has a CPU of its own, not the caller's
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: len(_cpus()))
+    where = {}
+
+    def task(c):
+        where[c] = int(workers_cpu._current_cpu())
+
+    blas_cpu.run_chunks(task, 2)
+    workers = workers_cpu.pool(1, len(_cpus()))
+    worker = workers.workers[0]
+    assert workers.spins > 0
+    assert worker.cpu in _cpus()
+    assert os.sched_getaffinity(worker.tid) == {worker.cpu}
+    assert where[1] == worker.cpu
+    # a caller that moved onto the worker's CPU moves the worker
+    here = int(workers_cpu._current_cpu())
+    worker.cpu = here
+    os.sched_setaffinity(worker.tid, {here})
+    monkeypatch.setattr(workers_cpu, "_current_cpu", lambda: here)
+    blas_cpu.run_chunks(task, 2)
+    assert worker.cpu != here and os.sched_getaffinity(worker.tid) == {worker.cpu}
+
+
+def test_no_spinning_on_cpus_shared_with_other_ranks(monkeypatch):
+    # two MPI ranks on this node, each counting half the CPUs: nobody pins its threads to CPUs
+    # the other rank's threads may be pinned to, so nobody spins
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: 2)
+    workers = workers_cpu.pool(1, 2)
+    monkeypatch.setattr(workers, "cpus", [0, 1, 2, 3])
+    seen, _ = _chunk_ids(2, calls=10)
+    np.testing.assert_array_equal(seen, _expected(10, 2))
+    assert workers.spins == 0
