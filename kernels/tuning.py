@@ -81,8 +81,12 @@ ROWS_PER_THREAD = 128
 
 # microseconds a kernel worker spins waiting for its next chunk, and a caller for a worker's end
 # of a chunk, before sleeping (kernels/workers_cpu.py): a chunk posted within that time starts in
-# about a microsecond instead of a thread's wake-up (tens of microseconds in a VM). 0: always sleep
-WORKER_SPIN_US = 300
+# about a microsecond instead of a thread's wake-up (tens of microseconds in a VM). 0: always
+# sleep. 1000 rather than 300: an nn.LSTM call's forward and backward kernels are more than 300 us
+# apart at T=50 B=16 H=64, and the layer path took 1.1-1.6x the kernel path's time with 300,
+# 1.0-1.2x with 1000 (compare_torch, AMD EPYC, 2026-12-02 11:05 UTC; PyTorch's OpenMP threads
+# spin about 9 ms after each op here)
+WORKER_SPIN_US = 1000
 # microseconds a caller, after a worker has taken the GIL for its chunk, leaves it to the worker
 # before it starts its own chunk: the worker's Python part (a chunk's arguments, Numba's dispatch)
 # then runs alone, and neither thread sleeps in the kernel waiting for the GIL
