@@ -9,24 +9,35 @@ two-thread LSTM at T=50 B=16 H=64 ran no faster than one thread, and a 13M multi
 in two ran slower than whole.
 
 Here a worker waits for its next chunk in a nogil Numba loop that watches a ticket (PAUSE between
-reads) for tuning.WORKER_SPIN_US, and only then sleeps on a semaphore. The caller posts the
-tickets, runs chunk 0 itself, then waits for each worker's done ticket the same way: spinning in
-native code (the GIL free), sleeping only after the same time. A worker publishes its done ticket
-inside the native call that starts its next wait, after it has released the GIL, so the caller
-that sees it takes the GIL without waiting for it. The round trip of two empty chunks: 3-4 us,
-against 30-110 us through concurrent.futures (same process, alternating).
+reads) for tuning.WORKER_SPIN_US, and only then sleeps on a semaphore. No thread ever waits for
+the GIL while the other holds it (that wait is a futex sleep, and waking a halted vCPU costs
+30-50 us here):
+- the caller posts the tickets from compiled code, with the GIL already released, and waits
+  there until each worker has taken the GIL (STARTED), then tuning.WORKER_GRACE_US more while
+  the worker's Python part runs (the chunk's arguments, Numba's dispatch), until its kernel or
+  numpy releases the GIL;
+- then the caller runs chunk 0 itself and waits for each worker's done ticket spinning in
+  compiled code too, sleeping only after WORKER_SPIN_US;
+- a worker publishes its done ticket inside the compiled call that starts its next wait, after
+  it has released the GIL, so the caller that sees it takes the GIL at once.
+Two chunks of a 16-argument nogil kernel: 10-14 us from call to return, against 84-89 us through
+concurrent.futures (same process, alternating; bench/results/kernel_workers_2026-12-02.md).
 
 Sleeping without a lost wake-up (both directions): the sleeper stores its "sleeps" flag, fences,
 and reads the ticket again; the poster stores the ticket, fences, and reads the flag. With both
 fences, at least one of them sees the other's store (Dekker), so either the sleeper finds its
 ticket or the poster releases its semaphore. A spare release costs one more loop round.
 
-Spinning only pays with a core per thread: with fewer cores than chunks (the process's CPU
-affinity) nobody spins, and every wait sleeps at once.
+Spinning only pays with a CPU per thread. A worker that spins is pinned to a CPU of its own,
+never the caller's current one (Workers._separate: checked at every call with sched_getcpu):
+after a wake-up the scheduler here put the woken thread on its waker's CPU and left the other
+idle, and two spinning threads on one CPU ran 3-4x slower than one thread. With fewer CPUs than
+chunks, or CPUs shared with the node's other MPI ranks, nothing is pinned and every wait sleeps
+at once.
 
 flags: int64, per worker w two lines of spin_cpu.LINE slots, the caller's (TICKET,
-CALLER_SLEEPS) and the worker's (DONE, WORKER_SLEEPS), so that each side spins on a line only the
-other writes.
+CALLER_SLEEPS) and the worker's (DONE, WORKER_SLEEPS, STARTED), so that each side spins on a line
+only the other writes.
 """
 import os
 import threading
