@@ -235,7 +235,8 @@ class kernel_threads:
 # its callee's whole module into a new gufunc and optimises it again, which cost 3.5-5.7 s of
 # compile time per wrapper (LSTM forward on an empty cache). The threads are workers_cpu's, which
 # take a chunk in a few microseconds; a second caller while they are busy (another Python thread,
-# or a chunk that itself splits) gets threads of concurrent.futures (~50 us a call).
+# a chunk that itself splits, or more chunks than workers) gets threads of concurrent.futures
+# (~50 us a call).
 _pool = None
 _pool_lock = threading.Lock()
 
@@ -248,7 +249,7 @@ def run_chunks(task, n_chunks):
         return
     n_workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
     workers = workers_cpu.pool(n_workers, cores_for_spinning())
-    if workers.busy.acquire(blocking=False):
+    if len(workers.workers) >= n_chunks - 1 and workers.busy.acquire(blocking=False):
         try:
             workers.run(task, n_chunks)
         finally:
@@ -262,7 +263,8 @@ def _run_on_executor(task, n_chunks):
     with _pool_lock:
         if _pool is None or _pool._max_workers < n_chunks - 1:
             workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinygrad_seq-kernel")
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinygrad_seq-kernel",
+                                       initializer=workers_cpu.unpin)
         pool = _pool
     futures = [pool.submit(task, c) for c in range(1, n_chunks)]
     try:

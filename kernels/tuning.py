@@ -151,14 +151,35 @@ def setting(name):
         raise ValueError(f"{_PREFIX}{name}={raw!r}: expected a number like {default!r}") from None
 
 
+_quota = []
+
+
+def cpu_quota(path="/sys/fs/cgroup/cpu.max"):
+    """The CPUs a container's cgroup (v2) quota allows, rounded down (at least 1), or None without
+    a quota: `docker run --cpus=1` on a 16-core machine leaves the affinity at 16 CPUs, and threads
+    that spin would spend the quota. Read once per process."""
+    if not _quota:
+        value = None
+        try:
+            with open(path) as f:
+                quota, period = f.read().split()[:2]
+            if quota != "max":
+                value = max(1, int(quota) // int(period))
+        except (OSError, ValueError):
+            pass
+        _quota.append(value)
+    return _quota[0]
+
+
 def usable_cores():
     """This process's cores: its CPU affinity, shared with the other MPI ranks on this node (Open
     MPI, MPICH and MVAPICH say how many run there). Threads that spin (kernels/workers_cpu.py,
     spin_cpu.py) or a background compile need a core each."""
-    try:
-        cores = len(os.sched_getaffinity(0))
+    try:  # the main thread's (a pinned kernel worker's own affinity is one CPU)
+        cores = len(os.sched_getaffinity(os.getpid()))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
+    cores = min(cores, cpu_quota() or cores)
     for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE"):
         ranks = os.environ.get(name, "")
         if ranks.isdigit() and int(ranks) > 1:

@@ -156,7 +156,6 @@ class _Worker:
         self.chunk = index + 1
         self.task = None
         self.error = None
-        self.stopped = False
         self.cpu = None    # the CPU this thread is pinned to (Workers._separate), if any
         self.tid = None
         self.wake = threading.Semaphore(0)         # released by the caller
@@ -179,16 +178,15 @@ class _Worker:
             elif ticket == -1:
                 self.wake.acquire()
                 flags[self.base + WORKER_SLEEPS] = 0
-            elif self.stopped:
-                return
             else:
                 last = ticket
                 flags[self.base + STARTED] = ticket  # the caller waits for this (_wait_started)
                 task = self.task
                 try:
                     task(self.chunk)
-                except BaseException as e:  # handed to the caller, which re-raises it
-                    self.error = e
+                except BaseException as e:  # handed to the caller of this ticket, which re-raises it
+                    self.error = (ticket, e)
+                task = None  # no chunk's arrays kept alive until the next chunk
                 done = ticket
 
     def wait(self, ticket):
@@ -197,7 +195,8 @@ class _Worker:
             self.caller_wake.acquire()
             flags[self.base + CALLER_SLEEPS] = 0
         error, self.error, self.task = self.error, None, None
-        return error
+        # (an error of an earlier call, one a Ctrl-C left behind, is not this call's)
+        return error[1] if error is not None and error[0] == ticket else None
 
 
 class Workers:
@@ -207,10 +206,7 @@ class Workers:
         self.flags = np.zeros(n_workers * WORKER_SLOTS, np.int64)
         self.spins = 0
         self.spin_cores = spin_cores
-        try:
-            self.cpus = sorted(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            self.cpus = None
+        self.cpus = process_cpus()
         self.busy = threading.Lock()
         self.ticket = 0
         self.workers = [_Worker(self, w) for w in range(n_workers)]
@@ -227,12 +223,6 @@ class Workers:
                     worker.wake.release()
             _wait_started(self.flags, len(workers), self.ticket, self.spins, grace)
 
-    def stop(self):
-        """Ends every worker's thread (a pool replaced by a larger one)."""
-        for worker in self.workers:
-            worker.stopped = True
-        self._post(None, self.workers, 0)
-
     def _separate(self, workers):
         """Pins each of `workers` to a CPU of its own, none the caller's current one; False when it
         cannot (fewer CPUs than threads, CPUs shared with the node's other MPI ranks, no
@@ -243,7 +233,8 @@ class Workers:
         halted, and a halted vCPU does not count as idle to the kernel's wake-up placement).
         Two spinning threads on one CPU then ran a two-thread RNN (T=50 B=16 H=64) at 3.3-3.8 ms
         a call against 1.1-1.3 ms on one thread, until the 0.3 s gaps between calls ended."""
-        if self.cpus is None or len(self.cpus) > self.spin_cores or len(workers) >= len(self.cpus):
+        if (self.cpus is None or len(self.cpus) > self.spin_cores or len(workers) >= len(self.cpus)
+                or any(w.tid is None for w in workers)):
             return False
         used = {int(_current_cpu())}
         for worker in workers:
@@ -278,6 +269,26 @@ class Workers:
                 raise error
 
 
+def process_cpus():
+    """The process's CPUs (the main thread's affinity: a pinned worker's own is one CPU), sorted,
+    or None where affinity calls do not exist."""
+    try:
+        return sorted(os.sched_getaffinity(os.getpid()))
+    except (AttributeError, OSError):
+        return None
+
+
+def unpin():
+    """Gives the calling thread the process's CPUs again: threads started from a pinned worker
+    (an executor's, made lazily by a chunk that splits again) inherit its single CPU."""
+    cpus = process_cpus()
+    if cpus:
+        try:
+            os.sched_setaffinity(0, cpus)
+        except OSError:
+            pass
+
+
 _rounds_per_us = None
 
 
@@ -306,13 +317,11 @@ _pool_lock = threading.Lock()
 
 
 def pool(n_workers, spin_cores):
-    """The process's Workers with at least n_workers threads (grown on demand)."""
+    """The process's Workers, made with n_workers threads on first use and never replaced (a
+    call that needs more chunks than it has workers runs elsewhere: blas_cpu.run_chunks)."""
     global _pool
     with _pool_lock:
-        if _pool is None or len(_pool.workers) < n_workers:
-            if _pool is not None:
-                with _pool.busy:  # no caller inside while the threads are replaced
-                    _pool.stop()
+        if _pool is None:
             _pool = Workers(n_workers, spin_cores)
         _pool.spin_cores = spin_cores
         return _pool

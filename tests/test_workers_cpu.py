@@ -200,3 +200,57 @@ def test_no_spinning_on_cpus_shared_with_other_ranks(monkeypatch):
     seen, _ = _chunk_ids(2, calls=10)
     np.testing.assert_array_equal(seen, _expected(10, 2))
     assert workers.spins == 0
+
+
+def test_more_chunks_than_workers_run_elsewhere():
+    # the pool is made once and never replaced (replacing it under a caller could hang):
+    # a call with more chunks than workers takes concurrent.futures' threads
+    blas_cpu.run_chunks(lambda c: None, 2)
+    n_chunks = len(workers_cpu.pool(1, 1).workers) + 3
+    seen, _ = _chunk_ids(n_chunks, calls=5)
+    np.testing.assert_array_equal(seen, _expected(5, n_chunks))
+
+
+def test_an_earlier_calls_error_is_not_raised_by_a_later_call():
+    # a chunk that failed after its caller was interrupted (Ctrl-C): its error belongs to it
+    blas_cpu.run_chunks(lambda c: None, 2)
+    workers = workers_cpu.pool(1, 1)
+    earlier = workers.ticket
+
+    def task(c):
+        if c == 0:  # the interrupted call's chunk ends with an error while this call runs
+            workers.workers[0].error = (earlier, RuntimeError("from an interrupted call"))
+
+    blas_cpu.run_chunks(task, 2)  # does not raise it
+
+
+@pytest.mark.skipif(len(_cpus()) < 2, reason="needs two CPUs")
+def test_threads_started_from_a_pinned_worker_get_every_cpu(monkeypatch):
+    # a chunk that splits again, on a pinned worker, starts concurrent.futures' threads: they
+    # must not inherit the worker's one CPU
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: len(_cpus()))
+    monkeypatch.setattr(blas_cpu, "_pool", None)
+    inner = {}
+
+    def outer(c):
+        if c == 1:
+            blas_cpu.run_chunks(lambda k: inner.__setitem__(k, sorted(os.sched_getaffinity(0))), 2)
+
+    blas_cpu.run_chunks(outer, 2)
+    assert workers_cpu.pool(1, 1).workers[0].cpu is not None
+    assert inner[1] == _cpus()
+    assert workers_cpu.process_cpus() == _cpus()
+
+
+def test_a_containers_cpu_quota_limits_the_usable_cores(monkeypatch, tmp_path):
+    quota = tmp_path / "cpu.max"
+    quota.write_text("100000 100000\n")
+    monkeypatch.setattr(tuning, "_quota", [])
+    assert tuning.cpu_quota(str(quota)) == 1
+    assert tuning.usable_cores() == 1       # read once: the same answer now
+    monkeypatch.setattr(tuning, "_quota", [])
+    quota.write_text("max 100000\n")
+    assert tuning.cpu_quota(str(quota)) is None
+    monkeypatch.setattr(tuning, "_quota", [])
+    quota.write_text("250000 100000\n")
+    assert tuning.cpu_quota(str(quota)) == 2
