@@ -256,8 +256,9 @@ class Workers:
         """task(c) for c in 0..n_chunks-1 at once, chunk 0 here; waits for all, then re-raises
         chunk 0's error or else the first worker's. The caller holds ``busy``."""
         workers = self.workers[:n_chunks - 1]
-        spinning = n_chunks <= self.spin_cores and self._separate(workers)
-        self.spins = spin_rounds(tuning.setting("WORKER_SPIN_US")) if spinning else 0
+        spin_us = tuning.setting("WORKER_SPIN_US")
+        spinning = spin_us > 0 and n_chunks <= self.spin_cores and self._separate(workers)
+        self.spins = spin_rounds(spin_us) if spinning else 0
         grace = spin_rounds(tuning.setting("WORKER_GRACE_US")) if spinning else 0
         self._post(task, workers, grace)
         try:

@@ -254,3 +254,14 @@ def test_a_containers_cpu_quota_limits_the_usable_cores(monkeypatch, tmp_path):
     monkeypatch.setattr(tuning, "_quota", [])
     quota.write_text("250000 100000\n")
     assert tuning.cpu_quota(str(quota)) == 2
+
+
+def test_spinning_off_pins_nothing(monkeypatch):
+    monkeypatch.setattr(tuning, "WORKER_SPIN_US", 0)
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: 64)
+    calls = []
+    workers = workers_cpu.pool(1, 1)
+    monkeypatch.setattr(workers, "_separate", lambda w: calls.append(w) or True)
+    seen, _ = _chunk_ids(2, calls=5)
+    np.testing.assert_array_equal(seen, _expected(5, 2))
+    assert calls == [] and workers.spins == 0
