@@ -109,11 +109,12 @@ CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative,
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
-# the version of calibrate's rule: a decision on disk taken under another is measured again (4:
+# the version of calibrate's rule: a decision on disk taken under another is measured again (5:
+# the kernels' threads take a chunk in ~10 us instead of ~85, kernels/workers_cpu.py; 4:
 # rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
 # to the default within each round, and 32 steps for short steps; 1 compared best times, which
 # the host's drift fooled, on 8 steps)
-CALIBRATION_RULE = 4
+CALIBRATION_RULE = 5
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 
