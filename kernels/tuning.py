@@ -152,6 +152,15 @@ def setting(name):
         raise ValueError(f"{_PREFIX}{name}={raw!r}: expected a number like {default!r}") from None
 
 
+def process_cpus():
+    """The process's CPUs (the main thread's affinity: a pinned kernel worker's own is one CPU),
+    sorted, or None where affinity calls do not exist."""
+    try:
+        return sorted(os.sched_getaffinity(os.getpid()))
+    except (AttributeError, OSError):
+        return None
+
+
 _quota = []
 
 
@@ -167,7 +176,7 @@ def cpu_quota(path="/sys/fs/cgroup/cpu.max"):
             if quota != "max":
                 value = max(1, int(quota) // int(period))
         except (OSError, ValueError):
-            pass
+            pass  # no cgroup v2 quota file (or an unreadable one): no quota
         _quota.append(value)
     return _quota[0]
 
@@ -176,10 +185,8 @@ def usable_cores():
     """This process's cores: its CPU affinity, shared with the other MPI ranks on this node (Open
     MPI, MPICH and MVAPICH say how many run there). Threads that spin (kernels/workers_cpu.py,
     spin_cpu.py) or a background compile need a core each."""
-    try:  # the main thread's (a pinned kernel worker's own affinity is one CPU)
-        cores = len(os.sched_getaffinity(os.getpid()))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
+    cpus = process_cpus()
+    cores = len(cpus) if cpus else (os.cpu_count() or 1)
     cores = min(cores, cpu_quota() or cores)
     for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE"):
         ranks = os.environ.get(name, "")

@@ -206,7 +206,7 @@ class Workers:
         self.flags = np.zeros(n_workers * WORKER_SLOTS, np.int64)
         self.spins = 0
         self.spin_cores = spin_cores
-        self.cpus = process_cpus()
+        self.cpus = tuning.process_cpus()
         self.busy = threading.Lock()
         self.ticket = 0
         self.workers = [_Worker(self, w) for w in range(n_workers)]
@@ -270,24 +270,15 @@ class Workers:
                 raise error
 
 
-def process_cpus():
-    """The process's CPUs (the main thread's affinity: a pinned worker's own is one CPU), sorted,
-    or None where affinity calls do not exist."""
-    try:
-        return sorted(os.sched_getaffinity(os.getpid()))
-    except (AttributeError, OSError):
-        return None
-
-
 def unpin():
     """Gives the calling thread the process's CPUs again: threads started from a pinned worker
     (an executor's, made lazily by a chunk that splits again) inherit its single CPU."""
-    cpus = process_cpus()
+    cpus = tuning.process_cpus()
     if cpus:
         try:
             os.sched_setaffinity(0, cpus)
         except OSError:
-            pass
+            pass  # best effort: the thread keeps the CPU it inherited
 
 
 _rounds_per_us = None

@@ -42,10 +42,16 @@ def test_every_chunk_runs_once_per_call_on_a_worker(monkeypatch, spin_us):
     assert threads and threading.get_ident() not in threads
 
 
-def test_three_chunks_use_two_workers():
+def test_three_chunks_use_two_workers(monkeypatch):
+    # a pool made by a three-chunk call has (at least) two workers, and they run chunks 1 and 2
+    monkeypatch.setattr(workers_cpu, "_pool", None)
     seen, threads = _chunk_ids(3, calls=50)
     np.testing.assert_array_equal(seen, _expected(50, 3))
-    assert len(threads) == 2
+    pool_threads = {w.tid for w in workers_cpu.pool(2, 1).workers[:2]}
+    assert {threading.get_native_id()} != pool_threads and len(threads) == 2
+    ran_on = set()
+    blas_cpu.run_chunks(lambda c: c and ran_on.add(threading.get_native_id()), 3)
+    assert ran_on == pool_threads
 
 
 def test_a_worker_that_slept_takes_the_next_chunk(monkeypatch):
@@ -239,7 +245,7 @@ def test_threads_started_from_a_pinned_worker_get_every_cpu(monkeypatch):
     blas_cpu.run_chunks(outer, 2)
     assert workers_cpu.pool(1, 1).workers[0].cpu is not None
     assert inner[1] == _cpus()
-    assert workers_cpu.process_cpus() == _cpus()
+    assert tuning.process_cpus() == _cpus()
 
 
 def test_a_containers_cpu_quota_limits_the_usable_cores(monkeypatch, tmp_path):
