@@ -33,6 +33,7 @@ import torch
 
 import tinygrad_seq as ts
 from asv_machine import describe
+from interleave import time_blocks
 from tinygrad_seq.kernels import gru_cpu, lstm_cpu, rnn_cpu
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -142,15 +143,7 @@ def time_paths(paths, budget_s, gap_s, rounds=3):
     t0 = time.perf_counter()
     paths[0]()
     calls = max(2, min(12, int(budget_s / (len(paths) * rounds * max(time.perf_counter() - t0, 1e-6)))))
-    times = [[] for _ in paths]
-    for _ in range(rounds):
-        for fn, path_times in zip(paths, times):
-            fn()  # untimed: wakes the side's worker threads
-            for _ in range(calls):
-                t0 = time.perf_counter()
-                fn()
-                path_times.append(time.perf_counter() - t0)
-            time.sleep(gap_s)
+    times = time_blocks(paths, calls, rounds, gap_s)
     return [statistics.median(t) for t in times], len(times[0])
 
 

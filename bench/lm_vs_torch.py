@@ -1,6 +1,6 @@
 """One training step of PyTorch's word_language_model (LSTM), tinygrad_seq vs PyTorch, on the CPU.
 
-    .venv/bin/python bench/lm_vs_torch.py [--threads 1 2] [--blocks 6] [--steps 5]
+    .venv/bin/python bench/lm_vs_torch.py [--threads 1 2] [--blocks 6] [--steps 5] [--gap 0.3]
                                           [--vocab 10000] [--emsize 64] [--nhid 256]
 
 The model is written once against a torch-like namespace (Embedding -> 2-layer LSTM -> Linear to
@@ -9,7 +9,8 @@ data) and built twice from the same state dict: bptt 35, batch 20, cross entropy
 all 700 positions, backward, clip_grad_norm_(0.25), SGD(lr=20) (the example's settings), the
 hidden state carried and detached between steps. Each thread count runs in its own process
 (the BLAS, OpenMP and Numba pools start with that many threads); inside it, blocks of --steps
-steps alternate between the two libraries so a change in machine load hits both, and the table
+steps alternate between the two libraries so a change in machine load hits both, each block
+after one untimed step and followed by --gap seconds of idle (bench/interleave.py), and the table
 gives each side's median step time. It also checks the first losses agree.
 """
 import argparse
@@ -43,15 +44,18 @@ def worker(args):
     tstep, ostep = lm_trainer(tL, tmodel), lm_trainer(oL, omodel)
     tdata, odata = lm_batches(tL, V, T, B), lm_batches(oL, V, T, B)
     losses = [(ostep(*odata[i]).item(), tstep(*tdata[i]).item()) for i in range(2)]
-    times = {"ours": [], "torch": []}
-    k = 0
-    for _ in range(args.blocks):
-        for name, step, data in (("ours", ostep, odata), ("torch", tstep, tdata)):
-            for _ in range(args.steps):
-                t0 = time.perf_counter()
-                step(*data[k % len(data)]).item()
-                times[name].append(time.perf_counter() - t0)
-                k += 1
+    from interleave import time_blocks
+    batch = {"ours": 0, "torch": 0}
+
+    def stepper(name, step, data):
+        def run():  # the next batch of this side's data each call
+            step(*data[batch[name] % len(data)]).item()
+            batch[name] += 1
+        return run
+
+    t_ours, t_torch = time_blocks([stepper("ours", ostep, odata), stepper("torch", tstep, tdata)],
+                                  args.steps, args.blocks, args.gap)
+    times = {"ours": t_ours, "torch": t_torch}
     med = {n: float(np.median(v)) * 1e3 for n, v in times.items()}
     print(json.dumps({"threads": n_threads, "ms": med, "losses": losses}))
 
@@ -64,6 +68,8 @@ def main(argv=None):
     p.add_argument("--vocab", type=int, default=10000)
     p.add_argument("--emsize", type=int, default=64)
     p.add_argument("--nhid", type=int, default=256)
+    p.add_argument("--gap", type=float, default=0.3,
+                   help="seconds of idle after each block (lets the other side's spinning threads settle)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -80,7 +86,7 @@ def main(argv=None):
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
             env[var] = str(n)
         cmd = [sys.executable, __file__, "--worker", "--threads", str(n), "--blocks", str(args.blocks),
-               "--steps", str(args.steps), "--vocab", str(args.vocab), "--emsize", str(args.emsize),
+               "--steps", str(args.steps), "--gap", str(args.gap), "--vocab", str(args.vocab), "--emsize", str(args.emsize),
                "--nhid", str(args.nhid)]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if out.returncode:

@@ -1,7 +1,7 @@
 """One seq2seq training step, tinygrad_seq vs an equivalent PyTorch model, on the CPU.
 
     .venv/bin/python bench/seq2seq_vs_torch.py [--batch 32] [--src-len 20] [--tgt-len 20]
-                                              [--hidden 256] [--threads 1] [--blocks 6] [--steps 4]
+                                              [--hidden 256] [--threads 1] [--blocks 6] [--steps 4] [--gap 0.3]
 
 Both models are the same network with the same weights (TorchSeq2Seq mirrors nn.Seq2Seq's
 parameter names, so the tinygrad_seq state dict loads unchanged; it, the data and the step are
@@ -51,6 +51,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--blocks", type=int, default=6, help="alternating blocks per library")
     p.add_argument("--steps", type=int, default=4, help="timed steps per block")
+    p.add_argument("--gap", type=float, default=0.3,
+                   help="seconds of idle after each block (lets the other side's spinning threads settle)")
     args = p.parse_args(argv)
     _set_threads(args.threads)
 
@@ -65,16 +67,11 @@ def main(argv=None):
     if not np.isclose(l1, l2, rtol=1e-4):
         sys.exit(f"the two models disagree: loss {l1} (tinygrad_seq) vs {l2} (torch)")
 
-    # blocks of --steps steps alternate between the libraries, so that a change in the machine's
-    # speed (a shared machine) hits both sides alike; medians of the per-step times
-    times = {"ours": [], "torch": []}
-    step_ours(), step_theirs()
-    for _ in range(args.blocks):
-        for name, fn in (("ours", step_ours), ("torch", step_theirs)):
-            for _ in range(args.steps):
-                t0 = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - t0)
+    # blocks of --steps steps alternate between the libraries (bench/interleave.py), so that a
+    # change in the machine's speed (a shared machine) hits both sides alike; medians of the steps
+    from interleave import time_blocks
+    t_ours, t_theirs = time_blocks([step_ours, step_theirs], args.steps, args.blocks, args.gap)
+    times = {"ours": t_ours, "torch": t_theirs}
     ms_ours, ms_theirs = (float(np.median(times[k])) * 1e3 for k in ("ours", "torch"))
     print(f"seq2seq training step (forward + backward + Adam), B={B}, S={S}, T={T}, H={H}, "
           f"embed={args.embed}, vocab={V}, {args.threads} thread(s), first-step loss {l1:.5f} (both)")

@@ -110,7 +110,8 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
         return tuning.timed(call, timer)
 
     cell = kern.__name__.rsplit(".", 1)[-1]
-    return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False)
+    return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False,
+                          one_step=seq_len == 1)
 
 
 def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backward_follows=False):

@@ -156,7 +156,8 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
 
         return tuning.timed(call, timer)
 
-    return time_loop_plan("gru", batch, hidden, dtype, threads, _macs(seq_len, batch, n_in, hidden), run)
+    return time_loop_plan("gru", batch, hidden, dtype, threads, _macs(seq_len, batch, n_in, hidden), run,
+                          one_step=seq_len == 1)
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):

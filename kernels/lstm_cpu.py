@@ -319,7 +319,7 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
         return tuning.timed(call, timer)
 
     macs = _macs(seq_len, batch, n_in, hidden)
-    return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first)
+    return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first, one_step=one_step)
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):

@@ -170,7 +170,7 @@ def units_split_first(batch, n_threads, w_bytes):
 _STEP_BLAS_ROWS = {"loop": 1 << 30, "blas": 0}
 
 
-def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None, blas_route=True):
+def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None, blas_route=True, one_step=False):
     """How a cell's time loop runs on ``threads`` threads, as a dict: split "batch" (each thread
     runs the whole sequence for a chunk of batch rows, no barrier per step) or "units" (the hidden
     units split, the chunks meeting at a spin barrier every step; offered when ``units_first`` is not None, first
@@ -180,20 +180,24 @@ def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=N
     least tuning.CALIBRATE_MIN_MACS multiply-adds calibrates its shape class (tuning.decide):
     ``run(plan, timer) -> seconds`` times a short forward + backward with a plan. blas_route=False:
     the loop has no BLAS route for its step product (the generated cells: an np.dot call site
-    costs compile time), only the register-blocked loop is offered."""
+    costs compile time), only the register-blocked loop is offered. one_step: a one-step call (a
+    decoder's step) is a shape class of its own: its units split meets no barrier, and a decision
+    measured on whole sequences of the same batch and hidden size does not hold for it (the
+    encoder's batch split made seq2seq's decoder steps run on one thread)."""
     worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
     memo_key = (cell, batch, hidden, np.dtype(dtype).num, threads, units_first, worth, tuning.setting("STEP_BLAS_ROWS"),
-                blas_route, tuning.state())
+                blas_route, one_step, tuning.state())
     plan = _plans.get(memo_key)
     if plan is None:
-        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route)
+        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route,
+                                                     one_step)
     return plan
 
 
 _plans = {}  # a plan per shape class and tuning state: a call's plan costs a dict look-up
 
 
-def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route=True):
+def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route=True, one_step=False):
     splits = ["batch"]
     if units_first is not None and threads > 1:
         splits = ["units", "batch"] if units_first else ["batch", "units"]
@@ -205,6 +209,8 @@ def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, b
             products = ["loop"]
         candidates += [dict(split=split, step_product=p) for p in products]
     shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
+    if one_step:  # only then: the whole-sequence classes keep their keys (and decisions on disk)
+        shape_class["steps"] = 1
     chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth)
     return _with_rows(chosen)
 

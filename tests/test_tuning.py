@@ -218,6 +218,29 @@ def test_kernel_calibration_records_every_candidate(auto, monkeypatch):
     assert len(grad) == 1 and set(grad[0]["ms"]) == {"dw_split=product", "dw_split=rows"}
 
 
+def test_a_one_step_call_is_a_shape_class_of_its_own(auto, monkeypatch):
+    # seq2seq: the encoder's whole sequences (B=32, H=256) chose the batch split; the decoder's
+    # one-step calls of the same batch and hidden size must not inherit it (their units split
+    # meets no barrier; the default rule puts it first), nor overwrite the encoder's decision
+    from tinygrad_seq.kernels import steps_cpu
+    monkeypatch.setattr(steps_cpu, "_plans", {})
+    big = tuning.CALIBRATE_MIN_MACS
+
+    def run(plan, timer):   # on whole sequences the batch split is measured faster
+        start = timer()
+        timer.now += 1.0 if plan["split"] == "batch" else 2.0
+        return timer() - start
+
+    clock = FakeClock()
+    seq = steps_cpu.time_loop_plan("lstm", 32, 256, np.float32, 2, big, lambda p, t: run(p, clock), True)
+    assert seq["split"] == "batch"
+    one = steps_cpu.time_loop_plan("lstm", 32, 256, np.float32, 2, big // 4, lambda p, t: run(p, clock), True,
+                                   one_step=True)
+    assert one["split"] == "units"
+    table = json.load(open(tuning.wisdom_path()))["decisions"]
+    assert [k for k in table if "cell=lstm" in k] == ["time_loop|batch=32|cell=lstm|dtype=float32|hidden=256|threads=2"]
+
+
 PLANS = [dict(split=s, step_product=p) for s in ("batch", "units") for p in ("loop", "blas")]
 
 
