@@ -102,7 +102,8 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
 
-from . import tuning, workers_cpu  # noqa: E402
+from . import panel_cpu, tuning, workers_cpu  # noqa: E402
+from .compile_notice import announce  # noqa: E402
 
 
 def _openblas_threads_api(package):
@@ -286,11 +287,98 @@ def chunk_bounds(c, n_chunks, rows):
     return c * rows // n_chunks, (c + 1) * rows // n_chunks
 
 
-def gemm_into(a, b, out):
+def gemm_into(a, b, out, route="blas"):
     """out = a @ b (2-D, any strides BLAS takes: transposed views need no copy) through numpy's
     matmul, which releases the GIL; kernel_threads keeps numpy's BLAS on one thread meanwhile.
-    Not an @njit np.dot: that compiled once per layout (3 x 0.3 s on a first run)."""
-    np.matmul(a, b, out=out)
+    Not an @njit np.dot: that compiled once per layout (3 x 0.3 s on a first run).
+    route "panels" (gemm_route's choice for the dtype, passed by the whole-sequence GEMMs): a
+    product with rows of a and out contiguous, at least tuning.PANEL_GEMM_MIN_ROWS rows and a
+    C- or F-ordered b runs as panel_gemm instead."""
+    if route == "panels" and panels_fit(a, b, out):
+        panel_gemm(a, b, out)
+    else:
+        np.matmul(a, b, out=out)
+
+
+# -- the GEMM route -----------------------------------------------------------------------------
+# numpy's OpenBLAS runs the kernel set it picks for the CPU, or the one OPENBLAS_CORETYPE names:
+# on an AMD EPYC (AVX-512) with OPENBLAS_CORETYPE=Haswell, 100 GFLOP/s a core, where the panel
+# product (panel_cpu, AVX-512 tiles from Numba) ran 145-187 with its packing included (one
+# thread, float32, [350..700, 64..2048] x [.., 256..10000], 2026-12-02); with the CPU's own kernel
+# set both ran 167-185. Which is faster is measured on the machine (gemm_route).
+
+_routes = {}   # (dtype number, tuning.state()) -> "blas" | "panels"
+
+
+def gemm_route(dtype):
+    """How this machine's whole-sequence GEMMs of ``dtype`` run: "blas" (numpy's matmul) or
+    "panels" (panel_gemm). A machine decision (tuning.decide "gemm", TINYGRAD_SEQ_TUNE_GEMM
+    forces one): measured once, on one thread, on a [256, 256] x [256, 1024] product with
+    packing included; "blas" while another calibration runs, and in mode off."""
+    dtype = np.dtype(dtype)
+    key = (dtype.num, tuning.state())
+    route = _routes.get(key)
+    if route is None:
+        if tuning.calibrating():
+            return "blas"   # decided at the next call outside the calibration
+        route = _routes[key] = tuning.decide("gemm", dict(dtype=dtype.name), [{"gemm": "blas"}, {"gemm": "panels"}],
+                                             _route_measure(dtype))["gemm"]
+    return route
+
+
+def _route_measure(dtype):
+    def measure(candidate, timer):
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((256, 256)).astype(dtype)
+        w = rng.standard_normal((1024, 256)).astype(dtype)
+        out = np.empty((256, 1024), dtype)
+        with numpy_blas_one_thread():
+            return tuning.timed(lambda: gemm_into(a, w.T, out, candidate["gemm"]), timer)
+    return measure
+
+
+def panels_fit(a, b, out):
+    """Whether panel_gemm can run out = a @ b: float32/float64 alike, 2-D, a of any strides (a
+    transposed view too), rows of out contiguous, b C- or F-ordered, at least
+    tuning.PANEL_GEMM_MIN_ROWS rows and PANEL_GEMM_MIN_MACS multiply-adds (a smaller product
+    spends more on packing b and on Python than it saves) and one panel of columns."""
+    dt = out.dtype
+    return (a.ndim == 2 and b.ndim == 2 and a.dtype == dt and b.dtype == dt and dt in (np.float32, np.float64)
+            and a.shape[0] >= tuning.setting("PANEL_GEMM_MIN_ROWS")
+            and a.shape[0] * a.shape[1] * out.shape[1] >= tuning.setting("PANEL_GEMM_MIN_MACS")
+            and out.shape[1] >= panel_cpu.panel_width(dt) and out.strides[1] == dt.itemsize
+            and (b.flags.c_contiguous or b.flags.f_contiguous))
+
+
+def _unaliased(a):
+    """a, or a copy of a transposed a whose columns lie a multiple of 1 KiB apart, with 16
+    elements of padding between them. The tiles read a column's rows k after k: 4 KiB apart (dG^T
+    at 4H = 1024) every k falls in one L1 set, and the tiles ran at 91-97 GFLOP/s against 115-135
+    with the padded copy (the copy, numpy's row by row, included; AMD EPYC, one thread)."""
+    if a.flags.c_contiguous or not a.flags.f_contiguous or a.strides[1] % 1024:
+        return a
+    m_rows, k_dim = a.shape
+    padded = np.empty((k_dim, m_rows + 16), a.dtype)
+    padded[:, :m_rows] = a.T
+    return padded[:, :m_rows].T
+
+
+def panel_gemm(a, b, out):
+    """out = a @ b with b packed into panels (panel_cpu: pack_rows of b.T for an F-ordered b, a
+    transposed weight; pack_columns for a C-ordered one), the columns past the last whole panel
+    by numpy. panels_fit(a, b, out) must hold."""
+    dt = out.dtype
+    n = out.shape[1]
+    main = n - n % panel_cpu.panel_width(dt)
+    a = _unaliased(a)
+    if b.flags.f_contiguous:
+        panels = panel_cpu.pack_rows(b.T, dt, 0, main)
+    else:
+        panels = panel_cpu.pack_columns(b, dt, 0, main)
+    announce("the panel GEMM", dt, (panel_cpu.panel_gemm,))
+    panel_cpu.panel_gemm(a, panels, out[:, :main], tuning.setting("PANEL_GEMM_K_BLOCK"), tuning.setting("PANEL_GEMM_M_BLOCK"))
+    if main < n:
+        np.matmul(a, b[:, main:], out=out[:, main:])
 
 
 def input_projection(x, w_ih, out, n_chunks):
@@ -302,10 +390,11 @@ def input_projection(x, w_ih, out, n_chunks):
     w_t = w_ih.T
     if rows * x.shape[2] * w_ih.shape[0] < tuning.setting("SPLIT_MIN_MACS"):
         n_chunks = 1
+    route = gemm_route(x.dtype)
 
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        gemm_into(x2[lo:hi], w_t, out2[lo:hi])
+        gemm_into(x2[lo:hi], w_t, out2[lo:hi], route)
 
     run_chunks(rows_of, n_chunks)
 
@@ -321,16 +410,17 @@ def gate_buffer(shape, dtype, padded=False):
 def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
     # dx split by rows; then dW_ih on one thread while dW_hh runs on another
     rows = x2.shape[0]
+    route = gemm_route(x2.dtype)
 
     def dx_rows(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        gemm_into(di2[lo:hi], w_ih, dx[lo:hi])
+        gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
 
     def one_product(c):
         if c == 0:
-            gemm_into(di2.T, x2, dw_ih)
+            gemm_into(di2.T, x2, dw_ih, route)
         else:
-            gemm_into(dh2.T, h2, dw_hh)
+            gemm_into(dh2.T, h2, dw_hh, route)
 
     run_chunks(dx_rows, n_chunks)
     run_chunks(one_product, 2)
@@ -341,12 +431,13 @@ def _gradients_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
     rows = x2.shape[0]
     dw_ih_parts = [dw_ih] + [np.empty_like(dw_ih) for _ in range(n_chunks - 1)]
     dw_hh_parts = [dw_hh] + [np.empty_like(dw_hh) for _ in range(n_chunks - 1)]
+    route = gemm_route(x2.dtype)
 
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        gemm_into(di2[lo:hi], w_ih, dx[lo:hi])
-        gemm_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c])
-        gemm_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c])
+        gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
+        gemm_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c], route)
+        gemm_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c], route)
 
     run_chunks(rows_of, n_chunks)
     for c in range(1, n_chunks):
@@ -407,9 +498,10 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
         _GRADIENT_SPLITS[split](*args, n_chunks)
     else:
         di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
-        gemm_into(di2, w_ih, dx)
-        gemm_into(di2.T, x2, dw_ih)
-        gemm_into(dh2.T, h2, dw_hh)
+        route = gemm_route(x.dtype)
+        gemm_into(di2, w_ih, dx, route)
+        gemm_into(di2.T, x2, dw_ih, route)
+        gemm_into(dh2.T, h2, dw_hh, route)
     dx, dw_ih, dw_hh = args[5:]
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
 

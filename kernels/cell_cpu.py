@@ -27,7 +27,7 @@ import numpy as np
 from numba import types
 
 from . import background_compile, tuning
-from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, input_projection, kernel_threads, run_chunks,
+from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads, run_chunks,
                        weight_gradients)
 from .compile_notice import announce, is_cached_signature
 from .spin_cpu import barrier_error, barrier_flags
@@ -272,15 +272,16 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
             rows = seq_len * batch
             dxp2 = dxp.reshape(rows, -1)
             dx = np.empty((rows, n_in), dt)
-            gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx)
+            route = gemm_route(dt)
+            gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx, route)
             dx = dx.reshape(seq_len, batch, n_in)
             dw_ih = np.empty((dxp2.shape[1], n_in), dt)
-            gemm_into(dxp2.T, x_in.reshape(rows, n_in), dw_ih)
+            gemm_into(dxp2.T, x_in.reshape(rows, n_in), dw_ih, route)
             dwcat = np.empty_like(wcat)
             for p in range(len(p_off) - 1):
                 v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
                 dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)
-                gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]])
+                gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]], route)
     if x_in is not x:
         dx = np.ascontiguousarray(dx[::-1])
     return dx, dst, dw_ih, dwcat, dpv_chunks.sum(0)

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from . import tuning
-from .blas_cpu import chunk_bounds, gemm_into, kernel_threads, numpy_blas_one_thread, run_chunks
+from .blas_cpu import chunk_bounds, gemm_into, gemm_route, kernel_threads, numpy_blas_one_thread, panels_fit, run_chunks
 
 # the settings (tuning.NUMPY_SINGLE_THREAD_MACS, SPLIT_MIN_MACS, ROWS_PER_THREAD) are read per call;
 # this name stays for the engine, which routes by it before importing numba
@@ -38,10 +38,11 @@ def _product_2d(a, b):
     kernels' threads (one chunk while another thread runs a parallel kernel)."""
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     rows = a.shape[0]
+    route = gemm_route(a.dtype)
     with kernel_threads(rows, 1, rows * a.shape[1] * b.shape[1]) as n_chunks:
         def rows_of(c):
             lo, hi = chunk_bounds(c, n_chunks, rows)
-            gemm_into(a[lo:hi], b, out[lo:hi])
+            gemm_into(a[lo:hi], b, out[lo:hi], route)
 
         run_chunks(rows_of, n_chunks)
     return out
@@ -55,12 +56,13 @@ def _product_2d_k_split(a, b):
     than the whole product on one thread (a [10000, 700] of a word LM's output layer, measured
     here: 30 ms for half the rows against 41 ms for all); split by K, 22-26 ms on 2 threads."""
     k = a.shape[1]
+    route = gemm_route(a.dtype)
     with kernel_threads(k, 1, a.shape[0] * k * b.shape[1]) as n_chunks:
         parts = np.empty((n_chunks, a.shape[0], b.shape[1]), a.dtype)
 
         def rows_of(c):
             lo, hi = chunk_bounds(c, n_chunks, k)
-            gemm_into(a[:, lo:hi], b[lo:hi], parts[c])
+            gemm_into(a[:, lo:hi], b[lo:hi], parts[c], route)
 
         run_chunks(rows_of, n_chunks)
     out = parts[0]
@@ -89,5 +91,10 @@ def matmul(a, b):
     if a.shape[-2] * k * n <= tuning.setting("NUMPY_SINGLE_THREAD_MACS"):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)
+    if a.ndim == 2 and b.ndim == 2 and rows >= tuning.setting("PANEL_GEMM_MIN_ROWS") and gemm_route(a.dtype) == "panels":
+        out = np.empty((rows, n), a.dtype)
+        if panels_fit(a, b, out):
+            gemm_into(a, b, out, "panels")
+            return out
     with numpy_blas_one_thread():
         return np.matmul(a, b)

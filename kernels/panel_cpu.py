@@ -54,10 +54,12 @@ def panel_width(dtype):
     return PANEL_BYTES // np.dtype(dtype).itemsize
 
 
-def _tile(rows):
+def _tile(rows, accumulate=False):
     """An intrinsic tile(a, panels, out, m, p): out[m:m+rows, p*P:(p+1)*P] = a[m:m+rows] @ panels[p]
-    (a [M, K], panels [N/P, K, P], out [M, N]; rows of a and out may be strided, each row and
-    each panel row contiguous)."""
+    (accumulate: +=)
+    (a [M, K] of any strides: a transposed view, the dG^T of a weight gradient, reads its rows'
+    elements side by side; panels [N/P, K, P]; out [M, N] with rows strided, each row and each
+    panel row contiguous)."""
 
     @intrinsic
     def tile(typingctx, a, panels, out, m, p):
@@ -78,7 +80,7 @@ def _tile(rows):
             byte_ptr = ir.IntType(8).as_pointer()
 
             k_dim = cgutils.unpack_tuple(builder, a_arr.shape, 2)[1]
-            a_row_stride = cgutils.unpack_tuple(builder, a_arr.strides, 2)[0]
+            a_row_stride, a_k_stride = cgutils.unpack_tuple(builder, a_arr.strides, 2)
             panel_strides = cgutils.unpack_tuple(builder, panels_arr.strides, 3)
             out_row_stride = cgutils.unpack_tuple(builder, out_arr.strides, 2)[0]
 
@@ -89,8 +91,18 @@ def _tile(rows):
                                   [builder.mul(builder.add(m_index, const(r)), a_row_stride)]) for r in range(rows)]
             panel = builder.gep(builder.bitcast(panels_arr.data, byte_ptr), [builder.mul(p_index, panel_strides[0])])
             zero = ir.Constant(vector, [ir.Constant(element, 0.0)] * lanes)
+            column_bytes = builder.mul(p_index, const(PANEL_VECTORS * VECTOR_BYTES))
+            out_vectors = []
+            for r in range(rows):
+                out_row = builder.gep(builder.bitcast(out_arr.data, byte_ptr),
+                                      [builder.add(builder.mul(builder.add(m_index, const(r)), out_row_stride),
+                                                   column_bytes)])
+                out_vectors.append([builder.bitcast(builder.gep(out_row, [const(v * VECTOR_BYTES)]), vector.as_pointer())
+                                    for v in range(PANEL_VECTORS)])
             # accumulators as stack slots: LLVM's mem2reg keeps them in registers
-            acc = [[cgutils.alloca_once_value(builder, zero) for _ in range(PANEL_VECTORS)] for _ in range(rows)]
+            acc = [[cgutils.alloca_once_value(builder, builder.load(out_vectors[r][v], align=itemsize)
+                                              if accumulate else zero)
+                    for v in range(PANEL_VECTORS)] for r in range(rows)]
             fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector, [vector] * 3),
                                                  f"llvm.fma.v{lanes}f{a_type.dtype.bitwidth}")
             undef = ir.Constant(vector, ir.Undefined)
@@ -100,7 +112,7 @@ def _tile(rows):
                 panel_row = builder.gep(panel, [builder.mul(k, panel_strides[1])])
                 w = [builder.load(builder.bitcast(builder.gep(panel_row, [const(v * VECTOR_BYTES)]),
                                                   vector.as_pointer()), align=itemsize) for v in range(PANEL_VECTORS)]
-                k_bytes = builder.mul(k, const(itemsize))
+                k_bytes = builder.mul(k, a_k_stride)
                 for r in range(rows):
                     x = builder.load(builder.bitcast(builder.gep(a_rows[r], [k_bytes]), element.as_pointer()),
                                      align=itemsize)
@@ -108,14 +120,9 @@ def _tile(rows):
                                                 undef, splat)
                     for v in range(PANEL_VECTORS):
                         builder.store(builder.call(fma, [xs, w[v], builder.load(acc[r][v])]), acc[r][v])
-            column_bytes = builder.mul(p_index, const(PANEL_VECTORS * VECTOR_BYTES))
             for r in range(rows):
-                out_row = builder.gep(builder.bitcast(out_arr.data, byte_ptr),
-                                      [builder.add(builder.mul(builder.add(m_index, const(r)), out_row_stride),
-                                                   column_bytes)])
                 for v in range(PANEL_VECTORS):
-                    target = builder.bitcast(builder.gep(out_row, [const(v * VECTOR_BYTES)]), vector.as_pointer())
-                    builder.store(builder.load(acc[r][v]), target, align=itemsize)
+                    builder.store(builder.load(acc[r][v]), out_vectors[r][v], align=itemsize)
             return context.get_dummy_value()
 
         return sig, codegen
@@ -126,12 +133,15 @@ def _tile(rows):
 _tile4 = _tile(4)
 _tile2 = _tile(2)
 _tile1 = _tile(1)
+_tile4_add = _tile(4, accumulate=True)
+_tile2_add = _tile(2, accumulate=True)
+_tile1_add = _tile(1, accumulate=True)
 
 
 @njit(**_INNER)
 def panel_product(a, panels, out):
     """out [M, N] = a [M, K] @ B [K, N], B given as panels [N / P, K, P] (pack_columns or
-    pack_rows); each row of a and out contiguous. The panels run outermost so that one panel
+    pack_rows); a of any strides, each row of out contiguous. The panels run outermost so that one panel
     (K x P) stays in L1 across all rows."""
     m_rows = a.shape[0]
     main = m_rows - m_rows % 4
@@ -146,6 +156,54 @@ def panel_product(a, panels, out):
             m += 2
         if m < m_rows:
             _tile1(a, panels, out, m, p)
+
+
+@njit(**_INNER)
+def _tiles(a, panels, out, m0, m1, p, add):
+    """out[m0:m1, panel p] = (or += with add) a[m0:m1] @ panels[p], in tiles of TILE_ROWS rows."""
+    m = m0
+    main = m1 - (m1 - m0) % 4
+    if add:
+        if TILE_ROWS == 4:
+            while m < main:
+                _tile4_add(a, panels, out, m, p)
+                m += 4
+        while m + 2 <= m1:
+            _tile2_add(a, panels, out, m, p)
+            m += 2
+        if m < m1:
+            _tile1_add(a, panels, out, m, p)
+    else:
+        if TILE_ROWS == 4:
+            while m < main:
+                _tile4(a, panels, out, m, p)
+                m += 4
+        while m + 2 <= m1:
+            _tile2(a, panels, out, m, p)
+            m += 2
+        if m < m1:
+            _tile1(a, panels, out, m, p)
+
+
+@njit(**_JIT)
+def panel_gemm(a, panels, out, k_block, m_block):
+    """out [M, N] = a [M, K] @ B [K, N] for a whole-sequence GEMM (blas_cpu.panel_gemm), B as
+    panels [N / P, K, P]: panel_product blocked as BLIS blocks a GEMM, so that a block of k_block
+    panel rows (k_block x P) stays in L1 while the tiles of m_block rows pass over it, and those
+    rows' k_block columns of a stay in L2 while the panels pass over them; the blocks along K
+    after the first add into out. a may be a transposed view (the dG^T of a weight gradient):
+    its tiles read each k's few rows side by side (blas_cpu.panel_gemm pads a power-of-two
+    stride)."""
+    m_rows, k_dim = a.shape
+    for k0 in range(0, k_dim, k_block):
+        k1 = min(k_dim, k0 + k_block)
+        panels_k = panels[:, k0:k1]
+        for m0 in range(0, m_rows, m_block):
+            m1 = min(m_rows, m0 + m_block)
+            a_block = a[m0:m1, k0:k1]
+            out_block = out[m0:m1]
+            for p in range(panels.shape[0]):
+                _tiles(a_block, panels_k, out_block, 0, m1 - m0, p, k0 > 0)
 
 
 def pack_columns(b, dtype, col0=0, n_cols=None):

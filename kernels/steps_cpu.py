@@ -185,6 +185,8 @@ def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=N
     measured on whole sequences of the same batch and hidden size does not hold for it (the
     encoder's batch split made seq2seq's decoder steps run on one thread)."""
     worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
+    if worth:
+        blas_cpu.gemm_route(dtype)   # the machine's GEMM route first: calibrations run with it
     memo_key = (cell, batch, hidden, np.dtype(dtype).num, threads, units_first, worth, tuning.setting("STEP_BLAS_ROWS"),
                 blas_route, one_step, tuning.state())
     plan = _plans.get(memo_key)

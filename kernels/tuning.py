@@ -78,6 +78,16 @@ PRODUCT_SPLIT_ROWS = 64
 NUMPY_SINGLE_THREAD_MACS = 65536 * 4
 SPLIT_MIN_MACS = 1 << 22
 ROWS_PER_THREAD = 128
+# where the GEMM route is "panels" (blas_cpu.gemm_route), products of at least this many rows and
+# multiply-adds run on panels: below, packing the right operand costs more than the faster product saves ([32, 320]
+# x [320, 1024]: 68-78 GFLOP/s packed per call against 71-82 for OpenBLAS on Haswell kernels;
+# 128 rows: 145 against 105; AMD EPYC, one thread, 2026-12-02)
+PANEL_GEMM_MIN_ROWS = 64
+PANEL_GEMM_MIN_MACS = 1 << 20
+# ... blocked as BLIS blocks a GEMM (panel_cpu.panel_gemm): K_BLOCK rows of a panel stay in L1
+# while M_BLOCK rows of the left operand pass over them
+PANEL_GEMM_K_BLOCK = 256
+PANEL_GEMM_M_BLOCK = 128
 
 # microseconds a kernel worker spins waiting for its next chunk, and a caller for a worker's end
 # of a chunk, before sleeping (kernels/workers_cpu.py): a chunk posted within that time starts in
@@ -262,6 +272,12 @@ _decisions = {}      # wisdom path -> {class key: record}, loaded once per path
 _calibrating = threading.local()
 
 
+def calibrating():
+    """Whether this thread is measuring a decision's candidates now (decisions asked for
+    meanwhile get their default, and must not be remembered)."""
+    return getattr(_calibrating, "active", False)
+
+
 def _load(path):
     if path in _decisions:
         return _decisions[path]
@@ -308,6 +324,7 @@ CHOICES = {
     "split": ("batch", "units"),          # time loop: batch rows or hidden units over threads
     "step_product": ("loop", "blas"),     # a step's product: register-blocked loop or BLAS call
     "dw_split": ("product", "rows"),      # weight gradients: a product a thread, or rows
+    "gemm": ("blas", "panels"),           # whole-sequence GEMMs: numpy's BLAS or panel_cpu's tiles
 }
 
 
@@ -336,7 +353,7 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
     -> seconds``), the fastest kept unless it beats the first by less than CALIBRATE_MARGIN, and
     the decision written to disk, unless a forced part had narrowed the candidates."""
     kept = forced(candidates)
-    if len(kept) == 1 or mode() == "off" or getattr(_calibrating, "active", False):
+    if len(kept) == 1 or mode() == "off" or calibrating():
         return kept[0]
     key = class_key(name, shape_class)
     path = wisdom_path()

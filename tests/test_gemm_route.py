@@ -1,0 +1,149 @@
+"""The whole-sequence GEMMs' route (kernels/blas_cpu.py: gemm_route, panels_fit, panel_gemm;
+kernels/panel_cpu.py: panel_gemm): the blocked panel product against numpy for every layout the
+kernels and the engine pass (a transposed left operand, a C- or F-ordered right one, columns past
+the last whole panel, blocks along K that add, the padded copy of a power-of-two stride), where
+it applies, the machine decision that picks it (forced, off, measured and written, never taken
+inside another calibration), and the recurrent kernels and the engine's products on it against
+the BLAS route."""
+import json
+
+import numpy as np
+import pytest
+
+from tinygrad_seq.kernels import blas_cpu, gemm_cpu, panel_cpu, tuning
+
+from test_kernels_cpu import NAMES_BWD, NAMES_FWD, assert_all_close, make_case, run_both
+
+
+def _operands(rng, m, k, n, a_order, b_order, dtype):
+    a = rng.standard_normal((k, m)).astype(dtype).T if a_order == "T" else rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype).T if b_order == "F" else rng.standard_normal((k, n)).astype(dtype)
+    return a, b
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("a_order", ["C", "T"])
+@pytest.mark.parametrize("b_order", ["C", "F"])
+def test_panel_gemm_matches_numpy(dtype, tol, a_order, b_order, monkeypatch):
+    # small blocks, so that every product crosses blocks along M and K (the K blocks after the
+    # first add into out); row counts with 4-, 2- and 1-row tiles; N with and without columns
+    # past the last whole panel; M = 256 transposed: columns 1 KiB apart (float32), the padded copy
+    monkeypatch.setattr(tuning, "PANEL_GEMM_K_BLOCK", 48)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_M_BLOCK", 40)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_ROWS", 1)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
+    rng = np.random.default_rng(5)
+    width = panel_cpu.panel_width(dtype)
+    for m, k, n in ((67, 100, 2 * width), (97, 130, 3 * width + 5), (256, 61, width), (65, 1, width + 1)):
+        a, b = _operands(rng, m, k, n, a_order, b_order, dtype)
+        out = np.full((m, n), np.nan, dtype)
+        assert blas_cpu.panels_fit(a, b, out)
+        blas_cpu.gemm_into(a, b, out, "panels")
+        ref = a.astype(np.float64) @ b.astype(np.float64)
+        np.testing.assert_allclose(out, ref, rtol=tol, atol=tol * np.abs(ref).max())
+
+
+def test_power_of_two_stride_is_copied_with_padding():
+    # dG^T at 4H = 256 float32: columns 1 KiB apart are copied into columns 16 elements further
+    # apart; other strides, and row-major operands, are read in place
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((100, 256)).astype(np.float32).T
+    copied = blas_cpu._unaliased(a)
+    assert copied is not a and copied.strides[1] == (256 + 16) * 4
+    np.testing.assert_array_equal(copied, a)
+    odd = rng.standard_normal((100, 250)).astype(np.float32).T
+    assert blas_cpu._unaliased(odd) is odd
+    rows = rng.standard_normal((256, 100)).astype(np.float32)
+    assert blas_cpu._unaliased(rows) is rows
+
+
+def test_panels_only_where_they_pay():
+    # too few rows or multiply-adds, fewer columns than a panel, a right operand that is neither
+    # C- nor F-ordered, rows of out not contiguous, mixed dtypes: numpy's matmul instead
+    rng = np.random.default_rng(2)
+    width = panel_cpu.panel_width(np.float32)
+    a, b = _operands(rng, 256, 64, 128, "C", "C", np.float32)
+    out = np.empty((256, 128), np.float32)
+    assert blas_cpu.panels_fit(a, b, out)
+    assert not blas_cpu.panels_fit(a[:tuning.PANEL_GEMM_MIN_ROWS - 1], b, out[:tuning.PANEL_GEMM_MIN_ROWS - 1])
+    assert not blas_cpu.panels_fit(a[:, :2], b[:2], out)                     # 64K multiply-adds
+    assert not blas_cpu.panels_fit(a, b[:, :width - 1], out[:, :width - 1])
+    assert not blas_cpu.panels_fit(a, b[:, ::2], out[:, :64])
+    assert not blas_cpu.panels_fit(a, b, np.empty((128, 256), np.float32).T)
+    assert not blas_cpu.panels_fit(a.astype(np.float64), b, out)
+    # and gemm_into then gives numpy's answer on the "panels" route all the same
+    small = np.empty((256, width - 1), np.float32)
+    blas_cpu.gemm_into(a, b[:, :width - 1], small, "panels")
+    np.testing.assert_allclose(small, a @ b[:, :width - 1], rtol=1e-5, atol=1e-4)
+
+
+@pytest.fixture
+def auto(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "auto")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DIR", str(tmp_path))
+    monkeypatch.setattr(tuning, "_decisions", {})
+    monkeypatch.setattr(tuning, "CALIBRATE_REPEATS", 2)
+    monkeypatch.setattr(blas_cpu, "_routes", {})
+    return tmp_path
+
+
+def test_route_is_blas_when_off_and_forced_by_the_environment(monkeypatch):
+    monkeypatch.setattr(blas_cpu, "_routes", {})
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "off")
+    assert blas_cpu.gemm_route(np.float32) == "blas"
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
+    assert blas_cpu.gemm_route(np.float32) == "panels"
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "gpu")
+    with pytest.raises(ValueError, match="TINYGRAD_SEQ_TUNE_GEMM='gpu': expected one of blas, panels"):
+        blas_cpu.gemm_route(np.float32)
+
+
+def test_route_is_measured_once_and_written(auto, monkeypatch):
+    # a real (small) measurement of both routes; which wins is this machine's business
+    route = blas_cpu.gemm_route(np.float32)
+    assert route in ("blas", "panels")
+    table = json.load(open(tuning.wisdom_path()))["decisions"]
+    record = table["gemm|dtype=float32"]
+    assert set(record["ms"]) == {"gemm=blas", "gemm=panels"} and record["choice"] == {"gemm": route}
+    calls = []
+    monkeypatch.setattr(tuning, "calibrate", lambda *a, **k: calls.append(a))
+    assert blas_cpu.gemm_route(np.float32) == route and calls == []
+
+
+def test_no_route_is_remembered_inside_another_calibration(auto, monkeypatch):
+    monkeypatch.setattr(tuning._calibrating, "active", True, raising=False)
+    assert blas_cpu.gemm_route(np.float64) == "blas"
+    assert blas_cpu._routes == {}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_on_the_panel_route(cell, dtype, monkeypatch):
+    # T=8, B=16: 128 rows a whole-sequence GEMM, I=40 (dx's columns past the panels: 32 + 8 for
+    # float32), H=32; input projection, dx and both weight gradients on panels, forward and
+    # backward equal to the numpy reference; the spy sees panel_gemm run
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_ROWS", 1)   # the RNN's weight gradients have H = 32 rows
+    ran = []
+    original = blas_cpu.panel_gemm
+    monkeypatch.setattr(blas_cpu, "panel_gemm", lambda a, b, out: (ran.append(a.shape), original(a, b, out)))
+    arrays, lengths = make_case(cell, seq_len=8, batch=16, n_in=40, hidden=32, seed=4, dtype=dtype)
+    (fwd, bwd), (rfwd, rbwd) = run_both(cell, arrays, lengths, False)
+    assert len(ran) >= 4
+    assert_all_close(fwd, rfwd, dtype, NAMES_FWD)
+    assert_all_close(bwd, rbwd, dtype, NAMES_BWD)
+
+
+def test_engine_products_on_the_panel_route(monkeypatch):
+    # gemm_cpu.matmul: one thread's product, rows split over threads, and the split along K of a
+    # transposed left operand (a Linear layer's weight gradient), against numpy
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 16)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((300, 96)).astype(np.float32)
+    w = rng.standard_normal((72, 96)).astype(np.float32)
+    g = rng.standard_normal((300, 72)).astype(np.float32)
+    for a, b in ((x, w.T), (g, w), (g.T, x)):
+        np.testing.assert_allclose(gemm_cpu.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
