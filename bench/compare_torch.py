@@ -34,7 +34,7 @@ import torch
 import tinygrad_seq as ts
 from asv_machine import describe
 from interleave import time_blocks
-from tinygrad_seq.kernels import gru_cpu, lstm_cpu, rnn_cpu
+from tinygrad_seq.kernels import blas_cpu, gru_cpu, lstm_cpu, rnn_cpu
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 TORCH_CELL = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
@@ -199,7 +199,8 @@ def main():
                 cpus=os.cpu_count(), date=started, threads=threads, torch_threads=torch.get_num_threads(),
                 torch=torch.__version__, numba=numba.__version__, numpy=np.__version__,
                 load_average_before=load_before, load_average_after=load_after,
-                matmul_gflops=[ref_before, ref_after])
+                matmul_gflops=[ref_before, ref_after], gemm_route=blas_cpu.gemm_route(np.float32),
+                openblas_env={k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ})
     for row in rows:
         row["pct_matmul"] = 100 * row["gflops"] / max(ref_before, ref_after)
     json_path = args.json_path or os.path.join(RESULTS, f"compare_torch_{described['machine']}.json")
@@ -217,7 +218,9 @@ def markdown_table(meta, rows):
     load = meta["load_average_before"]
     lines = [f"{meta['cpu']}, {meta['cpus']} CPUs; {meta['threads']} Numba threads, {meta['torch_threads']} torch "
              f"threads; numpy 2048^3 float32 matmul {ref:.0f} GFLOP/s; load average before "
-             f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {meta['date']}; torch {meta['torch']}, numba {meta['numba']}",
+             f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {meta['date']}; torch {meta['torch']}, numba {meta['numba']}; "
+             f"whole-sequence GEMMs on {meta.get('gemm_route', 'blas')} (kernels/blas_cpu.gemm_route); "
+             f"environment {' '.join(f'{k}={v}' for k, v in meta.get('openblas_env', {}).items()) or 'without OPENBLAS_* settings'}",
              "",
              "| cell | T | B | H | ours ms | layer ms | torch ms | torch/ours | torch/layer | layer/kernel | GFLOP/s "
              "| % of matmul | repeats |",

@@ -134,6 +134,8 @@ _tile4 = _tile(4)
 _tile2 = _tile(2)
 _tile1 = _tile(1)
 _tile4_add = _tile(4, accumulate=True)
+_tile8 = _tile(8)
+_tile8_add = _tile(8, accumulate=True)
 _tile2_add = _tile(2, accumulate=True)
 _tile1_add = _tile(1, accumulate=True)
 
@@ -165,6 +167,9 @@ def _tiles(a, panels, out, m0, m1, p, add):
     main = m1 - (m1 - m0) % 4
     if add:
         if TILE_ROWS == 4:
+            while m + 8 <= m1:
+                _tile8_add(a, panels, out, m, p)
+                m += 8
             while m < main:
                 _tile4_add(a, panels, out, m, p)
                 m += 4
@@ -175,6 +180,9 @@ def _tiles(a, panels, out, m0, m1, p, add):
             _tile1_add(a, panels, out, m, p)
     else:
         if TILE_ROWS == 4:
+            while m + 8 <= m1:
+                _tile8(a, panels, out, m, p)
+                m += 8
             while m < main:
                 _tile4(a, panels, out, m, p)
                 m += 4
