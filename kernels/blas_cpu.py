@@ -314,15 +314,17 @@ def gemm_route(dtype):
     """How this machine's whole-sequence GEMMs of ``dtype`` run: "blas" (numpy's matmul) or
     "panels" (panel_gemm). A machine decision (tuning.decide "gemm", TINYGRAD_SEQ_TUNE_GEMM
     forces one): measured once, on one thread, on a [256, 256] x [256, 1024] product with
-    packing included; "blas" while another calibration runs, and in mode off."""
+    packing included, per OPENBLAS_CORETYPE (which changes numpy's side); "blas" while another
+    calibration runs, and in mode off."""
     dtype = np.dtype(dtype)
-    key = (dtype.num, tuning.state())
+    coretype = tuning.getenv("OPENBLAS_CORETYPE") or "auto"
+    key = (dtype.num, coretype, tuning.state())
     route = _routes.get(key)
     if route is None:
         if tuning.calibrating():
             return "blas"   # decided at the next call outside the calibration
-        route = _routes[key] = tuning.decide("gemm", dict(dtype=dtype.name), [{"gemm": "blas"}, {"gemm": "panels"}],
-                                             _route_measure(dtype))["gemm"]
+        route = _routes[key] = tuning.decide("gemm", dict(dtype=dtype.name, openblas_coretype=coretype),
+                                             [{"gemm": "blas"}, {"gemm": "panels"}], _route_measure(dtype))["gemm"]
     return route
 
 
@@ -343,7 +345,9 @@ def panels_fit(a, b, out):
     tuning.PANEL_GEMM_MIN_ROWS rows and PANEL_GEMM_MIN_MACS multiply-adds (a smaller product
     spends more on packing b and on Python than it saves) and one panel of columns."""
     dt = out.dtype
-    return (a.ndim == 2 and b.ndim == 2 and a.dtype == dt and b.dtype == dt and dt in (np.float32, np.float64)
+    return (a.ndim == 2 and b.ndim == 2 and out.ndim == 2 and a.dtype == dt and b.dtype == dt
+            and dt in (np.float32, np.float64) and a.shape[1] == b.shape[0] > 0
+            and out.shape == (a.shape[0], b.shape[1])
             and a.shape[0] >= tuning.setting("PANEL_GEMM_MIN_ROWS")
             and a.shape[0] * a.shape[1] * out.shape[1] >= tuning.setting("PANEL_GEMM_MIN_MACS")
             and out.shape[1] >= panel_cpu.panel_width(dt) and out.strides[1] == dt.itemsize

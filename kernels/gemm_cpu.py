@@ -91,10 +91,10 @@ def matmul(a, b):
     if a.shape[-2] * k * n <= tuning.setting("NUMPY_SINGLE_THREAD_MACS"):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)
-    if a.ndim == 2 and b.ndim == 2 and rows >= tuning.setting("PANEL_GEMM_MIN_ROWS") and gemm_route(a.dtype) == "panels":
-        out = np.empty((rows, n), a.dtype)
-        if panels_fit(a, b, out):
-            gemm_into(a, b, out, "panels")
-            return out
     with numpy_blas_one_thread():
+        if a.ndim == 2 and b.ndim == 2 and rows >= tuning.setting("PANEL_GEMM_MIN_ROWS") and gemm_route(a.dtype) == "panels":
+            out = np.empty((rows, n), a.dtype)
+            if panels_fit(a, b, out):
+                gemm_into(a, b, out, "panels")   # its columns past the last panel by numpy, one thread
+                return out
         return np.matmul(a, b)

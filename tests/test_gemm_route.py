@@ -26,15 +26,17 @@ def _operands(rng, m, k, n, a_order, b_order, dtype):
 @pytest.mark.parametrize("b_order", ["C", "F"])
 def test_panel_gemm_matches_numpy(dtype, tol, a_order, b_order, monkeypatch):
     # small blocks, so that every product crosses blocks along M and K (the K blocks after the
-    # first add into out); row counts with 4-, 2- and 1-row tiles; N with and without columns
-    # past the last whole panel; M = 256 transposed: columns 1 KiB apart (float32), the padded copy
+    # first add into out); row counts with 8-, 4-, 2- and 1-row tiles (12 rows: an 8 and a 4; 67:
+    # a block of 44 and 23 = 2 x 8 + 4 + 2 + 1); N with and without columns past the last whole
+    # panel; M = 256 transposed: columns 1 KiB apart (float32), the padded copy
     monkeypatch.setattr(tuning, "PANEL_GEMM_K_BLOCK", 48)
-    monkeypatch.setattr(tuning, "PANEL_GEMM_M_BLOCK", 40)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_M_BLOCK", 44)   # 5 x 8 rows + a 4-row tile per block
     monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_ROWS", 1)
     monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
     rng = np.random.default_rng(5)
     width = panel_cpu.panel_width(dtype)
-    for m, k, n in ((67, 100, 2 * width), (97, 130, 3 * width + 5), (256, 61, width), (65, 1, width + 1)):
+    for m, k, n in ((67, 100, 2 * width), (97, 130, 3 * width + 5), (256, 61, width), (65, 1, width + 1),
+                    (12, 49, width)):
         a, b = _operands(rng, m, k, n, a_order, b_order, dtype)
         out = np.full((m, n), np.nan, dtype)
         assert blas_cpu.panels_fit(a, b, out)
@@ -71,6 +73,9 @@ def test_panels_only_where_they_pay():
     assert not blas_cpu.panels_fit(a, b[:, ::2], out[:, :64])
     assert not blas_cpu.panels_fit(a, b, np.empty((128, 256), np.float32).T)
     assert not blas_cpu.panels_fit(a.astype(np.float64), b, out)
+    assert not blas_cpu.panels_fit(a, b[:60], out)                           # shapes that do not agree
+    assert not blas_cpu.panels_fit(a, b, np.empty((300, 128), np.float32))
+    assert not blas_cpu.panels_fit(a[:, :0], b[:0], out)                     # K = 0
     # and gemm_into then gives numpy's answer on the "panels" route all the same
     small = np.empty((256, width - 1), np.float32)
     blas_cpu.gemm_into(a, b[:, :width - 1], small, "panels")
@@ -103,7 +108,7 @@ def test_route_is_measured_once_and_written(auto, monkeypatch):
     route = blas_cpu.gemm_route(np.float32)
     assert route in ("blas", "panels")
     table = json.load(open(tuning.wisdom_path()))["decisions"]
-    record = table["gemm|dtype=float32"]
+    record = table[[k for k in table if k.startswith("gemm|dtype=float32|openblas_coretype=")][0]]
     assert set(record["ms"]) == {"gemm=blas", "gemm=panels"} and record["choice"] == {"gemm": route}
     calls = []
     monkeypatch.setattr(tuning, "calibrate", lambda *a, **k: calls.append(a))
@@ -141,9 +146,16 @@ def test_engine_products_on_the_panel_route(monkeypatch):
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
     monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 16)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_ROWS", 1)
+    ran = []
+    original = blas_cpu.panel_gemm
+    monkeypatch.setattr(blas_cpu, "panel_gemm", lambda a, b, out: (ran.append(a.shape), original(a, b, out)))
     rng = np.random.default_rng(8)
     x = rng.standard_normal((300, 96)).astype(np.float32)
     w = rng.standard_normal((72, 96)).astype(np.float32)
     g = rng.standard_normal((300, 72)).astype(np.float32)
     for a, b in ((x, w.T), (g, w), (g.T, x)):
+        ran.clear()
         np.testing.assert_allclose(gemm_cpu.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+        assert ran, f"{a.shape} @ {b.shape} did not run on panels"
