@@ -199,7 +199,7 @@ def usable_cores():
     cores = len(cpus) if cpus else (os.cpu_count() or 1)
     cores = min(cores, cpu_quota() or cores)
     for name in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_LOCAL_SIZE"):
-        ranks = os.environ.get(name, "")
+        ranks = getenv(name) or ""
         if ranks.isdigit() and int(ranks) > 1:
             return max(1, cores // int(ranks))
     return cores
