@@ -321,10 +321,10 @@ def gemm_route(dtype):
     key = (dtype.num, coretype, tuning.state())
     route = _routes.get(key)
     if route is None:
-        if tuning.calibrating():
-            return "blas"   # decided at the next call outside the calibration
-        route = _routes[key] = tuning.decide("gemm", dict(dtype=dtype.name, openblas_coretype=coretype),
-                                             [{"gemm": "blas"}, {"gemm": "panels"}], _route_measure(dtype))["gemm"]
+        route = tuning.decide("gemm", dict(dtype=dtype.name, openblas_coretype=coretype),
+                              [{"gemm": "blas"}, {"gemm": "panels"}], _route_measure(dtype))["gemm"]
+        if not tuning.calibrating():   # inside another calibration decide gives the default (or the
+            _routes[key] = route       # forced route): decided for good at the next call outside
     return route
 
 
@@ -468,6 +468,8 @@ def gradient_split(rows, gates, n_in, hidden, n_chunks, dtype):
     worth = rows * gates * (2 * n_in + hidden) >= tuning.setting("CALIBRATE_MIN_MACS") and not few_rows
     shape_class = dict(gates=gates, n_in=n_in, hidden=hidden, rows=measured_rows, threads=n_chunks,
                        dtype=np.dtype(dtype).name)
+    if worth:
+        gemm_route(dtype)   # decided first: the splits are measured on the route the products take
 
     def measure(candidate, timer):
         rng = np.random.default_rng(0)

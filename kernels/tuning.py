@@ -119,12 +119,15 @@ CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative,
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
-# the version of calibrate's rule: a decision on disk taken under another is measured again (5:
+# the version of calibrate's rule: a decision on disk taken under another is measured again (6:
+# the whole-sequence GEMMs may run on the panel GEMM (blas_cpu.gemm_route), which changed which
+# weight-gradient split is faster: by rows 1.22x faster than by product at LSTM T=200 B=64 H=256
+# and 2x at T=50 B=64 H=64, AMD EPYC, 2026-12-02; 5:
 # the kernels' threads take a chunk in ~10 us instead of ~85, kernels/workers_cpu.py; 4:
 # rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
 # to the default within each round, and 32 steps for short steps; 1 compared best times, which
 # the host's drift fooled, on 8 steps)
-CALIBRATION_RULE = 5
+CALIBRATION_RULE = 6
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 
@@ -347,13 +350,14 @@ def forced(candidates):
 def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=time.perf_counter):
     """One of ``candidates`` (dicts of parts, the default rule's choice first) for the shape class
     ``shape_class`` (a dict) of decision ``name``. In order: TINYGRAD_SEQ_TUNE_<PART> filters
-    the candidates; one left, or mode off, or nothing worth measuring (and nothing on disk),
-    gives the first; a decision on disk for this machine is reused when it measured every
+    the candidates; one left, or mode off, or nothing worth measuring or a call inside another
+    calibration (and nothing on disk), gives the first; a decision on disk for this machine is
+    reused when it measured every
     candidate offered now; in mode auto the candidates are measured (``measure(candidate, timer)
     -> seconds``), the fastest kept unless it beats the first by less than CALIBRATE_MARGIN, and
     the decision written to disk, unless a forced part had narrowed the candidates."""
     kept = forced(candidates)
-    if len(kept) == 1 or mode() == "off" or calibrating():
+    if len(kept) == 1 or mode() == "off":
         return kept[0]
     key = class_key(name, shape_class)
     path = wisdom_path()
@@ -365,8 +369,8 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
         if (record is not None and record["choice"] in kept and record.get("rule") == CALIBRATION_RULE
                 and {_label(c) for c in candidates} <= set(record.get("ms", {}))):
             return record["choice"]
-        if mode() == "cached" or not worth_measuring:
-            return kept[0]
+        if mode() == "cached" or not worth_measuring or calibrating():
+            return kept[0]   # inside another calibration: a decision on disk, else the default
         choice, times = calibrate(kept, measure, timer)
         if len(kept) < len(candidates):
             return choice   # measured among the forced candidates only: not written to disk

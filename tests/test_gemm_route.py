@@ -121,6 +121,29 @@ def test_no_route_is_remembered_inside_another_calibration(auto, monkeypatch):
     assert blas_cpu._routes == {}
 
 
+def test_other_calibrations_measure_on_the_machines_route(auto, monkeypatch):
+    # the weight-gradient split and the time loop are calibrated after the route is decided, so
+    # their candidates run their GEMMs on it (here a fake measurement makes the panels faster)
+    from tinygrad_seq.kernels import lstm_cpu, steps_cpu
+
+    def fake_measure(dtype):
+        return lambda candidate, timer: 1.0 if candidate["gemm"] == "panels" else 2.0
+
+    monkeypatch.setattr(blas_cpu, "_route_measure", fake_measure)
+    monkeypatch.setattr(steps_cpu, "_plans", {})
+    monkeypatch.setattr(tuning, "CALIBRATE_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
+    routes = []
+    original = blas_cpu.gemm_into
+    monkeypatch.setattr(blas_cpu, "gemm_into", lambda a, b, out, route="blas": (routes.append(route),
+                                                                               original(a, b, out, route)))
+    blas_cpu.gradient_split(512, 128, 32, 32, 2, np.float32)
+    assert routes and set(routes) == {"panels"}
+    routes.clear()
+    lstm_cpu._plan(8, 16, 32, 32, np.float32)
+    assert "panels" in routes and "blas" not in routes
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernels_on_the_panel_route(cell, dtype, monkeypatch):
