@@ -292,8 +292,8 @@ def gemm_into(a, b, out, route="blas"):
     matmul, which releases the GIL; kernel_threads keeps numpy's BLAS on one thread meanwhile.
     Not an @njit np.dot: that compiled once per layout (3 x 0.3 s on a first run).
     route "panels" (gemm_route's choice for the dtype, passed by the whole-sequence GEMMs): a
-    product with rows of a and out contiguous, at least tuning.PANEL_GEMM_MIN_ROWS rows and a
-    C- or F-ordered b runs as panel_gemm instead."""
+    product that panels_fit accepts (enough rows and multiply-adds, rows of out contiguous, a C-
+    or F-ordered b) runs as panel_gemm instead."""
     if route == "panels" and panels_fit(a, b, out):
         panel_gemm(a, b, out)
     else:
@@ -302,20 +302,21 @@ def gemm_into(a, b, out, route="blas"):
 
 # -- the GEMM route -----------------------------------------------------------------------------
 # numpy's OpenBLAS runs the kernel set it picks for the CPU, or the one OPENBLAS_CORETYPE names:
-# on an AMD EPYC (AVX-512) with OPENBLAS_CORETYPE=Haswell, 100 GFLOP/s a core, where the panel
-# product (panel_cpu, AVX-512 tiles from Numba) ran 145-187 with its packing included (one
-# thread, float32, [350..700, 64..2048] x [.., 256..10000], 2026-12-02); with the CPU's own kernel
-# set both ran 167-185. Which is faster is measured on the machine (gemm_route).
+# on an AMD EPYC (AVX-512) with OPENBLAS_CORETYPE=Haswell, 97-112 GFLOP/s a core, where the
+# panel GEMM (panel_cpu, AVX-512 tiles from Numba) ran 172-204 with its packing included (one
+# thread, float32, [128..10000, 64..10000] x [.., 256..10000], 2026-12-02); with the CPU's own
+# kernel set numpy ran 167-185, level with the panel GEMM's 4-row tiles. Which is faster is
+# measured on the machine (gemm_route).
 
-_routes = {}   # (dtype number, tuning.state()) -> "blas" | "panels"
+_routes = {}   # (dtype number, OPENBLAS_CORETYPE, tuning.state()) -> "blas" | "panels"
 
 
 def gemm_route(dtype):
     """How this machine's whole-sequence GEMMs of ``dtype`` run: "blas" (numpy's matmul) or
     "panels" (panel_gemm). A machine decision (tuning.decide "gemm", TINYGRAD_SEQ_TUNE_GEMM
     forces one): measured once, on one thread, on a [256, 256] x [256, 1024] product with
-    packing included, per OPENBLAS_CORETYPE (which changes numpy's side); "blas" while another
-    calibration runs, and in mode off."""
+    packing included, per OPENBLAS_CORETYPE (which changes numpy's side); "blas" in mode off;
+    inside another calibration the decision on disk or "blas", not remembered."""
     dtype = np.dtype(dtype)
     coretype = tuning.getenv("OPENBLAS_CORETYPE") or "auto"
     key = (dtype.num, coretype, tuning.state())
@@ -357,8 +358,8 @@ def panels_fit(a, b, out):
 def _unaliased(a):
     """a, or a copy of a transposed a whose columns lie a multiple of 1 KiB apart, with 16
     elements of padding between them. The tiles read a column's rows k after k: 4 KiB apart (dG^T
-    at 4H = 1024) every k falls in one L1 set, and the tiles ran at 91-97 GFLOP/s against 115-135
-    with the padded copy (the copy, numpy's row by row, included; AMD EPYC, one thread)."""
+    at 4H = 1024) every k falls in one L1 set, and the 4-row tiles ran at 91-97 GFLOP/s against
+    115-135 with the padded copy (the copy, numpy's row by row, included; AMD EPYC, one thread)."""
     if a.flags.c_contiguous or not a.flags.f_contiguous or a.strides[1] % 1024:
         return a
     m_rows, k_dim = a.shape
