@@ -182,3 +182,27 @@ def test_engine_products_on_the_panel_route(monkeypatch):
         ran.clear()
         np.testing.assert_allclose(gemm_cpu.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
         assert ran, f"{a.shape} @ {b.shape} did not run on panels"
+
+
+@pytest.mark.parametrize("split", ["product", "rows"])
+@pytest.mark.parametrize("same", [True, False])
+def test_weight_gradients_on_the_panel_route(split, same, monkeypatch):
+    # dx, dW_ih and dW_hh over the rows, each split (forced), one chunk and two, with the gate
+    # gradients one array for both weights (the LSTM's: one padded copy of dG^T serves both, 4H =
+    # 256 float32 puts its columns 1 KiB apart) or two (the GRU's), against numpy
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DW_SPLIT", split)
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    rng = np.random.default_rng(11)
+    T, B, I, H = 6, 40, 48, 64
+    d_in = rng.standard_normal((T, B, 4 * H)).astype(np.float32)
+    d_hid = d_in if same else rng.standard_normal((T, B, 4 * H)).astype(np.float32)
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    h = rng.standard_normal((T, B, H)).astype(np.float32)
+    w = rng.standard_normal((4 * H, I)).astype(np.float32)
+    g_in, g_hid = (g.reshape(T * B, 4 * H).astype(np.float64) for g in (d_in, d_hid))
+    for n_chunks in (1, 2):
+        dx, dw_ih, dw_hh = blas_cpu.weight_gradients(d_in, d_hid, x, h, w, n_chunks)
+        np.testing.assert_allclose(dx.reshape(T * B, I), g_in @ w, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(dw_ih, g_in.T @ x.reshape(T * B, I), rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(dw_hh, g_hid.T @ h.reshape(T * B, H), rtol=1e-4, atol=1e-3)
