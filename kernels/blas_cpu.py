@@ -2,9 +2,10 @@
 
 ``np.dot`` inside @njit calls scipy's BLAS (``scipy.linalg.cython_blas``; OpenBLAS in the scipy
 wheels), a different OpenBLAS instance and thread pool from numpy's own: the step products' BLAS
-route uses it. The whole-sequence GEMMs (input projection, weight gradients, dx) call numpy's
-matmul from the kernels' threads (it releases the GIL; no compile). kernel_threads keeps both
-libraries on one thread while a kernel runs.
+route uses it. The whole-sequence GEMMs (the input projection here, the weight gradients and dx
+in weight_grads_cpu) go through gemm_into from the kernels' threads: numpy's matmul (it releases
+the GIL; no compile) or the panel GEMM, whichever gemm_route measured faster on the machine.
+kernel_threads keeps both BLAS libraries on one thread while a kernel runs.
 
 Threads: every product of a kernel runs on ONE OpenBLAS thread, called from the kernels' own
 threads (``run_chunks``: as many as Numba's thread count, each running a nogil kernel on a chunk
@@ -355,7 +356,7 @@ def panels_fit(a, b, out):
             and (b.flags.c_contiguous or b.flags.f_contiguous))
 
 
-def _unaliased(a):
+def unaliased(a):
     """a, or a copy of a transposed a whose columns lie a multiple of 1 KiB apart, with 16
     elements of padding between them. The tiles read a column's rows k after k: 4 KiB apart (dG^T
     at 4H = 1024) every k falls in one L1 set, and the 4-row tiles ran at 91-97 GFLOP/s against
@@ -375,7 +376,7 @@ def panel_gemm(a, b, out):
     dt = out.dtype
     n = out.shape[1]
     main = n - n % panel_cpu.panel_width(dt)
-    a = _unaliased(a)
+    a = unaliased(a)
     if b.flags.f_contiguous:
         panels = panel_cpu.pack_rows(b.T, dt, 0, main)
     else:
@@ -410,150 +411,3 @@ def gate_buffer(shape, dtype, padded=False):
     105 MB buffer of 4 KiB pages cost 31 ms more here (T=200, B=64, 4H=2048). Zeroed when some
     sequence is padded (rows past a length are never written)."""
     return np.zeros(shape, dtype) if padded else np.empty(shape, dtype)
-
-
-def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
-    # dx split by rows; then dW_ih on one thread while dW_hh runs on another
-    rows = x2.shape[0]
-    route = gemm_route(x2.dtype)
-
-    def dx_rows(c):
-        lo, hi = chunk_bounds(c, n_chunks, rows)
-        gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
-
-    def one_product(c):
-        if c == 0:
-            gemm_into(di2.T, x2, dw_ih, route)
-        else:
-            gemm_into(dh2.T, h2, dw_hh, route)
-
-    run_chunks(dx_rows, n_chunks)
-    run_chunks(one_product, 2)
-
-
-def _gradients_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
-    # every product split by rows; dW as partial sums per chunk (chunk 0 writes dW itself)
-    rows = x2.shape[0]
-    dw_ih_parts = [dw_ih] + [np.empty_like(dw_ih) for _ in range(n_chunks - 1)]
-    dw_hh_parts = [dw_hh] + [np.empty_like(dw_hh) for _ in range(n_chunks - 1)]
-    route = gemm_route(x2.dtype)
-
-    def rows_of(c):
-        lo, hi = chunk_bounds(c, n_chunks, rows)
-        gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
-        d_in_t, d_hid_t = _transposed_pair(di2, dh2, lo, hi, route)
-        gemm_into(d_in_t, x2[lo:hi], dw_ih_parts[c], route)
-        gemm_into(d_hid_t, h2[lo:hi], dw_hh_parts[c], route)
-
-    run_chunks(rows_of, n_chunks)
-    for c in range(1, n_chunks):
-        dw_ih += dw_ih_parts[c]
-        dw_hh += dw_hh_parts[c]
-
-
-def _transposed_pair(di2, dh2, lo, hi, route):
-    """(di2[lo:hi].T, dh2[lo:hi].T), the left operands of dW_ih and dW_hh; on the panel route
-    each as _unaliased leaves it, one copy for both when they are the same array (the LSTM's: a
-    copy of [T*B/2, 4H] costs 0.5-3 ms; AMD EPYC, 2026-12-02)."""
-    d_in_t = di2[lo:hi].T
-    if route == "panels":
-        d_in_t = _unaliased(d_in_t)
-    if dh2 is di2:
-        return d_in_t, d_in_t
-    d_hid_t = dh2[lo:hi].T
-    return d_in_t, (_unaliased(d_hid_t) if route == "panels" else d_hid_t)
-
-
-_GRADIENT_SPLITS = {"product": _gradients_by_product, "rows": _gradients_by_rows}
-
-
-def gradient_split(rows, gates, n_in, hidden, n_chunks, dtype):
-    """How weight_gradients splits its products over n_chunks > 1 threads: "product" (dx by rows,
-    then dW_ih on one thread and dW_hh on another) or "rows" (each product by rows, dW as partial
-    sums added after). Default rule: "product" with few rows a thread (fewer than
-    tuning.PRODUCT_SPLIT_ROWS: partial sums would cost as much as the product) or on two threads
-    when input and hidden size are within tuning.PRODUCT_SPLIT_RATIO; measured (2 cores, float32,
-    LSTM T=50, B=16, H=512) 29 ms by product, 43 ms by rows (the partial sums are 2 x 4 MiB per
-    thread, written and added). Calibrated per shape class (tuning.decide)."""
-    balanced = max(n_in, hidden) <= tuning.setting("PRODUCT_SPLIT_RATIO") * min(n_in, hidden)
-    few_rows = rows < tuning.setting("PRODUCT_SPLIT_ROWS") * n_chunks
-    first = "product" if few_rows or (n_chunks == 2 and balanced) else "rows"
-    candidates = [{"dw_split": first}, {"dw_split": "rows" if first == "product" else "product"}]
-    measured_rows = min(1 << (rows.bit_length() - 1), tuning.setting("CALIBRATE_ROWS"))
-    worth = rows * gates * (2 * n_in + hidden) >= tuning.setting("CALIBRATE_MIN_MACS") and not few_rows
-    shape_class = dict(gates=gates, n_in=n_in, hidden=hidden, rows=measured_rows, threads=n_chunks,
-                       dtype=np.dtype(dtype).name)
-    if worth:
-        gemm_route(dtype)   # decided first: the splits are measured on the route the products take
-
-    def measure(candidate, timer):
-        rng = np.random.default_rng(0)
-        di2 = rng.standard_normal((measured_rows, gates)).astype(dtype)
-        x2 = rng.standard_normal((measured_rows, n_in)).astype(dtype)
-        h2 = rng.standard_normal((measured_rows, hidden)).astype(dtype)
-        w_ih = rng.standard_normal((gates, n_in)).astype(dtype)
-        outs = (np.empty((measured_rows, n_in), dtype), np.empty((gates, n_in), dtype),
-                np.empty((gates, hidden), dtype))
-        split = _GRADIENT_SPLITS[candidate["dw_split"]]
-        return tuning.timed(lambda: split(di2, di2, x2, h2, w_ih, *outs, n_chunks), timer)
-
-    return tuning.decide("weight_gradients", shape_class, candidates, measure, worth)["dw_split"]
-
-
-def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
-    """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
-    array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
-    three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says (one thread
-    below tuning.SPLIT_MIN_MACS multiply-adds in all)."""
-    seq_len, batch, n_in = x.shape
-    rows = seq_len * batch
-    gates = d_in.shape[2]
-    hidden = h_prev.shape[2]
-    d_in2 = d_in.reshape(rows, gates)
-    args = (d_in2, d_in2 if d_hid is d_in else d_hid.reshape(rows, gates), x.reshape(rows, n_in),
-            h_prev.reshape(rows, hidden), w_ih, np.empty((rows, n_in), x.dtype),
-            np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
-    if rows * gates * (2 * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
-        n_chunks = 1
-    if n_chunks > 1 and rows > 0:
-        split = gradient_split(rows, gates, n_in, hidden, n_chunks, x.dtype)
-        _GRADIENT_SPLITS[split](*args, n_chunks)
-    else:
-        di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
-        route = gemm_route(x.dtype)
-        gemm_into(di2, w_ih, dx, route)
-        d_in_t, d_hid_t = _transposed_pair(di2, dh2, 0, rows, route)
-        gemm_into(d_in_t, x2, dw_ih, route)
-        gemm_into(d_hid_t, h2, dw_hh, route)
-    dx, dw_ih, dw_hh = args[5:]
-    return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
-
-
-def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks, weights=True):
-    """A one-step call's products, d_gates [B,G*H], x [B,I], h0 [B,H] -> dx [B,I], dh [B,H] (=
-    d_gates @ W_hh, for every row), dw_ih [G*H,I], dw_hh [G*H,H]: two on each of two threads,
-    each pair one product that reads a weight matrix and one that writes a weight gradient
-    (dx with dW_hh, dh with dW_ih: about even halves of the work at any I and H). No split of a
-    product: a step's few rows give a thread too little to share a product with another.
-    weights=False: dx and dh only (one a thread); dw_ih and dw_hh come back None."""
-    batch, n_in = x.shape
-    hidden = h0.shape[1]
-    dx = np.empty((batch, n_in), x.dtype)
-    dh = np.empty((batch, hidden), x.dtype)
-    dw_ih = np.empty(w_ih.shape, x.dtype) if weights else None
-    dw_hh = np.empty(w_hh.shape, x.dtype) if weights else None
-
-    n_pairs = min(n_chunks, 2)
-
-    def pair(c):
-        if c == 0:
-            gemm_into(d_gates, w_ih, dx)
-            if weights:
-                gemm_into(d_gates.T, h0, dw_hh)
-        if c == n_pairs - 1:
-            gemm_into(d_gates, w_hh, dh)
-            if weights:
-                gemm_into(d_gates.T, x, dw_ih)
-
-    run_chunks(pair, n_pairs)
-    return dx, dh, dw_ih, dw_hh

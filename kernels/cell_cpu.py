@@ -27,10 +27,11 @@ import numpy as np
 from numba import types
 
 from . import background_compile, tuning
-from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads, run_chunks,
-                       weight_gradients)
+from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads,
+                       run_chunks)
 from .compile_notice import announce, is_cached_signature
 from .spin_cpu import barrier_error, barrier_flags
+from .weight_grads_cpu import weight_gradients
 from .panel_cpu import fits_panels, pack_columns, pack_rows
 from .steps_cpu import time_loop_plan, transposed, units_split_first
 

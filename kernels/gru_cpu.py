@@ -19,7 +19,8 @@ from numba import njit
 from . import tuning
 from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
-from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
+from .weight_grads_cpu import weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
                         rows_product, step_state, synthetic_case, time_loop_plan)
 

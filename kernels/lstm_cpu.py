@@ -25,7 +25,8 @@ from . import panel_cpu, tuning
 from .compile_notice import announce
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, panels_at, step_product
-from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, one_step_gradients, gate_buffer, input_projection, kernel_threads, run_chunks, weight_gradients
+from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, gate_buffer, input_projection, kernel_threads, run_chunks
+from .weight_grads_cpu import one_step_gradients, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
                         lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
                         units_split_first, uses_panels)
@@ -411,7 +412,7 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     units_plan = plan["split"] == "units"
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=units_plan) as n_chunks:
         # a one-step call: the pointwise backward on one thread (a step's few rows), then its four
-        # products two a thread (blas_cpu.one_step_gradients)
+        # products two a thread (weight_grads_cpu.one_step_gradients)
         one_step = units_plan and seq_len == 1 and n_chunks > 1
         units = units_plan and not one_step and n_chunks > 1 and hidden % n_chunks == 0
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))

@@ -162,34 +162,32 @@ def panel_product(a, panels, out):
 
 @njit(**_INNER)
 def _tiles(a, panels, out, m0, m1, p, add):
-    """out[m0:m1, panel p] = (or += with add) a[m0:m1] @ panels[p], in tiles of TILE_ROWS rows."""
+    """out[m0:m1, panel p] = (or += with add) a[m0:m1] @ panels[p]: 8-row tiles and then one of 4
+    with AVX-512's 32 registers (TILE_ROWS == 4), then tiles of 2 rows and 1."""
     m = m0
-    main = m1 - (m1 - m0) % 4
-    if add:
-        if TILE_ROWS == 4:
-            while m + 8 <= m1:
+    if TILE_ROWS == 4:
+        while m + 8 <= m1:
+            if add:
                 _tile8_add(a, panels, out, m, p)
-                m += 8
-            while m < main:
-                _tile4_add(a, panels, out, m, p)
-                m += 4
-        while m + 2 <= m1:
-            _tile2_add(a, panels, out, m, p)
-            m += 2
-        if m < m1:
-            _tile1_add(a, panels, out, m, p)
-    else:
-        if TILE_ROWS == 4:
-            while m + 8 <= m1:
+            else:
                 _tile8(a, panels, out, m, p)
-                m += 8
-            while m < main:
+            m += 8
+        if m + 4 <= m1:
+            if add:
+                _tile4_add(a, panels, out, m, p)
+            else:
                 _tile4(a, panels, out, m, p)
-                m += 4
-        while m + 2 <= m1:
+            m += 4
+    while m + 2 <= m1:
+        if add:
+            _tile2_add(a, panels, out, m, p)
+        else:
             _tile2(a, panels, out, m, p)
-            m += 2
-        if m < m1:
+        m += 2
+    if m < m1:
+        if add:
+            _tile1_add(a, panels, out, m, p)
+        else:
             _tile1(a, panels, out, m, p)
 
 

@@ -1,16 +1,17 @@
 """The whole-sequence GEMMs' route (kernels/blas_cpu.py: gemm_route, panels_fit, panel_gemm;
-kernels/panel_cpu.py: panel_gemm): the blocked panel product against numpy for every layout the
-kernels and the engine pass (a transposed left operand, a C- or F-ordered right one, columns past
-the last whole panel, blocks along K that add, the padded copy of a power-of-two stride), where
-it applies, the machine decision that picks it (forced, off, measured and written, never taken
-inside another calibration), and the recurrent kernels and the engine's products on it against
-the BLAS route."""
+kernels/panel_cpu.py: panel_gemm; kernels/weight_grads_cpu.py on it): the blocked panel product
+against numpy for every layout the kernels and the engine pass (a transposed left operand, a C- or
+F-ordered right one, columns past the last whole panel, blocks along K that add, the padded copy
+of a power-of-two stride), where it applies, the machine decision that picks it (forced, off,
+measured and written, not remembered inside another calibration, the other calibrations measured
+on it), and the recurrent kernels, the weight gradients and the engine's products on it against
+numpy."""
 import json
 
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import blas_cpu, gemm_cpu, panel_cpu, tuning
+from tinygrad_seq.kernels import blas_cpu, gemm_cpu, panel_cpu, tuning, weight_grads_cpu
 
 from test_kernels_cpu import NAMES_BWD, NAMES_FWD, assert_all_close, make_case, run_both
 
@@ -50,13 +51,13 @@ def test_power_of_two_stride_is_copied_with_padding():
     # apart; other strides, and row-major operands, are read in place
     rng = np.random.default_rng(1)
     a = rng.standard_normal((100, 256)).astype(np.float32).T
-    copied = blas_cpu._unaliased(a)
+    copied = blas_cpu.unaliased(a)
     assert copied is not a and copied.strides[1] == (256 + 16) * 4
     np.testing.assert_array_equal(copied, a)
     odd = rng.standard_normal((100, 250)).astype(np.float32).T
-    assert blas_cpu._unaliased(odd) is odd
+    assert blas_cpu.unaliased(odd) is odd
     rows = rng.standard_normal((256, 100)).astype(np.float32)
-    assert blas_cpu._unaliased(rows) is rows
+    assert blas_cpu.unaliased(rows) is rows
 
 
 def test_panels_only_where_they_pay():
@@ -135,9 +136,14 @@ def test_other_calibrations_measure_on_the_machines_route(auto, monkeypatch):
     monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
     routes = []
     original = blas_cpu.gemm_into
-    monkeypatch.setattr(blas_cpu, "gemm_into", lambda a, b, out, route="blas": (routes.append(route),
-                                                                               original(a, b, out, route)))
-    blas_cpu.gradient_split(512, 128, 32, 32, 2, np.float32)
+
+    def spy(a, b, out, route="blas"):
+        routes.append(route)
+        original(a, b, out, route)
+
+    for module in (blas_cpu, weight_grads_cpu):   # each calls gemm_into by its own name
+        monkeypatch.setattr(module, "gemm_into", spy)
+    weight_grads_cpu.gradient_split(512, 128, 32, 32, 2, np.float32)
     assert routes and set(routes) == {"panels"}
     routes.clear()
     lstm_cpu._plan(8, 16, 32, 32, np.float32)
@@ -202,7 +208,7 @@ def test_weight_gradients_on_the_panel_route(split, same, monkeypatch):
     w = rng.standard_normal((4 * H, I)).astype(np.float32)
     g_in, g_hid = (g.reshape(T * B, 4 * H).astype(np.float64) for g in (d_in, d_hid))
     for n_chunks in (1, 2):
-        dx, dw_ih, dw_hh = blas_cpu.weight_gradients(d_in, d_hid, x, h, w, n_chunks)
+        dx, dw_ih, dw_hh = weight_grads_cpu.weight_gradients(d_in, d_hid, x, h, w, n_chunks)
         np.testing.assert_allclose(dx.reshape(T * B, I), g_in @ w, rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(dw_ih, g_in.T @ x.reshape(T * B, I), rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(dw_hh, g_hid.T @ h.reshape(T * B, H), rtol=1e-4, atol=1e-3)

@@ -131,7 +131,7 @@ def test_lstm_one_step_calls_defer_their_weight_gradients():
 
 
 def test_lstm_one_step_units_split_defers_on_two_threads(monkeypatch, request):
-    # the one-step call's gate units split over two threads (blas_cpu.one_step_gradients without
+    # the one-step call's gate units split over two threads (weight_grads_cpu.one_step_gradients without
     # the weights' products), forced on these tiny shapes
     import numba
     from threads_helpers import ChunkSpy, rerun_with_two_threads

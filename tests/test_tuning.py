@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import blas_cpu, gru_cpu, tuning
+from tinygrad_seq.kernels import gru_cpu, tuning, weight_grads_cpu
 
 from test_kernels_cpu import assert_all_close, make_case, run_both
 from threads_helpers import rerun_with_two_threads
@@ -209,7 +209,7 @@ def test_kernel_calibration_records_every_candidate(auto, monkeypatch):
     monkeypatch.setattr(tuning, "CALIBRATE_REPEATS", 1)
     plan = gru_cpu._plan(20, 12, 16, 16, np.float32)
     assert plan["split"] == "batch" and plan["step_product"] in ("loop", "blas")
-    split = blas_cpu.gradient_split(4096, 48, 16, 16, 2, np.float32)
+    split = weight_grads_cpu.gradient_split(4096, 48, 16, 16, 2, np.float32)
     assert split in ("product", "rows")
     table = json.load(open(tuning.wisdom_path()))["decisions"]
     gru = [r for k, r in table.items() if k.startswith("time_loop|") and "cell=gru" in k]

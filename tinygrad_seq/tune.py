@@ -38,7 +38,7 @@ def main(argv=None):
     os.environ["TINYGRAD_SEQ_TUNE"] = "auto"
     import numpy as np
 
-    from .kernels import blas_cpu, gru_cpu, lstm_cpu, rnn_cpu, tuning
+    from .kernels import blas_cpu, gru_cpu, lstm_cpu, rnn_cpu, tuning, weight_grads_cpu
 
     tuning.CALIBRATE_MIN_MACS = 0  # every listed shape class is measured, however small
     info = tuning.machine()
@@ -56,7 +56,7 @@ def main(argv=None):
                 module._plan(args.steps, batch, hidden, hidden, dtype)
                 threads = blas_cpu.kernel_threads.planned(args.steps, batch, 1 << 62)
                 if threads > 1:
-                    blas_cpu.gradient_split(args.steps * batch, gates * hidden, hidden, hidden, threads, dtype)
+                    weight_grads_cpu.gradient_split(args.steps * batch, gates * hidden, hidden, hidden, threads, dtype)
     table = tuning.decisions()
     for key in sorted(table):
         print(describe(key, table[key]))
