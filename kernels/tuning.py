@@ -165,9 +165,16 @@ def setting(name):
         raise ValueError(f"{_PREFIX}{name}={raw!r}: expected a number like {default!r}") from None
 
 
+# the main thread's own affinity while workers_cpu.Workers.run pins it to one CPU (a spinning run)
+_main_thread_cpus = []
+
+
 def process_cpus():
-    """The process's CPUs (the main thread's affinity: a pinned kernel worker's own is one CPU),
-    sorted, or None where affinity calls do not exist."""
+    """The process's CPUs (the main thread's affinity: a pinned kernel worker's own is one CPU;
+    while a spinning kernel call pins the main thread, the affinity it had before), sorted, or
+    None where affinity calls do not exist."""
+    if _main_thread_cpus:
+        return sorted(_main_thread_cpus[-1])
     try:
         return sorted(os.sched_getaffinity(os.getpid()))
     except (AttributeError, OSError):

@@ -197,6 +197,36 @@ def test_a_spinning_worker_is_pinned_away_from_the_caller(monkeypatch):
     assert worker.cpu != here and os.sched_getaffinity(worker.tid) == {worker.cpu}
 
 
+@pytest.mark.skipif(len(_cpus()) < 2, reason="needs two CPUs")
+def test_a_spinning_caller_is_pinned_to_its_cpu_for_the_call(monkeypatch):
+    # a caller that slept (on the GIL, or for a slow worker) was woken onto its worker's CPU and
+    # waited there behind the spinning worker: while the threads spin, the caller keeps its CPU
+    # (the process's CPUs still read as before), and gets its own affinity back after the call,
+    # an error's included
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: len(_cpus()))
+    seen = {}
+
+    def task(c):
+        if c == 0:
+            seen["caller"] = sorted(os.sched_getaffinity(0))
+            seen["process"] = tuning.process_cpus()
+            seen["cpu"] = int(workers_cpu._current_cpu())
+
+    blas_cpu.run_chunks(task, 2)
+    worker = workers_cpu.pool(1, 1).workers[0]
+    assert seen["caller"] == [seen["cpu"]] and seen["cpu"] != worker.cpu
+    assert seen["process"] == _cpus()
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning.process_cpus() == _cpus()
+
+    def failing(c):
+        if c == 0:
+            raise ValueError("chunk 0")
+
+    with pytest.raises(ValueError, match="chunk 0"):
+        blas_cpu.run_chunks(failing, 2)
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
+
+
 def test_no_spinning_on_cpus_shared_with_other_ranks(monkeypatch):
     # two MPI ranks on this node, each counting half the CPUs: nobody pins its threads to CPUs
     # the other rank's threads may be pinned to, so nobody spins
