@@ -119,7 +119,9 @@ CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative,
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
-# the version of calibrate's rule: a decision on disk taken under another is measured again (6:
+# the version of calibrate's rule: a decision on disk taken under another is measured again (7:
+# the step product's tiles of 8 rows with AVX-512, 1.2-1.4x faster than 4, change the splits' times,
+# and close alternatives meet in a runoff; 6:
 # the whole-sequence GEMMs may run on the panel GEMM (blas_cpu.gemm_route), which changed which
 # weight-gradient split is faster: by rows 1.22x faster than by product at LSTM T=200 B=64 H=256
 # and 2x at T=50 B=64 H=64, AMD EPYC, 2026-12-02; 5:
@@ -127,9 +129,11 @@ CALIBRATE_REPEATS = 6
 # rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
 # to the default within each round, and 32 steps for short steps; 1 compared best times, which
 # the host's drift fooled, on 8 steps)
-CALIBRATION_RULE = 6
+CALIBRATION_RULE = 7
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
+# two alternatives that beat the default with scores this close meet again, alone (calibrate)
+CALIBRATE_RUNOFF = 0.15
 
 _PREFIX = "TINYGRAD_SEQ_TUNE_"
 _MODES = ("auto", "cached", "off")
@@ -403,31 +407,46 @@ def calibrate(candidates, measure, timer=time.perf_counter):
     Every other round runs the candidates in reverse order, so that none is always timed right
     after the same one (rounds in a fixed order let LSTM B=16 H=256 pick the hidden-units split,
     which took 1.03-1.08x the batch split's time in every later A/B). The default stays unless
-    another scores below 1 - CALIBRATE_MARGIN."""
+    another scores below 1 - CALIBRATE_MARGIN.
+
+    Two alternatives that both beat the default and score within CALIBRATE_RUNOFF of each other
+    meet in a runoff: CALIBRATE_REPEATS more rounds of the two alone, the faster by the median of
+    their ratio within a round. LSTM B=1 H=512 (four candidates, two threads) picked one thread
+    (8.8-10 ms a call) over the units split (6-7.5 ms) in one calibration of four, when the host
+    slowed the second core for a while (AMD EPYC KVM guest, 2026-12-02)."""
     _calibrating.active = True
     rounds = max(1, setting("CALIBRATE_REPEATS"))
     times = [[] for _ in candidates]
     try:
         for c in candidates:
             measure(c, timer)
-        for r in range(rounds):
-            order = range(len(candidates)) if r % 2 == 0 else range(len(candidates) - 1, -1, -1)
-            for i in order:
-                times[i].append(measure(candidates[i], timer))
+        _alternate(candidates, measure, timer, rounds, times)
+        scores = [_median([t / max(d, 1e-12) for t, d in zip(times[i], times[0])]) for i in range(len(candidates))]
+        ranked = sorted(range(1, len(candidates)), key=scores.__getitem__)
+        beat = [i for i in ranked if scores[i] < 1 - setting("CALIBRATE_MARGIN")]
+        chosen = beat[0] if beat else 0
+        if len(beat) > 1 and scores[beat[1]] <= scores[beat[0]] * (1 + setting("CALIBRATE_RUNOFF")):
+            pair = [[], []]
+            _alternate([candidates[beat[0]], candidates[beat[1]]], measure, timer, rounds, pair)
+            if _median([b / max(a, 1e-12) for a, b in zip(*pair)]) < 1:
+                chosen = beat[1]
     finally:
         _calibrating.active = False
+    return candidates[chosen], [_median(t) for t in times]
 
-    def median(values):
-        ordered = sorted(values)
-        mid = len(ordered) // 2
-        return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
-    scores = [median([t / max(d, 1e-12) for t, d in zip(times[i], times[0])]) for i in range(len(candidates))]
-    medians = [median(t) for t in times]
-    fastest = min(range(len(candidates)), key=scores.__getitem__)
-    if scores[fastest] < 1 - setting("CALIBRATE_MARGIN"):
-        return candidates[fastest], medians
-    return candidates[0], medians
+def _alternate(candidates, measure, timer, rounds, times):
+    # rounds of every candidate, every other round in reverse; times[i] gets candidate i's times
+    for r in range(rounds):
+        order = range(len(candidates)) if r % 2 == 0 else range(len(candidates) - 1, -1, -1)
+        for i in order:
+            times[i].append(measure(candidates[i], timer))
+
+
+def _median(values):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 def _label(candidate):

@@ -98,6 +98,32 @@ def test_calibration_compares_within_rounds(auto):
     assert tuning.decide("t", dict(b=4), CANDIDATES, drifting, True, clock) == {"split": "batch"}
 
 
+def test_two_close_alternatives_meet_in_a_runoff(auto):
+    # both alternatives beat the default by far; "rows" looks faster in the first rounds (the
+    # host slowed "units" then), and the runoff of the two alone, where "units" is the faster
+    # every time, picks "units"
+    three = [{"split": "batch"}, {"split": "rows"}, {"split": "units"}]
+    calls = []
+    clock = FakeClock()
+    first_rounds = len(three) * (1 + tuning.CALIBRATE_REPEATS)
+
+    def measure(candidate, timer):
+        calls.append(candidate["split"])
+        slowed = len(calls) <= first_rounds and candidate["split"] == "units"
+        start = timer()
+        timer.now += {"batch": 2.0, "rows": 1.05, "units": 1.0}[candidate["split"]] * (1.2 if slowed else 1.0)
+        return timer() - start
+
+    assert tuning.decide("t", dict(b=5), three, measure, True, clock) == {"split": "units"}
+    runoff = calls[first_rounds:]
+    assert sorted(set(runoff)) == ["rows", "units"] and len(runoff) == 2 * tuning.CALIBRATE_REPEATS
+    # no runoff when one alternative is clearly the faster
+    calls.clear()
+    far = fake_measure({"batch": 2.0, "rows": 1.6, "units": 1.0}, calls)
+    assert tuning.decide("t", dict(b=6), three, far, True, clock) == {"split": "units"}
+    assert len(calls) == first_rounds
+
+
 def test_calibration_runs_more_steps_when_a_step_is_short():
     # 32 steps below 2^23 multiply-adds a step (a call's fixed costs would weigh on 8), never
     # more than the sequence has
