@@ -119,9 +119,9 @@ CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative,
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
-# the version of calibrate's rule: a decision on disk taken under another is measured again (7:
-# the step product's tiles of 8 rows with AVX-512, 1.2-1.4x faster than 4, change the splits' times,
-# and close alternatives meet in a runoff; 6:
+# the version of calibrate's rule: a decision on disk taken under another is measured again (8:
+# two close alternatives meet in a runoff; 7: the step product's tiles of 8 rows with AVX-512,
+# 1.2-1.4x faster than 4, change the splits' times; 6:
 # the whole-sequence GEMMs may run on the panel GEMM (blas_cpu.gemm_route), which changed which
 # weight-gradient split is faster: by rows 1.22x faster than by product at LSTM T=200 B=64 H=256
 # and 2x at T=50 B=64 H=64, AMD EPYC, 2026-12-02; 5:
@@ -129,7 +129,7 @@ CALIBRATE_REPEATS = 6
 # rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
 # to the default within each round, and 32 steps for short steps; 1 compared best times, which
 # the host's drift fooled, on 8 steps)
-CALIBRATION_RULE = 7
+CALIBRATION_RULE = 8
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 # two alternatives that beat the default with scores this close meet again, alone (calibrate)

@@ -263,7 +263,10 @@ class Workers:
         and then waited behind the worker, which spins there for WORKER_SPIN_US after its chunk:
         a two-thread RNN (T=50 B=16 H=64) took 2-4 ms a call instead of 0.5 ms for the first
         10-30 ms after each idle gap, its caller starting its chunk 1.0-1.3 ms after the worker,
-        on the worker's CPU (AMD EPYC KVM guest, 2026-12-02)."""
+        on the worker's CPU (AMD EPYC KVM guest, 2026-12-02). The system calls cost ~5 us a run
+        (25 us an LSTM layer's call, five runs); pinning only the first run after an idle gap and
+        before a sleep waiting for a worker brought the slow calls back (the GIL changes hands
+        slowly for a while after the gap, not only at its first run)."""
         try:
             before = os.sched_getaffinity(0)
             if before != {self.caller_cpu}:
