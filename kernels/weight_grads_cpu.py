@@ -71,12 +71,26 @@ def gradient_split(rows, gates, n_in, hidden, n_chunks, dtype):
     when input and hidden size are within tuning.PRODUCT_SPLIT_RATIO; measured (2 cores, float32,
     LSTM T=50, B=16, H=512) 29 ms by product, 43 ms by rows (the partial sums are 2 x 4 MiB per
     thread, written and added). Calibrated per shape class (tuning.decide)."""
-    balanced = max(n_in, hidden) <= tuning.setting("PRODUCT_SPLIT_RATIO") * min(n_in, hidden)
     few_rows = rows < tuning.setting("PRODUCT_SPLIT_ROWS") * n_chunks
-    first = "product" if few_rows or (n_chunks == 2 and balanced) else "rows"
-    candidates = [{"dw_split": first}, {"dw_split": "rows" if first == "product" else "product"}]
     measured_rows = min(1 << (rows.bit_length() - 1), tuning.setting("CALIBRATE_ROWS"))
     worth = rows * gates * (2 * n_in + hidden) >= tuning.setting("CALIBRATE_MIN_MACS") and not few_rows
+    memo_key = (measured_rows, few_rows, worth, gates, n_in, hidden, n_chunks, np.dtype(dtype).num,
+                tuning.setting("PRODUCT_SPLIT_RATIO"), tuning.state())
+    split = _splits.get(memo_key)
+    if split is None:
+        split = _decide_split(measured_rows, few_rows, worth, gates, n_in, hidden, n_chunks, dtype)
+        if not tuning.calibrating():   # a decision asked for inside a calibration is not the final one
+            _splits[memo_key] = split
+    return split
+
+
+_splits = {}  # a split per shape class and tuning state: a call's split costs a dict look-up
+
+
+def _decide_split(measured_rows, few_rows, worth, gates, n_in, hidden, n_chunks, dtype):
+    balanced = max(n_in, hidden) <= tuning.setting("PRODUCT_SPLIT_RATIO") * min(n_in, hidden)
+    first = "product" if few_rows or (n_chunks == 2 and balanced) else "rows"
+    candidates = [{"dw_split": first}, {"dw_split": "rows" if first == "product" else "product"}]
     shape_class = dict(gates=gates, n_in=n_in, hidden=hidden, rows=measured_rows, threads=n_chunks,
                        dtype=np.dtype(dtype).name)
     if worth:
