@@ -356,17 +356,11 @@ def panels_fit(a, b, out):
             and (b.flags.c_contiguous or b.flags.f_contiguous))
 
 
-def unaliased(a):
-    """a, or a copy of a transposed a whose columns lie a multiple of 1 KiB apart, with 16
-    elements of padding between them. The tiles read a column's rows k after k: 4 KiB apart (dG^T
-    at 4H = 1024) every k falls in one L1 set, and the 4-row tiles ran at 91-97 GFLOP/s against
-    115-135 with the padded copy (the copy, numpy's row by row, included; AMD EPYC, one thread)."""
-    if a.flags.c_contiguous or not a.flags.f_contiguous or a.strides[1] % 1024:
-        return a
-    m_rows, k_dim = a.shape
-    padded = np.empty((k_dim, m_rows + 16), a.dtype)
-    padded[:, :m_rows] = a.T
-    return padded[:, :m_rows].T
+def aliased(a):
+    """Whether the tiles reading a in place would find its k in one L1 set: a transposed view (a
+    weight gradient's dG^T) whose columns lie a multiple of 1 KiB apart (4H = 256 floats or a
+    multiple). panel_cpu.panel_gemm then copies each block of a into a padded buffer first."""
+    return a.flags.f_contiguous and not a.flags.c_contiguous and a.strides[1] % 1024 == 0
 
 
 def panel_gemm(a, b, out):
@@ -376,13 +370,14 @@ def panel_gemm(a, b, out):
     dt = out.dtype
     n = out.shape[1]
     main = n - n % panel_cpu.panel_width(dt)
-    a = unaliased(a)
     if b.flags.f_contiguous:
         panels = panel_cpu.pack_rows(b.T, dt, 0, main)
     else:
         panels = panel_cpu.pack_columns(b, dt, 0, main)
     announce("the panel GEMM", dt, (panel_cpu.panel_gemm,))
-    panel_cpu.panel_gemm(a, panels, out[:, :main], tuning.setting("PANEL_GEMM_K_BLOCK"), tuning.setting("PANEL_GEMM_M_BLOCK"))
+    a_rows = a.T if aliased(a) else np.empty((0, 0), dt)  # C-contiguous either way
+    panel_cpu.panel_gemm(a, panels, out[:, :main], tuning.setting("PANEL_GEMM_K_BLOCK"), tuning.setting("PANEL_GEMM_M_BLOCK"),
+                         a_rows)
     if main < n:
         np.matmul(a, b[:, main:], out=out[:, main:])
 

@@ -5,7 +5,7 @@ products run through blas_cpu.gemm_into on the machine's GEMM route (blas_cpu.ge
 import numpy as np
 
 from . import tuning
-from .blas_cpu import unaliased, chunk_bounds, gemm_into, gemm_route, run_chunks
+from .blas_cpu import chunk_bounds, gemm_into, gemm_route, run_chunks
 
 
 def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
@@ -37,27 +37,13 @@ def _gradients_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
         gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
-        d_in_t, d_hid_t = _transposed_pair(di2, dh2, lo, hi, route)
-        gemm_into(d_in_t, x2[lo:hi], dw_ih_parts[c], route)
-        gemm_into(d_hid_t, h2[lo:hi], dw_hh_parts[c], route)
+        gemm_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c], route)
+        gemm_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c], route)
 
     run_chunks(rows_of, n_chunks)
     for c in range(1, n_chunks):
         dw_ih += dw_ih_parts[c]
         dw_hh += dw_hh_parts[c]
-
-
-def _transposed_pair(di2, dh2, lo, hi, route):
-    """(di2[lo:hi].T, dh2[lo:hi].T), the left operands of dW_ih and dW_hh; on the panel route
-    each as unaliased leaves it, one copy for both when they are the same array (the LSTM's: a
-    copy of [T*B/2, 4H] costs 0.5-3 ms; AMD EPYC, 2026-12-02)."""
-    d_in_t = di2[lo:hi].T
-    if route == "panels":
-        d_in_t = unaliased(d_in_t)
-    if dh2 is di2:
-        return d_in_t, d_in_t
-    d_hid_t = dh2[lo:hi].T
-    return d_in_t, (unaliased(d_hid_t) if route == "panels" else d_hid_t)
 
 
 _GRADIENT_SPLITS = {"product": _gradients_by_product, "rows": _gradients_by_rows}
@@ -132,9 +118,8 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
         di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
         route = gemm_route(x.dtype)
         gemm_into(di2, w_ih, dx, route)
-        d_in_t, d_hid_t = _transposed_pair(di2, dh2, 0, rows, route)
-        gemm_into(d_in_t, x2, dw_ih, route)
-        gemm_into(d_hid_t, h2, dw_hh, route)
+        gemm_into(di2.T, x2, dw_ih, route)
+        gemm_into(dh2.T, h2, dw_hh, route)
     dx, dw_ih, dw_hh = args[5:]
     return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
 

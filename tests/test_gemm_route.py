@@ -46,18 +46,25 @@ def test_panel_gemm_matches_numpy(dtype, tol, a_order, b_order, monkeypatch):
         np.testing.assert_allclose(out, ref, rtol=tol, atol=tol * np.abs(ref).max())
 
 
-def test_power_of_two_stride_is_copied_with_padding():
-    # dG^T at 4H = 256 float32: columns 1 KiB apart are copied into columns 16 elements further
-    # apart; other strides, and row-major operands, are read in place
+def test_power_of_two_stride_is_read_through_packed_blocks():
+    # dG^T at 4H = 256 float32: columns 1 KiB apart put every k of a tile in one L1 set, so the
+    # panel GEMM copies each block into a padded buffer first; other strides, and row-major
+    # operands, are read in place. Both ways give the product, over blocks cut at odd edges.
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((100, 256)).astype(np.float32).T
-    copied = blas_cpu.unaliased(a)
-    assert copied is not a and copied.strides[1] == (256 + 16) * 4
-    np.testing.assert_array_equal(copied, a)
-    odd = rng.standard_normal((100, 250)).astype(np.float32).T
-    assert blas_cpu.unaliased(odd) is odd
-    rows = rng.standard_normal((256, 100)).astype(np.float32)
-    assert blas_cpu.unaliased(rows) is rows
+    a = rng.standard_normal((300, 256)).astype(np.float32).T
+    assert blas_cpu.aliased(a)
+    assert not blas_cpu.aliased(rng.standard_normal((300, 250)).astype(np.float32).T)
+    assert not blas_cpu.aliased(rng.standard_normal((256, 300)).astype(np.float32))
+    b = rng.standard_normal((300, 96)).astype(np.float32)
+    panels = panel_cpu.pack_columns(b, np.float32)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    for a_rows in (a.T, np.empty((0, 0), np.float32)):
+        out = np.full((256, 96), np.nan, np.float32)
+        panel_cpu.panel_gemm(a, panels, out, 64, 40, a_rows)
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    out = np.full((256, 96), np.nan, np.float32)
+    blas_cpu.gemm_into(a, b, out, "panels")
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
 
 
 def test_panels_only_where_they_pay():
