@@ -24,7 +24,8 @@ from numba import njit
 from . import panel_cpu, tuning
 from .compile_notice import announce
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
-from .activations_cpu import copy_into, fast_sigmoid, fast_tanh, panels_at, step_product
+from .activations_cpu import copy_into, panels_at, step_product
+from .lstm_cell_cpu import cell_row, cell_row_backward, cell_row_backward_units, cell_row_units
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
@@ -34,105 +35,6 @@ from .steps_cpu import (backward_weights, first_step_product, forward_panels, hi
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
 _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-
-
-# The forward's gate math runs as short loops over two or three arrays each, every one vectorized
-# to 16 lanes: LLVM guards a vectorized loop with a test of every pair of arrays it writes and
-# reads, and one loop over all 13 arrays spent ~225 compares (~600 ns) on them before its first
-# unit: 725 ns a row at H=64 and 1010 at H=256, against 140 and 330 ns as the loops below (float32,
-# one thread, AMD EPYC znver5, 2026-12-02).
-@njit(inline="always", **_INNER)
-def _activate(g, sigmoid):
-    # g <- sigmoid(g) or tanh(g) in place (which: a constant where it inlines)
-    for j in range(g.shape[0]):
-        g[j] = fast_sigmoid(g[j]) if sigmoid else fast_tanh(g[j])
-
-
-@njit(inline="always", **_INNER)
-def _add_into(g, r, b):
-    # g <- g + r + b
-    for j in range(g.shape[0]):
-        g[j] = g[j] + r[j] + b[j]
-
-
-@njit(inline="always", **_INNER)
-def _cell_state(gi, gf, gg, go, c_in, c_out, tanh_c, h_out, y):
-    # from the activations [n] of one row's units: c_out = f c_in + i g, tanh_c = tanh(c_out),
-    # h_out = y = o tanh_c
-    n = gi.shape[0]
-    for j in range(n):
-        c_out[j] = gf[j] * c_in[j] + gi[j] * gg[j]
-    for j in range(n):
-        tanh_c[j] = fast_tanh(c_out[j])
-    for j in range(n):
-        h_out[j] = go[j] * tanh_c[j]
-    for j in range(n):
-        y[j] = h_out[j]
-
-
-@njit(**_INNER)
-def _cell_row(a, r, bias, c_in, c_out, h_out, tanh_c, y):
-    # one batch row, all units: a [4H] input projection -> activations i, f, g, o in place; r [4H]
-    # the row's h W_hh^T; c_in, c_out, h_out, tanh_c, y [H]
-    hidden = c_in.shape[0]
-    _add_into(a, r, bias)
-    _activate(a[:2 * hidden], True)
-    _activate(a[2 * hidden:3 * hidden], False)
-    _activate(a[3 * hidden:], True)
-    _cell_state(a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:], c_in, c_out, tanh_c,
-                h_out, y)
-
-
-@njit(**_INNER)
-def _cell_row_units(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, jhi):
-    # _cell_row for units jlo..jhi-1 of a row (the units split): ri, rf, rg, ro [jhi-jlo] the
-    # gates' share of h W_hh^T
-    hidden = c_in.shape[0]
-    gates = (ri, rf, rg, ro)
-    for k in range(4):
-        lo, hi = k * hidden + jlo, k * hidden + jhi
-        _add_into(a[lo:hi], gates[k], bias[lo:hi])
-    _activate(a[jlo:jhi], True)
-    _activate(a[hidden + jlo:hidden + jhi], True)
-    _activate(a[2 * hidden + jlo:2 * hidden + jhi], False)
-    _activate(a[3 * hidden + jlo:3 * hidden + jhi], True)
-    _cell_state(a[jlo:jhi], a[hidden + jlo:hidden + jhi], a[2 * hidden + jlo:2 * hidden + jhi],
-                a[3 * hidden + jlo:3 * hidden + jhi], c_in[jlo:jhi], c_out[jlo:jhi], tanh_c[jlo:jhi], h_out[jlo:jhi],
-                y[jlo:jhi])
-
-
-@njit(**_INNER)
-def _cell_row_backward(a, c_in, tanh_c, dy, dh, dc, dg, jlo, jhi):
-    # one batch row, units jlo..jhi-1: dh, dc [H] carried gradients (updated in place: dh <- dh +
-    # dy, dc <- dc_prev), dg [4H] <- pre-activation gate gradients
-    hidden = dh.shape[0]
-    one = a.dtype.type(1)
-    gi = a[jlo:jhi]
-    gf = a[hidden + jlo:hidden + jhi]
-    gg = a[2 * hidden + jlo:2 * hidden + jhi]
-    go = a[3 * hidden + jlo:3 * hidden + jhi]
-    dgi = dg[jlo:jhi]
-    dgf = dg[hidden + jlo:hidden + jhi]
-    dgg = dg[2 * hidden + jlo:2 * hidden + jhi]
-    dgo = dg[3 * hidden + jlo:3 * hidden + jhi]
-    dhu = dh[jlo:jhi]
-    dcu = dc[jlo:jhi]
-    dyu = dy[jlo:jhi]
-    tc = tanh_c[jlo:jhi]
-    ci = c_in[jlo:jhi]
-    n = jhi - jlo
-    for j in range(n):
-        dhu[j] += dyu[j]
-    for j in range(n):
-        th = tc[j]
-        dcu[j] += dhu[j] * go[j] * (one - th * th)
-        dgo[j] = dhu[j] * th * go[j] * (one - go[j])
-    for j in range(n):
-        dgi[j] = dcu[j] * gg[j] * gi[j] * (one - gi[j])
-        dgg[j] = dcu[j] * gi[j] * (one - gg[j] * gg[j])
-    for j in range(n):
-        dgf[j] = dcu[j] * ci[j] * gf[j] * (one - gf[j])
-        dcu[j] = dcu[j] * gf[j]
 
 
 @njit(**_JIT)
@@ -156,7 +58,7 @@ def _forward(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_n, h_p
                 copy_into(h_out[b], hp[b])
                 copy_into(c_out[b], cp[b])
             else:
-                _cell_row(act[t, b], rec[b - lo], bias, cp[b], c_out[b], h_out[b], tanh_c[t, b], y[t, b])
+                cell_row(act[t, b], rec[b - lo], bias, cp[b], c_out[b], h_out[b], tanh_c[t, b], y[t, b])
 
 
 @njit(**_JIT)
@@ -174,8 +76,7 @@ def _backward(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c,
         t = s if reverse else seq_len - 1 - s
         for b in range(lo, hi):
             if t < lengths[b]:
-                _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b],
-                                   d_gates[t, b], 0, hidden)
+                cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b], d_gates[t, b])
         hidden_grad_step(d_gates, w_hh_t, panels, dg_chunk, dh_rec, dh, db, lengths, s, t, lo, hi, False, blas_rows)
 
 
@@ -211,7 +112,7 @@ def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_
                 copy_into(h_out[b, jlo:jhi], hp[b, jlo:jhi])
                 copy_into(c_out[b, jlo:jhi], cp[b, jlo:jhi])
             else:
-                _cell_row_units(act[t, b], rec[0, b], rec[1, b], rec[2, b], rec[3, b], bias, cp[b], c_out[b],
+                cell_row_units(act[t, b], rec[0, b], rec[1, b], rec[2, b], rec[3, b], bias, cp[b], c_out[b],
                                 h_out[b], tanh_c[t, b], y[t, b], jlo, jhi)
         if s < seq_len - 1 and not arrive_and_wait(flags, c, n_chunks, s + 1):
             return
@@ -244,7 +145,7 @@ def _backward_units(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, t
             for b in range(batch):
                 if t < lengths[b]:
                     g_row = d_gates[t, b]
-                    _cell_row_backward(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b], g_row, jlo,
+                    cell_row_backward_units(act[t, b], c_prev[t, b], tanh_c[t, b], dy[t, b], dh[b], dc[b], g_row, jlo,
                                        jhi)
                     for g in range(4):
                         k0 = g * hidden
