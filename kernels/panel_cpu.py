@@ -144,44 +144,51 @@ _tile1_add = _tile(1, accumulate=True)
 def panel_product(a, panels, out):
     """out [M, N] = a [M, K] @ B [K, N], B given as panels [N / P, K, P] (pack_columns or
     pack_rows); a of any strides, each row of out contiguous. The panels run outermost, each
-    read once per tile of rows (_tiles: 8 rows with AVX-512). With 4-row tiles a step's product
+    read once per tile of rows (_set_tiles: 8 rows with AVX-512). With 4-row tiles a step's product
     ran at 143-187 GFLOP/s, with 8-row tiles at 205-222 (one thread, float32, M = 8-32 rows,
     K = 256 and 512, N = 4K; AMD EPYC znver5, 2026-12-02): each panel row then feeds 16 FMAs
     instead of 8, and at H=512 (4 MiB of panels, streamed from L3 each step) one tile of 8 rows
-    reads it once where two tiles of 4 read it twice."""
+    reads it once where two tiles of 4 read it twice. Only the tiles that set out are compiled
+    into a time loop (the adding ones are panel_gemm's)."""
     for p in range(panels.shape[0]):
-        _tiles(a, panels, out, 0, a.shape[0], p, False)
+        _set_tiles(a, panels, out, 0, a.shape[0], p)
 
 
 @njit(**_INNER)
-def _tiles(a, panels, out, m0, m1, p, add):
-    """out[m0:m1, panel p] = (or += with add) a[m0:m1] @ panels[p]: 8-row tiles and then one of 4
-    with AVX-512's 32 registers (TILE_ROWS == 4), then tiles of 2 rows and 1."""
+def _set_tiles(a, panels, out, m0, m1, p):
+    """out[m0:m1, panel p] = a[m0:m1] @ panels[p]: 8-row tiles and then one of 4 with AVX-512's
+    32 registers (TILE_ROWS == 4), then tiles of 2 rows and 1."""
     m = m0
     if TILE_ROWS == 4:
         while m + 8 <= m1:
-            if add:
-                _tile8_add(a, panels, out, m, p)
-            else:
-                _tile8(a, panels, out, m, p)
+            _tile8(a, panels, out, m, p)
             m += 8
         if m + 4 <= m1:
-            if add:
-                _tile4_add(a, panels, out, m, p)
-            else:
-                _tile4(a, panels, out, m, p)
+            _tile4(a, panels, out, m, p)
             m += 4
     while m + 2 <= m1:
-        if add:
-            _tile2_add(a, panels, out, m, p)
-        else:
-            _tile2(a, panels, out, m, p)
+        _tile2(a, panels, out, m, p)
         m += 2
     if m < m1:
-        if add:
-            _tile1_add(a, panels, out, m, p)
-        else:
-            _tile1(a, panels, out, m, p)
+        _tile1(a, panels, out, m, p)
+
+
+@njit(**_INNER)
+def _add_tiles(a, panels, out, m0, m1, p):
+    """out[m0:m1, panel p] += a[m0:m1] @ panels[p], tiled as _set_tiles."""
+    m = m0
+    if TILE_ROWS == 4:
+        while m + 8 <= m1:
+            _tile8_add(a, panels, out, m, p)
+            m += 8
+        if m + 4 <= m1:
+            _tile4_add(a, panels, out, m, p)
+            m += 4
+    while m + 2 <= m1:
+        _tile2_add(a, panels, out, m, p)
+        m += 2
+    if m < m1:
+        _tile1_add(a, panels, out, m, p)
 
 
 # elements of padding after each k's rows of a block of the left operand (panel_gemm's pack_a)
@@ -221,7 +228,10 @@ def panel_gemm(a, panels, out, k_block, m_block, a_rows):
                 a_block = buffer[:k1 - k0, :m1 - m0].T
             out_block = out[m0:m1]
             for p in range(panels.shape[0]):
-                _tiles(a_block, panels_k, out_block, 0, m1 - m0, p, k0 > 0)
+                if k0 > 0:
+                    _add_tiles(a_block, panels_k, out_block, 0, m1 - m0, p)
+                else:
+                    _set_tiles(a_block, panels_k, out_block, 0, m1 - m0, p)
 
 
 def pack_columns(b, dtype, col0=0, n_cols=None):
