@@ -84,6 +84,9 @@ ROWS_PER_THREAD = 128
 # 128 rows: 145 against 105; AMD EPYC, one thread, 2026-12-02)
 PANEL_GEMM_MIN_ROWS = 64
 PANEL_GEMM_MIN_MACS = 1 << 20
+# an input projection on the panel route splits its columns over the threads (each packs its share
+# of W_ih) from a W_ih of this many bytes, its rows below (blas_cpu.input_projection)
+PROJECTION_COLUMNS_BYTES = 1 << 20
 # ... blocked as BLIS blocks a GEMM (panel_cpu.panel_gemm): K_BLOCK rows of a panel stay in L1
 # while M_BLOCK rows of the left operand pass over them
 PANEL_GEMM_K_BLOCK = 256

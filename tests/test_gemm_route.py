@@ -201,8 +201,8 @@ def test_engine_products_on_the_panel_route(monkeypatch):
 @pytest.mark.parametrize("same", [True, False])
 def test_weight_gradients_on_the_panel_route(split, same, monkeypatch):
     # dx, dW_ih and dW_hh over the rows, each split (forced), one chunk and two, with the gate
-    # gradients one array for both weights (the LSTM's: one padded copy of dG^T serves both, 4H =
-    # 256 float32 puts its columns 1 KiB apart) or two (the GRU's), against numpy
+    # gradients one array for both weights (the LSTM's; 4H = 256 float32 puts the columns of dG^T
+    # 1 KiB apart, so the panel GEMM packs its blocks) or two (the GRU's), against numpy
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DW_SPLIT", split)
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
@@ -219,3 +219,30 @@ def test_weight_gradients_on_the_panel_route(split, same, monkeypatch):
         np.testing.assert_allclose(dx.reshape(T * B, I), g_in @ w, rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(dw_ih, g_in.T @ x.reshape(T * B, I), rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(dw_hh, g_hid.T @ h.reshape(T * B, H), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("gates", [210, 256])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3])
+def test_input_projection_split_by_columns(gates, n_chunks, monkeypatch):
+    # on the panel route a large W_ih splits the projection's columns over the threads (each packs
+    # its share of W_ih), the last chunk taking the columns past the last whole panel (210 =
+    # 6 x 32 + 18); below PROJECTION_COLUMNS_BYTES the rows are split; both equal numpy's product
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 30, 48)).astype(np.float32)
+    w = rng.standard_normal((gates, 48)).astype(np.float32)
+    ref = x.reshape(150, 48).astype(np.float64) @ w.T.astype(np.float64)
+    shapes = []
+    original = blas_cpu.gemm_into
+    monkeypatch.setattr(blas_cpu, "gemm_into", lambda a, b, out, route="blas": (shapes.append(out.shape),
+                                                                                   original(a, b, out, route)))
+    for column_bytes, by_columns in ((0, True), (1 << 40, False)):
+        monkeypatch.setattr(tuning, "PROJECTION_COLUMNS_BYTES", column_bytes)
+        shapes.clear()
+        out = np.full((5, 30, gates), np.nan, np.float32)
+        blas_cpu.input_projection(x, w, out, n_chunks)
+        np.testing.assert_allclose(out.reshape(150, gates), ref, rtol=1e-4, atol=1e-3)
+        assert len(shapes) == n_chunks
+        if n_chunks > 1:
+            assert all(rows == (150 if by_columns else 50 if n_chunks == 3 else 75) for rows, _ in shapes)
