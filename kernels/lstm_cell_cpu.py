@@ -66,10 +66,10 @@ def cell_row_units(a, ri, rf, rg, ro, bias, c_in, c_out, h_out, tanh_c, y, jlo, 
     # cell_row for units jlo..jhi-1 of a row (the units split): ri, rf, rg, ro [jhi-jlo] the
     # gates' share of h W_hh^T
     hidden = c_in.shape[0]
-    gates = (ri, rf, rg, ro)
-    for k in range(4):
-        lo, hi = k * hidden + jlo, k * hidden + jhi
-        _add_into(a[lo:hi], gates[k], bias[lo:hi])
+    _add_into(a[jlo:jhi], ri, bias[jlo:jhi])
+    _add_into(a[hidden + jlo:hidden + jhi], rf, bias[hidden + jlo:hidden + jhi])
+    _add_into(a[2 * hidden + jlo:2 * hidden + jhi], rg, bias[2 * hidden + jlo:2 * hidden + jhi])
+    _add_into(a[3 * hidden + jlo:3 * hidden + jhi], ro, bias[3 * hidden + jlo:3 * hidden + jhi])
     _activate(a[jlo:jhi], True)
     _activate(a[hidden + jlo:hidden + jhi], True)
     _activate(a[2 * hidden + jlo:2 * hidden + jhi], False)

@@ -180,8 +180,9 @@ def process_cpus():
     """The process's CPUs (the main thread's affinity: a pinned kernel worker's own is one CPU;
     while a spinning kernel call pins the main thread, the affinity it had before), sorted, or
     None where affinity calls do not exist."""
-    if _main_thread_cpus:
-        return sorted(_main_thread_cpus[-1])
+    saved = _main_thread_cpus[-1:]  # one read: the main thread may pop meanwhile
+    if saved:
+        return sorted(saved[0])
     try:
         return sorted(os.sched_getaffinity(os.getpid()))
     except (AttributeError, OSError):

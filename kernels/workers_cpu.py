@@ -267,23 +267,29 @@ class Workers:
         (25 us an LSTM layer's call, five runs); pinning only the first run after an idle gap and
         before a sleep waiting for a worker brought the slow calls back (the GIL changes hands
         slowly for a while after the gap, not only at its first run)."""
+        main = threading.get_native_id() == os.getpid()
         try:
             before = os.sched_getaffinity(0)
+        except OSError:
+            return None
+        if main:
+            tuning._main_thread_cpus.append(before)  # before pinning: process_cpus reads it meanwhile
+        try:
             if before != {self.caller_cpu}:
                 os.sched_setaffinity(0, {self.caller_cpu})
         except OSError:
+            if main:
+                tuning._main_thread_cpus.pop()
             return None
-        if threading.get_native_id() == os.getpid():
-            tuning._main_thread_cpus.append(before)  # process_cpus reads it meanwhile
         return before
 
     def _unpin_caller(self, before):
-        if threading.get_native_id() == os.getpid():
-            tuning._main_thread_cpus.pop()
         try:
             os.sched_setaffinity(0, before)
         except OSError:
             pass  # the CPUs it had are gone (a cgroup change): it keeps the one it runs on
+        if threading.get_native_id() == os.getpid():
+            tuning._main_thread_cpus.pop()  # after restoring: process_cpus never sees the pinned mask
 
     def run(self, task, n_chunks):
         """task(c) for c in 0..n_chunks-1 at once, chunk 0 here; waits for all, then re-raises

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import tinygrad_seq as ts
-from tinygrad_seq import nn
+from tinygrad_seq import cell_library, nn
 
 MODES = {"rnn_tanh": (nn.RNN, torch.nn.RNN, {"nonlinearity": "tanh"}),
          "rnn_relu": (nn.RNN, torch.nn.RNN, {"nonlinearity": "relu"}),
@@ -234,3 +234,22 @@ def test_input_errors():
 def test_repr_like_torch():
     assert repr(nn.LSTM(3, 4, num_layers=2, batch_first=True)) == repr(torch.nn.LSTM(3, 4, num_layers=2, batch_first=True))
     assert repr(nn.RNN(3, 4, nonlinearity="relu")) == repr(torch.nn.RNN(3, 4, nonlinearity="relu"))
+
+
+@pytest.mark.parametrize("make", [lambda: nn.RNN(3, 4, fused=False), lambda: nn.RNN(3, 4, nonlinearity="relu", fused=False),
+                                  lambda: nn.Recurrent(cell_library.CELLS["indrnn_tanh"], 3, 4)])
+def test_final_state_is_the_callers_to_modify(make):
+    # h_n is a tensor of its own, as in PyTorch: writing into it after the forward neither breaks
+    # the backward nor changes the gradients (a one-layer h_n as a view of the last step's state
+    # aliased an array saved for backward)
+    ts.manual_seed(0)
+    layer = make()
+    x = ts.tensor(np.random.default_rng(3).standard_normal((5, 2, 3)).astype(np.float32), requires_grad=True)
+    out, h = layer(x)
+    out.sum().backward()
+    expected = x.grad.numpy().copy()
+    x.grad = None
+    out, h = layer(x)
+    h.mul_(0).add_(100)
+    (out.sum() + h.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-6)

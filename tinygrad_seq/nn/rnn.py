@@ -176,7 +176,7 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
         out = layer_in
-        finals = [f[0].unsqueeze(0) if len(f) == 1 else stack(f, 0) for f in finals]  # a view for one layer
+        finals = [stack(f, 0) for f in finals]  # a copy: a view could alias an array saved for backward
         if unbatched:
             out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
