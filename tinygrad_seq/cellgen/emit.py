@@ -179,7 +179,7 @@ def _backward_stage(plan, k, top, writes):
         if n.width == 0:
             out.append(f"        s{n.id} = SV[{plan.sv_units}*H + {plan.scalars[n.id]}]")
     for n in reversed(plan.nodes):
-        if n.stage != k or not plan.rg[n.id] or n.op in ("xp", "st", "pv", "ext", "const", "prod", "slice"):
+        if plan.bstage[n.id] != k or not plan.rg[n.id] or n.op in ("xp", "st", "pv", "ext", "const", "prod", "slice"):
             continue
         if n.width == 0:
             out.append(f"        g = {plan.grad(n, 0)}")
@@ -278,7 +278,7 @@ def layout(plan):
                 vin=len(plan.vin), p_src=plan.p_src, p_stage=[n.stage for n in plan.products],
                 p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
                 n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()),
-                units=not plan.scalars, dxp_is_dprod=plan.dxp_is_dprod)
+                units=not plan.scalars, dxp_is_dprod=plan.dxp_is_dprod, pv_copies=plan.pv_copies)
 
 
 def stages(plan, backward):

@@ -69,6 +69,7 @@ class Plan:
             self.rg[n.id] = n.op in ("xp", "st", "pv", "prod") or any(self.rg[a.id] for a in n.args)
         self._values()
         self._adjoints()
+        self.bstage = self._backward_stages()
         self.dxp_is_dprod = self._shared_gradient()
 
     def _shared_gradient(self):
@@ -210,6 +211,9 @@ class Plan:
                 consumer[a.id] = n
         outs = {o.id for o in self.g.outputs}
         feeds = {n.args[0].id for n in self.products}
+        chain, roots = self._sums_into_products(consumer, outs, feeds)
+        self.pv_copies = []  # (pv block, width, pv block whose gradient it copies): the driver copies
+        dpr_summed = {}  # dP_p's location -> the pv block summing it
         for n in reversed(self.nodes):
             if not self.rg[n.id] or n.op in ("const", "ext", "slice"):
                 continue
@@ -219,10 +223,26 @@ class Plan:
                 self.adj[n.id] = (f"DNX{n.attr}", 0)
             elif n.op == "pv":
                 self.adj[n.id] = ("DPV", n.attr["off"])
+                c = consumer.get(n.id)
+                at = self.adj.get(c.id) if c is not None else None
+                if (self.uses[n.id] == 1 and c.op == "add" and c.width == n.width and at is not None
+                        and at[0].startswith("DPR")):
+                    # a bias added where the adjoint is dP_p's (_sums_into_products): the first
+                    # such bias of a block sums it over the rows and steps; a second one (the
+                    # LSTM's b_ih beside b_hh) gets the same gradient, which the driver copies
+                    if at in dpr_summed:
+                        self.alias[n.id] = c.id
+                        self.pv_copies.append((n.attr["off"], n.width, dpr_summed[at]))
+                    else:
+                        dpr_summed[at] = n.attr["off"]
             elif n.op == "prod":
                 self.adj[n.id] = (f"DPR{self.p_index[n.id]}", 0)
+                if n.id in chain:
+                    self.alias[n.id] = consumer[n.id].id  # its adjoint is its consumer's, in place
             elif n.width == 0:
                 self.adj_scalars[n.id] = len(self.adj_scalars)
+            elif n.id in roots:
+                self.adj[n.id] = (f"DPR{roots[n.id]}", 0)
             else:
                 c = consumer.get(n.id)
                 if (c is not None and self.uses[n.id] == 1 and n.id not in outs and n.id not in feeds
@@ -235,6 +255,47 @@ class Plan:
         for n in self.nodes:  # parents before children: a slice's adjoint is a view of its parent's
             if n.op == "slice" and self.rg[n.id]:
                 self.adj[n.id] = _shift(self.adj[n.args[0].id], n.attr)
+
+    def _backward_stages(self):
+        """The stage whose backward code handles each node: the latest in run order (stages run
+        top down) at which its adjoint is whole, that is the earliest stage of its consumers',
+        and below a product it feeds (whose dV_p the driver adds after that product's stage).
+        A node that does not depend on a product sits in stage 0 forward, but its backward can
+        run with its consumers': the peephole LSTM's p_i * c(t-1) then shares the stage-1 loop,
+        where its adjoint stays in a register, instead of a second pass over ADJ blocks."""
+        top = self.n_stages - 1
+        bstage = {n.id: top for n in self.nodes}  # an output's adjoint is whole from the start
+        for n in reversed(self.nodes):  # consumers before their operands
+            for a in n.args:
+                bstage[a.id] = min(bstage[a.id], n.stage - 1 if n.op == "prod" else bstage[n.id])
+        return bstage
+
+    def _sums_into_products(self, consumer, outs, feeds):
+        """On the CPU, the chains of same-width adds that carry a product, used once, to a sum (the
+        LSTM's x W_ih^T + b_ih + h W_hh^T + b_hh): the sum's adjoint is the product's, so it is
+        written straight into dP_p (no ADJ block, no copy loop per row and step), and of two biases
+        added along the chain only one sums it (pv_copies). Returns ({chain node id: p}, {sum (root) id: p})."""
+        chain, roots = {}, {}
+        if self.target != "cpu":  # the CUDA code adds into dP_p, which its driver does not zero
+            return chain, roots
+
+        def passes(n):
+            c = consumer.get(n.id)
+            return (c is not None and self.uses[n.id] == 1 and n.id not in outs and n.id not in feeds
+                    and c.op == "add" and c.width == n.width)
+
+        for p, prod in enumerate(self.products):
+            if not passes(prod):
+                continue
+            n, members = prod, [prod.id]
+            while passes(n):
+                n = consumer[n.id]
+                members.append(n.id)
+            if n.id in outs or n.id in feeds:
+                continue
+            chain.update((m, p) for m in members)
+            roots[n.id] = p
+        return chain, roots
 
     def grad(self, n, j):
         if n.width == 0:
