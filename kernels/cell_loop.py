@@ -31,7 +31,8 @@ from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
-forward_stage = backward_stage = None  # defined by the generated module this text is appended to
+# defined by the generated module this text is appended to
+forward_stage = backward_stage = DNX_FROM_DVIN = None
 
 # ---- loops (cellgen copies from here on)
 @njit(**_JIT)
@@ -155,7 +156,8 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
         for b in range(lo, hi):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
-                    copy_into(dst[k, b], dnx[k, b])
+                    p = DNX_FROM_DVIN[k]
+                    copy_into(dst[k, b], dvin[p, b] if p >= 0 else dnx[k, b])
 
 
 @njit(**_JIT)
@@ -207,5 +209,7 @@ def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvi
         for b in range(batch):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
+                    p = DNX_FROM_DVIN[k]
+                    src = dvin[p, b] if p >= 0 else dnx[k, b]
                     for j in range(jlo, jhi):
-                        dst[k, b, j] = dnx[k, b, j]
+                        dst[k, b, j] = src[j]

@@ -64,10 +64,12 @@ def test_generated_peephole_backward_keeps_few_loops():
     src = generated_source(cell_library.get("peephole_lstm"))
     backward = src[src.index("def backward_stage"):src.index("def _forward_rows")]
     # stage 1: one loop over the units (the peepholes' backward too: Plan._backward_stages) and
-    # the 4-block loop of b_hh's gradient; stage 0 only dh's copy from dV
-    assert backward.count(LOOP) == 3
+    # the 4-block loop of b_hh's gradient; stage 0 none (h's gradient is dV, which the loop reads)
+    assert backward.count(LOOP) == 2
     assert "a_0 = DST0_0[j]" in backward
-    stage1 = backward[backward.index("if stage == 1:"):backward.index("if stage == 0:")]
+    assert "if stage == 0:" not in backward and "DNX0" not in backward
+    assert "'dnx_from_dvin': [0, -1]" in src
+    stage1 = backward[backward.index("if stage == 1:"):]
     assert "DPV_8[j] += g * STI1_0[j]" in stage1 and "ADJ" not in stage1.replace("ADJ = adj", "")
     # the gate gradients go straight into dP, and b_ih's is b_hh's, copied by the driver
     assert "DPR0_3[j] = g" in stage1 and "DPV_0" not in backward

@@ -70,6 +70,7 @@ class Plan:
         self._values()
         self._adjoints()
         self.bstage = self._backward_stages()
+        self.dnx_from_dvin = self._states_only_multiplied()
         self.dxp_is_dprod = self._shared_gradient()
 
     def _shared_gradient(self):
@@ -268,6 +269,20 @@ class Plan:
         for n in self.nodes:  # parents before children: a slice's adjoint is a view of its parent's
             if n.op == "slice" and self.rg[n.id]:
                 self.adj[n.id] = _shift(self.adj[n.args[0].id], n.attr)
+
+    def _states_only_multiplied(self):
+        """On the CPU, {state k: product p} for the entering states that only feed a product (the
+        LSTM's and the RNN's h): their gradient is dV_p, which the CPU loop takes as the state's
+        gradient directly, without a copy through dnx per row and step (and the backward's
+        stage 0 of an LSTM then has no code left)."""
+        if self.target != "cpu":
+            return {}
+        out = {}
+        for p, prod in enumerate(self.products):
+            v = prod.args[0]
+            if v.op == "st" and self.uses[v.id] == 1 and self.rg[v.id]:
+                out[v.attr] = p
+        return out
 
     def _backward_stages(self):
         """The stage whose backward code handles each node: the latest in run order (stages run
