@@ -1,8 +1,9 @@
-"""Fused cell variants (generated kernels) against our hand-written fused LSTM, forward + backward,
-float32, through the layers (as a user calls them).
+"""Fused cell variants (generated kernels) against our hand-written fused LSTM (or GRU, RNN), forward
++ backward, float32, through the layers (as a user calls them).
 
     python bench/cells_vs_lstm.py [--repeats 7] [--cells peephole_lstm,cifg_lstm,...] [--T 50,200]
                                   [--B 1,16,64] [--H 64,256,512]
+    python bench/cells_vs_lstm.py --base gru --cells "gru (generated)"     # also --base rnn
 
 Prints a markdown table of median times and the ratio variant / LSTM (goal for the peephole
 LSTM: <= 1.15 at every shape of the grid T in {50, 200}, B in {1, 16, 64}, H in {64, 256, 512}).
@@ -27,10 +28,14 @@ from tinygrad_seq.nn.variants import LAYERS
 DEFAULT_CELLS = [key for key, c in cell_library.CLASSES.items() if not c.hand_written] + ["lstm (generated)"]
 
 
+# the hand-written layers, and the descriptions of their cells that "<name> (generated)" runs
+BASES = {"lstm": (nn.LSTM, "lstm"), "gru": (nn.GRU, "gru"), "rnn": (nn.RNN, "rnn_tanh")}
+
+
 def _layer(name, H):
-    if name == "lstm (generated)":
-        base = cell_library.CELLS["lstm"]
-        return nn.Recurrent(CellSpec("lstm_generated", base.gates, base.states, base.step, base.params), H, H)
+    if name.endswith(" (generated)"):
+        base = cell_library.CELLS[BASES[name.split()[0]][1]]
+        return nn.Recurrent(CellSpec(base.name + "_generated", base.gates, base.states, base.step, base.params), H, H)
     return LAYERS[name](H, H)
 
 
@@ -68,6 +73,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cells", default=",".join(DEFAULT_CELLS))
+    ap.add_argument("--base", default="lstm", choices=sorted(BASES),
+                    help="the hand-written layer the ratios are to (with --base gru: --cells 'gru (generated)')")
     ap.add_argument("--T", default="50", help="sequence lengths, comma-separated")
     ap.add_argument("--B", default="1,16,64", help="batch sizes, comma-separated")
     ap.add_argument("--H", default="64,256,512", help="hidden sizes (= input sizes), comma-separated")
@@ -76,16 +83,16 @@ def main():
     cells = args.cells.split(",")
     print(f"{cpu_model()}, {os.cpu_count()} cpus, threads {ts.get_num_threads()}, load {os.getloadavg()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print("| T | B | H | lstm ms | " + " | ".join(f"{c} ms (ratio)" for c in cells) + " |")
+    print(f"| T | B | H | {args.base} ms | " + " | ".join(f"{c} ms (ratio)" for c in cells) + " |")
     print("|---" * (4 + len(cells)) + "|")
     for T in ints(args.T):
         for B in ints(args.B):
             for H in ints(args.H):
                 x = ts.Tensor(np.random.default_rng(0).standard_normal((T, B, H)).astype(np.float32))
                 layers = []
-                for c in ["lstm"] + cells:
+                for c in [args.base] + cells:
                     ts.manual_seed(0)
-                    layers.append(nn.LSTM(H, H) if c == "lstm" else _layer(c, H))
+                    layers.append(BASES[c][0](H, H) if c == args.base else _layer(c, H))
                 base, *rest = time_layers(layers, x, args.repeats)
                 row = [f"{T}", f"{B}", f"{H}", f"{base * 1e3:.2f}"]
                 row += [f"{t * 1e3:.2f} ({t / base:.2f})" for t in rest]

@@ -233,6 +233,8 @@ class Plan:
                 continue
             if n.op == "xp":
                 self.adj[n.id] = ("DXP", 0)
+                if n.id in chain:
+                    self.alias[n.id] = consumer[n.id].id  # its adjoint is its consumer's, in place
             elif n.op == "st":
                 self.adj[n.id] = (f"DNX{n.attr}", 0)
             elif n.op == "pv":
@@ -256,7 +258,7 @@ class Plan:
             elif n.width == 0:
                 self.adj_scalars[n.id] = len(self.adj_scalars)
             elif n.id in roots:
-                self.adj[n.id] = (f"DPR{roots[n.id]}", 0)
+                self.adj[n.id] = ("DXP", 0) if roots[n.id] == "XP" else (f"DPR{roots[n.id]}", 0)
             else:
                 c = consumer.get(n.id)
                 if (c is not None and self.uses[n.id] == 1 and n.id not in outs and n.id not in feeds
@@ -302,7 +304,8 @@ class Plan:
         """On the CPU, the chains of same-width adds that carry a product, used once, to a sum (the
         LSTM's x W_ih^T + b_ih + h W_hh^T + b_hh): the sum's adjoint is the product's, so it is
         written straight into dP_p (no ADJ block, no copy loop per row and step), and of two biases
-        added along the chain only one sums it (pv_copies). Returns ({chain node id: p}, {sum (root) id: p})."""
+        added along the chain only one sums it (pv_copies). The input projection's chain likewise
+        writes dXP (p "XP"). Returns ({chain node id: p}, {sum (root) id: p})."""
         chain, roots = {}, {}
         if self.target != "cpu":  # the CUDA code adds into dP_p, which its driver does not zero
             return chain, roots
@@ -312,14 +315,19 @@ class Plan:
             return (c is not None and self.uses[n.id] == 1 and n.id not in outs and n.id not in feeds
                     and c.op == "add" and c.width == n.width)
 
-        for p, prod in enumerate(self.products):
-            if not passes(prod):
+        # the input projection's chain too (a GRU's x W_ih^T + b_ih, sliced into its gates): its
+        # sum's adjoint is written straight into dXP, unless the product's chain took that sum
+        leaves = list(enumerate(self.products))
+        if self.g.xp is not None and self.rg.get(self.g.xp.id, False):
+            leaves.append(("XP", self.g.xp))
+        for p, leaf in leaves:
+            if not passes(leaf):
                 continue
-            n, members = prod, [prod.id]
+            n, members = leaf, [leaf.id]
             while passes(n):
                 n = consumer[n.id]
                 members.append(n.id)
-            if n.id in outs or n.id in feeds:
+            if n.id in outs or n.id in feeds or n.id in roots:
                 continue
             chain.update((m, p) for m in members)
             roots[n.id] = p
