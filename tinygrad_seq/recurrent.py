@@ -102,7 +102,9 @@ class CellFunction(Function):
         hidden = states0.shape[2]
         pieces = [B.ascontiguous(mat_arrays[name][row0 * hidden:(row0 + rows) * hidden])
                   for name, row0, rows in kern.LAYOUT["p_rows"]]
-        wcat = B.concatenate(pieces, 0) if pieces else B.zeros((0, hidden), x.dtype)
+        # one product's rows are the weight itself (a view, saved as the hand-written Functions
+        # save W_hh): no copy of [G*H, H] per call
+        wcat = (pieces[0] if len(pieces) == 1 else B.concatenate(pieces, 0)) if pieces else B.zeros((0, hidden), x.dtype)
         pv = B.concatenate([B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays else B.zeros((0,), x.dtype)
         # the last argument: a backward will follow (the CPU driver then compiles it aside)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse,
