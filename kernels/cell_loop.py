@@ -32,9 +32,31 @@ from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
 _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
 # defined by the generated module this text is appended to
-forward_stage = backward_stage = DNX_FROM_DVIN = None
+forward_stage = backward_stage = STATE_DVIN = STATE_DVIN_ONLY = None
 
 # ---- loops (cellgen copies from here on)
+@njit(inline="always", **_JIT)
+def _state_gradient(out, dnx_row, dvin, k, b, jlo, jhi):
+    # units jlo..jhi-1 of state k's gradient leaving step s for row b: dnx (the generated code's
+    # part), plus dV_p where the state feeds product p (STATE_DVIN), or dV_p alone. The loops
+    # run from 0 over slices: a loop from jlo keeps a negative-index check and stays scalar
+    n = jhi - jlo
+    o = out[jlo:jhi]
+    d = dnx_row[jlo:jhi]
+    p = STATE_DVIN[k]
+    if p < 0:
+        for j in range(n):
+            o[j] = d[j]
+        return
+    v = dvin[p, b, jlo:jhi]
+    if STATE_DVIN_ONLY[k]:
+        for j in range(n):
+            o[j] = v[j]
+    else:
+        for j in range(n):
+            o[j] = d[j] + v[j]
+
+
 @njit(**_JIT)
 def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off, n_stages, lengths,
                   reverse, lo, hi):
@@ -156,8 +178,7 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
         for b in range(lo, hi):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
-                    p = DNX_FROM_DVIN[k]
-                    copy_into(dst[k, b], dvin[p, b] if p >= 0 else dnx[k, b])
+                    _state_gradient(dst[k, b], dnx[k, b], dvin, k, b, 0, hidden)
 
 
 @njit(**_JIT)
@@ -209,7 +230,4 @@ def _backward_units(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvi
         for b in range(batch):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
-                    p = DNX_FROM_DVIN[k]
-                    src = dvin[p, b] if p >= 0 else dnx[k, b]
-                    for j in range(jlo, jhi):
-                        dst[k, b, j] = src[j]
+                    _state_gradient(dst[k, b], dnx[k, b], dvin, k, b, jlo, jhi)

@@ -62,13 +62,13 @@ def test_adjoints_used_in_one_loop_become_locals():
 
 def test_generated_peephole_backward_keeps_few_loops():
     src = generated_source(cell_library.get("peephole_lstm"))
-    backward = src[src.index("def backward_stage"):src.index("def _forward_rows")]
+    backward = src[src.index("def backward_stage"):src.index("def _state_gradient")]
     # stage 1: one loop over the units (the peepholes' backward too: Plan._backward_stages) and
     # the 4-block loop of b_hh's gradient; stage 0 none (h's gradient is dV, which the loop reads)
     assert backward.count(LOOP) == 2
     assert "a_0 = DST0_0[j]" in backward
     assert "if stage == 0:" not in backward and "DNX0" not in backward
-    assert "'dnx_from_dvin': [0, -1]" in src
+    assert "'state_dvin': [(0, True), (-1, False)]" in src
     stage1 = backward[backward.index("if stage == 1:"):]
     assert "DPV_8[j] += g * STI1_0[j]" in stage1 and "ADJ" not in stage1.replace("ADJ = adj", "")
     # the gate gradients go straight into dP, and b_ih's is b_hh's, copied by the driver
@@ -98,3 +98,40 @@ def test_block_loops_fuse_only_when_their_blocks_line_up():
     # loops over different widths, or with a line between them, stay apart
     other = block([("ADJ", 11)], []) + ["acc1 = ZERO"] + block([("DPV", 0)], [("ADJ", 11)])
     assert fuse._fused_block_loops(other) == other
+
+
+def _stage(src, fn, k):
+    """The text of stage k's branch in the generated function fn ("forward_stage"/"backward_stage")."""
+    body = src[src.index(f"def {fn}"):]
+    body = body[:body.index("\n@njit", 1)]
+    start = body.index(f"if stage == {k}:")
+    nxt = body.find("    if stage == ", start + 1)
+    return body[start:nxt if nxt >= 0 else len(body)]
+
+
+def test_generated_lstm_keeps_no_scratch_or_copies():
+    # Plan._read_once: the gate pre-activations (x W_ih^T + b_ih + h W_hh^T + b_hh, sliced into
+    # i, f, g, o) are computed inside each gate's loop, not stored in a scratch row first
+    src = generated_source(cell_library.get("lstm"))
+    assert "'tmp': 0" in src
+    forward = _stage(src, "forward_stage", 1)
+    assert "fast_sigmoid(((XP_0[j] + PV_0[j]) + (REC0_0[j] + PV_4[j])))" in forward
+    # an empty stage has no branch, and the parameters' views are made inside the branch that
+    # reads them: a call for stage 0 returns at once
+    assert "if stage == 0:" not in src[src.index("def forward_stage"):src.index("def backward_stage")]
+    assert src.index("PV = pv[JLO:]") > src.index("if stage == 1:")
+    # the gate gradients go straight into dP; b_ih's gradient is b_hh's (the driver copies it);
+    # h's gradient is dV, which the loop reads (no stage-0 copy)
+    backward = _stage(src, "backward_stage", 1)
+    assert "DPR0_0[j] = g * SV_1[j] * (ONE - SV_1[j])" in backward and "ADJ" not in backward
+    assert "'pv_copies': [(0, 4, 4)]" in src and "'state_dvin': [(0, True), (-1, False)]" in src
+
+
+def test_generated_gru_writes_its_input_gradient_in_place():
+    # the input projection's chain (x W_ih^T + b_ih, sliced into r, z, n): its adjoint is dXP
+    src = generated_source(cell_library.get("gru"))
+    backward = _stage(src, "backward_stage", 1)
+    assert "DXP_2[j] = g" in backward and "ADJ" not in backward
+    # h also feeds z * h: its gradient is dnx plus dV, which the loop adds (no stage-0 pass)
+    assert "'state_dvin': [(0, False)]" in src and "DVIN" not in backward
+    assert "if stage == 0:" not in src[src.index("def backward_stage"):src.index("def _state_gradient")]

@@ -177,8 +177,10 @@ def _backward_stage(plan, k, top, writes):
     for p, n in enumerate(plan.products):
         v = n.args[0]
         if n.stage == k + 1 and plan.rg[v.id]:
-            if v.op == "st" and plan.dnx_from_dvin.get(v.attr) == p:
-                writes.read(v, zero=False)  # the loop reads dV_p as this state's gradient
+            taken = plan.state_dvin.get(v.attr) if v.op == "st" else None
+            if taken is not None and taken[0] == p:  # the loop adds dV_p to this state's gradient
+                if taken[1]:
+                    writes.read(v, zero=False)  # all of it: dnx is not read
                 continue
             out += _loop(plan, 1, [writes.add(v, f"DVIN{p}[j]")], 8)
     for n in plan.nodes:
@@ -234,8 +236,10 @@ _JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
 _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 LAYOUT = {layout!r}
-# per state: the product whose dV is its gradient (the loops take it from dvin), or -1 (from dnx)
-DNX_FROM_DVIN = np.array(LAYOUT["dnx_from_dvin"], np.int64)
+# per state: the product whose dV the loops add to dnx to make its gradient (-1: none), and
+# whether dV is all of it (dnx then unused)
+STATE_DVIN = np.array([p for p, _ in LAYOUT["state_dvin"]], np.int64)
+STATE_DVIN_ONLY = np.array([only for _, only in LAYOUT["state_dvin"]], np.bool_)
 '''
 
 
@@ -287,7 +291,7 @@ def layout(plan):
                 p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
                 n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()),
                 units=not plan.scalars, dxp_is_dprod=plan.dxp_is_dprod, pv_copies=plan.pv_copies,
-                dnx_from_dvin=[plan.dnx_from_dvin.get(k, -1) for k in range(len(plan.g.outputs))])
+                state_dvin=[plan.state_dvin.get(k, (-1, False)) for k in range(len(plan.g.outputs))])
 
 
 def stages(plan, backward):

@@ -70,7 +70,7 @@ class Plan:
         self._values()
         self._adjoints()
         self.bstage = self._backward_stages()
-        self.dnx_from_dvin = self._states_only_multiplied()
+        self.state_dvin = self._states_multiplied()
         self.dxp_is_dprod = self._shared_gradient()
 
     def _shared_gradient(self):
@@ -272,18 +272,19 @@ class Plan:
             if n.op == "slice" and self.rg[n.id]:
                 self.adj[n.id] = _shift(self.adj[n.args[0].id], n.attr)
 
-    def _states_only_multiplied(self):
-        """On the CPU, {state k: product p} for the entering states that only feed a product (the
-        LSTM's and the RNN's h): their gradient is dV_p, which the CPU loop takes as the state's
-        gradient directly, without a copy through dnx per row and step (and the backward's
-        stage 0 of an LSTM then has no code left)."""
+    def _states_multiplied(self):
+        """On the CPU, {state k: (product p, only)} for the entering states that feed a product
+        directly (the LSTM's, GRU's and RNN's h): dV_p is part of their gradient (all of it when
+        `only`), which the CPU loop adds (or copies) when it hands the state's gradient to the
+        step before, instead of the generated code adding dV_p into dnx per row and step (a pass
+        over H units; the LSTM's and GRU's backward stage 0 then has no code left)."""
         if self.target != "cpu":
             return {}
         out = {}
         for p, prod in enumerate(self.products):
             v = prod.args[0]
-            if v.op == "st" and self.uses[v.id] == 1 and self.rg[v.id]:
-                out[v.attr] = p
+            if v.op == "st" and self.rg[v.id] and v.attr not in out:
+                out[v.attr] = (p, self.uses[v.id] == 1)
         return out
 
     def _backward_stages(self):
