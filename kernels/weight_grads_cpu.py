@@ -106,8 +106,11 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     gates = d_in.shape[2]
     hidden = h_prev.shape[2]
     d_in2 = d_in.reshape(rows, gates)
+    # dx allocated [T,B,I] and written through its [T*B,I] view: the array returned owns its
+    # memory, so the engine can take it as a leaf's gradient without a copy (autograd._adoptable)
+    dx3 = np.empty((seq_len, batch, n_in), x.dtype)
     args = (d_in2, d_in2 if d_hid is d_in else d_hid.reshape(rows, gates), x.reshape(rows, n_in),
-            h_prev.reshape(rows, hidden), w_ih, np.empty((rows, n_in), x.dtype),
+            h_prev.reshape(rows, hidden), w_ih, dx3.reshape(rows, n_in),
             np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
     if rows * gates * (2 * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
         n_chunks = 1
@@ -120,8 +123,7 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
         gemm_into(di2, w_ih, dx, route)
         gemm_into(di2.T, x2, dw_ih, route)
         gemm_into(dh2.T, h2, dw_hh, route)
-    dx, dw_ih, dw_hh = args[5:]
-    return dx.reshape(seq_len, batch, n_in), dw_ih, dw_hh
+    return dx3, args[6], args[7]
 
 
 def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks, weights=True):

@@ -534,3 +534,64 @@ def test_inplace_on_saved_output_raises():
         y.mul_(2.0)
     with pytest.raises(RuntimeError, match="inplace"):
         y.sum().backward()
+
+
+# ------------------------------------------------------------------ gradients taken without a copy
+class _Fresh(Function):
+    """backward returns what `returned` says: new arrays, the same array twice, or the
+    incoming gradient itself; marked fresh_grads (autograd._adoptable must still copy the last
+    two)."""
+    fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, a, b, returned):
+        ctx.returned = returned
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.returned == "new":
+            return g * 1.0, g * 2.0
+        if ctx.returned == "twice":
+            one = g * 1.0
+            return one, one
+        return g, g * 2.0
+
+
+@pytest.mark.parametrize("returned", ["new", "twice", "incoming"])
+def test_a_leaf_keeps_only_a_gradient_nothing_else_holds(returned):
+    a, b = leaf(3), leaf(3, seed=1)
+    dy = np.ones(3)
+    _Fresh.apply(a, b, returned=returned).backward(Tensor(dy))
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0, 1.0] if returned == "twice" else [2.0, 2.0, 2.0])
+    # one leaf's gradient written in place changes neither the other's nor the caller's dy
+    a.grad.array[:] = 7.0
+    assert b.grad.numpy()[0] != 7.0 and dy[0] == 1.0
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+
+
+def test_a_recurrent_layers_weight_gradient_is_the_kernels_array(monkeypatch):
+    # the LSTM kernel's dW_hh becomes weight_hh's .grad as it is (fresh_grads), not a copy;
+    # hooks that replace a gradient still get theirs copied
+    from tinygrad_seq.kernels import lstm_cpu
+    returned = []
+    original = lstm_cpu.lstm_backward
+
+    def recording(*args, **kwargs):
+        out = original(*args, **kwargs)
+        returned.append(out)
+        return out
+
+    monkeypatch.setattr(lstm_cpu, "lstm_backward", recording)
+    layer = ts.nn.LSTM(4, 8)
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 2, 4)).astype(np.float32), requires_grad=True)
+    replacement = np.zeros((32,), np.float32)
+    layer.bias_hh_l0.register_hook(lambda g: Tensor(replacement))
+    out, _ = layer(x)
+    out.sum().backward()
+    dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = returned[0]
+    assert layer.weight_hh_l0.grad.array is dw_hh and layer.weight_ih_l0.grad.array is dw_ih
+    assert x.grad.array is dx  # weight_grads_cpu returns dx owning its memory
+    assert layer.bias_ih_l0.grad.array is db_ih
+    assert layer.bias_hh_l0.grad.array is not replacement and not layer.bias_hh_l0.grad.numpy().any()

@@ -92,6 +92,9 @@ class Function:
     n_outputs = 1       # class defaults: set on the instance only by multi-output nodes
     _retained = None    # and by retain_grad() (saves two stores per op)
     _grad_hooks = None  # and by Tensor.register_hook: output index -> hooks
+    # a subclass whose backward returns arrays it allocated for the call (none kept, saved or
+    # returned twice) sets this: a leaf's first gradient is then taken as its .grad, not copied
+    fresh_grads = False
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -283,7 +286,7 @@ def backward(root, gradient=None, retain_graph=False):
 def _sweep(root, g, retain_graph):
     order = _toposort(root._ctx)
     # how many graph edges feed each leaf: its gradient is final when all have arrived
-    pending, leaf_grad = {}, {}
+    pending, leaf_grad, owned = {}, {}, {}
     for ctx in order:
         for p in ctx.parents:
             pc, _, req = _parent_state(p, ctx._clock)
@@ -319,8 +322,10 @@ def _sweep(root, g, retain_graph):
                 if len(in_grads) != len(ctx.parents):
                     raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
                                        f"gradients for {len(ctx.parents)} inputs")
+                fresh = ctx.fresh_grads
             else:
                 in_grads = (None,) * len(ctx.parents)
+                fresh = False
             b = ctx.b
             clock = ctx._clock
             for p, pg in zip(ctx.parents, in_grads):
@@ -344,13 +349,18 @@ def _sweep(root, g, retain_graph):
                 if pc is None:
                     key = id(p)
                     if pg is not None:
-                        leaf_grad[key] = _outer.add(b, leaf_grad.get(key), pg)
+                        prev = leaf_grad.get(key)
+                        leaf_grad[key] = _outer.add(b, prev, pg)
+                        # a sum is a new array; a single gradient is the leaf's to keep only when
+                        # its Function allocated it for this call (_adoptable)
+                        owned[key] = prev is not None or (fresh and _adoptable(pg, grads, in_grads))
                     left = pending[key] - 1
                     pending[key] = left
                     if left == 0:
                         acc = leaf_grad.pop(key, None)
                         if acc is not None:
-                            _finish_leaf(p, _outer.array(b, acc), b)
+                            _finish_leaf(p, _outer.array(b, acc), b,
+                                         owned.pop(key, False) or type(acc) is _outer.OuterGrad)
                 elif pg is not None:
                     slot = out_grads.get(id(pc))
                     if slot is None:
@@ -385,18 +395,35 @@ class GradHook:
         self.fn = fn
 
 
-def _finish_leaf(p, g, b):
+def _adoptable(pg, grads, in_grads):
+    """Whether the gradient pg that a fresh_grads Function returned can become a leaf's .grad
+    as it is: it owns its memory (no view of an array kept elsewhere), is none of the gradients
+    the backward was given, and is returned once."""
+    if getattr(pg, "base", True) is not None:
+        return False
+    for g in grads:
+        if g is pg:
+            return False
+    n = 0
+    for g in in_grads:
+        n += g is pg
+    return n == 1
+
+
+def _finish_leaf(p, g, b, owned=False):
     """Run p's gradient hooks on g, accumulate it into leaf p.grad, then run the
-    post-accumulate hooks."""
+    post-accumulate hooks. owned: g is a new array nothing else holds (a sum, or a fresh_grads
+    Function's own), which p.grad may take without a copy (as PyTorch takes a gradient tensor
+    no one else references)."""
     if p._hooks:
         for hook in list(p._hooks):
             if type(hook) is GradHook:
                 out = hook.fn(_wrap_like(p, g))
                 if out is not None:
-                    g = out.array
+                    g, owned = out.array, False
     if p.grad is None:
         # own the memory: a gradient array may alias an input of some backward
-        p.grad = _wrap_like(p, b.copy(g))
+        p.grad = _wrap_like(p, g if owned else b.copy(g))
     else:
         p.grad = _wrap_like(p, b.add(p.grad.array, g))
     if p._hooks:

@@ -198,6 +198,8 @@ class _Linear(Function):
     """Fused x @ W^T (+ b): one node instead of three, no transposed copy of W. Leading dims
     of x are merged first, so the product is one [rows, in] @ [in, out] GEMM (a 3-D x would go
     through numpy's per-batch loop, re-packing W for each slice)."""
+    fresh_grads = True  # gx, gb are new arrays (gx a view of one: copied as before); gw factored
+
     @staticmethod
     def forward(ctx, x, w, b=None):
         B = ctx.b
@@ -225,6 +227,8 @@ class _Linear(Function):
 
 
 class _Embedding(Function):
+    fresh_grads = True  # its weight's gradient is a new array (autograd._adoptable)
+
     @staticmethod
     def forward(ctx, weight, idx=None, padding_idx=None):
         ctx.shape, ctx.idx, ctx.padding_idx = weight.shape, idx, padding_idx

@@ -15,6 +15,8 @@ def _zeros_if_none(B, g, like):
 
 
 class RNNFunction(Function):
+    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False, relu=False):
         K = _device.kernels(ctx.device, "rnn")
@@ -34,6 +36,8 @@ class RNNFunction(Function):
 
 
 class LSTMFunction(Function):
+    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
         K = _device.kernels(ctx.device, "lstm")
@@ -58,6 +62,8 @@ class LSTMFunction(Function):
 
 
 class GRUFunction(Function):
+    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
         K = _device.kernels(ctx.device, "gru")
@@ -89,6 +95,8 @@ class CellFunction(Function):
     pointwise parameters in the kernel's order. kwargs: kern, n_states, mats (names, in input
     order), ext (None or [T,B,E*H] masks, on the device), lengths, reverse. Outputs: y, then the S
     leaving states."""
+    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+
 
     @staticmethod
     def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse):
