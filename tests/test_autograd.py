@@ -595,3 +595,25 @@ def test_a_recurrent_layers_weight_gradient_is_the_kernels_array(monkeypatch):
     assert x.grad.array is dx  # weight_grads_cpu returns dx owning its memory
     assert layer.bias_ih_l0.grad.array is db_ih
     assert layer.bias_hh_l0.grad.array is not replacement and not layer.bias_hh_l0.grad.numpy().any()
+
+
+def test_a_scalar_leafs_summed_gradient_stays_an_array():
+    # numpy returns a 0-d sum as a scalar: .grad must still be an array that in-place ops write
+    a = Tensor(np.array(2.0), requires_grad=True)
+    (a * a).backward()
+    assert isinstance(a.grad.array, np.ndarray)
+    a.grad.zero_()
+    assert a.grad.item() == 0.0
+
+
+def test_a_gradient_a_hook_kept_is_not_the_leafs_grad():
+    # a leaf hook that keeps the gradient it saw: .grad must not share its memory (PyTorch copies
+    # a gradient referenced elsewhere), so clipping .grad in place leaves the kept one alone
+    layer = ts.nn.Linear(3, 2)
+    seen = []
+    layer.weight.register_hook(lambda g: seen.append(g))
+    layer(Tensor(np.ones((4, 3), np.float32))).sum().backward()
+    kept = seen[0].numpy().copy()
+    ts.nn.utils.clip_grad_norm_([layer.weight], 1e-3)
+    np.testing.assert_array_equal(seen[0].numpy(), kept)
+    assert not np.shares_memory(seen[0].array, layer.weight.grad.array)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import threading
 import weakref
 
+import numpy as np
+
 from tinygrad_seq import device as _device
 from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
@@ -418,12 +420,14 @@ def _finish_leaf(p, g, b, owned=False):
     if p._hooks:
         for hook in list(p._hooks):
             if type(hook) is GradHook:
+                owned = False  # the hook saw g and may keep it
                 out = hook.fn(_wrap_like(p, g))
                 if out is not None:
-                    g, owned = out.array, False
+                    g = out.array
     if p.grad is None:
-        # own the memory: a gradient array may alias an input of some backward
-        p.grad = _wrap_like(p, g if owned else b.copy(g))
+        # own the memory: a gradient array may alias an input of some backward (a 0-d sum comes
+        # back from numpy as a scalar, which in-place gradient ops could not write)
+        p.grad = _wrap_like(p, g if owned and isinstance(g, np.ndarray) else b.copy(g))
     else:
         p.grad = _wrap_like(p, b.add(p.grad.array, g))
     if p._hooks:

@@ -117,7 +117,9 @@ class CellFunction(Function):
         # the last argument: a backward will follow (the CPU driver then compiles it aside)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse,
                                             True in ctx.needs_input_grad)
-        ctx.save_for_backward(x, w_ih, wcat, pv, saved)
+        # the weight and parameter arrays themselves too (wcat and pv may be copies): one written
+        # in place before backward raises there, as for the hand-written Functions and in PyTorch
+        ctx.save_for_backward(x, w_ih, wcat, pv, saved, *arrays[n_states + 1:])
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
         ctx.shapes = [a.shape for a in arrays]
         ctx.n_states, ctx.mats = n_states, mats
@@ -125,7 +127,7 @@ class CellFunction(Function):
 
     @staticmethod
     def backward(ctx, dy, *dstates):
-        x, w_ih, wcat, pv, saved = ctx.saved_tensors
+        x, w_ih, wcat, pv, saved = ctx.saved_tensors[:5]
         B = ctx.b
         n_states, shapes = ctx.n_states, ctx.shapes
         hidden = shapes[0][1]

@@ -241,8 +241,8 @@ class Plan:
                 self.adj[n.id] = ("DPV", n.attr["off"])
                 c = consumer.get(n.id)
                 at = self.adj.get(c.id) if c is not None else None
-                if (self.uses[n.id] == 1 and c.op == "add" and c.width == n.width and at is not None
-                        and at[0].startswith("DPR")):
+                if (self.uses[n.id] == 1 and n.id not in outs and c.op == "add" and c.width == n.width
+                        and at is not None and at[0].startswith("DPR")):
                     # a bias added where the adjoint is dP_p's (_sums_into_products): the first
                     # such bias of a block sums it over the rows and steps; a second one (the
                     # LSTM's b_ih beside b_hh) gets the same gradient, which the driver copies
@@ -280,11 +280,13 @@ class Plan:
         over H units; the LSTM's and GRU's backward stage 0 then has no code left)."""
         if self.target != "cpu":
             return {}
+        outs = {o.id for o in self.g.outputs}
         out = {}
         for p, prod in enumerate(self.products):
             v = prod.args[0]
             if v.op == "st" and self.rg[v.id] and v.attr not in out:
-                out[v.attr] = (p, self.uses[v.id] == 1)
+                # a state carried on unchanged (an output itself) has that gradient too
+                out[v.attr] = (p, self.uses[v.id] == 1 and v.id not in outs)
         return out
 
     def _backward_stages(self):
