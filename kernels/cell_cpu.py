@@ -10,8 +10,9 @@ step is unit by unit, the hidden units (a range of units per thread, meeting at 
 around each stage's products; kernels/cell_loop.py). time_loop_plan chooses, as for the
 hand-written cells: a default rule, calibrated on this machine for calls big enough.
 
-    kern      the generated module: forward_stage, backward_stage, LAYOUT (cellgen/emit.py)
-    x         [T, B, I]         input;  states0 [S, B, H] entering states (h first)
+    kern      the generated module: cell_loop's loops with the cell's code in them, LAYOUT (cellgen/emit.py)
+    x         [T, B, I]         input;  states0 the S entering states [B, H] (h first), a
+                                sequence or an [S, B, H] array
     w_ih      [WX*H, I]         input weight;  wcat [WR*H, H] the products' weight rows, stacked
     pv        [NPV]             pointwise parameters, flattened
     ext       [T, B, E*H]       extra per-step inputs (zoneout masks); E may be 0
@@ -36,7 +37,10 @@ from .panel_cpu import fits_panels, pack_columns, pack_rows
 from .steps_cpu import time_loop_plan, transposed, units_split_first
 
 
+@functools.lru_cache(maxsize=256)
 def _layout(kern, hidden):
+    """(LAYOUT, p_off [P+1] each product's first row in wcat, p_src [P], p_stage [P]) of a
+    generated module at hidden size H, once per module and H (the arrays are read only)."""
     L = kern.LAYOUT
     p_off = np.zeros(len(L["p_rows"]) + 1, np.int64)
     for p, (_, _, rows) in enumerate(L["p_rows"]):
@@ -75,7 +79,8 @@ def _backward_weights(wcat, p_off, seq_len, hidden, chunks, dtype):
     copy); product p's block starts at H * p_off[p] either way."""
     blocks = [wcat[p_off[p]:p_off[p + 1]] for p in range(len(p_off) - 1)]
     if blocks and _panels_ok(seq_len, hidden, chunks, dtype):
-        return None, np.concatenate([pack_columns(w, dtype).reshape(-1) for w in blocks])
+        packed = [pack_columns(w, dtype).reshape(-1) for w in blocks]
+        return None, packed[0] if len(packed) == 1 else np.concatenate(packed)
     pieces = [transposed(w, dtype).reshape(-1) for w in blocks]
     wt = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dtype)
     return wt, None
@@ -119,14 +124,14 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backwa
     """See the module docstring. saved = (xp, st, sv, vin, ext). backward_follows: a backward will
     run (autograd records the call); a loop it needs that is not compiled yet then compiles in a
     second process while this one compiles the forward (kernels/background_compile.py)."""
-    plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], states0.shape[2], x.dtype)
+    plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], states0[0].shape[1], x.dtype)
     return _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows)
 
 
 def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved):
-    """dy [T,B,H], dstates_n [S,B,H], the forward's inputs and saved
-    -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV]."""
-    plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], dstates_n.shape[2], x.dtype)
+    """dy [T,B,H], dstates_n the S leaving states' gradients [B,H] (as states0), the forward's
+    inputs and saved -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV]."""
+    plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], dstates_n[0].shape[1], x.dtype)
     return _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, plan)
 
 
@@ -183,13 +188,14 @@ def _backward_aside(kern, dtype, units, panels):
 def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows=False):
     x = np.ascontiguousarray(x)
     seq_len, batch, _ = x.shape
-    n_states, _, hidden = states0.shape
+    n_states, hidden = len(states0), states0[0].shape[1]
     dt = x.dtype
     L, p_off, p_src, p_stage = _layout(kern, hidden)
     lengths = np.ascontiguousarray(lengths, np.int64)
     xp = np.empty((seq_len, batch, L["wx"] * hidden), dt)
     st = np.empty((n_states, seq_len + 1, batch, hidden), dt)
-    st[:, 0] = states0
+    for k in range(n_states):
+        st[k, 0] = states0[k]
     sv = np.empty((seq_len, batch, L["sv"][0] * hidden + L["sv"][1]), dt)
     tmp = np.empty((batch, L["tmp"] * hidden), dt)
     padded = bool((lengths < seq_len).any())

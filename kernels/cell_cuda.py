@@ -71,7 +71,7 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backwa
     L = kern.LAYOUT
     x = ascontiguous(as_device(x))
     seq_len, batch, n_in = x.shape
-    n_states, _, hidden = states0.shape
+    n_states, hidden = len(states0), states0[0].shape[1]
     dt = x.dtype
     off = _offsets(kern, hidden)
     lens = cuda.to_device(np.ascontiguousarray(lengths, np.int64))

@@ -326,11 +326,24 @@ def _save(path, table):
 _generation = [0]  # bumped when decisions change (calibration, forget): callers' memos expire
 
 
+_state_keys = []  # the environment variables state() reads, encoded as os.environ._data keeps them
+
+
 def state():
     """What a decision also depends on besides its shape class: the mode, the forced parts, the
-    wisdom folder and the decisions' generation. Callers memoise decisions under it."""
-    return (getenv("TINYGRAD_SEQ_TUNE"), getenv("TINYGRAD_SEQ_TUNE_DIR"), getenv("NUMBA_CACHE_DIR"),
-            tuple(getenv(_PREFIX + part.upper()) for part in CHOICES), _generation[0], id(_decisions))
+    wisdom folder and the decisions' generation. Callers memoise decisions under it (every kernel
+    call asks: one C-level pass over the environment's raw items, about 0.4 us, where a getenv
+    per variable took 1.8)."""
+    data = getattr(os.environ, "_data", None)
+    if data is None or os.name != "posix":
+        return tuple(map(getenv, _state_names())) + (_generation[0], id(_decisions))
+    if not _state_keys:
+        _state_keys.extend(os.environ.encodekey(name) for name in _state_names())
+    return tuple(map(data.get, _state_keys)) + (_generation[0], id(_decisions))
+
+
+def _state_names():
+    return ["TINYGRAD_SEQ_TUNE", "TINYGRAD_SEQ_TUNE_DIR", "NUMBA_CACHE_DIR"] + [_PREFIX + part.upper() for part in CHOICES]
 
 
 def class_key(name, shape_class):

@@ -1,9 +1,12 @@
 """The CPU emitter's rewrites of a generated backward (tinygrad_seq/cellgen/fuse.py): consecutive
 loops over the units fused into one, and adjoint blocks used only inside one loop kept in a local.
 That the rewritten code computes the same gradients is tested for every cell by
-tests/test_cell_variants.py (fused against unfused, float64)."""
+tests/test_cell_variants.py (fused against unfused, float64). Also how emit writes the
+pointwise code into the shared loops."""
+import pytest
+
 from tinygrad_seq import cell_library
-from tinygrad_seq.cellgen import fuse, generated_source
+from tinygrad_seq.cellgen import emit, fuse, generated_source
 
 LOOP = "for j in range(JN):"
 
@@ -62,7 +65,7 @@ def test_adjoints_used_in_one_loop_become_locals():
 
 def test_generated_peephole_backward_keeps_few_loops():
     src = generated_source(cell_library.get("peephole_lstm"))
-    backward = src[src.index("def backward_stage"):src.index("def _state_gradient")]
+    backward = _written(src, "backward_stage")
     # stage 1: one loop over the units (the peepholes' backward too: Plan._backward_stages) and
     # the 4-block loop of b_hh's gradient; stage 0 none (h's gradient is dV, which the loop reads)
     assert backward.count(LOOP) == 2
@@ -100,12 +103,22 @@ def test_block_loops_fuse_only_when_their_blocks_line_up():
     assert fuse._fused_block_loops(other) == other
 
 
+def _written(src, name, loop=None):
+    """The pointwise code `name` ("forward_stage"/"backward_stage") as emit wrote it into the
+    generated loop `loop` (by default the batch split's: _forward_rows or _backward_rows)."""
+    loop = loop or ("_forward_rows" if name == "forward_stage" else "_backward_rows")
+    body = src[src.index(f"def {loop}("):]
+    end = body.find("\n@njit", 1)
+    body = body[:end if end >= 0 else len(body)]
+    return body[body.index(f"# {name}:"):body.index(f"# end of {name}")]
+
+
 def _stage(src, fn, k):
-    """The text of stage k's branch in the generated function fn ("forward_stage"/"backward_stage")."""
-    body = src[src.index(f"def {fn}"):]
-    body = body[:body.index("\n@njit", 1)]
+    """The text of stage k's branch in the pointwise code fn ("forward_stage"/"backward_stage")."""
+    body = _written(src, fn)
     start = body.index(f"if stage == {k}:")
-    nxt = body.find("    if stage == ", start + 1)
+    pad = body[:start].rsplit("\n", 1)[-1]
+    nxt = body.find(f"\n{pad}if stage == ", start + 1)
     return body[start:nxt if nxt >= 0 else len(body)]
 
 
@@ -118,8 +131,8 @@ def test_generated_lstm_keeps_no_scratch_or_copies():
     assert "fast_sigmoid(((XP_0[j] + PV_0[j]) + (REC0_0[j] + PV_4[j])))" in forward
     # an empty stage has no branch, and the parameters' views are made inside the branch that
     # reads them: a call for stage 0 returns at once
-    assert "if stage == 0:" not in src[src.index("def forward_stage"):src.index("def backward_stage")]
-    assert src.index("PV = pv[JLO:]") > src.index("if stage == 1:")
+    assert "if stage == 0:" not in _written(src, "forward_stage")
+    assert forward.index("PV = pv[JLO:]") > forward.index("if stage == 1:")
     # the gate gradients go straight into dP; b_ih's gradient is b_hh's (the driver copies it);
     # h's gradient is dV, which the loop reads (no stage-0 copy)
     backward = _stage(src, "backward_stage", 1)
@@ -134,4 +147,29 @@ def test_generated_gru_writes_its_input_gradient_in_place():
     assert "DXP_2[j] = g" in backward and "ADJ" not in backward
     # h also feeds z * h: its gradient is dnx plus dV, which the loop adds (no stage-0 pass)
     assert "'state_dvin': [(0, False)]" in src and "DVIN" not in backward
-    assert "if stage == 0:" not in src[src.index("def backward_stage"):src.index("def _state_gradient")]
+    assert "if stage == 0:" not in _written(src, "backward_stage")
+
+
+def test_pointwise_code_is_written_into_each_loop():
+    # emit.source writes the stage code where the shared loops call it: no stage function of its
+    # own, which Numba compiled twice (alone, then again inside each loop linking it)
+    src = generated_source(cell_library.get("peephole_lstm"))
+    assert "def forward_stage" not in src and "def backward_stage" not in src
+    assert "forward_stage(" not in src and "backward_stage(" not in src
+    # the batch split binds the units to 0..H; the units split its rows to 0..B, its units to its chunk's
+    rows = _written(src, "backward_stage", "_backward_rows")
+    assert "JLO = 0\n" in rows and "JHI = hidden\n" in rows and " lo = " not in rows
+    units = _written(src, "backward_stage", "_backward_units")
+    for binding in ("lo = 0\n", "hi = batch\n", "JLO = jlo\n", "JHI = jhi\n"):
+        assert binding in units
+    assert rows[rows.index("JN = "):] == units[units.index("JN = "):]
+    assert "if stage == 1:" in _written(src, "forward_stage", "_forward_units")
+
+
+def test_written_in_checks_the_calls_arguments():
+    with pytest.raises(ValueError, match="forward_stage called with 2 arguments, expected 16"):
+        emit._written_in("        forward_stage(a,\n                      b)\n", "forward_stage", ["    pass"])
+    text = emit._written_in("    forward_stage(" + ", ".join(emit._STAGE_PARAMS["forward_stage"].split(", ")[:5])
+                            + ", 0, H, " + ", ".join(emit._STAGE_PARAMS["forward_stage"].split(", ")[7:]) + ")",
+                            "forward_stage", ["    x = JLO + JHI"])
+    assert text.splitlines()[1:] == ["    JLO = 0", "    JHI = H", "    x = JLO + JHI", "    # end of forward_stage"]

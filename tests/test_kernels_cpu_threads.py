@@ -115,6 +115,26 @@ def test_cython_blas_preload_keeps_scipy_linalg_whole():
     assert out.stdout.startswith("ok")
 
 
+def test_generated_cell_spares_scipy_linalg_too():
+    # a generated cell's module imports numba itself: loading it goes through the kernels' preload
+    # first, so numba's first compile (a cached load too) still skips all of scipy.linalg
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tinygrad_seq import cell_library\n"
+        "from tinygrad_seq.cellgen import fused_kernel\n"
+        "fused_kernel(cell_library.get('peephole_lstm'))\n"
+        "import numba\n"
+        "numba.njit(lambda v: v + 1)(1)\n"
+        "print('scipy.linalg' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
 @pytest.mark.parametrize("hidden", [8, 32])
 @pytest.mark.parametrize("batch", [1, 3, 8])
 @pytest.mark.parametrize("reverse", [False, True])

@@ -103,16 +103,20 @@ class CellFunction(Function):
         K = _device.kernels(ctx.device, "cell")
         B = ctx.b
         x = B.ascontiguous(x)
-        states0 = B.stack(list(arrays[:n_states]), 0)
+        states0 = arrays[:n_states]  # the drivers take the S states as they are (no stacked copy)
         w_ih = arrays[n_states]
         mat_arrays = dict(zip(mats, arrays[n_states + 1:n_states + 1 + len(mats)]))
         pv_arrays = arrays[n_states + 1 + len(mats):]
-        hidden = states0.shape[2]
-        pieces = [B.ascontiguous(mat_arrays[name][row0 * hidden:(row0 + rows) * hidden])
-                  for name, row0, rows in kern.LAYOUT["p_rows"]]
-        # one product's rows are the weight itself (a view, saved as the hand-written Functions
-        # save W_hh): no copy of [G*H, H] per call
-        wcat = (pieces[0] if len(pieces) == 1 else B.concatenate(pieces, 0)) if pieces else B.zeros((0, hidden), x.dtype)
+        hidden = states0[0].shape[1]
+        p_rows = kern.LAYOUT["p_rows"]
+        if len(p_rows) == 1 and p_rows[0][1] == 0 and p_rows[0][2] * hidden == mat_arrays[p_rows[0][0]].shape[0]:
+            # one product reading a whole weight: wcat is that weight (saved as the hand-written
+            # Functions save W_hh), no copy of [G*H, H] per call
+            wcat = B.ascontiguous(mat_arrays[p_rows[0][0]])
+        else:
+            pieces = [B.ascontiguous(mat_arrays[name][row0 * hidden:(row0 + rows) * hidden])
+                      for name, row0, rows in p_rows]
+            wcat = (pieces[0] if len(pieces) == 1 else B.concatenate(pieces, 0)) if pieces else B.zeros((0, hidden), x.dtype)
         pv = B.concatenate([B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays else B.zeros((0,), x.dtype)
         # the last argument: a backward will follow (the CPU driver then compiles it aside)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse,
@@ -132,7 +136,7 @@ class CellFunction(Function):
         n_states, shapes = ctx.n_states, ctx.shapes
         hidden = shapes[0][1]
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + shapes[0], x.dtype))
-        dst = B.stack([_zeros_if_none(B, g, _Like(shapes[k], x.dtype)) for k, g in enumerate(dstates)], 0)
+        dst = [_zeros_if_none(B, g, _Like(shapes[k], x.dtype)) for k, g in enumerate(dstates)]
         dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
                                                           ctx.reverse, saved)
         grads = [dx] + [dst0[k] for k in range(n_states)] + [dw_ih]
@@ -150,6 +154,8 @@ class CellFunction(Function):
 def _matrix_grad(B, name, shape, dwcat, p_rows, hidden, dtype):
     """The gradient of weight matrix `name` from the stacked products' dwcat: its row blocks in
     order, zeros where no product reads it (rows read twice are added, on the host)."""
+    if len(p_rows) == 1 and p_rows[0][0] == name and tuple(dwcat.shape) == tuple(shape):
+        return dwcat  # one product reading all of the weight (an LSTM's W_hh): dwcat is its gradient
     blocks, off = [], 0
     for n, row0, rows in p_rows:
         if n == name:

@@ -61,9 +61,9 @@ def _write_once(path, text):
 
 
 def fused_kernel(spec, n_ext=0, target="cpu", dtype=None):
-    """The generated kernel module of `spec` (forward_stage, backward_stage, LAYOUT) for target
-    "cpu" or "cuda" (dtype: float32 or float64), written to the cache folder and imported once
-    per process; raises Unfusable when the step cannot fuse."""
+    """The generated kernel module of `spec` (its loops and LAYOUT; on CUDA forward_stage and
+    backward_stage) for target "cpu" or "cuda" (dtype: float32 or float64), written to the cache
+    folder and imported once per process; raises Unfusable when the step cannot fuse."""
     dtype = None if target == "cpu" else str(dtype)
     key = (id(spec), n_ext, target, dtype)
     with _lock:
@@ -78,6 +78,10 @@ def fused_kernel(spec, n_ext=0, target="cpu", dtype=None):
         modname = "tinygrad_seq_generated." + name
         mod = sys.modules.get(modname)
         if mod is None:
+            # the generated module imports numba: blas_cpu first, which spares numba's first
+            # compile or cache load the import of all of scipy.linalg (0.1-0.16 s of a cached
+            # peephole LSTM's 0.6-0.8 s first call, AMD EPYC, 2026-12-03)
+            from tinygrad_seq.kernels import blas_cpu  # noqa: F401
             loader_spec = importlib.util.spec_from_file_location(modname, path)
             mod = importlib.util.module_from_spec(loader_spec)
             loader_spec.loader.exec_module(mod)
