@@ -49,10 +49,14 @@ def _layout(kern, hidden):
             np.asarray(L["p_stage"], np.int64).reshape(-1))
 
 
+@functools.lru_cache(maxsize=256)
+def _product_rows(kern):
+    """The products' weight rows in blocks of H (WR: wcat is [WR*H, H])."""
+    return sum(rows for _, _, rows in kern.LAYOUT["p_rows"])
+
+
 def _macs(kern, seq_len, batch, n_in, hidden):
-    L = kern.LAYOUT
-    p_rows = sum(rows for _, _, rows in L["p_rows"])
-    return seq_len * batch * hidden * (L["wx"] * n_in + p_rows * hidden)
+    return seq_len * batch * hidden * (kern.LAYOUT["wx"] * n_in + _product_rows(kern) * hidden)
 
 
 def _units_ok(kern, hidden, threads):
@@ -93,7 +97,7 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
     macs = _macs(kern, seq_len, batch, n_in, hidden)
     threads = kernel_threads.planned(seq_len, batch, macs)
     L = kern.LAYOUT
-    w_bytes = sum(rows for _, _, rows in L["p_rows"]) * hidden * hidden * np.dtype(dtype).itemsize
+    w_bytes = _product_rows(kern) * hidden * hidden * np.dtype(dtype).itemsize
     units_first = units_split_first(batch, threads, w_bytes) if _units_ok(kern, hidden, threads) else None
 
     def run(plan, timer):
@@ -103,7 +107,7 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
         x = rng.standard_normal((steps, batch, n_in)).astype(dtype)
         states0 = (0.5 * rng.standard_normal((L["states"], batch, hidden))).astype(dtype)
         w_ih = (scale * rng.standard_normal((L["wx"] * hidden, n_in))).astype(dtype)
-        wcat = (scale * rng.standard_normal((sum(r for _, _, r in L["p_rows"]) * hidden, hidden))).astype(dtype)
+        wcat = (scale * rng.standard_normal((_product_rows(kern) * hidden, hidden))).astype(dtype)
         pv = (0.1 * rng.standard_normal(L["pv"] * hidden)).astype(dtype)
         ext = np.ones((steps, batch, L["ext"] * hidden), dtype)
         lengths = np.full(batch, steps, np.int64)

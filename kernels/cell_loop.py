@@ -1,9 +1,8 @@
 """The shared time loop of the generated cells, as a template: cellgen copies this file's text into
 each cell's generated module and writes the cell's pointwise code where the loops call
 forward_stage / backward_stage (cellgen/emit.py), so that each cell's loop is compiled and cached
-on disk with its pointwise code, in one compile (Numba cannot cache a jitted function specialised
-on another jitted function passed as an argument: its cache index misses in every new process;
-and a stage called as a function of its own compiled twice, alone and again inside the loop).
+on disk with its pointwise code (Numba cannot cache a jitted function specialised on another
+jitted function passed as an argument: its cache index misses in every new process).
 Nothing here is compiled where it is defined; kernels/cell_cpu.py calls the copies on
 its threads (blas_cpu.run_chunks: nogil kernels on Python threads, no Numba parallel region, whose
 wrapper would compile the whole loop a second time). Rows are copied with copy_into: an
