@@ -295,7 +295,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
                 gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]], route)
     if x_in is not x:
         dx = np.ascontiguousarray(dx[::-1])
-    dpv = dpv_chunks.sum(0)
+    dpv = dpv_chunks[0] if dpv_chunks.shape[0] == 1 else dpv_chunks.sum(0)
     for off, width, src in L.get("pv_copies", ()):  # biases whose gradient another one summed
         dpv[off * hidden:(off + width) * hidden] = dpv[src * hidden:(src + width) * hidden]
     return dx, dst, dw_ih, dwcat, dpv

@@ -117,7 +117,8 @@ class CellFunction(Function):
             pieces = [B.ascontiguous(mat_arrays[name][row0 * hidden:(row0 + rows) * hidden])
                       for name, row0, rows in p_rows]
             wcat = (pieces[0] if len(pieces) == 1 else B.concatenate(pieces, 0)) if pieces else B.zeros((0, hidden), x.dtype)
-        pv = B.concatenate([B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays else B.zeros((0,), x.dtype)
+        pv = (B.concatenate([a if len(a.shape) == 1 else B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays
+              else B.zeros((0,), x.dtype))
         # the last argument: a backward will follow (the CPU driver then compiles it aside)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse,
                                             True in ctx.needs_input_grad)
@@ -146,7 +147,8 @@ class CellFunction(Function):
         off = 0
         for shape in shapes[n_states + 1 + len(ctx.mats):]:
             size = int(_prod(shape))
-            grads.append(B.reshape(B.ascontiguous(dpv[off:off + size]), shape))
+            g = dpv[off:off + size]  # a slice of the flat dpv: contiguous
+            grads.append(g if len(shape) == 1 else B.reshape(g, shape))
             off += size
         return tuple(grads)
 
