@@ -82,11 +82,9 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p
                 out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
                 loop_product(rows, wcat[p_off[p]:p_off[p + 1]], slice_of(pan, p_off[p] // pw, p_off[p + 1] // pw),
                              out)
-            forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
-        for b in range(lo, hi):
-            if t < lengths[b]:
-                copy_into(y[t, b], st[0, s + 1, b])
-            else:
+            forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec, y)
+        for b in range(lo, hi):  # a row past its length keeps its state (its y stays zero)
+            if t >= lengths[b]:
                 for k in range(st.shape[0]):
                     copy_into(st[k, s + 1, b], st[k, s, b])
 
@@ -129,12 +127,9 @@ def _forward_units(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, 
                         pb = part[b]
                         for j in range(hc):
                             ob[q * hidden + jlo + j] = pb[j]
-            forward_stage(stage, s, t, 0, batch, jlo, jhi, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
-        for b in range(batch):
-            if t < lengths[b]:
-                for j in range(jlo, jhi):
-                    y[t, b, j] = st[0, s + 1, b, j]
-            else:
+            forward_stage(stage, s, t, 0, batch, jlo, jhi, lengths, xp, st, pv, ext, sv, tmp, vin, rec, y)
+        for b in range(batch):  # a row past its length keeps its state (its y stays zero)
+            if t >= lengths[b]:
                 for k in range(st.shape[0]):
                     for j in range(jlo, jhi):
                         st[k, s + 1, b, j] = st[k, s, b, j]

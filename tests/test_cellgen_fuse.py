@@ -167,7 +167,7 @@ def test_pointwise_code_is_written_into_each_loop():
 
 
 def test_written_in_checks_the_calls_arguments():
-    with pytest.raises(ValueError, match="forward_stage called with 2 arguments, expected 16"):
+    with pytest.raises(ValueError, match="forward_stage called with 2 arguments, expected 17"):
         emit._written_in("        forward_stage(a,\n                      b)\n", "forward_stage", ["    pass"])
     text = emit._written_in("    forward_stage(" + ", ".join(emit._STAGE_PARAMS["forward_stage"].split(", ")[:5])
                             + ", 0, H, " + ", ".join(emit._STAGE_PARAMS["forward_stage"].split(", ")[7:]) + ")",

@@ -4,7 +4,7 @@ runs them once per stage and step, for a thread's rows lo..hi-1 and hidden units
 each block of H; the batch split passes 0..H, the hidden-units split a range per thread), where
 it calls (source() writes the code in at each call, with these names bound to the call's values):
 
-    forward_stage(stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, tmp, vin, rec)
+    forward_stage(stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, tmp, vin, rec, y)
     backward_stage(stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv,
                    dprod, dvin, adj)
 
@@ -12,7 +12,7 @@ it calls (source() writes the code in at each call, with these names bound to th
 order, t: its time index, b: the batch row, r = b - lo, nr = hi - lo the rows of the chunk): xp [T,B,WX] input projection; st [S,T+1,B,H] states in run order;
 pv [NPV] pointwise parameters; ext [T,B,E*H] extra inputs; sv [T,B,WSV] values backward needs;
 tmp [B,WT] scratch; vin [NV,T,B,H] inputs of products on computed values; rec [nr*WR] the step's
-products, product p as an [nr, N_p] block; dst/dnx [S,B,H] state gradients leaving/entering the
+products, product p as an [nr, N_p] block; y [T,B,H] the layer's output (CPU: written with state 0); dst/dnx [S,B,H] state gradients leaving/entering the
 step; dxp [T,B,WX]; dpv [NPV] this chunk's sums; dprod [T,B,WR]; dvin [NP,B,H] (the driver's
 dprod @ W_p); adj [B,WA] adjoints of the intermediate values. Where each value lives: plan.py.
 """
@@ -104,8 +104,28 @@ def _forward_stage(plan, k):
             out += _loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
         for dest in plan.copies[n.id]:
             out += _loop(plan, n.width, [f"{plan.at(dest, 'j')} = {plan.value(n, 'j')}"], 8)
+    if plan.target == "cpu":
+        out = _with_output_row(out)
     if len(out) == 1:
         out.append("        pass")
+    return out
+
+
+_STATE0_WRITE = re.compile(r"^(\s*)STO0_0\[j\] = ")
+
+
+def _with_output_row(lines):
+    """The forward's lines with the layer's output row written where state 0 (h) is: Y_0[j] =
+    STO0_0[j] in the same loop, instead of a pass of the time loop copying each row after the step:
+    the generated LSTM's forward loop 5% faster at B=1 H=64 T=200, 1.5-3% at B=16 T=200 (one run
+    4% slower), 4.5-8% at B=64 T=50, level at H=256 (loops alone, alternating in one process, AMD
+    EPYC Zen 4, 2026-12-03)."""
+    out = []
+    for line in lines:
+        out.append(line)
+        m = _STATE0_WRITE.match(line)
+        if m:
+            out.append(f"{m.group(1)}Y_0[j] = STO0_0[j]")
     return out
 
 
@@ -262,6 +282,8 @@ def _prologue(plan, backward):
     first = "" if cuda else " + JLO"
     if not backward:
         lines.append(f"    TM = tmp[b{u}]")
+        if not cuda:  # the layer's output row (the CUDA driver copies it per step)
+            lines.append(f"    Y = y[t, b{u}]")
         for p, n in enumerate(plan.products):
             lo = f"nr*{plan.p_off[p]}*H + r*{n.width}*H"
             lines.append(f"    REC{p} = rec[{lo}{first}:{lo} + {n.width}*H]")
@@ -342,7 +364,7 @@ def _reads(body, name):
     """Whether the lines of `body` use the array `name` (ARR, ARR_k or a q-view of it)."""
     return any(re.search(rf"\b{name}(_\d+)?\b|\b{name}\[", line) for line in body)
 _STAGE_PARAMS = {
-    "forward_stage": "stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, tmp, vin, rec",
+    "forward_stage": "stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, tmp, vin, rec, y",
     "backward_stage": "stage, s, t, lo, hi, JLO, JHI, lengths, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin, adj",
 }
 
@@ -359,6 +381,8 @@ def source(plan):
     (LayerNorm LSTM, empty cache, five alternating pairs of processes: forward loop 5.3-6.4 s
     against 5.6-7.2 s called, backward loop 7.3-9.7 s against 8.2-10.6 s)."""
     forward = ["    nr = hi - lo", "    JN = JHI - JLO"] + stages(plan, False)
+    if sum("Y_0[j] = STO0_0[j]" in line for line in forward) != 1:
+        raise AssertionError(f"cell {plan.g.name}: the forward writes state 0 other than once")
     backward = ["    JN = JHI - JLO"] + stages(plan, True)
     loops = _loop_template()
     loops = _written_in(loops, "forward_stage", forward)
