@@ -83,6 +83,18 @@ def wait(module, function, signature):
         child.wait()
 
 
+def settle():
+    """Wait for every child still compiling, leaving each for its `wait` (a calibration is about
+    to time its candidates: tuning.before_timing)."""
+    with _lock:
+        children = list(_children.values())
+    for child in children:
+        try:
+            child.wait(WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+
+
 def _stop_children():
     """At exit: stop children still compiling (a forward whose backward never ran)."""
     with _lock:
@@ -101,6 +113,7 @@ def _forget_children():
     _children.clear()
 
 
+tuning.before_timing(settle)
 atexit.register(_stop_children)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_children)

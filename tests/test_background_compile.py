@@ -216,3 +216,36 @@ def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
     assert not children[0].waited
     background_compile.wait(cell_cpu, "_backward_rows", f32)
     assert children[0].waited
+
+
+def test_a_calibration_times_its_candidates_after_the_children_finish(monkeypatch, tmp_path):
+    # a child compiling on the other core would slow a two-thread candidate: the calibration's
+    # timed rounds start once every running child has finished (tuning.before_timing), the
+    # children left for their own backward's wait
+    from tinygrad_seq.kernels import tuning
+
+    events = []
+
+    class Child(_FakeChild):
+        def wait(self, timeout=None):
+            events.append("child finished")
+            super().wait(timeout)
+
+    monkeypatch.setattr(background_compile, "enabled", lambda: True)
+    monkeypatch.setattr(background_compile, "_children", {})
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "auto")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DIR", str(tmp_path))
+    monkeypatch.setattr(tuning, "_decisions", {})
+    sig = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
+    with monkeypatch.context() as m:  # only the child's start: the wisdom file's machine() runs lscpu
+        m.setattr(subprocess, "Popen", lambda *a, **k: Child())
+        background_compile.start(cell_cpu, "_backward_rows", sig)
+
+    def measure(candidate, timer):
+        events.append("timed" if events.count("untimed") == 2 else "untimed")
+        return 1.0
+
+    tuning.decide("t", dict(b=1), [{"split": "batch"}, {"split": "units"}], measure, True)
+    assert events[:4] == ["untimed", "untimed", "child finished", "timed"]
+    assert events.count("child finished") == 1
+    assert background_compile._children  # still there for the backward's own wait
