@@ -115,14 +115,19 @@ CALIBRATE_STEPS = 8
 # ... and up to CALIBRATE_STEPS_SHORT steps when a step is below CALIBRATE_SHORT_STEP_MACS
 # multiply-adds: a call's fixed costs (handing chunks to threads, a barrier's set-up) weigh on 8
 # short steps as they do not on a real sequence, and made the calibration prefer one thread to the
-# units split at LSTM B=1 H=256 (3.3 vs 3.5 ms on 8 steps; 12.9 vs 9.9 ms on T=200)
-CALIBRATE_STEPS_SHORT = 32
+# units split at LSTM B=1 H=256 (3.3 vs 3.5 ms on 8 steps; 12.9 vs 9.9 ms on T=200). 64, not 32:
+# the generated LSTM's units split took 0.89x the batch split's time on 32 steps and 0.79-0.82x on
+# 64 (0.68-0.75x on 200), and with 32 the peephole and CIFG LSTMs at B=1 H=256 kept the batch
+# split in 4 of 6 fresh calibrations, with 64 in 1 of 6, where the units split ran 1.1-1.4x faster
+# on 200 steps (AMD EPYC, 2026-12-03)
+CALIBRATE_STEPS_SHORT = 64
 CALIBRATE_SHORT_STEP_MACS = 1 << 23
 CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative,
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
-# the version of calibrate's rule: a decision on disk taken under another is measured again (8:
+# the version of calibrate's rule: a decision on disk taken under another is measured again (9:
+# 64 steps for short steps, and no background compile running while candidates are timed; 8:
 # two close alternatives meet in a runoff; 7: the step product's tiles of 8 rows with AVX-512,
 # 1.2-1.4x faster than 4, change the splits' times; 6:
 # the whole-sequence GEMMs may run on the panel GEMM (blas_cpu.gemm_route), which changed which
@@ -132,7 +137,7 @@ CALIBRATE_REPEATS = 6
 # rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
 # to the default within each round, and 32 steps for short steps; 1 compared best times, which
 # the host's drift fooled, on 8 steps)
-CALIBRATION_RULE = 8
+CALIBRATION_RULE = 9
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 # two alternatives that beat the default with scores this close meet again, alone (calibrate)

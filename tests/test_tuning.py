@@ -125,9 +125,9 @@ def test_two_close_alternatives_meet_in_a_runoff(auto):
 
 
 def test_calibration_runs_more_steps_when_a_step_is_short():
-    # 32 steps below 2^23 multiply-adds a step (a call's fixed costs would weigh on 8), never
+    # 64 steps below 2^23 multiply-adds a step (a call's fixed costs would weigh on 8), never
     # more than the sequence has
-    assert tuning.calibration_steps(200, 1 << 20) == tuning.CALIBRATE_STEPS_SHORT == 32
+    assert tuning.calibration_steps(200, 1 << 20) == tuning.CALIBRATE_STEPS_SHORT == 64
     assert tuning.calibration_steps(200, 1 << 24) == tuning.CALIBRATE_STEPS == 8
     assert tuning.calibration_steps(5, 1 << 20) == 5
 
