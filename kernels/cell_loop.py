@@ -28,10 +28,11 @@ import numpy as np
 from numba import njit
 
 from tinygrad_seq.kernels.activations_cpu import block_of, copy_into, loop_product, slice_of
+from tinygrad_seq.kernels.compile_options import GeneratedLoopCompiler
 from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES
 from tinygrad_seq.kernels.spin_cpu import arrive_and_wait
 
-_JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
+_JIT = dict(cache=True, fastmath=True, error_model="numpy", nogil=True, pipeline_class=GeneratedLoopCompiler)
 # defined by the generated module this text is appended to
 forward_stage = backward_stage = STATE_DVIN = STATE_DVIN_ONLY = None
 

@@ -103,6 +103,37 @@ def test_block_loops_fuse_only_when_their_blocks_line_up():
     assert fuse._fused_block_loops(other) == other
 
 
+def test_flat_loops_fuse_only_when_their_blocks_line_up():
+    def flat(writes, reads, width=4):
+        return ([f"for j in range({width}*JN):"] + [f"    {a}_{k}[j] += g" for a, k in writes]
+                + [f"    g = {a}_{k}[j]" for a, k in reads])
+
+    same = fuse._fused_flat_loops(flat([("ADJ", 11)], []) + flat([("DPV", 0)], [("ADJ", 11)]))
+    assert [line.strip() for line in same].count("for j in range(4*JN):") == 1
+    apart = fuse._fused_flat_loops(flat([("DPV", 16)], []) + flat([("DPV", 12)], []))
+    assert len(apart) == 3
+    # unit 4H + j of the second's ADJ_12 is unit j + H of the first's ADJ_11, written later
+    shifted = flat([("ADJ", 11)], []) + flat([("DPV", 0)], [("ADJ", 12)])
+    assert fuse._fused_flat_loops(shifted) == shifted
+    other = flat([("ADJ", 11)], []) + flat([("DPV", 0)], [("ADJ", 11)], width=1)
+    assert fuse._fused_flat_loops(other) == other
+    between = flat([("ADJ", 11)], []) + ["acc1 = ZERO"] + flat([("DPV", 0)], [("ADJ", 11)])
+    assert fuse._fused_flat_loops(between) == between
+
+
+@pytest.mark.parametrize("name", ["layernorm_lstm", "layernorm_gru"])
+def test_a_cell_that_never_splits_its_units_loops_over_whole_runs(name):
+    # a reduction over the row: JN is H, so a value 4 blocks wide is one run of 4*H units of each
+    # view (one loop; a loop per block compiled into four after LLVM unrolled it)
+    src = generated_source(cell_library.get(name))
+    assert "'units': False" in src
+    for stage in ("forward_stage", "backward_stage"):
+        assert "for q in range(" not in _written(src, stage)
+    assert "*JN):" in _written(src, "backward_stage")
+    # a cell that may split its units keeps the loop over blocks
+    assert "for q in range(4):" in _written(generated_source(cell_library.get("peephole_lstm")), "backward_stage")
+
+
 def _written(src, name, loop=None):
     """The pointwise code `name` ("forward_stage"/"backward_stage") as emit wrote it into the
     generated loop `loop` (by default the batch split's: _forward_rows or _backward_rows)."""

@@ -11,7 +11,7 @@ import re
 def fused_backward(bodies):
     """The stage bodies (lists of lines, one per stage) with their loops fused and their local
     adjoints in registers."""
-    return _local_adjoints([_fused_unit_loops(_fused_block_loops(body)) for body in bodies])
+    return _local_adjoints([_fused_unit_loops(_fused_flat_loops(_fused_block_loops(body))) for body in bodies])
 
 
 _UNIT_LOOP = "for j in range(JN):"
@@ -117,8 +117,65 @@ def _blocks_commute(views_a, body_a, views_b, body_b, width):
     return True
 
 
+_FLAT_LOOP = re.compile(r"for j in range\((\d+)\*JN\):")
+_FLAT_REF = re.compile(r"\b([A-Z][A-Z0-9]*)_(\d+)\[j\]")
+_FLAT_WRITE = re.compile(r"\b([A-Z][A-Z0-9]*_\d+)\[j\] [+]?= ")
+
+
+def _flat_loop(lines, i):
+    """The loop over width*JN units starting at lines[i] (emit._loop in a cell that never splits
+    its units): (end, width, body), else None."""
+    m = _FLAT_LOOP.fullmatch(lines[i].strip())
+    if m is None:
+        return None
+    pad, end = _indent(lines[i]), i + 1
+    while end < len(lines) and lines[end].strip() and _indent(lines[end]) > pad:
+        end += 1
+    return end, int(m.group(1)), lines[i + 1:end]
+
+
+def _fused_flat_loops(lines):
+    """Consecutive loops over the same width*JN units (views ARR_k of width blocks each) as one,
+    when legal: wherever the two touch the same array and either writes it, their views start
+    at the same block or cover disjoint blocks (as _fused_block_loops)."""
+    out, i = [], 0
+    while i < len(lines):
+        first = _flat_loop(lines, i)
+        if first is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        end, width, body = first
+        pad = _indent(lines[i])
+        while True:
+            nxt = _flat_loop(lines, end) if end < len(lines) and _indent(lines[end]) == pad else None
+            if nxt is None or nxt[1] != width or not _flat_commute(body, nxt[2], width):
+                break
+            end, _, more = nxt
+            body = body + more
+        out.append(lines[i])
+        out += body
+        i = end
+    return out
+
+
+def _flat_commute(body_a, body_b, width):
+    written = {m for line in body_a + body_b for m in _FLAT_WRITE.findall(line)}
+    refs_a = {(m.group(1), int(m.group(2))) for line in body_a for m in _FLAT_REF.finditer(line)}
+    refs_b = {(m.group(1), int(m.group(2))) for line in body_b for m in _FLAT_REF.finditer(line)}
+    for arr_a, ka in refs_a:
+        for arr_b, kb in refs_b:
+            if arr_a != arr_b or ka == kb or ka + width <= kb or kb + width <= ka:
+                continue
+            if f"{arr_a}_{ka}" in written or f"{arr_b}_{kb}" in written:
+                return False
+    return True
+
+
 _ADJ_ANY = re.compile(r"\bADJ_(\d+)\b")
-_WHOLE_LOOP = re.compile(r"for j in range\((\d+)\*H\):")
+# a loop over W*H units (a reduction's) or W*JN (a value W blocks wide, in a cell that never splits
+# its units): ADJ_k[j] in it reaches blocks k .. k+W-1
+_WHOLE_LOOP = re.compile(r"for j in range\((\d+)\*(?:H|JN)\):")
 _ADJ_Q_VIEW = re.compile(r"ADJ\[\((\d+) \+ q\)\*H:\]")
 _Q_LOOP = re.compile(r"for q in range\((\d+)\):")
 

@@ -1,0 +1,57 @@
+"""kernels/compile_options.py: the generated loops compile with LLVM's loop strength reduction
+off, set only while such a compile runs (the option is process-wide)."""
+import numpy as np
+from numba import njit
+
+from tinygrad_seq import cell_library
+from tinygrad_seq.cellgen import generated_source
+from tinygrad_seq.kernels import compile_options
+
+
+def test_the_option_is_set_only_during_a_generated_loop_compile(monkeypatch):
+    calls = []
+    monkeypatch.setattr(compile_options.llvm, "set_option", lambda name, opt: calls.append(opt))
+
+    @njit(pipeline_class=compile_options.GeneratedLoopCompiler)
+    def callee(a):
+        return a * 2.0
+
+    @njit(pipeline_class=compile_options.GeneratedLoopCompiler)
+    def loop(a):
+        s = 0.0
+        for i in range(a.shape[0]):
+            s += callee(a[i])
+        return s
+
+    @njit
+    def plain(a):
+        return a.sum()
+
+    assert loop(np.arange(4.0)) == 12.0
+    # the callee compiled inside the loop's compile: set once, restored once, at the end
+    assert calls == ["-disable-lsr=true", "-disable-lsr=false"]
+    assert compile_options._depth == 0
+    plain(np.arange(3.0))
+    assert len(calls) == 2
+
+
+def test_a_failed_compile_restores_the_option(monkeypatch):
+    calls = []
+    monkeypatch.setattr(compile_options.llvm, "set_option", lambda name, opt: calls.append(opt))
+
+    @njit(pipeline_class=compile_options.GeneratedLoopCompiler)
+    def bad(a):
+        return a.no_such_attribute
+
+    try:
+        bad(np.arange(3.0))
+    except Exception:
+        pass
+    else:
+        raise AssertionError("expected a typing error")
+    assert calls == ["-disable-lsr=true", "-disable-lsr=false"] and compile_options._depth == 0
+
+
+def test_generated_cells_compile_through_it():
+    src = generated_source(cell_library.get("peephole_lstm"))
+    assert "pipeline_class=GeneratedLoopCompiler" in src
