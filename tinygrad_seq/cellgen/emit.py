@@ -110,6 +110,9 @@ def _forward_stage(plan, k):
             vals = [plan.value(x, "j") for x in n.args]
             rhs = plan.ew[n.op].format(a=vals[0], b=vals[-1])
             out += _loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
+        elif n.id in plan.stored_slices:  # its base is computed where read: this block of it too
+            rhs = plan.value(n.args[0], f"(j) + {n.attr}*H")
+            out += _loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
         for dest in plan.copies[n.id]:
             out += _loop(plan, n.width, [f"{plan.at(dest, 'j')} = {plan.value(n, 'j')}"], 8)
     if plan.target == "cpu":

@@ -110,17 +110,18 @@ class Plan:
             a = n.args
             if n.op == "mul":
                 if self.rg[a[0].id]:
-                    needed.add(self.base(a[1]).id)
+                    needed.add(self._kept(a[1]).id)
                 if self.rg[a[1].id]:
-                    needed.add(self.base(a[0]).id)
+                    needed.add(self._kept(a[0]).id)
             elif n.op == "div":
-                needed.add(self.base(a[1]).id)
+                needed.add(self._kept(a[1]).id)
                 if self.rg[a[1].id]:
                     needed.add(n.id)
             elif n.op in _VALUE_NEEDS:
                 needed.add(n.id)
         self.loc, self.copies, self.loc_saved = {}, {n.id: [] for n in self.nodes}, {}
         self.sv_units, self.tmp_units, self.scalars = 0, 0, {}
+        self.stored_slices = set()  # slices kept in SV whose value is not (Plan._kept)
         self.vin = {}      # product index -> vin slot (products on computed values)
         self.p_src = []
         outs = {}
@@ -150,6 +151,10 @@ class Plan:
             elif n.op == "slice":
                 if n.args[0].id in self.loc:
                     self.loc[n.id] = _shift(self.loc[n.args[0].id], n.attr)
+                elif n.id in needed:  # the backward reads this slice of a value computed where read
+                    self.loc[n.id] = ("SV", self.sv_units)
+                    self.sv_units += n.width
+                    self.stored_slices.add(n.id)
             elif n.width == 0:
                 self.scalars[n.id] = len(self.scalars)
             elif n.op != "const" and (n.id in needed or n.id in outs or n.id in feeds
@@ -165,6 +170,20 @@ class Plan:
                 self.copies[n.id].append(("SV", self.sv_units))
                 self.loc_saved[n.id] = ("SV", self.sv_units)
                 self.sv_units += n.width
+
+    def _kept(self, n):
+        """The node whose value is kept for the backward when n's value is needed: n, or for a
+        slice its base, unless the base is computed where each slice is read (_read_once): then
+        the slice alone (the GRU's W_hn h + b_hn, a third of h W_hh^T + b_hh: the other two
+        thirds go into the gates' sigmoids and need no keeping; storing all three blocks cost
+        the generated GRU's forward two [B, H] writes a step)."""
+        if n.op != "slice":
+            return n
+        b = self.base(n)
+        if n.args[0] is b and self.rg[b.id] and b.op not in ("xp", "st", "pv", "prod", "ext", "const") \
+                and b.width > 0 and self._read_once(b):
+            return n
+        return b
 
     def _read_once(self, n):
         """Whether each unit of n is read once: its consumers are slices of disjoint blocks, each
