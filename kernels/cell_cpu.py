@@ -23,14 +23,13 @@ from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of 
 
 import functools
 
-import numba
 import numpy as np
 from numba import types
 
 from . import background_compile, tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads,
                        run_chunks)
-from .compile_notice import announce, is_cached_signature
+from .compile_notice import announce, c_array
 from .spin_cpu import barrier_error, barrier_flags
 from .weight_grads_cpu import weight_gradients
 from .panel_cpu import fits_panels, pack_columns, pack_rows
@@ -165,28 +164,19 @@ def _backward_signature(dtype, units, panels):
     wt an array and pan None, or wt None and pan an array (panels). tests/test_background_compile.py
     checks this against the signature the backward compiles."""
     def a(nd):
-        return types.Array(numba.from_dtype(dtype), nd, "C")
-    i64 = types.Array(types.int64, 1, "C")
+        return c_array(dtype, nd)
+    i64 = c_array(np.int64, 1)
     sig = (a(3), a(3), a(4), a(1), a(3), a(3), a(4), a(3), a(3), a(3), a(1), a(3), a(3), a(2),
            types.none if panels else a(1), a(1) if panels else types.none, i64, i64, types.int64, i64, types.boolean,
            types.int64, types.int64)
     return sig + (i64,) if units else sig
 
 
-_aside_checked = set()
-
-
 def _backward_aside(kern, dtype, units, panels):
     """Start compiling the backward loop this call's backward will run in a second process, if
-    it is neither compiled here nor in Numba's cache (checked once per loop and signature)."""
-    key = (kern.__name__, np.dtype(dtype).str, units, panels)
-    if key in _aside_checked:
-        return
-    _aside_checked.add(key)
+    it is neither compiled here nor in Numba's cache."""
     name = "_backward_units" if units else "_backward_rows"
-    signature = _backward_signature(np.dtype(dtype), units, panels)
-    if not is_cached_signature(getattr(kern, name), signature):
-        background_compile.start(kern, name, signature)
+    background_compile.start_unless_cached(kern, name, _backward_signature(np.dtype(dtype), units, panels))
 
 
 def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows=False):

@@ -36,6 +36,12 @@ def is_cached_signature(dispatcher, signature):
     return _held(dispatcher, lambda sig: tuple(sig) == signature)
 
 
+def c_array(dtype, nd):
+    """The Numba type of a C-contiguous nd-dimensional array of numpy dtype `dtype`: how the
+    drivers spell the signatures of the loops they have compiled aside (background_compile)."""
+    return numba.types.Array(numba.from_dtype(dtype), nd, "C")
+
+
 def _held(dispatcher, match):
     if any(match(sig) for sig in dispatcher.overloads):
         return True

@@ -18,11 +18,14 @@ saved = (act, h_prev, c_prev, tanh_c):
 """
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
-import numpy as np
-from numba import njit
+import functools
+import sys
 
-from . import panel_cpu, tuning
-from .compile_notice import announce
+import numpy as np
+from numba import njit, types
+
+from . import background_compile, panel_cpu, tuning
+from .compile_notice import announce, c_array
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, panels_at, step_product
 from .lstm_cell_cpu import cell_row, cell_row_backward, cell_row_backward_units, cell_row_units
@@ -248,11 +251,27 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
     return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first, one_step=one_step)
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, backward_follows=False):
     """x [T,B,I], h0/c0 [B,H], w_ih [4H,I], w_hh [4H,H], b_ih/b_hh [4H], lengths [B] int64
-    -> y [T,B,H], h_n [B,H], c_n [B,H], saved."""
+    -> y [T,B,H], h_n [B,H], c_n [B,H], saved. backward_follows: a backward will run (autograd
+    records the call); its time loop, when not compiled yet, then compiles in a second process
+    while this one compiles the forward (kernels/background_compile.py)."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
-    return _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan)
+    return _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, backward_follows)
+
+
+_THIS = sys.modules[__name__]
+
+
+@functools.lru_cache(maxsize=None)
+def _backward_signature(dtype, panels):
+    """The Numba types _lstm_backward passes _backward (the batch split): W_hh^T and no panels,
+    or an empty W_hh^T and the panels (steps_cpu.backward_weights). tests/test_background_compile.py
+    checks this against the signature the backward compiles."""
+    def a(nd):
+        return c_array(dtype, nd)
+    return (a(3), a(2), a(2), a(2), a(3) if panels else types.none, c_array(np.int64, 1), types.boolean, a(3), a(3),
+            a(3), a(3), a(1), types.int64, types.int64, types.int64)
 
 
 # lstm_backward takes weight_factors (tinygrad_seq.recurrent asks for them on a one-step call)
@@ -270,7 +289,7 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved
                           weight_factors and x.shape[0] == 1)
 
 
-def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
+def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, backward_follows=False):
     x = np.ascontiguousarray(x)
     seq_len, batch, n_in = x.shape
     hidden = h0.shape[1]
@@ -318,6 +337,9 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
             w_hh = np.ascontiguousarray(w_hh, dt)
             args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, batch, plan, dt), bias, lengths, bool(reverse),
                     y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows)
+            if backward_follows:
+                background_compile.start_unless_cached(
+                    _THIS, "_backward", _backward_signature(np.dtype(dt), uses_panels(seq_len, batch, hidden, plan, dt)))
             n_rows = max(1, min(n_chunks, batch))
             run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
@@ -340,6 +362,9 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         # products two a thread (weight_grads_cpu.one_step_gradients)
         one_step = units_plan and seq_len == 1 and n_chunks > 1
         units = units_plan and not one_step and n_chunks > 1 and hidden % n_chunks == 0
+        if not units:  # a child compiling the time loop (lstm_forward's backward_follows): its cache, then
+            background_compile.wait(_THIS, "_backward", _backward_signature(
+                np.dtype(dt), uses_panels(seq_len, batch, hidden, plan, dt)))
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:

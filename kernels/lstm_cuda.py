@@ -7,9 +7,10 @@ The kernels, the per-step / persistent dispatch and the saved layout live in rec
 from .recurrent_cuda import LSTM, backward, forward, ptx_kernels as _ptx_kernels
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, backward_follows=False):
     """x [T,B,I], h0/c0 [B,H], w_ih [4H,I], w_hh [4H,H], b_ih/b_hh [4H], lengths [B] int64
-    -> y [T,B,H], h_n [B,H], c_n [B,H], saved."""
+    -> y [T,B,H], h_n [B,H], c_n [B,H], saved. backward_follows is the CPU driver's (nothing
+    compiles aside here)."""
     return forward(LSTM, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
 
 

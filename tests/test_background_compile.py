@@ -1,7 +1,8 @@
-"""A generated cell's backward loop compiled in a second process while the forward compiles
-(kernels/background_compile.py): the signature the forward predicts is the one the backward
-runs (rows and units splits, with and without panels, float32 and float64); a real child fills
-Numba's cache and the backward loads from it; a failed or disabled child changes nothing."""
+"""A generated cell's backward loop, and the hand-written LSTM's backward time loop, compiled in a
+second process while the forward compiles (kernels/background_compile.py): the signature the
+forward predicts is the one the backward runs (rows and units splits, with and without panels,
+float32 and float64); a real child fills Numba's cache and the backward loads from it; a failed
+or disabled child changes nothing."""
 import io
 import os
 import subprocess
@@ -22,8 +23,8 @@ class StartSpy:
 
     def __init__(self, monkeypatch):
         self.calls = []
-        monkeypatch.setattr(cell_cpu, "is_cached_signature", lambda dispatcher, sig: False)
-        monkeypatch.setattr(cell_cpu, "_aside_checked", set())
+        monkeypatch.setattr(background_compile, "_is_cached", lambda dispatcher, sig: False)
+        monkeypatch.setattr(background_compile, "_aside_checked", set())
         monkeypatch.setattr(background_compile, "enabled", lambda: True)
         monkeypatch.setattr(background_compile, "start", lambda module, fn, sig: self.calls.append((module, fn, sig)))
 
@@ -51,6 +52,23 @@ def test_predicted_signature_is_the_backward_rows_loop(hidden, dtype, monkeypatc
     x = np.random.default_rng(0).standard_normal((3, 2, hidden)).astype(dtype)
     _train_step(layer, x)
     _assert_predicted_signature_ran(spy, "_backward_rows")
+
+
+@pytest.mark.parametrize("steps,hidden,dtype", [(8, 32, np.float64), (8, 64, np.float32), (3, 4, np.float64)])
+def test_predicted_signature_is_the_lstm_backward_loop(steps, hidden, dtype, monkeypatch):
+    # 8 steps of H=32 float64 / H=64 float32: on panels; 3 steps of H=4: without
+    from tinygrad_seq.kernels import lstm_cpu
+
+    spy = StartSpy(monkeypatch)
+    layer = nn.LSTM(hidden, hidden, dtype=dtype)
+    x = np.random.default_rng(0).standard_normal((steps, 2, hidden)).astype(dtype)
+    _train_step(layer, x)
+    _assert_predicted_signature_ran(spy, "_backward")
+    assert spy.calls[-1][0] is lstm_cpu
+    spy.calls.clear()
+    with ts.no_grad():
+        layer(ts.tensor(x))
+    assert spy.calls == []  # no backward follows
 
 
 def test_predicted_signature_is_the_backward_units_loop(monkeypatch, request):
@@ -156,12 +174,42 @@ def test_child_fills_the_cache_and_the_backward_loads_it(tmp_path):
     assert grad == grad_off
 
 
+_LSTM_CHILD_RUN = textwrap.dedent("""
+    import numpy as np
+    import tinygrad_seq as ts
+    from tinygrad_seq import nn
+    from tinygrad_seq.kernels import background_compile, lstm_cpu
+
+    layer = nn.LSTM(4, 4, dtype=np.float64)
+    x = ts.tensor(np.random.default_rng(0).standard_normal((3, 2, 4)), requires_grad=True)
+    y, _ = layer(x)
+    started = sorted(key[:2] for key in background_compile._children)
+    y.sum().backward()
+    loop = lstm_cpu._backward
+    print("RESULT", started, sum(loop.stats.cache_hits.values()), sum(loop.stats.cache_misses.values()))
+""")
+
+
+@pytest.mark.skipif(background_compile.usable_cores() < 2, reason="the child compiles on a second core")
+def test_the_lstm_backward_loop_loads_from_the_childs_cache(tmp_path):
+    # an empty Numba cache (a fresh machine): the LSTM's forward starts a child for its backward
+    # time loop, which the backward then loads from the cache
+    script = tmp_path / "run.py"
+    script.write_text(_LSTM_CHILD_RUN)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="1")
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    line = [l for l in out.stdout.splitlines() if l.startswith("RESULT")][-1]
+    assert line == "RESULT [('tinygrad_seq.kernels.lstm_cpu', '_backward')] 1 0", line
+    assert "LSTM CPU backward kernels" not in out.stderr  # nothing left to compile: no notice
+
+
 def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_path):
     # the child is given a signature that cannot compile: it fails, wait() returns, and the
     # backward compiles the loop itself with the right results
     monkeypatch.setenv("TINYGRAD_SEQ_CACHE", str(tmp_path))
     monkeypatch.setattr(background_compile, "enabled", lambda: True)
-    monkeypatch.setattr(cell_cpu, "_aside_checked", set())
+    monkeypatch.setattr(background_compile, "_aside_checked", set())
     start = background_compile.start
     monkeypatch.setattr(cell_cpu.background_compile, "start",
                         lambda module, fn, sig: start(module, fn, sig[:3]))

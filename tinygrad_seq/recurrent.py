@@ -42,7 +42,8 @@ class LSTMFunction(Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
         K = _device.kernels(ctx.device, "lstm")
         x = ctx.b.ascontiguous(x)
-        y, h_n, c_n, saved = K.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+        y, h_n, c_n, saved = K.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
+                                            True in ctx.needs_input_grad)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
         return y, h_n, c_n
