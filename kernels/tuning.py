@@ -153,15 +153,16 @@ _env_keys = {}
 def getenv(name):
     """getenv(name) at a dict look-up's cost (the kernels read their settings per call):
     CPython's os.environ keeps its encoded items in ``_data``, which os.environ[...] = ... and
-    monkeypatch.setenv update; elsewhere os.environ.get."""
+    monkeypatch.setenv update; elsewhere os.environ.get. An empty value counts as unset (None),
+    as `VAR= command` means in a shell."""
     data = getattr(os.environ, "_data", None)
     if data is None or os.name != "posix":
-        return os.environ.get(name)
+        return os.environ.get(name) or None
     key = _env_keys.get(name)
     if key is None:
         key = _env_keys[name] = os.environ.encodekey(name)
     raw = data.get(key)
-    return None if raw is None else os.environ.decodevalue(raw)
+    return os.environ.decodevalue(raw) if raw else None
 
 
 def setting(name):

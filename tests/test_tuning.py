@@ -323,3 +323,14 @@ def test_getenv_follows_the_environment(monkeypatch):
     assert tuning.getenv("TINYGRAD_SEQ_TUNE_SOMETHING") == os.environ["TINYGRAD_SEQ_TUNE_SOMETHING"] == "7"
     monkeypatch.delenv("TINYGRAD_SEQ_TUNE_SOMETHING")
     assert tuning.getenv("TINYGRAD_SEQ_TUNE_SOMETHING") is None
+
+
+def test_an_empty_setting_counts_as_unset(monkeypatch):
+    # `TINYGRAD_SEQ_TUNE_SPLIT= python train.py` unsets the override, as in a shell; it used to
+    # raise "expected one of batch, units"
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_PANEL_MIN_STEPS", "")
+    assert tuning.getenv("TINYGRAD_SEQ_TUNE_SPLIT") is None
+    candidates = [{"split": "batch"}, {"split": "units"}]
+    assert tuning.forced(candidates) == candidates
+    assert tuning.setting("PANEL_MIN_STEPS") == tuning.PANEL_MIN_STEPS
