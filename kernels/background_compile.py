@@ -2,10 +2,11 @@
 
 A generated cell's first training call compiles its forward loop (about 4 s) and then its
 backward loop (about 5-6 s) on one core, the hand-written LSTM its forward kernels (about 4 s)
-and then its backward time loop (1.1-1.6 s); Numba compiles under one process-wide lock, so
-threads cannot share the work. (The GRU's backward loop compiles in its own process: a first GRU
-after an LSTM compiles little in its forward, and waited for a child's start-up and compile:
-2.6-3.1 s against 2.4-2.8 s, AMD EPYC, 2026-12-03.) When the forward starts to compile, `start` hands the backward's
+and then its backward time loop (1.1-1.6 s; the batch-rows split's, not the units split's);
+Numba compiles under one process-wide lock, so threads cannot share the work. (The GRU compiles
+its backward loop in the calling process, after the forward: a first GRU after an LSTM compiles
+little in its forward, and with a child it took 2.6-3.1 s against 2.4-2.8 s in one run, the same
+within noise in three more, AMD EPYC, 2026-12-03.) When the forward starts to compile, `start` hands the backward's
 signature to a child process, which compiles it on the other core and writes Numba's cache;
 `wait`, called where the backward is about to run, waits for that child, and the backward then
 loads from the cache. The first forward + backward of a new cell takes about as long as its
@@ -72,29 +73,40 @@ def start(module, function, signature):
         _children[key] = child
 
 
-_aside_checked = set()  # (module name, function, signature) asked for by start_unless_cached
+_aside_checked = set()  # (module name, function, key) asked for by start_unless_cached
 
 
-def start_unless_cached(module, function, signature):
-    """`start`, unless module.function is compiled for `signature` in this process or held in
-    Numba's on-disk cache (checked once per process per function and signature: the check reads
-    the cache's index file)."""
-    key = (module.__name__, function, signature)
-    if key in _aside_checked:
+def start_unless_cached(module, function, signature, key, forward, dtype):
+    """`start` module.function for `signature` while this process compiles `forward` (the
+    dispatcher of the forward about to run, for arrays of `dtype`), unless that forward needs no
+    compile (a child's start-up, 0.6-0.75 s, is paid back only while this process compiles) or
+    module.function is compiled for `signature` here or held in Numba's on-disk cache. Checked
+    once per process per function and `key`, a cheap stand-in for the signature (the dtype and
+    layout flags it is built from: hashing Numba types costs microseconds a call); the checks
+    read the cache's index files."""
+    memo = (module.__name__, function, key)
+    if memo in _aside_checked:
         return
-    _aside_checked.add(key)
-    if enabled() and not _is_cached(getattr(module, function), signature):
+    _aside_checked.add(memo)
+    if enabled() and not _is_cached(forward, dtype) and not _is_cached(getattr(module, function), signature):
         start(module, function, signature)
 
 
-def _is_cached(dispatcher, signature):
-    from .compile_notice import is_cached_signature  # imports numba: only when asked
-    return is_cached_signature(dispatcher, signature)
+def _is_cached(dispatcher, signature_or_dtype):
+    """compile_notice.is_cached_signature for a signature (a tuple), compile_notice.is_cached
+    for a dtype (any signature with arrays of it)."""
+    from .compile_notice import is_cached, is_cached_signature  # imports numba: only when asked
+    if isinstance(signature_or_dtype, tuple):
+        return is_cached_signature(dispatcher, signature_or_dtype)
+    return is_cached(dispatcher, signature_or_dtype)
 
 
 def wait(module, function, signature):
     """Wait for the child compiling module.function for `signature`, if one runs (it started
-    before this process reached the backward, so waiting is never longer than compiling here)."""
+    when this process began compiling the forward, so waiting is at most the child's start-up
+    longer than compiling here)."""
+    if not _children:  # no child was started: no lock, no hashing of the signature
+        return
     with _lock:
         child = _children.pop((module.__name__, function, tuple(signature)), None)
     if child is None:

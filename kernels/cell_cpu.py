@@ -173,10 +173,12 @@ def _backward_signature(dtype, units, panels):
 
 
 def _backward_aside(kern, dtype, units, panels):
-    """Start compiling the backward loop this call's backward will run in a second process, if
-    it is neither compiled here nor in Numba's cache."""
-    name = "_backward_units" if units else "_backward_rows"
-    background_compile.start_unless_cached(kern, name, _backward_signature(np.dtype(dtype), units, panels))
+    """Start compiling the backward loop this call's backward will run in a second process while
+    this one compiles the forward loop (background_compile.start_unless_cached)."""
+    dtype = np.dtype(dtype)
+    background_compile.start_unless_cached(kern, "_backward_units" if units else "_backward_rows",
+                                           _backward_signature(dtype, units, panels), (dtype.num, units, panels),
+                                           getattr(kern, "_forward_units" if units else "_forward_rows"), dtype)
 
 
 def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows=False):

@@ -11,8 +11,12 @@ hand-written kernels keep it (0.35 of their 5.9 s of LLVM passes; their products
 
 LLVM reads the setting (a process-wide command-line option) when it generates machine code, which
 Numba does inside a compile, under its process-wide compiler lock: the option is set when the
-outermost generated-loop compile starts and restored when it ends, so that no other compile sees
-it. A compile loaded from Numba's on-disk cache generates no code and is not affected.
+outermost generated-loop compile starts and restored (to LLVM's default, on) when it ends, so
+that no compile outside it sees it. Inside it, a plain @njit helper compiled for the first time
+as a callee of a generated loop gets its own machine code, and its disk-cache entry, without the
+pass too (the helpers' speed as measured above, which includes them). A compile loaded from
+Numba's on-disk cache generates no code and is not affected. llvmlite ignores an option LLVM
+does not know without a word: tests/test_compile_options.py checks that this one takes effect.
 """
 import llvmlite.binding as llvm
 from numba.core.compiler import Compiler

@@ -337,9 +337,10 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
             w_hh = np.ascontiguousarray(w_hh, dt)
             args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, batch, plan, dt), bias, lengths, bool(reverse),
                     y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows)
-            if backward_follows:
-                background_compile.start_unless_cached(
-                    _THIS, "_backward", _backward_signature(np.dtype(dt), uses_panels(seq_len, batch, hidden, plan, dt)))
+            if backward_follows:  # its time loop compiles aside while the forward's compiles
+                panels = uses_panels(seq_len, batch, hidden, plan, dt)
+                background_compile.start_unless_cached(_THIS, "_backward", _backward_signature(np.dtype(dt), panels),
+                                                       (dt.num, panels), _forward, dt)
             n_rows = max(1, min(n_chunks, batch))
             run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)

@@ -59,8 +59,9 @@ PANEL_MIN_STEPS = 2
 # weights from this size (bytes) are packed by a compiled loop, smaller ones by numpy's copy
 # (kernels/panel_cpu.py: 2x faster at 4 MiB, the same at 1 MiB, and no first-run compile)
 PACK_LOOP_BYTES = 1 << 21
-# a generated cell's first training call compiles its backward loop in a second process while
-# its forward compiles (kernels/background_compile.py), with two cores or more; 0 turns it off
+# a generated cell's (and the LSTM's) first training call compiles its backward loop in a second
+# process while its forward compiles (kernels/background_compile.py), with two cores or more; 0
+# turns it off
 BACKGROUND_COMPILE = 1
 # the step product runs as the register-blocked loop up to this many rows of a thread's chunk,
 # as one BLAS call above (OpenBLAS re-packs the whole weight matrix on every call)

@@ -52,6 +52,28 @@ def test_a_failed_compile_restores_the_option(monkeypatch):
     assert calls == ["-disable-lsr=true", "-disable-lsr=false"] and compile_options._depth == 0
 
 
+def _strided_sum(a, b, c, n):
+    s = 0.0
+    for i in range(n):
+        s += a[2 * i] * b[3 * i] + c[i]
+    return s
+
+
+def test_llvm_takes_the_option():
+    # not monkeypatched: LLVM's code generator leaves its loop strength reduction's induction
+    # variables (lsr.iv) in the module Numba keeps; without the pass there are none. An llvmlite
+    # that renamed or dropped -disable-lsr would ignore it silently, and this would fail
+    a = np.ones(300)
+    plain = njit(_strided_sum)
+    generated = njit(pipeline_class=compile_options.GeneratedLoopCompiler)(_strided_sum)
+    assert plain(a, a, a, 90) == generated(a, a, a, 90) == 180.0
+    assert "lsr.iv" in "".join(plain.inspect_llvm().values())
+    assert "lsr.iv" not in "".join(generated.inspect_llvm().values())
+    again = njit(_strided_sum)  # compiled after: the option was restored
+    again(a, a, a, 90)
+    assert "lsr.iv" in "".join(again.inspect_llvm().values())
+
+
 def test_generated_cells_compile_through_it():
     src = generated_source(cell_library.get("peephole_lstm"))
     assert "pipeline_class=GeneratedLoopCompiler" in src
