@@ -47,11 +47,13 @@ def enabled():
     return bool(tuning.setting("BACKGROUND_COMPILE")) and usable_cores() >= 2
 
 
-def start(module, function, signature):
+def start(module, function, signature, extra=()):
     """Compile module.function (an @njit dispatcher with cache=True) for `signature` (a tuple of
     Numba types) in a child process, unless disabled or one is already running for it. module:
     the imported module object; a module loaded from a file outside sys.path (cellgen's) is
-    loaded by the child from the same file under the same name."""
+    loaded by the child from the same file under the same name. extra: more (module, function,
+    signature) jobs for the same child, compiled after the first (a failing one is skipped); the
+    child is waited for under the first's key, so `wait` covers them all."""
     if not enabled():
         return
     key = (module.__name__, function, tuple(signature))
@@ -59,7 +61,8 @@ def start(module, function, signature):
         child = _children.get(key)
         if child is not None and child.poll() is None:
             return
-        payload = pickle.dumps((module.__name__, module.__file__, function, signature))
+        jobs = [(module, function, signature)] + list(extra)
+        payload = pickle.dumps([(m.__name__, m.__file__, fn, sig) for m, fn, sig in jobs])
         env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0",
                    PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         try:
@@ -76,20 +79,23 @@ def start(module, function, signature):
 _aside_checked = set()  # (module name, function, key) asked for by start_unless_cached
 
 
-def start_unless_cached(module, function, signature, key, forward, dtype):
+def start_unless_cached(module, function, signature, key, forward, dtype, extra=()):
     """`start` module.function for `signature` while this process compiles `forward` (the
     dispatcher of the forward about to run, for arrays of `dtype`), unless that forward needs no
     compile (a child's start-up, 0.6-0.75 s, is paid back only while this process compiles) or
     module.function is compiled for `signature` here or held in Numba's on-disk cache. Checked
     once per process per function and `key`, a cheap stand-in for the signature (the dtype and
     layout flags it is built from: hashing Numba types costs microseconds a call); the checks
-    read the cache's index files."""
+    read the cache's index files. extra: (module, function, signature) jobs the backward will
+    also compile (its weight gradients' GEMM), given to the same child unless compiled or cached;
+    a callable returning them, called only when a child starts."""
     memo = (module.__name__, function, key)
     if memo in _aside_checked:
         return
     _aside_checked.add(memo)
     if enabled() and not _is_cached(forward, dtype) and not _is_cached(getattr(module, function), signature):
-        start(module, function, signature)
+        jobs = extra() if callable(extra) else extra
+        start(module, function, signature, [j for j in jobs if not _is_cached(getattr(j[0], j[1]), j[2])])
 
 
 def _is_cached(dispatcher, signature_or_dtype):
@@ -156,11 +162,21 @@ if hasattr(os, "register_at_fork"):
 
 
 def main():
-    """The child: read (module name, file, function, signature) from stdin, compile, exit."""
+    """The child: read [(module name, file, function, signature), ...] from stdin, compile each
+    (the first must compile; a later one that fails is skipped), exit."""
+    jobs = pickle.loads(sys.stdin.buffer.read())
+    for i, (name, path, function, signature) in enumerate(jobs):
+        try:
+            getattr(_module(name, path), function).compile(signature)
+        except Exception:
+            if i == 0:
+                raise
+
+
+def _module(name, path):
     import importlib
     import importlib.util
 
-    name, path, function, signature = pickle.loads(sys.stdin.buffer.read())
     module = sys.modules.get(name)
     if module is None:
         try:
@@ -170,4 +186,4 @@ def main():
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             sys.modules[name] = module
-    getattr(module, function).compile(signature)
+    return module

@@ -31,7 +31,7 @@ from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, 
                        run_chunks)
 from .compile_notice import announce, c_array
 from .spin_cpu import barrier_error, barrier_flags
-from .weight_grads_cpu import weight_gradients
+from .weight_grads_cpu import transposed_gemm_jobs, weight_gradients
 from .panel_cpu import fits_panels, pack_columns, pack_rows
 from .steps_cpu import time_loop_plan, transposed, units_split_first
 
@@ -172,13 +172,15 @@ def _backward_signature(dtype, units, panels):
     return sig + (i64,) if units else sig
 
 
-def _backward_aside(kern, dtype, units, panels):
-    """Start compiling the backward loop this call's backward will run in a second process while
-    this one compiles the forward loop (background_compile.start_unless_cached)."""
+def _backward_aside(kern, dtype, units, panels, n_in, hidden):
+    """Start compiling the backward loop this call's backward will run (and its weight gradients'
+    GEMM) in a second process while this one compiles the forward loop
+    (background_compile.start_unless_cached)."""
     dtype = np.dtype(dtype)
     background_compile.start_unless_cached(kern, "_backward_units" if units else "_backward_rows",
                                            _backward_signature(dtype, units, panels), (dtype.num, units, panels),
-                                           getattr(kern, "_forward_units" if units else "_forward_rows"), dtype)
+                                           getattr(kern, "_forward_units" if units else "_forward_rows"), dtype,
+                                           lambda: transposed_gemm_jobs(dtype, (n_in, hidden)))
 
 
 def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows=False):
@@ -211,8 +213,8 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
         _announce(kern, "_forward_units" if units else "_forward_rows", dt)
         if backward_follows:
             # _backward_weights packs panels under the same condition as the forward
-            _backward_aside(kern, dt, units, len(p_off) > 1 and _panels_ok(seq_len, hidden,
-                                                                            n_chunks if units else 1, dt))
+            panels = len(p_off) > 1 and _panels_ok(seq_len, hidden, n_chunks if units else 1, dt)
+            _backward_aside(kern, dt, units, panels, x.shape[2], hidden)
         if units:
             flags = barrier_flags(n_chunks)
             run_chunks(lambda c: kern._forward_units(*args, c, n_chunks, flags), n_chunks)

@@ -30,7 +30,7 @@ from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, panels_at, step_product
 from .lstm_cell_cpu import cell_row, cell_row_backward, cell_row_backward_units, cell_row_units
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, gate_buffer, input_projection, kernel_threads, run_chunks
-from .weight_grads_cpu import one_step_gradients, weight_gradients
+from .weight_grads_cpu import one_step_gradients, transposed_gemm_jobs, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
                         lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
                         units_split_first, uses_panels)
@@ -340,7 +340,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
             if backward_follows:  # its time loop compiles aside while the forward's compiles
                 panels = uses_panels(seq_len, batch, hidden, plan, dt)
                 background_compile.start_unless_cached(_THIS, "_backward", _backward_signature(np.dtype(dt), panels),
-                                                       (dt.num, panels), _forward, dt)
+                                                       (dt.num, panels), _forward, dt,
+                                                       lambda: transposed_gemm_jobs(dt, (n_in, hidden)))
             n_rows = max(1, min(n_chunks, batch))
             run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)

@@ -3,9 +3,11 @@ sequence's T*B rows (weight_gradients, split over the kernels' threads as gradie
 per shape class), and a one-step call's four products two a thread (one_step_gradients). The
 products run through blas_cpu.gemm_into on the machine's GEMM route (blas_cpu.gemm_route)."""
 import numpy as np
+from numba import types
 
-from . import tuning
-from .blas_cpu import chunk_bounds, gemm_into, gemm_route, run_chunks
+from . import panel_cpu, tuning
+from .blas_cpu import chunk_bounds, decided_route, gemm_into, gemm_route, run_chunks
+from .compile_notice import c_array
 
 
 def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
@@ -94,6 +96,28 @@ def _decide_split(measured_rows, few_rows, worth, gates, n_in, hidden, n_chunks,
         return tuning.timed(lambda: split(di2, di2, x2, h2, w_ih, *outs, n_chunks), timer)
 
     return tuning.decide("weight_gradients", shape_class, candidates, measure, worth)["dw_split"]
+
+
+def transposed_gemm_jobs(dtype, widths):
+    """(panel_cpu, "panel_gemm", signature) for each signature the weight gradients dW = dG^T V
+    (V of each of `widths` columns: the input and hidden sizes) compile on the panels route, where
+    dG^T is an F-ordered view read in place; none on numpy's BLAS route, or while this process has
+    not decided the route yet (deciding measures: the child would start a second later). A
+    backward compiled in a second process (background_compile) compiles these too: no forward
+    runs them, and the first backward would compile the first one (0.3-0.6 s) after its loop."""
+    dtype = np.dtype(dtype)
+    if decided_route(dtype) != "panels":
+        return ()
+    pw = panel_cpu.panel_width(dtype)
+    sigs = []
+    for n in widths:
+        if n < pw:
+            continue
+        out = c_array(dtype, 2) if n % pw == 0 else c_array(dtype, 2).copy(layout="A")  # out[:, :whole panels]
+        sig = (c_array(dtype, 2).copy(layout="F"), c_array(dtype, 3), out, types.int64, types.int64, c_array(dtype, 2))
+        if sig not in sigs:
+            sigs.append(sig)
+    return tuple((panel_cpu, "panel_gemm", sig) for sig in sigs)
 
 
 def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):

@@ -26,7 +26,8 @@ class StartSpy:
         monkeypatch.setattr(background_compile, "_is_cached", lambda dispatcher, sig: False)
         monkeypatch.setattr(background_compile, "_aside_checked", set())
         monkeypatch.setattr(background_compile, "enabled", lambda: True)
-        monkeypatch.setattr(background_compile, "start", lambda module, fn, sig: self.calls.append((module, fn, sig)))
+        monkeypatch.setattr(background_compile, "start",
+                            lambda module, fn, sig, extra=(): self.calls.append((module, fn, sig)))
 
 
 def _train_step(layer, x, monkeypatch=None, spy=None):
@@ -89,6 +90,26 @@ def test_predicted_signature_is_the_lstm_backward_loop(steps, hidden, dtype, mon
     with ts.no_grad():
         layer(ts.tensor(x))
     assert spy.calls == []  # no backward follows
+
+
+@pytest.mark.parametrize("n_in,hidden", [(64, 64), (48, 64)])
+def test_predicted_weight_gradient_gemms_are_the_ones_the_backward_runs(n_in, hidden, monkeypatch):
+    # on the panels route the child also compiles the dW = dG^T V products (an F-ordered dG^T):
+    # each predicted signature is one panel_gemm runs in the backward (n_in=48: columns past the
+    # last whole panel, an 'A' output view)
+    from tinygrad_seq.kernels import blas_cpu, panel_cpu, weight_grads_cpu
+
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "panels")
+    spy = StartSpy(monkeypatch)
+    ran = []
+    monkeypatch.setattr(panel_cpu, "panel_gemm", _Recorded(panel_cpu.panel_gemm, ran))
+    x = np.random.default_rng(0).standard_normal((8, 16, n_in)).astype(np.float32)
+    _train_step(nn.LSTM(n_in, hidden), x)
+    assert blas_cpu.gemm_route(np.float32) == "panels"
+    predicted = weight_grads_cpu.transposed_gemm_jobs(np.float32, (n_in, hidden))
+    assert predicted and all(job[:2] == (panel_cpu, "panel_gemm") for job in predicted)
+    for _, _, sig in predicted:
+        assert sig in ran, f"predicted {sig}, ran {set(ran)}"
 
 
 def test_no_child_when_the_forward_compiles_nothing(monkeypatch):
@@ -243,7 +264,7 @@ def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_pa
     monkeypatch.setattr(background_compile, "_aside_checked", set())
     start = background_compile.start
     monkeypatch.setattr(cell_cpu.background_compile, "start",
-                        lambda module, fn, sig: start(module, fn, sig[:3]))
+                        lambda module, fn, sig, extra=(): start(module, fn, sig[:3], extra))
     x = np.random.default_rng(0).standard_normal((3, 2, 4))
     fused = nn.PeepholeLSTM(4, 4, dtype=np.float64)
     plain = nn.PeepholeLSTM(4, 4, dtype=np.float64, fused=False)
