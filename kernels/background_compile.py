@@ -2,7 +2,7 @@
 
 A generated cell's first training call compiles its forward loop (about 4 s) and then its
 backward loop (about 5-6 s) on one core, the hand-written LSTM its forward kernels (about 4 s)
-and then its backward time loop (1.1-1.6 s; the batch-rows split's, not the units split's);
+and then its backward time loop (1.1-1.6 s);
 Numba compiles under one process-wide lock, so threads cannot share the work. (The GRU compiles
 its backward loop in the calling process, after the forward: a first GRU after an LSTM compiles
 little in its forward, and with a child it took 2.6-3.1 s against 2.4-2.8 s in one run, the same

@@ -274,6 +274,26 @@ def _backward_signature(dtype, panels):
             a(3), a(3), a(1), types.int64, types.int64, types.int64)
 
 
+@functools.lru_cache(maxsize=None)
+def _backward_units_signature(dtype, panels):
+    """The Numba types _lstm_backward passes _backward_units (the hidden-units split): W_hh^T by
+    chunk and no panels, or an empty one and the panels by chunk (units_backward_weights), then
+    the barrier's flags."""
+    def a(nd):
+        return c_array(dtype, nd)
+    i64 = c_array(np.int64, 1)
+    return (a(3), a(2), a(2), a(3), a(4) if panels else types.none, i64, types.boolean, a(3), a(3), a(3), a(3), a(1),
+            types.int64, types.int64, i64)
+
+
+def _backward_aside(loop, signature, key, forward, dt, n_in, hidden, one_step=False):
+    """Compile the backward's time loop `loop` for `signature` (and, but for a one-step call, its
+    weight gradients' GEMM) in a second process while this one compiles `forward`
+    (background_compile)."""
+    background_compile.start_unless_cached(_THIS, loop, signature, key, forward, dt,
+                                           () if one_step else lambda: transposed_gemm_jobs(dt, (n_in, hidden)))
+
+
 # lstm_backward takes weight_factors (tinygrad_seq.recurrent asks for them on a one-step call)
 WEIGHT_FACTORS = True
 
@@ -324,6 +344,13 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
             w_units = np.ascontiguousarray(w_hh, dt).reshape(4, n_chunks, hc, hidden)
             panels = units_forward_panels(w_units, seq_len, batch, plan, dt)
             flags = barrier_flags(n_chunks)
+            if backward_follows and projected_by_units:  # a one-step call's backward: the batch split's loop
+                _backward_aside("_backward", _backward_signature(dt, False), (dt.num, False), _forward_units, dt,
+                                n_in, hidden, one_step=True)
+            elif backward_follows:
+                panels_b = uses_panels(seq_len, batch, hc, plan, dt)
+                _backward_aside("_backward_units", _backward_units_signature(dt, panels_b), (dt.num, "units", panels_b),
+                                _forward_units, dt, n_in, hidden)
 
             def chunk(c):
                 if projected_by_units:
@@ -339,9 +366,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
                     y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows)
             if backward_follows:  # its time loop compiles aside while the forward's compiles
                 panels = uses_panels(seq_len, batch, hidden, plan, dt)
-                background_compile.start_unless_cached(_THIS, "_backward", _backward_signature(np.dtype(dt), panels),
-                                                       (dt.num, panels), _forward, dt,
-                                                       lambda: transposed_gemm_jobs(dt, (n_in, hidden)))
+                _backward_aside("_backward", _backward_signature(dt, panels), (dt.num, panels), _forward, dt, n_in,
+                                hidden)
             n_rows = max(1, min(n_chunks, batch))
             run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
@@ -364,9 +390,13 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
         # products two a thread (weight_grads_cpu.one_step_gradients)
         one_step = units_plan and seq_len == 1 and n_chunks > 1
         units = units_plan and not one_step and n_chunks > 1 and hidden % n_chunks == 0
-        if not units:  # a child compiling the time loop (lstm_forward's backward_follows): its cache, then
+        # a child compiling the time loop (lstm_forward's backward_follows): its cache, then
+        if units:
+            background_compile.wait(_THIS, "_backward_units", _backward_units_signature(
+                dt, uses_panels(seq_len, batch, hidden // n_chunks, plan, dt)))
+        else:
             background_compile.wait(_THIS, "_backward", _backward_signature(
-                np.dtype(dt), uses_panels(seq_len, batch, hidden, plan, dt)))
+                dt, uses_panels(seq_len, batch, hidden, plan, dt)))
         announce("the LSTM CPU backward kernels", dt, (_backward_units if units else _backward,))
         blas_rows = plan["blas_rows"]
         if units:

@@ -112,6 +112,34 @@ def test_predicted_weight_gradient_gemms_are_the_ones_the_backward_runs(n_in, hi
         assert sig in ran, f"predicted {sig}, ran {set(ran)}"
 
 
+@pytest.mark.parametrize("steps,loop", [(8, "_backward_units"), (1, "_backward")])
+def test_predicted_signature_is_the_lstm_units_split_backward_loop(steps, loop, monkeypatch, request):
+    # the hidden-units split (forced, W_hh of any size): its backward loop, and for a one-step call
+    # (a decoder's step) the batch split's loop, which its backward runs on one range of rows
+    from threads_helpers import rerun_with_two_threads
+
+    if rerun_with_two_threads(request):
+        return
+    import numba
+
+    from tinygrad_seq.kernels import lstm_cpu
+
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "ONE_STEP_UNITS_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "UNITS_SPLIT_BYTES", 0)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
+    spy = StartSpy(monkeypatch)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        x = np.random.default_rng(0).standard_normal((steps, 2, 64)).astype(np.float32)
+        _train_step(nn.LSTM(64, 64), x, monkeypatch, spy)
+        _assert_predicted_signature_ran(spy, loop)
+        assert spy.calls[-1][0] is lstm_cpu
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_no_child_when_the_forward_compiles_nothing(monkeypatch):
     # the forward is cached (an inference-only run before), the backward not: a child's start-up
     # would not overlap any compile here, so the backward compiles in this process
