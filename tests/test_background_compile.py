@@ -3,6 +3,7 @@ second process while the forward compiles (kernels/background_compile.py): the s
 forward predicts is the one the backward runs (rows and units splits, with and without panels,
 float32 and float64); a real child fills Numba's cache and the backward loads from it; a failed
 or disabled child changes nothing."""
+import contextlib
 import io
 import os
 import subprocess
@@ -54,6 +55,31 @@ class _Recorded:
 
     def __getattr__(self, name):
         return getattr(self._loop, name)
+
+
+def _rerun_on_two_threads(request):
+    from threads_helpers import rerun_with_two_threads
+
+    return rerun_with_two_threads(request)
+
+
+def _units_split_spy(monkeypatch):
+    """A StartSpy with the hidden-units split forced and every call threaded."""
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
+    return StartSpy(monkeypatch)
+
+
+@contextlib.contextmanager
+def _two_threads():
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _assert_predicted_signature_ran(spy, name):
@@ -152,24 +178,14 @@ def test_no_child_when_the_forward_compiles_nothing(monkeypatch):
 
 
 def test_predicted_signature_is_the_backward_units_loop(monkeypatch, request):
-    from threads_helpers import rerun_with_two_threads
-
-    if rerun_with_two_threads(request):
+    if _rerun_on_two_threads(request):
         return
-    import numba
-
-    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
-    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
-    spy = StartSpy(monkeypatch)
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
-        hidden = 64  # 32 float32 units a thread: on panels
-        x = np.random.default_rng(0).standard_normal((3, 2, hidden)).astype(np.float32)
+    spy = _units_split_spy(monkeypatch)
+    hidden = 64  # 32 float32 units a thread: on panels
+    x = np.random.default_rng(0).standard_normal((3, 2, hidden)).astype(np.float32)
+    with _two_threads():
         _train_step(nn.PeepholeLSTM(hidden, hidden), x, monkeypatch, spy)
-        _assert_predicted_signature_ran(spy, "_backward_units")
-    finally:
-        numba.set_num_threads(before)
+    _assert_predicted_signature_ran(spy, "_backward_units")
 
 
 def test_no_backward_no_compile_aside(monkeypatch):

@@ -82,9 +82,20 @@ def _fused_block_loops(lines):
     array and either writes it, their views start at the same block or cover disjoint blocks, so
     that iteration (q, j) of the second reads and writes only what iteration (q, j) of the first
     has finished with. A LayerNorm LSTM's backward has 11 such loops per stage."""
+    def write(header, pad, views, body):
+        return ([header] + [f"{' ' * (pad + 4)}{name} = {arr}[({k} + q)*H:]" for name, (arr, k) in views.items()]
+                + [f"{' ' * (pad + 4)}{_UNIT_LOOP}"] + body)
+
+    return _fused_consecutive(lines, _block_loop, _blocks_commute, write)
+
+
+def _fused_consecutive(lines, loop_at, commute, write):
+    """lines with each run of consecutive loops of one width (loop_at(lines, i) -> (end, width,
+    views, body) or None) that commute pairwise (commute(views, body, views', body', width)) written
+    as one (write(header line, indent, views, body) -> lines)."""
     out, i = [], 0
     while i < len(lines):
-        first = _block_loop(lines, i)
+        first = loop_at(lines, i)
         if first is None:
             out.append(lines[i])
             i += 1
@@ -92,16 +103,13 @@ def _fused_block_loops(lines):
         end, width, views, body = first
         pad = _indent(lines[i])
         while True:
-            nxt = _block_loop(lines, end) if end < len(lines) and _indent(lines[end]) == pad else None
-            if nxt is None or nxt[1] != width or not _blocks_commute(views, body, nxt[2], nxt[3], width):
+            nxt = loop_at(lines, end) if end < len(lines) and _indent(lines[end]) == pad else None
+            if nxt is None or nxt[1] != width or not commute(views, body, nxt[2], nxt[3], width):
                 break
             end, _, more, more_body = nxt
             views = {**views, **more}
             body = body + more_body
-        out.append(lines[i])
-        out += [f"{' ' * (pad + 4)}{name} = {arr}[({k} + q)*H:]" for name, (arr, k) in views.items()]
-        out.append(f"{' ' * (pad + 4)}{_UNIT_LOOP}")
-        out += body
+        out += write(lines[i], pad, views, body)
         i = end
     return out
 
@@ -124,42 +132,24 @@ _FLAT_WRITE = re.compile(r"\b([A-Z][A-Z0-9]*_\d+)\[j\] [+]?= ")
 
 def _flat_loop(lines, i):
     """The loop over width*JN units starting at lines[i] (emit._loop in a cell that never splits
-    its units): (end, width, body), else None."""
+    its units): (end, width, {} (its views are the row's), body), else None."""
     m = _FLAT_LOOP.fullmatch(lines[i].strip())
     if m is None:
         return None
     pad, end = _indent(lines[i]), i + 1
     while end < len(lines) and lines[end].strip() and _indent(lines[end]) > pad:
         end += 1
-    return end, int(m.group(1)), lines[i + 1:end]
+    return end, int(m.group(1)), {}, lines[i + 1:end]
 
 
 def _fused_flat_loops(lines):
     """Consecutive loops over the same width*JN units (views ARR_k of width blocks each) as one,
     when legal: wherever the two touch the same array and either writes it, their views start
     at the same block or cover disjoint blocks (as _fused_block_loops)."""
-    out, i = [], 0
-    while i < len(lines):
-        first = _flat_loop(lines, i)
-        if first is None:
-            out.append(lines[i])
-            i += 1
-            continue
-        end, width, body = first
-        pad = _indent(lines[i])
-        while True:
-            nxt = _flat_loop(lines, end) if end < len(lines) and _indent(lines[end]) == pad else None
-            if nxt is None or nxt[1] != width or not _flat_commute(body, nxt[2], width):
-                break
-            end, _, more = nxt
-            body = body + more
-        out.append(lines[i])
-        out += body
-        i = end
-    return out
+    return _fused_consecutive(lines, _flat_loop, _flat_commute, lambda header, pad, views, body: [header] + body)
 
 
-def _flat_commute(body_a, body_b, width):
+def _flat_commute(views_a, body_a, views_b, body_b, width):
     written = {m for line in body_a + body_b for m in _FLAT_WRITE.findall(line)}
     refs_a = {(m.group(1), int(m.group(2))) for line in body_a for m in _FLAT_REF.finditer(line)}
     refs_b = {(m.group(1), int(m.group(2))) for line in body_b for m in _FLAT_REF.finditer(line)}
