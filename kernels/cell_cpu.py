@@ -222,7 +222,8 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
         else:
             n = min(n_chunks, batch)
             run_chunks(lambda c: kern._forward_rows(*args, *chunk_bounds(c, n, batch)), n)
-    return y, np.ascontiguousarray(st[:, seq_len]), (xp, st, sv, vin, ext)
+    # a copy: with one state st[:, seq_len] is contiguous, and st is saved for the backward
+    return y, st[:, seq_len].copy(), (xp, st, sv, vin, ext)
 
 
 def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, plan):

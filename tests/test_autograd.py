@@ -555,20 +555,40 @@ class _Fresh(Function):
         if ctx.returned == "twice":
             one = g * 1.0
             return one, one
+        if ctx.returned == "reshaped":   # whole-array views of arrays it allocated: adopted
+            return (g * 1.0).reshape(1, -1).reshape(-1), (g * 2.0)[None][0]
+        if ctx.returned == "halves":     # two views of one array: copied
+            both = np.concatenate([g * 1.0, g * 2.0]).reshape(2, -1)
+            return both[0], both[1]
+        if ctx.returned == "incoming_view":
+            return g.reshape(1, -1)[0], g * 2.0
         return g, g * 2.0
 
 
-@pytest.mark.parametrize("returned", ["new", "twice", "incoming"])
+@pytest.mark.parametrize("returned", ["new", "twice", "incoming", "reshaped", "halves", "incoming_view"])
 def test_a_leaf_keeps_only_a_gradient_nothing_else_holds(returned):
     a, b = leaf(3), leaf(3, seed=1)
     dy = np.ones(3)
-    _Fresh.apply(a, b, returned=returned).backward(Tensor(dy))
+    out = _Fresh.apply(a, b, returned=returned)
+    out.backward(Tensor(dy))
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0, 1.0] if returned == "twice" else [2.0, 2.0, 2.0])
     # one leaf's gradient written in place changes neither the other's nor the caller's dy
     a.grad.array[:] = 7.0
     assert b.grad.numpy()[0] != 7.0 and dy[0] == 1.0
     assert not np.shares_memory(a.grad.array, b.grad.array)
+
+
+def test_whole_array_views_are_adopted_and_partial_or_shared_ones_are_not():
+    from tinygrad_seq.autograd import _adoptable
+    fresh = np.ones((2, 3))
+    view = fresh.reshape(1, 2, 3)
+    assert _adoptable(view, (np.ones(6),), (view,))
+    assert not _adoptable(fresh[0], (np.ones(6),), (fresh[0],))            # part of an array
+    assert not _adoptable(view, (fresh,), (view,))                           # of a gradient given
+    other = fresh.reshape(6)
+    assert not _adoptable(view, (np.ones(6),), (view, other))                # two views of one array
+    assert not _adoptable(view[0].reshape(1, 2, 3), (np.ones(6),), (None,))  # a view of a view
 
 
 def test_a_recurrent_layers_weight_gradient_is_the_kernels_array(monkeypatch):
@@ -595,6 +615,38 @@ def test_a_recurrent_layers_weight_gradient_is_the_kernels_array(monkeypatch):
     assert x.grad.array is dx  # weight_grads_cpu returns dx owning its memory
     assert layer.bias_ih_l0.grad.array is db_ih
     assert layer.bias_hh_l0.grad.array is not replacement and not layer.bias_hh_l0.grad.numpy().any()
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH", "peephole_lstm", "gru_reset_before"])
+def test_a_one_layer_modules_states_go_through_without_extra_nodes(mode):
+    # one layer, one direction: h_0 [1, B, H] goes into the fused Function as it is and h_n comes
+    # out of it (no indexing node before, no stacking node after); a hand-written kernel's h_0
+    # gradient is its array seen as [1, B, H] (adopted, not copied); h_n is the kernel's own, so
+    # writing it in place leaves the backward through the output intact, as in PyTorch
+    from tinygrad_seq import cell_library
+    rng = np.random.default_rng(0)
+    # the hand-written kernels, and generated ones (two states; one, whose st the kernel saves)
+    layer = ts.nn.RNNBase(mode, 3, 4) if mode.isupper() else ts.nn.Recurrent(cell_library.get(mode), 3, 4)
+    n_states = len(layer.cell_spec.states)
+    x = Tensor(rng.standard_normal((5, 2, 3)), requires_grad=True)
+    hx = tuple(Tensor(rng.standard_normal((1, 2, 4)), requires_grad=True) for _ in range(n_states))
+    layer = layer.double()
+    out, finals = layer(x, hx if n_states > 1 else hx[0])
+    finals = finals if n_states > 1 else (finals,)
+    assert all(f.grad_fn is out.grad_fn for f in finals) and all(f.shape == (1, 2, 4) for f in finals)
+    reference = ts.nn.RNNBase(None, 3, 4, fused=False, cell=layer.cell_spec).double()
+    reference.load_state_dict(layer.state_dict())
+    hx_ref = tuple(Tensor(h.numpy(), requires_grad=True) for h in hx)
+    out_ref, _ = reference(Tensor(x.numpy()), hx_ref if n_states > 1 else hx_ref[0])
+    for f in finals:
+        f.add_(1.0)
+    (out * out).sum().backward()
+    (out_ref * out_ref).sum().backward()
+    for h, h_ref in zip(hx, hx_ref):
+        assert h.grad.shape == (1, 2, 4)
+        if mode.isupper():  # the kernel's [2, 4] array, adopted (a generated cell's [S, 2, 4] rows are copied)
+            assert h.grad.array.base is not None
+        np.testing.assert_allclose(h.grad.numpy(), h_ref.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_a_scalar_leafs_summed_gradient_stays_an_array():

@@ -350,19 +350,25 @@ def _sweep(root, g, retain_graph):
                             pg = b.astype(pg, pd.dtype)
                 if pc is None:
                     key = id(p)
-                    if pg is not None:
-                        prev = leaf_grad.get(key)
-                        leaf_grad[key] = _outer.add(b, prev, pg)
-                        # a sum is a new array; a single gradient is the leaf's to keep only when
-                        # its Function allocated it for this call (_adoptable)
-                        owned[key] = prev is not None or (fresh and _adoptable(pg, grads, in_grads))
                     left = pending[key] - 1
                     pending[key] = left
-                    if left == 0:
-                        acc = leaf_grad.pop(key, None)
-                        if acc is not None:
-                            _finish_leaf(p, _outer.array(b, acc), b,
-                                         owned.pop(key, False) or type(acc) is _outer.OuterGrad)
+                    prev = leaf_grad.pop(key, None) if leaf_grad else None
+                    if pg is not None:
+                        # a sum is a new array; a single gradient is the leaf's to keep only when
+                        # its Function allocated it for this call (_adoptable)
+                        if prev is None:
+                            own = fresh and _adoptable(pg, grads, in_grads)
+                        else:
+                            pg, own = _outer.add(b, prev, pg), True
+                    elif prev is not None:
+                        pg, own = prev, owned[key]
+                    if pg is not None:
+                        if left:
+                            leaf_grad[key], owned[key] = pg, own
+                        elif type(pg) is _outer.OuterGrad:
+                            _finish_leaf(p, pg.materialize(b), b, True)
+                        else:
+                            _finish_leaf(p, pg, b, own)
                 elif pg is not None:
                     slot = out_grads.get(id(pc))
                     if slot is None:
@@ -399,12 +405,21 @@ class GradHook:
 
 def _adoptable(pg, grads, in_grads):
     """Whether the gradient pg that a fresh_grads Function returned can become a leaf's .grad
-    as it is: it owns its memory (no view of an array kept elsewhere), is none of the gradients
-    the backward was given, and is returned once."""
-    if getattr(pg, "base", True) is not None:
+    as it is: it owns its memory, or is a view of the whole of an array that no other returned
+    gradient views (a reshape of one the Function allocated: the recurrent Functions give a
+    [B, H] state's gradient as [1, B, H]); neither it nor that array is one of the gradients the
+    backward was given; it is returned once."""
+    mem = getattr(pg, "base", True)
+    if mem is None:
+        mem = pg
+    elif mem is True or getattr(mem, "base", True) is not None or mem.size != pg.size:
         return False
+    else:
+        for g in in_grads:
+            if g is not pg and getattr(g, "base", None) is mem:
+                return False
     for g in grads:
-        if g is pg:
+        if g is pg or g is mem:
             return False
     n = 0
     for g in in_grads:
@@ -424,12 +439,16 @@ def _finish_leaf(p, g, b, owned=False):
                 out = hook.fn(_wrap_like(p, g))
                 if out is not None:
                     g = out.array
+    # .grad: a new Tensor on p's device (p.device is canonical already: no Tensor._wrap)
+    t = _Tensor.__new__(_Tensor)
     if p.grad is None:
         # own the memory: a gradient array may alias an input of some backward (a 0-d sum comes
         # back from numpy as a scalar, which in-place gradient ops could not write)
-        p.grad = _wrap_like(p, g if owned and isinstance(g, np.ndarray) else b.copy(g))
+        t.array = g if owned and isinstance(g, np.ndarray) else b.copy(g)
     else:
-        p.grad = _wrap_like(p, b.add(p.grad.array, g))
+        t.array = b.add(p.grad.array, g)
+    t.grad, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
+    p.grad = t
     if p._hooks:
         for hook in list(p._hooks):
             if type(hook) is not GradHook:

@@ -75,7 +75,7 @@ def argsort(a, axis):
 
 # shape and indexing
 def reshape(a, shape):
-    return np.reshape(a, shape)
+    return a.reshape(shape)   # the method: np.reshape's dispatch costs ~1 us
 
 def transpose(a, axes):
     return np.transpose(a, axes)

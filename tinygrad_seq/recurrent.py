@@ -5,7 +5,9 @@ the numba.cuda file of the cell, which export the same signatures). Shapes, time
     x (T, B, I), h0/c0 (B, H), w_ih (G*H, I), w_hh (G*H, H), b_ih/b_hh (G*H,), lengths (B,) int64
     -> y (T, B, H), h_n (B, H) [, c_n (B, H)]
 """
-from tinygrad_seq import device as _device
+# from the module itself: `from tinygrad_seq import device` gives ts.device, the class, whose
+# attribute lookup goes through its metaclass on every call
+from tinygrad_seq.device import kernels as _kernels
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.outer_grad import OuterGrad
 
@@ -14,25 +16,41 @@ def _zeros_if_none(B, g, like):
     return B.zeros(like.shape, like.dtype) if g is None else B.ascontiguous(g)
 
 
+# The states: [B, H], or [1, B, H] as nn.RNNBase passes a one-layer, one-direction module's h_0
+# (no indexing node on the way in, no stacking node on the way out). The kernels take [B, H]
+# views; the leaving states and the entering states' gradients come back in the given shape.
+def _as_2d(B, s):
+    return s if len(s.shape) == 2 else B.reshape(s, s.shape[1:])
+
+
+def _as_given(B, a, layered):
+    return B.reshape(a, (1,) + tuple(a.shape)) if layered else a
+
+
 class RNNFunction(Function):
     fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False, relu=False):
-        K = _device.kernels(ctx.device, "rnn")
-        x = ctx.b.ascontiguous(x)
+        K = _kernels(ctx.device, "rnn")
+        B = ctx.b
+        x = B.ascontiguous(x)
+        ctx.layered = layered = len(h0.shape) == 3
+        h0 = _as_2d(B, h0)
         y, h_n, saved = K.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu)
         ctx.save_for_backward(x, h0, w_ih, w_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse, ctx.relu = K, lengths, reverse, relu
-        return y, h_n
+        return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, saved = ctx.saved_tensors
         B = ctx.b
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
-        dh_n = _zeros_if_none(B, dh_n, h0)
-        return ctx.K.rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, ctx.lengths, ctx.reverse, ctx.relu, saved)
+        dh_n = _zeros_if_none(B, None if dh_n is None else _as_2d(B, dh_n), h0)
+        dx, dh0, *dweights = ctx.K.rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, ctx.lengths, ctx.reverse, ctx.relu,
+                                                saved)
+        return (dx, _as_given(B, dh0, ctx.layered), *dweights)
 
 
 class LSTMFunction(Function):
@@ -40,26 +58,34 @@ class LSTMFunction(Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
-        K = _device.kernels(ctx.device, "lstm")
-        x = ctx.b.ascontiguous(x)
+        K = _kernels(ctx.device, "lstm")
+        B = ctx.b
+        x = B.ascontiguous(x)
+        ctx.layered = layered = len(h0.shape) == 3
+        h0, c0 = _as_2d(B, h0), _as_2d(B, c0)
         y, h_n, c_n, saved = K.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
                                             True in ctx.needs_input_grad)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
-        return y, h_n, c_n
+        return y, _as_given(B, h_n, layered), _as_given(B, c_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n, dc_n):
         x, h0, c0, w_ih, w_hh, saved = ctx.saved_tensors
         B = ctx.b
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
-        dh_n, dc_n = _zeros_if_none(B, dh_n, h0), _zeros_if_none(B, dc_n, c0)
+        dh_n = _zeros_if_none(B, None if dh_n is None else _as_2d(B, dh_n), h0)
+        dc_n = _zeros_if_none(B, None if dc_n is None else _as_2d(B, dc_n), c0)
+        layered = ctx.layered
         if x.shape[0] == 1 and getattr(ctx.K, "WEIGHT_FACTORS", False):
             # a decoder's step: the weights' gradients as factors, multiplied once over all steps
             dx, dh0, dc0, f_ih, f_hh, db_ih, db_hh = ctx.K.lstm_backward(
                 dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths, ctx.reverse, saved, weight_factors=True)
-            return dx, dh0, dc0, OuterGrad(*f_ih), OuterGrad(*f_hh), db_ih, db_hh
-        return ctx.K.lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths, ctx.reverse, saved)
+            return (dx, _as_given(B, dh0, layered), _as_given(B, dc0, layered), OuterGrad(*f_ih), OuterGrad(*f_hh),
+                    db_ih, db_hh)
+        dx, dh0, dc0, *dweights = ctx.K.lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths,
+                                                      ctx.reverse, saved)
+        return (dx, _as_given(B, dh0, layered), _as_given(B, dc0, layered), *dweights)
 
 
 class GRUFunction(Function):
@@ -67,20 +93,24 @@ class GRUFunction(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
-        K = _device.kernels(ctx.device, "gru")
-        x = ctx.b.ascontiguous(x)
+        K = _kernels(ctx.device, "gru")
+        B = ctx.b
+        x = B.ascontiguous(x)
+        ctx.layered = layered = len(h0.shape) == 3
+        h0 = _as_2d(B, h0)
         y, h_n, saved = K.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
-        return y, h_n
+        return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, b_hh, saved = ctx.saved_tensors
         B = ctx.b
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
-        dh_n = _zeros_if_none(B, dh_n, h0)
-        return ctx.K.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, ctx.lengths, ctx.reverse, saved)
+        dh_n = _zeros_if_none(B, None if dh_n is None else _as_2d(B, dh_n), h0)
+        dx, dh0, *dweights = ctx.K.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, ctx.lengths, ctx.reverse, saved)
+        return (dx, _as_given(B, dh0, ctx.layered), *dweights)
 
 
 class _Like:
@@ -101,10 +131,12 @@ class CellFunction(Function):
 
     @staticmethod
     def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse):
-        K = _device.kernels(ctx.device, "cell")
+        K = _kernels(ctx.device, "cell")
         B = ctx.b
         x = B.ascontiguous(x)
-        states0 = arrays[:n_states]  # the drivers take the S states as they are (no stacked copy)
+        ctx.layered = layered = len(arrays[0].shape) == 3
+        # the drivers take the S states as they are (no stacked copy)
+        states0 = [_as_2d(B, a) for a in arrays[:n_states]] if layered else arrays[:n_states]
         w_ih = arrays[n_states]
         mat_arrays = dict(zip(mats, arrays[n_states + 1:n_states + 1 + len(mats)]))
         pv_arrays = arrays[n_states + 1 + len(mats):]
@@ -127,9 +159,10 @@ class CellFunction(Function):
         # in place before backward raises there, as for the hand-written Functions and in PyTorch
         ctx.save_for_backward(x, w_ih, wcat, pv, saved, *arrays[n_states + 1:])
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
-        ctx.shapes = [a.shape for a in arrays]
+        ctx.shapes = [a.shape for a in states0] + [a.shape for a in arrays[n_states:]]
         ctx.n_states, ctx.mats = n_states, mats
-        return (y,) + tuple(states_n[k] for k in range(n_states))
+        # states_n [S, B, H] is the kernels' own (not saved): its rows are the leaving states
+        return (y,) + tuple(states_n[k:k + 1] if layered else states_n[k] for k in range(n_states))
 
     @staticmethod
     def backward(ctx, dy, *dstates):
@@ -138,10 +171,11 @@ class CellFunction(Function):
         n_states, shapes = ctx.n_states, ctx.shapes
         hidden = shapes[0][1]
         dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + shapes[0], x.dtype))
-        dst = [_zeros_if_none(B, g, _Like(shapes[k], x.dtype)) for k, g in enumerate(dstates)]
+        dst = [_zeros_if_none(B, None if g is None else _as_2d(B, g), _Like(shapes[k], x.dtype))
+               for k, g in enumerate(dstates)]
         dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
                                                           ctx.reverse, saved)
-        grads = [dx] + [dst0[k] for k in range(n_states)] + [dw_ih]
+        grads = [dx] + [dst0[k:k + 1] if ctx.layered else dst0[k] for k in range(n_states)] + [dw_ih]
         for i, name in enumerate(ctx.mats):
             grads.append(_matrix_grad(B, name, shapes[n_states + 1 + i], dwcat, ctx.kern.LAYOUT["p_rows"],
                                       hidden, x.dtype))

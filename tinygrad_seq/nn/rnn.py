@@ -159,8 +159,20 @@ class RNNBase(Module):
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         T, B = x.shape[0], x.shape[1]
         states0 = self._initial_states(hx, x, B, unbatched)
-        lens = np.full(B, T, np.int64) if lengths is None else self._check_lengths(lengths, B, T)
+        if lengths is None:
+            lens = np.empty(B, np.int64)   # np.full's Python costs ~1.5 us a call
+            lens.fill(T)
+        else:
+            lens = self._check_lengths(lengths, B, T)
         dirs = 2 if self.bidirectional else 1
+        if self.num_layers * dirs == 1:
+            # the states go in and come out as [1, B, H]: no indexing or stacking node per call
+            out, finals = self._run_direction(x, states0, "_l0", lens, False)
+            if unbatched:
+                out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
+            elif self.batch_first:
+                out = out.transpose(0, 1)
+            return out, (finals[0] if len(finals) == 1 else tuple(finals))
         finals = [[] for _ in states0]
         layer_in = x
         for layer in range(self.num_layers):
@@ -185,13 +197,16 @@ class RNNBase(Module):
 
     def _params(self, sfx, like):
         params = {}
+        registered = self._parameters  # where Module.__setattr__ keeps them: no __getattr__ per name
+        dtype, device = like.array.dtype, like.device
         for name in [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else []):
-            t = getattr(self, name + sfx, None)
+            key = name + sfx
+            t = registered[key] if key in registered else getattr(self, key, None)
             if t is not None:
-                if t.dtype != like.dtype:
+                if t.array.dtype != dtype:
                     raise TypeError(f"{type(self).__name__}: input is {like.dtype} but the weights are "
                                     f"{t.dtype}; convert one with .float() / .double()")
-                if t.device != like.device:
+                if t.device != device:
                     raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")
             params[name] = t
         return params
@@ -205,7 +220,8 @@ class RNNBase(Module):
         return full(shape, self.zoneout, dtype=x.dtype, device=x.device)
 
     def _run_direction(self, x, states, sfx, lens, reverse):
-        """x (T, B, I), states [(B, H)] -> y (T, B, H), leaving states [(B, H)]."""
+        """x (T, B, I), states [(B, H)] -> y (T, B, H), leaving states [(B, H)]; or states
+        [(1, B, H)] -> leaving states [(1, B, H)] (a one-layer, one-direction module's)."""
         params = self._params(sfx, x)
         spec = self.cell_spec
         ext = None
@@ -218,6 +234,9 @@ class RNNBase(Module):
             kern = _generated(spec, len(spec.states) if ext is not None else 0, x.device, x.dtype)
             if kern is not None:
                 return self._generated(kern, x, states, params, lens, reverse, ext)
+        if states[0].ndim == 3:
+            y, states = self._unfused(spec, x, [s[0] for s in states], params, lens, reverse, ext)
+            return y, [stack([s], 0) for s in states]  # a copy: a view could alias an array saved for backward
         return self._unfused(spec, x, states, params, lens, reverse, ext)
 
     def _zero_bias(self, x, params):
