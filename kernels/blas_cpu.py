@@ -388,6 +388,38 @@ def panel_gemm(a, b, out):
         np.matmul(a, b[:, main:], out=out[:, main:])
 
 
+def packed_rows(w, dtype, n_chunks):
+    """panel_cpu.pack_rows(w, dtype) with its panels split over n_chunks threads (one below
+    tuning.PACK_SPLIT_BYTES): packing reads the weight once and writes it once, at a few GB/s a
+    thread, which at B=1 took a fifth of an LSTM's forward + backward (T=50, H=512)."""
+    width = panel_cpu.panel_width(dtype)
+    w = np.ascontiguousarray(w, dtype)
+    out = np.empty((w.shape[0] // width, w.shape[1], width), dtype)
+    _pack_split(lambda lo, hi: panel_cpu.pack_rows(w, dtype, lo * width, (hi - lo) * width, out[lo:hi]),
+                out.shape[0], w.nbytes, n_chunks)
+    return out
+
+
+def packed_columns(b, dtype, n_chunks, out=None):
+    """panel_cpu.pack_columns(b, dtype) with its panels split over n_chunks threads (as
+    packed_rows); out: the C-contiguous [N / P, K, P] array to fill, else a new one."""
+    width = panel_cpu.panel_width(dtype)
+    b = np.ascontiguousarray(b, dtype)
+    if out is None:
+        out = np.empty((b.shape[1] // width, b.shape[0], width), dtype)
+    _pack_split(lambda lo, hi: panel_cpu.pack_columns(b, dtype, lo * width, (hi - lo) * width, out[lo:hi]),
+                out.shape[0], b.nbytes, n_chunks)
+    return out
+
+
+def _pack_split(pack_range, n_panels, nbytes, n_chunks):
+    if n_chunks < 2 or n_panels < 2 or nbytes < tuning.setting("PACK_SPLIT_BYTES"):
+        pack_range(0, n_panels)
+        return
+    n = min(n_chunks, n_panels)
+    run_chunks(lambda c: pack_range(*chunk_bounds(c, n, n_panels)), n)
+
+
 def input_projection(x, w_ih, out, n_chunks):
     """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T: one GEMM over all T*B rows, split into
     n_chunks parts, one per thread (one below tuning.SPLIT_MIN_MACS multiply-adds): ranges of
@@ -403,8 +435,11 @@ def input_projection(x, w_ih, out, n_chunks):
     route = gemm_route(x.dtype)
     width = panel_cpu.panel_width(x.dtype)
     panels = w_ih.shape[0] // width
-    if (n_chunks > 1 and route == "panels" and w_ih.nbytes >= tuning.setting("PROJECTION_COLUMNS_BYTES")
-            and panels >= n_chunks and panels_fit(x2, w_ih.T, out2)):
+    # on numpy's BLAS too for few rows: each thread then reads its share of W_ih, where a split
+    # of the rows made every thread read all of it (tuning.PROJECTION_COLUMNS_ROWS)
+    by_columns = (route == "panels" and panels_fit(x2, w_ih.T, out2)) or rows <= tuning.setting("PROJECTION_COLUMNS_ROWS")
+    if (n_chunks > 1 and by_columns and w_ih.nbytes >= tuning.setting("PROJECTION_COLUMNS_BYTES")
+            and panels >= n_chunks):
         def columns_of(c):
             lo, hi = chunk_bounds(c, n_chunks, panels)
             cols = slice(lo * width, w_ih.shape[0] if c == n_chunks - 1 else hi * width)

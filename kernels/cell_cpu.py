@@ -28,11 +28,11 @@ from numba import types
 
 from . import background_compile, tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads,
-                       run_chunks)
+                       packed_columns, packed_rows, run_chunks)
 from .compile_notice import announce, c_array
 from .spin_cpu import barrier_error, barrier_flags
 from .weight_grads_cpu import transposed_gemm_jobs, weight_gradients
-from .panel_cpu import fits_panels, pack_columns, pack_rows
+from .panel_cpu import fits_panels, panel_width
 from .steps_cpu import time_loop_plan, transposed, units_split_first
 
 
@@ -69,21 +69,27 @@ def _panels_ok(seq_len, hidden, chunks, dtype):
     return seq_len >= tuning.setting("PANEL_MIN_STEPS") and fits_panels(hidden // chunks, dtype)
 
 
-def _forward_panels(wcat, seq_len, hidden, chunks, dtype):
-    """Panels [sum N_p / P, H, P] of W_p^T for every product (cell_loop's pan), or None."""
+def _forward_panels(wcat, seq_len, hidden, chunks, dtype, threads):
+    """Panels [sum N_p / P, H, P] of W_p^T for every product (cell_loop's pan), packed by
+    `threads` threads (blas_cpu.packed_rows), or None."""
     if _panels_ok(seq_len, hidden, chunks, dtype) and wcat.shape[0]:
-        return pack_rows(wcat, dtype)
+        return packed_rows(wcat, dtype, threads)
     return None
 
 
-def _backward_weights(wcat, p_off, seq_len, hidden, chunks, dtype):
+def _backward_weights(wcat, p_off, seq_len, hidden, chunks, dtype, threads):
     """(wt, pan) for the backward loops, flat: each product's W_p^T [H, N_p] (a banded
     transpose) and pan None, or wt None and each product's panels [H / P, N_p, P] of W_p (a plain
-    copy); product p's block starts at H * p_off[p] either way."""
+    copy, by `threads` threads, into its place in pan); product p's block starts at H * p_off[p]
+    either way."""
     blocks = [wcat[p_off[p]:p_off[p + 1]] for p in range(len(p_off) - 1)]
     if blocks and _panels_ok(seq_len, hidden, chunks, dtype):
-        packed = [pack_columns(w, dtype).reshape(-1) for w in blocks]
-        return None, packed[0] if len(packed) == 1 else np.concatenate(packed)
+        pan = np.empty(wcat.shape[0] * hidden, dtype)
+        width = panel_width(dtype)
+        for w, lo, hi in zip(blocks, p_off[:-1], p_off[1:]):
+            out = pan[lo * hidden:hi * hidden].reshape(hidden // width, hi - lo, width)
+            packed_columns(w, dtype, threads, out)
+        return None, pan
     pieces = [transposed(w, dtype).reshape(-1) for w in blocks]
     wt = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.empty(0, dtype)
     return wt, None
@@ -207,7 +213,7 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
     with kernel_threads(seq_len, batch, macs) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
         units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
-        pan = _forward_panels(wcat, seq_len, hidden, n_chunks if units else 1, dt)
+        pan = _forward_panels(wcat, seq_len, hidden, n_chunks if units else 1, dt, n_chunks)
         args = (xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p_off,
                 L["n_stages"], lengths, bool(reverse))
         _announce(kern, "_forward_units" if units else "_forward_rows", dt)
@@ -253,7 +259,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
         n = n_chunks if units else min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
-        wt, pan = _backward_weights(wcat, p_off, seq_len, hidden, n if units else 1, dt)
+        wt, pan = _backward_weights(wcat, p_off, seq_len, hidden, n if units else 1, dt, n_chunks)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
         rest = (dprod, dvin, adj, wt, pan, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         loop = "_backward_units" if units else "_backward_rows"

@@ -194,10 +194,10 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     bias = bias.astype(dt)
     act = gate_buffer((seq_len, batch, 3 * hidden), dt)
     w_hh = np.ascontiguousarray(w_hh, dt)
-    args = (act, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt), bias, lengths,
-            bool(reverse), y, h_n, hn_seq, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the GRU CPU forward kernels", dt, (_forward,))
+        args = (act, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks), bias,
+                lengths, bool(reverse), y, h_n, hn_seq, h_prev, plan["blas_rows"])
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
         n_rows = max(1, min(n_chunks, batch))
         run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
@@ -215,11 +215,11 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt)
-    args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), act, hn_seq, h_prev, d_in,
-            d_hid)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the GRU CPU backward kernels", dt, (_backward,))
+        w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, n_chunks)
+        args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), act, hn_seq, h_prev, d_in,
+                d_hid)
         n_rows = max(1, min(n_chunks, batch))
         db_ih = np.zeros((n_rows, 3 * hidden), dt)
         db_hh = np.zeros_like(db_ih)

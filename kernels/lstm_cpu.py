@@ -174,30 +174,42 @@ def units_chunks(batch, hidden, n_threads, itemsize):
 
 
 def units_forward_panels(w_units, seq_len, batch, plan, dtype):
-    """panels [4, n_chunks, hc/P, H, P] of each gate's block of units (w_units [4, n_chunks, hc, H]),
-    or None where the loop runs without them (steps_cpu.uses_panels)."""
+    """The array [4, n_chunks, hc/P, H, P] for the panels of each gate's block of units (w_units
+    [4, n_chunks, hc, H]), each chunk's packed by its own thread (pack_unit_rows), or None where
+    the loop runs without them (steps_cpu.uses_panels)."""
     n_gates, n_chunks, hc, hidden = w_units.shape
     width = panel_cpu.panel_width(dtype)
     if not uses_panels(seq_len, batch, hc, plan, dtype):
         return None
+    return np.empty((n_gates, n_chunks, hc // width, hidden, width), dtype)
+
+
+def pack_unit_rows(w_units, panels, c):
+    """Chunk c's panels of units_forward_panels: panels[g, c] <- its units of gate g, packed
+    (the chunk's thread, before its time loop: the only one that reads them)."""
+    n_gates, n_chunks, hc, hidden = w_units.shape
     w = w_units.reshape(n_gates * n_chunks * hc, hidden)
-    panels = np.empty((n_gates, n_chunks, hc // width, hidden, width), dtype)
     for g in range(n_gates):
-        for c in range(n_chunks):
-            panels[g, c] = panel_cpu.pack_rows(w, dtype, (g * n_chunks + c) * hc, hc)
-    return panels
+        panel_cpu.pack_rows(w, panels.dtype, (g * n_chunks + c) * hc, hc, panels[g, c])
 
 
 def units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dtype):
     """(w_hh_t [n_chunks, hc, 4H], panels [n_chunks, hc/P, 4H, P]) of the units split's backward
-    product dG @ W_hh[:, chunk's units]: the panels of W_hh's columns by chunk (a plain copy) with an
-    empty w_hh_t [n_chunks, 0, 4H], or W_hh^T by chunk and None."""
+    product dG @ W_hh[:, chunk's units]: the array for the panels of W_hh's columns by chunk (a
+    plain copy, each chunk's by its own thread: pack_unit_columns) with an empty w_hh_t
+    [n_chunks, 0, 4H], or W_hh^T by chunk and None."""
     four_h, hidden = w_hh.shape
     hc = hidden // n_chunks
     if uses_panels(seq_len, batch, hc, plan, dtype):
-        panels = np.stack([panel_cpu.pack_columns(w_hh, dtype, c * hc, hc) for c in range(n_chunks)])
-        return np.empty((n_chunks, 0, four_h), dtype), panels
+        width = panel_cpu.panel_width(dtype)
+        return np.empty((n_chunks, 0, four_h), dtype), np.empty((n_chunks, hc // width, four_h, width), dtype)
     return transposed(w_hh, dtype).reshape(n_chunks, hc, four_h), None
+
+
+def pack_unit_columns(w_hh, panels, c):
+    """Chunk c's panels of units_backward_weights: panels[c] <- W_hh's columns of its units."""
+    hc = w_hh.shape[1] // panels.shape[0]
+    panel_cpu.pack_columns(w_hh, panels.dtype, c * hc, hc, panels[c])
 
 
 def _project_units(x, w_ih, act, c, hc):
@@ -355,6 +367,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
             def chunk(c):
                 if projected_by_units:
                     _project_units(x, w_ih, act, c, hc)
+                if panels is not None:
+                    pack_unit_rows(w_units, panels, c)
                 _forward_units(act, h0, c0, w_units, panels, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev,
                                tanh_c, blas_rows, c, flags)
 
@@ -362,8 +376,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
             _raise_if_stopped(flags, n_chunks, "LSTM forward")
         else:
             w_hh = np.ascontiguousarray(w_hh, dt)
-            args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, batch, plan, dt), bias, lengths, bool(reverse),
-                    y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows)
+            args = (act, h0, c0, w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks), bias, lengths,
+                    bool(reverse), y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows)
             if backward_follows:  # its time loop compiles aside while the forward's compiles
                 panels = uses_panels(seq_len, batch, hidden, plan, dt)
                 _backward_aside("_backward", _backward_signature(dt, panels), (dt.num, panels), _forward, dt, n_in,
@@ -403,11 +417,17 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
             w_hh_t, panels = units_backward_weights(w_hh, n_chunks, seq_len, batch, plan, dt)
             db = np.zeros(4 * hidden, dt)
             flags = barrier_flags(n_chunks)
-            run_chunks(lambda c: _backward_units(dy, dh0, dc0, w_hh_t, panels, lengths, bool(reverse), act, c_prev, tanh_c,
-                                                 d_gates, db, blas_rows, c, flags), n_chunks)
+
+            def chunk(c):
+                if panels is not None:
+                    pack_unit_columns(w_hh, panels, c)
+                _backward_units(dy, dh0, dc0, w_hh_t, panels, lengths, bool(reverse), act, c_prev, tanh_c, d_gates, db,
+                                blas_rows, c, flags)
+
+            run_chunks(chunk, n_chunks)
             _raise_if_stopped(flags, n_chunks, "LSTM backward")
         else:
-            w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt)
+            w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, 1 if one_step else n_chunks)
             args = (dy, dh0, dc0, w_hh_t, panels, lengths, bool(reverse), act, c_prev, tanh_c, d_gates)
             n_rows = 1 if one_step else max(1, min(n_chunks, batch))
             db_chunks = np.zeros((n_rows, 4 * hidden), dt)

@@ -234,33 +234,36 @@ def panel_gemm(a, panels, out, k_block, m_block, a_rows):
                     _set_tiles(a_block, panels_k, out_block, 0, m1 - m0, p)
 
 
-def pack_columns(b, dtype, col0=0, n_cols=None):
+def pack_columns(b, dtype, col0=0, n_cols=None, out=None):
     """panels [N / P, K, P] of columns col0..col0+N-1 of b [K, *] (a weight whose rows run along
     N: W_hh for dh = dG @ W_hh; N = n_cols, all of b's columns by default): contiguous runs of P
-    elements. N must be a multiple of P."""
+    elements. N must be a multiple of P. out: a C-contiguous array of that shape to fill (a
+    thread's share of a larger packing, blas_cpu.packed_columns), else a new one."""
     b = np.ascontiguousarray(b, dtype)
     n_cols = b.shape[1] - col0 if n_cols is None else n_cols
     width = panel_width(dtype)
+    if out is None:
+        out = np.empty((n_cols // width, b.shape[0], width), dtype)
     if b.nbytes < tuning.setting("PACK_LOOP_BYTES"):
-        view = b[:, col0:col0 + n_cols].reshape(b.shape[0], n_cols // width, width).transpose(1, 0, 2)
-        return np.ascontiguousarray(view)
-    out = np.empty((n_cols // width, b.shape[0], width), dtype)
-    _pack_columns_into(b, col0, out)
+        np.copyto(out, b[:, col0:col0 + n_cols].reshape(b.shape[0], n_cols // width, width).transpose(1, 0, 2))
+    else:
+        _pack_columns_into(b, col0, out)
     return out
 
 
-def pack_rows(w, dtype, row0=0, n_rows=None):
+def pack_rows(w, dtype, row0=0, n_rows=None, out=None):
     """panels [N / P, K, P] of B = w[row0:row0+N].T for w [*, K] (a weight as nn stores it, rows
     along K: W_hh for h @ W_hh^T; N = n_rows, all of w's rows by default): each panel is a P x K
-    block of w transposed. N must be a multiple of P."""
+    block of w transposed. N must be a multiple of P. out: as for pack_columns."""
     w = np.ascontiguousarray(w, dtype)
     n_rows = w.shape[0] - row0 if n_rows is None else n_rows
     width = panel_width(dtype)
+    if out is None:
+        out = np.empty((n_rows // width, w.shape[1], width), dtype)
     if w.nbytes < tuning.setting("PACK_LOOP_BYTES"):
-        view = w[row0:row0 + n_rows].reshape(n_rows // width, width, w.shape[1]).transpose(0, 2, 1)
-        return np.ascontiguousarray(view)
-    out = np.empty((n_rows // width, w.shape[1], width), dtype)
-    _pack_rows_into(w, row0, out)
+        np.copyto(out, w[row0:row0 + n_rows].reshape(n_rows // width, width, w.shape[1]).transpose(0, 2, 1))
+    else:
+        _pack_rows_into(w, row0, out)
     return out
 
 

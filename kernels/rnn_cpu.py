@@ -141,10 +141,10 @@ def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
         h_n[:] = h0
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
     w_hh = np.ascontiguousarray(w_hh, dt)
-    args = (h_seq, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt),
-            (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the RNN CPU forward kernels", dt, (_forward,))
+        args = (h_seq, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks),
+                (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
         input_projection(x, np.ascontiguousarray(w_ih, dt), h_seq, n_chunks)
         n_rows = max(1, min(n_chunks, batch))
         run_chunks(lambda c: _forward(*args, *chunk_bounds(c, n_rows, batch)), n_rows)
@@ -160,10 +160,10 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
     lengths = lengths_array(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt)
-    args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), bool(relu), h_seq, d_pre)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
         announce("the RNN CPU backward kernels", dt, (_backward,))
+        w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, n_chunks)
+        args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), bool(relu), h_seq, d_pre)
         n_rows = max(1, min(n_chunks, batch))
         db_chunks = np.zeros((n_rows, hidden), dt)
         run_chunks(lambda c: _backward(*args, db_chunks[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),

@@ -107,18 +107,20 @@ def uses_panels(seq_len, batch, n_cols, plan, dtype):
             and panel_cpu.fits_panels(n_cols, dtype))
 
 
-def forward_panels(w_hh, seq_len, batch, plan, dtype):
-    """The panels of W_hh^T [H, G*H] for the forward step product h @ W_hh^T, or None."""
+def forward_panels(w_hh, seq_len, batch, plan, dtype, n_chunks=1):
+    """The panels of W_hh^T [H, G*H] for the forward step product h @ W_hh^T, or None; packed
+    by n_chunks threads (blas_cpu.packed_rows)."""
     if uses_panels(seq_len, batch, w_hh.shape[0], plan, dtype):
-        return panel_cpu.pack_rows(w_hh, dtype)
+        return blas_cpu.packed_rows(w_hh, dtype, n_chunks)
     return None
 
 
-def backward_weights(w_hh, seq_len, batch, plan, dtype):
+def backward_weights(w_hh, seq_len, batch, plan, dtype, n_chunks=1):
     """(w_hh_t, panels) of the backward step product dG @ W_hh: the panels of W_hh [G*H, H] (a
-    plain copy, no transpose) with an empty w_hh_t, or W_hh^T (transposed_w_hh) and None."""
+    plain copy, no transpose; packed by n_chunks threads) with an empty w_hh_t, or W_hh^T
+    (transposed_w_hh) and None."""
     if uses_panels(seq_len, batch, w_hh.shape[1], plan, dtype):
-        return np.empty((0, 0), dtype), panel_cpu.pack_columns(w_hh, dtype)
+        return np.empty((0, 0), dtype), blas_cpu.packed_columns(w_hh, dtype, n_chunks)
     return transposed_w_hh(w_hh, seq_len, dtype), None
 
 

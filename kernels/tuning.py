@@ -56,6 +56,9 @@ UNITS_SPLIT_MAX_ROWS = 32
 # a time loop's step product runs on the weight packed into panels (kernels/panel_cpu.py) from
 # this many steps: packing reads the weight once, as one step's product does
 PANEL_MIN_STEPS = 2
+# weights from this size (bytes) are packed into panels by all the call's threads, each its share
+# of the panels (blas_cpu.packed_rows; the LSTM's units split: each thread its own units)
+PACK_SPLIT_BYTES = 1 << 18
 # weights from this size (bytes) are packed by a compiled loop, smaller ones by numpy's copy
 # (kernels/panel_cpu.py: 2x faster at 4 MiB, the same at 1 MiB, and no first-run compile)
 PACK_LOOP_BYTES = 1 << 21
@@ -88,6 +91,11 @@ PANEL_GEMM_MIN_MACS = 1 << 20
 # an input projection on the panel route splits its columns over the threads (each packs its share
 # of W_ih) from a W_ih of this many bytes, its rows below (blas_cpu.input_projection)
 PROJECTION_COLUMNS_BYTES = 1 << 20
+# ... and on numpy's BLAS route (a product of fewer than PANEL_GEMM_MIN_ROWS rows takes it too) up
+# to this many rows: reading W_ih is then most of the product's time, and a split of the rows
+# made both threads read all of it (T*B = 50, H=512: 1.36 ms by rows, 0.98 by columns; 200 rows
+# 2.62 against 2.37; 800 rows level, 3200 rows 35.4 against 36.8; AMD EPYC, 2 threads, 2026-12-03)
+PROJECTION_COLUMNS_ROWS = 256
 # ... blocked as BLIS blocks a GEMM (panel_cpu.panel_gemm): K_BLOCK rows of a panel stay in L1
 # while M_BLOCK rows of the left operand pass over them
 PANEL_GEMM_K_BLOCK = 256

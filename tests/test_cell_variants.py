@@ -100,12 +100,12 @@ def test_fused_on_panels_matches_unfused(name, monkeypatch):
     from tinygrad_seq.kernels import cell_cpu
 
     packed = []
-    for fn in ("pack_rows", "pack_columns"):
+    for fn in ("packed_rows", "packed_columns"):
         original = getattr(cell_cpu, fn)
         monkeypatch.setattr(cell_cpu, fn, lambda *a, _f=fn, _o=original: packed.append(_f) or _o(*a))
     x, hx = inputs(name, hidden=32)
     results = [run(build(name, fused, hidden=32), x, hx, LENGTHS) for fused in (True, False)]
-    assert {"pack_rows", "pack_columns"} <= set(packed)
+    assert {"packed_rows", "packed_columns"} <= set(packed)
     (fv, fg), (uv, ug) = results
     for i, (a, b) in enumerate(zip(fv + fg, uv + ug)):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")

@@ -130,3 +130,63 @@ def _step_product_shim(a, b, panels, out, blas_rows):
         activations_cpu.matmul_nt_into(a, b, out)
     else:
         activations_cpu.step_product(a, b, panels, out, blas_rows)
+
+
+@pytest.mark.parametrize("loop_bytes", [0, 1 << 40])   # the compiled loops, numpy's copy
+def test_packing_split_over_threads_matches_one_thread(loop_bytes, monkeypatch):
+    # blas_cpu.packed_rows / packed_columns: two chunks each pack their share of the panels (5
+    # panels: uneven shares), into a new array or the one given
+    from tinygrad_seq.kernels import blas_cpu, tuning
+
+    monkeypatch.setattr(tuning, "PACK_LOOP_BYTES", loop_bytes)
+    monkeypatch.setattr(tuning, "PACK_SPLIT_BYTES", 0)
+    chunks = []
+    original = blas_cpu.run_chunks
+    monkeypatch.setattr(blas_cpu, "run_chunks", lambda task, n: chunks.append(n) or original(task, n))
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        width = panel_cpu.panel_width(dtype)
+        w = rng.standard_normal((5 * width, 7)).astype(dtype)
+        np.testing.assert_array_equal(blas_cpu.packed_rows(w, dtype, 2), panel_cpu.pack_rows(w, dtype))
+        b = rng.standard_normal((6, 5 * width)).astype(dtype)
+        np.testing.assert_array_equal(blas_cpu.packed_columns(b, dtype, 2), panel_cpu.pack_columns(b, dtype))
+        out = np.full((5, 6, width), np.nan, dtype)
+        assert blas_cpu.packed_columns(b, dtype, 2, out) is out
+        np.testing.assert_array_equal(out, panel_cpu.pack_columns(b, dtype))
+    assert chunks == [2] * 6
+    monkeypatch.setattr(tuning, "PACK_SPLIT_BYTES", 1 << 40)   # below the size: the calling thread alone
+    blas_cpu.packed_rows(w, np.float64, 2)
+    assert chunks == [2] * 6
+
+
+@pytest.mark.parametrize("split", ["batch", "units"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
+def test_kernels_pack_their_panels_on_two_threads(cell, split, monkeypatch, request):
+    # every weight packed by both threads (PACK_SPLIT_BYTES 0): the batch split's panels in two
+    # shares, the LSTM units split's by each chunk for its own units; against the numpy reference
+    from threads_helpers import rerun_with_two_threads
+    from tinygrad_seq.kernels import tuning
+
+    if cell != "lstm" and split == "units":
+        pytest.skip("the hidden-units split is the LSTM's")
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "UNITS_SPLIT_BYTES", 0)
+    monkeypatch.setattr(tuning, "PACK_SPLIT_BYTES", 0)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
+    spy = PackSpy(monkeypatch)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for dtype in (np.float64, np.float32):
+            spy.calls.clear()
+            hidden = 2 * panel_cpu.panel_width(dtype)   # two panels of units: one a chunk in the units split
+            arrays, lengths = make_case(cell, seq_len=5, batch=3, n_in=6, hidden=hidden, seed=8, dtype=dtype)
+            (fwd, bwd), (rfwd, rbwd) = run_both(cell, arrays, lengths, True)
+            assert_all_close(fwd, rfwd, dtype, NAMES_FWD)
+            assert_all_close(bwd, rbwd, dtype, NAMES_BWD)
+            per_chunk = 4 if split == "units" else 1    # the units split packs each gate's units
+            assert spy.calls.count("pack_rows") == 2 * per_chunk and spy.calls.count("pack_columns") == 2
+    finally:
+        numba.set_num_threads(before)
