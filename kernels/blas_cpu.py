@@ -426,7 +426,8 @@ def input_projection(x, w_ih, out, n_chunks):
     rows, or on the panel route with a W_ih of tuning.PROJECTION_COLUMNS_BYTES or more ranges of
     columns, so that each thread packs only its share of W_ih where each packed all of it (4 MiB
     at H=512): 1.04-1.22x faster at H=256-512, 0.94x at H=64 (LSTM, T=50-200, B=16-64, 2 threads,
-    same process, alternating; AMD EPYC znver5, 2026-12-02)."""
+    same process, alternating; AMD EPYC znver5, 2026-12-02). Columns on numpy's BLAS route too
+    for at most tuning.PROJECTION_COLUMNS_ROWS rows, where reading W_ih dominates."""
     rows = x.shape[0] * x.shape[1]
     x2 = x.reshape(rows, x.shape[2])
     out2 = out.reshape(rows, w_ih.shape[0])

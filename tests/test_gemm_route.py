@@ -246,3 +246,25 @@ def test_input_projection_split_by_columns(gates, n_chunks, monkeypatch):
         assert len(shapes) == n_chunks
         if n_chunks > 1:
             assert all(rows == (150 if by_columns else 50 if n_chunks == 3 else 75) for rows, _ in shapes)
+
+
+@pytest.mark.parametrize("max_rows, by_columns", [(256, True), (100, False)])
+def test_input_projection_of_few_rows_splits_columns_on_numpys_blas(max_rows, by_columns, monkeypatch):
+    # on numpy's BLAS route a projection of at most PROJECTION_COLUMNS_ROWS rows (150 here) splits
+    # W_ih's columns too (each thread reads its share of the weight), more rows split the rows
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_GEMM", "blas")
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "PROJECTION_COLUMNS_BYTES", 0)
+    monkeypatch.setattr(tuning, "PROJECTION_COLUMNS_ROWS", max_rows)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((5, 30, 48)).astype(np.float32)
+    w = rng.standard_normal((256, 48)).astype(np.float32)
+    shapes = []
+    original = blas_cpu.gemm_into
+    monkeypatch.setattr(blas_cpu, "gemm_into", lambda a, b, out, route="blas": (shapes.append(out.shape),
+                                                                                   original(a, b, out, route)))
+    out = np.full((5, 30, 256), np.nan, np.float32)
+    blas_cpu.input_projection(x, w, out, 2)
+    ref = x.reshape(150, 48).astype(np.float64) @ w.T.astype(np.float64)
+    np.testing.assert_allclose(out.reshape(150, 256), ref, rtol=1e-4, atol=1e-3)
+    assert shapes == ([(150, 128)] * 2 if by_columns else [(75, 256)] * 2)
