@@ -7,45 +7,15 @@ kernels replaced by stubs that return ready arrays of the right shapes, so only 
 Prints microseconds per call, the best of `repeats` blocks of 200 calls: forward + backward
 (what training pays on top of the kernels) and a forward under no_grad. The figures do not
 depend on T, B, H beyond the stubs' allocations; run it from two checkouts in alternation to
-compare engine changes (the host's speed drifts between minutes).
+compare engine changes (the host's speed drifts between minutes). The stubs and the calls are
+the asv suite's (bench/benchmarks/bench_engine.py, LayerCallOverhead).
 """
 import argparse
 import datetime
+import os
 import platform
+import sys
 import time
-
-import numpy as np
-
-import tinygrad_seq as ts
-from tinygrad_seq.kernels import gru_cpu, lstm_cpu, rnn_cpu
-
-LAYERS = {"lstm": (ts.nn.LSTM, lstm_cpu, 4), "gru": (ts.nn.GRU, gru_cpu, 3), "rnn": (ts.nn.RNN, rnn_cpu, 1)}
-
-
-def stub_kernels(cell, T, B, H, dtype=np.float32):
-    """Replace the cell's kernel entry points by stubs returning new arrays of their outputs'
-    shapes (the recurrent Functions adopt gradients the kernels allocate); returns a restore()."""
-    _, module, gates = LAYERS[cell]
-    states = 2 if cell == "lstm" else 1
-
-    def forward(*args, **kwargs):
-        outs = [np.empty((T, B, H), dtype)] + [np.empty((B, H), dtype) for _ in range(states)]
-        return tuple(outs) + ((),)
-
-    def backward(*args, **kwargs):
-        outs = [np.empty((T, B, H), dtype)] + [np.empty((B, H), dtype) for _ in range(states)]
-        weights = [np.empty((gates * H, H), dtype), np.empty((gates * H, H), dtype)]
-        return tuple(outs + weights + [np.empty(gates * H, dtype), np.empty(gates * H, dtype)])
-
-    names = (f"{cell}_forward", f"{cell}_backward")
-    saved = [getattr(module, n) for n in names]
-    for n, stub in zip(names, (forward, backward)):
-        setattr(module, n, stub)
-
-    def restore():
-        for n, original in zip(names, saved):
-            setattr(module, n, original)
-    return restore
 
 
 def best_us(fn, repeats, number=200):
@@ -60,34 +30,6 @@ def best_us(fn, repeats, number=200):
     return best * 1e6
 
 
-def measure(cell, T, B, H, repeats):
-    layer_cls = LAYERS[cell][0]
-    rng = np.random.default_rng(0)
-    layer = layer_cls(H, H)
-    x = ts.tensor(rng.standard_normal((T, B, H)).astype(np.float32), requires_grad=True)
-    h0 = ts.tensor(np.zeros((1, B, H), np.float32), requires_grad=True)
-    c0 = ts.tensor(np.zeros((1, B, H), np.float32), requires_grad=True)
-    dy = ts.tensor(rng.standard_normal((T, B, H)).astype(np.float32))
-    state = (h0, c0) if cell == "lstm" else h0
-    leaves = (x, h0, c0, *layer.parameters())
-
-    def train_call():
-        for p in leaves:
-            p.grad = None
-        y, _ = layer(x, state)
-        y.backward(dy)
-
-    def inference_call():
-        with ts.no_grad():
-            layer(x, state)
-
-    restore = stub_kernels(cell, T, B, H)
-    try:
-        return best_us(train_call, repeats), best_us(inference_call, repeats)
-    finally:
-        restore()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default="lstm,gru,rnn")
@@ -96,13 +38,23 @@ def main():
     parser.add_argument("--H", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from benchmarks.bench_engine import layer_calls, stub_layer_kernels
+
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"{platform.processor() or platform.machine()}, {when}; T={args.T} B={args.B} H={args.H}, "
           f"best of {args.repeats} x 200 calls, us per call")
     print("| layer | forward + backward | forward, no_grad |")
     print("|---|---:|---:|")
     for cell in args.cells.split(","):
-        train, infer = measure(cell, args.T, args.B, args.H, args.repeats)
+        restore = stub_layer_kernels(cell, args.T, args.B, args.H)
+        try:
+            train_call, inference_call = layer_calls(cell, args.T, args.B, args.H)
+            train, infer = best_us(train_call, args.repeats), best_us(inference_call, args.repeats)
+        finally:
+            restore()
         print(f"| {cell} | {train:.1f} | {infer:.1f} |")
 
 

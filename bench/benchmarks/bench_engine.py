@@ -5,6 +5,8 @@ Per-op overhead is forward + backward of one small op, (x * y).sum() or (x @ y).
 The chain builds y = y * 1.0001 n times and times the backward sweep alone (retain_graph=True so
 every repeat sweeps the same graph). lib "torch" runs the same code on torch tensors (skipped
 where torch is not installed); bench/overhead_vs_torch.py prints the two side by side.
+LayerCallOverhead times an nn.LSTM / GRU / RNN call with its kernels replaced by stubs that return
+ready arrays: the engine's own cost of a layer call (bench/overhead_layer.py prints it).
 """
 import numpy as np
 
@@ -76,6 +78,82 @@ class ChainBackward:
 
     def peakmem_build_and_backward(self, n, lib):
         _chain(self.x, n).backward()
+
+
+# cell -> (layer class name, kernel module, gates)
+LAYER_KERNELS = {"lstm": ("LSTM", "lstm_cpu", 4), "gru": ("GRU", "gru_cpu", 3), "rnn": ("RNN", "rnn_cpu", 1)}
+
+
+def stub_layer_kernels(cell, T, B, H, dtype=np.float32):
+    """Replace the cell's kernel entry points by stubs returning new arrays of their outputs'
+    shapes (the recurrent Functions adopt gradients the kernels allocate); returns restore()."""
+    import importlib
+
+    _, module_name, gates = LAYER_KERNELS[cell]
+    module = importlib.import_module(f"tinygrad_seq.kernels.{module_name}")
+    states = 2 if cell == "lstm" else 1
+
+    def forward(*args, **kwargs):
+        return (np.empty((T, B, H), dtype),) + tuple(np.empty((B, H), dtype) for _ in range(states)) + ((),)
+
+    def backward(*args, **kwargs):
+        outs = [np.empty((T, B, H), dtype)] + [np.empty((B, H), dtype) for _ in range(states)]
+        return tuple(outs + [np.empty((gates * H, H), dtype), np.empty((gates * H, H), dtype),
+                             np.empty(gates * H, dtype), np.empty(gates * H, dtype)])
+
+    names = (f"{cell}_forward", f"{cell}_backward")
+    originals = [getattr(module, n) for n in names]
+    for n, stub in zip(names, (forward, backward)):
+        setattr(module, n, stub)
+
+    def restore():
+        for n, original in zip(names, originals):
+            setattr(module, n, original)
+    return restore
+
+
+def layer_calls(cell, T, B, H):
+    """(train_call, inference_call) of nn.<cell>(H, H) on x [T, B, H] with h_0 (and c_0) given:
+    forward + backward with the leaves' gradients reset, and a forward under no_grad."""
+    rng = np.random.default_rng(0)
+    layer = getattr(ts.nn, LAYER_KERNELS[cell][0])(H, H)
+    x = ts.tensor(rng.standard_normal((T, B, H)).astype(np.float32), requires_grad=True)
+    h0 = ts.tensor(np.zeros((1, B, H), np.float32), requires_grad=True)
+    c0 = ts.tensor(np.zeros((1, B, H), np.float32), requires_grad=True)
+    dy = ts.tensor(rng.standard_normal((T, B, H)).astype(np.float32))
+    state = (h0, c0) if cell == "lstm" else h0
+    leaves = (x, h0, c0, *layer.parameters())
+
+    def train_call():
+        for p in leaves:
+            p.grad = None
+        y, _ = layer(x, state)
+        y.backward(dy)
+
+    def inference_call():
+        with ts.no_grad():
+            layer(x, state)
+
+    return train_call, inference_call
+
+
+class LayerCallOverhead:
+    """A recurrent layer call with stubbed kernels (T=50, B=16, H=64): the engine alone."""
+    params = (["lstm", "gru", "rnn"],)
+    param_names = ["cell"]
+
+    def setup(self, cell):
+        self.restore = stub_layer_kernels(cell, 50, 16, 64)
+        self.train_call, self.inference_call = layer_calls(cell, 50, 16, 64)
+
+    def teardown(self, cell):
+        self.restore()
+
+    def time_forward_backward(self, cell):
+        self.train_call()
+
+    def time_forward_no_grad(self, cell):
+        self.inference_call()
 
 
 class QuickEngine:
