@@ -207,6 +207,8 @@ class kernel_threads:
         if not self.locked:
             self.n_chunks = 1
         self.blas = (one_blas_thread(), numpy_blas_one_thread())
+        # the call's runs pin the caller once (workers_cpu.PinScope), not each run
+        self.pins = workers_cpu.PinScope() if self.locked else None
 
     @staticmethod
     def planned(seq_len, batch, macs, one_step_units=False):
@@ -222,9 +224,13 @@ class kernel_threads:
     def __enter__(self):
         for pin in self.blas:
             pin.__enter__()
+        if self.pins is not None:
+            self.pins.__enter__()
         return self.n_chunks
 
     def __exit__(self, *exc):
+        if self.pins is not None:
+            self.pins.__exit__(*exc)
         for pin in self.blas:
             pin.__exit__(*exc)
         if self.locked:

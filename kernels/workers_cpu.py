@@ -300,7 +300,17 @@ class Workers:
         spinning = spin_us > 0 and n_chunks <= self.spin_cores and self._separate(workers)
         self.spins = spin_rounds(spin_us) if spinning else 0
         grace = spin_rounds(tuning.setting("WORKER_GRACE_US")) if spinning else 0
-        pinned = self._pin_caller() if spinning else None
+        scope = getattr(_scopes, "active", None)
+        if not spinning:
+            pinned = None
+        elif scope is not None and scope.pinned is not None and scope.cpu == self.caller_cpu:
+            pinned = None  # pinned there by an earlier run of the same kernel call
+        else:
+            if scope is not None and scope.pinned is not None:   # another CPU: this run pins anew
+                scope.release()
+            pinned = self._pin_caller()
+            if scope is not None and pinned is not None:   # unpinned when the scope ends
+                scope.pinned, scope.cpu, scope.owner, pinned = pinned, self.caller_cpu, self, None
         try:
             self._post(task, workers, grace)
             try:
@@ -313,6 +323,41 @@ class Workers:
         for error in errors:
             if error is not None:
                 raise error
+
+
+# The caller of a kernel call stays pinned from its first spinning run to the call's end
+# (blas_cpu.kernel_threads opens a PinScope): an LSTM layer's forward + backward made five runs,
+# each pinning and unpinning the caller (two system calls, ~5 us a run here), where two pins do.
+_scopes = threading.local()
+
+
+class PinScope:
+    """``with PinScope():`` the spinning runs (Workers.run) this thread makes inside it pin their
+    caller once, to the CPU the first found it on, and the scope's end unpins it; a scope opened
+    inside another is the outer one's."""
+
+    def __init__(self):
+        self.pinned = None   # the caller's affinity before the scope pinned it
+        self.cpu = None      # the CPU it is pinned to
+        self.owner = None    # the Workers that pinned it
+        self.outer = None
+
+    def release(self):
+        if self.pinned is not None:
+            self.owner._unpin_caller(self.pinned)
+            self.pinned = None
+
+    def __enter__(self):
+        self.outer = getattr(_scopes, "active", None)
+        if self.outer is None:
+            _scopes.active = self
+        return self
+
+    def __exit__(self, *exc):
+        if self.outer is None:
+            _scopes.active = None
+            self.release()
+        return False
 
 
 def unpin():

@@ -227,6 +227,45 @@ def test_a_spinning_caller_is_pinned_to_its_cpu_for_the_call(monkeypatch):
     assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
 
 
+def test_a_kernel_calls_runs_pin_the_caller_once(monkeypatch):
+    # inside blas_cpu.kernel_threads (one kernel call) the caller is pinned at its first spinning
+    # run and stays so for the later ones (two system calls a call, not two a run); the call's
+    # end, an error's included, gives it its affinity back
+    monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: len(_cpus()))
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    calls = []
+    original = os.sched_setaffinity
+    monkeypatch.setattr(os, "sched_setaffinity", lambda tid, cpus: (calls.append((tid, sorted(cpus))),
+                                                                    original(tid, cpus)))
+    seen = []
+
+    def task(c):
+        if c == 0:
+            seen.append((sorted(os.sched_getaffinity(0)), tuning.process_cpus()))
+
+    blas_cpu.run_chunks(task, 2)   # the workers' own pinning done outside the count
+    calls.clear()
+    with blas_cpu.kernel_threads(8, 8, 1 << 30) as n_chunks:
+        assert n_chunks == 2
+        for _ in range(4):
+            blas_cpu.run_chunks(task, 2)
+        assert len(os.sched_getaffinity(0)) == 1   # still pinned between the runs
+    own = [cpus for tid, cpus in calls if tid == 0]   # (a worker may be moved off the caller's CPU)
+    assert len(own) == 2 and len(own[0]) == 1 and own[1] == _cpus()
+    assert all(len(caller) == 1 and process == _cpus() for caller, process in seen)
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
+
+    def failing(c):
+        if c == 0:
+            raise ValueError("chunk 0")
+
+    with pytest.raises(ValueError, match="chunk 0"):
+        with blas_cpu.kernel_threads(8, 8, 1 << 30):
+            blas_cpu.run_chunks(task, 2)
+            blas_cpu.run_chunks(failing, 2)
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
+
+
 def test_no_spinning_on_cpus_shared_with_other_ranks(monkeypatch):
     # two MPI ranks on this node, each counting half the CPUs: nobody pins its threads to CPUs
     # the other rank's threads may be pinned to, so nobody spins
