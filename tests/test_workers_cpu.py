@@ -227,12 +227,14 @@ def test_a_spinning_caller_is_pinned_to_its_cpu_for_the_call(monkeypatch):
     assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
 
 
+@pytest.mark.skipif(len(_cpus()) < 2, reason="needs two CPUs")
 def test_a_kernel_calls_runs_pin_the_caller_once(monkeypatch):
     # inside blas_cpu.kernel_threads (one kernel call) the caller is pinned at its first spinning
     # run and stays so for the later ones (two system calls a call, not two a run); the call's
     # end, an error's included, gives it its affinity back
     monkeypatch.setattr(blas_cpu, "cores_for_spinning", lambda: len(_cpus()))
-    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    # two chunks whatever Numba's thread count (the workers are threads of run_chunks' own)
+    monkeypatch.setattr(blas_cpu.kernel_threads, "planned", staticmethod(lambda *a, **k: 2))
     calls = []
     original = os.sched_setaffinity
     monkeypatch.setattr(os, "sched_setaffinity", lambda tid, cpus: (calls.append((tid, sorted(cpus))),
