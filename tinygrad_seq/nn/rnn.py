@@ -260,17 +260,16 @@ class RNNBase(Module):
         return y, [h]
 
     def _generated(self, kern, x, states, params, lens, reverse, ext):
-        L = kern.LAYOUT
-        mats = list(dict.fromkeys(name for name, _, _ in L["p_rows"]))
-        spec = self.cell_spec
+        w_ih, mats, pv_names = _kernel_inputs(kern)
         pv = []
-        for name, _ in L["pv_names"]:
+        for name in pv_names:
             t = params.get(name)
             if t is None:
+                spec = self.cell_spec
                 shape = next(p for p in spec.params if p.name == name).resolve(0, self.hidden_size, spec.gates)
                 t = zeros(shape, dtype=x.dtype, device=x.device)
             pv.append(t)
-        inputs = [x] + list(states) + [params[L["w_ih"]]] + [params[m] for m in mats] + pv
+        inputs = [x, *states, params[w_ih], *[params[m] for m in mats], *pv]
         outs = recurrent.CellFunction.apply(*inputs, kern=kern, n_states=len(states), mats=mats,
                                             ext=None if ext is None else ext.array, lengths=lens, reverse=reverse)
         return outs[0], list(outs[1:])
@@ -294,6 +293,20 @@ class RNNBase(Module):
                 ys[t] = new[0] * m
                 states = [s + (n - s) * m for s, n in zip(states, new)]
         return stack(ys, 0), states
+
+
+def _kernel_inputs(kern):
+    """(weight_ih's name, the product weights' names, the pointwise parameters' names) of a
+    generated kernel, in CellFunction's input order; once per kernel (a layer call asks)."""
+    inputs = _inputs_of.get(kern)
+    if inputs is None:
+        L = kern.LAYOUT
+        inputs = _inputs_of[kern] = (L["w_ih"], tuple(dict.fromkeys(name for name, _, _ in L["p_rows"])),
+                                     tuple(name for name, _ in L["pv_names"]))
+    return inputs
+
+
+_inputs_of = {}
 
 
 def _generated(spec, n_ext, device, dtype):
