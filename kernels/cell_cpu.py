@@ -27,6 +27,7 @@ from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of 
 
 import functools
 
+import numba
 import numpy as np
 from numba import types
 
@@ -131,6 +132,35 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
     cell = kern.__name__.rsplit(".", 1)[-1]
     return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False,
                           one_step=seq_len == 1)
+
+
+def units_split_below_threads(cell, kernel_of, seq_len, batch, n_in, hidden, dtype):
+    """Whether a call of this shape with fewer batch rows than the kernels' threads runs the
+    generated kernel of `cell` (a name) with its hidden units split (its plan: the default rule
+    or this machine's calibration). kernel_of() gives the kernel (or None), asked only for such a
+    call. The hand-written GRU and RNN kernels split only the batch rows, so one thread runs their
+    loop there; nn's layers then take the generated kernel of the same cell. Remembered per shape,
+    thread count and tuning state (the plan costs ~10 us to look up, a small call's 5%)."""
+    threads = numba.get_num_threads()
+    if seq_len < 2 or batch >= threads:
+        return False
+    key = (cell, seq_len, batch, n_in, hidden, np.dtype(dtype).num, threads, tuning.state())
+    split = _units_below_threads.get(key)
+    if split is None:
+        kern = kernel_of()
+        split = kern is not None and _units_planned(kern, seq_len, batch, n_in, hidden, dtype)
+        if not tuning.calibrating():
+            _units_below_threads[key] = split
+    return split
+
+
+_units_below_threads = {}
+
+
+def _units_planned(kern, seq_len, batch, n_in, hidden, dtype):
+    threads = kernel_threads.planned(seq_len, batch, _macs(kern, seq_len, batch, n_in, hidden))
+    return (batch < threads and _units_ok(kern, hidden, threads)
+            and _plan(kern, seq_len, batch, n_in, hidden, dtype)["split"] == "units")
 
 
 def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backward_follows=False):

@@ -113,6 +113,14 @@ class GRUFunction(Function):
         return (dx, _as_given(B, dh0, ctx.layered), *dweights)
 
 
+def generated_splits_units(device, cell, kernel_of, seq_len, batch, n_in, hidden, dtype):
+    """For the hand-written GRU and RNN, whose CPU kernels split only the batch rows over threads:
+    whether a call with fewer rows than threads should run the generated kernel of the same cell
+    (kernel_of(), asked only then), which splits its hidden units there when its plan says so."""
+    return device == "cpu" and _kernels("cpu", "cell").units_split_below_threads(cell, kernel_of, seq_len, batch,
+                                                                                   n_in, hidden, dtype)
+
+
 class _Like:
     """Shape and dtype holder for a gradient that did not arrive (its output was unused)."""
     def __init__(self, shape, dtype):

@@ -1,0 +1,87 @@
+"""nn.GRU and nn.RNN with fewer batch rows than the kernels' threads: the hand-written GRU and RNN
+CPU kernels split only the batch rows (one thread would run the time loop), so the layer takes
+the generated kernel of the same cell when its plan splits the hidden units
+(kernels/cell_cpu.units_split_below_threads), and the hand-written kernel otherwise."""
+import numba
+import numpy as np
+import pytest
+
+import tinygrad_seq as ts
+from tinygrad_seq import Tensor, recurrent
+from threads_helpers import ChunkSpy, rerun_with_two_threads
+
+
+def _routes(monkeypatch):
+    """Counts of the Functions the layers call, by name."""
+    seen = {}
+    for cls in (recurrent.CellFunction, recurrent.GRUFunction, recurrent.RNNFunction):
+        original = cls.apply.__func__
+
+        def spy(klass, *args, _original=original, **kwargs):
+            seen[klass.__name__] = seen.get(klass.__name__, 0) + 1
+            return _original(klass, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "apply", classmethod(spy))
+    return seen
+
+
+def _run(layer, x, hx):
+    x = Tensor(x, requires_grad=True)
+    hx = Tensor(hx, requires_grad=True)
+    out, h_n = layer(x, hx)
+    ((out * out).sum() + (h_n * h_n).sum()).backward()
+    return [out.numpy(), h_n.numpy(), x.grad.numpy(), hx.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("mode", ["GRU", "RNN_TANH", "RNN_RELU"])
+def test_few_rows_take_the_generated_units_split(mode, monkeypatch, request):
+    from tinygrad_seq.kernels import cell_cpu, tuning
+
+    if rerun_with_two_threads(request):
+        return
+    if tuning.usable_cores() < 2:
+        pytest.skip("the hidden-units split needs two cores to spin on")
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, cell_cpu)
+    seen = _routes(monkeypatch)
+    rng = np.random.default_rng(0)
+    layer = ts.nn.RNNBase(mode, 3, 4).double()
+    reference = ts.nn.RNNBase(None, 3, 4, fused=False, cell=layer.cell_spec).double()
+    reference.load_state_dict(layer.state_dict())
+    hand = "GRUFunction" if mode == "GRU" else "RNNFunction"
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for batch, split, route in [(1, "units", "CellFunction"), (1, "batch", hand), (2, "units", hand)]:
+            monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
+            x, hx = rng.standard_normal((6, batch, 3)), rng.standard_normal((1, batch, 4))
+            seen.clear()
+            spy.most = 0
+            for layer_run in (layer, reference):
+                layer_run.zero_grad()
+            got = _run(layer, x, hx)
+            assert set(seen) == {route}, (batch, split, seen)
+            if route == "CellFunction":
+                assert spy.most == 2   # the generated loop ran on two chunks of units
+            seen.clear()
+            want = _run(reference, x, hx)
+            for a, b in zip(got, want):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_one_thread_keeps_the_hand_written_kernels(monkeypatch):
+    # one Numba thread: no split to gain; nor on a one-step call (a decoder's step) or on CUDA
+    from tinygrad_seq.kernels import cell_cpu
+
+    asked = []
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        assert not cell_cpu.units_split_below_threads("gru", lambda: asked.append(1), 50, 1, 512, 512, np.float32)
+    finally:
+        numba.set_num_threads(before)
+    assert not cell_cpu.units_split_below_threads("gru", lambda: asked.append(1), 1, 1, 512, 512, np.float32)
+    assert not recurrent.generated_splits_units("cuda", "gru", lambda: asked.append(1), 50, 1, 512, 512, np.float32)
+    assert asked == []   # no kernel generated or loaded for the question
