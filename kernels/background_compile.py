@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 
-from . import tuning
+from . import machine_cpu, tuning
 
 _lock = threading.Lock()
 _children = {}  # (module name, function name, signature) -> Popen
@@ -38,9 +38,9 @@ WAIT_SECONDS = 120
 
 
 def usable_cores():
-    """This process's cores (tuning.usable_cores: its CPU affinity, shared with the other MPI
+    """This process's cores (machine_cpu.usable_cores: its CPU affinity, shared with the other MPI
     ranks on this node)."""
-    return tuning.usable_cores()
+    return machine_cpu.usable_cores()
 
 
 def enabled():

@@ -103,7 +103,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
 
-from . import panel_cpu, tuning, workers_cpu  # noqa: E402
+from . import machine_cpu, panel_cpu, tuning, workers_cpu  # noqa: E402
 from .compile_notice import announce  # noqa: E402
 
 
@@ -283,10 +283,10 @@ def _run_on_executor(task, n_chunks):
 
 
 def cores_for_spinning():
-    """The cores this process may run on (tuning.usable_cores: its CPU affinity, shared with the
+    """The cores this process may run on (machine_cpu.usable_cores: its CPU affinity, shared with the
     node's other MPI ranks): chunks that meet at a spin barrier every step (spin_cpu) need a core
     each, or each step waits for the scheduler, and workers_cpu spins only with one per thread."""
-    return tuning.usable_cores()
+    return machine_cpu.usable_cores()
 
 
 def chunk_bounds(c, n_chunks, rows):

@@ -49,7 +49,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from . import tuning
+from . import machine_cpu, tuning
 from .spin_cpu import LINE, _cpu_relax, _fence, _load_acquire, _store_release
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -206,7 +206,7 @@ class Workers:
         self.flags = np.zeros(n_workers * WORKER_SLOTS, np.int64)
         self.spins = 0
         self.spin_cores = spin_cores
-        self.cpus = tuning.process_cpus()
+        self.cpus = machine_cpu.process_cpus()
         self.busy = threading.Lock()
         self.ticket = 0
         self.caller_cpu = None  # the caller's CPU at the last _separate
@@ -273,13 +273,13 @@ class Workers:
         except OSError:
             return None
         if main:
-            tuning._main_thread_cpus.append(before)  # before pinning: process_cpus reads it meanwhile
+            machine_cpu._main_thread_cpus.append(before)  # before pinning: process_cpus reads it meanwhile
         try:
             if before != {self.caller_cpu}:
                 os.sched_setaffinity(0, {self.caller_cpu})
         except OSError:
             if main:
-                tuning._main_thread_cpus.pop()
+                machine_cpu._main_thread_cpus.pop()
             return None
         return before
 
@@ -289,7 +289,7 @@ class Workers:
         except OSError:
             pass  # the CPUs it had are gone (a cgroup change): it keeps the one it runs on
         if threading.get_native_id() == os.getpid():
-            tuning._main_thread_cpus.pop()  # after restoring: process_cpus never sees the pinned mask
+            machine_cpu._main_thread_cpus.pop()  # after restoring: process_cpus never sees the pinned mask
 
     def run(self, task, n_chunks):
         """task(c) for c in 0..n_chunks-1 at once, chunk 0 here; waits for all, then re-raises
@@ -363,7 +363,7 @@ class PinScope:
 def unpin():
     """Gives the calling thread the process's CPUs again: threads started from a pinned worker
     (an executor's, made lazily by a chunk that splits again) inherit its single CPU."""
-    cpus = tuning.process_cpus()
+    cpus = machine_cpu.process_cpus()
     if cpus:
         try:
             os.sched_setaffinity(0, cpus)

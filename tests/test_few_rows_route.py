@@ -35,11 +35,11 @@ def _run(layer, x, hx):
 
 @pytest.mark.parametrize("mode", ["GRU", "RNN_TANH", "RNN_RELU"])
 def test_few_rows_take_the_generated_units_split(mode, monkeypatch, request):
-    from tinygrad_seq.kernels import cell_cpu, tuning
+    from tinygrad_seq.kernels import cell_cpu, machine_cpu, tuning
 
     if rerun_with_two_threads(request):
         return
-    if tuning.usable_cores() < 2:
+    if machine_cpu.usable_cores() < 2:
         pytest.skip("the hidden-units split needs two cores to spin on")
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch, cell_cpu)

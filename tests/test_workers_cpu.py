@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import blas_cpu, tuning, workers_cpu
+from tinygrad_seq.kernels import blas_cpu, machine_cpu, tuning, workers_cpu
 
 
 def _chunk_ids(n_chunks, calls=200):
@@ -209,14 +209,14 @@ def test_a_spinning_caller_is_pinned_to_its_cpu_for_the_call(monkeypatch):
     def task(c):
         if c == 0:
             seen["caller"] = sorted(os.sched_getaffinity(0))
-            seen["process"] = tuning.process_cpus()
+            seen["process"] = machine_cpu.process_cpus()
             seen["cpu"] = int(workers_cpu._current_cpu())
 
     blas_cpu.run_chunks(task, 2)
     worker = workers_cpu.pool(1, 1).workers[0]
     assert seen["caller"] == [seen["cpu"]] and seen["cpu"] != worker.cpu
     assert seen["process"] == _cpus()
-    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning.process_cpus() == _cpus()
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and machine_cpu.process_cpus() == _cpus()
 
     def failing(c):
         if c == 0:
@@ -224,7 +224,7 @@ def test_a_spinning_caller_is_pinned_to_its_cpu_for_the_call(monkeypatch):
 
     with pytest.raises(ValueError, match="chunk 0"):
         blas_cpu.run_chunks(failing, 2)
-    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and machine_cpu._main_thread_cpus == []
 
 
 @pytest.mark.skipif(len(_cpus()) < 2, reason="needs two CPUs")
@@ -243,7 +243,7 @@ def test_a_kernel_calls_runs_pin_the_caller_once(monkeypatch):
 
     def task(c):
         if c == 0:
-            seen.append((sorted(os.sched_getaffinity(0)), tuning.process_cpus()))
+            seen.append((sorted(os.sched_getaffinity(0)), machine_cpu.process_cpus()))
 
     blas_cpu.run_chunks(task, 2)   # the workers' own pinning done outside the count
     calls.clear()
@@ -255,7 +255,7 @@ def test_a_kernel_calls_runs_pin_the_caller_once(monkeypatch):
     own = [cpus for tid, cpus in calls if tid == 0]   # (a worker may be moved off the caller's CPU)
     assert len(own) == 2 and len(own[0]) == 1 and own[1] == _cpus()
     assert all(len(caller) == 1 and process == _cpus() for caller, process in seen)
-    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and machine_cpu._main_thread_cpus == []
 
     def failing(c):
         if c == 0:
@@ -265,7 +265,7 @@ def test_a_kernel_calls_runs_pin_the_caller_once(monkeypatch):
         with blas_cpu.kernel_threads(8, 8, 1 << 30):
             blas_cpu.run_chunks(task, 2)
             blas_cpu.run_chunks(failing, 2)
-    assert sorted(os.sched_getaffinity(0)) == _cpus() and tuning._main_thread_cpus == []
+    assert sorted(os.sched_getaffinity(0)) == _cpus() and machine_cpu._main_thread_cpus == []
 
 
 def test_no_spinning_on_cpus_shared_with_other_ranks(monkeypatch):
@@ -316,21 +316,21 @@ def test_threads_started_from_a_pinned_worker_get_every_cpu(monkeypatch):
     blas_cpu.run_chunks(outer, 2)
     assert workers_cpu.pool(1, 1).workers[0].cpu is not None
     assert inner[1] == _cpus()
-    assert tuning.process_cpus() == _cpus()
+    assert machine_cpu.process_cpus() == _cpus()
 
 
 def test_a_containers_cpu_quota_limits_the_usable_cores(monkeypatch, tmp_path):
     quota = tmp_path / "cpu.max"
     quota.write_text("100000 100000\n")
-    monkeypatch.setattr(tuning, "_quota", [])
-    assert tuning.cpu_quota(str(quota)) == 1
-    assert tuning.usable_cores() == 1       # read once: the same answer now
-    monkeypatch.setattr(tuning, "_quota", [])
+    monkeypatch.setattr(machine_cpu, "_quota", [])
+    assert machine_cpu.cpu_quota(str(quota)) == 1
+    assert machine_cpu.usable_cores() == 1       # read once: the same answer now
+    monkeypatch.setattr(machine_cpu, "_quota", [])
     quota.write_text("max 100000\n")
-    assert tuning.cpu_quota(str(quota)) is None
-    monkeypatch.setattr(tuning, "_quota", [])
+    assert machine_cpu.cpu_quota(str(quota)) is None
+    monkeypatch.setattr(machine_cpu, "_quota", [])
     quota.write_text("250000 100000\n")
-    assert tuning.cpu_quota(str(quota)) == 2
+    assert machine_cpu.cpu_quota(str(quota)) == 2
 
 
 def test_spinning_off_pins_nothing(monkeypatch):

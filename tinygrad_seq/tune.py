@@ -38,10 +38,10 @@ def main(argv=None):
     os.environ["TINYGRAD_SEQ_TUNE"] = "auto"
     import numpy as np
 
-    from .kernels import blas_cpu, gru_cpu, lstm_cpu, rnn_cpu, tuning, weight_grads_cpu
+    from .kernels import blas_cpu, gru_cpu, lstm_cpu, machine_cpu, rnn_cpu, tuning, weight_grads_cpu
 
     tuning.CALIBRATE_MIN_MACS = 0  # every listed shape class is measured, however small
-    info = tuning.machine()
+    info = machine_cpu.machine()
     print(f"machine: {info['cpu_model']}, Numba target {info['cpu_name']} ({'+'.join(info['isa'])}), "
           f"{info['threads']} threads")
     if not args.keep:
