@@ -71,6 +71,47 @@ def test_few_rows_take_the_generated_units_split(mode, monkeypatch, request):
         numba.set_num_threads(before)
 
 
+@pytest.mark.parametrize("mode", ["GRU", "RNN_TANH"])
+def test_few_rows_route_with_layers_directions_and_lengths(mode, monkeypatch, request):
+    # two layers, both directions, a padded sequence (lengths), batch_first and unbatched input:
+    # every direction of every layer takes the generated units split, and the outputs, final
+    # states and every gradient equal the unfused reference's
+    from tinygrad_seq.kernels import machine_cpu, tuning
+
+    if rerun_with_two_threads(request):
+        return
+    if machine_cpu.usable_cores() < 2:
+        pytest.skip("the hidden-units split needs two cores to spin on")
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
+    seen = _routes(monkeypatch)
+    rng = np.random.default_rng(1)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for kwargs, x_shape, lengths in [(dict(num_layers=2, bidirectional=True), (7, 1, 3), [5]),
+                                         (dict(batch_first=True), (1, 7, 3), None),
+                                         (dict(), (7, 3), None)]:
+            layer = ts.nn.RNNBase(mode, 3, 4, **kwargs).double()
+            reference = ts.nn.RNNBase(None, 3, 4, fused=False, cell=layer.cell_spec, **kwargs).double()
+            reference.load_state_dict(layer.state_dict())
+            x = rng.standard_normal(x_shape)
+            results = []
+            for run in (layer, reference):
+                seen.clear()
+                xt = Tensor(x, requires_grad=True)
+                out, h_n = run(xt) if lengths is None else run(xt, lengths=lengths)
+                ((out * out).sum() + (h_n * h_n).sum()).backward()
+                results.append([out.numpy(), h_n.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in run.parameters()])
+                if run is layer:
+                    dirs = 2 if kwargs.get("bidirectional") else 1
+                    assert seen == {"CellFunction": kwargs.get("num_layers", 1) * dirs}, (kwargs, seen)
+            for a, b in zip(*results):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_one_thread_keeps_the_hand_written_kernels(monkeypatch):
     # one Numba thread: no split to gain; nor on a one-step call (a decoder's step) or on CUDA
     from tinygrad_seq.kernels import cell_cpu
