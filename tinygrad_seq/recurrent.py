@@ -12,8 +12,10 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.outer_grad import OuterGrad
 
 
-def _zeros_if_none(B, g, like):
-    return B.zeros(like.shape, like.dtype) if g is None else B.ascontiguous(g)
+def _grad_or_zeros(B, g, shape, dtype):
+    """An output's gradient as the kernels take it, zeros of `shape` when it did not arrive (the
+    output was unused)."""
+    return B.zeros(shape, dtype) if g is None else B.ascontiguous(g)
 
 
 # The states: [B, H], or [1, B, H] as nn.RNNBase passes a one-layer, one-direction module's h_0
@@ -46,8 +48,8 @@ class RNNFunction(Function):
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, saved = ctx.saved_tensors
         B = ctx.b
-        dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
-        dh_n = _zeros_if_none(B, None if dh_n is None else _as_2d(B, dh_n), h0)
+        dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
+        dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
         dx, dh0, *dweights = ctx.K.rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, ctx.lengths, ctx.reverse, ctx.relu,
                                                 saved)
         return (dx, _as_given(B, dh0, ctx.layered), *dweights)
@@ -73,9 +75,9 @@ class LSTMFunction(Function):
     def backward(ctx, dy, dh_n, dc_n):
         x, h0, c0, w_ih, w_hh, saved = ctx.saved_tensors
         B = ctx.b
-        dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
-        dh_n = _zeros_if_none(B, None if dh_n is None else _as_2d(B, dh_n), h0)
-        dc_n = _zeros_if_none(B, None if dc_n is None else _as_2d(B, dc_n), c0)
+        dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
+        dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
+        dc_n = _grad_or_zeros(B, None if dc_n is None else _as_2d(B, dc_n), c0.shape, c0.dtype)
         layered = ctx.layered
         if x.shape[0] == 1 and getattr(ctx.K, "WEIGHT_FACTORS", False):
             # a decoder's step: the weights' gradients as factors, multiplied once over all steps
@@ -107,8 +109,8 @@ class GRUFunction(Function):
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, b_hh, saved = ctx.saved_tensors
         B = ctx.b
-        dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + h0.shape, x.dtype))
-        dh_n = _zeros_if_none(B, None if dh_n is None else _as_2d(B, dh_n), h0)
+        dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
+        dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
         dx, dh0, *dweights = ctx.K.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, ctx.lengths, ctx.reverse, saved)
         return (dx, _as_given(B, dh0, ctx.layered), *dweights)
 
@@ -119,12 +121,6 @@ def generated_splits_units(device, cell, kernel_of, seq_len, batch, n_in, hidden
     (kernel_of(), asked only then), which splits its hidden units there when its plan says so."""
     return device == "cpu" and _kernels("cpu", "cell").units_split_below_threads(cell, kernel_of, seq_len, batch,
                                                                                    n_in, hidden, dtype)
-
-
-class _Like:
-    """Shape and dtype holder for a gradient that did not arrive (its output was unused)."""
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = shape, dtype
 
 
 class CellFunction(Function):
@@ -142,21 +138,22 @@ class CellFunction(Function):
         K = _kernels(ctx.device, "cell")
         B = ctx.b
         x = B.ascontiguous(x)
+        n_mats = len(mats)
         ctx.layered = layered = len(arrays[0].shape) == 3
         # the drivers take the S states as they are (no stacked copy)
         states0 = [_as_2d(B, a) for a in arrays[:n_states]] if layered else arrays[:n_states]
         w_ih = arrays[n_states]
-        mat_arrays = dict(zip(mats, arrays[n_states + 1:n_states + 1 + len(mats)]))
-        pv_arrays = arrays[n_states + 1 + len(mats):]
+        mat_arrays = arrays[n_states + 1:n_states + 1 + n_mats]
+        pv_arrays = arrays[n_states + 1 + n_mats:]
         hidden = states0[0].shape[1]
-        p_rows = kern.LAYOUT["p_rows"]
-        if len(p_rows) == 1 and p_rows[0][1] == 0 and p_rows[0][2] * hidden == mat_arrays[p_rows[0][0]].shape[0]:
+        whole, p_rows = _whole_product(kern, mats)
+        if whole >= 0 and p_rows[0][2] * hidden == mat_arrays[whole].shape[0]:
             # one product reading a whole weight: wcat is that weight (saved as the hand-written
             # Functions save W_hh), no copy of [G*H, H] per call
-            wcat = B.ascontiguous(mat_arrays[p_rows[0][0]])
+            wcat = B.ascontiguous(mat_arrays[whole])
         else:
-            pieces = [B.ascontiguous(mat_arrays[name][row0 * hidden:(row0 + rows) * hidden])
-                      for name, row0, rows in p_rows]
+            by_name = dict(zip(mats, mat_arrays))
+            pieces = [B.ascontiguous(by_name[name][row0 * hidden:(row0 + rows) * hidden]) for name, row0, rows in p_rows]
             wcat = (pieces[0] if len(pieces) == 1 else B.concatenate(pieces, 0)) if pieces else B.zeros((0, hidden), x.dtype)
         pv = (B.concatenate([a if len(a.shape) == 1 else B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays
               else B.zeros((0,), x.dtype))
@@ -167,33 +164,52 @@ class CellFunction(Function):
         # in place before backward raises there, as for the hand-written Functions and in PyTorch
         ctx.save_for_backward(x, w_ih, wcat, pv, saved, *arrays[n_states + 1:])
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
-        ctx.shapes = [a.shape for a in states0] + [a.shape for a in arrays[n_states:]]
+        ctx.state_shape = states0[0].shape
+        ctx.mat_shapes = [a.shape for a in mat_arrays]
+        ctx.pv_shapes = [a.shape for a in pv_arrays]
         ctx.n_states, ctx.mats = n_states, mats
         # states_n [S, B, H] is the kernels' own (not saved): its rows are the leaving states
+        if n_states == 1:
+            return y, (states_n[0:1] if layered else states_n[0])
         return (y,) + tuple(states_n[k:k + 1] if layered else states_n[k] for k in range(n_states))
 
     @staticmethod
     def backward(ctx, dy, *dstates):
         x, w_ih, wcat, pv, saved = ctx.saved_tensors[:5]
         B = ctx.b
-        n_states, shapes = ctx.n_states, ctx.shapes
-        hidden = shapes[0][1]
-        dy = _zeros_if_none(B, dy, _Like((x.shape[0],) + shapes[0], x.dtype))
-        dst = [_zeros_if_none(B, None if g is None else _as_2d(B, g), _Like(shapes[k], x.dtype))
-               for k, g in enumerate(dstates)]
+        state_shape, layered = ctx.state_shape, ctx.layered
+        hidden = state_shape[1]
+        dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(state_shape), x.dtype)
+        dst = [_grad_or_zeros(B, None if g is None else _as_2d(B, g), state_shape, x.dtype) for g in dstates]
         dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
                                                           ctx.reverse, saved)
-        grads = [dx] + [dst0[k:k + 1] if ctx.layered else dst0[k] for k in range(n_states)] + [dw_ih]
-        for i, name in enumerate(ctx.mats):
-            grads.append(_matrix_grad(B, name, shapes[n_states + 1 + i], dwcat, ctx.kern.LAYOUT["p_rows"],
-                                      hidden, x.dtype))
+        grads = [dx] + [dst0[k:k + 1] if layered else dst0[k] for k in range(ctx.n_states)] + [dw_ih]
+        p_rows = ctx.kern.LAYOUT["p_rows"]
+        for name, shape in zip(ctx.mats, ctx.mat_shapes):
+            grads.append(_matrix_grad(B, name, shape, dwcat, p_rows, hidden, x.dtype))
         off = 0
-        for shape in shapes[n_states + 1 + len(ctx.mats):]:
+        for shape in ctx.pv_shapes:
             size = int(_prod(shape))
             g = dpv[off:off + size]  # a slice of the flat dpv: contiguous
             grads.append(g if len(shape) == 1 else B.reshape(g, shape))
             off += size
         return tuple(grads)
+
+
+_whole_products = {}
+
+
+def _whole_product(kern, mats):
+    """(index in mats of the weight a kernel's one product reads from row 0, or -1; the kernel's
+    p_rows), once per kernel and mats: whether wcat may be that weight itself (when the product
+    reads all of its rows, which the caller checks against the weight's shape)."""
+    key = (kern, tuple(mats))
+    hit = _whole_products.get(key)
+    if hit is None:
+        p_rows = kern.LAYOUT["p_rows"]
+        whole = list(mats).index(p_rows[0][0]) if len(p_rows) == 1 and p_rows[0][1] == 0 else -1
+        hit = _whole_products[key] = (whole, p_rows)
+    return hit
 
 
 def _matrix_grad(B, name, shape, dwcat, p_rows, hidden, dtype):
