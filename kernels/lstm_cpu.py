@@ -36,8 +36,6 @@ from .steps_cpu import (backward_weights, first_step_product, forward_panels, hi
                         units_split_first, uses_panels)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
-# helpers called only from @njit code: no Python or C entry point to build (compile time)
-_INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
 @njit(**_JIT)
