@@ -164,7 +164,7 @@ def _units_planned(kern, seq_len, batch, n_in, hidden, dtype):
 
 
 def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backward_follows=False):
-    """See the module docstring. saved = (xp, st, sv, vin, ext). backward_follows: a backward will
+    """See the module docstring. saved = (xp, st, sv, vin, ext, plan, padded). backward_follows: a backward will
     run (autograd records the call); a loop it needs that is not compiled yet then compiles in a
     second process while this one compiles the forward (kernels/background_compile.py)."""
     plan = _plan(kern, x.shape[0], x.shape[1], x.shape[2], states0[0].shape[1], x.dtype)

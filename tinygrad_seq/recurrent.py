@@ -153,7 +153,8 @@ class CellFunction(Function):
             wcat = B.ascontiguous(mat_arrays[whole])
         else:
             by_name = dict(zip(mats, mat_arrays))
-            pieces = [B.ascontiguous(by_name[name][row0 * hidden:(row0 + rows) * hidden]) for name, row0, rows in p_rows]
+            pieces = [B.ascontiguous(by_name[name][row0 * hidden:(row0 + rows) * hidden])
+                      for name, row0, rows in p_rows]
             wcat = (pieces[0] if len(pieces) == 1 else B.concatenate(pieces, 0)) if pieces else B.zeros((0, hidden), x.dtype)
         pv = (B.concatenate([a if len(a.shape) == 1 else B.reshape(a, (-1,)) for a in pv_arrays], 0) if pv_arrays
               else B.zeros((0,), x.dtype))

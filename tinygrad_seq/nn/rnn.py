@@ -231,10 +231,11 @@ class RNNBase(Module):
         if fused and not self.zoneout and spec.name in _HAND_WRITTEN and spec is cell_library.CELLS[spec.name]:
             # the GRU and RNN with fewer batch rows than threads: the generated kernel's hidden-units
             # split, where the hand-written one runs the time loop on one thread (T=200 B=1 H=512:
-            # GRU 17.8 against 24.1 ms, RNN 6.1 against 8.7; AMD EPYC, 2 threads, 2026-12-03)
+            # GRU 21.4 against 27.1 ms, RNN 7.5 against 10.6; AMD EPYC, 2 threads, 2026-12-03,
+            # bench/results/few_rows_and_generated_overhead_2026-12-03.md)
             if spec.name == "lstm" or not recurrent.generated_splits_units(
-                    x.device, spec.name, lambda: _generated(spec, 0, x.device, x.dtype), x.shape[0], x.shape[1], x.shape[2],
-                    self.hidden_size, x.array.dtype):
+                    x.device, spec.name, lambda: _generated(spec, 0, x.device, x.dtype), x.shape[0], x.shape[1],
+                    x.shape[2], self.hidden_size, x.array.dtype):
                 return self._hand_written(x, states, params, lens, reverse)
         if fused:
             kern = _generated(spec, len(spec.states) if ext is not None else 0, x.device, x.dtype)
