@@ -140,11 +140,13 @@ def units_split_below_threads(cell, kernel_of, seq_len, batch, n_in, hidden, dty
     or this machine's calibration). kernel_of() gives the kernel (or None), asked only for such a
     call. The hand-written GRU and RNN kernels split only the batch rows, so one thread runs their
     loop there; nn's layers then take the generated kernel of the same cell. Remembered per shape,
-    thread count and tuning state (the plan costs ~10 us to look up, a small call's 5%)."""
+    thread count, cores to spin on, parallel threshold and tuning state (what the plan depends
+    on; the plan costs ~10 us to look up, a small call's 5%)."""
     threads = numba.get_num_threads()
     if seq_len < 2 or batch >= threads:
         return False
-    key = (cell, seq_len, batch, n_in, hidden, np.dtype(dtype).num, threads, tuning.state())
+    key = (cell, seq_len, batch, n_in, hidden, np.dtype(dtype).num, threads, cores_for_spinning(),
+           tuning.setting("PARALLEL_MIN_MACS"), tuning.state())
     split = _units_below_threads.get(key)
     if split is None:
         kern = kernel_of()

@@ -112,6 +112,89 @@ def test_few_rows_route_with_layers_directions_and_lengths(mode, monkeypatch, re
         numba.set_num_threads(before)
 
 
+def test_the_route_follows_what_the_plan_depends_on(monkeypatch, request):
+    # the remembered answer is per parallel threshold and cores to spin on too: a call below the
+    # threshold runs on one thread (no split), then the hand-written kernel; the same shape again
+    # above it takes the generated split
+    from tinygrad_seq.kernels import machine_cpu, tuning
+
+    if rerun_with_two_threads(request):
+        return
+    if machine_cpu.usable_cores() < 2:
+        pytest.skip("the hidden-units split needs two cores to spin on")
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
+    seen = _routes(monkeypatch)
+    layer = ts.nn.GRU(3, 4).double()
+    x = Tensor(np.ones((6, 1, 3)))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for threshold, route in [(0, "CellFunction"), (10 ** 12, "GRUFunction"), (0, "CellFunction")]:
+            monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", threshold)
+            seen.clear()
+            layer(x)
+            assert set(seen) == {route}, (threshold, seen)
+        seen.clear()
+        monkeypatch.setattr(machine_cpu, "usable_cores", lambda: 1)   # e.g. two MPI ranks on two cores
+        layer(x)
+        assert set(seen) == {"GRUFunction"}, seen
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("mode", ["GRU", "RNN_TANH"])
+def test_in_place_writes_before_backward_as_in_pytorch(mode, monkeypatch, request):
+    # on either route: the entering state and the weights are saved (written in place before
+    # backward: an error, as in PyTorch), a bias is not (its backward never reads it: allowed,
+    # and the gradients are those of the forward's values, as in PyTorch)
+    import torch
+    from tinygrad_seq.kernels import machine_cpu, tuning
+
+    if rerun_with_two_threads(request):
+        return
+    if machine_cpu.usable_cores() < 2:
+        pytest.skip("the hidden-units split needs two cores to spin on")
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    seen = _routes(monkeypatch)
+    rng = np.random.default_rng(2)
+    x, hx = rng.standard_normal((5, 1, 3)), rng.standard_normal((1, 1, 4))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for split in ("units", "batch"):
+            monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
+            for written in ("h0", "weight_hh_l0", "bias_hh_l0"):
+                layer = ts.nn.RNNBase(mode, 3, 4).double()
+                reference = getattr(torch.nn, "GRU" if mode == "GRU" else "RNN")(3, 4).double()
+                reference.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in layer.state_dict().items()})
+                h0, h0_ref = Tensor(hx, requires_grad=True), torch.tensor(hx, requires_grad=True)
+                seen.clear()
+                out, _ = layer(Tensor(x), h0)
+                out_ref, _ = reference(torch.tensor(x), h0_ref)
+                assert set(seen) == {"CellFunction" if split == "units" else ("GRUFunction" if mode == "GRU"
+                                                                              else "RNNFunction")}
+                with ts.no_grad():
+                    (h0 if written == "h0" else getattr(layer, written)).add_(1.0)
+                with torch.no_grad():
+                    (h0_ref if written == "h0" else getattr(reference, written)).add_(1.0)
+                if written == "bias_hh_l0" and not (mode == "GRU" and split == "batch"):
+                    out.sum().backward()
+                    out_ref.sum().backward()
+                    np.testing.assert_allclose(layer.weight_hh_l0.grad.numpy(), reference.weight_hh_l0.grad.numpy(),
+                                               rtol=1e-9, atol=1e-12)
+                elif written == "bias_hh_l0":
+                    # the hand-written GRU kernel reads b_hh in its backward (saved): stricter than PyTorch
+                    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                        out.sum().backward()
+                else:
+                    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                        out.sum().backward()
+                    with pytest.raises(RuntimeError):   # PyTorch too (its message names the view or version)
+                        out_ref.sum().backward()
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_one_thread_keeps_the_hand_written_kernels(monkeypatch):
     # one Numba thread: no split to gain; nor on a one-step call (a decoder's step) or on CUDA
     from tinygrad_seq.kernels import cell_cpu

@@ -146,7 +146,7 @@ class CellFunction(Function):
         mat_arrays = arrays[n_states + 1:n_states + 1 + n_mats]
         pv_arrays = arrays[n_states + 1 + n_mats:]
         hidden = states0[0].shape[1]
-        whole, p_rows = _whole_product(kern, mats)
+        whole, p_rows, pv_kept = _inputs_layout(kern, mats)
         if whole >= 0 and p_rows[0][2] * hidden == mat_arrays[whole].shape[0]:
             # one product reading a whole weight: wcat is that weight (saved as the hand-written
             # Functions save W_hh), no copy of [G*H, H] per call
@@ -161,9 +161,11 @@ class CellFunction(Function):
         # the last argument: a backward will follow (the CPU driver then compiles it aside)
         y, states_n, saved = K.cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse,
                                             True in ctx.needs_input_grad)
-        # the weight and parameter arrays themselves too (wcat and pv may be copies): one written
-        # in place before backward raises there, as for the hand-written Functions and in PyTorch
-        ctx.save_for_backward(x, w_ih, wcat, pv, saved, *arrays[n_states + 1:])
+        # the entering states, the weights and the parameters the backward reads, as given (wcat
+        # and pv may be copies): one written in place before backward raises there, as for the
+        # hand-written Functions and in PyTorch; a bias (never read by the backward) may be written
+        ctx.save_for_backward(x, w_ih, wcat, pv, saved, *arrays[:n_states], *mat_arrays,
+                              *(pv_arrays if pv_kept is None else [pv_arrays[i] for i in pv_kept]))
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
         ctx.state_shape = states0[0].shape
         ctx.mat_shapes = [a.shape for a in mat_arrays]
@@ -197,19 +199,24 @@ class CellFunction(Function):
         return tuple(grads)
 
 
-_whole_products = {}
+_inputs_layouts = {}
 
 
-def _whole_product(kern, mats):
-    """(index in mats of the weight a kernel's one product reads from row 0, or -1; the kernel's
-    p_rows), once per kernel and mats: whether wcat may be that weight itself (when the product
-    reads all of its rows, which the caller checks against the weight's shape)."""
+def _inputs_layout(kern, mats):
+    """Once per kernel and mats: (the index in mats of the weight the kernel's one product reads
+    from row 0, or -1: wcat may be that weight itself when the product reads all of its rows,
+    which the caller checks against its shape; the kernel's p_rows; the indices of the pointwise
+    parameters its backward reads, LAYOUT["pv_backward"], or None where the layout does not say
+    (the CUDA kernels): all are kept for the in-place check)."""
     key = (kern, tuple(mats))
-    hit = _whole_products.get(key)
+    hit = _inputs_layouts.get(key)
     if hit is None:
-        p_rows = kern.LAYOUT["p_rows"]
+        L = kern.LAYOUT
+        p_rows = L["p_rows"]
         whole = list(mats).index(p_rows[0][0]) if len(p_rows) == 1 and p_rows[0][1] == 0 else -1
-        hit = _whole_products[key] = (whole, p_rows)
+        read = L.get("pv_backward")
+        kept = None if read is None else [i for i, (name, _) in enumerate(L["pv_names"]) if name in read]
+        hit = _inputs_layouts[key] = (whole, p_rows, kept)
     return hit
 
 

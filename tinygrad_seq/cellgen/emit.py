@@ -314,17 +314,33 @@ def _prologue(plan, backward):
     return consts, lines
 
 
-def layout(plan):
+def layout(plan, backward=None):
     """The sizes and product table the drivers allocate by (units of H unless said). units: the
     step is unit by unit (no reduction over a row), so the CPU loop may split the hidden units
-    over threads."""
-    return dict(states=len(plan.g.outputs), wx=plan.g.xp.width, pv=plan.g.pv_width, ext=plan.g.n_ext,
+    over threads. backward (the backward stage's lines, CPU): pv_backward, the pointwise
+    parameters whose values it reads (see pv_read)."""
+    extra = {} if backward is None else dict(pv_backward=pv_read(plan, backward))
+    return dict(**extra, states=len(plan.g.outputs), wx=plan.g.xp.width, pv=plan.g.pv_width, ext=plan.g.n_ext,
                 sv=(plan.sv_units, len(plan.scalars)), tmp=plan.tmp_units, adj=(plan.adj_units, len(plan.adj_scalars)),
                 vin=len(plan.vin), p_src=plan.p_src, p_stage=[n.stage for n in plan.products],
                 p_rows=[(n.attr["name"], n.attr["row0"], n.attr["rows"]) for n in plan.products],
                 n_stages=plan.n_stages, w_ih=plan.g.w_ih, pv_names=list(plan.g.pv.items()),
                 units=not plan.scalars, dxp_is_dprod=plan.dxp_is_dprod, pv_copies=plan.pv_copies,
                 state_dvin=[plan.state_dvin.get(k, (-1, False)) for k in range(len(plan.g.outputs))])
+
+
+def pv_read(plan, lines):
+    """The pointwise parameters whose values `lines` read: those with a block the code views
+    (PV_k = PV[k*H:], or qPV_k = PV[(k + q)*H:] over a parameter's blocks). CellFunction keeps
+    these for the in-place check before backward; a bias, which the backward never reads, may be
+    written in place after the forward as in PyTorch."""
+    blocks = {int(m.group(1)) for line in lines for pattern in (_PV_VIEW, _PV_BLOCK) for m in pattern.finditer(line)}
+    return [name for name, (offset, width) in plan.g.pv.items()
+            if any(offset <= k < offset + max(width, 1) for k in blocks)]
+
+
+_PV_VIEW = re.compile(r"\bq?PV_(\d+)\b")                                    # a view named by its block
+_PV_BLOCK = re.compile(r"\bPV\[\(?(\d+)\s*(?:\+\s*q\))?\s*\*H:\]")  # PV[k*H:], PV[(k + q)*H:]
 
 
 def stages(plan, backward):
@@ -399,7 +415,7 @@ def source(plan):
     loops = _loop_template()
     loops = _written_in(loops, "forward_stage", forward)
     loops = _written_in(loops, "backward_stage", backward)
-    return _HEADER.format(name=plan.g.name, layout=layout(plan)) + "\n\n" + loops
+    return _HEADER.format(name=plan.g.name, layout=layout(plan, backward)) + "\n\n" + loops
 
 
 def _written_in(text, name, body):
