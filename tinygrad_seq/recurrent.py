@@ -101,13 +101,16 @@ class GRUFunction(Function):
         ctx.layered = layered = len(h0.shape) == 3
         h0 = _as_2d(B, h0)
         y, h_n, saved = K.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
-        ctx.save_for_backward(x, h0, w_ih, w_hh, b_hh, saved)
+        # b_hh is not kept: neither backward reads it (the forward saved W_hn h + b_hn), so it may
+        # be written in place before backward, as in PyTorch
+        ctx.save_for_backward(x, h0, w_ih, w_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
         return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
-        x, h0, w_ih, w_hh, b_hh, saved = ctx.saved_tensors
+        x, h0, w_ih, w_hh, saved = ctx.saved_tensors
+        b_hh = None   # not read (see forward)
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
