@@ -100,7 +100,7 @@ def _read_machine():
                     model = line.split(":", 1)[1].strip()
                     break
     except OSError:
-        pass
+        pass   # no /proc/cpuinfo (not Linux): platform's name stands
     import numba
     from llvmlite import binding as llvm  # numba's own dependency
     cpu = numba.config.CPU_NAME or llvm.get_host_cpu_name()

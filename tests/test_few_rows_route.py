@@ -2,6 +2,8 @@
 CPU kernels split only the batch rows (one thread would run the time loop), so the layer takes
 the generated kernel of the same cell when its plan splits the hidden units
 (kernels/cell_cpu.units_split_below_threads), and the hand-written kernel otherwise."""
+import contextlib
+
 import numba
 import numpy as np
 import pytest
@@ -25,6 +27,29 @@ def _routes(monkeypatch):
     return seen
 
 
+def _runs_here(request):
+    """Whether the test runs in this process: False when it ran (and passed) in a process with two
+    Numba threads because this one has one (threads_helpers); skipped on one usable core, where
+    the hidden-units split is never planned (its chunks spin at a barrier, a core each)."""
+    from tinygrad_seq.kernels import machine_cpu
+
+    if rerun_with_two_threads(request):
+        return False
+    if machine_cpu.usable_cores() < 2:
+        pytest.skip("the hidden-units split needs two cores to spin on")
+    return True
+
+
+@contextlib.contextmanager
+def _numba_threads(n):
+    before = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 def _run(layer, x, hx):
     x = Tensor(x, requires_grad=True)
     hx = Tensor(hx, requires_grad=True)
@@ -35,12 +60,10 @@ def _run(layer, x, hx):
 
 @pytest.mark.parametrize("mode", ["GRU", "RNN_TANH", "RNN_RELU"])
 def test_few_rows_take_the_generated_units_split(mode, monkeypatch, request):
-    from tinygrad_seq.kernels import cell_cpu, machine_cpu, tuning
+    from tinygrad_seq.kernels import cell_cpu, tuning
 
-    if rerun_with_two_threads(request):
+    if not _runs_here(request):
         return
-    if machine_cpu.usable_cores() < 2:
-        pytest.skip("the hidden-units split needs two cores to spin on")
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch, cell_cpu)
     seen = _routes(monkeypatch)
@@ -49,9 +72,7 @@ def test_few_rows_take_the_generated_units_split(mode, monkeypatch, request):
     reference = ts.nn.RNNBase(None, 3, 4, fused=False, cell=layer.cell_spec).double()
     reference.load_state_dict(layer.state_dict())
     hand = "GRUFunction" if mode == "GRU" else "RNNFunction"
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
+    with _numba_threads(2):
         for batch, split, route in [(1, "units", "CellFunction"), (1, "batch", hand), (2, "units", hand)]:
             monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
             x, hx = rng.standard_normal((6, batch, 3)), rng.standard_normal((1, batch, 4))
@@ -67,8 +88,6 @@ def test_few_rows_take_the_generated_units_split(mode, monkeypatch, request):
             want = _run(reference, x, hx)
             for a, b in zip(got, want):
                 np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    finally:
-        numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("mode", ["GRU", "RNN_TANH"])
@@ -76,19 +95,15 @@ def test_few_rows_route_with_layers_directions_and_lengths(mode, monkeypatch, re
     # two layers, both directions, a padded sequence (lengths), batch_first and unbatched input:
     # every direction of every layer takes the generated units split, and the outputs, final
     # states and every gradient equal the unfused reference's
-    from tinygrad_seq.kernels import machine_cpu, tuning
+    from tinygrad_seq.kernels import tuning
 
-    if rerun_with_two_threads(request):
+    if not _runs_here(request):
         return
-    if machine_cpu.usable_cores() < 2:
-        pytest.skip("the hidden-units split needs two cores to spin on")
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
     seen = _routes(monkeypatch)
     rng = np.random.default_rng(1)
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
+    with _numba_threads(2):
         for kwargs, x_shape, lengths in [(dict(num_layers=2, bidirectional=True), (7, 1, 3), [5]),
                                          (dict(batch_first=True), (1, 7, 3), None),
                                          (dict(), (7, 3), None)]:
@@ -108,8 +123,6 @@ def test_few_rows_route_with_layers_directions_and_lengths(mode, monkeypatch, re
                     assert seen == {"CellFunction": kwargs.get("num_layers", 1) * dirs}, (kwargs, seen)
             for a, b in zip(*results):
                 np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    finally:
-        numba.set_num_threads(before)
 
 
 def test_the_route_follows_what_the_plan_depends_on(monkeypatch, request):
@@ -118,17 +131,13 @@ def test_the_route_follows_what_the_plan_depends_on(monkeypatch, request):
     # above it takes the generated split
     from tinygrad_seq.kernels import machine_cpu, tuning
 
-    if rerun_with_two_threads(request):
+    if not _runs_here(request):
         return
-    if machine_cpu.usable_cores() < 2:
-        pytest.skip("the hidden-units split needs two cores to spin on")
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", "units")
     seen = _routes(monkeypatch)
     layer = ts.nn.GRU(3, 4).double()
     x = Tensor(np.ones((6, 1, 3)))
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
+    with _numba_threads(2):
         for threshold, route in [(0, "CellFunction"), (10 ** 12, "GRUFunction"), (0, "CellFunction")]:
             monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", threshold)
             seen.clear()
@@ -138,8 +147,6 @@ def test_the_route_follows_what_the_plan_depends_on(monkeypatch, request):
         monkeypatch.setattr(machine_cpu, "usable_cores", lambda: 1)   # e.g. two MPI ranks on two cores
         layer(x)
         assert set(seen) == {"GRUFunction"}, seen
-    finally:
-        numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("mode", ["GRU", "RNN_TANH"])
@@ -148,19 +155,15 @@ def test_in_place_writes_before_backward_as_in_pytorch(mode, monkeypatch, reques
     # backward: an error, as in PyTorch), a bias is not (neither backward reads it: allowed, and
     # the gradients are those of the forward's values, as in PyTorch)
     import torch
-    from tinygrad_seq.kernels import machine_cpu, tuning
+    from tinygrad_seq.kernels import tuning
 
-    if rerun_with_two_threads(request):
+    if not _runs_here(request):
         return
-    if machine_cpu.usable_cores() < 2:
-        pytest.skip("the hidden-units split needs two cores to spin on")
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     seen = _routes(monkeypatch)
     rng = np.random.default_rng(2)
     x, hx = rng.standard_normal((5, 1, 3)), rng.standard_normal((1, 1, 4))
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
+    with _numba_threads(2):
         for split in ("units", "batch"):
             monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SPLIT", split)
             for written in ("h0", "weight_hh_l0", "bias_hh_l0"):
@@ -188,8 +191,6 @@ def test_in_place_writes_before_backward_as_in_pytorch(mode, monkeypatch, reques
                         out.sum().backward()
                     with pytest.raises(RuntimeError):   # PyTorch too (its message names the view or version)
                         out_ref.sum().backward()
-    finally:
-        numba.set_num_threads(before)
 
 
 def test_one_thread_keeps_the_hand_written_kernels(monkeypatch):
@@ -197,12 +198,8 @@ def test_one_thread_keeps_the_hand_written_kernels(monkeypatch):
     from tinygrad_seq.kernels import cell_cpu
 
     asked = []
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    with _numba_threads(1):
         assert not cell_cpu.units_split_below_threads("gru", lambda: asked.append(1), 50, 1, 512, 512, np.float32)
-    finally:
-        numba.set_num_threads(before)
     assert not cell_cpu.units_split_below_threads("gru", lambda: asked.append(1), 1, 1, 512, 512, np.float32)
     assert not recurrent.generated_splits_units("cuda", "gru", lambda: asked.append(1), 50, 1, 512, 512, np.float32)
     assert asked == []   # no kernel generated or loaded for the question
