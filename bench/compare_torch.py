@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 import tinygrad_seq as ts
+import compare_history
 from asv_machine import describe
 from interleave import time_blocks
 from tinygrad_seq.kernels import blas_cpu, gru_cpu, lstm_cpu, rnn_cpu
@@ -210,6 +211,9 @@ def main():
     with open(markdown_path, "w") as f:
         f.write(markdown_table(meta, rows))
     print(f"wrote {json_path} and {markdown_path}")
+    print("against the goals (python bench/compare_history.py lists every kept run):")
+    print(compare_history.HEADER)
+    print(compare_history.summary_line(dict(meta, rows=rows), json_path))
 
 
 def markdown_table(meta, rows):
