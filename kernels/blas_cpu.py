@@ -49,12 +49,11 @@ class kernel_threads:
     matmul), and the number
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
     1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves),
-    for a one-step call (a decoder's) below tuning.ONE_STEP_PARALLEL_MIN_MACS (with
-    one_step_units, a call that splits its gate units: ONE_STEP_UNITS_MIN_MACS), or while another
-    thread runs a parallel kernel."""
+    for a one-step call (a decoder's) below the threshold one_step_min names (see planned), or
+    while another thread runs a parallel kernel."""
 
-    def __init__(self, seq_len, batch, macs, one_step_units=False):
-        self.n_chunks = self.planned(seq_len, batch, macs, one_step_units)
+    def __init__(self, seq_len, batch, macs, one_step_min="ONE_STEP_PARALLEL_MIN_MACS"):
+        self.n_chunks = self.planned(seq_len, batch, macs, one_step_min)
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:
             self.n_chunks = 1
@@ -63,13 +62,14 @@ class kernel_threads:
         self.pins = workers_cpu.PinScope() if self.locked else None
 
     @staticmethod
-    def planned(seq_len, batch, macs, one_step_units=False):
-        """The chunks a call gets when no other thread runs a parallel kernel; one_step_units: a
-        one-step call that splits its gate units (tuning.ONE_STEP_UNITS_MIN_MACS applies)."""
+    def planned(seq_len, batch, macs, one_step_min="ONE_STEP_PARALLEL_MIN_MACS"):
+        """The chunks a call gets when no other thread runs a parallel kernel. one_step_min: the
+        tuning threshold a one-step call (seq_len 1) splits from, by how the kernel splits it
+        (ONE_STEP_UNITS_MIN_MACS: the LSTM's gate units; ONE_STEP_SPLIT_MIN_MACS: the GRU's
+        and RNN's rows forward, products backward; else ONE_STEP_PARALLEL_MIN_MACS)."""
         if macs < tuning.setting("PARALLEL_MIN_MACS"):
             return 1
-        if seq_len == 1 and macs < tuning.setting("ONE_STEP_UNITS_MIN_MACS" if one_step_units
-                                                  else "ONE_STEP_PARALLEL_MIN_MACS"):
+        if seq_len == 1 and macs < tuning.setting(one_step_min):
             return 1
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 

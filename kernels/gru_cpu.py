@@ -20,7 +20,7 @@ from . import tuning
 from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
-from .weight_grads_cpu import weight_gradients
+from .weight_grads_cpu import one_step_gradients, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
                         rows_product, step_state, synthetic_case, time_loop_plan)
 
@@ -142,9 +142,14 @@ def _macs(seq_len, batch, n_in, hidden):
     return seq_len * batch * 3 * hidden * (n_in + hidden)  # input-side + recurrent products
 
 
+# the threshold (kernels/tuning.py) a one-step call (a decoder's step) splits from: its rows
+# forward, its products two a thread backward (weight_grads_cpu.one_step_gradients)
+_ONE_STEP = "ONE_STEP_SPLIT_MIN_MACS"
+
+
 def _plan(seq_len, batch, n_in, hidden, dtype):
     """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP)
 
     def run(plan, timer):
         steps = tuning.calibration_steps(seq_len, _macs(1, batch, n_in, hidden))
@@ -194,7 +199,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     bias = bias.astype(dt)
     act = gate_buffer((seq_len, batch, 3 * hidden), dt)
     w_hh = np.ascontiguousarray(w_hh, dt)
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP) as n_chunks:
         announce("the GRU CPU forward kernels", dt, (_forward,))
         args = (act, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks), bias,
                 lengths, bool(reverse), y, h_n, hn_seq, h_prev, plan["blas_rows"])
@@ -215,16 +220,27 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     d_in = gate_buffer(act.shape, dt, padded)
     d_hid = gate_buffer(act.shape, dt, padded)
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+    # a one-step call (a decoder's step): the pointwise part on one thread (a step's few rows),
+    # then its four products two a thread (weight_grads_cpu.one_step_gradients)
+    one_step = seq_len == 1
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP) as n_chunks:
         announce("the GRU CPU backward kernels", dt, (_backward,))
-        w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, n_chunks)
+        one_step = one_step and n_chunks > 1
+        w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, 1 if one_step else n_chunks)
+        one_step = one_step and panels is None   # (a loop on panels makes the recurrent product itself)
         args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), act, hn_seq, h_prev, d_in,
                 d_hid)
-        n_rows = max(1, min(n_chunks, batch))
+        n_rows = 1 if one_step else max(1, min(n_chunks, batch))
         db_ih = np.zeros((n_rows, 3 * hidden), dt)
         db_hh = np.zeros_like(db_ih)
         run_chunks(lambda c: _backward(*args, db_ih[c], db_hh[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),
                    n_rows)
+        if one_step:
+            dx, dh_step, dw_ih, dw_hh = one_step_gradients(d_in[0], x[0], h_prev[0], np.ascontiguousarray(w_ih, dt),
+                                                           np.ascontiguousarray(w_hh, dt), n_chunks, d_hid=d_hid[0])
+            live = lengths > 0   # rows of length 0 pass dh_n through, as first_step_product
+            dh0[live] += dh_step[live]   # dh0 holds the direct path dh * z
+            return dx[None], dh0, dw_ih, dw_hh, db_ih.sum(0), db_hh.sum(0)
         first_step_product(d_hid, w_hh, dh0, lengths, reverse, accumulate=True, panels=panels)
         dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     return dx, dh0, dw_ih, dw_hh, db_ih.sum(0), db_hh.sum(0)

@@ -233,12 +233,16 @@ def _macs(seq_len, batch, n_in, hidden):
     return seq_len * batch * 4 * hidden * (n_in + hidden)  # input-side + recurrent products
 
 
+# the thresholds (kernels/tuning.py) a one-step call splits from, by its plan's split
+_ONE_STEP_UNITS, _ONE_STEP_ROWS = "ONE_STEP_UNITS_MIN_MACS", "ONE_STEP_PARALLEL_MIN_MACS"
+
+
 def _plan(seq_len, batch, n_in, hidden, dtype):
     """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape. A one-step call
     (a decoder's step) splits its gate units from tuning.ONE_STEP_UNITS_MIN_MACS multiply-adds:
     no barrier is met, each thread reads its share of the weights."""
     one_step = seq_len == 1
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=one_step)
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP_UNITS)
     units_ok = (threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
                 and (one_step or 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES")))
     if one_step:
@@ -340,7 +344,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
     h0 = np.ascontiguousarray(h0, dt)
     c0 = np.ascontiguousarray(c0, dt)
     units_plan = plan["split"] == "units"
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=units_plan) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden),
+                        _ONE_STEP_UNITS if units_plan else _ONE_STEP_ROWS) as n_chunks:
         units = units_plan and n_chunks > 1 and hidden % n_chunks == 0
         announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
         w_ih = np.ascontiguousarray(w_ih, dt)
@@ -397,7 +402,8 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
     units_plan = plan["split"] == "units"
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), one_step_units=units_plan) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden),
+                        _ONE_STEP_UNITS if units_plan else _ONE_STEP_ROWS) as n_chunks:
         # a one-step call: the pointwise backward on one thread (a step's few rows), then its four
         # products two a thread (weight_grads_cpu.one_step_gradients)
         one_step = units_plan and seq_len == 1 and n_chunks > 1

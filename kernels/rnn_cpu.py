@@ -17,7 +17,7 @@ from . import tuning
 from .compile_notice import announce
 from .activations_cpu import copy_into, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
-from .weight_grads_cpu import weight_gradients
+from .weight_grads_cpu import one_step_gradients, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
                         rows_product, step_state, synthetic_case, time_loop_plan)
 
@@ -94,9 +94,14 @@ def _macs(seq_len, batch, n_in, hidden):
     return seq_len * batch * hidden * (n_in + hidden)  # input-side + recurrent products
 
 
+# the threshold (kernels/tuning.py) a one-step call (a decoder's step) splits from: its rows
+# forward, its products two a thread backward (weight_grads_cpu.one_step_gradients)
+_ONE_STEP = "ONE_STEP_SPLIT_MIN_MACS"
+
+
 def _plan(seq_len, batch, n_in, hidden, dtype):
     """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden))
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP)
 
     def run(plan, timer):
         steps = tuning.calibration_steps(seq_len, _macs(1, batch, n_in, hidden))
@@ -141,7 +146,7 @@ def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
         h_n[:] = h0
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
     w_hh = np.ascontiguousarray(w_hh, dt)
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP) as n_chunks:
         announce("the RNN CPU forward kernels", dt, (_forward,))
         args = (h_seq, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks),
                 (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
@@ -160,14 +165,26 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
     lengths = lengths_array(lengths, seq_len, batch)
     d_pre = gate_buffer(h_seq.shape, dt, padded=bool((lengths < seq_len).any()))
     dh0 = np.array(dh_n, dt)  # carried through the steps in place
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden)) as n_chunks:
+    # a one-step call (a decoder's step): the pointwise part on one thread (a step's few rows),
+    # then its four products two a thread (weight_grads_cpu.one_step_gradients)
+    one_step = seq_len == 1
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP) as n_chunks:
         announce("the RNN CPU backward kernels", dt, (_backward,))
-        w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, n_chunks)
+        one_step = one_step and n_chunks > 1
+        w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, 1 if one_step else n_chunks)
+        one_step = one_step and panels is None   # (a loop on panels makes the recurrent product itself)
         args = (np.ascontiguousarray(dy, dt), dh0, w_hh_t, panels, lengths, bool(reverse), bool(relu), h_seq, d_pre)
-        n_rows = max(1, min(n_chunks, batch))
+        n_rows = 1 if one_step else max(1, min(n_chunks, batch))
         db_chunks = np.zeros((n_rows, hidden), dt)
         run_chunks(lambda c: _backward(*args, db_chunks[c], plan["blas_rows"], *chunk_bounds(c, n_rows, batch)),
                    n_rows)
+        if one_step:
+            dx, dh_step, dw_ih, dw_hh = one_step_gradients(d_pre[0], x[0], h_prev[0], np.ascontiguousarray(w_ih, dt),
+                                                           np.ascontiguousarray(w_hh, dt), n_chunks)
+            live = lengths > 0   # rows of length 0 pass dh_n through, as first_step_product
+            dh0[live] = dh_step[live]
+            db = db_chunks.sum(0)
+            return dx[None], dh0, dw_ih, dw_hh, db, db.copy()
         first_step_product(d_pre, w_hh, dh0, lengths, reverse, accumulate=False, panels=panels)
         dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
     db = db_chunks.sum(0)

@@ -50,6 +50,14 @@ ONE_STEP_PARALLEL_MIN_MACS = 1 << 25
 # H=256: forward 0.42 ms on two threads against 0.65 ms on one), and the backward's four GEMMs
 # (dx, dh0, dW_ih, dW_hh) run two a thread
 ONE_STEP_UNITS_MIN_MACS = 1 << 22
+# a GRU or RNN one-step call splits over the threads from this many multiply-adds: the forward
+# its batch rows (each thread's step product reads all of W_hh), the backward its four products
+# (dx, dh0, dW_ih, dW_hh) two a thread (weight_grads_cpu.one_step_gradients; the pointwise part
+# on one thread). Measured (AMD EPYC, 2 CPUs, float32, forward + backward, one thread -> split,
+# medians of 9 alternating rounds, 2026-12-03): GRU B=16 H=256 (6M) 0.69 -> 0.79 ms, B=32 H=256
+# (12M) 1.11 -> 0.87, B=16 H=512 (24M) 2.79 -> 1.66; RNN B=32 H=256 (4M) 0.42 -> 0.39, B=64 H=256
+# (8M) 0.67 -> 0.49, B=16 H=512 (8M) 0.86 -> 0.61
+ONE_STEP_SPLIT_MIN_MACS = 1 << 23
 # the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, meeting the
 # other threads every step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
 UNITS_SPLIT_BYTES = 1 << 20

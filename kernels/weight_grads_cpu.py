@@ -150,9 +150,11 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     return dx3, args[6], args[7]
 
 
-def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks, weights=True):
+def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks, weights=True, d_hid=None):
     """A one-step call's products, d_gates [B,G*H], x [B,I], h0 [B,H] -> dx [B,I], dh [B,H] (=
-    d_gates @ W_hh, for every row), dw_ih [G*H,I], dw_hh [G*H,H]: two on each of two threads,
+    d_hid @ W_hh, for every row), dw_ih [G*H,I], dw_hh [G*H,H] (= d_hid^T h0); d_hid: the
+    hidden-side pre-activation gradients where they differ from d_gates (the GRU's n block), else
+    d_gates. Two products on each of two threads,
     each pair one product that reads a weight matrix and one that writes a weight gradient
     (dx with dW_hh, dh with dW_ih: about even halves of the work at any I and H). No split of a
     product: a step's few rows give a thread too little to share a product with another.
@@ -164,15 +166,16 @@ def one_step_gradients(d_gates, x, h0, w_ih, w_hh, n_chunks, weights=True):
     dw_ih = np.empty(w_ih.shape, x.dtype) if weights else None
     dw_hh = np.empty(w_hh.shape, x.dtype) if weights else None
 
+    d_hid = d_gates if d_hid is None else d_hid
     n_pairs = min(n_chunks, 2)
 
     def pair(c):
         if c == 0:
             gemm_into(d_gates, w_ih, dx)
             if weights:
-                gemm_into(d_gates.T, h0, dw_hh)
+                gemm_into(d_hid.T, h0, dw_hh)
         if c == n_pairs - 1:
-            gemm_into(d_gates, w_hh, dh)
+            gemm_into(d_hid, w_hh, dh)
             if weights:
                 gemm_into(d_gates.T, x, dw_ih)
 

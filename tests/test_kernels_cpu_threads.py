@@ -27,6 +27,7 @@ def test_thread_count_gives_same_result(cell, batch, seq_len, monkeypatch, reque
         return
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(tuning, "ONE_STEP_PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "ONE_STEP_SPLIT_MIN_MACS", 0)   # the GRU's and RNN's one-step calls
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch, lstm_cpu, gru_cpu, rnn_cpu)
     arrays, _ = make_case(cell, seq_len=seq_len, batch=batch, n_in=40, hidden=24, seed=8)
@@ -59,12 +60,62 @@ def test_one_step_calls_stay_on_one_thread_below_their_threshold(request):
     before = numba.get_num_threads()
     numba.set_num_threads(2)
     try:
-        small = tuning.ONE_STEP_PARALLEL_MIN_MACS - 1
+        for name in ("ONE_STEP_PARALLEL_MIN_MACS", "ONE_STEP_UNITS_MIN_MACS", "ONE_STEP_SPLIT_MIN_MACS"):
+            threshold = getattr(tuning, name)
+            assert blas_cpu.kernel_threads.planned(1, 32, threshold - 1, name) == 1
+            assert blas_cpu.kernel_threads.planned(1, 32, threshold, name) == 2
+            assert blas_cpu.kernel_threads.planned(2, 32, threshold - 1, name) == 2   # a sequence: its own rule
+        small = tuning.ONE_STEP_PARALLEL_MIN_MACS - 1   # the default threshold
         assert blas_cpu.kernel_threads.planned(1, 32, small) == 1
         assert blas_cpu.kernel_threads.planned(1, 32, tuning.ONE_STEP_PARALLEL_MIN_MACS) == 2
-        assert blas_cpu.kernel_threads.planned(2, 32, small) == 2   # a sequence: its own rule
     finally:
         numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gru_and_rnn_one_step_split_matches_one_thread(cell, dtype, monkeypatch, request):
+    # a decoder's one-step GRU or RNN call over two threads (the forward by rows, the backward's
+    # four products two a thread: weight_grads_cpu.one_step_gradients, the GRU's with its
+    # hidden-side gradient) against the same call on one thread; rows of length 0 pass their
+    # state and dh_n through
+    import numba
+
+    from tinygrad_seq.kernels import weight_grads_cpu
+
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, gru_cpu, rnn_cpu)
+    pairs = []
+    module = gru_cpu if cell == "gru" else rnn_cpu
+    monkeypatch.setattr(module, "one_step_gradients",
+                        lambda *a, **k: pairs.append(a[5]) or weight_grads_cpu.one_step_gradients(*a, **k))
+    batch, n_in, hidden = 6, 11, 8
+    arrays, _ = make_case(cell, seq_len=1, batch=batch, n_in=n_in, hidden=hidden, seed=5, dtype=dtype)
+    lengths = np.array([1, 0, 1, 1, 0, 1])
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    results = []
+    try:
+        for reverse in (False, True):
+            args = (arrays["x"], arrays["h0"], arrays["c0"], arrays["w_ih"], arrays["w_hh"], arrays["b_ih"],
+                    arrays["b_hh"], lengths, reverse, arrays["dy"], arrays["dh_n"], arrays["dc_n"])
+            for threshold in (1 << 40, 0):   # one thread, then the split
+                monkeypatch.setattr(tuning, "ONE_STEP_SPLIT_MIN_MACS", threshold)
+                spy.most, pairs[:] = 0, []
+                results.append(kernel_forward_backward(cell, *args))
+                assert spy.most == (1 if threshold else 2)
+                assert pairs == ([] if threshold else [2])
+    finally:
+        numba.set_num_threads(before)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    for one, split in (results[0:2], results[2:4]):
+        for got, ref in zip(split[0] + split[1], one[0] + one[1]):
+            np.testing.assert_allclose(got, ref, **tol)
+        (y, h_n, *_), (dx, dh0, *_) = split
+        np.testing.assert_array_equal(h_n[1], arrays["h0"][1])     # length 0: the state passes through
+        np.testing.assert_array_equal(dh0[1], arrays["dh_n"][1])
 
 
 def test_kernel_threads_runs_blas_on_one_thread_and_restores_it():
