@@ -72,13 +72,16 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x where x > 0, negative_slope * x elsewhere."""
-    return input.relu() - (-input).relu() * negative_slope
+    """x where x > 0, negative_slope * x elsewhere (the gradient at 0 is negative_slope, as torch's)."""
+    from tinygrad_seq.functions import where
+    return where(input > 0, input, input * negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x where x > 0, alpha (exp(x) - 1) elsewhere."""
-    return input.relu() + ((-(-input).relu()).exp() - 1.0) * alpha
+    """x where x > 0, alpha (exp(x) - 1) elsewhere (the gradient at 0 is alpha, as torch's; exp
+    of min(x, 0), so that a large x's unused branch is not inf)."""
+    from tinygrad_seq.functions import where
+    return where(input > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
 
 
 def silu(input, inplace=False):
@@ -97,7 +100,10 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return input.clamp(min_val, max_val)
+    """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
+    bounds, as torch's (clamp's passes it at the bounds)."""
+    from tinygrad_seq.functions import where
+    return where((input > min_val) & (input < max_val), input, input.clamp(min_val, max_val).detach())
 
 
 class _ErfGelu(Function):
@@ -182,8 +188,7 @@ def pad(input, pad, mode="constant", value=None):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p along dim, eps)."""
-    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
-    return input / norm.clamp(min=eps)
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # a zero row: gradient 0
 
 
 def linear(x, weight, bias=None):

@@ -60,7 +60,8 @@ class _ClassNLL(Function):
         if reduction == "sum":
             return total
         ctx.count = B.sum(wt)
-        return B.div(total, ctx.count)
+        with np.errstate(invalid="ignore"):   # every row ignored: nan, as torch's, without a warning
+            return B.div(total, ctx.count)
 
     @staticmethod
     def backward(ctx, g):
@@ -74,8 +75,9 @@ class _ClassNLL(Function):
             s = g                                                        # (M,)
         elif ctx.reduction == "sum":
             s = B.mul(B.ones((M,), lp.dtype), g)
-        else:
-            s = B.mul(B.ones((M,), lp.dtype), B.div(g, ctx.count))
+        else:   # every row ignored (count 0): the gradient is 0, as torch's, not 0 * inf
+            count = B.add(ctx.count, B.astype(B.eq(ctx.count, 0), lp.dtype))
+            s = B.mul(B.ones((M,), lp.dtype), B.div(g, count))
         pick = B.mul(B.mul(s, wt), -(1.0 - eps))                         # dL/dlp at [m, t_m]
         col = B.reshape(B.mul(B.mul(s, valid), -eps / C), (M, 1))        # dense part, times w_c
         if ctx.from_logits:
@@ -154,7 +156,8 @@ def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothi
     if reduction == "sum":
         return np.asarray(total)
     ctx.count = wt.sum(dtype=x.dtype)
-    return np.asarray(total / ctx.count)
+    with np.errstate(invalid="ignore"):   # every row ignored: nan, as torch's, without a warning
+        return np.asarray(total / ctx.count)
 
 
 def _logits_backward_cpu(ctx, g):
@@ -168,7 +171,7 @@ def _logits_backward_cpu(ctx, g):
     elif ctx.reduction == "sum":
         s = np.full(M, g, p.dtype)
     else:
-        s = np.full(M, g / ctx.count, p.dtype)
+        s = np.full(M, g / ctx.count if ctx.count else 0, p.dtype)   # count 0: every row ignored
     pick = s * wt * (1.0 - eps)
     rowsum = pick
     if eps:

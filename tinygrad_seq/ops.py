@@ -1,5 +1,7 @@
 """Primitive differentiable ops. Each works on raw arrays through ctx.b (the device's backend);
 gradients may come back in broadcast shape: autograd._unbroadcast reduces them, in one place."""
+import numpy as np
+
 from tinygrad_seq.autograd import Function
 
 
@@ -66,8 +68,11 @@ class Pow(Function):
         B = ctx.b
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            # b * a^(b-1), written so that a=0, b=2 gives 0 and not 0*inf
-            ga = B.mul(g, B.mul(b, B.power(a, B.sub(b, 1))))
+            # b * a^(b-1), written so that a=0, b=2 gives 0 and not 0*inf; 0 where b == 0 (a^0
+            # is constant: torch masks it, a=0 would give 0 * inf)
+            with np.errstate(divide="ignore", invalid="ignore"):   # the masked entries' 0 * inf
+                d = B.mul(b, B.power(a, B.sub(b, 1)))
+            ga = B.mul(g, B.where(B.eq(b, 0), B.zeros(d.shape, d.dtype), d))
         if ctx.needs_input_grad[1]:
             # d/db a^b = a^b log a; torch defines it as 0 where a == 0 (and b >= 0)
             la = B.log(B.where(B.eq(a, 0), B.ones(a.shape, a.dtype), a))

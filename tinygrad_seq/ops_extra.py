@@ -198,3 +198,24 @@ class IndexPut(Function):
         ga = B.setitem(B.copy(g), ctx.idx, 0) if ctx.needs_input_grad[0] else None
         gv = B.ascontiguous(B.getitem(g, ctx.idx)) if ctx.needs_input_grad[1] else None
         return ga, gv
+
+
+class Root(Function):
+    """a ** (1/p) of a >= 0 (the last step of a p-norm or a standard deviation), its gradient 0
+    where a == 0: torch's norm and std backward mask that point, where the plain power's
+    gradient is 0 * inf (a zero row's norm, a constant row's std)."""
+    @staticmethod
+    def forward(ctx, a, p=2.0):
+        B = ctx.b
+        out = B.sqrt(a) if p == 2 else B.power(a, 1.0 / p)
+        ctx.save_for_backward(a, out)
+        ctx.p = p
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        B = ctx.b
+        zero = B.eq(a, 0)
+        d = B.div(B.mul(out, 1.0 / ctx.p), B.where(zero, B.ones(a.shape, a.dtype), a))   # (1/p) a^(1/p-1)
+        return B.mul(g, B.where(zero, B.zeros(a.shape, a.dtype), d))

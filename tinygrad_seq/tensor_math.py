@@ -15,14 +15,24 @@ def _wrap(arr, device):
 
 def _promote(a, b):
     """torch's rule where numpy's differs: an integer or bool operand takes the float
-    operand's dtype (int64 + float32 -> float32, not float64); two floats give the wider."""
+    operand's dtype (int64 + float32 -> float32, not float64); two floats give the wider, unless
+    one is 0-d and the other is not (then the dimensioned one's)."""
     fa, fb = a.array.dtype.kind == "f", b.array.dtype.kind == "f"
     if fa and not fb:
         return a, b._cast_const(a.array.dtype)
     if fb and not fa:
         return a._cast_const(b.array.dtype), b
-    dt = np.promote_types(a.array.dtype, b.array.dtype)
+    ka, kb = _CATEGORY[a.array.dtype.kind], _CATEGORY[b.array.dtype.kind]
+    if (a.array.ndim == 0) != (b.array.ndim == 0) and ka == kb:
+        # a 0-d tensor does not widen a dimensioned one of its category (float32 x 0-d float64
+        # -> float32, int32 + 0-d int64 -> int32), as in torch
+        dt = (b if a.array.ndim == 0 else a).array.dtype
+    else:
+        dt = np.promote_types(a.array.dtype, b.array.dtype)
     return (a if a.dtype == dt else a.to(dtype=dt)), (b if b.dtype == dt else b.to(dtype=dt))
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 class MathOps:

@@ -62,18 +62,20 @@ class ReduceOps:
         return ((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return self.var(dim, unbiased, keepdim, correction).sqrt()
+        # a constant row's std has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
+        return ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         x = self if self.dtype.kind == "f" else self._cast_const(np.float32)
+        # a zero row's 2- or p-norm has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         if p in ("fro", 2, 2.0):
-            return (x * x).sum(dim, keepdim).sqrt()
+            return ops_extra.Root.apply((x * x).sum(dim, keepdim), p=2.0)
         if p in (1, 1.0):
             return x.abs().sum(dim, keepdim)
         if p == float("inf"):
             return x.abs().amax(dim, keepdim)
         if isinstance(p, (int, float)) and p > 0:
-            return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+            return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
         raise ValueError(f"norm: p must be 'fro', inf or a positive number, got {p!r}")
 
     def max(self, dim=None, keepdim=False):

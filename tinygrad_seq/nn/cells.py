@@ -54,6 +54,8 @@ class RNNCellBase(Module):
         self.cell_spec = spec
         cellgen.check(spec)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
+        # the flag kept apart: a cell's parameter may be named `bias` (the LayerNorm LSTM's)
+        self._with_bias = self.bias
         dt = np.dtype(dtype or dtypes.get_default_dtype())  # PyTorch: the default dtype
         arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, dt)
         for p in spec.params:
@@ -66,7 +68,7 @@ class RNNCellBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
+        if not self._with_bias:
             s += ", bias=False"
         if getattr(self, "nonlinearity", "tanh") != "tanh" and type(self).__name__ == "RNNCell":
             s += f", nonlinearity={self.nonlinearity}"
