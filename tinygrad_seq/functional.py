@@ -7,6 +7,7 @@ import numpy as np
 
 from tinygrad_seq import ops_extra, random
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.tensor import Tensor
 
@@ -191,11 +192,16 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # a zero row: gradient 0
 
 
-def linear(x, weight, bias=None):
-    """x @ weight^T + bias; x (..., in), weight (out, in), bias (out,)."""
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}), "
-                         f"weight expects {weight.shape[1]} (shape {weight.shape})")
+def linear(input, weight, bias=None):
+    """input @ weight^T + bias; input (..., in), weight (out, in) or (in,) (then the out axis is
+    dropped, as torch's), bias (out,)."""
+    x = input
+    if weight.ndim == 1:   # torch: x @ w (+ b)
+        out = x @ weight
+        return out + bias if bias is not None else out
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeMismatch(f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}), "
+                            f"weight expects {weight.shape[-1]} (shape {weight.shape})")
     return _Linear.apply(x, weight, bias) if bias is not None else _Linear.apply(x, weight)
 
 

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq.errors import ShapeMismatch
 
 
 def _wrap(arr, device):
@@ -90,7 +91,7 @@ class MathOps:
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
-                raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+                raise ShapeMismatch(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
             raise
 
     def __add__(self, o): return self._binary(ops.Add, o, "add")
@@ -167,28 +168,28 @@ class MathOps:
 
     def mm(self, o):
         if self.ndim != 2 or getattr(o, "ndim", 0) != 2:
-            raise ValueError(f"mm: expected two 2-D tensors, got shapes {self.shape} and {getattr(o, 'shape', ())}")
+            raise ShapeMismatch(f"mm: expected two 2-D tensors, got shapes {self.shape} and {getattr(o, 'shape', ())}")
         return self @ o
 
     def bmm(self, o):
         if self.ndim != 3 or getattr(o, "ndim", 0) != 3 or o.shape[0] != self.shape[0]:
-            raise ValueError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+            raise ShapeMismatch(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
                              f"{self.shape} and {getattr(o, 'shape', ())}")
         return self @ o
 
     def _matmul_error(self, o):
         """Raise the matmul shape error that names both shapes (after numpy refused)."""
         if self.ndim == 0 or o.ndim == 0:
-            raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes {self.shape} and {o.shape}")
+            raise ShapeMismatch(f"matmul: both arguments need at least 1 dimension, got shapes {self.shape} and {o.shape}")
         k1 = self.shape[-1]
         k2 = o.shape[-2] if o.ndim > 1 else o.shape[0]
         if k1 != k2:
-            raise ValueError(f"matmul: shapes {self.shape} and {o.shape} are not aligned ({k1} != {k2})")
+            raise ShapeMismatch(f"matmul: shapes {self.shape} and {o.shape} are not aligned ({k1} != {k2})")
         if self.ndim > 2 or o.ndim > 2:
             try:
                 np.broadcast_shapes(self.shape[:-2], o.shape[:-2])
             except ValueError:
-                raise ValueError(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
+                raise ShapeMismatch(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
 
     def maximum(self, o): return self._binary(ops.Maximum, o, "maximum")
     def minimum(self, o): return -((-self).maximum(-self._other(o)))

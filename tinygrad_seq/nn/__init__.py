@@ -1,6 +1,7 @@
 """tinygrad_seq.nn: PyTorch's torch.nn subset for sequence models."""
 from tinygrad_seq import cell_library as _cell_library
 from tinygrad_seq.nn.module import Module, Parameter  # noqa: F401
+from tinygrad_seq.nn.parameter_containers import ParameterDict, ParameterList  # noqa: F401
 from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList, Sequential,  # noqa: F401
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401

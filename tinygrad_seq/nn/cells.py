@@ -15,6 +15,7 @@ from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import zeros
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
 
 def _run(name, x, states, w_ih, w_hh, b_ih, b_hh):
@@ -83,10 +84,10 @@ class RNNCellBase(Module):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {x.ndim}D instead "
                              f"(shape {x.shape})")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input has inconsistent input_size: got {x.shape[-1]} expected "
+            raise ShapeMismatch(f"{name}: input has inconsistent input_size: got {x.shape[-1]} expected "
                              f"{self.input_size} (input shape {x.shape})")
         if x.dtype != self.weight_ih.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} does not match the parameters' dtype "
+            raise DTypeMismatch(f"{name}: input dtype {x.dtype} does not match the parameters' dtype "
                             f"{self.weight_ih.dtype} (use .float() / .double() on the cell or the input)")
         in_shape, unbatched = x.shape, x.ndim == 1
         if unbatched:
@@ -99,7 +100,7 @@ class RNNCellBase(Module):
                 s = zeros((B, H), dtype=x.dtype, device=x.device)
             else:
                 if s.shape != want:
-                    raise ValueError(f"{name}: expected {label} of shape {want} for input of shape "
+                    raise ShapeMismatch(f"{name}: expected {label} of shape {want} for input of shape "
                                      f"{in_shape}, got {s.shape}")
                 if s.device != x.device:
                     raise RuntimeError(f"{name}: input is on {x.device} but {label} is on {s.device}")

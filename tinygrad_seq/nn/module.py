@@ -8,6 +8,7 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
 
 
 class Parameter(Tensor):
@@ -88,10 +89,12 @@ class Module:
         else:
             setattr(self, name, param)
 
-    def register_buffer(self, name, tensor):
-        """A tensor saved in state_dict and moved by to(), but not a parameter."""
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor moved by to(), but not a parameter; saved in state_dict unless persistent=False."""
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
+        kept_out = self.__dict__.setdefault("_non_persistent", set())
+        (kept_out.discard if persistent else kept_out.add)(name)
 
     def add_module(self, name, module):
         setattr(self, name, module)
@@ -209,25 +212,30 @@ class Module:
         return self.to(dtype=np.float16)
 
     # ------------------------------------------------------------ state
-    def state_dict(self):
-        """OrderedDict name -> numpy copy of every parameter and buffer (PyTorch's keys)."""
-        out = OrderedDict()
-        for mname, m in self.named_modules(remove_duplicate=False):
+    def _state_entries(self, prefix=""):
+        """(key, tensor) of every parameter and persistent buffer, PyTorch's keys and order."""
+        for mname, m in self.named_modules(prefix=prefix, remove_duplicate=False):
+            kept_out = m.__dict__.get("_non_persistent", ())
             for store in (m._parameters, m._buffers):
                 for k, t in store.items():
-                    if t is not None:
-                        out[f"{mname}.{k}" if mname else k] = np.array(t.numpy(), copy=True)
+                    if t is not None and not (store is m._buffers and k in kept_out):
+                        yield (f"{mname}.{k}" if mname else k), t
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """OrderedDict name -> numpy copy of every parameter and persistent buffer (PyTorch's
+        keys); keep_vars=True gives the Tensors themselves; prefix is put before every key;
+        destination (a dict) is filled and returned."""
+        if args:   # torch's old positional form state_dict(destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
+        out = OrderedDict() if destination is None else destination
+        for k, t in self._state_entries(prefix.rstrip(".") if prefix else ""):
+            out[k] = t if keep_vars else np.array(t.numpy(), copy=True)
         return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
         Everything is checked before anything is written: a failed load changes nothing."""
-        own = OrderedDict()
-        for mname, m in self.named_modules(remove_duplicate=False):
-            for store in (m._parameters, m._buffers):
-                for k, t in store.items():
-                    if t is not None:
-                        own[f"{mname}.{k}" if mname else k] = t
+        own = OrderedDict(self._state_entries())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -236,7 +244,7 @@ class Module:
                 parts.append("missing key(s): " + ", ".join(repr(k) for k in missing))
             if unexpected:
                 parts.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+            raise KeyMismatch(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
         staged = []
         for k, t in own.items():
             if k not in state_dict:
@@ -250,7 +258,7 @@ class Module:
             if arr.dtype.kind not in "fiub":
                 raise TypeError(f"load_state_dict: value for {k!r} is not numeric ({arr.dtype})")
             if tuple(arr.shape) != t.shape:
-                raise ValueError(f"load_state_dict: size mismatch for {k!r}: the checkpoint has shape "
+                raise ShapeMismatch(f"load_state_dict: size mismatch for {k!r}: the checkpoint has shape "
                                  f"{tuple(arr.shape)}, the model has shape {t.shape}")
             staged.append((t, arr.astype(t.dtype)))
         for t, arr in staged:
@@ -260,7 +268,58 @@ class Module:
 
     # ------------------------------------------------------------ calling and printing
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        if "_forward_pre_hooks" not in d and "_forward_hooks" not in d:
+            return self.forward(*args, **kwargs)
+        for hook in list(d.get("_forward_pre_hooks", {}).values()):   # hook(module, args)
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(d.get("_forward_hooks", {}).values()):        # hook(module, args, output)
+            new = hook(self, args, out)
+            if new is not None:
+                out = new
+        return out
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) before every forward; a returned value (a tuple, or one value)
+        replaces args. Returns a handle whose remove() takes the hook off."""
+        return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", OrderedDict()), hook)
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) after every forward; a returned value replaces the output.
+        Returns a handle whose remove() takes the hook off."""
+        return _HookHandle(self.__dict__.setdefault("_forward_hooks", OrderedDict()), hook)
+
+    def apply(self, fn):
+        """fn(module) for every submodule (children first) and then this one; returns self, as
+        torch's (`model.apply(init_weights)`)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target):
+        """The submodule at a dotted path ("encoder.rnn"); "" is this module."""
+        m = self
+        for part in target.split(".") if target else ():
+            if part not in m._modules or m._modules[part] is None:
+                raise AttributeError(f"{type(m).__name__} has no submodule {part!r} (path {target!r})")
+            m = m._modules[part]
+        return m
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path ("encoder.rnn.weight_hh_l0")."""
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if name not in m._parameters or m._parameters[name] is None:
+            raise AttributeError(f"{type(m).__name__} has no parameter {name!r} (path {target!r})")
+        return m._parameters[name]
+
+    def type(self, dst_type):
+        """Casts every floating parameter and buffer to dst_type (a dtype), as to(dtype)."""
+        return self.to(dtype=dst_type)
 
     def extra_repr(self):
         return ""
@@ -280,9 +339,33 @@ class Module:
         return list(super().__dir__()) + list(self._parameters) + list(self._modules)
 
 
+class _HookHandle:
+    """What register_forward_hook returns: remove() takes the hook off (also as a context manager)."""
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class _IncompatibleKeys(tuple):
     def __new__(cls, missing, unexpected):
         return super().__new__(cls, (missing, unexpected))
 
     missing_keys = property(lambda self: self[0])
     unexpected_keys = property(lambda self: self[1])
+
+    def __repr__(self):   # torch's
+        if not self[0] and not self[1]:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self[0]}, unexpected_keys={self[1]})"

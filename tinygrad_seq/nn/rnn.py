@@ -20,6 +20,7 @@ from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
 _HAND_WRITTEN = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
 _warned = set()
@@ -94,7 +95,7 @@ class RNNBase(Module):
         if x.ndim not in (2, 3):
             raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got shape {x.shape}")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input.size(-1) must be equal to input_size. "
+            raise ShapeMismatch(f"{name}: input.size(-1) must be equal to input_size. "
                              f"Expected {self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
         time_axis = 1 if x.ndim == 3 and self.batch_first else 0
         if x.shape[time_axis] == 0:
@@ -106,7 +107,7 @@ class RNNBase(Module):
         if not isinstance(h, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
         if h.shape != expected:
-            raise ValueError(f"{name}: expected {what} size {expected}, got {h.shape}")
+            raise ShapeMismatch(f"{name}: expected {what} size {expected}, got {h.shape}")
         if h.dtype != x.dtype:
             raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor "
                                f"with {x.dtype} and {what} with {h.dtype}")
@@ -204,7 +205,7 @@ class RNNBase(Module):
             t = registered[key] if key in registered else getattr(self, key, None)
             if t is not None:
                 if t.array.dtype != dtype:
-                    raise TypeError(f"{type(self).__name__}: input is {like.dtype} but the weights are "
+                    raise DTypeMismatch(f"{type(self).__name__}: input is {like.dtype} but the weights are "
                                     f"{t.dtype}; convert one with .float() / .double()")
                 if t.device != device:
                     raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")

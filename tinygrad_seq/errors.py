@@ -1,0 +1,21 @@
+"""Errors raised where PyTorch raises RuntimeError (or ValueError) and this library raised
+ValueError, TypeError or KeyError before: each class is both, so that a PyTorch program's
+`except RuntimeError` and an older caller's `except ValueError` / `KeyError` / `TypeError`
+catch it alike. The messages name the problem (the key, both shapes, both dtypes)."""
+
+
+class ShapeMismatch(RuntimeError, ValueError):
+    """Operands or a module's input / hidden state / checkpoint entry of the wrong shape (torch:
+    RuntimeError)."""
+
+
+class DTypeMismatch(RuntimeError, ValueError, TypeError):
+    """An input whose dtype differs from the parameters' (torch: ValueError for a recurrent
+    layer, RuntimeError for a cell's product)."""
+
+
+class KeyMismatch(RuntimeError, KeyError):
+    """load_state_dict(strict=True) with missing or unexpected keys (torch: RuntimeError)."""
+
+    def __str__(self):   # the message as given (KeyError's str() would quote it)
+        return RuntimeError.__str__(self)
