@@ -90,8 +90,14 @@ class _Decoder:
         if (kind, i) not in self._made:
             arr = self.read_array(i)
             if kind == "tensor":
+                mapper = self.device if callable(self.device) else None
                 made = Tensor(arr, requires_grad=requires_grad and arr.dtype.kind == "f",
-                              device=self.device or "cpu")
+                              device="cpu" if mapper else self.device or "cpu")
+                if mapper is not None:   # torch's map_location(storage, location); None keeps it
+                    moved = mapper(made, "cpu")
+                    if moved is not None and not isinstance(moved, Tensor):
+                        raise TypeError(f"load: map_location returned {type(moved).__name__}, expected a Tensor")
+                    made = made if moved is None else moved
             else:
                 made = arr[()] if kind == "scalar" else arr
             self._made[(kind, i)] = made
@@ -205,10 +211,14 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     if kwargs:
         raise TypeError(f"load: unexpected argument(s) {', '.join(kwargs)}")
     device = None
-    if map_location is not None:
-        if callable(map_location) or isinstance(map_location, dict):
-            raise TypeError("load: map_location must be a device name or device ('cpu', 'cuda'); "
-                            "functions and dicts are not supported")
+    # a checkpoint's tensors were written from the host: their saved location is "cpu", which a
+    # map_location dict maps (other keys, "cuda:0" for one, have nothing to map) and a callable
+    # gets as (tensor, "cpu"), as torch calls it with a storage
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu")
+    if callable(map_location) and not isinstance(map_location, str):
+        device = map_location
+    elif map_location is not None:
         device = _device.canonical(map_location)
     if isinstance(f, (str, bytes, os.PathLike)):
         name = os.fsdecode(f)
