@@ -10,7 +10,12 @@ from tinygrad_seq import device as _device, dtypes, random
 from tinygrad_seq.tensor import Tensor
 
 
-def _shape(shape):
+def _shape(shape, size=None):
+    """The shape from varargs (2, 3) or one sequence ((2, 3)), or torch's size= keyword."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"got a shape both as arguments {shape} and as size={size!r}")
+        shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     out = tuple(int(s) for s in shape)
@@ -68,17 +73,17 @@ def numel(t):
     return t.numel()
 
 
-def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.zeros(_shape(shape), _float_dtype(dtype)), dtype, device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device="cpu", requires_grad=False):
+    return _make(np.zeros(_shape(shape, size), _float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.ones(_shape(shape), _float_dtype(dtype)), dtype, device, requires_grad)
+def ones(*shape, size=None, dtype=None, device="cpu", requires_grad=False):
+    return _make(np.ones(_shape(shape, size), _float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def empty(*shape, dtype=None, device="cpu", requires_grad=False):
+def empty(*shape, size=None, dtype=None, device="cpu", requires_grad=False):
     """Uninitialised in torch; zeros here (the same cost for numpy, and reproducible)."""
-    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*shape, size=size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
@@ -109,12 +114,12 @@ def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
     return _make(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
-    return _make(random.normal(_shape(shape), generator).astype(_float_dtype(dtype)), dtype, device, requires_grad)
+def randn(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None):
+    return _make(random.normal(_shape(shape, size), generator).astype(_float_dtype(dtype)), dtype, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
-    arr = random.uniform(0.0, 1.0, _shape(shape), generator).astype(_float_dtype(dtype))
+def rand(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None):
+    arr = random.uniform(0.0, 1.0, _shape(shape, size), generator).astype(_float_dtype(dtype))
     return _make(arr, dtype, device, requires_grad)
 
 

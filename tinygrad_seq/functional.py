@@ -48,8 +48,9 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return ops_extra.Softmax.apply(-x, dim=_dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim))
 
 
-def dropout(x, p=0.5, training=True, inplace=False):
+def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+    x = input
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:

@@ -34,7 +34,8 @@ def _common_dtype(tensors):
     return [t if t.dtype == dt else t.to(dtype=dt) for t in tensors]
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None):
+    dim = dim if axis is None else axis   # numpy's name, which torch.cat takes too
     tensors = [t for t in tensors]
     if len(tensors) > 1:   # torch skips 1-D empty tensors in cat
         tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]

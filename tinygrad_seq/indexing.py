@@ -28,6 +28,8 @@ def normalize_index(idx, t):
                 raise IndexError("tensors used as indices must be long or bool")
         if isinstance(it, (list, np.ndarray)) or (hasattr(it, "shape") and not isinstance(it, (numbers.Number, slice))):
             arr = np.asarray(it) if isinstance(it, list) else it
+            if isinstance(it, list) and arr.size == 0:
+                arr = arr.astype(np.int64)   # t[[]]: no rows, as torch (numpy reads [] as float)
             advanced = True
             if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and dim < t.ndim and arr.size:
                 n = t.shape[dim]

@@ -106,16 +106,22 @@ class MathOps:
     def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
     def __neg__(self): return ops.Neg.apply1(self)
     def __pos__(self): return self
-    neg, negative, true_divide, divide, multiply, subtract = __neg__, __neg__, __truediv__, __truediv__, __mul__, __sub__
+    neg, negative = __neg__, __neg__
 
-    def add(self, o, alpha=1):
-        return self + (o * alpha if alpha != 1 else o)
+    # the named forms take torch's argument names (t.add(other=...), torch.matmul(input=, other=))
+    def add(self, other, alpha=1):
+        return self + (other * alpha if alpha != 1 else other)
 
-    def sub(self, o, alpha=1):
-        return self - (o * alpha if alpha != 1 else o)
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
 
-    def mul(self, o): return self * o
-    def div(self, o, rounding_mode=None):
+    subtract = sub
+
+    def mul(self, other): return self * other
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        o = other
         if rounding_mode is None:
             return self / o
         if rounding_mode == "floor":
@@ -128,7 +134,9 @@ class MathOps:
             return q
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
-    def pow(self, o): return self ** o
+    true_divide = divide = div
+
+    def pow(self, exponent): return self ** exponent
 
     def __floordiv__(self, o): return self._intdiv(o, "floor_divide", False)
     def __rfloordiv__(self, o): return self._intdiv(o, "floor_divide", True)
@@ -136,7 +144,7 @@ class MathOps:
     def __rmod__(self, o): return self._intdiv(o, "remainder", True)
     floor_divide = __floordiv__
 
-    def remainder(self, o): return self % o
+    def remainder(self, other): return self % other
 
     def _intdiv(self, other, name, reverse):
         o = self._other(other)
@@ -164,14 +172,16 @@ class MathOps:
     def __rmatmul__(self, o):
         return self._other(o).__matmul__(self)
 
-    matmul = __matmul__
+    def matmul(self, other): return self.__matmul__(other)
 
-    def mm(self, o):
+    def mm(self, mat2):
+        o = mat2
         if self.ndim != 2 or getattr(o, "ndim", 0) != 2:
             raise ShapeMismatch(f"mm: expected two 2-D tensors, got shapes {self.shape} and {getattr(o, 'shape', ())}")
         return self @ o
 
-    def bmm(self, o):
+    def bmm(self, mat2):
+        o = mat2
         if self.ndim != 3 or getattr(o, "ndim", 0) != 3 or o.shape[0] != self.shape[0]:
             raise ShapeMismatch(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
                              f"{self.shape} and {getattr(o, 'shape', ())}")
@@ -191,8 +201,8 @@ class MathOps:
             except ValueError:
                 raise ShapeMismatch(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
 
-    def maximum(self, o): return self._binary(ops.Maximum, o, "maximum")
-    def minimum(self, o): return -((-self).maximum(-self._other(o)))
+    def maximum(self, other): return self._binary(ops.Maximum, other, "maximum")
+    def minimum(self, other): return -((-self).maximum(-self._other(other)))
 
     # ------------------------------------------------------------ comparisons: bool tensors
     def _compare(self, name, o):

@@ -9,6 +9,13 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])   # torch.return_types.max
+MinResult = collections.namedtuple("MinResult", ["values", "indices"])   # torch.return_types.min
+
+
+def _dim_or_axis(dim, axis):
+    """A reduction's dims from dim= or numpy's axis=; () (or []) means every dim, as torch's."""
+    dim = dim if axis is None else axis
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 SortResult = collections.namedtuple("SortResult", ["values", "indices"])
 
 
@@ -28,10 +35,14 @@ class ReduceOps:
             return self.to(dtype=dtype)
         return self if self.dtype.kind == "f" or self.dtype == np.int64 else self._cast_const(np.int64)
 
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    # axis= is numpy's name for dim, which torch's reductions also take; dim=() reduces every
+    # dim, as torch's sum and mean do
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+        dim = _dim_or_axis(dim, axis)
         return ops.Sum.apply(self._int_to_long(dtype), axis=dim, keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+        dim = _dim_or_axis(dim, axis)
         x = self if dtype is None else self.to(dtype=dtype)
         if x.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be a floating "
@@ -78,8 +89,9 @@ class ReduceOps:
             return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
         raise ValueError(f"norm: p must be 'fro', inf or a positive number, got {p!r}")
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
+        dim = dim if axis is None else axis
         if dim is None:
             return ops.Max.apply(self)
         if isinstance(dim, ReduceOps):
@@ -92,19 +104,20 @@ class ReduceOps:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
         return MaxResult(values, _wrap(idx, self.device))
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
         if dim is None:
             return -((-self).max())
         v, i = (-self).max(dim, keepdim)
-        return MaxResult(-v, i)
+        return MinResult(-v, i)
 
-    def amax(self, dim=None, keepdim=False):
-        return ops.Max.apply(self, axis=dim, keepdim=keepdim)
+    def amax(self, dim=None, keepdim=False, *, axis=None):
+        return ops.Max.apply(self, axis=dim if axis is None else axis, keepdim=keepdim)
 
-    def amin(self, dim=None, keepdim=False):
-        return -((-self).amax(dim, keepdim))
+    def amin(self, dim=None, keepdim=False, *, axis=None):
+        return -((-self).amax(dim if axis is None else axis, keepdim))
 
     def argmax(self, dim=None, keepdim=False):
         B = _device.backend(self.device)

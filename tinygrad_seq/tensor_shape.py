@@ -60,7 +60,9 @@ class ShapeOps:
         d = _dim1(dim, self.ndim)
         return tuple(self.select(d, i) for i in range(self.shape[d]))
 
-    def split(self, split_size_or_sections, dim=0):
+    def split(self, split_size_or_sections=None, dim=0, *, split_size=None):
+        if split_size is not None:   # torch's keyword name for an int size
+            split_size_or_sections = split_size
         d = _dim1(dim, self.ndim)
         n = self.shape[d]
         pre = (slice(None),) * d
@@ -107,8 +109,9 @@ class ShapeOps:
         return self.gather(dim, indices)
 
     # ------------------------------------------------------------ views of the whole
-    def reshape(self, *shape):
-        shape = _shape_arg(shape)
+    def reshape(self, *sizes, shape=None, size=None):
+        # reshape(shape=...) and view(size=...) as torch names them
+        shape = _shape_arg(sizes if shape is None and size is None else (size if shape is None else shape,))
         size = self.numel()
         known = 1
         for s in shape:
@@ -142,8 +145,8 @@ class ShapeOps:
         d = _dim1(dim, self.ndim)
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
 
-    def permute(self, *order):
-        order = _shape_arg(order)
+    def permute(self, *order, dims=None):
+        order = _shape_arg(order if dims is None else (dims,))
         if sorted(o % max(self.ndim, 1) for o in order) != list(range(self.ndim)):
             raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
         order = tuple(o % self.ndim for o in order)
@@ -182,8 +185,8 @@ class ShapeOps:
         ds = {_dim1(d, self.ndim) for d in dims}
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1)))
 
-    def expand(self, *shape):
-        shape = _shape_arg(shape)
+    def expand(self, *sizes, size=None):
+        shape = _shape_arg(sizes if size is None else (size,))
         lead = len(shape) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's {self.shape}")
@@ -216,8 +219,8 @@ class ShapeOps:
         return self.masked_fill(mask, 0)
 
     # ------------------------------------------------------------ copies
-    def flip(self, *dims):
-        dims = _shape_arg(dims)
+    def flip(self, *dim_args, dims=None):
+        dims = _shape_arg(dim_args if dims is None else (dims,))
         idx = [slice(None)] * self.ndim
         for d in dims:
             idx[_dim1(d, self.ndim)] = slice(None, None, -1)

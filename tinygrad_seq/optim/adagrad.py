@@ -8,7 +8,7 @@ class Adagrad(Optimizer):
     s = s + g^2 (s starts at initial_accumulator_value);  p = p - lr_t g / (sqrt(s) + eps)."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 *, maximize=False):
+                 *, maximize=False, **implementation):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if lr_decay < 0.0:
@@ -21,7 +21,7 @@ class Adagrad(Optimizer):
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      maximize=maximize))
+                                      maximize=maximize), implementation)
 
     def _init_group_state(self, group):
         # PyTorch creates Adagrad's state with the optimizer, not on the first step

@@ -12,8 +12,11 @@ from tinygrad_seq.tensor import Tensor
 
 
 class Optimizer:
-    def __init__(self, params, defaults):
-        self.defaults = dict(defaults)
+    def __init__(self, params, defaults, implementation=None):
+        """implementation: torch's choices of update implementation (foreach, fused, capturable,
+        differentiable) as a subclass received them; there is one implementation here, so they
+        are only checked and kept in defaults and the param groups, as torch keeps them."""
+        self.defaults = dict(defaults, **_implementation_flags(type(self).__name__, implementation or {}))
         self.state = {}            # parameter -> dict of its state (arrays on its device, numbers)
         self.param_groups = []
         if isinstance(params, Tensor):
@@ -234,3 +237,25 @@ def _flatten(sd):
             if v is not None:
                 flat[f"state.{int(i)}.{k}"] = _to_numpy(v)
     return flat
+
+
+_IMPLEMENTATION_FLAGS = dict(foreach=None, capturable=False, differentiable=False, fused=None)
+# which of them each of torch's optimizers takes (and keeps in its defaults)
+_TAKES = dict(SGD=("foreach", "differentiable", "fused"), Adagrad=("foreach", "differentiable", "fused"),
+              RMSprop=("foreach", "capturable", "differentiable"))
+
+
+def _implementation_flags(name, given):
+    """torch's implementation keywords this optimizer takes, with their defaults; differentiable
+    and capturable (an update recorded for autograd, or for CUDA graphs) cannot be honoured:
+    True raises."""
+    takes = _TAKES.get(name, tuple(_IMPLEMENTATION_FLAGS))
+    unknown = sorted(set(given) - set(takes))
+    if unknown:
+        raise TypeError(f"{name}.__init__() got an unexpected keyword argument {unknown[0]!r}")
+    flags = {k: given.get(k, _IMPLEMENTATION_FLAGS[k]) for k in takes}
+    for key in ("differentiable", "capturable"):
+        if flags.get(key):
+            raise ValueError(f"{name}: {key}=True is not supported (one update implementation here); "
+                             f"leave it False")
+    return flags

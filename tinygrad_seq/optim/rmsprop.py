@@ -8,7 +8,7 @@ class RMSprop(Optimizer):
     momentum > 0: b = momentum b + g / denom, p = p - lr b;  else p = p - lr g / denom."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 *, maximize=False):
+                 *, maximize=False, **implementation):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if eps < 0.0:
@@ -20,7 +20,8 @@ class RMSprop(Optimizer):
         if alpha < 0.0:
             raise ValueError(f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize),
+                         implementation)
 
     def _update(self, B, p, g, state, group):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
