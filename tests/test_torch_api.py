@@ -304,6 +304,20 @@ def test_missing_names_say_so():
     with pytest.raises(NotImplementedError, match="einsum"):
         ts.einsum("ij->ji", ts.zeros(2, 2))
     assert not hasattr(ts.zeros(1), "definitely_not_a_method")
+    # the submodules a program reaches into say so too, with the alternative where one exists
+    import tinygrad_seq.nn.functional as F
+    for get, message in [
+        (lambda: ts.optim.NAdam, "does not have torch.optim.NAdam yet; instead use optim.Adam"),
+        (lambda: ts.optim.lr_scheduler.CyclicLR, "torch.optim.lr_scheduler.CyclicLR yet; instead use OneCycleLR"),
+        (lambda: ts.nn.BatchNorm1d, "does not have torch.nn.BatchNorm1d yet; instead use nn.LayerNorm"),
+        (lambda: F.layer_norm, "does not have torch.nn.functional.layer_norm yet"),
+        (lambda: ts.nn.init.trunc_normal_, "does not have torch.nn.init.trunc_normal_ yet"),
+        (lambda: ts.nn.utils.parameters_to_vector, "does not have torch.nn.utils.parameters_to_vector yet"),
+        (lambda: ts.nn.ReLU6, r"does not have torch.nn.ReLU6 yet$"),
+    ]:
+        with pytest.raises(AttributeError, match=message):
+            get()
+    assert not hasattr(F, "kl_div") and hasattr(ts.nn, "LSTM")
 
 
 def test_grad_mode_functions():

@@ -289,3 +289,9 @@ def embedding(input, weight, padding_idx=None):
 from tinygrad_seq.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
                                  cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
                                  smooth_l1_loss)
+
+
+def __getattr__(name):
+    """A torch name this module lacks: an AttributeError that says so (tinygrad_seq.missing)."""
+    from tinygrad_seq.missing import submodule_attribute_error
+    raise submodule_attribute_error("torch.nn.functional", "tinygrad_seq.functional", name)

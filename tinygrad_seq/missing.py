@@ -56,3 +56,30 @@ def module_attribute_error(name):
 
 def tensor_attribute_error(name):
     return AttributeError(_message("torch.Tensor", name, TENSOR_ALTERNATIVES.get(name)))
+
+
+# the same for the submodules a PyTorch program reaches into (torch.optim.NAdam, F.layer_norm, ...)
+_OPTIMIZERS = "optim.Adam / AdamW, SGD (momentum, nesterov), RMSprop or Adagrad"
+SUBMODULE_ALTERNATIVES = {
+    "torch.optim": dict.fromkeys(("Adamax", "NAdam", "RAdam", "Adadelta", "ASGD", "Rprop", "LBFGS",
+                                  "SparseAdam"), _OPTIMIZERS),
+    "torch.nn": dict(BatchNorm1d="nn.LayerNorm", BatchNorm2d="nn.LayerNorm",
+                     MultiheadAttention="nn.BahdanauAttention / nn.LuongAttention (see the README)",
+                     Transformer="the recurrent layers and nn.BahdanauAttention / nn.LuongAttention",
+                     Conv1d="nothing yet (convolutions are out of scope)",
+                     Conv2d="nothing yet (convolutions are out of scope)"),
+    "torch.nn.functional": dict(layer_norm="nn.LayerNorm",
+                                scaled_dot_product_attention="F.softmax(q @ k.transpose(-2, -1) / d ** 0.5, -1) @ v",
+                                logsigmoid="-F.softplus(-x)", cosine_similarity="(a * b).sum(dim) / (a.norm(dim=dim) * b.norm(dim=dim))"),
+    "torch.nn.init": dict(trunc_normal_="nn.init.normal_ and a clamp_ of the weights"),
+    "torch.nn.utils": dict(parameters_to_vector="ts.cat([p.reshape(-1) for p in parameters])"),
+    "torch.optim.lr_scheduler": dict(CyclicLR="OneCycleLR or LambdaLR"),
+}
+
+
+def submodule_attribute_error(owner, module, name):
+    """The AttributeError of `module.name` (owner: the torch module it stands for, "torch.optim");
+    names with two leading underscores keep Python's plain error (import machinery asks them)."""
+    if name.startswith("__"):
+        return AttributeError(f"module {module!r} has no attribute {name!r}")
+    return AttributeError(_message(owner, name, SUBMODULE_ALTERNATIVES.get(owner, {}).get(name)))

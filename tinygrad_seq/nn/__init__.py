@@ -32,3 +32,9 @@ def _export(classes, added):
 
 
 _cell_library.subscribe(_export)
+
+
+def __getattr__(name):
+    """A torch name this module lacks: an AttributeError that says so (tinygrad_seq.missing)."""
+    from tinygrad_seq.missing import submodule_attribute_error
+    raise submodule_attribute_error("torch.nn", "tinygrad_seq.nn", name)

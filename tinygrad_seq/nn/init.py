@@ -126,3 +126,9 @@ def dirac_(tensor, groups=1):
         for d in range(min(out_per_group, tensor.shape[1])):
             host[(g * out_per_group + d, d) + centre] = 1.0
     return _fill(tensor, host)
+
+
+def __getattr__(name):
+    """A torch name this module lacks: an AttributeError that says so (tinygrad_seq.missing)."""
+    from tinygrad_seq.missing import submodule_attribute_error
+    raise submodule_attribute_error("torch.nn.init", "tinygrad_seq.nn.init", name)

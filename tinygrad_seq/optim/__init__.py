@@ -5,3 +5,9 @@ from tinygrad_seq.optim.adam import Adam, AdamW  # noqa: F401
 from tinygrad_seq.optim.rmsprop import RMSprop  # noqa: F401
 from tinygrad_seq.optim.adagrad import Adagrad  # noqa: F401
 from tinygrad_seq.optim import lr_scheduler  # noqa: F401
+
+
+def __getattr__(name):
+    """A torch name this module lacks: an AttributeError that says so (tinygrad_seq.missing)."""
+    from tinygrad_seq.missing import submodule_attribute_error
+    raise submodule_attribute_error("torch.optim", "tinygrad_seq.optim", name)

@@ -287,3 +287,9 @@ class CosineAnnealingLR(LRScheduler):
 # LRScheduler from here, so this import comes last)
 from tinygrad_seq.optim.lr_scheduler_extra import (ChainedScheduler, CosineAnnealingWarmRestarts,  # noqa: E402,F401
                                                    OneCycleLR, ReduceLROnPlateau, SequentialLR)
+
+
+def __getattr__(name):
+    """A torch name this module lacks: an AttributeError that says so (tinygrad_seq.missing)."""
+    from tinygrad_seq.missing import submodule_attribute_error
+    raise submodule_attribute_error("torch.optim.lr_scheduler", "tinygrad_seq.optim.lr_scheduler", name)

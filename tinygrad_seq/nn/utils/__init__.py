@@ -73,3 +73,9 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         B.copy_into(g.array, B.clip(g.array, -clip_value, clip_value))
         g._version += 1
 from tinygrad_seq.nn.utils import rnn  # noqa: E402,F401
+
+
+def __getattr__(name):
+    """A torch name this module lacks: an AttributeError that says so (tinygrad_seq.missing)."""
+    from tinygrad_seq.missing import submodule_attribute_error
+    raise submodule_attribute_error("torch.nn.utils", "tinygrad_seq.nn.utils", name)
