@@ -73,3 +73,20 @@ def test_linear_with_a_1d_weight_drops_the_out_axis_as_torch():
     np.testing.assert_allclose(got.numpy(), want.numpy())
     with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(4, 5\)"):
         F.linear(ts.tensor(x), ts.ones(4, 5))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_pointwise_losses_warn_and_broadcast_as_torch(name):
+    x, y = np.arange(12.0).reshape(3, 4), np.arange(3.0).reshape(3, 1)
+    with pytest.warns(UserWarning, match="target size"):
+        theirs = getattr(TF, name)(torch.tensor(x), torch.tensor(y))
+    with pytest.warns(UserWarning, match=r"target size \(3, 1\)"):
+        ours = getattr(F, name)(ts.tensor(x), ts.tensor(y))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match=r"\(3, 4\).*\(2, 1\)"):
+        getattr(F, name)(ts.tensor(x), ts.ones(2, 1, dtype=ts.float64))
+
+
+def test_numpy_of_a_reduction_is_a_0d_array_as_torch():
+    out = ts.ones(2, 3).sum().numpy()
+    assert type(out) is np.ndarray and out.shape == () and out == 6

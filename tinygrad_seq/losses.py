@@ -1,8 +1,11 @@
 """The loss functions of tinygrad_seq.functional (torch.nn.functional's): cross_entropy and
 nll_loss as one fused Function, the regression losses and the binary cross-entropies."""
+import warnings
+
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.functional import log_softmax
 from tinygrad_seq.tensor import Tensor
 
@@ -288,10 +291,18 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing):
 
 
 def _same_shape(name, input, target):
+    """target as a Tensor. Shapes that differ but broadcast warn and broadcast, as torch's
+    pointwise losses do; shapes that do not broadcast raise (a RuntimeError, as torch's)."""
     target = _as_tensor(target, input)
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape "
-                         f"{tuple(target.shape)} differ")
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            raise ShapeMismatch(f"{name}: input shape {tuple(input.shape)} and target shape "
+                                f"{tuple(target.shape)} differ and do not broadcast") from None
+        warnings.warn(f"{name}: using a target size {tuple(target.shape)} that is different to the input size "
+                      f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
     return target
 
 

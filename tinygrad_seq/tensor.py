@@ -201,7 +201,10 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
 
     # ------------------------------------------------------------ conversion and devices
     def numpy(self) -> np.ndarray:
-        return self.array if self.device == "cpu" else _device.backend(self.device).to_host(self.array)
+        if self.device != "cpu":
+            return _device.backend(self.device).to_host(self.array)
+        a = self.array   # a reduction's result may be a numpy scalar: torch gives a 0-d array
+        return a if type(a) is np.ndarray else np.asarray(a)
 
     def item(self):
         if self.array.size != 1:
