@@ -90,3 +90,16 @@ def test_pointwise_losses_warn_and_broadcast_as_torch(name):
 def test_numpy_of_a_reduction_is_a_0d_array_as_torch():
     out = ts.ones(2, 3).sum().numpy()
     assert type(out) is np.ndarray and out.shape == () and out == 6
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], [[1.0], [2.0]], (1.5,), [1, 2.5], "arrays", "np_float64",
+                                  "np_float32", "torch_float64"])
+def test_constructor_dtypes_follow_torch_tensor(data):
+    made = {"arrays": lambda: [np.ones(2), np.zeros(2)], "np_float64": lambda: [np.float64(1.0)],
+            "np_float32": lambda: [np.float32(1.0)],
+            "torch_float64": lambda: torch.ones(2, dtype=torch.float64)}.get(
+                data if isinstance(data, str) else None, lambda: data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch's "a list of ndarrays is slow"
+        want = torch.tensor(made()).dtype if data != "torch_float64" else torch.float64
+    assert str(ts.tensor(made()).dtype) == str(want).removeprefix("torch.")

@@ -36,7 +36,7 @@ def _to_array(data, dtype):
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
             data = [x.numpy() if isinstance(x, Tensor) else x for x in data]
         arr = np.asarray(data)
-        if arr.dtype == np.float64 and not isinstance(data, np.generic):
+        if arr.dtype == np.float64 and _python_floats(data):
             return arr.astype(dtypes.get_default_dtype())  # Python floats and lists: the default
     kind = arr.dtype.kind
     if kind == "f":
@@ -46,6 +46,17 @@ def _to_array(data, dtype):
     if kind == "b":
         return arr
     raise TypeError(f"Tensor: unsupported data type {arr.dtype}")
+
+
+def _python_floats(data):
+    """Whether float64 data came from Python floats (a list or tuple of them, nested), which take
+    the default dtype; arrays inside a list, or an object with __array__ (a torch tensor), keep
+    their float64, as torch.tensor keeps it."""
+    if not isinstance(data, (list, tuple)):
+        return False
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return not hasattr(data, "__array__")
 
 
 class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
