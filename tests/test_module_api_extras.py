@@ -158,3 +158,23 @@ def test_layer_dtype_mismatch_is_value_error_as_torch():
         torch.nn.LSTM(3, 4)(torch.ones(2, 2, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="float64"):
         nn.LSTM(3, 4)(ts.ones(2, 2, 3, dtype=ts.float64))
+
+
+def test_state_dict_values_are_numpy_copies_that_take_torchs_calls():
+    net, ref = Net(ts), TorchNet()
+    sd, ref_sd = net.state_dict(), ref.state_dict()
+    for k, v in sd.items():
+        assert isinstance(v, np.ndarray)                      # API.md: numpy array copies
+        assert v.size == ref_sd[k].numel() == v.numel()       # numpy's size is still the count
+        assert v.size(0) == ref_sd[k].size(0) and tuple(v.size()) == tuple(ref_sd[k].size())
+        assert v.dim() == ref_sd[k].dim()
+    best = {k: v.cpu().clone() for k, v in sd.items()}        # the early-stopping snapshot idiom
+    w = net.rnn.weight_ih_l0
+    w.data.add_(1.0)                                          # training moves on ...
+    assert not np.array_equal(best["rnn.weight_ih_l0"], w.numpy())
+    net.load_state_dict(best)                                 # ... and the snapshot comes back
+    np.testing.assert_array_equal(w.numpy(), sd["rnn.weight_ih_l0"])
+    assert not hasattr(sd["rnn.weight_ih_l0"], "copy_")       # a copy: writing it would not reach the model
+    assert repr(sd["head.0.bias"]).startswith("array(")
+    assert sd["head.0.weight"].float().dtype == np.float32 and sd["head.0.weight"].double().dtype == np.float64
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})   # into torch unchanged

@@ -9,6 +9,7 @@ from tinygrad_seq import device as _device
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
+from tinygrad_seq.nn.state_array import state_array
 
 
 class Parameter(Tensor):
@@ -223,13 +224,14 @@ class Module:
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """OrderedDict name -> numpy copy of every parameter and persistent buffer (PyTorch's
-        keys); keep_vars=True gives the Tensors themselves; prefix is put before every key;
+        keys; a StateArray: it also takes clone(), cpu(), size(dim), numel(), as torch's values);
+        keep_vars=True gives the Tensors themselves; prefix is put before every key;
         destination (a dict) is filled and returned."""
         if args:   # torch's old positional form state_dict(destination, prefix, keep_vars)
             destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
         out = OrderedDict() if destination is None else destination
         for k, t in self._state_entries(prefix.rstrip(".") if prefix else ""):
-            out[k] = t if keep_vars else np.array(t.numpy(), copy=True)
+            out[k] = t if keep_vars else state_array(t.numpy())
         return out
 
     def load_state_dict(self, state_dict, strict=True):
@@ -252,7 +254,7 @@ class Module:
             v = state_dict[k]
             if isinstance(v, Tensor):
                 v = v.numpy()
-            elif hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
+            elif not isinstance(v, np.ndarray) and hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
                 v = v.detach().cpu().numpy()
             arr = np.asarray(v)
             if arr.dtype.kind not in "fiub":

@@ -218,7 +218,7 @@ def _like(arr, current):
 def _to_numpy(v):
     if isinstance(v, Tensor):
         return v.numpy()
-    if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
+    if not isinstance(v, np.ndarray) and hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
         return v.detach().cpu().numpy()
     return np.asarray(v)
 

@@ -16,7 +16,7 @@ from tinygrad_seq.tensor import Tensor
 
 
 def _host_ints(x, name):
-    a = x.numpy() if isinstance(x, Tensor) else np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+    a = x.numpy() if isinstance(x, Tensor) else np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") and not isinstance(x, np.ndarray) else x)
     if a.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of integers, got shape {a.shape}")
     if a.size and a.dtype.kind not in "iu":
