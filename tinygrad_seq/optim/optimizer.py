@@ -4,6 +4,8 @@ Updates run under no_grad on the parameters' raw arrays through their device bac
 (tinygrad_seq.device.backend), in place, so parameter identity is kept and "cuda" parameters
 never leave the device. Subclasses implement _update(B, p, g, state, group) for one parameter.
 """
+import warnings
+
 import numpy as np
 
 from tinygrad_seq import device as _device
@@ -44,8 +46,9 @@ class Optimizer:
                 raise ValueError("can't optimize a non-leaf Tensor")
             if p.dtype.kind != "f":
                 raise TypeError(f"optimizer can only optimize floating point Tensors, got {p.dtype}")
-        if len({id(p) for p in ps}) != len(ps):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        if len({id(p) for p in ps}) != len(ps):   # torch 2.13 warns and keeps them (a step updates twice)
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error (as in torch)", UserWarning, stacklevel=3)
         group["params"] = ps
         for k, v in self.defaults.items():
             group.setdefault(k, v)
