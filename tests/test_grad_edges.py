@@ -103,3 +103,13 @@ def test_constructor_dtypes_follow_torch_tensor(data):
         warnings.simplefilter("ignore")   # torch's "a list of ndarrays is slow"
         want = torch.tensor(made()).dtype if data != "torch_float64" else torch.float64
     assert str(ts.tensor(made()).dtype) == str(want).removeprefix("torch.")
+
+
+def test_an_integer_beyond_int64_raises_instead_of_wrapping():
+    assert ts.tensor([2 ** 63 - 1]).numpy()[0] == 2 ** 63 - 1
+    with pytest.raises(OverflowError, match="9223372036854775808"):
+        ts.tensor([2 ** 63])
+    with pytest.raises(ValueError):   # torch's error class; ours is both
+        torch.tensor([2 ** 63])
+    with pytest.raises(ValueError):
+        ts.tensor([2 ** 63])

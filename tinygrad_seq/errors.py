@@ -19,3 +19,7 @@ class KeyMismatch(RuntimeError, KeyError):
 
     def __str__(self):   # the message as given (KeyError's str() would quote it)
         return RuntimeError.__str__(self)
+
+
+class IntegerOverflow(OverflowError, ValueError):
+    """Integer data beyond int64 (torch: ValueError "Overflow when unpacking long long")."""

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
+from tinygrad_seq.errors import IntegerOverflow
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
@@ -42,6 +43,8 @@ def _to_array(data, dtype):
     if kind == "f":
         return arr if arr.dtype in _FLOAT else arr.astype(np.float32)
     if kind in "iu":
+        if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+            raise IntegerOverflow(f"Tensor: value {int(arr.max())} cannot be converted to int64 without overflow")
         return arr.astype(np.int64, copy=False)   # API.md: integer data becomes int64
     if kind == "b":
         return arr
