@@ -9,7 +9,7 @@ from tinygrad_seq import device as _device
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
-from tinygrad_seq.nn.state_array import state_array
+from tinygrad_seq.state_array import state_array
 
 
 class Parameter(Tensor):
