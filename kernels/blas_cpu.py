@@ -60,6 +60,7 @@ class kernel_threads:
         self.blas = (one_blas_thread(), numpy_blas_one_thread())
         # the call's runs pin the caller once (workers_cpu.PinScope), not each run
         self.pins = workers_cpu.PinScope() if self.locked else None
+        self.cores = machine_cpu.cores_scope()   # the call's cores, read once
 
     @staticmethod
     def planned(seq_len, batch, macs, one_step_min="ONE_STEP_PARALLEL_MIN_MACS"):
@@ -74,6 +75,7 @@ class kernel_threads:
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 
     def __enter__(self):
+        self.cores.__enter__()
         for pin in self.blas:
             pin.__enter__()
         if self.pins is not None:
@@ -81,6 +83,7 @@ class kernel_threads:
         return self.n_chunks
 
     def __exit__(self, *exc):
+        self.cores.__exit__(*exc)
         if self.pins is not None:
             self.pins.__exit__(*exc)
         for pin in self.blas:

@@ -342,3 +342,28 @@ def test_spinning_off_pins_nothing(monkeypatch):
     seen, _ = _chunk_ids(2, calls=5)
     np.testing.assert_array_equal(seen, _expected(5, 2))
     assert calls == [] and workers.spins == 0
+
+
+def test_a_kernel_call_reads_its_cores_once(monkeypatch):
+    # machine_cpu.cores_scope (opened by blas_cpu.kernel_threads): the first usable_cores() in the
+    # scope reads the affinity, later ones reuse it; a one-chunk call never reads it; an inner
+    # scope keeps the outer's answer; outside a scope every call reads again
+    from tinygrad_seq.kernels import blas_cpu, machine_cpu
+
+    reads = []
+    monkeypatch.setattr(machine_cpu, "_usable_cores_now", lambda: reads.append(1) or 3)
+    with machine_cpu.cores_scope():
+        assert reads == []
+        assert machine_cpu.usable_cores() == 3 and machine_cpu.usable_cores() == 3
+        with machine_cpu.cores_scope():
+            assert machine_cpu.usable_cores() == 3
+        assert machine_cpu.usable_cores() == 3
+    assert len(reads) == 1
+    machine_cpu.usable_cores()
+    machine_cpu.usable_cores()
+    assert len(reads) == 3
+    reads.clear()
+    with blas_cpu.kernel_threads(8, 8, 1000) as n_chunks:   # below the threshold: one chunk
+        assert n_chunks == 1
+        blas_cpu.run_chunks(lambda c: None, n_chunks)
+    assert reads == []
