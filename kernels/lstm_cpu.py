@@ -233,8 +233,7 @@ def _macs(seq_len, batch, n_in, hidden):
     return seq_len * batch * 4 * hidden * (n_in + hidden)  # input-side + recurrent products
 
 
-# the thresholds (kernels/tuning.py) a one-step call splits from, by its plan's split
-_ONE_STEP_UNITS, _ONE_STEP_ROWS = "ONE_STEP_UNITS_MIN_MACS", "ONE_STEP_PARALLEL_MIN_MACS"
+_ONE_STEP = {True: "ONE_STEP_UNITS_MIN_MACS", False: "ONE_STEP_PARALLEL_MIN_MACS"}  # by units split or not
 
 
 def _plan(seq_len, batch, n_in, hidden, dtype):
@@ -242,7 +241,7 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
     (a decoder's step) splits its gate units from tuning.ONE_STEP_UNITS_MIN_MACS multiply-adds:
     no barrier is met, each thread reads its share of the weights."""
     one_step = seq_len == 1
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP_UNITS)
+    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[True])
     units_ok = (threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
                 and (one_step or 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES")))
     if one_step:
@@ -282,8 +281,7 @@ def _backward_signature(dtype, panels):
     """The Numba types _lstm_backward passes _backward (the batch split): W_hh^T and no panels,
     or an empty W_hh^T and the panels (steps_cpu.backward_weights). tests/test_background_compile.py
     checks this against the signature the backward compiles."""
-    def a(nd):
-        return c_array(dtype, nd)
+    a = functools.partial(c_array, dtype)
     return (a(3), a(2), a(2), a(2), a(3) if panels else types.none, c_array(np.int64, 1), types.boolean, a(3), a(3),
             a(3), a(3), a(1), types.int64, types.int64, types.int64)
 
@@ -293,8 +291,7 @@ def _backward_units_signature(dtype, panels):
     """The Numba types _lstm_backward passes _backward_units (the hidden-units split): W_hh^T by
     chunk and no panels, or an empty one and the panels by chunk (units_backward_weights), then
     the barrier's flags."""
-    def a(nd):
-        return c_array(dtype, nd)
+    a = functools.partial(c_array, dtype)
     i64 = c_array(np.int64, 1)
     return (a(3), a(2), a(2), a(3), a(4) if panels else types.none, i64, types.boolean, a(3), a(3), a(3), a(3), a(1),
             types.int64, types.int64, i64)
@@ -344,8 +341,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
     h0 = np.ascontiguousarray(h0, dt)
     c0 = np.ascontiguousarray(c0, dt)
     units_plan = plan["split"] == "units"
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden),
-                        _ONE_STEP_UNITS if units_plan else _ONE_STEP_ROWS) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan]) as n_chunks:
         units = units_plan and n_chunks > 1 and hidden % n_chunks == 0
         announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
         w_ih = np.ascontiguousarray(w_ih, dt)
@@ -402,8 +398,7 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
     units_plan = plan["split"] == "units"
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden),
-                        _ONE_STEP_UNITS if units_plan else _ONE_STEP_ROWS) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan]) as n_chunks:
         # a one-step call: the pointwise backward on one thread (a step's few rows), then its four
         # products two a thread (weight_grads_cpu.one_step_gradients)
         one_step = units_plan and seq_len == 1 and n_chunks > 1
