@@ -71,6 +71,29 @@ def test_op_matches_cpu(name):
         np.testing.assert_allclose(g.grad.numpy(), c.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+EDGE_CASES = {   # the points where a plain composition gives 0 * inf (tests/test_grad_edges.py on the CPU)
+    "pow_0": (lambda x: x ** 0, [0.0, -2.0]),
+    "norm_zero_row": (lambda x: x.norm(dim=1), [[0.0, 0.0], [3.0, 4.0]]),
+    "norm_p3_zero_row": (lambda x: x.norm(p=3, dim=1), [[0.0, 0.0], [3.0, 4.0]]),
+    "std_constant_row": (lambda x: x.std(1), [[2.0, 2.0], [1.0, 3.0]]),
+    "cross_entropy_all_ignored": (lambda x: F.cross_entropy(x, ts.tensor([-100, -100], device=x.device)),
+                                  [[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]),
+}
+
+
+@cuda
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_edge_gradients_match_cpu(name):
+    fn, data = EDGE_CASES[name]
+    grads = []
+    for device in ("cpu", "cuda"):
+        x = ts.tensor(np.array(data), requires_grad=True, device=device)
+        fn(x).sum().backward()
+        grads.append(x.grad.numpy())
+    assert np.isfinite(grads[0]).all()
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-10, atol=1e-12)
+
+
 @cuda
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_losses_and_embedding_match_cpu(reduction):
