@@ -77,3 +77,17 @@ def test_an_empty_index_list_selects_no_rows_as_torch():
     assert t[[]].shape == tuple(torch.ones(4, 3)[[]].shape) == (0, 3)
     (t[[]].sum() + t[[1]].sum()).backward()
     np.testing.assert_array_equal(t.grad.numpy().sum(1), [0, 3, 0, 0])
+
+
+def test_is_contiguous_tells_the_layout_and_contiguous_copies_only_then():
+    data = np.arange(6.0).reshape(2, 3)
+    ours, theirs = ts.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    for fn in (lambda t: t, lambda t: t.t(), lambda t: t[:, 1], lambda t: t[0], lambda t: t.transpose(0, 1)):
+        assert fn(ours).is_contiguous() == fn(theirs).is_contiguous()
+    assert ours.contiguous() is ours
+    made = ours.t().contiguous()
+    assert made.is_contiguous() and made.numpy().flags["C_CONTIGUOUS"]
+    w = np.arange(6.0).reshape(3, 2)
+    (made * ts.tensor(w)).sum().backward()
+    (theirs.t().contiguous() * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

@@ -143,8 +143,10 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     def element_size(self):
         return self.dtype.itemsize
 
-    def is_contiguous(self):
-        return True  # every op returns a fresh (C-ordered) array or a view the backend handles
+    def is_contiguous(self, memory_format=None):
+        """Whether the data is laid out in row-major order (t.t() and a transposed view are not)."""
+        flags = getattr(self.array, "flags", None)
+        return True if flags is None else bool(flags["C_CONTIGUOUS"])
 
     def is_floating_point(self):
         return self.dtype.kind == "f"
@@ -317,8 +319,13 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     def type_as(self, other):
         return self.to(dtype=other.dtype)
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """self when row-major already, else a row-major copy (differentiable), as torch's."""
+        if self.is_contiguous():
+            return self
+        out = self.clone()   # the graph node; its copy keeps the source's order, so make it row-major
+        out.array = _device.backend(self.device).ascontiguous(out.array)
+        return out
 
     def clone(self):
         if self.requires_grad and autograd.is_grad_enabled():
