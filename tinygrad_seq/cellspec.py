@@ -59,7 +59,13 @@ class ParamSpec:
         elif self.init == "ones":
             arr = np.ones(shape)
         else:
-            arr = np.asarray(self.init(shape, H))
+            try:
+                arr = np.asarray(self.init(shape, H))
+            except TypeError as e:
+                if "positional argument" not in str(e):
+                    raise
+                raise TypeError(f"ParamSpec {self.name}: init is called as init(shape, hidden_size) and "
+                                f"returns an array of that shape ({e})") from None
             if arr.shape != shape:
                 raise ValueError(f"ParamSpec {self.name}: init returned shape {arr.shape}, expected {shape}")
         return np.ascontiguousarray(arr, dtype=dtype)

@@ -193,7 +193,8 @@ class SymCell:
     def gate(self, v, k, n=1):
         if isinstance(v, MatRef):
             if k < 0 or k + n > v.rows:
-                raise ValueError(f"cell {self._g.name}: rows {k}..{k + n - 1} (x H) of {v.name}, which has {v.rows}")
+                raise ValueError(f"cell {self._g.name}: gate rows {k}..{k + n - 1} of {v.name} asked for, but it has "
+                                 f"{v.rows} gate block(s) of H rows (0..{v.rows - 1})")
             return MatRef(v.name, v.row0 + k, n, v.cols, v.total)
         return self._g.slice(v, k, n)
 
@@ -233,7 +234,8 @@ def trace(spec, n_ext=0):
             w = getattr(o, "width", None)
             raise ValueError(f"cell {spec.name}: state {name!r} is {w}*H wide; a state must be H wide "
                              "(did you forget to split the gates?)" if w else
-                             f"cell {spec.name}: state {name!r} is not computed from the step's values")
+                             f"cell {spec.name}: state {name!r} is not an H-wide value computed from the step's "
+                             f"values (a reduction such as .mean(dim=-1) or a constant leaves it narrower)")
     if g.xp is None:
         raise Unfusable("the step never projects the input (cell.linear(x, weight_ih))")
     g.outputs = list(outs)

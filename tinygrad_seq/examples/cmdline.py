@@ -40,6 +40,9 @@ def guarded(fn, *args, prog="tinygrad-seq"):
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return 130
+    except MemoryError:
+        sys.stderr.write(f"{prog}: error: out of memory (the sizes asked for are too large for this machine)\n")
+        return 1
     except (CliError,) + EXPECTED_ERRORS as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if isinstance(e, FileNotFoundError) and getattr(e, "filename", None) and e.filename not in msg:

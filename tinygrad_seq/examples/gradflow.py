@@ -21,6 +21,7 @@ close to PyTorch's GRU.
     tinygrad-seq gradflow [--steps 150] [--hidden-size 64] [--scales 0.5,1,4] [--cells all] [--out out]
 """
 import argparse
+import math
 import os
 import sys
 
@@ -28,6 +29,7 @@ import numpy as np
 
 import tinygrad_seq as ts
 from tinygrad_seq import Tensor, nn
+from tinygrad_seq.examples.cmdline import nonnegative_int, positive_int
 from tinygrad_seq.examples.study_common import irnn
 
 DESCRIPTION = __doc__.split("\n\n")[0]
@@ -136,21 +138,29 @@ def _scales(text):
         vals = tuple(float(s) for s in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not vals or any(v <= 0 for v in vals):
-        raise argparse.ArgumentTypeError(f"scales must be positive, got {text!r}")
+    if not vals or any(not math.isfinite(v) or v <= 0 for v in vals):
+        raise argparse.ArgumentTypeError(f"scales must be positive finite numbers, got {text!r}")
     return vals
 
 
+def _at_least_two(text):
+    steps = positive_int(text)
+    if steps < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 2 (a gradient needs two steps)")
+    return steps
+
+
 def add_args(p):
-    p.add_argument("--steps", type=int, default=150, help="sequence length T (%(default)s)")
-    p.add_argument("--hidden-size", type=int, default=64, help="%(default)s")
+    p.add_argument("--steps", type=_at_least_two, default=150, help="sequence length T (%(default)s)")
+    p.add_argument("--hidden-size", type=positive_int, default=64, help="%(default)s")
     p.add_argument("--scales", type=_scales, default=(0.5, 1.0, 4.0),
                    help="factors for the recurrent weights W_hh (default 0.5,1,4)")
     p.add_argument("--cells", default=",".join(DEFAULT_CELLS),
                    help="any of rnn, irnn, lstm, gru, lstm-fb1 (forget-gate bias +1), peephole, cifg, "
-                        "lnlstm (LayerNorm LSTM), gru-rb (GRU, reset gate before the product), or all "
-                        "(%(default)s: the cells with hand-written kernels, which need no compiling)")
-    p.add_argument("--seed", type=int, default=0, help="%(default)s")
+                        "lnlstm (LayerNorm LSTM), gru-rb (GRU, reset gate before the product), or all (the "
+                        "nine); the default, %(default)s, is the cells with hand-written kernels, which need "
+                        "no compiling")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="%(default)s")
     p.add_argument("--out", default="out", help="folder for gradflow.png (%(default)s)")
     p.add_argument("--no-plot", dest="plot", action="store_false", help="do not write the PNG")
     return p
@@ -161,8 +171,6 @@ def run(a):
     bad = [c for c in cells if c not in CELLS]
     if bad or not cells:
         raise ValueError(f"--cells: unknown cell {bad[0] if bad else a.cells!r}; choose from {', '.join(CELLS)}")
-    if a.steps < 2 or a.hidden_size < 1:
-        raise ValueError("--steps must be at least 2 and --hidden-size at least 1")
     results = study(cells, a.scales, a.steps, a.hidden_size, a.seed)
     print(format_table(results, a.steps))
     if a.plot:

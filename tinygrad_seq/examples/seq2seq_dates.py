@@ -51,7 +51,9 @@ def add_args(p):
     p.add_argument("--embed", type=positive_int, default=32)
     p.add_argument("--layers", type=positive_int, default=1)
     p.add_argument("--rnn", choices=["lstm", "gru"], default="lstm")
-    p.add_argument("--attention", choices=["general", "dot", "concat", "bahdanau"], default="general")
+    # (no "dot": its scores need the query and the keys of one size, and the encoder here is
+    # bidirectional, its keys twice the decoder's size; nn.Seq2Seq(bidirectional=False) takes it)
+    p.add_argument("--attention", choices=["general", "concat", "bahdanau"], default="general")
     p.add_argument("--lr", type=positive_float, default=3e-3)
     p.add_argument("--clip", type=positive_float, default=5.0, help="gradient norm clipping")
     p.add_argument("--teacher-forcing", type=unit_interval, default=1.0, help="teacher forcing ratio")
@@ -73,7 +75,7 @@ def add_args(p):
                         "(then exits with status 130; 143 after SIGTERM)")
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue from a checkpoint: weights, optimizer state and step (fresh batches)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--blas-threads", type=nonnegative_int, default=1,
                    help="BLAS threads while training (needs threadpoolctl; 0: leave as is). The "
@@ -126,6 +128,8 @@ def checkpoint_file(args):
 def run(args):
     """Run the example with parsed arguments (the add_args / run convention)."""
     from tinygrad_seq.distributed import launched_by_mpi
+    if getattr(args, "resume", None):
+        _settle_resumed(args)
     if args.distributed or launched_by_mpi():
         return _main_distributed(args)
     return _main(args)
@@ -135,6 +139,26 @@ def main(argv=None, prog=None):
     """Command line entry; prog: the command shown in usage lines (default `python -m ...`)."""
     from tinygrad_seq.examples import cmdline
     return cmdline.run_app(sys.modules[__name__], argv, prog or "python -m tinygrad_seq.examples.seq2seq_dates")
+
+
+# the flags that make the model, by their key in a checkpoint's config (the task is its own key)
+_MODEL_FLAGS = dict(hidden="hidden_size", embed="embed_size", layers="num_layers", rnn="rnn_type",
+                    attention="attention")
+
+
+def _settle_resumed(args):
+    """The task and model flags of a resumed run: the checkpoint's; one set to something else
+    raises (resume_settings)."""
+    import argparse
+
+    from tinygrad_seq.examples import resume_settings
+    from tinygrad_seq.examples.seq2seq_checkpoint import read_checkpoint
+    ck = read_checkpoint(args.resume)
+    parser = argparse.ArgumentParser()
+    add_args(parser)
+    names = ["task"] + list(_MODEL_FLAGS)
+    saved = dict({flag: ck["config"][key] for flag, key in _MODEL_FLAGS.items() if key in ck["config"]}, task=ck["task"])
+    resume_settings.settle(args, saved, {n: parser.get_default(n) for n in names}, names, args.resume)
 
 
 def _prepare(args, par):

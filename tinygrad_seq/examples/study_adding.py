@@ -22,7 +22,7 @@ import tinygrad_seq as ts
 from tinygrad_seq import Tensor, nn, optim
 from tinygrad_seq import functional as F
 from tinygrad_seq.examples.adding_data import BASELINE_MSE, adding_batch
-from tinygrad_seq.examples.cmdline import nonnegative_float, positive_float, positive_int
+from tinygrad_seq.examples.cmdline import nonnegative_float, nonnegative_int, positive_float, positive_int
 from tinygrad_seq.examples.progress import ProgressBar
 from tinygrad_seq.examples.study_common import int_list, irnn, name_list, save_figure
 
@@ -193,7 +193,7 @@ def add_args(p):
                    help="the IRNN trains with lr times this (%(default)s; Le et al. use a smaller rate)")
     p.add_argument("--models", type=name_list(MODELS), default=tuple(MODELS),
                    help=f"any of {','.join(MODELS)} (all)")
-    p.add_argument("--seed", type=int, default=0, help="%(default)s")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="%(default)s")
     p.add_argument("--time-budget", type=nonnegative_float, default=25.0, metavar="SECONDS",
                    help="seconds of training per model and length, 0: no limit (%(default)s)")
     p.add_argument("--eval-every", type=positive_int, default=25, help="test MSE every N steps (%(default)s)")

@@ -26,7 +26,7 @@ from tinygrad_seq import Tensor, nn, optim
 from tinygrad_seq.data import batchify
 from tinygrad_seq.examples.charlm import Config, Vocab, evaluate, load_corpus, unigram_entropy
 from tinygrad_seq.examples.charlm.training import Training, train_loop, warm_up
-from tinygrad_seq.examples.cmdline import nonnegative_float, positive_float, positive_int
+from tinygrad_seq.examples.cmdline import nonnegative_float, nonnegative_int, positive_float, positive_int
 from tinygrad_seq.examples.study_common import name_list, save_figure
 from tinygrad_seq.nn import CellSpec, ParamSpec   # the public cell-description API
 
@@ -242,7 +242,7 @@ def add_args(p):
     p.add_argument("--lr", type=positive_float, default=4e-3, help="Adam learning rate (%(default)s)")
     p.add_argument("--max-chars", type=positive_int, default=1_000_000, help="corpus characters (%(default)s)")
     p.add_argument("--text", metavar="FILE", help="UTF-8 text (default: the standard library's source)")
-    p.add_argument("--seed", type=int, default=0, help="%(default)s")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="%(default)s")
     p.add_argument("--time-budget", type=nonnegative_float, default=150.0, metavar="SECONDS",
                    help="at most this many seconds of training per variant, 0: no limit (%(default)s)")
     p.add_argument("--eval-every", type=positive_int, default=50, help="validation every N steps (%(default)s)")

@@ -106,6 +106,9 @@ class BahdanauAttention(_Attention):
     """
     def __init__(self, query_size, key_size, hidden_size):
         super().__init__()
+        for name, v in (("query_size", query_size), ("key_size", key_size), ("hidden_size", hidden_size)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"BahdanauAttention: {name} must be a positive integer, got {v!r}")
         self.query_size, self.key_size, self.hidden_size = query_size, key_size, hidden_size
         self.query_proj = Linear(query_size, hidden_size, bias=False)
         self.key_proj = Linear(key_size, hidden_size)

@@ -114,6 +114,9 @@ class RNNCellBase(Module):
     def forward(self, input, hx=None):
         names = self.cell_spec.states
         if len(names) == 1:
+            if hx is not None and not isinstance(hx, Tensor):
+                raise TypeError(f"{type(self).__name__}: hx must be one Tensor (the hidden state {names[0]!r}), "
+                                f"got {type(hx).__name__}")
             labels = [("hidden", hx)]
         else:
             if hx is None:

@@ -237,6 +237,9 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
         Everything is checked before anything is written: a failed load changes nothing."""
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict of name -> array "
+                            f"(a state_dict()), got {type(state_dict).__name__}")
         own = OrderedDict(self._state_entries())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -90,7 +90,7 @@ class RNNBase(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{name}: input must be float32 or float64, got {x.dtype} "
+            raise DTypeMismatch(f"{name}: input must be float32 or float64, got {x.dtype} "
                             "(convert it with .float() or .double())")
         if x.ndim not in (2, 3):
             raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got shape {x.shape}")
@@ -122,6 +122,8 @@ class RNNBase(Module):
                 arr = arr.astype(np.int64)
             else:
                 raise TypeError(f"lengths must be integers, got dtype {arr.dtype}")
+        if arr.ndim > 1:
+            raise ValueError(f"lengths must be 1-D (one length per sequence), got shape {arr.shape}")
         arr = arr.reshape(-1)
         if arr.shape[0] != batch:
             raise ValueError(f"lengths has {arr.shape[0]} entries but the batch has {batch} sequences")
@@ -154,6 +156,9 @@ class RNNBase(Module):
     # ------------------------------------------------------------ forward
     def forward(self, input, hx=None, lengths=None):
         if isinstance(input, _rnn_utils.PackedSequence):  # unpack, run with lengths, repack
+            if lengths is not None:
+                raise ValueError(f"{type(self).__name__}: lengths= was given with a PackedSequence, which "
+                                 "carries its own lengths (batch_sizes): pass one or the other")
             return _rnn_utils.packed_forward(self, input, hx)
         self._check_input(input)
         unbatched = input.ndim == 2

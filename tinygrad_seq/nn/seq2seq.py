@@ -128,8 +128,11 @@ class Decoder(Module):
         self.rnn = _rnn_cls(rnn_type)(embed_size + hidden_size, hidden_size, num_layers, dropout=dropout)
         if attention == "bahdanau":
             self.attention = BahdanauAttention(hidden_size, key_size, hidden_size)
-        else:
+        elif attention in LuongAttention.METHODS:
             self.attention = LuongAttention(hidden_size, key_size, attention)
+        else:
+            raise ValueError(f"attention must be 'bahdanau' or one of Luong's {LuongAttention.METHODS}, "
+                             f"got {attention!r}")
         self.combine = Linear(hidden_size + key_size, hidden_size, bias=False)
         self.out = Linear(hidden_size, vocab_size)
 
@@ -169,6 +172,12 @@ class Seq2Seq(Module):
                  rnn_type="lstm", attention="general", bidirectional=True, dropout=0.0, pad_idx=0,
                  bos_idx=1, eos_idx=2, teacher_forcing_ratio=1.0):
         super().__init__()
+        for name, idx in (("pad_idx", pad_idx), ("bos_idx", bos_idx), ("eos_idx", eos_idx)):
+            if not isinstance(idx, (int, np.integer)) or not 0 <= idx < tgt_vocab_size:
+                raise ValueError(f"{name} = {idx!r} is not a token of the target vocabulary (0..{tgt_vocab_size - 1})")
+        if pad_idx == eos_idx or pad_idx == bos_idx:
+            # decoding never emits pad: with eos == pad no sequence would ever end
+            raise ValueError(f"pad_idx ({pad_idx}) must differ from bos_idx ({bos_idx}) and eos_idx ({eos_idx})")
         self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
                            embed_size=embed_size, hidden_size=hidden_size, num_layers=num_layers,
                            rnn_type=rnn_type, attention=attention, bidirectional=bidirectional,
@@ -179,6 +188,10 @@ class Seq2Seq(Module):
         self.encoder = Encoder(src_vocab_size, embed_size, hidden_size, num_layers, rnn_type,
                                bidirectional, dropout, pad_idx)
         self.is_lstm = len(self.encoder.rnn.cell_spec.states) == 2  # a cell state c to bridge too
+        if attention == "dot" and self.encoder.output_size != hidden_size:
+            raise ValueError(f"attention='dot' scores a decoder state ({hidden_size}) against the encoder's "
+                             f"outputs ({self.encoder.output_size}, bidirectional={bidirectional}): they must be "
+                             "the same size; use bidirectional=False, or 'general', 'concat' or 'bahdanau'")
         self.decoder = Decoder(tgt_vocab_size, embed_size, hidden_size, self.encoder.output_size,
                                num_layers, rnn_type, attention, dropout, pad_idx)
         self.bridge_h = Linear(self.encoder.output_size, hidden_size)
@@ -215,8 +228,8 @@ class Seq2Seq(Module):
         if not 0.0 <= ratio <= 1.0:
             raise ValueError(f"teacher_forcing_ratio must be in [0, 1], got {ratio}")
         tgt = _host_ints(tgt_in, "tgt_in")
-        if tgt.ndim != 2:
-            raise ValueError(f"tgt_in must be (batch, target length), got shape {tgt.shape}")
+        if tgt.ndim != 2 or tgt.shape[1] == 0:
+            raise ValueError(f"tgt_in must be (batch, target length) with at least one step, got shape {tgt.shape}")
         src, src_lengths = _check_source(src, src_lengths)
         if tgt.shape[0] != src.shape[0]:
             raise ValueError(f"src has batch size {src.shape[0]} but tgt_in has batch size {tgt.shape[0]}")
@@ -306,6 +319,10 @@ class Seq2Seq(Module):
             raise ValueError(f"beam_size must be a positive integer, got {beam_size!r}")
         K = int(beam_size)
         n_best = K if n_best is None else n_best
+        if not isinstance(n_best, (int, np.integer)) or n_best < 1:
+            raise ValueError(f"n_best must be a positive integer, got {n_best!r}")
+        if not np.isfinite(length_penalty):
+            raise ValueError(f"length_penalty must be a finite number, got {length_penalty!r}")
         was_training = self.training
         self.eval()
         try:

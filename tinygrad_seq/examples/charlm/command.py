@@ -39,7 +39,7 @@ def add_train_args(p):
     p.add_argument("--eval-every", type=nonnegative_int, default=d.eval_every,
                    help="validation every N steps, 0: only at the end (%(default)s)")
     p.add_argument("--device", default=d.device, help="cpu or cuda (%(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="%(default)s")
+    p.add_argument("--seed", type=nonnegative_int, default=d.seed, help="%(default)s")
     p.add_argument("--sample-length", type=nonnegative_int, default=d.sample_length,
                    help="characters sampled before and after training (%(default)s)")
     p.add_argument("--temperature", type=positive_float, default=d.temperature, help="%(default)s")
@@ -68,7 +68,7 @@ def add_sample_args(p):
     p.add_argument("--length", type=nonnegative_int, default=500, help="characters to generate (%(default)s)")
     p.add_argument("--temperature", type=positive_float, default=0.8, help="%(default)s")
     p.add_argument("--prime", default="def ", help="text to start from (%(default)r)")
-    p.add_argument("--seed", type=int, default=0, help="%(default)s")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="%(default)s")
     p.add_argument("--device", default="cpu", help="cpu or cuda (%(default)s)")
     return p
 

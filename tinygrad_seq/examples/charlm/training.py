@@ -33,6 +33,10 @@ class Training:
         self.__dict__.update(kw)
 
 
+# the corpus settings a resumed run takes from its checkpoint (the vocabulary was built from them)
+_CORPUS_KEYS = ("text", "max_chars", "val_fraction")
+
+
 def build_training(cfg, rank=0, world_size=1, resume=None):
     """The corpus, vocabulary, model, optimizer and this rank's share of the training stream.
     With world_size > 1 the batch columns are dealt out round-robin, so each rank trains on
@@ -40,12 +44,16 @@ def build_training(cfg, rank=0, world_size=1, resume=None):
     nn.parallel.DistributedDataParallel) and sets `agree` (flag -> rank 0's flag) so all ranks
     stop at the same step. resume: a checked checkpoint dict (checkpoint.read_checkpoint): the
     model settings, vocabulary, weights, optimizer state and progress come from it."""
+    from dataclasses import fields
+
     from tinygrad_seq import optim
+    from tinygrad_seq.examples import resume_settings
     from tinygrad_seq.examples.charlm.checkpoint import MODEL_KEYS
+    from tinygrad_seq.examples.charlm.config import Config
     device = check_device(cfg.device)
-    if resume is not None:
-        for k in MODEL_KEYS:
-            setattr(cfg, k, resume["config"][k])
+    if resume is not None:   # the model and the corpus it was trained on come from the checkpoint
+        defaults = {f.name: f.default for f in fields(Config)}
+        resume_settings.settle(cfg, resume["config"], defaults, MODEL_KEYS + _CORPUS_KEYS, cfg.resume)
     text = load_corpus(cfg.text, cfg.max_chars)
     n_val = max(2 * 16, int(len(text) * cfg.val_fraction))
     train_text, val_text = text[:-n_val], text[-n_val:]
