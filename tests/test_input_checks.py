@@ -112,3 +112,16 @@ def test_resumed_charlm_keeps_its_model_and_corpus(capsys, tmp_path, corpus):  #
 def test_cli_flags_out_of_range_are_argparse_errors(capsys, args, message):
     code, _, err = inproc(capsys, *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unfused_step_that_fails_names_its_cell():
+    def step(cell, x, s):
+        g = cell.linear(x, cell.weight_ih, cell.bias_ih) + cell.linear(s.h, cell.weight_hh, cell.bias_hh)
+        return (g * cell.p[3]).tanh()   # p has 2 rows
+    params = [nn.ParamSpec("weight_ih", ("G*H", "I")), nn.ParamSpec("weight_hh", ("G*H", "H")),
+              nn.ParamSpec("bias_ih", ("G*H",), bias=True), nn.ParamSpec("bias_hh", ("G*H",), bias=True),
+              nn.ParamSpec("p", ("2", "H"))]
+    layer = nn.Recurrent(nn.CellSpec("bad_row", gates=1, states=("h",), step=step, params=params), 3, 4)
+    with pytest.warns(UserWarning, match="cannot be fused"):
+        with pytest.raises(IndexError, match=r"cell bad_row: the step fails on input \(2, 3\).*index 3"):
+            layer(ts.randn(5, 2, 3))

@@ -191,7 +191,12 @@ def layer_norm(v, w, b, eps=1e-5):
 def run_step(spec, params, x, states, hidden_size, ext=None):
     """One unfused step: x (B, I) and states (list of (B, H) Tensors) -> new states (list)."""
     cell = TensorCell(spec, params, hidden_size, x, ext)
-    return spec.new_states(spec.step(cell, x, types.SimpleNamespace(**dict(zip(spec.states, states)))))
+    try:
+        out = spec.step(cell, x, types.SimpleNamespace(**dict(zip(spec.states, states))))
+    except (IndexError, KeyError, AttributeError) as e:   # the user's step: name the cell
+        raise type(e)(f"cell {spec.name}: the step fails on input {tuple(x.shape)} with states "
+                      f"{[tuple(s.shape) for s in states]}: {e}") from e
+    return spec.new_states(out)
 
 
 class Option:
