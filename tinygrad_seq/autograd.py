@@ -455,6 +455,10 @@ def _finish_leaf(p, g, b, owned=False):
                 hook(p)
 
 
+# torch.autograd's names kept for old programs (Variable, set_detect_anomaly)
+from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
+
+
 def __getattr__(name):
     # ts.autograd.X for a torch.autograd name this engine lacks
     if name.startswith("__"):

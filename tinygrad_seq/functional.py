@@ -101,6 +101,11 @@ def softplus(input, beta=1.0, threshold=20.0):
     return where(Tensor(above, device=input.device), input, soft)
 
 
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    return -softplus(-input)
+
+
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
     bounds, as torch's (clamp's passes it at the bounds)."""

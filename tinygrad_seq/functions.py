@@ -142,9 +142,69 @@ def equal(a, b):
     return a.equal(b)
 
 
-def einsum(equation, *operands):
-    raise NotImplementedError("tinygrad_seq does not have torch.einsum yet: use matmul / bmm with "
-                              "transpose, unsqueeze and sum")
+def hstack(tensors):
+    """torch.hstack: 1-D tensors end to end, others along dim 1."""
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """torch.vstack: rows on rows (a 1-D tensor is one row)."""
+    return cat([t.unsqueeze(0) if t.ndim == 1 else t for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a 1-D non-negative integer tensor (weighted sums with weights):
+    numpy's bincount, no gradient (torch's has none for the counts either)."""
+    a = _as_array(input)
+    if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
+        raise ValueError(f"bincount: expected a 1-D tensor of non-negative integers, got shape {a.shape} "
+                         f"and dtype {a.dtype}")
+    w = None if weights is None else _as_array(weights)
+    out = np.bincount(a, w, minlength)
+    return Tensor(out if w is not None else out.astype(np.int64))
+
+
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Accepted and remembered (are_deterministic_algorithms_enabled): the CPU kernels always sum
+    in one order for a given thread count and shape, so their results repeat run to run."""
+    _deterministic[0] = bool(mode)
+
+
+def are_deterministic_algorithms_enabled():
+    return _deterministic[0]
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """torch.set_printoptions through numpy's print options (what Tensor's repr uses)."""
+    if profile is not None:
+        presets = dict(default=dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+                       short=dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+                       full=dict(precision=4, threshold=np.inf, edgeitems=3, linewidth=80))
+        np.set_printoptions(**presets[profile])
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
+    np.set_printoptions(**{k: v for k, v in given.items() if v is not None},
+                        **({} if sci_mode is None else dict(suppress=not sci_mode)))
+
+
+def set_default_device(device):
+    """Only "cpu" (the default) is taken: new tensors are made on the CPU; pass device= or call
+    .to("cuda") to put them on the GPU."""
+    from tinygrad_seq import device as _device
+    if device is not None and _device.canonical(device) != "cpu":
+        raise NotImplementedError(f"set_default_device({device!r}): tinygrad_seq makes new tensors on the "
+                                  "CPU; pass device=... or call .to(...) instead")
+
+
+def get_default_device():
+    from tinygrad_seq import device as _device
+    return _device.canonical("cpu")
 
 
 def _method(name):
@@ -162,7 +222,8 @@ METHODS = ("tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil ro
            "unsqueeze transpose swapaxes permute reshape flatten unflatten narrow select t repeat_interleave "
            "tile isnan isinf isfinite logical_and logical_or logical_not logical_xor all any "
            "count_nonzero eq ne gt ge lt le clone detach numel floor_divide remainder lerp "
-           "broadcast_to take_along_dim triu tril index_add").split()
+           "broadcast_to take_along_dim triu tril index_add clamp_min clamp_max logsumexp argwhere dot "
+           "unfold").split()
 
 finfo, iinfo = np.finfo, np.iinfo        # finfo(ts.float32).eps / .min / .max, as torch's
 inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)

@@ -106,6 +106,32 @@ class InPlaceOps:
         self._retarget(out)
         return self
 
+    def _reshaped_in_place(self, fn, name):
+        """The shape ops' in-place forms (unsqueeze_, squeeze_, t_, transpose_): self takes the
+        shape of fn(self), its data unchanged. Only outside the graph (a tensor that does not
+        require grad, or under no_grad): the backward sweep shapes a gradient by its tensor's
+        current shape, which a node that used self before would not match."""
+        if self.requires_grad and autograd.is_grad_enabled():
+            if self._ctx is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                                   "operation (wrap it in ts.no_grad(), or write to .data)")
+            raise RuntimeError(f"{name} on a tensor that requires grad is not supported here: write "
+                               f"x = x.{name[:-1]}(...) instead")
+        self.array = fn(self).array
+        return self
+
+    def unsqueeze_(self, dim):
+        return self._reshaped_in_place(lambda t: t.unsqueeze(dim), "unsqueeze_")
+
+    def squeeze_(self, dim=None):
+        return self._reshaped_in_place(lambda t: t.squeeze(dim), "squeeze_")
+
+    def t_(self):
+        return self._reshaped_in_place(lambda t: t.t(), "t_")
+
+    def transpose_(self, dim0, dim1):
+        return self._reshaped_in_place(lambda t: t.transpose(dim0, dim1), "transpose_")
+
     def _retarget(self, out):
         """Make self's node out's, keeping the replaced one for nodes that used self before."""
         hist = getattr(self, "_hist", None)
@@ -185,6 +211,12 @@ class InPlaceOps:
         return self._write("clamp_", lambda t, lo, hi: t.clamp(lo, hi), min, max)
 
     clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max):
+        return self.clamp_(max=max)
 
     def masked_fill_(self, mask, value):
         return self._write("masked_fill_", lambda t, m, v: t.masked_fill(m, v), mask, value)

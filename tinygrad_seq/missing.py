@@ -37,7 +37,6 @@ TENSOR_ALTERNATIVES = {
     "to_sparse": "dense tensors",
     "stride": "t.array.strides (bytes) on the CPU",
     "index_put_": "item assignment, t[idx] = value",
-    "unfold": "slicing and ts.stack",
     "bernoulli": "(ts.rand(t.shape) < t).float()",
     "backward_hook": "register_hook",
     "mode": "numpy on t.numpy()",

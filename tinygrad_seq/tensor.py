@@ -7,6 +7,7 @@ and the autograd entry points.
 """
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
@@ -70,7 +71,15 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
                  "_base", "_hist", "_untracked", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
-    def __init__(self, data, requires_grad=False, dtype=None, device="cpu"):
+    def __init__(self, data, requires_grad=False, dtype=None, device="cpu", *more_sizes):
+        if type(data) is int and type(requires_grad) is int:
+            # torch.Tensor(2, 3): a size, torch's legacy form (2 ints or more: one int stays data, API.md)
+            sizes = (data, requires_grad) + tuple(v for v in (dtype, device) if type(v) is int) + more_sizes
+            if not all(type(v) is int and v >= 0 for v in sizes):
+                raise TypeError(f"Tensor(*sizes): sizes must be non-negative integers, got {sizes}")
+            data, requires_grad = np.zeros(sizes, dtypes.get_default_dtype()), False
+            dtype = None if type(dtype) is int else dtype
+            device = "cpu" if type(device) is int else device
         dev = _device.canonical(device)
         if isinstance(data, Tensor):
             data = data.numpy()
@@ -136,6 +145,25 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         return int(self.array.size)
 
     nelement = numel
+
+    def ndimension(self):
+        return self.ndim
+
+    def __deepcopy__(self, memo):
+        """A copy of a leaf (its data, requires_grad and .grad), as torch's; a tensor computed in
+        a graph raises, as torch's does."""
+        if self._ctx is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol: deepcopy x.detach() instead")
+        out = type(self).__new__(type(self))
+        out.array, out.device, out.requires_grad = _device.backend(self.device).copy(self.array), self.device, self.requires_grad
+        out.grad, out._ctx, out._idx, out._ver, out._hooks = None, None, 0, 0, None
+        if self.grad is not None:
+            out.grad = copy.deepcopy(self.grad, memo)
+        for k, v in getattr(self, "__dict__", {}).items():
+            setattr(out, k, copy.deepcopy(v, memo))
+        memo[id(self)] = out
+        return out
 
     def dim(self):
         return self.ndim

@@ -306,6 +306,8 @@ class MathOps:
             return out if max is None else out.minimum(max)
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        # a numpy scalar bound is a number, as torch reads it: a float64 one must not widen float32
+        min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))
         x = self
         if x.dtype.kind != "f" and any(isinstance(v, (float, np.floating)) for v in (min, max)):
             from tinygrad_seq.dtypes import get_default_dtype
@@ -313,6 +315,19 @@ class MathOps:
         return ops.Clamp.apply(x, lo=min, hi=max)
 
     clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def dot(self, other):
+        """The inner product of two 1-D tensors of one length, as torch.dot."""
+        o = self._other(other)
+        if self.ndim != 1 or o.ndim != 1 or self.shape != o.shape:
+            raise ShapeMismatch(f"dot: expected two 1-D tensors of the same length, got shapes {self.shape} and {o.shape}")
+        return self @ o
 
     def masked_fill(self, mask, value):
         if isinstance(value, MathOps):

@@ -119,6 +119,18 @@ class ReduceOps:
     def amin(self, dim=None, keepdim=False, *, axis=None):
         return -((-self).amax(dim if axis is None else axis, keepdim))
 
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) along dim, computed from the shifted exp(x - max) (no overflow); the
+        shift is a constant for the gradient (softmax), and a row of -inf gives -inf."""
+        m = self.detach().amax(dim, keepdim=True)
+        m = m.masked_fill(~m.isfinite(), 0.0)
+        with np.errstate(divide="ignore"):   # log(0) of a row of -inf is -inf, silently as torch's
+            out = (self - m).exp().sum(dim, keepdim=True).log() + m
+        if keepdim:
+            return out
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        return out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
+
     def argmax(self, dim=None, keepdim=False):
         B = _device.backend(self.device)
         if dim is None:

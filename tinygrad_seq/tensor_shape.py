@@ -44,6 +44,28 @@ class ShapeOps:
             out._base = (self, "index", idx)
         return out
 
+    def unfold(self, dimension, size, step):
+        """The windows of `size` elements `step` apart along `dimension`: that dimension becomes
+        the window count and a last dimension of `size` holds each window (torch's; a copy here,
+        differentiable)."""
+        d = _dim1(dimension, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if size < 1 or step < 1 or size > n:
+            raise ValueError(f"unfold: size {size} and step {step} must be positive and size at most "
+                             f"{n}, the size of dimension {dimension}")
+        from tinygrad_seq.functions import stack
+        windows = [self.narrow(d, i * step, size) for i in range((n - size) // step + 1)]
+        out = stack(windows, d)                              # (..., windows, size, ...)
+        order = [i for i in range(out.ndim) if i != d + 1] + [d + 1]
+        return out.permute(tuple(order))
+
+    def nonzero(self, as_tuple=False):
+        from tinygrad_seq.functions import nonzero
+        return nonzero(self, as_tuple)
+
+    def argwhere(self):
+        return self.nonzero()
+
     def narrow(self, dim, start, length):
         d = _dim1(dim, self.ndim)
         n = self.shape[d]

@@ -75,6 +75,15 @@ class RNNBase(Module):
     def flatten_parameters(self):
         """PyTorch compatibility: the weights are always laid out for the kernels."""
 
+    @property
+    def all_weights(self):
+        """The parameters of each layer and direction, in PyTorch's order ([weight_ih, weight_hh,
+        bias_ih, bias_hh(, weight_hr)] per entry, layer by layer, forward before reverse)."""
+        names = [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else [])
+        return [[self._parameters[n + sfx] for n in names if self._parameters.get(n + sfx) is not None]
+                for sfx in (f"_l{k}{d}" for k in range(self.num_layers)
+                            for d in ([""] + (["_reverse"] if self.bidirectional else [])))]
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
