@@ -109,3 +109,20 @@ def test_legacy_autograd_and_process_settings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert F.logsigmoid(ts.tensor([-1000.0, 1000.0])).tolist() == [-1000.0, 0.0]
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_a_deep_copied_layer_runs_the_same_kernel_bit_for_bit(cls, monkeypatch):
+    # the copy shares its CellSpec: a copied spec was a new cell to the kernel registry, which
+    # ran the generated kernel (a first compile, and results 1 ulp apart) instead of the hand-written
+    from tinygrad_seq import recurrent
+
+    ts.manual_seed(0)
+    layer = getattr(ts.nn, cls)(4, 8, batch_first=True)
+    twin = copy.deepcopy(layer)
+    assert twin.cell_spec is layer.cell_spec and twin.weight_ih_l0 is not layer.weight_ih_l0
+    used = []
+    monkeypatch.setattr(recurrent.CellFunction, "apply", classmethod(lambda c, *a, **k: used.append(1)))
+    x = ts.randn(3, 5, 4)
+    np.testing.assert_array_equal(twin(x)[0].numpy(), layer(x)[0].numpy())
+    assert used == []

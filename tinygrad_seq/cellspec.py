@@ -101,6 +101,15 @@ class CellSpec:
             raise ValueError(f"CellSpec {name}: parameter names repeat: {names}")
         self._kernel = None  # the generated fused kernel (cellgen), built on first fused call
 
+    # a description, shared and never changed: a copied model keeps the same one, so it runs the
+    # same kernels (a copy would be a new cell to the kernel registry: the generated kernel, with
+    # its first compile and its own rounding, instead of the hand-written one)
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __repr__(self):
         return f"CellSpec({self.name!r}, gates={self.gates}, states={self.states})"
 
