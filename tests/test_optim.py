@@ -405,3 +405,17 @@ def test_scheduler_keys_survive_optimizer_checkpoint(tmp_path):
         sched.step()
         sched2.step()
         assert sched2.get_last_lr() == pytest.approx(sched.get_last_lr())
+
+
+def test_a_tensor_learning_rate_is_taken_as_its_number():
+    # torch takes lr=torch.tensor(0.1); the update is the same as with the float
+    p, q = ts.nn.Parameter(ts.ones(2)), ts.nn.Parameter(ts.ones(2))
+    opt_t = optim.Adam([p], lr=ts.tensor(0.1, dtype=ts.float64))
+    opt_f = optim.Adam([q], lr=0.1)
+    for opt, w in ((opt_t, p), (opt_f, q)):
+        w.grad = ts.ones(2)
+        opt.step()
+    np.testing.assert_array_equal(p.numpy(), q.numpy())
+    assert isinstance(opt_t.param_groups[0]["lr"], float)
+    opt = optim.SGD([{"params": [p], "lr": torch.tensor(0.5)}], lr=0.1)
+    assert opt.param_groups[0]["lr"] == 0.5

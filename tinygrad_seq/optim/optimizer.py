@@ -19,6 +19,8 @@ class Optimizer:
         differentiable) as a subclass received them; there is one implementation here, so they
         are only checked and kept in defaults and the param groups, as torch keeps them."""
         self.defaults = dict(defaults, **_implementation_flags(type(self).__name__, implementation or {}))
+        if hasattr(self.defaults.get("lr"), "item"):   # a 0-d tensor lr (torch takes it): its number
+            self.defaults["lr"] = float(self.defaults["lr"].item())
         self.state = {}            # parameter -> dict of its state (arrays on its device, numbers)
         self.param_groups = []
         if isinstance(params, Tensor):
@@ -50,6 +52,8 @@ class Optimizer:
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error (as in torch)", UserWarning, stacklevel=3)
         group["params"] = ps
+        if hasattr(group.get("lr"), "item"):
+            group["lr"] = float(group["lr"].item())
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
