@@ -91,3 +91,11 @@ def test_is_contiguous_tells_the_layout_and_contiguous_copies_only_then():
     (made * ts.tensor(w)).sum().backward()
     (theirs.t().contiguous() * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_a_dim_given_twice_raises_as_torch():
+    for dims in [(0, 0), (1, -1)]:
+        with pytest.raises(RuntimeError):
+            torch.ones(2, 3).sum(dim=dims)
+        with pytest.raises(RuntimeError, match="appears more than once"):
+            ts.ones(2, 3).sum(dim=dims)

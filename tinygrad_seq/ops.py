@@ -255,7 +255,10 @@ def _norm_axes(axis, ndim):
         if not -ndim <= a < max(ndim, 1):
             raise IndexError(f"dimension {a} out of range for a tensor of {ndim} dimensions")
         out.append(a % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    if len(set(out)) != len(out):   # torch: "dim 0 appears multiple times in the list of dims"
+        raise RuntimeError(f"dim {next(a for a in out if out.count(a) > 1)} appears more than once in "
+                           f"the dims {axes}")
+    return tuple(sorted(out))
 
 
 def _keepdim_shape(shape, axes):
