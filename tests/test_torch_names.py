@@ -91,8 +91,8 @@ def test_legacy_autograd_and_process_settings():
     from tinygrad_seq.autograd import Variable
     v = Variable(ts.ones(2), requires_grad=True)
     assert v.requires_grad
-    with ts.autograd.set_detect_anomaly(True):
-        pass
+    with ts.autograd.set_detect_anomaly(True) as anomaly:   # accepted, a context manager as torch's
+        assert anomaly.mode is True
     ts.use_deterministic_algorithms(True)
     assert ts.are_deterministic_algorithms_enabled()
     ts.use_deterministic_algorithms(False)

@@ -103,7 +103,57 @@ class Sequential(_ModuleSequence):
             del self._modules[k]
 
 
-class ModuleDict(Module):
+class _RegistryDict(Module):
+    """The dict methods of ModuleDict and ParameterDict, over the registry their entries live in
+    (``_registry``: "_modules" or "_parameters"); each class's __setitem__ registers an entry."""
+    _registry, _noun = "_modules", "module"
+
+    def _entries(self):
+        return self.__dict__[self._registry]
+
+    def __getitem__(self, key):
+        entries = self._entries()
+        if key not in entries:
+            raise KeyError(f"{type(self).__name__} has no {self._noun} {key!r}; keys: {list(entries)}")
+        return entries[key]
+
+    def __delitem__(self, key):
+        del self._entries()[key]
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries())
+
+    def __contains__(self, key):
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def values(self):
+        return self._entries().values()
+
+    def items(self):
+        return self._entries().items()
+
+    def get(self, key, default=None):
+        return self._entries().get(key, default)
+
+    def pop(self, key):
+        return self._entries().pop(key)
+
+    def clear(self):
+        self._entries().clear()
+
+    def update(self, entries):
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for k, v in pairs:
+            self[k] = v
+
+
+class ModuleDict(_RegistryDict):
     """An ordered dict of modules whose parameters the parent registers (keys as given)."""
 
     def __init__(self, modules=None):
@@ -111,47 +161,10 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        if key not in self._modules:
-            raise KeyError(f"ModuleDict has no module {key!r}; keys: {list(self._modules)}")
-        return self._modules[key]
-
     def __setitem__(self, key, m):
         if not isinstance(key, str):
             raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
         self._modules[key] = m
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-    def pop(self, key):
-        return self._modules.pop(key)
-
-    def clear(self):
-        self._modules.clear()
-
-    def update(self, modules):
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for k, m in pairs:
-            self[k] = m
 
 
 class Identity(Module):

@@ -1,6 +1,7 @@
 """PyTorch's ParameterList and ParameterDict: parameters held in a list or a dict, registered
 under their index or key (state_dict keys "0", "1", ... or the dict's keys), moved by to() and
 listed by parameters() like any other."""
+from tinygrad_seq.nn.container import _RegistryDict
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
@@ -12,6 +13,11 @@ def _as_parameter(value):
     if isinstance(value, Tensor):
         return Parameter(value.detach().array)
     raise TypeError(f"expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _describe(parameters):
+    return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
+                     for k, p in parameters.items())
 
 
 class ParameterList(Module):
@@ -53,55 +59,19 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for k, p in self._parameters.items())
+        return _describe(self._parameters)
 
 
-class ParameterDict(Module):
+class ParameterDict(_RegistryDict):
+    _registry, _noun = "_parameters", "parameter"
+
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        if key not in self._parameters:
-            raise KeyError(f"ParameterDict has no key {key!r} (keys: {list(self._parameters)})")
-        return self._parameters[key]
-
     def __setitem__(self, key, value):
         self.register_parameter(str(key), _as_parameter(value))
 
-    def __delitem__(self, key):
-        del self._parameters[key]
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def values(self):
-        return self._parameters.values()
-
-    def items(self):
-        return self._parameters.items()
-
-    def get(self, key, default=None):
-        return self._parameters.get(key, default)
-
-    def pop(self, key):
-        return self._parameters.pop(key)
-
-    def update(self, parameters):
-        for k, v in (parameters.items() if hasattr(parameters, "items") else parameters):
-            self[k] = v
-
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for k, p in self._parameters.items())
+        return _describe(self._parameters)
