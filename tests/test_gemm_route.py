@@ -41,9 +41,32 @@ def test_panel_gemm_matches_numpy(dtype, tol, a_order, b_order, monkeypatch):
         a, b = _operands(rng, m, k, n, a_order, b_order, dtype)
         out = np.full((m, n), np.nan, dtype)
         assert blas_cpu.panels_fit(a, b, out)
-        blas_cpu.gemm_into(a, b, out, "panels")
+        blas_cpu.panel_gemm(a, b, out)   # (gemm_into takes K = 1 to the broadcast multiply)
         ref = a.astype(np.float64) @ b.astype(np.float64)
         np.testing.assert_allclose(out, ref, rtol=tol, atol=tol * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("route", ["blas", "panels"])
+def test_an_inner_dimension_of_one_is_a_broadcast_multiply(dtype, route, monkeypatch):
+    # a one-row step's weight gradient dG^T x: [M, 1] @ [1, N], dG^T a transposed view; numpy's
+    # matmul would run it through its generic loop (3-4x slower than the multiply); bit-equal
+    # to the product (one multiply an element), on either route, and no matmul runs
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "PANEL_GEMM_MIN_ROWS", 1)
+    rng = np.random.default_rng(8)
+    d_gates = rng.standard_normal((1, 96)).astype(dtype)
+    x = rng.standard_normal((1, 40)).astype(dtype)
+    calls = []
+    original = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda *a, **k: (calls.append(a[0].shape), original(*a, **k))[1])
+    monkeypatch.setattr(blas_cpu, "panel_gemm", lambda a, b, out: calls.append(a.shape))
+    out = np.full((96, 40), np.nan, dtype)
+    blas_cpu.gemm_into(d_gates.T, x, out, route)
+    assert calls == []
+    np.testing.assert_array_equal(out, d_gates.T * x)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(out, np.matmul(d_gates.T, x))
 
 
 def test_power_of_two_stride_is_read_through_packed_blocks():
