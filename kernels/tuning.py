@@ -164,13 +164,24 @@ CALIBRATE_RUNOFF = 0.15
 
 _PREFIX = "TINYGRAD_SEQ_TUNE_"
 _MODES = ("auto", "cached", "off")
+_setting_keys = {}   # a setting's name -> its variable's name as os.environ._data keeps it (POSIX)
 
 
 def setting(name):
     """The value of the threshold ``name``: TINYGRAD_SEQ_TUNE_<NAME> when set, else this module's
     (possibly patched) attribute. A malformed value raises ValueError naming the variable."""
     default = globals()[name]
-    raw = getenv(_PREFIX + name)
+    # a kernel call reads 10-50 settings: the environment's encoded dict looked up directly (one
+    # call, 0.25 us, where getenv's took 0.45); an empty value counts as unset, as getenv's
+    data = getattr(os.environ, "_data", None)
+    key = _setting_keys.get(name)
+    if data is None or key is None:
+        raw = getenv(_PREFIX + name)
+        if data is not None and os.name == "posix":
+            _setting_keys[name] = os.environ.encodekey(_PREFIX + name)
+    else:
+        raw = data.get(key)
+        raw = os.environ.decodevalue(raw) if raw else None
     if raw is None:
         return default
     try:
