@@ -44,7 +44,8 @@ def usable_cores():
 
 
 def enabled():
-    return bool(tuning.setting("BACKGROUND_COMPILE")) and usable_cores() >= 2
+    # not while a calibration probes a candidate it may leave out (tuning.compile_probe)
+    return bool(tuning.setting("BACKGROUND_COMPILE")) and not tuning.probing() and usable_cores() >= 2
 
 
 def start(module, function, signature, extra=()):

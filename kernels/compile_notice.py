@@ -9,6 +9,7 @@ one index per function, keyed by the source file's timestamp and size (a stale i
 empty, as Numba treats it) and holding (signature, CPU target) keys. A kernel already compiled
 in this process says nothing; when the check cannot read Numba's cache layout it says nothing.
 """
+import contextlib
 import sys
 import threading
 
@@ -16,6 +17,18 @@ import numba
 
 _checked = set()
 _lock = threading.Lock()
+_quiet = [0]   # > 0 while a calibration probes a candidate (tuning.compile_probe): nothing compiles
+
+
+@contextlib.contextmanager
+def quiet():
+    """No notice while it lasts, and none marked as given: a calibration's probe stops before any
+    compile (tuning.compile_probe), and the call that does compile later says so then."""
+    _quiet[0] += 1
+    try:
+        yield
+    finally:
+        _quiet[0] -= 1
 
 
 def _has_dtype(signature, nb_dtype):
@@ -57,7 +70,7 @@ def announce(what, dtype, dispatchers):
     """Print the notice for ``what`` ("the LSTM CPU forward kernels") once per process when any
     of ``dispatchers`` is not cached for ``dtype``."""
     key = (what, dtype)   # the dtype itself: str(dtype) runs numpy's Python-level naming, ~2 us a call
-    if key in _checked:
+    if key in _checked or _quiet[0]:
         return
     with _lock:
         if key in _checked:

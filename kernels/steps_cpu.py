@@ -215,7 +215,9 @@ def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, b
     shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
     if one_step:  # only then: the whole-sequence classes keep their keys (and decisions on disk)
         shape_class["steps"] = 1
-    chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth)
+    # compiled_only: a first run times only the candidates it has compiled (tuning.CALIBRATE_COMPILES)
+    chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth,
+                           compiled_only=True)
     return _with_rows(chosen)
 
 

@@ -24,6 +24,7 @@ Environment:
 ``python -m tinygrad_seq.tune`` redoes the calibration and prints what it chose and why.
 Imports only the standard library, numpy and numba.
 """
+import contextlib
 import json
 import os
 import sys
@@ -161,6 +162,14 @@ CALIBRATION_RULE = 9
 CALIBRATE_MARGIN = 0.05
 # two alternatives that beat the default with scores this close meet again, alone (calibrate)
 CALIBRATE_RUNOFF = 0.15
+# 0: a time loop's calibration on a first run measures only the candidates whose kernels are
+# compiled (in this process or Numba's on-disk cache) besides the default, which the call compiles
+# anyway; the others are written down as not measured. Compiling every candidate only to time it
+# made a first LSTM forward + backward at T=50 B=16 H=256 take 16.1 s instead of 3.0 (four time
+# loops forward and backward, each 1-1.5 s to compile; empty cache, AMD EPYC, 2026-12-03), and
+# the default won 70 of the 72 step-product decisions on this machine's wisdom files. 1: every
+# candidate is compiled and measured (python -m tinygrad_seq.tune sets it)
+CALIBRATE_COMPILES = 0
 
 _PREFIX = "TINYGRAD_SEQ_TUNE_"
 _MODES = ("auto", "cached", "off")
@@ -307,7 +316,8 @@ def forced(candidates):
     return kept
 
 
-def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=time.perf_counter):
+def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=time.perf_counter,
+           compiled_only=False):
     """One of ``candidates`` (dicts of parts, the default rule's choice first) for the shape class
     ``shape_class`` (a dict) of decision ``name``. In order: TINYGRAD_SEQ_TUNE_<PART> filters
     the candidates; one left, or mode off, or nothing worth measuring or a call inside another
@@ -315,7 +325,10 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
     reused when it measured every
     candidate offered now; in mode auto the candidates are measured (``measure(candidate, timer)
     -> seconds``), the fastest kept unless it beats the first by less than CALIBRATE_MARGIN, and
-    the decision written to disk, unless a forced part had narrowed the candidates."""
+    the decision written to disk, unless a forced part had narrowed the candidates.
+    compiled_only (and CALIBRATE_COMPILES 0): a candidate other than the first that would compile
+    a kernel is not measured (calibrate); the decision on disk lists it as unmeasured and counts
+    as complete, until a calibration with CALIBRATE_COMPILES 1 measures it too."""
     kept = forced(candidates)
     if len(kept) == 1 or mode() == "off":
         return kept[0]
@@ -326,18 +339,25 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
         record = table.get(key)
         # a decision counts only if it measured every candidate offered now: one taken while a
         # TINYGRAD_SEQ_TUNE_<PART> variable narrowed the field is not this machine's best
-        if (record is not None and record["choice"] in kept and record.get("rule") == CALIBRATION_RULE
-                and {_label(c) for c in candidates} <= set(record.get("ms", {}))):
-            return record["choice"]
+        compiled_only = compiled_only and not setting("CALIBRATE_COMPILES")
+        if record is not None and record["choice"] in kept and record.get("rule") == CALIBRATION_RULE:
+            known = set(record.get("ms", {})) | ({record.get("default")} | set(record.get("unmeasured", ()))
+                                                 if compiled_only else set())
+            if {_label(c) for c in candidates} <= known:
+                return record["choice"]
         if mode() == "cached" or not worth_measuring or calibrating():
             return kept[0]   # inside another calibration: a decision on disk, else the default
-        choice, times = calibrate(kept, measure, timer)
+        choice, times = calibrate(kept, measure, timer, compiled_only)
         if len(kept) < len(candidates):
             return choice   # measured among the forced candidates only: not written to disk
         _generation[0] += 1
-        table[key] = dict(choice=choice, ms={_label(c): round(t * 1e3, 4) for c, t in zip(kept, times)},
+        table[key] = dict(choice=choice, ms={_label(c): round(t * 1e3, 4) for c, t in zip(kept, times)
+                                             if t is not None},
                           rule=CALIBRATION_RULE,
                           default=_label(kept[0]), measured=time.strftime("%Y-%m-%d %H:%M:%S"))
+        unmeasured = [_label(c) for c, t in zip(kept[1:], times[1:]) if t is None]
+        if unmeasured:
+            table[key]["unmeasured"] = unmeasured
         try:
             _save(path, table)
         except OSError as err:
@@ -359,10 +379,12 @@ def before_timing(hook):
         _before_timing.append(hook)
 
 
-def calibrate(candidates, measure, timer=time.perf_counter):
+def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False):
     """(the chosen candidate, each candidate's median time in seconds): ``measure(candidate,
     timer)`` runs once untimed per candidate, then CALIBRATE_REPEATS timed rounds alternate
-    between them. Each candidate is scored by the median over the rounds of its time over the
+    between them. compiled_only: the untimed run of each candidate but the first is a probe that
+    stops at the first tinygrad_seq kernel it would compile (compile_probe); such a candidate is
+    left out, its time None. Each candidate is scored by the median over the rounds of its time over the
     default's (the first candidate's) in the same round: the host's speed drifts by tens of
     percent within seconds, and a ratio taken within one round cancels it, where the best time of
     each (the rule before) let one fast moment pick a candidate 1.8x slower than the default.
@@ -378,10 +400,21 @@ def calibrate(candidates, measure, timer=time.perf_counter):
     slowed the second core for a while (AMD EPYC KVM guest, 2026-12-02)."""
     _calibrating.active = True
     rounds = max(1, setting("CALIBRATE_REPEATS"))
+    every, candidates = candidates, list(candidates)
     times = [[] for _ in candidates]
     try:
-        for c in candidates:
-            measure(c, timer)
+        for i, c in enumerate(every):
+            if compiled_only and i > 0:
+                try:
+                    with compile_probe():
+                        measure(c, timer)
+                except NeedsCompile:
+                    candidates.remove(c)
+                    times.pop()
+            else:
+                measure(c, timer)
+        if len(candidates) == 1:
+            return candidates[0], [None] * len(every)   # nothing to compare: no timed rounds
         for hook in _before_timing:
             hook()
         _alternate(candidates, measure, timer, rounds, times)
@@ -396,7 +429,52 @@ def calibrate(candidates, measure, timer=time.perf_counter):
                 chosen = beat[1]
     finally:
         _calibrating.active = False
-    return candidates[chosen], [_median(t) for t in times]
+    medians = dict(zip(map(id, candidates), map(_median, times)))
+    return candidates[chosen], [medians.get(id(c)) for c in every]
+
+
+class NeedsCompile(Exception):
+    """A calibration's probe of a candidate reached a kernel that would compile (compile_probe)."""
+
+
+@contextlib.contextmanager
+def compile_probe():
+    """``with compile_probe():`` a tinygrad_seq kernel (the package's or a generated cell's) that
+    Numba would compile, its on-disk cache not holding it, raises NeedsCompile instead, in this
+    thread and in the kernels' worker threads (which run a call's chunks); other threads and other
+    packages' functions compile as usual. Compile notices stay quiet meanwhile. Numba announces a
+    compile after its cache look-up, under its compiler lock, which the exception releases."""
+    from numba.core import event
+    from . import compile_notice
+
+    prober = threading.get_ident()
+
+    class Refuse(event.Listener):
+        def on_start(self, ev):
+            dispatcher = ev.data.get("dispatcher") if isinstance(ev.data, dict) else None
+            module = getattr(getattr(dispatcher, "py_func", None), "__module__", None) or ""
+            thread = threading.current_thread()
+            if module.startswith("tinygrad_seq") and (thread.ident == prober
+                                                       or thread.name.startswith("tinygrad_seq-kernel")):
+                raise NeedsCompile(f"{module}.{dispatcher.py_func.__name__} is not compiled")
+
+        def on_end(self, ev):
+            pass
+
+    _probing[0] += 1
+    try:
+        with compile_notice.quiet(), event.install_listener("numba:compile", Refuse()):
+            yield
+    finally:
+        _probing[0] -= 1
+
+
+_probing = [0]
+
+
+def probing():
+    """Whether a calibration is probing a candidate (compile_probe): no child compiles for it."""
+    return _probing[0] > 0
 
 
 def _alternate(candidates, measure, timer, rounds, times):

@@ -237,6 +237,7 @@ def test_kernel_calibration_records_every_candidate(auto, monkeypatch):
     # record per shape class with a time for every candidate; what it picks is not asserted
     monkeypatch.setattr(tuning, "CALIBRATE_MIN_MACS", 0)
     monkeypatch.setattr(tuning, "CALIBRATE_REPEATS", 1)
+    monkeypatch.setattr(tuning, "CALIBRATE_COMPILES", 1)   # every candidate, compiled here or not
     plan = gru_cpu._plan(20, 12, 16, 16, np.float32)
     assert plan["split"] == "batch" and plan["step_product"] in ("loop", "blas")
     split = weight_grads_cpu.gradient_split(4096, 48, 16, 16, 2, np.float32)
@@ -246,6 +247,77 @@ def test_kernel_calibration_records_every_candidate(auto, monkeypatch):
     assert len(gru) == 1 and set(gru[0]["ms"]) == {"split=batch,step_product=loop", "split=batch,step_product=blas"}
     grad = [r for k, r in table.items() if k.startswith("weight_gradients|")]
     assert len(grad) == 1 and set(grad[0]["ms"]) == {"dw_split=product", "dw_split=rows"}
+
+
+def _kernel_in_the_package():
+    """A fresh @njit function that counts as a tinygrad_seq kernel (its module's name), not compiled yet."""
+    import numba
+
+    def kernel(x):
+        return x + 1
+    kernel.__module__ = "tinygrad_seq.kernels.probe_test"
+    return numba.njit(kernel)
+
+
+def test_a_first_run_calibration_leaves_out_candidates_that_would_compile(auto, monkeypatch):
+    # a candidate other than the default whose kernel is not compiled is not compiled only to be
+    # timed (a first LSTM forward + backward at H=256 spent 11 s so): its probe stops at the
+    # compile, no compile notice is given, and the record lists it as unmeasured; the record then
+    # counts as complete for later processes, until CALIBRATE_COMPILES=1 (the tune command) measures it
+    from tinygrad_seq.kernels import compile_notice
+    uncompiled = _kernel_in_the_package()
+    cost = {"batch": 2.0, "units": 0.5, "rows": 1.0}
+    calls = []
+
+    def measure(candidate, timer):
+        calls.append(candidate["split"])
+        if candidate["split"] == "units":
+            compile_notice.announce("the probe's kernel", np.dtype(np.float32), (uncompiled,))
+            uncompiled(1.0)
+        return fake_measure(cost)(candidate, timer)
+
+    candidates = CANDIDATES + [{"split": "rows"}]
+    clock = FakeClock()
+    assert tuning.decide("t", dict(b=2), candidates, measure, True, clock, compiled_only=True) == {"split": "rows"}
+    assert calls.count("units") == 1 and len(uncompiled.overloads) == 0   # the probe only: nothing compiled
+    # the notice neither given nor marked as given: the call that compiles it later says so
+    assert ("the probe's kernel", np.dtype(np.float32)) not in compile_notice._checked
+    record = json.load(open(tuning.wisdom_path()))["decisions"]["t|b=2"]
+    assert set(record["ms"]) == {"split=batch", "split=rows"} and record["unmeasured"] == ["split=units"]
+    tuning._decisions.clear()   # a new process reads the record and measures nothing
+
+    def never(candidate, timer):
+        raise AssertionError("measured again")
+
+    assert tuning.decide("t", dict(b=2), candidates, never, True, clock, compiled_only=True) == {"split": "rows"}
+    monkeypatch.setattr(tuning, "CALIBRATE_COMPILES", 1)
+    calls.clear()
+    assert tuning.decide("t", dict(b=2), candidates, measure, True, clock, compiled_only=True) == {"split": "units"}
+    assert "units" in calls and len(uncompiled.overloads) == 1
+    assert ("the probe's kernel", np.dtype(np.float32)) in compile_notice._checked
+    record = json.load(open(tuning.wisdom_path()))["decisions"]["t|b=2"]
+    assert set(record["ms"]) == {"split=batch", "split=units", "split=rows"} and "unmeasured" not in record
+
+
+def test_a_probe_leaves_other_packages_and_threads_compiling(auto):
+    # only the package's kernels, in the probing thread and the kernels' workers, are refused
+    import threading
+
+    import numba
+
+    def other(x):
+        return x * 2
+    other_kernel = numba.njit(other)   # this test module's: compiles inside the probe
+    ours = _kernel_in_the_package()
+    outcome = []
+    with tuning.compile_probe():
+        assert other_kernel(2.0) == 4.0
+        with pytest.raises(tuning.NeedsCompile, match="probe_test.kernel is not compiled"):
+            ours(1.0)
+        thread = threading.Thread(target=lambda: outcome.append(ours(1.0)), name="user-thread")
+        thread.start()
+        thread.join()
+    assert outcome == [2.0] and not tuning.probing()
 
 
 def test_a_one_step_call_is_a_shape_class_of_its_own(auto, monkeypatch):

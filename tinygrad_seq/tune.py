@@ -41,6 +41,7 @@ def main(argv=None):
     from .kernels import blas_cpu, gru_cpu, lstm_cpu, machine_cpu, rnn_cpu, tuning, weight_grads_cpu
 
     tuning.CALIBRATE_MIN_MACS = 0  # every listed shape class is measured, however small
+    tuning.CALIBRATE_COMPILES = 1  # ... with every candidate compiled, not only those a first run had
     info = machine_cpu.machine()
     print(f"machine: {info['cpu_model']}, Numba target {info['cpu_name']} ({'+'.join(info['isa'])}), "
           f"{info['threads']} threads")
@@ -68,8 +69,13 @@ def describe(key, record):
     """One line: shape class, each candidate's ms, the choice and why."""
     chosen = ",".join(f"{k}={v}" for k, v in record["choice"].items())
     times = "  ".join(f"{label} {ms:.3f} ms" for label, ms in record["ms"].items())
+    unmeasured = record.get("unmeasured", ())
+    if unmeasured:
+        times += f"{'  ' if times else ''}not measured (not compiled when first met): {', '.join(unmeasured)}"
     default_ms = record["ms"].get(record["default"])
-    if chosen == record["default"]:
+    if chosen == record["default"] and len(record["ms"]) < 2:
+        why = "the default rule's choice: no other candidate was compiled to compare"
+    elif chosen == record["default"]:
         why = "the default rule's choice: nothing was faster by the margin"
     else:
         why = f"{default_ms / record['ms'][chosen]:.2f}x faster than the default ({record['default']})"
