@@ -131,7 +131,7 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     hidden = h_prev.shape[2]
     d_in2 = d_in.reshape(rows, gates)
     # dx allocated [T,B,I] and written through its [T*B,I] view: the array returned owns its
-    # memory, so the engine can take it as a leaf's gradient without a copy (autograd._adoptable)
+    # memory, so the engine can take it as a leaf's gradient without a copy (tinygrad_seq.leaf_grads.adoptable)
     dx3 = np.empty((seq_len, batch, n_in), x.dtype)
     args = (d_in2, d_in2 if d_hid is d_in else d_hid.reshape(rows, gates), x.reshape(rows, n_in),
             h_prev.reshape(rows, hidden), w_ih, dx3.reshape(rows, n_in),

@@ -539,7 +539,7 @@ def test_inplace_on_saved_output_raises():
 # ------------------------------------------------------------------ gradients taken without a copy
 class _Fresh(Function):
     """backward returns what `returned` says: new arrays, the same array twice, or the
-    incoming gradient itself; marked fresh_grads (autograd._adoptable must still copy the last
+    incoming gradient itself; marked fresh_grads (leaf_grads.adoptable must still copy the last
     two)."""
     fresh_grads = True
 
@@ -580,7 +580,7 @@ def test_a_leaf_keeps_only_a_gradient_nothing_else_holds(returned):
 
 
 def test_whole_array_views_are_adopted_and_partial_or_shared_ones_are_not():
-    from tinygrad_seq.autograd import _adoptable
+    from tinygrad_seq.leaf_grads import adoptable as _adoptable
     fresh = np.ones((2, 3))
     view = fresh.reshape(1, 2, 3)
     assert _adoptable(view, (np.ones(6),), (view,))

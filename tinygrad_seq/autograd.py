@@ -26,6 +26,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq import outer_grad as _outer
+from tinygrad_seq.leaf_grads import adoptable
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
 
@@ -355,9 +356,9 @@ def _sweep(root, g, retain_graph):
                     prev = leaf_grad.pop(key, None) if leaf_grad else None
                     if pg is not None:
                         # a sum is a new array; a single gradient is the leaf's to keep only when
-                        # its Function allocated it for this call (_adoptable)
+                        # its Function allocated it for this call (leaf_grads.adoptable)
                         if prev is None:
-                            own = fresh and _adoptable(pg, grads, in_grads)
+                            own = fresh and adoptable(pg, grads, in_grads)
                         else:
                             pg, own = _outer.add(b, prev, pg), True
                     elif prev is not None:
@@ -401,30 +402,6 @@ class GradHook:
 
     def __init__(self, fn):
         self.fn = fn
-
-
-def _adoptable(pg, grads, in_grads):
-    """Whether the gradient pg that a fresh_grads Function returned can become a leaf's .grad
-    as it is: it owns its memory, or is a view of the whole of an array that no other returned
-    gradient views (a reshape of one the Function allocated: the recurrent Functions give a
-    [B, H] state's gradient as [1, B, H]); neither it nor that array is one of the gradients the
-    backward was given; it is returned once."""
-    mem = getattr(pg, "base", True)
-    if mem is None:
-        mem = pg
-    elif mem is True or getattr(mem, "base", True) is not None or mem.size != pg.size:
-        return False
-    else:
-        for g in in_grads:
-            if g is not pg and getattr(g, "base", None) is mem:
-                return False
-    for g in grads:
-        if g is pg or g is mem:
-            return False
-    n = 0
-    for g in in_grads:
-        n += g is pg
-    return n == 1
 
 
 def _finish_leaf(p, g, b, owned=False):

@@ -244,7 +244,7 @@ class _Linear(Function):
 
 
 class _Embedding(Function):
-    fresh_grads = True  # its weight's gradient is a new array (autograd._adoptable)
+    fresh_grads = True  # its weight's gradient is a new array (leaf_grads.adoptable)
 
     @staticmethod
     def forward(ctx, weight, idx=None, padding_idx=None):

@@ -30,7 +30,7 @@ def _as_given(B, a, layered):
 
 
 class RNNFunction(Function):
-    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+    fresh_grads = True  # the kernels allocate every gradient they return (leaf_grads.adoptable)
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False, relu=False):
@@ -56,7 +56,7 @@ class RNNFunction(Function):
 
 
 class LSTMFunction(Function):
-    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+    fresh_grads = True  # the kernels allocate every gradient they return (leaf_grads.adoptable)
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
@@ -91,7 +91,7 @@ class LSTMFunction(Function):
 
 
 class GRUFunction(Function):
-    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+    fresh_grads = True  # the kernels allocate every gradient they return (leaf_grads.adoptable)
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
@@ -133,7 +133,7 @@ class CellFunction(Function):
     pointwise parameters in the kernel's order. kwargs: kern, n_states, mats (names, in input
     order), ext (None or [T,B,E*H] masks, on the device), lengths, reverse. Outputs: y, then the S
     leaving states."""
-    fresh_grads = True  # the kernels allocate every gradient they return (autograd._adoptable)
+    fresh_grads = True  # the kernels allocate every gradient they return (leaf_grads.adoptable)
 
 
     @staticmethod

@@ -1,0 +1,26 @@
+"""Whether the array a node's backward returned can become a leaf's .grad without a copy
+(autograd._sweep asks, for the Functions marked fresh_grads)."""
+
+
+def adoptable(pg, grads, in_grads):
+    """Whether the gradient pg that a fresh_grads Function returned can become a leaf's .grad
+    as it is: it owns its memory, or is a view of the whole of an array that no other returned
+    gradient views (a reshape of one the Function allocated: the recurrent Functions give a
+    [B, H] state's gradient as [1, B, H]); neither it nor that array is one of the gradients the
+    backward was given; it is returned once."""
+    mem = getattr(pg, "base", True)
+    if mem is None:
+        mem = pg
+    elif mem is True or getattr(mem, "base", True) is not None or mem.size != pg.size:
+        return False
+    else:
+        for g in in_grads:
+            if g is not pg and getattr(g, "base", None) is mem:
+                return False
+    for g in grads:
+        if g is pg or g is mem:
+            return False
+    n = 0
+    for g in in_grads:
+        n += g is pg
+    return n == 1
