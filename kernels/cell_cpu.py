@@ -82,13 +82,22 @@ def _forward_panels(wcat, seq_len, hidden, chunks, dtype, threads):
     return None
 
 
-def _backward_weights(wcat, p_off, seq_len, hidden, chunks, dtype, threads):
+def _backward_panels_ok(hidden, chunks, dtype):
+    """Whether the backward loops' products run on panels: whenever the blocks of units fit them,
+    at any length (the forward's PANEL_MIN_STEPS does not apply: the backward's other layout,
+    W^T, is a transposed copy, which costs 3-6x the panels' plain copy: [4H, H] at H=512 646
+    against 101 us, H=256 164 against 56; a one-step call's backward took 1.5-1.8x the LSTM's
+    at B=1; AMD EPYC, one thread, 2026-12-03)."""
+    return fits_panels(hidden // chunks, dtype)
+
+
+def _backward_weights(wcat, p_off, hidden, chunks, dtype, threads):
     """(wt, pan) for the backward loops, flat: each product's W_p^T [H, N_p] (a banded
     transpose) and pan None, or wt None and each product's panels [H / P, N_p, P] of W_p (a plain
     copy, by `threads` threads, into its place in pan); product p's block starts at H * p_off[p]
     either way."""
     blocks = [wcat[p_off[p]:p_off[p + 1]] for p in range(len(p_off) - 1)]
-    if blocks and _panels_ok(seq_len, hidden, chunks, dtype):
+    if blocks and _backward_panels_ok(hidden, chunks, dtype):
         pan = np.empty(wcat.shape[0] * hidden, dtype)
         width = panel_width(dtype)
         for w, lo, hi in zip(blocks, p_off[:-1], p_off[1:]):
@@ -254,8 +263,8 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
                 L["n_stages"], lengths, bool(reverse))
         _announce(kern, "_forward_units" if units else "_forward_rows", dt)
         if backward_follows:
-            # _backward_weights packs panels under the same condition as the forward
-            panels = len(p_off) > 1 and _panels_ok(seq_len, hidden, n_chunks if units else 1, dt)
+            # the panels _backward_weights will pack or not
+            panels = len(p_off) > 1 and _backward_panels_ok(hidden, n_chunks if units else 1, dt)
             _backward_aside(kern, dt, units, panels, x.shape[2], hidden)
         if units:
             flags = barrier_flags(n_chunks)
@@ -294,7 +303,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
         units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
         n = n_chunks if units else min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)
-        wt, pan = _backward_weights(wcat, p_off, seq_len, hidden, n if units else 1, dt, n_chunks)
+        wt, pan = _backward_weights(wcat, p_off, hidden, n if units else 1, dt, n_chunks)
         args = (dy, xp, st, np.ascontiguousarray(pv, dt), ext, sv, vin, dst, dnx, dxp)
         rest = (dprod, dvin, adj, wt, pan, p_stage, p_off, L["n_stages"], lengths, bool(reverse))
         loop = "_backward_units" if units else "_backward_rows"

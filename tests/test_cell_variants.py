@@ -111,6 +111,27 @@ def test_fused_on_panels_matches_unfused(name, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")
 
 
+@pytest.mark.parametrize("name", ["peephole_lstm", "gru_reset_before"])
+def test_a_one_step_backward_runs_on_panels(name, monkeypatch):
+    # T=1 (a decoder's step), H=32: the forward keeps W as stored (packing would read it once more
+    # than its one product does), the backward packs panels, a plain copy, where it transposed W
+    # (3-6x the copy's time); values and gradients equal the unfused step's
+    from tinygrad_seq.kernels import cell_cpu
+
+    called = []
+    for fn in ("packed_rows", "packed_columns", "transposed"):
+        original = getattr(cell_cpu, fn)
+        monkeypatch.setattr(cell_cpu, fn, lambda *a, _f=fn, _o=original: called.append(_f) or _o(*a))
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1, B, I))
+    hx = [rng.standard_normal((2, B, 32)) * 0.5 for _ in range(n_states(name))]
+    results = [run(build(name, fused, hidden=32, num_layers=1), x, hx, None) for fused in (True, False)]
+    assert "packed_columns" in called and "packed_rows" not in called and "transposed" not in called
+    (fv, fg), (uv, ug) = results
+    for i, (a, b) in enumerate(zip(fv + fg, uv + ug)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{name}: value/gradient {i}")
+
+
 @pytest.mark.parametrize("name", FUSED)
 def test_gradcheck_fused(name):
     layer = build(name, fused=True, num_layers=1, bidirectional=True)
