@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 
-from . import machine_cpu, tuning
+from . import compile_probe, machine_cpu, tuning
 
 _lock = threading.Lock()
 _children = {}  # (module name, function name, signature) -> Popen
@@ -44,8 +44,8 @@ def usable_cores():
 
 
 def enabled():
-    # not while a calibration probes a candidate it may leave out (tuning.compile_probe)
-    return bool(tuning.setting("BACKGROUND_COMPILE")) and not tuning.probing() and usable_cores() >= 2
+    # not while a calibration probes a candidate it may leave out (kernels/compile_probe.py)
+    return bool(tuning.setting("BACKGROUND_COMPILE")) and not compile_probe.probing() and usable_cores() >= 2
 
 
 def start(module, function, signature, extra=()):

@@ -24,7 +24,6 @@ Environment:
 ``python -m tinygrad_seq.tune`` redoes the calibration and prints what it chose and why.
 Imports only the standard library, numpy and numba.
 """
-import contextlib
 import json
 import os
 import sys
@@ -35,6 +34,7 @@ import warnings
 # the environment and the machine a decision depends on (kernels/machine_cpu.py); tuning.getenv
 # is the kernels' getenv
 from .machine_cpu import getenv, machine, machine_key
+from .compile_probe import NeedsCompile, compile_probe, probing  # noqa: F401 (tuning.NeedsCompile for callers)
 
 # -- thresholds ---------------------------------------------------------------------------------
 
@@ -384,8 +384,8 @@ def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False)
     timer)`` runs once untimed per candidate, then CALIBRATE_REPEATS timed rounds alternate
     between them. compiled_only: the untimed run of each candidate but the first is a probe that
     stops at the first tinygrad_seq kernel it would compile (compile_probe); such a candidate is
-    left out, its time None. Each candidate is scored by the median over the rounds of its time over the
-    default's (the first candidate's) in the same round: the host's speed drifts by tens of
+    left out, its time None. Each candidate is scored by the median over the rounds of its time
+    over the default's (the first candidate's) in the same round: the host's speed drifts by tens of
     percent within seconds, and a ratio taken within one round cancels it, where the best time of
     each (the rule before) let one fast moment pick a candidate 1.8x slower than the default.
     Every other round runs the candidates in reverse order, so that none is always timed right
@@ -400,8 +400,7 @@ def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False)
     slowed the second core for a while (AMD EPYC KVM guest, 2026-12-02)."""
     _calibrating.active = True
     rounds = max(1, setting("CALIBRATE_REPEATS"))
-    every, candidates = candidates, list(candidates)
-    times = [[] for _ in candidates]
+    every, candidates = candidates, []
     try:
         for i, c in enumerate(every):
             if compiled_only and i > 0:
@@ -409,10 +408,11 @@ def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False)
                     with compile_probe():
                         measure(c, timer)
                 except NeedsCompile:
-                    candidates.remove(c)
-                    times.pop()
+                    continue   # left out: not compiled only to be timed
             else:
                 measure(c, timer)
+            candidates.append(c)
+        times = [[] for _ in candidates]
         if len(candidates) == 1:
             return candidates[0], [None] * len(every)   # nothing to compare: no timed rounds
         for hook in _before_timing:
@@ -431,50 +431,6 @@ def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False)
         _calibrating.active = False
     medians = dict(zip(map(id, candidates), map(_median, times)))
     return candidates[chosen], [medians.get(id(c)) for c in every]
-
-
-class NeedsCompile(Exception):
-    """A calibration's probe of a candidate reached a kernel that would compile (compile_probe)."""
-
-
-@contextlib.contextmanager
-def compile_probe():
-    """``with compile_probe():`` a tinygrad_seq kernel (the package's or a generated cell's) that
-    Numba would compile, its on-disk cache not holding it, raises NeedsCompile instead, in this
-    thread and in the kernels' worker threads (which run a call's chunks); other threads and other
-    packages' functions compile as usual. Compile notices stay quiet meanwhile. Numba announces a
-    compile after its cache look-up, under its compiler lock, which the exception releases."""
-    from numba.core import event
-    from . import compile_notice
-
-    prober = threading.get_ident()
-
-    class Refuse(event.Listener):
-        def on_start(self, ev):
-            dispatcher = ev.data.get("dispatcher") if isinstance(ev.data, dict) else None
-            module = getattr(getattr(dispatcher, "py_func", None), "__module__", None) or ""
-            thread = threading.current_thread()
-            if module.startswith("tinygrad_seq") and (thread.ident == prober
-                                                       or thread.name.startswith("tinygrad_seq-kernel")):
-                raise NeedsCompile(f"{module}.{dispatcher.py_func.__name__} is not compiled")
-
-        def on_end(self, ev):
-            pass
-
-    _probing[0] += 1
-    try:
-        with compile_notice.quiet(), event.install_listener("numba:compile", Refuse()):
-            yield
-    finally:
-        _probing[0] -= 1
-
-
-_probing = [0]
-
-
-def probing():
-    """Whether a calibration is probing a candidate (compile_probe): no child compiles for it."""
-    return _probing[0] > 0
 
 
 def _alternate(candidates, measure, timer, rounds, times):
