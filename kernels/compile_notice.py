@@ -17,13 +17,13 @@ import numba
 
 _checked = set()
 _lock = threading.Lock()
-_quiet = [0]   # > 0 while a calibration probes a candidate (tuning.compile_probe): nothing compiles
+_quiet = [0]   # > 0 while a calibration probes a candidate (kernels/compile_probe.py): nothing compiles
 
 
 @contextlib.contextmanager
 def quiet():
     """No notice while it lasts, and none marked as given: a calibration's probe stops before any
-    compile (tuning.compile_probe), and the call that does compile later says so then."""
+    compile (kernels/compile_probe.py), and the call that does compile later says so then."""
     _quiet[0] += 1
     try:
         yield
