@@ -58,11 +58,31 @@ class RecurrentLayer:
         _fwd_bwd(self.layer, self.x)
 
 
+class OneStep:
+    """One-step calls (T=1: a decoder's or a sampler's step), as bench/step_vs_torch.py times them
+    against PyTorch: no time loop to amortise a call's fixed costs over, two products per weight
+    matrix; at B=1 a weight gradient is an outer product (blas_cpu.gemm_into)."""
+    params = (["rnn", "lstm", "gru"], [1, 16, 64], [128, 256, 512], ["cpu", "cuda"])
+    param_names = ["cell", "B", "H", "device"]
+
+    def setup(self, cell, B, H, device):
+        _skip_without(device)
+        self.layer, self.x = _build(cell, 1, B, H, True, device)
+        _fwd_bwd(self.layer, self.x)
+
+    def time_forward(self, *args):
+        _fwd(self.layer, self.x)
+
+    def time_forward_backward(self, *args):
+        _fwd_bwd(self.layer, self.x)
+
+
 class QuickRecurrent:
     """The subset CI runs (`asv run --quick --bench Quick`) and `make bench-regress` / `make
-    bench-history` track over commits: every cell, fused, on "cpu" and "cuda", at a tiny shape
-    and at T=50, B=16, H=256 (where the step product and the thread split decide the time)."""
-    params = (["rnn", "lstm", "gru"], ["T10_B2_H16", "T50_B16_H256"], ["cpu", "cuda"])
+    bench-history` track over commits: every cell, fused, on "cpu" and "cuda", at a tiny shape,
+    at T=50, B=16, H=256 (where the step product and the thread split decide the time) and at a
+    one-step call of B=1, H=512 (a decoder's step: its weight gradients are outer products)."""
+    params = (["rnn", "lstm", "gru"], ["T10_B2_H16", "T50_B16_H256", "T1_B1_H512"], ["cpu", "cuda"])
     param_names = ["cell", "shape", "device"]
 
     def setup(self, cell, shape, device):
