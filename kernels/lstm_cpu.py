@@ -6,9 +6,8 @@ runs the steps in reverse producing the pre-activation gate gradients dG [T, B, 
 recurrent dh; dW_ih, dW_hh and dx are then single GEMMs over all T*B rows.
 
 Threads (kernels/blas_cpu.py): the time loop splits either the batch rows (one loop per thread
-over the whole sequence, no barrier per step) or, for one batch row or a large W_hh, the hidden
-units (a chunk of units per thread for the whole sequence, meeting at a spin barrier after each
-step, kernels/spin_cpu.py; ``units_chunks`` picks).
+over the whole sequence, no barrier per step) or, for fewer rows than threads, the hidden units
+(a chunk per thread, meeting at a spin barrier each step, kernels/spin_cpu.py; units_chunks).
 
 saved = (act, h_prev, c_prev, tanh_c):
     act     [T, B, 4H]  gate activations i, f, g, o of step t (garbage where t >= lengths[b])
@@ -158,14 +157,15 @@ def _backward_units(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, t
 
 def units_chunks(batch, hidden, n_threads, itemsize):
     """The default rule: chunks of hidden units for the units split, or 1 to split the batch rows.
-    Measured on the AMD EPYC (2 cores, float32, LSTM forward + backward, best of 15): with W_hh of
+    Measured on the AMD EPYC (2 cores, float32, LSTM forward + backward): with W_hh of
     tuning.UNITS_SPLIT_BYTES (1 MiB) or more the units split was faster at B=1 (T=50, H=256:
-    2.6-2.9 vs 3.5-3.6 ms; H=512: 13.1 vs 16.7-17.9 ms) and at B=64 (H=512: 296-298 vs 313-316
-    ms), and slower below 1 MiB (B=1, H=64: 0.40 vs 0.27 ms). In between it depends on the rows
-    each thread gets from a batch split: the step product works in blocks of BLOCK_ROWS, and a
-    thread with a remainder (2, 3, 5, 6 or 10 rows) runs it through the slower one-row loop
-    (T=50, H=512: B=4 31.7 vs 25.0 ms, B=12 69.3 vs 63.9; with whole blocks no faster: B=16 74.3
-    vs 76.3 ms). time_loop_plan calibrates the choice on the machine it runs on."""
+    2.6-2.9 vs 3.5-3.6 ms; H=512: 13.1 vs 16.7-17.9 ms), and slower below 1 MiB (B=1, H=64: 0.40
+    vs 0.27 ms). With a row or more a thread the batch split is as fast or faster since the step
+    product's 8-row tiles (T=50, units against batch, same process, alternating, 2026-12-03 18:05-18:15
+    UTC: H=256 B=4 6.59/6.22 ms, B=12 15.75/13.42, B=18 21.27/18.28, B=33 35.92/30.67, B=100
+    93.67/86.60; H=512 B=4 18.76/19.12, B=12 42.72/42.11, B=34 116.0/113.2, B=128 517/460); the
+    rule before (units for rows outside 4-row blocks or over 32 a thread) was measured on 4-row
+    tiles. time_loop_plan calibrates the choice on the machine it runs on."""
     if hidden % n_threads == 0 and units_split_first(batch, n_threads, 4 * hidden * hidden * itemsize):
         return n_threads
     return 1
@@ -313,9 +313,8 @@ WEIGHT_FACTORS = True
 def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, weight_factors=False):
     """dy [T,B,H], dh_n/dc_n [B,H], the forward's inputs and saved
     -> dx [T,B,I], dh0 [B,H], dc0 [B,H], dw_ih [4H,I], dw_hh [4H,H], db_ih [4H], db_hh [4H].
-    weight_factors, on a one-step call (T=1, a decoder's step): dw_ih and dw_hh come as their
-    factors (dG [B,4H], x [B,I]) and (dG, h0 [B,H]), dW = dG^T @ factor, for the engine to
-    multiply once over all of a decoder's steps (tinygrad_seq/outer_grad.py)."""
+    weight_factors, on a one-step call (a decoder's step): dw_ih, dw_hh as their factors (dG, x) and
+    (dG, h0), dW = dG^T @ factor, multiplied once over a decoder's steps (tinygrad_seq/outer_grad.py)."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
     return _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan,
                           weight_factors and x.shape[0] == 1)

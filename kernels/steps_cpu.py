@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from . import panel_cpu, tuning
-from .activations_cpu import BLOCK_ROWS, column_sums_into, copy_into, has_panels, step_product
+from .activations_cpu import column_sums_into, copy_into, has_panels, step_product
 from .blas_cpu import gemm_into
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -158,13 +158,11 @@ def lengths_array(lengths, seq_len, batch):
 def units_split_first(batch, n_threads, w_bytes):
     """The default rule of a cell whose time loop can split its hidden units (every thread on its
     own core, H divisible, W_hh at least tuning.UNITS_SPLIT_BYTES): whether the units split comes
-    first. It does for fewer rows than threads, more than UNITS_SPLIT_MAX_ROWS rows a thread, or
-    rows a batch split would leave in remainders of the blocked step product (see
+    first. It does for fewer rows than threads, where a batch split leaves threads idle (see
     lstm_cpu.units_chunks for the measurements); time_loop_plan calibrates the choice."""
     if n_threads < 2 or w_bytes < tuning.setting("UNITS_SPLIT_BYTES"):
         return False
-    return (batch < n_threads or batch > tuning.setting("UNITS_SPLIT_MAX_ROWS") * n_threads
-            or batch % (BLOCK_ROWS * n_threads) != 0)
+    return batch < n_threads
 
 
 # blas_rows of a time-loop plan's step product: "loop" (the register-blocked loop at any row

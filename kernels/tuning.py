@@ -62,8 +62,6 @@ ONE_STEP_SPLIT_MIN_MACS = 1 << 23
 # the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, meeting the
 # other threads every step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
 UNITS_SPLIT_BYTES = 1 << 20
-# the default rule's units split for more batch rows a thread than this (see lstm_cpu.units_rule)
-UNITS_SPLIT_MAX_ROWS = 32
 # a time loop's step product runs on the weight packed into panels (kernels/panel_cpu.py) from
 # this many steps: packing reads the weight once, as one step's product does
 PANEL_MIN_STEPS = 2
