@@ -33,8 +33,8 @@ def compile_probe():
                                                        or thread.name.startswith("tinygrad_seq-kernel")):
                 raise NeedsCompile(f"{module}.{dispatcher.py_func.__name__} is not compiled")
 
-        def on_end(self, ev):
-            pass
+        def on_end(self, ev):   # Listener's other hook: a compile that started here may end
+            return None
 
     _probing[0] += 1
     try:
