@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 
-from . import compile_probe, machine_cpu, tuning
+from . import calibration, compile_probe, machine_cpu, tuning
 
 _lock = threading.Lock()
 _children = {}  # (module name, function name, signature) -> Popen
@@ -127,7 +127,7 @@ def wait(module, function, signature):
 
 def settle():
     """Wait for every child still compiling, leaving each for its `wait` (a calibration is about
-    to time its candidates: tuning.before_timing)."""
+    to time its candidates: calibration.before_timing)."""
     with _lock:
         children = list(_children.values())
     for child in children:
@@ -156,7 +156,7 @@ def _forget_children():
     _aside_checked.clear()
 
 
-tuning.before_timing(settle)
+calibration.before_timing(settle)
 atexit.register(_stop_children)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_children)

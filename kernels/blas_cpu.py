@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
 
-from . import machine_cpu, panel_cpu, tuning, workers_cpu  # noqa: E402
+from . import calibration, machine_cpu, panel_cpu, tuning, workers_cpu  # noqa: E402
 from .compile_notice import announce  # noqa: E402
 from .openblas_cpu import numpy_blas_one_thread, one_blas_thread  # noqa: E402
 
@@ -191,7 +191,7 @@ def gemm_route(dtype):
     if route is None:
         route = tuning.decide("gemm", dict(dtype=dtype.name, openblas_coretype=coretype),
                               [{"gemm": "blas"}, {"gemm": "panels"}], _route_measure(dtype))["gemm"]
-        if not tuning.calibrating():   # inside another calibration decide gives the default (or the
+        if not calibration.calibrating():   # inside another calibration decide gives the default (or the
             _routes[key] = route       # forced route): decided for good at the next call outside
     return route
 
@@ -209,7 +209,7 @@ def _route_measure(dtype):
         w = rng.standard_normal((1024, 256)).astype(dtype)
         out = np.empty((256, 1024), dtype)
         with numpy_blas_one_thread():
-            return tuning.timed(lambda: gemm_into(a, w.T, out, candidate["gemm"]), timer)
+            return calibration.timed(lambda: gemm_into(a, w.T, out, candidate["gemm"]), timer)
     return measure
 
 

@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba import types
 
-from . import background_compile, tuning
+from . import background_compile, calibration, tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads,
                        packed_columns, packed_rows, run_chunks)
 from .compile_notice import announce, c_array
@@ -137,7 +137,7 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
             y, states_n, saved = _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, False, plan, True)
             _backward(kern, dy, np.zeros_like(states0), x, w_ih, wcat, pv, lengths, False, saved, plan)
 
-        return tuning.timed(call, timer)
+        return calibration.timed(call, timer)
 
     cell = kern.__name__.rsplit(".", 1)[-1]
     return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False,
@@ -161,7 +161,7 @@ def units_split_below_threads(cell, kernel_of, seq_len, batch, n_in, hidden, dty
     if split is None:
         kern = kernel_of()
         split = kern is not None and _units_planned(kern, seq_len, batch, n_in, hidden, dtype)
-        if not tuning.calibrating():
+        if not calibration.calibrating():
             _units_below_threads[key] = split
     return split
 

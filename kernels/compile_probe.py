@@ -1,4 +1,4 @@
-"""A calibration's probe of a candidate (tuning.calibrate with compiled_only): run it, unless it would
+"""A calibration's probe of a candidate (calibration.calibrate with compiled_only): run it, unless it would
 compile one of the package's kernels, which raises NeedsCompile instead of compiling. Imports only
 the standard library (numba when a probe runs)."""
 import contextlib

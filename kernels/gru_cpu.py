@@ -16,7 +16,7 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numpy as np
 from numba import njit
 
-from . import tuning
+from . import calibration, tuning
 from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
@@ -160,7 +160,7 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
             y, h_n, saved = _gru_forward(*args, plan)
             _gru_backward(a["dy"], a["h0"], *args[:4], a["b"], a["lengths"], False, saved, plan)
 
-        return tuning.timed(call, timer)
+        return calibration.timed(call, timer)
 
     return time_loop_plan("gru", batch, hidden, dtype, threads, _macs(seq_len, batch, n_in, hidden), run,
                           one_step=seq_len == 1)

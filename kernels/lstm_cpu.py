@@ -23,7 +23,7 @@ import sys
 import numpy as np
 from numba import njit, types
 
-from . import background_compile, panel_cpu, tuning
+from . import background_compile, calibration, panel_cpu, tuning
 from .compile_notice import announce, c_array
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, panels_at, step_product
@@ -259,7 +259,7 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
             y, h_n, c_n, saved = _lstm_forward(*args, plan, True)
             _lstm_backward(a["dy"], a["h0"], a["h0"], *args[:5], a["lengths"], False, saved, plan)
 
-        return tuning.timed(call, timer)
+        return calibration.timed(call, timer)
 
     macs = _macs(seq_len, batch, n_in, hidden)
     return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first, one_step=one_step)

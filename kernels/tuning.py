@@ -34,7 +34,7 @@ import warnings
 # the environment and the machine a decision depends on (kernels/machine_cpu.py); tuning.getenv
 # is the kernels' getenv
 from .machine_cpu import getenv, machine, machine_key
-from .compile_probe import NeedsCompile, compile_probe, probing  # noqa: F401 (tuning.NeedsCompile for callers)
+from .calibration import calibrate, calibrating
 
 # -- thresholds ---------------------------------------------------------------------------------
 
@@ -226,13 +226,6 @@ def wisdom_path():
 
 _lock = threading.RLock()
 _decisions = {}      # wisdom path -> {class key: record}, loaded once per path
-_calibrating = threading.local()
-
-
-def calibrating():
-    """Whether this thread is measuring a decision's candidates now (decisions asked for
-    meanwhile get their default, and must not be remembered)."""
-    return getattr(_calibrating, "active", False)
 
 
 def _load(path):
@@ -345,7 +338,8 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
                 return record["choice"]
         if mode() == "cached" or not worth_measuring or calibrating():
             return kept[0]   # inside another calibration: a decision on disk, else the default
-        choice, times = calibrate(kept, measure, timer, compiled_only)
+        choice, times = calibrate(kept, measure, timer, compiled_only, rounds=setting("CALIBRATE_REPEATS"),
+                                  margin=setting("CALIBRATE_MARGIN"), runoff=setting("CALIBRATE_RUNOFF"))
         if len(kept) < len(candidates):
             return choice   # measured among the forced candidates only: not written to disk
         _generation[0] += 1
@@ -362,87 +356,6 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
             warnings.warn(f"tinygrad_seq: could not write the tuning file {path} ({err})", RuntimeWarning,
                           stacklevel=2)
         return choice
-
-
-_before_timing = []  # called before a calibration's timed rounds (after the untimed runs)
-
-
-def before_timing(hook):
-    """Have ``hook()`` run before each calibration's timed rounds: kernels/background_compile.py
-    waits there for its children, which would hold one of the cores a two-thread candidate needs
-    (the generated LSTM at B=1 H=256 kept the batch split, measured 10% faster, where the units
-    split ran 1.1-1.5x faster at 32-200 steps alone; its calibration ran while a child compiled
-    another layer's backward, AMD EPYC, 2026-12-03)."""
-    if hook not in _before_timing:
-        _before_timing.append(hook)
-
-
-def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False):
-    """(the chosen candidate, each candidate's median time in seconds): ``measure(candidate,
-    timer)`` runs once untimed per candidate, then CALIBRATE_REPEATS timed rounds alternate
-    between them. compiled_only: the untimed run of each candidate but the first is a probe that
-    stops at the first tinygrad_seq kernel it would compile (compile_probe); such a candidate is
-    left out, its time None. Each candidate is scored by the median over the rounds of its time
-    over the default's (the first candidate's) in the same round: the host's speed drifts by tens of
-    percent within seconds, and a ratio taken within one round cancels it, where the best time of
-    each (the rule before) let one fast moment pick a candidate 1.8x slower than the default.
-    Every other round runs the candidates in reverse order, so that none is always timed right
-    after the same one (rounds in a fixed order let LSTM B=16 H=256 pick the hidden-units split,
-    which took 1.03-1.08x the batch split's time in every later A/B). The default stays unless
-    another scores below 1 - CALIBRATE_MARGIN.
-
-    Two alternatives that both beat the default and score within CALIBRATE_RUNOFF of each other
-    meet in a runoff: CALIBRATE_REPEATS more rounds of the two alone, the faster by the median of
-    their ratio within a round. LSTM B=1 H=512 (four candidates, two threads) picked one thread
-    (8.8-10 ms a call) over the units split (6-7.5 ms) in one calibration of four, when the host
-    slowed the second core for a while (AMD EPYC KVM guest, 2026-12-02)."""
-    _calibrating.active = True
-    rounds = max(1, setting("CALIBRATE_REPEATS"))
-    every, candidates = candidates, []
-    try:
-        for i, c in enumerate(every):
-            if compiled_only and i > 0:
-                try:
-                    with compile_probe():
-                        measure(c, timer)
-                except NeedsCompile:
-                    continue   # left out: not compiled only to be timed
-            else:
-                measure(c, timer)
-            candidates.append(c)
-        times = [[] for _ in candidates]
-        if len(candidates) == 1:
-            return candidates[0], [None] * len(every)   # nothing to compare: no timed rounds
-        for hook in _before_timing:
-            hook()
-        _alternate(candidates, measure, timer, rounds, times)
-        scores = [_median([t / max(d, 1e-12) for t, d in zip(times[i], times[0])]) for i in range(len(candidates))]
-        ranked = sorted(range(1, len(candidates)), key=scores.__getitem__)
-        beat = [i for i in ranked if scores[i] < 1 - setting("CALIBRATE_MARGIN")]
-        chosen = beat[0] if beat else 0
-        if len(beat) > 1 and scores[beat[1]] <= scores[beat[0]] * (1 + setting("CALIBRATE_RUNOFF")):
-            pair = [[], []]
-            _alternate([candidates[beat[0]], candidates[beat[1]]], measure, timer, rounds, pair)
-            if _median([b / max(a, 1e-12) for a, b in zip(*pair)]) < 1:
-                chosen = beat[1]
-    finally:
-        _calibrating.active = False
-    medians = dict(zip(map(id, candidates), map(_median, times)))
-    return candidates[chosen], [medians.get(id(c)) for c in every]
-
-
-def _alternate(candidates, measure, timer, rounds, times):
-    # rounds of every candidate, every other round in reverse; times[i] gets candidate i's times
-    for r in range(rounds):
-        order = range(len(candidates)) if r % 2 == 0 else range(len(candidates) - 1, -1, -1)
-        for i in order:
-            times[i].append(measure(candidates[i], timer))
-
-
-def _median(values):
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 def _label(candidate):
@@ -471,13 +384,6 @@ def calibration_steps(seq_len, step_macs):
     seq_len."""
     short = step_macs < setting("CALIBRATE_SHORT_STEP_MACS")
     return max(1, min(seq_len, setting("CALIBRATE_STEPS_SHORT" if short else "CALIBRATE_STEPS")))
-
-
-def timed(run, timer):
-    """Seconds one call of ``run()`` takes by ``timer``: the measure functions' helper."""
-    start = timer()
-    run()
-    return timer() - start
 
 
 def log(message):

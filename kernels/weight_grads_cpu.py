@@ -5,7 +5,7 @@ products run through blas_cpu.gemm_into on the machine's GEMM route (blas_cpu.ge
 import numpy as np
 from numba import types
 
-from . import panel_cpu, tuning
+from . import calibration, panel_cpu, tuning
 from .blas_cpu import chunk_bounds, decided_route, gemm_into, gemm_route, run_chunks
 from .compile_notice import c_array
 
@@ -67,7 +67,7 @@ def gradient_split(rows, gates, n_in, hidden, n_chunks, dtype):
     split = _splits.get(memo_key)
     if split is None:
         split = _decide_split(measured_rows, few_rows, worth, gates, n_in, hidden, n_chunks, dtype)
-        if not tuning.calibrating():   # a decision asked for inside a calibration is not the final one
+        if not calibration.calibrating():   # a decision asked for inside a calibration is not the final one
             _splits[memo_key] = split
     return split
 
@@ -93,7 +93,7 @@ def _decide_split(measured_rows, few_rows, worth, gates, n_in, hidden, n_chunks,
         outs = (np.empty((measured_rows, n_in), dtype), np.empty((gates, n_in), dtype),
                 np.empty((gates, hidden), dtype))
         split = _GRADIENT_SPLITS[candidate["dw_split"]]
-        return tuning.timed(lambda: split(di2, di2, x2, h2, w_ih, *outs, n_chunks), timer)
+        return calibration.timed(lambda: split(di2, di2, x2, h2, w_ih, *outs, n_chunks), timer)
 
     return tuning.decide("weight_gradients", shape_class, candidates, measure, worth)["dw_split"]
 

@@ -364,7 +364,7 @@ def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
 
 def test_a_calibration_times_its_candidates_after_the_children_finish(monkeypatch, tmp_path):
     # a child compiling on the other core would slow a two-thread candidate: the calibration's
-    # timed rounds start once every running child has finished (tuning.before_timing), the
+    # timed rounds start once every running child has finished (calibration.before_timing), the
     # children left for their own backward's wait
     from tinygrad_seq.kernels import tuning
 

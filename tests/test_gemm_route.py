@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import blas_cpu, gemm_cpu, panel_cpu, tuning, weight_grads_cpu
+from tinygrad_seq.kernels import blas_cpu, calibration, gemm_cpu, panel_cpu, tuning, weight_grads_cpu
 
 from test_kernels_cpu import NAMES_BWD, NAMES_FWD, assert_all_close, make_case, run_both
 
@@ -147,7 +147,7 @@ def test_route_is_measured_once_and_written(auto, monkeypatch):
 
 
 def test_no_route_is_remembered_inside_another_calibration(auto, monkeypatch):
-    monkeypatch.setattr(tuning._calibrating, "active", True, raising=False)
+    monkeypatch.setattr(calibration._calibrating, "active", True, raising=False)
     assert blas_cpu.gemm_route(np.float64) == "blas"
     assert blas_cpu._routes == {}
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import gru_cpu, tuning, weight_grads_cpu
+from tinygrad_seq.kernels import compile_probe, gru_cpu, tuning, weight_grads_cpu
 
 from test_kernels_cpu import assert_all_close, make_case, run_both
 from threads_helpers import rerun_with_two_threads
@@ -310,14 +310,14 @@ def test_a_probe_leaves_other_packages_and_threads_compiling(auto):
     other_kernel = numba.njit(other)   # this test module's: compiles inside the probe
     ours = _kernel_in_the_package()
     outcome = []
-    with tuning.compile_probe():
+    with compile_probe.compile_probe():
         assert other_kernel(2.0) == 4.0
-        with pytest.raises(tuning.NeedsCompile, match="probe_test.kernel is not compiled"):
+        with pytest.raises(compile_probe.NeedsCompile, match="probe_test.kernel is not compiled"):
             ours(1.0)
         thread = threading.Thread(target=lambda: outcome.append(ours(1.0)), name="user-thread")
         thread.start()
         thread.join()
-    assert outcome == [2.0] and not tuning.probing()
+    assert outcome == [2.0] and not compile_probe.probing()
 
 
 def test_a_one_step_call_is_a_shape_class_of_its_own(auto, monkeypatch):
