@@ -1,5 +1,7 @@
 """tinygrad_seq.functional against torch.nn.functional: forward and gradients, float64 and
 float32, plus the numerics (+/-1000 logits), ignore_index, reductions and error messages."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -40,6 +42,19 @@ def test_softmax_family_at_extreme_logits(fn, dtype):
     assert np.isfinite(o.grad.numpy()).all()
     helper_test_op(None, both(lambda a: getattr(F, fn)(a, 1), lambda a: getattr(TF, fn)(a, dim=1)),
                    arrays=[x], dtypes=(dtype,))
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_a_row_masked_whole_is_nan_without_a_warning(fn):
+    # attention over a sequence that is all padding: masked_fill(-inf) on the whole row; torch
+    # gives nan there, silently
+    x = np.array([[0.5, 1.0, -2.0], [-np.inf] * 3], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = getattr(F, fn)(Tensor(x), -1).numpy()
+    theirs = getattr(TF, fn)(torch.tensor(x), dim=-1).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert np.isnan(ours[1]).all()
 
 
 def test_softmax_bad_dim():

@@ -29,11 +29,11 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 
 __version__ = "0.1.0"
 
-_LAZY = ("optim", "data", "distributed", "autograd", "utils")
+_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils")
 
 
 def __getattr__(name):
-    # optim, data, utils and distributed load on first use (distributed needs mpi4py)
+    # optim, data, utils, distributions and distributed load on first use (distributed needs mpi4py)
     if name in _LAZY:
         try:
             return importlib.import_module(f"tinygrad_seq.{name}")

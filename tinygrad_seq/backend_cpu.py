@@ -134,14 +134,17 @@ class _LazyGemm:
 
 _gemm_cpu = _LazyGemm()
 
-# fused, numerically stable (max subtracted)
+# fused, numerically stable (max subtracted); a row all -inf (attention over padding only) gives
+# nan as torch's does, without numpy's "invalid value" warning from -inf - -inf
 def log_softmax(a, axis):
     m = np.max(a, axis=axis, keepdims=True)
-    s = a - m
+    with np.errstate(invalid="ignore"):
+        s = a - m
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 def softmax(a, axis):
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        e = np.exp(a - np.max(a, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 # in place

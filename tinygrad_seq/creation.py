@@ -197,15 +197,25 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
+class _LegacyType(type):
+    """The type of ts.FloatTensor and its kin, as torch's tensortype: calling one makes a Tensor
+    (torch's legacy constructors), isinstance(t, ts.FloatTensor) checks a CPU tensor's dtype,
+    and t.type(ts.DoubleTensor) converts (Tensor.type reads .dtype)."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
+
+    def __repr__(cls):
+        return f"<class 'tinygrad_seq.{cls.__name__}'>"
+
+
 def _legacy(dtype, name):
-    def make(*args, device="cpu"):
-        """ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."""
+    def make(cls, *args, device="cpu"):
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             return Tensor(args[0].numpy() if isinstance(args[0], Tensor) else args[0], dtype=dtype, device=device)
         return zeros(*args, dtype=dtype, device=device)
-    make.__name__ = make.__qualname__ = name
-    make.__doc__ = make.__doc__.format(name=name)
-    return make
+    doc = f"ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."
+    return _LegacyType(name, (), {"__new__": make, "__doc__": doc, "dtype": np.dtype(dtype), "is_legacy_type": True})
 
 
 FloatTensor = _legacy(dtypes.float32, "FloatTensor")

@@ -131,7 +131,9 @@ def dot(a, b):
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return a.allclose(b, rtol, atol, equal_nan)
+    """torch.allclose; either side may also be a state-dict value (a StateArray: torch's are
+    Tensors, so a checkpoint compared with the model's state dict takes this call)."""
+    return bool(np.allclose(_as_array(a), _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -139,7 +141,9 @@ def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def equal(a, b):
-    return a.equal(b)
+    """torch.equal: same shape and elements; either side may be a state-dict value, as allclose."""
+    a, b = _as_array(a), _as_array(b)
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def hstack(tensors):

@@ -1,7 +1,8 @@
 """The values of Module.state_dict(): numpy array copies (API.md), which also answer the
 torch.Tensor calls programs make on state-dict values. `best = {k: v.cpu().clone() for k, v in
 model.state_dict().items()}` (an early-stopping snapshot), `v.detach().cpu().numpy()`,
-`v.size(0)`, `v.numel()`, `v.float()` work as on torch's values. In-place writes (`copy_`) do not exist: a state dict here is a copy,
+`v.size(0)`, `v.numel()`, `v.float()`, `v.abs()`, `v.equal(w)`, `v.allclose(w)` (and
+`ts.equal` / `ts.allclose` of them) work as on torch's values. In-place writes (`copy_`) do not exist: a state dict here is a copy,
 so writing into it would not reach the model (torch's shares the parameters' memory); use
 load_state_dict."""
 import numpy as np
@@ -59,6 +60,18 @@ class StateArray(np.ndarray):
 
     def double(self):
         return self.astype(np.float64)
+
+    def abs(self):
+        return np.abs(self)
+
+    def equal(self, other):
+        """torch's v.equal(w): same shape and elements (w a state-dict value, array or Tensor)."""
+        other = other.numpy() if hasattr(other, "numpy") else np.asarray(other)
+        return self.shape == other.shape and bool((self.view(np.ndarray) == other).all())
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        other = other.numpy() if hasattr(other, "numpy") else np.asarray(other)
+        return bool(np.allclose(self.view(np.ndarray), other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def to(self, *args, dtype=None, **kwargs):
         """to("cpu") / to(dtype) / to(device, dtype): a host array stays a host array; dtype casts."""

@@ -305,6 +305,8 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         """type() -> 'torch.FloatTensor' style name; type(dtype or that name) -> converted."""
         if dtype is None:
             return dtypes.type_name(self.dtype)
+        if getattr(dtype, "is_legacy_type", False):   # ts.FloatTensor, ts.LongTensor, ...
+            dtype = dtype.dtype
         return self.to(dtype=dtypes.as_dtype(dtype))
 
     def cpu(self):

@@ -1,0 +1,124 @@
+"""torch.distributions' Categorical: the distribution a language model or a seq2seq decoder samples
+its next token from, and the log-probabilities REINFORCE-style training differentiates.
+
+    dist = ts.distributions.Categorical(logits=decoder_logits)   # [..., K]
+    token = dist.sample()                                          # [...] int64, no gradient
+    loss = -(dist.log_prob(token) * reward).mean()                 # gradient into the logits
+
+As torch's: exactly one of probs (non-negative, normalised over the last dimension) or logits
+(normalised by logsumexp); .probs and .logits are the normalised forms; batch_shape is the shape
+without the last dimension, event_shape is (); sample(sample_shape) draws from tinygrad_seq's
+generator (ts.manual_seed), so the draws are reproducible but not torch's; log_prob and entropy
+carry gradients. The other torch.distributions classes raise an AttributeError that says they are
+missing."""
+import numpy as np
+
+from tinygrad_seq import functional as F, random
+from tinygrad_seq.tensor import Size, Tensor
+
+__all__ = ["Categorical"]
+
+
+def _as_tensor(x, name):
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"Categorical: {name} must be a tensor of numbers, got {type(x).__name__}")
+    return Tensor(arr.astype(np.float32) if arr.dtype.kind != "f" else arr)
+
+
+class Categorical:
+    """torch.distributions.Categorical(probs=None, logits=None, validate_args=None)."""
+
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Categorical: give exactly one of probs or logits")
+        validate = True if validate_args is None else bool(validate_args)
+        self._validate_args = validate
+        if probs is not None:
+            probs = _as_tensor(probs, "probs")
+            if probs.ndim < 1:
+                raise ValueError("Categorical: probs must have at least one dimension (the categories), got a 0-d tensor")
+            values = probs.numpy()
+            if validate and (not np.isfinite(values).all() or (values < 0).any()
+                             or (values.sum(-1) <= 0).any()):
+                raise ValueError("Categorical: probs must be finite and non-negative with a positive sum "
+                                 f"over the last dimension (shape {tuple(probs.shape)})")
+            self.probs = probs / probs.sum(-1, keepdim=True)
+            eps = float(np.finfo(self.probs.dtype).eps)   # torch's probs_to_logits clamps to [eps, 1 - eps]
+            self.logits = self.probs.clamp(min=eps, max=1 - eps).log()
+            self._param = "probs"
+        else:
+            logits = _as_tensor(logits, "logits")
+            if logits.ndim < 1:
+                raise ValueError("Categorical: logits must have at least one dimension (the categories), got a 0-d tensor")
+            if validate and np.isnan(logits.numpy()).any():
+                raise ValueError(f"Categorical: logits contain nan (shape {tuple(logits.shape)})")
+            self.logits = logits - logits.logsumexp(-1, keepdim=True)
+            self.probs = F.softmax(logits, -1)
+            self._param = "logits"
+        self._num_events = self.probs.shape[-1]
+        self.batch_shape = Size(self.probs.shape[:-1])
+        self.event_shape = Size(())
+
+    @property
+    def param_shape(self):
+        return Size(self.probs.shape)
+
+    @property
+    def mean(self):
+        return Tensor(np.full(tuple(self.batch_shape), np.nan, self.probs.dtype))
+
+    @property
+    def variance(self):
+        return self.mean
+
+    @property
+    def mode(self):
+        return self.probs.detach().argmax(-1)
+
+    def sample(self, sample_shape=()):
+        """Category indices of shape sample_shape + batch_shape (int64, no gradient): by inverse
+        CDF on uniform draws from ts's generator."""
+        sample_shape = (int(sample_shape),) if np.isscalar(sample_shape) else tuple(int(s) for s in sample_shape)
+        probs = self.probs.detach().numpy().astype(np.float64)
+        cdf = np.cumsum(probs, -1)
+        cdf /= cdf[..., -1:]
+        u = random.generator(None).random(sample_shape + tuple(self.batch_shape))
+        # first category whose cumulative probability exceeds u (a zero-probability one never)
+        index = (u[..., None] >= cdf).sum(-1)
+        return Tensor(np.minimum(index, self._num_events - 1).astype(np.int64), device=self.probs.device)
+
+    def log_prob(self, value):
+        """log P(value): value (integers in 0..K-1) broadcast against batch_shape."""
+        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        v = value.numpy()
+        if self._validate_args and (v.dtype.kind == "f" and (v != np.round(v)).any()
+                                    or (v < 0).any() or (v >= self._num_events).any()):
+            raise ValueError(f"Categorical.log_prob: values must be integers in 0..{self._num_events - 1}, "
+                             f"got {v.min()}..{v.max()}")
+        index = value.long().unsqueeze(-1)
+        shape = np.broadcast_shapes(tuple(index.shape), tuple(self.logits.shape)[:-1] + (1,))
+        logits = self.logits.expand(*shape[:-1], self._num_events)
+        return logits.gather(-1, index.expand(*shape)).squeeze(-1)
+
+    def entropy(self):
+        logits = self.logits.clamp(min=float(np.finfo(self.logits.dtype).min))
+        return -(logits * self.probs).sum(-1)
+
+    def enumerate_support(self, expand=True):
+        values = Tensor(np.arange(self._num_events, dtype=np.int64).reshape((-1,) + (1,) * len(self.batch_shape)))
+        return values.expand(self._num_events, *self.batch_shape) if expand else values
+
+    def __repr__(self):
+        return f"Categorical({self._param}: {tuple(self.probs.shape)})"
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(f"module 'tinygrad_seq.distributions' has no attribute {name!r}")
+    raise AttributeError(f"tinygrad_seq does not have torch.distributions.{name} yet; Categorical is "
+                         "here, and ts.multinomial / ts.rand / ts.randn draw samples")
