@@ -33,14 +33,29 @@ def ascontiguous(a):
     return np.ascontiguousarray(a)
 
 # elementwise, numpy broadcasting
-add, sub, mul, div, neg = np.add, np.subtract, np.multiply, np.divide, np.negative
-power, maximum, minimum, where = np.power, np.maximum, np.minimum, np.where
-exp, log, tanh, abs, sqrt, sign = np.exp, np.log, np.tanh, np.abs, np.sqrt, np.sign
+
+
+def _quiet(ufunc):
+    # x / 0, log(0), sqrt(-1), exp overflow: inf or nan as torch gives them, without numpy's
+    # RuntimeWarning (torch is silent; a PyTorch program dividing by a zero mask count printed
+    # warnings here). About 1 us a call for the errstate.
+    def call(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return ufunc(*args, **kwargs)
+    call.__name__ = call.__qualname__ = ufunc.__name__
+    return call
+
+
+add, sub, mul, neg = np.add, np.subtract, np.multiply, np.negative
+div, power, exp, log, sqrt = _quiet(np.divide), _quiet(np.power), _quiet(np.exp), _quiet(np.log), _quiet(np.sqrt)
+maximum, minimum, where = np.maximum, np.minimum, np.where
+tanh, abs, sign = np.tanh, np.abs, np.sign
 gt, ge, lt, le, eq, ne = np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal
 logical_not, logical_and, logical_or, logical_xor = np.logical_not, np.logical_and, np.logical_or, np.logical_xor
-sin, cos, log1p, expm1 = np.sin, np.cos, np.log1p, np.expm1
+sin, cos = np.sin, np.cos
+log1p, expm1 = _quiet(np.log1p), _quiet(np.expm1)
 floor, ceil, rint, trunc = np.floor, np.ceil, np.rint, np.trunc
-floor_divide, remainder = np.floor_divide, np.remainder
+floor_divide, remainder = _quiet(np.floor_divide), _quiet(np.remainder)
 
 def sigmoid(a):
     # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
