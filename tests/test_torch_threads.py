@@ -76,7 +76,7 @@ def test_two_threads_training_two_models_match_sequential_runs():
 
 def test_trainer_next_to_an_evaluator_under_no_grad_records_every_step():
     trainer, evaluator = make_model(3), make_model(4)
-    stop = threading.Event()
+    stop, evaluating = threading.Event(), threading.Event()
     recorded, evals = [], []
 
     def evaluate():
@@ -84,11 +84,15 @@ def test_trainer_next_to_an_evaluator_under_no_grad_records_every_step():
         while not stop.is_set():
             with ts.no_grad():
                 evals.append(evaluator(x).requires_grad)
+            evaluating.set()
             ts.set_grad_enabled(False)     # the function form, also this thread's only
             ts.set_grad_enabled(True)
 
     def fit():
         try:
+            # the steps overlap the evaluations: a loaded host once ran all 60 before the
+            # evaluator's first
+            evaluating.wait(60)
             train(trainer, 3, 60, recorded)
         finally:
             stop.set()

@@ -26,6 +26,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq import outer_grad as _outer
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.leaf_grads import adoptable
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
@@ -272,7 +273,7 @@ def backward(root, gradient=None, retain_graph=False):
         g = gradient.array if isinstance(gradient, _Tensor) else gradient
         g = b.asarray(g, root.dtype)
         if g.shape != root.shape:
-            raise ValueError(f"backward: gradient has shape {g.shape}, expected {root.shape}")
+            raise ShapeMismatch(f"backward: gradient has shape {g.shape}, expected {root.shape}")
     st = _state
     outer, st.callbacks = st.callbacks, []
     try:

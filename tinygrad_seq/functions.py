@@ -5,6 +5,7 @@ import builtins
 import numpy as np
 
 from tinygrad_seq import ops
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 
 
@@ -15,6 +16,11 @@ def _check_join(tensors, dim, name, same_shape):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: element {i} is a {type(t).__name__}, expected a Tensor")
     ref = tensors[0]
+    if not same_shape:
+        for i, t in enumerate(tensors):
+            if t.ndim == 0:
+                raise ShapeMismatch(f"{name}: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                                    "use ts.stack, or unsqueeze(0) first")
     nd = ref.ndim + (1 if same_shape else 0)
     if not -nd <= dim < builtins.max(nd, 1):
         raise IndexError(f"{name}: dimension {dim} out of range for {nd} dimensions")
@@ -24,7 +30,7 @@ def _check_join(tensors, dim, name, same_shape):
             raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device.type} and {t.device.type}")
         if t.ndim != ref.ndim or (same_shape and t.shape != ref.shape) or \
                 (not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]):
-            raise ValueError(f"{name}: tensor 0 has shape {ref.shape} but tensor {i} has shape {t.shape}")
+            raise ShapeMismatch(f"{name}: tensor 0 has shape {ref.shape} but tensor {i} has shape {t.shape}")
     return d
 
 

@@ -52,3 +52,27 @@ def normalize_index(idx, t):
             if it is not None:
                 dim += 1
     return tuple(out), advanced
+
+
+def ints_first(items, advanced):
+    """(ints, rest) when a normalised index mixes integers with index arrays, else None. PyTorch
+    applies the integers first (a select each) and the arrays to what is left; numpy counts an
+    integer as one more array, which moves the arrays' dims to the front when a slice parts them:
+    t[0, :, [1, 2]] of a [2, 3, 4] tensor is [3, 2] in torch and [2, 3] in numpy. t[ints][rest]
+    is torch's result: ints (slices for every other dim; None left out) is a basic index, rest
+    is the index without its integers."""
+    if not advanced or not any(type(i) is int for i in items):
+        return None
+    ints, rest = [], []
+    for it in items:
+        if type(it) is int:
+            ints.append(it)
+        elif it is None:
+            rest.append(it)
+        elif it is Ellipsis or isinstance(it, slice):
+            ints.append(it if it is Ellipsis else slice(None))
+            rest.append(it)
+        else:   # an index array: a bool mask spans its ndim dims
+            ints.extend([slice(None)] * (it.ndim if getattr(it, "dtype", None) == np.bool_ else 1))
+            rest.append(it)
+    return tuple(ints), tuple(rest)

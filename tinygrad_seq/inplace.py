@@ -14,7 +14,8 @@ whose saved arrays were overwritten raises at backward. Writes through `.data` a
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra, random
-from tinygrad_seq.indexing import normalize_index
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.indexing import ints_first, normalize_index
 from tinygrad_seq.tensor_shape import view_fns
 
 
@@ -61,7 +62,7 @@ class InPlaceOps:
             except ValueError:
                 ok = False
             if not ok:
-                raise ValueError(f"{name}: the result of shape {out.shape} does not fit the "
+                raise ShapeMismatch(f"{name}: the result of shape {out.shape} does not fit the "
                                  f"tensor of shape {self.shape} written in place")
             out = out.expand(self.shape)
         if out.dtype != self.dtype:
@@ -190,7 +191,9 @@ class InPlaceOps:
             src = autograd._Tensor(np.asarray(src), device=self.device)
         if src.dtype != self.dtype:
             src = src.to(dtype=self.dtype)
-        return self._write("copy_", lambda t, s: s, src)
+        # s.clone(): a graph node of its own, so that self does not become src itself (src a
+        # grad-requiring leaf made self that leaf's twin, and the gradient stopped at self)
+        return self._write("copy_", lambda t, s: s.clone(), src)
 
     def add_(self, other, alpha=1):
         return self._write("add_", lambda t, o: t.add(o, alpha=alpha), other)
@@ -309,7 +312,11 @@ class InPlaceOps:
 
     def __setitem__(self, idx, value):
         """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""
-        nidx, _ = normalize_index(idx, self)
+        nidx, advanced = normalize_index(idx, self)
+        split = ints_first(nidx, advanced)
+        if split is not None:   # torch's order: the integers select a view, the arrays index it
+            self._view_getitem(split[0])[split[1]] = value
+            return
         if isinstance(value, InPlaceOps) and value.device != self.device:
             value = value.to(self.device)
         if self._in_graph(value):

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
-from tinygrad_seq.errors import IntegerOverflow
+from tinygrad_seq.errors import IntegerOverflow, ShapeMismatch
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
@@ -252,7 +252,7 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"item(): a tensor with {self.array.size} elements cannot be converted to a scalar")
+            raise ShapeMismatch(f"item(): a tensor with {self.array.size} elements cannot be converted to a scalar")
         return self.numpy().reshape(()).item()
 
     def tolist(self):

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
 
 def _wrap(arr, device):
@@ -330,6 +330,13 @@ class MathOps:
         return self @ o
 
     def masked_fill(self, mask, value):
+        mask_shape = tuple(mask.shape) if hasattr(mask, "shape") else np.shape(mask)
+        try:
+            shape = np.broadcast_shapes(mask_shape, self.shape)
+        except ValueError:
+            shape = self.shape   # _mask_array names both shapes
+        if shape != self.shape:   # torch's out-of-place form broadcasts self against the mask
+            return self.expand(shape).masked_fill(mask, value)
         if isinstance(value, MathOps):
             if value.ndim != 0:
                 raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
@@ -342,12 +349,12 @@ class MathOps:
     def _mask_array(self, mask, name):
         m = mask.array if isinstance(mask, MathOps) else _device.backend(self.device).asarray(np.asarray(mask))
         if m.dtype != np.bool_:
-            raise TypeError(f"{name}: mask must be bool, got {m.dtype}")
+            raise DTypeMismatch(f"{name}: mask must be bool, got {m.dtype}")
         try:
             if np.broadcast_shapes(m.shape, self.shape) != self.shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"{name}: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}") from None
+            raise ShapeMismatch(f"{name}: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}") from None
         return m
 
     def where(self, condition, other):

@@ -8,7 +8,8 @@ copies, as in torch."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
-from tinygrad_seq.indexing import normalize_index
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.indexing import ints_first, normalize_index
 
 
 def _shape_arg(shape):
@@ -39,6 +40,9 @@ class ShapeOps:
     # ------------------------------------------------------------ indexing
     def _view_getitem(self, idx):
         idx, advanced = normalize_index(idx, self)
+        split = ints_first(idx, advanced)
+        if split is not None:
+            return self._view_getitem(split[0])._view_getitem(split[1])
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
             out._base = (self, "index", idx)
@@ -140,14 +144,25 @@ class ShapeOps:
             if s != -1:
                 known *= s
         if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({size} elements) into {shape}")
+            raise ShapeMismatch(f"reshape: cannot reshape a tensor of shape {self.shape} ({size} elements) into {shape}")
         out = ops.Reshape.apply(self, shape=shape)
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
             out._base = (self, "reshape", out.shape)
         return out
 
-    view = reshape
+    def view(self, *sizes, size=None):
+        """reshape that must share memory, as torch's: a view of a tensor whose layout came from
+        a transpose, permute or strided slice (a view itself) raises where the reshape would copy,
+        so that writes through the result never silently miss the tensor. Results of other ops
+        (whose layout may differ from torch's) reshape as before."""
+        out = self.reshape(*sizes, size=size)
+        if (getattr(self, "_base", None) is not None and self.numel() > 1 and out.shape != self.shape
+                and not _device.backend(self.device).may_share_memory(out.array, self.array)):
+            raise ShapeMismatch(f"view: a tensor of shape {self.shape} laid out as a transposed or strided view "
+                                f"cannot be viewed as {out.shape} (view size is not compatible with input "
+                                "tensor's size and stride); use .reshape(...) instead")
+        return out
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -170,7 +185,7 @@ class ShapeOps:
     def permute(self, *order, dims=None):
         order = _shape_arg(order if dims is None else (dims,))
         if sorted(o % max(self.ndim, 1) for o in order) != list(range(self.ndim)):
-            raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
+            raise ShapeMismatch(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
         order = tuple(o % self.ndim for o in order)
         out = ops.Permute.apply(self, order=order)
         out._base = (self, "permute", order)
@@ -217,7 +232,7 @@ class ShapeOps:
             if np.broadcast_shapes(self.shape, shape) != shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"expand: shape {self.shape} cannot be expanded to {shape}") from None
+            raise ShapeMismatch(f"expand: shape {self.shape} cannot be expanded to {shape}") from None
         return ops.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):

@@ -42,6 +42,10 @@ class RNNBase(Module):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not 0 <= dropout <= 1:
             raise ValueError(f"dropout should be a number in range [0, 1], got {dropout}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          UserWarning, stacklevel=3)
         if not 0 <= zoneout < 1:
             raise ValueError(f"zoneout should be a number in range [0, 1), got {zoneout}")
         if proj_size and spec.name != "lstm":
