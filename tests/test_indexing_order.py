@@ -62,3 +62,12 @@ def test_item_assignment_as_torch(name, grad):
         (ours * ours).sum().backward()
         (theirs * theirs).sum().backward()
         np.testing.assert_allclose(v.grad.numpy(), v_t.grad.numpy())
+
+
+def test_a_0d_integer_tensor_indexes_as_an_integer():
+    ours, theirs = ts.tensor(A), torch.tensor(A)
+    for make in (lambda L: (L.tensor(0), slice(None), [1, 2]), lambda L: (L.tensor(-1),),
+                 lambda L: (slice(None), L.tensor(1), L.tensor([0, 3]))):
+        out, out_t = ours[make(ts)], theirs[make(torch)]
+        assert out.shape == tuple(out_t.shape)
+        np.testing.assert_array_equal(out.numpy(), out_t.numpy())

@@ -26,6 +26,8 @@ def normalize_index(idx, t):
             it = it.array if t.device != "cpu" else it.numpy()
             if it.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long or bool")
+            if it.ndim == 0 and it.dtype.kind in "iu":
+                it = int(it)   # a 0-d integer tensor indexes as an integer does, as torch's
         if isinstance(it, (list, np.ndarray)) or (hasattr(it, "shape") and not isinstance(it, (numbers.Number, slice))):
             arr = np.asarray(it) if isinstance(it, list) else it
             if isinstance(it, list) and arr.size == 0:
