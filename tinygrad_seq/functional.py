@@ -93,7 +93,7 @@ def silu(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
     bx = input * beta
-    soft = (((-bx.abs()).exp() + 1.0).log() + bx.relu()) / beta
+    soft = ops_extra.Softplus.apply(bx) / beta
     above = bx.numpy() > threshold
     if not above.any():
         return soft
@@ -247,15 +247,22 @@ class _Embedding(Function):
     fresh_grads = True  # its weight's gradient is a new array (leaf_grads.adoptable)
 
     @staticmethod
-    def forward(ctx, weight, idx=None, padding_idx=None):
-        ctx.shape, ctx.idx, ctx.padding_idx = weight.shape, idx, padding_idx
+    def forward(ctx, weight, idx=None, padding_idx=None, scale_grad_by_freq=False):
+        ctx.shape, ctx.idx, ctx.padding_idx, ctx.by_freq = weight.shape, idx, padding_idx, scale_grad_by_freq
         return ctx.b.take_rows(weight, idx)
 
     @staticmethod
     def backward(ctx, g):
         if isinstance(g, np.ndarray) and ctx.idx.size:
-            return _embedding_grad_cpu(ctx.shape, ctx.idx, g, ctx.padding_idx)
-        return ctx.b.index_add_rows(ctx.shape, ctx.idx, g, ctx.padding_idx)
+            grad = _embedding_grad_cpu(ctx.shape, ctx.idx, g, ctx.padding_idx)
+        else:
+            grad = ctx.b.index_add_rows(ctx.shape, ctx.idx, g, ctx.padding_idx)
+        if ctx.by_freq and ctx.idx.size:
+            # each occurrence's gradient over its index's count in the batch (torch's)
+            counts = np.bincount(np.asarray(ctx.b.to_host(ctx.idx)).reshape(-1), minlength=ctx.shape[0])
+            scale = (1.0 / np.maximum(counts, 1)).astype(grad.dtype).reshape(-1, 1)
+            grad = ctx.b.mul(grad, ctx.b.asarray(scale))
+        return grad
 
 
 def _embedding_grad_cpu(shape, idx, g, skip_row):
@@ -274,9 +281,13 @@ def _embedding_grad_cpu(shape, idx, g, skip_row):
     return out
 
 
-def embedding(input, weight, padding_idx=None):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
     """Rows of weight (num, dim) picked by integer input (any shape) -> input.shape + (dim,).
-    The padding_idx row gets no gradient."""
+    The padding_idx row gets no gradient. max_norm: the rows input picks whose norm_type-norm is
+    above it are first scaled down to it, in place (torch's embedding_renorm_); scale_grad_by_freq:
+    each row's gradient over the number of times input picks it. sparse is accepted: the gradient
+    is dense (every optimizer here takes it)."""
     idx = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=weight.device)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
@@ -287,7 +298,24 @@ def embedding(input, weight, padding_idx=None):
         raise IndexError(f"embedding: index {int(bad.flat[0])} is out of range for a table of {num} rows")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx)
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(host), max_norm, norm_type)
+    return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))
+
+
+def _renorm_rows(weight, rows, max_norm, norm_type):
+    # torch's embedding_renorm_: rows above max_norm scaled by max_norm / (norm + 1e-7), in place,
+    # outside the graph
+    from tinygrad_seq.autograd import no_grad
+    if rows.size == 0:
+        return
+    with no_grad():
+        picked = weight[rows]
+        norms = picked.abs().pow(norm_type).sum(-1).pow(1.0 / norm_type).numpy()
+        over = norms > max_norm
+        if over.any():
+            scale = np.where(over, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype).reshape(-1, 1)
+            weight[rows] = picked * Tensor(scale, device=weight.device)
 
 
 # the losses live in losses.py (it imports log_softmax from here, so this import comes last)

@@ -130,6 +130,55 @@ def outer(a, b):
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
+ger = outer
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values unless
+    given), as torch's; the gradient passes where the input is finite."""
+    if input.dtype.kind != "f":
+        return input.clone()
+    info = np.finfo(input.dtype)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    out = where(input.isnan(), Tensor(np.asarray(nan, input.dtype), device=input.device), input)
+    out = where(input == float("inf"), Tensor(np.asarray(posinf, input.dtype), device=input.device), out)
+    return where(input == -float("inf"), Tensor(np.asarray(neginf, input.dtype), device=input.device), out)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal `offset` above (below, if negative) the main one of the dim1-dim2 planes,
+    as the last dimension of the result, as torch's (a copy here; differentiable)."""
+    d1, d2 = (d % input.ndim if input.ndim else 0 for d in (dim1, dim2))
+    if input.ndim < 2 or d1 == d2:
+        raise ShapeMismatch(f"diagonal: dim1 and dim2 must be two different dims of a tensor of 2 or more, "
+                            f"got {dim1}, {dim2} for shape {input.shape}")
+    rest = [d for d in range(input.ndim) if d not in (d1, d2)]
+    x = input.permute(*rest, d1, d2)
+    n1, n2 = x.shape[-2], x.shape[-1]
+    length = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else builtins.min(n1 + offset, n2))
+    rows = np.arange(length) + builtins.max(0, -offset)
+    return x[..., rows, rows + offset]
+
+
+def diag(input, diagonal=0):
+    """1-D input: a square matrix with input on the `diagonal`-th diagonal; 2-D: that diagonal."""
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    if input.ndim != 1:
+        raise ShapeMismatch(f"diag: expected a 1-D or 2-D tensor, got shape {input.shape}")
+    n = input.shape[0] + abs(diagonal)
+    from tinygrad_seq.creation import zeros
+    out = zeros(n, n, dtype=input.dtype, device=input.device)
+    rows = np.arange(input.shape[0]) + builtins.max(0, -diagonal)
+    out[rows, rows + diagonal] = input
+    return out
+
+
 def dot(a, b):
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from tinygrad_seq import ops_extra
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.functional import log_softmax
@@ -290,11 +291,16 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing):
     return per.sum() if reduction == "sum" else per
 
 
-def _same_shape(name, input, target):
+def _same_shape(name, input, target, strict=False):
     """target as a Tensor. Shapes that differ but broadcast warn and broadcast, as torch's
-    pointwise losses do; shapes that do not broadcast raise (a RuntimeError, as torch's)."""
+    pointwise losses do; shapes that do not broadcast raise (a RuntimeError, as torch's).
+    strict (the binary cross-entropies): any difference raises a ValueError, as torch's ([N, 1]
+    outputs against [N] targets broadcast to [N, N] and gave a wrong loss)."""
     target = _as_tensor(target, input)
     if tuple(input.shape) != tuple(target.shape):
+        if strict:
+            raise ValueError(f"{name}: target size {tuple(target.shape)} must be the same as input size "
+                             f"{tuple(input.shape)}")
         try:
             np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
         except ValueError:
@@ -368,7 +374,7 @@ class _BCE(Function):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
-    target = _same_shape("binary_cross_entropy", input, target)
+    target = _same_shape("binary_cross_entropy", input, target, strict=True)
     x = input.numpy()
     if ((x < 0) | (x > 1)).any():
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
@@ -385,8 +391,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     (1 - t) x + (1 + (pos_weight - 1) t) (log(1 + exp(-|x|)) + max(-x, 0))."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
-    target = _same_shape("binary_cross_entropy_with_logits", input, target)
-    softplus_neg = ((-input.abs()).exp() + 1.0).log() + (-input).relu()    # log(1 + exp(-x))
+    target = _same_shape("binary_cross_entropy_with_logits", input, target, strict=True)
+    softplus_neg = ops_extra.Softplus.apply(-input)    # log(1 + exp(-x)); its gradient 0.5 at 0, as torch's
     if pos_weight is not None:
         lw = (_as_tensor(pos_weight, input) - 1.0) * target + 1.0
         loss = (1.0 - target) * input + lw * softplus_neg

@@ -200,6 +200,22 @@ class IndexPut(Function):
         return ga, gv
 
 
+class Softplus(Function):
+    """log(1 + exp(x)) as log1p(exp(-|x|)) + max(x, 0) (no overflow), its gradient sigmoid(x):
+    0.5 at x = 0, as torch's softplus, logsigmoid and BCE-with-logits backward, where the
+    composition of abs and relu gave 0 there (a zero-initialised logit's first step)."""
+    @staticmethod
+    def forward(ctx, x):
+        B = ctx.b
+        ctx.save_for_backward(x)
+        return B.add(B.log1p(B.exp(B.neg(B.abs(x)))), B.maximum(x, 0))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return ctx.b.mul(g, ctx.b.sigmoid(x))
+
+
 class Root(Function):
     """a ** (1/p) of a >= 0 (the last step of a p-norm or a standard deviation), its gradient 0
     where a == 0: torch's norm and std backward mask that point, where the plain power's

@@ -8,60 +8,16 @@ and the autograd entry points.
 from __future__ import annotations
 
 import copy
-import numbers
 
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
-from tinygrad_seq.errors import IntegerOverflow, ShapeMismatch
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
 from tinygrad_seq.tensor_shape import ShapeOps
-
-_FLOAT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))   # kept, as torch keeps them
-
-
-def _to_array(data, dtype):
-    """Host array from user data, applying the dtype rules of API.md (torch's)."""
-    if dtype is not None:
-        return np.asarray(data, dtype=dtypes.as_dtype(dtype))
-    if isinstance(data, np.ndarray):
-        arr = data
-    elif isinstance(data, (bool, np.bool_, np.floating)):
-        arr = np.asarray(data)   # numpy float scalars keep their dtype, as in torch
-    elif isinstance(data, numbers.Integral):
-        return np.asarray(data, np.int64)
-    elif isinstance(data, numbers.Real):
-        return np.asarray(data, dtypes.get_default_dtype())
-    else:
-        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-            data = [x.numpy() if isinstance(x, Tensor) else x for x in data]
-        arr = np.asarray(data)
-        if arr.dtype == np.float64 and _python_floats(data):
-            return arr.astype(dtypes.get_default_dtype())  # Python floats and lists: the default
-    kind = arr.dtype.kind
-    if kind == "f":
-        return arr if arr.dtype in _FLOAT else arr.astype(np.float32)
-    if kind in "iu":
-        if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
-            raise IntegerOverflow(f"Tensor: value {int(arr.max())} cannot be converted to int64 without overflow")
-        return arr.astype(np.int64, copy=False)   # API.md: integer data becomes int64
-    if kind == "b":
-        return arr
-    raise TypeError(f"Tensor: unsupported data type {arr.dtype}")
-
-
-def _python_floats(data):
-    """Whether float64 data came from Python floats (a list or tuple of them, nested), which take
-    the default dtype; arrays inside a list, or an object with __array__ (a torch tensor), keep
-    their float64, as torch.tensor keeps it."""
-    if not isinstance(data, (list, tuple)):
-        return False
-    while isinstance(data, (list, tuple)) and data:
-        data = data[0]
-    return not hasattr(data, "__array__")
-
 
 class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
@@ -85,7 +41,7 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
             data = data.numpy()
         elif not isinstance(data, np.ndarray) and _device.device_of_array(data) == "cuda":
             data = data.copy_to_host()
-        arr = _to_array(data, dtype)
+        arr = to_array(data, dtype)
         if requires_grad and arr.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, got {arr.dtype}")
         self.array = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
@@ -230,6 +186,10 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
         return arr.copy() if copy else arr
+
+    def __contains__(self, element):
+        """`x in t`: whether any element equals x, as torch's."""
+        return bool((self == element).any().item())
 
     def __iter__(self):
         if self.ndim == 0:

@@ -102,7 +102,12 @@ class MathOps:
     def __rmul__(self, o): return self._binary(ops.Mul, o, "mul", True)
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
     def __rtruediv__(self, o): return self._binary(ops.Div, o, "div", True)
-    def __pow__(self, o): return self._binary(ops.Pow, o, "pow")
+    def __pow__(self, o):
+        if self.dtype.kind in "iu" and (getattr(o, "dtype", None) is not None and np.dtype(o.dtype).kind in "iu"
+                                        and (np.asarray(o.numpy() if isinstance(o, MathOps) else o) < 0).any()
+                                        or isinstance(o, int) and not isinstance(o, bool) and o < 0):
+            raise ShapeMismatch("Integers to negative integer powers are not allowed.")
+        return self._binary(ops.Pow, o, "pow")
     def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
     def __neg__(self): return ops.Neg.apply1(self)
     def __pos__(self): return self
@@ -279,7 +284,13 @@ class MathOps:
     def expm1(self): return ops_extra.Expm1.apply1(self._floating())
     def floor(self): return self._rounding("floor")
     def ceil(self): return self._rounding("ceil")
-    def round(self): return self._rounding("rint")
+    def round(self, decimals=0):
+        """Half to even, as torch's; decimals=d rounds x * 10^d (x / 10^-d for d < 0), as torch."""
+        if not decimals:
+            return self._rounding("rint")
+        if decimals > 0:
+            return (self * 10.0 ** decimals)._rounding("rint") / 10.0 ** decimals
+        return (self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals
     def trunc(self): return self._rounding("trunc")
     def sign(self): return self._rounding("sign")
     def reciprocal(self): return 1.0 / self
@@ -302,8 +313,7 @@ class MathOps:
 
     def clamp(self, min=None, max=None):
         if isinstance(min, MathOps) or isinstance(max, MathOps):
-            out = self if min is None else self.maximum(min)
-            return out if max is None else out.minimum(max)
+            return self._clamp_tensors(min, max)
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         # a numpy scalar bound is a number, as torch reads it: a float64 one must not widen float32
@@ -316,11 +326,44 @@ class MathOps:
 
     clip = clamp
 
+    def _clamp_tensors(self, lo, hi):
+        """clamp with tensor bounds, its gradients torch's: to x where lo <= x <= hi (both ends
+        included; maximum/minimum would split a tie in halves), to lo where x < lo < hi, to hi
+        where x > hi or hi < lo; to none where x < lo == hi."""
+        from tinygrad_seq.functions import where
+        lo = None if lo is None else self._other(lo)
+        hi = None if hi is None else self._other(hi)
+        if hi is None:
+            return where(self >= lo, self, lo)
+        if lo is None:
+            return where(self <= hi, self, hi)
+        inside = (self >= lo) & (self <= hi)
+        to_lo = (self < lo) & (lo < hi)
+        to_hi = (self > hi) | (hi < lo)
+        return where(inside, self, where(to_lo, lo, where(to_hi, hi, hi.detach())))
+
     def clamp_min(self, min):
         return self.clamp(min=min)
 
     def clamp_max(self, max):
         return self.clamp(max=max)
+
+    def outer(self, vec2):
+        return self.reshape(-1, 1) * self._other(vec2).reshape(1, -1)
+
+    ger = outer
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        from tinygrad_seq.functions import diagonal
+        return diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        from tinygrad_seq.functions import diag
+        return diag(self, diagonal)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        from tinygrad_seq.functions import nan_to_num
+        return nan_to_num(self, nan, posinf, neginf)
 
     def dot(self, other):
         """The inner product of two 1-D tensors of one length, as torch.dot."""

@@ -7,6 +7,7 @@ import collections
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq.errors import ShapeMismatch
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])   # torch.return_types.max
 MinResult = collections.namedtuple("MinResult", ["values", "indices"])   # torch.return_types.min
@@ -93,6 +94,9 @@ class ReduceOps:
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
         dim = dim if axis is None else axis
         if dim is None:
+            if self.numel() == 0:
+                raise ShapeMismatch("max(): expected a dim for a tensor with no elements (torch's "
+                                    "reduction has no identity); pass dim=")
             return ops.Max.apply(self)
         if isinstance(dim, ReduceOps):
             return self.maximum(dim)
@@ -193,7 +197,7 @@ class ReduceOps:
         d = _dim1(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
-            raise ValueError(f"topk: k={k} is out of range for dimension {d} of size {n}")
+            raise ShapeMismatch(f"topk: k={k} is out of range for dimension {d} of size {n}")
         idx = self.argsort(d, descending=largest).narrow(d, 0, k)
         return SortResult(self.gather(d, idx), idx)
 

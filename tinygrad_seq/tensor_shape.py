@@ -95,7 +95,7 @@ class ShapeOps:
         if isinstance(split_size_or_sections, (list, tuple)):
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
+                raise ShapeMismatch(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
             return tuple(self[pre + (slice(int(s), int(s) + k),)] for s, k in zip(starts, sizes))
         size = int(split_size_or_sections)

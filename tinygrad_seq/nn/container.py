@@ -71,6 +71,11 @@ class ModuleList(_ModuleSequence):
     def __add__(self, other):
         return type(self)(list(self) + list(other))
 
+    def pop(self, i):
+        m = self[i]
+        del self[i]
+        return m
+
 
 class Sequential(_ModuleSequence):
     """Modules called in order, each on the previous one's output (OrderedDict keys kept)."""
@@ -82,10 +87,10 @@ class Sequential(_ModuleSequence):
         else:
             self.extend(modules)
 
-    def forward(self, x):
+    def forward(self, input):
         for m in self._modules.values():
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
     def __getitem__(self, i):
         items = list(self._modules.items())
@@ -98,9 +103,50 @@ class Sequential(_ModuleSequence):
         self._modules[keys[_index("Sequential", int(i), len(keys))]] = m
 
     def __delitem__(self, i):
+        """Deletes, then numbers the keys 0, 1, ... again (named keys too), as torch's: so that
+        append after a del does not overwrite the last module."""
         keys = list(self._modules)
         for k in (keys[i] if isinstance(i, slice) else [keys[_index("Sequential", int(i), len(keys))]]):
             del self._modules[k]
+        mods = list(self._modules.values())
+        self._modules.clear()
+        for n, m in enumerate(mods):
+            self._modules[str(n)] = m
+
+    def insert(self, index, module):
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index} (a Sequential of {n} modules)")
+        if index < 0:
+            index += n
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._modules.clear()
+        for k, m in enumerate(mods):
+            self._modules[str(k)] = m
+        return self
+
+    def pop(self, i):
+        m = self[i]
+        del self[i]
+        return m
+
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return self.extend(list(other))
+
+    def __mul__(self, times):
+        if not isinstance(times, int) or times <= 0:
+            raise ValueError(f"Non-positive multiplication factor {times} for Sequential")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
 
 
 class _RegistryDict(Module):

@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.nn.module import Module, Parameter
 
 
@@ -56,10 +57,8 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
                  dtype=None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq:
-            raise NotImplementedError("nn.Embedding: max_norm and scale_grad_by_freq are not supported; "
-                                      "renormalise the weight yourself under no_grad")
         # sparse=True is accepted: the gradient is dense (every optimizer here takes it)
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, float(norm_type), bool(scale_grad_by_freq)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), "
@@ -82,15 +81,18 @@ class Embedding(Module):
         _place(self, device)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
         """An Embedding whose weight is a copy of embeddings (num, dim); frozen by default."""
         arr = embeddings.numpy() if hasattr(embeddings, "numpy") else np.asarray(embeddings)
         if arr.ndim != 2:
             raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {arr.shape}")
-        m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, _weight=arr, _freeze=freeze)
+        m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=arr, _freeze=freeze)
         dev = getattr(embeddings, "device", "cpu")
         return m.to(dev) if dev != "cpu" else m
 
@@ -98,6 +100,14 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
         return s
 
 
@@ -124,7 +134,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     normalized_shape = tuple(normalized_shape)
     k = len(normalized_shape)
     if x.shape[x.ndim - k:] != normalized_shape or x.ndim < k:
-        raise ValueError(f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
+        raise ShapeMismatch(f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
                          f"got {x.shape}")
     dims = tuple(range(x.ndim - k, x.ndim))
     mu = x.mean(dims, keepdim=True)

@@ -100,6 +100,8 @@ class Module:
     def add_module(self, name, module):
         setattr(self, name, module)
 
+    register_module = add_module
+
     # ------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """Pre-order (name, module) pairs; a module reachable twice is listed once unless
@@ -119,31 +121,37 @@ class Module:
         return (m for _, m in self.named_modules())
 
     def named_children(self):
-        return ((k, m) for k, m in self._modules.items() if m is not None)
+        """(name, child) pairs, a child registered under two names once (the first), as torch's."""
+        seen = set()
+        for k, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield k, m
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def named_parameters(self, prefix="", recurse=True):
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mname, m in mods:
-            for k, p in m._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mname}.{k}" if mname else k), p
+            for k, v in getattr(m, registry).items():
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield (f"{mname}.{k}" if mname else k), v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self):
-        for mname, m in self.named_modules():
-            for k, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{mname}.{k}" if mname else k), b
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     # ------------------------------------------------------------ modes
     def train(self, mode=True):
@@ -181,9 +189,17 @@ class Module:
                         t.grad = Tensor._wrap(g.array, g.device)
         return self
 
-    def to(self, device=None, dtype=None):
+    def to(self, device=None, dtype=None, non_blocking=False, tensor=None):
+        """to(device), to(dtype), to(device, dtype), to(tensor) (its device and dtype), as torch's;
+        only floating-point parameters and buffers change dtype."""
+        if tensor is None and hasattr(device, "dtype") and hasattr(device, "device") and not isinstance(device, str):
+            tensor, device = device, None
+        if tensor is not None:
+            device, dtype = tensor.device, tensor.dtype
         if isinstance(device, (type, np.dtype)):
             device, dtype = None, device
+        if dtype is not None and np.dtype(dtype).kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={np.dtype(dtype)}")
         if device is not None:
             _device.backend(_device.canonical(device))  # clear error when cuda is missing
 
