@@ -48,6 +48,13 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return ops_extra.Softmax.apply(-x, dim=_dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim))
 
 
+def _applied(input, fn, inplace):
+    """fn(input), or with inplace=True fn's result written into input, which is returned (torch's;
+    autograd records the write, and a grad-requiring leaf refuses it as torch's does). fn then
+    runs on a copy, so the values its backward saves are not the ones overwritten."""
+    return input.copy_(fn(input.clone())) if inplace else fn(input)
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
     x = input
@@ -56,9 +63,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * 0.0
+        return _applied(input, lambda t: t * 0.0, inplace)
     mask = random.bernoulli_mask(1.0 - p, x.shape, x.dtype)
-    return x * Tensor(mask, device=x.device)
+    return _applied(input, lambda t: t * Tensor(mask, device=t.device), inplace)
 
 
 def tanh(input):
@@ -70,24 +77,24 @@ def sigmoid(input):
 
 
 def relu(input, inplace=False):
-    return input.relu()
+    return _applied(input, lambda t: t.relu(), inplace)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, negative_slope * x elsewhere (the gradient at 0 is negative_slope, as torch's)."""
     from tinygrad_seq.functions import where
-    return where(input > 0, input, input * negative_slope)
+    return _applied(input, lambda t: where(t > 0, t, t * negative_slope), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, alpha (exp(x) - 1) elsewhere (the gradient at 0 is alpha, as torch's; exp
     of min(x, 0), so that a large x's unused branch is not inf)."""
     from tinygrad_seq.functions import where
-    return where(input > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
+    return _applied(input, lambda t: where(t > 0, t, (t.clamp(max=0.0).exp() - 1.0) * alpha), inplace)
 
 
 def silu(input, inplace=False):
-    return input * input.sigmoid()
+    return _applied(input, lambda t: t * t.sigmoid(), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -110,7 +117,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
     bounds, as torch's (clamp's passes it at the bounds)."""
     from tinygrad_seq.functions import where
-    return where((input > min_val) & (input < max_val), input, input.clamp(min_val, max_val).detach())
+    return _applied(input, lambda t: where((t > min_val) & (t < max_val), t, t.clamp(min_val, max_val).detach()),
+                    inplace)
 
 
 class _ErfGelu(Function):

@@ -284,7 +284,13 @@ METHODS = ("tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil ro
            "broadcast_to take_along_dim triu tril index_add clamp_min clamp_max logsumexp argwhere dot "
            "unfold").split()
 
-finfo, iinfo = np.finfo, np.iinfo        # finfo(ts.float32).eps / .min / .max, as torch's
+iinfo = np.iinfo
+
+
+def finfo(type=None):
+    """finfo(ts.float32).eps / .min / .max, as torch's; finfo() is the default dtype's."""
+    from tinygrad_seq.dtypes import get_default_dtype
+    return np.finfo(get_default_dtype() if type is None else type)
 inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)
 
 for _name in METHODS:

@@ -2,6 +2,8 @@
 is_grad_enabled. One thread's no_grad() or backward() never changes what another thread
 records (autograd's Function.apply reads _state.grad of the calling thread)."""
 import contextlib
+import functools
+import inspect
 import threading
 
 
@@ -40,6 +42,36 @@ class _GradMode(contextlib.ContextDecorator):
 
     def clone(self):
         return type(self)(self.enabled)
+
+    def __call__(self, func):
+        """As a decorator: each call of func runs in the mode; a generator function's body runs
+        in it at every resume (torch's _wrap_generator), not only while the generator is made."""
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+        mode = self
+
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with mode.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with mode.clone():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with mode.clone():
+                            response = gen.throw(exc)
+                    else:
+                        with mode.clone():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return generator
 
 
 class _NoParams(_GradMode):
@@ -94,5 +126,15 @@ class set_grad_enabled(_GradMode):
         _state.grad = self.enabled
         return self
 
+    def __call__(self, func):
+        # @set_grad_enabled(False): the constructor set the mode at once (the function form);
+        # as a decorator it must not outlast the decoration, so the previous mode comes back
+        prev = self._prev.__dict__.get("stack")
+        if prev:
+            _state.grad = prev.pop()
+        return super().__call__(func)
+
     def clone(self):
-        return set_grad_enabled(self.enabled)
+        mode = set_grad_enabled.__new__(set_grad_enabled)
+        _GradMode.__init__(mode, self.enabled)
+        return mode

@@ -5,8 +5,8 @@ from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
 
 
-class GradcheckError(AssertionError):
-    pass
+class GradcheckError(RuntimeError, AssertionError):
+    """torch's GradcheckError is a RuntimeError; an AssertionError too, as this one was."""
 
 
 def _as_tuple(x):
@@ -20,7 +20,27 @@ def _flat_outputs(fn, inputs):
     return outs
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_projections=None, seed=0):
+_TORCH_OPTIONS = {"nondet_tol", "check_undefined_grad", "check_grad_dtypes", "check_batched_grad",
+                  "check_batched_forward_grad", "check_forward_ad", "check_backward_ad", "fast_mode", "masked"}
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_projections=None, seed=0, raise_exception=True,
+              **torch_options):
+    """torch's signature (its other options, nondet_tol, check_undefined_grad, ..., are accepted:
+    one method here); raise_exception=False returns False instead of raising. The inputs' .grad
+    are as they were before."""
+    unknown = set(torch_options) - _TORCH_OPTIONS
+    if unknown:
+        raise TypeError(f"gradcheck() got unexpected keyword arguments {sorted(unknown)}")
+    try:
+        return _gradcheck(fn, inputs, eps, atol, rtol, n_projections, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _gradcheck(fn, inputs, eps, atol, rtol, n_projections, seed):
     """Check d fn(*inputs) / d inputs for every input that requires grad.
 
     fn returns a Tensor (or a tuple of them). Each output o is contracted with a fixed random
@@ -38,6 +58,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_projections=None, se
         if inputs[i].dtype != np.float64:
             raise GradcheckError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64")
     rng = np.random.default_rng(seed)
+    kept = {i: inputs[i].grad for i in checked}   # put back at the end, as torch leaves .grad alone
+    try:
+        return _check_projections(fn, inputs, checked, eps, atol, rtol, n_projections, rng)
+    finally:
+        for i, g in kept.items():
+            inputs[i].grad = g
+
+
+def _check_projections(fn, inputs, checked, eps, atol, rtol, n_projections, rng):
     with no_grad():
         shapes = [o.shape for o in _flat_outputs(fn, inputs)]
     for _ in range(n_projections or 2):

@@ -323,11 +323,13 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         return Tensor._wrap(_device.backend(self.device).copy(self.array), self.device)
 
     # ------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): tinygrad_seq has no higher-order "
                                       "gradients; use ts.gradcheck for checks")
-        autograd.backward(self, gradient, retain_graph)
+        if inputs is not None:
+            autograd.backward(self, gradient, retain_graph, inputs=inputs)   # says what is missing
+        autograd.backward_from(self, gradient, bool(retain_graph))
 
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor after backward (PyTorch's retain_grad)."""

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
 
@@ -84,7 +84,8 @@ class MathOps:
             if a.array.dtype != b.array.dtype:
                 a, b = _promote(a, b)
             if op == "div" and a.array.dtype.kind != "f":
-                a, b = a._cast_const(np.float32), b._cast_const(np.float32)  # true division, as torch
+                # true division, in the default dtype as torch's (float64 after set_default_dtype)
+                a, b = a._cast_const(dtypes.get_default_dtype()), b._cast_const(dtypes.get_default_dtype())
         try:
             return fn.apply2(a, b)
         except ValueError:
@@ -250,8 +251,11 @@ class MathOps:
     def logical_xor(self, o): return self._logical("logical_xor", o)
 
     def __invert__(self):
+        """~: logical not of a bool tensor, bitwise not of an integer one (torch's)."""
+        if self.dtype.kind in "iu":
+            return _wrap(_device.backend(self.device).asarray(np.invert(self.numpy())), self.device)
         if self.dtype != np.bool_:
-            raise TypeError(f"~ is defined here for bool tensors, got {self.dtype}; use logical_not")
+            raise TypeError(f"~ is defined for bool and integer tensors, got {self.dtype}")
         return self.logical_not()
 
     def __and__(self, o): return self._bitwise("logical_and", o)
@@ -301,8 +305,9 @@ class MathOps:
     __abs__ = absolute = abs
 
     def _floating(self):
-        """Integer input to a float function becomes float32 first, as in torch."""
-        return self if self.array.dtype.kind == "f" else self._cast_const(np.float32)
+        """Integer input to a float function becomes the default dtype first (float32 unless
+        set_default_dtype changed it), as in torch."""
+        return self if self.array.dtype.kind == "f" else self._cast_const(dtypes.get_default_dtype())
 
     def _rounding(self, name):
         """floor/ceil/round/trunc/sign: integer tensors pass unchanged, float ones get a zero
@@ -347,6 +352,9 @@ class MathOps:
 
     def clamp_max(self, max):
         return self.clamp(max=max)
+
+    def short(self): return self.to(dtype=np.int16)
+    def char(self): return self.to(dtype=np.int8)
 
     def outer(self, vec2):
         return self.reshape(-1, 1) * self._other(vec2).reshape(1, -1)

@@ -52,6 +52,8 @@ class ReduceOps:
         n = 1
         for a in axes:
             n *= x.shape[a]
+        if x.dtype == np.float16:   # accumulated and divided in float32, as torch's (n > 65504 is inf in float16)
+            return (x.float().sum(dim, keepdim) / n).half()
         return x.sum(dim, keepdim) / n
 
     def prod(self, dim=None, keepdim=False, dtype=None):
@@ -69,6 +71,8 @@ class ReduceOps:
             correction = 0 if unbiased is False else 1
         if self.dtype.kind != "f":
             raise RuntimeError(f"var/std need a floating point tensor, got {self.dtype}")
+        if self.dtype == np.float16:   # in float32, as torch's (a count above 65504 is inf in float16)
+            return self.float().var(dim, keepdim=keepdim, correction=correction).half()
         mu = self.mean(dim, keepdim=True)
         n = self.numel() // max(mu.numel(), 1)
         return ((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0)
@@ -78,7 +82,7 @@ class ReduceOps:
         return ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0)
 
     def norm(self, p="fro", dim=None, keepdim=False):
-        x = self if self.dtype.kind == "f" else self._cast_const(np.float32)
+        x = self._floating()
         # a zero row's 2- or p-norm has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         if p in ("fro", 2, 2.0):
             return ops_extra.Root.apply((x * x).sum(dim, keepdim), p=2.0)
@@ -169,10 +173,14 @@ class ReduceOps:
 
     def cumsum(self, dim, dtype=None):
         x = self._int_to_long(dtype)
+        if x.dtype == np.float16:   # accumulated in float32, as torch's (float16 stops counting at 2048)
+            return x.float().cumsum(dim).half()
         return ops_extra.CumSum.apply(x, dim=_dim1(dim, x.ndim))
 
     def cumprod(self, dim, dtype=None):
         x = self._int_to_long(dtype)
+        if x.dtype == np.float16:   # accumulated in float32, as torch's
+            return x.float().cumprod(dim).half()
         d = _dim1(dim, x.ndim)
         n = x.shape[d]
         parts = [x.narrow(d, 0, 1)]

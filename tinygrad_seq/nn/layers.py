@@ -122,7 +122,7 @@ class Dropout(Module):
         self.p, self.inplace = float(p), bool(inplace)
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

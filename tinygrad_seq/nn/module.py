@@ -28,6 +28,13 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
+# torch.nn.Module methods a PyTorch program may call that this Module lacks, with what to do instead
+_TORCH_MODULE_METHODS_MISSING = {
+    name: "register_hook on the module's output or input tensors (Tensor.register_hook)"
+    for name in ("register_full_backward_hook", "register_backward_hook", "register_full_backward_pre_hook")
+}
+
+
 class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -72,6 +79,9 @@ class Module:
         for store in ("_parameters", "_modules", "_buffers"):
             if store in d and name in d[store]:
                 return d[store][name]
+        if name in _TORCH_MODULE_METHODS_MISSING:
+            raise AttributeError(f"tinygrad_seq does not have torch.nn.Module.{name} yet; instead use "
+                                 f"{_TORCH_MODULE_METHODS_MISSING[name]}")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

@@ -4,6 +4,7 @@ Updates run under no_grad on the parameters' raw arrays through their device bac
 (tinygrad_seq.device.backend), in place, so parameter identity is kept and "cuda" parameters
 never leave the device. Subclasses implement _update(B, p, g, state, group) for one parameter.
 """
+import collections
 import warnings
 
 import numpy as np
@@ -21,7 +22,9 @@ class Optimizer:
         self.defaults = dict(defaults, **_implementation_flags(type(self).__name__, implementation or {}))
         if hasattr(self.defaults.get("lr"), "item"):   # a 0-d tensor lr (torch takes it): its number
             self.defaults["lr"] = float(self.defaults["lr"].item())
-        self.state = {}            # parameter -> dict of its state (arrays on its device, numbers)
+        # parameter -> dict of its state (arrays on its device, numbers; a subclass of yours may keep
+        # Tensors); a defaultdict(dict) as torch's, so `state = self.state[p]` starts an entry
+        self.state = collections.defaultdict(dict)
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
@@ -40,6 +43,14 @@ class Optimizer:
         group = dict(param_group)
         ps = group.get("params")
         ps = [ps] if isinstance(ps, Tensor) else list(ps if ps is not None else [])
+        # (name, parameter) pairs (model.named_parameters()): torch 2.13 keeps the names as
+        # param_names
+        names = [p[0] for p in ps if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)]
+        if names:
+            if len(names) != len(ps):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            ps = [p[1] for p in ps]
+            group["param_names"] = names
         for p in ps:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -136,11 +147,16 @@ class Optimizer:
             for k, v in st.items():
                 if v is None:
                     continue
-                if _is_array(v):
+                if isinstance(v, Tensor):
+                    v = v.detach().clone()
+                elif _is_array(v):
                     host = np.array(_device.backend(p.device).to_host(v), copy=True)
                     v = Tensor(host)
+                elif k == "step":   # torch keeps the step count as a 0-d float32 tensor
+                    v = Tensor(np.array(float(v), np.float32))
                 entry[k] = v
-            state[index[id(p)]] = entry
+            if entry:   # a parameter with no state (SGD without momentum) is left out, as torch's
+                state[index[id(p)]] = entry
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -174,7 +190,9 @@ class Optimizer:
                 if k.startswith(prefix) and k != key and np.asarray(v).dtype.kind in "biuf":
                     opts[name] = _like(np.asarray(v), group.get(name, self.defaults.get(name)))
             new_groups.append(opts)
-        new_state = {}
+        new_state = collections.defaultdict(dict)
+        # an optimizer of yours (its own step(), no _update) gets its Tensor state back as Tensors
+        keeps_tensors = type(self)._update is Optimizer._update
         for k, v in flat.items():
             if not k.startswith("state."):
                 continue
@@ -182,6 +200,9 @@ class Optimizer:
             if int(idx) not in id_map:
                 raise KeyError(f"loaded state dict has state for parameter {idx}, which no group holds")
             p = id_map[int(idx)]
+            if keeps_tensors and isinstance(v, Tensor):
+                new_state[p][name] = v.detach().clone().to(p.device)
+                continue
             arr = np.asarray(v)
             if arr.ndim == 0:
                 val = arr.item()
@@ -191,7 +212,7 @@ class Optimizer:
                     raise ValueError(f"loaded state {name!r} of parameter {idx} has shape {arr.shape}, "
                                      f"the parameter has shape {p.shape}")
                 val = _device.backend(p.device).asarray(np.array(arr, dtype=p.dtype, copy=True))
-            new_state.setdefault(p, {})[name] = val
+            new_state[p][name] = val
         for group, opts in zip(self.param_groups, new_groups):
             group.update(opts)
         self.state = new_state
@@ -241,8 +262,8 @@ def _flatten(sd):
                 flat[f"param_groups.{gi}.{k}"] = _to_numpy(v)
     for i, st in sd["state"].items():
         for k, v in st.items():
-            if v is not None:
-                flat[f"state.{int(i)}.{k}"] = _to_numpy(v)
+            if v is not None:   # a Tensor stays one (an optimizer of yours gets it back as it was)
+                flat[f"state.{int(i)}.{k}"] = v if isinstance(v, Tensor) else _to_numpy(v)
     return flat
 
 

@@ -44,8 +44,8 @@ def default_convert(data):
 
 def default_collate(batch):
     """PyTorch's default_collate: a list of samples -> one batch. Tensors and numpy arrays are
-    stacked on a new first dim, Python floats become a float64 Tensor, ints an int64 one, bools a
-    bool one; strings stay a list; dicts, namedtuples, tuples and lists are collated field by
+    stacked on a new first dim (their dtype kept), Python floats become a float64 Tensor, ints and
+    bools what ts.tensor(batch) makes of them (int64, bool, float32 with a float among them); strings stay a list; dicts, namedtuples, tuples and lists are collated field by
     field (a tuple gives a list, as PyTorch's)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -54,11 +54,12 @@ def default_collate(batch):
         if elem.dtype.kind in "USO":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                             f"dicts or lists; found an array of {elem.dtype}")
-        return Tensor(np.stack([np.asarray(b) for b in batch]))
-    if isinstance(elem, bool):
-        return Tensor(np.array(batch, dtype=np.bool_))
+        # the arrays' dtype kept (int32 stays int32), as torch's as_tensor of them
+        return Tensor._wrap(np.stack([np.asarray(b) for b in batch]))
     if isinstance(elem, numbers.Integral):
-        return Tensor(np.array(batch, dtype=np.int64))
+        # torch.tensor(batch): an int or bool first element lets the others decide ([1, 2.5] is
+        # float32, [True, 2] int64), where a float first element makes float64
+        return Tensor(list(batch))
     if isinstance(elem, numbers.Real):
         return Tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
