@@ -259,41 +259,6 @@ def _toposort(root_ctx):
     return order
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
-             inputs=None):
-    """torch.autograd.backward: the gradients of one tensor or a sequence of them (grad_tensors:
-    one gradient each, None for a scalar) summed into the leaves' .grad. Several roots run as one
-    sweep from sum_k (root_k * grad_k).sum(), whose gradients are theirs summed."""
-    if create_graph:
-        raise NotImplementedError("backward(create_graph=True): tinygrad_seq has no higher-order gradients")
-    if inputs is not None:
-        raise NotImplementedError("backward(inputs=...): tinygrad_seq accumulates into every leaf; "
-                                  "set requires_grad=False on the leaves to leave out")
-    grads = grad_variables if grad_tensors is None else grad_tensors
-    roots = [tensors] if isinstance(tensors, _Tensor) else list(tensors)
-    grads = [grads] if grads is None or isinstance(grads, _Tensor) else list(grads)
-    if len(grads) == 1 and len(roots) > 1 and grads[0] is None:
-        grads = grads * len(roots)
-    if len(grads) != len(roots):
-        raise ShapeMismatch(f"backward: got {len(roots)} tensors and {len(grads)} gradients")
-    for i, r in enumerate(roots):
-        if not isinstance(r, _Tensor):
-            raise TypeError(f"backward: tensors[{i}] is a {type(r).__name__}, expected a Tensor")
-    if len(roots) == 1:
-        return backward_from(roots[0], grads[0], bool(retain_graph))
-    for i, r in enumerate(roots):
-        if not r.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-    total = None
-    for r, g in zip(roots, grads):
-        if g is None and r.array.size != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor of "
-                               f"shape {r.shape}: pass its gradient in grad_tensors")
-        term = r.sum() if g is None else (r * (g if isinstance(g, _Tensor) else _Tensor(g))).sum()
-        total = term if total is None else total + term
-    return backward_from(total, None, bool(retain_graph))
-
-
 def backward_from(root, gradient=None, retain_graph=False):
     """Reverse-mode sweep from tensor `root` (Tensor.backward calls this)."""
     if not root.requires_grad:
@@ -468,17 +433,6 @@ def _finish_leaf(p, g, b, owned=False):
                 hook(p)
 
 
-# torch.autograd's names kept for old programs (Variable, set_detect_anomaly)
-from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
-
-
-def gradcheck(*args, **kwargs):
-    """ts.autograd.gradcheck: tinygrad_seq.gradcheck's (imported here at call time: it builds on
-    Tensor, which imports this module)."""
-    from tinygrad_seq.gradcheck import gradcheck as check
-    return check(*args, **kwargs)
-
-
 def __getattr__(name):
     # ts.autograd.X for a torch.autograd name this engine lacks
     if name.startswith("__"):
@@ -486,3 +440,9 @@ def __getattr__(name):
     from tinygrad_seq.missing import _message
     alternative = "loss.backward() and the inputs' .grad" if name in ("grad", "backward") else None
     raise AttributeError(_message("torch.autograd", name, alternative))
+
+
+# torch.autograd's names kept for old programs (Variable, set_detect_anomaly)
+from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
+# torch.autograd.backward of several tensors, gradcheck (autograd_api.py)
+from tinygrad_seq.autograd_api import backward, gradcheck  # noqa: E402,F401
