@@ -1,6 +1,6 @@
 """What audits of the autograd API and of the optimizers, dtypes and data helpers against torch
 2.13 found (2026-12-03), each asserted against torch: grad-mode decorators, autograd.backward of
-several tensors, inplace=True activations, gradcheck's options, float16 reductions, the default
+several tensors, inplace=True activations, float16 reductions, the default
 dtype of true division, optimizer state (a defaultdict, tensors in its state dict, a custom
 optimizer's tensors, named parameters) and default_collate of numbers."""
 import numpy as np
@@ -74,29 +74,6 @@ def test_inplace_activations_write_their_input(make):
             make(L)(x)
     np.testing.assert_allclose(got[0][0], got[1][0], rtol=1e-12)
     np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-12)
-
-
-def test_gradcheck_options_as_torch():
-    class Wrong(ts.autograd.Function):
-        @staticmethod
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return a * a
-
-        @staticmethod
-        def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            return g * a     # should be 2 g a
-
-    x = ts.tensor(np.ones(3), requires_grad=True)
-    x.grad = ts.ones(3)
-    assert ts.autograd.gradcheck(lambda a: (a * a).sum(), (x,), nondet_tol=0.0)
-    assert x.grad.tolist() == [1.0, 1.0, 1.0]   # .grad left as it was
-    assert ts.gradcheck(Wrong.apply, (x,), raise_exception=False) is False
-    with pytest.raises(RuntimeError, match="analytic"):
-        ts.gradcheck(Wrong.apply, (x,))
-    with pytest.raises(TypeError, match="unexpected"):
-        ts.gradcheck(Wrong.apply, (x,), not_an_option=1)
 
 
 def test_small_tensor_surface_as_torch():

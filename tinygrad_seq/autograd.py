@@ -19,111 +19,15 @@ nodes in _hist (inplace.py), which backward reads for nodes that used it before 
 """
 from __future__ import annotations
 
-import threading
-import weakref
-
 import numpy as np
-try:
-    from numpy.lib.array_utils import byte_bounds   # numpy >= 2
-except ImportError:
-    byte_bounds = np.byte_bounds
 
 from tinygrad_seq import device as _device
+from tinygrad_seq import writes as _writes
 from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.leaf_grads import adoptable
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
-
-
-# In-place bookkeeping: every in-place write (a Tensor's _version going up) ticks _clock and
-# records what was written. A node remembers the clock at its creation; at backward, a node
-# created before some write checks whether an array it saved overlaps a written one (views
-# included), so only modifying what backward needs raises, as in PyTorch.
-# A numpy array's write is kept as its byte range under the object that owns its memory (the end
-# of its .base chain): a write through a temporary view (b[1].mul_(2)) is caught after the view
-# is gone (a weak reference to the view itself died with it, and the check missed the write),
-# and a node looks only at the writes into memory its saved arrays share, not at every write
-# since (that scan made a graph of thousands of in-place writes quadratic at backward: 4000
-# relu_() steps 31 s, torch 0.07 s). Device arrays keep the weak reference and the full scan.
-# The clock and the tables are shared by all threads (an array written by one thread may be
-# saved by another's graph) and guarded by _lock; reading _clock unlocked is safe (one int).
-_clock = 0
-_written_host: dict = {}     # id(owner) -> (reference to the owner, {(low, high) byte range: clock})
-_written_device: dict = {}   # id(array) -> (clock, weakref to the array)
-_prune_at = 4096
-_lock = threading.Lock()
-
-
-def _owner(arr):
-    """The object owning a numpy array's memory (views of one buffer share it)."""
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
-    return arr.base if arr.base is not None else arr
-
-
-def _reference(obj):
-    try:
-        return weakref.ref(obj)
-    except TypeError:   # bytes and other buffers without weak references: kept alive
-        return (lambda o: (lambda: o))(obj)
-
-
-def note_inplace(arr):
-    """Record an in-place write to array `arr` (Tensor._version's setter calls this)."""
-    global _clock, _prune_at
-    host = isinstance(arr, np.ndarray)
-    if host:
-        owner = _owner(arr)
-        bounds = byte_bounds(arr)
-    with _lock:
-        _clock += 1
-        if len(_written_host) + len(_written_device) > _prune_at:   # drop the dead; amortized
-            for k in [k for k, (r, _) in _written_host.items() if r() is None]:
-                del _written_host[k]
-            for k in [k for k, (_, r) in _written_device.items() if r() is None]:
-                del _written_device[k]
-            _prune_at = max(4096, 2 * (len(_written_host) + len(_written_device)))
-        if not host:
-            _written_device[id(arr)] = (_clock, _reference(arr))
-            return
-        entry = _written_host.get(id(owner))
-        if entry is None or entry[0]() is not owner:   # new, or the id of a dead owner reused
-            entry = _written_host[id(owner)] = (_reference(owner), {})
-        entry[1][bounds] = _clock
-
-
-def _aliases(b, x, y):
-    if x is y:
-        return True
-    share = getattr(b, "may_share_memory", None)
-    return bool(share(x, y)) if share is not None else False
-
-
-def _saved_was_written(ctx):
-    """True when an array ctx saved (or keeps as an attribute) was written in place after ctx
-    was created."""
-    saved = [a for a in (ctx.saved_tensors or ()) if hasattr(a, "shape")]
-    saved += [a for a in ctx.__dict__.values() if hasattr(a, "shape") and hasattr(a, "dtype")]
-    since = ctx._clock
-    for a in saved:
-        if isinstance(a, np.ndarray):
-            owner = _owner(a)
-            with _lock:
-                entry = _written_host.get(id(owner))
-                ranges = list(entry[1].items()) if entry is not None and entry[0]() is owner else ()
-            if ranges:
-                low, high = byte_bounds(a)
-                if any(c > since and lo < high and low < hi for (lo, hi), c in ranges):
-                    return True
-        else:
-            with _lock:
-                entries = list(_written_device.values())
-            for c, ref in entries:
-                w = ref()
-                if c > since and w is not None and _aliases(ctx.b, a, w):
-                    return True
-    return False
 
 
 def queue_callback(fn):
@@ -162,7 +66,7 @@ class Function:
         t = _Tensor.__new__(_Tensor)
         t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
         if requires and out.dtype.kind == "f":
-            ctx.parents, ctx._clock = (t0,), _clock
+            ctx.parents, ctx._clock = (t0,), _writes.clock
             t.requires_grad, t._ctx = True, ctx
         else:
             t.requires_grad, t._ctx = False, None
@@ -187,7 +91,7 @@ class Function:
         t = _Tensor.__new__(_Tensor)
         t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
         if requires and out.dtype.kind == "f":
-            ctx.parents, ctx._clock = (t0, t1), _clock
+            ctx.parents, ctx._clock = (t0, t1), _writes.clock
             t.requires_grad, t._ctx = True, ctx
         else:
             t.requires_grad, t._ctx = False, None
@@ -226,13 +130,13 @@ class Function:
             t = new(_Tensor)
             t.array, t.grad, t._ver, t._hooks, t.device = out, None, 0, None, dev
             if requires and out.dtype.kind == "f":
-                ctx.parents, ctx._clock = inputs, _clock
+                ctx.parents, ctx._clock = inputs, _writes.clock
                 t.requires_grad, t._ctx, t._idx = True, ctx, 0
             else:
                 t.requires_grad, t._ctx, t._idx = False, None, 0
             return t
         if requires:
-            ctx.parents, ctx._clock, ctx.n_outputs = inputs, _clock, len(out)
+            ctx.parents, ctx._clock, ctx.n_outputs = inputs, _writes.clock, len(out)
         tensors = []
         for i, o in enumerate(out):
             t = new(_Tensor)
@@ -361,7 +265,7 @@ def _sweep(root, g, retain_graph):
                     raise RuntimeError(f"trying to backward through the graph a second time "
                                        f"({type(ctx).__name__}'s saved arrays were freed by the first "
                                        f"backward): pass retain_graph=True to the first backward()")
-                if ctx._clock != _clock and _saved_was_written(ctx):
+                if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
                     raise RuntimeError(f"one of the variables needed for gradient computation "
                                        f"({type(ctx).__name__}) has been modified by an inplace operation")
                 in_grads = type(ctx).backward(ctx, *grads)

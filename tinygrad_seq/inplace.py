@@ -13,7 +13,7 @@ whose saved arrays were overwritten raises at backward. Writes through `.data` a
 """
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops_extra, random
+from tinygrad_seq import autograd, device as _device, ops_extra, random, writes
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 from tinygrad_seq.tensor_shape import view_fns
@@ -44,7 +44,7 @@ class InPlaceOps:
                                "operation (wrap it in ts.no_grad(), or write to .data)")
         self._ver += 1
         if not getattr(self, "_untracked", False):
-            autograd.note_inplace(self.array)
+            writes.note_inplace(self.array)
 
     def _in_graph(self, *others):
         """True when an in-place op must be recorded: grad mode is on and self or an operand
@@ -138,7 +138,7 @@ class InPlaceOps:
         hist = getattr(self, "_hist", None)
         if hist is None:
             hist = self._hist = []
-        boundary = out._ctx._clock if out._ctx is not None else autograd._clock + 1
+        boundary = out._ctx._clock if out._ctx is not None else writes.clock + 1
         hist.append((boundary, self._ctx, self._idx, self.requires_grad))
         if len(hist) > _HIST_KEEP:
             # a tensor rebased every step for ever must not keep every old graph alive: the oldest
@@ -163,7 +163,7 @@ class InPlaceOps:
         new = view_fns(kind, arg)[1](_detached(base), _detached(self))
         B.copy_into(base.array, new.array)
         base._ver += 1
-        autograd.note_inplace(base.array)
+        writes.note_inplace(base.array)
         base._sync_base()
 
     # ------------------------------------------------------------ the ops

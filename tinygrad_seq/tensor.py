@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
+from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, writes
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
@@ -64,7 +64,7 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     @_version.setter
     def _version(self, value):
         if value > self._ver and not getattr(self, "_untracked", False):
-            autograd.note_inplace(self.array)
+            writes.note_inplace(self.array)
         self._ver = value
 
     # ------------------------------------------------------------ attributes
