@@ -19,6 +19,8 @@ nodes in _hist (inplace.py), which backward reads for nodes that used it before 
 """
 from __future__ import annotations
 
+import sys as _sys
+
 import numpy as np
 
 from tinygrad_seq import device as _device
@@ -48,8 +50,41 @@ class Function:
     # returned twice) sets this: a leaf's first gradient is then taken as its .grad, not copied
     fresh_grads = False
 
+    # forward/backward on raw backend arrays: the engine's ops (modules under tinygrad_seq). A
+    # subclass defined elsewhere gets torch's Tensor interface (autograd_function.py) unless it
+    # sets array_io = True itself.
+    array_io = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.array_io is None:
+            cls.array_io = cls.__module__.startswith("tinygrad_seq.")
+        if not cls.array_io:
+            from tinygrad_seq import autograd_function
+            autograd_function.install(cls)
+
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """torch's second form: forward(*args) without ctx, then setup_context(ctx, inputs,
+        output) saves what backward needs (Tensor-interface subclasses)."""
+        raise NotImplementedError("setup_context is not overridden")
+
+    def mark_non_differentiable(self, *outputs):
+        """The outputs given (Tensors forward returns) do not require grad; their gradient
+        arrives in backward as zeros (None without materialized grads)."""
+        self._non_differentiable = self.__dict__.get("_non_differentiable", ()) + outputs
+
+    def set_materialize_grads(self, value):
+        """False: backward gets None for an output whose gradient never arrived (default True:
+        zeros of the output's shape), as torch's."""
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a Function that writes its "
+                                  f"input in place) is not supported; return a new tensor from forward")
 
     @classmethod
     def apply1(cls, t0):
@@ -207,8 +242,10 @@ def _toposort(root_ctx):
     return order
 
 
-def backward_from(root, gradient=None, retain_graph=False):
-    """Reverse-mode sweep from tensor `root` (Tensor.backward calls this)."""
+def backward_from(root, gradient=None, retain_graph=False, capture=None):
+    """Reverse-mode sweep from tensor `root` (Tensor.backward calls this). capture (a
+    autograd_api.Capture): the gradients of its tensors are kept there and no .grad is touched
+    (torch.autograd.grad, backward(inputs=))."""
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     b = _device.backend(root.device)
@@ -226,17 +263,18 @@ def backward_from(root, gradient=None, retain_graph=False):
     outer, st.callbacks = st.callbacks, []
     try:
         if root._ctx is None:
-            _finish_leaf(root, g, b)
+            (_finish_leaf if capture is None else capture.leaf)(root, g, b)
         else:
-            _sweep(root, g, retain_graph)
+            _sweep(root, g, retain_graph, capture)
         while st.callbacks:
             st.callbacks.pop(0)()
     finally:
         st.callbacks = outer
 
 
-def _sweep(root, g, retain_graph):
+def _sweep(root, g, retain_graph, capture=None):
     order = _toposort(root._ctx)
+    finish = _finish_leaf if capture is None else capture.leaf
     # how many graph edges feed each leaf: its gradient is final when all have arrived
     pending, leaf_grad, owned = {}, {}, {}
     for ctx in order:
@@ -257,7 +295,9 @@ def _sweep(root, g, retain_graph):
                                       else any(x is not None for x in grads)):
                 if ctx._grad_hooks:
                     _run_grad_hooks(ctx, grads)
-                if ctx._retained:
+                if capture is not None:
+                    capture.node(ctx, grads)
+                elif ctx._retained:
                     for i, t in ctx._retained.items():
                         if grads[i] is not None:
                             t.grad = _wrap_like(t, grads[i] if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
@@ -316,9 +356,9 @@ def _sweep(root, g, retain_graph):
                         if left:
                             leaf_grad[key], owned[key] = pg, own
                         elif type(pg) is _outer.OuterGrad:
-                            _finish_leaf(p, pg.materialize(b), b, True)
+                            finish(p, pg.materialize(b), b, True)
                         else:
-                            _finish_leaf(p, pg, b, own)
+                            finish(p, pg, b, own)
                 elif pg is not None:
                     slot = out_grads.get(id(pc))
                     if slot is None:
@@ -353,18 +393,24 @@ class GradHook:
         self.fn = fn
 
 
+def run_leaf_hooks(p, g, owned):
+    """p's Tensor.register_hook hooks on its incoming gradient g -> (g, owned)."""
+    for hook in list(p._hooks):
+        if type(hook) is GradHook:
+            owned = False  # the hook saw g and may keep it
+            out = hook.fn(_wrap_like(p, g))
+            if out is not None:
+                g = out.array
+    return g, owned
+
+
 def _finish_leaf(p, g, b, owned=False):
     """Run p's gradient hooks on g, accumulate it into leaf p.grad, then run the
     post-accumulate hooks. owned: g is a new array nothing else holds (a sum, or a fresh_grads
     Function's own), which p.grad may take without a copy (as PyTorch takes a gradient tensor
     no one else references)."""
     if p._hooks:
-        for hook in list(p._hooks):
-            if type(hook) is GradHook:
-                owned = False  # the hook saw g and may keep it
-                out = hook.fn(_wrap_like(p, g))
-                if out is not None:
-                    g = out.array
+        g, owned = run_leaf_hooks(p, g, owned)
     # .grad: a new Tensor on p's device (p.device is canonical already: no Tensor._wrap)
     t = _Tensor.__new__(_Tensor)
     if p.grad is None:
@@ -386,11 +432,14 @@ def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
     from tinygrad_seq.missing import _message
-    alternative = "loss.backward() and the inputs' .grad" if name in ("grad", "backward") else None
-    raise AttributeError(_message("torch.autograd", name, alternative))
+    raise AttributeError(_message("torch.autograd", name, None))
 
 
 # torch.autograd's names kept for old programs (Variable, set_detect_anomaly)
 from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
 # torch.autograd.backward of several tensors, gradcheck (autograd_api.py)
-from tinygrad_seq.autograd_api import backward, gradcheck  # noqa: E402,F401
+from tinygrad_seq.autograd_api import backward, grad, gradcheck  # noqa: E402,F401
+# torch.autograd.function (once_differentiable, FunctionCtx's home) as ts.autograd.function
+from tinygrad_seq import autograd_function as function  # noqa: E402,F401
+from tinygrad_seq.autograd_function import once_differentiable  # noqa: E402,F401
+_sys.modules[__name__ + ".function"] = function   # from torch.autograd.function import ...

@@ -1,6 +1,7 @@
 """torch.autograd's functions over the engine's sweep (autograd.backward_from): backward of one
-tensor or several, and gradcheck. Re-exported by tinygrad_seq.autograd (ts.autograd.backward,
-ts.autograd.gradcheck)."""
+tensor or several (optionally into chosen inputs only), grad (gradients returned, no .grad
+touched) and gradcheck. Re-exported by tinygrad_seq.autograd (ts.autograd.backward, .grad,
+.gradcheck)."""
 from tinygrad_seq import autograd
 from tinygrad_seq.errors import ShapeMismatch
 
@@ -8,14 +9,98 @@ from tinygrad_seq.errors import ShapeMismatch
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
              inputs=None):
     """torch.autograd.backward: the gradients of one tensor or a sequence of them (grad_tensors:
-    one gradient each, None for a scalar) summed into the leaves' .grad. Several roots run as one
-    sweep from sum_k (root_k * grad_k).sum(), whose gradients are theirs summed."""
+    one gradient each, None for a scalar) summed into the leaves' .grad; with inputs=, into
+    those tensors' .grad only (a non-leaf's too, as torch's)."""
     if create_graph:
         raise NotImplementedError("backward(create_graph=True): tinygrad_seq has no higher-order gradients")
-    if inputs is not None:
-        raise NotImplementedError("backward(inputs=...): tinygrad_seq accumulates into every leaf; "
-                                  "set requires_grad=False on the leaves to leave out")
-    grads = grad_variables if grad_tensors is None else grad_tensors
+    root, gradient = _one_root(tensors, grad_variables if grad_tensors is None else grad_tensors)
+    if inputs is None:
+        return autograd.backward_from(root, gradient, bool(retain_graph))
+    inputs = _checked_inputs(inputs, "backward(inputs=)")
+    capture = Capture(inputs)
+    autograd.backward_from(root, gradient, bool(retain_graph), capture)
+    for t, g in zip(inputs, capture.grads):
+        if g is not None:
+            if t._ctx is None:
+                autograd._finish_leaf(t, g, autograd._device.backend(t.device), True)
+            else:
+                b = autograd._device.backend(t.device)
+                t.grad = autograd._Tensor._wrap(g if t.grad is None else b.add(t.grad.array, g), t.device)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """torch.autograd.grad: the gradients of outputs with respect to inputs, returned as a tuple
+    (one per input, leaf or not); no tensor's .grad changes. Not reached inputs raise unless
+    allow_unused (None) or materialize_grads (zeros)."""
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): tinygrad_seq has no higher-order "
+                                  "gradients (backward builds no graph)")
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported; call it once per gradient")
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
+    if materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    inputs = _checked_inputs(inputs, "autograd.grad")
+    root, gradient = _one_root(outputs, grad_outputs)
+    capture = Capture(inputs)
+    autograd.backward_from(root, gradient, bool(retain_graph), capture)
+    result = []
+    for t, g in zip(inputs, capture.grads):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
+                                   "the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(autograd._device.backend(t.device).zeros(t.shape, t.dtype) if materialize_grads else None)
+        else:
+            result.append(g)
+    return tuple(None if g is None else autograd._Tensor._wrap(g, t.device) for t, g in zip(inputs, result))
+
+
+class Capture:
+    """Where a sweep delivers the gradients of chosen tensors instead of into .grad: a leaf's
+    when it is final (after its register_hook hooks), a non-leaf's when its node runs."""
+
+    def __init__(self, tensors):
+        self.grads = [None] * len(tensors)
+        self.leaves, self.nodes = {}, {}
+        for k, t in enumerate(tensors):
+            if t._ctx is None:
+                self.leaves.setdefault(id(t), []).append(k)
+            else:
+                self.nodes.setdefault(id(t._ctx), []).append((t._idx, k))
+
+    def leaf(self, p, g, b, owned=False):
+        slots = self.leaves.get(id(p))
+        if slots is None:
+            return
+        if p._hooks:
+            g, owned = autograd.run_leaf_hooks(p, g, owned)
+        for k in slots:
+            self.grads[k] = g if owned and k == slots[0] else b.copy(g)
+
+    def node(self, ctx, grads):
+        for i, k in self.nodes.get(id(ctx), ()):
+            if grads[i] is not None:
+                self.grads[k] = ctx.b.copy(grads[i])
+
+
+def _checked_inputs(inputs, what):
+    inputs = [inputs] if isinstance(inputs, autograd._Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError(f"{what}: inputs cannot be empty")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, autograd._Tensor):
+            raise TypeError(f"{what}: inputs[{i}] is a {type(t).__name__}, expected a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"{what}: one of the differentiated Tensors (inputs[{i}]) does not require grad")
+    return inputs
+
+
+def _one_root(tensors, grads):
+    """(root, its gradient) for one tensor or several: several run as one sweep from
+    sum_k (root_k * grad_k).sum(), whose gradients are theirs summed."""
     roots = [tensors] if isinstance(tensors, autograd._Tensor) else list(tensors)
     grads = [grads] if grads is None or isinstance(grads, autograd._Tensor) else list(grads)
     if len(grads) == 1 and len(roots) > 1 and grads[0] is None:
@@ -26,18 +111,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not isinstance(r, autograd._Tensor):
             raise TypeError(f"backward: tensors[{i}] is a {type(r).__name__}, expected a Tensor")
     if len(roots) == 1:
-        return autograd.backward_from(roots[0], grads[0], bool(retain_graph))
+        return roots[0], grads[0]
     for i, r in enumerate(roots):
         if not r.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     total = None
-    for r, g in zip(roots, grads):
-        if g is None and r.array.size != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor of "
-                               f"shape {r.shape}: pass its gradient in grad_tensors")
-        term = r.sum() if g is None else (r * (g if isinstance(g, autograd._Tensor) else autograd._Tensor(g))).sum()
-        total = term if total is None else total + term
-    return autograd.backward_from(total, None, bool(retain_graph))
+    with autograd.enable_grad():
+        for r, g in zip(roots, grads):
+            if g is None and r.array.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor of "
+                                   f"shape {r.shape}: pass its gradient in grad_tensors")
+            term = r.sum() if g is None else (r * (g if isinstance(g, autograd._Tensor) else autograd._Tensor(g))).sum()
+            total = term if total is None else total + term
+    return total, None
 
 
 def gradcheck(*args, **kwargs):

@@ -327,8 +327,8 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): tinygrad_seq has no higher-order "
                                       "gradients; use ts.gradcheck for checks")
-        if inputs is not None:
-            autograd.backward(self, gradient, retain_graph, inputs=inputs)   # says what is missing
+        if inputs is not None:   # only those tensors' .grad (autograd_api.backward)
+            return autograd.backward(self, gradient, retain_graph, inputs=inputs)
         autograd.backward_from(self, gradient, bool(retain_graph))
 
     def retain_grad(self):

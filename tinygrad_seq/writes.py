@@ -78,8 +78,9 @@ def _aliases(b, x, y):
 def saved_was_written(ctx):
     """True when an array ctx saved (or keeps as an attribute) was written in place after ctx
     was created."""
-    saved = [a for a in (ctx.saved_tensors or ()) if hasattr(a, "shape")]
-    saved += [a for a in ctx.__dict__.values() if hasattr(a, "shape") and hasattr(a, "dtype")]
+    saved = [getattr(a, "array", a) for a in (ctx.saved_tensors or ()) if hasattr(a, "shape")]
+    if ctx.array_io:   # an op's arrays kept as attributes; torch's Functions check saved ones only
+        saved += [a for a in ctx.__dict__.values() if hasattr(a, "shape") and hasattr(a, "dtype")]
     since = ctx._clock
     for a in saved:
         if isinstance(a, np.ndarray):

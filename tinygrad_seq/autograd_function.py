@@ -1,0 +1,160 @@
+"""torch.autograd.Function for user code: forward and backward see Tensors, as torch's do.
+
+    class MyReLU(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):                       # Tensors in, grad mode off
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+        @staticmethod
+        def backward(ctx, grad_output):            # one gradient Tensor per output
+            x, = ctx.saved_tensors
+            return grad_output * (x > 0)            # one per forward argument (None: no gradient)
+
+The engine's own ops subclass the same Function with array_io (forward/backward on raw backend
+arrays, the hot path); a subclass defined outside tinygrad_seq gets this Tensor interface unless
+it sets ``array_io = True``. The user's class instance is the graph node as for the engine's ops:
+Function.__init_subclass__ installs apply (below) and wraps backward so the sweep, which hands
+arrays, calls the user's backward with Tensors. Also torch's forward(*args) + setup_context(ctx,
+inputs, output) form, mark_non_differentiable, set_materialize_grads and once_differentiable.
+"""
+from __future__ import annotations
+
+import functools
+
+from tinygrad_seq import device as _device
+from tinygrad_seq import writes as _writes
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.grad_mode import _state
+
+
+def _tensor_type():
+    from tinygrad_seq.tensor import Tensor
+    return Tensor
+
+
+def install(cls):
+    """Give a Tensor-interface subclass torch's apply, and a backward the engine can call."""
+    user_backward = cls.__dict__.get("backward")
+    if user_backward is not None:
+        fn = user_backward.__func__ if isinstance(user_backward, (staticmethod, classmethod)) else user_backward
+        cls._user_backward = staticmethod(fn)
+        cls.backward = staticmethod(_engine_backward)
+    cls.apply = classmethod(_apply)
+
+
+def _uses_setup_context(cls):
+    from tinygrad_seq.autograd import Function
+    setup = getattr(cls, "setup_context", None)
+    return setup is not None and getattr(setup, "__func__", setup) is not getattr(
+        Function.setup_context, "__func__", Function.setup_context)
+
+
+def _apply(cls, *args, **kwargs):
+    """Fn.apply(*args): forward under no_grad on the Tensors given; the outputs join the graph
+    with the ctx as their node when an input requires grad and grad mode is on."""
+    Tensor = _tensor_type()
+    inputs = [a for a in args if isinstance(a, Tensor)]
+    dev = inputs[0].device if inputs else _device.canonical("cpu")
+    for t in inputs:
+        if t.device != dev:
+            raise RuntimeError(f"{cls.__name__}.apply: expected all tensors on one device, got "
+                               f"{getattr(dev, 'type', dev)} and {getattr(t.device, 'type', t.device)}")
+    ctx = cls.__new__(cls)
+    ctx.device, ctx.b = dev, _device.backend(dev)
+    ctx.saved_tensors = ()
+    ctx._materialize, ctx._non_differentiable = True, ()
+    needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    requires = True in needs and _state.grad
+    ctx.needs_input_grad = needs if requires else (False,) * len(args)
+    prev, _state.grad = _state.grad, False
+    try:
+        if _uses_setup_context(cls):
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args, **kwargs)
+    finally:
+        _state.grad = prev
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    # saved Tensors are kept as detached aliases: no cycle through an output, and backward sees
+    # the values forward saw (a later in-place write raises, as torch's version check does)
+    ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor) else Tensor._wrap(s.array, s.device)
+                              for s in ctx.saved_tensors)
+    non_diff = {id(t) for t in ctx._non_differentiable}
+    ctx._non_differentiable = ()
+    ctx._out_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)
+    if requires:
+        ctx.parents, ctx._clock, ctx.n_outputs = tuple(inputs), _writes.clock, len(outs)
+        ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
+    results = []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            results.append(o)
+            continue
+        t = Tensor._wrap(o.array, dev)
+        if requires and o.dtype.kind == "f" and id(o) not in non_diff:
+            t.requires_grad, t._ctx, t._idx = True, ctx, i
+        results.append(t)
+    return results[0] if single else tuple(results)
+
+
+def _engine_backward(ctx, *grads):
+    """The sweep's call (array gradients, None where none arrived) -> the user's backward on
+    Tensors -> one array (or None) per tensor input, checked against the inputs' shapes."""
+    Tensor = _tensor_type()
+    b, dev = ctx.b, ctx.device
+    wrapped = []
+    for g, meta in zip(grads, ctx._out_meta):
+        if g is None and ctx._materialize and meta is not None:
+            g = b.zeros(meta[0], meta[1])
+        wrapped.append(None if g is None else Tensor._wrap(g, dev))
+    name = type(ctx).__name__
+    out = type(ctx)._user_backward(ctx, *wrapped)
+    out = out if isinstance(out, tuple) else (out,)
+    n_args = len(ctx._arg_is_tensor)
+    if len(out) < n_args or any(g is not None for g in out[n_args:]):
+        raise RuntimeError(f"function {name}Backward returned an incorrect number of gradients "
+                           f"(expected {n_args}, got {len(out)})")
+    arrays = []
+    parents = iter(ctx.parents)
+    for k, (g, is_tensor) in enumerate(zip(out, ctx._arg_is_tensor)):
+        if not is_tensor:
+            if g is not None:
+                raise RuntimeError(f"function {name}Backward returned a gradient different than None "
+                                   f"at position {k + 1}, but the corresponding forward input was not a Tensor")
+            continue
+        p = next(parents)
+        if g is None:
+            arrays.append(None)
+            continue
+        g = g.array if isinstance(g, Tensor) else b.asarray(g, p.dtype)
+        if tuple(g.shape) != tuple(p.shape) and not _expandable(tuple(p.shape), tuple(g.shape)):
+            raise ShapeMismatch(f"Function {name}Backward returned an invalid gradient at index {k} - "
+                                f"got {list(g.shape)} but expected shape compatible with {list(p.shape)}")
+        arrays.append(g)
+    return tuple(arrays)
+
+
+def _expandable(shape, grad_shape):
+    """shape broadcasts to grad_shape (so the engine may sum grad_shape back down to shape)."""
+    if len(shape) > len(grad_shape):
+        return False
+    return all(s == g or s == 1 for s, g in zip(reversed(shape), reversed(grad_shape)))
+
+
+def once_differentiable(fn):
+    """torch.autograd.function.once_differentiable: backward here always runs with grad mode
+    off and builds no graph, so the decorator returns backward unchanged in behaviour."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        return fn(ctx, *grads)
+    return wrapper
+
+
+def __getattr__(name):
+    # torch.autograd.function.Function / FunctionCtx: the engine's Function (ctx and node at once)
+    if name in ("Function", "FunctionCtx"):
+        from tinygrad_seq.autograd import Function
+        return Function
+    raise AttributeError(f"module 'tinygrad_seq.autograd.function' has no attribute {name!r}")
