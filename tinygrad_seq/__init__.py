@@ -17,6 +17,7 @@ from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64,
                                  half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from tinygrad_seq.functions import *  # noqa: F401,F403
 from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
+from tinygrad_seq.einsum import einsum  # noqa: F401
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401

@@ -3,7 +3,6 @@ misspelled) and, where one exists, the supported way to do the same."""
 
 # torch names people reach for, with the supported alternative
 ALTERNATIVES = {
-    "einsum": "matmul / bmm with transpose, unsqueeze and sum",
     "conv1d": "nothing yet (convolutions are out of scope)",
     "conv2d": "nothing yet (convolutions are out of scope)",
     "jit": "plain Python (the recurrent layers are already fused kernels)",

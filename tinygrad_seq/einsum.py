@@ -1,0 +1,112 @@
+"""torch.einsum(equation, *operands) with its gradient.
+
+The equation is torch's: letters name dimensions, "..." stands for the broadcast dimensions
+(right-aligned), "->" gives the output (without it: the ellipsis dimensions, then the letters
+that appear once, in alphabetical order), and a size-1 dimension broadcasts against its letter's
+size elsewhere. The gradient of operand k is another einsum: the output's gradient contracted
+with the other operands onto operand k's letters; a letter only operand k has (summed away in
+the forward) comes back by broadcasting, and a broadcast size-1 dimension is summed back by the
+engine's _unbroadcast.
+"""
+import string
+
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.errors import ShapeMismatch
+
+
+def parse(equation, shapes):
+    """(one letter string per operand, output letters) with "..." spelled out in letters."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum(): the equation {equation!r} has {len(terms)} operand(s) but "
+                         f"{len(shapes)} were given")
+    for c in eq:
+        if not (c.isalpha() and c in string.ascii_letters) and c not in ".,->":
+            raise ValueError(f"einsum(): invalid subscript {c!r} in {equation!r}: use letters a-z, A-Z and '...'")
+    spare = [c for c in string.ascii_letters if c not in eq]
+    n_ellipsis = max([len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes) if "..." in t],
+                     default=0)
+    ellipsis = "".join(spare[:n_ellipsis])
+    spelled = []
+    for k, (t, shape) in enumerate(zip(terms, shapes)):
+        named = len(t.replace("...", ""))
+        if "..." in t:
+            if len(shape) < named:
+                raise ShapeMismatch(f"einsum(): operand {k} has {len(shape)} dimensions, fewer than the "
+                                    f"{named} subscripts of {t!r}")
+            t = t.replace("...", ellipsis[n_ellipsis - (len(shape) - named):])
+        elif named != len(shape):
+            raise ShapeMismatch(f"einsum(): the number of subscripts in the equation ({named}) does not "
+                                f"match the number of dimensions ({len(shape)}) for operand {k} and no "
+                                f"ellipsis was given")
+        spelled.append(t)
+    if arrow:
+        out = out.replace("...", ellipsis)
+        for c in out:
+            if not any(c in t for t in spelled):
+                raise ValueError(f"einsum(): output subscript {c!r} does not appear in the equation for any input operand")
+    else:
+        once = [c for c in sorted(set("".join(spelled))) if c not in ellipsis and "".join(spelled).count(c) == 1]
+        out = ellipsis + "".join(once)
+    sizes = {}
+    for k, (t, shape) in enumerate(zip(spelled, shapes)):
+        for c, n in zip(t, shape):
+            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+                raise ShapeMismatch(f"einsum(): operands do not broadcast with remapped shapes: subscript "
+                                    f"{c!r} has size {sizes[c]} and size {n} (operand {k})")
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+    return spelled, out
+
+
+class Einsum(Function):
+    @staticmethod
+    def forward(ctx, *arrays, terms, out):
+        if not isinstance(arrays[0], np.ndarray):
+            raise NotImplementedError("einsum runs on the cpu device only; move the operands with .cpu()")
+        ctx.terms, ctx.out = terms, out
+        ctx.save_for_backward(*arrays)
+        return np.einsum(",".join(terms) + "->" + out, *arrays, optimize=len(arrays) > 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        arrays, terms = ctx.saved_tensors, ctx.terms
+        grads = []
+        for k, need in enumerate(ctx.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            target = terms[k]
+            if len(set(target)) != len(target):
+                raise NotImplementedError(f"einsum backward: operand {k} repeats a subscript ({target!r}, a "
+                                          f"diagonal); take it with torch.diagonal first")
+            others = [t for j, t in enumerate(terms) if j != k]
+            given = set(ctx.out).union(*others)
+            kept = "".join(c for c in target if c in given)
+            part = np.einsum(",".join([ctx.out] + others) + "->" + kept, g,
+                             *[a for j, a in enumerate(arrays) if j != k], optimize=len(arrays) > 2)
+            if kept != target:   # letters summed away inside operand k alone: broadcast back
+                shape = tuple(arrays[k].shape[i] if c not in given else part.shape[kept.index(c)]
+                              for i, c in enumerate(target))
+                part = np.broadcast_to(part.reshape([part.shape[kept.index(c)] if c in given else 1
+                                                     for c in target]), shape)
+            grads.append(np.ascontiguousarray(part, dtype=arrays[k].dtype))
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    """torch.einsum: einsum("bth,bsh->bts", q, k); the operands may also come as one list."""
+    from tinygrad_seq.functions import _common_dtype
+    from tinygrad_seq.tensor import Tensor
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum(): must provide at least one operand")
+    for i, t in enumerate(operands):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operand {i} is a {type(t).__name__}, expected a Tensor")
+    terms, out = parse(equation, [t.shape for t in operands])
+    return Einsum.apply(*_common_dtype(list(operands)), terms=tuple(terms), out=out)
