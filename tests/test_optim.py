@@ -1,4 +1,4 @@
-"""optim.SGD / Adam / AdamW / RMSprop / Adagrad against torch.optim, step by step on the same small
+"""optim.SGD / Adam / AdamW / RMSprop / Adagrad / Adadelta / Adamax / NAdam / RAdam against torch.optim, step by step on the same small
 model for every option; param groups, skipped parameters, zero_grad, closures, state dicts
 (through ts.save / ts.load, and PyTorch's own); nn.utils clipping against torch.nn.utils."""
 import copy
@@ -41,6 +41,16 @@ CONFIGS = [
     ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-6)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.2, initial_accumulator_value=0.1, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.95), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05)),   # 6 steps: rho_t passes 5 at step 4 (both branches)
+    ("RAdam", dict(lr=0.05, betas=(0.5, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
 ]
 TOLS = {np.float64: dict(atol=1e-10, rtol=1e-9), np.float32: dict(atol=2e-5, rtol=2e-4)}
 
@@ -181,7 +191,8 @@ def test_invalid_arguments():
 
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05, amsgrad=True)),
                                      ("AdamW", dict(lr=0.05)), ("RMSprop", dict(centered=True, momentum=0.5)),
-                                     ("Adagrad", dict(lr=0.1, lr_decay=0.1))])
+                                     ("Adagrad", dict(lr=0.1, lr_decay=0.1)), ("Adadelta", dict()),
+                                     ("Adamax", dict()), ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05))])
 def test_checkpoint_resume_is_exact(name, kw, tmp_path):
     """Train 3 steps, save model + optimizer with ts.save, restore into fresh objects, train 2
     more: bit-identical to 5 uninterrupted steps."""
@@ -210,14 +221,16 @@ def test_checkpoint_resume_is_exact(name, kw, tmp_path):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
-def test_load_torch_optimizer_state_dict():
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.05, betas=(0.8, 0.9), amsgrad=True)),
+                                     ("NAdam", dict(lr=0.05, betas=(0.8, 0.9))), ("Adadelta", dict(rho=0.8))])
+def test_load_torch_optimizer_state_dict(name, kw):
     ours, theirs = make_pair(np.float64)
-    topt = torch.optim.Adam(theirs.parameters(), lr=0.05, betas=(0.8, 0.9), amsgrad=True)
+    topt = getattr(torch.optim, name)(theirs.parameters(), **kw)
     train(topt, theirs, torch, np.float64, 3)
     load_from_torch(ours, theirs)
-    opt = optim.Adam(ours.parameters())
+    opt = getattr(optim, name)(ours.parameters())
     opt.load_state_dict(topt.state_dict())
-    assert opt.param_groups[0]["betas"] == (0.8, 0.9) and opt.param_groups[0]["amsgrad"] is True
+    assert all(opt.param_groups[0][k] == v for k, v in kw.items())
     assert opt.state[next(ours.parameters())]["step"] == 3
     train(opt, ours, ts, np.float64, 3)
     train(topt, theirs, torch, np.float64, 3)

@@ -308,7 +308,7 @@ def test_missing_names_say_so():
     # the submodules a program reaches into say so too, with the alternative where one exists
     import tinygrad_seq.nn.functional as F
     for get, message in [
-        (lambda: ts.optim.NAdam, "does not have torch.optim.NAdam yet; instead use optim.Adam"),
+        (lambda: ts.optim.LBFGS, "does not have torch.optim.LBFGS yet; instead use optim.Adam"),
         (lambda: ts.optim.lr_scheduler.CyclicLR, "torch.optim.lr_scheduler.CyclicLR yet; instead use OneCycleLR"),
         (lambda: ts.nn.BatchNorm1d, "does not have torch.nn.BatchNorm1d yet; instead use nn.LayerNorm"),
         (lambda: F.layer_norm, "does not have torch.nn.functional.layer_norm yet"),

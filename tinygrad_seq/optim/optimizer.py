@@ -152,7 +152,7 @@ class Optimizer:
                 elif _is_array(v):
                     host = np.array(_device.backend(p.device).to_host(v), copy=True)
                     v = Tensor(host)
-                elif k == "step":   # torch keeps the step count as a 0-d float32 tensor
+                elif k in ("step", "mu_product"):   # torch keeps these as 0-d float32 tensors
                     v = Tensor(np.array(float(v), np.float32))
                 entry[k] = v
             if entry:   # a parameter with no state (SGD without momentum) is left out, as torch's
@@ -270,7 +270,8 @@ def _flatten(sd):
 _IMPLEMENTATION_FLAGS = dict(foreach=None, capturable=False, differentiable=False, fused=None)
 # which of them each of torch's optimizers takes (and keeps in its defaults)
 _TAKES = dict(SGD=("foreach", "differentiable", "fused"), Adagrad=("foreach", "differentiable", "fused"),
-              RMSprop=("foreach", "capturable", "differentiable"))
+              RMSprop=("foreach", "capturable", "differentiable"),
+              **dict.fromkeys(("Adadelta", "Adamax", "NAdam", "RAdam"), ("foreach", "capturable", "differentiable")))
 
 
 def _implementation_flags(name, given):

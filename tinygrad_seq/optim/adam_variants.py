@@ -1,0 +1,120 @@
+"""Adamax, NAdam and RAdam: PyTorch's algorithms (torch 2.13's single-tensor forms), the Adam
+relatives older and newer sequence-model code picks."""
+import math
+
+import numpy as np
+
+from tinygrad_seq.optim.optimizer import Optimizer
+
+
+def _check(lr, betas, eps, weight_decay):
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps < 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    if weight_decay < 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _moments(opt, B, p, g, state, group, *names):
+    """Start the state on the first step, count it, apply weight decay (into g, or decoupled
+    into p) and return (g, step)."""
+    if not state:
+        state["step"] = 0
+        for name in names:
+            state[name] = opt._zeros_like(B, p)
+    state["step"] += 1
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group.get("decoupled_weight_decay", False):
+            B.imul(p.array, 1 - group["lr"] * wd)
+        else:
+            g = B.add(g, B.mul(p.array, wd))
+    return g, state["step"]
+
+
+class Adamax(Optimizer):
+    r"""m = beta1 m + (1 - beta1) g;  u = max(beta2 u, |g| + eps);  p = p - lr / (1 - beta1^t) m / u."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 *, maximize=False, **implementation):
+        _check(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize), implementation)
+
+    def _update(self, B, p, g, state, group):
+        (beta1, beta2), lr = group["betas"], group["lr"]
+        g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_inf")
+        m, u = state["exp_avg"], state["exp_inf"]
+        self._lerp_(B, m, g, 1 - beta1)
+        B.copy_into(u, B.maximum(B.mul(u, beta2), B.add(B.abs(g), group["eps"])))
+        B.iadd(p.array, B.mul(B.div(m, u), -lr / (1 - beta1 ** step)))
+
+
+class NAdam(Optimizer):
+    r"""Adam with Nesterov momentum (Dozat 2016) and torch's momentum schedule
+    mu_t = beta1 (1 - 0.5 * 0.96^(t momentum_decay)):
+    p = p - lr (1 - mu_t) / (1 - prod mu) g / d - lr mu_{t+1} / (1 - prod mu * mu_{t+1}) m / d,
+    d = sqrt(v / (1 - beta2^t)) + eps."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, maximize=False, **implementation):
+        _check(lr, betas, eps, weight_decay)
+        if momentum_decay < 0.0:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize),
+                         implementation)
+
+    def _update(self, B, p, g, state, group):
+        (beta1, beta2), lr, decay = group["betas"], group["lr"], group["momentum_decay"]
+        first = not state
+        g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
+        if first:
+            state["mu_product"] = 1.0
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
+        # torch keeps the product as a 0-d float32 tensor: the same rounding here
+        mu_product = float(np.float32(state["mu_product"]) * np.float32(mu))
+        state["mu_product"] = mu_product
+        self._lerp_(B, m, g, 1 - beta1)
+        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
+        denom = B.add(B.sqrt(B.div(v, 1 - beta2 ** step)), group["eps"])
+        B.iadd(p.array, B.mul(B.div(g, denom), -lr * (1 - mu) / (1 - mu_product)))
+        B.iadd(p.array, B.mul(B.div(m, denom), -lr * mu_next / (1 - mu_product * mu_next)))
+
+
+class RAdam(Optimizer):
+    r"""Rectified Adam (Liu et al. 2019): while the variance estimate's length rho_t <= 5 the step
+    is lr m / (1 - beta1^t); after, Adam's step times the rectification
+    sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, maximize=False, **implementation):
+        _check(lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize),
+                         implementation)
+
+    def _update(self, B, p, g, state, group):
+        (beta1, beta2), lr = group["betas"], group["lr"]
+        g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        self._lerp_(B, m, g, 1 - beta1)
+        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
+        bias_correction2 = 1 - beta2 ** step
+        corrected = B.div(m, 1 - beta1 ** step)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive = B.div(B.full(p.shape, bias_correction2 ** 0.5, p.dtype),
+                             B.add(B.sqrt(v), group["eps"]))
+            B.iadd(p.array, B.mul(B.mul(B.mul(corrected, lr), adaptive), -rect))
+        else:
+            B.iadd(p.array, B.mul(corrected, -lr))
