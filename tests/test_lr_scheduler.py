@@ -51,6 +51,12 @@ SCHEDULES = {
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=61),
     "OneCycleLR_linear3": lambda m, o: m.OneCycleLR(o, max_lr=1.0, epochs=6, steps_per_epoch=11,
                                                     anneal_strategy="linear", three_phase=True),
+    "CyclicLR": lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=[0.1, 0.3], step_size_up=4, step_size_down=7),
+    "CyclicLR_triangular2": lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=5, mode="triangular2"),
+    "CyclicLR_exp_range": lambda m, o: m.CyclicLR(o, [0.01, 0.02], 0.1, step_size_up=3, mode="exp_range",
+                                                  gamma=0.97, base_momentum=0.7, max_momentum=0.95),
+    "CyclicLR_scale_fn": lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=6, scale_fn=lambda x: 0.5 + 0.5 / (x + 1),
+                                                 scale_mode="iterations", cycle_momentum=False),
     "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=0.01),
     "SequentialLR": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=5),
                                                     m.ExponentialLR(o, 0.9)], milestones=[5]),
@@ -69,6 +75,24 @@ def test_onecycle_cycles_momentum_and_adam_beta1():
     assert [g["momentum"] for g in o.param_groups] == [g["momentum"] for g in t.param_groups]
     o, t, _, _ = _run(lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=40), steps=39, opt="Adam")
     assert [g["betas"] for g in o.param_groups] == [tuple(g["betas"]) for g in t.param_groups]
+
+
+def test_cyclic_cycles_momentum_and_adam_beta1_and_resumes():
+    make = lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=5)   # noqa: E731
+    o, t, so, _ = _run(make, steps=23, momentum=0.9)
+    assert [g["momentum"] for g in o.param_groups] == [g["momentum"] for g in t.param_groups]
+    o, t, _, _ = _run(lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=5, mode="triangular2"), steps=23, opt="Adam")
+    assert [g["betas"] for g in o.param_groups] == [tuple(g["betas"]) for g in t.param_groups]
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        ours.CyclicLR(_pair("Adagrad")[0], 0.01, 0.1)
+    fresh, _ = _pair(momentum=0.9)
+    fresh.load_state_dict(_pair(momentum=0.9)[0].state_dict())
+    resumed = make(ours, fresh)
+    resumed.load_state_dict(so.state_dict())
+    for _ in range(3):
+        so.step()
+        resumed.step()
+    assert resumed.get_last_lr() == so.get_last_lr()
 
 
 def test_onecycle_past_total_steps_raises():

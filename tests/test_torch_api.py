@@ -309,7 +309,7 @@ def test_missing_names_say_so():
     import tinygrad_seq.nn.functional as F
     for get, message in [
         (lambda: ts.optim.LBFGS, "does not have torch.optim.LBFGS yet; instead use optim.Adam"),
-        (lambda: ts.optim.lr_scheduler.CyclicLR, "torch.optim.lr_scheduler.CyclicLR yet; instead use OneCycleLR"),
+        (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use LambdaLR"),
         (lambda: ts.nn.BatchNorm1d, "does not have torch.nn.BatchNorm1d yet; instead use nn.LayerNorm"),
         (lambda: F.layer_norm, "does not have torch.nn.functional.layer_norm yet"),
         (lambda: ts.nn.init.trunc_normal_, "does not have torch.nn.init.trunc_normal_ yet"),

@@ -70,7 +70,7 @@ SUBMODULE_ALTERNATIVES = {
                                 logsigmoid="-F.softplus(-x)", cosine_similarity="(a * b).sum(dim) / (a.norm(dim=dim) * b.norm(dim=dim))"),
     "torch.nn.init": dict(trunc_normal_="nn.init.normal_ and a clamp_ of the weights"),
     "torch.nn.utils": dict(parameters_to_vector="ts.cat([p.reshape(-1) for p in parameters])"),
-    "torch.optim.lr_scheduler": dict(CyclicLR="OneCycleLR or LambdaLR"),
+    "torch.optim.lr_scheduler": dict(SWALR="LambdaLR"),
 }
 
 

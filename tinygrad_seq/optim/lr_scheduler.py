@@ -285,7 +285,7 @@ class CosineAnnealingLR(LRScheduler):
 
 # the schedulers that are not a per-epoch formula live in lr_scheduler_extra.py (it imports
 # LRScheduler from here, so this import comes last)
-from tinygrad_seq.optim.lr_scheduler_extra import (ChainedScheduler, CosineAnnealingWarmRestarts,  # noqa: E402,F401
+from tinygrad_seq.optim.lr_scheduler_extra import (ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR,  # noqa: E402,F401
                                                    OneCycleLR, ReduceLROnPlateau, SequentialLR)
 
 
