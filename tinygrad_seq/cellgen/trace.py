@@ -8,6 +8,7 @@ masks), constants, and recurrent products ("prod": v W^T for an H-wide value v a
 [*, H] weight matrix). A product splits the step into stages: stage k runs after the products
 whose input was computed in stage k-1 (a GRU with the reset before the product has two).
 """
+import re
 import types
 
 # a parameter shape is classified by evaluating it at these sizes (distinct primes)
@@ -213,6 +214,12 @@ class SymCell:
         return layer_norm(v, w, b, eps)
 
 
+# TypeErrors that say a function was called wrongly (cell.linear(h) without its weight), which
+# run unfused would fail the same way: reported as the step's error, not as "cannot be fused"
+_SIGNATURE_MISTAKE = re.compile(r"missing \d+ required|takes \d+ positional|got an unexpected keyword|"
+                                r"takes from \d+ to \d+ positional|got multiple values for argument")
+
+
 def trace(spec, n_ext=0):
     """spec's step on the symbolic graph -> Graph (outputs: one Node per state)."""
     g = Graph(spec)
@@ -225,6 +232,8 @@ def trace(spec, n_ext=0):
     except Unfusable:
         raise
     except TypeError as e:  # e.g. an op mixing a Node with an unsupported operand
+        if _SIGNATURE_MISTAKE.search(str(e)):   # a call with wrong arguments: the step's own bug
+            raise ValueError(f"cell {spec.name} (gates={spec.gates}, states={spec.states}): the step fails: {e}") from None
         raise Unfusable(str(e)) from None
     except (ValueError, AttributeError) as e:
         raise ValueError(f"cell {spec.name} (gates={spec.gates}, states={spec.states}): the step fails: {e}") from None

@@ -86,9 +86,10 @@ class RNNCellBase(Module):
         if x.shape[-1] != self.input_size:
             raise ShapeMismatch(f"{name}: input has inconsistent input_size: got {x.shape[-1]} expected "
                              f"{self.input_size} (input shape {x.shape})")
-        if x.dtype != self.weight_ih.dtype:
+        p_dtype = next(iter(self._parameters.values())).dtype
+        if x.dtype != p_dtype:
             raise DTypeMismatch(f"{name}: input dtype {x.dtype} does not match the parameters' dtype "
-                            f"{self.weight_ih.dtype} (use .float() / .double() on the cell or the input)")
+                                f"{p_dtype} (use .float() / .double() on the cell or the input)")
         in_shape, unbatched = x.shape, x.ndim == 1
         if unbatched:
             x = x.unsqueeze(0)
@@ -158,6 +159,8 @@ class GRUCell(RNNCellBase):
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
     reset_after=False: n = tanh(W_in x + b_in + W_hn (r * h) + b_hn) (Cho et al. 2014)."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, reset_after=True):
+        from tinygrad_seq.nn.rnn import _check_flag
+        _check_flag("reset_after", reset_after)
         super().__init__("gru" if reset_after else "gru_reset_before", input_size, hidden_size, bias, device, dtype)
         self.reset_after = bool(reset_after)
 

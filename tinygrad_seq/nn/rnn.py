@@ -46,10 +46,15 @@ class RNNBase(Module):
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           UserWarning, stacklevel=3)
-        if not 0 <= zoneout < 1:
-            raise ValueError(f"zoneout should be a number in range [0, 1), got {zoneout}")
+        if isinstance(zoneout, bool) or not isinstance(zoneout, (int, float, np.integer, np.floating)) \
+                or not 0 <= zoneout < 1:
+            raise ValueError(f"zoneout should be a number in range [0, 1), got {zoneout!r}")
         if proj_size and spec.name != "lstm":
             raise ValueError(f"proj_size is supported by LSTM only, not by {spec.name}")
+        if proj_size and zoneout:
+            raise ValueError(f"zoneout={zoneout} with proj_size={proj_size} is not supported: zoneout mixes "
+                             f"each step's new state with the previous one unit by unit, and the projected "
+                             f"h has proj_size units where c has hidden_size; use one or the other")
         if proj_size < 0 or proj_size >= hidden_size:
             raise ValueError(f"proj_size has to be a non-negative integer smaller than hidden_size "
                              f"({hidden_size}), got {proj_size}")
@@ -411,6 +416,7 @@ class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None, zoneout=0.0,
                  reset_after=True):
+        _check_flag("reset_after", reset_after)
         super().__init__("GRU" if reset_after else "gru_reset_before", input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, fused=fused, dtype=dtype, device=device,
                          zoneout=zoneout)
@@ -429,3 +435,9 @@ class Recurrent(RNNBase):
 
     def extra_repr(self):
         return f"{self.cell_spec.name}, " + super().extra_repr()
+
+
+def _check_flag(name, value):
+    """A True/False option: anything else (a string "False", None) would pick a cell silently."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
