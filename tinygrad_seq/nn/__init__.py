@@ -5,10 +5,11 @@ from tinygrad_seq.nn.parameter_containers import ParameterDict, ParameterList  #
 from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList, Sequential,  # noqa: F401
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
-from tinygrad_seq.nn.activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid,  # noqa: F401
-                                        SiLU, Softmax, Softmin, Softplus, Tanh)
-from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
-                                  MSELoss, NLLLoss, SmoothL1Loss)
+from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimilarity, Hardsigmoid,  # noqa: F401
+                                        Hardswish, Hardtanh, LeakyReLU, LogSoftmax, Mish, PairwiseDistance,
+                                        ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
+from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,  # noqa: F401
+                                  L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
 from tinygrad_seq.nn.cells import RecurrentCell  # noqa: F401
 from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401

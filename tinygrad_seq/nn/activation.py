@@ -1,4 +1,5 @@
-"""Module forms of the activations (torch.nn's ReLU, Tanh, Softmax, LogSoftmax, ...)."""
+"""Module forms of the activations (torch.nn's ReLU, Tanh, Softmax, LogSoftmax, ..., GLU, Mish) and of
+the two distances (CosineSimilarity, PairwiseDistance)."""
 from tinygrad_seq import functional as F
 from tinygrad_seq.nn.module import Module
 
@@ -115,3 +116,75 @@ class LogSoftmax(_SoftmaxBase):
 
 class Softmin(_SoftmaxBase):
     _fn = staticmethod(F.softmin)
+
+
+class _Simple(Module):
+    """An activation without options: forward calls F.<_fn>."""
+    _fn = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return getattr(F, self._fn)(input)
+
+
+class Mish(_Simple):
+    _fn = "mish"
+
+
+class Softsign(_Simple):
+    _fn = "softsign"
+
+
+class Hardsigmoid(_Simple):
+    _fn = "hardsigmoid"
+
+
+class Hardswish(_Simple):
+    _fn = "hardswish"
+
+
+class ReLU6(_Simple):
+    _fn = "relu6"
+
+
+class SELU(_Simple):
+    _fn = "selu"
+
+
+class CELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

@@ -128,24 +128,7 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) dims
-    (biased variance, as PyTorch). Composed from primitive ops."""
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if x.shape[x.ndim - k:] != normalized_shape or x.ndim < k:
-        raise ShapeMismatch(f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
-                         f"got {x.shape}")
-    dims = tuple(range(x.ndim - k, x.ndim))
-    mu = x.mean(dims, keepdim=True)
-    d = x - mu
-    var = (d * d).mean(dims, keepdim=True)
-    y = d / (var + eps).sqrt()
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+layer_norm = F.layer_norm   # kept for code that imported it from here
 
 
 class LayerNorm(Module):
