@@ -8,6 +8,8 @@ import os
 
 from tinygrad_seq.autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
                                    set_grad_enabled)
+from tinygrad_seq.amp import autocast, get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
+from tinygrad_seq.creation import bernoulli, normal  # noqa: F401
 from tinygrad_seq.creation import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
                                    LongTensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                                    full_like, is_tensor, linspace, multinomial, numel, ones, ones_like, rand,
@@ -30,7 +32,7 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 
 __version__ = "0.1.0"
 
-_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils")
+_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp")
 
 
 def __getattr__(name):

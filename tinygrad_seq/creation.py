@@ -149,24 +149,58 @@ def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False):
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
-    """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's."""
+    """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's:
+    without replacement, once a row's non-zero weights are used up its zero-weight categories
+    follow (in random order)."""
+    from tinygrad_seq.errors import InvalidArgument
     p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
     rows = p.reshape(1, -1) if p.ndim == 1 else p
     if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():
-        raise ValueError("multinomial: input must be a 1-D or 2-D tensor of finite non-negative weights")
+        raise InvalidArgument("multinomial: input must be a 1-D or 2-D tensor of finite non-negative weights")
     if (rows.sum(1) <= 0).any():
-        raise ValueError("multinomial: every row of weights must have a positive sum")
+        raise InvalidArgument("multinomial: every row of weights must have a positive sum")
     if not replacement and num_samples > rows.shape[1]:
-        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from "
-                         f"{rows.shape[1]} categories")
-    if not replacement and ((rows > 0).sum(1) < num_samples).any():
-        raise ValueError(f"multinomial: a row has fewer non-zero weights than the {num_samples} samples "
-                         f"drawn without replacement")
+        raise InvalidArgument(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                              f"replacement ({num_samples} samples, {rows.shape[1]} categories)")
     rng = random.generator(generator)
-    out = np.stack([rng.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows]).astype(np.int64)
+    drawn = []
+    for r in rows:
+        if replacement:
+            drawn.append(rng.choice(r.size, size=num_samples, replace=True, p=r / r.sum()))
+            continue
+        nonzero = np.flatnonzero(r > 0)
+        k = min(num_samples, nonzero.size)
+        first = rng.choice(nonzero, size=k, replace=False, p=r[nonzero] / r[nonzero].sum())
+        rest = rng.permutation(np.flatnonzero(r == 0))[:num_samples - k]
+        drawn.append(np.concatenate([first, rest]))
+    out = np.stack(drawn).astype(np.int64)
     dev = input.device if isinstance(input, Tensor) else "cpu"
     return _make(out[0] if p.ndim == 1 else out, np.int64, dev, False)
+
+
+def bernoulli(input, p=None, generator=None):
+    """0/1 draws with probability input (or p), in input's dtype."""
+    prob = input.numpy() if p is None else np.broadcast_to(np.asarray(p, dtype=np.float64), input.shape)
+    if (prob < 0).any() or (prob > 1).any():
+        from tinygrad_seq.errors import InvalidArgument
+        raise InvalidArgument("bernoulli: all probabilities must be in [0, 1]")
+    draw = random.uniform(0.0, 1.0, input.shape, generator) < prob
+    return _make(draw.astype(input.dtype), input.dtype, input.device, False)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """torch.normal: mean and std as tensors (broadcast, one draw each) or numbers with size."""
+    m = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
+    s = std.numpy() if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
+    if (s < 0).any():
+        from tinygrad_seq.errors import InvalidArgument
+        raise InvalidArgument(f"normal expects std >= 0.0, but found std {s.min()}")
+    shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    dt = np.dtype(dtype) if dtype is not None else ref.dtype if ref is not None else dtypes.get_default_dtype()
+    dev = device or (ref.device if ref is not None else "cpu")
+    out = (random.normal(shape, generator) * s + m).astype(dt)
+    return _make(out, dt, dev, requires_grad)
 
 
 def _like(fn, t, dtype, device, requires_grad, *args, **kw):

@@ -43,3 +43,8 @@ def __getattr__(name):
     from tinygrad_seq.missing import _message
     alternative = "float32 throughout" if name == "amp" else None
     raise AttributeError(_message("torch.cuda", name, alternative))
+
+
+# torch.cuda.amp's names (deprecated in torch for torch.amp; the same classes)
+amp = __import__("tinygrad_seq.amp", fromlist=["amp"])
+__import__("sys").modules[__name__ + ".amp"] = amp   # from torch.cuda.amp import GradScaler

@@ -23,3 +23,8 @@ class KeyMismatch(RuntimeError, KeyError):
 
 class IntegerOverflow(OverflowError, ValueError):
     """Integer data beyond int64 (torch: ValueError "Overflow when unpacking long long")."""
+
+
+class InvalidArgument(RuntimeError, ValueError):
+    """An argument torch refuses with a RuntimeError (ValueError too, for callers that catch the
+    Python convention)."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from tinygrad_seq import ops_extra, random
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.tensor import Tensor
 
@@ -298,7 +298,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     is dense (every optimizer here takes it)."""
     idx = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=weight.device)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+        raise DTypeMismatch(f"embedding: indices must be integers, got {idx.dtype}")
     num = weight.shape[0]
     host = idx.numpy()
     bad = host[(host < 0) | (host >= num)]

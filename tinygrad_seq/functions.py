@@ -7,6 +7,7 @@ import numpy as np
 from tinygrad_seq import ops
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
 
 
 def _check_join(tensors, dim, name, same_shape):
@@ -274,7 +275,7 @@ def _method(name):
     return fn
 
 
-METHODS = ("tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
+METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
            "reciprocal rsqrt square log2 log10 neg negative softmax log_softmax matmul mm bmm argmax argmin "
            "amax amin sum mean prod std var norm cumsum cumprod topk sort argsort kthvalue gather scatter "
            "scatter_add index_select masked_select masked_fill index_fill split chunk unbind flip roll squeeze "

@@ -6,7 +6,7 @@ import numpy as np
 
 from tinygrad_seq import ops_extra
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
 from tinygrad_seq.tensor import Tensor
 
@@ -194,7 +194,7 @@ def _class_targets(name, x, target, ignore_index):
     """Rows (M, C) with the class dim last and targets (M,), for input (C,), (N, C) or
     (N, C, d1, ...) with target (), (N,) or (N, d1, ...); and the shape of 'none' losses."""
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: target must be an integer tensor of class indices, got {target.dtype}")
+        raise DTypeMismatch(f"{name}: target must be an integer tensor of class indices, got {target.dtype}")
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     if x.ndim == 1:
@@ -271,7 +271,7 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing):
     name = "cross_entropy"
     _check_reduction(name, reduction)
     if tuple(target.shape) != tuple(x.shape):
-        raise TypeError(f"{name}: target must be integer class indices, or float class "
+        raise DTypeMismatch(f"{name}: target must be integer class indices, or float class "
                         f"probabilities of the input's shape {x.shape}; got {target.dtype} of "
                         f"shape {tuple(target.shape)}")
     dim = 0 if x.ndim == 1 else 1

@@ -409,3 +409,9 @@ class ToDevice(autograd.Function):
         out = super().apply(t, device=device)
         out.device = device
         return out
+
+
+# methods composed from the ones above (tensor_more.py)
+from tinygrad_seq import tensor_more as _more  # noqa: E402
+for _name, _fn in _more.METHODS.items():
+    setattr(Tensor, _name, _fn)

@@ -134,6 +134,8 @@ class MathOps:
             return self // o
         if rounding_mode == "trunc":
             o = self._other(o)
+            if self.dtype.kind != "f" and o.dtype.kind != "f" and o.device == "cpu" and not np.all(o.array):
+                raise RuntimeError("ZeroDivisionError: integer division by zero")   # torch's
             q = (self / o).trunc()
             if self.dtype.kind != "f" and o.dtype.kind != "f":   # integers stay integers
                 q = q.to(dtype=np.promote_types(self.dtype, o.dtype))
@@ -162,6 +164,8 @@ class MathOps:
         if a.dtype.kind == "f" and name == "floor_divide":
             return (a / b).floor()           # zero gradient, as torch's floor_divide
         B = _device.backend(a.device)
+        if b.dtype.kind in "iub" and a.dtype.kind in "iub" and a.device == "cpu" and not np.all(b.array):
+            raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")   # torch's
         return _wrap(getattr(B, name)(a.array, b.array), a.device)
 
     def __matmul__(self, o):

@@ -3,6 +3,7 @@ with dim tuples, max/min with (values, indices) results, argmax/argmin, all/any,
 sort, argsort. torch's dtype rules: sums and products of integers or bools are int64, mean of
 integers raises."""
 import collections
+import inspect
 
 import numpy as np
 
@@ -214,3 +215,34 @@ class ReduceOps:
         idx = self.argsort(d).narrow(d, k - 1, 1)
         v = self.gather(d, idx)
         return SortResult(v, idx) if keepdim else SortResult(v.squeeze(d), idx.squeeze(d))
+
+
+def _on_zero_d(method):
+    """torch lets dim 0 or -1 (or a tuple of them) name the one implicit dim of a 0-d tensor: the
+    reduction runs on the value as a [1] tensor and gives 0-d results (keepdim too)."""
+    default = inspect.signature(method).parameters["dim"].default
+    default = None if default is inspect.Parameter.empty else default
+
+    def call(self, *args, **kwargs):
+        if self.ndim:
+            return method(self, *args, **kwargs)
+        dim = args[0] if args else kwargs.pop("dim", default)
+        args = args[1:]
+        if dim is None or isinstance(dim, ReduceOps):
+            return method(self, dim, *args, **kwargs)
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        for d in dims:
+            if not isinstance(d, (int, np.integer)) or d not in (0, -1):
+                raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
+        out = method(self.reshape(1), 0, *args, **kwargs)
+        if isinstance(out, tuple):
+            return type(out)(*[t.reshape(()) for t in out])
+        return out.reshape(())
+    call.__name__ = call.__qualname__ = method.__name__
+    call.__doc__ = method.__doc__
+    return call
+
+
+for _name in ("sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax",
+              "argmin", "all", "any", "cumsum", "cumprod", "argsort", "sort"):
+    setattr(ReduceOps, _name, _on_zero_d(getattr(ReduceOps, _name)))

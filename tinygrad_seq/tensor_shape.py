@@ -112,6 +112,8 @@ class ShapeOps:
         if idx.ndim > 1 or idx.dtype.kind not in "iu":
             raise IndexError(f"index_select: index must be a 1-D integer tensor, got {idx.dtype} of shape {tuple(idx.shape)}")
         d = _dim1(dim, self.ndim)
+        if idx.ndim == 0:   # a 0-d index keeps the dim with size 1, as torch's
+            idx, index = idx.reshape(1), (index.reshape(1) if isinstance(index, ShapeOps) else None)
         return self[(slice(None),) * d + (index if isinstance(index, ShapeOps) else idx,)]
 
     def masked_select(self, mask):

@@ -6,7 +6,7 @@ from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimilarity, Hardsigmoid,  # noqa: F401
-                                        Hardswish, Hardtanh, LeakyReLU, LogSoftmax, Mish, PairwiseDistance,
+                                        Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PairwiseDistance,
                                         ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
 from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,  # noqa: F401
                                   L1Loss, MSELoss, NLLLoss, SmoothL1Loss)

@@ -72,6 +72,27 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         B = _device.backend(g.device)
         B.copy_into(g.array, B.clip(g.array, -clip_value, clip_value))
         g._version += 1
+def parameters_to_vector(parameters):
+    """One 1-D tensor of every parameter's values, in order (differentiable)."""
+    from tinygrad_seq.functions import cat
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Write consecutive slices of the 1-D vec into the parameters' data, in order."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise TypeError(f"expected a 1-D Tensor, but got: {type(vec).__name__}")
+    params = list(parameters)
+    need = sum(p.numel() for p in params)
+    if vec.numel() != need:
+        raise ValueError(f"vector_to_parameters: vec has {vec.numel()} elements, the parameters {need}")
+    start = 0
+    for p in params:
+        n = p.numel()
+        p.data = vec[start:start + n].reshape(p.shape).detach().clone()
+        start += n
+
+
 from tinygrad_seq.nn.utils import rnn  # noqa: E402,F401
 
 

@@ -29,6 +29,16 @@ def _index_tensor(a):
     return None if a is None else Tensor(np.asarray(a, np.int64))
 
 
+def invert_permutation(permutation):
+    """The inverse of a 1-D index permutation (None stays None), as torch's."""
+    if permutation is None:
+        return None
+    perm = _host_ints(permutation, "permutation")
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(perm.size)
+    return Tensor(inverse.astype(np.int64))
+
+
 class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
     """(data, batch_sizes, sorted_indices, unsorted_indices), as torch's; build it with
     pack_padded_sequence or pack_sequence."""
