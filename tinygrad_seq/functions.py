@@ -1,6 +1,7 @@
 """torch's free functions (ts.tanh(x), ts.max(x, 1), ts.cat([...]), ts.where(c, a, b), ...): each
 calls the Tensor method of the same name, so the two forms cannot drift apart."""
 import builtins
+import sys
 
 import numpy as np
 
@@ -242,15 +243,20 @@ def are_deterministic_algorithms_enabled():
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """torch.set_printoptions through numpy's print options (what Tensor's repr uses)."""
+    """torch.set_printoptions: the options Tensor's repr hands numpy's array2string
+    (tensor.PRINT_OPTIONS), not numpy's own global ones."""
+    from tinygrad_seq.tensor import PRINT_OPTIONS
     if profile is not None:
-        presets = dict(default=dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
-                       short=dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
-                       full=dict(precision=4, threshold=np.inf, edgeitems=3, linewidth=80))
-        np.set_printoptions(**presets[profile])
-    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
-    np.set_printoptions(**{k: v for k, v in given.items() if v is not None},
-                        **({} if sci_mode is None else dict(suppress=not sci_mode)))
+        presets = dict(default=dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
+                       short=dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
+                       full=dict(precision=4, threshold=sys.maxsize, edgeitems=3, max_line_width=80))
+        if profile not in presets:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        PRINT_OPTIONS.update(presets[profile])
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, max_line_width=linewidth)
+    PRINT_OPTIONS.update({k: v for k, v in given.items() if v is not None})
+    if sci_mode is not None:
+        PRINT_OPTIONS["suppress_small"] = not sci_mode
 
 
 def set_default_device(device):

@@ -19,6 +19,10 @@ from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
 from tinygrad_seq.tensor_shape import ShapeOps
 
+# Tensor's repr: numpy's array2string options, changed by ts.set_printoptions
+PRINT_OPTIONS = dict(precision=4, threshold=60)
+
+
 class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
     # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
@@ -146,7 +150,7 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
             extra += f", grad_fn=<{type(self._ctx).__name__}Backward>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
-        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=60)
+        body = np.array2string(self.numpy(), separator=", ", **PRINT_OPTIONS)
         return f"tensor({body}{extra}, dtype={self.dtype})"
 
     def __format__(self, spec):
