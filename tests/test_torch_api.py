@@ -400,8 +400,8 @@ def test_startup_flags_and_rng_state():
     a = ts.randn(3)
     ts.set_rng_state(state)
     assert ts.equal(a, ts.randn(3))
-    with pytest.raises(AttributeError, match="does not have torch.cuda.amp yet"):
-        ts.cuda.amp
+    with pytest.raises(AttributeError, match="does not have torch.cuda.graphs yet"):
+        ts.cuda.graphs
 
 
 def test_numeric_constants_and_type_info():

@@ -68,7 +68,7 @@ SUBMODULE_ALTERNATIVES = {
     "torch.nn.functional": dict(multi_head_attention_forward="F.scaled_dot_product_attention per head",
                                 ctc_loss="nothing yet (F.cross_entropy over aligned targets)"),
     "torch.nn.init": dict(trunc_normal_="nn.init.normal_ and a clamp_ of the weights"),
-    "torch.nn.utils": dict(spectral_norm="nothing yet", weight_norm="nothing yet"),
+    "torch.nn.utils": {},
     "torch.optim.lr_scheduler": dict(SWALR="LambdaLR"),
 }
 
