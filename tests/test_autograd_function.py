@@ -312,3 +312,68 @@ def test_backward_inputs_accumulates_only_into_those():
         assert w.grad.tolist() == [6.0, 32.0] and h.grad.tolist() == [6.0, 16.0]
         (x * w).sum().backward(inputs=[w])
         assert w.grad.tolist() == [7.0, 34.0] and x.grad is None
+
+
+def test_keyword_tensors_and_setup_context_defaults_bind_as_torchs():
+    got = {}
+    for T in (ts, torch):
+        class Mul(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w=None):
+                ctx.save_for_backward(x, w)
+                return x * w
+
+            @staticmethod
+            def backward(ctx, g):
+                x, w = ctx.saved_tensors
+                return g * w, g * x
+
+        class Scale(T.autograd.Function):
+            @staticmethod
+            def forward(x, k, w=None):
+                return x * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, k, w = inputs            # every parameter, defaults included
+                ctx.k = k
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.k, None, None
+        x, w = _leaf(T, [1.0, 2.0]), _leaf(T, [3.0, 4.0])
+        (Mul.apply(x, w=w) + Scale.apply(x, 2.0)).sum().backward()
+        got[T.__name__] = (x.grad.tolist(), w.grad.tolist())
+    assert got["tinygrad_seq"] == got["torch"] == ([5.0, 6.0], [1.0, 2.0])
+
+
+def test_ctx_details_as_torchs():
+    for T in (ts, torch):
+        seen = []
+
+        class Probe(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k=1.0):
+                seen.append(tuple(ctx.needs_input_grad))
+                return x * k
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, None
+        x = _leaf(T, [1.0, 2.0])
+        with T.no_grad():
+            Probe.apply(x)                  # needs_input_grad says what the input requires
+        y = Probe.apply(x, k=5.0)
+        assert seen == [(True,), (True, False)] and y.grad_fn.name() == "ProbeBackward"
+        h = x * 2
+        h.retain_grad()
+        T.autograd.grad((h ** 2).sum(), x)  # retain_grad's .grad fills, as torch's
+        assert h.grad.tolist() == [4.0, 8.0]
+
+        class SavesANumber(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, 2.0)
+                return x * 1
+        with pytest.raises(TypeError, match="save_for_backward can only save variables"):
+            SavesANumber.apply(x)

@@ -137,3 +137,51 @@ def test_float_indices_and_targets_raise_runtime_errors_as_torch():
             mod.Embedding(3, 2)(T.tensor([1.0]))
         with pytest.raises(RuntimeError):
             (F if T is ts else torch.nn.functional).cross_entropy(T.zeros(2, 3), T.tensor([0.0, 1.0]))
+
+
+def test_integer_bitwise_ops_match_torch():
+    ours, theirs = _both(lambda T: [((T.tensor([5, 6]) & T.tensor([3, 3])).tolist()), (T.tensor([5, 6]) | 1).tolist(),
+                                    (T.tensor([5, 6]) ^ 3).tolist(), (T.tensor([5, 6]) << 1).tolist(),
+                                    (T.tensor([5, 6]) >> 1).tolist(), (1 << T.tensor([5, 6])).tolist(),
+                                    (T.tensor([True, False]) & T.tensor([True, True])).tolist(),
+                                    T.bitwise_and(T.tensor([12]), T.tensor([10])).tolist()])
+    assert ours == theirs
+    with pytest.raises(TypeError, match="bool and integer"):
+        ts.tensor([1.0]) & ts.tensor([1.0])
+
+
+def test_bool_min_norm_p_repeat_interleave_finfo_match_torch():
+    def run(T):
+        b = T.tensor([[True, False], [True, True]])
+        x = T.tensor([[0.0, -2.0, 3.0]])
+        return [b.min().tolist(), b.amin(1).tolist(), b.min(1).values.tolist(), b.min(1).indices.tolist(),
+                [round(v, 6) for v in T.logsumexp(b, 1).tolist()], x.norm(p=0).item(), x.norm(p=float("-inf")).item(),
+                T.repeat_interleave(T.tensor([1, 0, 2])).tolist(), type(T.finfo(T.float32).eps),
+                T.finfo(T.float32).eps, T.finfo(T.float64).max]
+    ours, theirs = _both(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("case", ["bool_plus_int", "int_floordiv_float", "int_add_float_alpha"])
+def test_in_place_results_that_need_a_downcast_raise_as_torch(case):
+    for T in (ts, torch):
+        b, x = T.tensor([True, False]), T.tensor([5, 2])
+        with pytest.raises(RuntimeError):
+            if case == "bool_plus_int":
+                b += 1
+            elif case == "int_floordiv_float":
+                x //= 2.0
+            else:
+                T.add(x, x, alpha=2.5)
+    ours, theirs = _both(lambda T: _inplace_int_ops(T))
+    assert ours == theirs
+
+
+def _inplace_int_ops(T):
+    x = T.tensor([5, 7])
+    alias = x
+    x //= 2
+    x %= 2
+    z = T.zeros(2, dtype=T.long)
+    z.copy_(T.tensor([1.7, 2.2]))          # copy_ casts, as torch's
+    return alias.tolist(), x.tolist(), z.tolist()

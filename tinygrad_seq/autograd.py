@@ -66,6 +66,10 @@ class Function:
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
+    def name(self):
+        """torch's grad_fn.name(): "<Op>Backward"."""
+        return f"{type(self).__name__}Backward"
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         """torch's second form: forward(*args) without ctx, then setup_context(ctx, inputs,
@@ -297,7 +301,7 @@ def _sweep(root, g, retain_graph, capture=None):
                     _run_grad_hooks(ctx, grads)
                 if capture is not None:
                     capture.node(ctx, grads)
-                elif ctx._retained:
+                if ctx._retained:   # retain_grad()'s .grad fills under autograd.grad too, as torch's
                     for i, t in ctx._retained.items():
                         if grads[i] is not None:
                             t.grad = _wrap_like(t, grads[i] if t.grad is None else ctx.b.add(t.grad.array, grads[i]))

@@ -20,6 +20,7 @@ inputs, output) form, mark_non_differentiable, set_materialize_grads and once_di
 from __future__ import annotations
 
 import functools
+import inspect
 
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
@@ -49,10 +50,29 @@ def _uses_setup_context(cls):
         Function.setup_context, "__func__", Function.setup_context)
 
 
+def _bind(cls, setup_style, args, kwargs):
+    """Keyword arguments bound to forward's parameters, as torch's apply binds them: a Tensor
+    given by keyword is an input like a positional one; the setup_context form also fills in
+    defaults (its `inputs` holds every parameter)."""
+    if not kwargs and not setup_style:
+        return args, kwargs
+    try:
+        sig = inspect.signature(cls.forward)
+        bound = sig.bind(*args, **kwargs) if setup_style else sig.bind(None, *args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{cls.__name__}.apply: {e}") from None
+    if setup_style:
+        bound.apply_defaults()
+        return tuple(bound.args), dict(bound.kwargs)
+    return tuple(bound.args[1:]), dict(bound.kwargs)
+
+
 def _apply(cls, *args, **kwargs):
     """Fn.apply(*args): forward under no_grad on the Tensors given; the outputs join the graph
     with the ctx as their node when an input requires grad and grad mode is on."""
     Tensor = _tensor_type()
+    setup_style = _uses_setup_context(cls)
+    args, kwargs = _bind(cls, setup_style, args, kwargs)
     inputs = [a for a in args if isinstance(a, Tensor)]
     dev = inputs[0].device if inputs else _device.canonical("cpu")
     for t in inputs:
@@ -65,10 +85,10 @@ def _apply(cls, *args, **kwargs):
     ctx._materialize, ctx._non_differentiable = True, ()
     needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     requires = True in needs and _state.grad
-    ctx.needs_input_grad = needs if requires else (False,) * len(args)
+    ctx.needs_input_grad = needs   # as torch's: what the inputs require, whatever the grad mode
     prev, _state.grad = _state.grad, False
     try:
-        if _uses_setup_context(cls):
+        if setup_style:
             out = cls.forward(*args, **kwargs)
             cls.setup_context(ctx, args, out)
         else:
@@ -77,6 +97,10 @@ def _apply(cls, *args, **kwargs):
         _state.grad = prev
     single = not isinstance(out, tuple)
     outs = (out,) if single else out
+    for k, s in enumerate(ctx.saved_tensors):
+        if s is not None and not isinstance(s, Tensor):
+            raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
+                            f"{type(s).__name__}")
     # saved Tensors are kept as detached aliases: no cycle through an output, and backward sees
     # the values forward saw (a later in-place write raises, as torch's version check does)
     ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor) else Tensor._wrap(s.array, s.device)

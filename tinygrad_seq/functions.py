@@ -281,7 +281,7 @@ def _method(name):
     return fn
 
 
-METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
+METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_or bitwise_xor tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
            "reciprocal rsqrt square log2 log10 neg negative softmax log_softmax matmul mm bmm argmax argmin "
            "amax amin sum mean prod std var norm cumsum cumprod topk sort argsort kthvalue gather scatter "
            "scatter_add index_select masked_select masked_fill index_fill split chunk unbind flip roll squeeze "
@@ -297,7 +297,21 @@ iinfo = np.iinfo
 def finfo(type=None):
     """finfo(ts.float32).eps / .min / .max, as torch's; finfo() is the default dtype's."""
     from tinygrad_seq.dtypes import get_default_dtype
-    return np.finfo(get_default_dtype() if type is None else type)
+    return _FInfo(np.finfo(get_default_dtype() if type is None else type))
+
+
+class _FInfo:
+    """numpy's finfo with torch's Python-float fields (eps, max, min, tiny, smallest_normal,
+    resolution) and bits / dtype."""
+
+    def __init__(self, info):
+        self.bits, self.dtype = info.bits, str(info.dtype)
+        for name in ("eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+            setattr(self, name, float(getattr(info, name)))
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, "
+                f"smallest_normal={self.smallest_normal}, tiny={self.tiny}, dtype={self.dtype})")
 inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)
 
 for _name in METHODS:

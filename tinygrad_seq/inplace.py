@@ -66,7 +66,7 @@ class InPlaceOps:
                                  f"tensor of shape {self.shape} written in place")
             out = out.expand(self.shape)
         if out.dtype != self.dtype:
-            if out.dtype.kind == "f" and self.dtype.kind != "f":
+            if (out.dtype.kind == "f" and self.dtype.kind != "f") or (self.dtype == np.bool_ and out.dtype != np.bool_):
                 raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the desired "
                                    f"output type {self.dtype}")
             out = out.to(dtype=self.dtype)
@@ -207,6 +207,12 @@ class InPlaceOps:
     def div_(self, other, rounding_mode=None):
         return self._write("div_", lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
 
+    def floor_divide_(self, other):
+        return self._write("floor_divide_", lambda t, o: t // o, other)
+
+    def remainder_(self, other):
+        return self._write("remainder_", lambda t, o: t % o, other)
+
     def pow_(self, other):
         return self._write("pow_", lambda t, o: t ** o, other)
 
@@ -308,6 +314,8 @@ class InPlaceOps:
     def __isub__(self, o): return self.sub_(o)
     def __imul__(self, o): return self.mul_(o)
     def __itruediv__(self, o): return self.div_(o)
+    def __ifloordiv__(self, o): return self.floor_divide_(o)
+    def __imod__(self, o): return self.remainder_(o)
     def __ipow__(self, o): return self.pow_(o)
 
     def __setitem__(self, idx, value):

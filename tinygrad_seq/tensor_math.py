@@ -116,10 +116,17 @@ class MathOps:
 
     # the named forms take torch's argument names (t.add(other=...), torch.matmul(input=, other=))
     def add(self, other, alpha=1):
+        self._check_alpha(other, alpha)
         return self + (other * alpha if alpha != 1 else other)
 
     def sub(self, other, alpha=1):
+        self._check_alpha(other, alpha)
         return self - (other * alpha if alpha != 1 else other)
+
+    def _check_alpha(self, other, alpha):
+        if isinstance(alpha, float) and alpha != int(alpha) and self.dtype.kind in "iub" and \
+                getattr(other, "dtype", np.dtype(type(other))).kind in "iub":
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
     subtract = sub
 
@@ -266,12 +273,27 @@ class MathOps:
     def __or__(self, o): return self._bitwise("logical_or", o)
     def __xor__(self, o): return self._bitwise("logical_xor", o)
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __lshift__(self, o): return self._bitwise("left_shift", o)
+    def __rshift__(self, o): return self._bitwise("right_shift", o)
+    def __rlshift__(self, o): return self._other(o)._bitwise("left_shift", self)
+    def __rrshift__(self, o): return self._other(o)._bitwise("right_shift", self)
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+
+    _BITWISE = dict(logical_and=np.bitwise_and, logical_or=np.bitwise_or, logical_xor=np.bitwise_xor,
+                    left_shift=np.left_shift, right_shift=np.right_shift)
 
     def _bitwise(self, name, o):
+        """&, |, ^ of bool tensors (logical) or integer ones (bitwise, in the promoted integer
+        dtype); << and >> of integers, as torch's."""
         o = self._other(o)
-        if self.dtype != np.bool_ or o.dtype != np.bool_:
-            raise TypeError(f"&, |, ^ are defined here for bool tensors, got {self.dtype} and {o.dtype}")
-        return self._logical(name, o)
+        if self.dtype == np.bool_ and o.dtype == np.bool_ and not name.endswith("shift"):
+            return self._logical(name, o)
+        if self.dtype.kind not in "iub" or o.dtype.kind not in "iub":
+            raise TypeError(f"bitwise ops are defined for bool and integer tensors, got {self.dtype} and {o.dtype}")
+        a, b = (self, o) if self.dtype == o.dtype else _promote(self, o)
+        out = self._BITWISE[name](*np.broadcast_arrays(a.numpy(), b.numpy()))
+        return _wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)
 
     def isnan(self): return _wrap(_device.backend(self.device).ne(self.array, self.array), self.device)
     def isinf(self): return self.abs() == float("inf")

@@ -91,6 +91,10 @@ class ReduceOps:
             return x.abs().sum(dim, keepdim)
         if p == float("inf"):
             return x.abs().amax(dim, keepdim)
+        if p == float("-inf"):
+            return x.abs().amin(dim, keepdim)
+        if p == 0:   # the count of non-zeros (gradient 0)
+            return (x != 0).to(dtype=x.dtype).sum(dim, keepdim)
         if isinstance(p, (int, float)) and p > 0:
             return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
         raise ValueError(f"norm: p must be 'fro', inf or a positive number, got {p!r}")
@@ -117,6 +121,9 @@ class ReduceOps:
         dim = dim if axis is None else axis
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
+        if self.dtype == np.bool_:   # bools have no negation: through int64, as values 0/1
+            out = self.long().min(dim, keepdim)
+            return out.bool() if dim is None else MinResult(out.values.bool(), out.indices)
         if dim is None:
             return -((-self).max())
         v, i = (-self).max(dim, keepdim)
@@ -126,11 +133,15 @@ class ReduceOps:
         return ops.Max.apply(self, axis=dim if axis is None else axis, keepdim=keepdim)
 
     def amin(self, dim=None, keepdim=False, *, axis=None):
+        if self.dtype == np.bool_:
+            return self.long().amin(dim if axis is None else axis, keepdim).bool()
         return -((-self).amax(dim if axis is None else axis, keepdim))
 
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) along dim, computed from the shifted exp(x - max) (no overflow); the
         shift is a constant for the gradient (softmax), and a row of -inf gives -inf."""
+        if self.dtype.kind != "f":   # ints and bools: the default float dtype, as torch's
+            return self._floating().logsumexp(dim, keepdim)
         m = self.detach().amax(dim, keepdim=True)
         m = m.masked_fill(~m.isfinite(), 0.0)
         with np.errstate(divide="ignore"):   # log(0) of a row of -inf is -inf, silently as torch's

@@ -295,7 +295,14 @@ class ShapeOps:
         dims = _shape_arg(dims)
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
-    def repeat_interleave(self, repeats, dim=None):
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        """Each element (or slice along dim) repeated; repeat_interleave(counts) alone repeats
+        arange(len(counts)) by counts, as torch's one-argument form."""
+        if repeats is None:
+            if self.ndim != 1 or self.dtype.kind not in "iu":
+                raise RuntimeError(f"repeat_interleave: repeats must be a 1-D integer tensor, got {self.dtype} "
+                                   f"of shape {self.shape}")
+            return autograd._Tensor(np.repeat(np.arange(self.shape[0]), self.numpy()), device=self.device)
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else _dim1(dim, x.ndim)
         r = repeats.numpy() if isinstance(repeats, ShapeOps) else repeats
