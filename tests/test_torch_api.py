@@ -307,7 +307,7 @@ def test_missing_names_say_so():
     # the submodules a program reaches into say so too, with the alternative where one exists
     import tinygrad_seq.nn.functional as F
     for get, message in [
-        (lambda: ts.optim.LBFGS, "does not have torch.optim.LBFGS yet; instead use optim.Adam"),
+        (lambda: ts.optim.Rprop, "does not have torch.optim.Rprop yet; instead use optim.Adam"),
         (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use LambdaLR"),
         (lambda: ts.nn.BatchNorm1d, "does not have torch.nn.BatchNorm1d yet; instead use nn.LayerNorm"),
         (lambda: F.ctc_loss, "does not have torch.nn.functional.ctc_loss yet"),

@@ -57,9 +57,9 @@ def tensor_attribute_error(name):
 
 
 # the same for the submodules a PyTorch program reaches into (torch.optim.NAdam, F.layer_norm, ...)
-_OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad or Adadelta"
+_OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad, Adadelta or LBFGS"
 SUBMODULE_ALTERNATIVES = {
-    "torch.optim": dict.fromkeys(("ASGD", "Rprop", "LBFGS", "SparseAdam"), _OPTIMIZERS),
+    "torch.optim": dict.fromkeys(("ASGD", "Rprop", "SparseAdam"), _OPTIMIZERS),
     "torch.nn": dict(BatchNorm1d="nn.LayerNorm", BatchNorm2d="nn.LayerNorm",
                      MultiheadAttention="nn.BahdanauAttention / nn.LuongAttention (see the README)",
                      Transformer="the recurrent layers and nn.BahdanauAttention / nn.LuongAttention",
