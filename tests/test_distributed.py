@@ -179,6 +179,19 @@ def test_collectives_of_different_sizes_or_dtypes_are_one_clear_error():
 
 
 @pytest.mark.mpi
+def test_bool_all_reduce_type_errors_and_a_second_init_as_torch():
+    rc, out, _ = mpirun(2, "collective_types.py")
+    assert rc == 0, out
+    for r in range(2):
+        for op, want in (("sum", [True, False, True]), ("max", [True, False, True]),
+                         ("product", [True, False, False]), ("min", [True, False, False])):
+            assert f"rank {r}: bool {op} {want}" in out, out
+        for name in ("all_reduce", "broadcast", "all_gather"):
+            assert f"rank {r}: {name} TypeError True" in out, out
+        assert f"rank {r}: twice ValueError trying to initialize the default process group twice!" in out, out
+
+
+@pytest.mark.mpi
 def test_a_parameter_frozen_on_one_rank_is_named():
     rc, out, _ = failures("frozen")
     assert rc == 0, out
@@ -255,6 +268,8 @@ def test_uninitialized_use_raises():
     assert not dist.is_initialized()
     with pytest.raises(RuntimeError, match="init_process_group"):
         dist.get_rank()
+    with pytest.raises(ValueError, match="init_process_group"):   # torch's type
+        dist.all_reduce(ts.ones(2))
     with pytest.raises(RuntimeError, match="init_process_group"):
         nn.parallel.DistributedDataParallel(nn.Linear(2, 2))
     with pytest.raises(RuntimeError, match="num_replicas and rank"):
@@ -325,10 +340,35 @@ def test_sampler_shuffle_splits_one_permutation_per_epoch(n, replicas, drop_last
         assert len(set(flat)) == len(flat) == (n // replicas) * replicas
     else:
         assert set(flat) == set(range(n)) and len(flat) == -(-n // replicas) * replicas
-    perm = np.random.default_rng(3).permutation(n).tolist()
+    torch = pytest.importorskip("torch")
+    generator = torch.Generator()
+    generator.manual_seed(3)
+    perm = torch.randperm(n, generator=generator).tolist()   # torch's order, exactly
     total = len(flat)
     padded = (perm * (total // max(n, 1) + 1))[:total]
     assert e0[1] == padded[1:total:replicas]
+
+
+@pytest.mark.parametrize("n,replicas,drop_last,epoch", [(10, 3, False, 1), (23, 4, True, 5), (7, 2, False, 0)])
+def test_sampler_shuffle_is_torchs(n, replicas, drop_last, epoch):
+    torch_data = pytest.importorskip("torch.utils.data")
+    for rank in range(replicas):
+        ours = DistributedSampler(n, num_replicas=replicas, rank=rank, seed=11, drop_last=drop_last)
+        theirs = torch_data.DistributedSampler(range(n), num_replicas=replicas, rank=rank, seed=11,
+                                               drop_last=drop_last)
+        ours.set_epoch(epoch)
+        theirs.set_epoch(epoch)
+        assert list(ours) == list(theirs)
+
+
+def test_torch_randperm_is_torchs():
+    torch = pytest.importorskip("torch")
+    from tinygrad_seq.data import torch_randperm
+    for seed in (0, 7, 2 ** 31 + 5):
+        for n in (0, 1, 2, 9, 1000, 70000):
+            generator = torch.Generator()
+            generator.manual_seed(seed)
+            assert torch_randperm(n, seed) == torch.randperm(n, generator=generator).tolist()
 
 
 def test_sampler_rejects_bad_rank():

@@ -80,17 +80,29 @@ def detach_state(state):
 
 
 # ------------------------------------------------------------------ data-parallel sampling
+def torch_randperm(n, seed):
+    """torch.randperm(n, generator=torch.Generator().manual_seed(seed)) on the CPU, without
+    torch: torch's generator is the 32-bit Mersenne Twister numpy's RandomState also runs, and
+    its randperm swaps r[i] with r[i + u_i % (n - i)], u_i its i-th 32-bit draw."""
+    order = list(range(n))
+    if n > 1:
+        draws = np.random.RandomState(seed & 0xFFFFFFFF).randint(0, 2 ** 32, size=n - 1, dtype=np.uint64)
+        steps = (draws % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+        for i, z in enumerate(steps):
+            order[i], order[i + z] = order[i + z], order[i]
+    return order
+
+
 class DistributedSampler:
     """Each rank's share of a dataset's indices, as torch.utils.data.DistributedSampler: the index
     list is padded by repeating its start (or, with drop_last=True, cut) to a multiple of
     num_replicas, and rank r takes every num_replicas-th index from r.
 
     dataset: anything with len(), or an int (the number of samples). num_replicas and rank
-    default to tinygrad_seq.distributed's world size and rank. With shuffle=False the index lists
-    are exactly PyTorch's. With shuffle=True the order is
-    numpy.random.default_rng(seed + epoch).permutation(n), not torch.randperm's (PyTorch's
-    generator cannot be reproduced without torch): the same on every rank for one epoch, different
-    across epochs; call set_epoch(epoch) at the start of each epoch, as with PyTorch."""
+    default to tinygrad_seq.distributed's world size and rank. The index lists are exactly
+    PyTorch's, shuffled too: the order is torch.randperm(n) under a generator seeded with
+    seed + epoch (torch_randperm), the same on every rank for one epoch; call set_epoch(epoch) at
+    the start of each epoch, as with PyTorch."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
@@ -119,7 +131,7 @@ class DistributedSampler:
     def __iter__(self):
         n = self._n()
         if self.shuffle:
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+            indices = torch_randperm(n, self.seed + self.epoch)
         else:
             indices = list(range(n))
         if not self.drop_last:

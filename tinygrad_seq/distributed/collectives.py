@@ -129,14 +129,26 @@ def _agree(g, comm, kind, tensor, what):
 
 
 # ------------------------------------------------------------------ collectives
+def _check_tensor(tensor, name="tensor"):
+    from tinygrad_seq.tensor import Tensor
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type tinygrad_seq.Tensor "
+                        f"but got {type(tensor)} instead.")
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce `tensor` over all ranks, in place on every rank (op: sum, avg, product, min, max)."""
+    """Reduce `tensor` over all ranks, in place on every rank (op: sum, avg, product, min, max;
+    on bools sum and max are a logical or, product and min a logical and, as torch's)."""
+    _check_tensor(tensor)
     g = check_group(group)
     MPI = State.MPI
     kind = _op_name(op)
     if kind == "avg" and tensor.dtype.kind != "f":
         raise ValueError(f"all_reduce: op='avg' needs a floating point tensor, got {tensor.dtype}")
     staged = _Staged(tensor)
+    buf = staged.buf
+    if tensor.dtype == np.bool_:   # MPI has no sum of C bools: max / min over their bytes
+        kind, buf = ("max" if kind in ("sum", "max") else "min"), buf.view(np.uint8)
 
     def finish():
         if kind == "avg":
@@ -146,10 +158,10 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     comm, mpi_op = g.comms["all_reduce"], getattr(MPI, _OP_NAMES[kind])
     what = g.describe("all_reduce", tensor)
     if async_op:
-        req = comm.Iallreduce(MPI.IN_PLACE, staged.buf, op=mpi_op)
+        req = comm.Iallreduce(MPI.IN_PLACE, buf, op=mpi_op)
         return Work([req], what, g.timeout_s, finish)
     _agree(g, comm, "all_reduce", tensor, what)
-    comm.Allreduce(MPI.IN_PLACE, staged.buf, op=mpi_op)
+    comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op)
     finish()
 
 
@@ -164,6 +176,7 @@ def _divide(buf, n):
 
 def broadcast(tensor, src=0, group=None, async_op=False):
     """Copy rank `src`'s tensor into `tensor` on every rank, in place."""
+    _check_tensor(tensor)
     g = check_group(group)
     if not 0 <= src < g.size:
         raise ValueError(f"broadcast: src={src} is not a rank of a world of {g.size}")
@@ -179,6 +192,9 @@ def broadcast(tensor, src=0, group=None, async_op=False):
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """tensor_list[r] <- rank r's `tensor`, on every rank (tensor_list: world_size tensors of
     tensor's shape and dtype, written in place)."""
+    _check_tensor(tensor)
+    for i, t in enumerate(tensor_list):
+        _check_tensor(t, f"tensor_list[{i}]")
     g = check_group(group)
     n = g.size
     if len(tensor_list) != n:

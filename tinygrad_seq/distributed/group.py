@@ -71,9 +71,10 @@ def mpi():
 
 
 def current():
-    if State.group is None:
-        raise RuntimeError("Default process group has not been initialized, please make sure to "
-                           "call init_process_group.")
+    if State.group is None:   # torch's ValueError (a RuntimeError too, as this library raised before)
+        from tinygrad_seq.errors import InvalidArgument
+        raise InvalidArgument("Default process group has not been initialized, please make sure to "
+                              "call init_process_group.")
     return State.group
 
 

@@ -54,7 +54,8 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         raise ValueError(f"init_process_group: backend {backend!r} is not supported; "
                          f"tinygrad_seq.distributed runs on 'mpi'")
     if State.group is not None:
-        raise RuntimeError("trying to initialize the default process group twice!")
+        from tinygrad_seq.errors import InvalidArgument   # torch's ValueError
+        raise InvalidArgument("trying to initialize the default process group twice!")
     timeout_s = _group.seconds(_group.DEFAULT_TIMEOUT if timeout is None else timeout,
                                "init_process_group: timeout")
     MPI = _group.mpi()
