@@ -202,6 +202,23 @@ def test_device_moves_and_mixing_errors():
     assert ts.cuda_available()
 
 
+@cuda
+def test_torchs_device_conveniences():
+    """A 0-d cpu tensor is a scalar to a cuda one (its gradient comes back to the cpu);
+    ts.tensor(cuda tensor) stays on cuda; .cuda(0), .cuda(non_blocking=True), Module.cuda(0)."""
+    w = ts.ones(2, device="cuda", requires_grad=True)
+    lr = ts.tensor(0.5, requires_grad=True)
+    y = w * lr
+    assert y.device == "cuda" and (ts.tensor(3.0) * w).tolist() == [3.0, 3.0]
+    y.sum().backward()
+    assert w.grad.tolist() == [0.5, 0.5] and lr.grad.item() == 2.0 and lr.grad.device == "cpu"
+    with pytest.raises(RuntimeError, match="cuda and cpu"):
+        w * ts.ones(2)   # a cpu tensor with dimensions is refused, as torch's
+    assert ts.tensor(w).device == "cuda" and ts.tensor(w, device="cpu").device == "cpu"
+    assert ts.ones(2).cuda(0).device == "cuda" and ts.ones(2).cuda(non_blocking=True).device == "cuda"
+    assert all(p.device == "cuda" for p in nn.Linear(2, 2).cuda(0).parameters())
+
+
 def test_cuda_without_gpu_says_so():
     """No GPU and no simulator: asking for "cuda" raises an error that says so."""
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")

@@ -117,7 +117,8 @@ class Function:
         free of argument packing (Tensor._binary calls it)."""
         dev = t0.device
         if t1.device is not dev and t1.device != dev:
-            _device_mismatch(cls, dev, t1.device)
+            t0, t1 = _scalar_to_device(cls, t0, t1)
+            dev = t0.device
         ctx = cls.__new__(cls)
         ctx.device = dev
         b = _device._backends.get(dev)
@@ -149,7 +150,8 @@ class Function:
         elif n == 2:
             t1 = inputs[1]
             if t1.device is not dev and t1.device != dev:
-                _device_mismatch(cls, dev, t1.device)
+                t0, t1 = _scalar_to_device(cls, t0, t1)
+                inputs, dev = (t0, t1), t0.device
             needs, datas = (t0.requires_grad, t1.requires_grad), (t0.array, t1.array)
         else:
             for t in inputs:
@@ -190,6 +192,16 @@ class Function:
 
 _NO_GRADS2, _GRAD1, _NO_GRAD1 = (False, False), (True,), (False,)
 _Tensor = None  # tinygrad_seq.tensor sets this on import (the engine cannot import it: cycle)
+
+
+def _scalar_to_device(cls, t0, t1):
+    """Two tensors on different devices: a 0-d cpu one joins the other's device, as torch takes
+    it for a scalar (t * lr where lr is a cpu tensor); otherwise torch's device error."""
+    if t1.device == "cpu" and t1.ndim == 0:
+        return t0, t1.to(t0.device)
+    if t0.device == "cpu" and t0.ndim == 0:
+        return t0.to(t1.device), t1
+    _device_mismatch(cls, t0.device, t1.device)
 
 
 def _device_mismatch(cls, dev, other):

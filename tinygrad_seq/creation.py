@@ -38,8 +38,10 @@ def _make(arr, dtype, device, requires_grad):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of data (torch.tensor)."""
+    """A new tensor holding a copy of data (torch.tensor); a Tensor's copy stays on its device
+    unless device= says otherwise."""
     if isinstance(data, Tensor):
+        device = device or data.device
         data = data.numpy()
     t = Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
                device=device or "cpu", requires_grad=requires_grad)

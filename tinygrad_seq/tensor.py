@@ -276,8 +276,8 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else device)
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
     def float(self): return self.to(dtype=np.float32)
     def double(self): return self.to(dtype=np.float64)

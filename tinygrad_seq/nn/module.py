@@ -226,8 +226,8 @@ class Module:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
     def float(self):
         return self.to(dtype=np.float32)
