@@ -118,3 +118,16 @@ def test_scaled_dot_product_attention_matches_torch(kind):
         return lambda a, b, c: f(a, b, c, **{n: (lib.tensor(m) if isinstance(m, np.ndarray) else m)
                                              for n, m in extra.items()})
     _compare(call(ts, F.scaled_dot_product_attention), call(torch, TF.scaled_dot_product_attention), [q, k, v])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("widths, shape", [((1, 2), (3, 5)), ((2, 1, 1, 3), (2, 3, 5, 4)), ((1, 0), (2, 3, 4))])
+def test_pad_modes_match_torch(mode, widths, shape):
+    _compare(lambda x: F.pad(x, widths, mode=mode), lambda x: TF.pad(x, widths, mode=mode), [_rand(*shape)])
+
+
+def test_pad_mode_errors():
+    with pytest.raises(ValueError, match="Padding size should be less than"):
+        F.pad(ts.zeros(2, 3), (3, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="last 1-3 dims"):
+        F.pad(ts.zeros(3), (1, 1), mode="replicate")

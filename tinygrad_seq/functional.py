@@ -184,11 +184,17 @@ class _ConstantPad(Function):
         return ctx.b.ascontiguous(ctx.b.getitem(g, ctx.inner))
 
 
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 def pad(input, pad, mode="constant", value=None):
-    """PyTorch's F.pad, constant mode: pad = (left_last, right_last, left_2nd_last, ...);
-    negative widths crop."""
+    """PyTorch's F.pad: pad = (left_last, right_last, left_2nd_last, ...); constant mode
+    (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a
+    (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows)."""
+    if mode in _PAD_MODES:
+        return _index_pad(input, pad, mode)
     if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
+        raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length must be even and at most 2 * ndim ({2 * input.ndim}), "
                          f"got {len(pad)}")
@@ -199,6 +205,25 @@ def pad(input, pad, mode="constant", value=None):
     x = input[crop] if any(a < 0 or b < 0 for a, b in widths) else input
     widths = tuple((max(a, 0), max(b, 0)) for a, b in widths)
     return _ConstantPad.apply(x, widths=widths, value=0.0 if value is None else float(value))
+
+
+def _index_pad(input, pad, mode):
+    k = len(pad) // 2
+    if len(pad) % 2 or not 1 <= k <= 3 or not k + 1 <= input.ndim <= k + 2:
+        raise NotImplementedError(f"pad: mode={mode!r} pads the last 1-3 dims of a (C, *) or (N, C, *) input "
+                                  f"with 2, 4 or 6 widths; got {len(pad)} widths for shape {input.shape}")
+    x = input
+    for i in range(k):
+        d = input.ndim - 1 - i
+        a, b, n = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
+        if a < 0 or b < 0:
+            raise NotImplementedError(f"pad: mode={mode!r} takes non-negative widths, got {tuple(pad)}")
+        if (mode == "reflect" and max(a, b) >= n) or (mode == "circular" and max(a, b) > n):
+            raise ValueError(f"pad: Padding size should be less than the corresponding input dimension, but got: "
+                             f"padding ({a}, {b}) at dimension {d} of input {input.shape}")
+        idx = np.pad(np.arange(n), (a, b), mode=_PAD_MODES[mode])
+        x = x.index_select(d, Tensor(idx.astype(np.int64), device=input.device))
+    return x
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
