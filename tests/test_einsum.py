@@ -21,6 +21,9 @@ CASES = [
     ("ijk,k->i", [(2, 3, 4), (4,)]),                    # j is summed inside operand 0 alone
     ("ab,ab->a", [(3, 4), (3, 4)]),
     ("B a, a C -> C B", [(2, 3), (3, 4)]),             # spaces and capitals
+    ("ii->i", [(3, 3)]),                               # a diagonal
+    ("ii", [(3, 3)]),                                  # the trace
+    ("bii,bj->bij", [(2, 3, 3), (2, 4)]),
 ]
 
 

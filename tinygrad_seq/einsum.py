@@ -5,8 +5,9 @@ The equation is torch's: letters name dimensions, "..." stands for the broadcast
 that appear once, in alphabetical order), and a size-1 dimension broadcasts against its letter's
 size elsewhere. The gradient of operand k is another einsum: the output's gradient contracted
 with the other operands onto operand k's letters; a letter only operand k has (summed away in
-the forward) comes back by broadcasting, and a broadcast size-1 dimension is summed back by the
-engine's _unbroadcast.
+the forward) comes back by broadcasting, a letter repeated inside one operand (a diagonal,
+"ii->i") is written back onto that diagonal, and a broadcast size-1 dimension is summed back by
+the engine's _unbroadcast.
 """
 import string
 
@@ -79,20 +80,23 @@ class Einsum(Function):
             if not need:
                 grads.append(None)
                 continue
-            target = terms[k]
-            if len(set(target)) != len(target):
-                raise NotImplementedError(f"einsum backward: operand {k} repeats a subscript ({target!r}, a "
-                                          f"diagonal); take it with torch.diagonal first")
+            spelled = terms[k]
+            target = "".join(dict.fromkeys(spelled))   # a repeated letter (a diagonal) once
+            sizes = {c: arrays[k].shape[spelled.index(c)] for c in target}
             others = [t for j, t in enumerate(terms) if j != k]
             given = set(ctx.out).union(*others)
             kept = "".join(c for c in target if c in given)
             part = np.einsum(",".join([ctx.out] + others) + "->" + kept, g,
                              *[a for j, a in enumerate(arrays) if j != k], optimize=len(arrays) > 2)
             if kept != target:   # letters summed away inside operand k alone: broadcast back
-                shape = tuple(arrays[k].shape[i] if c not in given else part.shape[kept.index(c)]
-                              for i, c in enumerate(target))
+                shape = tuple(sizes[c] if c not in given else part.shape[kept.index(c)] for c in target)
                 part = np.broadcast_to(part.reshape([part.shape[kept.index(c)] if c in given else 1
                                                      for c in target]), shape)
+            if target != spelled:   # onto the diagonal: zeros elsewhere
+                full = np.zeros(arrays[k].shape, arrays[k].dtype)
+                strides = [sum(full.strides[i] for i, c in enumerate(spelled) if c == u) for u in target]
+                np.lib.stride_tricks.as_strided(full, shape=part.shape, strides=strides)[...] = part
+                part = full
             grads.append(np.ascontiguousarray(part, dtype=arrays[k].dtype))
         return tuple(grads)
 
