@@ -185,3 +185,16 @@ def _inplace_int_ops(T):
     z = T.zeros(2, dtype=T.long)
     z.copy_(T.tensor([1.7, 2.2]))          # copy_ casts, as torch's
     return alias.tolist(), x.tolist(), z.tolist()
+
+
+def test_empty_and_zero_d_edges_and_view_dtype_match_torch():
+    def run(T):
+        z = T.zeros(0, 3, requires_grad=True)
+        z.prod().backward()
+        return [tuple(z.grad.shape), T.logsumexp(T.zeros(0, 3), 0).tolist(), tuple(T.nonzero(T.tensor(3.0)).shape),
+                tuple(T.nonzero(T.tensor(0.0)).shape), [tuple(t.shape) for t in T.nonzero(T.tensor(3.0), as_tuple=True)],
+                T.tensor([1.0, -2.0]).view(T.int32).tolist(), tuple(T.tensor([1.0, 2.0]).view(T.float16).shape)]
+    ours, theirs = _both(run)
+    assert ours == theirs
+    with pytest.raises(RuntimeError, match="view:"):
+        ts.ones(6).view(4, 2)

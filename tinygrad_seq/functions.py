@@ -86,7 +86,11 @@ def _as_array(x):
 
 
 def nonzero(input, as_tuple=False):
-    idx = np.nonzero(_as_array(input))
+    a = _as_array(input)
+    if a.ndim == 0:   # torch: a 0-d tensor has [1, 0] (non-zero) or [0, 0] indices
+        n = int(bool(a))
+        return (Tensor(np.zeros(n, np.int64)),) if as_tuple else Tensor(np.zeros((n, 0), np.int64))
+    idx = np.nonzero(a)
     if as_tuple:
         return tuple(Tensor(i) for i in idx)
     return Tensor(np.stack(idx, 1) if idx else np.zeros((0, 0), np.int64))

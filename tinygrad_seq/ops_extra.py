@@ -139,6 +139,8 @@ class Prod(Function):
         flat, = ctx.saved_tensors
         d = 0 if ctx.dim is None else ctx.dim
         n = flat.shape[d]
+        if flat.size == 0:   # nothing to differentiate (an empty product is the constant 1)
+            return B.zeros(ctx.shape, flat.dtype)
         ones = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), flat.dtype)
         head = (slice(None),) * d
         before = B.concatenate([ones, B.getitem(B.cumprod(flat, d), head + (slice(0, n - 1),))], d)

@@ -142,6 +142,8 @@ class ReduceOps:
         shift is a constant for the gradient (softmax), and a row of -inf gives -inf."""
         if self.dtype.kind != "f":   # ints and bools: the default float dtype, as torch's
             return self._floating().logsumexp(dim, keepdim)
+        if self.numel() == 0:   # an empty sum of exps: log 0 = -inf (gradient: none to give)
+            return self.sum(dim, keepdim) * 0 - float("inf")
         m = self.detach().amax(dim, keepdim=True)
         m = m.masked_fill(~m.isfinite(), 0.0)
         with np.errstate(divide="ignore"):   # log(0) of a row of -inf is -inf, silently as torch's

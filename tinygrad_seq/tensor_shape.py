@@ -157,8 +157,18 @@ class ShapeOps:
         """reshape that must share memory, as torch's: a view of a tensor whose layout came from
         a transpose, permute or strided slice (a view itself) raises where the reshape would copy,
         so that writes through the result never silently miss the tensor. Results of other ops
-        (whose layout may differ from torch's) reshape as before."""
-        out = self.reshape(*sizes, size=size)
+        (whose layout may differ from torch's) reshape as before. view(dtype) reinterprets the
+        bytes (no gradient), as torch's."""
+        if len(sizes) == 1 and isinstance(sizes[0], (np.dtype, type)) and not isinstance(sizes[0], int):
+            dt = np.dtype(sizes[0])
+            arr = self.numpy()
+            if arr.ndim == 0 and dt.itemsize != arr.dtype.itemsize:
+                raise ShapeMismatch("view(dtype): a 0-d tensor keeps its element size")
+            return autograd._Tensor(np.ascontiguousarray(arr).view(dt), device=self.device)
+        try:
+            out = self.reshape(*sizes, size=size)
+        except ShapeMismatch as e:   # name view, not reshape, in the message
+            raise ShapeMismatch(str(e).replace("reshape:", "view:", 1)) from None
         if (getattr(self, "_base", None) is not None and self.numel() > 1 and out.shape != self.shape
                 and not _device.backend(self.device).may_share_memory(out.array, self.array)):
             raise ShapeMismatch(f"view: a tensor of shape {self.shape} laid out as a transposed or strided view "
