@@ -99,3 +99,37 @@ def test_lbfgs_options_are_checked():
     with pytest.raises(ValueError, match="parameter groups"):
         optim.LBFGS([{"params": [w]}, {"params": [nn.Parameter(ts.zeros(1))]}])
     assert optim.LBFGS([w], max_iter=8).param_groups[0]["max_eval"] == 10
+
+
+def _quadratic_run(T, o, w, opt_state=None, steps=2):
+    opt = o.LBFGS([w], lr=1, max_iter=4, history_size=3, line_search_fn="strong_wolfe")
+    if opt_state is not None:
+        opt.load_state_dict(opt_state)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 0.5) ** 2 * T.tensor([1.0, 30.0, 0.2], dtype=T.float64)).sum() + (w ** 4).sum() * 0.01
+        loss.backward()
+        return loss
+    for _ in range(steps):
+        opt.step(closure)
+    return opt
+
+
+def test_state_dict_round_trip_and_torchs_state_continue_exactly(tmp_path):
+    start = [1.0, -2.0, 3.0]
+    straight = ts.tensor(start, dtype=ts.float64, requires_grad=True)
+    _quadratic_run(ts, optim, straight, steps=4)
+    w = ts.tensor(start, dtype=ts.float64, requires_grad=True)
+    opt = _quadratic_run(ts, optim, w, steps=2)
+    ts.save(opt.state_dict(), tmp_path / "lbfgs.pt")
+    resumed = ts.tensor(w.tolist(), dtype=ts.float64, requires_grad=True)
+    _quadratic_run(ts, optim, resumed, ts.load(tmp_path / "lbfgs.pt"), steps=2)
+    np.testing.assert_array_equal(resumed.numpy(), straight.numpy())
+    # a torch LBFGS's state dict continues the same way here as in torch
+    tw = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    topt = _quadratic_run(torch, torch.optim, tw, steps=2)
+    ours = ts.tensor(tw.tolist(), dtype=ts.float64, requires_grad=True)
+    _quadratic_run(ts, optim, ours, topt.state_dict(), steps=2)
+    _quadratic_run(torch, torch.optim, tw, topt.state_dict(), steps=2)
+    np.testing.assert_allclose(ours.numpy(), tw.detach().numpy(), rtol=1e-9)

@@ -8,7 +8,8 @@ matches torch's to rounding. pytorch/examples' time-sequence LSTM trains with it
 import numpy as np
 
 from tinygrad_seq.autograd import enable_grad, no_grad
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, _to_numpy
+from tinygrad_seq.tensor import Tensor
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -218,3 +219,47 @@ class LBFGS(Optimizer):
             state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                          prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+    # ------------------------------------------------------------ checkpoints
+    # the state is flat vectors over all parameters and lists of them, kept under the first
+    # parameter as torch keeps it; "al" is scratch the two-loop recursion rewrites before reading
+    def state_dict(self):
+        sd = super().state_dict()
+        entry = self.state.get(self._params[0], {})
+        out = {}
+        for k, v in entry.items():
+            if k == "al" or v is None:
+                continue
+            if isinstance(v, list):
+                out[k] = [Tensor(np.array(a)) for a in v]
+            elif isinstance(v, np.ndarray) or isinstance(v, np.generic):
+                out[k] = Tensor(np.array(v))
+            else:
+                out[k] = v
+        sd["state"] = {0: out} if out else {}
+        return sd
+
+    def load_state_dict(self, state_dict):
+        """Ours (also through ts.save / ts.load) or a torch LBFGS's state_dict()."""
+        state = state_dict.get("state", {})
+        entry = state.get(0, state.get("0", {})) if state else {}
+        super().load_state_dict({"state": {}, "param_groups": state_dict["param_groups"]})
+        dtype = self._params[0].dtype
+
+        def host(v):
+            a = _to_numpy(v)
+            return a.astype(dtype)[()] if a.ndim == 0 else np.array(a, dtype=dtype)
+        restored = {}
+        for k, v in entry.items():
+            if k == "al":
+                continue
+            if k in ("func_evals", "n_iter"):
+                restored[k] = int(_to_numpy(v))
+            elif k in ("t", "prev_loss") and not hasattr(v, "shape"):
+                restored[k] = float(v)
+            elif isinstance(v, (list, tuple)):
+                restored[k] = [host(a) for a in v]
+            else:
+                restored[k] = host(v)
+        if restored:
+            self.state[self._params[0]] = restored
