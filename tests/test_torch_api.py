@@ -311,7 +311,7 @@ def test_missing_names_say_so():
         (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use LambdaLR"),
         (lambda: ts.nn.BatchNorm1d, "does not have torch.nn.BatchNorm1d yet; instead use nn.LayerNorm"),
         (lambda: F.ctc_loss, "does not have torch.nn.functional.ctc_loss yet"),
-        (lambda: ts.nn.init.trunc_normal_, "does not have torch.nn.init.trunc_normal_ yet"),
+        (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),
         (lambda: ts.nn.utils.weight_norm, r"does not have torch.nn.utils.weight_norm yet$"),
         (lambda: ts.nn.PReLU, r"does not have torch.nn.PReLU yet$"),
     ]:

@@ -198,3 +198,15 @@ def test_empty_and_zero_d_edges_and_view_dtype_match_torch():
     assert ours == theirs
     with pytest.raises(RuntimeError, match="view:"):
         ts.ones(6).view(4, 2)
+
+
+def test_trunc_normal_and_sparse_init_follow_torchs_distributions():
+    ts.manual_seed(0)
+    w = nn.init.trunc_normal_(ts.empty(200, 300), mean=0.1, std=0.5, a=-0.4, b=0.6)
+    t = torch.nn.init.trunc_normal_(torch.empty(200, 300), mean=0.1, std=0.5, a=-0.4, b=0.6)
+    assert -0.4 <= w.min().item() and w.max().item() <= 0.6
+    assert abs(w.mean().item() - t.mean().item()) < 0.01 and abs(w.std().item() - t.std().item()) < 0.01
+    s = nn.init.sparse_(ts.empty(10, 4), sparsity=0.3)
+    assert (s == 0).sum(0).tolist() == [3, 3, 3, 3]
+    with pytest.raises(ValueError, match="2 dimensions"):
+        nn.init.sparse_(ts.empty(3), 0.5)

@@ -67,7 +67,7 @@ SUBMODULE_ALTERNATIVES = {
                      Conv2d="nothing yet (convolutions are out of scope)"),
     "torch.nn.functional": dict(multi_head_attention_forward="F.scaled_dot_product_attention per head",
                                 ctc_loss="nothing yet (F.cross_entropy over aligned targets)"),
-    "torch.nn.init": dict(trunc_normal_="nn.init.normal_ and a clamp_ of the weights"),
+    "torch.nn.init": {},
     "torch.nn.utils": {},
     "torch.optim.lr_scheduler": dict(SWALR="LambdaLR"),
 }

@@ -54,6 +54,34 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill(tensor, random.normal(tensor.shape, generator) * std + mean)
 
 
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal(mean, std) draws kept inside [a, b] (redrawn until they fall there), as torch's
+    distribution (not its draws)."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    values = random.normal(tensor.shape, generator) * std + mean
+    outside = (values < a) | (values > b)
+    for _ in range(1000):
+        if not outside.any():
+            break
+        values[outside] = random.normal((int(outside.sum()),), generator) * std + mean
+        outside = (values < a) | (values > b)
+    return _fill(tensor, np.clip(values, a, b))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor of Normal(0, std) with ceil(sparsity * rows) entries of each column zeroed."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    values = random.normal(tensor.shape, generator) * std
+    zeros = int(np.ceil(sparsity * rows))
+    rng = random.generator(generator)
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0.0
+    return _fill(tensor, values)
+
+
 def constant_(tensor, val):
     return _fill(tensor, np.full(tensor.shape, val))
 
