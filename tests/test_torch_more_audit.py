@@ -210,3 +210,32 @@ def test_trunc_normal_and_sparse_init_follow_torchs_distributions():
     assert (s == 0).sum(0).tolist() == [3, 3, 3, 3]
     with pytest.raises(ValueError, match="2 dimensions"):
         nn.init.sparse_(ts.empty(3), 0.5)
+
+
+REPR_CASES = [lambda T: T.tensor(1.5), lambda T: T.tensor([1, 2]), lambda T: T.tensor([1.5, -2.0]),
+              lambda T: T.tensor([[1.0, 2.0], [3.0, 40.0]]), lambda T: T.tensor([1e-5, 1.0]), lambda T: T.tensor([1e9, 1.0]),
+              lambda T: T.tensor([True, False]), lambda T: T.zeros(0, 3), lambda T: T.zeros(0),
+              lambda T: T.tensor([1.0, 2.0], dtype=T.float64), lambda T: T.tensor([1.5], requires_grad=True),
+              lambda T: T.tensor([1.5], requires_grad=True) * 2, lambda T: T.arange(2000.0),
+              lambda T: T.tensor([float("nan"), float("inf"), 1.25]), lambda T: T.tensor(np.linspace(-5, 5, 40)),
+              lambda T: T.tensor(np.linspace(0, 1, 30).reshape(3, 10)), lambda T: T.tensor([1, 2], dtype=T.int32),
+              lambda T: T.arange(5000).reshape(50, 100) * 1.5, lambda T: T.tensor(np.arange(24.0).reshape(2, 3, 4)),
+              lambda T: T.tensor(np.linspace(0, 1, 5) * 1000, requires_grad=True) * 2]
+
+
+@pytest.mark.parametrize("case", range(len(REPR_CASES)))
+def test_tensors_print_as_torchs(case):
+    ours, theirs = repr(REPR_CASES[case](ts)), repr(REPR_CASES[case](torch))
+    assert ours == theirs.replace("torch.", "")   # the dtype is named ts's way: dtype=float64
+
+
+def test_deprecated_add_alpha_form_and_accelerator():
+    p, g = ts.ones(3), ts.full((3,), 2.0)
+    with pytest.warns(UserWarning, match="deprecated"):
+        p.add_(-0.5, g)                     # old tutorials' p.data.add_(-lr, p.grad.data)
+    assert p.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(TypeError, match="positional"):
+        ts.ones(3).add_(ts.ones(3), -0.5)   # torch's alpha is keyword-only
+    device = ts.accelerator.current_accelerator().type if ts.accelerator.is_available() else "cpu"
+    assert device == ("cuda" if ts.cuda_available() else "cpu")
+    assert ts.accelerator.device_count() == (1 if ts.cuda_available() else 0)

@@ -20,6 +20,9 @@ from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64,
 from tinygrad_seq.functions import *  # noqa: F401,F403
 from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
 from tinygrad_seq.einsum import einsum  # noqa: F401
+from tinygrad_seq.functions_more import (atleast_1d, atleast_2d, atleast_3d, can_cast, cdist, celu,  # noqa: F401
+                                         cosine_similarity, pairwise_distance, promote_types, result_type,
+                                         selu, unique)
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
@@ -32,7 +35,7 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 
 __version__ = "0.1.0"
 
-_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp")
+_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator")
 
 
 def __getattr__(name):

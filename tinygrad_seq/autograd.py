@@ -67,8 +67,9 @@ class Function:
         self.saved_tensors = arrays
 
     def name(self):
-        """torch's grad_fn.name(): "<Op>Backward"."""
-        return f"{type(self).__name__}Backward"
+        """torch's grad_fn.name(): "<Op>Backward0" for the library's ops, "<Fn>Backward" for a
+        user's custom Function."""
+        return f"{type(self).__name__}Backward{'0' if self.array_io else ''}"
 
     @staticmethod
     def setup_context(ctx, inputs, output):

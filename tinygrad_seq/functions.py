@@ -113,13 +113,13 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def add(input, other, alpha=1):
+def add(input, other, *rest, alpha=1):
     if isinstance(input, Tensor):
-        return input.add(other, alpha=alpha)
+        return input.add(other, *rest, alpha=alpha)
     return (other * alpha if alpha != 1 else other).__radd__(input)
 
 
-def sub(input, other, alpha=1): return _tensor(input).sub(other, alpha=alpha)
+def sub(input, other, *rest, alpha=1): return _tensor(input).sub(other, *rest, alpha=alpha)
 def mul(input, other): return input * other if isinstance(input, Tensor) else other.__rmul__(input)
 def div(input, other, rounding_mode=None): return _tensor(input).div(other, rounding_mode=rounding_mode)
 def pow(input, exponent): return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
@@ -247,20 +247,19 @@ def are_deterministic_algorithms_enabled():
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """torch.set_printoptions: the options Tensor's repr hands numpy's array2string
-    (tensor.PRINT_OPTIONS), not numpy's own global ones."""
-    from tinygrad_seq.tensor import PRINT_OPTIONS
+    """torch.set_printoptions: the options of Tensor's repr (tensor_repr.PRINT_OPTIONS), not
+    numpy's own global ones."""
+    from tinygrad_seq.tensor_repr import PRINT_OPTIONS
     if profile is not None:
-        presets = dict(default=dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
-                       short=dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
-                       full=dict(precision=4, threshold=sys.maxsize, edgeitems=3, max_line_width=80))
+        presets = dict(default=dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+                       short=dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+                       full=dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80))
         if profile not in presets:
             raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
         PRINT_OPTIONS.update(presets[profile])
-    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, max_line_width=linewidth)
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
     PRINT_OPTIONS.update({k: v for k, v in given.items() if v is not None})
-    if sci_mode is not None:
-        PRINT_OPTIONS["suppress_small"] = not sci_mode
+    PRINT_OPTIONS["sci_mode"] = sci_mode
 
 
 def set_default_device(device):
@@ -285,7 +284,10 @@ def _method(name):
     return fn
 
 
-METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_or bitwise_xor tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
+METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_or bitwise_xor logit frac sgn diff "
+           "trace tensor_split aminmax nansum nanmean median cummax cummin logcumsumexp addmm baddbmm addbmm mv "
+           "inner index_copy fliplr flipud ravel erf erfc erfinv sinh cosh tan asin acos atan asinh acosh atanh "
+           "exp2 atan2 hypot logaddexp xlogy fmax fmin arcsin arccos arctan arctan2 swapdims tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
            "reciprocal rsqrt square log2 log10 neg negative softmax log_softmax matmul mm bmm argmax argmin "
            "amax amin sum mean prod std var norm cumsum cumprod topk sort argsort kthvalue gather scatter "
            "scatter_add index_select masked_select masked_fill index_fill split chunk unbind flip roll squeeze "

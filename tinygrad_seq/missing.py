@@ -21,7 +21,6 @@ ALTERNATIVES = {
     "cdist": "((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(-1).sqrt()",
     "baddbmm": "ts.bmm(a, b) * alpha + input * beta",
     "addmm": "input + a @ b",
-    "unique": "numpy.unique on t.numpy()",
     "histc": "numpy.histogram on t.numpy()",
     "quantize_per_tensor": "float32 tensors",
     "channels_last": "the default (contiguous) layout",

@@ -17,11 +17,8 @@ from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
+from tinygrad_seq.tensor_repr import PRINT_OPTIONS, format_tensor  # noqa: F401  (set_printoptions)
 from tinygrad_seq.tensor_shape import ShapeOps
-
-# Tensor's repr: numpy's array2string options, changed by ts.set_printoptions
-PRINT_OPTIONS = dict(precision=4, threshold=60)
-
 
 class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
@@ -145,13 +142,7 @@ class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
         return self.shape[0]
 
     def __repr__(self):
-        extra = f", device='{self.device}'" if self.device != "cpu" else ""
-        if self._ctx is not None:
-            extra += f", grad_fn=<{type(self._ctx).__name__}Backward>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        body = np.array2string(self.numpy(), separator=", ", **PRINT_OPTIONS)
-        return f"tensor({body}{extra}, dtype={self.dtype})"
+        return format_tensor(self, self.numpy())   # torch's layout (tensor_repr.py)
 
     def __format__(self, spec):
         # f"{loss:.4f}": a one-element tensor formats as its number, as torch's do

@@ -4,6 +4,8 @@ is true division (float32), `//` floors, `%` takes the divisor's sign; compariso
 give bool tensors elementwise."""
 import numbers
 
+import warnings
+
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
@@ -34,6 +36,20 @@ def _promote(a, b):
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def alpha_form(name, other, rest, alpha):
+    """(other, alpha) of add/sub: alpha is keyword-only, as torch's; torch's deprecated
+    add(Number alpha, Tensor other) form (old tutorials' p.data.add_(-lr, p.grad.data)) is taken
+    with its warning."""
+    if not rest:
+        return other, alpha
+    if len(rest) == 1 and hasattr(rest[0], "array") and isinstance(other, (int, float)):
+        warnings.warn(f"This overload of {name} is deprecated: {name}(Number alpha, Tensor other); use "
+                      f"{name}(Tensor other, *, Number alpha = 1) instead", UserWarning, stacklevel=3)
+        return rest[0], other
+    raise TypeError(f"{name}() takes 1 positional argument but {1 + len(rest)} were given (alpha is "
+                    f"keyword-only: {name}(other, alpha=...))")
 
 
 class MathOps:
@@ -115,11 +131,13 @@ class MathOps:
     neg, negative = __neg__, __neg__
 
     # the named forms take torch's argument names (t.add(other=...), torch.matmul(input=, other=))
-    def add(self, other, alpha=1):
+    def add(self, other, *rest, alpha=1):
+        other, alpha = alpha_form("add", other, rest, alpha)
         self._check_alpha(other, alpha)
         return self + (other * alpha if alpha != 1 else other)
 
-    def sub(self, other, alpha=1):
+    def sub(self, other, *rest, alpha=1):
+        other, alpha = alpha_form("sub", other, rest, alpha)
         self._check_alpha(other, alpha)
         return self - (other * alpha if alpha != 1 else other)
 

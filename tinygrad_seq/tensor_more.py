@@ -1,6 +1,8 @@
-"""Tensor methods sequence code reaches for that compose from the others: addcmul/addcdiv,
-index_put_, movedim, fmod; and the free functions broadcast_tensors and meshgrid. Attached to
-Tensor by tensor.py (each is a plain composition: autograd differentiates it)."""
+"""Tensor methods sequence code reaches for that compose from the others (addcmul/addcdiv,
+index_put_, movedim, fmod, lerp_, diff, median, cummax, logcumsumexp, addmm/baddbmm, ...) or
+run on the host (erf, atan2, ... through ops_host.py); and the free functions
+broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: autograd
+differentiates them)."""
 import numpy as np
 
 from tinygrad_seq.errors import ShapeMismatch
@@ -77,8 +79,202 @@ def fmod(self, other):
     return _Tensor._wrap(np.fmod(*np.broadcast_arrays(self.array, other.array)), self.device)
 
 
+def _host_unary(name):
+    def method(self):
+        from tinygrad_seq.ops_host import HostUnary
+        return HostUnary.apply(self._floating(), name=name)
+    method.__name__ = name
+    return method
+
+
+def _host_binary(name):
+    def method(self, other):
+        from tinygrad_seq.ops_host import HostBinary
+        a, b = self._floating(), self._other(other)._floating()
+        if a.dtype != b.dtype:
+            dt = np.promote_types(a.dtype, b.dtype)
+            a, b = a.to(dtype=dt), b.to(dtype=dt)
+        return HostBinary.apply(a, b, name=name)
+    method.__name__ = name
+    return method
+
+
+def logit(self, eps=None):
+    """log(x / (1 - x)); with eps, x clamped to [eps, 1 - eps] first (gradient 0 outside)."""
+    x = self if eps is None else self._floating().clamp(eps, 1.0 - eps)
+    return _host_unary("logit")(x)
+
+
+def lerp_(self, end, weight):
+    """self += weight * (end - self) in place (an exponential moving average's update)."""
+    return self._write("lerp_", lambda t, e: t.lerp(e, weight), end)
+
+
+def frac(self):
+    return self - self.trunc()
+
+
+def diff(self, n=1, dim=-1, prepend=None, append=None):
+    """Differences of neighbours along dim, n times (prepend / append joined first)."""
+    from tinygrad_seq.functions import cat
+    x = self
+    d = dim % self.ndim
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], d)
+    for _ in range(n):
+        length = x.shape[d]
+        x = x.narrow(d, 1, length - 1) - x.narrow(d, 0, length - 1)
+    return x
+
+
+def trace(self):
+    if self.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+    return self.diagonal().sum()
+
+
+def tensor_split(self, indices_or_sections, dim=0):
+    """Split into n nearly equal parts (the first n % size one longer) or at the given indices."""
+    d = dim % self.ndim
+    size = self.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {n}")
+        cuts = [k * (size // n) + min(k, size % n) for k in range(1, n)]
+    else:
+        cuts = [int(i) for i in indices_or_sections]
+    bounds = [0] + [min(max(c, 0), size) for c in cuts] + [size]
+    return tuple(self.narrow(d, lo, max(hi - lo, 0)) for lo, hi in zip(bounds[:-1], bounds[1:]))
+
+
+def aminmax(self, *, dim=None, keepdim=False):
+    from collections import namedtuple
+    result = namedtuple("aminmax", ["min", "max"])
+    return result(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+
+def nansum(self, dim=None, keepdim=False):
+    return self.masked_fill(self.isnan(), 0.0).sum(dim, keepdim)
+
+
+def nanmean(self, dim=None, keepdim=False):
+    keep = ~self.isnan()
+    return self.masked_fill(~keep, 0.0).sum(dim, keepdim) / keep.sum(dim, keepdim)
+
+
+def median(self, dim=None, keepdim=False):
+    """The lower median (torch's): of every element, or (values, indices) along dim."""
+    from tinygrad_seq.tensor_reduce import MinResult
+    if dim is None:
+        flat = self.reshape(-1)
+        return flat.sort().values[(flat.numel() - 1) // 2]
+    d = dim % max(self.ndim, 1)
+    order = self.sort(d)
+    k = (self.shape[d] - 1) // 2 if self.ndim else 0
+    values, indices = order.values.narrow(d, k, 1), order.indices.narrow(d, k, 1)
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return MinResult(values, indices)
+
+
+def _cumulative(self, dim, better):
+    from tinygrad_seq.tensor_reduce import MaxResult
+    d = dim % self.ndim
+    a = np.moveaxis(self.numpy(), d, 0)
+    idx = np.zeros(a.shape, np.int64)
+    for i in range(1, a.shape[0]):   # the index of the running best (the later one on ties, as torch's)
+        prev = np.take_along_axis(a, idx[i - 1:i], 0)[0]
+        idx[i] = np.where(better(a[i], prev) | (a[i] == prev), i, idx[i - 1])
+    index = self._wrap(np.ascontiguousarray(np.moveaxis(idx, 0, d)), self.device)
+    return MaxResult(self.gather(d, index), index)
+
+
+def cummax(self, dim):
+    return _cumulative(self, dim, np.greater)
+
+
+def cummin(self, dim):
+    return _cumulative(self, dim, np.less)
+
+
+def logcumsumexp(self, dim):
+    d = dim % self.ndim
+    m = self.detach().amax(d, keepdim=True)
+    m = m.masked_fill(~m.isfinite(), 0.0)
+    return (self - m).exp().cumsum(d).log() + m
+
+
+def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+    return self * beta + (mat1 @ mat2) * alpha
+
+
+def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    return self * beta + batch1.bmm(batch2) * alpha
+
+
+def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    return self * beta + batch1.bmm(batch2).sum(0) * alpha
+
+
+def mv(self, vec):
+    if self.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got {self.ndim}-D and {vec.ndim}-D")
+    return self @ vec
+
+
+def inner(self, other):
+    return (self.unsqueeze(-2) * other).sum(-1) if self.ndim and other.ndim else self * other
+
+
+def index_copy(self, dim, index, source):
+    return self.clone().index_copy_(dim, index, source)
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """The main diagonal (of a matrix, or of every dim at once) set to fill_value; wrap: a tall
+    matrix's diagonal starts again every columns + 1 rows, as torch's."""
+    n = min(self.shape)
+    if self.ndim == 2 and wrap and self.shape[0] > self.shape[1] + 1:
+        rows = np.arange(self.shape[0])
+        rows = rows[rows % (self.shape[1] + 1) < self.shape[1]]
+        cols = rows % (self.shape[1] + 1)
+        index = (self._wrap(rows, "cpu"), self._wrap(cols, "cpu"))
+    else:
+        index = tuple(self._wrap(np.arange(n), "cpu") for _ in range(self.ndim))
+    self[index] = fill_value
+    return self
+
+
+def _retains_grad(self):
+    ctx = self._ctx
+    return ctx is not None and ctx._retained is not None and self._idx in ctx._retained
+
+
+def _isclose(a, b, rtol, atol, equal_nan):
+    from tinygrad_seq.functions import isclose
+    return isclose(a, b, rtol, atol, equal_nan)
+
+
 METHODS = dict(addcmul=addcmul, addcdiv=addcdiv, addcmul_=addcmul_, addcdiv_=addcdiv_, index_put_=index_put_,
-               index_put=index_put, movedim=movedim, moveaxis=movedim, fmod=fmod)
+               index_put=index_put, movedim=movedim, moveaxis=movedim, fmod=fmod, logit=logit, lerp_=lerp_,
+               frac=frac, sgn=lambda self: self.sign(), diff=diff, trace=trace, tensor_split=tensor_split,
+               aminmax=aminmax, nansum=nansum, nanmean=nanmean, median=median, cummax=cummax, cummin=cummin,
+               logcumsumexp=logcumsumexp, addmm=addmm, baddbmm=baddbmm, addbmm=addbmm, mv=mv, inner=inner,
+               index_copy=index_copy, fill_diagonal_=fill_diagonal_,
+               fliplr=lambda self: self.flip(1), flipud=lambda self: self.flip(0),
+               ravel=lambda self: self.reshape(-1), retains_grad=property(_retains_grad),
+               is_signed=lambda self: self.dtype.kind in "if", is_complex=lambda self: False,
+               itemsize=property(lambda self: self.dtype.itemsize),
+               nbytes=property(lambda self: self.numel() * self.dtype.itemsize),
+               bitwise_not=lambda self: ~self, logical_not_=lambda self: self.copy_(self.logical_not()),
+               isclose=lambda self, other, rtol=1e-5, atol=1e-8, equal_nan=False: _isclose(self, other, rtol, atol,
+                                                                                            equal_nan),
+               **{n: _host_unary(n) for n in ("erf", "erfc", "erfinv", "sinh", "cosh", "tan", "asin", "acos",
+                                              "atan", "asinh", "acosh", "atanh", "exp2")},
+               **{n: _host_binary(n) for n in ("atan2", "hypot", "logaddexp", "xlogy", "fmax", "fmin")},
+               arcsin=_host_unary("asin"), arccos=_host_unary("acos"), arctan=_host_unary("atan"),
+               arctan2=_host_binary("atan2"))
 
 
 def broadcast_tensors(*tensors):

@@ -1,0 +1,87 @@
+"""More of torch's free functions: dtype rules (result_type, promote_types, can_cast), unique,
+cdist, atleast_*d, and the top-level forms of some nn.functional ones (cosine_similarity,
+pairwise_distance, selu, celu). Re-exported by tinygrad_seq."""
+import numpy as np
+
+from tinygrad_seq import functional as F
+from tinygrad_seq.tensor import Tensor
+
+cosine_similarity, pairwise_distance, selu, celu = F.cosine_similarity, F.pairwise_distance, F.selu, F.celu
+
+
+def _category(dt):
+    return {"b": 0, "u": 1, "i": 1, "f": 2}[np.dtype(dt).kind]
+
+
+def promote_types(type1, type2):
+    """torch's rule: the higher category wins (bool < integer < float) and keeps its own width;
+    within a category the wider type."""
+    a, b = np.dtype(type1), np.dtype(type2)
+    if _category(a) != _category(b):
+        return a if _category(a) > _category(b) else b
+    return np.promote_types(a, b)
+
+
+def result_type(tensor1, tensor2):
+    """The dtype a binary op of the two gives (tensors or Python numbers), by this library's
+    rules, which are torch's: a dimensioned tensor's dtype over a 0-d one's or a number's of
+    the same category."""
+    def probe(x):
+        if isinstance(x, Tensor):
+            return Tensor(np.zeros((1,) * x.ndim, dtype=x.dtype))
+        return x
+    a, b = probe(tensor1), probe(tensor2)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(np.asarray(a))
+    if all(isinstance(x, Tensor) and x.dtype == np.bool_ for x in (a, b)):
+        return np.dtype(np.bool_)
+    return (a + b).dtype if isinstance(a, Tensor) else (b + a).dtype
+
+
+def can_cast(from_, to):
+    """torch's rule: no float to integer or bool, nothing but bool to bool."""
+    src, dst = np.dtype(from_), np.dtype(to)
+    return _category(src) <= _category(dst) and not (dst == np.bool_ and src != np.bool_)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted; along dim: the distinct slices), and optionally each
+    element's index into them and their counts (no gradient, as torch's)."""
+    a = input.numpy()
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=dim)
+    out = [Tensor(values, device=input.device)]
+    if return_inverse:
+        out.append(Tensor(inverse.reshape(a.shape if dim is None else -1).astype(np.int64), device=input.device))
+    if return_counts:
+        out.append(Tensor(counts.astype(np.int64), device=input.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Distances between the rows of x1 [.., P, M] and x2 [.., R, M] -> [.., P, R]."""
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p=p, dim=-1)
+
+
+def atleast_1d(*tensors):
+    out = [t.reshape(1) if t.ndim == 0 else t for t in _flat(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*tensors):
+    out = [t.reshape(1, -1) if t.ndim < 2 else t for t in _flat(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*tensors):
+    def three(t):
+        return t.reshape(1, 1, 1) if t.ndim == 0 else t.reshape(1, -1, 1) if t.ndim == 1 else \
+            t.unsqueeze(-1) if t.ndim == 2 else t
+    out = [three(t) for t in _flat(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _flat(tensors):
+    return list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)

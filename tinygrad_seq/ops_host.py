@@ -1,0 +1,88 @@
+"""The rarer elementwise functions of torch (erf, erfinv, the inverse and hyperbolic
+trigonometric ones, exp2, logit; atan2, hypot, logaddexp, xlogy, fmax, fmin), computed by numpy /
+scipy on the host, with the derivatives written beside them. Two Function classes serve them
+all: the table says what each computes. On "cuda" the values go through the host (these are not
+on any model's hot path). Tensor methods and free functions: tensor_more.py, functions.py."""
+import numpy as np
+from scipy import special
+
+from tinygrad_seq.autograd import Function
+
+_SQRT_PI = float(np.sqrt(np.pi))
+
+# name -> (f(x), df/dx from (x, y = f(x)))
+UNARY = {
+    "erf": (special.erf, lambda x, y: 2.0 / _SQRT_PI * np.exp(-x * x)),
+    "erfc": (special.erfc, lambda x, y: -2.0 / _SQRT_PI * np.exp(-x * x)),
+    "erfinv": (special.erfinv, lambda x, y: _SQRT_PI / 2.0 * np.exp(y * y)),
+    "sinh": (np.sinh, lambda x, y: np.cosh(x)),
+    "cosh": (np.cosh, lambda x, y: np.sinh(x)),
+    "tan": (np.tan, lambda x, y: 1.0 + y * y),
+    "asin": (np.arcsin, lambda x, y: 1.0 / np.sqrt(1.0 - x * x)),
+    "acos": (np.arccos, lambda x, y: -1.0 / np.sqrt(1.0 - x * x)),
+    "atan": (np.arctan, lambda x, y: 1.0 / (1.0 + x * x)),
+    "asinh": (np.arcsinh, lambda x, y: 1.0 / np.sqrt(x * x + 1.0)),
+    "acosh": (np.arccosh, lambda x, y: 1.0 / np.sqrt(x * x - 1.0)),
+    "atanh": (np.arctanh, lambda x, y: 1.0 / (1.0 - x * x)),
+    "exp2": (np.exp2, lambda x, y: y * np.log(2.0)),
+    "logit": (special.logit, lambda x, y: 1.0 / (x * (1.0 - x))),
+}
+
+
+def _xlogy(a, b):
+    return np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1.0, b)))
+
+
+# name -> (f(a, b), (df/da, df/db) from (a, b, y)); a and b broadcast
+BINARY = {
+    "atan2": (np.arctan2, lambda a, b, y: (b / (a * a + b * b), -a / (a * a + b * b))),
+    "hypot": (np.hypot, lambda a, b, y: (a / y, b / y)),
+    "logaddexp": (np.logaddexp, lambda a, b, y: (np.exp(a - y), np.exp(b - y))),
+    "xlogy": (_xlogy, lambda a, b, y: (np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, b))), a / b)),
+    "fmax": (np.fmax, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
+    "fmin": (np.fmin, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
+}
+
+
+class HostUnary(Function):
+    @staticmethod
+    def forward(ctx, a, name):
+        B = ctx.b
+        x = B.to_host(a)
+        with np.errstate(all="ignore"):   # nan / inf outside the domain, silently as torch's
+            y = np.asarray(UNARY[name][0](x), dtype=x.dtype)
+        ctx.name = name
+        ctx.save_for_backward(x, y)   # saved: an in-place write to the input afterwards raises
+        return B.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            d = UNARY[ctx.name][1](x, y)
+        return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))
+
+
+class HostBinary(Function):
+    @staticmethod
+    def forward(ctx, a, b, name):
+        B = ctx.b
+        x, z = B.to_host(a), B.to_host(b)
+        with np.errstate(all="ignore"):
+            y = np.asarray(BINARY[name][0](x, z), dtype=np.result_type(x, z))
+        ctx.name = name
+        ctx.save_for_backward(x, z, y)
+        return B.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z, y = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            da, db = BINARY[ctx.name][1](x, z, y)
+        B = ctx.b
+        grads = []
+        for need, d, ref in zip(ctx.needs_input_grad, (da, db), (x, z)):
+            # the broadcast shape; the engine sums it back down to each input's shape
+            grads.append(B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=y.dtype), y.shape).copy()))
+                         if need else None)
+        return tuple(grads)

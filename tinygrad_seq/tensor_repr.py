@@ -1,0 +1,89 @@
+"""Tensor's repr, laid out as torch prints: `tensor([ 1.5000, -2.0000])`, integral floats as
+`1.`, scientific notation when the magnitudes span more than 1000x (or pass 1e8, or go below
+1e-4), numbers right-aligned to one width, long tensors summarized with `...`, and the dtype
+named only when it is not the default float dtype, int64 or bool. Options: PRINT_OPTIONS, which
+ts.set_printoptions changes."""
+import numpy as np
+
+# torch's defaults
+PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
+
+
+def _float_formatter(a):
+    """One function formatting every element of float array a the way torch's _Formatter
+    would, so that the column of numbers lines up."""
+    p, sci_mode = PRINT_OPTIONS["precision"], PRINT_OPTIONS["sci_mode"]
+    finite = a[np.isfinite(a)]
+    nonzero = np.abs(finite[finite != 0]).astype(np.float64)
+    int_mode = bool(np.all(finite == np.ceil(finite)))
+    spread = nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8)
+    if int_mode:
+        sci = bool(spread) if sci_mode is None else sci_mode
+        fmt = (lambda v: f"{v:.{p}e}") if sci else (lambda v: f"{v:.0f}.")
+    else:
+        sci = bool(spread or (nonzero.size and nonzero.min() < 1e-4)) if sci_mode is None else sci_mode
+        fmt = (lambda v: f"{v:.{p}e}") if sci else (lambda v: f"{v:.{p}f}")
+
+    def one(v):
+        v = float(v)
+        if np.isnan(v):
+            return "nan"
+        if np.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return fmt(v)
+    return one
+
+
+def format_tensor(t, array):
+    """The repr of tensor t whose host values are `array`."""
+    a = np.asarray(array)
+    opts = PRINT_OPTIONS
+    if a.dtype == np.bool_:
+        one = str
+    elif a.dtype.kind in "iu":
+        one = lambda v: str(int(v))   # noqa: E731
+    else:
+        one = _float_formatter(a)
+    if a.ndim == 0:
+        body = one(a[()])
+    elif a.size == 0:
+        body = "[]"
+    else:
+        shown = a if a.size <= opts["threshold"] else _edges(a, opts["edgeitems"])
+        width = max(len(one(v)) for v in shown.reshape(-1))
+        # numpy counts the separator after a line's last number; torch does not
+        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=opts["threshold"],
+                               edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"] + 1,
+                               formatter={"all": lambda v: one(v).rjust(width)})
+        body = body.replace(", ..., ", ",  ..., ")   # torch's elided run is " ..."
+    extra = []
+    if a.size == 0 and a.ndim != 1:
+        extra.append(f"size={tuple(a.shape)}")
+    if t.device != "cpu":
+        extra.append(f"device='{t.device}'")
+    from tinygrad_seq.dtypes import get_default_dtype
+    if a.dtype not in (np.dtype(get_default_dtype()), np.dtype(np.int64), np.dtype(np.bool_)):
+        extra.append(f"dtype={a.dtype}")
+    if t._ctx is not None:
+        extra.append(f"grad_fn=<{t._ctx.name()}>")
+    elif t.requires_grad:
+        extra.append("requires_grad=True")
+    # each suffix goes on a line of its own when it would pass the line width (torch's rule)
+    out, last = body, len(body) - body.rfind("\n") + 1
+    for e in extra:
+        # lengths as torch spells the suffix ("dtype=torch.float64"), so lines break where torch's do
+        n = len(e) + (6 if e.startswith("dtype=") else 0)
+        if last + n + 2 > opts["linewidth"]:
+            out, last = out + ",\n" + " " * len("tensor(") + e, len("tensor(") + n
+        else:
+            out, last = out + ", " + e, last + n + 2
+    return "tensor(" + out + ")"
+
+
+def _edges(a, k):
+    """The elements a summarized print shows: the first and last k along every dim."""
+    for axis in range(a.ndim):
+        if a.shape[axis] > 2 * k:
+            a = np.concatenate([np.take(a, range(k), axis), np.take(a, range(a.shape[axis] - k, a.shape[axis]), axis)],
+                               axis)
+    return a
