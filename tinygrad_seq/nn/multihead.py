@@ -1,0 +1,159 @@
+"""nn.MultiheadAttention: torch's module, parameters and call, composed from Tensor ops.
+
+Parameters as torch names them, so state dicts move both ways: in_proj_weight [3E, E] and
+in_proj_bias [3E] (or q_proj_weight / k_proj_weight / v_proj_weight when kdim or vdim differ
+from embed_dim), out_proj.weight [E, E], out_proj.bias [E]; bias_k / bias_v with add_bias_kv.
+forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+average_attn_weights=True, is_causal=False) -> (output [L, N, E] (batch_first: [N, L, E]),
+weights [N, L, S] averaged over heads, or [N, heads, L, S], or None).
+"""
+import math
+
+import numpy as np
+
+from tinygrad_seq import functional as F
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.nn import init
+from tinygrad_seq.nn.layers import Linear
+from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.tensor import Tensor
+
+
+class MultiheadAttention(Module):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
+                             f"num_heads={num_heads} instead")
+        if embed_dim % num_heads:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.head_dim = embed_dim // num_heads
+        self.add_zero_attn = add_zero_attn
+        from tinygrad_seq import dtypes
+        dt = np.dtype(dtype or dtypes.get_default_dtype())
+
+        def param(*shape):
+            return Parameter(Tensor(np.zeros(shape, dt)))
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = param(3 * embed_dim, embed_dim)
+            self.q_proj_weight = self.k_proj_weight = self.v_proj_weight = None
+        else:
+            self.q_proj_weight = param(embed_dim, embed_dim)
+            self.k_proj_weight = param(embed_dim, self.kdim)
+            self.v_proj_weight = param(embed_dim, self.vdim)
+            self.in_proj_weight = None
+        self.in_proj_bias = param(3 * embed_dim) if bias else None
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dt)
+        self.bias_k = param(1, 1, embed_dim) if add_bias_kv else None
+        self.bias_v = param(1, 1, embed_dim) if add_bias_kv else None
+        self._reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def _reset_parameters(self):
+        # torch's: xavier_uniform_ projections, zero biases (out_proj's weight keeps Linear's init)
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def _project(self, query, key, value):
+        E = self.embed_dim
+        b = self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        unbatched = query.ndim == 2
+        if unbatched:
+            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        L, N, E = query.shape
+        S = key.shape[0]
+        if E != self.embed_dim:
+            raise ShapeMismatch(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
+        if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
+            raise ShapeMismatch(f"key {key.shape} and value {value.shape} must match the query's batch "
+                                f"({N}) and each other's length")
+        H, D = self.num_heads, self.head_dim
+        q, k, v = self._project(query, key, value)
+        if self.bias_k is not None:   # one more key / value position, learned
+            k = F.pad(k, (0, 0, 0, 0, 0, 1)) + F.pad(self.bias_k.expand(1, N, E), (0, 0, 0, 0, S, 0))
+            v = F.pad(v, (0, 0, 0, 0, 0, 1)) + F.pad(self.bias_v.expand(1, N, E), (0, 0, 0, 0, S, 0))
+            attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
+            key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
+            S += 1
+        # [L, N, E] -> [N, H, L, D]
+        q = q.reshape(L, N, H, D).permute(1, 2, 0, 3)
+        k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)
+        v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
+        if self.add_zero_attn:   # one more all-zero key / value position
+            k = F.pad(k, (0, 0, 0, 1))
+            v = F.pad(v, (0, 0, 0, 1))
+            attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
+            key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
+            S += 1
+        scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))   # [N, H, L, S]
+        mask = self._mask(attn_mask, key_padding_mask, is_causal, N, L, S, scores.dtype, scores.device)
+        if mask is not None:
+            scores = scores + mask
+        weights = F.softmax(scores, -1)
+        if self.dropout > 0.0 and self.training:
+            weights = F.dropout(weights, self.dropout, True)
+        out = (weights @ v).permute(2, 0, 1, 3).reshape(L, N, E)   # [L, N, E]
+        out = self.out_proj(out)
+        if self.batch_first and not unbatched:
+            out = out.transpose(0, 1)
+        if unbatched:
+            out = out.squeeze(1)
+        if not need_weights:
+            return out, None
+        w = weights.mean(1) if average_attn_weights else weights
+        return out, (w.squeeze(0) if unbatched else w)
+
+    def _mask(self, attn_mask, key_padding_mask, is_causal, N, L, S, dtype, device):
+        """The additive [N, H, L, S] (or broadcastable) mask: -inf where a bool mask is True (torch's
+        meaning here: True = not allowed), float masks added as they are."""
+        if is_causal and attn_mask is None:   # torch's: is_causal is only a hint about attn_mask
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                               "module method `generate_square_subsequent_mask` to create this mask.")
+        total = None
+        for m, shape_ok in ((attn_mask, None), (key_padding_mask, (N, S))):
+            if m is None:
+                continue
+            if shape_ok is not None:
+                if tuple(m.shape) != shape_ok:
+                    raise ShapeMismatch(f"key_padding_mask has shape {m.shape}, expected {shape_ok}")
+                m = m.reshape(N, 1, 1, S)
+            elif m.ndim == 3:
+                if tuple(m.shape) != (N * self.num_heads, L, S):
+                    raise ShapeMismatch(f"The shape of the 3D attn_mask is {tuple(m.shape)}, but should be "
+                                        f"{(N * self.num_heads, L, S)}.")
+                m = m.reshape(N, self.num_heads, L, S)
+            elif tuple(m.shape) != (L, S):
+                raise ShapeMismatch(f"The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(L, S)}.")
+            add = (Tensor(np.where(m.numpy(), -np.inf, 0.0).astype(dtype), device=device) if m.dtype == np.bool_
+                   else m.to(device=device, dtype=dtype))
+            total = add if total is None else total + add
+        return total
