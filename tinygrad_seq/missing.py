@@ -60,7 +60,6 @@ _OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, neste
 SUBMODULE_ALTERNATIVES = {
     "torch.optim": dict.fromkeys(("ASGD", "Rprop", "SparseAdam"), _OPTIMIZERS),
     "torch.nn": dict(BatchNorm1d="nn.LayerNorm", BatchNorm2d="nn.LayerNorm",
-                     Transformer="the recurrent layers and nn.BahdanauAttention / nn.LuongAttention",
                      Conv1d="nothing yet (convolutions are out of scope)",
                      Conv2d="nothing yet (convolutions are out of scope)"),
     "torch.nn.functional": dict(multi_head_attention_forward="F.scaled_dot_product_attention per head",
