@@ -3,8 +3,7 @@ misspelled) and, where one exists, the supported way to do the same."""
 
 # torch names people reach for, with the supported alternative
 ALTERNATIVES = {
-    "conv1d": "nothing yet (convolutions are out of scope)",
-    "conv2d": "nothing yet (convolutions are out of scope)",
+    "conv2d": "F.conv1d over one axis (2-D convolutions are out of scope)",
     "jit": "plain Python (the recurrent layers are already fused kernels)",
     "compile": "plain Python (the recurrent layers are already fused kernels)",
     "autocast": "float32 or float64 throughout",
@@ -60,8 +59,7 @@ _OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, neste
 SUBMODULE_ALTERNATIVES = {
     "torch.optim": dict.fromkeys(("ASGD", "Rprop", "SparseAdam"), _OPTIMIZERS),
     "torch.nn": dict(BatchNorm1d="nn.LayerNorm", BatchNorm2d="nn.LayerNorm",
-                     Conv1d="nothing yet (convolutions are out of scope)",
-                     Conv2d="nothing yet (convolutions are out of scope)"),
+                     Conv2d="nn.Conv1d over one axis (2-D convolutions are out of scope)"),
     "torch.nn.functional": dict(multi_head_attention_forward="F.scaled_dot_product_attention per head",
                                 ctc_loss="nothing yet (F.cross_entropy over aligned targets)"),
     "torch.nn.init": {},

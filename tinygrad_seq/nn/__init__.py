@@ -6,6 +6,8 @@ from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.multihead import MultiheadAttention  # noqa: F401
+from tinygrad_seq.nn.conv import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d,  # noqa: F401
+                                  MaxPool1d)
 from tinygrad_seq.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                          TransformerEncoder, TransformerEncoderLayer)
 from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimilarity, Hardsigmoid,  # noqa: F401

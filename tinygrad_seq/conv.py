@@ -1,0 +1,122 @@
+"""1-D convolution and pooling over time, as torch.nn.functional's: conv1d, max_pool1d,
+avg_pool1d, adaptive_max_pool1d, adaptive_avg_pool1d. Each unfolds the input into windows with
+one index gather ([N, C, L] -> [N, C, L_out, K]) and reduces them with Tensor ops, so autograd
+differentiates it (the gather's gradient adds up where windows overlap). Sequence models use
+them beside the recurrent layers (character CNNs, CNN-LSTM front ends, max-over-time pooling).
+"""
+import numpy as np
+
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.tensor import Tensor
+
+
+def _single(v, name):
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if len(v) != 1:
+        raise ValueError(f"{name} must be an int or a 1-tuple for 1-D ops, got {v}")
+    return int(v[0])
+
+
+def _windows(x, kernel, stride, dilation):
+    """[N, C, L] -> [N, C, L_out, kernel]: the positions each output reads."""
+    length = x.shape[-1]
+    span = dilation * (kernel - 1) + 1
+    if length < span:
+        raise ShapeMismatch(f"Calculated output size is too small: input length {length} is shorter than the "
+                            f"kernel's span {span}")
+    starts = np.arange(0, length - span + 1, stride)
+    idx = (starts[:, None] + dilation * np.arange(kernel)[None, :]).reshape(-1)
+    picked = x.index_select(-1, Tensor(idx.astype(np.int64), device=x.device))
+    return picked.reshape(*x.shape[:-1], len(starts), kernel)
+
+
+def _batched(input, name):
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{name}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {input.shape}")
+    return (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation of input [N, C_in, L] with weight [C_out, C_in / groups, K] (+ bias)."""
+    x, unbatched = _batched(input, "conv1d")
+    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
+    c_out, c_per_group, kernel = weight.shape
+    if x.shape[1] != c_per_group * groups:
+        raise ShapeMismatch(f"conv1d: expected input with {c_per_group * groups} channels (weight {weight.shape}, "
+                            f"groups={groups}), got {x.shape[1]} (input {input.shape})")
+    if c_out % groups:
+        raise ValueError("out_channels must be divisible by groups")
+    if padding == "same":
+        total = dilation * (kernel - 1)
+        left, right = total // 2, total - total // 2
+    elif padding == "valid":
+        left = right = 0
+    else:
+        left = right = _single(padding, "padding")
+    if left or right:
+        from tinygrad_seq.functional import pad
+        x = pad(x, (left, right))
+    cols = _windows(x, kernel, stride, dilation)                      # [N, C_in, L_out, K]
+    n, _, length, _ = cols.shape
+    cols = cols.reshape(n, groups, c_per_group, length, kernel).permute(0, 1, 3, 2, 4)
+    cols = cols.reshape(n, groups, length, c_per_group * kernel)        # [N, G, L_out, C/G*K]
+    w = weight.reshape(groups, c_out // groups, c_per_group * kernel)   # [G, O/G, C/G*K]
+    out = (cols @ w.unsqueeze(0).transpose(-2, -1)).permute(0, 1, 3, 2).reshape(n, c_out, length)
+    if bias is not None:
+        out = out + bias.reshape(1, c_out, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool_args(kernel_size, stride, padding):
+    kernel = _single(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _single(stride, "stride")
+    padding = _single(padding, "padding")
+    if padding > kernel // 2:
+        raise ValueError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
+                         f"kernel_size={kernel}")
+    return kernel, stride, padding
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    if ceil_mode or return_indices:
+        raise NotImplementedError("max_pool1d: ceil_mode and return_indices are not supported")
+    x, unbatched = _batched(input, "max_pool1d")
+    kernel, stride, padding = _pool_args(kernel_size, stride, padding)
+    if padding:
+        from tinygrad_seq.functional import pad
+        x = pad(x, (padding, padding), value=float("-inf"))
+    out = _windows(x, kernel, stride, _single(dilation, "dilation")).amax(-1)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    if ceil_mode or not count_include_pad:
+        raise NotImplementedError("avg_pool1d: ceil_mode and count_include_pad=False are not supported")
+    x, unbatched = _batched(input, "avg_pool1d")
+    kernel, stride, padding = _pool_args(kernel_size, stride, padding)
+    if padding:
+        from tinygrad_seq.functional import pad
+        x = pad(x, (padding, padding))
+    out = _windows(x, kernel, stride, 1).mean(-1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive(input, output_size, reduce, name):
+    x, unbatched = _batched(input, name)
+    size, length = _single(output_size, "output_size"), x.shape[-1]
+    # torch's bins: [floor(i L / size), ceil((i + 1) L / size))
+    pieces = [reduce(x.narrow(-1, (i * length) // size, -(-(i + 1) * length // size) - (i * length) // size))
+              for i in range(size)]
+    from tinygrad_seq.functions import stack
+    out = stack(pieces, -1)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool1d: return_indices is not supported")
+    return _adaptive(input, output_size, lambda t: t.amax(-1), "adaptive_max_pool1d")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive(input, output_size, lambda t: t.mean(-1), "adaptive_avg_pool1d")

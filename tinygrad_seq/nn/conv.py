@@ -1,0 +1,104 @@
+"""Module forms of the 1-D convolution and pooling functions (tinygrad_seq/conv.py): nn.Conv1d
+with torch's parameters, init and padding modes; MaxPool1d, AvgPool1d and the adaptive pools."""
+import math
+
+import numpy as np
+
+from tinygrad_seq import conv as C
+from tinygrad_seq import dtypes
+from tinygrad_seq.nn import init
+from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.tensor import Tensor
+
+
+class Conv1d(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError("in_channels and out_channels must be divisible by groups")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"but got padding_mode='{padding_mode}'")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of ('valid', 'same')")
+        k = C._single(kernel_size, "kernel_size")
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (k,)
+        self.stride, self.dilation = (C._single(stride, "stride"),), (C._single(dilation, "dilation"),)
+        self.padding = padding if isinstance(padding, str) else (C._single(padding, "padding"),)
+        self.groups, self.padding_mode = groups, padding_mode
+        dt = np.dtype(dtype or dtypes.get_default_dtype())
+        self.weight = Parameter(Tensor(np.zeros((out_channels, in_channels // groups, k), dt)))
+        self.bias = Parameter(Tensor(np.zeros(out_channels, dt))) if bias else None
+        # torch's reset_parameters: kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt((in_channels // groups) * k)
+            init.uniform_(self.bias, -bound, bound)
+        if device is not None:
+            self.to(device)
+
+    def forward(self, input):
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        if self.padding_mode != "zeros" and padding not in ("valid", 0):
+            from tinygrad_seq.functional import pad
+            if padding == "same":
+                total = self.dilation[0] * (self.kernel_size[0] - 1)
+                widths = (total // 2, total - total // 2)
+            else:
+                widths = (padding, padding)
+            input, padding = pad(input, widths, mode=self.padding_mode), 0
+        return C.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class MaxPool1d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride or kernel_size, padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+
+class AvgPool1d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+
+class AdaptiveMaxPool1d(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return C.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return C.adaptive_avg_pool1d(input, self.output_size)
