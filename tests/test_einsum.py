@@ -24,6 +24,7 @@ CASES = [
     ("ii->i", [(3, 3)]),                               # a diagonal
     ("ii", [(3, 3)]),                                  # the trace
     ("bii,bj->bij", [(2, 3, 3), (2, 4)]),
+    ("ij,kj->i", [(2, 3), (1, 1)]),                    # k summed inside one operand, j size 1 in it
 ]
 
 

@@ -76,7 +76,9 @@ def test_bernoulli_and_normal_free_functions():
 
 def test_amp_names_run_the_program_unchanged():
     from tinygrad_seq.cuda.amp import GradScaler as CudaScaler
-    assert CudaScaler is ts.amp.GradScaler
+    assert issubclass(CudaScaler, ts.amp.GradScaler) and CudaScaler(2.0 ** 10).is_enabled()
+    with ts.cuda.amp.autocast(False):   # torch.cuda.amp's order: enabled first
+        pass
     lin = nn.Linear(3, 1)
     opt = ts.optim.SGD(lin.parameters(), lr=0.1)
     before = lin.weight.detach().clone()

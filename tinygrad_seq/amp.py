@@ -3,8 +3,9 @@ GradScaler. There is no reduced-precision compute here (no bfloat16; float16 onl
 dtype), so autocast runs its block in the tensors' own dtypes (warning once when asked to
 enable) and GradScaler's scale is 1: scale(loss) is loss, step(opt) is opt.step() and a step
 with an inf/nan gradient is skipped, as torch's scaler skips it."""
-import math
 import warnings
+
+import numpy as np
 
 _warned = set()
 
@@ -52,7 +53,7 @@ class GradScaler:
         return outputs
 
     def unscale_(self, optimizer):
-        self._found_inf = any(p.grad is not None and not math.isfinite(float(p.grad.abs().sum().item()))
+        self._found_inf = any(p.grad is not None and not bool(np.isfinite(p.grad.numpy()).all())
                               for g in optimizer.param_groups for p in g["params"])
 
     def step(self, optimizer, *args, **kwargs):

@@ -421,12 +421,12 @@ def run_leaf_hooks(p, g, owned):
     return g, owned
 
 
-def _finish_leaf(p, g, b, owned=False):
+def _finish_leaf(p, g, b, owned=False, hooked=False):
     """Run p's gradient hooks on g, accumulate it into leaf p.grad, then run the
     post-accumulate hooks. owned: g is a new array nothing else holds (a sum, or a fresh_grads
     Function's own), which p.grad may take without a copy (as PyTorch takes a gradient tensor
     no one else references)."""
-    if p._hooks:
+    if p._hooks and not hooked:
         g, owned = run_leaf_hooks(p, g, owned)
     # .grad: a new Tensor on p's device (p.device is canonical already: no Tensor._wrap)
     t = _Tensor.__new__(_Tensor)

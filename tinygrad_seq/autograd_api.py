@@ -16,16 +16,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     root, gradient = _one_root(tensors, grad_variables if grad_tensors is None else grad_tensors)
     if inputs is None:
         return autograd.backward_from(root, gradient, bool(retain_graph))
-    inputs = _checked_inputs(inputs, "backward(inputs=)")
+    inputs = list({id(t): t for t in _checked_inputs(inputs, "backward(inputs=)")}.values())   # once each
     capture = Capture(inputs)
     autograd.backward_from(root, gradient, bool(retain_graph), capture)
     for t, g in zip(inputs, capture.grads):
-        if g is not None:
-            if t._ctx is None:
-                autograd._finish_leaf(t, g, autograd._device.backend(t.device), True)
-            else:
-                b = autograd._device.backend(t.device)
-                t.grad = autograd._Tensor._wrap(g if t.grad is None else b.add(t.grad.array, g), t.device)
+        if g is None:
+            continue
+        b = autograd._device.backend(t.device)
+        if t._ctx is None:   # the capture ran its register_hook hooks already
+            autograd._finish_leaf(t, g, b, True, hooked=True)
+        elif not (t._ctx._retained and t._idx in t._ctx._retained):   # retain_grad() filled .grad in the sweep
+            t.grad = autograd._Tensor._wrap(g if t.grad is None else b.add(t.grad.array, g), t.device)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

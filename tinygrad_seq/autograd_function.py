@@ -116,7 +116,7 @@ def _apply(cls, *args, **kwargs):
         if not isinstance(o, Tensor):
             results.append(o)
             continue
-        t = Tensor._wrap(o.array, dev)
+        t = Tensor._wrap(o.array, o.device)
         if requires and o.dtype.kind == "f" and id(o) not in non_diff:
             t.requires_grad, t._ctx, t._idx = True, ctx, i
         results.append(t)

@@ -45,6 +45,6 @@ def __getattr__(name):
     raise AttributeError(_message("torch.cuda", name, alternative))
 
 
-# torch.cuda.amp's names (deprecated in torch for torch.amp; the same classes)
-amp = __import__("tinygrad_seq.amp", fromlist=["amp"])
+# torch.cuda.amp's names (deprecated in torch for torch.amp, with their own argument order)
+amp = __import__("tinygrad_seq.cuda_amp", fromlist=["cuda_amp"])
 __import__("sys").modules[__name__ + ".amp"] = amp   # from torch.cuda.amp import GradScaler

@@ -97,6 +97,9 @@ class Einsum(Function):
                 strides = [sum(full.strides[i] for i, c in enumerate(spelled) if c == u) for u in target]
                 np.lib.stride_tricks.as_strided(full, shape=part.shape, strides=strides)[...] = part
                 part = full
+            if part.ndim == arrays[k].ndim and part.shape != arrays[k].shape:
+                # a letter summed away here and size 1 in another operand: its slices all alike
+                part = np.broadcast_to(part, np.broadcast_shapes(part.shape, arrays[k].shape))
             grads.append(np.ascontiguousarray(part, dtype=arrays[k].dtype))
         return tuple(grads)
 

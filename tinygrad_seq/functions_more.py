@@ -28,11 +28,11 @@ def result_type(tensor1, tensor2):
     the same category."""
     def probe(x):
         if isinstance(x, Tensor):
-            return Tensor(np.zeros((1,) * x.ndim, dtype=x.dtype))
+            return Tensor._wrap(np.zeros((1,) * x.ndim, dtype=x.dtype))   # _wrap keeps int32 (API.md: data -> int64)
         return x
     a, b = probe(tensor1), probe(tensor2)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(np.asarray(a))
+        a = Tensor(np.asarray(a)) if not isinstance(a, float) else Tensor(a)
     if all(isinstance(x, Tensor) and x.dtype == np.bool_ for x in (a, b)):
         return np.dtype(np.bool_)
     return (a + b).dtype if isinstance(a, Tensor) else (b + a).dtype

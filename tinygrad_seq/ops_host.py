@@ -30,7 +30,8 @@ UNARY = {
 
 
 def _xlogy(a, b):
-    return np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1.0, b)))
+    zero = (a == 0) & ~np.isnan(b)   # 0 * log(anything but nan) is 0, as torch's
+    return np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
 
 
 # name -> (f(a, b), (df/da, df/db) from (a, b, y)); a and b broadcast
@@ -86,3 +87,32 @@ class HostBinary(Function):
             grads.append(B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=y.dtype), y.shape).copy()))
                          if need else None)
         return tuple(grads)
+
+
+class LogCumSumExp(Function):
+    """y_i = log sum_{j<=i} exp(x_j) by numpy's running logaddexp. Backward:
+    dx_j = sum_{i>=j} g_i exp(x_j - y_i), summed in log space over the positive and the negative
+    parts of g (reverse running logaddexp), so no term overflows: x_j - y_i <= 0."""
+    @staticmethod
+    def forward(ctx, a, dim):
+        B = ctx.b
+        x = B.to_host(a)
+        with np.errstate(all="ignore"):
+            y = np.logaddexp.accumulate(x, axis=dim)
+        ctx.dim = dim
+        ctx.save_for_backward(x, y)
+        return B.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        d = ctx.dim
+        gh = ctx.b.to_host(g)
+
+        def tail_sum(part):   # sum_{i>=j} part_i exp(x_j - y_i), part >= 0
+            terms = np.log(part) - y
+            tail = np.flip(np.logaddexp.accumulate(np.flip(terms, d), axis=d), d)
+            return np.exp(x + tail)
+        with np.errstate(all="ignore"):
+            out = tail_sum(np.maximum(gh, 0)) - tail_sum(np.maximum(-gh, 0))
+        return ctx.b.asarray(out.astype(x.dtype))

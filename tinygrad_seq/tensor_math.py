@@ -142,7 +142,7 @@ class MathOps:
         return self - (other * alpha if alpha != 1 else other)
 
     def _check_alpha(self, other, alpha):
-        if isinstance(alpha, float) and alpha != int(alpha) and self.dtype.kind in "iub" and \
+        if isinstance(alpha, float) and not alpha.is_integer() and self.dtype.kind in "iub" and \
                 getattr(other, "dtype", np.dtype(type(other))).kind in "iub":
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 

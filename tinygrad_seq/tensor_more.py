@@ -38,7 +38,7 @@ def index_put_(self, indices, values, accumulate=False):
         vals = np.asarray(values.array if hasattr(values, "array") else values, dtype=self.dtype)
         contrib = np.zeros(self.shape, dtype=self.dtype)
         np.add.at(contrib, index, np.broadcast_to(vals, contrib[index].shape))
-        return self.add_(type(self)(contrib))
+        return self.add_(type(self)(contrib, device=self.device))
     self[indices] = values
     return self
 
@@ -55,6 +55,11 @@ def movedim(self, source, destination):
         raise ShapeMismatch(f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
                             f"the same number of dims as destination ({dst} dims)")
     n = self.ndim
+    if n == 0:   # a 0-d tensor: dims 0 / -1 name nothing to move
+        for d in src + dst:
+            if d not in (0, -1):
+                raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
+        return self.view(())
     for d in src + dst:
         if not -n <= d < max(n, 1):
             raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
@@ -69,10 +74,14 @@ def movedim(self, source, destination):
 
 
 def fmod(self, other):
-    """Remainder with the dividend's sign (C's fmod): self - trunc(self / other) * other."""
+    """Remainder with the dividend's sign (C's fmod); the value is numpy's exact fmod, the
+    gradient that of self - trunc(self / other) * other (1 and -trunc(self / other))."""
     other = self._other(other)
     if self.dtype.kind == "f" or other.dtype.kind == "f":
-        return self - (self / other).trunc() * other
+        approx = self - (self / other).trunc().detach() * other
+        with np.errstate(all="ignore"):
+            exact = np.fmod(*np.broadcast_arrays(self.numpy(), other.numpy()))
+        return approx + self._wrap((exact - approx.detach().numpy()).astype(approx.dtype), self.device).to(self.device)
     if not np.all(other.array):
         raise RuntimeError("ZeroDivisionError: integer division by zero")   # torch's
     from tinygrad_seq.autograd import _Tensor
@@ -123,6 +132,8 @@ def diff(self, n=1, dim=-1, prepend=None, append=None):
         x = cat([t for t in (prepend, x, append) if t is not None], d)
     for _ in range(n):
         length = x.shape[d]
+        if length == 0:
+            break
         x = x.narrow(d, 1, length - 1) - x.narrow(d, 0, length - 1)
     return x
 
@@ -143,7 +154,7 @@ def tensor_split(self, indices_or_sections, dim=0):
             raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {n}")
         cuts = [k * (size // n) + min(k, size % n) for k in range(1, n)]
     else:
-        cuts = [int(i) for i in indices_or_sections]
+        cuts = [int(i) + size if int(i) < 0 else int(i) for i in indices_or_sections]
     bounds = [0] + [min(max(c, 0), size) for c in cuts] + [size]
     return tuple(self.narrow(d, lo, max(hi - lo, 0)) for lo, hi in zip(bounds[:-1], bounds[1:]))
 
@@ -168,25 +179,48 @@ def median(self, dim=None, keepdim=False):
     from tinygrad_seq.tensor_reduce import MinResult
     if dim is None:
         flat = self.reshape(-1)
+        if flat.dtype.kind == "f" and bool(flat.isnan().any()):   # nan propagates, as torch's
+            return flat[int(np.argmax(np.isnan(flat.numpy())))]
         return flat.sort().values[(flat.numel() - 1) // 2]
-    d = dim % max(self.ndim, 1)
+    if self.ndim == 0:
+        _zero_d_dim(dim)
+        return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
+    d = dim % self.ndim
     order = self.sort(d)
-    k = (self.shape[d] - 1) // 2 if self.ndim else 0
+    k = (self.shape[d] - 1) // 2
     values, indices = order.values.narrow(d, k, 1), order.indices.narrow(d, k, 1)
+    if self.dtype.kind == "f":   # a row holding nan has median nan, at its first nan (torch's)
+        nan = np.isnan(self.numpy())
+        if nan.any():
+            rows = nan.any(d, keepdims=True)
+            values = values.masked_fill(type(self)(rows, device=self.device), float("nan"))
+            first = np.where(rows, np.expand_dims(np.argmax(nan, d), d), indices.numpy())
+            indices = type(self)(first.astype(np.int64), device=self.device)
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return MinResult(values, indices)
 
 
+def _zero_d_dim(dim):
+    if dim not in (0, -1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+
+
 def _cumulative(self, dim, better):
     from tinygrad_seq.tensor_reduce import MaxResult
+    if self.ndim == 0:
+        _zero_d_dim(dim)
+        return MaxResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
     d = dim % self.ndim
     a = np.moveaxis(self.numpy(), d, 0)
     idx = np.zeros(a.shape, np.int64)
-    for i in range(1, a.shape[0]):   # the index of the running best (the later one on ties, as torch's)
-        prev = np.take_along_axis(a, idx[i - 1:i], 0)[0]
-        idx[i] = np.where(better(a[i], prev) | (a[i] == prev), i, idx[i - 1])
-    index = self._wrap(np.ascontiguousarray(np.moveaxis(idx, 0, d)), self.device)
+    for i in range(1, a.shape[0]):   # the index of the running best: the later one on ties, and a nan
+        prev = np.take_along_axis(a, idx[i - 1:i], 0)[0]   # wins from where it appears (torch's)
+        take = better(a[i], prev) | (a[i] == prev)
+        if a.dtype.kind == "f":
+            take |= np.isnan(a[i])
+        idx[i] = np.where(take, i, idx[i - 1])
+    index = type(self)(np.ascontiguousarray(np.moveaxis(idx, 0, d)), device=self.device)
     return MaxResult(self.gather(d, index), index)
 
 
@@ -199,22 +233,33 @@ def cummin(self, dim):
 
 
 def logcumsumexp(self, dim):
-    d = dim % self.ndim
-    m = self.detach().amax(d, keepdim=True)
-    m = m.masked_fill(~m.isfinite(), 0.0)
-    return (self - m).exp().cumsum(d).log() + m
+    """log(cumsum(exp(x))) along dim (ops_host.LogCumSumExp: no underflow of early terms)."""
+    from tinygrad_seq.ops_host import LogCumSumExp
+    if self.ndim == 0:
+        _zero_d_dim(dim)
+        return self.clone()
+    return LogCumSumExp.apply(self._floating(), dim=dim % self.ndim)
+
+
+def _beta_plus(self, beta, product, alpha):
+    """beta * self + alpha * product; beta == 0 ignores self (a nan or inf in it too), as torch's."""
+    out = product * alpha if alpha != 1 else product
+    if beta == 0:
+        from tinygrad_seq.creation import zeros
+        return out + zeros(*self.shape, dtype=out.dtype, device=out.device)
+    return out + (self * beta if beta != 1 else self)
 
 
 def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-    return self * beta + (mat1 @ mat2) * alpha
+    return _beta_plus(self, beta, mat1 @ mat2, alpha)
 
 
 def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
-    return self * beta + batch1.bmm(batch2) * alpha
+    return _beta_plus(self, beta, batch1.bmm(batch2), alpha)
 
 
 def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
-    return self * beta + batch1.bmm(batch2).sum(0) * alpha
+    return _beta_plus(self, beta, batch1.bmm(batch2).sum(0), alpha)
 
 
 def mv(self, vec):
@@ -224,7 +269,11 @@ def mv(self, vec):
 
 
 def inner(self, other):
-    return (self.unsqueeze(-2) * other).sum(-1) if self.ndim and other.ndim else self * other
+    """Sum over the last dims: [*a, k] and [*b, k] -> [*a, *b]."""
+    if not self.ndim or not other.ndim:
+        return self * other
+    a = self.reshape(*self.shape[:-1], *([1] * (other.ndim - 1)), self.shape[-1])
+    return (a * other).sum(-1)
 
 
 def index_copy(self, dim, index, source):

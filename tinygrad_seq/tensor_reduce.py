@@ -239,7 +239,7 @@ def _on_zero_d(method):
     def call(self, *args, **kwargs):
         if self.ndim:
             return method(self, *args, **kwargs)
-        dim = args[0] if args else kwargs.pop("dim", default)
+        dim = args[0] if args else kwargs.pop("dim", kwargs.pop("axis", default))   # numpy's axis= too
         args = args[1:]
         if dim is None or isinstance(dim, ReduceOps):
             return method(self, dim, *args, **kwargs)
