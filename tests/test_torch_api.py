@@ -309,15 +309,15 @@ def test_missing_names_say_so():
     for get, message in [
         (lambda: ts.optim.Rprop, "does not have torch.optim.Rprop yet; instead use optim.Adam"),
         (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use LambdaLR"),
-        (lambda: ts.nn.BatchNorm1d, "does not have torch.nn.BatchNorm1d yet; instead use nn.LayerNorm"),
-        (lambda: F.ctc_loss, "does not have torch.nn.functional.ctc_loss yet"),
+        (lambda: ts.nn.BatchNorm2d, "does not have torch.nn.BatchNorm2d yet; instead use nn.BatchNorm1d"),
+        (lambda: F.grid_sample, "does not have torch.nn.functional.grid_sample yet"),
         (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),
         (lambda: ts.nn.utils.weight_norm, r"does not have torch.nn.utils.weight_norm yet$"),
         (lambda: ts.nn.PReLU, r"does not have torch.nn.PReLU yet$"),
     ]:
         with pytest.raises(AttributeError, match=message):
             get()
-    assert not hasattr(F, "ctc_loss") and hasattr(ts.nn, "LSTM")
+    assert not hasattr(F, "grid_sample") and hasattr(ts.nn, "LSTM")
 
 
 def test_grad_mode_functions():

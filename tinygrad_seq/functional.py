@@ -355,9 +355,10 @@ def _renorm_rows(weight, rows, max_norm, norm_type):
 from tinygrad_seq.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402,F401
                                  cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
                                  smooth_l1_loss)
+from tinygrad_seq.ctc import ctc_loss  # noqa: E402,F401
 from tinygrad_seq.conv import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d,  # noqa: E402,F401
                                max_pool1d)
-from tinygrad_seq.functional_extra import (celu, cosine_similarity, glu, hardsigmoid, hardswish,  # noqa: E402,F401
+from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu, hardsigmoid, hardswish,  # noqa: E402,F401
                                            kl_div, layer_norm, mish, pairwise_distance, relu6,
                                            scaled_dot_product_attention, selu, softsign)
 

@@ -1,13 +1,14 @@
 """More of torch.nn.functional, composed from Tensor ops (autograd differentiates the
 composition): layer_norm, the smaller activations (glu, mish, softsign, hardsigmoid,
-hardswish, relu6, selu, celu), cosine_similarity, pairwise_distance, kl_div and
-scaled_dot_product_attention. Re-exported by tinygrad_seq.functional."""
+hardswish, relu6, selu, celu), cosine_similarity, pairwise_distance, kl_div,
+scaled_dot_product_attention and batch_norm. Re-exported by tinygrad_seq.functional."""
 import math
 import numbers
 import warnings
 
 import numpy as np
 
+from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 
@@ -155,3 +156,33 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+# ------------------------------------------------------------------ normalization
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalize input over every dim but 1 (the channels). training: by the batch's statistics,
+    folding them into running_mean / running_var in place (the variance unbiased there, as
+    torch's); otherwise by the running ones."""
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        mean = input.mean(dims, keepdim=True)
+        var = ((input - mean) ** 2).mean(dims, keepdim=True)
+        if running_mean is not None:
+            with no_grad():
+                m = momentum
+                running_mean.mul_(1 - m).add_(mean.detach().reshape(-1) * m)
+                running_var.mul_(1 - m).add_(var.detach().reshape(-1) * (m * n / (n - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    y = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y

@@ -58,10 +58,9 @@ def tensor_attribute_error(name):
 _OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad, Adadelta or LBFGS"
 SUBMODULE_ALTERNATIVES = {
     "torch.optim": dict.fromkeys(("ASGD", "Rprop", "SparseAdam"), _OPTIMIZERS),
-    "torch.nn": dict(BatchNorm1d="nn.LayerNorm", BatchNorm2d="nn.LayerNorm",
+    "torch.nn": dict(BatchNorm2d="nn.BatchNorm1d over one axis, or nn.LayerNorm",
                      Conv2d="nn.Conv1d over one axis (2-D convolutions are out of scope)"),
-    "torch.nn.functional": dict(multi_head_attention_forward="F.scaled_dot_product_attention per head",
-                                ctc_loss="nothing yet (F.cross_entropy over aligned targets)"),
+    "torch.nn.functional": dict(multi_head_attention_forward="nn.MultiheadAttention"),
     "torch.nn.init": {},
     "torch.nn.utils": {},
     "torch.optim.lr_scheduler": dict(SWALR="LambdaLR"),

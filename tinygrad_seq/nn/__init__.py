@@ -6,6 +6,7 @@ from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.multihead import MultiheadAttention  # noqa: F401
+from tinygrad_seq.nn.batchnorm import BatchNorm1d  # noqa: F401
 from tinygrad_seq.nn.conv import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d,  # noqa: F401
                                   MaxPool1d)
 from tinygrad_seq.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
@@ -14,7 +15,7 @@ from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimila
                                         Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PairwiseDistance,
                                         ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
 from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,  # noqa: F401
-                                  L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+                                  CTCLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
 from tinygrad_seq.nn.cells import RecurrentCell  # noqa: F401
 from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401

@@ -1,0 +1,142 @@
+"""F.ctc_loss: Connectionist Temporal Classification (Graves et al. 2006), as torch computes it.
+
+For each sequence n the target l (length S) is extended with blanks, l' = [b, l1, b, l2, ..., b]
+(length 2S + 1), and the forward variables alpha_t(s) = log P(l'_1..s aligned to steps 0..t)
+are summed over the allowed moves (stay, advance one, skip a blank between different labels);
+the loss is -log(alpha_{T-1}(L-1) + alpha_{T-1}(L-2)). The backward variables beta give each
+step's label posteriors, and the gradient is torch's: exp(lp) - exp(log posterior mass + nll -
+lp), the gradient through the log_softmax that produced lp (the posterior part sums to 1 per
+step, so a following log_softmax backward leaves it unchanged). Everything runs in log space
+with numpy, one sequence at a time, vectorized over the extended labels.
+"""
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.tensor import Tensor
+
+
+def _lse(*terms):
+    stacked = np.stack(terms)
+    top = stacked.max(0)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(stacked - safe).sum(0))
+
+
+def _one_sequence(lp, labels, blank):
+    """(nll, gradient [T, C]) of one sequence: lp [T, C] log-probabilities, labels [S]."""
+    T, C = lp.shape
+    ext = np.full(2 * len(labels) + 1, blank, np.int64)
+    ext[1::2] = labels
+    L = ext.size
+    # skipping from s-2 to s is allowed onto a label that differs from the label two back
+    skip = np.zeros(L, bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    neg = np.full(L, -np.inf)
+    alpha = np.full((T, L), -np.inf)
+    alpha[0, 0] = lp[0, ext[0]]
+    if L > 1:
+        alpha[0, 1] = lp[0, ext[1]]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        one = np.concatenate([neg[:1], prev[:-1]])
+        two = np.where(skip, np.concatenate([neg[:2], prev[:-2]]), -np.inf)
+        alpha[t] = lp[t, ext] + _lse(prev, one, two)
+    beta = np.full((T, L), -np.inf)
+    beta[T - 1, L - 1] = lp[T - 1, ext[L - 1]]
+    if L > 1:
+        beta[T - 1, L - 2] = lp[T - 1, ext[L - 2]]
+    skip_back = np.zeros(L, bool)
+    skip_back[:-2] = skip[2:]
+    for t in range(T - 2, -1, -1):
+        nxt = beta[t + 1]
+        one = np.concatenate([nxt[1:], neg[:1]])
+        two = np.where(skip_back, np.concatenate([nxt[2:], neg[:2]]), -np.inf)
+        beta[t] = lp[t, ext] + _lse(nxt, one, two)
+    ends = alpha[T - 1, L - 1] if L == 1 else np.logaddexp(alpha[T - 1, L - 1], alpha[T - 1, L - 2])
+    nll = -ends
+    # log of the posterior mass of each class at each step (alpha and beta both hold lp[t])
+    ab = alpha + beta
+    mass = np.full((T, C), -np.inf)
+    for c in np.unique(ext):
+        mass[:, c] = _lse(*ab[:, ext == c].T) if (ext == c).sum() > 1 else ab[:, ext == c][:, 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = np.exp(lp) - np.exp(mass + nll - lp)
+    return nll, grad
+
+
+class CTC(Function):
+    """Per-sequence negative log-likelihoods [N] of log_probs [T, N, C]; the gradients are
+    formed in forward (both need alpha and beta) and scaled by the incoming ones."""
+    @staticmethod
+    def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+        B = ctx.b
+        lp = B.to_host(log_probs).astype(np.float64)
+        T, N, C = lp.shape
+        losses, grads = np.zeros(N), np.zeros_like(lp)
+        for n in range(N):
+            steps = int(input_lengths[n])
+            nll, g = _one_sequence(lp[:steps, n], targets[n], blank)
+            if zero_infinity and not np.isfinite(nll):
+                nll, g = 0.0, np.zeros_like(g)
+            losses[n], grads[:steps, n] = nll, g
+        dtype = B.to_host(log_probs).dtype
+        ctx.grads = grads.astype(dtype)
+        return B.asarray(losses.astype(dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        B = ctx.b
+        scale = B.to_host(g).reshape(1, -1, 1)
+        return B.asarray((ctx.grads * scale).astype(ctx.grads.dtype))
+
+
+def _ints(x, name):
+    a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    if a.dtype.kind not in "iu" and a.size and not np.all(a == np.round(a)):
+        raise TypeError(f"ctc_loss: {name} must be integers, got {a.dtype}")
+    return a.astype(np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """torch's F.ctc_loss: log_probs [T, N, C] (or [T, C]) log-softmax outputs; targets [N, S]
+    padded or 1-D concatenated; reduction 'mean' divides each loss by its target length, then
+    averages over the batch."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    unbatched = log_probs.ndim == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    if lp.ndim != 3:
+        raise ShapeMismatch(f"ctc_loss: log_probs must be [T, N, C] or [T, C], got shape {log_probs.shape}")
+    T, N, C = lp.shape
+    in_len, tgt_len = _ints(input_lengths, "input_lengths"), _ints(target_lengths, "target_lengths")
+    if in_len.size != N or tgt_len.size != N:
+        raise ShapeMismatch(f"ctc_loss: expected {N} input_lengths and target_lengths, got {in_len.size} and "
+                            f"{tgt_len.size}")
+    if (in_len > T).any() or (in_len < 0).any():
+        raise ValueError(f"ctc_loss: input_lengths must be in 0..{T}, got {in_len.tolist()}")
+    tg = _ints(targets, "targets") if (isinstance(targets, Tensor) and targets.ndim == 1) or unbatched else None
+    if tg is not None:   # concatenated (or the unbatched target)
+        if tg.size < tgt_len.sum():
+            raise ShapeMismatch(f"ctc_loss: targets hold {tg.size} labels, target_lengths sum to {tgt_len.sum()}")
+        starts = np.concatenate([[0], np.cumsum(tgt_len)[:-1]])
+        seqs = [tg[s:s + k] for s, k in zip(starts, tgt_len)]
+    else:
+        padded = np.asarray(targets.numpy() if isinstance(targets, Tensor) else targets).astype(np.int64)
+        if padded.ndim != 2 or padded.shape[0] != N or (tgt_len > padded.shape[1]).any():
+            raise ShapeMismatch(f"ctc_loss: targets of shape {padded.shape} do not hold {N} targets of lengths "
+                                f"{tgt_len.tolist()}")
+        seqs = [padded[n, :k] for n, k in enumerate(tgt_len)]
+    for n, s in enumerate(seqs):
+        if s.size and (s.min() < 0 or s.max() >= C or (s == blank).any()):
+            raise ValueError(f"ctc_loss: target {n} holds labels outside 0..{C - 1} or the blank ({blank}): "
+                             f"{s.tolist()}")
+    losses = CTC.apply(lp, targets=seqs, input_lengths=in_len, target_lengths=tgt_len, blank=blank,
+                       zero_infinity=zero_infinity)
+    if reduction == "none":
+        return losses.squeeze(0) if unbatched else losses
+    if reduction == "sum":
+        return losses.sum()
+    lengths = Tensor(np.maximum(tgt_len, 1).astype(losses.dtype), device=losses.device)
+    return (losses / lengths).mean()

@@ -1,0 +1,63 @@
+"""nn.BatchNorm1d: torch's normalization over the batch (and length) of (N, C) or (N, C, L)
+inputs (F.batch_norm, functional_extra.py), with running statistics (momentum, or the
+cumulative average when momentum is None), affine weight / bias, and torch's state-dict keys
+(running_mean, running_var, num_batches_tracked)."""
+import numpy as np
+
+from tinygrad_seq import dtypes, functional as F
+from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.tensor import Tensor
+
+
+class BatchNorm1d(Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dt = np.dtype(dtype or dtypes.get_default_dtype())
+        if affine:
+            self.weight = Parameter(Tensor(np.ones(num_features, dt)))
+            self.bias = Parameter(Tensor(np.zeros(num_features, dt)))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dt)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dt)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+        if device is not None:
+            self.to(device)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def forward(self, input):
+        if input.ndim not in (2, 3):
+            raise ShapeMismatch(f"expected 2D or 3D input (got {input.ndim}D input)")
+        if input.shape[1] != self.num_features:
+            raise ShapeMismatch(f"BatchNorm1d: input has {input.shape[1]} channels (shape {input.shape}), "
+                                f"expected num_features={self.num_features}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:   # the cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        use_batch = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                          self.weight, self.bias, use_batch, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
