@@ -27,6 +27,7 @@ from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
 from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.autograd_function import TorchContext
 from tinygrad_seq.leaf_grads import adoptable
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
@@ -40,7 +41,7 @@ def queue_callback(fn):
     _state.callbacks.append(fn)
 
 
-class Function:
+class Function(TorchContext):
     """Autograd node. Subclasses define static forward(ctx, *arrays, **kw) and backward(ctx, *grads)."""
     __slots__ = ("parents", "needs_input_grad", "saved_tensors", "b", "device", "_clock", "__dict__")
     n_outputs = 1       # class defaults: set on the instance only by multi-output nodes
@@ -65,31 +66,6 @@ class Function:
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
-
-    def name(self):
-        """torch's grad_fn.name(): "<Op>Backward0" for the library's ops, "<Fn>Backward" for a
-        user's custom Function."""
-        return f"{type(self).__name__}Backward{'0' if self.array_io else ''}"
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        """torch's second form: forward(*args) without ctx, then setup_context(ctx, inputs,
-        output) saves what backward needs (Tensor-interface subclasses)."""
-        raise NotImplementedError("setup_context is not overridden")
-
-    def mark_non_differentiable(self, *outputs):
-        """The outputs given (Tensors forward returns) do not require grad; their gradient
-        arrives in backward as zeros (None without materialized grads)."""
-        self._non_differentiable = self.__dict__.get("_non_differentiable", ()) + outputs
-
-    def set_materialize_grads(self, value):
-        """False: backward gets None for an output whose gradient never arrived (default True:
-        zeros of the output's shape), as torch's."""
-        self._materialize = bool(value)
-
-    def mark_dirty(self, *tensors):
-        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a Function that writes its "
-                                  f"input in place) is not supported; return a new tensor from forward")
 
     @classmethod
     def apply1(cls, t0):

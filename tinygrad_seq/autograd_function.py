@@ -28,6 +28,37 @@ from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.grad_mode import _state
 
 
+class TorchContext:
+    """The ctx methods of torch's Function API that the engine's own ops never call: a base of
+    autograd.Function (no slots of its own: Function's __slots__ hold its state)."""
+    __slots__ = ()
+
+    def name(self):
+        """torch's grad_fn.name(): "<Op>Backward0" for the library's ops, "<Fn>Backward" for a
+        user's custom Function."""
+        return f"{type(self).__name__}Backward{'0' if self.array_io else ''}"
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """torch's second form: forward(*args) without ctx, then setup_context(ctx, inputs,
+        output) saves what backward needs (Tensor-interface subclasses)."""
+        raise NotImplementedError("setup_context is not overridden")
+
+    def mark_non_differentiable(self, *outputs):
+        """The outputs given (Tensors forward returns) do not require grad; their gradient
+        arrives in backward as zeros (None without materialized grads)."""
+        self._non_differentiable = self.__dict__.get("_non_differentiable", ()) + outputs
+
+    def set_materialize_grads(self, value):
+        """False: backward gets None for an output whose gradient never arrived (default True:
+        zeros of the output's shape), as torch's."""
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a Function that writes its "
+                                  f"input in place) is not supported; return a new tensor from forward")
+
+
 def _tensor_type():
     from tinygrad_seq.tensor import Tensor
     return Tensor

@@ -196,12 +196,12 @@ class InPlaceOps:
         return self._write("copy_", lambda t, s: s.clone(), src)
 
     def add_(self, other, *rest, alpha=1):
-        from tinygrad_seq.tensor_math import alpha_form
+        from tinygrad_seq.tensor_logic import alpha_form
         other, alpha = alpha_form("add_", other, rest, alpha)
         return self._write("add_", lambda t, o: t.add(o, alpha=alpha), other)
 
     def sub_(self, other, *rest, alpha=1):
-        from tinygrad_seq.tensor_math import alpha_form
+        from tinygrad_seq.tensor_logic import alpha_form
         other, alpha = alpha_form("sub_", other, rest, alpha)
         return self._write("sub_", lambda t, o: t.sub(o, alpha=alpha), other)
 

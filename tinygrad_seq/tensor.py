@@ -15,12 +15,13 @@ from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, wr
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
+from tinygrad_seq.tensor_logic import LogicOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
 from tinygrad_seq.tensor_repr import PRINT_OPTIONS, format_tensor  # noqa: F401  (set_printoptions)
 from tinygrad_seq.tensor_shape import ShapeOps
 
-class Tensor(InPlaceOps, MathOps, ReduceOps, ShapeOps):
+class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
     # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
     # These three are set only when used (read with getattr defaults), so ops never pay for them.

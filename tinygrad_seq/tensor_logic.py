@@ -1,0 +1,80 @@
+"""Tensor's logical and bitwise operators (the LogicOps base class of Tensor): logical_*, ~,
+& | ^ (logical on bools, bitwise on integers), << >>, as torch's; and alpha_form, the argument
+rule of add / sub (alpha keyword-only, torch's deprecated add(Number, Tensor) form)."""
+import warnings
+
+import numpy as np
+
+from tinygrad_seq import device as _device
+
+
+def _wrap(arr, device):
+    from tinygrad_seq.autograd import _Tensor
+    return _Tensor._wrap(arr, device)
+
+
+def alpha_form(name, other, rest, alpha):
+    """(other, alpha) of add/sub: alpha is keyword-only, as torch's; torch's deprecated
+    add(Number alpha, Tensor other) form (old tutorials' p.data.add_(-lr, p.grad.data)) is taken
+    with its warning."""
+    if not rest:
+        return other, alpha
+    if len(rest) == 1 and hasattr(rest[0], "array") and isinstance(other, (int, float)):
+        warnings.warn(f"This overload of {name} is deprecated: {name}(Number alpha, Tensor other); use "
+                      f"{name}(Tensor other, *, Number alpha = 1) instead", UserWarning, stacklevel=3)
+        return rest[0], other
+    raise TypeError(f"{name}() takes 1 positional argument but {1 + len(rest)} were given (alpha is "
+                    f"keyword-only: {name}(other, alpha=...))")
+
+
+class LogicOps:
+    __slots__ = ()
+
+    def _logical(self, name, o=None):
+        B = _device.backend(self.device)
+        a = B.ne(self.array, 0) if self.dtype != np.bool_ else self.array
+        if o is None:
+            return _wrap(B.logical_not(a), self.device)
+        o = self._other(o)
+        b = B.ne(o.array, 0) if o.dtype != np.bool_ else o.array
+        return _wrap(getattr(B, name)(a, b), self.device)
+
+    def logical_not(self): return self._logical("logical_not")
+    def logical_and(self, o): return self._logical("logical_and", o)
+    def logical_or(self, o): return self._logical("logical_or", o)
+    def logical_xor(self, o): return self._logical("logical_xor", o)
+
+    def __invert__(self):
+        """~: logical not of a bool tensor, bitwise not of an integer one (torch's)."""
+        if self.dtype.kind in "iu":
+            return _wrap(_device.backend(self.device).asarray(np.invert(self.numpy())), self.device)
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ is defined for bool and integer tensors, got {self.dtype}")
+        return self.logical_not()
+
+    def __and__(self, o): return self._bitwise("logical_and", o)
+    def __or__(self, o): return self._bitwise("logical_or", o)
+    def __xor__(self, o): return self._bitwise("logical_xor", o)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    def __lshift__(self, o): return self._bitwise("left_shift", o)
+    def __rshift__(self, o): return self._bitwise("right_shift", o)
+    def __rlshift__(self, o): return self._other(o)._bitwise("left_shift", self)
+    def __rrshift__(self, o): return self._other(o)._bitwise("right_shift", self)
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+
+    _BITWISE = dict(logical_and=np.bitwise_and, logical_or=np.bitwise_or, logical_xor=np.bitwise_xor,
+                    left_shift=np.left_shift, right_shift=np.right_shift)
+
+    def _bitwise(self, name, o):
+        """&, |, ^ of bool tensors (logical) or integer ones (bitwise, in the promoted integer
+        dtype); << and >> of integers, as torch's."""
+        o = self._other(o)
+        if self.dtype == np.bool_ and o.dtype == np.bool_ and not name.endswith("shift"):
+            return self._logical(name, o)
+        if self.dtype.kind not in "iub" or o.dtype.kind not in "iub":
+            raise TypeError(f"bitwise ops are defined for bool and integer tensors, got {self.dtype} and {o.dtype}")
+        from tinygrad_seq.tensor_math import _promote   # (tensor_math imports this module)
+        a, b = (self, o) if self.dtype == o.dtype else _promote(self, o)
+        out = self._BITWISE[name](*np.broadcast_arrays(a.numpy(), b.numpy()))
+        return _wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)
