@@ -23,6 +23,9 @@ from tinygrad_seq.einsum import einsum  # noqa: F401
 from tinygrad_seq.functions_more import (atleast_1d, atleast_2d, atleast_3d, can_cast, cdist, celu,  # noqa: F401
                                          cosine_similarity, pairwise_distance, promote_types, result_type,
                                          selu, unique)
+from tinygrad_seq.functions_more import (_foreach_add, _foreach_add_, _foreach_addcdiv_, _foreach_copy_,  # noqa: F401
+                                         _foreach_div_, _foreach_lerp_, _foreach_mul, _foreach_mul_, _foreach_norm,
+                                         _foreach_sub, _foreach_sub_, _foreach_zero_)
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401

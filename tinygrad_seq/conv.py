@@ -47,6 +47,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if c_out % groups:
         raise ValueError("out_channels must be divisible by groups")
     if padding == "same":
+        if stride != 1:
+            raise ValueError("padding='same' is not supported for strided convolutions")
         total = dilation * (kernel - 1)
         left, right = total // 2, total - total // 2
     elif padding == "valid":
@@ -77,27 +79,55 @@ def _pool_args(kernel_size, stride, padding):
     return kernel, stride, padding
 
 
+def _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, fill):
+    """([.., L_out, K] window values with `fill` outside the input, [L_out, K] input positions,
+    [L_out] window starts) as torch lays pooling windows out (ceil_mode: a last partial window
+    when it starts inside the input or its left padding)."""
+    length, span = x.shape[-1], dilation * (kernel - 1) + 1
+    room = length + 2 * padding - span
+    count = (-(-room // stride) if ceil_mode else room // stride) + 1
+    if ceil_mode and (count - 1) * stride >= length + padding:
+        count -= 1
+    if room < 0 or count <= 0:
+        raise ShapeMismatch(f"Given input size {length} (padding {padding}): calculated output size {max(count, 0)} "
+                            f"is too small for kernel span {span}")
+    starts = np.arange(count) * stride - padding
+    positions = starts[:, None] + dilation * np.arange(kernel)[None, :]
+    valid = (positions >= 0) & (positions < length)
+    idx = Tensor(np.clip(positions, 0, length - 1).reshape(-1).astype(np.int64), device=x.device)
+    values = x.index_select(-1, idx).reshape(*x.shape[:-1], count, kernel)
+    if not valid.all():
+        values = values.masked_fill(Tensor(~valid, device=x.device), fill)
+    return values, positions, starts
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool1d: ceil_mode and return_indices are not supported")
+    """The largest value of each window; its gradient goes to the window's first maximum, and
+    return_indices gives that element's position in the input, as torch's."""
     x, unbatched = _batched(input, "max_pool1d")
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
-    if padding:
-        from tinygrad_seq.functional import pad
-        x = pad(x, (padding, padding), value=float("-inf"))
-    out = _windows(x, kernel, stride, _single(dilation, "dilation")).amax(-1)
-    return out.squeeze(0) if unbatched else out
+    values, positions, _ = _pool_windows(x, kernel, stride, padding, _single(dilation, "dilation"), ceil_mode,
+                                         float("-inf"))
+    out, which = values.max(-1)
+    if unbatched:
+        out, which = out.squeeze(0), which.squeeze(0)
+    if not return_indices:
+        return out
+    rows = np.arange(positions.shape[0])
+    where = positions[rows, which.numpy()] if which.ndim else positions[0, which.numpy()]
+    return out, Tensor(np.asarray(where, np.int64), device=input.device)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    if ceil_mode or not count_include_pad:
-        raise NotImplementedError("avg_pool1d: ceil_mode and count_include_pad=False are not supported")
+    """The mean of each window: divided by the window's size within the padded input
+    (count_include_pad) or within the input itself, as torch's."""
     x, unbatched = _batched(input, "avg_pool1d")
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
-    if padding:
-        from tinygrad_seq.functional import pad
-        x = pad(x, (padding, padding))
-    out = _windows(x, kernel, stride, 1).mean(-1)
+    values, _, starts = _pool_windows(x, kernel, stride, padding, 1, ceil_mode, 0.0)
+    length = x.shape[-1]
+    ends = np.minimum(starts + kernel, length + padding)
+    divisor = ends - starts if count_include_pad else np.minimum(ends, length) - np.maximum(starts, 0)
+    out = values.sum(-1) / Tensor(divisor.astype(values.dtype), device=x.device)
     return out.squeeze(0) if unbatched else out
 
 
@@ -113,9 +143,17 @@ def _adaptive(input, output_size, reduce, name):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool1d: return_indices is not supported")
-    return _adaptive(input, output_size, lambda t: t.amax(-1), "adaptive_max_pool1d")
+    """Max over torch's adaptive bins (gradient to each bin's first maximum); return_indices: the
+    positions in the input."""
+    out = _adaptive(input, output_size, lambda t: t.max(-1).values, "adaptive_max_pool1d")
+    if not return_indices:
+        return out
+    x = input.detach().numpy()
+    size, length = _single(output_size, "output_size"), x.shape[-1]
+    starts = [(i * length) // size for i in range(size)]
+    ends = [-(-(i + 1) * length // size) for i in range(size)]
+    where = np.stack([np.argmax(x[..., a:b], -1) + a for a, b in zip(starts, ends)], -1)
+    return out, Tensor(where.astype(np.int64), device=input.device)
 
 
 def adaptive_avg_pool1d(input, output_size):

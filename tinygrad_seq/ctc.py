@@ -27,6 +27,8 @@ def _lse(*terms):
 def _one_sequence(lp, labels, blank):
     """(nll, gradient [T, C]) of one sequence: lp [T, C] log-probabilities, labels [S]."""
     T, C = lp.shape
+    if T == 0:   # no steps: only the empty target has an alignment (torch's 0 / inf)
+        return (0.0 if len(labels) == 0 else np.inf), np.zeros((0, C))
     ext = np.full(2 * len(labels) + 1, blank, np.int64)
     ext[1::2] = labels
     L = ext.size

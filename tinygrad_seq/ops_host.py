@@ -29,6 +29,11 @@ UNARY = {
 }
 
 
+def _inv_or_zero(r):
+    """1 / r, 0 where r is 0 (atan2's gradient at the origin, as torch's)."""
+    return np.where(r == 0, 0.0, 1.0 / np.where(r == 0, 1.0, r))
+
+
 def _xlogy(a, b):
     zero = (a == 0) & ~np.isnan(b)   # 0 * log(anything but nan) is 0, as torch's
     return np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
@@ -36,7 +41,7 @@ def _xlogy(a, b):
 
 # name -> (f(a, b), (df/da, df/db) from (a, b, y)); a and b broadcast
 BINARY = {
-    "atan2": (np.arctan2, lambda a, b, y: (b / (a * a + b * b), -a / (a * a + b * b))),
+    "atan2": (np.arctan2, lambda a, b, y: (b * _inv_or_zero(a * a + b * b), -a * _inv_or_zero(a * a + b * b))),
     "hypot": (np.hypot, lambda a, b, y: (a / y, b / y)),
     "logaddexp": (np.logaddexp, lambda a, b, y: (np.exp(a - y), np.exp(b - y))),
     "xlogy": (_xlogy, lambda a, b, y: (np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, b))), a / b)),

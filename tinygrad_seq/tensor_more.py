@@ -98,7 +98,12 @@ def _host_unary(name):
 
 def _host_binary(name):
     def method(self, other):
-        from tinygrad_seq.ops_host import HostBinary
+        from tinygrad_seq.ops_host import HostBinary, BINARY
+        other_t = self._other(other)
+        if name in ("fmax", "fmin") and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
+            from tinygrad_seq import device as _device
+            out = np.ascontiguousarray(BINARY[name][0](self.numpy(), other_t.numpy()))   # integers stay
+            return self._wrap(_device.backend(self.device).asarray(out), self.device)
         a, b = self._floating(), self._other(other)._floating()
         if a.dtype != b.dtype:
             dt = np.promote_types(a.dtype, b.dtype)
@@ -148,6 +153,10 @@ def tensor_split(self, indices_or_sections, dim=0):
     """Split into n nearly equal parts (the first n % size one longer) or at the given indices."""
     d = dim % self.ndim
     size = self.shape[d]
+    if hasattr(indices_or_sections, "ndim") and indices_or_sections.ndim == 0:
+        indices_or_sections = int(indices_or_sections.item())   # a 0-d tensor counts sections, as torch's
+    elif hasattr(indices_or_sections, "tolist"):
+        indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
         if n <= 0:
@@ -179,9 +188,15 @@ def median(self, dim=None, keepdim=False):
     from tinygrad_seq.tensor_reduce import MinResult
     if dim is None:
         flat = self.reshape(-1)
+        if flat.numel() == 0:
+            return type(self)(np.array(np.nan, dtype=self.dtype if self.dtype.kind == "f" else np.float32))
         if flat.dtype.kind == "f" and bool(flat.isnan().any()):   # nan propagates, as torch's
             return flat[int(np.argmax(np.isnan(flat.numpy())))]
-        return flat.sort().values[(flat.numel() - 1) // 2]
+        m = flat.detach().sort().values[(flat.numel() - 1) // 2]
+        if flat.dtype.kind != "f":
+            return m
+        ties = (flat == m).to(dtype=flat.dtype)   # torch shares the gradient among the tied values
+        return (flat * ties).sum() / ties.sum().detach()
     if self.ndim == 0:
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
@@ -196,6 +211,7 @@ def median(self, dim=None, keepdim=False):
             values = values.masked_fill(type(self)(rows, device=self.device), float("nan"))
             first = np.where(rows, np.expand_dims(np.argmax(nan, d), d), indices.numpy())
             indices = type(self)(first.astype(np.int64), device=self.device)
+            values = self.gather(d, indices)   # the nan itself, so its gradient arrives
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return MinResult(values, indices)

@@ -5,6 +5,8 @@ named only when it is not the default float dtype, int64 or bool. Options: PRINT
 ts.set_printoptions changes."""
 import numpy as np
 
+from tinygrad_seq.dtypes import get_default_dtype
+
 # torch's defaults
 PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
 
@@ -38,19 +40,23 @@ def format_tensor(t, array):
     """The repr of tensor t whose host values are `array`."""
     a = np.asarray(array)
     opts = PRINT_OPTIONS
+    shown = a if a.size <= opts["threshold"] else _edges(a, opts["edgeitems"])   # what is printed
     if a.dtype == np.bool_:
         one = str
     elif a.dtype.kind in "iu":
         one = lambda v: str(int(v))   # noqa: E731
     else:
-        one = _float_formatter(a)
+        one = _float_formatter(shown)
     if a.ndim == 0:
         body = one(a[()])
     elif a.size == 0:
         body = "[]"
     else:
-        shown = a if a.size <= opts["threshold"] else _edges(a, opts["edgeitems"])
-        width = max(len(one(v)) for v in shown.reshape(-1))
+        # torch sizes the columns by the non-zero finite values (a zero, nan or inf pads to them)
+        sized = shown.reshape(-1)
+        if a.dtype.kind == "f":
+            sized = sized[np.isfinite(sized) & (sized != 0)]
+        width = max([len(one(v)) for v in sized], default=1)
         # numpy counts the separator after a line's last number; torch does not
         body = np.array2string(a, separator=", ", prefix="tensor(", threshold=opts["threshold"],
                                edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"] + 1,
@@ -59,10 +65,10 @@ def format_tensor(t, array):
     extra = []
     if a.size == 0 and a.ndim != 1:
         extra.append(f"size={tuple(a.shape)}")
+    empty_named = a.size == 0 and a.dtype != np.dtype(get_default_dtype())   # torch names it then
     if t.device != "cpu":
         extra.append(f"device='{t.device}'")
-    from tinygrad_seq.dtypes import get_default_dtype
-    if a.dtype not in (np.dtype(get_default_dtype()), np.dtype(np.int64), np.dtype(np.bool_)):
+    if empty_named or a.dtype not in (np.dtype(get_default_dtype()), np.dtype(np.int64), np.dtype(np.bool_)):
         extra.append(f"dtype={a.dtype}")
     if t._ctx is not None:
         extra.append(f"grad_fn=<{t._ctx.name()}>")

@@ -22,6 +22,8 @@ class Conv1d(Module):
                              f"but got padding_mode='{padding_mode}'")
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"Invalid padding string {padding!r}, should be one of ('valid', 'same')")
+        if padding == "same" and C._single(stride, "stride") != 1:
+            raise ValueError("padding='same' is not supported for strided convolutions")
         k = C._single(kernel_size, "kernel_size")
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (k,)
         self.stride, self.dilation = (C._single(stride, "stride"),), (C._single(dilation, "dilation"),)
@@ -75,6 +77,10 @@ class MaxPool1d(Module):
         return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
 
 class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -85,6 +91,9 @@ class AvgPool1d(Module):
     def forward(self, input):
         return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
+    def extra_repr(self):
+        return f"kernel_size={(self.kernel_size,)}, stride={(self.stride,)}, padding={(self.padding,)}"
+
 
 class AdaptiveMaxPool1d(Module):
     def __init__(self, output_size, return_indices=False):
@@ -94,6 +103,9 @@ class AdaptiveMaxPool1d(Module):
     def forward(self, input):
         return C.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
 
 class AdaptiveAvgPool1d(Module):
     def __init__(self, output_size):
@@ -102,3 +114,6 @@ class AdaptiveAvgPool1d(Module):
 
     def forward(self, input):
         return C.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -119,6 +119,12 @@ class MultiheadAttention(Module):
         if mask is not None:
             scores = scores + mask
         weights = F.softmax(scores, -1)
+        if not need_weights and mask is not None:
+            # torch's need_weights=False path (scaled_dot_product_attention) gives a query whose
+            # keys are all masked zero attention, where the softmax is nan
+            blocked = np.isneginf(mask.numpy()).all(-1, keepdims=True)
+            if blocked.any():
+                weights = weights.masked_fill(Tensor(np.broadcast_to(blocked, weights.shape), device=weights.device), 0.0)
         if self.dropout > 0.0 and self.training:
             weights = F.dropout(weights, self.dropout, True)
         out = (weights @ v).permute(2, 0, 1, 3).reshape(L, N, E)   # [L, N, E]

@@ -4,10 +4,12 @@ torch's submodule names (so state dicts move both ways), post-norm or norm_first
 a callable activation, batch_first. pytorch/examples' word_language_model TransformerModel
 builds on these; the recurrent layers stay this library's focus."""
 import copy
+import warnings
 
 import numpy as np
 
 from tinygrad_seq import functional as F
+from tinygrad_seq.autograd import is_grad_enabled
 from tinygrad_seq.nn.container import ModuleList
 from tinygrad_seq.nn.init import xavier_uniform_
 from tinygrad_seq.nn.layers import Dropout, LayerNorm, Linear
@@ -103,18 +105,64 @@ class TransformerDecoderLayer(_FeedForward, Module):
 
 
 class TransformerEncoder(Module):
-    """num_layers copies of encoder_layer (deep copies, as torch's), then norm if given."""
+    """num_layers copies of encoder_layer (deep copies, as torch's), then norm if given.
+
+    torch runs an eval-mode batch_first encoder with a key padding mask on nested tensors, which
+    leaves exact zeros at the padded positions (before the final norm); the same conditions give
+    the same zeros here (the valid positions are computed alike either way)."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
-        self.num_layers, self.norm = num_layers, norm
+        self.num_layers, self.norm, self.mask_check = num_layers, norm, mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          UserWarning, stacklevel=2)
+        self.use_nested_tensor = enable_nested_tensor and not why_not
+
+    def _zeros_padding(self, src, mask, src_key_padding_mask):
+        if not (self.use_nested_tensor and not self.layers[0].training and src.ndim == 3
+                and src_key_padding_mask is not None and mask is None):
+            return None
+        pad = src_key_padding_mask.numpy().astype(bool)
+        if self.mask_check and (np.diff(pad.astype(np.int8), axis=1) < 0).any():   # not left aligned
+            return None
+        layer = self.layers[0]
+        weights = (src, layer.self_attn.in_proj_weight, layer.self_attn.in_proj_bias, layer.self_attn.out_proj.weight,
+                   layer.linear1.weight, layer.linear2.weight, layer.norm1.weight, layer.norm2.weight)
+        if is_grad_enabled() and any(w is not None and w.requires_grad for w in weights):
+            return None
+        return pad
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        nested_pad = self._zeros_padding(src, mask, src_key_padding_mask)
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if nested_pad is not None:
+            out = out.masked_fill(Tensor(nested_pad[:, :, None], device=out.device), 0.0)
         return self.norm(out) if self.norm is not None else out
+
+
+def _why_not_nested(layer):
+    """torch's reasons an encoder does not take its nested-tensor path ('' when it does)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    for failed, reason in ((layer.norm_first, "encoder_layer.norm_first was True"),
+                           (not attn.batch_first, "encoder_layer.self_attn.batch_first was not True(use batch_first "
+                                                  "for better inference performance)"),
+                           (not attn._qkv_same_embed_dim, "encoder_layer.self_attn._qkv_same_embed_dim was not True"),
+                           (attn.in_proj_bias is None, "encoder_layer.self_attn was passed bias=False"),
+                           (layer.activation not in (F.relu, F.gelu),
+                            "encoder_layer.activation_relu_or_gelu was not True"),
+                           (layer.norm1.eps != layer.norm2.eps,
+                            "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"),
+                           (attn.num_heads % 2 == 1, "encoder_layer.self_attn.num_heads is odd")):
+        if failed:
+            return reason
+    return ""
 
 
 class TransformerDecoder(Module):
