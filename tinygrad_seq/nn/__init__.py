@@ -7,6 +7,11 @@ from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.multihead import MultiheadAttention  # noqa: F401
 from tinygrad_seq.nn.batchnorm import BatchNorm1d  # noqa: F401
+from tinygrad_seq.nn.more_layers import (Bilinear, ConstantPad1d, CosineEmbeddingLoss, Dropout1d,  # noqa: F401
+                                         EmbeddingBag, GaussianNLLLoss, GroupNorm, HingeEmbeddingLoss,
+                                         MarginRankingLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
+                                         PoissonNLLLoss, PReLU, ReflectionPad1d, ReplicationPad1d, RMSNorm,
+                                         SoftMarginLoss, Tanhshrink, Threshold, TripletMarginLoss, ZeroPad1d)
 from tinygrad_seq.nn.conv import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d,  # noqa: F401
                                   MaxPool1d)
 from tinygrad_seq.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401

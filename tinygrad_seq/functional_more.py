@@ -1,0 +1,255 @@
+"""The rest of torch.nn.functional that sequence models reach for, composed from Tensor ops:
+rms_norm, group_norm, prelu, threshold, tanhshrink, bilinear, embedding_bag, gumbel_softmax,
+dropout1d, and the ranking / embedding / count losses (margin_ranking, cosine_embedding,
+triplet_margin, hinge_embedding, soft_margin, multilabel_soft_margin, multi_margin,
+poisson_nll, gaussian_nll), each with torch's formula and reductions. Re-exported by
+tinygrad_seq.functional."""
+import math
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.tensor import Tensor
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    from tinygrad_seq.losses import _legacy_reduction
+    return _legacy_reduction(size_average, reduce, reduction)
+
+
+# ------------------------------------------------------------------ normalization, activations
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) * weight over the trailing normalized_shape dims; eps defaults
+    to the dtype's machine epsilon, as torch's."""
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(shape):] != shape:
+        raise ShapeMismatch(f"rms_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {input.shape}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    y = input / ((input * input).mean(dims, keepdim=True) + eps).sqrt()
+    return y * weight if weight is not None else y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize each of num_groups channel groups of (N, C, *) over its channels and positions."""
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise ValueError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                         f"shape {input.shape} and num_groups={num_groups}")
+    x = input.reshape(n, num_groups, -1)
+    d = x - x.mean(-1, keepdim=True)
+    x = (d / ((d * d).mean(-1, keepdim=True) + eps).sqrt()).reshape(*input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x); weight has 1 or C (channel dim 1) entries."""
+    w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return input.relu() - (-input).relu() * w
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value."""
+    return input.where(input > threshold, value)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1^T W_o x2 + b_o, weight [out, in1, in2]."""
+    from tinygrad_seq.einsum import einsum
+    y = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return y + bias if bias is not None else y
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau); hard: the one-hot of its argmax, with the soft
+    sample's gradient (straight-through)."""
+    from tinygrad_seq import random
+    from tinygrad_seq.functional import softmax
+    noise = -np.log(random.generator().exponential(size=logits.shape)).astype(logits.dtype)
+    y = softmax((logits + Tensor(noise, device=logits.device)) / tau, dim)
+    if not hard:
+        return y
+    index = y.detach().numpy().argmax(dim)
+    one_hot = np.zeros(y.shape, y.dtype)
+    np.put_along_axis(one_hot, np.expand_dims(index, dim), 1.0, dim)
+    return Tensor(one_hot, device=y.device) - y.detach() + y
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by 1/(1-p)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input")
+    if not training or p == 0:
+        return input
+    from tinygrad_seq import random
+    shape = input.shape[:-1] + (1,)
+    keep = (random.generator().uniform(size=shape) >= p).astype(input.dtype) / (1.0 - p) if p < 1 else \
+        np.zeros(shape, input.dtype)
+    return input * Tensor(keep, device=input.device)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sum / mean / max of the embeddings of each bag: the rows of a 2-D input, or the
+    segments of a 1-D input that offsets start; padding_idx entries are left out (an empty bag
+    gives zeros), per_sample_weights scale them (mode 'sum')."""
+    from tinygrad_seq.functional import embedding
+    from tinygrad_seq.functions import stack
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights is only supported for mode='sum'")
+    idx = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None")
+        starts = np.arange(0, idx.size, idx.shape[1])
+        flat = idx.reshape(-1)
+        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        flat, psw = idx, per_sample_weights
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    ends = np.append(starts[1:], flat.size)
+    rows = embedding(Tensor(flat.astype(np.int64), device=weight.device), weight, max_norm=max_norm,
+                     norm_type=norm_type)
+    if psw is not None:
+        rows = rows * psw.reshape(-1, 1)
+    keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
+    bags = []
+    for a, b in zip(starts, ends):
+        members = np.arange(a, b)[keep[a:b]]
+        if members.size == 0:
+            bags.append(Tensor(np.zeros(weight.shape[1], weight.dtype), device=weight.device))
+            continue
+        chosen = rows.index_select(0, Tensor(members, device=weight.device))
+        bags.append(chosen.sum(0) if mode == "sum" else chosen.mean(0) if mode == "mean" else chosen.max(0).values)
+    return stack(bags, 0)
+
+
+# ------------------------------------------------------------------ losses
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    return _reduce((-target * (input1 - input2) + margin).relu(), _legacy(size_average, reduce, reduction))
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    zero = input * 0
+    loss = (target != 1).to(dtype=input.dtype) * (margin - input).relu() + \
+        (target != -1).to(dtype=input.dtype) * input + zero
+    return _reduce(loss, _legacy(size_average, reduce, reduction))
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    from tinygrad_seq.functional import softplus
+    return _reduce(softplus(-target * input), _legacy(size_average, reduce, reduction))
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1; max(0, cos - margin) where it is -1."""
+    eps = 1e-12
+    dim = input1.ndim - 1
+    cos = (input1 * input2).sum(dim) / (((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)).sqrt()
+    pos = (target == 1).to(dtype=cos.dtype)
+    neg = (target == -1).to(dtype=cos.dtype)
+    loss = pos * (1 - cos) + neg * (cos - margin).relu()
+    return _reduce(loss, _legacy(size_average, reduce, reduction))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    from tinygrad_seq.functional_extra import pairwise_distance
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_ap - d_an + margin).relu(), _legacy(size_average, reduce, reduction))
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    from tinygrad_seq.functional import logsigmoid
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.mean(-1), _legacy(size_average, reduce, reduction))
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample (weight[y] scales it)."""
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    y = np.asarray(target.numpy() if isinstance(target, Tensor) else target).reshape(-1).astype(np.int64)
+    n, c = x.shape
+    picked = x.gather(1, Tensor(y.reshape(-1, 1), device=x.device))
+    terms = (margin - picked + x).relu()
+    if p == 2:
+        terms = terms * terms
+    if weight is not None:
+        terms = terms * weight.reshape(-1)[Tensor(y, device=x.device)].reshape(-1, 1)
+    not_target = np.ones((n, c), x.dtype)
+    not_target[np.arange(n), y] = 0
+    loss = (terms * Tensor(not_target, device=x.device)).sum(1) / c
+    loss = loss if input.ndim == 2 else loss.reshape(())
+    return _reduce(loss, _legacy(size_average, reduce, reduction))
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:   # Stirling's term where target > 1
+        t = target.detach().numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = np.where(t > 1, t * np.log(t) - t + 0.5 * np.log(2 * math.pi * t), 0.0)
+        loss = loss + Tensor(stirling.astype(loss.dtype), device=loss.device)
+    return _reduce(loss, _legacy(size_average, reduce, reduction))
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2 pi); var
+    broadcasts (one dim fewer, or a last dim of 1), as torch's."""
+    if isinstance(var, numbers.Number):
+        var = Tensor(np.full(input.shape, var, input.dtype), device=input.device)
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
