@@ -308,7 +308,7 @@ def test_missing_names_say_so():
     import tinygrad_seq.nn.functional as F
     for get, message in [
         (lambda: ts.optim.Rprop, "does not have torch.optim.Rprop yet; instead use optim.Adam"),
-        (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use LambdaLR"),
+        (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use optim.swa_utils.SWALR"),
         (lambda: ts.nn.BatchNorm2d, "does not have torch.nn.BatchNorm2d yet; instead use nn.BatchNorm1d"),
         (lambda: F.grid_sample, "does not have torch.nn.functional.grid_sample yet"),
         (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),

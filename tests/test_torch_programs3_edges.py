@@ -107,3 +107,25 @@ def test_foreach_lerp_mul_add():
     torch._foreach_add_(a, b, alpha=0.1)
     np.testing.assert_allclose(a[0].numpy(), [0.375] * 3)
     np.testing.assert_allclose(a[1].numpy(), [0.975] * 2)
+
+
+def test_swalr_and_update_bn_as_torch():
+    import torch as real
+    import tinygrad_seq as ours
+    lrs = {}
+    for lib in (ours, real):
+        w = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([w], lr=0.5)
+        sched = lib.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=3)
+        seq = []
+        for _ in range(6):
+            opt.step()
+            sched.step()
+            seq.append(opt.param_groups[0]["lr"])
+        lrs[lib.__name__] = seq
+    np.testing.assert_allclose(lrs["tinygrad_seq"], lrs["torch"], rtol=1e-12)
+    model = ours.nn.Sequential(ours.nn.Linear(3, 4), ours.nn.BatchNorm1d(4))
+    data = [ours.tensor(np.random.default_rng(i).standard_normal((8, 3)).astype(np.float32)) for i in range(3)]
+    ours.optim.swa_utils.update_bn(data, model)
+    expected = np.concatenate([model[0](d).detach().numpy() for d in data]).mean(0)
+    np.testing.assert_allclose(model[1].running_mean.numpy(), expected, rtol=1e-5)

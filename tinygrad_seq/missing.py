@@ -63,7 +63,7 @@ SUBMODULE_ALTERNATIVES = {
     "torch.nn.functional": dict(multi_head_attention_forward="nn.MultiheadAttention"),
     "torch.nn.init": {},
     "torch.nn.utils": {},
-    "torch.optim.lr_scheduler": dict(SWALR="LambdaLR"),
+    "torch.optim.lr_scheduler": dict(SWALR="optim.swa_utils.SWALR"),
 }
 
 

@@ -1,15 +1,18 @@
 """torch.optim.swa_utils: AveragedModel (stochastic weight averaging, or an exponential moving
-average with get_ema_multi_avg_fn / get_ema_avg_fn) and the averaging functions, as torch's:
+average with get_ema_multi_avg_fn / get_ema_avg_fn), the averaging functions, SWALR and
+update_bn, as torch's:
 the copy's parameters start as the model's and are then averaged in place on every
 update_parameters(model); n_averaged counts the updates and is saved in the state dict."""
 import copy
 import itertools
+import math
 
 import numpy as np
 
 from tinygrad_seq import functions_more as _fe
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.nn.module import Module
+from tinygrad_seq.optim.lr_scheduler import LRScheduler
 from tinygrad_seq.tensor import Tensor
 
 
@@ -72,3 +75,69 @@ class AveragedModel(Module):
                 for b, m in zip(self.module.buffers(), model.buffers()):
                     b.copy_(m.detach().to(b.device))
             self.n_averaged.add_(1)
+
+
+def update_bn(loader, model, device=None):
+    """Recompute the BatchNorm running statistics of model (an AveragedModel's weights) with one
+    pass over loader, as a cumulative average (torch's)."""
+    from tinygrad_seq.nn.batchnorm import BatchNorm1d
+    momenta = {}
+    for module in model.modules():
+        if isinstance(module, BatchNorm1d):
+            module.reset_running_stats()
+            momenta[module] = module.momentum
+    if not momenta:
+        return
+    was_training = model.training
+    model.train()
+    for module in momenta:
+        module.momentum = None
+    for batch in loader:
+        if isinstance(batch, (list, tuple)):
+            batch = batch[0]
+        if device is not None:
+            batch = batch.to(device)
+        model(batch)
+    for module, momentum in momenta.items():
+        module.momentum = momentum
+    model.train(was_training)
+
+
+class SWALR(LRScheduler):
+    """Anneal each group's lr to its swa_lr over anneal_epochs (cos or linear), then hold it."""
+
+    def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
+        swa_lrs = swa_lr if isinstance(swa_lr, (list, tuple)) else [swa_lr] * len(optimizer.param_groups)
+        if len(swa_lrs) != len(optimizer.param_groups):
+            raise ValueError(f"swa_lr must have the same length as optimizer.param_groups: swa_lr has {len(swa_lrs)}, "
+                             f"optimizer.param_groups has {len(optimizer.param_groups)}")
+        for lr, group in zip(swa_lrs, optimizer.param_groups):
+            group["swa_lr"] = lr
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got {anneal_strategy}")
+        if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
+            raise ValueError(f"anneal_epochs must be equal or greater than 0, got {anneal_epochs}")
+        self.anneal_func = _cos_anneal if anneal_strategy == "cos" else _linear_anneal
+        self.anneal_epochs = anneal_epochs
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _get_initial_lr(lr, swa_lr, alpha):
+        return swa_lr if alpha == 1 else (lr - alpha * swa_lr) / (1 - alpha)
+
+    def get_lr(self):
+        step = self._step_count - 1
+        if self.anneal_epochs == 0:
+            step = max(1, step)
+        prev_alpha = self.anneal_func(max(0, min(1, (step - 1) / max(1, self.anneal_epochs))))
+        prev_lrs = [self._get_initial_lr(g["lr"], g["swa_lr"], prev_alpha) for g in self.optimizer.param_groups]
+        alpha = self.anneal_func(max(0, min(1, step / max(1, self.anneal_epochs))))
+        return [g["swa_lr"] * alpha + lr * (1 - alpha) for g, lr in zip(self.optimizer.param_groups, prev_lrs)]
+
+
+def _cos_anneal(t):
+    return (1 - math.cos(math.pi * t)) / 2
+
+
+def _linear_anneal(t):
+    return t
