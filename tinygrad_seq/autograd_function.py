@@ -134,8 +134,8 @@ def _apply(cls, *args, **kwargs):
                             f"{type(s).__name__}")
     # saved Tensors are kept as detached aliases: no cycle through an output, and backward sees
     # the values forward saw (a later in-place write raises, as torch's version check does)
-    ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor) else Tensor._wrap(s.array, s.device)
-                              for s in ctx.saved_tensors)
+    ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor)
+                              else Tensor._wrap(s.array, s.device, s.requires_grad) for s in ctx.saved_tensors)
     non_diff = {id(t) for t in ctx._non_differentiable}
     ctx._non_differentiable = ()
     ctx._out_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)
