@@ -1,5 +1,5 @@
-"""optim.SGD / Adam / AdamW / RMSprop / Adagrad / Adadelta / Adamax / NAdam / RAdam against torch.optim, step by step on the same small
-model for every option; param groups, skipped parameters, zero_grad, closures, state dicts
+"""optim.SGD / Adam / AdamW / RMSprop / Adagrad / Adadelta / Adamax / NAdam / RAdam against
+torch.optim, step by step on the same small model for every option; param groups, skipped parameters, zero_grad, closures, state dicts
 (through ts.save / ts.load, and PyTorch's own); nn.utils clipping against torch.nn.utils."""
 import copy
 import math

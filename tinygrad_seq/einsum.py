@@ -49,7 +49,8 @@ def parse(equation, shapes):
         out = out.replace("...", ellipsis)
         for c in out:
             if not any(c in t for t in spelled):
-                raise ValueError(f"einsum(): output subscript {c!r} does not appear in the equation for any input operand")
+                raise ValueError(f"einsum(): output subscript {c!r} does not appear in the equation for any "
+                                 f"input operand")
     else:
         once = [c for c in sorted(set("".join(spelled))) if c not in ellipsis and "".join(spelled).count(c) == 1]
         out = ellipsis + "".join(once)

@@ -363,8 +363,8 @@ from tinygrad_seq.functional_more import (bilinear, cosine_embedding_loss, dropo
                                           triplet_margin_loss)
 from tinygrad_seq.conv import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d,  # noqa: E402,F401
                                max_pool1d)
-from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu, hardsigmoid, hardswish,  # noqa: E402,F401
-                                           kl_div, layer_norm, mish, pairwise_distance, relu6,
+from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu,  # noqa: E402,F401
+                                           hardsigmoid, hardswish, kl_div, layer_norm, mish, pairwise_distance, relu6,
                                            scaled_dot_product_attention, selu, softsign)
 
 

@@ -287,7 +287,8 @@ def _method(name):
 METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_or bitwise_xor logit frac sgn diff "
            "trace tensor_split aminmax nansum nanmean median cummax cummin logcumsumexp addmm baddbmm addbmm mv "
            "inner index_copy fliplr flipud ravel erf erfc erfinv sinh cosh tan asin acos atan asinh acosh atanh "
-           "exp2 atan2 hypot logaddexp xlogy fmax fmin arcsin arccos arctan arctan2 swapdims tanh exp log sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
+           "exp2 atan2 hypot logaddexp xlogy fmax fmin arcsin arccos arctan arctan2 swapdims tanh exp log "
+           "sigmoid relu abs sqrt sin cos log1p expm1 floor ceil round trunc sign "
            "reciprocal rsqrt square log2 log10 neg negative softmax log_softmax matmul mm bmm argmax argmin "
            "amax amin sum mean prod std var norm cumsum cumprod topk sort argsort kthvalue gather scatter "
            "scatter_add index_select masked_select masked_fill index_fill split chunk unbind flip roll squeeze "
@@ -323,4 +324,5 @@ inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)
 for _name in METHODS:
     globals()[_name] = _method(_name)
 
-__all__ = sorted(n for n in list(globals()) if not n.startswith("_") and n not in ("np", "ops", "Tensor", "builtins", "METHODS"))
+__all__ = sorted(n for n in list(globals())
+                 if not n.startswith("_") and n not in ("np", "ops", "Tensor", "builtins", "METHODS", "sys"))

@@ -233,7 +233,8 @@ def trace(spec, n_ext=0):
         raise
     except TypeError as e:  # e.g. an op mixing a Node with an unsupported operand
         if _SIGNATURE_MISTAKE.search(str(e)):   # a call with wrong arguments: the step's own bug
-            raise ValueError(f"cell {spec.name} (gates={spec.gates}, states={spec.states}): the step fails: {e}") from None
+            raise ValueError(f"cell {spec.name} (gates={spec.gates}, states={spec.states}): the step fails: "
+                             f"{e}") from None
         raise Unfusable(str(e)) from None
     except (ValueError, AttributeError) as e:
         raise ValueError(f"cell {spec.name} (gates={spec.gates}, states={spec.states}): the step fails: {e}") from None
