@@ -133,3 +133,18 @@ def test_tensor_split_0d_tensor_sections():
 
 def test_pool_module_repr():
     assert repr(ts.nn.MaxPool1d(3)) == repr(torch.nn.MaxPool1d(3))
+
+
+def test_bool_subtraction_numpy_scalars_and_assign_as_torch(tmp_path):
+    for T in (ts, torch):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with two bool tensors"):
+            T.tensor([True, False]) - T.tensor([True, True])
+        with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
+            -T.tensor([True])
+    obj = {"a": np.float64(1.5), "b": np.int64(3), "c": np.float32(2.5), "d": 1.25}
+    ts.save(obj, tmp_path / "s.pt")
+    back = ts.load(tmp_path / "s.pt")
+    assert {k: type(v) for k, v in back.items()} == {k: type(v) for k, v in obj.items()} and back == obj
+    lin = ts.nn.Linear(2, 3)
+    lin.load_state_dict({k: np.ones(v.shape) for k, v in lin.state_dict().items()}, assign=True)
+    assert lin.weight.tolist() == [[1.0, 1.0]] * 3

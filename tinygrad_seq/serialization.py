@@ -49,6 +49,8 @@ class _Encoder:
     def encode(self, obj, where="obj"):
         if obj is None or isinstance(obj, (bool, str)):
             return obj
+        if isinstance(obj, np.generic) and not isinstance(obj, np.str_):   # np.float64 is a float too: keep its type
+            return {"scalar": self._array(np.asarray(obj), where, ("s", id(obj)))}
         if isinstance(obj, int):
             return int(obj)
         if isinstance(obj, float):

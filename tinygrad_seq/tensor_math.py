@@ -95,6 +95,11 @@ class MathOps:
             except ValueError:
                 raise ShapeMismatch(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
             raise
+        except TypeError:
+            if op == "sub" and a.array.dtype == np.bool_:   # numpy's refusal, in torch's words
+                raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                                   "`^` or `logical_xor()` operator instead.") from None
+            raise
 
     def __add__(self, o): return self._binary(ops.Add, o, "add")
     def __radd__(self, o): return self._binary(ops.Add, o, "add", True)
@@ -111,7 +116,11 @@ class MathOps:
             raise ShapeMismatch("Integers to negative integer powers are not allowed.")
         return self._binary(ops.Pow, o, "pow")
     def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
-    def __neg__(self): return ops.Neg.apply1(self)
+    def __neg__(self):
+        if self.array.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
+        return ops.Neg.apply1(self)
     def __pos__(self): return self
     neg, negative = __neg__, __neg__
 

@@ -260,9 +260,11 @@ class Module:
             out[k] = t if keep_vars else state_array(t.numpy())
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
-        Everything is checked before anything is written: a failed load changes nothing."""
+        Everything is checked before anything is written: a failed load changes nothing.
+        assign (torch's: take the given tensors as the parameters) is accepted and copies the
+        values as well, so references to the parameters (an optimizer's) stay valid."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict of name -> array "
                             f"(a state_dict()), got {type(state_dict).__name__}")
