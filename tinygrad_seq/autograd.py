@@ -255,8 +255,12 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
     st = _state
     outer, st.callbacks = st.callbacks, []
     try:
-        if root._ctx is None:
-            (_finish_leaf if capture is None else capture.leaf)(root, g, b)
+        if root._ctx is None:   # a leaf's own backward: its hooks run with grad mode off, as in a sweep
+            prev_mode, st.grad = st.grad, False
+            try:
+                (_finish_leaf if capture is None else capture.leaf)(root, g, b)
+            finally:
+                st.grad = prev_mode
         else:
             _sweep(root, g, retain_graph, capture)
         while st.callbacks:

@@ -109,6 +109,8 @@ def einsum(equation, *operands):
     """torch.einsum: einsum("bth,bsh->bts", q, k); the operands may also come as one list."""
     from tinygrad_seq.functions import _common_dtype
     from tinygrad_seq.tensor import Tensor
+    if isinstance(equation, Tensor):   # the sublist form: einsum(A, [0, 1], B, [1, 2], [0, 2])
+        equation, operands = _from_sublists((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -118,3 +120,15 @@ def einsum(equation, *operands):
             raise TypeError(f"einsum(): operand {i} is a {type(t).__name__}, expected a Tensor")
     terms, out = parse(equation, [t.shape for t in operands])
     return Einsum.apply(*_common_dtype(list(operands)), terms=tuple(terms), out=out)
+
+
+def _from_sublists(args):
+    """(equation, operands) of torch's sublist form: operand, sublist, operand, sublist, ...
+    [, output sublist]; subscripts are ints 0-51 (letters) or Ellipsis."""
+    def letters(sub):
+        return "".join("..." if s is Ellipsis else string.ascii_letters[s] for s in sub)
+    out = args[-1] if len(args) % 2 else None
+    pairs = args[:-1] if len(args) % 2 else args
+    tensors, subs = pairs[0::2], pairs[1::2]
+    eq = ",".join(letters(sub) for sub in subs)
+    return (eq if out is None else eq + "->" + letters(out)), tuple(tensors)

@@ -109,6 +109,17 @@ def maximum(a, b): return _tensor(a).maximum(b)
 def minimum(a, b): return _tensor(a).minimum(b)
 
 
+def _into(out, result, name):
+    """torch's out=: the result written into out (resized when its shape differs; cast to
+    out's dtype), and out returned."""
+    if not isinstance(out, Tensor) or isinstance(result, tuple):
+        raise TypeError(f"{name}(): out= takes one Tensor here")
+    if out.shape != result.shape:
+        out.array = np.empty(result.shape, out.dtype) if out.device == "cpu" else out.array
+    out.copy_(result.detach())
+    return out
+
+
 def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -277,8 +288,11 @@ def get_default_device():
 
 
 def _method(name):
-    def fn(input, *args, **kwargs):
-        return getattr(_tensor(input), name)(*args, **kwargs)
+    def fn(input, *args, out=None, **kwargs):
+        result = getattr(_tensor(input), name)(*args, **kwargs)
+        if out is None:
+            return result
+        return _into(out, result, name)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"ts.{name}(input, ...): the same as input.{name}(...)."
     return fn

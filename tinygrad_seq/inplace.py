@@ -241,14 +241,23 @@ class InPlaceOps:
         return self
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
-        """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None or 'add'."""
-        if reduce not in (None, "add"):
-            raise ValueError(f"scatter_: reduce={reduce!r} is not supported; use None or 'add'")
+        """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None, 'add' or
+        'multiply' (the last without gradients, as torch's)."""
+        if reduce not in (None, "add", "multiply"):
+            raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got {reduce!r}")
         if src is None:
             src = value
         if not isinstance(src, InPlaceOps):
             src = self._other(src).expand(index.shape)
         d, idx = self._scatter_args(dim, index, src, "scatter_")
+        if reduce == "multiply":
+            if autograd.is_grad_enabled() and (self.requires_grad or src.requires_grad):
+                raise RuntimeError("scatter_(reduce='multiply') does not support autograd; use scatter_reduce "
+                                   "with 'prod' or run it under no_grad")
+            from tinygrad_seq.backend_cpu import _along
+            out = self.numpy().copy()
+            np.multiply.at(out, _along(np.asarray(idx), d), src.numpy()[tuple(slice(0, s) for s in idx.shape)])
+            return self.copy_(out)
         return self._write("scatter_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx,
                                                                              add=reduce == "add"), src)
 
@@ -304,6 +313,22 @@ class InPlaceOps:
         if bad.size:
             raise IndexError(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
         return d, index.array
+
+    def random_(self, from_=0, to=None, *, generator=None, **kw):
+        """Integers drawn uniformly from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa]
+        for floats, [0, max] for integers), as torch's (its draws are not torch's)."""
+        from_ = kw.pop("from", from_)
+        if kw:
+            raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kw))!r}")
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = (2 ** (np.finfo(self.dtype).nmant + 1) + 1 if self.dtype.kind == "f"
+                  else 2 if self.dtype == np.bool_ else int(np.iinfo(self.dtype).max) + 1)
+        if to <= from_:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+        draws = random.generator(generator).integers(from_, to, size=self.shape)
+        return self.copy_(draws.astype(self.dtype))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         return self.copy_(random.uniform(a, b, self.shape, generator).astype(self.dtype))

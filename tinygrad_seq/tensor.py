@@ -95,8 +95,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     is_cuda = property(lambda self: self.device == "cuda")
 
     def size(self, dim=None):
-        if dim is None:
-            return self.shape
+        if dim is None:   # a Size (a tuple that prints and counts as torch's); .shape stays a plain tuple
+            return Size(self.array.shape)
         return self.shape[ops._norm_axes(dim, self.ndim)[0]] if self.ndim else self.shape[dim]
 
     def numel(self):
@@ -369,7 +369,17 @@ autograd._Tensor = Tensor
 
 
 class Size(tuple):
-    """torch.Size: a tuple of dimensions (t.shape is a plain tuple, which compares equal)."""
+    """torch.Size: a tuple of dimensions that prints as torch's (t.size() returns one; t.shape is a
+    plain tuple, which compares equal: a Size there would cost every op's shape reads)."""
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __getitem__(self, i):
+        out = tuple.__getitem__(self, i)
+        return Size(out) if isinstance(i, slice) else out
+
     def numel(self):
         n = 1
         for s in self:

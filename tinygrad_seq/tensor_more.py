@@ -77,6 +77,10 @@ def fmod(self, other):
     """Remainder with the dividend's sign (C's fmod); the value is numpy's exact fmod, the
     gradient that of self - trunc(self / other) * other (1 and -trunc(self / other))."""
     other = self._other(other)
+    if (self.dtype.kind == "f" or other.dtype.kind == "f") and not (self.requires_grad or other.requires_grad):
+        with np.errstate(all="ignore"):   # the exact value, its zeros signed as C's fmod signs them
+            out = np.fmod(*np.broadcast_arrays(self.numpy(), other.numpy()))
+        return self._wrap(np.asarray(out, dtype=np.result_type(self.dtype, other.dtype)), self.device).to(self.device)
     if self.dtype.kind == "f" or other.dtype.kind == "f":
         approx = self - (self / other).trunc().detach() * other
         with np.errstate(all="ignore"):
@@ -169,9 +173,8 @@ def tensor_split(self, indices_or_sections, dim=0):
 
 
 def aminmax(self, *, dim=None, keepdim=False):
-    from collections import namedtuple
-    result = namedtuple("aminmax", ["min", "max"])
-    return result(self.amin(dim, keepdim), self.amax(dim, keepdim))
+    from tinygrad_seq.tensor_reduce import return_type
+    return return_type("aminmax", ("min", "max"))(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
 
 def nansum(self, dim=None, keepdim=False):
@@ -185,7 +188,8 @@ def nanmean(self, dim=None, keepdim=False):
 
 def median(self, dim=None, keepdim=False):
     """The lower median (torch's): of every element, or (values, indices) along dim."""
-    from tinygrad_seq.tensor_reduce import MinResult
+    from tinygrad_seq.tensor_reduce import return_type
+    MinResult = return_type("median")   # noqa: N806  (torch.return_types.median)
     if dim is None:
         flat = self.reshape(-1)
         if flat.numel() == 0:
@@ -223,7 +227,8 @@ def _zero_d_dim(dim):
 
 
 def _cumulative(self, dim, better):
-    from tinygrad_seq.tensor_reduce import MaxResult
+    from tinygrad_seq.tensor_reduce import return_type
+    MaxResult = return_type("cummax" if better is np.greater else "cummin")   # noqa: N806
     if self.ndim == 0:
         _zero_d_dim(dim)
         return MaxResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
@@ -311,6 +316,11 @@ def fill_diagonal_(self, fill_value, wrap=False):
     return self
 
 
+def _bincount(self, weights=None, minlength=0):
+    from tinygrad_seq.functions import bincount
+    return bincount(self, weights, minlength)
+
+
 def _retains_grad(self):
     ctx = self._ctx
     return ctx is not None and ctx._retained is not None and self._idx in ctx._retained
@@ -326,7 +336,7 @@ METHODS = dict(addcmul=addcmul, addcdiv=addcdiv, addcmul_=addcmul_, addcdiv_=add
                frac=frac, sgn=lambda self: self.sign(), diff=diff, trace=trace, tensor_split=tensor_split,
                aminmax=aminmax, nansum=nansum, nanmean=nanmean, median=median, cummax=cummax, cummin=cummin,
                logcumsumexp=logcumsumexp, addmm=addmm, baddbmm=baddbmm, addbmm=addbmm, mv=mv, inner=inner,
-               index_copy=index_copy, fill_diagonal_=fill_diagonal_,
+               index_copy=index_copy, fill_diagonal_=fill_diagonal_, bincount=_bincount,
                fliplr=lambda self: self.flip(1), flipud=lambda self: self.flip(0),
                ravel=lambda self: self.reshape(-1), retains_grad=property(_retains_grad),
                is_signed=lambda self: self.dtype.kind in "if", is_complex=lambda self: False,

@@ -10,15 +10,21 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
 from tinygrad_seq.errors import ShapeMismatch
 
-MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])   # torch.return_types.max
-MinResult = collections.namedtuple("MinResult", ["values", "indices"])   # torch.return_types.min
+def return_type(name, fields=("values", "indices")):
+    """torch.return_types.<name>: a named tuple that prints as torch's."""
+    def __repr__(self):
+        return f"torch.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
+    return type(name, (collections.namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
+
+
+MaxResult, MinResult, SortResult = return_type("max"), return_type("min"), return_type("sort")
+TopkResult, KthvalueResult = return_type("topk"), return_type("kthvalue")
 
 
 def _dim_or_axis(dim, axis):
     """A reduction's dims from dim= or numpy's axis=; () (or []) means every dim, as torch's."""
     dim = dim if axis is None else axis
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
-SortResult = collections.namedtuple("SortResult", ["values", "indices"])
 
 
 def _wrap(arr, device):
@@ -221,13 +227,13 @@ class ReduceOps:
         if not 0 <= k <= n:
             raise ShapeMismatch(f"topk: k={k} is out of range for dimension {d} of size {n}")
         idx = self.argsort(d, descending=largest).narrow(d, 0, k)
-        return SortResult(self.gather(d, idx), idx)
+        return TopkResult(self.gather(d, idx), idx)
 
     def kthvalue(self, k, dim=-1, keepdim=False):
         d = _dim1(dim, self.ndim)
         idx = self.argsort(d).narrow(d, k - 1, 1)
         v = self.gather(d, idx)
-        return SortResult(v, idx) if keepdim else SortResult(v.squeeze(d), idx.squeeze(d))
+        return KthvalueResult(v, idx) if keepdim else KthvalueResult(v.squeeze(d), idx.squeeze(d))
 
 
 def _on_zero_d(method):

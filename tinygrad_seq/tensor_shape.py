@@ -133,7 +133,10 @@ class ShapeOps:
         _check_range(index, self.shape[d], d, "gather", negative=False)
         return ops_extra.Gather.apply(self, dim=d, index=index.array)
 
-    def take_along_dim(self, indices, dim):
+    def take_along_dim(self, indices, dim=None):
+        """gather along dim; without dim, over the flattened tensor (torch's)."""
+        if dim is None:
+            return self.reshape(-1).gather(0, indices.reshape(-1))
         return self.gather(dim, indices)
 
     # ------------------------------------------------------------ views of the whole
@@ -164,7 +167,8 @@ class ShapeOps:
             arr = self.numpy()
             if arr.ndim == 0 and dt.itemsize != arr.dtype.itemsize:
                 raise ShapeMismatch("view(dtype): a 0-d tensor keeps its element size")
-            return autograd._Tensor(np.ascontiguousarray(arr).view(dt), device=self.device)
+            out = np.ascontiguousarray(arr).view(dt)
+            return autograd._Tensor._wrap(_device.backend(self.device).asarray(out), self.device)
         try:
             out = self.reshape(*sizes, size=size)
         except ShapeMismatch as e:   # name view, not reshape, in the message
