@@ -48,8 +48,9 @@ def test_torch_keyword_forms(name):
 
 
 def test_min_along_a_dim_is_a_min_result():
-    assert type(ts.ones(2, 3).min(0)).__name__ == "MinResult"
-    assert type(ts.ones(2, 3).max(0)).__name__ == "MaxResult"
+    # torch.return_types.min / max, named as torch names them
+    assert type(ts.ones(2, 3).min(0)).__name__ == type(torch.ones(2, 3).min(0)).__name__ == "min"
+    assert type(ts.ones(2, 3).max(0)).__name__ == type(torch.ones(2, 3).max(0)).__name__ == "max"
 
 
 def test_creators_refuse_a_shape_given_twice():
