@@ -126,6 +126,9 @@ def _from_sublists(args):
     """(equation, operands) of torch's sublist form: operand, sublist, operand, sublist, ...
     [, output sublist]; subscripts are ints 0-51 (letters) or Ellipsis."""
     def letters(sub):
+        for s in sub:
+            if s is not Ellipsis and not (isinstance(s, int) and 0 <= s < 52):
+                raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {s}")
         return "".join("..." if s is Ellipsis else string.ascii_letters[s] for s in sub)
     out = args[-1] if len(args) % 2 else None
     pairs = args[:-1] if len(args) % 2 else args

@@ -64,12 +64,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x); weight has 1 or C (channel dim 1) entries."""
     w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return input.relu() - (-input).relu() * w
+    return input.where(input > 0, input * w)   # slope w at 0, as torch's
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else value."""
-    return input.where(input > threshold, value)
+    """x, except value where x <= threshold (a nan stays nan, as torch's)."""
+    return input.where(~(input <= threshold), value)
 
 
 def tanhshrink(input):
@@ -145,12 +145,14 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                      norm_type=norm_type)
     if psw is not None:
         rows = rows * psw.reshape(-1, 1)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
     keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
     bags = []
     for a, b in zip(starts, ends):
         members = np.arange(a, b)[keep[a:b]]
-        if members.size == 0:
-            bags.append(Tensor(np.zeros(weight.shape[1], weight.dtype), device=weight.device))
+        if members.size == 0:   # zeros still joined to weight, so an all-empty batch backs up
+            bags.append(weight[:0].sum(0))
             continue
         chosen = rows.index_select(0, Tensor(members, device=weight.device))
         bags.append(chosen.sum(0) if mode == "sum" else chosen.mean(0) if mode == "mean" else chosen.max(0).values)
@@ -163,9 +165,8 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-    zero = input * 0
-    loss = (target != 1).to(dtype=input.dtype) * (margin - input).relu() + \
-        (target != -1).to(dtype=input.dtype) * input + zero
+    margin_part = (margin - input).relu().where(target != 1, 0.0)
+    loss = margin_part + input.where(target != -1, 0.0)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
@@ -240,9 +241,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if isinstance(var, numbers.Number):
         var = Tensor(np.full(input.shape, var, input.dtype), device=input.device)
     if var.shape != input.shape:
-        if input.shape[:-1] == var.shape:
+        if input.shape[:-1] == var.shape:   # one dim fewer: a homoscedastic last dim
             var = var.unsqueeze(-1)
-        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+        elif not (var.ndim == input.ndim and sum(a != b for a, b in zip(input.shape, var.shape)) == 1
+                  and all(b == 1 for a, b in zip(input.shape, var.shape) if a != b)):
             raise ValueError("var is of incorrect size")
     if bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")

@@ -114,6 +114,12 @@ def _into(out, result, name):
     out's dtype), and out returned."""
     if not isinstance(out, Tensor) or isinstance(result, tuple):
         raise TypeError(f"{name}(): out= takes one Tensor here")
+    from tinygrad_seq.autograd import is_grad_enabled
+    if result.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad.")
+    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape != result.shape:
         out.array = np.empty(result.shape, out.dtype) if out.device == "cpu" else out.array
     out.copy_(result.detach())

@@ -256,7 +256,8 @@ class InPlaceOps:
                                    "with 'prod' or run it under no_grad")
             from tinygrad_seq.backend_cpu import _along
             out = self.numpy().copy()
-            np.multiply.at(out, _along(np.asarray(idx), d), src.numpy()[tuple(slice(0, s) for s in idx.shape)])
+            vals = src.numpy()[tuple(slice(0, s) for s in idx.shape)].astype(out.dtype)   # cast first, as torch
+            np.multiply.at(out, _along(np.asarray(idx), d), vals)
             return self.copy_(out)
         return self._write("scatter_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx,
                                                                              add=reduce == "add"), src)
@@ -314,19 +315,25 @@ class InPlaceOps:
             raise IndexError(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
         return d, index.array
 
-    def random_(self, from_=0, to=None, *, generator=None, **kw):
+    def random_(self, from_=None, to=None, *, generator=None, **kw):
         """Integers drawn uniformly from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa]
         for floats, [0, max] for integers), as torch's (its draws are not torch's)."""
-        from_ = kw.pop("from", from_)
+        if "from" in kw:
+            from_ = kw.pop("from")
         if kw:
             raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kw))!r}")
-        if to is None and from_ != 0:
-            from_, to = 0, from_
+        if from_ is not None and to is None:
+            from_, to = 0, from_   # random_(to)
+        from_ = 0 if from_ is None else from_
         if to is None:
             to = (2 ** (np.finfo(self.dtype).nmant + 1) + 1 if self.dtype.kind == "f"
                   else 2 if self.dtype == np.bool_ else int(np.iinfo(self.dtype).max) + 1)
         if to <= from_:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+        if self.dtype.kind in "iu":
+            info = np.iinfo(self.dtype)
+            if from_ < info.min or to - 1 > info.max:
+                raise RuntimeError(f"random_: from={from_} / to - 1={to - 1} is out of bounds for {self.dtype}")
         draws = random.generator(generator).integers(from_, to, size=self.shape)
         return self.copy_(draws.astype(self.dtype))
 

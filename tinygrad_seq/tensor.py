@@ -380,6 +380,17 @@ class Size(tuple):
         out = tuple.__getitem__(self, i)
         return Size(out) if isinstance(i, slice) else out
 
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
     def numel(self):
         n = 1
         for s in self:

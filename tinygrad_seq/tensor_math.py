@@ -186,10 +186,10 @@ class MathOps:
         if b.dtype.kind in "iub" and a.dtype.kind in "iub" and a.device == "cpu" and not np.all(b.array):
             raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")   # torch's
         if a.dtype.kind == "f" and name == "remainder" and a.device == "cpu":
-            # torch's: fmod, moved by the divisor when the signs differ (so -2 % 2 is -0., 3 % -1.5 is 0.)
             with np.errstate(all="ignore"):
-                m = np.fmod(*np.broadcast_arrays(a.array, b.array))
-                m = np.where((m != 0) & ((b.array < 0) != (m < 0)), m + b.array, m)
+                m = np.remainder(a.array, b.array)
+                if not np.all(m):   # a zero result keeps the dividend's sign, as torch's (-2 % 2 is -0.)
+                    m = np.where(m == 0, np.copysign(m, a.array), m)
             return _wrap(np.asarray(m, dtype=a.dtype), a.device)
         return _wrap(getattr(B, name)(a.array, b.array), a.device)
 

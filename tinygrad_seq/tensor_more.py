@@ -78,9 +78,11 @@ def fmod(self, other):
     gradient that of self - trunc(self / other) * other (1 and -trunc(self / other))."""
     other = self._other(other)
     if (self.dtype.kind == "f" or other.dtype.kind == "f") and not (self.requires_grad or other.requires_grad):
+        from tinygrad_seq.tensor_math import _promote
+        a, b = _promote(self, other) if self.dtype != other.dtype else (self, other)   # torch's result dtype
         with np.errstate(all="ignore"):   # the exact value, its zeros signed as C's fmod signs them
-            out = np.fmod(*np.broadcast_arrays(self.numpy(), other.numpy()))
-        return self._wrap(np.asarray(out, dtype=np.result_type(self.dtype, other.dtype)), self.device).to(self.device)
+            out = np.fmod(*np.broadcast_arrays(a.numpy(), b.numpy()))
+        return self._wrap(np.asarray(out, dtype=a.dtype), self.device).to(self.device)
     if self.dtype.kind == "f" or other.dtype.kind == "f":
         approx = self - (self / other).trunc().detach() * other
         with np.errstate(all="ignore"):

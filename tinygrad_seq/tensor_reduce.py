@@ -10,15 +10,30 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
 from tinygrad_seq.errors import ShapeMismatch
 
+class return_types:
+    """torch.return_types: the named tuples of max(dim), sort, topk, ..., made once each (found
+    by pickle at tensor_reduce.return_types.<name>)."""
+
+
 def return_type(name, fields=("values", "indices")):
-    """torch.return_types.<name>: a named tuple that prints as torch's."""
+    """torch.return_types.<name>: a named tuple that prints as torch's (one class per name)."""
+    made = getattr(return_types, name, None)
+    if made is not None:
+        return made
+
     def __repr__(self):
         return f"torch.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
-    return type(name, (collections.namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
+    cls = type(name, (collections.namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
+    cls.__module__, cls.__qualname__ = __name__, f"return_types.{name}"
+    setattr(return_types, name, cls)
+    return cls
 
 
 MaxResult, MinResult, SortResult = return_type("max"), return_type("min"), return_type("sort")
 TopkResult, KthvalueResult = return_type("topk"), return_type("kthvalue")
+for _name in ("median", "cummax", "cummin"):
+    return_type(_name)
+return_type("aminmax", ("min", "max"))
 
 
 def _dim_or_axis(dim, axis):

@@ -117,9 +117,12 @@ class SWALR(LRScheduler):
             raise ValueError(f"anneal_strategy must by one of 'cos' or 'linear', instead got {anneal_strategy}")
         if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
             raise ValueError(f"anneal_epochs must be equal or greater than 0, got {anneal_epochs}")
-        self.anneal_func = _cos_anneal if anneal_strategy == "cos" else _linear_anneal
+        self._anneal_strategy = anneal_strategy   # a name, so state_dict() stays saveable
         self.anneal_epochs = anneal_epochs
         super().__init__(optimizer, last_epoch)
+
+    def anneal_func(self, t):
+        return _cos_anneal(t) if self._anneal_strategy == "cos" else _linear_anneal(t)
 
     @staticmethod
     def _get_initial_lr(lr, swa_lr, alpha):
