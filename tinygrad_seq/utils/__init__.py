@@ -1,2 +1,2 @@
-"""tinygrad_seq.utils: PyTorch's torch.utils subset (utils.data)."""
-from tinygrad_seq.utils import data  # noqa: F401
+"""tinygrad_seq.utils: PyTorch's torch.utils subset (utils.data, utils.checkpoint)."""
+from tinygrad_seq.utils import checkpoint, data  # noqa: F401
