@@ -101,3 +101,13 @@ def test_f9_take_along_dim_no_dim():
     t = torch.tensor([[10, 30, 20], [60, 40, 50]])
     max_idx = torch.argmax(t)
     assert torch.take_along_dim(t, max_idx).tolist() == [60]
+
+
+# from blog-style programs: the legacy Tensor.new, and the dtype as torch prints it
+def test_legacy_new_and_dtype_spelling():
+    w = torch.nn.LSTM(3, 4).weight_ih_l0.data
+    h = w.new(2, 5, 4).zero_()
+    assert h.shape == (2, 5, 4) and h.dtype == w.dtype
+    assert torch.zeros(2, 3, dtype=torch.float64).new([1, 2]).tolist() == [1.0, 2.0]
+    assert w.new().shape == (0,)
+    assert repr(torch.tensor([1, 2], dtype=torch.int32)) == "tensor([1, 2], dtype=torch.int32)"

@@ -318,6 +318,21 @@ def fill_diagonal_(self, fill_value, wrap=False):
     return self
 
 
+def new(self, *args, **kwargs):
+    """torch's legacy Tensor.new: new(*sizes) a (zero-filled) tensor of that shape, new(data) a
+    tensor of data, new() an empty one, each of self's dtype and device."""
+    if kwargs:
+        raise TypeError(f"new() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in data) and \
+                type(data).__name__ == "Size":
+            return self.new_zeros(tuple(data))
+        from tinygrad_seq.creation import tensor
+        return tensor(data.numpy() if hasattr(data, "numpy") else data, dtype=self.dtype, device=self.device)
+    return self.new_zeros(tuple(int(a) for a in args) if args else (0,))
+
+
 def _bincount(self, weights=None, minlength=0):
     from tinygrad_seq.functions import bincount
     return bincount(self, weights, minlength)
@@ -338,7 +353,7 @@ METHODS = dict(addcmul=addcmul, addcdiv=addcdiv, addcmul_=addcmul_, addcdiv_=add
                frac=frac, sgn=lambda self: self.sign(), diff=diff, trace=trace, tensor_split=tensor_split,
                aminmax=aminmax, nansum=nansum, nanmean=nanmean, median=median, cummax=cummax, cummin=cummin,
                logcumsumexp=logcumsumexp, addmm=addmm, baddbmm=baddbmm, addbmm=addbmm, mv=mv, inner=inner,
-               index_copy=index_copy, fill_diagonal_=fill_diagonal_, bincount=_bincount,
+               index_copy=index_copy, fill_diagonal_=fill_diagonal_, bincount=_bincount, new=new,
                fliplr=lambda self: self.flip(1), flipud=lambda self: self.flip(0),
                ravel=lambda self: self.reshape(-1), retains_grad=property(_retains_grad),
                is_signed=lambda self: self.dtype.kind in "if", is_complex=lambda self: False,

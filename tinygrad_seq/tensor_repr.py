@@ -1,7 +1,8 @@
 """Tensor's repr, laid out as torch prints: `tensor([ 1.5000, -2.0000])`, integral floats as
 `1.`, scientific notation when the magnitudes span more than 1000x (or pass 1e8, or go below
 1e-4), numbers right-aligned to one width, long tensors summarized with `...`, and the dtype
-named only when it is not the default float dtype, int64 or bool. Options: PRINT_OPTIONS, which
+named (`dtype=torch.float64`, torch's spelling) only when it is not the default float dtype,
+int64 or bool. Options: PRINT_OPTIONS, which
 ts.set_printoptions changes."""
 import numpy as np
 
@@ -69,7 +70,7 @@ def format_tensor(t, array):
     if t.device != "cpu":
         extra.append(f"device='{t.device}'")
     if empty_named or a.dtype not in (np.dtype(get_default_dtype()), np.dtype(np.int64), np.dtype(np.bool_)):
-        extra.append(f"dtype={a.dtype}")
+        extra.append(f"dtype=torch.{a.dtype}")   # spelled as torch prints it
     if t._ctx is not None:
         extra.append(f"grad_fn=<{t._ctx.name()}>")
     elif t.requires_grad:
@@ -77,8 +78,7 @@ def format_tensor(t, array):
     # each suffix goes on a line of its own when it would pass the line width (torch's rule)
     out, last = body, len(body) - body.rfind("\n") + 1
     for e in extra:
-        # lengths as torch spells the suffix ("dtype=torch.float64"), so lines break where torch's do
-        n = len(e) + (6 if e.startswith("dtype=") else 0)
+        n = len(e)
         if last + n + 2 > opts["linewidth"]:
             out, last = out + ",\n" + " " * len("tensor(") + e, len("tensor(") + n
         else:
