@@ -74,7 +74,8 @@ class GradScaler:
                 "_growth_tracker": 0} if self._enabled else {}
 
     def load_state_dict(self, state_dict):
-        pass
+        """Accepted (a torch scaler's state too): the scale here is always 1, so there is nothing
+        to restore."""
 
 
 _matmul_precision = "highest"

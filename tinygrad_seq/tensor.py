@@ -18,7 +18,7 @@ from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq.tensor_logic import LogicOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
-from tinygrad_seq.tensor_repr import PRINT_OPTIONS, format_tensor  # noqa: F401  (set_printoptions)
+from tinygrad_seq.tensor_repr import format_tensor
 from tinygrad_seq.tensor_shape import ShapeOps
 
 class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):

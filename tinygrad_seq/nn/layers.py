@@ -6,7 +6,6 @@ import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
-from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.nn.module import Module, Parameter
 
 
