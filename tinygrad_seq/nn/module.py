@@ -10,6 +10,7 @@ from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
 from tinygrad_seq.state_array import state_array
+from tinygrad_seq.nn import module_hooks as _hooks
 
 
 class Parameter(Tensor):
@@ -30,8 +31,8 @@ class Parameter(Tensor):
 
 # torch.nn.Module methods a PyTorch program may call that this Module lacks, with what to do instead
 _TORCH_MODULE_METHODS_MISSING = {
-    name: "register_hook on the module's output or input tensors (Tensor.register_hook)"
-    for name in ("register_full_backward_hook", "register_backward_hook", "register_full_backward_pre_hook")
+    "register_backward_hook": "register_full_backward_hook (torch deprecates this non-full hook, whose "
+                              "grad_input is that of the module's last op)",
 }
 
 
@@ -302,28 +303,33 @@ class Module:
     # ------------------------------------------------------------ calling and printing
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        if "_forward_pre_hooks" not in d and "_forward_hooks" not in d:
+        if "_forward_pre_hooks" not in d and "_forward_hooks" not in d and "_backward_hooks" not in d \
+                and "_backward_pre_hooks" not in d:
             return self.forward(*args, **kwargs)
-        for hook in list(d.get("_forward_pre_hooks", {}).values()):   # hook(module, args)
-            new = hook(self, args)
-            if new is not None:
-                args = new if isinstance(new, tuple) else (new,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(d.get("_forward_hooks", {}).values()):        # hook(module, args, output)
-            new = hook(self, args, out)
-            if new is not None:
-                out = new
-        return out
+        return _hooks.call(self, args, kwargs)
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) before every forward; a returned value (a tuple, or one value)
-        replaces args. Returns a handle whose remove() takes the hook off."""
-        return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", OrderedDict()), hook)
+        replaces args. with_kwargs: hook(module, args, kwargs) returns None or (args, kwargs).
+        prepend: run before the hooks already registered. Returns a handle whose remove() takes
+        the hook off."""
+        return _hooks.register(self, "_forward_pre_hooks", hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook):
-        """hook(module, args, output) after every forward; a returned value replaces the output.
-        Returns a handle whose remove() takes the hook off."""
-        return _HookHandle(self.__dict__.setdefault("_forward_hooks", OrderedDict()), hook)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) after every forward (with_kwargs: hook(module, args,
+        kwargs, output)); a returned value replaces the output. always_call: also run when
+        forward raises. Returns a handle whose remove() takes the hook off."""
+        return _hooks.register(self, "_forward_hooks", hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) when the gradients of the module's outputs are computed;
+        a returned tuple replaces grad_output (module_hooks.py)."""
+        return _hooks.register(self, "_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) when the gradients of the module's positional
+        inputs are computed; a returned tuple replaces grad_input (module_hooks.py)."""
+        return _hooks.register(self, "_backward_hooks", hook, prepend)
 
     def apply(self, fn):
         """fn(module) for every submodule (children first) and then this one; returns self, as
@@ -370,25 +376,6 @@ class Module:
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._modules)
-
-
-class _HookHandle:
-    """What register_forward_hook returns: remove() takes the hook off (also as a context manager)."""
-    _next_id = 0
-
-    def __init__(self, hooks, hook):
-        self.hooks, self.id = hooks, _HookHandle._next_id
-        _HookHandle._next_id += 1
-        hooks[self.id] = hook
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class _IncompatibleKeys(tuple):

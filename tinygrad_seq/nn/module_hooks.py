@@ -1,0 +1,243 @@
+"""Module hooks as torch.nn.Module's: forward pre-hooks and hooks (with_kwargs, prepend,
+always_call) and full backward hooks and pre-hooks.
+
+Hooks live in the module's __dict__ (absent until the first is registered, so Module.__call__
+without hooks is one dict lookup and forward):
+    _forward_pre_hooks, _forward_hooks,
+    _backward_pre_hooks, _backward_hooks        OrderedDict  handle id -> hook
+    _hooks_with_kwargs, _hooks_always_call      set of handle ids
+
+Backward hooks work as torch's BackwardHook (torch/utils/hooks.py): a call whose tensor
+arguments require grad passes them through an identity node (_HookIdentity) before forward and
+passes the top-level output tensors through another after it. The output node's backward sees
+grad_output (the pre-hooks may replace it); the input node's backward, which runs later in the
+sweep, calls hook(module, grad_input, grad_output), which may replace grad_input. grad_input has
+one entry per positional argument (None where it is not a tensor that requires grad), grad_output
+one per top-level output (None for a non-tensor, such as an LSTM's (h, c) tuple).
+"""
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.grad_mode import _state
+from tinygrad_seq.tensor import Tensor
+
+
+class HookHandle:
+    """What the register_*_hook methods return: remove() takes the hook off (also as a context
+    manager)."""
+    _next_id = 0
+
+    def __init__(self, hooks, hook, extra_sets=()):
+        self.hooks, self.id, self.extra_sets = hooks, HookHandle._next_id, extra_sets
+        HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+        for s in self.extra_sets:
+            s.discard(self.id)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register(module, kind, hook, prepend=False, with_kwargs=False, always_call=False):
+    """Add hook to module's `kind` hooks (one of the four dict names above)."""
+    if not callable(hook):
+        raise TypeError(f"{kind[1:-1]}: hook must be callable, got {type(hook).__name__}")
+    d = module.__dict__
+    hooks = d.setdefault(kind, OrderedDict())
+    sets = []
+    if with_kwargs:
+        sets.append(d.setdefault("_hooks_with_kwargs", set()))
+    if always_call:
+        sets.append(d.setdefault("_hooks_always_call", set()))
+    handle = HookHandle(hooks, hook, tuple(sets))
+    for s in sets:
+        s.add(handle.id)
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def call(module, args, kwargs):
+    """module(*args, **kwargs) with its hooks, in torch's order: forward pre-hooks, the backward
+    hooks' input node, forward, forward hooks, the backward hooks' output node."""
+    d = module.__dict__
+    with_kwargs = d.get("_hooks_with_kwargs", ())
+    for hid, hook in list(d.get("_forward_pre_hooks", {}).items()):
+        if hid in with_kwargs:     # hook(module, args, kwargs) -> None or (args, kwargs)
+            new = hook(module, args, kwargs)
+            if new is not None:
+                if not (isinstance(new, tuple) and len(new) == 2):
+                    raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {new}.")
+                args, kwargs = new
+        else:                      # hook(module, args) -> None, a tuple, or one value
+            new = hook(module, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+    bw = None
+    if (d.get("_backward_hooks") or d.get("_backward_pre_hooks")) and _state.grad:
+        bw = _BackwardHookCall(module)
+        args = bw.wrap_inputs(args)
+    hooks = d.get("_forward_hooks", {})
+    try:
+        out = module.forward(*args, **kwargs)
+    except BaseException:
+        always = d.get("_hooks_always_call", ())
+        for hid, hook in list(hooks.items()):
+            if hid in always:
+                try:
+                    _run_forward_hook(hook, hid in with_kwargs, module, args, kwargs, None)
+                except Exception:
+                    pass   # torch's: the forward's own error is the one raised
+        raise
+    for hid, hook in list(hooks.items()):
+        new = _run_forward_hook(hook, hid in with_kwargs, module, args, kwargs, out)
+        if new is not None:
+            out = new
+    if bw is not None:
+        out = bw.wrap_outputs(out)
+    return out
+
+
+def _run_forward_hook(hook, with_kwargs, module, args, kwargs, out):
+    if with_kwargs:
+        return hook(module, args, kwargs, out)
+    return hook(module, args, out)
+
+
+class _HookIdentity(Function):
+    """Identity on the tensors given (one output per input); its backward hands the arriving
+    gradients to a _BackwardHookCall, which may replace them."""
+
+    @staticmethod
+    def forward(ctx, *arrays, on_backward):
+        ctx.on_backward = on_backward
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        out = ctx.on_backward(ctx, grads)
+        return out if len(out) > 1 else out[0]
+
+
+class _BackwardHookCall:
+    """One call of a module with backward hooks (torch's BackwardHook)."""
+
+    def __init__(self, module):
+        d = module.__dict__
+        self.module = module
+        self.hooks = list(d.get("_backward_hooks", {}).values())
+        self.pre_hooks = list(d.get("_backward_pre_hooks", {}).values())
+        self.grad_outputs = None
+        self.n_inputs, self.input_index = 0, None
+        self.n_outputs, self.output_index = 0, None
+
+    @staticmethod
+    def _through_identity(values, on_backward):
+        """values with its tensors requiring grad replaced by identity outputs -> (values, the
+        positions replaced), or (values, None) when none requires grad."""
+        index = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
+        if not index:
+            return values, None
+        new = _HookIdentity.apply(*[values[i] for i in index], on_backward=on_backward)
+        new = new if isinstance(new, tuple) else (new,)
+        values = list(values)
+        for i, t in zip(index, new):
+            values[i] = t
+        return values, index
+
+    def wrap_inputs(self, args):
+        self.n_inputs = len(args)
+        values, self.input_index = self._through_identity(args, self._input_grads)
+        # torch passes every tensor argument through its identity node once one requires grad,
+        # and its grad_input holds zeros for those that do not
+        self.zero_inputs = () if self.input_index is None else tuple(
+            (i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and i not in self.input_index)
+        return tuple(values)
+
+    def wrap_outputs(self, out):
+        single = not isinstance(out, tuple)
+        values = (out,) if single else out
+        self.n_outputs = len(values)
+        new, self.output_index = self._through_identity(values, self._output_grads)
+        if self.output_index is None:
+            return out
+        if single:
+            return new[0]
+        return tuple(new) if type(out) is tuple else type(out)(*new)
+
+    def _pack(self, index, grads, n, device):
+        """Gradient arrays at the positions in index -> a tuple of n (Tensor or None)."""
+        res = [None] * n
+        for i, g in zip(index or (), grads):
+            res[i] = None if g is None else Tensor._wrap(g, device)
+        return tuple(res)
+
+    @staticmethod
+    def _unpack(index, values, what):
+        arrays = []
+        for i in index:
+            v = values[i]
+            if v is not None and not isinstance(v, Tensor):
+                raise TypeError(f"backward hook returned a {type(v).__name__} in {what}[{i}]; "
+                                f"expected a Tensor or None")
+            arrays.append(None if v is None else v.array)
+        return tuple(arrays)
+
+    def _output_grads(self, node, grads):
+        """The output node's backward: grad_output for the pre-hooks (and for the hooks, when no
+        input requires grad, as torch's)."""
+        grad_outputs = self._pack(self.output_index, grads, self.n_outputs, node.device)
+        for hook in self.pre_hooks:
+            new = hook(self.module, grad_outputs)
+            if new is None:
+                continue
+            new = new if isinstance(new, tuple) else (new,)
+            if len(new) != len(grad_outputs):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {len(new)}, but expected {len(grad_outputs)}")
+            grad_outputs = new
+        if self.input_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to "
+                          "module outputs since no inputs require gradients.", UserWarning, stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.hooks:
+                res = hook(self.module, grad_inputs, grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient "
+                                       "should always return None or None for all gradients.")
+        else:
+            self.grad_outputs = grad_outputs
+        return self._unpack(self.output_index, grad_outputs, "grad_output")
+
+    def _input_grads(self, node, grads):
+        """The input node's backward: hook(module, grad_input, grad_output) for each hook."""
+        if self.grad_outputs is None:   # the gradient reached the inputs without the outputs
+            return grads
+        # an input whose gradient did not arrive gets zeros, as torch's identity node materializes
+        # them (so such an input's .grad becomes zeros, as torch's)
+        grads = [g if g is not None else node.b.zeros(p.shape, p.dtype) for g, p in zip(grads, node.parents)]
+        res = list(self._pack(self.input_index, grads, self.n_inputs, node.device))
+        for i, a in self.zero_inputs:
+            res[i] = Tensor._wrap(node.b.zeros(a.shape, a.dtype), node.device)
+        res = tuple(res)
+        for hook in self.hooks:
+            new = hook(self.module, res, self.grad_outputs)
+            if new is None:
+                continue
+            new = new if isinstance(new, tuple) else (new,)
+            if len(new) != len(res):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(new)}, but expected {len(res)}")
+            res = new
+        self.grad_outputs = None
+        return self._unpack(self.input_index, res, "grad_input")
