@@ -30,6 +30,14 @@ from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
 from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
+# the thin forms of torch's methods (x_ in-place forms, aliases, kron, quantile, ...): attached
+# last, as they build on every other method; and their free functions (ts.kron(a, b))
+from tinygrad_seq import tensor_fill_in as _fill_in  # noqa: E402
+from tinygrad_seq.functions import _method as _free_function  # noqa: E402
+_fill_in.attach(Tensor)
+for _name in _fill_in.FREE:
+    if _name not in globals():
+        globals()[_name] = _free_function(_name)
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
 from tinygrad_seq.malloc_tuning import keep_freed_memory as _keep_freed_memory

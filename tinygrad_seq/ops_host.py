@@ -26,6 +26,10 @@ UNARY = {
     "atanh": (np.arctanh, lambda x, y: 1.0 / (1.0 - x * x)),
     "exp2": (np.exp2, lambda x, y: y * np.log(2.0)),
     "logit": (special.logit, lambda x, y: 1.0 / (x * (1.0 - x))),
+    "lgamma": (special.gammaln, lambda x, y: special.psi(x)),
+    "digamma": (special.psi, lambda x, y: special.polygamma(1, x)),
+    "i0": (special.i0, lambda x, y: special.i1(x)),
+    "sinc": (np.sinc, lambda x, y: np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))),
 }
 
 
@@ -46,6 +50,8 @@ BINARY = {
     "logaddexp": (np.logaddexp, lambda a, b, y: (np.exp(a - y), np.exp(b - y))),
     "xlogy": (_xlogy, lambda a, b, y: (np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, b))), a / b)),
     "fmax": (np.fmax, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
+    "copysign": (np.copysign, lambda a, b, y: (np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a)), 0.0 * b)),
+    "logaddexp2": (np.logaddexp2, lambda a, b, y: (np.exp2(a - y), np.exp2(b - y))),
     "fmin": (np.fmin, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
 }
 

@@ -1,0 +1,229 @@
+"""Tensor methods torch has that are thin forms of what exists here: the in-place `x_` form of a
+method (`gt_`, `cumsum_`, `tril_`, ...), aliases (`multiply_`, `fix`, `arcsinh`, `adjoint`, `H`),
+predicates and storage queries (`is_cpu`, `get_device`, `is_nonzero`, `stride`, `data_ptr`), and
+methods of free functions (`unique`, `multinomial`). The math ones (kron, cross, quantile,
+masked_scatter, ...) are in tensor_fill_math.py. tinygrad_seq/__init__.py attaches both last, so
+every method they build on exists; FREE lists the ones torch also has as free functions."""
+import numpy as np
+
+
+def _inplace_of(name):
+    """x.name_(*args): x = x.name(*args) written into x (torch's dtype and shape rules,
+    autograd as for the other in-place ops: inplace.py)."""
+    def method(self, *args, **kwargs):
+        return self._write(name + "_", lambda t, *a: getattr(t, name)(*a, **kwargs), *args)
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place {name}."
+    return method
+
+
+def _alias(name):
+    def method(self, *args, **kwargs):
+        return getattr(self, name)(*args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _is_nonzero(self):
+    if self.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous"
+                           if self.numel() else "Boolean value of Tensor with no values is ambiguous")
+    return bool(self.item())
+
+
+def _get_device(self):
+    """-1 on the CPU, the device index on CUDA (torch's)."""
+    dev = self.device
+    if getattr(dev, "type", "cpu") == "cpu":
+        return -1
+    return dev.index or 0
+
+
+def _stride(self, dim=None):
+    """Strides in elements, as torch's (from the array's byte strides)."""
+    arr = self.array
+    strides = tuple(s // arr.itemsize for s in arr.strides) if arr.ndim else ()
+    if dim is None:
+        return strides
+    if not -len(strides) <= dim < max(len(strides), 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-self.ndim}, "
+                         f"{self.ndim - 1}], but got {dim})")
+    return strides[dim]
+
+
+def _data_ptr(self):
+    arr = self.array
+    if hasattr(arr, "__cuda_array_interface__"):
+        return arr.__cuda_array_interface__["data"][0]
+    return arr.__array_interface__["data"][0]
+
+
+def _storage_offset(self):
+    """Elements between the start of the memory this tensor views and its first element."""
+    arr = self.array
+    base = arr
+    while getattr(base, "base", None) is not None and isinstance(base.base, np.ndarray):
+        base = base.base
+    if base is arr or not isinstance(arr, np.ndarray):
+        return 0
+    return (arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // arr.itemsize
+
+
+def _positive(self):
+    if self.dtype == np.bool_:
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return self
+
+
+def _adjoint(self):
+    return self.mT
+
+
+def _h(self):
+    if self.ndim > 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+    return self.T
+
+
+def _imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def _split_with_sizes(self, split_sizes, dim=0):
+    return self.split(list(split_sizes), dim)
+
+
+def _hsplit(self, sections):
+    if self.ndim == 0:
+        raise RuntimeError("torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 dimensions!")
+    return _directional_split(self, sections, 1 if self.ndim > 1 else 0, "hsplit")
+
+
+def _vsplit(self, sections):
+    if self.ndim < 2:
+        raise RuntimeError(f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with "
+                           f"{self.ndim} dimensions!")
+    return _directional_split(self, sections, 0, "vsplit")
+
+
+def _dsplit(self, sections):
+    if self.ndim < 3:
+        raise RuntimeError(f"torch.dsplit requires a tensor with at least 3 dimension, but got a tensor with "
+                           f"{self.ndim} dimensions!")
+    return _directional_split(self, sections, 2, "dsplit")
+
+
+def _directional_split(self, sections, dim, name):
+    if isinstance(sections, int) and self.shape[dim] % sections:
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                           f"dimension {self.shape[dim]} is not divisible by the split_size {sections}!")
+    return self.tensor_split(sections if isinstance(sections, int) else list(sections), dim)
+
+
+def _msort(self):
+    return self.sort(dim=0).values
+
+
+def _narrow_copy(self, dim, start, length):
+    return self.narrow(dim, start, length).clone()
+
+
+def _sum_to_size(self, *size):
+    """Sum the broadcast dimensions away so the result has `size` (torch's sum_to_size)."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    try:
+        ok = np.broadcast_shapes(size, self.shape) == self.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"size {list(size)} is not expandable to size {list(self.shape)}.")
+    out = self
+    lead = self.ndim - len(size)
+    if lead:
+        out = out.sum(dim=tuple(range(lead)))
+    dims = tuple(i for i, s in enumerate(size) if s == 1 and out.shape[i] != 1)
+    return out.sum(dim=dims, keepdim=True) if dims else out
+
+
+def _new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, **kw):
+    return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _apply_(self, fn):
+    """fn on every element, in place (CPU tensors only, as torch's)."""
+    if getattr(self.device, "type", "cpu") != "cpu":
+        raise TypeError("apply_ is only implemented on CPU tensors")
+    flat = self.array.reshape(-1)
+    with np.nditer(flat, op_flags=["readwrite"]) as it:
+        for x in it:
+            x[...] = fn(x.item())
+    return self
+
+
+def _map_(self, other, fn):
+    """self[i] = fn(self[i], other[i]) (other broadcast to self), in place, CPU only."""
+    if getattr(self.device, "type", "cpu") != "cpu":
+        raise TypeError("map_ is only implemented on CPU tensors")
+    o = np.broadcast_to(other.numpy() if hasattr(other, "numpy") else np.asarray(other), self.shape)
+    out = self.array
+    for idx in np.ndindex(*self.shape):
+        out[idx] = fn(out[idx].item(), o[idx].item())
+    return self
+
+
+def _free(name):
+    def method(self, *args, **kwargs):
+        import tinygrad_seq
+        return getattr(tinygrad_seq, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _same(self, *args, **kwargs):
+    return self
+
+
+# x_ for these methods x (swapaxes_ / swapdims_ change the shape: they are transpose_)
+INPLACE = ("absolute acos acosh addbmm addmm arccos arcsin arctan2 arctan asin asinh atan2 atan atanh "
+           "baddbmm bitwise_and bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift bitwise_xor "
+           "cosh cumprod cumsum divide eq erf erfc erfinv exp2 fmod frac ge greater greater_equal gt hypot "
+           "le less less_equal log10 log2 logical_and logical_or logical_xor logit lt multiply nan_to_num "
+           "ne negative not_equal sgn sinh subtract tan tril triu true_divide xlogy arcsinh arccosh arctanh "
+           "fix deg2rad rad2deg copysign float_power lgamma digamma i0 sinc ldexp gcd lcm heaviside "
+           "nextafter addmv addr renorm").split()
+
+METHODS = dict(
+    fix=_alias("trunc"), arcsinh=_alias("asinh"), arccosh=_alias("acosh"), arctanh=_alias("atanh"),
+    swapaxes_=_alias("transpose_"), swapdims_=_alias("transpose_"), split_with_sizes=_split_with_sizes,
+    unsafe_chunk=_alias("chunk"), unsafe_split=_alias("split"), unsafe_split_with_sizes=_split_with_sizes,
+    hsplit=_hsplit, vsplit=_vsplit, dsplit=_dsplit, msort=_msort, narrow_copy=_narrow_copy,
+    sum_to_size=_sum_to_size, new_empty_strided=_new_empty_strided, positive=_positive,
+    adjoint=_adjoint, H=property(_h), mH=property(_adjoint), conj=_same, conj_physical=_same,
+    resolve_conj=_same, resolve_neg=_same, pin_memory=_same, share_memory_=_same,
+    is_conj=lambda self: False, is_neg=lambda self: False, is_inference=lambda self: False,
+    is_pinned=lambda self, *a: False, is_shared=lambda self: False, is_nonzero=_is_nonzero,
+    is_same_size=lambda self, other: tuple(self.shape) == tuple(other.shape),
+    is_cpu=property(lambda self: getattr(self.device, "type", "cpu") == "cpu"),
+    get_device=_get_device, stride=_stride, data_ptr=_data_ptr, storage_offset=_storage_offset,
+    real=property(lambda self: self), imag=property(_imag), apply_=_apply_, map_=_map_,
+    unique=_free("unique"), multinomial=_free("multinomial"), bernoulli=_free("bernoulli"),
+)
+
+
+def attach(Tensor):
+    from tinygrad_seq import tensor_fill_math
+    for name, fn in {**tensor_fill_math.METHODS, **METHODS}.items():
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, fn)
+    for name in INPLACE:
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _inplace_of(name))
+
+
+# torch's free functions of the methods above: ts.kron(a, b) is a.kron(b)
+FREE = ("kron cross cov corrcoef quantile nanquantile nanmedian mode histc unique_consecutive deg2rad "
+        "rad2deg float_power ldexp angle heaviside addmv addr dist vdot matrix_power renorm rot90 "
+        "diag_embed diagflat take masked_scatter slice_scatter select_scatter diagonal_scatter as_strided "
+        "lgamma digamma i0 sinc copysign logaddexp2 signbit isposinf isneginf isreal gcd lcm nextafter fix "
+        "arcsinh arccosh arctanh msort hsplit vsplit dsplit split_with_sizes adjoint positive is_nonzero "
+        "is_same_size conj resolve_conj resolve_neg is_conj is_neg hardshrink negative").split()

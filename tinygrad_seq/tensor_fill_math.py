@@ -1,0 +1,550 @@
+"""Tensor methods of torch's that compose from the ones here (so autograd differentiates them):
+kron, cross, cov / corrcoef, quantile / nanquantile / nanmedian, masked_scatter, take / put_,
+the *_scatter family, as_strided, renorm, rot90, diag_embed; and the rarer elementwise ones
+(lgamma, digamma, i0, sinc, copysign, logaddexp2 through ops_host.py; gcd, lcm, nextafter,
+heaviside, histc, mode, unique_consecutive on the host without gradients, as torch has none).
+Attached to Tensor by tensor_fill_in.attach."""
+import math
+
+import numpy as np
+
+from tinygrad_seq import device as _device
+from tinygrad_seq.errors import ShapeMismatch
+
+
+def _host_unary(name):
+    def method(self):
+        from tinygrad_seq.ops_host import HostUnary
+        return HostUnary.apply(self._floating(), name=name)
+    method.__name__ = name
+    return method
+
+
+def _host_binary(name):
+    def method(self, other):
+        from tinygrad_seq.ops_host import HostBinary
+        a, b = self._floating(), self._other(other)._floating()
+        if a.dtype != b.dtype:
+            dt = np.promote_types(a.dtype, b.dtype)
+            a, b = a.to(dtype=dt), b.to(dtype=dt)
+        return HostBinary.apply(a, b, name=name)
+    method.__name__ = name
+    return method
+
+
+def _on_host(fn, out_dtype=None):
+    """An op without a gradient (torch defines none): numpy on the host values."""
+    def method(self, *args):
+        host = [a.numpy() if hasattr(a, "numpy") else a for a in args]
+        out = np.asarray(fn(self.numpy(), *host))
+        if out_dtype is not None:
+            out = out.astype(out_dtype)
+        return self._wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)
+    return method
+
+
+def _norm_dim(dim, ndim):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+                         f"{max(ndim, 1) - 1}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+# ---------------------------------------------------------------- elementwise
+def deg2rad(self):
+    return self._floating() * (math.pi / 180.0)
+
+
+def rad2deg(self):
+    return self._floating() * (180.0 / math.pi)
+
+
+def float_power(self, exponent):
+    base = self.to(dtype=np.float64)
+    if hasattr(exponent, "to"):
+        exponent = exponent.to(dtype=np.float64)
+    return base ** exponent
+
+
+def ldexp(self, other):
+    return self._floating() * (2.0 ** self._other(other)._floating())
+
+
+def angle(self):
+    """0 for x >= 0, pi for x < 0, nan for nan; zero gradient (real tensors, as torch's)."""
+    x = self._floating()
+    return (x < 0).to(dtype=x.dtype) * math.pi + x * 0
+
+
+def heaviside(self, values):
+    v = self._other(values)
+    if v.dtype != self.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
+                           f"({self.dtype} and {v.dtype})")
+    return _on_host(lambda x, y: np.heaviside(x, y).astype(x.dtype))(self, v)
+
+
+def hardshrink(self, lambd=0.5):
+    return self * (self.abs() > lambd)
+
+
+def addmv(self, mat, vec, *, beta=1, alpha=1):
+    prod = mat @ vec
+    return prod * alpha if beta == 0 else self * beta + prod * alpha
+
+
+def addr(self, vec1, vec2, *, beta=1, alpha=1):
+    outer = vec1.unsqueeze(1) * vec2.unsqueeze(0)
+    return outer * alpha if beta == 0 else self * beta + outer * alpha
+
+
+def dist(self, other, p=2):
+    return (self - other).norm(p)
+
+
+def vdot(self, other):
+    if self.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+    if self.shape != other.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
+                           f"[{other.shape[0]}] to have the same number of elements, but got "
+                           f"{self.shape[0]} and {other.shape[0]} elements respectively")
+    return (self * other).sum()
+
+
+# ---------------------------------------------------------------- products and matrices
+def kron(self, other):
+    """Kronecker product: out[i*m + k, ...] = a[i, ...] * b[k, ...] over every dimension."""
+    nd = max(self.ndim, other.ndim)
+    sa = (1,) * (nd - self.ndim) + tuple(self.shape)
+    sb = (1,) * (nd - other.ndim) + tuple(other.shape)
+    a = self.reshape(*[d for s in sa for d in (s, 1)])
+    b = other.reshape(*[d for s in sb for d in (1, s)])
+    return (a * b).reshape(*[x * y for x, y in zip(sa, sb)])
+
+
+def cross(self, other, dim=None):
+    """Cross product of 3-vectors along dim (None: the first dimension of size 3, as torch's)."""
+    a, b = self, other
+    if a.shape != b.shape:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        a, b = a.expand(*shape), b.expand(*shape)
+    if dim is None:
+        sizes = [i for i, s in enumerate(a.shape) if s == 3]
+        if not sizes:
+            raise RuntimeError(f"no dimension of size 3 in input (shape {tuple(a.shape)})")
+        dim = sizes[0]
+    dim = _norm_dim(dim, a.ndim)
+    if a.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[dim]} and {b.shape[dim]}")
+    x = [a.narrow(dim, i, 1) for i in range(3)]
+    y = [b.narrow(dim, i, 1) for i in range(3)]
+    from tinygrad_seq.functions import cat
+    return cat([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], dim)
+
+
+def matrix_power(self, n):
+    if self.ndim < 2 or self.shape[-1] != self.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{self.shape[-2] if self.ndim > 1 else self.shape} by {self.shape[-1]} matrices")
+    if n < 0:
+        raise RuntimeError("matrix_power with a negative exponent needs a matrix inverse, which "
+                           "tinygrad_seq does not have")
+    from tinygrad_seq.creation import eye
+    out = eye(self.shape[-1], dtype=self.dtype).to(self.device).expand(*self.shape)
+    if n == 0:
+        return out.clone()
+    out, base = None, self
+    while n:
+        if n & 1:
+            out = base if out is None else out @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return out
+
+
+def cov(self, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the rows (variables) over the columns (observations), torch's formula."""
+    if self.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input "
+                           f"with {self.ndim} dimensions")
+    x = self._floating()
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    n_obs = x.shape[1]
+    w = None
+    for given in (fweights, aweights):
+        if given is not None:
+            if given.ndim > 1 or given.shape[0] != n_obs:
+                raise RuntimeError(f"cov(): expected weights to have one element per observation, "
+                                   f"got shape {tuple(given.shape)} for {n_obs} observations")
+            w = given if w is None else w * given
+    if w is None:
+        avg = x.mean(1)
+        norm = n_obs - correction
+    else:
+        w = w.to(dtype=x.dtype)
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = w_sum - correction
+        else:
+            norm = w_sum - correction * (w * aweights.to(dtype=x.dtype)).sum() / w_sum
+    if not hasattr(norm, "clamp"):
+        norm = max(norm, 0)
+    else:
+        norm = norm.clamp(min=0)
+    xm = x - avg.unsqueeze(1)
+    xw = xm if w is None else xm * w
+    c = (xw @ xm.T) / norm
+    return c.reshape(()) if self.ndim < 2 or (c.shape == (1, 1) and self.ndim < 2) else c
+
+
+def corrcoef(self):
+    c = cov(self)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    std = d.sqrt()
+    c = c / std.unsqueeze(1) / std.unsqueeze(0)
+    return c.clamp(-1, 1)
+
+
+def diagflat(self, offset=0):
+    return self.flatten().diag(offset)
+
+
+def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+    """The last dimension as the diagonal (offset) of new square matrices at dims dim1, dim2."""
+    from tinygrad_seq.creation import zeros
+    n = self.shape[-1]
+    m = n + abs(offset)
+    out = zeros(*self.shape[:-1], m, m, dtype=self.dtype, device=self.device)
+    rows = np.arange(n) + max(-offset, 0)
+    cols = np.arange(n) + max(offset, 0)
+    out[..., rows, cols] = self
+    nd = out.ndim
+    d1, d2 = _norm_dim(dim1, nd), _norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if (d1, d2) != (nd - 2, nd - 1):
+        out = out.movedim((nd - 2, nd - 1), (d1, d2))
+    return out
+
+
+def rot90(self, k=1, dims=(0, 1)):
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    d0, d1 = _norm_dim(dims[0], self.ndim), _norm_dim(dims[1], self.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return self.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return self.flip(d0).flip(d1)
+    if k == 3:
+        return self.flip(d0).transpose(d0, d1)
+    return self.clone()
+
+
+def renorm(self, p, dim, maxnorm):
+    """Each slice along dim whose p-norm exceeds maxnorm scaled down to maxnorm (torch's 1e-7)."""
+    dim = _norm_dim(dim, self.ndim)
+    others = tuple(i for i in range(self.ndim) if i != dim)
+    norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p) if others else self.abs()
+    factor = (norms > maxnorm).to(dtype=self.dtype) * (maxnorm / (norms + 1e-7) - 1) + 1
+    return self * factor
+
+
+# ---------------------------------------------------------------- indexing
+def take(self, index):
+    """self.flatten()[index], shaped as index."""
+    return self.reshape(-1)[index]
+
+
+def put_(self, index, source, accumulate=False):
+    flat_index = index.reshape(-1)
+    src = source.reshape(-1)
+    n = self.numel()
+    bad = np.asarray(flat_index.numpy())
+    if bad.size and (bad.max() >= n or bad.min() < -n):
+        raise IndexError(f"put_: index out of range for a tensor of {n} elements")
+    if src.shape[0] != flat_index.shape[0]:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, "
+                           f"but got source.numel() = {src.shape[0]}, index.numel() = {flat_index.shape[0]}")
+    flat = self.reshape(-1)
+    return self._write("put_", lambda t, s: t.reshape(-1).index_put((flat_index,), s, accumulate).reshape(
+        *t.shape), src) if flat is not None else self
+
+
+def put(self, index, source, accumulate=False):
+    return self.clone().put_(index, source, accumulate)
+
+
+def masked_scatter(self, mask, source):
+    """self with the positions where mask (broadcast to self) is True taken, in order, from
+    source's elements."""
+    mask_b = np.broadcast_to(np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask), self.shape)
+    if mask_b.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask_b.dtype}")
+    where = np.flatnonzero(mask_b)
+    if where.size > source.numel():
+        raise RuntimeError(f"masked_scatter: expected source to have at least {where.size} elements "
+                           f"(the number of ones in mask), got {source.numel()}")
+    from tinygrad_seq.creation import tensor
+    pos = tensor(where, device=self.device)
+    vals = source.reshape(-1)[:where.size].to(dtype=self.dtype)
+    return self.reshape(-1).index_put((pos,), vals).reshape(*self.shape)
+
+
+def masked_scatter_(self, mask, source):
+    return self._write("masked_scatter_", lambda t, s: masked_scatter(t, mask, s), source)
+
+
+def _scatter_at(self, src, index):
+    out = self.clone()
+    out[index] = src
+    return out
+
+
+def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+    idx = [slice(None)] * self.ndim
+    idx[_norm_dim(dim, self.ndim)] = slice(start, end, step)
+    return _scatter_at(self, src, tuple(idx))
+
+
+def select_scatter(self, src, dim, index):
+    idx = [slice(None)] * self.ndim
+    idx[_norm_dim(dim, self.ndim)] = index
+    return _scatter_at(self, src, tuple(idx))
+
+
+def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+    d1, d2 = _norm_dim(dim1, self.ndim), _norm_dim(dim2, self.ndim)
+    n = self.diagonal(offset, d1, d2).shape[-1]
+    rows = np.arange(n) + max(-offset, 0)
+    cols = np.arange(n) + max(offset, 0)
+    moved = self.movedim((d1, d2), (0, 1))
+    out = _scatter_at(moved, src.movedim(-1, 0), (rows, cols))
+    return out.movedim((0, 1), (d1, d2))
+
+
+def as_strided(self, size, stride, storage_offset=0):
+    """The elements of the contiguous tensor at storage_offset + sum(i_k * stride_k), as torch's
+    as_strided on a contiguous tensor (differentiable: an index into the flat tensor)."""
+    n = self.numel()
+    size, stride = tuple(size), tuple(stride)
+    idx = np.full(size, storage_offset, dtype=np.int64)
+    for d, (s, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = s
+        idx = idx + (np.arange(s) * st).reshape(shape)
+    if idx.size and (idx.max() >= n or idx.min() < 0):
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                           f"{storage_offset} requiring a storage of {int(idx.max()) + 1} elements are out "
+                           f"of bounds for storage of size {n}")
+    from tinygrad_seq.creation import tensor
+    return self.contiguous().reshape(-1)[tensor(idx, device=self.device)]
+
+
+# ---------------------------------------------------------------- order statistics
+def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
+                           f"nearest. Got {interpolation}")
+    if self.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    qs = np.atleast_1d(np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64))
+    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]" if qs.ndim <= 1 else
+                           f"{name}() q must be a scalar or 1D tensor")
+    x = self.reshape(-1) if dim is None else self
+    d = 0 if dim is None else _norm_dim(dim, self.ndim)
+    sorted_x = x.sort(dim=d).values   # nan last
+    host = sorted_x.numpy()
+    n = x.shape[d] if x.ndim else 1
+    isnan = np.isnan(host)
+    valid = (n - isnan.sum(axis=d, keepdims=True)) if ignore_nan else np.full_like(isnan.sum(axis=d, keepdims=True), n)
+    outs = []
+    from tinygrad_seq.creation import tensor
+    for qv in qs:
+        pos = qv * (valid - 1).clip(min=0)
+        lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+        if interpolation == "nearest":
+            lo = hi = np.round(pos).astype(np.int64)   # half to even, as torch's round
+        v_lo = sorted_x.gather(d, tensor(lo, device=self.device))
+        v_hi = sorted_x.gather(d, tensor(hi, device=self.device))
+        if interpolation == "linear":
+            frac = tensor((pos - lo).astype(self.dtype), device=self.device)
+            v = v_lo + (v_hi - v_lo) * frac
+        elif interpolation == "midpoint":
+            v = (v_lo + v_hi) * 0.5
+        elif interpolation == "higher":
+            v = v_hi
+        else:
+            v = v_lo
+        bad = (valid == 0) if ignore_nan else isnan.any(axis=d, keepdims=True)
+        if bad.any():
+            v = v + tensor(np.where(bad, np.nan, 0.0).astype(self.dtype), device=self.device)
+        if not keepdim or dim is None:
+            v = v.squeeze(d) if dim is not None else v.reshape(())
+        if keepdim and dim is None:
+            v = v.reshape(*([1] * self.ndim))
+        outs.append(v)
+    if np.ndim(q.numpy() if hasattr(q, "numpy") else q) == 0:
+        return outs[0]
+    from tinygrad_seq.functions import stack
+    return stack(outs, 0)
+
+
+def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile_core(self, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile_core(self, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+def nanmedian(self, dim=None, keepdim=False):
+    """The lower median of the non-nan values (nan where all are nan); with dim, (values,
+    indices) as torch.return_types.nanmedian."""
+    if dim is None:
+        return _quantile_core(self, 0.5, None, False, "lower", True, "nanmedian")
+    d = _norm_dim(dim, self.ndim)
+    sorted_x = self.sort(dim=d)
+    host = sorted_x.values.numpy()
+    valid = self.shape[d] - np.isnan(host).sum(axis=d, keepdims=True) if self.ndim else 1 - np.isnan(host)
+    pos = np.maximum(valid - 1, 0) // 2
+    from tinygrad_seq.creation import tensor
+    from tinygrad_seq.tensor_reduce import return_type
+    idx = tensor(np.asarray(pos, dtype=np.int64), device=self.device)
+    values = sorted_x.values.gather(d, idx) if self.ndim else sorted_x.values
+    indices = sorted_x.indices.gather(d, idx) if self.ndim else sorted_x.indices
+    if not keepdim and self.ndim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return return_type("nanmedian")(values, indices)
+
+
+def mode(self, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest among ties) and the index of its last
+    occurrence, as torch's CPU mode; no gradient to the indices."""
+    from tinygrad_seq.creation import tensor
+    from tinygrad_seq.tensor_reduce import return_type
+    x = self.numpy()
+    d = _norm_dim(dim, self.ndim) if self.ndim else 0
+    moved = np.moveaxis(x.reshape(1) if x.ndim == 0 else x, d, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    vals = np.empty(flat.shape[0], dtype=x.dtype)
+    idxs = np.empty(flat.shape[0], dtype=np.int64)
+    for r, row in enumerate(flat):
+        u, counts = np.unique(row, return_counts=True)
+        best = u[np.argmax(counts)]
+        vals[r] = best
+        idxs[r] = np.flatnonzero(row == best)[-1]
+    shape = moved.shape[:-1]
+    vals, idxs = vals.reshape(shape), idxs.reshape(shape)
+    if keepdim and self.ndim:
+        vals, idxs = np.expand_dims(vals, d), np.expand_dims(idxs, d)
+    values = self.gather(d, tensor(np.expand_dims(idxs, d) if not keepdim and self.ndim else idxs,
+                                   device=self.device)) if self.ndim else self.clone()
+    if not keepdim and self.ndim:
+        values = values.squeeze(d)
+    return return_type("mode")(values, tensor(idxs, device=self.device))
+
+
+def histc(self, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins between min and max (both 0: the data's range); elements
+    outside are ignored; float counts of self's dtype, as torch's."""
+    if self.dtype.kind != "f":
+        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{self.dtype}'")
+    x = self.numpy().reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
+    counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
+    return self._wrap(_device.backend(self.device).asarray(counts.astype(self.dtype)), self.device)
+
+
+def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+    """Collapse runs of equal consecutive elements (flattened when dim is None), as torch's."""
+    from tinygrad_seq.creation import tensor
+    x = self.numpy()
+    if dim is None:
+        flat = x.reshape(-1)
+        change = np.ones(flat.size, dtype=bool)
+        change[1:] = flat[1:] != flat[:-1]
+        out = flat[change]
+    else:
+        d = _norm_dim(dim, self.ndim)
+        moved = np.moveaxis(x, d, 0)
+        flat = moved.reshape(moved.shape[0], -1)
+        change = np.ones(moved.shape[0], dtype=bool)
+        change[1:] = (flat[1:] != flat[:-1]).any(axis=1)
+        out = np.moveaxis(moved[change], 0, d)
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, change.size))
+    inverse = np.cumsum(change) - 1
+    if dim is None:
+        inverse = inverse.reshape(x.shape)
+    result = [self._wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)]
+    if return_inverse:
+        result.append(tensor(inverse.astype(np.int64), device=self.device))
+    if return_counts:
+        result.append(tensor(counts.astype(np.int64), device=self.device))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def _check_same_shape(a, b, name):
+    if a.shape != b.shape:
+        raise ShapeMismatch(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
+
+
+def _random_fill(draw):
+    def method(self, *args, generator=None):
+        from tinygrad_seq import random
+        values = draw(random.generator(generator), self.shape, *args)
+        return self.copy_(self._wrap(np.asarray(values, dtype=self.dtype), "cpu").to(self.device))
+    return method
+
+
+def _exponential(rng, shape, lambd=1.0):
+    return rng.exponential(1.0 / lambd, shape)
+
+
+def _geometric(rng, shape, p):
+    return rng.geometric(p, shape)
+
+
+def _log_normal(rng, shape, mean=1.0, std=2.0):
+    return rng.lognormal(mean, std, shape)
+
+
+def _cauchy(rng, shape, median=0.0, sigma=1.0):
+    return median + sigma * rng.standard_cauchy(shape)
+
+
+METHODS = dict(
+    deg2rad=deg2rad, rad2deg=rad2deg, float_power=float_power, ldexp=ldexp, angle=angle,
+    heaviside=heaviside, hardshrink=hardshrink, addmv=addmv, addr=addr, dist=dist, vdot=vdot,
+    kron=kron, cross=cross, matrix_power=matrix_power, cov=cov, corrcoef=corrcoef, diagflat=diagflat,
+    diag_embed=diag_embed, rot90=rot90, renorm=renorm, take=take, put_=put_, put=put,
+    masked_scatter=masked_scatter, masked_scatter_=masked_scatter_, slice_scatter=slice_scatter,
+    select_scatter=select_scatter, diagonal_scatter=diagonal_scatter, as_strided=as_strided,
+    quantile=quantile, nanquantile=nanquantile, nanmedian=nanmedian, mode=mode, histc=histc,
+    unique_consecutive=unique_consecutive,
+    lgamma=_host_unary("lgamma"), digamma=_host_unary("digamma"), i0=_host_unary("i0"),
+    sinc=_host_unary("sinc"), copysign=_host_binary("copysign"), logaddexp2=_host_binary("logaddexp2"),
+    signbit=_on_host(np.signbit), isposinf=lambda self: self == math.inf,
+    isneginf=lambda self: self == -math.inf, isreal=_on_host(lambda x: np.ones(x.shape, dtype=bool)),
+    gcd=_on_host(np.gcd), lcm=_on_host(np.lcm), nextafter=_on_host(np.nextafter),
+    exponential_=_random_fill(_exponential), geometric_=_random_fill(_geometric),
+    log_normal_=_random_fill(_log_normal), cauchy_=_random_fill(_cauchy),
+)
