@@ -176,7 +176,7 @@ def test_default_collate_of_numbers_and_narrow_arrays_as_torch():
 def test_missing_autograd_names_say_so():
     with pytest.raises(AttributeError, match="does not have torch.autograd.forward_ad"):
         ts.autograd.forward_ad
-    with pytest.raises(AttributeError, match="does not have torch.nn.Module.register_full_backward_hook"):
-        ts.nn.Linear(2, 2).register_full_backward_hook(lambda *args: None)
+    with pytest.raises(AttributeError, match="does not have torch.nn.Module.register_backward_hook"):
+        ts.nn.Linear(2, 2).register_backward_hook(lambda *args: None)
     with pytest.raises(RuntimeError, match=r"inputs\[0\]\) does not require grad"):
         (ts.ones(2, requires_grad=True) * 2).sum().backward(inputs=[ts.ones(2)])

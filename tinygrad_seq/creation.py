@@ -43,6 +43,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if isinstance(data, Tensor):
         device = device or data.device
         data = data.numpy()
+    if dtype is None and isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "iu":
+        dtype = data.dtype   # torch.tensor keeps a numpy array's integer type (Tensor(): int64)
     t = Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
                device=device or "cpu", requires_grad=requires_grad)
     return t
@@ -249,7 +251,7 @@ def _legacy(dtype, name):
     def make(cls, *args, device="cpu"):
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             return Tensor(args[0].numpy() if isinstance(args[0], Tensor) else args[0], dtype=dtype, device=device)
-        return zeros(*args, dtype=dtype, device=device)
+        return zeros(*(args or (0,)), dtype=dtype, device=device)   # FloatTensor(): empty, as torch's
     doc = f"ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."
     return _LegacyType(name, (), {"__new__": make, "__doc__": doc, "dtype": np.dtype(dtype), "is_legacy_type": True})
 

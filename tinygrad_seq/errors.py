@@ -28,3 +28,8 @@ class IntegerOverflow(OverflowError, ValueError):
 class InvalidArgument(RuntimeError, ValueError):
     """An argument torch refuses with a RuntimeError (ValueError too, for callers that catch the
     Python convention)."""
+
+
+class IndexOutOfRange(RuntimeError, IndexError):
+    """An index past a dimension's end in gather / scatter / narrow / kthvalue (torch:
+    RuntimeError; IndexError for callers that catch the Python convention)."""

@@ -154,7 +154,7 @@ def one_hot(tensor, num_classes=-1):
     """int64 (*, num_classes) with a 1 at each index of the integer tensor (*,)."""
     t = tensor if isinstance(tensor, Tensor) else Tensor(np.asarray(tensor))
     if t.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to index tensor, got dtype {t.dtype}")
+        raise DTypeMismatch(f"one_hot is only applicable to index tensor, got dtype {t.dtype}")
     idx = t.numpy()
     if idx.size and idx.min() < 0:
         raise RuntimeError(f"one_hot: class values must be non-negative, got {int(idx.min())}")

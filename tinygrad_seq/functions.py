@@ -3,10 +3,12 @@ calls the Tensor method of the same name, so the two forms cannot drift apart.""
 import builtins
 import sys
 
+import warnings
+
 import numpy as np
 
 from tinygrad_seq import ops
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
 
@@ -71,8 +73,13 @@ def where(condition, input=None, other=None):
         from tinygrad_seq.tensor_math import _promote
         a, b = _promote(a, b)
     c = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if c.dtype == np.uint8:   # torch's deprecated uint8 condition: nonzero is true
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be "
+                      "removed in a future version of PyTorch. Use a boolean condition instead.", UserWarning,
+                      stacklevel=2)
+        c = c != 0
     if c.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got {c.dtype}")
+        raise DTypeMismatch(f"where expected condition to be a boolean tensor, but got a tensor with dtype {c.dtype}")
     shape = np.broadcast_shapes(tuple(c.shape), a.shape, b.shape)
     if a.shape != shape:
         a = a.expand(shape)
@@ -222,20 +229,6 @@ def equal(a, b):
     """torch.equal: same shape and elements; either side may be a state-dict value, as allclose."""
     a, b = _as_array(a), _as_array(b)
     return a.shape == b.shape and bool((a == b).all())
-
-
-def hstack(tensors):
-    """torch.hstack: 1-D tensors end to end, others along dim 1."""
-    tensors = list(tensors)
-    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
-
-
-def vstack(tensors):
-    """torch.vstack: rows on rows (a 1-D tensor is one row)."""
-    return cat([t.unsqueeze(0) if t.ndim == 1 else t for t in tensors], 0)
-
-
-row_stack = vstack
 
 
 def bincount(input, weights=None, minlength=0):

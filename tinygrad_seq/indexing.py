@@ -1,6 +1,7 @@
 """Index normalisation of Tensor.__getitem__ / __setitem__: PyTorch's index forms into the
 tuple the array backends take, with PyTorch's bounds errors."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -15,17 +16,26 @@ def normalize_index(idx, t):
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
         return (idx,), False
+    if type(idx) is list and _sequence_as_tuple(idx):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+                      "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq].", UserWarning, stacklevel=3)
+        idx = tuple(idx)
     items = idx if isinstance(idx, tuple) else (idx,)
     out, advanced = [], False
     dim = 0
-    # dims the non-Ellipsis items consume (a bool mask consumes one per mask dim)
+    # dims the non-Ellipsis items consume (a bool mask consumes one per mask dim; a Python bool,
+    # like None, adds a dim and consumes none)
     n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
-                 for i in items if i is not None and i is not Ellipsis)
+                 for i in items if i is not None and i is not Ellipsis and not isinstance(i, bool))
     for it in items:
         if isinstance(it, autograd._Tensor):   # Tensor (tensor.py sets it; importing it is a cycle)
             it = it.array if t.device != "cpu" else it.numpy()
             if it.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long or bool")
+            if it.dtype == np.uint8:   # a uint8 tensor is a mask, as torch's (deprecated there)
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                              "torch.bool instead.", UserWarning, stacklevel=3)
+                it = it.astype(np.bool_)
             if it.ndim == 0 and it.dtype.kind in "iu":
                 it = int(it)   # a 0-d integer tensor indexes as an integer does, as torch's
         if isinstance(it, (list, np.ndarray)) or (hasattr(it, "shape") and not isinstance(it, (numbers.Number, slice))):
@@ -51,9 +61,18 @@ def normalize_index(idx, t):
             dim += t.ndim - n_real
         else:
             out.append(it)
-            if it is not None:
+            if it is not None and not isinstance(it, bool):
                 dim += 1
     return tuple(out), advanced
+
+
+def _sequence_as_tuple(seq):
+    """torch's treatSequenceAsTuple: a list index holding a tensor, a sequence, a slice, None
+    or Ellipsis indexes as the tuple of its items (x[[rows, cols]] is x[rows, cols])."""
+    if len(seq) >= 32:
+        return False
+    return any(isinstance(i, (autograd._Tensor, np.ndarray, list, tuple, slice)) or i is None or i is Ellipsis
+               for i in seq)
 
 
 def ints_first(items, advanced):
@@ -69,7 +88,7 @@ def ints_first(items, advanced):
     for it in items:
         if type(it) is int:
             ints.append(it)
-        elif it is None:
+        elif it is None or isinstance(it, bool):   # adds a dim: applied with the arrays
             rest.append(it)
         elif it is Ellipsis or isinstance(it, slice):
             ints.append(it if it is Ellipsis else slice(None))

@@ -14,7 +14,7 @@ whose saved arrays were overwritten raises at backward. Writes through `.data` a
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra, random, writes
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 from tinygrad_seq.tensor_shape import view_fns
 
@@ -247,6 +247,8 @@ class InPlaceOps:
             raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got {reduce!r}")
         if src is None:
             src = value
+        else:
+            self._same_dtype_src(self, src, "scatter")
         if not isinstance(src, InPlaceOps):
             src = self._other(src).expand(index.shape)
         d, idx = self._scatter_args(dim, index, src, "scatter_")
@@ -263,6 +265,7 @@ class InPlaceOps:
                                                                              add=reduce == "add"), src)
 
     def scatter_add_(self, dim, index, src):
+        self._same_dtype_src(self, src, "scatter_add")
         d, idx = self._scatter_args(dim, index, src, "scatter_add_")
         return self._write("scatter_add_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d,
                                                                                  index=idx, add=True), src)
@@ -289,6 +292,9 @@ class InPlaceOps:
         return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
+        if self.ndim == 0 and isinstance(index, InPlaceOps) and index.ndim == 0:   # as [1] tensors, torch's
+            one = src.reshape(1) if isinstance(src, InPlaceOps) else src
+            return self.reshape(1).scatter(dim, index.reshape(1), one, value, reduce).reshape(())
         return self.clone().scatter_(dim, index, src, value, reduce)
 
     def scatter_add(self, dim, index, src):
@@ -299,21 +305,28 @@ class InPlaceOps:
 
     def _scatter_args(self, dim, index, src, name):
         if not isinstance(index, InPlaceOps) or index.dtype.kind not in "iu":
-            raise TypeError(f"{name}: index must be an integer (long) tensor")
+            raise DTypeMismatch(f"{name}(): Expected dtype int64 for index")
         if index.ndim != self.ndim or src.ndim != self.ndim:
-            raise ValueError(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
-                             f"must have the same number of dimensions")
+            raise ShapeMismatch(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
+                                f"must have the same number of dimensions")
         d = dim % max(self.ndim, 1)
         for i in range(self.ndim):
             if index.shape[i] > src.shape[i] or (i != d and index.shape[i] > self.shape[i]):
-                raise ValueError(f"{name}: index shape {index.shape} exceeds src {src.shape} or self "
-                                 f"{self.shape} at dimension {i}")
+                raise ShapeMismatch(f"{name}: index shape {index.shape} exceeds src {src.shape} or self "
+                                    f"{self.shape} at dimension {i}")
         i = index.numpy()
-        n = self.shape[d]
+        n = self.shape[d] if self.ndim else 1
         bad = i[(i < 0) | (i >= n)]
         if bad.size:
-            raise IndexError(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
+            raise IndexOutOfRange(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
         return d, index.array
+
+    @staticmethod
+    def _same_dtype_src(self, src, name):
+        """torch's scatter / scatter_add refuse a src tensor of another dtype than self's."""
+        if isinstance(src, InPlaceOps) and src.dtype != self.dtype:
+            raise DTypeMismatch(f"{name}(): Expected self.dtype to be equal to src.dtype "
+                                f"(got {self.dtype} and {src.dtype})")
 
     def random_(self, from_=None, to=None, *, generator=None, **kw):
         """Integers drawn uniformly from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa]
@@ -361,8 +374,15 @@ class InPlaceOps:
         if split is not None:   # torch's order: the integers select a view, the arrays index it
             self._view_getitem(split[0])[split[1]] = value
             return
-        if isinstance(value, InPlaceOps) and value.device != self.device:
-            value = value.to(self.device)
+        if isinstance(value, InPlaceOps):
+            if value.device != self.device:
+                value = value.to(self.device)
+            if value.dtype != self.dtype and advanced and not (
+                    value.ndim == 0 and len(nidx) == 1 and getattr(nidx[0], "dtype", None) == np.bool_):
+                # torch's index_put: no conversion (a basic index or a 0-d value under a mask
+                # converts, as copy_ and masked_fill do)
+                raise DTypeMismatch(f"Index put requires the source and destination dtypes match, got "
+                                    f"{self.dtype} for the destination and {value.dtype} for the source.")
         if self._in_graph(value):
             v = value if isinstance(value, InPlaceOps) else self._other(value)
             self._rebase(lambda t, vv: ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), v,
@@ -370,9 +390,10 @@ class InPlaceOps:
             return
         self._inplace_check()
         v = value.array if isinstance(value, InPlaceOps) else value
-        if isinstance(value, InPlaceOps) and value.dtype.kind == "f" and self.dtype.kind != "f":
-            raise RuntimeError(f"item assignment: a {value.dtype} value can't be written into a {self.dtype} tensor")
-        _device.backend(self.device).setitem(self.array, nidx, v)
+        try:
+            _device.backend(self.device).setitem(self.array, nidx, v)
+        except ValueError as e:   # numpy's broadcast / mask-count errors; torch's RuntimeError
+            raise ShapeMismatch(f"item assignment: {e}") from None
         self._sync_base()
 
 

@@ -202,7 +202,7 @@ def _class_targets(name, x, target, ignore_index):
     else:
         want = (x.shape[0],) + tuple(x.shape[2:])
     if tuple(target.shape) != want:
-        raise ValueError(f"{name}: expected target of shape {want} for input of shape {x.shape}, "
+        raise ShapeMismatch(f"{name}: expected target of shape {want} for input of shape {x.shape}, "
                          f"got {tuple(target.shape)}")
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     t = target.numpy()

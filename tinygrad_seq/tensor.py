@@ -21,6 +21,9 @@ from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxRe
 from tinygrad_seq.tensor_repr import format_tensor
 from tinygrad_seq.tensor_shape import ShapeOps
 
+_NO_DATA = object()   # Tensor() without data
+
+
 class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
     # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
@@ -29,7 +32,9 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
                  "_base", "_hist", "_untracked", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
-    def __init__(self, data, requires_grad=False, dtype=None, device="cpu", *more_sizes):
+    def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
+        if data is _NO_DATA:   # torch.Tensor(): an empty tensor of the default dtype
+            data = np.zeros((0,), dtypes.get_default_dtype())
         if type(data) is int and type(requires_grad) is int:
             # torch.Tensor(2, 3): a size, torch's legacy form (2 ints or more: one int stays data, API.md)
             sizes = (data, requires_grad) + tuple(v for v in (dtype, device) if type(v) is int) + more_sizes
@@ -263,6 +268,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             return dtypes.type_name(self.dtype)
         if getattr(dtype, "is_legacy_type", False):   # ts.FloatTensor, ts.LongTensor, ...
             dtype = dtype.dtype
+        elif dtype is Tensor:   # t.type(torch.Tensor): the default float type, as torch's
+            dtype = dtypes.get_default_dtype()
         return self.to(dtype=dtypes.as_dtype(dtype))
 
     def cpu(self):

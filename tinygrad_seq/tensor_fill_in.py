@@ -179,6 +179,14 @@ def _free(name):
     return method
 
 
+def _free_from(module, name):
+    def method(self, *args, **kwargs):
+        import importlib
+        return getattr(importlib.import_module(f"tinygrad_seq.{module}"), name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
 def _same(self, *args, **kwargs):
     return self
 
@@ -206,6 +214,8 @@ METHODS = dict(
     is_cpu=property(lambda self: getattr(self.device, "type", "cpu") == "cpu"),
     get_device=_get_device, stride=_stride, data_ptr=_data_ptr, storage_offset=_storage_offset,
     real=property(lambda self: self), imag=property(_imag), apply_=_apply_, map_=_map_,
+    scatter_reduce=_free_from("scatter_reduce", "scatter_reduce"),
+    scatter_reduce_=_free_from("scatter_reduce", "scatter_reduce_"),
     unique=_free("unique"), multinomial=_free("multinomial"), bernoulli=_free("bernoulli"),
 )
 
@@ -226,4 +236,4 @@ FREE = ("kron cross cov corrcoef quantile nanquantile nanmedian mode histc uniqu
         "diag_embed diagflat take masked_scatter slice_scatter select_scatter diagonal_scatter as_strided "
         "lgamma digamma i0 sinc copysign logaddexp2 signbit isposinf isneginf isreal gcd lcm nextafter fix "
         "arcsinh arccosh arctanh msort hsplit vsplit dsplit split_with_sizes adjoint positive is_nonzero "
-        "is_same_size conj resolve_conj resolve_neg is_conj is_neg hardshrink negative").split()
+        "is_same_size conj resolve_conj resolve_neg is_conj is_neg hardshrink negative scatter_reduce").split()

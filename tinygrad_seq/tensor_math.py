@@ -386,7 +386,7 @@ class MathOps:
             return self.expand(shape).masked_fill(mask, value)
         if isinstance(value, MathOps):
             if value.ndim != 0:
-                raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+                raise ShapeMismatch(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
             if value.requires_grad:
                 return ops.Where.apply(value.expand(self.shape).to(dtype=self.dtype), self,
                                        cond=self._mask_array(mask, "masked_fill"))

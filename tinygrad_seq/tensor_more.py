@@ -354,7 +354,7 @@ METHODS = dict(addcmul=addcmul, addcdiv=addcdiv, addcmul_=addcmul_, addcdiv_=add
                aminmax=aminmax, nansum=nansum, nanmean=nanmean, median=median, cummax=cummax, cummin=cummin,
                logcumsumexp=logcumsumexp, addmm=addmm, baddbmm=baddbmm, addbmm=addbmm, mv=mv, inner=inner,
                index_copy=index_copy, fill_diagonal_=fill_diagonal_, bincount=_bincount, new=new,
-               fliplr=lambda self: self.flip(1), flipud=lambda self: self.flip(0),
+               fliplr=lambda self: _at_least(self, 2, "fliplr").flip(1), flipud=lambda self: _at_least(self, 1, "flipud").flip(0),
                ravel=lambda self: self.reshape(-1), retains_grad=property(_retains_grad),
                is_signed=lambda self: self.dtype.kind in "if", is_complex=lambda self: False,
                itemsize=property(lambda self: self.dtype.itemsize),
@@ -369,8 +369,18 @@ METHODS = dict(addcmul=addcmul, addcdiv=addcdiv, addcmul_=addcmul_, addcdiv_=add
                arctan2=_host_binary("atan2"))
 
 
+def _at_least(t, n, name):
+    if t.ndim < n:
+        raise ShapeMismatch(f"{name}: Input must be >= {n}-d, got a {t.ndim}-d tensor")
+    return t
+
+
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*[t.shape for t in tensors])
+    try:
+        shape = np.broadcast_shapes(*[t.shape for t in tensors])
+    except ValueError:
+        raise ShapeMismatch(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not "
+                            f"broadcast") from None
     return tuple(t.expand(*shape) for t in tensors)
 
 

@@ -227,16 +227,29 @@ class ReduceOps:
     def argsort(self, dim=-1, descending=False, stable=False):
         B = _device.backend(self.device)
         d = _dim1(dim, self.ndim)
-        key = B.neg(self.array) if descending and self.dtype != np.bool_ else self.array
-        if descending and self.dtype == np.bool_:
-            key = B.logical_not(self.array)
-        return _wrap(B.argsort(key, d), self.device)
+        if not descending:
+            return _wrap(B.argsort(self.array, d), self.device)
+        if self.dtype.kind != "f":
+            # ~x reverses the order of every integer (and bool) without the overflow of -x
+            # (-uint8 wraps, -int_min is int_min)
+            return _wrap(B.argsort(B.asarray(np.invert(B.to_host(self.array))), d), self.device)
+        # descending floats: nan first, as torch takes nan for the largest; stable among equals
+        x = B.to_host(self.array)
+        order = np.argsort(np.where(np.isnan(x), -np.inf, -x), axis=d, kind="stable")
+        nan_sorted = np.take_along_axis(np.isnan(x), order, axis=d)
+        if nan_sorted.any():   # nan before +inf (both keyed -inf): nans first, stably
+            order = np.take_along_axis(order, np.argsort(~nan_sorted, axis=d, kind="stable"), axis=d)
+        return _wrap(B.asarray(order), self.device)
 
     def sort(self, dim=-1, descending=False, stable=False):
         idx = self.argsort(dim, descending, stable)
         return SortResult(self.gather(_dim1(dim, self.ndim), idx), idx)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
+        if self.ndim == 0:   # as a [1] tensor, 0-d results (torch's)
+            _dim1(dim, 1)
+            v, i = self.reshape(1).topk(k, 0, largest, sorted)
+            return TopkResult(v.reshape(()) if k else v, i.reshape(()) if k else i)
         d = _dim1(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:

@@ -8,7 +8,7 @@ copies, as in torch."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 
 
@@ -55,7 +55,7 @@ class ShapeOps:
         d = _dim1(dimension, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if size < 1 or step < 1 or size > n:
-            raise ValueError(f"unfold: size {size} and step {step} must be positive and size at most "
+            raise ShapeMismatch(f"unfold: size {size} and step {step} must be positive and size at most "
                              f"{n}, the size of dimension {dimension}")
         from tinygrad_seq.functions import stack
         windows = [self.narrow(d, i * step, size) for i in range((n - size) // step + 1)]
@@ -75,7 +75,7 @@ class ShapeOps:
         n = self.shape[d]
         start = int(start) + (n if int(start) < 0 else 0)
         if not (0 <= start <= n and 0 <= length and start + length <= n):
-            raise IndexError(f"narrow: start {start} and length {length} are out of range for "
+            raise IndexOutOfRange(f"narrow: start {start} and length {length} are out of range for "
                              f"dimension {d} of size {n}")
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
@@ -111,33 +111,72 @@ class ShapeOps:
         idx = index.array if isinstance(index, ShapeOps) else np.asarray(index)
         if idx.ndim > 1 or idx.dtype.kind not in "iu":
             raise IndexError(f"index_select: index must be a 1-D integer tensor, got {idx.dtype} of shape {tuple(idx.shape)}")
+        if idx.size and (idx.min() < 0 or idx.max() >= (self.shape[_dim1(dim, self.ndim)] if self.ndim else 1)):
+            raise IndexError("index out of range in self")   # torch's: a negative index too
+        if self.ndim == 0:
+            if idx.size != 1:
+                raise ShapeMismatch(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+            return self.clone()
         d = _dim1(dim, self.ndim)
         if idx.ndim == 0:   # a 0-d index keeps the dim with size 1, as torch's
             idx, index = idx.reshape(1), (index.reshape(1) if isinstance(index, ShapeOps) else None)
         return self[(slice(None),) * d + (index if isinstance(index, ShapeOps) else idx,)]
 
     def masked_select(self, mask):
-        m = self._mask_array(mask, "masked_select")
         B = _device.backend(self.device)
-        return self[autograd._Tensor._wrap(B.ascontiguous(B.broadcast_to(m, self.shape)), self.device)]
+        m = mask.array if isinstance(mask, ShapeOps) else B.asarray(np.asarray(mask))
+        if m.dtype != np.bool_:
+            raise DTypeMismatch(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+        x = self
+        if tuple(m.shape) != tuple(self.shape):   # both broadcast to a common shape, as torch's
+            try:
+                shape = np.broadcast_shapes(tuple(m.shape), tuple(self.shape))
+            except ValueError:
+                raise ShapeMismatch(f"masked_select: mask of shape {tuple(m.shape)} and input of shape "
+                                    f"{tuple(self.shape)} do not broadcast") from None
+            x = self.expand(*shape) if shape != tuple(self.shape) else self
+            m = B.broadcast_to(m, shape)
+        return x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)]
 
-    def gather(self, dim, index):
+    def gather(self, dim, index, *, sparse_grad=False):
         if not isinstance(index, ShapeOps) or index.dtype.kind not in "iu":
-            raise TypeError("gather: index must be an integer (long) tensor")
+            raise DTypeMismatch("gather(): Expected dtype int64 for index")
+        if self.ndim == 0 or index.ndim == 0:   # a 0-d input or index: as a [1] one, torch's
+            if self.ndim > 1 or index.ndim > 1:
+                raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
+            _dim1(dim, 1)
+            return self.reshape(1).gather(0, index.reshape(1)).reshape(*index.shape)
         d = _dim1(dim, self.ndim)
         if index.ndim != self.ndim:
-            raise ValueError(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
+            raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
         for i, (s, n) in enumerate(zip(index.shape, self.shape)):
             if i != d and s > n:
-                raise ValueError(f"gather: index shape {index.shape} exceeds input shape {self.shape} at dimension {i}")
+                raise ShapeMismatch(f"gather: index shape {index.shape} exceeds input shape {self.shape} at dimension {i}")
         _check_range(index, self.shape[d], d, "gather", negative=False)
         return ops_extra.Gather.apply(self, dim=d, index=index.array)
 
     def take_along_dim(self, indices, dim=None):
-        """gather along dim; without dim, over the flattened tensor (torch's)."""
+        """gather along dim, input and indices broadcast in the other dims; without dim, over
+        the flattened tensor (torch's)."""
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
-        return self.gather(dim, indices)
+        if indices.ndim != self.ndim:
+            raise ShapeMismatch(f"torch.take_along_dim(): input and indices should have the same number of "
+                                f"dimensions, but got {self.ndim} dimensions for input, and {indices.ndim} "
+                                f"dimensions for indices")
+        d = _dim1(dim, self.ndim)
+        xs, js = list(self.shape), list(indices.shape)
+        xs[d] = js[d] = 1
+        try:
+            shape = list(np.broadcast_shapes(tuple(xs), tuple(js)))
+        except ValueError:
+            raise ShapeMismatch(f"take_along_dim: input {tuple(self.shape)} and indices {tuple(indices.shape)} "
+                                f"do not broadcast outside dim {d}") from None
+        x_shape, i_shape = list(shape), list(shape)
+        x_shape[d], i_shape[d] = self.shape[d], indices.shape[d]
+        x = self if tuple(x_shape) == tuple(self.shape) else self.expand(*x_shape)
+        idx = indices if tuple(i_shape) == tuple(indices.shape) else indices.expand(*i_shape)
+        return x.gather(d, idx)
 
     # ------------------------------------------------------------ views of the whole
     def reshape(self, *sizes, shape=None, size=None):
@@ -189,6 +228,8 @@ class ShapeOps:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _dim1(start_dim, self.ndim), _dim1(end_dim, self.ndim)
+        if s > e:
+            raise ShapeMismatch("flatten() has invalid args: start_dim cannot come after end_dim")
         n = 1
         for k in self.shape[s:e + 1]:
             n *= k
@@ -217,11 +258,17 @@ class ShapeOps:
 
     def t(self):
         if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose")
+            raise ShapeMismatch(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose")
         return self if self.ndim < 2 else self.transpose(0, 1)
 
     T = property(lambda self: self.permute(tuple(range(self.ndim))[::-1]))
-    mT = property(lambda self: self.transpose(-2, -1))
+    mT = property(lambda self: self._matrix_transpose())
+
+    def _matrix_transpose(self):
+        if self.ndim < 2:
+            raise ShapeMismatch(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                                f"{self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
 
     def unsqueeze(self, dim):
         d = dim if dim >= 0 else dim + self.ndim + 1
@@ -243,6 +290,8 @@ class ShapeOps:
         lead = len(shape) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's {self.shape}")
+        if -1 in shape[:lead]:
+            raise ShapeMismatch(f"expand: -1 is not allowed in a leading, non-existing dimension (shape {shape})")
         shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
         try:
             if np.broadcast_shapes(self.shape, shape) != shape:
@@ -266,7 +315,7 @@ class ShapeOps:
 
     def _band(self, fn, diagonal):
         if self.ndim < 2:
-            raise ValueError(f"triu/tril need at least 2 dimensions, got shape {self.shape}")
+            raise ShapeMismatch(f"triu/tril need at least 2 dimensions, got shape {self.shape}")
         keep = fn(np.ones(self.shape[-2:], bool), diagonal)
         mask = autograd._Tensor(~keep, device=self.device)
         return self.masked_fill(mask, 0)
@@ -299,7 +348,7 @@ class ShapeOps:
     def repeat(self, *sizes):
         sizes = _shape_arg(sizes)
         if len(sizes) < self.ndim:
-            raise ValueError(f"repeat: {len(sizes)} sizes given for a tensor of {self.ndim} dimensions")
+            raise ShapeMismatch(f"repeat: {len(sizes)} sizes given for a tensor of {self.ndim} dimensions")
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         pairs = tuple(v for d in x.shape for v in (1, d))
         big = tuple(v for s, d in zip(sizes, x.shape) for v in (s, d))
@@ -320,6 +369,9 @@ class ShapeOps:
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else _dim1(dim, x.ndim)
         r = repeats.numpy() if isinstance(repeats, ShapeOps) else repeats
+        if np.ndim(r) == 1 and len(r) not in (1, x.shape[d]):
+            raise ShapeMismatch(f"repeats must have the same size as input along dim, but got repeats.size(0) "
+                                f"= {len(r)} and input.size({d}) = {x.shape[d]}")
         idx = np.repeat(np.arange(x.shape[d]), r)
         return x.index_select(d, autograd._Tensor(idx, device=self.device))
 
@@ -328,4 +380,4 @@ def _check_range(index, n, dim, name, negative=True):
     i = index.numpy()
     bad = i[(i >= n) | (i < (-n if negative else 0))]
     if bad.size:
-        raise IndexError(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")
+        raise IndexOutOfRange(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")

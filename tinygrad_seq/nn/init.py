@@ -1,11 +1,13 @@
 """nn.init: PyTorch's in-place initialisers. Every draw comes from tinygrad_seq.random, so
 ts.manual_seed(s) reproduces them. Host-side numpy is fine here: initialisation is not a hot path."""
 import math
+import warnings
 
 import numpy as np
 
 from tinygrad_seq import random
 from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.errors import InvalidArgument
 
 
 def _fill(tensor, host):
@@ -15,20 +17,27 @@ def _fill(tensor, host):
 
 
 def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity, torch's values and types (the linear ones and
+    sigmoid give int 1). leaky_relu's negative slope must be a Python int or float (not a bool)."""
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "sigmoid")
     if nonlinearity in linear:
-        return 1.0
+        return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _calculate_fan_in_and_fan_out(tensor):
@@ -47,10 +56,15 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    if a > b:
+        raise InvalidArgument(f"uniform_ expects to return a [from, to) range, but found "
+                              f"from={float(a):g} > to={float(b):g}")
     return _fill(tensor, random.uniform(a, b, tensor.shape, generator))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    if std < 0:
+        raise InvalidArgument(f"normal expects std >= 0.0, but found std {float(std):g}")
     return _fill(tensor, random.normal(tensor.shape, generator) * std + mean)
 
 
@@ -154,6 +168,33 @@ def dirac_(tensor, groups=1):
         for d in range(min(out_per_group, tensor.shape[1])):
             host[(g * out_per_group + d, d) + centre] = 1.0
     return _fill(tensor, host)
+
+
+def _deprecated(new):
+    """new_ under its old name (no underscore), warning as torch's aliases do."""
+    old = new.__name__[:-1]
+
+    def alias(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"{old}(...): deprecated, as in torch; use nn.init.{new.__name__}."
+    return alias
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 
 
 def __getattr__(name):

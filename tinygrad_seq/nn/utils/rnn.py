@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.creation import stack
+from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 
 
@@ -59,11 +60,30 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
     def cuda(self):
         return self.to("cuda")
 
+    # dtype conversions of data only (batch_sizes and the indices stay int64), as torch's
     def double(self):
         return self.to(dtype=np.float64)
 
     def float(self):
         return self.to(dtype=np.float32)
+
+    def half(self):
+        return self.to(dtype=np.float16)
+
+    def long(self):
+        return self.to(dtype=np.int64)
+
+    def int(self):
+        return self.to(dtype=np.int32)
+
+    def short(self):
+        return self.to(dtype=np.int16)
+
+    def char(self):
+        return self.to(dtype=np.int8)
+
+    def byte(self):
+        return self.to(dtype=np.uint8)
 
     def detach(self):
         return type(self)(self.data.detach(), self.batch_sizes, self.sorted_indices, self.unsorted_indices)
@@ -120,7 +140,7 @@ def _layout(lengths, sorted_indices):
 
 def _check_lengths(lengths, B, T):
     if len(lengths) != B:
-        raise ValueError(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
+        raise InvalidArgument(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
                          f"(batch_size={B})")
     if (lengths <= 0).any():
         raise RuntimeError("Length of all samples has to be greater than 0, but found an element in "
@@ -197,16 +217,16 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     """A list of (L_i, *) tensors -> (max L, B, *) (or (B, max L, *) when batch_first), padded
     with padding_value on padding_side ('right' or 'left')."""
     if padding_side not in ("right", "left"):
-        raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
+        raise InvalidArgument(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     sequences = list(sequences)
     if not sequences:
-        raise ValueError("pad_sequence: received an empty list of sequences")
+        raise InvalidArgument("pad_sequence: received an empty list of sequences")
     T = max(s.shape[0] for s in sequences)
     trailing = tuple(sequences[0].shape[1:])
     for s in sequences:
         if tuple(s.shape[1:]) != trailing:
-            raise ValueError(f"pad_sequence: every sequence needs trailing shape {trailing}, got "
-                             f"{tuple(s.shape[1:])}")
+            raise ShapeMismatch(f"pad_sequence: every sequence needs trailing shape {trailing}, got "
+                                f"{tuple(s.shape[1:])}")
     from tinygrad_seq.functional import pad
     out = []
     for s in sequences:

@@ -3,7 +3,7 @@ random_split). Loading runs in the calling process: num_workers > 0 is accepted 
 in-process, one batch at a time (no worker processes); pin_memory is accepted and ignored."""
 from tinygrad_seq.data import DistributedSampler  # noqa: F401
 from tinygrad_seq.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset,  # noqa: F401
-                                             Subset, TensorDataset, random_split)
+                                             StackDataset, Subset, TensorDataset, random_split)
 from tinygrad_seq.utils.data.sampler import (BatchSampler, RandomSampler, Sampler,  # noqa: F401
                                              SequentialSampler, SubsetRandomSampler,
                                              WeightedRandomSampler)

@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.creation import stack
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.utils.data.dataset import IterableDataset, TensorDataset
 from tinygrad_seq.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -30,16 +31,42 @@ def default_convert(data):
     if isinstance(data, np.generic) and data.dtype.kind not in "USO":
         return Tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()}) \
-            if not isinstance(data, collections.OrderedDict) else \
-            collections.OrderedDict((k, default_convert(v)) for k, v in data.items())
+        return _same_mapping(data, {k: default_convert(data[k]) for k in data})
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        return [default_convert(d) for d in data]
+        return _same_sequence(data, [default_convert(d) for d in data])
     return data
+
+
+def _same_mapping(like, values):
+    """values (a dict) in the mapping type of `like`, as torch's collate: a mutable mapping is
+    copied and updated (a defaultdict keeps its default_factory, an OrderedDict its class), an
+    immutable one rebuilt from a dict, and one that allows neither gives the plain dict."""
+    try:
+        if isinstance(like, collections.abc.MutableMapping):
+            out = copy.copy(like)
+            out.update(values)
+            return out
+        return type(like)(values)
+    except TypeError:
+        return values
+
+
+def _same_sequence(like, values):
+    """values (a list) in the sequence type of `like`, as torch's collate (a list when the type
+    can be neither copied and set nor built from a list, e.g. range)."""
+    try:
+        if isinstance(like, collections.abc.MutableSequence):
+            out = copy.copy(like)
+            for i, v in enumerate(values):
+                out[i] = v
+            return out
+        return type(like)(values)
+    except TypeError:
+        return values
 
 
 def default_collate(batch):
@@ -55,7 +82,12 @@ def default_collate(batch):
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                             f"dicts or lists; found an array of {elem.dtype}")
         # the arrays' dtype kept (int32 stays int32), as torch's as_tensor of them
-        return Tensor._wrap(np.stack([np.asarray(b) for b in batch]))
+        arrays = [np.asarray(b) for b in batch]
+        for i, a in enumerate(arrays):
+            if a.shape != arrays[0].shape:
+                raise ShapeMismatch(f"stack expects each tensor to be equal size, but got "
+                                    f"{list(arrays[0].shape)} at entry 0 and {list(a.shape)} at entry {i}")
+        return Tensor._wrap(np.stack(arrays))
     if isinstance(elem, numbers.Integral):
         # torch.tensor(batch): an int or bool first element lets the others decide ([1, 2.5] is
         # float32, [True, 2] int64), where a float first element makes float64
@@ -65,9 +97,7 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch                     # as given (a list from the loader), as PyTorch's
     if isinstance(elem, collections.abc.Mapping):
-        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem}) \
-            if not isinstance(elem, collections.OrderedDict) else \
-            collections.OrderedDict((k, default_collate([d[k] for d in batch])) for k in elem)
+        return _same_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -77,12 +107,7 @@ def default_collate(batch):
         transposed = list(zip(*batch))
         if isinstance(elem, tuple):
             return [default_collate(s) for s in transposed]
-        if isinstance(elem, collections.abc.MutableSequence):
-            out = copy.copy(elem)
-            for i, s in enumerate(transposed):
-                out[i] = default_collate(s)
-            return out
-        return [default_collate(s) for s in transposed]
+        return _same_sequence(elem, [default_collate(s) for s in transposed])
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
                     f"or lists; found {type(elem).__name__}")
 
@@ -91,7 +116,7 @@ class DataLoader:
     """Batches of a dataset, PyTorch's: batch_size, shuffle, sampler, batch_sampler, drop_last,
     collate_fn, generator. num_workers > 0 is accepted and loads in this process;
     pin_memory, timeout, worker_init_fn, prefetch_factor and persistent_workers are accepted and
-    have no effect."""
+    have no effect (prefetch_factor and persistent_workers need num_workers > 0, as in torch)."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
@@ -102,6 +127,16 @@ class DataLoader:
                              "disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2                     # torch's default with workers
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
         self.timeout, self.worker_init_fn, self.generator = timeout, worker_init_fn, generator
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
@@ -149,12 +184,22 @@ class DataLoader:
         return [self.dataset[i] for i in indices]
 
     def __iter__(self):
+        return _SingleProcessDataLoaderIter(self)
+
+    def _whole_batches(self):
+        """Whether a batch can be one gather per tensor: a TensorDataset whose sample fetching
+        is TensorDataset's own (a subclass's __getitem__ / __getitems__ must run) under the
+        default collate, which stacking the samples one by one would match."""
+        kind = type(self.dataset)
+        return (isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+                and kind.__getitem__ is TensorDataset.__getitem__
+                and getattr(kind, "__getitems__", None) is None)
+
+    def _batches(self):
         if self._iterable:
             yield from self._iter_stream()
         elif self.batch_sampler is not None:
-            # a TensorDataset under the default collate: one gather per tensor gives the batch
-            # that stacking the samples one by one would (as a list, like default_collate's)
-            whole = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
+            whole = self._whole_batches()
             for indices in self.batch_sampler:
                 if whole:
                     rows = np.asarray(list(indices), np.int64)
@@ -188,3 +233,20 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
+
+
+class _SingleProcessDataLoaderIter:
+    """What iter(loader) returns, as torch's: next() gives the batches, len() is the loader's."""
+
+    def __init__(self, loader):
+        self._loader = loader
+        self._batches = loader._batches()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self):
+        return len(self._loader)

@@ -1,15 +1,25 @@
-"""PyTorch's datasets: Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
-ChainDataset, and random_split."""
+"""PyTorch's datasets: Dataset, IterableDataset, TensorDataset, StackDataset, Subset,
+ConcatDataset, ChainDataset, and random_split."""
 import bisect
 import math
 import numbers
 import warnings
+from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from tinygrad_seq.utils.data.generator import numpy_rng
 
+T_co = TypeVar("T_co", covariant=True)
 
-class Dataset:
-    """A map-style dataset: __getitem__(index) and usually __len__."""
+
+class DatasetAssertion(AssertionError, ValueError):
+    """A dataset built from parts that do not fit (torch asserts: AssertionError; a ValueError
+    too, for callers of this library's earlier versions)."""
+
+
+class Dataset(Generic[T_co]):
+    """A map-style dataset: __getitem__(index) and usually __len__. Generic as torch's, so
+    `Dataset[Tuple[Tensor, int]]` works as a base class in type hints."""
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -18,7 +28,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """A dataset that is a stream: __iter__ yields samples."""
 
     def __iter__(self):
@@ -37,8 +47,8 @@ class TensorDataset(Dataset):
         n = tensors[0].shape[0]
         for t in tensors:
             if t.shape[0] != n:
-                raise ValueError(f"Size mismatch between tensors: first dimensions "
-                                 f"{[t.shape[0] for t in tensors]}")
+                raise DatasetAssertion(f"Size mismatch between tensors: first dimensions "
+                                       f"{[t.shape[0] for t in tensors]}")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -46,6 +56,49 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].shape[0]
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: sample i is (d[i] for d in args), or with
+    keyword datasets {name: d[i]}."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) "
+                             "like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError(f"Size mismatch between datasets: lengths {[len(d) for d in parts]}")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """One batch; a part with __getitems__ fetches its share in one call, as torch's."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.items() if named else enumerate(self.datasets)
+        columns = []
+        for key, d in parts:
+            if callable(getattr(d, "__getitems__", None)):
+                items = d.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+            else:
+                items = [d[i] for i in indices]
+            columns.append((key, items))
+        if named:
+            return [{key: items[r] for key, items in columns} for r in range(len(indices))]
+        return [tuple(items[r] for _, items in columns) for r in range(len(indices))]
+
+    def __len__(self):
+        return self._length
 
 
 class Subset(Dataset):
@@ -68,16 +121,20 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+class ConcatOfIterable(AssertionError, TypeError):
+    """ConcatDataset given an IterableDataset (torch asserts; a TypeError here before)."""
+
+
 class ConcatDataset(Dataset):
     """Several map-style datasets one after another."""
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+            raise DatasetAssertion("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise TypeError("ConcatDataset does not support IterableDataset")
+                raise ConcatOfIterable("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes, total = [], 0
         for d in self.datasets:
             total += len(d)

@@ -1,12 +1,18 @@
 """PyTorch's samplers: iterables of dataset indices (or, BatchSampler, of lists of indices)."""
 import numbers
+from typing import Generic, TypeVar
 
 import numpy as np
 
+from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.utils.data.generator import numpy_rng, stream
 
+T_co = TypeVar("T_co", covariant=True)
 
-class Sampler:
+
+class Sampler(Generic[T_co]):
+    """Base of the samplers; Generic as torch's, so `Sampler[int]` works in type hints."""
+
     def __init__(self, data_source=None):
         pass
 
@@ -77,7 +83,10 @@ class SubsetRandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
-    """num_samples indices drawn with probability proportional to weights."""
+    """num_samples indices drawn with probability proportional to weights (`.weights`, a float64
+    Tensor, as torch's). Without replacement it is torch.multinomial's draw: once the non-zero
+    weights are used up, zero-weight indices follow, and asking for more samples than there are
+    weights is a RuntimeError when iterating, as in torch."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         _positive_int("WeightedRandomSampler", "num_samples", num_samples)
@@ -89,16 +98,21 @@ class WeightedRandomSampler(Sampler):
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise RuntimeError("WeightedRandomSampler: weights must be finite, non-negative and "
                                "not all zero")
-        if not replacement and num_samples > np.count_nonzero(w):
-            raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples without "
-                               f"replacement from {np.count_nonzero(w)} non-zero weights")
-        self.weights, self.num_samples, self.replacement = w, int(num_samples), replacement
+        self.weights = Tensor(w)
+        self.num_samples, self.replacement = int(num_samples), replacement
         self.generator = stream(generator, "WeightedRandomSampler")
 
     def __iter__(self):
+        w = np.asarray(self.weights.numpy(), np.float64)
         rng = numpy_rng(self.generator, "WeightedRandomSampler")
-        p = self.weights / self.weights.sum()
-        return iter(rng.choice(len(p), self.num_samples, replace=self.replacement, p=p).tolist())
+        if self.replacement:
+            return iter(rng.choice(len(w), self.num_samples, replace=True, p=w / w.sum()).tolist())
+        if self.num_samples > len(w):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        # torch.multinomial's race: the largest w / Exp(1) keys win, which is drawing one at a
+        # time in proportion to the weights left; zero weights all key 0 and come last
+        keys = w / rng.exponential(size=len(w))
+        return iter(np.argsort(-keys, kind="stable")[:self.num_samples].tolist())
 
     def __len__(self):
         return self.num_samples
