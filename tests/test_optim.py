@@ -429,6 +429,6 @@ def test_a_tensor_learning_rate_is_taken_as_its_number():
         w.grad = ts.ones(2)
         opt.step()
     np.testing.assert_array_equal(p.numpy(), q.numpy())
-    assert isinstance(opt_t.param_groups[0]["lr"], float)
+    assert isinstance(opt_t.param_groups[0]["lr"], ts.Tensor)   # kept a Tensor, as torch's
     opt = optim.SGD([{"params": [p], "lr": torch.tensor(0.5)}], lr=0.1)
     assert opt.param_groups[0]["lr"] == 0.5

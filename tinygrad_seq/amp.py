@@ -39,12 +39,29 @@ class autocast:
 
 
 class GradScaler:
-    """torch.amp.GradScaler with scale 1 (see the module note)."""
+    """torch.amp.GradScaler with scale 1 (see the module note), and torch's bookkeeping: unscale_
+    once per optimizer and step once between update()s (RuntimeError otherwise), growth / backoff
+    settings kept and saved; device "cuda" without CUDA: disabled, with torch's warning."""
 
     def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
                  growth_interval=2000, enabled=True):
-        self._enabled = bool(enabled)
+        self._device, self._enabled = device, bool(enabled)
+        if device == "cuda" and self._enabled:
+            from tinygrad_seq import cuda
+            if not cuda.is_available():
+                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
+                              UserWarning, stacklevel=2)
+                self._enabled = False
+        if self._enabled:
+            if growth_factor <= 1.0:
+                raise AssertionError("The growth factor must be > 1.0.")
+            if backoff_factor >= 1.0:
+                raise AssertionError("The backoff factor must be < 1.0.")
+        self._init_scale, self._growth_factor = init_scale, growth_factor
+        self._backoff_factor, self._growth_interval = backoff_factor, growth_interval
         self._found_inf = False
+        # id(optimizer) -> (stage, found_inf) since the last update(); stage "unscaled" or "stepped"
+        self._per_optimizer_states = {}
 
     def is_enabled(self):
         return self._enabled
@@ -53,29 +70,75 @@ class GradScaler:
         return outputs
 
     def unscale_(self, optimizer):
+        if not self._enabled:
+            return
+        stage = self._per_optimizer_states.get(id(optimizer), (None,))[0]
+        if stage == "unscaled":
+            raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
+        if stage == "stepped":
+            raise RuntimeError("unscale_() is being called after step().")
         self._found_inf = any(p.grad is not None and not bool(np.isfinite(p.grad.numpy()).all())
                               for g in optimizer.param_groups for p in g["params"])
+        self._per_optimizer_states[id(optimizer)] = ("unscaled", self._found_inf)
 
     def step(self, optimizer, *args, **kwargs):
-        if self._enabled:
+        """optimizer.step(*args, **kwargs) unless a gradient is inf / nan (the step is skipped)."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        if self._per_optimizer_states.get(id(optimizer), (None,))[0] == "stepped":
+            raise RuntimeError("step() has already been called since the last update().")
+        if id(optimizer) not in self._per_optimizer_states:
             self.unscale_(optimizer)
-            if self._found_inf:
-                return None
-        return optimizer.step(*args, **kwargs)
+        found_inf = self._per_optimizer_states[id(optimizer)][1]
+        retval = None if found_inf else optimizer.step(*args, **kwargs)
+        self._per_optimizer_states[id(optimizer)] = ("stepped", found_inf)
+        return retval
 
     def update(self, new_scale=None):
+        """Starts the next iteration (the scale stays 1)."""
+        if not self._enabled:
+            return
         self._found_inf = False
+        self._per_optimizer_states = {}
 
     def get_scale(self):
         return 1.0
 
+    def get_growth_factor(self):
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor):
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self):
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor):
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self):
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval):
+        self._growth_interval = new_interval
+
     def state_dict(self):
-        return {"scale": 1.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000,
-                "_growth_tracker": 0} if self._enabled else {}
+        return {"scale": 1.0, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval, "_growth_tracker": 0} if self._enabled else {}
 
     def load_state_dict(self, state_dict):
-        """Accepted (a torch scaler's state too): the scale here is always 1, so there is nothing
-        to restore."""
+        """A saved scaler's (or a torch scaler's) growth settings; the scale here is always 1."""
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError("The source state dict is empty, possibly because it was saved "
+                               "from a disabled instance of GradScaler.")
+        self._init_scale = state_dict["scale"]
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
 
 
 _matmul_precision = "highest"

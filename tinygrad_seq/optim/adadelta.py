@@ -1,14 +1,14 @@
 """Adadelta (Zeiler 2012; PyTorch's algorithm)."""
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 
 
 class Adadelta(Optimizer):
     r"""g = g + weight_decay * p;  s = rho s + (1 - rho) g^2;
     delta = sqrt(a + eps) / sqrt(s + eps) g;  a = rho a + (1 - rho) delta^2;  p = p - lr delta."""
+    _implementation_keywords = ("foreach", "capturable", "differentiable")
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False, **implementation):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         if eps < 0.0:

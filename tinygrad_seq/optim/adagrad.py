@@ -1,16 +1,16 @@
 """Adagrad (PyTorch's algorithm, with learning-rate decay)."""
 from tinygrad_seq import device as _device
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 
 
 class Adagrad(Optimizer):
     r"""g = g + weight_decay * p;  lr_t = lr / (1 + (t - 1) lr_decay);
     s = s + g^2 (s starts at initial_accumulator_value);  p = p - lr_t g / (sqrt(s) + eps)."""
+    _implementation_keywords = ("foreach", "differentiable", "fused")
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  *, maximize=False, **implementation):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if lr_decay < 0.0:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
         if weight_decay < 0.0:

@@ -1,18 +1,18 @@
 """Adam and AdamW (PyTorch's algorithms, including amsgrad)."""
 import math
 
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 
 
 class Adam(Optimizer):
     r"""g = g + weight_decay * p (Adam) or p = p * (1 - lr * weight_decay) (AdamW);
     m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;  (amsgrad: v_max = max(v_max, v))
     p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)."""
+    _implementation_keywords = ("foreach", "capturable", "differentiable", "fused")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, maximize=False, decoupled_weight_decay=False, **implementation):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if eps < 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= betas[0] < 1.0:

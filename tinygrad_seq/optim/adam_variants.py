@@ -2,14 +2,11 @@
 relatives older and newer sequence-model code picks."""
 import math
 
-import numpy as np
-
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr, scalar_dtype
 
 
 def _check(lr, betas, eps, weight_decay):
-    if lr < 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
+    check_lr(lr)
     if eps < 0.0:
         raise ValueError(f"Invalid epsilon value: {eps}")
     for i, beta in enumerate(betas):
@@ -38,6 +35,7 @@ def _moments(opt, B, p, g, state, group, *names):
 
 class Adamax(Optimizer):
     r"""m = beta1 m + (1 - beta1) g;  u = max(beta2 u, |g| + eps);  p = p - lr / (1 - beta1^t) m / u."""
+    _implementation_keywords = ("foreach", "capturable", "differentiable")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  *, maximize=False, **implementation):
@@ -59,6 +57,7 @@ class NAdam(Optimizer):
     mu_t = beta1 (1 - 0.5 * 0.96^(t momentum_decay)):
     p = p - lr (1 - mu_t) / (1 - prod mu) g / d - lr mu_{t+1} / (1 - prod mu * mu_{t+1}) m / d,
     d = sqrt(v / (1 - beta2^t)) + eps."""
+    _implementation_keywords = ("foreach", "capturable", "differentiable")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, maximize=False, **implementation):
@@ -74,14 +73,15 @@ class NAdam(Optimizer):
         (beta1, beta2), lr, decay = group["betas"], group["lr"], group["momentum_decay"]
         first = not state
         g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
-        if first:
-            state["mu_product"] = 1.0
+        if first:   # torch keeps the product as a 0-d tensor of _get_scalar_dtype(): a numpy scalar here
+            state["mu_product"] = scalar_dtype()(1.0)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-        # torch keeps the product as a 0-d float32 tensor: the same rounding here
-        mu_product = float(np.float32(state["mu_product"]) * np.float32(mu))
-        state["mu_product"] = mu_product
+        product = state["mu_product"]   # rounded in its own dtype, as torch's mu_product *= mu
+        product = product * type(product)(mu)
+        state["mu_product"] = product
+        mu_product = float(product)
         self._lerp_(B, m, g, 1 - beta1)
         B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
         denom = B.add(B.sqrt(B.div(v, 1 - beta2 ** step)), group["eps"])
@@ -93,6 +93,7 @@ class RAdam(Optimizer):
     r"""Rectified Adam (Liu et al. 2019): while the variance estimate's length rho_t <= 5 the step
     is lr m / (1 - beta1^t); after, Adam's step times the rectification
     sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))."""
+    _implementation_keywords = ("foreach", "capturable", "differentiable")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, maximize=False, **implementation):

@@ -8,7 +8,7 @@ matches torch's to rounding. pytorch/examples' time-sequence LSTM trains with it
 import numpy as np
 
 from tinygrad_seq.autograd import enable_grad, no_grad
-from tinygrad_seq.optim.optimizer import Optimizer, _to_numpy
+from tinygrad_seq.optim.optimizer import Optimizer, _to_numpy, check_lr
 from tinygrad_seq.tensor import Tensor
 
 
@@ -99,8 +99,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
@@ -141,6 +140,7 @@ class LBFGS(Optimizer):
     def step(self, closure):
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr = float(lr.item()) if isinstance(lr, Tensor) else lr
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 
@@ -222,16 +222,16 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------ checkpoints
     # the state is flat vectors over all parameters and lists of them, kept under the first
-    # parameter as torch keeps it; "al" is scratch the two-loop recursion rewrites before reading
-    def state_dict(self):
-        sd = super().state_dict()
+    # parameter as torch keeps it ("al", the two-loop recursion's scratch, too: None where unused)
+    def _build_state_dict(self):
+        sd = super()._build_state_dict()
         entry = self.state.get(self._params[0], {})
         out = {}
         for k, v in entry.items():
-            if k == "al" or v is None:
+            if v is None:
                 continue
             if isinstance(v, list):
-                out[k] = [Tensor(np.array(a)) for a in v]
+                out[k] = [None if a is None else Tensor(np.array(a)) for a in v]
             elif isinstance(v, np.ndarray) or isinstance(v, np.generic):
                 out[k] = Tensor(np.array(v))
             else:
@@ -239,20 +239,20 @@ class LBFGS(Optimizer):
         sd["state"] = {0: out} if out else {}
         return sd
 
-    def load_state_dict(self, state_dict):
+    def _load_state_dict(self, state_dict):
         """Ours (also through ts.save / ts.load) or a torch LBFGS's state_dict()."""
         state = state_dict.get("state", {})
         entry = state.get(0, state.get("0", {})) if state else {}
-        super().load_state_dict({"state": {}, "param_groups": state_dict["param_groups"]})
+        super()._load_state_dict({"state": {}, "param_groups": state_dict["param_groups"]})
         dtype = self._params[0].dtype
 
         def host(v):
+            if v is None:
+                return None
             a = _to_numpy(v)
             return a.astype(dtype)[()] if a.ndim == 0 else np.array(a, dtype=dtype)
         restored = {}
         for k, v in entry.items():
-            if k == "al":
-                continue
             if k in ("func_evals", "n_iter"):
                 restored[k] = int(_to_numpy(v))
             elif k in ("t", "prev_loss") and not hasattr(v, "shape"):

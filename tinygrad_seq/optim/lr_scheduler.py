@@ -1,6 +1,9 @@
 """tinygrad_seq.optim.lr_scheduler: PyTorch's learning-rate schedulers. Each changes the "lr" of
 its optimizer's param_groups when step() is called, with PyTorch's recurrences (the same floats
-step by step), its closed forms for step(epoch), state_dict / load_state_dict and get_last_lr."""
+step by step), its closed forms for step(epoch), state_dict / load_state_dict and get_last_lr.
+A Tensor lr stays one: the schedules then compute in its dtype and fill it in place (torch's).
+torch's warnings too: scheduler.step() before the optimizer's first step, get_lr() called
+outside step()."""
 import math
 import types
 import warnings
@@ -8,13 +11,49 @@ from bisect import bisect_right
 from collections import Counter
 
 from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.tensor import Tensor
 
 _EPOCH_WARNING = ("The epoch parameter in `scheduler.step()` was not necessary and is being "
                   "deprecated where possible. Please use `scheduler.step()` to step the scheduler.")
+_ORDER_WARNING = ("Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+                  "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+                  "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+                  "will result in PyTorch skipping the first value of the learning rate schedule. "
+                  "See more details at "
+                  "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
 
 
 def _lrs(optimizer, key="lr"):
-    return [group[key] for group in optimizer.param_groups]
+    """group[key] of every group; a Tensor as a copy, so that no list aliases a group's lr."""
+    return [group[key].clone() if isinstance(group[key], Tensor) else group[key]
+            for group in optimizer.param_groups]
+
+
+def _set_group_value(group, key, value):
+    """group[key] = value, but a Tensor there is filled in place (torch's _update_param_group_val)."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(value.reshape(()) if isinstance(value, Tensor) else value)
+    else:
+        group[key] = value
+
+
+def _warn_get_lr_called_within_step(scheduler):
+    if not scheduler._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                      UserWarning, stacklevel=3)
+
+
+def _track_optimizer_step(optimizer):
+    """optimizer._opt_called becomes True at its next step (torch's patch_track_step_called), by a
+    step post-hook that then removes itself: later steps pay nothing."""
+    if "_opt_called" in optimizer.__dict__:
+        return
+    optimizer._opt_called = False
+
+    def mark_called(opt, args, kwargs):
+        opt._opt_called = True
+        handle.remove()
+    handle = optimizer.register_step_post_hook(mark_called)
 
 
 def _check_optimizer(optimizer):
@@ -27,13 +66,15 @@ class LRScheduler:
     construction performs step 0. Subclasses define get_lr() (the recurrence from the current
     lrs) and may define _get_closed_form_lr() (used by step(epoch))."""
     _is_initial = False
+    _get_lr_called_within_step = False
 
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -42,6 +83,7 @@ class LRScheduler:
                                    "state_dict first)")
         self.base_lrs = _lrs(optimizer, "initial_lr")
         self.last_epoch = last_epoch
+        _track_optimizer_step(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -66,25 +108,32 @@ class LRScheduler:
         raise NotImplementedError(f"{type(self).__name__} must define get_lr")
 
     def step(self, epoch=None):
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed = getattr(self, "_get_closed_form_lr", None)
+                values = closed() if closed is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _lrs(self.optimizer)
 
 
-_LRScheduler = LRScheduler
+class _LRScheduler(LRScheduler):
+    """torch's old name, kept as a subclass as torch keeps it."""
 
 
 def _lambdas(optimizer, lr_lambda):
@@ -122,6 +171,7 @@ class LambdaLR(_LambdaState, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -137,6 +187,7 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _lrs(self.optimizer)
         return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
@@ -150,6 +201,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
@@ -166,6 +218,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma ** self.milestones[self.last_epoch] for g in self.optimizer.param_groups]
@@ -185,6 +238,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
             return [g["lr"] * self.factor for g in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
@@ -208,6 +262,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
             return [g["lr"] * self.start_factor for g in self.optimizer.param_groups]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -230,6 +285,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
@@ -246,6 +302,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         f = ((1.0 - self.last_epoch / self.total_iters) /
@@ -266,6 +323,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         groups, e, T = self.optimizer.param_groups, self.last_epoch, self.T_max
         if self._is_initial:
             return _lrs(self.optimizer)

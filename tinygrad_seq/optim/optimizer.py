@@ -3,25 +3,35 @@
 Updates run under no_grad on the parameters' raw arrays through their device backend
 (tinygrad_seq.device.backend), in place, so parameter identity is kept and "cuda" parameters
 never leave the device. Subclasses implement _update(B, p, g, state, group) for one parameter.
+Hooks (step, state_dict, load_state_dict) live in optimizer_hooks.py.
 """
 import collections
+import copy
 import warnings
 
 import numpy as np
 
 from tinygrad_seq import device as _device
+from tinygrad_seq import dtypes as _dtypes
 from tinygrad_seq.autograd import enable_grad, no_grad
+from tinygrad_seq.optim.optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
+                                                register_optimizer_step_pre_hook, with_step_hooks)
 from tinygrad_seq.tensor import Tensor
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
+    # torch's implementation keywords (foreach, fused, capturable, differentiable) this class
+    # takes; none for an optimizer of yours, as torch adds none to its defaults
+    _implementation_keywords = ()
+
     def __init__(self, params, defaults, implementation=None):
         """implementation: torch's choices of update implementation (foreach, fused, capturable,
         differentiable) as a subclass received them; there is one implementation here, so they
         are only checked and kept in defaults and the param groups, as torch keeps them."""
-        self.defaults = dict(defaults, **_implementation_flags(type(self).__name__, implementation or {}))
-        if hasattr(self.defaults.get("lr"), "item"):   # a 0-d tensor lr (torch takes it): its number
-            self.defaults["lr"] = float(self.defaults["lr"].item())
+        self._init_hooks()
+        self.defaults = dict(defaults, **_implementation_flags(type(self), implementation or {}))
+        if "lr" in self.defaults:
+            self.defaults["lr"] = _as_lr(self.defaults["lr"])
         # parameter -> dict of its state (arrays on its device, numbers; a subclass of yours may keep
         # Tensors); a defaultdict(dict) as torch's, so `state = self.state[p]` starts an entry
         self.state = collections.defaultdict(dict)
@@ -57,14 +67,12 @@ class Optimizer:
                                 f"{type(p).__name__}")
             if p._ctx is not None:
                 raise ValueError("can't optimize a non-leaf Tensor")
-            if p.dtype.kind != "f":
-                raise TypeError(f"optimizer can only optimize floating point Tensors, got {p.dtype}")
         if len({id(p) for p in ps}) != len(ps):   # torch 2.13 warns and keeps them (a step updates twice)
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error (as in torch)", UserWarning, stacklevel=3)
         group["params"] = ps
-        if hasattr(group.get("lr"), "item"):
-            group["lr"] = float(group["lr"].item())
+        if "lr" in group:
+            group["lr"] = _as_lr(group["lr"])
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -92,8 +100,11 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        states = self.state
         with no_grad():
             for group in self.param_groups:
+                if isinstance(group.get("lr"), Tensor):   # a Tensor lr (torch keeps it): the update uses its number
+                    group = dict(group, lr=float(group["lr"].item()))
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -104,7 +115,21 @@ class Optimizer:
                     g = p.grad.array
                     if group.get("maximize", False):
                         g = B.neg(g)
-                    self._update(B, p, g, self.state.setdefault(p, {}), group)
+                    state = states.get(p)
+                    try:
+                        if state is None:   # an entry only once the rule keeps something (torch's SGD keeps none)
+                            state = {}
+                            self._update(B, p, g, state, group)
+                            if state:
+                                states[p] = state
+                        else:
+                            self._update(B, p, g, state, group)
+                    except TypeError as e:   # an integer parameter (torch takes them) and a fractional update
+                        if p.dtype.kind == "f":
+                            raise
+                        raise RuntimeError(f"{type(self).__name__}: the update of a {p.dtype} parameter is "
+                                           f"fractional and can't be cast to {p.dtype} (torch's SGD takes "
+                                           f"integer parameters with an integer lr and momentum)") from e
                     p._version += 1
         return loss
 
@@ -132,6 +157,9 @@ class Optimizer:
         """PyTorch's form: {"state": {i: {name: Tensor or number}}, "param_groups": [{option:
         value, ..., "params": [i, ...]}]}, i counting parameters over all groups in order. The
         state tensors are copies on the CPU; ts.save writes the whole dict as it is."""
+        return self._state_dict_with_hooks(self._build_state_dict)
+
+    def _build_state_dict(self):
         index = {id(p): i for i, p in enumerate(self._indexed_params())}
         groups, start = [], 0
         for group in self.param_groups:
@@ -149,11 +177,13 @@ class Optimizer:
                     continue
                 if isinstance(v, Tensor):
                     v = v.detach().clone()
+                elif isinstance(v, np.generic):   # a 0-d scalar kept in torch's dtype (NAdam's mu_product)
+                    v = Tensor(np.array(v))
                 elif _is_array(v):
                     host = np.array(_device.backend(p.device).to_host(v), copy=True)
                     v = Tensor(host)
-                elif k in ("step", "mu_product"):   # torch keeps these as 0-d float32 tensors
-                    v = Tensor(np.array(float(v), np.float32))
+                elif k == "step":   # torch keeps it as a 0-d tensor of _get_scalar_dtype()
+                    v = Tensor(np.array(float(v), scalar_dtype()))
                 entry[k] = v
             if entry:   # a parameter with no state (SGD without momentum) is left out, as torch's
                 state[index[id(p)]] = entry
@@ -163,8 +193,13 @@ class Optimizer:
         """Restore from state_dict() output (PyTorch's nested {'state', 'param_groups'} form: ours,
         its ts.load round trip, or a torch optimizer's), or from the flat 'state.<i>.<name>' /
         'param_groups.<g>.<option>' dicts that earlier versions saved. Everything is checked
-        before anything changes."""
+        before anything changes. Every saved group option comes back (strings and None too, as
+        torch's); an option the saved group lacks keeps its current value."""
+        self._load_state_dict_with_hooks(state_dict, self._load_state_dict)
+
+    def _load_state_dict(self, state_dict):
         flat = _flatten(state_dict)
+        nested = _nested_groups(state_dict)
         n_groups = len(self.param_groups)
         saved_groups = sorted({int(k.split(".")[1]) for k in flat if k.startswith("param_groups.")})
         if saved_groups != list(range(n_groups)):
@@ -182,13 +217,17 @@ class Optimizer:
                                  f"{len(saved_ids)} parameters, the optimizer's group has "
                                  f"{len(group['params'])}")
             id_map.update(zip(saved_ids, group["params"]))
-            opts = {}
-            prefix = f"param_groups.{gi}."
-            for k, v in flat.items():
-                name = k[len(prefix):]
-                # every numeric option comes back, also those a scheduler added (initial_lr, ...)
-                if k.startswith(prefix) and k != key and np.asarray(v).dtype.kind in "biuf":
-                    opts[name] = _like(np.asarray(v), group.get(name, self.defaults.get(name)))
+            if nested is not None:
+                opts = {name: _saved_option(v, group.get(name, self.defaults.get(name)))
+                        for name, v in nested[gi].items() if name != "params"}
+            else:
+                opts = {}
+                prefix = f"param_groups.{gi}."
+                for k, v in flat.items():
+                    name = k[len(prefix):]
+                    # every numeric option comes back, also those a scheduler added (initial_lr, ...)
+                    if k.startswith(prefix) and k != key and np.asarray(v).dtype.kind in "biuf":
+                        opts[name] = _like(np.asarray(v), group.get(name, self.defaults.get(name)))
             new_groups.append(opts)
         new_state = collections.defaultdict(dict)
         # an optimizer of yours (its own step(), no _update) gets its Tensor state back as Tensors
@@ -206,7 +245,10 @@ class Optimizer:
             arr = np.asarray(v)
             if arr.ndim == 0:
                 val = arr.item()
-                val = int(val) if name == "step" else val
+                if name == "step":
+                    val = int(val)
+                elif name == "mu_product":   # NAdam rounds it in its saved dtype, as torch's 0-d tensor
+                    val = arr[()] if arr.dtype.kind == "f" else val
             else:
                 if arr.shape != p.shape:
                     raise ValueError(f"loaded state {name!r} of parameter {idx} has shape {arr.shape}, "
@@ -214,18 +256,70 @@ class Optimizer:
                 val = _device.backend(p.device).asarray(np.array(arr, dtype=p.dtype, copy=True))
             new_state[p][name] = val
         for group, opts in zip(self.param_groups, new_groups):
-            group.update(opts)
+            # torch's order: the saved options, then (kept here) any the saved group lacks, params last
+            merged = dict(opts, **{k: v for k, v in group.items() if k not in opts and k != "params"})
+            merged["params"] = group["params"]
+            group.clear()
+            group.update(merged)
         self.state = new_state
 
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
+        # torch's text: a blank line between groups
+        text = f"{type(self).__name__} ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            text += f"\nParameter Group {i}\n"
             for k in sorted(group):
                 if k != "params":
-                    lines.append(f"    {k}: {group[k]}")
-        lines.append(")")
-        return "\n".join(lines)
+                    text += f"    {k}: {group[k]}\n"
+        return text + ")"
+
+
+Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' steps are wrapped by __init_subclass__
+
+
+def scalar_dtype():
+    """torch's _get_scalar_dtype(): the dtype of step counters and NAdam's mu_product."""
+    return np.float64 if _dtypes.get_default_dtype() == np.float64 else np.float32
+
+
+def check_lr(lr):
+    """torch's checks of an optimizer's lr: a Tensor of one element, not negative."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _as_lr(lr):
+    """A Tensor lr stays one (torch keeps it; schedulers then compute in its dtype); another
+    library's 0-d tensor becomes its number."""
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        return lr
+    if lr is not None and not isinstance(lr, (int, float)) and hasattr(lr, "item"):
+        return float(lr.item())
+    return lr
+
+
+def _nested_groups(sd):
+    """The saved param groups of PyTorch's nested form, or None for a flat dict."""
+    if "state" in sd and "param_groups" in sd and isinstance(sd["param_groups"], (list, tuple)):
+        return sd["param_groups"]
+    return None
+
+
+def _saved_option(v, current):
+    """A saved group option as the group keeps it: numbers, strings, None, tuples as they were
+    (copies); a Tensor as a Tensor where the group has one; arrays as current's Python type."""
+    if isinstance(v, Tensor):
+        return v.detach().clone() if isinstance(current, Tensor) else _like(v.numpy(), current)
+    if isinstance(v, np.ndarray) or (hasattr(v, "detach") and hasattr(v, "cpu")):   # numpy, torch
+        arr = _to_numpy(v)
+        return Tensor(np.array(arr)) if isinstance(current, Tensor) else _like(arr, current)
+    if isinstance(v, list) and isinstance(current, tuple):
+        return tuple(v)
+    return copy.deepcopy(v)
 
 
 def _is_array(v):
@@ -268,17 +362,13 @@ def _flatten(sd):
 
 
 _IMPLEMENTATION_FLAGS = dict(foreach=None, capturable=False, differentiable=False, fused=None)
-# which of them each of torch's optimizers takes (and keeps in its defaults)
-_TAKES = dict(SGD=("foreach", "differentiable", "fused"), Adagrad=("foreach", "differentiable", "fused"),
-              RMSprop=("foreach", "capturable", "differentiable"),
-              **dict.fromkeys(("Adadelta", "Adamax", "NAdam", "RAdam"), ("foreach", "capturable", "differentiable")))
 
 
-def _implementation_flags(name, given):
-    """torch's implementation keywords this optimizer takes, with their defaults; differentiable
-    and capturable (an update recorded for autograd, or for CUDA graphs) cannot be honoured:
-    True raises."""
-    takes = _TAKES.get(name, tuple(_IMPLEMENTATION_FLAGS))
+def _implementation_flags(cls, given):
+    """torch's implementation keywords this optimizer class takes (its _implementation_keywords),
+    with their defaults; differentiable and capturable (an update recorded for autograd, or for
+    CUDA graphs) cannot be honoured: True raises."""
+    name, takes = cls.__name__, cls._implementation_keywords
     unknown = sorted(set(given) - set(takes))
     if unknown:
         raise TypeError(f"{name}.__init__() got an unexpected keyword argument {unknown[0]!r}")

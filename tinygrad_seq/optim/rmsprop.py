@@ -1,16 +1,16 @@
 """RMSprop (PyTorch's algorithm, with momentum and the centered variant)."""
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 
 
 class RMSprop(Optimizer):
     r"""g = g + weight_decay * p;  v = alpha v + (1 - alpha) g^2;
     centered: m = alpha m + (1 - alpha) g, denom = sqrt(v - m^2) + eps, else denom = sqrt(v) + eps;
     momentum > 0: b = momentum b + g / denom, p = p - lr b;  else p = p - lr g / denom."""
+    _implementation_keywords = ("foreach", "capturable", "differentiable")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  *, maximize=False, **implementation):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if eps < 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if momentum < 0.0:

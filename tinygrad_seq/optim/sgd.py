@@ -1,16 +1,16 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's algorithm)."""
-from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 
 
 class SGD(Optimizer):
     r"""d = g + weight_decay * p;
     with momentum: b = d (first step) else b = momentum * b + (1 - dampening) * d, and
     d = d + momentum * b (nesterov) or d = b;  p = p - lr * d."""
+    _implementation_keywords = ("foreach", "differentiable", "fused")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, **implementation):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:

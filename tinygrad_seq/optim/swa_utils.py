@@ -9,14 +9,22 @@ import math
 
 import numpy as np
 
+from tinygrad_seq import dtypes as _dtypes
 from tinygrad_seq import functions_more as _fe
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.nn.module import Module
-from tinygrad_seq.optim.lr_scheduler import LRScheduler
+from tinygrad_seq.optim.lr_scheduler import LRScheduler, _warn_get_lr_called_within_step
 from tinygrad_seq.tensor import Tensor
 
 
+def _check_decay(decay):
+    if decay < 0.0 or decay > 1.0:
+        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+
+
 def get_ema_multi_avg_fn(decay=0.999):
+    _check_decay(decay)
+
     def ema_update(ema_params, current_params, num_averaged):
         _fe._foreach_lerp_(ema_params, current_params, 1 - decay)
     return ema_update
@@ -24,11 +32,22 @@ def get_ema_multi_avg_fn(decay=0.999):
 
 def get_swa_multi_avg_fn():
     def swa_update(averaged_params, current_params, num_averaged):
-        _fe._foreach_lerp_(averaged_params, current_params, 1 / (float(num_averaged.item()) + 1))
+        _fe._foreach_lerp_(averaged_params, current_params, _swa_weight(num_averaged))
     return swa_update
 
 
+def _swa_weight(num_averaged):
+    """1 / (n + 1) as torch computes it: for a Tensor n, an integer tensor division, so a 0-d
+    tensor of the default dtype (float32 rounding) whose number the lerp then takes."""
+    if isinstance(num_averaged, Tensor):
+        real = np.dtype(_dtypes.get_default_dtype()).type
+        return float(real(1) / real(int(num_averaged.item()) + 1))
+    return 1 / (num_averaged + 1)
+
+
 def get_ema_avg_fn(decay=0.999):
+    _check_decay(decay)
+
     def ema_update(ema_param, current_param, num_averaged):
         return decay * ema_param + (1 - decay) * current_param
     return ema_update
@@ -129,6 +148,7 @@ class SWALR(LRScheduler):
         return swa_lr if alpha == 1 else (lr - alpha * swa_lr) / (1 - alpha)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)
