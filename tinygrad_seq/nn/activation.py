@@ -4,6 +4,11 @@ from tinygrad_seq import functional as F
 from tinygrad_seq.nn.module import Module
 
 
+def _inplace(module, sep=", "):
+    """The "inplace=True" torch's reprs end with (after sep when other options come first)."""
+    return sep + "inplace=True" if module.inplace else ""
+
+
 class ReLU(Module):
     def __init__(self, inplace=False):
         super().__init__()
@@ -11,6 +16,9 @@ class ReLU(Module):
 
     def forward(self, input):
         return F.relu(input, self.inplace)
+
+    def extra_repr(self):
+        return _inplace(self, "")
 
 
 class Tanh(Module):
@@ -31,6 +39,9 @@ class SiLU(Module):
     def forward(self, input):
         return F.silu(input, self.inplace)
 
+    def extra_repr(self):
+        return _inplace(self, "")
+
 
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -41,7 +52,7 @@ class LeakyReLU(Module):
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + _inplace(self)
 
 
 class ELU(Module):
@@ -53,7 +64,7 @@ class ELU(Module):
         return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace(self)
 
 
 class GELU(Module):
@@ -89,7 +100,7 @@ class Hardtanh(Module):
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace(self)
 
 
 class _SoftmaxBase(Module):
@@ -119,8 +130,9 @@ class Softmin(_SoftmaxBase):
 
 
 class _Simple(Module):
-    """An activation without options: forward calls F.<_fn>."""
-    _fn = None
+    """An activation whose only option is inplace: forward calls F.<_fn>; the repr shows
+    inplace=True where torch's does (_shows_inplace)."""
+    _fn, _shows_inplace = None, True
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -129,21 +141,25 @@ class _Simple(Module):
     def forward(self, input):
         return getattr(F, self._fn)(input)
 
+    def extra_repr(self):
+        return _inplace(self, "") if self._shows_inplace else ""
+
 
 class Mish(_Simple):
     _fn = "mish"
 
 
-class Softsign(_Simple):
-    _fn = "softsign"
+class Softsign(Module):
+    def forward(self, input):
+        return F.softsign(input)
 
 
 class Hardsigmoid(_Simple):
-    _fn = "hardsigmoid"
+    _fn, _shows_inplace = "hardsigmoid", False
 
 
 class Hardswish(_Simple):
-    _fn = "hardswish"
+    _fn, _shows_inplace = "hardswish", False
 
 
 class ReLU6(_Simple):
@@ -162,6 +178,9 @@ class CELU(Module):
     def forward(self, input):
         return F.celu(input, self.alpha)
 
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + _inplace(self)
+
 
 class GLU(Module):
     def __init__(self, dim=-1):
@@ -170,6 +189,9 @@ class GLU(Module):
 
     def forward(self, input):
         return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
 class CosineSimilarity(Module):

@@ -12,6 +12,8 @@ from tinygrad_seq.tensor import Tensor
 
 
 class BatchNorm1d(Module):
+    _version = 2   # torch's: its state dicts have num_batches_tracked
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None):
         super().__init__()
@@ -40,6 +42,14 @@ class BatchNorm1d(Module):
                 self.running_mean.zero_()
                 self.running_var.fill_(1.0)
                 self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        """The running statistics reset; weight ones, bias zeros."""
+        self.reset_running_stats()
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1.0)
+                self.bias.zero_()
 
     def forward(self, input):
         if input.ndim not in (2, 3):

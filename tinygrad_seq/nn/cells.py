@@ -13,7 +13,8 @@ from tinygrad_seq import cell_library, dtypes
 from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import zeros
-from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.nn.module import Module
+from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
@@ -58,14 +59,23 @@ class RNNCellBase(Module):
         # the flag kept apart: a cell's parameter may be named `bias` (the LayerNorm LSTM's)
         self._with_bias = self.bias
         dt = np.dtype(dtype or dtypes.get_default_dtype())  # PyTorch: the default dtype
-        arrays = spec.init_params(self.input_size, self.hidden_size, self.bias, dt)
+        shapes = spec.param_shapes(self.input_size, self.hidden_size, self.bias)
         for p in spec.params:
-            if p.name in arrays:
-                setattr(self, p.name, Parameter(arrays[p.name]))
+            if p.name in shapes:
+                setattr(self, p.name, empty_parameter(shapes[p.name], dt))
             else:
+                self.__dict__.pop(p.name, None)   # the bias flag, where a parameter is named bias
                 self.register_parameter(p.name, None)
+        self.reset_parameters()
         if device is not None and device != "cpu":
             self.to(device)
+
+    def reset_parameters(self):
+        """Draws every parameter as the cell description says (PyTorch's cells: U(-1/sqrt(H),
+        1/sqrt(H))), in its order."""
+        arrays = self.cell_spec.init_params(self.input_size, self.hidden_size, self._with_bias, np.float64)
+        for name, arr in arrays.items():
+            fill_parameter(self._parameters[name], arr)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

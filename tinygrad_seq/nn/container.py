@@ -2,7 +2,7 @@
 the shape-only modules Identity, Flatten and Unflatten."""
 from collections import OrderedDict
 
-from tinygrad_seq.nn.module import Module
+from tinygrad_seq.nn.module import Module, _addindent
 
 
 def _index(name, i, n):
@@ -15,7 +15,7 @@ class _ModuleSequence(Module):
     """What ModuleList and Sequential share: modules in order under keys '0', '1', ..."""
 
     def append(self, m):
-        self._modules[str(len(self._modules))] = m
+        self.add_module(str(len(self._modules)), m)   # a Module (or None): torch's TypeError otherwise
         return self
 
     def extend(self, ms):
@@ -50,7 +50,21 @@ class ModuleList(_ModuleSequence):
 
     def __setitem__(self, i, m):
         i = _index("ModuleList", int(i), len(self._modules))
-        self._modules[str(i)] = m
+        setattr(self, str(i), m)
+
+    def __repr__(self):
+        """torch's: a run of modules with the same repr is one line, "(0-2): 3 x Linear(...)"."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return type(self).__name__ + "()"
+        runs = []   # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs]
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def __delitem__(self, i):
         mods = list(self._modules.values())
@@ -83,7 +97,8 @@ class Sequential(_ModuleSequence):
     def __init__(self, *modules):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            self._modules.update(modules[0])
+            for key, m in modules[0].items():
+                self.add_module(key, m)
         else:
             self.extend(modules)
 
@@ -100,7 +115,7 @@ class Sequential(_ModuleSequence):
 
     def __setitem__(self, i, m):
         keys = list(self._modules)
-        self._modules[keys[_index("Sequential", int(i), len(keys))]] = m
+        setattr(self, keys[_index("Sequential", int(i), len(keys))], m)
 
     def __delitem__(self, i):
         """Deletes, then numbers the keys 0, 1, ... again (named keys too), as torch's: so that
@@ -210,7 +225,7 @@ class ModuleDict(_RegistryDict):
     def __setitem__(self, key, m):
         if not isinstance(key, str):
             raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
-        self._modules[key] = m
+        self.add_module(key, m)
 
 
 class Identity(Module):

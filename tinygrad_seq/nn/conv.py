@@ -32,13 +32,16 @@ class Conv1d(Module):
         dt = np.dtype(dtype or dtypes.get_default_dtype())
         self.weight = Parameter(Tensor(np.zeros((out_channels, in_channels // groups, k), dt)))
         self.bias = Parameter(Tensor(np.zeros(out_channels, dt))) if bias else None
-        # torch's reset_parameters: kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt((in_channels // groups) * k)
-            init.uniform_(self.bias, -bound, bound)
+        self.reset_parameters()
         if device is not None:
             self.to(device)
+
+    def reset_parameters(self):
+        """torch's: weight kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt((self.in_channels // self.groups) * self.kernel_size[0])
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]

@@ -7,6 +7,7 @@ import numpy as np
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
 from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 
 
 def _param(host, dtype):
@@ -30,19 +31,31 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = _param(random.uniform(-bound, bound, (out_features, in_features)), dtype)
+        self.weight = empty_parameter((self.out_features, self.in_features), dtype)
         if bias:
-            self.bias = _param(random.uniform(-bound, bound, (out_features,)), dtype)
+            self.bias = empty_parameter((self.out_features,), dtype)
         else:
             self.register_parameter("bias", None)
+        self.reset_parameters()
         _place(self, device)
+
+    def reset_parameters(self):
+        """Draws weight, then bias, from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+        fill_parameter(self.weight, random.uniform(-bound, bound, self.weight.shape))
+        if self.bias is not None:
+            fill_parameter(self.bias, random.uniform(-bound, bound, self.bias.shape))
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class _PaddingIndexError(AssertionError, ValueError):
+    """padding_idx outside the table: torch raises AssertionError; also a ValueError, what
+    tinygrad_seq raised before."""
 
 
 class Embedding(Module):
@@ -60,24 +73,30 @@ class Embedding(Module):
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, float(norm_type), bool(scale_grad_by_freq)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), "
+                raise _PaddingIndexError(f"padding_idx must be within num_embeddings ({num_embeddings}), "
                                  f"got {padding_idx}")
             padding_idx = padding_idx % num_embeddings
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = padding_idx
+        self.sparse = bool(sparse)
         if _weight is None:
-            w = random.normal((num_embeddings, embedding_dim))
-            if padding_idx is not None:
-                w[padding_idx] = 0.0
+            self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
+            self.reset_parameters()
         else:
             w = _weight.numpy() if hasattr(_weight, "numpy") else np.asarray(_weight)
             if w.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Shape of weight {w.shape} does not match num_embeddings and "
                                  f"embedding_dim ({num_embeddings}, {embedding_dim})")
-        self.weight = _param(w, dtype if _weight is None or dtype is not None else w.dtype)
+            self.weight = _param(w, dtype if dtype is not None else w.dtype)
         self.weight.requires_grad = not _freeze
-        self.sparse = bool(sparse)
         _place(self, device)
+
+    def reset_parameters(self):
+        """weight ~ N(0, 1), the padding_idx row zero."""
+        w = random.normal(self.weight.shape)
+        if self.padding_idx is not None:
+            w[self.padding_idx] = 0.0
+        fill_parameter(self.weight, w)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -142,15 +161,23 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
         if self.elementwise_affine:
-            self.weight = _param(np.ones(self.normalized_shape), dtype)
+            self.weight = empty_parameter(self.normalized_shape, dtype)
             if bias:
-                self.bias = _param(np.zeros(self.normalized_shape), dtype)
+                self.bias = empty_parameter(self.normalized_shape, dtype)
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        self.reset_parameters()
         _place(self, device)
+
+    def reset_parameters(self):
+        """weight ones, bias zeros."""
+        if self.weight is not None:
+            fill_parameter(self.weight, np.ones(self.normalized_shape))
+        if self.bias is not None:
+            fill_parameter(self.bias, np.zeros(self.normalized_shape))
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -1,4 +1,4 @@
-"""nn.Module and nn.Parameter: PyTorch's registration, naming, state dicts and repr."""
+"""nn.Module (and nn.Parameter, from nn/parameter.py): PyTorch's registration, naming, state dicts and repr."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -8,25 +8,13 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
-from tinygrad_seq.state_array import state_array
 from tinygrad_seq.nn import module_hooks as _hooks
+from tinygrad_seq.nn.parameter import Parameter
+from tinygrad_seq.nn.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401
 
-
-class Parameter(Tensor):
-    """A Tensor that a Module registers as a parameter; requires grad by default."""
-    __slots__ = ()
-
-    def __init__(self, data, requires_grad=True):
-        if isinstance(data, Tensor):
-            Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device)
-        else:
-            Tensor.__init__(self, data, requires_grad=requires_grad)
-        if self.dtype.kind != "f":
-            raise TypeError(f"Parameter: needs floating point data, got {self.dtype}")
-
-    def __repr__(self):
-        return "Parameter containing:\n" + Tensor.__repr__(self)
+# nonempty while a global hook (nn.modules.module.register_module_forward_hook, ...) exists;
+# Module.__call__ tests it
+_GLOBAL_HOOK_IDS = _hooks.GLOBAL_HOOK_IDS
 
 
 # torch.nn.Module methods a PyTorch program may call that this Module lacks, with what to do instead
@@ -36,44 +24,107 @@ _TORCH_MODULE_METHODS_MISSING = {
 }
 
 
-class Module:
+def _typename(value):
+    """torch.typename: the qualified class name of a value ("int", "tinygrad_seq.nn.activation.ReLU")."""
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_name(kind, name, module, registry):
+    """torch's checks of a name given to register_parameter / register_buffer / add_module."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\"" + (f", got: {name}" if kind == "module" else ""))
+    if name == "":
+        raise KeyError(f"{kind} name can't be empty string \"\"")
+    d = module.__dict__
+    if name not in registry and (name in d or name in d["_parameters"] or name in d["_modules"]
+                                 or name in d["_buffers"] or hasattr(type(module), name)):
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _forward_unimplemented(self, *input):
+    """Module.forward of a module that defines none (ModuleList, a subclass missing it)."""
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+
+def _addindent(s, spaces):
+    """torch's: every line but the first of s indented by `spaces` (blank lines left empty)."""
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    return lines[0] + "\n" + "\n".join((" " * spaces + line) if line.strip() else "" for line in lines[1:])
+
+
+class Module(StateDictMixin):
+    forward = _forward_unimplemented
+
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "training", True)
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent_buffers_set"] = set()
+        for name in _hooks.HOOK_DICTS:
+            d[name] = OrderedDict()
+        d["_modules"] = OrderedDict()
+
+    def __setstate__(self, state):
+        """A module pickled before these dicts existed gets them empty (as torch's)."""
+        d = self.__dict__
+        d.update(state)
+        for name in _hooks.HOOK_DICTS:
+            d.setdefault(name, OrderedDict())
+        for name in _hooks.CALL_HOOK_DICTS:
+            d["_call_hook_ids"].update(dict.fromkeys(d[name], True))
+        self.__dict__.setdefault("_non_persistent_buffers_set", set(self.__dict__.pop("_non_persistent", ())))
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name, value):
-        # as PyTorch: a name keeps its place (and so its state_dict position) when reassigned,
-        # None keeps a parameter/module slot registered but empty, and a plain Tensor assigned to
-        # a buffer's name replaces the buffer
-        if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() call")
-        params, modules, buffers = self._parameters, self._modules, self._buffers
+        # torch's rules: a Parameter / Module value registers (taking the name from the other
+        # registries); over a registered name only a value of its kind or None may be set (the
+        # name keeps its place, and so its state_dict position); plain attributes may be set
+        # before Module.__init__(), registered ones may not
+        d = self.__dict__
+        params = d.get("_parameters")
         if isinstance(value, Parameter):
-            modules.pop(name, None)
-            buffers.pop(name, None)
-            params[name] = value
-        elif isinstance(value, Module):
-            params.pop(name, None)
-            buffers.pop(name, None)
-            modules[name] = value
-        elif name in params and (value is None or isinstance(value, Tensor)):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            d.pop(name, None)
+            d["_buffers"].pop(name, None)
+            d["_modules"].pop(name, None)
+            d["_non_persistent_buffers_set"].discard(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign a Tensor as parameter {name!r} "
-                                "(nn.Parameter or None expected)")
-            params[name] = None
-        elif name in modules and value is None:
-            modules[name] = None
-        elif name in buffers and (value is None or isinstance(value, Tensor)):
-            buffers[name] = value
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
         else:
-            for d in (params, modules, buffers):
+            modules = d.get("_modules")
+            if isinstance(value, Module):
+                if modules is None:
+                    raise AttributeError("cannot assign module before Module.__init__() call")
                 d.pop(name, None)
-            object.__setattr__(self, name, value)
-            return
-        self.__dict__.pop(name, None)
+                params.pop(name, None)
+                d["_buffers"].pop(name, None)
+                d["_non_persistent_buffers_set"].discard(name)
+                modules[name] = value
+            elif modules is not None and name in modules:
+                if value is not None:
+                    raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                    "(torch.nn.Module or None expected)")
+                modules[name] = value
+            else:
+                buffers = d.get("_buffers")
+                if buffers is not None and name in buffers:
+                    if value is not None and not isinstance(value, Tensor):
+                        raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                        "(torch.nn.Buffer, torch.Tensor or None expected)")
+                    buffers[name] = value
+                else:
+                    object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -86,47 +137,76 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        for d in (self._parameters, self._modules, self._buffers):
-            if name in d:
-                del d[name]
-                return
-        object.__delattr__(self, name)
+        d = self.__dict__
+        if name in d["_parameters"]:
+            del d["_parameters"][name]
+        elif name in d["_buffers"]:
+            del d["_buffers"][name]
+            d["_non_persistent_buffers_set"].discard(name)
+        elif name in d["_modules"]:
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
-        if param is None:
-            self.__dict__.pop(name, None)
-            self._modules.pop(name, None)
-            self._buffers.pop(name, None)
-            self._parameters[name] = None
-        else:
-            setattr(self, name, param)
+        """Registers param (a Parameter, or None for an empty slot) under name, as torch's."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        params = self._parameters
+        _check_name("parameter", name, self, params)
+        if param is not None:
+            if not isinstance(param, Parameter):
+                raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                                "(torch.nn.Parameter or None required)")
+            if param._ctx is not None:
+                raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
+                                 f"be created explicitly. To express '{name}' as a function of another Tensor, "
+                                 "compute the value in the forward() method.")
+        params[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor moved by to(), but not a parameter; saved in state_dict unless persistent=False."""
-        self.__dict__.pop(name, None)
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name("buffer", name, self, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
         self._buffers[name] = tensor
-        kept_out = self.__dict__.setdefault("_non_persistent", set())
+        kept_out = self._non_persistent_buffers_set
         (kept_out.discard if persistent else kept_out.add)(name)
 
     def add_module(self, name, module):
-        setattr(self, name, module)
+        """Registers module (a Module, or None for an empty slot) under name, as torch's."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if "_modules" not in self.__dict__:
+            raise AttributeError("cannot assign module before Module.__init__() call")
+        _check_name("module", name, self, self._modules)
+        self._modules[name] = module
 
-    register_module = add_module
+    def register_module(self, name, module):
+        self.add_module(name, module)
 
     # ------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """Pre-order (name, module) pairs; a module reachable twice is listed once unless
-        remove_duplicate=False (state dicts list it under every name, as PyTorch does)."""
+        """Pre-order (name, module) pairs, as torch's: a module in memo (a set) is skipped, and
+        one reachable twice is listed once unless remove_duplicate=False (state dicts list it
+        under every name)."""
         if isinstance(memo, str):  # named_modules(prefix) called positionally
             memo, prefix = None, memo
-        seen, stack = set(), [(prefix, self)]
+        if memo is None:
+            memo = set()
+        stack = [(prefix, self)]
         while stack:
-            name, m = stack.pop(0)
-            if remove_duplicate and id(m) in seen:
+            name, m = stack.pop()
+            if m in memo:
                 continue
-            seen.add(id(m))
+            if remove_duplicate:
+                memo.add(m)
             yield name, m
-            stack[0:0] = [((f"{name}.{k}" if name else k), c) for k, c in m._modules.items() if c is not None]
+            stack.extend(reversed([((f"{name}.{k}" if name else k), c) for k, c in m._modules.items()
+                                   if c is not None]))
 
     def modules(self):
         return (m for _, m in self.named_modules())
@@ -166,8 +246,10 @@ class Module:
 
     # ------------------------------------------------------------ modes
     def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            m.__dict__["training"] = mode
         return self
 
     def eval(self):
@@ -239,74 +321,11 @@ class Module:
     def half(self):
         return self.to(dtype=np.float16)
 
-    # ------------------------------------------------------------ state
-    def _state_entries(self, prefix=""):
-        """(key, tensor) of every parameter and persistent buffer, PyTorch's keys and order."""
-        for mname, m in self.named_modules(prefix=prefix, remove_duplicate=False):
-            kept_out = m.__dict__.get("_non_persistent", ())
-            for store in (m._parameters, m._buffers):
-                for k, t in store.items():
-                    if t is not None and not (store is m._buffers and k in kept_out):
-                        yield (f"{mname}.{k}" if mname else k), t
-
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """OrderedDict name -> numpy copy of every parameter and persistent buffer (PyTorch's
-        keys; a StateArray: it also takes clone(), cpu(), size(dim), numel(), as torch's values);
-        keep_vars=True gives the Tensors themselves; prefix is put before every key;
-        destination (a dict) is filled and returned."""
-        if args:   # torch's old positional form state_dict(destination, prefix, keep_vars)
-            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
-        out = OrderedDict() if destination is None else destination
-        for k, t in self._state_entries(prefix.rstrip(".") if prefix else ""):
-            out[k] = t if keep_vars else state_array(t.numpy())
-        return out
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
-        Everything is checked before anything is written: a failed load changes nothing.
-        assign (torch's: take the given tensors as the parameters) is accepted and copies the
-        values as well, so references to the parameters (an optimizer's) stay valid."""
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict of name -> array "
-                            f"(a state_dict()), got {type(state_dict).__name__}")
-        own = OrderedDict(self._state_entries())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append("missing key(s): " + ", ".join(repr(k) for k in missing))
-            if unexpected:
-                parts.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
-            raise KeyMismatch(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
-        staged = []
-        for k, t in own.items():
-            if k not in state_dict:
-                continue
-            v = state_dict[k]
-            if isinstance(v, Tensor):
-                v = v.numpy()
-            elif not isinstance(v, np.ndarray) and hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
-                v = v.detach().cpu().numpy()
-            arr = np.asarray(v)
-            if arr.dtype.kind not in "fiub":
-                raise TypeError(f"load_state_dict: value for {k!r} is not numeric ({arr.dtype})")
-            if tuple(arr.shape) != t.shape:
-                raise ShapeMismatch(f"load_state_dict: size mismatch for {k!r}: the checkpoint has shape "
-                                 f"{tuple(arr.shape)}, the model has shape {t.shape}")
-            staged.append((t, arr.astype(t.dtype)))
-        for t, arr in staged:
-            t.array = _device.backend(t.device).asarray(np.array(arr, copy=True))
-            t._version += 1
-        return _IncompatibleKeys(missing, unexpected)
-
     # ------------------------------------------------------------ calling and printing
     def __call__(self, *args, **kwargs):
-        d = self.__dict__
-        if "_forward_pre_hooks" not in d and "_forward_hooks" not in d and "_backward_hooks" not in d \
-                and "_backward_pre_hooks" not in d:
-            return self.forward(*args, **kwargs)
-        return _hooks.call(self, args, kwargs)
+        if self.__dict__["_call_hook_ids"] or _GLOBAL_HOOK_IDS:   # any hook (module_hooks.py)
+            return _hooks.call(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) before every forward; a returned value (a tuple, or one value)
@@ -356,6 +375,37 @@ class Module:
             raise AttributeError(f"{type(m).__name__} has no parameter {name!r} (path {target!r})")
         return m._parameters[name]
 
+    def get_buffer(self, target):
+        """The buffer at a dotted path ("0.running_var")."""
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if name not in m._buffers:
+            raise AttributeError(f"{type(m).__name__} has no buffer {name!r} (path {target!r})")
+        return m._buffers[name]
+
+    def set_submodule(self, target, module, strict=False):
+        """Puts module at a dotted path ("encoder.rnn"), as torch's: the parent must exist;
+        strict=True: the submodule too."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def share_memory(self):
+        """torch's: moves the storage to shared memory for multiprocessing; the arrays here are
+        process-local numpy (tinygrad_seq's workers use MPI), so this returns self unchanged."""
+        return self
+
+    def _get_name(self):
+        return type(self).__name__
+
     def type(self, dst_type):
         """Casts every floating parameter and buffer to dst_type (a dtype), as to(dtype)."""
         return self.to(dtype=dst_type)
@@ -364,28 +414,24 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = []
-        for k, m in self._modules.items():
-            body = repr(m).replace("\n", "\n  ")
-            lines.append(f"({k}): {body}")
+        """torch's layout: a one-line extra_repr inline when there are no children, else each
+        extra_repr line and each child on its own line."""
         extra = self.extra_repr()
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({k}): " + _addindent(repr(m), 2) for k, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = type(self).__name__ + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
 
     def __dir__(self):
-        return list(super().__dir__()) + list(self._parameters) + list(self._modules)
+        keys = list(dir(type(self))) + list(self.__dict__) + list(self._parameters) + list(self._modules) \
+            + list(self._buffers)
+        return sorted(k for k in set(keys) if not k[0].isdigit())
 
 
-class _IncompatibleKeys(tuple):
-    def __new__(cls, missing, unexpected):
-        return super().__new__(cls, (missing, unexpected))
-
-    missing_keys = property(lambda self: self[0])
-    unexpected_keys = property(lambda self: self[1])
-
-    def __repr__(self):   # torch's
-        if not self[0] and not self[1]:
-            return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self[0]}, unexpected_keys={self[1]})"
+import tinygrad_seq.nn.modules  # noqa: E402,F401  torch's nn.modules paths (nn.modules.module.register_module_*)

@@ -1,11 +1,17 @@
 """Module hooks as torch.nn.Module's: forward pre-hooks and hooks (with_kwargs, prepend,
-always_call) and full backward hooks and pre-hooks.
+always_call), full backward hooks and pre-hooks, and the global hooks of every module
+(torch.nn.modules.module.register_module_forward_hook and the others, below).
 
-Hooks live in the module's __dict__ (absent until the first is registered, so Module.__call__
-without hooks is one dict lookup and forward):
+Hooks live in dicts Module.__init__ makes (torch's names), empty until one is registered:
     _forward_pre_hooks, _forward_hooks,
     _backward_pre_hooks, _backward_hooks        OrderedDict  handle id -> hook
-    _hooks_with_kwargs, _hooks_always_call      set of handle ids
+    _forward_pre_hooks_with_kwargs, _forward_hooks_with_kwargs,
+    _forward_hooks_always_called                OrderedDict  handle id -> True
+    _call_hook_ids                              dict  handle id -> True, for each of the four kinds
+The global hooks are in GLOBAL (the same names), and GLOBAL_HOOK_IDS has the id of each. So
+Module.__call__ without hooks tests two dicts (_call_hook_ids, GLOBAL_HOOK_IDS) and calls
+forward: cheaper than testing the four. (A hook put into _forward_hooks by hand, not by
+register_forward_hook, is not seen.)
 
 Backward hooks work as torch's BackwardHook (torch/utils/hooks.py): a call whose tensor
 arguments require grad passes them through an identity node (_HookIdentity) before forward and
@@ -24,21 +30,35 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.tensor import Tensor
 
+# the dicts Module.__init__ makes for its hooks (handle id -> hook, or -> True for the flags)
+HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks", "_forward_hooks_with_kwargs",
+              "_forward_hooks_always_called", "_backward_pre_hooks", "_backward_hooks", "_state_dict_hooks",
+              "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+              "_call_hook_ids")
+CALL_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+GLOBAL = {name: OrderedDict() for name in ("_forward_pre_hooks", "_forward_hooks", "_forward_hooks_with_kwargs",
+                                           "_forward_hooks_always_called", "_backward_pre_hooks",
+                                           "_backward_hooks")}
+GLOBAL_HOOK_IDS = {}
+
 
 class HookHandle:
-    """What the register_*_hook methods return: remove() takes the hook off (also as a context
-    manager)."""
+    """What the register_*_hook methods return (torch's RemovableHandle): remove() takes the hook
+    off, and its id out of the extra dicts (the with_kwargs / always_call flags); also a context
+    manager."""
     _next_id = 0
 
-    def __init__(self, hooks, hook, extra_sets=()):
-        self.hooks, self.id, self.extra_sets = hooks, HookHandle._next_id, extra_sets
+    def __init__(self, hooks, hook=None, extra_dicts=()):
+        self.hooks, self.id, self.extra_dicts = hooks, HookHandle._next_id, tuple(extra_dicts)
         HookHandle._next_id += 1
-        hooks[self.id] = hook
+        if hook is not None:
+            hooks[self.id] = hook
 
     def remove(self):
         self.hooks.pop(self.id, None)
-        for s in self.extra_sets:
-            s.discard(self.id)
+        for extra in self.extra_dicts:
+            extra.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -47,32 +67,69 @@ class HookHandle:
         self.remove()
 
 
-def register(module, kind, hook, prepend=False, with_kwargs=False, always_call=False):
-    """Add hook to module's `kind` hooks (one of the four dict names above)."""
+def _add(hooks, hook, prepend, flags, extra=()):
+    """Register hook in `hooks` with its id set True in each of `flags`; also removed from extra."""
     if not callable(hook):
-        raise TypeError(f"{kind[1:-1]}: hook must be callable, got {type(hook).__name__}")
-    d = module.__dict__
-    hooks = d.setdefault(kind, OrderedDict())
-    sets = []
-    if with_kwargs:
-        sets.append(d.setdefault("_hooks_with_kwargs", set()))
-    if always_call:
-        sets.append(d.setdefault("_hooks_always_call", set()))
-    handle = HookHandle(hooks, hook, tuple(sets))
-    for s in sets:
-        s.add(handle.id)
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = HookHandle(hooks, hook, tuple(flags) + tuple(extra))
+    for flag in flags:
+        flag[handle.id] = True
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle
 
 
-def call(module, args, kwargs):
-    """module(*args, **kwargs) with its hooks, in torch's order: forward pre-hooks, the backward
-    hooks' input node, forward, forward hooks, the backward hooks' output node."""
+def register(module, kind, hook, prepend=False, with_kwargs=False, always_call=False):
+    """Add hook to module's `kind` hooks (_forward_pre_hooks, _forward_hooks, _backward_pre_hooks
+    or _backward_hooks)."""
     d = module.__dict__
-    with_kwargs = d.get("_hooks_with_kwargs", ())
-    for hid, hook in list(d.get("_forward_pre_hooks", {}).items()):
-        if hid in with_kwargs:     # hook(module, args, kwargs) -> None or (args, kwargs)
+    flags = [d["_call_hook_ids"]]
+    if with_kwargs:
+        flags.append(d[kind + "_with_kwargs"])
+    if always_call:
+        flags.append(d["_forward_hooks_always_called"])
+    return _add(d[kind], hook, prepend, flags)
+
+
+def register_module_forward_pre_hook(hook):
+    """hook(module, args) before the forward of every module (before the module's own
+    pre-hooks); a returned value replaces args."""
+    return _add(GLOBAL["_forward_pre_hooks"], hook, False, [GLOBAL_HOOK_IDS])
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """hook(module, args, output) (with_kwargs: hook(module, args, kwargs, output)) after the
+    forward of every module, before the module's own hooks; a returned value replaces the output."""
+    flags = [GLOBAL_HOOK_IDS] + ([GLOBAL["_forward_hooks_with_kwargs"]] if with_kwargs else []) \
+        + ([GLOBAL["_forward_hooks_always_called"]] if always_call else [])
+    return _add(GLOBAL["_forward_hooks"], hook, False, flags)
+
+
+def register_module_full_backward_pre_hook(hook):
+    """hook(module, grad_output) for every module, before the module's own backward pre-hooks."""
+    return _add(GLOBAL["_backward_pre_hooks"], hook, False, [GLOBAL_HOOK_IDS])
+
+
+def register_module_full_backward_hook(hook):
+    """hook(module, grad_input, grad_output) for every module, before the module's own backward
+    hooks."""
+    return _add(GLOBAL["_backward_hooks"], hook, False, [GLOBAL_HOOK_IDS])
+
+
+def _hooks(d, name):
+    """The global hooks of that name, then the module's, as (id, hook) pairs."""
+    g = GLOBAL[name]
+    return list(g.items()) + list(d[name].items()) if g else list(d[name].items())
+
+
+def call(module, args, kwargs):
+    """module(*args, **kwargs) with its hooks (and the global ones), in torch's order: forward
+    pre-hooks, the backward hooks' input node, forward, forward hooks, the backward hooks' output
+    node."""
+    d = module.__dict__
+    pre_with_kwargs = d["_forward_pre_hooks_with_kwargs"]
+    for hid, hook in _hooks(d, "_forward_pre_hooks"):
+        if hid in pre_with_kwargs:     # hook(module, args, kwargs) -> None or (args, kwargs)
             new = hook(module, args, kwargs)
             if new is not None:
                 if not (isinstance(new, tuple) and len(new) == 2):
@@ -84,23 +141,26 @@ def call(module, args, kwargs):
             if new is not None:
                 args = new if isinstance(new, tuple) else (new,)
     bw = None
-    if (d.get("_backward_hooks") or d.get("_backward_pre_hooks")) and _state.grad:
+    if (d["_backward_hooks"] or d["_backward_pre_hooks"] or GLOBAL["_backward_hooks"]
+            or GLOBAL["_backward_pre_hooks"]) and _state.grad:
         bw = _BackwardHookCall(module)
         args = bw.wrap_inputs(args)
-    hooks = d.get("_forward_hooks", {})
+    hooks = _hooks(d, "_forward_hooks")
+    with_kwargs = (d["_forward_hooks_with_kwargs"], GLOBAL["_forward_hooks_with_kwargs"])
     try:
         out = module.forward(*args, **kwargs)
     except BaseException:
-        always = d.get("_hooks_always_call", ())
-        for hid, hook in list(hooks.items()):
-            if hid in always:
+        always = (d["_forward_hooks_always_called"], GLOBAL["_forward_hooks_always_called"])
+        for hid, hook in hooks:
+            if hid in always[0] or hid in always[1]:
                 try:
-                    _run_forward_hook(hook, hid in with_kwargs, module, args, kwargs, None)
+                    _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args,
+                                      kwargs, None)
                 except Exception:
                     pass   # torch's: the forward's own error is the one raised
         raise
-    for hid, hook in list(hooks.items()):
-        new = _run_forward_hook(hook, hid in with_kwargs, module, args, kwargs, out)
+    for hid, hook in hooks:
+        new = _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args, kwargs, out)
         if new is not None:
             out = new
     if bw is not None:
@@ -135,8 +195,8 @@ class _BackwardHookCall:
     def __init__(self, module):
         d = module.__dict__
         self.module = module
-        self.hooks = list(d.get("_backward_hooks", {}).values())
-        self.pre_hooks = list(d.get("_backward_pre_hooks", {}).values())
+        self.hooks = [h for _, h in _hooks(d, "_backward_hooks")]
+        self.pre_hooks = [h for _, h in _hooks(d, "_backward_pre_hooks")]
         self.grad_outputs = None
         self.n_inputs, self.input_index = 0, None
         self.n_outputs, self.output_index = 0, None

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
+from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.nn import init
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
@@ -22,6 +23,10 @@ class RMSNorm(Module):
         shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = _param(shape, 1.0, dtype) if elementwise_affine else None
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
 
     def forward(self, input):
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
@@ -39,6 +44,12 @@ class GroupNorm(Module):
         self.weight = _param(num_channels, 1.0, dtype) if affine else None
         self.bias = _param(num_channels, 0.0, dtype) if affine and bias else None
 
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
@@ -50,8 +61,12 @@ class GroupNorm(Module):
 class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        self.num_parameters = num_parameters
+        self.num_parameters, self.init = num_parameters, init
         self.weight = _param(num_parameters, init, dtype)
+
+    def reset_parameters(self):
+        with no_grad():
+            self.weight.fill_(self.init)
 
     def forward(self, input):
         return F.prelu(input, self.weight)
@@ -69,7 +84,7 @@ class Threshold(Module):
         return F.threshold(input, self.threshold, self.value)
 
     def extra_repr(self):
-        return f"threshold={self.threshold}, value={self.value}"
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
 
 
 class Tanhshrink(Module):
@@ -83,7 +98,11 @@ class Bilinear(Module):
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         self.weight = _param((out_features, in1_features, in2_features), 0.0, dtype)
         self.bias = _param(out_features, 0.0, dtype) if bias else None
-        bound = 1 / math.sqrt(in1_features)   # torch's reset_parameters
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """torch's: weight and bias U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        bound = 1 / math.sqrt(self.in1_features)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
@@ -108,9 +127,13 @@ class EmbeddingBag(Module):
             self.weight = Parameter(_weight if isinstance(_weight, Tensor) else Tensor(_weight))
         else:
             self.weight = _param((num_embeddings, embedding_dim), 0.0, dtype)
-            init.normal_(self.weight)
-            if padding_idx is not None:
-                self.weight.data[padding_idx] = 0.0
+            self.reset_parameters()
+
+    def reset_parameters(self):
+        """weight ~ N(0, 1), the padding_idx row zero."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0.0
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, mode=self.mode,

@@ -15,9 +15,29 @@ def _as_parameter(value):
     raise TypeError(f"expected a Parameter or a Tensor, got {type(value).__name__}")
 
 
-def _describe(parameters):
-    return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                     for k, p in parameters.items())
+# torch.typename of a tensor, by dtype ("torch.FloatTensor"), which ParameterDict's repr shows
+_TENSOR_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _describe(parameters, type_name):
+    """torch's ParameterList / ParameterDict extra_repr: one line per parameter, each indented by
+    two spaces, "(k): Parameter containing: [<type_name(p)> of size 3x4]"."""
+    lines = []
+    for k, p in parameters.items():
+        size = "x".join(str(n) for n in p.shape)
+        where = " (cuda:0)" if str(p.device).startswith("cuda") else ""
+        lines.append(f"  ({k}): Parameter containing: [{type_name(p)} of size {size}{where}]")
+    return "\n".join(lines)
+
+
+def _dtype_name(p):
+    return f"torch.{p.dtype}"
+
+
+def _tensor_type_name(p):
+    kind = _TENSOR_TYPES.get(str(p.dtype), str(p.dtype))
+    return f"torch.cuda.{kind}Tensor" if str(p.device).startswith("cuda") else f"torch.{kind}Tensor"
 
 
 class ParameterList(Module):
@@ -59,7 +79,7 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self):
-        return _describe(self._parameters)
+        return _describe(self._parameters, _dtype_name)
 
 
 class ParameterDict(_RegistryDict):
@@ -73,5 +93,11 @@ class ParameterDict(_RegistryDict):
     def __setitem__(self, key, value):
         self.register_parameter(str(key), _as_parameter(value))
 
+    def setdefault(self, key, default=None):
+        """self[key], first set to default when key is missing (torch's)."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
     def extra_repr(self):
-        return _describe(self._parameters)
+        return _describe(self._parameters, _tensor_type_name)

@@ -17,7 +17,8 @@ from tinygrad_seq import cell_library, dtypes, functional as F, random, recurren
 from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
-from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.nn.module import Module
+from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
@@ -26,7 +27,7 @@ _HAND_WRITTEN = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "R
 _warned = set()
 
 
-class RNNBase(Module):
+class RNNBase(RNNWeights, Module):
     """The layer over a CellSpec. `mode`: a PyTorch mode string ("LSTM", "GRU", "RNN_TANH",
     "RNN_RELU") or a built-in cell name; `cell`: a CellSpec (overrides mode)."""
 
@@ -38,8 +39,10 @@ class RNNBase(Module):
         if not isinstance(spec, CellSpec):
             raise TypeError(f"cell must be a CellSpec, got {type(spec).__name__}")
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):   # torch's TypeError
+                raise TypeError(f"{name} should be of type int, got: {type(v).__name__}")
+            if v <= 0:
+                raise ValueError(f"{name} must be greater than zero, got {v!r}")
         if not 0 <= dropout <= 1:
             raise ValueError(f"dropout should be a number in range [0, 1], got {dropout}")
         if dropout > 0 and num_layers == 1:
@@ -49,6 +52,8 @@ class RNNBase(Module):
         if isinstance(zoneout, bool) or not isinstance(zoneout, (int, float, np.integer, np.floating)) \
                 or not 0 <= zoneout < 1:
             raise ValueError(f"zoneout should be a number in range [0, 1), got {zoneout!r}")
+        if not isinstance(proj_size, (int, np.integer)) or isinstance(proj_size, bool):
+            raise TypeError(f"proj_size should be of type int, got: {type(proj_size).__name__}")
         if proj_size and spec.name != "lstm":
             raise ValueError(f"proj_size is supported by LSTM only, not by {spec.name}")
         if proj_size and zoneout:
@@ -64,34 +69,10 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional, self.proj_size, self.fused = bool(bidirectional), int(proj_size), fused
         self.zoneout = float(zoneout)
-        dt = np.dtype(dtype or dtypes.get_default_dtype())  # PyTorch: the default dtype
-        out_size = proj_size or hidden_size
-        dirs = 2 if bidirectional else 1
-        for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else out_size * dirs
-            for d in range(dirs):
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                arrays = spec.init_params(layer_in, hidden_size, bias, dt)
-                if proj_size:
-                    bound = 1.0 / np.sqrt(hidden_size)
-                    arrays["weight_hh"] = random.uniform(-bound, bound, (4 * hidden_size, proj_size)).astype(dt)
-                    arrays["weight_hr"] = random.uniform(-bound, bound, (proj_size, hidden_size)).astype(dt)
-                for name, arr in arrays.items():
-                    setattr(self, name + sfx, Parameter(arr))
+        self._make_weights(np.dtype(dtype or dtypes.get_default_dtype()))  # PyTorch: the default dtype
+        self.reset_parameters()
         if device is not None and device != "cpu":
             self.to(device)
-
-    def flatten_parameters(self):
-        """PyTorch compatibility: the weights are always laid out for the kernels."""
-
-    @property
-    def all_weights(self):
-        """The parameters of each layer and direction, in PyTorch's order ([weight_ih, weight_hh,
-        bias_ih, bias_hh(, weight_hr)] per entry, layer by layer, forward before reverse)."""
-        names = [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else [])
-        return [[self._parameters[n + sfx] for n in names if self._parameters.get(n + sfx) is not None]
-                for sfx in (f"_l{k}{d}" for k in range(self.num_layers)
-                            for d in ([""] + (["_reverse"] if self.bidirectional else [])))]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -117,7 +98,7 @@ class RNNBase(Module):
                              f"Expected {self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
         time_axis = 1 if x.ndim == 3 and self.batch_first else 0
         if x.shape[time_axis] == 0:
-            raise ValueError(f"{name}: expected sequence length to be larger than 0, got input "
+            raise ShapeMismatch(f"{name}: expected sequence length to be larger than 0, got input "
                              f"of shape {x.shape} (time axis {time_axis})")
 
     def _check_hidden(self, h, expected, what, x):
@@ -375,7 +356,8 @@ class RNN(RNNBase):
     batch_first, or unbatched (T, I); h_n (num_layers * num_directions, B, H).
     """
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None, **kwargs):
+        _no_proj_size(kwargs)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
@@ -415,7 +397,8 @@ class GRU(RNNBase):
     """
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, fused=True, dtype=None, device=None, zoneout=0.0,
-                 reset_after=True):
+                 reset_after=True, **kwargs):
+        _no_proj_size(kwargs)
         _check_flag("reset_after", reset_after)
         super().__init__("GRU" if reset_after else "gru_reset_before", input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, fused=fused, dtype=dtype, device=device,
@@ -435,6 +418,14 @@ class Recurrent(RNNBase):
 
     def extra_repr(self):
         return f"{self.cell_spec.name}, " + super().extra_repr()
+
+
+def _no_proj_size(kwargs):
+    """torch's RNN and GRU take **kwargs and refuse proj_size with a ValueError."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+    if kwargs:
+        raise TypeError(f"__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
 
 
 def _check_flag(name, value):

@@ -194,11 +194,15 @@ class Transformer(Module):
         self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
             TransformerDecoderLayer(d_model, nhead, **layer_args), num_decoder_layers,
             LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
-        for p in self.parameters():   # torch's _reset_parameters
-            if p.ndim > 1:
-                xavier_uniform_(p)
+        self._reset_parameters()
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         _place(self, device, dtype)
+
+    def _reset_parameters(self):
+        """torch's: xavier_uniform_ on every parameter of more than one dimension."""
+        for p in self.parameters():
+            if p.ndim > 1:
+                xavier_uniform_(p)
 
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,

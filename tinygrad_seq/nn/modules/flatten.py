@@ -1,0 +1,2 @@
+"""torch.nn.modules.flatten: Flatten and Unflatten."""
+from tinygrad_seq.nn import Flatten, Unflatten  # noqa: F401

@@ -1,0 +1,2 @@
+"""torch.nn.modules.rnn: the recurrent layers and cells."""
+from tinygrad_seq.nn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell  # noqa: F401

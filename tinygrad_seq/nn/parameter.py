@@ -1,0 +1,48 @@
+"""nn.Parameter: a Tensor that a Module registers as a parameter (torch.nn.parameter)."""
+import numpy as np
+
+from tinygrad_seq import dtypes
+from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as a parameter; requires grad by default."""
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:   # torch's Parameter(): an empty float tensor
+            data = np.empty((0,), dtypes.get_default_dtype())
+        if isinstance(data, Tensor):
+            Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device)
+        else:
+            Tensor.__init__(self, data, requires_grad=requires_grad)
+        if self.dtype.kind != "f":
+            raise TypeError(f"Parameter: needs floating point data, got {self.dtype}")
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    def __deepcopy__(self, memo):
+        """A copy of the data and requires_grad, without .grad, as torch's Parameter."""
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Tensor.__deepcopy__(self, memo)
+        out.grad = None
+        return out
+
+
+def empty_parameter(shape, dtype=None):
+    """A Parameter of the given shape and dtype (default: the default dtype) whose values a
+    layer's reset_parameters() then writes, as torch's layers make theirs (torch.empty, then
+    reset_parameters)."""
+    return Parameter(np.zeros(shape, np.dtype(dtype or dtypes.get_default_dtype())))
+
+
+def fill_parameter(param, host):
+    """Writes host (an array, drawn in float64) into param in place, cast to its dtype, on its
+    device: what reset_parameters does, so that references to the parameter (an optimizer's)
+    see the new values."""
+    with no_grad():
+        param.copy_(np.asarray(host).astype(param.dtype))
+    return param

@@ -1,0 +1,70 @@
+"""The parameters of a recurrent layer (nn/rnn.py's RNNBase): made, drawn (reset_parameters)
+and listed as torch's RNNBase lists them (_flat_weights_names, _flat_weights, _all_weights,
+all_weights): per layer and direction weight_ih, weight_hh, bias_ih, bias_hh (the cell's
+parameters, in its description's order) and LSTM's weight_hr, names suffixed _l{k}[_reverse]."""
+import numpy as np
+
+from tinygrad_seq import random
+from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
+
+
+class RNNWeights:
+    """A mixin of RNNBase; uses its cell_spec, input_size, hidden_size, num_layers, bias,
+    bidirectional and proj_size."""
+
+    def _suffixes(self):
+        """(layer, suffix) per layer and direction, forward before reverse."""
+        dirs = [""] + (["_reverse"] if self.bidirectional else [])
+        return [(k, f"_l{k}{d}") for k in range(self.num_layers) for d in dirs]
+
+    def _layer_input_size(self, layer):
+        return self.input_size if layer == 0 else \
+            (self.proj_size or self.hidden_size) * (2 if self.bidirectional else 1)
+
+    def _make_weights(self, dtype):
+        """Registers each layer's parameters (zeros of dtype); reset_parameters draws them."""
+        H, P = self.hidden_size, self.proj_size
+        for layer, sfx in self._suffixes():
+            shapes = self.cell_spec.param_shapes(self._layer_input_size(layer), H, self.bias)
+            if P:
+                shapes["weight_hh"], shapes["weight_hr"] = (4 * H, P), (P, H)
+            for name, shape in shapes.items():
+                setattr(self, name + sfx, empty_parameter(shape, dtype))
+
+    def reset_parameters(self):
+        """Draws every parameter as its cell description says (PyTorch's cells: U(-1/sqrt(H),
+        1/sqrt(H))), layer by layer, forward before reverse; with proj_size, weight_hh and
+        weight_hr are drawn after the cell's parameters."""
+        H, P = self.hidden_size, self.proj_size
+        for layer, sfx in self._suffixes():
+            arrays = self.cell_spec.init_params(self._layer_input_size(layer), H, self.bias, np.float64)
+            if P:
+                bound = 1.0 / np.sqrt(H)
+                arrays["weight_hh"] = random.uniform(-bound, bound, (4 * H, P))
+                arrays["weight_hr"] = random.uniform(-bound, bound, (P, H))
+            for name, arr in arrays.items():
+                fill_parameter(self._parameters[name + sfx], arr)
+
+    def flatten_parameters(self):
+        """PyTorch compatibility: the weights are always laid out for the kernels."""
+
+    @property
+    def _all_weights(self):
+        """The parameter names of each layer and direction, as torch's."""
+        names = [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else [])
+        return [[n + sfx for n in names if self._parameters.get(n + sfx) is not None]
+                for _, sfx in self._suffixes()]
+
+    @property
+    def _flat_weights_names(self):
+        return [n for names in self._all_weights for n in names]
+
+    @property
+    def _flat_weights(self):
+        return [self._parameters[n] for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        """The parameters of each layer and direction, in PyTorch's order ([weight_ih, weight_hh,
+        bias_ih, bias_hh(, weight_hr)] per entry, layer by layer, forward before reverse)."""
+        return [[self._parameters[n] for n in names] for names in self._all_weights]
