@@ -6,7 +6,6 @@ counted among them whatever include_self says, as torch's formula does)."""
 import numpy as np
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 
 _UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
@@ -102,24 +101,9 @@ def _prod_grads(x, s, out, gh, pos, include_self, reached):
 def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
     if reduce not in _UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    if index.dtype.kind not in "iu":
-        raise DTypeMismatch("scatter_reduce(): Expected dtype int64 for index")
-    if src.dtype != self.dtype:
-        raise DTypeMismatch(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype "
-                            f"(got {self.dtype} and {src.dtype})")
-    if index.ndim != self.ndim or src.ndim != self.ndim:
-        raise ShapeMismatch(f"scatter_reduce: index {index.shape}, src {src.shape} and self {self.shape} "
-                            f"must have the same number of dimensions")
-    d = dim % max(self.ndim, 1)
-    for i in range(self.ndim):
-        if index.shape[i] > src.shape[i] or (i != d and index.shape[i] > self.shape[i]):
-            raise ShapeMismatch(f"scatter_reduce: index shape {index.shape} exceeds src {src.shape} or "
-                                f"self {self.shape} at dimension {i}")
+    self._same_dtype_src(self, src, "scatter_reduce")
+    d, _ = self._scatter_args(dim, index, src, "scatter_reduce")   # scatter_'s checks (inplace.py)
     idx = np.asarray(index.numpy(), dtype=np.int64)
-    n = self.shape[d]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexOutOfRange(f"scatter_reduce: index {int(idx[(idx < 0) | (idx >= n)].flat[0])} is out of "
-                              f"bounds for dimension {d} with size {n}")
     return _apply(self, src, d, idx, reduce, bool(include_self))
 
 
