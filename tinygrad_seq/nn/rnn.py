@@ -76,8 +76,8 @@ class RNNBase(RNNWeights, Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
-                              ("bidirectional", False), ("proj_size", 0), ("zoneout", 0.0)):
+        for name, default in (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
+                              ("dropout", 0.0), ("bidirectional", False), ("zoneout", 0.0)):   # torch's order
             v = getattr(self, name)
             if v != default:
                 s += f", {name}={v}"

@@ -311,9 +311,9 @@ def _nested_groups(sd):
 
 def _saved_option(v, current):
     """A saved group option as the group keeps it: numbers, strings, None, tuples as they were
-    (copies); a Tensor as a Tensor where the group has one; arrays as current's Python type."""
+    (copies); a Tensor as a Tensor (torch keeps a saved tensor lr); arrays as current's Python type."""
     if isinstance(v, Tensor):
-        return v.detach().clone() if isinstance(current, Tensor) else _like(v.numpy(), current)
+        return v.detach().clone()
     if isinstance(v, np.ndarray) or (hasattr(v, "detach") and hasattr(v, "cpu")):   # numpy, torch
         arr = _to_numpy(v)
         return Tensor(np.array(arr)) if isinstance(current, Tensor) else _like(arr, current)

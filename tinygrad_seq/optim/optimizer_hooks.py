@@ -57,7 +57,8 @@ def with_step_hooks(step):
 def _run_step_hooks(step, self, args, kwargs):
     if self.__dict__.get("_in_hooked_step"):   # super().step() inside a hooked step: hooks ran already
         return step(*args, **kwargs)
-    for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+    # copies: a hook may remove itself (a scheduler's first-step tracker does)
+    for pre_hook in list(chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values())):
         result = pre_hook(self, args, kwargs)
         if result is not None:
             if not (isinstance(result, tuple) and len(result) == 2):
@@ -69,7 +70,7 @@ def _run_step_hooks(step, self, args, kwargs):
         out = step(*args, **kwargs)
     finally:
         self._in_hooked_step = False
-    for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+    for post_hook in list(chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values())):
         post_hook(self, args, kwargs)
     return out
 
@@ -95,7 +96,9 @@ class OptimizerHooks:
 
     def __getstate__(self):
         # hooks are not saved (torch's rule): functions of the program that registered them
-        return {k: v for k, v in self.__dict__.items() if k not in HOOK_TABLES and k != "_in_hooked_step"}
+        # (and a scheduler's first-step flag still waiting on its hook, which is not saved either)
+        return {k: v for k, v in self.__dict__.items() if k not in HOOK_TABLES and k != "_in_hooked_step"
+                and not (k == "_opt_called" and v is False)}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
