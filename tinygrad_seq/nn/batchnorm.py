@@ -15,14 +15,17 @@ class BatchNorm1d(Module):
     _version = 2   # torch's: its state dicts have num_batches_tracked
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = np.dtype(dtype or dtypes.get_default_dtype())
         if affine:
             self.weight = Parameter(Tensor(np.ones(num_features, dt)))
-            self.bias = Parameter(Tensor(np.zeros(num_features, dt)))
+            if bias:   # torch 2.13's bias=False: a scale without a shift
+                self.bias = Parameter(Tensor(np.zeros(num_features, dt)))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -49,7 +52,8 @@ class BatchNorm1d(Module):
         if self.affine:
             with no_grad():
                 self.weight.fill_(1.0)
-                self.bias.zero_()
+                if self.bias is not None:
+                    self.bias.zero_()
 
     def forward(self, input):
         if input.ndim not in (2, 3):
@@ -70,4 +74,4 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

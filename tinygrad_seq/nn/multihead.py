@@ -19,6 +19,10 @@ from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
 
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's name for MultiheadAttention's out_proj (a Linear; the name shows in print(model))."""
+
 class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
@@ -48,7 +52,7 @@ class MultiheadAttention(Module):
             self.v_proj_weight = param(embed_dim, self.vdim)
             self.in_proj_weight = None
         self.in_proj_bias = param(3 * embed_dim) if bias else None
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dt)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dt)
         self.bias_k = param(1, 1, embed_dim) if add_bias_kv else None
         self.bias_v = param(1, 1, embed_dim) if add_bias_kv else None
         self._reset_parameters()
