@@ -3,10 +3,13 @@ full, eye, arange, linspace, randn, rand, randint, randperm, multinomial, the *_
 the legacy ts.LongTensor / FloatTensor / BoolTensor. Each takes dtype=, device= and
 requires_grad= as torch's do, so code above the engine never wraps raw backend arrays."""
 import numbers
+import operator
 
 import numpy as np
 
 from tinygrad_seq import device as _device, dtypes, random
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument
+from tinygrad_seq.list_dtype import list_data, only_python_numbers
 from tinygrad_seq.tensor import Tensor
 
 
@@ -18,14 +21,32 @@ def _shape(shape, size=None):
         shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    out = tuple(int(s) for s in shape)
+    elif not shape:   # torch: zeros() is missing its size (zeros(()) is the 0-d shape)
+        raise TypeError("missing the size argument: pass the shape, e.g. zeros(2, 3), or () for a 0-d tensor")
+    try:   # operator.index: ints, numpy ints and integer tensors; a float size is a TypeError, as torch's
+        out = tuple(map(operator.index, shape))
+    except TypeError:
+        raise TypeError(f"size must be a tuple of ints, got {shape!r}") from None
     if any(s < 0 for s in out):
-        raise ValueError(f"negative dimension in shape {out}")
+        raise InvalidArgument(f"negative dimension in shape {out}: dimension sizes must be non-negative")
     return out
 
 
 def _float_dtype(dtype):
     return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+
+
+def _write_out(out, t, name):
+    """torch's out= of a creation function: out (resized as needed) holds the result in out's dtype."""
+    from tinygrad_seq.functions import _into
+    return _into(out, t if t.dtype == getattr(out, "dtype", t.dtype) else t.to(dtype=out.dtype), name)
+
+
+def _real_number(value, name):
+    """value as a real number: complex ones raise (tinygrad_seq has no complex dtypes)."""
+    if isinstance(value, (complex, np.complexfloating)):
+        raise InvalidArgument(f"{name}: complex value {value!r}: tinygrad_seq has no complex dtypes")
+    return value
 
 
 def _make(arr, dtype, device, requires_grad):
@@ -37,17 +58,32 @@ def _make(arr, dtype, device, requires_grad):
     return Tensor._wrap(data, dev, bool(requires_grad))
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of data (torch.tensor); a Tensor's copy stays on its device
-    unless device= says otherwise."""
+    unless device= says otherwise. pin_memory is accepted, as CPU memory needs no pinning here."""
     if isinstance(data, Tensor):
         device = device or data.device
         data = data.numpy()
+    elif data is None:
+        raise DTypeMismatch("Could not infer dtype of NoneType: tensor(None) has no data")
+    elif isinstance(data, (list, tuple)) and not only_python_numbers(data):
+        # torch's inference for a list: numpy scalars, arrays and 0-d tensors keep their dtypes
+        data, inferred = list_data(data)
+        dtype = inferred if dtype is None else dtype
     if dtype is None and isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "iu":
         dtype = data.dtype   # torch.tensor keeps a numpy array's integer type (Tensor(): int64)
-    t = Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
-               device=device or "cpu", requires_grad=requires_grad)
-    return t
+    if isinstance(data, (complex, np.complexfloating)) or "complex" in str(getattr(data, "dtype", "")):
+        # (str: a foreign tensor's dtype, torch's, is no numpy dtype)
+        raise InvalidArgument("tensor: complex data: tinygrad_seq has no complex dtypes")
+    try:
+        return Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
+                      device=device or "cpu", requires_grad=requires_grad)
+    except OverflowError:
+        dt = dtypes.as_dtype(dtype) if dtype is not None else None
+        if dt is None or dt.kind not in "iu":
+            raise
+        # torch wraps an int outside the integer dtype's range (tensor([-1], dtype=uint8) is 255)
+        return Tensor(np.asarray(data, dtype=np.int64).astype(dt), dtype=dt, device=device or "cpu")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -77,57 +113,101 @@ def numel(t):
     return t.numel()
 
 
-def zeros(*shape, size=None, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.zeros(_shape(shape, size), _float_dtype(dtype)), dtype, device, requires_grad)
+# out= (torch's): one `out is None` test at the end keeps the common call as fast as before
+def zeros(*shape, size=None, dtype=None, device="cpu", requires_grad=False, out=None):
+    t = _make(np.zeros(_shape(shape, size), _float_dtype(dtype)), dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "zeros")
 
 
-def ones(*shape, size=None, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.ones(_shape(shape, size), _float_dtype(dtype)), dtype, device, requires_grad)
+def ones(*shape, size=None, dtype=None, device="cpu", requires_grad=False, out=None):
+    t = _make(np.ones(_shape(shape, size), _float_dtype(dtype)), dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "ones")
 
 
-def empty(*shape, size=None, dtype=None, device="cpu", requires_grad=False):
+def empty(*shape, size=None, dtype=None, device="cpu", requires_grad=False, out=None):
     """Uninitialised in torch; zeros here (the same cost for numpy, and reproducible)."""
-    return zeros(*shape, size=size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*shape, size=size, dtype=dtype, device=device, requires_grad=requires_grad, out=out)
 
 
-def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+def full(size, fill_value, dtype=None, device="cpu", requires_grad=False, out=None):
+    if isinstance(size, numbers.Integral):   # torch's: full(2, v) is a TypeError, full((2,), v) the form
+        raise TypeError(f"full(): argument 'size' must be a tuple of ints, not {type(size).__name__}")
+    fill_value = _real_number(fill_value, "full")
     if dtype is None:   # torch infers the dtype from the fill value
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = np.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = np.int64
-    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
-    return _make(np.full(_shape(size), fill_value, _float_dtype(dtype)), dtype, device, requires_grad)
+    t = _make(np.full(_shape((tuple(size),)), fill_value, _float_dtype(dtype)), dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "full")
 
 
-def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), dtype, device, requires_grad)
+def eye(n, m=None, dtype=None, device="cpu", requires_grad=False, out=None):
+    if n < 0 or (m is not None and m < 0):
+        raise InvalidArgument(f"eye: n and m must be greater or equal to 0, got n={n}, m={m}")
+    t = _make(np.eye(n, m, dtype=_float_dtype(dtype)), dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "eye")
 
 
-def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
+def arange(start=None, end=None, step=1, dtype=None, device="cpu", requires_grad=False, out=None):
+    """arange(end), arange(start, end, step=1), or with start=/end=/step= keywords."""
     if end is None:
+        if start is None:
+            raise TypeError("arange() missing the end argument")
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    elif start is None:
+        start = 0
+    vals = [_real_number(v.item() if isinstance(v, Tensor) else v, "arange") for v in (start, end, step)]
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in vals)
         dtype = np.int64 if is_int else dtypes.get_default_dtype()
-    return _make(np.arange(*vals).astype(dtypes.as_dtype(dtype)), dtype, device, requires_grad)
+    dt = dtypes.as_dtype(dtype)
+    if dt.kind in "iub":   # torch's: float start / end / step truncated to integers first
+        vals = [int(v) for v in vals]
+    if vals[2] == 0:
+        raise InvalidArgument("arange: step must be nonzero")
+    arr = np.arange(*vals).astype(dt)
+    t = _make(arr, dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "arange")
 
 
-def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
-    return _make(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), dtype, device, requires_grad)
+def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, out=None):
+    start, end = _real_number(start, "linspace"), _real_number(end, "linspace")
+    t = _make(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "linspace")
 
 
-def randn(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None):
-    return _make(random.normal(_shape(shape, size), generator).astype(_float_dtype(dtype)), dtype, device, requires_grad)
+def logspace(start, end, steps, base=10.0, dtype=None, device="cpu", requires_grad=False, out=None):
+    """base ** linspace(start, end, steps), computed in double and cast, as torch's."""
+    start, end = _real_number(start, "logspace"), _real_number(end, "logspace")
+    arr = np.power(float(base), np.linspace(start, end, int(steps))).astype(_float_dtype(dtype))
+    t = _make(arr, dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "logspace")
 
 
-def rand(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None):
-    arr = random.uniform(0.0, 1.0, _shape(shape, size), generator).astype(_float_dtype(dtype))
-    return _make(arr, dtype, device, requires_grad)
+def _random_float_dtype(dtype, name):
+    dt = _float_dtype(dtype)
+    if dt.kind != "f":   # torch: NotImplementedError "check_uniform_bounds" not implemented for 'Long'
+        raise NotImplementedError(f"{name}: random floats need a floating point dtype, got {dt}; "
+                                  f"use randint for integers")
+    return dt
 
 
-def randint(*args, size=None, dtype=None, device="cpu", generator=None, requires_grad=False, low=None, high=None):
+def randn(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None, out=None):
+    dt = _float_dtype(dtype) if dtype is None else _random_float_dtype(dtype, "randn")
+    t = _make(random.normal(_shape(shape, size), generator).astype(dt), dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "randn")
+
+
+def rand(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None, out=None):
+    dt = _float_dtype(dtype) if dtype is None else _random_float_dtype(dtype, "rand")
+    arr = random.uniform(0.0, 1.0, _shape(shape, size), generator).astype(dt)
+    t = _make(arr, dtype, device, requires_grad)
+    return t if out is None else _write_out(out, t, "rand")
+
+
+def randint(*args, size=None, dtype=None, device="cpu", generator=None, requires_grad=False, low=None, high=None,
+            out=None):
     """randint(high, size), randint(low, high, size), or with low=/high=/size= keywords."""
     pos = list(args)
     if size is None and pos and isinstance(pos[-1], (tuple, list)):
@@ -141,15 +221,17 @@ def randint(*args, size=None, dtype=None, device="cpu", generator=None, requires
     if pos or size is None:
         raise TypeError("randint(low=0, high, size): size must be a tuple of ints")
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+        raise InvalidArgument(f"randint: high ({high}) must be greater than low ({low})")
     dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
     arr = random.generator(generator).integers(low, high, size=_shape((size,))).astype(dt)
-    return _make(arr, dt, device, requires_grad)
+    t = _make(arr, dt, device, requires_grad)
+    return t if out is None else _write_out(out, t, "randint")
 
 
-def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False):
+def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False, out=None):
     dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
-    return _make(random.generator(generator).permutation(int(n)).astype(dt), dt, device, requires_grad)
+    t = _make(random.generator(generator).permutation(int(n)).astype(dt), dt, device, requires_grad)
+    return t if out is None else _write_out(out, t, "randperm")
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
@@ -211,27 +293,38 @@ def _like(fn, t, dtype, device, requires_grad, *args, **kw):
     return fn(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kw)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False):
+# memory_format= is accepted as torch's: every tensor made here is row-major (contiguous_format),
+# which is what preserve_format gives for a row-major source
+def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     return _like(zeros, t, dtype, device, requires_grad)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False):
+def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     return _like(ones, t, dtype, device, requires_grad)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False):
+def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     return _like(zeros, t, dtype, device, requires_grad)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
+def randn_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     return _like(randn, t, dtype, device, requires_grad)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
+def rand_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
     return _like(rand, t, dtype, device, requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+def randint_like(t, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+                 generator=None):
+    """randint_like(t, high) or randint_like(t, low, high): t's shape, dtype and device, as torch's."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                   requires_grad=requires_grad, generator=generator)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
@@ -262,6 +355,9 @@ LongTensor = _legacy(dtypes.int64, "LongTensor")
 IntTensor = _legacy(dtypes.int32, "IntTensor")
 BoolTensor = _legacy(dtypes.bool, "BoolTensor")
 ByteTensor = _legacy(dtypes.uint8, "ByteTensor")
+HalfTensor = _legacy(dtypes.float16, "HalfTensor")
+ShortTensor = _legacy(dtypes.int16, "ShortTensor")
+CharTensor = _legacy(dtypes.int8, "CharTensor")
 
 
 from tinygrad_seq.functions import cat, stack, where  # noqa: E402,F401  (their old home: nn imports them here)

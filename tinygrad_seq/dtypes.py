@@ -23,7 +23,7 @@ TENSOR_TYPES = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": f
                 "LongTensor": int64, "IntTensor": int32, "ShortTensor": int16, "CharTensor": int8,
                 "ByteTensor": uint8, "BoolTensor": bool}
 _TYPE_NAMES = {v: k for k, v in TENSOR_TYPES.items()}
-_PY = {builtins.float: float32, builtins.int: int64, builtins.bool: bool}
+_PY = {builtins.float: float64, builtins.int: int64, builtins.bool: bool}   # torch's: Python's float is double
 
 _default = float32
 
@@ -37,8 +37,8 @@ def set_default_dtype(dtype):
     parameters of nn modules made afterwards (as in PyTorch)."""
     global _default
     d = as_dtype(dtype)
-    if d not in (float32, float64):
-        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {d}")
+    if d not in (float16, float32, float64):
+        raise TypeError(f"set_default_dtype: only floating point dtypes (float16, float32 and float64) are supported, got {d}")
     _default = d
 
 
@@ -48,8 +48,6 @@ def as_dtype(dtype):
         return None
     if isinstance(dtype, np.dtype):
         return dtype
-    if dtype is builtins.float:
-        return _default
     if dtype in _PY:
         return _PY[dtype]
     if isinstance(dtype, str):

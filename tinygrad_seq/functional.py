@@ -7,13 +7,14 @@ import numpy as np
 
 from tinygrad_seq import ops_extra, random
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.functional_checks import require_float, require_same_dtype
 from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.tensor import Tensor
 
 
 def _dim(dim, ndim):
-    if not -ndim <= dim < max(ndim, 1):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):   # a 0-d tensor takes dim 0 or -1, as torch's
         raise IndexError(f"dimension {dim} out of range for a tensor of {ndim} dimensions")
     return dim % max(ndim, 1)
 
@@ -31,21 +32,39 @@ def _cast(x, dtype):
     return x if dtype is None else x.to(dtype=dtype)
 
 
+def _along_rare(op, x, dim, kernel):
+    """op (Softmax / LogSoftmax) over dim of what the hot path leaves: an integer x refused as
+    torch's, a 0-d x as one element."""
+    require_float(x, kernel if dim == x.ndim - 1 or x.ndim == 0 else kernel.replace("_lastdim", ""))
+    return op.apply(x.reshape(1), dim=0).reshape(())
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """exp(x) / sum(exp(x)) along dim (max subtracted). dtype casts the input first."""
-    x = _cast(input, dtype)
-    return ops_extra.Softmax.apply(x, dim=_dim(_softmax_dim("softmax", dim, x.ndim, _stacklevel), x.ndim))
+    """exp(x) / sum(exp(x)) along dim (max subtracted). dtype casts the input first (an integer
+    input needs it, as torch's)."""
+    x = input if dtype is None else input.to(dtype=dtype)
+    nd = x.ndim
+    dim = _dim(dim if dim is not None else _softmax_dim("softmax", dim, nd, _stacklevel), nd)
+    if nd and x.array.dtype.kind in "fc":   # the hot path: two attribute tests
+        return ops_extra.Softmax.apply(x, dim=dim)
+    return _along_rare(ops_extra.Softmax, x, dim, "softmax_lastdim_kernel_impl")
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x - log(sum(exp(x))) along dim, in one stable pass."""
-    x = _cast(input, dtype)
-    return ops_extra.LogSoftmax.apply(x, dim=_dim(_softmax_dim("log_softmax", dim, x.ndim, _stacklevel), x.ndim))
+    x = input if dtype is None else input.to(dtype=dtype)
+    nd = x.ndim
+    dim = _dim(dim if dim is not None else _softmax_dim("log_softmax", dim, nd, _stacklevel), nd)
+    if nd and x.array.dtype.kind in "fc":
+        return ops_extra.LogSoftmax.apply(x, dim=dim)
+    return _along_rare(ops_extra.LogSoftmax, x, dim, "log_softmax_lastdim_kernel_impl")
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     x = _cast(input, dtype)
-    return ops_extra.Softmax.apply(-x, dim=_dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim))
+    dim = _dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim)
+    require_float(x, "softmax_lastdim_kernel_impl")   # before the negation (a bool x)
+    return ops_extra.Softmax.apply(-x, dim=dim) if x.ndim else _along_rare(ops_extra.Softmax, -x, dim, "")
 
 
 def _applied(input, fn, inplace):
@@ -83,6 +102,7 @@ def relu(input, inplace=False):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, negative_slope * x elsewhere (the gradient at 0 is negative_slope, as torch's)."""
     from tinygrad_seq.functions import where
+    require_float(input, "leaky_relu_cpu")
     return _applied(input, lambda t: where(t > 0, t, t * negative_slope), inplace)
 
 
@@ -90,15 +110,18 @@ def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, alpha (exp(x) - 1) elsewhere (the gradient at 0 is alpha, as torch's; exp
     of min(x, 0), so that a large x's unused branch is not inf)."""
     from tinygrad_seq.functions import where
+    require_float(input, "elu_cpu")
     return _applied(input, lambda t: where(t > 0, t, (t.clamp(max=0.0).exp() - 1.0) * alpha), inplace)
 
 
 def silu(input, inplace=False):
+    require_float(input, "silu_cpu")
     return _applied(input, lambda t: t * t.sigmoid(), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
+    require_float(input, "softplus_cpu")
     bx = input * beta
     soft = ops_extra.Softplus.apply(bx) / beta
     above = bx.numpy() > threshold
@@ -110,13 +133,19 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    require_float(input, "log_sigmoid_cpu")
     return -softplus(-input)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
-    bounds, as torch's (clamp's passes it at the bounds)."""
+    bounds, as torch's (clamp's passes it at the bounds). An integer x stays integer, clamped to
+    the bounds truncated to integers (torch's); a bool x is refused."""
     from tinygrad_seq.functions import where
+    if input.dtype.kind not in "fc":
+        if input.dtype.kind == "b":
+            raise InvalidArgument("Bool inputs not supported for hardtanh")
+        return _applied(input, lambda t: t.clamp(int(min_val), int(max_val)), inplace)
     return _applied(input, lambda t: where((t > min_val) & (t < max_val), t, t.clamp(min_val, max_val).detach()),
                     inplace)
 
@@ -142,11 +171,12 @@ class _ErfGelu(Function):
 
 def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    require_float(input, "GeluKernelImpl")
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * float(np.sqrt(2.0 / np.pi))
         return input * 0.5 * (inner.tanh() + 1.0)
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise InvalidArgument(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
     return _ErfGelu.apply(input)
 
 
@@ -159,7 +189,9 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and idx.min() < 0:
         raise RuntimeError(f"one_hot: class values must be non-negative, got {int(idx.min())}")
     if num_classes == -1:
-        num_classes = int(idx.max()) + 1 if idx.size else 0
+        if not idx.size:
+            raise InvalidArgument("one_hot: Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
     if idx.size and idx.max() >= num_classes:
         raise RuntimeError(f"one_hot: class value {int(idx.max())} is out of range for "
                            f"num_classes={num_classes}")
@@ -195,9 +227,7 @@ def pad(input, pad, mode="constant", value=None):
         return _index_pad(input, pad, mode)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2 * ndim ({2 * input.ndim}), "
-                         f"got {len(pad)}")
+    _check_pad_length(pad, input.ndim)
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
@@ -207,23 +237,40 @@ def pad(input, pad, mode="constant", value=None):
     return _ConstantPad.apply(x, widths=widths, value=0.0 if value is None else float(value))
 
 
+def _check_pad_length(pad, ndim):
+    if len(pad) % 2:
+        raise InvalidArgument(f"pad: Padding length must be divisible by 2 (even), got {len(pad)}")
+    if len(pad) // 2 > ndim:
+        raise InvalidArgument(f"pad: Padding length should be less than or equal to two times the input "
+                              f"dimension but got padding length {len(pad)} and input of dimension {ndim}")
+
+
 def _index_pad(input, pad, mode):
+    _check_pad_length(pad, input.ndim)
     k = len(pad) // 2
-    if len(pad) % 2 or not 1 <= k <= 3 or not k + 1 <= input.ndim <= k + 2:
+    if not 1 <= k <= 3 or not k + 1 <= input.ndim <= k + 2:
         raise NotImplementedError(f"pad: mode={mode!r} pads the last 1-3 dims of a (C, *) or (N, C, *) input "
                                   f"with 2, 4 or 6 widths; got {len(pad)} widths for shape {input.shape}")
     x = input
     for i in range(k):
         d = input.ndim - 1 - i
         a, b, n = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
-        if a < 0 or b < 0:
-            raise NotImplementedError(f"pad: mode={mode!r} takes non-negative widths, got {tuple(pad)}")
         if (mode == "reflect" and max(a, b) >= n) or (mode == "circular" and max(a, b) > n):
-            raise ValueError(f"pad: Padding size should be less than the corresponding input dimension, but got: "
-                             f"padding ({a}, {b}) at dimension {d} of input {input.shape}")
-        idx = np.pad(np.arange(n), (a, b), mode=_PAD_MODES[mode])
-        x = x.index_select(d, Tensor(idx.astype(np.int64), device=input.device))
+            raise InvalidArgument(f"pad: Padding size should be less than the corresponding input dimension, but "
+                                  f"got: padding ({a}, {b}) at dimension {d} of input {input.shape}")
+        x = x.index_select(d, Tensor(_pad_index(n, a, b, mode), device=input.device))
     return x
+
+
+def _pad_index(n, a, b, mode):
+    """The source positions of one dim of n padded by (a, b) (negative: cropped), as torch's
+    kernels pick them: reflect / replicate index the whole input and then crop (a reflection
+    may reach into the cropped part), circular crops first and then wraps."""
+    if mode == "circular":
+        kept = np.arange(max(-a, 0), n - max(-b, 0))
+        return np.pad(kept, (max(a, 0), max(b, 0)), mode="wrap").astype(np.int64)
+    idx = np.pad(np.arange(n), (max(a, 0), max(b, 0)), mode=_PAD_MODES[mode])
+    return idx[max(-a, 0): idx.size - max(-b, 0)].astype(np.int64)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -236,6 +283,9 @@ def linear(input, weight, bias=None):
     dropped, as torch's), bias (out,)."""
     x = input
     if weight.ndim == 1:   # torch: x @ w (+ b)
+        require_same_dtype("linear", x, weight)
+        if bias is not None:
+            require_same_dtype("linear", x, bias, "input", "bias")
         out = x @ weight
         return out + bias if bias is not None else out
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -252,6 +302,10 @@ class _Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
+        # torch refuses to promote here; the backend arrays' dtypes are at hand (numpy's are
+        # singletons, so `is` decides it): no cost on the hot path
+        if x.dtype is not w.dtype or (b is not None and b.dtype is not x.dtype):
+            _refuse_mixed_dtypes(x, w, b)
         B = ctx.b
         x2 = B.reshape(x, (-1, x.shape[x.ndim - 1]))
         ctx.save_for_backward(x2, w)
@@ -274,6 +328,12 @@ class _Linear(Function):
             return gx, gw
         gb = B.sum(g2, axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
+
+
+def _refuse_mixed_dtypes(x, w, b):
+    require_same_dtype("linear", x, w)
+    if b is not None:
+        require_same_dtype("linear", x, b, "input", "bias")
 
 
 class _Embedding(Function):
@@ -329,8 +389,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     bad = host[(host < 0) | (host >= num)]
     if bad.size:
         raise IndexError(f"embedding: index {int(bad.flat[0])} is out of range for a table of {num} rows")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += num
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise AssertionError(f"Padding_idx must be within num_embeddings (got {padding_idx} for {num} rows)")
+        padding_idx %= num
     if max_norm is not None:
         _renorm_rows(weight, np.unique(host), max_norm, norm_type)
     return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))
@@ -363,9 +425,12 @@ from tinygrad_seq.functional_more import (bilinear, cosine_embedding_loss, dropo
                                           triplet_margin_loss)
 from tinygrad_seq.conv import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d,  # noqa: E402,F401
                                max_pool1d)
-from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu,  # noqa: E402,F401
-                                           hardsigmoid, hardswish, kl_div, layer_norm, mish, pairwise_distance, relu6,
-                                           scaled_dot_product_attention, selu, softsign)
+from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu, hardshrink,  # noqa: E402,F401
+                                           hardsigmoid, hardswish, kl_div, layer_norm, mish, pairwise_distance, pdist,
+                                           relu6, scaled_dot_product_attention, selu, softshrink, softsign)
+from tinygrad_seq.functional_dropout import alpha_dropout, dropout2d  # noqa: E402,F401
+from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,  # noqa: E402,F401
+                                             threshold_)
 
 
 def __getattr__(name):

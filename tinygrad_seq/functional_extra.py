@@ -1,15 +1,17 @@
 """More of torch.nn.functional, composed from Tensor ops (autograd differentiates the
 composition): layer_norm, the smaller activations (glu, mish, softsign, hardsigmoid,
-hardswish, relu6, selu, celu), cosine_similarity, pairwise_distance, kl_div,
-scaled_dot_product_attention and batch_norm. Re-exported by tinygrad_seq.functional."""
+hardswish, relu6, selu, celu, hardshrink, softshrink), cosine_similarity, pairwise_distance,
+pdist, kl_div, scaled_dot_product_attention (and the zero-safe softmax it shares) and
+batch_norm. Re-exported by tinygrad_seq.functional."""
 import math
 import numbers
 import warnings
 
 import numpy as np
 
-from tinygrad_seq.autograd import no_grad
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.autograd import Function, no_grad
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.tensor import Tensor
 
 
@@ -46,9 +48,15 @@ def glu(input, dim=-1):
     return a * b.sigmoid()
 
 
+def _applied(input, fn, inplace):
+    from tinygrad_seq.functional import _applied
+    return _applied(input, fn, inplace)
+
+
 def mish(input, inplace=False):
     from tinygrad_seq.functional import softplus
-    return input * softplus(input).tanh()
+    require_float(input, "mish_cpu")
+    return _applied(input, lambda t: t * softplus(t).tanh(), inplace)
 
 
 def softsign(input):
@@ -57,18 +65,29 @@ def softsign(input):
 
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6; gradient 1/6 strictly inside (-3, 3), as torch's."""
-    inside = ((input > -3) & (input < 3)).to(dtype=input.dtype) * _ONE_SIXTH
-    return (input / 6 + 0.5).clamp(0.0, 1.0).detach() + (input - input.detach()) * inside
+    require_float(input, "hardsigmoid_cpu")
+    return _applied(input, _hardsigmoid, inplace)
+
+
+def _hardsigmoid(x):
+    inside = ((x > -3) & (x < 3)).to(dtype=x.dtype) * _ONE_SIXTH
+    return (x / 6 + 0.5).clamp(0.0, 1.0).detach() + (x - x.detach()) * inside
 
 
 _ONE_SIXTH = float(np.float32(1.0 / 6.0))   # torch's backward multiplies by a float 1/6
 
 
 def hardswish(input, inplace=False):
-    """x * relu6(x + 3) / 6; gradient (2x + 3) / 6 inside [-3, 3], 0 below, 1 above (torch's)."""
-    y = input * (input + 3).clamp(0.0, 6.0) / 6
-    slope = ((input * 2 + 3) / 6 * ((input >= -3) & (input <= 3)) + (input > 3)).to(dtype=input.dtype)
-    return y.detach() + (input - input.detach()) * slope.detach()
+    """x * relu6(x + 3) / 6; gradient (2x + 3) / 6 strictly inside (-3, 3), 0 at and below -3, 1
+    at and above 3 (torch's)."""
+    require_float(input, "hardswish_cpu")
+    return _applied(input, _hardswish, inplace)
+
+
+def _hardswish(x):
+    y = x * (x + 3).clamp(0.0, 6.0) / 6
+    slope = ((x * 2 + 3) / 6 * ((x > -3) & (x < 3)) + (x >= 3)).to(dtype=x.dtype)
+    return y.detach() + (x - x.detach()) * slope.detach()
 
 
 def relu6(input, inplace=False):
@@ -81,14 +100,33 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 def selu(input, inplace=False):
     from tinygrad_seq.functional import elu
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+    require_float(input, "elu_cpu")
+    return _applied(input, lambda t: elu(t, _SELU_ALPHA) * _SELU_SCALE, inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
-    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+    """x where x > 0, alpha (exp(x / alpha) - 1) elsewhere (gradient 1 at 0, as torch's); the exp
+    of min(x, 0) / alpha, so that a large x's unused branch is not inf (its gradient was nan)."""
+    from tinygrad_seq.functions import where
     if alpha == 0:
         raise ZeroDivisionError("ZeroDivisionError: celu's alpha must not be 0")
-    return input.relu() + ((input / alpha).exp() - 1).clamp(max=0.0) * alpha
+    require_float(input, "elu_cpu")
+    return _applied(input, lambda t: where(t > 0, t, ((t.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace)
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0 (gradient 1 outside [-lambd, lambd], 0 inside)."""
+    require_float(input, "hardshrink_cpu")
+    return input.masked_fill((input >= -lambd) & (input <= lambd), 0.0)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (lambd >= 0, as torch's)."""
+    require_float(input, "softshrink_check")
+    if lambd < 0:
+        raise InvalidArgument(f"softshrink: lambda must be in range [0, inf) for input dtype "
+                              f"{input.dtype}, but found {lambd}")
+    return (input - lambd).relu() - (-input - lambd).relu()
 
 
 # ------------------------------------------------------------------ distances
@@ -100,8 +138,47 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p over the last dim."""
-    return (x1 - x2 + eps).norm(p=p, dim=-1, keepdim=keepdim)
+    """||x1 - x2 + eps||_p over the last dim. p=0 counts the non-zero entries: the result
+    requires grad and its backward leaves the inputs' .grad None, as torch's (the count alone
+    was cut from the graph, and backward raised)."""
+    d = x1 - x2 + eps
+    if p == 0:
+        return _NonzeroCount.apply(d, keepdim=keepdim)
+    return d.norm(p=p, dim=-1, keepdim=keepdim)
+
+
+class _NonzeroCount(Function):
+    """The number of non-zero entries along the last dim; no gradient (torch's norm(p=0))."""
+    @staticmethod
+    def forward(ctx, d, keepdim=False):
+        B = ctx.b
+        return B.sum(B.astype(B.ne(d, 0), d.dtype), axis=-1, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
+def _count_nonzero_with_zero_grad(d, keepdim):
+    count = (d != 0).sum(-1, keepdim=keepdim).to(dtype=d.dtype)
+    if not d.requires_grad:
+        return count
+    # d with every entry filled by 0: 0 forward (not nan for an inf entry), 0 gradient
+    zero = d.masked_fill(Tensor(np.ones(d.shape, bool), device=d.device), 0.0).sum(-1, keepdim=keepdim)
+    return count + zero
+
+
+def pdist(input, p=2.0):
+    """||x_i - x_j||_p for every pair of rows i < j of a 2-D input, in torch's order (row 0
+    against 1, 2, ..., then row 1 against 2, ...); the gradient at a zero distance is 0."""
+    if input.ndim != 2:
+        raise ShapeMismatch(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise InvalidArgument(f"pdist only supports non-negative p values, got {p}")
+    i, j = np.triu_indices(input.shape[0], k=1)
+    d = (input.index_select(0, Tensor(i.astype(np.int64), device=input.device))
+         - input.index_select(0, Tensor(j.astype(np.int64), device=input.device)))
+    return _count_nonzero_with_zero_grad(d, False) if p == 0 else d.norm(p=p, dim=-1)
 
 
 # ------------------------------------------------------------------ loss
@@ -132,27 +209,54 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # ------------------------------------------------------------------ attention
+def softmax_zero_blocked_rows(scores, blocked):
+    """softmax over the last dim of scores, with the rows where blocked (a host bool array of
+    scores' shape but a last dim of 1, or None) is True all zero and their gradient zero: torch
+    2.13's safe softmax for a query whose keys are all masked (the plain softmax is nan there).
+    The blocked rows are zeroed before the softmax too, so that its backward sees no nan."""
+    from tinygrad_seq.functional import softmax
+    if blocked is None or not blocked.any():
+        return softmax(scores, -1)
+    fill = Tensor(np.broadcast_to(blocked, scores.shape), device=scores.device)
+    return softmax(scores.masked_fill(fill, 0.0), -1).masked_fill(fill, 0.0)
+
+
+def _blocked_rows(attn_mask):
+    """Where every key of a query is masked out (bool mask all False, float mask all -inf)."""
+    m = attn_mask.numpy()
+    return ~m.any(-1, keepdims=True) if m.dtype == np.bool_ else np.isneginf(m).all(-1, keepdims=True)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(q k^T * scale + mask) v over [..., L, E] queries and [..., S, E] keys; a bool mask
-    marks the pairs that take part (True), a float mask is added; is_causal keeps j <= i."""
-    from tinygrad_seq.functional import dropout, softmax
+    marks the pairs that take part (True), a float mask (of the query's dtype) is added;
+    is_causal keeps j <= i. A query whose keys are all masked gets 0 (torch's safe softmax)."""
+    from tinygrad_seq.functional import dropout
     if enable_gqa:
         raise NotImplementedError("scaled_dot_product_attention(enable_gqa=True) is not supported; "
                                   "repeat the key/value heads with repeat_interleave")
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
+    blocked = None
     if is_causal:
         if attn_mask is not None:
-            raise ValueError("scaled_dot_product_attention: pass attn_mask or is_causal, not both")
+            raise InvalidArgument("scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                                  "is_causal=True")
         attn_mask = Tensor(np.tril(np.ones((L, S), dtype=bool)), device=query.device)
+    elif attn_mask is not None:
+        if attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
+            raise DTypeMismatch(f"scaled_dot_product_attention: Expected attn_mask dtype to be bool or to match "
+                                f"query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
+                                f"{query.dtype} instead.")
+        blocked = _blocked_rows(attn_mask)
     if attn_mask is not None:
         if attn_mask.dtype == np.bool_:
             scores = scores.masked_fill(~attn_mask, float("-inf"))
         else:
             scores = scores + attn_mask
-    weights = softmax(scores, -1)
+    weights = softmax_zero_blocked_rows(scores, blocked)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value

@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.autograd import no_grad
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 
 
@@ -48,8 +48,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each of num_groups channel groups of (N, C, *) over its channels and positions."""
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
-        raise ValueError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
-                         f"shape {input.shape} and num_groups={num_groups}")
+        raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                              f"of shape {input.shape} and num_groups={num_groups}")
     x = input.reshape(n, num_groups, -1)
     d = x - x.mean(-1, keepdim=True)
     x = (d / ((d * d).mean(-1, keepdim=True) + eps).sqrt()).reshape(*input.shape)
@@ -69,7 +69,8 @@ def prelu(input, weight):
 
 def threshold(input, threshold, value, inplace=False):
     """x, except value where x <= threshold (a nan stays nan, as torch's)."""
-    return input.where(~(input <= threshold), value)
+    from tinygrad_seq.functional import _applied
+    return _applied(input, lambda t: t.where(~(t <= threshold), value), inplace)
 
 
 def tanhshrink(input):
@@ -103,14 +104,15 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim not in (2, 3):
-        raise ValueError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input")
+        raise ShapeMismatch(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input")
     if not training or p == 0:
         return input
     from tinygrad_seq import random
+    from tinygrad_seq.functional import _applied
     shape = input.shape[:-1] + (1,)
     keep = (random.generator().uniform(size=shape) >= p).astype(input.dtype) / (1.0 - p) if p < 1 else \
         np.zeros(shape, input.dtype)
-    return input * Tensor(keep, device=input.device)
+    return _applied(input, lambda t: t * Tensor(keep, device=t.device), inplace)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
@@ -227,11 +229,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
-    if full:   # Stirling's term where target > 1
-        t = target.detach().numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = np.where(t > 1, t * np.log(t) - t + 0.5 * np.log(2 * math.pi * t), 0.0)
-        loss = loss + Tensor(stirling.astype(loss.dtype), device=loss.device)
+    if full:   # Stirling's term where target > 1, in the graph: target's gradient goes through it too
+        stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 

@@ -240,7 +240,10 @@ def bincount(input, weights=None, minlength=0):
                          f"and dtype {a.dtype}")
     w = None if weights is None else _as_array(weights)
     out = np.bincount(a, w, minlength)
-    return Tensor(out if w is not None else out.astype(np.int64))
+    if w is None:
+        return Tensor(out.astype(np.int64))
+    # float weights keep their dtype (torch's); integer or bool weights give float64
+    return Tensor._wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
 _deterministic = [False]
@@ -309,15 +312,25 @@ METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_
            "tile isnan isinf isfinite logical_and logical_or logical_not logical_xor all any "
            "count_nonzero eq ne gt ge lt le clone detach numel floor_divide remainder lerp "
            "broadcast_to take_along_dim triu tril index_add clamp_min clamp_max logsumexp argwhere dot "
-           "unfold").split()
+           "unfold true_divide divide").split()
 
-iinfo = np.iinfo
+
+def iinfo(type):
+    """numpy's iinfo of an integer dtype (bits, min, max); a float dtype is torch's TypeError."""
+    from tinygrad_seq.dtypes import as_dtype
+    dt = as_dtype(type)
+    if dt.kind not in "iu":   # bool too, as torch's
+        raise TypeError(f"iinfo() requires an integer input type, got {dt}: use finfo for it")
+    return np.iinfo(dt)
 
 
 def finfo(type=None):
     """finfo(ts.float32).eps / .min / .max, as torch's; finfo() is the default dtype's."""
-    from tinygrad_seq.dtypes import get_default_dtype
-    return _FInfo(np.finfo(get_default_dtype() if type is None else type))
+    from tinygrad_seq.dtypes import as_dtype, get_default_dtype
+    dt = get_default_dtype() if type is None else as_dtype(type)
+    if dt.kind != "f":
+        raise TypeError(f"finfo() requires a floating point input type, got {dt}: use iinfo for it")
+    return _FInfo(np.finfo(dt))
 
 
 class _FInfo:

@@ -17,7 +17,9 @@ def _host(x):
 
 
 def _index_tensor(arr, out_int32, device="cpu"):
-    return Tensor(np.ascontiguousarray(arr, dtype=np.int32 if out_int32 else np.int64), device=device)
+    dt = np.int32 if out_int32 else np.int64
+    return Tensor._wrap(np.ascontiguousarray(np.asarray(arr, dtype=dt)).reshape(np.shape(arr)),   # 0-d stays 0-d
+                        device)
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
@@ -63,12 +65,18 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", **kwargs):
     """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
     r, c = np.tril_indices(row, offset, col)
-    return Tensor(np.stack([r, c]).astype(np.dtype(dtype) if dtype is not None else np.int64), device=device)
+    return _indices_pair(r, c, dtype, device)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device="cpu", **kwargs):
     r, c = np.triu_indices(row, offset, col)
-    return Tensor(np.stack([r, c]).astype(np.dtype(dtype) if dtype is not None else np.int64), device=device)
+    return _indices_pair(r, c, dtype, device)
+
+
+def _indices_pair(r, c, dtype, device):
+    from tinygrad_seq import dtypes
+    dt = dtypes.as_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    return Tensor._wrap(np.stack([r, c]).astype(dt), "cpu").to(device)
 
 
 def block_diag(*tensors):
@@ -83,7 +91,9 @@ def block_diag(*tensors):
         mats.append(t.reshape(1, 1) if t.ndim == 0 else (t.reshape(1, -1) if t.ndim == 1 else t))
     if not mats:
         return zeros(1, 0)
-    dtype = np.result_type(*[m.dtype for m in mats])
+    from functools import reduce
+    from tinygrad_seq.functions_more import promote_types
+    dtype = reduce(promote_types, [m.dtype for m in mats])   # torch's rule: int64 with float32 is float32
     total = sum(m.shape[1] for m in mats)
     rows, before = [], 0
     for m in mats:
@@ -170,7 +180,7 @@ def vander(x, N=None, increasing=False):
     if n < 0:
         raise RuntimeError("N must be non-negative.")
     xx = x if x.dtype.kind == "f" else x.to(dtype=np.int64)
-    powers = [xx ** k if k else xx * 0 + 1 for k in range(n)]
+    powers = [xx ** k if k else xx.new_ones(xx.shape) for k in range(n)]   # x^0 is 1 even for inf / nan
     if not increasing:
         powers = powers[::-1]
     return stack(powers, 1) if powers else x.new_empty(x.shape[0], 0)

@@ -50,7 +50,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     element's index into them and their counts (no gradient, as torch's)."""
     a = input.numpy()
     values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=dim)
-    out = [Tensor(values, device=input.device)]
+    out = [Tensor(values, dtype=values.dtype, device=input.device)]   # int32 / uint8 kept, as torch's
     if return_inverse:
         out.append(Tensor(inverse.reshape(a.shape if dim is None else -1).astype(np.int64), device=input.device))
     if return_counts:

@@ -6,8 +6,10 @@ import numpy as np
 
 from tinygrad_seq import ops_extra
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.loss_weights import weighted_reduce
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
+from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -64,14 +66,24 @@ class _ClassNLL(Function):
         if reduction == "sum":
             return total
         ctx.count = B.sum(wt)
-        with np.errstate(invalid="ignore"):   # every row ignored: nan, as torch's, without a warning
-            return B.div(total, ctx.count)
+        with np.errstate(invalid="ignore", divide="ignore"):   # every weight 0: nan, as torch's, no warning
+            out = B.div(total, ctx.count)
+            # torch divides the smoothing term by the weight sum apart: x / 0 is inf there, and
+            # the total nan (0 / 0 from the class term)
+            return B.add(out, B.div(B.sub(ctx.count, ctx.count), ctx.count)) if smoothing else out
 
     @staticmethod
     def backward(ctx, g):
-        B = ctx.b
         if getattr(ctx, "cpu_softmax", False):
             return _logits_backward_cpu(ctx, g)
+        if ctx.reduction == "mean" and isinstance(ctx.count, (np.ndarray, np.generic)) and not ctx.count:
+            with np.errstate(invalid="ignore", divide="ignore"):   # weight sum 0: nan, as torch's, no warning
+                return _ClassNLL._backward(ctx, g)
+        return _ClassNLL._backward(ctx, g)
+
+    @staticmethod
+    def _backward(ctx, g):
+        B = ctx.b
         lp, safe, wt, valid = ctx.saved_tensors
         M, C = lp.shape
         eps = ctx.smoothing
@@ -79,9 +91,8 @@ class _ClassNLL(Function):
             s = g                                                        # (M,)
         elif ctx.reduction == "sum":
             s = B.mul(B.ones((M,), lp.dtype), g)
-        else:   # every row ignored (count 0): the gradient is 0, as torch's, not 0 * inf
-            count = B.add(ctx.count, B.astype(B.eq(ctx.count, 0), lp.dtype))
-            s = B.mul(B.ones((M,), lp.dtype), B.div(g, count))
+        else:   # count 0: ignored rows get 0 and the others g / 0 times a weight 0, nan (torch's)
+            s = B.where(B.ne(valid, 0), B.mul(B.ones((M,), lp.dtype), B.div(g, ctx.count)), B.zeros((M,), lp.dtype))
         pick = B.mul(B.mul(s, wt), -(1.0 - eps))                         # dL/dlp at [m, t_m]
         col = B.reshape(B.mul(B.mul(s, valid), -eps / C), (M, 1))        # dense part, times w_c
         if ctx.from_logits:
@@ -160,8 +171,9 @@ def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothi
     if reduction == "sum":
         return np.asarray(total)
     ctx.count = wt.sum(dtype=x.dtype)
-    with np.errstate(invalid="ignore"):   # every row ignored: nan, as torch's, without a warning
-        return np.asarray(total / ctx.count)
+    if not ctx.count:   # every row ignored or of weight 0: nan, as torch's, without a warning
+        return np.asarray(np.nan, x.dtype)
+    return np.asarray(total / ctx.count)
 
 
 def _logits_backward_cpu(ctx, g):
@@ -174,8 +186,10 @@ def _logits_backward_cpu(ctx, g):
         s = np.asarray(g, p.dtype)
     elif ctx.reduction == "sum":
         s = np.full(M, g, p.dtype)
-    else:
-        s = np.full(M, g / ctx.count if ctx.count else 0, p.dtype)   # count 0: every row ignored
+    elif ctx.count:
+        s = np.full(M, g / ctx.count, p.dtype)
+    else:   # weight sum 0: torch's g / 0 times a weight 0 makes the rows not ignored all nan
+        return np.where(validf[:, None] > 0, np.nan, 0.0).astype(p.dtype) * np.ones((1, C), p.dtype)
     pick = s * wt * (1.0 - eps)
     rowsum = pick
     if eps:
@@ -190,14 +204,23 @@ def _logits_backward_cpu(ctx, g):
     return grad
 
 
+_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))   # torch's Long or Byte class indices
+
+
 def _class_targets(name, x, target, ignore_index):
     """Rows (M, C) with the class dim last and targets (M,), for input (C,), (N, C) or
     (N, C, d1, ...) with target (), (N,) or (N, d1, ...); and the shape of 'none' losses."""
     if target.dtype.kind not in "iu":
         raise DTypeMismatch(f"{name}: target must be an integer tensor of class indices, got {target.dtype}")
+    if target.dtype not in _TARGET_DTYPES:
+        raise DTypeMismatch(f"{name}: expected target dtype to be Long or Byte, but got "
+                            f"{torch_type_name(target.dtype)} ({target.dtype})")
+    require_float(x, "log_softmax_lastdim_kernel_impl" if name == "cross_entropy" else "nll_loss_out_frame")
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     if x.ndim == 1:
+        if tuple(target.shape) == (1,):   # torch takes a one-element 1-D target too
+            target = target.reshape(())
         want = ()
     else:
         want = (x.shape[0],) + tuple(x.shape[2:])
@@ -220,15 +243,27 @@ def _check_weight(name, weight, C, like):
     if weight is None:
         return None
     weight = _as_tensor(weight, like)
-    if tuple(weight.shape) != (C,):
-        raise ValueError(f"{name}: weight must have shape ({C},) (one per class), got {tuple(weight.shape)}")
+    _check_weight_shape(name, weight, C)
     return weight.array.astype(like.dtype, copy=False) if like.device == "cpu" else weight.array
+
+
+def _check_weight_shape(name, weight, C):
+    if tuple(weight.shape) != (C,):
+        raise InvalidArgument(f"{name}: weight tensor should be defined either for all {C} classes or no classes "
+                              f"(weight must have shape ({C},)) but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _smoothing(smoothing):
+    """label_smoothing above 1 is refused; torch smooths only when it is > 0 (a negative one is
+    no smoothing there, so here too)."""
+    if smoothing > 1.0:
+        raise InvalidArgument(f"label_smoothing must be between 0.0 and 1.0. Got: {smoothing}")
+    return max(float(smoothing), 0.0)
 
 
 def _class_loss(name, x, target, weight, ignore_index, reduction, smoothing, from_logits):
     _check_reduction(name, reduction)
-    if not 0.0 <= smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {smoothing}")
+    smoothing = _smoothing(smoothing)
     target = _as_tensor(target, x)
     x2, t2, shape = _class_targets(name, x, target, ignore_index)
     w = _check_weight(name, weight, x2.shape[1], x)
@@ -245,7 +280,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.dtype.kind == "f":
-        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing, ignore_index)
     return _class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
                        label_smoothing, True)
 
@@ -266,10 +301,13 @@ def _legacy_reduction(size_average, reduce, reduction):
     return ("mean" if size_average else "sum") if reduce else "none"
 
 
-def _soft_cross_entropy(x, target, weight, reduction, smoothing):
+def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-100):
     """Class-probability targets: -sum_c w_c * t_c * log_softmax(x)_c per sample."""
     name = "cross_entropy"
     _check_reduction(name, reduction)
+    smoothing = _smoothing(smoothing)
+    if ignore_index >= 0:
+        raise InvalidArgument(f"{name}: ignore_index is not supported for floating point target (got {ignore_index})")
     if tuple(target.shape) != tuple(x.shape):
         raise DTypeMismatch(f"{name}: target must be integer class indices, or float class "
                         f"probabilities of the input's shape {x.shape}; got {target.dtype} of "
@@ -282,8 +320,7 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing):
     prod = lp * target
     if weight is not None:
         w = _as_tensor(weight, x)
-        if tuple(w.shape) != (C,):
-            raise ValueError(f"{name}: weight must have shape ({C},), got {tuple(w.shape)}")
+        _check_weight_shape(name, w, C)
         prod = prod * w.reshape((C,) + (1,) * (x.ndim - dim - 1))
     per = -prod.sum(dim)
     if reduction == "mean":
@@ -312,17 +349,17 @@ def _same_shape(name, input, target, strict=False):
     return target
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     d = input - _same_shape("mse_loss", input, target)
-    return _reduce(d * d, reduction)
+    return weighted_reduce(d * d, weight, input, reduction, _reduce)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
-    return _reduce((input - _same_shape("l1_loss", input, target)).abs(), reduction)
+    return weighted_reduce((input - _same_shape("l1_loss", input, target)).abs(), weight, input, reduction, _reduce)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -330,7 +367,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise InvalidArgument(f"smooth_l1_loss does not support negative values for beta (got {beta}).")
     d = input - _same_shape("smooth_l1_loss", input, target)
     a = d.abs()
     if beta == 0:
@@ -339,15 +376,16 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(small * small * (0.5 / beta) + (a - small), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta."""
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise InvalidArgument(f"huber_loss does not support non-positive values for delta (got {delta}).")
     d = input - _same_shape("huber_loss", input, target)
     a = d.abs()
     small = a.clamp(max=delta)
-    return _reduce(small * small * 0.5 + (a - small) * delta, reduction)
+    return weighted_reduce(small * small * 0.5 + (a - small) * delta, weight, input, reduction, _reduce,
+                           by_weight_sum=False)
 
 
 class _BCE(Function):
@@ -376,9 +414,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction("binary_cross_entropy", reduction)
     target = _same_shape("binary_cross_entropy", input, target, strict=True)
     x = input.numpy()
-    if ((x < 0) | (x > 1)).any():
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                         "(pass logits to binary_cross_entropy_with_logits)")
+    if not ((x >= 0) & (x <= 1)).all():   # a nan too, as torch's kernel checks each element
+        raise InvalidArgument("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                              "(pass logits to binary_cross_entropy_with_logits)")
     loss = _BCE.apply(input, target)
     if weight is not None:
         loss = loss * _as_tensor(weight, input)

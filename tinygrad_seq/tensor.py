@@ -205,7 +205,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         raise tensor_attribute_error(name)
 
     # ------------------------------------------------------------ conversion and devices
-    def numpy(self) -> np.ndarray:
+    def numpy(self, force=False) -> np.ndarray:   # force: torch's, for grad / GPU tensors (both fine here)
         if self.device != "cpu":
             return _device.backend(self.device).to_host(self.array)
         a = self.array   # a reduction's result may be a numpy scalar: torch gives a 0-d array
@@ -292,14 +292,15 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
         return full(shape, fill, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(0, size, dtype, device, requires_grad)
+    # the size as varargs, one sequence, or torch's size= keyword
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new(0, sizes if size is None else (size,), dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(1, size, dtype, device, requires_grad)
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new(1, sizes if size is None else (size,), dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(0, size, dtype, device, requires_grad)
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self._new(0, sizes if size is None else (size,), dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         return self._new(fill_value, (size,), dtype, device, requires_grad)

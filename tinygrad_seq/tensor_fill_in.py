@@ -220,9 +220,20 @@ METHODS = dict(
 )
 
 
+def _bool_fill(fill_):
+    """fill_ with torch's bool rule: any non-zero number (0.5 too) fills a bool tensor with True."""
+    def fill(self, value):
+        if self.array.dtype == np.bool_ and isinstance(value, float):
+            value = value != 0
+        return fill_(self, value)
+    fill.__name__, fill.__doc__ = "fill_", fill_.__doc__
+    return fill
+
+
 def attach(Tensor):
-    from tinygrad_seq import tensor_fill_math
-    for name, fn in {**tensor_fill_math.METHODS, **METHODS}.items():
+    from tinygrad_seq import tensor_fill_math, tensor_order_stats
+    Tensor.fill_ = _bool_fill(Tensor.fill_)
+    for name, fn in {**tensor_fill_math.METHODS, **tensor_order_stats.METHODS, **METHODS}.items():
         if not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
     for name in INPLACE:

@@ -1,35 +1,16 @@
 """Tensor methods of torch's that compose from the ones here (so autograd differentiates them):
-kron, cross, cov / corrcoef, quantile / nanquantile / nanmedian, masked_scatter, take / put_,
-the *_scatter family, as_strided, renorm, rot90, diag_embed; and the rarer elementwise ones
-(lgamma, digamma, i0, sinc, copysign, logaddexp2 through ops_host.py; gcd, lcm, nextafter,
-heaviside, histc, mode, unique_consecutive on the host without gradients, as torch has none).
-Attached to Tensor by tensor_fill_in.attach."""
+kron, cross, cov / corrcoef, masked_scatter, take / put_, the *_scatter family, as_strided,
+renorm, rot90, diag_embed; the rarer elementwise ones (lgamma, digamma, i0, sinc, copysign,
+logaddexp2 through ops_host.py; gcd, lcm, nextafter, heaviside on the host without gradients, as
+torch has none); the random fills. Order statistics (quantile, nanmedian, mode, histc,
+unique_consecutive): tensor_order_stats.py. Attached to Tensor by tensor_fill_in.attach."""
 import math
 
 import numpy as np
 
 from tinygrad_seq import device as _device
-from tinygrad_seq.errors import ShapeMismatch
-
-
-def _host_unary(name):
-    def method(self):
-        from tinygrad_seq.ops_host import HostUnary
-        return HostUnary.apply(self._floating(), name=name)
-    method.__name__ = name
-    return method
-
-
-def _host_binary(name):
-    def method(self, other):
-        from tinygrad_seq.ops_host import HostBinary
-        a, b = self._floating(), self._other(other)._floating()
-        if a.dtype != b.dtype:
-            dt = np.promote_types(a.dtype, b.dtype)
-            a, b = a.to(dtype=dt), b.to(dtype=dt)
-        return HostBinary.apply(a, b, name=name)
-    method.__name__ = name
-    return method
+from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
 
 
 def _on_host(fn, out_dtype=None):
@@ -66,8 +47,11 @@ def float_power(self, exponent):
     return base ** exponent
 
 
-def ldexp(self, other):
-    return self._floating() * (2.0 ** self._other(other)._floating())
+def float_power_(self, exponent):
+    if self.dtype != np.float64:
+        raise DTypeMismatch(f"the base given to float_power_ has dtype {self.dtype} but the operation's "
+                            f"result requires dtype float64")
+    return self._write("float_power_", lambda t, e: float_power(t, e), exponent)
 
 
 def angle(self):
@@ -200,7 +184,7 @@ def cov(self, *, correction=1, fweights=None, aweights=None):
     xm = x - avg.unsqueeze(1)
     xw = xm if w is None else xm * w
     c = (xw @ xm.T) / norm
-    return c.reshape(()) if self.ndim < 2 or (c.shape == (1, 1) and self.ndim < 2) else c
+    return c.reshape(()) if c.shape == (1, 1) else c   # one variable: 0-d, as torch squeezes
 
 
 def corrcoef(self):
@@ -255,7 +239,12 @@ def renorm(self, p, dim, maxnorm):
     """Each slice along dim whose p-norm exceeds maxnorm scaled down to maxnorm (torch's 1e-7)."""
     dim = _norm_dim(dim, self.ndim)
     others = tuple(i for i in range(self.ndim) if i != dim)
-    norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p) if others else self.abs()
+    if not others:
+        norms = self.abs()
+    elif p == math.inf:
+        norms = self.abs().amax(dim=others, keepdim=True)
+    else:
+        norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p)
     factor = (norms > maxnorm).to(dtype=self.dtype) * (maxnorm / (norms + 1e-7) - 1) + 1
     return self * factor
 
@@ -276,9 +265,11 @@ def put_(self, index, source, accumulate=False):
     if src.shape[0] != flat_index.shape[0]:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, "
                            f"but got source.numel() = {src.shape[0]}, index.numel() = {flat_index.shape[0]}")
-    flat = self.reshape(-1)
-    return self._write("put_", lambda t, s: t.reshape(-1).index_put((flat_index,), s, accumulate).reshape(
-        *t.shape), src) if flat is not None else self
+    if accumulate:   # repeated positions add up; index_add is differentiable
+        wrapped = flat_index % max(n, 1)
+        return self._write("put_", lambda t, s: t.reshape(-1).index_add(0, wrapped, s.to(dtype=t.dtype)).reshape(
+            *t.shape), src)
+    return self._write("put_", lambda t, s: t.reshape(-1).index_put((flat_index,), s).reshape(*t.shape), src)
 
 
 def put(self, index, source, accumulate=False):
@@ -295,9 +286,12 @@ def masked_scatter(self, mask, source):
     if where.size > source.numel():
         raise RuntimeError(f"masked_scatter: expected source to have at least {where.size} elements "
                            f"(the number of ones in mask), got {source.numel()}")
+    if source.dtype != self.dtype:
+        raise DTypeMismatch(f"masked_scatter_: expected self and source to have same dtypes but got "
+                            f"{self.dtype} and {source.dtype}")
     from tinygrad_seq.creation import tensor
     pos = tensor(where, device=self.device)
-    vals = source.reshape(-1)[:where.size].to(dtype=self.dtype)
+    vals = source.reshape(-1)[:where.size]
     return self.reshape(-1).index_put((pos,), vals).reshape(*self.shape)
 
 
@@ -351,164 +345,11 @@ def as_strided(self, size, stride, storage_offset=0):
     return self.contiguous().reshape(-1)[tensor(idx, device=self.device)]
 
 
-# ---------------------------------------------------------------- order statistics
-def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
-    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
-                           f"nearest. Got {interpolation}")
-    if self.dtype.kind != "f":
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
-    qs = np.atleast_1d(np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64))
-    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
-        raise RuntimeError(f"{name}() q values must be in the range [0, 1]" if qs.ndim <= 1 else
-                           f"{name}() q must be a scalar or 1D tensor")
-    x = self.reshape(-1) if dim is None else self
-    d = 0 if dim is None else _norm_dim(dim, self.ndim)
-    sorted_x = x.sort(dim=d).values   # nan last
-    host = sorted_x.numpy()
-    n = x.shape[d] if x.ndim else 1
-    isnan = np.isnan(host)
-    valid = (n - isnan.sum(axis=d, keepdims=True)) if ignore_nan else np.full_like(isnan.sum(axis=d, keepdims=True), n)
-    outs = []
-    from tinygrad_seq.creation import tensor
-    for qv in qs:
-        pos = qv * (valid - 1).clip(min=0)
-        lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
-        if interpolation == "nearest":
-            lo = hi = np.round(pos).astype(np.int64)   # half to even, as torch's round
-        v_lo = sorted_x.gather(d, tensor(lo, device=self.device))
-        v_hi = sorted_x.gather(d, tensor(hi, device=self.device))
-        if interpolation == "linear":
-            frac = tensor((pos - lo).astype(self.dtype), device=self.device)
-            v = v_lo + (v_hi - v_lo) * frac
-        elif interpolation == "midpoint":
-            v = (v_lo + v_hi) * 0.5
-        elif interpolation == "higher":
-            v = v_hi
-        else:
-            v = v_lo
-        bad = (valid == 0) if ignore_nan else isnan.any(axis=d, keepdims=True)
-        if bad.any():
-            v = v + tensor(np.where(bad, np.nan, 0.0).astype(self.dtype), device=self.device)
-        if not keepdim or dim is None:
-            v = v.squeeze(d) if dim is not None else v.reshape(())
-        if keepdim and dim is None:
-            v = v.reshape(*([1] * self.ndim))
-        outs.append(v)
-    if np.ndim(q.numpy() if hasattr(q, "numpy") else q) == 0:
-        return outs[0]
-    from tinygrad_seq.functions import stack
-    return stack(outs, 0)
-
-
-def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
-    return _quantile_core(self, q, dim, keepdim, interpolation, False, "quantile")
-
-
-def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
-    return _quantile_core(self, q, dim, keepdim, interpolation, True, "nanquantile")
-
-
-def nanmedian(self, dim=None, keepdim=False):
-    """The lower median of the non-nan values (nan where all are nan); with dim, (values,
-    indices) as torch.return_types.nanmedian."""
-    if dim is None:
-        return _quantile_core(self, 0.5, None, False, "lower", True, "nanmedian")
-    d = _norm_dim(dim, self.ndim)
-    sorted_x = self.sort(dim=d)
-    host = sorted_x.values.numpy()
-    valid = self.shape[d] - np.isnan(host).sum(axis=d, keepdims=True) if self.ndim else 1 - np.isnan(host)
-    pos = np.maximum(valid - 1, 0) // 2
-    from tinygrad_seq.creation import tensor
-    from tinygrad_seq.tensor_reduce import return_type
-    idx = tensor(np.asarray(pos, dtype=np.int64), device=self.device)
-    values = sorted_x.values.gather(d, idx) if self.ndim else sorted_x.values
-    indices = sorted_x.indices.gather(d, idx) if self.ndim else sorted_x.indices
-    if not keepdim and self.ndim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return return_type("nanmedian")(values, indices)
-
-
-def mode(self, dim=-1, keepdim=False):
-    """The most frequent value along dim (the smallest among ties) and the index of its last
-    occurrence, as torch's CPU mode; no gradient to the indices."""
-    from tinygrad_seq.creation import tensor
-    from tinygrad_seq.tensor_reduce import return_type
-    x = self.numpy()
-    d = _norm_dim(dim, self.ndim) if self.ndim else 0
-    moved = np.moveaxis(x.reshape(1) if x.ndim == 0 else x, d, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    vals = np.empty(flat.shape[0], dtype=x.dtype)
-    idxs = np.empty(flat.shape[0], dtype=np.int64)
-    for r, row in enumerate(flat):
-        u, counts = np.unique(row, return_counts=True)
-        best = u[np.argmax(counts)]
-        vals[r] = best
-        idxs[r] = np.flatnonzero(row == best)[-1]
-    shape = moved.shape[:-1]
-    vals, idxs = vals.reshape(shape), idxs.reshape(shape)
-    if keepdim and self.ndim:
-        vals, idxs = np.expand_dims(vals, d), np.expand_dims(idxs, d)
-    values = self.gather(d, tensor(np.expand_dims(idxs, d) if not keepdim and self.ndim else idxs,
-                                   device=self.device)) if self.ndim else self.clone()
-    if not keepdim and self.ndim:
-        values = values.squeeze(d)
-    return return_type("mode")(values, tensor(idxs, device=self.device))
-
-
-def histc(self, bins=100, min=0, max=0):
-    """Counts in `bins` equal bins between min and max (both 0: the data's range); elements
-    outside are ignored; float counts of self's dtype, as torch's."""
-    if self.dtype.kind != "f":
-        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{self.dtype}'")
-    x = self.numpy().reshape(-1)
-    lo, hi = float(min), float(max)
-    if lo == hi and x.size:
-        lo, hi = float(x.min()), float(x.max())
-    if lo == hi:
-        lo, hi = lo - 1, hi + 1
-    if lo > hi:
-        raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
-    counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
-    return self._wrap(_device.backend(self.device).asarray(counts.astype(self.dtype)), self.device)
-
-
-def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive elements (flattened when dim is None), as torch's."""
-    from tinygrad_seq.creation import tensor
-    x = self.numpy()
-    if dim is None:
-        flat = x.reshape(-1)
-        change = np.ones(flat.size, dtype=bool)
-        change[1:] = flat[1:] != flat[:-1]
-        out = flat[change]
-    else:
-        d = _norm_dim(dim, self.ndim)
-        moved = np.moveaxis(x, d, 0)
-        flat = moved.reshape(moved.shape[0], -1)
-        change = np.ones(moved.shape[0], dtype=bool)
-        change[1:] = (flat[1:] != flat[:-1]).any(axis=1)
-        out = np.moveaxis(moved[change], 0, d)
-    starts = np.flatnonzero(change)
-    counts = np.diff(np.append(starts, change.size))
-    inverse = np.cumsum(change) - 1
-    if dim is None:
-        inverse = inverse.reshape(x.shape)
-    result = [self._wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)]
-    if return_inverse:
-        result.append(tensor(inverse.astype(np.int64), device=self.device))
-    if return_counts:
-        result.append(tensor(counts.astype(np.int64), device=self.device))
-    return result[0] if len(result) == 1 else tuple(result)
-
-
-def _check_same_shape(a, b, name):
-    if a.shape != b.shape:
-        raise ShapeMismatch(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
-
-
 def _random_fill(draw):
     def method(self, *args, generator=None):
+        if self.dtype.kind != "f" and draw is not _geometric:   # torch fills only floats (geometric_ any)
+            raise DTypeMismatch(f"{draw.__name__[1:]}_: a continuous distribution; dtype must be a floating "
+                                f"point but you specified {self.dtype}")
         from tinygrad_seq import random
         values = draw(random.generator(generator), self.shape, *args)
         return self.copy_(self._wrap(np.asarray(values, dtype=self.dtype), "cpu").to(self.device))
@@ -532,19 +373,17 @@ def _cauchy(rng, shape, median=0.0, sigma=1.0):
 
 
 METHODS = dict(
-    deg2rad=deg2rad, rad2deg=rad2deg, float_power=float_power, ldexp=ldexp, angle=angle,
+    deg2rad=deg2rad, rad2deg=rad2deg, float_power=float_power, float_power_=float_power_, ldexp=ldexp, angle=angle,
     heaviside=heaviside, hardshrink=hardshrink, addmv=addmv, addr=addr, dist=dist, vdot=vdot,
     kron=kron, cross=cross, matrix_power=matrix_power, cov=cov, corrcoef=corrcoef, diagflat=diagflat,
     diag_embed=diag_embed, rot90=rot90, renorm=renorm, take=take, put_=put_, put=put,
     masked_scatter=masked_scatter, masked_scatter_=masked_scatter_, slice_scatter=slice_scatter,
     select_scatter=select_scatter, diagonal_scatter=diagonal_scatter, as_strided=as_strided,
-    quantile=quantile, nanquantile=nanquantile, nanmedian=nanmedian, mode=mode, histc=histc,
-    unique_consecutive=unique_consecutive,
     lgamma=_host_unary("lgamma"), digamma=_host_unary("digamma"), i0=_host_unary("i0"),
     sinc=_host_unary("sinc"), copysign=_host_binary("copysign"), logaddexp2=_host_binary("logaddexp2"),
     signbit=_on_host(np.signbit), isposinf=lambda self: self == math.inf,
     isneginf=lambda self: self == -math.inf, isreal=_on_host(lambda x: np.ones(x.shape, dtype=bool)),
-    gcd=_on_host(np.gcd), lcm=_on_host(np.lcm), nextafter=_on_host(np.nextafter),
+    gcd=_on_host(np.gcd), lcm=_on_host(np.lcm), nextafter=nextafter,
     exponential_=_random_fill(_exponential), geometric_=_random_fill(_geometric),
     log_normal_=_random_fill(_log_normal), cauchy_=_random_fill(_cauchy),
 )

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.tensor_logic import alpha_form
 
 
@@ -61,7 +62,10 @@ class MathOps:
                     dt = get_default_dtype()
                 elif dt.kind == "b" and not isinstance(x, (bool, np.bool_)):
                     dt = np.int64
-            arr = np.array(x, dtype=dt)
+            try:
+                arr = np.array(x, dtype=dt)
+            except OverflowError:   # an int beyond the tensor's range: _promote wraps it into the dtype, as torch
+                arr = np.array(x, dtype=np.int64)
         else:
             if x is None:
                 raise TypeError("unsupported operand: None")
@@ -82,11 +86,17 @@ class MathOps:
         else:
             o = self._other(other)
             a, b = (o, self) if reverse else (self, o)
-            if a.array.dtype != b.array.dtype:
-                a, b = _promote(a, b)
-            if op == "div" and a.array.dtype.kind != "f":
-                # true division, in the default dtype as torch's (float64 after set_default_dtype)
+            ka, kb = a.array.dtype.kind, b.array.dtype.kind
+            if op == "div" and ka != "f" and kb != "f":
+                # true division of the values (no wrapping first), in the default dtype as torch's
                 a, b = a._cast_const(dtypes.get_default_dtype()), b._cast_const(dtypes.get_default_dtype())
+            elif op == "sub" and (ka == "b" or kb == "b"):
+                raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                                   "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+            elif op == "pow" and ka in "iu" and kb in "iu":
+                return int_pow(a, b)
+            elif a.array.dtype != b.array.dtype:
+                a, b = _promote(a, b)
         try:
             return fn.apply2(a, b)
         except ValueError:
@@ -110,10 +120,11 @@ class MathOps:
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
     def __rtruediv__(self, o): return self._binary(ops.Div, o, "div", True)
     def __pow__(self, o):
-        if self.dtype.kind in "iu" and (getattr(o, "dtype", None) is not None and np.dtype(o.dtype).kind in "iu"
-                                        and (np.asarray(o.numpy() if isinstance(o, MathOps) else o) < 0).any()
-                                        or isinstance(o, int) and not isinstance(o, bool) and o < 0):
+        if self.dtype.kind in "iu" and isinstance(o, int) and not isinstance(o, bool) and o < 0:
+            # torch refuses a negative Python int exponent (a tensor of them it computes: int_pow)
             raise ShapeMismatch("Integers to negative integer powers are not allowed.")
+        if self.array.dtype.kind in "iu" and isinstance(o, MathOps) and o.array.dtype.kind in "iu":
+            return int_pow(self, self._other(o))
         return self._binary(ops.Pow, o, "pow")
     def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
     def __neg__(self):
@@ -196,8 +207,11 @@ class MathOps:
     def __matmul__(self, o):
         o = self._other(o)
         a = self
-        if a.array.dtype != o.array.dtype:
-            a, o = _promote(a, o)
+        if a.array.dtype != o.array.dtype:   # torch promotes nothing in matmul (a 0-d operand: its error first)
+            if a.ndim == 0 or o.ndim == 0:
+                a._matmul_error(o)
+            raise DTypeMismatch(f"expected m1 and m2 to have the same dtype, but got: {a.array.dtype} != "
+                                f"{o.array.dtype}")
         try:
             return ops.MatMul.apply(a, o)
         except ValueError:
@@ -237,7 +251,14 @@ class MathOps:
                 raise ShapeMismatch(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
 
     def maximum(self, other): return self._binary(ops.Maximum, other, "maximum")
-    def minimum(self, other): return -((-self).maximum(-self._other(other)))
+    def minimum(self, other):
+        o = self._other(other)
+        if self.array.dtype.kind == "f" and o.array.dtype.kind == "f":   # differentiable, ties as maximum's
+            return -((-self).maximum(-o))
+        a, b = _promote(self, o) if self.array.dtype != o.array.dtype else (self, o)
+        if a.array.dtype.kind == "f":
+            return -((-a).maximum(-b))
+        return exact_minimum(a, b)   # integers and bools: -x wraps (uint8, the dtype's minimum)
 
     # ------------------------------------------------------------ comparisons: bool tensors
     def _compare(self, name, o):
@@ -292,10 +313,10 @@ class MathOps:
             return (self * 10.0 ** decimals)._rounding("rint") / 10.0 ** decimals
         return (self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals
     def trunc(self): return self._rounding("trunc")
-    def sign(self): return self._rounding("sign")
+    def sign(self): return self._rounding("sign") if self.array.dtype != np.bool_ else self.clone()
     def reciprocal(self): return 1.0 / self
     def rsqrt(self): return 1.0 / self.sqrt()
-    def square(self): return self * self
+    def square(self): return self * self if self.array.dtype != np.bool_ else self.long() * self.long()
     def log2(self): return self.log() * (1.0 / np.log(2.0))
     def log10(self): return self.log() * (1.0 / np.log(10.0))
     __abs__ = absolute = abs
@@ -319,6 +340,8 @@ class MathOps:
             raise ValueError("clamp: at least one of min and max must be given")
         # a numpy scalar bound is a number, as torch reads it: a float64 one must not widen float32
         min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))
+        if isinstance(min, complex) or isinstance(max, complex):
+            raise RuntimeError(f"clamp: complex bound {min if isinstance(min, complex) else max}: no complex dtypes here")
         x = self
         if x.dtype.kind != "f" and any(isinstance(v, (float, np.floating)) for v in (min, max)):
             from tinygrad_seq.dtypes import get_default_dtype
@@ -411,6 +434,8 @@ class MathOps:
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype=dtype)
+        if x.array.dtype.kind != "f":   # torch has no integer softmax kernel
+            raise NotImplementedError(f"softmax: not implemented for {x.array.dtype}: call .float() first or pass dtype=")
         return ops_extra.Softmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
 
     def log_softmax(self, dim, dtype=None):

@@ -110,13 +110,27 @@ def _host_binary(name):
             from tinygrad_seq import device as _device
             out = np.ascontiguousarray(BINARY[name][0](self.numpy(), other_t.numpy()))   # integers stay
             return self._wrap(_device.backend(self.device).asarray(out), self.device)
-        a, b = self._floating(), self._other(other)._floating()
-        if a.dtype != b.dtype:
-            dt = np.promote_types(a.dtype, b.dtype)
-            a, b = a.to(dtype=dt), b.to(dtype=dt)
+        a, b = float_operands(self, other_t)
         return HostBinary.apply(a, b, name=name)
     method.__name__ = name
     return method
+
+
+def float_operands(self, other):
+    """Both operands of a float function in one float dtype, by torch's rule: an integer or bool
+    operand takes the float one's dtype (float16 with int64 stays float16), two integer ones the
+    default dtype, two floats the wider."""
+    a, b = self, self._other(other)
+    ka, kb = a.dtype.kind, b.dtype.kind
+    if ka == "f" and kb != "f":
+        b = b._cast_const(a.dtype)
+    elif kb == "f" and ka != "f":
+        a = a._cast_const(b.dtype)
+    a, b = a._floating(), b._floating()
+    if a.dtype != b.dtype:
+        dt = np.promote_types(a.dtype, b.dtype)
+        a, b = a.to(dtype=dt), b.to(dtype=dt)
+    return a, b
 
 
 def logit(self, eps=None):
@@ -179,8 +193,22 @@ def aminmax(self, *, dim=None, keepdim=False):
     return return_type("aminmax", ("min", "max"))(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
 
-def nansum(self, dim=None, keepdim=False):
-    return self.masked_fill(self.isnan(), 0.0).sum(dim, keepdim)
+def ldexp(self, other):
+    x, e = float_operands(self, other)   # float16 with an int exponent stays float16, as torch's
+    return x * (2.0 ** e)
+
+
+def nextafter(self, other):
+    """The next float after self toward other (no gradient), in the pair's float dtype (torch's)."""
+    from tinygrad_seq import device as _device
+    a, b = float_operands(self, other)
+    out = np.asarray(np.nextafter(a.numpy(), b.numpy()))   # a fresh (row-major) array; 0-d stays 0-d
+    return self._wrap(_device.backend(self.device).asarray(out), self.device)
+
+
+def nansum(self, dim=None, keepdim=False, dtype=None):
+    x = self if dtype is None else self.to(dtype=dtype)
+    return (x.masked_fill(x.isnan(), 0.0) if x.dtype.kind == "f" else x).sum(dim, keepdim)
 
 
 def nanmean(self, dim=None, keepdim=False):

@@ -7,7 +7,7 @@ import inspect
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra
 from tinygrad_seq.errors import ShapeMismatch
 
 class return_types:
@@ -46,6 +46,14 @@ def _wrap(arr, device):
     return autograd._Tensor._wrap(arr, device)
 
 
+def _exact_dtype(out, dtype):
+    """An accumulation's result in the dtype= asked for: numpy widens integer sums to int64 (and
+    bools to ints), so narrower integer results are cast back (the same bits as accumulating in
+    that width)."""
+    dt = dtypes.as_dtype(dtype)
+    return out if out.dtype == dt else _wrap(_device.backend(out.device).astype(out.array, dt), out.device)
+
+
 def _dim1(dim, ndim):
     return ops._norm_axes(dim, ndim)[0] if ndim else 0
 
@@ -62,7 +70,8 @@ class ReduceOps:
     # dim, as torch's sum and mean do
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
         dim = _dim_or_axis(dim, axis)
-        return ops.Sum.apply(self._int_to_long(dtype), axis=dim, keepdim=keepdim)
+        out = ops.Sum.apply(self._int_to_long(dtype), axis=dim, keepdim=keepdim)
+        return out if dtype is None else _exact_dtype(out, dtype)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
         dim = _dim_or_axis(dim, axis)
@@ -82,7 +91,8 @@ class ReduceOps:
         x = self._int_to_long(dtype)
         if dim is not None and not isinstance(dim, int):
             raise TypeError(f"prod: dim must be one int (torch.prod takes one dim), got {dim!r}")
-        return ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
+        out = ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
+        return out if dtype is None else _exact_dtype(out, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
         if isinstance(dim, bool):   # torch's older form var(unbiased)
@@ -103,8 +113,12 @@ class ReduceOps:
         # a constant row's std has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         return ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0)
 
-    def norm(self, p="fro", dim=None, keepdim=False):
-        x = self._floating()
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        if dtype is not None:
+            return self.to(dtype=dtype).norm(p, dim, keepdim)
+        if self.dtype.kind != "f":   # torch's linalg.vector_norm refuses integers and bools
+            raise RuntimeError(f"norm: expected a floating point tensor as input, got {self.dtype}: call .float() first")
+        x = self
         # a zero row's 2- or p-norm has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         if p in ("fro", 2, 2.0):
             return ops_extra.Root.apply((x * x).sum(dim, keepdim), p=2.0)
@@ -142,9 +156,8 @@ class ReduceOps:
         dim = dim if axis is None else axis
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
-        if self.dtype == np.bool_:   # bools have no negation: through int64, as values 0/1
-            out = self.long().min(dim, keepdim)
-            return out.bool() if dim is None else MinResult(out.values.bool(), out.indices)
+        if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
+            return int_math.exact_min(self, dim, keepdim)
         if dim is None:
             return -((-self).max())
         v, i = (-self).max(dim, keepdim)
@@ -154,8 +167,8 @@ class ReduceOps:
         return ops.Max.apply(self, axis=dim if axis is None else axis, keepdim=keepdim)
 
     def amin(self, dim=None, keepdim=False, *, axis=None):
-        if self.dtype == np.bool_:
-            return self.long().amin(dim if axis is None else axis, keepdim).bool()
+        if self.dtype.kind != "f":
+            return int_math.exact_amin(self, dim if axis is None else axis, keepdim)
         return -((-self).amax(dim if axis is None else axis, keepdim))
 
     def logsumexp(self, dim, keepdim=False):
@@ -185,8 +198,9 @@ class ReduceOps:
         return _wrap(idx, self.device)
 
     def argmin(self, dim=None, keepdim=False):
-        x = self if self.dtype != np.bool_ else self._cast_const(np.int64)
-        return (-x.detach()).argmax(dim, keepdim)
+        if self.dtype.kind != "f":
+            return int_math.exact_argmin(self, dim, keepdim)
+        return (-self.detach()).argmax(dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
         return self._bool_reduce(dim, keepdim, "all")
@@ -199,9 +213,12 @@ class ReduceOps:
         nz = B.astype(B.ne(self.array, 0), np.int64)
         count = B.sum(nz, axis=ops._norm_axes(dim, self.ndim), keepdims=keepdim)
         if name == "any":
-            return _wrap(B.gt(count, 0), self.device)
-        n = self.numel() // max(int(np.prod(count.shape)) if count.shape else 1, 1)
-        return _wrap(B.eq(count, n), self.device)
+            out = B.gt(count, 0)
+        else:
+            n = self.numel() // max(int(np.prod(count.shape)) if count.shape else 1, 1)
+            out = B.eq(count, n)
+        # torch's all/any keep uint8 (its legacy mask type); every other dtype gives bool
+        return _wrap(out if self.dtype != np.uint8 else B.astype(out, np.uint8), self.device)
 
     def count_nonzero(self, dim=None):
         return self.ne(0).sum(dim)
@@ -210,7 +227,8 @@ class ReduceOps:
         x = self._int_to_long(dtype)
         if x.dtype == np.float16:   # accumulated in float32, as torch's (float16 stops counting at 2048)
             return x.float().cumsum(dim).half()
-        return ops_extra.CumSum.apply(x, dim=_dim1(dim, x.ndim))
+        out = ops_extra.CumSum.apply(x, dim=_dim1(dim, x.ndim))
+        return out if dtype is None else _exact_dtype(out, dtype)
 
     def cumprod(self, dim, dtype=None):
         x = self._int_to_long(dtype)

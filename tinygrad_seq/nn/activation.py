@@ -1,5 +1,7 @@
-"""Module forms of the activations (torch.nn's ReLU, Tanh, Softmax, LogSoftmax, ..., GLU, Mish) and of
-the two distances (CosineSimilarity, PairwiseDistance)."""
+"""Module forms of the activations (torch.nn's ReLU, Tanh, Softmax, LogSoftmax, ..., GLU, Mish,
+Hardshrink, Softshrink) and of the two distances (CosineSimilarity, PairwiseDistance)."""
+import warnings
+
 from tinygrad_seq import functional as F
 from tinygrad_seq.nn.module import Module
 
@@ -92,8 +94,16 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        for old, new, given in (("min_value", "min_val", min_value), ("max_value", "max_val", max_value)):
+            if given is not None:   # torch's deprecated names
+                warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{new}`", FutureWarning,
+                              stacklevel=2)
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
+        if max_val <= min_val:
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
@@ -139,7 +149,7 @@ class _Simple(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return getattr(F, self._fn)(input)
+        return getattr(F, self._fn)(input, inplace=self.inplace)
 
     def extra_repr(self):
         return _inplace(self, "") if self._shows_inplace else ""
@@ -176,7 +186,7 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + _inplace(self)
@@ -215,3 +225,27 @@ class PairwiseDistance(Module):
 class LogSigmoid(Module):
     def forward(self, input):
         return F.logsigmoid(input)
+
+
+class Hardshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)

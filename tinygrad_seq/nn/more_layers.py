@@ -1,5 +1,6 @@
 """Module forms of functional_more.py (and of F.pad's modes): RMSNorm, GroupNorm, PReLU,
-Threshold, Tanhshrink, Bilinear, EmbeddingBag, Dropout1d, the 1-D padding modules, and the
+Threshold, Tanhshrink, Bilinear, EmbeddingBag, Dropout1d / Dropout2d / AlphaDropout, the 1-D
+padding modules, and the
 ranking / embedding / count losses, with torch's parameters, initialisation and options."""
 import math
 import numbers
@@ -81,7 +82,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input):
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
@@ -144,16 +145,31 @@ class EmbeddingBag(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
 
 
-class Dropout1d(Module):
+class _DropoutNd(Module):
+    """torch's: p checked at construction, shown with inplace in the repr."""
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
-
-    def forward(self, input):
-        return F.dropout1d(input, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_DropoutNd):
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)   # torch's module ignores inplace too
 
 
 class _Pad1d(Module):

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_seq import functional as F
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.functional_extra import softmax_zero_blocked_rows
 from tinygrad_seq.nn import init
 from tinygrad_seq.nn.layers import Linear
 from tinygrad_seq.nn.module import Module, Parameter
@@ -122,13 +123,12 @@ class MultiheadAttention(Module):
         mask = self._mask(attn_mask, key_padding_mask, is_causal, N, L, S, scores.dtype, scores.device)
         if mask is not None:
             scores = scores + mask
-        weights = F.softmax(scores, -1)
         if not need_weights and mask is not None:
             # torch's need_weights=False path (scaled_dot_product_attention) gives a query whose
-            # keys are all masked zero attention, where the softmax is nan
-            blocked = np.isneginf(mask.numpy()).all(-1, keepdims=True)
-            if blocked.any():
-                weights = weights.masked_fill(Tensor(np.broadcast_to(blocked, weights.shape), device=weights.device), 0.0)
+            # keys are all masked zero attention and zero gradients, where the softmax is nan
+            weights = softmax_zero_blocked_rows(scores, np.isneginf(mask.numpy()).all(-1, keepdims=True))
+        else:
+            weights = F.softmax(scores, -1)
         if self.dropout > 0.0 and self.training:
             weights = F.dropout(weights, self.dropout, True)
         out = (weights @ v).permute(2, 0, 1, 3).reshape(L, N, E)   # [L, N, E]

@@ -1,0 +1,167 @@
+"""torch's order statistics that were missing: quantile / nanquantile (the five interpolations,
+differentiable through sort + gather), nanmedian, mode, histc, unique_consecutive (the last three
+on the host without gradients, as torch has none). Attached to Tensor by tensor_fill_in.attach."""
+import numpy as np
+
+from tinygrad_seq import device as _device
+from tinygrad_seq.tensor_fill_math import _norm_dim
+
+
+def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
+                           f"nearest. Got {interpolation}")
+    if self.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    qs = np.atleast_1d(np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64))
+    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]" if qs.ndim <= 1 else
+                           f"{name}() q must be a scalar or 1D tensor")
+    x = self.reshape(-1) if dim is None else self
+    d = 0 if dim is None else _norm_dim(dim, self.ndim)
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    sorted_x = x.sort(dim=d).values   # nan last
+    host = sorted_x.numpy()
+    n = x.shape[d] if x.ndim else 1
+    isnan = np.isnan(host)
+    valid = (n - isnan.sum(axis=d, keepdims=True)) if ignore_nan else np.full_like(isnan.sum(axis=d, keepdims=True), n)
+    # a row whose answer is nan (quantile: any nan; nanquantile: all nan) takes its last sorted
+    # element, a nan, so the gradient goes to it as torch's does
+    bad = (valid == 0) if ignore_nan else isnan.any(axis=d, keepdims=True)
+    outs = []
+    from tinygrad_seq.creation import tensor
+    for qv in qs:
+        pos = qv * (valid - 1).clip(min=0)
+        lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+        if interpolation == "nearest":
+            lo = hi = np.round(pos).astype(np.int64)   # half to even, as torch's round
+        lo, hi, pos = np.where(bad, n - 1, lo), np.where(bad, n - 1, hi), np.where(bad, n - 1, pos)
+        v_lo = sorted_x.gather(d, tensor(lo, device=self.device))
+        v_hi = sorted_x.gather(d, tensor(hi, device=self.device))
+        if interpolation == "linear":
+            frac = tensor((pos - lo).astype(self.dtype), device=self.device)
+            v = v_lo + (v_hi - v_lo) * frac
+        elif interpolation == "midpoint":
+            v = (v_lo + v_hi) * 0.5
+        elif interpolation == "higher":
+            v = v_hi
+        else:
+            v = v_lo
+        if not keepdim or dim is None:
+            v = v.squeeze(d) if dim is not None else v.reshape(())
+        if keepdim and dim is None:
+            v = v.reshape(*([1] * self.ndim))
+        outs.append(v)
+    if np.ndim(q.numpy() if hasattr(q, "numpy") else q) == 0:
+        return outs[0]
+    from tinygrad_seq.functions import stack
+    return stack(outs, 0)
+
+
+def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile_core(self, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile_core(self, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+def nanmedian(self, dim=None, keepdim=False):
+    """The lower median of the non-nan values (nan where all are nan); with dim, (values,
+    indices) as torch.return_types.nanmedian."""
+    if dim is None:   # the flattened tensor's (any dtype, as torch's)
+        return nanmedian(self.reshape(-1), 0).values
+    d = _norm_dim(dim, self.ndim)
+    sorted_x = self.sort(dim=d)
+    host = sorted_x.values.numpy()
+    valid = self.shape[d] - np.isnan(host).sum(axis=d, keepdims=True) if self.ndim else 1 - np.isnan(host)
+    n = self.shape[d] if self.ndim else 1
+    pos = np.where(valid == 0, (n - 1) // 2, np.maximum(valid - 1, 0) // 2)   # all nan: torch's middle index
+    from tinygrad_seq.creation import tensor
+    from tinygrad_seq.tensor_reduce import return_type
+    idx = tensor(np.asarray(pos, dtype=np.int64), device=self.device)
+    values = sorted_x.values.gather(d, idx) if self.ndim else sorted_x.values
+    indices = sorted_x.indices.gather(d, idx) if self.ndim else sorted_x.indices
+    if not keepdim and self.ndim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return return_type("nanmedian")(values, indices)
+
+
+def mode(self, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest among ties) and the index of its last
+    occurrence, as torch's CPU mode; no gradient to the indices."""
+    from tinygrad_seq.creation import tensor
+    from tinygrad_seq.tensor_reduce import return_type
+    x = self.numpy()
+    d = _norm_dim(dim, self.ndim) if self.ndim else 0
+    moved = np.moveaxis(x.reshape(1) if x.ndim == 0 else x, d, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    vals = np.empty(flat.shape[0], dtype=x.dtype)
+    idxs = np.empty(flat.shape[0], dtype=np.int64)
+    for r, row in enumerate(flat):
+        u, counts = np.unique(row, return_counts=True)
+        best = u[np.argmax(counts)]
+        vals[r] = best
+        idxs[r] = np.flatnonzero(row == best)[-1]
+    shape = moved.shape[:-1]
+    vals, idxs = vals.reshape(shape), idxs.reshape(shape)
+    if keepdim and self.ndim:
+        vals, idxs = np.expand_dims(vals, d), np.expand_dims(idxs, d)
+    values = self.gather(d, tensor(np.expand_dims(idxs, d) if not keepdim and self.ndim else idxs,
+                                   device=self.device)) if self.ndim else self.clone()
+    if not keepdim and self.ndim:
+        values = values.squeeze(d)
+    return return_type("mode")(values, tensor(idxs, device=self.device))
+
+
+def histc(self, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins between min and max (both 0: the data's range); elements
+    outside are ignored; float counts of self's dtype, as torch's."""
+    if self.dtype.kind != "f":
+        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{self.dtype}'")
+    x = self.numpy().reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
+    counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
+    return self._wrap(_device.backend(self.device).asarray(counts.astype(self.dtype)), self.device)
+
+
+def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+    """Collapse runs of equal consecutive elements (flattened when dim is None), as torch's."""
+    from tinygrad_seq.creation import tensor
+    x = self.numpy()
+    if dim is None:
+        flat = x.reshape(-1)
+        change = np.ones(flat.size, dtype=bool)
+        change[1:] = flat[1:] != flat[:-1]
+        out = flat[change]
+    else:
+        d = _norm_dim(dim, self.ndim)
+        moved = np.moveaxis(x, d, 0)
+        flat = moved.reshape(moved.shape[0], -1)
+        change = np.ones(moved.shape[0], dtype=bool)
+        change[1:] = (flat[1:] != flat[:-1]).any(axis=1)
+        out = np.moveaxis(moved[change], 0, d)
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, change.size))
+    inverse = np.cumsum(change) - 1
+    if dim is None:
+        inverse = inverse.reshape(x.shape)
+    result = [self._wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)]
+    if return_inverse:
+        result.append(tensor(inverse.astype(np.int64), device=self.device))
+    if return_counts:
+        result.append(tensor(counts.astype(np.int64), device=self.device))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+
+
+METHODS = dict(quantile=quantile, nanquantile=nanquantile, nanmedian=nanmedian, mode=mode, histc=histc,
+               unique_consecutive=unique_consecutive)
