@@ -29,6 +29,7 @@ from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
 from tinygrad_seq.leaf_grads import adoptable
+from tinygrad_seq.grad_hooks import GradHook, _run_grad_hooks, run_leaf_hooks  # noqa: F401  (GradHook: tensor.py)
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
 
@@ -367,38 +368,8 @@ def _sweep(root, g, retain_graph, capture=None):
         st.grad = prev_mode
 
 
-def _run_grad_hooks(ctx, grads):
-    """Tensor.register_hook on a non-leaf: hook(grad) may return a replacement gradient."""
-    for i, hooks in ctx._grad_hooks.items():
-        if grads[i] is not None:
-            for hook in list(hooks):
-                out = hook(_Tensor._wrap(grads[i], ctx.device))
-                if out is not None:
-                    grads[i] = out.array
-
-
 def _wrap_like(t, arr):
     return _Tensor._wrap(arr, t.device)
-
-
-class GradHook:
-    """A Tensor.register_hook hook on a leaf, kept in the leaf's hook list: it sees (and may
-    replace) the incoming gradient before accumulation; the other entries run after it."""
-    __slots__ = ("fn",)
-
-    def __init__(self, fn):
-        self.fn = fn
-
-
-def run_leaf_hooks(p, g, owned):
-    """p's Tensor.register_hook hooks on its incoming gradient g -> (g, owned)."""
-    for hook in list(p._hooks):
-        if type(hook) is GradHook:
-            owned = False  # the hook saw g and may keep it
-            out = hook.fn(_wrap_like(p, g))
-            if out is not None:
-                g = out.array
-    return g, owned
 
 
 def _finish_leaf(p, g, b, owned=False, hooked=False):

@@ -44,6 +44,17 @@ class TorchContext:
         output) saves what backward needs (Tensor-interface subclasses)."""
         raise NotImplementedError("setup_context is not overridden")
 
+    @property
+    def next_functions(self):
+        """torch's grad_fn.next_functions: (node, output index) per input, an AccumulateGrad for
+        a leaf that requires grad, (None, 0) for an input that does not (graph walkers read it)."""
+        from tinygrad_seq.autograd import _parent_state
+        out = []
+        for p in getattr(self, "parents", ()):
+            ctx, idx, req = _parent_state(p, self._clock)
+            out.append((ctx, idx) if ctx is not None else ((AccumulateGrad(p), 0) if req else (None, 0)))
+        return tuple(out)
+
     def mark_non_differentiable(self, *outputs):
         """The outputs given (Tensors forward returns) do not require grad; their gradient
         arrives in backward as zeros (None without materialized grads)."""
@@ -57,6 +68,19 @@ class TorchContext:
     def mark_dirty(self, *tensors):
         raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a Function that writes its "
                                   f"input in place) is not supported; return a new tensor from forward")
+
+
+class AccumulateGrad:
+    """The node torch puts under a leaf that requires grad (next_functions' entries for leaves)."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
 
 
 def _tensor_type():

@@ -15,6 +15,7 @@ from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, wr
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
+from tinygrad_seq import tensor_pickle as _pickle
 from tinygrad_seq.tensor_logic import LogicOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
@@ -26,10 +27,11 @@ _NO_DATA = object()   # Tensor() without data
 
 class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
-    # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
-    # These three are set only when used (read with getattr defaults), so ops never pay for them.
+    # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded;
+    # _views: weak references to the graph views taken of this tensor (inplace.refresh_views).
+    # These are set only when used (read with getattr defaults), so ops never pay for them.
     __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
-                 "_base", "_hist", "_untracked", "__weakref__")
+                 "_base", "_hist", "_untracked", "_views", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
@@ -112,6 +114,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     def ndimension(self):
         return self.ndim
 
+    __reduce_ex__ = _pickle.reduce_ex   # pickle / copy.copy: a new leaf (tensor_pickle.py)
+
     def __deepcopy__(self, memo):
         """A copy of a leaf (its data, requires_grad and .grad), as torch's; a tensor computed in
         a graph raises, as torch's does."""
@@ -152,9 +156,11 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
     def __format__(self, spec):
         # f"{loss:.4f}": a one-element tensor formats as its number, as torch's do
-        if self.array.size == 1 and self.ndim == 0:
+        if self.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:   # torch's: object.__format__ refuses a format spec
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __hash__(self):
         return id(self)   # == is elementwise, so containers of tensors must use identity
@@ -223,6 +229,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return Tensor._wrap(self.array, self.device)
 
     def detach_(self) -> "Tensor":
+        if self._ctx is not None and getattr(self, "_base", None) is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._ctx, self.requires_grad = None, False
         return self
 
@@ -240,8 +248,13 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)   # every tensor here is row-major
         if kwargs:
             raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
+        flags = [a for a in args if isinstance(a, bool)]   # to(device, dtype, non_blocking, copy)
+        if len(flags) > 1:
+            copy = flags[1]
+        args = [a for a in args if not isinstance(a, bool)]
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -321,7 +334,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         out.array = _device.backend(self.device).ascontiguous(out.array)
         return out
 
-    def clone(self):
+    def clone(self, *, memory_format=None):
         if self.requires_grad and autograd.is_grad_enabled():
             return ops_extra.Clone.apply(self)
         return Tensor._wrap(_device.backend(self.device).copy(self.array), self.device)
@@ -337,6 +350,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor after backward (PyTorch's retain_grad)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
             if self._ctx._retained is None:
                 self._ctx._retained = {}

@@ -205,8 +205,13 @@ class MathOps:
         return _wrap(getattr(B, name)(a.array, b.array), a.device)
 
     def __matmul__(self, o):
-        o = self._other(o)
         a = self
+        if not isinstance(o, MathOps):   # a numpy array (or list): as torch's, the result promotes
+            o = self._other(o)
+            if o.dtype != a.dtype and o.dtype.kind == "f" and a.dtype.kind == "f":
+                dt = np.promote_types(a.dtype, o.dtype)
+                a, o = a.to(dtype=dt), o.to(dtype=dt)
+        o = self._other(o)
         if a.array.dtype != o.array.dtype:   # torch promotes nothing in matmul (a 0-d operand: its error first)
             if a.ndim == 0 or o.ndim == 0:
                 a._matmul_error(o)
@@ -219,7 +224,12 @@ class MathOps:
             raise
 
     def __rmatmul__(self, o):
-        return self._other(o).__matmul__(self)
+        o = self._other(o)
+        a = self
+        if o.dtype != a.dtype and o.dtype.kind == "f" and a.dtype.kind == "f":   # numpy @ tensor promotes
+            dt = np.promote_types(a.dtype, o.dtype)
+            a, o = a.to(dtype=dt), o.to(dtype=dt)
+        return o.__matmul__(a)
 
     def matmul(self, other): return self.__matmul__(other)
 

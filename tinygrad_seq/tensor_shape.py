@@ -5,6 +5,9 @@ squeeze/unsqueeze, narrow, split/chunk/unbind share the input's memory, and reme
 base (`_base` = (base, kind, arg), see view_fns) so that an in-place write through a view is
 recorded on the base as autograd needs (inplace.py). Advanced indexing, flip and repeat return
 copies, as in torch."""
+import warnings
+import weakref
+
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
@@ -34,6 +37,19 @@ def view_fns(kind, arg):
             lambda b, v: ops.Permute.apply(v, order=inv))
 
 
+def note_view(base, view):
+    """Remember a graph view of base (weakly), so that an in-place write to base later gives the
+    view base's new graph node, as torch regenerates a view's grad_fn (inplace._refresh_views).
+    Only views in a graph: a view of a tensor outside any graph stays outside it even when the
+    base is later written with a value that requires grad (README, "Different from torch")."""
+    views = getattr(base, "_views", None)
+    if views is None:
+        base._views = views = []
+    elif len(views) >= 32:
+        views[:] = [r for r in views if r() is not None]
+    views.append(weakref.ref(view))
+
+
 class ShapeOps:
     __slots__ = ()
 
@@ -46,6 +62,8 @@ class ShapeOps:
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
             out._base = (self, "index", idx)
+            if out._ctx is not None:
+                note_view(self, out)
         return out
 
     def unfold(self, dimension, size, step):
@@ -193,6 +211,8 @@ class ShapeOps:
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
             out._base = (self, "reshape", out.shape)
+            if out._ctx is not None:
+                note_view(self, out)
         return out
 
     def view(self, *sizes, size=None):
@@ -246,6 +266,8 @@ class ShapeOps:
         order = tuple(o % self.ndim for o in order)
         out = ops.Permute.apply(self, order=order)
         out._base = (self, "permute", order)
+        if out._ctx is not None:
+            note_view(self, out)
         return out
 
     def transpose(self, dim0, dim1):
@@ -261,7 +283,15 @@ class ShapeOps:
             raise ShapeMismatch(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose")
         return self if self.ndim < 2 else self.transpose(0, 1)
 
-    T = property(lambda self: self.permute(tuple(range(self.ndim))[::-1]))
+    T = property(lambda self: self._reversed_dims())
+
+    def _reversed_dims(self):
+        if self.ndim > 2:   # torch's deprecation (shown once per place, Python's default filter)
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                          "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+                          "to reverse the dimensions of a tensor.", UserWarning, stacklevel=3)
+        return self.permute(tuple(range(self.ndim))[::-1])
     mT = property(lambda self: self._matrix_transpose())
 
     def _matrix_transpose(self):

@@ -1,0 +1,20 @@
+"""Pickling a Tensor as torch's does: its data, dtype, device and requires_grad come back as a
+new leaf (the graph it was computed in, its .grad and its hooks are not pickled), of the same
+class (a Parameter stays a Parameter). copy.copy goes the same way and shares the data."""
+import numpy as np
+
+from tinygrad_seq import device as _device
+
+
+def reduce_ex(self, protocol):
+    host = _device.backend(self.device).to_host(self.array)
+    return _rebuild, (type(self), np.asarray(host), bool(self.requires_grad), str(self.device))
+
+
+def _rebuild(cls, array, requires_grad, device):
+    t = cls.__new__(cls)
+    dev = _device.canonical(device)
+    t.array = array if dev == "cpu" else _device.backend(dev).asarray(array)
+    t.device, t.grad, t.requires_grad = dev, None, requires_grad
+    t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
+    return t
