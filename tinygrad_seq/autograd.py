@@ -411,3 +411,6 @@ from tinygrad_seq.autograd_api import backward, grad, gradcheck  # noqa: E402,F4
 from tinygrad_seq import autograd_function as function  # noqa: E402,F401
 from tinygrad_seq.autograd_function import once_differentiable  # noqa: E402,F401
 _sys.modules[__name__ + ".function"] = function   # from torch.autograd.function import ...
+# torch.autograd.functional (jacobian, vjp) as ts.autograd.functional
+from tinygrad_seq import autograd_functional as functional  # noqa: E402,F401
+_sys.modules[__name__ + ".functional"] = functional
