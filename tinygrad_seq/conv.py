@@ -7,6 +7,7 @@ them beside the recurrent layers (character CNNs, CNN-LSTM front ends, max-over-
 import numpy as np
 
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
 
@@ -39,6 +40,8 @@ def _batched(input, name):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Cross-correlation of input [N, C_in, L] with weight [C_out, C_in / groups, K] (+ bias)."""
     x, unbatched = _batched(input, "conv1d")
+    if x.dtype.kind == "b":   # integer inputs go through the product's own checks
+        raise NotImplementedError('"slow_conv2d_cpu" not implemented for \'Bool\'')
     stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
     c_out, c_per_group, kernel = weight.shape
     if x.shape[1] != c_per_group * groups:
@@ -105,6 +108,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """The largest value of each window; its gradient goes to the window's first maximum, and
     return_indices gives that element's position in the input, as torch's."""
     x, unbatched = _batched(input, "max_pool1d")
+    if not return_indices:   # torch's kernel without indices is float-only; the one with them is not
+        require_float(x, "max_pool1d_impl")
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     values, positions, _ = _pool_windows(x, kernel, stride, padding, _single(dilation, "dilation"), ceil_mode,
                                          float("-inf"))
@@ -120,14 +125,21 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean of each window: divided by the window's size within the padded input
-    (count_include_pad) or within the input itself, as torch's."""
+    (count_include_pad) or within the input itself, as torch's. An int64 input gives int64 means,
+    truncated toward zero (torch's); other integer and bool inputs are refused, as torch's."""
     x, unbatched = _batched(input, "avg_pool1d")
+    if x.dtype.kind not in "fc" and x.dtype != np.int64:
+        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{torch_type_name(x.dtype)}\'')
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     values, _, starts = _pool_windows(x, kernel, stride, padding, 1, ceil_mode, 0.0)
     length = x.shape[-1]
     ends = np.minimum(starts + kernel, length + padding)
     divisor = ends - starts if count_include_pad else np.minimum(ends, length) - np.maximum(starts, 0)
-    out = values.sum(-1) / Tensor(divisor.astype(values.dtype), device=x.device)
+    if x.dtype == np.int64:
+        sums = values.sum(-1).numpy()
+        out = Tensor(np.sign(sums) * (np.abs(sums) // divisor), device=x.device)
+    else:
+        out = values.sum(-1) / Tensor(divisor.astype(values.dtype), device=x.device)
     return out.squeeze(0) if unbatched else out
 
 
@@ -145,6 +157,7 @@ def _adaptive(input, output_size, reduce, name):
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max over torch's adaptive bins (gradient to each bin's first maximum); return_indices: the
     positions in the input."""
+    require_float(input, "adaptive_max_pool2d")
     out = _adaptive(input, output_size, lambda t: t.max(-1).values, "adaptive_max_pool1d")
     if not return_indices:
         return out
@@ -157,4 +170,5 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 
 def adaptive_avg_pool1d(input, output_size):
+    require_float(input, "adaptive_avg_pool2d")
     return _adaptive(input, output_size, lambda t: t.mean(-1), "adaptive_avg_pool1d")

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.tensor import Tensor
 
 
@@ -107,6 +108,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     averages over the batch."""
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    require_float(log_probs, "ctc_loss_cpu")
     unbatched = log_probs.ndim == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     if lp.ndim != 3:

@@ -9,6 +9,7 @@ from tinygrad_seq import ops_extra, random
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_same_dtype
+from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
 from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.tensor import Tensor
 
@@ -81,6 +82,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
+    if x.dtype.kind not in "fc":   # O(1): torch refuses a float mask on an integer tensor
+        return integer_dropout(input, p, inplace)
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
     mask = random.bernoulli_mask(1.0 - p, x.shape, x.dtype)
@@ -96,6 +99,8 @@ def sigmoid(input):
 
 
 def relu(input, inplace=False):
+    if input.dtype.kind == "b":   # O(1); torch has no bool relu (it returned int64 here)
+        raise InvalidArgument("Boolean inputs not supported for relu")
     return _applied(input, lambda t: t.relu(), inplace)
 
 
@@ -140,12 +145,14 @@ def logsigmoid(input):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
     bounds, as torch's (clamp's passes it at the bounds). An integer x stays integer, clamped to
-    the bounds truncated to integers (torch's); a bool x is refused."""
+    the bounds truncated to integers (torch's; a negative one refused for uint8); a bool x is
+    refused."""
     from tinygrad_seq.functions import where
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     if input.dtype.kind not in "fc":
-        if input.dtype.kind == "b":
-            raise InvalidArgument("Bool inputs not supported for hardtanh")
-        return _applied(input, lambda t: t.clamp(int(min_val), int(max_val)), inplace)
+        lo, hi = integer_hardtanh_bounds(input, min_val, max_val)
+        return _applied(input, lambda t: t.clamp(lo, hi), inplace)
     return _applied(input, lambda t: where((t > min_val) & (t < max_val), t, t.clamp(min_val, max_val).detach()),
                     inplace)
 
@@ -200,79 +207,6 @@ def one_hot(tensor, num_classes=-1):
     return Tensor(out, device=t.device)
 
 
-class _ConstantPad(Function):
-    """x placed inside a block of `value`; widths ((before, after), ...) per dim, >= 0."""
-    @staticmethod
-    def forward(ctx, x, widths=None, value=0.0):
-        B = ctx.b
-        shape = tuple(n + a + b for n, (a, b) in zip(x.shape, widths))
-        out = B.full(shape, value, x.dtype)
-        ctx.inner = tuple(slice(a, a + n) for n, (a, _) in zip(x.shape, widths))
-        B.setitem(out, ctx.inner, x)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return ctx.b.ascontiguous(ctx.b.getitem(g, ctx.inner))
-
-
-_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def pad(input, pad, mode="constant", value=None):
-    """PyTorch's F.pad: pad = (left_last, right_last, left_2nd_last, ...); constant mode
-    (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a
-    (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows)."""
-    if mode in _PAD_MODES:
-        return _index_pad(input, pad, mode)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
-    _check_pad_length(pad, input.ndim)
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for n, (a, b) in zip(input.shape, widths))
-    x = input[crop] if any(a < 0 or b < 0 for a, b in widths) else input
-    widths = tuple((max(a, 0), max(b, 0)) for a, b in widths)
-    return _ConstantPad.apply(x, widths=widths, value=0.0 if value is None else float(value))
-
-
-def _check_pad_length(pad, ndim):
-    if len(pad) % 2:
-        raise InvalidArgument(f"pad: Padding length must be divisible by 2 (even), got {len(pad)}")
-    if len(pad) // 2 > ndim:
-        raise InvalidArgument(f"pad: Padding length should be less than or equal to two times the input "
-                              f"dimension but got padding length {len(pad)} and input of dimension {ndim}")
-
-
-def _index_pad(input, pad, mode):
-    _check_pad_length(pad, input.ndim)
-    k = len(pad) // 2
-    if not 1 <= k <= 3 or not k + 1 <= input.ndim <= k + 2:
-        raise NotImplementedError(f"pad: mode={mode!r} pads the last 1-3 dims of a (C, *) or (N, C, *) input "
-                                  f"with 2, 4 or 6 widths; got {len(pad)} widths for shape {input.shape}")
-    x = input
-    for i in range(k):
-        d = input.ndim - 1 - i
-        a, b, n = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
-        if (mode == "reflect" and max(a, b) >= n) or (mode == "circular" and max(a, b) > n):
-            raise InvalidArgument(f"pad: Padding size should be less than the corresponding input dimension, but "
-                                  f"got: padding ({a}, {b}) at dimension {d} of input {input.shape}")
-        x = x.index_select(d, Tensor(_pad_index(n, a, b, mode), device=input.device))
-    return x
-
-
-def _pad_index(n, a, b, mode):
-    """The source positions of one dim of n padded by (a, b) (negative: cropped), as torch's
-    kernels pick them: reflect / replicate index the whole input and then crop (a reflection
-    may reach into the cropped part), circular crops first and then wraps."""
-    if mode == "circular":
-        kept = np.arange(max(-a, 0), n - max(-b, 0))
-        return np.pad(kept, (max(a, 0), max(b, 0)), mode="wrap").astype(np.int64)
-    idx = np.pad(np.arange(n), (max(a, 0), max(b, 0)), mode=_PAD_MODES[mode])
-    return idx[max(-a, 0): idx.size - max(-b, 0)].astype(np.int64)
-
-
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p along dim, eps)."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # a zero row: gradient 0
@@ -282,6 +216,9 @@ def linear(input, weight, bias=None):
     """input @ weight^T + bias; input (..., in), weight (out, in) or (in,) (then the out axis is
     dropped, as torch's), bias (out,)."""
     x = input
+    if x.dtype.kind == "b" and weight.dtype.kind == "b":   # O(1): torch's addmm / addmv have no bool kernel
+        kernel = "addmv_impl_cpu" if weight.ndim == 1 else "addmm_impl_cpu_"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if weight.ndim == 1:   # torch: x @ w (+ b)
         require_same_dtype("linear", x, weight)
         if bias is not None:
@@ -429,6 +366,7 @@ from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, 
                                            hardsigmoid, hardswish, kl_div, layer_norm, mish, pairwise_distance, pdist,
                                            relu6, scaled_dot_product_attention, selu, softshrink, softsign)
 from tinygrad_seq.functional_dropout import alpha_dropout, dropout2d  # noqa: E402,F401
+from tinygrad_seq.functional_pad import pad  # noqa: E402,F401
 from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,  # noqa: E402,F401
                                              threshold_)
 

@@ -30,3 +30,34 @@ def require_same_dtype(name, a, b, what="input", other="weight"):
     if a.dtype is not b.dtype and a.dtype != b.dtype:
         raise DTypeMismatch(f"{name}: expected {what} and {other} to have the same dtype, but got "
                             f"{what} {a.dtype} and {other} {b.dtype}")
+
+
+def refuse_float_into(x, type_name=None):
+    """torch's RuntimeError where a float result would be written into an integer or bool x
+    (dropout of an int64 tensor, huber_loss of an int64 input against a float target): it
+    computes into x's dtype and refuses the narrowing. type_name: the name torch's message gives
+    where it is not x's own (alpha_dropout of a bool x says 'Long')."""
+    raise DTypeMismatch(f"result type Float can't be cast to the desired output type "
+                        f"{type_name or torch_type_name(x.dtype)}")
+
+
+def refuse_integral_pair(kernel, a, b):
+    """torch's NotImplementedError for a pointwise loss whose two operands promote to an integer or
+    bool dtype (mse_loss of two int64 tensors: '"mse_cpu" not implemented for 'Long''); a float
+    operand on either side makes it a float loss, as torch's."""
+    if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f'\'{torch_type_name(np.result_type(a.dtype, b.dtype))}\'')
+
+
+def require_norm_params(kernel, x, *params):
+    """layer_norm / group_norm / batch_norm: torch's NotImplementedError for an integer or bool
+    input, and its RuntimeError for a parameter (weight, bias, running statistics) of another
+    dtype than the input's; a float16 input may take float32 parameters, as torch's CPU kernels
+    allow. The parameters used to promote the result (float32 input, float64 weight -> float64)."""
+    require_float(x, kernel)
+    for p in params:
+        if p is not None and p.dtype != x.dtype and not (x.dtype == np.float16 and p.dtype == np.float32):
+            detail = ("all inputs must share same datatype." if x.dtype == np.float64
+                      else "expect parameter to have scalar type of Float")
+            raise DTypeMismatch(f"mixed dtype (CPU): {detail}")

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_seq import random
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.functional_ints import integer_dropout
 from tinygrad_seq.tensor import Tensor
 
 # -scale * alpha of SELU: the value a dropped unit takes before the affine correction (torch's)
@@ -42,6 +43,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if input.ndim < 2:
         raise ShapeMismatch(f"dropout2d: Feature dropout requires at least 2 dimensions in the input, "
                             f"got shape {input.shape}")
+    if input.dtype.kind not in "fc":
+        return integer_dropout(input, p, inplace)
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     keep = np.zeros(shape, input.dtype) if p == 1.0 else random.bernoulli_mask(1.0 - p, shape, input.dtype)
     return _applied(input, lambda t: t * Tensor(keep, device=t.device), inplace)
@@ -56,6 +59,8 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     _check_p(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
+    if input.dtype.kind not in "fc":
+        return integer_dropout(input, p, inplace, bool_name="Long")
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
     keep = (random.bernoulli_mask(1.0 - p, tuple(input.shape), np.float64) > 0)

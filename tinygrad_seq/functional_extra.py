@@ -11,13 +11,15 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function, no_grad
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
-from tinygrad_seq.functional_checks import require_float
+from tinygrad_seq.functional_checks import require_float, require_norm_params
 from tinygrad_seq.tensor import Tensor
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) dims
-    (biased variance, as torch's)."""
+    (biased variance, as torch's); weight and bias of the input's dtype (float32 for a float16
+    input), as torch's CPU kernel."""
+    require_norm_params("LayerNormKernelImpl", input, weight, bias)
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(int(s) for s in normalized_shape)
@@ -35,12 +37,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         y = y * weight
     if bias is not None:
         y = y + bias
-    return y
+    return y if y.dtype == input.dtype else y.to(dtype=input.dtype)   # a float16 input's float32 params
 
 
 # ------------------------------------------------------------------ activations
 def glu(input, dim=-1):
-    """a * sigmoid(b), a and b the two halves of input along dim."""
+    """a * sigmoid(b), a and b the two halves of input along dim (a float input, as torch's)."""
+    require_float(input, "glu_cpu")
     n = input.shape[dim]
     if n % 2:
         raise ShapeMismatch(f"glu: Halving dimension must be even, but dimension {dim % input.ndim} is size {n}")
@@ -60,6 +63,8 @@ def mish(input, inplace=False):
 
 
 def softsign(input):
+    if input.dtype.kind == "b":   # an integer input turns float, as torch's; a bool one is refused
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
     return input / (input.abs() + 1)
 
 
@@ -131,10 +136,22 @@ def softshrink(input, lambd=0.5):
 
 # ------------------------------------------------------------------ distances
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) along dim (x1, x2 broadcast), as torch's."""
+    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) along dim (x1, x2 broadcast), as torch's,
+    in their common dtype (an int64 x1 against a float32 x2 is float32, as torch's)."""
+    if x1.dtype != x2.dtype:
+        x1, x2 = _common_float(x1, x2)
     n1 = x1.norm(dim=dim, keepdim=True).clamp(min=eps)
     n2 = x2.norm(dim=dim, keepdim=True).clamp(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def _common_float(x1, x2):
+    """x1 and x2 in torch's common dtype of the two, which must be a float one."""
+    a, b = x1.dtype, x2.dtype
+    if a.kind not in "fc" and b.kind not in "fc":
+        raise DTypeMismatch(f"expected common dtype to be floating point, yet common dtype is {np.result_type(a, b)}")
+    common = np.promote_types(a, b) if a.kind in "fc" and b.kind in "fc" else (a if a.kind in "fc" else b)
+    return x1.to(dtype=common), x2.to(dtype=common)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -191,6 +208,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input.dtype.kind not in "fc" or target.dtype.kind not in "fc":
+        raise InvalidArgument("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -267,6 +286,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalize input over every dim but 1 (the channels). training: by the batch's statistics,
     folding them into running_mean / running_var in place (the variance unbiased there, as
     torch's); otherwise by the running ones."""
+    require_norm_params("batch_norm", input, running_mean, running_var, weight, bias)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:
@@ -289,4 +309,4 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)
-    return y
+    return y if y.dtype == input.dtype else y.to(dtype=input.dtype)

@@ -20,6 +20,8 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     from tinygrad_seq.functional import hardtanh
+    if min_val > max_val:   # torch's hardtanh_ skips F.hardtanh's ValueError: its clamp gives max_val
+        return input.clamp_(min_val, max_val)
     return hardtanh(input, min_val, max_val, inplace=True)
 
 

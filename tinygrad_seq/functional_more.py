@@ -10,7 +10,10 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.autograd import no_grad
-from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.functional_checks import (refuse_float_into, require_float, require_norm_params,
+                                            torch_type_name)
+from tinygrad_seq.functional_ints import integer_dropout, integer_threshold_args
 from tinygrad_seq.tensor import Tensor
 
 
@@ -34,18 +37,24 @@ def _legacy(size_average, reduce, reduction):
 # ------------------------------------------------------------------ normalization, activations
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) * weight over the trailing normalized_shape dims; eps defaults
-    to the dtype's machine epsilon, as torch's."""
+    to the dtype's machine epsilon, as torch's. The result has the input's dtype whatever the
+    weight's (torch's type_as; a float64 weight used to promote a float32 input)."""
     shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     if input.shape[input.ndim - len(shape):] != shape:
         raise ShapeMismatch(f"rms_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {input.shape}")
+    require_float(input, "rms_norm")
     eps = float(np.finfo(input.dtype).eps) if eps is None else eps
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     y = input / ((input * input).mean(dims, keepdim=True) + eps).sqrt()
-    return y * weight if weight is not None else y
+    if weight is None:
+        return y
+    y = y * weight
+    return y if y.dtype == input.dtype else y.to(dtype=input.dtype)   # torch's: the input's dtype
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each of num_groups channel groups of (N, C, *) over its channels and positions."""
+    require_norm_params("GroupNormKernelImpl", input, weight, bias)
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
         raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
@@ -62,14 +71,22 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 
 def prelu(input, weight):
-    """max(0, x) + weight * min(0, x); weight has 1 or C (channel dim 1) entries."""
+    """max(0, x) + weight * min(0, x); weight has 1 or C (channel dim 1) entries, of the input's
+    dtype (torch promotes neither way here), which is a float one."""
+    if weight.dtype != input.dtype:
+        raise DTypeMismatch(f"prelu: Type promoting not supported. Got {torch_type_name(input.dtype)} and "
+                            f"{torch_type_name(weight.dtype)}")
+    require_float(input, "prelu_cpu")
     w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     return input.where(input > 0, input * w)   # slope w at 0, as torch's
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x, except value where x <= threshold (a nan stays nan, as torch's)."""
+    """x, except value where x <= threshold (a nan stays nan, as torch's). An integer x stays
+    integer: threshold and value truncated to integers, as torch's."""
     from tinygrad_seq.functional import _applied
+    if input.dtype.kind not in "fc":
+        threshold, value = integer_threshold_args(input, threshold, value)
     return _applied(input, lambda t: t.where(~(t <= threshold), value), inplace)
 
 
@@ -78,8 +95,15 @@ def tanhshrink(input):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    """y_o = x1^T W_o x2 + b_o, weight [out, in1, in2]."""
+    """y_o = x1^T W_o x2 + b_o, weight [out, in1, in2]; all of one dtype (torch's RuntimeError:
+    a float32 input against a float64 weight used to give float64), not bool."""
     from tinygrad_seq.einsum import einsum
+    operands = (("input1", input1), ("input2", input2), ("weight", weight), ("bias", bias))
+    if any(t is not None and t.dtype != input1.dtype for _, t in operands):
+        got = ", ".join(f"{name}: {t.dtype}" for name, t in operands if t is not None)
+        raise DTypeMismatch(f"bilinear: All tensors must have the same dtype, got {got}")
+    if input1.dtype.kind == "b":
+        raise NotImplementedError('"bmm" not implemented for \'Bool\'')
     y = einsum("...i,oij,...j->...o", input1, weight, input2)
     return y + bias if bias is not None else y
 
@@ -89,6 +113,9 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     sample's gradient (straight-through)."""
     from tinygrad_seq import random
     from tinygrad_seq.functional import softmax
+    if logits.dtype.kind not in "fc":   # torch draws its noise in the logits' dtype
+        raise InvalidArgument("Exponential distribution is a continuous probability distribution. dtype must be a "
+                              f"floating point but you specified {torch_type_name(logits.dtype)}")
     noise = -np.log(random.generator().exponential(size=logits.shape)).astype(logits.dtype)
     y = softmax((logits + Tensor(noise, device=logits.device)) / tau, dim)
     if not hard:
@@ -109,6 +136,8 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         return input
     from tinygrad_seq import random
     from tinygrad_seq.functional import _applied
+    if input.dtype.kind not in "fc":
+        return integer_dropout(input, p, inplace)
     shape = input.shape[:-1] + (1,)
     keep = (random.generator().uniform(size=shape) >= p).astype(input.dtype) / (1.0 - p) if p < 1 else \
         np.zeros(shape, input.dtype)
@@ -167,14 +196,26 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-    margin_part = (margin - input).relu().where(target != 1, 0.0)
-    loss = margin_part + input.where(target != -1, 0.0)
+    """max(0, margin - x) where target is -1, x where it is 1. An integer input stays integer,
+    the margin truncated (torch's; its 'mean' then refuses, as torch's)."""
+    if input.dtype.kind not in "fc":
+        margin, zero = int(margin), 0
+    else:
+        zero = 0.0
+    margin_part = (margin - input).relu().where(target != 1, zero)
+    loss = margin_part + input.where(target != -1, zero)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), in the input's dtype (torch's; a float64 target promoted a
+    float32 input before); an integer input refused, as torch's."""
     from tinygrad_seq.functional import softplus
-    return _reduce(softplus(-target * input), _legacy(size_average, reduce, reduction))
+    if input.dtype.kind not in "fc":
+        refuse_float_into(input)
+    loss = softplus(-target * input)
+    loss = loss if loss.dtype == input.dtype else loss.to(dtype=input.dtype)
+    return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
@@ -210,6 +251,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample (weight[y] scales it)."""
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    require_float(input, "multi_margin_loss_cpu_kernel")
+    if weight is not None and weight.dtype != input.dtype:
+        raise DTypeMismatch(f"expected scalar type {torch_type_name(input.dtype)} but found "
+                            f"{torch_type_name(weight.dtype)}")
     x = input if input.ndim == 2 else input.unsqueeze(0)
     y = np.asarray(target.numpy() if isinstance(target, Tensor) else target).reshape(-1).astype(np.int64)
     n, c = x.shape

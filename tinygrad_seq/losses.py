@@ -6,6 +6,8 @@ import numpy as np
 
 from tinygrad_seq import ops_extra
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.loss_dtypes import (bce_operands, class_weight, huber_target, in_dtype_of, logits_loss_dtype,
+                                      pointwise_difference)
 from tinygrad_seq.loss_weights import weighted_reduce
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
@@ -242,7 +244,7 @@ def _class_targets(name, x, target, ignore_index):
 def _check_weight(name, weight, C, like):
     if weight is None:
         return None
-    weight = _as_tensor(weight, like)
+    weight = _as_tensor(class_weight(weight, like), like)
     _check_weight_shape(name, weight, C)
     return weight.array.astype(like.dtype, copy=False) if like.device == "cpu" else weight.array
 
@@ -352,7 +354,7 @@ def _same_shape(name, input, target, strict=False):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
-    d = input - _same_shape("mse_loss", input, target)
+    d = pointwise_difference("mse_cpu", input, _same_shape("mse_loss", input, target))
     return weighted_reduce(d * d, weight, input, reduction, _reduce)
 
 
@@ -368,7 +370,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
         raise InvalidArgument(f"smooth_l1_loss does not support negative values for beta (got {beta}).")
-    d = input - _same_shape("smooth_l1_loss", input, target)
+    d = pointwise_difference("smooth_l1_cpu", input, _same_shape("smooth_l1_loss", input, target))
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction)
@@ -381,11 +383,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise InvalidArgument(f"huber_loss does not support non-positive values for delta (got {delta}).")
-    d = input - _same_shape("huber_loss", input, target)
+    d = input - huber_target(input, _same_shape("huber_loss", input, target))
     a = d.abs()
     small = a.clamp(max=delta)
-    return weighted_reduce(small * small * 0.5 + (a - small) * delta, weight, input, reduction, _reduce,
-                           by_weight_sum=False)
+    return weighted_reduce(in_dtype_of(small * small * 0.5 + (a - small) * delta, input), weight, input, reduction,
+                           _reduce, by_weight_sum=False)
 
 
 class _BCE(Function):
@@ -413,13 +415,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     target = _same_shape("binary_cross_entropy", input, target, strict=True)
+    bce_operands(input, target)
     x = input.numpy()
     if not ((x >= 0) & (x <= 1)).all():   # a nan too, as torch's kernel checks each element
         raise InvalidArgument("binary_cross_entropy: all elements of input should be between 0 and 1 "
                               "(pass logits to binary_cross_entropy_with_logits)")
     loss = _BCE.apply(input, target)
-    if weight is not None:
-        loss = loss * _as_tensor(weight, input)
+    if weight is not None:   # the loss keeps the input's dtype, as torch's
+        loss = in_dtype_of(loss * _as_tensor(weight, input), input)
     return _reduce(loss, reduction)
 
 
@@ -430,6 +433,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _same_shape("binary_cross_entropy_with_logits", input, target, strict=True)
+    dtype = logits_loss_dtype(input, target)
     softplus_neg = ops_extra.Softplus.apply(-input)    # log(1 + exp(-x)); its gradient 0.5 at 0, as torch's
     if pos_weight is not None:
         lw = (_as_tensor(pos_weight, input) - 1.0) * target + 1.0
@@ -438,4 +442,4 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1.0 - target) * input + softplus_neg
     if weight is not None:
         loss = loss * _as_tensor(weight, input)
-    return _reduce(loss, reduction)
+    return _reduce(loss if loss.dtype == dtype else loss.to(dtype=dtype), reduction)

@@ -1,0 +1,83 @@
+"""torch.nn.functional.pad: constant padding (negative widths crop) as one Function, and the
+reflect / replicate / circular modes as index gathers. Re-exported by tinygrad_seq.functional."""
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.tensor import Tensor
+
+
+class _ConstantPad(Function):
+    """x placed inside a block of `value`; widths ((before, after), ...) per dim, >= 0."""
+    @staticmethod
+    def forward(ctx, x, widths=None, value=0.0):
+        B = ctx.b
+        shape = tuple(n + a + b for n, (a, b) in zip(x.shape, widths))
+        out = B.full(shape, value, x.dtype)
+        ctx.inner = tuple(slice(a, a + n) for n, (a, _) in zip(x.shape, widths))
+        B.setitem(out, ctx.inner, x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.ascontiguous(ctx.b.getitem(g, ctx.inner))
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch's F.pad: pad = (left_last, right_last, left_2nd_last, ...); constant mode
+    (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a
+    (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows)."""
+    if mode in _PAD_MODES:
+        return _index_pad(input, pad, mode)
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    _check_pad_length(pad, input.ndim)
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for n, (a, b) in zip(input.shape, widths))
+    x = input[crop] if any(a < 0 or b < 0 for a, b in widths) else input
+    widths = tuple((max(a, 0), max(b, 0)) for a, b in widths)
+    return _ConstantPad.apply(x, widths=widths, value=0.0 if value is None else float(value))
+
+
+def _check_pad_length(pad, ndim):
+    if len(pad) % 2:
+        raise InvalidArgument(f"pad: Padding length must be divisible by 2 (even), got {len(pad)}")
+    if len(pad) // 2 > ndim:
+        raise InvalidArgument(f"pad: Padding length should be less than or equal to two times the input "
+                              f"dimension but got padding length {len(pad)} and input of dimension {ndim}")
+
+
+def _index_pad(input, pad, mode):
+    _check_pad_length(pad, input.ndim)
+    k = len(pad) // 2
+    if mode != "circular" and input.dtype.kind == "b":   # torch's kernels have no bool case
+        kernel = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f'"{kernel}_pad{k}d" not implemented for \'Bool\'')
+    if not 1 <= k <= 3 or not k + 1 <= input.ndim <= k + 2:
+        raise NotImplementedError(f"pad: mode={mode!r} pads the last 1-3 dims of a (C, *) or (N, C, *) input "
+                                  f"with 2, 4 or 6 widths; got {len(pad)} widths for shape {input.shape}")
+    x = input
+    for i in range(k):
+        d = input.ndim - 1 - i
+        a, b, n = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
+        if (mode == "reflect" and max(a, b) >= n) or (mode == "circular" and max(a, b) > n):
+            raise InvalidArgument(f"pad: Padding size should be less than the corresponding input dimension, but "
+                                  f"got: padding ({a}, {b}) at dimension {d} of input {input.shape}")
+        x = x.index_select(d, Tensor(_pad_index(n, a, b, mode), device=input.device))
+    return x
+
+
+def _pad_index(n, a, b, mode):
+    """The source positions of one dim of n padded by (a, b) (negative: cropped), as torch's
+    kernels pick them: reflect / replicate index the whole input and then crop (a reflection
+    may reach into the cropped part), circular crops first and then wraps."""
+    if mode == "circular":
+        kept = np.arange(max(-a, 0), n - max(-b, 0))
+        return np.pad(kept, (max(a, 0), max(b, 0)), mode="wrap").astype(np.int64)
+    idx = np.pad(np.arange(n), (max(a, 0), max(b, 0)), mode=_PAD_MODES[mode])
+    return idx[max(-a, 0): idx.size - max(-b, 0)].astype(np.int64)
