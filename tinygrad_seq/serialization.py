@@ -20,6 +20,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.atomicfile import atomic_write
+from tinygrad_seq.state_array import StateArray, state_array
 from tinygrad_seq.tensor import Tensor
 
 STRUCTURE = "tinygrad_seq.json"
@@ -31,8 +32,9 @@ LEAVES = "Tensors, numpy arrays, None, bools, ints, floats and strings"
 class _Encoder:
     """obj -> JSON-ready tree plus a list of arrays. A tagged dict stands for every container and
     array, so a plain JSON value is always a leaf: {"dict": [[key, value], ...]} (ordered; "od":
-    true for an OrderedDict), {"list": [...]}, {"tuple": [...]}, {"tensor": i, "requires_grad": b},
-    {"array": i}, {"scalar": i} (a numpy scalar), {"float": "nan"|"inf"|"-inf"}."""
+    true for an OrderedDict), {"list": [...]}, {"tuple": [...]}, {"tensor": i, "requires_grad": b}
+    ("parameter": true for an nn.Parameter), {"array": i} ("state": true for a state_dict()
+    value, which loads back as one), {"scalar": i} (a numpy scalar), {"float": "nan"|"inf"|"-inf"}."""
 
     def __init__(self):
         self.arrays, self._index = [], {}
@@ -57,9 +59,15 @@ class _Encoder:
             return float(obj) if np.isfinite(obj) else {"float": repr(float(obj))}
         if isinstance(obj, Tensor):
             i = self._array(obj.numpy(), where, ("t", id(obj)))
-            return {"tensor": i, "requires_grad": bool(obj.requires_grad)}
+            out = {"tensor": i, "requires_grad": bool(obj.requires_grad)}
+            if type(obj).__name__ == "Parameter":
+                out["parameter"] = True
+            return out
         if isinstance(obj, np.ndarray):
-            return {"array": self._array(obj, where, ("a", id(obj)))}
+            out = {"array": self._array(obj, where, ("a", id(obj)))}
+            if isinstance(obj, StateArray):
+                out["state"] = True
+            return out
         if isinstance(obj, np.generic):
             return {"scalar": self._array(np.asarray(obj), where, ("s", id(obj)))}
         if isinstance(obj, dict):
@@ -86,20 +94,25 @@ class _Decoder:
     def __init__(self, read_array, device):
         self.read_array, self.device, self._made = read_array, device, {}
 
-    def _get(self, kind, i, requires_grad=False):
+    def _get(self, kind, i, requires_grad=False, parameter=False):
         if not isinstance(i, int) or isinstance(i, bool):
             raise ValueError(f"bad array reference {i!r}")
         if (kind, i) not in self._made:
             arr = self.read_array(i)
             if kind == "tensor":
                 mapper = self.device if callable(self.device) else None
-                made = Tensor(arr, requires_grad=requires_grad and arr.dtype.kind == "f",
-                              device="cpu" if mapper else self.device or "cpu")
+                made = Tensor(arr, requires_grad=requires_grad and arr.dtype.kind == "f", dtype=arr.dtype,
+                              device="cpu" if mapper else self.device or "cpu")   # dtype=: int32 stays int32
+                if parameter and made.dtype.kind == "f":
+                    from tinygrad_seq.nn.parameter import Parameter
+                    made = Parameter(made, requires_grad=made.requires_grad)
                 if mapper is not None:   # torch's map_location(storage, location); None keeps it
                     moved = mapper(made, "cpu")
                     if moved is not None and not isinstance(moved, Tensor):
                         raise TypeError(f"load: map_location returned {type(moved).__name__}, expected a Tensor")
                     made = made if moved is None else moved
+            elif kind == "state":
+                made = state_array(arr)
             else:
                 made = arr[()] if kind == "scalar" else arr
             self._made[(kind, i)] = made
@@ -122,9 +135,9 @@ class _Decoder:
         if "tuple" in node:
             return tuple(self.decode(v) for v in node["tuple"])
         if "tensor" in node:
-            return self._get("tensor", node["tensor"], bool(node.get("requires_grad")))
+            return self._get("tensor", node["tensor"], bool(node.get("requires_grad")), bool(node.get("parameter")))
         if "array" in node:
-            return self._get("array", node["array"])
+            return self._get("state" if node.get("state") else "array", node["array"])
         if "scalar" in node:
             return self._get("scalar", node["scalar"])
         if "float" in node and node["float"] in ("nan", "inf", "-inf"):
@@ -151,10 +164,13 @@ def _write_zip(head, arrays, f):
                 np.lib.format.write_array(entry, np.asanyarray(arr), allow_pickle=False)
 
 
-def save(obj, f):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Write `obj` (a state dict, or nested dicts / lists / tuples of Tensors, numpy arrays,
     None, bools, ints, floats and strings) to `f`: a path, written atomically (the old file stays
-    intact until the new one is complete), or a binary file object, written at its position."""
+    intact until the new one is complete), or a binary file object, written at its position.
+    torch's pickle_module / pickle_protocol / _use_new_zipfile_serialization are accepted for its
+    signature and change nothing (nothing is pickled)."""
     if isinstance(f, (str, bytes, os.PathLike)):
         path = os.fsdecode(f)
         head, arrays = _encode(obj)   # refuse what cannot be saved before touching the file system
@@ -206,10 +222,12 @@ def _read_zip(z, name, device):
     return _Decoder(read_array, device).decode(head["root"])
 
 
-def load(f, map_location=None, weights_only=True, **kwargs):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **kwargs):
     """Read what save() wrote (a path or a binary file object) back into the same structure:
     Tensors as Tensors (on `map_location`, default cpu), arrays as arrays, tuples as tuples.
-    Never unpickles: `weights_only` is accepted for PyTorch's signature; loading is always safe."""
+    Never unpickles: `pickle_module`, `weights_only`, `mmap` and pickle's `encoding` are accepted
+    for PyTorch's signature; loading is always safe."""
+    kwargs.pop("encoding", None)
     if kwargs:
         raise TypeError(f"load: unexpected argument(s) {', '.join(kwargs)}")
     device = None
