@@ -9,6 +9,8 @@ import numpy as np
 
 from tinygrad_seq import device as _device, dtypes, random
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument
+from tinygrad_seq.host_data import to_array
+from tinygrad_seq.int_convert import int_array, int_scalar
 from tinygrad_seq.list_dtype import list_data, only_python_numbers
 from tinygrad_seq.tensor import Tensor
 
@@ -61,6 +63,16 @@ def _make(arr, dtype, device, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of data (torch.tensor); a Tensor's copy stays on its device
     unless device= says otherwise. pin_memory is accepted, as CPU memory needs no pinning here."""
+    if type(data) is list:
+        # the common case first: Python numbers (flat, or nested lists of them) go straight to
+        # API.md's conversion; anything else in the list takes torch's typed inference below
+        kinds = set(map(type, data))
+        if kinds <= _PLAIN or (kinds == _LIST and only_python_numbers(data, depth=1)):
+            try:
+                arr = to_array(data, dtype)
+            except OverflowError as e:
+                arr = _int_data(data, dtype, e)
+            return _make(arr, dtype, device or "cpu", requires_grad)
     if isinstance(data, Tensor):
         device = device or data.device
         data = data.numpy()
@@ -78,12 +90,21 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     try:
         return Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
                       device=device or "cpu", requires_grad=requires_grad)
-    except OverflowError:
-        dt = dtypes.as_dtype(dtype) if dtype is not None else None
-        if dt is None or dt.kind not in "iu":
-            raise
-        # torch wraps an int outside the integer dtype's range (tensor([-1], dtype=uint8) is 255)
-        return Tensor(np.asarray(data, dtype=np.int64).astype(dt), dtype=dt, device=device or "cpu")
+    except OverflowError as e:
+        return _make(_int_data(data, dtype, e), dtype, device or "cpu", requires_grad)
+
+
+_PLAIN = frozenset((float, int, bool))
+_LIST = frozenset((list,))
+
+
+def _int_data(data, dtype, error):
+    """Python ints that numpy refused for dtype: torch wraps a negative one into an unsigned
+    dtype (tensor([-1], dtype=uint8) is 255) and raises for the others (int_convert)."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else None
+    if dt is None or dt.kind not in "iu":
+        raise error
+    return int_array(data, dt)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -138,7 +159,14 @@ def full(size, fill_value, dtype=None, device="cpu", requires_grad=False, out=No
             dtype = np.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = np.int64
-    t = _make(np.full(_shape((tuple(size),)), fill_value, _float_dtype(dtype)), dtype, device, requires_grad)
+    dt = _float_dtype(dtype)
+    try:
+        arr = np.full(_shape((tuple(size),)), fill_value, dt)
+    except OverflowError:   # an int outside an integer dtype: wrapped or refused as torch's (int_convert)
+        if dt.kind not in "iu" or not isinstance(fill_value, numbers.Integral):
+            raise
+        arr = np.full(_shape((tuple(size),)), int_scalar(fill_value, dt), dt)
+    t = _make(arr, dtype, device, requires_grad)
     return t if out is None else _write_out(out, t, "full")
 
 
@@ -162,13 +190,47 @@ def arange(start=None, end=None, step=1, dtype=None, device="cpu", requires_grad
         is_int = all(isinstance(v, numbers.Integral) for v in vals)
         dtype = np.int64 if is_int else dtypes.get_default_dtype()
     dt = dtypes.as_dtype(dtype)
-    if dt.kind in "iub":   # torch's: float start / end / step truncated to integers first
-        vals = [int(v) for v in vals]
-    if vals[2] == 0:
-        raise InvalidArgument("arange: step must be nonzero")
-    arr = np.arange(*vals).astype(dt)
+    if dt.kind in "iub":
+        if dt.itemsize < 8:   # int32 and narrower, bool: torch's other rules
+            arr = _narrow_arange(vals, dt)
+        else:   # int64: torch's kernel truncates start, end and step to integers first
+            vals = [int(v) for v in vals]
+            if vals[2] == 0:
+                raise InvalidArgument("arange: step must be nonzero")
+            arr = np.arange(*vals).astype(dt)
+    else:
+        if vals[2] == 0:
+            raise InvalidArgument("arange: step must be nonzero")
+        try:
+            arr = np.arange(*vals).astype(dt)
+        except ValueError:   # nan or inf bounds
+            raise InvalidArgument(f"unsupported range: {vals[0]} -> {vals[1]}") from None
+    if not arr.size:
+        _check_step_sign(*vals)   # (a sign mismatch gives no elements: only then the check)
     t = _make(arr, dtype, device, requires_grad)
     return t if out is None else _write_out(out, t, "arange")
+
+
+def _check_step_sign(start, end, step):
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise InvalidArgument("upper bound and lower bound inconsistent with step sign")
+
+
+def _narrow_arange(vals, dt):
+    """arange in an integer dtype narrower than int64, as torch's kernel gives it: it counts the
+    elements from the values as given and steps from the truncated start by the truncated step
+    (arange(0, 3, 0.7, dtype=int32) is five 0s; int64 truncates all three first, so a step
+    truncated to 0 raises there). bool has no kernel (NotImplementedError)."""
+    if dt.kind == "b":
+        raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+    start, end, step = vals
+    if step == 0:
+        raise InvalidArgument("arange: step must be nonzero")
+    if all(isinstance(v, numbers.Integral) for v in vals):
+        return np.arange(start, end, step).astype(dt)
+    _check_step_sign(start, end, step)
+    n = max(0, int(np.ceil((end - start) / step)))
+    return (int(start) + np.arange(n, dtype=np.int64) * int(step)).astype(dt)
 
 
 def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, out=None):

@@ -14,7 +14,7 @@ import string
 import numpy as np
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
 
 def parse(equation, shapes):
@@ -119,7 +119,42 @@ def einsum(equation, *operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): operand {i} is a {type(t).__name__}, expected a Tensor")
     terms, out = parse(equation, [t.shape for t in operands])
+    first = operands[0].dtype
+    if first.kind != "f" or any(t.dtype != first for t in operands):
+        operands = _own_sums(terms, out, operands)
+        _pairwise_dtypes(terms, out, operands)
     return Einsum.apply(*_common_dtype(list(operands)), terms=tuple(terms), out=out)
+
+
+def _own_sums(terms, out, operands):
+    """torch's einsum first sums each operand over the letters no other operand nor the output
+    has, with torch.sum, which gives int64 for integer and bool tensors ("ij->i" of int32 is
+    int64): those operands become int64 here too."""
+    def own(k):
+        return any(c not in out and not any(c in t for j, t in enumerate(terms) if j != k) for c in terms[k])
+    return [t.to(dtype=np.int64) if t.dtype.kind in "iub" and t.dtype != np.int64 and own(k) else t
+            for k, t in enumerate(operands)]
+
+
+def _pairwise_dtypes(terms, out, operands):
+    """torch's einsum's dtype errors: it multiplies the operands left to right, two at a time; a
+    step that sums a letter (of size > 1 in both) is a bmm, which refuses two dtypes
+    (RuntimeError) and bool (NotImplementedError), and a step that sums none is an elementwise
+    product, which promotes. The letters and dtypes alone decide it (no data read)."""
+    from tinygrad_seq.list_dtype import _promote
+    from tinygrad_seq.tensor_matmul import no_bool, scalar_name
+    last = {c: k for k, t in enumerate(terms) for c in t}   # the last operand with each letter
+    dtype, sizes = operands[0].dtype, dict(zip(terms[0], operands[0].shape))
+    for k in range(1, len(terms)):
+        mine = dict(zip(terms[k], operands[k].shape))
+        if any(last[c] == k and c not in out and n != 1 and sizes.get(c, 1) != 1 for c, n in mine.items()):
+            if dtype != operands[k].dtype:
+                raise DTypeMismatch(f"expected scalar type {scalar_name(dtype)} but found "
+                                    f"{scalar_name(operands[k].dtype)}")
+            no_bool("bmm", dtype)
+        dtype = _promote(dtype, operands[k].dtype)
+        for c, n in mine.items():
+            sizes[c] = max(sizes.get(c, 1), n)
 
 
 def _from_sublists(args):

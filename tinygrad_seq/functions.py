@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygrad_seq import ops
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.int_convert import int_scalar
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
 
@@ -68,6 +69,8 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(Tensor(i) for i in np.nonzero(_as_array(condition)))
     ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
+    if ref.dtype.kind in "iu":   # a Python int outside the tensor's dtype raises (u8 with -1: 255), as torch
+        input, other = (int_scalar(v, ref.dtype) if type(v) is int else v for v in (input, other))
     a, b = ref._other(input), ref._other(other)
     if a.dtype != b.dtype:
         from tinygrad_seq.tensor_math import _promote
@@ -240,10 +243,11 @@ def bincount(input, weights=None, minlength=0):
                          f"and dtype {a.dtype}")
     w = None if weights is None else _as_array(weights)
     out = np.bincount(a, w, minlength)
+    device = input.device if isinstance(input, Tensor) else "cpu"   # torch's: the input's device
     if w is None:
-        return Tensor(out.astype(np.int64))
+        return Tensor(out.astype(np.int64), device=device)
     # float weights keep their dtype (torch's); integer or bool weights give float64
-    return Tensor._wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+    return Tensor(out.astype(w.dtype if w.dtype.kind == "f" else np.float64), device=device)
 
 
 _deterministic = [False]

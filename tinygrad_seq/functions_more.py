@@ -5,7 +5,9 @@ here: there is no multi-tensor kernel to save launches on). Re-exported by tinyg
 import numpy as np
 
 from tinygrad_seq import functional as F
+from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.tensor_matmul import same_scalar_type, scalar_name
 
 cosine_similarity, pairwise_distance, selu, celu = F.cosine_similarity, F.pairwise_distance, F.selu, F.celu
 
@@ -60,6 +62,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """Distances between the rows of x1 [.., P, M] and x2 [.., R, M] -> [.., P, R]."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dtype.kind != "f":
+            raise InvalidArgument(f"cdist only supports floating-point dtypes, {name} got: {scalar_name(x.dtype)}")
+    same_scalar_type(x1, x2)   # torch's: no promotion
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
                            f"X2: {x2.shape[-1]}")

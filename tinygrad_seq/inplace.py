@@ -16,6 +16,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops_extra, random, writes
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
+from tinygrad_seq.int_convert import int_scalar
 from tinygrad_seq.tensor_shape import view_fns
 
 
@@ -199,8 +200,11 @@ class InPlaceOps:
         if not self._in_graph(value):
             self._inplace_check()
             v = value.item() if isinstance(value, InPlaceOps) else value
-            if self.dtype.kind != "f" and isinstance(v, float) and not float(v).is_integer():
-                v = int(v)
+            if self.dtype.kind != "f":
+                if isinstance(v, float) and not float(v).is_integer():
+                    v = int(v)
+                elif type(v) is int and self.dtype.kind in "iu":
+                    v = int_scalar(v, self.dtype)   # uint8.fill_(-1) is 255, fill_(300) raises, as torch's
             _device.backend(self.device).fill(self.array, v)
             self._sync_base()
             return self
@@ -413,6 +417,8 @@ class InPlaceOps:
             return
         self._inplace_check()
         v = value.array if isinstance(value, InPlaceOps) else value
+        if type(v) is int and self.array.dtype.kind in "iu":
+            v = int_scalar(v, self.array.dtype)   # t[i] = -1 on uint8 is 255 (300 raises), as torch's
         try:
             _device.backend(self.device).setitem(self.array, nidx, v)
         except ValueError as e:   # numpy's broadcast / mask-count errors; torch's RuntimeError

@@ -27,11 +27,11 @@ _PLAIN = frozenset((builtins.float, builtins.int, builtins.bool))
 _SEQ = frozenset((list, tuple))
 
 
-def only_python_numbers(data):
+def only_python_numbers(data, depth=0):
     """Whether every leaf of the nested list is a Python float, int or bool, checked a level at a
     time by set(map(type, ...)) over a chain of the levels above (C speed: a large list of
-    numbers pays no Python loop). A level mixing lists and leaves (ragged) counts as no."""
-    depth = 0
+    numbers pays no Python loop). A level mixing lists and leaves (ragged) counts as no. depth:
+    the first level to check (1 when the caller found the top level all lists)."""
     while True:
         level = data
         for _ in range(depth):

@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.tensor_matmul import no_bool, same_scalar_type, scalar_name
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
 
 
@@ -73,6 +74,9 @@ def hardshrink(self, lambd=0.5):
 
 
 def addmv(self, mat, vec, *, beta=1, alpha=1):
+    if not self.dtype == mat.dtype == vec.dtype:   # torch's: no promotion (the input included)
+        raise DTypeMismatch(f"addmv input tensors must have the same dtype, but got {scalar_name(self.dtype)}, "
+                            f"{scalar_name(mat.dtype)}, and {scalar_name(vec.dtype)}")
     prod = mat @ vec
     return prod * alpha if beta == 0 else self * beta + prod * alpha
 
@@ -93,6 +97,10 @@ def vdot(self, other):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
                            f"[{other.shape[0]}] to have the same number of elements, but got "
                            f"{self.shape[0]} and {other.shape[0]} elements respectively")
+    if self.dtype != other.dtype:   # torch's dot kernel: no promotion, no bool
+        raise DTypeMismatch(f"dot : expected both vectors to have same dtype, but found {scalar_name(self.dtype)} "
+                            f"and {scalar_name(other.dtype)}")
+    no_bool("dot", self.dtype)
     return (self * other).sum()
 
 
@@ -110,6 +118,8 @@ def kron(self, other):
 def cross(self, other, dim=None):
     """Cross product of 3-vectors along dim (None: the first dimension of size 3, as torch's)."""
     a, b = self, other
+    same_scalar_type(a, b)   # torch's cross kernel: one dtype, no bool
+    no_bool("cross", a.dtype)
     if a.shape != b.shape:
         shape = np.broadcast_shapes(a.shape, b.shape)
         a, b = a.expand(*shape), b.expand(*shape)
@@ -155,6 +165,8 @@ def cov(self, *, correction=1, fweights=None, aweights=None):
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input "
                            f"with {self.ndim} dimensions")
     x = self._floating()
+    if aweights is not None and aweights.dtype.kind == "f" and aweights.dtype != x.dtype:
+        x = x.to(dtype=np.promote_types(x.dtype, aweights.dtype))   # torch's: the result type of both
     x = x.reshape(1, -1) if x.ndim < 2 else x
     n_obs = x.shape[1]
     w = None

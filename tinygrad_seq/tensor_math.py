@@ -8,8 +8,10 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.int_convert import int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.tensor_logic import alpha_form
+from tinygrad_seq.tensor_matmul import MatMulOps
 
 
 def _wrap(arr, device):
@@ -38,7 +40,7 @@ def _promote(a, b):
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-class MathOps:
+class MathOps(MatMulOps):
     __slots__ = ()
 
     def _cast_const(self, dtype):
@@ -64,7 +66,9 @@ class MathOps:
                     dt = np.int64
             try:
                 arr = np.array(x, dtype=dt)
-            except OverflowError:   # an int beyond the tensor's range: _promote wraps it into the dtype, as torch
+            except OverflowError:
+                # an int beyond the tensor's range: arithmetic and comparisons wrap it into the
+                # dtype (_promote), as torch's; where and ** check it first (int_scalar), as torch
                 arr = np.array(x, dtype=np.int64)
         else:
             if x is None:
@@ -120,9 +124,10 @@ class MathOps:
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
     def __rtruediv__(self, o): return self._binary(ops.Div, o, "div", True)
     def __pow__(self, o):
-        if self.dtype.kind in "iu" and isinstance(o, int) and not isinstance(o, bool) and o < 0:
-            # torch refuses a negative Python int exponent (a tensor of them it computes: int_pow)
-            raise ShapeMismatch("Integers to negative integer powers are not allowed.")
+        if self.dtype.kind in "iu" and isinstance(o, int) and not isinstance(o, bool):
+            if o < 0:   # torch refuses a negative Python int exponent (a tensor of them it computes: int_pow)
+                raise ShapeMismatch("Integers to negative integer powers are not allowed.")
+            int_scalar(o, self.dtype)   # uint8 ** 256 raises in torch, where u8 + 256 wraps (_other)
         if self.array.dtype.kind in "iu" and isinstance(o, MathOps) and o.array.dtype.kind in "iu":
             return int_pow(self, self._other(o))
         return self._binary(ops.Pow, o, "pow")
@@ -204,62 +209,6 @@ class MathOps:
             return _wrap(np.asarray(m, dtype=a.dtype), a.device)
         return _wrap(getattr(B, name)(a.array, b.array), a.device)
 
-    def __matmul__(self, o):
-        a = self
-        if not isinstance(o, MathOps):   # a numpy array (or list): as torch's, the result promotes
-            o = self._other(o)
-            if o.dtype != a.dtype and o.dtype.kind == "f" and a.dtype.kind == "f":
-                dt = np.promote_types(a.dtype, o.dtype)
-                a, o = a.to(dtype=dt), o.to(dtype=dt)
-        o = self._other(o)
-        if a.array.dtype != o.array.dtype:   # torch promotes nothing in matmul (a 0-d operand: its error first)
-            if a.ndim == 0 or o.ndim == 0:
-                a._matmul_error(o)
-            raise DTypeMismatch(f"expected m1 and m2 to have the same dtype, but got: {a.array.dtype} != "
-                                f"{o.array.dtype}")
-        try:
-            return ops.MatMul.apply(a, o)
-        except ValueError:
-            a._matmul_error(o)
-            raise
-
-    def __rmatmul__(self, o):
-        o = self._other(o)
-        a = self
-        if o.dtype != a.dtype and o.dtype.kind == "f" and a.dtype.kind == "f":   # numpy @ tensor promotes
-            dt = np.promote_types(a.dtype, o.dtype)
-            a, o = a.to(dtype=dt), o.to(dtype=dt)
-        return o.__matmul__(a)
-
-    def matmul(self, other): return self.__matmul__(other)
-
-    def mm(self, mat2):
-        o = mat2
-        if self.ndim != 2 or getattr(o, "ndim", 0) != 2:
-            raise ShapeMismatch(f"mm: expected two 2-D tensors, got shapes {self.shape} and {getattr(o, 'shape', ())}")
-        return self @ o
-
-    def bmm(self, mat2):
-        o = mat2
-        if self.ndim != 3 or getattr(o, "ndim", 0) != 3 or o.shape[0] != self.shape[0]:
-            raise ShapeMismatch(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
-                             f"{self.shape} and {getattr(o, 'shape', ())}")
-        return self @ o
-
-    def _matmul_error(self, o):
-        """Raise the matmul shape error that names both shapes (after numpy refused)."""
-        if self.ndim == 0 or o.ndim == 0:
-            raise ShapeMismatch(f"matmul: both arguments need at least 1 dimension, got shapes {self.shape} and {o.shape}")
-        k1 = self.shape[-1]
-        k2 = o.shape[-2] if o.ndim > 1 else o.shape[0]
-        if k1 != k2:
-            raise ShapeMismatch(f"matmul: shapes {self.shape} and {o.shape} are not aligned ({k1} != {k2})")
-        if self.ndim > 2 or o.ndim > 2:
-            try:
-                np.broadcast_shapes(self.shape[:-2], o.shape[:-2])
-            except ValueError:
-                raise ShapeMismatch(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
-
     def maximum(self, other): return self._binary(ops.Maximum, other, "maximum")
     def minimum(self, other):
         o = self._other(other)
@@ -306,7 +255,10 @@ class MathOps:
     def log(self): return ops.Log.apply1(self if self.array.dtype.kind == "f" else self._floating())
     def tanh(self): return ops.Tanh.apply1(self if self.array.dtype.kind == "f" else self._floating())
     def sigmoid(self): return ops.Sigmoid.apply1(self if self.array.dtype.kind == "f" else self._floating())
-    def relu(self): return ops.Relu.apply1(self)
+    def relu(self):
+        if self.array.dtype == np.bool_:
+            raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')   # torch's
+        return ops.Relu.apply1(self)
     def abs(self): return ops.Abs.apply1(self)
     def sqrt(self): return ops.Sqrt.apply1(self if self.array.dtype.kind == "f" else self._floating())
     def sin(self): return ops_extra.Sin.apply1(self._floating())
@@ -353,9 +305,12 @@ class MathOps:
         if isinstance(min, complex) or isinstance(max, complex):
             raise RuntimeError(f"clamp: complex bound {min if isinstance(min, complex) else max}: no complex dtypes here")
         x = self
-        if x.dtype.kind != "f" and any(isinstance(v, (float, np.floating)) for v in (min, max)):
-            from tinygrad_seq.dtypes import get_default_dtype
-            x = x._cast_const(get_default_dtype())   # an integer tensor clamped to a float bound
+        if x.dtype.kind != "f":
+            if any(isinstance(v, (float, np.floating)) for v in (min, max)):
+                from tinygrad_seq.dtypes import get_default_dtype
+                x = x._cast_const(get_default_dtype())   # an integer tensor clamped to a float bound
+            elif x.dtype.kind in "iu":   # int bounds convert as torch's: uint8 min=-1 is 255, max=300 raises
+                min, max = (int_scalar(v, x.dtype) if type(v) is int else v for v in (min, max))
         return ops.Clamp.apply(x, lo=min, hi=max)
 
     clip = clamp
@@ -402,13 +357,6 @@ class MathOps:
         from tinygrad_seq.functions import nan_to_num
         return nan_to_num(self, nan, posinf, neginf)
 
-    def dot(self, other):
-        """The inner product of two 1-D tensors of one length, as torch.dot."""
-        o = self._other(other)
-        if self.ndim != 1 or o.ndim != 1 or self.shape != o.shape:
-            raise ShapeMismatch(f"dot: expected two 1-D tensors of the same length, got shapes {self.shape} and {o.shape}")
-        return self @ o
-
     def masked_fill(self, mask, value):
         mask_shape = tuple(mask.shape) if hasattr(mask, "shape") else np.shape(mask)
         try:
@@ -424,6 +372,8 @@ class MathOps:
                 return ops.Where.apply(value.expand(self.shape).to(dtype=self.dtype), self,
                                        cond=self._mask_array(mask, "masked_fill"))
             value = value.item()
+        if type(value) is int and self.array.dtype.kind in "iu":
+            value = int_scalar(value, self.array.dtype)   # uint8 with -1: 255 (300 raises), as torch's
         return ops.MaskedFill.apply(self, mask=self._mask_array(mask, "masked_fill"), value=value)
 
     def _mask_array(self, mask, name):
@@ -450,6 +400,9 @@ class MathOps:
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype=dtype)
+        if x.array.dtype.kind != "f":   # as softmax: torch has no integer kernel
+            raise NotImplementedError(f"log_softmax: not implemented for {x.array.dtype}: call .float() first "
+                                      f"or pass dtype=")
         return ops_extra.LogSoftmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
 
     def lerp(self, end, weight):

@@ -1,11 +1,13 @@
 """Tensor methods sequence code reaches for that compose from the others (addcmul/addcdiv,
 index_put_, movedim, fmod, lerp_, diff, median, cummax, logcumsumexp, addmm/baddbmm, ...) or
-run on the host (erf, atan2, ... through ops_host.py); and the free functions
+run on the host (erf, atan2, ... through ops_host.py; addmm and the other products live in
+tensor_matmul.py); and the free functions
 broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: autograd
 differentiates them)."""
 import numpy as np
 
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
 
 def addcmul(self, tensor1, tensor2, value=1):
@@ -102,6 +104,9 @@ def _host_unary(name):
     return method
 
 
+_NO_INT_KERNEL = frozenset(("hypot", "logaddexp", "logaddexp2"))
+
+
 def _host_binary(name):
     def method(self, other):
         from tinygrad_seq.ops_host import HostBinary, BINARY
@@ -110,6 +115,9 @@ def _host_binary(name):
             from tinygrad_seq import device as _device
             out = np.ascontiguousarray(BINARY[name][0](self.numpy(), other_t.numpy()))   # integers stay
             return self._wrap(_device.backend(self.device).asarray(out), self.device)
+        if name in _NO_INT_KERNEL and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
+            dt = np.promote_types(self.dtype, other_t.dtype)   # torch has no integer kernel for these
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{scalar_name(dt)}\'')
         a, b = float_operands(self, other_t)
         return HostBinary.apply(a, b, name=name)
     method.__name__ = name
@@ -117,20 +125,15 @@ def _host_binary(name):
 
 
 def float_operands(self, other):
-    """Both operands of a float function in one float dtype, by torch's rule: an integer or bool
-    operand takes the float one's dtype (float16 with int64 stays float16), two integer ones the
-    default dtype, two floats the wider."""
+    """Both operands of a float function in one float dtype, by torch's rule (tensor_math._promote):
+    an integer or bool operand takes the float one's dtype (float16 with int64 stays float16), two
+    integer ones the default dtype, two floats the wider unless one is 0-d and the other is not
+    (float32 with a 0-d float64 stays float32)."""
     a, b = self, self._other(other)
-    ka, kb = a.dtype.kind, b.dtype.kind
-    if ka == "f" and kb != "f":
-        b = b._cast_const(a.dtype)
-    elif kb == "f" and ka != "f":
-        a = a._cast_const(b.dtype)
-    a, b = a._floating(), b._floating()
     if a.dtype != b.dtype:
-        dt = np.promote_types(a.dtype, b.dtype)
-        a, b = a.to(dtype=dt), b.to(dtype=dt)
-    return a, b
+        from tinygrad_seq.tensor_math import _promote
+        a, b = _promote(a, b)
+    return a._floating(), b._floating()
 
 
 def logit(self, eps=None):
@@ -290,41 +293,6 @@ def logcumsumexp(self, dim):
         _zero_d_dim(dim)
         return self.clone()
     return LogCumSumExp.apply(self._floating(), dim=dim % self.ndim)
-
-
-def _beta_plus(self, beta, product, alpha):
-    """beta * self + alpha * product; beta == 0 ignores self (a nan or inf in it too), as torch's."""
-    out = product * alpha if alpha != 1 else product
-    if beta == 0:
-        from tinygrad_seq.creation import zeros
-        return out + zeros(*self.shape, dtype=out.dtype, device=out.device)
-    return out + (self * beta if beta != 1 else self)
-
-
-def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-    return _beta_plus(self, beta, mat1 @ mat2, alpha)
-
-
-def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
-    return _beta_plus(self, beta, batch1.bmm(batch2), alpha)
-
-
-def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
-    return _beta_plus(self, beta, batch1.bmm(batch2).sum(0), alpha)
-
-
-def mv(self, vec):
-    if self.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"mv: expected a matrix and a vector, got {self.ndim}-D and {vec.ndim}-D")
-    return self @ vec
-
-
-def inner(self, other):
-    """Sum over the last dims: [*a, k] and [*b, k] -> [*a, *b]."""
-    if not self.ndim or not other.ndim:
-        return self * other
-    a = self.reshape(*self.shape[:-1], *([1] * (other.ndim - 1)), self.shape[-1])
-    return (a * other).sum(-1)
 
 
 def index_copy(self, dim, index, source):
