@@ -21,6 +21,36 @@ def current_device() -> int:
     return 0
 
 
+def set_device(device):
+    """Accepts the index (an int, "cuda:k" or a device) of a GPU of this machine and changes
+    nothing: tinygrad_seq.distributed already bound this rank's GPU (local_rank % GPUs), which is
+    the device a torch program names here. A negative index is a no-op, as torch's."""
+    text = str(device)
+    if isinstance(device, int) and not isinstance(device, bool):
+        index = device
+    elif text == "cuda" or text.startswith("cuda:"):
+        index = int(text.split(":")[1]) if ":" in text else 0
+    else:
+        raise ValueError(f"Expected a cuda device, but got: {device}")
+    if index < 0:
+        return
+    count = _gpu_count()
+    if index >= count:
+        raise RuntimeError(f"ts.cuda.set_device({device!r}): invalid device ordinal: this machine "
+                           f"has {count} CUDA GPU(s)")
+
+
+def _gpu_count() -> int:
+    """The GPUs of this machine (the engine uses one of them; set_device checks against all)."""
+    if not cuda_available():
+        return 0
+    from numba import cuda
+    try:
+        return max(len(cuda.gpus), 1)
+    except Exception:
+        return 1
+
+
 def manual_seed(seed):
     """No-op: GPU tensors draw from the generator ts.manual_seed seeds."""
 

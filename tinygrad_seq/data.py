@@ -107,9 +107,11 @@ class DistributedSampler:
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
             from tinygrad_seq import distributed as dist
-            if not dist.is_initialized():
-                raise RuntimeError("DistributedSampler: pass num_replicas and rank, or call "
-                                   "tinygrad_seq.distributed.init_process_group() first")
+            if not dist.is_initialized():   # torch's ValueError; a RuntimeError too, as before
+                from tinygrad_seq.errors import InvalidArgument
+                raise InvalidArgument("DistributedSampler: Default process group has not been "
+                                      "initialized: pass num_replicas and rank, or call "
+                                      "tinygrad_seq.distributed.init_process_group() first")
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
             rank = dist.get_rank() if rank is None else rank
         if num_replicas < 1:

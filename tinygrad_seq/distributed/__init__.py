@@ -11,6 +11,12 @@ and in the script:
     dist.init_process_group("mpi")          # rank and world size come from MPI
     dist.all_reduce(t, op="sum")             # in place, like torch.distributed
 
+Every torch backend name ("gloo", "nccl", None, "cpu:gloo,cuda:nccl") runs over MPI, the one
+transport, so a torch program's init_process_group call works unchanged. The collectives are
+torch's: all_reduce, broadcast, all_gather, all_gather_into_tensor, reduce, gather, scatter,
+reduce_scatter(_tensor), all_to_all(_single), barrier, the *_object ones, on the default group
+or one from new_group(ranks) (group=; src/dst are global ranks as in torch).
+
 Buffers. A "cpu" tensor goes to MPI as its numpy array, with no copy when it is C-contiguous; a
 non-contiguous one goes through a contiguous copy whose result is written back into the
 tensor's own memory, so views stay correct. A "cuda" tensor goes to MPI as a device buffer when
@@ -32,17 +38,32 @@ catches errors itself (a command line's error handler) wraps its distributed par
 `with abort_on_error():`, and `abort(message, exit_code)` ends the job from anywhere.
 """
 from tinygrad_seq.distributed.abort_path import abort, abort_on_error
-from tinygrad_seq.distributed.collectives import ReduceOp, Work, all_gather, all_reduce, broadcast
-from tinygrad_seq.distributed.group import cuda_aware
+from tinygrad_seq.distributed.collectives import ReduceOp, all_gather, all_reduce, broadcast
+from tinygrad_seq.distributed.exchange import (all_gather_into_tensor, all_to_all, all_to_all_single,
+                                               reduce_scatter, reduce_scatter_tensor)
+from tinygrad_seq.distributed.groups import (Backend, GroupMember, get_global_rank, get_group_rank,
+                                             get_process_group_ranks, group, new_group)
+from tinygrad_seq.distributed.mpi_state import cuda_aware
 from tinygrad_seq.distributed.objects import (all_gather_object, broadcast_object_list,
-                                              load_checkpoint, save_checkpoint)
+                                              gather_object, load_checkpoint, save_checkpoint,
+                                              scatter_object_list)
 from tinygrad_seq.distributed.process_group import (barrier, destroy_process_group, get_backend,
                                                     get_local_rank, get_local_world_size, get_rank,
                                                     get_world_size, init_process_group,
-                                                    is_available, is_initialized, launched_by_mpi)
+                                                    is_available, is_gloo_available,
+                                                    is_initialized, is_mpi_available,
+                                                    is_nccl_available, is_torchelastic_launched,
+                                                    launched_by_mpi, monitored_barrier)
+from tinygrad_seq.distributed.rooted import gather, reduce, scatter
+from tinygrad_seq.distributed.work import Work
 
 __all__ = ["abort", "abort_on_error", "ReduceOp", "Work", "all_gather", "all_reduce", "broadcast",
-           "cuda_aware", "all_gather_object", "broadcast_object_list", "load_checkpoint",
-           "save_checkpoint", "barrier", "destroy_process_group", "get_backend", "get_local_rank",
+           "all_gather_into_tensor", "all_to_all", "all_to_all_single", "reduce_scatter",
+           "reduce_scatter_tensor", "reduce", "gather", "scatter", "Backend", "GroupMember",
+           "group", "new_group", "get_global_rank", "get_group_rank", "get_process_group_ranks",
+           "cuda_aware", "all_gather_object", "broadcast_object_list", "gather_object",
+           "scatter_object_list", "load_checkpoint", "save_checkpoint", "barrier",
+           "monitored_barrier", "destroy_process_group", "get_backend", "get_local_rank",
            "get_local_world_size", "get_rank", "get_world_size", "init_process_group",
-           "is_available", "is_initialized", "launched_by_mpi"]
+           "is_available", "is_mpi_available", "is_gloo_available", "is_nccl_available",
+           "is_torchelastic_launched", "is_initialized", "launched_by_mpi"]

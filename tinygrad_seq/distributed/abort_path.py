@@ -21,7 +21,7 @@ import contextlib
 import sys
 import traceback
 
-from tinygrad_seq.distributed import group as _group
+from tinygrad_seq.distributed import mpi_state as _mpi
 
 _PREFIX = "tinygrad_seq.distributed"
 _state = {"installed": False, "prev_excepthook": None, "real_exit": None, "last_exit": None}
@@ -37,12 +37,12 @@ def abort(message: str = "", exit_code: int = 1):
         sys.stdout.flush()
     except Exception:
         pass
-    if not _group.in_job():
+    if not _mpi.in_job():
         _write(f"{_PREFIX}: {message or 'abort'}\n")
         raise SystemExit(code)
-    text = f"{_PREFIX}: {_group.rank_text()}" + (f": {message}" if message else "")
+    text = f"{_PREFIX}: {_mpi.rank_text()}" + (f": {message}" if message else "")
     _write(f"{text}; aborting the job (MPI_Abort)\n")
-    _group.State.MPI.COMM_WORLD.Abort(code)
+    _mpi.State.MPI.COMM_WORLD.Abort(code)
 
 
 def _write(text):
@@ -94,7 +94,7 @@ class abort_on_error(contextlib.ContextDecorator):
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is None or not _group.in_job():
+        if exc is None or not _mpi.in_job():
             return False
         code = _exit_code(exc)
         if code == 0:
@@ -130,7 +130,7 @@ def _excepthook(exc_type, exc, tb):
     try:
         (_state["prev_excepthook"] or sys.__excepthook__)(exc_type, exc, tb)
     finally:
-        if _group.in_job():
+        if _mpi.in_job():
             abort(f"uncaught {_summary(exc)}", _exit_code(exc))
 
 
@@ -157,7 +157,7 @@ def _at_exit():
     rank that leaves in another way while another rank waits for it in a collective ends the job
     when that collective's timeout passes.)"""
     exc = _state["last_exit"]
-    if exc is not None and _left_the_program(exc) and _group.in_job():
+    if exc is not None and _left_the_program(exc) and _mpi.in_job():
         code = _exit_code(exc)
         if code != 0:
             abort(_summary(exc), code)

@@ -1,4 +1,5 @@
-"""Tensor collectives (all_reduce, broadcast, all_gather) and their Work handle.
+"""Tensor collectives (all_reduce, broadcast, all_gather) and what every collective shares:
+the staged buffers, the reduce ops, the check that every rank entered the same collective.
 
 async_op=True starts an MPI non-blocking collective (Iallreduce, Ibcast, Iallgather) and returns
 its Work, whose wait() is bounded by the timeout (waiting.py). A blocking call first checks, with
@@ -12,12 +13,12 @@ in several rounds, each moving only inside an MPI call while both processes hold
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 
-from tinygrad_seq.distributed.group import State, check_group, cuda_aware, seconds
+from tinygrad_seq.distributed.mpi_state import State, check_group, cuda_aware
 from tinygrad_seq.distributed.waiting import wait
+from tinygrad_seq.distributed.work import Work
+from tinygrad_seq.errors import InvalidArgument
 
 
 # ------------------------------------------------------------------ buffers
@@ -45,7 +46,31 @@ class _Staged:
             if not self.direct:
                 _write_into(t, self.buf)
             t._version += 1
+            if getattr(t, "_base", None) is not None:
+                t._sync_base()   # a "cuda" view whose array is a copy of its base's region
         return t
+
+
+def store(tensor, src):
+    """tensor's memory <- array src, as an in-place write (version, a view's base)."""
+    _write_into(tensor, src)
+    tensor._version += 1
+    tensor._sync_base()
+
+
+def recv_buffer(like, shape, dtype):
+    """An uninitialized C-contiguous buffer MPI writes into: host memory, or device memory when
+    `like` (the staged send buffer) is a device array (CUDA-aware MPI)."""
+    if isinstance(like, np.ndarray):
+        return np.empty(shape, dtype)
+    from numba import cuda
+    return cuda.device_array(shape, dtype)
+
+
+def host(tensor):
+    """tensor's values as a host numpy array (a send buffer built from several tensors)."""
+    arr = tensor.array
+    return arr if tensor.device == "cpu" else arr.copy_to_host()
 
 
 def _write_into(tensor, src):
@@ -63,58 +88,42 @@ def _write_into(tensor, src):
 
 
 class ReduceOp:
-    """torch.distributed.ReduceOp's names; plain strings ('sum', 'avg', ...) work too."""
+    """torch.distributed.ReduceOp's names; plain strings ('sum', 'avg', 'band', ...) work too.
+    BAND / BOR / BXOR: integer tensors (and bool, where they are and / or / xor)."""
     SUM, AVG, PRODUCT, MIN, MAX = "sum", "avg", "product", "min", "max"
+    BAND, BOR, BXOR = "band", "bor", "bxor"
 
 
 _OP_NAMES = {"sum": "SUM", "avg": "SUM", "mean": "SUM", "product": "PROD", "prod": "PROD",
-             "min": "MIN", "max": "MAX"}
+             "min": "MIN", "max": "MAX", "band": "BAND", "bor": "BOR", "bxor": "BXOR"}
+_BOOL_KIND = {"sum": "max", "max": "max", "product": "min", "min": "min"}   # or / and on bytes
 
 
 def _op_name(op):
     name = getattr(op, "name", op)   # also torch.distributed.ReduceOp.SUM and the like
     key = str(name).lower().rsplit(".", 1)[-1]
     if key not in _OP_NAMES:
-        raise ValueError(f"unsupported reduce op {op!r}: use one of sum, avg, product, min, max")
+        raise ValueError(f"unsupported reduce op {op!r}: use one of sum, avg, product, min, max, "
+                         f"band, bor, bxor")
     return "avg" if key in ("avg", "mean") else key
 
 
-class Work:
-    """The handle an async_op=True collective returns (torch's Work): is_completed() asks
-    without blocking (and lets MPI progress), wait() finishes it."""
-
-    def __init__(self, requests, what, timeout_s, finish=None):
-        self._requests, self._what, self._timeout_s = requests, what, timeout_s
-        self._finish, self._done = finish, False
-
-    def is_completed(self) -> bool:
-        if not self._done and State.MPI.Request.Testall(self._requests):
-            self._complete()
-        return self._done
-
-    def wait(self, timeout=None) -> bool:
-        """Block until the collective completes. timeout (a timedelta or seconds; default, and
-        timedelta(0): the group's timeout): past it the job is aborted naming this rank and the
-        collective (an MPI collective cannot be cancelled, so there is nothing to return to)."""
-        if not self._done:
-            limit = self._timeout_s
-            no_limit = isinstance(timeout, timedelta) and timeout.total_seconds() == 0  # torch's default
-            if timeout is not None and not no_limit:
-                limit = seconds(timeout, "Work.wait: timeout")
-            wait(self._requests, self._what, limit)
-            self._complete()
-        return True
-
-    def _complete(self):
-        self._done = True
-        if self._finish is not None:
-            self._finish()
-
-    def __repr__(self):
-        return f"<Work {self._what}: {'completed' if self._done else 'in flight'}>"
+def reduction(tensor, op, where):
+    """(op's name, the MPI op, whether MPI works on the bytes of a bool tensor) for reducing
+    `tensor` with `op`, or torch's RuntimeError for an op the dtype cannot take."""
+    kind, dk = _op_name(op), tensor.dtype.kind
+    if kind == "avg" and dk != "f":
+        raise InvalidArgument(f"{where}: op=avg: result type Float can't be cast to the desired "
+                              f"output type {tensor.dtype} (avg needs a floating point tensor)")
+    if kind[0] == "b" and dk not in "iub":
+        raise InvalidArgument(f"{where}: Cannot use ReduceOp.{kind.upper()} with non-integral "
+                              f"dtype {tensor.dtype}")
+    if dk == "b":   # MPI has no sum of C bools: max / min (or band / bor / bxor) over their bytes
+        return kind, getattr(State.MPI, _OP_NAMES[_BOOL_KIND.get(kind, kind)]), True
+    return kind, getattr(State.MPI, _OP_NAMES[kind]), False
 
 
-def _agree(g, comm, kind, tensor, what):
+def agree(g, comm, kind, tensor, what):
     """Every rank has entered `kind` on `comm` with a tensor of the same size and dtype, checked
     with a 4-number all-reduce waited for with the timeout; else the same ValueError on all."""
     n, code = int(tensor.array.size), np.dtype(tensor.dtype).num
@@ -128,44 +137,65 @@ def _agree(g, comm, kind, tensor, what):
                          f"{tensor.dtype})")
 
 
+def same_everywhere(g, comm, what, numbers):
+    """Whether every rank of g passed the same `numbers` (ints) here: one small all-reduce waited
+    for with the timeout, so every rank learns the same answer and raises the same error."""
+    mine = np.array(list(numbers) + [-x for x in numbers], np.int64)
+    most = np.empty_like(mine)
+    wait([comm.Iallreduce(mine, most, op=State.MPI.MAX)], what, g.timeout_s)
+    k = len(numbers)
+    return bool((most[:k] == -most[k:]).all())
+
+
 # ------------------------------------------------------------------ collectives
-def _check_tensor(tensor, name="tensor"):
+def check_tensor(tensor, name="tensor"):
     from tinygrad_seq.tensor import Tensor
     if not isinstance(tensor, Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type tinygrad_seq.Tensor "
                         f"but got {type(tensor)} instead.")
 
 
+def check_list(tensors, n, like, where, name):
+    """`tensors`: n tensors of `like`'s shape and dtype (torch's RuntimeError otherwise)."""
+    if tensors is None or len(tensors) != n:
+        raise InvalidArgument(f"{where}: {name} must hold {n} tensors (one per rank of the group), "
+                              f"got {'None' if tensors is None else len(tensors)}")
+    for i, t in enumerate(tensors):
+        check_tensor(t, f"{name}[{i}]")
+        if t.shape != like.shape or t.dtype != like.dtype:
+            raise InvalidArgument(f"{where}: invalid tensor size or dtype at index {i} of {name}: "
+                                  f"expected {like.shape} {like.dtype}, got {t.shape} {t.dtype}")
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce `tensor` over all ranks, in place on every rank (op: sum, avg, product, min, max;
-    on bools sum and max are a logical or, product and min a logical and, as torch's)."""
-    _check_tensor(tensor)
+    """Reduce `tensor` over all ranks, in place on every rank (op: sum, avg, product, min, max,
+    band, bor, bxor; on bools sum and max are a logical or, product and min a logical and, as
+    torch's)."""
+    check_tensor(tensor)
     g = check_group(group)
+    if g is None:
+        return None   # this rank is not in the group
     MPI = State.MPI
-    kind = _op_name(op)
-    if kind == "avg" and tensor.dtype.kind != "f":
-        raise ValueError(f"all_reduce: op='avg' needs a floating point tensor, got {tensor.dtype}")
+    kind, mpi_op, as_bytes = reduction(tensor, op, "all_reduce")
     staged = _Staged(tensor)
-    buf = staged.buf
-    if tensor.dtype == np.bool_:   # MPI has no sum of C bools: max / min over their bytes
-        kind, buf = ("max" if kind in ("sum", "max") else "min"), buf.view(np.uint8)
+    buf = staged.buf.view(np.uint8) if as_bytes else staged.buf
 
     def finish():
         if kind == "avg":
-            _divide(staged.buf, g.size)
+            divide(staged.buf, g.size)
         staged.finish()
 
-    comm, mpi_op = g.comms["all_reduce"], getattr(MPI, _OP_NAMES[kind])
+    comm = g.comms["all_reduce"]
     what = g.describe("all_reduce", tensor)
     if async_op:
         req = comm.Iallreduce(MPI.IN_PLACE, buf, op=mpi_op)
-        return Work([req], what, g.timeout_s, finish)
-    _agree(g, comm, "all_reduce", tensor, what)
+        return Work([req], what, g.timeout_s, finish, [tensor])
+    agree(g, comm, "all_reduce", tensor, what)
     comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op)
     finish()
 
 
-def _divide(buf, n):
+def divide(buf, n):
     if isinstance(buf, np.ndarray):
         buf /= n
     else:  # a device buffer (CUDA-aware MPI): divide through the host, rare and small
@@ -174,50 +204,42 @@ def _divide(buf, n):
         buf.copy_to_device(host)
 
 
-def broadcast(tensor, src=0, group=None, async_op=False):
-    """Copy rank `src`'s tensor into `tensor` on every rank, in place."""
-    _check_tensor(tensor)
+def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+    """Copy rank `src`'s tensor into `tensor` on every rank of the group, in place (src: a
+    global rank, default 0; group_src: a rank within `group`)."""
+    check_tensor(tensor)
     g = check_group(group)
-    if not 0 <= src < g.size:
-        raise ValueError(f"broadcast: src={src} is not a rank of a world of {g.size}")
-    staged = _Staged(tensor, writes=g.rank != src)
-    comm, what = g.comms["broadcast"], g.describe("broadcast", tensor, f"from rank {src}")
+    if g is None:
+        return None
+    root = g.root(src, group_src, "broadcast")
+    staged = _Staged(tensor, writes=g.rank != root)
+    comm, what = g.comms["broadcast"], g.describe("broadcast", tensor, f"from rank {root}")
     if async_op:
-        return Work([comm.Ibcast(staged.buf, root=src)], what, g.timeout_s, staged.finish)
-    _agree(g, comm, "broadcast", tensor, what)
-    comm.Bcast(staged.buf, root=src)
+        return Work([comm.Ibcast(staged.buf, root=root)], what, g.timeout_s, staged.finish, [tensor])
+    agree(g, comm, "broadcast", tensor, what)
+    comm.Bcast(staged.buf, root=root)
     staged.finish()
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """tensor_list[r] <- rank r's `tensor`, on every rank (tensor_list: world_size tensors of
     tensor's shape and dtype, written in place)."""
-    _check_tensor(tensor)
-    for i, t in enumerate(tensor_list):
-        _check_tensor(t, f"tensor_list[{i}]")
+    check_tensor(tensor)
     g = check_group(group)
+    if g is None:
+        return None
     n = g.size
-    if len(tensor_list) != n:
-        raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, the world has {n} ranks")
-    for i, t in enumerate(tensor_list):
-        if t.shape != tensor.shape or t.dtype != tensor.dtype:
-            raise ValueError(f"all_gather: tensor_list[{i}] has shape {t.shape} and dtype {t.dtype}, "
-                             f"expected {tensor.shape} and {tensor.dtype}")
+    check_list(tensor_list, n, tensor, "all_gather", "tensor_list")
     send = _Staged(tensor, writes=False)
-    if isinstance(send.buf, np.ndarray):
-        recv = np.empty((n,) + tensor.shape, tensor.dtype)
-    else:
-        from numba import cuda
-        recv = cuda.device_array((n,) + tensor.shape, tensor.dtype)
+    recv = recv_buffer(send.buf, (n,) + tensor.shape, tensor.dtype)
 
     def finish():
         for i, t in enumerate(tensor_list):
-            _write_into(t, recv[i])
-            t._version += 1
+            store(t, recv[i])
 
     comm, what = g.comms["all_gather"], g.describe("all_gather", tensor)
     if async_op:
-        return Work([comm.Iallgather(send.buf, recv)], what, g.timeout_s, finish)
-    _agree(g, comm, "all_gather", tensor, what)
+        return Work([comm.Iallgather(send.buf, recv)], what, g.timeout_s, finish, tensor_list)
+    agree(g, comm, "all_gather", tensor, what)
     comm.Allgather(send.buf, recv)
     finish()

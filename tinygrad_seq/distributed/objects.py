@@ -9,7 +9,7 @@ import pickle
 
 import numpy as np
 
-from tinygrad_seq.distributed.group import State, check_group, current
+from tinygrad_seq.distributed.mpi_state import State, check_group, current
 from tinygrad_seq.distributed.waiting import wait
 
 
@@ -20,6 +20,8 @@ def _pickle(obj):
 def all_gather_object(object_list, obj, group=None):
     """object_list[r] <- rank r's picklable obj (torch.distributed.all_gather_object)."""
     g = check_group(group)
+    if g is None:
+        return None   # this rank is not in the group
     MPI, comm = State.MPI, g.comms["objects"]
     what = g.describe("all_gather_object")
     data = _pickle(obj)
@@ -35,11 +37,13 @@ def all_gather_object(object_list, obj, group=None):
     object_list[:] = gathered
 
 
-def broadcast_object_list(object_list, src=0, group=None):
-    """object_list[:] <- rank src's object_list (torch.distributed.broadcast_object_list)."""
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+    """object_list[:] <- rank src's object_list (torch.distributed.broadcast_object_list; src: a
+    global rank, default 0)."""
     g = check_group(group)
-    if not 0 <= src < g.size:
-        raise ValueError(f"broadcast_object_list: src={src} is not a rank of a world of {g.size}")
+    if g is None:
+        return None
+    src = g.root(src, group_src, "broadcast_object_list")
     comm = g.comms["objects"]
     what = g.describe("broadcast_object_list", detail=f"from rank {src}")
     data = _pickle(list(object_list)) if g.rank == src else None
@@ -50,6 +54,60 @@ def broadcast_object_list(object_list, src=0, group=None):
     wait([comm.Ibcast(data, root=src)], what, g.timeout_s)
     if g.rank != src:
         object_list[:] = pickle.loads(data.tobytes())
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    """object_gather_list[r] <- group rank r's picklable obj, on rank dst (a list of world_size
+    slots there, None elsewhere; torch.distributed.gather_object)."""
+    g = check_group(group)
+    if g is None:
+        return None
+    root = g.root(dst, group_dst, "gather_object", "dst")
+    mine = g.rank == root
+    if mine and (object_gather_list is None or len(object_gather_list) != g.size):
+        raise ValueError(f"gather_object: object_gather_list must have {g.size} slots on the "
+                         f"destination rank")
+    MPI, comm = State.MPI, g.comms["objects"]
+    what = g.describe("gather_object", detail=f"to rank {root}")
+    data = _pickle(obj)
+    sizes = np.empty(g.size, np.int64) if mine else None
+    wait([comm.Igather(np.array([data.size], np.int64), sizes, root=root)], what, g.timeout_s)
+    if not mine:
+        wait([comm.Igatherv(data, None, root=root)], what, g.timeout_s)
+        return
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    recv = np.empty(int(sizes.sum()), np.uint8)
+    wait([comm.Igatherv(data, [recv, sizes, offsets, MPI.BYTE], root=root)], what, g.timeout_s)
+    object_gather_list[:] = [pickle.loads(recv[o:o + s].tobytes()) for o, s in zip(offsets, sizes)]
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
+                        group=None, group_src=None):
+    """scatter_object_output_list[0] <- rank src's scatter_object_input_list[r] on group rank r
+    (torch.distributed.scatter_object_list)."""
+    g = check_group(group)
+    if g is None:
+        return None
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size at least 1.")
+    root = g.root(src, group_src, "scatter_object_list")
+    MPI, comm = State.MPI, g.comms["objects"]
+    what = g.describe("scatter_object_list", detail=f"from rank {root}")
+    size = np.empty(1, np.int64)
+    if g.rank == root:
+        if scatter_object_input_list is None or len(scatter_object_input_list) != g.size:
+            raise ValueError(f"scatter_object_list: scatter_object_input_list must hold {g.size} "
+                             f"objects on the source rank")
+        parts = [_pickle(o) for o in scatter_object_input_list]
+        sizes = np.array([p.size for p in parts], np.int64)
+        wait([comm.Iscatter(sizes, size, root=root)], what, g.timeout_s)
+        send = [np.concatenate(parts), sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]), MPI.BYTE]
+    else:
+        wait([comm.Iscatter(None, size, root=root)], what, g.timeout_s)
+        send = None
+    data = np.empty(int(size[0]), np.uint8)
+    wait([comm.Iscatterv(send, data, root=root)], what, g.timeout_s)
+    scatter_object_output_list[0] = pickle.loads(data.tobytes())
 
 
 # ------------------------------------------------------------------ checkpoints

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from tinygrad_seq.distributed import group as _group
+from tinygrad_seq.distributed import mpi_state as _state
 from tinygrad_seq.distributed.abort_path import abort
 
 SPIN_S = 0.002          # test back to back this long
@@ -28,7 +28,7 @@ MAX_SLEEP_S = 1e-3
 def wait(requests, what, timeout_s):
     """Block until every MPI request in `requests` completes, or abort the job after timeout_s
     seconds naming `what` ("all_reduce #12 (float32, 1,000 elements)")."""
-    test_all = _group.State.MPI.Request.Testall
+    test_all = _state.State.MPI.Request.Testall
     if test_all(requests):
         return
     start = time.monotonic()

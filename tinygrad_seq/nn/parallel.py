@@ -81,17 +81,19 @@ class DistributedDataParallel(Module):
     "module." prefix. One backward per forward (as in PyTorch). `no_sync()` turns off the gradient
     reduction for the backward passes of forwards run inside it (gradient accumulation).
     device_ids, output_device, dim, find_unused_parameters, gradient_as_bucket_view and
-    static_graph are accepted for PyTorch compatibility and have no effect (unused parameters are
-    always handled; the model stays on the device it is on)."""
+    static_graph are accepted for PyTorch compatibility and kept as attributes of those names,
+    with no effect (unused parameters are always handled; the model stays on the device it is
+    on). process_group: a group from dist.new_group (default: the whole world)."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=25, find_unused_parameters=False,
                  gradient_as_bucket_view=False, static_graph=False):
         super().__init__()
         from tinygrad_seq import distributed as dist
-        if not dist.is_initialized():
-            raise RuntimeError("DistributedDataParallel: call tinygrad_seq.distributed."
-                               "init_process_group() first")
+        if not dist.is_initialized():   # torch's ValueError; a RuntimeError too, as before
+            from tinygrad_seq.errors import InvalidArgument
+            raise InvalidArgument("DistributedDataParallel: Default process group has not been "
+                                  "initialized, please make sure to call init_process_group.")
         if bucket_cap_mb is None:
             bucket_cap_mb = 25
         if bucket_cap_mb <= 0:
@@ -100,9 +102,19 @@ class DistributedDataParallel(Module):
         self.broadcast_buffers = broadcast_buffers
         self.bucket_cap_mb = bucket_cap_mb
         self.require_backward_grad_sync = True
+        self.require_forward_param_sync = True   # torch's: buffers broadcast before the next forward
+        self.process_group = dist.group.WORLD if process_group is None else process_group
+        self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view, self.static_graph = gradient_as_bucket_view, static_graph
+        self.dim = dim
+        on_gpu = any(p.device != "cpu" for p in module.parameters())
+        self.device_ids = [_device_index(d) for d in device_ids] if on_gpu and device_ids else None
+        self.output_device = (None if self.device_ids is None else
+                              self.device_ids[0] if output_device is None else _device_index(output_device))
         self._dist, self._group = dist, process_group
         self._rank = dist.get_rank(process_group)
         self._world = dist.get_world_size(process_group)
+        self._src = dist.get_global_rank(self.process_group, 0)   # the group's rank 0, globally
         self._verify_same_model()
         self._sync_module_states()
         self._build_buckets(int(bucket_cap_mb * 1024 * 1024))
@@ -163,7 +175,7 @@ class DistributedDataParallel(Module):
             by_dtype.setdefault(t.dtype, []).append(t)
         for ts_ in by_dtype.values():
             flat = Tensor._wrap(np.concatenate([t.numpy().ravel() for t in ts_]), "cpu")
-            self._dist.broadcast(flat, src=0, group=self._group)
+            self._dist.broadcast(flat, src=self._src, group=self._group)
             if self._rank != 0:
                 o = 0
                 with autograd.no_grad():
@@ -193,13 +205,18 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------ forward
     def forward(self, *inputs, **kwargs):
-        if autograd.is_grad_enabled():
+        """As torch's: rank 0's buffers are broadcast first when require_forward_param_sync is
+        set (whatever the grad mode), which the forward leaves set only when it runs with grad
+        enabled outside no_sync() (so the forward after a no_sync or no_grad one broadcasts none)."""
+        grad = autograd.is_grad_enabled()
+        if grad:
             if self._step is not None:
                 self._finish_abandoned_backward()
             self._steps += 1
             self._sync_next_backward = self.require_backward_grad_sync
-            if self.broadcast_buffers:
-                self._broadcast_coalesced(list(self.module.buffers()))
+        if self.require_forward_param_sync and self.broadcast_buffers:
+            self._broadcast_coalesced(list(self.module.buffers()))
+        self.require_forward_param_sync = grad and self.require_backward_grad_sync
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
@@ -345,6 +362,14 @@ class DistributedDataParallel(Module):
                 f"DistributedDataParallel: the ranks reduce gradients of different steps ({each}; "
                 f"a step is a forward with grad enabled): a rank skipped a batch; no gradient "
                 f"was averaged (.grad keeps this rank's own)")
+
+
+def _device_index(device):
+    """0 for 1, "cuda:1" -> 1, a device object -> its index (torch's _get_device_index)."""
+    if isinstance(device, int):
+        return device
+    text = str(device)
+    return int(text.split(":")[1]) if ":" in text else 0
 
 
 def _make_hook(ddp_ref, i):

@@ -1,4 +1,4 @@
-"""The default process group: MPI itself, this rank's communicators, the timeout, GPU binding."""
+"""Process groups over MPI: MPI itself, each group's communicators, the timeout, GPU binding."""
 from __future__ import annotations
 
 import ctypes
@@ -14,25 +14,46 @@ DEFAULT_TIMEOUT = timedelta(minutes=30)   # torch.distributed's default for ever
 # The kinds of collective, one communicator each. Ranks that call different collectives at the
 # same moment (one in a barrier, another in an all_reduce) then wait for each other until the
 # timeout names both, instead of matching each other's messages (undefined behaviour in MPI).
-KINDS = ("all_reduce", "broadcast", "all_gather", "objects", "barrier")
+KINDS = ("all_reduce", "broadcast", "all_gather", "objects", "barrier", "reduce", "gather",
+         "scatter", "reduce_scatter", "all_to_all", "groups")
 
 
 class State:
     MPI = None      # the mpi4py.MPI module, once imported
     group = None    # the default Group while initialized
+    subgroups = []  # the groups new_group made for this rank, freed with the default one
 
 
 class Group:
-    """This rank's view of the default process group."""
+    """This rank's view of a process group: its rank in it, the global ranks of its members (in
+    group-rank order), one communicator per kind of collective."""
 
-    def __init__(self, world, timeout_s):
-        self.rank, self.size = world.Get_rank(), world.Get_size()
-        self.comms = {kind: world.Dup() for kind in KINDS}
+    def __init__(self, comm, timeout_s, ranks=None):
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.ranks = list(range(self.size)) if ranks is None else list(ranks)
+        self.index = {r: i for i, r in enumerate(self.ranks)}   # global rank -> group rank
+        self.comms = {kind: comm.Dup() for kind in KINDS}
         self.timeout_s = timeout_s
         self.started = 0   # collectives this rank has started: "all_reduce #12" in messages
-        local = world.Split_type(State.MPI.COMM_TYPE_SHARED)
+        local = comm.Split_type(State.MPI.COMM_TYPE_SHARED)
         self.local_rank, self.local_size = local.Get_rank(), local.Get_size()
         local.Free()
+
+    def root(self, src, group_src, what, name="src"):
+        """The group rank of the root a collective names: group_src as is, src (a global rank,
+        as torch's) translated; a rank outside the group is torch's RuntimeError."""
+        if group_src is not None:
+            if src is not None:
+                raise ValueError(f"{what}: pass {name} or group_{name}, not both")
+            root = int(group_src)
+        else:
+            root = self.index.get(0 if src is None else int(src), -1)
+        if not 0 <= root < self.size:
+            from tinygrad_seq.errors import InvalidArgument
+            given = f"group_{name}={group_src}" if group_src is not None else f"{name}={src}"
+            raise InvalidArgument(f"{what}: invalid root rank: {given} is not a rank of this "
+                                  f"group of {self.size} (global ranks {self.ranks})")
+        return root
 
     def describe(self, kind, tensor=None, detail=""):
         """The collective a timeout names, 'all_reduce #12 (float32, 1,000 elements)', formatted
@@ -45,6 +66,26 @@ class Group:
         for comm in self.comms.values():
             comm.Free()
         self.comms = {}
+
+    def __copy__(self):   # a handle: a copied DDP wrapper or model shares its process group
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self):
+        return f"<ProcessGroup of ranks {self.ranks}{'' if self.comms else ' (destroyed)'}>"
+
+
+class _NonGroupMember:
+    """What new_group returns on a rank outside the new group (torch's
+    GroupMember.NON_GROUP_MEMBER): collectives on it return at once, get_rank() is -1."""
+
+    def __repr__(self):
+        return "GroupMember.NON_GROUP_MEMBER"
+
+
+NON_GROUP_MEMBER = _NonGroupMember()
 
 
 class Label:
@@ -79,9 +120,20 @@ def current():
 
 
 def check_group(group):
-    if group is not None and group is not State.group:
-        raise ValueError("tinygrad_seq.distributed supports only the default group (group=None)")
-    return current()
+    """The Group a collective runs on: the default one for None (or group.WORLD), a group from
+    new_group, or None on a rank outside that group (the collective then does nothing)."""
+    if group is None or group is State.group:
+        return current()
+    if group is NON_GROUP_MEMBER:
+        current()
+        return None
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a process group from new_group() (or None, group.WORLD), "
+                        f"got {type(group).__name__}")
+    if not group.comms:
+        from tinygrad_seq.errors import InvalidArgument
+        raise InvalidArgument(f"{group!r} was destroyed (destroy_process_group)")
+    return group
 
 
 def seconds(timeout, what="timeout"):
