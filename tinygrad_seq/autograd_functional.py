@@ -20,7 +20,10 @@ def _prepared(inputs, create_graph):
         if not isinstance(t, Tensor):
             raise TypeError(f"The inputs given to autograd.functional must be Tensors or a tuple of Tensors, "
                             f"but input {i} is {type(t).__name__}")
-        out.append(Tensor._wrap(t.array, t.device, requires_grad=t.dtype.kind == "f"))
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"autograd.functional: input {i} has dtype {t.dtype}; only floating point "
+                               f"inputs can be differentiated")
+        out.append(Tensor._wrap(t.array, t.device, requires_grad=True))
     return tuple(out)
 
 
@@ -64,7 +67,7 @@ def _zeros_if_none(g, x, strict, name):
     if strict:
         raise RuntimeError(f"The output of the user-provided function is independent of an input. This "
                            f"is not allowed in strict mode ({name}).")
-    return x.detach() * 0
+    return x.new_zeros(x.shape)   # (not x * 0: an unused input holding inf gives 0, not nan)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):

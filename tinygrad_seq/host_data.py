@@ -46,11 +46,8 @@ def to_array(data, dtype):
 
 
 def _python_floats(data):
-    """Whether float64 data came from Python floats (a list or tuple of them, nested), which take
-    the default dtype; arrays inside a list, or an object with __array__ (a torch tensor), keep
-    their float64, as torch.tensor keeps it."""
-    if not isinstance(data, (list, tuple)):
-        return False
-    while isinstance(data, (list, tuple)) and data:
-        data = data[0]
-    return not hasattr(data, "__array__")
+    """Whether float64 data came from a list or tuple (of Python floats, numpy values, arrays or
+    tensors, nested), which takes the default dtype: API.md's "Python floats and lists become
+    float32", as torch.Tensor([...]) does (ts.tensor infers torch.tensor's dtype before it gets
+    here and passes it)."""
+    return isinstance(data, (list, tuple))

@@ -100,36 +100,13 @@ class InPlaceOps:
             if not B.may_share_memory(self.array, base.array):
                 B.copy_into(self.array, new.array)
             self._retarget(new)
-            self._refresh_views()
             return self
         old = autograd._Tensor._wrap(B.copy(self.array), self.device, self.requires_grad)
         old._ctx, old._idx = self._ctx, self._idx
         out = self._result(fn(old, *args), name)
         B.copy_into(self.array, out.array)
         self._retarget(out)
-        self._refresh_views()
         return self
-
-    def _refresh_views(self):
-        """The graph views taken of self before this in-place write become views of its new
-        graph node, as torch regenerates a view's grad_fn after its base changed (a node that
-        used a view before the write keeps the old one: _retarget's history)."""
-        views = getattr(self, "_views", None)
-        if not views:
-            return
-        writes.tick()   # the new view nodes come after the write's node (autograd's clock order)
-        B = _device.backend(self.device)
-        for ref in list(views):
-            v = ref()
-            if v is None or getattr(v, "_base", (None,))[0] is not self:
-                continue
-            _, kind, arg = v._base
-            new = view_fns(kind, arg)[0](self)
-            if not B.may_share_memory(v.array, new.array):
-                B.copy_into(v.array, new.array)
-            v._retarget(new)
-            v._refresh_views()
-        views[:] = [r for r in views if r() is not None]
 
     def _reshaped_in_place(self, fn, name):
         """The shape ops' in-place forms (unsqueeze_, squeeze_, t_, transpose_): self takes the

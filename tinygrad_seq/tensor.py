@@ -27,11 +27,10 @@ _NO_DATA = object()   # Tensor() without data
 
 class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
-    # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded;
-    # _views: weak references to the graph views taken of this tensor (inplace.refresh_views).
-    # These are set only when used (read with getattr defaults), so ops never pay for them.
+    # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
+    # These three are set only when used (read with getattr defaults), so ops never pay for them.
     __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
-                 "_base", "_hist", "_untracked", "_views", "__weakref__")
+                 "_base", "_hist", "_untracked", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
@@ -229,7 +228,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return Tensor._wrap(self.array, self.device)
 
     def detach_(self) -> "Tensor":
-        if self._ctx is not None and getattr(self, "_base", None) is not None:
+        if getattr(self, "_base", None) is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._ctx, self.requires_grad = None, False
         return self

@@ -48,7 +48,7 @@ class MatMulOps:
         a = self
         if not isinstance(o, MatMulOps):   # a numpy array (or list): as torch's, the result promotes
             o = self._other(o)
-            if o.dtype != a.dtype and o.dtype.kind == "f" and a.dtype.kind == "f":
+            if o.dtype != a.dtype and "b" not in (o.dtype.kind, a.dtype.kind):
                 dt = np.promote_types(a.dtype, o.dtype)
                 a, o = a.to(dtype=dt), o.to(dtype=dt)
         elif o.device != a.device:
@@ -70,7 +70,7 @@ class MatMulOps:
     def __rmatmul__(self, o):
         o = self._other(o)
         a = self
-        if o.dtype != a.dtype and o.dtype.kind == "f" and a.dtype.kind == "f":   # numpy @ tensor promotes
+        if o.dtype != a.dtype and "b" not in (o.dtype.kind, a.dtype.kind):   # numpy @ tensor promotes
             dt = np.promote_types(a.dtype, o.dtype)
             a, o = a.to(dtype=dt), o.to(dtype=dt)
         return o.__matmul__(a)

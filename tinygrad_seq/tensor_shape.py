@@ -6,7 +6,6 @@ base (`_base` = (base, kind, arg), see view_fns) so that an in-place write throu
 recorded on the base as autograd needs (inplace.py). Advanced indexing, flip and repeat return
 copies, as in torch."""
 import warnings
-import weakref
 
 import numpy as np
 
@@ -37,19 +36,6 @@ def view_fns(kind, arg):
             lambda b, v: ops.Permute.apply(v, order=inv))
 
 
-def note_view(base, view):
-    """Remember a graph view of base (weakly), so that an in-place write to base later gives the
-    view base's new graph node, as torch regenerates a view's grad_fn (inplace._refresh_views).
-    Only views in a graph: a view of a tensor outside any graph stays outside it even when the
-    base is later written with a value that requires grad (README, "Different from torch")."""
-    views = getattr(base, "_views", None)
-    if views is None:
-        base._views = views = []
-    elif len(views) >= 32:
-        views[:] = [r for r in views if r() is not None]
-    views.append(weakref.ref(view))
-
-
 class ShapeOps:
     __slots__ = ()
 
@@ -62,8 +48,6 @@ class ShapeOps:
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
             out._base = (self, "index", idx)
-            if out._ctx is not None:
-                note_view(self, out)
         return out
 
     def unfold(self, dimension, size, step):
@@ -211,8 +195,6 @@ class ShapeOps:
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
             out._base = (self, "reshape", out.shape)
-            if out._ctx is not None:
-                note_view(self, out)
         return out
 
     def view(self, *sizes, size=None):
@@ -266,8 +248,6 @@ class ShapeOps:
         order = tuple(o % self.ndim for o in order)
         out = ops.Permute.apply(self, order=order)
         out._base = (self, "permute", order)
-        if out._ctx is not None:
-            note_view(self, out)
         return out
 
     def transpose(self, dim0, dim1):

@@ -44,14 +44,6 @@ def _reference(obj):
         return (lambda o: (lambda: o))(obj)
 
 
-def tick():
-    """Advance the clock without a write: nodes made from now on come after every node made so
-    far (inplace._refresh_views: a regenerated view must come after the write's node)."""
-    global clock
-    with _lock:
-        clock += 1
-
-
 def note_inplace(arr):
     """Record an in-place write to array `arr` (Tensor._version's setter calls this)."""
     global clock, _prune_at

@@ -204,10 +204,13 @@ def divide(buf, n):
         buf.copy_to_device(host)
 
 
-def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+def broadcast(tensor, src=0, group=None, async_op=False, group_src=None):
     """Copy rank `src`'s tensor into `tensor` on every rank of the group, in place (src: a
-    global rank, default 0; group_src: a rank within `group`)."""
+    global rank, default 0 as API.md writes it; group_src: a rank within `group`, which replaces
+    the default src)."""
     check_tensor(tensor)
+    if group_src is not None and src == 0:
+        src = None
     g = check_group(group)
     if g is None:
         return None

@@ -44,7 +44,7 @@ def launched_by_mpi(environ=None) -> bool:
     return False
 
 
-def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
+def init_process_group(backend="mpi", init_method=None, timeout=None, world_size=-1, rank=-1,
                        store=None, group_name="", pg_options=None, device_id=None):
     """Join the job started by mpiexec. Every torch backend name ("mpi", "gloo", "nccl", None, a
     map "cpu:gloo,cuda:nccl") runs over MPI, the one transport; init_method and store are

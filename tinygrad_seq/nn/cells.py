@@ -213,6 +213,11 @@ def class_builder(kind, base, arguments, construct, doc, namespace, registry):
         sig = signature(classes.arguments(arguments, kind))
 
         def __init__(self, *args, **kwargs):
+            named = [o.name for o in classes.options if isinstance(o.default, str)]
+            if kind == "layer" and len(args) > 2 and isinstance(args[2], str) and named:
+                # API.md's nn.IndRNN(input_size, hidden_size, nonlinearity="relu", ...): a string third
+                # is the layer's option, not num_layers
+                kwargs[named[0]], args = args[2], args[:2] + args[3:]
             try:
                 bound = sig.bind(self, *args, **kwargs)
             except TypeError as e:

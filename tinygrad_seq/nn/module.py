@@ -285,7 +285,8 @@ class Module(StateDictMixin):
     def to(self, device=None, dtype=None, non_blocking=False, tensor=None):
         """to(device), to(dtype), to(device, dtype), to(tensor) (its device and dtype), as torch's;
         only floating-point parameters and buffers change dtype."""
-        if tensor is None and hasattr(device, "dtype") and hasattr(device, "device") and not isinstance(device, str):
+        if tensor is None and hasattr(device, "dtype") and hasattr(device, "device") and \
+                not isinstance(device, (str, type)):   # (np.float64, a type, has both as class attributes)
             tensor, device = device, None
         if tensor is not None:
             device, dtype = tensor.device, tensor.dtype
