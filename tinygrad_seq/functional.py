@@ -82,7 +82,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
-    if x.dtype.kind not in "fc":   # O(1): torch refuses a float mask on an integer tensor
+    if x.array.dtype.kind not in "fc":   # O(1): torch refuses a float mask on an integer tensor
         return integer_dropout(input, p, inplace)
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
@@ -99,9 +99,8 @@ def sigmoid(input):
 
 
 def relu(input, inplace=False):
-    if input.dtype.kind == "b":   # O(1); torch has no bool relu (it returned int64 here)
-        raise InvalidArgument("Boolean inputs not supported for relu")
-    return _applied(input, lambda t: t.relu(), inplace)
+    # Tensor.relu refuses bool input, as torch's (it returned int64 here)
+    return _applied(input, lambda t: t.relu(), True) if inplace else input.relu()
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

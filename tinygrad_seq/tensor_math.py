@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.int_convert import int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.tensor_logic import alpha_form
@@ -38,6 +38,9 @@ def _promote(a, b):
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+_BOOL = np.dtype(np.bool_)
 
 
 class MathOps(MatMulOps):
@@ -256,8 +259,8 @@ class MathOps(MatMulOps):
     def tanh(self): return ops.Tanh.apply1(self if self.array.dtype.kind == "f" else self._floating())
     def sigmoid(self): return ops.Sigmoid.apply1(self if self.array.dtype.kind == "f" else self._floating())
     def relu(self):
-        if self.array.dtype == np.bool_:
-            raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')   # torch's
+        if self.array.dtype is _BOOL:   # one identity test (numpy's dtypes are singletons)
+            raise InvalidArgument("Boolean inputs not supported for relu")   # torch's RuntimeError
         return ops.Relu.apply1(self)
     def abs(self): return ops.Abs.apply1(self)
     def sqrt(self): return ops.Sqrt.apply1(self if self.array.dtype.kind == "f" else self._floating())
