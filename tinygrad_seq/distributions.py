@@ -28,6 +28,21 @@ def _as_tensor(x, name):
     return Tensor(arr.astype(np.float32) if arr.dtype.kind != "f" else arr)
 
 
+class IntegerInterval:
+    """torch.distributions.constraints.integer_interval: the integers lower..upper."""
+    is_discrete = True
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        v = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
+
+    def __repr__(self):
+        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
 class Categorical:
     """torch.distributions.Categorical(probs=None, logits=None, validate_args=None)."""
 
@@ -108,6 +123,35 @@ class Categorical:
     def entropy(self):
         logits = self.logits.clamp(min=float(np.finfo(self.logits.dtype).min))
         return -(logits * self.probs).sum(-1)
+
+    has_rsample = False
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    @property
+    def support(self):
+        """torch's constraints.integer_interval(0, K - 1)."""
+        return IntegerInterval(0, self._num_events - 1)
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    def expand(self, batch_shape, _instance=None):
+        """The same distribution broadcast to batch_shape (torch's Categorical.expand)."""
+        shape = tuple(batch_shape) + (self._num_events,)
+        param = self.probs if self._param == "probs" else self.logits
+        return Categorical(**{self._param: param.expand(*shape)}, validate_args=self._validate_args)
+
+    def sample_n(self, n):
+        return self.sample((n,))
+
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError("Categorical has no reparameterized sampler (has_rsample is False), as torch's")
+
+    def cdf(self, value):
+        raise NotImplementedError("Categorical has no cdf, as torch's")
 
     def enumerate_support(self, expand=True):
         values = Tensor(np.arange(self._num_events, dtype=np.int64).reshape((-1,) + (1,) * len(self.batch_shape)))

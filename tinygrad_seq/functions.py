@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
 from tinygrad_seq.int_convert import int_scalar
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
@@ -238,9 +238,11 @@ def bincount(input, weights=None, minlength=0):
     """Counts of each value of a 1-D non-negative integer tensor (weighted sums with weights):
     numpy's bincount, no gradient (torch's has none for the counts either)."""
     a = _as_array(input)
-    if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
-        raise ValueError(f"bincount: expected a 1-D tensor of non-negative integers, got shape {a.shape} "
-                         f"and dtype {a.dtype}")
+    if a.dtype.kind == "f":   # torch's types: NotImplementedError for floats, RuntimeError otherwise
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{a.dtype}'")
+    if a.ndim != 1 or a.dtype.kind not in "iub" or (a.size and a.min() < 0):
+        raise InvalidArgument(f"bincount: expected a 1-D tensor of non-negative integers, got shape {a.shape} "
+                              f"and dtype {a.dtype}")
     w = None if weights is None else _as_array(weights)
     out = np.bincount(a, w, minlength)
     device = input.device if isinstance(input, Tensor) else "cpu"   # torch's: the input's device

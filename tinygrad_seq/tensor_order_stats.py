@@ -13,6 +13,8 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
                            f"nearest. Got {interpolation}")
     if self.dtype.kind != "f":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if hasattr(q, "numpy") and q.dtype != self.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
     qs = np.atleast_1d(np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64))
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
         raise RuntimeError(f"{name}() q values must be in the range [0, 1]" if qs.ndim <= 1 else
@@ -31,8 +33,11 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
     bad = (valid == 0) if ignore_nan else isnan.any(axis=d, keepdims=True)
     outs = []
     from tinygrad_seq.creation import tensor
+    dt = self.dtype
     for qv in qs:
-        pos = qv * (valid - 1).clip(min=0)
+        # the rank in the input's dtype, as torch computes it (0.9 * 15 is 13.5 in float32 and
+        # 13.4999... in float64: "nearest" picks another element)
+        pos = dt.type(qv) * (valid - 1).clip(min=0).astype(dt)
         lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
         if interpolation == "nearest":
             lo = hi = np.round(pos).astype(np.int64)   # half to even, as torch's round

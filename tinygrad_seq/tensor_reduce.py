@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
 
 class return_types:
     """torch.return_types: the named tuples of max(dim), sort, topk, ..., made once each (found
@@ -277,6 +277,10 @@ class ReduceOps:
 
     def kthvalue(self, k, dim=-1, keepdim=False):
         d = _dim1(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if not 1 <= k <= n:
+            raise IndexOutOfRange(f"kthvalue(): selected number k out of range for dimension {d} "
+                                  f"(k={k}, size {n})")
         idx = self.argsort(d).narrow(d, k - 1, 1)
         v = self.gather(d, idx)
         return KthvalueResult(v, idx) if keepdim else KthvalueResult(v.squeeze(d), idx.squeeze(d))
