@@ -20,21 +20,10 @@ from tinygrad_seq import Tensor, nn
 from tinygrad_seq.autograd import queue_callback
 from tinygrad_seq.data import DistributedSampler
 
+from mpi_helpers import mpi_env  # noqa: E402
+
 SCRIPTS = Path(__file__).parent / "mpi_scripts"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
-
-
-def _mpi_env():
-    env = dict(os.environ)
-    env.update({
-        # Open MPI refuses to run as root unless told twice; set here only, not globally
-        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-        "OMPI_MCA_rmaps_base_oversubscribe": "1",
-        # more ranks than cores: one thread each keeps them from fighting over the cores
-        "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1",
-    })
-    return env
 
 
 def mpirun(n, script, *args, timeout=120):
@@ -45,7 +34,7 @@ def mpirun(n, script, *args, timeout=120):
         pytest.skip(f"no mpiexec next to {sys.executable}")
     cmd = [str(MPIEXEC), "--oversubscribe", "-n", str(n), sys.executable, str(SCRIPTS / script), *args]
     start = time.monotonic()
-    p = subprocess.Popen(cmd, env=_mpi_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    p = subprocess.Popen(cmd, env=mpi_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, start_new_session=True)
     try:
         out, _ = p.communicate(timeout=timeout)

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,11 @@ import tinygrad_seq.distributed as dist
 from tinygrad_seq import nn
 from tinygrad_seq.data import DistributedSampler
 
+from mpi_helpers import mpi_env  # noqa: E402
+
 SCRIPTS = Path(__file__).parent / "mpi_scripts"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 TORCH = json.loads((SCRIPTS / "audit_torch_reference.json").read_text())
-
-
-def _mpi_env(**extra):
-    env = dict(os.environ)
-    env.update({
-        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-        "OMPI_MCA_rmaps_base_oversubscribe": "1",
-        "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1",
-    }, **extra)
-    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"):
-        env.pop(name, None)
-    return env
 
 
 def mpirun(n, script, *args, timeout=120, **extra_env):
@@ -48,7 +36,7 @@ def mpirun(n, script, *args, timeout=120, **extra_env):
     for name in extra_env:
         cmd += ["-x", name]
     cmd += [sys.executable, str(SCRIPTS / script), *args]
-    p = subprocess.Popen(cmd, env=_mpi_env(**extra_env), stdout=subprocess.PIPE,
+    p = subprocess.Popen(cmd, env=mpi_env(**extra_env), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, _ = p.communicate(timeout=timeout)
@@ -125,7 +113,7 @@ def test_collectives_into_cuda_views_reach_the_base(tmp_path):
 # ------------------------------------------------------------------ one process
 def _one_process(code):
     pytest.importorskip("mpi4py")
-    p = subprocess.run([sys.executable, "-c", code], env=_mpi_env(), capture_output=True,
+    p = subprocess.run([sys.executable, "-c", code], env=mpi_env(), capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
     return p.stdout.strip().splitlines()

@@ -120,8 +120,6 @@ def test_no_backward_hook_call_without_grad():
 
 
 def test_forward_hooks_with_kwargs_prepend_and_always_call():
-    class Scale:
-        pass
     results = []
     for lib in (torch, ts):
         class M(lib.nn.Module):

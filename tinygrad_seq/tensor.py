@@ -16,6 +16,7 @@ from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq import tensor_pickle as _pickle
+from tinygrad_seq.size import Size  # noqa: F401  (t.size(); ts.Size)
 from tinygrad_seq.tensor_logic import LogicOps
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
@@ -388,36 +389,6 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
 
 autograd._Tensor = Tensor
-
-
-class Size(tuple):
-    """torch.Size: a tuple of dimensions that prints as torch's (t.size() returns one; t.shape is a
-    plain tuple, which compares equal: a Size there would cost every op's shape reads)."""
-    def __repr__(self):
-        return f"torch.Size({list(self)})"
-
-    __str__ = __repr__
-
-    def __getitem__(self, i):
-        out = tuple.__getitem__(self, i)
-        return Size(out) if isinstance(i, slice) else out
-
-    def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
-
-    def __radd__(self, other):
-        return Size(tuple(other) + tuple(self))
-
-    def __mul__(self, n):
-        return Size(tuple.__mul__(self, n))
-
-    __rmul__ = __mul__
-
-    def numel(self):
-        n = 1
-        for s in self:
-            n *= s
-        return n
 
 
 class _HookHandle:
