@@ -48,6 +48,8 @@ class Function(TorchContext):
     n_outputs = 1       # class defaults: set on the instance only by multi-output nodes
     _retained = None    # and by retain_grad() (saves two stores per op)
     _grad_hooks = None  # and by Tensor.register_hook: output index -> hooks
+    is_view = False     # set on the node of a view sharing its base's memory (tensor_shape.mark_view)
+    _reread = False     # set on a view node's copy that reads its base at a later clock (_view_at)
     # a subclass whose backward returns arrays it allocated for the call (none kept, saved or
     # returned twice) sets this: a leaf's first gradient is then taken as its .grad, not copied
     fresh_grads = False
@@ -216,24 +218,73 @@ def _parent_state(p, clock):
     return pc, p._idx, p.requires_grad
 
 
+def _stale_view(pc, clock):
+    """True when view node pc (created at pc._clock by a view: basic indexing, a reshape, a
+    permute or an expand sharing its base's memory), used by a node that saw the graph as it was
+    at `clock`, must be read from its base as the base was then: an in-place op rebased the base
+    in between (or a base up the chain of views). The view's elements are the base's memory, so
+    they changed with it, and torch's gradient goes through the write, where pc's own parent is
+    the base as it was before."""
+    bp = pc.parents[0]
+    now = _parent_state(bp, clock)
+    then = _parent_state(bp, pc._clock)
+    if now[0] is not then[0] or now[1] != then[1]:
+        return True
+    bc = now[0]
+    return bc is not None and bc.is_view and bc._clock < clock and _stale_view(bc, clock)
+
+
+def _view_at(pc, clock, clones):
+    """A copy of view node pc as if taken at `clock`: its parent (the base) resolves to the
+    base's state then (one copy per node and clock; a view node keeps no arrays to duplicate)."""
+    key = (id(pc), clock)
+    c = clones.get(key)
+    if c is None:
+        c = clones[key] = type(pc).__new__(type(pc))
+        c.parents, c.needs_input_grad, c.saved_tensors = pc.parents, pc.needs_input_grad, pc.saved_tensors
+        c.b, c.device, c._clock = pc.b, pc.device, clock
+        c.__dict__.update(pc.__dict__)
+        c._reread = True
+    return c
+
+
 def _toposort(root_ctx):
-    """Functions reachable from root_ctx, parents before children (iterative DFS)."""
-    order, visited = [], {id(root_ctx)}
-    stack = [(root_ctx, iter(root_ctx.parents))]
+    """Functions reachable from root_ctx, parents before children (iterative DFS), and the
+    parents each one saw: edges[id(node)] = [(tensor, its node then, output index,
+    requires_grad), ...] in the order of node.parents (a tensor rebased by an in-place op after
+    node used it resolves to its node before the write, see _parent_state; a view whose base was
+    rebased between the view and node resolves to the view read from the later base)."""
+    order, visited, edges, clones = [], {id(root_ctx)}, {}, {}
+    stack = [(root_ctx, iter(root_ctx.parents), [])]
     while stack:
-        node, it = stack[-1]
+        node, it, seen = stack[-1]
+        clock = node._clock
         for p in it:
             pc = p._ctx
-            if pc is not None and pc._clock > node._clock:
-                pc = _parent_state(p, node._clock)[0]   # p was rebased after node used it
+            if pc is None:
+                seen.append((p, None, p._idx, p.requires_grad))
+                continue
+            if pc._clock > clock:
+                pc, i, req = _parent_state(p, clock)   # p was rebased after node used it
+            else:
+                i, req = p._idx, p.requires_grad
+            if pc is not None and pc.is_view:
+                # the graph as node saw it: before its own write (an in-place op's nodes share
+                # its clock, nodes after it have later ones, inplace._retarget), or, for a view
+                # read again, at the clock it was read at
+                seen_at = clock if node._reread else clock - 1
+                if pc._clock < seen_at and _stale_view(pc, seen_at):
+                    pc = _view_at(pc, seen_at, clones)
+            seen.append((p, pc, i, req))
             if pc is not None and id(pc) not in visited:
                 visited.add(id(pc))
-                stack.append((pc, iter(pc.parents)))
+                stack.append((pc, iter(pc.parents), []))
                 break
         else:
             stack.pop()
             order.append(node)
-    return order
+            edges[id(node)] = seen
+    return order, edges
 
 
 def backward_from(root, gradient=None, retain_graph=False, capture=None):
@@ -271,13 +322,12 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
 
 
 def _sweep(root, g, retain_graph, capture=None):
-    order = _toposort(root._ctx)
+    order, edges = _toposort(root._ctx)
     finish = _finish_leaf if capture is None else capture.leaf
     # how many graph edges feed each leaf: its gradient is final when all have arrived
     pending, leaf_grad, owned = {}, {}, {}
-    for ctx in order:
-        for p in ctx.parents:
-            pc, _, req = _parent_state(p, ctx._clock)
+    for seen in edges.values():
+        for p, pc, _, req in seen:
             if pc is None and req:
                 k = id(p)
                 pending[k] = pending.get(k, 0) + 1
@@ -317,13 +367,7 @@ def _sweep(root, g, retain_graph, capture=None):
                 in_grads = (None,) * len(ctx.parents)
                 fresh = False
             b = ctx.b
-            clock = ctx._clock
-            for p, pg in zip(ctx.parents, in_grads):
-                pc = p._ctx
-                if pc is not None and pc._clock > clock:
-                    pc, i, req = _parent_state(p, clock)
-                else:
-                    i, req = p._idx, p.requires_grad
+            for (p, pc, i, req), pg in zip(edges[id(ctx)], in_grads):
                 if not req:
                     continue
                 if pg is not None:

@@ -149,6 +149,7 @@ class InPlaceOps:
             del hist[:drop]
             hist.insert(0, (last, None, 0, autograd.DROPPED))
         self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
+        writes.tick()   # nodes created from here on see the new node (autograd._stale_view)
 
     def _sync_base(self):
         """After a write outside the graph: a view whose array is a copy of its base's region

@@ -22,17 +22,31 @@ def _dim1(dim, ndim):
     return ops._norm_axes(dim, ndim)[0] if ndim else 0
 
 
+def mark_view(out, base):
+    """Mark the node of `out`, a view of `base`, as a view's when out's array is base's memory:
+    the backward sweep then reads the view from the base as it was when the view was used, so
+    an in-place write to the base between taking the view and using it is differentiated through
+    (autograd._stale_view), as torch regenerates a view's grad_fn. Returns out."""
+    ctx = out._ctx
+    if ctx is not None:
+        arr = out.array
+        if (arr.base is not None if type(arr) is np.ndarray
+                else _device.backend(out.device).may_share_memory(arr, base.array)):
+            ctx.is_view = True
+    return out
+
+
 def view_fns(kind, arg):
     """(view_fn, put_fn) of a view recorded as _base = (base, kind, arg): view_fn(b) is the view
     of tensor b, put_fn(b, v) is b with that view replaced by v (both differentiable)."""
     if kind == "index":
-        return (lambda b: ops.GetItem.apply(b, idx=arg, advanced=False),
+        return (lambda b: mark_view(ops.GetItem.apply(b, idx=arg, advanced=False), b),
                 lambda b, v: ops_extra.IndexPut.apply(b, v, idx=arg))
     if kind == "reshape":
-        return (lambda b: ops.Reshape.apply(b, shape=arg),
+        return (lambda b: mark_view(ops.Reshape.apply(b, shape=arg), b),
                 lambda b, v: ops.Reshape.apply(v, shape=b.shape))
     inv = tuple(int(i) for i in np.argsort(arg))
-    return (lambda b: ops.Permute.apply(b, order=arg),
+    return (lambda b: mark_view(ops.Permute.apply(b, order=arg), b),
             lambda b, v: ops.Permute.apply(v, order=inv))
 
 
@@ -48,6 +62,8 @@ class ShapeOps:
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
             out._base = (self, "index", idx)
+            if out._ctx is not None:
+                mark_view(out, self)
         return out
 
     def unfold(self, dimension, size, step):
@@ -195,6 +211,8 @@ class ShapeOps:
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
             out._base = (self, "reshape", out.shape)
+            if out._ctx is not None:
+                out._ctx.is_view = True   # mark_view's test, done above
         return out
 
     def view(self, *sizes, size=None):
@@ -248,7 +266,7 @@ class ShapeOps:
         order = tuple(o % self.ndim for o in order)
         out = ops.Permute.apply(self, order=order)
         out._base = (self, "permute", order)
-        return out
+        return mark_view(out, self)
 
     def transpose(self, dim0, dim1):
         order = list(range(self.ndim))
@@ -308,7 +326,7 @@ class ShapeOps:
                 raise ValueError
         except ValueError:
             raise ShapeMismatch(f"expand: shape {self.shape} cannot be expanded to {shape}") from None
-        return ops.Expand.apply(self, shape=shape)
+        return mark_view(ops.Expand.apply(self, shape=shape), self)
 
     def expand_as(self, other):
         return self.expand(other.shape)

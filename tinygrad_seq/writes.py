@@ -68,6 +68,16 @@ def note_inplace(arr):
         entry[1][bounds] = clock
 
 
+def tick():
+    """Advance the clock without a write: an in-place op recorded by autograd ticks once more after
+    its tensor took the new node (inplace._retarget), so nodes created by the op itself (clock c)
+    and nodes created after it (clock > c) are told apart; a view used by the op reads its base
+    as it was before the op (autograd._stale_view)."""
+    global clock
+    with _lock:
+        clock += 1
+
+
 def _aliases(b, x, y):
     if x is y:
         return True
