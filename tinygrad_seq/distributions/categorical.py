@@ -1,4 +1,4 @@
-"""torch.distributions' Categorical: the distribution a language model or a seq2seq decoder samples
+"""torch.distributions.Categorical: the distribution a language model or a seq2seq decoder samples
 its next token from, and the log-probabilities REINFORCE-style training differentiates.
 
     dist = ts.distributions.Categorical(logits=decoder_logits)   # [..., K]
@@ -9,12 +9,14 @@ As torch's: exactly one of probs (non-negative, normalised over the last dimensi
 (normalised by logsumexp); .probs and .logits are the normalised forms; batch_shape is the shape
 without the last dimension, event_shape is (); sample(sample_shape) draws from tinygrad_seq's
 generator (ts.manual_seed), so the draws are reproducible but not torch's; log_prob and entropy
-carry gradients. The other torch.distributions classes raise an AttributeError that says they are
-missing."""
+carry gradients."""
 import numpy as np
 
 from tinygrad_seq import functional as F, random
 from tinygrad_seq.tensor import Size, Tensor
+
+from . import constraints
+from .distribution import Distribution
 
 __all__ = ["Categorical"]
 
@@ -28,31 +30,16 @@ def _as_tensor(x, name):
     return Tensor(arr.astype(np.float32) if arr.dtype.kind != "f" else arr)
 
 
-class IntegerInterval:
-    """torch.distributions.constraints.integer_interval: the integers lower..upper."""
-    is_discrete = True
-
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound, self.upper_bound = lower_bound, upper_bound
-
-    def check(self, value):
-        v = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
-        return (v % 1 == 0) & (v >= self.lower_bound) & (v <= self.upper_bound)
-
-    def __repr__(self):
-        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
-
-
-class Categorical:
+class Categorical(Distribution):
     """torch.distributions.Categorical(probs=None, logits=None, validate_args=None)."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Categorical: give exactly one of probs or logits")
-        validate = True if validate_args is None else bool(validate_args)
-        self._validate_args = validate
+        validate = self._validate_args if validate_args is None else bool(validate_args)
         if probs is not None:
             probs = _as_tensor(probs, "probs")
             if probs.ndim < 1:
@@ -76,8 +63,9 @@ class Categorical:
             self.probs = F.softmax(logits, -1)
             self._param = "logits"
         self._num_events = self.probs.shape[-1]
-        self.batch_shape = Size(self.probs.shape[:-1])
-        self.event_shape = Size(())
+        # the checks above are the arg_constraints' (with messages that name the problem)
+        super().__init__(Size(self.probs.shape[:-1]), Size(()), validate_args=False)
+        self._validate_args = validate
 
     @property
     def param_shape(self):
@@ -124,28 +112,16 @@ class Categorical:
         logits = self.logits.clamp(min=float(np.finfo(self.logits.dtype).min))
         return -(logits * self.probs).sum(-1)
 
-    has_rsample = False
-
-    @property
-    def stddev(self):
-        return self.variance.sqrt()
-
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         """torch's constraints.integer_interval(0, K - 1)."""
-        return IntegerInterval(0, self._num_events - 1)
-
-    def perplexity(self):
-        return self.entropy().exp()
+        return constraints.integer_interval(0, self._num_events - 1)
 
     def expand(self, batch_shape, _instance=None):
         """The same distribution broadcast to batch_shape (torch's Categorical.expand)."""
         shape = tuple(batch_shape) + (self._num_events,)
         param = self.probs if self._param == "probs" else self.logits
         return Categorical(**{self._param: param.expand(*shape)}, validate_args=self._validate_args)
-
-    def sample_n(self, n):
-        return self.sample((n,))
 
     def rsample(self, sample_shape=()):
         raise NotImplementedError("Categorical has no reparameterized sampler (has_rsample is False), as torch's")
@@ -158,11 +134,5 @@ class Categorical:
         return values.expand(self._num_events, *self.batch_shape) if expand else values
 
     def __repr__(self):
-        return f"Categorical({self._param}: {tuple(self.probs.shape)})"
-
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(f"module 'tinygrad_seq.distributions' has no attribute {name!r}")
-    raise AttributeError(f"tinygrad_seq does not have torch.distributions.{name} yet; Categorical is "
-                         "here, and ts.multinomial / ts.rand / ts.randn draw samples")
+        param = self.probs if self._param == "probs" else self.logits
+        return f"Categorical({self._param}: {param.size()})"

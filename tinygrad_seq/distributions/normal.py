@@ -1,0 +1,85 @@
+"""torch.distributions.Normal: a Gaussian per element, the output of a VAE encoder, a Gaussian
+policy or a mixture density network's components.
+
+    q = Normal(mu, log_var.mul(0.5).exp())     # loc, scale broadcast to one batch_shape
+    z = q.rsample()                            # mu + eps * scale: gradients into mu and scale
+    kl = kl_divergence(q, Normal(0.0, 1.0))    # per element, batch_shape
+
+As torch's: loc and scale (tensors or numbers) broadcast together; log_prob, cdf, icdf and
+entropy are Tensor compositions, so they carry gradients into loc, scale and the value; sample()
+is rsample() without gradient. Draws come from tinygrad_seq's generator (ts.manual_seed)."""
+import math
+import numbers
+
+from tinygrad_seq.grad_mode import no_grad
+from tinygrad_seq.tensor import Size
+
+from . import constraints
+from .distribution import Distribution
+from .utils import _standard_normal, broadcast_all
+
+__all__ = ["Normal"]
+
+
+class Normal(Distribution):
+    """torch.distributions.Normal(loc, scale, validate_args=None): N(loc, scale**2)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
+        super().__init__(Size(()) if both_numbers else self.loc.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Normal, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        new.loc = self.loc.expand(*batch_shape)
+        new.scale = self.scale.expand(*batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def sample(self, sample_shape=Size()):
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=Size()):
+        """loc + eps * scale, eps ~ N(0, 1) of shape sample_shape + batch_shape."""
+        eps = _standard_normal(self._extended_shape(sample_shape), self.loc)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
+
+    def icdf(self, value):
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
+    def entropy(self):
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
