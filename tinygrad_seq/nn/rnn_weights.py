@@ -42,8 +42,16 @@ class RNNWeights:
                 bound = 1.0 / np.sqrt(H)
                 arrays["weight_hh"] = random.uniform(-bound, bound, (4 * H, P))
                 arrays["weight_hr"] = random.uniform(-bound, bound, (P, H))
+            parametrized = self._modules.get("parametrizations") or {}
             for name, arr in arrays.items():
-                fill_parameter(self._parameters[name + sfx], arr)
+                if name + sfx in parametrized:
+                    # nn.utils.parametrize: torch's reset draws the originals (original or
+                    # original0, original1, ...) from the same uniform as the weight
+                    bound = 1.0 / np.sqrt(H)
+                    for orig in parametrized[name + sfx].parameters():
+                        fill_parameter(orig, random.uniform(-bound, bound, orig.shape))
+                else:
+                    fill_parameter(self._parameters[name + sfx], arr)
 
     def flatten_parameters(self):
         """PyTorch compatibility: the weights are always laid out for the kernels."""
@@ -52,7 +60,8 @@ class RNNWeights:
     def _all_weights(self):
         """The parameter names of each layer and direction, as torch's."""
         names = [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else [])
-        return [[n + sfx for n in names if self._parameters.get(n + sfx) is not None]
+        parametrized = self._modules.get("parametrizations") or ()   # nn.utils.parametrize
+        return [[n + sfx for n in names if self._parameters.get(n + sfx) is not None or n + sfx in parametrized]
                 for _, sfx in self._suffixes()]
 
     @property
@@ -61,10 +70,10 @@ class RNNWeights:
 
     @property
     def _flat_weights(self):
-        return [self._parameters[n] for n in self._flat_weights_names]
+        return [getattr(self, n) for n in self._flat_weights_names]
 
     @property
     def all_weights(self):
         """The parameters of each layer and direction, in PyTorch's order ([weight_ih, weight_hh,
         bias_ih, bias_hh(, weight_hr)] per entry, layer by layer, forward before reverse)."""
-        return [[self._parameters[n] for n in names] for names in self._all_weights]
+        return [[getattr(self, n) for n in names] for names in self._all_weights]

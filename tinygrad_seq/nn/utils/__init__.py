@@ -1,10 +1,15 @@
 """nn.utils: PyTorch's gradient clipping (clip_grad), parameters <-> one vector
-(convert_parameters), and nn.utils.rnn (PackedSequence and its helpers)."""
+(convert_parameters), nn.utils.rnn (PackedSequence and its helpers), weight and spectral
+normalisation (weight_norm.py, spectral_norm.py: the old hook-based API) and parametrizations
+(parametrize.py, parametrizations.py)."""
 from tinygrad_seq.nn.utils.clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_,  # noqa: F401
                                              clip_grads_with_norm_, get_total_norm)
 from tinygrad_seq.nn.utils.convert_parameters import (parameters_to_vector,  # noqa: F401
                                                       vector_to_parameters)
 from tinygrad_seq.nn.utils import rnn  # noqa: E402,F401
+from tinygrad_seq.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401
+from tinygrad_seq.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
+from tinygrad_seq.nn.utils import parametrize, parametrizations  # noqa: E402,F401
 
 
 def __getattr__(name):
