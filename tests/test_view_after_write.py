@@ -135,3 +135,16 @@ def test_random_programs_of_views_and_writes_match_torch():
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"seed {seed}")
         compared += 1
     assert compared > 40
+
+
+def test_autograd_grad_with_respect_to_a_view_read_after_a_write():
+    got = []
+    for L in (ts, torch):
+        x = L.tensor(np.arange(1.0, 7.0).reshape(2, 3), dtype=L.float64, requires_grad=True)
+        y = x * 1
+        v = y[0]
+        y.mul_(2)
+        gv, gx = L.autograd.grad((v * v).sum(), [v, x])
+        got.append((gv.numpy(), gx.numpy()))
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

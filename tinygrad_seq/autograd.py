@@ -244,7 +244,7 @@ def _view_at(pc, clock, clones):
         c.parents, c.needs_input_grad, c.saved_tensors = pc.parents, pc.needs_input_grad, pc.saved_tensors
         c.b, c.device, c._clock = pc.b, pc.device, clock
         c.__dict__.update(pc.__dict__)
-        c._reread = True
+        c._reread, c._origin = True, id(pc) if not pc._reread else pc._origin
     return c
 
 

@@ -82,9 +82,12 @@ class Capture:
             self.grads[k] = g if owned and k == slots[0] else b.copy(g)
 
     def node(self, ctx, grads):
-        for i, k in self.nodes.get(id(ctx), ()):
+        # a view node read again from a later base (autograd._view_at) stands for its view too:
+        # the gradients of the view's nodes add up
+        for i, k in self.nodes.get(ctx._origin if ctx._reread else id(ctx), ()):
             if grads[i] is not None:
-                self.grads[k] = ctx.b.copy(grads[i])
+                prev = self.grads[k]
+                self.grads[k] = ctx.b.copy(grads[i]) if prev is None else ctx.b.add(prev, grads[i])
 
 
 def _checked_inputs(inputs, what):
