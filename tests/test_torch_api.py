@@ -309,10 +309,10 @@ def test_missing_names_say_so():
     for get, message in [
         (lambda: ts.optim.Rprop, "does not have torch.optim.Rprop yet; instead use optim.Adam"),
         (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use optim.swa_utils.SWALR"),
-        (lambda: ts.nn.BatchNorm2d, "does not have torch.nn.BatchNorm2d yet; instead use nn.BatchNorm1d"),
+        (lambda: ts.nn.BatchNorm3d, "does not have torch.nn.BatchNorm3d yet; instead use nn.BatchNorm2d"),
         (lambda: F.grid_sample, "does not have torch.nn.functional.grid_sample yet"),
         (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),
-        (lambda: ts.nn.utils.weight_norm, r"does not have torch.nn.utils.weight_norm yet$"),
+        (lambda: ts.nn.utils.prune, r"does not have torch.nn.utils.prune yet$"),
         (lambda: ts.nn.PixelShuffle, r"does not have torch.nn.PixelShuffle yet$"),
     ]:
         with pytest.raises(AttributeError, match=message):

@@ -20,6 +20,8 @@ from tinygrad_seq.torch_names import (channels_last, channels_last_3d, contiguou
 from tinygrad_seq.device import Device as device, cuda_available  # noqa: F401
 from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64, get_default_dtype,  # noqa: F401,A004
                                  half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+# torch's dtypes without arrays here: named (autocast(dtype=torch.bfloat16, enabled=False) runs), refused as a tensor's
+from tinygrad_seq.dtypes import bfloat16, cdouble, cfloat, chalf, complex32, complex64, complex128  # noqa: F401
 from tinygrad_seq.functions import *  # noqa: F401,F403
 from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
 from tinygrad_seq.einsum import einsum  # noqa: F401
@@ -34,6 +36,10 @@ from tinygrad_seq.functions_more import (_foreach_add, _foreach_add_, _foreach_a
                                          _foreach_div_, _foreach_lerp_, _foreach_mul, _foreach_mul_, _foreach_norm,
                                          _foreach_sub, _foreach_sub_, _foreach_zero_)
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
+from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, conv2d,  # noqa: F401
+                                     conv_transpose1d, conv_transpose2d, max_pool2d)
+from tinygrad_seq.functions_numeric import (cumulative_trapezoid, det, frexp, inverse, isin, logdet,  # noqa: F401
+                                            mvlgamma, pinverse, polygamma, slogdet, tensordot, trapezoid, trapz)
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
 from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
@@ -53,7 +59,8 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 
 __version__ = "0.1.0"
 
-_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator")
+_LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
+         "special")
 
 
 def __getattr__(name):

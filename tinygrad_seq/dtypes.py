@@ -15,6 +15,37 @@ int8 = np.dtype(np.int8)
 uint8 = np.dtype(np.uint8)
 bool = np.dtype(np.bool_)
 
+
+
+class UnsupportedDtype:
+    """torch's dtypes this library has no arrays for (bfloat16, the complex ones): the names
+    exist, so a program that only names one (`autocast(dtype=torch.bfloat16, enabled=False)`,
+    `x.dtype == torch.bfloat16`, `if dtype in (torch.float16, torch.bfloat16)`) runs; making a
+    tensor of one raises a TypeError that says so (as_dtype)."""
+    __slots__ = ("name", "is_floating_point", "is_complex", "itemsize", "is_signed")
+
+    def __init__(self, name, is_floating_point, is_complex, itemsize):
+        self.name, self.is_floating_point, self.is_complex = name, is_floating_point, is_complex
+        self.itemsize, self.is_signed = itemsize, True
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __reduce__(self):   # pickled by name: ts.save of a dict naming one
+        return (_unsupported, (self.name,))
+
+
+bfloat16 = UnsupportedDtype("bfloat16", True, False, 2)
+complex32 = chalf = UnsupportedDtype("complex32", False, True, 4)
+complex64 = cfloat = UnsupportedDtype("complex64", False, True, 8)
+complex128 = cdouble = UnsupportedDtype("complex128", False, True, 16)
+UNSUPPORTED = {d.name: d for d in (bfloat16, complex32, complex64, complex128)}
+
+
+def _unsupported(name):
+    return UNSUPPORTED[name]
+
+
 NAMES = ("float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32",
          "int", "int16", "short", "int8", "uint8", "bool")
 
@@ -48,6 +79,9 @@ def as_dtype(dtype):
         return None
     if isinstance(dtype, np.dtype):
         return dtype
+    if isinstance(dtype, UnsupportedDtype):
+        raise TypeError(f"{dtype} tensors are not supported by tinygrad_seq: use ts.float32 or ts.float64"
+                        + (" (a pair of real tensors for complex numbers)" if dtype.is_complex else ""))
     if dtype in _PY:
         return _PY[dtype]
     if isinstance(dtype, str):
@@ -68,4 +102,6 @@ def type_name(dtype):
 
 
 def is_floating_point(dtype):
+    if isinstance(dtype, UnsupportedDtype):
+        return dtype.is_floating_point
     return np.dtype(dtype).kind == "f"

@@ -361,6 +361,12 @@ from tinygrad_seq.functional_more import (bilinear, cosine_embedding_loss, dropo
                                           triplet_margin_loss)
 from tinygrad_seq.conv import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d,  # noqa: E402,F401
                                max_pool1d)
+from tinygrad_seq.conv2d import conv2d  # noqa: E402,F401
+from tinygrad_seq.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402,F401
+from tinygrad_seq.pool2d import (adaptive_avg_pool2d, adaptive_max_pool2d,  # noqa: E402,F401
+                                 adaptive_max_pool2d_with_indices, avg_pool2d, max_pool2d,
+                                 max_pool2d_with_indices)
+from tinygrad_seq.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: E402,F401
 from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu, hardshrink,  # noqa: E402,F401
                                            hardsigmoid, hardswish, kl_div, layer_norm, mish, pairwise_distance, pdist,
                                            relu6, scaled_dot_product_attention, selu, softshrink, softsign)

@@ -3,15 +3,12 @@ misspelled) and, where one exists, the supported way to do the same."""
 
 # torch names people reach for, with the supported alternative
 ALTERNATIVES = {
-    "conv2d": "F.conv1d over one axis (2-D convolutions are out of scope)",
+    "conv3d": "F.conv2d over merged axes (3-D convolutions are out of scope)",
     "jit": "plain Python (the recurrent layers are already fused kernels)",
     "compile": "plain Python (the recurrent layers are already fused kernels)",
     "autocast": "float32 or float64 throughout",
-    "complex64": "float32 / float64 tensors",
-    "bfloat16": "float32 (ts.float32)",
     "sparse": "dense tensors with index_select / gather",
     "fft": "numpy.fft on t.numpy()",
-    "linalg": "numpy.linalg on t.numpy() (no gradient)",
     "mps": "ts.cuda or the CPU",
     "vmap": "batched tensors (a leading batch dimension)",
     "func": "ts.autograd via backward()",
@@ -58,8 +55,8 @@ def tensor_attribute_error(name):
 _OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad, Adadelta or LBFGS"
 SUBMODULE_ALTERNATIVES = {
     "torch.optim": dict.fromkeys(("ASGD", "Rprop", "SparseAdam"), _OPTIMIZERS),
-    "torch.nn": dict(BatchNorm2d="nn.BatchNorm1d over one axis, or nn.LayerNorm",
-                     Conv2d="nn.Conv1d over one axis (2-D convolutions are out of scope)"),
+    "torch.nn": dict(BatchNorm3d="nn.BatchNorm2d over merged axes, or nn.LayerNorm",
+                     Conv3d="nn.Conv2d over merged axes (3-D convolutions are out of scope)"),
     "torch.nn.functional": dict(multi_head_attention_forward="nn.MultiheadAttention"),
     "torch.nn.init": {},
     "torch.nn.utils": {},

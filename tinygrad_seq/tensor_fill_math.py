@@ -143,8 +143,8 @@ def matrix_power(self, n):
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{self.shape[-2] if self.ndim > 1 else self.shape} by {self.shape[-1]} matrices")
     if n < 0:
-        raise RuntimeError("matrix_power with a negative exponent needs a matrix inverse, which "
-                           "tinygrad_seq does not have")
+        from tinygrad_seq.linalg import inv
+        return inv(self).matrix_power(-n)
     from tinygrad_seq.creation import eye
     out = eye(self.shape[-1], dtype=self.dtype).to(self.device).expand(*self.shape)
     if n == 0:

@@ -6,7 +6,7 @@ from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.multihead import MultiheadAttention  # noqa: F401
-from tinygrad_seq.nn.batchnorm import BatchNorm1d  # noqa: F401
+from tinygrad_seq.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from tinygrad_seq.nn.more_layers import (Bilinear, ConstantPad1d, CosineEmbeddingLoss, Dropout1d,  # noqa: F401
                                          EmbeddingBag, GaussianNLLLoss, GroupNorm, HingeEmbeddingLoss,
                                          MarginRankingLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
@@ -14,6 +14,9 @@ from tinygrad_seq.nn.more_layers import (Bilinear, ConstantPad1d, CosineEmbeddin
                                          SoftMarginLoss, Tanhshrink, Threshold, TripletMarginLoss, ZeroPad1d)
 from tinygrad_seq.nn.conv import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d,  # noqa: F401
                                   MaxPool1d)
+from tinygrad_seq.nn.conv2d import Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
+from tinygrad_seq.nn.pool2d import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d,  # noqa: F401
+                                    Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from tinygrad_seq.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                          TransformerEncoder, TransformerEncoderLayer)
 from tinygrad_seq.nn.activation import Hardshrink, Softshrink  # noqa: F401

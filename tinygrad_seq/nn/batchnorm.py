@@ -1,7 +1,8 @@
-"""nn.BatchNorm1d: torch's normalization over the batch (and length) of (N, C) or (N, C, L)
-inputs (F.batch_norm, functional_extra.py), with running statistics (momentum, or the
-cumulative average when momentum is None), affine weight / bias, and torch's state-dict keys
-(running_mean, running_var, num_batches_tracked)."""
+"""nn.BatchNorm1d and nn.BatchNorm2d: torch's normalization over the batch and spatial dims of
+(N, C), (N, C, L) or (N, C, H, W) inputs (F.batch_norm, functional_extra.py), with running
+statistics (momentum, or the cumulative average when momentum is None), affine weight / bias,
+and torch's state-dict keys (running_mean, running_var, num_batches_tracked). _BatchNorm holds
+it all; each subclass only says which input ranks it takes, as torch's."""
 import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
@@ -11,7 +12,7 @@ from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
 
-class BatchNorm1d(Module):
+class _BatchNorm(Module):
     _version = 2   # torch's: its state dicts have num_batches_tracked
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
@@ -55,11 +56,13 @@ class BatchNorm1d(Module):
                 if self.bias is not None:
                     self.bias.zero_()
 
+    def _check_input_dim(self, input):
+        raise NotImplementedError(f"{type(self).__name__} must define _check_input_dim")
+
     def forward(self, input):
-        if input.ndim not in (2, 3):
-            raise ShapeMismatch(f"expected 2D or 3D input (got {input.ndim}D input)")
+        self._check_input_dim(input)
         if input.shape[1] != self.num_features:
-            raise ShapeMismatch(f"BatchNorm1d: input has {input.shape[1]} channels (shape {input.shape}), "
+            raise ShapeMismatch(f"{type(self).__name__}: input has {input.shape[1]} channels (shape {input.shape}), "
                                 f"expected num_features={self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -75,3 +78,17 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Over (N, C) or (N, C, L) inputs."""
+    def _check_input_dim(self, input):
+        if input.ndim not in (2, 3):
+            raise ShapeMismatch(f"expected 2D or 3D input (got {input.ndim}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Over (N, C, H, W) inputs: the statistics of each channel over N, H and W."""
+    def _check_input_dim(self, input):
+        if input.ndim != 4:
+            raise ShapeMismatch(f"expected 4D input (got {input.ndim}D input)")

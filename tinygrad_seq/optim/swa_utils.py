@@ -99,10 +99,10 @@ class AveragedModel(Module):
 def update_bn(loader, model, device=None):
     """Recompute the BatchNorm running statistics of model (an AveragedModel's weights) with one
     pass over loader, as a cumulative average (torch's)."""
-    from tinygrad_seq.nn.batchnorm import BatchNorm1d
+    from tinygrad_seq.nn.batchnorm import _BatchNorm
     momenta = {}
     for module in model.modules():
-        if isinstance(module, BatchNorm1d):
+        if isinstance(module, _BatchNorm):
             module.reset_running_stats()
             momenta[module] = module.momentum
     if not momenta:

@@ -1,5 +1,4 @@
-"""torch.nn.modules.conv: Conv1d; _ConvNd names it too (the one convolution here), for
-`isinstance(m, nn.modules.conv._ConvNd)`."""
-from tinygrad_seq.nn import Conv1d  # noqa: F401
-
-_ConvNd = Conv1d
+"""torch.nn.modules.conv: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d and the bases
+_ConvNd / _ConvTransposeNd (`isinstance(m, nn.modules.conv._ConvNd)` finds every convolution)."""
+from tinygrad_seq.nn import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
+from tinygrad_seq.nn.conv2d import _ConvNd, _ConvTransposeNd  # noqa: F401

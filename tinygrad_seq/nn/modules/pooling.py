@@ -1,2 +1,3 @@
-"""torch.nn.modules.pooling: the 1-D pooling modules."""
-from tinygrad_seq.nn import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d  # noqa: F401
+"""torch.nn.modules.pooling: the 1-D and 2-D pooling modules."""
+from tinygrad_seq.nn import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,  # noqa: F401
+                             AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)

@@ -1,0 +1,172 @@
+"""torch's top-level numeric functions that compose from the Tensor ops and torch.linalg /
+torch.special: tensordot, isin, frexp, polygamma, mvlgamma, the trapezoid rules, and the older
+names of the linalg ones (det, inverse, slogdet, logdet, pinverse). Autograd differentiates the
+compositions; linalg and special load on first use."""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.tensor_reduce import return_type
+
+FrexpResult = return_type("frexp", ("mantissa", "exponent"))
+SlogdetResult = return_type("slogdet", ("sign", "logabsdet"))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract the last `dims` dimensions of a with the first `dims` of b, or the listed pairs
+    (dims=([a dims], [b dims])); the free dimensions of a then of b remain."""
+    if out is not None:
+        raise TypeError("tensordot: out= is not supported; use the returned tensor")
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    if isinstance(dims, Tensor):
+        dims = dims.item() if dims.ndim == 0 else dims.tolist()
+    if isinstance(dims, numbers.Integral):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, numbers.Integral) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    dims_a = [d % max(a.ndim, 1) for d in dims_a]
+    dims_b = [d % max(b.ndim, 1) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
+                               f"and second has size {b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = int(np.prod([a.shape[d] for d in dims_a], dtype=np.int64))
+    left = a.permute(*free_a, *dims_a).reshape(-1, k)      # [free_a..., contracted]
+    right = b.permute(*dims_b, *free_b).reshape(k, -1)     # [contracted, free_b...]
+    return (left @ right).reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """A bool tensor of elements' shape: whether each is in test_elements (either may be a
+    number); invert gives the complement. No gradient."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin(): expected at least one Tensor argument")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    values = elements.numpy() if isinstance(elements, Tensor) else np.asarray(elements)
+    tests = test_elements.numpy() if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    out = np.isin(values, tests, assume_unique=assume_unique, invert=invert)
+    return Tensor._wrap(np.array(out, dtype=np.bool_), "cpu").to(ref.device)
+
+
+class Frexp(Function):
+    """(mantissa, exponent) of each element; the mantissa's gradient is 2^-exponent (torch's)."""
+    @staticmethod
+    def forward(ctx, a):
+        x = ctx.b.to_host(a)
+        mantissa, exponent = np.frexp(x)
+        exponent = exponent.astype(np.int32)
+        ctx.save_for_backward(exponent)
+        return ctx.b.asarray(mantissa), ctx.b.asarray(exponent)
+
+    @staticmethod
+    def backward(ctx, g_mantissa, g_exponent):
+        exponent, = ctx.saved_tensors
+        g = ctx.b.to_host(g_mantissa)
+        with np.errstate(over="ignore"):
+            return ctx.b.asarray(g / np.exp2(exponent).astype(g.dtype))
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2^exponent, |mantissa| in [0.5, 1) (0, inf and
+    nan keep exponent 0); exponent is int32."""
+    if out is not None:
+        raise TypeError("frexp: out= is not supported; use the returned tensor")
+    if input.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    return FrexpResult(*Frexp.apply(input))
+
+
+def polygamma(n, input, *, out=None):
+    from tinygrad_seq import special
+    return special.polygamma(n, input, out=out)
+
+
+def mvlgamma(input, p, *, out=None):
+    from tinygrad_seq import special
+    return special.multigammaln(input, p, out=out)
+
+
+def _spacing(y, x, dx, dim, name):
+    """The widths of the intervals along dim: x's differences (x 1-D, or broadcasting with y), or dx."""
+    n = y.shape[dim]
+    if x is None:
+        return 1.0 if dx is None else dx
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        return x.diff().reshape(*[n - 1 if d == dim else 1 for d in range(y.ndim)])
+    return x.diff(dim=dim - y.ndim if dim - y.ndim >= -x.ndim else dim)
+
+
+def _along(y, dim, name):
+    if y.ndim == 0:
+        raise IndexError(f"{name}: Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+    if not -y.ndim <= dim < y.ndim:
+        raise IndexError(f"{name}: Dimension out of range (expected to be in range of [{-y.ndim}, {y.ndim - 1}], "
+                         f"but got {dim})")
+    return y._floating(), dim % y.ndim
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoid rule along dim: sum of (y[i] + y[i+1]) / 2 * (x[i+1] - x[i]), or * dx."""
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid(): pass either x or dx, not both")
+    y, d = _along(y, dim, "trapezoid")
+    n = y.shape[d]
+    if n == 0:
+        return y.sum(d)
+    mids = (y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * 0.5
+    return (mids * _spacing(y, x, dx, d, "trapezoid")).sum(d)
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid rule along dim (one entry fewer than y there)."""
+    if x is not None and dx is not None:
+        raise TypeError("cumulative_trapezoid(): pass either x or dx, not both")
+    y, d = _along(y, dim, "cumulative_trapezoid")
+    n = y.shape[d]
+    if n == 0:
+        return y
+    mids = (y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * 0.5
+    return (mids * _spacing(y, x, dx, d, "cumulative_trapezoid")).cumsum(d)
+
+
+def det(input):
+    from tinygrad_seq import linalg
+    return linalg.det(input)
+
+
+def inverse(input, *, out=None):
+    from tinygrad_seq import linalg
+    return linalg.inv(input, out=out)
+
+
+def slogdet(input):
+    from tinygrad_seq import linalg
+    return SlogdetResult(*linalg.slogdet(input))
+
+
+def logdet(input):
+    """log(det): nan where det < 0, -inf where it is 0 (the gradient comes from log|det|)."""
+    sign, logabs = slogdet(input)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return logabs + sign.detach().log()
+
+
+def pinverse(input, rcond=1e-15):
+    from tinygrad_seq import linalg
+    return linalg.pinv(input, rcond=rcond)

@@ -1,0 +1,182 @@
+"""torch.nn.functional.interpolate (and the deprecated F.upsample / upsample_nearest /
+upsample_bilinear) for 3-D [N, C, L] and 4-D [N, C, H, W] inputs: modes 'nearest',
+'nearest-exact', 'linear', 'bilinear' (align_corners), 'area' (adaptive average pooling).
+Each spatial axis is resampled on its own (W first, then H, the order torch's bilinear kernel
+sums in): every output position reads one (nearest) or two (linear) input positions with
+torch's source-index formulas, computed in the input's float dtype as torch's CPU kernels do.
+"""
+import math
+
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.functional_checks import require_float
+
+_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "nearest-exact")
+
+
+class ResampleAxis(Function):
+    """y = x[..., i0, ...] * w0 + x[..., i1, ...] * w1 along `axis` (i0, i1, w0, w1: [L_out]);
+    nearest has w0 = None (y = x[..., i0, ...]). Backward adds g * w into positions i0 and i1."""
+    @staticmethod
+    def forward(ctx, x, axis=-1, i0=None, i1=None, w0=None, w1=None):
+        B = ctx.b
+        xh = np.moveaxis(B.to_host(x), axis, -1)
+        ctx.args = (axis, xh.shape, i0, i1, w0, w1)
+        y = xh[..., i0] if w0 is None else xh[..., i0] * w0 + xh[..., i1] * w1
+        return B.asarray(np.ascontiguousarray(np.moveaxis(y, -1, axis)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, shape, i0, i1, w0, w1 = ctx.args
+        g = np.moveaxis(ctx.b.to_host(grad), axis, -1)
+        rows, size = int(np.prod(shape[:-1])), shape[-1]
+        base = (np.arange(rows) * size)[:, None]
+        g2 = g.reshape(rows, -1)
+        if w0 is None:
+            where, weights = (base + i0).ravel(), g2.ravel()
+        else:
+            where = np.concatenate([(base + i0).ravel(), (base + i1).ravel()])
+            weights = np.concatenate([(g2 * w0).ravel(), (g2 * w1).ravel()])
+        dx = np.bincount(where, weights=weights, minlength=rows * size).astype(g.dtype).reshape(shape)
+        return ctx.b.asarray(np.ascontiguousarray(np.moveaxis(dx, -1, axis)))
+
+
+def _scale(in_size, out_size, scale, align_corners, dtype):
+    """torch's area_pixel_compute_scale, in the computation's dtype."""
+    if align_corners:
+        return dtype.type(in_size - 1) / dtype.type(out_size - 1) if out_size > 1 else dtype.type(0)
+    if scale is not None and scale > 0:
+        return dtype.type(1.0 / scale)
+    return dtype.type(in_size) / dtype.type(out_size)
+
+
+def _nearest_index(in_size, out_size, scale, exact, shortcut):
+    """torch's nearest_idx / nearest_exact_idx, in float32 as its kernels; shortcut (its 2-D
+    'nearest' kernel): index for index when the size is kept, halved when the size doubles,
+    whatever the scale."""
+    if shortcut and not exact and out_size in (in_size, 2 * in_size):
+        return np.arange(out_size) // (out_size // in_size)
+    s = _scale(in_size, out_size, scale, False, np.dtype(np.float32))
+    dst = np.arange(out_size, dtype=np.float64)
+    src = (dst + 0.5) * np.float64(s) if exact else dst.astype(np.float32) * s
+    return np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), in_size - 1)
+
+
+def _linear_weights(in_size, out_size, scale, align_corners, dtype):
+    """torch's linear source indices and weights: (i0, i1, w0, w1), each [out_size]."""
+    s = _scale(in_size, out_size, scale, align_corners, dtype)
+    dst = np.arange(out_size, dtype=dtype)
+    if align_corners:
+        src = s * dst
+    else:
+        src = np.maximum(s * (dst + dtype.type(0.5)) - dtype.type(0.5), dtype.type(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    i1 = i0 + (i0 < in_size - 1)
+    w1 = np.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
+    return i0, i1, (dtype.type(1) - w1).astype(dtype), w1
+
+
+def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
+    """(output sizes, the scales the kernel uses or Nones), by torch's rules."""
+    dim = input.ndim - 2
+    spatial = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                                 f"with spatial dimensions of {spatial} and output size of {size}. Please provide "
+                                 f"input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                                 f"format.")
+            if not all(isinstance(s, (int, np.integer)) for s in size):
+                raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            return [int(s) for s in size], [None] * dim
+        return [int(size)] * dim, [None] * dim
+    if isinstance(scale_factor, (list, tuple)):
+        if len(scale_factor) != dim:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {spatial} and scale_factor of shape {scale_factor}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in "
+                             f"(s1, s2, ...,sK) format.")
+        scales = [float(s) for s in scale_factor]
+    else:
+        scales = [float(scale_factor)] * dim
+    if recompute_scale_factor or mode == "area":   # torch: the size from the scale, then the scale from the sizes
+        return [math.floor(float(n) * s) for n, s in zip(spatial, scales)], [None] * dim
+    return [int(n * s) for n, s in zip(spatial, scales)], scales
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resample input [N, C, L] or [N, C, H, W] to `size` or by `scale_factor` (torch's
+    F.interpolate). 'bicubic', 'trilinear', 'lanczos', 5-D inputs and antialias=True are not
+    supported here and raise NotImplementedError."""
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if mode not in _MODES or input.ndim not in (3, 4, 5):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
+    sizes, scales = _sizes(input, size, scale_factor, recompute_scale_factor, mode)
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
+    dim = input.ndim - 2
+    need = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode)
+    if need is not None and need != dim:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input")
+    if antialias or mode in ("bicubic", "trilinear", "lanczos") or dim == 3:
+        what = "antialias=True" if antialias else f"mode={mode!r} on a {input.ndim}-D input"
+        raise NotImplementedError(f"interpolate: {what} is not supported by tinygrad_seq (supported: 'nearest', "
+                                  f"'nearest-exact', 'linear', 'bilinear', 'area' on 3-D / 4-D inputs)")
+    if min(sizes) <= 0 and mode != "area":
+        names = ("H", "W")[-dim:] if dim <= 2 else ("D", "H", "W")
+        given = ", ".join(f"{n}: {s}" for n, s in zip(names, input.shape[2:]))
+        wanted = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+        raise InvalidArgument(f"Input and output sizes should be greater than 0, but got input ({given}) "
+                              f"output ({wanted})")
+    if mode == "area":
+        from tinygrad_seq.pool2d import adaptive_avg_pool2d
+        if dim == 1:   # [N, C, L] as [N, C, 1, L]
+            return adaptive_avg_pool2d(input.unsqueeze(2), (1, sizes[0])).squeeze(2)
+        return adaptive_avg_pool2d(input, sizes)
+    kernel = {"nearest": "compute_indices_weights_nearest", "linear": "compute_indices_weights_linear",
+              "bilinear": "upsample_bilinear2d_channels_last"}.get(mode, "upsample_nearest2d_channels_last")
+    if dim == 1 and mode == "nearest-exact":
+        kernel = "compute_indices_weights_nearest"
+    require_float(input, kernel)
+    out = input
+    for axis in reversed(range(dim)):   # W first, then H
+        n_in, n_out, scale = input.shape[2 + axis], sizes[axis], scales[axis]
+        if mode in ("nearest", "nearest-exact"):
+            i0 = _nearest_index(n_in, n_out, scale, mode == "nearest-exact", dim == 2)
+            out = ResampleAxis.apply(out, axis=2 + axis, i0=i0)
+        elif n_in != n_out:   # torch's linear kernels copy an axis whose size is kept, whatever the scale
+            i0, i1, w0, w1 = _linear_weights(n_in, n_out, scale, align_corners, input.dtype)
+            out = ResampleAxis.apply(out, axis=2 + axis, i0=i0, i1=i1, w0=w0, w1=w1)
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """torch's deprecated F.upsample: F.interpolate."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,0 +1,351 @@
+"""torch.linalg: factorisations, inverses, solves and norms over batches of matrices [..., M, N],
+with torch's gradients (ops_linalg.py, linalg_norms.py). Results are named tuples printed as
+torch's (torch.return_types.linalg_svd, ...). A torch.linalg name not here raises an
+AttributeError saying so (eig / eigvals need complex dtypes, which tinygrad_seq lacks)."""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.linalg_norms import check_float, matrix_norm, norm, vector_norm  # noqa: F401
+from tinygrad_seq.ops_linalg import (QR, SVD, Cholesky, Det, Eigh, Inv, LinAlgError, Pinv,  # noqa: F401
+                                     SlogDet, Solve)
+from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.tensor_reduce import return_type
+
+SlogdetResult = return_type("linalg_slogdet", ("sign", "logabsdet"))
+QRResult = return_type("linalg_qr", ("Q", "R"))
+SVDResult = return_type("linalg_svd", ("U", "S", "Vh"))
+EighResult = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise TypeError(f"linalg.{name}: out= is not supported; use the returned tensor")
+
+
+def _matrices(name, A, square=True):
+    """torch's checks of a batch of matrices: a float32/64 tensor of >= 2 dimensions, square."""
+    check_float(name, A)
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+
+
+def inv(A, *, out=None):
+    _no_out("inv", out)
+    _matrices("linalg.inv", A)
+    return Inv.apply(A)
+
+
+def det(A, *, out=None):
+    _no_out("det", out)
+    _matrices("linalg.det", A)
+    return Det.apply(A)
+
+
+def slogdet(A, *, out=None):
+    """(sign, log|det A|): sign is 0 and logabsdet -inf for a singular matrix."""
+    _no_out("slogdet", out)
+    _matrices("linalg.slogdet", A)
+    return SlogdetResult(*SlogDet.apply(A))
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with AX = B (left) or XA = B. B: [..., n, k], or a batch of vectors [..., n] where B is 1-D
+    or has A's shape without its last dimension; batch dimensions broadcast."""
+    _no_out("solve", out)
+    _matrices("linalg.solve", A)
+    check_float("linalg.solve", B)
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{A.dtype} and B of type {B.dtype} instead")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    n = A.shape[-1]
+    rows = B.shape[-1] if vector or not left else B.shape[-2]
+    if rows != n:
+        shape_b = f"{B.shape[-1]}x1" if vector else f"{B.shape[-2]}x{B.shape[-1]}"
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shape_b})")
+    return Solve.apply(A, B, vector=vector, left=left)
+
+
+def cholesky(A, *, upper=False, out=None):
+    """L with A = L L^T from A's lower triangle (upper=True: U = L^T); LinAlgError naming the
+    leading minor when A is not positive-definite."""
+    _no_out("cholesky", out)
+    _matrices("linalg.cholesky", A)
+    return Cholesky.apply(A, upper=bool(upper))
+
+
+def qr(A, mode="reduced", *, out=None):
+    _no_out("qr", out)
+    _matrices("linalg.qr", A, square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                           "'r', or 'complete'")
+    return QRResult(*QR.apply(A, mode=mode))
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient needs distinct singular values
+    (as torch's)."""
+    _no_out("svd", out)
+    _matrices("linalg.svd", A, square=False)
+    _no_driver("svd", driver)
+    return SVDResult(*SVD.apply(A, full_matrices=bool(full_matrices)))
+
+
+def _no_driver(name, driver):
+    if driver is not None:
+        raise RuntimeError(f"torch.linalg.{name}: keyword argument `driver=` is only supported on CUDA inputs "
+                           "with cuSOLVER backend.")
+
+
+def svdvals(A, *, driver=None, out=None):
+    _no_out("svdvals", out)
+    _matrices("linalg.svdvals", A, square=False)
+    _no_driver("svdvals", driver)
+    return SVD.apply(A, full_matrices=False)[1]
+
+
+def _uplo(UPLO):
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper()
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrix read from A's UPLO
+    triangle."""
+    _no_out("eigh", out)
+    _matrices("linalg.eigh", A)
+    return EighResult(*Eigh.apply(A, uplo=_uplo(UPLO)))
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    _no_out("eigvalsh", out)
+    _matrices("linalg.eigvalsh", A)
+    return Eigh.apply(A, uplo=_uplo(UPLO))[0]
+
+
+def _tolerances(name, A, atol, rtol):
+    """torch's (atol, rtol) of pinv / matrix_rank as arrays over the batch: atol defaults to 0; rtol
+    to eps * max(M, N), or 0 where a positive atol is given."""
+    def arr(v):
+        return np.asarray(v.detach().numpy() if isinstance(v, Tensor) else v, dtype=A.dtype)
+    default = np.finfo(A.dtype).eps * max(A.shape[-2:])
+    a = np.zeros((), A.dtype) if atol is None else arr(atol)
+    if rtol is not None:
+        r = arr(rtol)
+    elif atol is not None:
+        r = np.where(a > 0, 0.0, default).astype(A.dtype)
+    else:
+        r = np.asarray(default, A.dtype)
+    return a, r
+
+
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """The Moore-Penrose pseudo-inverse, dropping singular values <= max(atol, rtol * largest);
+    rcond (positional, numpy's name) is rtol with atol 0."""
+    _no_out("pinv", out)
+    if isinstance(A, Tensor) and A.dtype.kind != "f":
+        raise RuntimeError(f"linalg.pinv({A.dtype}{list(A.shape)}): expected a tensor with 2 or more dimensions "
+                           "of float, double, cfloat or cdouble types")
+    _matrices("linalg.pinv", A, square=False)
+    if rcond is not None:
+        atol, rtol = 0.0, rcond
+    a, r = _tolerances("linalg.pinv", A, atol, rtol)
+    return Pinv.apply(A, atol=a, rtol=r, hermitian=bool(hermitian))
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """The number of singular values > max(atol, rtol * largest) (int64, no gradient); tol
+    (positional, the older form) is atol with rtol 0."""
+    _no_out("matrix_rank", out)
+    _matrices("linalg.matrix_rank", A, square=False)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    a, r = _tolerances("linalg.matrix_rank", A, atol, rtol)
+    x = A.detach().numpy()
+    s = np.abs(np.linalg.eigvalsh(x)) if hermitian else np.linalg.svd(x, compute_uv=False)
+    top = np.max(s, -1, initial=0.0)
+    rank = np.sum(s > np.maximum(a, r * top)[..., None], -1).astype(np.int64)
+    return Tensor._wrap(np.asarray(rank), "cpu").to(A.device)
+
+
+def matrix_power(A, n, *, out=None):
+    """A^n by repeated squaring; n < 0 inverts A first (LinAlgError if singular)."""
+    _no_out("matrix_power", out)
+    if not isinstance(n, numbers.Integral):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.ndim > 1 else A.shape} by {A.shape[-1] if A.ndim else 1} matrices")
+    if n < 0:
+        return matrix_power(inv(A), -n)
+    if n == 0 and A.requires_grad:   # the identity, attached to A with a zero gradient, as torch's
+        from tinygrad_seq.creation import eye, ones
+        return A.masked_fill(ones((), dtype=np.bool_).to(A.device), 0) + eye(A.shape[-1], dtype=A.dtype).to(A.device)
+    return A.matrix_power(int(n))
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices; the first may be 1-D (a row vector) and the last 1-D
+    (a column vector), which leave the result without that dimension."""
+    _no_out("multi_dot", out)
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0], tensors[-1]
+    if first.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first.ndim}D")
+    if last.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last.ndim}D")
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    for t in tensors[1:]:
+        if t.dtype != first.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{first.dtype} and tensor {tensors.index(t)} {t.dtype}")
+    mats = [first.unsqueeze(0) if first.ndim == 1 else first] + tensors[1:-1] + \
+        [last.unsqueeze(-1) if last.ndim == 1 else last]
+    for i in range(len(mats) - 1):
+        if mats[i].shape[-1] != mats[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {tuple(tensors[i].shape)} and "
+                               f"{tuple(tensors[i + 1].shape)} cannot be multiplied")
+    out = mats[0]
+    for m in mats[1:]:
+        out = out @ m
+    if first.ndim == 1:
+        out = out.squeeze(0)
+    if last.ndim == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """The cross product of 3-vectors along dim; the inputs broadcast but must have as many
+    dimensions."""
+    _no_out("cross", out)
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    return input.cross(other, dim=dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """sum(x * y) over dim, the inputs broadcast (real dtypes: no conjugation)."""
+    _no_out("vecdot", out)
+    return (x * y).sum(dim)
+
+
+def matmul(input, other, *, out=None):
+    _no_out("matmul", out)
+    return input @ other
+
+
+def vander(x, *, N=None):
+    """[..., n] -> [..., n, N]: the powers x^0, x^1, ..., x^(N-1) of each entry."""
+    if x.ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    N = x.shape[-1] if N is None else N
+    if N < 1:
+        raise RuntimeError(f"N must be greater than 1.")
+    ones = x.unsqueeze(-1).expand(*x.shape, 1) * 0 + 1
+    if N == 1:
+        return ones
+    powers = x.unsqueeze(-1).expand(*x.shape, N - 1).cumprod(-1)
+    from tinygrad_seq.functions import cat
+    return cat([ones, powers], -1)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with AX = B (left) or XA = B for A's upper or lower triangle (the rest of A is not read,
+    and gets no gradient); unitriangular: A's diagonal taken as ones."""
+    _no_out("solve_triangular", out)
+    _matrices("linalg.solve_triangular", A)
+    if B.ndim < 2:
+        raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    tri = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
+    if unitriangular:
+        from tinygrad_seq.creation import eye
+        tri = tri + eye(A.shape[-1], dtype=A.dtype).to(A.device)
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    return Solve.apply(tri, B, vector=False, left=bool(left))
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number: largest / smallest singular value (p None or 2; -2 the inverse), or
+    norm(A, p) * norm(inv(A), p) for p in 'fro', 'nuc', inf, -inf, 1, -1."""
+    _no_out("cond", out)
+    _matrices("linalg.cond", A, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution X of AX = B (minimum norm where A is rank deficient), from the
+    pseudo-inverse, so its gradient is torch's. residuals (the squared residual norms) are given
+    for M > N full-rank A with the gelsd / gelss / gels drivers, singular_values for gelsd / gelss,
+    rank for every driver but gels (torch's CPU rules; the default driver is gelsy)."""
+    _matrices("linalg.lstsq", A, square=False)
+    check_float("linalg.lstsq", B)
+    driver = "gelsy" if driver is None else driver
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    vector = B.ndim == A.ndim - 1
+    if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size({-1 if vector else -2})")
+    m, n = A.shape[-2:]
+    default = np.finfo(A.dtype).eps * max(m, n)
+    rtol = default if rcond is None or rcond < 0 else rcond
+    p = pinv(A, atol=0.0, rtol=rtol)
+    X = (p @ B.unsqueeze(-1)).squeeze(-1) if vector else p @ B
+    x = A.detach().numpy()
+    s = np.linalg.svd(x, compute_uv=False)
+    rank_arr = np.sum(s > rtol * np.max(s, -1, initial=0.0)[..., None], -1).astype(np.int64)
+    empty = Tensor._wrap(np.zeros((0,), A.dtype), "cpu").to(A.device)
+    rank = Tensor._wrap(np.asarray(rank_arr), "cpu").to(A.device) if driver != "gels" else \
+        Tensor._wrap(np.zeros((0,), np.int64), "cpu").to(A.device)
+    residuals = empty
+    if driver != "gelsy" and m > n and np.all(rank_arr == n):
+        r = A @ (X.unsqueeze(-1) if vector else X) - (B.unsqueeze(-1) if vector else B)
+        residuals = (r * r).sum(-2).squeeze(-1) if vector else (r * r).sum(-2)
+    svals = Tensor._wrap(np.ascontiguousarray(s), "cpu").to(A.device) if driver in ("gelsd", "gelss") else empty
+    return LstsqResult(X, residuals, rank, svals)
+
+
+_NOT_BUILT = {
+    "eig": "linalg.eigh for symmetric matrices (eig's results are complex, which tinygrad_seq lacks)",
+    "eigvals": "linalg.eigvalsh for symmetric matrices (complex results are not supported)",
+    "lu": "linalg.solve / linalg.det", "lu_factor": "linalg.solve / linalg.det",
+    "lu_factor_ex": "linalg.solve / linalg.det", "lu_solve": "linalg.solve",
+    "ldl_factor": "linalg.cholesky", "ldl_factor_ex": "linalg.cholesky", "ldl_solve": "linalg.solve",
+    "cholesky_ex": "linalg.cholesky (raises LinAlgError where info would be non-zero)",
+    "inv_ex": "linalg.inv (raises LinAlgError where info would be non-zero)",
+    "solve_ex": "linalg.solve (raises LinAlgError where info would be non-zero)",
+    "householder_product": "linalg.qr", "tensorinv": "linalg.inv on a reshaped tensor",
+    "tensorsolve": "linalg.solve on reshaped tensors", "matrix_exp": "a truncated Taylor series with matrix_power",
+}
+
+
+def __getattr__(name):
+    from tinygrad_seq.missing import submodule_attribute_error
+    if name.startswith("__"):
+        raise AttributeError(f"module 'tinygrad_seq.linalg' has no attribute {name!r}")
+    err = submodule_attribute_error("torch.linalg", "tinygrad_seq.linalg", name)
+    if name in _NOT_BUILT:
+        err = AttributeError(f"tinygrad_seq does not have torch.linalg.{name} yet; instead use {_NOT_BUILT[name]}")
+    raise err

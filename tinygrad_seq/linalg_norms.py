@@ -1,0 +1,167 @@
+"""torch.linalg's norms: vector_norm (one Function with torch's norm_backward), matrix_norm (Tensor
+ops over the vector norms and the singular values) and norm, which picks between the two as
+torch.linalg.norm does."""
+import numbers
+
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.tensor_matmul import scalar_name
+
+_INF = float("inf")
+
+
+def check_float(name, t):
+    """torch's dtype check of the linalg functions: float32 or float64."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}(): argument 'A' must be Tensor, not {type(t).__name__}")
+    if t.dtype == np.float16:
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {scalar_name(t.dtype)}")
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {scalar_name(t.dtype)}")
+
+
+def _dims(dim, ndim, name):
+    """dim (None, int or sequence) -> a sorted tuple of non-negative axes (None: all)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(int(d) for d in dim)
+    bound = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -bound <= d < bound:
+            raise IndexError(f"{name}: Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
+                             f"but got {d})")
+        out.append(d % bound)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{name}: dim {list(dims)} appears multiple times in the list of dims")
+    return tuple(sorted(out)) if ndim else ()
+
+
+class VectorNorm(Function):
+    """(sum |x|^p)^(1/p) over `dims` (inf: max |x|, -inf: min |x|, 0: count of non-zeros).
+    Backward: torch's norm_backward (ties of the inf norms share the gradient evenly; a zero
+    vector's 2-norm has gradient 0)."""
+    @staticmethod
+    def forward(ctx, a, ord=2.0, dims=(), keepdim=False):
+        x = ctx.b.to_host(a)
+        ax = np.abs(x)
+        with np.errstate(all="ignore"):
+            if ord == _INF:
+                out = np.max(ax, axis=dims, keepdims=True)
+            elif ord == -_INF:
+                out = np.min(ax, axis=dims, keepdims=True)
+            elif ord == 0:
+                out = np.sum(x != 0, axis=dims, keepdims=True).astype(x.dtype)
+            elif ord == 1:
+                out = np.sum(ax, axis=dims, keepdims=True)
+            elif ord == 2:
+                out = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
+            else:
+                out = np.sum(ax ** ord, axis=dims, keepdims=True) ** (1.0 / ord)
+        out = np.asarray(out, dtype=x.dtype)
+        ctx.ord, ctx.dims = ord, dims
+        ctx.save_for_backward(x, out)
+        return ctx.b.asarray(out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in dims]))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, norm = ctx.saved_tensors
+        p = ctx.ord
+        if p == 0:   # no gradient at all (torch's undefined one: .grad stays None)
+            return None
+        g = ctx.b.to_host(g).reshape(norm.shape)
+        with np.errstate(all="ignore"):
+            if p == 1:
+                d = np.sign(x) * g
+            elif p == 2:
+                d = g * np.where(norm == 0, 0.0, x / np.where(norm == 0, 1.0, norm))
+            elif abs(p) == _INF:
+                ax = np.abs(x)
+                mask = (ax == norm) | np.isnan(ax)
+                d = np.sign(x) * (g / np.sum(mask, axis=ctx.dims, keepdims=True) * mask)
+            elif p < 1:
+                scaled = np.where(x == 0, 0.0, np.sign(x) * np.abs(x) ** (p - 1))
+                d = scaled * g * norm ** (1 - p)
+            else:
+                scaled = np.sign(x) * np.abs(x) ** (p - 1)
+                scale = np.where(norm == 0, 0.0, g / norm ** (p - 1))
+                d = scaled * scale
+        return ctx.b.asarray(np.asarray(d, dtype=x.dtype))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """torch.linalg.vector_norm: the ord-norm of x flattened (dim=None) or over dim."""
+    if out is not None:
+        raise TypeError("linalg.vector_norm: out= is not supported; use the returned tensor")
+    if isinstance(ord, str) or not isinstance(ord, numbers.Real):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+    check_float("linalg.vector_norm", x)
+    if dtype is not None:
+        x = x.to(dtype=dtype)
+    dims = _dims(dim, x.ndim, "linalg.vector_norm")
+    if abs(ord) == _INF and any(x.shape[d] == 0 for d in dims) or (x.numel() == 0 and dim is None and abs(ord) == _INF):
+        raise IndexError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation "
+                         "does not have an identity")
+    return VectorNorm.apply(x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
+
+
+_MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, _INF, -_INF)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
+    values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
+    inf / -inf (max / min row sum)."""
+    if out is not None:
+        raise TypeError("linalg.matrix_norm: out= is not supported; use the returned tensor")
+    check_float("linalg.matrix_norm", A)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if isinstance(ord, str) and ord not in ("fro", "nuc") or not isinstance(ord, str) and ord not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    dim = tuple(dim)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+    d0, d1 = _dims(dim[0], A.ndim, "linalg.matrix_norm")[0], _dims(dim[1], A.ndim, "linalg.matrix_norm")[0]
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if dtype is not None:
+        A = A.to(dtype=dtype)
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in (1, -1, _INF, -_INF):
+        summed, across = (d0, d1) if abs(ord) == 1 else (d1, d0)   # 1: column sums, inf: row sums
+        sums = A.abs().sum(summed, keepdim=True)
+        out = sums.amax(across, keepdim=True) if ord > 0 else sums.amin(across, keepdim=True)
+        return out if keepdim else out.squeeze((d0, d1))
+    from tinygrad_seq.linalg import svdvals
+    s = svdvals(A.movedim((d0, d1), (-2, -1)))
+    out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+    if keepdim:
+        for d in sorted((d0, d1)):
+            out = out.unsqueeze(d)
+    return out
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """torch.linalg.norm: a matrix norm where ord is given and dim has two entries (or A is 2-D
+    and dim is None), a vector norm otherwise (ord=None: the 2-norm of the flattened input)."""
+    if out is not None:
+        raise TypeError("linalg.norm: out= is not supported; use the returned tensor")
+    if dim is not None:
+        dim = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+        if len(dim) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
+    if isinstance(ord, str):
+        if dim is None and A.ndim != 2:
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 2D. Got {A.ndim}D.")
+        if dim is not None and len(dim) != 2:
+            raise RuntimeError(f"linalg.norm: If ord is a string, dim must be of length 2. Got {list(dim)}")
+        return matrix_norm(A, ord, dim or (-2, -1), keepdim, dtype=dtype)
+    if dim is None and ord is not None and A.ndim not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+    if ord is not None and (dim is not None and len(dim) == 2 or dim is None and A.ndim == 2):
+        return matrix_norm(A, ord, dim or (0, 1), keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
