@@ -41,6 +41,7 @@ from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, a
 from tinygrad_seq.functions_numeric import (cumulative_trapezoid, det, frexp, inverse, isin, logdet,  # noqa: F401
                                             mvlgamma, pinverse, polygamma, slogdet, tensordot, trapezoid, trapz)
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+from tinygrad_seq.random import default_generator  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401
 from tinygrad_seq.tensor import Size, Tensor  # noqa: F401
 # the thin forms of torch's methods (x_ in-place forms, aliases, kron, quantile, ...): attached

@@ -2,8 +2,10 @@
 
 The engine uses one GPU; its arrays draw random numbers on the host from the one generator
 (tinygrad_seq.random), so the CUDA seeding functions seed nothing of their own: ts.manual_seed
-already covers them, as torch.manual_seed covers every device.
+already covers them, as torch.manual_seed covers every device, and the CUDA rng-state functions
+read and restore that generator.
 """
+from tinygrad_seq import random
 from tinygrad_seq.device import cuda_available
 
 
@@ -57,6 +59,30 @@ def manual_seed(seed):
 
 def manual_seed_all(seed):
     """No-op: GPU tensors draw from the generator ts.manual_seed seeds."""
+
+
+def get_rng_state(device="cuda"):
+    """The state of the generator GPU tensors draw from: the global one (ts.get_rng_state())."""
+    if not cuda_available():
+        raise RuntimeError("ts.cuda.get_rng_state(): no CUDA GPU is available")
+    return random.get_rng_state()
+
+
+def get_rng_state_all():
+    """One state per GPU ([] without one, as torch's)."""
+    return [get_rng_state()] if cuda_available() else []
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restores the global generator (GPU tensors draw from it); without a GPU nothing changes,
+    as torch's call is deferred until CUDA starts, which it never does then."""
+    if cuda_available():
+        random.set_rng_state(new_state)
+
+
+def set_rng_state_all(new_states):
+    for state in new_states:
+        set_rng_state(state)
 
 
 def synchronize(device=None):

@@ -52,9 +52,9 @@ def tensor_attribute_error(name):
 
 
 # the same for the submodules a PyTorch program reaches into (torch.optim.NAdam, F.layer_norm, ...)
-_OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad, Adadelta or LBFGS"
+_OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad, Adadelta, ASGD or LBFGS"
 SUBMODULE_ALTERNATIVES = {
-    "torch.optim": dict.fromkeys(("ASGD", "Rprop", "SparseAdam"), _OPTIMIZERS),
+    "torch.optim": dict.fromkeys(("Rprop", "SparseAdam"), _OPTIMIZERS),
     "torch.nn": dict(BatchNorm3d="nn.BatchNorm2d over merged axes, or nn.LayerNorm",
                      Conv3d="nn.Conv2d over merged axes (3-D convolutions are out of scope)"),
     "torch.nn.functional": dict(multi_head_attention_forward="nn.MultiheadAttention"),

@@ -1,6 +1,7 @@
 """Tensor methods torch has that are thin forms of what exists here: the in-place `x_` form of a
 method (`gt_`, `cumsum_`, `tril_`, ...), aliases (`multiply_`, `fix`, `arcsinh`, `adjoint`, `H`),
-predicates and storage queries (`is_cpu`, `get_device`, `is_nonzero`, `stride`, `data_ptr`), and
+predicates and storage queries (`is_cpu`, `get_device`, `is_nonzero`, `stride`, `data_ptr`),
+`resize_` / `resize_as_`, and
 methods of free functions (`unique`, `multinomial`). The math ones (kron, cross, quantile,
 masked_scatter, ...) are in tensor_fill_math.py. tinygrad_seq/__init__.py attaches both last, so
 every method they build on exists; FREE lists the ones torch also has as free functions."""
@@ -171,6 +172,80 @@ def _map_(self, other, fn):
     return self
 
 
+def _resize_shape(sizes):
+    """resize_'s sizes: ints, or one tuple / list / Size of them; checked as torch checks them."""
+    if not sizes:
+        raise TypeError('resize_() missing 1 required positional arguments: "size"')
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    shape = []
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"resize_(): argument 'size' must be tuple of ints, not {type(s).__name__}")
+        shape.append(int(s))
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {shape}")
+    return tuple(shape)
+
+
+def _storage_from(arr, n):
+    """The n elements of memory starting at arr's first element, as torch's resize_ reads its
+    storage (a transposed or sliced tensor gives its memory order): a view sharing that memory
+    when arr's owning array holds n elements from there, else a new array with the elements there
+    are in front and zeros after (torch leaves those uninitialised)."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    contiguous_root = root.flags.c_contiguous or root.flags.f_contiguous
+    if not contiguous_root or any(s < 0 for s in arr.strides) or arr.dtype != root.dtype:
+        flat = arr.reshape(-1)   # not laid out as torch's storage: the elements in logical order
+        out = np.zeros(n, arr.dtype)
+        out[:min(n, flat.size)] = flat[:n]
+        return out
+    start = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    held = (root.nbytes - start) // arr.itemsize if root.size else 0
+    if n <= held:
+        return np.lib.stride_tricks.as_strided(arr, (n,), (arr.itemsize,))
+    out = np.zeros(n, arr.dtype)
+    if held > 0:
+        out[:held] = np.lib.stride_tricks.as_strided(arr, (held,), (arr.itemsize,))
+    return out
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """torch's resize_: self takes the shape `sizes` over its memory read in order; the leading
+    elements stay, elements beyond the old memory are zeros (uninitialised in torch). Returns self.
+    A tensor that requires grad raises, as torch's (resize is not differentiable)."""
+    shape = _resize_shape(sizes)
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if shape == tuple(self.shape):   # torch's resize_ keeps a tensor of that shape as it is
+        return self
+    n = int(np.prod(shape, dtype=np.int64))
+    if getattr(self.device, "type", "cpu") == "cpu":
+        arr = self.array if isinstance(self.array, np.ndarray) else np.array(self.array)
+        new = _storage_from(arr, n).reshape(shape)
+    else:   # a device array: its elements in order, then zeros, copied into a new device array
+        from tinygrad_seq import device as _device
+        flat = self.numpy().reshape(-1)
+        host = np.zeros(n, flat.dtype)
+        host[:min(n, flat.size)] = flat[:n]
+        new = _device.backend(self.device).asarray(host.reshape(shape))
+    self._version += 1   # a resize is a write: graph nodes that saved this tensor see it
+    self.array = new
+    if getattr(self, "_base", None) is not None:   # no longer one of the base's view kinds
+        self._base = None
+    return self
+
+
+def _resize_as_(self, the_template, memory_format=None):
+    from tinygrad_seq.tensor import Tensor
+    if not isinstance(the_template, Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not "
+                        f"{type(the_template).__name__}")
+    return _resize_(self, tuple(the_template.shape))
+
+
 def _free(name):
     def method(self, *args, **kwargs):
         import tinygrad_seq
@@ -208,6 +283,7 @@ METHODS = dict(
     sum_to_size=_sum_to_size, new_empty_strided=_new_empty_strided, positive=_positive,
     adjoint=_adjoint, H=property(_h), mH=property(_adjoint), conj=_same, conj_physical=_same,
     resolve_conj=_same, resolve_neg=_same, pin_memory=_same, share_memory_=_same,
+    resize_=_resize_, resize_as_=_resize_as_,
     is_conj=lambda self: False, is_neg=lambda self: False, is_inference=lambda self: False,
     is_pinned=lambda self, *a: False, is_shared=lambda self: False, is_nonzero=_is_nonzero,
     is_same_size=lambda self, other: tuple(self.shape) == tuple(other.shape),
@@ -239,6 +315,13 @@ def attach(Tensor):
     for name in INPLACE:
         if not hasattr(Tensor, name + "_"):
             setattr(Tensor, name + "_", _inplace_of(name))
+    # torch 2.13's undeprecated linear-algebra and special-function methods (functions_numeric.py)
+    from tinygrad_seq import functions_numeric as numeric
+    for name in ("det", "inverse", "slogdet", "logdet", "pinverse", "frexp", "mvlgamma"):
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, getattr(numeric, name))
+    if not hasattr(Tensor, "polygamma"):
+        Tensor.polygamma = lambda self, n: numeric.polygamma(n, self)
 
 
 # torch's free functions of the methods above: ts.kron(a, b) is a.kron(b)

@@ -5,6 +5,7 @@ from tinygrad_seq.optim.adam import Adam, AdamW  # noqa: F401
 from tinygrad_seq.optim.rmsprop import RMSprop  # noqa: F401
 from tinygrad_seq.optim.adagrad import Adagrad  # noqa: F401
 from tinygrad_seq.optim.adadelta import Adadelta  # noqa: F401
+from tinygrad_seq.optim.asgd import ASGD  # noqa: F401
 from tinygrad_seq.optim.adam_variants import Adamax, NAdam, RAdam  # noqa: F401
 from tinygrad_seq.optim.lbfgs import LBFGS  # noqa: F401
 from tinygrad_seq.optim import lr_scheduler, swa_utils  # noqa: F401
