@@ -25,3 +25,11 @@ def test_autocast_naming_bfloat16_runs_when_disabled():
     assert y.dtype == ts.float32
     assert ts.bfloat16 in (ts.float16, ts.bfloat16) and ts.bfloat16.is_floating_point
     assert ts.complex64.is_complex and not ts.complex64.is_floating_point
+
+
+def test_finfo_of_bfloat16_is_torchs():
+    torch = pytest.importorskip("torch")
+    ours, theirs = ts.finfo(ts.bfloat16), torch.finfo(torch.bfloat16)
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+    assert ts.cuda.is_bf16_supported() is False

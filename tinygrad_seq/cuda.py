@@ -91,6 +91,11 @@ def synchronize(device=None):
         cuda.synchronize()
 
 
+def is_bf16_supported(including_emulation=True):
+    """False: bfloat16 tensors do not exist here (ts.bfloat16 is a name only)."""
+    return False
+
+
 def empty_cache():
     """No-op: numba frees device arrays when their last reference goes."""
 

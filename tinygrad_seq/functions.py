@@ -332,11 +332,27 @@ def iinfo(type):
 
 def finfo(type=None):
     """finfo(ts.float32).eps / .min / .max, as torch's; finfo() is the default dtype's."""
-    from tinygrad_seq.dtypes import as_dtype, get_default_dtype
+    from tinygrad_seq.dtypes import UnsupportedDtype, as_dtype, bfloat16, get_default_dtype
+    if type is bfloat16:   # a dtype with no arrays here, but its limits are known (autocast code reads them)
+        return _FInfo(_BFLOAT16_INFO)
+    if isinstance(type, UnsupportedDtype):
+        raise TypeError(f"finfo() of {type} is not supported here")
     dt = get_default_dtype() if type is None else as_dtype(type)
     if dt.kind != "f":
         raise TypeError(f"finfo() requires a floating point input type, got {dt}: use iinfo for it")
     return _FInfo(np.finfo(dt))
+
+
+class _BFloat16Info:
+    """torch.finfo(torch.bfloat16)'s fields (8 exponent bits as float32's, 7 mantissa bits)."""
+    bits, dtype = 16, "bfloat16"
+    eps, resolution = 2.0 ** -7, 0.01
+    max = float.fromhex("0x1.fep127")
+    min = -max
+    tiny = smallest_normal = 2.0 ** -126
+
+
+_BFLOAT16_INFO = _BFloat16Info()
 
 
 class _FInfo:
