@@ -25,6 +25,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
+from tinygrad_seq import write_history as _write_history
 from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
@@ -200,7 +201,7 @@ def _unbroadcast(b, grad, shape):
     return b.reshape(grad, shape)
 
 
-DROPPED = "dropped"   # a _hist entry standing for the graph nodes no longer kept
+DROPPED = _write_history.DROPPED   # a _hist entry standing for the graph nodes no longer kept
 
 
 def _parent_state(p, clock):
@@ -209,13 +210,15 @@ def _parent_state(p, clock):
     pc = p._ctx
     if pc is None or pc._clock <= clock:
         return pc, p._idx, p.requires_grad
-    for boundary, ctx, idx, req in getattr(p, "_hist", ()):
-        if clock < boundary:
-            if req is DROPPED:
-                raise RuntimeError("one of the variables needed for gradient computation has been "
-                                   "modified by an inplace operation (more than 256 times since it was used)")
-            return ctx, idx, req
-    return pc, p._idx, p.requires_grad
+    hist = getattr(p, "_hist", None)
+    entry = hist.at(clock) if hist is not None else None
+    if entry is None:
+        return pc, p._idx, p.requires_grad
+    if entry[2] is DROPPED:
+        raise RuntimeError("one of the variables needed for gradient computation has been modified "
+                           "by an inplace operation (so many times since it was used that its earlier "
+                           "graph was not kept: tinygrad_seq.write_history)")
+    return entry
 
 
 def _stale_view(pc, clock):
@@ -224,14 +227,16 @@ def _stale_view(pc, clock):
     at `clock`, must be read from its base as the base was then: an in-place op rebased the base
     in between (or a base up the chain of views). The view's elements are the base's memory, so
     they changed with it, and torch's gradient goes through the write, where pc's own parent is
-    the base as it was before."""
-    bp = pc.parents[0]
-    now = _parent_state(bp, clock)
-    then = _parent_state(bp, pc._clock)
-    if now[0] is not then[0] or now[1] != then[1]:
-        return True
-    bc = now[0]
-    return bc is not None and bc.is_view and bc._clock < clock and _stale_view(bc, clock)
+    the base as it was before. A loop, not a recursion: chains of views may be long."""
+    while True:
+        bp = pc.parents[0]
+        now = _parent_state(bp, clock)
+        then = _parent_state(bp, pc._clock)
+        if now[0] is not then[0] or now[1] != then[1]:
+            return True
+        pc = now[0]
+        if pc is None or not pc.is_view or pc._clock >= clock:
+            return False
 
 
 def _view_at(pc, clock, clones):

@@ -18,9 +18,9 @@ from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 from tinygrad_seq.int_convert import int_scalar
 from tinygrad_seq.tensor_shape import view_fns
+from tinygrad_seq.write_history import History
 
 
-_HIST_KEEP = 256   # earlier graph nodes kept per tensor (see _retarget)
 
 
 def _detached(x):
@@ -103,8 +103,28 @@ class InPlaceOps:
             return self
         old = autograd._Tensor._wrap(B.copy(self.array), self.device, self.requires_grad)
         old._ctx, old._idx = self._ctx, self._idx
-        out = self._result(fn(old, *args), name)
+        # an operand that is self reads the snapshot (y += y): self's edge would be the new node's own
+        out = self._result(fn(old, *[old if a is self else a for a in args]), name)
         B.copy_into(self.array, out.array)
+        if not getattr(self, "_untracked", False):
+            writes.note_inplace(self.array)   # after the node: an operand it saved that is a view of self changed
+        self._retarget(out, old.array.nbytes)
+        return self
+
+    def _put_in_graph(self, nidx, v, name):
+        """self[nidx] = v recorded by autograd, written straight into self's memory: index_put's
+        backward reads no values, so its input stands for self's node with a broadcast zero of
+        self's shape and no snapshot is copied (a decoder writing a buffer row per step would
+        otherwise copy the whole buffer each step and keep every copy)."""
+        _own_array(self)
+        self._inplace_check()
+        old = autograd._Tensor._wrap(np.broadcast_to(np.zeros((), self.dtype), self.shape), self.device,
+                                     self.requires_grad)
+        old._ctx, old._idx = self._ctx, self._idx
+        try:
+            out = ops_extra.IndexPutInto.apply(old, v.to(dtype=self.dtype), idx=nidx, into=self.array)
+        except ValueError as e:   # numpy's broadcast / mask-count errors; torch's RuntimeError
+            raise ShapeMismatch(f"{name}: {e}") from None
         self._retarget(out)
         return self
 
@@ -134,21 +154,22 @@ class InPlaceOps:
     def transpose_(self, dim0, dim1):
         return self._reshaped_in_place(lambda t: t.transpose(dim0, dim1), "transpose_")
 
-    def _retarget(self, out):
-        """Make self's node out's, keeping the replaced one for nodes that used self before."""
+    def _retarget(self, out, snapshot_bytes=0):
+        """Make self's node out's, keeping the replaced one for nodes that used self before
+        (write_history.History); a retain_grad() of self moves to the new node, as torch's."""
         hist = getattr(self, "_hist", None)
         if hist is None:
-            hist = self._hist = []
+            hist = self._hist = History()
         boundary = out._ctx._clock if out._ctx is not None else writes.clock + 1
-        hist.append((boundary, self._ctx, self._idx, self.requires_grad))
-        if len(hist) > _HIST_KEEP:
-            # a tensor rebased every step for ever must not keep every old graph alive: the oldest
-            # entries go, and a node that still needs one raises at backward (autograd)
-            drop = _HIST_KEEP // 2
-            last = hist[drop - 1][0]   # consumers older than this needed a dropped entry
-            del hist[:drop]
-            hist.insert(0, (last, None, 0, autograd.DROPPED))
+        old_ctx, old_idx = self._ctx, self._idx
+        hist.add(boundary, old_ctx, old_idx, self.requires_grad, snapshot_bytes)
         self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
+        if old_ctx is not None and old_ctx._retained and old_ctx._retained.get(old_idx) is self:
+            del old_ctx._retained[old_idx]
+            if out._ctx is not None:
+                if out._ctx._retained is None:
+                    out._ctx._retained = {}
+                out._ctx._retained[out._idx] = self
         writes.tick()   # nodes created from here on see the new node (autograd._stale_view)
 
     def _sync_base(self):
@@ -413,6 +434,9 @@ class InPlaceOps:
                                     f"{self.dtype} for the destination and {value.dtype} for the source.")
         if self._in_graph(value):
             v = value if isinstance(value, InPlaceOps) else self._other(value)
+            if self.device == "cpu" and getattr(self, "_base", None) is None and v is not self:
+                self._put_in_graph(nidx, v, "item assignment")
+                return
             self._rebase(lambda t, vv: ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), v,
                          name="item assignment")
             return

@@ -202,6 +202,15 @@ class IndexPut(Function):
         return ga, gv
 
 
+class IndexPutInto(IndexPut):
+    """IndexPut written into the array `into` (the tensor's own memory; inplace._put_in_graph):
+    input a only stands for the tensor's node before the write, its values are never read."""
+    @staticmethod
+    def forward(ctx, a, v, idx=None, into=None):
+        ctx.idx = idx
+        return ctx.b.setitem(into, idx, v)
+
+
 class Softplus(Function):
     """log(1 + exp(x)) as log1p(exp(-|x|)) + max(x, 0) (no overflow), its gradient sigmoid(x):
     0.5 at x = 0, as torch's softplus, logsigmoid and BCE-with-logits backward, where the

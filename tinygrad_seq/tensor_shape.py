@@ -269,6 +269,11 @@ class ShapeOps:
         return mark_view(out, self)
 
     def transpose(self, dim0, dim1):
+        if self.ndim == 0:   # torch's: dims 0 / -1 of a scalar, a view of it
+            for d in (dim0, dim1):
+                if d not in (0, -1):
+                    raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
+            return self.reshape(())
         order = list(range(self.ndim))
         d0, d1 = _dim1(dim0, self.ndim), _dim1(dim1, self.ndim)
         order[d0], order[d1] = order[d1], order[d0]
@@ -331,8 +336,8 @@ class ShapeOps:
     def expand_as(self, other):
         return self.expand(other.shape)
 
-    def broadcast_to(self, shape):
-        return self.expand(shape)
+    def broadcast_to(self, *shape, size=None):
+        return self.expand(*shape, size=size)
 
     def triu(self, diagonal=0):
         """Elements on and above the diagonal-th diagonal of the last two dims; the rest 0."""
