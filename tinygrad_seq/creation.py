@@ -12,6 +12,7 @@ from tinygrad_seq.errors import DTypeMismatch, InvalidArgument
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.int_convert import int_array, int_scalar
 from tinygrad_seq.list_dtype import list_data, only_python_numbers
+from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
 
 
@@ -404,6 +405,8 @@ class _LegacyType(type):
 
 def _legacy(dtype, name):
     def make(cls, *args, device="cpu"):
+        if len(args) == 1 and isinstance(args[0], Size):   # torch.FloatTensor(x.size()): sizes, not data
+            args = tuple(args[0])
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             return Tensor(args[0].numpy() if isinstance(args[0], Tensor) else args[0], dtype=dtype, device=device)
         return zeros(*(args or (0,)), dtype=dtype, device=device)   # FloatTensor(): empty, as torch's

@@ -275,7 +275,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                      reduction="mean"):
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:   # Stirling's term where target > 1, in the graph: target's gradient goes through it too
-        stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        # computed on target clamped to >= 1 (the term is 0 below): no 0 * log 0 nan or warning
+        t = target.clamp(min=1.0)
+        stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
         loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 

@@ -45,6 +45,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             data, requires_grad = np.zeros(sizes, dtypes.get_default_dtype()), False
             dtype = None if type(dtype) is int else dtype
             device = "cpu" if type(device) is int else device
+        if isinstance(data, Size):   # torch.Tensor(x.size()): a tensor of that shape, not the sizes as data
+            data = np.zeros(tuple(data), dtypes.get_default_dtype())
         dev = _device.canonical(device)
         if isinstance(data, Tensor):
             data = data.numpy()
