@@ -313,7 +313,7 @@ def test_missing_names_say_so():
         (lambda: F.grid_sample, "does not have torch.nn.functional.grid_sample yet"),
         (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),
         (lambda: ts.nn.utils.prune, r"does not have torch.nn.utils.prune yet$"),
-        (lambda: ts.nn.PixelShuffle, r"does not have torch.nn.PixelShuffle yet$"),
+        (lambda: ts.nn.ChannelShuffle, r"does not have torch.nn.ChannelShuffle yet$"),
     ]:
         with pytest.raises(AttributeError, match=message):
             get()

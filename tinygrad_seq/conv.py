@@ -75,6 +75,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _pool_args(kernel_size, stride, padding):
     kernel = _single(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _single(stride, "stride")
+    if stride <= 0:
+        raise RuntimeError(f"pool1d: stride must be greater than zero, but got {stride}")
     padding = _single(padding, "padding")
     if padding > kernel // 2:
         raise ValueError(f"pad should be at most half of effective kernel size, but got pad={padding}, "

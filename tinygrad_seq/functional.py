@@ -372,6 +372,9 @@ from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, 
                                            relu6, scaled_dot_product_attention, selu, softshrink, softsign)
 from tinygrad_seq.functional_dropout import alpha_dropout, dropout2d  # noqa: E402,F401
 from tinygrad_seq.functional_pad import pad  # noqa: E402,F401
+from tinygrad_seq.functional_2d import (fold, instance_norm, local_response_norm, lp_pool1d,  # noqa: E402,F401
+                                        lp_pool2d, max_unpool1d, max_unpool2d, pixel_shuffle, pixel_unshuffle,
+                                        unfold)
 from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,  # noqa: E402,F401
                                              threshold_)
 

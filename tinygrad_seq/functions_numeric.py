@@ -1,8 +1,11 @@
 """torch's top-level numeric functions that compose from the Tensor ops and torch.linalg /
 torch.special: tensordot, isin, frexp, polygamma, mvlgamma, the trapezoid rules, and the older
-names of the linalg ones (det, inverse, slogdet, logdet, pinverse). Autograd differentiates the
-compositions; linalg and special load on first use."""
+names of the linalg ones (det, inverse, slogdet, logdet, pinverse, svd, qr, cholesky,
+cholesky_solve, cholesky_inverse). Autograd differentiates the compositions; linalg and special
+load on first use."""
 import numbers
+
+import warnings
 
 import numpy as np
 
@@ -12,6 +15,8 @@ from tinygrad_seq.tensor_reduce import return_type
 
 FrexpResult = return_type("frexp", ("mantissa", "exponent"))
 SlogdetResult = return_type("slogdet", ("sign", "logabsdet"))
+SvdResult = return_type("svd", ("U", "S", "V"))
+QrResult = return_type("qr", ("Q", "R"))
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -170,3 +175,75 @@ def logdet(input):
 def pinverse(input, rcond=1e-15):
     from tinygrad_seq import linalg
     return linalg.pinv(input, rcond=rcond)
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """torch's older svd: (U, S, V) with input = U diag(S) V^T (V, not linalg.svd's Vh); some=False
+    gives square U and V; compute_uv=False gives S with zero-filled U [..., M, M] and V [..., N, N]."""
+    from tinygrad_seq import linalg
+    from tinygrad_seq.creation import zeros
+    if not compute_uv:
+        s = linalg.svdvals(input)
+        m, n = input.shape[-2:]
+        blank = [zeros(*input.shape[:-2], k, k, dtype=input.dtype).to(input.device) for k in (m, n)]
+        result = SvdResult(blank[0], s, blank[1])
+    else:
+        u, s, vh = linalg.svd(input, full_matrices=not some)
+        result = SvdResult(u, s, vh.mT)
+    return result if out is None else _write_out("svd", out, result)
+
+
+def qr(input, some=True, *, out=None):
+    """torch's older qr: linalg.qr(input, 'reduced' if some else 'complete'), with its warning."""
+    from tinygrad_seq import linalg
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+    result = QrResult(*linalg.qr(input, "reduced" if some else "complete"))
+    return result if out is None else _write_out("qr", out, result)
+
+
+def cholesky(input, upper=False, *, out=None):
+    """torch's older cholesky: linalg.cholesky(input, upper=upper), with its warning."""
+    from tinygrad_seq import linalg
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.", UserWarning, stacklevel=2)
+    return linalg.cholesky(input, upper=upper, out=out)
+
+
+def _factor(name, L):
+    from tinygrad_seq.linalg import _matrices
+    _matrices(name, L)
+
+
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    """X with A X = input for A = L L^T (upper: U^T U), L = input2's lower (upper) triangle;
+    input [..., N, K], batches broadcast. torch's gradients into both."""
+    from tinygrad_seq.ops_linalg import CholeskySolve
+    _factor("cholesky_solve", input2)
+    if input.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {input.ndim} dimensions instead")
+    if input.dtype != input2.dtype:
+        from tinygrad_seq.tensor_matmul import scalar_name
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {scalar_name(input.dtype)} "
+                           f"and A of type {scalar_name(input2.dtype)} instead.")
+    n = input2.shape[-1]
+    if input.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} but each b "
+                           f"matrix is {input.shape[-2]} by {input.shape[-1]}")
+    result = CholeskySolve.apply(input, input2, upper=bool(upper))
+    return result if out is None else _write_out("cholesky_solve", out, result)
+
+
+def cholesky_inverse(input, upper=False, *, out=None):
+    """(L L^T)^-1 (upper: (U^T U)^-1) from the factor's triangle: A's inverse from its Cholesky factor."""
+    from tinygrad_seq.ops_linalg import CholeskyInverse
+    if input.ndim < 2:
+        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
+    _factor("cholesky_inverse", input)
+    result = CholeskyInverse.apply(input, upper=bool(upper))
+    return result if out is None else _write_out("cholesky_inverse", out, result)
+
+
+def _write_out(name, out, result):
+    from tinygrad_seq.out_param import write_out
+    return write_out(name, out, result, same_dtype=True)

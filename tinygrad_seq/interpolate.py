@@ -1,6 +1,8 @@
 """torch.nn.functional.interpolate (and the deprecated F.upsample / upsample_nearest /
 upsample_bilinear) for 3-D [N, C, L] and 4-D [N, C, H, W] inputs: modes 'nearest',
-'nearest-exact', 'linear', 'bilinear' (align_corners), 'area' (adaptive average pooling).
+'nearest-exact', 'linear', 'bilinear' (align_corners), 'area' (adaptive average pooling); and
+'nearest' / 'nearest-exact' on 5-D [N, C, D, H, W]. uint8 images take the modes torch's uint8
+kernels have: nearest, nearest-exact and bilinear (its fixed-point kernel, bit for bit).
 Each spatial axis is resampled on its own (W first, then H, the order torch's bilinear kernel
 sums in): every output position reads one (nearest) or two (linear) input positions with
 torch's source-index formulas, computed in the input's float dtype as torch's CPU kernels do.
@@ -78,6 +80,44 @@ def _linear_weights(in_size, out_size, scale, align_corners, dtype):
     return i0, i1, (dtype.type(1) - w1).astype(dtype), w1
 
 
+def _uint8_linear_taps(in_size, out_size, scale, align_corners):
+    """torch's uint8 bilinear weights for one axis (its separable, fixed-point kernel, after
+    Pillow): (indices [out, 2], int16 weights [out, 2], precision bits). The float weights come
+    from the antialias formulas with a support of 1, in float64, then scaled to integers."""
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+    delta = 0.5 if align_corners else 0.0
+    center = s * (np.arange(out_size, dtype=np.float64) + 0.5 - delta)
+    lo = np.maximum((center - 0.5 + delta).astype(np.int64), 0)   # truncation toward zero, as C's cast
+    count = np.clip(np.minimum((center + 1.5 + delta).astype(np.int64), in_size) - lo, 0, 2)
+    taps = np.arange(2)
+    w = np.maximum(1.0 - np.abs(taps + lo[:, None] - center[:, None] + 0.5 - delta), 0.0)
+    w = np.where(taps < count[:, None], w, 0.0)
+    total = w.sum(1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total == 0, 1.0, total), 0.0)
+    bits = 0   # the most precision bits that keep twice the largest weight within int16
+    while bits < 22 and int(0.5 + w.max() * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    return np.minimum(lo[:, None] + taps, in_size - 1), np.floor(w * (1 << bits) + 0.5).astype(np.int64), bits
+
+
+def _bilinear_uint8(x, sizes, scales, align_corners):
+    """[N, C, H, W] uint8 -> [N, C, H_out, W_out] uint8 as torch's CPU kernel: W then H, each axis
+    rounded back to uint8 (round half up of the fixed-point sum, clamped to [0, 255])."""
+    y = x
+    for axis in (3, 2):
+        n_in, n_out = x.shape[axis], sizes[axis - 2]
+        if n_in == n_out:
+            continue
+        idx, weights, bits = _uint8_linear_taps(n_in, n_out, scales[axis - 2], align_corners)
+        rows = np.moveaxis(y, axis, -1).astype(np.int64)
+        acc = (rows[..., idx] * weights).sum(-1) + (1 << (bits - 1))
+        y = np.moveaxis(np.clip(acc >> bits, 0, 255).astype(np.uint8), -1, axis)
+    return np.ascontiguousarray(y)
+
+
 def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
     """(output sizes, the scales the kernel uses or Nones), by torch's rules."""
     dim = input.ndim - 2
@@ -117,8 +157,8 @@ def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resample input [N, C, L] or [N, C, H, W] to `size` or by `scale_factor` (torch's
-    F.interpolate). 'bicubic', 'trilinear', 'lanczos', 5-D inputs and antialias=True are not
-    supported here and raise NotImplementedError."""
+    F.interpolate), or [N, C, D, H, W] with 'nearest' / 'nearest-exact'. 'bicubic', 'trilinear',
+    'lanczos' and antialias=True are not supported here and raise NotImplementedError."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -137,16 +177,21 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     need = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode)
     if need is not None and need != dim:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input")
-    if antialias or mode in ("bicubic", "trilinear", "lanczos") or dim == 3:
+    if antialias or mode in ("bicubic", "trilinear", "lanczos") or dim == 3 and mode not in ("nearest",
+                                                                                          "nearest-exact"):
         what = "antialias=True" if antialias else f"mode={mode!r} on a {input.ndim}-D input"
         raise NotImplementedError(f"interpolate: {what} is not supported by tinygrad_seq (supported: 'nearest', "
-                                  f"'nearest-exact', 'linear', 'bilinear', 'area' on 3-D / 4-D inputs)")
+                                  f"'nearest-exact', 'linear', 'bilinear', 'area' on 3-D / 4-D inputs, "
+                                  f"'nearest', 'nearest-exact' on 5-D ones)")
     if min(sizes) <= 0 and mode != "area":
         names = ("H", "W")[-dim:] if dim <= 2 else ("D", "H", "W")
         given = ", ".join(f"{n}: {s}" for n, s in zip(names, input.shape[2:]))
         wanted = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
         raise InvalidArgument(f"Input and output sizes should be greater than 0, but got input ({given}) "
                               f"output ({wanted})")
+    if input.dtype == np.uint8 and mode in ("area", "linear"):   # torch has no uint8 kernel for these
+        kernel = "adaptive_avg_pool2d" if mode == "area" else "compute_indices_weights_linear"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Byte'")
     if mode == "area":
         from tinygrad_seq.pool2d import adaptive_avg_pool2d
         if dim == 1:   # [N, C, L] as [N, C, 1, L]
@@ -156,7 +201,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
               "bilinear": "upsample_bilinear2d_channels_last"}.get(mode, "upsample_nearest2d_channels_last")
     if dim == 1 and mode == "nearest-exact":
         kernel = "compute_indices_weights_nearest"
-    require_float(input, kernel)
+    if input.dtype != np.uint8:   # torch's image dtype has nearest and bilinear kernels; other integers none
+        require_float(input, kernel)
+    elif mode == "bilinear":   # an integer tensor has no gradient: computed on the host, wrapped
+        from tinygrad_seq.tensor import Tensor
+        y = _bilinear_uint8(input.detach().numpy(), sizes, scales, align_corners)
+        return Tensor._wrap(y, "cpu").to(input.device)
     out = input
     for axis in reversed(range(dim)):   # W first, then H
         n_in, n_out, scale = input.shape[2 + axis], sizes[axis], scales[axis]

@@ -8,7 +8,8 @@ import numpy as np
 
 from tinygrad_seq.linalg_norms import check_float, matrix_norm, norm, vector_norm  # noqa: F401
 from tinygrad_seq.ops_linalg import (QR, SVD, Cholesky, Det, Eigh, Inv, LinAlgError, Pinv,  # noqa: F401
-                                     SlogDet, Solve)
+                                     SlogDet, Solve, singular_mask)
+from tinygrad_seq.out_param import takes_out
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_reduce import return_type
 
@@ -17,11 +18,6 @@ QRResult = return_type("linalg_qr", ("Q", "R"))
 SVDResult = return_type("linalg_svd", ("U", "S", "Vh"))
 EighResult = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
 LstsqResult = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
-
-
-def _no_out(name, out):
-    if out is not None:
-        raise TypeError(f"linalg.{name}: out= is not supported; use the returned tensor")
 
 
 def _matrices(name, A, square=True):
@@ -34,29 +30,29 @@ def _matrices(name, A, square=True):
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
 
 
-def inv(A, *, out=None):
-    _no_out("inv", out)
+@takes_out(same_dtype=True)
+def inv(A):
     _matrices("linalg.inv", A)
     return Inv.apply(A)
 
 
-def det(A, *, out=None):
-    _no_out("det", out)
+@takes_out(same_dtype=True)
+def det(A):
     _matrices("linalg.det", A)
     return Det.apply(A)
 
 
-def slogdet(A, *, out=None):
+@takes_out(same_dtype=True)
+def slogdet(A):
     """(sign, log|det A|): sign is 0 and logabsdet -inf for a singular matrix."""
-    _no_out("slogdet", out)
     _matrices("linalg.slogdet", A)
     return SlogdetResult(*SlogDet.apply(A))
 
 
-def solve(A, B, *, left=True, out=None):
+@takes_out(same_dtype=True)
+def solve(A, B, *, left=True):
     """X with AX = B (left) or XA = B. B: [..., n, k], or a batch of vectors [..., n] where B is 1-D
     or has A's shape without its last dimension; batch dimensions broadcast."""
-    _no_out("solve", out)
     _matrices("linalg.solve", A)
     check_float("linalg.solve", B)
     if A.dtype != B.dtype:
@@ -72,16 +68,16 @@ def solve(A, B, *, left=True, out=None):
     return Solve.apply(A, B, vector=vector, left=left)
 
 
-def cholesky(A, *, upper=False, out=None):
+@takes_out(same_dtype=True)
+def cholesky(A, *, upper=False):
     """L with A = L L^T from A's lower triangle (upper=True: U = L^T); LinAlgError naming the
     leading minor when A is not positive-definite."""
-    _no_out("cholesky", out)
     _matrices("linalg.cholesky", A)
     return Cholesky.apply(A, upper=bool(upper))
 
 
-def qr(A, mode="reduced", *, out=None):
-    _no_out("qr", out)
+@takes_out(same_dtype=True)
+def qr(A, mode="reduced"):
     _matrices("linalg.qr", A, square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
@@ -89,10 +85,10 @@ def qr(A, mode="reduced", *, out=None):
     return QRResult(*QR.apply(A, mode=mode))
 
 
-def svd(A, full_matrices=True, *, driver=None, out=None):
+@takes_out(same_dtype=True)
+def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient needs distinct singular values
     (as torch's)."""
-    _no_out("svd", out)
     _matrices("linalg.svd", A, square=False)
     _no_driver("svd", driver)
     return SVDResult(*SVD.apply(A, full_matrices=bool(full_matrices)))
@@ -104,8 +100,8 @@ def _no_driver(name, driver):
                            "with cuSOLVER backend.")
 
 
-def svdvals(A, *, driver=None, out=None):
-    _no_out("svdvals", out)
+@takes_out(same_dtype=True)
+def svdvals(A, *, driver=None):
     _matrices("linalg.svdvals", A, square=False)
     _no_driver("svdvals", driver)
     return SVD.apply(A, full_matrices=False)[1]
@@ -117,16 +113,16 @@ def _uplo(UPLO):
     return UPLO.upper()
 
 
-def eigh(A, UPLO="L", *, out=None):
+@takes_out(same_dtype=True)
+def eigh(A, UPLO="L"):
     """(eigenvalues ascending, eigenvectors as columns) of the symmetric matrix read from A's UPLO
     triangle."""
-    _no_out("eigh", out)
     _matrices("linalg.eigh", A)
     return EighResult(*Eigh.apply(A, uplo=_uplo(UPLO)))
 
 
-def eigvalsh(A, UPLO="L", *, out=None):
-    _no_out("eigvalsh", out)
+@takes_out(same_dtype=True)
+def eigvalsh(A, UPLO="L"):
     _matrices("linalg.eigvalsh", A)
     return Eigh.apply(A, uplo=_uplo(UPLO))[0]
 
@@ -147,10 +143,10 @@ def _tolerances(name, A, atol, rtol):
     return a, r
 
 
-def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+@takes_out(same_dtype=True)
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     """The Moore-Penrose pseudo-inverse, dropping singular values <= max(atol, rtol * largest);
     rcond (positional, numpy's name) is rtol with atol 0."""
-    _no_out("pinv", out)
     if isinstance(A, Tensor) and A.dtype.kind != "f":
         raise RuntimeError(f"linalg.pinv({A.dtype}{list(A.shape)}): expected a tensor with 2 or more dimensions "
                            "of float, double, cfloat or cdouble types")
@@ -161,10 +157,10 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     return Pinv.apply(A, atol=a, rtol=r, hermitian=bool(hermitian))
 
 
-def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+@takes_out(same_dtype=False)
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     """The number of singular values > max(atol, rtol * largest) (int64, no gradient); tol
     (positional, the older form) is atol with rtol 0."""
-    _no_out("matrix_rank", out)
     _matrices("linalg.matrix_rank", A, square=False)
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -176,9 +172,9 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     return Tensor._wrap(np.asarray(rank), "cpu").to(A.device)
 
 
-def matrix_power(A, n, *, out=None):
+@takes_out(same_dtype=True)
+def matrix_power(A, n):
     """A^n by repeated squaring; n < 0 inverts A first (LinAlgError if singular)."""
-    _no_out("matrix_power", out)
     if not isinstance(n, numbers.Integral):
         raise TypeError(f"linalg_matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
@@ -192,10 +188,10 @@ def matrix_power(A, n, *, out=None):
     return A.matrix_power(int(n))
 
 
-def multi_dot(tensors, *, out=None):
+@takes_out(same_dtype=True)
+def multi_dot(tensors):
     """The product of a chain of matrices; the first may be 1-D (a row vector) and the last 1-D
     (a column vector), which leave the result without that dimension."""
-    _no_out("multi_dot", out)
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
@@ -227,10 +223,10 @@ def multi_dot(tensors, *, out=None):
     return out
 
 
-def cross(input, other, *, dim=-1, out=None):
+@takes_out(same_dtype=True)
+def cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along dim; the inputs broadcast but must have as many
     dimensions."""
-    _no_out("cross", out)
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     return input.cross(other, dim=dim)
@@ -240,14 +236,14 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
-def vecdot(x, y, *, dim=-1, out=None):
+@takes_out(same_dtype=True)
+def vecdot(x, y, *, dim=-1):
     """sum(x * y) over dim, the inputs broadcast (real dtypes: no conjugation)."""
-    _no_out("vecdot", out)
     return (x * y).sum(dim)
 
 
-def matmul(input, other, *, out=None):
-    _no_out("matmul", out)
+@takes_out(same_dtype=True)
+def matmul(input, other):
     return input @ other
 
 
@@ -266,10 +262,10 @@ def vander(x, *, N=None):
     return cat([ones, powers], -1)
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+@takes_out(same_dtype=True)
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with AX = B (left) or XA = B for A's upper or lower triangle (the rest of A is not read,
     and gets no gradient); unitriangular: A's diagonal taken as ones."""
-    _no_out("solve_triangular", out)
     _matrices("linalg.solve_triangular", A)
     if B.ndim < 2:
         raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
@@ -281,18 +277,26 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if (B.shape[-2] if left else B.shape[-1]) != n:
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
-    return Solve.apply(tri, B, vector=False, left=bool(left))
+    return Solve.apply(tri, B, vector=False, left=bool(left), lower=not upper)
 
 
-def cond(A, p=None, *, out=None):
+@takes_out(same_dtype=False)
+def cond(A, p=None):
     """The condition number: largest / smallest singular value (p None or 2; -2 the inverse), or
-    norm(A, p) * norm(inv(A), p) for p in 'fro', 'nuc', inf, -inf, 1, -1."""
-    _no_out("cond", out)
+    norm(A, p) * norm(inv(A), p) for p in 'fro', 'nuc', inf, -inf, 1, -1 (inf for a singular matrix)."""
     _matrices("linalg.cond", A, square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = svdvals(A)
         return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    singular = singular_mask(A.detach().numpy())
+    if not singular.any():
+        return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    # torch's: inf for a singular matrix (inv_ex's info > 0); its inverse taken of the identity instead
+    from tinygrad_seq.creation import eye
+    mask = Tensor._wrap(singular, "cpu").to(A.device)
+    square = mask[..., None, None]
+    safe = A.masked_fill(square, 0) + square * eye(A.shape[-1], dtype=A.dtype).to(A.device)
+    return (matrix_norm(A, p) * matrix_norm(inv(safe), p)).masked_fill(mask, float("inf"))
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
@@ -312,7 +316,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     default = np.finfo(A.dtype).eps * max(m, n)
     rtol = default if rcond is None or rcond < 0 else rcond
     p = pinv(A, atol=0.0, rtol=rtol)
-    X = (p @ B.unsqueeze(-1)).squeeze(-1) if vector else p @ B
+    X = (p @ B[..., None]).squeeze(-1) if vector else p @ B
     x = A.detach().numpy()
     s = np.linalg.svd(x, compute_uv=False)
     rank_arr = np.sum(s > rtol * np.max(s, -1, initial=0.0)[..., None], -1).astype(np.int64)
@@ -321,10 +325,74 @@ def lstsq(A, B, rcond=None, *, driver=None):
         Tensor._wrap(np.zeros((0,), np.int64), "cpu").to(A.device)
     residuals = empty
     if driver != "gelsy" and m > n and np.all(rank_arr == n):
-        r = A @ (X.unsqueeze(-1) if vector else X) - (B.unsqueeze(-1) if vector else B)
+        r = A @ (X[..., None] if vector else X) - (B[..., None] if vector else B)
         residuals = (r * r).sum(-2).squeeze(-1) if vector else (r * r).sum(-2)
     svals = Tensor._wrap(np.ascontiguousarray(s), "cpu").to(A.device) if driver in ("gelsd", "gelss") else empty
     return LstsqResult(X, residuals, rank, svals)
+
+
+def _prod(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+@takes_out(same_dtype=True)
+def tensorinv(A, ind=2):
+    """The inverse of A read as a map from its first ind dimensions' product to the rest's: shape
+    A.shape[ind:] + A.shape[:ind] (linalg.inv of the reshaped square matrix)."""
+    if not isinstance(ind, numbers.Integral) or ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = _prod(A.shape[:ind]), _prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
+
+
+@takes_out(same_dtype=True)
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A's dims (if given) moved last, then linalg.solve of A as
+    a [prod(B.shape), prod(rest)] matrix; X has shape A.shape[B.ndim:]."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    rows, cols = _prod(A.shape[:B.ndim]), _prod(A.shape[B.ndim:])
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(*A.shape[B.ndim:])
+
+
+@takes_out(same_dtype=True)
+def householder_product(A, tau):
+    """The first N columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i: column i of A below the
+    diagonal with a 1 on it (LAPACK's orgqr; A [..., M, N], tau [..., k], k <= N <= M). A Tensor
+    composition, one reflector at a time, so autograd gives the gradients into A and tau."""
+    name = "torch.linalg.householder_product"
+    check_float(name, A)
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.ndim} and input.ndim is equal to {A.ndim}")
+    k = tau.shape[-1]
+    if n < k:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                           f"{list(tau.shape[:-1])}")
+    if tau.dtype != A.dtype:
+        raise RuntimeError(f"{name}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
+    from tinygrad_seq.creation import eye
+    identity = eye(m, n, dtype=A.dtype).to(A.device)
+    reflectors = A.tril(-1) + identity                     # [..., M, N]: v_i in column i
+    q = identity.expand(*A.shape)
+    for i in range(k - 1, -1, -1):                         # Q = H_1 (H_2 (... (H_k E)))
+        v = reflectors[..., :, i:i + 1]                    # [..., M, 1]
+        q = q - tau[..., i:i + 1, None] * (v @ (v.mT @ q))
+    return q
 
 
 _NOT_BUILT = {
@@ -336,8 +404,7 @@ _NOT_BUILT = {
     "cholesky_ex": "linalg.cholesky (raises LinAlgError where info would be non-zero)",
     "inv_ex": "linalg.inv (raises LinAlgError where info would be non-zero)",
     "solve_ex": "linalg.solve (raises LinAlgError where info would be non-zero)",
-    "householder_product": "linalg.qr", "tensorinv": "linalg.inv on a reshaped tensor",
-    "tensorsolve": "linalg.solve on reshaped tensors", "matrix_exp": "a truncated Taylor series with matrix_power",
+    "matrix_exp": "a truncated Taylor series with matrix_power",
 }
 
 

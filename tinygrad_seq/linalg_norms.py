@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.out_param import takes_out
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -91,10 +92,9 @@ class VectorNorm(Function):
         return ctx.b.asarray(np.asarray(d, dtype=x.dtype))
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+@takes_out(same_dtype=True)
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.vector_norm: the ord-norm of x flattened (dim=None) or over dim."""
-    if out is not None:
-        raise TypeError("linalg.vector_norm: out= is not supported; use the returned tensor")
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
     check_float("linalg.vector_norm", x)
@@ -102,7 +102,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         x = x.to(dtype=dtype)
     dims = _dims(dim, x.ndim, "linalg.vector_norm")
     if abs(ord) == _INF and any(x.shape[d] == 0 for d in dims) or (x.numel() == 0 and dim is None and abs(ord) == _INF):
-        raise IndexError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation "
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation "
                          "does not have an identity")
     return VectorNorm.apply(x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
 
@@ -110,12 +110,11 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, _INF, -_INF)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+@takes_out(same_dtype=True)
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
     values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
     inf / -inf (max / min row sum)."""
-    if out is not None:
-        raise TypeError("linalg.matrix_norm: out= is not supported; use the returned tensor")
     check_float("linalg.matrix_norm", A)
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
@@ -145,11 +144,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return out
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+@takes_out(same_dtype=True)
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.norm: a matrix norm where ord is given and dim has two entries (or A is 2-D
     and dim is None), a vector norm otherwise (ord=None: the 2-norm of the flattened input)."""
-    if out is not None:
-        raise TypeError("linalg.norm: out= is not supported; use the returned tensor")
     if dim is not None:
         dim = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
         if len(dim) not in (1, 2):

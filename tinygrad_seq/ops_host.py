@@ -25,7 +25,7 @@ UNARY = {
     "acosh": (np.arccosh, lambda x, y: 1.0 / np.sqrt(x * x - 1.0)),
     "atanh": (np.arctanh, lambda x, y: 1.0 / (1.0 - x * x)),
     "exp2": (np.exp2, lambda x, y: y * np.log(2.0)),
-    "logit": (special.logit, lambda x, y: 1.0 / (x * (1.0 - x))),
+    "logit": (special.logit, lambda x, y: np.where((x < 0) | (x > 1), np.nan, 1.0 / (x * (1.0 - x)))),
     "lgamma": (special.gammaln, lambda x, y: special.psi(x)),
     "digamma": (special.psi, lambda x, y: special.polygamma(1, x)),
     "i0": (special.i0, lambda x, y: special.i1(x)),

@@ -35,6 +35,38 @@ def singular_error(name, a):
     return LinAlgError(f"{name}: the input matrix is singular")
 
 
+def singular_mask(x):
+    """[..., N, N] -> bool [...]: the matrices whose LU factorisation (LAPACK's getrf, as torch's
+    inv_ex) meets an exactly zero pivot, torch's info > 0."""
+    try:
+        np.linalg.inv(x)
+        return np.zeros(x.shape[:-2], dtype=bool)
+    except np.linalg.LinAlgError:
+        from scipy.linalg import lapack
+        flat = x.reshape((-1,) + x.shape[-2:])
+        getrf, = lapack.get_lapack_funcs(("getrf",), (flat,))
+        return np.array([getrf(m)[2] > 0 for m in flat], dtype=bool).reshape(x.shape[:-2])
+
+
+def triangular_substitution(a, b, lower):
+    """X with a X = b for triangular a [..., n, n] and b [..., n, k] (batches broadcast), column by
+    column as reference BLAS trsm: a zero on a's diagonal gives inf / nan, never an error (torch's
+    solve_triangular), and a zero entry of b is not divided."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    x = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=np.result_type(a, b))
+    n = a.shape[-1]
+    with np.errstate(all="ignore"):
+        for k in (range(n) if lower else range(n - 1, -1, -1)):
+            xk = x[..., k, :]
+            nonzero = xk != 0
+            xk = np.where(nonzero, xk / a[..., k, k, None], xk)
+            x[..., k, :] = xk
+            rest = slice(k + 1, None) if lower else slice(0, k)
+            x[..., rest, :] -= np.where(nonzero[..., None, :], a[..., rest, k, None] * xk[..., None, :], 0)
+    return x
+
+
 def _host(ctx, a):
     return ctx.b.to_host(a)
 
@@ -106,16 +138,26 @@ class SlogDet(Function):
         return ctx.b.asarray(ctx.b.to_host(g_logabs)[..., None, None] * mT(np.linalg.inv(x)))
 
 
+def _solve(a, b, lower):
+    """a^-1 b; a triangular one (lower True / False) by substitution where its diagonal has a zero."""
+    if lower is not None and (np.diagonal(a, axis1=-2, axis2=-1) == 0).any():
+        return triangular_substitution(a, b, lower)
+    return np.linalg.solve(a, b)
+
+
 class Solve(Function):
     """X = A^-1 B (left) or B A^-1, solved as A_eff X_eff = B_eff with A_eff = A^T for left=False;
-    b is [..., M, K], or [..., M] where `vector`. gB_eff = A_eff^-T g_eff, gA_eff = -gB_eff X_eff^T."""
+    b is [..., M, K], or [..., M] where `vector`. gB_eff = A_eff^-T g_eff, gA_eff = -gB_eff X_eff^T.
+    lower (True / False): A is lower / upper triangular, and a zero on its diagonal gives inf / nan
+    as torch's solve_triangular; None: a general A, LinAlgError where it is singular."""
     @staticmethod
-    def forward(ctx, a, b, vector=False, left=True):
+    def forward(ctx, a, b, vector=False, left=True, lower=None):
         x, rhs = _host(ctx, a), _host(ctx, b)
         a_eff = x if left else mT(x)
         rhs_eff = rhs[..., None] if vector else (rhs if left else mT(rhs))
+        ctx.lower = None if lower is None else lower == left   # a_eff's triangle
         try:
-            out = np.linalg.solve(a_eff, rhs_eff)
+            out = _solve(a_eff, rhs_eff, ctx.lower)
         except np.linalg.LinAlgError:
             batch = np.broadcast_shapes(a_eff.shape[:-2], rhs_eff.shape[:-2])
             flat = np.broadcast_to(a_eff, batch + a_eff.shape[-2:]).reshape((-1,) + a_eff.shape[-2:])
@@ -133,8 +175,9 @@ class Solve(Function):
         g = ctx.b.to_host(g)
         vector, left = ctx.vector, ctx.left
         g_eff = g[..., None] if vector else (g if left else mT(g))
-        gb = np.linalg.solve(mT(a_eff), g_eff)
-        ga = -(gb @ mT(out))
+        with np.errstate(all="ignore"):   # inf / nan of a singular triangular A pass on silently
+            gb = _solve(mT(a_eff), g_eff, None if ctx.lower is None else not ctx.lower)
+            ga = -(gb @ mT(out))
         ga = ga if left else mT(ga)
         gb = gb[..., 0] if vector else (gb if left else mT(gb))
         return ctx.b.asarray(np.ascontiguousarray(ga)), ctx.b.asarray(np.ascontiguousarray(gb))
@@ -162,6 +205,8 @@ class Cholesky(Function):
             low = np.linalg.cholesky(x)   # reads the lower triangle only, as LAPACK's potrf
         except np.linalg.LinAlgError:
             raise _cholesky_error(x) from None
+        if np.isnan(np.diagonal(low, axis1=-2, axis2=-1)).any():   # LAPACK's potrf fails on a nan pivot
+            raise _cholesky_error(x)
         ctx.upper = upper
         ctx.save_for_backward(low)
         return ctx.b.asarray(np.ascontiguousarray(mT(low)) if upper else low)
@@ -336,3 +381,52 @@ class Pinv(Function):
             phk = ph @ k
             ga = -mT(k @ p) + phk - phk @ p @ a + (gh - a @ k) @ p @ ph
         return ctx.b.asarray(ga)
+
+
+def _cholesky_solve(b, tri, upper):
+    """(L L^T)^-1 b from a triangular factor (upper: U^T U), b [..., N, K], batches broadcast."""
+    low = mT(tri) if upper else tri
+    return np.linalg.solve(mT(low), np.linalg.solve(low, b))
+
+
+class CholeskySolve(Function):
+    """X = A^-1 B with A = L L^T (upper: U^T U), L read from its triangle. torch's backward:
+    gB = A^-1 g; C = gB X^T + X gB^T; gL = -C L (upper: -U C), L there the whole input."""
+    @staticmethod
+    def forward(ctx, b, factor, upper=False):
+        rhs, f = _host(ctx, b), _host(ctx, factor)
+        tri = np.triu(f) if upper else np.tril(f)
+        x = _cholesky_solve(rhs, tri, upper)
+        ctx.upper = upper
+        ctx.save_for_backward(tri, f, x)
+        return ctx.b.asarray(np.ascontiguousarray(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        tri, f, x = ctx.saved_tensors
+        gb = _cholesky_solve(ctx.b.to_host(g), tri, ctx.upper)
+        common = gb @ mT(x)
+        common = common + mT(common)
+        gf = -(f @ common) if ctx.upper else -(common @ f)   # the whole factor, as torch's formula
+        return ctx.b.asarray(np.ascontiguousarray(gb)), ctx.b.asarray(np.ascontiguousarray(gf))
+
+
+class CholeskyInverse(Function):
+    """Y = (L L^T)^-1 (upper: (U^T U)^-1), L read from its triangle. torch's backward:
+    C = Y (g + g^T) Y; gL = -C L (upper: -U C), L there the whole input."""
+    @staticmethod
+    def forward(ctx, factor, upper=False):
+        f = _host(ctx, factor)
+        tri = np.triu(f) if upper else np.tril(f)
+        eye = np.broadcast_to(np.eye(f.shape[-1], dtype=f.dtype), f.shape)
+        y = _cholesky_solve(eye, tri, upper)
+        ctx.upper = upper
+        ctx.save_for_backward(f, y)
+        return ctx.b.asarray(np.ascontiguousarray(y))
+
+    @staticmethod
+    def backward(ctx, g):
+        f, y = ctx.saved_tensors   # the whole factor, as torch's formula
+        g = ctx.b.to_host(g)
+        common = y @ (g + mT(g)) @ y
+        return ctx.b.asarray(np.ascontiguousarray(-(f @ common) if ctx.upper else -(common @ f)))

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.ops_special import NO_GRAD, Polygamma, SpecialBinary, SpecialUnary
+from tinygrad_seq.out_param import takes_out
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import float_operands
 
@@ -19,8 +20,8 @@ def _tensor(name, x):
 
 
 def _unary(name):
-    def fn(input, *, out=None):
-        _no_out(name, out)
+    @takes_out(same_dtype=False)
+    def fn(input):
         return SpecialUnary.apply(_tensor(name, input), name=name)
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name}, elementwise (ops_special.UNARY)."
@@ -28,8 +29,8 @@ def _unary(name):
 
 
 def _no_grad(name):
-    def fn(input, *, out=None):
-        _no_out(name, out)
+    @takes_out(same_dtype=False)
+    def fn(input):
         x = _tensor(name, input)
         with np.errstate(all="ignore"):
             y = np.asarray(NO_GRAD[name](x.detach().numpy()), dtype=x.dtype)
@@ -37,11 +38,6 @@ def _no_grad(name):
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name}, elementwise, without a gradient (as torch's)."
     return fn
-
-
-def _no_out(name, out):
-    if out is not None:
-        raise TypeError(f"special.{name}: out= is not supported; use the returned tensor")
 
 
 def _operands(name, a, b):
@@ -54,8 +50,8 @@ def _operands(name, a, b):
 
 
 def _binary(name):
-    def fn(input, other, *, out=None):
-        _no_out(name, out)
+    @takes_out(same_dtype=False)
+    def fn(input, other):
         return SpecialBinary.apply(*_operands(name, input, other), name=name)
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name}, elementwise with broadcasting (ops_special.BINARY)."
@@ -74,20 +70,20 @@ xlogy, xlog1py, zeta = _binary("xlogy"), _binary("xlog1py"), _binary("zeta")
 gammainc, gammaincc = _binary("gammainc"), _binary("gammaincc")
 
 
-def expit(input, *, out=None):
-    _no_out("expit", out)
+@takes_out(same_dtype=False)
+def expit(input):
     return _tensor("expit", input).sigmoid()
 
 
-def logit(input, eps=None, *, out=None):
+@takes_out(same_dtype=False)
+def logit(input, eps=None):
     """log(x / (1 - x)); eps clamps x to [eps, 1 - eps] first (gradient 0 outside)."""
-    _no_out("logit", out)
     return _tensor("logit", input).logit(eps)
 
 
 def _method(name, method=None):
-    def fn(input, *, out=None):
-        _no_out(name, out)
+    @takes_out(same_dtype=False)
+    def fn(input):
         return getattr(_tensor(name, input), method or name)()
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name}: Tensor.{method or name}."
@@ -100,9 +96,9 @@ gammaln, digamma, psi = _method("gammaln", "lgamma"), _method("digamma"), _metho
 i0, sinc = _method("i0"), _method("sinc")
 
 
-def polygamma(n, input, *, out=None):
+@takes_out(same_dtype=False)
+def polygamma(n, input):
     """The n-th derivative of digamma (n = 0: digamma itself)."""
-    _no_out("polygamma", out)
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"special_polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:
@@ -110,10 +106,10 @@ def polygamma(n, input, *, out=None):
     return Polygamma.apply(_tensor("polygamma", input), n=int(n))
 
 
-def multigammaln(input, p, *, out=None):
+@takes_out(same_dtype=False)
+def multigammaln(input, p):
     """The log of the multivariate gamma function of dimension p:
     p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(x - i / 2)."""
-    _no_out("multigammaln", out)
     x = _tensor("multigammaln", input)
     if not isinstance(p, numbers.Integral) or p < 1:
         raise RuntimeError(f"p has to be greater than or equal to 1, got {p}")
@@ -121,13 +117,13 @@ def multigammaln(input, p, *, out=None):
     return (x.unsqueeze(-1) - halves).lgamma().sum(-1) + p * (p - 1) / 4.0 * float(np.log(np.pi))
 
 
-def round(input, *, decimals=0, out=None):   # noqa: A001  (torch's name)
-    _no_out("round", out)
+@takes_out(same_dtype=False)
+def round(input, *, decimals=0):   # noqa: A001  (torch's name)
     return input.round(decimals=decimals)
 
 
-def logsumexp(input, dim, keepdim=False, *, out=None):
-    _no_out("logsumexp", out)
+@takes_out(same_dtype=False)
+def logsumexp(input, dim, keepdim=False):
     return input.logsumexp(dim, keepdim)
 
 

@@ -138,7 +138,7 @@ def float_operands(self, other):
 
 def logit(self, eps=None):
     """log(x / (1 - x)); with eps, x clamped to [eps, 1 - eps] first (gradient 0 outside)."""
-    x = self if eps is None else self._floating().clamp(eps, 1.0 - eps)
+    x = self if eps is None or eps < 0 else self._floating().clamp(eps, 1.0 - eps)   # torch: eps < 0 is None
     return _host_unary("logit")(x)
 
 

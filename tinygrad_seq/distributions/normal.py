@@ -59,8 +59,11 @@ class Normal(Distribution):
         return self.stddev.pow(2)
 
     def sample(self, sample_shape=Size()):
+        """rsample() without gradient, in loc's dtype (torch's sample is torch.normal(loc, scale),
+        whose result takes the mean's dtype even where scale's is wider)."""
         with no_grad():
-            return self.rsample(sample_shape)
+            draw = self.rsample(sample_shape)
+            return draw if draw.dtype == self.loc.dtype else draw.to(self.loc.dtype)
 
     def rsample(self, sample_shape=Size()):
         """loc + eps * scale, eps ~ N(0, 1) of shape sample_shape + batch_shape."""

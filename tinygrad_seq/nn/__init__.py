@@ -17,6 +17,11 @@ from tinygrad_seq.nn.conv import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1
 from tinygrad_seq.nn.conv2d import Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from tinygrad_seq.nn.pool2d import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d,  # noqa: F401
                                     Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
+from tinygrad_seq.nn.layers_2d import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad2d,  # noqa: F401
+                                       ConstantPad3d, Fold, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
+                                       LocalResponseNorm, LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d,
+                                       PixelShuffle, PixelUnshuffle, ReflectionPad2d, ReflectionPad3d,
+                                       ReplicationPad2d, ReplicationPad3d, Unfold, ZeroPad2d, ZeroPad3d)
 from tinygrad_seq.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                          TransformerEncoder, TransformerEncoderLayer)
 from tinygrad_seq.nn.activation import Hardshrink, Softshrink  # noqa: F401

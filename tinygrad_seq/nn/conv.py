@@ -29,6 +29,7 @@ class Conv1d(Module):
         self.stride, self.dilation = (C._single(stride, "stride"),), (C._single(dilation, "dilation"),)
         self.padding = padding if isinstance(padding, str) else (C._single(padding, "padding"),)
         self.groups, self.padding_mode = groups, padding_mode
+        self.transposed, self.output_padding = False, (0,)   # torch's _ConvNd attributes
         dt = np.dtype(dtype or dtypes.get_default_dtype())
         self.weight = Parameter(Tensor(np.zeros((out_channels, in_channels // groups, k), dt)))
         self.bias = Parameter(Tensor(np.zeros(out_channels, dt))) if bias else None
@@ -73,7 +74,9 @@ class Conv1d(Module):
 class MaxPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride or kernel_size, padding, dilation
+        # stored as given, as torch's MaxPool1d (ints stay ints, 1-tuples stay tuples)
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
@@ -88,14 +91,17 @@ class MaxPool1d(Module):
 class AvgPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        # 1-tuples, as torch's AvgPool1d stores them (_single)
+        self.kernel_size = (C._single(kernel_size, "kernel_size"),)
+        self.stride = (C._single(stride if stride is not None else kernel_size, "stride"),)
+        self.padding = (C._single(padding, "padding"),)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, input):
         return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self):
-        return f"kernel_size={(self.kernel_size,)}, stride={(self.stride,)}, padding={(self.padding,)}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveMaxPool1d(Module):

@@ -5,8 +5,8 @@ first use, so that this package costs nothing at `import tinygrad_seq`; the clas
 attributes of the package itself, as torch's."""
 import importlib
 
-_SUBMODULES = ("activation", "batchnorm", "container", "conv", "dropout", "flatten", "linear", "loss", "module",
-               "normalization", "padding", "pooling", "rnn", "sparse", "transformer")
+_SUBMODULES = ("activation", "batchnorm", "container", "conv", "dropout", "fold", "flatten", "instancenorm", "linear",
+               "loss", "module", "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer")
 
 
 def __getattr__(name):

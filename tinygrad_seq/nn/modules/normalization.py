@@ -1,2 +1,2 @@
 """torch.nn.modules.normalization: the normalization layers."""
-from tinygrad_seq.nn import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
+from tinygrad_seq.nn import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401

@@ -20,6 +20,8 @@ def norm_except_dim(v, pow=2, dim=0):
     if not 0 <= axis < v.ndim:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-v.ndim}, {v.ndim - 1}], "
                          f"but got {dim})")
+    if v.ndim == 1:   # no other axis: the norm of each element alone, shape (n,) as torch's
+        return v.unsqueeze(-1).norm(pow, -1)
     return v.norm(pow, tuple(d for d in range(v.ndim) if d != axis), keepdim=True)
 
 

@@ -1,0 +1,2 @@
+"""torch.nn.modules.fold: Fold and Unfold."""
+from tinygrad_seq.nn import Fold, Unfold  # noqa: F401
