@@ -25,7 +25,6 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
-from tinygrad_seq import write_history as _write_history
 from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
@@ -201,95 +200,8 @@ def _unbroadcast(b, grad, shape):
     return b.reshape(grad, shape)
 
 
-DROPPED = _write_history.DROPPED   # a _hist entry standing for the graph nodes no longer kept
-
-
-def _parent_state(p, clock):
-    """(node, output index, requires_grad) of tensor p as a node created at `clock` saw it:
-    p's current ones, or, when p was rebased by an in-place op since, the ones in p._hist."""
-    pc = p._ctx
-    if pc is None or pc._clock <= clock:
-        return pc, p._idx, p.requires_grad
-    hist = getattr(p, "_hist", None)
-    entry = hist.at(clock) if hist is not None else None
-    if entry is None:
-        return pc, p._idx, p.requires_grad
-    if entry[2] is DROPPED:
-        raise RuntimeError("one of the variables needed for gradient computation has been modified "
-                           "by an inplace operation (so many times since it was used that its earlier "
-                           "graph was not kept: tinygrad_seq.write_history)")
-    return entry
-
-
-def _stale_view(pc, clock):
-    """True when view node pc (created at pc._clock by a view: basic indexing, a reshape, a
-    permute or an expand sharing its base's memory), used by a node that saw the graph as it was
-    at `clock`, must be read from its base as the base was then: an in-place op rebased the base
-    in between (or a base up the chain of views). The view's elements are the base's memory, so
-    they changed with it, and torch's gradient goes through the write, where pc's own parent is
-    the base as it was before. A loop, not a recursion: chains of views may be long."""
-    while True:
-        bp = pc.parents[0]
-        now = _parent_state(bp, clock)
-        then = _parent_state(bp, pc._clock)
-        if now[0] is not then[0] or now[1] != then[1]:
-            return True
-        pc = now[0]
-        if pc is None or not pc.is_view or pc._clock >= clock:
-            return False
-
-
-def _view_at(pc, clock, clones):
-    """A copy of view node pc as if taken at `clock`: its parent (the base) resolves to the
-    base's state then (one copy per node and clock; a view node keeps no arrays to duplicate)."""
-    key = (id(pc), clock)
-    c = clones.get(key)
-    if c is None:
-        c = clones[key] = type(pc).__new__(type(pc))
-        c.parents, c.needs_input_grad, c.saved_tensors = pc.parents, pc.needs_input_grad, pc.saved_tensors
-        c.b, c.device, c._clock = pc.b, pc.device, clock
-        c.__dict__.update(pc.__dict__)
-        c._reread, c._origin = True, id(pc) if not pc._reread else pc._origin
-    return c
-
-
-def _toposort(root_ctx):
-    """Functions reachable from root_ctx, parents before children (iterative DFS), and the
-    parents each one saw: edges[id(node)] = [(tensor, its node then, output index,
-    requires_grad), ...] in the order of node.parents (a tensor rebased by an in-place op after
-    node used it resolves to its node before the write, see _parent_state; a view whose base was
-    rebased between the view and node resolves to the view read from the later base)."""
-    order, visited, edges, clones = [], {id(root_ctx)}, {}, {}
-    stack = [(root_ctx, iter(root_ctx.parents), [])]
-    while stack:
-        node, it, seen = stack[-1]
-        clock = node._clock
-        for p in it:
-            pc = p._ctx
-            if pc is None:
-                seen.append((p, None, p._idx, p.requires_grad))
-                continue
-            if pc._clock > clock:
-                pc, i, req = _parent_state(p, clock)   # p was rebased after node used it
-            else:
-                i, req = p._idx, p.requires_grad
-            if pc is not None and pc.is_view:
-                # the graph as node saw it: before its own write (an in-place op's nodes share
-                # its clock, nodes after it have later ones, inplace._retarget), or, for a view
-                # read again, at the clock it was read at
-                seen_at = clock if node._reread else clock - 1
-                if pc._clock < seen_at and _stale_view(pc, seen_at):
-                    pc = _view_at(pc, seen_at, clones)
-            seen.append((p, pc, i, req))
-            if pc is not None and id(pc) not in visited:
-                visited.add(id(pc))
-                stack.append((pc, iter(pc.parents), []))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-            edges[id(node)] = seen
-    return order, edges
+# the graph walk backward starts with: parents as each node saw them (graph_walk.py)
+from tinygrad_seq.graph_walk import DROPPED, _parent_state, _toposort  # noqa: E402,F401
 
 
 def backward_from(root, gradient=None, retain_graph=False, capture=None):

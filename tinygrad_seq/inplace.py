@@ -382,32 +382,6 @@ class InPlaceOps:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         return self.copy_((random.normal(self.shape, generator) * std + mean).astype(self.dtype))
 
-    def bernoulli_(self, p=0.5, *, generator=None):
-        """Each element 1 with probability p, else 0, in self's dtype (torch's; its draws are not
-        torch's). p: a number, or a floating tensor broadcast to self's shape (per-element)."""
-        if isinstance(p, InPlaceOps):
-            if p.dtype.kind != "f":
-                raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for {p.dtype}: '
-                                          f"p must be a floating tensor")
-            probs = p.detach().cpu().numpy()
-            try:
-                probs = np.broadcast_to(probs, self.shape)
-            except ValueError:
-                raise ShapeMismatch(f"bernoulli_: p of shape {tuple(p.shape)} cannot be broadcast to the "
-                                    f"tensor's shape {tuple(self.shape)}") from None
-            if not ((probs >= 0) & (probs <= 1)).all():   # NaN fails too, as torch's
-                raise RuntimeError("bernoulli_: every probability in p must be in [0, 1]")
-        else:
-            probs = float(p)
-            if not 0 <= probs <= 1:
-                raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        mask = (random.uniform(0.0, 1.0, self.shape, generator) < probs).astype(self.dtype)
-        if self._in_graph():   # torch keeps the tensor in the graph, with a zero gradient
-            cond = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
-            return self._rebase(lambda t, m: m.where(cond, t), autograd._Tensor(mask, device=self.device),
-                                name="bernoulli_")
-        return self.copy_(mask)
-
     def __iadd__(self, o): return self.add_(o)
     def __isub__(self, o): return self.sub_(o)
     def __imul__(self, o): return self.mul_(o)

@@ -275,6 +275,36 @@ INPLACE = ("absolute acos acosh addbmm addmm arccos arcsin arctan2 arctan asin a
            "fix deg2rad rad2deg copysign float_power lgamma digamma i0 sinc ldexp gcd lcm heaviside "
            "nextafter addmv addr renorm").split()
 
+
+def _bernoulli_(self, p=0.5, *, generator=None):
+    """Each element 1 with probability p, else 0, in self's dtype (torch's; its draws are not
+    torch's). p: a number, or a floating tensor broadcast to self's shape (per-element)."""
+    from tinygrad_seq import autograd, random
+    from tinygrad_seq.errors import ShapeMismatch
+    if isinstance(p, autograd._Tensor):
+        if p.dtype.kind != "f":
+            raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for {p.dtype}: '
+                                      f"p must be a floating tensor")
+        probs = p.detach().cpu().numpy()
+        try:
+            probs = np.broadcast_to(probs, self.shape)
+        except ValueError:
+            raise ShapeMismatch(f"bernoulli_: p of shape {tuple(p.shape)} cannot be broadcast to the "
+                                f"tensor's shape {tuple(self.shape)}") from None
+        if not ((probs >= 0) & (probs <= 1)).all():   # NaN fails too, as torch's
+            raise RuntimeError("bernoulli_: every probability in p must be in [0, 1]")
+    else:
+        probs = float(p)
+        if not 0 <= probs <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    mask = (random.uniform(0.0, 1.0, self.shape, generator) < probs).astype(self.dtype)
+    if self._in_graph():   # torch keeps the tensor in the graph, with a zero gradient
+        cond = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
+        return self._rebase(lambda t, m: m.where(cond, t), autograd._Tensor(mask, device=self.device),
+                            name="bernoulli_")
+    return self.copy_(mask)
+
+
 METHODS = dict(
     fix=_alias("trunc"), arcsinh=_alias("asinh"), arccosh=_alias("acosh"), arctanh=_alias("atanh"),
     swapaxes_=_alias("transpose_"), swapdims_=_alias("transpose_"), split_with_sizes=_split_with_sizes,
@@ -283,7 +313,7 @@ METHODS = dict(
     sum_to_size=_sum_to_size, new_empty_strided=_new_empty_strided, positive=_positive,
     adjoint=_adjoint, H=property(_h), mH=property(_adjoint), conj=_same, conj_physical=_same,
     resolve_conj=_same, resolve_neg=_same, pin_memory=_same, share_memory_=_same,
-    resize_=_resize_, resize_as_=_resize_as_,
+    resize_=_resize_, resize_as_=_resize_as_, bernoulli_=_bernoulli_,
     is_conj=lambda self: False, is_neg=lambda self: False, is_inference=lambda self: False,
     is_pinned=lambda self, *a: False, is_shared=lambda self: False, is_nonzero=_is_nonzero,
     is_same_size=lambda self, other: tuple(self.shape) == tuple(other.shape),
