@@ -12,7 +12,10 @@ from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """torch's _NormBase: the parameters (weight, bias), running statistics and their resets that
+    batch norm and instance norm share; torch's defaults differ by subclass (affine and
+    track_running_stats: True for batch norm, False for instance norm)."""
     _version = 2   # torch's: its state dicts have num_batches_tracked
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
@@ -55,6 +58,13 @@ class _BatchNorm(Module):
                 self.weight.fill_(1.0)
                 if self.bias is not None:
                     self.bias.zero_()
+
+
+
+class _BatchNorm(_NormBase):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def _check_input_dim(self, input):
         raise NotImplementedError(f"{type(self).__name__} must define _check_input_dim")

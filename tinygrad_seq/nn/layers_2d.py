@@ -4,12 +4,9 @@ PixelShuffle / PixelUnshuffle, Fold / Unfold, MaxUnpool1d / MaxUnpool2d, LocalRe
 LPPool1d / LPPool2d, with torch's constructor arguments, attributes, reprs and state-dict keys."""
 import warnings
 
-import numpy as np
-
-from tinygrad_seq import dtypes, functional_2d as F2, functional_pad
-from tinygrad_seq.autograd import no_grad
-from tinygrad_seq.nn.module import Module, Parameter
-from tinygrad_seq.tensor import Tensor
+from tinygrad_seq import functional_2d as F2, functional_pad
+from tinygrad_seq.nn.batchnorm import _NormBase
+from tinygrad_seq.nn.module import Module
 
 
 # ---- padding ------------------------------------------------------------------------------------
@@ -97,55 +94,17 @@ class CircularPad3d(_PadNd):
 
 # ---- instance normalization ---------------------------------------------------------------------
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     r"""y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, the statistics of each sample's
     channel over its spatial dims (biased variance); torch's defaults affine=False,
     track_running_stats=False. With track_running_stats the training passes move running_mean /
     running_var by momentum (None: they stay put, as torch's) and eval normalizes by them;
     num_batches_tracked is kept for the state dict but, as in torch, never counts."""
-    _version = 2   # torch's _NormBase: state dicts with num_batches_tracked
     _no_batch_dims = None   # the rank of an unbatched input (C, *spatial)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dt = np.dtype(dtype or dtypes.get_default_dtype())
-        if affine:
-            self.weight = Parameter(Tensor(np.ones(num_features, dt)))
-            if bias:
-                self.bias = Parameter(Tensor(np.zeros(num_features, dt)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dt)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-        if device is not None:
-            self.to(device)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            with no_grad():
-                self.running_mean.zero_()
-                self.running_var.fill_(1.0)
-                self.num_batches_tracked.zero_()
-
-    def reset_parameters(self):
-        """The running statistics reset; weight ones, bias zeros."""
-        self.reset_running_stats()
-        if self.affine:
-            with no_grad():
-                self.weight.fill_(1.0)
-                if self.bias is not None:
-                    self.bias.zero_()
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input):
         unbatched = self._no_batch_dims
