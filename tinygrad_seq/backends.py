@@ -1,6 +1,8 @@
 """ts.backends: the torch.backends flags PyTorch scripts set at startup (cudnn.deterministic,
-cudnn.benchmark, mps.is_available()). tinygrad_seq's kernels are its own and deterministic, so
-the flags are accepted and change nothing."""
+cudnn.benchmark, cuda.matmul.allow_tf32, the scaled-dot-product-attention kernel switches,
+mps.is_available()). tinygrad_seq's kernels are its own and deterministic, so the flags are
+accepted, read back as set, and change nothing."""
+import contextlib
 
 
 class _Flags:
@@ -15,6 +17,67 @@ class _Flags:
         return f"<ts.backends.{self._name}>"
 
 
-cudnn = _Flags("cudnn", enabled=True, deterministic=False, benchmark=False, allow_tf32=False)
+cudnn = _Flags("cudnn", enabled=True, deterministic=False, benchmark=False, allow_tf32=True)
+cudnn.version = lambda: None   # torch's without cuDNN
 mps = _Flags("mps")
 mkldnn = _Flags("mkldnn", enabled=False)
+mkl = _Flags("mkl")
+openmp = _Flags("openmp")
+
+
+class _Cuda(_Flags):
+    """torch.backends.cuda: matmul.allow_tf32 (torch's defaults) and the attention kernel switches,
+    each on by default as torch's, set by enable_*_sdp(bool)."""
+
+    def __init__(self):
+        super().__init__("cuda")
+        self.matmul = _Flags("cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
+                             allow_bf16_reduced_precision_reduction=True)
+        self._sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+    def is_built(self):
+        return False
+
+    def preferred_linalg_library(self, backend=None):
+        return "default"
+
+    @contextlib.contextmanager
+    def sdp_kernel(self, enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
+        saved = dict(self._sdp)
+        self._sdp.update(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient,
+                         cudnn=enable_cudnn)
+        try:
+            yield
+        finally:
+            self._sdp = saved
+
+
+def _sdp_switches(kind):
+    def enabled(self):
+        return self._sdp[kind]
+
+    def enable(self, value):
+        self._sdp[kind] = bool(value)
+    return enabled, enable
+
+
+for _kind in ("flash", "mem_efficient", "math", "cudnn"):
+    _on, _set = _sdp_switches(_kind)
+    setattr(_Cuda, f"{_kind}_sdp_enabled", _on)
+    setattr(_Cuda, f"enable_{_kind}_sdp", _set)
+
+cuda = _Cuda()
+
+
+class _Cpu:
+    @staticmethod
+    def get_cpu_capability():
+        """What the machine's vector units are, in torch's words (Numba's target decides ours)."""
+        try:
+            flags = open("/proc/cpuinfo").read()
+        except OSError:
+            return "DEFAULT"
+        return "AVX512" if " avx512f" in flags else ("AVX2" if " avx2" in flags else "DEFAULT")
+
+
+cpu = _Cpu()

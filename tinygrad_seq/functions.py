@@ -106,13 +106,13 @@ def nonzero(input, as_tuple=False):
     return Tensor(np.stack(idx, 1) if idx else np.zeros((0, 0), np.int64))
 
 
-def max(input, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, keepdims=None):
     """max(x), max(x, dim) -> (values, indices), max(a, b) elementwise (torch.max)."""
-    return input.max(dim, keepdim)
+    return input.max(dim, keepdim if keepdims is None else keepdims)
 
 
-def min(input, dim=None, keepdim=False):
-    return input.min(dim, keepdim)
+def min(input, dim=None, keepdim=False, *, keepdims=None):
+    return input.min(dim, keepdim if keepdims is None else keepdims)
 
 
 def maximum(a, b): return _tensor(a).maximum(b)

@@ -209,18 +209,21 @@ def nextafter(self, other):
     return self._wrap(_device.backend(self.device).asarray(out), self.device)
 
 
-def nansum(self, dim=None, keepdim=False, dtype=None):
+def nansum(self, dim=None, keepdim=False, dtype=None, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     x = self if dtype is None else self.to(dtype=dtype)
     return (x.masked_fill(x.isnan(), 0.0) if x.dtype.kind == "f" else x).sum(dim, keepdim)
 
 
-def nanmean(self, dim=None, keepdim=False):
+def nanmean(self, dim=None, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     keep = ~self.isnan()
     return self.masked_fill(~keep, 0.0).sum(dim, keepdim) / keep.sum(dim, keepdim)
 
 
-def median(self, dim=None, keepdim=False):
+def median(self, dim=None, keepdim=False, *, keepdims=None):
     """The lower median (torch's): of every element, or (values, indices) along dim."""
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     from tinygrad_seq.tensor_reduce import return_type
     MinResult = return_type("median")   # noqa: N806  (torch.return_types.median)
     if dim is None:

@@ -64,17 +64,20 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
     return stack(outs, 0)
 
 
-def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     return _quantile_core(self, q, dim, keepdim, interpolation, False, "quantile")
 
 
-def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear", keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     return _quantile_core(self, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
-def nanmedian(self, dim=None, keepdim=False):
+def nanmedian(self, dim=None, keepdim=False, *, keepdims=None):
     """The lower median of the non-nan values (nan where all are nan); with dim, (values,
     indices) as torch.return_types.nanmedian."""
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     if dim is None:   # the flattened tensor's (any dtype, as torch's)
         return nanmedian(self.reshape(-1), 0).values
     d = _norm_dim(dim, self.ndim)
@@ -93,9 +96,10 @@ def nanmedian(self, dim=None, keepdim=False):
     return return_type("nanmedian")(values, indices)
 
 
-def mode(self, dim=-1, keepdim=False):
+def mode(self, dim=-1, keepdim=False, *, keepdims=None):
     """The most frequent value along dim (the smallest among ties) and the index of its last
     occurrence, as torch's CPU mode; no gradient to the indices."""
+    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     from tinygrad_seq.creation import tensor
     from tinygrad_seq.tensor_reduce import return_type
     x = self.numpy()

@@ -68,12 +68,14 @@ class ReduceOps:
 
     # axis= is numpy's name for dim, which torch's reductions also take; dim=() reduces every
     # dim, as torch's sum and mean do
-    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         dim = _dim_or_axis(dim, axis)
         out = ops.Sum.apply(self._int_to_long(dtype), axis=dim, keepdim=keepdim)
         return out if dtype is None else _exact_dtype(out, dtype)
 
-    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         dim = _dim_or_axis(dim, axis)
         x = self if dtype is None else self.to(dtype=dtype)
         if x.dtype.kind != "f":
@@ -87,14 +89,16 @@ class ReduceOps:
             return (x.float().sum(dim, keepdim) / n).half()
         return x.sum(dim, keepdim) / n
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, dtype=None, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         x = self._int_to_long(dtype)
         if dim is not None and not isinstance(dim, int):
             raise TypeError(f"prod: dim must be one int (torch.prod takes one dim), got {dim!r}")
         out = ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
         return out if dtype is None else _exact_dtype(out, dtype)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if isinstance(dim, bool):   # torch's older form var(unbiased)
             dim, unbiased = None, dim
         if unbiased is not None and not isinstance(unbiased, bool):
@@ -109,11 +113,13 @@ class ReduceOps:
         n = self.numel() // max(mu.numel(), 1)
         return ((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         # a constant row's std has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         return ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0)
 
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if dtype is not None:
             return self.to(dtype=dtype).norm(p, dim, keepdim)
         if self.dtype.kind != "f":   # torch's linalg.vector_norm refuses integers and bools
@@ -134,8 +140,9 @@ class ReduceOps:
             return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
         raise ValueError(f"norm: p must be 'fro', inf or a positive number, got {p!r}")
 
-    def max(self, dim=None, keepdim=False, *, axis=None):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         dim = dim if axis is None else axis
         if dim is None:
             if self.numel() == 0:
@@ -152,7 +159,8 @@ class ReduceOps:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
         return MaxResult(values, _wrap(idx, self.device))
 
-    def min(self, dim=None, keepdim=False, *, axis=None):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         dim = dim if axis is None else axis
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
@@ -163,17 +171,20 @@ class ReduceOps:
         v, i = (-self).max(dim, keepdim)
         return MinResult(-v, i)
 
-    def amax(self, dim=None, keepdim=False, *, axis=None):
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         return ops.Max.apply(self, axis=dim if axis is None else axis, keepdim=keepdim)
 
-    def amin(self, dim=None, keepdim=False, *, axis=None):
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if self.dtype.kind != "f":
             return int_math.exact_amin(self, dim if axis is None else axis, keepdim)
         return -((-self).amax(dim if axis is None else axis, keepdim))
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim, keepdim=False, *, keepdims=None):
         """log(sum(exp(x))) along dim, computed from the shifted exp(x - max) (no overflow); the
         shift is a constant for the gradient (softmax), and a row of -inf gives -inf."""
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if self.dtype.kind != "f":   # ints and bools: the default float dtype, as torch's
             return self._floating().logsumexp(dim, keepdim)
         if self.numel() == 0:   # an empty sum of exps: log 0 = -inf (gradient: none to give)
@@ -187,7 +198,8 @@ class ReduceOps:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         return out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         B = _device.backend(self.device)
         if dim is None:
             return _wrap(B.argmax(B.reshape(self.array, (-1,))), self.device)
@@ -197,15 +209,18 @@ class ReduceOps:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
         return _wrap(idx, self.device)
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if self.dtype.kind != "f":
             return int_math.exact_argmin(self, dim, keepdim)
         return (-self.detach()).argmax(dim, keepdim)
 
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim=None, keepdim=False, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         return self._bool_reduce(dim, keepdim, "all")
 
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim=None, keepdim=False, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         return self._bool_reduce(dim, keepdim, "any")
 
     def _bool_reduce(self, dim, keepdim, name):
@@ -275,7 +290,8 @@ class ReduceOps:
         idx = self.argsort(d, descending=largest).narrow(d, 0, k)
         return TopkResult(self.gather(d, idx), idx)
 
-    def kthvalue(self, k, dim=-1, keepdim=False):
+    def kthvalue(self, k, dim=-1, keepdim=False, *, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         d = _dim1(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 1 <= k <= n:

@@ -365,7 +365,9 @@ class ShapeOps:
 
     def roll(self, shifts, dims=None):
         if dims is None:
-            return self.flatten().roll(shifts, 0).reshape(self.shape)
+            flat = self.flatten()
+            out = flat.roll(shifts, 0)
+            return (out.clone() if out is flat else out).reshape(self.shape)
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
         from tinygrad_seq.functions import cat
@@ -376,7 +378,7 @@ class ShapeOps:
             s %= max(n, 1)
             if s:
                 out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-        return out
+        return self.clone() if out is self else out   # a new tensor, as torch's, even for a shift of 0 mod n
 
     def repeat(self, *sizes):
         sizes = _shape_arg(sizes)

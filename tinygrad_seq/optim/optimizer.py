@@ -24,6 +24,11 @@ class Optimizer(OptimizerHooks):
     # takes; none for an optimizer of yours, as torch adds none to its defaults
     _implementation_keywords = ()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._implementation_keywords and "__init__" in cls.__dict__:
+            _spell_out_implementation(cls)
+
     def __init__(self, params, defaults, implementation=None):
         """implementation: torch's choices of update implementation (foreach, fused, capturable,
         differentiable) as a subclass received them; there is one implementation here, so they
@@ -378,3 +383,17 @@ def _implementation_flags(cls, given):
             raise ValueError(f"{name}: {key}=True is not supported (one update implementation here); "
                              f"leave it False")
     return flags
+
+
+def _spell_out_implementation(cls):
+    """cls.__init__'s signature with its **implementation keywords spelled out (foreach=None,
+    fused=None, ...), as torch's: programs test `'fused' in inspect.signature(optim.AdamW).parameters`."""
+    import inspect
+    sig = inspect.signature(cls.__init__)
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    if len(params) == len(sig.parameters):
+        return
+    have = {p.name for p in params}
+    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=_IMPLEMENTATION_FLAGS[k])
+               for k in cls._implementation_keywords if k not in have]
+    cls.__init__.__signature__ = sig.replace(parameters=params)

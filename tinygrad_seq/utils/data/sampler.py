@@ -54,15 +54,27 @@ class RandomSampler(Sampler):
     def num_samples(self):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
+    _CHUNK = 1 << 16   # draws made at a time: num_samples may be huge (an "infinite" loader's 1e10)
+
     def __iter__(self):
         n, k = len(self.data_source), self.num_samples
         rng = numpy_rng(self.generator, "RandomSampler")
         if self.replacement:
-            return iter(rng.integers(0, n, k).tolist())
+            return self._with_replacement(rng, n, k)
+        return self._permutations(rng, n, k)
+
+    def _with_replacement(self, rng, n, k):
+        while k > 0:
+            take = min(k, self._CHUNK)
+            yield from rng.integers(0, n, take).tolist()
+            k -= take
+
+    @staticmethod
+    def _permutations(rng, n, k):
         # num_samples above n: whole permutations, then part of one more (PyTorch's)
-        perms = [rng.permutation(n) for _ in range(k // n)]
-        perms.append(rng.permutation(n)[:k % n])
-        return iter(np.concatenate(perms).tolist())
+        for _ in range(k // n):
+            yield from rng.permutation(n).tolist()
+        yield from rng.permutation(n)[:k % n].tolist()
 
     def __len__(self):
         return self.num_samples
