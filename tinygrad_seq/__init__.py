@@ -16,7 +16,8 @@ from tinygrad_seq.creation import (BoolTensor, ByteTensor, DoubleTensor, FloatTe
                                    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from tinygrad_seq.creation import CharTensor, HalfTensor, ShortTensor, logspace, randint_like  # noqa: F401
 from tinygrad_seq.torch_names import (channels_last, channels_last_3d, contiguous_format, is_complex,  # noqa: F401
-                                      layout, memory_format, preserve_format, set_default_tensor_type, strided)
+                                      layout, memory_format, preserve_format, set_default_tensor_type, sparse_coo,
+                                      sparse_csr, strided)
 from tinygrad_seq.device import Device as device, cuda_available  # noqa: F401
 from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64, get_default_dtype,  # noqa: F401,A004
                                  half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)

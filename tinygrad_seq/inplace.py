@@ -68,8 +68,10 @@ class InPlaceOps:
             out = out.expand(self.shape)
         if out.dtype != self.dtype:
             if (out.dtype.kind == "f" and self.dtype.kind != "f") or (self.dtype == np.bool_ and out.dtype != np.bool_):
+                hint = ("; ts.Tensor(integers) is int64 here (API.md): make the tensor with "
+                        "ts.tensor(data, dtype=ts.float32) or ts.zeros(...)") if self.dtype == np.int64 else ""
                 raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the desired "
-                                   f"output type {self.dtype}")
+                                   f"output type {self.dtype}{hint}")
             out = out.to(dtype=self.dtype)
         return out
 

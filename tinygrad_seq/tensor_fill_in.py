@@ -276,6 +276,11 @@ INPLACE = ("absolute acos acosh addbmm addmm arccos arcsin arctan2 arctan asin a
            "nextafter addmv addr renorm").split()
 
 
+def _layout(self):
+    from tinygrad_seq.torch_names import strided
+    return strided
+
+
 def _bernoulli_(self, p=0.5, *, generator=None):
     """Each element 1 with probability p, else 0, in self's dtype (torch's; its draws are not
     torch's). p: a number, or a floating tensor broadcast to self's shape (per-element)."""
@@ -318,6 +323,11 @@ METHODS = dict(
     is_pinned=lambda self, *a: False, is_shared=lambda self: False, is_nonzero=_is_nonzero,
     is_same_size=lambda self, other: tuple(self.shape) == tuple(other.shape),
     is_cpu=property(lambda self: getattr(self.device, "type", "cpu") == "cpu"),
+    # dense, strided, plain tensors only: the layout queries optimizers and collate code test
+    is_sparse=property(lambda self: False), is_sparse_csr=property(lambda self: False),
+    is_nested=property(lambda self: False), is_meta=property(lambda self: False),
+    is_quantized=property(lambda self: False), is_mkldnn=property(lambda self: False),
+    layout=property(_layout),
     get_device=_get_device, stride=_stride, data_ptr=_data_ptr, storage_offset=_storage_offset,
     real=property(lambda self: self), imag=property(_imag), apply_=_apply_, map_=_map_,
     scatter_reduce=_free_from("scatter_reduce", "scatter_reduce"),

@@ -58,11 +58,7 @@ def format_tensor(t, array):
         if a.dtype.kind == "f":
             sized = sized[np.isfinite(sized) & (sized != 0)]
         width = max([len(one(v)) for v in sized], default=1)
-        # numpy counts the separator after a line's last number; torch does not
-        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=opts["threshold"],
-                               edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"] + 1,
-                               formatter={"all": lambda v: one(v).rjust(width)})
-        body = body.replace(", ..., ", ",  ..., ")   # torch's elided run is " ..."
+        body = _layout(a, len("tensor("), a.size > opts["threshold"], lambda v: one(v).rjust(width), width)
     extra = []
     if a.size == 0 and a.ndim != 1:
         extra.append(f"size={tuple(a.shape)}")
@@ -76,7 +72,7 @@ def format_tensor(t, array):
     elif t.requires_grad:
         extra.append("requires_grad=True")
     # each suffix goes on a line of its own when it would pass the line width (torch's rule)
-    out, last = body, len(body) - body.rfind("\n") + 1
+    out, last = body, len("tensor(" + body) - ("tensor(" + body).rfind("\n") + 1   # torch's count
     for e in extra:
         n = len(e)
         if last + n + 2 > opts["linewidth"]:
@@ -84,6 +80,29 @@ def format_tensor(t, array):
         else:
             out, last = out + ", " + e, last + n + 2
     return "tensor(" + out + ")"
+
+
+def _layout(a, indent, summarize, fmt, width):
+    """torch's _tensor_str_with_formatter: a vector's elements `width + 2` columns apart, as many
+    a line as fit in the line width after `indent` (an elided run " ..." counts as one element);
+    a higher-dim tensor's slices one dimension deeper, separated by dim - 1 blank lines."""
+    k = PRINT_OPTIONS["edgeitems"]
+    n = a.shape[0]
+    if a.ndim == 1:
+        if summarize and not k:
+            data = ["..."]
+        elif summarize and n > 2 * k:
+            data = [fmt(v) for v in a[:k]] + [" ..."] + [fmt(v) for v in a[n - k:]]
+        else:
+            data = [fmt(v) for v in a]
+        per_line = max(1, (PRINT_OPTIONS["linewidth"] - indent) // (width + 2))
+        lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    if summarize and not k:
+        return "[...]"
+    rows = range(n) if not (summarize and n > 2 * k) else [*range(k), None, *range(n - k, n)]
+    slices = ["..." if i is None else _layout(a[i], indent + 1, summarize, fmt, width) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
 def _edges(a, k):

@@ -32,6 +32,8 @@ contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")   # named for comparisons (t.layout == torch.sparse_coo); no sparse tensors here
+sparse_csr = layout("sparse_csr")
 
 
 def set_default_tensor_type(t):
