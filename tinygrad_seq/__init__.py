@@ -37,6 +37,7 @@ from tinygrad_seq.functions_more import (_foreach_add, _foreach_add_, _foreach_a
                                          _foreach_div_, _foreach_lerp_, _foreach_mul, _foreach_mul_, _foreach_norm,
                                          _foreach_sub, _foreach_sub_, _foreach_zero_)
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
+from tinygrad_seq.jit import compile  # noqa: F401,A004  (torch.compile: the model itself)
 from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, conv2d,  # noqa: F401
                                      conv_transpose1d, conv_transpose2d, max_pool2d)
 from tinygrad_seq.functions_numeric import (cumulative_trapezoid, det, frexp, inverse, isin, logdet,  # noqa: F401
@@ -63,7 +64,7 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 __version__ = "0.1.0"
 
 _LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
-         "special")
+         "special", "jit")
 
 
 def __getattr__(name):

@@ -4,8 +4,6 @@ misspelled) and, where one exists, the supported way to do the same."""
 # torch names people reach for, with the supported alternative
 ALTERNATIVES = {
     "conv3d": "F.conv2d over merged axes (3-D convolutions are out of scope)",
-    "jit": "plain Python (the recurrent layers are already fused kernels)",
-    "compile": "plain Python (the recurrent layers are already fused kernels)",
     "autocast": "float32 or float64 throughout",
     "sparse": "dense tensors with index_select / gather",
     "fft": "numpy.fft on t.numpy()",
