@@ -38,6 +38,10 @@ from tinygrad_seq.functions_more import (_foreach_add, _foreach_add_, _foreach_a
                                          _foreach_sub, _foreach_sub_, _foreach_zero_)
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.jit import compile  # noqa: F401,A004  (torch.compile: the model itself)
+from tinygrad_seq.torch_misc import (clear_autocast_cache, empty_strided, frombuffer, get_autocast_gpu_dtype,  # noqa: F401
+                                     get_num_interop_threads, is_anomaly_enabled, is_autocast_enabled, is_storage,
+                                     multiprocessing, set_anomaly_enabled, set_flush_denormal,
+                                     set_num_interop_threads, typename, unravel_index, version)
 from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, conv2d,  # noqa: F401
                                      conv_transpose1d, conv_transpose2d, max_pool2d)
 from tinygrad_seq.functions_numeric import (cumulative_trapezoid, det, frexp, inverse, isin, logdet,  # noqa: F401
@@ -64,7 +68,7 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 __version__ = "0.1.0"
 
 _LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
-         "special", "jit")
+         "special", "jit", "testing")
 
 
 def __getattr__(name):

@@ -1,0 +1,94 @@
+"""Small top-level torch names training scripts call at startup or in passing: thread and
+precision settings that change nothing here, `torch.version` (no CUDA build), `typename`,
+`unravel_index` (a flat top-k index back to rows and columns in beam search), `empty_strided`,
+`frombuffer`, the anomaly-mode flag, autocast queries (no mixed precision here) and
+`torch.multiprocessing` (Python's own)."""
+import multiprocessing as multiprocessing   # noqa: F401  (torch.multiprocessing: spawn, set_start_method, Queue)
+import types
+
+import numpy as np
+
+from tinygrad_seq import dtypes
+
+_interop_threads = [1]
+_anomaly = [False]
+
+version = types.SimpleNamespace(__version__="0.1.0", cuda=None, hip=None, git_version="unknown", debug=False)
+
+
+def set_num_interop_threads(n):
+    if not isinstance(n, int) or n < 1:
+        raise RuntimeError(f"Number of inter-op threads must be positive, got {n}")
+    _interop_threads[0] = n
+
+
+def get_num_interop_threads():
+    return _interop_threads[0]
+
+
+def set_flush_denormal(mode):
+    """False: numpy keeps denormals (torch returns whether the CPU could flush them)."""
+    return False
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    _anomaly[0] = bool(enabled)
+
+
+def is_anomaly_enabled():
+    return _anomaly[0]
+
+
+def is_autocast_enabled(device_type=None):
+    return False
+
+
+def get_autocast_gpu_dtype():
+    return dtypes.float16
+
+
+def clear_autocast_cache():
+    """Nothing cached: there is no autocast here."""
+
+
+def is_storage(obj):
+    return False
+
+
+def typename(obj):
+    """'torch.FloatTensor' for a tensor (its legacy type name), else the object's type's name."""
+    from tinygrad_seq.tensor import Tensor
+    if isinstance(obj, Tensor):
+        return obj.type()
+    t = type(obj)
+    return t.__name__ if t.__module__ in ("builtins", "__builtin__") else f"{t.__module__}.{t.__qualname__}"
+
+
+def unravel_index(indices, shape):
+    """torch.unravel_index: the coordinates of flat indices in a tensor of `shape`, one int64
+    tensor per dimension (each of the indices' shape)."""
+    from tinygrad_seq.tensor import Tensor
+    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    idx = indices if isinstance(indices, Tensor) else Tensor(np.asarray(indices))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected 'indices' to be an integer tensor, but got {idx.dtype}")
+    flat = idx.numpy().astype(np.int64)
+    size = int(np.prod(shape)) if shape else 1
+    if flat.size and (flat.min() < -size or flat.max() >= size):
+        raise RuntimeError(f"unravel_index: index out of bounds for a tensor of shape {shape}")
+    coords = np.unravel_index(np.where(flat < 0, flat + size, flat), shape)
+    return tuple(Tensor._wrap(np.asarray(c, np.int64), "cpu").to(idx.device) for c in coords)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """A tensor of `size` (zeros; every tensor here is contiguous, so the strides are not kept)."""
+    from tinygrad_seq.creation import zeros
+    return zeros(*size, dtype=dtype, device=device or "cpu", requires_grad=requires_grad)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor over the bytes of `buffer` (shared, as torch's; numpy.frombuffer)."""
+    from tinygrad_seq.tensor import Tensor
+    arr = np.frombuffer(buffer, dtype=dtypes.as_dtype(dtype), count=count, offset=offset)
+    t = Tensor._wrap(arr, "cpu")
+    return t.requires_grad_() if requires_grad else t
