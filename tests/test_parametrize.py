@@ -128,8 +128,6 @@ def test_orthogonal_assign_and_errors():
     tm.weight = torch.tensor(q)
     np.testing.assert_allclose(m.weight.detach().numpy(), tm.weight.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(m.weight.detach().numpy(), q, atol=1e-12)
-    with pytest.raises(NotImplementedError, match="cayley"):
-        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
     with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
         parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="qr")
     with pytest.raises(ValueError, match="Expected a matrix"):
@@ -337,12 +335,11 @@ def test_lstm_old_weight_norm_and_gradcheck():
         torch.nn.utils.weight_norm(tm, "weight_hh_l0")
     assert list(m.state_dict()) == list(tm.state_dict())
     _run(m, tm, RNG.standard_normal((5, 2, 3)))
-    from tinygrad_seq.nn.utils.parametrizations import _householder_product, _matrix_exp
     a = ts.tensor(RNG.standard_normal((4, 4)), requires_grad=True)
-    assert ts.autograd.gradcheck(lambda t: _matrix_exp(t - t.mT), (a,))
+    assert ts.autograd.gradcheck(lambda t: ts.linalg.matrix_exp(t - t.mT), (a,))
     v = ts.tensor(RNG.standard_normal((5, 3)), requires_grad=True)
     tau = ts.tensor(RNG.uniform(0.5, 1.5, 3), requires_grad=True)
-    assert ts.autograd.gradcheck(_householder_product, (v, tau))
+    assert ts.autograd.gradcheck(ts.linalg.householder_product, (v, tau))
 
 
 def test_recurrent_layer_lists_and_redraws_a_parametrized_weight():
@@ -356,3 +353,32 @@ def test_recurrent_layer_lists_and_redraws_a_parametrized_weight():
     m.reset_parameters()
     after = m.parametrizations.weight_hh_l0.original1.detach().numpy()
     assert not np.allclose(before, after) and np.abs(after).max() <= 1 / np.sqrt(5)
+
+
+def test_orthogonal_cayley_matches_torch():
+    rng = np.random.RandomState(0)
+    mt = torch.nn.Linear(4, 4).double()
+    torch.nn.utils.parametrizations.orthogonal(mt, orthogonal_map="cayley")
+    ms = nn.Linear(4, 4).double()
+    parametrizations.orthogonal(ms, orthogonal_map="cayley")
+    ms.load_state_dict({k: ts.tensor(v.detach().numpy()) for k, v in mt.state_dict().items()})
+    x = rng.randn(3, 4)
+    yt, ys = mt(torch.tensor(x)), ms(ts.tensor(x))
+    np.testing.assert_allclose(ys.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (yt ** 2).sum().backward()
+    (ys ** 2).sum().backward()
+    np.testing.assert_allclose(ms.parametrizations.weight.original.grad.numpy(),
+                               mt.parametrizations.weight.original.grad.numpy(), rtol=1e-9, atol=1e-12)
+    w = ms.weight.detach().numpy()
+    np.testing.assert_allclose(w.T @ w, np.eye(4), atol=1e-12)
+
+
+def test_matrix_exp_batched_with_gradient_matches_torch():
+    a = np.random.RandomState(1).randn(3, 5, 5)
+    got = []
+    for L in (ts, torch):
+        A = L.tensor(a, requires_grad=True)
+        (L.linalg.matrix_exp(A) ** 2).sum().backward()
+        got.append((L.matrix_exp(A.detach()).numpy(), A.detach().matrix_exp().numpy(), A.grad.numpy()))
+    for p, q in zip(*got):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-10)

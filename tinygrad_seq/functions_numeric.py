@@ -155,6 +155,11 @@ def det(input):
     return linalg.det(input)
 
 
+def matrix_exp(input):
+    from tinygrad_seq import linalg
+    return linalg.matrix_exp(input)
+
+
 def inverse(input, *, out=None):
     from tinygrad_seq import linalg
     return linalg.inv(input, out=out)

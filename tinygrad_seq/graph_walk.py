@@ -45,6 +45,32 @@ def _stale_view(pc, clock):
             return False
 
 
+def _chain_last_write(pc, memo):
+    """The clock of the latest in-place rebase of a tensor up view node pc's chain of views (-1
+    for none): a view taken after it cannot be stale (a base rebased after the view was taken has a
+    later one; the chain is followed through each base's current node, which is the one the view
+    was taken from unless that base was rebased since). Memoised per backward (memo: id(node) ->
+    clock), so a long chain of views (x = x[1:] per step) is walked once, not once per use."""
+    path, own = [], []
+    last = -1
+    while True:
+        known = memo.get(id(pc))
+        if known is not None:
+            last = known
+            break
+        bp = pc.parents[0]
+        hist = getattr(bp, "_hist", None)
+        path.append(pc)
+        own.append(hist.bounds[-1] if hist is not None and len(hist) else -1)
+        pc = bp._ctx
+        if pc is None or not pc.is_view:
+            break
+    for node, mine in zip(reversed(path), reversed(own)):   # from the top of the chain down
+        last = max(last, mine)
+        memo[id(node)] = last
+    return memo[id(path[0])] if path else last
+
+
 def _view_at(pc, clock, clones):
     """A copy of view node pc as if taken at `clock`: its parent (the base) resolves to the
     base's state then (one copy per node and clock; a view node keeps no arrays to duplicate)."""
@@ -65,7 +91,7 @@ def _toposort(root_ctx):
     requires_grad), ...] in the order of node.parents (a tensor rebased by an in-place op after
     node used it resolves to its node before the write, see _parent_state; a view whose base was
     rebased between the view and node resolves to the view read from the later base)."""
-    order, visited, edges, clones = [], {id(root_ctx)}, {}, {}
+    order, visited, edges, clones, last_writes = [], {id(root_ctx)}, {}, {}, {}
     stack = [(root_ctx, iter(root_ctx.parents), [])]
     while stack:
         node, it, seen = stack[-1]
@@ -84,7 +110,8 @@ def _toposort(root_ctx):
                 # its clock, nodes after it have later ones, inplace._retarget), or, for a view
                 # read again, at the clock it was read at
                 seen_at = clock if node._reread else clock - 1
-                if pc._clock < seen_at and _stale_view(pc, seen_at):
+                if (pc._clock < seen_at and _chain_last_write(pc, last_writes) > pc._clock
+                        and _stale_view(pc, seen_at)):
                     pc = _view_at(pc, seen_at, clones)
             seen.append((p, pc, i, req))
             if pc is not None and id(pc) not in visited:

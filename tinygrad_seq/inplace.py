@@ -221,6 +221,11 @@ class InPlaceOps:
             src = src.to(dtype=self.dtype)
         # s.clone(): a graph node of its own, so that self does not become src itself (src a
         # grad-requiring leaf made self that leaf's twin, and the gradient stopped at self)
+        if self.requires_grad and autograd.is_grad_enabled():
+            # torch's: the overwritten value's graph gets a zero gradient (not none): a where that
+            # takes every element from src
+            keep = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
+            return self._rebase(lambda t, s: s.where(keep, t), src, name="copy_")
         return self._write("copy_", lambda t, s: s.clone(), src)
 
     def add_(self, other, *rest, alpha=1):

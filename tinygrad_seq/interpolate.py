@@ -35,7 +35,7 @@ class ResampleAxis(Function):
         g = np.moveaxis(ctx.b.to_host(grad), axis, -1)
         rows, size = int(np.prod(shape[:-1])), shape[-1]
         base = (np.arange(rows) * size)[:, None]
-        g2 = g.reshape(rows, -1)
+        g2 = g.reshape(rows, g.shape[-1])   # explicit sizes: a zero batch reshapes too
         if w0 is None:
             where, weights = (base + i0).ravel(), g2.ravel()
         else:

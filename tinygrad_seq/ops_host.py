@@ -48,7 +48,7 @@ BINARY = {
     "atan2": (np.arctan2, lambda a, b, y: (b * _inv_or_zero(a * a + b * b), -a * _inv_or_zero(a * a + b * b))),
     "hypot": (np.hypot, lambda a, b, y: (a / y, b / y)),
     "logaddexp": (np.logaddexp, lambda a, b, y: (np.exp(a - y), np.exp(b - y))),
-    "xlogy": (_xlogy, lambda a, b, y: (np.where((a == 0) & (b <= 0), 0.0, np.log(np.where(b <= 0, 1.0, b))), a / b)),
+    "xlogy": (_xlogy, lambda a, b, y: (np.where((a == 0) & (b <= 0), 0.0, np.log(b)), a / b)),   # torch's
     "fmax": (np.fmax, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
     "copysign": (np.copysign, lambda a, b, y: (np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a)), 0.0 * b)),
     "logaddexp2": (np.logaddexp2, lambda a, b, y: (np.exp2(a - y), np.exp2(b - y))),

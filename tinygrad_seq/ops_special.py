@@ -6,6 +6,7 @@ import numpy as np
 from scipy import special as sp
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.ops_host import BINARY as _HOST_BINARY, _xlogy
 
 _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
@@ -40,11 +41,6 @@ NO_GRAD = {
 }
 
 
-def _xlogy(a, b):
-    zero = (a == 0) & ~np.isnan(b)   # 0 * log(anything but nan) is 0, as torch's
-    return np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
-
-
 def _xlog1py(a, b):
     zero = (a == 0) & ~np.isnan(b)   # 0 * log1p(anything but nan) is 0, as torch's
     return np.where(zero, 0.0, a * np.log1p(np.where(zero, 0.0, b)))
@@ -55,11 +51,11 @@ def _igamma_dx(a, x):
     return np.exp((a - 1.0) * np.log(x) - x - sp.gammaln(a))
 
 
+_xlogy_grads = _HOST_BINARY["xlogy"][1]
+
 # name -> (f(a, b), df/da or None (torch has none: backward raises), df/db), a and b broadcast
 BINARY = {
-    "xlogy": (_xlogy,
-              lambda a, b, y: np.where((a == 0) & (b <= 0), 0.0, np.log(b)),
-              lambda a, b, y: a / b),
+    "xlogy": (_xlogy, lambda a, b, y: _xlogy_grads(a, b, y)[0], lambda a, b, y: a / b),   # ops_host's
     "xlog1py": (_xlog1py,
                 lambda a, b, y: np.where((a == 0) & (b <= -1.0), 0.0, _xlog1py(np.ones_like(a), b)),
                 lambda a, b, y: a / (b + 1.0)),

@@ -92,8 +92,8 @@ class TakePlanes(Function):
         n, c, h, w = xh.shape
         ctx.shape = xh.shape
         ctx.index = index
-        return B.asarray(np.take_along_axis(xh.reshape(n, c, h * w), index.reshape(n, c, -1), -1)
-                         .reshape(index.shape))
+        flat = index.reshape(n, c, int(np.prod(index.shape[2:])))   # explicit sizes: a zero batch reshapes too
+        return B.asarray(np.take_along_axis(xh.reshape(n, c, h * w), flat, -1).reshape(index.shape))
 
     @staticmethod
     def backward(ctx, grad):

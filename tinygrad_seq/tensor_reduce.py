@@ -138,7 +138,10 @@ class ReduceOps:
             return (x != 0).to(dtype=x.dtype).sum(dim, keepdim)
         if isinstance(p, (int, float)) and p > 0:
             return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
-        raise ValueError(f"norm: p must be 'fro', inf or a positive number, got {p!r}")
+        if p == "nuc":   # the sum of singular values of the matrices over dim (the last two)
+            from tinygrad_seq import linalg
+            return linalg.matrix_norm(x, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
+        raise ValueError(f"norm: p must be 'fro', 'nuc', inf or a positive number, got {p!r}")
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""

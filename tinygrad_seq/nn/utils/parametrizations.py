@@ -3,16 +3,14 @@ parametrizations (nn.utils.parametrize), with torch's state-dict keys:
     weight_norm    parametrizations.weight.original0 (g, norm_except_dim(w)), .original1 (v)
     spectral_norm  parametrizations.weight.original, parametrizations.weight.0._u / ._v
     orthogonal     parametrizations.weight.original, parametrizations.weight.0.base
-orthogonal builds its maps from Tensor ops (matrix_exp by scaling and squaring of a Taylor
-polynomial, householder as a product of reflections), so gradients reach the original through
-the usual autograd; "cayley" (a linear solve) is not supported.
+orthogonal's maps are ts.linalg's (matrix_exp, householder_product, and solve for "cayley"), so
+gradients reach the original through the usual autograd.
 """
-import math
 from enum import Enum, auto
 
 import numpy as np
 
-from tinygrad_seq import functional as F
+from tinygrad_seq import functional as F, linalg
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.creation import eye, randn
 from tinygrad_seq.functions import cat
@@ -39,38 +37,6 @@ def _make_orthogonal(A):
     return Q * np.sign(np.diagonal(R))[None, :]
 
 
-def _matrix_exp(A):
-    """exp(A) for a square A [n, n]: A / 2^s with ||A / 2^s||_1 <= 1/4, its Taylor polynomial of
-    degree 14 (remainder below 1e-21) by Horner's rule, squared s times. Differentiable: the
-    gradient is that of the polynomial, which matches exp's to float64 rounding."""
-    n = A.shape[-1]
-    norm_1 = float(np.abs(A.detach().numpy()).sum(axis=0).max()) if n else 0.0
-    squarings = max(0, math.ceil(math.log2(norm_1 / 0.25))) if norm_1 > 0.25 else 0
-    B = A / (2.0 ** squarings) if squarings else A
-    identity = eye(n, dtype=A.dtype, device=A.device)
-    degree = 14
-    E = identity + B / degree
-    for j in range(degree - 1, 0, -1):
-        E = identity + (B @ E) / j
-    for _ in range(squarings):
-        E = E @ E
-    return E
-
-
-def _householder_product(A, tau):
-    """torch.linalg.householder_product for A [n, k] (n >= k), tau [k]: the first k columns of
-    H_0 H_1 ... H_{k-1}, H_i = I - tau_i v_i v_i^T, v_i = (0, ..., 0, 1, A[i+1:, i]). The
-    reflections are applied last to first to eye(n, k), one [n, k] update per column."""
-    n, k = A.shape
-    identity = eye(n, k, dtype=A.dtype, device=A.device)
-    V = A.tril(diagonal=-1) + identity   # the reflectors as columns, unit diagonal
-    Q = identity
-    for i in range(k - 1, -1, -1):
-        v = V[:, i:i + 1]
-        Q = Q - (v * tau[i]) @ (v.mT @ Q)
-    return Q
-
-
 class _OrthMaps(Enum):
     matrix_exp = auto()
     cayley = auto()
@@ -93,17 +59,22 @@ class _Orthogonal(Module):
         transposed = n < k
         if transposed:
             X, n, k = X.mT, k, n
-        if self.orthogonal_map == _OrthMaps.matrix_exp:
+        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
             X = X.tril()   # n k - k (k - 1) / 2 parameters, embedded in a square matrix
             if n != k:
                 X = cat([X, X.new_zeros(n, n - k)], dim=-1)
-            Q = _matrix_exp(X - X.mH)   # exp of a skew-symmetric matrix
+            A = X - X.mH   # skew-symmetric
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
+                Q = linalg.matrix_exp(A)
+            else:   # the Cayley retraction (I + A/2)(I - A/2)^-1, as torch's solve
+                identity = eye(n, dtype=A.dtype, device=A.device)
+                Q = linalg.solve(identity - 0.5 * A, identity + 0.5 * A)
             if n != k:
                 Q = Q[..., :k]
         else:   # householder: the diagonal of X holds +-1, not differentiated (as torch's .int())
             A = X.tril(diagonal=-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = _householder_product(A, tau)
+            Q = linalg.householder_product(A, tau)
             Q = Q * X.diagonal(dim1=-2, dim2=-1).detach().int().to(X.dtype).unsqueeze(-2)
         if hasattr(self, "base"):
             Q = self.base @ Q
@@ -124,7 +95,7 @@ class _Orthogonal(Module):
         if transpose:
             q, n, k = q.T, k, n
         if not hasattr(self, "base"):
-            if self.orthogonal_map == _OrthMaps.matrix_exp:
+            if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
                 raise NotImplementedError("It is not possible to assign to the matrix exponential "
                                           "or the Cayley parametrizations when use_trivialization=False.")
             # householder: X with the reflectors of q = QR below its diagonal and diag(R)'s signs on it
@@ -149,7 +120,7 @@ class _Orthogonal(Module):
 def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
     """module.<name> (a matrix) parametrized to have orthonormal columns (or rows), as torch's:
     default map "matrix_exp" for a square matrix, "householder" otherwise. Supported: real 2-D
-    weights, maps "matrix_exp" and "householder" (a batch of matrices and "cayley" raise).
+    weights, maps "matrix_exp", "cayley" and "householder" (a batch of matrices raises).
     Returns module."""
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
@@ -162,9 +133,6 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     if orth_enum is None:
         raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
                          f"Got: {orthogonal_map}")
-    if orth_enum == _OrthMaps.cayley:
-        raise NotImplementedError("tinygrad_seq does not support orthogonal_map='cayley' (it needs "
-                                  "torch.linalg.solve); use 'matrix_exp' or 'householder'")
     if weight.ndim > 2:
         raise NotImplementedError(f"tinygrad_seq's orthogonal supports a matrix, not a batch of matrices "
                                   f"(weight shape {weight.shape}); parametrize each matrix separately")
