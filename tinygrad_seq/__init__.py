@@ -5,6 +5,7 @@ with fused Numba CPU kernels and numba.cuda GPU kernels for the recurrent inner 
 name it lacks raises an AttributeError saying so (missing.py)."""
 import importlib
 import os
+import warnings as _warnings
 
 from tinygrad_seq.autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
                                    set_grad_enabled)
@@ -64,6 +65,10 @@ from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
 from tinygrad_seq.malloc_tuning import keep_freed_memory as _keep_freed_memory
 
 _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every step (malloc_tuning.py)
+# numpy's floating-point warnings from the engine's own arrays (inf - inf, inf * 0): torch computes
+# the same nan / inf silently; a user's own numpy code keeps its warnings (the filter names our modules)
+_warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overflow) encountered",
+                         category=RuntimeWarning, module=r"tinygrad_seq(\.|$)")
 
 __version__ = "0.1.0"
 

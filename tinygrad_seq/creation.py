@@ -10,7 +10,7 @@ import numpy as np
 from tinygrad_seq import device as _device, dtypes, random
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument
 from tinygrad_seq.host_data import to_array
-from tinygrad_seq.int_convert import int_array, int_scalar
+from tinygrad_seq.int_convert import float_scalar, int_array, int_scalar
 from tinygrad_seq.list_dtype import list_data, only_python_numbers
 from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
@@ -161,6 +161,8 @@ def full(size, fill_value, dtype=None, device="cpu", requires_grad=False, out=No
         elif isinstance(fill_value, numbers.Integral):
             dtype = np.int64
     dt = _float_dtype(dtype)
+    if type(fill_value) is float:
+        float_scalar(fill_value, dt)   # full((2,), 1e5, dtype=float16) raises, as torch's
     try:
         arr = np.full(_shape((tuple(size),)), fill_value, dt)
     except OverflowError:   # an int outside an integer dtype: wrapped or refused as torch's (int_convert)

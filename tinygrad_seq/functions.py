@@ -1,8 +1,8 @@
 """torch's free functions (ts.tanh(x), ts.max(x, 1), ts.cat([...]), ts.where(c, a, b), ...): each
 calls the Tensor method of the same name, so the two forms cannot drift apart."""
 import builtins
+import functools
 import sys
-
 import warnings
 
 import numpy as np
@@ -52,9 +52,6 @@ def cat(tensors, dim=0, *, axis=None):
         tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     d = _check_join(tensors, dim, "cat", False)
     return ops.Cat.apply(*_common_dtype(tensors), axis=d)
-
-
-concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
@@ -121,8 +118,14 @@ def minimum(a, b): return _tensor(a).minimum(b)
 
 def _into(out, result, name):
     """torch's out=: the result written into out (resized when its shape differs; cast to
-    out's dtype), and out returned."""
-    if not isinstance(out, Tensor) or isinstance(result, tuple):
+    out's dtype), and out returned; a tuple result (values, indices) goes into a tuple of
+    tensors, returned as the result's type (torch.return_types.max, ...)."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): out= takes a tuple of {len(result)} Tensors here")
+        written = [_into(o, r, name) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): out= takes one Tensor here")
     from tinygrad_seq.autograd import is_grad_enabled
     if result.requires_grad and is_grad_enabled():
@@ -138,6 +141,15 @@ def _into(out, result, name):
 
 def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _takes_out(fn):
+    """fn with torch's out= keyword (see _into)."""
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if out is None else _into(out, result, fn.__name__)
+    return with_out
 
 
 def add(input, other, *rest, alpha=1):
@@ -156,6 +168,10 @@ def clamp(input, min=None, max=None):
     return input.clamp(min, max)
 
 
+# the free functions defined here take out= too (torch's amsgrad: torch.max(a, b, out=a))
+cat, stack, where, max, min, maximum, minimum, add, sub, mul, div, pow, clamp = (
+    _takes_out(f) for f in (cat, stack, where, max, min, maximum, minimum, add, sub, mul, div, pow, clamp))
+concat = concatenate = cat
 clip = clamp
 
 

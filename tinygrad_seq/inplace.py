@@ -16,7 +16,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops_extra, random, writes
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
-from tinygrad_seq.int_convert import int_scalar
+from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor_shape import view_fns
 from tinygrad_seq.write_history import History
 
@@ -206,6 +206,8 @@ class InPlaceOps:
                     v = int(v)
                 elif type(v) is int and self.dtype.kind in "iu":
                     v = int_scalar(v, self.dtype)   # uint8.fill_(-1) is 255, fill_(300) raises, as torch's
+            elif type(v) is float:
+                v = float_scalar(v, self.dtype)   # fill_(1e5) on float16 raises, as torch's
             _device.backend(self.device).fill(self.array, v)
             self._sync_base()
             return self

@@ -5,6 +5,8 @@ RuntimeError "value cannot be converted to type uint8 without overflow". numpy 2
 OverflowError for all of these; callers come here from that error or from an integer-dtype
 branch, so the float path never pays for the check. (Arithmetic and comparisons wrap any int
 instead, as torch's u8 + 300: tensor_math._other.)"""
+import math
+
 import numpy as np
 
 from tinygrad_seq.errors import IntegerOverflow, InvalidArgument
@@ -30,6 +32,17 @@ def int_scalar(value, dtype):
     if _lowest(info) <= value < 0:
         return dtype.type(value + int(info.max) + 1)
     _refuse(dtype)
+
+
+def float_scalar(value, dtype):
+    """A Python float for a float tensor of `dtype`: refused as torch's when finite but rounding to
+    inf there (masked_fill(mask, -1e9) on float16); inf, nan and in-range values pass."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f" and math.isfinite(value):
+        with np.errstate(over="ignore"):
+            if np.isinf(dtype.type(value)):
+                _refuse(dtype)
+    return value
 
 
 def int_array(data, dtype):

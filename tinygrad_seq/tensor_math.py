@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
-from tinygrad_seq.int_convert import int_scalar
+from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.tensor_logic import alpha_form
 from tinygrad_seq.tensor_matmul import MatMulOps
@@ -377,6 +377,8 @@ class MathOps(MatMulOps):
             value = value.item()
         if type(value) is int and self.array.dtype.kind in "iu":
             value = int_scalar(value, self.array.dtype)   # uint8 with -1: 255 (300 raises), as torch's
+        elif type(value) is float and self.array.dtype != np.float64:
+            value = float_scalar(value, self.array.dtype)   # -1e9 on float16 raises, as torch's
         return ops.MaskedFill.apply(self, mask=self._mask_array(mask, "masked_fill"), value=value)
 
     def _mask_array(self, mask, name):

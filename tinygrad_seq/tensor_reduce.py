@@ -290,7 +290,7 @@ class ReduceOps:
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
             raise ShapeMismatch(f"topk: k={k} is out of range for dimension {d} of size {n}")
-        idx = self.argsort(d, descending=largest).narrow(d, 0, k)
+        idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
         return TopkResult(self.gather(d, idx), idx)
 
     def kthvalue(self, k, dim=-1, keepdim=False, *, keepdims=None):

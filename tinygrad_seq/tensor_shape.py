@@ -387,7 +387,8 @@ class ShapeOps:
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         pairs = tuple(v for d in x.shape for v in (1, d))
         big = tuple(v for s, d in zip(sizes, x.shape) for v in (s, d))
-        return x.reshape(pairs).expand(big).reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
+        out = x.reshape(pairs).expand(big).reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
+        return out.contiguous()   # a new, writable tensor (the reshape may have kept expand's view)
 
     def tile(self, *dims):
         dims = _shape_arg(dims)
