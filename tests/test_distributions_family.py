@@ -213,7 +213,6 @@ def test_independent_sums_the_reinterpreted_dimensions():
 # ----------------------------------------------------------------------------- kl_divergence
 
 def _kl_pairs():
-    n = lambda a: ts.tensor(a, requires_grad=True)   # noqa: E731
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     sa, sb = rng.random((3, 4)) + 0.3, rng.random((3, 4)) + 0.3
     pa, pb = rng.random((3, 4)), rng.random((3, 4))

@@ -326,15 +326,15 @@ def test_tensor_methods_and_xlogy_gradient_at_zero_match_torch():
     import torch as T
     a = np.array([[2.0, 1.0], [1.0, 3.0]])
     out = []
-    for L in (ts, T):
-        m = L.tensor(a, requires_grad=True)
+    for lib in (ts, T):
+        m = lib.tensor(a, requires_grad=True)
         (m.det() + m.logdet() + m.inverse().sum() + m.pinverse().sum() + m.slogdet()[1]).backward()
-        x = L.tensor([0.0, 0.0, 1.0], dtype=L.float64, requires_grad=True)
-        y = L.tensor([2.0, -1.0, 3.0], dtype=L.float64, requires_grad=True)
+        x = lib.tensor([0.0, 0.0, 1.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([2.0, -1.0, 3.0], dtype=lib.float64, requires_grad=True)
         x.xlogy(y).sum().backward()
         out.append([m.grad.numpy(), x.grad.numpy(), y.grad.numpy(),
-                    L.tensor([0.5, 2.0], dtype=L.float64).polygamma(1).numpy(),
-                    L.tensor([0.5, 2.0], dtype=L.float64).mvlgamma(1).numpy(),
-                    L.tensor([3.0, 5.0]).frexp()[0].numpy(), m.detach().matrix_power(-2).numpy()])
+                    lib.tensor([0.5, 2.0], dtype=lib.float64).polygamma(1).numpy(),
+                    lib.tensor([0.5, 2.0], dtype=lib.float64).mvlgamma(1).numpy(),
+                    lib.tensor([3.0, 5.0]).frexp()[0].numpy(), m.detach().matrix_power(-2).numpy()])
     for p, q in zip(*out):   # torch's polygamma is accurate to ~1e-9 (ours: scipy's, to rounding)
         np.testing.assert_allclose(p, q, rtol=1e-8)
