@@ -73,3 +73,22 @@ def test_nuclear_norm_and_copy_over_a_graph_tensor():
         grads.append((x.grad.numpy(), y.grad.numpy()))
     for p, q in zip(*grads):
         np.testing.assert_array_equal(p, q)
+
+
+def test_older_linalg_names_as_torchs():
+    import warnings
+    a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    b = np.array([[1.0], [2.0]])
+    spd = np.array([[4.0, 2.0], [2.0, 3.0]])
+    got = []
+    for L in (ts, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            A, B = L.tensor(a), L.tensor(b)
+            got.append([L.triangular_solve(B, A).solution.numpy(),
+                        L.triangular_solve(B, A, transpose=True).solution.numpy(),
+                        L.triangular_solve(B, A.T, upper=False).cloned_coefficient.numpy(),
+                        B.triangular_solve(A).solution.numpy(),
+                        L.chain_matmul(A, A, A).numpy(), L.tensor(spd).cholesky().numpy()])
+    for p, q in zip(*got):
+        np.testing.assert_allclose(p, q, rtol=1e-12)

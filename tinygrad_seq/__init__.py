@@ -47,7 +47,8 @@ from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, a
                                      conv_transpose1d, conv_transpose2d, max_pool2d)
 from tinygrad_seq.functions_numeric import (cumulative_trapezoid, det, frexp, inverse, isin, logdet,  # noqa: F401
                                             mvlgamma, pinverse, polygamma, slogdet, tensordot, trapezoid, trapz)
-from tinygrad_seq.functions_numeric import cholesky, cholesky_inverse, cholesky_solve, matrix_exp, qr, svd  # noqa: F401
+from tinygrad_seq.functions_numeric import (chain_matmul, cholesky, cholesky_inverse, cholesky_solve,  # noqa: F401
+                                            matrix_exp, qr, svd, triangular_solve)
 from tinygrad_seq.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tinygrad_seq.random import default_generator  # noqa: F401
 from tinygrad_seq.serialization import load, save  # noqa: F401

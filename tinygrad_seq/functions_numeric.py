@@ -17,6 +17,7 @@ FrexpResult = return_type("frexp", ("mantissa", "exponent"))
 SlogdetResult = return_type("slogdet", ("sign", "logabsdet"))
 SvdResult = return_type("svd", ("U", "S", "V"))
 QrResult = return_type("qr", ("Q", "R"))
+TriangularSolveResult = return_type("triangular_solve", ("solution", "cloned_coefficient"))
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -213,6 +214,28 @@ def cholesky(input, upper=False, *, out=None):
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
                   "PyTorch release.", UserWarning, stacklevel=2)
     return linalg.cholesky(input, upper=upper, out=out)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """torch's older triangular_solve (arguments reversed from linalg.solve_triangular): the
+    solution X of A X = b (A^T X = b with transpose) and a copy of A, with its warning."""
+    from tinygrad_seq import linalg
+    warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular and will be "
+                  "removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    coefficient = A.mT if transpose else A
+    solution = linalg.solve_triangular(coefficient, b, upper=upper != bool(transpose), unitriangular=unitriangular)
+    return TriangularSolveResult(solution, A.clone())
+
+
+def chain_matmul(*matrices, out=None):
+    """torch's older chain_matmul: linalg.multi_dot of its arguments, with its warning."""
+    from tinygrad_seq import linalg
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+                  "multiple parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return linalg.multi_dot(list(matrices), out=out)
 
 
 def _factor(name, L):

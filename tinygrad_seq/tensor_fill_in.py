@@ -357,7 +357,8 @@ def attach(Tensor):
             setattr(Tensor, name + "_", _inplace_of(name))
     # torch 2.13's undeprecated linear-algebra and special-function methods (functions_numeric.py)
     from tinygrad_seq import functions_numeric as numeric
-    for name in ("det", "inverse", "slogdet", "logdet", "pinverse", "frexp", "mvlgamma", "matrix_exp"):
+    for name in ("det", "inverse", "slogdet", "logdet", "pinverse", "frexp", "mvlgamma", "matrix_exp", "cholesky",
+                 "triangular_solve", "cholesky_solve", "cholesky_inverse"):
         if not hasattr(Tensor, name):
             setattr(Tensor, name, getattr(numeric, name))
     if not hasattr(Tensor, "polygamma"):
