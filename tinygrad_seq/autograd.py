@@ -243,7 +243,7 @@ def _sweep(root, g, retain_graph, capture=None):
     finish = _finish_leaf if capture is None else capture.leaf
     # how many graph edges feed each leaf: its gradient is final when all have arrived
     pending, leaf_grad, owned = {}, {}, {}
-    for seen in edges.values():
+    for seen in edges:
         for p, pc, _, req in seen:
             if pc is None and req:
                 k = id(p)
@@ -254,7 +254,7 @@ def _sweep(root, g, retain_graph, capture=None):
     st = _state
     prev_mode, st.grad = st.grad, False   # this thread's mode only
     try:
-        for ctx in reversed(order):
+        for ctx, seen in zip(reversed(order), reversed(edges)):
             grads = out_grads.pop(id(ctx), None)
             if grads is not None and (grads[0] is not None if ctx.n_outputs == 1
                                       else any(x is not None for x in grads)):
@@ -284,7 +284,7 @@ def _sweep(root, g, retain_graph, capture=None):
                 in_grads = (None,) * len(ctx.parents)
                 fresh = False
             b = ctx.b
-            for (p, pc, i, req), pg in zip(edges[id(ctx)], in_grads):
+            for (p, pc, i, req), pg in zip(seen, in_grads):
                 if not req:
                     continue
                 if pg is not None:

@@ -87,11 +87,11 @@ def _view_at(pc, clock, clones):
 
 def _toposort(root_ctx):
     """Functions reachable from root_ctx, parents before children (iterative DFS), and the
-    parents each one saw: edges[id(node)] = [(tensor, its node then, output index,
+    parents each one saw: edges[k] (for order[k]) = [(tensor, its node then, output index,
     requires_grad), ...] in the order of node.parents (a tensor rebased by an in-place op after
     node used it resolves to its node before the write, see _parent_state; a view whose base was
     rebased between the view and node resolves to the view read from the later base)."""
-    order, visited, edges, clones, last_writes = [], {id(root_ctx)}, {}, {}, {}
+    order, visited, edges, clones, last_writes = [], {id(root_ctx)}, [], {}, {}
     stack = [(root_ctx, iter(root_ctx.parents), [])]
     while stack:
         node, it, seen = stack[-1]
@@ -101,11 +101,13 @@ def _toposort(root_ctx):
             if pc is None:
                 seen.append((p, None, p._idx, p.requires_grad))
                 continue
-            if pc._clock > clock:
+            pclock = pc._clock
+            if pclock > clock:
                 pc, i, req = _parent_state(p, clock)   # p was rebased after node used it
+                pclock = pc._clock if pc is not None else clock
             else:
                 i, req = p._idx, p.requires_grad
-            if pc is not None and pc.is_view:
+            if pclock < clock and pc.is_view:   # a view made before node, with writes since: maybe stale
                 # the graph as node saw it: before its own write (an in-place op's nodes share
                 # its clock, nodes after it have later ones, inplace._retarget), or, for a view
                 # read again, at the clock it was read at
@@ -121,5 +123,5 @@ def _toposort(root_ctx):
         else:
             stack.pop()
             order.append(node)
-            edges[id(node)] = seen
+            edges.append(seen)
     return order, edges

@@ -62,8 +62,13 @@ class ShapeOps:
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
             out._base = (self, "index", idx)
-            if out._ctx is not None:
-                mark_view(out, self)
+            ctx = out._ctx
+            if ctx is not None:   # mark_view, inlined for numpy (a per-step gate split's hot path)
+                arr = out.array
+                if type(arr) is not np.ndarray:
+                    mark_view(out, self)
+                elif arr.base is not None:
+                    ctx.is_view = True
         return out
 
     def unfold(self, dimension, size, step):
