@@ -15,6 +15,7 @@ from tinygrad_seq.autograd import Function, no_grad
 from tinygrad_seq.conv2d import fold_windows, window_view
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_norm_params, torch_type_name
+from tinygrad_seq.functional_extra import normalized
 from tinygrad_seq.functional_pad import pad
 from tinygrad_seq.size import Size
 
@@ -312,12 +313,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 running_var.mul_(1 - m).add_(var.detach().reshape(-1, c).mean(0) * (m * count / (count - 1)))
     else:
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    y = (input - mean) / (var + eps).sqrt()
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y if y.dtype == input.dtype else y.to(dtype=input.dtype)
+    return normalized(input, mean, var, weight, bias, eps, shape)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

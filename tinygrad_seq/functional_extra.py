@@ -304,6 +304,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    return normalized(input, mean, var, weight, bias, eps, shape)
+
+
+def normalized(input, mean, var, weight, bias, eps, shape):
+    """(input - mean) / sqrt(var + eps), then * weight + bias (each [C] reshaped to `shape`), in
+    input's dtype: batch norm's and instance norm's last step."""
     y = (input - mean) / (var + eps).sqrt()
     if weight is not None:
         y = y * weight.reshape(shape)

@@ -57,12 +57,16 @@ BINARY = {
 
 
 class HostUnary(Function):
+    """y = table[name][0](x) on the host, its gradient g * table[name][1](x, y) (ops_special's
+    SpecialUnary is this with torch.special's table)."""
+    table = UNARY
+
     @staticmethod
     def forward(ctx, a, name):
         B = ctx.b
         x = B.to_host(a)
         with np.errstate(all="ignore"):   # nan / inf outside the domain, silently as torch's
-            y = np.asarray(UNARY[name][0](x), dtype=x.dtype)
+            y = np.asarray(type(ctx).table[name][0](x), dtype=x.dtype)
         ctx.name = name
         ctx.save_for_backward(x, y)   # saved: an in-place write to the input afterwards raises
         return B.asarray(y)
@@ -71,7 +75,7 @@ class HostUnary(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         with np.errstate(all="ignore"):
-            d = UNARY[ctx.name][1](x, y)
+            d = type(ctx).table[ctx.name][1](x, y)
         return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import special as sp
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.ops_host import BINARY as _HOST_BINARY, _xlogy
+from tinygrad_seq.ops_host import BINARY as _HOST_BINARY, HostUnary, _xlogy
 
 _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
@@ -67,22 +67,9 @@ BINARY = {
 _NO_FIRST_GRAD = {"zeta": "zeta", "gammainc": "igamma: input", "gammaincc": "igammac: input"}
 
 
-class SpecialUnary(Function):
-    @staticmethod
-    def forward(ctx, a, name):
-        x = ctx.b.to_host(a)
-        with np.errstate(all="ignore"):   # nan / inf outside the domain, silently as torch's
-            y = np.asarray(UNARY[name][0](x), dtype=x.dtype)
-        ctx.name = name
-        ctx.save_for_backward(x, y)
-        return ctx.b.asarray(y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            d = UNARY[ctx.name][1](x, y)
-        return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))
+class SpecialUnary(HostUnary):
+    """torch.special's one-argument functions (UNARY above) through ops_host's HostUnary."""
+    table = UNARY
 
 
 class Polygamma(Function):

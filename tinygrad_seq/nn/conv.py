@@ -11,6 +11,17 @@ from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
 
+def reset_conv_parameters(conv):
+    """torch's _ConvNd init: weight kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) (Conv1d here, Conv2d and the transposed ones in nn/conv2d.py)."""
+    init.kaiming_uniform_(conv.weight, a=math.sqrt(5))
+    if conv.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(conv.weight)
+        if fan_in:
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(conv.bias, -bound, bound)
+
+
 class Conv1d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
@@ -38,11 +49,7 @@ class Conv1d(Module):
             self.to(device)
 
     def reset_parameters(self):
-        """torch's: weight kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt((self.in_channels // self.groups) * self.kernel_size[0])
-            init.uniform_(self.bias, -bound, bound)
+        reset_conv_parameters(self)
 
     def forward(self, input):
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]

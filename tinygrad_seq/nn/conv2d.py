@@ -4,7 +4,6 @@ nn.ConvTranspose1d and nn.ConvTranspose2d, with torch's attributes, init (kaimin
 a = sqrt(5), then the bias), repr and state-dict keys (weight, bias). _ConvNd is their base, as
 torch's (torch.nn.modules.conv._ConvNd); Conv1d (nn/conv.py) is registered with it, so
 `isinstance(m, _ConvNd)` finds every convolution."""
-import math
 from abc import ABCMeta
 
 import numpy as np
@@ -12,8 +11,7 @@ import numpy as np
 from tinygrad_seq import dtypes
 from tinygrad_seq.conv2d import conv2d, same_padding
 from tinygrad_seq.conv_transpose import conv_transpose1d, conv_transpose2d, output_padding_for
-from tinygrad_seq.nn import init
-from tinygrad_seq.nn.conv import Conv1d
+from tinygrad_seq.nn.conv import Conv1d, reset_conv_parameters
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
@@ -70,13 +68,7 @@ class _ConvNd(Module, metaclass=ABCMeta):
             self.to(device)
 
     def reset_parameters(self):
-        """torch's: weight kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_conv_parameters(self)
 
     def extra_repr(self):
         n = len(self.kernel_size)
