@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as TF
 
 import tinygrad_seq as ts
+from torch_compare import compare_with_torch
 import tinygrad_seq.functional as F
 from tinygrad_seq import nn
 
@@ -15,17 +16,7 @@ RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2, 4, 7, 9))
 
 
-def _compare(fn_ours, fn_torch, arrays, rtol=1e-10, atol=1e-12):
-    res = []
-    for lib, fn in ((ts, fn_ours), (torch, fn_torch)):
-        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
-        y = fn(*xs)
-        y = y[0] if isinstance(y, tuple) else y
-        (y * lib.tensor(np.linspace(-1, 2, y.numel()).reshape(y.shape))).sum().backward()
-        res.append([y.detach().numpy()] + [x.grad.numpy() for x in xs])
-    for a, t in zip(*res):
-        assert a.shape == t.shape
-        np.testing.assert_allclose(a, t, rtol=rtol, atol=atol)
+_compare = compare_with_torch
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(stride=2), dict(padding=(2, 1)), dict(padding="same", dilation=(2, 1)),

@@ -22,6 +22,25 @@ def reset_conv_parameters(conv):
             init.uniform_(conv.bias, -bound, bound)
 
 
+def conv_extra_repr(conv):
+    """torch's _ConvNd.extra_repr: the non-default arguments (output_padding for the transposed)."""
+    n = len(conv.kernel_size)
+    s = f"{conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size}, stride={conv.stride}"
+    if conv.padding != (0,) * n:
+        s += f", padding={conv.padding}"
+    if conv.dilation != (1,) * n:
+        s += f", dilation={conv.dilation}"
+    if conv.output_padding != (0,) * n:
+        s += f", output_padding={conv.output_padding}"
+    if conv.groups != 1:
+        s += f", groups={conv.groups}"
+    if conv.bias is None:
+        s += ", bias=False"
+    if conv.padding_mode != "zeros":
+        s += f", padding_mode={conv.padding_mode}"
+    return s
+
+
 class Conv1d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
@@ -64,18 +83,7 @@ class Conv1d(Module):
         return C.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return conv_extra_repr(self)
 
 
 class MaxPool1d(Module):

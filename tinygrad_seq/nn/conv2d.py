@@ -11,7 +11,7 @@ import numpy as np
 from tinygrad_seq import dtypes
 from tinygrad_seq.conv2d import conv2d, same_padding
 from tinygrad_seq.conv_transpose import conv_transpose1d, conv_transpose2d, output_padding_for
-from tinygrad_seq.nn.conv import Conv1d, reset_conv_parameters
+from tinygrad_seq.nn.conv import Conv1d, conv_extra_repr, reset_conv_parameters
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
@@ -71,21 +71,7 @@ class _ConvNd(Module, metaclass=ABCMeta):
         reset_conv_parameters(self)
 
     def extra_repr(self):
-        n = len(self.kernel_size)
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * n:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * n:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * n:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return conv_extra_repr(self)
 
 
 _ConvNd.register(Conv1d)
