@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as TF
 
 import tinygrad_seq as ts
-from torch_compare import compare_with_torch
 import tinygrad_seq.functional as F
 from tinygrad_seq import nn
+from torch_compare import compare_with_torch   # tests/torch_compare.py
 
 RNG = np.random.default_rng(0)
 
