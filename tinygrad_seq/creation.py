@@ -161,7 +161,7 @@ def full(size, fill_value, dtype=None, device="cpu", requires_grad=False, out=No
         elif isinstance(fill_value, numbers.Integral):
             dtype = np.int64
     dt = _float_dtype(dtype)
-    if type(fill_value) is float:
+    if dt.kind == "f":
         float_scalar(fill_value, dt)   # full((2,), 1e5, dtype=float16) raises, as torch's
     try:
         arr = np.full(_shape((tuple(size),)), fill_value, dt)

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_seq import ops
 from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
-from tinygrad_seq.int_convert import int_scalar
+from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
 
@@ -68,6 +68,8 @@ def where(condition, input=None, other=None):
     ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
     if ref.dtype.kind in "iu":   # a Python int outside the tensor's dtype raises (u8 with -1: 255), as torch
         input, other = (int_scalar(v, ref.dtype) if type(v) is int else v for v in (input, other))
+    elif ref.dtype.kind == "f":   # and a number the float dtype would make inf
+        input, other = (v if isinstance(v, Tensor) else float_scalar(v, ref.dtype) for v in (input, other))
     a, b = ref._other(input), ref._other(other)
     if a.dtype != b.dtype:
         from tinygrad_seq.tensor_math import _promote
@@ -123,15 +125,19 @@ def _into(out, result, name):
     if isinstance(result, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(result):
             raise TypeError(f"{name}(): out= takes a tuple of {len(result)} Tensors here")
+        if hasattr(result, "indices") and isinstance(out[-1], Tensor) and out[-1].dtype != np.int64:
+            raise RuntimeError(f"{name}(): Expected out tensor to have dtype long int, but got "
+                               f"{out[-1].dtype} instead")
         written = [_into(o, r, name) for o, r in zip(out, result)]
         return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): out= takes one Tensor here")
     from tinygrad_seq.autograd import is_grad_enabled
-    if result.requires_grad and is_grad_enabled():
+    if (result.requires_grad or out.requires_grad) and is_grad_enabled():
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            f"but one of the arguments requires grad.")
-    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+    if not (np.can_cast(result.dtype, out.dtype, "same_kind")
+            or (result.dtype.kind in "iu" and out.dtype.kind in "iu")):   # torch: any integer into any
         raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape != result.shape:
         out.array = np.empty(result.shape, out.dtype) if out.device == "cpu" else out.array

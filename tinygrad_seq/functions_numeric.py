@@ -233,8 +233,12 @@ def chain_matmul(*matrices, out=None):
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
                   "multiple parameters.", UserWarning, stacklevel=2)
+    for k, m in enumerate(matrices):
+        if m.ndim != 2:
+            raise RuntimeError(f"chain_matmul(): Tensor {k} must have 2 dimensions, got {m.ndim}")
     if len(matrices) == 1:
-        return matrices[0].clone()
+        result = matrices[0].clone()
+        return result if out is None else out.resize_(result.shape).copy_(result)
     return linalg.multi_dot(list(matrices), out=out)
 
 

@@ -206,11 +206,13 @@ class InPlaceOps:
                     v = int(v)
                 elif type(v) is int and self.dtype.kind in "iu":
                     v = int_scalar(v, self.dtype)   # uint8.fill_(-1) is 255, fill_(300) raises, as torch's
-            elif type(v) is float:
+            elif not isinstance(value, InPlaceOps):   # a tensor's value is cast, a number checked
                 v = float_scalar(v, self.dtype)   # fill_(1e5) on float16 raises, as torch's
             _device.backend(self.device).fill(self.array, v)
             self._sync_base()
             return self
+        if not isinstance(value, InPlaceOps) and self.dtype.kind == "f":
+            float_scalar(value, self.dtype)
         return self._rebase(lambda t, v: t * 0 + v, self._other(value) if not isinstance(value, InPlaceOps) else value,
                             name="fill_")
 

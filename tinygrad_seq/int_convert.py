@@ -34,13 +34,24 @@ def int_scalar(value, dtype):
     _refuse(dtype)
 
 
+_FLOAT_MAX = {np.dtype(np.float16): 65504.0, np.dtype(np.float32): 3.4028234663852886e38}
+
+
 def float_scalar(value, dtype):
-    """A Python float for a float tensor of `dtype`: refused as torch's when finite but rounding to
-    inf there (masked_fill(mask, -1e9) on float16); inf, nan and in-range values pass."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f" and math.isfinite(value):
+    """A Python (or numpy) number for a float tensor of `dtype`: refused as torch's when finite but
+    rounding to inf there (masked_fill(mask, -1e9) or fill_(100000) on float16); inf, nan,
+    in-range values, bools and float64 pass unchanged. Cheap when in range (one comparison): it
+    runs on every masked_fill."""
+    limit = _FLOAT_MAX.get(dtype)
+    if limit is None or isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return value
+    try:
+        v = float(value)
+    except OverflowError:   # an int beyond float64
+        _refuse(dtype)
+    if abs(v) > limit and math.isfinite(v):
         with np.errstate(over="ignore"):
-            if np.isinf(dtype.type(value)):
+            if np.isinf(np.dtype(dtype).type(v)):   # above max but rounding down to it still fits
                 _refuse(dtype)
     return value
 

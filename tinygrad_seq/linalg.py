@@ -398,26 +398,34 @@ def householder_product(A, tau):
 
 @takes_out(same_dtype=True)
 def matrix_exp(A):
-    """exp(A) for square matrices [..., n, n]: A / 2^s with ||A / 2^s||_1 <= 1/4 (s from the
-    largest 1-norm of the batch), its Taylor polynomial of degree 14 (remainder below 1e-21) by
-    Horner's rule, squared s times. A Tensor composition: the gradient is the polynomial's, which
-    matches exp's to float64 rounding."""
+    """exp(A) for square matrices [..., n, n]: each matrix scaled by 2^-s to a 1-norm <= 1/4 (s its
+    own), the Taylor polynomial of degree 14 (remainder below 1e-21) by Horner's rule, then
+    squared s times (a batch squares each matrix only its own number of times). A Tensor
+    composition: the gradient is the polynomial's, which matches exp's to float64 rounding. A
+    matrix with an inf or nan gives nan, as torch's."""
     check_float("torch.linalg.matrix_exp", A)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are "
                            f"{' by '.join(map(str, A.shape[-2:]))} matrices")
     n = A.shape[-1]
-    norm_1 = float(np.abs(A.detach().numpy()).sum(axis=-2).max()) if A.numel() else 0.0
-    squarings = max(0, math.ceil(math.log2(norm_1 / 0.25))) if norm_1 > 0.25 else 0
-    B = A / (2.0 ** squarings) if squarings else A
     from tinygrad_seq.creation import eye
+    from tinygrad_seq.functions import where
+    norms = np.abs(A.detach().numpy()).sum(axis=-2).max(axis=-1, initial=0.0)   # [...]: 1-norms
+    finite = np.isfinite(norms)
+    safe = np.where(finite & (norms > 0.25), norms, 0.25)
+    squarings = np.ceil(np.log2(safe / 0.25)).astype(np.int64)   # [...]
+    scale = Tensor._wrap(np.ldexp(1.0, -squarings).astype(A.dtype)[..., None, None], "cpu").to(A.device)
+    B = A * scale
     identity = eye(n, dtype=A.dtype).to(A.device)
     degree = 14
     E = identity + B / degree
     for j in range(degree - 1, 0, -1):
         E = identity + (B @ E) / j
-    for _ in range(squarings):
-        E = E @ E
+    for k in range(int(squarings.max(initial=0))):
+        more = Tensor._wrap((squarings > k)[..., None, None], "cpu").to(A.device)
+        E = where(more, E @ E, E)
+    if not finite.all():
+        E = where(Tensor._wrap(~finite[..., None, None], "cpu").to(A.device), float("nan"), E)
     return E
 
 

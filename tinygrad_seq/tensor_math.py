@@ -377,7 +377,7 @@ class MathOps(MatMulOps):
             value = value.item()
         if type(value) is int and self.array.dtype.kind in "iu":
             value = int_scalar(value, self.array.dtype)   # uint8 with -1: 255 (300 raises), as torch's
-        elif type(value) is float and self.array.dtype != np.float64:
+        elif self.array.dtype.kind == "f":
             value = float_scalar(value, self.array.dtype)   # -1e9 on float16 raises, as torch's
         return ops.MaskedFill.apply(self, mask=self._mask_array(mask, "masked_fill"), value=value)
 

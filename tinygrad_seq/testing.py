@@ -18,6 +18,10 @@ def _array(x):
 
 def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None, equal_nan=False,
                  check_device=True, check_dtype=True, check_layout=True, check_stride=False, msg=None):
+    if actual is None or expected is None:
+        if actual is not expected:
+            raise AssertionError(msg or f"None mismatch: {actual} is not {expected}")
+        return
     if (rtol is None) != (atol is None):
         raise ValueError("Both 'rtol' and 'atol' must be either specified or omitted, "
                          f"but got no {'rtol' if rtol is None else 'atol'}.")
@@ -43,11 +47,12 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
         raise AssertionError(msg or f"The values for attribute 'dtype' do not match: torch.{a.dtype} != torch.{e.dtype}.")
     if check_device and dev_a is not None and dev_e is not None and dev_a != dev_e:
         raise AssertionError(msg or f"The values for attribute 'device' do not match: {dev_a} != {dev_e}.")
-    if rtol is None:
-        rtol, atol = _TOLERANCES.get(np.promote_types(a.dtype, e.dtype), (0.0, 0.0))
-    if a.dtype == np.bool_ or e.dtype == np.bool_:
-        a, e = a.astype(np.int64), e.astype(np.int64)
-    close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if rtol is None:   # the looser of the two dtypes' (torch's), exact for integers and bools
+        rtol, atol = (max(t) for t in zip(_TOLERANCES.get(a.dtype, (0.0, 0.0)), _TOLERANCES.get(e.dtype, (0.0, 0.0))))
+    if a.dtype.kind in "biu" and e.dtype.kind in "biu":
+        close = a.astype(np.int64) == e.astype(np.int64) if a.dtype.kind != "u" or e.dtype.kind != "u" else a == e
+    else:
+        close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not close.all():
         bad = int((~close).sum())
         diff = np.abs(a.astype(np.float64) - e.astype(np.float64))

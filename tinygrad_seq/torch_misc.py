@@ -56,12 +56,14 @@ def is_storage(obj):
 
 
 def typename(obj):
-    """'torch.FloatTensor' for a tensor (its legacy type name), else the object's type's name."""
+    """'torch.FloatTensor' for a tensor (its legacy type name), else module.qualname as torch's."""
     from tinygrad_seq.tensor import Tensor
     if isinstance(obj, Tensor):
         return obj.type()
-    t = type(obj)
-    return t.__name__ if t.__module__ in ("builtins", "__builtin__") else f"{t.__module__}.{t.__qualname__}"
+    module = getattr(obj, "__module__", None)
+    prefix = module + "." if module not in (None, "builtins", "__builtin__") else ""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    return prefix + name   # torch's: the object's own name (a class, a function) where it has one
 
 
 def unravel_index(indices, shape):
