@@ -2,7 +2,9 @@
 dtype raise on every scalar path (Python ints, numpy scalars, fill_ in the graph, where), a
 tensor value is cast instead; matrix_exp scales each matrix of a batch on its own and gives nan
 for non-finite input; assert_close's tolerances and exact integers; out= into other integer
-dtypes, out that requires grad, int64 indices; chain_matmul's checks; typename of classes."""
+dtypes, out that requires grad, int64 indices; chain_matmul's checks; typename of classes;
+printouts with sci_mode on an all-zero tensor and with edgeitems=0; triangular_solve's broadcast
+coefficient."""
 import warnings
 
 import numpy as np
@@ -141,3 +143,39 @@ def test_chain_matmul_refuses_1d():
 def test_typename_of_a_class_and_a_function():
     assert ts.typename(ts.nn.Linear).split(".")[-1] == torch.typename(torch.nn.Linear).split(".")[-1]   # 'Linear'
     assert ts.typename(len) == torch.typename(len)   # 'len'
+
+
+@pytest.fixture
+def printoptions():
+    yield
+    ts.set_printoptions(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
+    torch.set_printoptions(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
+
+
+def test_repr_sci_mode_true_all_zero_or_non_finite(printoptions):
+    # torch's _Formatter returns before applying PRINT_OPTS.sci_mode when no value is non-zero and
+    # finite: tensor([0., nan]); ours tensor([0.0000e+00, nan])
+    torch.set_printoptions(sci_mode=True)
+    ts.set_printoptions(sci_mode=True)
+    for v in ([0.0, 0.0], [0.0, float("nan")], [-0.0], 0.0):
+        assert repr(ts.tensor(v)) == repr(torch.tensor(v))
+
+
+def test_repr_edgeitems_zero_adds_size_suffix(printoptions):
+    # torch's _str_intern: `if not PRINT_OPTS.edgeitems: suffixes.append("size=...")`
+    torch.set_printoptions(edgeitems=0, threshold=5)
+    ts.set_printoptions(edgeitems=0, threshold=5)
+    v = np.arange(7.0, dtype=np.float32)
+    assert repr(ts.tensor(v)) == repr(torch.tensor(v))          # tensor([...], size=(7,))
+    assert repr(ts.tensor(1.5)) == repr(torch.tensor(1.5))      # tensor(1.5000, size=())
+
+
+def test_triangular_solve_cloned_coefficient_is_broadcast():
+    rng = np.random.default_rng(0)
+    A = np.triu(rng.normal(size=(3, 3))) + 3 * np.eye(3)
+    B = rng.normal(size=(2, 3, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch.triangular_solve(torch.tensor(B), torch.tensor(A)).cloned_coefficient
+        ours = ts.triangular_solve(ts.tensor(B), ts.tensor(A)).cloned_coefficient
+    assert tuple(ours.shape) == tuple(expected.shape)   # (2, 3, 3); ours (3, 3)

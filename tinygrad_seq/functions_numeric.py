@@ -224,7 +224,8 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
                   "removed in a future PyTorch release.", UserWarning, stacklevel=2)
     coefficient = A.mT if transpose else A
     solution = linalg.solve_triangular(coefficient, b, upper=upper != bool(transpose), unitriangular=unitriangular)
-    return TriangularSolveResult(solution, A.clone())
+    batch = np.broadcast_shapes(tuple(b.shape[:-2]), tuple(A.shape[:-2]))   # A's copy in the batch's shape
+    return TriangularSolveResult(solution, A.expand(*batch, *A.shape[-2:]).clone())
 
 
 def chain_matmul(*matrices, out=None):

@@ -20,7 +20,9 @@ def _float_formatter(a):
     nonzero = np.abs(finite[finite != 0]).astype(np.float64)
     int_mode = bool(np.all(finite == np.ceil(finite)))
     spread = nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8)
-    if int_mode:
+    if not nonzero.size:   # no nonzero finite value: torch's formatter stops early ("0.", "nan", "-0.")
+        fmt = lambda v: f"{v:.0f}."   # noqa: E731
+    elif int_mode:
         sci = bool(spread) if sci_mode is None else sci_mode
         fmt = (lambda v: f"{v:.{p}e}") if sci else (lambda v: f"{v:.0f}.")
     else:
@@ -60,7 +62,7 @@ def format_tensor(t, array):
         width = max([len(one(v)) for v in sized], default=1)
         body = _layout(a, len("tensor("), a.size > opts["threshold"], lambda v: one(v).rjust(width), width)
     extra = []
-    if a.size == 0 and a.ndim != 1:
+    if (a.size == 0 and a.ndim != 1) or not opts["edgeitems"]:   # torch names the size when it hides every element
         extra.append(f"size={tuple(a.shape)}")
     empty_named = a.size == 0 and a.dtype != np.dtype(get_default_dtype())   # torch names it then
     if t.device != "cpu":
