@@ -179,3 +179,23 @@ def test_triangular_solve_cloned_coefficient_is_broadcast():
         expected = torch.triangular_solve(torch.tensor(B), torch.tensor(A)).cloned_coefficient
         ours = ts.triangular_solve(ts.tensor(B), ts.tensor(A)).cloned_coefficient
     assert tuple(ours.shape) == tuple(expected.shape)   # (2, 3, 3); ours (3, 3)
+
+
+def test_item_assignment_and_index_fill_of_an_overflowing_number_as_torchs():
+    results = []
+    for L in (ts, torch):
+        row = []
+        for dt in (L.float16, L.float32, L.float64):
+            for v in (1e5, 1e39):
+                for how in ("setitem", "index_fill"):
+                    x = L.zeros(3, dtype=dt)
+                    try:
+                        if how == "setitem":
+                            x[1] = v
+                        else:
+                            x.index_fill_(0, L.tensor([1]), v)
+                        row.append(float(x[1].item()))
+                    except RuntimeError:
+                        row.append("raises")
+        results.append(row)
+    assert results[0] == results[1]

@@ -114,10 +114,9 @@ class InPlaceOps:
         return self
 
     def _put_in_graph(self, nidx, v, name):
-        """self[nidx] = v recorded by autograd, written straight into self's memory: index_put's
-        backward reads no values, so its input stands for self's node with a broadcast zero of
-        self's shape and no snapshot is copied (a decoder writing a buffer row per step would
-        otherwise copy the whole buffer each step and keep every copy)."""
+        """self[nidx] = v recorded by autograd, written into self's memory: index_put's backward
+        reads no values, so its input is a broadcast zero standing for self's node, and no copy of
+        self is made (a decoder writing a buffer row per step would copy and keep it each step)."""
         _own_array(self)
         self._inplace_check()
         old = autograd._Tensor._wrap(np.broadcast_to(np.zeros((), self.dtype), self.shape), self.device,
@@ -274,7 +273,7 @@ class InPlaceOps:
     def index_fill_(self, dim, index, value):
         d = dim % max(self.ndim, 1)
         idx = (slice(None),) * d + (index,)
-        self[idx] = value
+        self[idx] = float_scalar(value, self.dtype)   # a number float16 / float32 cannot hold raises, as torch's
         return self
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
@@ -403,6 +402,8 @@ class InPlaceOps:
 
     def __setitem__(self, idx, value):
         """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""
+        if self.dtype == np.float32:   # torch's: a number float32 cannot hold raises (float16 takes inf)
+            float_scalar(value, self.dtype)
         nidx, advanced = normalize_index(idx, self)
         split = ints_first(nidx, advanced)
         if split is not None:   # torch's order: the integers select a view, the arrays index it
