@@ -402,8 +402,8 @@ class InPlaceOps:
 
     def __setitem__(self, idx, value):
         """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""
-        if self.dtype == np.float32:   # torch's: a number float32 cannot hold raises (float16 takes inf)
-            float_scalar(value, self.dtype)
+        if type(value) is float and not -3.4e38 < value < 3.4e38 and self.array.dtype == np.float32:
+            float_scalar(value, self.array.dtype)   # torch's: float32 refuses what it cannot hold (float16 takes inf)
         nidx, advanced = normalize_index(idx, self)
         split = ints_first(nidx, advanced)
         if split is not None:   # torch's order: the integers select a view, the arrays index it
