@@ -1,7 +1,6 @@
 """torch.linalg: factorisations, inverses, solves and norms over batches of matrices [..., M, N],
-with torch's gradients (ops_linalg.py, linalg_norms.py). Results are named tuples printed as
-torch's (torch.return_types.linalg_svd, ...). A torch.linalg name not here raises an
-AttributeError saying so (eig / eigvals need complex dtypes, which tinygrad_seq lacks)."""
+with torch's gradients (ops_linalg.py, linalg_norms.py); results are torch's named tuples. A
+torch.linalg name not here raises an AttributeError saying so (eig / eigvals need complex dtypes)."""
 import math
 import numbers
 
