@@ -11,9 +11,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """torch.autograd.backward: the gradients of one tensor or a sequence of them (grad_tensors:
     one gradient each, None for a scalar) summed into the leaves' .grad; with inputs=, into
     those tensors' .grad only (a non-leaf's too, as torch's)."""
-    if create_graph:
-        raise NotImplementedError("backward(create_graph=True): tinygrad_seq has no higher-order gradients")
     root, gradient = _one_root(tensors, grad_variables if grad_tensors is None else grad_tensors)
+    if create_graph:
+        return _backward_with_graph(root, gradient, inputs)
     if inputs is None:
         return autograd.backward_from(root, gradient, bool(retain_graph))
     inputs = list({id(t): t for t in _checked_inputs(inputs, "backward(inputs=)")}.values())   # once each
@@ -34,9 +34,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """torch.autograd.grad: the gradients of outputs with respect to inputs, returned as a tuple
     (one per input, leaf or not); no tensor's .grad changes. Not reached inputs raise unless
     allow_unused (None) or materialize_grads (zeros)."""
-    if create_graph:
-        raise NotImplementedError("autograd.grad(create_graph=True): tinygrad_seq has no higher-order "
-                                  "gradients (backward builds no graph)")
     if is_grads_batched:
         raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported; call it once per gradient")
     allow_unused = materialize_grads if allow_unused is None else allow_unused
@@ -45,10 +42,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                          "but got: allow_unused=False.")
     inputs = _checked_inputs(inputs, "autograd.grad")
     root, gradient = _one_root(outputs, grad_outputs)
-    capture = Capture(inputs)
-    autograd.backward_from(root, gradient, bool(retain_graph), capture)
+    if create_graph:
+        grads = _graph_sweep(root, gradient, inputs)
+    else:
+        capture = Capture(inputs)
+        autograd.backward_from(root, gradient, bool(retain_graph), capture)
+        grads = capture.grads
     result = []
-    for t, g in zip(inputs, capture.grads):
+    for t, g in zip(inputs, grads):
         if g is None:
             if not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
@@ -56,7 +57,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             result.append(autograd._device.backend(t.device).zeros(t.shape, t.dtype) if materialize_grads else None)
         else:
             result.append(g)
-    return tuple(None if g is None else autograd._Tensor._wrap(g, t.device) for t, g in zip(inputs, result))
+    return tuple(g if g is None or isinstance(g, autograd._Tensor) else autograd._Tensor._wrap(g, t.device)
+                 for t, g in zip(inputs, result))
+
+
+def _graph_sweep(root, gradient, inputs=None):
+    """The create_graph=True backward (higher_order.py): gradients with graphs of their own,
+    returned for inputs, or into the leaves' .grad when inputs is None."""
+    from tinygrad_seq import higher_order
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    T = autograd._Tensor
+    if gradient is None:
+        if root.array.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor of "
+                               f"shape {root.shape}: pass backward(gradient)")
+        g = T._wrap(autograd._device.backend(root.device).ones(root.shape, root.dtype), root.device)
+    else:
+        g = gradient if isinstance(gradient, T) else T(gradient)
+        if tuple(g.shape) != tuple(root.shape):
+            raise ShapeMismatch(f"backward: gradient has shape {tuple(g.shape)}, expected {tuple(root.shape)}")
+        if g.dtype != root.dtype:
+            g = g.to(root.dtype)
+    return higher_order.backward(root, g, inputs)
+
+
+def _backward_with_graph(root, gradient, inputs):
+    """backward(create_graph=True): into .grad, or with inputs= into theirs only (a non-leaf's
+    too), each a Tensor with the graph of its gradient."""
+    if inputs is None:
+        _graph_sweep(root, gradient)
+        return
+    inputs = list({id(t): t for t in _checked_inputs(inputs, "backward(inputs=)")}.values())
+    for t, g in zip(inputs, _graph_sweep(root, gradient, inputs)):
+        if g is not None:
+            t.grad = g if t.grad is None else t.grad + g
 
 
 class Capture:

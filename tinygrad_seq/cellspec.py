@@ -208,6 +208,30 @@ def run_step(spec, params, x, states, hidden_size, ext=None):
     return spec.new_states(out)
 
 
+def run_sequence(spec, params, x, states, hidden_size, lengths, reverse=False, ext=None, proj=None):
+    """The unfused reference of a fused layer: the step once per time step of x (T, B, I) from
+    states [(B, H)]; a sequence past its length (lengths, a host int array (B,)) keeps its state
+    and outputs zeros. ext: (T, B, S*H) per-step extra inputs or None; proj: (P, H) projection
+    of h or None. Returns y (T, B, H or P) and the leaving states. The module's fused=False path
+    and higher_order.py's recomposition of the fused functions both run it."""
+    from tinygrad_seq.creation import stack, tensor
+    T, H = x.shape[0], hidden_size
+    full_len = bool(np.all(lengths == T))
+    ys = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        step_ext = None if ext is None else [ext[t][:, k * H:(k + 1) * H] for k in range(len(states))]
+        new = run_step(spec, params, x[t], states, H, step_ext)
+        if proj is not None:
+            new[0] = new[0] @ proj.transpose(0, 1)
+        if full_len:
+            states, ys[t] = new, new[0]
+        else:
+            m = tensor((t < lengths).astype(x.dtype).reshape(-1, 1), device=x.device)
+            ys[t] = new[0] * m
+            states = [s + (n - s) * m for s, n in zip(states, new)]
+    return stack(ys, 0), states
+
+
 class Option:
     """An extra constructor argument of a built-in cell's public classes that picks which CellSpec
     they run (nn.IndRNN's nonlinearity, nn.GRU's reset_after): its name, default, allowed values,

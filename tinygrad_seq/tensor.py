@@ -343,11 +343,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
     # ------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        if create_graph:
-            raise NotImplementedError("backward(create_graph=True): tinygrad_seq has no higher-order "
-                                      "gradients; use ts.gradcheck for checks")
-        if inputs is not None:   # only those tensors' .grad (autograd_api.backward)
-            return autograd.backward(self, gradient, retain_graph, inputs=inputs)
+        if inputs is not None or create_graph:   # autograd_api.backward: inputs=, higher_order.py
+            return autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
         autograd.backward_from(self, gradient, bool(retain_graph))
 
     def retain_grad(self):

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_seq import cell_library, dtypes, functional as F, random, recurrent
 from tinygrad_seq import cellgen
-from tinygrad_seq.cellspec import CellSpec, run_step
+from tinygrad_seq.cellspec import CellSpec, run_sequence
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_weights import RNNWeights
@@ -287,24 +287,9 @@ class RNNBase(RNNWeights, Module):
         return outs[0], list(outs[1:])
 
     def _unfused(self, spec, x, states, params, lens, reverse, ext):
-        """The reference: the step once per time step; a sequence past its length keeps its state
-        and outputs zeros (mask (B, 1) per step)."""
-        T = x.shape[0]
-        full_len = bool(np.all(lens == T))
-        H = self.hidden_size
-        ys = [None] * T
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            step_ext = None if ext is None else [ext[t][:, k * H:(k + 1) * H] for k in range(len(states))]
-            new = run_step(spec, params, x[t], states, H, step_ext)
-            if self.proj_size:
-                new[0] = new[0] @ params["weight_hr"].transpose(0, 1)
-            if full_len:
-                states, ys[t] = new, new[0]
-            else:
-                m = tensor((t < lens).astype(x.dtype).reshape(-1, 1), device=x.device)
-                ys[t] = new[0] * m
-                states = [s + (n - s) * m for s, n in zip(states, new)]
-        return stack(ys, 0), states
+        """The reference: the step once per time step (cellspec.run_sequence)."""
+        return run_sequence(spec, params, x, states, self.hidden_size, lens, reverse, ext,
+                            params["weight_hr"] if self.proj_size else None)
 
 
 def _kernel_inputs(kern):

@@ -98,6 +98,8 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
 class _Gather(Function):
     """out[r] = x[rows[r]] over the first dim; backward adds g back at rows (rows distinct)."""
+    saved_are_inputs = True   # its backward runs on Tensors too (higher_order.py)
+
     @staticmethod
     def forward(ctx, x, rows=None, fill_shape=None, fill=0.0):
         B = ctx.b
@@ -107,13 +109,13 @@ class _Gather(Function):
     @staticmethod
     def backward(ctx, g):
         B = ctx.b
-        out = B.zeros((ctx.n,) + tuple(g.shape[1:]), g.dtype)
-        B.setitem(out, (ctx.rows,), g)
-        return out
+        return B.setitem(B.zeros((ctx.n,) + tuple(g.shape[1:]), g.dtype), (ctx.rows,), g)
 
 
 class _Scatter(Function):
     """out (n, *) filled with `fill`, out[rows[r]] = x[r]; backward gathers g at rows."""
+    saved_are_inputs = True   # its backward runs on Tensors too (higher_order.py)
+
     @staticmethod
     def forward(ctx, x, rows=None, n=0, fill=0.0):
         B = ctx.b

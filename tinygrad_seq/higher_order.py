@@ -1,0 +1,462 @@
+"""Higher-order gradients: the create_graph=True backward (torch's double backward).
+
+The sweep is autograd._sweep's, with Tensors for gradients and grad mode on, so that every
+gradient it computes has a graph of its own. A node's gradient comes from one of three places:
+
+- its own backward run on Tensors: ctx.b is a GraphBackend (graph_backend.py) and the arrays
+  it saved are replaced by the Tensors they stand for (_SAVED: the parents, or an output
+  recomputed from them by the same op), so each op's backward is written once;
+- a recomposition (_RECOMPOSE): a fused op's output recomputed from its parents with the
+  primitive ops (the fused layers' own reference compositions), differentiated by a nested
+  sweep that stops at the parents (a cross-entropy, a norm, the fused LSTM / GRU / RNN);
+- anything else: its first-order gradient, from its array backward, as the output of a node
+  that raises if a later backward reaches it (torch's once_differentiable).
+
+A node whose parents were rewritten in place after it used them also takes the last path: the
+Tensors its saved arrays stand for are gone.
+"""
+import numpy as np
+
+from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
+from tinygrad_seq import writes as _writes
+from tinygrad_seq.graph_backend import GraphBackend, IndexAdd
+from tinygrad_seq.grad_hooks import GradHook, _hook_result
+from tinygrad_seq.graph_walk import _toposort
+from tinygrad_seq.linalg_norms import VectorNorm
+from tinygrad_seq.outer_grad import OuterGrad
+
+
+class NormalCdf(autograd.Function):
+    """Phi(x), the standard normal CDF (the exact GELU's factor), on the host via scipy."""
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erf
+        h = ctx.b.to_host(x)
+        ctx.save_for_backward(x)
+        return ctx.b.asarray((0.5 * (1.0 + erf(h / np.sqrt(2.0)))).astype(h.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        B, (x,) = ctx.b, ctx.saved_tensors
+        return B.mul(g, B.mul(B.exp(B.mul(B.mul(x, x), -0.5)), 1.0 / np.sqrt(2.0 * np.pi)))
+
+
+class FirstOrderOnly(autograd.Function):
+    """The first-order gradient of an op without a graph backward, computed on arrays: its
+    inputs are what that gradient depends on (the incoming gradients and the op's inputs), and
+    differentiating it again raises, naming the op."""
+    @staticmethod
+    def forward(ctx, *inputs, value=None, op=""):
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(f"double backward through {ctx.op} is not supported: its gradient was computed "
+                           f"without a graph (create_graph=True covers the engine's elementwise, reduction, "
+                           f"shape, indexing, matmul, linear, softmax, loss, norm and fused recurrent ops)")
+
+
+class ConstantOf(autograd.Function):
+    """A gradient that does not change with the tensors its formula read (sign(x) of abs, the
+    mask of relu): as in torch, it is their function all the same, with zero derivative."""
+    @staticmethod
+    def forward(ctx, *inputs, value=None):
+        ctx.shapes = [(a.shape, a.dtype) for a in inputs]
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(ctx.b.zeros(shape, dtype) for shape, dtype in ctx.shapes)
+
+
+class _NoGraph(Exception):
+    """A saved array that is none of the node's parents: the node runs first-order only."""
+
+
+# ---------------------------------------------------------------- saved arrays as Tensors
+def _parents(ctx, ps):
+    """Each saved array as the parent whose array it is (None stays None)."""
+    out = []
+    for s in ctx.saved_tensors:
+        if s is None:
+            out.append(None)
+            continue
+        for p in ps:
+            if p.array is s:
+                out.append(p)
+                break
+        else:
+            raise _NoGraph()
+    return tuple(out)
+
+
+def _kept(ctx, ps):
+    """Saved arrays read only through comparisons or shapes: kept as they are."""
+    return ctx.saved_tensors
+
+
+def _recomputed(op, **kw):
+    """The node's output as the saved array: its output tensor, when the sweep met it as a
+    later node's input (a hook on it sees the gradient through it, as in torch), else the
+    output recomputed from the parent by the same op."""
+    def saved(ctx, ps, out=None):
+        return (out if out is not None else op.apply(*ps, **{k: getattr(ctx, v) for k, v in kw.items()}),)
+    saved.reads_output = True
+    return saved
+
+
+_SAVED = {
+    **{op: _parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Maximum, ops.Neg, ops.Log,
+                                ops.Abs, ops.Clamp, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
+                                ops.MaxAlong, ops.Reshape, ops.Permute, ops.Expand, ops.GetItem,
+                                ops.Cat, ops.Stack, ops.MatMul, ops_extra.Clone, ops_extra.Sin,
+                                ops_extra.Cos, ops_extra.Log1p, ops_extra.Rounding, ops_extra.CumSum,
+                                ops_extra.Gather, ops_extra.Scatter, ops_extra.IndexPut,
+                                ops_extra.IndexPutInto, ops_extra.Softplus, IndexAdd, NormalCdf,
+                                ConstantOf)},
+    ops.Relu: _kept,
+    ops.Exp: _recomputed(ops.Exp),
+    ops.Tanh: _recomputed(ops.Tanh),
+    ops.Sigmoid: _recomputed(ops.Sigmoid),
+    ops.Sqrt: _recomputed(ops.Sqrt),
+    ops_extra.Expm1: _recomputed(ops_extra.Expm1),
+    ops_extra.LogSoftmax: _recomputed(ops_extra.LogSoftmax, dim="dim"),
+    ops_extra.Softmax: _recomputed(ops_extra.Softmax, dim="dim"),
+    ops.Pow: lambda ctx, ps: (ps[0], ps[1], ops.Pow.apply(ps[0], ps[1])),
+    ops.Max: lambda ctx, ps: (ps[0], ctx.saved_tensors[1]),
+    ops_extra.Root: lambda ctx, ps: (ps[0], ops_extra.Root.apply(ps[0], p=ctx.p)),
+    functional._Linear: lambda ctx, ps: (ops.Reshape.apply(ps[0], shape=(-1, ps[0].shape[-1])), ps[1]),
+    functional._ErfGelu: lambda ctx, ps: (ps[0], NormalCdf.apply(ps[0])),
+    losses._BCE: lambda ctx, ps: (ps[0], ps[1], ops.Clamp.apply(ops.Log.apply(ps[0]), lo=-100.0),
+                                  ops.Clamp.apply(ops.Log.apply(1.0 - ps[0]), lo=-100.0)),
+}
+
+
+def _proxy(ctx, b, saved):
+    """A copy of node ctx for one backward on Tensors: ctx itself keeps its arrays (a later
+    backward without create_graph runs on them)."""
+    cls = type(ctx)
+    twin = cls.__new__(cls)
+    twin.__dict__.update(ctx.__dict__)
+    twin.parents, twin.needs_input_grad, twin.device, twin._clock = (ctx.parents, ctx.needs_input_grad,
+                                                                    ctx.device, ctx._clock)
+    twin.b, twin.saved_tensors = b, saved
+    return twin
+
+
+# ---------------------------------------------------------------- recompositions
+def _class_nll(ctx, ps):
+    """_ClassNLL's loss from its input with the primitive ops (losses.py, forward)."""
+    x = ps[0]
+    lp_saved, safe, wt, valid = ctx.saved_tensors
+    M, C = x.shape
+    from_logits = getattr(ctx, "cpu_softmax", False) or ctx.from_logits   # losses._logits_forward_cpu's
+    lp = ops_extra.LogSoftmax.apply(x, dim=1) if from_logits else x
+    picked = ops.GetItem.apply(lp, idx=(ctx.rows, safe), advanced=True)
+    out = -(picked * autograd._Tensor._wrap(wt, x.device))
+    eps = ctx.smoothing
+    if eps:
+        wl = lp if ctx.weight is None else lp * autograd._Tensor._wrap(ctx.weight, x.device)
+        smooth = -(wl.sum(1) * autograd._Tensor._wrap(valid, x.device))
+        out = out * (1.0 - eps) + smooth * (eps / C)
+    if ctx.reduction == "none":
+        return out
+    total = out.sum()
+    return total if ctx.reduction == "sum" else total / float(ctx.count)
+
+
+def _vector_norm(ctx, ps):
+    x = ps[0]
+    if ctx.ord == 2:
+        out = ops_extra.Root.apply((x * x).sum(ctx.dims, keepdim=True), p=2.0)
+    elif ctx.ord == 1:
+        out = x.abs().sum(ctx.dims, keepdim=True)
+    else:
+        raise _NoGraph()
+    shape = ctx.saved_tensors[1].shape
+    return out.reshape(shape)
+
+
+def _embedding(ctx, ps):
+    """The rows picked from the weight; the padding row's copies carry no gradient."""
+    if ctx.by_freq:
+        raise _NoGraph()
+    w = ps[0]
+    idx = ctx.b.to_host(ctx.idx) if hasattr(ctx.b, "to_host") else ctx.idx
+    rows = ops.GetItem.apply(w, idx=(np.asarray(idx),), advanced=True)
+    if ctx.padding_idx is None:
+        return rows
+    keep = (np.asarray(idx) != ctx.padding_idx)[..., None]
+    return ops.Where.apply(rows, rows.detach(), cond=keep)
+
+
+def _recurrent(cell):
+    """A fused LSTM / GRU / RNN call as its reference composition (cellspec.run_sequence) from
+    the call's inputs (x, h0[, c0], w_ih, w_hh, b_ih, b_hh): its outputs (y, h_n[, c_n])."""
+    def recompose(ctx, ps):
+        from tinygrad_seq.cell_library import CELLS
+        n_states = 2 if cell == "lstm" else 1
+        x, states, (w_ih, w_hh, b_ih, b_hh) = ps[0], list(ps[1:1 + n_states]), ps[1 + n_states:]
+        name = ("rnn_relu" if ctx.relu else "rnn_tanh") if cell == "rnn" else cell
+        H = w_hh.shape[-1]
+        states = [s.reshape(s.shape[-2], H) if ctx.layered else s for s in states]
+        params = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
+        y, finals = cellspec.run_sequence(CELLS[name], params, x, states, H, np.asarray(ctx.lengths), ctx.reverse)
+        return (y, *[f.reshape(1, *f.shape) if ctx.layered else f for f in finals])
+    return recompose
+
+
+_RECOMPOSE = {
+    losses._ClassNLL: _class_nll,
+    VectorNorm: _vector_norm,
+    functional._Embedding: _embedding,
+    recurrent.LSTMFunction: _recurrent("lstm"),
+    recurrent.GRUFunction: _recurrent("gru"),
+    recurrent.RNNFunction: _recurrent("rnn"),
+}
+
+
+# ---------------------------------------------------------------- one node
+def node_backward(ctx, ps, grads, exact, out=None):
+    """The gradients of node ctx's inputs ps (Tensors, or None) from its output gradients grads
+    (Tensors, or None), each a Tensor with a graph. exact: ps are the tensors ctx used (not
+    rewritten in place since); out: ctx's (first) output tensor where known."""
+    cls = type(ctx)
+    try:
+        fn = _SAVED.get(cls) or (_parents if getattr(cls, "saved_are_inputs", False) else None)
+        if exact and fn is not None:
+            b = GraphBackend(ctx.device)
+            saved = fn(ctx, ps, out) if getattr(fn, "reads_output", False) else fn(ctx, ps)
+            out = cls.backward(_proxy(ctx, b, saved), *grads)
+            out = out if type(out) is tuple else (out,)
+            # what the formula read: torch's gradient requires grad when one of them does
+            read = [t for t in (*(ps if fn is _kept else saved), *grads)
+                    if isinstance(t, autograd._Tensor) and t.requires_grad]
+            return tuple(_as_tensor(g, b, ctx, read) for g in out)
+        if exact and cls in _RECOMPOSE:
+            outs = _RECOMPOSE[cls](ctx, ps)
+            outs = outs if type(outs) is tuple else (outs,)
+            return grads_through(outs, grads, ps, ctx.needs_input_grad)
+    except _NoGraph:
+        pass
+    return _first_order(ctx, ps, grads)
+
+
+def _as_tensor(g, b, ctx, read):
+    if g is None:
+        return g
+    if type(g) is OuterGrad:
+        g = g.materialize(b)
+    if isinstance(g, autograd._Tensor):
+        if g.requires_grad or not read:
+            return g
+        g = g.array
+    if read:
+        return ConstantOf.apply(*read, value=g)
+    return autograd._Tensor._wrap(g, ctx.device)   # a constant (zeros: a piecewise-constant op)
+
+
+def _first_order(ctx, ps, grads):
+    arrays = [None if g is None else g.array for g in grads]
+    with autograd.no_grad():
+        out = type(ctx).backward(ctx, *arrays)
+    out = out if type(out) is tuple else (out,)
+    deps = [t for t in (*grads, *ps) if t is not None and t.requires_grad]
+    result = []
+    for g in out:
+        if g is None:
+            result.append(None)
+            continue
+        if type(g) is OuterGrad:
+            g = g.materialize(ctx.b)
+        if deps:
+            result.append(FirstOrderOnly.apply(*deps, value=g, op=type(ctx).__name__))
+        else:
+            result.append(autograd._Tensor._wrap(g, ctx.device))
+    return tuple(result)
+
+
+# ---------------------------------------------------------------- sweeps
+def _accumulate(slot, i, g):
+    slot[i] = g if slot[i] is None else slot[i] + g
+
+
+def _fit(g, p):
+    """g reduced to p's shape (broadcasting undone) and cast to p's dtype, as Tensor ops."""
+    if g.shape != p.shape:
+        g = autograd._unbroadcast(GraphBackend(p.device), g, tuple(p.shape))
+    if g.dtype != p.dtype:
+        g = ops.Cast.apply(g, dtype=p.array.dtype)
+    return g
+
+
+def grads_through(outputs, grads, inputs, needs=None):
+    """The gradients of inputs from grads of outputs (Tensors computed from inputs by nodes not
+    rewritten in place), with graphs; the walk stops at inputs (a recomposition's nested
+    sweep)."""
+    stop = {id(t): k for k, t in enumerate(inputs)}
+    result = [None] * len(inputs)
+    order, visited = [], set()
+    for o in outputs:   # iterative DFS, parents before children, not past the inputs
+        if o._ctx is None or id(o) in stop or id(o._ctx) in visited:
+            continue
+        visited.add(id(o._ctx))
+        stack = [(o._ctx, iter(o._ctx.parents))]
+        while stack:
+            node, it = stack[-1]
+            for p in it:
+                pc = p._ctx
+                if pc is not None and id(p) not in stop and id(pc) not in visited:
+                    visited.add(id(pc))
+                    stack.append((pc, iter(pc.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    outs = {id(o._ctx): o for o in outputs if o._ctx is not None and o._idx == 0}
+    for node in order:
+        for p in node.parents:
+            if p._ctx is not None and p._idx == 0:
+                outs[id(p._ctx)] = p
+    out_grads = {}
+    for o, g in zip(outputs, grads):
+        if g is None:
+            continue
+        if id(o) in stop:
+            k = stop[id(o)]
+            result[k] = g if result[k] is None else result[k] + g
+        elif o._ctx is not None:
+            _accumulate(out_grads.setdefault(id(o._ctx), [None] * o._ctx.n_outputs), o._idx, g)
+    for node in reversed(order):
+        gs = out_grads.pop(id(node), None)
+        if gs is None or all(g is None for g in gs):
+            continue
+        ps = node.parents
+        for p, pg in zip(ps, node_backward(node, ps, gs, True, outs.get(id(node)))):
+            if pg is None or not p.requires_grad:
+                continue
+            pg = _fit(pg, p)
+            if id(p) in stop:
+                k = stop[id(p)]
+                result[k] = pg if result[k] is None else result[k] + pg
+            elif p._ctx is not None:
+                _accumulate(out_grads.setdefault(id(p._ctx), [None] * p._ctx.n_outputs), p._idx, pg)
+    if needs is not None:
+        result = [g if n else None for g, n in zip(result, needs)]
+    return tuple(result)
+
+
+def backward(root, g, inputs=None):
+    """The create_graph=True sweep from root with gradient g (a Tensor of root's shape). inputs
+    None: the leaves' .grad accumulate the gradients (with their graphs); else the gradients of
+    inputs are returned (a list, None where not reached) and no .grad changes."""
+    leaf_slots, node_slots = {}, {}
+    for k, t in enumerate(inputs or ()):
+        if t._ctx is None:
+            leaf_slots.setdefault(id(t), []).append(k)
+        else:
+            node_slots.setdefault(id(t._ctx), []).append((t._idx, k))
+    captured = [None] * len(inputs or ())
+
+    def finish(p, pg):
+        if inputs is not None and id(p) not in leaf_slots:
+            return
+        pg = _leaf_hooks(p, pg)
+        if inputs is not None:
+            for k in leaf_slots[id(p)]:
+                captured[k] = pg
+            return
+        p.grad = pg if p.grad is None else p.grad + pg
+        for hook in list(p._hooks or ()):
+            if type(hook) is not GradHook:
+                hook(p)
+
+    with autograd.enable_grad():
+        if root._ctx is None:
+            finish(root, g)
+            return captured
+        _sweep(root, g, finish, node_slots, captured)
+    return captured
+
+
+def _sweep(root, g, finish, node_slots, captured):
+    order, edges = _toposort(root._ctx)
+    pending, leaf_grad = {}, {}
+    for seen in edges:
+        for p, pc, _, req in seen:
+            if pc is None and req:
+                pending[id(p)] = pending.get(id(p), 0) + 1
+    out_grads = {id(root._ctx): [None] * root._ctx.n_outputs}
+    out_grads[id(root._ctx)][root._idx] = g
+    # each node's first output as a tensor, where a later node (or the root) holds it
+    outs = {id(root._ctx): root} if root._idx == 0 else {}
+    for seen in edges:
+        for p, pc, i, _ in seen:
+            if pc is not None and pc is p._ctx and i == 0 == p._idx:
+                outs[id(pc)] = p
+    for ctx, seen in zip(reversed(order), reversed(edges)):
+        grads = out_grads.pop(id(ctx), None)
+        if grads is not None and any(x is not None for x in grads):
+            _node_extras(ctx, grads, node_slots, captured)
+            exact = not ctx._reread and all(pc is p._ctx and (pc is None or i == p._idx) for p, pc, i, _ in seen)
+            in_grads = node_backward(ctx, [p for p, _, _, _ in seen], grads, exact, outs.get(id(ctx)))
+            if len(in_grads) != len(seen):
+                raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} gradients for "
+                                   f"{len(seen)} inputs")
+        else:
+            in_grads = (None,) * len(seen)
+        for (p, pc, i, req), pg in zip(seen, in_grads):
+            if not req:
+                continue
+            if pg is not None:
+                pg = _fit(pg, p)
+            if pc is None:
+                key = id(p)
+                pending[key] -= 1
+                prev = leaf_grad.pop(key, None)
+                pg = prev if pg is None else (pg if prev is None else prev + pg)
+                if pg is not None:
+                    if pending[key]:
+                        leaf_grad[key] = pg
+                    else:
+                        finish(p, pg)
+            elif pg is not None:
+                _accumulate(out_grads.setdefault(id(pc), [None] * pc.n_outputs), i, pg)
+
+
+def _node_extras(ctx, grads, node_slots, captured):
+    """Before node ctx's backward: its register_hook hooks, the captured and the retained
+    gradients of its outputs, and the checks autograd._sweep makes."""
+    for i, hooks in (ctx._grad_hooks or {}).items():
+        for hook in list(hooks):
+            if grads[i] is not None:
+                grads[i] = _hooked(hook, grads[i])
+    for i, k in node_slots.get(ctx._origin if ctx._reread else id(ctx), ()):
+        if grads[i] is not None:
+            captured[k] = grads[i] if captured[k] is None else captured[k] + grads[i]
+    for i, t in (ctx._retained or {}).items():
+        if grads[i] is not None:
+            t.grad = grads[i] if t.grad is None else t.grad + grads[i]
+    if ctx.saved_tensors is None:
+        raise RuntimeError(f"trying to backward through the graph a second time ({type(ctx).__name__}'s "
+                           f"saved arrays were freed by the first backward): pass retain_graph=True to it")
+    if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
+        raise RuntimeError(f"one of the variables needed for gradient computation ({type(ctx).__name__}) "
+                           f"has been modified by an inplace operation")
+
+
+def _hooked(hook, g):
+    """hook(g) on a Tensor gradient; a returned Tensor replaces it (shape and dtype kept)."""
+    out = hook(g)
+    if out is None:
+        return g
+    _hook_result(hook, out, g.array)
+    return out if isinstance(out, autograd._Tensor) else autograd._Tensor._wrap(out, g.device)
+
+
+def _leaf_hooks(p, g):
+    for hook in list(p._hooks or ()):
+        if type(hook) is GradHook:
+            g = _hooked(hook.fn, g)
+    return g
