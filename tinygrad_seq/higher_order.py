@@ -6,7 +6,7 @@ gradient it computes has a graph of its own. A node's gradient comes from one of
 - its own backward run on Tensors: ctx.b is a GraphBackend (graph_backend.py) and the arrays
   it saved are replaced by the Tensors they stand for (_SAVED: the parents, or an output
   recomputed from them by the same op), so each op's backward is written once;
-- a recomposition (_RECOMPOSE): a fused op's output recomputed from its parents with the
+- a recomposition (RECOMPOSE): a fused op's output recomputed from its parents with the
   primitive ops (the fused layers' own reference compositions), differentiated by a nested
   sweep that stops at the parents (a cross-entropy, a norm, the fused LSTM / GRU / RNN);
 - anything else: its first-order gradient, from its array backward, as the output of a node
@@ -15,30 +15,14 @@ gradient it computes has a graph of its own. A node's gradient comes from one of
 A node whose parents were rewritten in place after it used them also takes the last path: the
 Tensors its saved arrays stand for are gone.
 """
-import numpy as np
 
-from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
+from tinygrad_seq import autograd, functional, losses, ops, ops_extra
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.graph_backend import GraphBackend, IndexAdd
 from tinygrad_seq.grad_hooks import GradHook, _hook_result
 from tinygrad_seq.graph_walk import _toposort
-from tinygrad_seq.linalg_norms import VectorNorm
 from tinygrad_seq.outer_grad import OuterGrad
-
-
-class NormalCdf(autograd.Function):
-    """Phi(x), the standard normal CDF (the exact GELU's factor), on the host via scipy."""
-    @staticmethod
-    def forward(ctx, x):
-        from scipy.special import erf
-        h = ctx.b.to_host(x)
-        ctx.save_for_backward(x)
-        return ctx.b.asarray((0.5 * (1.0 + erf(h / np.sqrt(2.0)))).astype(h.dtype))
-
-    @staticmethod
-    def backward(ctx, g):
-        B, (x,) = ctx.b, ctx.saved_tensors
-        return B.mul(g, B.mul(B.exp(B.mul(B.mul(x, x), -0.5)), 1.0 / np.sqrt(2.0 * np.pi)))
+from tinygrad_seq.recompose import RECOMPOSE, NoGraph, NormalCdf
 
 
 class FirstOrderOnly(autograd.Function):
@@ -70,11 +54,6 @@ class ConstantOf(autograd.Function):
         return tuple(ctx.b.zeros(shape, dtype) for shape, dtype in ctx.shapes)
 
 
-class _NoGraph(Exception):
-    """A saved array that is none of the node's parents: the node runs first-order only."""
-
-
-# ---------------------------------------------------------------- saved arrays as Tensors
 def _parents(ctx, ps):
     """Each saved array as the parent whose array it is (None stays None)."""
     out = []
@@ -87,7 +66,7 @@ def _parents(ctx, ps):
                 out.append(p)
                 break
         else:
-            raise _NoGraph()
+            raise NoGraph()
     return tuple(out)
 
 
@@ -145,78 +124,6 @@ def _proxy(ctx, b, saved):
     return twin
 
 
-# ---------------------------------------------------------------- recompositions
-def _class_nll(ctx, ps):
-    """_ClassNLL's loss from its input with the primitive ops (losses.py, forward)."""
-    x = ps[0]
-    lp_saved, safe, wt, valid = ctx.saved_tensors
-    M, C = x.shape
-    from_logits = getattr(ctx, "cpu_softmax", False) or ctx.from_logits   # losses._logits_forward_cpu's
-    lp = ops_extra.LogSoftmax.apply(x, dim=1) if from_logits else x
-    picked = ops.GetItem.apply(lp, idx=(ctx.rows, safe), advanced=True)
-    out = -(picked * autograd._Tensor._wrap(wt, x.device))
-    eps = ctx.smoothing
-    if eps:
-        wl = lp if ctx.weight is None else lp * autograd._Tensor._wrap(ctx.weight, x.device)
-        smooth = -(wl.sum(1) * autograd._Tensor._wrap(valid, x.device))
-        out = out * (1.0 - eps) + smooth * (eps / C)
-    if ctx.reduction == "none":
-        return out
-    total = out.sum()
-    return total if ctx.reduction == "sum" else total / float(ctx.count)
-
-
-def _vector_norm(ctx, ps):
-    x = ps[0]
-    if ctx.ord == 2:
-        out = ops_extra.Root.apply((x * x).sum(ctx.dims, keepdim=True), p=2.0)
-    elif ctx.ord == 1:
-        out = x.abs().sum(ctx.dims, keepdim=True)
-    else:
-        raise _NoGraph()
-    shape = ctx.saved_tensors[1].shape
-    return out.reshape(shape)
-
-
-def _embedding(ctx, ps):
-    """The rows picked from the weight; the padding row's copies carry no gradient."""
-    if ctx.by_freq:
-        raise _NoGraph()
-    w = ps[0]
-    idx = ctx.b.to_host(ctx.idx) if hasattr(ctx.b, "to_host") else ctx.idx
-    rows = ops.GetItem.apply(w, idx=(np.asarray(idx),), advanced=True)
-    if ctx.padding_idx is None:
-        return rows
-    keep = (np.asarray(idx) != ctx.padding_idx)[..., None]
-    return ops.Where.apply(rows, rows.detach(), cond=keep)
-
-
-def _recurrent(cell):
-    """A fused LSTM / GRU / RNN call as its reference composition (cellspec.run_sequence) from
-    the call's inputs (x, h0[, c0], w_ih, w_hh, b_ih, b_hh): its outputs (y, h_n[, c_n])."""
-    def recompose(ctx, ps):
-        from tinygrad_seq.cell_library import CELLS
-        n_states = 2 if cell == "lstm" else 1
-        x, states, (w_ih, w_hh, b_ih, b_hh) = ps[0], list(ps[1:1 + n_states]), ps[1 + n_states:]
-        name = ("rnn_relu" if ctx.relu else "rnn_tanh") if cell == "rnn" else cell
-        H = w_hh.shape[-1]
-        states = [s.reshape(s.shape[-2], H) if ctx.layered else s for s in states]
-        params = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
-        y, finals = cellspec.run_sequence(CELLS[name], params, x, states, H, np.asarray(ctx.lengths), ctx.reverse)
-        return (y, *[f.reshape(1, *f.shape) if ctx.layered else f for f in finals])
-    return recompose
-
-
-_RECOMPOSE = {
-    losses._ClassNLL: _class_nll,
-    VectorNorm: _vector_norm,
-    functional._Embedding: _embedding,
-    recurrent.LSTMFunction: _recurrent("lstm"),
-    recurrent.GRUFunction: _recurrent("gru"),
-    recurrent.RNNFunction: _recurrent("rnn"),
-}
-
-
 # ---------------------------------------------------------------- one node
 def node_backward(ctx, ps, grads, exact, out=None):
     """The gradients of node ctx's inputs ps (Tensors, or None) from its output gradients grads
@@ -234,11 +141,11 @@ def node_backward(ctx, ps, grads, exact, out=None):
             read = [t for t in (*(ps if fn is _kept else saved), *grads)
                     if isinstance(t, autograd._Tensor) and t.requires_grad]
             return tuple(_as_tensor(g, b, ctx, read) for g in out)
-        if exact and cls in _RECOMPOSE:
-            outs = _RECOMPOSE[cls](ctx, ps)
+        if exact and cls in RECOMPOSE:
+            outs = RECOMPOSE[cls](ctx, ps)
             outs = outs if type(outs) is tuple else (outs,)
             return grads_through(outs, grads, ps, ctx.needs_input_grad)
-    except _NoGraph:
+    except NoGraph:
         pass
     return _first_order(ctx, ps, grads)
 

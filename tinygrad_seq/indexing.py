@@ -8,11 +8,17 @@ import numpy as np
 from tinygrad_seq import autograd
 
 
+_ZERO_DIM = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ "
+             "to convert a 0-dim tensor to a number")
+
+
 def normalize_index(idx, t):
     """Index tuple of slices/ints/None/Ellipsis/host-or-device int or bool arrays; bounds checked."""
     if type(idx) is int:   # fast path: t[i]
         shape = t.array.shape
-        n = shape[0] if shape else 0
+        if not shape:
+            raise IndexError(_ZERO_DIM)
+        n = shape[0]
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
         return (idx,), False
@@ -51,6 +57,8 @@ def normalize_index(idx, t):
             out.append(arr)
             dim += arr.ndim if isinstance(arr, np.ndarray) and arr.dtype == np.bool_ else 1
         elif isinstance(it, (numbers.Integral, np.integer)) and not isinstance(it, bool):
+            if t.ndim == 0:
+                raise IndexError(_ZERO_DIM)
             n = t.shape[dim] if dim < t.ndim else 0
             if not -n <= it < n:
                 raise IndexError(f"index {it} is out of bounds for dimension {dim} with size {n}")

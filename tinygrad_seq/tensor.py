@@ -85,7 +85,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # hand-written SGD step); assigning a Tensor to it swaps the storage.
     @property
     def data(self):
-        t = Tensor._wrap(self.array, self.device)
+        t = Tensor._wrap(self._shared_array(), self.device)
         t._untracked = True
         return t
 
@@ -216,8 +216,26 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     def numpy(self, force=False) -> np.ndarray:   # force: torch's, for grad / GPU tensors (both fine here)
         if self.device != "cpu":
             return _device.backend(self.device).to_host(self.array)
-        a = self.array   # a reduction's result may be a numpy scalar: torch gives a 0-d array
-        return a if type(a) is np.ndarray else np.asarray(a)
+        return self._shared_array()
+
+    def _shared_array(self):
+        """self.array, made an array first where an op left a numpy scalar (a reduction's, or
+        any ufunc's on 0-d input): a later in-place write then reaches every handle taken here
+        (.numpy(), .detach(), .data), as torch's 0-d tensors share their memory."""
+        a = self.array
+        if type(a) is not np.ndarray and isinstance(a, np.generic):
+            a = self.array = np.asarray(a)   # a new writable 0-d array
+        return a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A numpy ufunc applied to a Tensor gives a Tensor (a 0-d one for a 0-d input), as
+        torch's; a bool result comes back as uint8, torch's workaround."""
+        array = np.asarray(array)
+        return Tensor._wrap(array.astype(np.uint8) if array.dtype == np.bool_ else array, "cpu")
+
+    def __reversed__(self):
+        """reversed(t): t flipped along dim 0 (a 0-d tensor itself), as torch's."""
+        return self if self.ndim == 0 else self.flip(0)
 
     def item(self):
         if self.array.size != 1:
@@ -228,7 +246,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return self.numpy().tolist()
 
     def detach(self) -> "Tensor":
-        return Tensor._wrap(self.array, self.device)
+        return Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
 
     def detach_(self) -> "Tensor":
         if getattr(self, "_base", None) is not None:

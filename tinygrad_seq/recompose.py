@@ -1,0 +1,99 @@
+"""Fused ops as compositions of the primitive ops, for the create_graph=True backward
+(higher_order.py): each function takes a node and its inputs (Tensors) and recomputes the
+node's outputs with differentiable ops, whose nested sweep gives gradients with graphs. The
+fused recurrent layers recompose into their reference (cellspec.run_sequence)."""
+import numpy as np
+
+from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
+from tinygrad_seq.linalg_norms import VectorNorm
+
+
+class NoGraph(Exception):
+    """This node's call cannot be recomposed (an option the composition lacks): the node runs
+    first-order only."""
+
+
+class NormalCdf(autograd.Function):
+    """Phi(x), the standard normal CDF (the exact GELU's factor), on the host via scipy."""
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erf
+        h = ctx.b.to_host(x)
+        ctx.save_for_backward(x)
+        return ctx.b.asarray((0.5 * (1.0 + erf(h / np.sqrt(2.0)))).astype(h.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        B, (x,) = ctx.b, ctx.saved_tensors
+        return B.mul(g, B.mul(B.exp(B.mul(B.mul(x, x), -0.5)), 1.0 / np.sqrt(2.0 * np.pi)))
+
+
+def _class_nll(ctx, ps):
+    """_ClassNLL's loss from its input with the primitive ops (losses.py, forward)."""
+    x = ps[0]
+    lp_saved, safe, wt, valid = ctx.saved_tensors
+    M, C = x.shape
+    from_logits = getattr(ctx, "cpu_softmax", False) or ctx.from_logits   # losses._logits_forward_cpu's
+    lp = ops_extra.LogSoftmax.apply(x, dim=1) if from_logits else x
+    picked = ops.GetItem.apply(lp, idx=(ctx.rows, safe), advanced=True)
+    out = -(picked * autograd._Tensor._wrap(wt, x.device))
+    eps = ctx.smoothing
+    if eps:
+        wl = lp if ctx.weight is None else lp * autograd._Tensor._wrap(ctx.weight, x.device)
+        smooth = -(wl.sum(1) * autograd._Tensor._wrap(valid, x.device))
+        out = out * (1.0 - eps) + smooth * (eps / C)
+    if ctx.reduction == "none":
+        return out
+    total = out.sum()
+    return total if ctx.reduction == "sum" else total / float(ctx.count)
+
+
+def _vector_norm(ctx, ps):
+    x = ps[0]
+    if ctx.ord == 2:
+        out = ops_extra.Root.apply((x * x).sum(ctx.dims, keepdim=True), p=2.0)
+    elif ctx.ord == 1:
+        out = x.abs().sum(ctx.dims, keepdim=True)
+    else:
+        raise NoGraph()
+    shape = ctx.saved_tensors[1].shape
+    return out.reshape(shape)
+
+
+def _embedding(ctx, ps):
+    """The rows picked from the weight; the padding row's copies carry no gradient."""
+    if ctx.by_freq:
+        raise NoGraph()
+    w = ps[0]
+    idx = ctx.b.to_host(ctx.idx) if hasattr(ctx.b, "to_host") else ctx.idx
+    rows = ops.GetItem.apply(w, idx=(np.asarray(idx),), advanced=True)
+    if ctx.padding_idx is None:
+        return rows
+    keep = (np.asarray(idx) != ctx.padding_idx)[..., None]
+    return ops.Where.apply(rows, rows.detach(), cond=keep)
+
+
+def _recurrent(cell):
+    """A fused LSTM / GRU / RNN call as its reference composition (cellspec.run_sequence) from
+    the call's inputs (x, h0[, c0], w_ih, w_hh, b_ih, b_hh): its outputs (y, h_n[, c_n])."""
+    def recompose(ctx, ps):
+        from tinygrad_seq.cell_library import CELLS
+        n_states = 2 if cell == "lstm" else 1
+        x, states, (w_ih, w_hh, b_ih, b_hh) = ps[0], list(ps[1:1 + n_states]), ps[1 + n_states:]
+        name = ("rnn_relu" if ctx.relu else "rnn_tanh") if cell == "rnn" else cell
+        H = w_hh.shape[-1]
+        states = [s.reshape(s.shape[-2], H) if ctx.layered else s for s in states]
+        params = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
+        y, finals = cellspec.run_sequence(CELLS[name], params, x, states, H, np.asarray(ctx.lengths), ctx.reverse)
+        return (y, *[f.reshape(1, *f.shape) if ctx.layered else f for f in finals])
+    return recompose
+
+
+RECOMPOSE = {
+    losses._ClassNLL: _class_nll,
+    VectorNorm: _vector_norm,
+    functional._Embedding: _embedding,
+    recurrent.LSTMFunction: _recurrent("lstm"),
+    recurrent.GRUFunction: _recurrent("gru"),
+    recurrent.RNNFunction: _recurrent("rnn"),
+}
