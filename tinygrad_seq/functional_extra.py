@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq.autograd import Function, no_grad
+from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_norm_params
 from tinygrad_seq.tensor import Tensor
@@ -135,9 +136,11 @@ def softshrink(input, lambd=0.5):
 
 
 # ------------------------------------------------------------------ distances
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
     """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) along dim (x1, x2 broadcast), as torch's,
     in their common dtype (an int64 x1 against a float32 x2 is float32, as torch's)."""
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "cosine_similarity", 1)
     if x1.dtype != x2.dtype:
         x1, x2 = _common_float(x1, x2)
     n1 = x1.norm(dim=dim, keepdim=True).clamp(min=eps)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops
+from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor import Tensor
@@ -46,7 +47,8 @@ def _common_dtype(tensors):
 
 
 def cat(tensors, dim=0, *, axis=None):
-    dim = dim if axis is None else axis   # numpy's name, which torch.cat takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "cat", 0)
     tensors = [t for t in tensors]
     if len(tensors) > 1:   # torch skips 1-D empty tensors in cat
         tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
@@ -54,7 +56,9 @@ def cat(tensors, dim=0, *, axis=None):
     return ops.Cat.apply(*_common_dtype(tensors), axis=d)
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, axis=None):
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "stack", 0)
     tensors = list(tensors)
     d = _check_join(tensors, dim, "stack", True)
     return ops.Stack.apply(*_common_dtype(tensors), axis=d)
@@ -105,13 +109,13 @@ def nonzero(input, as_tuple=False):
     return Tensor(np.stack(idx, 1) if idx else np.zeros((0, 0), np.int64))
 
 
-def max(input, dim=None, keepdim=False, *, keepdims=None):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """max(x), max(x, dim) -> (values, indices), max(a, b) elementwise (torch.max)."""
-    return input.max(dim, keepdim if keepdims is None else keepdims)
+    return input.max(dim, keepdim if keepdims is None else keepdims, axis=axis)
 
 
-def min(input, dim=None, keepdim=False, *, keepdims=None):
-    return input.min(dim, keepdim if keepdims is None else keepdims)
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return input.min(dim, keepdim if keepdims is None else keepdims, axis=axis)
 
 
 def maximum(a, b): return _tensor(a).maximum(b)

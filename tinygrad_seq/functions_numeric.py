@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_reduce import return_type
 
@@ -124,8 +125,10 @@ def _along(y, dim, name):
     return y._floating(), dim % y.ndim
 
 
-def trapezoid(y, x=None, *, dx=None, dim=-1):
+def trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
     """The trapezoid rule along dim: sum of (y[i] + y[i+1]) / 2 * (x[i+1] - x[i]), or * dx."""
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "trapezoid", -1)
     if x is not None and dx is not None:
         raise TypeError("trapezoid(): pass either x or dx, not both")
     y, d = _along(y, dim, "trapezoid")
@@ -139,8 +142,10 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 trapz = trapezoid
 
 
-def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
     """The running trapezoid rule along dim (one entry fewer than y there)."""
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "cumulative_trapezoid", -1)
     if x is not None and dx is not None:
         raise TypeError("cumulative_trapezoid(): pass either x or dx, not both")
     y, d = _along(y, dim, "cumulative_trapezoid")

@@ -123,16 +123,16 @@ def round(input, *, decimals=0):   # noqa: A001  (torch's name)
 
 
 @takes_out(same_dtype=False)
-def logsumexp(input, dim, keepdim=False):
-    return input.logsumexp(dim, keepdim)
+def logsumexp(input, dim=None, keepdim=False, *, axis=None):   # axis=: numpy's name for dim, as torch's
+    return input.logsumexp(dim, keepdim, axis=axis)
 
 
-def softmax(input, dim, *, dtype=None):
-    return input.softmax(dim, dtype=dtype)
+def softmax(input, dim=None, *, dtype=None, axis=None):
+    return input.softmax(dim, dtype=dtype, axis=axis)
 
 
-def log_softmax(input, dim, *, dtype=None):
-    return input.log_softmax(dim, dtype=dtype)
+def log_softmax(input, dim=None, *, dtype=None, axis=None):
+    return input.log_softmax(dim, dtype=dtype, axis=axis)
 
 
 def __getattr__(name):

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
+from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
@@ -397,13 +398,17 @@ class MathOps(MatMulOps):
         from tinygrad_seq.functions import where
         return where(condition, self, other)
 
-    def softmax(self, dim, dtype=None):
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None or dim is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "softmax")
         x = self if dtype is None else self.to(dtype=dtype)
         if x.array.dtype.kind != "f":   # torch has no integer softmax kernel
             raise NotImplementedError(f"softmax: not implemented for {x.array.dtype}: call .float() first or pass dtype=")
         return ops_extra.Softmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
 
-    def log_softmax(self, dim, dtype=None):
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None or dim is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "log_softmax")
         x = self if dtype is None else self.to(dtype=dtype)
         if x.array.dtype.kind != "f":   # as softmax: torch has no integer kernel
             raise NotImplementedError(f"log_softmax: not implemented for {x.array.dtype}: call .float() first "

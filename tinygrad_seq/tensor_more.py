@@ -6,6 +6,7 @@ broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: a
 differentiates them)."""
 import numpy as np
 
+from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
@@ -151,8 +152,10 @@ def frac(self):
     return self - self.trunc()
 
 
-def diff(self, n=1, dim=-1, prepend=None, append=None):
+def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
     """Differences of neighbours along dim, n times (prepend / append joined first)."""
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "diff", -1)
     from tinygrad_seq.functions import cat
     x = self
     d = dim % self.ndim
@@ -172,8 +175,10 @@ def trace(self):
     return self.diagonal().sum()
 
 
-def tensor_split(self, indices_or_sections, dim=0):
+def tensor_split(self, indices_or_sections, dim=0, *, axis=None):
     """Split into n nearly equal parts (the first n % size one longer) or at the given indices."""
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "tensor_split", 0)
     d = dim % self.ndim
     size = self.shape[d]
     if hasattr(indices_or_sections, "ndim") and indices_or_sections.ndim == 0:
@@ -191,7 +196,9 @@ def tensor_split(self, indices_or_sections, dim=0):
     return tuple(self.narrow(d, lo, max(hi - lo, 0)) for lo, hi in zip(bounds[:-1], bounds[1:]))
 
 
-def aminmax(self, *, dim=None, keepdim=False):
+def aminmax(self, *, dim=None, keepdim=False, axis=None):
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "aminmax")
     from tinygrad_seq.tensor_reduce import return_type
     return return_type("aminmax", ("min", "max"))(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
@@ -209,21 +216,27 @@ def nextafter(self, other):
     return self._wrap(_device.backend(self.device).asarray(out), self.device)
 
 
-def nansum(self, dim=None, keepdim=False, dtype=None, *, keepdims=None):
+def nansum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "nansum")
     x = self if dtype is None else self.to(dtype=dtype)
     return (x.masked_fill(x.isnan(), 0.0) if x.dtype.kind == "f" else x).sum(dim, keepdim)
 
 
-def nanmean(self, dim=None, keepdim=False, *, keepdims=None):
+def nanmean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "nanmean")
     keep = ~self.isnan()
     return self.masked_fill(~keep, 0.0).sum(dim, keepdim) / keep.sum(dim, keepdim)
 
 
-def median(self, dim=None, keepdim=False, *, keepdims=None):
+def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The lower median (torch's): of every element, or (values, indices) along dim."""
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "median")
     from tinygrad_seq.tensor_reduce import return_type
     MinResult = return_type("median")   # noqa: N806  (torch.return_types.median)
     if dim is None:
@@ -281,16 +294,22 @@ def _cumulative(self, dim, better):
     return MaxResult(self.gather(d, index), index)
 
 
-def cummax(self, dim):
+def cummax(self, dim=None, *, axis=None):
+    if axis is not None or dim is None:   # dim= or numpy's axis=
+        dim = required_dim(dim, axis, "cummax")
     return _cumulative(self, dim, np.greater)
 
 
-def cummin(self, dim):
+def cummin(self, dim=None, *, axis=None):
+    if axis is not None or dim is None:   # dim= or numpy's axis=
+        dim = required_dim(dim, axis, "cummin")
     return _cumulative(self, dim, np.less)
 
 
-def logcumsumexp(self, dim):
+def logcumsumexp(self, dim=None, *, axis=None):
     """log(cumsum(exp(x))) along dim (ops_host.LogCumSumExp: no underflow of early terms)."""
+    if axis is not None or dim is None:   # dim= or numpy's axis=
+        dim = required_dim(dim, axis, "logcumsumexp")
     from tinygrad_seq.ops_host import LogCumSumExp
     if self.ndim == 0:
         _zero_d_dim(dim)

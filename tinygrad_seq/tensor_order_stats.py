@@ -4,6 +4,7 @@ on the host without gradients, as torch has none). Attached to Tensor by tensor_
 import numpy as np
 
 from tinygrad_seq import device as _device
+from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.tensor_fill_math import _norm_dim
 
 
@@ -64,20 +65,26 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
     return stack(outs, 0)
 
 
-def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", keepdims=None):
+def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "quantile")
     return _quantile_core(self, q, dim, keepdim, interpolation, False, "quantile")
 
 
-def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear", keepdims=None):
+def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "nanquantile")
     return _quantile_core(self, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
-def nanmedian(self, dim=None, keepdim=False, *, keepdims=None):
+def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The lower median of the non-nan values (nan where all are nan); with dim, (values,
     indices) as torch.return_types.nanmedian."""
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "nanmedian")
     if dim is None:   # the flattened tensor's (any dtype, as torch's)
         return nanmedian(self.reshape(-1), 0).values
     d = _norm_dim(dim, self.ndim)
@@ -96,10 +103,12 @@ def nanmedian(self, dim=None, keepdim=False, *, keepdims=None):
     return return_type("nanmedian")(values, indices)
 
 
-def mode(self, dim=-1, keepdim=False, *, keepdims=None):
+def mode(self, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """The most frequent value along dim (the smallest among ties) and the index of its last
     occurrence, as torch's CPU mode; no gradient to the indices."""
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "mode", -1)
     from tinygrad_seq.creation import tensor
     from tinygrad_seq.tensor_reduce import return_type
     x = self.numpy()

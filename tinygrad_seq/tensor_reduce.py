@@ -8,6 +8,7 @@ import inspect
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra
+from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
 
 class return_types:
@@ -36,9 +37,10 @@ for _name in ("median", "cummax", "cummin"):
 return_type("aminmax", ("min", "max"))
 
 
-def _dim_or_axis(dim, axis):
+def _dim_or_axis(dim, axis, name):
     """A reduction's dims from dim= or numpy's axis=; () (or []) means every dim, as torch's."""
-    dim = dim if axis is None else axis
+    if axis is not None:
+        dim = dim_from_axis(dim, axis, name)
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 
 
@@ -70,13 +72,13 @@ class ReduceOps:
     # dim, as torch's sum and mean do
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-        dim = _dim_or_axis(dim, axis)
+        dim = _dim_or_axis(dim, axis, "sum")
         out = ops.Sum.apply(self._int_to_long(dtype), axis=dim, keepdim=keepdim)
         return out if dtype is None else _exact_dtype(out, dtype)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-        dim = _dim_or_axis(dim, axis)
+        dim = _dim_or_axis(dim, axis, "mean")
         x = self if dtype is None else self.to(dtype=dtype)
         if x.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be a floating "
@@ -89,16 +91,20 @@ class ReduceOps:
             return (x.float().sum(dim, keepdim) / n).half()
         return x.sum(dim, keepdim) / n
 
-    def prod(self, dim=None, keepdim=False, dtype=None, *, keepdims=None):
+    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "prod")
         x = self._int_to_long(dtype)
         if dim is not None and not isinstance(dim, int):
             raise TypeError(f"prod: dim must be one int (torch.prod takes one dim), got {dim!r}")
         out = ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
         return out if dtype is None else _exact_dtype(out, dtype)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, *, keepdims=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "var")
         if isinstance(dim, bool):   # torch's older form var(unbiased)
             dim, unbiased = None, dim
         if unbiased is not None and not isinstance(unbiased, bool):
@@ -113,8 +119,10 @@ class ReduceOps:
         n = self.numel() // max(mu.numel(), 1)
         return ((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, keepdims=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "std")
         # a constant row's std has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         return ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0)
 
@@ -146,7 +154,8 @@ class ReduceOps:
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-        dim = dim if axis is None else axis
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "max")
         if dim is None:
             if self.numel() == 0:
                 raise ShapeMismatch("max(): expected a dim for a tensor with no elements (torch's "
@@ -164,7 +173,8 @@ class ReduceOps:
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-        dim = dim if axis is None else axis
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "min")
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
         if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
@@ -176,18 +186,24 @@ class ReduceOps:
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-        return ops.Max.apply(self, axis=dim if axis is None else axis, keepdim=keepdim)
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "amax")
+        return ops.Max.apply(self, axis=dim, keepdim=keepdim)
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "amin")
         if self.dtype.kind != "f":
-            return int_math.exact_amin(self, dim if axis is None else axis, keepdim)
-        return -((-self).amax(dim if axis is None else axis, keepdim))
+            return int_math.exact_amin(self, dim, keepdim)
+        return -((-self).amax(dim, keepdim))
 
-    def logsumexp(self, dim, keepdim=False, *, keepdims=None):
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """log(sum(exp(x))) along dim, computed from the shifted exp(x - max) (no overflow); the
         shift is a constant for the gradient (softmax), and a row of -inf gives -inf."""
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None or dim is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "logsumexp")
         if self.dtype.kind != "f":   # ints and bools: the default float dtype, as torch's
             return self._floating().logsumexp(dim, keepdim)
         if self.numel() == 0:   # an empty sum of exps: log 0 = -inf (gradient: none to give)
@@ -201,8 +217,10 @@ class ReduceOps:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         return out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
 
-    def argmax(self, dim=None, keepdim=False, *, keepdims=None):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "argmax")
         B = _device.backend(self.device)
         if dim is None:
             return _wrap(B.argmax(B.reshape(self.array, (-1,))), self.device)
@@ -212,18 +230,24 @@ class ReduceOps:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
         return _wrap(idx, self.device)
 
-    def argmin(self, dim=None, keepdim=False, *, keepdims=None):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "argmin")
         if self.dtype.kind != "f":
             return int_math.exact_argmin(self, dim, keepdim)
         return (-self.detach()).argmax(dim, keepdim)
 
-    def all(self, dim=None, keepdim=False, *, keepdims=None):
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "all")
         return self._bool_reduce(dim, keepdim, "all")
 
-    def any(self, dim=None, keepdim=False, *, keepdims=None):
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "any")
         return self._bool_reduce(dim, keepdim, "any")
 
     def _bool_reduce(self, dim, keepdim, name):
@@ -238,17 +262,23 @@ class ReduceOps:
         # torch's all/any keep uint8 (its legacy mask type); every other dtype gives bool
         return _wrap(out if self.dtype != np.uint8 else B.astype(out, np.uint8), self.device)
 
-    def count_nonzero(self, dim=None):
+    def count_nonzero(self, dim=None, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "count_nonzero")
         return self.ne(0).sum(dim)
 
-    def cumsum(self, dim, dtype=None):
+    def cumsum(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None or dim is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "cumsum")
         x = self._int_to_long(dtype)
         if x.dtype == np.float16:   # accumulated in float32, as torch's (float16 stops counting at 2048)
             return x.float().cumsum(dim).half()
         out = ops_extra.CumSum.apply(x, dim=_dim1(dim, x.ndim))
         return out if dtype is None else _exact_dtype(out, dtype)
 
-    def cumprod(self, dim, dtype=None):
+    def cumprod(self, dim=None, dtype=None, *, axis=None):
+        if axis is not None or dim is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "cumprod")
         x = self._int_to_long(dtype)
         if x.dtype == np.float16:   # accumulated in float32, as torch's
             return x.float().cumprod(dim).half()
@@ -260,7 +290,9 @@ class ReduceOps:
         from tinygrad_seq.functions import cat
         return cat(parts, d) if parts and n else x
 
-    def argsort(self, dim=-1, descending=False, stable=False):
+    def argsort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "argsort", -1)
         B = _device.backend(self.device)
         d = _dim1(dim, self.ndim)
         if not descending:
@@ -277,11 +309,15 @@ class ReduceOps:
             order = np.take_along_axis(order, np.argsort(~nan_sorted, axis=d, kind="stable"), axis=d)
         return _wrap(B.asarray(order), self.device)
 
-    def sort(self, dim=-1, descending=False, stable=False):
+    def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "sort", -1)
         idx = self.argsort(dim, descending, stable)
         return SortResult(self.gather(_dim1(dim, self.ndim), idx), idx)
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):
+    def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "topk", -1)
         if self.ndim == 0:   # as a [1] tensor, 0-d results (torch's)
             _dim1(dim, 1)
             v, i = self.reshape(1).topk(k, 0, largest, sorted)
@@ -293,8 +329,10 @@ class ReduceOps:
         idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
         return TopkResult(self.gather(d, idx), idx)
 
-    def kthvalue(self, k, dim=-1, keepdim=False, *, keepdims=None):
+    def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "kthvalue", -1)
         d = _dim1(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 1 <= k <= n:

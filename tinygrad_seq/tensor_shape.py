@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 
@@ -93,7 +94,9 @@ class ShapeOps:
     def argwhere(self):
         return self.nonzero()
 
-    def narrow(self, dim, start, length):
+    def narrow(self, dim=None, start=None, length=None, *, axis=None):
+        if axis is not None or dim is None or start is None or length is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "narrow", start=start, length=length)
         d = _dim1(dim, self.ndim)
         n = self.shape[d]
         start = int(start) + (n if int(start) < 0 else 0)
@@ -102,10 +105,14 @@ class ShapeOps:
                              f"dimension {d} of size {n}")
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
-    def select(self, dim, index):
+    def select(self, dim=None, index=None, *, axis=None):
+        if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "select", index=index)
         return self[(slice(None),) * _dim1(dim, self.ndim) + (int(index),)]
 
-    def unbind(self, dim=0):
+    def unbind(self, dim=0, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "unbind", 0)
         d = _dim1(dim, self.ndim)
         return tuple(self.select(d, i) for i in range(self.shape[d]))
 
@@ -126,11 +133,15 @@ class ShapeOps:
             raise ValueError(f"split: split_size must be positive, got {size}")
         return tuple(self[pre + (slice(i, min(i + size, n)),)] for i in range(0, max(n, 1), size))
 
-    def chunk(self, chunks, dim=0):
+    def chunk(self, chunks, dim=0, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "chunk", 0)
         n = self.shape[_dim1(dim, self.ndim)]
         return self.split(max(-(-n // chunks), 1), dim)
 
-    def index_select(self, dim, index):
+    def index_select(self, dim=None, index=None, *, axis=None):
+        if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "index_select", index=index)
         idx = index.array if isinstance(index, ShapeOps) else np.asarray(index)
         if idx.ndim > 1 or idx.dtype.kind not in "iu":
             raise IndexError(f"index_select: index must be a 1-D integer tensor, got {idx.dtype} of shape {tuple(idx.shape)}")
@@ -161,7 +172,9 @@ class ShapeOps:
             m = B.broadcast_to(m, shape)
         return x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)]
 
-    def gather(self, dim, index, *, sparse_grad=False):
+    def gather(self, dim=None, index=None, *, sparse_grad=False, axis=None):
+        if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "gather", index=index)
         if not isinstance(index, ShapeOps) or index.dtype.kind not in "iu":
             raise DTypeMismatch("gather(): Expected dtype int64 for index")
         if self.ndim == 0 or index.ndim == 0:   # a 0-d input or index: as a [1] one, torch's
@@ -178,9 +191,11 @@ class ShapeOps:
         _check_range(index, self.shape[d], d, "gather", negative=False)
         return ops_extra.Gather.apply(self, dim=d, index=index.array)
 
-    def take_along_dim(self, indices, dim=None):
+    def take_along_dim(self, indices, dim=None, *, axis=None):
         """gather along dim, input and indices broadcast in the other dims; without dim, over
         the flattened tensor (torch's)."""
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "take_along_dim")
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
         if indices.ndim != self.ndim:
@@ -212,6 +227,8 @@ class ShapeOps:
                 known *= s
         if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
             raise ShapeMismatch(f"reshape: cannot reshape a tensor of shape {self.shape} ({size} elements) into {shape}")
+        if self.device == "cpu" and type(self.array) is not np.ndarray:
+            self._shared_array()   # an op's numpy scalar: a view of it must share its memory
         out = ops.Reshape.apply(self, shape=shape)
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
@@ -308,13 +325,17 @@ class ShapeOps:
                                 f"{self.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
-    def unsqueeze(self, dim):
+    def unsqueeze(self, dim=None, *, axis=None):
+        if axis is not None or dim is None:   # dim= or numpy's axis=
+            dim = required_dim(dim, axis, "unsqueeze")
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(f"unsqueeze: dimension {dim} out of range for a tensor of {self.ndim} dimensions")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim=None, *, axis=None):
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "squeeze")
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -399,9 +420,11 @@ class ShapeOps:
         dims = _shape_arg(dims)
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
-    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None, axis=None):
         """Each element (or slice along dim) repeated; repeat_interleave(counts) alone repeats
         arange(len(counts)) by counts, as torch's one-argument form."""
+        if axis is not None:   # numpy's name for dim, which torch takes too
+            dim = dim_from_axis(dim, axis, "repeat_interleave")
         if repeats is None:
             if self.ndim != 1 or self.dtype.kind not in "iu":
                 raise RuntimeError(f"repeat_interleave: repeats must be a 1-D integer tensor, got {self.dtype} "

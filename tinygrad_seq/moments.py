@@ -1,0 +1,36 @@
+"""torch.var_mean / torch.std_mean: a tensor's variance (or standard deviation) and mean along
+dim in one call, differentiable through both results (compositions of Tensor.var / .mean, so
+autograd sums the two gradients). torch has them as free functions only (no Tensor method)."""
+from tinygrad_seq.dim_alias import dim_from_axis
+
+
+def _moments(name, input, dim, unbiased, keepdim, correction, axis):
+    """(var or std, mean): the overloads torch takes: (input, unbiased: bool), (input, dim,
+    unbiased, keepdim) and (input, dim, *, correction, keepdim); dim= or numpy's axis=."""
+    if axis is not None:
+        dim = dim_from_axis(dim, axis, name)
+    if isinstance(dim, bool):   # var_mean(x, True): the legacy (input, unbiased) overload
+        if unbiased is not None:
+            raise TypeError(f"{name}(): unbiased given twice (as the second argument {dim} and as unbiased=)")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): pass unbiased= or correction=, not both")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes, got {input.dtype}")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    spread = (input.std if name == "std_mean" else input.var)(dim, keepdim=keepdim, correction=correction)
+    return spread, input.mean(dim, keepdim=keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    """(var, mean) of input along dim (every element when None); correction (default 1, Bessel's)
+    is subtracted from the count, unbiased=False means correction=0, as torch's."""
+    return _moments("var_mean", input, dim, unbiased, keepdim, correction, axis)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    """(std, mean) of input along dim, as var_mean with the variance's square root."""
+    return _moments("std_mean", input, dim, unbiased, keepdim, correction, axis)
