@@ -346,10 +346,18 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
         # own the memory: a gradient array may alias an input of some backward (a 0-d sum comes
         # back from numpy as a scalar, which in-place gradient ops could not write)
         t.array = g if owned and isinstance(g, np.ndarray) else b.copy(g)
+    elif p.grad.requires_grad:   # a create_graph=True backward's gradient: the sum keeps its graph, as torch's
+        prev_mode, _state.grad = _state.grad, True
+        try:
+            p.grad = p.grad + _Tensor._wrap(g, p.device)
+        finally:
+            _state.grad = prev_mode
+        t = None
     else:
         t.array = b.add(p.grad.array, g)
-    t.grad, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
-    p.grad = t
+    if t is not None:
+        t.grad, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
+        p.grad = t
     if p._hooks:
         for hook in list(p._hooks):
             if type(hook) is not GradHook:

@@ -223,11 +223,13 @@ def _expandable(shape, grad_shape):
 
 
 def once_differentiable(fn):
-    """torch.autograd.function.once_differentiable: backward here always runs with grad mode
-    off and builds no graph, so the decorator returns backward unchanged in behaviour."""
+    """torch.autograd.function.once_differentiable: backward runs as it is; a create_graph=True
+    backward gives its gradient through a node that raises torch's error if reached again
+    (higher_order.py)."""
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
         return fn(ctx, *grads)
+    wrapper.once_differentiable = True
     return wrapper
 
 

@@ -91,9 +91,14 @@ def hardswish(input, inplace=False):
 
 
 def _hardswish(x):
+    """The value, plus (x - x0) slope + (x - x0)^2 / 2 curvature at x0 = x's value: zero, but
+    with torch's first derivative (the kinks' one-sided values) and second (1/3 inside (-3, 3),
+    hardswish_backward's own gradient) for a create_graph=True backward."""
     y = x * (x + 3).clamp(0.0, 6.0) / 6
-    slope = ((x * 2 + 3) / 6 * ((x > -3) & (x < 3)) + (x >= 3)).to(dtype=x.dtype)
-    return y.detach() + (x - x.detach()) * slope.detach()
+    inside = ((x > -3) & (x < 3)).to(dtype=x.dtype)
+    slope = ((x * 2 + 3) / 6 * inside + (x >= 3)).to(dtype=x.dtype)
+    d = x - x.detach()
+    return y.detach() + d * slope.detach() + d * d * (inside / 6)
 
 
 def relu6(input, inplace=False):

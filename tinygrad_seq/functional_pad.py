@@ -9,6 +9,8 @@ from tinygrad_seq.tensor import Tensor
 
 class _ConstantPad(Function):
     """x placed inside a block of `value`; widths ((before, after), ...) per dim, >= 0."""
+    saved_are_inputs = True   # its backward runs on Tensors too (higher_order.py)
+
     @staticmethod
     def forward(ctx, x, widths=None, value=0.0):
         B = ctx.b

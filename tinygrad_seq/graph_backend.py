@@ -215,6 +215,9 @@ class GraphBackend:
     def cumsum(self, a, axis):
         return ops_extra.CumSum.apply(a, dim=axis) if self._is_t(a) else self.raw.cumsum(a, axis)
 
+    def cumprod(self, a, axis):
+        return a.cumprod(axis) if self._is_t(a) else self.raw.cumprod(a, axis)
+
     def log_softmax(self, a, dim):
         return ops_extra.LogSoftmax.apply(a, dim=dim) if self._is_t(a) else self.raw.log_softmax(a, dim)
 

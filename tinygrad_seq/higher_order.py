@@ -16,13 +16,14 @@ A node whose parents were rewritten in place after it used them also takes the l
 Tensors its saved arrays stand for are gone.
 """
 
-from tinygrad_seq import autograd, functional, losses, ops, ops_extra
+from tinygrad_seq import autograd, functional, host_derivatives, losses, ops, ops_extra
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.graph_backend import GraphBackend, IndexAdd
 from tinygrad_seq.grad_hooks import GradHook, _hook_result
 from tinygrad_seq.graph_walk import _toposort
+from tinygrad_seq.ops_host import HostBinary, HostUnary
 from tinygrad_seq.outer_grad import OuterGrad
-from tinygrad_seq.recompose import RECOMPOSE, NoGraph, NormalCdf
+from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph, NormalCdf
 
 
 class FirstOrderOnly(autograd.Function):
@@ -36,6 +37,8 @@ class FirstOrderOnly(autograd.Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.op.endswith("(once_differentiable)"):
+            raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
         raise RuntimeError(f"double backward through {ctx.op} is not supported: its gradient was computed "
                            f"without a graph (create_graph=True covers the engine's elementwise, reduction, "
                            f"shape, indexing, matmul, linear, softmax, loss, norm and fused recurrent ops)")
@@ -85,6 +88,14 @@ def _recomputed(op, **kw):
     return saved
 
 
+def _pow_saved(ctx, ps, out=None):
+    if ctx.saved_tensors[2] is None:   # the output is saved only for the exponent's gradient
+        return ps[0], ps[1], None
+    return ps[0], ps[1], out if out is not None else ops.Pow.apply(ps[0], ps[1])
+
+
+_pow_saved.reads_output = True
+
 _SAVED = {
     **{op: _parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Maximum, ops.Neg, ops.Log,
                                 ops.Abs, ops.Clamp, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
@@ -102,8 +113,9 @@ _SAVED = {
     ops_extra.Expm1: _recomputed(ops_extra.Expm1),
     ops_extra.LogSoftmax: _recomputed(ops_extra.LogSoftmax, dim="dim"),
     ops_extra.Softmax: _recomputed(ops_extra.Softmax, dim="dim"),
-    ops.Pow: lambda ctx, ps: (ps[0], ps[1], ops.Pow.apply(ps[0], ps[1])),
+    ops.Pow: _pow_saved,
     ops.Max: lambda ctx, ps: (ps[0], ctx.saved_tensors[1]),
+    ops_extra.Prod: lambda ctx, ps: (ps[0].reshape(-1) if ctx.dim is None else ps[0],),
     ops_extra.Root: lambda ctx, ps: (ps[0], ops_extra.Root.apply(ps[0], p=ctx.p)),
     functional._Linear: lambda ctx, ps: (ops.Reshape.apply(ps[0], shape=(-1, ps[0].shape[-1])), ps[1]),
     functional._ErfGelu: lambda ctx, ps: (ps[0], NormalCdf.apply(ps[0])),
@@ -125,12 +137,25 @@ def _proxy(ctx, b, saved):
 
 
 # ---------------------------------------------------------------- one node
-def node_backward(ctx, ps, grads, exact, out=None):
+def _outputs(ctx, outs):
+    return [outs.get((id(ctx), i)) for i in range(ctx.n_outputs)]
+
+
+def node_backward(ctx, ps, grads, exact, outputs=None):
     """The gradients of node ctx's inputs ps (Tensors, or None) from its output gradients grads
     (Tensors, or None), each a Tensor with a graph. exact: ps are the tensors ctx used (not
-    rewritten in place since); out: ctx's (first) output tensor where known."""
+    rewritten in place since); outputs: ctx's output tensors, None where not known."""
     cls = type(ctx)
+    outputs = outputs or [None] * ctx.n_outputs
+    out = outputs[0]
     try:
+        if exact and getattr(cls, "_user_backward", None) is not None:
+            return custom_backward(ctx, ps, grads, outputs)
+        if exact and cls in DIRECT:
+            return DIRECT[cls](ctx, ps, grads)
+        if exact and (cls is HostUnary and ctx.name in host_derivatives.UNARY
+                      or cls is HostBinary and ctx.name in host_derivatives.BINARY):
+            return _host_backward(ctx, ps, grads[0], out)
         fn = _SAVED.get(cls) or (_parents if getattr(cls, "saved_are_inputs", False) else None)
         if exact and fn is not None:
             b = GraphBackend(ctx.device)
@@ -148,6 +173,43 @@ def node_backward(ctx, ps, grads, exact, out=None):
     except NoGraph:
         pass
     return _first_order(ctx, ps, grads)
+
+
+def _host_backward(ctx, ps, g, y):
+    """ops_host's functions: g times the derivative written with Tensor ops (host_derivatives)."""
+    if type(ctx) is HostUnary:
+        y = y if y is not None else HostUnary.apply(ps[0], name=ctx.name)
+        return (g * host_derivatives.UNARY[ctx.name](ps[0], y),)
+    y = y if y is not None else HostBinary.apply(ps[0], ps[1], name=ctx.name)
+    da, db = host_derivatives.BINARY[ctx.name](ps[0], ps[1], y)
+    return tuple(g * d if need else None for d, need in zip((da, db), ctx.needs_input_grad))
+
+
+def custom_backward(ctx, ps, grads, outputs):
+    """A torch-style autograd.Function's own backward, run on Tensors with grad mode on (as
+    torch records it under create_graph): its saved tensors are the inputs or outputs they are
+    (tensors it computed inside forward are constants, as in torch: forward ran without grad)."""
+    user = type(ctx)._user_backward
+    if getattr(user, "once_differentiable", False):
+        raise NoGraph()
+    T = autograd._Tensor
+    saved = []
+    for s in ctx.saved_tensors:
+        if isinstance(s, T):
+            s = next((t for t in (*ps, *outputs) if t is not None and t.array is s.array), s)
+        saved.append(s)
+    twin = _proxy(ctx, ctx.b, tuple(saved))
+    wrapped = [g if g is not None or not ctx._materialize or meta is None
+               else T._wrap(ctx.b.zeros(meta[0], meta[1]), ctx.device)
+               for g, meta in zip(grads, ctx._out_meta)]
+    out = user(twin, *wrapped)
+    out = out if isinstance(out, tuple) else (out,)
+    result = [g for g, is_tensor in zip(out, ctx._arg_is_tensor) if is_tensor]
+    if len(result) != len(ps):
+        raise RuntimeError(f"function {type(ctx).__name__}Backward returned an incorrect number of gradients "
+                           f"(expected {len(ctx._arg_is_tensor)}, got {len(out)})")
+    return tuple(g if g is None or isinstance(g, T) else T._wrap(ctx.b.asarray(g, p.dtype), ctx.device)
+                 for g, p in zip(result, ps))
 
 
 def _as_tensor(g, b, ctx, read):
@@ -178,7 +240,8 @@ def _first_order(ctx, ps, grads):
         if type(g) is OuterGrad:
             g = g.materialize(ctx.b)
         if deps:
-            result.append(FirstOrderOnly.apply(*deps, value=g, op=type(ctx).__name__))
+            once = getattr(getattr(type(ctx), "_user_backward", None), "once_differentiable", False)
+            result.append(FirstOrderOnly.apply(*deps, value=g, op=type(ctx).__name__ + (" (once_differentiable)" if once else "")))
         else:
             result.append(autograd._Tensor._wrap(g, ctx.device))
     return tuple(result)
@@ -221,11 +284,11 @@ def grads_through(outputs, grads, inputs, needs=None):
             else:
                 stack.pop()
                 order.append(node)
-    outs = {id(o._ctx): o for o in outputs if o._ctx is not None and o._idx == 0}
+    outs = {(id(o._ctx), o._idx): o for o in outputs if o._ctx is not None}
     for node in order:
         for p in node.parents:
-            if p._ctx is not None and p._idx == 0:
-                outs[id(p._ctx)] = p
+            if p._ctx is not None:
+                outs[(id(p._ctx), p._idx)] = p
     out_grads = {}
     for o, g in zip(outputs, grads):
         if g is None:
@@ -240,7 +303,7 @@ def grads_through(outputs, grads, inputs, needs=None):
         if gs is None or all(g is None for g in gs):
             continue
         ps = node.parents
-        for p, pg in zip(ps, node_backward(node, ps, gs, True, outs.get(id(node)))):
+        for p, pg in zip(ps, node_backward(node, ps, gs, True, _outputs(node, outs))):
             if pg is None or not p.requires_grad:
                 continue
             pg = _fit(pg, p)
@@ -296,18 +359,18 @@ def _sweep(root, g, finish, node_slots, captured):
                 pending[id(p)] = pending.get(id(p), 0) + 1
     out_grads = {id(root._ctx): [None] * root._ctx.n_outputs}
     out_grads[id(root._ctx)][root._idx] = g
-    # each node's first output as a tensor, where a later node (or the root) holds it
-    outs = {id(root._ctx): root} if root._idx == 0 else {}
+    # each node's outputs as tensors, where a later node (or the root) holds them
+    outs = {(id(root._ctx), root._idx): root}
     for seen in edges:
         for p, pc, i, _ in seen:
-            if pc is not None and pc is p._ctx and i == 0 == p._idx:
-                outs[id(pc)] = p
+            if pc is not None and pc is p._ctx and i == p._idx:
+                outs[(id(pc), i)] = p
     for ctx, seen in zip(reversed(order), reversed(edges)):
         grads = out_grads.pop(id(ctx), None)
         if grads is not None and any(x is not None for x in grads):
             _node_extras(ctx, grads, node_slots, captured)
             exact = not ctx._reread and all(pc is p._ctx and (pc is None or i == p._idx) for p, pc, i, _ in seen)
-            in_grads = node_backward(ctx, [p for p, _, _, _ in seen], grads, exact, outs.get(id(ctx)))
+            in_grads = node_backward(ctx, [p for p, _, _, _ in seen], grads, exact, _outputs(ctx, outs))
             if len(in_grads) != len(seen):
                 raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} gradients for "
                                    f"{len(seen)} inputs")

@@ -59,7 +59,9 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         out = ctx.b.power(a, b)
-        ctx.save_for_backward(a, b, out)
+        # the output only for the exponent's gradient (torch's pow by a number saves only a: an
+        # in-place op on the result may follow)
+        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod

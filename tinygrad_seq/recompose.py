@@ -5,7 +5,9 @@ fused recurrent layers recompose into their reference (cellspec.run_sequence).""
 import numpy as np
 
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
+from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.linalg_norms import VectorNorm
+from tinygrad_seq.recompose_2d import RECOMPOSE_2D
 
 
 class NoGraph(Exception):
@@ -50,10 +52,17 @@ def _class_nll(ctx, ps):
 
 def _vector_norm(ctx, ps):
     x = ps[0]
-    if ctx.ord == 2:
+    p = ctx.ord
+    if p == 2:
         out = ops_extra.Root.apply((x * x).sum(ctx.dims, keepdim=True), p=2.0)
-    elif ctx.ord == 1:
+    elif p == 1:
         out = x.abs().sum(ctx.dims, keepdim=True)
+    elif p == np.inf:
+        out = ops.Max.apply(x.abs(), axis=ctx.dims, keepdim=True)
+    elif p == -np.inf:
+        out = -ops.Max.apply(-x.abs(), axis=ctx.dims, keepdim=True)
+    elif p > 0:
+        out = ops_extra.Root.apply((x.abs() ** p).sum(ctx.dims, keepdim=True), p=float(p))
     else:
         raise NoGraph()
     shape = ctx.saved_tensors[1].shape
@@ -96,4 +105,34 @@ RECOMPOSE = {
     recurrent.LSTMFunction: _recurrent("lstm"),
     recurrent.GRUFunction: _recurrent("gru"),
     recurrent.RNNFunction: _recurrent("rnn"),
+    **RECOMPOSE_2D,
 }
+
+
+def _einsum_backward(ctx, ps, grads):
+    """Einsum's gradients as einsums of the Tensors (its backward, einsum.py, on arrays): the
+    gradient of operand k contracts g with the other operands onto k's letters. A letter
+    repeated in one operand (a diagonal) has no graph here."""
+    g, terms, grads_out = grads[0], ctx.terms, []
+    for k, need in enumerate(ctx.needs_input_grad):
+        if not need:
+            grads_out.append(None)
+            continue
+        spelled = terms[k]
+        if len(set(spelled)) != len(spelled):
+            raise NoGraph()
+        others = [t for j, t in enumerate(terms) if j != k]
+        given = set(ctx.out).union(*others)
+        kept = "".join(c for c in spelled if c in given)
+        part = Einsum.apply(g, *[p for j, p in enumerate(ps) if j != k], terms=(ctx.out, *others), out=kept)
+        shape = tuple(ps[k].shape)
+        if kept != spelled:   # letters only operand k has: summed away, so the gradient is constant along them
+            part = part.reshape(*[part.shape[kept.index(c)] if c in kept else 1 for c in spelled])
+        if tuple(part.shape) != shape:
+            part = part.expand(*np.broadcast_shapes(tuple(part.shape), shape))
+        grads_out.append(part)
+    return tuple(grads_out)
+
+
+# op -> fn(ctx, inputs, output gradients) -> input gradients, with graphs
+DIRECT = {Einsum: _einsum_backward}

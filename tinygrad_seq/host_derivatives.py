@@ -1,0 +1,67 @@
+"""The derivatives of ops_host's functions as Tensor ops, for the create_graph=True backward
+(higher_order.py): ops_host writes them on host arrays (first order); here each is written with
+differentiable ops, so the gradient of erf, atan2, logaddexp, ... has a graph of its own.
+
+UNARY: name -> d(x, y) = dy/dx, x the input Tensor and y the output Tensor.
+BINARY: name -> (d/da, d/db) from (a, b, y)."""
+import numpy as np
+
+from tinygrad_seq import ops
+from tinygrad_seq.ops_host import HostUnary
+from tinygrad_seq.ops_special import Polygamma, SpecialUnary
+
+_SQRT_PI = float(np.sqrt(np.pi))
+
+
+def _host(name):
+    return lambda x: HostUnary.apply(x, name=name)
+
+
+def _special(name):
+    return lambda x: SpecialUnary.apply(x, name=name)
+
+
+def _masked(keep, value, fallback):
+    """value where keep (a host bool array), fallback elsewhere, reading value only where kept."""
+    return ops.Where.apply(value, fallback, cond=keep)
+
+
+def _zero_where(cond, value):
+    return ops.Where.apply(value * 0.0, value, cond=cond)
+
+
+UNARY = {
+    "erf": lambda x, y: (-(x * x)).exp() * (2.0 / _SQRT_PI),
+    "erfc": lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI),
+    "erfinv": lambda x, y: (y * y).exp() * (_SQRT_PI / 2.0),
+    "sinh": lambda x, y: _host("cosh")(x),
+    "cosh": lambda x, y: _host("sinh")(x),
+    "tan": lambda x, y: y * y + 1.0,
+    "asin": lambda x, y: (1.0 - x * x).rsqrt(),
+    "acos": lambda x, y: -(1.0 - x * x).rsqrt(),
+    "atan": lambda x, y: 1.0 / (x * x + 1.0),
+    "asinh": lambda x, y: (x * x + 1.0).rsqrt(),
+    "acosh": lambda x, y: (x * x - 1.0).rsqrt(),
+    "atanh": lambda x, y: 1.0 / (1.0 - x * x),
+    "exp2": lambda x, y: y * float(np.log(2.0)),
+    "logit": lambda x, y: 1.0 / (x * (1.0 - x)),
+    "lgamma": lambda x, y: _host("digamma")(x),
+    "digamma": lambda x, y: Polygamma.apply(x, n=1),
+    "i0": lambda x, y: _special("i1")(x),
+    "sinc": lambda x, y: _zero_where(x.array == 0, ((x * np.pi).cos() - y) / _masked(x.array != 0, x, x * 0.0 + 1.0)),
+}
+
+
+def _inv_or_zero(r):
+    nonzero = r.array != 0
+    return _zero_where(~nonzero, 1.0 / _masked(nonzero, r, r * 0.0 + 1.0))
+
+
+BINARY = {
+    "atan2": lambda a, b, y: (b * _inv_or_zero(a * a + b * b), -a * _inv_or_zero(a * a + b * b)),
+    "hypot": lambda a, b, y: (a / y, b / y),
+    "logaddexp": lambda a, b, y: ((a - y).exp(), (b - y).exp()),
+    "logaddexp2": lambda a, b, y: (_host("exp2")(a - y), _host("exp2")(b - y)),
+    # torch's: d/da = log(b), 0 where a == 0 and b <= 0; d/db = a / b
+    "xlogy": lambda a, b, y: (_zero_where((a.array == 0) & (b.array <= 0), b.log()), a / b),
+}
