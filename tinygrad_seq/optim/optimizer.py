@@ -34,7 +34,7 @@ class Optimizer(OptimizerHooks):
         differentiable) as a subclass received them; there is one implementation here, so they
         are only checked and kept in defaults and the param groups, as torch keeps them."""
         self._init_hooks()
-        self.defaults = dict(defaults, **_implementation_flags(type(self), implementation or {}))
+        self.defaults = _in_torch_order(type(self), dict(defaults, **_implementation_flags(type(self), implementation or {})))
         if "lr" in self.defaults:
             self.defaults["lr"] = _as_lr(self.defaults["lr"])
         # parameter -> dict of its state (arrays on its device, numbers; a subclass of yours may keep
@@ -367,6 +367,31 @@ def _flatten(sd):
 
 
 _IMPLEMENTATION_FLAGS = dict(foreach=None, capturable=False, differentiable=False, fused=None)
+
+# torch 2.13's order of each optimizer's defaults (so of param_groups and state_dict()), where it
+# is not the algorithm's keywords then the implementation flags: a printed group reads as torch's
+_TORCH_KEY_ORDER = {
+    "ASGD": ("weight_decay", "foreach", "maximize", "differentiable", "capturable"),
+    "Adadelta": ("maximize", "capturable", "foreach", "differentiable"),
+    "Adagrad": ("initial_accumulator_value", "foreach", "maximize", "differentiable", "fused"),
+    "Adam": ("maximize", "foreach", "capturable", "differentiable", "fused", "decoupled_weight_decay"),
+    "AdamW": ("maximize", "foreach", "capturable", "differentiable", "fused", "decoupled_weight_decay"),
+    "Adamax": ("weight_decay", "foreach", "maximize", "differentiable", "capturable"),
+    "RAdam": ("maximize", "foreach", "capturable", "decoupled_weight_decay", "differentiable"),
+    "RMSprop": ("lr", "momentum", "alpha", "eps", "centered", "weight_decay", "capturable", "foreach", "maximize",
+                "differentiable"),
+}
+
+
+def _in_torch_order(cls, defaults):
+    """defaults with the keys _TORCH_KEY_ORDER names for cls (or the library optimizer it
+    subclasses) moved to the end in that order."""
+    for c in cls.__mro__:
+        tail = _TORCH_KEY_ORDER.get(c.__name__) if c.__module__.startswith("tinygrad_seq.optim") else None
+        if tail:
+            return {**{k: v for k, v in defaults.items() if k not in tail},
+                    **{k: defaults[k] for k in tail if k in defaults}}
+    return defaults
 
 
 def _implementation_flags(cls, given):
