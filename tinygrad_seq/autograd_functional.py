@@ -44,13 +44,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
                                "Tensor with a single element.")
         vs = (None,)
     else:
-        vs, _ = _as_tuple(v)
-        if len(vs) != len(outs):
-            raise RuntimeError(f"v is a tuple of invalid length: should be {len(outs)} but got {len(vs)}.")
-        for o, w in zip(outs, vs):
-            if tuple(w.shape) != tuple(o.shape):
-                raise RuntimeError(f"Mismatch in shape: v has shape {tuple(w.shape)} and the output has "
-                                   f"shape {tuple(o.shape)}")
+        vs = _vectors(v, outs, "vjp", "output")
     total = None
     for o, w in zip(outs, vs):
         if not o.requires_grad:
@@ -118,13 +112,14 @@ def _scalar_output(func, xs, name):
     return outs[0].reshape(())
 
 
-def _vectors(v, xs, name):
+def _vectors(v, xs, name, what="input"):
+    """v as a tuple, one tensor of each x's shape (torch's checks: its errors' words)."""
     vs, _ = _as_tuple(v)
     if len(vs) != len(xs):
         raise RuntimeError(f"{name}: v is a tuple of invalid length: should be {len(xs)} but got {len(vs)}.")
     for w, x in zip(vs, xs):
         if tuple(w.shape) != tuple(x.shape):
-            raise RuntimeError(f"{name}: Mismatch in shape: v has shape {tuple(w.shape)} and the input has "
+            raise RuntimeError(f"{name}: Mismatch in shape: v has shape {tuple(w.shape)} and the {what} has "
                                f"shape {tuple(x.shape)}")
     return vs
 

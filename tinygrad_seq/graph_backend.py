@@ -37,6 +37,14 @@ class IndexAdd(Function):
         return ctx.b.ascontiguous(ctx.b.getitem(gg, ctx.idx))
 
 
+def _comparison(name):
+    """The backend's comparison `name` on the values (a mask: no gradient flows through it)."""
+    def compare(self, a, b):
+        return getattr(self.raw, name)(self._value(a), self._value(b))
+    compare.__name__ = name
+    return compare
+
+
 class GraphBackend:
     """ctx.b for a backward that builds a graph, on one device."""
 
@@ -157,23 +165,7 @@ class GraphBackend:
     def sign(self, a):
         return self.raw.sign(self._value(a))
 
-    def gt(self, a, b):
-        return self.raw.gt(self._value(a), self._value(b))
-
-    def ge(self, a, b):
-        return self.raw.ge(self._value(a), self._value(b))
-
-    def lt(self, a, b):
-        return self.raw.lt(self._value(a), self._value(b))
-
-    def le(self, a, b):
-        return self.raw.le(self._value(a), self._value(b))
-
-    def eq(self, a, b):
-        return self.raw.eq(self._value(a), self._value(b))
-
-    def ne(self, a, b):
-        return self.raw.ne(self._value(a), self._value(b))
+    gt, ge, lt, le, eq, ne = map(_comparison, ("gt", "ge", "lt", "le", "eq", "ne"))
 
     # ------------------------------------------------------------ creation and dtype
     def zeros(self, shape, dtype):
