@@ -34,9 +34,16 @@ class TorchContext:
     __slots__ = ()
 
     def name(self):
-        """torch's grad_fn.name(): "<Op>Backward0" for the library's ops, "<Fn>Backward" for a
-        user's custom Function."""
-        return f"{type(self).__name__}Backward{'0' if self.array_io else ''}"
+        """torch's grad_fn.name(): its name for the op's node where this engine's op stands for
+        another torch op (grad_fn_names.py: "MmBackward0", "MeanBackward0", ...), else
+        "<Op>Backward0" for the library's ops, "<Fn>Backward" for a user's custom Function."""
+        if self.array_io:
+            from tinygrad_seq.grad_fn_names import torch_name
+            return torch_name(self) or f"{type(self).__name__}Backward0"
+        return f"{type(self).__name__}Backward"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"   # torch's
 
     @staticmethod
     def setup_context(ctx, inputs, output):

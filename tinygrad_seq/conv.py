@@ -6,6 +6,7 @@ them beside the recurrent layers (character CNNs, CNN-LSTM front ends, max-over-
 """
 import numpy as np
 
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
@@ -69,6 +70,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     out = (cols @ w.unsqueeze(0).transpose(-2, -1)).permute(0, 1, 3, 2).reshape(n, c_out, length)
     if bias is not None:
         out = out + bias.reshape(1, c_out, 1)
+    out = named(out, "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 

@@ -10,6 +10,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_same_dtype
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.tensor import Tensor
 
@@ -107,7 +108,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, negative_slope * x elsewhere (the gradient at 0 is negative_slope, as torch's)."""
     from tinygrad_seq.functions import where
     require_float(input, "leaky_relu_cpu")
-    return _applied(input, lambda t: where(t > 0, t, t * negative_slope), inplace)
+    return _applied(input, lambda t: named(where(t > 0, t, t * negative_slope), "LeakyReluBackward0"), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -115,12 +116,13 @@ def elu(input, alpha=1.0, inplace=False):
     of min(x, 0), so that a large x's unused branch is not inf)."""
     from tinygrad_seq.functions import where
     require_float(input, "elu_cpu")
-    return _applied(input, lambda t: where(t > 0, t, (t.clamp(max=0.0).exp() - 1.0) * alpha), inplace)
+    return _applied(input, lambda t: named(where(t > 0, t, (t.clamp(max=0.0).exp() - 1.0) * alpha), "EluBackward0"),
+                    inplace)
 
 
 def silu(input, inplace=False):
     require_float(input, "silu_cpu")
-    return _applied(input, lambda t: t * t.sigmoid(), inplace)
+    return _applied(input, lambda t: named(t * t.sigmoid(), "SiluBackward0"), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):

@@ -12,6 +12,7 @@ import numpy as np
 from tinygrad_seq.autograd import Function, no_grad
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.functional_checks import require_float, require_norm_params
 from tinygrad_seq.tensor import Tensor
 
@@ -38,7 +39,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         y = y * weight
     if bias is not None:
         y = y + bias
-    return y if y.dtype == input.dtype else y.to(dtype=input.dtype)   # a float16 input's float32 params
+    return named(y if y.dtype == input.dtype else y.to(dtype=input.dtype), "NativeLayerNormBackward0")   # float16: float32 params
 
 
 # ------------------------------------------------------------------ activations

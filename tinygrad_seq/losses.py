@@ -12,6 +12,7 @@ from tinygrad_seq.loss_weights import weighted_reduce
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
 from tinygrad_seq.functional_checks import require_float, torch_type_name
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -355,7 +356,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     d = pointwise_difference("mse_cpu", input, _same_shape("mse_loss", input, target))
-    return weighted_reduce(d * d, weight, input, reduction, _reduce)
+    return named(weighted_reduce(d * d, weight, input, reduction, _reduce), "MseLossBackward0")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -373,9 +374,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = pointwise_difference("smooth_l1_cpu", input, _same_shape("smooth_l1_loss", input, target))
     a = d.abs()
     if beta == 0:
-        return _reduce(a, reduction)
+        return named(_reduce(a, reduction), "SmoothL1LossBackward0")
     small = a.clamp(max=beta)          # |d| below beta, beta above: one formula for both sides
-    return _reduce(small * small * (0.5 / beta) + (a - small), reduction)
+    return named(_reduce(small * small * (0.5 / beta) + (a - small), reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -386,8 +387,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = input - huber_target(input, _same_shape("huber_loss", input, target))
     a = d.abs()
     small = a.clamp(max=delta)
-    return weighted_reduce(in_dtype_of(small * small * 0.5 + (a - small) * delta, input), weight, input, reduction,
-                           _reduce, by_weight_sum=False)
+    return named(weighted_reduce(in_dtype_of(small * small * 0.5 + (a - small) * delta, input), weight, input,
+                                 reduction, _reduce, by_weight_sum=False), "HuberLossBackward0")
 
 
 class _BCE(Function):
@@ -423,7 +424,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = _BCE.apply(input, target)
     if weight is not None:   # the loss keeps the input's dtype, as torch's
         loss = in_dtype_of(loss * _as_tensor(weight, input), input)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -442,4 +443,5 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1.0 - target) * input + softplus_neg
     if weight is not None:
         loss = loss * _as_tensor(weight, input)
-    return _reduce(loss if loss.dtype == dtype else loss.to(dtype=dtype), reduction)
+    return named(_reduce(loss if loss.dtype == dtype else loss.to(dtype=dtype), reduction),
+                 "BinaryCrossEntropyWithLogitsBackward0")

@@ -10,6 +10,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 
 class return_types:
     """torch.return_types: the named tuples of max(dim), sort, topk, ..., made once each (found
@@ -89,7 +90,7 @@ class ReduceOps:
             n *= x.shape[a]
         if x.dtype == np.float16:   # accumulated and divided in float32, as torch's (n > 65504 is inf in float16)
             return (x.float().sum(dim, keepdim) / n).half()
-        return x.sum(dim, keepdim) / n
+        return named(x.sum(dim, keepdim) / n, "MeanBackward0" if dim is None else "MeanBackward1")
 
     def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -117,14 +118,14 @@ class ReduceOps:
             return self.float().var(dim, keepdim=keepdim, correction=correction).half()
         mu = self.mean(dim, keepdim=True)
         n = self.numel() // max(mu.numel(), 1)
-        return ((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0)
+        return named(((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0), "VarBackward0")
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "std")
         # a constant row's std has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
-        return ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0)
+        return named(ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0), "StdBackward0")
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None, *, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too

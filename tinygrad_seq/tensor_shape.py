@@ -11,6 +11,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 
@@ -306,7 +307,7 @@ class ShapeOps:
     def t(self):
         if self.ndim > 2:
             raise ShapeMismatch(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose")
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self if self.ndim < 2 else named(self.transpose(0, 1), "TBackward0")
 
     T = property(lambda self: self._reversed_dims())
 
@@ -331,18 +332,19 @@ class ShapeOps:
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(f"unsqueeze: dimension {dim} out of range for a tensor of {self.ndim} dimensions")
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        return named(self.reshape(self.shape[:d] + (1,) + self.shape[d:]), "UnsqueezeBackward0")
 
     def squeeze(self, dim=None, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "squeeze")
         if dim is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
+            return named(self.reshape(tuple(s for s in self.shape if s != 1)), "SqueezeBackward0")
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if self.ndim == 0:
             return self
         ds = {_dim1(d, self.ndim) for d in dims}
-        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1)))
+        return named(self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1))),
+                     "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
     def expand(self, *sizes, size=None):
         shape = _shape_arg(sizes if size is None else (size,))

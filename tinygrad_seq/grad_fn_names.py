@@ -1,0 +1,96 @@
+"""torch's names for the nodes of this engine's ops (grad_fn.name(), print(t.grad_fn)).
+
+One engine op stands for several torch ops (Permute for t / transpose / permute, GetItem for
+select / slice / index, MatMul for mm / mv / dot / bmm), so a name is worked out when asked,
+from the node's inputs and kept attributes: nothing is spent on the forward path. A function
+that builds its result from several ops (mean is a sum and a division, mse_loss a mean of
+squares) names its last node itself (named()).
+"""
+
+
+def named(t, name):
+    """t's node called `name` (torch's node for the function that made t); t returned."""
+    if t._ctx is not None:
+        t._ctx._torch_name = name
+    return t
+
+
+def _matmul(ctx):
+    a, b = (p.array.ndim for p in ctx.parents)
+    if a == 2 and b == 2:
+        return "MmBackward0"
+    if a == 1 and b == 1:
+        return "DotBackward0"
+    if a == 2 and b == 1:
+        return "MvBackward0"
+    return "BmmBackward0" if a == b == 3 else "UnsafeViewBackward0"
+
+
+def _linear(ctx):
+    if ctx.parents[0].array.ndim > 2:
+        return "ViewBackward0"
+    return "AddmmBackward0" if len(ctx.parents) > 2 else "MmBackward0"
+
+
+def _permute(ctx):
+    moved = [i for i, o in enumerate(ctx.order) if i != o]
+    return "TransposeBackward0" if len(moved) == 2 else "PermuteBackward0"
+
+
+def _getitem(ctx):
+    items = ctx.idx if isinstance(ctx.idx, tuple) else (ctx.idx,)
+    if ctx.advanced:
+        return "IndexBackward0"
+    last = [i for i in items if i is not Ellipsis and i != slice(None)]
+    if not last:
+        return "AliasBackward0"
+    if last[-1] is None:
+        return "UnsqueezeBackward0"
+    return "SliceBackward0" if isinstance(last[-1], slice) else "SelectBackward0"
+
+
+def _names():
+    """op class -> fn(node) -> torch's name (built on first use: the ops import the engine)."""
+    from tinygrad_seq import functional, losses, ops, ops_extra, recurrent
+    from tinygrad_seq.conv2d import Conv2dFunction   # (the package's conv2d is the function)
+    from tinygrad_seq.pool2d import TakePlanes, WindowMean
+    return {
+        ops.MatMul: _matmul,
+        functional._Linear: _linear,
+        ops.Permute: _permute,
+        ops.GetItem: _getitem,
+        ops.Clamp: lambda ctx: "ClampBackward1",
+        ops.Sum: lambda ctx: "SumBackward0" if len(ctx.axes) == len(ctx.shape) else "SumBackward1",
+        ops.Max: lambda ctx: "MaxBackward1",
+        ops.MaxAlong: lambda ctx: "MaxBackward0",
+        ops.Reshape: lambda ctx: "ViewBackward0",
+        ops.Cast: lambda ctx: "ToCopyBackward0",
+        ops.Pow: lambda ctx: "PowBackward1" if ctx.parents[1].requires_grad else "PowBackward0",
+        ops_extra.IndexPut: lambda ctx: "IndexPutBackward0",
+        ops_extra.IndexPutInto: lambda ctx: "CopySlices",
+        losses._ClassNLL: lambda ctx: "NllLossBackward0",
+        losses._BCE: lambda ctx: "BinaryCrossEntropyBackward0",
+        functional._Embedding: lambda ctx: "EmbeddingBackward0",
+        recurrent.LSTMFunction: lambda ctx: "MkldnnRnnLayerBackward0",
+        functional._ErfGelu: lambda ctx: "GeluBackward0",
+        Conv2dFunction: lambda ctx: "ConvolutionBackward0",
+        TakePlanes: lambda ctx: "MaxPool2DWithIndicesBackward0",
+        WindowMean: lambda ctx: "AvgPool2DBackward0",
+        ops_extra.CumSum: lambda ctx: "CumsumBackward0",
+        ops_extra.Softplus: lambda ctx: "SoftplusBackward0",
+    }
+
+
+_NAMES = None
+
+
+def torch_name(ctx):
+    """The name torch gives ctx's node, or None where this module has none."""
+    global _NAMES
+    name = ctx.__dict__.get("_torch_name")
+    if name is None:
+        if _NAMES is None:
+            _NAMES = _names()
+        fn = _NAMES.get(type(ctx))
+        name = fn(ctx) if fn is not None else None
+    return name
