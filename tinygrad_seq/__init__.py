@@ -64,6 +64,8 @@ for _name in _fill_in.FREE:
         globals()[_name] = _free_function(_name)
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
+from tinygrad_seq import func  # noqa: F401,E402  (torch.func)
+from tinygrad_seq.func_vmap import vmap  # noqa: F401,E402  (torch.vmap)
 from tinygrad_seq.malloc_tuning import keep_freed_memory as _keep_freed_memory
 
 _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every step (malloc_tuning.py)

@@ -354,7 +354,12 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
             _state.grad = prev_mode
         t = None
     else:
-        t.array = b.add(p.grad.array, g)
+        a = p.grad.array
+        if type(a) is np.ndarray and a.shape == g.shape and a.dtype == g.dtype and a.flags.writeable:
+            np.add(a, g, out=a)   # in place, as torch's AccumulateGrad: a reference to .grad sees the sum
+            t = None
+        else:
+            t.array = b.add(a, g)
     if t is not None:
         t.grad, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
         p.grad = t

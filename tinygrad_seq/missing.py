@@ -8,8 +8,6 @@ ALTERNATIVES = {
     "sparse": "dense tensors with index_select / gather",
     "fft": "numpy.fft on t.numpy()",
     "mps": "ts.cuda or the CPU",
-    "vmap": "batched tensors (a leading batch dimension)",
-    "func": "ts.autograd via backward()",
     "bucketize": "numpy.searchsorted on t.numpy()",
     "searchsorted": "numpy.searchsorted on t.numpy()",
     "cdist": "((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(-1).sqrt()",

@@ -10,6 +10,7 @@ from tinygrad_seq.nn.utils import rnn  # noqa: E402,F401
 from tinygrad_seq.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401
 from tinygrad_seq.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
 from tinygrad_seq.nn.utils import parametrize, parametrizations  # noqa: E402,F401
+from tinygrad_seq.nn.utils import stateless  # noqa: E402,F401
 
 
 def __getattr__(name):
