@@ -40,3 +40,12 @@ def test_grad_fn_names_and_repr_as_torchs():
     assert names(ts) == names(torch)
     x = ts.randn(2, requires_grad=True)
     assert repr((x * 2).grad_fn).startswith("<MulBackward0 object at 0x")
+
+
+def test_second_backward_accumulates_into_the_same_grad_tensor():
+    for lib in (torch, ts):
+        x = lib.ones(2, requires_grad=True)
+        (x * 2).sum().backward()
+        kept = x.grad
+        (x * 3).sum().backward()
+        assert kept is x.grad and kept.tolist() == [5.0, 5.0]
