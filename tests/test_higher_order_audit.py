@@ -146,3 +146,9 @@ def test_inplace_on_pow_output_first_order():
         g, = lib.autograd.grad(y.sum(), x)
         return g.numpy()
     np.testing.assert_allclose(run(ts), run(torch), rtol=1e-10)
+
+
+# requires_grad of a piecewise-linear activation's gradient (torch: True, second derivative 0)
+@pytest.mark.parametrize("name", ["leaky_relu", "hardtanh", "relu6", "hardshrink"])
+def test_piecewise_linear_gradient_requires_grad(name):
+    _same(lambda lib, x: getattr(lib.nn.functional, name)(x), A)

@@ -154,8 +154,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if input.dtype.kind not in "fc":
         lo, hi = integer_hardtanh_bounds(input, min_val, max_val)
         return _applied(input, lambda t: t.clamp(lo, hi), inplace)
-    return _applied(input, lambda t: where((t > min_val) & (t < max_val), t, t.clamp(min_val, max_val).detach()),
-                    inplace)
+    return _applied(input, lambda t: named(where((t > min_val) & (t < max_val), t, t.clamp(min_val, max_val).detach()),
+                                           "HardtanhBackward0"), inplace)
 
 
 class _ErfGelu(Function):

@@ -129,7 +129,7 @@ def celu(input, alpha=1.0, inplace=False):
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0 (gradient 1 outside [-lambd, lambd], 0 inside)."""
     require_float(input, "hardshrink_cpu")
-    return input.masked_fill((input >= -lambd) & (input <= lambd), 0.0)
+    return named(input.masked_fill((input >= -lambd) & (input <= lambd), 0.0), "HardshrinkBackward0")
 
 
 def softshrink(input, lambd=0.5):

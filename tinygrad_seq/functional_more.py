@@ -87,7 +87,8 @@ def threshold(input, threshold, value, inplace=False):
     from tinygrad_seq.functional import _applied
     if input.dtype.kind not in "fc":
         threshold, value = integer_threshold_args(input, threshold, value)
-    return _applied(input, lambda t: t.where(~(t <= threshold), value), inplace)
+    from tinygrad_seq.grad_fn_names import named
+    return _applied(input, lambda t: named(t.where(~(t <= threshold), value), "ThresholdBackward0"), inplace)
 
 
 def tanhshrink(input):

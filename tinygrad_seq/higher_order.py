@@ -88,6 +88,11 @@ def _recomputed(op, **kw):
     return saved
 
 
+# piecewise-linear activations built from where / masked_fill (grad_fn_names.named): torch's
+# backward formula reads the input, so their gradient requires grad (with a zero derivative)
+_READS_INPUT = {"LeakyReluBackward0", "HardtanhBackward0", "HardshrinkBackward0", "ThresholdBackward0"}
+
+
 def _pow_saved(ctx, ps, out=None):
     if ctx.saved_tensors[2] is None:   # the output is saved only for the exponent's gradient
         return ps[0], ps[1], None
@@ -163,7 +168,8 @@ def node_backward(ctx, ps, grads, exact, outputs=None):
             out = cls.backward(_proxy(ctx, b, saved), *grads)
             out = out if type(out) is tuple else (out,)
             # what the formula read: torch's gradient requires grad when one of them does
-            read = [t for t in (*(ps if fn is _kept else saved), *grads)
+            reads_input = fn is _kept or ctx.__dict__.get("_torch_name") in _READS_INPUT
+            read = [t for t in (*(ps if reads_input else saved), *grads)
                     if isinstance(t, autograd._Tensor) and t.requires_grad]
             return tuple(_as_tensor(g, b, ctx, read) for g in out)
         if exact and cls in RECOMPOSE:
