@@ -152,3 +152,51 @@ def test_inplace_on_pow_output_first_order():
 @pytest.mark.parametrize("name", ["leaky_relu", "hardtanh", "relu6", "hardshrink"])
 def test_piecewise_linear_gradient_requires_grad(name):
     _same(lambda lib, x: getattr(lib.nn.functional, name)(x), A)
+
+
+# zero_grad(set_to_none=False) after a create_graph backward cuts the grad from its graph (the
+# regression re-run: a WGAN-GP-style loop chained each step's graph onto the last one's)
+def _after_create_graph_then_zero_grad(L, opt_cls):
+    w = L.nn.Parameter(L.tensor([1., 2.]))
+    opt = opt_cls(L)([w], lr=0.01)
+    (w.sin() ** 3).sum().backward(create_graph=True)
+    opt.step()
+    opt.zero_grad(set_to_none=False)
+    return w
+
+
+@pytest.mark.parametrize("opt_cls", [lambda L: L.optim.SGD, lambda L: L.optim.Adam], ids=["SGD", "Adam"])
+def test_optimizer_zero_grad_set_to_none_false_detaches_graph_carrying_grad(opt_cls):
+    # torch's Optimizer.zero_grad(set_to_none=False) detaches a grad that has a grad_fn
+    # (p.grad.detach_()) before zeroing; Module.zero_grad too
+    wt = _after_create_graph_then_zero_grad(torch, opt_cls)
+    ws = _after_create_graph_then_zero_grad(ts, opt_cls)
+    assert wt.grad.requires_grad is False and wt.grad.grad_fn is None
+    assert ws.grad.requires_grad is False and ws.grad.grad_fn is None
+
+
+def _graph_size(t):
+    seen, st = set(), [t.grad_fn]
+    while st:
+        f = st.pop()
+        if f is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        st.extend(g for g, _ in getattr(f, "next_functions", ()))
+    return len(seen)
+
+
+def test_create_graph_training_loop_does_not_grow_grad_graph():
+    # WGAN-GP / second-order style loop with zero_grad(set_to_none=False): under torch the grad
+    # carries no graph after zero_grad (each step's graph must not chain onto the last one's)
+    sizes = {}
+    for L in (torch, ts):
+        w = L.nn.Parameter(L.tensor([1., 2.]))
+        opt = L.optim.SGD([w], lr=0.01)
+        for _ in range(30):
+            (w.sin() ** 3).sum().backward(create_graph=True)
+            opt.step()
+            opt.zero_grad(set_to_none=False)
+        sizes[L.__name__] = _graph_size(w.grad)
+    assert sizes["torch"] == 0
+    assert sizes["tinygrad_seq"] == sizes["torch"], sizes

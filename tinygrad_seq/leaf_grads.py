@@ -24,3 +24,14 @@ def adoptable(pg, grads, in_grads):
     for g in in_grads:
         n += g is pg
     return n == 1
+
+
+def zero_in_place(p):
+    """p.grad set to zeros in its own memory (zero_grad(set_to_none=False)), first cut from any
+    graph a create_graph=True backward gave it, as torch's (else each step's graph would chain
+    onto the last one's through the accumulation)."""
+    from tinygrad_seq import device
+    g = p.grad
+    g._ctx, g.requires_grad = None, False
+    device.backend(g.device).fill(g.array, 0)
+    g._version += 1

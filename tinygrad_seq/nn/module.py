@@ -7,6 +7,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.leaf_grads import zero_in_place
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.nn import module_hooks as _hooks
 from tinygrad_seq.nn.parameter import Parameter
@@ -264,8 +265,8 @@ class Module(StateDictMixin):
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
-            elif p.grad is not None:
-                p.grad = Tensor._wrap(_device.backend(p.device).zeros(p.shape, p.dtype), p.device)
+            elif p.grad is not None:   # in place, as torch's (a kept reference sees the zeros)
+                zero_in_place(p)
 
     # ------------------------------------------------------------ devices and dtypes
     def _apply(self, fn):

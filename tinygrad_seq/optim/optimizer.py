@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq import dtypes as _dtypes
+from tinygrad_seq.leaf_grads import zero_in_place
 from tinygrad_seq.autograd import enable_grad, no_grad
 from tinygrad_seq.optim.optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
                                                 register_optimizer_step_pre_hook, with_step_hooks)
@@ -97,8 +98,7 @@ class Optimizer(OptimizerHooks):
                 if set_to_none:
                     p.grad = None
                 else:
-                    _device.backend(p.grad.device).fill(p.grad.array, 0)
-                    p.grad._version += 1
+                    zero_in_place(p)
 
     def step(self, closure=None):
         loss = None
