@@ -200,3 +200,18 @@ def test_create_graph_training_loop_does_not_grow_grad_graph():
         sizes[L.__name__] = _graph_size(w.grad)
     assert sizes["torch"] == 0
     assert sizes["tinygrad_seq"] == sizes["torch"], sizes
+
+
+@pytest.mark.parametrize("mode,kw", [("bilinear", dict(align_corners=False)), ("bilinear", dict(align_corners=True)),
+                                     ("nearest", {}), ("linear", dict(align_corners=False))])
+def test_interpolate_double_backward(mode, kw):
+    X4 = np.random.default_rng(0).standard_normal((1, 2, 4, 5))
+
+    def run(lib):
+        x = lib.tensor(X4 if mode != "linear" else X4[0], requires_grad=True)
+        y = lib.nn.functional.interpolate(x, scale_factor=2, mode=mode, **kw)
+        g, = lib.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        g2, = lib.autograd.grad((g ** 2).sum(), x)
+        return g.detach().numpy(), g2.numpy()
+    for a, b in zip(run(torch), run(ts)):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)

@@ -1,4 +1,4 @@
-"""The 2-D convolution and pooling nodes as compositions of the primitive ops, for the
+"""The 2-D convolution, pooling and interpolation nodes as compositions of the primitive ops, for the
 create_graph=True backward (recompose.py, higher_order.py): a WGAN-GP critic's Conv2d, max and
 average pooling. Windows are gathered by advanced indexing (GetItem), whose gradient is an
 index-add; the products are matmuls. Memory: the gathered windows, [N, C, Kh, Kw, Ho, Wo]."""
@@ -7,6 +7,7 @@ import numpy as np
 from tinygrad_seq import ops, ops_extra
 from tinygrad_seq.conv2d import Conv2dFunction
 from tinygrad_seq.functional_pad import _ConstantPad
+from tinygrad_seq.interpolate import ResampleAxis
 from tinygrad_seq.pool2d import TakePlanes, WindowMean
 
 
@@ -49,4 +50,15 @@ def _window_mean(ctx, ps):
     return sums / sums.new_tensor(ctx.divisor.astype(sums.dtype))
 
 
-RECOMPOSE_2D = {Conv2dFunction: _conv2d, TakePlanes: _take_planes, WindowMean: _window_mean}
+def _resample_axis(ctx, ps):
+    """interpolate along one axis: x[..., i0] * w0 + x[..., i1] * w1 there (nearest: x[..., i0])."""
+    axis, _, i0, i1, w0, w1 = ctx.args
+    x = ps[0].movedim(axis, -1)
+    y = ops.GetItem.apply(x, idx=(Ellipsis, i0), advanced=True)
+    if w0 is not None:
+        y = y * y.new_tensor(w0) + ops.GetItem.apply(x, idx=(Ellipsis, i1), advanced=True) * y.new_tensor(w1)
+    return y.movedim(-1, axis)
+
+
+RECOMPOSE_2D = {Conv2dFunction: _conv2d, TakePlanes: _take_planes, WindowMean: _window_mean,
+                ResampleAxis: _resample_axis}
