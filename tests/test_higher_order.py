@@ -177,12 +177,10 @@ def test_hooks_and_retain_grad_see_graph_gradients():
 
 
 def test_fused_op_without_graph_backward_raises_when_reached():
-    conv = ts.nn.ConvTranspose2d(1, 2, 2).double()
-    x = ts.randn(1, 1, 3, 3, dtype=ts.float64, requires_grad=True)
-    y = conv(x).pow(2).sum()
-    g, = ts.autograd.grad(y, x, create_graph=True)
-    np.testing.assert_allclose(g.detach().numpy(), ts.autograd.grad(conv(x).pow(2).sum(), x)[0].numpy())
-    with pytest.raises(RuntimeError, match="double backward through ConvTranspose2dFunction"):
+    x = ts.randn(5, dtype=ts.float64, requires_grad=True)
+    g, = ts.autograd.grad(x.logcumsumexp(0).pow(2).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), ts.autograd.grad(x.logcumsumexp(0).pow(2).sum(), x)[0].numpy())
+    with pytest.raises(RuntimeError, match="double backward through LogCumSumExp"):
         g.pow(2).sum().backward()
 
 

@@ -215,3 +215,21 @@ def test_interpolate_double_backward(mode, kw):
         return g.detach().numpy(), g2.numpy()
     for a, b in zip(run(torch), run(ts)):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1, output_padding=1), dict(stride=1, dilation=2, groups=2),
+                                dict(stride=3, padding=2, bias=False)])
+def test_conv_transpose2d_double_backward(kw):
+    X4 = np.random.default_rng(0).standard_normal((2, 4, 3, 5))
+    torch.manual_seed(0)
+    ref = torch.nn.ConvTranspose2d(4, 6, 3, **kw).double()
+
+    def run(lib):
+        m = lib.nn.ConvTranspose2d(4, 6, 3, **kw).double()
+        m.load_state_dict({k: lib.tensor(v.numpy()) for k, v in ref.state_dict().items()})
+        x = lib.tensor(X4, requires_grad=True)
+        g, = lib.autograd.grad((m(x) ** 3).sum(), x, create_graph=True)
+        (g ** 2).sum().backward()
+        return [g.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+    for a, b in zip(run(torch), run(ts)):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-10)

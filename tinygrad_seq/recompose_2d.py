@@ -1,4 +1,4 @@
-"""The 2-D convolution, pooling and interpolation nodes as compositions of the primitive ops, for the
+"""The 2-D (transposed) convolution, pooling and interpolation nodes as compositions of the primitive ops, for the
 create_graph=True backward (recompose.py, higher_order.py): a WGAN-GP critic's Conv2d, max and
 average pooling. Windows are gathered by advanced indexing (GetItem), whose gradient is an
 index-add; the products are matmuls. Memory: the gathered windows, [N, C, Kh, Kw, Ho, Wo]."""
@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_seq import ops, ops_extra
 from tinygrad_seq.conv2d import Conv2dFunction
+from tinygrad_seq.conv_transpose import ConvTranspose2dFunction
 from tinygrad_seq.functional_pad import _ConstantPad
 from tinygrad_seq.interpolate import ResampleAxis
 from tinygrad_seq.pool2d import TakePlanes, WindowMean
@@ -27,6 +28,27 @@ def _conv2d(ctx, ps):
     cols = ops.GetItem.apply(x, idx=idx, advanced=True)                 # [N, C, Kh, Kw, Ho, Wo]
     cols = cols.reshape(n, groups, c // groups * kernel[0] * kernel[1], count[0] * count[1])
     out = (w.reshape(1, groups, o // groups, -1) @ cols).reshape(n, o, count[0], count[1])
+    return out if bias is None else out + bias.reshape(1, o, 1, 1)
+
+
+def _conv_transpose2d(ctx, ps):
+    """out = the windows' products w_g^T @ x_g [N, O, Kh, Kw, H, W] added into their output
+    positions (IndexAdd: fold), cropped by padding (+ bias)."""
+    from tinygrad_seq.graph_backend import IndexAdd
+    x, w = ps[0], ps[1]
+    bias = ps[2] if len(ps) > 2 else None
+    stride, padding, dilation, groups, full, kernel = ctx.args
+    n, c, h, wd = x.shape
+    o = w.shape[1] * groups
+    x_g = x.reshape(n, groups, c // groups, h * wd)                          # [N, G, C/G, HW]
+    w_g = w.reshape(groups, c // groups, -1).transpose(1, 2)                 # [G, O/G*K, C/G]
+    cols = (w_g.reshape(1, *w_g.shape) @ x_g).reshape(n, o, kernel[0], kernel[1], h, wd)
+    hi = np.arange(kernel[0])[:, None] * dilation[0] + np.arange(h)[None, :] * stride[0]    # [Kh, H]
+    wi = np.arange(kernel[1])[:, None] * dilation[1] + np.arange(wd)[None, :] * stride[1]   # [Kw, W]
+    idx = (slice(None), slice(None), hi[:, None, :, None], wi[None, :, None, :])
+    out = IndexAdd.apply(cols, shape=(n, o) + tuple(full), idx=idx, advanced=True)
+    size = [f - 2 * p for f, p in zip(full, padding)]
+    out = out[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
     return out if bias is None else out + bias.reshape(1, o, 1, 1)
 
 
@@ -60,5 +82,5 @@ def _resample_axis(ctx, ps):
     return y.movedim(-1, axis)
 
 
-RECOMPOSE_2D = {Conv2dFunction: _conv2d, TakePlanes: _take_planes, WindowMean: _window_mean,
-                ResampleAxis: _resample_axis}
+RECOMPOSE_2D = {Conv2dFunction: _conv2d, ConvTranspose2dFunction: _conv_transpose2d, TakePlanes: _take_planes,
+                WindowMean: _window_mean, ResampleAxis: _resample_axis}
