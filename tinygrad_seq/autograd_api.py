@@ -2,6 +2,8 @@
 tensor or several (optionally into chosen inputs only), grad (gradients returned, no .grad
 touched) and gradcheck. Re-exported by tinygrad_seq.autograd (ts.autograd.backward, .grad,
 .gradcheck)."""
+import warnings
+
 from tinygrad_seq import autograd
 from tinygrad_seq.errors import ShapeMismatch
 
@@ -35,7 +37,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     (one per input, leaf or not); no tensor's .grad changes. Not reached inputs raise unless
     allow_unused (None) or materialize_grads (zeros)."""
     if is_grads_batched:
-        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported; call it once per gradient")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     allow_unused = materialize_grads if allow_unused is None else allow_unused
     if materialize_grads and not allow_unused:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
@@ -59,6 +61,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             result.append(g)
     return tuple(g if g is None or isinstance(g, autograd._Tensor) else autograd._Tensor._wrap(g, t.device)
                  for t, g in zip(inputs, result))
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """is_grads_batched=True: the first dim of each grad_output indexes independent vectors; one
+    backward per vector (torch vmaps it), the results stacked along a new first dim."""
+    from tinygrad_seq.functions import stack
+    outs = [outputs] if isinstance(outputs, autograd._Tensor) else list(outputs)
+    gos = [grad_outputs] if grad_outputs is None or isinstance(grad_outputs, autograd._Tensor) else list(grad_outputs)
+    if any(g is None for g in gos):
+        raise RuntimeError("autograd.grad(is_grads_batched=True) needs a grad_output for every output")
+    n = gos[0].shape[0]
+    for o, g in zip(outs, gos):
+        if g.shape[0] != n or tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(f"is_grads_batched: expected grad_outputs of shape (N, *output.shape) with one N, got "
+                               f"{tuple(g.shape)} for an output of shape {tuple(o.shape)}")
+    per = [grad(outs, inputs, [g[k] for g in gos], retain_graph=True if k < n - 1 else retain_graph,
+                create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+           for k in range(n)]
+    return tuple(None if per[0][j] is None else stack([p[j] for p in per], 0) for j in range(len(per[0])))
 
 
 def _graph_sweep(root, gradient, inputs=None):
@@ -86,6 +107,11 @@ def _backward_with_graph(root, gradient, inputs):
     """backward(create_graph=True): into .grad, or with inputs= into theirs only (a non-leaf's
     too), each a Tensor with the graph of its gradient."""
     if inputs is None:
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
+                      "creating the graph to avoid this. If you have to use this function, make sure to reset the "
+                      ".grad fields of your parameters to None after use to break the cycle and avoid the leak.",
+                      UserWarning, stacklevel=4)
         _graph_sweep(root, gradient)
         return
     inputs = list({id(t): t for t in _checked_inputs(inputs, "backward(inputs=)")}.values())

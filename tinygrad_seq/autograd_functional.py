@@ -72,9 +72,11 @@ def _zeros_if_none(g, x, strict, name):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """The Jacobian of func at inputs: for output o and input x, a tensor of shape o.shape +
     x.shape; nested as torch's (tuple of outputs, then tuple of inputs) when either is a tuple."""
-    if strategy != "reverse-mode":
-        raise NotImplementedError("jacobian(strategy='forward-mode') needs forward-mode autograd, which "
-                                  "tinygrad_seq does not have; use strategy='reverse-mode'")
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    if strategy == "forward-mode" and not vectorize:   # torch's rule; the values are computed in reverse mode
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
+                                  "implemented for `vectorize=True`.")
     inputs, in_tuple = _as_tuple(inputs)
     xs = _prepared(inputs, create_graph)
     outputs = func(*xs)

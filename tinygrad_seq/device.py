@@ -14,6 +14,11 @@ _kernel_modules: dict = {}
 _cuda_ok: bool | None = None
 
 
+class DeviceError(RuntimeError, ValueError):
+    """A device string this library does not know ('meta', 'mps', 'xla'): torch's RuntimeError,
+    and a ValueError as it was here."""
+
+
 class _DeviceType(type):
     """`ts.device` is this class (torch.device is called like one), which hides the module
     tinygrad_seq.device from `from tinygrad_seq import device`; so the class hands the module's
@@ -39,7 +44,7 @@ class Device(str, metaclass=_DeviceType):
         name = str(type_or_name).lower().strip()
         kind, _, num = name.partition(":")
         if kind not in ("cpu", "cuda") or (num and not num.isdigit()):
-            raise ValueError(f"unknown device {type_or_name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+            raise DeviceError(f"unknown device {type_or_name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
         if num:
             if index is not None:
                 raise ValueError(f"device {type_or_name!r} already names an index, got index={index}")
@@ -114,7 +119,7 @@ def backend(device: str):
                                    "or set NUMBA_ENABLE_CUDASIM=1 before importing to use the simulator)")
             b = importlib.import_module("tinygrad_seq.backend_cuda")
         else:
-            raise ValueError(f"unknown device {device!r}")
+            raise DeviceError(f"unknown device {device!r}")
         _backends[_CANONICAL.get(device, device)] = b   # keyed by the Device: found by identity
     return b
 

@@ -394,6 +394,18 @@ def hessian(func, argnums=0):
     return jacfwd(jacrev(func, argnums), argnums)
 
 
+def replace_all_batch_norm_modules_(root):
+    """torch.func's: every batch norm module under root stops tracking running statistics (its
+    running_mean / running_var / num_batches_tracked become None), so that vmap over it uses
+    each batch's own statistics; root returned."""
+    from tinygrad_seq.nn.batchnorm import _BatchNorm
+    for m in root.modules():
+        if isinstance(m, _BatchNorm):
+            m.running_mean = m.running_var = m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root
+
+
 def functionalize(func, *, remove="mutations"):
     """torch.func.functionalize: tinygrad_seq runs mutations eagerly and has no graph to rewrite;
     refused so that a program relying on it does not run differently without saying so."""

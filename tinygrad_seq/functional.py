@@ -359,8 +359,8 @@ from tinygrad_seq.ctc import ctc_loss  # noqa: E402,F401
 from tinygrad_seq.functional_more import (bilinear, cosine_embedding_loss, dropout1d, embedding_bag,  # noqa: E402,F401
                                           gaussian_nll_loss, group_norm, gumbel_softmax, hinge_embedding_loss,
                                           margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss,
-                                          poisson_nll_loss, prelu, rms_norm, soft_margin_loss, tanhshrink, threshold,
-                                          triplet_margin_loss)
+                                          poisson_nll_loss, prelu, rms_norm, rrelu, soft_margin_loss, tanhshrink,
+                                          threshold, triplet_margin_loss)
 from tinygrad_seq.conv import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d,  # noqa: E402,F401
                                max_pool1d)
 from tinygrad_seq.conv2d import conv2d  # noqa: E402,F401
@@ -377,8 +377,8 @@ from tinygrad_seq.functional_pad import pad  # noqa: E402,F401
 from tinygrad_seq.functional_2d import (fold, instance_norm, local_response_norm, lp_pool1d,  # noqa: E402,F401
                                         lp_pool2d, max_unpool1d, max_unpool2d, pixel_shuffle, pixel_unshuffle,
                                         unfold)
-from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,  # noqa: E402,F401
-                                             threshold_)
+from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_,  # noqa: E402,F401
+                                             selu_, threshold_)
 
 
 def __getattr__(name):

@@ -38,3 +38,8 @@ def celu_(input, alpha=1.0):
 def selu_(input):
     from tinygrad_seq.functional_extra import selu
     return selu(input, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False):
+    from tinygrad_seq.functional_more import rrelu
+    return rrelu(input, lower, upper, training, inplace=True)

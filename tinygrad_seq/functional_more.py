@@ -91,6 +91,20 @@ def threshold(input, threshold, value, inplace=False):
     return _applied(input, lambda t: named(t.where(~(t <= threshold), value), "ThresholdBackward0"), inplace)
 
 
+def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False):
+    """Randomized leaky ReLU (Xu et al. 2015): in training each negative element's slope is drawn
+    from U(lower, upper) (the same slope scales its gradient), in eval the slope is their mean."""
+    from tinygrad_seq.functional import _applied, leaky_relu
+    from tinygrad_seq.grad_fn_names import named
+    from tinygrad_seq import random
+    require_float(input, "rrelu_with_noise")
+    if not training:
+        return named(leaky_relu(input, (lower + upper) / 2.0, inplace), "RreluWithNoiseBackward0")
+    slopes = random.uniform(lower, upper, tuple(input.shape)).astype(input.dtype)
+    noise = np.where(input.numpy() >= 0, 1.0, slopes).astype(input.dtype)
+    return _applied(input, lambda t: named(t * t.new_tensor(noise), "RreluWithNoiseBackward0"), inplace)
+
+
 def tanhshrink(input):
     return input - input.tanh()
 

@@ -162,7 +162,9 @@ def node_backward(ctx, ps, grads, exact, outputs=None):
                       or cls is HostBinary and ctx.name in host_derivatives.BINARY):
             return _host_backward(ctx, ps, grads[0], out)
         fn = _SAVED.get(cls) or (_parents if getattr(cls, "saved_are_inputs", False) else None)
-        if exact and fn is not None:
+        # a node that saved nothing reads no input's value: inputs rewritten since do not matter
+        # (the clone an in-place activation runs on: F.relu(x, inplace=True))
+        if fn is not None and (exact or (fn is _parents and not any(s is not None for s in ctx.saved_tensors))):
             b = GraphBackend(ctx.device)
             saved = fn(ctx, ps, out) if getattr(fn, "reads_output", False) else fn(ctx, ps)
             out = cls.backward(_proxy(ctx, b, saved), *grads)

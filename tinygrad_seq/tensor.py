@@ -30,8 +30,10 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
     # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
     # These three are set only when used (read with getattr defaults), so ops never pay for them.
+    # __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as torch's tensors
+    # take them; made on the first such assignment, so other tensors never pay for it
     __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
-                 "_base", "_hist", "_untracked", "__weakref__")
+                 "_base", "_hist", "_untracked", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):

@@ -28,7 +28,7 @@ from tinygrad_seq.nn.activation import Hardshrink, Softshrink  # noqa: F401
 from tinygrad_seq.nn.more_layers import AlphaDropout, Dropout2d  # noqa: F401
 from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimilarity, Hardsigmoid,  # noqa: F401
                                         Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PairwiseDistance,
-                                        ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
+                                        ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
 from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,  # noqa: F401
                                   CTCLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401

@@ -57,6 +57,18 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}" + _inplace(self)
 
 
+class RReLU(Module):
+    def __init__(self, lower=1.0 / 8.0, upper=1.0 / 3.0, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + _inplace(self)
+
+
 class ELU(Module):
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()

@@ -1,6 +1,7 @@
 """Adam and AdamW (PyTorch's algorithms, including amsgrad)."""
 import math
 
+from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 
 
@@ -21,6 +22,8 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (all(isinstance(b, float) for b in betas[:2]) or all(isinstance(b, Tensor) for b in betas[:2])):
+            raise ValueError("betas must be either both floats or both Tensors")   # torch's (betas=(0, 0.99))
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay), implementation)
