@@ -265,7 +265,7 @@ def _sweep(root, g, retain_graph, capture=None):
                 if ctx._retained:   # retain_grad()'s .grad fills under autograd.grad too, as torch's
                     for i, t in ctx._retained.items():
                         if grads[i] is not None:
-                            t.grad = _wrap_like(t, grads[i] if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
+                            t.grad = _wrap_like(t, ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
                 if ctx.saved_tensors is None:
                     raise RuntimeError(f"trying to backward through the graph a second time "
                                        f"({type(ctx).__name__}'s saved arrays were freed by the first "
@@ -355,6 +355,8 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
         t = None
     else:
         a = p.grad.array
+        if type(a) is not np.ndarray and isinstance(a, np.generic):   # a 0-d sum's numpy scalar
+            a = p.grad._shared_array()
         if type(a) is np.ndarray and a.shape == g.shape and a.dtype == g.dtype and a.flags.writeable:
             np.add(a, g, out=a)   # in place, as torch's AccumulateGrad: a reference to .grad sees the sum
             t = None

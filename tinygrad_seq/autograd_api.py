@@ -117,7 +117,7 @@ def _backward_with_graph(root, gradient, inputs):
     inputs = list({id(t): t for t in _checked_inputs(inputs, "backward(inputs=)")}.values())
     for t, g in zip(inputs, _graph_sweep(root, gradient, inputs)):
         if g is not None:
-            t.grad = g if t.grad is None else t.grad + g
+            t.grad = g.clone() if t.grad is None else t.grad + g
 
 
 class Capture:

@@ -96,10 +96,16 @@ def _hardswish(x):
     with torch's first derivative (the kinks' one-sided values) and second (1/3 inside (-3, 3),
     hardswish_backward's own gradient) for a create_graph=True backward."""
     y = x * (x + 3).clamp(0.0, 6.0) / 6
-    inside = ((x > -3) & (x < 3)).to(dtype=x.dtype)
-    slope = ((x * 2 + 3) / 6 * inside + (x >= 3)).to(dtype=x.dtype)
+    xv = x.numpy()
+    inside = (xv > -3) & (xv < 3)
+    slope = x.new_tensor(np.where(inside, xv / 3 + 0.5, xv >= 3))   # torch's x / 3 + 0.5, in x's dtype
+    curvature = x.new_tensor(inside / 6)
     d = x - x.detach()
-    return y.detach() + d * slope.detach() + d * d * (inside / 6)
+    finite = np.isfinite(xv)
+    if not finite.all():   # inf - inf: d is 0 there (the value stays inf, as torch's; no nan gradient)
+        from tinygrad_seq.ops import MaskedFill
+        d = MaskedFill.apply(d, mask=~finite, value=0.0)
+    return y.detach() + d * slope + d * d * curvature
 
 
 def relu6(input, inplace=False):

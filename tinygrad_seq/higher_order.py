@@ -345,7 +345,7 @@ def backward(root, g, inputs=None):
             for k in leaf_slots[id(p)]:
                 captured[k] = pg
             return
-        p.grad = pg if p.grad is None else p.grad + pg
+        p.grad = pg.clone() if p.grad is None else p.grad + pg   # its own memory, as torch's AccumulateGrad
         for hook in list(p._hooks or ()):
             if type(hook) is not GradHook:
                 hook(p)
@@ -415,7 +415,7 @@ def _node_extras(ctx, grads, node_slots, captured):
             captured[k] = grads[i] if captured[k] is None else captured[k] + grads[i]
     for i, t in (ctx._retained or {}).items():
         if grads[i] is not None:
-            t.grad = grads[i] if t.grad is None else t.grad + grads[i]
+            t.grad = grads[i].clone() if t.grad is None else t.grad + grads[i]
     if ctx.saved_tensors is None:
         raise RuntimeError(f"trying to backward through the graph a second time ({type(ctx).__name__}'s "
                            f"saved arrays were freed by the first backward): pass retain_graph=True to it")

@@ -33,5 +33,9 @@ def zero_in_place(p):
     from tinygrad_seq import device
     g = p.grad
     g._ctx, g.requires_grad = None, False
-    device.backend(g.device).fill(g.array, 0)
+    a = g._shared_array() if g.device == "cpu" else g.array   # a numpy scalar made a 0-d array
+    if getattr(getattr(a, "flags", None), "writeable", True):
+        device.backend(g.device).fill(a, 0)
+    else:   # a read-only view (a broadcast): zeros of its own
+        g.array = device.backend(g.device).zeros(a.shape, a.dtype)
     g._version += 1

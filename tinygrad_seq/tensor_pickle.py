@@ -1,6 +1,6 @@
 """Pickling a Tensor as torch's does: its data, dtype, device and requires_grad come back as a
 new leaf (the graph it was computed in, its .grad and its hooks are not pickled), of the same
-class (a Parameter stays a Parameter). copy.copy goes the same way and shares the data."""
+class (a Parameter stays a Parameter), with the attributes a user set on it. copy.copy goes the same way and shares the data."""
 import numpy as np
 
 from tinygrad_seq import device as _device
@@ -8,7 +8,9 @@ from tinygrad_seq import device as _device
 
 def reduce_ex(self, protocol):
     host = _device.backend(self.device).to_host(self.array)
-    return _rebuild, (type(self), np.asarray(host), bool(self.requires_grad), str(self.device))
+    args = (type(self), np.asarray(host), bool(self.requires_grad), str(self.device))
+    extra = getattr(self, "__dict__", None)   # attributes of the user's own (p.update = ...), as torch keeps them
+    return (_rebuild, args, dict(extra)) if extra else (_rebuild, args)
 
 
 def _rebuild(cls, array, requires_grad, device):
