@@ -103,15 +103,21 @@ def _graph_sweep(root, gradient, inputs=None):
     return higher_order.backward(root, g, inputs)
 
 
+_warned_cycle = False
+
+
 def _backward_with_graph(root, gradient, inputs):
     """backward(create_graph=True): into .grad, or with inputs= into theirs only (a non-leaf's
     too), each a Tensor with the graph of its gradient."""
-    if inputs is None:
+    global _warned_cycle
+    if inputs is None and not _warned_cycle:   # once a process, as torch's TORCH_WARN_ONCE
+        _warned_cycle = True
         warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
                       "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
                       "creating the graph to avoid this. If you have to use this function, make sure to reset the "
                       ".grad fields of your parameters to None after use to break the cycle and avoid the leak.",
                       UserWarning, stacklevel=4)
+    if inputs is None:
         _graph_sweep(root, gradient)
         return
     inputs = list({id(t): t for t in _checked_inputs(inputs, "backward(inputs=)")}.values())
