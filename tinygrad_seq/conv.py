@@ -6,8 +6,9 @@ them beside the recurrent layers (character CNNs, CNN-LSTM front ends, max-over-
 """
 import numpy as np
 
+from tinygrad_seq.conv2d import Conv2dFunction
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
@@ -50,6 +51,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                             f"groups={groups}), got {x.shape[1]} (input {input.shape})")
     if c_out % groups:
         raise ValueError("out_channels must be divisible by groups")
+    for other, what in ((weight, "weight"), (bias, "bias")):
+        if other is not None and other.dtype != x.dtype:   # torch's: no promotion inside a convolution
+            raise DTypeMismatch(f"conv1d: expected scalar type {torch_type_name(x.dtype)} but found "
+                                f"{torch_type_name(other.dtype)} ({what})")
     if padding == "same":
         if stride != 1:
             raise ValueError("padding='same' is not supported for strided convolutions")
@@ -59,17 +64,15 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         left = right = 0
     else:
         left = right = _single(padding, "padding")
-    if left or right:
-        from tinygrad_seq.functional import pad
-        x = pad(x, (left, right))
-    cols = _windows(x, kernel, stride, dilation)                      # [N, C_in, L_out, K]
-    n, _, length, _ = cols.shape
-    cols = cols.reshape(n, groups, c_per_group, length, kernel).permute(0, 1, 3, 2, 4)
-    cols = cols.reshape(n, groups, length, c_per_group * kernel)        # [N, G, L_out, C/G*K]
-    w = weight.reshape(groups, c_out // groups, c_per_group * kernel)   # [G, O/G, C/G*K]
-    out = (cols @ w.unsqueeze(0).transpose(-2, -1)).permute(0, 1, 3, 2).reshape(n, c_out, length)
-    if bias is not None:
-        out = out + bias.reshape(1, c_out, 1)
+    # as a 2-D convolution of height 1 (conv2d.py's product over gathered windows: 2-4x faster
+    # than the windows through index_select and a batched matmul, 2026-12-05)
+    span = dilation * (kernel - 1) + 1
+    if x.shape[-1] + left + right < span:
+        raise ShapeMismatch(f"Calculated output size is too small: input length {x.shape[-1] + left + right} is "
+                            f"shorter than the kernel's span {span}")
+    out = Conv2dFunction.apply(x.unsqueeze(2), weight.unsqueeze(2), *([bias] if bias is not None else []),
+                               stride=(1, stride), pads=((0, 0), (left, right)), dilation=(1, dilation),
+                               groups=groups).squeeze(2)
     out = named(out, "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 

@@ -133,14 +133,17 @@ class Conv2dFunction(Function):
             out += B.to_host(bias).reshape(1, o, 1, 1)
         ctx.shapes = (x.shape, xp.shape, pads, kernel, count)
         ctx.args = (stride, dilation, groups)
-        ctx.save_for_backward(xp, w)
+        # the input itself, padded again in backward: a later write to it is seen there (an
+        # untracked one through .data, as torch's backward reads it) or refused (a tracked one)
+        ctx.save_for_backward(x, w)
         return B.asarray(out)
 
     @staticmethod
     def backward(ctx, grad):
         B = ctx.b
-        xp, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         x_shape, xp_shape, pads, kernel, count = ctx.shapes
+        xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads)) if any(p for pair in pads for p in pair) else x
         stride, dilation, groups = ctx.args
         g = B.to_host(grad)
         n, o = g.shape[:2]
