@@ -55,3 +55,18 @@ def test_conv1d_input_written_in_place_after_use_raises():
         y.mul_(3)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.sum().backward()
+
+
+def test_layer_norm_grads_see_data_write():
+    def run(lib):
+        x = lib.tensor(X0, requires_grad=True)
+        y = x * 1
+        m = lib.nn.LayerNorm(5).double()
+        with lib.no_grad():
+            m.weight.copy_(lib.tensor(np.linspace(0.5, 2.0, 5)))
+        z = m(y)
+        y.data.mul_(2)
+        (z * lib.tensor(np.linspace(-1.0, 1.0, 30).reshape(2, 3, 5))).sum().backward()
+        return x.grad.numpy(), m.weight.grad.numpy(), m.bias.grad.numpy()
+    for a, b in zip(run(torch), run(ts)):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)

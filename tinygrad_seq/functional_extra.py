@@ -32,6 +32,22 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and p.shape != normalized_shape:
             raise ShapeMismatch(f"layer_norm: {name} has shape {p.shape}, expected normalized_shape {normalized_shape}")
+    if (input.device == "cpu" and input.dtype.kind == "f" and input.dtype != np.float16
+            and all(p is None or p.dtype == input.dtype for p in (weight, bias))):
+        from tinygrad_seq.layer_norm import LayerNormFunction   # one node (layer_norm.py)
+        params = [p for p in (weight, bias) if p is not None]
+        out = LayerNormFunction.apply(input, *params, eps=float(eps), n=int(np.prod(normalized_shape)),
+                                      has_weight=weight is not None, has_bias=bias is not None)
+        if out._ctx is not None:
+            out._ctx.params_shape = normalized_shape
+        return named(out, "NativeLayerNormBackward0")
+    return layer_norm_composite(input, normalized_shape, weight, bias, eps)
+
+
+def layer_norm_composite(input, normalized_shape, weight, bias, eps):
+    """layer_norm as primitive ops: the reference of LayerNormFunction, its create_graph
+    recomposition, and the path of float16 inputs and other devices."""
+    k = len(normalized_shape)
     dims = tuple(range(input.ndim - k, input.ndim))
     d = input - input.mean(dims, keepdim=True)
     y = d / ((d * d).mean(dims, keepdim=True) + eps).sqrt()

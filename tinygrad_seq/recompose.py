@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
 from tinygrad_seq.einsum import Einsum
+from tinygrad_seq.layer_norm import LayerNormFunction
 from tinygrad_seq.linalg_norms import VectorNorm
 from tinygrad_seq.recompose_2d import RECOMPOSE_2D
 
@@ -82,6 +83,15 @@ def _embedding(ctx, ps):
     return ops.Where.apply(rows, rows.detach(), cond=keep)
 
 
+def _layer_norm(ctx, ps):
+    """LayerNormFunction as its reference composition (functional_extra.layer_norm_composite)."""
+    from tinygrad_seq.functional_extra import layer_norm_composite
+    rest = list(ps[1:])
+    weight = rest.pop(0) if ctx.has_weight else None
+    bias = rest.pop(0) if ctx.has_bias else None
+    return layer_norm_composite(ps[0], ctx.params_shape, weight, bias, ctx.eps)
+
+
 def _recurrent(cell):
     """A fused LSTM / GRU / RNN call as its reference composition (cellspec.run_sequence) from
     the call's inputs (x, h0[, c0], w_ih, w_hh, b_ih, b_hh): its outputs (y, h_n[, c_n])."""
@@ -102,6 +112,7 @@ RECOMPOSE = {
     losses._ClassNLL: _class_nll,
     VectorNorm: _vector_norm,
     functional._Embedding: _embedding,
+    LayerNormFunction: _layer_norm,
     recurrent.LSTMFunction: _recurrent("lstm"),
     recurrent.GRUFunction: _recurrent("gru"),
     recurrent.RNNFunction: _recurrent("rnn"),
