@@ -324,6 +324,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         n = input.numel() // input.shape[1]
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        if (input.device == "cpu" and input.dtype != np.float16
+                and all(p is None or p.dtype == input.dtype for p in (weight, bias))):
+            return _batch_norm_node(input, running_mean, running_var, weight, bias, momentum, eps, n)
         mean = input.mean(dims, keepdim=True)
         var = ((input - mean) ** 2).mean(dims, keepdim=True)
         if running_mean is not None:
@@ -336,6 +339,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     return normalized(input, mean, var, weight, bias, eps, shape)
+
+
+def _batch_norm_node(input, running_mean, running_var, weight, bias, momentum, eps, n):
+    """Training-mode batch norm as one node (batch_norm_node.py), the running statistics folded
+    in from the batch's (the variance unbiased there, as torch's)."""
+    from tinygrad_seq.batch_norm_node import BatchNormFunction
+    stats = {}
+    params = [p for p in (weight, bias) if p is not None]
+    out = BatchNormFunction.apply(input, *params, eps=float(eps), has_weight=weight is not None,
+                                  has_bias=bias is not None, stats=stats)
+    if running_mean is not None:
+        with no_grad():
+            m = momentum
+            running_mean.mul_(1 - m).add_(Tensor._wrap(stats["mean"].astype(running_mean.dtype)) * m)
+            running_var.mul_(1 - m).add_(Tensor._wrap(stats["var"].astype(running_var.dtype)) * (m * n / (n - 1)))
+    return named(out, "NativeBatchNormBackward0")
 
 
 def normalized(input, mean, var, weight, bias, eps, shape):

@@ -5,6 +5,7 @@ fused recurrent layers recompose into their reference (cellspec.run_sequence).""
 import numpy as np
 
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
+from tinygrad_seq.batch_norm_node import BatchNormFunction
 from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.layer_norm import LayerNormFunction
 from tinygrad_seq.linalg_norms import VectorNorm
@@ -92,6 +93,18 @@ def _layer_norm(ctx, ps):
     return layer_norm_composite(ps[0], ctx.params_shape, weight, bias, ctx.eps)
 
 
+def _batch_norm(ctx, ps):
+    """BatchNormFunction as its composition: the batch's statistics per channel, normalized."""
+    from tinygrad_seq.functional_extra import normalized
+    x, rest = ps[0], list(ps[1:])
+    weight = rest.pop(0) if ctx.has_weight else None
+    bias = rest.pop(0) if ctx.has_bias else None
+    dims = (0,) + tuple(range(2, x.ndim))
+    mean = x.mean(dims, keepdim=True)
+    var = ((x - mean) ** 2).mean(dims, keepdim=True)
+    return normalized(x, mean, var, weight, bias, ctx.eps, (1, x.shape[1]) + (1,) * (x.ndim - 2))
+
+
 def _recurrent(cell):
     """A fused LSTM / GRU / RNN call as its reference composition (cellspec.run_sequence) from
     the call's inputs (x, h0[, c0], w_ih, w_hh, b_ih, b_hh): its outputs (y, h_n[, c_n])."""
@@ -113,6 +126,7 @@ RECOMPOSE = {
     VectorNorm: _vector_norm,
     functional._Embedding: _embedding,
     LayerNormFunction: _layer_norm,
+    BatchNormFunction: _batch_norm,
     recurrent.LSTMFunction: _recurrent("lstm"),
     recurrent.GRUFunction: _recurrent("gru"),
     recurrent.RNNFunction: _recurrent("rnn"),
