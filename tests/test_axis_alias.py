@@ -73,6 +73,24 @@ CASES = {
     "cumulative_trapezoid": (lambda L, x, **k: L.cumulative_trapezoid(x, **k), True),
     "var_mean": (lambda L, x, **k: L.var_mean(x, **k), True),
     "std_mean": (lambda L, x, **k: L.std_mean(x, **k), True),
+    # dims positional or required in the signature (dim_alias.takes_axis)
+    "scatter": (lambda L, x, **k: x.scatter(index=L.tensor(IDX[:, :2]), src=x[:, :2] * 2, **k), True),
+    "scatter_": (lambda L, x, **k: (x * 1).scatter_(index=L.tensor(IDX[:, :2]), value=0.5, **k), True),
+    "scatter_add": (lambda L, x, **k: L.scatter_add(x, index=L.tensor(IDX[:, :2]), src=x[:, :2] * 2, **k), True),
+    "scatter_reduce": (lambda L, x, **k: x.scatter_reduce(index=L.tensor(IDX[:, :2]), src=x[:, :2] * 2, reduce="amax",
+                                                          **k), True),
+    "index_add": (lambda L, x, **k: L.index_add(x, index=L.tensor([2, 0]), source=x[:, :2] * 3, **k), True),
+    "index_add_": (lambda L, x, **k: (x * 1).index_add_(index=L.tensor([2, 0]), source=x[:, :2], **k), True),
+    "index_fill": (lambda L, x, **k: x.index_fill(index=L.tensor([1]), value=-1.0, **k), True),
+    "index_copy": (lambda L, x, **k: x.index_copy(index=L.tensor([3, 0]), source=x[:, :2] * 3, **k), True),
+    "renorm": (lambda L, x, **k: x.renorm(p=2, maxnorm=1.0, **k), True),
+    "cross": (lambda L, x, **k: L.cross(x[:, :3], x[:, 1:] * 2, **k), True),
+    "linalg.cross": (lambda L, x, **k: L.linalg.cross(x[:, :3], x[:, 1:] * 2, **k), True),
+    "select_scatter": (lambda L, x, **k: L.select_scatter(x, x[:, 0] * 2, index=1, **k), True),
+    "slice_scatter": (lambda L, x, **k: x.slice_scatter(x[:, :1] * 2, start=1, end=2, **k), True),
+    "linalg.vector_norm": (lambda L, x, **k: L.linalg.vector_norm(x, 3, **k), True),
+    "linalg.norm": (lambda L, x, **k: L.linalg.norm(x, **k), True),
+    "linalg.vecdot": (lambda L, x, **k: L.linalg.vecdot(x, x * 2, **k), True),
 }
 
 
@@ -121,6 +139,17 @@ def test_missing_dim_or_index_is_a_type_error(call):
         call(torch, torch.tensor(X))
     with pytest.raises(TypeError, match="missing"):
         call(ts, x)
+
+
+def test_size_stride_and_matrix_norm_take_axis():
+    x = np.zeros((2, 3, 4))
+    for lib in (torch, ts):
+        t = lib.tensor(x)
+        assert (t.size(axis=1), t.size(axis=-1), t.stride(axis=0)) == (3, 4, 12)
+    np.testing.assert_allclose(ts.linalg.matrix_norm(ts.tensor(X), axis=(0, 2)).numpy(),
+                               torch.linalg.matrix_norm(torch.tensor(X), axis=(0, 2)).numpy(), rtol=1e-12)
+    with pytest.raises(TypeError, match="axis"):
+        ts.tensor(x).size(0, axis=1)
 
 
 def test_positional_dims_still_work():

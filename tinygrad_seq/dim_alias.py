@@ -4,6 +4,8 @@ keepdims=) onto dim= for every native function that takes a dim, so `Y.argmax(ax
 Tensor.norm, ...) do not, and neither do ours. Call sites test `axis is not None` first, so a
 dim= call pays one comparison and no call."""
 
+import functools
+
 
 def dim_from_axis(dim, axis, fname, default=None):
     """The dim a call meant when it passed axis=: axis, unless dim= was given too (torch refuses
@@ -26,3 +28,20 @@ def required_dim(dim, axis, fname, **required):
             raise TypeError(f"{fname}() missing 1 required argument: 'dim' (or its numpy alias 'axis')")
         return dim
     return dim_from_axis(dim, axis, fname)
+
+
+def takes_axis(fn):
+    """fn with axis= as a keyword alias of its dim= (for functions whose dim is positional or
+    required: scatter, index_add, renorm, cross, the linalg norms, ...). Passing both raises."""
+    fname = fn.__name__
+
+    @functools.wraps(fn)
+    def with_axis(*args, **kwargs):
+        if "axis" in kwargs:
+            axis = kwargs.pop("axis")
+            if "dim" in kwargs:
+                raise TypeError(f"{fname}() got both dim={kwargs['dim']!r} and its numpy alias axis={axis!r}; "
+                                "pass only one")
+            kwargs["dim"] = axis
+        return fn(*args, **kwargs)
+    return with_axis

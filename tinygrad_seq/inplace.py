@@ -1,16 +1,14 @@
-"""Tensor's in-place operations (the InPlaceOps base class of Tensor): zero_, fill_, copy_,
-add_/sub_/mul_/div_, clamp_, masked_fill_, index_fill_, scatter_, scatter_add_, the unary
-ones (exp_, tanh_, ...), uniform_/normal_, +=, -=, *=, /= and item assignment.
+"""Tensor's in-place operations (InPlaceOps, a base of Tensor): zero_, fill_, copy_, add_ ..., clamp_,
+masked_fill_, index_fill_, scatter_, the unary ones (exp_, ...), uniform_ / normal_, +=, item assignment.
 
-Outside the graph an in-place op computes its result from a detached alias and writes it into
-the tensor's memory. Inside it (grad mode on and an operand requiring grad) it is recorded as
-PyTorch records it (_rebase): the result is computed out of place from a snapshot and the
-tensor's node becomes the result's; the replaced node stays in the tensor's history (_hist),
-so graph nodes that used the tensor before the write still reach the old node. A write through
-a view (t[i], t.view(...), t.t()) is recorded on its base, so `buf[i] = out` and
-`t[i].add_(x)` give the gradients PyTorch gives. Every write ticks autograd's clock; a node
-whose saved arrays were overwritten raises at backward. Writes through `.data` are untracked.
-"""
+Outside the graph an in-place op computes its result from a detached alias and writes it into the
+tensor's memory. Inside it (grad mode on, an operand requiring grad) it is recorded as PyTorch
+records it (_rebase): the result is computed out of place from a snapshot and the tensor's node
+becomes the result's; the replaced node stays in the tensor's history (_hist), so nodes that used
+the tensor before still reach the old node. A write through a view (t[i], t.view(...), t.t()) is
+recorded on its base, so `buf[i] = out` and `t[i].add_(x)` give torch's gradients. Every write
+ticks autograd's clock; a node whose saved arrays were overwritten raises at backward. Writes
+through `.data` are untracked."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra, random, writes

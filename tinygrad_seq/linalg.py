@@ -1,11 +1,11 @@
-"""torch.linalg: factorisations, inverses, solves and norms over batches of matrices [..., M, N],
-with torch's gradients (ops_linalg.py, linalg_norms.py); results are torch's named tuples. A
-torch.linalg name not here raises an AttributeError saying so (eig / eigvals need complex dtypes)."""
+"""torch.linalg over batches of matrices [..., M, N], torch's gradients and named tuples (ops_linalg.py,
+linalg_norms.py); a name not here raises an AttributeError saying so (eig needs complex dtypes)."""
 import math
 import numbers
 
 import numpy as np
 
+from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.linalg_norms import check_float, matrix_norm, norm, vector_norm  # noqa: F401
 from tinygrad_seq.ops_linalg import (QR, SVD, Cholesky, Det, Eigh, Inv, LinAlgError, Pinv,  # noqa: F401
                                      SlogDet, Solve, singular_mask)
@@ -87,8 +87,7 @@ def qr(A, mode="reduced"):
 
 @takes_out(same_dtype=True)
 def svd(A, full_matrices=True, *, driver=None):
-    """(U, S, Vh) with A = U diag(S) Vh, S descending. The gradient needs distinct singular values
-    (as torch's)."""
+    """(U, S, Vh) with A = U diag(S) Vh, S descending; the gradient needs distinct singular values."""
     _matrices("linalg.svd", A, square=False)
     _no_driver("svd", driver)
     return SVDResult(*SVD.apply(A, full_matrices=bool(full_matrices)))
@@ -223,10 +222,10 @@ def multi_dot(tensors):
     return out
 
 
+@takes_axis
 @takes_out(same_dtype=True)
 def cross(input, other, *, dim=-1):
-    """The cross product of 3-vectors along dim; the inputs broadcast but must have as many
-    dimensions."""
+    """The cross product of 3-vectors along dim; the inputs broadcast, with as many dimensions."""
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     return input.cross(other, dim=dim)
@@ -236,6 +235,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
+@takes_axis
 @takes_out(same_dtype=True)
 def vecdot(x, y, *, dim=-1):
     """sum(x * y) over dim, the inputs broadcast (real dtypes: no conjugation)."""

@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.out_param import takes_out
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_matmul import scalar_name
@@ -92,6 +93,7 @@ class VectorNorm(Function):
         return ctx.b.asarray(np.asarray(d, dtype=x.dtype))
 
 
+@takes_axis
 @takes_out(same_dtype=True)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.vector_norm: the ord-norm of x flattened (dim=None) or over dim."""
@@ -110,6 +112,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, _INF, -_INF)
 
 
+@takes_axis
 @takes_out(same_dtype=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
@@ -144,6 +147,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     return out
 
 
+@takes_axis
 @takes_out(same_dtype=True)
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.norm: a matrix norm where ord is given and dim has two entries (or A is 2-D

@@ -6,6 +6,7 @@ counted among them whatever include_self says, as torch's formula does)."""
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.dim_alias import takes_axis
 
 _UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
@@ -98,6 +99,7 @@ def _prod_grads(x, s, out, gh, pos, include_self, reached):
     return g_self, g_src.reshape(s.shape)
 
 
+@takes_axis
 def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
     if reduce not in _UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -114,6 +116,7 @@ def _apply(self, src, d, idx, reduce, include_self):
     return out
 
 
+@takes_axis
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     return self._write("scatter_reduce_", lambda t, s: scatter_reduce(t, dim, index, s, reduce,
                                                                       include_self=include_self), src)

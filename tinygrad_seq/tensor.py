@@ -12,6 +12,7 @@ import copy
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, writes
+from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
@@ -105,7 +106,9 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     grad_fn = property(lambda self: self._ctx)
     is_cuda = property(lambda self: self.device == "cuda")
 
-    def size(self, dim=None):
+    def size(self, dim=None, *, axis=None):
+        if axis is not None:   # numpy's alias, as torch's parser takes it
+            dim = dim_from_axis(dim, axis, "size")
         if dim is None:   # a Size (a tuple that prints and counts as torch's); .shape stays a plain tuple
             return Size(self.array.shape)
         return self.shape[ops._norm_axes(dim, self.ndim)[0]] if self.ndim else self.shape[dim]

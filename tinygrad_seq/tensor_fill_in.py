@@ -7,6 +7,8 @@ masked_scatter, ...) are in tensor_fill_math.py. tinygrad_seq/__init__.py attach
 every method they build on exists; FREE lists the ones torch also has as free functions."""
 import numpy as np
 
+from tinygrad_seq.dim_alias import dim_from_axis, takes_axis
+
 
 def _inplace_of(name):
     """x.name_(*args): x = x.name(*args) written into x (torch's dtype and shape rules,
@@ -40,8 +42,10 @@ def _get_device(self):
     return dev.index or 0
 
 
-def _stride(self, dim=None):
-    """Strides in elements, as torch's (from the array's byte strides)."""
+def _stride(self, dim=None, *, axis=None):
+    """Strides in elements, as torch's (from the array's byte strides); axis= is dim's alias."""
+    if axis is not None:
+        dim = dim_from_axis(dim, axis, "stride")
     arr = self.array
     strides = tuple(s // arr.itemsize for s in arr.strides) if arr.ndim else ()
     if dim is None:
@@ -363,6 +367,9 @@ def attach(Tensor):
             setattr(Tensor, name, getattr(numeric, name))
     if not hasattr(Tensor, "polygamma"):
         Tensor.polygamma = lambda self, n: numeric.polygamma(n, self)
+    for name in ("index_fill_", "scatter_", "scatter_add_", "index_add_", "index_copy_", "index_add", "scatter",
+                 "scatter_add", "index_fill"):   # numpy's axis= for dim=, as torch's parser takes it (inplace.py)
+        setattr(Tensor, name, takes_axis(getattr(Tensor, name)))
 
 
 # torch's free functions of the methods above: ts.kron(a, b) is a.kron(b)

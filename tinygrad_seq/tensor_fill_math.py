@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from tinygrad_seq import device as _device
+from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.errors import DTypeMismatch
 from tinygrad_seq.tensor_matmul import no_bool, same_scalar_type, scalar_name
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
@@ -115,6 +116,7 @@ def kron(self, other):
     return (a * b).reshape(*[x * y for x, y in zip(sa, sb)])
 
 
+@takes_axis
 def cross(self, other, dim=None):
     """Cross product of 3-vectors along dim (None: the first dimension of size 3, as torch's)."""
     a, b = self, other
@@ -247,6 +249,7 @@ def rot90(self, k=1, dims=(0, 1)):
     return self.clone()
 
 
+@takes_axis
 def renorm(self, p, dim, maxnorm):
     """Each slice along dim whose p-norm exceeds maxnorm scaled down to maxnorm (torch's 1e-7)."""
     dim = _norm_dim(dim, self.ndim)
@@ -317,12 +320,14 @@ def _scatter_at(self, src, index):
     return out
 
 
+@takes_axis
 def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
     idx = [slice(None)] * self.ndim
     idx[_norm_dim(dim, self.ndim)] = slice(start, end, step)
     return _scatter_at(self, src, tuple(idx))
 
 
+@takes_axis
 def select_scatter(self, src, dim, index):
     idx = [slice(None)] * self.ndim
     idx[_norm_dim(dim, self.ndim)] = index

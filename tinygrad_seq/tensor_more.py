@@ -6,7 +6,7 @@ broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: a
 differentiates them)."""
 import numpy as np
 
-from tinygrad_seq.dim_alias import dim_from_axis, required_dim
+from tinygrad_seq.dim_alias import dim_from_axis, required_dim, takes_axis
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
@@ -317,6 +317,7 @@ def logcumsumexp(self, dim=None, *, axis=None):
     return LogCumSumExp.apply(self._floating(), dim=dim % self.ndim)
 
 
+@takes_axis
 def index_copy(self, dim, index, source):
     return self.clone().index_copy_(dim, index, source)
 
