@@ -128,19 +128,19 @@ def silu(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
     require_float(input, "softplus_cpu")
-    bx = input * beta
-    soft = ops_extra.Softplus.apply(bx) / beta
+    bx = input * beta if beta != 1 else input
+    soft = ops_extra.Softplus.apply(bx) / beta if beta != 1 else ops_extra.Softplus.apply(bx)
     above = bx.numpy() > threshold
     if not above.any():
-        return soft
+        return named(soft, "SoftplusBackward0")
     from tinygrad_seq.creation import where
-    return where(Tensor(above, device=input.device), input, soft)
+    return named(where(Tensor(above, device=input.device), input, soft), "SoftplusBackward0")
 
 
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), without overflow."""
     require_float(input, "log_sigmoid_cpu")
-    return -softplus(-input)
+    return named(-softplus(-input), "LogSigmoidBackward0")
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -182,7 +182,7 @@ def gelu(input, approximate="none"):
     require_float(input, "GeluKernelImpl")
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * float(np.sqrt(2.0 / np.pi))
-        return input * 0.5 * (inner.tanh() + 1.0)
+        return named(input * 0.5 * (inner.tanh() + 1.0), "GeluBackward0")
     if approximate != "none":
         raise InvalidArgument(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
     return _ErfGelu.apply(input)

@@ -66,7 +66,7 @@ def glu(input, dim=-1):
     if n % 2:
         raise ShapeMismatch(f"glu: Halving dimension must be even, but dimension {dim % input.ndim} is size {n}")
     a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
+    return named(a * b.sigmoid(), "GluBackward0")
 
 
 def _applied(input, fn, inplace):
@@ -77,7 +77,7 @@ def _applied(input, fn, inplace):
 def mish(input, inplace=False):
     from tinygrad_seq.functional import softplus
     require_float(input, "mish_cpu")
-    return _applied(input, lambda t: t * softplus(t).tanh(), inplace)
+    return _applied(input, lambda t: named(t * softplus(t).tanh(), "MishBackward0"), inplace)
 
 
 def softsign(input):
@@ -94,7 +94,7 @@ def hardsigmoid(input, inplace=False):
 
 def _hardsigmoid(x):
     inside = ((x > -3) & (x < 3)).to(dtype=x.dtype) * _ONE_SIXTH
-    return (x / 6 + 0.5).clamp(0.0, 1.0).detach() + (x - x.detach()) * inside
+    return named((x / 6 + 0.5).clamp(0.0, 1.0).detach() + (x - x.detach()) * inside, "HardsigmoidBackward0")
 
 
 _ONE_SIXTH = float(np.float32(1.0 / 6.0))   # torch's backward multiplies by a float 1/6
@@ -121,7 +121,7 @@ def _hardswish(x):
     if not finite.all():   # inf - inf: d is 0 there (the value stays inf, as torch's; no nan gradient)
         from tinygrad_seq.ops import MaskedFill
         d = MaskedFill.apply(d, mask=~finite, value=0.0)
-    return y.detach() + d * slope + d * d * curvature
+    return named(y.detach() + d * slope + d * d * curvature, "HardswishBackward0")
 
 
 def relu6(input, inplace=False):
@@ -135,7 +135,7 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 def selu(input, inplace=False):
     from tinygrad_seq.functional import elu
     require_float(input, "elu_cpu")
-    return _applied(input, lambda t: elu(t, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    return _applied(input, lambda t: named(elu(t, _SELU_ALPHA) * _SELU_SCALE, "EluBackward0"), inplace)   # torch's
 
 
 def celu(input, alpha=1.0, inplace=False):
@@ -145,7 +145,8 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise ZeroDivisionError("ZeroDivisionError: celu's alpha must not be 0")
     require_float(input, "elu_cpu")
-    return _applied(input, lambda t: where(t > 0, t, ((t.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace)
+    return _applied(input, lambda t: named(where(t > 0, t, ((t.clamp(max=0.0) / alpha).exp() - 1.0) * alpha),
+                                           "CeluBackward0"), inplace)
 
 
 def hardshrink(input, lambd=0.5):

@@ -4,6 +4,7 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 
 
@@ -26,6 +27,7 @@ class _ConstantPad(Function):
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_NODES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -71,7 +73,8 @@ def _index_pad(input, pad, mode):
             raise InvalidArgument(f"pad: Padding size should be less than the corresponding input dimension, but "
                                   f"got: padding ({a}, {b}) at dimension {d} of input {input.shape}")
         x = x.index_select(d, Tensor(_pad_index(n, a, b, mode), device=input.device))
-    return x
+    # torch's nodes: ReflectionPad2DBackward0, ...; its circular mode writes slices of a new tensor
+    return named(x, "CopySlices" if mode == "circular" else f"{_PAD_NODES[mode]}{k}DBackward0")
 
 
 def _pad_index(n, a, b, mode):

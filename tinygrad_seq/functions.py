@@ -10,6 +10,7 @@ import numpy as np
 from tinygrad_seq import ops
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
@@ -221,13 +222,13 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     n1, n2 = x.shape[-2], x.shape[-1]
     length = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else builtins.min(n1 + offset, n2))
     rows = np.arange(length) + builtins.max(0, -offset)
-    return x[..., rows, rows + offset]
+    return named(x[..., rows, rows + offset], "DiagonalBackward0")
 
 
 def diag(input, diagonal=0):
     """1-D input: a square matrix with input on the `diagonal`-th diagonal; 2-D: that diagonal."""
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return named(globals()["diagonal"](input, diagonal), "DiagonalBackward0_copy")   # torch's name
     if input.ndim != 1:
         raise ShapeMismatch(f"diag: expected a 1-D or 2-D tensor, got shape {input.shape}")
     n = input.shape[0] + abs(diagonal)

@@ -1,10 +1,11 @@
 """torch's names for the nodes of this engine's ops (grad_fn.name(), print(t.grad_fn)).
 
-One engine op stands for several torch ops (Permute for t / transpose / permute, GetItem for
-select / slice / index, MatMul for mm / mv / dot / bmm), so a name is worked out when asked,
-from the node's inputs and kept attributes: nothing is spent on the forward path. A function
-that builds its result from several ops (mean is a sum and a division, mse_loss a mean of
-squares) names its last node itself (named()).
+One engine op stands for several torch ops (GetItem for select / slice / index, MatMul for
+mm / mv / dot / bmm, Rounding for floor / ceil / round / trunc / sign), so a name is worked out
+when asked, from the node's inputs and kept attributes: nothing is spent on the forward path. A
+function that builds its result from several ops (mean is a sum and a division, mse_loss a mean
+of squares, min a negated max), or that shares an op with another torch op (transpose and
+permute are both Permute), names its last node itself (named(): one attribute store).
 """
 
 
@@ -32,11 +33,6 @@ def _linear(ctx):
     return "AddmmBackward0" if len(ctx.parents) > 2 else "MmBackward0"
 
 
-def _permute(ctx):
-    moved = [i for i, o in enumerate(ctx.order) if i != o]
-    return "TransposeBackward0" if len(moved) == 2 else "PermuteBackward0"
-
-
 def _getitem(ctx):
     items = ctx.idx if isinstance(ctx.idx, tuple) else (ctx.idx,)
     if ctx.advanced:
@@ -49,15 +45,49 @@ def _getitem(ctx):
     return "SliceBackward0" if isinstance(last[-1], slice) else "SelectBackward0"
 
 
+def _einsum(ctx):
+    """torch's einsum of one operand sums away the letters the output lacks, else permutes (even
+    in the same order); of several, it multiplies pairwise through bmm (its node is torch's
+    contraction plan's last: left as this engine's name)."""
+    if len(ctx.terms) != 1:
+        return None
+    return "SumBackward1" if set(ctx.terms[0]) - set(ctx.out) else "PermuteBackward0"
+
+
+def _camel(name):
+    """torch's node name of a function name: "log_ndtr" -> "LogNdtr", "i0e" -> "I0E", "xlog1py"
+    -> "Xlog1Py" (a letter after a digit is upper case)."""
+    out = []
+    for part in name.split("_"):
+        word = part[:1].upper()
+        for prev, c in zip(part, part[1:]):
+            word += c.upper() if prev.isdigit() else c
+        out.append(word)
+    return "".join(out)
+
+
+_ROUNDING = {"floor": "FloorBackward0", "ceil": "CeilBackward0", "rint": "RoundBackward0",
+             "trunc": "TruncBackward0", "sign": "SignBackward0"}
+# torch.special's functions whose nodes are not Special<Name>Backward0 (ndtr is composed in torch)
+_SPECIAL = {"ndtr": "MulBackward1", "xlogy": "XlogyBackward0", "gammainc": "IgammaBackward0",
+            "gammaincc": "IgammacBackward0"}
+
+
+def _special(ctx):
+    return _SPECIAL.get(ctx.fn_name) or f"Special{_camel(ctx.fn_name)}Backward0"
+
+
 def _names():
     """op class -> fn(node) -> torch's name (built on first use: the ops import the engine)."""
-    from tinygrad_seq import functional, losses, ops, ops_extra, recurrent
+    from tinygrad_seq import functional, losses, ops, ops_extra, ops_host, ops_special, recurrent
     from tinygrad_seq.conv2d import Conv2dFunction   # (the package's conv2d is the function)
+    from tinygrad_seq.einsum import Einsum           # (and its einsum)
+    from tinygrad_seq.functional_pad import _ConstantPad
     from tinygrad_seq.pool2d import TakePlanes, WindowMean
     return {
         ops.MatMul: _matmul,
         functional._Linear: _linear,
-        ops.Permute: _permute,
+        ops.Permute: lambda ctx: "PermuteBackward0",   # transpose / t / mT name their node (named())
         ops.GetItem: _getitem,
         ops.Clamp: lambda ctx: "ClampBackward1",
         ops.Sum: lambda ctx: "SumBackward0" if len(ctx.axes) == len(ctx.shape) else "SumBackward1",
@@ -77,7 +107,16 @@ def _names():
         TakePlanes: lambda ctx: "MaxPool2DWithIndicesBackward0",
         WindowMean: lambda ctx: "AvgPool2DBackward0",
         ops_extra.CumSum: lambda ctx: "CumsumBackward0",
+        ops_host.LogCumSumExp: lambda ctx: "LogcumsumexpBackward0",
         ops_extra.Softplus: lambda ctx: "SoftplusBackward0",
+        ops_extra.Rounding: lambda ctx: _ROUNDING.get(ctx.__dict__.get("fn")),
+        ops_extra.Prod: lambda ctx: "ProdBackward0" if ctx.dim is None else "ProdBackward1",
+        ops_host.HostUnary: lambda ctx: f"{_camel(ctx.fn_name)}Backward0",   # Exp2Backward0, ErfinvBackward0
+        ops_host.HostBinary: lambda ctx: f"{_camel(ctx.fn_name)}Backward0",  # Atan2Backward0
+        ops_special.SpecialUnary: _special,
+        ops_special.SpecialBinary: _special,
+        Einsum: _einsum,
+        _ConstantPad: lambda ctx: "ConstantPadNdBackward0",
     }
 
 

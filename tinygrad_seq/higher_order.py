@@ -158,8 +158,8 @@ def node_backward(ctx, ps, grads, exact, outputs=None):
             return custom_backward(ctx, ps, grads, outputs)
         if exact and cls in DIRECT:
             return DIRECT[cls](ctx, ps, grads)
-        if exact and (cls is HostUnary and ctx.name in host_derivatives.UNARY
-                      or cls is HostBinary and ctx.name in host_derivatives.BINARY):
+        if exact and (cls is HostUnary and ctx.fn_name in host_derivatives.UNARY
+                      or cls is HostBinary and ctx.fn_name in host_derivatives.BINARY):
             return _host_backward(ctx, ps, grads[0], out)
         fn = _SAVED.get(cls) or (_parents if getattr(cls, "saved_are_inputs", False) else None)
         # a node that saved nothing reads no input's value: inputs rewritten since do not matter
@@ -186,10 +186,10 @@ def node_backward(ctx, ps, grads, exact, outputs=None):
 def _host_backward(ctx, ps, g, y):
     """ops_host's functions: g times the derivative written with Tensor ops (host_derivatives)."""
     if type(ctx) is HostUnary:
-        y = y if y is not None else HostUnary.apply(ps[0], name=ctx.name)
-        return (g * host_derivatives.UNARY[ctx.name](ps[0], y),)
-    y = y if y is not None else HostBinary.apply(ps[0], ps[1], name=ctx.name)
-    da, db = host_derivatives.BINARY[ctx.name](ps[0], ps[1], y)
+        y = y if y is not None else HostUnary.apply(ps[0], name=ctx.fn_name)
+        return (g * host_derivatives.UNARY[ctx.fn_name](ps[0], y),)
+    y = y if y is not None else HostBinary.apply(ps[0], ps[1], name=ctx.fn_name)
+    da, db = host_derivatives.BINARY[ctx.fn_name](ps[0], ps[1], y)
     return tuple(g * d if need else None for d, need in zip((da, db), ctx.needs_input_grad))
 
 

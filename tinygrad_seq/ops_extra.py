@@ -62,6 +62,7 @@ class Rounding(Function):
     """floor, ceil, rint, trunc, sign: piecewise constant, so the gradient is zero (torch's)."""
     @staticmethod
     def forward(ctx, a, fn="floor"):
+        ctx.fn = fn   # torch's node name (grad_fn_names.py)
         return getattr(ctx.b, fn)(a)
 
     @staticmethod

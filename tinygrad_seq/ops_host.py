@@ -67,7 +67,7 @@ class HostUnary(Function):
         x = B.to_host(a)
         with np.errstate(all="ignore"):   # nan / inf outside the domain, silently as torch's
             y = np.asarray(type(ctx).table[name][0](x), dtype=x.dtype)
-        ctx.name = name
+        ctx.fn_name = name
         ctx.save_for_backward(x, y)   # saved: an in-place write to the input afterwards raises
         return B.asarray(y)
 
@@ -75,7 +75,7 @@ class HostUnary(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         with np.errstate(all="ignore"):
-            d = type(ctx).table[ctx.name][1](x, y)
+            d = type(ctx).table[ctx.fn_name][1](x, y)
         return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))
 
 
@@ -86,7 +86,7 @@ class HostBinary(Function):
         x, z = B.to_host(a), B.to_host(b)
         with np.errstate(all="ignore"):
             y = np.asarray(BINARY[name][0](x, z), dtype=np.result_type(x, z))
-        ctx.name = name
+        ctx.fn_name = name
         ctx.save_for_backward(x, z, y)
         return B.asarray(y)
 
@@ -94,7 +94,7 @@ class HostBinary(Function):
     def backward(ctx, g):
         x, z, y = ctx.saved_tensors
         with np.errstate(all="ignore"):
-            da, db = BINARY[ctx.name][1](x, z, y)
+            da, db = BINARY[ctx.fn_name][1](x, z, y)
         B = ctx.b
         grads = []
         for need, d, ref in zip(ctx.needs_input_grad, (da, db), (x, z)):

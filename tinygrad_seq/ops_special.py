@@ -97,16 +97,16 @@ class SpecialBinary(Function):
         x, z = ctx.b.to_host(a), ctx.b.to_host(b)
         with np.errstate(all="ignore"):
             y = np.asarray(BINARY[name][0](x, z), dtype=np.result_type(x, z))
-        ctx.name = name
+        ctx.fn_name = name
         ctx.save_for_backward(x, z, y)
         return ctx.b.asarray(y)
 
     @staticmethod
     def backward(ctx, g):
         x, z, y = ctx.saved_tensors
-        _, da_fn, db_fn = BINARY[ctx.name]
+        _, da_fn, db_fn = BINARY[ctx.fn_name]
         if ctx.needs_input_grad[0] and da_fn is None:
-            raise NotImplementedError(f"the derivative for '{_NO_FIRST_GRAD[ctx.name]}' is not implemented.")
+            raise NotImplementedError(f"the derivative for '{_NO_FIRST_GRAD[ctx.fn_name]}' is not implemented.")
         B = ctx.b
         grads = []
         for need, fn in zip(ctx.needs_input_grad, (da_fn, db_fn)):

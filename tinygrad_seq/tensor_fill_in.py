@@ -87,7 +87,7 @@ def _adjoint(self):
 def _h(self):
     if self.ndim > 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
-    return self.T
+    return self.mT if self.ndim == 2 else self.T   # mT: torch's TransposeBackward0 node
 
 
 def _imag(self):

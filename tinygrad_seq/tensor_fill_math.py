@@ -11,6 +11,7 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor_matmul import no_bool, same_scalar_type, scalar_name
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
 
@@ -79,12 +80,12 @@ def addmv(self, mat, vec, *, beta=1, alpha=1):
         raise DTypeMismatch(f"addmv input tensors must have the same dtype, but got {scalar_name(self.dtype)}, "
                             f"{scalar_name(mat.dtype)}, and {scalar_name(vec.dtype)}")
     prod = mat @ vec
-    return prod * alpha if beta == 0 else self * beta + prod * alpha
+    return named(prod * alpha if beta == 0 else self * beta + prod * alpha, "AddmvBackward0")
 
 
 def addr(self, vec1, vec2, *, beta=1, alpha=1):
     outer = vec1.unsqueeze(1) * vec2.unsqueeze(0)
-    return outer * alpha if beta == 0 else self * beta + outer * alpha
+    return named(outer * alpha if beta == 0 else self * beta + outer * alpha, "AddrBackward0")
 
 
 def dist(self, other, p=2):
@@ -234,6 +235,10 @@ def diag_embed(self, offset=0, dim1=-2, dim2=-1):
 
 
 def rot90(self, k=1, dims=(0, 1)):
+    return named(_rotated(self, k, dims), "Rot90Backward0")
+
+
+def _rotated(self, k, dims):
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     d0, d1 = _norm_dim(dims[0], self.ndim), _norm_dim(dims[1], self.ndim)

@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.tensor_logic import alpha_form
@@ -122,11 +123,11 @@ class MathOps(MatMulOps):
     def __add__(self, o): return self._binary(ops.Add, o, "add")
     def __radd__(self, o): return self._binary(ops.Add, o, "add", True)
     def __sub__(self, o): return self._binary(ops.Sub, o, "sub")
-    def __rsub__(self, o): return self._binary(ops.Sub, o, "sub", True)
+    def __rsub__(self, o): return named(self._binary(ops.Sub, o, "sub", True), "RsubBackward1")
     def __mul__(self, o): return self._binary(ops.Mul, o, "mul")
     def __rmul__(self, o): return self._binary(ops.Mul, o, "mul", True)
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
-    def __rtruediv__(self, o): return self._binary(ops.Div, o, "div", True)
+    def __rtruediv__(self, o): return named(self._binary(ops.Div, o, "div", True), "MulBackward0")   # torch's o * (1/x)
     def __pow__(self, o):
         if self.dtype.kind in "iu" and isinstance(o, int) and not isinstance(o, bool):
             if o < 0:   # torch refuses a negative Python int exponent (a tensor of them it computes: int_pow)
@@ -135,7 +136,7 @@ class MathOps(MatMulOps):
         if self.array.dtype.kind in "iu" and isinstance(o, MathOps) and o.array.dtype.kind in "iu":
             return int_pow(self, self._other(o))
         return self._binary(ops.Pow, o, "pow")
-    def __rpow__(self, o): return self._binary(ops.Pow, o, "pow", True)
+    def __rpow__(self, o): return named(self._binary(ops.Pow, o, "pow", True), "PowBackward2")
     def __neg__(self):
         if self.array.dtype == np.bool_:
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -217,10 +218,10 @@ class MathOps(MatMulOps):
     def minimum(self, other):
         o = self._other(other)
         if self.array.dtype.kind == "f" and o.array.dtype.kind == "f":   # differentiable, ties as maximum's
-            return -((-self).maximum(-o))
+            return named(-((-self).maximum(-o)), "MinimumBackward0")
         a, b = _promote(self, o) if self.array.dtype != o.array.dtype else (self, o)
         if a.array.dtype.kind == "f":
-            return -((-a).maximum(-b))
+            return named(-((-a).maximum(-b)), "MinimumBackward0")
         return exact_minimum(a, b)   # integers and bools: -x wraps (uint8, the dtype's minimum)
 
     # ------------------------------------------------------------ comparisons: bool tensors
@@ -276,15 +277,15 @@ class MathOps(MatMulOps):
         if not decimals:
             return self._rounding("rint")
         if decimals > 0:
-            return (self * 10.0 ** decimals)._rounding("rint") / 10.0 ** decimals
-        return (self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals
+            return named((self * 10.0 ** decimals)._rounding("rint") / 10.0 ** decimals, "RoundBackward1")
+        return named((self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals, "RoundBackward1")
     def trunc(self): return self._rounding("trunc")
     def sign(self): return self._rounding("sign") if self.array.dtype != np.bool_ else self.clone()
-    def reciprocal(self): return 1.0 / self
-    def rsqrt(self): return 1.0 / self.sqrt()
-    def square(self): return self * self if self.array.dtype != np.bool_ else self.long() * self.long()
-    def log2(self): return self.log() * (1.0 / np.log(2.0))
-    def log10(self): return self.log() * (1.0 / np.log(10.0))
+    def reciprocal(self): return named(1.0 / self, "ReciprocalBackward0")
+    def rsqrt(self): return named(1.0 / self.sqrt(), "RsqrtBackward0")
+    def square(self): return named(self * self, "PowBackward0") if self.dtype != np.bool_ else self.long().square()
+    def log2(self): return named(self.log() * (1.0 / np.log(2.0)), "Log2Backward0")
+    def log10(self): return named(self.log() * (1.0 / np.log(10.0)), "Log10Backward0")
     __abs__ = absolute = abs
 
     def _floating(self):
@@ -301,7 +302,7 @@ class MathOps(MatMulOps):
 
     def clamp(self, min=None, max=None):
         if isinstance(min, MathOps) or isinstance(max, MathOps):
-            return self._clamp_tensors(min, max)
+            return named(self._clamp_tensors(min, max), "ClampBackward0")
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         # a numpy scalar bound is a number, as torch reads it: a float64 one must not widen float32
@@ -336,10 +337,10 @@ class MathOps(MatMulOps):
         return where(inside, self, where(to_lo, lo, where(to_hi, hi, hi.detach())))
 
     def clamp_min(self, min):
-        return self.clamp(min=min)
+        return named(self.clamp(min=min), "ClampMinBackward1" if isinstance(min, MathOps) else "ClampMinBackward0")
 
     def clamp_max(self, max):
-        return self.clamp(max=max)
+        return named(self.clamp(max=max), "ClampMaxBackward1" if isinstance(max, MathOps) else "ClampMaxBackward0")
 
     def short(self): return self.to(dtype=np.int16)
     def char(self): return self.to(dtype=np.int8)

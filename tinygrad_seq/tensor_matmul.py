@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_seq import ops
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 
 # torch's scalar type names, as its dtype errors spell them
 _TORCH_NAMES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double", np.dtype(np.float16): "Half",
@@ -135,18 +136,18 @@ def _same_as_input(self, mat, batch2=None):
 def addmm(self, mat1, mat2, *, beta=1, alpha=1):
     prod = mat1 @ mat2
     _same_as_input(self, prod)
-    return _beta_plus(self, beta, prod, alpha)
+    return named(_beta_plus(self, beta, prod, alpha), "AddmmBackward0")
 
 
 def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
     _same_as_input(self, batch1, batch2)
-    return _beta_plus(self, beta, batch1.bmm(batch2), alpha)
+    return named(_beta_plus(self, beta, batch1.bmm(batch2), alpha), "BaddbmmBackward0")
 
 
 def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
     prod = batch1.bmm(batch2)
     _same_as_input(self, prod)
-    return _beta_plus(self, beta, prod.sum(0), alpha)
+    return named(_beta_plus(self, beta, prod.sum(0), alpha), "AddbmmBackward0")
 
 
 def mv(self, vec):

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim, takes_axis
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
 
@@ -149,7 +150,7 @@ def lerp_(self, end, weight):
 
 
 def frac(self):
-    return self - self.trunc()
+    return named(self - self.trunc(), "FracBackward0")
 
 
 def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
@@ -172,7 +173,7 @@ def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
 def trace(self):
     if self.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
-    return self.diagonal().sum()
+    return named(self.diagonal().sum(), "TraceBackward0")
 
 
 def tensor_split(self, indices_or_sections, dim=0, *, axis=None):
@@ -249,7 +250,7 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if flat.dtype.kind != "f":
             return m
         ties = (flat == m).to(dtype=flat.dtype)   # torch shares the gradient among the tied values
-        return (flat * ties).sum() / ties.sum().detach()
+        return named((flat * ties).sum() / ties.sum().detach(), "MedianBackward0")
     if self.ndim == 0:
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
@@ -267,7 +268,7 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
             values = self.gather(d, indices)   # the nan itself, so its gradient arrives
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
-    return MinResult(values, indices)
+    return MinResult(named(values, "MedianBackward1"), indices)
 
 
 def _zero_d_dim(dim):
@@ -291,7 +292,8 @@ def _cumulative(self, dim, better):
             take |= np.isnan(a[i])
         idx[i] = np.where(take, i, idx[i - 1])
     index = type(self)(np.ascontiguousarray(np.moveaxis(idx, 0, d)), device=self.device)
-    return MaxResult(self.gather(d, index), index)
+    node = "CummaxBackward0" if better is np.greater else "CumminBackward0"
+    return MaxResult(named(self.gather(d, index), node), index)
 
 
 def cummax(self, dim=None, *, axis=None):

@@ -133,6 +133,12 @@ class ReduceOps:
             return self.to(dtype=dtype).norm(p, dim, keepdim)
         if self.dtype.kind != "f":   # torch's linalg.vector_norm refuses integers and bools
             raise RuntimeError(f"norm: expected a floating point tensor as input, got {self.dtype}: call .float() first")
+        if p == "nuc":   # the sum of singular values of the matrices over dim (the last two)
+            from tinygrad_seq import linalg
+            return linalg.matrix_norm(self, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
+        return named(self._vector_norm(p, dim, keepdim), "LinalgVectorNormBackward0")   # torch's node
+
+    def _vector_norm(self, p, dim, keepdim):
         x = self
         # a zero row's 2- or p-norm has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         if p in ("fro", 2, 2.0):
@@ -147,9 +153,6 @@ class ReduceOps:
             return (x != 0).to(dtype=x.dtype).sum(dim, keepdim)
         if isinstance(p, (int, float)) and p > 0:
             return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
-        if p == "nuc":   # the sum of singular values of the matrices over dim (the last two)
-            from tinygrad_seq import linalg
-            return linalg.matrix_norm(x, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
         raise ValueError(f"norm: p must be 'fro', 'nuc', inf or a positive number, got {p!r}")
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -181,15 +184,15 @@ class ReduceOps:
         if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
             return int_math.exact_min(self, dim, keepdim)
         if dim is None:
-            return -((-self).max())
+            return named(-((-self).max()), "MinBackward1")
         v, i = (-self).max(dim, keepdim)
-        return MinResult(-v, i)
+        return MinResult(named(-v, "MinBackward0"), i)
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "amax")
-        return ops.Max.apply(self, axis=dim, keepdim=keepdim)
+        return named(ops.Max.apply(self, axis=dim, keepdim=keepdim), "AmaxBackward0")
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -197,7 +200,7 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "amin")
         if self.dtype.kind != "f":
             return int_math.exact_amin(self, dim, keepdim)
-        return -((-self).amax(dim, keepdim))
+        return named(-((-self).amax(dim, keepdim)), "AminBackward0")
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """log(sum(exp(x))) along dim, computed from the shifted exp(x - max) (no overflow); the
@@ -208,15 +211,15 @@ class ReduceOps:
         if self.dtype.kind != "f":   # ints and bools: the default float dtype, as torch's
             return self._floating().logsumexp(dim, keepdim)
         if self.numel() == 0:   # an empty sum of exps: log 0 = -inf (gradient: none to give)
-            return self.sum(dim, keepdim) * 0 - float("inf")
+            return named(self.sum(dim, keepdim) * 0 - float("inf"), "LogsumexpBackward0")
         m = self.detach().amax(dim, keepdim=True)
         m = m.masked_fill(~m.isfinite(), 0.0)
         with np.errstate(divide="ignore"):   # log(0) of a row of -inf is -inf, silently as torch's
             out = (self - m).exp().sum(dim, keepdim=True).log() + m
-        if keepdim:
-            return out
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        return out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
+        if not keepdim:
+            dims = (dim,) if isinstance(dim, int) else tuple(dim)
+            out = out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
+        return named(out, "LogsumexpBackward0")
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -289,7 +292,7 @@ class ReduceOps:
         for i in range(1, n):
             parts.append(parts[-1] * x.narrow(d, i, 1))
         from tinygrad_seq.functions import cat
-        return cat(parts, d) if parts and n else x
+        return named(cat(parts, d), "CumprodBackward0") if parts and n else x
 
     def argsort(self, dim=-1, descending=False, stable=False, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -314,7 +317,8 @@ class ReduceOps:
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "sort", -1)
         idx = self.argsort(dim, descending, stable)
-        return SortResult(self.gather(_dim1(dim, self.ndim), idx), idx)
+        node = "SortBackward1" if stable else "SortBackward0"   # torch's sort.stable overload is the second
+        return SortResult(named(self.gather(_dim1(dim, self.ndim), idx), node), idx)
 
     def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -328,7 +332,7 @@ class ReduceOps:
         if not 0 <= k <= n:
             raise ShapeMismatch(f"topk: k={k} is out of range for dimension {d} of size {n}")
         idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
-        return TopkResult(self.gather(d, idx), idx)
+        return TopkResult(named(self.gather(d, idx), "TopkBackward0"), idx)
 
     def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -341,7 +345,9 @@ class ReduceOps:
                                   f"(k={k}, size {n})")
         idx = self.argsort(d).narrow(d, k - 1, 1)
         v = self.gather(d, idx)
-        return KthvalueResult(v, idx) if keepdim else KthvalueResult(v.squeeze(d), idx.squeeze(d))
+        if not keepdim:
+            v, idx = v.squeeze(d), idx.squeeze(d)
+        return KthvalueResult(named(v, "KthvalueBackward0"), idx)
 
 
 def _on_zero_d(method):

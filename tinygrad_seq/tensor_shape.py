@@ -115,7 +115,7 @@ class ShapeOps:
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "unbind", 0)
         d = _dim1(dim, self.ndim)
-        return tuple(self.select(d, i) for i in range(self.shape[d]))
+        return tuple(named(self.select(d, i), "UnbindBackward0") for i in range(self.shape[d]))
 
     def split(self, split_size_or_sections=None, dim=0, *, split_size=None):
         if split_size is not None:   # torch's keyword name for an int size
@@ -127,12 +127,12 @@ class ShapeOps:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
                 raise ShapeMismatch(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
-            return tuple(self[pre + (slice(int(s), int(s) + k),)] for s, k in zip(starts, sizes))
+            at = [int(s) for s in np.cumsum([0] + sizes[:-1])]   # where each piece starts
+            return tuple(named(self[pre + (slice(s, s + k),)], "SplitWithSizesBackward0") for s, k in zip(at, sizes))
         size = int(split_size_or_sections)
         if size <= 0:
             raise ValueError(f"split: split_size must be positive, got {size}")
-        return tuple(self[pre + (slice(i, min(i + size, n)),)] for i in range(0, max(n, 1), size))
+        return tuple(named(self[pre + (slice(i, i + size),)], "SplitBackward0") for i in range(0, max(n, 1), size))
 
     def chunk(self, chunks, dim=0, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -153,9 +153,9 @@ class ShapeOps:
                 raise ShapeMismatch(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
             return self.clone()
         d = _dim1(dim, self.ndim)
-        if idx.ndim == 0:   # a 0-d index keeps the dim with size 1, as torch's
-            idx, index = idx.reshape(1), (index.reshape(1) if isinstance(index, ShapeOps) else None)
-        return self[(slice(None),) * d + (index if isinstance(index, ShapeOps) else idx,)]
+        pick = index if isinstance(index, ShapeOps) else idx
+        pick = pick.reshape(1) if idx.ndim == 0 else pick   # a 0-d index keeps the dim with size 1, as torch's
+        return named(self[(slice(None),) * d + (pick,)], "IndexSelectBackward0")
 
     def masked_select(self, mask):
         B = _device.backend(self.device)
@@ -171,7 +171,7 @@ class ShapeOps:
                                     f"{tuple(self.shape)} do not broadcast") from None
             x = self.expand(*shape) if shape != tuple(self.shape) else self
             m = B.broadcast_to(m, shape)
-        return x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)]
+        return named(x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)], "MaskedSelectBackward0")
 
     def gather(self, dim=None, index=None, *, sparse_grad=False, axis=None):
         if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
@@ -300,7 +300,7 @@ class ShapeOps:
         order = list(range(self.ndim))
         d0, d1 = _dim1(dim0, self.ndim), _dim1(dim1, self.ndim)
         order[d0], order[d1] = order[d1], order[d0]
-        return self.permute(tuple(order))
+        return named(self.permute(tuple(order)), "TransposeBackward0")   # (permute's node otherwise)
 
     swapaxes = swapdims = transpose
 
@@ -379,7 +379,7 @@ class ShapeOps:
             raise ShapeMismatch(f"triu/tril need at least 2 dimensions, got shape {self.shape}")
         keep = fn(np.ones(self.shape[-2:], bool), diagonal)
         mask = autograd._Tensor(~keep, device=self.device)
-        return self.masked_fill(mask, 0)
+        return named(self.masked_fill(mask, 0), "TrilBackward0" if fn is np.tril else "TriuBackward0")
 
     # ------------------------------------------------------------ copies
     def flip(self, *dim_args, dims=None):
@@ -389,13 +389,13 @@ class ShapeOps:
             idx[_dim1(d, self.ndim)] = slice(None, None, -1)
         out = ops.GetItem.apply(self, idx=tuple(idx), advanced=False)
         out.array = _device.backend(self.device).ascontiguous(out.array)   # a copy, as torch's flip
-        return out
+        return named(out, "FlipBackward0")
 
     def roll(self, shifts, dims=None):
         if dims is None:
             flat = self.flatten()
             out = flat.roll(shifts, 0)
-            return (out.clone() if out is flat else out).reshape(self.shape)
+            return named((out.clone() if out is flat else out).reshape(self.shape), "RollBackward0")
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
         from tinygrad_seq.functions import cat
@@ -406,7 +406,7 @@ class ShapeOps:
             s %= max(n, 1)
             if s:
                 out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-        return self.clone() if out is self else out   # a new tensor, as torch's, even for a shift of 0 mod n
+        return named(self.clone() if out is self else out, "RollBackward0")   # a new tensor, even for a shift of 0
 
     def repeat(self, *sizes):
         sizes = _shape_arg(sizes)
@@ -416,7 +416,7 @@ class ShapeOps:
         pairs = tuple(v for d in x.shape for v in (1, d))
         big = tuple(v for s, d in zip(sizes, x.shape) for v in (s, d))
         out = x.reshape(pairs).expand(big).reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
-        return out.contiguous()   # a new, writable tensor (the reshape may have kept expand's view)
+        return named(out.contiguous(), "RepeatBackward0")   # a new, writable tensor (not expand's view)
 
     def tile(self, *dims):
         dims = _shape_arg(dims)
