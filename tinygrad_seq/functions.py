@@ -170,6 +170,7 @@ def add(input, other, *rest, alpha=1):
 
 
 def sub(input, other, *rest, alpha=1): return _tensor(input).sub(other, *rest, alpha=alpha)
+def rsub(input, other, alpha=1): return sub(other, input, alpha=alpha)   # other - alpha * input
 def mul(input, other): return input * other if isinstance(input, Tensor) else other.__rmul__(input)
 def div(input, other, rounding_mode=None): return _tensor(input).div(other, rounding_mode=rounding_mode)
 def pow(input, exponent): return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)

@@ -149,8 +149,9 @@ class ReduceOps:
             return x.abs().amax(dim, keepdim)
         if p == float("-inf"):
             return x.abs().amin(dim, keepdim)
-        if p == 0:   # the count of non-zeros (gradient 0)
-            return (x != 0).to(dtype=x.dtype).sum(dim, keepdim)
+        if p == 0:   # the count of non-zeros: requires grad, with no gradient (torch's undefined one)
+            from tinygrad_seq.linalg_norms import vector_norm
+            return vector_norm(x, 0, dim, keepdim)
         if isinstance(p, (int, float)) and p > 0:
             return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
         raise ValueError(f"norm: p must be 'fro', 'nuc', inf or a positive number, got {p!r}")
