@@ -28,3 +28,26 @@ def test_norm_zero_requires_grad_without_a_gradient():
         y.backward()
         assert x.grad is None
         np.testing.assert_array_equal(np.asarray(x.norm(0, dim=1).detach().numpy()), [1.0, 2.0])
+
+
+def test_embedding_from_pretrained_and_weight_share_memory():
+    """GloVe-style programs fill OOV rows of the matrix after building the layer; torch's layer
+    is a Parameter of the given tensor, so it sees them, and training writes into it."""
+    for lib in (torch, ts):
+        vectors = np.ones((4, 3), np.float32)
+        emb = lib.nn.Embedding.from_pretrained(lib.from_numpy(vectors), freeze=True)
+        vectors[1] = 5.0
+        np.testing.assert_array_equal(emb(lib.tensor([1])).detach().numpy(), [[5.0, 5.0, 5.0]])
+        assert not emb.weight.requires_grad
+        w = lib.ones(3, 2)
+        emb = lib.nn.Embedding(3, 2, _weight=w, padding_idx=0)
+        w.add_(1.0)
+        np.testing.assert_array_equal(emb.weight.detach().numpy(), np.full((3, 2), 2.0))   # no zeroed row
+        table = lib.zeros(5, 2)
+        emb = lib.nn.Embedding.from_pretrained(table, freeze=False)
+        opt = lib.optim.SGD(emb.parameters(), lr=1.0)
+        emb(lib.tensor([2, 2])).sum().backward()
+        opt.step()
+        np.testing.assert_array_equal(table.numpy()[2], [-2.0, -2.0])
+        with pytest.raises((ValueError, AssertionError)):
+            lib.nn.Embedding(3, 3, _weight=lib.ones(3, 2))

@@ -8,6 +8,7 @@ from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
+from tinygrad_seq.tensor import Tensor
 
 
 def _param(host, dtype):
@@ -83,11 +84,14 @@ class Embedding(Module):
             self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
             self.reset_parameters()
         else:
-            w = _weight.numpy() if hasattr(_weight, "numpy") else np.asarray(_weight)
-            if w.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"Shape of weight {w.shape} does not match num_embeddings and "
+            shape = tuple(np.shape(_weight) if not hasattr(_weight, "shape") else _weight.shape)
+            if shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"Shape of weight {shape} does not match num_embeddings and "
                                  f"embedding_dim ({num_embeddings}, {embedding_dim})")
-            self.weight = _param(w, dtype if dtype is not None else w.dtype)
+            # a Tensor becomes the weight itself, sharing its memory (torch's Parameter(_weight):
+            # a later write to it shows in the layer, training writes into it); array-likes are copied
+            self.weight = (Parameter(_weight) if isinstance(_weight, Tensor)
+                           else _param(np.asarray(_weight), dtype if dtype is not None else np.asarray(_weight).dtype))
         self.weight.requires_grad = not _freeze
         _place(self, device)
 
@@ -105,10 +109,11 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
                         scale_grad_by_freq=False, sparse=False):
-        """An Embedding whose weight is a copy of embeddings (num, dim); frozen by default."""
-        arr = embeddings.numpy() if hasattr(embeddings, "numpy") else np.asarray(embeddings)
+        """An Embedding whose weight is embeddings (num, dim) itself, sharing its memory as torch's
+        (an array-like is copied); frozen by default."""
+        arr = embeddings if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if arr.ndim != 2:
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {arr.shape}")
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(arr.shape)}")
         m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                 scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=arr, _freeze=freeze)
         dev = getattr(embeddings, "device", "cpu")
