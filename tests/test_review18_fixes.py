@@ -51,3 +51,45 @@ def test_embedding_from_pretrained_and_weight_share_memory():
         np.testing.assert_array_equal(table.numpy()[2], [-2.0, -2.0])
         with pytest.raises((ValueError, AssertionError)):
             lib.nn.Embedding(3, 3, _weight=lib.ones(3, 2))
+
+
+def _conv_operands():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((2, 3, 7)).astype(np.float32), rng.standard_normal((4, 3, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(dilation=0), "dilation"), (dict(stride=0), "stride"), (dict(stride=-1), "stride"),
+    (dict(padding=-1), "padding"), (dict(padding="same", stride=2), "same"), (dict(groups=0), "groups"),
+    (dict(padding="foo"), "padding")])
+def test_conv1d_bad_arguments_are_torchs_runtime_errors(kwargs, match):
+    """F.conv1d runs conv2d's argument checks (it had skipped them since it became a 2-D
+    convolution of height 1: dilation=0 computed an output, stride=0 divided by zero)."""
+    x, w = _conv_operands()
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), **kwargs)
+    with pytest.raises(RuntimeError, match=match):
+        ts.functional.conv1d(ts.tensor(x), ts.tensor(w), **kwargs)
+
+
+def test_conv1d_shape_errors_are_runtime_errors():
+    x, w = _conv_operands()
+    for lib in (torch, ts):
+        F = lib.nn.functional
+        with pytest.raises(RuntimeError):
+            F.conv1d(lib.randn(2, 3, 5, 1), lib.tensor(w))
+        with pytest.raises(RuntimeError):
+            F.conv1d(lib.tensor(x), lib.ones(4, 1, 3), groups=3)
+        with pytest.raises(RuntimeError):
+            F.conv1d(lib.tensor(x), lib.ones(4, 3))
+        with pytest.raises(RuntimeError):
+            lib.nn.Conv1d(3, 4, 3, dilation=0)(lib.tensor(x))
+    np.testing.assert_allclose(
+        ts.functional.conv1d(ts.tensor(x), ts.tensor(w), padding=(1,), stride=(2,), dilation=[1]).numpy(),
+        torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), padding=(1,), stride=(2,)).numpy(), rtol=1e-5,
+        atol=1e-6)
+
+
+def test_gru_repr_shows_reset_after():
+    assert repr(ts.nn.GRU(3, 4, reset_after=False)) == "GRU(3, 4, reset_after=False)"
+    assert repr(ts.nn.GRU(3, 4)) == repr(torch.nn.GRU(3, 4))

@@ -6,9 +6,9 @@ them beside the recurrent layers (character CNNs, CNN-LSTM front ends, max-over-
 """
 import numpy as np
 
-from tinygrad_seq.conv2d import Conv2dFunction
+from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg, resolve_padding
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
@@ -40,39 +40,24 @@ def _batched(input, name):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Cross-correlation of input [N, C_in, L] with weight [C_out, C_in / groups, K] (+ bias)."""
-    x, unbatched = _batched(input, "conv1d")
-    if x.dtype.kind == "b":   # integer inputs go through the product's own checks
-        raise NotImplementedError('"slow_conv2d_cpu" not implemented for \'Bool\'')
-    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
-    c_out, c_per_group, kernel = weight.shape
-    if x.shape[1] != c_per_group * groups:
-        raise ShapeMismatch(f"conv1d: expected input with {c_per_group * groups} channels (weight {weight.shape}, "
-                            f"groups={groups}), got {x.shape[1]} (input {input.shape})")
-    if c_out % groups:
-        raise ValueError("out_channels must be divisible by groups")
-    for other, what in ((weight, "weight"), (bias, "bias")):
-        if other is not None and other.dtype != x.dtype:   # torch's: no promotion inside a convolution
-            raise DTypeMismatch(f"conv1d: expected scalar type {torch_type_name(x.dtype)} but found "
-                                f"{torch_type_name(other.dtype)} ({what})")
-    if padding == "same":
-        if stride != 1:
-            raise ValueError("padding='same' is not supported for strided convolutions")
-        total = dilation * (kernel - 1)
-        left, right = total // 2, total - total // 2
-    elif padding == "valid":
-        left = right = 0
-    else:
-        left = right = _single(padding, "padding")
-    # as a 2-D convolution of height 1 (conv2d.py's product over gathered windows: 2-4x faster
-    # than the windows through index_select and a batched matmul, 2026-12-05)
-    span = dilation * (kernel - 1) + 1
-    if x.shape[-1] + left + right < span:
-        raise ShapeMismatch(f"Calculated output size is too small: input length {x.shape[-1] + left + right} is "
-                            f"shorter than the kernel's span {span}")
+    """Cross-correlation of input [N, C_in, L] (or [C_in, L]) with weight [C_out, C_in / groups, K]
+    (+ bias [C_out]) -> [N, C_out, L_out]: a 2-D convolution of height 1 (conv2d.py's product over
+    gathered windows: 2-4x faster than the windows through index_select and a batched matmul,
+    2026-12-05), with conv2d's argument checks and torch's messages."""
+    x, unbatched = batched(input, "conv1d", 1)
+    stride, dilation = expand_arg(stride, 1, "stride"), expand_arg(dilation, 1, "dilation")
+    if weight.ndim != 3:
+        raise ShapeMismatch(f"conv1d: expected a 3-D weight [C_out, C_in / groups, K], got weight of size "
+                            f"{list(weight.shape)}")
+    pads = resolve_padding(padding, weight.shape[2:], stride, dilation, 1)
+    check_conv("conv1d", x, weight, bias, 1, stride, list(pads[0]), dilation, int(groups))
+    span = dilation[0] * (weight.shape[2] - 1) + 1
+    if x.shape[-1] + sum(pads[0]) < span:
+        raise ShapeMismatch(f"Calculated padded input size per channel: ({x.shape[-1] + sum(pads[0])}). Kernel "
+                            f"size: ({span}). Kernel size can't be greater than actual input size")
     out = Conv2dFunction.apply(x.unsqueeze(2), weight.unsqueeze(2), *([bias] if bias is not None else []),
-                               stride=(1, stride), pads=((0, 0), (left, right)), dilation=(1, dilation),
-                               groups=groups).squeeze(2)
+                               stride=(1, stride[0]), pads=((0, 0), pads[0]), dilation=(1, dilation[0]),
+                               groups=int(groups)).squeeze(2)
     out = named(out, "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 

@@ -77,8 +77,9 @@ class RNNBase(RNNWeights, Module):
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         for name, default in (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
-                              ("dropout", 0.0), ("bidirectional", False), ("zoneout", 0.0)):   # torch's order
-            v = getattr(self, name)
+                              ("dropout", 0.0), ("bidirectional", False), ("zoneout", 0.0),   # torch's order
+                              ("reset_after", True)):   # (then this library's options)
+            v = getattr(self, name, default)
             if v != default:
                 s += f", {name}={v}"
         return s
