@@ -245,7 +245,8 @@ class _Linear(Function):
         if x.dtype is not w.dtype or (b is not None and b.dtype is not x.dtype):
             _refuse_mixed_dtypes(x, w, b)
         B = ctx.b
-        x2 = B.reshape(x, (-1, x.shape[x.ndim - 1]))
+        n_in = x.shape[x.ndim - 1]   # -1 cannot infer the rows when there are 0 features
+        x2 = B.reshape(x, (-1 if n_in else int(np.prod(x.shape[:-1])), n_in))
         ctx.save_for_backward(x2, w)
         ctx.lead = tuple(x.shape[:-1])
         out = B.matmul(x2, B.transpose(w, (1, 0)))
@@ -257,7 +258,7 @@ class _Linear(Function):
     def backward(ctx, g):
         B = ctx.b
         x2, w = ctx.saved_tensors
-        g2 = B.reshape(g, (-1, g.shape[g.ndim - 1]))                      # (rows, out)
+        g2 = B.reshape(g, (x2.shape[0], g.shape[g.ndim - 1]))             # (rows, out)
         gx = B.reshape(B.matmul(g2, w), ctx.lead + (w.shape[1],)) if ctx.needs_input_grad[0] else None
         # W's gradient g2^T x2 stays factored until final (outer_grad): one GEMM for a weight used
         # at every step of a decoder

@@ -6,6 +6,7 @@ from tinygrad_seq.nn.container import (Flatten, Identity, ModuleDict, ModuleList
                                        Unflatten)
 from tinygrad_seq.nn.layers import Dropout, Embedding, LayerNorm, Linear  # noqa: F401
 from tinygrad_seq.nn.multihead import MultiheadAttention  # noqa: F401
+from tinygrad_seq.nn.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 from tinygrad_seq.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from tinygrad_seq.nn.more_layers import (Bilinear, ConstantPad1d, CosineEmbeddingLoss, Dropout1d,  # noqa: F401
                                          EmbeddingBag, GaussianNLLLoss, GroupNorm, HingeEmbeddingLoss,
@@ -34,6 +35,7 @@ from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, 
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
 from tinygrad_seq.nn.cells import RecurrentCell  # noqa: F401
 from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401
+from tinygrad_seq.nn.data_parallel import DataParallel  # noqa: F401
 from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase, Recurrent  # noqa: F401
 from tinygrad_seq.nn import cells as _cells, variants as _variants
 from tinygrad_seq.cellspec import CellSpec, ParamSpec  # noqa: F401

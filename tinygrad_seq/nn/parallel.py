@@ -51,6 +51,7 @@ import numpy as np
 
 from tinygrad_seq import autograd
 from tinygrad_seq import device as _device
+from tinygrad_seq.nn.data_parallel import DataParallel, data_parallel  # noqa: F401
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.tensor import Tensor
 
