@@ -24,6 +24,8 @@ from tinygrad_seq.dtypes import (bool, double, float, float16, float32, float64,
                                  half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 # torch's dtypes without arrays here: named (autocast(dtype=torch.bfloat16, enabled=False) runs), refused as a tensor's
 from tinygrad_seq.dtypes import bfloat16, cdouble, cfloat, chalf, complex32, complex64, complex128  # noqa: F401
+from tinygrad_seq.quantized_dtypes import (per_channel_affine, per_channel_symmetric, per_tensor_affine,  # noqa: F401
+                                           per_tensor_symmetric, qint8, qint32, qscheme, quint4x2, quint8)
 from tinygrad_seq.functions import *  # noqa: F401,F403
 from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
 from tinygrad_seq.einsum import einsum  # noqa: F401
@@ -77,7 +79,7 @@ _warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overf
 __version__ = "0.1.0"
 
 _LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
-         "special", "jit", "testing")
+         "special", "jit", "testing", "ao", "quantization")
 
 
 def __getattr__(name):
