@@ -8,6 +8,10 @@ from tinygrad_seq.optim.adadelta import Adadelta  # noqa: F401
 from tinygrad_seq.optim.asgd import ASGD  # noqa: F401
 from tinygrad_seq.optim.adam_variants import Adamax, NAdam, RAdam  # noqa: F401
 from tinygrad_seq.optim.lbfgs import LBFGS  # noqa: F401
+from tinygrad_seq.optim.rprop import Rprop  # noqa: F401
+from tinygrad_seq.optim.sparse_adam import SparseAdam  # noqa: F401
+from tinygrad_seq.optim.adafactor import Adafactor  # noqa: F401
+from tinygrad_seq.optim.muon import Muon  # noqa: F401
 from tinygrad_seq.optim import lr_scheduler, swa_utils  # noqa: F401
 
 

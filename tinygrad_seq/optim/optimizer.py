@@ -248,16 +248,17 @@ class Optimizer(OptimizerHooks):
                 new_state[p][name] = v.detach().clone().to(p.device)
                 continue
             arr = np.asarray(v)
-            if arr.ndim == 0:
+            expected = self._state_shape(p, name)
+            if arr.ndim == 0 and expected != ():   # a number (a 0-d parameter's moments stay arrays)
                 val = arr.item()
                 if name == "step":
                     val = int(val)
                 elif name == "mu_product":   # NAdam rounds it in its saved dtype, as torch's 0-d tensor
                     val = arr[()] if arr.dtype.kind == "f" else val
             else:
-                if arr.shape != p.shape:
+                if arr.shape != expected:
                     raise ValueError(f"loaded state {name!r} of parameter {idx} has shape {arr.shape}, "
-                                     f"the parameter has shape {p.shape}")
+                                     f"expected {expected} for a parameter of shape {p.shape}")
                 val = _device.backend(p.device).asarray(np.array(arr, dtype=p.dtype, copy=True))
             new_state[p][name] = val
         for group, opts in zip(self.param_groups, new_groups):
@@ -267,6 +268,11 @@ class Optimizer(OptimizerHooks):
             group.clear()
             group.update(merged)
         self.state = new_state
+
+    def _state_shape(self, p, name):
+        """The shape of state array `name` of parameter p (Adafactor's factored rows and columns
+        differ); None for the states that are numbers."""
+        return None if name in _NUMBER_STATE else tuple(p.shape)
 
     def __repr__(self):
         # torch's text: a blank line between groups
@@ -280,6 +286,11 @@ class Optimizer(OptimizerHooks):
 
 
 Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' steps are wrapped by __init_subclass__
+
+
+# the per-parameter states that are numbers, not arrays (torch's 0-d tensors): step counts,
+# NAdam's momentum product, ASGD's eta and mu
+_NUMBER_STATE = ("step", "mu_product", "eta", "mu")
 
 
 def scalar_dtype():
