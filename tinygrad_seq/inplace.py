@@ -436,8 +436,8 @@ class InPlaceOps:
 
 
 def _unary_inplace(name):
-    def method(self):
-        return self._write(name + "_", lambda t: getattr(t, name)())
+    def method(self, **kwargs):   # (round_(decimals=))
+        return self._write(name + "_", lambda t: getattr(t, name)(**kwargs))
     method.__name__ = name + "_"
     method.__doc__ = f"In-place {name}."
     return method

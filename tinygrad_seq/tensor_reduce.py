@@ -149,12 +149,12 @@ class ReduceOps:
             return x.abs().amax(dim, keepdim)
         if p == float("-inf"):
             return x.abs().amin(dim, keepdim)
-        if p == 0:   # the count of non-zeros: requires grad, with no gradient (torch's undefined one)
+        if p is None:   # torch's default of the functional form: the 2-norm
+            return x._vector_norm(2, dim, keepdim)
+        if isinstance(p, (int, float)):   # other orders (0: the count of non-zeros, with no gradient)
             from tinygrad_seq.linalg_norms import vector_norm
-            return vector_norm(x, 0, dim, keepdim)
-        if isinstance(p, (int, float)) and p > 0:
-            return ops_extra.Root.apply((x.abs() ** p).sum(dim, keepdim), p=float(p))
-        raise ValueError(f"norm: p must be 'fro', 'nuc', inf or a positive number, got {p!r}")
+            return vector_norm(x, p, dim, keepdim)
+        raise ValueError(f"norm: p must be 'fro', 'nuc', None or a number, got {p!r}")
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
@@ -289,6 +289,8 @@ class ReduceOps:
             return x.float().cumprod(dim).half()
         d = _dim1(dim, x.ndim)
         n = x.shape[d]
+        if n == 0:   # nothing to multiply: the empty tensor, as torch's
+            return x.clone()
         parts = [x.narrow(d, 0, 1)]
         for i in range(1, n):
             parts.append(parts[-1] * x.narrow(d, i, 1))

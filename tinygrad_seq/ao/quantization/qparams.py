@@ -24,6 +24,9 @@ def activation_qparams(x, reduce_range=True):
     """torch's quant_utils::ChooseQuantizationParams(min(x), max(x), 0, 255, reduce_range) for
     a float32 array: (scale as float32, integer zero point). The range always holds 0."""
     qmin, qmax = (0, 127) if reduce_range else (0, 255)
+    if x.size and not np.isfinite(x).all():   # torch: nan raises; inf gives fbgemm's undefined ±inf pattern
+        raise RuntimeError("dynamic quantization: the input holds inf or nan, which has no quantization "
+                           "parameters (torch's fbgemm raises for nan and gives undefined results for inf)")
     lo = F32(min(float(x.min()), 0.0)) if x.size else F32(0.0)
     hi = F32(max(float(x.max()), 0.0)) if x.size else F32(0.0)
     scale = (float(hi) - float(lo)) / (qmax - qmin)      # double, as the C++
