@@ -93,3 +93,30 @@ def test_conv1d_shape_errors_are_runtime_errors():
 def test_gru_repr_shows_reset_after():
     assert repr(ts.nn.GRU(3, 4, reset_after=False)) == "GRU(3, 4, reset_after=False)"
     assert repr(ts.nn.GRU(3, 4)) == repr(torch.nn.GRU(3, 4))
+
+
+@pytest.mark.parametrize("p", [-1, -2, -0.5, 0.5, 1.5, 3, None])
+def test_tensor_norm_any_order(p):
+    a = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
+    got, want = [], []
+    for lib, out in ((torch, want), (ts, got)):
+        x = lib.tensor(a, requires_grad=True)
+        y = x.norm(p=p)
+        y.backward()
+        out += [y.item(), x.grad.numpy().copy(), x.detach().norm(p, dim=1).numpy()]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_cumprod_of_an_empty_dim_and_round_decimals_in_place():
+    assert tuple(ts.zeros(0, 3).cumprod(0).shape) == tuple(torch.zeros(0, 3).cumprod(0).shape)
+    a, b = ts.tensor([1.234, 5.678]), torch.tensor([1.234, 5.678])
+    a.round_(decimals=1)
+    b.round_(decimals=1)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_dynamic_quantization_refuses_non_finite_input():
+    q = ts.ao.quantization.quantize_dynamic(ts.nn.Sequential(ts.nn.Linear(3, 2)), {ts.nn.Linear})
+    with pytest.raises(RuntimeError, match="inf or nan"):
+        q(ts.tensor([[float("nan"), 1.0, 1.0]]))
