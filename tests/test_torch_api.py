@@ -307,17 +307,17 @@ def test_missing_names_say_so():
     # the submodules a program reaches into say so too, with the alternative where one exists
     import tinygrad_seq.nn.functional as F
     for get, message in [
-        (lambda: ts.optim.Rprop, "does not have torch.optim.Rprop yet; instead use optim.Adam"),
+        (lambda: ts.optim.Rprop_typo, r"does not have torch.optim.Rprop_typo yet$"),
         (lambda: ts.optim.lr_scheduler.SWALR, "torch.optim.lr_scheduler.SWALR yet; instead use optim.swa_utils.SWALR"),
         (lambda: ts.nn.BatchNorm3d, "does not have torch.nn.BatchNorm3d yet; instead use nn.BatchNorm2d"),
-        (lambda: F.grid_sample, "does not have torch.nn.functional.grid_sample yet"),
+        (lambda: F.fractional_max_pool2d, "does not have torch.nn.functional.fractional_max_pool2d yet"),
         (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),
         (lambda: ts.nn.utils.prune, r"does not have torch.nn.utils.prune yet$"),
-        (lambda: ts.nn.ChannelShuffle, r"does not have torch.nn.ChannelShuffle yet$"),
+        (lambda: ts.nn.FractionalMaxPool2d, r"does not have torch.nn.FractionalMaxPool2d yet$"),
     ]:
         with pytest.raises(AttributeError, match=message):
             get()
-    assert not hasattr(F, "grid_sample") and hasattr(ts.nn, "LSTM")
+    assert not hasattr(F, "fractional_max_pool2d") and hasattr(ts.nn, "LSTM")
 
 
 def test_grad_mode_functions():

@@ -380,6 +380,11 @@ from tinygrad_seq.functional_2d import (fold, instance_norm, local_response_norm
                                         unfold)
 from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_,  # noqa: E402,F401
                                              selu_, threshold_)
+from tinygrad_seq.functional_more2 import (adaptive_max_pool1d_with_indices, channel_shuffle,  # noqa: E402,F401
+                                          feature_alpha_dropout, max_pool1d_with_indices,
+                                          multi_head_attention_forward, multilabel_margin_loss,
+                                          native_channel_shuffle, triplet_margin_with_distance_loss)
+from tinygrad_seq.functional_grid import affine_grid, grid_sample  # noqa: E402,F401
 
 
 def __getattr__(name):

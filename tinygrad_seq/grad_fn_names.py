@@ -83,6 +83,7 @@ def _names():
     from tinygrad_seq.conv2d import Conv2dFunction   # (the package's conv2d is the function)
     from tinygrad_seq.einsum import Einsum           # (and its einsum)
     from tinygrad_seq.functional_pad import _ConstantPad
+    from tinygrad_seq.linalg_norms import VectorNorm
     from tinygrad_seq.pool2d import TakePlanes, WindowMean
     return {
         ops.MatMul: _matmul,
@@ -117,6 +118,8 @@ def _names():
         ops_special.SpecialBinary: _special,
         Einsum: _einsum,
         _ConstantPad: lambda ctx: "ConstantPadNdBackward0",
+        ops_extra.Log1p: lambda ctx: "Log1PBackward0",
+        VectorNorm: lambda ctx: "LinalgVectorNormBackward0",
     }
 
 

@@ -48,12 +48,11 @@ def tensor_attribute_error(name):
 
 
 # the same for the submodules a PyTorch program reaches into (torch.optim.NAdam, F.layer_norm, ...)
-_OPTIMIZERS = "optim.Adam / AdamW / NAdam / RAdam / Adamax, SGD (momentum, nesterov), RMSprop, Adagrad, Adadelta, ASGD or LBFGS"
 SUBMODULE_ALTERNATIVES = {
-    "torch.optim": dict.fromkeys(("Rprop", "SparseAdam"), _OPTIMIZERS),
+    "torch.optim": {},
     "torch.nn": dict(BatchNorm3d="nn.BatchNorm2d over merged axes, or nn.LayerNorm",
                      Conv3d="nn.Conv2d over merged axes (3-D convolutions are out of scope)"),
-    "torch.nn.functional": dict(multi_head_attention_forward="nn.MultiheadAttention"),
+    "torch.nn.functional": {},
     "torch.nn.init": {},
     "torch.nn.utils": {},
     "torch.optim.lr_scheduler": dict(SWALR="optim.swa_utils.SWALR"),

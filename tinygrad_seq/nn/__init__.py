@@ -41,6 +41,15 @@ from tinygrad_seq.nn import cells as _cells, variants as _variants
 from tinygrad_seq.cellspec import CellSpec, ParamSpec  # noqa: F401
 from tinygrad_seq.nn.attention import BahdanauAttention, LuongAttention  # noqa: F401
 from tinygrad_seq.nn.seq2seq import Decoder, Encoder, Seq2Seq  # noqa: F401
+from tinygrad_seq.nn.buffer import Buffer  # noqa: F401
+from tinygrad_seq.nn.lazy_parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401
+from tinygrad_seq.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d,  # noqa: F401
+                                  LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                                  LazyLinear)
+from tinygrad_seq.nn.sync_batchnorm import SyncBatchNorm  # noqa: F401
+from tinygrad_seq.nn.more_modules2 import (ChannelShuffle, Container, FeatureAlphaDropout,  # noqa: F401
+                                           MultiLabelMarginLoss, Softmax2d, TripletMarginWithDistanceLoss)
+from tinygrad_seq.nn.cells import RNNCellBase  # noqa: F401
 
 
 def _export(classes, added):

@@ -11,6 +11,7 @@ from tinygrad_seq.leaf_grads import zero_in_place
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.nn import module_hooks as _hooks
 from tinygrad_seq.nn.parameter import Parameter
+from tinygrad_seq.nn.buffer import Buffer, register_assigned as register_assigned_buffer
 from tinygrad_seq.nn.module_state import StateDictMixin, _IncompatibleKeys  # noqa: F401
 
 # nonempty while a global hook (nn.modules.module.register_module_forward_hook, ...) exists;
@@ -117,6 +118,8 @@ class Module(StateDictMixin):
                     raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                     "(torch.nn.Module or None expected)")
                 modules[name] = value
+            elif type(value) is Buffer:   # nn.Buffer(...) registers, its persistence with it
+                register_assigned_buffer(self, name, value)
             else:
                 buffers = d.get("_buffers")
                 if buffers is not None and name in buffers:

@@ -20,6 +20,7 @@ from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
 from tinygrad_seq.state_array import state_array
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.nn.module_hooks import HookHandle
+from tinygrad_seq.nn.lazy_parameter import UninitializedTensorMixin
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -161,6 +162,8 @@ class StateDictMixin:
         staged = []
         for k, t in own.items():
             if k in state_dict:
+                if isinstance(t, UninitializedTensorMixin):   # a lazy module's placeholder, loaded a placeholder
+                    continue
                 arr = _as_array(k, state_dict[k])
                 if tuple(arr.shape) != t.shape:
                     raise ShapeMismatch(f"load_state_dict: size mismatch for {k!r}: the checkpoint has shape "

@@ -46,3 +46,8 @@ def fill_parameter(param, host):
     with no_grad():
         param.copy_(np.asarray(host).astype(param.dtype))
     return param
+
+
+# torch.nn.parameter's other names (`nn.parameter.UninitializedParameter` in isinstance checks)
+from tinygrad_seq.nn.buffer import Buffer  # noqa: E402,F401
+from tinygrad_seq.nn.lazy_parameter import UninitializedBuffer, UninitializedParameter, is_lazy  # noqa: E402,F401

@@ -11,6 +11,10 @@ from tinygrad_seq.nn.utils.weight_norm import remove_weight_norm, weight_norm  #
 from tinygrad_seq.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
 from tinygrad_seq.nn.utils import parametrize, parametrizations  # noqa: E402,F401
 from tinygrad_seq.nn.utils import stateless  # noqa: E402,F401
+from tinygrad_seq.nn.utils.fusion import (convert_conv2d_weight_memory_format,  # noqa: E402,F401
+                                          convert_conv3d_weight_memory_format, fuse_conv_bn_eval,
+                                          fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights,
+                                          skip_init)
 
 
 def __getattr__(name):
