@@ -43,6 +43,7 @@ from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.jit import compile  # noqa: F401,A004  (torch.compile: the model itself)
 from tinygrad_seq.torch_misc import (clear_autocast_cache, empty_strided, frombuffer, get_autocast_gpu_dtype,  # noqa: F401
                                      get_num_interop_threads, is_anomaly_enabled, is_autocast_enabled, is_storage,
+                                     is_anomaly_check_nan_enabled,
                                      multiprocessing, set_anomaly_enabled, set_flush_denormal,
                                      set_num_interop_threads, typename, unravel_index, version)
 from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, conv2d,  # noqa: F401
@@ -64,6 +65,8 @@ _fill_in.attach(Tensor)
 for _name in _fill_in.FREE:
     if _name not in globals():
         globals()[_name] = _free_function(_name)
+from tinygrad_seq import namespace_gaps as _namespace_gaps  # noqa: E402
+_namespace_gaps.attach(Tensor, globals())   # torch 2.13's remaining names (namespace_gaps.py)
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
 from tinygrad_seq import func  # noqa: F401,E402  (torch.func)

@@ -5,7 +5,6 @@ that always return (values, indices)) and multi_head_attention_forward (nn.Multi
 forward on given weights). Re-exported by tinygrad_seq.functional."""
 import numpy as np
 
-from tinygrad_seq import random
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 
@@ -41,22 +40,8 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """alpha_dropout with one draw per channel input[n, c] (broadcast over the other dims): a
     dropped channel is set to -alpha' and every value mapped by a x + b, a = 1 / sqrt((alpha'^2
     p + 1)(1 - p)), b = alpha' a p (torch's _dropout_impl with feature noise)."""
-    from tinygrad_seq.functional import _applied
-    from tinygrad_seq.functional_dropout import _ALPHA_PRIME, _check_p
-    _check_p(p)
-    if not training or p == 0.0 or input.numel() == 0:
-        return input
-    if input.ndim < 2:
-        raise ShapeMismatch("Feature dropout requires at least 2 dimensions in the input")
-    if p == 1.0:
-        return _applied(input, lambda t: t * 0.0, inplace)
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    keep = (random.bernoulli_mask(1.0 - p, shape, np.float64) > 0).astype(np.float64)   # (it is scaled by 1 / (1 - p))
-    a = 1.0 / np.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
-    scale = Tensor((keep * a).astype(input.dtype), device=input.device)
-    shift = Tensor(((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(input.dtype),
-                   device=input.device)
-    return _applied(input, lambda t: t * scale + shift, inplace)
+    from tinygrad_seq.functional_aten import feature_noise_dropout
+    return feature_noise_dropout(input, p, training, True, inplace)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,

@@ -280,13 +280,13 @@ def bincount(input, weights=None, minlength=0):
     return Tensor(out.astype(w.dtype if w.dtype.kind == "f" else np.float64), device=device)
 
 
-_deterministic = [False]
+_deterministic = [False, False]   # mode, warn_only
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Accepted and remembered (are_deterministic_algorithms_enabled): the CPU kernels always sum
     in one order for a given thread count and shape, so their results repeat run to run."""
-    _deterministic[0] = bool(mode)
+    _deterministic[:] = [bool(mode), bool(warn_only)]
 
 
 def are_deterministic_algorithms_enabled():

@@ -12,6 +12,7 @@ class _ThreadState(threading.local):
     or backward() never changes what another thread records. Class attributes are each new
     thread's defaults."""
     grad = True
+    inference = False  # inside an inference_mode() block (is_inference_mode_enabled)
     callbacks = None   # a list while a backward() runs in this thread (queue_callback)
 
 
@@ -105,6 +106,15 @@ class inference_mode(_NoParams):
     ordinary tensors without a graph)."""
     def __init__(self, mode=True):
         super().__init__(not mode if isinstance(mode, bool) else False)
+
+    def __enter__(self):
+        self._prev.__dict__.setdefault("inference", []).append(_state.inference)
+        _state.inference = not self.enabled
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _state.inference = self._prev.inference.pop()
+        return super().__exit__(*exc)
 
     def clone(self):
         return inference_mode(not self.enabled)

@@ -9,9 +9,11 @@ import types
 import numpy as np
 
 from tinygrad_seq import dtypes
+from tinygrad_seq.autocast_state import get_autocast_gpu_dtype, is_autocast_enabled  # noqa: F401
 
 _interop_threads = [1]
 _anomaly = [False]
+_anomaly_check_nan = [True]
 
 version = types.SimpleNamespace(__version__="0.1.0", cuda=None, hip=None, git_version="unknown", debug=False)
 
@@ -33,18 +35,15 @@ def set_flush_denormal(mode):
 
 def set_anomaly_enabled(enabled, check_nan=True):
     _anomaly[0] = bool(enabled)
+    _anomaly_check_nan[0] = bool(check_nan)
 
 
 def is_anomaly_enabled():
     return _anomaly[0]
 
 
-def is_autocast_enabled(device_type=None):
-    return False
-
-
-def get_autocast_gpu_dtype():
-    return dtypes.float16
+def is_anomaly_check_nan_enabled():
+    return _anomaly_check_nan[0]
 
 
 def clear_autocast_cache():

@@ -1,0 +1,80 @@
+"""torch's less common constructors: scalar_tensor (a 0-d tensor in the default float dtype),
+asarray (shares memory with a tensor or numpy array when dtype and device allow, as torch's) and
+the deprecated range (end included, with torch's warning)."""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from tinygrad_seq import device as _device
+from tinygrad_seq import dtypes
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None, requires_grad=False):
+    """s as a 0-d tensor of dtype (the default float dtype when not given, whatever s is)."""
+    from tinygrad_seq.creation import tensor
+    if not isinstance(s, (numbers.Number, np.generic)):
+        raise TypeError(f"scalar_tensor(): argument 's' must be Number, not {type(s).__name__}")
+    return tensor(s, dtype=dtypes.get_default_dtype() if dtype is None else dtype, device=device,
+                  requires_grad=requires_grad)
+
+
+def _cannot_alias(what):
+    return ValueError(f"can't alias {what}: asarray(..., copy=False) needs the data's own dtype and device")
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """obj as a tensor. A tensor or numpy array of the asked dtype and device is shared (the
+    tensor itself is returned; a numpy array's memory is used), unless copy=True; copy=False
+    where a copy is needed raises ValueError, as torch's. Other data (lists, numbers) is copied
+    into a new tensor (torch.tensor's dtype rules). requires_grad=True sets it on the result,
+    which may be obj itself."""
+    from tinygrad_seq.creation import from_numpy, tensor
+    from tinygrad_seq.tensor import Tensor
+    dt = dtypes.as_dtype(dtype)
+    dev = None if device is None else _device.canonical(device)
+    if isinstance(obj, Tensor):
+        same = (dt is None or dt == obj.dtype) and (dev is None or dev == _device.canonical(obj.device))
+        if not same and copy is False:
+            raise _cannot_alias(f"tensor with dtype {obj.dtype} into dtype {dt}")
+        out = obj.to(device=dev, dtype=dt) if not same else obj
+        out = out.clone() if copy and out is obj else out
+    elif isinstance(obj, np.ndarray) and obj.dtype.kind in "fiub":
+        same = (dt is None or dt == obj.dtype) and (dev is None or dev == "cpu")
+        if not same and copy is False:
+            raise _cannot_alias(f"numpy array with dtype {obj.dtype} into dtype {dt}")
+        if same and not copy:
+            out = from_numpy(obj)
+        else:
+            out = tensor(obj, dtype=dt, device=dev)
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        out = tensor(obj, dtype=dt, device=dev)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """[start, start + step, ..., end] (end included, unlike arange) in the default float dtype
+    unless dtype= says; deprecated in torch, which warns as here."""
+    from tinygrad_seq.creation import _make
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    dt = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    n = int(math.floor((end - start) / step)) + 1
+    values = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
+    result = _make(values, dt, device or "cpu", requires_grad)
+    return result if out is None else out.copy_(result)
+
+
+FUNCTIONS = dict(scalar_tensor=scalar_tensor, asarray=asarray, range=range)

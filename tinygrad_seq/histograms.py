@@ -1,0 +1,95 @@
+"""torch.histogram and torch.histogramdd (and Tensor.histogram) on floating CPU tensors: counts
+(or weight sums, or densities) in bins given as a count over a range or as explicit edges, in
+the input's dtype, with the edges returned; numpy's histogram rules, which are torch's (a range
+of one value widens by 0.5 each side, the last bin includes its right edge)."""
+import numpy as np
+
+from tinygrad_seq.tensor_reduce import return_type
+
+HistogramResult = return_type("histogram", ("hist", "bin_edges"))
+HistogramddResult = return_type("histogramdd", ("hist", "bin_edges"))
+
+
+def _host_float(input, what="histogramdd"):
+    from tinygrad_seq.functional_checks import torch_type_name
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"\"{what}\" not implemented for '{torch_type_name(input.dtype)}'")
+    return input.detach().cpu().numpy()
+
+
+def _edges(values, bins, bounds, dtype):
+    """bins + 1 edges from bounds (min, max), else from the data's min and max (numpy's)."""
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
+        raise TypeError(f"histogram: bins must be an int or a 1-D tensor of edges, got {type(bins).__name__}")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogramdd(): expected bins to be positive, but got {bins}")
+    if bounds is None:
+        lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    else:
+        lo, hi = (float(b) for b in bounds)
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd(): for dim 0, expected leftmost edge ({lo}) to be less than or "
+                               f"equal to rightmost edge ({hi})")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, int(bins) + 1).astype(dtype)
+
+
+def _given_edges(edges, dtype):
+    from tinygrad_seq.tensor import Tensor
+    if not isinstance(edges, Tensor) or edges.ndim != 1:
+        raise RuntimeError("torch.histogramdd(): bins tensors must be 1-D")
+    return edges.detach().cpu().numpy().astype(dtype)
+
+
+def _weights(weight, shape):
+    if weight is None:
+        return None
+    w = weight.detach().cpu().numpy()
+    if tuple(w.shape) != tuple(shape):
+        raise RuntimeError(f"torch.histogramdd(): if weight tensor is provided it should have the same shape as "
+                           f"the input tensor excluding its innermost dimension, but got input with shape "
+                           f"{list(shape)} and weight with shape {list(w.shape)}")
+    return w.reshape(-1)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
+    """(hist, bin_edges) of input's elements; bins an int (with range=(min, max) or the data's)
+    or a 1-D tensor of increasing edges."""
+    from tinygrad_seq.tensor import Tensor
+    if out is not None:
+        raise TypeError("histogram: out= is not supported; use the returned tensors")
+    x = _host_float(input)
+    edges = _given_edges(bins, x.dtype) if isinstance(bins, Tensor) else _edges(x, bins, range, x.dtype)
+    w = _weights(weight, x.shape)
+    hist, _ = np.histogram(x.reshape(-1), edges, weights=w, density=density)
+    return HistogramResult(Tensor(hist.astype(x.dtype), device=input.device), Tensor(edges, device=input.device))
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):
+    """(hist, bin_edges) of the points input [..., D]: hist has one dimension per coordinate;
+    bins an int, D ints, or D 1-D tensors of edges; range the flat [min_0, max_0, min_1, ...]."""
+    from tinygrad_seq.tensor import Tensor
+    if out is not None:
+        raise TypeError("histogramdd: out= is not supported; use the returned tensors")
+    x = _host_float(input)
+    if x.ndim < 1:
+        raise RuntimeError("torch.histogramdd(): input should have at least 1 dimension")
+    d = x.shape[-1]
+    points = x.reshape(-1, d)
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * d
+    if len(per_dim) != d:
+        raise RuntimeError(f"torch.histogramdd(): expected {d} bins (one per dimension of the points), "
+                           f"got {len(per_dim)}")
+    if range is not None and len(range) != 2 * d:
+        raise RuntimeError(f"torch.histogramdd(): expected range of length {2 * d}, got {len(range)}")
+    edges = [_given_edges(b, x.dtype) if isinstance(b, Tensor) else
+             _edges(points[:, i], b, None if range is None else range[2 * i:2 * i + 2], x.dtype)
+             for i, b in enumerate(per_dim)]
+    w = _weights(weight, x.shape[:-1])
+    hist, _ = np.histogramdd(points, edges, weights=w, density=density)
+    return HistogramddResult(Tensor(hist.astype(x.dtype), device=input.device),
+                             tuple(Tensor(e, device=input.device) for e in edges))
+
+
+FUNCTIONS = dict(histogram=histogram, histogramdd=histogramdd)
