@@ -6,17 +6,8 @@ forward on given weights). Re-exported by tinygrad_seq.functional."""
 import numpy as np
 
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.functional_more import _reduce
 from tinygrad_seq.tensor import Tensor
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
 def channel_shuffle(input, groups):
