@@ -1,4 +1,4 @@
-"""LayerNormFunction (one node, layer_norm.py) against its reference composition
+"""LayerNormFunction (one node, layer_norm_node.py) against its reference composition
 (functional_extra.layer_norm_composite) and finite differences, float64."""
 import numpy as np
 import pytest

@@ -120,3 +120,45 @@ def test_dynamic_quantization_refuses_non_finite_input():
     q = ts.ao.quantization.quantize_dynamic(ts.nn.Sequential(ts.nn.Linear(3, 2)), {ts.nn.Linear})
     with pytest.raises(RuntimeError, match="inf or nan"):
         q(ts.tensor([[float("nan"), 1.0, 1.0]]))
+
+
+def test_no_submodule_shadows_a_function_of_the_same_name():
+    """Importing a submodule binds it on the package: a module named like one of torch's functions
+    (scatter_reduce.py, layer_norm.py) replaced ts.scatter_reduce / ts.layer_norm with the module
+    at its first lazy import. Every library module is imported here; no public name may become a
+    module that was a function."""
+    import importlib
+    import os
+    import types
+    folder = os.path.dirname(ts.__file__)
+    before = {n: v for n, v in vars(ts).items() if callable(v) and not isinstance(v, types.ModuleType)}
+    for f in sorted(os.listdir(folder)):
+        if f.endswith(".py") and f != "__init__.py" and f[:-3] != "__main__":
+            importlib.import_module(f"tinygrad_seq.{f[:-3]}")
+    shadowed = [n for n, v in before.items() if isinstance(getattr(ts, n), types.ModuleType)]
+    assert not shadowed, shadowed
+    a = ts.arange(12.0).reshape(3, 4)
+    i = ts.tensor([[0, 1, 2, 0]])
+    for _ in range(2):
+        assert ts.scatter_reduce(a, 0, i, a, reduce="sum").shape == (3, 4)
+        assert ts.layer_norm(a, (4,)).shape == (3, 4)
+
+
+def test_load_state_dict_writes_into_the_parameters_memory():
+    for lib in (torch, ts):
+        w = lib.ones(5, 3)
+        emb = lib.nn.Embedding.from_pretrained(w)
+        alias = emb.weight.data
+        emb.load_state_dict({"weight": lib.zeros(5, 3)})
+        assert w.abs().sum().item() == 0 and alias.abs().sum().item() == 0
+
+
+def test_embedding_from_an_integer_table():
+    for lib in (torch, ts):
+        emb = lib.nn.Embedding.from_pretrained(lib.tensor([[1, 2], [3, 4]]))
+        np.testing.assert_array_equal(emb(lib.tensor([1])).numpy(), [[3, 4]])
+        assert not emb.weight.requires_grad
+        p = lib.nn.Parameter(lib.tensor([1, 2]), requires_grad=False)
+        assert p.dtype == (torch.int64 if lib is torch else np.int64)
+        with pytest.raises(RuntimeError):
+            lib.nn.Parameter(lib.tensor([1, 2]))

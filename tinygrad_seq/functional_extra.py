@@ -34,7 +34,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise ShapeMismatch(f"layer_norm: {name} has shape {p.shape}, expected normalized_shape {normalized_shape}")
     if (input.device == "cpu" and input.dtype.kind == "f" and input.dtype != np.float16
             and all(p is None or p.dtype == input.dtype for p in (weight, bias))):
-        from tinygrad_seq.layer_norm import LayerNormFunction   # one node (layer_norm.py)
+        from tinygrad_seq.layer_norm_node import LayerNormFunction   # one node (layer_norm_node.py)
         params = [p for p in (weight, bias) if p is not None]
         out = LayerNormFunction.apply(input, *params, eps=float(eps), n=int(np.prod(normalized_shape)),
                                       has_weight=weight is not None, has_bias=bias is not None)

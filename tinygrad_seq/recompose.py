@@ -7,7 +7,7 @@ import numpy as np
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
 from tinygrad_seq.batch_norm_node import BatchNormFunction
 from tinygrad_seq.einsum import Einsum
-from tinygrad_seq.layer_norm import LayerNormFunction
+from tinygrad_seq.layer_norm_node import LayerNormFunction
 from tinygrad_seq.linalg_norms import VectorNorm
 from tinygrad_seq.recompose_2d import RECOMPOSE_2D
 

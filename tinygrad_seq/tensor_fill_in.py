@@ -334,8 +334,8 @@ METHODS = dict(
     layout=property(_layout),
     get_device=_get_device, stride=_stride, data_ptr=_data_ptr, storage_offset=_storage_offset,
     real=property(lambda self: self), imag=property(_imag), apply_=_apply_, map_=_map_,
-    scatter_reduce=_free_from("scatter_reduce", "scatter_reduce"),
-    scatter_reduce_=_free_from("scatter_reduce", "scatter_reduce_"),
+    scatter_reduce=_free_from("scatter_reduce_op", "scatter_reduce"),
+    scatter_reduce_=_free_from("scatter_reduce_op", "scatter_reduce_"),
     unique=_free("unique"), multinomial=_free("multinomial"), bernoulli=_free("bernoulli"),
 )
 

@@ -48,7 +48,7 @@ def _index_reduce_args(self, dim, index, source, reduce):
 def index_reduce(self, dim, index, source, reduce, *, include_self=True):
     """self with source's slices along dim reduced (prod, mean, amax, amin) into the slices
     index names; include_self=False leaves self's values out of the slices written to."""
-    from tinygrad_seq.scatter_reduce import scatter_reduce
+    from tinygrad_seq.scatter_reduce_op import scatter_reduce
     dim, idx = _index_reduce_args(self, dim, index, source, reduce)
     return scatter_reduce(self, dim, idx, source, reduce, include_self=include_self)
 

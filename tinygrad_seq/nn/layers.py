@@ -90,7 +90,7 @@ class Embedding(Module):
                                  f"embedding_dim ({num_embeddings}, {embedding_dim})")
             # a Tensor becomes the weight itself, sharing its memory (torch's Parameter(_weight):
             # a later write to it shows in the layer, training writes into it); array-likes are copied
-            self.weight = (Parameter(_weight) if isinstance(_weight, Tensor)
+            self.weight = (Parameter(_weight, requires_grad=not _freeze) if isinstance(_weight, Tensor)
                            else _param(np.asarray(_weight), dtype if dtype is not None else np.asarray(_weight).dtype))
         self.weight.requires_grad = not _freeze
         _place(self, device)

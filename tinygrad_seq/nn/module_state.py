@@ -173,7 +173,11 @@ class StateDictMixin:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(error_msgs))
         for t, arr in staged:
-            t.array = _device.backend(t.device).asarray(np.array(arr, copy=True))
+            dst = t.array
+            if type(dst) is np.ndarray and dst.flags.writeable and dst.shape == arr.shape:
+                np.copyto(dst, arr)   # into the tensor's memory, as torch's param.copy_: views and .data see it
+            else:
+                t.array = _device.backend(t.device).asarray(np.array(arr, copy=True))
             t._version += 1
         result = _IncompatibleKeys(missing, unexpected)
         for _, m in reversed(modules):   # torch's: children's post-hooks before their parent's

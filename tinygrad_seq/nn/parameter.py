@@ -17,8 +17,8 @@ class Parameter(Tensor):
             Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device)
         else:
             Tensor.__init__(self, data, requires_grad=requires_grad)
-        if self.dtype.kind != "f":
-            raise TypeError(f"Parameter: needs floating point data, got {self.dtype}")
+        if self.dtype.kind != "f" and requires_grad:   # an integer one that does not require grad is torch's too
+            raise TypeError(f"Parameter: only floating point data can require gradients, got {self.dtype}")
 
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
