@@ -162,3 +162,38 @@ def test_embedding_from_an_integer_table():
         assert p.dtype == (torch.int64 if lib is torch else np.int64)
         with pytest.raises(RuntimeError):
             lib.nn.Parameter(lib.tensor([1, 2]))
+
+
+def test_aten_losses_unreduced_by_default():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 5)).astype(np.float32), rng.random((4, 5)).astype(np.float32)
+    for name, args in (("kl_div", (a, b)), ("binary_cross_entropy_with_logits", (a, b)),
+                       ("hinge_embedding_loss", (a, np.sign(b - 0.5).astype(np.float32)))):
+        want = getattr(torch, name)(*map(torch.tensor, args))
+        got = getattr(ts, name)(*map(ts.tensor, args))
+        assert tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_histogram_refuses_non_finite_and_1d_histogramdd():
+    for lib in (torch, ts):
+        with pytest.raises(RuntimeError):
+            lib.histogram(lib.tensor([1.0, float("nan")]), 3)
+        with pytest.raises(RuntimeError):
+            lib.histogram(lib.tensor([1.0, float("inf")]), 3)
+        with pytest.raises(RuntimeError):
+            lib.histogramdd(lib.randn(20), 4)
+
+
+def test_small_review_findings():
+    for lib in (torch, ts):
+        F = lib.nn.functional
+        assert F.multilabel_margin_loss(lib.tensor(1.0), lib.tensor(0)).item() == 0.0
+        with pytest.raises(RuntimeError):
+            F.multilabel_margin_loss(lib.tensor([[1.0, 2, 3, 4, 5]]), lib.tensor([[7, -1, 0, 0, 0]]))
+        assert lib.scalar_tensor(lib.tensor(1.5)).item() == 1.5
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            assert lib.is_autocast_enabled("cpu") and lib.get_autocast_dtype("cpu") == lib.bfloat16
+            with lib.autocast("cpu", enabled=False):
+                assert not lib.is_autocast_enabled("cpu")
+        assert not lib.is_autocast_enabled("cpu")

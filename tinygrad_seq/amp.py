@@ -23,9 +23,24 @@ class autocast:
                           "dtypes (float32 stays float32)", UserWarning, stacklevel=2)
 
     def __enter__(self):
+        # torch's autocast state (is_autocast_enabled / get_autocast_dtype) reads as inside the
+        # block, though nothing is cast here
+        from tinygrad_seq import autocast_state as state
+        device = state._device_type(self.device_type)
+        self._outer = (device, state._enabled.get(device), state._dtype.get(device))
+        state._enabled[device] = self._enabled
+        if self.fast_dtype is not None:
+            state._dtype[device] = self.fast_dtype
         return self
 
     def __exit__(self, *exc):
+        from tinygrad_seq import autocast_state as state
+        device, enabled, dtype = self._outer
+        for table, value in ((state._enabled, enabled), (state._dtype, dtype)):
+            if value is None:
+                table.pop(device, None)
+            else:
+                table[device] = value
         return False
 
     def __call__(self, fn):

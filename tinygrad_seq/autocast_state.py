@@ -2,7 +2,7 @@
 set_autocast_dtype / get_autocast_dtype, the cache flag, the nesting counter and the deprecated
 cpu / gpu forms): the per-device flags and dtypes they set and read, with torch's defaults (off;
 bfloat16 on cpu, float16 elsewhere). Nothing is cast here (amp.py): a program that sets a flag
-reads it back, and ts.autocast blocks leave these flags as they are."""
+reads it back, and a ts.autocast block sets its device's flag and dtype while it runs, as torch's."""
 import warnings
 
 from tinygrad_seq import dtypes

@@ -14,6 +14,8 @@ from tinygrad_seq import dtypes
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None, requires_grad=False):
     """s as a 0-d tensor of dtype (the default float dtype when not given, whatever s is)."""
     from tinygrad_seq.creation import tensor
+    if getattr(s, "ndim", None) == 0 and hasattr(s, "item"):   # a 0-d tensor is a number to torch's parser
+        s = s.item()
     if not isinstance(s, (numbers.Number, np.generic)):
         raise TypeError(f"scalar_tensor(): argument 's' must be Number, not {type(s).__name__}")
     return tensor(s, dtype=dtypes.get_default_dtype() if dtype is None else dtype, device=device,

@@ -5,7 +5,7 @@ that always return (values, indices)) and multi_head_attention_forward (nn.Multi
 forward on given weights). Re-exported by tinygrad_seq.functional."""
 import numpy as np
 
-from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_more import _reduce
 from tinygrad_seq.tensor import Tensor
 
@@ -61,6 +61,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     max(0, 1 - (x[j] - x[i])), divided by C."""
     from tinygrad_seq.functional_more import _legacy
     reduction = _legacy(size_average, reduce, reduction)
+    if input.ndim == 0 and target.ndim == 0:   # one class: no non-target class, a zero loss (torch's)
+        return _reduce(input * 0.0, reduction)
     if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
         raise ShapeMismatch(f"inconsistent target size: {list(target.shape)} for input of size: "
                             f"{list(input.shape)}")
@@ -70,7 +72,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     N, C = x.shape
     t = target.numpy().reshape(N, C)
     if ((t < -1) | (t >= C)).any():
-        raise IndexError("argument #2 'target' is out of range")
+        raise IndexOutOfRange("argument #2 'target' is out of range")
     valid = np.cumprod(t != -1, axis=1).astype(bool)          # [N, C]: entries before the first -1
     labels = np.where(valid, t, 0)
     is_target = np.zeros((N, C + 1), bool)                   # column C takes the entries past the -1

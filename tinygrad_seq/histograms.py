@@ -25,6 +25,8 @@ def _edges(values, bins, bounds, dtype):
         raise RuntimeError(f"torch.histogramdd(): expected bins to be positive, but got {bins}")
     if bounds is None:
         lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd(): range of [{lo}, {hi}] is not finite")
     else:
         lo, hi = (float(b) for b in bounds)
         if lo > hi:
@@ -73,8 +75,9 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
     if out is not None:
         raise TypeError("histogramdd: out= is not supported; use the returned tensors")
     x = _host_float(input)
-    if x.ndim < 1:
-        raise RuntimeError("torch.histogramdd(): input should have at least 1 dimension")
+    if x.ndim < 2:
+        raise RuntimeError("torch.histogramdd(): input tensor should have at least 2 dimensions, but got "
+                           f"{x.ndim}")
     d = x.shape[-1]
     points = x.reshape(-1, d)
     per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * d
