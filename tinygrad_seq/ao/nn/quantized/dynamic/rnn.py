@@ -20,7 +20,6 @@ from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.dtypes import float16
 from tinygrad_seq.quantized_dtypes import qint8
 from tinygrad_seq.ao.nn.quantized.dynamic import common
-from tinygrad_seq.ao.nn.quantized.dynamic.linear import dtype_name
 
 F32 = np.float32
 _GATES = {"LSTM": 4, "GRU": 3}
