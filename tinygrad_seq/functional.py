@@ -247,8 +247,11 @@ class _Linear(Function):
         B = ctx.b
         n_in = x.shape[x.ndim - 1]   # -1 cannot infer the rows when there are 0 features
         x2 = B.reshape(x, (-1 if n_in else int(np.prod(x.shape[:-1])), n_in))
-        ctx.save_for_backward(x2, w)
-        ctx.lead = tuple(x.shape[:-1])
+        # each operand only where backward reads it, as torch's: W for x's gradient, x for W's (a
+        # weight written in place before backward then raises only where it would be read)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x2 if needs[1] else None, w if needs[0] else None)
+        ctx.lead, ctx.rows = tuple(x.shape[:-1]), x2.shape[0]
         out = B.matmul(x2, B.transpose(w, (1, 0)))
         if b is not None:
             out = B.iadd(out, b)           # the product is a fresh array: add the bias in place
@@ -258,7 +261,7 @@ class _Linear(Function):
     def backward(ctx, g):
         B = ctx.b
         x2, w = ctx.saved_tensors
-        g2 = B.reshape(g, (x2.shape[0], g.shape[g.ndim - 1]))             # (rows, out)
+        g2 = B.reshape(g, (ctx.rows, g.shape[g.ndim - 1]))                # (rows, out)
         gx = B.reshape(B.matmul(g2, w), ctx.lead + (w.shape[1],)) if ctx.needs_input_grad[0] else None
         # W's gradient g2^T x2 stays factored until final (outer_grad): one GEMM for a weight used
         # at every step of a decoder

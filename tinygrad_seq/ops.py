@@ -398,27 +398,31 @@ class MatMul(Function):
     dimensions broadcast (and are summed back by _unbroadcast in backward)."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # each operand only where backward reads it, as torch's (b for a's gradient, a for b's)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
+        ctx.ndims = (a.ndim, b.ndim)
         return ctx.b.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        a_nd, b_nd = ctx.ndims
         B = ctx.b
-        if a.ndim == 1 and b.ndim == 1:
-            return B.mul(g, b), B.mul(g, a)
-        a2 = B.reshape(a, (1,) + tuple(a.shape)) if a.ndim == 1 else a
-        b2 = B.reshape(b, tuple(b.shape) + (1,)) if b.ndim == 1 else b
-        g2 = B.reshape(g, tuple(g.shape)[:-1] + (1,) + tuple(g.shape)[-1:]) if a.ndim == 1 else g
-        g2 = B.reshape(g2, tuple(g2.shape) + (1,)) if b.ndim == 1 else g2
+        if a_nd == 1 and b_nd == 1:
+            return (B.mul(g, b) if b is not None else None), (B.mul(g, a) if a is not None else None)
+        a2 = B.reshape(a, (1,) + tuple(a.shape)) if a_nd == 1 and a is not None else a
+        b2 = B.reshape(b, tuple(b.shape) + (1,)) if b_nd == 1 and b is not None else b
+        g2 = B.reshape(g, tuple(g.shape)[:-1] + (1,) + tuple(g.shape)[-1:]) if a_nd == 1 else g
+        g2 = B.reshape(g2, tuple(g2.shape) + (1,)) if b_nd == 1 else g2
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = B.matmul(g2, _swap(B, b2))
-            if a.ndim == 1:
+            if a_nd == 1:
                 ga = B.reshape(ga, tuple(ga.shape)[:-2] + tuple(ga.shape)[-1:])
         if ctx.needs_input_grad[1]:
             gb = B.matmul(_swap(B, a2), g2)
-            if b.ndim == 1:
+            if b_nd == 1:
                 gb = B.reshape(gb, tuple(gb.shape)[:-1])
         return ga, gb
 
