@@ -197,3 +197,49 @@ def test_small_review_findings():
             with lib.autocast("cpu", enabled=False):
                 assert not lib.is_autocast_enabled("cpu")
         assert not lib.is_autocast_enabled("cpu")
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 5, 16, 48, 97, 1000, 4097])
+def test_linspace_float32_bit_equal_to_torch(steps):
+    for a, b in ((-1.0, 1.0), (0.3, 7.9), (5.0, -2.5)):
+        np.testing.assert_array_equal(ts.linspace(a, b, steps).numpy(), torch.linspace(a, b, steps).numpy())
+
+
+def test_affine_grid_identity_bit_equal_and_stn_gradient():
+    """The PyTorch STN tutorial starts at the identity: every sample point sits on a pixel centre,
+    where a 1-ulp difference in the base grid flips bilinear sampling's kink."""
+    theta = np.tile(np.float32([[[1, 0, 0], [0, 1, 0]]]), (2, 1, 1))
+    x = np.random.default_rng(0).standard_normal((2, 1, 16, 48)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal((2, 1, 16, 48)).astype(np.float32)
+    out = []
+    for lib in (torch, ts):
+        F = lib.nn.functional
+        for ac in (False, True):
+            grid = F.affine_grid(lib.tensor(theta), [2, 1, 16, 48], align_corners=ac)
+            out.append(grid.detach().numpy())
+        th = lib.tensor(theta, requires_grad=True)
+        grid = F.affine_grid(th, [2, 1, 16, 48], align_corners=False)
+        (F.grid_sample(lib.tensor(x), grid, align_corners=False) * lib.tensor(w)).sum().backward()
+        out.append(th.grad.numpy())
+    for o, t in zip(out[3:5], out[:2]):
+        np.testing.assert_array_equal(o, t)
+    np.testing.assert_allclose(out[5], out[2], rtol=1e-4, atol=1e-4)
+
+
+def test_torch_submodule_import_paths():
+    """The import lines of DDP scripts and custom layers (`import torch.backends.cudnn as cudnn`,
+    `import torch.multiprocessing as mp`, `from torch.utils.data.distributed import ...`)."""
+    import importlib
+    for path in ("utils.data.distributed", "utils.data._utils.collate", "nn.modules.utils", "nn.modules.lazy",
+                 "utils.hooks", "backends.cudnn", "multiprocessing"):
+        importlib.import_module(f"tinygrad_seq.{path}")
+    from tinygrad_seq.nn.modules.utils import _pair, consume_prefix_in_state_dict_if_present
+    from tinygrad_seq.utils.data.distributed import DistributedSampler
+    import tinygrad_seq.backends.cudnn as cudnn
+    assert _pair(3) == (3, 3) and DistributedSampler is ts.utils.data.DistributedSampler
+    sd = {"module.w": 1, "b": 2}
+    consume_prefix_in_state_dict_if_present(sd, "module.")
+    assert sd == {"w": 1, "b": 2}
+    cudnn.benchmark = True
+    assert ts.backends.cudnn.benchmark
+    cudnn.benchmark = False

@@ -2,6 +2,7 @@
 cudnn.benchmark, cuda.matmul.allow_tf32, the scaled-dot-product-attention kernel switches,
 mps.is_available()). tinygrad_seq's kernels are its own and deterministic, so the flags are
 accepted, read back as set, and change nothing."""
+import sys as _sys
 import contextlib
 
 
@@ -81,3 +82,7 @@ class _Cpu:
 
 
 cpu = _Cpu()
+
+# `import torch.backends.cudnn as cudnn` (a submodule import): the flag objects answer as modules
+for _name in ("cudnn", "mps", "mkldnn", "mkl", "openmp", "cuda", "cpu"):
+    _sys.modules[f"{__name__}.{_name}"] = globals()[_name]

@@ -238,8 +238,27 @@ def _narrow_arange(vals, dt):
 
 def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, out=None):
     start, end = _real_number(start, "linspace"), _real_number(end, "linspace")
-    t = _make(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), dtype, device, requires_grad)
+    dt = _float_dtype(dtype)
+    arr = _torch_linspace(start, end, int(steps), dt) if dt in (np.float32, np.float64) else \
+        np.linspace(start, end, int(steps)).astype(dt)
+    t = _make(arr, dtype, device, requires_grad)
     return t if out is None else _write_out(out, t, "linspace")
+
+
+def _torch_linspace(start, end, steps, dt):
+    """torch's CPU linspace kernel: step = (end - start) / (steps - 1) in dt, the first half
+    start + step i and the second end - step (steps - 1 - i), each one fused multiply-add (one
+    rounding: here in a wider type). float32 bit-equal to torch's (numpy's linspace is 1 ulp off
+    at most points, which moved affine_grid's sample points across bilinear kinks); float64 at
+    nearly every point."""
+    if steps <= 1:
+        return np.full(max(steps, 0), start, dt)
+    dt = np.dtype(dt).type
+    wide = np.longdouble if dt == np.float64 else np.float64
+    s, e = dt(start), dt(end)
+    step = dt((e - s) / dt(steps - 1))
+    i = np.arange(steps).astype(wide)
+    return np.where(i < steps // 2, wide(s) + wide(step) * i, wide(e) - wide(step) * (steps - 1 - i)).astype(dt)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device="cpu", requires_grad=False, out=None):

@@ -20,12 +20,17 @@ _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to a
                   "grid_sample for details.")
 
 
-def _base_coordinates(steps, align_corners):
-    """torch's linspace_from_neg_one: `steps` points in [-1, 1] (pixel centres without align_corners)."""
+def _base_coordinates(steps, align_corners, dtype):
+    """torch's linspace_from_neg_one: `steps` points in [-1, 1] (pixel centres without
+    align_corners), computed in theta's dtype step by step as torch's (a 1-ulp difference moves an
+    identity transform's sample points across bilinear sampling's kinks)."""
+    from tinygrad_seq.creation import _torch_linspace
     if steps <= 1:
-        return np.zeros(max(steps, 0))
-    points = np.linspace(-1.0, 1.0, steps)
-    return points if align_corners else points * (steps - 1) / steps
+        return np.zeros(max(steps, 0), dtype)
+    points = _torch_linspace(-1.0, 1.0, steps, dtype)
+    if align_corners:
+        return points
+    return (points * dtype.type(steps - 1)) / dtype.type(steps)
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -54,11 +59,11 @@ def affine_grid(theta, size, align_corners=None):
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     if theta.shape[0] != N:
         raise ShapeMismatch(f"affine_grid: theta holds {theta.shape[0]} matrices, size asks for a batch of {N}")
-    base = np.empty((H, W, 3))
-    base[..., 0] = _base_coordinates(W, align_corners)[None, :]
-    base[..., 1] = _base_coordinates(H, align_corners)[:, None]
+    base = np.empty((H, W, 3), theta.dtype)
+    base[..., 0] = _base_coordinates(W, align_corners, theta.dtype)[None, :]
+    base[..., 1] = _base_coordinates(H, align_corners, theta.dtype)[:, None]
     base[..., 2] = 1.0
-    base = Tensor(base.reshape(1, H * W, 3).astype(theta.dtype), device=theta.device)
+    base = Tensor(base.reshape(1, H * W, 3), device=theta.device)
     return (base @ theta.transpose(1, 2)).reshape(N, H, W, 2)
 
 

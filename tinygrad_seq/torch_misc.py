@@ -93,3 +93,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     arr = np.frombuffer(buffer, dtype=dtypes.as_dtype(dtype), count=count, offset=offset)
     t = Tensor._wrap(arr, "cpu")
     return t.requires_grad_() if requires_grad else t
+
+# `import torch.multiprocessing as mp` (a submodule import): Python's own module answers
+import sys as _sys  # noqa: E402
+_sys.modules[__name__.rsplit(".", 1)[0] + ".multiprocessing"] = multiprocessing

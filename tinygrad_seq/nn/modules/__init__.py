@@ -5,8 +5,9 @@ first use, so that this package costs nothing at `import tinygrad_seq`; the clas
 attributes of the package itself, as torch's."""
 import importlib
 
-_SUBMODULES = ("activation", "batchnorm", "container", "conv", "dropout", "fold", "flatten", "instancenorm", "linear",
-               "loss", "module", "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer")
+_SUBMODULES = ("activation", "batchnorm", "container", "conv", "dropout", "fold", "flatten", "instancenorm", "lazy",
+               "linear", "loss", "module", "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse",
+               "transformer", "utils")
 
 
 def __getattr__(name):
