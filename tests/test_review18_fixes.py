@@ -243,3 +243,11 @@ def test_torch_submodule_import_paths():
     cudnn.benchmark = True
     assert ts.backends.cudnn.benchmark
     cudnn.benchmark = False
+
+
+def test_tensor_of_a_size_is_its_sizes():
+    x = ts.zeros(4, 3)
+    for make in (ts.tensor, ts.as_tensor):
+        t = make(x.size())
+        assert t.tolist() == [4, 3] and t.dtype == np.int64
+    assert tuple(ts.Tensor(x.size()).shape) == (4, 3)   # the legacy constructor: a shape, as torch's

@@ -77,6 +77,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if isinstance(data, Tensor):
         device = device or data.device
         data = data.numpy()
+    elif isinstance(data, Size):   # torch.tensor(x.size()): the sizes as int64 data (Tensor(size) is a shape)
+        data = tuple(data)
     elif data is None:
         raise DTypeMismatch("Could not infer dtype of NoneType: tensor(None) has no data")
     elif isinstance(data, (list, tuple)) and not only_python_numbers(data):
@@ -112,6 +114,8 @@ def as_tensor(data, dtype=None, device=None):
     """data as a tensor, sharing memory when it already is one of the right dtype and device."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
+    if isinstance(data, Size):   # the sizes as data, as torch.as_tensor(x.size())
+        data = tuple(data)
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype) == data.dtype) \
             and _device.canonical(device or "cpu") == "cpu":
         return from_numpy(data)
@@ -246,15 +250,12 @@ def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, o
 
 
 def _torch_linspace(start, end, steps, dt):
-    """torch's CPU linspace kernel: step = (end - start) / (steps - 1) in dt, the first half
-    start + step i and the second end - step (steps - 1 - i), each one fused multiply-add (one
-    rounding: here in a wider type). float32 bit-equal to torch's (numpy's linspace is 1 ulp off
-    at most points, which moved affine_grid's sample points across bilinear kinks); float64 at
-    nearly every point."""
+    """torch's CPU kernel: step = (end - start) / (steps - 1) in dt, then start + step i (first
+    half) or end - step (steps - 1 - i), one rounding each (a wider type stands in for its FMA):
+    float32 bit-equal to torch's (numpy's was 1 ulp off at most points), float64 nearly."""
     if steps <= 1:
         return np.full(max(steps, 0), start, dt)
-    dt = np.dtype(dt).type
-    wide = np.longdouble if dt == np.float64 else np.float64
+    dt, wide = np.dtype(dt).type, (np.longdouble if np.dtype(dt) == np.float64 else np.float64)
     s, e = dt(start), dt(end)
     step = dt((e - s) / dt(steps - 1))
     i = np.arange(steps).astype(wide)

@@ -1,10 +1,11 @@
 """torch.utils.checkpoint: run a piece of a model without keeping its graph, and run it again
 during backward to get its gradients (memory for compute, for long sequences).
 
-checkpoint(function, *args) runs function under no_grad and records one node; that node's
-backward runs function again with grad mode on, from the saved inputs and the random state
-they first saw (dropout draws the same masks), and backs its gradient up through that graph
-(parameters used inside get theirs there, as in torch's reentrant checkpoint).
+checkpoint(function, *args) (use_reentrant=True) runs function under no_grad and records one
+node; that node's backward runs function again with grad mode on, from the saved inputs and the
+random state they first saw (dropout draws the same masks), and backs its gradient up through
+that graph (parameters used inside get theirs there, as in torch's reentrant checkpoint).
+use_reentrant=False keeps function's graph (the same gradients as torch's; no memory saved).
 """
 import warnings
 
@@ -51,23 +52,47 @@ class _Checkpoint(Function):
         return (None, None) + tuple(x.grad if isinstance(x, Tensor) and x.requires_grad else None for x in inputs)
 
 
+_EXPLICIT = ("the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, calling "
+             "checkpoint without use_reentrant will raise an exception. use_reentrant=False is recommended, but if "
+             "you need to preserve the current default behavior, you can pass use_reentrant=True. Refer to docs for "
+             "more details on the differences between the two variants.")
+
+
 def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default", debug=False,
                preserve_rng_state=True, **kwargs):
-    """function(*args, **kwargs), its graph recomputed in backward instead of kept."""
+    """function(*args, **kwargs) as torch's checkpoint. use_reentrant=True (the default, with
+    torch's warning when not passed): one node whose backward recomputes function's graph
+    (_Checkpoint); no input requiring grad gives an output without a graph, as torch's.
+    use_reentrant=False: autograd sees function's own graph, as torch's non-reentrant form
+    promises (autograd.grad with respect to parameters inside, backward(inputs=), dict and list
+    outputs); here that graph is kept, not recomputed, so it saves no memory."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint: " + _EXPLICIT, stacklevel=2)
+        use_reentrant = True
+    if not use_reentrant:
+        if context_fn is None:
+            return function(*args, **kwargs)
+        forward_context, _ = context_fn()
+        with forward_context:
+            return function(*args, **kwargs)
+    if context_fn is not None or debug is not False:
+        raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
     if kwargs:
-        args_fn, kw = function, dict(kwargs)
-
-        def function(*a):
-            return args_fn(*a, **kw)
-    if not any(isinstance(a, Tensor) and a.requires_grad for a in args) and autograd.is_grad_enabled():
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", UserWarning,
                       stacklevel=2)
-        return function(*args)
     return _Checkpoint.apply(function, preserve_rng_state, *args)
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
     """The modules (or a Sequential) in `segments` chunks, each checkpointed but the last."""
+    if use_reentrant is None:
+        warnings.warn("torch.utils.checkpoint.checkpoint_sequential: " + _EXPLICIT, stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     functions = list(functions.children()) if hasattr(functions, "children") and not isinstance(functions, list) \
         else list(functions)
     size = max(len(functions) // segments, 1)
@@ -81,5 +106,5 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     end = -1
     for start in range(0, size * (segments - 1), size):
         end = start + size - 1
-        input = checkpoint(run(start, end + 1), input, **kwargs)
+        input = checkpoint(run(start, end + 1), input, use_reentrant=use_reentrant, preserve_rng_state=preserve)
     return run(end + 1, len(functions))(input)
