@@ -251,3 +251,17 @@ def test_tensor_of_a_size_is_its_sizes():
         t = make(x.size())
         assert t.tolist() == [4, 3] and t.dtype == np.int64
     assert tuple(ts.Tensor(x.size()).shape) == (4, 3)   # the legacy constructor: a shape, as torch's
+
+
+def test_autocast_block_off_where_torch_turns_it_off_and_negative_linspace():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lib in (torch, ts):
+            with lib.autocast("cuda"):
+                assert not lib.is_autocast_enabled("cuda")
+            with lib.autocast("cpu", dtype=lib.float32):
+                assert not lib.is_autocast_enabled("cpu")
+    for lib in (torch, ts):
+        with pytest.raises(RuntimeError):
+            lib.linspace(0, 1, -1)

@@ -28,7 +28,12 @@ class autocast:
         from tinygrad_seq import autocast_state as state
         device = state._device_type(self.device_type)
         self._outer = (device, state._enabled.get(device), state._dtype.get(device))
-        state._enabled[device] = self._enabled
+        dtype = self.fast_dtype if self.fast_dtype is not None else state.get_autocast_dtype(device)
+        from tinygrad_seq import cuda, dtypes
+        # torch turns the block off without CUDA, or on the CPU for a dtype other than bf16 / fp16
+        usable = cuda.is_available() if device == "cuda" else (
+            device != "cpu" or dtype in (dtypes.bfloat16, dtypes.float16))
+        state._enabled[device] = self._enabled and usable
         if self.fast_dtype is not None:
             state._dtype[device] = self.fast_dtype
         return self

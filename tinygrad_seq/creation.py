@@ -1,7 +1,6 @@
 """Free tensor constructors (torch's): ts.tensor, as_tensor, from_numpy, zeros, ones, empty,
-full, eye, arange, linspace, randn, rand, randint, randperm, multinomial, the *_like forms and
-the legacy ts.LongTensor / FloatTensor / BoolTensor. Each takes dtype=, device= and
-requires_grad= as torch's do, so code above the engine never wraps raw backend arrays."""
+full, eye, arange, linspace, randn, rand, randint, randperm, multinomial, the *_like forms, the
+legacy ts.LongTensor / FloatTensor / BoolTensor; each takes dtype=, device=, requires_grad= as torch's."""
 import numbers
 import operator
 
@@ -250,11 +249,12 @@ def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, o
 
 
 def _torch_linspace(start, end, steps, dt):
-    """torch's CPU kernel: step = (end - start) / (steps - 1) in dt, then start + step i (first
-    half) or end - step (steps - 1 - i), one rounding each (a wider type stands in for its FMA):
-    float32 bit-equal to torch's (numpy's was 1 ulp off at most points), float64 nearly."""
+    """torch's CPU kernel: step in dt, start + step i (first half) or end - step (steps-1-i), one
+    rounding each (a wider type for its FMA): float32 bit-equal to torch's, float64 nearly."""
     if steps <= 1:
-        return np.full(max(steps, 0), start, dt)
+        if steps < 0:
+            raise InvalidArgument("number of steps must be non-negative")
+        return np.full(steps, start, dt)
     dt, wide = np.dtype(dt).type, (np.longdouble if np.dtype(dt) == np.float64 else np.float64)
     s, e = dt(start), dt(end)
     step = dt((e - s) / dt(steps - 1))
