@@ -89,6 +89,8 @@ class Function(TorchContext):
             t.requires_grad, t._ctx = True, ctx
         else:
             t.requires_grad, t._ctx = False, None
+            if _state.inference:
+                t._inference = True
         return t
 
     @classmethod
@@ -115,6 +117,8 @@ class Function(TorchContext):
             t.requires_grad, t._ctx = True, ctx
         else:
             t.requires_grad, t._ctx = False, None
+            if _state.inference:
+                t._inference = True
         return t
 
     @classmethod
@@ -155,6 +159,8 @@ class Function(TorchContext):
                 t.requires_grad, t._ctx, t._idx = True, ctx, 0
             else:
                 t.requires_grad, t._ctx, t._idx = False, None, 0
+                if _state.inference:
+                    t._inference = True
             return t
         if requires:
             ctx.parents, ctx._clock, ctx.n_outputs = inputs, _writes.clock, len(out)
@@ -166,6 +172,8 @@ class Function(TorchContext):
                 t.requires_grad, t._ctx, t._idx = True, ctx, i
             else:
                 t.requires_grad, t._ctx, t._idx = False, None, 0
+                if _state.inference:
+                    t._inference = True
             tensors.append(t)
         return tuple(tensors)
 

@@ -35,7 +35,7 @@ class _GradMode(contextlib.ContextDecorator):
         stack = self._prev.__dict__.setdefault("stack", [])
         stack.append(_state.grad)
         _state.grad = self.enabled
-        return self
+        # None, as torch's (`with torch.no_grad() as g:` binds None)
 
     def __exit__(self, *exc):
         _state.grad = self._prev.stack.pop()
@@ -134,7 +134,7 @@ class set_grad_enabled(_GradMode):
         if not self._prev.__dict__.get("stack"):
             self._prev.stack = [_state.grad]
         _state.grad = self.enabled
-        return self
+        # None, as torch's (`with torch.no_grad() as g:` binds None)
 
     def __call__(self, func):
         # @set_grad_enabled(False): the constructor set the mode at once (the function form);

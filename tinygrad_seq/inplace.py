@@ -41,6 +41,8 @@ class InPlaceOps:
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap it in ts.no_grad(), or write to .data)")
+        if not autograd._state.inference and self.is_inference():
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed")
         self._ver += 1
         if not getattr(self, "_untracked", False):
             writes.note_inplace(self.array)

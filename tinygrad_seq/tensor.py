@@ -14,6 +14,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, writes
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq import tensor_pickle as _pickle
@@ -34,7 +35,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as torch's tensors
     # take them; made on the first such assignment, so other tensors never pay for it
     __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
-                 "_base", "_hist", "_untracked", "__weakref__", "__dict__")
+                 "_base", "_hist", "_untracked", "_inference", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
@@ -61,6 +62,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         self.array = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
         self.device, self.grad, self.requires_grad = dev, None, bool(requires_grad)
         self._ctx, self._idx, self._ver, self._hooks = None, 0, 0, None
+        if _state.inference:   # made inside an inference_mode() block: an inference tensor
+            self._inference = True
 
     @classmethod
     def _wrap(cls, arr, device="cpu", requires_grad=False):
@@ -68,6 +71,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         t.array, t.grad, t.requires_grad = arr, None, requires_grad
         t.device = _device._CANONICAL.get(device) or _device.canonical(device)
         t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
+        if _state.inference:
+            t._inference = True
         return t
 
     @property
@@ -251,7 +256,17 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return self.numpy().tolist()
 
     def detach(self) -> "Tensor":
-        return Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
+        out = Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
+        if self.is_inference():   # the same memory: still an inference tensor
+            out._inference = True
+        return out
+
+    def is_inference(self) -> bool:
+        """Made under inference_mode(), or a view or detach() of such a tensor (torch's)."""
+        if getattr(self, "_inference", False):
+            return True
+        view = getattr(self, "_base", None)
+        return view is not None and view[0].is_inference()
 
     def detach_(self) -> "Tensor":
         if getattr(self, "_base", None) is not None:
@@ -264,6 +279,9 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables")
+        if requires_grad and not _state.inference and self.is_inference():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
+                               "is not allowed (make a clone() of it first)")
         self.requires_grad = requires_grad
         return self
 
@@ -323,30 +341,6 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     def int(self): return self.to(dtype=np.int32)
     def bool(self): return self.to(dtype=np.bool_)
     def byte(self): return self.to(dtype=np.uint8)
-
-    # ------------------------------------------------------------ new tensors like this one
-    def _new(self, fill, size, dtype, device, requires_grad):
-        from tinygrad_seq.creation import full
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
-        return full(shape, fill, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
-
-    # the size as varargs, one sequence, or torch's size= keyword
-    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        return self._new(0, sizes if size is None else (size,), dtype, device, requires_grad)
-
-    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        return self._new(1, sizes if size is None else (size,), dtype, device, requires_grad)
-
-    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        return self._new(0, sizes if size is None else (size,), dtype, device, requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return self._new(fill_value, (size,), dtype, device, requires_grad)
-
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        """A copy of data with this tensor's dtype and device unless given (torch's new_tensor)."""
-        from tinygrad_seq.creation import tensor
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def type_as(self, other):
         return self.to(dtype=other.dtype)
@@ -444,6 +438,6 @@ class ToDevice(autograd.Function):
 
 
 # methods composed from the ones above (tensor_more.py)
-from tinygrad_seq import tensor_more as _more  # noqa: E402
-for _name, _fn in _more.METHODS.items():
+from tinygrad_seq import tensor_more as _more, tensor_new as _new  # noqa: E402
+for _name, _fn in {**_more.METHODS, **_new.METHODS}.items():
     setattr(Tensor, _name, _fn)

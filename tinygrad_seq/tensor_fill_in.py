@@ -323,7 +323,7 @@ METHODS = dict(
     adjoint=_adjoint, H=property(_h), mH=property(_adjoint), conj=_same, conj_physical=_same,
     resolve_conj=_same, resolve_neg=_same, pin_memory=_same, share_memory_=_same,
     resize_=_resize_, resize_as_=_resize_as_, bernoulli_=_bernoulli_,
-    is_conj=lambda self: False, is_neg=lambda self: False, is_inference=lambda self: False,
+    is_conj=lambda self: False, is_neg=lambda self: False,
     is_pinned=lambda self, *a: False, is_shared=lambda self: False, is_nonzero=_is_nonzero,
     is_same_size=lambda self, other: tuple(self.shape) == tuple(other.shape),
     is_cpu=property(lambda self: getattr(self.device, "type", "cpu") == "cpu"),

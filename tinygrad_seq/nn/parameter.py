@@ -15,6 +15,10 @@ class Parameter(Tensor):
             data = np.empty((0,), dtypes.get_default_dtype())
         if isinstance(data, Tensor):
             Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device)
+            if data.is_inference():   # the same memory: an inference tensor still
+                self.requires_grad = False
+                self._inference = True
+                self.requires_grad_(requires_grad)
         else:
             Tensor.__init__(self, data, requires_grad=requires_grad)
         if self.dtype.kind != "f" and requires_grad:   # an integer one that does not require grad is torch's too
