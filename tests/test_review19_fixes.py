@@ -53,3 +53,107 @@ def test_grad_mode_context_binds_none(name):
     with ts.set_grad_enabled(False) as bound:
         assert bound is None
     assert ts.is_grad_enabled()
+
+
+def test_variable_is_torchs():
+    from tinygrad_seq.autograd import Variable
+    from torch.autograd import Variable as TVariable
+    import warnings
+    for lib, V in ((ts, Variable), (torch, TVariable)):
+        w = lib.ones(2, requires_grad=True)
+        v = V(w * 2)
+        assert isinstance(w, V) and not v.requires_grad and v.is_leaf
+        t = lib.zeros(3)
+        p = V(t, requires_grad=True)
+        assert p is not t and p.requires_grad and not t.requires_grad
+        p.data[0] = 5.0   # the same memory
+        assert float(t[0]) == 5.0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            V(t, volatile=True)
+        assert any("volatile" in str(c.message) for c in caught)
+        with pytest.raises(TypeError):
+            V([1.0, 2.0])
+
+
+def test_setitem_drops_leading_ones_of_the_value():
+    def run(lib):
+        a = lib.zeros(4, dtype=lib.long)
+        b = lib.tensor([[7], [8], [9]])
+        a[2] = b[lib.tensor(1)]
+        a[3] = lib.tensor([[5]])
+        v = lib.tensor([2.5], requires_grad=True)
+        f = lib.zeros(3).clone()
+        f[1] = v * 2
+        f.sum().backward()
+        return a.tolist(), f.tolist(), v.grad.tolist()
+    assert run(ts) == run(torch)
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.NLLLoss(size_average=True),
+                                  lambda lib: lib.nn.BCELoss(reduce=False),
+                                  lambda lib: lib.nn.functional.nll_loss(
+                                      lib.zeros(2, 3).log_softmax(1), lib.tensor([0, 1]), size_average=False)])
+def test_legacy_reduction_arguments_warn(make):
+    import warnings
+    messages = []
+    for lib in (ts, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            make(lib)
+        messages.append([str(c.message) for c in caught if "size_average" in str(c.message)])
+    assert messages[0] == messages[1] and len(messages[0]) == 1
+
+
+def test_index_select_error_types():
+    for lib, Err in ((ts, RuntimeError), (torch, RuntimeError)):
+        with pytest.raises(Err):
+            lib.zeros(3, 4).index_select(0, lib.tensor([0.0, 1.0]))
+        with pytest.raises(IndexError):
+            lib.zeros(3, 4).index_select(0, lib.tensor([[0, 1]]))
+
+
+@pytest.mark.parametrize("lengths", [([6], [2]), ([-1], [2]), ([5], [-1])])
+def test_ctc_length_errors_are_runtime_errors(lengths):
+    for lib in (ts, torch):
+        with pytest.raises(RuntimeError):
+            lib.nn.functional.ctc_loss(lib.zeros(5, 1, 4).log_softmax(2), lib.tensor([[1, 2]]), *lengths)
+        with pytest.raises(RuntimeError):   # float length tensors
+            lib.nn.functional.ctc_loss(lib.zeros(5, 1, 4).log_softmax(2), lib.tensor([[1, 2]]),
+                                       lib.tensor([5.0]), lib.tensor([2.0]))
+
+
+def _recurrent_node_names(lib, dtype):
+    out = []
+    for kind in ("LSTM", "GRU", "RNN"):
+        for layers, bi in ((1, False), (2, True)):
+            layer = getattr(lib.nn, kind)(2, 3, num_layers=layers, bidirectional=bi).to(dtype)
+            x = lib.ones(3, 2, 2, dtype=dtype)
+            for mode in ("plain", "packed", "unsorted"):
+                inp = x if mode == "plain" else lib.nn.utils.rnn.pack_padded_sequence(
+                    x, [3, 2] if mode == "packed" else [2, 3], enforce_sorted=mode == "packed")
+                o, h = layer(inp)
+                states = h if kind == "LSTM" else (h,)
+                data = o if mode == "plain" else o.data
+                out.append((kind, layers, mode, data.grad_fn.name(), [s.grad_fn.name() for s in states],
+                            repr(states[0]).split("grad_fn=")[1]))
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_recurrent_layer_node_names_are_torchs(dtype):
+    assert _recurrent_node_names(ts, getattr(ts, dtype)) == _recurrent_node_names(torch, getattr(torch, dtype))
+
+
+def test_packing_node_names_are_torchs():
+    def names(lib):
+        x = lib.ones(3, 2, 2, requires_grad=True)
+        got = []
+        for sorted_, lens in ((True, [3, 2]), (False, [2, 3])):
+            p = lib.nn.utils.rnn.pack_padded_sequence(x, lens, enforce_sorted=sorted_)
+            got.append(p.data.grad_fn.name())
+            for bf in (False, True):
+                got.append(repr(lib.nn.utils.rnn.pad_packed_sequence(p, batch_first=bf)[0].grad_fn).split(" ")[0])
+        got.append(lib.nn.utils.rnn.pad_sequence([x[0], x[1][:1]], batch_first=True).grad_fn.name())
+        return got
+    assert names(ts) == names(torch)

@@ -39,11 +39,12 @@ class TorchContext:
         "<Op>Backward0" for the library's ops, "<Fn>Backward" for a user's custom Function."""
         if self.array_io:
             from tinygrad_seq.grad_fn_names import torch_name
-            return torch_name(self) or f"{type(self).__name__}Backward0"
+            name = torch_name(self) or f"{type(self).__name__}Backward0"
+            return "torch::autograd::CopySlices" if name == "CopySlices" else name   # torch's C++ node
         return f"{type(self).__name__}Backward"
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"   # torch's
+        return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"   # torch's
 
     @staticmethod
     def setup_context(ctx, inputs, output):

@@ -1,16 +1,29 @@
-"""torch.autograd names that old programs still use: Variable (deprecated in torch, which
-returns the Tensor itself) and set_detect_anomaly / detect_anomaly (accepted; see below).
+"""torch.autograd names that old programs still use: Variable (deprecated in torch: a
+detached Tensor) and set_detect_anomaly / detect_anomaly (accepted; see below).
 Re-exported by tinygrad_seq.autograd."""
+import warnings
 
 
-def Variable(data, requires_grad=False, volatile=False):
-    """torch.autograd.Variable, deprecated in torch and kept for old programs: the Tensor itself
-    (requires_grad set when asked), as torch's returns."""
-    from tinygrad_seq.tensor import Tensor
-    t = data if isinstance(data, Tensor) else Tensor(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+class _VariableMeta(type):
+    """isinstance(t, Variable) is isinstance(t, Tensor), as torch's VariableMeta."""
+    def __instancecheck__(cls, other):
+        from tinygrad_seq.tensor import Tensor
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """torch.autograd.Variable, deprecated in torch and kept for old programs: Variable(t) is a
+    new leaf over t's memory (t.detach()) that requires grad only when asked, as torch's."""
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        from tinygrad_seq.tensor import Tensor
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+                          "instead.", UserWarning, stacklevel=2)
+        if data is None:
+            return Tensor()
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad)
 
 
 class set_detect_anomaly:

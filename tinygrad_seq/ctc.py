@@ -12,7 +12,7 @@ with numpy, one sequence at a time, vectorized over the extended labels.
 import numpy as np
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.tensor import Tensor
 
@@ -97,6 +97,8 @@ class CTC(Function):
 
 def _ints(x, name):
     a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    if isinstance(x, Tensor) and a.dtype.kind not in "iu":   # torch's RuntimeError
+        raise DTypeMismatch(f"{name} must be integral, got {a.dtype}")
     if a.dtype.kind not in "iu" and a.size and not np.all(a == np.round(a)):
         raise TypeError(f"ctc_loss: {name} must be integers, got {a.dtype}")
     return a.astype(np.int64).reshape(-1)
@@ -118,8 +120,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if in_len.size != N or tgt_len.size != N:
         raise ShapeMismatch(f"ctc_loss: expected {N} input_lengths and target_lengths, got {in_len.size} and "
                             f"{tgt_len.size}")
-    if (in_len > T).any() or (in_len < 0).any():
-        raise ValueError(f"ctc_loss: input_lengths must be in 0..{T}, got {in_len.tolist()}")
+    if (in_len > T).any() or (in_len < 0).any() or (tgt_len < 0).any():   # torch's RuntimeError
+        raise InvalidArgument(f"ctc_loss: input_lengths must be in 0..{T} and target_lengths at least 0, "
+                              f"got {in_len.tolist()} and {tgt_len.tolist()}")
     tg = _ints(targets, "targets") if (isinstance(targets, Tensor) and targets.ndim == 1) or unbatched else None
     if tg is not None:   # concatenated (or the unbatched target)
         if tg.size < tgt_len.sum():

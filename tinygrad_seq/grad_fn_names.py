@@ -16,6 +16,49 @@ def named(t, name):
     return t
 
 
+def named_output(t, name):
+    """Name t's node `name` for t only: one output of a multi-output op that torch makes with
+    its own node (a fused LSTM's h_n / c_n are torch's StackBackward0). t returned."""
+    ctx = t._ctx
+    if ctx is not None:
+        ctx._out_nodes = {**ctx.__dict__.get("_out_nodes", {}), t._idx: OutputNode(ctx, name)}
+    return t
+
+
+def grad_fn_of(t):
+    """t.grad_fn: its node, or the node named for t alone (named_output; a fused layer's final
+    states, which torch stacks: StackBackward0)."""
+    ctx = t._ctx
+    if ctx is None:
+        return None
+    nodes = ctx.__dict__.get("_out_nodes")
+    if nodes is not None and t._idx in nodes:
+        return nodes[t._idx]
+    if t._idx and type(ctx).__name__ in _STACKED_STATES:
+        named_output(t, "StackBackward0")
+        return ctx._out_nodes[t._idx]
+    return ctx
+
+
+_STACKED_STATES = ("LSTMFunction", "GRUFunction", "RNNFunction")   # recurrent.py's fused layers
+
+
+class OutputNode:
+    """grad_fn of one output of a multi-output node that torch names apart: everything but the
+    name is the node's (next_functions, register_hook, ...)."""
+    def __init__(self, node, name):
+        self._node, self._name = node, name
+
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def __getattr__(self, attr):
+        return getattr(self._node, attr)
+
+
 def _matmul(ctx):
     a, b = (p.array.ndim for p in ctx.parents)
     if a == 2 and b == 2:
@@ -102,7 +145,11 @@ def _names():
         losses._ClassNLL: lambda ctx: "NllLossBackward0",
         losses._BCE: lambda ctx: "BinaryCrossEntropyBackward0",
         functional._Embedding: lambda ctx: "EmbeddingBackward0",
-        recurrent.LSTMFunction: lambda ctx: "MkldnnRnnLayerBackward0",
+        # torch's output of one fused layer: oneDNN's node for a float32 LSTM, else a stack of steps
+        recurrent.LSTMFunction: lambda ctx: ("MkldnnRnnLayerBackward0" if ctx.parents[0].array.dtype == "float32"
+                                             else "StackBackward0"),
+        recurrent.GRUFunction: lambda ctx: "StackBackward0",
+        recurrent.RNNFunction: lambda ctx: "StackBackward0",
         functional._ErfGelu: lambda ctx: "GeluBackward0",
         Conv2dFunction: lambda ctx: "ConvolutionBackward0",
         TakePlanes: lambda ctx: "MaxPool2DWithIndicesBackward0",

@@ -74,6 +74,15 @@ def normalize_index(idx, t):
     return tuple(out), advanced
 
 
+def drop_leading_ones(value):
+    """value (a Tensor written by item assignment) without its leading size-1 dims, as torch's
+    copy_ into an indexed region takes it (a[2] = b[[1]], f[1] = ts.tensor([2.5]))."""
+    shape = value.shape
+    if not shape or shape[0] != 1:
+        return value
+    return value.reshape(shape[next((i for i, n in enumerate(shape) if n != 1), len(shape)):])
+
+
 def _sequence_as_tuple(seq):
     """torch's treatSequenceAsTuple: a list index holding a tensor, a sequence, a slice, None
     or Ellipsis indexes as the tuple of its items (x[[rows, cols]] is x[rows, cols])."""

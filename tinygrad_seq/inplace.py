@@ -13,7 +13,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra, random, writes
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
-from tinygrad_seq.indexing import ints_first, normalize_index
+from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor_shape import view_fns
 from tinygrad_seq.write_history import History
@@ -412,6 +412,7 @@ class InPlaceOps:
         if isinstance(value, InPlaceOps):
             if value.device != self.device:
                 value = value.to(self.device)
+            value = drop_leading_ones(value)
             if value.dtype != self.dtype and advanced and not (
                     value.ndim == 0 and len(nidx) == 1 and getattr(nidx[0], "dtype", None) == np.bool_):
                 # torch's index_put: no conversion (a basic index or a 0-d value under a mask

@@ -301,7 +301,10 @@ def _legacy_reduction(size_average, reduce, reduction):
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    return ("mean" if size_average else "sum") if reduce else "none"
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+                  f"instead.", UserWarning)
+    return reduction
 
 
 def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-100):

@@ -14,6 +14,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, writes
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.grad_fn_names import grad_fn_of
 from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
@@ -108,7 +109,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     dtype = property(lambda self: self.array.dtype)
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self._ctx is None)
-    grad_fn = property(lambda self: self._ctx)
+    grad_fn = property(lambda self: grad_fn_of(self))
     is_cuda = property(lambda self: self.device == "cuda")
 
     def size(self, dim=None, *, axis=None):

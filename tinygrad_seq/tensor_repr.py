@@ -70,7 +70,7 @@ def format_tensor(t, array):
     if empty_named or a.dtype not in (np.dtype(get_default_dtype()), np.dtype(np.int64), np.dtype(np.bool_)):
         extra.append(f"dtype=torch.{a.dtype}")   # spelled as torch prints it
     if t._ctx is not None:
-        extra.append(f"grad_fn=<{t._ctx.name()}>")
+        extra.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")   # <CopySlices>, as torch's
     elif t.requires_grad:
         extra.append("requires_grad=True")
     # each suffix goes on a line of its own when it would pass the line width (torch's rule)

@@ -144,18 +144,19 @@ class ShapeOps:
         if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "index_select", index=index)
         idx = index.array if isinstance(index, ShapeOps) else np.asarray(index)
-        if idx.ndim > 1 or idx.dtype.kind not in "iu":
-            raise IndexError(f"index_select: index must be a 1-D integer tensor, got {idx.dtype} of shape {tuple(idx.shape)}")
+        if idx.dtype.kind not in "iu":   # torch's error types: RuntimeError, IndexError
+            raise DTypeMismatch(f"index_select(): Expected dtype int32 or int64 for index, got {idx.dtype}")
+        if idx.ndim > 1:
+            raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
         if idx.size and (idx.min() < 0 or idx.max() >= (self.shape[_dim1(dim, self.ndim)] if self.ndim else 1)):
             raise IndexError("index out of range in self")   # torch's: a negative index too
         if self.ndim == 0:
             if idx.size != 1:
                 raise ShapeMismatch(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
             return self.clone()
-        d = _dim1(dim, self.ndim)
         pick = index if isinstance(index, ShapeOps) else idx
         pick = pick.reshape(1) if idx.ndim == 0 else pick   # a 0-d index keeps the dim with size 1, as torch's
-        return named(self[(slice(None),) * d + (pick,)], "IndexSelectBackward0")
+        return named(self[(slice(None),) * _dim1(dim, self.ndim) + (pick,)], "IndexSelectBackward0")
 
     def masked_select(self, mask):
         B = _device.backend(self.device)

@@ -13,6 +13,7 @@ import numpy as np
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.creation import stack
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named, named_output
 from tinygrad_seq.tensor import Tensor
 
 
@@ -177,7 +178,7 @@ def _pack(x, lengths, sorted_indices):
     batch_sizes, rows = _layout(lengths, sorted_indices)
     T = len(batch_sizes)
     flat = x[:T].reshape(T * x.shape[1], *x.shape[2:])
-    data = _Gather.apply(flat, rows=rows)
+    data = named(_Gather.apply(flat, rows=rows), "PackPaddedSequenceBackward0")
     return PackedSequence(data, Tensor(batch_sizes), _index_tensor(sorted_indices),
                           None if sorted_indices is None else _index_tensor(np.argsort(sorted_indices)))
 
@@ -211,8 +212,9 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     _, rows = _layout(lengths, order)
     data = sequence.data
     flat = _Scatter.apply(data, rows=rows, n=T * B, fill=float(padding_value))
-    padded = flat.reshape(T, B, *data.shape[1:])
-    return (padded.transpose(0, 1) if batch_first else padded), Tensor(lengths)
+    padded = named(flat.reshape(T, B, *data.shape[1:]), "CopySlices")   # torch's names: its writes,
+    padded = padded.transpose(0, 1) if batch_first else padded
+    return named(padded, "IndexSelectBackward0") if order is not None else padded, Tensor(lengths)   # its reorder
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -235,7 +237,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         extra = T - s.shape[0]
         widths = [0, 0] * len(trailing) + ([0, extra] if padding_side == "right" else [extra, 0])
         out.append(pad(s, widths, value=padding_value) if extra else s)
-    return stack(out, 0 if batch_first else 1)
+    return named(stack(out, 0 if batch_first else 1), "CopySlices")   # torch writes into a buffer
 
 
 def pack_sequence(sequences, enforce_sorted=True):
@@ -267,5 +269,8 @@ def packed_forward(layer, input, hx):
     order = None if input.sorted_indices is None else _host_ints(input.sorted_indices, "sorted_indices")
     batch_sizes, rows = _layout(lengths.numpy(), order)
     flat = out.reshape(out.shape[0] * out.shape[1], *out.shape[2:])
-    data = _Gather.apply(flat, rows=rows)
+    data = named(_Gather.apply(flat, rows=rows), "CatBackward0")   # torch concatenates the steps
+    if order is not None:   # torch restores the batch order of the states by index_select
+        state = tuple(named_output(s, "IndexSelectBackward0") for s in state) if isinstance(state, tuple) \
+            else named_output(state, "IndexSelectBackward0")
     return PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices), state
