@@ -157,3 +157,21 @@ def test_packing_node_names_are_torchs():
         got.append(lib.nn.utils.rnn.pad_sequence([x[0], x[1][:1]], batch_first=True).grad_fn.name())
         return got
     assert names(ts) == names(torch)
+
+
+def _module_node_names(lib):
+    nn = lib.nn
+    x3, x2 = lib.ones(2, 3, 4, requires_grad=True), lib.ones(3, 4, requires_grad=True)
+    made = [nn.Linear(4, 2)(lib.ones(4, requires_grad=True)), nn.Linear(4, 2, bias=False)(lib.ones(4, requires_grad=True)),
+            lib.bmm(x3, x3.transpose(1, 2)), x3 @ x3.transpose(1, 2), lib.matmul(x3, lib.ones(4)),
+            nn.functional.scaled_dot_product_attention(x3, x3, x3), nn.BatchNorm1d(3).eval()(x3),
+            nn.MaxPool1d(2)(x3), nn.AvgPool1d(2)(x3), nn.AdaptiveAvgPool1d(1)(x3), nn.MaxPool1d(2)(x2),
+            nn.ConvTranspose1d(3, 2, 2)(x3), nn.PReLU()(x3), nn.EmbeddingBag(5, 3)(lib.tensor([[1, 2]])),
+            nn.CrossEntropyLoss(label_smoothing=0.1)(x2, lib.tensor([0, 1, 2])),
+            nn.GRU(4, 3, batch_first=True)(x3)[0], nn.RNN(4, 3, batch_first=True)(x3)[0],
+            nn.LSTM(4, 3, batch_first=True)(x3)[0]]
+    return [t.grad_fn.name() for t in made]
+
+
+def test_module_node_names_are_torchs():
+    assert _module_node_names(ts) == _module_node_names(torch)

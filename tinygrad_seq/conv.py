@@ -108,6 +108,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out, which = values.max(-1)
     if unbatched:
         out, which = out.squeeze(0), which.squeeze(0)
+    out = named(out, "SqueezeBackward1")   # torch's 1-d pools run the 2-d ones and squeeze
     if not return_indices:
         return out
     rows = np.arange(positions.shape[0])
@@ -132,7 +133,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         out = Tensor(np.sign(sums) * (np.abs(sums) // divisor), device=x.device)
     else:
         out = values.sum(-1) / Tensor(divisor.astype(values.dtype), device=x.device)
-    return out.squeeze(0) if unbatched else out
+    return named(out.squeeze(0) if unbatched else out, "SqueezeBackward1")
 
 
 def _adaptive(input, output_size, reduce, name):
@@ -143,7 +144,7 @@ def _adaptive(input, output_size, reduce, name):
               for i in range(size)]
     from tinygrad_seq.functions import stack
     out = stack(pieces, -1)
-    return out.squeeze(0) if unbatched else out
+    return named(out.squeeze(0) if unbatched else out, "SqueezeBackward1")
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):

@@ -8,6 +8,7 @@ import numpy as np
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.conv2d import batched, check_conv, expand_arg, fold_windows, gemm_columns, _sum_over_batch_gemm
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 
 
 class ConvTranspose2dFunction(Function):
@@ -87,7 +88,8 @@ def _transposed(name, input, weight, bias, stride, padding, output_padding, grou
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """input [N, C_in, L] (or [C_in, L]), weight [C_in, C_out / groups, K] -> [N, C_out, L_out]."""
-    return _transposed("conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+    out = _transposed("conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+    return named(out, "ConvolutionBackward0") if input.ndim == 3 else out
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

@@ -59,24 +59,45 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return out
 
 
+def _range_number(value, name, position):
+    """A bound or step of range as a Python number: a 0-d tensor is one to torch's parser."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"range(): argument '{name}' (position {position}) must be Number, not {type(value).__name__}")
+    return value
+
+
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """[start, start + step, ..., end] (end included, unlike arange) in the default float dtype
-    unless dtype= says; deprecated in torch, which warns as here."""
+    (out's with out= and no dtype) unless dtype= says; deprecated in torch, which warns as here.
+    out= is resized to the result, as torch's."""
     from tinygrad_seq.creation import _make
+    from tinygrad_seq.functions import _into
+    from tinygrad_seq.tensor_matmul import scalar_name
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)
     if end is None:
         raise TypeError('range() missing 1 required positional arguments: "end"')
+    start, end, step = (_range_number(v, n, i) for i, (v, n) in enumerate(
+        ((start, "start"), (end, "end"), (step, "step")), 1))
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    dt = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    if out is not None and dtype is not None and dtypes.as_dtype(dtype) != out.dtype:
+        raise RuntimeError(f"dtype {scalar_name(dtypes.as_dtype(dtype))} does not match dtype of out "
+                           f"parameter ({scalar_name(out.dtype)})")
+    dt = dtypes.as_dtype(dtype) if dtype is not None else out.dtype if out is not None else dtypes.get_default_dtype()
     n = int(math.floor((end - start) / step)) + 1
     values = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
-    result = _make(values, dt, device or "cpu", requires_grad)
-    return result if out is None else out.copy_(result)
+    if out is None:
+        return _make(values, dt, device or "cpu", requires_grad)
+    _into(out, _make(values, dt, out.device, False), "range")
+    return out.requires_grad_(True) if requires_grad else out
 
 
 FUNCTIONS = dict(scalar_tensor=scalar_tensor, asarray=asarray, range=range)

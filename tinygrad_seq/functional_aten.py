@@ -23,11 +23,19 @@ def _reduction(reduction):
 
 
 # ------------------------------------------------------------------ dropouts
+def _check_p(p):
+    """ATen's check, a RuntimeError even when not training (torch.nn.functional's is a ValueError)."""
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 def dropout(input, p, train):
+    _check_p(p)
     return F.dropout(input, p, train)
 
 
 def alpha_dropout(input, p, train):
+    _check_p(p)
     return F.alpha_dropout(input, p, train)
 
 
@@ -35,9 +43,9 @@ def feature_noise_dropout(input, p, train, alpha, inplace):
     """torch's _dropout_impl with feature noise: one draw per (sample, channel) of input
     [N, C, *], broadcast over the rest; alpha: alpha dropout's affine correction."""
     from tinygrad_seq import random
-    from tinygrad_seq.functional_dropout import _ALPHA_PRIME, _check_p
+    from tinygrad_seq.functional_dropout import _ALPHA_PRIME, _check_p as check_functional_p
     from tinygrad_seq.tensor import Tensor
-    _check_p(p)
+    check_functional_p(p)   # F.feature_alpha_dropout's ValueError; the ATen forms check first
     if p == 0 or not train or input.numel() == 0:
         return input
     if input.ndim < 2:
@@ -62,27 +70,33 @@ def feature_noise_dropout(input, p, train, alpha, inplace):
 
 def feature_dropout(input, p, train):
     """Zero whole channels input[n, c] with probability p, scale the rest by 1 / (1 - p)."""
+    _check_p(p)
     return feature_noise_dropout(input, p, train, False, False)
 
 
 def feature_alpha_dropout(input, p, train):
     """alpha_dropout with one draw per channel input[n, c] (torch's)."""
+    _check_p(p)
     return feature_noise_dropout(input, p, train, True, False)
 
 
 def dropout_(input, p, train):
+    _check_p(p)
     return F.dropout(input, p, train, inplace=True)
 
 
 def alpha_dropout_(input, p, train):
+    _check_p(p)
     return F.alpha_dropout(input, p, train, inplace=True)
 
 
 def feature_dropout_(input, p, train):
+    _check_p(p)
     return feature_noise_dropout(input, p, train, False, True)
 
 
 def feature_alpha_dropout_(input, p, train):
+    _check_p(p)
     return feature_noise_dropout(input, p, train, True, True)
 
 
@@ -97,8 +111,10 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
                   per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """(output, offset2bag, bag_size, max_indices) as torch's CPU kernel gives them, mode 0 sum,
     1 mean, 2 max. output is F.embedding_bag's; the other three are int64 bookkeeping: offset2bag
-    the bag of each index ([] for a float32 sum), bag_size each bag's size (zeros for sum), max_indices the
-    row chosen per bag and column for max (bag_size again for mean, zeros for sum)."""
+    the bag of each index ([] for a float32 / float16 sum without padding_idx; indices after
+    offsets[-1] in the last bag), bag_size each bag's size (a sum: zeros, one per offset), max_indices
+    the row chosen per bag and column for max (bag_size again for mean, zeros for sum)."""
+    from tinygrad_seq.functional_more import _torch_fast_bag_path
     from tinygrad_seq.tensor import Tensor
     if mode not in (0, 1, 2):
         raise ValueError(f"embedding_bag: mode has to be 0 (sum), 1 (mean) or 2 (max), got {mode!r}")
@@ -121,10 +137,13 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     else:
         counted = np.ones(idx.size, bool)
     bag_size = np.bincount(offset2bag[counted], minlength=n_bags).astype(np.int64)
-    if mode == 0:   # float32 takes torch's fast path, which leaves offset2bag empty
-        if weight.dtype == np.float32:
+    if mode == 0:
+        # torch's fast kernel (float32 / float16, no padding_idx) leaves offset2bag empty; a sum's
+        # bag_size and max_indices are zeros with one entry per offset (n_bags + 1 with include_last_offset)
+        if _torch_fast_bag_path(weight, "sum", padding_idx):
             offset2bag = np.zeros(0, np.int64)
-        bag_size, max_indices = np.zeros(n_bags, np.int64), np.zeros(n_bags, np.int64)
+        n_offsets = n_bags + 1 if include_last_offset and indices.ndim == 1 else n_bags
+        bag_size, max_indices = np.zeros(n_offsets, np.int64), np.zeros(n_offsets, np.int64)
     elif mode == 1:
         max_indices = bag_size.copy()
     else:

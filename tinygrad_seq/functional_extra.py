@@ -339,7 +339,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    return normalized(input, mean, var, weight, bias, eps, shape)
+    return named(normalized(input, mean, var, weight, bias, eps, shape), "NativeBatchNormBackward0")
 
 
 def _batch_norm_node(input, running_mean, running_var, weight, bias, momentum, eps, n):

@@ -14,6 +14,7 @@ from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import (refuse_float_into, require_float, require_norm_params,
                                             torch_type_name)
 from tinygrad_seq.functional_ints import integer_dropout, integer_threshold_args
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 
 
@@ -78,7 +79,7 @@ def prelu(input, weight):
                             f"{torch_type_name(weight.dtype)}")
     require_float(input, "prelu_cpu")
     w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return input.where(input > 0, input * w)   # slope w at 0, as torch's
+    return named(input.where(input > 0, input * w), "PreluKernelBackward0")   # slope w at 0, as torch's
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -87,7 +88,6 @@ def threshold(input, threshold, value, inplace=False):
     from tinygrad_seq.functional import _applied
     if input.dtype.kind not in "fc":
         threshold, value = integer_threshold_args(input, threshold, value)
-    from tinygrad_seq.grad_fn_names import named
     return _applied(input, lambda t: named(t.where(~(t <= threshold), value), "ThresholdBackward0"), inplace)
 
 
@@ -95,7 +95,6 @@ def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False
     """Randomized leaky ReLU (Xu et al. 2015): in training each negative element's slope is drawn
     from U(lower, upper) (the same slope scales its gradient), in eval the slope is their mean."""
     from tinygrad_seq.functional import _applied, leaky_relu
-    from tinygrad_seq.grad_fn_names import named
     from tinygrad_seq import random
     require_float(input, "rrelu_with_noise")
     if not training:
@@ -181,12 +180,19 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
         starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets).astype(np.int64)
-        if include_last_offset:
-            starts = starts[:-1]
         flat, psw = idx, per_sample_weights
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
-    ends = np.append(starts[1:], flat.size)
+    # counted_ends: where each bag's count (mean's divisor) ends; ends: where its summed members end
+    last_offset = int(starts[-1]) if starts.size else flat.size
+    if include_last_offset and idx.ndim == 1:
+        starts = starts[:-1]
+    counted_ends = ends = np.append(starts[1:], flat.size)
+    if include_last_offset and idx.ndim == 1 and _torch_fast_bag_path(weight, mode, padding_idx):
+        # torch's fast kernel (float32 / float16 sum and mean, no padding_idx) ends the last bag at
+        # offsets[-1], dropping the indices after it, yet mean still divides by the count up to the
+        # input's end; its other kernels (and F.embedding_bag's 2-D input) keep them in the last bag
+        ends = np.append(starts[1:], last_offset)
     rows = embedding(Tensor(flat.astype(np.int64), device=weight.device), weight, max_norm=max_norm,
                      norm_type=norm_type)
     if psw is not None:
@@ -195,14 +201,24 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         padding_idx += weight.shape[0]
     keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
     bags = []
-    for a, b in zip(starts, ends):
+    for a, b, counted_end in zip(starts, ends, counted_ends):
         members = np.arange(a, b)[keep[a:b]]
         if members.size == 0:   # zeros still joined to weight, so an all-empty batch backs up
             bags.append(weight[:0].sum(0))
             continue
         chosen = rows.index_select(0, Tensor(members, device=weight.device))
+        if mode == "mean" and counted_end != b:
+            bags.append(chosen.sum(0) / float(counted_end - a))
+            continue
         bags.append(chosen.sum(0) if mode == "sum" else chosen.mean(0) if mode == "mean" else chosen.max(0).values)
-    return stack(bags, 0)
+    return named(stack(bags, 0), "EmbeddingBagBackward0")
+
+
+def _torch_fast_bag_path(weight, mode, padding_idx):
+    """Whether torch's CPU embedding_bag takes its fast index-select kernel (float32 / float16
+    weight, sum or mean, no padding_idx): it bounds the last bag by offsets[-1] and leaves
+    offset2bag empty for a sum."""
+    return weight.dtype in (np.float32, np.float16) and mode in ("sum", "mean") and padding_idx is None
 
 
 # ------------------------------------------------------------------ losses

@@ -6,6 +6,7 @@ forward on given weights). Re-exported by tinygrad_seq.functional."""
 import numpy as np
 
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
+from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.functional_more import _reduce
 from tinygrad_seq.tensor import Tensor
 
@@ -56,19 +57,23 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """input (C,) or (N, C); target of the same shape, int64: each row's class indices, ended by
-    the first -1. Per row: sum over its targets j and non-target classes i of
+    """input (C,) or (N, C) (a 0-d input is one class); target int64, of input's shape (any 0-D or
+    1-D target of C elements for a 0-D or 1-D input, as torch's): each row's class indices, ended
+    by the first -1. Per row: sum over its targets j and non-target classes i of
     max(0, 1 - (x[j] - x[i])), divided by C."""
     from tinygrad_seq.functional_more import _legacy
     reduction = _legacy(size_average, reduce, reduction)
-    if input.ndim == 0 and target.ndim == 0:   # one class: no non-target class, a zero loss (torch's)
-        return _reduce(input * 0.0, reduction)
-    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+    if input.ndim <= 1:
+        C = input.shape[0] if input.ndim else 1
+        fits = target.ndim <= 1 and target.numel() == C
+    else:
+        fits = input.ndim == 2 and tuple(target.shape) == tuple(input.shape)
+    if not fits:
         raise ShapeMismatch(f"inconsistent target size: {list(target.shape)} for input of size: "
                             f"{list(input.shape)}")
     if target.dtype != np.int64:
-        raise DTypeMismatch(f"expected scalar type Long but found {target.dtype}")
-    x = input if input.ndim == 2 else input.unsqueeze(0)
+        raise DTypeMismatch(f"expected scalar type Long but found {torch_type_name(target.dtype)}")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
     N, C = x.shape
     t = target.numpy().reshape(N, C)
     if ((t < -1) | (t >= C)).any():
@@ -82,7 +87,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     pairs = Tensor((valid[:, :, None] & ~is_target[:, None, :]).astype(x.dtype), device=x.device)
     hinge = (1.0 - x_target.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0) * pairs   # [N, target j, class i]
     loss = hinge.sum((1, 2)) / C
-    if input.ndim == 1:
+    if input.ndim <= 1:
         loss = loss.squeeze(0)
     return _reduce(loss, reduction)
 

@@ -14,7 +14,7 @@ SAME_AS_METHOD = (
     "rsqrt_ square_ sinh_ cosh_ tan_ asin_ acos_ atan_ erf_ erfc_ exp2_ expm1_ log10_ log1p_ log2_ logit_ i0_ "
     "sinc_ deg2rad_ rad2deg_ xlogy_ gcd_ lcm_ ldexp_ clamp_ clamp_min_ clamp_max_ nan_to_num_ detach_ "
     "index_put_ put index_reduce is_inference is_signed get_device nonzero_static as_strided_ "
-    "as_strided_scatter igamma igammac resize_as_ narrow_copy unsafe_chunk unsafe_split prelu").split()
+    "as_strided_scatter igamma igammac resize_as_ unsafe_chunk unsafe_split prelu").split()
 
 
 def fill(input, value):
@@ -36,8 +36,40 @@ def fill(input, value):
     return where(ones(*input.shape, dtype=np.bool_, device=input.device), filled, input)
 
 
+def _write_copy_out(name, out, result):
+    """torch's out= of the *_copy functions. One tensor: out must have the result's dtype and is
+    resized to its shape (write_out's linalg rule), and returned. A list (split / unbind): out a
+    list of as many tensors; unbind's are resized as one tensor's, split's take their piece by
+    copy_ (cast, broadcast into out's shape, never resized), as torch's; None is returned. The
+    written values do not join the graph (torch's out= result has no usable grad_fn)."""
+    from tinygrad_seq.out_param import write_out
+    from tinygrad_seq.tensor import Tensor
+    if not isinstance(result, (tuple, list)):
+        return write_out(name, out, result.detach(), same_dtype=True)
+    if not isinstance(out, (tuple, list)) or not all(isinstance(o, Tensor) for o in out):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+    if len(out) != len(result):
+        raise RuntimeError(f"{name}() expected an out= argument of size {len(result)}, got size {len(out)}")
+    for o, piece in zip(out, result):
+        if name.startswith("split"):
+            o.copy_(piece.detach())
+        else:
+            write_out(name, o, piece.detach(), same_dtype=True)
+    return None
+
+
+def _takes_copy_out(fn):
+    """fn with a keyword-only out=None written by _write_copy_out."""
+    def with_out(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if out is None else _write_copy_out(with_out.__name__, out, result)
+    with_out.__name__, with_out.__doc__ = fn.__name__, fn.__doc__
+    return with_out
+
+
 def _copy_of(view):
-    """torch.<view>_copy: the view op's result as new memory (a list of them for split / unbind)."""
+    """torch.<view>_copy: the view op's result as new memory (a list of them for split / unbind),
+    with out=."""
     def fn(input, *args, **kwargs):
         out = getattr(input, view)(*args, **kwargs)
         if isinstance(out, (tuple, list)):
@@ -45,21 +77,25 @@ def _copy_of(view):
         return out.clone()
     fn.__name__ = f"{view}_copy"
     fn.__doc__ = f"torch.{view}_copy: input.{view}(...) as a new tensor that shares no memory with input."
-    return fn
+    return _takes_copy_out(fn)
 
 
+@_takes_copy_out
 def expand_copy(input, size, *, implicit=False):
     return input.expand(*size).clone()
 
 
+@_takes_copy_out
 def alias_copy(input):
     return input.clone()
 
 
+@_takes_copy_out
 def as_strided_copy(input, size, stride, storage_offset=None):
     return input.as_strided(size, stride, 0 if storage_offset is None else storage_offset)
 
 
+@_takes_copy_out
 def slice_copy(input, dim=0, start=None, end=None, step=1):
     """input[..., start:end:step, ...] along dim, as a new tensor (torch.slice_copy)."""
     if step <= 0:
@@ -74,4 +110,4 @@ FUNCTIONS.update({f"{view}_copy": _copy_of(view) for view in
                   ("view", "permute", "t", "transpose", "squeeze", "unsqueeze", "select", "diagonal", "split",
                    "unbind", "detach")})
 FUNCTIONS.update(fill=fill, expand_copy=expand_copy, alias_copy=alias_copy, as_strided_copy=as_strided_copy,
-                 slice_copy=slice_copy)
+                 slice_copy=slice_copy, narrow_copy=_takes_copy_out(_method("narrow_copy")))

@@ -67,13 +67,14 @@ def _matmul(ctx):
         return "DotBackward0"
     if a == 2 and b == 1:
         return "MvBackward0"
-    return "BmmBackward0" if a == b == 3 else "UnsafeViewBackward0"
+    return "UnsafeViewBackward0"   # matmul of batches folds them (bmm names its own node)
 
 
 def _linear(ctx):
-    if ctx.parents[0].array.ndim > 2:
-        return "ViewBackward0"
-    return "AddmmBackward0" if len(ctx.parents) > 2 else "MmBackward0"
+    ndim, bias = ctx.parents[0].array.ndim, len(ctx.parents) > 2
+    if ndim != 2:   # torch folds the batch dims and views back (1-D without bias: a squeeze)
+        return "ViewBackward0" if ndim > 2 or bias else "SqueezeBackward4"
+    return "AddmmBackward0" if bias else "MmBackward0"
 
 
 def _getitem(ctx):
@@ -142,7 +143,7 @@ def _names():
         ops.Pow: lambda ctx: "PowBackward1" if ctx.parents[1].requires_grad else "PowBackward0",
         ops_extra.IndexPut: lambda ctx: "IndexPutBackward0",
         ops_extra.IndexPutInto: lambda ctx: "CopySlices",
-        losses._ClassNLL: lambda ctx: "NllLossBackward0",
+        losses._ClassNLL: lambda ctx: "AddBackward0" if getattr(ctx, "smoothing", 0) else "NllLossBackward0",
         losses._BCE: lambda ctx: "BinaryCrossEntropyBackward0",
         functional._Embedding: lambda ctx: "EmbeddingBackward0",
         # torch's output of one fused layer: oneDNN's node for a float32 LSTM, else a stack of steps

@@ -4,6 +4,7 @@ the input's dtype, with the edges returned; numpy's histogram rules, which are t
 of one value widens by 0.5 each side, the last bin includes its right edge)."""
 import numpy as np
 
+from tinygrad_seq.creation import _torch_linspace
 from tinygrad_seq.tensor_reduce import return_type
 
 HistogramResult = return_type("histogram", ("hist", "bin_edges"))
@@ -34,7 +35,29 @@ def _edges(values, bins, bounds, dtype):
                                f"equal to rightmost edge ({hi})")
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
+    # torch fills the edges with its own linspace kernel in the input's dtype; np.linspace can differ
+    # by an ulp, which moves a value lying on an edge into the neighbouring bin
+    if np.dtype(dtype) == np.float64 and bins < _EXACT_EDGES_UP_TO:
+        return _float64_linspace(lo, hi, int(bins) + 1)
+    if np.dtype(dtype) in (np.float32, np.float64):
+        return _torch_linspace(lo, hi, int(bins) + 1, dtype)
     return np.linspace(lo, hi, int(bins) + 1).astype(dtype)
+
+
+_EXACT_EDGES_UP_TO = 100_000   # past this many bins the rational arithmetic below gets slow (~1 s)
+
+
+def _float64_linspace(lo, hi, steps):
+    """torch's float64 linspace bit for bit: start + step i (first half) or end - step (steps-1-i),
+    each one fused multiply-add rounded once; done in exact rationals, since numpy has no FMA and
+    long double is too narrow to stand in for one (creation._torch_linspace is off by an ulp at a
+    few percent of edges in float64)."""
+    from fractions import Fraction
+    start, end = np.float64(lo), np.float64(hi)
+    step = np.float64((end - start) / np.float64(steps - 1))
+    s, e, d = Fraction(float(start)), Fraction(float(end)), Fraction(float(step))
+    return np.array([float(s + d * i) if i < steps // 2 else float(e - d * (steps - 1 - i)) for i in range(steps)],
+                    np.float64)
 
 
 def _given_edges(edges, dtype):

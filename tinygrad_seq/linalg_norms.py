@@ -14,11 +14,12 @@ from tinygrad_seq.tensor_matmul import scalar_name
 _INF = float("inf")
 
 
-def check_float(name, t):
-    """torch's dtype check of the linalg functions: float32 or float64."""
+def check_float(name, t, half_ok=False):
+    """torch's dtype check of the linalg functions: float32 or float64 (float16 too where half_ok:
+    the vector norms and the matrix norms that need no decomposition)."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{name}(): argument 'A' must be Tensor, not {type(t).__name__}")
-    if t.dtype == np.float16:
+    if t.dtype == np.float16 and not half_ok:
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {scalar_name(t.dtype)}")
     if t.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {scalar_name(t.dtype)}")
@@ -44,10 +45,13 @@ def _dims(dim, ndim, name):
 class VectorNorm(Function):
     """(sum |x|^p)^(1/p) over `dims` (inf: max |x|, -inf: min |x|, 0: count of non-zeros).
     Backward: torch's norm_backward (ties of the inf norms share the gradient evenly; a zero
-    vector's 2-norm has gradient 0)."""
+    vector's 2-norm has gradient 0). float16 is computed in float32 and rounded once (torch's
+    accumulate type), so squares past float16's range do not overflow."""
     @staticmethod
     def forward(ctx, a, ord=2.0, dims=(), keepdim=False):
         x = ctx.b.to_host(a)
+        ctx.half = x.dtype == np.float16
+        x = x.astype(np.float32) if ctx.half else x
         ax = np.abs(x)
         with np.errstate(all="ignore"):
             if ord == _INF:
@@ -65,6 +69,7 @@ class VectorNorm(Function):
         out = np.asarray(out, dtype=x.dtype)
         ctx.ord, ctx.dims = ord, dims
         ctx.save_for_backward(x, out)
+        out = out.astype(np.float16) if ctx.half else out
         return ctx.b.asarray(out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in dims]))
 
     @staticmethod
@@ -90,7 +95,7 @@ class VectorNorm(Function):
                 scaled = np.sign(x) * np.abs(x) ** (p - 1)
                 scale = np.where(norm == 0, 0.0, g / norm ** (p - 1))
                 d = scaled * scale
-        return ctx.b.asarray(np.asarray(d, dtype=x.dtype))
+        return ctx.b.asarray(np.asarray(d, dtype=np.float16 if ctx.half else x.dtype))
 
 
 @takes_axis
@@ -99,7 +104,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.vector_norm: the ord-norm of x flattened (dim=None) or over dim."""
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
-    check_float("linalg.vector_norm", x)
+    check_float("linalg.vector_norm", x, half_ok=True)
     if dtype is not None:
         x = x.to(dtype=dtype)
     dims = _dims(dim, x.ndim, "linalg.vector_norm")
@@ -118,7 +123,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
     values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
     inf / -inf (max / min row sum)."""
-    check_float("linalg.matrix_norm", A)
+    check_float("linalg.matrix_norm", A, half_ok=ord not in ("nuc", 2, -2))
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if isinstance(ord, str) and ord not in ("fro", "nuc") or not isinstance(ord, str) and ord not in _MATRIX_ORDS:

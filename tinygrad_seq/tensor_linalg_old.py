@@ -22,7 +22,7 @@ def _getrf(a):
     from scipy.linalg import lapack
     m, n = a.shape[-2:]
     k = min(m, n)
-    flat = a.reshape((-1, m, n))
+    flat = a.reshape((int(np.prod(a.shape[:-2])), m, n))   # an explicit count: -1 is ambiguous when m n = 0
     lu = np.empty_like(flat)
     piv = np.tile(np.arange(1, k + 1, dtype=np.int32), (flat.shape[0], 1))
     info = np.zeros(flat.shape[0], np.int32)
@@ -36,7 +36,7 @@ def _getrf(a):
 
 def _permutation(piv, m, dtype):
     """The P [..., M, M] of A = P L U from getrf's 1-based row interchanges piv [..., K]."""
-    flat = piv.reshape((-1, piv.shape[-1])) - 1
+    flat = piv.reshape((int(np.prod(piv.shape[:-1])), piv.shape[-1])) - 1   # K may be 0: no -1
     perms = np.tile(np.arange(m), (flat.shape[0], 1))
     for b, swaps in enumerate(flat):
         for i, j in enumerate(swaps):
@@ -93,6 +93,8 @@ class LUFactor(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.lu.size == 0:   # an empty A: an empty gradient (the triangular solves need K > 0)
+            return ctx.b.asarray(np.zeros(ctx.lu.shape, ctx.lu.dtype))
         return ctx.b.asarray(_lu_grad(ctx.b.to_host(g), ctx.lu, ctx.piv).astype(ctx.lu.dtype))
 
 
@@ -164,33 +166,31 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
 
 
 def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
-    """Sum of singular values over dim (two dimensions; a 2-D input's own without dim), with
-    torch's deprecation warning. nuclear_norm(A, True) is keepdim=True, as torch's overload."""
+    """Sum of singular values over dim (two dimensions; the last two without dim, so a batch gives
+    one per matrix), with torch's deprecation warning. nuclear_norm(A, True) is keepdim=True, as
+    torch's overload."""
     from tinygrad_seq import linalg
     warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed "
                   "in a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
                   UserWarning, stacklevel=2)
     if isinstance(dim, bool):
         dim, keepdim = None, dim
-    if dim is None:
-        if input.ndim != 2:
-            raise RuntimeError(f"Expected a tensor with 2 dimensions, but got a tensor with {input.ndim} "
-                               f"dimension{'' if input.ndim == 1 else 's'} instead.")
-        dim = (-2, -1)
-    result = linalg.matrix_norm(input, "nuc", tuple(dim), keepdim)
-    return result if out is None else out.copy_(result)
+    dim = (-2, -1) if dim is None else tuple(dim)   # without dim: each matrix of a batch, as torch's
+    return linalg.matrix_norm(input, "nuc", dim, keepdim, out=out)   # out= resized (or refused) as torch's
 
 
 def frobenius_norm(input, dim, keepdim=False, *, out=None):
-    """sqrt(sum of squares) over dim, with torch's deprecation warning."""
+    """sqrt(sum of squares) over dim (an int or up to two; () is every dimension), with torch's
+    deprecation warning."""
     from tinygrad_seq import linalg
     warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be "
                   "removed in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` "
                   "instead", UserWarning, stacklevel=2)
+    dim = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     if len(dim) > 2:
         raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dim)} dimensions instead.")
-    result = linalg.vector_norm(input, 2.0, tuple(dim), keepdim)
-    return result if out is None else out.copy_(result)
+    # dim=() reduces over every dimension (torch's); out= resized (or refused) as torch's
+    return linalg.vector_norm(input, 2.0, dim or None, keepdim, out=out)
 
 
 def _removed(name, replacement, note):

@@ -89,7 +89,7 @@ class MatMulOps:
         if self.ndim != 3 or getattr(o, "ndim", 0) != 3 or o.shape[0] != self.shape[0]:
             raise ShapeMismatch(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
                                 f"{self.shape} and {getattr(o, 'shape', ())}")
-        return self @ o
+        return named(self @ o, "BmmBackward0")
 
     def dot(self, other):
         """The inner product of two 1-D tensors of one length, as torch.dot."""

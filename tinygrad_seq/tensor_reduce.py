@@ -141,7 +141,7 @@ class ReduceOps:
     def _vector_norm(self, p, dim, keepdim):
         x = self
         # a zero row's 2- or p-norm has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
-        if p in ("fro", 2, 2.0):
+        if p in ("fro", 2, 2.0) and x.dtype != np.float16:
             return ops_extra.Root.apply((x * x).sum(dim, keepdim), p=2.0)
         if p in (1, 1.0):
             return x.abs().sum(dim, keepdim)
@@ -151,9 +151,11 @@ class ReduceOps:
             return x.abs().amin(dim, keepdim)
         if p is None:   # torch's default of the functional form: the 2-norm
             return x._vector_norm(2, dim, keepdim)
-        if isinstance(p, (int, float)):   # other orders (0: the count of non-zeros, with no gradient)
+        if isinstance(p, (int, float)) or (isinstance(p, str) and p == "fro"):
+            # other orders (0: the count of non-zeros, with no gradient) and float16's 2-norm (vector_norm
+            # computes it in float32, as torch: x * x overflows float16 from 256 on)
             from tinygrad_seq.linalg_norms import vector_norm
-            return vector_norm(x, p, dim, keepdim)
+            return vector_norm(x, 2 if p == "fro" else p, dim, keepdim)
         raise ValueError(f"norm: p must be 'fro', 'nuc', None or a number, got {p!r}")
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):

@@ -17,6 +17,7 @@ from tinygrad_seq import cell_library, dtypes, functional as F, random, recurren
 from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_sequence
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
@@ -177,7 +178,7 @@ class RNNBase(RNNWeights, Module):
             if unbatched:
                 out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
             elif self.batch_first:
-                out = out.transpose(0, 1)
+                out = self._batch_first_out(out)
             return out, (finals[0] if len(finals) == 1 else tuple(finals))
         finals = [[] for _ in states0]
         layer_in = x
@@ -198,8 +199,13 @@ class RNNBase(RNNWeights, Module):
         if unbatched:
             out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
-            out = out.transpose(0, 1)
+            out = self._batch_first_out(out)
         return out, (finals[0] if len(finals) == 1 else tuple(finals))
+
+    def _batch_first_out(self, out):
+        """out [T, B, *] as [B, T, *]; torch's node: TransposeBackward0 for an LSTM, 1 otherwise."""
+        out = out.transpose(0, 1)
+        return out if self.mode == "LSTM" else named(out, "TransposeBackward1")
 
     def _params(self, sfx, like):
         params = {}

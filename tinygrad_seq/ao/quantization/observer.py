@@ -88,7 +88,8 @@ class MinMaxObserver(ObserverBase):
         return x_orig
 
     def calculate_qparams(self):
-        """(scale float32, zero_point int64) tensors: [1] per tensor, [C] per channel."""
+        """(scale float32, zero_point) tensors: [1] per tensor, [C] per channel; zero_point int32
+        for the affine schemes, int64 for the symmetric ones and before any observation (torch's)."""
         if self.min_val is None:   # nothing observed: torch's defaults
             return Tensor(np.ones(1, F32)), Tensor(np.zeros(1, np.int64))
         lo = np.minimum(np.asarray(self.min_val, F32), F32(0))
@@ -100,8 +101,9 @@ class MinMaxObserver(ObserverBase):
             zero_point = np.full(scale.shape, zero if self.dtype is quint8 else 0, np.int64)
         else:
             scale = np.maximum((hi - lo) / F32(qmax - qmin), self.eps)
-            zero_point = np.clip(qmin - np.rint(lo / scale).astype(np.int64), qmin, qmax)
-        return Tensor(np.atleast_1d(scale).astype(F32)), Tensor(np.atleast_1d(zero_point).astype(np.int64))
+            zero_point = np.clip(qmin - np.rint(lo / scale).astype(np.int64), qmin, qmax).astype(np.int32)
+        from tinygrad_seq.creation import tensor   # keeps int32 (the Tensor constructor widens it to int64)
+        return Tensor(np.atleast_1d(scale).astype(F32)), tensor(np.atleast_1d(zero_point))
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
