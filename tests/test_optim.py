@@ -218,7 +218,11 @@ def test_checkpoint_resume_is_exact(name, kw, tmp_path):
     assert type(fopt.param_groups[0]["lr"]) is float
     train(fopt, fresh, ts, np.float64, 2)
     for p, q in zip(fresh.parameters(), ref.parameters()):
-        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        if name == "NAdam":   # torch's load casts mu_product to the float64 parameters' dtype: from
+            # there it rounds in float64, not float32 (torch's resumed NAdam differs the same way)
+            np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-8)
+        else:
+            np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 @pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.05, betas=(0.8, 0.9), amsgrad=True)),

@@ -397,10 +397,15 @@ def test_asgd_state_dict_round_trip_and_from_torch(tmp_path):
         fresh.load_state_dict(saved)
         st = fresh.state[params[0]]
         assert all(isinstance(st[k], ts.Tensor) for k in ("step", "eta", "mu", "ax"))
-        assert st["step"].item() == 5.0 and st["eta"].dtype == ts.float32
+        # torch's load casts every state tensor but step to the parameter's dtype (eta, mu too)
+        assert st["step"].item() == 5.0 and st["step"].dtype == ts.float32 and st["eta"].dtype == params[0].dtype
         _asgd_run(ts, opts, steps=5, opt=fresh, params=params)
-        _asgd_run(torch, opts, steps=0, opt=topt, params=(tw, tb))
-    _asgd_run(torch, opts, steps=5, opt=topt, params=(tw, tb))
+    # torch resumed the same way (its load casts eta and mu to float64 too)
+    tw, tb = (torch.nn.Parameter(t.detach().clone()) for t in (tw, tb))
+    tfresh = torch.optim.ASGD([tw, tb], **opts)
+    tfresh.load_state_dict(tsd)
+    _asgd_run(torch, opts, steps=5, opt=tfresh, params=(tw, tb))
+    topt = tfresh
     np.testing.assert_allclose(params[0].detach().numpy(), tw.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(fresh.state[params[0]]["ax"].numpy(), topt.state[tw]["ax"].numpy(), rtol=1e-12)
 

@@ -175,3 +175,45 @@ def _module_node_names(lib):
 
 def test_module_node_names_are_torchs():
     assert _module_node_names(ts) == _module_node_names(torch)
+
+
+def _load_errors(lib):
+    m = lib.nn.Linear(3, 4)
+    seq = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.LSTM(4, 2))
+    out = []
+    for target, sd in ((m, {"weight": lib.zeros(4, 3)}),
+                       (m, {"weight": lib.zeros(4, 3), "bias": lib.zeros(4), "x": lib.zeros(1)}),
+                       (m, {"weight": lib.zeros(4, 4), "bias": lib.zeros(4)}),
+                       (m, {"weight": lib.zeros(4, 4), "x": lib.zeros(1)}),
+                       (seq, {"0.weight": lib.zeros(4, 3)})):
+        for strict in (True, False):
+            try:
+                out.append(str(target.load_state_dict(sd, strict=strict)))
+            except RuntimeError as e:
+                out.append(str(e))
+    return out
+
+
+def test_load_state_dict_errors_are_torchs():
+    # torch's text; a size mismatch adds the two shapes as tuples (API.md: names both shapes)
+    ours, theirs = _load_errors(ts), _load_errors(torch)
+    assert [o.split(" (checkpoint (")[0] for o in ours] == [t.rstrip(".") if "size mismatch" in t else t
+                                                          for t in theirs]
+    assert "(checkpoint (4, 4), model (4, 3))." in ours[4]
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    import warnings
+    got = []
+    for lib in (ts, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.tensor(lib.ones(2))
+            lib.as_tensor(lib.ones(2))
+            lib.tensor([1.0, 2.0])
+        got.append([str(c.message) for c in caught])
+    assert got[0] == got[1] and len(got[0]) == 1
+
+
+def test_dtype_class():
+    assert isinstance(ts.float32, ts.dtype) and isinstance(ts.ones(2, dtype=ts.int64).dtype, ts.dtype)

@@ -11,11 +11,12 @@ from tinygrad_seq.autograd import (enable_grad, inference_mode, is_grad_enabled,
                                    set_grad_enabled)
 from tinygrad_seq.amp import autocast, get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from tinygrad_seq.creation import bernoulli, normal  # noqa: F401
-from tinygrad_seq.creation import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
-                                   LongTensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full,
+from tinygrad_seq.legacy_tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: F401
+                                              FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
+from tinygrad_seq.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,  # noqa: F401
                                    full_like, is_tensor, linspace, multinomial, numel, ones, ones_like, rand,
                                    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
-from tinygrad_seq.creation import CharTensor, HalfTensor, ShortTensor, logspace, randint_like  # noqa: F401
+from tinygrad_seq.creation import logspace, randint_like  # noqa: F401
 from tinygrad_seq.torch_names import (channels_last, channels_last_3d, contiguous_format, is_complex,  # noqa: F401
                                       layout, memory_format, preserve_format, set_default_tensor_type, sparse_coo,
                                       sparse_csr, strided)

@@ -3,6 +3,7 @@ full, eye, arange, linspace, randn, rand, randint, randperm, multinomial, the *_
 legacy ts.LongTensor / FloatTensor / BoolTensor; each takes dtype=, device=, requires_grad= as torch's."""
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
@@ -74,6 +75,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                 arr = _int_data(data, dtype, e)
             return _make(arr, dtype, device or "cpu", requires_grad)
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                      "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)   # torch's
         device = device or data.device
         data = data.numpy()
     elif isinstance(data, Size):   # torch.tensor(x.size()): the sizes as int64 data (Tensor(size) is a shape)
@@ -411,40 +415,6 @@ def randint_like(t, low=0, high=None, dtype=None, device=None, requires_grad=Fal
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
-
-
-class _LegacyType(type):
-    """The type of ts.FloatTensor and its kin, as torch's tensortype: calling one makes a Tensor
-    (torch's legacy constructors), isinstance(t, ts.FloatTensor) checks a CPU tensor's dtype,
-    and t.type(ts.DoubleTensor) converts (Tensor.type reads .dtype)."""
-
-    def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
-
-    def __repr__(cls):
-        return f"<class 'tinygrad_seq.{cls.__name__}'>"
-
-
-def _legacy(dtype, name):
-    def make(cls, *args, device="cpu"):
-        if len(args) == 1 and isinstance(args[0], Size):   # torch.FloatTensor(x.size()): sizes, not data
-            args = tuple(args[0])
-        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            return Tensor(args[0].numpy() if isinstance(args[0], Tensor) else args[0], dtype=dtype, device=device)
-        return zeros(*(args or (0,)), dtype=dtype, device=device)   # FloatTensor(): empty, as torch's
-    doc = f"ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."
-    return _LegacyType(name, (), {"__new__": make, "__doc__": doc, "dtype": np.dtype(dtype), "is_legacy_type": True})
-
-
-FloatTensor = _legacy(dtypes.float32, "FloatTensor")
-DoubleTensor = _legacy(dtypes.float64, "DoubleTensor")
-LongTensor = _legacy(dtypes.int64, "LongTensor")
-IntTensor = _legacy(dtypes.int32, "IntTensor")
-BoolTensor = _legacy(dtypes.bool, "BoolTensor")
-ByteTensor = _legacy(dtypes.uint8, "ByteTensor")
-HalfTensor = _legacy(dtypes.float16, "HalfTensor")
-ShortTensor = _legacy(dtypes.int16, "ShortTensor")
-CharTensor = _legacy(dtypes.int8, "CharTensor")
 
 
 from tinygrad_seq.functions import cat, stack, where  # noqa: E402,F401  (their old home: nn imports them here)

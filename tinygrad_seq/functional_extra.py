@@ -1,8 +1,8 @@
 """More of torch.nn.functional, composed from Tensor ops (autograd differentiates the
 composition): layer_norm, the smaller activations (glu, mish, softsign, hardsigmoid,
 hardswish, relu6, selu, celu, hardshrink, softshrink), cosine_similarity, pairwise_distance,
-pdist, kl_div, scaled_dot_product_attention (and the zero-safe softmax it shares) and
-batch_norm. Re-exported by tinygrad_seq.functional."""
+pdist, kl_div, scaled_dot_product_attention (grouped-query heads too; and the zero-safe softmax
+it shares) and batch_norm. Re-exported by tinygrad_seq.functional."""
 import math
 import numbers
 import warnings
@@ -282,11 +282,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     """softmax(q k^T * scale + mask) v over [..., L, E] queries and [..., S, E] keys; a bool mask
     marks the pairs that take part (True), a float mask (of the query's dtype) is added;
-    is_causal keeps j <= i. A query whose keys are all masked gets 0 (torch's safe softmax)."""
+    is_causal keeps j <= i. A query whose keys are all masked gets 0 (torch's safe softmax).
+    enable_gqa: key / value may have fewer heads (dim -3) than the query, each shared by
+    q_heads // kv_heads consecutive query heads (attention_heads.py)."""
+    from tinygrad_seq.attention_heads import check_attention_batches, group_query_heads
     from tinygrad_seq.functional import dropout
     if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention(enable_gqa=True) is not supported; "
-                                  "repeat the key/value heads with repeat_interleave")
+        key, value = group_query_heads(query, key, value)
+    check_attention_batches(query, key, value)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale

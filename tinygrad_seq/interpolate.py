@@ -8,6 +8,7 @@ sums in): every output position reads one (nearest) or two (linear) input positi
 torch's source-index formulas, computed in the input's float dtype as torch's CPU kernels do.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -220,13 +221,21 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """torch's deprecated F.upsample: F.interpolate."""
+    """torch's deprecated F.upsample: F.interpolate, with torch's deprecation UserWarning."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    """torch's deprecated F.upsample_nearest: interpolate(mode='nearest'), warning as torch's."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    """torch's deprecated F.upsample_bilinear: interpolate(mode='bilinear', align_corners=True),
+    warning as torch's."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,6 +1,6 @@
 """Attaches torch 2.13's remaining everyday names: the Tensor methods of tensor_methods_gaps.py
 and tensor_linalg_old.py, and the top-level functions of the modules listed in attach (each
-module's FUNCTIONS), plus torch.GradScaler (torch.amp's). tinygrad_seq/__init__.py calls
+module's FUNCTIONS), plus torch.GradScaler (torch.amp's) and torch.dtype (numpy's dtype class). tinygrad_seq/__init__.py calls
 attach last, so every method these build on exists; a name already defined is kept."""
 
 
@@ -15,3 +15,5 @@ def attach(Tensor, namespace):
         for name, fn in module.FUNCTIONS.items():
             namespace.setdefault(name, fn)
     namespace.setdefault("GradScaler", amp.GradScaler)
+    import numpy as np
+    namespace.setdefault("dtype", np.dtype)   # torch.dtype: the dtypes here are numpy's (API.md)

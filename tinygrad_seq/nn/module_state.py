@@ -17,6 +17,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
+from tinygrad_seq.size import Size
 from tinygrad_seq.state_array import state_array
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.nn.module_hooks import HookHandle
@@ -157,21 +158,21 @@ class StateDictMixin:
         missing += [k for k in own if k not in state_dict]
         unexpected += [k for k in state_dict if k not in own]
         post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
-        if strict and (missing or unexpected) and not post_hooks:
-            self._raise_key_mismatch(missing, unexpected)
         staged = []
         for k, t in own.items():
             if k in state_dict:
                 if isinstance(t, UninitializedTensorMixin):   # a lazy module's placeholder, loaded a placeholder
                     continue
                 arr = _as_array(k, state_dict[k])
-                if tuple(arr.shape) != t.shape:
-                    raise ShapeMismatch(f"load_state_dict: size mismatch for {k!r}: the checkpoint has shape "
-                                        f"{tuple(arr.shape)}, the model has shape {t.shape}")
+                if tuple(arr.shape) != t.shape:   # torch's message (raised even when strict=False), + tuples
+                    error_msgs.append(f"size mismatch for {k}: copying a param with shape {Size(arr.shape)!r} "
+                                      f"from checkpoint, the shape in current model is {Size(t.shape)!r} "
+                                      f"(checkpoint {tuple(arr.shape)}, model {t.shape}).")
+                    continue
                 staged.append((t, arr.astype(t.dtype)))
-        if error_msgs:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(error_msgs))
+        key_msgs = _key_messages(missing, unexpected) if strict and not post_hooks else []
+        if key_msgs or error_msgs:   # checked before anything is written: a failed load changes nothing
+            self._raise_load_errors(key_msgs + error_msgs, keys=bool(key_msgs))
         for t, arr in staged:
             dst = t.array
             if type(dst) is np.ndarray and dst.flags.writeable and dst.shape == arr.shape:
@@ -187,13 +188,23 @@ class StateDictMixin:
                                        "expected to return new values, if incompatible_keys need to be modified,"
                                        "it should be done inplace.")
         if strict and (missing or unexpected):
-            self._raise_key_mismatch(missing, unexpected)
+            self._raise_load_errors(_key_messages(missing, unexpected), keys=True)
         return result
 
-    def _raise_key_mismatch(self, missing, unexpected):
-        parts = []
-        if missing:
-            parts.append("missing key(s): " + ", ".join(repr(k) for k in missing))
-        if unexpected:
-            parts.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
-        raise KeyMismatch(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+    def _raise_load_errors(self, messages, keys):
+        """torch's error: every problem on a line of its own (KeyMismatch where a key is missing
+        or unexpected, ShapeMismatch for size mismatches alone, RuntimeError for hooks' messages)."""
+        text = f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(messages)
+        if keys:
+            raise KeyMismatch(text)
+        raise ShapeMismatch(text) if any(m.startswith("size mismatch") for m in messages) else RuntimeError(text)
+
+
+def _key_messages(missing, unexpected):
+    """torch's lines for missing and unexpected keys ("Missing key(s) in state_dict: "bias". ")."""
+    out = []
+    if missing:
+        out.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+    if unexpected:
+        out.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+    return out

@@ -15,6 +15,7 @@ from tinygrad_seq import functional as F
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.functional_extra import softmax_zero_blocked_rows
 from tinygrad_seq.nn import init
+from tinygrad_seq.nn.attention_masks import canonical_mask
 from tinygrad_seq.nn.layers import Linear
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
@@ -87,6 +88,13 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        # torch's _canonical_mask (bool masks made additive, mismatched mask dtypes warned about):
+        # once in the module's forward and again, on the converted masks, in the
+        # F.multi_head_attention_forward it calls; that function alone checks once
+        for _ in range(2 if isinstance(self, MultiheadAttention) else 1):
+            key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask",
+                                              query.dtype)
+            attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
         unbatched = query.ndim == 2
         if unbatched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)

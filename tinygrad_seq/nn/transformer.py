@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_seq import functional as F
 from tinygrad_seq.autograd import is_grad_enabled
+from tinygrad_seq.nn.attention_masks import canonical_mask
 from tinygrad_seq.nn.container import ModuleList
 from tinygrad_seq.nn.init import xavier_uniform_
 from tinygrad_seq.nn.layers import Dropout, LayerNorm, Linear
@@ -60,6 +61,9 @@ class TransformerEncoderLayer(_FeedForward, Module):
         return self.dropout1(x)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask",
+                                              src.dtype)
+        src_mask = canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -136,6 +140,10 @@ class TransformerEncoder(Module):
         return pad
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        # torch's _canonical_mask: bool masks made additive (-inf where True), so that the layers
+        # see float masks of src's dtype and do not warn again about mismatched dtypes
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
+        mask = canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
         nested_pad = self._zeros_padding(src, mask, src_key_padding_mask)
         out = src
         for layer in self.layers:

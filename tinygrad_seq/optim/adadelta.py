@@ -1,5 +1,6 @@
 """Adadelta (Zeiler 2012; PyTorch's algorithm)."""
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
 
 
 class Adadelta(Optimizer):
@@ -21,11 +22,11 @@ class Adadelta(Optimizer):
     def _update(self, B, p, g, state, group):
         rho, eps = group["rho"], group["eps"]
         if not state:
-            state.update(step=0, square_avg=self._zeros_like(B, p), acc_delta=self._zeros_like(B, p))
-        state["step"] += 1
+            state.update(step=new_scalar(), square_avg=self._state_zeros(B, p), acc_delta=self._state_zeros(B, p))
+        count_step(state)
         if group["weight_decay"] != 0:
             g = B.add(g, B.mul(p.array, group["weight_decay"]))
-        s, a = state["square_avg"], state["acc_delta"]
+        s, a = state["square_avg"].array, state["acc_delta"].array
         B.copy_into(s, B.add(B.mul(s, rho), B.mul(B.mul(g, g), 1 - rho)))
         delta = B.mul(B.div(B.sqrt(B.add(a, eps)), B.sqrt(B.add(s, eps))), g)
         B.copy_into(a, B.add(B.mul(a, rho), B.mul(B.mul(delta, delta), 1 - rho)))

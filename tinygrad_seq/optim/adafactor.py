@@ -4,6 +4,7 @@ eps1 guards the variance estimate instead of the factors (see torch's docstring 
 import numpy as np
 
 from tinygrad_seq.optim.optimizer import Optimizer
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
 from tinygrad_seq.tensor import Tensor
 
 
@@ -53,21 +54,20 @@ class Adafactor(Optimizer):
             eps1 = float(np.finfo(first.dtype).eps)
         factored = len(p.shape) > 1
         if not state:
-            state["step"] = 0
+            state["step"] = new_scalar()
             if factored:
-                state["row_var"] = B.zeros(self._state_shape(p, "row_var"), p.dtype)
-                state["col_var"] = B.zeros(self._state_shape(p, "col_var"), p.dtype)
+                state["row_var"] = self._state_zeros(B, p, self._state_shape(p, "row_var"))
+                state["col_var"] = self._state_zeros(B, p, self._state_shape(p, "col_var"))
             else:
-                state["variance"] = self._zeros_like(B, p)
-        state["step"] += 1
-        step = float(state["step"])
+                state["variance"] = self._state_zeros(B, p)
+        step = count_step(state)
         one_minus_beta2 = step ** group["beta2_decay"]
         rho = min(lr, 1 / (step ** 0.5))
         alpha = max(eps2, _norm(B, p.array) / (p.numel() ** 0.5)) * rho
         if wd != 0:
             B.imul(p.array, 1 - lr * wd)
         if factored:
-            row_var, col_var = state["row_var"], state["col_var"]
+            row_var, col_var = state["row_var"].array, state["col_var"].array
             # torch squares the norm over the axis (not the sum of squares) and divides by its length
             row_norm, col_norm = _norm_along(B, g, -1), _norm_along(B, g, -2)
             row_mean = B.div(B.mul(row_norm, row_norm), p.shape[-1])
@@ -77,7 +77,7 @@ class Adafactor(Optimizer):
             row_var_mean = B.div(B.sum(row_var, axis=-2, keepdims=True), p.shape[-2])   # (..., 1, 1)
             var_estimate = B.div(B.mul(row_var, col_var), B.clip(row_var_mean, eps1, None))
         else:
-            variance = state["variance"]
+            variance = state["variance"].array
             self._lerp_(B, variance, B.mul(g, g), one_minus_beta2)
             var_estimate = variance
         update = B.mul(B.div(1.0, B.sqrt(B.clip(var_estimate, eps1 * eps1, None))), g)

@@ -1,6 +1,7 @@
 """Adagrad (PyTorch's algorithm, with learning-rate decay)."""
 from tinygrad_seq import device as _device
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar, state_tensor
 
 
 class Adagrad(Optimizer):
@@ -27,17 +28,21 @@ class Adagrad(Optimizer):
         # PyTorch creates Adagrad's state with the optimizer, not on the first step
         for p in group["params"]:
             B = _device.backend(p.device)
-            self.state[p] = {"step": 0,
-                             "sum": B.full(p.shape, group["initial_accumulator_value"], p.dtype)}
+            self.state[p] = _initial_state(B, p, group)
 
     def _update(self, B, p, g, state, group):
         if not state:
-            state.update(step=0, sum=B.full(p.shape, group["initial_accumulator_value"], p.dtype))
-        state["step"] += 1
+            state.update(_initial_state(B, p, group))
+        step = count_step(state)
         if group["weight_decay"] != 0:
             g = B.add(g, B.mul(p.array, group["weight_decay"]))
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s = state["sum"]
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        s = state["sum"].array
         B.iadd(s, B.mul(g, g))
         std = B.add(B.sqrt(s), group["eps"])
         B.iadd(p.array, B.mul(B.div(g, std), -clr))
+
+
+def _initial_state(B, p, group):
+    """torch's Adagrad state: step 0 and the sum of squares at initial_accumulator_value."""
+    return {"step": new_scalar(), "sum": state_tensor(B.full(p.shape, group["initial_accumulator_value"], p.dtype), p)}

@@ -3,6 +3,7 @@ import math
 
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
 
 
 class Adam(Optimizer):
@@ -31,27 +32,24 @@ class Adam(Optimizer):
     def _update(self, B, p, g, state, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = self._zeros_like(B, p)
-            state["exp_avg_sq"] = self._zeros_like(B, p)
+            state["step"] = new_scalar()
+            state["exp_avg"] = self._state_zeros(B, p)
+            state["exp_avg_sq"] = self._state_zeros(B, p)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = self._zeros_like(B, p)
-        state["step"] += 1
-        step = state["step"]
+                state["max_exp_avg_sq"] = self._state_zeros(B, p)
+        step = count_step(state)
         if wd != 0:
             if group["decoupled_weight_decay"]:
                 B.imul(p.array, 1 - lr * wd)
             else:
                 g = B.add(g, B.mul(p.array, wd))
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array   # the state Tensors' own memory
         self._lerp_(B, m, g, 1 - beta1)
         B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
         step_size = lr / (1 - beta1 ** step)
         bc2_sqrt = math.sqrt(1 - beta2 ** step)
         if group["amsgrad"]:
-            vmax = state.get("max_exp_avg_sq")
-            if vmax is None:
-                vmax = state["max_exp_avg_sq"] = self._zeros_like(B, p)
+            vmax = self._state_array(B, p, state, "max_exp_avg_sq")
             B.copy_into(vmax, B.maximum(vmax, v))
             v = vmax
         denom = B.add(B.div(B.sqrt(v), bc2_sqrt), eps)

@@ -2,7 +2,8 @@
 relatives older and newer sequence-model code picks."""
 import math
 
-from tinygrad_seq.optim.optimizer import Optimizer, check_lr, scalar_dtype
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar, scalar_value, set_scalar
 
 
 def _check(lr, betas, eps, weight_decay):
@@ -18,19 +19,19 @@ def _check(lr, betas, eps, weight_decay):
 
 def _moments(opt, B, p, g, state, group, *names):
     """Start the state on the first step, count it, apply weight decay (into g, or decoupled
-    into p) and return (g, step)."""
+    into p) and return (g, step, the named moments' arrays)."""
     if not state:
-        state["step"] = 0
+        state["step"] = new_scalar()
         for name in names:
-            state[name] = opt._zeros_like(B, p)
-    state["step"] += 1
+            state[name] = opt._state_zeros(B, p)
+    step = count_step(state)
     wd = group["weight_decay"]
     if wd != 0:
         if group.get("decoupled_weight_decay", False):
             B.imul(p.array, 1 - group["lr"] * wd)
         else:
             g = B.add(g, B.mul(p.array, wd))
-    return g, state["step"]
+    return (g, step) + tuple(state[name].array for name in names)
 
 
 class Adamax(Optimizer):
@@ -45,8 +46,7 @@ class Adamax(Optimizer):
 
     def _update(self, B, p, g, state, group):
         (beta1, beta2), lr = group["betas"], group["lr"]
-        g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_inf")
-        m, u = state["exp_avg"], state["exp_inf"]
+        g, step, m, u = _moments(self, B, p, g, state, group, "exp_avg", "exp_inf")
         self._lerp_(B, m, g, 1 - beta1)
         B.copy_into(u, B.maximum(B.mul(u, beta2), B.add(B.abs(g), group["eps"])))
         B.iadd(p.array, B.mul(B.div(m, u), -lr / (1 - beta1 ** step)))
@@ -71,17 +71,16 @@ class NAdam(Optimizer):
 
     def _update(self, B, p, g, state, group):
         (beta1, beta2), lr, decay = group["betas"], group["lr"], group["momentum_decay"]
-        first = not state
-        g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
-        if first:   # torch keeps the product as a 0-d tensor of _get_scalar_dtype(): a numpy scalar here
-            state["mu_product"] = scalar_dtype()(1.0)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if not state:   # torch's order; the product a 0-d CPU tensor of _get_scalar_dtype()
+            state.update(step=new_scalar(), mu_product=new_scalar(1.0), exp_avg=self._state_zeros(B, p),
+                         exp_avg_sq=self._state_zeros(B, p))
+        g, step, m, v = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
         product = state["mu_product"]   # rounded in its own dtype, as torch's mu_product *= mu
-        product = product * type(product)(mu)
-        state["mu_product"] = product
-        mu_product = float(product)
+        rounded = product.dtype.type
+        mu_product = float(rounded(scalar_value(product)) * rounded(mu))
+        set_scalar(product, mu_product)
         self._lerp_(B, m, g, 1 - beta1)
         B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
         denom = B.add(B.sqrt(B.div(v, 1 - beta2 ** step)), group["eps"])
@@ -104,8 +103,7 @@ class RAdam(Optimizer):
 
     def _update(self, B, p, g, state, group):
         (beta1, beta2), lr = group["betas"], group["lr"]
-        g, step = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        g, step, m, v = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
         self._lerp_(B, m, g, 1 - beta1)
         B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
         bias_correction2 = 1 - beta2 ** step

@@ -1,8 +1,9 @@
 """ASGD: averaged SGD (Polyak & Juditsky 1992), PyTorch's single-tensor algorithm and state."""
 import numpy as np
 
-from tinygrad_seq.optim.optimizer import Optimizer, check_lr, scalar_dtype
-from tinygrad_seq.tensor import Tensor
+from tinygrad_seq import dtypes as _dtypes
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar, scalar_value, set_scalar
 
 
 class ASGD(Optimizer):
@@ -28,35 +29,21 @@ class ASGD(Optimizer):
     def _update(self, B, p, g, state, group):
         lr, lambd, alpha, t0, wd = group["lr"], group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
         if not state:
-            state.update(step=_scalar(0.0), eta=_scalar(lr), mu=_scalar(1.0),
-                         ax=Tensor._wrap(B.zeros(p.shape, p.dtype), p.device))
-        step, eta, mu, ax = state["step"], state["eta"], state["mu"], state["ax"]
-        step.array[...] += 1
+            state.update(step=new_scalar(0.0), eta=new_scalar(lr), mu=new_scalar(1.0), ax=self._state_zeros(B, p))
+        t = count_step(state)
+        eta, mu, ax = state["eta"], state["mu"], state["ax"]
         if wd != 0:
             g = B.add(g, B.mul(p.array, wd))
-        eta_value = float(eta.array)
+        eta_value, mu_value = scalar_value(eta), scalar_value(mu)
         B.imul(p.array, 1 - lambd * eta_value)   # decay term
         B.iadd(p.array, B.mul(g, -eta_value))
-        if float(mu.array) != 1:
-            B.iadd(ax.array, B.mul(B.sub(p.array, ax.array), float(mu.array)))
+        if mu_value != 1:
+            B.iadd(ax.array, B.mul(B.sub(p.array, ax.array), mu_value))
         else:
             B.copy_into(ax.array, p.array)
-        t = float(step.array)
-        eta.array[...] = lr / ((1 + lambd * lr * t) ** alpha)
-        mu.array[...] = 1 / max(1, t - t0)
+        # torch.as_tensor(number): rounded to the default dtype, then copied into eta and mu (which
+        # a load cast to the parameter's dtype)
+        rounded = np.dtype(_dtypes.get_default_dtype()).type
+        set_scalar(eta, rounded(lr / ((1 + lambd * lr * t) ** alpha)))
+        set_scalar(mu, rounded(1 / max(1, t - t0)))
         ax._version += 1
-
-    def _load_state_dict(self, state_dict):
-        """The base class loads numbers and arrays; ASGD's state is Tensors again afterwards."""
-        super()._load_state_dict(state_dict)
-        for p, state in self.state.items():
-            for name in ("step", "eta", "mu"):
-                if name in state and not isinstance(state[name], Tensor):
-                    state[name] = _scalar(state[name])
-            if "ax" in state and not isinstance(state["ax"], Tensor):
-                state["ax"] = Tensor._wrap(state["ax"], p.device)
-
-
-def _scalar(value):
-    """A 0-d CPU tensor of torch's scalar dtype for optimizer state (step, eta, mu)."""
-    return Tensor._wrap(np.array(value, scalar_dtype()), "cpu")

@@ -1,7 +1,8 @@
 """L-BFGS: PyTorch's algorithm (after minFunc), with its optional strong-Wolfe line search.
 
-The state lives in flat numpy vectors over all parameters in order (every parameter on "cpu",
-one group, as torch requires); step(closure) re-evaluates the loss as often as the search needs.
+The state is flat vectors over all parameters in order (every parameter on "cpu", one group, as
+torch requires), kept under the first parameter with torch's keys and types (Tensors, lists of
+them, numbers); each step computes on their numpy arrays. step(closure) re-evaluates the loss as often as the search needs.
 The arithmetic follows torch's step for step (scalars in the parameters' dtype), so a run
 matches torch's to rounding. pytorch/examples' time-sequence LSTM trains with it.
 """
@@ -159,9 +160,11 @@ class LBFGS(Optimizer):
             flat_grad = self._flat_grad()
             if np.abs(flat_grad).max() <= tolerance_grad:
                 return orig_loss
-            d, t = state.get("d"), state.get("t")
-            old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-            H_diag, prev_flat_grad, prev_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
+            # the state holds Tensors (torch's); the iteration computes on their numpy arrays
+            d, t = _as_arrays(state.get("d")), _as_arrays(state.get("t"))
+            old_dirs, old_stps, ro = (_as_arrays(state.get(k)) for k in ("old_dirs", "old_stps", "ro"))
+            H_diag, prev_flat_grad = _as_arrays(state.get("H_diag")), _as_arrays(state.get("prev_flat_grad"))
+            prev_loss, al = state.get("prev_loss"), _as_arrays(state.get("al"))
             n_iter = 0
             while n_iter < max_iter:
                 n_iter += 1
@@ -180,7 +183,8 @@ class LBFGS(Optimizer):
                         old_stps.append(s)
                         ro.append(1.0 / ys)
                         H_diag = ys / y.dot(y)
-                    al = state.setdefault("al", [None] * history_size)
+                    if al is None:
+                        al = [None] * history_size
                     q = -flat_grad
                     for i in range(len(old_dirs) - 1, -1, -1):
                         al[i] = old_stps[i].dot(q) * ro[i]
@@ -216,50 +220,43 @@ class LBFGS(Optimizer):
                     break
                 if np.abs(d * t).max() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                     break
-            state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-                         prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+            # t stays a number where torch's is one (lr) and becomes a 0-d tensor where torch
+            # computed it from tensors (a numpy scalar here)
+            prev_loss = float(prev_loss) if isinstance(prev_loss, np.generic) else prev_loss
+            if al is not None:
+                state["al"] = _as_tensors(al)
+            state.update(d=_as_tensors(d), t=_as_tensors(t), old_dirs=_as_tensors(old_dirs),
+                         old_stps=_as_tensors(old_stps), ro=_as_tensors(ro), H_diag=_as_tensors(H_diag),
+                         prev_flat_grad=_as_tensors(prev_flat_grad), prev_loss=prev_loss)
         return orig_loss
 
-    # ------------------------------------------------------------ checkpoints
-    # the state is flat vectors over all parameters and lists of them, kept under the first
-    # parameter as torch keeps it ("al", the two-loop recursion's scratch, too: None where unused)
-    def _build_state_dict(self):
-        sd = super()._build_state_dict()
-        entry = self.state.get(self._params[0], {})
-        out = {}
-        for k, v in entry.items():
-            if v is None:
-                continue
-            if isinstance(v, list):
-                out[k] = [None if a is None else Tensor(np.array(a)) for a in v]
-            elif isinstance(v, np.ndarray) or isinstance(v, np.generic):
-                out[k] = Tensor(np.array(v))
-            else:
-                out[k] = v
-        sd["state"] = {0: out} if out else {}
-        return sd
-
     def _load_state_dict(self, state_dict):
-        """Ours (also through ts.save / ts.load) or a torch LBFGS's state_dict()."""
-        state = state_dict.get("state", {})
-        entry = state.get(0, state.get("0", {})) if state else {}
-        super()._load_state_dict({"state": {}, "param_groups": state_dict["param_groups"]})
-        dtype = self._params[0].dtype
+        """Ours (also through ts.save / ts.load) or a torch LBFGS's state_dict(); the counters
+        come back as ints and prev_loss as a number (old checkpoints saved them as arrays)."""
+        super()._load_state_dict(state_dict)
+        entry = self.state.get(self._params[0])
+        for k in ("func_evals", "n_iter", "prev_loss"):
+            v = entry.get(k) if entry else None
+            if v is not None and not isinstance(v, (int, float)):
+                v = _to_numpy(v).reshape(()).item()
+                entry[k] = int(v) if k in ("func_evals", "n_iter") else v
 
-        def host(v):
-            if v is None:
-                return None
-            a = _to_numpy(v)
-            return a.astype(dtype)[()] if a.ndim == 0 else np.array(a, dtype=dtype)
-        restored = {}
-        for k, v in entry.items():
-            if k in ("func_evals", "n_iter"):
-                restored[k] = int(_to_numpy(v))
-            elif k in ("t", "prev_loss") and not hasattr(v, "shape"):
-                restored[k] = float(v)
-            elif isinstance(v, (list, tuple)):
-                restored[k] = [host(a) for a in v]
-            else:
-                restored[k] = host(v)
-        if restored:
-            self.state[self._params[0]] = restored
+
+def _as_arrays(v):
+    """A state value as step() computes with it: Tensors as their numpy arrays (shared), lists
+    element by element."""
+    if isinstance(v, list):
+        return [_as_arrays(a) for a in v]
+    return v.numpy() if isinstance(v, Tensor) else v
+
+
+def _as_tensors(v):
+    """A value step() computed as torch keeps it in the state: arrays and numpy scalars as
+    Tensors (sharing the arrays), lists element by element, numbers and None as they are."""
+    if isinstance(v, list):
+        return [_as_tensors(a) for a in v]
+    if isinstance(v, np.ndarray):
+        return Tensor._wrap(v, "cpu")
+    if isinstance(v, np.generic):
+        return Tensor._wrap(np.array(v), "cpu")
+    return v

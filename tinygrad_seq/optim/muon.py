@@ -52,8 +52,8 @@ class Muon(Optimizer):
             raise ValueError("Param gradient must be a 2D matrix")
         momentum = group["momentum"]
         if "momentum_buffer" not in state:
-            state["momentum_buffer"] = self._zeros_like(B, p)
-        buf = state["momentum_buffer"]
+            state["momentum_buffer"] = self._state_zeros(B, p)
+        buf = state["momentum_buffer"].array
         self._lerp_(B, buf, g, 1 - momentum)
         update = self._lerp_(B, B.copy(g), buf, momentum) if group["nesterov"] else buf
         ortho = newton_schulz_bfloat16(B, update, group["ns_coefficients"], group["ns_steps"], group["eps"])

@@ -12,11 +12,12 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import device as _device
-from tinygrad_seq import dtypes as _dtypes
 from tinygrad_seq.leaf_grads import zero_in_place
 from tinygrad_seq.autograd import enable_grad, no_grad
 from tinygrad_seq.optim.optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
                                                 register_optimizer_step_pre_hook, with_step_hooks)
+from tinygrad_seq.optim.optimizer_state import (cast_state_value, live_state, saved_state,  # noqa: F401
+                                                scalar_dtype, state_tensor)
 from tinygrad_seq.tensor import Tensor
 
 
@@ -24,6 +25,9 @@ class Optimizer(OptimizerHooks):
     # torch's implementation keywords (foreach, fused, capturable, differentiable) this class
     # takes; none for an optimizer of yours, as torch adds none to its defaults
     _implementation_keywords = ()
+    # what load_state_dict makes of a saved `step`: a 0-d tensor of the scalar dtype (torch's
+    # optimizers), or an int (SparseAdam)
+    _step_kind = "tensor"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -38,8 +42,9 @@ class Optimizer(OptimizerHooks):
         self.defaults = _in_torch_order(type(self), dict(defaults, **_implementation_flags(type(self), implementation or {})))
         if "lr" in self.defaults:
             self.defaults["lr"] = _as_lr(self.defaults["lr"])
-        # parameter -> dict of its state (arrays on its device, numbers; a subclass of yours may keep
-        # Tensors); a defaultdict(dict) as torch's, so `state = self.state[p]` starts an entry
+        # parameter -> dict of its state, as torch's: Tensors on its device (the rules update
+        # their arrays in place), a 0-d CPU tensor `step` (optimizer_state.py); a defaultdict(dict)
+        # as torch's, so `state = self.state[p]` starts an entry
         self.state = collections.defaultdict(dict)
         self.param_groups = []
         if isinstance(params, Tensor):
@@ -147,6 +152,20 @@ class Optimizer(OptimizerHooks):
         return B.zeros(p.shape, p.dtype)
 
     @staticmethod
+    def _state_zeros(B, p, shape=None):
+        """A state Tensor of zeros in p's dtype on p's device (p's shape unless given); the rules
+        read and write its .array."""
+        return state_tensor(B.zeros(tuple(p.shape) if shape is None else shape, p.dtype), p)
+
+    def _state_array(self, B, p, state, name):
+        """The array of state[name], a Tensor of zeros made first where the entry is missing or
+        None (a group option turned on after the first step)."""
+        t = state.get(name)
+        if t is None:
+            t = state[name] = self._state_zeros(B, p)
+        return t.array
+
+    @staticmethod
     def _lerp_(B, a, b, w):
         """a <- a + w (b - a) in place, evaluated as PyTorch's lerp kernel does."""
         diff = B.sub(b, a)
@@ -160,8 +179,9 @@ class Optimizer(OptimizerHooks):
 
     def state_dict(self):
         """PyTorch's form: {"state": {i: {name: Tensor or number}}, "param_groups": [{option:
-        value, ..., "params": [i, ...]}]}, i counting parameters over all groups in order. The
-        state tensors are copies on the CPU; ts.save writes the whole dict as it is."""
+        value, ..., "params": [i, ...]}]}, i counting parameters over all groups in order. As
+        torch's, the per-parameter dicts and their tensors are the optimizer's own (live: a later
+        step shows in them); ts.save writes the whole dict as it is."""
         return self._state_dict_with_hooks(self._build_state_dict)
 
     def _build_state_dict(self):
@@ -172,34 +192,16 @@ class Optimizer(OptimizerHooks):
             saved["params"] = list(range(start, start + len(group["params"])))
             groups.append(saved)
             start += len(group["params"])
-        state = {}
-        for p, st in self.state.items():
-            if id(p) not in index:
-                continue
-            entry = {}
-            for k, v in st.items():
-                if v is None:
-                    continue
-                if isinstance(v, Tensor):
-                    v = v.detach().clone()
-                elif isinstance(v, np.generic):   # a 0-d scalar kept in torch's dtype (NAdam's mu_product)
-                    v = Tensor(np.array(v))
-                elif _is_array(v):
-                    host = np.array(_device.backend(p.device).to_host(v), copy=True)
-                    v = Tensor(host)
-                elif k == "step":   # torch keeps it as a 0-d tensor of _get_scalar_dtype()
-                    v = Tensor(np.array(float(v), scalar_dtype()))
-                entry[k] = v
-            if entry:   # a parameter with no state (SGD without momentum) is left out, as torch's
-                state[index[id(p)]] = entry
-        return {"state": dict(sorted(state.items())), "param_groups": groups}
+        return {"state": live_state(self, index), "param_groups": groups}
 
     def load_state_dict(self, state_dict):
         """Restore from state_dict() output (PyTorch's nested {'state', 'param_groups'} form: ours,
         its ts.load round trip, or a torch optimizer's), or from the flat 'state.<i>.<name>' /
         'param_groups.<g>.<option>' dicts that earlier versions saved. Everything is checked
         before anything changes. Every saved group option comes back (strings and None too, as
-        torch's); an option the saved group lacks keeps its current value."""
+        torch's); an option the saved group lacks keeps its current value. State tensors are
+        taken as torch takes them: cast with .to(the parameter's dtype and device), so a Tensor
+        that already matches becomes the optimizer's own (not a copy); `step` as saved."""
         self._load_state_dict_with_hooks(state_dict, self._load_state_dict)
 
     def _load_state_dict(self, state_dict):
@@ -234,33 +236,15 @@ class Optimizer(OptimizerHooks):
                     if k.startswith(prefix) and k != key and np.asarray(v).dtype.kind in "biuf":
                         opts[name] = _like(np.asarray(v), group.get(name, self.defaults.get(name)))
             new_groups.append(opts)
+        # an optimizer of yours (its own step(), no _update) gets its state back as torch's
+        # would (no step conversion, no shape checks)
+        step_kind = None if type(self)._update is Optimizer._update else self._step_kind
         new_state = collections.defaultdict(dict)
-        # an optimizer of yours (its own step(), no _update) gets its Tensor state back as Tensors
-        keeps_tensors = type(self)._update is Optimizer._update
-        for k, v in flat.items():
-            if not k.startswith("state."):
-                continue
-            _, idx, name = k.split(".", 2)
-            if int(idx) not in id_map:
+        for idx, entry in saved_state(state_dict, flat).items():
+            if idx not in id_map:
                 raise KeyError(f"loaded state dict has state for parameter {idx}, which no group holds")
-            p = id_map[int(idx)]
-            if keeps_tensors and isinstance(v, Tensor):
-                new_state[p][name] = v.detach().clone().to(p.device)
-                continue
-            arr = np.asarray(v)
-            expected = self._state_shape(p, name)
-            if arr.ndim == 0 and expected != ():   # a number (a 0-d parameter's moments stay arrays)
-                val = arr.item()
-                if name == "step":
-                    val = int(val)
-                elif name == "mu_product":   # NAdam rounds it in its saved dtype, as torch's 0-d tensor
-                    val = arr[()] if arr.dtype.kind == "f" else val
-            else:
-                if arr.shape != expected:
-                    raise ValueError(f"loaded state {name!r} of parameter {idx} has shape {arr.shape}, "
-                                     f"expected {expected} for a parameter of shape {p.shape}")
-                val = _device.backend(p.device).asarray(np.array(arr, dtype=p.dtype, copy=True))
-            new_state[p][name] = val
+            p = id_map[idx]
+            new_state[p] = {name: cast_state_value(self, p, idx, name, v, step_kind) for name, v in entry.items()}
         for group, opts in zip(self.param_groups, new_groups):
             # torch's order: the saved options, then (kept here) any the saved group lacks, params last
             merged = dict(opts, **{k: v for k, v in group.items() if k not in opts and k != "params"})
@@ -270,9 +254,10 @@ class Optimizer(OptimizerHooks):
         self.state = new_state
 
     def _state_shape(self, p, name):
-        """The shape of state array `name` of parameter p (Adafactor's factored rows and columns
-        differ); None for the states that are numbers."""
-        return None if name in _NUMBER_STATE else tuple(p.shape)
+        """The shape of state tensor `name` of parameter p (Adafactor's factored rows and columns
+        differ); () for the 0-d ones (step counts, NAdam's mu_product, ASGD's eta and mu); an
+        override may return None for a state whose shape a load does not check."""
+        return () if name in _SCALAR_STATE else tuple(p.shape)
 
     def __repr__(self):
         # torch's text: a blank line between groups
@@ -288,14 +273,9 @@ class Optimizer(OptimizerHooks):
 Optimizer.step = with_step_hooks(Optimizer.step)   # subclasses' steps are wrapped by __init_subclass__
 
 
-# the per-parameter states that are numbers, not arrays (torch's 0-d tensors): step counts,
-# NAdam's momentum product, ASGD's eta and mu
-_NUMBER_STATE = ("step", "mu_product", "eta", "mu")
-
-
-def scalar_dtype():
-    """torch's _get_scalar_dtype(): the dtype of step counters and NAdam's mu_product."""
-    return np.float64 if _dtypes.get_default_dtype() == np.float64 else np.float32
+# the per-parameter states that are 0-d tensors: step counts, NAdam's momentum product,
+# ASGD's eta and mu
+_SCALAR_STATE = ("step", "mu_product", "eta", "mu")
 
 
 def check_lr(lr):
@@ -338,10 +318,6 @@ def _saved_option(v, current):
     return copy.deepcopy(v)
 
 
-def _is_array(v):
-    return hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, (int, float))
-
-
 def _like(arr, current):
     """Turn a saved option array back into the Python type the option has now."""
     if isinstance(current, bool) or arr.dtype == np.bool_:
@@ -362,7 +338,8 @@ def _to_numpy(v):
 
 
 def _flatten(sd):
-    """PyTorch's nested {'state': {i: {...}}, 'param_groups': [...]} -> our flat keys."""
+    """PyTorch's nested {'state', 'param_groups': [...]} -> our flat 'param_groups.<g>.<option>'
+    keys (the state is read by optimizer_state.saved_state); a flat dict as it is."""
     if not ("state" in sd and "param_groups" in sd and isinstance(sd["param_groups"], (list, tuple))):
         return dict(sd)
     flat = {}
@@ -370,10 +347,6 @@ def _flatten(sd):
         for k, v in group.items():
             if v is not None and not isinstance(v, str):
                 flat[f"param_groups.{gi}.{k}"] = _to_numpy(v)
-    for i, st in sd["state"].items():
-        for k, v in st.items():
-            if v is not None:   # a Tensor stays one (an optimizer of yours gets it back as it was)
-                flat[f"state.{int(i)}.{k}"] = v if isinstance(v, Tensor) else _to_numpy(v)
     return flat
 
 

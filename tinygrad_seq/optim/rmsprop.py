@@ -1,5 +1,6 @@
 """RMSprop (PyTorch's algorithm, with momentum and the centered variant)."""
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
 
 
 class RMSprop(Optimizer):
@@ -27,26 +28,26 @@ class RMSprop(Optimizer):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         momentum = group["momentum"]
         if not state:
-            state["step"] = 0
-            state["square_avg"] = self._zeros_like(B, p)
+            state["step"] = new_scalar()
+            state["square_avg"] = self._state_zeros(B, p)
             if momentum > 0:
-                state["momentum_buffer"] = self._zeros_like(B, p)
+                state["momentum_buffer"] = self._state_zeros(B, p)
             if group["centered"]:
-                state["grad_avg"] = self._zeros_like(B, p)
-        state["step"] += 1
+                state["grad_avg"] = self._state_zeros(B, p)
+        count_step(state)
         if wd != 0:
             g = B.add(g, B.mul(p.array, wd))
-        sq = state["square_avg"]
+        sq = state["square_avg"].array
         B.copy_into(sq, B.add(B.mul(sq, alpha), B.mul(B.mul(g, g), 1 - alpha)))
         if group["centered"]:
-            ga = state.setdefault("grad_avg", self._zeros_like(B, p))
+            ga = self._state_array(B, p, state, "grad_avg")
             self._lerp_(B, ga, g, 1 - alpha)
             avg = B.sqrt(B.sub(sq, B.mul(ga, ga)))
         else:
             avg = B.sqrt(sq)
         avg = B.add(avg, eps)
         if momentum > 0:
-            buf = state.setdefault("momentum_buffer", self._zeros_like(B, p))
+            buf = self._state_array(B, p, state, "momentum_buffer")
             B.copy_into(buf, B.add(B.mul(buf, momentum), B.div(g, avg)))
             B.iadd(p.array, B.mul(buf, -lr))
         else:

@@ -1,5 +1,6 @@
 """Rprop (Riedmiller and Braun 1993; PyTorch's algorithm, torch 2.13's single-tensor form)."""
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import count_step, new_scalar, state_tensor
 
 
 class Rprop(Optimizer):
@@ -24,9 +25,10 @@ class Rprop(Optimizer):
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]
         if not state:
-            state.update(step=0, prev=self._zeros_like(B, p), step_size=B.full(p.shape, group["lr"], p.dtype))
-        state["step"] += 1
-        prev, step_size = state["prev"], state["step_size"]
+            state.update(step=new_scalar(), prev=self._state_zeros(B, p),
+                         step_size=state_tensor(B.full(p.shape, group["lr"], p.dtype), p))
+        count_step(state)
+        prev, step_size = state["prev"].array, state["step_size"].array
         agreement = B.sign(B.mul(g, prev))   # +1 same sign as last step, -1 flipped, 0 either was zero
         flipped = B.lt(agreement, 0)
         # the factors in the parameter's dtype, as torch writes them into its sign tensor

@@ -1,5 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's algorithm)."""
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer_state import state_tensor
 
 
 class SGD(Optimizer):
@@ -25,10 +26,12 @@ class SGD(Optimizer):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         d = B.add(g, B.mul(p.array, wd)) if wd != 0 else g
         if momentum != 0:
-            buf = state.get("momentum_buffer")
+            buf = state.get("momentum_buffer")   # a Tensor (or None, as torch's state may hold)
             if buf is None:
-                buf = state["momentum_buffer"] = B.copy(d)
+                buf = B.copy(d)
+                state["momentum_buffer"] = state_tensor(buf, p)
             else:
+                buf = buf.array
                 B.copy_into(buf, B.add(B.mul(buf, momentum), B.mul(d, 1 - group["dampening"])))
             d = B.add(d, B.mul(buf, momentum)) if group["nesterov"] else buf
         B.iadd(p.array, B.mul(d, -lr))

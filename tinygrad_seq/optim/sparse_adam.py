@@ -19,6 +19,7 @@ class SparseAdam(Optimizer):
     r"""For the rows r whose gradient is nonzero (the others keep their moments and values):
     m_r = m_r + (1 - beta1)(g_r - m_r);  v_r = v_r + (1 - beta2)(g_r^2 - v_r);
     p_r = p_r - lr sqrt(1 - beta2^t) / (1 - beta1^t) m_r / (sqrt(v_r) + eps)."""
+    _step_kind = "int"   # torch's SparseAdam counts in a Python int
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -36,10 +37,11 @@ class SparseAdam(Optimizer):
     def _update(self, B, p, g, state, group):
         beta1, beta2 = group["betas"]
         if not state:
-            state.update(step=0, exp_avg=self._zeros_like(B, p), exp_avg_sq=self._zeros_like(B, p))
+            # torch keeps SparseAdam's step a Python int
+            state.update(step=0, exp_avg=self._state_zeros(B, p), exp_avg_sq=self._state_zeros(B, p))
         state["step"] += 1   # counted also when no row has a gradient, as torch's
         touched = _nonzero_rows(B, g, p.dtype)   # bool, p.shape[:1] + (1,) * (ndim - 1); () when 0-d
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         # torch's order of operations on the gathered rows: old + (1 - beta)(new - old)
         m_change = B.mul(B.sub(g, m), 1 - beta1)
         v_change = B.mul(B.sub(B.mul(g, g), v), 1 - beta2)
@@ -51,13 +53,6 @@ class SparseAdam(Optimizer):
         B.copy_into(m, B.where(touched, new_m, m))
         B.copy_into(v, B.where(touched, new_v, v))
         B.copy_into(p.array, B.where(touched, new_p, p.array))
-
-    def _build_state_dict(self):
-        sd = super()._build_state_dict()
-        for entry in sd["state"].values():   # torch keeps SparseAdam's step a Python int
-            if "step" in entry:
-                entry["step"] = int(entry["step"].item())
-        return sd
 
 
 def _nonzero_rows(B, g, dtype):

@@ -82,9 +82,12 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     B = _device.backend(dev)
     total = (total_norm if total_norm.device == dev else total_norm.to(dev)).array
     coef = B.minimum(B.div(max_norm, B.add(total, 1e-6)), 1.0)
-    for g in grads:
-        B.imul(g.array, B.astype(coef, g.dtype))
-        g._version += 1
+    # an inf total norm gives coef 0, and inf * 0 a nan gradient, as torch's (silently: numpy
+    # would print "invalid value encountered in multiply"; a nan coef multiplies quietly)
+    with np.errstate(invalid="ignore"):
+        for g in grads:
+            B.imul(g.array, B.astype(coef, g.dtype))
+            g._version += 1
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
