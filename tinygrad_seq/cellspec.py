@@ -53,7 +53,7 @@ class ParamSpec:
         shape = self.resolve(I, H, G)
         if self.init == "uniform":
             bound = 1.0 / np.sqrt(H)
-            arr = random.uniform(-bound, bound, shape)
+            arr = random.uniform(-bound, bound, shape, dtype=dtype)   # torch's draws for the dtype
         elif self.init == "zeros":
             arr = np.zeros(shape)
         elif self.init == "ones":

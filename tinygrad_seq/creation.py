@@ -284,13 +284,13 @@ def _random_float_dtype(dtype, name):
 
 def randn(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None, out=None):
     dt = _float_dtype(dtype) if dtype is None else _random_float_dtype(dtype, "randn")
-    t = _make(random.normal(_shape(shape, size), generator).astype(dt), dtype, device, requires_grad)
+    t = _make(random.normal(_shape(shape, size), generator, dt).astype(dt), dtype, device, requires_grad)
     return t if out is None else _write_out(out, t, "randn")
 
 
 def rand(*shape, size=None, dtype=None, device="cpu", requires_grad=False, generator=None, out=None):
     dt = _float_dtype(dtype) if dtype is None else _random_float_dtype(dtype, "rand")
-    arr = random.uniform(0.0, 1.0, _shape(shape, size), generator).astype(dt)
+    arr = random.uniform(0.0, 1.0, _shape(shape, size), generator, dt).astype(dt)
     t = _make(arr, dtype, device, requires_grad)
     return t if out is None else _write_out(out, t, "rand")
 
@@ -337,20 +337,28 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     if not replacement and num_samples > rows.shape[1]:
         raise InvalidArgument(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
                               f"replacement ({num_samples} samples, {rows.shape[1]} categories)")
-    rng = random.generator(generator)
-    drawn = []
-    for r in rows:
-        if replacement:
-            drawn.append(rng.choice(r.size, size=num_samples, replace=True, p=r / r.sum()))
-            continue
-        nonzero = np.flatnonzero(r > 0)
-        k = min(num_samples, nonzero.size)
-        first = rng.choice(nonzero, size=k, replace=False, p=r[nonzero] / r[nonzero].sum())
-        rest = rng.permutation(np.flatnonzero(r == 0))[:num_samples - k]
-        drawn.append(np.concatenate([first, rest]))
-    out = np.stack(drawn).astype(np.int64)
+    out = _multinomial_rows(random.generator(generator).stream, rows, num_samples, replacement, input)
     dev = input.device if isinstance(input, Tensor) else "cpu"
     return _make(out[0] if p.ndim == 1 else out, np.int64, dev, False)
+
+
+def _multinomial_rows(stream, rows, num_samples, replacement, input):
+    """torch's CPU multinomial on [n, C] weights: one sample, or none repeated, by the exponential
+    trick (argmax / topk of weight / Exp(1) draws in the input's dtype); several with
+    replacement by a binary search of a double uniform in each row's normalised cumulative sum."""
+    dt = input.dtype if isinstance(input, Tensor) and input.dtype.kind == "f" else np.dtype(np.float32)
+    weights = rows.astype(dt)
+    if not replacement or num_samples == 1:
+        q = stream.exponential(weights.size, 1.0).astype(dt).reshape(weights.shape)
+        ratio = weights / q
+        return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
+    out = np.empty((len(weights), num_samples), np.int64)
+    for i, row in enumerate(weights):
+        cum = np.cumsum(row, dtype=dt)
+        cum = cum / cum[-1] if cum[-1] > 0 else cum
+        cum[-1] = 1
+        out[i] = np.searchsorted(cum.astype(np.float64), stream.uniform(num_samples, 0.0, 1.0, np.float64))
+    return out
 
 
 def bernoulli(input, p=None, generator=None):
@@ -359,7 +367,8 @@ def bernoulli(input, p=None, generator=None):
     if (prob < 0).any() or (prob > 1).any():
         from tinygrad_seq.errors import InvalidArgument
         raise InvalidArgument("bernoulli: all probabilities must be in [0, 1]")
-    draw = random.uniform(0.0, 1.0, input.shape, generator) < prob
+    stream = random.generator(generator).stream   # torch's: per-element float draws, or its bernoulli_(p)
+    draw = stream.bernoulli_each(prob) if p is None else stream.bernoulli(prob.size, float(p)).reshape(prob.shape)
     return _make(draw.astype(input.dtype), input.dtype, input.device, False)
 
 
@@ -374,7 +383,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     dt = np.dtype(dtype) if dtype is not None else ref.dtype if ref is not None else dtypes.get_default_dtype()
     dev = device or (ref.device if ref is not None else "cpu")
-    out = (random.normal(shape, generator) * s + m).astype(dt)
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):   # torch's normal_(mean, std)
+        out = random.normal(shape, generator, dt, float(m), float(s))
+    else:   # torch's normal_(0, 1), then mul_(std) and add_(mean), in dt
+        out = random.normal(shape, generator, dt) * s.astype(dt) + m.astype(dt)
+    out = out.astype(dt)
     return _make(out, dt, dev, requires_grad)
 
 

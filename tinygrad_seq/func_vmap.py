@@ -122,9 +122,10 @@ def _name(func):
 
 
 def _rng_mark():
-    """What a draw from the global generator changes (its numpy generator and that one's state)."""
-    rng = _random.default_generator.rng
-    return id(rng), rng.bit_generator.state["state"]["state"]
+    """What a draw from the global generator changes (its stream, that one's position and words)."""
+    stream = _random.default_generator.stream
+    mt = stream.bits.state["state"]
+    return id(stream), int(mt["pos"]), int(mt["key"][0]), stream.next_double_normal
 
 
 def _check_in_dims(func, in_dims):

@@ -99,7 +99,7 @@ def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False
     require_float(input, "rrelu_with_noise")
     if not training:
         return named(leaky_relu(input, (lower + upper) / 2.0, inplace), "RreluWithNoiseBackward0")
-    slopes = random.uniform(lower, upper, tuple(input.shape)).astype(input.dtype)
+    slopes = random.uniform(lower, upper, tuple(input.shape), dtype=input.dtype).astype(input.dtype)
     noise = np.where(input.numpy() > 0, 1.0, slopes).astype(input.dtype)   # torch's: x <= 0 takes the slope
     return _applied(input, lambda t: named(t * t.new_tensor(noise), "RreluWithNoiseBackward0"), inplace)
 

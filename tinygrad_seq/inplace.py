@@ -365,8 +365,7 @@ class InPlaceOps:
                                 f"(got {self.dtype} and {src.dtype})")
 
     def random_(self, from_=None, to=None, *, generator=None, **kw):
-        """Integers drawn uniformly from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa]
-        for floats, [0, max] for integers), as torch's (its draws are not torch's)."""
+        """torch's integers from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa] or [0, max])."""
         if "from" in kw:
             from_ = kw.pop("from")
         if kw:
@@ -386,11 +385,11 @@ class InPlaceOps:
         draws = random.generator(generator).integers(from_, to, size=self.shape)
         return self.copy_(draws.astype(self.dtype))
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        return self.copy_(random.uniform(a, b, self.shape, generator).astype(self.dtype))
+    def uniform_(self, a=0.0, b=1.0, generator=None):   # torch's draws for self's dtype
+        return self.copy_(random.uniform(a, b, self.shape, generator, self.dtype).astype(self.dtype))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        return self.copy_((random.normal(self.shape, generator) * std + mean).astype(self.dtype))
+        return self.copy_(random.normal(self.shape, generator, self.dtype, mean, std).astype(self.dtype))
 
     def __iadd__(self, o): return self.add_(o)
     def __isub__(self, o): return self.sub_(o)

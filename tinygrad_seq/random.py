@@ -3,19 +3,24 @@ from the global one (ts.default_generator), so ts.manual_seed(s) makes all of th
 functions taking generator= draw from that Generator instead (torch.Generator's use in data
 splits and sampling). Also torch.random's names: fork_rng and the state functions.
 
-A generator's state is a 1-D uint8 tensor, as torch's, but of this library's own layout (a numpy
-PCG64 stream, 56 bytes, not torch's 5056-byte Mersenne Twister): states move between ts
-programs and checkpoints, not between ts and torch.
+The stream is torch's CPU generator, number for number (torch_stream.py: its Mersenne Twister and
+its kernels' transformations), so a seeded program draws torch's initial weights, dropout masks
+and shuffles. A generator's state is torch's too: the 5056-byte ByteTensor of
+torch.get_rng_state() (CPUGeneratorImplState), so states move between ts and torch both ways.
 """
 import contextlib
 
 import numpy as np
 
+from tinygrad_seq.torch_stream import NumpyInterface, TorchStream
+
 _DEFAULT_SEED = 67280421310721   # torch.Generator()'s default seed
-# state layout, little-endian: tag[8] | pcg state[16] | pcg inc[16] | seed[8] | has_uint32[1] |
-# uinteger[4] | padding[3]
-_STATE_TAG = np.frombuffer(b"tsPCG64\x01", np.uint8)   # which generator, layout version 1
-STATE_SIZE = 56
+STATE_SIZE = 5056   # torch's CPUGeneratorImplState: the_initial_seed, left, seeded, next, state[624],
+# normal_x, normal_y, normal_rho, normal_is_valid (+4 padding), next_float_normal_sample, its valid flag (+3)
+_STATE_LAYOUT = np.dtype([("seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), ("next", "<u8"),
+                          ("state", "<u8", (624,)), ("normal_x", "<f8"), ("normal_y", "<f8"),
+                          ("normal_rho", "<f8"), ("normal_is_valid", "<i4"), ("pad", "<i4"),
+                          ("float_normal", "<f4"), ("float_normal_valid", "u1"), ("pad2", "u1", (3,))])
 
 
 def _seed_value(seed):
@@ -26,24 +31,30 @@ def _seed_value(seed):
     return seed % 2 ** 64
 
 
-def _pack_state(bit_state, seed):
-    """numpy's PCG64 state dict and the initial seed -> the (STATE_SIZE,) uint8 array."""
-    if bit_state.get("bit_generator") != "PCG64":
-        raise RuntimeError(f"generator state: a {bit_state.get('bit_generator')} stream cannot be saved "
-                           f"as a ByteTensor (only PCG64, the generator tinygrad_seq uses)")
-    raw = (bytes(_STATE_TAG) + int(bit_state["state"]["state"]).to_bytes(16, "little")
-           + int(bit_state["state"]["inc"]).to_bytes(16, "little") + int(seed).to_bytes(8, "little")
-           + int(bit_state["has_uint32"]).to_bytes(1, "little")
-           + int(bit_state["uinteger"]).to_bytes(4, "little") + bytes(3))
-    return np.frombuffer(raw, np.uint8).copy()
+def _pack_state(stream, seed):
+    """A TorchStream and its initial seed -> torch's (5056,) uint8 state. The Mersenne Twister's
+    position: numpy's pos (next word to use, 624: regenerate) is torch's next, and left = 625 - pos.
+    A cached double normal is written so that torch's set_state (r * sin(2 pi x)) reads it back."""
+    mt = stream.bits.state["state"]
+    rec = np.zeros((), _STATE_LAYOUT)
+    rec["seed"], rec["seeded"] = seed, 1
+    rec["left"], rec["next"] = 625 - int(mt["pos"]), int(mt["pos"])
+    rec["state"] = np.asarray(mt["key"], np.uint64)
+    if stream.next_double_normal is not None:
+        rec["normal_is_valid"], rec["normal_x"] = 1, 0.25
+        rec["normal_y"] = rec["normal_rho"] = stream.next_double_normal
+    if stream.next_float_normal is not None:
+        rec["float_normal_valid"], rec["float_normal"] = 1, stream.next_float_normal
+    return np.frombuffer(rec.tobytes(), np.uint8).copy()
 
 
-def _unpack_state(state):
-    """A state given to set_state (a uint8 Tensor; a dict of earlier versions) -> (numpy PCG64
-    state dict, initial seed or None), with torch's errors for the wrong type or size."""
+def _unpack_state(state, stream):
+    """Restore stream from a get_rng_state() tensor (this library's or torch's, the same layout),
+    with torch's errors for the wrong type or size. Returns the initial seed."""
     from tinygrad_seq.tensor import Tensor
-    if isinstance(state, dict):   # earlier versions' get_rng_state(): numpy's state dict
-        return state, None
+    if isinstance(state, dict):   # a generator().bit_generator.state dict (checkpointed loops)
+        NumpyInterface(stream).state = state
+        return None
     if not isinstance(state, Tensor):
         raise TypeError(f"expected a torch.ByteTensor (a uint8 ts.Tensor from get_rng_state()), "
                         f"but got {type(state).__name__}")
@@ -51,18 +62,20 @@ def _unpack_state(state):
         raise TypeError(f"RNG state must be a torch.ByteTensor (uint8), but got a {state.dtype} tensor")
     raw = np.ascontiguousarray(state.detach().cpu().numpy()).reshape(-1)
     if raw.size != STATE_SIZE:
-        hint = " (torch's own generator states cannot be loaded here)" if raw.size == 5056 else ""
-        raise RuntimeError(f"Expected a tinygrad_seq generator state of size {STATE_SIZE} (from "
-                           f"get_rng_state() or Generator.get_state()) but found the input RNG state "
-                           f"size to be {raw.size}{hint}")
-    if not np.array_equal(raw[:8], _STATE_TAG):
-        raise RuntimeError("Invalid generator state: its first 8 bytes are not tinygrad_seq's PCG64 "
-                           "tag (it was not made by get_rng_state() or Generator.get_state())")
-    b = raw.tobytes()
-    as_int = lambda lo, hi: int.from_bytes(b[lo:hi], "little")   # noqa: E731
-    bit_state = {"bit_generator": "PCG64", "state": {"state": as_int(8, 24), "inc": as_int(24, 40)},
-                 "has_uint32": as_int(48, 49), "uinteger": as_int(49, 53)}
-    return bit_state, as_int(40, 48)
+        raise RuntimeError(f"Expected either a THGeneratorState of size 5048 or a CPUGeneratorImplState "
+                           f"of size {STATE_SIZE} but found the input RNG state size to be {raw.size}")
+    rec = np.frombuffer(raw.tobytes(), _STATE_LAYOUT)[0]
+    if not 1 <= int(rec["left"]) <= 624:
+        raise RuntimeError(f"The input RNG state is invalid: left must be in 1..624, got {int(rec['left'])}")
+    key = np.asarray(rec["state"], np.uint64)
+    if (key > 0xFFFFFFFF).any():
+        raise RuntimeError("The input RNG state is invalid: its Mersenne Twister words exceed 32 bits")
+    stream.bits.state = {"bit_generator": "MT19937",
+                         "state": {"key": key.astype(np.uint32), "pos": 625 - int(rec["left"])}}
+    stream.next_double_normal = (float(rec["normal_rho"] * np.sin(2.0 * np.pi * rec["normal_x"]))
+                                 if rec["normal_is_valid"] else None)
+    stream.next_float_normal = float(rec["float_normal"]) if rec["float_normal_valid"] else None
+    return int(rec["seed"])
 
 
 class Generator:
@@ -75,7 +88,8 @@ class Generator:
 
     def manual_seed(self, seed):
         self._seed = _seed_value(seed)
-        self.rng = np.random.default_rng(self._seed)
+        self.stream = TorchStream(self._seed)
+        self.rng = NumpyInterface(self.stream)   # numpy's Generator methods over torch's stream
         return self
 
     def seed(self):
@@ -86,17 +100,15 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The stream's state: a (56,) uint8 Tensor (torch: a ByteTensor), a copy."""
+        """The stream's state: torch's (5056,) uint8 Tensor (a ByteTensor there), a copy."""
         from tinygrad_seq.tensor import Tensor
-        return Tensor._wrap(_pack_state(self.rng.bit_generator.state, self._seed), "cpu")
+        return Tensor._wrap(_pack_state(self.stream, self._seed), "cpu")
 
     def set_state(self, new_state):
-        """Restore a get_state() result (a dict of earlier versions is taken too); the initial
-        seed comes back with it, as torch's."""
-        bit_state, seed = _unpack_state(new_state)
-        self.rng.bit_generator.state = bit_state
-        if seed is not None:
-            self._seed = seed
+        """Restore a get_state() result (this library's or torch's); the initial seed comes back
+        with it, as torch's."""
+        seed = _unpack_state(new_state, self.stream)
+        self._seed = self._seed if seed is None else seed
         return self
 
     def __repr__(self):
@@ -147,8 +159,8 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
         set_rng_state(state)
 
 
-def generator(gen=None) -> np.random.Generator:
-    """The numpy generator to draw from: gen's, or the global one."""
+def generator(gen=None) -> NumpyInterface:
+    """numpy's generator interface over the stream to draw from: gen's, or the global one."""
     if gen is None:
         return _default.rng
     if not isinstance(gen, Generator):
@@ -156,14 +168,19 @@ def generator(gen=None) -> np.random.Generator:
     return gen.rng
 
 
-def uniform(low, high, shape, gen=None):
-    return generator(gen).uniform(low, high, size=shape)
+def uniform(low, high, shape, gen=None, dtype=np.float32):
+    """torch's uniform_(low, high) of a tensor of `shape` and dtype (a module's float32
+    initialisation when not given)."""
+    return generator(gen).uniform(low, high, size=shape, dtype=dtype)
 
 
-def normal(shape, gen=None):
-    return generator(gen).standard_normal(size=shape)
+def normal(shape, gen=None, dtype=np.float32, mean=0.0, std=1.0):
+    """torch's normal_(mean, std) of a tensor of `shape` and dtype."""
+    return generator(gen).normal(mean, std, size=shape, dtype=dtype)
 
 
 def bernoulli_mask(keep_prob, shape, dtype):
-    """Dropout mask scaled by 1/keep_prob (inverted dropout), as float array of `dtype`."""
-    return ((_default.rng.random(size=shape) < keep_prob) / keep_prob).astype(dtype)
+    """Dropout mask scaled by 1/keep_prob (inverted dropout), as float array of `dtype`: torch's
+    bernoulli_(keep_prob) draws, then its division by keep_prob."""
+    keep = _default.stream.bernoulli(int(np.prod(shape)), keep_prob).reshape(shape)
+    return (keep.astype(dtype) / np.asarray(keep_prob, dtype)).astype(dtype)

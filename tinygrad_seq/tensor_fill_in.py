@@ -286,8 +286,8 @@ def _layout(self):
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    """Each element 1 with probability p, else 0, in self's dtype (torch's; its draws are not
-    torch's). p: a number, or a floating tensor broadcast to self's shape (per-element)."""
+    """Each element 1 with probability p, else 0, in self's dtype (torch's draws). p: a number,
+    or a floating tensor broadcast to self's shape (per-element)."""
     from tinygrad_seq import autograd, random
     from tinygrad_seq.errors import ShapeMismatch
     if isinstance(p, autograd._Tensor):
@@ -306,7 +306,9 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         probs = float(p)
         if not 0 <= probs <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    mask = (random.uniform(0.0, 1.0, self.shape, generator) < probs).astype(self.dtype)
+    stream = random.generator(generator).stream   # torch's draws: per element for a tensor p
+    mask = (stream.bernoulli_each(probs) if isinstance(probs, np.ndarray)
+            else stream.bernoulli(int(np.prod(self.shape)), probs).reshape(self.shape)).astype(self.dtype)
     if self._in_graph():   # torch keeps the tensor in the graph, with a zero gradient
         cond = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
         return self._rebase(lambda t, m: m.where(cond, t), autograd._Tensor(mask, device=self.device),

@@ -378,20 +378,21 @@ def _random_fill(draw):
     return method
 
 
+# torch's draws (torch_stream.py), of rng's stream (rng: random.generator()'s numpy interface)
 def _exponential(rng, shape, lambd=1.0):
-    return rng.exponential(1.0 / lambd, shape)
+    return rng.stream.exponential(int(np.prod(shape)), lambd).reshape(shape)
 
 
 def _geometric(rng, shape, p):
-    return rng.geometric(p, shape)
+    return rng.stream.geometric(int(np.prod(shape)), p).reshape(shape)
 
 
 def _log_normal(rng, shape, mean=1.0, std=2.0):
-    return rng.lognormal(mean, std, shape)
+    return rng.stream.log_normal(int(np.prod(shape)), mean, std).reshape(shape)
 
 
 def _cauchy(rng, shape, median=0.0, sigma=1.0):
-    return median + sigma * rng.standard_cauchy(shape)
+    return rng.stream.cauchy(int(np.prod(shape)), median, sigma).reshape(shape)
 
 
 METHODS = dict(

@@ -73,7 +73,8 @@ class RNNCellBase(Module):
     def reset_parameters(self):
         """Draws every parameter as the cell description says (PyTorch's cells: U(-1/sqrt(H),
         1/sqrt(H))), in its order."""
-        arrays = self.cell_spec.init_params(self.input_size, self.hidden_size, self._with_bias, np.float64)
+        dtype = next(iter(self._parameters.values())).dtype   # torch draws in the parameters' dtype
+        arrays = self.cell_spec.init_params(self.input_size, self.hidden_size, self._with_bias, dtype)
         for name, arr in arrays.items():
             fill_parameter(self._parameters[name], arr)
 

@@ -59,28 +59,49 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     if a > b:
         raise InvalidArgument(f"uniform_ expects to return a [from, to) range, but found "
                               f"from={float(a):g} > to={float(b):g}")
-    return _fill(tensor, random.uniform(a, b, tensor.shape, generator))
+    return _fill(tensor, random.uniform(a, b, tensor.shape, generator, tensor.dtype))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if std < 0:
         raise InvalidArgument(f"normal expects std >= 0.0, but found std {float(std):g}")
-    return _fill(tensor, random.normal(tensor.shape, generator) * std + mean)
+    return _fill(tensor, random.normal(tensor.shape, generator, tensor.dtype, mean, std))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) draws kept inside [a, b] (redrawn until they fall there), as torch's
-    distribution (not its draws)."""
+    """Normal(mean, std) truncated to [a, b], torch 2.13's sampler draw for draw: with more than
+    0.3 of the mass inside, normal draws redrawn where outside; else uniform proposals on [a, b]
+    accepted by a uniform test against the density (each step in the tensor's dtype)."""
+    from tinygrad_seq.functions import where
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
-    values = random.normal(tensor.shape, generator) * std + mean
-    outside = (values < a) | (values > b)
-    for _ in range(1000):
-        if not outside.any():
-            break
-        values[outside] = random.normal((int(outside.sum()),), generator) * std + mean
-        outside = (values < a) | (values > b)
-    return _fill(tensor, np.clip(values, a, b))
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of "
+                      "values may be incorrect.", stacklevel=2)
+    cdf = lambda x: (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0   # noqa: E731
+    with no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            lo, hi = (float(np.asarray(v, tensor.dtype)) for v in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                outside = (result < lo) | (result > hi)
+                if not bool(outside.any()):
+                    break
+                result = where(outside, result.new_empty(result.shape).normal_(mean, std, generator=generator),
+                               result)
+            return tensor.copy_(result) if result is not tensor else tensor
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+        accept = tensor.new_empty(tensor.shape)
+        tensor.uniform_(a, b, generator=generator)
+        candidates = tensor.clone().sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = accept.uniform_(generator=generator).log_().gt(candidates)
+        result = tensor
+        while bool(pending.any()):
+            candidates = tensor.new_empty(tensor.shape).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            pending = where(pending, accept.uniform_(generator=generator).log_().gt(candidates), pending)
+        return tensor.copy_(result)
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
@@ -88,7 +109,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    values = random.normal(tensor.shape, generator) * std
+    values = random.normal(tensor.shape, generator, tensor.dtype, 0.0, std)
     zeros = int(np.ceil(sparsity * rows))
     rng = random.generator(generator)
     for c in range(cols):
@@ -136,7 +157,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         raise ValueError(f"only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows if rows else 0
-    flat = random.normal((rows, cols), generator)
+    flat = random.normal((rows, cols), generator, tensor.dtype).astype(np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -43,9 +43,9 @@ class Linear(Module):
     def reset_parameters(self):
         """Draws weight, then bias, from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
         bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-        fill_parameter(self.weight, random.uniform(-bound, bound, self.weight.shape))
+        fill_parameter(self.weight, random.uniform(-bound, bound, self.weight.shape, dtype=self.weight.dtype))
         if self.bias is not None:
-            fill_parameter(self.bias, random.uniform(-bound, bound, self.bias.shape))
+            fill_parameter(self.bias, random.uniform(-bound, bound, self.bias.shape, dtype=self.bias.dtype))
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -97,7 +97,7 @@ class Embedding(Module):
 
     def reset_parameters(self):
         """weight ~ N(0, 1), the padding_idx row zero."""
-        w = random.normal(self.weight.shape)
+        w = random.normal(self.weight.shape, dtype=self.weight.dtype)
         if self.padding_idx is not None:
             w[self.padding_idx] = 0.0
         fill_parameter(self.weight, w)

@@ -33,23 +33,26 @@ class RNNWeights:
 
     def reset_parameters(self):
         """Draws every parameter as its cell description says (PyTorch's cells: U(-1/sqrt(H),
-        1/sqrt(H))), layer by layer, forward before reverse; with proj_size, weight_hh and
-        weight_hr are drawn after the cell's parameters."""
+        1/sqrt(H))), layer by layer, forward before reverse, with torch's draws in the parameters'
+        dtype; with proj_size in torch's parameter order (weight_hr last)."""
         H, P = self.hidden_size, self.proj_size
+        dtype = next(iter(self._parameters.values())).dtype   # torch draws in the parameters' dtype
+        bound = 1.0 / np.sqrt(H)
         for layer, sfx in self._suffixes():
-            arrays = self.cell_spec.init_params(self._layer_input_size(layer), H, self.bias, np.float64)
-            if P:
-                bound = 1.0 / np.sqrt(H)
-                arrays["weight_hh"] = random.uniform(-bound, bound, (4 * H, P))
-                arrays["weight_hr"] = random.uniform(-bound, bound, (P, H))
+            if P:   # torch's order: weight_ih, weight_hh [4H, P], the biases, weight_hr [P, H]
+                shapes = {"weight_ih": (4 * H, self._layer_input_size(layer)), "weight_hh": (4 * H, P),
+                          "bias_ih": (4 * H,), "bias_hh": (4 * H,), "weight_hr": (P, H)}
+                arrays = {name: random.uniform(-bound, bound, shape, dtype=dtype) for name, shape in shapes.items()
+                          if self.bias or not name.startswith("bias")}
+            else:
+                arrays = self.cell_spec.init_params(self._layer_input_size(layer), H, self.bias, dtype)
             parametrized = self._modules.get("parametrizations") or {}
             for name, arr in arrays.items():
                 if name + sfx in parametrized:
                     # nn.utils.parametrize: torch's reset draws the originals (original or
                     # original0, original1, ...) from the same uniform as the weight
-                    bound = 1.0 / np.sqrt(H)
                     for orig in parametrized[name + sfx].parameters():
-                        fill_parameter(orig, random.uniform(-bound, bound, orig.shape))
+                        fill_parameter(orig, random.uniform(-bound, bound, orig.shape, dtype=orig.dtype))
                 else:
                     fill_parameter(self._parameters[name + sfx], arr)
 

@@ -1,6 +1,6 @@
 """Adagrad (PyTorch's algorithm, with learning-rate decay)."""
 from tinygrad_seq import device as _device
-from tinygrad_seq.optim.optimizer import Optimizer, check_lr
+from tinygrad_seq.optim.optimizer import Optimizer, check_lr, group_numbers
 from tinygrad_seq.optim.optimizer_state import count_step, new_scalar, state_tensor
 
 
@@ -26,9 +26,10 @@ class Adagrad(Optimizer):
 
     def _init_group_state(self, group):
         # PyTorch creates Adagrad's state with the optimizer, not on the first step
+        numbers = group_numbers(group)   # a Tensor initial_accumulator_value as its number
         for p in group["params"]:
             B = _device.backend(p.device)
-            self.state[p] = _initial_state(B, p, group)
+            self.state[p] = _initial_state(B, p, numbers)
 
     def _update(self, B, p, g, state, group):
         if not state:

@@ -9,7 +9,7 @@ matches torch's to rounding. pytorch/examples' time-sequence LSTM trains with it
 import numpy as np
 
 from tinygrad_seq.autograd import enable_grad, no_grad
-from tinygrad_seq.optim.optimizer import Optimizer, _to_numpy, check_lr
+from tinygrad_seq.optim.optimizer import Optimizer, _to_numpy, check_lr, group_numbers
 from tinygrad_seq.tensor import Tensor
 
 
@@ -139,9 +139,8 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     def step(self, closure):
-        group = self.param_groups[0]
+        group = group_numbers(self.param_groups[0])   # Tensor options as their numbers
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
-        lr = float(lr.item()) if isinstance(lr, Tensor) else lr
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 

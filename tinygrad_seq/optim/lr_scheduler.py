@@ -2,11 +2,14 @@
 its optimizer's param_groups when step() is called, with PyTorch's recurrences (the same floats
 step by step), its closed forms for step(epoch), state_dict / load_state_dict and get_last_lr.
 A Tensor lr stays one: the schedules then compute in its dtype and fill it in place (torch's).
-torch's warnings too: scheduler.step() before the optimizer's first step, get_lr() called
+torch's warnings too: scheduler.step() before the optimizer's first step (the scheduler wraps
+optimizer.step to notice it, as torch's), optimizer.step replaced after that, get_lr() called
 outside step()."""
+import functools
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -21,6 +24,11 @@ _ORDER_WARNING = ("Detected call of `lr_scheduler.step()` before `optimizer.step
                   "will result in PyTorch skipping the first value of the learning rate schedule. "
                   "See more details at "
                   "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+
+_OVERRIDE_WARNING = ("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+                     "initialization. Please, make sure to call `optimizer.step()` before "
+                     "`lr_scheduler.step()`. See more details at "
+                     "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
 
 
 def _lrs(optimizer, key="lr"):
@@ -44,16 +52,21 @@ def _warn_get_lr_called_within_step(scheduler):
 
 
 def _track_optimizer_step(optimizer):
-    """optimizer._opt_called becomes True at its next step (torch's patch_track_step_called), by a
-    step post-hook that then removes itself: later steps pay nothing."""
-    if "_opt_called" in optimizer.__dict__:
+    """Wrap optimizer.step (an instance attribute, marked _wrapped_by_lr_sched) so that its calls
+    set optimizer._opt_called = True: torch's patch_track_step_called, the same wrapper, so that a
+    step replaced after the scheduler was built is noticed (the marker is gone). Once only."""
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
         return
-    optimizer._opt_called = False
+    opt_ref = weakref.ref(optimizer)   # the wrapper lives on the optimizer: no reference cycle
+    func = optimizer.step.__func__     # as torch's: step must be a bound method here
 
-    def mark_called(opt, args, kwargs):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        opt = opt_ref()
         opt._opt_called = True
-        handle.remove()
-    handle = optimizer.register_step_post_hook(mark_called)
+        return func.__get__(opt, opt.__class__)(*args, **kwargs)
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
 
 
 def _check_optimizer(optimizer):
@@ -108,8 +121,11 @@ class LRScheduler:
         raise NotImplementedError(f"{type(self).__name__} must define get_lr")
 
     def step(self, epoch=None):
-        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
+        if self._step_count == 1:
+            if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
+                warnings.warn(_OVERRIDE_WARNING, UserWarning, stacklevel=2)
+            elif not getattr(self.optimizer, "_opt_called", False):
+                warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)

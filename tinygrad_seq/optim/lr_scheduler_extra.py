@@ -217,7 +217,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 for base in self.base_lrs]
 
     def step(self, epoch=None):
-        self._step_count += 1
+        # torch's own step: no order warnings, and _step_count is not counted (it stays 0)
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:

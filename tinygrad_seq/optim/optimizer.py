@@ -113,8 +113,7 @@ class Optimizer(OptimizerHooks):
         states = self.state
         with no_grad():
             for group in self.param_groups:
-                if isinstance(group.get("lr"), Tensor):   # a Tensor lr (torch keeps it): the update uses its number
-                    group = dict(group, lr=float(group["lr"].item()))
+                group = group_numbers(group)   # Tensor options (torch keeps them) as the numbers the rule reads
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -284,6 +283,23 @@ def check_lr(lr):
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def group_numbers(group):
+    """group as an update reads it: each 1-element Tensor option, and each Tensor item of a tuple
+    option (Adam's betas, Adafactor's eps), as its Python number (lr as a float), as torch's steps
+    read them (_get_value / Scalar arguments); the group itself keeps the Tensors the user gave
+    (torch's param_groups do). group unchanged (not copied) where it holds no Tensor option."""
+    def number(k, v):
+        if isinstance(v, Tensor):
+            if v.numel() != 1:
+                raise ValueError(f"Tensor {k} must be 1-element, got a Tensor of shape {tuple(v.shape)}")
+            return float(v.item()) if k == "lr" else v.item()
+        if isinstance(v, tuple) and any(isinstance(x, Tensor) for x in v):
+            return tuple(number(f"{k}[{i}]", x) for i, x in enumerate(v))
+        return v
+    read = {k: (v if k in ("params", "param_names") else number(k, v)) for k, v in group.items()}
+    return group if all(read[k] is group[k] for k in group) else read
 
 
 def _as_lr(lr):

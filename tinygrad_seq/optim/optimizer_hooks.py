@@ -95,10 +95,11 @@ class OptimizerHooks:
             setattr(self, name, OrderedDict())
 
     def __getstate__(self):
-        # hooks are not saved (torch's rule): functions of the program that registered them
-        # (and a scheduler's first-step flag still waiting on its hook, which is not saved either)
-        return {k: v for k, v in self.__dict__.items() if k not in HOOK_TABLES and k != "_in_hooked_step"
-                and not (k == "_opt_called" and v is False)}
+        # hooks are not saved (torch's rule): functions of the program that registered them; nor
+        # a scheduler's wrapper of step and its first-step flag (torch saves neither)
+        return {k: v for k, v in self.__dict__.items()
+                if k not in HOOK_TABLES and k not in ("_in_hooked_step", "_opt_called")
+                and not (k == "step" and hasattr(v, "_wrapped_by_lr_sched"))}
 
     def __setstate__(self, state):
         self.__dict__.update(state)

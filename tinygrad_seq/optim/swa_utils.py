@@ -26,14 +26,33 @@ def get_ema_multi_avg_fn(decay=0.999):
     _check_decay(decay)
 
     def ema_update(ema_params, current_params, num_averaged):
-        _fe._foreach_lerp_(ema_params, current_params, 1 - decay)
+        # a lerp for floating lists (torch's foreach lerp takes no others); an integer list (a
+        # BatchNorm's num_batches_tracked) as decay e + (1 - decay) c, truncated back by copy_
+        if _is_floating(ema_params[0]):
+            _fe._foreach_lerp_(ema_params, current_params, 1 - decay)
+        else:
+            for e, c in zip(ema_params, current_params):
+                e.copy_(e * decay + c * (1 - decay))
     return ema_update
 
 
 def get_swa_multi_avg_fn():
     def swa_update(averaged_params, current_params, num_averaged):
-        _fe._foreach_lerp_(averaged_params, current_params, _swa_weight(num_averaged))
+        if _is_floating(averaged_params[0]):
+            _fe._foreach_lerp_(averaged_params, current_params, _swa_weight(num_averaged))
+            return
+        # an integer list as torch's: a + (c - a) / (n + 1) by addcdiv (which refuses integers
+        # for a Tensor n, as torch's), or an add with the float weight for a number n
+        diffs = _fe._foreach_sub(current_params, averaged_params)
+        if isinstance(num_averaged, Tensor):
+            _fe._foreach_addcdiv_(averaged_params, diffs, [num_averaged + 1] * len(averaged_params))
+        else:
+            _fe._foreach_add_(averaged_params, diffs, alpha=1.0 / (num_averaged + 1))
     return swa_update
+
+
+def _is_floating(t):
+    return t.dtype.kind in "fc"
 
 
 def _swa_weight(num_averaged):
@@ -74,26 +93,50 @@ class AveragedModel(Module):
         return self.module(*args, **kwargs)
 
     def update_parameters(self, model):
+        """Average model's parameters (and its buffers too with use_buffers, integer ones
+        included, as torch's) into the copy: the first call copies them; later ones apply avg_fn
+        one tensor at a time, or multi_avg_fn to each list of one device and dtype, or by default
+        torch's SWA mean, on CPU a + (p - a) / (n + 1) in the tensor's dtype (an integer buffer's
+        mean truncated back by copy_), on "cuda" the lerp of get_swa_multi_avg_fn."""
         mine = (list(itertools.chain(self.module.parameters(), self.module.buffers())) if self.use_buffers
                 else list(self.module.parameters()))
         theirs = (list(itertools.chain(model.parameters(), model.buffers())) if self.use_buffers
                   else list(model.parameters()))
         with no_grad():
+            averaged = [a.detach() for a in mine]   # share the copy's memory, as torch's
             current = [p.detach().to(a.device) for a, p in zip(mine, theirs)]
             if int(self.n_averaged.item()) == 0:
-                for a, p in zip(mine, current):
+                for a, p in zip(averaged, current):
                     a.copy_(p)
-            elif self.avg_fn is not None:
-                for a, p in zip(mine, current):
-                    a.copy_(self.avg_fn(a.detach(), p, self.n_averaged))
+            elif self.avg_fn is not None and self.multi_avg_fn is None:
+                for a, p in zip(averaged, current):
+                    a.copy_(self.avg_fn(a, p, self.n_averaged.to(a.device)))
             else:
-                (self.multi_avg_fn or get_swa_multi_avg_fn())(
-                    [a for a in mine if a.dtype.kind == "f"], [p for p in current if p.dtype.kind == "f"],
-                    self.n_averaged)
+                for (device, _), (avgs, curs) in _by_device_and_dtype(averaged, current).items():
+                    n = self.n_averaged.to(device)
+                    if self.multi_avg_fn is not None:
+                        self.multi_avg_fn(avgs, curs, n)
+                    elif device.type == "cuda":   # torch's foreach devices
+                        get_swa_multi_avg_fn()(avgs, curs, n)
+                    else:
+                        swa = get_swa_avg_fn()
+                        for a, p in zip(avgs, curs):
+                            a.copy_(swa(a, p, n))
             if not self.use_buffers:   # buffers follow the model (torch's)
                 for b, m in zip(self.module.buffers(), model.buffers()):
                     b.copy_(m.detach().to(b.device))
             self.n_averaged.add_(1)
+
+
+def _by_device_and_dtype(averaged, current):
+    """{(device, dtype): ([averaged...], [current...])} in order of first appearance (torch's
+    _group_tensors_by_device_and_dtype, keyed by the averaged tensors)."""
+    groups = {}
+    for a, p in zip(averaged, current):
+        avgs, curs = groups.setdefault((a.device, a.dtype), ([], []))
+        avgs.append(a)
+        curs.append(p)
+    return groups
 
 
 def update_bn(loader, model, device=None):

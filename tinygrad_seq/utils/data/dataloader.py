@@ -9,6 +9,7 @@ from tinygrad_seq.creation import stack
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.utils.data.dataset import IterableDataset, TensorDataset
+from tinygrad_seq.utils.data.generator import new_seed
 from tinygrad_seq.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -240,7 +241,8 @@ class _SingleProcessDataLoaderIter:
 
     def __init__(self, loader):
         self._loader = loader
-        self._batches = loader._batches()
+        self._batches = loader._batches()   # lazy: the sampler draws at the first next()
+        self._base_seed = new_seed(loader.generator)   # torch's workers' base seed: one draw, as torch's
 
     def __iter__(self):
         return self

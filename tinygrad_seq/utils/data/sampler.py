@@ -56,12 +56,10 @@ class RandomSampler(Sampler):
 
     _CHUNK = 1 << 16   # draws made at a time: num_samples may be huge (an "infinite" loader's 1e10)
 
-    def __iter__(self):
+    def __iter__(self):   # a generator function: the draws start at the first next(), as torch's
         n, k = len(self.data_source), self.num_samples
-        rng = numpy_rng(self.generator, "RandomSampler")
-        if self.replacement:
-            return self._with_replacement(rng, n, k)
-        return self._permutations(rng, n, k)
+        rng = numpy_rng(self.generator, "RandomSampler", fresh=True)
+        yield from self._with_replacement(rng, n, k) if self.replacement else self._permutations(rng, n, k)
 
     def _with_replacement(self, rng, n, k):
         while k > 0:
@@ -117,6 +115,12 @@ class WeightedRandomSampler(Sampler):
     def __iter__(self):
         w = np.asarray(self.weights.numpy(), np.float64)
         rng = numpy_rng(self.generator, "WeightedRandomSampler")
+        if hasattr(rng, "stream"):   # torch's stream: torch.multinomial(weights, n, replacement)'s draws
+            from tinygrad_seq.creation import _multinomial_rows
+            if not self.replacement and self.num_samples > len(w):
+                raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+            return iter(_multinomial_rows(rng.stream, w[None], self.num_samples, self.replacement,
+                                          self.weights)[0].tolist())
         if self.replacement:
             return iter(rng.choice(len(w), self.num_samples, replace=True, p=w / w.sum()).tolist())
         if self.num_samples > len(w):

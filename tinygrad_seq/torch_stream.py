@@ -1,0 +1,217 @@
+"""torch's CPU random stream, number for number: the 32-bit Mersenne Twister (mt19937) that
+torch.manual_seed(s) seeds, and the transformations torch's CPU kernels apply to its words, so
+ts.manual_seed(s) followed by rand / randn / randint / randperm / uniform_ / normal_ /
+bernoulli gives torch's values (float32 draws exactly; a float32 normal of 16 or more elements
+to float32 rounding of sin / cos / log, which torch computes with AVX2 approximations).
+
+The words come from numpy's MT19937 seeded the legacy way (init_genrand, as at::mt19937), drawn
+in blocks; every function takes and returns host arrays. Sources: ATen/core/TransformationHelper.h,
+DistributionsHelper.h, native/cpu/DistributionTemplates.h, native/TensorFactories.cpp (randperm).
+"""
+import numpy as np
+
+_U32, _U64 = np.uint64(0xFFFFFFFF), np.uint64(32)
+
+
+class TorchStream:
+    """One generator's state: the Mersenne Twister and torch's cached second normal samples
+    (normal_distribution keeps the sine half of a Box-Muller pair for the next scalar draw)."""
+
+    def __init__(self, seed):
+        self.bits = np.random.MT19937()
+        self.bits._legacy_seeding(int(seed) & 0xFFFFFFFF)   # at::mt19937(seed): init_genrand(seed & 2^32-1)
+        self.next_double_normal = None
+        self.next_float_normal = None
+
+    # ------------------------------------------------------------ raw words
+    def random32(self, n):
+        """n words of generator->random() (uint64 holding 32-bit values)."""
+        return self.bits.random_raw(int(n)).astype(np.uint64) if n else np.zeros(0, np.uint64)
+
+    def random64(self, n):
+        """n words of generator->random64(): two 32-bit words, the first the high half."""
+        w = self.random32(2 * n)
+        return (w[0::2] << _U64) | w[1::2]
+
+    # ------------------------------------------------------------ uniform
+    def uniform(self, n, low, high, dtype):
+        """uniform_(low, high) of n elements of dtype: float64 from 53 bits of random64, float32
+        from 24 bits of random() (float16: float32's draws rounded, as torch's); x * (high - low)
+        + low in float32 with one rounding (torch's vectorised build contracts it to an FMA)."""
+        dtype = np.dtype(dtype)
+        if dtype == np.float64:
+            x = (self.random64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
+            return x * (float(high) - float(low)) + float(low)
+        x = (self.random32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
+        lo, hi = np.float32(low), np.float32(high)
+        span = np.float64(np.float32(hi - lo))
+        return (x * span + np.float64(lo)).astype(np.float32).astype(dtype)
+
+    # ------------------------------------------------------------ normal
+    def normal(self, n, mean, std, dtype):
+        """normal_(mean, std) of n contiguous elements of dtype, as torch's normal_kernel: 16 or
+        more elements by Box-Muller in blocks of 16 over uniforms drawn first (the last block
+        redrawn when n is not a multiple of 16); fewer one at a time by normal_distribution<double>
+        with its cached second sample."""
+        dtype = np.dtype(dtype)
+        if n < 16:
+            return np.array([self._normal_scalar() * std + mean for _ in range(n)]).astype(dtype)
+        calc = np.dtype(np.float64 if dtype == np.float64 else np.float32)   # float16: float32's, rounded
+        data = self.uniform(n, 0.0, 1.0, calc)
+        blocks = n // 16
+        head = data[:blocks * 16].reshape(blocks, 16)
+        out = np.empty_like(data)
+        out[:blocks * 16] = _box_muller_16(head, mean, std, calc).reshape(-1)
+        if n % 16:
+            tail = self.uniform(16, 0.0, 1.0, calc)
+            out[n - 16:] = _box_muller_16(tail.reshape(1, 16), mean, std, calc).reshape(-1)
+        return out.astype(dtype)
+
+    def _normal_scalar(self):
+        """at::normal_distribution<double>: a cached sample, else a new Box-Muller pair."""
+        if self.next_double_normal is not None:
+            value, self.next_double_normal = self.next_double_normal, None
+            return value
+        u1, u2 = self.uniform(2, 0.0, 1.0, np.float64)
+        r = np.sqrt(-2.0 * np.log1p(-u2))
+        theta = 2.0 * np.pi * u1
+        self.next_double_normal = float(r * np.sin(theta))
+        return float(r * np.cos(theta))
+
+    # ------------------------------------------------------------ integers
+    def integers(self, n, low, high):
+        """random_(low, high) / randint: (word % range) + low, the word random64() when the
+        range reaches 2^32, else random() (transformation::uniform_int_from_to)."""
+        span = int(high) - int(low)
+        if span <= 0:
+            raise ValueError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        words = self.random64(n) if span >= 2 ** 32 else self.random32(n)
+        return (words % np.uint64(span)).astype(np.int64) + int(low)
+
+    def full_range_int64(self, n):
+        """random_() of an int64 tensor: random64() % (2^63) (torch's uniform_int for int64)."""
+        return (self.random64(n) % np.uint64(2 ** 63)).astype(np.int64)
+
+    def permutation(self, n):
+        """randperm(n) on the CPU: Fisher-Yates with z = random() % (n - i) (random64() from
+        n >= 2^24, as torch's randperm_cpu)."""
+        perm = np.arange(n, dtype=np.int64)
+        if n < 2:
+            return perm
+        draw = self.random64(n - 1) if n >= 2 ** 24 else self.random32(n - 1)
+        spans = np.arange(n, 1, -1, dtype=np.uint64)
+        picks = (draw % spans).astype(np.int64)
+        return _fisher_yates(perm, picks)
+
+    def bernoulli(self, n, p):
+        """bernoulli_(p) with a scalar p, torch's default CPU kernel: uniform double < p."""
+        return self.uniform(n, 0.0, 1.0, np.float64) < p
+
+    def bernoulli_each(self, probs):
+        """bernoulli(probs) / bernoulli_(tensor p): a float uniform per element < its p."""
+        probs = np.asarray(probs)
+        return self.uniform(probs.size, 0.0, 1.0, np.float32).reshape(probs.shape) < probs
+
+    # ------------------------------------------------------------ the other distributions
+    # each from double uniforms (53 bits), as torch's <distribution>_distribution<double>
+    def exponential(self, n, lambd):
+        return -1.0 / lambd * np.log1p(-self.uniform(n, 0.0, 1.0, np.float64))
+
+    def geometric(self, n, p):
+        return np.ceil(np.log(self.uniform(n, 0.0, 1.0, np.float64)) / np.log1p(-p))
+
+    def cauchy(self, n, median, sigma):
+        return median + sigma * np.tan(np.pi * (self.uniform(n, 0.0, 1.0, np.float64) - 0.5))
+
+    def log_normal(self, n, mean, std):
+        return np.exp(np.array([self._normal_scalar() * std + mean for _ in range(n)]))
+
+
+def _box_muller_16(u, mean, std, calc):
+    """normal_fill_16 on rows of 16 uniforms: u1 = 1 - u[:8], u2 = u[8:]."""
+    u1, u2 = calc.type(1) - u[:, :8], u[:, 8:]
+    radius = np.sqrt(calc.type(-2) * np.log(u1))
+    theta = calc.type(2.0 * np.pi) * u2
+    out = np.empty_like(u)
+    out[:, :8] = radius * np.cos(theta) * calc.type(std) + calc.type(mean)
+    out[:, 8:] = radius * np.sin(theta) * calc.type(std) + calc.type(mean)
+    return out
+
+
+def _fisher_yates(perm, picks):
+    """Swap perm[i] with perm[i + picks[i]] for i = 0 .. n-2 (torch's order of swaps)."""
+    for i, z in enumerate(picks.tolist()):
+        j = i + z
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+class NumpyInterface:
+    """numpy Generator's methods over a TorchStream, so code written against numpy's generator
+    draws torch's numbers: uniform / random / standard_normal / normal / integers / permutation
+    as torch's kernels; any other numpy method (choice, poisson, exponential, ...) from a numpy
+    generator seeded by one random64 word of the stream (reproducible, not torch's numbers).
+    bit_generator.state gets and sets the whole stream (checkpointed training loops)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def uniform(self, low=0.0, high=1.0, size=None, dtype=np.float32):
+        return _shaped(self.stream.uniform(_count(size), low, high, dtype), size)
+
+    def random(self, size=None, dtype=np.float64):
+        return self.uniform(0.0, 1.0, size, dtype)
+
+    def standard_normal(self, size=None, dtype=np.float32):
+        return _shaped(self.stream.normal(_count(size), 0.0, 1.0, dtype), size)
+
+    def normal(self, loc=0.0, scale=1.0, size=None, dtype=np.float32):
+        return _shaped(self.stream.normal(_count(size), loc, scale, dtype), size)
+
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        low, high = (0, low) if high is None else (low, high)
+        return _shaped(self.stream.integers(_count(size), low, int(high) + bool(endpoint)).astype(dtype), size)
+
+    def permutation(self, x):
+        if isinstance(x, (int, np.integer)):
+            return self.stream.permutation(int(x))
+        x = np.asarray(x)
+        return x[self.stream.permutation(len(x))]
+
+    def __getattr__(self, name):
+        seeded = np.random.default_rng(int(self.stream.random64(1)[0]))
+        return getattr(seeded, name)
+
+    @property
+    def bit_generator(self):
+        return self
+
+    @property
+    def state(self):
+        s = self.stream
+        return {"mt19937": s.bits.state, "next_double_normal": s.next_double_normal,
+                "next_float_normal": s.next_float_normal}
+
+    @state.setter
+    def state(self, value):
+        s = self.stream
+        if value.get("bit_generator") == "PCG64":   # a state saved before the stream was torch's
+            import warnings
+            warnings.warn("restoring a random state saved by an earlier tinygrad_seq (a numpy PCG64 "
+                          "stream): it cannot be continued, so the stream is reseeded from it",
+                          UserWarning, stacklevel=3)
+            value = NumpyInterface(TorchStream(int(value["state"]["state"]) % 2 ** 64)).state
+        s.bits.state = value["mt19937"]
+        s.next_double_normal, s.next_float_normal = value["next_double_normal"], value["next_float_normal"]
+
+
+def _count(size):
+    if size is None:
+        return 1
+    return int(np.prod(size)) if isinstance(size, (tuple, list)) else int(size)
+
+
+def _shaped(values, size):
+    if size is None:
+        return values.reshape(()).item() if values.dtype.kind == "f" else values.reshape(())[()]
+    return values.reshape(size if isinstance(size, (tuple, list)) else (int(size),))
