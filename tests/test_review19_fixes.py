@@ -217,3 +217,22 @@ def test_tensor_of_a_tensor_warns_as_torch():
 
 def test_dtype_class():
     assert isinstance(ts.float32, ts.dtype) and isinstance(ts.ones(2, dtype=ts.int64).dtype, ts.dtype)
+
+
+def _loss_and_resampling_node_names(lib):
+    F = lib.nn.functional
+    x2, x3 = lib.ones(3, 4, requires_grad=True), lib.ones(2, 3, 4, requires_grad=True)
+    x4 = lib.ones(1, 2, 4, 4, requires_grad=True)
+    made = [F.cross_entropy(x2, lib.tensor([0, 1, 2]), reduction="none"),
+            F.cross_entropy(x2, lib.ones(3, 4) / 4), F.cross_entropy(x3, lib.zeros(2, 4, dtype=lib.long)),
+            F.cross_entropy(x2, lib.tensor([0, 1, 2]), reduction="none", label_smoothing=0.1),
+            F.nll_loss(x2, lib.tensor([0, 1, 2]), reduction="none"),
+            x2.lerp(lib.zeros(3, 4), 0.3), x2.lerp(lib.zeros(3, 4), lib.full((3, 4), 0.3)),
+            F.interpolate(x3, scale_factor=2), F.interpolate(x3, scale_factor=2, mode="linear"),
+            F.interpolate(x4, scale_factor=2), F.interpolate(x4, scale_factor=2, mode="bilinear"),
+            F.interpolate(x3, size=4, mode="linear")]
+    return [t.grad_fn.name() for t in made]
+
+
+def test_loss_and_resampling_node_names_are_torchs():
+    assert _loss_and_resampling_node_names(ts) == _loss_and_resampling_node_names(torch)

@@ -15,6 +15,7 @@ import numpy as np
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.functional_checks import require_float
+from tinygrad_seq.grad_fn_names import named
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "nearest-exact")
 
@@ -217,7 +218,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         elif n_in != n_out:   # torch's linear kernels copy an axis whose size is kept, whatever the scale
             i0, i1, w0, w1 = _linear_weights(n_in, n_out, scale, align_corners, input.dtype)
             out = ResampleAxis.apply(out, axis=2 + axis, i0=i0, i1=i1, w0=w0, w1=w1)
-    return out
+    out = input.clone() if out is input else out   # a new tensor, as torch's, whose node is named below
+    node = {"nearest": "UpsampleNearest", "nearest-exact": "_UpsampleNearestExact"}.get(mode, "Upsample" + mode.title())
+    return named(out, f"{node}{dim}DBackward0")   # torch's one node for the whole resampling
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

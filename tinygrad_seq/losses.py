@@ -272,7 +272,8 @@ def _class_loss(name, x, target, weight, ignore_index, reduction, smoothing, fro
     w = _check_weight(name, weight, x2.shape[1], x)
     out = _ClassNLL.apply(x2, target=t2.array, weight=w, ignore_index=ignore_index,
                           reduction=reduction, smoothing=float(smoothing), from_logits=from_logits)
-    return out.reshape(shape) if reduction == "none" else out
+    node = "AddBackward0" if smoothing else "NllLoss2DBackward0" if x.ndim > 2 else "NllLossBackward0"   # torch's
+    return named(out.reshape(shape) if reduction == "none" else out, node)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -315,9 +316,8 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-1
     if ignore_index >= 0:
         raise InvalidArgument(f"{name}: ignore_index is not supported for floating point target (got {ignore_index})")
     if tuple(target.shape) != tuple(x.shape):
-        raise DTypeMismatch(f"{name}: target must be integer class indices, or float class "
-                        f"probabilities of the input's shape {x.shape}; got {target.dtype} of "
-                        f"shape {tuple(target.shape)}")
+        raise DTypeMismatch(f"{name}: target must be integer class indices, or float class probabilities of the "
+                            f"input's shape {x.shape}; got {target.dtype} of shape {tuple(target.shape)}")
     dim = 0 if x.ndim == 1 else 1
     C = x.shape[dim]
     lp = log_softmax(x, dim)
@@ -329,8 +329,8 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-1
         _check_weight_shape(name, w, C)
         prod = prod * w.reshape((C,) + (1,) * (x.ndim - dim - 1))
     per = -prod.sum(dim)
-    if reduction == "mean":
-        return per.sum() / (x.numel() // C) if x.ndim > 1 else per
+    if reduction == "mean":   # torch's node: a division by a number
+        return named(per.sum() / (x.numel() // C), "DivBackward1") if x.ndim > 1 else per
     return per.sum() if reduction == "sum" else per
 
 

@@ -416,5 +416,5 @@ class MathOps(MatMulOps):
                                       f"or pass dtype=")
         return ops_extra.LogSoftmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
 
-    def lerp(self, end, weight):
-        return self + (end - self) * weight
+    def lerp(self, end, weight):   # torch's node: LerpBackward0 for a number weight, 1 for a tensor
+        return named(self + (end - self) * weight, "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0")
