@@ -114,3 +114,31 @@ def test_generator_states_are_torchs():
     ts.rand(3, generator=g), torch.rand(3, generator=tg)
     assert g.get_state().numpy().tobytes() == tg.get_state().numpy().tobytes()
     assert g.get_state().shape == (5056,) and g.initial_seed() == tg.initial_seed() == 9
+
+
+def _mcg31_reference(seed, n, p):
+    # MKL's VSL_BRNG_MCG31 one step at a time (checked against MKL's own viRngBernoulli)
+    x, out = seed % (2 ** 31 - 1) or 1, []
+    for _ in range(n):
+        out.append(x / (2 ** 31 - 1) < p)
+        x = x * 1132489760 % (2 ** 31 - 1)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed, n", [(0, 5), (12345, 1000), (2 ** 32 - 1, 37), (2 ** 31 - 1, 3)])
+def test_mkl_bernoulli_is_mcg31_below_p(seed, n):
+    from tinygrad_seq.torch_stream import mkl_bernoulli
+    for p in (0.1, 0.5, 0.9):
+        assert np.array_equal(mkl_bernoulli(seed, n, p), _mcg31_reference(seed, n, p))
+
+
+def test_dropout_on_an_intel_cpu_draws_torchs_mkl_masks(monkeypatch):
+    # torch on an Intel CPU: one random() word seeds MKL's stream (the machine here may be AMD,
+    # so the path is forced and checked against the reference, not against this torch)
+    from tinygrad_seq import torch_stream
+    monkeypatch.setattr(torch_stream, "TORCH_USES_MKL_BERNOULLI", True)
+    ts.manual_seed(5)
+    mask = ts.nn.functional.dropout(ts.ones(300), 0.25).numpy() != 0
+    seed = int(torch_stream.TorchStream(5).random32(1)[0])
+    assert np.array_equal(mask, _mcg31_reference(seed, 300, 0.75))
+    assert ts.rand(1).item() == torch_stream.TorchStream(5).uniform(2, 0, 1, np.float32)[1]   # one word used

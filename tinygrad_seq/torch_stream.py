@@ -104,7 +104,10 @@ class TorchStream:
         return _fisher_yates(perm, picks)
 
     def bernoulli(self, n, p):
-        """bernoulli_(p) with a scalar p, torch's default CPU kernel: uniform double < p."""
+        """bernoulli_(p) with a scalar p (dropout's masks) as torch's CPU kernel: uniform double
+        < p; on an Intel CPU torch calls MKL instead (seeded by one random() word: mkl_bernoulli)."""
+        if TORCH_USES_MKL_BERNOULLI:
+            return mkl_bernoulli(int(self.random32(1)[0]), n, p)
         return self.uniform(n, 0.0, 1.0, np.float64) < p
 
     def bernoulli_each(self, probs):
@@ -125,6 +128,34 @@ class TorchStream:
 
     def log_normal(self, n, mean, std):
         return np.exp(np.array([self._normal_scalar() * std + mean for _ in range(n)]))
+
+
+def _intel_cpu():
+    """Whether this machine's CPU is Intel's (torch's cpuinfo test before its MKL bernoulli)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("vendor_id") and "GenuineIntel" in line for line in f)
+    except OSError:
+        return False
+
+
+TORCH_USES_MKL_BERNOULLI = _intel_cpu()
+_MCG31_M, _MCG31_A = 2 ** 31 - 1, 1132489760   # MKL's VSL_BRNG_MCG31: x' = A x mod (2^31 - 1)
+
+
+def mkl_bernoulli(seed, n, p):
+    """MKL's viRngBernoulli(ICDF) on a VSL_BRNG_MCG31 stream seeded with `seed`, as torch's
+    Intel path draws it: x_0 = seed mod M (1 for 0), x_k = A^k x_0 mod M, a sample is 1 where
+    x_k / M < p (the stream is one sequence however torch splits the work: skip-ahead)."""
+    x = np.empty(max(n, 1), np.uint64)
+    x[0] = seed % _MCG31_M or 1
+    filled, mult, m = 1, np.uint64(_MCG31_A), np.uint64(_MCG31_M)
+    while filled < n:   # doubling: x[k + L] = x[k] A^L mod M (products of 31-bit numbers fit in 64 bits)
+        take = min(filled, n - filled)
+        x[filled:filled + take] = (x[:take] * mult) % m
+        filled += take
+        mult = (mult * mult) % m
+    return x[:n].astype(np.float64) / _MCG31_M < p
 
 
 def _box_muller_16(u, mean, std, calc):
