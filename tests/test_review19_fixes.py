@@ -236,3 +236,38 @@ def _loss_and_resampling_node_names(lib):
 
 def test_loss_and_resampling_node_names_are_torchs():
     assert _loss_and_resampling_node_names(ts) == _loss_and_resampling_node_names(torch)
+
+
+def test_views_of_normal_tensors_taken_in_inference_mode_are_normal():
+    for lib in (ts, torch):
+        x = lib.ones(2, 3)
+        with lib.inference_mode():
+            row, d, v = x[0], x.detach(), x.view(6)
+        assert not (row.is_inference() or d.is_inference() or v.is_inference())
+        row.add_(1)
+        d.add_(1)
+        v.add_(1)
+        assert x.tolist() == [[4.0, 4.0, 4.0], [3.0, 3.0, 3.0]]
+
+
+def test_review_edge_fixes():
+    sd = {k: v for k, v in ts.nn.BatchNorm1d(3).state_dict().items() if k != "num_batches_tracked"}
+    assert str(ts.nn.BatchNorm1d(3).load_state_dict(sd)) == "<All keys matched successfully>"
+    assert ts.nn.functional.embedding_bag(ts.tensor([1, 2, 4]), ts.randn(10, 3), ts.tensor([0]),
+                                          include_last_offset=True).shape == (0, 3)
+    with pytest.raises(RuntimeError, match="blank must be in label range"):
+        ts.nn.functional.ctc_loss(ts.zeros(5, 1, 4).log_softmax(2), ts.tensor([[1, 2]]), [5], [2], blank=4)
+    x, tx = ts.tensor([[3.0, -4.0], [1.0, 2.0]]), torch.tensor([[3.0, -4.0], [1.0, 2.0]])
+    for p in (2, 3, 1, float("inf")):
+        assert abs(x.norm(p, dim=()).item() - tx.norm(p, dim=()).item()) < 1e-5
+        assert abs(ts.linalg.vector_norm(x, p, dim=()).item() - torch.linalg.vector_norm(tx, p, dim=()).item()) < 1e-5
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = ts.nn.Parameter(ts.ones(3))
+        p.grad = ts.full((3,), 1e30)
+        assert ts.nn.utils.clip_grad_norm_([p], 1.0).item() == float("inf")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ts.nn.functional.kl_div(ts.zeros(2, 3), ts.ones(2, 3) / 3, size_average=True)
+    assert len(caught) == 1

@@ -142,3 +142,58 @@ def test_dropout_on_an_intel_cpu_draws_torchs_mkl_masks(monkeypatch):
     seed = int(torch_stream.TorchStream(5).random32(1)[0])
     assert np.array_equal(mask, _mcg31_reference(seed, 300, 0.75))
     assert ts.rand(1).item() == torch_stream.TorchStream(5).uniform(2, 0, 1, np.float32)[1]   # one word used
+
+
+LAYOUT_CASES = {
+    "uniform_transposed": lambda L: L.zeros(6, 5).t().uniform_(-2, 3),
+    "random_transposed": lambda L: L.zeros(6, 5).t().random_(0, 10),
+    "bernoulli_transposed": lambda L: L.zeros(6, 5).t().bernoulli_(0.3),
+    "exponential_transposed": lambda L: L.zeros(6, 5).t().exponential_(2.0),
+    "normal_slice": lambda L: L.zeros(6, 5)[:, 1:4].normal_(1, 2),
+    "normal_transposed_f64": lambda L: L.zeros(6, 5, dtype=L.float64).t().normal_(),
+    "uniform_f64": lambda L: L.empty(100, dtype=L.float64).uniform_(-0.37, 0.37),
+    "bernoulli_f64_probs": lambda L: L.bernoulli(L.full((8,), 0.6, dtype=L.float64)),
+    "dropout_transposed": lambda L: L.nn.functional.dropout(L.ones(4, 7).t(), 0.3),
+    "dropout1d": lambda L: L.nn.functional.dropout1d(L.ones(3, 6, 5), 0.4),
+    "categorical": lambda L: L.distributions.Categorical(probs=L.tensor([0.1, 0.2, 0.3, 0.4])).sample((10,)),
+    "multinomial_transposed": lambda L: L.multinomial(L.rand(3, 4).t(), 2),
+    "lstm_f64_init": _params(lambda L: L.nn.LSTM(3, 4, dtype=L.float64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_CASES))
+def test_layouts_and_dtypes_draw_as_torch(name):
+    want, got = _both(LAYOUT_CASES[name], 3)
+    assert np.array_equal(want, got)
+
+
+def test_dropout_after_a_batch_first_lstm_and_between_packed_layers_is_torchs():
+    def run(L):
+        L.manual_seed(1)
+        lstm = L.nn.LSTM(5, 6, num_layers=2, dropout=0.4, batch_first=True)
+        drop = L.nn.Dropout(0.3)
+        out, _ = lstm(L.randn(3, 7, 5))
+        packed = L.nn.utils.rnn.pack_padded_sequence(L.randn(7, 3, 5), [7, 5, 2])
+        out2, (h, _) = L.nn.LSTM(5, 6, num_layers=2, dropout=0.4)(packed)
+        return [drop(out).detach().numpy(), out2.data.detach().numpy(), h.detach().numpy(), L.rand(2).numpy()]
+    for a, b in zip(run(torch), run(ts)):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_rrelu_and_gumbel_draw_as_torch():
+    def run(L):
+        L.manual_seed(2)
+        return [L.nn.functional.rrelu(L.linspace(-1, 1, 12), training=True).numpy(),
+                L.nn.functional.gumbel_softmax(L.zeros(4, 6), tau=0.5).numpy(), L.rand(2).numpy()]
+    for a, b in zip(run(torch), run(ts)):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+def test_state_bytes_are_torchs_after_seeding_and_with_a_cached_normal():
+    for lib in (ts, torch):
+        lib.manual_seed(3)
+    assert ts.get_rng_state().numpy().tobytes() == torch.get_rng_state().numpy().tobytes()
+    ts.randn(1), torch.randn(1)   # a cached second normal
+    assert ts.get_rng_state().numpy().tobytes() == torch.get_rng_state().numpy().tobytes()
+    ts.set_rng_state(ts.tensor(torch.get_rng_state().numpy()))
+    assert ts.randn(3, dtype=ts.float64).tolist() == torch.randn(3, dtype=torch.float64).tolist()

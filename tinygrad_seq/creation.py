@@ -348,8 +348,10 @@ def _multinomial_rows(stream, rows, num_samples, replacement, input):
     replacement by a binary search of a double uniform in each row's normalised cumulative sum."""
     dt = input.dtype if isinstance(input, Tensor) and input.dtype.kind == "f" else np.dtype(np.float32)
     weights = rows.astype(dt)
-    if not replacement or num_samples == 1:
-        q = stream.exponential(weights.size, 1.0).astype(dt).reshape(weights.shape)
+    if not replacement or num_samples == 1:   # the noise in the memory order of input's layout
+        strides = random.element_strides(input.array) if isinstance(input, Tensor) and input.ndim == 2 else None
+        order = None if strides is None else random.fill_order(weights.shape, strides)
+        q = random.in_fill_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, order)
         ratio = weights / q
         return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
     out = np.empty((len(weights), num_samples), np.int64)

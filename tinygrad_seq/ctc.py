@@ -116,6 +116,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if lp.ndim != 3:
         raise ShapeMismatch(f"ctc_loss: log_probs must be [T, N, C] or [T, C], got shape {log_probs.shape}")
     T, N, C = lp.shape
+    if not 0 <= blank < C:
+        raise InvalidArgument(f"ctc_loss: blank must be in label range: got blank={blank} for {C} classes")
     in_len, tgt_len = _ints(input_lengths, "input_lengths"), _ints(target_lengths, "target_lengths")
     if in_len.size != N or tgt_len.size != N:
         raise ShapeMismatch(f"ctc_loss: expected {N} input_lengths and target_lengths, got {in_len.size} and "

@@ -87,7 +87,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return integer_dropout(input, p, inplace)
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
-    mask = random.bernoulli_mask(1.0 - p, x.shape, x.dtype)
+    mask = random.bernoulli_mask(1.0 - p, x.shape, x.dtype, random.element_strides(x.array))
     return _applied(input, lambda t: t * Tensor(mask, device=t.device), inplace)
 
 

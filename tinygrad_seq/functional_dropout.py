@@ -63,7 +63,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         return integer_dropout(input, p, inplace, bool_name="Long")
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
-    keep = (random.bernoulli_mask(1.0 - p, tuple(input.shape), np.float64) > 0)
+    keep = (random.bernoulli_mask(1.0 - p, tuple(input.shape), np.float64, random.element_strides(input.array)) > 0)
     a = 1.0 / np.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
     scale = (keep * a).astype(input.dtype)
     shift = ((keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(input.dtype)

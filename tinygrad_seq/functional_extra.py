@@ -248,11 +248,12 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         positive = target > 0
         safe = target.masked_fill(~positive, 1.0)
         loss = (target * safe.log()).masked_fill(~positive, 0.0) - target * input
-    if reduction == "mean":
+    if reduction == "mean" and size_average is None and reduce is None:   # torch warns without the legacy args
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
+    if reduction == "mean":
         return loss.mean()
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)

@@ -99,8 +99,10 @@ def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False
     require_float(input, "rrelu_with_noise")
     if not training:
         return named(leaky_relu(input, (lower + upper) / 2.0, inplace), "RreluWithNoiseBackward0")
-    slopes = random.uniform(lower, upper, tuple(input.shape), dtype=input.dtype).astype(input.dtype)
-    noise = np.where(input.numpy() > 0, 1.0, slopes).astype(input.dtype)   # torch's: x <= 0 takes the slope
+    x = input.numpy()
+    noise = np.ones(x.shape, input.dtype)   # torch's: a double uniform slope for each x <= 0, in order
+    negative = x <= 0
+    noise[negative] = random.generator().stream.uniform(int(negative.sum()), lower, upper, np.float64)
     return _applied(input, lambda t: named(t * t.new_tensor(noise), "RreluWithNoiseBackward0"), inplace)
 
 
@@ -130,7 +132,8 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     if logits.dtype.kind not in "fc":   # torch draws its noise in the logits' dtype
         raise InvalidArgument("Exponential distribution is a continuous probability distribution. dtype must be a "
                               f"floating point but you specified {torch_type_name(logits.dtype)}")
-    noise = -np.log(random.generator().exponential(size=logits.shape)).astype(logits.dtype)
+    draws = random.generator().stream.exponential(logits.numel(), 1.0).astype(logits.dtype)   # torch's exponential_
+    noise = -np.log(draws).reshape(logits.shape)
     y = softmax((logits + Tensor(noise, device=logits.device)) / tau, dim)
     if not hard:
         return y
@@ -152,9 +155,8 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     from tinygrad_seq.functional import _applied
     if input.dtype.kind not in "fc":
         return integer_dropout(input, p, inplace)
-    shape = input.shape[:-1] + (1,)
-    keep = (random.generator().uniform(size=shape) >= p).astype(input.dtype) / (1.0 - p) if p < 1 else \
-        np.zeros(shape, input.dtype)
+    shape = input.shape[:-1] + (1,)   # torch's feature noise: bernoulli_(1 - p) per channel
+    keep = random.bernoulli_mask(1.0 - p, shape, input.dtype) if p < 1 else np.zeros(shape, input.dtype)
     return _applied(input, lambda t: t * Tensor(keep, device=t.device), inplace)
 
 
@@ -211,6 +213,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             bags.append(chosen.sum(0) / float(counted_end - a))
             continue
         bags.append(chosen.sum(0) if mode == "sum" else chosen.mean(0) if mode == "mean" else chosen.max(0).values)
+    if not bags:   # no bags (include_last_offset with one offset): torch's empty (0, D) result
+        return named(weight[:0] * 1.0, "EmbeddingBagBackward0")
     return named(stack(bags, 0), "EmbeddingBagBackward0")
 
 

@@ -11,7 +11,7 @@ ticks autograd's clock; a node whose saved arrays were overwritten raises at bac
 through `.data` are untracked."""
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops_extra, random, writes
+from tinygrad_seq import autograd, device as _device, ops_extra, writes
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
@@ -363,33 +363,6 @@ class InPlaceOps:
         if isinstance(src, InPlaceOps) and src.dtype != self.dtype:
             raise DTypeMismatch(f"{name}(): Expected self.dtype to be equal to src.dtype "
                                 f"(got {self.dtype} and {src.dtype})")
-
-    def random_(self, from_=None, to=None, *, generator=None, **kw):
-        """torch's integers from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa] or [0, max])."""
-        if "from" in kw:
-            from_ = kw.pop("from")
-        if kw:
-            raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kw))!r}")
-        if from_ is not None and to is None:
-            from_, to = 0, from_   # random_(to)
-        from_ = 0 if from_ is None else from_
-        if to is None:
-            to = (2 ** (np.finfo(self.dtype).nmant + 1) + 1 if self.dtype.kind == "f"
-                  else 2 if self.dtype == np.bool_ else int(np.iinfo(self.dtype).max) + 1)
-        if to <= from_:
-            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
-        if self.dtype.kind in "iu":
-            info = np.iinfo(self.dtype)
-            if from_ < info.min or to - 1 > info.max:
-                raise RuntimeError(f"random_: from={from_} / to - 1={to - 1} is out of bounds for {self.dtype}")
-        draws = random.generator(generator).integers(from_, to, size=self.shape)
-        return self.copy_(draws.astype(self.dtype))
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):   # torch's draws for self's dtype
-        return self.copy_(random.uniform(a, b, self.shape, generator, self.dtype).astype(self.dtype))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        return self.copy_(random.normal(self.shape, generator, self.dtype, mean, std).astype(self.dtype))
 
     def __iadd__(self, o): return self.add_(o)
     def __isub__(self, o): return self.sub_(o)

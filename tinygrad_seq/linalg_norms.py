@@ -30,6 +30,8 @@ def _dims(dim, ndim, name):
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(int(d) for d in dim)
+    if not dims:   # dim=(): every dimension, as torch's norms reduce
+        return tuple(range(ndim))
     bound = max(ndim, 1)
     out = []
     for d in dims:

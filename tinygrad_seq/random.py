@@ -12,7 +12,7 @@ import contextlib
 
 import numpy as np
 
-from tinygrad_seq.torch_stream import NumpyInterface, TorchStream
+from tinygrad_seq.torch_stream import NumpyInterface, TorchStream, fill_order, in_fill_order
 
 _DEFAULT_SEED = 67280421310721   # torch.Generator()'s default seed
 STATE_SIZE = 5056   # torch's CPUGeneratorImplState: the_initial_seed, left, seeded, next, state[624],
@@ -33,16 +33,15 @@ def _seed_value(seed):
 
 def _pack_state(stream, seed):
     """A TorchStream and its initial seed -> torch's (5056,) uint8 state. The Mersenne Twister's
-    position: numpy's pos (next word to use, 624: regenerate) is torch's next, and left = 625 - pos.
-    A cached double normal is written so that torch's set_state (r * sin(2 pi x)) reads it back."""
+    position: numpy's pos (next word to use, 624: regenerate) is torch's next (0 before the first
+    draw), and left = 625 - pos."""
     mt = stream.bits.state["state"]
     rec = np.zeros((), _STATE_LAYOUT)
     rec["seed"], rec["seeded"] = seed, 1
-    rec["left"], rec["next"] = 625 - int(mt["pos"]), int(mt["pos"])
+    rec["left"], rec["next"] = 625 - int(mt["pos"]), int(mt["pos"]) if stream.drawn else 0
     rec["state"] = np.asarray(mt["key"], np.uint64)
-    if stream.next_double_normal is not None:
-        rec["normal_is_valid"], rec["normal_x"] = 1, 0.25
-        rec["normal_y"] = rec["normal_rho"] = stream.next_double_normal
+    if stream.next_double_normal is not None:   # torch 2.13 keeps the cached sample in normal_y
+        rec["normal_is_valid"], rec["normal_y"] = 1, stream.next_double_normal
     if stream.next_float_normal is not None:
         rec["float_normal_valid"], rec["float_normal"] = 1, stream.next_float_normal
     return np.frombuffer(rec.tobytes(), np.uint8).copy()
@@ -72,8 +71,8 @@ def _unpack_state(state, stream):
         raise RuntimeError("The input RNG state is invalid: its Mersenne Twister words exceed 32 bits")
     stream.bits.state = {"bit_generator": "MT19937",
                          "state": {"key": key.astype(np.uint32), "pos": 625 - int(rec["left"])}}
-    stream.next_double_normal = (float(rec["normal_rho"] * np.sin(2.0 * np.pi * rec["normal_x"]))
-                                 if rec["normal_is_valid"] else None)
+    stream.next_double_normal = float(rec["normal_y"]) if rec["normal_is_valid"] else None
+    stream.drawn = bool(rec["next"]) or int(rec["left"]) != 1
     stream.next_float_normal = float(rec["float_normal"]) if rec["float_normal_valid"] else None
     return int(rec["seed"])
 
@@ -168,19 +167,40 @@ def generator(gen=None) -> NumpyInterface:
     return gen.rng
 
 
-def uniform(low, high, shape, gen=None, dtype=np.float32):
+def uniform(low, high, shape, gen=None, dtype=np.float32, strides=None):
     """torch's uniform_(low, high) of a tensor of `shape` and dtype (a module's float32
-    initialisation when not given)."""
-    return generator(gen).uniform(low, high, size=shape, dtype=dtype)
+    initialisation when not given), drawn in the memory order of a tensor with `strides`."""
+    flat = generator(gen).stream.uniform(int(np.prod(shape)), low, high, dtype)
+    return in_fill_order(flat, tuple(shape), None if strides is None else fill_order(shape, strides))
 
 
-def normal(shape, gen=None, dtype=np.float32, mean=0.0, std=1.0):
-    """torch's normal_(mean, std) of a tensor of `shape` and dtype."""
-    return generator(gen).normal(mean, std, size=shape, dtype=dtype)
+def normal(shape, gen=None, dtype=np.float32, mean=0.0, std=1.0, strides=None):
+    """torch's normal_(mean, std) of a tensor of `shape` and dtype (one by one, in memory order,
+    for a non-contiguous one of `strides`)."""
+    perm = None if strides is None else fill_order(shape, strides)
+    contiguous = strides is None or _c_contiguous(shape, strides)
+    flat = generator(gen).stream.normal(int(np.prod(shape)), mean, std, dtype, contiguous)
+    return in_fill_order(flat, tuple(shape), perm)
 
 
-def bernoulli_mask(keep_prob, shape, dtype):
+def bernoulli_mask(keep_prob, shape, dtype, strides=None):
     """Dropout mask scaled by 1/keep_prob (inverted dropout), as float array of `dtype`: torch's
-    bernoulli_(keep_prob) draws, then its division by keep_prob."""
-    keep = _default.stream.bernoulli(int(np.prod(shape)), keep_prob).reshape(shape)
+    bernoulli_(keep_prob) draws (in the memory order of an input of `strides`), then its division."""
+    flat = _default.stream.bernoulli(int(np.prod(shape)), keep_prob)
+    keep = in_fill_order(flat, tuple(shape), None if strides is None else fill_order(shape, strides))
     return (keep.astype(dtype) / np.asarray(keep_prob, dtype)).astype(dtype)
+
+
+def _c_contiguous(shape, strides):
+    expected = 1
+    for n, st in zip(reversed(shape), reversed(strides)):
+        if n > 1 and st != expected:
+            return False
+        expected *= n
+    return True
+
+
+def element_strides(array):
+    """A host array's strides in elements (None for a device array: filled in index order)."""
+    st = getattr(array, "strides", None)
+    return None if st is None or not isinstance(array, np.ndarray) else [s // array.itemsize for s in st]

@@ -95,7 +95,7 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     @property
     def data(self):
         t = Tensor._wrap(self._shared_array(), self.device)
-        t._untracked = True
+        t._untracked, t._inference = True, self.is_inference()
         return t
 
     @data.setter
@@ -258,16 +258,14 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
     def detach(self) -> "Tensor":
         out = Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
-        if self.is_inference():   # the same memory: still an inference tensor
-            out._inference = True
+        out._inference = self.is_inference()   # the same memory: an inference tensor exactly when self is
         return out
 
     def is_inference(self) -> bool:
-        """Made under inference_mode(), or a view or detach() of such a tensor (torch's)."""
-        if getattr(self, "_inference", False):
-            return True
+        """Made under inference_mode(), or a view or detach() of such a tensor (torch's: a view
+        of a normal tensor is normal, wherever it was taken)."""
         view = getattr(self, "_base", None)
-        return view is not None and view[0].is_inference()
+        return view[0].is_inference() if view is not None else getattr(self, "_inference", False)
 
     def detach_(self) -> "Tensor":
         if getattr(self, "_base", None) is not None:

@@ -306,9 +306,15 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         probs = float(p)
         if not 0 <= probs <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    stream = random.generator(generator).stream   # torch's draws: per element for a tensor p
-    mask = (stream.bernoulli_each(probs) if isinstance(probs, np.ndarray)
-            else stream.bernoulli(int(np.prod(self.shape)), probs).reshape(self.shape)).astype(self.dtype)
+    stream = random.generator(generator).stream   # torch's draws, in self's memory order
+    strides = random.element_strides(self.array)
+    order = None if strides is None else random.fill_order(self.shape, strides)
+    if isinstance(probs, np.ndarray):   # a uniform of p's dtype per element < its p
+        kind = np.float64 if probs.dtype == np.float64 else np.float32
+        mask = random.in_fill_order(stream.uniform(probs.size, 0.0, 1.0, kind), self.shape, order) < probs
+    else:
+        mask = random.in_fill_order(stream.bernoulli(int(np.prod(self.shape)), probs), self.shape, order)
+    mask = mask.astype(self.dtype)
     if self._in_graph():   # torch keeps the tensor in the graph, with a zero gradient
         cond = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
         return self._rebase(lambda t, m: m.where(cond, t), autograd._Tensor(mask, device=self.device),
@@ -353,9 +359,10 @@ def _bool_fill(fill_):
 
 
 def attach(Tensor):
-    from tinygrad_seq import tensor_fill_math, tensor_order_stats
+    from tinygrad_seq import random_fills, tensor_fill_math, tensor_order_stats
     Tensor.fill_ = _bool_fill(Tensor.fill_)
-    for name, fn in {**tensor_fill_math.METHODS, **tensor_order_stats.METHODS, **METHODS}.items():
+    for name, fn in {**tensor_fill_math.METHODS, **tensor_order_stats.METHODS, **random_fills.METHODS,
+                     **METHODS}.items():
         if not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
     for name in INPLACE:

@@ -367,34 +367,6 @@ def as_strided(self, size, stride, storage_offset=0):
     return self.contiguous().reshape(-1)[tensor(idx, device=self.device)]
 
 
-def _random_fill(draw):
-    def method(self, *args, generator=None):
-        if self.dtype.kind != "f" and draw is not _geometric:   # torch fills only floats (geometric_ any)
-            raise DTypeMismatch(f"{draw.__name__[1:]}_: a continuous distribution; dtype must be a floating "
-                                f"point but you specified {self.dtype}")
-        from tinygrad_seq import random
-        values = draw(random.generator(generator), self.shape, *args)
-        return self.copy_(self._wrap(np.asarray(values, dtype=self.dtype), "cpu").to(self.device))
-    return method
-
-
-# torch's draws (torch_stream.py), of rng's stream (rng: random.generator()'s numpy interface)
-def _exponential(rng, shape, lambd=1.0):
-    return rng.stream.exponential(int(np.prod(shape)), lambd).reshape(shape)
-
-
-def _geometric(rng, shape, p):
-    return rng.stream.geometric(int(np.prod(shape)), p).reshape(shape)
-
-
-def _log_normal(rng, shape, mean=1.0, std=2.0):
-    return rng.stream.log_normal(int(np.prod(shape)), mean, std).reshape(shape)
-
-
-def _cauchy(rng, shape, median=0.0, sigma=1.0):
-    return rng.stream.cauchy(int(np.prod(shape)), median, sigma).reshape(shape)
-
-
 METHODS = dict(
     deg2rad=deg2rad, rad2deg=rad2deg, float_power=float_power, float_power_=float_power_, ldexp=ldexp, angle=angle,
     heaviside=heaviside, hardshrink=hardshrink, addmv=addmv, addr=addr, dist=dist, vdot=vdot,
@@ -407,6 +379,4 @@ METHODS = dict(
     signbit=_on_host(np.signbit), isposinf=lambda self: self == math.inf,
     isneginf=lambda self: self == -math.inf, isreal=_on_host(lambda x: np.ones(x.shape, dtype=bool)),
     gcd=_on_host(np.gcd), lcm=_on_host(np.lcm), nextafter=nextafter,
-    exponential_=_random_fill(_exponential), geometric_=_random_fill(_geometric),
-    log_normal_=_random_fill(_log_normal), cauchy_=_random_fill(_cauchy),
 )

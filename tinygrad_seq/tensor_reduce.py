@@ -140,6 +140,7 @@ class ReduceOps:
 
     def _vector_norm(self, p, dim, keepdim):
         x = self
+        dim = None if isinstance(dim, (tuple, list)) and not dim and not keepdim else dim   # (): every dim
         # a zero row's 2- or p-norm has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
         if p in ("fro", 2, 2.0) and x.dtype != np.float16:
             return ops_extra.Root.apply((x * x).sum(dim, keepdim), p=2.0)

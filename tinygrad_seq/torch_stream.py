@@ -22,11 +22,15 @@ class TorchStream:
         self.bits._legacy_seeding(int(seed) & 0xFFFFFFFF)   # at::mt19937(seed): init_genrand(seed & 2^32-1)
         self.next_double_normal = None
         self.next_float_normal = None
+        self.drawn = False   # torch's state says next = 0 until the first draw
 
     # ------------------------------------------------------------ raw words
     def random32(self, n):
         """n words of generator->random() (uint64 holding 32-bit values)."""
-        return self.bits.random_raw(int(n)).astype(np.uint64) if n else np.zeros(0, np.uint64)
+        if not n:
+            return np.zeros(0, np.uint64)
+        self.drawn = True
+        return self.bits.random_raw(int(n)).astype(np.uint64)
 
     def random64(self, n):
         """n words of generator->random64(): two 32-bit words, the first the high half."""
@@ -39,22 +43,22 @@ class TorchStream:
         from 24 bits of random() (float16: float32's draws rounded, as torch's); x * (high - low)
         + low in float32 with one rounding (torch's vectorised build contracts it to an FMA)."""
         dtype = np.dtype(dtype)
-        if dtype == np.float64:
+        if dtype == np.float64:   # x * (high - low) + low with one rounding, as torch's FMA
             x = (self.random64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
-            return x * (float(high) - float(low)) + float(low)
+            return fused_multiply_add(x, float(high) - float(low), float(low))
         x = (self.random32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
         lo, hi = np.float32(low), np.float32(high)
         span = np.float64(np.float32(hi - lo))
         return (x * span + np.float64(lo)).astype(np.float32).astype(dtype)
 
     # ------------------------------------------------------------ normal
-    def normal(self, n, mean, std, dtype):
-        """normal_(mean, std) of n contiguous elements of dtype, as torch's normal_kernel: 16 or
-        more elements by Box-Muller in blocks of 16 over uniforms drawn first (the last block
-        redrawn when n is not a multiple of 16); fewer one at a time by normal_distribution<double>
-        with its cached second sample."""
+    def normal(self, n, mean, std, dtype, contiguous=True):
+        """normal_(mean, std) of n elements of dtype, as torch's normal_kernel: 16 or more of a
+        contiguous tensor by Box-Muller in blocks of 16 over uniforms drawn first (the last block
+        redrawn when n is not a multiple of 16); otherwise one at a time by
+        normal_distribution<double> with its cached second sample."""
         dtype = np.dtype(dtype)
-        if n < 16:
+        if n < 16 or not contiguous:
             return np.array([self._normal_scalar() * std + mean for _ in range(n)]).astype(dtype)
         calc = np.dtype(np.float64 if dtype == np.float64 else np.float32)   # float16: float32's, rounded
         data = self.uniform(n, 0.0, 1.0, calc)
@@ -111,9 +115,11 @@ class TorchStream:
         return self.uniform(n, 0.0, 1.0, np.float64) < p
 
     def bernoulli_each(self, probs):
-        """bernoulli(probs) / bernoulli_(tensor p): a float uniform per element < its p."""
+        """bernoulli(probs) / bernoulli_(tensor p): a uniform of p's dtype (float32 for the
+        others) per element < its p."""
         probs = np.asarray(probs)
-        return self.uniform(probs.size, 0.0, 1.0, np.float32).reshape(probs.shape) < probs
+        kind = np.float64 if probs.dtype == np.float64 else np.float32
+        return self.uniform(probs.size, 0.0, 1.0, kind).reshape(probs.shape) < probs
 
     # ------------------------------------------------------------ the other distributions
     # each from double uniforms (53 bits), as torch's <distribution>_distribution<double>
@@ -128,6 +134,38 @@ class TorchStream:
 
     def log_normal(self, n, mean, std):
         return np.exp(np.array([self._normal_scalar() * std + mean for _ in range(n)]))
+
+
+def fused_multiply_add(a, b, c):
+    """a * b + c with one rounding (float64 arrays): the product's error by Dekker's split and
+    the sum's by Knuth's two-sum, added back once (torch's compiled FMA)."""
+    p = a * b
+    split = 134217729.0   # 2^27 + 1
+    ta, tb = split * a, split * b
+    ah, bh = ta - (ta - a), tb - (tb - b)
+    al, bl = a - ah, b - bh
+    product_error = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    back = s - p
+    sum_error = (p - (s - back)) + (c - back)
+    return s + (sum_error + product_error)
+
+
+def fill_order(shape, strides):
+    """None when torch fills a tensor of this layout in index order; else the permutation of its
+    dims, outermost first, in which torch's kernels visit its memory (largest stride first)."""
+    if len(shape) < 2:
+        return None
+    perm = sorted(range(len(shape)), key=lambda d: -strides[d] if shape[d] > 1 else 0)
+    moving = [d for d in perm if shape[d] > 1]
+    return None if moving == sorted(moving) else perm
+
+
+def in_fill_order(flat, shape, perm):
+    """Values drawn in torch's memory order (flat) placed at their indices of `shape`."""
+    if perm is None:
+        return flat.reshape(shape)
+    return flat.reshape([shape[d] for d in perm]).transpose(np.argsort(perm))
 
 
 def _intel_cpu():

@@ -12,7 +12,7 @@ generator (ts.manual_seed), so the draws are reproducible but not torch's; log_p
 carry gradients."""
 import numpy as np
 
-from tinygrad_seq import functional as F, random
+from tinygrad_seq import functional as F
 from tinygrad_seq.tensor import Size, Tensor
 
 from . import constraints
@@ -84,16 +84,15 @@ class Categorical(Distribution):
         return self.probs.detach().argmax(-1)
 
     def sample(self, sample_shape=()):
-        """Category indices of shape sample_shape + batch_shape (int64, no gradient): by inverse
-        CDF on uniform draws from ts's generator."""
+        """Category indices of shape sample_shape + batch_shape (int64, no gradient), as torch's:
+        multinomial(probs as [batch, K], prod(sample_shape), replacement=True), transposed."""
+        from tinygrad_seq.creation import multinomial
         sample_shape = (int(sample_shape),) if np.isscalar(sample_shape) else tuple(int(s) for s in sample_shape)
-        probs = self.probs.detach().numpy().astype(np.float64)
-        cdf = np.cumsum(probs, -1)
-        cdf /= cdf[..., -1:]
-        u = random.generator(None).random(sample_shape + tuple(self.batch_shape))
-        # first category whose cumulative probability exceeds u (a zero-probability one never)
-        index = (u[..., None] >= cdf).sum(-1)
-        return Tensor(np.minimum(index, self._num_events - 1).astype(np.int64), device=self.probs.device)
+        count = int(np.prod(sample_shape))
+        probs_2d = self.probs.detach().reshape(-1, self._num_events)
+        drawn = multinomial(probs_2d, count, True).numpy().T if count else np.zeros((0, len(probs_2d)), np.int64)
+        shape = sample_shape + tuple(self.batch_shape)
+        return Tensor(np.ascontiguousarray(drawn).reshape(shape), device=self.probs.device)
 
     def log_prob(self, value):
         """log P(value): value (integers in 0..K-1) broadcast against batch_shape."""

@@ -111,7 +111,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     rows, cols = tensor.shape
     values = random.normal(tensor.shape, generator, tensor.dtype, 0.0, std)
     zeros = int(np.ceil(sparsity * rows))
-    rng = random.generator(generator)
+    rng = random.generator(None)   # torch 2.13 takes the row permutations from the global stream
     for c in range(cols):
         values[rng.permutation(rows)[:zeros], c] = 0.0
     return _fill(tensor, values)

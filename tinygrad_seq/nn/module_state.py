@@ -154,6 +154,7 @@ class StateDictMixin:
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
             for hook in m._load_state_dict_pre_hooks.values():
                 hook(state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs)
+        _fill_num_batches_tracked(modules, state_dict, metadata)
         own = OrderedDict(self._state_entries())
         missing += [k for k in own if k not in state_dict]
         unexpected += [k for k in state_dict if k not in own]
@@ -208,3 +209,14 @@ def _key_messages(missing, unexpected):
     if unexpected:
         out.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
     return out
+
+
+def _fill_num_batches_tracked(modules, state_dict, metadata):
+    """torch's _NormBase: a state dict of a version before 2 (a plain dict has none) may lack a
+    batch norm's num_batches_tracked; the module's own counter is taken for it."""
+    for mname, m in modules:
+        counter = m._buffers.get("num_batches_tracked") if getattr(m, "track_running_stats", False) else None
+        key = (mname + "." if mname else "") + "num_batches_tracked"
+        version = None if metadata is None else metadata.get(mname, {}).get("version")
+        if counter is not None and key not in state_dict and (version is None or version < 2):
+            state_dict[key] = counter

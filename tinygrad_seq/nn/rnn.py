@@ -193,7 +193,7 @@ class RNNBase(RNNWeights, Module):
                     f.append(s)
             layer_in = outs[0] if dirs == 1 else cat(outs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
+                layer_in = self._inter_layer_dropout(layer_in)
         out = layer_in
         finals = [stack(f, 0) for f in finals]  # a copy: a view could alias an array saved for backward
         if unbatched:
@@ -201,6 +201,18 @@ class RNNBase(RNNWeights, Module):
         elif self.batch_first:
             out = self._batch_first_out(out)
         return out, (finals[0] if len(finals) == 1 else tuple(finals))
+
+    def _inter_layer_dropout(self, layer_in):
+        """Dropout between layers. Run on a PackedSequence, torch drops from the packed data (one
+        draw per valid step, in packed order: packed_forward sets _packed_rows, their flat
+        indices into [T, B]); padded steps keep zeros, which never reach a valid output."""
+        rows = getattr(self, "_packed_rows", None)
+        if rows is None:
+            return F.dropout(layer_in, self.dropout, True)
+        T, B, width = layer_in.shape
+        mask = np.zeros((T * B, width), layer_in.dtype)
+        mask[rows] = random.bernoulli_mask(1.0 - self.dropout, (len(rows), width), layer_in.dtype)
+        return layer_in * Tensor(mask.reshape(T, B, width), device=layer_in.device)
 
     def _batch_first_out(self, out):
         """out [T, B, *] as [B, T, *]; torch's node: TransposeBackward0 for an LSTM, 1 otherwise."""

@@ -30,7 +30,12 @@ def _one_device(tensors, name):
 
 
 def _norm(B, g, norm_type):
-    """||g||_p of one array, as a 0-d array on g's device."""
+    """||g||_p of one array, as a 0-d array on g's device (an overflow to inf is silent, as torch's)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _norm_of(B, g, norm_type)
+
+
+def _norm_of(B, g, norm_type):
     a = B.abs(g)
     if norm_type == math.inf:
         return B.max(a)

@@ -264,10 +264,14 @@ def packed_forward(layer, input, hx):
     input's order. Returns (PackedSequence output, state)."""
     padded, lengths = pad_packed_sequence(input)
     x = padded.transpose(0, 1) if layer.batch_first else padded
-    out, state = layer.forward(x, hx, lengths=lengths.numpy())
-    out = out.transpose(0, 1) if layer.batch_first else out
     order = None if input.sorted_indices is None else _host_ints(input.sorted_indices, "sorted_indices")
     batch_sizes, rows = _layout(lengths.numpy(), order)
+    layer._packed_rows = rows   # the packed order of the steps (the layers' dropout draws in it)
+    try:
+        out, state = layer.forward(x, hx, lengths=lengths.numpy())
+    finally:
+        layer._packed_rows = None
+    out = out.transpose(0, 1) if layer.batch_first else out
     flat = out.reshape(out.shape[0] * out.shape[1], *out.shape[2:])
     data = named(_Gather.apply(flat, rows=rows), "CatBackward0")   # torch concatenates the steps
     if order is not None:   # torch restores the batch order of the states by index_select
