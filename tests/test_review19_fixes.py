@@ -271,3 +271,19 @@ def test_review_edge_fixes():
         warnings.simplefilter("always")
         ts.nn.functional.kl_div(ts.zeros(2, 3), ts.ones(2, 3) / 3, size_average=True)
     assert len(caught) == 1
+
+
+def _matmul_and_attention_node_names(lib):
+    F = lib.nn.functional
+    r = lambda *s: lib.ones(*s, requires_grad=True)   # noqa: E731
+    made = [r(*a) @ lib.ones(*b) for a, b in [((3,), (3, 2)), ((2, 3), (4, 3, 2)), ((1, 2, 3), (4, 3, 2)),
+                                              ((4, 2, 3), (3, 2)), ((4, 2, 3), (3,)), ((4, 2, 3), (1, 3, 2)),
+                                              ((5, 4, 2, 3), (4, 3, 2)), ((4, 2, 3), (4, 3, 2))]]
+    q = r(2, 3, 4, 5)
+    made += [F.scaled_dot_product_attention(q, q, q), F.scaled_dot_product_attention(q, q, q, is_causal=True),
+             F.scaled_dot_product_attention(q[0], q[0], q[0]), lib.nn.Linear(5, 2, bias=False)(r(2, 3, 5))]
+    return [t.grad_fn.name() for t in made]
+
+
+def test_matmul_and_attention_node_names_are_torchs():
+    assert _matmul_and_attention_node_names(ts) == _matmul_and_attention_node_names(torch)

@@ -314,7 +314,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     weights = softmax_zero_blocked_rows(scores, blocked)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
-    return weights @ value
+        return weights @ value
+    # torch's node: its CPU flash kernel for [N, H, L, E] inputs without dropout
+    return named(weights @ value, "ScaledDotProductFlashAttentionForCpuBackward0") if query.ndim == 4 \
+        else weights @ value
 
 
 # ------------------------------------------------------------------ normalization

@@ -7,6 +7,7 @@ function that builds its result from several ops (mean is a sum and a division, 
 of squares, min a negated max), or that shares an op with another torch op (transpose and
 permute are both Permute), names its last node itself (named(): one attribute store).
 """
+import numpy as np
 
 
 def named(t, name):
@@ -61,6 +62,12 @@ class OutputNode:
 
 def _matmul(ctx):
     a, b = (p.array.ndim for p in ctx.parents)
+    if a == 1 and b == 2:
+        return "SqueezeBackward4"
+    if max(a, b) >= 3:   # torch folds the first operand's batch, or copies it when broadcast grows it
+        sa, sb = (p.array.shape for p in ctx.parents)
+        batch = tuple(np.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2]) if b >= 2 else ()))
+        return "UnsafeViewBackward0" if a >= 3 and tuple(sa[:-2]) == batch else "CloneBackward0"
     if a == 2 and b == 2:
         return "MmBackward0"
     if a == 1 and b == 1:
@@ -73,7 +80,9 @@ def _matmul(ctx):
 def _linear(ctx):
     ndim, bias = ctx.parents[0].array.ndim, len(ctx.parents) > 2
     if ndim != 2:   # torch folds the batch dims and views back (1-D without bias: a squeeze)
-        return "ViewBackward0" if ndim > 2 or bias else "SqueezeBackward4"
+        if ndim > 2:
+            return "ViewBackward0" if bias else "UnsafeViewBackward0"
+        return "ViewBackward0" if bias else "SqueezeBackward4"
     return "AddmmBackward0" if bias else "MmBackward0"
 
 
