@@ -8,6 +8,8 @@ The words come from numpy's MT19937 seeded the legacy way (init_genrand, as at::
 in blocks; every function takes and returns host arrays. Sources: ATen/core/TransformationHelper.h,
 DistributionsHelper.h, native/cpu/DistributionTemplates.h, native/TensorFactories.cpp (randperm).
 """
+import math
+
 import numpy as np
 
 _U32, _U64 = np.uint64(0xFFFFFFFF), np.uint64(32)
@@ -30,12 +32,16 @@ class TorchStream:
         if not n:
             return np.zeros(0, np.uint64)
         self.drawn = True
-        return self.bits.random_raw(int(n)).astype(np.uint64)
+        return self.bits.random_raw(int(n))   # uint64 already: no copy
 
-    def random64(self, n):
-        """n words of generator->random64(): two 32-bit words, the first the high half."""
+    def random64(self, n, low_bits=64):
+        """n words of generator->random64(): two 32-bit words, the first the high half (only the
+        low `low_bits` bits of each kept: the uniforms use 53)."""
         w = self.random32(2 * n)
-        return (w[0::2] << _U64) | w[1::2]
+        high = w[0::2] & np.uint64((1 << (low_bits - 32)) - 1) if low_bits < 64 else w[0::2].copy()
+        high <<= _U64
+        high |= w[1::2]
+        return high
 
     # ------------------------------------------------------------ uniform
     def uniform(self, n, low, high, dtype):
@@ -44,7 +50,8 @@ class TorchStream:
         + low in float32 with one rounding (torch's vectorised build contracts it to an FMA)."""
         dtype = np.dtype(dtype)
         if dtype == np.float64:   # x * (high - low) + low with one rounding, as torch's FMA
-            x = (self.random64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0 ** -53
+            x = self.random64(n, 53).astype(np.float64)
+            x *= 2.0 ** -53
             return fused_multiply_add(x, float(high) - float(low), float(low))
         x = (self.random32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
         lo, hi = np.float32(low), np.float32(high)
@@ -112,7 +119,8 @@ class TorchStream:
         < p; on an Intel CPU torch calls MKL instead (seeded by one random() word: mkl_bernoulli)."""
         if TORCH_USES_MKL_BERNOULLI:
             return mkl_bernoulli(int(self.random32(1)[0]), n, p)
-        return self.uniform(n, 0.0, 1.0, np.float64) < p
+        # u = r * 2^-53 < p exactly when the 53-bit word r < ceil(p * 2^53) (p * 2^53 is exact)
+        return self.random64(n, 53) < np.uint64(math.ceil(min(max(p, 0.0), 1.0) * 2.0 ** 53))
 
     def bernoulli_each(self, probs):
         """bernoulli(probs) / bernoulli_(tensor p): a uniform of p's dtype (float32 for the
