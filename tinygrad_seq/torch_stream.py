@@ -68,10 +68,11 @@ class TorchStream:
         if n < 16 or not contiguous:
             return np.array([self._normal_scalar() * std + mean for _ in range(n)]).astype(dtype)
         calc = np.dtype(np.float64 if dtype == np.float64 else np.float32)   # float16: float32's, rounded
-        data = self.uniform(n, 0.0, 1.0, calc)
         blocks = n // 16
+        # float16's kernel draws uniforms for the whole blocks only (the others for every element)
+        data = self.uniform(blocks * 16 if dtype == np.float16 else n, 0.0, 1.0, calc)
         head = data[:blocks * 16].reshape(blocks, 16)
-        out = np.empty_like(data)
+        out = np.empty(n, calc)
         out[:blocks * 16] = _box_muller_16(head, mean, std, calc).reshape(-1)
         if n % 16:
             tail = self.uniform(16, 0.0, 1.0, calc)
