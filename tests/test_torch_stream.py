@@ -16,6 +16,7 @@ def _params(m):
 CASES = {
     "rand": lambda L: L.rand(3, 4), "rand_f64": lambda L: L.rand(5, dtype=L.float64),
     "rand_f16": lambda L: L.rand(6, dtype=L.float16), "randn_small": lambda L: L.randn(5),
+    "rrelu": lambda L: L.nn.functional.rrelu(L.linspace(-1, 1, 12), training=True),
     "randn_f16_tail": lambda L: (L.randn(20, dtype=L.float16), L.rand(3))[0],
     "randn_f16_tail_stream": lambda L: (L.randn(33, dtype=L.float16), L.rand(3))[1],
     "randn_f64": lambda L: L.randn(5, 8, dtype=L.float64), "randn_f64_small": lambda L: L.randn(3, dtype=L.float64),

@@ -102,7 +102,8 @@ def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False
     x = input.numpy()
     noise = np.ones(x.shape, input.dtype)   # torch's: a double uniform slope for each x <= 0, in order
     negative = x <= 0
-    noise[negative] = random.generator().stream.uniform(int(negative.sum()), lower, upper, np.float64)
+    bounds = (float(np.asarray(b, input.dtype)) for b in (lower, upper))   # torch's bounds in opmath (float)
+    noise[negative] = random.generator().stream.uniform(int(negative.sum()), *bounds, np.float64)
     return _applied(input, lambda t: named(t * t.new_tensor(noise), "RreluWithNoiseBackward0"), inplace)
 
 
