@@ -37,5 +37,6 @@ All arrays share one float dtype (float32 or float64); gradients come back in th
 CPU plumbing: every machine-dependent setting and the per-shape-class calibration live in
 ``tuning.py`` (``python -m tinygrad_seq.tune``); ``compile_notice.py`` says on stderr when a call
 is about to compile; ``blas_cpu.py`` / ``steps_cpu.py`` / ``activations_cpu.py`` hold the threads,
-GEMMs, time-loop plumbing and scalar math the three cells share.
+GEMMs, time-loop plumbing and scalar math the three cells share. ``permutation_cpu.py`` applies
+torch's randperm swaps for long permutations (the draws are tinygrad_seq/torch_stream.py's).
 """

@@ -22,6 +22,7 @@ CASES = {
     "randn_f64": lambda L: L.randn(5, 8, dtype=L.float64), "randn_f64_small": lambda L: L.randn(3, dtype=L.float64),
     "randint": lambda L: L.randint(0, 7, (20,)), "randint_wide": lambda L: L.randint(-5, 2 ** 40, (4,)),
     "randperm": lambda L: L.randperm(50), "randperm_long": lambda L: L.randperm(5000),
+    "randperm_compiled": lambda L: L.randperm(150_000),
     "multinomial_one": lambda L: L.multinomial(L.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, 0, 0, 2]]), 1),
     "multinomial_norepl": lambda L: L.multinomial(L.tensor([0.1, 0.2, 0.3, 0.4, 0.0]), 3),
     "multinomial_repl": lambda L: L.multinomial(L.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, 0, 0, 2]]), 20, True),

@@ -53,8 +53,14 @@ class TorchStream:
             x = self.random64(n, 53).astype(np.float64)
             x *= 2.0 ** -53
             return fused_multiply_add(x, float(high) - float(low), float(low))
-        x = (self.random32(n) & np.uint64((1 << 24) - 1)).astype(np.float64) * 2.0 ** -24
+        words = self.random32(n)
+        words &= np.uint64((1 << 24) - 1)
         lo, hi = np.float32(low), np.float32(high)
+        if lo == 0 and hi == 1:   # x * 1 + 0: the 24-bit fractions themselves, exact in float32
+            x = words.astype(np.float32)
+            x *= np.float32(2.0 ** -24)
+            return x.astype(dtype, copy=False)
+        x = words.astype(np.float64) * 2.0 ** -24
         span = np.float64(np.float32(hi - lo))
         return (x * span + np.float64(lo)).astype(np.float32).astype(dtype)
 
@@ -216,8 +222,14 @@ def _box_muller_16(u, mean, std, calc):
     return out
 
 
+_COMPILED_SWAPS_FROM = 100_000   # longer permutations swap in a compiled loop (kernels/permutation_cpu.py)
+
+
 def _fisher_yates(perm, picks):
     """Swap perm[i] with perm[i + picks[i]] for i = 0 .. n-2 (torch's order of swaps)."""
+    if perm.size >= _COMPILED_SWAPS_FROM:
+        from tinygrad_seq.kernels.permutation_cpu import fisher_yates
+        return fisher_yates(perm, picks)
     for i, z in enumerate(picks.tolist()):
         j = i + z
         perm[i], perm[j] = perm[j], perm[i]
