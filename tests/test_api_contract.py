@@ -3582,7 +3582,9 @@ def test_variant_state_dict_roundtrip_and_torch_keys_load():
 
 
 def test_layernorm_lstm_gains_identity_equivalence():
-    # LN gains 1 biases 0: the output is unchanged by scaling W_ih (LayerNorm is scale invariant)
+    # LN gains 1 biases 0: the output is unchanged by scaling W_ih (LayerNorm is scale invariant
+    # up to its eps: inputs of size ~30 keep eps / variance far below the tolerance, whatever the
+    # draws; unit inputs failed for about 5 seeds in 6)
     m = nn.LayerNormLSTM(3, 4).double()
     sd = _p(_randomize(m))
     for k in ["ln_ih_weight_l0", "ln_hh_weight_l0", "ln_c_weight_l0"]:
@@ -3590,7 +3592,7 @@ def test_layernorm_lstm_gains_identity_equivalence():
     for k in ["ln_ih_bias_l0", "ln_hh_bias_l0", "ln_c_bias_l0"]:
         sd[k] = np.zeros_like(sd[k])
     m.load_state_dict(sd)
-    x = Tensor(rng.standard_normal((5, 2, 3)))
+    x = Tensor(rng.standard_normal((5, 2, 3)) * 30)
     o1 = m(x)[0].numpy()
     sd["weight_ih_l0"] = sd["weight_ih_l0"] * 3
     m.load_state_dict(sd)

@@ -350,8 +350,7 @@ def _multinomial_rows(stream, rows, num_samples, replacement, input):
     weights = rows.astype(dt)
     if not replacement or num_samples == 1:   # the noise in the memory order of input's layout
         strides = random.element_strides(input.array) if isinstance(input, Tensor) and input.ndim == 2 else None
-        order = None if strides is None else random.fill_order(weights.shape, strides)
-        q = random.in_fill_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, order)
+        q = random.in_memory_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, strides)
         ratio = weights / q
         return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
     out = np.empty((len(weights), num_samples), np.int64)

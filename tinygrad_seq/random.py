@@ -167,27 +167,30 @@ def generator(gen=None) -> NumpyInterface:
     return gen.rng
 
 
+def in_memory_order(flat, shape, strides):
+    """Draws made in torch's memory order of a tensor of `shape` and element `strides` (None:
+    index order), placed at its indices."""
+    return in_fill_order(flat, tuple(shape), None if strides is None else fill_order(shape, strides))
+
+
 def uniform(low, high, shape, gen=None, dtype=np.float32, strides=None):
     """torch's uniform_(low, high) of a tensor of `shape` and dtype (a module's float32
     initialisation when not given), drawn in the memory order of a tensor with `strides`."""
-    flat = generator(gen).stream.uniform(int(np.prod(shape)), low, high, dtype)
-    return in_fill_order(flat, tuple(shape), None if strides is None else fill_order(shape, strides))
+    return in_memory_order(generator(gen).stream.uniform(int(np.prod(shape)), low, high, dtype), shape, strides)
 
 
 def normal(shape, gen=None, dtype=np.float32, mean=0.0, std=1.0, strides=None):
     """torch's normal_(mean, std) of a tensor of `shape` and dtype (one by one, in memory order,
     for a non-contiguous one of `strides`)."""
-    perm = None if strides is None else fill_order(shape, strides)
     contiguous = strides is None or _c_contiguous(shape, strides)
     flat = generator(gen).stream.normal(int(np.prod(shape)), mean, std, dtype, contiguous)
-    return in_fill_order(flat, tuple(shape), perm)
+    return in_memory_order(flat, shape, strides)
 
 
 def bernoulli_mask(keep_prob, shape, dtype, strides=None):
     """Dropout mask scaled by 1/keep_prob (inverted dropout), as float array of `dtype`: torch's
     bernoulli_(keep_prob) draws (in the memory order of an input of `strides`), then its division."""
-    flat = _default.stream.bernoulli(int(np.prod(shape)), keep_prob)
-    keep = in_fill_order(flat, tuple(shape), None if strides is None else fill_order(shape, strides))
+    keep = in_memory_order(_default.stream.bernoulli(int(np.prod(shape)), keep_prob), shape, strides)
     return (keep.astype(dtype) / np.asarray(keep_prob, dtype)).astype(dtype)
 
 

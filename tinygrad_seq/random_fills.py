@@ -8,11 +8,9 @@ from tinygrad_seq import random
 from tinygrad_seq.errors import DTypeMismatch
 
 
-def _in_memory_order(self, flat):
+def in_memory_order_of(self, flat):
     """Draws made in torch's memory order of self, placed at self's indices."""
-    strides = random.element_strides(self.array)
-    order = None if strides is None else random.fill_order(self.shape, strides)
-    return random.in_fill_order(flat, self.shape, order)
+    return random.in_memory_order(flat, self.shape, random.element_strides(self.array))
 
 
 def random_(self, from_=None, to=None, *, generator=None, **kw):
@@ -34,7 +32,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
         if from_ < info.min or to - 1 > info.max:
             raise RuntimeError(f"random_: from={from_} / to - 1={to - 1} is out of bounds for {self.dtype}")
     draws = random.generator(generator).stream.integers(self.numel(), from_, to)
-    return self.copy_(_in_memory_order(self, draws).astype(self.dtype))
+    return self.copy_(in_memory_order_of(self, draws).astype(self.dtype))
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -54,7 +52,7 @@ def _random_fill(draw):
         if self.dtype.kind != "f" and draw is not _geometric:   # torch fills only floats (geometric_ any)
             raise DTypeMismatch(f"{draw.__name__[1:]}_: a continuous distribution; dtype must be a floating "
                                 f"point but you specified {self.dtype}")
-        values = _in_memory_order(self, draw(random.generator(generator).stream, self.numel(), *args))
+        values = in_memory_order_of(self, draw(random.generator(generator).stream, self.numel(), *args))
         return self.copy_(self._wrap(np.asarray(values, dtype=self.dtype), "cpu").to(self.device))
     return method
 

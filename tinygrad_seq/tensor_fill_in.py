@@ -306,14 +306,13 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         probs = float(p)
         if not 0 <= probs <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    from tinygrad_seq.random_fills import in_memory_order_of
     stream = random.generator(generator).stream   # torch's draws, in self's memory order
-    strides = random.element_strides(self.array)
-    order = None if strides is None else random.fill_order(self.shape, strides)
     if isinstance(probs, np.ndarray):   # a uniform of p's dtype per element < its p
         kind = np.float64 if probs.dtype == np.float64 else np.float32
-        mask = random.in_fill_order(stream.uniform(probs.size, 0.0, 1.0, kind), self.shape, order) < probs
+        mask = in_memory_order_of(self, stream.uniform(probs.size, 0.0, 1.0, kind)) < probs
     else:
-        mask = random.in_fill_order(stream.bernoulli(int(np.prod(self.shape)), probs), self.shape, order)
+        mask = in_memory_order_of(self, stream.bernoulli(int(np.prod(self.shape)), probs))
     mask = mask.astype(self.dtype)
     if self._in_graph():   # torch keeps the tensor in the graph, with a zero gradient
         cond = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
