@@ -10,8 +10,12 @@ $(VPY):
 	$(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip setuptools wheel
 
+# compileall: the modules' bytecode, as a non-editable pip install leaves it (an editable install
+# does not compile, and where PYTHONDONTWRITEBYTECODE is set every import would compile the source:
+# import 0.44 s instead of 0.17 s, bench/cold_start.py)
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install -q -e ".[dev]"
+	$(VPY) -m compileall -q tinygrad_seq kernels >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
