@@ -14,7 +14,9 @@ SAME_AS_METHOD = (
     "rsqrt_ square_ sinh_ cosh_ tan_ asin_ acos_ atan_ erf_ erfc_ exp2_ expm1_ log10_ log1p_ log2_ logit_ i0_ "
     "sinc_ deg2rad_ rad2deg_ xlogy_ gcd_ lcm_ ldexp_ clamp_ clamp_min_ clamp_max_ nan_to_num_ detach_ "
     "index_put_ put index_reduce is_inference is_signed get_device nonzero_static as_strided_ "
-    "as_strided_scatter igamma igammac resize_as_ unsafe_chunk unsafe_split prelu").split()
+    "as_strided_scatter igamma igammac resize_as_ unsafe_chunk unsafe_split prelu bitwise_not "
+    "bitwise_left_shift bitwise_right_shift absolute acosh_ asinh_ atanh_ arccos_ arccosh_ arcsin_ arcsinh_ "
+    "arctan_ arctanh_ addmv_ conj_physical").split()
 
 
 def fill(input, value):
@@ -111,3 +113,12 @@ FUNCTIONS.update({f"{view}_copy": _copy_of(view) for view in
                    "unbind", "detach")})
 FUNCTIONS.update(fill=fill, expand_copy=expand_copy, alias_copy=alias_copy, as_strided_copy=as_strided_copy,
                  slice_copy=slice_copy, narrow_copy=_takes_copy_out(_method("narrow_copy")))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """torch.rms_norm: nn.functional.rms_norm under its top-level name."""
+    from tinygrad_seq.nn.functional import rms_norm as functional_rms_norm
+    return functional_rms_norm(input, normalized_shape, weight, eps)
+
+
+FUNCTIONS["rms_norm"] = rms_norm
