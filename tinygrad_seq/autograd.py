@@ -390,7 +390,7 @@ def __getattr__(name):
 # torch.autograd's names kept for old programs (Variable, set_detect_anomaly)
 from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
 # torch.autograd.backward of several tensors, gradcheck (autograd_api.py)
-from tinygrad_seq.autograd_api import backward, grad, gradcheck  # noqa: E402,F401
+from tinygrad_seq.autograd_api import backward, grad, gradcheck, gradgradcheck  # noqa: E402,F401
 # torch.autograd.function (once_differentiable, FunctionCtx's home) as ts.autograd.function
 from tinygrad_seq import autograd_function as function  # noqa: E402,F401
 from tinygrad_seq.autograd_function import once_differentiable  # noqa: E402,F401

@@ -202,3 +202,9 @@ def gradcheck(*args, **kwargs):
     which imports tinygrad_seq.autograd and so this module)."""
     from tinygrad_seq.gradcheck import gradcheck as check
     return check(*args, **kwargs)
+
+
+def gradgradcheck(*args, **kwargs):
+    """ts.autograd.gradgradcheck: tinygrad_seq.gradcheck's (imported at call time, as gradcheck)."""
+    from tinygrad_seq.gradcheck import gradgradcheck as check
+    return check(*args, **kwargs)

@@ -115,3 +115,37 @@ def _sync(t, host):
     if t.device != "cpu":
         from tinygrad_seq import device
         t.array = device.backend(t.device).asarray(host)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
+                  raise_exception=True, **torch_options):
+    """Second derivatives against finite differences of the first, as torch's gradgradcheck:
+    gradcheck of (inputs, grad_outputs) -> autograd.grad(func(*inputs), inputs, grad_outputs,
+    create_graph=True). grad_outputs default to random float64 tensors requiring grad (torch
+    draws them from make_tensor; any values serve); given ones take part as given. torch's other
+    options (gen_non_contig_grad_outputs, check_rev_over_rev, ...) are accepted."""
+    unknown = set(torch_options) - _TORCH_OPTIONS - {"gen_non_contig_grad_outputs", "check_fwd_over_rev",
+                                                      "check_rev_over_rev"}
+    if unknown:
+        raise TypeError(f"gradgradcheck() got unexpected keyword arguments {sorted(unknown)}")
+    from tinygrad_seq.autograd import enable_grad
+    from tinygrad_seq.autograd_api import grad
+    inputs = tuple(_as_tuple(inputs))
+    differentiable = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if grad_outputs is None:
+        with no_grad():
+            shapes = [o.shape for o in _flat_outputs(func, inputs)]
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = tuple(Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes)
+    grad_outputs = tuple(_as_tuple(grad_outputs))
+    n_inputs = len(inputs)
+
+    def first_derivatives(*args):
+        with enable_grad():   # gradcheck runs its finite differences under no_grad
+            outs = _flat_outputs(func, args[:n_inputs])
+            grads = grad(outs, [args[i] for i in differentiable], list(args[n_inputs:]), create_graph=True,
+                         allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, seed=seed,
+                     raise_exception=raise_exception)
