@@ -34,40 +34,33 @@ def test_given_grad_outputs_and_an_input_without_grad():
     assert ts.autograd.gradgradcheck(lambda x, w: x.exp() * w, (xs, ws), (go,))
 
 
-class _WrongDoubleBackward(ts.autograd.Function):
-    """x ** 3 whose backward is right to first order but detaches x: its second derivative is wrong."""
+def _wrong_double_backward(lib):
+    """x ** 3 as lib's custom Function whose backward is right to first order but detaches x: its
+    second derivative is wrong."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x.detach() ** 2
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x.detach() ** 2
 
-
-class _WrongDoubleBackwardTorch(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x.detach() ** 2
+    return Cube.apply
 
 
 def test_a_wrong_double_backward_fails_in_both():
     xs, xt = _pair((3,))
-    assert ts.autograd.gradcheck(_WrongDoubleBackward.apply, (xs,))
-    assert torch.autograd.gradcheck(_WrongDoubleBackwardTorch.apply, (xt,))
-    assert ts.autograd.gradgradcheck(_WrongDoubleBackward.apply, (xs,), raise_exception=False) is False
-    assert torch.autograd.gradgradcheck(_WrongDoubleBackwardTorch.apply, (xt,), raise_exception=False) is False
+    ours, theirs = _wrong_double_backward(ts), _wrong_double_backward(torch)
+    assert ts.autograd.gradcheck(ours, (xs,))
+    assert torch.autograd.gradcheck(theirs, (xt,))
+    assert ts.autograd.gradgradcheck(ours, (xs,), raise_exception=False) is False
+    assert torch.autograd.gradgradcheck(theirs, (xt,), raise_exception=False) is False
     with pytest.raises(GradcheckError):
-        ts.autograd.gradgradcheck(_WrongDoubleBackward.apply, (xs,))
+        ts.autograd.gradgradcheck(ours, (xs,))
 
 
 def test_torch_options_accepted_and_unknown_rejected():
