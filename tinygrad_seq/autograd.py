@@ -246,12 +246,30 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
         st.callbacks = outer
 
 
+def _needed_nodes(order, edges, capture):
+    """ids of the nodes a sweep for `capture` runs: those with a path to a captured tensor. torch
+    runs only these; the others keep their saved arrays (a later backward through them works)
+    and their hooks do not fire."""
+    leaves, nodes = capture.leaves, capture.nodes
+    needed = set()
+    for ctx, seen in zip(order, edges):   # parents before children
+        for p, pc, _, req in seen:
+            if req and (id(p) in leaves if pc is None else
+                        id(pc) in needed or (pc._origin if pc._reread else id(pc)) in nodes):
+                needed.add(id(ctx))
+                break
+    return needed
+
+
 def _sweep(root, g, retain_graph, capture=None):
     order, edges = _toposort(root._ctx)
     finish = _finish_leaf if capture is None else capture.leaf
+    needed = None if capture is None else _needed_nodes(order, edges, capture)
     # how many graph edges feed each leaf: its gradient is final when all have arrived
     pending, leaf_grad, owned = {}, {}, {}
-    for seen in edges:
+    for ctx, seen in zip(order, edges):
+        if needed is not None and id(ctx) not in needed:
+            continue
         for p, pc, _, req in seen:
             if pc is None and req:
                 k = id(p)
@@ -264,6 +282,14 @@ def _sweep(root, g, retain_graph, capture=None):
     try:
         for ctx, seen in zip(reversed(order), reversed(edges)):
             grads = out_grads.pop(id(ctx), None)
+            if needed is not None and id(ctx) not in needed:
+                # off every path to the captured tensors: only a captured output's gradient is taken
+                if (grads is not None and (ctx._origin if ctx._reread else id(ctx)) in capture.nodes
+                        and any(x is not None for x in grads)):
+                    if ctx._grad_hooks:
+                        _run_grad_hooks(ctx, grads)
+                    capture.node(ctx, grads)
+                continue
             if grads is not None and (grads[0] is not None if ctx.n_outputs == 1
                                       else any(x is not None for x in grads)):
                 if ctx._grad_hooks:
