@@ -286,20 +286,11 @@ def _sweep(root, g, retain_graph, capture=None):
                 # off every path to the captured tensors: only a captured output's gradient is taken
                 if (grads is not None and (ctx._origin if ctx._reread else id(ctx)) in capture.nodes
                         and any(x is not None for x in grads)):
-                    if ctx._grad_hooks:
-                        _run_grad_hooks(ctx, grads)
-                    capture.node(ctx, grads)
+                    _take_output_grads(ctx, grads, capture)
                 continue
             if grads is not None and (grads[0] is not None if ctx.n_outputs == 1
                                       else any(x is not None for x in grads)):
-                if ctx._grad_hooks:
-                    _run_grad_hooks(ctx, grads)
-                if capture is not None:
-                    capture.node(ctx, grads)
-                if ctx._retained:   # retain_grad()'s .grad fills under autograd.grad too, as torch's
-                    for i, t in ctx._retained.items():
-                        if grads[i] is not None:
-                            t.grad = _wrap_like(t, ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
+                _take_output_grads(ctx, grads, capture)
                 if ctx.saved_tensors is None:
                     raise RuntimeError(f"trying to backward through the graph a second time "
                                        f"({type(ctx).__name__}'s saved arrays were freed by the first "
@@ -361,6 +352,19 @@ def _sweep(root, g, retain_graph, capture=None):
                 ctx.saved_tensors = None
     finally:
         st.grad = prev_mode
+
+
+def _take_output_grads(ctx, grads, capture):
+    """A node's output gradients, before its backward: its outputs' hooks (which may replace
+    them), the captured ones (autograd.grad, backward(inputs=)) and retain_grad()'s .grad."""
+    if ctx._grad_hooks:
+        _run_grad_hooks(ctx, grads)
+    if capture is not None:
+        capture.node(ctx, grads)
+    if ctx._retained:   # retain_grad()'s .grad fills under autograd.grad too, as torch's
+        for i, t in ctx._retained.items():
+            if grads[i] is not None:
+                t.grad = _wrap_like(t, ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
 
 
 def _wrap_like(t, arr):
