@@ -70,6 +70,9 @@ from tinygrad_seq import namespace_gaps as _namespace_gaps  # noqa: E402
 _namespace_gaps.attach(Tensor, globals())   # torch 2.13's remaining names (namespace_gaps.py)
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
+from tinygrad_seq.functional_rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,  # noqa: F401,E402
+                                         rnn_tanh, rnn_tanh_cell)
+from tinygrad_seq import _VF  # noqa: F401,E402  (torch._VF)
 from tinygrad_seq import func  # noqa: F401,E402  (torch.func)
 from tinygrad_seq.func_vmap import vmap  # noqa: F401,E402  (torch.vmap)
 from tinygrad_seq.malloc_tuning import keep_freed_memory as _keep_freed_memory

@@ -19,6 +19,7 @@ from tinygrad_seq.cellspec import CellSpec, run_sequence
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
+from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
@@ -28,7 +29,7 @@ _HAND_WRITTEN = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "R
 _warned = set()
 
 
-class RNNBase(RNNWeights, Module):
+class RNNBase(RNNWeights, RNNForwardChecks, Module):
     """The layer over a CellSpec. `mode`: a PyTorch mode string ("LSTM", "GRU", "RNN_TANH",
     "RNN_RELU") or a built-in cell name; `cell`: a CellSpec (overrides mode)."""
 
