@@ -420,3 +420,13 @@ def test_layer_runs_the_fused_kernels(mode, function, monkeypatch):
     h = tuple(ts.tensor(s) for s in hx) if mode == "lstm" else ts.tensor(hx[0])
     getattr(_VF, mode)(ts.tensor(x), h, [ts.tensor(w) for w in flat], True, 2, 0.0, False, True, False)
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize("kwargs", [dict(bias=None), dict(bias=1), dict(bias=np.bool_(True)), dict(batch_first=None)])
+@pytest.mark.parametrize("layer", ["LSTM", "GRU", "RNN"])
+def test_layer_flags_must_be_bool_as_torch(layer, kwargs):
+    with pytest.raises(TypeError) as theirs:
+        getattr(torch.nn, layer)(3, 4, **kwargs)
+    with pytest.raises(TypeError) as ours:
+        getattr(ts.nn, layer)(3, 4, **kwargs)
+    assert str(ours.value) == str(theirs.value)

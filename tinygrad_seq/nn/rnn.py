@@ -45,6 +45,9 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                 raise TypeError(f"{name} should be of type int, got: {type(v).__name__}")
             if v <= 0:
                 raise ValueError(f"{name} must be greater than zero, got {v!r}")
+        for name, v in (("bias", bias), ("batch_first", batch_first)):
+            if not isinstance(v, bool):   # torch's TypeError (an int or numpy's bool included)
+                raise TypeError(f"{name} should be of type bool, got: {type(v).__name__}")
         if not 0 <= dropout <= 1:
             raise ValueError(f"dropout should be a number in range [0, 1], got {dropout}")
         if dropout > 0 and num_layers == 1:
