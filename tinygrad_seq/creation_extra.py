@@ -26,12 +26,15 @@ def _cannot_alias(what):
     return ValueError(f"can't alias {what}: asarray(..., copy=False) needs the data's own dtype and device")
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
     """obj as a tensor. A tensor or numpy array of the asked dtype and device is shared (the
     tensor itself is returned; a numpy array's memory is used), unless copy=True; copy=False
     where a copy is needed raises ValueError, as torch's. Other data (lists, numbers) is copied
-    into a new tensor (torch.tensor's dtype rules). requires_grad=True sets it on the result,
-    which may be obj itself."""
+    into a new tensor (torch.tensor's dtype rules). requires_grad, as torch 2.13's: None (the
+    default) keeps a tensor's own (its grad_fn too, through a cast or copy); True sets it on the
+    result, which may be obj itself; False gives a result outside the graph: a leaf's flag is
+    cleared (obj itself, when returned, as torch does) and a computed tensor is detached (an
+    alias sharing its memory)."""
     from tinygrad_seq.creation import from_numpy, tensor
     from tinygrad_seq.tensor import Tensor
     dt = dtypes.as_dtype(dtype)
@@ -56,6 +59,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         out = tensor(obj, dtype=dt, device=dev)
     if requires_grad:
         out.requires_grad_(True)
+    elif requires_grad is not None and out.requires_grad:
+        out = out.requires_grad_(False) if out._ctx is None else out.detach()
     return out
 
 

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq.autograd import Function, no_grad
+from tinygrad_seq.broadcast_errors import broadcast_shape
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -172,6 +173,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
         dim = dim_from_axis(dim, axis, "cosine_similarity", 1)
     if x1.dtype != x2.dtype:
         x1, x2 = _common_float(x1, x2)
+    if x1.shape != x2.shape:   # broadcast first, as torch's (its RuntimeError when they do not)
+        shape = broadcast_shape(x1.shape, x2.shape)
+        x1, x2 = x1.expand(*shape), x2.expand(*shape)
     n1 = x1.norm(dim=dim, keepdim=True).clamp(min=eps)
     n2 = x2.norm(dim=dim, keepdim=True).clamp(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)

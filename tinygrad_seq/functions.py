@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops
+from tinygrad_seq.broadcast_errors import broadcast_shape, raise_if_mismatched
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -87,7 +88,7 @@ def where(condition, input=None, other=None):
         c = c != 0
     if c.dtype != np.bool_:
         raise DTypeMismatch(f"where expected condition to be a boolean tensor, but got a tensor with dtype {c.dtype}")
-    shape = np.broadcast_shapes(tuple(c.shape), a.shape, b.shape)
+    shape = broadcast_shape(c.shape, a.shape, b.shape)   # torch's RuntimeError when they do not broadcast
     if a.shape != shape:
         a = a.expand(shape)
     if b.shape != shape:
@@ -187,11 +188,30 @@ concat = concatenate = cat
 clip = clamp
 
 
-def outer(a, b):
-    return a.reshape(-1, 1) * b.reshape(1, -1)
+def outer(input, vec2):
+    return _tensor(input).outer(vec2)
 
 
 ger = outer
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=None):
+    """input.repeat_interleave(repeats, dim); with input alone (counts: a 1-D integer tensor),
+    arange(len(counts)) with element i repeated counts[i] times, torch's one-argument form."""
+    if repeats is not None:
+        return _tensor(input).repeat_interleave(repeats, dim, output_size=output_size, axis=axis)
+    if dim is not None or axis is not None:
+        raise TypeError("repeat_interleave(): missing argument 'repeats' (dim= goes with repeats)")
+    counts = _tensor(input)
+    if counts.dtype.kind not in "iu":
+        from tinygrad_seq.functional_checks import torch_type_name
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for \'{torch_type_name(counts.dtype)}\'')
+    if counts.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    c = counts.numpy()
+    if c.size and c.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    return Tensor(np.repeat(np.arange(c.shape[0]), c), device=counts.device)
 
 
 def is_floating_point(input):
@@ -249,11 +269,21 @@ def dot(a, b):
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     """torch.allclose; either side may also be a state-dict value (a StateArray: torch's are
     Tensors, so a checkpoint compared with the model's state dict takes this call)."""
-    return bool(np.allclose(_as_array(a), _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    a, b = _as_array(a), _as_array(b)
+    try:
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise_if_mismatched(a, b)
+        raise
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return Tensor(np.isclose(_as_array(a), _as_array(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    a, b = _as_array(a), _as_array(b)
+    try:
+        return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise_if_mismatched(a, b)
+        raise
 
 
 def equal(a, b):
@@ -342,7 +372,7 @@ METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_
            "reciprocal rsqrt square log2 log10 neg negative softmax log_softmax matmul mm bmm argmax argmin "
            "amax amin sum mean prod std var norm cumsum cumprod topk sort argsort kthvalue gather scatter "
            "scatter_add index_select masked_select masked_fill index_fill split chunk unbind flip roll squeeze "
-           "unsqueeze transpose swapaxes permute reshape flatten unflatten narrow select t repeat_interleave "
+           "unsqueeze transpose swapaxes permute reshape flatten unflatten narrow select t "
            "tile isnan isinf isfinite logical_and logical_or logical_not logical_xor all any "
            "count_nonzero eq ne gt ge lt le clone detach numel floor_divide remainder lerp "
            "broadcast_to take_along_dim triu tril index_add clamp_min clamp_max logsumexp argwhere dot "

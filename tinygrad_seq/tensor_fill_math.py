@@ -10,7 +10,8 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import takes_axis
-from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.broadcast_errors import broadcast_shape, torch_broadcast_errors
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor_matmul import no_bool, same_scalar_type, scalar_name
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
@@ -63,6 +64,7 @@ def angle(self):
     return (x < 0).to(dtype=x.dtype) * math.pi + x * 0
 
 
+@torch_broadcast_errors
 def heaviside(self, values):
     v = self._other(values)
     if v.dtype != self.dtype:
@@ -124,7 +126,7 @@ def cross(self, other, dim=None):
     same_scalar_type(a, b)   # torch's cross kernel: one dtype, no bool
     no_bool("cross", a.dtype)
     if a.shape != b.shape:
-        shape = np.broadcast_shapes(a.shape, b.shape)
+        shape = broadcast_shape(a.shape, b.shape)   # torch's RuntimeError when they do not broadcast
         a, b = a.expand(*shape), b.expand(*shape)
     if dim is None:
         sizes = [i for i, s in enumerate(a.shape) if s == 3]
@@ -297,12 +299,15 @@ def put(self, index, source, accumulate=False):
 
 
 def masked_scatter(self, mask, source):
-    """self with the positions where mask (broadcast to self) is True taken, in order, from
-    source's elements."""
-    mask_b = np.broadcast_to(np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask), self.shape)
-    if mask_b.dtype != np.bool_:
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask_b.dtype}")
-    where = np.flatnonzero(mask_b)
+    """self, broadcast with mask as torch's (self [5] with mask [2, 5] gives [2, 5]), with the
+    positions where mask is True taken, in order, from source's elements. Gradients: to self where
+    mask is False (summed back over the broadcast dims), to source's first mask.sum() elements."""
+    m = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {m.dtype}")
+    shape = broadcast_shape(m.shape, self.shape)   # torch's order (mask first) and message
+    x = self if shape == self.shape else self.expand(*shape)
+    where = np.flatnonzero(np.broadcast_to(m, shape))
     if where.size > source.numel():
         raise RuntimeError(f"masked_scatter: expected source to have at least {where.size} elements "
                            f"(the number of ones in mask), got {source.numel()}")
@@ -312,10 +317,14 @@ def masked_scatter(self, mask, source):
     from tinygrad_seq.creation import tensor
     pos = tensor(where, device=self.device)
     vals = source.reshape(-1)[:where.size]
-    return self.reshape(-1).index_put((pos,), vals).reshape(*self.shape)
+    return named(x.reshape(-1).index_put((pos,), vals).reshape(*shape), "MaskedScatterBackward0")
 
 
 def masked_scatter_(self, mask, source):
+    mask_shape = tuple(np.shape(mask.numpy() if hasattr(mask, "numpy") else mask))
+    if broadcast_shape(mask_shape, self.shape) != self.shape:   # in place: self cannot grow
+        raise ShapeMismatch(f"masked_scatter_: mask of shape {mask_shape} does not broadcast to self's shape "
+                            f"{tuple(self.shape)}")
     return self._write("masked_scatter_", lambda t, s: masked_scatter(t, mask, s), source)
 
 

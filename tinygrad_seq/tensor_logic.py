@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import device as _device
+from tinygrad_seq.broadcast_errors import raise_if_mismatched
 
 
 def _wrap(arr, device):
@@ -37,7 +38,11 @@ class LogicOps:
             return _wrap(B.logical_not(a), self.device)
         o = self._other(o)
         b = B.ne(o.array, 0) if o.dtype != np.bool_ else o.array
-        return _wrap(getattr(B, name)(a, b), self.device)
+        try:
+            return _wrap(getattr(B, name)(a, b), self.device)
+        except ValueError:
+            raise_if_mismatched(self, o)   # torch's RuntimeError for shapes that do not broadcast
+            raise
 
     def logical_not(self): return self._logical("logical_not")
     def logical_and(self, o): return self._logical("logical_and", o)
@@ -76,5 +81,9 @@ class LogicOps:
             raise TypeError(f"bitwise ops are defined for bool and integer tensors, got {self.dtype} and {o.dtype}")
         from tinygrad_seq.tensor_math import _promote   # (tensor_math imports this module)
         a, b = (self, o) if self.dtype == o.dtype else _promote(self, o)
-        out = self._BITWISE[name](*np.broadcast_arrays(a.numpy(), b.numpy()))
+        try:
+            out = self._BITWISE[name](*np.broadcast_arrays(a.numpy(), b.numpy()))
+        except ValueError:
+            raise_if_mismatched(a, b)
+            raise
         return _wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
+from tinygrad_seq.broadcast_errors import raise_if_mismatched, torch_broadcast_errors
 from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -109,10 +110,7 @@ class MathOps(MatMulOps):
         try:
             return fn.apply2(a, b)
         except ValueError:
-            try:
-                np.broadcast_shapes(a.shape, b.shape)
-            except ValueError:
-                raise ShapeMismatch(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+            raise_if_mismatched(a, b)   # torch's RuntimeError; only looked at once numpy has refused
             raise
         except TypeError:
             if op == "sub" and a.array.dtype == np.bool_:   # numpy's refusal, in torch's words
@@ -196,7 +194,12 @@ class MathOps(MatMulOps):
 
     def _intdiv(self, other, name, reverse):
         o = self._other(other)
-        a, b = (o, self) if reverse else (self, o)
+        return self._divide_pair(*((o, self) if reverse else (self, o)), name)
+
+    @staticmethod
+    @torch_broadcast_errors   # a and b in the operator's order, as torch's message names them
+    def _divide_pair(a, b, name):
+        """a // b or a % b (name: floor_divide / remainder), with torch's dtype rules."""
         if a.dtype != b.dtype:
             a, b = _promote(a, b)
         if a.dtype.kind == "f" and name == "remainder" and (a.requires_grad or b.requires_grad):
@@ -232,7 +235,11 @@ class MathOps(MatMulOps):
         a, b = self, o
         if a.dtype != b.dtype:
             a, b = _promote(a, b)
-        return _wrap(getattr(_device.backend(self.device), name)(a.array, b.array), self.device)
+        try:
+            return _wrap(getattr(_device.backend(self.device), name)(a.array, b.array), self.device)
+        except ValueError:
+            raise_if_mismatched(a, b)
+            raise
 
     def __eq__(self, o): return self._compare("eq", o)
     def __ne__(self, o): return self._compare("ne", o)
@@ -248,7 +255,8 @@ class MathOps(MatMulOps):
         return self.shape == o.shape and bool(self.numpy().__eq__(o.numpy()).all())
 
     def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
-        return bool(np.allclose(self.numpy(), self._other(o).numpy(), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        from tinygrad_seq.functions import allclose
+        return allclose(self, self._other(o), rtol, atol, equal_nan)
 
     def isnan(self): return _wrap(_device.backend(self.device).ne(self.array, self.array), self.device)
     def isinf(self): return self.abs() == float("inf")
@@ -346,7 +354,11 @@ class MathOps(MatMulOps):
     def char(self): return self.to(dtype=np.int8)
 
     def outer(self, vec2):
-        return self.reshape(-1, 1) * self._other(vec2).reshape(1, -1)
+        vec2 = self._other(vec2)
+        for arg, t in (("self", self), ("vec2", vec2)):
+            if t.ndim != 1:   # torch's: no flattening of a matrix or a scalar
+                raise ShapeMismatch(f"outer: Expected 1-D argument {arg}, but got {t.ndim}-D")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
 
     ger = outer
 

@@ -6,6 +6,7 @@ broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: a
 differentiates them)."""
 import numpy as np
 
+from tinygrad_seq.broadcast_errors import torch_broadcast_errors
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim, takes_axis
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -77,6 +78,7 @@ def movedim(self, source, destination):
     return self.permute(*[o if o is not None else next(rest) for o in order])
 
 
+@torch_broadcast_errors
 def fmod(self, other):
     """Remainder with the dividend's sign (C's fmod); the value is numpy's exact fmod, the
     gradient that of self - trunc(self / other) * other (1 and -trunc(self / other))."""
@@ -110,6 +112,7 @@ _NO_INT_KERNEL = frozenset(("hypot", "logaddexp", "logaddexp2"))
 
 
 def _host_binary(name):
+    @torch_broadcast_errors
     def method(self, other):
         from tinygrad_seq.ops_host import HostBinary, BINARY
         other_t = self._other(other)
@@ -209,6 +212,7 @@ def ldexp(self, other):
     return x * (2.0 ** e)
 
 
+@torch_broadcast_errors
 def nextafter(self, other):
     """The next float after self toward other (no gradient), in the pair's float dtype (torch's)."""
     from tinygrad_seq import device as _device
@@ -255,7 +259,7 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
     d = dim % self.ndim
-    order = self.sort(d)
+    order = self.sort(d, stable=True)   # torch orders ties by index (nth_element on (value, index))
     k = (self.shape[d] - 1) // 2
     values, indices = order.values.narrow(d, k, 1), order.indices.narrow(d, k, 1)
     if self.dtype.kind == "f":   # a row holding nan has median nan, at its first nan (torch's)

@@ -5,6 +5,7 @@ squeeze/unsqueeze, narrow, split/chunk/unbind share the input's memory, and reme
 base (`_base` = (base, kind, arg), see view_fns) so that an in-place write through a view is
 recorded on the base as autograd needs (inplace.py). Advanced indexing, flip and repeat return
 copies, as in torch."""
+import math
 import warnings
 
 import numpy as np
@@ -272,11 +273,11 @@ class ShapeOps:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _dim1(start_dim, self.ndim), _dim1(end_dim, self.ndim)
-        if s > e:
+        if s >= e:   # one dim "flattened": self itself, as torch's (a 1-D x.flatten() is x)
+            if s == e:
+                return self
             raise ShapeMismatch("flatten() has invalid args: start_dim cannot come after end_dim")
-        n = 1
-        for k in self.shape[s:e + 1]:
-            n *= k
+        n = math.prod(self.shape[s:e + 1])
         return self.reshape(self.shape[:s] + (n,) + self.shape[e + 1:])
 
     def unflatten(self, dim, sizes):
@@ -308,7 +309,8 @@ class ShapeOps:
     def t(self):
         if self.ndim > 2:
             raise ShapeMismatch(f"t() expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose")
-        return self if self.ndim < 2 else named(self.transpose(0, 1), "TBackward0")
+        # a 0-D or 1-D tensor: a new view of it, as torch's (its node TBackward0 too)
+        return named(self.reshape(self.shape) if self.ndim < 2 else self.transpose(0, 1), "TBackward0")
 
     T = property(lambda self: self._reversed_dims())
 
@@ -423,16 +425,11 @@ class ShapeOps:
         dims = _shape_arg(dims)
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
-    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None, axis=None):
-        """Each element (or slice along dim) repeated; repeat_interleave(counts) alone repeats
-        arange(len(counts)) by counts, as torch's one-argument form."""
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None, axis=None):
+        """Each element (or slice along dim) repeated (repeats required, as torch's method; the
+        one-argument torch.repeat_interleave(counts) is functions.repeat_interleave)."""
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "repeat_interleave")
-        if repeats is None:
-            if self.ndim != 1 or self.dtype.kind not in "iu":
-                raise RuntimeError(f"repeat_interleave: repeats must be a 1-D integer tensor, got {self.dtype} "
-                                   f"of shape {self.shape}")
-            return autograd._Tensor(np.repeat(np.arange(self.shape[0]), self.numpy()), device=self.device)
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else _dim1(dim, x.ndim)
         r = repeats.numpy() if isinstance(repeats, ShapeOps) else repeats

@@ -82,9 +82,24 @@ def unravel_index(indices, shape):
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """A tensor of `size` (zeros; every tensor here is contiguous, so the strides are not kept)."""
-    from tinygrad_seq.creation import zeros
-    return zeros(*size, dtype=dtype, device=device or "cpu", requires_grad=requires_grad)
+    """A tensor of `size` laid out with `stride` (in elements), as torch's: a storage of
+    1 + sum((size_i - 1) * stride_i) elements (zeros here, where torch leaves them unset) seen
+    through numpy's as_strided, so .stride() and .is_contiguous() are torch's, and overlapping
+    strides (a stride of 0) alias one element as in torch. On a GPU the strides are not kept
+    (the device backend lays the array out row-major)."""
+    from tinygrad_seq.creation import _make
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
+    dt = np.dtype(dtypes.as_dtype(dtype) or dtypes.get_default_dtype())
+    n = 0 if 0 in size else 1 + sum((s - 1) * st for s, st in zip(size, stride))
+    arr = np.lib.stride_tricks.as_strided(np.zeros(n, dt), size, tuple(st * dt.itemsize for st in stride))
+    return _make(arr, dt, device or "cpu", requires_grad)
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
