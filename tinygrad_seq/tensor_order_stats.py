@@ -88,11 +88,12 @@ def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if dim is None:   # the flattened tensor's (any dtype, as torch's)
         return nanmedian(self.reshape(-1), 0).values
     d = _norm_dim(dim, self.ndim)
-    sorted_x = self.sort(dim=d)
+    sorted_x = self.sort(dim=d, stable=True)   # torch orders ties by index
     host = sorted_x.values.numpy()
     valid = self.shape[d] - np.isnan(host).sum(axis=d, keepdims=True) if self.ndim else 1 - np.isnan(host)
     n = self.shape[d] if self.ndim else 1
-    pos = np.where(valid == 0, (n - 1) // 2, np.maximum(valid - 1, 0) // 2)   # all nan: torch's middle index
+    from tinygrad_seq.sort_order import all_nan_median_index   # all nan: where torch's nth_element leaves one
+    pos = np.where(valid == 0, all_nan_median_index(n), np.maximum(valid - 1, 0) // 2)
     from tinygrad_seq.creation import tensor
     from tinygrad_seq.tensor_reduce import return_type
     idx = tensor(np.asarray(pos, dtype=np.int64), device=self.device)

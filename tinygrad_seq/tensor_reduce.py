@@ -7,7 +7,7 @@ import inspect
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra
+from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra, sort_order
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -305,19 +305,11 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "argsort", -1)
         B = _device.backend(self.device)
         d = _dim1(dim, self.ndim)
+        if self.device == "cpu":   # torch's CPU tie order (std::sort unless stable)
+            return _wrap(sort_order.sort_order(self.array, d, descending, stable), self.device)
         if not descending:
             return _wrap(B.argsort(self.array, d), self.device)
-        if self.dtype.kind != "f":
-            # ~x reverses the order of every integer (and bool) without the overflow of -x
-            # (-uint8 wraps, -int_min is int_min)
-            return _wrap(B.argsort(B.asarray(np.invert(B.to_host(self.array))), d), self.device)
-        # descending floats: nan first, as torch takes nan for the largest; stable among equals
-        x = B.to_host(self.array)
-        order = np.argsort(np.where(np.isnan(x), -np.inf, -x), axis=d, kind="stable")
-        nan_sorted = np.take_along_axis(np.isnan(x), order, axis=d)
-        if nan_sorted.any():   # nan before +inf (both keyed -inf): nans first, stably
-            order = np.take_along_axis(order, np.argsort(~nan_sorted, axis=d, kind="stable"), axis=d)
-        return _wrap(B.asarray(order), self.device)
+        return _wrap(B.asarray(sort_order.stable_order(B.to_host(self.array), d, True)), self.device)
 
     def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -337,19 +329,29 @@ class ReduceOps:
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
             raise ShapeMismatch(f"topk: k={k} is out of range for dimension {d} of size {n}")
-        idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
+        if self.device == "cpu":   # torch's order among ties, and its unsorted order
+            idx = _wrap(sort_order.topk_order(self.array, d, k, largest, sorted), self.device)
+        else:
+            idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
         return TopkResult(named(self.gather(d, idx), "TopkBackward0"), idx)
 
     def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "kthvalue", -1)
+        if self.ndim == 0:   # as a [1] tensor, 0-d results (torch's)
+            _dim1(dim, 1)
+            v, i = self.reshape(1).kthvalue(k, 0)
+            return KthvalueResult(v.reshape(()), i.reshape(()))
         d = _dim1(dim, self.ndim)
-        n = self.shape[d] if self.ndim else 1
+        n = self.shape[d]
         if not 1 <= k <= n:
             raise IndexOutOfRange(f"kthvalue(): selected number k out of range for dimension {d} "
                                   f"(k={k}, size {n})")
-        idx = self.argsort(d).narrow(d, k - 1, 1)
+        if self.device == "cpu":   # the index torch's quickselect picks among ties
+            idx = _wrap(np.expand_dims(sort_order.kthvalue_order(self.array, d, k), d), self.device)
+        else:
+            idx = self.argsort(d, stable=True).narrow(d, k - 1, 1)
         v = self.gather(d, idx)
         if not keepdim:
             v, idx = v.squeeze(d), idx.squeeze(d)

@@ -169,7 +169,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                                "if you do not need ONNX exportability.")
         sorted_indices = None
     else:
-        sorted_indices = np.argsort(-lengths, kind="stable")
+        # torch.sort(lengths, descending=True): std::sort's order among equal lengths
+        sorted_indices = Tensor(lengths).argsort(descending=True).numpy()
     return _pack(x, lengths, sorted_indices)
 
 
@@ -214,7 +215,11 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     flat = _Scatter.apply(data, rows=rows, n=T * B, fill=float(padding_value))
     padded = named(flat.reshape(T, B, *data.shape[1:]), "CopySlices")   # torch's names: its writes,
     padded = padded.transpose(0, 1) if batch_first else padded
-    return named(padded, "IndexSelectBackward0") if order is not None else padded, Tensor(lengths)   # its reorder
+    if order is None:
+        return padded, Tensor(lengths)
+    # torch reorders with index_select into a new contiguous tensor (batch_first too, where the
+    # sorted batch is a transposed view): .view() works and dropout draws in that memory order
+    return named(padded.contiguous(), "IndexSelectBackward0"), Tensor(lengths)
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
