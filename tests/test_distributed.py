@@ -138,7 +138,8 @@ def test_a_skipped_batch_is_a_step_mismatch_on_every_rank_and_averages_nothing()
     rc, out, _ = failures("skip_batch")
     assert rc == 0, out
     msg = ("DistributedDataParallel: the ranks reduce gradients of different steps (rank 0 at "
-           "step 3, rank 1 at step 4; a step is a forward with grad enabled)")
+           "step 3, rank 1 at step 4; a step is a backward that reduces gradients, or a forward "
+           "in training mode with grad enabled whose backward never came)")
     for r in range(2):
         assert f"rank {r}: {msg}" in out, out
         assert f"rank {r}: grads are local" in out, out     # failures.py compares them

@@ -36,6 +36,14 @@ init_process_group, in a job of more than one process, an uncaught exception or 
 (sys.exit(3)) on any rank ends the whole job within seconds with that rank's message; code that
 catches errors itself (a command line's error handler) wraps its distributed part in
 `with abort_on_error():`, and `abort(message, exit_code)` ends the job from anywhere.
+
+Launcher variables. Importing this package in a process started by mpiexec sets RANK,
+WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT from the launcher's own
+(OMPI_COMM_WORLD_*, PMI_* / MPI_LOCAL*), where not set already, without starting MPI
+(launch_env.py), so torchrun-style scripts that read them before init_process_group run
+unchanged.
+
+Point-to-point: send, recv, isend, irecv (point_to_point.py).
 """
 from tinygrad_seq.distributed.abort_path import abort, abort_on_error
 from tinygrad_seq.distributed.collectives import ReduceOp, all_gather, all_reduce, broadcast
@@ -44,6 +52,7 @@ from tinygrad_seq.distributed.exchange import (all_gather_into_tensor, all_to_al
 from tinygrad_seq.distributed.groups import (Backend, GroupMember, get_global_rank, get_group_rank,
                                              get_process_group_ranks, group, new_group)
 from tinygrad_seq.distributed.mpi_state import cuda_aware
+from tinygrad_seq.distributed import launch_env as _launch_env
 from tinygrad_seq.distributed.objects import (all_gather_object, broadcast_object_list,
                                               gather_object, load_checkpoint, save_checkpoint,
                                               scatter_object_list)
@@ -54,6 +63,7 @@ from tinygrad_seq.distributed.process_group import (barrier, destroy_process_gro
                                                     is_initialized, is_mpi_available,
                                                     is_nccl_available, is_torchelastic_launched,
                                                     launched_by_mpi, monitored_barrier)
+from tinygrad_seq.distributed.point_to_point import irecv, isend, recv, send
 from tinygrad_seq.distributed.rooted import gather, reduce, scatter
 from tinygrad_seq.distributed.work import Work
 
@@ -66,4 +76,7 @@ __all__ = ["abort", "abort_on_error", "ReduceOp", "Work", "all_gather", "all_red
            "monitored_barrier", "destroy_process_group", "get_backend", "get_local_rank",
            "get_local_world_size", "get_rank", "get_world_size", "init_process_group",
            "is_available", "is_mpi_available", "is_gloo_available", "is_nccl_available",
-           "is_torchelastic_launched", "is_initialized", "launched_by_mpi"]
+           "is_torchelastic_launched", "is_initialized", "launched_by_mpi", "send", "recv",
+           "isend", "irecv"]
+
+_launch_env.export_launcher_env()

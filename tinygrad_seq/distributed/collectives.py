@@ -19,6 +19,7 @@ from tinygrad_seq.distributed.mpi_state import State, check_group, cuda_aware
 from tinygrad_seq.distributed.waiting import wait
 from tinygrad_seq.distributed.work import Work
 from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.inplace import _own_array
 
 
 # ------------------------------------------------------------------ buffers
@@ -28,10 +29,17 @@ class _Staged:
 
     def __init__(self, tensor, writes=True):
         self.tensor, self.writes = tensor, writes
+        if writes and tensor.device == "cpu":
+            # a 0-d result of a numpy reduction (x.mean(), a loss) is a read-only numpy scalar:
+            # it gets a 0-d array of its own first, as the library's in-place ops give it
+            _own_array(tensor)
         arr = tensor.array
+        if isinstance(arr, np.generic):   # a numpy scalar only read here: a 0-d array of its value
+            arr = np.asarray(arr)
         if tensor.device == "cpu":
             direct = arr.flags.c_contiguous and (arr.flags.writeable or not writes)
-            self.buf = arr if direct else np.ascontiguousarray(arr)
+            # np.array, not np.ascontiguousarray: that one makes a 0-d array 1-d
+            self.buf = arr if direct else np.array(arr, order="C", copy=True)
         elif cuda_aware() and arr.is_c_contiguous():
             from numba import cuda
             cuda.synchronize()  # kernels writing arr must be done before MPI reads it
@@ -39,6 +47,7 @@ class _Staged:
         else:
             self.buf = arr.copy_to_host()
         self.direct = self.buf is arr
+        self.on_device = tensor.device != "cpu" and self.direct   # MPI works on device memory
 
     def finish(self):
         t = self.tensor
@@ -58,10 +67,12 @@ def store(tensor, src):
     tensor._sync_base()
 
 
-def recv_buffer(like, shape, dtype):
+def recv_buffer(staged, shape, dtype):
     """An uninitialized C-contiguous buffer MPI writes into: host memory, or device memory when
-    `like` (the staged send buffer) is a device array (CUDA-aware MPI)."""
-    if isinstance(like, np.ndarray):
+    MPI reads the `staged` send buffer from the device (a "cuda" tensor, CUDA-aware MPI). Chosen
+    by the tensor's device, not the buffer's type: a 0-d "cpu" tensor's array may be a numpy
+    scalar, which is no ndarray."""
+    if not staged.on_device:
         return np.empty(shape, dtype)
     from numba import cuda
     return cuda.device_array(shape, dtype)
@@ -77,12 +88,12 @@ def _write_into(tensor, src):
     """Copy array src (host or same device) into tensor's existing memory."""
     dst = tensor.array
     if tensor.device == "cpu":
-        if dst.flags.writeable:
-            np.copyto(dst, src)
-        else:
-            tensor.array = np.array(src, dtype=dst.dtype, copy=True)
+        if isinstance(dst, np.ndarray) and dst.flags.writeable:
+            np.copyto(dst, np.reshape(src, dst.shape))
+        else:   # read-only memory (a broadcast view): the tensor takes a copy of its own shape
+            tensor.array = np.array(src, dtype=dst.dtype, copy=True).reshape(dst.shape)
     elif dst.is_c_contiguous() and isinstance(src, np.ndarray):
-        dst.copy_to_device(np.ascontiguousarray(src))
+        dst.copy_to_device(np.ascontiguousarray(src).reshape(dst.shape))   # 0-d stays 0-d
     else:
         dst[...] = src
 
@@ -234,7 +245,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     n = g.size
     check_list(tensor_list, n, tensor, "all_gather", "tensor_list")
     send = _Staged(tensor, writes=False)
-    recv = recv_buffer(send.buf, (n,) + tensor.shape, tensor.dtype)
+    recv = recv_buffer(send, (n,) + tensor.shape, tensor.dtype)
 
     def finish():
         for i, t in enumerate(tensor_list):

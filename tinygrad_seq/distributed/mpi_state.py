@@ -15,7 +15,7 @@ DEFAULT_TIMEOUT = timedelta(minutes=30)   # torch.distributed's default for ever
 # same moment (one in a barrier, another in an all_reduce) then wait for each other until the
 # timeout names both, instead of matching each other's messages (undefined behaviour in MPI).
 KINDS = ("all_reduce", "broadcast", "all_gather", "objects", "barrier", "reduce", "gather",
-         "scatter", "reduce_scatter", "all_to_all", "groups")
+         "scatter", "reduce_scatter", "all_to_all", "groups", "p2p")
 
 
 class State:

@@ -18,7 +18,8 @@ def _pickle(obj):
 
 
 def all_gather_object(object_list, obj, group=None):
-    """object_list[r] <- rank r's picklable obj (torch.distributed.all_gather_object)."""
+    """object_list[r] <- rank r's picklable obj, for r < world size (torch.distributed.
+    all_gather_object; a list of fewer slots: torch's IndexError)."""
     g = check_group(group)
     if g is None:
         return None   # this rank is not in the group
@@ -30,11 +31,10 @@ def all_gather_object(object_list, obj, group=None):
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     recv = np.empty(int(sizes.sum()), np.uint8)
     wait([comm.Iallgatherv(data, [recv, sizes, offsets, MPI.BYTE])], what, g.timeout_s)
-    gathered = [pickle.loads(recv[o:o + s].tobytes()) for o, s in zip(offsets, sizes)]
-    if len(object_list) != len(gathered):
-        raise ValueError(f"all_gather_object: object_list has {len(object_list)} slots, the world "
-                         f"has {len(gathered)} ranks")
-    object_list[:] = gathered
+    # as torch's: slots 0..world-1 are written in order, the rest of a longer list is left as
+    # it is, and a shorter list raises IndexError after the slots it has
+    for i, (o, s) in enumerate(zip(offsets, sizes)):
+        object_list[i] = pickle.loads(recv[o:o + s].tobytes())
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):

@@ -6,6 +6,7 @@ import os
 import sys
 
 from tinygrad_seq.distributed import abort_path as _abort
+from tinygrad_seq.distributed import launch_env as _launch_env
 from tinygrad_seq.distributed import mpi_state as _state
 from tinygrad_seq.distributed.groups import Backend
 from tinygrad_seq.distributed.mpi_state import State, check_group, current
@@ -50,7 +51,8 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     map "cpu:gloo,cuda:nccl") runs over MPI, the one transport; init_method and store are
     accepted and not needed (MPI's launcher has already connected the ranks). Rank and world size
     come from MPI; world_size/rank, when given, must agree with it. RANK, WORLD_SIZE, LOCAL_RANK
-    and LOCAL_WORLD_SIZE are set in os.environ from MPI where absent (torchrun sets them).
+    and LOCAL_WORLD_SIZE are set in os.environ from MPI where absent (torchrun sets them) or
+    where importing the package set them from the launcher's variables (launch_env.py).
     `timeout` (a timedelta; default 30 minutes, as in PyTorch) bounds every collective and every
     Work.wait(): past it the job is aborted with a message naming the rank and the collective.
     Installs the abort path (abort_path.py) and, on machines with NVIDIA GPUs, binds this rank's
@@ -75,7 +77,8 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     g = State.group = _state.Group(world, timeout_s)
     for name, value in (("RANK", g.rank), ("WORLD_SIZE", g.size), ("LOCAL_RANK", g.local_rank),
                         ("LOCAL_WORLD_SIZE", g.local_size)):
-        os.environ.setdefault(name, str(value))
+        if os.environ.get(name) == _launch_env.exported.get(name):   # set at import, or absent
+            os.environ[name] = str(value)
     _abort.install()
     _state.bind_gpu(device_id, g.local_rank)
 

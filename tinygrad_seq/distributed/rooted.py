@@ -64,7 +64,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     else:
         _no_list_here(gather_list, "gather", "gather_list", "destination")
     send = _Staged(tensor, writes=False)
-    recv = recv_buffer(send.buf, (g.size,) + tensor.shape, tensor.dtype) if mine else None
+    recv = recv_buffer(send, (g.size,) + tensor.shape, tensor.dtype) if mine else None
 
     def finish():
         if mine:

@@ -25,10 +25,15 @@ SPIN_S = 0.002          # test back to back this long
 FIRST_SLEEP_S = 50e-6   # then sleep between tests, doubling up to MAX_SLEEP_S
 MAX_SLEEP_S = 1e-3
 
-def wait(requests, what, timeout_s):
+def wait(requests, what, timeout_s, statuses=None):
     """Block until every MPI request in `requests` completes, or abort the job after timeout_s
-    seconds naming `what` ("all_reduce #12 (float32, 1,000 elements)")."""
-    test_all = _state.State.MPI.Request.Testall
+    seconds naming `what` ("all_reduce #12 (float32, 1,000 elements)"). statuses: a list that
+    receives the completed requests' MPI.Status (a receive's source and size)."""
+    testall = _state.State.MPI.Request.Testall
+
+    def test_all(reqs):
+        return testall(reqs, statuses)
+
     if test_all(requests):
         return
     start = time.monotonic()

@@ -11,12 +11,13 @@ class Work:
     """The handle an async_op=True collective returns (torch's Work): is_completed() asks
     without blocking (and lets MPI progress), wait() finishes it."""
 
-    def __init__(self, requests, what, timeout_s, finish=None, outputs=()):
+    def __init__(self, requests, what, timeout_s, finish=None, outputs=(), statuses=None):
         self._requests, self._what, self._timeout_s = requests, what, timeout_s
         self._finish, self._done, self._outputs = finish, False, outputs
+        self._statuses = statuses   # a list for the requests' MPI.Status (point-to-point)
 
     def is_completed(self) -> bool:
-        if not self._done and State.MPI.Request.Testall(self._requests):
+        if not self._done and State.MPI.Request.Testall(self._requests, self._statuses):
             self._complete()
         return self._done
 
@@ -29,7 +30,7 @@ class Work:
             no_limit = isinstance(timeout, timedelta) and timeout.total_seconds() == 0  # torch's default
             if timeout is not None and not no_limit:
                 limit = seconds(timeout, "Work.wait: timeout")
-            wait(self._requests, self._what, limit)
+            wait(self._requests, self._what, limit, self._statuses)
             self._complete()
         return True
 

@@ -24,16 +24,22 @@ with the gradients: a parameter that no rank used keeps its `.grad` untouched (N
 some ranks did not use counts as zero on those ranks, and no rank waits for a gradient that never
 comes (find_unused_parameters is always on; the flag is accepted for PyTorch compatibility).
 
-Step check. A rank's step is the number of forwards it has run through the wrapper with grad
-enabled. Each bucket also carries, for every rank r, three numbers that only rank r sets: a
-status (1) and its step (two base-1024 digits, exact in float16 too), summed with the gradients
-at no extra round trip. Before any `.grad` is written every rank reads every rank's step: if they
-differ (a rank caught an exception after its forward and skipped the batch) every rank raises the
-same RuntimeError naming each rank's step, and no gradient averaged across different steps
-reaches `.grad` (each rank's `.grad` keeps its own). A backward that raised on one rank after its
-first bucket was sent is finished at that rank's next forward with status 2 in the rest of its
-buckets, so the others stop with an error naming it. A rank that skips a batch before calling the
-model, or runs one step more, leaves a reduction the others never join: the timeout ends it.
+Step check. A rank's step counts the backwards it has reduced gradients in (this one included)
+and the forwards it ran with grad enabled in training mode whose backward never came (a batch
+skipped after its forward). A grad-enabled forward in eval mode without a backward (a
+validation pass without no_grad, on some ranks only) is no step: it synchronises nothing, and
+torch's DDP takes it too. Each bucket also carries, for every rank r, three numbers that only
+rank r sets: a status (1) and its step (two base-1024 digits, exact in float16 too), summed with
+the gradients at no extra round trip. Before any `.grad` is written every rank reads every
+rank's step: if they differ (a rank caught an exception after its forward and skipped the batch)
+every rank raises the same RuntimeError naming each rank's step, and no gradient averaged across
+different steps reaches `.grad` (each rank's `.grad` keeps its own). A backward that raised on
+one rank after its first bucket was sent is finished at that rank's next forward with status 2
+in the rest of its buckets, so the others stop with an error naming it. A rank that skips a
+batch before calling the model (or skips its last batch), or runs one step more, leaves a
+reduction the others never join: the timeout ends it. A forward in training mode without a
+backward on some ranks only (an extra pass in train mode) counts as a skipped batch: run such
+passes in eval mode or under no_grad.
 
 Loss scaling. DDP averages gradients over ranks, so with a per-rank loss that is a mean over the
 rank's own samples, the result is the full-batch mean gradient only when every rank has the same
@@ -95,6 +101,9 @@ class DistributedDataParallel(Module):
             from tinygrad_seq.errors import InvalidArgument
             raise InvalidArgument("DistributedDataParallel: Default process group has not been "
                                   "initialized, please make sure to call init_process_group.")
+        if not any(p.requires_grad for p in module.parameters()):   # torch's error
+            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have "
+                               "any parameter that requires a gradient.")
         if bucket_cap_mb is None:
             bucket_cap_mb = 25
         if bucket_cap_mb <= 0:
@@ -119,9 +128,10 @@ class DistributedDataParallel(Module):
         self._verify_same_model()
         self._sync_module_states()
         self._build_buckets(int(bucket_cap_mb * 1024 * 1024))
-        self._sync_next_backward = False
+        self._sync_next_backward = False         # the last forward's backward is to reduce
+        self._forward_trained = False            # ... and that forward ran in training mode
         self._step = None                        # the state of the backward in progress
-        self._steps = 0                          # forwards with grad enabled on this rank
+        self._steps = 0                          # this rank's step (see the module docstring)
         self._buckets_started_in_backward = 0    # buckets whose reduction overlapped backward
         me = weakref.ref(self)   # the hooks must not keep a dropped DDP wrapper alive
         self._handles = [p.register_post_accumulate_grad_hook(_make_hook(me, i))
@@ -213,8 +223,10 @@ class DistributedDataParallel(Module):
         if grad:
             if self._step is not None:
                 self._finish_abandoned_backward()
-            self._steps += 1
+            if self._sync_next_backward and self._forward_trained:
+                self._steps += 1   # a training forward whose backward never came: a skipped batch
             self._sync_next_backward = self.require_backward_grad_sync
+            self._forward_trained = self.training and self.module.training
         if self.require_forward_param_sync and self.broadcast_buffers:
             self._broadcast_coalesced(list(self.module.buffers()))
         self.require_forward_param_sync = grad and self.require_backward_grad_sync
@@ -249,6 +261,7 @@ class DistributedDataParallel(Module):
             self._poll()
 
     def _begin_backward(self):
+        self._steps += 1
         for b in self._buckets:
             b.pending, b.filled = len(b.params), [False] * len(b.params)
             self._mark(b, _OK)
@@ -361,7 +374,8 @@ class DistributedDataParallel(Module):
             each = ", ".join(f"rank {r} at step {steps[r]}" for r in range(self._world))
             raise RuntimeError(
                 f"DistributedDataParallel: the ranks reduce gradients of different steps ({each}; "
-                f"a step is a forward with grad enabled): a rank skipped a batch; no gradient "
+                f"a step is a backward that reduces gradients, or a forward in training mode with "
+                f"grad enabled whose backward never came): a rank skipped a batch; no gradient "
                 f"was averaged (.grad keeps this rank's own)")
 
 
