@@ -86,6 +86,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         raise DTypeMismatch("Could not infer dtype of NoneType: tensor(None) has no data")
     elif isinstance(data, (list, tuple)) and not only_python_numbers(data):
         # torch's inference for a list: numpy scalars, arrays and 0-d tensors keep their dtypes
+        if data and isinstance(data[0], np.ndarray):
+            _warn_list_of_ndarrays()
         data, inferred = list_data(data)
         dtype = inferred if dtype is None else dtype
     if dtype is None and isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "iu":
@@ -102,6 +104,16 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 _PLAIN = frozenset((float, int, bool))
 _LIST = frozenset((list,))
+_ndarray_list_warned = False   # torch's TORCH_WARN_ONCE: once a process, whatever the warning filters
+
+
+def _warn_list_of_ndarrays():
+    global _ndarray_list_warned
+    if not _ndarray_list_warned:
+        _ndarray_list_warned = True
+        warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
+                      "the list to a single numpy.ndarray with numpy.array() before converting to a tensor.",
+                      UserWarning, stacklevel=3)
 
 
 def _int_data(data, dtype, error):

@@ -6,9 +6,10 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops_extra, random
+from tinygrad_seq.argument_types import not_a_tensor
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
-from tinygrad_seq.functional_checks import require_float, require_same_dtype
+from tinygrad_seq.functional_checks import require_float, require_same_dtype, torch_type_name
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.outer_grad import OuterGrad
@@ -191,8 +192,8 @@ def gelu(input, approximate="none"):
 def one_hot(tensor, num_classes=-1):
     """int64 (*, num_classes) with a 1 at each index of the integer tensor (*,)."""
     t = tensor if isinstance(tensor, Tensor) else Tensor(np.asarray(tensor))
-    if t.dtype.kind not in "iu":
-        raise DTypeMismatch(f"one_hot is only applicable to index tensor, got dtype {t.dtype}")
+    if t.dtype != np.int64:   # torch's RuntimeError for int32, uint8, float, ... indices too
+        raise DTypeMismatch(f"one_hot is only applicable to index tensor of type LongTensor. (got {t.dtype})")
     idx = t.numpy()
     if idx.size and idx.min() < 0:
         raise RuntimeError(f"one_hot: class values must be non-negative, got {int(idx.min())}")
@@ -215,7 +216,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def linear(input, weight, bias=None):
     """input @ weight^T + bias; input (..., in), weight (out, in) or (in,) (then the out axis is
-    dropped, as torch's), bias (out,)."""
+    dropped, as torch's), bias (out,). A non-Tensor input (the (output, (h, c)) tuple of an LSTM
+    in an nn.Sequential, a PackedSequence, an array) raises torch's TypeError."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor("linear", "input", 1, input)
     x = input
     if x.dtype.kind == "b" and weight.dtype.kind == "b":   # O(1): torch's addmm / addmv have no bool kernel
         kernel = "addmv_impl_cpu" if weight.ndim == 1 else "addmm_impl_cpu_"
@@ -323,9 +327,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     above it are first scaled down to it, in place (torch's embedding_renorm_); scale_grad_by_freq:
     each row's gradient over the number of times input picks it. sparse is accepted: the gradient
     is dense (every optimizer here takes it)."""
-    idx = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=weight.device)
-    if idx.dtype.kind not in "iu":
-        raise DTypeMismatch(f"embedding: indices must be integers, got {idx.dtype}")
+    if not isinstance(input, Tensor):   # torch's position: its native embedding(weight, indices)
+        raise not_a_tensor("embedding", "indices", 2, input)
+    idx = input
+    if idx.dtype != np.int64 and idx.dtype != np.int32:
+        got = "CPUBoolType" if idx.dtype == np.bool_ else f"torch.{torch_type_name(idx.dtype)}Tensor"
+        raise DTypeMismatch("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                            f"Long, Int; but got {got} instead (while checking arguments for embedding)")
     num = weight.shape[0]
     host = idx.numpy()
     bad = host[(host < 0) | (host >= num)]

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops
+from tinygrad_seq.argument_types import not_a_tensor, require_tensor_sequence
 from tinygrad_seq.broadcast_errors import broadcast_shape, raise_if_mismatched
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
@@ -18,11 +19,9 @@ from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
 
 
 def _check_join(tensors, dim, name, same_shape):
-    if not tensors:
-        raise ValueError(f"{name}: expected a non-empty list of tensors")
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{name}: element {i} is a {type(t).__name__}, expected a Tensor")
+    if not tensors:   # torch: a RuntimeError for stack, a ValueError for cat
+        raise (InvalidArgument("stack expects a non-empty TensorList") if same_shape else
+               ValueError(f"torch.{name}(): expected a non-empty list of Tensors"))
     ref = tensors[0]
     if not same_shape:
         for i, t in enumerate(tensors):
@@ -51,7 +50,7 @@ def _common_dtype(tensors):
 def cat(tensors, dim=0, *, axis=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "cat", 0)
-    tensors = [t for t in tensors]
+    tensors = require_tensor_sequence(tensors, "cat")   # before .ndim is read: ts.cat(a, b), ts.cat([t, [1.]])
     if len(tensors) > 1:   # torch skips 1-D empty tensors in cat
         tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     d = _check_join(tensors, dim, "cat", False)
@@ -61,7 +60,7 @@ def cat(tensors, dim=0, *, axis=None):
 def stack(tensors, dim=0, *, axis=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "stack", 0)
-    tensors = list(tensors)
+    tensors = require_tensor_sequence(tensors, "stack")
     d = _check_join(tensors, dim, "stack", True)
     return ops.Stack.apply(*_common_dtype(tensors), axis=d)
 
@@ -353,8 +352,14 @@ def get_default_device():
     return _device.canonical("cpu")
 
 
+# torch's free functions that refuse a non-Tensor input (ts.sum([t1, t2]) summed the stacked list)
+_TENSOR_ONLY = frozenset(("sum",))
+
+
 def _method(name):
     def fn(input, *args, out=None, **kwargs):
+        if name in _TENSOR_ONLY and not isinstance(input, Tensor):
+            raise not_a_tensor(name, "input", 1, input)
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:
             return result

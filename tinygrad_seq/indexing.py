@@ -33,6 +33,8 @@ def normalize_index(idx, t):
     # like None, adds a dim and consumes none)
     n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
                  for i in items if i is not None and i is not Ellipsis and not isinstance(i, bool))
+    if n_real > t.ndim and t.ndim:   # torch's message (a 0-d tensor keeps its own, below)
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
     for it in items:
         if isinstance(it, autograd._Tensor):   # Tensor (tensor.py sets it; importing it is a cycle)
             it = it.array if t.device != "cpu" else it.numpy()

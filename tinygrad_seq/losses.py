@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops_extra
+from tinygrad_seq.argument_types import require_loss_target, require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.loss_dtypes import (bce_operands, class_weight, huber_target, in_dtype_of, logits_loss_dtype,
                                       pointwise_difference)
@@ -24,11 +25,7 @@ def _check_reduction(name, reduction):
 
 
 def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
 def _as_tensor(x, like):
@@ -266,8 +263,7 @@ def _smoothing(smoothing):
 
 def _class_loss(name, x, target, weight, ignore_index, reduction, smoothing, from_logits):
     _check_reduction(name, reduction)
-    smoothing = _smoothing(smoothing)
-    target = _as_tensor(target, x)
+    smoothing = _smoothing(smoothing)   # target: a Tensor (the callers checked it, with torch's names)
     x2, t2, shape = _class_targets(name, x, target, ignore_index)
     w = _check_weight(name, weight, x2.shape[1], x)
     out = _ClassNLL.apply(x2, target=t2.array, weight=w, ignore_index=ignore_index,
@@ -282,7 +278,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     the negative log likelihood, fused. input (N, C) / (N, C, d1, ...) / (C,); target class
     indices (N,) / (N, d1, ...) / (), or class probabilities of input's shape."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    target = _as_tensor(target, input)
+    require_tensor_argument(target, "cross_entropy_loss", "target", 2)
     if target.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing, ignore_index)
     return _class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
@@ -293,6 +289,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """PyTorch's F.nll_loss: -input[n, target[n]] (weighted) over log-probabilities input."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    require_tensor_argument(target, "nll_loss_nd", "target", 2)
     return _class_loss("nll_loss", input, target, weight, ignore_index, reduction, 0.0, False)
 
 
@@ -339,7 +336,7 @@ def _same_shape(name, input, target, strict=False):
     pointwise losses do; shapes that do not broadcast raise (a RuntimeError, as torch's).
     strict (the binary cross-entropies): any difference raises a ValueError, as torch's ([N, 1]
     outputs against [N] targets broadcast to [N, N] and gave a wrong loss)."""
-    target = _as_tensor(target, input)
+    require_loss_target(target, name)   # a list, number or array: torch's AttributeError / TypeError
     if tuple(input.shape) != tuple(target.shape):
         if strict:
             raise ValueError(f"{name}: target size {tuple(target.shape)} must be the same as input size "
@@ -420,10 +417,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction("binary_cross_entropy", reduction)
     target = _same_shape("binary_cross_entropy", input, target, strict=True)
     bce_operands(input, target)
-    x = input.numpy()
-    if not ((x >= 0) & (x <= 1)).all():   # a nan too, as torch's kernel checks each element
-        raise InvalidArgument("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                              "(pass logits to binary_cross_entropy_with_logits)")
+    for what, v in (("input", input.numpy()), ("target", target.numpy())):   # a nan too, as torch's kernel
+        if not ((v >= 0) & (v <= 1)).all():
+            raise InvalidArgument(f"binary_cross_entropy: all elements of {what} should be between 0 and 1"
+                                  + (" (pass logits to binary_cross_entropy_with_logits)" if what == "input" else ""))
     loss = _BCE.apply(input, target)
     if weight is not None:   # the loss keeps the input's dtype, as torch's
         loss = in_dtype_of(loss * _as_tensor(weight, input), input)

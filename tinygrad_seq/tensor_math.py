@@ -312,7 +312,7 @@ class MathOps(MatMulOps):
         if isinstance(min, MathOps) or isinstance(max, MathOps):
             return named(self._clamp_tensors(min, max), "ClampBackward0")
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise InvalidArgument("torch.clamp: At least one of 'min' or 'max' must not be None")
         # a numpy scalar bound is a number, as torch reads it: a float64 one must not widen float32
         min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))
         if isinstance(min, complex) or isinstance(max, complex):

@@ -13,7 +13,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops, ops_extra
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 
 
@@ -138,8 +138,9 @@ class ShapeOps:
     def chunk(self, chunks, dim=0, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "chunk", 0)
-        n = self.shape[_dim1(dim, self.ndim)]
-        return self.split(max(-(-n // chunks), 1), dim)
+        if chunks <= 0:   # torch's RuntimeError
+            raise InvalidArgument(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        return self.split(max(-(-self.shape[_dim1(dim, self.ndim)] // chunks), 1), dim)
 
     def index_select(self, dim=None, index=None, *, axis=None):
         if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
@@ -353,7 +354,9 @@ class ShapeOps:
         shape = _shape_arg(sizes if size is None else (size,))
         lead = len(shape) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's {self.shape}")
+            raise ShapeMismatch(f"expand({list(self.shape)}, size={list(shape)}): the number of sizes provided "
+                                f"({len(shape)}) must be greater or equal to the number of dimensions in the tensor "
+                                f"({self.ndim})")
         if -1 in shape[:lead]:
             raise ShapeMismatch(f"expand: -1 is not allowed in a leading, non-existing dimension (shape {shape})")
         shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))

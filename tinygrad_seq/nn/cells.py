@@ -152,10 +152,16 @@ class RNNCell(RNNCellBase):
     Call cell(x, hx=None): x (B, input_size) or (input_size,) -> h' (B, hidden_size) or (hidden_size,).
     """
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
+        # an unknown nonlinearity constructs (tanh's parameters) and fails at the call, as torch's RNNCell
+        known = nonlinearity in ("tanh", "relu")
+        super().__init__("rnn_" + (nonlinearity if known else "tanh"), input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        if self.nonlinearity not in ("tanh", "relu"):
+            self._check(input, [("hidden", hx)])   # torch checks the input and hx first
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return super().forward(input, hx)
 
 
 class LSTMCell(RNNCellBase):

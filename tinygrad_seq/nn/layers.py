@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
+from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.tensor import Tensor
@@ -81,6 +82,10 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.sparse = bool(sparse)
         if _weight is None:
+            if self.num_embeddings < 0 or self.embedding_dim < 0:   # torch's RuntimeError, naming the size
+                bad = self.num_embeddings if self.num_embeddings < 0 else self.embedding_dim
+                raise InvalidArgument(f"Trying to create tensor with negative dimension {bad}: "
+                                      f"[{self.num_embeddings}, {self.embedding_dim}]")
             self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
             self.reset_parameters()
         else:

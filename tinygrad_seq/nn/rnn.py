@@ -20,6 +20,7 @@ from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
+from tinygrad_seq.nn.rnn_hidden_dims import check_hidden_dims, check_state_count
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
@@ -148,8 +149,11 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         name = type(self).__name__
         if n_states == 1:
             hx = (hx,)
-        elif not isinstance(hx, (tuple, list)) or len(hx) != n_states:
+        elif isinstance(hx, (tuple, list)):
+            check_state_count(hx, self.cell_spec.states, self.cell_spec.name)
+        if not isinstance(hx, (tuple, list)) or len(hx) != n_states:
             raise TypeError(f"{name}: hx must be a tuple of {n_states} tensors {self.cell_spec.states}")
+        check_hidden_dims(hx, self.cell_spec.states, unbatched)
         out = []
         for k, (h, n) in enumerate(zip(hx, sizes)):
             want = (self.num_layers * dirs, n) if unbatched else (self.num_layers * dirs, B, n)

@@ -10,6 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_sequence
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.creation import stack
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
@@ -19,8 +20,9 @@ from tinygrad_seq.tensor import Tensor
 
 def _host_ints(x, name):
     a = x.numpy() if isinstance(x, Tensor) else np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") and not isinstance(x, np.ndarray) else x)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of integers, got shape {a.shape}")
+    if a.ndim != 1:   # torch's RuntimeError (it casts lengths to int64 first: always 'Long')
+        raise InvalidArgument(f"'{name}' argument should be a 1D CPU int64 tensor, but got {a.ndim}D cpu Long "
+                              f"tensor (shape {a.shape})")
     if a.size and a.dtype.kind not in "iu":
         if not np.all(a == np.round(a)):
             raise TypeError(f"{name} must be integers, got {a.dtype}")
@@ -227,7 +229,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     with padding_value on padding_side ('right' or 'left')."""
     if padding_side not in ("right", "left"):
         raise InvalidArgument(f"Expected padding_side to be one of left or right, but got {padding_side}.")
-    sequences = list(sequences)
+    sequences = require_tensor_sequence(list(sequences), "pad_sequence")   # torch's TypeError for lists
     if not sequences:
         raise InvalidArgument("pad_sequence: received an empty list of sequences")
     T = max(s.shape[0] for s in sequences)
