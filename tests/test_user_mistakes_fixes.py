@@ -273,3 +273,30 @@ def test_rnncell_bad_nonlinearity_constructs_and_fails_at_call():
 
 def test_rnn_layer_bad_nonlinearity_still_refused_at_construction():
     assert_as_torch(lambda m: m.nn.RNN(10, 20, nonlinearity="sigmoid"))
+
+
+def _other_type_cases():
+    rs = lambda *s: np.random.default_rng(0).standard_normal(s).astype(np.float32)  # noqa: E731
+    h = lambda m: m.zeros(1, 3, 20)  # noqa: E731
+    return {
+        "lstm_hx_single_tensor": lambda m: m.nn.LSTM(10, 20)(m.tensor(rs(5, 3, 10)), h(m)),
+        "gru_hx_tuple": lambda m: m.nn.GRU(10, 20)(m.tensor(rs(5, 3, 10)), (h(m), h(m))),
+        "grucell_hx_tuple": lambda m: m.nn.GRUCell(10, 20)(m.tensor(rs(3, 10)), (m.zeros(3, 20), m.zeros(3, 20))),
+        "lstm_numpy_input": lambda m: m.nn.LSTM(10, 20)(rs(5, 3, 10)),
+        "lstm_c0_none": lambda m: m.nn.LSTM(10, 20)(m.tensor(rs(5, 3, 10)), (h(m), None)),
+        "pad_packed_on_tensor": lambda m: m.nn.utils.rnn.pad_packed_sequence(m.tensor(rs(5, 3, 2))),
+        "from_pretrained_1d": lambda m: m.nn.Embedding.from_pretrained(m.tensor(rs(10))),
+        "mha_wrong_embed_dim": lambda m: m.nn.MultiheadAttention(8, 2)(*[m.tensor(rs(5, 2, 6))] * 3),
+        "tensor_of_strings": lambda m: m.tensor(["a", "b"]),
+        "sgd_group_without_params": lambda m: m.optim.SGD([{"lr": 0.1}], lr=0.1),
+    }
+
+
+@pytest.mark.parametrize("case", list(_other_type_cases()))
+def test_error_is_also_torchs_type(case):
+    # ours keeps its own (clearer) type and message and is torch's type as well
+    fn = _other_type_cases()[case]
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value)):
+        fn(ts)

@@ -33,3 +33,25 @@ class InvalidArgument(RuntimeError, ValueError):
 class IndexOutOfRange(RuntimeError, IndexError):
     """An index past a dimension's end in gather / scatter / narrow / kthvalue (torch:
     RuntimeError; IndexError for callers that catch the Python convention)."""
+
+
+class NotATensor(TypeError, AttributeError):
+    """An argument that must be a Tensor (or a PackedSequence) and is not, where torch fails with
+    an AttributeError reading it ('tuple' object has no attribute 'dim')."""
+
+
+class StateCountError(TypeError, IndexError):
+    """A recurrent layer's hx with the wrong number of states, where torch fails indexing it (one
+    tensor given to an LSTM: IndexError)."""
+
+
+class BadArgument(ValueError, AssertionError):
+    """An argument torch refuses with an assert (Embedding.from_pretrained of a 1-D weight)."""
+
+
+class UnsupportedData(TypeError, ValueError):
+    """Data a tensor cannot hold (strings: torch's ValueError "too many dimensions 'str'")."""
+
+
+class ShapeAssertion(ShapeMismatch, AssertionError):
+    """A shape torch refuses with an assert (MultiheadAttention's embedding dimension)."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes
 from tinygrad_seq import autograd   # autograd._Tensor is the Tensor class (set by tensor.py; a cycle to import)
-from tinygrad_seq.errors import IntegerOverflow
+from tinygrad_seq.errors import IntegerOverflow, UnsupportedData
 
 _FLOAT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))   # kept, as torch keeps them
 
@@ -42,7 +42,7 @@ def to_array(data, dtype):
         return arr.astype(np.int64, copy=False)   # API.md: integer data becomes int64
     if kind == "b":
         return arr
-    raise TypeError(f"Tensor: unsupported data type {arr.dtype}")
+    raise UnsupportedData(f"Tensor: unsupported data type {arr.dtype}")
 
 
 def _python_floats(data):

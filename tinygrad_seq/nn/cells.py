@@ -16,7 +16,7 @@ from tinygrad_seq.creation import zeros
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch
 
 
 def _run(name, x, states, w_ih, w_hh, b_ih, b_hh):
@@ -127,7 +127,7 @@ class RNNCellBase(Module):
         names = self.cell_spec.states
         if len(names) == 1:
             if hx is not None and not isinstance(hx, Tensor):
-                raise TypeError(f"{type(self).__name__}: hx must be one Tensor (the hidden state {names[0]!r}), "
+                raise NotATensor(f"{type(self).__name__}: hx must be one Tensor (the hidden state {names[0]!r}), "
                                 f"got {type(hx).__name__}")
             labels = [("hidden", hx)]
         else:

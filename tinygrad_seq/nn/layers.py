@@ -6,7 +6,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
-from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.errors import BadArgument, InvalidArgument
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.tensor import Tensor
@@ -118,7 +118,7 @@ class Embedding(Module):
         (an array-like is copied); frozen by default."""
         arr = embeddings if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if arr.ndim != 2:
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(arr.shape)}")
+            raise BadArgument(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(arr.shape)}")
         m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                 scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=arr, _freeze=freeze)
         dev = getattr(embeddings, "device", "cpu")

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from tinygrad_seq import functional as F
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import ShapeAssertion, ShapeMismatch
 from tinygrad_seq.functional_extra import softmax_zero_blocked_rows
 from tinygrad_seq.nn import init
 from tinygrad_seq.nn.attention_masks import canonical_mask
@@ -105,7 +105,7 @@ class MultiheadAttention(Module):
         L, N, E = query.shape
         S = key.shape[0]
         if E != self.embed_dim:
-            raise ShapeMismatch(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
+            raise ShapeAssertion(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
         if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
             raise ShapeMismatch(f"key {key.shape} and value {value.shape} must match the query's batch "
                                 f"({N}) and each other's length")

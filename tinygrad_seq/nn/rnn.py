@@ -24,7 +24,7 @@ from tinygrad_seq.nn.rnn_hidden_dims import check_hidden_dims, check_state_count
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch, StateCountError
 
 _HAND_WRITTEN = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
 _warned = set()
@@ -94,7 +94,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
     def _check_input(self, x):
         name = type(self).__name__
         if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+            raise NotATensor(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.dtype not in (np.float32, np.float64):
             raise DTypeMismatch(f"{name}: input must be float32 or float64, got {x.dtype} "
                             "(convert it with .float() or .double())")
@@ -111,7 +111,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
     def _check_hidden(self, h, expected, what, x):
         name = type(self).__name__
         if not isinstance(h, Tensor):
-            raise TypeError(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
+            raise NotATensor(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
         if h.shape != expected:
             raise ShapeMismatch(f"{name}: expected {what} size {expected}, got {h.shape}")
         if h.dtype != x.dtype:
@@ -152,7 +152,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         elif isinstance(hx, (tuple, list)):
             check_state_count(hx, self.cell_spec.states, self.cell_spec.name)
         if not isinstance(hx, (tuple, list)) or len(hx) != n_states:
-            raise TypeError(f"{name}: hx must be a tuple of {n_states} tensors {self.cell_spec.states}")
+            raise StateCountError(f"{name}: hx must be a tuple of {n_states} tensors {self.cell_spec.states}")
         check_hidden_dims(hx, self.cell_spec.states, unbatched)
         out = []
         for k, (h, n) in enumerate(zip(hx, sizes)):

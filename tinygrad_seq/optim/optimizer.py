@@ -62,6 +62,8 @@ class Optimizer(OptimizerHooks):
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
         group = dict(param_group)
+        if "params" not in group:   # torch's KeyError
+            raise KeyError(f"param group {sorted(group)} has no 'params' entry")
         ps = group.get("params")
         ps = [ps] if isinstance(ps, Tensor) else list(ps if ps is not None else [])
         # (name, parameter) pairs (model.named_parameters()): torch 2.13 keeps the names as

@@ -13,7 +13,7 @@ import numpy as np
 from tinygrad_seq.argument_types import require_tensor_sequence
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.creation import stack
-from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
+from tinygrad_seq.errors import InvalidArgument, NotATensor, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named, named_output
 from tinygrad_seq.tensor import Tensor
 
@@ -203,7 +203,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     """PackedSequence -> (padded (T, B, *) or (B, T, *), lengths int64 Tensor (B,)), both in the
     original batch order. total_length pads T up to that many steps."""
     if not isinstance(sequence, PackedSequence):
-        raise TypeError(f"pad_packed_sequence expects a PackedSequence, got {type(sequence).__name__}")
+        raise NotATensor(f"pad_packed_sequence expects a PackedSequence, got {type(sequence).__name__}")
     lengths, order = _sequence_lengths(sequence)
     T, B = int(lengths.max()), len(lengths)
     if total_length is not None:
