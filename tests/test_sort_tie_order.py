@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import tinygrad_seq as ts  # noqa: E402
-from tinygrad_seq.kernels import sort_cpu  # noqa: E402
+from tinygrad_seq.kernels import sort_cpu, sort_steps  # noqa: E402
 
 
 def _tied(rng, shape, dtype, nan=False):
@@ -24,7 +24,7 @@ def route(request, monkeypatch):
     """Both routes: numpy's argsort with the interpreted port on tied rows, and the compiled port
     on every row."""
     compiled = request.param == "compiled"
-    monkeypatch.setattr(sort_cpu, "runs_compiled", lambda kind, dtype, work: compiled)
+    monkeypatch.setattr(sort_steps, "runs_compiled", lambda kind, dtype, work: compiled)
     return request.param
 
 
@@ -160,17 +160,17 @@ def test_port_interpreted_and_compiled_agree():
     rows = np.arange(3)
     for desc in (False, True):
         a, b = np.empty(keys.shape, np.int64), np.empty(keys.shape, np.int64)
-        sort_cpu._sort_rows(keys, rows, desc, a)
-        sort_cpu._sort_rows_compiled(keys, rows, desc, b)
+        sort_steps._sort_rows(keys, rows, desc, a)
+        sort_cpu._COMPILED['sort'][0](keys, rows, desc, b)
         np.testing.assert_array_equal(a, b)
     for k in (1, 4, 150):
         a, b = np.empty((3, k), np.int64), np.empty((3, k), np.int64)
-        sort_cpu._topk_rows(keys, k, True, True, a)
-        sort_cpu._topk_rows_compiled(keys, k, True, True, b)
+        sort_steps._topk_rows(keys, k, True, True, a)
+        sort_cpu._COMPILED['topk'][0](keys, k, True, True, b)
         np.testing.assert_array_equal(a, b)
     a, b = np.empty(3, np.int64), np.empty(3, np.int64)
-    sort_cpu._kthvalue_rows(keys, 100, a)
-    sort_cpu._kthvalue_rows_compiled(keys, 100, b)
+    sort_steps._kthvalue_rows(keys, 100, a)
+    sort_cpu._COMPILED['kthvalue'][0](keys, 100, b)
     np.testing.assert_array_equal(a, b)
 
 

@@ -2,8 +2,8 @@
 
 torch's CPU sort (stable=False) is libstdc++'s std::sort, topk is std::partial_sort or
 std::nth_element, kthvalue ATen's quickselect; equal values come out in the order those
-algorithms leave them (kernels/sort_cpu.py ports them). numpy's stable argsort gives the same
-answer wherever the values that matter are all distinct, so a sort runs it first and the port
+algorithms leave them (kernels/sort_steps.py ports them, kernels/sort_cpu.py compiles the
+ports). numpy's stable argsort gives the same answer wherever the values that matter are all distinct, so a sort runs it first and the port
 redoes only the rows holding ties; when the first row already holds ties, the rest likely do too,
 and the compiled port sorts every row at once (about numpy's speed, without sorting twice).
 topk and kthvalue run the compiled port outright: selection beats numpy's full sort many times
@@ -11,7 +11,7 @@ over. Host arrays in, int64 host arrays out (C-contiguous, as torch's).
 """
 import numpy as np
 
-from tinygrad_seq.kernels import sort_cpu
+from tinygrad_seq.kernels import sort_steps
 
 _RADIX_FROM = 32768   # at::internal::GRAIN_SIZE: torch radix-sorts (stably) 1-D integers this long
 
@@ -64,11 +64,11 @@ def sort_order(x, dim, descending, stable):
         return stable_order(x, dim, descending)
     keys = _rows(x, dim)
     shape = np.moveaxis(x, dim, -1).shape
-    if sort_cpu.runs_compiled("sort", x.dtype, x.size) and (
+    if sort_steps.runs_compiled("sort", x.dtype, x.size) and (
             keys.shape[0] == 1 or _equal_next(np.take_along_axis(
                 keys[:1], stable_order(keys[:1], 1, descending), 1)).any()):
         out = np.empty(keys.shape, np.int64)
-        sort_cpu.sort_rows(keys, np.arange(keys.shape[0]), descending, out)
+        sort_steps.sort_rows(keys, np.arange(keys.shape[0]), descending, out)
         return _back(out, shape, dim)
     order = stable_order(x, dim, descending)
     order2d = _rows(order, dim)
@@ -76,7 +76,7 @@ def sort_order(x, dim, descending, stable):
     if not tied.size:
         return order
     out = np.ascontiguousarray(order2d)
-    sort_cpu.sort_rows(keys, tied, descending, out)
+    sort_steps.sort_rows(keys, tied, descending, out)
     return _back(out, shape, dim)
 
 
@@ -86,14 +86,14 @@ def topk_order(x, dim, k, largest, sorted):
     keys = _rows(x, dim)
     shape = np.moveaxis(x, dim, -1).shape[:-1] + (k,)
     n = keys.shape[1]
-    if sorted and k and not sort_cpu.runs_compiled("topk", x.dtype, x.size):
+    if sorted and k and not sort_steps.runs_compiled("topk", x.dtype, x.size):
         # the first k of a stable order are torch's unless a tie reaches into them (the k-th
         # against the next counts); unsorted, torch's order is its selection's leftover
         order = stable_order(keys, 1, largest)[:, :min(k + 1, n)]
         tied = _equal_next(np.take_along_axis(keys, order, 1)).any(1)
         if not tied.any():
             return _back(order[:, :k].copy(), shape, dim)   # a fresh array: torch's strides
-    return _back(sort_cpu.topk_rows(keys, k, largest, sorted), shape, dim)
+    return _back(sort_steps.topk_rows(keys, k, largest, sorted), shape, dim)
 
 
 def kthvalue_order(x, dim, k):
@@ -101,19 +101,19 @@ def kthvalue_order(x, dim, k):
     int64, x's shape without dim. A k-th value held once has one index; ties take quickselect's."""
     keys = _rows(x, dim)
     shape = np.moveaxis(x, dim, -1).shape[:-1]
-    if sort_cpu.runs_compiled("kthvalue", x.dtype, x.size):
-        return sort_cpu.kthvalue_rows(keys, k).reshape(shape)
+    if sort_steps.runs_compiled("kthvalue", x.dtype, x.size):
+        return sort_steps.kthvalue_rows(keys, k).reshape(shape)
     order = stable_order(keys, 1, False)
     kth = order[:, k - 1]
     near = order[:, max(k - 2, 0):k + 1]   # the k-th and its sorted neighbours
     if not _equal_next(np.take_along_axis(keys, near, 1)).any():
         return kth.reshape(shape)
-    return sort_cpu.kthvalue_rows(keys, k).reshape(shape)
+    return sort_steps.kthvalue_rows(keys, k).reshape(shape)
 
 
 def all_nan_median_index(n):
     """The index torch's nanmedian gives a row of n nans: its std::nth_element(first, first, last)
     finds every nan equivalent to every other and leaves this one at the front."""
     vals, idx = np.full(n, np.nan), np.arange(n)
-    sort_cpu.nth_element(vals, idx, 0, 0, n, False)
+    sort_steps.nth_element(vals, idx, 0, 0, n, False)
     return int(idx[0]) if n else 0
