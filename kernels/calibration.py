@@ -3,11 +3,14 @@ untimed run each (or, for a candidate that would compile a kernel, a probe that 
 compile_probe), then timed rounds that alternate between them, each scored as a ratio to the
 default's time in the same round; the flag that says a thread is measuring now, and the hooks that
 run before the timed rounds. The settings (rounds, margin, runoff) are tuning.py's; this module
-takes them as arguments. Imports only the standard library and compile_probe."""
+takes them as arguments; the other processes' share of the CPUs during the timed rounds
+(machine_cpu.cpu_seconds) goes back to decide. Imports only the standard library, compile_probe
+and machine_cpu."""
 import threading
 import time
 
 from .compile_probe import NeedsCompile, compile_probe
+from .machine_cpu import cpu_seconds
 
 _calibrating = threading.local()
 
@@ -33,8 +36,10 @@ def before_timing(hook):
 
 
 def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False, rounds=6, margin=0.05,
-              runoff=0.15):
-    """(the chosen candidate, each candidate's median time in seconds): ``measure(candidate,
+              runoff=0.15, crowd=None):
+    """(the chosen candidate, each candidate's median time in seconds, the share of a core other
+    processes took during the timed rounds: None unless ``crowd`` is a dict, which then receives
+    it as crowd["others"]): ``measure(candidate,
     timer)`` runs once untimed per candidate, then ``rounds`` timed rounds alternate
     between them. compiled_only: the untimed run of each candidate but the first is a probe that
     stops at the first tinygrad_seq kernel it would compile (compile_probe); such a candidate is
@@ -71,6 +76,7 @@ def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False,
             return candidates[0], [None] * len(every)   # nothing to compare: no timed rounds
         for hook in _before_timing:
             hook()
+        before, start = (cpu_seconds(), time.perf_counter()) if crowd is not None else (None, 0.0)
         _alternate(candidates, measure, timer, rounds, times)
         scores = [_median([t / max(d, 1e-12) for t, d in zip(times[i], times[0])]) for i in range(len(candidates))]
         ranked = sorted(range(1, len(candidates)), key=scores.__getitem__)
@@ -81,6 +87,10 @@ def calibrate(candidates, measure, timer=time.perf_counter, compiled_only=False,
             _alternate([candidates[beat[0]], candidates[beat[1]]], measure, timer, rounds, pair)
             if _median([b / max(a, 1e-12) for a, b in zip(*pair)]) < 1:
                 chosen = beat[1]
+        if before is not None:
+            after, wall = cpu_seconds(), time.perf_counter() - start
+            # CPU seconds the rest of the machine took, in cores (two clock ticks of slack)
+            crowd["others"] = max(0.0, (after[0] - before[0]) - (after[1] - before[1]) - 0.02) / max(wall, 1e-3)
     finally:
         _calibrating.active = False
     medians = dict(zip(map(id, candidates), map(_median, times)))

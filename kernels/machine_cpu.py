@@ -85,6 +85,23 @@ class cores_scope:
         return False
 
 
+def cpu_seconds():
+    """(busy CPU seconds of the whole machine since boot, this process's CPU seconds): the
+    difference of two readings is what other processes (and the hypervisor's steal) took
+    meanwhile. None where /proc/stat cannot be read (not Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(v) for v in fields[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)   # idle + iowait
+    own = os.times()
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
 def usable_cores():
     """This process's cores: its CPU affinity, shared with the other MPI ranks on this node (Open
     MPI, MPICH and MVAPICH say how many run there). Threads that spin (kernels/workers_cpu.py,

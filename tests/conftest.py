@@ -36,3 +36,6 @@ def _seed():
 # The kernels' calibration (kernels/tuning.py) never runs inside the suite: defaults only, no
 # wisdom file read or written; tests/test_tuning.py turns it on where it tests it.
 os.environ.setdefault("TINYGRAD_SEQ_TUNE", "off")
+# ... and where a test turns it on, the suite's parallel workers must not keep its decisions off
+# disk as measured beside other jobs (test_tuning.py sets this back where it tests that rule)
+os.environ.setdefault("TINYGRAD_SEQ_TUNE_CALIBRATE_MAX_OTHERS", "inf")

@@ -410,3 +410,52 @@ def test_an_empty_setting_counts_as_unset(monkeypatch):
     candidates = [{"split": "batch"}, {"split": "units"}]
     assert tuning.forced(candidates) == candidates
     assert tuning.setting("PANEL_MIN_STEPS") == tuning.setting("PANEL_MIN_STEPS") == tuning.PANEL_MIN_STEPS
+
+
+def _cpu_readings(others_seconds):
+    """A fake machine_cpu.cpu_seconds: each later reading finds `others_seconds` more busy time
+    of other processes (this process's own time unchanged)."""
+    state = {"busy": 100.0}
+
+    def reading():
+        state["busy"] += others_seconds
+        return state["busy"], 5.0
+    return reading
+
+
+def _real_time_measure(cost):
+    # the real clock (the crowding check reads the machine only then): a sleep stands for the kernel
+    import time
+
+    def measure(candidate, timer):
+        start = timer()
+        time.sleep(cost[candidate["split"]])
+        return timer() - start
+    return measure
+
+
+def test_a_decision_measured_beside_other_jobs_is_not_kept_on_disk(auto, monkeypatch):
+    from tinygrad_seq.kernels import calibration
+    monkeypatch.delenv("TINYGRAD_SEQ_TUNE_CALIBRATE_MAX_OTHERS", raising=False)   # conftest's inf
+    costs = {"batch": 0.002, "units": 0.001}
+    monkeypatch.setattr(calibration, "cpu_seconds", _cpu_readings(10.0))   # another job on every core
+    assert tuning.decide("t", dict(b=5), CANDIDATES, _real_time_measure(costs), True) == {"split": "units"}
+    record = tuning.decisions()[tuning.class_key("t", dict(b=5))]
+    assert record["crowded"] > tuning.CALIBRATE_MAX_OTHERS
+    path = tuning.wisdom_path()
+    on_disk = json.load(open(path))["decisions"] if os.path.exists(path) else {}
+    assert tuning.class_key("t", dict(b=5)) not in on_disk
+    # this process reuses it without measuring again; a fresh one (nothing in memory) measures
+    calls = []
+
+    def counting(candidate, timer):
+        calls.append(candidate["split"])
+        return _real_time_measure(costs)(candidate, timer)
+    assert tuning.decide("t", dict(b=5), CANDIDATES, counting, True) == {"split": "units"}
+    assert calls == []
+    monkeypatch.setattr(tuning, "_decisions", {})
+    monkeypatch.setattr(calibration, "cpu_seconds", _cpu_readings(0.0))   # quiet now
+    assert tuning.decide("t", dict(b=5), CANDIDATES, counting, True) == {"split": "units"}
+    assert calls
+    assert tuning.class_key("t", dict(b=5)) in json.load(open(path))["decisions"]
+    assert "crowded" not in json.load(open(path))["decisions"][tuning.class_key("t", dict(b=5))]

@@ -72,6 +72,9 @@ def describe(key, record):
     unmeasured = record.get("unmeasured", ())
     if unmeasured:
         times += f"{'  ' if times else ''}not measured (not compiled when first met): {', '.join(unmeasured)}"
+    if "crowded" in record:
+        times += (f"{'  ' if times else ''}(other processes took {record['crowded']:.2f} of a core meanwhile: "
+                  "not kept in the wisdom file, measured again by the next process)")
     default_ms = record["ms"].get(record["default"])
     if chosen == record["default"] and len(record["ms"]) < 2:
         why = "the default rule's choice: no other candidate was compiled to compare"
