@@ -19,14 +19,27 @@ _COMPILED = {   # kind -> (driver, what the compile notice names)
 }
 
 
+_ready = set()        # (kind, dtype) whose driver needs no compile in this process
+_disk_checked = set()  # (kind, dtype) whose on-disk cache was looked at (once a process)
+
+
 def ready(kind, dtype):
-    """Whether this process holds `kind`'s driver for rows of `dtype`, compiled or in the cache."""
-    compiled = _COMPILED[kind][0]
-    return bool(compiled.overloads and is_cached(compiled, dtype))
+    """Whether `kind`'s driver for rows of `dtype` runs without compiling: loaded in this process,
+    or held in Numba's on-disk cache (its index read once a process)."""
+    key = (kind, dtype)
+    if key in _ready:
+        return True
+    if key not in _disk_checked:
+        _disk_checked.add(key)
+        if is_cached(_COMPILED[kind][0], dtype):
+            _ready.add(key)
+            return True
+    return False
 
 
 def driver(kind, dtype):
     """`kind`'s compiled driver, after telling the user when its first call compiles."""
     compiled, what = _COMPILED[kind]
     announce(what, dtype, (compiled,))
+    _ready.add((kind, dtype))   # compiled by the call it is returned for
     return compiled

@@ -215,7 +215,7 @@ def nth_element(vals, idx, first, nth, last, descending):
 def topk_row(vals, idx, k, largest, sort_k):
     """ATen's topk_impl_loop on one row (pairs in place): the k first pairs come out in torch's
     order; with sort_k False (topk's sorted=False) nth_element's selection stays unsorted."""
-    n = vals.shape[0]
+    n = len(vals)
     descending = largest
     if k * 64 <= n:   # partial_sort sorts whatever `sorted` says
         partial_sort(vals, idx, 0, k, n, descending)
@@ -228,7 +228,7 @@ def topk_row(vals, idx, k, largest, sort_k):
 def quick_select(vals, idx, k):
     """ATen's quick_select_template with kthvalue's `gt_or_nan`: the pair of rank k (0-based,
     ascending, nan largest) lands at k."""
-    lo, hi = 0, vals.shape[0] - 1
+    lo, hi = 0, len(vals) - 1
     while True:
         if hi <= lo:
             return
@@ -294,32 +294,60 @@ def _kthvalue_rows(keys, k, out):
         out[r] = idx[k]
 
 
-# Pairs a call handles from which it runs compiled. The interpreter takes ~9 us a pair (n = 4096:
-# 39 ms a row; compiled 0.2 ms); loading the first cached driver of a process takes ~0.35 s
-# (Numba's machinery), the next ~10 ms. Below this, a call stays interpreted (under ~40 ms) until
-# a larger call has loaded the compiled driver.
-COMPILED_FROM = 4096
+# --- the same drivers for the interpreter: each row as Python lists (list items read and written
+# ~10x faster than numpy scalars, and a float32's Python float compares as it does)
 
-_INTERPRETED = {"sort": _sort_rows, "topk": _topk_rows, "kthvalue": _kthvalue_rows}
-_COMPILED_MODULE = __name__.rsplit(".", 1)[0] + ".sort_cpu"
+def _sort_rows_listed(keys, rows, descending, out):
+    n = keys.shape[1]
+    for r in rows:
+        vals, idx = keys[r].tolist(), list(range(n))
+        std_sort(vals, idx, 0, n, descending)
+        out[r] = idx
+
+
+def _topk_rows_listed(keys, k, largest, sort_k, out):
+    n = keys.shape[1]
+    for r in range(keys.shape[0]):
+        vals, idx = keys[r].tolist(), list(range(n))
+        topk_row(vals, idx, k, largest, sort_k)
+        out[r] = idx[:k]
+
+
+def _kthvalue_rows_listed(keys, k, out):
+    n = keys.shape[1]
+    for r in range(keys.shape[0]):
+        vals, idx = keys[r].tolist(), list(range(n))
+        quick_select(vals, idx, k)
+        out[r] = idx[k]
+
+
+# Pairs a call handles from which it runs compiled. The interpreter takes ~3.6 us a pair on lists
+# (argsort of 1,000 integers with ties: 3.6 ms; compiled ~0.02 ms); loading the first cached
+# driver of a process takes ~0.35 s (Numba's machinery; an RNN program has paid it already), the
+# next ~10 ms, and a first compile on an empty cache ~5 s a driver, once per machine (announced).
+# Below this, a call stays interpreted (~1 ms at most) until the compiled driver is loaded.
+COMPILED_FROM = 256
+
+_INTERPRETED = {"sort": _sort_rows_listed, "topk": _topk_rows_listed, "kthvalue": _kthvalue_rows_listed}
 
 
 def key_dtype(dtype):
-    """The dtype rows are compared in: float16 widened to float32, bool as uint8."""
+    """The dtype rows are compared in: float64 for every float and for integers and bools of up to
+    32 bits (exact there, so one compiled signature serves them all), int64 for 64-bit integers."""
     dtype = np.dtype(dtype)
-    if dtype == np.bool_:
-        return np.dtype(np.uint8)
-    return np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 else dtype
+    return np.dtype(np.int64) if dtype.kind == "i" and dtype.itemsize == 8 else np.dtype(np.float64)
 
 
 def runs_compiled(kind, dtype, work):
     """Whether `kind` ("sort", "topk", "kthvalue") on `work` pairs of `dtype` runs compiled: from
-    COMPILED_FROM pairs, or where this process already holds the compiled driver (numba is
-    imported only then)."""
+    COMPILED_FROM pairs; below, where numba is imported already (an RNN program's kernels) and the
+    driver needs no compile (a short sort never imports numba nor waits for a compile)."""
     if work >= COMPILED_FROM:
         return True
-    compiled = sys.modules.get(_COMPILED_MODULE)
-    return compiled is not None and compiled.ready(kind, key_dtype(dtype))
+    if "numba" not in sys.modules:
+        return False
+    from . import sort_cpu
+    return sort_cpu.ready(kind, key_dtype(dtype))
 
 
 def _runner(kind, keys, work):
@@ -331,9 +359,7 @@ def _runner(kind, keys, work):
 
 def _as_keys(x):
     """Rows Numba can compare in the same order, C-contiguous."""
-    dtype = key_dtype(x.dtype)
-    x = x.view(dtype) if x.dtype == np.bool_ else x.astype(dtype, copy=False)
-    return np.ascontiguousarray(x)
+    return np.ascontiguousarray(x, dtype=key_dtype(x.dtype))
 
 
 def sort_rows(keys, rows, descending, out):

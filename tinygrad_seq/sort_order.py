@@ -3,12 +3,12 @@
 torch's CPU sort (stable=False) is libstdc++'s std::sort, topk is std::partial_sort or
 std::nth_element, kthvalue ATen's quickselect; equal values come out in the order those
 algorithms leave them (kernels/sort_steps.py ports them, kernels/sort_cpu.py compiles the
-ports). numpy's stable argsort gives the same answer wherever the values that matter are all distinct, so a sort runs it first and the port
-redoes only the rows holding ties; when the first row already holds ties, the rest likely do too,
-and the compiled port sorts every row at once (about numpy's speed, without sorting twice).
-topk and kthvalue run the compiled port outright: selection beats numpy's full sort many times
-over. Host arrays in, int64 host arrays out (C-contiguous, as torch's).
-"""
+ports). numpy's stable argsort gives the same answer wherever the values that matter are all
+distinct, so a sort runs it first and the port redoes only the rows holding ties (compiled from
+sort_steps.COMPILED_FROM pairs, at about numpy's speed). topk and kthvalue run the compiled port
+outright where it is in use (selection beats numpy's full sort many times over), else numpy's
+order unless a tie reaches the answer. Host arrays in, int64 host arrays out (C-contiguous, as
+torch's)."""
 import numpy as np
 
 from tinygrad_seq.kernels import sort_steps
@@ -48,10 +48,19 @@ def _back(rows2d, shape_moved, dim):
     return out
 
 
+def _gather_rows(keys, order2d):
+    """keys[r, order2d[r]] for every row: np.take_along_axis's result by one flat take (a
+    third of its time on [32, 100])."""
+    flat = order2d + (np.arange(order2d.shape[0]) * keys.shape[1])[:, None]
+    return np.take(keys.reshape(-1), flat)
+
+
 def _equal_next(sorted_keys):
-    """[R, m-1] bool: sorted_keys[:, j] ties sorted_keys[:, j + 1] (two nans tie too)."""
+    """[R, m-1] bool: sorted_keys[:, j] ties sorted_keys[:, j + 1] (two nans tie too; a row's nans
+    sort to one end, so its ends say whether it has any)."""
     same = sorted_keys[:, 1:] == sorted_keys[:, :-1]
-    if sorted_keys.dtype.kind == "f":
+    if sorted_keys.dtype.kind == "f" and sorted_keys.shape[1] and (
+            np.isnan(sorted_keys[:, 0]).any() or np.isnan(sorted_keys[:, -1]).any()):
         same |= np.isnan(sorted_keys[:, 1:]) & np.isnan(sorted_keys[:, :-1])
     return same
 
@@ -64,15 +73,9 @@ def sort_order(x, dim, descending, stable):
         return stable_order(x, dim, descending)
     keys = _rows(x, dim)
     shape = np.moveaxis(x, dim, -1).shape
-    if sort_steps.runs_compiled("sort", x.dtype, x.size) and (
-            keys.shape[0] == 1 or _equal_next(np.take_along_axis(
-                keys[:1], stable_order(keys[:1], 1, descending), 1)).any()):
-        out = np.empty(keys.shape, np.int64)
-        sort_steps.sort_rows(keys, np.arange(keys.shape[0]), descending, out)
-        return _back(out, shape, dim)
     order = stable_order(x, dim, descending)
     order2d = _rows(order, dim)
-    tied = np.flatnonzero(_equal_next(np.take_along_axis(keys, order2d, 1)).any(1))
+    tied = np.flatnonzero(_equal_next(_gather_rows(keys, order2d)).any(1))
     if not tied.size:
         return order
     out = np.ascontiguousarray(order2d)
