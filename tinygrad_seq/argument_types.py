@@ -1,7 +1,9 @@
 """torch's TypeErrors for a non-Tensor where a native op takes a Tensor (a list, a numpy array, a
-tuple an LSTM returned, a PackedSequence): each check is one isinstance test, run only on the
+tuple an LSTM returned, a PackedSequence), and the AttributeErrors of its Python losses: each check is one isinstance test, run only on the
 paths that would otherwise read .ndim / .shape of the wrong object, or after such a test failed.
 (autograd._Tensor is read at call time: tinygrad_seq.tensor sets it after this module loads.)"""
+import numbers
+
 from tinygrad_seq import autograd
 
 
@@ -27,17 +29,36 @@ def require_tensor_argument(x, op, argument, position):
         raise not_a_tensor(op, argument, position, x)
 
 
-def require_tensor_sequence(tensors, op):
-    """cat / stack / pad_sequence's argument, a sequence (or an iterable) of Tensors, as a list. A
-    Tensor itself (ts.cat(a, b) for ts.cat([a, b])) and an element that is not a Tensor raise
-    torch's TypeErrors."""
-    if isinstance(tensors, autograd._Tensor):
-        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
-    tensors = list(tensors)
+def require_tensor_sequence(tensors, op, position=1, argument="tensors"):
+    """cat / stack / lstm_cell's hx: a list or tuple of Tensors, as a list. Anything else (a
+    Tensor itself: ts.cat(a, b) for ts.cat([a, b]); a generator, dict.values()) and an element
+    that is not a Tensor raise torch's TypeErrors."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument '{argument}' (position {position}) must be tuple of Tensors, "
+                        f"not {python_type_name(tensors)}")
     for i, t in enumerate(tensors):
         if not isinstance(t, autograd._Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {python_type_name(t)}")
-    return tensors
+            raise TypeError(f"expected Tensor as element {i} in argument {position - 1}, but got "
+                            f"{python_type_name(t)}")
+    return list(tensors)
+
+
+def require_tensor_method(x, method, op, argument, position):
+    """torch's AttributeError where its Python code calls a Tensor method on x before any native
+    call (margin_ranking_loss reads target.dim(): "'float' object has no attribute 'dim'"), with
+    the argument named after it."""
+    if not isinstance(x, autograd._Tensor):
+        raise AttributeError(f"'{python_type_name(x)}' object has no attribute '{method}' ({op}(): argument "
+                             f"'{argument}' (position {position}) must be Tensor, not {python_type_name(x)})")
+
+
+def require_tensor_or_number(x, op, argument, position):
+    """A TypeError for x other than a Tensor or a Python number where torch's Python formula takes
+    either (multilabel_soft_margin_loss's target, gaussian_nll_loss's var): torch fails on a list
+    or a numpy array inside the arithmetic; this names the argument."""
+    if not isinstance(x, (autograd._Tensor, numbers.Number)):
+        raise TypeError(f"{op}(): argument '{argument}' (position {position}) must be Tensor or a number, "
+                        f"not {python_type_name(x)}")
 
 
 def require_loss_target(target, op):
@@ -47,7 +68,6 @@ def require_loss_target(target, op):
     argument. op: the functional's name."""
     if isinstance(target, autograd._Tensor):
         return
-    what = f"{op}(): argument 'target' (position 2) must be Tensor, not {python_type_name(target)}"
     if hasattr(target, "size"):   # numpy's array: torch's "'int' object is not callable"
-        raise TypeError(what)
-    raise AttributeError(f"'{type(target).__name__}' object has no attribute 'size' ({what})")
+        raise not_a_tensor(op, "target", 2, target)
+    require_tensor_method(target, "size", op, "target", 2)

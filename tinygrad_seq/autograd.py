@@ -29,7 +29,8 @@ from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
 from tinygrad_seq.leaf_grads import adoptable
-from tinygrad_seq.grad_hooks import GradHook, _run_grad_hooks, run_leaf_hooks  # noqa: F401  (GradHook: tensor.py)
+from tinygrad_seq.grad_hooks import (GradHook, _run_grad_hooks, backward_with_node_hooks,  # noqa: F401  (GradHook: tensor.py)
+                                     register_node_hook, register_node_prehook, run_leaf_hooks)
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
 
@@ -48,6 +49,8 @@ class Function(TorchContext):
     n_outputs = 1       # class defaults: set on the instance only by multi-output nodes
     _retained = None    # and by retain_grad() (saves two stores per op)
     _grad_hooks = None  # and by Tensor.register_hook: output index -> hooks
+    _node_hooks = None  # and by grad_fn.register_hook / register_prehook (grad_hooks.NodeHooks)
+    register_hook, register_prehook = register_node_hook, register_node_prehook   # torch's Node methods
     is_view = False     # set on the node of a view sharing its base's memory (tensor_shape.mark_view)
     _reread = False     # set on a view node's copy that reads its base at a later clock (_view_at)
     # a subclass whose backward returns arrays it allocated for the call (none kept, saved or
@@ -298,7 +301,8 @@ def _sweep(root, g, retain_graph, capture=None):
                 if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
                     raise RuntimeError(f"one of the variables needed for gradient computation "
                                        f"({type(ctx).__name__}) has been modified by an inplace operation")
-                in_grads = type(ctx).backward(ctx, *grads)
+                in_grads = (type(ctx).backward(ctx, *grads) if ctx._node_hooks is None
+                            else backward_with_node_hooks(ctx, grads))
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
                 if len(in_grads) != len(ctx.parents):

@@ -6,10 +6,11 @@ them beside the recurrent layers (character CNNs, CNN-LSTM front ends, max-over-
 """
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg, resolve_padding
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import ShapeMismatch
-from tinygrad_seq.functional_checks import require_float, require_tensor, torch_type_name
+from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
 
@@ -99,7 +100,7 @@ def _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, fill):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window; its gradient goes to the window's first maximum, and
     return_indices gives that element's position in the input, as torch's."""
-    require_tensor(input, "max_pool1d")
+    require_tensor_argument(input, "max_pool1d", "input", 1)
     x, unbatched = _batched(input, "max_pool1d")
     if not return_indices:   # torch's kernel without indices is float-only; the one with them is not
         require_float(x, "max_pool1d_impl")
@@ -121,7 +122,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """The mean of each window: divided by the window's size within the padded input
     (count_include_pad) or within the input itself, as torch's. An int64 input gives int64 means,
     truncated toward zero (torch's); other integer and bool inputs are refused, as torch's."""
-    require_tensor(input, "avg_pool1d")
+    require_tensor_argument(input, "avg_pool1d", "input", 1)
     x, unbatched = _batched(input, "avg_pool1d")
     if x.dtype.kind not in "fc" and x.dtype != np.int64:
         raise NotImplementedError(f'"avg_pool2d" not implemented for \'{torch_type_name(x.dtype)}\'')
@@ -152,7 +153,7 @@ def _adaptive(input, output_size, reduce, name):
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max over torch's adaptive bins (gradient to each bin's first maximum); return_indices: the
     positions in the input."""
-    require_tensor(input, "adaptive_max_pool1d")
+    require_tensor_argument(input, "adaptive_max_pool1d", "input", 1)
     require_float(input, "adaptive_max_pool2d")
     out = _adaptive(input, output_size, lambda t: t.max(-1).values, "adaptive_max_pool1d")
     if not return_indices:
@@ -166,6 +167,6 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    require_tensor(input, "adaptive_avg_pool1d")
+    require_tensor_argument(input, "adaptive_avg_pool1d", "input", 1)
     require_float(input, "adaptive_avg_pool2d")
     return _adaptive(input, output_size, lambda t: t.mean(-1), "adaptive_avg_pool1d")

@@ -190,8 +190,11 @@ def gelu(input, approximate="none"):
 
 
 def one_hot(tensor, num_classes=-1):
-    """int64 (*, num_classes) with a 1 at each index of the integer tensor (*,)."""
-    t = tensor if isinstance(tensor, Tensor) else Tensor(np.asarray(tensor))
+    """int64 (*, num_classes) with a 1 at each index of the integer tensor (*,); a list or an
+    array is torch's TypeError."""
+    if not isinstance(tensor, Tensor):
+        raise not_a_tensor("one_hot", "input", 1, tensor)
+    t = tensor
     if t.dtype != np.int64:   # torch's RuntimeError for int32, uint8, float, ... indices too
         raise DTypeMismatch(f"one_hot is only applicable to index tensor of type LongTensor. (got {t.dtype})")
     idx = t.numpy()

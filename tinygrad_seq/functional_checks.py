@@ -24,14 +24,6 @@ def require_float(x, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_type_name(x.dtype)}\'')
 
 
-def require_tensor(x, name):
-    """torch's TypeError for a non-tensor input to a native op (nn.MaxPool1d()(a_list)), where
-    reading x.ndim would raise AttributeError."""
-    from tinygrad_seq.autograd import _Tensor   # (this module sits below the engine's imports)
-    if not isinstance(x, _Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-
-
 def require_same_dtype(name, a, b, what="input", other="weight"):
     """torch's RuntimeError for operands of different dtypes where it does not promote (F.linear:
     a float32 input against a float64 weight used to give a float64 result)."""

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument, require_tensor_method, require_tensor_or_number
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import (refuse_float_into, require_float, require_norm_params,
@@ -228,12 +229,15 @@ def _torch_fast_bag_path(weight, mode, padding_idx):
 
 # ------------------------------------------------------------------ losses
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    for position, (argument, x) in enumerate((("input1", input1), ("input2", input2), ("target", target)), 1):
+        require_tensor_method(x, "dim", "margin_ranking_loss", argument, position)   # torch reads x.dim()
     return _reduce((-target * (input1 - input2) + margin).relu(), _legacy(size_average, reduce, reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, margin - x) where target is -1, x where it is 1. An integer input stays integer,
     the margin truncated (torch's; its 'mean' then refuses, as torch's)."""
+    require_tensor_argument(target, "hinge_embedding_loss", "target", 2)
     if input.dtype.kind not in "fc":
         margin, zero = int(margin), 0
     else:
@@ -247,6 +251,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """log(1 + exp(-target * input)), in the input's dtype (torch's; a float64 target promoted a
     float32 input before); an integer input refused, as torch's."""
     from tinygrad_seq.functional import softplus
+    require_tensor_argument(target, "soft_margin_loss", "target", 2)
     if input.dtype.kind not in "fc":
         refuse_float_into(input)
     loss = softplus(-target * input)
@@ -277,6 +282,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     from tinygrad_seq.functional import logsigmoid
+    require_tensor_or_number(target, "multilabel_soft_margin_loss", "target", 2)   # a number broadcasts, as torch's
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
@@ -287,12 +293,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample (weight[y] scales it)."""
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    require_tensor_argument(target, "multi_margin_loss", "target", 2)
     require_float(input, "multi_margin_loss_cpu_kernel")
     if weight is not None and weight.dtype != input.dtype:
         raise DTypeMismatch(f"expected scalar type {torch_type_name(input.dtype)} but found "
                             f"{torch_type_name(weight.dtype)}")
     x = input if input.ndim == 2 else input.unsqueeze(0)
-    y = np.asarray(target.numpy() if isinstance(target, Tensor) else target).reshape(-1).astype(np.int64)
+    y = target.numpy().reshape(-1).astype(np.int64)
     n, c = x.shape
     picked = x.gather(1, Tensor(y.reshape(-1, 1), device=x.device))
     terms = (margin - picked + x).relu()
@@ -309,6 +316,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
+    require_tensor_argument(target, "poisson_nll_loss", "target", 2)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:   # Stirling's term where target > 1, in the graph: target's gradient goes through it too
         # computed on target clamped to >= 1 (the term is 0 below): no 0 * log 0 nan or warning
@@ -320,7 +328,11 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2 pi); var
-    broadcasts (one dim fewer, or a last dim of 1), as torch's."""
+    broadcasts (one dim fewer, or a last dim of 1), as torch's. target may be a number or a numpy
+    array (torch's input - target takes both); a list is refused, as torch's."""
+    if not isinstance(target, np.ndarray):
+        require_tensor_or_number(target, "gaussian_nll_loss", "target", 2)
+    require_tensor_or_number(var, "gaussian_nll_loss", "var", 3)
     if isinstance(var, numbers.Number):
         var = Tensor(np.full(input.shape, var, input.dtype), device=input.device)
     if var.shape != input.shape:

@@ -21,6 +21,7 @@ projection inferred as torch infers it (h and c of different widths). They run n
 import numpy as np
 
 from tinygrad_seq import cell_library
+from tinygrad_seq.argument_types import python_type_name, require_tensor_argument, require_tensor_sequence
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.nn import cells
 from tinygrad_seq.nn.module import Module
@@ -35,11 +36,16 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 def _check_cell(op, input, states, w_ih, w_hh, b_ih, b_hh):
     """ATen's checks of a cell's arguments (check_rnn_cell_forward_input / _hidden), in its order
     and with its exception types, then the dtypes (torch's matmul refuses a mix)."""
-    required = [("input", input), ("w_ih", w_ih), ("w_hh", w_hh)] + [(f"hx[{k}]", s) for k, s in enumerate(states)]
-    given = required + [(label, t) for label, t in (("b_ih", b_ih), ("b_hh", b_hh)) if t is not None]
-    for label, t in given:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}(): argument '{label}' must be Tensor, not {type(t).__name__}")
+    require_tensor_argument(input, op, "input", 1)   # torch's parser: the arguments in order
+    if op == "lstm_cell":   # hx a tuple of Tensors
+        require_tensor_sequence(states, op, position=2, argument="hx")
+    else:
+        require_tensor_argument(states[0], op, "hx", 2)
+    for position, (label, t) in enumerate((("w_ih", w_ih), ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh)), 3):
+        if t is not None:
+            require_tensor_argument(t, op, label, position)
+    given = ([("input", input), ("w_ih", w_ih), ("w_hh", w_hh)] + [(f"hx[{k}]", s) for k, s in enumerate(states)]
+             + [(label, t) for label, t in (("b_ih", b_ih), ("b_hh", b_hh)) if t is not None])
     for label, t in (("w_ih", w_ih), ("w_hh", w_hh)):
         if t.ndim != 2:
             raise ShapeMismatch(f"{op}: {label} must be 2-D (gates * hidden_size, in_features), got shape {t.shape}")
@@ -72,7 +78,7 @@ _CELL_CLASS = {"lstm_cell": "LSTMCell", "gru_cell": "GRUCell", "rnn_tanh_cell": 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """torch.lstm_cell: one LSTM step on the given weights; hx = (h, c), each (B, H). -> (h', c')."""
     if not isinstance(hx, (tuple, list)):
-        raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not {type(hx).__name__}")
+        raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not {python_type_name(hx)}")
     if len(hx) != 2:
         raise InvalidArgument(f"lstm_cell expects two hidden states, got {len(hx)}")
     _check_cell("lstm_cell", input, hx, w_ih, w_hh, b_ih, b_hh)

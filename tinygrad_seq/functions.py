@@ -352,8 +352,9 @@ def get_default_device():
     return _device.canonical("cpu")
 
 
-# torch's free functions that refuse a non-Tensor input (ts.sum([t1, t2]) summed the stacked list)
-_TENSOR_ONLY = frozenset(("sum",))
+# torch's free functions that refuse a non-Tensor input (ts.sum([t1, t2]) summed the stacked list,
+# ts.mean([t]) averaged it)
+_TENSOR_ONLY = frozenset(("sum", "mean", "nansum", "nanmean", "prod", "amax", "amin"))
 
 
 def _method(name):

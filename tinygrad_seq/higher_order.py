@@ -19,7 +19,7 @@ Tensors its saved arrays stand for are gone.
 from tinygrad_seq import autograd, functional, host_derivatives, losses, ops, ops_extra
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.graph_backend import GraphBackend, IndexAdd
-from tinygrad_seq.grad_hooks import GradHook, _hook_result
+from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
 from tinygrad_seq.graph_walk import _toposort
 from tinygrad_seq.ops_host import HostBinary, HostUnary
 from tinygrad_seq.outer_grad import OuterGrad
@@ -377,11 +377,16 @@ def _sweep(root, g, finish, node_slots, captured):
         grads = out_grads.pop(id(ctx), None)
         if grads is not None and any(x is not None for x in grads):
             _node_extras(ctx, grads, node_slots, captured)
+            if ctx._node_hooks is not None:   # grad_fn.register_prehook's
+                grads = run_node_prehooks(ctx, grads, arrays=False)
             exact = not ctx._reread and all(pc is p._ctx and (pc is None or i == p._idx) for p, pc, i, _ in seen)
             in_grads = node_backward(ctx, [p for p, _, _, _ in seen], grads, exact, _outputs(ctx, outs))
             if len(in_grads) != len(seen):
                 raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} gradients for "
                                    f"{len(seen)} inputs")
+            if ctx._node_hooks is not None:   # grad_fn.register_hook's, on torch's grad_inputs
+                in_grads = run_node_posthooks(ctx, tuple(None if pg is None or not req else _fit(pg, p) for
+                                                         (p, _, _, req), pg in zip(seen, in_grads)), grads, arrays=False)
         else:
             in_grads = (None,) * len(seen)
         for (p, pc, i, req), pg in zip(seen, in_grads):

@@ -5,20 +5,20 @@ import numbers
 
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.out_param import takes_out
-from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_matmul import scalar_name
 
 _INF = float("inf")
 
 
-def check_float(name, t, half_ok=False):
+def check_float(name, t, half_ok=False, argument="A", position=1):
     """torch's dtype check of the linalg functions: float32 or float64 (float16 too where half_ok:
-    the vector norms and the matrix norms that need no decomposition)."""
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{name}(): argument 'A' must be Tensor, not {type(t).__name__}")
+    the vector norms and the matrix norms that need no decomposition). A non-Tensor t: torch's
+    TypeError, under its op name ("linalg.svdvals" -> "linalg_svdvals(): argument 'A' ...")."""
+    require_tensor_argument(t, name.removeprefix("torch.").replace(".", "_"), argument, position)
     if t.dtype == np.float16 and not half_ok:
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {scalar_name(t.dtype)}")
     if t.dtype.kind != "f":
@@ -106,7 +106,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.vector_norm: the ord-norm of x flattened (dim=None) or over dim."""
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
-    check_float("linalg.vector_norm", x, half_ok=True)
+    check_float("linalg.vector_norm", x, half_ok=True, argument="input")
     if dtype is not None:
         x = x.to(dtype=dtype)
     dims = _dims(dim, x.ndim, "linalg.vector_norm")
@@ -125,7 +125,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """torch.linalg.matrix_norm over the two dimensions `dim`: 'fro', 'nuc' (sum of singular
     values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
     inf / -inf (max / min row sum)."""
-    check_float("linalg.matrix_norm", A, half_ok=ord not in ("nuc", 2, -2))
+    check_float("linalg.matrix_norm", A, half_ok=ord not in ("nuc", 2, -2), argument="input")
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if isinstance(ord, str) and ord not in ("fro", "nuc") or not isinstance(ord, str) and ord not in _MATRIX_ORDS:
@@ -159,6 +159,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.norm: a matrix norm where ord is given and dim has two entries (or A is 2-D
     and dim is None), a vector norm otherwise (ord=None: the 2-norm of the flattened input)."""
+    require_tensor_argument(A, "linalg_norm", "input", 1)
     if dim is not None:
         dim = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
         if len(dim) not in (1, 2):

@@ -8,9 +8,10 @@ bincount. The arrays go through host memory on "cuda".
 """
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
-from tinygrad_seq.functional_checks import require_float, require_tensor, torch_type_name
+from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
 
@@ -170,7 +171,7 @@ def _finish(out, index, unbatched, return_indices, device):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window of input [N, C, H, W] (or [C, H, W]); its gradient goes to
     the window's first maximum; return_indices: that element's flat position h * W + w."""
-    require_tensor(input, "max_pool2d")
+    require_tensor_argument(input, "max_pool2d", "input", 1)
     x, unbatched = _batched(input, "non-empty 3D or 4D (batch mode) tensor expected for input")
     if x.dtype.kind == "b":
         raise NotImplementedError('"max_pool2d" not implemented for \'Bool\'')
@@ -190,7 +191,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """The mean of each window of input [N, C, H, W] (or [C, H, W]): divided by divisor_override,
     or by the window's size within the padded input (count_include_pad) or the input itself, as
     torch's. int64 inputs give int64 means truncated toward zero; other integer dtypes refuse."""
-    require_tensor(input, "avg_pool2d")
+    require_tensor_argument(input, "avg_pool2d", "input", 1)
     x, unbatched = _batched(input, f"avg_pool2d: expected a 3D or 4D input, got shape {list(input.shape)}")
     if x.dtype.kind not in "f" and x.dtype != np.int64:
         raise NotImplementedError(f'"avg_pool2d" not implemented for \'{torch_type_name(x.dtype)}\'')

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.ops_special import NO_GRAD, Polygamma, SpecialBinary, SpecialUnary
 from tinygrad_seq.out_param import takes_out
 from tinygrad_seq.tensor import Tensor
@@ -14,8 +15,7 @@ from tinygrad_seq.tensor_more import float_operands
 
 
 def _tensor(name, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"special_{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    require_tensor_argument(x, f"special_{name}", "input", 1)
     return x._floating()
 
 

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
-from tinygrad_seq.broadcast_errors import raise_if_mismatched, torch_broadcast_errors
+from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -194,10 +194,16 @@ class MathOps(MatMulOps):
 
     def _intdiv(self, other, name, reverse):
         o = self._other(other)
-        return self._divide_pair(*((o, self) if reverse else (self, o)), name)
+        a, b = (o, self) if reverse else (self, o)   # the operator's order, as torch's message names them
+        try:
+            return self._divide_pair(a, b, name)
+        except RuntimeError:   # the method's own (integer division by zero, a ShapeMismatch)
+            raise
+        except (ValueError, IndexError):   # numpy's broadcast refusal: torch's ShapeMismatch if shapes explain it
+            raise_if_mismatched(a, b)
+            raise
 
     @staticmethod
-    @torch_broadcast_errors   # a and b in the operator's order, as torch's message names them
     def _divide_pair(a, b, name):
         """a // b or a % b (name: floor_divide / remainder), with torch's dtype rules."""
         if a.dtype != b.dtype:

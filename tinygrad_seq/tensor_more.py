@@ -247,14 +247,16 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if dim is None:
         flat = self.reshape(-1)
         if flat.numel() == 0:
-            return type(self)(np.array(np.nan, dtype=self.dtype if self.dtype.kind == "f" else np.float32))
+            return empty_median(self)
         if flat.dtype.kind == "f" and bool(flat.isnan().any()):   # nan propagates, as torch's
             return flat[int(np.argmax(np.isnan(flat.numpy())))]
         m = flat.detach().sort().values[(flat.numel() - 1) // 2]
         if flat.dtype.kind != "f":
             return m
-        ties = (flat == m).to(dtype=flat.dtype)   # torch shares the gradient among the tied values
-        return named((flat * ties).sum() / ties.sum().detach(), "MedianBackward0")
+        # torch shares the gradient evenly among the values equal to m, as amax over them does; amax
+        # also keeps m exact (their sum over their count rounds, and made inf * 0 a nan for m = +-inf)
+        tied = np.flatnonzero(flat.numpy() == m.item())
+        return named(flat[type(self)(tied, device=self.device)].amax(), "MedianBackward0")
     if self.ndim == 0:
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
@@ -273,6 +275,14 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return MinResult(named(values, "MedianBackward1"), indices)
+
+
+def empty_median(self):
+    """median() / nanmedian() of an empty tensor, torch's: nan in the tensor's dtype, which an
+    integer dtype receives as x86's conversion of nan (int64 / int32: the dtype's minimum; int16,
+    int8, uint8: 0; bool: True), as numpy's cast gives it."""
+    with np.errstate(invalid="ignore"):
+        return type(self)._wrap(np.array(np.nan).astype(self.dtype), "cpu").to(self.device)
 
 
 def _zero_d_dim(dim):

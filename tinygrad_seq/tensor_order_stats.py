@@ -6,6 +6,7 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.tensor_fill_math import _norm_dim
+from tinygrad_seq.tensor_more import empty_median
 
 
 def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
@@ -86,7 +87,7 @@ def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "nanmedian")
     if dim is None:   # the flattened tensor's (any dtype, as torch's)
-        return nanmedian(self.reshape(-1), 0).values
+        return nanmedian(self.reshape(-1), 0).values if self.numel() else empty_median(self)
     d = _norm_dim(dim, self.ndim)
     sorted_x = self.sort(dim=d, stable=True)   # torch orders ties by index
     host = sorted_x.values.numpy()
