@@ -146,19 +146,22 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         sizes = [self.proj_size or self.hidden_size] + [self.hidden_size] * (n_states - 1)
         if hx is None:
             return [zeros((self.num_layers * dirs, B, n), dtype=x.dtype, device=x.device) for n in sizes]
-        name = type(self).__name__
         if n_states == 1:
             hx = (hx,)
-        elif isinstance(hx, (tuple, list)):
-            check_state_count(hx, self.cell_spec.states, self.cell_spec.name)
-        if not isinstance(hx, (tuple, list)) or len(hx) != n_states:
-            raise StateCountError(f"{name}: hx must be a tuple of {n_states} tensors {self.cell_spec.states}")
-        check_hidden_dims(hx, self.cell_spec.states, unbatched)
+        elif not isinstance(hx, (tuple, list)) or len(hx) != n_states:
+            if isinstance(hx, (tuple, list)):
+                check_state_count(hx, self.cell_spec.states, self.cell_spec.name)
+            raise StateCountError(f"{type(self).__name__}: hx must be a tuple of {n_states} tensors "
+                                  f"{self.cell_spec.states}")
         out = []
+        layers = self.num_layers * dirs
         for k, (h, n) in enumerate(zip(hx, sizes)):
-            want = (self.num_layers * dirs, n) if unbatched else (self.num_layers * dirs, B, n)
-            what = f"hidden[{k}] ({self.cell_spec.states[k]}_0)" if n_states > 1 else "hidden (h_0)"
-            self._check_hidden(h, want, what, x)
+            want = (layers, n) if unbatched else (layers, B, n)
+            if not (isinstance(h, Tensor) and h.shape == want and h.dtype == x.dtype and h.device == x.device):
+                # the messages are built only for a state that fails (a layer call's fixed cost)
+                check_hidden_dims(hx, self.cell_spec.states, unbatched)
+                what = f"hidden[{k}] ({self.cell_spec.states[k]}_0)" if n_states > 1 else "hidden (h_0)"
+                self._check_hidden(h, want, what, x)
             out.append(h.unsqueeze(1) if unbatched else h)
         return out
 
