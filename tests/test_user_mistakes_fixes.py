@@ -11,7 +11,6 @@ import pytest
 import tinygrad_seq as ts
 import tinygrad_seq.nn as tnn
 import tinygrad_seq.nn.functional as TF
-import tinygrad_seq.nn.utils.rnn as TR
 from tinygrad_seq import creation
 
 torch = pytest.importorskip("torch")
