@@ -18,7 +18,9 @@ dprod @ W_p); adj [B,WA] adjoints of the intermediate values. Where each value l
 """
 import re
 
+from tinygrad_seq.cellgen.first_writes import FirstWrites
 from tinygrad_seq.cellgen.fuse import fused_backward
+from tinygrad_seq.cellgen.unit_loops import block_views, unit_loop
 
 
 def _contrib(plan, n, i, g, j):
@@ -42,50 +44,6 @@ def _contrib(plan, n, i, g, j):
             "sqrt": f"{g} * HALF / {y}"}[op]
 
 
-def _loop(plan, width, body, indent, whole=False):
-    """`body` for every unit j of a value `width` blocks of H wide. On the CPU the stage functions
-    run units JLO..JHI-1 of each block (the hidden-units split gives each thread a range; the
-    batch split passes 0..H): the row's views start at unit JLO (_prologue) and j runs over the
-    JN = JHI - JLO units of each block from 0, so that Numba sees a non-negative index (a loop
-    from JLO kept its negative-index check and ran 1.6x slower, LSTM T=50 B=64 H=64 forward).
-    `whole` loops over every unit (a reduction, only in cells that never split their units).
-    In a cell that never splits its units (it has a reduction: plan.scalars), JN is H, and a value
-    `width` blocks wide is one run of width*H units of each view: one loop over them, written
-    range(width*JN) (fuse.py fuses such loops; the reductions' own loops say range(width*H)).
-    The LayerNorm LSTM's backward loop then compiled in 5.8-6.4 s instead of 7.2-8.5 s, its
-    forward in 3.9 s instead of 4.9 (LLVM unrolled each loop over four blocks into four loops;
-    AMD EPYC, 2026-12-03)."""
-    pad = " " * indent
-    if plan.target != "cpu" or whole:
-        return [f"{pad}for j in range({width}*H):"] + [f"{pad}    {line}" for line in body]
-    body = [_PLAIN.sub(lambda m: f"{m.group(1)}_0[j]", line) for line in body]  # ARR[j] is block 0
-    if width == 1:
-        return [f"{pad}for j in range(JN):"] + [f"{pad}    {line}" for line in body]
-    if plan.scalars:
-        return [f"{pad}for j in range({width}*JN):"] + [f"{pad}    {line}" for line in body]
-    # block q of each ARR_k the body reads or writes is the view qARR_k = ARR[(k + q)*H:], made once
-    # per block (one copy of the body: unrolling the blocks doubled the backward's compile time)
-    refs = sorted({(m.group(1), int(m.group(2))) for line in body for m in _VIEW.finditer(line)})
-    out = [f"{pad}for q in range({width}):"]
-    out += [f"{pad}    q{arr}_{k} = {arr}[({k} + q)*H:]" for arr, k in refs]
-    out.append(f"{pad}    for j in range(JN):")
-    out += [f"{pad}        " + _VIEW.sub(lambda m: f"q{m.group(1)}_{m.group(2)}[j]", line) for line in body]
-    return out
-
-
-_VIEW = re.compile(r"\b([A-Z][A-Z0-9]*)_(\d+)\[j\]")
-_PLAIN = re.compile(r"\b([A-Z][A-Z0-9]*)\[j\]")
-
-
-def _block_views(lines, indent, only=None, exclude=()):
-    """The views ARR_k = ARR[k*H:] that `lines` index (see _at_block), of the arrays named in
-    `only` (all when None) and not in `exclude`."""
-    pad = " " * indent
-    seen = sorted({(m.group(1), int(m.group(2))) for line in lines for m in _VIEW.finditer(line)
-                   if (only is None or m.group(1) in only) and m.group(1) not in exclude})
-    return [f"{pad}{arr}_{k} = {arr}[{k}*H:]" if k else f"{pad}{arr}_0 = {arr}" for arr, k in seen]
-
-
 def _forward_stage(plan, k):
     out = [f"    if stage == {k}:"]
     sv_scalar = f"{plan.sv_units}*H + "
@@ -99,7 +57,7 @@ def _forward_stage(plan, k):
             if n.op == "mean":
                 a = n.args[0]
                 out.append("        acc = ZERO")
-                out += _loop(plan, a.width, [f"acc += {plan.value(a, 'j')}"], 8, whole=True)
+                out += unit_loop(plan, a.width, [f"acc += {plan.value(a, 'j')}"], 8, whole=True)
                 out.append(f"        s{n.id} = acc / dt({a.width}*H)")
             else:
                 vals = [plan.value(x, "0") for x in n.args]
@@ -109,12 +67,12 @@ def _forward_stage(plan, k):
         if n.op not in ("xp", "st", "pv", "ext", "const", "prod", "slice") and n.id in plan.loc:
             vals = [plan.value(x, "j") for x in n.args]
             rhs = plan.ew[n.op].format(a=vals[0], b=vals[-1])
-            out += _loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
+            out += unit_loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
         elif n.id in plan.stored_slices:  # its base is computed where read: this block of it too
             rhs = plan.value(n.args[0], f"(j) + {n.attr}*H")
-            out += _loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
+            out += unit_loop(plan, n.width, [f"{plan.at(plan.loc[n.id], 'j')} = {rhs}"], 8)
         for dest in plan.copies[n.id]:
-            out += _loop(plan, n.width, [f"{plan.at(dest, 'j')} = {plan.value(n, 'j')}"], 8)
+            out += unit_loop(plan, n.width, [f"{plan.at(dest, 'j')} = {plan.value(n, 'j')}"], 8)
     if plan.target == "cpu":
         out = _with_output_row(out)
     if len(out) == 1:
@@ -140,63 +98,6 @@ def _with_output_row(lines):
     return out
 
 
-class _FirstWrites:
-    """Which blocks of H of the backward's accumulators a row has written so far, in the order the
-    code runs (stage top down to 0, lines in order): the first contribution to a block assigns
-    (=), later ones add (+=), so that no accumulator is zeroed per row and step only to be added
-    to. Blocks read or half-written before any assignment, and blocks nothing writes that the
-    driver reads (DNX, and on the CPU DXP and DPR), are zeroed at the start of the top stage
-    (zero_lines). DPV (sums over rows) and the scalars always add."""
-
-    def __init__(self, plan):
-        self.plan, self.done, self.zero = plan, set(), set()
-        self.tracked = ("ADJ", "DNX", "DXP", "DPR") if plan.target == "cpu" else ("ADJ", "DNX")
-
-    def _blocks(self, n):
-        arr, off = self.plan.adj[n.id]
-        if not arr.startswith(self.tracked):
-            return None
-        return [(arr, off + q) for q in range(n.width)]
-
-    def add(self, n, expr, j="j"):
-        """The line that adds expr to n's adjoint at unit j; None for the input projection's when
-        it is the product's (Plan._shared_gradient)."""
-        if n.op == "xp" and self.plan.dxp_is_dprod >= 0:
-            return None
-        target, blocks = self.plan.grad(n, j), self._blocks(n)
-        if blocks is None:
-            return f"{target} += {expr}"
-        fresh = [b for b in blocks if b not in self.done]
-        self.done.update(blocks)
-        if len(fresh) == len(blocks):
-            return f"{target} = {expr}"
-        self.zero.update(fresh)
-        return f"{target} += {expr}"
-
-    def read(self, n, zero=True):
-        """n's adjoint is read (zero: its blocks not written yet are zeroed first), or with zero
-        False, taken as whole elsewhere (never zeroed)."""
-        blocks = self._blocks(n) or []
-        fresh = [b for b in blocks if b not in self.done]
-        if zero:
-            self.zero.update(fresh)
-        self.done.update(fresh)
-
-    def zero_lines(self):
-        plan = self.plan
-        needed = set(self.zero)
-        outputs = [(f"DNX{s}", 0) for s in range(len(plan.g.outputs))]
-        if plan.target == "cpu" and plan.dxp_is_dprod < 0:
-            outputs += [("DXP", q) for q in range(plan.g.xp.width)]
-            for p, n in enumerate(plan.products):
-                outputs += [(f"DPR{p}", q) for q in range(n.width)]
-        needed.update(b for b in outputs if b not in self.done)
-        out = []
-        for loc in sorted(needed):
-            out += _loop(plan, 1, [f"{plan.at(loc, 'j')} = ZERO"], 8)
-        return out
-
-
 def _backward_stage(plan, k, top, writes):
     out = [f"    if stage == {k}:"]
     g_units = plan.adj_units
@@ -205,7 +106,7 @@ def _backward_stage(plan, k, top, writes):
             out += [f"        for j in range({len(plan.adj_scalars)}):", f"            ADJ[{g_units}*H + j] = ZERO"]
         for s, o in enumerate(plan.g.outputs):
             if plan.rg[o.id]:
-                out += _loop(plan, 1, [writes.add(o, f"DST{s}[j]")], 8)  # a state output is never xp
+                out += unit_loop(plan, 1, [writes.add(o, f"DST{s}[j]")], 8)  # a state output is never xp
     for p, n in enumerate(plan.products):
         v = n.args[0]
         if n.stage == k + 1 and plan.rg[v.id]:
@@ -214,7 +115,7 @@ def _backward_stage(plan, k, top, writes):
                 if taken[1]:
                     writes.read(v, zero=False)  # all of it: dnx is not read
                 continue
-            out += _loop(plan, 1, [writes.add(v, f"DVIN{p}[j]")], 8)
+            out += unit_loop(plan, 1, [writes.add(v, f"DVIN{p}[j]")], 8)
     for n in plan.nodes:
         if n.width == 0:
             out.append(f"        s{n.id} = SV[{plan.sv_units}*H + {plan.scalars[n.id]}]")
@@ -227,7 +128,7 @@ def _backward_stage(plan, k, top, writes):
                 if not plan.rg[a.id]:
                     continue
                 if n.op == "mean":
-                    out += _loop(plan, a.width, [writes.add(a, f"g / dt({a.width}*H)")], 8, whole=True)
+                    out += unit_loop(plan, a.width, [writes.add(a, f"g / dt({a.width}*H)")], 8, whole=True)
                 else:
                     out.append(f"        {plan.grad(a, 0)} += {_contrib(plan, n, i, 'g', '0')}")
             continue
@@ -247,7 +148,7 @@ def _backward_stage(plan, k, top, writes):
                 if line is not None:
                     body.append(line)
         if len(body) > 1 or pre:
-            out += pre + _loop(plan, n.width, body, 8) + after
+            out += pre + unit_loop(plan, n.width, body, 8) + after
     if len(out) == 1:
         out.append("        pass")
     return out
@@ -349,7 +250,7 @@ def stages(plan, backward):
     lo..hi-1 that reach step t, each with its views (one call per stage and step, not per row)."""
     consts, views = _prologue(plan, backward)
     if backward:
-        writes = _FirstWrites(plan)
+        writes = FirstWrites(plan)
         branches = [_backward_stage(plan, k, plan.n_stages - 1, writes) for k in range(plan.n_stages - 1, -1, -1)]
         zeros = writes.zero_lines()
         if zeros:  # at the start of the top stage, the first code to run for a row
@@ -375,10 +276,10 @@ def stages(plan, backward):
             continue
         lines += [branch[0]]
         lines += ["    " + v for v in per_call if _reads(body, v.split("=")[0].strip())]
-        lines += _block_views(body, 8, _PER_CALL)
+        lines += block_views(body, 8, _PER_CALL)
         lines += ["        for b in range(lo, hi):", "            if t >= lengths[b]:",
                   "                continue", "            r = b - lo"]
-        row_views = _block_views(body, 12, exclude=_PER_CALL)
+        row_views = block_views(body, 12, exclude=_PER_CALL)
         # only the row's views this stage reads (fewer lines for Numba to type and compile)
         lines += ["        " + v for v in per_row if _reads(body + row_views, v.split("=")[0].strip())]
         lines += row_views + body

@@ -54,7 +54,7 @@ _Q_WRITE = re.compile(r"\bq([A-Z][A-Z0-9]*_\d+)\[j\] [+]?= ")
 
 
 def _block_loop(lines, i):
-    """The loop over blocks starting at lines[i], if it has the shape _loop writes (the header,
+    """The loop over blocks starting at lines[i], if it has the shape unit_loops.unit_loop writes (the header,
     its views qARR_k = ARR[(k + q)*H:], one loop over the units): (end, width, views, body), views
     {name: (array, k)} and body the unit loop's lines; else None."""
     m = _Q_LOOP.fullmatch(lines[i].strip())
@@ -78,7 +78,7 @@ def _block_loop(lines, i):
 
 def _fused_block_loops(lines):
     """Consecutive loops over the blocks of a value (for q in range(W): views, one unit loop;
-    emit._loop for width W > 1) as one, when that is legal: wherever the two loops touch the same
+    unit_loops.unit_loop for width W > 1) as one, when that is legal: wherever the two loops touch the same
     array and either writes it, their views start at the same block or cover disjoint blocks, so
     that iteration (q, j) of the second reads and writes only what iteration (q, j) of the first
     has finished with. A LayerNorm LSTM's backward has 11 such loops per stage."""
@@ -131,7 +131,7 @@ _FLAT_WRITE = re.compile(r"\b([A-Z][A-Z0-9]*_\d+)\[j\] [+]?= ")
 
 
 def _flat_loop(lines, i):
-    """The loop over width*JN units starting at lines[i] (emit._loop in a cell that never splits
+    """The loop over width*JN units starting at lines[i] (unit_loops.unit_loop in a cell that never splits
     its units): (end, width, {} (its views are the row's), body), else None."""
     m = _FLAT_LOOP.fullmatch(lines[i].strip())
     if m is None:

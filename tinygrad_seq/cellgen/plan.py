@@ -26,7 +26,7 @@ _BLOCK = re.compile(r"\((\d+)\)\*H|(\d+)\*H")
 
 def _at_block(loc, j):
     """On the CPU: unit j of a value at `loc` as ARR_k[j], a view of block k of ARR (the views
-    are made per row, _block_views), whatever block offsets the index j carries ("(j) + 2*H" for
+    are made per row, unit_loops.block_views), whatever block offsets the index j carries ("(j) + 2*H" for
     a slice): with the index a plain loop counter from 0 Numba sees it is not negative and drops
     its negative-index check, which kept the loops from vectorizing (LSTM T=50 B=64 H=64
     forward: 1.6x slower with ARR[1*H + j] over units JLO..JHI-1)."""
