@@ -131,7 +131,9 @@ def softplus(input, beta=1.0, threshold=20.0):
     require_float(input, "softplus_cpu")
     bx = input * beta if beta != 1 else input
     soft = ops_extra.Softplus.apply(bx) / beta if beta != 1 else ops_extra.Softplus.apply(bx)
-    above = bx.numpy() > threshold
+    # the host values, without making the tensor's numpy scalar (a 0-d result) an array: Softplus
+    # saved that scalar, which the double backward matches to its parent by identity
+    above = np.asarray(bx.array if bx.device == "cpu" else bx.numpy()) > threshold
     if not above.any():
         return named(soft, "SoftplusBackward0")
     from tinygrad_seq.creation import where

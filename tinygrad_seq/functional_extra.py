@@ -236,7 +236,7 @@ def pdist(input, p=2.0):
 
 # ------------------------------------------------------------------ loss
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """target * (log target - input) (input: log-probabilities; 0 where target is 0), or with
+    """xlogy(target, target) - target * input (input: log-probabilities; 0 where target is 0), or with
     log_target exp(target) * (target - input); reduction 'batchmean' is sum / batch size, the
     KL divergence; 'mean' divides by every element and warns, as torch's."""
     if size_average is not None or reduce is not None:
@@ -249,9 +249,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target > 0
-        safe = target.masked_fill(~positive, 1.0)
-        loss = (target * safe.log()).masked_fill(~positive, 0.0) - target * input
+        loss = target.xlogy(target) - target * input   # torch's: nan for a target < 0 or nan
     if reduction == "mean" and size_average is None and reduce is None:   # torch warns without the legacy args
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -332,10 +330,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     require_norm_params("batch_norm", input, running_mean, running_var, weight, bias)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    n = input.shape[0] * math.prod(input.shape[2:])   # values per channel
+    if training and n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if input.numel() == 0:
+        # torch's: a copy (a view would cut the gradient chain) times the first channel's weight,
+        # plus its bias; the running statistics stay as they are
+        out = input.clone()
+        out = out if weight is None else out * weight[0]
+        return out if bias is None else out + bias[0]
     if training:
-        n = input.numel() // input.shape[1]
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if (input.device == "cpu" and input.dtype != np.float16
                 and all(p is None or p.dtype == input.dtype for p in (weight, bias))):
             return _batch_norm_node(input, running_mean, running_var, weight, bias, momentum, eps, n)

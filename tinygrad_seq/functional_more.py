@@ -79,7 +79,10 @@ def prelu(input, weight):
         raise DTypeMismatch(f"prelu: Type promoting not supported. Got {torch_type_name(input.dtype)} and "
                             f"{torch_type_name(weight.dtype)}")
     require_float(input, "prelu_cpu")
-    w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    if input.ndim == 0 and weight.numel() == 1:
+        w = weight.reshape(())   # a 0-d input stays 0-d, as torch's
+    else:
+        w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     return named(input.where(input > 0, input * w), "PreluKernelBackward0")   # slope w at 0, as torch's
 
 

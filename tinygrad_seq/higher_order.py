@@ -4,7 +4,7 @@ The sweep is autograd._sweep's, with Tensors for gradients and grad mode on, so 
 gradient it computes has a graph of its own. A node's gradient comes from one of three places:
 
 - its own backward run on Tensors: ctx.b is a GraphBackend (graph_backend.py) and the arrays
-  it saved are replaced by the Tensors they stand for (_SAVED: the parents, or an output
+  it saved are replaced by the Tensors they stand for (saved_as_tensors.py: the parents, or an output
   recomputed from them by the same op), so each op's backward is written once;
 - a recomposition (RECOMPOSE): a fused op's output recomputed from its parents with the
   primitive ops (the fused layers' own reference compositions), differentiated by a nested
@@ -16,14 +16,15 @@ A node whose parents were rewritten in place after it used them also takes the l
 Tensors its saved arrays stand for are gone.
 """
 
-from tinygrad_seq import autograd, functional, host_derivatives, losses, ops, ops_extra
+from tinygrad_seq import autograd, host_derivatives, ops
 from tinygrad_seq import writes as _writes
-from tinygrad_seq.graph_backend import GraphBackend, IndexAdd
+from tinygrad_seq.graph_backend import GraphBackend
 from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
 from tinygrad_seq.graph_walk import _toposort
 from tinygrad_seq.ops_host import HostBinary, HostUnary
 from tinygrad_seq.outer_grad import OuterGrad
-from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph, NormalCdf
+from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph
+from tinygrad_seq.saved_as_tensors import SAVED as _SAVED, ConstantOf, parents as _parents, kept as _kept
 
 
 class FirstOrderOnly(autograd.Function):
@@ -44,89 +45,9 @@ class FirstOrderOnly(autograd.Function):
                            f"shape, indexing, matmul, linear, softmax, loss, norm and fused recurrent ops)")
 
 
-class ConstantOf(autograd.Function):
-    """A gradient that does not change with the tensors its formula read (sign(x) of abs, the
-    mask of relu): as in torch, it is their function all the same, with zero derivative."""
-    @staticmethod
-    def forward(ctx, *inputs, value=None):
-        ctx.shapes = [(a.shape, a.dtype) for a in inputs]
-        return value
-
-    @staticmethod
-    def backward(ctx, g):
-        return tuple(ctx.b.zeros(shape, dtype) for shape, dtype in ctx.shapes)
-
-
-def _parents(ctx, ps):
-    """Each saved array as the parent whose array it is (None stays None)."""
-    out = []
-    for s in ctx.saved_tensors:
-        if s is None:
-            out.append(None)
-            continue
-        for p in ps:
-            if p.array is s:
-                out.append(p)
-                break
-        else:
-            raise NoGraph()
-    return tuple(out)
-
-
-def _kept(ctx, ps):
-    """Saved arrays read only through comparisons or shapes: kept as they are."""
-    return ctx.saved_tensors
-
-
-def _recomputed(op, **kw):
-    """The node's output as the saved array: its output tensor, when the sweep met it as a
-    later node's input (a hook on it sees the gradient through it, as in torch), else the
-    output recomputed from the parent by the same op."""
-    def saved(ctx, ps, out=None):
-        return (out if out is not None else op.apply(*ps, **{k: getattr(ctx, v) for k, v in kw.items()}),)
-    saved.reads_output = True
-    return saved
-
-
 # piecewise-linear activations built from where / masked_fill (grad_fn_names.named): torch's
 # backward formula reads the input, so their gradient requires grad (with a zero derivative)
 _READS_INPUT = {"LeakyReluBackward0", "HardtanhBackward0", "HardshrinkBackward0", "ThresholdBackward0"}
-
-
-def _pow_saved(ctx, ps, out=None):
-    if ctx.saved_tensors[2] is None:   # the output is saved only for the exponent's gradient
-        return ps[0], ps[1], None
-    return ps[0], ps[1], out if out is not None else ops.Pow.apply(ps[0], ps[1])
-
-
-_pow_saved.reads_output = True
-
-_SAVED = {
-    **{op: _parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Maximum, ops.Neg, ops.Log,
-                                ops.Abs, ops.Clamp, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
-                                ops.MaxAlong, ops.Reshape, ops.Permute, ops.Expand, ops.GetItem,
-                                ops.Cat, ops.Stack, ops.MatMul, ops_extra.Clone, ops_extra.Sin,
-                                ops_extra.Cos, ops_extra.Log1p, ops_extra.Rounding, ops_extra.CumSum,
-                                ops_extra.Gather, ops_extra.Scatter, ops_extra.IndexPut,
-                                ops_extra.IndexPutInto, ops_extra.Softplus, IndexAdd, NormalCdf,
-                                ConstantOf)},
-    ops.Relu: _kept,
-    ops.Exp: _recomputed(ops.Exp),
-    ops.Tanh: _recomputed(ops.Tanh),
-    ops.Sigmoid: _recomputed(ops.Sigmoid),
-    ops.Sqrt: _recomputed(ops.Sqrt),
-    ops_extra.Expm1: _recomputed(ops_extra.Expm1),
-    ops_extra.LogSoftmax: _recomputed(ops_extra.LogSoftmax, dim="dim"),
-    ops_extra.Softmax: _recomputed(ops_extra.Softmax, dim="dim"),
-    ops.Pow: _pow_saved,
-    ops.Max: lambda ctx, ps: (ps[0], ctx.saved_tensors[1]),
-    ops_extra.Prod: lambda ctx, ps: (ps[0].reshape(-1) if ctx.dim is None else ps[0],),
-    ops_extra.Root: lambda ctx, ps: (ps[0], ops_extra.Root.apply(ps[0], p=ctx.p)),
-    functional._Linear: lambda ctx, ps: (ops.Reshape.apply(ps[0], shape=(-1, ps[0].shape[-1])), ps[1]),
-    functional._ErfGelu: lambda ctx, ps: (ps[0], NormalCdf.apply(ps[0])),
-    losses._BCE: lambda ctx, ps: (ps[0], ps[1], ops.Clamp.apply(ops.Log.apply(ps[0]), lo=-100.0),
-                                  ops.Clamp.apply(ops.Log.apply(1.0 - ps[0]), lo=-100.0)),
-}
 
 
 def _proxy(ctx, b, saved):

@@ -48,8 +48,14 @@ def _class_nll(ctx, ps):
         out = out * (1.0 - eps) + smooth * (eps / C)
     if ctx.reduction == "none":
         return out
-    total = out.sum()
-    return total if ctx.reduction == "sum" else total / float(ctx.count)
+    if ctx.reduction == "sum":
+        return out.sum()
+    if isinstance(ctx.count, (np.ndarray, np.generic)) and not ctx.count:
+        # weight sum 0 (every row ignored, or weights 0): as torch's backward, an ignored row's
+        # gradient is 0 and the others' g / 0 (nan), where total / 0 made every one nan
+        scale = np.where(np.asarray(valid) != 0, np.inf, 0.0).astype(np.asarray(valid).dtype)
+        return (out * autograd._Tensor._wrap(scale, x.device)).sum()
+    return out.sum() / float(ctx.count)
 
 
 def _vector_norm(ctx, ps):

@@ -88,6 +88,10 @@ class Optimizer(OptimizerHooks):
             group["lr"] = _as_lr(group["lr"])
         for k, v in self.defaults.items():
             group.setdefault(k, v)
+        for g in self.param_groups:
+            if ("param_names" in group) != ("param_names" in g):
+                raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                                 f"{'with' if 'param_names' in group else 'without'} names to the optimizer")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in ps):
             raise ValueError("some parameters appear in more than one parameter group")
