@@ -115,3 +115,39 @@ def test_kl_div_nonpositive_and_nan_target():
         res.append((np.asarray(l.detach().numpy()), np.asarray(t.grad.numpy())))
     np.testing.assert_array_equal(np.isnan(res[1][0]), np.isnan(res[0][0]))
     np.testing.assert_array_equal(np.isnan(res[1][1]), np.isnan(res[0][1]))
+
+
+_PIECEWISE = {   # x [2, 3, 6], x4 [2, 3, 6, 6] -> output
+    "max_full": lambda L, x, x4: x.max(), "amin": lambda L, x, x4: x.amin(1), "amax": lambda L, x, x4: x.amax(2),
+    "clamp": lambda L, x, x4: x.clamp(-0.5, 0.5), "hardtanh": lambda L, x, x4: L.nn.functional.hardtanh(x),
+    "max_pool1d": lambda L, x, x4: L.nn.functional.max_pool1d(x, 2),
+    "max_pool1d_unbatched": lambda L, x, x4: L.nn.functional.max_pool1d(x[0], 2),
+    "MaxPool1d": lambda L, x, x4: L.nn.MaxPool1d(3, 2)(x),
+    "max_pool2d": lambda L, x, x4: L.nn.functional.max_pool2d(x4, 2),
+    "adaptive_max_pool1d": lambda L, x, x4: L.nn.functional.adaptive_max_pool1d(x, 4),
+    "adaptive_max_pool2d": lambda L, x, x4: L.nn.functional.adaptive_max_pool2d(x4, 4),
+    "reflect1d": lambda L, x, x4: L.nn.functional.pad(x, (2, 1), mode="reflect"),
+    "replicate2d": lambda L, x, x4: L.nn.functional.pad(x4, (1, 1, 2, 0), mode="replicate"),
+    "circular": lambda L, x, x4: L.nn.functional.pad(x, (2, 1), mode="circular"),
+    "nll": lambda L, x, x4: L.nn.functional.nll_loss(x[:, :, 0], L.tensor([0, 2])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_PIECEWISE))
+def test_piecewise_linear_gradient_requires_grad_as_torch(case):
+    # module_db gradgrad of pure max pools / reflection pads: torch's gradient under create_graph
+    # requires grad (their backward reads the input; a zero second derivative), clamp's / amax's not
+    rng = np.random.default_rng(0)
+    xn, x4n = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 3, 6, 6))
+    res = []
+    for lib in (torch, ts):
+        x, x4 = lib.tensor(xn, requires_grad=True), lib.tensor(x4n, requires_grad=True)
+        y = _PIECEWISE[case](lib, x, x4)
+        g = [t for t in lib.autograd.grad(y, (x, x4), lib.ones_like(y), create_graph=True, allow_unused=True)
+             if t is not None][0]
+        r = [g.requires_grad]
+        if g.requires_grad:
+            r += [None if t is None else float(t.abs().sum())
+                  for t in lib.autograd.grad(g.sum(), (x, x4), allow_unused=True)]
+        res.append(r)
+    assert res[1] == res[0]

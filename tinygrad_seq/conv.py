@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg, resolve_padding
-from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.grad_fn_names import named, reading_input
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
@@ -108,6 +108,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     values, positions, _ = _pool_windows(x, kernel, stride, padding, _single(dilation, "dilation"), ceil_mode,
                                          float("-inf"))
     out, which = values.max(-1)
+    reading_input(out)   # torch's max pool node: its gradient under create_graph requires grad
     if unbatched:
         out, which = out.squeeze(0), which.squeeze(0)
     out = named(out, "SqueezeBackward1")   # torch's 1-d pools run the 2-d ones and squeeze
@@ -155,7 +156,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     positions in the input."""
     require_tensor_argument(input, "adaptive_max_pool1d", "input", 1)
     require_float(input, "adaptive_max_pool2d")
-    out = _adaptive(input, output_size, lambda t: t.max(-1).values, "adaptive_max_pool1d")
+    out = _adaptive(input, output_size, lambda t: reading_input(t.max(-1).values), "adaptive_max_pool1d")
     if not return_indices:
         return out
     x = input.detach().numpy()

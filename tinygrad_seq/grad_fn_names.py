@@ -17,6 +17,15 @@ def named(t, name):
     return t
 
 
+def reading_input(t):
+    """Mark t's node as one whose torch backward reads its input (a 1-d max pool's max, built
+    from primitive ops): its gradient under create_graph requires grad, with a zero derivative
+    (higher_order). t returned."""
+    if t._ctx is not None:
+        t._ctx._reads_input = True
+    return t
+
+
 def named_output(t, name):
     """Name t's node `name` for t only: one output of a multi-output op that torch makes with
     its own node (a fused LSTM's h_n / c_n are torch's StackBackward0). t returned."""

@@ -19,6 +19,7 @@ Tensors its saved arrays stand for are gone.
 from tinygrad_seq import autograd, host_derivatives, ops
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.graph_backend import GraphBackend
+from tinygrad_seq.grad_fn_names import torch_name
 from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
 from tinygrad_seq.graph_walk import _toposort
 from tinygrad_seq.ops_host import HostBinary, HostUnary
@@ -45,9 +46,13 @@ class FirstOrderOnly(autograd.Function):
                            f"shape, indexing, matmul, linear, softmax, loss, norm and fused recurrent ops)")
 
 
-# piecewise-linear activations built from where / masked_fill (grad_fn_names.named): torch's
-# backward formula reads the input, so their gradient requires grad (with a zero derivative)
-_READS_INPUT = {"LeakyReluBackward0", "HardtanhBackward0", "HardshrinkBackward0", "ThresholdBackward0"}
+# piecewise-linear ops built from where / masked_fill / gathers (grad_fn_names): torch's backward
+# formula reads the input, so their gradient requires grad (with a zero derivative); so does a
+# node marked grad_fn_names.reading_input (a 1-d max pool's max)
+_READS_INPUT = {"LeakyReluBackward0", "HardtanhBackward0", "HardshrinkBackward0", "ThresholdBackward0",
+                "MaxPool2DWithIndicesBackward0", "MaxPool3DWithIndicesBackward0", "AdaptiveMaxPool2DBackward0",
+                "AdaptiveMaxPool3DBackward0", "FractionalMaxPool2DBackward0", "FractionalMaxPool3DBackward0",
+                *(f"{mode}Pad{k}DBackward0" for mode in ("Reflection", "Replication") for k in (1, 2, 3))}
 
 
 def _proxy(ctx, b, saved):
@@ -91,17 +96,25 @@ def node_backward(ctx, ps, grads, exact, outputs=None):
             out = cls.backward(_proxy(ctx, b, saved), *grads)
             out = out if type(out) is tuple else (out,)
             # what the formula read: torch's gradient requires grad when one of them does
-            reads_input = fn is _kept or ctx.__dict__.get("_torch_name") in _READS_INPUT
+            reads_input = fn is _kept or _reads_input(ctx)
             read = [t for t in (*(ps if reads_input else saved), *grads)
                     if isinstance(t, autograd._Tensor) and t.requires_grad]
             return tuple(_as_tensor(g, b, ctx, read) for g in out)
         if exact and cls in RECOMPOSE:
             outs = RECOMPOSE[cls](ctx, ps)
             outs = outs if type(outs) is tuple else (outs,)
-            return grads_through(outs, grads, ps, ctx.needs_input_grad)
+            in_grads = grads_through(outs, grads, ps, ctx.needs_input_grad)
+            if not _reads_input(ctx):
+                return in_grads
+            read = [p for p in ps if p is not None and p.requires_grad]   # (a 2-d max pool's gather)
+            return tuple(_as_tensor(g, GraphBackend(ctx.device), ctx, read) for g in in_grads)
     except NoGraph:
         pass
     return _first_order(ctx, ps, grads)
+
+
+def _reads_input(ctx):
+    return "_reads_input" in ctx.__dict__ or torch_name(ctx) in _READS_INPUT
 
 
 def _host_backward(ctx, ps, g, y):

@@ -53,6 +53,13 @@ def kept(ctx, ps):
     return ctx.saved_tensors
 
 
+def compared(ctx, ps):
+    """Saved arrays the backward reads only through comparisons (clamp's bounds, max's ties):
+    kept as they are, and, unlike kept's, not counted as read (torch's gradient then requires
+    grad only when the incoming one does)."""
+    return ctx.saved_tensors
+
+
 def _recomputed(op, **kw):
     """The node's output as the saved array: its output tensor, when the sweep met it as a
     later node's input (a hook on it sees the gradient through it, as in torch), else the
@@ -73,7 +80,7 @@ _pow_saved.reads_output = True
 
 SAVED = {
     **{op: parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Maximum, ops.Neg, ops.Log,
-                                ops.Abs, ops.Clamp, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
+                                ops.Abs, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
                                 ops.MaxAlong, ops.Reshape, ops.Permute, ops.Expand, ops.GetItem,
                                 ops.Cat, ops.Stack, ops.MatMul, ops_extra.Clone, ops_extra.Sin,
                                 ops_extra.Cos, ops_extra.Log1p, ops_extra.Rounding, ops_extra.CumSum,
@@ -89,7 +96,8 @@ SAVED = {
     ops_extra.LogSoftmax: _recomputed(ops_extra.LogSoftmax, dim="dim"),
     ops_extra.Softmax: _recomputed(ops_extra.Softmax, dim="dim"),
     ops.Pow: _pow_saved,
-    ops.Max: lambda ctx, ps: (ps[0], ctx.saved_tensors[1]),
+    ops.Max: compared,
+    ops.Clamp: compared,
     ops_extra.Prod: lambda ctx, ps: (ps[0].reshape(-1) if ctx.dim is None else ps[0],),
     ops_extra.Root: lambda ctx, ps: (ps[0], ops_extra.Root.apply(ps[0], p=ctx.p)),
     functional._Linear: lambda ctx, ps: (ops.Reshape.apply(ps[0], shape=(-1, ps[0].shape[-1])), ps[1]),
