@@ -94,7 +94,7 @@ def alias_copy(input):
 
 @_takes_copy_out
 def as_strided_copy(input, size, stride, storage_offset=None):
-    return input.as_strided(size, stride, 0 if storage_offset is None else storage_offset)
+    return input.as_strided(size, stride, storage_offset)
 
 
 @_takes_copy_out

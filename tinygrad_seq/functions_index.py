@@ -128,9 +128,7 @@ def combinations(input, r=2, with_replacement=False):
         return input.new_empty(0)
     make = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(make(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    if idx.shape[0] == 0:
-        return input.new_empty(0)
-    return input[Tensor(idx, device=input.device)]
+    return input[Tensor(idx, device=input.device)]   # none (r > len(input)): shape (0, r), as torch's
 
 
 def atleast(t, n):

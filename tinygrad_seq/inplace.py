@@ -11,8 +11,8 @@ ticks autograd's clock; a node whose saved arrays were overwritten raises at bac
 through `.data` are untracked."""
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops_extra, writes
-from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor_shape import view_fns
@@ -270,99 +270,10 @@ class InPlaceOps:
     def masked_fill_(self, mask, value):
         return self._write("masked_fill_", lambda t, m, v: t.masked_fill(m, v), mask, value)
 
-    def index_fill_(self, dim, index, value):
-        d = dim % max(self.ndim, 1)
-        idx = (slice(None),) * d + (index,)
-        self[idx] = float_scalar(value, self.dtype)   # a number float16 / float32 cannot hold raises, as torch's
-        return self
-
-    def scatter_(self, dim, index, src=None, value=None, reduce=None):
-        """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None, 'add' or
-        'multiply' (the last without gradients, as torch's)."""
-        if reduce not in (None, "add", "multiply"):
-            raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got {reduce!r}")
-        if src is None:
-            src = value
-        else:
-            self._same_dtype_src(self, src, "scatter")
-        if not isinstance(src, InPlaceOps):
-            src = self._other(src).expand(index.shape)
-        d, idx = self._scatter_args(dim, index, src, "scatter_")
-        if reduce == "multiply":
-            if autograd.is_grad_enabled() and (self.requires_grad or src.requires_grad):
-                raise RuntimeError("scatter_(reduce='multiply') does not support autograd; use scatter_reduce "
-                                   "with 'prod' or run it under no_grad")
-            from tinygrad_seq.backend_cpu import _along
-            out = self.numpy().copy()
-            vals = src.numpy()[tuple(slice(0, s) for s in idx.shape)].astype(out.dtype)   # cast first, as torch
-            np.multiply.at(out, _along(np.asarray(idx), d), vals)
-            return self.copy_(out)
-        return self._write("scatter_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx,
-                                                                             add=reduce == "add"), src)
-
-    def scatter_add_(self, dim, index, src):
-        self._same_dtype_src(self, src, "scatter_add")
-        d, idx = self._scatter_args(dim, index, src, "scatter_add_")
-        return self._write("scatter_add_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d,
-                                                                                 index=idx, add=True), src)
-
-    def index_add_(self, dim, index, source, alpha=1):
-        """self[..., index[i], ...] += alpha * source[..., i, ...] along dim (repeats add up)."""
-        return self.scatter_add_(dim, self._along_index(dim, index, source, "index_add_"),
-                                 source * alpha if alpha != 1 else source)
-
-    def index_copy_(self, dim, index, source):
-        return self.scatter_(dim, self._along_index(dim, index, source, "index_copy_"), source)
-
-    def index_add(self, dim, index, source, alpha=1):
-        return self.clone().index_add_(dim, index, source, alpha)
-
-    def _along_index(self, dim, index, source, name):
-        """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_)."""
-        if not isinstance(index, InPlaceOps) or index.ndim != 1 or index.dtype.kind not in "iu":
-            raise TypeError(f"{name}: index must be a 1-D integer tensor")
-        d = dim % max(self.ndim, 1)
-        if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
-            raise ValueError(f"{name}: source of shape {source.shape} does not match index of length "
-                             f"{index.shape[0]} along dimension {d} of {self.shape}")
-        return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
-
-    def scatter(self, dim, index, src=None, value=None, reduce=None):
-        if self.ndim == 0 and isinstance(index, InPlaceOps) and index.ndim == 0:   # as [1] tensors, torch's
-            one = src.reshape(1) if isinstance(src, InPlaceOps) else src
-            return self.reshape(1).scatter(dim, index.reshape(1), one, value, reduce).reshape(())
-        return self.clone().scatter_(dim, index, src, value, reduce)
-
-    def scatter_add(self, dim, index, src):
-        return self.clone().scatter_add_(dim, index, src)
-
-    def index_fill(self, dim, index, value):
-        return self.clone().index_fill_(dim, index, value)
-
-    def _scatter_args(self, dim, index, src, name):
-        if not isinstance(index, InPlaceOps) or index.dtype.kind not in "iu":
-            raise DTypeMismatch(f"{name}(): Expected dtype int64 for index")
-        if index.ndim != self.ndim or src.ndim != self.ndim:
-            raise ShapeMismatch(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
-                                f"must have the same number of dimensions")
-        d = dim % max(self.ndim, 1)
-        for i in range(self.ndim):
-            if index.shape[i] > src.shape[i] or (i != d and index.shape[i] > self.shape[i]):
-                raise ShapeMismatch(f"{name}: index shape {index.shape} exceeds src {src.shape} or self "
-                                    f"{self.shape} at dimension {i}")
-        i = index.numpy()
-        n = self.shape[d] if self.ndim else 1
-        bad = i[(i < 0) | (i >= n)]
-        if bad.size:
-            raise IndexOutOfRange(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
-        return d, index.array
-
-    @staticmethod
-    def _same_dtype_src(self, src, name):
-        """torch's scatter / scatter_add refuse a src tensor of another dtype than self's."""
-        if isinstance(src, InPlaceOps) and src.dtype != self.dtype:
-            raise DTypeMismatch(f"{name}(): Expected self.dtype to be equal to src.dtype "
-                                f"(got {self.dtype} and {src.dtype})")
+    # the index / scatter writes (index_scatter_writes.py)
+    index_fill_, scatter_, scatter_add_ = _isw.index_fill_, _isw.scatter_, _isw.scatter_add_
+    index_add_, index_copy_, index_add = _isw.index_add_, _isw.index_copy_, _isw.index_add
+    scatter, scatter_add, index_fill = _isw.scatter, _isw.scatter_add, _isw.index_fill
 
     def __iadd__(self, o): return self.add_(o)
     def __isub__(self, o): return self.sub_(o)

@@ -53,6 +53,7 @@ BINARY = {
     "copysign": (np.copysign, lambda a, b, y: (np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a)), 0.0 * b)),
     "logaddexp2": (np.logaddexp2, lambda a, b, y: (np.exp2(a - y), np.exp2(b - y))),
     "fmin": (np.fmin, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
+    "nextafter": (np.nextafter, lambda a, b, y: (1.0, 0.0)),   # torch 2.13's: the step is a constant
 }
 
 

@@ -7,6 +7,8 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_alias import takes_axis
+from tinygrad_seq.index_scatter_writes import same_dtype_src, scatter_args
+from tinygrad_seq.shape_copies import zero_d_dim
 
 _UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
@@ -103,8 +105,12 @@ def _prod_grads(x, s, out, gh, pos, include_self, reached):
 def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
     if reduce not in _UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    self._same_dtype_src(self, src, "scatter_reduce")
-    d, _ = self._scatter_args(dim, index, src, "scatter_reduce")   # scatter_'s checks (inplace.py)
+    same_dtype_src(self, src, "scatter_reduce")
+    if self.ndim == 0:   # one element along dim 0, as torch's
+        zero_d_dim(dim, "scatter_reduce")
+        return scatter_reduce(self.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
+                              include_self=include_self).reshape(())
+    d, _ = scatter_args(self, dim, index, src, "scatter_reduce")   # scatter_'s checks
     idx = np.asarray(index.numpy(), dtype=np.int64)
     return _apply(self, src, d, idx, reduce, bool(include_self))
 

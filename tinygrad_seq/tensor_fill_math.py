@@ -1,8 +1,8 @@
 """Tensor methods of torch's that compose from the ones here (so autograd differentiates them):
 kron, cross, cov / corrcoef, masked_scatter, take / put_, the *_scatter family, as_strided,
 renorm, rot90, diag_embed; the rarer elementwise ones (lgamma, digamma, i0, sinc, copysign,
-logaddexp2 through ops_host.py; gcd, lcm, nextafter, heaviside on the host without gradients, as
-torch has none); the random fills. Order statistics (quantile, nanmedian, mode, histc,
+logaddexp2 through ops_host.py; gcd, lcm, heaviside on the host without gradients, as torch
+has none); the random fills. Order statistics (quantile, nanmedian, mode, histc,
 unique_consecutive): tensor_order_stats.py. Attached to Tensor by tensor_fill_in.attach."""
 import math
 
@@ -13,7 +13,8 @@ from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.broadcast_errors import broadcast_shape, torch_broadcast_errors
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.tensor_matmul import no_bool, same_scalar_type, scalar_name
+from tinygrad_seq.tensor_matmul import beta_plus, no_bool, same_scalar_type, scalar_name
+from tinygrad_seq.tensor_methods_gaps import strided_positions
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
 
 
@@ -24,7 +25,8 @@ def _on_host(fn, out_dtype=None):
         out = np.asarray(fn(self.numpy(), *host))
         if out_dtype is not None:
             out = out.astype(out_dtype)
-        return self._wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)
+        # np.array keeps a 0-d result 0-d (np.ascontiguousarray would make it shape (1,))
+        return self._wrap(_device.backend(self.device).asarray(np.array(out, order="C")), self.device)
     return method
 
 
@@ -81,12 +83,19 @@ def addmv(self, mat, vec, *, beta=1, alpha=1):
     if not self.dtype == mat.dtype == vec.dtype:   # torch's: no promotion (the input included)
         raise DTypeMismatch(f"addmv input tensors must have the same dtype, but got {scalar_name(self.dtype)}, "
                             f"{scalar_name(mat.dtype)}, and {scalar_name(vec.dtype)}")
-    prod = mat @ vec
-    return named(prod * alpha if beta == 0 else self * beta + prod * alpha, "AddmvBackward0")
+    return named(beta_plus(self, beta, mat @ vec, alpha), "AddmvBackward0")
 
 
 def addr(self, vec1, vec2, *, beta=1, alpha=1):
+    """beta * self + alpha * outer(vec1, vec2); for bools (beta and self) or (alpha and outer), as
+    torch's; an integer result refuses a float alpha / beta, as torch's."""
     outer = vec1.unsqueeze(1) * vec2.unsqueeze(0)
+    kind = np.result_type(self.dtype, outer.dtype).kind
+    for name, s in (("beta", beta), ("alpha", alpha)):
+        if kind in "iub" and isinstance(s, (float, np.floating)):
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+    if kind == "b":
+        return named((outer & bool(alpha)) | (self & bool(beta)), "AddrBackward0")
     return named(outer * alpha if beta == 0 else self * beta + outer * alpha, "AddrBackward0")
 
 
@@ -169,6 +178,8 @@ def cov(self, *, correction=1, fweights=None, aweights=None):
     if self.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input "
                            f"with {self.ndim} dimensions")
+    _check_cov_weights(fweights, "fweights", "iu", "integral")
+    _check_cov_weights(aweights, "aweights", "f", "floating point")
     x = self._floating()
     if aweights is not None and aweights.dtype.kind == "f" and aweights.dtype != x.dtype:
         x = x.to(dtype=np.promote_types(x.dtype, aweights.dtype))   # torch's: the result type of both
@@ -202,6 +213,17 @@ def cov(self, *, correction=1, fweights=None, aweights=None):
     xw = xm if w is None else xm * w
     c = (xw @ xm.T) / norm
     return c.reshape(()) if c.shape == (1, 1) else c   # one variable: 0-d, as torch squeezes
+
+
+def _check_cov_weights(weights, name, kinds, kind_name):
+    """torch's: fweights integral, aweights floating point, neither negative."""
+    if weights is None:
+        return
+    if weights.dtype.kind not in kinds:
+        raise RuntimeError(f"cov(): expected {name} to have {kind_name} dtype but got {name} with "
+                           f"{scalar_name(weights.dtype)} dtype")
+    if weights.numel() and bool((weights < 0).any()):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
 def corrcoef(self):
@@ -259,11 +281,11 @@ def _rotated(self, k, dims):
 @takes_axis
 def renorm(self, p, dim, maxnorm):
     """Each slice along dim whose p-norm exceeds maxnorm scaled down to maxnorm (torch's 1e-7)."""
+    if self.ndim < 2:   # torch's: a slice is at least a vector
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions")
     dim = _norm_dim(dim, self.ndim)
     others = tuple(i for i in range(self.ndim) if i != dim)
-    if not others:
-        norms = self.abs()
-    elif p == math.inf:
+    if p == math.inf:
         norms = self.abs().amax(dim=others, keepdim=True)
     else:
         norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p)
@@ -358,22 +380,35 @@ def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
     return out.movedim((0, 1), (d1, d2))
 
 
-def as_strided(self, size, stride, storage_offset=0):
-    """The elements of the contiguous tensor at storage_offset + sum(i_k * stride_k), as torch's
-    as_strided on a contiguous tensor (differentiable: an index into the flat tensor)."""
-    n = self.numel()
+def _viewed_root(self):
+    """The tensor whose C-contiguous memory self views (following _base); None when self is no
+    such view."""
+    root = self
+    while getattr(root, "_base", None) is not None:
+        root = root._base[0]
+    arr, mem = self.array, root.array
+    if root is self or type(arr) is not np.ndarray or type(mem) is not np.ndarray or not mem.flags.c_contiguous \
+            or not np.may_share_memory(arr, mem):
+        return None
+    return root
+
+
+def as_strided(self, size, stride, storage_offset=None):
+    """The elements at storage_offset + sum(i_k * stride_k) of the contiguous tensor's elements
+    (differentiable: an index into the flat tensor). An explicit storage_offset on a view counts
+    from the start of the memory it views, as torch's; None reads from self's first element."""
     size, stride = tuple(size), tuple(stride)
-    idx = np.full(size, storage_offset, dtype=np.int64)
-    for d, (s, st) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[d] = s
-        idx = idx + (np.arange(s) * st).reshape(shape)
+    root = None if storage_offset is None else _viewed_root(self)
+    storage = self if root is None else root   # torch's storage: the viewed tensor's elements
+    storage_offset = 0 if storage_offset is None else int(storage_offset)
+    n = storage.numel()
+    idx = strided_positions(size, stride, storage_offset)
     if idx.size and (idx.max() >= n or idx.min() < 0):
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
                            f"{storage_offset} requiring a storage of {int(idx.max()) + 1} elements are out "
                            f"of bounds for storage of size {n}")
     from tinygrad_seq.creation import tensor
-    return self.contiguous().reshape(-1)[tensor(idx, device=self.device)]
+    return storage.contiguous().reshape(-1)[tensor(idx, device=self.device)]
 
 
 METHODS = dict(

@@ -86,4 +86,5 @@ class LogicOps:
         except ValueError:
             raise_if_mismatched(a, b)
             raise
-        return _wrap(_device.backend(self.device).asarray(np.ascontiguousarray(out)), self.device)
+        # np.array keeps a 0-d result 0-d (np.ascontiguousarray would make it shape (1,))
+        return _wrap(_device.backend(self.device).asarray(np.array(out, order="C")), self.device)

@@ -4,6 +4,8 @@ no bool kernel (NotImplementedError), and a numpy operand promoting as torch's d
 dtype checks the other products share (addmm, addmv, baddbmm, inner, vdot, cross, cdist), in
 torch's words ("expected scalar type Float but found Double"), and addmm / baddbmm / addbmm / mv /
 inner (attached to Tensor by tensor_more)."""
+import math
+
 import numpy as np
 
 from tinygrad_seq import ops
@@ -114,8 +116,24 @@ class MatMulOps:
 
 
 # ---------------------------------------------------------------- the products built on matmul
-def _beta_plus(self, beta, product, alpha):
+def integral_scalars(dtype, *scalars):
+    """alpha / beta of a product on integer tensors: torch truncates a float to an integer (the
+    result keeps the integer dtype); one the dtype cannot hold raises, as torch's."""
+    if np.dtype(dtype).kind not in "iu":
+        return scalars
+    info, out = np.iinfo(dtype), []
+    for s in scalars:
+        if isinstance(s, (float, np.floating)):
+            if not (math.isfinite(s) and info.min <= int(s) <= info.max):
+                raise RuntimeError(f"value {s} cannot be converted to type {dtype} without overflow")
+            s = int(s)
+        out.append(s)
+    return tuple(out)
+
+
+def beta_plus(self, beta, product, alpha):
     """beta * self + alpha * product; beta == 0 ignores self (a nan or inf in it too), as torch's."""
+    beta, alpha = integral_scalars(self.dtype, beta, alpha)
     out = product * alpha if alpha != 1 else product
     if beta == 0:
         from tinygrad_seq.creation import zeros
@@ -136,18 +154,18 @@ def _same_as_input(self, mat, batch2=None):
 def addmm(self, mat1, mat2, *, beta=1, alpha=1):
     prod = mat1 @ mat2
     _same_as_input(self, prod)
-    return named(_beta_plus(self, beta, prod, alpha), "AddmmBackward0")
+    return named(beta_plus(self, beta, prod, alpha), "AddmmBackward0")
 
 
 def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
     _same_as_input(self, batch1, batch2)
-    return named(_beta_plus(self, beta, batch1.bmm(batch2), alpha), "BaddbmmBackward0")
+    return named(beta_plus(self, beta, batch1.bmm(batch2), alpha), "BaddbmmBackward0")
 
 
 def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
     prod = batch1.bmm(batch2)
     _same_as_input(self, prod)
-    return named(_beta_plus(self, beta, prod.sum(0), alpha), "AddbmmBackward0")
+    return named(beta_plus(self, beta, prod.sum(0), alpha), "AddbmmBackward0")
 
 
 def mv(self, vec):

@@ -129,7 +129,7 @@ def nonzero_static(self, *, size, fill_value=-1):
     return Tensor(out, device=self.device)
 
 
-def _strided_positions(size, stride, offset):
+def strided_positions(size, stride, offset):
     """The flat storage positions [*size] of as_strided(size, stride, offset)."""
     idx = np.full(tuple(size), offset, dtype=np.int64)
     for d, (s, st) in enumerate(zip(size, stride)):
@@ -154,7 +154,7 @@ def as_strided_(self, size, stride, storage_offset=None):
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
     offset = 0 if storage_offset is None else int(storage_offset)
-    positions = _strided_positions(size, stride, offset)
+    positions = strided_positions(size, stride, offset)
     if positions.size and (positions.min() < 0 or positions.max() >= arr.size):
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} "
                            f"requiring a storage of {int(positions.max()) + 1} elements are out of bounds for "
@@ -177,7 +177,7 @@ def as_strided_scatter(self, src, size, stride, storage_offset=None):
     if tuple(src.shape) != size:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
                            f"slice size = {list(size)}")
-    positions = _strided_positions(size, stride, 0 if storage_offset is None else int(storage_offset))
+    positions = strided_positions(size, stride, 0 if storage_offset is None else int(storage_offset))
     n = self.numel()
     if positions.size and (positions.min() < 0 or positions.max() >= n):
         raise RuntimeError(f"as_strided_scatter: sizes {list(size)} and strides {list(stride)} reach outside the "

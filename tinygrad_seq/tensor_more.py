@@ -1,15 +1,16 @@
 """Tensor methods sequence code reaches for that compose from the others (addcmul/addcdiv,
-index_put_, movedim, fmod, lerp_, diff, median, cummax, logcumsumexp, addmm/baddbmm, ...) or
+movedim, fmod, lerp_, diff, median, cummax, logcumsumexp, addmm/baddbmm, ...) or
 run on the host (erf, atan2, ... through ops_host.py; addmm and the other products live in
-tensor_matmul.py); and the free functions
+tensor_matmul.py; index_put_ in index_scatter_writes.py); and the free functions
 broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: autograd
 differentiates them)."""
 import numpy as np
 
 from tinygrad_seq.broadcast_errors import torch_broadcast_errors
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim, takes_axis
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.index_scatter_writes import index_put, index_put_
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
 
@@ -29,27 +30,6 @@ def addcmul_(self, tensor1, tensor2, value=1):
 
 def addcdiv_(self, tensor1, tensor2, value=1):
     return self.add_(tensor1 / tensor2 * value)
-
-
-def index_put_(self, indices, values, accumulate=False):
-    """self[indices] = values (accumulate: += with repeated indices adding up), as torch's."""
-    if not isinstance(indices, tuple):
-        raise TypeError(f"index_put_: indices must be a tuple of tensors, got {type(indices).__name__}")
-    if accumulate:   # repeated positions add up (numpy's unbuffered np.add.at)
-        if getattr(values, "requires_grad", False):
-            raise NotImplementedError("index_put_(accumulate=True) with values that require grad is not "
-                                      "supported; use index_add_ along one dim")
-        index = tuple(i.array if hasattr(i, "array") else np.asarray(i) for i in indices)
-        vals = np.asarray(values.array if hasattr(values, "array") else values, dtype=self.dtype)
-        contrib = np.zeros(self.shape, dtype=self.dtype)
-        np.add.at(contrib, index, np.broadcast_to(vals, contrib[index].shape))
-        return self.add_(type(self)(contrib, device=self.device))
-    self[indices] = values
-    return self
-
-
-def index_put(self, indices, values, accumulate=False):
-    return index_put_(self.clone(), indices, values, accumulate)
 
 
 def movedim(self, source, destination):
@@ -118,7 +98,7 @@ def _host_binary(name):
         other_t = self._other(other)
         if name in ("fmax", "fmin") and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
             from tinygrad_seq import device as _device
-            out = np.ascontiguousarray(BINARY[name][0](self.numpy(), other_t.numpy()))   # integers stay
+            out = np.array(BINARY[name][0](self.numpy(), other_t.numpy()), order="C")   # ints stay; 0-d stays 0-d
             return self._wrap(_device.backend(self.device).asarray(out), self.device)
         if name in _NO_INT_KERNEL and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
             dt = np.promote_types(self.dtype, other_t.dtype)   # torch has no integer kernel for these
@@ -157,9 +137,19 @@ def frac(self):
 
 
 def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
-    """Differences of neighbours along dim, n times (prepend / append joined first)."""
+    """Differences of neighbours along dim, n times (prepend / append joined first); of a bool
+    tensor, whether neighbours differ. n = 0: a copy of self, prepend / append ignored (torch's)."""
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "diff", -1)
+    if self.ndim == 0:
+        raise InvalidArgument("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise InvalidArgument(f"diff: order must be non-negative but got {n}")
+    if not -self.ndim <= dim < self.ndim:
+        raise IndexError(f"diff: Dimension out of range (expected to be in range of [{-self.ndim}, "
+                         f"{self.ndim - 1}], but got {dim})")
+    if n == 0:
+        return self.clone()
     from tinygrad_seq.functions import cat
     x = self
     d = dim % self.ndim
@@ -169,7 +159,8 @@ def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
         length = x.shape[d]
         if length == 0:
             break
-        x = x.narrow(d, 1, length - 1) - x.narrow(d, 0, length - 1)
+        later, earlier = x.narrow(d, 1, length - 1), x.narrow(d, 0, length - 1)
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
     return x
 
 
@@ -214,11 +205,11 @@ def ldexp(self, other):
 
 @torch_broadcast_errors
 def nextafter(self, other):
-    """The next float after self toward other (no gradient), in the pair's float dtype (torch's)."""
-    from tinygrad_seq import device as _device
+    """The next float after self toward other, in the pair's float dtype (torch's); gradient as
+    torch 2.13's: 1 for self, 0 for other (ops_host.BINARY)."""
+    from tinygrad_seq.ops_host import HostBinary
     a, b = float_operands(self, other)
-    out = np.asarray(np.nextafter(a.numpy(), b.numpy()))   # a fresh (row-major) array; 0-d stays 0-d
-    return self._wrap(_device.backend(self.device).asarray(out), self.device)
+    return HostBinary.apply(a, b, name="nextafter")
 
 
 def nansum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
@@ -330,6 +321,9 @@ def logcumsumexp(self, dim=None, *, axis=None):
     if self.ndim == 0:
         _zero_d_dim(dim)
         return self.clone()
+    if not -self.ndim <= dim < self.ndim:   # torch's IndexError, never dim % ndim
+        raise IndexError(f"logcumsumexp: Dimension out of range (expected to be in range of [{-self.ndim}, "
+                         f"{self.ndim - 1}], but got {dim})")
     return LogCumSumExp.apply(self._floating(), dim=dim % self.ndim)
 
 

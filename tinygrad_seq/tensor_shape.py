@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq import autograd, device as _device, ops, ops_extra, shape_copies
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
@@ -75,19 +75,7 @@ class ShapeOps:
         return out
 
     def unfold(self, dimension, size, step):
-        """The windows of `size` elements `step` apart along `dimension`: that dimension becomes
-        the window count and a last dimension of `size` holds each window (torch's; a copy here,
-        differentiable)."""
-        d = _dim1(dimension, self.ndim)
-        n = self.shape[d] if self.ndim else 1
-        if size < 1 or step < 1 or size > n:
-            raise ShapeMismatch(f"unfold: size {size} and step {step} must be positive and size at most "
-                             f"{n}, the size of dimension {dimension}")
-        from tinygrad_seq.functions import stack
-        windows = [self.narrow(d, i * step, size) for i in range((n - size) // step + 1)]
-        out = stack(windows, d)                              # (..., windows, size, ...)
-        order = [i for i in range(out.ndim) if i != d + 1] + [d + 1]
-        return out.permute(tuple(order))
+        return shape_copies.unfold(self, dimension, size, step)
 
     def nonzero(self, as_tuple=False):
         from tinygrad_seq.functions import nonzero
@@ -99,6 +87,9 @@ class ShapeOps:
     def narrow(self, dim=None, start=None, length=None, *, axis=None):
         if axis is not None or dim is None or start is None or length is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "narrow", start=start, length=length)
+        if hasattr(start, "ndim") and (start.ndim != 0 or start.dtype.kind not in "iu"):
+            raise InvalidArgument(f"narrow: start must be an 0-dim integral Tensor, got shape "
+                                  f"{tuple(start.shape)} and dtype {start.dtype}")
         d = _dim1(dim, self.ndim)
         n = self.shape[d]
         start = int(start) + (n if int(start) < 0 else 0)
@@ -161,20 +152,7 @@ class ShapeOps:
         return named(self[(slice(None),) * _dim1(dim, self.ndim) + (pick,)], "IndexSelectBackward0")
 
     def masked_select(self, mask):
-        B = _device.backend(self.device)
-        m = mask.array if isinstance(mask, ShapeOps) else B.asarray(np.asarray(mask))
-        if m.dtype != np.bool_:
-            raise DTypeMismatch(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
-        x = self
-        if tuple(m.shape) != tuple(self.shape):   # both broadcast to a common shape, as torch's
-            try:
-                shape = np.broadcast_shapes(tuple(m.shape), tuple(self.shape))
-            except ValueError:
-                raise ShapeMismatch(f"masked_select: mask of shape {tuple(m.shape)} and input of shape "
-                                    f"{tuple(self.shape)} do not broadcast") from None
-            x = self.expand(*shape) if shape != tuple(self.shape) else self
-            m = B.broadcast_to(m, shape)
-        return named(x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)], "MaskedSelectBackward0")
+        return shape_copies.masked_select(self, mask)
 
     def gather(self, dim=None, index=None, *, sparse_grad=False, axis=None):
         if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
@@ -196,29 +174,7 @@ class ShapeOps:
         return ops_extra.Gather.apply(self, dim=d, index=index.array)
 
     def take_along_dim(self, indices, dim=None, *, axis=None):
-        """gather along dim, input and indices broadcast in the other dims; without dim, over
-        the flattened tensor (torch's)."""
-        if axis is not None:   # numpy's name for dim, which torch takes too
-            dim = dim_from_axis(dim, axis, "take_along_dim")
-        if dim is None:
-            return self.reshape(-1).gather(0, indices.reshape(-1))
-        if indices.ndim != self.ndim:
-            raise ShapeMismatch(f"torch.take_along_dim(): input and indices should have the same number of "
-                                f"dimensions, but got {self.ndim} dimensions for input, and {indices.ndim} "
-                                f"dimensions for indices")
-        d = _dim1(dim, self.ndim)
-        xs, js = list(self.shape), list(indices.shape)
-        xs[d] = js[d] = 1
-        try:
-            shape = list(np.broadcast_shapes(tuple(xs), tuple(js)))
-        except ValueError:
-            raise ShapeMismatch(f"take_along_dim: input {tuple(self.shape)} and indices {tuple(indices.shape)} "
-                                f"do not broadcast outside dim {d}") from None
-        x_shape, i_shape = list(shape), list(shape)
-        x_shape[d], i_shape[d] = self.shape[d], indices.shape[d]
-        x = self if tuple(x_shape) == tuple(self.shape) else self.expand(*x_shape)
-        idx = indices if tuple(i_shape) == tuple(indices.shape) else indices.expand(*i_shape)
-        return x.gather(d, idx)
+        return shape_copies.take_along_dim(self, indices, dim, axis=axis)
 
     # ------------------------------------------------------------ views of the whole
     def reshape(self, *sizes, shape=None, size=None):
@@ -398,21 +354,7 @@ class ShapeOps:
         return named(out, "FlipBackward0")
 
     def roll(self, shifts, dims=None):
-        if dims is None:
-            flat = self.flatten()
-            out = flat.roll(shifts, 0)
-            return named((out.clone() if out is flat else out).reshape(self.shape), "RollBackward0")
-        shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-        dims = (dims,) if isinstance(dims, int) else tuple(dims)
-        from tinygrad_seq.functions import cat
-        out = self
-        for s, d in zip(shifts, dims):
-            d = _dim1(d, self.ndim)
-            n = self.shape[d]
-            s %= max(n, 1)
-            if s:
-                out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-        return named(self.clone() if out is self else out, "RollBackward0")   # a new tensor, even for a shift of 0
+        return shape_copies.roll(self, shifts, dims)
 
     def repeat(self, *sizes):
         sizes = _shape_arg(sizes)

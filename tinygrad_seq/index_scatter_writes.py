@@ -1,0 +1,178 @@
+"""The index and scatter writes of Tensor (InPlaceOps's methods of these names): index_fill_,
+scatter_, scatter_add_, index_add_, index_copy_ and their out-of-place forms, with torch's checks
+(scatter_args, shared with scatter_reduce). A 0-d self counts as one element along dim 0 / -1,
+as in torch (zero_d_write)."""
+import numpy as np
+
+from tinygrad_seq import autograd, ops_extra
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.int_convert import float_scalar
+
+
+def _is_tensor(x):
+    return isinstance(x, autograd._Tensor)
+
+
+def index_fill_(self, dim, index, value):
+    if self.ndim == 0:
+        return zero_d_write(self, "index_fill_", dim, lambda t, v: t.index_fill(0, index.reshape(-1), v), value)
+    if not _is_tensor(index) or index.dtype.kind not in "iu":
+        raise DTypeMismatch("index_fill_(): Expected dtype int64 for index")
+    d = dim % self.ndim
+    i, n = np.asarray(index.numpy()).reshape(-1), self.shape[d]
+    bad = i[(i < -n) | (i >= n)]
+    if bad.size:
+        raise IndexOutOfRange(f"index_fill_: index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
+    # each position once: a tensor value's gradient sums each filled element once, as torch's
+    unique = autograd._Tensor(np.unique(np.where(i < 0, i + n, i)), device=self.device)
+    self[(slice(None),) * d + (unique,)] = float_scalar(value, self.dtype)   # a number float16 / float32
+    return self                                                          # cannot hold raises, as torch's
+
+
+def zero_d_write(self, name, dim, fn, *args):
+    """An index / scatter op on a 0-d self, which torch treats as one element along dim 0:
+    self = fn(self as shape (1,), *args) back in shape ()."""
+    from tinygrad_seq.shape_copies import zero_d_dim
+    zero_d_dim(dim, name)
+    return self._write(name, lambda t, *a: fn(t.reshape(1), *a).reshape(()), *args)
+
+
+def scatter_(self, dim, index, src=None, value=None, reduce=None):
+    """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None, 'add' or
+    'multiply' (the last without gradients, as torch's)."""
+    if reduce not in (None, "add", "multiply"):
+        raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got {reduce!r}")
+    if src is None:
+        src = value
+    else:
+        same_dtype_src(self, src, "scatter")
+    if self.ndim == 0 and _is_tensor(index):
+        return zero_d_write(self, "scatter_", dim, lambda t, s: t.scatter(
+            0, index.reshape(-1), s.reshape(-1) if _is_tensor(s) else s, reduce=reduce), src)
+    if not _is_tensor(src):
+        src = self._other(src).expand(index.shape)
+    d, idx = scatter_args(self, dim, index, src, "scatter_")
+    if reduce == "multiply":
+        if autograd.is_grad_enabled() and (self.requires_grad or src.requires_grad):
+            raise RuntimeError("scatter_(reduce='multiply') does not support autograd; use scatter_reduce "
+                               "with 'prod' or run it under no_grad")
+        from tinygrad_seq.backend_cpu import _along
+        out = self.numpy().copy()
+        vals = src.numpy()[tuple(slice(0, s) for s in idx.shape)].astype(out.dtype)   # cast first, as torch
+        np.multiply.at(out, _along(np.asarray(idx), d), vals)
+        return self.copy_(out)
+    return self._write("scatter_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx,
+                                                                         add=reduce == "add"), src)
+
+
+def scatter_add_(self, dim, index, src):
+    same_dtype_src(self, src, "scatter_add")
+    if self.ndim == 0 and _is_tensor(index) and _is_tensor(src):
+        return zero_d_write(self, "scatter_add_", dim, lambda t, s: t.scatter_add(0, index.reshape(-1),
+                                                                                  s.reshape(-1)), src)
+    d, idx = scatter_args(self, dim, index, src, "scatter_add_")
+    return self._write("scatter_add_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d,
+                                                                             index=idx, add=True), src)
+
+
+def index_add_(self, dim, index, source, alpha=1):
+    """self[..., index[i], ...] += alpha * source[..., i, ...] along dim (repeats add up)."""
+    if self.ndim == 0:
+        return zero_d_write(self, "index_add_", dim, lambda t, s: t.index_add(
+            0, index.reshape(-1), zero_d_source(s, "index_add_"), alpha), source)
+    return self.scatter_add_(dim, along_index(self, dim, index, source, "index_add_"),
+                             source * alpha if alpha != 1 else source)
+
+
+def index_copy_(self, dim, index, source):
+    if self.ndim == 0:
+        return zero_d_write(self, "index_copy_", dim, lambda t, s: t.index_copy(
+            0, index.reshape(-1), zero_d_source(s, "index_copy_")), source)
+    return self.scatter_(dim, along_index(self, dim, index, source, "index_copy_"), source)
+
+
+def index_add(self, dim, index, source, alpha=1):
+    return self.clone().index_add_(dim, index, source, alpha)
+
+
+def zero_d_source(source, name):
+    """index_add_ / index_copy_'s source for a 0-d self: 0-d too (torch's rule), as shape (1,)."""
+    if not _is_tensor(source) or source.ndim != 0:
+        raise ShapeMismatch(f"{name}: source tensor shape must match self tensor shape, excluding the "
+                            f"specified dimension. Got self.shape = [] source.shape = "
+                            f"{list(getattr(source, 'shape', ()))}")
+    return source.reshape(1)
+
+
+def along_index(self, dim, index, source, name):
+    """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_)."""
+    if not _is_tensor(index) or index.ndim != 1 or index.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be a 1-D integer tensor")
+    d = dim % max(self.ndim, 1)
+    if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
+        raise ValueError(f"{name}: source of shape {source.shape} does not match index of length "
+                         f"{index.shape[0]} along dimension {d} of {self.shape}")
+    return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
+
+
+def scatter(self, dim, index, src=None, value=None, reduce=None):
+    return self.clone().scatter_(dim, index, src, value, reduce)
+
+
+def scatter_add(self, dim, index, src):
+    return self.clone().scatter_add_(dim, index, src)
+
+
+def index_fill(self, dim, index, value):
+    return self.clone().index_fill_(dim, index, value)
+
+
+def scatter_args(self, dim, index, src, name):
+    if not _is_tensor(index) or index.dtype.kind not in "iu":
+        raise DTypeMismatch(f"{name}(): Expected dtype int64 for index")
+    if index.ndim != self.ndim or src.ndim != self.ndim:
+        raise ShapeMismatch(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
+                            f"must have the same number of dimensions")
+    d = dim % max(self.ndim, 1)
+    for i in range(self.ndim):
+        if index.shape[i] > src.shape[i] or (i != d and index.shape[i] > self.shape[i]):
+            raise ShapeMismatch(f"{name}: index shape {index.shape} exceeds src {src.shape} or self "
+                                f"{self.shape} at dimension {i}")
+    i = index.numpy()
+    n = self.shape[d] if self.ndim else 1
+    bad = i[(i < 0) | (i >= n)]
+    if bad.size:
+        raise IndexOutOfRange(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
+    return d, index.array
+
+
+def same_dtype_src(self, src, name):
+    """torch's scatter / scatter_add refuse a src tensor of another dtype than self's."""
+    if _is_tensor(src) and src.dtype != self.dtype:
+        raise DTypeMismatch(f"{name}(): Expected self.dtype to be equal to src.dtype "
+                            f"(got {self.dtype} and {src.dtype})")
+
+
+def index_put_(self, indices, values, accumulate=False):
+    """self[indices] = values; accumulate: += with repeated positions adding up (differentiable
+    in self and values: a repeated position's values each get their upstream gradient), as torch's."""
+    if not isinstance(indices, tuple):
+        raise TypeError(f"index_put_: indices must be a tuple of tensors, got {type(indices).__name__}")
+    if not accumulate:
+        self[indices] = values
+        return self
+    index = tuple(i.numpy() if _is_tensor(i) else np.asarray(i) for i in indices)
+    positions = np.arange(self.numel()).reshape(self.shape)[index]   # the flat position of each element written
+    vals = (values if _is_tensor(values) else self._other(values)).to(dtype=self.dtype)
+    try:
+        vals = vals.expand(positions.shape)
+    except RuntimeError:
+        raise ShapeMismatch(f"index_put_: values of shape {tuple(vals.shape)} do not broadcast to the indexed "
+                            f"shape {positions.shape}") from None
+    flat = autograd._Tensor(positions.reshape(-1), device=self.device)
+    total = autograd._Tensor(np.zeros(self.numel(), self.dtype), device=self.device)
+    return self.add_(total.index_add(0, flat, vals.reshape(-1)).reshape(self.shape))
+
+
+def index_put(self, indices, values, accumulate=False):
+    return index_put_(self.clone(), indices, values, accumulate)

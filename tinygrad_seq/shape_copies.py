@@ -1,0 +1,118 @@
+"""Shape ops that assemble a new tensor from pieces of the input: unfold's windows, roll,
+masked_select and take_along_dim (ShapeOps's methods of those names call these; tensor_shape.py
+keeps the views). A 0-d input counts as one element along dim 0 / -1, as in torch."""
+import numpy as np
+
+from tinygrad_seq import autograd, device as _device, ops
+from tinygrad_seq.dim_alias import dim_from_axis
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
+
+
+def zero_d_dim(dim, name):
+    """The dim of a 0-d tensor that an op treats as one element: 0 or -1, else torch's IndexError."""
+    if dim not in (0, -1):
+        raise IndexError(f"{name}: Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+    return 0
+
+
+def _dim1(dim, ndim):
+    return ops._norm_axes(dim, ndim)[0] if ndim else 0
+
+
+def unfold(self, dimension, size, step):
+    """The windows of `size` elements `step` apart along `dimension`: that dimension becomes
+    the window count and a last dimension of `size` holds each window (torch's; a copy here,
+    differentiable). A 0-d tensor gives its one window, shape (size,)."""
+    if self.ndim == 0:
+        zero_d_dim(dimension, "unfold")
+        return self.reshape(1).unfold(0, size, step).reshape(-1)
+    d = _dim1(dimension, self.ndim)
+    n = self.shape[d]
+    if size < 1 or step < 1 or size > n:
+        raise ShapeMismatch(f"unfold: size {size} and step {step} must be positive and size at most "
+                            f"{n}, the size of dimension {dimension}")
+    from tinygrad_seq.functions import stack
+    windows = [self.narrow(d, i * step, size) for i in range((n - size) // step + 1)]
+    out = stack(windows, d)                              # (..., windows, size, ...)
+    order = [i for i in range(out.ndim) if i != d + 1] + [d + 1]
+    return out.permute(tuple(order))
+
+
+def roll(self, shifts, dims=None):
+    """Elements shifted along dims (wrapping round); without dims, over the flattened tensor."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    given = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    if not shifts:
+        raise InvalidArgument("roll: `shifts` required")
+    if len(shifts) != len(given) and not (not given and len(shifts) == 1):
+        raise InvalidArgument(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(given)}")
+    if dims is None or not given:   # over the flattened tensor (one shift)
+        flat = self.flatten()
+        out = roll(flat, shifts[0], 0)
+        return named((out.clone() if out is flat else out).reshape(self.shape), "RollBackward0")
+    from tinygrad_seq.functions import cat
+    out = self
+    for s, d in zip(shifts, given):
+        d = _dim1(d, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        s %= max(n, 1)
+        if s:
+            out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+    return named(self.clone() if out is self else out, "RollBackward0")   # a new tensor, even for a shift of 0
+
+
+def masked_select(self, mask):
+    """The elements of self where mask (both broadcast) is True, as a 1-D copy."""
+    B = _device.backend(self.device)
+    m = mask.array if hasattr(mask, "array") else B.asarray(np.asarray(mask))
+    if m.dtype != np.bool_:
+        raise DTypeMismatch(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+    x = self
+    if tuple(m.shape) != tuple(self.shape):   # both broadcast to a common shape, as torch's
+        try:
+            shape = np.broadcast_shapes(tuple(m.shape), tuple(self.shape))
+        except ValueError:
+            raise ShapeMismatch(f"masked_select: mask of shape {tuple(m.shape)} and input of shape "
+                                f"{tuple(self.shape)} do not broadcast") from None
+        x = self.expand(*shape) if shape != tuple(self.shape) else self
+        m = B.broadcast_to(m, shape)
+    if x.ndim == 0:   # a 0-d pair selects from one element: the result is still 1-D
+        x, m = x.reshape(1), m.reshape(1)
+    return named(x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)], "MaskedSelectBackward0")
+
+
+def take_along_dim(self, indices, dim=None, *, axis=None):
+    """gather along dim, input and indices broadcast in the other dims, a negative index counting
+    from the end; without dim, over the flattened tensor (torch's)."""
+    if axis is not None:   # numpy's name for dim, which torch takes too
+        dim = dim_from_axis(dim, axis, "take_along_dim")
+    if dim is None:
+        return self.reshape(-1).gather(0, indices.reshape(-1))
+    if indices.ndim != self.ndim:
+        raise ShapeMismatch(f"torch.take_along_dim(): input and indices should have the same number of "
+                            f"dimensions, but got {self.ndim} dimensions for input, and {indices.ndim} "
+                            f"dimensions for indices")
+    d = _dim1(dim, self.ndim)
+    n = self.shape[d] if self.ndim else 1
+    i = np.asarray(indices.numpy())
+    if i.size and i.dtype.kind in "iu" and (i < 0).any():
+        bad = i[(i < -n) | (i >= n)]
+        if bad.size:
+            raise IndexOutOfRange(f"take_along_dim: index {int(bad.flat[0])} is out of bounds for dimension "
+                                  f"{d} with size {n}")
+        indices = autograd._Tensor(np.where(i < 0, i + n, i), device=self.device)   # -1 is the last
+    if self.ndim == 0:
+        return self.gather(0, indices)
+    xs, js = list(self.shape), list(indices.shape)
+    xs[d] = js[d] = 1
+    try:
+        shape = list(np.broadcast_shapes(tuple(xs), tuple(js)))
+    except ValueError:
+        raise ShapeMismatch(f"take_along_dim: input {tuple(self.shape)} and indices {tuple(indices.shape)} "
+                            f"do not broadcast outside dim {d}") from None
+    x_shape, i_shape = list(shape), list(shape)
+    x_shape[d], i_shape[d] = self.shape[d], indices.shape[d]
+    x = self if tuple(x_shape) == tuple(self.shape) else self.expand(*x_shape)
+    idx = indices if tuple(i_shape) == tuple(indices.shape) else indices.expand(*i_shape)
+    return x.gather(d, idx)
