@@ -9,7 +9,7 @@ import numpy as np
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg, resolve_padding
 from tinygrad_seq.grad_fn_names import named, reading_input
-from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 
@@ -63,16 +63,34 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
-def _pool_args(kernel_size, stride, padding):
+def _pool_args(kernel_size, stride, padding, dilation, max_pool1d_checks):
+    """(kernel, stride, padding, dilation) as ints, refused where torch refuses them: with
+    max_pool1d_checks (max_pool1d without indices) max_pool1d's own checks and messages, else
+    those of the 2-d pools that torch's avg_pool1d and max_pool1d_with_indices run."""
     kernel = _single(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _single(stride, "stride")
-    if stride <= 0:
-        raise RuntimeError(f"pool1d: stride must be greater than zero, but got {stride}")
-    padding = _single(padding, "padding")
+    padding, dilation = _single(padding, "padding"), _single(dilation, "dilation")
+    if max_pool1d_checks:
+        for name, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+            if value <= 0:
+                raise InvalidArgument(f"max_pool1d() {name} must be greater than zero, but got {value}")
+        if padding < 0:
+            raise InvalidArgument(f"max_pool1d() padding must be non-negative, but got {padding}")
+        if padding > kernel // 2:
+            raise InvalidArgument(f"max_pool1d() padding should be at most half of kernel size, but got "
+                                  f"padding={padding} and kernel_size={kernel}")
+        return kernel, stride, padding, dilation
+    if stride == 0:
+        raise InvalidArgument("stride should not be zero")
+    for name, value in (("kernel size", kernel), ("stride", stride), ("dilation", dilation)):
+        if value <= 0:
+            raise InvalidArgument(f"{name} should be greater than zero, but got {value}")
+    if padding < 0:
+        raise InvalidArgument(f"pad must be non-negative, but got pad: {padding}")
     if padding > kernel // 2:
-        raise ValueError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
-                         f"kernel_size={kernel}")
-    return kernel, stride, padding
+        raise InvalidArgument(f"pad should be at most half of effective kernel size, but got pad={padding}, "
+                              f"kernel_size={kernel} and dilation={dilation}")
+    return kernel, stride, padding, dilation
 
 
 def _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, fill):
@@ -104,9 +122,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, unbatched = _batched(input, "max_pool1d")
     if not return_indices:   # torch's kernel without indices is float-only; the one with them is not
         require_float(x, "max_pool1d_impl")
-    kernel, stride, padding = _pool_args(kernel_size, stride, padding)
-    values, positions, _ = _pool_windows(x, kernel, stride, padding, _single(dilation, "dilation"), ceil_mode,
-                                         float("-inf"))
+    kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation, not return_indices)
+    values, positions, _ = _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, float("-inf"))
     out, which = values.max(-1)
     reading_input(out)   # torch's max pool node: its gradient under create_graph requires grad
     if unbatched:
@@ -127,7 +144,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     x, unbatched = _batched(input, "avg_pool1d")
     if x.dtype.kind not in "fc" and x.dtype != np.int64:
         raise NotImplementedError(f'"avg_pool2d" not implemented for \'{torch_type_name(x.dtype)}\'')
-    kernel, stride, padding = _pool_args(kernel_size, stride, padding)
+    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding, 1, False)
     values, _, starts = _pool_windows(x, kernel, stride, padding, 1, ceil_mode, 0.0)
     length = x.shape[-1]
     ends = np.minimum(starts + kernel, length + padding)

@@ -52,6 +52,16 @@ def _real_number(value, name):
     return value
 
 
+def _range_bound(value, name, which):
+    """linspace / logspace's start or end: a number, or the value of a 0-d tensor (torch's)."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise InvalidArgument(f"{name} only supports 0-dimensional start and end tensors, but got {which} "
+                                  f"with {value.ndim} dimension(s).")
+        value = value.item()
+    return _real_number(value, name)
+
+
 def _make(arr, dtype, device, requires_grad):
     """Tensor of host array arr (already of its final dtype) on device."""
     dev = _device.canonical(device)
@@ -256,7 +266,7 @@ def _narrow_arange(vals, dt):
 
 
 def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, out=None):
-    start, end = _real_number(start, "linspace"), _real_number(end, "linspace")
+    start, end = _range_bound(start, "linspace", "start"), _range_bound(end, "linspace", "end")
     dt = _float_dtype(dtype)
     arr = _torch_linspace(start, end, int(steps), dt) if dt in (np.float32, np.float64) else \
         np.linspace(start, end, int(steps)).astype(dt)
@@ -279,9 +289,13 @@ def _torch_linspace(start, end, steps, dt):
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device="cpu", requires_grad=False, out=None):
-    """base ** linspace(start, end, steps), computed in double and cast, as torch's."""
-    start, end = _real_number(start, "logspace"), _real_number(end, "logspace")
-    arr = np.power(float(base), np.linspace(start, end, int(steps))).astype(_float_dtype(dtype))
+    """base ** linspace(start, end, steps), computed in double and cast, as torch's; an integer
+    dtype truncates start and end first, as torch's kernel does (2 ** 1.5 counts from 2 ** 1)."""
+    start, end = _range_bound(start, "logspace", "start"), _range_bound(end, "logspace", "end")
+    dt = _float_dtype(dtype)
+    if dt.kind in "iu":
+        start, end = int(start), int(end)
+    arr = np.power(float(base), np.linspace(start, end, int(steps))).astype(dt)
     t = _make(arr, dtype, device, requires_grad)
     return t if out is None else _write_out(out, t, "logspace")
 
@@ -333,45 +347,6 @@ def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False, o
     dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
     t = _make(random.generator(generator).permutation(int(n)).astype(dt), dt, device, requires_grad)
     return t if out is None else _write_out(out, t, "randperm")
-
-
-def multinomial(input, num_samples, replacement=False, generator=None):
-    """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's:
-    without replacement, once a row's non-zero weights are used up its zero-weight categories
-    follow (in random order)."""
-    from tinygrad_seq.errors import InvalidArgument
-    p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
-    rows = p.reshape(1, -1) if p.ndim == 1 else p
-    if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():
-        raise InvalidArgument("multinomial: input must be a 1-D or 2-D tensor of finite non-negative weights")
-    if (rows.sum(1) <= 0).any():
-        raise InvalidArgument("multinomial: every row of weights must have a positive sum")
-    if not replacement and num_samples > rows.shape[1]:
-        raise InvalidArgument(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                              f"replacement ({num_samples} samples, {rows.shape[1]} categories)")
-    out = _multinomial_rows(random.generator(generator).stream, rows, num_samples, replacement, input)
-    dev = input.device if isinstance(input, Tensor) else "cpu"
-    return _make(out[0] if p.ndim == 1 else out, np.int64, dev, False)
-
-
-def _multinomial_rows(stream, rows, num_samples, replacement, input):
-    """torch's CPU multinomial on [n, C] weights: one sample, or none repeated, by the exponential
-    trick (argmax / topk of weight / Exp(1) draws in the input's dtype); several with
-    replacement by a binary search of a double uniform in each row's normalised cumulative sum."""
-    dt = input.dtype if isinstance(input, Tensor) and input.dtype.kind == "f" else np.dtype(np.float32)
-    weights = rows.astype(dt)
-    if not replacement or num_samples == 1:   # the noise in the memory order of input's layout
-        strides = random.element_strides(input.array) if isinstance(input, Tensor) and input.ndim == 2 else None
-        q = random.in_memory_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, strides)
-        ratio = weights / q
-        return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
-    out = np.empty((len(weights), num_samples), np.int64)
-    for i, row in enumerate(weights):
-        cum = np.cumsum(row, dtype=dt)
-        cum = cum / cum[-1] if cum[-1] > 0 else cum
-        cum[-1] = 1
-        out[i] = np.searchsorted(cum.astype(np.float64), stream.uniform(num_samples, 0.0, 1.0, np.float64))
-    return out
 
 
 def bernoulli(input, p=None, generator=None):
@@ -444,3 +419,4 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memor
 
 
 from tinygrad_seq.functions import cat, stack, where  # noqa: E402,F401  (their old home: nn imports them here)
+from tinygrad_seq.random_multinomial import _multinomial_rows, multinomial  # noqa: E402,F401  (their old home)

@@ -13,6 +13,7 @@ from tinygrad_seq.functional_checks import require_float, require_same_dtype, to
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.outer_grad import OuterGrad
+from tinygrad_seq.softmax_empty import softmax_over_empty_dim
 from tinygrad_seq.tensor import Tensor
 
 
@@ -37,8 +38,10 @@ def _cast(x, dtype):
 
 def _along_rare(op, x, dim, kernel):
     """op (Softmax / LogSoftmax) over dim of what the hot path leaves: an integer x refused as
-    torch's, a 0-d x as one element."""
+    torch's, a 0-d x as one element, a dim of size 0 as the empty result."""
     require_float(x, kernel if dim == x.ndim - 1 or x.ndim == 0 else kernel.replace("_lastdim", ""))
+    if x.ndim:   # the hot path left it for its empty dim
+        return softmax_over_empty_dim(x, dim, log=op is ops_extra.LogSoftmax)
     return op.apply(x.reshape(1), dim=0).reshape(())
 
 
@@ -48,7 +51,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = input if dtype is None else input.to(dtype=dtype)
     nd = x.ndim
     dim = _dim(dim if dim is not None else _softmax_dim("softmax", dim, nd, _stacklevel), nd)
-    if nd and x.array.dtype.kind in "fc":   # the hot path: two attribute tests
+    a = x.array
+    if nd and a.dtype.kind in "fc" and a.shape[dim]:   # the hot path: three cheap tests
         return ops_extra.Softmax.apply(x, dim=dim)
     return _along_rare(ops_extra.Softmax, x, dim, "softmax_lastdim_kernel_impl")
 
@@ -58,7 +62,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     x = input if dtype is None else input.to(dtype=dtype)
     nd = x.ndim
     dim = _dim(dim if dim is not None else _softmax_dim("log_softmax", dim, nd, _stacklevel), nd)
-    if nd and x.array.dtype.kind in "fc":
+    a = x.array
+    if nd and a.dtype.kind in "fc" and a.shape[dim]:
         return ops_extra.LogSoftmax.apply(x, dim=dim)
     return _along_rare(ops_extra.LogSoftmax, x, dim, "log_softmax_lastdim_kernel_impl")
 
@@ -67,7 +72,9 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     x = _cast(input, dtype)
     dim = _dim(_softmax_dim("softmin", dim, x.ndim, _stacklevel), x.ndim)
     require_float(x, "softmax_lastdim_kernel_impl")   # before the negation (a bool x)
-    return ops_extra.Softmax.apply(-x, dim=dim) if x.ndim else _along_rare(ops_extra.Softmax, -x, dim, "")
+    if x.ndim and x.array.shape[dim]:
+        return ops_extra.Softmax.apply(-x, dim=dim)
+    return _along_rare(ops_extra.Softmax, -x, dim, "")
 
 
 def _applied(input, fn, inplace):
@@ -339,6 +346,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         got = "CPUBoolType" if idx.dtype == np.bool_ else f"torch.{torch_type_name(idx.dtype)}Tensor"
         raise DTypeMismatch("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                             f"Long, Int; but got {got} instead (while checking arguments for embedding)")
+    if weight.ndim != 2:   # torch's RuntimeError
+        raise ShapeMismatch(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                            f"{tuple(weight.shape)}")
     num = weight.shape[0]
     host = idx.numpy()
     bad = host[(host < 0) | (host >= num)]

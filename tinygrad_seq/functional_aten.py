@@ -250,7 +250,8 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=0):
-    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction))
+    from tinygrad_seq.functional_more import triplet_margin_loss_any_margin   # F's refuses a margin <= 0
+    return triplet_margin_loss_any_margin(anchor, positive, negative, margin, p, eps, swap, _reduction(reduction))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):

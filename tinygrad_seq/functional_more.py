@@ -61,7 +61,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
                               f"of shape {input.shape} and num_groups={num_groups}")
-    x = input.reshape(n, num_groups, -1)
+    # [N, G, C/G * prod(spatial)]: sized explicitly, as -1 cannot be worked out when N is 0
+    x = input.reshape(n, num_groups, c // num_groups * int(np.prod(input.shape[2:], dtype=np.int64)))
     d = x - x.mean(-1, keepdim=True)
     x = (d / ((d * d).mean(-1, keepdim=True) + eps).sqrt()).reshape(*input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
@@ -79,11 +80,26 @@ def prelu(input, weight):
         raise DTypeMismatch(f"prelu: Type promoting not supported. Got {torch_type_name(input.dtype)} and "
                             f"{torch_type_name(weight.dtype)}")
     require_float(input, "prelu_cpu")
+    _check_prelu_weight(input, weight)
     if input.ndim == 0 and weight.numel() == 1:
         w = weight.reshape(())   # a 0-d input stays 0-d, as torch's
     else:
         w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     return named(input.where(input > 0, input * w), "PreluKernelBackward0")   # slope w at 0, as torch's
+
+
+def _check_prelu_weight(input, weight):
+    """torch's: weight 0-d or 1-D, one slope or one per channel (dim 1; a 1-D input has one)."""
+    if weight.ndim > 1:
+        raise ShapeMismatch(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    n = weight.numel()
+    if n != 1:
+        if input.ndim == 0:
+            raise ShapeMismatch(f"prelu: Not allow zero-dim input tensor with {n} weights (one slope only)")
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if n != channels:
+            raise ShapeMismatch(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter "
+                                f"numbers = {n} and channel size = {channels}.")
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -101,6 +117,9 @@ def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False
     from tinygrad_seq.functional import _applied, leaky_relu
     from tinygrad_seq import random
     require_float(input, "rrelu_with_noise")
+    if lower > upper:
+        raise InvalidArgument(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower} "
+                              f"and upper={upper}")
     if not training:
         return named(leaky_relu(input, (lower + upper) / 2.0, inplace), "RreluWithNoiseBackward0")
     x = input.numpy()
@@ -275,12 +294,20 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
+    if margin <= 0:   # torch.nn.functional's check (torch.triplet_margin_loss has none)
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    return triplet_margin_loss_any_margin(anchor, positive, negative, margin, p, eps, swap,
+                                          _legacy(size_average, reduce, reduction))
+
+
+def triplet_margin_loss_any_margin(anchor, positive, negative, margin, p, eps, swap, reduction):
+    """max(0, d(a, p) - d(a, n) + margin), reduced: ATen's form, which takes a margin <= 0."""
     from tinygrad_seq.functional_extra import pairwise_distance
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce((d_ap - d_an + margin).relu(), _legacy(size_average, reduce, reduction))
+    return _reduce((d_ap - d_an + margin).relu(), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

@@ -16,6 +16,7 @@ from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
+from tinygrad_seq.type_info import finfo, iinfo  # noqa: F401  (torch.finfo / torch.iinfo)
 
 
 def _check_join(tensors, dim, name, same_shape):
@@ -233,10 +234,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal `offset` above (below, if negative) the main one of the dim1-dim2 planes,
     as the last dimension of the result, as torch's (a copy here; differentiable)."""
-    d1, d2 = (d % input.ndim if input.ndim else 0 for d in (dim1, dim2))
-    if input.ndim < 2 or d1 == d2:
-        raise ShapeMismatch(f"diagonal: dim1 and dim2 must be two different dims of a tensor of 2 or more, "
-                            f"got {dim1}, {dim2} for shape {input.shape}")
+    n = builtins.max(input.ndim, 1)   # torch wraps dims as if a 0-d tensor had one
+    for d in (dim1, dim2):
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    d1, d2 = dim1 % n, dim2 % n
+    if d1 == d2:
+        raise ShapeMismatch(f"diagonal dimensions cannot be identical {dim1}, {dim2} (shape {input.shape})")
     rest = [d for d in range(input.ndim) if d not in (d1, d2)]
     x = input.permute(*rest, d1, d2)
     n1, n2 = x.shape[-2], x.shape[-1]
@@ -265,9 +269,16 @@ def dot(a, b):
     return a @ b
 
 
+def _check_tolerances(rtol, atol):
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not tol >= 0:   # a nan tolerance too, as torch's
+            raise InvalidArgument(f"{name} must be greater than or equal to zero, but got {tol}")
+
+
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     """torch.allclose; either side may also be a state-dict value (a StateArray: torch's are
     Tensors, so a checkpoint compared with the model's state dict takes this call)."""
+    _check_tolerances(rtol, atol)
     a, b = _as_array(a), _as_array(b)
     try:
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -277,6 +288,7 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    _check_tolerances(rtol, atol)
     a, b = _as_array(a), _as_array(b)
     try:
         return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -385,52 +397,6 @@ METHODS = ("addcmul addcdiv movedim moveaxis fmod index_put bitwise_and bitwise_
            "unfold true_divide divide").split()
 
 
-def iinfo(type):
-    """numpy's iinfo of an integer dtype (bits, min, max); a float dtype is torch's TypeError."""
-    from tinygrad_seq.dtypes import as_dtype
-    dt = as_dtype(type)
-    if dt.kind not in "iu":   # bool too, as torch's
-        raise TypeError(f"iinfo() requires an integer input type, got {dt}: use finfo for it")
-    return np.iinfo(dt)
-
-
-def finfo(type=None):
-    """finfo(ts.float32).eps / .min / .max, as torch's; finfo() is the default dtype's."""
-    from tinygrad_seq.dtypes import UnsupportedDtype, as_dtype, bfloat16, get_default_dtype
-    if type is bfloat16:   # a dtype with no arrays here, but its limits are known (autocast code reads them)
-        return _FInfo(_BFLOAT16_INFO)
-    if isinstance(type, UnsupportedDtype):
-        raise TypeError(f"finfo() of {type} is not supported here")
-    dt = get_default_dtype() if type is None else as_dtype(type)
-    if dt.kind != "f":
-        raise TypeError(f"finfo() requires a floating point input type, got {dt}: use iinfo for it")
-    return _FInfo(np.finfo(dt))
-
-
-class _BFloat16Info:
-    """torch.finfo(torch.bfloat16)'s fields (8 exponent bits as float32's, 7 mantissa bits)."""
-    bits, dtype = 16, "bfloat16"
-    eps, resolution = 2.0 ** -7, 0.01
-    max = float.fromhex("0x1.fep127")
-    min = -max
-    tiny = smallest_normal = 2.0 ** -126
-
-
-_BFLOAT16_INFO = _BFloat16Info()
-
-
-class _FInfo:
-    """numpy's finfo with torch's Python-float fields (eps, max, min, tiny, smallest_normal,
-    resolution) and bits / dtype."""
-
-    def __init__(self, info):
-        self.bits, self.dtype = info.bits, str(info.dtype)
-        for name in ("eps", "max", "min", "tiny", "smallest_normal", "resolution"):
-            setattr(self, name, float(getattr(info, name)))
-
-    def __repr__(self):
-        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, "
-                f"smallest_normal={self.smallest_normal}, tiny={self.tiny}, dtype={self.dtype})")
 inf, nan, pi, e = float("inf"), float("nan"), float(np.pi), float(np.e)
 
 for _name in METHODS:

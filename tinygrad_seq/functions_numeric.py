@@ -40,10 +40,16 @@ def tensordot(a, b, dims=2, out=None):
         dims_a, dims_b = ([d] if isinstance(d, numbers.Integral) else list(d) for d in dims)
     if len(dims_a) != len(dims_b):
         raise RuntimeError("both dimension lists should have same length")
-    dims_a = [d % max(a.ndim, 1) for d in dims_a]
-    dims_b = [d % max(b.ndim, 1) for d in dims_b]
+    dims_a, dims_b = _wrapped_dims(dims_a, a.ndim), _wrapped_dims(dims_b, b.ndim)
     for da, db in zip(dims_a, dims_b):
-        if a.shape[da] != b.shape[db]:
+        if a.shape[da] == b.shape[db]:
+            continue
+        # a size-1 contracted dim broadcasts, as torch's: the other side is summed over it first
+        if b.shape[db] == 1:
+            a = a.sum(da, keepdim=True, dtype=a.dtype)
+        elif a.shape[da] == 1:
+            b = b.sum(db, keepdim=True, dtype=b.dtype)
+        else:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
                                f"and second has size {b.shape[db]} in dim {db}")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
@@ -52,6 +58,14 @@ def tensordot(a, b, dims=2, out=None):
     left = a.permute(*free_a, *dims_a).reshape(-1, k)      # [free_a..., contracted]
     right = b.permute(*dims_b, *free_b).reshape(k, -1)     # [contracted, free_b...]
     return (left @ right).reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
+
+
+def _wrapped_dims(dims, ndim):
+    n = max(ndim, 1)
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return [d % n for d in dims]
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):

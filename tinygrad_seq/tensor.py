@@ -333,13 +333,14 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
-    def float(self): return self.to(dtype=np.float32)
-    def double(self): return self.to(dtype=np.float64)
-    def half(self): return self.to(dtype=np.float16)
-    def long(self): return self.to(dtype=np.int64)
-    def int(self): return self.to(dtype=np.int32)
-    def bool(self): return self.to(dtype=np.bool_)
-    def byte(self): return self.to(dtype=np.uint8)
+    # memory_format= is taken and needs nothing, as in .to(): every tensor here is row-major
+    def float(self, *, memory_format=None): return self.to(dtype=np.float32)
+    def double(self, *, memory_format=None): return self.to(dtype=np.float64)
+    def half(self, *, memory_format=None): return self.to(dtype=np.float16)
+    def long(self, *, memory_format=None): return self.to(dtype=np.int64)
+    def int(self, *, memory_format=None): return self.to(dtype=np.int32)
+    def bool(self, *, memory_format=None): return self.to(dtype=np.bool_)
+    def byte(self, *, memory_format=None): return self.to(dtype=np.uint8)
 
     def type_as(self, other):
         return self.to(dtype=other.dtype)

@@ -13,6 +13,7 @@ from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
+from tinygrad_seq.softmax_empty import softmax_over_empty_dim
 from tinygrad_seq.tensor_logic import alpha_form
 from tinygrad_seq.tensor_matmul import MatMulOps
 
@@ -356,8 +357,8 @@ class MathOps(MatMulOps):
     def clamp_max(self, max):
         return named(self.clamp(max=max), "ClampMaxBackward1" if isinstance(max, MathOps) else "ClampMaxBackward0")
 
-    def short(self): return self.to(dtype=np.int16)
-    def char(self): return self.to(dtype=np.int8)
+    def short(self, *, memory_format=None): return self.to(dtype=np.int16)
+    def char(self, *, memory_format=None): return self.to(dtype=np.int8)
 
     def outer(self, vec2):
         vec2 = self._other(vec2)
@@ -423,7 +424,10 @@ class MathOps(MatMulOps):
         x = self if dtype is None else self.to(dtype=dtype)
         if x.array.dtype.kind != "f":   # torch has no integer softmax kernel
             raise NotImplementedError(f"softmax: not implemented for {x.array.dtype}: call .float() first or pass dtype=")
-        return ops_extra.Softmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
+        dim = ops._norm_axes(dim, self.ndim)[0]
+        if self.ndim and x.array.shape[dim] == 0:   # torch: the empty result
+            return softmax_over_empty_dim(x, dim)
+        return ops_extra.Softmax.apply(x._floating(), dim=dim)
 
     def log_softmax(self, dim=None, dtype=None, *, axis=None):
         if axis is not None or dim is None:   # dim= or numpy's axis=
@@ -432,7 +436,10 @@ class MathOps(MatMulOps):
         if x.array.dtype.kind != "f":   # as softmax: torch has no integer kernel
             raise NotImplementedError(f"log_softmax: not implemented for {x.array.dtype}: call .float() first "
                                       f"or pass dtype=")
-        return ops_extra.LogSoftmax.apply(x._floating(), dim=ops._norm_axes(dim, self.ndim)[0])
+        dim = ops._norm_axes(dim, self.ndim)[0]
+        if self.ndim and x.array.shape[dim] == 0:
+            return softmax_over_empty_dim(x, dim, log=True)
+        return ops_extra.LogSoftmax.apply(x._floating(), dim=dim)
 
     def lerp(self, end, weight):   # torch's node: LerpBackward0 for a number weight, 1 for a tensor
         return named(self + (end - self) * weight, "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0")

@@ -1,0 +1,48 @@
+"""torch.multinomial: category indices drawn from rows of non-negative weights, with torch's
+CPU draws (the stream random.py keeps), so a seeded run gives torch's samples."""
+import numpy as np
+
+from tinygrad_seq import random
+from tinygrad_seq.creation import _make
+from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.tensor import Tensor
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's:
+    without replacement, once a row's non-zero weights are used up its zero-weight categories
+    follow (in random order)."""
+    p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
+    rows = p.reshape(1, -1) if p.ndim == 1 else p
+    if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():
+        raise InvalidArgument("multinomial: input must be a 1-D or 2-D tensor of finite non-negative weights")
+    if num_samples <= 0:
+        raise InvalidArgument(f"multinomial: cannot sample n_sample <= 0 samples (got num_samples={num_samples})")
+    if (rows.sum(1) <= 0).any():
+        raise InvalidArgument("multinomial: every row of weights must have a positive sum")
+    if not replacement and num_samples > rows.shape[1]:
+        raise InvalidArgument(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                              f"replacement ({num_samples} samples, {rows.shape[1]} categories)")
+    out = _multinomial_rows(random.generator(generator).stream, rows, num_samples, replacement, input)
+    dev = input.device if isinstance(input, Tensor) else "cpu"
+    return _make(out[0] if p.ndim == 1 else out, np.int64, dev, False)
+
+
+def _multinomial_rows(stream, rows, num_samples, replacement, input):
+    """torch's CPU multinomial on [n, C] weights: one sample, or none repeated, by the exponential
+    trick (argmax / topk of weight / Exp(1) draws in the input's dtype); several with
+    replacement by a binary search of a double uniform in each row's normalised cumulative sum."""
+    dt = input.dtype if isinstance(input, Tensor) and input.dtype.kind == "f" else np.dtype(np.float32)
+    weights = rows.astype(dt)
+    if not replacement or num_samples == 1:   # the noise in the memory order of input's layout
+        strides = random.element_strides(input.array) if isinstance(input, Tensor) and input.ndim == 2 else None
+        q = random.in_memory_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, strides)
+        ratio = weights / q
+        return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
+    out = np.empty((len(weights), num_samples), np.int64)
+    for i, row in enumerate(weights):
+        cum = np.cumsum(row, dtype=dt)
+        cum = cum / cum[-1] if cum[-1] > 0 else cum
+        cum[-1] = 1
+        out[i] = np.searchsorted(cum.astype(np.float64), stream.uniform(num_samples, 0.0, 1.0, np.float64))
+    return out
