@@ -49,7 +49,19 @@ def _quiet(ufunc):
 add, sub, mul, neg = np.add, np.subtract, np.multiply, np.negative
 div, power, exp, log, sqrt = _quiet(np.divide), _quiet(np.power), _quiet(np.exp), _quiet(np.log), _quiet(np.sqrt)
 maximum, minimum, where = np.maximum, np.minimum, np.where
-tanh, abs, sign = np.tanh, np.abs, np.sign
+tanh, abs = np.tanh, np.abs
+
+
+def sign(a):
+    """np.sign, but 0 at nan (torch's sign / sgn, and so abs's gradient there)."""
+    out = np.sign(a)
+    if out.dtype.kind == "f":
+        nan = np.isnan(out)
+        if nan.any():
+            out = np.where(nan, out.dtype.type(0), out)
+    return out
+
+
 gt, ge, lt, le, eq, ne = np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal
 logical_not, logical_and, logical_or, logical_xor = np.logical_not, np.logical_and, np.logical_or, np.logical_xor
 sin, cos = np.sin, np.cos

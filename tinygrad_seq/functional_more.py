@@ -42,6 +42,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     to the dtype's machine epsilon, as torch's. The result has the input's dtype whatever the
     weight's (torch's type_as; a float64 weight used to promote a float32 input)."""
     shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
     if input.shape[input.ndim - len(shape):] != shape:
         raise ShapeMismatch(f"rms_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {input.shape}")
     require_float(input, "rms_norm")
@@ -57,6 +60,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each of num_groups channel groups of (N, C, *) over its channels and positions."""
     require_norm_params("GroupNormKernelImpl", input, weight, bias)
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
         raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
@@ -328,6 +333,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.dtype != input.dtype:
         raise DTypeMismatch(f"expected scalar type {torch_type_name(input.dtype)} but found "
                             f"{torch_type_name(weight.dtype)}")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
     x = input if input.ndim == 2 else input.unsqueeze(0)
     y = target.numpy().reshape(-1).astype(np.int64)
     n, c = x.shape

@@ -2,6 +2,7 @@
 calls the Tensor method of the same name, so the two forms cannot drift apart."""
 import builtins
 import functools
+import numbers
 import sys
 import warnings
 
@@ -120,8 +121,16 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return input.min(dim, keepdim if keepdims is None else keepdims, axis=axis)
 
 
-def maximum(a, b): return _tensor(a).maximum(b)
-def minimum(a, b): return _tensor(a).minimum(b)
+def maximum(a, b): return _both_tensors(a, b, "maximum").maximum(b)
+def minimum(a, b): return _both_tensors(a, b, "minimum").minimum(b)
+
+
+def _both_tensors(a, b, name):
+    """a, when a and b are both Tensors (torch's maximum / atan2 / ... have no number overload)."""
+    for x, argument, position in ((a, "input", 1), (b, "other", 2)):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(name, argument, position, x)
+    return a
 
 
 def _into(out, result, name):
@@ -155,6 +164,17 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _first_operand(x, other):
+    """x as the first operand of a binary function: a Python / numpy number beside a Tensor takes
+    that tensor's dtype (torch's wrapped number: ts.sub(5.57, float64 tensor) is not rounded to
+    float32 first)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(other, Tensor) and isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, complex):
+        return other._other(x)
+    return Tensor(x)
+
+
 def _takes_out(fn):
     """fn with torch's out= keyword (see _into)."""
     @functools.wraps(fn)
@@ -167,14 +187,24 @@ def _takes_out(fn):
 def add(input, other, *rest, alpha=1):
     if isinstance(input, Tensor):
         return input.add(other, *rest, alpha=alpha)
+    if not isinstance(other, Tensor):   # two numbers: a tensor of their sum, as torch's
+        return _tensor(input).add(other, *rest, alpha=alpha)
     return (other * alpha if alpha != 1 else other).__radd__(input)
 
 
-def sub(input, other, *rest, alpha=1): return _tensor(input).sub(other, *rest, alpha=alpha)
+def sub(input, other, *rest, alpha=1): return _first_operand(input, other).sub(other, *rest, alpha=alpha)
 def rsub(input, other, alpha=1): return sub(other, input, alpha=alpha)   # other - alpha * input
-def mul(input, other): return input * other if isinstance(input, Tensor) else other.__rmul__(input)
-def div(input, other, rounding_mode=None): return _tensor(input).div(other, rounding_mode=rounding_mode)
-def pow(input, exponent): return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+def mul(input, other):
+    if isinstance(input, Tensor):
+        return input * other
+    return other.__rmul__(input) if isinstance(other, Tensor) else _tensor(input) * other   # two numbers: a tensor
+def div(input, other, rounding_mode=None): return _first_operand(input, other).div(other, rounding_mode=rounding_mode)
+def pow(input, exponent):
+    if isinstance(input, Tensor):
+        return input ** exponent
+    if not isinstance(exponent, Tensor):   # torch's pow has no (number, number) form
+        raise not_a_tensor("pow", "exponent", 2, exponent)
+    return exponent.__rpow__(input)
 
 
 def clamp(input, min=None, max=None):
@@ -366,13 +396,23 @@ def get_default_device():
 
 # torch's free functions that refuse a non-Tensor input (ts.sum([t1, t2]) summed the stacked list,
 # ts.mean([t]) averaged it)
-_TENSOR_ONLY = frozenset(("sum", "mean", "nansum", "nanmean", "prod", "amax", "amin"))
+_TENSOR_ONLY = frozenset(("sum", "mean", "nansum", "nanmean", "prod", "amax", "amin", "eq", "ne", "gt", "ge", "lt",
+                          "le", "fmod", "lerp"))
+_TWO_TENSORS = frozenset(("atan2", "arctan2", "hypot", "logaddexp", "fmax", "fmin"))
+# binary functions torch also takes with a number first (a wrapped number, _first_operand)
+_NUMBER_FIRST = frozenset(("remainder", "xlogy", "floor_divide", "true_divide", "divide", "bitwise_and",
+                           "bitwise_or", "bitwise_xor"))
 
 
 def _method(name):
     def fn(input, *args, out=None, **kwargs):
-        if name in _TENSOR_ONLY and not isinstance(input, Tensor):
-            raise not_a_tensor(name, "input", 1, input)
+        if name in _TWO_TENSORS:
+            _both_tensors(input, args[0] if args else kwargs.get("other"), name)
+        if not isinstance(input, Tensor):
+            if name in _TENSOR_ONLY:
+                raise not_a_tensor(name, "input", 1, input)
+            if name in _NUMBER_FIRST and args:
+                input = _first_operand(input, args[0])
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:
             return result

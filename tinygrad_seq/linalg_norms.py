@@ -140,6 +140,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         A = A.to(dtype=dtype)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
+    if not (A.shape[d0] and A.shape[d1]) and ord != "nuc":   # an empty matrix: torch's max over nothing is 0
+        if ord < 0:
+            raise IndexError(f"amin(): Expected reduction dim {d1 if A.shape[d1] == 0 else d0} to have non-zero size.")
+        return (A.abs().sum((d0, d1), keepdim=True) if keepdim else A.abs().sum((d0, d1)))
     if ord in (1, -1, _INF, -_INF):
         summed, across = (d0, d1) if abs(ord) == 1 else (d1, d0)   # 1: column sums, inf: row sums
         sums = A.abs().sum(summed, keepdim=True)

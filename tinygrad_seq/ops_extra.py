@@ -70,6 +70,20 @@ class Rounding(Function):
         return ctx.b.zeros(g.shape, g.dtype)
 
 
+class FloorDivide(Function):
+    """a // b of floats: the exact floored quotient (7.0 // 0.1 is 69, as Python's, numpy's and
+    torch's; floor(a / b) gives 70), its gradient zero for both, also where b is 0 (torch's
+    div(rounding_mode='floor'))."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = [(a.shape, a.dtype), (b.shape, b.dtype)]
+        return ctx.b.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(ctx.b.zeros(shape, dtype) for shape, dtype in ctx.shapes)
+
+
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim=-1):

@@ -5,6 +5,7 @@ import numpy as np
 from tinygrad_seq import random
 from tinygrad_seq.creation import _make
 from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.tensor import Tensor
 
 
@@ -12,6 +13,9 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's:
     without replacement, once a row's non-zero weights are used up its zero-weight categories
     follow (in random order)."""
+    if isinstance(input, Tensor) and input.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{torch_type_name(input.dtype)}")
     p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
     rows = p.reshape(1, -1) if p.ndim == 1 else p
     if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():

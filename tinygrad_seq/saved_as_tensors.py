@@ -85,7 +85,7 @@ SAVED = {
                                 ops.Cat, ops.Stack, ops.MatMul, ops_extra.Clone, ops_extra.Sin,
                                 ops_extra.Cos, ops_extra.Log1p, ops_extra.Rounding, ops_extra.CumSum,
                                 ops_extra.Gather, ops_extra.Scatter, ops_extra.IndexPut,
-                                ops_extra.IndexPutInto, ops_extra.Softplus, IndexAdd, NormalCdf,
+                                ops_extra.IndexPutInto, ops_extra.Softplus, ops_extra.FloorDivide, IndexAdd, NormalCdf,
                                 ConstantOf)},
     ops.Relu: kept,
     ops.Exp: _recomputed(ops.Exp),

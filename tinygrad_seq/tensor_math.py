@@ -212,7 +212,7 @@ class MathOps(MatMulOps):
         if a.dtype.kind == "f" and name == "remainder" and (a.requires_grad or b.requires_grad):
             return a - b * (a / b).floor()   # torch's gradients: 1 and -floor(a / b)
         if a.dtype.kind == "f" and name == "floor_divide":
-            return (a / b).floor()           # zero gradient, as torch's floor_divide
+            return named(ops_extra.FloorDivide.apply(a, b), "DivBackward2")   # exact; zero gradient
         B = _device.backend(a.device)
         if b.dtype.kind in "iub" and a.dtype.kind in "iub" and a.device == "cpu" and not np.all(b.array):
             raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")   # torch's
@@ -342,14 +342,29 @@ class MathOps(MatMulOps):
         from tinygrad_seq.functions import where
         lo = None if lo is None else self._other(lo)
         hi = None if hi is None else self._other(hi)
+        nan = self.isnan() if self.dtype.kind == "f" else None
+        for bound in (lo, hi):
+            if nan is not None and bound is not None and bound.dtype.kind == "f":
+                nan = nan | bound.isnan()
+        if nan is None or not nan.any().item():
+            if hi is None:
+                return where(self >= lo, self, lo)
+            if lo is None:
+                return where(self <= hi, self, hi)
+        # torch's gradients follow its comparisons, which a nan fails: with one bound, x where x >= lo,
+        # lo where x < lo, else nan with no gradient; with two, a nan output keeps the comparisons'
+        # gradients (x > hi still sends one to hi when lo is nan)
         if hi is None:
-            return where(self >= lo, self, lo)
+            return where(self >= lo, self, where(self < lo, lo, float("nan")))
         if lo is None:
-            return where(self <= hi, self, hi)
+            return where(self <= hi, self, where(self > hi, hi, float("nan")))
         inside = (self >= lo) & (self <= hi)
         to_lo = (self < lo) & (lo < hi)
         to_hi = (self > hi) | (hi < lo)
-        return where(inside, self, where(to_lo, lo, where(to_hi, hi, hi.detach())))
+        out = where(inside, self, where(to_lo, lo, where(to_hi, hi, hi.detach())))
+        if nan is None or not nan.any().item():
+            return out
+        return out + where(nan, float("nan"), 0.0).to(dtype=out.dtype)   # the value nan, the gradients as they were
 
     def clamp_min(self, min):
         return named(self.clamp(min=min), "ClampMinBackward1" if isinstance(min, MathOps) else "ClampMinBackward0")
