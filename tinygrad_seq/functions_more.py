@@ -51,7 +51,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct values (sorted; along dim: the distinct slices), and optionally each
     element's index into them and their counts (no gradient, as torch's)."""
     a = input.numpy()
-    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=dim)
+    # torch keeps every nan apart (nan != nan); numpy's default merges them
+    nan_apart = {} if dim is not None else {"equal_nan": False}
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=dim, **nan_apart)
     out = [Tensor(values, dtype=values.dtype, device=input.device)]   # int32 / uint8 kept, as torch's
     if return_inverse:
         out.append(Tensor(inverse.reshape(a.shape if dim is None else -1).astype(np.int64), device=input.device))

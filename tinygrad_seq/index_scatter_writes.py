@@ -5,8 +5,10 @@ as in torch (zero_d_write)."""
 import numpy as np
 
 from tinygrad_seq import autograd, ops_extra
+from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.int_convert import float_scalar
+from tinygrad_seq.tensor_matmul import scalar_name
 
 
 def _is_tensor(x):
@@ -18,7 +20,7 @@ def index_fill_(self, dim, index, value):
         return zero_d_write(self, "index_fill_", dim, lambda t, v: t.index_fill(0, index.reshape(-1), v), value)
     if not _is_tensor(index) or index.dtype.kind not in "iu":
         raise DTypeMismatch("index_fill_(): Expected dtype int64 for index")
-    d = dim % self.ndim
+    d = wrap_dim(dim, self.ndim)
     i, n = np.asarray(index.numpy()).reshape(-1), self.shape[d]
     bad = i[(i < -n) | (i >= n)]
     if bad.size:
@@ -80,6 +82,9 @@ def index_add_(self, dim, index, source, alpha=1):
     if self.ndim == 0:
         return zero_d_write(self, "index_add_", dim, lambda t, s: t.index_add(
             0, index.reshape(-1), zero_d_source(s, "index_add_"), alpha), source)
+    if _is_tensor(source) and source.dtype != self.dtype:   # checked here: scatter_add_'s message names scatter_add
+        raise DTypeMismatch(f"index_add_(): self ({scalar_name(self.dtype)}) and source "
+                            f"({scalar_name(source.dtype)}) must have the same scalar type")
     return self.scatter_add_(dim, along_index(self, dim, index, source, "index_add_"),
                              source * alpha if alpha != 1 else source)
 
@@ -88,6 +93,9 @@ def index_copy_(self, dim, index, source):
     if self.ndim == 0:
         return zero_d_write(self, "index_copy_", dim, lambda t, s: t.index_copy(
             0, index.reshape(-1), zero_d_source(s, "index_copy_")), source)
+    if _is_tensor(source) and source.dtype != self.dtype:
+        raise DTypeMismatch(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                            f"{scalar_name(self.dtype)} and (source) {scalar_name(source.dtype)}")
     return self.scatter_(dim, along_index(self, dim, index, source, "index_copy_"), source)
 
 
@@ -108,7 +116,7 @@ def along_index(self, dim, index, source, name):
     """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_)."""
     if not _is_tensor(index) or index.ndim != 1 or index.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be a 1-D integer tensor")
-    d = dim % max(self.ndim, 1)
+    d = wrap_dim(dim, self.ndim)
     if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
         raise ValueError(f"{name}: source of shape {source.shape} does not match index of length "
                          f"{index.shape[0]} along dimension {d} of {self.shape}")
@@ -128,12 +136,12 @@ def index_fill(self, dim, index, value):
 
 
 def scatter_args(self, dim, index, src, name):
+    d = wrap_dim(dim, self.ndim)
     if not _is_tensor(index) or index.dtype.kind not in "iu":
         raise DTypeMismatch(f"{name}(): Expected dtype int64 for index")
     if index.ndim != self.ndim or src.ndim != self.ndim:
         raise ShapeMismatch(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
                             f"must have the same number of dimensions")
-    d = dim % max(self.ndim, 1)
     for i in range(self.ndim):
         if index.shape[i] > src.shape[i] or (i != d and index.shape[i] > self.shape[i]):
             raise ShapeMismatch(f"{name}: index shape {index.shape} exceeds src {src.shape} or self "

@@ -141,6 +141,7 @@ class InPlaceOps:
             raise RuntimeError(f"{name} on a tensor that requires grad is not supported here: write "
                                f"x = x.{name[:-1]}(...) instead")
         self.array = fn(self).array
+        self._ver += 1   # torch's: autograd's saved-tensor checks see the change of shape
         return self
 
     def unsqueeze_(self, dim):

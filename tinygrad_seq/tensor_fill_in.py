@@ -119,7 +119,7 @@ def _dsplit(self, sections):
 
 
 def _directional_split(self, sections, dim, name):
-    if isinstance(sections, int) and self.shape[dim] % sections:
+    if isinstance(sections, int) and (sections == 0 or self.shape[dim] % sections):
         raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
                            f"dimension {self.shape[dim]} is not divisible by the split_size {sections}!")
     return self.tensor_split(sections if isinstance(sections, int) else list(sections), dim)

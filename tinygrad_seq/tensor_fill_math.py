@@ -265,6 +265,8 @@ def rot90(self, k=1, dims=(0, 1)):
 def _rotated(self, k, dims):
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if self.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {self.ndim}")
     d0, d1 = _norm_dim(dims[0], self.ndim), _norm_dim(dims[1], self.ndim)
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
@@ -300,6 +302,9 @@ def take(self, index):
 
 
 def put_(self, index, source, accumulate=False):
+    if getattr(source, "dtype", self.dtype) != self.dtype:   # torch's: no conversion
+        raise DTypeMismatch(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                            f"{scalar_name(self.dtype)} and source.dtype = {scalar_name(source.dtype)}")
     flat_index = index.reshape(-1)
     src = source.reshape(-1)
     n = self.numel()

@@ -17,7 +17,10 @@ def _wrap(arr, device):
 def alpha_form(name, other, rest, alpha):
     """(other, alpha) of add/sub: alpha is keyword-only, as torch's; torch's deprecated
     add(Number alpha, Tensor other) form (old tutorials' p.data.add_(-lr, p.grad.data)) is taken
-    with its warning."""
+    with its warning. sub / sub_ refuse a Python bool, as a bool tensor (torch's RuntimeError)."""
+    if type(other) is bool and name[:3] == "sub":
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if not rest:
         return other, alpha
     if len(rest) == 1 and hasattr(rest[0], "array") and isinstance(other, (int, float)):

@@ -1,35 +1,62 @@
 """Tensor methods sequence code reaches for that compose from the others (addcmul/addcdiv,
 movedim, fmod, lerp_, diff, median, cummax, logcumsumexp, addmm/baddbmm, ...) or
 run on the host (erf, atan2, ... through ops_host.py; addmm and the other products live in
-tensor_matmul.py; index_put_ in index_scatter_writes.py); and the free functions
+tensor_matmul.py; index_put_ in index_scatter_writes.py; median, cummax, cummin and
+logcumsumexp in median_cummax.py); and the free functions
 broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: autograd
 differentiates them)."""
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.broadcast_errors import torch_broadcast_errors
-from tinygrad_seq.dim_alias import dim_from_axis, required_dim, takes_axis
-from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
+from tinygrad_seq.dim_alias import dim_from_axis, takes_axis
+from tinygrad_seq.dim_range import wrap_dim
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_scatter_writes import index_put, index_put_
+from tinygrad_seq.median_cummax import cummax, cummin, logcumsumexp, median
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
 
 def addcmul(self, tensor1, tensor2, value=1):
     """self + value * tensor1 * tensor2."""
-    return self + tensor1 * tensor2 * value
+    return self + tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value)
 
 
 def addcdiv(self, tensor1, tensor2, value=1):
     """self + value * tensor1 / tensor2."""
+    _no_integer_addcdiv(tensor1, tensor2)
     return self + tensor1 / tensor2 * value
 
 
 def addcmul_(self, tensor1, tensor2, value=1):
-    return self.add_(tensor1 * tensor2 * value)
+    return self.add_(tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value))
 
 
 def addcdiv_(self, tensor1, tensor2, value=1):
+    _no_integer_addcdiv(tensor1, tensor2)
     return self.add_(tensor1 / tensor2 * value)
+
+
+def _addc_value(self, tensor1, tensor2, value):
+    """torch casts value to the operands' common dtype: an integer one truncates a float value
+    (int64 addcmul with value=0.5 adds nothing; value=2.5 adds twice the product)."""
+    if isinstance(value, float) and all(getattr(x, "dtype", np.dtype(np.int64)).kind in "iub"
+                                        for x in (self, tensor1, tensor2)):
+        if not np.isfinite(value) or abs(value) >= 2.0 ** 63:
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        return int(value)
+    return value
+
+
+def _no_integer_addcdiv(tensor1, tensor2):
+    if all(getattr(t, "dtype", np.dtype(np.float32)).kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
 
 
 def movedim(self, source, destination):
@@ -89,12 +116,15 @@ def _host_unary(name):
 
 
 _NO_INT_KERNEL = frozenset(("hypot", "logaddexp", "logaddexp2"))
+_TENSOR_OTHER = frozenset(("atan2", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin"))   # torch has no Scalar form
 
 
 def _host_binary(name):
     @torch_broadcast_errors
     def method(self, other):
         from tinygrad_seq.ops_host import HostBinary, BINARY
+        if name in _TENSOR_OTHER:
+            require_tensor_argument(other, name, "other", 1)
         other_t = self._other(other)
         if name in ("fmax", "fmin") and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
             from tinygrad_seq import device as _device
@@ -129,10 +159,21 @@ def logit(self, eps=None):
 
 def lerp_(self, end, weight):
     """self += weight * (end - self) in place (an exponential moving average's update)."""
+    lerp_dtypes(self, end, weight)
     return self._write("lerp_", lambda t, e: t.lerp(e, weight), end)
 
 
+def lerp_dtypes(self, end, weight):
+    """torch's lerp takes end, and a weight tensor that is not 0-d, of self's dtype only (no promotion)."""
+    for name, x in (("end", end), ("weight", weight)):
+        dtype = getattr(x, "dtype", None)
+        if dtype is not None and dtype != self.dtype and (name == "end" or x.ndim):
+            raise DTypeMismatch(f"expected dtype {self.dtype} for `{name}` but got dtype {dtype}")
+
+
 def frac(self):
+    if self.dtype.kind != "f":   # torch has no integer or bool kernel
+        raise NotImplementedError(f'"frac_cpu" not implemented for \'{scalar_name(self.dtype)}\'')
     return named(self - self.trunc(), "FracBackward0")
 
 
@@ -174,7 +215,9 @@ def tensor_split(self, indices_or_sections, dim=0, *, axis=None):
     """Split into n nearly equal parts (the first n % size one longer) or at the given indices."""
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "tensor_split", 0)
-    d = dim % self.ndim
+    if self.ndim == 0:
+        raise InvalidArgument("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = wrap_dim(dim, self.ndim)
     size = self.shape[d]
     if hasattr(indices_or_sections, "ndim") and indices_or_sections.ndim == 0:
         indices_or_sections = int(indices_or_sections.item())   # a 0-d tensor counts sections, as torch's
@@ -194,6 +237,12 @@ def tensor_split(self, indices_or_sections, dim=0, *, axis=None):
 def aminmax(self, *, dim=None, keepdim=False, axis=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "aminmax")
+    if 0 in self.shape:   # torch's own messages, not amin's
+        if dim is None:
+            raise InvalidArgument("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                                  "no identity.")
+        if self.shape[wrap_dim(dim, self.ndim)] == 0:
+            raise IndexOutOfRange(f"aminmax: Expected reduction dim {wrap_dim(dim, self.ndim)} to have non-zero size.")
     from tinygrad_seq.tensor_reduce import return_type
     return return_type("aminmax", ("min", "max"))(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
@@ -226,105 +275,6 @@ def nanmean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim = dim_from_axis(dim, axis, "nanmean")
     keep = ~self.isnan()
     return self.masked_fill(~keep, 0.0).sum(dim, keepdim) / keep.sum(dim, keepdim)
-
-
-def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The lower median (torch's): of every element, or (values, indices) along dim."""
-    keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-    if axis is not None:   # numpy's name for dim, which torch takes too
-        dim = dim_from_axis(dim, axis, "median")
-    from tinygrad_seq.tensor_reduce import return_type
-    MinResult = return_type("median")   # noqa: N806  (torch.return_types.median)
-    if dim is None:
-        flat = self.reshape(-1)
-        if flat.numel() == 0:
-            return empty_median(self)
-        if flat.dtype.kind == "f" and bool(flat.isnan().any()):   # nan propagates, as torch's
-            return flat[int(np.argmax(np.isnan(flat.numpy())))]
-        m = flat.detach().sort().values[(flat.numel() - 1) // 2]
-        if flat.dtype.kind != "f":
-            return m
-        # torch shares the gradient evenly among the values equal to m, as amax over them does; amax
-        # also keeps m exact (their sum over their count rounds, and made inf * 0 a nan for m = +-inf)
-        tied = np.flatnonzero(flat.numpy() == m.item())
-        return named(flat[type(self)(tied, device=self.device)].amax(), "MedianBackward0")
-    if self.ndim == 0:
-        _zero_d_dim(dim)
-        return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
-    d = dim % self.ndim
-    order = self.sort(d, stable=True)   # torch orders ties by index (nth_element on (value, index))
-    k = (self.shape[d] - 1) // 2
-    values, indices = order.values.narrow(d, k, 1), order.indices.narrow(d, k, 1)
-    if self.dtype.kind == "f":   # a row holding nan has median nan, at its first nan (torch's)
-        nan = np.isnan(self.numpy())
-        if nan.any():
-            rows = nan.any(d, keepdims=True)
-            values = values.masked_fill(type(self)(rows, device=self.device), float("nan"))
-            first = np.where(rows, np.expand_dims(np.argmax(nan, d), d), indices.numpy())
-            indices = type(self)(first.astype(np.int64), device=self.device)
-            values = self.gather(d, indices)   # the nan itself, so its gradient arrives
-    if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return MinResult(named(values, "MedianBackward1"), indices)
-
-
-def empty_median(self):
-    """median() / nanmedian() of an empty tensor, torch's: nan in the tensor's dtype, which an
-    integer dtype receives as x86's conversion of nan (int64 / int32: the dtype's minimum; int16,
-    int8, uint8: 0; bool: True), as numpy's cast gives it."""
-    with np.errstate(invalid="ignore"):
-        return type(self)._wrap(np.array(np.nan).astype(self.dtype), "cpu").to(self.device)
-
-
-def _zero_d_dim(dim):
-    if dim not in (0, -1):
-        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
-
-
-def _cumulative(self, dim, better):
-    from tinygrad_seq.tensor_reduce import return_type
-    MaxResult = return_type("cummax" if better is np.greater else "cummin")   # noqa: N806
-    if self.ndim == 0:
-        _zero_d_dim(dim)
-        return MaxResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
-    d = dim % self.ndim
-    a = np.moveaxis(self.numpy(), d, 0)
-    idx = np.zeros(a.shape, np.int64)
-    for i in range(1, a.shape[0]):   # the index of the running best: the later one on ties, and a nan
-        prev = np.take_along_axis(a, idx[i - 1:i], 0)[0]   # wins from where it appears (torch's)
-        take = better(a[i], prev) | (a[i] == prev)
-        if a.dtype.kind == "f":
-            take |= np.isnan(a[i])
-        idx[i] = np.where(take, i, idx[i - 1])
-    index = type(self)(np.ascontiguousarray(np.moveaxis(idx, 0, d)), device=self.device)
-    node = "CummaxBackward0" if better is np.greater else "CumminBackward0"
-    return MaxResult(named(self.gather(d, index), node), index)
-
-
-def cummax(self, dim=None, *, axis=None):
-    if axis is not None or dim is None:   # dim= or numpy's axis=
-        dim = required_dim(dim, axis, "cummax")
-    return _cumulative(self, dim, np.greater)
-
-
-def cummin(self, dim=None, *, axis=None):
-    if axis is not None or dim is None:   # dim= or numpy's axis=
-        dim = required_dim(dim, axis, "cummin")
-    return _cumulative(self, dim, np.less)
-
-
-def logcumsumexp(self, dim=None, *, axis=None):
-    """log(cumsum(exp(x))) along dim (ops_host.LogCumSumExp: no underflow of early terms)."""
-    if axis is not None or dim is None:   # dim= or numpy's axis=
-        dim = required_dim(dim, axis, "logcumsumexp")
-    from tinygrad_seq.ops_host import LogCumSumExp
-    if self.ndim == 0:
-        _zero_d_dim(dim)
-        return self.clone()
-    if not -self.ndim <= dim < self.ndim:   # torch's IndexError, never dim % ndim
-        raise IndexError(f"logcumsumexp: Dimension out of range (expected to be in range of [{-self.ndim}, "
-                         f"{self.ndim - 1}], but got {dim})")
-    return LogCumSumExp.apply(self._floating(), dim=dim % self.ndim)
 
 
 @takes_axis

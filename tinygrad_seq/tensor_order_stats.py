@@ -6,7 +6,7 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.tensor_fill_math import _norm_dim
-from tinygrad_seq.tensor_more import empty_median
+from tinygrad_seq.median_cummax import empty_median
 
 
 def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):

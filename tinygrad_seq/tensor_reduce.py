@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra, sort_order
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
-from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 
 class return_types:
@@ -59,6 +59,18 @@ def _exact_dtype(out, dtype):
 
 def _dim1(dim, ndim):
     return ops._norm_axes(dim, ndim)[0] if ndim else 0
+
+
+def check_nonempty_reduction(self, dim, name):
+    """torch's errors for max / min / amax / amin of a tensor with no elements (reductions with no
+    identity): RuntimeError without a dim, IndexError naming a reduced dim of size 0. Callers
+    test `0 in self.array.shape` first, so a tensor with elements pays nothing more."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        raise InvalidArgument(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                              f"Specify the reduction dim with the 'dim' argument.")
+    for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+        if self.shape[ops._norm_axes(d, self.ndim)[0]] == 0:
+            raise IndexOutOfRange(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 class ReduceOps:
@@ -164,13 +176,12 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "max")
-        if dim is None:
-            if self.numel() == 0:
-                raise ShapeMismatch("max(): expected a dim for a tensor with no elements (torch's "
-                                    "reduction has no identity); pass dim=")
-            return ops.Max.apply(self)
         if isinstance(dim, ReduceOps):
             return self.maximum(dim)
+        if 0 in self.array.shape:
+            check_nonempty_reduction(self, dim, "max")
+        if dim is None:
+            return ops.Max.apply(self)
         d = _dim1(dim, self.ndim)
         B = _device.backend(self.device)
         idx = B.argmax(self.array, axis=d)
@@ -185,6 +196,8 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "min")
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
+        if 0 in self.array.shape:
+            check_nonempty_reduction(self, dim, "min")
         if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
             return int_math.exact_min(self, dim, keepdim)
         if dim is None:
@@ -196,12 +209,16 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "amax")
+        if 0 in self.array.shape:
+            check_nonempty_reduction(self, dim, "amax")
         return named(ops.Max.apply(self, axis=dim, keepdim=keepdim), "AmaxBackward0")
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "amin")
+        if 0 in self.array.shape:
+            check_nonempty_reduction(self, dim, "amin")
         if self.dtype.kind != "f":
             return int_math.exact_amin(self, dim, keepdim)
         return named(-((-self).amax(dim, keepdim)), "AminBackward0")

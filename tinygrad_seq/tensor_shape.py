@@ -90,6 +90,8 @@ class ShapeOps:
         if hasattr(start, "ndim") and (start.ndim != 0 or start.dtype.kind not in "iu"):
             raise InvalidArgument(f"narrow: start must be an 0-dim integral Tensor, got shape "
                                   f"{tuple(start.shape)} and dtype {start.dtype}")
+        if self.ndim == 0:
+            raise InvalidArgument("narrow() cannot be applied to a 0-dim tensor.")
         d = _dim1(dim, self.ndim)
         n = self.shape[d]
         start = int(start) + (n if int(start) < 0 else 0)
@@ -131,7 +133,12 @@ class ShapeOps:
             dim = dim_from_axis(dim, axis, "chunk", 0)
         if chunks <= 0:   # torch's RuntimeError
             raise InvalidArgument(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        return self.split(max(-(-self.shape[_dim1(dim, self.ndim)] // chunks), 1), dim)
+        if self.ndim == 0:
+            raise InvalidArgument("chunk expects at least a 1-dimensional tensor")
+        size = self.shape[_dim1(dim, self.ndim)]
+        if size == 0:   # torch's: `chunks` empty pieces
+            return self.split([0] * chunks, dim)
+        return self.split(-(-size // chunks), dim)
 
     def index_select(self, dim=None, index=None, *, axis=None):
         if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
