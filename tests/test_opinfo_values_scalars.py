@@ -137,3 +137,23 @@ def test_argument_checks(name):
         errors.append(info.type)
     builtin = [next(c for c in e.__mro__ if c.__module__ == "builtins") for e in errors]
     assert issubclass(errors[1], builtin[0]), (errors, builtin)
+
+
+@pytest.mark.parametrize("name", ["cross_size1_vector_dim", "gather_out_dtype", "sub_python_bool", "rsub_python_bool",
+                                  "lerp_double_end"])
+def test_more_argument_checks(name):
+    f = {"cross_size1_vector_dim": lambda m: m.cross(m.ones(5, 3), m.ones(5, 1), dim=1),
+         "gather_out_dtype": lambda m: m.gather(m.ones(3, 3), 1, m.zeros(3, 2, dtype=m.long),
+                                                out=m.zeros(3, 2, dtype=m.float64)),
+         "sub_python_bool": lambda m: m.tensor([1.0, 2.0]) - True,
+         "rsub_python_bool": lambda m: True - m.tensor([1.0, 2.0]),
+         "lerp_double_end": lambda m: m.ones(3).lerp(m.zeros(3, dtype=m.float64), 0.4)}[name]
+    for lib in (torch, ts):
+        with pytest.raises(RuntimeError):
+            f(lib)
+
+
+def test_cross_still_broadcasts_batch_dims():
+    a, b = np.random.default_rng(0).standard_normal((2, 5, 3)), np.random.default_rng(1).standard_normal((1, 1, 3))
+    np.testing.assert_allclose(ts.cross(ts.tensor(a), ts.tensor(b), dim=-1).numpy(),
+                               torch.cross(torch.tensor(a), torch.tensor(b), dim=-1).numpy(), rtol=1e-12)

@@ -399,6 +399,8 @@ def get_default_device():
 _TENSOR_ONLY = frozenset(("sum", "mean", "nansum", "nanmean", "prod", "amax", "amin", "eq", "ne", "gt", "ge", "lt",
                           "le", "fmod", "lerp"))
 _TWO_TENSORS = frozenset(("atan2", "arctan2", "hypot", "logaddexp", "fmax", "fmin"))
+# out= of torch's index ops takes the result's dtype only (no cast, unlike the elementwise ops)
+_SAME_DTYPE_OUT = frozenset(("gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_select"))
 # binary functions torch also takes with a number first (a wrapped number, _first_operand)
 _NUMBER_FIRST = frozenset(("remainder", "xlogy", "floor_divide", "true_divide", "divide", "bitwise_and",
                            "bitwise_or", "bitwise_xor"))
@@ -416,6 +418,8 @@ def _method(name):
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:
             return result
+        if name in _SAME_DTYPE_OUT and isinstance(out, Tensor) and out.dtype != result.dtype:
+            raise DTypeMismatch(f"{name}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
         return _into(out, result, name)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"ts.{name}(input, ...): the same as input.{name}(...)."

@@ -143,9 +143,10 @@ def cross(self, other, dim=None):
             raise RuntimeError(f"no dimension of size 3 in input (shape {tuple(a.shape)})")
         dim = sizes[0]
     dim = _norm_dim(dim, a.ndim)
-    if a.shape[dim] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{a.shape[dim]} and {b.shape[dim]}")
+    # each input's own size there (the vector dim does not broadcast, as torch's)
+    sa, sb = ((1,) * (a.ndim - t.ndim) + tuple(t.shape) for t in (self, other))
+    if sa[dim] != 3 or sb[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {sa[dim]} and {sb[dim]}")
     x = [a.narrow(dim, i, 1) for i in range(3)]
     y = [b.narrow(dim, i, 1) for i in range(3)]
     from tinygrad_seq.functions import cat

@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.dim_alias import required_dim
+from tinygrad_seq.clamp_tensor_bounds import clamp_tensors
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
@@ -95,6 +96,9 @@ class MathOps(MatMulOps):
         elif isinstance(other, MathOps) and other.array.dtype == self.array.dtype and op != "div":
             a, b = (other, self) if reverse else (self, other)
         else:
+            if op == "sub" and (tx is bool or tx is np.bool_):   # a Python bool counts as a bool tensor
+                raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                                   "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
             o = self._other(other)
             a, b = (o, self) if reverse else (self, o)
             ka, kb = a.array.dtype.kind, b.array.dtype.kind
@@ -317,7 +321,7 @@ class MathOps(MatMulOps):
 
     def clamp(self, min=None, max=None):
         if isinstance(min, MathOps) or isinstance(max, MathOps):
-            return named(self._clamp_tensors(min, max), "ClampBackward0")
+            return named(clamp_tensors(self, min, max), "ClampBackward0")
         if min is None and max is None:
             raise InvalidArgument("torch.clamp: At least one of 'min' or 'max' must not be None")
         # a numpy scalar bound is a number, as torch reads it: a float64 one must not widen float32
@@ -334,37 +338,6 @@ class MathOps(MatMulOps):
         return ops.Clamp.apply(x, lo=min, hi=max)
 
     clip = clamp
-
-    def _clamp_tensors(self, lo, hi):
-        """clamp with tensor bounds, its gradients torch's: to x where lo <= x <= hi (both ends
-        included; maximum/minimum would split a tie in halves), to lo where x < lo < hi, to hi
-        where x > hi or hi < lo; to none where x < lo == hi."""
-        from tinygrad_seq.functions import where
-        lo = None if lo is None else self._other(lo)
-        hi = None if hi is None else self._other(hi)
-        nan = self.isnan() if self.dtype.kind == "f" else None
-        for bound in (lo, hi):
-            if nan is not None and bound is not None and bound.dtype.kind == "f":
-                nan = nan | bound.isnan()
-        if nan is None or not nan.any().item():
-            if hi is None:
-                return where(self >= lo, self, lo)
-            if lo is None:
-                return where(self <= hi, self, hi)
-        # torch's gradients follow its comparisons, which a nan fails: with one bound, x where x >= lo,
-        # lo where x < lo, else nan with no gradient; with two, a nan output keeps the comparisons'
-        # gradients (x > hi still sends one to hi when lo is nan)
-        if hi is None:
-            return where(self >= lo, self, where(self < lo, lo, float("nan")))
-        if lo is None:
-            return where(self <= hi, self, where(self > hi, hi, float("nan")))
-        inside = (self >= lo) & (self <= hi)
-        to_lo = (self < lo) & (lo < hi)
-        to_hi = (self > hi) | (hi < lo)
-        out = where(inside, self, where(to_lo, lo, where(to_hi, hi, hi.detach())))
-        if nan is None or not nan.any().item():
-            return out
-        return out + where(nan, float("nan"), 0.0).to(dtype=out.dtype)   # the value nan, the gradients as they were
 
     def clamp_min(self, min):
         return named(self.clamp(min=min), "ClampMinBackward1" if isinstance(min, MathOps) else "ClampMinBackward0")
@@ -457,4 +430,6 @@ class MathOps(MatMulOps):
         return ops_extra.LogSoftmax.apply(x._floating(), dim=dim)
 
     def lerp(self, end, weight):   # torch's node: LerpBackward0 for a number weight, 1 for a tensor
+        from tinygrad_seq.tensor_more import lerp_dtypes   # (tensor_more imports this module)
+        lerp_dtypes(self, end, weight)
         return named(self + (end - self) * weight, "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0")
