@@ -5,30 +5,12 @@ gradients, diff (bool, n=0, n<0), integer products with float alpha / beta and b
 combinations with r too large, as_strided's storage offset on a view, nextafter's gradient, and
 the arguments torch refuses (logcumsumexp's dim, roll, narrow, renorm, cov's weights). Each
 compares with real torch."""
-import numpy as np
 import pytest
 
 import tinygrad_seq as ts
 
 torch = pytest.importorskip("torch")
-
-
-def T(t, requires_grad=False):
-    return ts.tensor(np.array(t.detach().numpy()), requires_grad=requires_grad)
-
-
-def same(o, t, rtol=1e-6, atol=1e-7):
-    assert tuple(o.shape) == tuple(t.shape), (tuple(o.shape), tuple(t.shape))
-    assert str(np.dtype(o.dtype)) == str(t.dtype).replace("torch.", ""), (o.dtype, t.dtype)
-    np.testing.assert_allclose(np.asarray(o.detach().numpy()), t.detach().numpy(), rtol=rtol, atol=atol)
-
-
-def raises_like_torch(tfn, ofn):
-    """Both raise, and ours an exception of the type torch raised (our errors subclass it)."""
-    with pytest.raises(Exception) as te:
-        tfn()
-    with pytest.raises(te.type):
-        ofn()
+from torch_compare import T, raises_like_torch, same  # noqa: E402
 
 
 # 1. 0-d integer / bool elementwise results keep shape ()

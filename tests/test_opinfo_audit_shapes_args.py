@@ -3,32 +3,14 @@ softmax over an empty dim, logspace / linspace with tensor bounds, group_norm of
 memory_format= on the dtype conversions, tensordot's broadcast size-1 contracted dim, and the
 arguments torch refuses (diagonal's dims, linalg.cross, prelu, embedding, isclose, multinomial,
 the 1-d pools, triplet_margin_loss, rrelu). Each compares with real torch."""
-import numpy as np
 import pytest
 
 import tinygrad_seq as ts
 import tinygrad_seq.nn.functional as F
 
 torch = pytest.importorskip("torch")
+from torch_compare import T, raises_like_torch, same  # noqa: E402
 TF = torch.nn.functional
-
-
-def T(t, requires_grad=False):
-    return ts.tensor(np.array(t.detach().numpy()), requires_grad=requires_grad)
-
-
-def same(o, t, rtol=1e-6, atol=1e-7):
-    assert tuple(o.shape) == tuple(t.shape), (tuple(o.shape), tuple(t.shape))
-    assert str(np.dtype(o.dtype)) == str(t.dtype).replace("torch.", ""), (o.dtype, t.dtype)
-    np.testing.assert_allclose(np.asarray(o.detach().numpy()), t.detach().numpy(), rtol=rtol, atol=atol)
-
-
-def raises_like_torch(tfn, ofn):
-    """Both raise, and ours an exception of the type torch raised (our errors subclass it)."""
-    with pytest.raises(Exception) as te:
-        tfn()
-    with pytest.raises(te.type):
-        ofn()
 
 
 # 6. softmax family over a dim of size 0: the empty tensor, and a backward that runs

@@ -1,6 +1,7 @@
-"""A helper the layer tests share: one function of float64 leaves run in tinygrad_seq and torch,
+"""Helpers the torch-comparing tests share: one function of float64 leaves run in tinygrad_seq and torch,
 the output and every input's gradient compared."""
 import numpy as np
+import pytest
 import torch
 
 import tinygrad_seq as ts
@@ -19,3 +20,23 @@ def compare_with_torch(fn_ours, fn_torch, arrays, rtol=1e-10, atol=1e-12):
     for a, t in zip(*res):
         assert a.shape == t.shape
         np.testing.assert_allclose(a, t, rtol=rtol, atol=atol)
+
+
+def T(t, requires_grad=False):
+    """A torch tensor's values as a tinygrad_seq tensor."""
+    return ts.tensor(np.array(t.detach().numpy()), requires_grad=requires_grad)
+
+
+def same(o, t, rtol=1e-6, atol=1e-7):
+    """Our tensor o and torch's t: same shape, dtype and values."""
+    assert tuple(o.shape) == tuple(t.shape), (tuple(o.shape), tuple(t.shape))
+    assert str(np.dtype(o.dtype)) == str(t.dtype).replace("torch.", ""), (o.dtype, t.dtype)
+    np.testing.assert_allclose(np.asarray(o.detach().numpy()), t.detach().numpy(), rtol=rtol, atol=atol)
+
+
+def raises_like_torch(tfn, ofn):
+    """Both raise, and ours an exception of the type torch raised (our errors subclass it)."""
+    with pytest.raises(Exception) as te:
+        tfn()
+    with pytest.raises(te.type):
+        ofn()

@@ -5,24 +5,21 @@ from tinygrad_seq import ops_extra
 from tinygrad_seq.grad_fn_names import named
 
 
+def _empty_forward(ctx, x, dim=-1):
+    """out of x's shape (one of its sizes 0), saved as Softmax's / LogSoftmax's backward reads it:
+    their own formulas then give the empty gradient."""
+    out = ctx.b.zeros(x.shape, x.dtype)
+    ctx.save_for_backward(out)
+    ctx.dim = dim
+    return out
+
+
 class SoftmaxOverEmptyDim(ops_extra.Softmax):
-    """Softmax with an empty result: out has x's shape (one of its sizes 0); the backward is
-    Softmax's own formula, which gives the empty gradient."""
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        out = ctx.b.zeros(x.shape, x.dtype)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
+    forward = staticmethod(_empty_forward)
 
 
 class LogSoftmaxOverEmptyDim(ops_extra.LogSoftmax):
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        out = ctx.b.zeros(x.shape, x.dtype)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
+    forward = staticmethod(_empty_forward)
 
 
 def softmax_over_empty_dim(x, dim, log=False):
