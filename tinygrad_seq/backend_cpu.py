@@ -2,6 +2,8 @@
 
 Every engine op is written against this small set, so a new device is one new module.
 """
+import math
+
 import numpy as np
 
 name = "cpu"
@@ -55,10 +57,9 @@ tanh, abs = np.tanh, np.abs
 def sign(a):
     """np.sign, but 0 at nan (torch's sign / sgn, and so abs's gradient there)."""
     out = np.sign(a)
-    if out.dtype.kind == "f":
-        nan = np.isnan(out)
-        if nan.any():
-            out = np.where(nan, out.dtype.type(0), out)
+    # any nan: the min of -1 / 0 / 1 / nan values is nan (one pass, no mask: 1.9 against 2.7 us at 1K)
+    if out.dtype.kind == "f" and out.size and math.isnan(np.minimum.reduce(out, axis=None)):
+        out = np.where(out != out, out.dtype.type(0), out)
     return out
 
 
