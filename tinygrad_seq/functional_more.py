@@ -225,7 +225,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         # input's end; its other kernels (and F.embedding_bag's 2-D input) keep them in the last bag
         ends = np.append(starts[1:], last_offset)
     rows = embedding(Tensor(flat.astype(np.int64), device=weight.device), weight, max_norm=max_norm,
-                     norm_type=norm_type)
+                     norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq)
     if psw is not None:
         rows = rows * psw.reshape(-1, 1)
     if padding_idx is not None and padding_idx < 0:
@@ -347,7 +347,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     not_target = np.ones((n, c), x.dtype)
     not_target[np.arange(n), y] = 0
     loss = (terms * Tensor(not_target, device=x.device)).sum(1) / c
-    loss = loss if input.ndim == 2 else loss.reshape(())
+    loss = loss if input.ndim == 2 or target.ndim else loss.reshape(())   # 1-D input: the target's shape, as torch's
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 

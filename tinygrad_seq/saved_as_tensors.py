@@ -100,7 +100,9 @@ SAVED = {
     ops.Clamp: compared,
     ops_extra.Prod: lambda ctx, ps: (ps[0].reshape(-1) if ctx.dim is None else ps[0],),
     ops_extra.Root: lambda ctx, ps: (ps[0], ops_extra.Root.apply(ps[0], p=ctx.p)),
-    functional._Linear: lambda ctx, ps: (ops.Reshape.apply(ps[0], shape=(-1, ps[0].shape[-1])), ps[1]),
+    # the input as the 2-D rows the forward multiplied (sizes explicit: -1 cannot be worked out with 0 features)
+    functional._Linear: lambda ctx, ps: (ops.Reshape.apply(ps[0], shape=(int(np.prod(ps[0].shape[:-1], dtype=np.int64)),
+                                                                         ps[0].shape[-1])), ps[1]),
     functional._ErfGelu: lambda ctx, ps: (ps[0], NormalCdf.apply(ps[0])),
     losses._BCE: lambda ctx, ps: (ps[0], ps[1], ops.Clamp.apply(ops.Log.apply(ps[0]), lo=-100.0),
                                   ops.Clamp.apply(ops.Log.apply(1.0 - ps[0]), lo=-100.0)),

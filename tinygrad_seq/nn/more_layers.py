@@ -123,6 +123,11 @@ class EmbeddingBag(Module):
         super().__init__()
         self.num_embeddings, self.embedding_dim, self.mode = num_embeddings, embedding_dim, mode
         self.max_norm, self.norm_type, self.include_last_offset = max_norm, norm_type, include_last_offset
+        self.scale_grad_by_freq = scale_grad_by_freq
+        if padding_idx is not None:   # torch's: within num_embeddings, a negative one counted from the end
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("padding_idx must be within num_embeddings")
+            padding_idx = padding_idx + num_embeddings if padding_idx < 0 else padding_idx
         self.padding_idx = padding_idx
         if _weight is not None:
             self.weight = Parameter(_weight if isinstance(_weight, Tensor) else Tensor(_weight))
@@ -137,12 +142,20 @@ class EmbeddingBag(Module):
             self.weight.data[self.padding_idx] = 0.0
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, mode=self.mode,
-                               per_sample_weights=per_sample_weights, include_last_offset=self.include_last_offset,
-                               padding_idx=self.padding_idx)
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               mode=self.mode, per_sample_weights=per_sample_weights,
+                               include_last_offset=self.include_last_offset, padding_idx=self.padding_idx)
 
-    def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+    def extra_repr(self):   # torch's order and omissions
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm!r}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type!r}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
+        s += f", mode={self.mode!r}"
+        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx!r}"
 
 
 class _DropoutNd(Module):
