@@ -23,6 +23,7 @@ INTERFACE = {
     "abs": "(a)", "sqrt": "(a)", "sign": "(a)", "sin": "(a)", "cos": "(a)", "log1p": "(a)", "expm1": "(a)",
     "floor": "(a)", "ceil": "(a)", "rint": "(a): round half to even", "trunc": "(a)",
     "clip": "(a, lo, hi): lo or hi may be None",
+    "zero_where": "(drop, g): 0 where drop (bool) else g, a select (an inf or nan of g there gives 0)",
     "gt": "(a, b) -> bool", "ge": "(a, b)", "lt": "(a, b)", "le": "(a, b)", "eq": "(a, b)", "ne": "(a, b)",
     "logical_not": "(a)", "logical_and": "(a, b)", "logical_or": "(a, b)", "logical_xor": "(a, b)",
     # reductions and scans

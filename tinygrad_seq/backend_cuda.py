@@ -51,6 +51,13 @@ def where(cond, a, b):
     if dt is not None and K.is_device(cond) and cond.dtype != dt:
         cond = K.astype(cond, dt)
     return K.where(cond, a, b)
+
+
+def zero_where(drop, g):
+    """0 where drop (bool) else g, as a select: an inf or nan of g at a dropped place gives 0."""
+    return where(drop, 0, g)
+
+
 zeros, ones, full, copy, astype, ascontiguous = K.zeros, K.ones, K.full, K.copy, K.astype, K.ascontiguous
 broadcast_to, concatenate, stack, split = K.broadcast_to, K.concatenate, K.stack, K.split
 fill, copy_into, to_host = K.fill, K.copy_into, K.to_host

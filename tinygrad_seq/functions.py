@@ -53,10 +53,10 @@ def cat(tensors, dim=0, *, axis=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "cat", 0)
     tensors = require_tensor_sequence(tensors, "cat")   # before .ndim is read: ts.cat(a, b), ts.cat([t, [1.]])
-    if len(tensors) > 1:   # torch skips 1-D empty tensors in cat
-        tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    d = _check_join(tensors, dim, "cat", False)
-    return ops.Cat.apply(*_common_dtype(tensors), axis=d)
+    empty = [t.ndim == 1 and t.shape[0] == 0 for t in tensors]   # torch joins all but these (or the first)
+    skip = frozenset(i for i, e in enumerate(empty) if e and (i or not builtins.all(empty))) if True in empty else ()
+    d = _check_join([t for i, t in enumerate(tensors) if i not in skip] if skip else tensors, dim, "cat", False)
+    return ops.Cat.apply(*_common_dtype(tensors), axis=d, skip=skip)
 
 
 def stack(tensors, dim=0, *, axis=None):

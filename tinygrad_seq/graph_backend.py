@@ -158,6 +158,12 @@ class GraphBackend:
         a, b = self._tensors(a, b)
         return ops.Where.apply(a, b, cond=cond)
 
+    def zero_where(self, drop, g):
+        """0 where drop, else g (the masking backwards: relu, clamp, maximum), as a Where node on a
+        Tensor g."""
+        drop = self._value(drop)
+        return self.where(drop, 0.0, g) if self._is_t(g) else self.raw.zero_where(drop, g)
+
     # piecewise-constant functions and comparisons: raw arrays (no gradient flows through them)
     def _value(self, x):
         return x.array if self._is_t(x) else x
@@ -166,6 +172,9 @@ class GraphBackend:
         return self.raw.sign(self._value(a))
 
     gt, ge, lt, le, eq, ne = map(_comparison, ("gt", "ge", "lt", "le", "eq", "ne"))
+
+    def logical_not(self, a):
+        return self.raw.logical_not(self._value(a))
 
     # ------------------------------------------------------------ creation and dtype
     def zeros(self, shape, dtype):

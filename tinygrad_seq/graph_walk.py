@@ -4,17 +4,50 @@ rebased by an in-place op after a node used it resolves to its node before the w
 (_parent_state, from the tensor's write_history); a view whose base was rebased between taking
 the view and using it is read again from the base as it was then (_stale_view, _view_at), as
 torch regenerates a view's grad_fn."""
-from tinygrad_seq import write_history as _write_history
+from tinygrad_seq import write_history as _write_history, writes as _writes
 
 
 DROPPED = _write_history.DROPPED   # a _hist entry standing for the graph nodes no longer kept
+# True once some tensor in a graph was detach_()ed: until then a leaf edge (no node) needs no
+# look at its tensor's _hist (reading an unset slot costs a microsecond on every backward)
+_any_detached = False
+
+
+def record_detach(t):
+    """t.detach_() of a tensor with a node: keep that node in t's history for the nodes that used
+    t before (as _retarget keeps a rebased tensor's), so only t itself leaves the graph; the
+    clock ticks so that nodes made from here on see t as the leaf it becomes."""
+    global _any_detached
+    hist = getattr(t, "_hist", None)
+    if hist is None:
+        hist = t._hist = _write_history.History()
+    hist.add(_writes.clock + 1, t._ctx, t._idx, t.requires_grad)
+    _writes.tick()
+    _any_detached = True
+
+
+def _detached_edge(node, p, clock):
+    """(node, output index, requires_grad) that node (created at `clock`) saw for leaf p when p
+    was detach_()ed since, else None. A node that saved p's array raises as torch's does: its
+    backward would read a tensor that is no longer the one it was given."""
+    hist = getattr(p, "_hist", None)
+    entry = hist.at(clock) if hist is not None else None
+    if entry is None or entry[0] is None:
+        return None
+    if entry[2] is DROPPED:
+        _parent_state(p, clock)   # raises its error
+    if any(a is p.array for a in node.saved_tensors or ()):
+        raise RuntimeError("Trying to use a saved tensor that has been detached in-place, i.e. with "
+                           ".detach_(). This is not supported, please use out-of-place `.detach()` instead")
+    return entry
 
 
 def _parent_state(p, clock):
     """(node, output index, requires_grad) of tensor p as a node created at `clock` saw it:
-    p's current ones, or, when p was rebased by an in-place op since, the ones in p._hist."""
+    p's current ones, or, when p was rebased by an in-place op (or detach_()ed) since, the ones
+    in p._hist."""
     pc = p._ctx
-    if pc is None or pc._clock <= clock:
+    if pc is not None and pc._clock <= clock:
         return pc, p._idx, p.requires_grad
     hist = getattr(p, "_hist", None)
     entry = hist.at(clock) if hist is not None else None
@@ -99,14 +132,19 @@ def _toposort(root_ctx):
         for p in it:
             pc = p._ctx
             if pc is None:
-                seen.append((p, None, p._idx, p.requires_grad))
-                continue
-            pclock = pc._clock
-            if pclock > clock:
-                pc, i, req = _parent_state(p, clock)   # p was rebased after node used it
-                pclock = pc._clock if pc is not None else clock
+                state = None if p.requires_grad or not _any_detached else _detached_edge(node, p, clock)
+                if state is None:
+                    seen.append((p, None, p._idx, p.requires_grad))
+                    continue
+                pc, i, req = state   # p was detach_()ed after node used it
+                pclock = pc._clock
             else:
-                i, req = p._idx, p.requires_grad
+                pclock = pc._clock
+                if pclock > clock:
+                    pc, i, req = _parent_state(p, clock)   # p was rebased after node used it
+                    pclock = pc._clock if pc is not None else clock
+                else:
+                    i, req = p._idx, p.requires_grad
             if pclock < clock and pc.is_view:   # a view made before node, with writes since: maybe stale
                 # the graph as node saw it: before its own write (an in-place op's nodes share
                 # its clock, nodes after it have later ones, inplace._retarget), or, for a view

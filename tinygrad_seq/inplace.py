@@ -12,6 +12,8 @@ through `.data` are untracked."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
+from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.internal_overlap import check_no_internal_overlap
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
@@ -27,9 +29,50 @@ def _detached(x):
 
 def _own_array(t):
     # a 0-d result of a numpy reduction is a numpy scalar, which cannot be written in place
-    # (`loss = 0; loss += criterion(...)`): give the tensor a 0-d array of its own first
+    # (`loss = 0; loss += criterion(...)`): give the tensor a 0-d array of its own first (recorded
+    # there, so that a node that saved the scalar sees the write: writes.note_scalar_array)
     if isinstance(t.array, np.generic):
-        t.array = np.array(t.array)
+        t._shared_array()
+
+
+# torch's nodes of functions returning several views, whose outputs it will not write in place
+# in grad mode (their one node could not be rebased for one output): grad_fn_names.named's names
+_MULTI_VIEW_NODES = {"SplitBackward0": "Split", "SplitWithSizesBackward0": "SplitWithSizes",
+                     "UnbindBackward0": "Unbind"}
+
+
+def _refuse_multi_output_view(t):
+    """Raise torch's error for an in-place op in grad mode on view t when t, or a view it was
+    taken from, is an output of split / chunk / unbind (torch's views of such outputs inherit it)."""
+    v = t
+    while v is not None:
+        ctx = v._ctx
+        name = ctx.__dict__.get("_torch_name") if ctx is not None else None
+        if name in _MULTI_VIEW_NODES:
+            what = t.grad_fn.name().removesuffix("Backward0") if t._ctx is not None else "a function"
+            raise RuntimeError(f"Output of {what} is a view and is being modified inplace. This view is "
+                               f"the output of a function that returns multiple views ({_MULTI_VIEW_NODES[name]}). "
+                               f"Such functions do not allow the output views to be modified inplace. You "
+                               f"should replace the inplace operation by an out-of-place one (clone() the piece).")
+        view = getattr(v, "_base", None)
+        v = view[0] if view is not None else None
+
+
+def _saves_self(out, arr, B):
+    """out's node saved its result (relu_, exp_, tanh_, sigmoid_ ...), which was just copied into
+    arr, the memory of the tensor written in place: the node saves arr instead, as torch's saves
+    the tensor itself, so that a later write to it makes backward raise (writes.saved_was_written).
+    The node's clock moves past this write of arr (its own); not when it saved another array
+    sharing arr's memory, whose change by this write must still raise."""
+    ctx = out._ctx
+    saved = ctx.saved_tensors if ctx is not None else None
+    res = out.array
+    if not saved or res.shape != arr.shape or not any(a is res for a in saved):
+        return
+    if any(a is not res and hasattr(a, "shape") and B.may_share_memory(a, arr) for a in saved):
+        return
+    ctx.saved_tensors = tuple(arr if a is res else a for a in saved)
+    ctx._clock = writes.clock
 
 
 class InPlaceOps:
@@ -38,14 +81,20 @@ class InPlaceOps:
     __slots__ = ()
 
     def _inplace_check(self):
+        """Refuse a write torch refuses, else record it (the version and autograd's clock)."""
+        self._refuse_inplace()
+        self._ver += 1
+        if not getattr(self, "_untracked", False):
+            writes.note_inplace(self.array)
+
+    def _refuse_inplace(self):
+        """Raise when self may not be written in place (nothing is recorded: a refused op is no write)."""
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap it in ts.no_grad(), or write to .data)")
         if not autograd._state.inference and self.is_inference():
             raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed")
-        self._ver += 1
-        if not getattr(self, "_untracked", False):
-            writes.note_inplace(self.array)
+        check_no_internal_overlap(self.array)   # an expand's repeated elements: torch's RuntimeError
 
     def _in_graph(self, *others):
         """True when an in-place op must be recorded: grad mode is on and self or an operand
@@ -80,8 +129,9 @@ class InPlaceOps:
         _own_array(self)
         if self._in_graph(*args):
             return self._rebase(fn, *args, name=name)
-        self._inplace_check()
+        self._refuse_inplace()
         out = self._result(fn(_detached(self), *[_detached(a) for a in args]), name)
+        self._inplace_check()   # recorded once computed: an op that raised wrote nothing
         _device.backend(self.device).copy_into(self.array, out.array)
         self._sync_base()
         return self
@@ -89,27 +139,35 @@ class InPlaceOps:
     def _rebase(self, fn, *args, name="in-place op"):
         """Differentiable in-place op, as PyTorch records it (see the module docstring)."""
         _own_array(self)
-        self._inplace_check()
         B = _device.backend(self.device)
         view = getattr(self, "_base", None)
         if view is not None:
             base, kind, arg = view
             view_fn, put_fn = view_fns(kind, arg)
             dtype = self.dtype
+            self._refuse_inplace()   # the write is recorded once the base took it (a refused one is none)
+            _refuse_multi_output_view(self)
             base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
                          *args, name=name)
+            self._inplace_check()
             new = view_fn(base)
             if not B.may_share_memory(self.array, base.array):
                 B.copy_into(self.array, new.array)
             self._retarget(new)
             return self
+        self._refuse_inplace()
+        # the op's nodes get a clock of their own, after every node that used self before (the
+        # write itself is recorded below, once the op did not raise: a refused op is no write)
+        writes.tick()
         old = autograd._Tensor._wrap(B.copy(self.array), self.device, self.requires_grad)
         old._ctx, old._idx = self._ctx, self._idx
         # an operand that is self reads the snapshot (y += y): self's edge would be the new node's own
         out = self._result(fn(old, *[old if a is self else a for a in args]), name)
+        self._ver += 1
         B.copy_into(self.array, out.array)
         if not getattr(self, "_untracked", False):
             writes.note_inplace(self.array)   # after the node: an operand it saved that is a view of self changed
+        _saves_self(out, self.array, B)
         self._retarget(out, old.array.nbytes)
         return self
 
@@ -193,11 +251,15 @@ class InPlaceOps:
 
     # ------------------------------------------------------------ the ops
     def zero_(self):
-        return self.fill_(0)
+        return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value):
+        return self._fill(value, "FillBackward3" if isinstance(value, InPlaceOps) else "FillBackward2")
+
+    def _fill(self, value, node):
         if isinstance(value, InPlaceOps) and value.ndim != 0:
             raise ValueError(f"fill_: value must be a number or a 0-d tensor, got shape {value.shape}")
+        _own_array(self)   # a numpy scalar's fill() writes nothing
         if not self._in_graph(value):
             self._inplace_check()
             v = value.item() if isinstance(value, InPlaceOps) else value
@@ -213,8 +275,8 @@ class InPlaceOps:
             return self
         if not isinstance(value, InPlaceOps) and self.dtype.kind == "f":
             float_scalar(value, self.dtype)
-        return self._rebase(lambda t, v: t * 0 + v, self._other(value) if not isinstance(value, InPlaceOps) else value,
-                            name="fill_")
+        return self._rebase(lambda t, v: named(_filled(t, v), node),
+                            self._other(value) if not isinstance(value, InPlaceOps) else value, name="fill_")
 
     def copy_(self, src, non_blocking=False):
         if isinstance(src, InPlaceOps) and src.device != self.device:
@@ -333,3 +395,11 @@ def _unary_inplace(name):
 for _name in ("exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "neg", "floor", "ceil", "round",
               "trunc", "sign", "reciprocal", "sin", "cos", "log1p", "expm1", "square", "rsqrt"):
     setattr(InPlaceOps, _name + "_", _unary_inplace(_name))
+
+
+def _filled(t, v):
+    """t filled with v, as a graph node: v everywhere (t * 0 + v gave nan where t held inf or nan),
+    a zero gradient to t and the summed one to v (a 0-d tensor's)."""
+    from tinygrad_seq.functions import where
+    from tinygrad_seq.tensor import Tensor
+    return where(Tensor(np.True_, device=t.device), v, t)

@@ -1,5 +1,7 @@
 """Primitive differentiable ops. Each works on raw arrays through ctx.b (the device's backend);
 gradients may come back in broadcast shape: autograd._unbroadcast reduces them, in one place."""
+import math
+
 import numpy as np
 
 from tinygrad_seq.autograd import Function
@@ -92,9 +94,11 @@ class Maximum(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         B = ctx.b
-        # ties split the gradient evenly, as torch.maximum does
-        wa = B.add(B.astype(B.gt(a, b), g.dtype), B.mul(B.astype(B.eq(a, b), g.dtype), 0.5))
-        return B.mul(g, wa), B.mul(g, B.sub(1, wa))
+        # torch's: ties split g evenly (a divisor: an inf of g stays inf), the smaller side's is 0 by
+        # a select (an inf or nan of g too); a nan in a or b (neither smaller) passes g to both
+        split = B.div(g, B.add(B.astype(B.eq(a, b), g.dtype), 1))   # g / 2 at a tie, exact
+        na, nb = ctx.needs_input_grad
+        return (B.zero_where(B.lt(a, b), split) if na else None), (B.zero_where(B.gt(a, b), split) if nb else None)
 
 
 # ---------------------------------------------------------------- elementwise, unary
@@ -166,7 +170,8 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.b.mul(g, ctx.b.astype(ctx.b.gt(ctx.saved_tensors[0], 0), g.dtype))
+        # torch's threshold_backward: 0 where the output is <= 0 (an inf or nan of g too), else g
+        return ctx.b.zero_where(ctx.b.le(ctx.saved_tensors[0], 0), g)
 
 
 class Abs(Function):
@@ -203,12 +208,12 @@ class Clamp(Function):
     def backward(ctx, g):
         a, = ctx.saved_tensors
         B = ctx.b
-        keep = B.ones(a.shape, g.dtype)
+        # torch's: g where lo <= a <= hi, else 0 by a select (an inf or nan of g too; a nan a drops)
         if ctx.lo is not None:
-            keep = B.mul(keep, B.astype(B.ge(a, ctx.lo), g.dtype))
+            g = B.zero_where(B.logical_not(B.ge(a, ctx.lo)), g)
         if ctx.hi is not None:
-            keep = B.mul(keep, B.astype(B.le(a, ctx.hi), g.dtype))
-        return B.mul(g, keep)
+            g = B.zero_where(B.logical_not(B.le(a, ctx.hi)), g)
+        return g
 
 
 class Where(Function):
@@ -350,6 +355,11 @@ class Permute(Function):
 class Expand(Function):
     @staticmethod
     def forward(ctx, a, shape=None):
+        if math.prod(shape) == a.size:
+            # no element repeats: a writable view (torch writes through it), not broadcast_to's read-only one
+            out = ctx.b.reshape(a, shape)
+            if a.size == 0 or ctx.b.may_share_memory(out, a):
+                return out
         return ctx.b.broadcast_to(a, shape)
 
     @staticmethod
@@ -370,13 +380,21 @@ class GetItem(Function):
 
 class Cat(Function):
     @staticmethod
-    def forward(ctx, *arrays, axis=0):
+    def forward(ctx, *arrays, axis=0, skip=frozenset()):
+        # skip: positions of 1-D empty inputs torch leaves out of the join (each gets an empty gradient)
+        ctx.skip, ctx.n = skip, len(arrays)
+        if skip:
+            arrays = [a for i, a in enumerate(arrays) if i not in skip]
         ctx.axis, ctx.sizes = axis, [a.shape[axis] for a in arrays]
         return ctx.b.concatenate(arrays, axis)
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(ctx.b.split(g, ctx.sizes, ctx.axis))
+        parts = ctx.b.split(g, ctx.sizes, ctx.axis)
+        if ctx.skip:   # the skipped inputs' empty gradients in their places
+            parts = iter(parts)
+            parts = [ctx.b.zeros((0,), g.dtype) if i in ctx.skip else next(parts) for i in range(ctx.n)]
+        return tuple(parts)
 
 
 class Stack(Function):

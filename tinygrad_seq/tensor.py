@@ -16,6 +16,7 @@ from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.grad_fn_names import grad_fn_of
 from tinygrad_seq.grad_mode import _state
+from tinygrad_seq.graph_walk import record_detach
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq import tensor_pickle as _pickle
@@ -235,7 +236,9 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         (.numpy(), .detach(), .data), as torch's 0-d tensors share their memory."""
         a = self.array
         if type(a) is not np.ndarray and isinstance(a, np.generic):
-            a = self.array = np.asarray(a)   # a new writable 0-d array
+            scalar, a = a, np.asarray(a)   # a new writable 0-d array
+            self.array = a
+            writes.note_scalar_array(scalar, a)   # a node that saved the scalar sees a's writes
         return a
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
@@ -268,8 +271,12 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return view[0].is_inference() if view is not None else getattr(self, "_inference", False)
 
     def detach_(self) -> "Tensor":
+        """Only self leaves the graph: earlier nodes keep their path through its old node (kept in
+        _hist, graph_walk.record_detach); one that saved self raises at backward, as torch's."""
         if getattr(self, "_base", None) is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._ctx is not None:
+            record_detach(self)
         self._ctx, self.requires_grad = None, False
         return self
 

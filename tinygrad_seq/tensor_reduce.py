@@ -73,6 +73,14 @@ def check_nonempty_reduction(self, dim, name):
             raise IndexOutOfRange(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
+def _check_arg_reduction(self, dim, name):
+    """argmax / argmin of a tensor with no elements: IndexError, with a dim or without, as torch's."""
+    if 0 in self.array.shape:
+        if dim is None:
+            raise IndexOutOfRange(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        check_nonempty_reduction(self, dim, name)
+
+
 class ReduceOps:
     __slots__ = ()
 
@@ -246,6 +254,7 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "argmax")
+        _check_arg_reduction(self, dim, "argmax")
         B = _device.backend(self.device)
         if dim is None:
             return _wrap(B.argmax(B.reshape(self.array, (-1,))), self.device)
@@ -259,6 +268,7 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "argmin")
+        _check_arg_reduction(self, dim, "argmin")
         if self.dtype.kind != "f":
             return int_math.exact_argmin(self, dim, keepdim)
         return (-self.detach()).argmax(dim, keepdim)
@@ -393,9 +403,11 @@ def _on_zero_d(method):
             if not isinstance(d, (int, np.integer)) or d not in (0, -1):
                 raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
         out = method(self.reshape(1), 0, *args, **kwargs)
+        # torch's results are new tensors, not views (detach_() and in-place ops work on them):
+        # Reshape.apply, not .reshape, which would mark a view of the [1] result no one else holds
         if isinstance(out, tuple):
-            return type(out)(*[t.reshape(()) for t in out])
-        return out.reshape(())
+            return type(out)(*[ops.Reshape.apply(t, shape=()) for t in out])
+        return ops.Reshape.apply(out, shape=())
     call.__name__ = call.__qualname__ = method.__name__
     call.__doc__ = method.__doc__
     return call

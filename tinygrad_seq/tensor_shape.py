@@ -217,6 +217,8 @@ class ShapeOps:
                 raise ShapeMismatch("view(dtype): a 0-d tensor keeps its element size")
             out = np.ascontiguousarray(arr).view(dt)
             return autograd._Tensor._wrap(_device.backend(self.device).asarray(out), self.device)
+        if not sizes and size is None:
+            raise TypeError("view() takes a size (a tuple of ints, or ints) or a dtype; got no arguments")
         try:
             out = self.reshape(*sizes, size=size)
         except ShapeMismatch as e:   # name view, not reshape, in the message
@@ -353,11 +355,13 @@ class ShapeOps:
     # ------------------------------------------------------------ copies
     def flip(self, *dim_args, dims=None):
         dims = _shape_arg(dim_args if dims is None else (dims,))
-        idx = [slice(None)] * self.ndim
-        for d in dims:
-            idx[_dim1(d, self.ndim)] = slice(None, None, -1)
-        out = ops.GetItem.apply(self, idx=tuple(idx), advanced=False)
-        out.array = _device.backend(self.device).ascontiguous(out.array)   # a copy, as torch's flip
+        # a 0-d tensor takes dim 0 or -1, as torch's; a dim named twice is an error
+        flipped = ops._norm_axes(tuple(dims), max(self.ndim, 1))
+        idx = tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(self.ndim))
+        out = ops.GetItem.apply(self, idx=idx, advanced=False)
+        B = _device.backend(self.device)
+        arr = B.ascontiguous(out.array)   # a copy, as torch's flip, even where numpy's view is
+        out.array = B.copy(arr) if B.may_share_memory(arr, self.array) else arr   # contiguous (size-1 dims, 0-d)
         return named(out, "FlipBackward0")
 
     def roll(self, shifts, dims=None):

@@ -1,6 +1,7 @@
 """The record of in-place writes that autograd's backward checks: every write ticks `clock`; a
 node (autograd.Function) keeps the clock of its creation, and at backward a node created
 before some write asks saved_was_written whether an array it saved overlaps a written one."""
+import sys
 import threading
 import weakref
 
@@ -28,6 +29,14 @@ _written_host: dict = {}     # id(owner) -> (reference to the owner, {(low, high
 _written_device: dict = {}   # id(array) -> (clock, weakref to the array)
 _prune_at = 4096
 _lock = threading.Lock()
+# An op's 0-d result is a numpy scalar (immutable), which a node may save; the first write to its
+# tensor gives the tensor a 0-d array of its own (Tensor._shared_array), so writes land there and
+# the saved scalar never changes. torch's backward still raises for such a write (the tensor's
+# version moved): the scalar's array is kept here, and a node that saved the scalar asks whether
+# the array was written. id(scalar) -> (the scalar, its array), both held (an array dropped after
+# its write must still count); an entry goes once nothing but this table holds the scalar.
+_scalar_arrays: dict = {}
+_scalar_prune_at = 1024
 
 
 def _owner(arr):
@@ -78,6 +87,31 @@ def tick():
         clock += 1
 
 
+def note_scalar_array(scalar, arr):
+    """Numpy scalar `scalar`, a tensor's array, was replaced by 0-d array `arr` holding its value:
+    a write to arr is a write to what a node saved as scalar (see _scalar_arrays)."""
+    global _scalar_prune_at
+    with _lock:
+        if len(_scalar_arrays) > _scalar_prune_at:   # drop the scalars no one else holds; amortized
+            # references to a dead one: the table's tuple, the loop's name, getrefcount's argument
+            for k in [k for k, (sc, _) in _scalar_arrays.items() if sys.getrefcount(sc) <= 3]:
+                del _scalar_arrays[k]
+            _scalar_prune_at = max(1024, 2 * len(_scalar_arrays))
+        _scalar_arrays[id(scalar)] = (scalar, arr)
+
+
+def _host_written(a, since):
+    """True when numpy array a overlaps memory written in place after clock `since`."""
+    owner = _owner(a)
+    with _lock:
+        entry = _written_host.get(id(owner))
+        ranges = list(entry[1].items()) if entry is not None and entry[0]() is owner else ()
+    if ranges:
+        low, high = byte_bounds(a)
+        return any(c > since and lo < high and low < hi for (lo, hi), c in ranges)
+    return False
+
+
 def _aliases(b, x, y):
     if x is y:
         return True
@@ -94,14 +128,12 @@ def saved_was_written(ctx):
     since = ctx._clock
     for a in saved:
         if isinstance(a, np.ndarray):
-            owner = _owner(a)
-            with _lock:
-                entry = _written_host.get(id(owner))
-                ranges = list(entry[1].items()) if entry is not None and entry[0]() is owner else ()
-            if ranges:
-                low, high = byte_bounds(a)
-                if any(c > since and lo < high and low < hi for (lo, hi), c in ranges):
-                    return True
+            if _host_written(a, since):
+                return True
+        elif isinstance(a, np.generic):   # an op's 0-d result: written once its tensor took an array
+            entry = _scalar_arrays.get(id(a))
+            if entry is not None and entry[0] is a and _host_written(entry[1], since):
+                return True
         else:
             with _lock:
                 entries = list(_written_device.values())
