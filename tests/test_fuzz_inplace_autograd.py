@@ -5,20 +5,12 @@ split / chunk / unbind outputs) and their neighbours."""
 import numpy as np
 import pytest
 
-import tinygrad_seq as ts
 
 torch = pytest.importorskip("torch")
+from torch_compare import on_both  # noqa: E402
 
 
-def _both(f):
-    """f(M) run on torch and on tinygrad_seq; an exception comes back as its type."""
-    out = []
-    for M in (torch, ts):
-        try:
-            out.append(f(M))
-        except Exception as e:   # noqa: BLE001
-            out.append(type(e))
-    return out
+_both = on_both
 
 
 def _same(t, s):

@@ -10,6 +10,7 @@ from tinygrad_seq import backend_cpu
 from tinygrad_seq.internal_overlap import check_no_internal_overlap
 
 torch = pytest.importorskip("torch")
+from torch_compare import on_both  # noqa: E402
 
 INF, NAN = float("inf"), float("nan")
 
@@ -196,15 +197,7 @@ def test_max_dim_of_0d_is_not_a_view(fn):
         assert float(x.grad) == 1.0
 
 
-def _on_both(f):
-    """f(M) on torch and on tinygrad_seq; an exception comes back as its type."""
-    out = []
-    for M in (torch, ts):
-        try:
-            out.append(f(M))
-        except Exception as e:   # noqa: BLE001
-            out.append(type(e))
-    return out
+_on_both = on_both
 
 
 @pytest.mark.parametrize("op", ["zero_", "fill_", "fill_tensor"])

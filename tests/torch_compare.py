@@ -40,3 +40,14 @@ def raises_like_torch(tfn, ofn):
         tfn()
     with pytest.raises(te.type):
         ofn()
+
+
+def on_both(f):
+    """f(M) run on torch and on tinygrad_seq; an exception comes back as its type."""
+    out = []
+    for M in (torch, ts):
+        try:
+            out.append(f(M))
+        except Exception as e:   # noqa: BLE001
+            out.append(type(e))
+    return out
