@@ -180,10 +180,8 @@ def test_refused_inplace_on_leaf_view_does_not_poison_backward():
     def f(M):
         x = M.tensor([[-1.281], [0.716]], dtype=M.float64, requires_grad=True)
         c = x.clamp(-0.29, 0.21)                 # saves x
-        try:
+        with pytest.raises(RuntimeError):   # the refusal itself, on both sides
             x.unsqueeze(0).relu_()               # refused: a view of a leaf that requires grad
-        except RuntimeError:
-            pass
         c.sum().backward()
         return x.grad
     _same(*_both(f))
@@ -195,10 +193,8 @@ def test_refused_inplace_does_not_count_as_a_write():
         b = a * 1
         c = b * b                                # saves b
         v0 = b._version
-        try:
+        with pytest.raises(RuntimeError):   # the refusal itself, on both sides
             b.add_(M.ones(3, dtype=M.float64))   # refused: the shapes do not fit
-        except RuntimeError:
-            pass
         assert b._version == v0
         c.sum().backward()
         return a.grad
@@ -210,10 +206,8 @@ def test_refused_inplace_outside_graph_does_not_count_as_a_write():
         a = M.tensor([1., 2.], dtype=M.float64, requires_grad=True)
         b = M.tensor([3., 4.], dtype=M.float64)
         c = a * b                                # saves b
-        try:
+        with pytest.raises(RuntimeError):   # the refusal itself, on both sides
             b.mul_(M.ones(3, dtype=M.float64))
-        except RuntimeError:
-            pass
         c.sum().backward()
         return a.grad
     _same(*_both(f))

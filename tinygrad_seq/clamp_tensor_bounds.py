@@ -12,7 +12,8 @@ def clamp_tensors(self, lo, hi):
     for bound in (lo, hi):
         if nan is not None and bound is not None and bound.dtype.kind == "f":
             nan = nan | bound.isnan()
-    if nan is None or not nan.any().item():
+    any_nan = nan is not None and bool(nan.any().item())
+    if not any_nan:
         if hi is None:
             return where(self >= lo, self, lo)
         if lo is None:
@@ -28,6 +29,6 @@ def clamp_tensors(self, lo, hi):
     to_lo = (self < lo) & (lo < hi)
     to_hi = (self > hi) | (hi < lo)
     out = where(inside, self, where(to_lo, lo, where(to_hi, hi, hi.detach())))
-    if nan is None or not nan.any().item():
+    if not any_nan:
         return out
     return out + where(nan, float("nan"), 0.0).to(dtype=out.dtype)   # the value nan, the gradients as they were
