@@ -96,7 +96,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         blocks = []
         for j, x in enumerate(xs):
             if per_input[j]:
-                block = stack(per_input[j], 0).reshape(*(tuple(o.shape) + tuple(x.shape)))
+                block = stack(per_input[j], 0).reshape(tuple(o.shape) + tuple(x.shape))
             else:
                 block = x.new_zeros(tuple(o.shape) + tuple(x.shape))
             blocks.append(block if create_graph else block.detach())

@@ -31,7 +31,7 @@ def _windows(x, kernel, stride, dilation):
     starts = np.arange(0, length - span + 1, stride)
     idx = (starts[:, None] + dilation * np.arange(kernel)[None, :]).reshape(-1)
     picked = x.index_select(-1, Tensor(idx.astype(np.int64), device=x.device))
-    return picked.reshape(*x.shape[:-1], len(starts), kernel)
+    return picked.reshape((*x.shape[:-1], len(starts), kernel))
 
 
 def _batched(input, name):
@@ -109,7 +109,7 @@ def _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, fill):
     positions = starts[:, None] + dilation * np.arange(kernel)[None, :]
     valid = (positions >= 0) & (positions < length)
     idx = Tensor(np.clip(positions, 0, length - 1).reshape(-1).astype(np.int64), device=x.device)
-    values = x.index_select(-1, idx).reshape(*x.shape[:-1], count, kernel)
+    values = x.index_select(-1, idx).reshape((*x.shape[:-1], count, kernel))
     if not valid.all():
         values = values.masked_fill(Tensor(~valid, device=x.device), fill)
     return values, positions, starts

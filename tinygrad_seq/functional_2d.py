@@ -41,9 +41,9 @@ def pixel_shuffle(input, upscale_factor):
         raise ShapeMismatch(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
                             f"of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
     nb = len(batch)
-    x = input.reshape(*batch, c // (r * r), r, r, h, w)                       # [*, C, i, j, H, W]
+    x = input.reshape((*batch, c // (r * r), r, r, h, w))                       # [*, C, i, j, H, W]
     order = tuple(range(nb)) + tuple(nb + d for d in (0, 3, 1, 4, 2))        # [*, C, H, i, W, j]
-    return x.permute(*order).reshape(*batch, c // (r * r), h * r, w * r)
+    return x.permute(*order).reshape((*batch, c // (r * r), h * r, w * r))
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -58,9 +58,9 @@ def pixel_unshuffle(input, downscale_factor):
             raise ShapeMismatch(f"pixel_unshuffle expects {what} to be divisible by downscale_factor, but "
                                 f"input.size({dim})={size} is not divisible by {r}")
     nb = len(batch)
-    x = input.reshape(*batch, c, h // r, r, w // r, r)                        # [*, C, H, i, W, j]
+    x = input.reshape((*batch, c, h // r, r, w // r, r))                        # [*, C, H, i, W, j]
     order = tuple(range(nb)) + tuple(nb + d for d in (0, 2, 4, 1, 3))        # [*, C, i, j, H, W]
-    return x.permute(*order).reshape(*batch, c * r * r, h // r, w // r)
+    return x.permute(*order).reshape((*batch, c * r * r, h // r, w // r))
 
 
 # ---- unfold / fold ------------------------------------------------------------------------------
@@ -260,8 +260,8 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n):
     if bad.any():
         raise IndexOutOfRange(f"Found an invalid max index: {int(index[bad][0])} (output volumes are of size "
                               f"{'x'.join(str(s) for s in size)})")
-    out = ScatterPlanes.apply(input.reshape(*lead, -1), index=index, plane_size=plane)
-    return out.reshape(*input.shape[:-n], *size)
+    out = ScatterPlanes.apply(input.reshape((*lead, -1)), index=index, plane_size=plane)
+    return out.reshape((*input.shape[:-n], *size))
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -326,7 +326,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     n, c = input.shape[:2]
     squares = (input * input).reshape(n, 1, c, -1)                             # [N, 1, C, rest]
     squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
-    div = pool2d.avg_pool2d(squares, (size, 1), stride=1).reshape(*input.shape)
+    div = pool2d.avg_pool2d(squares, (size, 1), stride=1).reshape(input.shape)
     return input / (div * alpha + k) ** beta
 
 

@@ -69,7 +69,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     # [N, G, C/G * prod(spatial)]: sized explicitly, as -1 cannot be worked out when N is 0
     x = input.reshape(n, num_groups, c // num_groups * int(np.prod(input.shape[2:], dtype=np.int64)))
     d = x - x.mean(-1, keepdim=True)
-    x = (d / ((d * d).mean(-1, keepdim=True) + eps).sqrt()).reshape(*input.shape)
+    x = (d / ((d * d).mean(-1, keepdim=True) + eps).sqrt()).reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
     if weight is not None:
         x = x * weight.reshape(shape)

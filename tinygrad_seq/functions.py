@@ -404,6 +404,8 @@ _SAME_DTYPE_OUT = frozenset(("gather", "scatter", "scatter_add", "take_along_dim
 # binary functions torch also takes with a number first (a wrapped number, _first_operand)
 _NUMBER_FIRST = frozenset(("remainder", "xlogy", "floor_divide", "true_divide", "divide", "bitwise_and",
                            "bitwise_or", "bitwise_xor"))
+# ... of which these need a Tensor among the two (floor_divide and the divides take two numbers)
+_NOT_TWO_NUMBERS = frozenset(("remainder", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor"))
 
 
 def _method(name):
@@ -414,6 +416,10 @@ def _method(name):
             if name in _TENSOR_ONLY:
                 raise not_a_tensor(name, "input", 1, input)
             if name in _NUMBER_FIRST and args:
+                if name in _NOT_TWO_NUMBERS and not isinstance(args[0], Tensor):
+                    raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                                    f"({type(input).__name__}, {type(args[0]).__name__}), but expected a Tensor "
+                                    "as input or other")
                 input = _first_operand(input, args[0])
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:

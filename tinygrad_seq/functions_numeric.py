@@ -57,7 +57,7 @@ def tensordot(a, b, dims=2, out=None):
     k = int(np.prod([a.shape[d] for d in dims_a], dtype=np.int64))
     left = a.permute(*free_a, *dims_a).reshape(-1, k)      # [free_a..., contracted]
     right = b.permute(*dims_b, *free_b).reshape(k, -1)     # [contracted, free_b...]
-    return (left @ right).reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
+    return (left @ right).reshape((*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b]))
 
 
 def _wrapped_dims(dims, ndim):
@@ -126,7 +126,7 @@ def _spacing(y, x, dx, dim, name):
     if x.ndim == 1:
         if x.shape[0] != n:
             raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
-        return x.diff().reshape(*[n - 1 if d == dim else 1 for d in range(y.ndim)])
+        return x.diff().reshape(tuple([n - 1 if d == dim else 1 for d in range(y.ndim)]))
     return x.diff(dim=dim - y.ndim if dim - y.ndim >= -x.ndim else dim)
 
 

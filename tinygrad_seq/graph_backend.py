@@ -176,6 +176,12 @@ class GraphBackend:
     def logical_not(self, a):
         return self.raw.logical_not(self._value(a))
 
+    def logical_or(self, a, b):
+        return self.raw.logical_or(self._value(a), self._value(b))
+
+    def logical_and(self, a, b):
+        return self.raw.logical_and(self._value(a), self._value(b))
+
     # ------------------------------------------------------------ creation and dtype
     def zeros(self, shape, dtype):
         return self.raw.zeros(shape, dtype)

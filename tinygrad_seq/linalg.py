@@ -349,7 +349,7 @@ def tensorinv(A, ind=2):
     if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                            f"prod(self.shape[:ind]), but got {cols} != {rows}")
-    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
+    return inv(A.reshape(rows, cols)).reshape((*A.shape[ind:], *A.shape[:ind]))
 
 
 @takes_out(same_dtype=True)
@@ -363,7 +363,7 @@ def tensorsolve(A, B, dims=None):
     if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
                            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}")
-    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(*A.shape[B.ndim:])
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(tuple(A.shape[B.ndim:]))
 
 
 _NOT_BUILT = {

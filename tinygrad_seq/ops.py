@@ -286,10 +286,13 @@ class Sum(Function):
 
 
 class Max(Function):
-    """Reduce max; the gradient is split evenly between tied maxima (torch.amax)."""
+    """Reduce max; the gradient is split evenly between tied maxima. amax (torch's
+    scale_grad_by_count) multiplies by the mask, so an inf gradient or a nan maximum gives nan;
+    max() of all elements (evenly=True, torch's evenly_distribute_backward) writes g / count
+    into the maxima only, and a nan maximum sends the gradient to the nans."""
     @staticmethod
-    def forward(ctx, a, axis=None, keepdim=False):
-        ctx.axes = _norm_axes(axis, a.ndim)
+    def forward(ctx, a, axis=None, keepdim=False, evenly=False):
+        ctx.axes, ctx.evenly = _norm_axes(axis, a.ndim), evenly
         out = ctx.b.max(a, axis=ctx.axes, keepdims=True)
         ctx.save_for_backward(a, out)
         return out if keepdim else ctx.b.reshape(out, tuple(s for i, s in enumerate(a.shape) if i not in ctx.axes))
@@ -298,8 +301,14 @@ class Max(Function):
     def backward(ctx, g):
         a, out = ctx.saved_tensors
         B = ctx.b
-        hit = B.astype(B.eq(a, out), g.dtype)
+        hit = B.eq(a, out)
+        if ctx.evenly:
+            hit = B.logical_or(hit, B.logical_and(B.ne(a, a), B.ne(out, out)))   # nan maximum: the nans
+        hit = B.astype(hit, g.dtype)
         count = B.sum(hit, axis=ctx.axes, keepdims=True)
+        if ctx.evenly:
+            share = B.broadcast_to(B.div(B.reshape(g, out.shape), count), a.shape)
+            return B.zero_where(B.eq(hit, 0), share)
         return B.mul(B.reshape(g, out.shape), B.div(hit, count))
 
 
@@ -317,8 +326,9 @@ class MaxAlong(Function):
         shape, dim = ctx.shape, ctx.dim
         idx = B.reshape(ctx.index, shape[:dim] + (1,) + shape[dim + 1:])
         positions = B.reshape(B.asarray(_arange(shape[dim])), (1,) * dim + (shape[dim],) + (1,) * (len(shape) - dim - 1))
-        hit = B.astype(B.eq(positions, idx), g.dtype)
-        return B.mul(B.reshape(g, shape[:dim] + (1,) + shape[dim + 1:]), hit)
+        # a select, as torch's scatter into zeros: an inf upstream gradient gives 0 off the argmax
+        g = B.broadcast_to(B.reshape(g, shape[:dim] + (1,) + shape[dim + 1:]), shape)
+        return B.zero_where(B.ne(positions, idx), g)
 
 
 def _arange(n):

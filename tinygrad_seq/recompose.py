@@ -158,7 +158,7 @@ def _einsum_backward(ctx, ps, grads):
         part = Einsum.apply(g, *[p for j, p in enumerate(ps) if j != k], terms=(ctx.out, *others), out=kept)
         shape = tuple(ps[k].shape)
         if kept != spelled:   # letters only operand k has: summed away, so the gradient is constant along them
-            part = part.reshape(*[part.shape[kept.index(c)] if c in kept else 1 for c in spelled])
+            part = part.reshape(tuple([part.shape[kept.index(c)] if c in kept else 1 for c in spelled]))
         if tuple(part.shape) != shape:
             part = part.expand(*np.broadcast_shapes(tuple(part.shape), shape))
         grads_out.append(part)

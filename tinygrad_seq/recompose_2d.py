@@ -57,7 +57,7 @@ def _take_planes(ctx, ps):
     n, c, h, w = ctx.shape
     flat = ctx.index.reshape(n, c, -1)
     picked = ops_extra.Gather.apply(ps[0].reshape(n, c, h * w), dim=2, index=flat)
-    return picked.reshape(*ctx.index.shape)
+    return picked.reshape(ctx.index.shape)
 
 
 def _window_mean(ctx, ps):

@@ -123,9 +123,9 @@ def kron(self, other):
     nd = max(self.ndim, other.ndim)
     sa = (1,) * (nd - self.ndim) + tuple(self.shape)
     sb = (1,) * (nd - other.ndim) + tuple(other.shape)
-    a = self.reshape(*[d for s in sa for d in (s, 1)])
-    b = other.reshape(*[d for s in sb for d in (1, s)])
-    return (a * b).reshape(*[x * y for x, y in zip(sa, sb)])
+    a = self.reshape(tuple([d for s in sa for d in (s, 1)]))
+    b = other.reshape(tuple([d for s in sb for d in (1, s)]))
+    return (a * b).reshape(tuple([x * y for x, y in zip(sa, sb)]))
 
 
 @takes_axis
@@ -319,7 +319,7 @@ def put_(self, index, source, accumulate=False):
         wrapped = flat_index % max(n, 1)
         return self._write("put_", lambda t, s: t.reshape(-1).index_add(0, wrapped, s.to(dtype=t.dtype)).reshape(
             *t.shape), src)
-    return self._write("put_", lambda t, s: t.reshape(-1).index_put((flat_index,), s).reshape(*t.shape), src)
+    return self._write("put_", lambda t, s: t.reshape(-1).index_put((flat_index,), s).reshape(t.shape), src)
 
 
 def put(self, index, source, accumulate=False):
@@ -345,7 +345,7 @@ def masked_scatter(self, mask, source):
     from tinygrad_seq.creation import tensor
     pos = tensor(where, device=self.device)
     vals = source.reshape(-1)[:where.size]
-    return named(x.reshape(-1).index_put((pos,), vals).reshape(*shape), "MaskedScatterBackward0")
+    return named(x.reshape(-1).index_put((pos,), vals).reshape(shape), "MaskedScatterBackward0")
 
 
 def masked_scatter_(self, mask, source):

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
+from tinygrad_seq.argument_types import not_a_tensor
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.clamp_tensor_bounds import clamp_tensors
@@ -228,9 +229,15 @@ class MathOps(MatMulOps):
             return _wrap(np.asarray(m, dtype=a.dtype), a.device)
         return _wrap(getattr(B, name)(a.array, b.array), a.device)
 
-    def maximum(self, other): return self._binary(ops.Maximum, other, "maximum")
+    def maximum(self, other):
+        if not isinstance(other, autograd._Tensor):   # torch has no Scalar form (clamp_min takes one)
+            raise not_a_tensor("maximum", "other", 1, other)
+        return self._binary(ops.Maximum, other, "maximum")
+
     def minimum(self, other):
-        o = self._other(other)
+        if not isinstance(other, autograd._Tensor):
+            raise not_a_tensor("minimum", "other", 1, other)
+        o = other
         if self.array.dtype.kind == "f" and o.array.dtype.kind == "f":   # differentiable, ties as maximum's
             return named(-((-self).maximum(-o)), "MinimumBackward0")
         a, b = _promote(self, o) if self.array.dtype != o.array.dtype else (self, o)

@@ -182,5 +182,5 @@ def inner(self, other):
         raise DTypeMismatch("inner(): both inputs should have same dtype, got "
                             f"{scalar_name(self.dtype)} and {scalar_name(other.dtype)}")
     no_bool("addmm_impl_cpu_", self.dtype)
-    a = self.reshape(*self.shape[:-1], *([1] * (other.ndim - 1)), self.shape[-1])
+    a = self.reshape((*self.shape[:-1], *([1] * (other.ndim - 1)), self.shape[-1]))
     return (a * other).sum(-1)

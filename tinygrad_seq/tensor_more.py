@@ -378,5 +378,5 @@ def meshgrid(*tensors, indexing="ij"):
         view = [1] * n
         axis = (1 - k if k < 2 else k) if indexing == "xy" and n >= 2 else k
         view[axis] = t.numel()
-        out.append(t.reshape(*view).expand(*shape))
+        out.append(t.reshape(tuple(view)).expand(*shape))
     return tuple(out)

@@ -58,7 +58,7 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
         if not keepdim or dim is None:
             v = v.squeeze(d) if dim is not None else v.reshape(())
         if keepdim and dim is None:
-            v = v.reshape(*([1] * self.ndim))
+            v = v.reshape([1] * self.ndim)
         outs.append(v)
     if np.ndim(q.numpy() if hasattr(q, "numpy") else q) == 0:
         return outs[0]

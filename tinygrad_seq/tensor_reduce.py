@@ -189,7 +189,7 @@ class ReduceOps:
         if 0 in self.array.shape:
             check_nonempty_reduction(self, dim, "max")
         if dim is None:
-            return ops.Max.apply(self)
+            return ops.Max.apply(self, evenly=True)
         d = _dim1(dim, self.ndim)
         B = _device.backend(self.device)
         idx = B.argmax(self.array, axis=d)

@@ -170,7 +170,7 @@ class ShapeOps:
             if self.ndim > 1 or index.ndim > 1:
                 raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
             _dim1(dim, 1)
-            return self.reshape(1).gather(0, index.reshape(1)).reshape(*index.shape)
+            return self.reshape(1).gather(0, index.reshape(1)).reshape(index.shape)
         d = _dim1(dim, self.ndim)
         if index.ndim != self.ndim:
             raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
@@ -186,6 +186,8 @@ class ShapeOps:
     # ------------------------------------------------------------ views of the whole
     def reshape(self, *sizes, shape=None, size=None):
         # reshape(shape=...) and view(size=...) as torch names them
+        if not sizes and shape is None and size is None:   # (library code passes a tuple, even ())
+            raise TypeError('reshape() missing 1 required positional arguments: "shape"')
         shape = _shape_arg(sizes if shape is None and size is None else (size if shape is None else shape,))
         size = self.numel()
         known = 1

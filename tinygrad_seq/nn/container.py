@@ -268,7 +268,7 @@ class Unflatten(Module):
 
     def forward(self, input):
         d = self.dim % input.ndim
-        return input.reshape(*input.shape[:d], *self.unflattened_size, *input.shape[d + 1:])
+        return input.reshape((*input.shape[:d], *self.unflattened_size, *input.shape[d + 1:]))
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

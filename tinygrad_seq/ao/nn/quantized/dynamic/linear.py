@@ -76,7 +76,7 @@ class Linear(Module):
 
         def compute(a):
             y = common.apply_linear(dtype, prepared, a.reshape(-1, a.shape[-1]))
-            return y.reshape(*a.shape[:-1], out)
+            return y.reshape((*a.shape[:-1], out))
         return common.run(op, compute, x)
 
     def _get_name(self):
