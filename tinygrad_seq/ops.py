@@ -78,9 +78,11 @@ class Pow(Function):
                 d = B.mul(b, B.power(a, B.sub(b, 1)))
             ga = B.mul(g, B.where(B.eq(b, 0), B.zeros(d.shape, d.dtype), d))
         if ctx.needs_input_grad[1]:
-            # d/db a^b = a^b log a; torch defines it as 0 where a == 0 (and b >= 0)
-            la = B.log(B.where(B.eq(a, 0), B.ones(a.shape, a.dtype), a))
-            gb = B.mul(g, B.mul(out, la))
+            # d/db a^b = a^b log a, masked to 0 where a == 0 and b >= 0 (torch's formula); a == 0
+            # with b < 0 keeps inf * log 0 = -inf (or +inf for -0.0 with an odd b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = B.mul(out, B.log(a))
+            gb = B.mul(g, B.where(B.logical_and(B.eq(a, 0), B.ge(b, 0)), B.zeros(d.shape, d.dtype), d))
         return ga, gb
 
 
