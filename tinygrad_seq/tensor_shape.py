@@ -170,7 +170,9 @@ class ShapeOps:
             if self.ndim > 1 or index.ndim > 1:
                 raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
             _dim1(dim, 1)
-            return self.reshape(1).gather(0, index.reshape(1)).reshape(index.shape)
+            src = self.reshape(1) if self.ndim == 0 else self
+            out = src.gather(0, index.reshape(1) if index.ndim == 0 else index).reshape(index.shape)
+            return named(out, "GatherBackward0")
         d = _dim1(dim, self.ndim)
         if index.ndim != self.ndim:
             raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
