@@ -143,7 +143,7 @@ def test_shape_and_type_errors():
     with pytest.raises(RuntimeError, match="Unknown nonlinearity: sigmoid"):   # torch constructs it
         nn.RNNCell(I, H, nonlinearity="sigmoid")(ts.randn(B, I))
     with pytest.raises(ValueError, match="hidden_size"):
-        nn.GRUCell(I, 0)
+        nn.GRUCell(I, -1)   # 0 is allowed, as torch's
 
 
 def test_default_state_is_zeros():

@@ -52,7 +52,7 @@ class ParamSpec:
     def initial(self, I, H, G, dtype):
         shape = self.resolve(I, H, G)
         if self.init == "uniform":
-            bound = 1.0 / np.sqrt(H)
+            bound = 1.0 / np.sqrt(H) if H > 0 else 0.0   # torch's stdv for hidden_size 0
             arr = random.uniform(-bound, bound, shape, dtype=dtype)   # torch's draws for the dtype
         elif self.init == "zeros":
             arr = np.zeros(shape)

@@ -50,9 +50,10 @@ class RNNCellBase(Module):
     def __init__(self, cell, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
         spec = cell if isinstance(cell, CellSpec) else cell_library.get(cell)
+        # 0 is allowed (torch builds a cell of no units; its layers refuse hidden_size=0)
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
-                raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {v!r}")
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be a non-negative integer, got {v!r}")
         self.cell_spec = spec
         cellgen.check(spec)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
@@ -138,7 +139,18 @@ class RNNCellBase(Module):
             labels = [(f"hx[{k}] ({n}_0)", s) for k, (n, s) in enumerate(zip(names, hx))]
         x, states, unbatched = self._check(input, labels)
         params = {p.name: getattr(self, p.name) for p in self.cell_spec.params}
-        new = run_step(self.cell_spec, params, x, states, self.hidden_size)
+        if self.hidden_size == 0:
+            # a cell of no units (torch builds one): each new state is (B, 0); the step's gate
+            # chunks of width 0 cannot be told apart, so it is not run. The result stays in the
+            # graph of the input, the states and the (empty) parameters, whose gradients are
+            # zeros, as torch's.
+            empty = x[:, :0]
+            for p in params.values():
+                if p is not None:
+                    empty = empty + p.sum() * 0
+            new = [empty + s for s in states]
+        else:
+            new = run_step(self.cell_spec, params, x, states, self.hidden_size)
         if unbatched:
             new = [s.squeeze(0) for s in new]
         return new[0] if len(new) == 1 else tuple(new)

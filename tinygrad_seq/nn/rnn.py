@@ -105,8 +105,8 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                              f"Expected {self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
         time_axis = 1 if x.ndim == 3 and self.batch_first else 0
         if x.shape[time_axis] == 0:
-            raise ShapeMismatch(f"{name}: expected sequence length to be larger than 0, got input "
-                             f"of shape {x.shape} (time axis {time_axis})")
+            raise ShapeMismatch(f"Expected sequence length to be larger than 0 in RNN; {name} got input of shape "
+                                f"{x.shape} (time axis {time_axis})")
 
     def _check_hidden(self, h, expected, what, x):
         name = type(self).__name__

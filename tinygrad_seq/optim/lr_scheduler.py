@@ -16,8 +16,15 @@ from collections import Counter
 from tinygrad_seq.optim.optimizer import Optimizer
 from tinygrad_seq.tensor import Tensor
 
-_EPOCH_WARNING = ("The epoch parameter in `scheduler.step()` was not necessary and is being "
-                  "deprecated where possible. Please use `scheduler.step()` to step the scheduler.")
+# torch's public constant, word for word: the warning of scheduler.step(epoch)
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being "
+    "deprecated where possible. Please use `scheduler.step()` to step the "
+    "scheduler. During the deprecation, if epoch is different from None, the "
+    "closed form is used instead of the new chainable form, where available. "
+    "Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
+)
 _ORDER_WARNING = ("Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
                   "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
                   "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
@@ -29,6 +36,19 @@ _OVERRIDE_WARNING = ("Seems like `optimizer.step()` has been overridden after le
                      "initialization. Please, make sure to call `optimizer.step()` before "
                      "`lr_scheduler.step()`. See more details at "
                      "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+
+
+def _format_param(name, optimizer, value):
+    """value for each param group (torch's _format_param): a list or tuple of one per group, or
+    one value for all; a Tensor is cloned for each group, so that the caller's tensor changed
+    later (or the optimizer's own Tensor lr, filled in place by the schedule) changes nothing."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} has "
+                             f"{len(value)} values, param_groups has {len(optimizer.param_groups)}.")
+    else:
+        value = [value] * len(optimizer.param_groups)
+    return [v.clone() if isinstance(v, Tensor) else v for v in value]
 
 
 def _lrs(optimizer, key="lr"):
@@ -128,7 +148,7 @@ class LRScheduler:
                 warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):

@@ -17,7 +17,7 @@ from tinygrad_seq.autograd import enable_grad, no_grad
 from tinygrad_seq.optim.optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
                                                 register_optimizer_step_pre_hook, with_step_hooks)
 from tinygrad_seq.optim.optimizer_state import (cast_state_value, live_state, saved_state,  # noqa: F401
-                                                scalar_dtype, state_tensor)
+                                                scalar_dtype, setstate_rules, state_tensor)
 from tinygrad_seq.tensor import Tensor
 
 
@@ -57,6 +57,8 @@ class Optimizer(OptimizerHooks):
             params = [{"params": params}]
         for group in params:
             self.add_param_group(group)
+        if self.defaults.get("fused") and self.defaults.get("foreach"):   # torch checks after the groups
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def add_param_group(self, param_group):
         if not isinstance(param_group, dict):
@@ -65,6 +67,9 @@ class Optimizer(OptimizerHooks):
         if "params" not in group:   # torch's KeyError
             raise KeyError(f"param group {sorted(group)} has no 'params' entry")
         ps = group.get("params")
+        if isinstance(ps, (set, frozenset)):   # torch's TypeError: a set's order changes between runs
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
         ps = [ps] if isinstance(ps, Tensor) else list(ps if ps is not None else [])
         # (name, parameter) pairs (model.named_parameters()): torch 2.13 keeps the names as
         # param_names
@@ -204,7 +209,8 @@ class Optimizer(OptimizerHooks):
         its ts.load round trip, or a torch optimizer's), or from the flat 'state.<i>.<name>' /
         'param_groups.<g>.<option>' dicts that earlier versions saved. Everything is checked
         before anything changes. Every saved group option comes back (strings and None too, as
-        torch's); an option the saved group lacks keeps its current value. State tensors are
+        torch's); an option the saved group lacks takes torch's __setstate__ default
+        (SGD's fused: False) or else keeps its current value. State tensors are
         taken as torch takes them: cast with .to(the parameter's dtype and device), so a Tensor
         that already matches becomes the optimizer's own (not a copy); `step` as saved."""
         self._load_state_dict_with_hooks(state_dict, self._load_state_dict)
@@ -246,13 +252,19 @@ class Optimizer(OptimizerHooks):
         step_kind = None if type(self)._update is Optimizer._update else self._step_kind
         new_state = collections.defaultdict(dict)
         for idx, entry in saved_state(state_dict, flat).items():
+            if not isinstance(idx, int):   # state that is no parameter's: kept as it is (torch's)
+                new_state[idx] = entry
+                continue
             if idx not in id_map:
                 raise KeyError(f"loaded state dict has state for parameter {idx}, which no group holds")
             p = id_map[idx]
             new_state[p] = {name: cast_state_value(self, p, idx, name, v, step_kind) for name, v in entry.items()}
         for group, opts in zip(self.param_groups, new_groups):
             # torch's order: the saved options, then (kept here) any the saved group lacks, params last
-            merged = dict(opts, **{k: v for k, v in group.items() if k not in opts and k != "params"})
+            # (torch's __setstate__ defaults in place of the current values: SGD's fused loads as False)
+            missing = {k: v for k, v in group.items() if k != "params"}
+            missing.update(setstate_rules(type(self))[0])
+            merged = dict(opts, **{k: v for k, v in missing.items() if k not in opts})
             merged["params"] = group["params"]
             group.clear()
             group.update(merged)

@@ -69,8 +69,10 @@ def set_scalar(t, value):
 def live_state(optimizer, index):
     """torch's packed state: {parameter index: the optimizer's own state dict of it}, in the
     order the state was made. The dicts (and their tensors) ARE the optimizer's: a later step
-    shows in them."""
-    return {index[id(p)]: st for p, st in optimizer.state.items() if id(p) in index}
+    shows in them. An entry whose key is not a Tensor (`optimizer.state["note"] = 1`) is kept
+    under its own key, as torch keeps it; one of a Tensor no group holds is left out."""
+    return {(index[id(k)] if isinstance(k, Tensor) else k): st for k, st in optimizer.state.items()
+            if not isinstance(k, Tensor) or id(k) in index}
 
 
 def saved_state(state_dict, flat):
@@ -81,13 +83,23 @@ def saved_state(state_dict, flat):
         if not isinstance(state, dict):
             raise TypeError(f"loaded state dict's 'state' must be a dict of parameter index -> state, "
                             f"got {type(state).__name__}")
-        return {int(i): st for i, st in state.items()}
+        return {_state_key(i): st for i, st in state.items()}
     out = {}
     for k, v in flat.items():
         if k.startswith("state."):
             _, idx, name = k.split(".", 2)
             out.setdefault(int(idx), {})[name] = v
     return out
+
+
+def _state_key(key):
+    """A saved state key: a parameter index as an int (also "3", as a JSON round trip leaves it);
+    any other key (torch keeps state that is not a parameter's) as it is."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return int(key)
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return key
 
 
 def cast_state_value(optimizer, p, idx, name, value, step_kind):
@@ -104,6 +116,8 @@ def cast_state_value(optimizer, p, idx, name, value, step_kind):
         return type(value)(cast_state_value(optimizer, p, idx, None, v, step_kind) for v in value)
     if name == "step" and step_kind is not None:
         return _saved_step(value, step_kind)
+    if name in setstate_rules(type(optimizer))[1] and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return new_scalar(float(value)).to(device=p.device)   # NAdam's mu_product, ASGD's eta and mu
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     t = value if isinstance(value, Tensor) else Tensor._wrap(np.array(_host_array(value), copy=True), "cpu")
@@ -120,6 +134,8 @@ def _saved_step(value, step_kind):
         return int(value.item() if hasattr(value, "item") else value)
     if isinstance(value, Tensor):   # torch keeps a saved step as it is
         return value
+    if isinstance(value, (bool, int, float)):   # an old format's number: torch's __setstate__ tensor
+        return new_scalar(float(value))
     arr = np.asarray(_host_array(value))
     if arr.dtype.kind == "f" and arr.shape == ():   # another library's 0-d tensor: its dtype kept
         return Tensor._wrap(np.array(arr, copy=True), "cpu")
@@ -131,3 +147,31 @@ def _host_array(v):
     if not isinstance(v, np.ndarray) and hasattr(v, "detach") and hasattr(v, "cpu"):   # a torch tensor
         return v.detach().cpu().numpy()
     return np.asarray(v)
+
+
+# what each torch optimizer's __setstate__ (run by its load_state_dict) does to a loaded state:
+# the group options it sets where the saved group lacks them (a state dict of an older torch),
+# and the per-parameter states besides `step` it turns from a number into a 0-d tensor
+_FLAGS = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+_ADAM = dict(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False,
+             decoupled_weight_decay=False, fused=None)
+_SETSTATE_RULES = {
+    "SGD": (dict(nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False), ()),
+    "Adam": (_ADAM, ()), "AdamW": (_ADAM, ()),
+    "Adagrad": (dict(foreach=None, maximize=False, differentiable=False, fused=None), ()),
+    "Adadelta": (_FLAGS, ()), "Adamax": (_FLAGS, ()), "Rprop": (_FLAGS, ()),
+    "ASGD": (_FLAGS, ("eta", "mu")),
+    "NAdam": (dict(_FLAGS, decoupled_weight_decay=False), ("mu_product",)),
+    "RAdam": (dict(_FLAGS, decoupled_weight_decay=False), ()),
+    "RMSprop": (dict(_FLAGS, momentum=0, centered=False), ()),
+    "Adafactor": (dict(foreach=None), ()),
+}
+
+
+def setstate_rules(cls):
+    """(group option defaults, number states) of torch's __setstate__ for optimizer class cls, or
+    of the library optimizer it subclasses (a subclass inherits torch's __setstate__)."""
+    for c in cls.__mro__:
+        if c.__module__.startswith("tinygrad_seq.optim") and c.__name__ in _SETSTATE_RULES:
+            return _SETSTATE_RULES[c.__name__]
+    return {}, ()

@@ -13,7 +13,7 @@ from tinygrad_seq import dtypes as _dtypes
 from tinygrad_seq import functions_more as _fe
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.nn.module import Module
-from tinygrad_seq.optim.lr_scheduler import LRScheduler, _warn_get_lr_called_within_step
+from tinygrad_seq.optim.lr_scheduler import LRScheduler, _format_param, _warn_get_lr_called_within_step
 from tinygrad_seq.tensor import Tensor
 
 
@@ -169,10 +169,7 @@ class SWALR(LRScheduler):
     """Anneal each group's lr to its swa_lr over anneal_epochs (cos or linear), then hold it."""
 
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
-        swa_lrs = swa_lr if isinstance(swa_lr, (list, tuple)) else [swa_lr] * len(optimizer.param_groups)
-        if len(swa_lrs) != len(optimizer.param_groups):
-            raise ValueError(f"swa_lr must have the same length as optimizer.param_groups: swa_lr has {len(swa_lrs)}, "
-                             f"optimizer.param_groups has {len(optimizer.param_groups)}")
+        swa_lrs = _format_param("swa_lr", optimizer, swa_lr)   # a Tensor cloned per group, as torch's
         for lr, group in zip(swa_lrs, optimizer.param_groups):
             group["swa_lr"] = lr
         if anneal_strategy not in ("cos", "linear"):

@@ -7,6 +7,7 @@ data (sum(lengths), *) is step 0 of every sequence, then step 1 of those that ar
 original batch position of the i-th longest sequence (None when the batch came sorted).
 Packing and unpacking are gathers with gradients, so they sit inside the autograd graph."""
 from collections import namedtuple
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -159,8 +160,10 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     """Padded input (T, B, *) (or (B, T, *) when batch_first) and per-sequence lengths ->
     PackedSequence. enforce_sorted=True requires lengths in decreasing order; False sorts them
     (the order is kept in sorted_indices and undone by pad_packed_sequence)."""
-    lengths = _host_ints(lengths, "lengths")
     x = input.transpose(0, 1) if batch_first else input
+    if x.numel() == 0:   # torch checks this before anything about lengths
+        raise InvalidArgument("Cannot pack empty tensors.")
+    lengths = _host_ints(lengths, "lengths")
     T, B = x.shape[0], x.shape[1]
     _check_lengths(lengths, B, T)
     if enforce_sorted:
@@ -227,6 +230,9 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     """A list of (L_i, *) tensors -> (max L, B, *) (or (B, max L, *) when batch_first), padded
     with padding_value on padding_side ('right' or 'left')."""
+    if not isinstance(sequences, Iterable):   # torch's check comes first, a RuntimeError
+        raise InvalidArgument("pad_sequence: Expected iterable for input sequences, but got arg of type: "
+                              f"{type(sequences)}")
     if padding_side not in ("right", "left"):
         raise InvalidArgument(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     sequences = require_tensor_sequence(list(sequences), "pad_sequence")   # torch's TypeError for lists
