@@ -1,199 +1,212 @@
-"""torch.autograd.functional: vjp and jacobian (reverse mode, one backward per output element
-for jacobian, through autograd.grad), and over create_graph=True backward (higher_order.py)
-hessian, vhp, hvp and jvp (jvp by the double-backward trick: the vjp's gradient with respect to
-its vector)."""
-from tinygrad_seq.autograd_api import grad
+"""torch.autograd.functional: vjp, jvp, jacobian, hessian, vhp and hvp, as torch 2.13's
+functional.py computes them (its checks, error types and messages): reverse mode through
+autograd.grad, jvp and hvp by the double-backward trick, jacobian one backward per output
+element. The shared helpers (checks, grad pre/post-processing, zero filling) are in
+autograd_functional_utils.py."""
+from tinygrad_seq.autograd_functional_utils import (_as_tuple, _autograd_grad, _check_requires_grad,
+                                                    _fill_in_zeros, _grad_postprocess, _grad_preprocess,
+                                                    _tuple_postprocess, _validate_v)
+from tinygrad_seq.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
 
-def _as_tuple(x):
-    return ((x,), False) if not isinstance(x, (tuple, list)) else (tuple(x), True)
+def _prepared_v(v, others, is_others_tuple, fn_name, create_graph):
+    """v as a tuple checked against others (the outputs for vjp, the inputs otherwise); v keeps
+    its graph under create_graph when it requires grad, so gradients reach it."""
+    _, v = _as_tuple(v, "v", fn_name)
+    v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+    _validate_v(v, others, is_others_tuple)
+    return v
 
 
-def _prepared(inputs, create_graph):
-    """Tensors that require grad over the inputs' data (torch's _grad_preprocess): fresh leaves,
-    or with create_graph an input that requires grad itself as a view of it, so that the
-    results' graphs reach it."""
-    from tinygrad_seq.tensor import Tensor
-    out = []
-    for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"The inputs given to autograd.functional must be Tensors or a tuple of Tensors, "
-                            f"but input {i} is {type(t).__name__}")
-        if t.dtype.kind != "f":
-            raise RuntimeError(f"autograd.functional: input {i} has dtype {t.dtype}; only floating point "
-                               f"inputs can be differentiated")
-        out.append(t.view_as(t) if create_graph and t.requires_grad
-                   else Tensor._wrap(t.array, t.device, requires_grad=True))
-    return tuple(out)
-
-
-def _finished(ts_, create_graph):
-    """torch's _grad_postprocess: results keep their graphs only under create_graph."""
-    return tuple(t if create_graph or t is None else t.detach() for t in ts_)
+def _check_single_element_input(inputs):
+    if len(inputs) != 1 or inputs[0].nelement() != 1:
+        raise RuntimeError("The vector v can only be None if the input to the user-provided function "
+                           "is a single Tensor with a single element.")
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), v^T J): the vector-Jacobian product at inputs, as torch's."""
-    inputs, in_tuple = _as_tuple(inputs)
-    xs = _prepared(inputs, create_graph)
-    outputs = func(*xs)
-    outs, out_tuple = _as_tuple(outputs)
-    if v is None:
-        if len(outs) != 1 or outs[0].numel() != 1:
+    """(func(inputs), v^T J): the vector-Jacobian product at inputs (v of the outputs' shapes)."""
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
+        _check_requires_grad(outputs, "outputs", strict=strict)
+        if v is not None:
+            v = _prepared_v(v, outputs, is_outputs_tuple, "vjp", create_graph)
+        elif len(outputs) != 1 or outputs[0].nelement() != 1:
             raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
                                "Tensor with a single element.")
-        vs = (None,)
-    else:
-        vs = _vectors(v, outs, "vjp", "output")
-    total = None
-    for o, w in zip(outs, vs):
-        if not o.requires_grad:
-            continue
-        term = o.sum() if w is None else (o * w.detach()).sum()
-        total = term if total is None else total + term
-    if total is None:
-        grads = (None,) * len(xs)
-    else:
-        grads = grad(total, xs, allow_unused=True, create_graph=create_graph)
-    grads = _finished([_zeros_if_none(g, x, strict, "vjp") for g, x in zip(grads, xs)], create_graph)
-    outs = _finished(outs, create_graph)
-    return (outs if out_tuple else outs[0]), (grads if in_tuple else grads[0])
-
-
-def _zeros_if_none(g, x, strict, name):
-    if g is not None:
-        return g
-    if strict:
-        raise RuntimeError(f"The output of the user-provided function is independent of an input. This "
-                           f"is not allowed in strict mode ({name}).")
-    return x.new_zeros(x.shape)   # (not x * 0: an unused input holding inf gives 0, not nan)
-
-
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
-    """The Jacobian of func at inputs: for output o and input x, a tensor of shape o.shape +
-    x.shape; nested as torch's (tuple of outputs, then tuple of inputs) when either is a tuple."""
-    if strategy not in ("forward-mode", "reverse-mode"):
-        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
-    if strategy == "forward-mode" and not vectorize:   # torch's rule; the values are computed in reverse mode
-        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is only "
-                                  "implemented for `vectorize=True`.")
-    inputs, in_tuple = _as_tuple(inputs)
-    xs = _prepared(inputs, create_graph)
-    outputs = func(*xs)
-    outs, out_tuple = _as_tuple(outputs)
-    from tinygrad_seq.functions import stack
-    rows = []
-    for o in outs:
-        per_input = [[] for _ in xs]
-        flat = o.reshape(-1)
-        for k in range(flat.shape[0]):
-            if o.requires_grad:
-                gs = grad(flat[k], xs, retain_graph=True, allow_unused=True, create_graph=create_graph)
-            else:
-                gs = (None,) * len(xs)
-            for j, (g, x) in enumerate(zip(gs, xs)):
-                per_input[j].append(_zeros_if_none(g, x, strict, "jacobian"))
-        blocks = []
-        for j, x in enumerate(xs):
-            if per_input[j]:
-                block = stack(per_input[j], 0).reshape(tuple(o.shape) + tuple(x.shape))
-            else:
-                block = x.new_zeros(tuple(o.shape) + tuple(x.shape))
-            blocks.append(block if create_graph else block.detach())
-        rows.append(tuple(blocks) if in_tuple else blocks[0])
-    return tuple(rows) if out_tuple else rows[0]
-
-
-def _scalar_output(func, xs, name):
-    out = func(*xs)
-    outs, is_tuple = _as_tuple(out)
-    if is_tuple and len(outs) != 1:
-        raise RuntimeError(f"The function given to {name} should return a single Tensor")
-    if outs[0].numel() != 1:
-        raise RuntimeError(f"The Tensor returned by the function given to {name} should contain a single element")
-    return outs[0].reshape(())
-
-
-def _vectors(v, xs, name, what="input"):
-    """v as a tuple, one tensor of each x's shape (torch's checks: its errors' words)."""
-    vs, _ = _as_tuple(v)
-    if len(vs) != len(xs):
-        raise RuntimeError(f"{name}: v is a tuple of invalid length: should be {len(xs)} but got {len(vs)}.")
-    for w, x in zip(vs, xs):
-        if tuple(w.shape) != tuple(x.shape):
-            raise RuntimeError(f"{name}: Mismatch in shape: v has shape {tuple(w.shape)} and the {what} has "
-                               f"shape {tuple(x.shape)}")
-    return vs
-
-
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
-    """The Hessian of the scalar func at inputs: the jacobian of its gradient (torch's shapes:
-    x.shape + x.shape, nested per pair of inputs when inputs is a tuple)."""
-    inputs, in_tuple = _as_tuple(inputs)
-
-    def gradient(*xs):
-        out = _scalar_output(func, xs, "hessian")
-        gs = grad(out, xs, create_graph=True, allow_unused=True)
-        gs = tuple(_zeros_if_none(g, x, strict, "hessian") for g, x in zip(gs, xs))
-        return gs if in_tuple else gs[0]
-    return jacobian(gradient, inputs if in_tuple else inputs[0], create_graph=create_graph, strict=strict)
-
-
-def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), v^T H): the vector-Hessian product of the scalar func."""
-    inputs, in_tuple = _as_tuple(inputs)
-    xs = _prepared(inputs, create_graph)
-    out = _scalar_output(func, xs, "vhp")
-    vs = _vectors(v, xs, "vhp") if v is not None else _single_input_vector(xs, "vhp")
-    gs = grad(out, xs, create_graph=True, allow_unused=True)
-    used = [(g, w) for g, w in zip(gs, vs) if g is not None]
-    total = None
-    for g, w in used:
-        term = (g * w.detach()).sum()
-        total = term if total is None else total + term
-    if total is None or not total.requires_grad:
-        res = (None,) * len(xs)
-    else:
-        res = grad(total, xs, create_graph=create_graph, allow_unused=True)
-    res = _finished([_zeros_if_none(r, x, strict, "vhp") for r, x in zip(res, xs)], create_graph)
-    out = _finished([out], create_graph)[0]
-    return out, (res if in_tuple else res[0])
-
-
-def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), H v): the Hessian-vector product (H is symmetric: v^T H's transpose)."""
-    return vhp(func, inputs, v, create_graph, strict)
-
-
-def _single_input_vector(xs, name):
-    if len(xs) != 1 or xs[0].numel() != 1:
-        raise RuntimeError(f"The vector v can only be None if the input to the user-provided function "
-                           f"is a single Tensor with a single element ({name}).")
-    return (xs[0].new_ones(xs[0].shape),)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
+        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
+    outputs = _grad_postprocess(outputs, create_graph)
+    result = _grad_postprocess(result, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product, as the gradient of the vjp u^T J with
-    respect to u (zeros), taken along v (torch's double-backward trick)."""
-    inputs, in_tuple = _as_tuple(inputs)
-    xs = _prepared(inputs, create_graph)
-    vs = _vectors(v, xs, "jvp") if v is not None else _single_input_vector(xs, "jvp")
-    outs, out_tuple = _as_tuple(func(*xs))
-    us = [o.new_zeros(o.shape).requires_grad_(True) for o in outs]
-    live = [(o, u) for o, u in zip(outs, us) if o.requires_grad]
-    if live:
-        total = None
-        for o, u in live:
-            term = (o * u).sum()
-            total = term if total is None else total + term
-        gs = grad(total, xs, create_graph=True, allow_unused=True)
-        total = None
-        for g, w in zip(gs, vs):
-            if g is not None and g.requires_grad:
-                term = (g * w.detach()).sum()
-                total = term if total is None else total + term
-    res = (None,) * len(us) if not live or total is None else grad(total, us, create_graph=create_graph,
-                                                                   allow_unused=True)
-    res = _finished([_zeros_if_none(r, o, strict, "jvp") for r, o in zip(res, outs)], create_graph)
-    outs = _finished(outs, create_graph)
-    return (outs if out_tuple else outs[0]), (res if out_tuple else res[0])
+    respect to u (zeros: the backward is linear in u, so any finite u serves), taken along v."""
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        if v is not None:
+            v = _prepared_v(v, inputs, is_inputs_tuple, "jvp", create_graph)
+        else:
+            _check_single_element_input(inputs)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
+        _check_requires_grad(outputs, "outputs", strict=strict)
+        grad_outputs = tuple(out.new_zeros(out.shape).requires_grad_(True) for out in outputs)
+        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+        _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
+        result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
+    outputs = _grad_postprocess(outputs, create_graph)
+    result = _grad_postprocess(result, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_outputs_tuple)
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+    """The Jacobian of func at inputs: for output o and input x, a tensor of shape o.shape +
+    x.shape; nested as torch's (tuple of outputs, then tuple of inputs) when either is a tuple.
+    vectorize and strategy="forward-mode" are accepted with torch's rules; the values are always
+    computed in reverse mode, one backward per output element."""
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+                             'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+                             'Otherwise, prefer to use "reverse-mode".')
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` and '
+                                      '`strategy="forward-mode"` are not supported together (yet). Please either '
+                                      'set `create_graph=False` or `strategy="reverse-mode"`.')
+        if strict:
+            raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` '
+                               'are not supported together (yet). Please either set `strict=False` or '
+                               '`strategy="reverse-mode"`.')
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                      "only implemented for `vectorize=True`.")
+    with enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
+        _check_requires_grad(outputs, "outputs", strict=strict)
+        if vectorize and strict:
+            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+                               "supported together. Please either set `strict=False` or `vectorize=False`.")
+        rows = tuple(_jacobian_rows(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
+        rows = _grad_postprocess(rows, create_graph)
+        return _tuple_postprocess(rows, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _jacobian_rows(i, out, inputs, create_graph, strict):
+    """The blocks d out / d input_j (shape out.shape + input_j.shape) for every input j, one
+    backward per element of out, the rows stacked."""
+    from tinygrad_seq.functions import stack
+    per_input = tuple([] for _ in inputs)
+    flat = out.reshape(-1)
+    for k in range(out.nelement()):
+        vj = _autograd_grad((flat[k],), inputs, retain_graph=True, create_graph=create_graph)
+        for j, (rows_j, vj_el, inp) in enumerate(zip(per_input, vj, inputs)):
+            if vj_el is not None:
+                if strict and create_graph and not vj_el.requires_grad:
+                    raise RuntimeError(f"The jacobian of the user-provided function is independent of input {i}. "
+                                       f"This is not allowed in strict mode when create_graph=True.")
+                rows_j.append(vj_el)
+            else:
+                if strict:
+                    raise RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
+                                       f"This is not allowed in strict mode.")
+                rows_j.append(inp.new_zeros(inp.shape))   # (not inp * 0: an inf input gives 0, not nan)
+    shape = tuple(out.shape)
+    return tuple(stack(rows_j, 0).view(shape + tuple(inp.shape)) if rows_j
+                 else inp.new_zeros(shape + tuple(inp.shape))   # out has no element: torch.stack([]) fails
+                 for rows_j, inp in zip(per_input, inputs))
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
+    """The Hessian of the scalar func at inputs: the jacobian of its (create_graph) jacobian;
+    shape x.shape + x.shape, nested per pair of inputs when inputs is a tuple."""
+    from tinygrad_seq.tensor import Tensor
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+
+    def ensure_single_output_function(*inp):
+        out = func(*inp)
+        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        _check_requires_grad(t_out, "outputs", strict=strict)
+        if is_out_tuple or not isinstance(out, Tensor):
+            raise RuntimeError("The function given to hessian should return a single Tensor")
+        if out.nelement() != 1:
+            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
+        return out.squeeze()
+
+    def jac_func(*inp):
+        if outer_jacobian_strategy == "forward-mode":
+            inp = tuple(t.requires_grad_(True) for t in inp)
+        jac = jacobian(ensure_single_output_function, inp, create_graph=True)
+        _check_requires_grad(jac, "jacobian", strict=strict)
+        return jac
+
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
+                   strategy=outer_jacobian_strategy)
+    return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
+
+
+def _scalar_function_setup(func, inputs, v, create_graph, strict, fn_name):
+    """vhp's and hvp's common start: (is_inputs_tuple, inputs, v, outputs, is_outputs_tuple,
+    jac), jac the create_graph gradient of the single-element output; under enable_grad."""
+    from tinygrad_seq.tensor import Tensor
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    if v is not None:
+        v = _prepared_v(v, inputs, is_inputs_tuple, fn_name, create_graph)
+    else:
+        _check_single_element_input(inputs)
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", fn_name)
+    _check_requires_grad(outputs, "outputs", strict=strict)
+    if is_outputs_tuple or not isinstance(outputs[0], Tensor):
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if outputs[0].nelement() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict=strict)
+    return is_inputs_tuple, inputs, v, outputs, is_outputs_tuple, jac
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T H): the vector-Hessian product of the single-element func (its output
+    returned with its own shape)."""
+    with enable_grad():
+        is_inputs_tuple, inputs, v, outputs, is_outputs_tuple, jac = _scalar_function_setup(
+            func, inputs, v, create_graph, strict, "vhp")
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
+        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
+    outputs = _grad_postprocess(outputs, create_graph)
+    result = _grad_postprocess(result, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), H v): the Hessian-vector product, by the double-backward trick on the
+    gradient's vjp u^T H (u zeros requiring grad), taken along v."""
+    with enable_grad():
+        is_inputs_tuple, inputs, v, outputs, is_outputs_tuple, jac = _scalar_function_setup(
+            func, inputs, v, create_graph, strict, "hvp")
+        grad_jac = tuple(inp.new_zeros(inp.shape).requires_grad_(True) for inp in inputs)
+        double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
+        _check_requires_grad(jac, "hessian", strict=strict)
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
+        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
+    outputs = _grad_postprocess(outputs, create_graph)
+    result = _grad_postprocess(result, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple)

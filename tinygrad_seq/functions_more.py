@@ -71,7 +71,11 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
                            f"X2: {x2.shape[-1]}")
-    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p=p, dim=-1)
+    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)   # [.., P, R, M]
+    if p == 0:   # the count of differing columns; torch's backward gives zero gradients, not none
+        from tinygrad_seq.functional_extra import _count_nonzero_with_zero_grad
+        return _count_nonzero_with_zero_grad(d, False)
+    return d.norm(p=p, dim=-1)
 
 
 def atleast_1d(*tensors):
