@@ -1,6 +1,6 @@
 """tinygrad_seq.utils.data: PyTorch's torch.utils.data (datasets, samplers, DataLoader,
-random_split). Loading runs in the calling process: num_workers > 0 is accepted and loads
-in-process, one batch at a time (no worker processes); pin_memory is accepted and ignored."""
+random_split). Loading runs in the calling process: num_workers > 0 emulates torch's worker
+processes there (worker.py, loader_iter.py); pin_memory is accepted and ignored."""
 from tinygrad_seq.data import DistributedSampler  # noqa: F401
 from tinygrad_seq.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset,  # noqa: F401
                                              StackDataset, Subset, TensorDataset, random_split)

@@ -1,21 +1,21 @@
 """PyTorch's DataLoader and its default collate, running in the calling process."""
 import collections.abc
 import copy
+import multiprocessing
 import numbers
+from typing import Generic, TypeVar
 
 import numpy as np
 
-from tinygrad_seq.creation import stack
+from tinygrad_seq.creation import as_tensor, stack
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.utils.data.dataset import IterableDataset, TensorDataset
-from tinygrad_seq.utils.data.generator import new_seed
+from tinygrad_seq.utils.data.dataset import IterableDataset
+from tinygrad_seq.utils.data.loader_iter import InProcessWorkersLoaderIter, SingleProcessLoaderIter
 from tinygrad_seq.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
+from tinygrad_seq.utils.data.worker import get_worker_info  # noqa: F401  (torch's import path too)
 
-
-def get_worker_info():
-    """None: loading always runs in the main process here."""
-    return None
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _is_namedtuple(x):
@@ -23,14 +23,13 @@ def _is_namedtuple(x):
 
 
 def default_convert(data):
-    """numpy arrays (not of strings or objects) to Tensors, recursing into dicts and sequences;
-    the collate of batch_size=None."""
+    """numpy arrays and scalars (not of strings or objects) to Tensors of their dtype (int32
+    stays int32, as torch.as_tensor), recursing into dicts and sequences; the collate of
+    batch_size=None."""
     if isinstance(data, Tensor):
         return data
-    if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
-        return Tensor(data)
-    if isinstance(data, np.generic) and data.dtype.kind not in "USO":
-        return Tensor(np.asarray(data))
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "USO":
+        return as_tensor(np.asarray(data))   # an array's memory shared, as torch's
     if isinstance(data, collections.abc.Mapping):
         return _same_mapping(data, {k: default_convert(data[k]) for k in data})
     if _is_namedtuple(data):
@@ -78,6 +77,8 @@ def default_collate(batch):
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
+    if isinstance(elem, (str, bytes)):   # before numpy's: np.str_ is a str (torch's order too)
+        return batch                     # as given (a list from the loader, an array of str), as PyTorch's
     if isinstance(elem, np.ndarray) or isinstance(elem, np.generic):
         if elem.dtype.kind in "USO":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
@@ -95,8 +96,6 @@ def default_collate(batch):
         return Tensor(list(batch))
     if isinstance(elem, numbers.Real):
         return Tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, (str, bytes)):
-        return batch                     # as given (a list from the loader), as PyTorch's
     if isinstance(elem, collections.abc.Mapping):
         return _same_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if _is_namedtuple(elem):
@@ -113,11 +112,19 @@ def default_collate(batch):
                     f"or lists; found {type(elem).__name__}")
 
 
-class DataLoader:
+_FIXED_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+
+
+class DataLoader(Generic[T_co]):
     """Batches of a dataset, PyTorch's: batch_size, shuffle, sampler, batch_sampler, drop_last,
-    collate_fn, generator. num_workers > 0 is accepted and loads in this process;
-    pin_memory, timeout, worker_init_fn, prefetch_factor and persistent_workers are accepted and
-    have no effect (prefetch_factor and persistent_workers need num_workers > 0, as in torch)."""
+    collate_fn, generator. num_workers > 0 loads in this process with emulated workers
+    (loader_iter, worker): each seeded as torch's worker processes, running worker_init_fn(id)
+    and describing itself to get_worker_info(); prefetch_factor sets how far ahead the sampler
+    is read, persistent_workers keeps the workers across epochs. pin_memory, timeout and
+    multiprocessing_context (checked as torch checks it) have no effect.
+    Generic as torch's, so `DataLoader[List[Tensor]]` works in type hints."""
+
+    __initialized = False
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
@@ -140,6 +147,8 @@ class DataLoader:
             raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
         self.timeout, self.worker_init_fn, self.generator = timeout, worker_init_fn, generator
+        self.multiprocessing_context = multiprocessing_context   # checked by the setter
+        self.pin_memory_device, self.in_order = pin_memory_device, in_order
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
@@ -173,61 +182,58 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        self._dataset_len_read = None   # len(dataset) as len(loader) last read it (IterableDataset)
+        self._iterator = None           # the iterator kept with persistent_workers
+        self.__initialized = True
+
+    @property
+    def multiprocessing_context(self):
+        return self.__multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        """torch's checks: a start method's name (made a context) or a multiprocessing context,
+        only with num_workers > 0. Workers run in this process, so the context is kept unused."""
+        if context is not None:
+            if self.num_workers <= 0:
+                raise ValueError(f"multiprocessing_context can only be used with multi-process "
+                                 f"loading (num_workers > 0), but got num_workers={self.num_workers}")
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(f"multiprocessing_context option should specify a valid start "
+                                     f"method in {methods!r}, but got multiprocessing_context={context!r}")
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(f"multiprocessing_context option should be a valid context object or "
+                                f"a string specifying the start method, but got "
+                                f"multiprocessing_context={context}")
+        self.__multiprocessing_context = context
+
+    def __setattr__(self, attr, value):
+        # torch's guard: the batching these fix was built in __init__, so a later change would be ignored
+        if self.__initialized and attr in _FIXED_AFTER_INIT:
+            raise ValueError(f"{attr} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(attr, value)
 
     @property
     def _auto_collation(self):
         return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
-    def _fetch(self, indices):
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if callable(getitems):
-            return getitems(indices)
-        return [self.dataset[i] for i in indices]
-
     def __iter__(self):
-        return _SingleProcessDataLoaderIter(self)
-
-    def _whole_batches(self):
-        """Whether a batch can be one gather per tensor: a TensorDataset whose sample fetching
-        is TensorDataset's own (a subclass's __getitem__ / __getitems__ must run) under the
-        default collate, which stacking the samples one by one would match."""
-        kind = type(self.dataset)
-        return (isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
-                and kind.__getitem__ is TensorDataset.__getitem__
-                and getattr(kind, "__getitems__", None) is None)
-
-    def _batches(self):
-        if self._iterable:
-            yield from self._iter_stream()
-        elif self.batch_sampler is not None:
-            whole = self._whole_batches()
-            for indices in self.batch_sampler:
-                if whole:
-                    rows = np.asarray(list(indices), np.int64)
-                    yield [t[rows] for t in self.dataset.tensors]
-                else:
-                    yield self.collate_fn(self._fetch(list(indices)))
+        if self.num_workers == 0:
+            return SingleProcessLoaderIter(self)
+        if not self.persistent_workers:
+            return InProcessWorkersLoaderIter(self)
+        if self._iterator is None:    # persistent workers: made once, reset for each epoch
+            self._iterator = InProcessWorkersLoaderIter(self)
         else:
-            for i in self.sampler:
-                yield self.collate_fn(self.dataset[i])
-
-    def _iter_stream(self):
-        if self.batch_size is None:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+            self._iterator._reset(self)
+        return self._iterator
 
     def __len__(self):
         if self._iterable:
-            n = len(self.dataset)
+            n = self._dataset_len_read = len(self.dataset)
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -236,19 +242,6 @@ class DataLoader:
         return len(self.sampler)
 
 
-class _SingleProcessDataLoaderIter:
-    """What iter(loader) returns, as torch's: next() gives the batches, len() is the loader's."""
-
-    def __init__(self, loader):
-        self._loader = loader
-        self._batches = loader._batches()   # lazy: the sampler draws at the first next()
-        self._base_seed = new_seed(loader.generator)   # torch's workers' base seed: one draw, as torch's
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return next(self._batches)
-
-    def __len__(self):
-        return len(self._loader)
+# torch.utils.data.dataloader's names for the iterator classes (isinstance checks in programs)
+_SingleProcessDataLoaderIter = SingleProcessLoaderIter
+_MultiProcessingDataLoaderIter = InProcessWorkersLoaderIter

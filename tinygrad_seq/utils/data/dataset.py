@@ -1,6 +1,7 @@
 """PyTorch's datasets: Dataset, IterableDataset, TensorDataset, StackDataset, Subset,
 ConcatDataset, ChainDataset, and random_split."""
 import bisect
+import itertools
 import math
 import numbers
 import warnings
@@ -29,22 +30,19 @@ class Dataset(Generic[T_co]):
 
 
 class IterableDataset(Dataset[T_co], Iterable[T_co]):
-    """A dataset that is a stream: __iter__ yields samples."""
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+    """A dataset that is a stream: __iter__ yields samples. __iter__ stays abstract (Iterable's),
+    so IterableDataset() or a subclass without __iter__ is a TypeError when made, as torch's."""
 
     def __add__(self, other):
         return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
-    """Sample i is (t[i] for t in tensors); all tensors share their first dimension."""
+    """Sample i is (t[i] for t in tensors); all tensors share their first dimension. With no
+    tensors, as torch's: samples are () and len() is an IndexError."""
 
     def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        n = tensors[0].shape[0]
+        n = tensors[0].shape[0] if tensors else 0
         for t in tensors:
             if t.shape[0] != n:
                 raise DatasetAssertion(f"Size mismatch between tensors: first dimensions "
@@ -55,6 +53,8 @@ class TensorDataset(Dataset):
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self):
+        if not self.tensors:
+            raise IndexError("tuple index out of range: a TensorDataset of no tensors has no length")
         return self.tensors[0].shape[0]
 
 
@@ -156,20 +156,29 @@ class ConcatDataset(Dataset):
         return self.datasets[d][idx - start]
 
 
+class ChainOfMapStyle(AssertionError, TypeError):
+    """ChainDataset given a map-style dataset (torch asserts; a TypeError here before)."""
+
+
+def _iterable_part(d):
+    if not isinstance(d, IterableDataset):
+        raise ChainOfMapStyle("ChainDataset only supports IterableDataset")
+    return d
+
+
 class ChainDataset(IterableDataset):
-    """Several iterable datasets chained."""
+    """Several iterable datasets chained; a map-style one among them is an AssertionError when
+    reached by iteration or len(), as torch's."""
 
     def __init__(self, datasets):
         self.datasets = datasets
 
     def __iter__(self):
         for d in self.datasets:
-            if not isinstance(d, IterableDataset):
-                raise TypeError("ChainDataset only supports IterableDataset")
-            yield from d
+            yield from _iterable_part(d)
 
     def __len__(self):
-        return sum(len(d) for d in self.datasets)
+        return sum(len(_iterable_part(d)) for d in self.datasets)
 
 
 def random_split(dataset, lengths, generator=None):
@@ -190,15 +199,13 @@ def random_split(dataset, lengths, generator=None):
             if s == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
         lengths = sizes
-    if any(not isinstance(s, numbers.Integral) or s < 0 for s in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative ints or fractions summing to 1, "
-                         f"got {lengths}")
+    if any(not isinstance(s, numbers.Integral) for s in lengths):
+        raise ValueError(f"random_split: lengths must be ints or fractions summing to 1, got {lengths}")
     if sum(lengths) != n:
         raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the "
                          f"input dataset ({n})!")
     perm = numpy_rng(generator, "random_split").permutation(n).tolist()
-    out, start = [], 0
-    for s in lengths:
-        out.append(Subset(dataset, perm[start:start + s]))
-        start += s
-    return out
+    # split k is perm[offset_k - length_k:offset_k], offset_k the running sum, as torch slices:
+    # a negative length (torch does not check) gives what those Python slices give
+    return [Subset(dataset, perm[offset - s:offset])
+            for offset, s in zip(itertools.accumulate(lengths), lengths)]

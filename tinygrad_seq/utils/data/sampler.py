@@ -84,9 +84,10 @@ class SubsetRandomSampler(Sampler):
     def __init__(self, indices, generator=None):
         self.indices, self.generator = indices, stream(generator, "SubsetRandomSampler")
 
-    def __iter__(self):
+    def __iter__(self):   # a generator function: the draw is at the first next(), as torch's
         perm = numpy_rng(self.generator, "SubsetRandomSampler").permutation(len(self.indices))
-        return iter([self.indices[i] for i in perm])
+        for i in perm.tolist():
+            yield self.indices[i]
 
     def __len__(self):
         return len(self.indices)
@@ -112,23 +113,26 @@ class WeightedRandomSampler(Sampler):
         self.num_samples, self.replacement = int(num_samples), replacement
         self.generator = stream(generator, "WeightedRandomSampler")
 
-    def __iter__(self):
+    def __iter__(self):   # a generator function: the draw is at the first next(), as torch's
+        yield from self._draw()
+
+    def _draw(self):
         w = np.asarray(self.weights.numpy(), np.float64)
         rng = numpy_rng(self.generator, "WeightedRandomSampler")
         if hasattr(rng, "stream"):   # torch's stream: torch.multinomial(weights, n, replacement)'s draws
             from tinygrad_seq.creation import _multinomial_rows
             if not self.replacement and self.num_samples > len(w):
                 raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-            return iter(_multinomial_rows(rng.stream, w[None], self.num_samples, self.replacement,
-                                          self.weights)[0].tolist())
+            return _multinomial_rows(rng.stream, w[None], self.num_samples, self.replacement,
+                                     self.weights)[0].tolist()
         if self.replacement:
-            return iter(rng.choice(len(w), self.num_samples, replace=True, p=w / w.sum()).tolist())
+            return rng.choice(len(w), self.num_samples, replace=True, p=w / w.sum()).tolist()
         if self.num_samples > len(w):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         # torch.multinomial's race: the largest w / Exp(1) keys win, which is drawing one at a
         # time in proportion to the weights left; zero weights all key 0 and come last
         keys = w / rng.exponential(size=len(w))
-        return iter(np.argsort(-keys, kind="stable")[:self.num_samples].tolist())
+        return np.argsort(-keys, kind="stable")[:self.num_samples].tolist()
 
     def __len__(self):
         return self.num_samples
