@@ -194,6 +194,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     """Sum / mean / max of the embeddings of each bag: the rows of a 2-D input, or the
     segments of a 1-D input that offsets start; padding_idx entries are left out (an empty bag
     gives zeros), per_sample_weights scale them (mode 'sum')."""
+    from tinygrad_seq import embedding_bag_checks as checks
     from tinygrad_seq.functional import embedding
     from tinygrad_seq.functions import stack
     if mode not in ("sum", "mean", "max"):
@@ -210,10 +211,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets)
+        if starts.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = starts.astype(np.int64)
         flat, psw = idx, per_sample_weights
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    checks.check_padding_idx(padding_idx, weight.shape[0])
+    checks.check_per_sample_weights_dtype(per_sample_weights, weight)
+    checks.check_indices_in_range(flat, weight.shape[0], _torch_fast_bag_path(weight, mode, padding_idx))
     # counted_ends: where each bag's count (mean's divisor) ends; ends: where its summed members end
     last_offset = int(starts[-1]) if starts.size else flat.size
     if include_last_offset and idx.ndim == 1:
@@ -234,8 +241,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     bags = []
     for a, b, counted_end in zip(starts, ends, counted_ends):
         members = np.arange(a, b)[keep[a:b]]
-        if members.size == 0:   # zeros still joined to weight, so an all-empty batch backs up
-            bags.append(weight[:0].sum(0))
+        if members.size == 0:   # zeros still joined to weight (and per_sample_weights), so an all-empty
+            bags.append(rows[:0].sum(0))   # batch backs up zero gradients, as torch's
             continue
         chosen = rows.index_select(0, Tensor(members, device=weight.device))
         if mode == "mean" and counted_end != b:

@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_seq import random
 from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.functional_checks import require_float
 
 
 def in_memory_order_of(self, flat):
@@ -36,13 +37,17 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    """torch's uniform draws for self's dtype, in self's memory order."""
+    """torch's uniform draws for self's dtype, in self's memory order (an integer or bool self
+    refused, as torch's: its kernel is for floating point only)."""
+    require_float(self, "check_uniform_bounds")
     st = random.element_strides(self.array)
     return self.copy_(random.uniform(a, b, self.shape, generator, self.dtype, st).astype(self.dtype))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    """torch's normal draws (one by one for a non-contiguous self), in self's memory order."""
+    """torch's normal draws (one by one for a non-contiguous self), in self's memory order (an
+    integer or bool self refused, as torch's)."""
+    require_float(self, "normal_kernel_cpu")
     st = random.element_strides(self.array)
     return self.copy_(random.normal(self.shape, generator, self.dtype, mean, std, st).astype(self.dtype))
 

@@ -1,5 +1,6 @@
 """PyTorch's containers: Sequential, ModuleList and ModuleDict with their list/dict methods, and
 the shape-only modules Identity, Flatten and Unflatten."""
+import operator
 from collections import OrderedDict
 
 from tinygrad_seq.nn.module import Module, _addindent
@@ -111,17 +112,18 @@ class Sequential(_ModuleSequence):
         items = list(self._modules.items())
         if isinstance(i, slice):
             return type(self)(OrderedDict(items[i]))
-        return items[_index("Sequential", int(i), len(items))][1]
+        # operator.index, as torch's: a str or a float index is a TypeError, not int()'s ValueError
+        return items[_index("Sequential", operator.index(i), len(items))][1]
 
     def __setitem__(self, i, m):
         keys = list(self._modules)
-        setattr(self, keys[_index("Sequential", int(i), len(keys))], m)
+        setattr(self, keys[_index("Sequential", operator.index(i), len(keys))], m)
 
     def __delitem__(self, i):
         """Deletes, then numbers the keys 0, 1, ... again (named keys too), as torch's: so that
         append after a del does not overwrite the last module."""
         keys = list(self._modules)
-        for k in (keys[i] if isinstance(i, slice) else [keys[_index("Sequential", int(i), len(keys))]]):
+        for k in (keys[i] if isinstance(i, slice) else [keys[_index("Sequential", operator.index(i), len(keys))]]):
             del self._modules[k]
         mods = list(self._modules.values())
         self._modules.clear()

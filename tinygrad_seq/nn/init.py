@@ -1,6 +1,7 @@
 """nn.init: PyTorch's in-place initialisers. Every draw comes from tinygrad_seq.random, so
 ts.manual_seed(s) reproduces them. Host-side numpy is fine here: initialisation is not a hot path."""
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -8,6 +9,8 @@ import numpy as np
 from tinygrad_seq import random
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.functional_checks import require_float
+from tinygrad_seq.tensor import Tensor
 
 
 def _fill(tensor, host):
@@ -56,6 +59,7 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    require_float(tensor, "check_uniform_bounds")   # torch's: an integer tensor has no uniform kernel
     if a > b:
         raise InvalidArgument(f"uniform_ expects to return a [from, to) range, but found "
                               f"from={float(a):g} > to={float(b):g}")
@@ -65,6 +69,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if std < 0:
         raise InvalidArgument(f"normal expects std >= 0.0, but found std {float(std):g}")
+    require_float(tensor, "normal_kernel_cpu")
     return _fill(tensor, random.normal(tensor.shape, generator, tensor.dtype, mean, std))
 
 
@@ -73,11 +78,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     0.3 of the mass inside, normal draws redrawn where outside; else uniform proposals on [a, b]
     accepted by a uniform test against the density (each step in the tensor's dtype)."""
     from tinygrad_seq.functions import where
-    if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of "
                       "values may be incorrect.", stacklevel=2)
+    if a > b:   # torch's: its uniform proposals on [a, b] refuse the range (a == b gives a's)
+        raise InvalidArgument(f"uniform_ expects to return a [from, to) range, but found "
+                              f"from={float(a):g} > to={float(b):g}")
     cdf = lambda x: (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0   # noqa: E731
     with no_grad():
         if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
@@ -118,6 +124,17 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill with val: a number or a 0-d tensor (torch's fill_: TypeError for anything else)."""
+    if isinstance(val, Tensor) or (hasattr(val, "dim") and hasattr(val, "item")):   # a 0-d tensor, torch's too
+        if val.dim() != 0:
+            raise InvalidArgument(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                  f"{val.dim()} dimensions.")
+        val = val.item()
+    elif not isinstance(val, (numbers.Number, np.bool_)):
+        kind = type(val).__name__ if type(val).__module__ == "builtins" else \
+            f"{type(val).__module__}.{type(val).__name__}"   # torch's: numpy.ndarray, str
+        raise TypeError(f"fill_() received an invalid combination of arguments - got ({kind}), "
+                        "but expected one of: (Tensor value), (Number value)")
     return _fill(tensor, np.full(tensor.shape, val))
 
 
@@ -140,13 +157,25 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
+def _zero_element_no_op(tensor):
+    """torch's kaiming_*_: a tensor with a 0 in its shape is left as it is, with a warning."""
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _zero_element_no_op(tensor):
+        return tensor
     fan = _fan(tensor, mode)
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _zero_element_no_op(tensor):
+        return tensor
     fan = _fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0, generator)
 

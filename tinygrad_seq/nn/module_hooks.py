@@ -23,7 +23,9 @@ one per top-level output (None for a non-tensor, such as an LSTM's (h, c) tuple)
 """
 from __future__ import annotations
 
+import functools
 import warnings
+import weakref
 from collections import OrderedDict
 
 from tinygrad_seq.autograd import Function
@@ -65,6 +67,41 @@ class HookHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+class WrappedHook:
+    """A hook called with its module first (torch's _WrappedHook): the module is held by a weak
+    reference, so registering hook(module, ...) keeps no module alive (a cycle through the
+    module's own hook dict would wait for the gc); pickled / deep-copied, it holds the module
+    itself, so the copy's hook gets the copied module."""
+
+    def __init__(self, hook, module=None):
+        self.hook = hook
+        functools.update_wrapper(self, hook)
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args, **kwargs):
+        if self.with_module:
+            module = self.module()
+            if module is None:
+                raise RuntimeError("You are trying to call the hook of a dead Module!")
+            return self.hook(module, *args, **kwargs)
+        return self.hook(*args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook, self.with_module = state["hook"], state["with_module"]
+        if self.with_module:
+            if state["module"] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state["module"])
 
 
 def _add(hooks, hook, prepend, flags, extra=()):
@@ -141,8 +178,9 @@ def call(module, args, kwargs):
             if new is not None:
                 args = new if isinstance(new, tuple) else (new,)
     bw = None
-    if (d["_backward_hooks"] or d["_backward_pre_hooks"] or GLOBAL["_backward_hooks"]
-            or GLOBAL["_backward_pre_hooks"]) and _state.grad:
+    has_backward_hooks = bool(d["_backward_hooks"] or d["_backward_pre_hooks"] or GLOBAL["_backward_hooks"]
+                              or GLOBAL["_backward_pre_hooks"])
+    if has_backward_hooks and _state.grad:
         bw = _BackwardHookCall(module)
         args = bw.wrap_inputs(args)
     hooks = _hooks(d, "_forward_hooks")
@@ -163,6 +201,9 @@ def call(module, args, kwargs):
         new = _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args, kwargs, out)
         if new is not None:
             out = new
+    if has_backward_hooks and not isinstance(out, (Tensor, tuple)):   # a dict, a list: no node to hook
+        warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors"
+                      f" but received {type(out)}", stacklevel=3)
     if bw is not None:
         out = bw.wrap_outputs(out)
     return out

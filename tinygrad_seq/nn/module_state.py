@@ -3,24 +3,22 @@
 state_dict walks the modules as torch's does (each module's parameters, then its persistent
 buffers, then its children under `prefix + name + "."`), so keys, order, the `_metadata`
 attribute ({prefix without its last char: {"version": cls._version}}) and the hooks' calls
-match. load_state_dict checks everything before writing anything, so a failed load (a wrong
-shape, a missing key) changes nothing; only when load post-hooks are registered does a strict
-key mismatch raise after the write, as torch's (the hooks may clear the mismatch first).
+match. load_state_dict walks them as torch's does too: each module's _load_from_state_dict (its
+load pre-hooks, then its own entries; a subclass may override it) gets only the keys under its
+prefix, then its children, then its load post-hooks; the key mismatches and size mismatches are
+raised together at the end. A failed load changes nothing: the writes are undone first
+(state_load.py).
 """
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-import numpy as np
-
-from tinygrad_seq import device as _device
 from tinygrad_seq.errors import KeyMismatch, ShapeMismatch
 from tinygrad_seq.size import Size
 from tinygrad_seq.state_array import state_array
-from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.nn.module_hooks import HookHandle
+from tinygrad_seq.nn import state_load
+from tinygrad_seq.nn.module_hooks import HookHandle, WrappedHook
 from tinygrad_seq.nn.lazy_parameter import UninitializedTensorMixin
 
 
@@ -34,18 +32,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-def _as_array(key, v):
-    """A checkpoint value (numpy, array-like, Tensor, torch tensor) as a numeric numpy array."""
-    if isinstance(v, Tensor):
-        v = v.numpy()
-    elif not isinstance(v, np.ndarray) and hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
-        v = v.detach().cpu().numpy()
-    arr = np.asarray(v)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"load_state_dict: value for {key!r} is not numeric ({arr.dtype})")
-    return arr
 
 
 class StateDictMixin:
@@ -73,9 +59,9 @@ class StateDictMixin:
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         """hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-        error_msgs) before this module's entries are loaded (with_module: module first)."""
-        return HookHandle(self._load_state_dict_pre_hooks,
-                          functools.partial(hook, self) if with_module else hook)
+        error_msgs) before this module's entries are loaded (with_module: module first, held by
+        a weak reference, as torch's)."""
+        return HookHandle(self._load_state_dict_pre_hooks, WrappedHook(hook, self) if with_module else hook)
 
     def register_load_state_dict_pre_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -127,70 +113,99 @@ class StateDictMixin:
         return destination
 
     # ------------------------------------------------------------ loading
-    def _state_entries(self, prefix=""):
-        """(key, tensor) of every parameter and persistent buffer, PyTorch's keys and order."""
-        for mname, m in self.named_modules(prefix=prefix, remove_duplicate=False):
-            kept_out = m._non_persistent_buffers_set
-            for store in (m._parameters, m._buffers):
-                for k, t in store.items():
-                    if t is not None and not (store is m._buffers and k in kept_out):
-                        yield (f"{mname}.{k}" if mname else k), t
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """torch's: load this module's own parameters and persistent buffers (not its
+        children's) from state_dict (keys under prefix), after its load pre-hooks; a subclass
+        may override it (with _save_to_state_dict) to keep its own format. Problems go into the
+        lists: keys missing / unexpected (strict), error_msgs (a wrong shape). A one-element 1-D
+        entry loads into a 0-d tensor (torch's rule for old checkpoints);
+        local_metadata["assign_to_params_buffers"] (load_state_dict(assign=True)) takes the
+        checkpoint's tensors as the parameters instead of copying into them."""
+        state_load.fill_num_batches_tracked(self, state_dict, prefix, local_metadata)
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        kept_out = self._non_persistent_buffers_set
+        local_state = {k: t for k, t in self._parameters.items() if t is not None}
+        local_state.update((k, t) for k, t in self._buffers.items() if t is not None and k not in kept_out)
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, t in local_state.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            if isinstance(t, UninitializedTensorMixin):   # a lazy module's placeholder, loaded a placeholder
+                continue
+            value = (state_load.as_tensor if assign else state_load.as_array)(key, state_dict[key])
+            if len(t.shape) == 0 and tuple(value.shape) == (1,):
+                value = value.reshape(())
+            if tuple(value.shape) != tuple(t.shape):   # torch's message (raised even when strict=False), + tuples
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {Size(value.shape)!r} "
+                                  f"from checkpoint, the shape in current model is {Size(t.shape)!r} "
+                                  f"(checkpoint {tuple(value.shape)}, model {tuple(t.shape)}).")
+                continue
+            try:
+                if assign:
+                    state_load.assign_to(self, name, t, value)
+                else:
+                    state_load.copy_into(t, value)
+            except Exception as ex:   # torch's: reported with the others
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
+                                  f"{Size(t.shape)!r} and whose dimensions in the checkpoint are "
+                                  f"{Size(value.shape)!r}, an exception occurred : {ex.args}.")
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix):
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (head not in self._modules) if dot else (head not in local_state):
+                        unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy arrays (numpy, array-likes, Tensors, torch tensors) into the parameters.
-        Everything is checked before anything is written: a failed load changes nothing.
-        assign (torch's: take the given tensors as the parameters) is accepted and copies the
-        values as well, so references to the parameters (an optimizer's) stay valid."""
+        """Load arrays (numpy, array-likes, Tensors, torch tensors) into the parameters and
+        persistent buffers, as torch's: each module's _load_from_state_dict gets the keys under
+        its prefix, then its children theirs, then its load post-hooks run. assign=True takes
+        the given tensors as the parameters (their dtype and memory; requires_grad kept).
+        A failed load changes nothing: the writes made are undone before the error is raised
+        (state_load.py)."""
         if not isinstance(state_dict, Mapping) and not (hasattr(state_dict, "keys") and
                                                         hasattr(state_dict, "__getitem__")):
             raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict of name -> array "
                             f"(a state_dict()), got {type(state_dict).__name__}")
         metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict((k, state_dict[k]) for k in state_dict.keys())
+        state_dict = OrderedDict((k, state_dict[k]) for k in state_dict.keys())   # a copy the hooks may change
+        if metadata is not None:
+            state_dict._metadata = metadata
         missing, unexpected, error_msgs = [], [], []
-        modules = list(self.named_modules(remove_duplicate=False))
-        for mname, m in modules:   # torch's order: a module's pre-hooks before its children's
-            prefix = mname + "." if mname else ""
+
+        def load(module, local_state_dict, prefix):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
-            for hook in m._load_state_dict_pre_hooks.values():
-                hook(state_dict, prefix, local_metadata, strict, missing, unexpected, error_msgs)
-        _fill_num_batches_tracked(modules, state_dict, metadata)
-        own = OrderedDict(self._state_entries())
-        missing += [k for k in own if k not in state_dict]
-        unexpected += [k for k in state_dict if k not in own]
-        post_hooks = any(m._load_state_dict_post_hooks for _, m in modules)
-        staged = []
-        for k, t in own.items():
-            if k in state_dict:
-                if isinstance(t, UninitializedTensorMixin):   # a lazy module's placeholder, loaded a placeholder
-                    continue
-                arr = _as_array(k, state_dict[k])
-                if tuple(arr.shape) != t.shape:   # torch's message (raised even when strict=False), + tuples
-                    error_msgs.append(f"size mismatch for {k}: copying a param with shape {Size(arr.shape)!r} "
-                                      f"from checkpoint, the shape in current model is {Size(t.shape)!r} "
-                                      f"(checkpoint {tuple(arr.shape)}, model {t.shape}).")
-                    continue
-                staged.append((t, arr.astype(t.dtype)))
-        key_msgs = _key_messages(missing, unexpected) if strict and not post_hooks else []
-        if key_msgs or error_msgs:   # checked before anything is written: a failed load changes nothing
-            self._raise_load_errors(key_msgs + error_msgs, keys=bool(key_msgs))
-        for t, arr in staged:
-            dst = t.array
-            if type(dst) is np.ndarray and dst.flags.writeable and dst.shape == arr.shape:
-                np.copyto(dst, arr)   # into the tensor's memory, as torch's param.copy_: views and .data see it
-            else:
-                t.array = _device.backend(t.device).asarray(np.array(arr, copy=True))
-            t._version += 1
-        result = _IncompatibleKeys(missing, unexpected)
-        for _, m in reversed(modules):   # torch's: children's post-hooks before their parent's
-            for hook in m._load_state_dict_post_hooks.values():
-                if hook(m, result) is not None:
-                    raise RuntimeError("Hooks registered with ``register_load_state_dict_post_hook`` are not"
-                                       "expected to return new values, if incompatible_keys need to be modified,"
-                                       "it should be done inplace.")
-        if strict and (missing or unexpected):
-            self._raise_load_errors(_key_messages(missing, unexpected), keys=True)
-        return result
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected,
+                                         error_msgs)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)   # the hooks may change the lists in place
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:   # torch's AssertionError
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be "
+                                         "modified, it should be done inplace.")
+
+        with state_load.UndoLog() as log:
+            try:
+                load(self, state_dict, "")
+                key_msgs = state_load.key_messages(missing, unexpected) if strict else []
+                if key_msgs or error_msgs:
+                    self._raise_load_errors(key_msgs + error_msgs, keys=bool(key_msgs))
+            except BaseException:
+                log.rollback()
+                raise
+        return _IncompatibleKeys(missing, unexpected)
 
     def _raise_load_errors(self, messages, keys):
         """torch's error: every problem on a line of its own (KeyMismatch where a key is missing
@@ -200,23 +215,3 @@ class StateDictMixin:
             raise KeyMismatch(text)
         raise ShapeMismatch(text) if any(m.startswith("size mismatch") for m in messages) else RuntimeError(text)
 
-
-def _key_messages(missing, unexpected):
-    """torch's lines for missing and unexpected keys ("Missing key(s) in state_dict: "bias". ")."""
-    out = []
-    if missing:
-        out.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-    if unexpected:
-        out.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-    return out
-
-
-def _fill_num_batches_tracked(modules, state_dict, metadata):
-    """torch's _NormBase: a state dict of a version before 2 (a plain dict has none) may lack a
-    batch norm's num_batches_tracked; the module's own counter is taken for it."""
-    for mname, m in modules:
-        counter = m._buffers.get("num_batches_tracked") if getattr(m, "track_running_stats", False) else None
-        key = (mname + "." if mname else "") + "num_batches_tracked"
-        version = None if metadata is None else metadata.get(mname, {}).get("version")
-        if counter is not None and key not in state_dict and (version is None or version < 2):
-            state_dict[key] = counter

@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.errors import BadArgument
 from tinygrad_seq.nn import init
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
@@ -130,10 +131,33 @@ class EmbeddingBag(Module):
             padding_idx = padding_idx + num_embeddings if padding_idx < 0 else padding_idx
         self.padding_idx = padding_idx
         if _weight is not None:
+            if tuple(np.shape(_weight) if not hasattr(_weight, "shape") else _weight.shape) != \
+                    (num_embeddings, embedding_dim):
+                raise BadArgument("Shape of weight does not match num_embeddings and embedding_dim")
+            # a Tensor becomes the weight itself, sharing its memory and dtype (torch's Parameter(_weight))
             self.weight = Parameter(_weight if isinstance(_weight, Tensor) else Tensor(_weight))
         else:
             self.weight = _param((num_embeddings, embedding_dim), 0.0, dtype)
             self.reset_parameters()
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag whose weight is embeddings (num, dim) itself, sharing its memory as
+        torch's (an array-like is copied); frozen (requires_grad False) by default."""
+        if isinstance(embeddings, Tensor):
+            if embeddings.ndim != 2:
+                raise BadArgument(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                                  f"{tuple(embeddings.shape)}")
+        elif np.ndim(embeddings) != 2:
+            raise BadArgument(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                              f"{np.shape(embeddings)}")
+        rows, cols = embeddings.shape if isinstance(embeddings, Tensor) else np.shape(embeddings)
+        bag = cls(rows, cols, max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                  mode=mode, sparse=sparse, _weight=embeddings, include_last_offset=include_last_offset,
+                  padding_idx=padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
 
     def reset_parameters(self):
         """weight ~ N(0, 1), the padding_idx row zero."""

@@ -14,7 +14,8 @@ class Parameter(Tensor):
         if data is None:   # torch's Parameter(): an empty float tensor
             data = np.empty((0,), dtypes.get_default_dtype())
         if isinstance(data, Tensor):
-            Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device)
+            # its dtype kept (Tensor() of integer data would make it int64), its memory shared
+            Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device, dtype=data.dtype)
             if data.is_inference():   # the same memory: an inference tensor still
                 self.requires_grad = False
                 self._inference = True
