@@ -7,6 +7,7 @@ import numpy as np
 from tinygrad_seq import autograd, ops_extra
 from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.indexing import normalize_index
 from tinygrad_seq.int_convert import float_scalar
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -90,12 +91,17 @@ def index_add_(self, dim, index, source, alpha=1):
 
 
 def index_copy_(self, dim, index, source):
+    """self[..., index[i], ...] = source[..., i, ...] along dim. As torch's, self, index and
+    source may each be 0-d or hold one element: a 0-d index is one position, a 0-d source one
+    slice of a 1-D self, a 0-d self one element along dim 0."""
     if self.ndim == 0:
         return zero_d_write(self, "index_copy_", dim, lambda t, s: t.index_copy(
-            0, index.reshape(-1), zero_d_source(s, "index_copy_")), source)
+            0, index.reshape(-1), zero_d_source(s, "index_copy_", one_element_ok=True)), source)
     if _is_tensor(source) and source.dtype != self.dtype:
         raise DTypeMismatch(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                             f"{scalar_name(self.dtype)} and (source) {scalar_name(source.dtype)}")
+    if _is_tensor(source) and source.ndim == 0 and self.ndim == 1 and _is_tensor(index) and index.numel() == 1:
+        source = source.reshape(1)
     return self.scatter_(dim, along_index(self, dim, index, source, "index_copy_"), source)
 
 
@@ -103,9 +109,10 @@ def index_add(self, dim, index, source, alpha=1):
     return self.clone().index_add_(dim, index, source, alpha)
 
 
-def zero_d_source(source, name):
-    """index_add_ / index_copy_'s source for a 0-d self: 0-d too (torch's rule), as shape (1,)."""
-    if not _is_tensor(source) or source.ndim != 0:
+def zero_d_source(source, name, one_element_ok=False):
+    """index_add_ / index_copy_'s source for a 0-d self: 0-d too (torch's rule; index_copy_ takes
+    a 1-D source of one element as well), as shape (1,)."""
+    if not _is_tensor(source) or not (source.ndim == 0 or (one_element_ok and source.shape == (1,))):
         raise ShapeMismatch(f"{name}: source tensor shape must match self tensor shape, excluding the "
                             f"specified dimension. Got self.shape = [] source.shape = "
                             f"{list(getattr(source, 'shape', ()))}")
@@ -113,13 +120,15 @@ def zero_d_source(source, name):
 
 
 def along_index(self, dim, index, source, name):
-    """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_)."""
-    if not _is_tensor(index) or index.ndim != 1 or index.dtype.kind not in "iu":
-        raise TypeError(f"{name}: index must be a 1-D integer tensor")
+    """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_). A 0-d
+    index is one position, as torch's."""
+    if not _is_tensor(index) or index.ndim > 1 or index.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be a 0-d or 1-D integer tensor")
+    index = index.reshape(1) if index.ndim == 0 else index
     d = wrap_dim(dim, self.ndim)
     if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
-        raise ValueError(f"{name}: source of shape {source.shape} does not match index of length "
-                         f"{index.shape[0]} along dimension {d} of {self.shape}")
+        raise ShapeMismatch(f"{name}: source of shape {source.shape} does not match index of length "
+                              f"{index.shape[0]} along dimension {d} of {self.shape}")
     return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
 
 
@@ -163,13 +172,20 @@ def same_dtype_src(self, src, name):
 
 def index_put_(self, indices, values, accumulate=False):
     """self[indices] = values; accumulate: += with repeated positions adding up (differentiable
-    in self and values: a repeated position's values each get their upstream gradient), as torch's."""
-    if not isinstance(indices, tuple):
-        raise TypeError(f"index_put_: indices must be a tuple of tensors, got {type(indices).__name__}")
+    in self and values: a repeated position's values each get their upstream gradient), as torch's.
+    indices: a tuple or list of tensors; a uint8 one is a mask, as in item assignment."""
+    indices = index_tensors(indices)
     if not accumulate:
         self[indices] = values
         return self
-    index = tuple(i.numpy() if _is_tensor(i) else np.asarray(i) for i in indices)
+    if _is_tensor(values) and values.dtype != self.dtype:   # torch's: no conversion, accumulating or not
+        raise DTypeMismatch(f"Index put requires the source and destination dtypes match, got "
+                            f"{scalar_name(self.dtype)} for the destination and {scalar_name(values.dtype)} "
+                            f"for the source.")
+    # host copies of the indices, normalised as item assignment does (a uint8 mask as bool, torch's
+    # bounds errors); the positions are found on the host whatever self's device
+    host = tuple(autograd._Tensor._wrap(np.asarray(i.numpy())) for i in indices)
+    index, _ = normalize_index(host, _HostShape(self.shape))
     positions = np.arange(self.numel()).reshape(self.shape)[index]   # the flat position of each element written
     vals = (values if _is_tensor(values) else self._other(values)).to(dtype=self.dtype)
     try:
@@ -178,8 +194,29 @@ def index_put_(self, indices, values, accumulate=False):
         raise ShapeMismatch(f"index_put_: values of shape {tuple(vals.shape)} do not broadcast to the indexed "
                             f"shape {positions.shape}") from None
     flat = autograd._Tensor(positions.reshape(-1), device=self.device)
-    total = autograd._Tensor(np.zeros(self.numel(), self.dtype), device=self.device)
+    total = autograd._Tensor(np.zeros(self.numel(), self.dtype), dtype=self.dtype, device=self.device)
     return self.add_(total.index_add(0, flat, vals.reshape(-1)).reshape(self.shape))
+
+
+class _HostShape:
+    """What normalize_index reads of the tensor indexed (its shape, and a host device so that
+    index tensors are read as numpy arrays): index_put_ indexes a host array of positions."""
+    __slots__ = ("shape", "ndim")
+    device = "cpu"
+
+    def __init__(self, shape):
+        self.shape, self.ndim = tuple(shape), len(shape)
+
+
+def index_tensors(indices):
+    """index_put_'s indices as a tuple: torch takes a tuple or a list, of tensors only."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put_(): argument 'indices' (position 1) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    for k, index in enumerate(indices):
+        if not _is_tensor(index):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(index).__name__}")
+    return tuple(indices)
 
 
 def index_put(self, indices, values, accumulate=False):

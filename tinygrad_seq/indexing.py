@@ -2,11 +2,15 @@
 tuple the array backends take, with PyTorch's bounds errors."""
 import numbers
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
 from tinygrad_seq import autograd
 
+
+# the dtypes of an index tensor torch takes (long, int, byte as a mask, bool)
+_INDEX_DTYPES = frozenset(np.dtype(d) for d in (np.int64, np.int32, np.uint8, np.bool_))
 
 _ZERO_DIM = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ "
              "to convert a 0-dim tensor to a number")
@@ -36,10 +40,12 @@ def normalize_index(idx, t):
     if n_real > t.ndim and t.ndim:   # torch's message (a 0-d tensor keeps its own, below)
         raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
     for it in items:
+        if type(it) is range:   # an item that is a range indexes as the list of its values
+            it = list(it)
         if isinstance(it, autograd._Tensor):   # Tensor (tensor.py sets it; importing it is a cycle)
             it = it.array if t.device != "cpu" else it.numpy()
-            if it.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long or bool")
+            if it.dtype not in _INDEX_DTYPES:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if it.dtype == np.uint8:   # a uint8 tensor is a mask, as torch's (deprecated there)
                 warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
                               "torch.bool instead.", UserWarning, stacklevel=3)
@@ -86,11 +92,12 @@ def drop_leading_ones(value):
 
 
 def _sequence_as_tuple(seq):
-    """torch's treatSequenceAsTuple: a list index holding a tensor, a sequence, a slice, None
-    or Ellipsis indexes as the tuple of its items (x[[rows, cols]] is x[rows, cols])."""
+    """torch's treatSequenceAsTuple: a list index of fewer than 32 items holding a tensor, a
+    sequence (list, tuple, range, array, str), a slice, None or Ellipsis indexes as the tuple of
+    its items (x[[rows, cols]] is x[rows, cols], x[[range(3), range(3)]] the diagonal)."""
     if len(seq) >= 32:
         return False
-    return any(isinstance(i, (autograd._Tensor, np.ndarray, list, tuple, slice)) or i is None or i is Ellipsis
+    return any(isinstance(i, (autograd._Tensor, np.ndarray, Sequence, slice)) or i is None or i is Ellipsis
                for i in seq)
 
 

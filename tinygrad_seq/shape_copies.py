@@ -7,6 +7,7 @@ from tinygrad_seq import autograd, device as _device, ops
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.tensor_matmul import scalar_name
 
 
 def zero_d_dim(dim, name):
@@ -87,8 +88,16 @@ def take_along_dim(self, indices, dim=None, *, axis=None):
     from the end; without dim, over the flattened tensor (torch's)."""
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "take_along_dim")
-    if dim is None:
+    if not isinstance(indices, autograd._Tensor):
+        raise TypeError(f"take_along_dim(): argument 'indices' (position 2) must be Tensor, not "
+                        f"{type(indices).__name__}")
+    if dim is None:   # torch's gather takes int32 indices here, and only here
+        if indices.dtype not in (np.int64, np.int32):
+            raise DTypeMismatch("gather(): Expected dtype int32/int64 for index")
         return self.reshape(-1).gather(0, indices.reshape(-1))
+    if indices.dtype != np.int64:
+        raise DTypeMismatch(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                            f"{scalar_name(indices.dtype)}")
     if indices.ndim != self.ndim:
         raise ShapeMismatch(f"torch.take_along_dim(): input and indices should have the same number of "
                             f"dimensions, but got {self.ndim} dimensions for input, and {indices.ndim} "
