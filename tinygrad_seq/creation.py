@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import device as _device, dtypes, random
+from tinygrad_seq import creation_checks as checks, device as _device, dtypes, random
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.int_convert import float_scalar, int_array, int_scalar
@@ -81,7 +81,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if kinds <= _PLAIN or (kinds == _LIST and only_python_numbers(data, depth=1)):
             try:
                 arr = to_array(data, dtype)
-            except OverflowError as e:
+            except (OverflowError, ValueError) as e:   # (ValueError: numpy's for nan)
                 arr = _int_data(data, dtype, e)
             return _make(arr, dtype, device or "cpu", requires_grad)
     if isinstance(data, Tensor):
@@ -108,7 +108,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     try:
         return Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
                       device=device or "cpu", requires_grad=requires_grad)
-    except OverflowError as e:
+    except (OverflowError, ValueError) as e:
         return _make(_int_data(data, dtype, e), dtype, device or "cpu", requires_grad)
 
 
@@ -132,6 +132,9 @@ def _int_data(data, dtype, error):
     dt = dtypes.as_dtype(dtype) if dtype is not None else None
     if dt is None or dt.kind not in "iu":
         raise error
+    checks.check_float_data_into_int(data, dt)   # nan, inf, 1e30 for int64: torch's RuntimeError
+    if not isinstance(error, OverflowError):
+        raise error
     return int_array(data, dt)
 
 
@@ -153,6 +156,7 @@ def from_numpy(arr):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(arr).__name__}")
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"from_numpy: unsupported dtype {arr.dtype}")
+    checks.check_positive_strides(arr)
     return Tensor._wrap(arr, "cpu")
 
 
@@ -192,6 +196,8 @@ def full(size, fill_value, dtype=None, device="cpu", requires_grad=False, out=No
     dt = _float_dtype(dtype)
     if dt.kind == "f":
         float_scalar(fill_value, dt)   # full((2,), 1e5, dtype=float16) raises, as torch's
+    elif dt.kind in "iu" and isinstance(fill_value, (float, np.floating)):
+        checks.check_float_into_int(fill_value, dt)   # inf, nan, 1e10 into int32 raise, as torch's
     try:
         arr = np.full(_shape((tuple(size),)), fill_value, dt)
     except OverflowError:   # an int outside an integer dtype: wrapped or refused as torch's (int_convert)
@@ -218,6 +224,9 @@ def arange(start=None, end=None, step=1, dtype=None, device="cpu", requires_grad
     elif start is None:
         start = 0
     vals = [_real_number(v.item() if isinstance(v, Tensor) else v, "arange") for v in (start, end, step)]
+    if not all(map(np.isfinite, vals[:2])):   # (int(inf) would be an OverflowError)
+        raise InvalidArgument(f"unsupported range: {vals[0]} -> {vals[1]}")
+    dtype = checks.dtype_of_out(dtype, out)
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in vals)
         dtype = np.int64 if is_int else dtypes.get_default_dtype()
@@ -267,6 +276,7 @@ def _narrow_arange(vals, dt):
 
 def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, out=None):
     start, end = _range_bound(start, "linspace", "start"), _range_bound(end, "linspace", "end")
+    dtype = checks.dtype_of_out(dtype, out, same=True)
     dt = _float_dtype(dtype)
     arr = _torch_linspace(start, end, int(steps), dt) if dt in (np.float32, np.float64) else \
         np.linspace(start, end, int(steps)).astype(dt)
@@ -292,6 +302,9 @@ def logspace(start, end, steps, base=10.0, dtype=None, device="cpu", requires_gr
     """base ** linspace(start, end, steps), computed in double and cast, as torch's; an integer
     dtype truncates start and end first, as torch's kernel does (2 ** 1.5 counts from 2 ** 1)."""
     start, end = _range_bound(start, "logspace", "start"), _range_bound(end, "logspace", "end")
+    if int(steps) < 0:
+        raise InvalidArgument("number of steps must be non-negative")
+    dtype = checks.dtype_of_out(dtype, out, same=True)
     dt = _float_dtype(dtype)
     if dt.kind in "iu":
         start, end = int(start), int(end)
@@ -337,14 +350,16 @@ def randint(*args, size=None, dtype=None, device="cpu", generator=None, requires
         raise TypeError("randint(low=0, high, size): size must be a tuple of ints")
     if high <= low:
         raise InvalidArgument(f"randint: high ({high}) must be greater than low ({low})")
-    dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
+    dt = np.dtype(np.int64) if dtype is None else dtypes.as_dtype(dtype)
+    checks.check_randint_bounds(low, high, dt)
     arr = random.generator(generator).integers(low, high, size=_shape((size,))).astype(dt)
     t = _make(arr, dt, device, requires_grad)
     return t if out is None else _write_out(out, t, "randint")
 
 
 def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False, out=None):
-    dt = np.int64 if dtype is None else dtypes.as_dtype(dtype)
+    dt = np.dtype(np.int64) if dtype is None else dtypes.as_dtype(dtype)
+    checks.check_randperm(int(n), dt)
     t = _make(random.generator(generator).permutation(int(n)).astype(dt), dt, device, requires_grad)
     return t if out is None else _write_out(out, t, "randperm")
 

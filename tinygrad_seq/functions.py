@@ -153,7 +153,8 @@ def _into(out, result, name):
                            f"but one of the arguments requires grad.")
     if not (np.can_cast(result.dtype, out.dtype, "same_kind")
             or (result.dtype.kind in "iu" and out.dtype.kind in "iu")):   # torch: any integer into any
-        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
+        raise (TypeError if name == "cat" else RuntimeError)(   # torch's cat: TypeError
+            f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape != result.shape:
         out.array = np.empty(result.shape, out.dtype) if out.device == "cpu" else out.array
     out.copy_(result.detach())
@@ -401,6 +402,9 @@ _TENSOR_ONLY = frozenset(("sum", "mean", "nansum", "nanmean", "prod", "amax", "a
 _TWO_TENSORS = frozenset(("atan2", "arctan2", "hypot", "logaddexp", "fmax", "fmin"))
 # out= of torch's index ops takes the result's dtype only (no cast, unlike the elementwise ops)
 _SAME_DTYPE_OUT = frozenset(("gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_select"))
+# ... and of its unary ops that keep the input's dtype (exp, sin, ... cast into any float out=)
+_INPUT_DTYPE_OUT = frozenset(("neg", "negative", "abs", "floor", "ceil", "trunc", "round", "sign", "frac", "sgn",
+                              "fix"))
 # binary functions torch also takes with a number first (a wrapped number, _first_operand)
 _NUMBER_FIRST = frozenset(("remainder", "xlogy", "floor_divide", "true_divide", "divide", "bitwise_and",
                            "bitwise_or", "bitwise_xor"))
@@ -426,6 +430,9 @@ def _method(name):
             return result
         if name in _SAME_DTYPE_OUT and isinstance(out, Tensor) and out.dtype != result.dtype:
             raise DTypeMismatch(f"{name}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
+        if name in _INPUT_DTYPE_OUT and isinstance(out, Tensor) and out.dtype != result.dtype:
+            from tinygrad_seq.tensor_matmul import scalar_name
+            raise DTypeMismatch(f"Found dtype {scalar_name(out.dtype)} but expected {scalar_name(result.dtype)}")
         return _into(out, result, name)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"ts.{name}(input, ...): the same as input.{name}(...)."

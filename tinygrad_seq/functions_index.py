@@ -64,13 +64,28 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", **kwargs):
     """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
+    _check_tri_sizes(row, col, dtype)
     r, c = np.tril_indices(row, offset, col)
     return _indices_pair(r, c, dtype, device)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device="cpu", **kwargs):
+    _check_tri_sizes(row, col, dtype)
     r, c = np.triu_indices(row, offset, col)
     return _indices_pair(r, c, dtype, device)
+
+
+def _check_tri_sizes(row, col, dtype):
+    """torch's checks: sizes non-negative (numpy would give no indices), integer dtypes only."""
+    for name, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{name} must be non-negative, got{n}")   # (torch's spacing)
+    if dtype is not None:
+        from tinygrad_seq import dtypes
+        from tinygrad_seq.tensor_matmul import scalar_name
+        dt = dtypes.as_dtype(dtype)
+        if dt.kind not in "iu":
+            raise NotImplementedError(f'"tril_indices" not implemented for \'{scalar_name(dt)}\'')
 
 
 def _indices_pair(r, c, dtype, device):
@@ -109,6 +124,8 @@ def cartesian_prod(*tensors):
     """Every combination of one element of each 1-D tensor, (N, k) (a single tensor: itself)."""
     from tinygrad_seq.functions import stack
     from tinygrad_seq.tensor_more import meshgrid
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")   # torch's: cartesian_prod is meshgrid's
     for t in tensors:
         if t.ndim != 1:
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")

@@ -1,6 +1,7 @@
 """Tensor's logical and bitwise operators (the LogicOps base class of Tensor): logical_*, ~,
 & | ^ (logical on bools, bitwise on integers), << >>, as torch's; and alpha_form, the argument
-rule of add / sub (alpha keyword-only, torch's deprecated add(Number, Tensor) form)."""
+rule of add / sub (alpha keyword-only, torch's deprecated add(Number, Tensor) form). `m |= o`,
+`&=`, `^=`, `<<=`, `>>=` write into m (its views and aliases see it), as torch's."""
 import warnings
 
 import numpy as np
@@ -29,6 +30,11 @@ def alpha_form(name, other, rest, alpha):
         return rest[0], other
     raise TypeError(f"{name}() takes 1 positional argument but {1 + len(rest)} were given (alpha is "
                     f"keyword-only: {name}(other, alpha=...))")
+
+
+class BitwiseKernelMissing(NotImplementedError, TypeError):
+    """A bitwise op of float tensors (or a shift of bools): torch's NotImplementedError, and the
+    TypeError this library raised before."""
 
 
 class LogicOps:
@@ -71,8 +77,20 @@ class LogicOps:
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
     bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
 
+    # augmented assignment is in place (torch's __ior__ is or_): without these Python rebinds the
+    # name to a new tensor and views / aliases of it keep the old values. The in-place methods
+    # are attached to Tensor by tensor_fill_in.py.
+    def __iand__(self, o): return self.bitwise_and_(o)
+    def __ior__(self, o): return self.bitwise_or_(o)
+    def __ixor__(self, o): return self.bitwise_xor_(o)
+    def __ilshift__(self, o): return self.bitwise_left_shift_(o)
+    def __irshift__(self, o): return self.bitwise_right_shift_(o)
+
     _BITWISE = dict(logical_and=np.bitwise_and, logical_or=np.bitwise_or, logical_xor=np.bitwise_xor,
                     left_shift=np.left_shift, right_shift=np.right_shift)
+    # torch's kernel names, as its NotImplementedError for a dtype without one names them
+    _KERNEL = dict(logical_and="bitwise_and_cpu", logical_or="bitwise_or_cpu", logical_xor="bitwise_xor_cpu",
+                   left_shift="lshift_cpu", right_shift="rshift_cpu")
 
     def _bitwise(self, name, o):
         """&, |, ^ of bool tensors (logical) or integer ones (bitwise, in the promoted integer
@@ -80,10 +98,12 @@ class LogicOps:
         o = self._other(o)
         if self.dtype == np.bool_ and o.dtype == np.bool_ and not name.endswith("shift"):
             return self._logical(name, o)
-        if self.dtype.kind not in "iub" or o.dtype.kind not in "iub":
-            raise TypeError(f"bitwise ops are defined for bool and integer tensors, got {self.dtype} and {o.dtype}")
         from tinygrad_seq.tensor_math import _promote   # (tensor_math imports this module)
         a, b = (self, o) if self.dtype == o.dtype else _promote(self, o)
+        if a.dtype.kind not in "iu":   # float: torch has no kernel (NotImplementedError); bool: none to shift
+            from tinygrad_seq.tensor_matmul import scalar_name
+            raise BitwiseKernelMissing(f'"{self._KERNEL[name]}" not implemented for \'{scalar_name(a.dtype)}\' '
+                                       f'(bitwise ops take bool and integer tensors)')
         try:
             out = self._BITWISE[name](*np.broadcast_arrays(a.numpy(), b.numpy()))
         except ValueError:

@@ -1,13 +1,15 @@
 """Tensor arithmetic, comparisons and elementwise functions (the MathOps base class of Tensor),
 with torch's dtype rules: an integer operand takes the float operand's dtype, `/` of integers
-is true division (float32), `//` floors, `%` takes the divisor's sign; comparisons and `==`
-give bool tensors elementwise."""
+is true division (float32), `//` floors, `%` takes the divisor's sign (tensor_division.py);
+comparisons and `==` give bool tensors elementwise. A Python int outside an integer tensor's
+range wraps into its dtype (uint8 - 300), as torch's; a numpy array operand keeps its dtype."""
 import numbers
 
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.argument_types import not_a_tensor
+from tinygrad_seq.bool_arith import bool_alpha, bool_pow, refuse_bool, refuse_clamp_bool, refuse_non_float_lerp
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.clamp_tensor_bounds import clamp_tensors
@@ -16,6 +18,7 @@ from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.softmax_empty import softmax_over_empty_dim
+from tinygrad_seq.tensor_division import DivisionOps
 from tinygrad_seq.tensor_logic import alpha_form
 from tinygrad_seq.tensor_matmul import MatMulOps
 
@@ -47,9 +50,11 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 _BOOL = np.dtype(np.bool_)
+_ARRAY_DTYPES = frozenset(map(np.dtype, (np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16,
+                                         np.float32, np.float64)))
 
 
-class MathOps(MatMulOps):
+class MathOps(DivisionOps, MatMulOps):
     __slots__ = ()
 
     def _cast_const(self, dtype):
@@ -77,8 +82,12 @@ class MathOps(MatMulOps):
                 arr = np.array(x, dtype=dt)
             except OverflowError:
                 # an int beyond the tensor's range: arithmetic and comparisons wrap it into the
-                # dtype (_promote), as torch's; where and ** check it first (int_scalar), as torch
+                # dtype (two's complement, u8 - 300 is u8 - 44), 0-d tensors too, as torch's;
+                # where and ** check it first (int_scalar), as torch
                 arr = np.array(x, dtype=np.int64)
+                arr = arr.astype(dt) if dt.kind in "iu" else arr
+        elif isinstance(x, np.ndarray) and x.dtype in _ARRAY_DTYPES:
+            arr = x   # torch converts the array to a tensor of its own dtype (int8 stays int8), then promotes
         else:
             if x is None:
                 raise TypeError("unsupported operand: None")
@@ -100,7 +109,8 @@ class MathOps(MatMulOps):
             if op == "sub" and (tx is bool or tx is np.bool_):   # a Python bool counts as a bool tensor
                 raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                    "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-            o = self._other(other)
+            # true division takes an int's value (u8 / -1 is -1.): no wrapping into the tensor's dtype
+            o = self._other(float(other) if tx is int and op == "div" else other)
             a, b = (o, self) if reverse else (self, o)
             ka, kb = a.array.dtype.kind, b.array.dtype.kind
             if op == "div" and ka != "f" and kb != "f":
@@ -109,7 +119,9 @@ class MathOps(MatMulOps):
             elif op == "sub" and (ka == "b" or kb == "b"):
                 raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                    "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-            elif op == "pow" and ka in "iu" and kb in "iu":
+            elif op == "pow" and ka in "iub" and kb in "iub":
+                if ka == "b" and kb == "b":
+                    refuse_bool("pow", _BOOL)
                 return int_pow(a, b)
             elif a.array.dtype != b.array.dtype:
                 a, b = _promote(a, b)
@@ -133,6 +145,10 @@ class MathOps(MatMulOps):
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
     def __rtruediv__(self, o): return named(self._binary(ops.Div, o, "div", True), "MulBackward0")   # torch's o * (1/x)
     def __pow__(self, o):
+        if self.array.dtype is _BOOL:
+            result = bool_pow(self, o)   # bool ** True is bool; bool ** bool tensor has no kernel
+            if result is not None:
+                return result
         if self.dtype.kind in "iu" and isinstance(o, int) and not isinstance(o, bool):
             if o < 0:   # torch refuses a negative Python int exponent (a tensor of them it computes: int_pow)
                 raise ShapeMismatch("Integers to negative integer powers are not allowed.")
@@ -153,11 +169,15 @@ class MathOps(MatMulOps):
     def add(self, other, *rest, alpha=1):
         other, alpha = alpha_form("add", other, rest, alpha)
         self._check_alpha(other, alpha)
+        if alpha.__class__ is bool or self.array.dtype is _BOOL or isinstance(alpha, np.bool_):
+            other, alpha = bool_alpha(self, other, alpha)   # torch's Boolean alpha rule
         return self + (other * alpha if alpha != 1 else other)
 
     def sub(self, other, *rest, alpha=1):
         other, alpha = alpha_form("sub", other, rest, alpha)
         self._check_alpha(other, alpha)
+        if alpha.__class__ is bool or isinstance(alpha, np.bool_):
+            other, alpha = bool_alpha(self, other, alpha)
         return self - (other * alpha if alpha != 1 else other)
 
     def _check_alpha(self, other, alpha):
@@ -170,64 +190,7 @@ class MathOps(MatMulOps):
     def mul(self, other): return self * other
     multiply = mul
 
-    def div(self, other, rounding_mode=None):
-        o = other
-        if rounding_mode is None:
-            return self / o
-        if rounding_mode == "floor":
-            return self // o
-        if rounding_mode == "trunc":
-            o = self._other(o)
-            if self.dtype.kind != "f" and o.dtype.kind != "f" and o.device == "cpu" and not np.all(o.array):
-                raise RuntimeError("ZeroDivisionError: integer division by zero")   # torch's
-            q = (self / o).trunc()
-            if self.dtype.kind != "f" and o.dtype.kind != "f":   # integers stay integers
-                q = q.to(dtype=np.promote_types(self.dtype, o.dtype))
-            return q
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-
-    true_divide = divide = div
-
     def pow(self, exponent): return self ** exponent
-
-    def __floordiv__(self, o): return self._intdiv(o, "floor_divide", False)
-    def __rfloordiv__(self, o): return self._intdiv(o, "floor_divide", True)
-    def __mod__(self, o): return self._intdiv(o, "remainder", False)
-    def __rmod__(self, o): return self._intdiv(o, "remainder", True)
-    floor_divide = __floordiv__
-
-    def remainder(self, other): return self % other
-
-    def _intdiv(self, other, name, reverse):
-        o = self._other(other)
-        a, b = (o, self) if reverse else (self, o)   # the operator's order, as torch's message names them
-        try:
-            return self._divide_pair(a, b, name)
-        except RuntimeError:   # the method's own (integer division by zero, a ShapeMismatch)
-            raise
-        except (ValueError, IndexError):   # numpy's broadcast refusal: torch's ShapeMismatch if shapes explain it
-            raise_if_mismatched(a, b)
-            raise
-
-    @staticmethod
-    def _divide_pair(a, b, name):
-        """a // b or a % b (name: floor_divide / remainder), with torch's dtype rules."""
-        if a.dtype != b.dtype:
-            a, b = _promote(a, b)
-        if a.dtype.kind == "f" and name == "remainder" and (a.requires_grad or b.requires_grad):
-            return a - b * (a / b).floor()   # torch's gradients: 1 and -floor(a / b)
-        if a.dtype.kind == "f" and name == "floor_divide":
-            return named(ops_extra.FloorDivide.apply(a, b), "DivBackward2")   # exact; zero gradient
-        B = _device.backend(a.device)
-        if b.dtype.kind in "iub" and a.dtype.kind in "iub" and a.device == "cpu" and not np.all(b.array):
-            raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")   # torch's
-        if a.dtype.kind == "f" and name == "remainder" and a.device == "cpu":
-            with np.errstate(all="ignore"):
-                m = np.remainder(a.array, b.array)
-                if not np.all(m):   # a zero result keeps the dividend's sign, as torch's (-2 % 2 is -0.)
-                    m = np.where(m == 0, np.copysign(m, a.array), m)
-            return _wrap(np.asarray(m, dtype=a.dtype), a.device)
-        return _wrap(getattr(B, name)(a.array, b.array), a.device)
 
     def maximum(self, other):
         if not isinstance(other, autograd._Tensor):   # torch has no Scalar form (clamp_min takes one)
@@ -336,6 +299,7 @@ class MathOps(MatMulOps):
         if isinstance(min, complex) or isinstance(max, complex):
             raise RuntimeError(f"clamp: complex bound {min if isinstance(min, complex) else max}: no complex dtypes here")
         x = self
+        refuse_clamp_bool(x, min, max)
         if x.dtype.kind != "f":
             if any(isinstance(v, (float, np.floating)) for v in (min, max)):
                 from tinygrad_seq.dtypes import get_default_dtype
@@ -439,4 +403,5 @@ class MathOps(MatMulOps):
     def lerp(self, end, weight):   # torch's node: LerpBackward0 for a number weight, 1 for a tensor
         from tinygrad_seq.tensor_more import lerp_dtypes   # (tensor_more imports this module)
         lerp_dtypes(self, end, weight)
+        refuse_non_float_lerp(self, weight)
         return named(self + (end - self) * weight, "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0")

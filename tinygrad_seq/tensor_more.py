@@ -101,10 +101,14 @@ def fmod(self, other):
         with np.errstate(all="ignore"):
             exact = np.fmod(*np.broadcast_arrays(self.numpy(), other.numpy()))
         return approx + self._wrap((exact - approx.detach().numpy()).astype(approx.dtype), self.device).to(self.device)
-    if not np.all(other.array):
+    from tinygrad_seq.tensor_math import _promote   # torch's 0-d rule: uint8 with a 0-d int8 stays uint8
+    a, b = _promote(self, other) if self.dtype != other.dtype else (self, other)
+    from tinygrad_seq.bool_arith import refuse_bool
+    refuse_bool("fmod_cpu", a.dtype)
+    if not np.all(b.array):
         raise RuntimeError("ZeroDivisionError: integer division by zero")   # torch's
     from tinygrad_seq.autograd import _Tensor
-    return _Tensor._wrap(np.fmod(*np.broadcast_arrays(self.array, other.array)), self.device)
+    return _Tensor._wrap(np.fmod(*np.broadcast_arrays(a.array, b.array)), self.device)
 
 
 def _host_unary(name):
@@ -128,12 +132,14 @@ def _host_binary(name):
         other_t = self._other(other)
         if name in ("fmax", "fmin") and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
             from tinygrad_seq import device as _device
-            out = np.array(BINARY[name][0](self.numpy(), other_t.numpy()), order="C")   # ints stay; 0-d stays 0-d
+            from tinygrad_seq.tensor_math import _promote   # torch's 0-d rule, not numpy's
+            a, b = _promote(self, other_t) if self.dtype != other_t.dtype else (self, other_t)
+            out = np.array(BINARY[name][0](a.numpy(), b.numpy()), order="C")   # ints stay; 0-d stays 0-d
             return self._wrap(_device.backend(self.device).asarray(out), self.device)
         if name in _NO_INT_KERNEL and self.dtype.kind in "iub" and other_t.dtype.kind in "iub":
             dt = np.promote_types(self.dtype, other_t.dtype)   # torch has no integer kernel for these
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{scalar_name(dt)}\'')
-        a, b = float_operands(self, other_t)
+        a, b = float_operands(self, other)   # (the number itself: xlogy(uint8, -2) is nan)
         return HostBinary.apply(a, b, name=name)
     method.__name__ = name
     return method
@@ -144,6 +150,8 @@ def float_operands(self, other):
     an integer or bool operand takes the float one's dtype (float16 with int64 stays float16), two
     integer ones the default dtype, two floats the wider unless one is 0-d and the other is not
     (float32 with a 0-d float64 stays float32)."""
+    if isinstance(other, (int, np.integer)) and self.dtype.kind in "iub":
+        other = float(other)   # computed in float from the number's value (xlogy(uint8, -2) is nan), as torch's
     a, b = self, self._other(other)
     if a.dtype != b.dtype:
         from tinygrad_seq.tensor_math import _promote
@@ -364,11 +372,20 @@ def broadcast_tensors(*tensors):
 
 
 def meshgrid(*tensors, indexing="ij"):
-    """Grids from 1-D tensors; indexing 'ij' (matrix) or 'xy' (Cartesian), as torch's."""
+    """Grids from 1-D (or 0-d) tensors of one dtype; indexing 'ij' (matrix) or 'xy' (Cartesian),
+    as torch's; its checks raise InvalidArgument (RuntimeError, and ValueError as before)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    if not tensors:
+        raise InvalidArgument("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.ndim > 1:
+            raise InvalidArgument(f"meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of "
+                                  f"shape {list(t.shape)}")
+        if t.dtype != tensors[0].dtype:
+            raise InvalidArgument("meshgrid expects all tensors to have the same dtype")
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+        raise InvalidArgument(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
     n = len(tensors)
     shape = [t.numel() for t in tensors]
     if indexing == "xy" and n >= 2:
