@@ -115,7 +115,7 @@ def test_nonscalar_backward_with_gradient():
 
 def test_backward_gradient_wrong_shape_raises():
     x = leaf(2, 3)
-    with pytest.raises(ValueError, match=r"\(3,\).*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"torch.Size\(\[3\]\).*torch.Size\(\[2, 3\]\)"):   # torch's text
         (x * 3).backward(Tensor(np.ones(3)))
 
 
@@ -403,10 +403,12 @@ def test_gradcheck_takes_torchs_options_and_leaves_grad_alone():
         ts.gradcheck(_WrongSquare.apply, (x,), not_an_option=1)
 
 
-def test_gradcheck_rejects_float32_and_no_grad_inputs():
-    with pytest.raises(ts.GradcheckError, match="float64"):
-        ts.gradcheck(lambda t: t * 2, [leaf(3, dtype=np.float32)])
-    with pytest.raises(ts.GradcheckError, match="requires grad"):
+def test_gradcheck_warns_on_float32_and_rejects_no_grad_inputs():
+    # as torch: float32 is checked after a warning (eps=1e-6 is too fine for it: a mismatch)
+    with pytest.warns(UserWarning, match="not a double precision"):
+        with pytest.raises(ts.GradcheckError, match="analytic"):
+            ts.gradcheck(lambda t: t * 2, [leaf(3, dtype=np.float32)])
+    with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
         ts.gradcheck(lambda t: t * 2, [Tensor(np.ones(3))])
 
 

@@ -95,3 +95,34 @@ def test_gather_with_one_zero_dim_operand_is_torchs():
         (a + b.sum()).backward()
         return [a.tolist(), b.tolist(), x.grad.tolist(), y.grad.tolist(), tuple(a.shape), tuple(b.shape)]
     assert run(ts) == run(torch)
+
+
+@pytest.mark.parametrize("make", [
+    lambda M, a: M.nn.functional.leaky_relu(a, -2.0, inplace=True),
+    lambda M, a: M.nn.LeakyReLU(-2.0, inplace=True)(a),
+])
+def test_in_place_leaky_relu_with_a_negative_slope_refuses_backward_as_torch(make):
+    def run(M):
+        x = M.tensor([1., -1.], requires_grad=True)
+        y = make(M, x.clone())
+        with pytest.raises(RuntimeError, match="negative slope"):
+            y.sum().backward()
+        return y.tolist()
+    assert run(ts) == run(torch)
+
+
+@pytest.mark.parametrize("index", [lambda M, x: [1, 1], lambda M, x: M.tensor([0, 2]), lambda M, x: x > 0,
+                                   lambda M, x: slice(1, None)])
+def test_second_backward_through_an_index_is_torchs(index):
+    """An advanced index's node saves its indices (a second backward without retain_graph raises);
+    a slice's saves nothing (it runs again)."""
+    def run(M):
+        x = M.tensor([1., -1., 3.], requires_grad=True)
+        y = x[index(M, x)].sum()
+        y.backward()
+        try:
+            y.backward()
+        except RuntimeError:
+            return "raised"
+        return x.grad.tolist()
+    assert run(ts) == run(torch)

@@ -14,8 +14,10 @@ A Function is both the node of the graph and the ctx its forward/backward see, a
 
 Broadcasting is undone in one place (``_accumulate``), after each backward, never inside an op.
 backward() walks the graph with an explicit stack: an unrolled 200,000-step chain is fine.
-Grad mode is per thread (_ThreadState). A tensor rebased by an in-place op keeps its earlier
-nodes in _hist (inplace.py), which backward reads for nodes that used it before the write.
+Grad mode is per thread (_ThreadState); a backward() nested deep inside node backwards moves to
+a fresh thread (reentrant.py); anomaly mode (anomaly_mode.py) adds its checks only while on. A
+tensor rebased by an in-place op keeps its earlier nodes in _hist (inplace.py), which backward
+reads for nodes that used it before the write.
 """
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
 from tinygrad_seq import outer_grad as _outer
+from tinygrad_seq import anomaly_mode as _anomaly
+from tinygrad_seq.engine_messages import BACKWARD_TWICE, grad_output_shape, saved_modified
+from tinygrad_seq.reentrant import MAX_DEPTH, run_in_fresh_thread
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
 from tinygrad_seq.leaf_grads import adoptable
@@ -39,7 +44,7 @@ def queue_callback(fn):
     """Run fn() once when the backward() in progress has finished (PyTorch's
     Variable._execution_engine.queue_callback). Only valid from inside a backward hook."""
     if _state.callbacks is None:
-        raise RuntimeError("queue_callback() can only be called while backward() is running")
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
     _state.callbacks.append(fn)
 
 
@@ -219,6 +224,9 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
     """Reverse-mode sweep from tensor `root` (Tensor.backward calls this). capture (a
     autograd_api.Capture): the gradients of its tensors are kept there and no .grad is touched
     (torch.autograd.grad, backward(inputs=))."""
+    st, depth = _state, _state.depth
+    if depth >= MAX_DEPTH:   # deep inside nested backwards: a fresh thread's stack
+        return run_in_fresh_thread(backward_from, root, gradient, retain_graph, capture)
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     b = _device.backend(root.device)
@@ -231,9 +239,8 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
         g = gradient.array if isinstance(gradient, _Tensor) else gradient
         g = b.asarray(g, root.dtype)
         if g.shape != root.shape:
-            raise ShapeMismatch(f"backward: gradient has shape {g.shape}, expected {root.shape}")
-    st = _state
-    outer, st.callbacks = st.callbacks, []
+            raise ShapeMismatch(grad_output_shape(0, g.shape, root.shape))
+    outer, st.callbacks, st.depth = st.callbacks, [], depth + 1
     try:
         if root._ctx is None:   # a leaf's own backward: its hooks run with grad mode off, as in a sweep
             prev_mode, st.grad = st.grad, False
@@ -246,7 +253,7 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
         while st.callbacks:
             st.callbacks.pop(0)()
     finally:
-        st.callbacks = outer
+        st.callbacks, st.depth = outer, depth
 
 
 def _needed_nodes(order, edges, capture):
@@ -282,6 +289,8 @@ def _sweep(root, g, retain_graph, capture=None):
     out_grads[id(root_ctx)][root._idx] = g
     st = _state
     prev_mode, st.grad = st.grad, False   # this thread's mode only
+    anomaly = _anomaly.state.enabled
+    check_nan = anomaly and _anomaly.state.check_nan
     try:
         for ctx, seen in zip(reversed(order), reversed(edges)):
             grads = out_grads.pop(id(ctx), None)
@@ -293,21 +302,25 @@ def _sweep(root, g, retain_graph, capture=None):
                 continue
             if grads is not None and (grads[0] is not None if ctx.n_outputs == 1
                                       else any(x is not None for x in grads)):
-                _take_output_grads(ctx, grads, capture)
-                if ctx.saved_tensors is None:
-                    raise RuntimeError(f"trying to backward through the graph a second time "
-                                       f"({type(ctx).__name__}'s saved arrays were freed by the first "
-                                       f"backward): pass retain_graph=True to the first backward()")
-                if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
-                    raise RuntimeError(f"one of the variables needed for gradient computation "
-                                       f"({type(ctx).__name__}) has been modified by an inplace operation")
-                in_grads = (type(ctx).backward(ctx, *grads) if ctx._node_hooks is None
-                            else backward_with_node_hooks(ctx, grads))
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
-                if len(in_grads) != len(ctx.parents):
-                    raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
-                                       f"gradients for {len(ctx.parents)} inputs")
+                try:   # free unless raised (3.11): anomaly mode names the failed node's forward
+                    _take_output_grads(ctx, grads, capture)
+                    if ctx.saved_tensors is None:
+                        raise RuntimeError(BACKWARD_TWICE)
+                    if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
+                        raise RuntimeError(saved_modified(ctx))
+                    in_grads = (type(ctx).backward(ctx, *grads) if ctx._node_hooks is None
+                                else backward_with_node_hooks(ctx, grads))
+                    if type(in_grads) is not tuple:
+                        in_grads = (in_grads,)
+                    if len(in_grads) != len(ctx.parents):
+                        raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
+                                           f"gradients for {len(ctx.parents)} inputs")
+                    if check_nan:
+                        _anomaly.check_nan(ctx, in_grads)
+                except Exception:
+                    if anomaly:
+                        _anomaly.report_failed_node(ctx)
+                    raise
                 fresh = ctx.fresh_grads
             else:
                 in_grads = (None,) * len(ctx.parents)
@@ -386,8 +399,13 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
     t = _Tensor.__new__(_Tensor)
     if p.grad is None:
         # own the memory: a gradient array may alias an input of some backward (a 0-d sum comes
-        # back from numpy as a scalar, which in-place gradient ops could not write)
-        t.array = g if owned and isinstance(g, np.ndarray) else b.copy(g)
+        # back from numpy as a scalar, which in-place gradient ops could not write), laid out as
+        # p is, as torch's AccumulateGrad lays it out
+        if type(g) is np.ndarray and g.strides == p.array.strides:
+            t.array = g if owned else b.copy(g)
+        else:   # another layout, a numpy scalar, a device array
+            from tinygrad_seq.leaf_grads import new_grad_array
+            t.array = new_grad_array(p.array, g, b, owned)
     elif p.grad.requires_grad:   # a create_graph=True backward's gradient: the sum keeps its graph, as torch's
         prev_mode, _state.grad = _state.grad, True
         try:

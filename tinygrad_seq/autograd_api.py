@@ -5,6 +5,7 @@ touched) and gradcheck. Re-exported by tinygrad_seq.autograd (ts.autograd.backwa
 import warnings
 
 from tinygrad_seq import autograd
+from tinygrad_seq.engine_messages import grad_output_shape
 from tinygrad_seq.errors import ShapeMismatch
 
 
@@ -97,7 +98,7 @@ def _graph_sweep(root, gradient, inputs=None):
     else:
         g = gradient if isinstance(gradient, T) else T(gradient)
         if tuple(g.shape) != tuple(root.shape):
-            raise ShapeMismatch(f"backward: gradient has shape {tuple(g.shape)}, expected {tuple(root.shape)}")
+            raise ShapeMismatch(grad_output_shape(0, g.shape, root.shape))
         if g.dtype != root.dtype:
             g = g.to(root.dtype)
     return higher_order.backward(root, g, inputs)
@@ -183,9 +184,11 @@ def _one_root(tensors, grads):
             raise TypeError(f"backward: tensors[{i}] is a {type(r).__name__}, expected a Tensor")
     if len(roots) == 1:
         return roots[0], grads[0]
-    for i, r in enumerate(roots):
+    for i, (r, g) in enumerate(zip(roots, grads)):
         if not r.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is not None and tuple(getattr(g, "shape", r.shape)) != tuple(r.shape):
+            raise ShapeMismatch(grad_output_shape(i, g.shape, r.shape))
     total = None
     with autograd.enable_grad():
         for r, g in zip(roots, grads):

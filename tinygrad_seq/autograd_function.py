@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 
+from tinygrad_seq import anomaly_mode as _anomaly
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.errors import ShapeMismatch
@@ -45,6 +46,23 @@ class TorchContext:
 
     def __repr__(self):
         return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"   # torch's
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    def __call__(self, *args, **kwargs):
+        if "_out_meta" in self.__dict__ or self.array_io:   # a node made by apply: a grad_fn
+            raise TypeError(f"{self.name()} object is not callable: take gradients with "
+                            f"torch.autograd.grad or backward()")
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -164,26 +182,41 @@ def _apply(cls, *args, **kwargs):
         if s is not None and not isinstance(s, Tensor):
             raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
                             f"{type(s).__name__}")
-    # saved Tensors are kept as detached aliases: no cycle through an output, and backward sees
-    # the values forward saw (a later in-place write raises, as torch's version check does)
-    ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor)
-                              else Tensor._wrap(s.array, s.device, s.requires_grad) for s in ctx.saved_tensors)
+    # saved Tensors are kept as aliases: no cycle through an output (made under no_grad, it has
+    # no node yet), backward sees the values forward saw (a later in-place write raises, as
+    # torch's version check does) and the node and output index of a graph tensor (torch's)
+    ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor) else _saved_alias(s, Tensor)
+                              for s in ctx.saved_tensors)
     non_diff = {id(t) for t in ctx._non_differentiable}
     ctx._non_differentiable = ()
     ctx._out_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)
     if requires:
         ctx.parents, ctx._clock, ctx.n_outputs = tuple(inputs), _writes.clock, len(outs)
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
-    results = []
+        if _anomaly.state.enabled:
+            _anomaly.record_stack(ctx)
+    results, made = [], {}   # made: id of a tensor forward made -> its output (returned twice: one object)
+    input_ids = {id(a) for a in inputs}
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             results.append(o)
             continue
-        t = Tensor._wrap(o.array, o.device)
+        t = made.get(id(o))
+        if t is None:
+            t = Tensor._wrap(o.array, o.device)
+            if id(o) not in input_ids:   # an input returned twice gives two tensors, as torch's
+                made[id(o)] = t
         if requires and o.dtype.kind == "f" and id(o) not in non_diff:
-            t.requires_grad, t._ctx, t._idx = True, ctx, i
+            t.requires_grad, t._ctx, t._idx = True, ctx, i   # twice: torch's index is the last
         results.append(t)
     return results[0] if single else tuple(results)
+
+
+def _saved_alias(s, Tensor):
+    alias = Tensor._wrap(s.array, s.device, s.requires_grad)
+    if s._ctx is not None:
+        alias._ctx, alias._idx = s._ctx, s._idx
+    return alias
 
 
 def _engine_backward(ctx, *grads):

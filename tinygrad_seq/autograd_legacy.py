@@ -1,5 +1,6 @@
 """torch.autograd names that old programs still use: Variable (deprecated in torch: a
-detached Tensor) and set_detect_anomaly / detect_anomaly (accepted; see below).
+detached Tensor, with torch's Variable._execution_engine.queue_callback) and set_detect_anomaly /
+detect_anomaly (anomaly_mode.py).
 Re-exported by tinygrad_seq.autograd."""
 import warnings
 
@@ -9,6 +10,15 @@ class _VariableMeta(type):
     def __instancecheck__(cls, other):
         from tinygrad_seq.tensor import Tensor
         return isinstance(other, Tensor)
+
+
+class _ExecutionEngine:
+    """torch.autograd.Variable._execution_engine: the engine's queue_callback."""
+
+    @staticmethod
+    def queue_callback(callback):
+        from tinygrad_seq.autograd import queue_callback
+        queue_callback(callback)
 
 
 class Variable(metaclass=_VariableMeta):
@@ -25,20 +35,8 @@ class Variable(metaclass=_VariableMeta):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         return data.detach().requires_grad_(requires_grad)
 
-
-class set_detect_anomaly:
-    """torch.autograd.set_detect_anomaly(mode) (also a context manager): accepted. The sweep
-    already names the node whose saved input was modified in place and refuses a second backward
-    through a freed graph; anomaly mode's traceback of the forward is not kept."""
-
-    def __init__(self, mode=True, check_nan=True):
-        self.mode = bool(mode)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    _execution_engine = _ExecutionEngine()
 
 
-detect_anomaly = set_detect_anomaly
+# anomaly mode's two context managers live with the mode (anomaly_mode.py)
+from tinygrad_seq.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402,F401

@@ -1,6 +1,35 @@
 """torch.nn.functional's in-place activations (relu_, elu_, leaky_relu_, hardtanh_, threshold_,
-celu_, selu_): each the activation with inplace=True, writing into input and returning it.
-Re-exported by tinygrad_seq.functional."""
+celu_, selu_, rrelu_): each the activation with inplace=True, writing into input and returning
+it. Re-exported by tinygrad_seq.functional.
+
+leaky_relu_ (and rrelu_ in eval) with a negative slope cannot be differentiated from its output,
+which is all an in-place op leaves: its backward raises torch's RuntimeError."""
+from tinygrad_seq.autograd import Function
+
+NEGATIVE_SLOPE_IN_PLACE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. This is "
+    "caused by calling in-place forward function with a negative slope, please call out-of-place version instead. "
+    "File an issue at https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu backward "
+    "calculation with negative slope")
+
+
+class NegativeSlopeInPlace(Function):
+    """Identity whose backward raises torch's error: the last step of an in-place leaky ReLU
+    with a negative slope."""
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(NEGATIVE_SLOPE_IN_PLACE)
+
+
+def _negative_slope_in_place(input, negative_slope, node_name):
+    from tinygrad_seq.functional import _applied, leaky_relu
+    from tinygrad_seq.grad_fn_names import named
+    return _applied(input, lambda t: named(NegativeSlopeInPlace.apply(leaky_relu(t, negative_slope)), node_name),
+                    True)
 
 
 def relu_(input):
@@ -15,6 +44,8 @@ def elu_(input, alpha=1.0):
 
 def leaky_relu_(input, negative_slope=0.01):
     from tinygrad_seq.functional import leaky_relu
+    if negative_slope < 0:
+        return _negative_slope_in_place(input, negative_slope, "LeakyReluBackward1")
     return leaky_relu(input, negative_slope, inplace=True)
 
 
@@ -42,4 +73,6 @@ def selu_(input):
 
 def rrelu_(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False):
     from tinygrad_seq.functional_more import rrelu
+    if not training and (lower + upper) / 2.0 < 0 and lower <= upper:   # eval: a leaky ReLU of their mean
+        return _negative_slope_in_place(input, (lower + upper) / 2.0, "RreluWithNoiseBackward1")
     return rrelu(input, lower, upper, training, inplace=True)

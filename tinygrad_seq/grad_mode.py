@@ -1,6 +1,10 @@
 """Grad mode, per thread as in PyTorch: no_grad, enable_grad, set_grad_enabled, inference_mode,
 is_grad_enabled. One thread's no_grad() or backward() never changes what another thread
-records (autograd's Function.apply reads _state.grad of the calling thread)."""
+records (autograd's Function.apply reads _state.grad of the calling thread).
+
+Inference mode is independent of grad mode and wins, as torch's: enable_grad() inside
+inference_mode() makes is_grad_enabled() True, yet nothing is recorded (_state.grad, what the
+ops read, stays False; _state.asked keeps the mode asked for)."""
 import contextlib
 import functools
 import inspect
@@ -11,17 +15,32 @@ class _ThreadState(threading.local):
     """Grad mode and the queued callbacks are per thread, as in PyTorch: one thread's no_grad()
     or backward() never changes what another thread records. Class attributes are each new
     thread's defaults."""
-    grad = True
+    grad = True        # ops record a graph (False inside inference mode, whatever was asked)
+    asked = True       # the grad mode asked for (is_grad_enabled inside inference mode)
     inference = False  # inside an inference_mode() block (is_inference_mode_enabled)
     callbacks = None   # a list while a backward() runs in this thread (queue_callback)
+    depth = 0          # backward() calls nested in this thread (reentrant.py)
 
 
 _state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    """Whether this thread records graphs (other threads keep their own mode)."""
-    return _state.grad
+    """This thread's grad mode (other threads keep their own); inside inference mode the mode
+    asked for, though nothing is recorded there."""
+    return _state.asked if _state.inference else _state.grad
+
+
+def _set_mode(enabled):
+    """Set this thread's grad mode; the previous (grad, asked) returned for _restore_mode."""
+    prev = (_state.grad, _state.asked)
+    _state.asked = enabled
+    _state.grad = enabled and not _state.inference
+    return prev
+
+
+def _restore_mode(prev):
+    _state.grad, _state.asked = prev
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -33,12 +52,11 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __enter__(self):
         stack = self._prev.__dict__.setdefault("stack", [])
-        stack.append(_state.grad)
-        _state.grad = self.enabled
+        stack.append(_set_mode(self.enabled))
         # None, as torch's (`with torch.no_grad() as g:` binds None)
 
     def __exit__(self, *exc):
-        _state.grad = self._prev.stack.pop()
+        _restore_mode(self._prev.stack.pop())
         return False
 
     def clone(self):
@@ -102,8 +120,9 @@ class enable_grad(_NoParams):
 
 
 class inference_mode(_NoParams):
-    """torch.inference_mode(mode=True): here the same as no_grad() (tensors made under it are
-    ordinary tensors without a graph)."""
+    """torch.inference_mode(mode=True): no graph is recorded inside, even under enable_grad(),
+    and the tensors made are inference tensors (is_inference()); mode=False turns inference
+    mode off and grad mode on, as torch's."""
     def __init__(self, mode=True):
         super().__init__(not mode if isinstance(mode, bool) else False)
 
@@ -127,13 +146,13 @@ class set_grad_enabled(_GradMode):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled: expected a bool, got {type(mode).__name__}")
         super().__init__(mode)
-        self._prev.stack = [_state.grad]
-        _state.grad = mode
+        self._prev.stack = [_set_mode(mode)]
 
     def __enter__(self):
         if not self._prev.__dict__.get("stack"):
-            self._prev.stack = [_state.grad]
-        _state.grad = self.enabled
+            self._prev.stack = [_set_mode(self.enabled)]
+        else:
+            _set_mode(self.enabled)
         # None, as torch's (`with torch.no_grad() as g:` binds None)
 
     def __call__(self, func):
@@ -141,7 +160,7 @@ class set_grad_enabled(_GradMode):
         # as a decorator it must not outlast the decoration, so the previous mode comes back
         prev = self._prev.__dict__.get("stack")
         if prev:
-            _state.grad = prev.pop()
+            _restore_mode(prev.pop())
         return super().__call__(func)
 
     def clone(self):

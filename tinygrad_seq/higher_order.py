@@ -18,6 +18,7 @@ Tensors its saved arrays stand for are gone.
 
 from tinygrad_seq import autograd, host_derivatives, ops
 from tinygrad_seq import writes as _writes
+from tinygrad_seq.engine_messages import BACKWARD_TWICE, saved_modified
 from tinygrad_seq.graph_backend import GraphBackend
 from tinygrad_seq.grad_fn_names import torch_name
 from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
@@ -174,7 +175,9 @@ def _first_order(ctx, ps, grads):
     with autograd.no_grad():
         out = type(ctx).backward(ctx, *arrays)
     out = out if type(out) is tuple else (out,)
-    deps = [t for t in (*grads, *ps) if t is not None and t.requires_grad]
+    once = getattr(getattr(type(ctx), "_user_backward", None), "once_differentiable", False)
+    # torch's once_differentiable wraps its gradients only when an incoming gradient requires grad
+    deps = [t for t in (grads if once else (*grads, *ps)) if t is not None and t.requires_grad]
     result = []
     for g in out:
         if g is None:
@@ -183,7 +186,6 @@ def _first_order(ctx, ps, grads):
         if type(g) is OuterGrad:
             g = g.materialize(ctx.b)
         if deps:
-            once = getattr(getattr(type(ctx), "_user_backward", None), "once_differentiable", False)
             result.append(FirstOrderOnly.apply(*deps, value=g, op=type(ctx).__name__ + (" (once_differentiable)" if once else "")))
         else:
             result.append(autograd._Tensor._wrap(g, ctx.device))
@@ -357,11 +359,9 @@ def _node_extras(ctx, grads, node_slots, captured):
         if grads[i] is not None:
             t.grad = grads[i].clone() if t.grad is None else t.grad + grads[i]
     if ctx.saved_tensors is None:
-        raise RuntimeError(f"trying to backward through the graph a second time ({type(ctx).__name__}'s "
-                           f"saved arrays were freed by the first backward): pass retain_graph=True to it")
+        raise RuntimeError(BACKWARD_TWICE)
     if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
-        raise RuntimeError(f"one of the variables needed for gradient computation ({type(ctx).__name__}) "
-                           f"has been modified by an inplace operation")
+        raise RuntimeError(saved_modified(ctx))
 
 
 def _hooked(hook, g):

@@ -17,6 +17,7 @@ from tinygrad_seq.internal_overlap import check_no_internal_overlap
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
+from tinygrad_seq.tensor_autograd import retain_on, view_root
 from tinygrad_seq.tensor_shape import view_fns
 from tinygrad_seq.write_history import History
 
@@ -54,7 +55,7 @@ def _refuse_multi_output_view(t):
                                f"the output of a function that returns multiple views ({_MULTI_VIEW_NODES[name]}). "
                                f"Such functions do not allow the output views to be modified inplace. You "
                                f"should replace the inplace operation by an out-of-place one (clone() the piece).")
-        view = getattr(v, "_base", None)
+        view = getattr(v, "_view", None)
         v = view[0] if view is not None else None
 
 
@@ -83,12 +84,17 @@ class InPlaceOps:
     def _inplace_check(self):
         """Refuse a write torch refuses, else record it (the version and autograd's clock)."""
         self._refuse_inplace()
-        self._ver += 1
+        self._bump_version()   # the counter self shares with its base and the base's views
         if not getattr(self, "_untracked", False):
             writes.note_inplace(self.array)
 
     def _refuse_inplace(self):
         """Raise when self may not be written in place (nothing is recorded: a refused op is no write)."""
+        if self._view is not None and autograd.is_grad_enabled():
+            root = view_root(self)   # a view taken before its base was made to require grad too
+            if root.requires_grad and root._ctx is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
         if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap it in ts.no_grad(), or write to .data)")
@@ -140,7 +146,7 @@ class InPlaceOps:
         """Differentiable in-place op, as PyTorch records it (see the module docstring)."""
         _own_array(self)
         B = _device.backend(self.device)
-        view = getattr(self, "_base", None)
+        view = self._live_view()
         if view is not None:
             base, kind, arg = view
             view_fn, put_fn = view_fns(kind, arg)
@@ -149,7 +155,8 @@ class InPlaceOps:
             _refuse_multi_output_view(self)
             base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
                          *args, name=name)
-            self._inplace_check()
+            if not getattr(self, "_untracked", False):   # the shared version went up in base's write
+                writes.note_inplace(self.array)
             new = view_fn(base)
             if not B.may_share_memory(self.array, base.array):
                 B.copy_into(self.array, new.array)
@@ -163,7 +170,7 @@ class InPlaceOps:
         old._ctx, old._idx = self._ctx, self._idx
         # an operand that is self reads the snapshot (y += y): self's edge would be the new node's own
         out = self._result(fn(old, *[old if a is self else a for a in args]), name)
-        self._ver += 1
+        self._bump_version()
         B.copy_into(self.array, out.array)
         if not getattr(self, "_untracked", False):
             writes.note_inplace(self.array)   # after the node: an operand it saved that is a view of self changed
@@ -199,7 +206,7 @@ class InPlaceOps:
             raise RuntimeError(f"{name} on a tensor that requires grad is not supported here: write "
                                f"x = x.{name[:-1]}(...) instead")
         self.array = fn(self).array
-        self._ver += 1   # torch's: autograd's saved-tensor checks see the change of shape
+        self._bump_version()   # torch's: autograd's saved-tensor checks see the change of shape
         return self
 
     def unsqueeze_(self, dim):
@@ -227,15 +234,22 @@ class InPlaceOps:
         if old_ctx is not None and old_ctx._retained and old_ctx._retained.get(old_idx) is self:
             del old_ctx._retained[old_idx]
             if out._ctx is not None:
-                if out._ctx._retained is None:
-                    out._ctx._retained = {}
-                out._ctx._retained[out._idx] = self
+                retain_on(out._ctx, out._idx, self)
         writes.tick()   # nodes created from here on see the new node (autograd._stale_view)
+
+    def _live_view(self):
+        """self's _view (base, kind, arg), or None: for a non-view, and for a view cut off from its
+        base, whose base's memory was replaced since the view was taken (x.data = ..., set_): the
+        view keeps the old memory and its writes no longer reach the base, as torch's."""
+        view = self._view
+        if view is not None and _cut_off(self.array, view[0].array):
+            return None
+        return view
 
     def _sync_base(self):
         """After a write outside the graph: a view whose array is a copy of its base's region
         (element reads on "cuda") writes the region back, up the chain of bases."""
-        view = getattr(self, "_base", None)
+        view = getattr(self, "_view", None)
         if view is None:
             return
         base, kind, arg = view
@@ -243,9 +257,10 @@ class InPlaceOps:
         if B.may_share_memory(self.array, base.array):
             base._sync_base()
             return
+        if _cut_off(self.array, base.array):
+            return
         new = view_fns(kind, arg)[1](_detached(base), _detached(self))
-        B.copy_into(base.array, new.array)
-        base._ver += 1
+        B.copy_into(base.array, new.array)   # the write's version was counted on the shared counter
         writes.note_inplace(base.array)
         base._sync_base()
 
@@ -367,7 +382,7 @@ class InPlaceOps:
                                     f"{self.dtype} for the destination and {value.dtype} for the source.")
         if self._in_graph(value):
             v = value if isinstance(value, InPlaceOps) else self._other(value)
-            if self.device == "cpu" and getattr(self, "_base", None) is None and v is not self:
+            if self.device == "cpu" and self._live_view() is None and v is not self:
                 self._put_in_graph(nidx, v, "item assignment")
                 return
             self._rebase(lambda t, vv: ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), v,
@@ -382,6 +397,14 @@ class InPlaceOps:
         except ValueError as e:   # numpy's broadcast / mask-count errors; torch's RuntimeError
             raise ShapeMismatch(f"item assignment: {e}") from None
         self._sync_base()
+
+
+def _cut_off(view_array, base_array):
+    """Whether a host view's array, made by numpy as a view of some memory, no longer views its
+    base's array: the base's memory was replaced (x.data = ...). On "cuda" a view's array may be a
+    copy of its base's region (written back by _sync_base), so only numpy arrays are judged."""
+    return (type(view_array) is np.ndarray and view_array.base is not None
+            and type(base_array) is np.ndarray and not np.may_share_memory(view_array, base_array))
 
 
 def _unary_inplace(name):

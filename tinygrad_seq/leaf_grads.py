@@ -1,5 +1,6 @@
 """Whether the array a node's backward returned can become a leaf's .grad without a copy
-(autograd._sweep asks, for the Functions marked fresh_grads)."""
+(autograd._sweep asks, for the Functions marked fresh_grads), and how a first .grad is laid out."""
+import numpy as np
 
 
 def adoptable(pg, grads, in_grads):
@@ -39,3 +40,24 @@ def zero_in_place(p):
     else:   # a read-only view (a broadcast): zeros of its own
         g.array = device.backend(g.device).zeros(a.shape, a.dtype)
     g._version += 1
+
+
+def new_grad_array(param, g, b, owned):
+    """The array of a leaf's first .grad, from its gradient g, as torch's AccumulateGrad lays it
+    out: with param's strides when param is non-overlapping and dense (row-major for the usual
+    row-major parameter), else row-major. g itself when owned (see autograd._finish_leaf) and
+    already so laid out; else a copy, made in that layout (a W used as W.t() gets a gradient
+    with strides (1, 3) from its backward: the copy is row-major, so .grad.view(-1) aliases it)."""
+    if not isinstance(g, np.ndarray):
+        return b.copy(g)   # a numpy scalar (a 0-d sum), or a device array
+    strides = getattr(param, "strides", None)
+    if strides is None or g.strides == strides or (g.flags.c_contiguous and param.flags.c_contiguous):
+        return g if owned else b.copy(g)
+    if not param.flags.c_contiguous:
+        out = np.empty_like(param, dtype=g.dtype)   # order "K": param's strides when it is dense
+        if out.strides == strides:
+            np.copyto(out, g)
+            return out
+        if g.flags.c_contiguous:   # param overlaps or has gaps: row-major, as torch's
+            return g if owned else g.copy()
+    return np.ascontiguousarray(g)   # g is not row-major here: a copy

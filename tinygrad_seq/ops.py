@@ -383,6 +383,8 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, a, idx=None, advanced=False):
         ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = tuple(a.shape), a.dtype, idx, advanced
+        if advanced:   # torch's IndexBackward0 saves the indices: a second backward without
+            ctx.saved_tensors = (None,)   # retain_graph raises (a slice's node saves nothing)
         return ctx.b.getitem(a, idx)
 
     @staticmethod

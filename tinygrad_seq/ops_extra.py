@@ -206,6 +206,7 @@ class IndexPut(Function):
     @staticmethod
     def forward(ctx, a, v, idx=None):
         ctx.idx = idx
+        ctx.saved_tensors = _HOLDS_INDICES
         B = ctx.b
         return B.setitem(B.copy(a), idx, v)
 
@@ -223,7 +224,14 @@ class IndexPutInto(IndexPut):
     @staticmethod
     def forward(ctx, a, v, idx=None, into=None):
         ctx.idx = idx
+        ctx.saved_tensors = _HOLDS_INDICES
         return ctx.b.setitem(into, idx, v)
+
+
+# torch's index_put / CopySlices nodes hold saved state (the indices, the view's function): a
+# non-empty saved_tensors makes the sweep free it, so a second backward without retain_graph
+# raises as torch's; None reads as "no saved value" where a sweep asks what backward reads
+_HOLDS_INDICES = (None,)
 
 
 class Softplus(Function):

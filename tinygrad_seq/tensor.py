@@ -2,8 +2,8 @@
 
 The methods live in mixins with one job each: inplace.py (in-place writes and item assignment),
 tensor_math.py (arithmetic, comparisons, elementwise functions), tensor_reduce.py (reductions,
-sorting), tensor_shape.py (views, joins, gathers); this file keeps construction, conversion
-and the autograd entry points.
+sorting), tensor_shape.py (views, joins, gathers), tensor_autograd.py (backward, hooks, detach,
+_version / _base / _grad); this file keeps construction, conversion and the attributes.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.grad_fn_names import grad_fn_of
 from tinygrad_seq.grad_mode import _state
-from tinygrad_seq.graph_walk import record_detach
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
 from tinygrad_seq import tensor_pickle as _pickle
 from tinygrad_seq.size import Size  # noqa: F401  (t.size(); ts.Size)
 from tinygrad_seq.tensor_logic import LogicOps
+from tinygrad_seq.tensor_autograd import AutogradAttrs, _HookHandle, warn_scalar_of_grad_tensor  # noqa: F401
 from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
 from tinygrad_seq.tensor_repr import format_tensor
@@ -30,14 +30,17 @@ from tinygrad_seq.tensor_shape import ShapeOps
 _NO_DATA = object()   # Tensor() without data
 
 
-class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
-    # _base: (base tensor, kind, arg) for views (tensor_shape.view_fns); _hist: earlier graph
-    # nodes of a tensor rebased by in-place ops; _untracked: .data's writes are not recorded.
-    # These three are set only when used (read with getattr defaults), so ops never pay for them.
-    # __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as torch's tensors
-    # take them; made on the first such assignment, so other tensors never pay for it
+class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
+    # _hist: earlier graph nodes of a tensor rebased by in-place ops; _untracked: .data's writes
+    # are not recorded. These are set only when used (read with getattr defaults), so ops never
+    # pay for them. __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as
+    # torch's tensors take them; made on the first such assignment, so other tensors never pay for it
     __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
-                 "_base", "_hist", "_untracked", "_inference", "__weakref__", "__dict__")
+                 "_hist", "_untracked", "_inference", "__weakref__", "__dict__")
+    # (base tensor, kind, arg) on a view (tensor_shape.view_fns), kept in the view's __dict__: a
+    # class default, not a slot, so that the many reads on tensors that are no view (every
+    # in-place write asks) find None without an unset slot's AttributeError and __getattr__ call
+    _view = None
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
@@ -77,22 +80,11 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             t._inference = True
         return t
 
-    @property
-    def _version(self):
-        """Count of in-place writes to this tensor; raising it records the write for autograd."""
-        return self._ver
-
-    @_version.setter
-    def _version(self, value):
-        if value > self._ver and not getattr(self, "_untracked", False):
-            writes.note_inplace(self.array)
-        self._ver = value
-
     # ------------------------------------------------------------ attributes
     # .array is the raw backend array (numpy on "cpu", a numba device array on "cuda"), no copy:
     # the engine, optimizers and kernels read it. .data is PyTorch's: a detached Tensor over the
     # same storage whose in-place writes autograd does not track (p.data.add_(...) in a
-    # hand-written SGD step); assigning a Tensor to it swaps the storage.
+    # hand-written SGD step); assigning a Tensor to it swaps the storage (older views keep the old).
     @property
     def data(self):
         t = Tensor._wrap(self._shared_array(), self.device)
@@ -142,7 +134,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         if self.grad is not None:
             out.grad = copy.deepcopy(self.grad, memo)
         for k, v in getattr(self, "__dict__", {}).items():
-            setattr(out, k, copy.deepcopy(v, memo))
+            if k != "_view":   # a copy is no view
+                setattr(out, k, copy.deepcopy(v, memo))
         memo[id(self)] = out
         return out
 
@@ -188,6 +181,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return int(self._scalar("int"))
 
     def __float__(self):
+        if self.requires_grad and _state.grad:   # torch's one-time warning (ReduceLROnPlateau.step(loss))
+            warn_scalar_of_grad_tensor()
         return float(self._scalar("float"))
 
     def __index__(self):
@@ -221,6 +216,8 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         # only reached for names Tensor does not have (and for unset private slots)
         if name[0] == "_":
             raise AttributeError(name)
+        if name == "grad":   # after `del t.grad`: None, as torch's (a __delattr__ would slow every store)
+            return None
         from tinygrad_seq.missing import tensor_attribute_error
         raise tensor_attribute_error(name)
 
@@ -258,38 +255,6 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
     def tolist(self):
         return self.numpy().tolist()
-
-    def detach(self) -> "Tensor":
-        out = Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
-        out._inference = self.is_inference()   # the same memory: an inference tensor exactly when self is
-        return out
-
-    def is_inference(self) -> bool:
-        """Made under inference_mode(), or a view or detach() of such a tensor (torch's: a view
-        of a normal tensor is normal, wherever it was taken)."""
-        view = getattr(self, "_base", None)
-        return view[0].is_inference() if view is not None else getattr(self, "_inference", False)
-
-    def detach_(self) -> "Tensor":
-        """Only self leaves the graph: earlier nodes keep their path through its old node (kept in
-        _hist, graph_walk.record_detach); one that saved self raises at backward, as torch's."""
-        if getattr(self, "_base", None) is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        if self._ctx is not None:
-            record_detach(self)
-        self._ctx, self.requires_grad = None, False
-        return self
-
-    def requires_grad_(self, requires_grad=True) -> "Tensor":
-        if requires_grad and self.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
-        if not requires_grad and self._ctx is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables")
-        if requires_grad and not _state.inference and self.is_inference():
-            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
-                               "is not allowed (make a clone() of it first)")
-        self.requires_grad = requires_grad
-        return self
 
     def to(self, *args, **kwargs) -> "Tensor":
         """to(device), to(dtype), to(device, dtype), to(other tensor), with device=/dtype=
@@ -365,64 +330,11 @@ class Tensor(InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             return ops_extra.Clone.apply(self)
         return Tensor._wrap(_device.backend(self.device).copy(self.array), self.device)
 
-    # ------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        if inputs is not None or create_graph:   # autograd_api.backward: inputs=, higher_order.py
-            return autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-        autograd.backward_from(self, gradient, bool(retain_graph))
-
-    def retain_grad(self):
-        """Keep .grad for this non-leaf tensor after backward (PyTorch's retain_grad)."""
-        if not self.requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._ctx is not None:
-            if self._ctx._retained is None:
-                self._ctx._retained = {}
-            self._ctx._retained[self._idx] = self
-
-    def register_hook(self, hook):
-        """hook(grad) runs when this tensor's gradient is computed; a Tensor it returns
-        replaces the gradient (torch's Tensor.register_hook)."""
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._ctx is None:
-            if self._hooks is None:
-                self._hooks = []
-            entry = autograd.GradHook(hook)
-            self._hooks.append(entry)
-            return _HookHandle(self._hooks, entry)
-        ctx = self._ctx
-        if getattr(ctx, "_grad_hooks", None) is None:
-            ctx._grad_hooks = {}
-        hooks = ctx._grad_hooks.setdefault(self._idx, [])
-        hooks.append(hook)
-        return _HookHandle(hooks, hook)
-
-    def register_post_accumulate_grad_hook(self, hook):
-        """hook(tensor) runs after this leaf's .grad got its final value in a backward()."""
-        if self._ctx is not None:
-            raise RuntimeError("post accumulate grad hooks can only be registered on leaf tensors")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
-
     def __getitem__(self, idx):
         return self._view_getitem(idx)
 
 
 autograd._Tensor = Tensor
-
-
-class _HookHandle:
-    def __init__(self, hooks, hook):
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self):
-        for i, h in enumerate(self.hooks):
-            if h is self.hook:
-                del self.hooks[i]
-                break
 
 
 class ToDevice(autograd.Function):

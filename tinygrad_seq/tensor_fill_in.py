@@ -237,8 +237,8 @@ def _resize_(self, *sizes, memory_format=None):
         new = _device.backend(self.device).asarray(host.reshape(shape))
     self._version += 1   # a resize is a write: graph nodes that saved this tensor see it
     self.array = new
-    if getattr(self, "_base", None) is not None:   # no longer one of the base's view kinds
-        self._base = None
+    if getattr(self, "_view", None) is not None:   # no longer one of the base's view kinds
+        self._view = None
     return self
 
 

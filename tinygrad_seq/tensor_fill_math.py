@@ -387,11 +387,11 @@ def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
 
 
 def _viewed_root(self):
-    """The tensor whose C-contiguous memory self views (following _base); None when self is no
+    """The tensor whose C-contiguous memory self views (following _view); None when self is no
     such view."""
     root = self
-    while getattr(root, "_base", None) is not None:
-        root = root._base[0]
+    while getattr(root, "_view", None) is not None:
+        root = root._view[0]
     arr, mem = self.array, root.array
     if root is self or type(arr) is not np.ndarray or type(mem) is not np.ndarray or not mem.flags.c_contiguous \
             or not np.may_share_memory(arr, mem):

@@ -165,8 +165,8 @@ def as_strided_(self, size, stride, storage_offset=None):
     start = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0] + offset * arr.itemsize
     self.array = np.ndarray(size, arr.dtype, buffer=root, offset=start, strides=tuple(s * arr.itemsize for s in stride))
     self._ver += 1   # torch's: an in-place op, seen by autograd's saved-tensor checks
-    if getattr(self, "_base", None) is not None:
-        self._base = None
+    if getattr(self, "_view", None) is not None:
+        self._view = None
     return self
 
 

@@ -10,6 +10,8 @@ def reduce_ex(self, protocol):
     host = _device.backend(self.device).to_host(self.array)
     args = (type(self), np.asarray(host), bool(self.requires_grad), str(self.device))
     extra = getattr(self, "__dict__", None)   # attributes of the user's own (p.update = ...), as torch keeps them
+    if extra and "_view" in extra:   # a view's base (Tensor._view): the copy is a new leaf, no view
+        extra = {k: v for k, v in extra.items() if k != "_view"}
     return (_rebuild, args, dict(extra)) if extra else (_rebuild, args)
 
 

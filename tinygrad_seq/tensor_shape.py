@@ -2,9 +2,9 @@
 
 Views are PyTorch's: basic indexing (ints, slices, None, ...), reshape/view, permute/transpose,
 squeeze/unsqueeze, narrow, split/chunk/unbind share the input's memory, and remember their
-base (`_base` = (base, kind, arg), see view_fns) so that an in-place write through a view is
-recorded on the base as autograd needs (inplace.py). Advanced indexing, flip and repeat return
-copies, as in torch."""
+base (`_view` = (base, kind, arg), see view_fns; `_base` gives the base Tensor) so that an
+in-place write through a view is recorded on the base as autograd needs (inplace.py). Advanced
+indexing, flip and repeat return copies, as in torch."""
 import math
 import warnings
 
@@ -40,7 +40,7 @@ def mark_view(out, base):
 
 
 def view_fns(kind, arg):
-    """(view_fn, put_fn) of a view recorded as _base = (base, kind, arg): view_fn(b) is the view
+    """(view_fn, put_fn) of a view recorded as _view = (base, kind, arg): view_fn(b) is the view
     of tensor b, put_fn(b, v) is b with that view replaced by v (both differentiable)."""
     if kind == "index":
         return (lambda b: mark_view(ops.GetItem.apply(b, idx=arg, advanced=False), b),
@@ -64,7 +64,7 @@ class ShapeOps:
             return self._view_getitem(split[0])._view_getitem(split[1])
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
-            out._base = (self, "index", idx)
+            out._view = (self, "index", idx)
             ctx = out._ctx
             if ctx is not None:   # mark_view, inlined for numpy (a per-step gate split's hot path)
                 arr = out.array
@@ -203,7 +203,7 @@ class ShapeOps:
         out = ops.Reshape.apply(self, shape=shape)
         B = _device.backend(self.device)
         if B.may_share_memory(out.array, self.array):
-            out._base = (self, "reshape", out.shape)
+            out._view = (self, "reshape", out.shape)
             if out._ctx is not None:
                 out._ctx.is_view = True   # mark_view's test, done above
         return out
@@ -227,7 +227,7 @@ class ShapeOps:
             out = self.reshape(*sizes, size=size)
         except ShapeMismatch as e:   # name view, not reshape, in the message
             raise ShapeMismatch(str(e).replace("reshape:", "view:", 1)) from None
-        if (getattr(self, "_base", None) is not None and self.numel() > 1 and out.shape != self.shape
+        if (getattr(self, "_view", None) is not None and self.numel() > 1 and out.shape != self.shape
                 and not _device.backend(self.device).may_share_memory(out.array, self.array)):
             raise ShapeMismatch(f"view: a tensor of shape {self.shape} laid out as a transposed or strided view "
                                 f"cannot be viewed as {out.shape} (view size is not compatible with input "
@@ -260,7 +260,7 @@ class ShapeOps:
             raise ShapeMismatch(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
         order = tuple(o % self.ndim for o in order)
         out = ops.Permute.apply(self, order=order)
-        out._base = (self, "permute", order)
+        out._view = (self, "permute", order)
         return mark_view(out, self)
 
     def transpose(self, dim0, dim1):

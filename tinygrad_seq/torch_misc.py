@@ -10,10 +10,10 @@ import numpy as np
 
 from tinygrad_seq import dtypes
 from tinygrad_seq.autocast_state import get_autocast_gpu_dtype, is_autocast_enabled  # noqa: F401
+# the anomaly-mode flag: torch.set_anomaly_enabled and its queries (anomaly_mode.py)
+from tinygrad_seq.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: F401
 
 _interop_threads = [1]
-_anomaly = [False]
-_anomaly_check_nan = [True]
 
 version = types.SimpleNamespace(__version__="0.1.0", cuda=None, hip=None, git_version="unknown", debug=False)
 
@@ -31,19 +31,6 @@ def get_num_interop_threads():
 def set_flush_denormal(mode):
     """False: numpy keeps denormals (torch returns whether the CPU could flush them)."""
     return False
-
-
-def set_anomaly_enabled(enabled, check_nan=True):
-    _anomaly[0] = bool(enabled)
-    _anomaly_check_nan[0] = bool(check_nan)
-
-
-def is_anomaly_enabled():
-    return _anomaly[0]
-
-
-def is_anomaly_check_nan_enabled():
-    return _anomaly_check_nan[0]
 
 
 def clear_autocast_cache():

@@ -55,7 +55,7 @@ class _Staged:
             if not self.direct:
                 _write_into(t, self.buf)
             t._version += 1
-            if getattr(t, "_base", None) is not None:
+            if getattr(t, "_view", None) is not None:
                 t._sync_base()   # a "cuda" view whose array is a copy of its base's region
         return t
 

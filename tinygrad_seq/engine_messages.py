@@ -1,0 +1,23 @@
+"""The backward engine's error texts that PyTorch's own tests assert, word for word (the
+first-order sweep in autograd.py, the create_graph one in higher_order.py, autograd_api.py)."""
+
+BACKWARD_TWICE = ("Trying to backward through the graph a second time (or directly access saved tensors after "
+                  "they have already been freed). Saved intermediate values of the graph are freed when you call "
+                  ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                  "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+def saved_modified(ctx):
+    """A value node ctx saved was written in place after ctx was made (torch's text; torch also
+    names the tensor and its versions, which this engine's write clock does not keep)."""
+    return (f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"a tensor saved by {ctx.name()} was written after it was saved. Hint: enable anomaly detection to "
+            f"find the operation that failed to compute its gradient, with "
+            f"torch.autograd.set_detect_anomaly(True).")
+
+
+def grad_output_shape(k, grad_shape, output_shape):
+    """A gradient given for output k (backward(gradient), autograd.grad's grad_outputs) of
+    another shape than the output's."""
+    return (f"Mismatch in shape: grad_output[{k}] has a shape of torch.Size({list(grad_shape)}) and "
+            f"output[{k}] has a shape of torch.Size({list(output_shape)}).")
