@@ -268,9 +268,7 @@ def test_meshgrid_of_0d_and_1d():
                                 lambda T: T.tensor(float("nan"), dtype=T.int64),
                                 lambda T: T.tensor([1, float("nan")], dtype=T.int32),
                                 lambda T: T.tensor(1e30, dtype=T.int64),
-                                pytest.param(lambda T: T.zeros(3).fill_(T.tensor([2.])), marks=pytest.mark.xfail(
-                                    strict=True, reason="fill_ lives in inplace.py / tensor_fill_in.py: its "
-                                    "ValueError is not yet torch's RuntimeError"))])
+                                lambda T: T.zeros(3).fill_(T.tensor([2.]))])
 def test_creation_error_types_runtime(fn):
     _raises_like(fn, RuntimeError)
 

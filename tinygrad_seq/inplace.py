@@ -13,7 +13,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.internal_overlap import check_no_internal_overlap
+from tinygrad_seq.internal_overlap import check_item_assignment, check_no_internal_overlap
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
@@ -81,14 +81,16 @@ class InPlaceOps:
     InPlaceOps); they work on Tensor's slots (array, device, requires_grad, _ctx, _idx, ...)."""
     __slots__ = ()
 
-    def _inplace_check(self):
-        """Refuse a write torch refuses, else record it (the version and autograd's clock)."""
-        self._refuse_inplace()
+    def _inplace_check(self, whole=True):
+        """Refuse a write torch refuses, else record it (the version and autograd's clock).
+        whole=False: the write's own region was checked for internal overlap (item assignment,
+        fill_: torch allows them on an expand)."""
+        self._refuse_inplace(whole)
         self._bump_version()   # the counter self shares with its base and the base's views
         if not getattr(self, "_untracked", False):
             writes.note_inplace(self.array)
 
-    def _refuse_inplace(self):
+    def _refuse_inplace(self, whole=True):
         """Raise when self may not be written in place (nothing is recorded: a refused op is no write)."""
         if self._view is not None and autograd.is_grad_enabled():
             root = view_root(self)   # a view taken before its base was made to require grad too
@@ -100,7 +102,8 @@ class InPlaceOps:
                                "operation (wrap it in ts.no_grad(), or write to .data)")
         if not autograd._state.inference and self.is_inference():
             raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed")
-        check_no_internal_overlap(self.array)   # an expand's repeated elements: torch's RuntimeError
+        if whole:
+            check_no_internal_overlap(self.array)   # an expand's repeated elements: torch's RuntimeError
 
     def _in_graph(self, *others):
         """True when an in-place op must be recorded: grad mode is on and self or an operand
@@ -273,10 +276,11 @@ class InPlaceOps:
 
     def _fill(self, value, node):
         if isinstance(value, InPlaceOps) and value.ndim != 0:
-            raise ValueError(f"fill_: value must be a number or a 0-d tensor, got shape {value.shape}")
+            raise ShapeMismatch(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                                f"dimensions.")
         _own_array(self)   # a numpy scalar's fill() writes nothing
         if not self._in_graph(value):
-            self._inplace_check()
+            self._inplace_check(whole=False)   # torch's fill_ / zero_ write an expand's repeats
             v = value.item() if isinstance(value, InPlaceOps) else value
             if self.dtype.kind != "f":
                 if isinstance(v, float) and not float(v).is_integer():
@@ -388,7 +392,8 @@ class InPlaceOps:
             self._rebase(lambda t, vv: ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), v,
                          name="item assignment")
             return
-        self._inplace_check()
+        check_item_assignment(self.array, nidx, advanced)   # the written region's overlap, as torch's
+        self._inplace_check(whole=False)
         v = value.array if isinstance(value, InPlaceOps) else value
         if type(v) is int and self.array.dtype.kind in "iu":
             v = int_scalar(v, self.array.dtype)   # t[i] = -1 on uint8 is 255 (300 raises), as torch's

@@ -372,7 +372,12 @@ class Expand(Function):
             out = ctx.b.reshape(a, shape)
             if a.size == 0 or ctx.b.may_share_memory(out, a):
                 return out
-        return ctx.b.broadcast_to(a, shape)
+        out = ctx.b.broadcast_to(a, shape)
+        if type(out) is np.ndarray and type(a) is np.ndarray and a.flags.writeable:
+            # torch writes through an expand where the written region repeats nothing (v[2, 2] = 0,
+            # v.fill_(0), a split piece); in-place ops check the region (internal_overlap)
+            out = np.lib.stride_tricks.as_strided(a, out.shape, out.strides, writeable=True)
+        return out
 
     @staticmethod
     def backward(ctx, g):
