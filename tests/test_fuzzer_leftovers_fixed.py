@@ -126,3 +126,19 @@ def test_second_backward_through_an_index_is_torchs(index):
             return "raised"
         return x.grad.tolist()
     assert run(ts) == run(torch)
+
+
+def test_xlogy_of_a_number_and_an_integer_tensor_keeps_the_numbers_value():
+    def run(M):
+        u = M.tensor([1, 2, 3], dtype=M.uint8)
+        return [(str(r.dtype).replace("torch.", ""), r.tolist())
+                for r in (M.xlogy(-2, u), M.xlogy(2.5, u), M.xlogy(3, M.tensor([1, 2])))]
+    assert run(ts) == run(torch)
+
+
+def test_bitwise_not_of_floats_raises_torchs_types():
+    for M in (torch, ts):
+        with pytest.raises(NotImplementedError):
+            M.bitwise_not(M.tensor([1.]))
+        with pytest.raises(TypeError):
+            ~M.tensor([1.])

@@ -424,7 +424,10 @@ def _method(name):
                     raise TypeError(f"{name}() received an invalid combination of arguments - got "
                                     f"({type(input).__name__}, {type(args[0]).__name__}), but expected a Tensor "
                                     "as input or other")
-                input = _first_operand(input, args[0])
+                if name == "xlogy" and isinstance(args[0], Tensor) and args[0].dtype.kind in "iub":
+                    input = Tensor(float(input))   # computed in float: -2 stays -2 beside uint8, as torch's
+                else:
+                    input = _first_operand(input, args[0])
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:
             return result

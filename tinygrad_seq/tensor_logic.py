@@ -63,7 +63,9 @@ class LogicOps:
         if self.dtype.kind in "iu":
             return _wrap(_device.backend(self.device).asarray(np.invert(self.numpy())), self.device)
         if self.dtype != np.bool_:
-            raise TypeError(f"~ is defined for bool and integer tensors, got {self.dtype}")
+            # torch: ~ raises TypeError, bitwise_not NotImplementedError ("bitwise_not_cpu" not implemented)
+            raise BitwiseKernelMissing(f"~ (operator.invert) / bitwise_not is only implemented on integer and "
+                                       f"Boolean-type tensors, got {self.dtype}")
         return self.logical_not()
 
     def __and__(self, o): return self._bitwise("logical_and", o)
