@@ -1,7 +1,7 @@
 """ts.backends: the torch.backends flags PyTorch scripts set at startup (cudnn.deterministic,
 cudnn.benchmark, cuda.matmul.allow_tf32, the scaled-dot-product-attention kernel switches,
-mps.is_available()). tinygrad_seq's kernels are its own and deterministic, so the flags are
-accepted, read back as set, and change nothing."""
+mha's fast-path switch, mps.is_available()). tinygrad_seq's kernels are its own and
+deterministic, so the flags are accepted, read back as set, and change nothing."""
 import sys as _sys
 import contextlib
 
@@ -83,6 +83,26 @@ class _Cpu:
 
 cpu = _Cpu()
 
+
+class _Mha:
+    """torch.backends.mha: the switch for torch's fused MultiheadAttention / TransformerEncoder
+    kernel (on by default). tinygrad_seq has one path, so the value is only recorded."""
+
+    def __init__(self):
+        self._fastpath_enabled = True
+
+    def get_fastpath_enabled(self):
+        return self._fastpath_enabled
+
+    def set_fastpath_enabled(self, value):
+        self._fastpath_enabled = value   # torch stores the value as given
+
+    def __repr__(self):
+        return "<ts.backends.mha>"
+
+
+mha = _Mha()
+
 # `import torch.backends.cudnn as cudnn` (a submodule import): the flag objects answer as modules
-for _name in ("cudnn", "mps", "mkldnn", "mkl", "openmp", "cuda", "cpu"):
+for _name in ("cudnn", "mps", "mkldnn", "mkl", "openmp", "cuda", "cpu", "mha"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]

@@ -290,6 +290,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     q_heads // kv_heads consecutive query heads (attention_heads.py)."""
     from tinygrad_seq.attention_heads import check_attention_batches, group_query_heads
     from tinygrad_seq.functional import dropout
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:   # torch's text, its double space kept
+        raise ShapeMismatch(f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+                            f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
     if enable_gqa:
         key, value = group_query_heads(query, key, value)
     check_attention_batches(query, key, value)
@@ -315,6 +318,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores + attn_mask
     weights = softmax_zero_blocked_rows(scores, blocked)
     if dropout_p > 0.0:
+        if dropout_p > 1.0:   # torch's math kernel (a negative p there means no dropout, as here)
+            raise InvalidArgument(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
         weights = dropout(weights, dropout_p, True)
         return weights @ value
     # torch's node: its CPU flash kernel for [N, H, L, E] inputs without dropout

@@ -17,6 +17,8 @@ from tinygrad_seq.functional_extra import softmax_zero_blocked_rows
 from tinygrad_seq.nn import init
 from tinygrad_seq.nn.attention_masks import canonical_mask
 from tinygrad_seq.nn.layers import Linear
+from tinygrad_seq.nn.mha_checks import (causal_mask, check_attn_mask, check_key_padding_mask, check_key_value,
+                                         mha_shape_check)
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
@@ -88,29 +90,40 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        # torch's _canonical_mask (bool masks made additive, mismatched mask dtypes warned about):
-        # once in the module's forward and again, on the converted masks, in the
-        # F.multi_head_attention_forward it calls; that function alone checks once
-        for _ in range(2 if isinstance(self, MultiheadAttention) else 1):
+        # torch's module forward (skipped when F.multi_head_attention_forward runs this code):
+        # _canonical_mask (bool masks made additive, mismatched mask dtypes warned about) and the
+        # batch_first transpose of a 3-D query; then its multi_head_attention_forward
+        if isinstance(self, MultiheadAttention):
             key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask",
                                               query.dtype)
             attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
-        unbatched = query.ndim == 2
-        if unbatched:
+            if self.batch_first and query.ndim == 3:
+                query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        batched = mha_shape_check(query, key, value, key_padding_mask, attn_mask, self.num_heads)
+        if not batched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         L, N, E = query.shape
         S = key.shape[0]
+        key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query.dtype)
+        if is_causal and attn_mask is None:   # torch's: is_causal is only a hint about attn_mask
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                               "module method `generate_square_subsequent_mask` to create this mask.")
+        # torch's: with no key padding mask and no weights wanted the hint is trusted, attn_mask
+        # dropped unread (its shape unchecked) and the causal mask used instead
+        causal = is_causal and key_padding_mask is None and not need_weights
+        attn_mask = None if causal else canonical_mask(attn_mask, "attn_mask", None, "", query.dtype,
+                                                       check_other=False)
         if E != self.embed_dim:
             raise ShapeAssertion(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
-        if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
-            raise ShapeMismatch(f"key {key.shape} and value {value.shape} must match the query's batch "
-                                f"({N}) and each other's length")
+        check_key_value(key, value, not self._qkv_same_embed_dim)
+        if key.shape[1] != N:
+            raise ShapeMismatch(f"key {key.shape} and value {value.shape} must match the query's batch ({N})")
         H, D = self.num_heads, self.head_dim
         q, k, v = self._project(query, key, value)
+        if attn_mask is not None:
+            check_attn_mask(attn_mask, L, N, S, H)
         if self.bias_k is not None:   # one more key / value position, learned
             k = F.pad(k, (0, 0, 0, 0, 0, 1)) + F.pad(self.bias_k.expand(1, N, E), (0, 0, 0, 0, S, 0))
             v = F.pad(v, (0, 0, 0, 0, 0, 1)) + F.pad(self.bias_v.expand(1, N, E), (0, 0, 0, 0, S, 0))
@@ -127,8 +140,11 @@ class MultiheadAttention(Module):
             attn_mask = None if attn_mask is None else F.pad(attn_mask, (0, 1))
             key_padding_mask = None if key_padding_mask is None else F.pad(key_padding_mask, (0, 1))
             S += 1
+        if key_padding_mask is not None:
+            check_key_padding_mask(key_padding_mask, S, N)
         scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))   # [N, H, L, S]
-        mask = self._mask(attn_mask, key_padding_mask, is_causal, N, L, S, scores.dtype, scores.device)
+        mask = causal_mask(L, S, scores.dtype, scores.device) if causal else self._mask(attn_mask, key_padding_mask,
+                                                                                         N, L, S, scores)
         if mask is not None:
             scores = scores + mask
         if not need_weights and mask is not None:
@@ -141,37 +157,23 @@ class MultiheadAttention(Module):
             weights = F.dropout(weights, self.dropout, True)
         out = (weights @ v).permute(2, 0, 1, 3).reshape(L, N, E)   # [L, N, E]
         out = self.out_proj(out)
-        if self.batch_first and not unbatched:
+        if self.batch_first and batched:
             out = out.transpose(0, 1)
-        if unbatched:
+        if not batched:
             out = out.squeeze(1)
         if not need_weights:
             return out, None
         w = weights.mean(1) if average_attn_weights else weights
-        return out, (w.squeeze(0) if unbatched else w)
+        return out, (w if batched else w.squeeze(0))
 
-    def _mask(self, attn_mask, key_padding_mask, is_causal, N, L, S, dtype, device):
-        """The additive [N, H, L, S] (or broadcastable) mask: -inf where a bool mask is True (torch's
-        meaning here: True = not allowed), float masks added as they are."""
-        if is_causal and attn_mask is None:   # torch's: is_causal is only a hint about attn_mask
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
-                               "module method `generate_square_subsequent_mask` to create this mask.")
+    def _mask(self, attn_mask, key_padding_mask, N, L, S, scores):
+        """The additive mask, [N, H, L, S] or broadcastable to it, in scores' dtype and device: the
+        sum of attn_mask ([L, S] or [N*H, L, S]) and key_padding_mask ([N, S]), both already
+        additive float masks (canonical_mask) of checked shapes."""
         total = None
-        for m, shape_ok in ((attn_mask, None), (key_padding_mask, (N, S))):
-            if m is None:
-                continue
-            if shape_ok is not None:
-                if tuple(m.shape) != shape_ok:
-                    raise ShapeMismatch(f"key_padding_mask has shape {m.shape}, expected {shape_ok}")
-                m = m.reshape(N, 1, 1, S)
-            elif m.ndim == 3:
-                if tuple(m.shape) != (N * self.num_heads, L, S):
-                    raise ShapeMismatch(f"The shape of the 3D attn_mask is {tuple(m.shape)}, but should be "
-                                        f"{(N * self.num_heads, L, S)}.")
-                m = m.reshape(N, self.num_heads, L, S)
-            elif tuple(m.shape) != (L, S):
-                raise ShapeMismatch(f"The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(L, S)}.")
-            add = (Tensor(np.where(m.numpy(), -np.inf, 0.0).astype(dtype), device=device) if m.dtype == np.bool_
-                   else m.to(device=device, dtype=dtype))
-            total = add if total is None else total + add
-        return total
+        if attn_mask is not None:
+            total = attn_mask.reshape(N, self.num_heads, L, S) if attn_mask.ndim == 3 else attn_mask
+        if key_padding_mask is not None:
+            pad = key_padding_mask.reshape(N, 1, 1, S)
+            total = pad if total is None else total + pad
+        return None if total is None else total.to(device=scores.device, dtype=scores.dtype)
