@@ -83,7 +83,7 @@ _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every
 _warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overflow) encountered",
                          category=RuntimeWarning, module=r"tinygrad_seq(\.|$)")
 
-__version__ = "0.1.0"
+from tinygrad_seq.version_string import VERSION as __version__  # noqa: E402  (torch-style, see the module)
 
 _LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
          "special", "jit", "testing", "ao", "quantization")

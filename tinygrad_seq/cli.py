@@ -58,8 +58,8 @@ def build_parser(command=None):
 
 
 def _version():
-    from tinygrad_seq import __version__
-    return __version__
+    from tinygrad_seq.version_string import PACKAGE_VERSION, TORCH_API_VERSION
+    return f"{PACKAGE_VERSION} (PyTorch {TORCH_API_VERSION} API)"
 
 
 def _run(argv):

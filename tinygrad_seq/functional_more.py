@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.argument_types import require_tensor_argument, require_tensor_method, require_tensor_or_number
-from tinygrad_seq.autograd import no_grad
+from tinygrad_seq.autograd import is_grad_enabled, no_grad
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import (refuse_float_into, require_float, require_norm_params,
                                             torch_type_name)
@@ -286,6 +286,9 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     float32 input before); an integer input refused, as torch's."""
     from tinygrad_seq.functional import softplus
     require_tensor_argument(target, "soft_margin_loss", "target", 2)
+    if target.requires_grad and is_grad_enabled():   # torch's derivatives.yaml: target non-differentiable
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
+                           "'target'. This input cannot have requires_grad True.")
     if input.dtype.kind not in "fc":
         refuse_float_into(input)
     loss = softplus(-target * input)

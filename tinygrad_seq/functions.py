@@ -373,9 +373,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         presets = dict(default=dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
                        short=dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
                        full=dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80))
-        if profile not in presets:
-            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
-        PRINT_OPTIONS.update(presets[profile])
+        PRINT_OPTIONS.update(presets.get(profile, {}))   # another name is ignored, as torch's
     given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
     PRINT_OPTIONS.update({k: v for k, v in given.items() if v is not None})
     PRINT_OPTIONS["sci_mode"] = sci_mode

@@ -62,7 +62,7 @@ def format_tensor(t, array):
         width = max([len(one(v)) for v in sized], default=1)
         body = _layout(a, len("tensor("), a.size > opts["threshold"], lambda v: one(v).rjust(width), width)
     extra = []
-    if (a.size == 0 and a.ndim != 1) or not opts["edgeitems"]:   # torch names the size when it hides every element
+    if a.size == 0 and a.ndim != 1 if a.size == 0 else not opts["edgeitems"]:   # torch names the size when it hides every element
         extra.append(f"size={tuple(a.shape)}")
     empty_named = a.size == 0 and a.dtype != np.dtype(get_default_dtype())   # torch names it then
     if t.device != "cpu":
@@ -97,7 +97,7 @@ def _layout(a, indent, summarize, fmt, width):
             data = [fmt(v) for v in a[:k]] + [" ..."] + [fmt(v) for v in a[n - k:]]
         else:
             data = [fmt(v) for v in a]
-        per_line = max(1, (PRINT_OPTIONS["linewidth"] - indent) // (width + 2))
+        per_line = max(1, int((PRINT_OPTIONS["linewidth"] - indent) // (width + 2)))   # a float linewidth too
         lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     if summarize and not k:

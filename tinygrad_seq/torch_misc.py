@@ -10,12 +10,14 @@ import numpy as np
 
 from tinygrad_seq import dtypes
 from tinygrad_seq.autocast_state import get_autocast_gpu_dtype, is_autocast_enabled  # noqa: F401
+from tinygrad_seq.version_string import PACKAGE_VERSION, VERSION
 # the anomaly-mode flag: torch.set_anomaly_enabled and its queries (anomaly_mode.py)
 from tinygrad_seq.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: F401
 
 _interop_threads = [1]
 
-version = types.SimpleNamespace(__version__="0.1.0", cuda=None, hip=None, git_version="unknown", debug=False)
+version = types.SimpleNamespace(__version__=VERSION, cuda=None, hip=None, git_version="unknown", debug=False,
+                                package=PACKAGE_VERSION)
 
 
 def set_num_interop_threads(n):

@@ -8,7 +8,17 @@ def iinfo(type):
     dt = as_dtype(type)
     if dt.kind not in "iu":   # bool too, as torch's
         raise TypeError(f"iinfo() requires an integer input type, got {dt}: use finfo for it")
-    return np.iinfo(dt)
+    return _IInfo(np.iinfo(dt))
+
+
+class _IInfo:
+    """torch.iinfo's fields: bits, min, max (Python ints) and dtype (its name); repr in %g as torch's."""
+
+    def __init__(self, info):
+        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), str(info.dtype)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 def finfo(type=None):
@@ -46,5 +56,5 @@ class _FInfo:
             setattr(self, name, float(getattr(info, name)))
 
     def __repr__(self):
-        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, "
-                f"smallest_normal={self.smallest_normal}, tiny={self.tiny}, dtype={self.dtype})")
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
