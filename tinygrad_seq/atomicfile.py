@@ -11,6 +11,8 @@ import contextlib
 import errno
 import os
 
+from tinygrad_seq.checkpoint_errors import MissingFolderError   # FileNotFoundError and torch's RuntimeError
+
 try:
     import fcntl
 except ImportError:   # not POSIX: no locking, the fixed temp name is still reused
@@ -37,7 +39,7 @@ def _user_error(e, path, what):
             up = os.path.dirname(up)
         if os.path.isfile(up):
             reason = f"{up} is a file, not a folder"
-    cls = {errno.EACCES: PermissionError, errno.EPERM: PermissionError, errno.ENOENT: FileNotFoundError,
+    cls = {errno.EACCES: PermissionError, errno.EPERM: PermissionError, errno.ENOENT: MissingFolderError,
            errno.EISDIR: IsADirectoryError}.get(e.errno, OSError)
     err = cls(f"{what}: cannot write {path}: {reason}")
     err.errno = e.errno   # no filename: str(err) stays the message above
@@ -58,7 +60,7 @@ def check_writable(path, what="save", make_folder=False):
     if os.path.isdir(path):
         raise IsADirectoryError(f"{what}: cannot write {path}: it is a folder")
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{what}: cannot write {path}: the folder {folder} does not exist")
+        raise MissingFolderError(f"{what}: cannot write {path}: the folder {folder} does not exist")
     tmp = temp_path(path)
     nofollow = getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -130,7 +132,7 @@ def atomic_write(path, what="save"):
     if os.path.isdir(target):
         raise IsADirectoryError(f"{what}: cannot write {path}: it is a folder")
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{what}: cannot write {path}: the folder {folder} does not exist")
+        raise MissingFolderError(f"{what}: cannot write {path}: the folder {folder} does not exist")
     tmp = temp_path(target)
     try:
         fd, mode = _open_locked(tmp)

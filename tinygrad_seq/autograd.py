@@ -31,6 +31,7 @@ from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq import anomaly_mode as _anomaly
 from tinygrad_seq.engine_messages import BACKWARD_TWICE, grad_output_shape, saved_modified
 from tinygrad_seq.reentrant import MAX_DEPTH, run_in_fresh_thread
+from tinygrad_seq.backward_kind import set_partial_backward
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
 from tinygrad_seq.leaf_grads import adoptable
@@ -241,6 +242,7 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
         if g.shape != root.shape:
             raise ShapeMismatch(grad_output_shape(0, g.shape, root.shape))
     outer, st.callbacks, st.depth = st.callbacks, [], depth + 1
+    outer_partial = set_partial_backward(capture is not None)   # backward_kind.py: checkpoint reads it
     try:
         if root._ctx is None:   # a leaf's own backward: its hooks run with grad mode off, as in a sweep
             prev_mode, st.grad = st.grad, False
@@ -254,6 +256,7 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
             st.callbacks.pop(0)()
     finally:
         st.callbacks, st.depth = outer, depth
+        set_partial_backward(outer_partial)
 
 
 def _needed_nodes(order, edges, capture):

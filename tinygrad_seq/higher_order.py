@@ -18,6 +18,7 @@ Tensors its saved arrays stand for are gone.
 
 from tinygrad_seq import autograd, host_derivatives, ops
 from tinygrad_seq import writes as _writes
+from tinygrad_seq.backward_kind import backward_kind
 from tinygrad_seq.engine_messages import BACKWARD_TWICE, saved_modified
 from tinygrad_seq.graph_backend import GraphBackend
 from tinygrad_seq.grad_fn_names import torch_name
@@ -287,7 +288,7 @@ def backward(root, g, inputs=None):
             if type(hook) is not GradHook:
                 hook(p)
 
-    with autograd.enable_grad():
+    with autograd.enable_grad(), backward_kind(inputs is not None):   # backward_kind.py: checkpoint reads it
         if root._ctx is None:
             finish(root, g)
             return captured

@@ -2,17 +2,27 @@
 
 A checkpoint is a zip archive (stored, not compressed) that numpy can read too:
   tinygrad_seq.json   the structure: nested dicts (str or int keys), lists and tuples whose leaves
-                      are None, bools, ints, floats, strings, or references to arrays
-  arrays/<i>.npy      each Tensor or numpy array, in numpy's .npy format (read with
-                      allow_pickle=False, so a crafted file cannot run code)
-Array entry names are generated, so no key can collide with another or with numpy's names.
-Files from the first format (a flat name -> array .npz, as np.savez writes) still load.
+                      are None, bools, ints, floats, strings, or references to arrays; and
+                      "tensors", the table of saved tensors: each a view (storage, offset,
+                      shape, strides) of a storage, its requires_grad, whether it is a
+                      Parameter, and the Python attributes set on it ("attrs")
+  storages/<i>.npy    the memory of the tensors, one 1-D array per storage: tensors that view
+                      one memory share one storage and share memory again after loading, as
+                      torch's (storage_layout.py)
+  arrays/<i>.npy      each numpy array or numpy scalar, in numpy's .npy format
+Every .npy is read with allow_pickle=False, so a crafted file cannot run code. Entry names are
+generated, so no key can collide with another or with numpy's names. Version 1 files (each
+tensor one arrays/<i>.npy) and files from the first format (a flat name -> array .npz, as
+np.savez writes) still load. Several saves into one stream load back one after another
+(zip_extent.py finds where each archive ends).
 
 To a path, the write is atomic (tinygrad_seq.atomicfile): a crash mid-save leaves the old file.
 """
 import io
 import json
 import os
+import struct
+import warnings
 import zipfile
 from collections import OrderedDict
 
@@ -20,11 +30,14 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.atomicfile import atomic_write
+from tinygrad_seq.checkpoint_errors import CheckpointError, EmptyCheckpointError, NotAFileError
 from tinygrad_seq.state_array import StateArray, state_array
+from tinygrad_seq.storage_layout import StoragePlan, view_of_storage
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.zip_extent import Window, archive_end
 
 STRUCTURE = "tinygrad_seq.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: tensors as views of storages (1: each tensor its own array)
 LEAVES = "Tensors, numpy arrays, None, bools, ints, floats and strings"
 
 
@@ -32,12 +45,56 @@ LEAVES = "Tensors, numpy arrays, None, bools, ints, floats and strings"
 class _Encoder:
     """obj -> JSON-ready tree plus a list of arrays. A tagged dict stands for every container and
     array, so a plain JSON value is always a leaf: {"dict": [[key, value], ...]} (ordered; "od":
-    true for an OrderedDict), {"list": [...]}, {"tuple": [...]}, {"tensor": i, "requires_grad": b}
-    ("parameter": true for an nn.Parameter), {"array": i} ("state": true for a state_dict()
-    value, which loads back as one), {"scalar": i} (a numpy scalar), {"float": "nan"|"inf"|"-inf"}."""
+    true for an OrderedDict), {"list": [...]}, {"tuple": [...]}, {"tensor": i} (row i of the
+    tensors table), {"array": i} ("state": true for a state_dict() value, which loads back as
+    one), {"scalar": i} (a numpy scalar), {"float": "nan"|"inf"|"-inf"}."""
 
     def __init__(self):
         self.arrays, self._index = [], {}
+        self.tensors, self._tensor_index, self._saved = [], {}, []
+        self.plan = StoragePlan()
+
+    def _tensor(self, t, where):
+        """Row of the tensors table for t (one per tensor object: saved twice, it loads as one)."""
+        if id(t) in self._tensor_index:
+            return self._tensor_index[id(t)]
+        arr = t.numpy()   # a host tensor's own memory, not a copy: its views are found sharing it
+        if arr.dtype.hasobject:
+            raise TypeError(f"save: {where} is not a numeric tensor (dtype {arr.dtype})")
+        row = {"requires_grad": bool(t.requires_grad), "view": self.plan.add(arr)}
+        if type(t).__name__ == "Parameter":
+            row["parameter"] = True
+        i = len(self.tensors)
+        self._tensor_index[id(t)] = i
+        self.tensors.append(row)
+        self._saved.append(t)   # alive until written, so no other object reuses its id
+        attrs = self._attrs(t, where)
+        if attrs:
+            row["attrs"] = attrs
+        return i
+
+    def _attrs(self, t, where):
+        """The Python attributes set on t (t.foo = ...), as torch.save keeps them; names starting
+        with _ are the library's own bookkeeping. A value this format cannot hold (a function, an
+        object) is left out with a warning: loading it back would need pickle."""
+        out = []
+        for name, value in list(getattr(t, "__dict__", {}).items()):
+            if name.startswith("_"):
+                continue
+            try:
+                out.append([name, self.encode(value, f"{where}.{name}")])
+            except TypeError as e:
+                why = str(e).removeprefix("save: ")
+                warnings.warn(f"save: the attribute {name!r} of {where} is not saved: {why}", UserWarning,
+                              stacklevel=4)
+        return out
+
+    def finish(self):
+        """The storages to write; each tensors-table row gets its storage, offset, shape, strides."""
+        storages, views = self.plan.layout()
+        for row in self.tensors:
+            row["storage"], row["offset"], row["shape"], row["stride"] = views[row.pop("view")]
+        return storages
 
     def _array(self, arr, where, key):
         if arr.dtype.hasobject:
@@ -58,11 +115,7 @@ class _Encoder:
         if isinstance(obj, float):
             return float(obj) if np.isfinite(obj) else {"float": repr(float(obj))}
         if isinstance(obj, Tensor):
-            i = self._array(obj.numpy(), where, ("t", id(obj)))
-            out = {"tensor": i, "requires_grad": bool(obj.requires_grad)}
-            if type(obj).__name__ == "Parameter":
-                out["parameter"] = True
-            return out
+            return {"tensor": self._tensor(obj, where)}
         if isinstance(obj, np.ndarray):
             out = {"array": self._array(obj, where, ("a", id(obj)))}
             if isinstance(obj, StateArray):
@@ -91,26 +144,62 @@ class _Encoder:
 
 
 class _Decoder:
-    def __init__(self, read_array, device):
-        self.read_array, self.device, self._made = read_array, device, {}
+    """The structure back into objects. read(folder, i) reads <folder>/<i>.npy; tensors is the
+    tensors table (None in a version 1 file, whose {"tensor": i} names arrays/<i>.npy)."""
+
+    def __init__(self, read, tensors, device):
+        self.read, self.tensors, self.device, self._made = read, tensors, device, {}
+
+    def _make_tensor(self, arr, requires_grad, parameter):
+        mapper = self.device if callable(self.device) else None
+        # dtype=: int32 stays int32; on cpu the array itself is kept, so loaded views share memory
+        made = Tensor(arr, requires_grad=requires_grad and arr.dtype.kind == "f", dtype=arr.dtype,
+                      device="cpu" if mapper else self.device or "cpu")
+        if parameter:   # an integer Parameter (requires_grad=False) loads as a Parameter too, as torch's
+            from tinygrad_seq.nn.parameter import Parameter
+            made = Parameter(made, requires_grad=made.requires_grad)
+        if mapper is not None:   # torch's map_location(storage, location); None keeps it
+            moved = mapper(made, "cpu")
+            if moved is not None and not isinstance(moved, Tensor):
+                raise TypeError(f"load: map_location returned {type(moved).__name__}, expected a Tensor")
+            made = made if moved is None else moved
+        return made
+
+    def _table_tensor(self, i):
+        """Row i of the tensors table as a Tensor, a view of its (shared) storage."""
+        if not 0 <= i < len(self.tensors) or not isinstance(self.tensors[i], dict):
+            raise ValueError(f"the structure refers to tensor {i}, which the tensors table lacks")
+        row = self.tensors[i]
+        s = row.get("storage")
+        if not isinstance(s, int) or isinstance(s, bool):
+            raise ValueError(f"tensor {i} names no storage")
+        if ("storage", s) not in self._made:
+            storage = self.read("storages", s)
+            if storage.ndim != 1:
+                raise ValueError(f"storage {s} is not 1-D (shape {storage.shape})")
+            self._made[("storage", s)] = storage
+        try:
+            arr = view_of_storage(self._made[("storage", s)], row.get("offset"), row.get("shape"), row.get("stride"))
+        except ValueError as e:
+            raise ValueError(f"tensor {i}: {e}") from None
+        made = self._make_tensor(arr, bool(row.get("requires_grad")), bool(row.get("parameter")))
+        self._made[("tensor", i)] = made   # before its attributes, which may refer back to it
+        for pair in row.get("attrs", ()):
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+                    and pair[0].isidentifier() and not pair[0].startswith("_") and not hasattr(type(made), pair[0])):
+                raise ValueError(f"tensor {i} has a bad attribute entry {pair!r:.80}")
+            setattr(made, pair[0], self.decode(pair[1]))
+        return made
 
     def _get(self, kind, i, requires_grad=False, parameter=False):
         if not isinstance(i, int) or isinstance(i, bool):
             raise ValueError(f"bad array reference {i!r}")
         if (kind, i) not in self._made:
-            arr = self.read_array(i)
-            if kind == "tensor":
-                mapper = self.device if callable(self.device) else None
-                made = Tensor(arr, requires_grad=requires_grad and arr.dtype.kind == "f", dtype=arr.dtype,
-                              device="cpu" if mapper else self.device or "cpu")   # dtype=: int32 stays int32
-                if parameter and made.dtype.kind == "f":
-                    from tinygrad_seq.nn.parameter import Parameter
-                    made = Parameter(made, requires_grad=made.requires_grad)
-                if mapper is not None:   # torch's map_location(storage, location); None keeps it
-                    moved = mapper(made, "cpu")
-                    if moved is not None and not isinstance(moved, Tensor):
-                        raise TypeError(f"load: map_location returned {type(moved).__name__}, expected a Tensor")
-                    made = made if moved is None else moved
+            if kind == "tensor" and self.tensors is not None:
+                return self._table_tensor(i)
+            arr = self.read("arrays", i)
+            if kind == "tensor":   # version 1: the tensor's own array
+                made = self._make_tensor(arr, requires_grad, parameter)
             elif kind == "state":
                 made = state_array(arr)
             else:
@@ -147,21 +236,31 @@ class _Decoder:
 
 # ------------------------------------------------------------------ save
 def _encode(obj):
-    """-> (the structure as JSON bytes, the arrays); raises TypeError for what cannot be saved."""
+    """-> (the structure as JSON bytes, {folder: its arrays}); raises TypeError for what cannot
+    be saved, SameDataAsTwoTypesError for one memory saved as two dtypes."""
     enc = _Encoder()
     root = enc.encode(obj)
-    head = json.dumps({"format": "tinygrad_seq", "version": FORMAT_VERSION, "root": root},
+    storages = enc.finish()
+    head = json.dumps({"format": "tinygrad_seq", "version": FORMAT_VERSION, "root": root, "tensors": enc.tensors},
                       allow_nan=False).encode("utf-8")
-    return head, enc.arrays
+    return head, {"arrays": enc.arrays, "storages": storages}
 
 
-def _write_zip(head, arrays, f):
+def _write_zip(head, folders, f):
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
         z.writestr(STRUCTURE, head)
-        for i, arr in enumerate(arrays):
-            # streamed into the archive: no second copy of a large array in memory
-            with z.open(f"arrays/{i}.npy", "w", force_zip64=True) as entry:
-                np.lib.format.write_array(entry, np.asanyarray(arr), allow_pickle=False)
+        for folder, arrays in folders.items():
+            for i, arr in enumerate(arrays):
+                # streamed into the archive: no second copy of a large array in memory
+                with z.open(f"{folder}/{i}.npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, np.asanyarray(arr), allow_pickle=False)
+
+
+def _not_a_file(what, f, need):
+    return NotAFileError(f"{what}: expected 'f' to be a string, path, or a binary file object with a '{need}' "
+                         f"attribute, got {type(f).__name__}" + (
+                             "; decode a bytes path to str, or wrap bytes of a checkpoint in io.BytesIO(data)"
+                             if isinstance(f, (bytes, bytearray)) else ""))
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
@@ -170,15 +269,16 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     None, bools, ints, floats and strings) to `f`: a path, written atomically (the old file stays
     intact until the new one is complete), or a binary file object, written at its position.
     torch's pickle_module / pickle_protocol / _use_new_zipfile_serialization are accepted for its
-    signature and change nothing (nothing is pickled)."""
-    if isinstance(f, (str, bytes, os.PathLike)):
+    signature and change nothing (nothing is pickled). Tensors that share memory (x and x[2:5],
+    p and p.data) share it again after loading; Python attributes set on a tensor are kept."""
+    if isinstance(f, (str, os.PathLike)):   # bytes are no path, as torch's (_not_a_file)
         path = os.fsdecode(f)
-        head, arrays = _encode(obj)   # refuse what cannot be saved before touching the file system
+        head, folders = _encode(obj)   # refuse what cannot be saved before touching the file system
         with atomic_write(path, "save") as out:
-            _write_zip(head, arrays, out)
+            _write_zip(head, folders, out)
         return
     if not hasattr(f, "write"):
-        raise TypeError(f"save: f must be a path or a binary file object, got {type(f).__name__}")
+        raise _not_a_file("save", f, "write")
     if isinstance(f, io.TextIOBase):
         raise TypeError("save: f is a text file; open it in binary mode ('wb')")
     _write_zip(*_encode(obj), f)
@@ -186,14 +286,14 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
 
 # ------------------------------------------------------------------ load
 def _bad(name, why):
-    return ValueError(f"load: {name} is not a valid checkpoint ({why})")
+    return CheckpointError(f"load: {name} is not a valid checkpoint ({why})")
 
 
 def _read_zip(z, name, device):
     names = z.namelist()
     if STRUCTURE not in names:
         if any(n.endswith("data.pkl") for n in names):
-            raise ValueError(f"load: {name} was written by torch.save (pickle), which ts.load does not run; "
+            raise CheckpointError(f"load: {name} was written by torch.save (pickle), which ts.load does not run; "
                              f"in PyTorch, save the state dict's tensors as numpy arrays (np.savez) instead")
         if not names or not all(n.endswith(".npy") for n in names):
             raise _bad(name, "no tinygrad_seq.json and not a name -> array .npz")
@@ -207,19 +307,23 @@ def _read_zip(z, name, device):
     if not isinstance(head, dict) or head.get("format") != "tinygrad_seq" or "root" not in head:
         raise _bad(name, "its tinygrad_seq.json has no format/root")
     if head.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"load: {name} has format version {head['version']}; this tinygrad_seq reads "
+        raise CheckpointError(f"load: {name} has format version {head['version']}; this tinygrad_seq reads "
                          f"up to {FORMAT_VERSION} (upgrade tinygrad_seq)")
 
-    def read_array(i):
-        entry = f"arrays/{i}.npy"
+    tensors = head.get("tensors") if head.get("version", 0) >= 2 else None
+    if tensors is not None and not isinstance(tensors, list):
+        raise _bad(name, "its tensors table is not a list")
+
+    def read(folder, i):
+        entry = f"{folder}/{i}.npy"
         if entry not in names:
-            raise ValueError(f"the structure refers to array {i}, which the archive lacks")
+            raise ValueError(f"the structure refers to {folder[:-1]} {i}, which the archive lacks ({entry})")
         with z.open(entry) as e:
             arr = np.lib.format.read_array(e, allow_pickle=False)
-            if e.read(1):
+            if e.read(1):   # also where zipfile checks the entry's CRC
                 raise ValueError(f"{entry} has data after its array")
         return arr
-    return _Decoder(read_array, device).decode(head["root"])
+    return _Decoder(read, tensors, device).decode(head["root"])
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **kwargs):
@@ -240,7 +344,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         device = map_location
     elif map_location is not None:
         device = _device.canonical(map_location)
-    if isinstance(f, (str, bytes, os.PathLike)):
+    if isinstance(f, (str, os.PathLike)):   # bytes are no path, as torch's (_not_a_file)
         name = os.fsdecode(f)
         if not os.path.exists(name):
             raise FileNotFoundError(f"load: no such file: {name}")
@@ -249,7 +353,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         with open(name, "rb") as fh:
             return _load_stream(fh, name, device)
     if not hasattr(f, "read"):
-        raise TypeError(f"load: f must be a path or a binary file object, got {type(f).__name__}")
+        raise _not_a_file("load", f, "read")
     if isinstance(f, io.TextIOBase):
         raise TypeError("load: f is a text file; open it in binary mode ('rb')")
     name = getattr(f, "name", None) or "the file object"
@@ -259,16 +363,30 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
 
 def _load_stream(fh, name, device):
+    """Load the archive that starts at fh's position, and leave fh just past it: a second load
+    from the same stream reads the next save (zipfile alone would open the last one)."""
     start = fh.tell()
     magic = fh.read(6)
     fh.seek(start)
+    if not magic:
+        raise EmptyCheckpointError(f"load: {name} is not a valid checkpoint (it is empty)" if start == 0 else
+                                   f"load: {name} is not a valid checkpoint (nothing follows position {start})")
     if magic == b"\x93NUMPY":
         raise _bad(name, "it holds a single array (.npy), not a name -> array archive (.npz)")
     if magic[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
         raise _bad(name, "it is a pickle, which ts.load never runs")
     try:
-        with zipfile.ZipFile(fh) as z:
-            return _read_zip(z, name, device)
+        end = archive_end(fh, start)
+    except (OSError, ValueError, struct.error) as e:
+        raise _bad(name, f"corrupt or truncated: {e}") from None
+    if end is None:
+        raise _bad(name, "corrupt or truncated: no complete zip archive starts at position "
+                         f"{start}" if magic[:2] == b"PK" else "it is not a zip archive")
+    try:
+        with zipfile.ZipFile(Window(fh, start, end)) as z:
+            out = _read_zip(z, name, device)
+        fh.seek(end)
+        return out
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, KeyError, UnicodeDecodeError,
             RecursionError) as e:
         if str(e).startswith("load: "):

@@ -11,6 +11,7 @@ import warnings
 
 from tinygrad_seq import autograd
 from tinygrad_seq.autograd import Function, enable_grad, no_grad
+from tinygrad_seq.backward_kind import in_partial_backward
 from tinygrad_seq.random import get_rng_state, set_rng_state
 from tinygrad_seq.tensor import Tensor
 
@@ -28,6 +29,8 @@ class _Checkpoint(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if in_partial_backward():   # its nested plain backward would fill every parameter's .grad
+            raise RuntimeError(PARTIAL_BACKWARD)
         inputs = []
         for saved, other in zip(ctx.saved_tensors, ctx.others):
             if saved is None:
@@ -46,12 +49,18 @@ class _Checkpoint(Function):
             if now is not None:
                 set_rng_state(now)
         outs = outs if isinstance(outs, tuple) else (outs,)
+        if not any(isinstance(o, Tensor) and o.requires_grad for o in outs):
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
         pairs = [(o, g) for o, g in zip(outs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
         if pairs:
             autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
         return (None, None) + tuple(x.grad if isinstance(x, Tensor) and x.requires_grad else None for x in inputs)
 
 
+PARTIAL_BACKWARD = ("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an "
+                    "`inputs` parameter to .backward(). To resolve this error, you can either set use_reentrant=False, "
+                    "or call .backward() without passing the `inputs` argument.")
+DETERMINISM_CHECKS = ("default", "none")
 _EXPLICIT = ("the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, calling "
              "checkpoint without use_reentrant will raise an exception. use_reentrant=False is recommended, but if "
              "you need to preserve the current default behavior, you can pass use_reentrant=True. Refer to docs for "
@@ -62,7 +71,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
                preserve_rng_state=True, **kwargs):
     """function(*args, **kwargs) as torch's checkpoint. use_reentrant=True (the default, with
     torch's warning when not passed): one node whose backward recomputes function's graph
-    (_Checkpoint); no input requiring grad gives an output without a graph, as torch's.
+    (_Checkpoint); no input requiring grad gives an output without a graph, as torch's. Its
+    backward must be a plain backward(): autograd.grad and backward(inputs=) raise, as torch's.
     use_reentrant=False: autograd sees function's own graph, as torch's non-reentrant form
     promises (autograd.grad with respect to parameters inside, backward(inputs=), dict and list
     outputs); here that graph is kept, not recomputed, so it saves no memory."""
@@ -70,6 +80,9 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         warnings.warn("torch.utils.checkpoint: " + _EXPLICIT, stacklevel=2)
         use_reentrant = True
     if not use_reentrant:
+        if determinism_check not in DETERMINISM_CHECKS:
+            raise ValueError(f"determinism_check should be one of {list(DETERMINISM_CHECKS)}, "
+                             f"but got {determinism_check}")
         if context_fn is None:
             return function(*args, **kwargs)
         forward_context, _ = context_fn()
