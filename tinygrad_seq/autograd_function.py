@@ -41,7 +41,7 @@ class TorchContext:
         if self.array_io:
             from tinygrad_seq.grad_fn_names import torch_name
             name = torch_name(self) or f"{type(self).__name__}Backward0"
-            return "torch::autograd::CopySlices" if name == "CopySlices" else name   # torch's C++ node
+            return f"torch::autograd::{name}" if name in ("CopySlices", "CopyBackwards") else name   # torch's C++ nodes
         return f"{type(self).__name__}Backward"
 
     def __repr__(self):

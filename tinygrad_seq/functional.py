@@ -80,8 +80,21 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def _applied(input, fn, inplace):
     """fn(input), or with inplace=True fn's result written into input, which is returned (torch's;
     autograd records the write, and a grad-requiring leaf refuses it as torch's does). fn then
-    runs on a copy, so the values its backward saves are not the ones overwritten."""
-    return input.copy_(fn(input.clone())) if inplace else fn(input)
+    runs on a copy, so the values its backward saves are not the ones overwritten. The write's
+    node takes fn's name, as torch's in-place op is fn's own node (ReluBackward0, not a copy's)."""
+    if not inplace:
+        return fn(input)
+    out, before = fn(input.clone()), input._ctx
+    ctx = input.copy_(out)._ctx   # a view's node is its view of the written base's: left as it is
+    if ctx is not before and out._ctx is not None and ctx.__dict__.get("_torch_name") == "CopyBackwards":
+        name = out._ctx.name()
+        ctx._torch_name = name[:-1] + "1" if name in _IN_PLACE_FORMS else name
+    return input
+
+
+# torch's nodes whose in-place form (backward from the result) is <Name>Backward1
+_IN_PLACE_FORMS = frozenset(("LeakyReluBackward0", "EluBackward0", "CeluBackward0", "ThresholdBackward0",
+                             "RreluWithNoiseBackward0"))
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

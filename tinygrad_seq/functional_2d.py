@@ -17,6 +17,7 @@ from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument,
 from tinygrad_seq.functional_checks import require_float, require_norm_params, torch_type_name
 from tinygrad_seq.functional_extra import normalized
 from tinygrad_seq.functional_pad import pad
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.size import Size
 
 
@@ -313,7 +314,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 running_var.mul_(1 - m).add_(var.detach().reshape(-1, c).mean(0) * (m * count / (count - 1)))
     else:
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    return normalized(input, mean, var, weight, bias, eps, shape)
+    # torch's node: its batch norm of [1, N*C, *] viewed back
+    return named(normalized(input, mean, var, weight, bias, eps, shape), "ViewBackward0")
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

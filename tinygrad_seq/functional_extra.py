@@ -197,7 +197,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     d = x1 - x2 + eps
     if p == 0:
         return _NonzeroCount.apply(d, keepdim=keepdim)
-    return d.norm(p=p, dim=-1, keepdim=keepdim)
+    return named(d.norm(p=p, dim=-1, keepdim=keepdim), "NormBackward1")
 
 
 class _NonzeroCount(Function):

@@ -75,7 +75,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         x = x * weight.reshape(shape)
     if bias is not None:
         x = x + bias.reshape(shape)
-    return x
+    return named(x, "NativeGroupNormBackward0")
 
 
 def prelu(input, weight):
@@ -126,7 +126,7 @@ def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False
         raise InvalidArgument(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower} "
                               f"and upper={upper}")
     if not training:
-        return named(leaky_relu(input, (lower + upper) / 2.0, inplace), "RreluWithNoiseBackward0")
+        return named(leaky_relu(input, (lower + upper) / 2.0, inplace), f"RreluWithNoiseBackward{int(inplace)}")
     x = input.numpy()
     noise = np.ones(x.shape, input.dtype)   # torch's: a double uniform slope for each x <= 0, in order
     negative = x <= 0
@@ -358,7 +358,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     not_target[np.arange(n), y] = 0
     loss = (terms * Tensor(not_target, device=x.device)).sum(1) / c
     loss = loss if input.ndim == 2 or target.ndim else loss.reshape(())   # 1-D input: the target's shape, as torch's
-    return _reduce(loss, _legacy(size_average, reduce, reduction))
+    return named(_reduce(loss, _legacy(size_average, reduce, reduction)), "MultiMarginLossBackward0")
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,

@@ -255,11 +255,11 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if input.dtype.kind != "f":
         return input.clone()
     info = np.finfo(input.dtype)
-    posinf = float(info.max) if posinf is None else posinf
-    neginf = float(info.min) if neginf is None else neginf
+    posinf, neginf = float(info.max) if posinf is None else posinf, float(info.min) if neginf is None else neginf
     out = where(input.isnan(), Tensor(np.asarray(nan, input.dtype), device=input.device), input)
     out = where(input == float("inf"), Tensor(np.asarray(posinf, input.dtype), device=input.device), out)
-    return where(input == -float("inf"), Tensor(np.asarray(neginf, input.dtype), device=input.device), out)
+    return named(where(input == -float("inf"), Tensor(np.asarray(neginf, input.dtype), device=input.device), out),
+                 "NanToNumBackward0")
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -291,7 +291,7 @@ def diag(input, diagonal=0):
     out = zeros(n, n, dtype=input.dtype, device=input.device)
     rows = np.arange(input.shape[0]) + builtins.max(0, -diagonal)
     out[rows, rows + diagonal] = input
-    return out
+    return named(out, "DiagEmbedBackward0")   # torch's (a fresh tensor: its write's node is its own)
 
 
 def dot(a, b):

@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Size, Tensor
 
 
@@ -117,7 +118,7 @@ def block_diag(*tensors):
                  zeros(r, total - before - c, dtype=dtype, device=m.device)]
         rows.append(cat(parts, 1))
         before += c
-    return cat(rows, 0)
+    return named(cat(rows, 0), "BlockDiagBackward0")
 
 
 def cartesian_prod(*tensors):

@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_seq import functional as F
 from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_matmul import same_scalar_type, scalar_name
 
@@ -74,8 +75,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)   # [.., P, R, M]
     if p == 0:   # the count of differing columns; torch's backward gives zero gradients, not none
         from tinygrad_seq.functional_extra import _count_nonzero_with_zero_grad
-        return _count_nonzero_with_zero_grad(d, False)
-    return d.norm(p=p, dim=-1)
+        return named(_count_nonzero_with_zero_grad(d, False), "CdistBackward0")
+    return named(d.norm(p=p, dim=-1), "CdistBackward0")
 
 
 def atleast_1d(*tensors):

@@ -7,6 +7,7 @@ import numpy as np
 from tinygrad_seq import autograd, ops_extra
 from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.indexing import normalize_index
 from tinygrad_seq.int_convert import float_scalar
 from tinygrad_seq.tensor_matmul import scalar_name
@@ -28,8 +29,18 @@ def index_fill_(self, dim, index, value):
         raise IndexOutOfRange(f"index_fill_: index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
     # each position once: a tensor value's gradient sums each filled element once, as torch's
     unique = autograd._Tensor(np.unique(np.where(i < 0, i + n, i)), device=self.device)
+    before = self._ctx
     self[(slice(None),) * d + (unique,)] = float_scalar(value, self.dtype)   # a number float16 / float32
-    return self                                                          # cannot hold raises, as torch's
+    return _named_write(self, before, "IndexFillBackward1" if _is_tensor(value) else "IndexFillBackward0")
+
+
+def _named_write(self, before, node):
+    """self, its node (made by an item assignment: before was its node until then) named torch's
+    `node`; not a view's, whose node views the written base (torch's too)."""
+    ctx = self._ctx
+    if ctx is not before and ctx is not None and self._live_view() is None:
+        ctx._torch_name = node
+    return self
 
 
 def zero_d_write(self, name, dim, fn, *args):
@@ -43,6 +54,12 @@ def zero_d_write(self, name, dim, fn, *args):
 def scatter_(self, dim, index, src=None, value=None, reduce=None):
     """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None, 'add' or
     'multiply' (the last without gradients, as torch's)."""
+    node = None if reduce is not None else "ScatterBackward0" if _is_tensor(src) else "ScatterBackward1"
+    return _scatter_named(self, dim, index, src, value, reduce, node)
+
+
+def _scatter_named(self, dim, index, src, value, reduce, node):
+    """scatter_, its node torch's `node` (index_copy_ is a scatter_ that torch names its own)."""
     if reduce not in (None, "add", "multiply"):
         raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got {reduce!r}")
     if src is None:
@@ -64,18 +81,29 @@ def scatter_(self, dim, index, src=None, value=None, reduce=None):
         vals = src.numpy()[tuple(slice(0, s) for s in idx.shape)].astype(out.dtype)   # cast first, as torch
         np.multiply.at(out, _along(np.asarray(idx), d), vals)
         return self.copy_(out)
-    return self._write("scatter_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx,
-                                                                         add=reduce == "add"), src)
+    return _scatter_into(self, "scatter_", d, idx, src, reduce == "add", node)
+
+
+def _scatter_into(self, name, d, idx, src, add, node):
+    """self's Scatter of src along d at idx, written in place; its node named `node` (None: as it is)."""
+    def scatter(t, s):
+        out = ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d, index=idx, add=add)
+        return out if node is None else named(out, node)
+    return self._write(name, scatter, src)
 
 
 def scatter_add_(self, dim, index, src):
+    return _scatter_add_named(self, dim, index, src, "ScatterAddBackward0")
+
+
+def _scatter_add_named(self, dim, index, src, node):
+    """scatter_add_, its node torch's `node` (index_add_ is a scatter_add_ that torch names its own)."""
     same_dtype_src(self, src, "scatter_add")
     if self.ndim == 0 and _is_tensor(index) and _is_tensor(src):
         return zero_d_write(self, "scatter_add_", dim, lambda t, s: t.scatter_add(0, index.reshape(-1),
                                                                                   s.reshape(-1)), src)
     d, idx = scatter_args(self, dim, index, src, "scatter_add_")
-    return self._write("scatter_add_", lambda t, s: ops_extra.Scatter.apply(t, s.to(dtype=t.dtype), dim=d,
-                                                                             index=idx, add=True), src)
+    return _scatter_into(self, "scatter_add_", d, idx, src, True, node)
 
 
 def index_add_(self, dim, index, source, alpha=1):
@@ -86,8 +114,8 @@ def index_add_(self, dim, index, source, alpha=1):
     if _is_tensor(source) and source.dtype != self.dtype:   # checked here: scatter_add_'s message names scatter_add
         raise DTypeMismatch(f"index_add_(): self ({scalar_name(self.dtype)}) and source "
                             f"({scalar_name(source.dtype)}) must have the same scalar type")
-    return self.scatter_add_(dim, along_index(self, dim, index, source, "index_add_"),
-                             source * alpha if alpha != 1 else source)
+    return _scatter_add_named(self, dim, along_index(self, dim, index, source, "index_add_"),
+                              source * alpha if alpha != 1 else source, "IndexAddBackward0")
 
 
 def index_copy_(self, dim, index, source):
@@ -102,7 +130,8 @@ def index_copy_(self, dim, index, source):
                             f"{scalar_name(self.dtype)} and (source) {scalar_name(source.dtype)}")
     if _is_tensor(source) and source.ndim == 0 and self.ndim == 1 and _is_tensor(index) and index.numel() == 1:
         source = source.reshape(1)
-    return self.scatter_(dim, along_index(self, dim, index, source, "index_copy_"), source)
+    return _scatter_named(self, dim, along_index(self, dim, index, source, "index_copy_"), source, None, None,
+                          "IndexCopyBackward0")
 
 
 def index_add(self, dim, index, source, alpha=1):
@@ -176,8 +205,9 @@ def index_put_(self, indices, values, accumulate=False):
     indices: a tuple or list of tensors; a uint8 one is a mask, as in item assignment."""
     indices = index_tensors(indices)
     if not accumulate:
+        before = self._ctx
         self[indices] = values
-        return self
+        return _named_write(self, before, "IndexPutBackward0")
     if _is_tensor(values) and values.dtype != self.dtype:   # torch's: no conversion, accumulating or not
         raise DTypeMismatch(f"Index put requires the source and destination dtypes match, got "
                             f"{scalar_name(self.dtype)} for the destination and {scalar_name(values.dtype)} "
@@ -195,7 +225,8 @@ def index_put_(self, indices, values, accumulate=False):
                             f"shape {positions.shape}") from None
     flat = autograd._Tensor(positions.reshape(-1), device=self.device)
     total = autograd._Tensor(np.zeros(self.numel(), self.dtype), dtype=self.dtype, device=self.device)
-    return self.add_(total.index_add(0, flat, vals.reshape(-1)).reshape(self.shape))
+    added = total.index_add(0, flat, vals.reshape(-1)).reshape(self.shape)
+    return self._write("add_", lambda t, a: named(t.add(a), "IndexPutBackward0"), added)
 
 
 class _HostShape:

@@ -310,8 +310,8 @@ class InPlaceOps:
             # torch's: the overwritten value's graph gets a zero gradient (not none): a where that
             # takes every element from src
             keep = autograd._Tensor(np.ones(self.shape, np.bool_), device=self.device)
-            return self._rebase(lambda t, s: s.where(keep, t), src, name="copy_")
-        return self._write("copy_", lambda t, s: s.clone(), src)
+            return self._rebase(lambda t, s: named(s.where(keep, t), "CopyBackwards"), src, name="copy_")
+        return self._write("copy_", lambda t, s: named(s.clone(), "CopyBackwards"), src)   # torch's node
 
     def add_(self, other, *rest, alpha=1):
         from tinygrad_seq.tensor_logic import alpha_form

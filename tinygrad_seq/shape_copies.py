@@ -37,7 +37,7 @@ def unfold(self, dimension, size, step):
     windows = [self.narrow(d, i * step, size) for i in range((n - size) // step + 1)]
     out = stack(windows, d)                              # (..., windows, size, ...)
     order = [i for i in range(out.ndim) if i != d + 1] + [d + 1]
-    return out.permute(tuple(order))
+    return named(out.permute(tuple(order)), "UnfoldBackward0")
 
 
 def roll(self, shifts, dims=None):

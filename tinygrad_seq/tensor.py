@@ -333,6 +333,9 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     def __getitem__(self, idx):
         return self._view_getitem(idx)
 
+    def __delitem__(self, idx):   # torch's TypeError (without this, Python's AttributeError)
+        raise TypeError("Tensor does not support deleting items")
+
 
 autograd._Tensor = Tensor
 

@@ -62,12 +62,15 @@ class DivisionOps:
         o = self._other(other)
         a, b = (o, self) if reverse else (self, o)   # the operator's order, as torch's message names them
         try:
-            return self._divide_pair(a, b, name)
+            out = self._divide_pair(a, b, name)
         except RuntimeError:   # the method's own (integer division by zero, a ShapeMismatch)
             raise
         except (ValueError, IndexError):   # numpy's broadcast refusal: torch's ShapeMismatch if shapes explain it
             raise_if_mismatched(a, b)
             raise
+        if name != "remainder" or reverse:   # (torch's number % tensor has no gradient)
+            return out
+        return named(out, "RemainderBackward1" if hasattr(other, "_ctx") else "RemainderBackward0")
 
     @staticmethod
     def _divide_pair(a, b, name):

@@ -39,11 +39,11 @@ def _norm_dim(dim, ndim):
 
 # ---------------------------------------------------------------- elementwise
 def deg2rad(self):
-    return self._floating() * (math.pi / 180.0)
+    return named(self._floating() * (math.pi / 180.0), "Deg2RadBackward0")
 
 
 def rad2deg(self):
-    return self._floating() * (180.0 / math.pi)
+    return named(self._floating() * (180.0 / math.pi), "Rad2DegBackward0")
 
 
 def float_power(self, exponent):
@@ -100,7 +100,7 @@ def addr(self, vec1, vec2, *, beta=1, alpha=1):
 
 
 def dist(self, other, p=2):
-    return (self - other).norm(p)
+    return named((self - other).norm(p), "DistBackward0")
 
 
 def vdot(self, other):
@@ -125,7 +125,7 @@ def kron(self, other):
     sb = (1,) * (nd - other.ndim) + tuple(other.shape)
     a = self.reshape(tuple([d for s in sa for d in (s, 1)]))
     b = other.reshape(tuple([d for s in sb for d in (1, s)]))
-    return (a * b).reshape(tuple([x * y for x, y in zip(sa, sb)]))
+    return named((a * b).reshape(tuple([x * y for x, y in zip(sa, sb)])), "UnsafeViewBackward0")
 
 
 @takes_axis
@@ -150,7 +150,8 @@ def cross(self, other, dim=None):
     x = [a.narrow(dim, i, 1) for i in range(3)]
     y = [b.narrow(dim, i, 1) for i in range(3)]
     from tinygrad_seq.functions import cat
-    return cat([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], dim)
+    return named(cat([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], dim),
+                 "LinalgCrossBackward0")
 
 
 def matrix_power(self, n):
@@ -293,13 +294,13 @@ def renorm(self, p, dim, maxnorm):
     else:
         norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p)
     factor = (norms > maxnorm).to(dtype=self.dtype) * (maxnorm / (norms + 1e-7) - 1) + 1
-    return self * factor
+    return named(self * factor, "RenormBackward0")
 
 
 # ---------------------------------------------------------------- indexing
 def take(self, index):
     """self.flatten()[index], shaped as index."""
-    return self.reshape(-1)[index]
+    return named(self.reshape(-1)[index], "TakeBackward0")
 
 
 def put_(self, index, source, accumulate=False):
@@ -414,7 +415,7 @@ def as_strided(self, size, stride, storage_offset=None):
                            f"{storage_offset} requiring a storage of {int(idx.max()) + 1} elements are out "
                            f"of bounds for storage of size {n}")
     from tinygrad_seq.creation import tensor
-    return storage.contiguous().reshape(-1)[tensor(idx, device=self.device)]
+    return named(storage.contiguous().reshape(-1)[tensor(idx, device=self.device)], "AsStridedBackward0")
 
 
 METHODS = dict(

@@ -183,4 +183,4 @@ def inner(self, other):
                             f"{scalar_name(self.dtype)} and {scalar_name(other.dtype)}")
     no_bool("addmm_impl_cpu_", self.dtype)
     a = self.reshape((*self.shape[:-1], *([1] * (other.ndim - 1)), self.shape[-1]))
-    return (a * other).sum(-1)
+    return named((a * other).sum(-1), "ViewBackward0")   # torch's: a matmul of the flattened operands

@@ -20,22 +20,27 @@ from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar
 
 def addcmul(self, tensor1, tensor2, value=1):
     """self + value * tensor1 * tensor2."""
-    return self + tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value)
+    return named(self + tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
 
 
 def addcdiv(self, tensor1, tensor2, value=1):
     """self + value * tensor1 / tensor2."""
     _no_integer_addcdiv(tensor1, tensor2)
-    return self + tensor1 / tensor2 * value
+    return named(self + tensor1 / tensor2 * value, "AddcdivBackward0")
 
 
 def addcmul_(self, tensor1, tensor2, value=1):
-    return self.add_(tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value))
+    return _named_add_(self, tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
 
 
 def addcdiv_(self, tensor1, tensor2, value=1):
     _no_integer_addcdiv(tensor1, tensor2)
-    return self.add_(tensor1 / tensor2 * value)
+    return _named_add_(self, tensor1 / tensor2 * value, "AddcdivBackward0")
+
+
+def _named_add_(self, term, node):
+    """self.add_(term), its node torch's `node` (the in-place addcmul_ / addcdiv_ is one node)."""
+    return self._write("add_", lambda t, o: named(t.add(o), node), term)
 
 
 def _addc_value(self, tensor1, tensor2, value):
@@ -75,9 +80,10 @@ def movedim(self, source, destination):
     for d in src + dst:
         if not -n <= d < max(n, 1):
             raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    for name, given in (("source", src), ("destination", dst)):   # torch's RuntimeError, the dims as given
+        if len({d % n for d in given}) != len(given):
+            raise InvalidArgument(f"movedim: repeated dim in `{name}` ({given})")
     src, dst = [d % n for d in src], [d % n for d in dst]
-    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError(f"movedim: repeated dim in source {src} or destination {dst}")
     order = [None] * n
     for s, d in zip(src, dst):
         order[d] = s
@@ -89,6 +95,7 @@ def movedim(self, source, destination):
 def fmod(self, other):
     """Remainder with the dividend's sign (C's fmod); the value is numpy's exact fmod, the
     gradient that of self - trunc(self / other) * other (1 and -trunc(self / other))."""
+    node = "FmodBackward1" if hasattr(other, "_ctx") else "FmodBackward0"   # torch's Tensor / Scalar forms
     other = self._other(other)
     if (self.dtype.kind == "f" or other.dtype.kind == "f") and not (self.requires_grad or other.requires_grad):
         from tinygrad_seq.tensor_math import _promote
@@ -100,7 +107,8 @@ def fmod(self, other):
         approx = self - (self / other).trunc().detach() * other
         with np.errstate(all="ignore"):
             exact = np.fmod(*np.broadcast_arrays(self.numpy(), other.numpy()))
-        return approx + self._wrap((exact - approx.detach().numpy()).astype(approx.dtype), self.device).to(self.device)
+        exact = self._wrap((exact - approx.detach().numpy()).astype(approx.dtype), self.device).to(self.device)
+        return named(approx + exact, node)
     from tinygrad_seq.tensor_math import _promote   # torch's 0-d rule: uint8 with a 0-d int8 stays uint8
     a, b = _promote(self, other) if self.dtype != other.dtype else (self, other)
     from tinygrad_seq.bool_arith import refuse_bool
@@ -342,7 +350,7 @@ METHODS = dict(addcmul=addcmul, addcdiv=addcdiv, addcmul_=addcmul_, addcdiv_=add
                logcumsumexp=logcumsumexp, addmm=addmm, baddbmm=baddbmm, addbmm=addbmm, mv=mv, inner=inner,
                index_copy=index_copy, fill_diagonal_=fill_diagonal_, bincount=_bincount, new=new,
                fliplr=lambda self: _at_least(self, 2, "fliplr").flip(1), flipud=lambda self: _at_least(self, 1, "flipud").flip(0),
-               ravel=lambda self: self.reshape(-1), retains_grad=property(_retains_grad),
+               ravel=lambda self: self.contiguous().view(-1), retains_grad=property(_retains_grad),
                is_signed=lambda self: self.dtype.kind in "if", is_complex=lambda self: False,
                itemsize=property(lambda self: self.dtype.itemsize),
                nbytes=property(lambda self: self.numel() * self.dtype.itemsize),

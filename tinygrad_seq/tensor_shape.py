@@ -15,6 +15,8 @@ from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
+from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, has_zero_stride, view_as_dtype,
+                                      view_strides, unsqueezed)
 
 
 def _shape_arg(shape):
@@ -59,6 +61,9 @@ class ShapeOps:
     # ------------------------------------------------------------ indexing
     def _view_getitem(self, idx):
         idx, advanced = normalize_index(idx, self)
+        if not advanced and (True in idx or False in idx) and bool in map(type, idx):
+            advanced = True   # torch: a Python bool indexes as an index tensor ([0], or [] for False): a copy
+                              # (`in` first: cheaper than the type scan, which rules out the ints 1 and 0)
         split = ints_first(idx, advanced)
         if split is not None:
             return self._view_getitem(split[0])._view_getitem(split[1])
@@ -119,13 +124,22 @@ class ShapeOps:
         pre = (slice(None),) * d
         if isinstance(split_size_or_sections, (list, tuple)):
             sizes = list(split_size_or_sections)
+            if any(k < 0 for k in sizes):
+                raise InvalidArgument(f"split_with_sizes expects split_sizes have only non-negative entries, "
+                                      f"but got split_sizes={sizes}")
             if sum(sizes) != n:
-                raise ShapeMismatch(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
+                raise ShapeMismatch(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                                    f"size at dimension {d}), but got split_sizes={sizes}")
             at = [int(s) for s in np.cumsum([0] + sizes[:-1])]   # where each piece starts
             return tuple(named(self[pre + (slice(s, s + k),)], "SplitWithSizesBackward0") for s, k in zip(at, sizes))
         size = int(split_size_or_sections)
-        if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+        if size < 0:
+            raise InvalidArgument(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0:   # torch's: one empty piece of an empty dim
+            if n:
+                raise InvalidArgument(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                                      f"size of {n}")
+            return (named(self[pre + (slice(0, 0),)], "SplitBackward0"),)
         return tuple(named(self[pre + (slice(i, i + size),)], "SplitBackward0") for i in range(0, max(n, 1), size))
 
     def chunk(self, chunks, dim=0, *, axis=None):
@@ -210,28 +224,32 @@ class ShapeOps:
 
     def view(self, *sizes, size=None):
         """reshape that must share memory, as torch's: a view of a tensor whose layout came from
-        a transpose, permute or strided slice (a view itself) raises where the reshape would copy,
-        so that writes through the result never silently miss the tensor. Results of other ops
-        (whose layout may differ from torch's) reshape as before. view(dtype) reinterprets the
-        bytes (no gradient), as torch's."""
+        a transpose, permute, strided slice or expand raises where no view exists (torch's stride
+        rule, view_layout.view_strides), so that writes through the result never silently miss
+        the tensor. Results of other ops (whose layout may differ from torch's) reshape as before.
+        view(dtype) reinterprets the bytes (no gradient), with torch's checks."""
         if len(sizes) == 1 and isinstance(sizes[0], (np.dtype, type)) and not isinstance(sizes[0], int):
-            dt = np.dtype(sizes[0])
-            arr = self.numpy()
-            if arr.ndim == 0 and dt.itemsize != arr.dtype.itemsize:
-                raise ShapeMismatch("view(dtype): a 0-d tensor keeps its element size")
-            out = np.ascontiguousarray(arr).view(dt)
+            out = view_as_dtype(self, sizes[0])
             return autograd._Tensor._wrap(_device.backend(self.device).asarray(out), self.device)
         if not sizes and size is None:
             raise TypeError("view() takes a size (a tuple of ints, or ints) or a dtype; got no arguments")
+        arr = self.array
         try:
+            if type(arr) is np.ndarray and not arr.flags.c_contiguous and (
+                    self._view is not None or has_zero_stride(arr)):
+                # a view's or an expand's strides are torch's: torch's rule says whether a view exists
+                shape = _shape_arg(sizes if size is None else (size,))
+                n, known = self.numel(), -math.prod(shape)
+                if shape.count(-1) == 1 and known > 0 and n % known == 0:
+                    shape = tuple(n // known if s == -1 else s for s in shape)
+                if math.prod(shape) == n and view_strides(arr.shape, element_strides(arr), shape) is None:
+                    raise ShapeMismatch(VIEW_SIZE_ERROR)   # (a shape of other size: reshape's error)
             out = self.reshape(*sizes, size=size)
         except ShapeMismatch as e:   # name view, not reshape, in the message
             raise ShapeMismatch(str(e).replace("reshape:", "view:", 1)) from None
-        if (getattr(self, "_view", None) is not None and self.numel() > 1 and out.shape != self.shape
-                and not _device.backend(self.device).may_share_memory(out.array, self.array)):
-            raise ShapeMismatch(f"view: a tensor of shape {self.shape} laid out as a transposed or strided view "
-                                f"cannot be viewed as {out.shape} (view size is not compatible with input "
-                                "tensor's size and stride); use .reshape(...) instead")
+        if (self.device != "cpu" and getattr(self, "_view", None) is not None and self.numel() > 1
+                and out.shape != self.shape and not _device.backend(self.device).may_share_memory(out.array, arr)):
+            raise ShapeMismatch(VIEW_SIZE_ERROR)   # a device view: judged by whether the reshape copied
         return out
 
     def view_as(self, other):
@@ -305,7 +323,11 @@ class ShapeOps:
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(f"unsqueeze: dimension {dim} out of range for a tensor of {self.ndim} dimensions")
-        return named(self.reshape(self.shape[:d] + (1,) + self.shape[d:]), "UnsqueezeBackward0")
+        out = named(self.reshape(self.shape[:d] + (1,) + self.shape[d:]), "UnsqueezeBackward0")
+        arr = self.array
+        if type(arr) is np.ndarray and (1 in arr.shape or not arr.flags.c_contiguous):
+            out.array = unsqueezed(arr, d, out.array)   # torch's strides, where numpy's reshape differs
+        return out
 
     def squeeze(self, dim=None, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -397,7 +419,8 @@ class ShapeOps:
             raise ShapeMismatch(f"repeats must have the same size as input along dim, but got repeats.size(0) "
                                 f"= {len(r)} and input.size({d}) = {x.shape[d]}")
         idx = np.repeat(np.arange(x.shape[d]), r)
-        return x.index_select(d, autograd._Tensor(idx, device=self.device))
+        out = x.index_select(d, autograd._Tensor(idx, device=self.device))
+        return out if isinstance(repeats, ShapeOps) else named(out, "ViewBackward0")   # torch's expand + view
 
 
 def _check_range(index, n, dim, name, negative=True):
