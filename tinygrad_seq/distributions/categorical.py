@@ -57,9 +57,12 @@ class Categorical(Distribution):
             logits = _as_tensor(logits, "logits")
             if logits.ndim < 1:
                 raise ValueError("Categorical: logits must have at least one dimension (the categories), got a 0-d tensor")
-            if validate and np.isnan(logits.numpy()).any():
-                raise ValueError(f"Categorical: logits contain nan (shape {tuple(logits.shape)})")
-            self.logits = logits - logits.logsumexp(-1, keepdim=True)
+            with np.errstate(invalid="ignore"):   # inf - inf is the nan the check below reports
+                self.logits = logits - logits.logsumexp(-1, keepdim=True)
+            # torch checks the normalised logits: nan, +inf, or a row all -inf each give nan there
+            if validate and np.isnan(self.logits.numpy()).any():
+                raise ValueError("Categorical: logits must not contain nan or +inf, nor a row that is all -inf "
+                                 f"(their normalised logits are nan; shape {tuple(logits.shape)})")
             self.probs = F.softmax(logits, -1)
             self._param = "logits"
         self._num_events = self.probs.shape[-1]
@@ -117,10 +120,18 @@ class Categorical(Distribution):
         return constraints.integer_interval(0, self._num_events - 1)
 
     def expand(self, batch_shape, _instance=None):
-        """The same distribution broadcast to batch_shape (torch's Categorical.expand)."""
+        """The same distribution broadcast to batch_shape (torch's Categorical.expand): an instance
+        of type(self), so subclasses keep their class; one with its own __init__ must define expand."""
+        new = self._get_checked_instance(Categorical, _instance)
+        batch_shape = Size(tuple(batch_shape))
         shape = tuple(batch_shape) + (self._num_events,)
-        param = self.probs if self._param == "probs" else self.logits
-        return Categorical(**{self._param: param.expand(*shape)}, validate_args=self._validate_args)
+        new.probs = self.probs.expand(*shape)
+        new.logits = self.logits.expand(*shape)
+        new._param = self._param
+        new._num_events = self._num_events
+        Distribution.__init__(new, batch_shape, Size(()), validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     def rsample(self, sample_shape=()):
         raise NotImplementedError("Categorical has no reparameterized sampler (has_rsample is False), as torch's")

@@ -25,10 +25,13 @@ class OneHotCategorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits, validate_args=validate_args)
-        # the Categorical has checked probs / logits
+        validate = self._validate_args if validate_args is None else bool(validate_args)
+        # as torch's, probs / logits are checked when the default setting is on (torch builds its
+        # Categorical without validate_args, so validate_args=False only turns off log_prob's value
+        # checks) or when validate_args=True (torch's own constructor checks them then)
+        self._categorical = Categorical(probs, logits, validate_args=True if validate_args else None)
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args=False)
-        self._validate_args = self._categorical._validate_args
+        self._validate_args = validate
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(OneHotCategorical, _instance)

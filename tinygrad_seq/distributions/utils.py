@@ -6,6 +6,7 @@ from functools import update_wrapper
 import numpy as np
 
 from tinygrad_seq import creation, dtypes, functional as F
+from tinygrad_seq.grad_mode import enable_grad
 from tinygrad_seq.tensor_more import broadcast_tensors
 from tinygrad_seq.tensor import Size, Tensor
 
@@ -57,7 +58,9 @@ def probs_to_logits(probs, is_binary=False):
 
 class lazy_property:
     """A property computed on first use and then stored in the instance's __dict__ (so a
-    Bernoulli made from logits computes its probs, with their gradient path, only if asked)."""
+    Bernoulli made from logits computes its probs, with their gradient path, only if asked).
+    Computed under enable_grad, as torch's: the first read may come from inside no_grad (sample()
+    reads .probs there), and the cached value must still carry its graph for later backward()s."""
 
     def __init__(self, wrapped):
         self.wrapped = wrapped
@@ -66,7 +69,8 @@ class lazy_property:
     def __get__(self, instance, obj_type=None):
         if instance is None:
             return self
-        value = self.wrapped(instance)
+        with enable_grad():
+            value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
 
