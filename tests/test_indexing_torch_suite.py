@@ -12,7 +12,7 @@ from tinygrad_seq.internal_overlap import basic_region, check_item_assignment
 from tinygrad_seq.indexing import normalize_index
 
 torch = pytest.importorskip("torch")
-from torch_compare import T, on_both, same  # noqa: E402
+from torch_compare import on_both, same  # noqa: E402
 
 
 # 1. index_put_ takes a list of index tensors, as torch's (test_index_put_accumulate_expanded_values)

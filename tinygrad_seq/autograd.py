@@ -191,18 +191,8 @@ _NO_GRADS2, _GRAD1, _NO_GRAD1 = (False, False), (True,), (False,)
 _Tensor = None  # tinygrad_seq.tensor sets this on import (the engine cannot import it: cycle)
 
 
-def _scalar_to_device(cls, t0, t1):
-    """Two tensors on different devices: a 0-d cpu one joins the other's device, as torch takes
-    it for a scalar (t * lr where lr is a cpu tensor); otherwise torch's device error."""
-    if t1.device == "cpu" and t1.ndim == 0:
-        return t0, t1.to(t0.device)
-    if t0.device == "cpu" and t0.ndim == 0:
-        return t0.to(t1.device), t1
-    _device_mismatch(cls, t0.device, t1.device)
-
-
-def _device_mismatch(cls, dev, other):
-    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got {getattr(dev, 'type', dev)} and {getattr(other, 'type', other)}")
+# two tensors on two devices in one op (a 0-d cpu one joins the other's): device_pairs.py
+from tinygrad_seq.device_pairs import _device_mismatch, _scalar_to_device  # noqa: E402
 
 
 def _unbroadcast(b, grad, shape):

@@ -130,8 +130,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     from tinygrad_seq.functions import where
     require_float(input, "leaky_relu_cpu")
     if inplace and negative_slope < 0:   # torch's in-place form with a negative slope refuses backward
-        from tinygrad_seq.functional_inplace import leaky_relu_
-        return leaky_relu_(input, negative_slope)
+        from tinygrad_seq.functional_inplace import leaky_relu_ as negative_slope_in_place
+        return negative_slope_in_place(input, negative_slope)
     return _applied(input, lambda t: named(where(t > 0, t, t * negative_slope), "LeakyReluBackward0"), inplace)
 
 
