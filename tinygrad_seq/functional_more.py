@@ -149,8 +149,41 @@ def bilinear(input1, input2, weight, bias=None):
         raise DTypeMismatch(f"bilinear: All tensors must have the same dtype, got {got}")
     if input1.dtype.kind == "b":
         raise NotImplementedError('"bmm" not implemented for \'Bool\'')
+    _check_bilinear_shapes(input1, input2, weight, bias)
     y = einsum("...i,oij,...j->...o", input1, weight, input2)
-    return y + bias if bias is not None else y
+    if bias is None:
+        return y
+    try:   # torch adds it in place: it must broadcast to y's shape
+        fits = np.broadcast_shapes(y.shape, bias.shape) == y.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeMismatch(f"bilinear(): bias of shape {tuple(bias.shape)} does not broadcast to the output's "
+                            f"shape {tuple(y.shape)}")
+    return y + bias
+
+
+def _check_bilinear_shapes(input1, input2, weight, bias):
+    """torch's checks, in its order and words: input1 [*, in1] and input2 [*, in2] of the same
+    batch dims, weight [out, in1, in2], bias [out]."""
+    if input1.ndim != input2.ndim:
+        raise ShapeMismatch(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for i in range(input1.ndim - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise ShapeMismatch(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                                f"{input1.shape[i]} and {input2.shape[i]}")
+    if input1.ndim == 0 or weight.ndim != 3:
+        raise ShapeMismatch(f"bilinear(): expected inputs of at least 1 dim and a 3-D weight [out, in1, in2], got "
+                            f"inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)} and weight of shape "
+                            f"{tuple(weight.shape)}")
+    for k, x in ((1, input1), (2, input2)):
+        if x.shape[-1] != weight.shape[k]:
+            raise ShapeMismatch(f"bilinear(): input{k} size does not match weight size: got {x.shape[-1]} but "
+                                f"expected {weight.shape[k]}")
+    if bias is not None and (bias.ndim == 0 or bias.shape[0] != weight.shape[0]):
+        got = bias.shape[0] if bias.ndim else "a 0-d bias"
+        raise ShapeMismatch(f"bilinear(): bias size does not match weight size: got {got} but expected "
+                            f"{weight.shape[0]}")
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
@@ -297,8 +330,15 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-    """1 - cos(x1, x2) where target is 1; max(0, cos - margin) where it is -1."""
+    """1 - cos(x1, x2) where target is 1; max(0, cos - margin) where it is -1. target (N,) with
+    inputs (N, D), or () with (D,), as torch's checks."""
     eps = 1e-12
+    require_tensor_argument(target, "cosine_embedding_loss", "target", 3)
+    if target.ndim > 1:
+        raise ShapeMismatch("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise ShapeMismatch(f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but found "
+                            f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
     dim = input1.ndim - 1
     cos = (input1 * input2).sum(dim) / (((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)).sqrt()
     pos = (target == 1).to(dtype=cos.dtype)
@@ -318,6 +358,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 def triplet_margin_loss_any_margin(anchor, positive, negative, margin, p, eps, swap, reduction):
     """max(0, d(a, p) - d(a, n) + margin), reduced: ATen's form, which takes a margin <= 0."""
     from tinygrad_seq.functional_extra import pairwise_distance
+    if not anchor.ndim == positive.ndim == negative.ndim:   # pairwise_distance would broadcast them
+        raise ShapeMismatch(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                            f"dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and negative "
+                            f"{negative.ndim}D inputs")
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -365,10 +409,12 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                      reduction="mean"):
     require_tensor_argument(target, "poisson_nll_loss", "target", 2)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
-    if full:   # Stirling's term where target > 1, in the graph: target's gradient goes through it too
-        # computed on target clamped to >= 1 (the term is 0 below): no 0 * log 0 nan or warning
-        t = target.clamp(min=1.0)
-        stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
+    if full:   # Stirling's term where target > 1, in the graph: target's gradient goes through it too.
+        # torch's formula on the whole target, then masked. Where target <= 0 torch's gradient is nan
+        # (0 * log 0 in its backward): the logs here take nan there instead of 0 or a negative, which
+        # gives that nan without numpy's warnings (the loss there is the mask's 0)
+        logged = target.masked_fill(target <= 0, math.nan) if target.dtype.kind == "f" else target
+        stirling = target * logged.log() - target + (logged * (2 * math.pi)).log() * 0.5
         loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 

@@ -35,13 +35,17 @@ def pad(input, pad, mode="constant", value=None):
     (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a
     (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows)."""
     if mode in _PAD_MODES:
-        return _index_pad(input, pad, mode)
+        return _index_pad(input, pad, mode, value)
     if mode != "constant":
         raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     _check_pad_length(pad, input.ndim)
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    for d, ((a, b), n) in enumerate(zip(widths, input.shape)):
+        if n + min(a, 0) + min(b, 0) < 0:   # torch crops with narrow(), which refuses a negative length
+            raise InvalidArgument(f"narrow(): length must be non-negative. (pad: cropping ({a}, {b}) from dim {d} "
+                                  f"of size {n} leaves {n + min(a, 0) + min(b, 0)})")
     crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for n, (a, b) in zip(input.shape, widths))
     x = input[crop] if any(a < 0 or b < 0 for a, b in widths) else input
     widths = tuple((max(a, 0), max(b, 0)) for a, b in widths)
@@ -56,8 +60,10 @@ def _check_pad_length(pad, ndim):
                               f"dimension but got padding length {len(pad)} and input of dimension {ndim}")
 
 
-def _index_pad(input, pad, mode):
+def _index_pad(input, pad, mode, value):
     _check_pad_length(pad, input.ndim)
+    if value is not None and value != 0:   # torch takes None or 0 for the modes without a fill value
+        raise InvalidArgument(f'Padding mode "{mode}" doesn\'t take in value argument')
     k = len(pad) // 2
     if mode != "circular" and input.dtype.kind == "b":   # torch's kernels have no bool case
         kernel = "reflection" if mode == "reflect" else "replication"

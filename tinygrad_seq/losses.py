@@ -9,24 +9,16 @@ from tinygrad_seq.argument_types import require_loss_target, require_tensor_argu
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.loss_dtypes import (bce_operands, class_weight, huber_target, in_dtype_of, logits_loss_dtype,
                                       pointwise_difference)
+from tinygrad_seq.loss_reduction import check_reduction as _check_reduction
+from tinygrad_seq.loss_reduction import legacy_reduction as _legacy_reduction
+from tinygrad_seq.loss_reduction import reduce_loss as _reduce
+from tinygrad_seq.loss_reduction import refuse_grad_arguments
 from tinygrad_seq.loss_weights import weighted_reduce
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(name, reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _reduce(loss, reduction):
-    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
-
 
 def _as_tensor(x, like):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x), device=like.device)
@@ -279,7 +271,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     indices (N,) / (N, d1, ...) / (), or class probabilities of input's shape."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     require_tensor_argument(target, "cross_entropy_loss", "target", 2)
-    if target.dtype.kind == "f":
+    if target.dtype.kind == "f" or tuple(target.shape) == tuple(input.shape):   # torch's test: probabilities
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing, ignore_index)
     return _class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
                        label_smoothing, True)
@@ -293,28 +285,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _class_loss("nll_loss", input, target, weight, ignore_index, reduction, 0.0, False)
 
 
-def _legacy_reduction(size_average, reduce, reduction):
-    # PyTorch's deprecated size_average / reduce pair, mapped as torch's legacy_get_string does
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = ("mean" if size_average else "sum") if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
-                  f"instead.", UserWarning)
-    return reduction
-
-
 def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-100):
     """Class-probability targets: -sum_c w_c * t_c * log_softmax(x)_c per sample."""
     name = "cross_entropy"
     _check_reduction(name, reduction)
     smoothing = _smoothing(smoothing)
+    if target.dtype.kind != "f":   # of input's shape, so taken as probabilities: torch's error
+        raise DTypeMismatch(f"Expected floating point type for target with class probabilities, got "
+                            f"{torch_type_name(target.dtype)}")
     if ignore_index >= 0:
         raise InvalidArgument(f"{name}: ignore_index is not supported for floating point target (got {ignore_index})")
     if tuple(target.shape) != tuple(x.shape):
         raise DTypeMismatch(f"{name}: target must be integer class indices, or float class probabilities of the "
                             f"input's shape {x.shape}; got {target.dtype} of shape {tuple(target.shape)}")
+    if x.ndim == 0:   # torch's IndexError, from its softmax over dim 1
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions (cross_entropy: a 0-d input has no "
+                         "class dim)")
     dim = 0 if x.ndim == 1 else 1
     C = x.shape[dim]
     lp = log_softmax(x, dim)
@@ -408,14 +394,17 @@ class _BCE(Function):
         x, t, lx, l1x = ctx.saved_tensors
         # PyTorch's: g (x - t) / max(x (1 - x), 1e-12)
         gx = B.div(B.mul(g, B.sub(x, t)), B.clip(B.mul(x, B.sub(1.0, x)), 1e-12, None))
-        gt = B.mul(g, B.sub(l1x, lx)) if ctx.needs_input_grad[1] else None
-        return gx, gt
+        if not ctx.needs_input_grad[1]:
+            return gx, None
+        with np.errstate(divide="ignore"):   # torch's -logit(x), unclamped: +-inf at x = 0 / 1
+            return gx, B.mul(g, B.neg(B.log(B.div(x, B.sub(1.0, x)))))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     target = _same_shape("binary_cross_entropy", input, target, strict=True)
+    refuse_grad_arguments("binary_cross_entropy", weight=weight)
     bce_operands(input, target)
     x, t = input.numpy(), target.numpy()   # both in [0, 1], nan refused: one min and one max of the pair
     if not (np.minimum.reduce(np.minimum(x, t), axis=None, initial=0.0) >= 0
@@ -436,6 +425,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _same_shape("binary_cross_entropy_with_logits", input, target, strict=True)
+    refuse_grad_arguments("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     dtype = logits_loss_dtype(input, target)
     softplus_neg = ops_extra.Softplus.apply(-input)    # log(1 + exp(-x)); its gradient 0.5 at 0, as torch's
     if pos_weight is not None:
