@@ -2,7 +2,7 @@
 set_warn_always / is_warn_always_enabled, the deterministic debug mode (a view of
 use_deterministic_algorithms' mode and warn_only, as torch's), is_inference_mode_enabled
 (grad_mode.py's inference_mode blocks), init_num_threads, newaxis."""
-from tinygrad_seq import functions
+from tinygrad_seq import functions, global_settings
 from tinygrad_seq.grad_mode import _state
 
 _warn_always = [False]
@@ -37,12 +37,12 @@ def set_deterministic_debug_mode(debug_mode):
 
 
 def get_deterministic_debug_mode():
-    mode, warn_only = functions._deterministic
+    mode, warn_only = global_settings._deterministic
     return (1 if warn_only else 2) if mode else 0
 
 
 def is_deterministic_algorithms_warn_only_enabled():
-    return functions._deterministic[1]
+    return global_settings._deterministic[1]
 
 
 def is_inference_mode_enabled():
