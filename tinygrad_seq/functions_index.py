@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.functions import _takes_out
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Size, Tensor
 
@@ -23,6 +24,7 @@ def _index_tensor(arr, out_int32, device="cpu"):
                         device)
 
 
+@_takes_out
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices where values would be inserted into the last dim of sorted_sequence to keep it
     sorted (side "right" / right=True: after equal elements)."""
@@ -37,21 +39,55 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     scalar = isinstance(values, numbers.Number)
     vals = np.asarray(values) if scalar else _host(values)
     if sorter is not None:
-        seq = np.take_along_axis(seq, _host(sorter).astype(np.int64), axis=-1)
-    how = "right" if right else "left"
+        seq = np.take_along_axis(seq, _checked_sorter(seq, sorter), axis=-1)
     if seq.ndim <= 1:
-        out = np.searchsorted(seq, vals, side=how)
+        out = _binary_search(seq.reshape(1, -1), vals.reshape(1, -1), right).reshape(vals.shape)
     else:
         if scalar or seq.shape[:-1] != vals.shape[:-1]:
             raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first "
                                f"N-1 dimensions of boundaries tensor and input value tensor must match, but we "
                                f"got boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
         rows_s, rows_v = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
-        out = np.stack([np.searchsorted(a, v, side=how) for a, v in zip(rows_s, rows_v)]).reshape(vals.shape)
+        out = _binary_search(rows_s, rows_v, right).reshape(vals.shape)
     device = sorted_sequence.device if isinstance(sorted_sequence, Tensor) else "cpu"
     return _index_tensor(out, out_int32, device)
 
 
+def _checked_sorter(seq, sorter):
+    """sorter as int64 host indices after torch's checks: long dtype, seq's shape, in range."""
+    order = _host(sorter)
+    if order.dtype != np.int64:
+        from tinygrad_seq.tensor_matmul import scalar_name
+        raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
+                           f"{scalar_name(order.dtype)}")
+    if order.shape != seq.shape:
+        raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same size, but got "
+                           f"boundary tensor {list(seq.shape)}and got sorter tensor {list(order.shape)}")
+    if order.size and (order.min() < 0 or order.max() >= seq.shape[-1]):
+        raise RuntimeError("torch.searchsorted(): sorter index out of range")
+    return order
+
+
+def _binary_search(seq, vals, right):
+    """torch's cus_lower_bound / cus_upper_bound on every row at once (seq: [R, n] sorted rows,
+    vals: [R, m]) -> int64 [R, m]. Step right unless seq[mid] >= v (right: > v): a comparison
+    with nan is false, so a nan boundary or value sends the search right, as torch's does
+    (numpy's searchsorted orders nan last instead)."""
+    n = seq.shape[-1]
+    lo = np.zeros(vals.shape, np.int64)
+    hi = np.full(vals.shape, n, np.int64)
+    rows = np.arange(seq.shape[0])[:, None]
+    while n and (lo < hi).any():
+        active = lo < hi
+        mid = lo + ((hi - lo) >> 1)
+        at_mid = seq[rows, np.minimum(mid, n - 1)]
+        go_right = ~(at_mid > vals) if right else ~(at_mid >= vals)
+        lo = np.where(active & go_right, mid + 1, lo)
+        hi = np.where(active & ~go_right, mid, hi)
+    return lo
+
+
+@_takes_out
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each input element among 1-D boundaries: boundaries[i-1] < x <= boundaries[i]
     (right=True: boundaries[i-1] <= x < boundaries[i])."""
@@ -59,7 +95,8 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     if b.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
     scalar = isinstance(input, numbers.Number)
-    out = np.searchsorted(b, np.asarray(input) if scalar else _host(input), side="right" if right else "left")
+    vals = np.asarray(input) if scalar else _host(input)
+    out = _binary_search(b.reshape(1, -1), vals.reshape(1, -1), right).reshape(vals.shape)
     return _index_tensor(out, out_int32, "cpu" if scalar else input.device)
 
 

@@ -52,6 +52,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct values (sorted; along dim: the distinct slices), and optionally each
     element's index into them and their counts (no gradient, as torch's)."""
     a = input.numpy()
+    if dim is not None:
+        _check_unique_dim(a.shape, dim % max(a.ndim, 1))
     # torch keeps every nan apart (nan != nan); numpy's default merges them
     nan_apart = {} if dim is not None else {"equal_nan": False}
     values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=dim, **nan_apart)
@@ -61,6 +63,15 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if return_counts:
         out.append(Tensor(counts.astype(np.int64), device=input.device))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _check_unique_dim(shape, dim):
+    """torch's unique_dim on an empty tensor: only the selected dim may have size 0."""
+    zero_dims = [d for d, n in enumerate(shape) if n == 0]
+    if len(zero_dims) > 1:
+        raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
+    if zero_dims and zero_dims[0] != dim:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
 
 
 def cdist(x1, x2, p=2.0, compute_mode=None):

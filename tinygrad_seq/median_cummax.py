@@ -20,15 +20,14 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         flat = self.reshape(-1)
         if flat.numel() == 0:
             return empty_median(self)
+    no_bool_median(self, dim)
+    if dim is None:
         if flat.dtype.kind == "f" and bool(flat.isnan().any()):   # nan propagates, as torch's
-            return flat[int(np.argmax(np.isnan(flat.numpy())))]
+            return spread_over_ties(flat, float("nan"), "MedianBackward0")
         m = flat.detach().sort().values[(flat.numel() - 1) // 2]
         if flat.dtype.kind != "f":
             return m
-        # torch shares the gradient evenly among the values equal to m, as amax over them does; amax
-        # also keeps m exact (their sum over their count rounds, and made inf * 0 a nan for m = +-inf)
-        tied = np.flatnonzero(flat.numpy() == m.item())
-        return named(flat[type(self)(tied, device=self.device)].amax(), "MedianBackward0")
+        return spread_over_ties(flat, m.item(), "MedianBackward0")
     if self.ndim == 0:
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
@@ -47,6 +46,23 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return MinResult(named(values, "MedianBackward1"), indices)
+
+
+def no_bool_median(self, dim):
+    """torch has no bool kernel for a non-empty median / nanmedian (an empty one is True)."""
+    if self.dtype == np.bool_:
+        raise NotImplementedError(f"\"{'median_cpu' if dim is None else 'median_out'}\" not implemented for 'Bool'")
+
+
+def spread_over_ties(flat, value, node):
+    """value (flat's median, a float; nan: the median of a flat holding nan) as a 0-d tensor whose
+    gradient is shared evenly by every element of 1-D flat equal to it (for nan: every nan), as
+    torch's evenly_distribute_backward. amax over the ties shares it so and keeps the value exact
+    (their sum over their count rounds, and made inf * 0 a nan for +-inf); nans take the mean."""
+    host = flat.numpy()
+    is_nan = value != value
+    tied = flat[type(flat)(np.flatnonzero(np.isnan(host) if is_nan else host == value), device=flat.device)]
+    return named(tied.mean() if is_nan else tied.amax(), node)
 
 
 def empty_median(self):
@@ -105,4 +121,11 @@ def logcumsumexp(self, dim=None, *, axis=None):
     if not -self.ndim <= dim < self.ndim:   # torch's IndexError, never dim % ndim
         raise IndexError(f"logcumsumexp: Dimension out of range (expected to be in range of [{-self.ndim}, "
                          f"{self.ndim - 1}], but got {dim})")
-    return LogCumSumExp.apply(self._floating(), dim=dim % self.ndim)
+    if self.dtype.kind in "iub":   # torch has no integer kernel (nor promotes, as it does elsewhere)
+        from tinygrad_seq.tensor_matmul import scalar_name
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{scalar_name(self.dtype)}'")
+    x = self._floating()
+    if x.dtype.itemsize < 8:   # torch accumulates float32 / float16 in double: no drift down long rows
+        y = LogCumSumExp.apply(x.double(), dim=dim % self.ndim).to(dtype=x.dtype)
+        return named(y, "LogcumsumexpBackward0")
+    return LogCumSumExp.apply(x, dim=dim % self.ndim)

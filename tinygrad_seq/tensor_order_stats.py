@@ -6,7 +6,7 @@ import numpy as np
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.tensor_fill_math import _norm_dim
-from tinygrad_seq.median_cummax import empty_median
+from tinygrad_seq.median_cummax import empty_median, no_bool_median, spread_over_ties
 
 
 def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
@@ -87,7 +87,14 @@ def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "nanmedian")
     if dim is None:   # the flattened tensor's (any dtype, as torch's)
-        return nanmedian(self.reshape(-1), 0).values if self.numel() else empty_median(self)
+        if not self.numel():
+            return empty_median(self)
+        no_bool_median(self, None)
+        m = nanmedian(self.reshape(-1).detach(), 0).values
+        if self.dtype.kind != "f":
+            return m
+        return spread_over_ties(self.reshape(-1), m.item(), "NanmedianBackward0")   # torch's gradient
+    no_bool_median(self, dim)
     d = _norm_dim(dim, self.ndim)
     sorted_x = self.sort(dim=d, stable=True)   # torch orders ties by index
     host = sorted_x.values.numpy()
@@ -106,28 +113,23 @@ def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def mode(self, dim=-1, keepdim=False, *, axis=None, keepdims=None):
-    """The most frequent value along dim (the smallest among ties) and the index of its last
-    occurrence, as torch's CPU mode; no gradient to the indices."""
+    """The most frequent value along dim and an index of it, those torch's CPU mode picks (see
+    mode_order); no gradient to the indices."""
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "mode", -1)
     from tinygrad_seq.creation import tensor
+    from tinygrad_seq.mode_order import mode_rows
     from tinygrad_seq.tensor_reduce import return_type
     x = self.numpy()
     d = _norm_dim(dim, self.ndim) if self.ndim else 0
+    if self.ndim and self.shape[d] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     moved = np.moveaxis(x.reshape(1) if x.ndim == 0 else x, d, -1)
     flat = moved.reshape(-1, moved.shape[-1])
-    vals = np.empty(flat.shape[0], dtype=x.dtype)
-    idxs = np.empty(flat.shape[0], dtype=np.int64)
-    for r, row in enumerate(flat):
-        u, counts = np.unique(row, return_counts=True)
-        best = u[np.argmax(counts)]
-        vals[r] = best
-        idxs[r] = np.flatnonzero(row == best)[-1]
-    shape = moved.shape[:-1]
-    vals, idxs = vals.reshape(shape), idxs.reshape(shape)
+    idxs = mode_rows(flat).reshape(moved.shape[:-1])
     if keepdim and self.ndim:
-        vals, idxs = np.expand_dims(vals, d), np.expand_dims(idxs, d)
+        idxs = np.expand_dims(idxs, d)
     values = self.gather(d, tensor(np.expand_dims(idxs, d) if not keepdim and self.ndim else idxs,
                                    device=self.device)) if self.ndim else self.clone()
     if not keepdim and self.ndim:
@@ -164,7 +166,7 @@ def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None
     else:
         d = _norm_dim(dim, self.ndim)
         moved = np.moveaxis(x, d, 0)
-        flat = moved.reshape(moved.shape[0], -1)
+        flat = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))   # -1 fails on 0 rows
         change = np.ones(moved.shape[0], dtype=bool)
         change[1:] = (flat[1:] != flat[:-1]).any(axis=1)
         out = np.moveaxis(moved[change], 0, d)
