@@ -101,7 +101,33 @@ def zero_where(drop, g):
     return np.where(drop, g.dtype.type(0), g)
 
 # reductions
+# float32 sums and scans adding at least this many elements per result accumulate in float64:
+# numpy adds along an outer (or strided) axis one element at a time, drifting like n * eps
+# (0.1 added 100000 times: 9998.56), where torch's cascade sum (and its double scan) stays within
+# an ulp; below this, numpy's float32 path is kept (these are on every training step)
+WIDE_ACCUMULATION_COUNT = 4096
+
+
+def _drifts(a, axis):
+    """Whether numpy's float32 sum of a over axis adds at least WIDE_ACCUMULATION_COUNT elements per
+    result one at a time (every reduction except over a contiguous array's last dims, which numpy
+    sums pairwise, as accurately as torch)."""
+    if axis is None or len(axis) == a.ndim:   # a.size >= WIDE_ACCUMULATION_COUNT is checked already
+        return not a.flags.c_contiguous
+    n = 1
+    for d in axis:
+        n *= a.shape[d]
+    if n < WIDE_ACCUMULATION_COUNT:
+        return False
+    trailing = sorted(d % a.ndim for d in axis) == list(range(a.ndim - len(axis), a.ndim))
+    return not (a.flags.c_contiguous and trailing)
+
+
 def sum(a, axis=None, keepdims=False):
+    if isinstance(axis, int):
+        axis = (axis,)
+    if a.dtype.char == "f" and a.size >= WIDE_ACCUMULATION_COUNT and _drifts(a, axis):
+        return np.add.reduce(a, axis=axis, keepdims=keepdims, dtype=np.float64).astype(np.float32)
     return np.add.reduce(a, axis=axis, keepdims=keepdims)   # np.sum's dispatch costs ~1 us
 
 def max(a, axis=None, keepdims=False):
@@ -111,6 +137,10 @@ def argmax(a, axis=None):
     return np.argmax(a, axis=axis)
 
 def cumsum(a, axis):
+    if a.dtype == np.float32 and a.ndim and a.shape[axis] >= WIDE_ACCUMULATION_COUNT:
+        # a long scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56);
+        # shorter ones stay in float32 (the float64 scan takes twice as long)
+        return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32)
     return np.cumsum(a, axis=axis)
 
 def cumprod(a, axis):

@@ -282,13 +282,17 @@ def nansum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=Non
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "nansum")
     x = self if dtype is None else self.to(dtype=dtype)
-    return (x.masked_fill(x.isnan(), 0.0) if x.dtype.kind == "f" else x).sum(dim, keepdim)
+    out = (x.masked_fill(x.isnan(), 0.0) if x.dtype.kind == "f" else x).sum(dim, keepdim)
+    return out if dtype is None else out.to(dtype=dtype)   # sum's int64 cast back to dtype=, as torch's
 
 
 def nanmean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "nanmean")
+    if self.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{scalar_name(self.dtype)}")
     keep = ~self.isnan()
     return self.masked_fill(~keep, 0.0).sum(dim, keepdim) / keep.sum(dim, keepdim)
 

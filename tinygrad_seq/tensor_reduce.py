@@ -11,6 +11,8 @@ from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.reduce_dim_checks import ALL_DIMS, check_arg_input, check_scan, one_dim
+
 
 class return_types:
     """torch.return_types: the named tuples of max(dim), sort, topk, ..., made once each (found
@@ -112,13 +114,12 @@ class ReduceOps:
             return (x.float().sum(dim, keepdim) / n).half()
         return named(x.sum(dim, keepdim) / n, "MeanBackward0" if dim is None else "MeanBackward1")
 
-    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    def prod(self, dim=ALL_DIMS, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
-            dim = dim_from_axis(dim, axis, "prod")
+            dim = dim_from_axis(None if dim is ALL_DIMS else dim, axis, "prod")
         x = self._int_to_long(dtype)
-        if dim is not None and not isinstance(dim, int):
-            raise TypeError(f"prod: dim must be one int (torch.prod takes one dim), got {dim!r}")
+        dim = None if dim is ALL_DIMS else one_dim(dim, "prod")
         out = ops_extra.Prod.apply(x, dim=None if dim is None else _dim1(dim, x.ndim), keepdim=keepdim)
         return out if dtype is None else _exact_dtype(out, dtype)
 
@@ -155,6 +156,8 @@ class ReduceOps:
             raise RuntimeError(f"norm: expected a floating point tensor as input, got {self.dtype}: call .float() first")
         if p == "nuc":   # the sum of singular values of the matrices over dim (the last two)
             from tinygrad_seq import linalg
+            if isinstance(dim, (int, np.integer)):   # torch's norm passes one int on as a 1-tuple
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
             return linalg.matrix_norm(self, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
         return named(self._vector_norm(p, dim, keepdim), "LinalgVectorNormBackward0")   # torch's node
 
@@ -186,6 +189,8 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "max")
         if isinstance(dim, ReduceOps):
             return self.maximum(dim)
+        if dim is not None:
+            one_dim(dim, "max")
         if 0 in self.array.shape:
             check_nonempty_reduction(self, dim, "max")
         if dim is None:
@@ -204,6 +209,8 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "min")
         if isinstance(dim, ReduceOps):
             return self.minimum(dim)
+        if dim is not None:
+            one_dim(dim, "min")
         if 0 in self.array.shape:
             check_nonempty_reduction(self, dim, "min")
         if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
@@ -217,6 +224,7 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "amax")
+        dim = _dim_or_axis(dim, None, "amax")   # () or []: every dim, as torch's
         if 0 in self.array.shape:
             check_nonempty_reduction(self, dim, "amax")
         return named(ops.Max.apply(self, axis=dim, keepdim=keepdim), "AmaxBackward0")
@@ -225,6 +233,7 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "amin")
+        dim = _dim_or_axis(dim, None, "amin")   # () or []: every dim, as torch's
         if 0 in self.array.shape:
             check_nonempty_reduction(self, dim, "amin")
         if self.dtype.kind != "f":
@@ -237,6 +246,8 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "logsumexp")
+        if isinstance(dim, (tuple, list)) and not dim:   # torch's logsumexp has no every-dim reading of ()
+            raise RuntimeError("logsumexp(): dim=() or [] is not supported: name the dims to reduce")
         if self.dtype.kind != "f":   # ints and bools: the default float dtype, as torch's
             return self._floating().logsumexp(dim, keepdim)
         if self.numel() == 0:   # an empty sum of exps: log 0 = -inf (gradient: none to give)
@@ -254,10 +265,12 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "argmax")
+        check_arg_input(self, dim, "argmax")
         _check_arg_reduction(self, dim, "argmax")
         B = _device.backend(self.device)
-        if dim is None:
-            return _wrap(B.argmax(B.reshape(self.array, (-1,))), self.device)
+        if dim is None:   # keepdim: every dim kept as size 1, as torch's
+            idx = B.argmax(B.reshape(self.array, (-1,)))
+            return _wrap(B.reshape(idx, (1,) * self.ndim) if keepdim else idx, self.device)
         d = _dim1(dim, self.ndim)
         idx = B.argmax(self.array, axis=d)
         if keepdim:
@@ -268,6 +281,7 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "argmin")
+        check_arg_input(self, dim, "argmin")
         _check_arg_reduction(self, dim, "argmin")
         if self.dtype.kind != "f":
             return int_math.exact_argmin(self, dim, keepdim)
@@ -305,6 +319,7 @@ class ReduceOps:
     def cumsum(self, dim=None, dtype=None, *, axis=None):
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "cumsum")
+        check_scan(dim, dtype, "cumsum")
         x = self._int_to_long(dtype)
         if x.dtype == np.float16:   # accumulated in float32, as torch's (float16 stops counting at 2048)
             return x.float().cumsum(dim).half()
@@ -314,6 +329,7 @@ class ReduceOps:
     def cumprod(self, dim=None, dtype=None, *, axis=None):
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "cumprod")
+        check_scan(dim, dtype, "cumprod")
         x = self._int_to_long(dtype)
         if x.dtype == np.float16:   # accumulated in float32, as torch's
             return x.float().cumprod(dim).half()
@@ -348,10 +364,16 @@ class ReduceOps:
     def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "topk", -1)
+        one_dim(dim, "topk")
+        if self.dtype == np.bool_:
+            raise RuntimeError("topk does not support bool dtypes on CPU")
         if self.ndim == 0:   # as a [1] tensor, 0-d results (torch's)
             _dim1(dim, 1)
-            v, i = self.reshape(1).topk(k, 0, largest, sorted)
-            return TopkResult(v.reshape(()) if k else v, i.reshape(()) if k else i)
+            if k not in (0, 1):
+                raise ShapeMismatch(f"topk: k={k} is out of range for a 0-d tensor (k must be 0 or 1)")
+            # k=0 too gives the value and index 0 (torch's 0-d result holds one element either way)
+            v, i = self.reshape(1).topk(1, 0, largest, sorted)
+            return TopkResult(v.reshape(()), i.reshape(()))
         d = _dim1(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
@@ -366,6 +388,7 @@ class ReduceOps:
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "kthvalue", -1)
+        one_dim(dim, "kthvalue")
         if self.ndim == 0:   # as a [1] tensor, 0-d results (torch's)
             _dim1(dim, 1)
             v, i = self.reshape(1).kthvalue(k, 0)
@@ -396,8 +419,10 @@ def _on_zero_d(method):
             return method(self, *args, **kwargs)
         dim = args[0] if args else kwargs.pop("dim", kwargs.pop("axis", default))   # numpy's axis= too
         args = args[1:]
-        if dim is None or isinstance(dim, ReduceOps):
+        if dim is None or dim is ALL_DIMS or isinstance(dim, ReduceOps):
             return method(self, dim, *args, **kwargs)
+        if method.__name__ in _ONE_DIM:
+            one_dim(dim, method.__name__)
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         for d in dims:
             if not isinstance(d, (int, np.integer)) or d not in (0, -1):
@@ -413,6 +438,7 @@ def _on_zero_d(method):
     return call
 
 
+_ONE_DIM = frozenset(("prod", "max", "min", "argmax", "argmin", "cumsum", "cumprod"))
 for _name in ("sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax",
               "argmin", "all", "any", "cumsum", "cumprod", "argsort", "sort"):
     setattr(ReduceOps, _name, _on_zero_d(getattr(ReduceOps, _name)))
