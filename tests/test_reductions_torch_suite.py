@@ -91,7 +91,6 @@ def test_argmax_bool_raises(op):
 
 
 # 9. out= dtype rules of reductions
-@pytest.mark.xfail(strict=True, reason="needs the out= rule hooked into functions._method (not this file's owner)")
 def test_sum_float_into_int_out():
     y_t = torch.zeros(3, dtype=torch.int64)
     torch.sum(torch.tensor([[1.5, 2.0, 3.0], [4.0, 5.5, -6.0]]), 0, out=y_t)
@@ -100,7 +99,6 @@ def test_sum_float_into_int_out():
     np.testing.assert_array_equal(_np(y), y_t.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="needs the out= rule hooked into functions._method (not this file's owner)")
 def test_all_uint8_into_bool_out():
     o_t = torch.zeros(2, dtype=torch.bool)
     torch.all(torch.tensor([[0, 3], [2, 2]], dtype=torch.uint8), 0, out=o_t)
@@ -109,7 +107,6 @@ def test_all_uint8_into_bool_out():
     np.testing.assert_array_equal(_np(o), o_t.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="needs the out= rule hooked into functions._method (not this file's owner)")
 def test_sum_dtype_mismatching_out_raises():
     with pytest.raises(RuntimeError):
         torch.sum(torch.ones(2, 3), 0, dtype=torch.float32, out=torch.zeros(3, dtype=torch.float64))
@@ -185,7 +182,6 @@ def test_topk_bool_dim_is_typeerror():
         ts.randn(10, 2, 10).topk(4, True)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the out= rule hooked into functions._method (not this file's owner)")
 def test_kthvalue_out_overlapping_input_raises():
     for L in (torch, ts):
         a = L.randn(10)

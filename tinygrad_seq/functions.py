@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import ops
+from tinygrad_seq import ops, out_rules
 from tinygrad_seq.argument_types import not_a_tensor, require_tensor_sequence
 from tinygrad_seq.broadcast_errors import broadcast_shape, raise_if_mismatched
 from tinygrad_seq.dim_alias import dim_from_axis
@@ -151,7 +151,8 @@ def _into(out, result, name):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            f"but one of the arguments requires grad.")
     if not (np.can_cast(result.dtype, out.dtype, "same_kind")
-            or (result.dtype.kind in "iu" and out.dtype.kind in "iu")):   # torch: any integer into any
+            or (result.dtype.kind in "iu" and out.dtype.kind in "iu")   # torch: any integer into any
+            or name in ("all", "any")):   # bool or uint8 either way (out_rules checked out's dtype)
         raise (TypeError if name == "cat" else RuntimeError)(   # torch's cat: TypeError
             f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape != result.shape:
@@ -389,6 +390,8 @@ def _method(name):
                     input = Tensor(float(input))   # computed in float: -2 stays -2 beside uint8, as torch's
                 else:
                     input = _first_operand(input, args[0])
+        if out is not None and name in out_rules.RULED:
+            kwargs = out_rules.checked_kwargs(name, input, out, kwargs)
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:
             return result
