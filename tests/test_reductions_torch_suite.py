@@ -201,3 +201,9 @@ def test_topk_bool_raises():
         torch.tensor([True, False, True]).topk(2)
     with pytest.raises(RuntimeError, match="bool"):
         ts.tensor([True, False, True]).topk(2)
+
+
+def test_aminmax_refuses_a_tuple_dim_as_torch():
+    for M in (torch, ts):
+        with pytest.raises(TypeError):
+            M.aminmax(M.ones(2, 3), dim=(0,))

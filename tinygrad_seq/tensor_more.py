@@ -15,6 +15,7 @@ from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument,
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_scatter_writes import index_put, index_put_
 from tinygrad_seq.median_cummax import cummax, cummin, logcumsumexp, median
+from tinygrad_seq.reduce_dim_checks import one_dim
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
 
@@ -253,6 +254,8 @@ def tensor_split(self, indices_or_sections, dim=0, *, axis=None):
 def aminmax(self, *, dim=None, keepdim=False, axis=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "aminmax")
+    if dim is not None:
+        one_dim(dim, "aminmax")   # a tuple dim: torch's TypeError
     if 0 in self.shape:   # torch's own messages, not amin's
         if dim is None:
             raise InvalidArgument("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
