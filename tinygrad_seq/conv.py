@@ -11,14 +11,12 @@ from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg,
 from tinygrad_seq.grad_fn_names import named, reading_input
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
+from tinygrad_seq.pool1d_checks import check_adaptive_input, check_pool_input, single_int
 from tinygrad_seq.tensor import Tensor
 
 
-def _single(v, name):
-    v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
-    if len(v) != 1:
-        raise ValueError(f"{name} must be an int or a 1-tuple for 1-D ops, got {v}")
-    return int(v[0])
+def _single(v, name, op=None):
+    return single_int(v, name, op)
 
 
 def _windows(x, kernel, stride, dilation):
@@ -35,8 +33,8 @@ def _windows(x, kernel, stride, dilation):
 
 
 def _batched(input, name):
-    if input.ndim not in (2, 3):
-        raise ValueError(f"{name}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {input.shape}")
+    """[C, L] -> ([1, C, L], True); [N, C, L] -> (itself, False): the rank checked before
+    (pool1d_checks.py)."""
     return (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
 
 
@@ -63,13 +61,14 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
-def _pool_args(kernel_size, stride, padding, dilation, max_pool1d_checks):
+def _pool_args(kernel_size, stride, padding, dilation, max_pool1d_checks, op):
     """(kernel, stride, padding, dilation) as ints, refused where torch refuses them: with
     max_pool1d_checks (max_pool1d without indices) max_pool1d's own checks and messages, else
     those of the 2-d pools that torch's avg_pool1d and max_pool1d_with_indices run."""
-    kernel = _single(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _single(stride, "stride")
-    padding, dilation = _single(padding, "padding"), _single(dilation, "dilation")
+    op = "max_pool1d_impl" if max_pool1d_checks else op
+    kernel = _single(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] else _single(stride, "stride", op)
+    padding, dilation = _single(padding, "padding", op), _single(dilation, "dilation", op)
     if max_pool1d_checks:
         for name, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
             if value <= 0:
@@ -94,36 +93,49 @@ def _pool_args(kernel_size, stride, padding, dilation, max_pool1d_checks):
 
 
 def _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, fill):
-    """([.., L_out, K] window values with `fill` outside the input, [L_out, K] input positions,
-    [L_out] window starts) as torch lays pooling windows out (ceil_mode: a last partial window
-    when it starts inside the input or its left padding)."""
+    """([.., L_out, K] window values, [L_out, K] input positions, [L_out] window starts) as torch
+    lays pooling windows out (ceil_mode: a last partial window when it starts inside the input or
+    its left padding). Slots outside the input hold `fill`, or with fill=None (max pooling) the
+    window's first input element, so a window's first maximum is never a padding slot (torch's
+    index and gradient go to the first input element of an all -inf window) and integer inputs
+    need no -inf; a window wholly in the padding holds the dtype's lowest value, its index the
+    window's first position >= 0, as torch's. The positions come back as the slots read them."""
     length, span = x.shape[-1], dilation * (kernel - 1) + 1
     room = length + 2 * padding - span
     count = (-(-room // stride) if ceil_mode else room // stride) + 1
     if ceil_mode and (count - 1) * stride >= length + padding:
         count -= 1
-    if room < 0 or count <= 0:
+    if count <= 0:
         raise ShapeMismatch(f"Given input size {length} (padding {padding}): calculated output size {max(count, 0)} "
                             f"is too small for kernel span {span}")
     starts = np.arange(count) * stride - padding
     positions = starts[:, None] + dilation * np.arange(kernel)[None, :]
     valid = (positions >= 0) & (positions < length)
-    idx = Tensor(np.clip(positions, 0, length - 1).reshape(-1).astype(np.int64), device=x.device)
+    read = positions   # the input position each slot stands for (its index when it is a window's max)
+    if fill is None:
+        read = np.where(valid, positions, positions[np.arange(count), (positions >= 0).argmax(1)][:, None])
+        valid = valid | valid.any(1, keepdims=True)
+        fill = float("-inf") if x.dtype.kind in "fc" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False
+    idx = Tensor(np.clip(read, 0, length - 1).reshape(-1).astype(np.int64), device=x.device)
     values = x.index_select(-1, idx).reshape((*x.shape[:-1], count, kernel))
     if not valid.all():
         values = values.masked_fill(Tensor(~valid, device=x.device), fill)
-    return values, positions, starts
+    return values, read, starts
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window; its gradient goes to the window's first maximum, and
     return_indices gives that element's position in the input, as torch's."""
     require_tensor_argument(input, "max_pool1d", "input", 1)
+    check_pool_input(input, "max_pool1d", max_pool1d_impl=not return_indices)
     x, unbatched = _batched(input, "max_pool1d")
     if not return_indices:   # torch's kernel without indices is float-only; the one with them is not
         require_float(x, "max_pool1d_impl")
-    kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation, not return_indices)
-    values, positions, _ = _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, float("-inf"))
+    elif x.dtype == np.bool_:
+        raise NotImplementedError('"max_pool2d" not implemented for \'Bool\'')
+    kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation, not return_indices,
+                                                   "max_pool1d")
+    values, read, _ = _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, None)
     out, which = values.max(-1)
     reading_input(out)   # torch's max pool node: its gradient under create_graph requires grad
     if unbatched:
@@ -131,8 +143,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out = named(out, "SqueezeBackward1")   # torch's 1-d pools run the 2-d ones and squeeze
     if not return_indices:
         return out
-    rows = np.arange(positions.shape[0])
-    where = positions[rows, which.numpy()] if which.ndim else positions[0, which.numpy()]
+    rows = np.arange(read.shape[0])
+    where = read[rows, which.numpy()] if which.ndim else read[0, which.numpy()]
     return out, Tensor(np.asarray(where, np.int64), device=input.device)
 
 
@@ -141,10 +153,11 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     (count_include_pad) or within the input itself, as torch's. An int64 input gives int64 means,
     truncated toward zero (torch's); other integer and bool inputs are refused, as torch's."""
     require_tensor_argument(input, "avg_pool1d", "input", 1)
+    check_pool_input(input, "avg_pool1d")
     x, unbatched = _batched(input, "avg_pool1d")
     if x.dtype.kind not in "fc" and x.dtype != np.int64:
         raise NotImplementedError(f'"avg_pool2d" not implemented for \'{torch_type_name(x.dtype)}\'')
-    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding, 1, False)
+    kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding, 1, False, "avg_pool1d")
     values, _, starts = _pool_windows(x, kernel, stride, padding, 1, ceil_mode, 0.0)
     length = x.shape[-1]
     ends = np.minimum(starts + kernel, length + padding)
@@ -158,13 +171,18 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive(input, output_size, reduce, name):
+    """[.., L] -> [.., output_size]: `reduce` over each of torch's adaptive bins."""
+    size = check_adaptive_input(input, output_size, name)
     x, unbatched = _batched(input, name)
-    size, length = _single(output_size, "output_size"), x.shape[-1]
-    # torch's bins: [floor(i L / size), ceil((i + 1) L / size))
-    pieces = [reduce(x.narrow(-1, (i * length) // size, -(-(i + 1) * length // size) - (i * length) // size))
-              for i in range(size)]
-    from tinygrad_seq.functions import stack
-    out = stack(pieces, -1)
+    length = x.shape[-1]
+    if size == 0:   # torch's empty [.., 0] result
+        out = x.narrow(-1, 0, 0)
+    else:
+        # torch's bins: [floor(i L / size), ceil((i + 1) L / size))
+        pieces = [reduce(x.narrow(-1, (i * length) // size, -(-(i + 1) * length // size) - (i * length) // size))
+                  for i in range(size)]
+        from tinygrad_seq.functions import stack
+        out = stack(pieces, -1)
     return named(out.squeeze(0) if unbatched else out, "SqueezeBackward1")
 
 
@@ -177,10 +195,11 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     if not return_indices:
         return out
     x = input.detach().numpy()
-    size, length = _single(output_size, "output_size"), x.shape[-1]
+    size, length = single_int(output_size, "output_size"), x.shape[-1]
     starts = [(i * length) // size for i in range(size)]
     ends = [-(-(i + 1) * length // size) for i in range(size)]
-    where = np.stack([np.argmax(x[..., a:b], -1) + a for a, b in zip(starts, ends)], -1)
+    where = [np.argmax(x[..., a:b], -1) + a for a, b in zip(starts, ends)]
+    where = np.stack(where, -1) if where else np.zeros((*x.shape[:-1], 0), np.int64)
     return out, Tensor(where.astype(np.int64), device=input.device)
 
 
