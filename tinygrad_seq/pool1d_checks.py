@@ -55,7 +55,7 @@ def check_adaptive_input(input, output_size, op):
     shape = list(input.shape)
     if op == "adaptive_max_pool1d":
         checked, reported = range(1, input.ndim), shape
-        size_error = f"adaptive_max_pool1d: output_size must be non-negative, but got {{}}"
+        size_error = "adaptive_max_pool1d: output_size must be non-negative, but got {}"
     else:
         checked, reported = (input.ndim,), shape[:-1] + [1, shape[-1]]
         size_error = "adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received {{1, {}}}"
