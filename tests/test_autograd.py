@@ -393,7 +393,7 @@ def test_gradcheck_catches_wrong_gradient():
 
 def test_gradcheck_takes_torchs_options_and_leaves_grad_alone():
     x = Tensor(np.ones(3), requires_grad=True)
-    x.grad = ts.ones(3)
+    x.grad = ts.ones(3, dtype=ts.float64)   # its dtype: torch checks an assigned grad
     assert ts.autograd.gradcheck(lambda a: (a * a).sum(), (x,), nondet_tol=0.0)
     assert x.grad.tolist() == [1.0, 1.0, 1.0]   # .grad left as it was, as torch's
     assert ts.gradcheck(_WrongSquare.apply, (x,), raise_exception=False) is False

@@ -1,5 +1,6 @@
 """tinygrad_seq.functional against torch.nn.functional: forward and gradients, float64 and
 float32, plus the numerics (+/-1000 logits), ignore_index, reductions and error messages."""
+import re
 import warnings
 
 import numpy as np
@@ -248,7 +249,8 @@ def test_linear_frozen_weight():
 
 
 def test_linear_shape_error_names_shapes():
-    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 6\)"):
+    # torch's words: input (3, 4) as mat1, weight.t() (6, 5) as mat2
+    with pytest.raises(ValueError, match=re.escape("mat1 and mat2 shapes cannot be multiplied (3x4 and 6x5)")):
         F.linear(Tensor(np.ones((3, 4))), Tensor(np.ones((5, 6))))
 
 

@@ -61,7 +61,7 @@ def test_glu_odd_dimension_raises():
         F.glu(ts.zeros(2, 3))
 
 
-@pytest.mark.parametrize("shape, normalized, affine", [((3, 5), 5, True), ((2, 3, 4), (3, 4), True),
+@pytest.mark.parametrize("shape, normalized, affine", [((3, 5), (5,), True), ((2, 3, 4), (3, 4), True),
                                                        ((2, 3, 4), [4], False)])
 def test_layer_norm_matches_torch(shape, normalized, affine):
     ns = (normalized,) if isinstance(normalized, int) else tuple(normalized)
@@ -72,7 +72,7 @@ def test_layer_norm_matches_torch(shape, normalized, affine):
 
 def test_layer_norm_bad_shape_names_both():
     with pytest.raises(ValueError, match=r"expected input with shape \(\*, 4\), got \(2, 3\)"):
-        F.layer_norm(ts.zeros(2, 3), 4)
+        F.layer_norm(ts.zeros(2, 3), (4,))
 
 
 @pytest.mark.parametrize("dim", [1, -1, 0])

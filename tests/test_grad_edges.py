@@ -71,7 +71,7 @@ def test_linear_with_a_1d_weight_drops_the_out_axis_as_torch():
     want = TF.linear(torch.tensor(x), torch.tensor(w))
     assert got.shape == tuple(want.shape) == (2,)
     np.testing.assert_allclose(got.numpy(), want.numpy())
-    with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(4, 5\)"):
+    with pytest.raises(RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)$"):   # torch's text
         F.linear(ts.tensor(x), ts.ones(4, 5))
 
 

@@ -102,8 +102,10 @@ def test_inplace_operand_aliasing_self_saved(op):
         y.mul_(y[1])
     elif op == "div_(y)":
         y.div_(y)
-    else:
-        y.index_copy_(0, ts.tensor([2, 0, 1]), y)
+    else:   # torch's assert_no_overlap refuses the call itself
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            y.index_copy_(0, ts.tensor([2, 0, 1]), y)
+        return
     try:
         (y ** 2).sum().backward()
     except RuntimeError:

@@ -194,7 +194,7 @@ def test_checkpoint_resume_is_exact(name, tmp_path):
 def test_adafactor_refuses_a_factored_state_of_the_wrong_shape():
     p = nn.Parameter(np.ones((4, 3)))
     opt = optim.Adafactor([p])
-    p.grad = ts.ones(4, 3)
+    p.grad = ts.ones(4, 3, dtype=ts.float64)   # the parameter's dtype (torch refuses another)
     opt.step()
     sd = opt.state_dict()
     sd["state"][0]["row_var"] = ts.zeros(4, 3)
@@ -240,7 +240,7 @@ def test_sparse_adam_leaves_rows_without_gradient_alone():
     assert exp_avg[1, 1] != 0
     # an all-zero gradient counts a step and changes nothing (torch skips an empty sparse gradient)
     before = p.numpy().copy()
-    p.grad = ts.zeros(4, 3)
+    p.grad = ts.zeros(4, 3, dtype=ts.float64)
     opt.step()
     assert opt.state[p]["step"] == 2
     np.testing.assert_array_equal(p.numpy(), before)
@@ -286,7 +286,7 @@ def test_more_errors_as_torchs():
                         (dict(ns_coefficients=(1.0, 2.0)), "Coefficients must be a tuple of exactly 3 values")]:
         p = nn.Parameter(np.ones((2, 3)))
         opt = optim.Muon([p], **kw)   # torch checks these at the step
-        p.grad = ts.ones(2, 3)
+        p.grad = ts.ones(2, 3, dtype=ts.float64)
         with pytest.raises(ValueError, match=message):
             opt.step()
     for name in ["Rprop", "SparseAdam", "Adafactor", "Muon"]:

@@ -68,8 +68,11 @@ for _name in _fill_in.FREE:
         globals()[_name] = _free_function(_name)
 from tinygrad_seq import namespace_gaps as _namespace_gaps  # noqa: E402
 _namespace_gaps.attach(Tensor, globals())   # torch 2.13's remaining names (namespace_gaps.py)
+from tinygrad_seq import untyped_storage as _untyped_storage  # noqa: E402
+_untyped_storage.attach(Tensor, globals())   # Tensor.untyped_storage(), ts._assert, ts.UntypedStorage
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
+from tinygrad_seq import return_types  # noqa: F401,E402  (torch.return_types)
 from tinygrad_seq.functional_rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,  # noqa: F401,E402
                                          rnn_tanh, rnn_tanh_cell)
 from tinygrad_seq import _VF  # noqa: F401,E402  (torch._VF)
@@ -86,7 +89,7 @@ _warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overf
 from tinygrad_seq.version_string import VERSION as __version__  # noqa: E402  (torch-style, see the module)
 
 _LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
-         "special", "jit", "testing", "ao", "quantization")
+         "special", "jit", "testing", "ao", "quantization", "compiler", "profiler")
 
 
 def __getattr__(name):

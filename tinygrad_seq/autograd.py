@@ -77,7 +77,7 @@ class Function(TorchContext):
             autograd_function.install(cls)
 
     def save_for_backward(self, *arrays):
-        self.saved_tensors = arrays
+        self.saved_tensors = graph.pack(self, arrays) if graph.STACK else arrays   # saved_tensors_hooks
 
     @classmethod
     def apply1(cls, t0):
@@ -92,7 +92,7 @@ class Function(TorchContext):
         ctx.needs_input_grad = _GRAD1 if requires else _NO_GRAD1
         out = cls.forward(ctx, t0.array)
         t = _Tensor.__new__(_Tensor)
-        t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
+        t.array, t._grad_value, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
         if requires and out.dtype.kind == "f":
             ctx.parents, ctx._clock = (t0,), _writes.clock
             t.requires_grad, t._ctx = True, ctx
@@ -120,7 +120,7 @@ class Function(TorchContext):
         ctx.needs_input_grad = (r0, r1) if requires else _NO_GRADS2
         out = cls.forward(ctx, t0.array, t1.array)
         t = _Tensor.__new__(_Tensor)
-        t.array, t.grad, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
+        t.array, t._grad_value, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
         if requires and out.dtype.kind == "f":
             ctx.parents, ctx._clock = (t0, t1), _writes.clock
             t.requires_grad, t._ctx = True, ctx
@@ -162,7 +162,7 @@ class Function(TorchContext):
         new = _Tensor.__new__
         if type(out) is not tuple:
             t = new(_Tensor)
-            t.array, t.grad, t._ver, t._hooks, t.device = out, None, 0, None, dev
+            t.array, t._grad_value, t._ver, t._hooks, t.device = out, None, 0, None, dev
             if requires and out.dtype.kind == "f":
                 ctx.parents, ctx._clock = inputs, _writes.clock
                 t.requires_grad, t._ctx, t._idx = True, ctx, 0
@@ -176,7 +176,7 @@ class Function(TorchContext):
         tensors = []
         for i, o in enumerate(out):
             t = new(_Tensor)
-            t.array, t.grad, t._ver, t._hooks, t.device = o, None, 0, None, dev
+            t.array, t._grad_value, t._ver, t._hooks, t.device = o, None, 0, None, dev
             if requires and o.dtype.kind == "f":
                 t.requires_grad, t._ctx, t._idx = True, ctx, i
             else:
@@ -218,6 +218,9 @@ def backward_from(root, gradient=None, retain_graph=False, capture=None):
     st, depth = _state, _state.depth
     if depth >= MAX_DEPTH:   # deep inside nested backwards: a fresh thread's stack
         return run_in_fresh_thread(backward_from, root, gradient, retain_graph, capture)
+    if root._view is not None:   # a view whose base was written in place since: its node again
+        from tinygrad_seq.view_regen import refresh_view_node
+        refresh_view_node(root)
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     b = _device.backend(root.device)
@@ -299,6 +302,8 @@ def _sweep(root, g, retain_graph, capture=None):
                     _take_output_grads(ctx, grads, capture)
                     if ctx.saved_tensors is None:
                         raise RuntimeError(BACKWARD_TWICE)
+                    if ctx._packed_saves is not None:   # packed by saved_tensors_hooks (autograd_graph.py)
+                        graph.unpack(ctx)
                     if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
                         raise RuntimeError(saved_modified(ctx))
                     in_grads = (type(ctx).backward(ctx, *grads) if ctx._node_hooks is None
@@ -374,7 +379,7 @@ def _take_output_grads(ctx, grads, capture):
     if ctx._retained:   # retain_grad()'s .grad fills under autograd.grad too, as torch's
         for i, t in ctx._retained.items():
             if grads[i] is not None:
-                t.grad = _wrap_like(t, ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
+                t._grad_value = _wrap_like(t, ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
 
 
 def _wrap_like(t, arr):
@@ -416,8 +421,10 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
         else:
             t.array = b.add(a, g)
     if t is not None:
-        t.grad, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
-        p.grad = t
+        # the slot itself: the engine's gradient has p's shape, dtype and device (the public
+        # setter's checks are for assignments by users)
+        t._grad_value, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
+        p._grad_value = t
     if p._hooks:
         for hook in list(p._hooks):
             if type(hook) is not GradHook:
@@ -432,14 +439,12 @@ def __getattr__(name):
     raise AttributeError(_message("torch.autograd", name, None))
 
 
-# torch.autograd's names kept for old programs (Variable, set_detect_anomaly)
+# torch.autograd's names kept for old programs (Variable, set_detect_anomaly); backward of several
+# tensors, gradcheck (autograd_api.py); torch.autograd.function / functional / graph / profiler
 from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
-# torch.autograd.backward of several tensors, gradcheck (autograd_api.py)
 from tinygrad_seq.autograd_api import backward, grad, gradcheck, gradgradcheck  # noqa: E402,F401
-# torch.autograd.function (once_differentiable, FunctionCtx's home) as ts.autograd.function
-from tinygrad_seq import autograd_function as function  # noqa: E402,F401
+from tinygrad_seq import autograd_function as function, autograd_functional as functional  # noqa: E402,F401
+from tinygrad_seq import autograd_graph as graph, autograd_profiler as profiler  # noqa: E402,F401  (torch's)
 from tinygrad_seq.autograd_function import once_differentiable  # noqa: E402,F401
 _sys.modules[__name__ + ".function"] = function   # from torch.autograd.function import ...
-# torch.autograd.functional (jacobian, vjp) as ts.autograd.functional
-from tinygrad_seq import autograd_functional as functional  # noqa: E402,F401
 _sys.modules[__name__ + ".functional"] = functional

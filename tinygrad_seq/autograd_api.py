@@ -87,6 +87,9 @@ def _graph_sweep(root, gradient, inputs=None):
     """The create_graph=True backward (higher_order.py): gradients with graphs of their own,
     returned for inputs, or into the leaves' .grad when inputs is None."""
     from tinygrad_seq import higher_order
+    if root._view is not None:   # a view whose base was written in place since: its node again
+        from tinygrad_seq.view_regen import refresh_view_node
+        refresh_view_node(root)
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     T = autograd._Tensor

@@ -23,6 +23,7 @@ import functools
 import inspect
 
 from tinygrad_seq import anomaly_mode as _anomaly
+from tinygrad_seq import autograd_graph as _saved_hooks
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.errors import ShapeMismatch
@@ -33,6 +34,7 @@ class TorchContext:
     """The ctx methods of torch's Function API that the engine's own ops never call: a base of
     autograd.Function (no slots of its own: Function's __slots__ hold its state)."""
     __slots__ = ()
+    _packed_saves = None   # (unpack_hook, packed values) under saved_tensors_hooks (autograd_graph.py)
 
     def name(self):
         """torch's grad_fn.name(): its name for the op's node where this engine's op stands for
@@ -187,6 +189,8 @@ def _apply(cls, *args, **kwargs):
     # torch's version check does) and the node and output index of a graph tensor (torch's)
     ctx.saved_tensors = tuple(s if s is None or not isinstance(s, Tensor) else _saved_alias(s, Tensor)
                               for s in ctx.saved_tensors)
+    if requires and _saved_hooks.STACK:   # torch.autograd.graph.saved_tensors_hooks
+        ctx.saved_tensors = _saved_hooks.pack_saved(ctx, ctx.saved_tensors)
     non_diff = {id(t) for t in ctx._non_differentiable}
     ctx._non_differentiable = ()
     ctx._out_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)

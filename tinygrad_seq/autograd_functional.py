@@ -68,8 +68,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """The Jacobian of func at inputs: for output o and input x, a tensor of shape o.shape +
     x.shape; nested as torch's (tuple of outputs, then tuple of inputs) when either is a tuple.
-    vectorize and strategy="forward-mode" are accepted with torch's rules; the values are always
-    computed in reverse mode, one backward per output element."""
+    vectorize and strategy="forward-mode" are accepted with torch's rules (forward-mode: each block
+    in its output's dtype, nested in lists, as torch's _jacfwd); the values are always computed in
+    reverse mode, one backward per output element. An output without elements raises torch's
+    error unless vectorize (then its blocks are zeros)."""
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
                              'function has more outputs than inputs, "forward-mode" tends to be more performant. '
@@ -95,15 +97,24 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
-        rows = tuple(_jacobian_rows(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
+        if vectorize and strategy == "reverse-mode" and not sum(out.nelement() for out in outputs) \
+                and any(out.requires_grad for out in outputs):
+            raise IndexError("index 0 is out of bounds for dimension 0 with size 0")   # torch's vmap over no rows
+        rows = tuple(_jacobian_rows(i, out, inputs, create_graph, strict, vectorize) for i, out in enumerate(outputs))
+        if strategy == "forward-mode":   # torch's _jacfwd: each block in its output's dtype, lists
+            rows = [[block.to(dtype=out.dtype) for block in row] for row, out in zip(rows, outputs)]
+            return _tuple_postprocess(rows, (is_outputs_tuple, is_inputs_tuple))
         rows = _grad_postprocess(rows, create_graph)
         return _tuple_postprocess(rows, (is_outputs_tuple, is_inputs_tuple))
 
 
-def _jacobian_rows(i, out, inputs, create_graph, strict):
+def _jacobian_rows(i, out, inputs, create_graph, strict, vectorize):
     """The blocks d out / d input_j (shape out.shape + input_j.shape) for every input j, one
-    backward per element of out, the rows stacked."""
+    backward per element of out, the rows stacked. An out without elements: zeros under
+    vectorize, else torch's loop's error (it stacks no rows)."""
     from tinygrad_seq.functions import stack
+    if not vectorize and out.nelement() == 0:
+        raise RuntimeError("stack expects a non-empty TensorList")
     per_input = tuple([] for _ in inputs)
     flat = out.reshape(-1)
     for k in range(out.nelement()):
@@ -121,7 +132,7 @@ def _jacobian_rows(i, out, inputs, create_graph, strict):
                 rows_j.append(inp.new_zeros(inp.shape))   # (not inp * 0: an inf input gives 0, not nan)
     shape = tuple(out.shape)
     return tuple(stack(rows_j, 0).view(shape + tuple(inp.shape)) if rows_j
-                 else inp.new_zeros(shape + tuple(inp.shape))   # out has no element: torch.stack([]) fails
+                 else inp.new_zeros(shape + tuple(inp.shape))   # out without elements (vectorize)
                  for rows_j, inp in zip(per_input, inputs))
 
 

@@ -103,6 +103,33 @@ class _Mha:
 
 mha = _Mha()
 
+
+class _OptEinsum:
+    """torch.backends.opt_einsum: whether the opt_einsum package is installed (is_available()),
+    and the `enabled` / `strategy` torch would hand it ("auto" when installed, else None; torch
+    checks a new strategy only when the package is there). ts.einsum never calls opt_einsum,
+    so the values are recorded and read back, changing nothing."""
+
+    def __init__(self):
+        import importlib.util
+        self._available = importlib.util.find_spec("opt_einsum") is not None
+        self.enabled, self.strategy = self._available, ("auto" if self._available else None)
+
+    def is_available(self):
+        return self._available
+
+    def get_opt_einsum(self):
+        if not self._available:
+            return None
+        import opt_einsum
+        return opt_einsum
+
+    def __repr__(self):
+        return "<ts.backends.opt_einsum>"
+
+
+opt_einsum = _OptEinsum()
+
 # `import torch.backends.cudnn as cudnn` (a submodule import): the flag objects answer as modules
-for _name in ("cudnn", "mps", "mkldnn", "mkl", "openmp", "cuda", "cpu", "mha"):
+for _name in ("cudnn", "mps", "mkldnn", "mkl", "openmp", "cuda", "cpu", "mha", "opt_einsum"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]

@@ -3,15 +3,17 @@ full, eye, arange, linspace, randn, rand, randint, randperm, multinomial, the *_
 legacy ts.LongTensor / FloatTensor / BoolTensor; each takes dtype=, device=, requires_grad= as torch's."""
 import numbers
 import operator
+import sys
 import warnings
 
 import numpy as np
 
 from tinygrad_seq import creation_checks as checks, device as _device, dtypes, random
-from tinygrad_seq.errors import DTypeMismatch, InvalidArgument
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, UnsupportedData
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.int_convert import float_scalar, int_array, int_scalar
 from tinygrad_seq.list_dtype import list_data, only_python_numbers
+from tinygrad_seq.numpy_interop import check_numpy_array, shared_array
 from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
 
@@ -66,7 +68,7 @@ def _make(arr, dtype, device, requires_grad):
     """Tensor of host array arr (already of its final dtype) on device."""
     dev = _device.canonical(device)
     if requires_grad and arr.dtype.kind != "f":
-        raise RuntimeError(f"only floating point tensors can require gradients, got {arr.dtype}")
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     data = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
     return Tensor._wrap(data, dev, bool(requires_grad))
 
@@ -100,6 +102,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             _warn_list_of_ndarrays()
         data, inferred = list_data(data)
         dtype = inferred if dtype is None else dtype
+    if isinstance(data, np.ndarray):
+        check_numpy_array(data)
     if dtype is None and isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "iu":
         dtype = data.dtype   # torch.tensor keeps a numpy array's integer type (Tensor(): int64)
     if isinstance(data, (complex, np.complexfloating)) or "complex" in str(getattr(data, "dtype", "")):
@@ -109,6 +113,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         return Tensor(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype,
                       device=device or "cpu", requires_grad=requires_grad)
     except (OverflowError, ValueError) as e:
+        if "inhomogeneous" in str(e):   # a number where the other rows hold sequences: torch's TypeError
+            raise UnsupportedData(f"not a sequence ({e})") from None
         return _make(_int_data(data, dtype, e), dtype, device or "cpu", requires_grad)
 
 
@@ -144,6 +150,10 @@ def as_tensor(data, dtype=None, device=None):
         return data.to(device=device, dtype=dtype)
     if isinstance(data, Size):   # the sizes as data, as torch.as_tensor(x.size())
         data = tuple(data)
+    elif isinstance(data, np.ndarray):
+        check_numpy_array(data)
+    elif dtype is None and isinstance(data, np.generic) and data.dtype.kind in "biuf":
+        dtype = data.dtype   # as_tensor(np.int32(42)) is int32, as torch's
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype) == data.dtype) \
             and _device.canonical(device or "cpu") == "cpu":
         return from_numpy(data)
@@ -156,8 +166,8 @@ def from_numpy(arr):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(arr).__name__}")
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"from_numpy: unsupported dtype {arr.dtype}")
-    checks.check_positive_strides(arr)
-    return Tensor._wrap(arr, "cpu")
+    check_numpy_array(arr)
+    return Tensor._wrap(shared_array(arr), "cpu")
 
 
 def is_tensor(obj):
@@ -364,17 +374,6 @@ def randperm(n, dtype=None, device="cpu", generator=None, requires_grad=False, o
     return t if out is None else _write_out(out, t, "randperm")
 
 
-def bernoulli(input, p=None, generator=None):
-    """0/1 draws with probability input (or p), in input's dtype."""
-    prob = input.numpy() if p is None else np.broadcast_to(np.asarray(p, dtype=np.float64), input.shape)
-    if (prob < 0).any() or (prob > 1).any():
-        from tinygrad_seq.errors import InvalidArgument
-        raise InvalidArgument("bernoulli: all probabilities must be in [0, 1]")
-    stream = random.generator(generator).stream   # torch's: per-element float draws, or its bernoulli_(p)
-    draw = stream.bernoulli_each(prob) if p is None else stream.bernoulli(prob.size, float(p)).reshape(prob.shape)
-    return _make(draw.astype(input.dtype), input.dtype, input.device, False)
-
-
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """torch.normal: mean and std as tensors (broadcast, one draw each) or numbers with size."""
     m = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
@@ -395,6 +394,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 
 def _like(fn, t, dtype, device, requires_grad, *args, **kw):
+    if getattr(type(t), "_is_uninitialized", False):   # an nn.UninitializedParameter: torch's ValueError
+        t._refuse_use(sys._getframe(1).f_code.co_name)   # named by the caller (empty_like, ...)
     return fn(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kw)
 
 
@@ -433,5 +434,6 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memor
     return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
+from tinygrad_seq.bernoulli_draws import bernoulli  # noqa: E402,F401  (its old home)
 from tinygrad_seq.functions import cat, stack, where  # noqa: E402,F401  (their old home: nn imports them here)
 from tinygrad_seq.random_multinomial import _multinomial_rows, multinomial  # noqa: E402,F401  (their old home)

@@ -1,7 +1,7 @@
 """torch's argument checks of the tensor constructors (creation.py), where numpy would compute
 something else: a float fill value an integer dtype cannot hold (full((2,), inf, dtype=int32) is
-INT_MIN in numpy), randint / randperm bounds outside the dtype, from_numpy of a negative-stride
-view. Each raises torch's error type (InvalidArgument is RuntimeError and ValueError)."""
+INT_MIN in numpy), randint / randperm bounds outside the dtype. Each raises torch's error type
+(InvalidArgument is RuntimeError and ValueError)."""
 import math
 
 import numpy as np
@@ -89,11 +89,3 @@ def dtype_of_out(dtype, out, same=False):
         raise DTypeMismatch(f"dtype {scalar_name(as_dtype(dtype))} does not match dtype of out "
                             f"parameter ({scalar_name(out.dtype)})")
     return dtype
-
-
-def check_positive_strides(arr):
-    """from_numpy shares memory, and a tensor has no negative strides (torch's ValueError)."""
-    if any(s < 0 for s in arr.strides):
-        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
-                         "strides are not currently supported. (You can probably work around this by making a "
-                         "copy of your array  with array.copy().) ")

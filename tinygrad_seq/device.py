@@ -71,6 +71,25 @@ class Device(str, metaclass=_DeviceType):
     def __reduce__(self):
         return (Device, (self.type, self.index))
 
+    def __enter__(self):
+        """`with torch.device(d):` makes d the default device of the factory functions and module
+        construction inside, and restores the previous one on exit (torch's DeviceContext).
+        Tensors are made on the CPU by default here, so only a CPU device is taken
+        (global_settings.set_default_device raises for another, naming what to do instead)."""
+        from tinygrad_seq.global_settings import get_default_device, set_default_device
+        previous = get_default_device()
+        set_default_device(self)
+        _DEFAULT_DEVICE_STACK.append(previous)
+        return self
+
+    def __exit__(self, *exc):
+        from tinygrad_seq.global_settings import set_default_device
+        set_default_device(_DEFAULT_DEVICE_STACK.pop())
+        return False
+
+
+_DEFAULT_DEVICE_STACK: list = []   # the default device before each open `with device(...)`
+
 
 CPU, CUDA = Device("cpu"), Device("cuda", 0)
 _CANONICAL = {"cpu": CPU, "cuda": CUDA}

@@ -14,20 +14,73 @@ import string
 import numpy as np
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+
+
+def _invalid_subscript(index):
+    return InvalidArgument(f"einsum(): invalid subscript given at index {index} in the equation string, subscripts "
+                           "must be in [a-zA-Z]")
+
+
+def _read_term(text, i, start, ellipsis_error, stray_error):
+    """One operand's (or the output's) subscripts from text[i:] up to a ',' or the end: (term with
+    at most one "...", the index after it); start: text's offset in the equation (for errors)."""
+    term = ""
+    while i < len(text) and text[i] != ",":
+        c = text[i]
+        if c == ".":
+            if "..." in term:
+                raise InvalidArgument(ellipsis_error)
+            if text[i:i + 3] != "...":
+                raise InvalidArgument(stray_error)
+            term, i = term + "...", i + 3
+            continue
+        if c in string.ascii_letters:
+            term += c
+        elif c != " ":   # spaces are ignored, as torch's
+            raise _invalid_subscript(start + i)
+        i += 1
+    return term, i
+
+
+def split_equation(equation, n_operands):
+    """torch's syntax checks of the equation: (one term per operand, output term or None), spaces
+    dropped. Errors are torch's RuntimeErrors: a subscript that is not a letter, a stray '.', a
+    second ellipsis in one term, more or fewer operands than terms, an output subscript repeated
+    or absent from every operand."""
+    lhs, arrow, rhs = equation.partition("->")
+    terms, i = [], 0
+    while True:
+        k = len(terms)
+        term, i = _read_term(lhs, i, 0, f"einsum(): found '.' for operand {k} for which an ellipsis was already found",
+                             f"einsum(): found '.' for operand {k} that is not part of any ellipsis")
+        terms.append(term)
+        if i == len(lhs):
+            break
+        if len(terms) >= n_operands:   # a ',' beyond the operands given
+            raise InvalidArgument("einsum(): fewer operands were provided than specified in the equation")
+        i += 1
+    if len(terms) < n_operands:
+        raise InvalidArgument("einsum(): more operands were provided than specified in the equation")
+    if not arrow:
+        return terms, None
+    if "," in rhs:
+        raise _invalid_subscript(len(lhs) + 2 + rhs.index(","))
+    out, _ = _read_term(rhs, 0, len(lhs) + 2, "einsum(): found '.' for output but an ellipsis (...) was already found",
+                        "einsum(): found '.' for output that is not part of any ellipsis (...)")
+    seen, used = set(), set("".join(terms))
+    for c in out.replace("...", ""):
+        if c in seen or c not in used:
+            raise InvalidArgument(f"einsum(): output subscript {c}" + (" appears more than once in the output"
+                                  if c in seen else " does not appear in the equation for any input operand"))
+        seen.add(c)
+    return terms, out
 
 
 def parse(equation, shapes):
     """(one letter string per operand, output letters) with "..." spelled out in letters."""
-    eq = equation.replace(" ", "")
-    lhs, arrow, out = eq.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        raise ValueError(f"einsum(): the equation {equation!r} has {len(terms)} operand(s) but "
-                         f"{len(shapes)} were given")
-    for c in eq:
-        if not (c.isalpha() and c in string.ascii_letters) and c not in ".,->":
-            raise ValueError(f"einsum(): invalid subscript {c!r} in {equation!r}: use letters a-z, A-Z and '...'")
+    terms, out = split_equation(equation, len(shapes))
+    eq = ",".join(terms) + ("" if out is None else "->" + out)
     spare = [c for c in string.ascii_letters if c not in eq]
     n_ellipsis = max([len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes) if "..." in t],
                      default=0)
@@ -45,12 +98,8 @@ def parse(equation, shapes):
                                 f"match the number of dimensions ({len(shape)}) for operand {k} and no "
                                 f"ellipsis was given")
         spelled.append(t)
-    if arrow:
+    if out is not None:
         out = out.replace("...", ellipsis)
-        for c in out:
-            if not any(c in t for t in spelled):
-                raise ValueError(f"einsum(): output subscript {c!r} does not appear in the equation for any "
-                                 f"input operand")
     else:
         once = [c for c in sorted(set("".join(spelled))) if c not in ellipsis and "".join(spelled).count(c) == 1]
         out = ellipsis + "".join(once)
@@ -58,8 +107,8 @@ def parse(equation, shapes):
     for k, (t, shape) in enumerate(zip(spelled, shapes)):
         for c, n in zip(t, shape):
             if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
-                raise ShapeMismatch(f"einsum(): operands do not broadcast with remapped shapes: subscript "
-                                    f"{c!r} has size {sizes[c]} and size {n} (operand {k})")
+                raise ShapeMismatch(f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                                    f"broadcast with previously seen size {sizes[c]}")
             sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
     return spelled, out
 
@@ -114,7 +163,8 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
-        raise ValueError("einsum(): must provide at least one operand")
+        raise ValueError("einsum(): must specify the equation string and at least one operand, or at least one "
+                         "operand and its subscripts list")
     for i, t in enumerate(operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): operand {i} is a {type(t).__name__}, expected a Tensor")
@@ -157,14 +207,17 @@ def _pairwise_dtypes(terms, out, operands):
             sizes[c] = max(sizes.get(c, 1), n)
 
 
+_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+
+
 def _from_sublists(args):
     """(equation, operands) of torch's sublist form: operand, sublist, operand, sublist, ...
-    [, output sublist]; subscripts are ints 0-51 (letters) or Ellipsis."""
+    [, output sublist]; subscripts are ints 0-51 (0-25: 'A'-'Z', 26-51: 'a'-'z', as torch's) or Ellipsis."""
     def letters(sub):
         for s in sub:
             if s is not Ellipsis and not (isinstance(s, int) and 0 <= s < 52):
                 raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {s}")
-        return "".join("..." if s is Ellipsis else string.ascii_letters[s] for s in sub)
+        return "".join("..." if s is Ellipsis else _SUBLIST_LETTERS[s] for s in sub)
     out = args[-1] if len(args) % 2 else None
     pairs = args[:-1] if len(args) % 2 else args
     tensors, subs = pairs[0::2], pairs[1::2]

@@ -2,13 +2,15 @@
 vmap) and functional_call / stack_module_state, over the engine's create_graph=True autograd
 (higher_order.py).
 
-A transform runs func on its own copies of the differentiated inputs: a fresh leaf that requires
-grad over the input's data, or, when the input requires grad itself (an outer transform's input,
-a model's parameter) and grad mode is on, a view of it, so that the results' graphs reach it.
-Every gradient is taken with create_graph=True, so transforms nest (grad(grad(f)), jacrev(jacrev),
-vmap(grad(f))). A result keeps its graph only when that graph reaches a tensor requiring grad
-outside the transform (torch's "lifting" to the outer level); one that depends on the copies
-alone comes back detached, as torch's does.
+A transform runs func on its own copies of the differentiated inputs (func_lifting.py): a fresh
+leaf that requires grad over the input's data, or, when the input requires grad itself (an outer
+transform's input, a model's parameter) and grad mode is on, a view of it, so that the results'
+graphs reach it. It runs with grad mode on and outside inference mode, whatever the caller's
+(grad_mode.transform_mode), as torch's transforms do. Every gradient is taken with
+create_graph=True, so transforms nest (grad(grad(f)), jacrev(jacrev), vmap(grad(f))). A result
+keeps its graph only when that graph reaches a tensor requiring grad outside the transform
+(torch's "lifting" to the outer level); one that depends on the copies alone comes back
+detached, as torch's does.
 
 jvp and jacfwd are computed in reverse mode (jvp by the double-backward trick, jacfwd as jacrev):
 torch's values, shapes and pytree structures, at reverse mode's cost. vmap is a loop
@@ -17,7 +19,10 @@ import functools
 
 from tinygrad_seq import autograd
 from tinygrad_seq.autograd_api import grad as _autograd_grad
+from tinygrad_seq.func_lifting import (Lifted, _tensor, checked_aux, only_tensors, outer_records, own_ids,
+                                       split_aux, tensor_outputs, unlifted)
 from tinygrad_seq.func_vmap import RANDOMNESS, tree_flatten, tree_map, tree_unflatten, vmap  # noqa: F401
+from tinygrad_seq.grad_mode import _state, transform_mode
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
@@ -74,131 +79,6 @@ def stack_module_state(models):
     return params, buffers
 
 
-# ---------------------------------------------------------------- inputs and results of a transform
-def _tensor():
-    from tinygrad_seq.tensor import Tensor
-    return Tensor
-
-
-def _lifted(x, outer_grad):
-    """The transform's own copy of input x: a view of x when x requires grad in an outer graph
-    that is recording, else a fresh leaf over x's data."""
-    Tensor = _tensor()
-    if not isinstance(x, Tensor):
-        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
-    if x.dtype.kind != "f":
-        raise RuntimeError("only Tensors of floating point dtype can require gradients")
-    if outer_grad and x.requires_grad:
-        return x.view_as(x)
-    return x.detach().requires_grad_(True)
-
-
-def _reaches_outside(t, own):
-    """True when t's graph reaches a tensor requiring grad that is not one of the transform's own
-    copies (own: ids of the copies' leaves and views): t then depends on the outer level."""
-    stack, seen = [t], set()
-    while stack:
-        x = stack.pop()
-        if id(x) in own:
-            continue
-        ctx = x._ctx
-        if ctx is None:
-            if x.requires_grad:
-                return True
-            continue
-        if id(ctx) in seen:
-            continue
-        seen.add(id(ctx))
-        stack.extend(p for p in getattr(ctx, "parents", ()) if p is not None and getattr(p, "requires_grad", False))
-    return False
-
-
-def _unlifted(t, own, outer_grad):
-    """A result as the outer level sees it: its graph kept only when it reaches outside."""
-    if not isinstance(t, _tensor()) or not t.requires_grad:
-        return t
-    if outer_grad and _reaches_outside(t, own):
-        return t
-    return t.detach()
-
-
-def _own_ids(copies):
-    """The copies a walk stops at: the fresh leaves (a copy that is a view of an outer tensor
-    leads outside)."""
-    return {id(c) for c in copies if c._ctx is None}
-
-
-def _argnums(argnums, args):
-    """argnums checked as torch's, made non-negative: (tuple of ints, was it a tuple)."""
-    if isinstance(argnums, int) and not isinstance(argnums, bool):
-        nums, is_tuple = (argnums,), False
-    elif isinstance(argnums, tuple):
-        if not argnums:
-            raise RuntimeError("argnums must be non-empty")
-        for a in argnums:
-            if not isinstance(a, int) or isinstance(a, bool):
-                raise RuntimeError(f"argnum must be int, got: {type(a)}")
-        if len(set(argnums)) != len(argnums):
-            raise RuntimeError(f"argnums elements must be unique, got {argnums}")
-        nums, is_tuple = argnums, True
-    else:
-        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
-    out = []
-    for a in nums:
-        if not -len(args) <= a < len(args):
-            raise RuntimeError(f"Got argnum={a}, but only {len(args)} positional inputs")
-        out.append(a % len(args))
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
-    return tuple(out), is_tuple
-
-
-class _Lifted:
-    """The differentiated arguments of one transform call: their copies (flat), the pytree they
-    fill (one arg, or a tuple of args for a tuple argnums) and args with the copies in place."""
-
-    def __init__(self, args, argnums, outer_grad):
-        nums, is_tuple = _argnums(argnums, args)
-        chosen = tuple(args[a] for a in nums) if is_tuple else args[nums[0]]
-        flat, self.spec = tree_flatten(chosen)
-        self.copies = [_lifted(x, outer_grad) for x in flat]
-        self.own = _own_ids(self.copies)
-        tree = tree_unflatten(self.copies, self.spec)
-        args = list(args)
-        for k, a in enumerate(nums):
-            args[a] = tree[k] if is_tuple else tree
-        self.args = tuple(args)
-
-    def gradients(self, outputs, cotangents, outer_grad):
-        """d(sum_k <outputs[k], cotangents[k]>) / d copies, each unlifted (zeros where unused), as
-        the pytree of the differentiated arguments."""
-        live = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
-        grads = [None] * len(self.copies)
-        if live:
-            grads = _autograd_grad([o for o, _ in live], self.copies, [c for _, c in live], retain_graph=True,
-                                   create_graph=True, allow_unused=True)
-        grads = [x.new_zeros(x.shape) if g is None else _unlifted(g, self.own, outer_grad)
-                 for g, x in zip(grads, self.copies)]
-        return tree_unflatten(grads, self.spec)
-
-
-def _split_aux(out, has_aux, who):
-    if not has_aux:
-        return out, None
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if has_aux is True")
-    return out
-
-
-def _checked_aux(aux, own, outer_grad):
-    Tensor = _tensor()
-    leaves, spec = tree_flatten(aux)
-    for x in leaves:
-        if not isinstance(x, Tensor):
-            raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
-    return tree_unflatten([_unlifted(x, own, outer_grad) for x in leaves], spec)
-
-
 # ---------------------------------------------------------------- grad, vjp, jvp
 def grad_and_value(func, argnums=0, has_aux=False):
     """torch.func.grad_and_value: f's gradient with respect to args[argnums] (the pytree of that
@@ -208,19 +88,19 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        outer_grad = autograd.is_grad_enabled()
-        with autograd.enable_grad():
-            lifted = _Lifted(args, argnums, outer_grad)
-            out, aux = _split_aux(func(*lifted.args, **kwargs), has_aux, who)
+        outer_grad = outer_records()
+        with transform_mode():
+            lifted = Lifted(args, argnums, outer_grad)
+            out, aux = split_aux(func(*lifted.args, **kwargs), has_aux, who)
             if not isinstance(out, _tensor()):
                 raise RuntimeError(f"{who}: Expected f(*args) to return a Tensor, got {type(out)}")
             if out.ndim != 0:
                 raise RuntimeError(f"{who}: Expected f(*args) to return a scalar Tensor, got tensor with "
                                    f"{out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             grads = lifted.gradients([out], [None], outer_grad)
-            value = _unlifted(out, lifted.own, outer_grad)
+            value = unlifted(out, lifted.own, outer_grad)
             if has_aux:
-                return grads, (value, _checked_aux(aux, lifted.own, outer_grad))
+                return grads, (value, checked_aux(aux, lifted.own, outer_grad))
             return grads, value
     return wrapper
 
@@ -237,25 +117,18 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
-def _tensor_outputs(out, who):
-    Tensor = _tensor()
-    flat, spec = tree_flatten(out)
-    for o in flat:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
-    return flat, spec
-
-
 def vjp(func, *primals, has_aux=False):
     """torch.func.vjp: (f(*primals), vjp_fn) or (output, vjp_fn, aux). vjp_fn(cotangents), with
     cotangents shaped as the output pytree, returns a tuple with one gradient per primal (each
-    shaped as its primal's pytree); it may be called many times."""
+    shaped as its primal's pytree); it may be called many times. A primal that requires grad is
+    differentiated through even when vjp is called under no_grad, so that vjp_fn called where grad
+    mode is on gives gradients with a graph to it, as torch's."""
     who = "vjp(f, *primals)"
-    outer_grad = autograd.is_grad_enabled()
-    with autograd.enable_grad():
-        lifted = _Lifted(primals, tuple(range(len(primals))), outer_grad) if primals else None
-        out, aux = _split_aux(func(*(lifted.args if primals else ())), has_aux, who)
-        flat, spec = _tensor_outputs(out, who)
+    outer_grad = outer_records()
+    with transform_mode():
+        lifted = Lifted(primals, tuple(range(len(primals))), not _state.inference) if primals else None
+        out, aux = split_aux(func(*(lifted.args if primals else ())), has_aux, who)
+        flat, spec = tensor_outputs(out, who)
     own = lifted.own if lifted else set()
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
@@ -271,20 +144,21 @@ def vjp(func, *primals, has_aux=False):
                                    f"and output[{k}] has a shape of torch.Size({list(o.shape)}).")
         if lifted is None:
             return ()
-        call_grad = autograd.is_grad_enabled()
-        with autograd.enable_grad():
+        call_grad = outer_records()
+        with transform_mode():
             return tuple(lifted.gradients(flat, cots, call_grad))
 
-    output = tree_unflatten([_unlifted(o, own, outer_grad) for o in flat], spec)
+    output = tree_unflatten([unlifted(o, own, outer_grad) for o in flat], spec)
     if has_aux:
-        return output, vjp_fn, _checked_aux(aux, own, outer_grad)
+        return output, vjp_fn, checked_aux(aux, own, outer_grad)
     return output, vjp_fn
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """torch.func.jvp: (f(*primals), J @ tangents) (or with aux) for tuples primals / tangents of
     one structure. Computed in reverse mode: J v as the derivative of u -> <J^T u, v> (the
-    double-backward trick), one create_graph backward and one more backward."""
+    double-backward trick), one create_graph backward and one more backward. f may write its
+    primals in place (torch's forward mode allows it): the writes reach the caller's tensors."""
     who = "jvp(f, primals, tangents)"
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{who}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
@@ -294,23 +168,24 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError(f"{who}: Expected primals and tangents to have the same python structure. For example, if "
                            f"primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
                            f"{p_spec} and tangents with structure {t_spec}")
-    if not flat_p:
-        raise RuntimeError(f"{who}: Expected primals to contain at least one Tensor.")
-    Tensor = _tensor()
+    only_tensors(flat_p, who, "primals")
+    only_tensors(flat_t, who, "tangents")
     for p, t in zip(flat_p, flat_t):
-        if not isinstance(t, Tensor):
-            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
-        if isinstance(p, Tensor) and tuple(t.shape) != tuple(p.shape):
+        if tuple(t.shape) != tuple(p.shape):
             raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of the original "
                                f"Tensor, this is not supported. Tensor is of size {list(p.shape)} while the given "
                                f"forward gradient is of size {list(t.shape)}.")
-    outer_grad = autograd.is_grad_enabled()
-    with autograd.enable_grad():
-        lifted = _Lifted(primals, tuple(range(len(primals))), outer_grad)
-        out, aux = _split_aux(func(*lifted.args), has_aux, who)
-        flat, spec = _tensor_outputs(out, who)
+    outer_grad = outer_records()
+    with transform_mode():
+        lifted = Lifted(primals, tuple(range(len(primals))), outer_grad, forward=True)
+        out, aux = split_aux(func(*lifted.args), has_aux, who)
+        lifted.write_back()
+        flat, spec = tensor_outputs(out, who)
+        if strict and not all(lifted.depends(o) for o in flat):
+            raise RuntimeError(f"{who[:-1]}, strict=True): The output of f is independent of the inputs. This is not "
+                               f"allowed with strict=True.")
         probes = [o.new_zeros(o.shape).requires_grad_(True) if o.dtype.kind == "f" else None for o in flat]
-        own = lifted.own | _own_ids([u for u in probes if u is not None])
+        own = lifted.own | own_ids([u for u in probes if u is not None])
         live = [(o, u) for o, u in zip(flat, probes) if o.requires_grad and u is not None]
         pulled = _autograd_grad([o for o, _ in live], lifted.copies, [u for _, u in live], create_graph=True,
                                 allow_unused=True) if live else ()
@@ -321,12 +196,12 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                                     [t.to(g.dtype) for g, t in pairs], create_graph=True, allow_unused=True)
             it = iter(pushed)
             pushed = [None if u is None else next(it) for u in probes]
-        tangent_out = [o.new_zeros(o.shape) if g is None else _unlifted(g, own, outer_grad)
+        tangent_out = [o.new_zeros(o.shape) if g is None else unlifted(g, own, outer_grad)
                        for g, o in zip(pushed, flat)]
-        result = (tree_unflatten([_unlifted(o, own, outer_grad) for o in flat], spec),
+        result = (tree_unflatten([unlifted(o, own, outer_grad) for o in flat], spec),
                   tree_unflatten(tangent_out, spec))
         if has_aux:
-            return result + (_checked_aux(aux, own, outer_grad),)
+            return result + (checked_aux(aux, own, outer_grad),)
         return result
 
 
@@ -358,11 +233,12 @@ def _jacobian(func, argnums, has_aux, who):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        outer_grad = autograd.is_grad_enabled()
-        with autograd.enable_grad():
-            lifted = _Lifted(args, argnums, outer_grad)
-            out, aux = _split_aux(func(*lifted.args, **kwargs), has_aux, who)
-            flat, spec = _tensor_outputs(out, who)
+        outer_grad = outer_records()
+        with transform_mode():
+            lifted = Lifted(args, argnums, outer_grad, forward=who.startswith("jvp"))
+            out, aux = split_aux(func(*lifted.args, **kwargs), has_aux, who)
+            lifted.write_back()
+            flat, spec = tensor_outputs(out, who)
             per_output = []
             for o in flat:
                 rows = [[] for _ in lifted.copies]   # per input: one gradient per element of o
@@ -379,11 +255,11 @@ def _jacobian(func, argnums, has_aux, who):
                         blocks.append(x.new_zeros(shape))
                         continue
                     gs = [x.new_zeros(x.shape) if g is None else g for g in rows[j]]
-                    blocks.append(_unlifted(stack(gs, 0).reshape(shape), lifted.own, outer_grad))
+                    blocks.append(unlifted(stack(gs, 0).reshape(shape), lifted.own, outer_grad))
                 per_output.append(tree_unflatten(blocks, lifted.spec))
             jac = tree_unflatten(per_output, spec)
             if has_aux:
-                return jac, _checked_aux(aux, lifted.own, outer_grad)
+                return jac, checked_aux(aux, lifted.own, outer_grad)
             return jac
     return wrapper
 

@@ -209,9 +209,10 @@ def _loop(func, leaves, dims, spec, batch, kwargs, out_dims, randomness):
     """func called per slice i of the mapped inputs; its outputs ([per slice] flat leaves)
     stacked along out_dims."""
     start = _random.get_rng_state() if randomness == "same" else None
-    per_slice, out_spec = [], None
+    per_slice, out_spec, given = [], None, []
     for i in range(batch):
         sliced = [x if d is None else x.select(d, i) for x, d in zip(leaves, dims)]
+        given.append(sliced)
         if start is not None:
             _random.set_rng_state(start)
         mark = _rng_mark() if randomness == "error" else None
@@ -222,12 +223,25 @@ def _loop(func, leaves, dims, spec, batch, kwargs, out_dims, randomness):
                                "out of vmap")
         flat, out_spec = tree_flatten(out)
         per_slice.append(flat)
-    return _stacked(func, per_slice, out_spec, out_dims)
+    return _stacked(func, per_slice, out_spec, out_dims, (leaves, dims, given))
 
 
-def _stacked(func, per_slice, out_spec, out_dims):
+def _passed_through(outs, inputs):
+    """(input, its mapped dim) when every slice's output is that input's slice itself (f returned
+    its argument unchanged), else None. inputs: (leaves, their in_dims, [per slice] the slices)."""
+    leaves, dims, given = inputs
+    for j, d in enumerate(dims):
+        if d is not None and all(o is sliced[j] for o, sliced in zip(outs, given)):
+            return leaves[j], d
+    return None
+
+
+def _stacked(func, per_slice, out_spec, out_dims, inputs):
     from tinygrad_seq.functions import stack
     from tinygrad_seq.tensor import Tensor
+    if (out_spec.is_leaf() and isinstance(out_dims, tuple) and len(out_dims) == 1
+            and isinstance(per_slice[0][0], Tensor)):
+        out_dims = out_dims[0]   # torch's edge case: out_dims=(d,) for a function returning one Tensor
     dims = broadcast_prefix(out_dims, out_spec)
     if dims is None:
         raise ValueError(f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
@@ -246,7 +260,9 @@ def _stacked(func, per_slice, out_spec, out_dims):
         rank = outs[0].ndim + 1
         if not -rank <= d < rank:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})")
-        results.append(stack(outs, d % rank))
+        same = _passed_through(outs, inputs)
+        # f returned its input: torch's result is that input with the mapped dim moved, a view of it
+        results.append(stack(outs, d % rank) if same is None else same[0].movedim(same[1], d % rank))
     return tree_unflatten(results, out_spec)
 
 

@@ -6,12 +6,15 @@ import warnings
 import numpy as np
 
 from tinygrad_seq import ops_extra, random
+from tinygrad_seq.activation_nodes import elu_family
 from tinygrad_seq.argument_types import not_a_tensor
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_same_dtype, torch_type_name
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.linear_errors import linear_odd_bias, linear_shape_error
+from tinygrad_seq.linear_vector_weight import linear_vector_weight
 from tinygrad_seq.outer_grad import OuterGrad
 from tinygrad_seq.softmax_empty import softmax_over_empty_dim
 from tinygrad_seq.tensor import Tensor
@@ -136,12 +139,11 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x where x > 0, alpha (exp(x) - 1) elsewhere (the gradient at 0 is alpha, as torch's; exp
-    of min(x, 0), so that a large x's unused branch is not inf)."""
-    from tinygrad_seq.functions import where
+    """x where x > 0, alpha expm1(x) elsewhere, one node (activation_nodes.Elu): the gradient at 0
+    is alpha and the second derivative there 0, as torch's. In place with alpha < 0, backward
+    raises torch's RuntimeError."""
     require_float(input, "elu_cpu")
-    return _applied(input, lambda t: named(where(t > 0, t, (t.clamp(max=0.0).exp() - 1.0) * alpha), "EluBackward0"),
-                    inplace)
+    return elu_family(input, alpha, 1.0, 1.0, inplace, "EluBackward0")
 
 
 def silu(input, inplace=False):
@@ -156,11 +158,18 @@ def softplus(input, beta=1.0, threshold=20.0):
     soft = ops_extra.Softplus.apply(bx) / beta if beta != 1 else ops_extra.Softplus.apply(bx)
     # the host values, without making the tensor's numpy scalar (a 0-d result) an array: Softplus
     # saved that scalar, which the double backward matches to its parent by identity
-    above = np.asarray(bx.array if bx.device == "cpu" else bx.numpy()) > threshold
-    if not above.any():
+    host = np.asarray(bx.array if bx.device == "cpu" else bx.numpy())
+    reached = host >= threshold
+    if not reached.any():
         return named(soft, "SoftplusBackward0")
     from tinygrad_seq.creation import where
-    return named(where(Tensor(above, device=input.device), input, soft), "SoftplusBackward0")
+    above = host > threshold
+    out = where(Tensor(above, device=input.device), input, soft)
+    kink = reached & ~above & np.isfinite(host)
+    if kink.any():   # beta x == threshold: slope sigmoid(beta x), but second derivative 0 (torch's x < threshold mask)
+        linear = soft.detach() + (input - input.detach()) * bx.detach().sigmoid()
+        out = where(Tensor(kink, device=input.device), linear, out)
+    return named(out, "SoftplusBackward0")
 
 
 def logsigmoid(input):
@@ -238,8 +247,13 @@ def one_hot(tensor, num_classes=-1):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """x / max(||x||_p along dim, eps)."""
-    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # a zero row: gradient 0
+    """x / max(||x||_p along dim, eps); with out=, written into out and out returned (torch's
+    div(out=): refused where a gradient is wanted)."""
+    denominator = input.norm(p, dim, keepdim=True).clamp(min=eps)   # a zero row: gradient 0
+    if out is None:
+        return input / denominator
+    from tinygrad_seq.functions import div
+    return div(input, denominator.expand(*input.shape), out=out)
 
 
 def linear(input, weight, bias=None):
@@ -253,15 +267,16 @@ def linear(input, weight, bias=None):
         kernel = "addmv_impl_cpu" if weight.ndim == 1 else "addmm_impl_cpu_"
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if weight.ndim == 1:   # torch: x @ w (+ b)
-        require_same_dtype("linear", x, weight)
-        if bias is not None:
-            require_same_dtype("linear", x, bias, "input", "bias")
-        out = x @ weight
-        return out + bias if bias is not None else out
+        if x.ndim == 0:
+            linear_shape_error(x, weight)
+        return linear_vector_weight(x, weight, bias)
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ShapeMismatch(f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}), "
-                            f"weight expects {weight.shape[-1]} (shape {weight.shape})")
-    return _Linear.apply(x, weight, bias) if bias is not None else _Linear.apply(x, weight)
+        linear_shape_error(x, weight)   # raises torch's error
+    if bias is None:
+        return _Linear.apply(x, weight)
+    if bias.shape != weight.shape[:1]:   # a shape compare only on the hot path
+        return linear_odd_bias(x, weight, bias, _Linear.apply)
+    return _Linear.apply(x, weight, bias)
 
 
 class _Linear(Function):

@@ -4,11 +4,11 @@ hardswish, relu6, selu, celu, hardshrink, softshrink), cosine_similarity, pairwi
 pdist, kl_div, scaled_dot_product_attention (grouped-query heads too; and the zero-safe softmax
 it shares) and batch_norm. Re-exported by tinygrad_seq.functional."""
 import math
-import numbers
 import warnings
 
 import numpy as np
 
+from tinygrad_seq.activation_nodes import elu_family
 from tinygrad_seq.autograd import Function, no_grad
 from tinygrad_seq.broadcast_errors import broadcast_shape
 from tinygrad_seq.dim_alias import dim_from_axis
@@ -23,9 +23,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     (biased variance, as torch's); weight and bias of the input's dtype (float32 for a float16
     input), as torch's CPU kernel."""
     require_norm_params("LayerNormKernelImpl", input, weight, bias)
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (int(normalized_shape),)
-    normalized_shape = tuple(int(s) for s in normalized_shape)
+    normalized_shape = _shape_argument(normalized_shape)
     k = len(normalized_shape)
     if input.ndim < k or input.shape[input.ndim - k:] != normalized_shape:
         raise ShapeMismatch(f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}), "
@@ -43,6 +41,19 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             out._ctx.params_shape = normalized_shape
         return named(out, "NativeLayerNormBackward0")
     return layer_norm_composite(input, normalized_shape, weight, bias, eps)
+
+
+def _shape_argument(normalized_shape):
+    """normalized_shape as a tuple of ints: a tuple / list / Size of integers (0-d integer Tensors
+    too), else torch's TypeError (an int alone included: nn.LayerNorm wraps one, F does not)."""
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        f"not {type(normalized_shape).__name__}")
+    for pos, s in enumerate(normalized_shape):
+        if isinstance(s, (float, bool)) or not hasattr(s, "__index__"):
+            raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                            f"but found element of type {type(s).__name__} at pos {pos}")
+    return tuple(int(s) for s in normalized_shape)
 
 
 def layer_norm_composite(input, normalized_shape, weight, bias, eps):
@@ -63,6 +74,8 @@ def layer_norm_composite(input, normalized_shape, weight, bias, eps):
 def glu(input, dim=-1):
     """a * sigmoid(b), a and b the two halves of input along dim (a float input, as torch's)."""
     require_float(input, "glu_cpu")
+    if input.ndim == 0:
+        raise ShapeMismatch("glu does not support scalars because halving size must be even")
     n = input.shape[dim]
     if n % 2:
         raise ShapeMismatch(f"glu: Halving dimension must be even, but dimension {dim % input.ndim} is size {n}")
@@ -134,20 +147,18 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804
 
 
 def selu(input, inplace=False):
-    from tinygrad_seq.functional import elu
+    """scale * elu(x, alpha) with torch's constants, one node (its EluBackward0)."""
     require_float(input, "elu_cpu")
-    return _applied(input, lambda t: named(elu(t, _SELU_ALPHA) * _SELU_SCALE, "EluBackward0"), inplace)   # torch's
+    return elu_family(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace, "EluBackward0")
 
 
 def celu(input, alpha=1.0, inplace=False):
-    """x where x > 0, alpha (exp(x / alpha) - 1) elsewhere (gradient 1 at 0, as torch's); the exp
-    of min(x, 0) / alpha, so that a large x's unused branch is not inf (its gradient was nan)."""
-    from tinygrad_seq.functions import where
+    """x where x > 0, alpha expm1(x / alpha) elsewhere: torch's elu with input_scale 1 / alpha
+    (gradient 1 at 0, second derivative 0 there). alpha 0 is torch's RuntimeError."""
     if alpha == 0:
-        raise ZeroDivisionError("ZeroDivisionError: celu's alpha must not be 0")
+        raise InvalidArgument("ZeroDivisionError: alpha cannot be 0 for CELU")
     require_float(input, "elu_cpu")
-    return _applied(input, lambda t: named(where(t > 0, t, ((t.clamp(max=0.0) / alpha).exp() - 1.0) * alpha),
-                                           "CeluBackward0"), inplace)
+    return elu_family(input, alpha, 1.0, 1.0 / alpha, inplace, "CeluBackward0")
 
 
 def hardshrink(input, lambd=0.5):
@@ -162,13 +173,13 @@ def softshrink(input, lambd=0.5):
     if lambd < 0:
         raise InvalidArgument(f"softshrink: lambda must be in range [0, inf) for input dtype "
                               f"{input.dtype}, but found {lambd}")
-    return (input - lambd).relu() - (-input - lambd).relu()
+    return named((input - lambd).relu() - (-input - lambd).relu(), "SoftshrinkBackward0")
 
 
 # ------------------------------------------------------------------ distances
 def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
     """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) along dim (x1, x2 broadcast), as torch's,
-    in their common dtype (an int64 x1 against a float32 x2 is float32, as torch's)."""
+    the max outside the graph (torch's no_grad clamp_min_), in their common dtype (an int64 x1 against a float32 x2 is float32, as torch's)."""
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "cosine_similarity", 1)
     if x1.dtype != x2.dtype:
@@ -176,9 +187,21 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
     if x1.shape != x2.shape:   # broadcast first, as torch's (its RuntimeError when they do not)
         shape = broadcast_shape(x1.shape, x2.shape)
         x1, x2 = x1.expand(*shape), x2.expand(*shape)
-    n1 = x1.norm(dim=dim, keepdim=True).clamp(min=eps)
-    n2 = x2.norm(dim=dim, keepdim=True).clamp(min=eps)
+    n1 = _ClampMinValueOnly.apply(x1.norm(dim=dim, keepdim=True), eps=eps)
+    n2 = _ClampMinValueOnly.apply(x2.norm(dim=dim, keepdim=True), eps=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+class _ClampMinValueOnly(Function):
+    """max(n, eps) forward, the gradient passed through unchanged: torch's cosine_similarity
+    clamps the norms in place under no_grad, so a norm below eps still gets its gradient."""
+    @staticmethod
+    def forward(ctx, n, eps=0.0):
+        return ctx.b.clip(n, eps, None)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
 
 
 def _common_float(x1, x2):

@@ -2,9 +2,10 @@
 celu_, selu_, rrelu_): each the activation with inplace=True, writing into input and returning
 it. Re-exported by tinygrad_seq.functional.
 
-leaky_relu_ (and rrelu_ in eval) with a negative slope cannot be differentiated from its output,
-which is all an in-place op leaves: its backward raises torch's RuntimeError."""
-from tinygrad_seq.autograd import Function
+leaky_relu_ (and rrelu_ in eval) with a negative slope, and elu_ / celu_ with a negative alpha
+(activation_nodes.elu_family), cannot be differentiated from their output, which is all an
+in-place op leaves: their backward raises torch's RuntimeError."""
+from tinygrad_seq.activation_nodes import RefuseInPlaceBackward
 
 NEGATIVE_SLOPE_IN_PLACE = (
     "In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. This is "
@@ -13,22 +14,11 @@ NEGATIVE_SLOPE_IN_PLACE = (
     "calculation with negative slope")
 
 
-class NegativeSlopeInPlace(Function):
-    """Identity whose backward raises torch's error: the last step of an in-place leaky ReLU
-    with a negative slope."""
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, g):
-        raise RuntimeError(NEGATIVE_SLOPE_IN_PLACE)
-
-
 def _negative_slope_in_place(input, negative_slope, node_name):
     from tinygrad_seq.functional import _applied, leaky_relu
     from tinygrad_seq.grad_fn_names import named
-    return _applied(input, lambda t: named(NegativeSlopeInPlace.apply(leaky_relu(t, negative_slope)), node_name),
+    return _applied(input, lambda t: named(RefuseInPlaceBackward.apply(leaky_relu(t, negative_slope),
+                                                                       message=NEGATIVE_SLOPE_IN_PLACE), node_name),
                     True)
 
 

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from tinygrad_seq.activation_nodes import prelu  # noqa: F401  (F.prelu: its node beside it)
 from tinygrad_seq.argument_types import require_tensor_argument, require_tensor_method, require_tensor_or_number
 from tinygrad_seq.autograd import is_grad_enabled, no_grad
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
@@ -63,6 +64,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     n, c = input.shape[0], input.shape[1]
+    # torch's _verify_batch_size, before the divisibility check and in eval too: N*C//G
+    # times the spatial sizes (one value per group only when N is 1) must not be 1
+    grouped = [n * c // num_groups, num_groups] + list(input.shape[2:])
+    if grouped[0] * math.prod(grouped[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {grouped}")
     if c % num_groups:
         raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
                               f"of shape {input.shape} and num_groups={num_groups}")
@@ -76,35 +82,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         x = x + bias.reshape(shape)
     return named(x, "NativeGroupNormBackward0")
-
-
-def prelu(input, weight):
-    """max(0, x) + weight * min(0, x); weight has 1 or C (channel dim 1) entries, of the input's
-    dtype (torch promotes neither way here), which is a float one."""
-    if weight.dtype != input.dtype:
-        raise DTypeMismatch(f"prelu: Type promoting not supported. Got {torch_type_name(input.dtype)} and "
-                            f"{torch_type_name(weight.dtype)}")
-    require_float(input, "prelu_cpu")
-    _check_prelu_weight(input, weight)
-    if input.ndim == 0 and weight.numel() == 1:
-        w = weight.reshape(())   # a 0-d input stays 0-d, as torch's
-    else:
-        w = weight if weight.numel() == 1 or input.ndim < 2 else weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return named(input.where(input > 0, input * w), "PreluKernelBackward0")   # slope w at 0, as torch's
-
-
-def _check_prelu_weight(input, weight):
-    """torch's: weight 0-d or 1-D, one slope or one per channel (dim 1; a 1-D input has one)."""
-    if weight.ndim > 1:
-        raise ShapeMismatch(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
-    n = weight.numel()
-    if n != 1:
-        if input.ndim == 0:
-            raise ShapeMismatch(f"prelu: Not allow zero-dim input tensor with {n} weights (one slope only)")
-        channels = input.shape[1] if input.ndim >= 2 else 1
-        if n != channels:
-            raise ShapeMismatch(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter "
-                                f"numbers = {n} and channel size = {channels}.")
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -315,23 +292,25 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """log(1 + exp(-target * input)), in the input's dtype (torch's; a float64 target promoted a
-    float32 input before); an integer input refused, as torch's."""
-    from tinygrad_seq.functional import softplus
+    """log1p(exp(-input * target)) computed so, in the input's dtype, as torch's (its in-place
+    neg / mul_ / exp_ / log1p_ into the input's dtype): past exp's range (-y x > ~88 in float32)
+    the loss is inf and its gradient nan, as torch's; an integer input refused, as torch's."""
     require_tensor_argument(target, "soft_margin_loss", "target", 2)
     if target.requires_grad and is_grad_enabled():   # torch's derivatives.yaml: target non-differentiable
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
                            "'target'. This input cannot have requires_grad True.")
     if input.dtype.kind not in "fc":
         refuse_float_into(input)
-    loss = softplus(-target * input)
-    loss = loss if loss.dtype == input.dtype else loss.to(dtype=input.dtype)
+    margin = -input * target
+    margin = margin if margin.dtype == input.dtype else margin.to(dtype=input.dtype)
+    loss = margin.exp().log1p()
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-    """1 - cos(x1, x2) where target is 1; max(0, cos - margin) where it is -1. target (N,) with
-    inputs (N, D), or () with (D,), as torch's checks."""
+    """1 - cos(x1, x2) where target is 1; max(0, cos - margin) where it is -1 (torch's clamp_min:
+    the gradient passes at cos == margin), 0 elsewhere (torch's where). target (N,) with inputs
+    (N, D), or () with (D,), as torch's checks."""
     eps = 1e-12
     require_tensor_argument(target, "cosine_embedding_loss", "target", 3)
     if target.ndim > 1:
@@ -341,9 +320,10 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
                             f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
     dim = input1.ndim - 1
     cos = (input1 * input2).sum(dim) / (((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)).sqrt()
-    pos = (target == 1).to(dtype=cos.dtype)
-    neg = (target == -1).to(dtype=cos.dtype)
-    loss = pos * (1 - cos) + neg * (cos - margin).relu()
+    from tinygrad_seq.creation import zeros_like
+    from tinygrad_seq.functions import where
+    zeros = zeros_like(cos)
+    loss = where(target == 1, 1 - cos, zeros) + where(target == -1, (cos - margin).clamp(min=0), zeros)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 

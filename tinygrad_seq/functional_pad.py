@@ -34,6 +34,7 @@ def pad(input, pad, mode="constant", value=None):
     """PyTorch's F.pad: pad = (left_last, right_last, left_2nd_last, ...); constant mode
     (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a
     (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows)."""
+    _check_pad_ints(pad)
     if mode in _PAD_MODES:
         return _index_pad(input, pad, mode, value)
     if mode != "constant":
@@ -50,6 +51,16 @@ def pad(input, pad, mode="constant", value=None):
     x = input[crop] if any(a < 0 or b < 0 for a, b in widths) else input
     widths = tuple((max(a, 0), max(b, 0)) for a, b in widths)
     return _ConstantPad.apply(x, widths=widths, value=0.0 if value is None else float(value))
+
+
+def _check_pad_ints(pad):
+    """torch's TypeError for a width that is not an int (a float, a bool, None; a 0-d integer
+    tensor is taken)."""
+    for i, width in enumerate(pad):
+        is_int = isinstance(width, (int, np.integer)) and not isinstance(width, (bool, np.bool_))
+        if not (is_int or (isinstance(width, Tensor) and width.ndim == 0 and width.dtype.kind in "iu")):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                            f"{type(width).__name__} at pos {i}")
 
 
 def _check_pad_length(pad, ndim):

@@ -2,7 +2,6 @@
 calls the Tensor method of the same name, so the two forms cannot drift apart."""
 import builtins
 import functools
-import numbers
 import warnings
 
 import numpy as np
@@ -11,10 +10,14 @@ from tinygrad_seq import ops, out_rules
 from tinygrad_seq.argument_types import not_a_tensor, require_tensor_sequence
 from tinygrad_seq.broadcast_errors import broadcast_shape, raise_if_mismatched
 from tinygrad_seq.dim_alias import dim_from_axis
+from tinygrad_seq.dim_arg import dim_int
 from tinygrad_seq.errors import InvalidArgument, DTypeMismatch, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
+from tinygrad_seq.nonzero_diag_out import diag_into, nonzero_into
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.operator_functions import add, div, first_operand as _first_operand, mul, pow, rsub, sub
+from tinygrad_seq.tensor_matmul import DEPRECATED_FREE, deprecated_free_args
 from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
 from tinygrad_seq.type_info import finfo, iinfo  # noqa: F401  (torch.finfo / torch.iinfo)
 
@@ -100,7 +103,9 @@ def _as_array(x):
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
-def nonzero(input, as_tuple=False):
+def nonzero(input, as_tuple=False, *, out=None):
+    if out is not None:
+        return nonzero_into(out, input, as_tuple)
     a = _as_array(input)
     if a.ndim == 0:   # torch: a 0-d tensor has [1, 0] (non-zero) or [0, 0] indices
         n = int(bool(a))
@@ -135,7 +140,7 @@ def _both_tensors(a, b, name):
 def _into(out, result, name):
     """torch's out=: the result written into out (resized when its shape differs; cast to
     out's dtype), and out returned; a tuple result (values, indices) goes into a tuple of
-    tensors, returned as the result's type (torch.return_types.max, ...)."""
+    tensors, returned as the result's out= type (torch.return_types.max_out, ...)."""
     if isinstance(result, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(result):
             raise TypeError(f"{name}(): out= takes a tuple of {len(result)} Tensors here")
@@ -143,7 +148,10 @@ def _into(out, result, name):
             raise RuntimeError(f"{name}(): Expected out tensor to have dtype long int, but got "
                                f"{out[-1].dtype} instead")
         written = [_into(o, r, name) for o, r in zip(out, result)]
-        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+        if not hasattr(result, "_fields"):
+            return tuple(written)
+        from tinygrad_seq.return_types import out_variant   # torch.return_types.max_out, ...
+        return out_variant(result)._make(written)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): out= takes one Tensor here")
     from tinygrad_seq.autograd import is_grad_enabled
@@ -156,6 +164,7 @@ def _into(out, result, name):
         raise (TypeError if name == "cat" else RuntimeError)(   # torch's cat: TypeError
             f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape != result.shape:
+        out_rules.warn_resized(name, out.shape, result.shape)
         out.array = np.empty(result.shape, out.dtype) if out.device == "cpu" else out.array
     out.copy_(result.detach())
     return out
@@ -165,17 +174,6 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _first_operand(x, other):
-    """x as the first operand of a binary function: a Python / numpy number beside a Tensor takes
-    that tensor's dtype (torch's wrapped number: ts.sub(5.57, float64 tensor) is not rounded to
-    float32 first)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(other, Tensor) and isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, complex):
-        return other._other(x)
-    return Tensor(x)
-
-
 def _takes_out(fn):
     """fn with torch's out= keyword (see _into)."""
     @functools.wraps(fn)
@@ -183,29 +181,6 @@ def _takes_out(fn):
         result = fn(*args, **kwargs)
         return result if out is None else _into(out, result, fn.__name__)
     return with_out
-
-
-def add(input, other, *rest, alpha=1):
-    if isinstance(input, Tensor):
-        return input.add(other, *rest, alpha=alpha)
-    if not isinstance(other, Tensor):   # two numbers: a tensor of their sum, as torch's
-        return _tensor(input).add(other, *rest, alpha=alpha)
-    return (other * alpha if alpha != 1 else other).__radd__(input)
-
-
-def sub(input, other, *rest, alpha=1): return _first_operand(input, other).sub(other, *rest, alpha=alpha)
-def rsub(input, other, alpha=1): return sub(other, input, alpha=alpha)   # other - alpha * input
-def mul(input, other):
-    if isinstance(input, Tensor):
-        return input * other
-    return other.__rmul__(input) if isinstance(other, Tensor) else _tensor(input) * other   # two numbers: a tensor
-def div(input, other, rounding_mode=None): return _first_operand(input, other).div(other, rounding_mode=rounding_mode)
-def pow(input, exponent):
-    if isinstance(input, Tensor):
-        return input ** exponent
-    if not isinstance(exponent, Tensor):   # torch's pow has no (number, number) form
-        raise not_a_tensor("pow", "exponent", 2, exponent)
-    return exponent.__rpow__(input)
 
 
 def clamp(input, min=None, max=None):
@@ -219,8 +194,9 @@ concat = concatenate = cat
 clip = clamp
 
 
-def outer(input, vec2):
-    return _tensor(input).outer(vec2)
+def outer(input, vec2, *, out=None):
+    result = _tensor(input).outer(vec2)
+    return result if out is None else _into(out, result, "outer")
 
 
 ger = outer
@@ -234,7 +210,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=N
     if dim is not None or axis is not None:
         raise TypeError("repeat_interleave(): missing argument 'repeats' (dim= goes with repeats)")
     counts = _tensor(input)
-    if counts.dtype.kind not in "iu":
+    if counts.dtype not in (np.int32, np.int64):   # torch's kernels: int32 and int64 counts only
         from tinygrad_seq.functional_checks import torch_type_name
         raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for \'{torch_type_name(counts.dtype)}\'')
     if counts.ndim != 1:
@@ -242,16 +218,22 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=N
     c = counts.numpy()
     if c.size and c.min() < 0:
         raise RuntimeError("repeats can not be negative")
-    return Tensor(np.repeat(np.arange(c.shape[0]), c), device=counts.device)
+    out = Tensor._wrap(np.repeat(np.arange(c.shape[0], dtype=c.dtype), c), "cpu")   # counts' dtype, as torch's
+    return out if counts.device == "cpu" else out.to(counts.device)
 
 
 def is_floating_point(input):
     return input.is_floating_point()
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values unless
-    given), as torch's; the gradient passes where the input is finite."""
+    given), as torch's; the gradient passes where the input is finite. out= must have the input's
+    dtype (out_param.write_input_dtype_out)."""
+    if out is not None:
+        from tinygrad_seq.out_param import check_unary_out, write_input_dtype_out
+        check_unary_out("nan_to_num", input, out)
+        return write_input_dtype_out("nan_to_num", input, out, nan_to_num(input, nan, posinf, neginf))
     if input.dtype.kind != "f":
         return input.clone()
     info = np.finfo(input.dtype)
@@ -280,8 +262,11 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return named(x[..., rows, rows + offset], "DiagonalBackward0")
 
 
-def diag(input, diagonal=0):
+def diag(input, diagonal=0, *, out=None):
     """1-D input: a square matrix with input on the `diagonal`-th diagonal; 2-D: that diagonal."""
+    diagonal = dim_int(diagonal, "diagonal")   # a numpy integer (np.uint8(3): a Python int first)
+    if out is not None:
+        return diag_into(out, diag(input, diagonal))
     if input.ndim == 2:
         return named(globals()["diagonal"](input, diagonal), "DiagonalBackward0_copy")   # torch's name
     if input.ndim != 1:
@@ -360,7 +345,8 @@ from tinygrad_seq.global_settings import (are_deterministic_algorithms_enabled, 
 # torch's free functions that refuse a non-Tensor input (ts.sum([t1, t2]) summed the stacked list,
 # ts.mean([t]) averaged it)
 _TENSOR_ONLY = frozenset(("sum", "mean", "nansum", "nanmean", "prod", "amax", "amin", "eq", "ne", "gt", "ge", "lt",
-                          "le", "fmod", "lerp"))
+                          "le", "fmod", "lerp", "logical_and", "logical_or", "logical_xor", "logaddexp2",
+                          "nextafter", "ldexp", "heaviside", "copysign", "gcd", "lcm"))
 _TWO_TENSORS = frozenset(("atan2", "arctan2", "hypot", "logaddexp", "fmax", "fmin"))
 # out= of torch's index ops takes the result's dtype only (no cast, unlike the elementwise ops)
 _SAME_DTYPE_OUT = frozenset(("gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_select"))
@@ -370,12 +356,16 @@ _INPUT_DTYPE_OUT = frozenset(("neg", "negative", "abs", "floor", "ceil", "trunc"
 # binary functions torch also takes with a number first (a wrapped number, _first_operand)
 _NUMBER_FIRST = frozenset(("remainder", "xlogy", "floor_divide", "true_divide", "divide", "bitwise_and",
                            "bitwise_or", "bitwise_xor"))
+# ... of which these compute in float from an int's value (-2 beside uint8 stays -2)
+_VALUE_FIRST = frozenset(("xlogy", "true_divide", "divide"))
 # ... of which these need a Tensor among the two (floor_divide and the divides take two numbers)
 _NOT_TWO_NUMBERS = frozenset(("remainder", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor"))
 
 
 def _method(name):
     def fn(input, *args, out=None, **kwargs):
+        if name in DEPRECATED_FREE and not isinstance(input, Tensor) and args and isinstance(args[0], Tensor):
+            input, args, kwargs = deprecated_free_args(name, input, args, kwargs)   # torch.addmm(beta, input, ...)
         if name in _TWO_TENSORS:
             _both_tensors(input, args[0] if args else kwargs.get("other"), name)
         if not isinstance(input, Tensor):
@@ -386,12 +376,15 @@ def _method(name):
                     raise TypeError(f"{name}() received an invalid combination of arguments - got "
                                     f"({type(input).__name__}, {type(args[0]).__name__}), but expected a Tensor "
                                     "as input or other")
-                if name == "xlogy" and isinstance(args[0], Tensor) and args[0].dtype.kind in "iub":
+                if name in _VALUE_FIRST and isinstance(args[0], Tensor) and args[0].dtype.kind in "iub":
                     input = Tensor(float(input))   # computed in float: -2 stays -2 beside uint8, as torch's
                 else:
                     input = _first_operand(input, args[0])
         if out is not None and name in out_rules.RULED:
-            kwargs = out_rules.checked_kwargs(name, input, out, kwargs)
+            kwargs = out_rules.checked_kwargs(name, input, out, kwargs, args)
+        if out is not None:
+            from tinygrad_seq.out_param import check_unary_out
+            check_unary_out(name, input, out)   # the one-input elementwise ops' dtype / overlap rules
         result = getattr(_tensor(input), name)(*args, **kwargs)
         if out is None:
             return result

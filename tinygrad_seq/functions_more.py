@@ -74,16 +74,29 @@ def _check_unique_dim(shape, dim):
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
 
 
-def cdist(x1, x2, p=2.0, compute_mode=None):
-    """Distances between the rows of x1 [.., P, M] and x2 [.., R, M] -> [.., P, R]."""
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Distances between the rows of x1 [.., P, M] and x2 [.., R, M] -> [.., P, R]. torch's checks,
+    in its order: compute_mode (ValueError), >= 2-D inputs, column counts, float dtypes, p >= 0,
+    one dtype. compute_mode only picks torch's algorithm: the distances here are computed directly."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise InvalidArgument(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     for name, x in (("X1", x1), ("X2", x2)):
         if x.dtype.kind != "f":
             raise InvalidArgument(f"cdist only supports floating-point dtypes, {name} got: {scalar_name(x.dtype)}")
+    if not p >= 0:   # nan too
+        raise InvalidArgument("cdist only supports non-negative p values")
     same_scalar_type(x1, x2)   # torch's: no promotion
-    if x1.shape[-1] != x2.shape[-1]:
-        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
-                           f"X2: {x2.shape[-1]}")
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)   # [.., P, R, M]
+    if x1.shape[-1] == 0:   # no columns: every distance 0 (inf's max over nothing included), as torch's
+        return named(d.abs().sum(-1), "CdistBackward0")
     if p == 0:   # the count of differing columns; torch's backward gives zero gradients, not none
         from tinygrad_seq.functional_extra import _count_nonzero_with_zero_grad
         return named(_count_nonzero_with_zero_grad(d, False), "CdistBackward0")

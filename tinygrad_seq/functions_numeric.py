@@ -23,9 +23,20 @@ TriangularSolveResult = return_type("triangular_solve", ("solution", "cloned_coe
 
 def tensordot(a, b, dims=2, out=None):
     """Contract the last `dims` dimensions of a with the first `dims` of b, or the listed pairs
-    (dims=([a dims], [b dims])); the free dimensions of a then of b remain."""
-    if out is not None:
-        raise TypeError("tensordot: out= is not supported; use the returned tensor")
+    (dims=([a dims], [b dims])); the free dimensions of a then of b remain. out=: torch's (its
+    dtype must be the result's; resized as needed)."""
+    result = _tensordot(a, b, dims)
+    if out is None:
+        return result
+    if isinstance(out, Tensor) and out.dtype != result.dtype:
+        from tinygrad_seq.tensor_matmul import scalar_name
+        raise RuntimeError(f"tensordot: Expected the output tensor to have dtype {scalar_name(result.dtype)}, but got "
+                           f"an output tensor with dtype {scalar_name(out.dtype)}")
+    from tinygrad_seq.functions import _into
+    return _into(out, result.detach(), "tensordot")   # torch's tensordot out= does not refuse a graph
+
+
+def _tensordot(a, b, dims):
     if a.dtype != b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     if isinstance(dims, Tensor):
@@ -54,9 +65,10 @@ def tensordot(a, b, dims=2, out=None):
                                f"and second has size {b.shape[db]} in dim {db}")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
-    k = int(np.prod([a.shape[d] for d in dims_a], dtype=np.int64))
-    left = a.permute(*free_a, *dims_a).reshape(-1, k)      # [free_a..., contracted]
-    right = b.permute(*dims_b, *free_b).reshape(k, -1)     # [contracted, free_b...]
+    k, m, n = (int(np.prod([t.shape[d] for d in ds], dtype=np.int64))
+               for t, ds in ((a, dims_a), (a, free_a), (b, free_b)))
+    left = a.permute(*free_a, *dims_a).reshape(m, k)      # [free_a..., contracted] (k may be 0: zeros)
+    right = b.permute(*dims_b, *free_b).reshape(k, n)     # [contracted, free_b...]
     return (left @ right).reshape((*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b]))
 
 
@@ -100,12 +112,14 @@ class Frexp(Function):
 
 def frexp(input, *, out=None):
     """(mantissa, exponent) with input = mantissa * 2^exponent, |mantissa| in [0.5, 1) (0, inf and
-    nan keep exponent 0); exponent is int32."""
-    if out is not None:
-        raise TypeError("frexp: out= is not supported; use the returned tensor")
+    nan keep exponent 0); exponent is int32. out=(mantissa, exponent): out_param.write_frexp_out."""
     if input.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    return FrexpResult(*Frexp.apply(input))
+    result = FrexpResult(*Frexp.apply(input))
+    if out is None:
+        return result
+    from tinygrad_seq.out_param import write_frexp_out
+    return write_frexp_out(input, out, result)
 
 
 def polygamma(n, input, *, out=None):
@@ -185,16 +199,18 @@ def inverse(input, *, out=None):
     return linalg.inv(input, out=out)
 
 
-def slogdet(input):
+def slogdet(input, *, out=None):
     from tinygrad_seq import linalg
-    return SlogdetResult(*linalg.slogdet(input))
+    result = SlogdetResult(*linalg.slogdet(input))
+    return result if out is None else _write_out("slogdet", out, result)
 
 
 def logdet(input):
-    """log(det): nan where det < 0, -inf where it is 0 (the gradient comes from log|det|)."""
+    """log(det): nan where det < 0 (a zero gradient there, as torch's where), -inf where it is 0
+    (elsewhere the gradient comes from log|det|)."""
+    from tinygrad_seq.grad_fn_names import named
     sign, logabs = slogdet(input)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return logabs + sign.detach().log()
+    return named(logabs.masked_fill(sign.detach() < 0, float("nan")), "WhereBackward0")
 
 
 def pinverse(input, rcond=1e-15):
@@ -235,7 +251,7 @@ def cholesky(input, upper=False, *, out=None):
     return linalg.cholesky(input, upper=upper, out=out)
 
 
-def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """torch's older triangular_solve (arguments reversed from linalg.solve_triangular): the
     solution X of A X = b (A^T X = b with transpose) and a copy of A, with its warning."""
     from tinygrad_seq import linalg
@@ -244,7 +260,8 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     coefficient = A.mT if transpose else A
     solution = linalg.solve_triangular(coefficient, b, upper=upper != bool(transpose), unitriangular=unitriangular)
     batch = np.broadcast_shapes(tuple(b.shape[:-2]), tuple(A.shape[:-2]))   # A's copy in the batch's shape
-    return TriangularSolveResult(solution, A.expand(*batch, *A.shape[-2:]).clone())
+    result = TriangularSolveResult(solution, A.expand(*batch, *A.shape[-2:]).clone())
+    return result if out is None else _write_out("triangular_solve", out, result)
 
 
 def chain_matmul(*matrices, out=None):

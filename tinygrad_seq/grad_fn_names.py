@@ -37,7 +37,11 @@ def named_output(t, name):
 
 def grad_fn_of(t):
     """t.grad_fn: its node, or the node named for t alone (named_output; a fused layer's final
-    states, which torch stacks: StackBackward0)."""
+    states, which torch stacks: StackBackward0). A view whose base was written in place since
+    its node was made gets its node again first (view_regen.py)."""
+    if t._view is not None:
+        from tinygrad_seq.view_regen import refresh_view_node
+        refresh_view_node(t)
     ctx = t._ctx
     if ctx is None:
         return None

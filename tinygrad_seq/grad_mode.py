@@ -167,3 +167,17 @@ class set_grad_enabled(_GradMode):
         mode = set_grad_enabled.__new__(set_grad_enabled)
         _GradMode.__init__(mode, self.enabled)
         return mode
+
+
+@contextlib.contextmanager
+def transform_mode():
+    """What a torch.func transform (grad, vjp, jvp, jacrev, ...) runs its function under in this
+    thread: grad mode on and inference mode off, whatever the caller's (torch's transforms give
+    their gradients inside inference_mode() and no_grad() too); the caller's modes come back after."""
+    prev = _state.grad, _state.asked, _state.inference
+    _state.grad = _state.asked = True
+    _state.inference = False
+    try:
+        yield
+    finally:
+        _state.grad, _state.asked, _state.inference = prev

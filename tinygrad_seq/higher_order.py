@@ -361,6 +361,9 @@ def _node_extras(ctx, grads, node_slots, captured):
             t.grad = grads[i].clone() if t.grad is None else t.grad + grads[i]
     if ctx.saved_tensors is None:
         raise RuntimeError(BACKWARD_TWICE)
+    if ctx._packed_saves is not None:   # saved_tensors_hooks: unpack before backward (autograd_graph.py)
+        from tinygrad_seq.autograd_graph import unpack
+        unpack(ctx)
     if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
         raise RuntimeError(saved_modified(ctx))
 

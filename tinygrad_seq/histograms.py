@@ -82,13 +82,15 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     """(hist, bin_edges) of input's elements; bins an int (with range=(min, max) or the data's)
     or a 1-D tensor of increasing edges."""
     from tinygrad_seq.tensor import Tensor
-    if out is not None:
-        raise TypeError("histogram: out= is not supported; use the returned tensors")
     x = _host_float(input)
     edges = _given_edges(bins, x.dtype) if isinstance(bins, Tensor) else _edges(x, bins, range, x.dtype)
     w = _weights(weight, x.shape)
     hist, _ = np.histogram(x.reshape(-1), edges, weights=w, density=density)
-    return HistogramResult(Tensor(hist.astype(x.dtype), device=input.device), Tensor(edges, device=input.device))
+    result = HistogramResult(Tensor(hist.astype(x.dtype), device=input.device), Tensor(edges, device=input.device))
+    if out is None:
+        return result
+    from tinygrad_seq.out_param import write_out   # torch's: out's dtypes must be the input's
+    return write_out("histogram", out, result, same_dtype=True)
 
 
 def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):

@@ -60,8 +60,8 @@ def _inv_or_zero(r):
 BINARY = {
     "atan2": lambda a, b, y: (b * _inv_or_zero(a * a + b * b), -a * _inv_or_zero(a * a + b * b)),
     "hypot": lambda a, b, y: (a / y, b / y),
-    "logaddexp": lambda a, b, y: ((a - y).exp(), (b - y).exp()),
-    "logaddexp2": lambda a, b, y: (_host("exp2")(a - y), _host("exp2")(b - y)),
+    "logaddexp": lambda a, b, y: (1.0 / ((b - a).exp() + 1.0), 1.0 / ((a - b).exp() + 1.0)),   # ops_host's
+    "logaddexp2": lambda a, b, y: (1.0 / (_host("exp2")(b - a) + 1.0), 1.0 / (_host("exp2")(a - b) + 1.0)),
     # torch's: d/da = log(b), 0 where a == 0 and b <= 0; d/db = a / b
     "xlogy": lambda a, b, y: (_zero_where((a.array == 0) & (b.array <= 0), b.log()), a / b),
 }

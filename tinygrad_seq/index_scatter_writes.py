@@ -6,11 +6,16 @@ import numpy as np
 
 from tinygrad_seq import autograd, ops_extra
 from tinygrad_seq.dim_range import wrap_dim
-from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.index_checks import check_index_copy, check_index_fill
 from tinygrad_seq.indexing import normalize_index
+from tinygrad_seq.internal_overlap import check_no_overlap
 from tinygrad_seq.int_convert import float_scalar
 from tinygrad_seq.tensor_matmul import scalar_name
+
+
+INDEX_DTYPES = (np.int64, np.int32)   # torch's gather / scatter index dtypes (a uint8 one is refused)
 
 
 def _is_tensor(x):
@@ -20,8 +25,7 @@ def _is_tensor(x):
 def index_fill_(self, dim, index, value):
     if self.ndim == 0:
         return zero_d_write(self, "index_fill_", dim, lambda t, v: t.index_fill(0, index.reshape(-1), v), value)
-    if not _is_tensor(index) or index.dtype.kind not in "iu":
-        raise DTypeMismatch("index_fill_(): Expected dtype int64 for index")
+    check_index_fill(index, value)
     d = wrap_dim(dim, self.ndim)
     i, n = np.asarray(index.numpy()).reshape(-1), self.shape[d]
     bad = i[(i < -n) | (i >= n)]
@@ -60,8 +64,8 @@ def scatter_(self, dim, index, src=None, value=None, reduce=None):
 
 def _scatter_named(self, dim, index, src, value, reduce, node):
     """scatter_, its node torch's `node` (index_copy_ is a scatter_ that torch names its own)."""
-    if reduce not in (None, "add", "multiply"):
-        raise ValueError(f"scatter_: reduce must be None, 'add' or 'multiply', got {reduce!r}")
+    if reduce not in (None, "add", "multiply"):   # torch's RuntimeError (ValueError too: InvalidArgument)
+        raise InvalidArgument("reduce argument must be either add or multiply.")
     if src is None:
         src = value
     else:
@@ -72,6 +76,8 @@ def _scatter_named(self, dim, index, src, value, reduce, node):
     if not _is_tensor(src):
         src = self._other(src).expand(index.shape)
     d, idx = scatter_args(self, dim, index, src, "scatter_")
+    if idx is None:   # an empty index writes nothing
+        return self
     if reduce == "multiply":
         if autograd.is_grad_enabled() and (self.requires_grad or src.requires_grad):
             raise RuntimeError("scatter_(reduce='multiply') does not support autograd; use scatter_reduce "
@@ -103,6 +109,8 @@ def _scatter_add_named(self, dim, index, src, node):
         return zero_d_write(self, "scatter_add_", dim, lambda t, s: t.scatter_add(0, index.reshape(-1),
                                                                                   s.reshape(-1)), src)
     d, idx = scatter_args(self, dim, index, src, "scatter_add_")
+    if idx is None:   # an empty index writes nothing
+        return self
     return _scatter_into(self, "scatter_add_", d, idx, src, True, node)
 
 
@@ -114,6 +122,9 @@ def index_add_(self, dim, index, source, alpha=1):
     if _is_tensor(source) and source.dtype != self.dtype:   # checked here: scatter_add_'s message names scatter_add
         raise DTypeMismatch(f"index_add_(): self ({scalar_name(self.dtype)}) and source "
                             f"({scalar_name(source.dtype)}) must have the same scalar type")
+    check_no_overlap(self, source)
+    if self.dtype.kind in "iub" and isinstance(alpha, float):
+        alpha = int(alpha)   # torch's: alpha becomes self's integer type (1.5 adds source once)
     return _scatter_add_named(self, dim, along_index(self, dim, index, source, "index_add_"),
                               source * alpha if alpha != 1 else source, "IndexAddBackward0")
 
@@ -130,6 +141,9 @@ def index_copy_(self, dim, index, source):
                             f"{scalar_name(self.dtype)} and (source) {scalar_name(source.dtype)}")
     if _is_tensor(source) and source.ndim == 0 and self.ndim == 1 and _is_tensor(index) and index.numel() == 1:
         source = source.reshape(1)
+    if _is_tensor(source) and source.ndim == self.ndim:
+        check_index_copy(index, source, source.shape[wrap_dim(dim, self.ndim)])
+    check_no_overlap(self, source)
     return _scatter_named(self, dim, along_index(self, dim, index, source, "index_copy_"), source, None, None,
                           "IndexCopyBackward0")
 
@@ -151,8 +165,12 @@ def zero_d_source(source, name, one_element_ok=False):
 def along_index(self, dim, index, source, name):
     """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_). A 0-d
     index is one position, as torch's."""
-    if not _is_tensor(index) or index.ndim > 1 or index.dtype.kind not in "iu":
+    if not _is_tensor(index) or index.ndim > 1:
         raise TypeError(f"{name}: index must be a 0-d or 1-D integer tensor")
+    if index.dtype not in INDEX_DTYPES:   # torch's RuntimeError (TypeError too: DTypeMismatch)
+        raise DTypeMismatch(f"index_copy_(): Expected a long tensor for index, but got {scalar_name(index.dtype)}"
+                            if name == "index_copy_" else
+                            f"{name}(): Expected dtype int32/int64 for index but got: {scalar_name(index.dtype)}")
     index = index.reshape(1) if index.ndim == 0 else index
     d = wrap_dim(dim, self.ndim)
     if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
@@ -174,9 +192,13 @@ def index_fill(self, dim, index, value):
 
 
 def scatter_args(self, dim, index, src, name):
+    """(dim wrapped, index's array) after torch's checks of a scatter along dim; the array is None
+    for an empty index, of any rank and shape: torch then writes nothing and checks no more."""
     d = wrap_dim(dim, self.ndim)
-    if not _is_tensor(index) or index.dtype.kind not in "iu":
-        raise DTypeMismatch(f"{name}(): Expected dtype int64 for index")
+    if _is_tensor(index) and index.numel() == 0:
+        return d, None
+    if not _is_tensor(index) or index.dtype not in INDEX_DTYPES:   # torch's message for every scatter
+        raise DTypeMismatch("scatter(): Expected dtype int32/int64 for index")
     if index.ndim != self.ndim or src.ndim != self.ndim:
         raise ShapeMismatch(f"{name}: index {index.shape}, src {src.shape} and self {self.shape} "
                             f"must have the same number of dimensions")

@@ -13,7 +13,8 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.internal_overlap import check_item_assignment, check_no_internal_overlap
+from tinygrad_seq.internal_overlap import (check_item_assignment, check_no_internal_overlap, check_no_partial_overlap,
+                                           has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
@@ -302,6 +303,8 @@ class InPlaceOps:
             src = src.to(self.device)
         if not isinstance(src, InPlaceOps):
             src = autograd._Tensor(np.asarray(src), device=self.device)
+        else:
+            check_no_partial_overlap(self, src)   # x[1:].copy_(x[:-1]): torch's RuntimeError
         if src.dtype != self.dtype:
             src = src.to(dtype=self.dtype)
         # s.clone(): a graph node of its own, so that self does not become src itself (src a
@@ -350,6 +353,9 @@ class InPlaceOps:
         return self.clamp_(max=max)
 
     def masked_fill_(self, mask, value):
+        arr = self.array
+        if type(arr) is np.ndarray and has_internal_overlap(arr.shape, arr.strides) and not self._in_graph(mask, value):
+            return masked_fill_expanded(self, mask, value)   # torch's deprecation warning, then the fill
         return self._write("masked_fill_", lambda t, m, v: t.masked_fill(m, v), mask, value)
 
     # the index / scatter writes (index_scatter_writes.py)

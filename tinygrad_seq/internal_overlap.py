@@ -2,8 +2,12 @@
 elements (an expand's repeat) cannot be written to. torch asks it of the region written: item
 assignment through a basic index writes the view it selects (v[2, 2] = 0 on an expand(5, 5) of a
 [5, 1] tensor writes one element and is allowed; v[2] = 0 writes five elements at one location
-and raises), an advanced index writes through index_put_, which only warns."""
+and raises), an advanced index writes through index_put_, which only warns; masked_fill_ writes
+with a warning. Also torch's checks that a source shares no memory with the written tensor
+(overlap_status: copy_ refuses a partial overlap, index_add_ / index_copy_ / take(out=) any)."""
 import warnings
+
+import numpy as np
 
 OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                    "memory location. Please clone() the tensor before performing the operation.")
@@ -65,3 +69,88 @@ def check_item_assignment(array, index, advanced):
         warnings.warn(INDEX_PUT_OVERLAP_WARNING, UserWarning, stacklevel=3)
     elif has_internal_overlap(*basic_region(shape, strides, index)):
         raise RuntimeError(OVERLAP_MESSAGE)
+
+
+MASKED_FILL_OVERLAP_WARNING = ("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor "
+                               "before performing this operation. This also applies to advanced indexing e.g. "
+                               "tensor[mask] = scalar")
+
+
+def writable_alias(array):
+    """A writable numpy array over the memory of host array `array` (an expand's read-only
+    view): torch writes through an expanded tensor where it allows the write."""
+    if array.flags.writeable:
+        return array
+    from tinygrad_seq.numpy_interop import writable_view
+    return writable_view(array)
+
+
+def masked_fill_expanded(t, mask, value):
+    """masked_fill_ on a host tensor with internal overlap, as torch's: its deprecation warning,
+    then every masked element's memory location gets value (one location may stand for several
+    elements, masked or not: they all read value after)."""
+    from tinygrad_seq.inplace import _detached
+    filled = _detached(t).masked_fill(mask, value)   # torch's checks on mask and value
+    warnings.warn(MASKED_FILL_OVERLAP_WARNING, UserWarning, stacklevel=3)
+    t._inplace_check(whole=False)
+    where = np.broadcast_to(np.asarray(mask.detach().numpy(), bool), t.shape)
+    writable_alias(t.array)[where] = filled.numpy()[where]
+    t._sync_base()
+    return t
+
+
+INPUT_OVERLAP_MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                         "to a single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _dense(array):
+    from tinygrad_seq.memory_formats import element_strides, non_overlapping_and_dense
+    return non_overlapping_and_dense(array.shape, element_strides(array))
+
+
+def overlap_status(a, b):
+    """torch's get_overlap_status of host arrays a and b: "full" (the same elements), "partial",
+    "none", or "too_hard" (one of them is not dense: torch does not look further)."""
+    if a is b or (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                  and a.shape == b.shape and a.strides == b.strides):
+        return "full"
+    if a.size == 0 or b.size == 0:
+        return "none"
+    if not _dense(a) or not _dense(b):
+        return "too_hard"
+    (a_lo, a_hi), (b_lo, b_hi) = _byte_bounds(a), _byte_bounds(b)
+    if (a_lo, a_hi) == (b_lo, b_hi):
+        return "full"
+    return "partial" if a_lo < b_hi and b_lo < a_hi else "none"
+
+
+def _byte_bounds(array):
+    try:
+        from numpy.lib.array_utils import byte_bounds   # numpy 2
+    except ImportError:   # numpy 1
+        byte_bounds = np.byte_bounds
+    return byte_bounds(array)
+
+
+def _host_arrays(written, source):
+    """The host arrays of tensors written and source, or None when either is not a CPU tensor."""
+    w, s = getattr(written, "array", None), getattr(source, "array", None)
+    if type(w) is np.ndarray and type(s) is np.ndarray:
+        return w, s
+    return None
+
+
+def check_no_partial_overlap(written, source):
+    """torch's assert_no_partial_overlap (copy_): source may be the written tensor itself, not
+    part of it."""
+    arrays = _host_arrays(written, source)
+    if arrays is not None and overlap_status(*arrays) == "partial":
+        raise RuntimeError(INPUT_OVERLAP_MESSAGE)
+
+
+def check_no_overlap(written, source):
+    """torch's assert_no_overlap (index_add_, index_copy_, take(out=)): source shares no memory
+    with the written tensor."""
+    arrays = _host_arrays(written, source)
+    if arrays is not None and overlap_status(*arrays) in ("partial", "full"):
+        raise RuntimeError(INPUT_OVERLAP_MESSAGE)

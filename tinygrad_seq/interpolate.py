@@ -16,6 +16,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.tensor import Tensor
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "nearest-exact")
 
@@ -141,6 +142,10 @@ def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
                 raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] or "
                                 f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
             return [int(s) for s in size], [None] * dim
+        if isinstance(size, (bool, np.bool_)) or not (isinstance(size, (int, np.integer)) or (
+                isinstance(size, Tensor) and size.ndim == 0 and size.dtype.kind in "iu")):
+            raise TypeError(f"interpolate(): size must be an int or a tuple of ints, got {type(size).__name__} "
+                            f"(torch's upsample kernels refuse it)")
         return [int(size)] * dim, [None] * dim
     if isinstance(scale_factor, (list, tuple)):
         if len(scale_factor) != dim:

@@ -90,7 +90,19 @@ def svd(A, full_matrices=True, *, driver=None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending; the gradient needs distinct singular values."""
     _matrices("linalg.svd", A, square=False)
     _no_driver("svd", driver)
+    _finite_for_svd(A)
     return SVDResult(*SVD.apply(A, full_matrices=bool(full_matrices)))
+
+
+def _finite_for_svd(A):
+    """torch's SVD (gesdd) refuses a matrix with a nan or inf: its LinAlgError, naming the batch
+    element (numpy's own error would not be a RuntimeError)."""
+    x = A.detach().numpy()
+    finite = np.isfinite(x).all(axis=(-2, -1)).reshape(-1)
+    if not finite.all():
+        where = f"(Batch element {int(np.argmin(finite))}): " if A.ndim > 2 else ""
+        raise LinAlgError(f"linalg.svd: {where}The algorithm failed to converge because the input matrix contained "
+                          "non-finite values.")
 
 
 def _no_driver(name, driver):
@@ -103,6 +115,7 @@ def _no_driver(name, driver):
 def svdvals(A, *, driver=None):
     _matrices("linalg.svdvals", A, square=False)
     _no_driver("svdvals", driver)
+    _finite_for_svd(A)
     return SVD.apply(A, full_matrices=False)[1]
 
 
@@ -152,6 +165,8 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     _matrices("linalg.pinv", A, square=False)
     if rcond is not None:
         atol, rtol = 0.0, rcond
+    if not hermitian:
+        _finite_for_svd(A)
     a, r = _tolerances("linalg.pinv", A, atol, rtol)
     return Pinv.apply(A, atol=a, rtol=r, hermitian=bool(hermitian))
 
@@ -163,6 +178,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     _matrices("linalg.matrix_rank", A, square=False)
     if tol is not None:
         atol, rtol = tol, 0.0
+    if not hermitian:
+        _finite_for_svd(A)
     a, r = _tolerances("linalg.matrix_rank", A, atol, rtol)
     x = A.detach().numpy()
     s = np.abs(np.linalg.eigvalsh(x)) if hermitian else np.linalg.svd(x, compute_uv=False)
@@ -287,8 +304,14 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 @takes_out(same_dtype=False)
 def cond(A, p=None):
     """The condition number: largest / smallest singular value (p None or 2; -2 the inverse), or
-    norm(A, p) * norm(inv(A), p) for p in 'fro', 'nuc', inf, -inf, 1, -1 (inf for a singular matrix)."""
-    _matrices("linalg.cond", A, square=p not in (None, 2, -2))
+    norm(A, p) * norm(inv(A), p) for p in 'fro', 'nuc', inf, -inf, 1, -1 (inf for a singular matrix).
+    Empty matrices: 0 (numpy defines none; torch's), after the square check of 'fro' / 'nuc' only."""
+    _matrices("linalg.cond", A, square=False)
+    if A.numel() and p not in (None, 2, -2) or isinstance(p, str):
+        _matrices(f"linalg.cond(ord={p})", A)   # torch's square check (its message names the ord)
+    if A.numel() == 0:
+        from tinygrad_seq.creation import zeros
+        return zeros(tuple(A.shape[:-2]), dtype=A.dtype, device=A.device)
     if p in (None, 2, -2):
         s = svdvals(A)
         return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
@@ -313,9 +336,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
     driver = "gelsy" if driver is None else driver
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    vector = B.ndim == A.ndim - 1
+    if B.ndim == 0:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
+    # B is a vector (per batch) only when its shape is A's without the last dim (torch's rule)
+    vector = B.ndim == 1 or B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])
     if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size({-1 if vector else -2})")
+    if not vector and B.ndim == A.ndim - 1:   # torch's batch for such a B: A's with B's dims before its last
+        from tinygrad_seq.broadcast_errors import broadcast_shape
+        batch = broadcast_shape(A.shape[:-2], B.shape[:-1])
+        A, B = (t.expand(*batch, *t.shape[-2:]) for t in (A, B))
     m, n = A.shape[-2:]
     default = np.finfo(A.dtype).eps * max(m, n)
     rtol = default if rcond is None or rcond < 0 else rcond

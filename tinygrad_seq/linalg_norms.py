@@ -44,6 +44,34 @@ def _dims(dim, ndim, name):
     return tuple(sorted(out)) if ndim else ()
 
 
+def _check_dtype(name, x, dtype):
+    """torch's dtype= of the norms: a floating dtype x converts to without narrowing."""
+    if dtype is None:
+        return
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {scalar_name(dtype)}")
+    if np.promote_types(x.dtype, dtype) != dtype:
+        raise RuntimeError(f"{name}: the dtype of the input ({scalar_name(x.dtype)}) should be convertible without "
+                           f"narrowing to the specified dtype ({scalar_name(dtype)})")
+
+
+def _check_identity(x, ord, dim):
+    """The inf and negative-order norms have no identity: over an empty tensor or an empty dim
+    they raise, in torch's words (the dim as given; its missing space kept)."""
+    if not (ord < 0 or ord == _INF):
+        return
+    ord_text = str(int(ord)) if float(ord).is_integer() else str(ord)
+    given = () if dim is None else (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    if not given and x.numel() == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord_text} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    for d in given:
+        if x.ndim and x.shape[d] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord_text} norm on the dimension {d}because "
+                               "this dimension is empty and the operation does not have an identity")
+
+
 class VectorNorm(Function):
     """(sum |x|^p)^(1/p) over `dims` (inf: max |x|, -inf: min |x|, 0: count of non-zeros).
     Backward: torch's norm_backward (ties of the inf norms share the gradient evenly; a zero
@@ -107,12 +135,11 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
     check_float("linalg.vector_norm", x, half_ok=True, argument="input")
+    _check_dtype("linalg.vector_norm", x, dtype)
     if dtype is not None:
         x = x.to(dtype=dtype)
     dims = _dims(dim, x.ndim, "linalg.vector_norm")
-    if abs(ord) == _INF and any(x.shape[d] == 0 for d in dims) or (x.numel() == 0 and dim is None and abs(ord) == _INF):
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the operation "
-                         "does not have an identity")
+    _check_identity(x, ord, dim)
     return VectorNorm.apply(x, ord=float(ord), dims=dims, keepdim=bool(keepdim))
 
 
@@ -138,16 +165,18 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     d0, d1 = _dims(dim[0], A.ndim, "linalg.matrix_norm")[0], _dims(dim[1], A.ndim, "linalg.matrix_norm")[0]
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    _check_dtype("linalg.matrix_norm", A, dtype)
     if dtype is not None:
         A = A.to(dtype=dtype)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
+    summed, across = (d0, d1) if ord in (1, -1) else (d1, d0)   # 1: column sums, inf: row sums
     if not (A.shape[d0] and A.shape[d1]) and ord != "nuc":   # an empty matrix: torch's max over nothing is 0
-        if ord < 0:
-            raise IndexError(f"amin(): Expected reduction dim {d1 if A.shape[d1] == 0 else d0} to have non-zero size.")
+        if ord == -2 or ord < 0 and A.shape[across] == 0:   # torch's min over an empty dim (its reduced index)
+            where = -1 if ord == -2 else across - (across > summed)
+            raise IndexError(f"amin(): Expected reduction dim {where} to have non-zero size.")
         return (A.abs().sum((d0, d1), keepdim=True) if keepdim else A.abs().sum((d0, d1)))
     if ord in (1, -1, _INF, -_INF):
-        summed, across = (d0, d1) if abs(ord) == 1 else (d1, d0)   # 1: column sums, inf: row sums
         sums = A.abs().sum(summed, keepdim=True)
         out = sums.amax(across, keepdim=True) if ord > 0 else sums.amin(across, keepdim=True)
         return out if keepdim else out.squeeze((d0, d1))

@@ -1,10 +1,12 @@
 """Primitive differentiable ops. Each works on raw arrays through ctx.b (the device's backend);
 gradients may come back in broadcast shape: autograd._unbroadcast reduces them, in one place."""
 import math
+import operator
 
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.dim_arg import dim_int, is_one_int
 
 
 # ---------------------------------------------------------------- elementwise, binary
@@ -258,7 +260,15 @@ class Cast(Function):
 def _norm_axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if type(axis) is int:   # the hot path
+        axes = (axis,)
+    elif is_one_int(axis) or not hasattr(axis, "__iter__"):   # a numpy integer, a 0-d tensor; a bool
+        axes = (dim_int(axis),)                                 # or a float: dim_int's TypeError
+    else:
+        given = tuple(axis)
+        if given and type(given[0]) is not int:   # torch's parser refuses a bool first element only:
+            dim_int(given[0])                     # sum((True,)) raises, sum((0, True)) is dims 0 and 1
+        axes = tuple(a if type(a) is int else operator.index(a) for a in given)
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):

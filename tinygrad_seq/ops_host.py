@@ -7,14 +7,28 @@ import numpy as np
 from scipy import special
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.torch_gamma_values import trigamma
 
 _SQRT_PI = float(np.sqrt(np.pi))
+
+def _lgamma(x):
+    """scipy's gammaln, but -log|x| for |x| below 1e-300 (float64 subnormals, where scipy gives
+    inf and torch the finite value; the next term, -0.577 x, is below float64's resolution there)."""
+    tiny = (np.abs(x) < 1e-300) & (x != 0)
+    return np.where(tiny, -np.log(np.where(tiny, np.abs(x), 1.0)), special.gammaln(x))
+
+
+def _at_least_float32(x):
+    """float16 computed in float32 (rounded back by the caller), as torch's opmath."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
 
 # name -> (f(x), df/dx from (x, y = f(x)))
 UNARY = {
     "erf": (special.erf, lambda x, y: 2.0 / _SQRT_PI * np.exp(-x * x)),
     "erfc": (special.erfc, lambda x, y: -2.0 / _SQRT_PI * np.exp(-x * x)),
-    "erfinv": (special.erfinv, lambda x, y: _SQRT_PI / 2.0 * np.exp(y * y)),
+    "erfinv": (lambda x: np.where(x == 0, x, special.erfinv(x)),   # -0.0 kept, as torch's
+               lambda x, y: _SQRT_PI / 2.0 * np.exp(y * y)),
     "sinh": (np.sinh, lambda x, y: np.cosh(x)),
     "cosh": (np.cosh, lambda x, y: np.sinh(x)),
     "tan": (np.tan, lambda x, y: 1.0 + y * y),
@@ -26,10 +40,11 @@ UNARY = {
     "atanh": (np.arctanh, lambda x, y: 1.0 / (1.0 - x * x)),
     "exp2": (np.exp2, lambda x, y: y * np.log(2.0)),
     "logit": (special.logit, lambda x, y: np.where((x < 0) | (x > 1), np.nan, 1.0 / (x * (1.0 - x)))),
-    "lgamma": (special.gammaln, lambda x, y: special.psi(x)),
-    "digamma": (special.psi, lambda x, y: special.polygamma(1, x)),
+    "lgamma": (_lgamma, lambda x, y: special.psi(x)),
+    "digamma": (special.psi, lambda x, y: trigamma(x)),   # torch's (nan at -inf; finite at the poles)
     "i0": (special.i0, lambda x, y: special.i1(x)),
-    "sinc": (np.sinc, lambda x, y: np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))),
+    "sinc": (lambda x: np.sinc(_at_least_float32(x)),
+             lambda x, y: np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))),
 }
 
 
@@ -47,13 +62,14 @@ def _xlogy(a, b):
 BINARY = {
     "atan2": (np.arctan2, lambda a, b, y: (b * _inv_or_zero(a * a + b * b), -a * _inv_or_zero(a * a + b * b))),
     "hypot": (np.hypot, lambda a, b, y: (a / y, b / y)),
-    "logaddexp": (np.logaddexp, lambda a, b, y: (np.exp(a - y), np.exp(b - y))),
+    # torch's 1 / (1 + exp(b - a)): 1 and 0 where one input is infinite (exp(a - y) is nan there)
+    "logaddexp": (np.logaddexp, lambda a, b, y: (1.0 / (1.0 + np.exp(b - a)), 1.0 / (1.0 + np.exp(a - b)))),
     "xlogy": (_xlogy, lambda a, b, y: (np.where((a == 0) & (b <= 0), 0.0, np.log(b)), a / b)),   # torch's
     "fmax": (np.fmax, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
     "copysign": (np.copysign, lambda a, b, y: (np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a)), 0.0 * b)),
-    "logaddexp2": (np.logaddexp2, lambda a, b, y: (np.exp2(a - y), np.exp2(b - y))),
+    "logaddexp2": (np.logaddexp2, lambda a, b, y: (1.0 / (1.0 + np.exp2(b - a)), 1.0 / (1.0 + np.exp2(a - b)))),
     "fmin": (np.fmin, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
-    "nextafter": (np.nextafter, lambda a, b, y: (1.0, 0.0)),   # torch 2.13's: the step is a constant
+    "nextafter": (np.nextafter, lambda a, b, y: (a != b, 0.0)),   # torch 2.13's: 1, but 0 where a == b
 }
 
 

@@ -7,23 +7,30 @@ from scipy import special as sp
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.ops_host import BINARY as _HOST_BINARY, HostUnary, _xlogy
+from tinygrad_seq.torch_gamma_values import polygamma as _polygamma, zeta as _zeta
 
 _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
 
 
-def _at_zero(x, value, expr):
-    """expr where x != 0, value at x == 0 (a removable singularity of the derivative)."""
-    safe = np.where(x == 0, 1.0, x)
-    return np.where(x == 0, value, expr(safe))
+def _where_tiny(x, value, expr):
+    """expr where |x| > the dtype's eps, value there (a removable singularity of the derivative:
+    torch's i1_backward / i1e_backward give 0.5 for |x| <= eps, subnormals included)."""
+    tiny = np.abs(x) <= np.finfo(x.dtype).eps
+    return np.where(tiny, value, expr(np.where(tiny, 1.0, x)))
+
+
+def _airy_ai(x):
+    """scipy's Ai(x), with torch's cases: nan at +-inf, 0 above 103.892 (scipy: nan far out)."""
+    return np.where(np.isinf(x), np.nan, np.where(x > 103.892, 0.0, sp.airy(x)[0]))
 
 
 # name -> (f(x), df/dx from (x, y = f(x))), torch's derivatives (tools/autograd/derivatives.yaml)
 UNARY = {
     "erfcx": (sp.erfcx, lambda x, y: 2.0 * x * y - 2.0 / _SQRT_PI),
     "i0e": (sp.i0e, lambda x, y: sp.i1e(x) - np.sign(x) * y),
-    "i1": (sp.i1, lambda x, y: _at_zero(x, 0.5, lambda s: sp.i0(s) - sp.i1(s) / s)),
-    "i1e": (sp.i1e, lambda x, y: _at_zero(x, 0.5, lambda s: sp.i0e(s) - sp.i1e(s) * (np.sign(s) + 1.0 / s))),
+    "i1": (sp.i1, lambda x, y: _where_tiny(x, 0.5, lambda s: sp.i0(s) - sp.i1(s) / s)),
+    "i1e": (sp.i1e, lambda x, y: _where_tiny(x, 0.5, lambda s: sp.i0e(s) - sp.i1e(s) * np.sign(s) - sp.i1e(s) / s)),
     "ndtr": (sp.ndtr, lambda x, y: np.exp(-0.5 * x * x) / _SQRT_2PI),
     "ndtri": (sp.ndtri, lambda x, y: _SQRT_2PI * np.exp(0.5 * y * y)),
     "log_ndtr": (sp.log_ndtr, lambda x, y: np.exp(-0.5 * x * x - y) / _SQRT_2PI),
@@ -37,7 +44,7 @@ NO_GRAD = {
     "modified_bessel_k0": sp.k0, "modified_bessel_k1": sp.k1,
     "scaled_modified_bessel_k0": sp.k0e, "scaled_modified_bessel_k1": sp.k1e,
     "spherical_bessel_j0": lambda x: sp.spherical_jn(0, x),
-    "airy_ai": lambda x: sp.airy(x)[0],
+    "airy_ai": _airy_ai,
 }
 
 
@@ -59,7 +66,7 @@ BINARY = {
     "xlog1py": (_xlog1py,
                 lambda a, b, y: np.where((a == 0) & (b <= -1.0), 0.0, _xlog1py(np.ones_like(a), b)),
                 lambda a, b, y: a / (b + 1.0)),
-    "zeta": (sp.zeta, None, lambda a, b, y: -a * sp.zeta(a + 1.0, b)),
+    "zeta": (_zeta, None, lambda a, b, y: -a * _zeta(a + 1.0, b)),
     "gammainc": (sp.gammainc, None, lambda a, b, y: _igamma_dx(a, b)),
     "gammaincc": (sp.gammaincc, None, lambda a, b, y: -_igamma_dx(a, b)),
 }
@@ -77,8 +84,7 @@ class Polygamma(Function):
     @staticmethod
     def forward(ctx, a, n=0):
         x = ctx.b.to_host(a)
-        with np.errstate(all="ignore"):
-            y = np.asarray(sp.polygamma(n, x), dtype=x.dtype)
+        y = _polygamma(n, x)
         ctx.n = n
         ctx.save_for_backward(x)
         return ctx.b.asarray(y)
@@ -86,9 +92,7 @@ class Polygamma(Function):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            d = np.asarray(sp.polygamma(ctx.n + 1, x), dtype=x.dtype)
-        return ctx.b.mul(g, ctx.b.asarray(d))
+        return ctx.b.mul(g, ctx.b.asarray(_polygamma(ctx.n + 1, x)))
 
 
 class SpecialBinary(Function):
@@ -117,3 +121,28 @@ class SpecialBinary(Function):
                 d = np.broadcast_to(np.asarray(fn(x, z, y), dtype=y.dtype), y.shape)
             grads.append(B.mul(g, B.asarray(np.ascontiguousarray(d))))   # the engine sums broadcasting back
         return tuple(grads)
+
+
+class LogitWithEps(Function):
+    """torch's logit(x, eps): x below eps becomes eps, else x above 1 - eps becomes 1 - eps (in that
+    order, so for eps > 0.5 every x moves), then log(x / (1 - x)); eps and 1 - eps are rounded to
+    x's dtype first, float16 is computed in float32. Gradient 1 / (x (1 - x)) where x was not
+    moved, 0 where it was (nan stays nan), as torch's logit_backward."""
+    @staticmethod
+    def forward(ctx, a, eps):
+        x = ctx.b.to_host(a)
+        lo, hi = x.dtype.type(eps), x.dtype.type(1.0 - eps)
+        z = np.where(x < lo, lo, np.where(x > hi, hi, x))
+        z = z.astype(np.float32) if z.dtype == np.float16 else z
+        with np.errstate(all="ignore"):
+            y = np.asarray(np.log(z / (1 - z)), dtype=x.dtype)
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        return ctx.b.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            d = np.where((x < ctx.lo) | (x > ctx.hi), 0.0, 1.0 / (x * (1.0 - x)))
+        return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))

@@ -2,7 +2,13 @@
 - sum / prod without dtype= reduce in out's dtype (torch takes the result dtype from out:
   sum([1.5, 2.5], out=int64) is 1 + 2); with dtype= it must equal out's dtype;
 - all / any write a bool or uint8 out only;
-- topk / kthvalue / median (with a dim) refuse an out that shares memory with the input."""
+- topk / kthvalue / median (with a dim) refuse an out that shares memory with the input;
+- float_power writes a float64 out only, heaviside an out of the input's dtype only, gcd / lcm an
+  out their result casts to (checked before the op refuses float operands, as torch's).
+And once for every op that resizes out= (functions._into): torch's deprecation UserWarning when
+out had elements (the creation functions resize silently, as torch's)."""
+import warnings
+
 import numpy as np
 
 from tinygrad_seq.errors import DTypeMismatch
@@ -12,12 +18,44 @@ OVERLAP_MESSAGE = ("unsupported operation: some elements of the input tensor and
 _RESULT_DTYPE_FROM_OUT = frozenset(("sum", "prod"))
 _BOOL_RESULT = frozenset(("all", "any"))
 _NO_OVERLAP = frozenset(("topk", "kthvalue", "median"))
-RULED = _RESULT_DTYPE_FROM_OUT | _BOOL_RESULT | _NO_OVERLAP
+_OUT_DTYPE = frozenset(("float_power", "heaviside", "gcd", "lcm"))
+_NO_INPUT_OVERLAP = frozenset(("take",))   # torch's assert_no_overlap: out shares no memory with the input
+RULED = _RESULT_DTYPE_FROM_OUT | _BOOL_RESULT | _NO_OVERLAP | _OUT_DTYPE | _NO_INPUT_OVERLAP
+_SILENT_RESIZE = frozenset(("zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "randn", "rand",
+                            "randint", "randperm", "range"))
 
 
-def checked_kwargs(name, input, out, kwargs):
+def warn_resized(name, out_shape, result_shape):
+    """torch's UserWarning for an out= with elements resized to the result's shape."""
+    if name in _SILENT_RESIZE or 0 in tuple(out_shape):
+        return
+    warnings.warn(f"An output with one or more elements was resized since it had shape {list(out_shape)}, which "
+                  f"does not match the required output shape {list(result_shape)}. This behavior is deprecated, "
+                  f"and in a future PyTorch release outputs will not be resized unless they have zero elements. "
+                  f"You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
+                  f"t.resize_(0).", UserWarning, stacklevel=4)
+
+
+def _check_out_dtype(name, input, other, out):
+    """float_power / heaviside / gcd / lcm: torch's refusals of out's dtype."""
+    from tinygrad_seq.tensor_matmul import scalar_name
+    if name == "float_power":
+        if out.dtype != np.float64:
+            raise DTypeMismatch(f"the output given to float_power has dtype {scalar_name(out.dtype)} but the "
+                                f"operation's result requires dtype Double")
+    elif name == "heaviside":
+        if out.dtype != getattr(input, "dtype", out.dtype):
+            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    else:
+        result = np.promote_types(getattr(input, "dtype", out.dtype), getattr(other, "dtype", out.dtype))
+        if result.kind == "f" and out.dtype.kind != "f":
+            raise RuntimeError(f"result type {scalar_name(result)} can't be cast to the desired output type "
+                               f"{scalar_name(out.dtype)}")
+
+
+def checked_kwargs(name, input, out, kwargs, args=()):
     """kwargs for the op given out= (dtype= filled in from out where torch takes it), after
-    torch's checks on out."""
+    torch's checks on out (args: the op's other positional arguments)."""
     from tinygrad_seq.tensor import Tensor
     from tinygrad_seq.tensor_matmul import scalar_name
     if name in _RESULT_DTYPE_FROM_OUT and isinstance(out, Tensor):
@@ -29,8 +67,13 @@ def checked_kwargs(name, input, out, kwargs):
                                 f"{scalar_name(out.dtype)} instead")
     elif name in _BOOL_RESULT and isinstance(out, Tensor) and out.dtype not in (np.bool_, np.uint8):
         raise DTypeMismatch(f"{name} only supports bool tensor for result, got: {scalar_name(out.dtype)}")
+    elif name in _OUT_DTYPE and isinstance(out, Tensor):
+        _check_out_dtype(name, input, args[0] if args else next(iter(kwargs.values()), None), out)
     elif name in _NO_OVERLAP and isinstance(input, Tensor) and input.device == "cpu":
         for o in (out if isinstance(out, (tuple, list)) else (out,)):
             if isinstance(o, Tensor) and o.device == "cpu" and np.may_share_memory(o.array, input.array):
                 raise RuntimeError(OVERLAP_MESSAGE)
+    elif name in _NO_INPUT_OVERLAP:
+        from tinygrad_seq.internal_overlap import check_no_overlap
+        check_no_overlap(out, input)
     return kwargs

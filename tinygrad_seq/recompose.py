@@ -5,6 +5,7 @@ fused recurrent layers recompose into their reference (cellspec.run_sequence).""
 import numpy as np
 
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
+from tinygrad_seq.activation_nodes import Prelu, prelu_graph_backward
 from tinygrad_seq.batch_norm_node import BatchNormFunction
 from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.layer_norm_node import LayerNormFunction
@@ -166,4 +167,4 @@ def _einsum_backward(ctx, ps, grads):
 
 
 # op -> fn(ctx, inputs, output gradients) -> input gradients, with graphs
-DIRECT = {Einsum: _einsum_backward}
+DIRECT = {Einsum: _einsum_backward, Prelu: prelu_graph_backward}

@@ -1,16 +1,21 @@
 """Tensor.scatter_reduce(dim, index, src, reduce, include_self=True), as torch's: reduce is
-"sum", "prod", "mean", "amax" or "amin". Forward with numpy's unbuffered ufunc.at on the host;
-backward as torch's: sum and mean pass the gradient (over the count for mean), prod the product
-of the others, amax / amin split the gradient evenly among every element equal to the result (self's
-counted among them whatever include_self says, as torch's formula does)."""
+"sum", "prod", "mean", "amax" or "amin" ("max" / "min" name the last two, as torch 2.13's).
+Forward with numpy's unbuffered ufunc.at on the host; backward as torch's: sum and mean pass the
+gradient (over the count for mean), prod the product of the others, amax / amin split the gradient
+evenly among every element equal to the result (self's counted among them whatever include_self
+says, as torch's formula does). The create_graph=True
+backward runs scatter_reduce_grad's Tensor-op version of the same formulas (torch's)."""
 import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.index_scatter_writes import same_dtype_src, scatter_args
+from tinygrad_seq.recompose import DIRECT
+from tinygrad_seq.scatter_reduce_grad import graph_backward
 from tinygrad_seq.shape_copies import zero_d_dim
 
 _UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+_ALIASES = {"max": "amax", "min": "amin"}   # torch 2.13 takes these names too
 
 
 def _targets(index, dim):
@@ -25,6 +30,8 @@ def _identity(reduce, dtype):
         return 0
     if reduce == "prod":
         return 1
+    if dtype.kind == "b":   # False is the least bool, True the greatest
+        return reduce == "amin"
     info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
     low, high = (-np.inf, np.inf) if dtype.kind == "f" else (info.min, info.max)
     return low if reduce == "amax" else high
@@ -101,16 +108,25 @@ def _prod_grads(x, s, out, gh, pos, include_self, reached):
     return g_self, g_src.reshape(s.shape)
 
 
+# the create_graph=True backward of a ScatterReduce node (higher_order.node_backward reads DIRECT)
+DIRECT[ScatterReduce] = graph_backward
+
+
 @takes_axis
 def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+    reduce = _ALIASES.get(reduce, reduce)
     if reduce not in _UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     same_dtype_src(self, src, "scatter_reduce")
+    if reduce == "mean" and self.dtype == np.bool_:   # torch's kernel has no bool mean
+        raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented for \'Bool\'')
     if self.ndim == 0:   # one element along dim 0, as torch's
         zero_d_dim(dim, "scatter_reduce")
         return scatter_reduce(self.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                               include_self=include_self).reshape(())
-    d, _ = scatter_args(self, dim, index, src, "scatter_reduce")   # scatter_'s checks
+    d, idx = scatter_args(self, dim, index, src, "scatter_reduce")   # scatter_'s checks
+    if idx is None:   # an empty index reduces nothing: self, as a new tensor
+        return self.clone()
     idx = np.asarray(index.numpy(), dtype=np.int64)
     return _apply(self, src, d, idx, reduce, bool(include_self))
 

@@ -35,6 +35,9 @@ from tinygrad_seq.state_array import StateArray, state_array
 from tinygrad_seq.storage_layout import StoragePlan, view_of_storage
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.zip_extent import Window, archive_end
+# torch's weights_only allowlist, recorded (no load here unpickles)
+from tinygrad_seq.serialization_safe_globals import (add_safe_globals, clear_safe_globals,  # noqa: F401
+                                                     get_safe_globals, safe_globals)
 
 STRUCTURE = "tinygrad_seq.json"
 FORMAT_VERSION = 2   # 2: tensors as views of storages (1: each tensor its own array)

@@ -1,10 +1,11 @@
-"""Shape ops that assemble a new tensor from pieces of the input: unfold's windows, roll,
+"""Shape ops that assemble a new tensor from pieces of the input: unfold's windows, gather, roll,
 masked_select and take_along_dim (ShapeOps's methods of those names call these; tensor_shape.py
 keeps the views). A 0-d input counts as one element along dim 0 / -1, as in torch."""
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops
-from tinygrad_seq.dim_alias import dim_from_axis
+from tinygrad_seq import autograd, device as _device, ops, ops_extra
+from tinygrad_seq.dim_alias import dim_from_axis, required_dim
+from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor_matmul import scalar_name
@@ -30,9 +31,12 @@ def unfold(self, dimension, size, step):
         return self.reshape(1).unfold(0, size, step).reshape(-1)
     d = _dim1(dimension, self.ndim)
     n = self.shape[d]
-    if size < 1 or step < 1 or size > n:
-        raise ShapeMismatch(f"unfold: size {size} and step {step} must be positive and size at most "
-                            f"{n}, the size of dimension {dimension}")
+    if step < 1:   # torch's checks and messages; size 0 gives (n // step + 1) empty windows
+        raise ShapeMismatch(f"unfold: step is {step} but must be > 0")
+    if size < 0:
+        raise ShapeMismatch(f"unfold: size is {size} but must be >= 0")
+    if size > n:
+        raise ShapeMismatch(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
     from tinygrad_seq.functions import stack
     windows = [self.narrow(d, i * step, size) for i in range((n - size) // step + 1)]
     out = stack(windows, d)                              # (..., windows, size, ...)
@@ -40,10 +44,49 @@ def unfold(self, dimension, size, step):
     return named(out.permute(tuple(order)), "UnfoldBackward0")
 
 
+def _ints(value, what):
+    """roll's shifts / dims as a tuple of ints (one int-like, or a sequence of them)."""
+    if is_one_int(value) or not hasattr(value, "__iter__"):
+        return (dim_int(value, what),)
+    return tuple(v if type(v) is int else dim_int(v, what) for v in value)
+
+
+def gather(self, dim=None, index=None, *, axis=None):
+    """self's values at index along dim (out[i][j] = self[index[i][j]][j] for dim 0), shape of index;
+    torch's checks. An empty index (any rank, shape or dtype) gives an empty result of its shape."""
+    if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
+        dim = required_dim(dim, axis, "gather", index=index)
+    is_tensor = isinstance(index, autograd._Tensor)
+    if is_tensor and index.numel() == 0:
+        ops._norm_axes(dim, max(self.ndim, 1))   # the dim is still checked
+        return named(self.reshape(-1)[:0].reshape(index.shape), "GatherBackward0")
+    if not is_tensor or index.dtype not in (np.int64, np.int32):   # torch's (uint8 refused)
+        raise DTypeMismatch("gather(): Expected dtype int32/int64 for index")
+    if self.ndim == 0 or index.ndim == 0:   # a 0-d input or index: as a [1] one, torch's
+        if self.ndim > 1 or index.ndim > 1:
+            raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
+        _dim1(dim, 1)
+        src = self.reshape(1) if self.ndim == 0 else self
+        out = src.gather(0, index.reshape(1) if index.ndim == 0 else index).reshape(index.shape)
+        return named(out, "GatherBackward0")
+    d = _dim1(dim, self.ndim)
+    if index.ndim != self.ndim:
+        raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
+    for i, (s, n) in enumerate(zip(index.shape, self.shape)):
+        if i != d and s > n:
+            raise ShapeMismatch(f"gather: index shape {index.shape} exceeds input shape {self.shape} at dimension {i}")
+    i = index.numpy()
+    n = self.shape[d]
+    bad = i[(i >= n) | (i < 0)]
+    if bad.size:
+        raise IndexOutOfRange(f"gather: index {int(bad.flat[0])} is out of bounds for dimension {d} with size {n}")
+    return ops_extra.Gather.apply(self, dim=d, index=index.array)
+
+
 def roll(self, shifts, dims=None):
     """Elements shifted along dims (wrapping round); without dims, over the flattened tensor."""
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    given = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    shifts = _ints(shifts, "shifts")
+    given = () if dims is None else _ints(dims, "dims")
     if not shifts:
         raise InvalidArgument("roll: `shifts` required")
     if len(shifts) != len(given) and not (not given and len(shifts) == 1):
@@ -52,6 +95,8 @@ def roll(self, shifts, dims=None):
         flat = self.flatten()
         out = roll(flat, shifts[0], 0)
         return named((out.clone() if out is flat else out).reshape(self.shape), "RollBackward0")
+    if self.ndim == 0:   # torch's: a 0-d tensor has no dim to roll along (without dims it rolls)
+        raise IndexError(f"Dimension specified as {given[0]} but tensor has no dimensions")
     from tinygrad_seq.functions import cat
     out = self
     for s, d in zip(shifts, given):

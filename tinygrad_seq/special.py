@@ -1,7 +1,8 @@
 """torch.special: the Tensor methods under torch's special names (expit, gammaln, psi, ...) and
 the functions the engine lacks (ops_special.py), with torch's gradients. Integer input gives the
-default float dtype, as torch's. The Bessel and Airy functions have no gradient in torch, and
-none here (their results do not require grad). A torch.special name not here raises an
+default float dtype, as torch's. The Bessel and Airy functions and the orthogonal polynomials
+(chebyshev_polynomial_t, ..., special_polynomials.py) have no gradient in torch, and none here
+(their results do not require grad). A torch.special name not here raises an
 AttributeError saying so."""
 import numbers
 
@@ -10,6 +11,7 @@ import numpy as np
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.ops_special import NO_GRAD, Polygamma, SpecialBinary, SpecialUnary
 from tinygrad_seq.out_param import takes_out
+from tinygrad_seq.special_polynomials import POLYNOMIALS, evaluate as _evaluate_polynomial
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_more import float_operands
 
@@ -68,6 +70,23 @@ scaled_modified_bessel_k1 = _no_grad("scaled_modified_bessel_k1")
 spherical_bessel_j0, airy_ai = _no_grad("spherical_bessel_j0"), _no_grad("airy_ai")
 xlogy, xlog1py, zeta = _binary("xlogy"), _binary("xlog1py"), _binary("zeta")
 gammainc, gammaincc = _binary("gammainc"), _binary("gammaincc")
+
+
+def _polynomial(name):
+    @takes_out(same_dtype=False)
+    def fn(x, n):
+        x, n = _operands(name, x, n)   # either may be a number; int / bool ones become the default float dtype
+        if x.dtype == np.float16:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
+        y = _evaluate_polynomial(name, x.detach().numpy(), n.detach().numpy())
+        return Tensor._wrap(np.asarray(y, dtype=x.dtype), "cpu").to(x.device)
+    fn.__name__ = name
+    fn.__doc__ = f"torch.special.{name}(x, n): the degree-n polynomial at x (special_polynomials.py), no gradient."
+    return fn
+
+
+for _name in POLYNOMIALS:
+    globals()[_name] = _polynomial(_name)
 
 
 @takes_out(same_dtype=False)

@@ -14,10 +14,12 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, writes
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.grad_checks import checked_grad_setter
 from tinygrad_seq.grad_fn_names import grad_fn_of
 from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
+from tinygrad_seq.memory_formats import clone_array, is_contiguous_as
 from tinygrad_seq import tensor_pickle as _pickle
 from tinygrad_seq.size import Size  # noqa: F401  (t.size(); ts.Size)
 from tinygrad_seq.tensor_logic import LogicOps
@@ -35,7 +37,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # are not recorded. These are set only when used (read with getattr defaults), so ops never
     # pay for them. __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as
     # torch's tensors take them; made on the first such assignment, so other tensors never pay for it
-    __slots__ = ("array", "grad", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
+    __slots__ = ("array", "_grad_value", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
                  "_hist", "_untracked", "_inference", "__weakref__", "__dict__")
     # (base tensor, kind, arg) on a view (tensor_shape.view_fns), kept in the view's __dict__: a
     # class default, not a slot, so that the many reads on tensors that are no view (every
@@ -63,9 +65,9 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             data = data.copy_to_host()
         arr = to_array(data, dtype)
         if requires_grad and arr.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, got {arr.dtype}")
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         self.array = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
-        self.device, self.grad, self.requires_grad = dev, None, bool(requires_grad)
+        self.device, self._grad_value, self.requires_grad = dev, None, bool(requires_grad)
         self._ctx, self._idx, self._ver, self._hooks = None, 0, 0, None
         if _state.inference:   # made inside an inference_mode() block: an inference tensor
             self._inference = True
@@ -73,7 +75,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     @classmethod
     def _wrap(cls, arr, device="cpu", requires_grad=False):
         t = cls.__new__(cls)
-        t.array, t.grad, t.requires_grad = arr, None, requires_grad
+        t.array, t._grad_value, t.requires_grad = arr, None, requires_grad
         t.device = _device._CANONICAL.get(device) or _device.canonical(device)
         t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
         if _state.inference:
@@ -146,7 +148,10 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return self.dtype.itemsize
 
     def is_contiguous(self, memory_format=None):
-        """Whether the data is laid out in row-major order (t.t() and a transposed view are not)."""
+        """Whether the data is laid out in row-major order (t.t() and a transposed view are not),
+        or in the channels-last order memory_format names (memory_formats.py)."""
+        if memory_format is not None:
+            return is_contiguous_as(self.array, memory_format)
         flags = getattr(self.array, "flags", None)
         return True if flags is None else bool(flags["C_CONTIGUOUS"])
 
@@ -204,7 +209,10 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return arr.copy() if copy else arr
 
     def __contains__(self, element):
-        """`x in t`: whether any element equals x, as torch's."""
+        """`x in t`: whether any element equals x (a tensor or a number), as torch's."""
+        if not isinstance(element, (Tensor, int, float, complex, np.generic)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element)}.")
         return bool((self == element).any().item())
 
     def __iter__(self):
@@ -326,9 +334,17 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return out
 
     def clone(self, *, memory_format=None):
+        # a host array gets torch's strides for memory_format (an expanded tensor's clone is
+        # row-major, a permuted one's keeps the permuted order); a device copy is row-major
+        arr = self.array
+        relaid = type(arr) is np.ndarray and (memory_format is not None or not arr.flags.c_contiguous)
         if self.requires_grad and autograd.is_grad_enabled():
-            return ops_extra.Clone.apply(self)
-        return Tensor._wrap(_device.backend(self.device).copy(self.array), self.device)
+            out = ops_extra.Clone.apply(self)
+            if relaid:
+                out.array = clone_array(arr, memory_format)
+            return out
+        return Tensor._wrap(clone_array(arr, memory_format) if relaid else _device.backend(self.device).copy(arr),
+                            self.device)
 
     def __getitem__(self, idx):
         return self._view_getitem(idx)
@@ -337,6 +353,10 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         raise TypeError("Tensor does not support deleting items")
 
 
+# .grad: a property over the slot _grad_value, so that an assigned gradient is checked as
+# torch's (grad_checks.py); reading it is the slot's own C getter
+Tensor.grad = property(Tensor._grad_value.__get__, checked_grad_setter(Tensor._grad_value.__set__),
+                       lambda self: setattr(self, "_grad_value", None))   # del t.grad: None, as torch's
 autograd._Tensor = Tensor
 
 

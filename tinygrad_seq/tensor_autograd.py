@@ -9,6 +9,8 @@ counter and name that root as their _base."""
 import warnings
 import weakref
 
+import numpy as np
+
 from tinygrad_seq import autograd, writes
 from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.graph_walk import record_detach
@@ -94,9 +96,11 @@ class AutogradAttrs:
         return self
 
     def requires_grad_(self, requires_grad=True):
+        if type(requires_grad) is not bool and not isinstance(requires_grad, np.bool_):
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                            f"{type(requires_grad).__name__}")
         if requires_grad and self.dtype.kind != "f":
-            raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients, "
-                               f"got {self.dtype}")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")   # torch's words
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables")
         if requires_grad and not _state.inference and self.is_inference():

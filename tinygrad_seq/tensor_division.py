@@ -1,17 +1,37 @@
 """Tensor's division family (the DivisionOps base of MathOps): div with torch's rounding modes,
 // (floor_divide) and % (remainder, the divisor's sign), in torch's dtypes: the operands promote
 as tensor_math._promote (a 0-d tensor does not widen a dimensioned one of its category), integers
-stay integers, integer division by zero raises, and bools have no kernel (NotImplementedError)."""
+stay integers, integer division by zero raises, and bools have no kernel (NotImplementedError).
+Gradients as torch's: div's "floor" / "trunc" modes zero (also for a zero divisor), `//` and
+floor_divide none (backward raises)."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra
 from tinygrad_seq.bool_arith import refuse_bool, trunc_divide_ints
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.operand_types import named_result, unknown_operand
 
 
 def _wrap(arr, device):
     return autograd._Tensor._wrap(arr, device)
+
+
+class TruncDivide(ops_extra.FloorDivide):
+    """trunc(a / b) of floats, torch's div(rounding_mode='trunc'): piecewise constant, so the
+    gradient is zero for both, also where b is 0 (trunc of a / b would pass 0 * inf = nan back)."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = [(a.shape, a.dtype), (b.shape, b.dtype)]
+        return ctx.b.trunc(ctx.b.div(a, b))
+
+
+class FloorDivideOperator(ops_extra.FloorDivide):
+    """a // b and floor_divide of floats: torch defines no derivative (its node NotImplemented
+    raises on backward); div(rounding_mode='floor') is FloorDivide, with the zero gradient."""
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 def _promoted(a, b):
@@ -26,9 +46,9 @@ class DivisionOps:
 
     def div(self, other, rounding_mode=None):
         if rounding_mode is None:
-            return self / other
+            return named_result(self.__truediv__(other), "div", other)
         if rounding_mode == "floor":
-            return self // other
+            return self._intdiv(other, "div_floor", False)
         if rounding_mode == "trunc":
             return self._trunc_divide(other)
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
@@ -38,7 +58,11 @@ class DivisionOps:
     def _trunc_divide(self, other):
         a, b = _promoted(self, self._other(other))
         if a.dtype.kind == "f":
-            return (a / b).trunc()
+            try:
+                return named(TruncDivide.apply(a, b), "DivBackward2")
+            except ValueError:
+                raise_if_mismatched(a, b)
+                raise
         refuse_bool("div_trunc_cpu", a.dtype)
         if b.device == "cpu" and not np.all(b.array):
             raise RuntimeError("ZeroDivisionError: integer division by zero")   # torch's
@@ -59,7 +83,11 @@ class DivisionOps:
     def remainder(self, other): return self % other
 
     def _intdiv(self, other, name, reverse):
-        o = self._other(other)
+        """a // b, a % b (name floor_divide / remainder) or div(rounding_mode='floor') (div_floor)."""
+        try:
+            o = self._other(other)
+        except TypeError:
+            return unknown_operand(other)
         a, b = (o, self) if reverse else (self, o)   # the operator's order, as torch's message names them
         try:
             out = self._divide_pair(a, b, name)
@@ -74,12 +102,14 @@ class DivisionOps:
 
     @staticmethod
     def _divide_pair(a, b, name):
-        """a // b or a % b (name: floor_divide / remainder), with torch's dtype rules."""
+        """a // b or a % b (name: floor_divide / div_floor / remainder), with torch's dtype rules."""
         a, b = _promoted(a, b)
-        refuse_bool("div_floor_cpu" if name == "floor_divide" else "remainder_cpu", a.dtype)
+        refuse_bool("remainder_cpu" if name == "remainder" else "div_floor_cpu", a.dtype)
         if a.dtype.kind == "f" and name == "remainder" and (a.requires_grad or b.requires_grad):
             return a - b * (a / b).floor()   # torch's gradients: 1 and -floor(a / b)
         if a.dtype.kind == "f" and name == "floor_divide":
+            return named(FloorDivideOperator.apply(a, b), "NotImplemented")   # exact; no derivative
+        if a.dtype.kind == "f" and name == "div_floor":
             return named(ops_extra.FloorDivide.apply(a, b), "DivBackward2")   # exact; zero gradient
         B = _device.backend(a.device)
         if b.dtype.kind in "iu" and a.device == "cpu" and not np.all(b.array):
@@ -90,4 +120,4 @@ class DivisionOps:
                 if not np.all(m):   # a zero result keeps the dividend's sign, as torch's (-2 % 2 is -0.)
                     m = np.where(m == 0, np.copysign(m, a.array), m)
             return _wrap(np.asarray(m, dtype=a.dtype), a.device)
-        return _wrap(getattr(B, name)(a.array, b.array), a.device)
+        return _wrap(getattr(B, "remainder" if name == "remainder" else "floor_divide")(a.array, b.array), a.device)

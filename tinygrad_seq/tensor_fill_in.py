@@ -76,7 +76,8 @@ def _storage_offset(self):
 
 def _positive(self):
     if self.dtype == np.bool_:
-        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+        from tinygrad_seq.errors import DTypeMismatch   # torch's RuntimeError (a TypeError too, as before)
+        raise DTypeMismatch("The `+` operator, on a bool tensor is not supported.")
     return self
 
 
@@ -130,6 +131,10 @@ def _msort(self):
 
 
 def _narrow_copy(self, dim, start, length):
+    from tinygrad_seq.dim_arg import dim_int
+    from tinygrad_seq.errors import IndexOutOfRange
+    if self.ndim and dim_int(dim) >= self.ndim:   # torch's narrow_copy: a RuntimeError past the last dim
+        raise IndexOutOfRange(f"narrow_copy(): dim {dim} is out of range for a tensor of {self.ndim} dimensions")
     return self.narrow(dim, start, length).clone()
 
 
@@ -151,15 +156,24 @@ def _sum_to_size(self, *size):
 
 
 def _new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, **kw):
-    return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    """A tensor of `size` laid out with `stride`, self's dtype and device unless given (torch's)."""
+    from tinygrad_seq.torch_misc import empty_strided
+    return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype,
+                         device=self.device if device is None else device, requires_grad=requires_grad)
+
+
+def _check_python_fn_target(self, name):
+    if getattr(self.device, "type", "cpu") != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    if self.requires_grad:   # torch's, in no_grad mode too
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
 
 
 def _apply_(self, fn):
-    """fn on every element, in place (CPU tensors only, as torch's)."""
-    if getattr(self.device, "type", "cpu") != "cpu":
-        raise TypeError("apply_ is only implemented on CPU tensors")
-    flat = self.array.reshape(-1)
-    with np.nditer(flat, op_flags=["readwrite"]) as it:
+    """fn on every element, in place, through any strides (a view writes into its base), CPU
+    only. torch's apply_ leaves _version as it is."""
+    _check_python_fn_target(self, "apply_")
+    with np.nditer(self.array, op_flags=["readwrite"]) as it:
         for x in it:
             x[...] = fn(x.item())
     return self
@@ -167,8 +181,7 @@ def _apply_(self, fn):
 
 def _map_(self, other, fn):
     """self[i] = fn(self[i], other[i]) (other broadcast to self), in place, CPU only."""
-    if getattr(self.device, "type", "cpu") != "cpu":
-        raise TypeError("map_ is only implemented on CPU tensors")
+    _check_python_fn_target(self, "map_")
     o = np.broadcast_to(other.numpy() if hasattr(other, "numpy") else np.asarray(other), self.shape)
     out = self.array
     for idx in np.ndindex(*self.shape):

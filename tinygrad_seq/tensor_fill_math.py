@@ -1,8 +1,7 @@
 """Tensor methods of torch's that compose from the ones here (so autograd differentiates them):
 kron, cross, cov / corrcoef, masked_scatter, take / put_, the *_scatter family, as_strided,
 renorm, rot90, diag_embed; the rarer elementwise ones (lgamma, digamma, i0, sinc, copysign,
-logaddexp2 through ops_host.py; gcd, lcm, heaviside on the host without gradients, as torch
-has none); the random fills. Order statistics (quantile, nanmedian, mode, histc,
+logaddexp2 through ops_host.py; gcd, lcm, heaviside: tensor_only_binary.py); the random fills. Order statistics (quantile, nanmedian, mode, histc,
 unique_consecutive): tensor_order_stats.py. Attached to Tensor by tensor_fill_in.attach."""
 import math
 
@@ -10,12 +9,16 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import takes_axis
-from tinygrad_seq.broadcast_errors import broadcast_shape, torch_broadcast_errors
+from tinygrad_seq.broadcast_errors import broadcast_shape
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.tensor_matmul import beta_plus, no_bool, same_scalar_type, scalar_name
+from tinygrad_seq.index_checks import check_long_index, put_count_error
+from tinygrad_seq.tensor_matmul import (beta_plus, deprecated_method_args, ignored_input, no_bool,
+                                         same_scalar_type, scalar_name)
 from tinygrad_seq.tensor_methods_gaps import strided_positions
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
+from tinygrad_seq.tensor_only_binary import gcd, heaviside, lcm
 
 
 def _on_host(fn, out_dtype=None):
@@ -61,42 +64,45 @@ def float_power_(self, exponent):
 
 
 def angle(self):
-    """0 for x >= 0, pi for x < 0, nan for nan; zero gradient (real tensors, as torch's)."""
+    """0 for x >= 0 (+inf too), pi for x < 0 (-inf too), nan for nan; zero gradient (real
+    tensors, as torch's)."""
     x = self._floating()
-    return (x < 0).to(dtype=x.dtype) * math.pi + x * 0
-
-
-@torch_broadcast_errors
-def heaviside(self, values):
-    v = self._other(values)
-    if v.dtype != self.dtype:
-        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
-                           f"({self.dtype} and {v.dtype})")
-    return _on_host(lambda x, y: np.heaviside(x, y).astype(x.dtype))(self, v)
+    return (x < 0).to(dtype=x.dtype) * math.pi + x.masked_fill(x.isinf(), 0.0) * 0   # * 0: nan stays nan
 
 
 def hardshrink(self, lambd=0.5):
-    return self * (self.abs() > lambd)
+    """x where |x| > lambd, else +0.0 (F.hardshrink's: +-inf stay 0 for lambd = inf, no inf * 0)."""
+    require_float(self, "hardshrink_cpu")
+    return named(self.masked_fill((self >= -lambd) & (self <= lambd), 0.0), "HardshrinkBackward0")
 
 
-def addmv(self, mat, vec, *, beta=1, alpha=1):
+def addmv(self, mat, vec, *deprecated, beta=1, alpha=1):
+    mat, vec, beta, alpha = deprecated_method_args("addmv", mat, vec, deprecated, beta, alpha)
     if not self.dtype == mat.dtype == vec.dtype:   # torch's: no promotion (the input included)
         raise DTypeMismatch(f"addmv input tensors must have the same dtype, but got {scalar_name(self.dtype)}, "
                             f"{scalar_name(mat.dtype)}, and {scalar_name(vec.dtype)}")
     return named(beta_plus(self, beta, mat @ vec, alpha), "AddmvBackward0")
 
 
-def addr(self, vec1, vec2, *, beta=1, alpha=1):
+def addr(self, vec1, vec2, *deprecated, beta=1, alpha=1):
     """beta * self + alpha * outer(vec1, vec2); for bools (beta and self) or (alpha and outer), as
-    torch's; an integer result refuses a float alpha / beta, as torch's."""
+    torch's; an integer result refuses a float alpha / beta, a non-bool one a bool alpha / beta,
+    as torch's. beta == 0 ignores self's values but keeps it in the graph (a zero gradient)."""
+    vec1, vec2, beta, alpha = deprecated_method_args("addr", vec1, vec2, deprecated, beta, alpha)
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
     outer = vec1.unsqueeze(1) * vec2.unsqueeze(0)
     kind = np.result_type(self.dtype, outer.dtype).kind
     for name, s in (("beta", beta), ("alpha", alpha)):
+        if kind != "b" and isinstance(s, (bool, np.bool_)):
+            raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
         if kind in "iub" and isinstance(s, (float, np.floating)):
             raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
     if kind == "b":
         return named((outer & bool(alpha)) | (self & bool(beta)), "AddrBackward0")
-    return named(outer * alpha if beta == 0 else self * beta + outer * alpha, "AddrBackward0")
+    scaled = outer * alpha + ignored_input(self) if beta == 0 else self * beta + outer * alpha
+    return named(scaled, "AddrBackward0")
 
 
 def dist(self, other, p=2):
@@ -114,7 +120,7 @@ def vdot(self, other):
         raise DTypeMismatch(f"dot : expected both vectors to have same dtype, but found {scalar_name(self.dtype)} "
                             f"and {scalar_name(other.dtype)}")
     no_bool("dot", self.dtype)
-    return (self * other).sum()
+    return named((self * other).sum(dtype=self.dtype), "VdotBackward0")   # int32 stays int32, as torch's
 
 
 # ---------------------------------------------------------------- products and matrices
@@ -300,6 +306,7 @@ def renorm(self, p, dim, maxnorm):
 # ---------------------------------------------------------------- indexing
 def take(self, index):
     """self.flatten()[index], shaped as index."""
+    check_long_index(index, "take")
     return named(self.reshape(-1)[index], "TakeBackward0")
 
 
@@ -307,6 +314,7 @@ def put_(self, index, source, accumulate=False):
     if getattr(source, "dtype", self.dtype) != self.dtype:   # torch's: no conversion
         raise DTypeMismatch(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
                             f"{scalar_name(self.dtype)} and source.dtype = {scalar_name(source.dtype)}")
+    check_long_index(index, "put_")
     flat_index = index.reshape(-1)
     src = source.reshape(-1)
     n = self.numel()
@@ -314,8 +322,7 @@ def put_(self, index, source, accumulate=False):
     if bad.size and (bad.max() >= n or bad.min() < -n):
         raise IndexError(f"put_: index out of range for a tensor of {n} elements")
     if src.shape[0] != flat_index.shape[0]:
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, "
-                           f"but got source.numel() = {src.shape[0]}, index.numel() = {flat_index.shape[0]}")
+        raise put_count_error(src.shape[0], flat_index.shape[0])
     if accumulate:   # repeated positions add up; index_add is differentiable
         wrapped = flat_index % max(n, 1)
         return self._write("put_", lambda t, s: t.reshape(-1).index_add(0, wrapped, s.to(dtype=t.dtype)).reshape(
@@ -429,5 +436,5 @@ METHODS = dict(
     sinc=_host_unary("sinc"), copysign=_host_binary("copysign"), logaddexp2=_host_binary("logaddexp2"),
     signbit=_on_host(np.signbit), isposinf=lambda self: self == math.inf,
     isneginf=lambda self: self == -math.inf, isreal=_on_host(lambda x: np.ones(x.shape, dtype=bool)),
-    gcd=_on_host(np.gcd), lcm=_on_host(np.lcm), nextafter=nextafter,
+    gcd=gcd, lcm=lcm, nextafter=nextafter,
 )

@@ -128,8 +128,6 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     LU_data; a part not unpacked is an empty tensor (torch's)."""
     from tinygrad_seq.creation import eye, zeros
     from tinygrad_seq.tensor import Tensor
-    if out is not None:
-        raise TypeError("lu_unpack: out= is not supported; use the returned tensors")
     if LU_data.ndim < 2:
         raise RuntimeError("torch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(LU_data.shape)} instead")
@@ -146,7 +144,11 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
         L = U = empty
     P = Tensor(_permutation(LU_pivots.numpy().astype(np.int64), m, LU_data.dtype), device=LU_data.device) \
         if unpack_pivots else empty
-    return LuUnpackResult(P, L, U)
+    result = LuUnpackResult(P, L, U)
+    if out is None:
+        return result
+    from tinygrad_seq.out_param import write_out   # torch's: out's dtypes must be LU_data's
+    return write_out("lu_unpack", out, result, same_dtype=True)
 
 
 def lu_solve(b, LU_data, LU_pivots, *, out=None):

@@ -32,6 +32,12 @@ def alpha_form(name, other, rest, alpha):
                     f"keyword-only: {name}(other, alpha=...))")
 
 
+def _tensor_other(o, name):
+    from tinygrad_seq.argument_types import require_tensor_argument
+    require_tensor_argument(o, name, "other", 1)
+    return o
+
+
 class BitwiseKernelMissing(NotImplementedError, TypeError):
     """A bitwise op of float tensors (or a shift of bools): torch's NotImplementedError, and the
     TypeError this library raised before."""
@@ -54,9 +60,10 @@ class LogicOps:
             raise
 
     def logical_not(self): return self._logical("logical_not")
-    def logical_and(self, o): return self._logical("logical_and", o)
-    def logical_or(self, o): return self._logical("logical_or", o)
-    def logical_xor(self, o): return self._logical("logical_xor", o)
+    # torch's logical_* take a Tensor only (t & True takes a number: _bitwise)
+    def logical_and(self, o): return self._logical("logical_and", _tensor_other(o, "logical_and"))
+    def logical_or(self, o): return self._logical("logical_or", _tensor_other(o, "logical_or"))
+    def logical_xor(self, o): return self._logical("logical_xor", _tensor_other(o, "logical_xor"))
 
     def __invert__(self):
         """~: logical not of a bool tensor, bitwise not of an integer one (torch's)."""

@@ -17,6 +17,7 @@ from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
+from tinygrad_seq.operand_types import named_node as _named_node, named_result, unknown_operand as _unknown_operand
 from tinygrad_seq.softmax_empty import softmax_over_empty_dim
 from tinygrad_seq.tensor_division import DivisionOps
 from tinygrad_seq.tensor_logic import alpha_form
@@ -100,7 +101,7 @@ class MathOps(DivisionOps, MatMulOps):
         tx = type(other)
         if (tx is float or tx is int) and self.array.dtype.kind == "f" and self.device == "cpu":
             o = autograd._Tensor.__new__(autograd._Tensor)
-            o.array, o.grad, o.requires_grad, o.device = np.array(other, self.array.dtype), None, False, self.device
+            o.array, o._grad_value, o.requires_grad, o.device = np.array(other, self.array.dtype), None, False, self.device
             o._ctx, o._idx, o._ver, o._hooks = None, 0, 0, None
             a, b = (o, self) if reverse else (self, o)
         elif isinstance(other, MathOps) and other.array.dtype == self.array.dtype and op != "div":
@@ -110,7 +111,10 @@ class MathOps(DivisionOps, MatMulOps):
                 raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                    "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
             # true division takes an int's value (u8 / -1 is -1.): no wrapping into the tensor's dtype
-            o = self._other(float(other) if tx is int and op == "div" else other)
+            try:
+                o = self._other(float(other) if tx is int and op == "div" else other)
+            except TypeError:
+                return _unknown_operand(other)
             a, b = (o, self) if reverse else (self, o)
             ka, kb = a.array.dtype.kind, b.array.dtype.kind
             if op == "div" and ka != "f" and kb != "f":
@@ -139,24 +143,25 @@ class MathOps(DivisionOps, MatMulOps):
     def __add__(self, o): return self._binary(ops.Add, o, "add")
     def __radd__(self, o): return self._binary(ops.Add, o, "add", True)
     def __sub__(self, o): return self._binary(ops.Sub, o, "sub")
-    def __rsub__(self, o): return named(self._binary(ops.Sub, o, "sub", True), "RsubBackward1")
+    def __rsub__(self, o): return _named_node(self._binary(ops.Sub, o, "sub", True), "RsubBackward1")
     def __mul__(self, o): return self._binary(ops.Mul, o, "mul")
     def __rmul__(self, o): return self._binary(ops.Mul, o, "mul", True)
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
-    def __rtruediv__(self, o): return named(self._binary(ops.Div, o, "div", True), "MulBackward0")   # torch's o * (1/x)
+    def __rtruediv__(self, o): return _named_node(self._binary(ops.Div, o, "div", True), "MulBackward0")   # torch's o * (1/x)
     def __pow__(self, o):
         if self.array.dtype is _BOOL:
             result = bool_pow(self, o)   # bool ** True is bool; bool ** bool tensor has no kernel
             if result is not None:
                 return result
-        if self.dtype.kind in "iu" and isinstance(o, int) and not isinstance(o, bool):
+        if self.dtype.kind in "iub" and isinstance(o, int) and not isinstance(o, bool):
             if o < 0:   # torch refuses a negative Python int exponent (a tensor of them it computes: int_pow)
                 raise ShapeMismatch("Integers to negative integer powers are not allowed.")
-            int_scalar(o, self.dtype)   # uint8 ** 256 raises in torch, where u8 + 256 wraps (_other)
+            if self.dtype.kind != "b":
+                int_scalar(o, self.dtype)   # uint8 ** 256 raises in torch, where u8 + 256 wraps (_other)
         if self.array.dtype.kind in "iu" and isinstance(o, MathOps) and o.array.dtype.kind in "iu":
             return int_pow(self, self._other(o))
         return self._binary(ops.Pow, o, "pow")
-    def __rpow__(self, o): return named(self._binary(ops.Pow, o, "pow", True), "PowBackward2")
+    def __rpow__(self, o): return _named_node(self._binary(ops.Pow, o, "pow", True), "PowBackward2")
     def __neg__(self):
         if self.array.dtype == np.bool_:
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -171,26 +176,29 @@ class MathOps(DivisionOps, MatMulOps):
         self._check_alpha(other, alpha)
         if alpha.__class__ is bool or self.array.dtype is _BOOL or isinstance(alpha, np.bool_):
             other, alpha = bool_alpha(self, other, alpha)   # torch's Boolean alpha rule
-        return self + (other * alpha if alpha != 1 else other)
+        other = other * alpha if alpha != 1 else other
+        return named_result(self.__add__(other), "add", other)
 
     def sub(self, other, *rest, alpha=1):
         other, alpha = alpha_form("sub", other, rest, alpha)
         self._check_alpha(other, alpha)
         if alpha.__class__ is bool or isinstance(alpha, np.bool_):
             other, alpha = bool_alpha(self, other, alpha)
-        return self - (other * alpha if alpha != 1 else other)
+        other = other * alpha if alpha != 1 else other
+        return named_result(self.__sub__(other), "sub", other)
 
     def _check_alpha(self, other, alpha):
-        if isinstance(alpha, float) and not alpha.is_integer() and self.dtype.kind in "iub" and \
+        # any float alpha (1.0 too) with an integral result, as torch's
+        if isinstance(alpha, float) and self.dtype.kind in "iub" and \
                 getattr(other, "dtype", np.dtype(type(other))).kind in "iub":
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
     subtract = sub
 
-    def mul(self, other): return self * other
+    def mul(self, other): return named_result(self.__mul__(other), "mul", other)
     multiply = mul
 
-    def pow(self, exponent): return self ** exponent
+    def pow(self, exponent): return named_result(self.__pow__(exponent), "pow", exponent, "exponent")
 
     def maximum(self, other):
         if not isinstance(other, autograd._Tensor):   # torch has no Scalar form (clamp_min takes one)
@@ -212,7 +220,10 @@ class MathOps(DivisionOps, MatMulOps):
     def _compare(self, name, o):
         if o is None:
             return False if name == "eq" else True
-        o = self._other(o)
+        try:
+            o = self._other(o)
+        except TypeError:
+            return _unknown_operand(o)
         a, b = self, o
         if a.dtype != b.dtype:
             a, b = _promote(a, b)
@@ -240,7 +251,7 @@ class MathOps(DivisionOps, MatMulOps):
         return allclose(self, self._other(o), rtol, atol, equal_nan)
 
     def isnan(self): return _wrap(_device.backend(self.device).ne(self.array, self.array), self.device)
-    def isinf(self): return self.abs() == float("inf")
+    def isinf(self): return self.abs() == float("inf") if self.array.dtype is not _BOOL else self != self
     def isfinite(self): return (self.isnan() | self.isinf()).logical_not()
 
     # ------------------------------------------------------------ elementwise functions
@@ -253,7 +264,10 @@ class MathOps(DivisionOps, MatMulOps):
         if self.array.dtype is _BOOL:   # one identity test (numpy's dtypes are singletons)
             raise InvalidArgument("Boolean inputs not supported for relu")   # torch's RuntimeError
         return ops.Relu.apply1(self)
-    def abs(self): return ops.Abs.apply1(self)
+    def abs(self):
+        if self.array.dtype is _BOOL:   # torch has no bool kernel
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+        return ops.Abs.apply1(self)
     def sqrt(self): return ops.Sqrt.apply1(self if self.array.dtype.kind == "f" else self._floating())
     def sin(self): return ops_extra.Sin.apply1(self._floating())
     def cos(self): return ops_extra.Cos.apply1(self._floating())
@@ -261,10 +275,18 @@ class MathOps(DivisionOps, MatMulOps):
     def expm1(self): return ops_extra.Expm1.apply1(self._floating())
     def floor(self): return self._rounding("floor")
     def ceil(self): return self._rounding("ceil")
-    def round(self, decimals=0):
-        """Half to even, as torch's; decimals=d rounds x * 10^d (x / 10^-d for d < 0), as torch."""
-        if not decimals:
+    def round(self, decimals=None):
+        """Half to even, as torch's; decimals=d rounds x * 10^d (x / 10^-d for d < 0), as torch.
+        Integer tensors pass unchanged without decimals; torch's decimals= overload (even 0) has
+        no integer kernel."""
+        if decimals is None:
             return self._rounding("rint")
+        if self.dtype.kind != "f":
+            from tinygrad_seq.tensor_matmul import scalar_name
+            raise NotImplementedError(f"\"round_{'vml_' if decimals == 0 else ''}cpu\" not implemented for "
+                                      f"'{scalar_name(self.dtype)}'")
+        if decimals == 0:
+            return named(self._rounding("rint"), "RoundBackward1")
         if decimals > 0:
             return named((self * 10.0 ** decimals)._rounding("rint") / 10.0 ** decimals, "RoundBackward1")
         return named((self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals, "RoundBackward1")
@@ -284,7 +306,9 @@ class MathOps(DivisionOps, MatMulOps):
 
     def _rounding(self, name):
         """floor/ceil/round/trunc/sign: integer tensors pass unchanged, float ones get a zero
-        gradient (torch's)."""
+        gradient (torch's). A bool tensor has no kernel but sign's, as torch."""
+        if self.array.dtype is _BOOL and name != "sign":
+            raise NotImplementedError(f"\"{'round' if name == 'rint' else name}_vml_cpu\" not implemented for 'Bool'")
         if self.dtype.kind != "f":
             return self if name != "sign" else _wrap(_device.backend(self.device).sign(self.array), self.device)
         return ops_extra.Rounding.apply(self, fn=name)

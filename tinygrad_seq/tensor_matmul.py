@@ -3,14 +3,16 @@ with torch's dtype rules: no promotion between two tensors of different dtypes (
 no bool kernel (NotImplementedError), and a numpy operand promoting as torch's does. Also the
 dtype checks the other products share (addmm, addmv, baddbmm, inner, vdot, cross, cdist), in
 torch's words ("expected scalar type Float but found Double"), and addmm / baddbmm / addbmm / mv /
-inner (attached to Tensor by tensor_more)."""
+inner (attached to Tensor by tensor_more), with torch's deprecated (beta, [alpha,] ...) positional
+forms of addmm / addmv / addr / addbmm / baddbmm (deprecated_method_args, deprecated_free_args)."""
 import math
 
 import numpy as np
 
 from tinygrad_seq import ops
-from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.matmul_shape_errors import check_bmm, check_dot, check_mm, raise_matmul_error
 
 # torch's scalar type names, as its dtype errors spell them
 _TORCH_NAMES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double", np.dtype(np.float16): "Half",
@@ -81,38 +83,22 @@ class MatMulOps:
     def matmul(self, other): return self.__matmul__(other)
 
     def mm(self, mat2):
-        o = mat2
-        if self.ndim != 2 or getattr(o, "ndim", 0) != 2:
-            raise ShapeMismatch(f"mm: expected two 2-D tensors, got shapes {self.shape} and {getattr(o, 'shape', ())}")
-        return self @ o
+        check_mm(self, mat2)
+        return self @ mat2
 
     def bmm(self, mat2):
-        o = mat2
-        if self.ndim != 3 or getattr(o, "ndim", 0) != 3 or o.shape[0] != self.shape[0]:
-            raise ShapeMismatch(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
-                                f"{self.shape} and {getattr(o, 'shape', ())}")
-        return named(self @ o, "BmmBackward0")
+        check_bmm(self, mat2)
+        return named(self @ mat2, "BmmBackward0")
 
     def dot(self, other):
         """The inner product of two 1-D tensors of one length, as torch.dot."""
         o = self._other(other)
-        if self.ndim != 1 or o.ndim != 1 or self.shape != o.shape:
-            raise ShapeMismatch(f"dot: expected two 1-D tensors of the same length, got shapes {self.shape} and {o.shape}")
+        check_dot(self, o)
         return self @ o
 
     def _matmul_error(self, o):
-        """Raise the matmul shape error that names both shapes (after numpy refused)."""
-        if self.ndim == 0 or o.ndim == 0:
-            raise ShapeMismatch(f"matmul: both arguments need at least 1 dimension, got shapes {self.shape} and {o.shape}")
-        k1 = self.shape[-1]
-        k2 = o.shape[-2] if o.ndim > 1 else o.shape[0]
-        if k1 != k2:
-            raise ShapeMismatch(f"matmul: shapes {self.shape} and {o.shape} are not aligned ({k1} != {k2})")
-        if self.ndim > 2 or o.ndim > 2:
-            try:
-                np.broadcast_shapes(self.shape[:-2], o.shape[:-2])
-            except ValueError:
-                raise ShapeMismatch(f"matmul: batch dimensions of {self.shape} and {o.shape} cannot be broadcast") from None
+        """Raise torch's shape error of self @ o (after numpy refused), naming the shapes it saw."""
+        raise_matmul_error(self, o)
 
 
 # ---------------------------------------------------------------- the products built on matmul
@@ -132,13 +118,75 @@ def integral_scalars(dtype, *scalars):
 
 
 def beta_plus(self, beta, product, alpha):
-    """beta * self + alpha * product; beta == 0 ignores self (a nan or inf in it too), as torch's."""
+    """beta * self + alpha * product; beta == 0 ignores self's values (a nan or inf in it too) but
+    keeps self in the graph with a zero gradient, as torch's (its result has a grad_fn)."""
     beta, alpha = integral_scalars(self.dtype, beta, alpha)
     out = product * alpha if alpha != 1 else product
-    if beta == 0:
-        from tinygrad_seq.creation import zeros
-        return out + zeros(*self.shape, dtype=out.dtype, device=out.device)
-    return out + (self * beta if beta != 1 else self)
+    return out + ignored_input(self) if beta == 0 else out + (self * beta if beta != 1 else self)
+
+
+def ignored_input(self):
+    """Zeros of self's shape and dtype whose gradient to self is zero: a beta == 0 input."""
+    from tinygrad_seq.creation import ones
+    return self.masked_fill(ones(*self.shape, dtype=np.bool_, device=self.device), 0)
+
+
+# ---------------------------------------------------------------- torch's deprecated overloads
+# the names torch's deprecated signatures give the two product operands
+_OPERANDS = {"addmm": ("mat1", "mat2"), "addmv": ("mat", "vec"), "addr": ("vec1", "vec2"),
+             "addbmm": ("batch1", "batch2"), "baddbmm": ("batch1", "batch2")}
+DEPRECATED_FREE = frozenset(_OPERANDS)   # the free functions with a (beta, input, [alpha,] ...) form
+
+
+def _is_number(x):
+    return isinstance(x, (bool, int, float, np.number))
+
+
+def _deprecation_warning(name, signature):
+    import warnings
+    a, b = _OPERANDS[name]
+    warnings.warn(f"This overload of {name} is deprecated:\n\t{name}({signature})\nConsider using one of the "
+                  f"following signatures instead:\n\t{name}(Tensor {a}, Tensor {b}, *, Number beta = 1, "
+                  "Number alpha = 1)", UserWarning, stacklevel=4)
+
+
+def deprecated_method_args(name, first, second, rest, beta, alpha):
+    """x.addmm(beta, mat1, mat2) / x.addmm(beta, alpha, mat1, mat2): torch 2.13 still runs these
+    (with a deprecation warning). first, second, rest: the positional arguments. Returns
+    (operand1, operand2, beta, alpha); the modern call (two tensors) passes through."""
+    if not _is_number(first):
+        if rest:
+            raise TypeError(f"{name}() takes 2 positional tensors, got {2 + len(rest)} arguments")
+        return first, second, beta, alpha
+    if (beta, alpha) != (1, 1):
+        raise TypeError(f"{name}(): the deprecated overload (Number beta, ...) takes no beta= / alpha= keywords")
+    a, b = _OPERANDS[name]
+    if _is_number(second) and len(rest) == 2:
+        _deprecation_warning(name, f"Number beta, Number alpha, Tensor {a}, Tensor {b}")
+        return rest[0], rest[1], first, second
+    if not _is_number(second) and len(rest) == 1:
+        _deprecation_warning(name, f"Number beta, Tensor {a}, Tensor {b}")
+        return second, rest[0], first, 1
+    raise TypeError(f"{name}() received an invalid combination of arguments: expected ({a}, {b}, *, beta, "
+                    f"alpha) or the deprecated (beta, [alpha,] {a}, {b})")
+
+
+def deprecated_free_args(name, beta, args, kwargs):
+    """torch.addmm(beta, input, [alpha,] mat1, mat2): the deprecated free form torch 2.13 still runs
+    (with its warning), as (input, (mat1, mat2), kwargs with beta / alpha)."""
+    a, b = _OPERANDS[name]
+    if kwargs.keys() - {a, b} or len(args) not in (2, 3, 4) or not _is_number(beta):
+        raise TypeError(f"{name}() received an invalid combination of arguments: expected (Tensor input, "
+                        f"Tensor {a}, Tensor {b}, *, Number beta, Number alpha)")
+    input, rest = args[0], list(args[1:])
+    has_alpha = bool(rest) and _is_number(rest[0])
+    alpha = rest.pop(0) if has_alpha else 1
+    operands = rest + [kwargs[k] for k in (a, b) if k in kwargs]
+    if len(operands) != 2:
+        raise TypeError(f"{name}() missing its {a} / {b} arguments")
+    middle = "Number alpha, " if has_alpha else ""
+    _deprecation_warning(name, f"Number beta, Tensor input, {middle}Tensor {a}, Tensor {b}")
+    return input, tuple(operands), {"beta": beta, "alpha": alpha}
 
 
 def _same_as_input(self, mat, batch2=None):
@@ -151,18 +199,21 @@ def _same_as_input(self, mat, batch2=None):
                             f"batch2: {batch2.dtype}")
 
 
-def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+def addmm(self, mat1, mat2, *deprecated, beta=1, alpha=1):
+    mat1, mat2, beta, alpha = deprecated_method_args("addmm", mat1, mat2, deprecated, beta, alpha)
     prod = mat1 @ mat2
     _same_as_input(self, prod)
     return named(beta_plus(self, beta, prod, alpha), "AddmmBackward0")
 
 
-def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+def baddbmm(self, batch1, batch2, *deprecated, beta=1, alpha=1):
+    batch1, batch2, beta, alpha = deprecated_method_args("baddbmm", batch1, batch2, deprecated, beta, alpha)
     _same_as_input(self, batch1, batch2)
     return named(beta_plus(self, beta, batch1.bmm(batch2), alpha), "BaddbmmBackward0")
 
 
-def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+def addbmm(self, batch1, batch2, *deprecated, beta=1, alpha=1):
+    batch1, batch2, beta, alpha = deprecated_method_args("addbmm", batch1, batch2, deprecated, beta, alpha)
     prod = batch1.bmm(batch2)
     _same_as_input(self, prod)
     return named(beta_plus(self, beta, prod.sum(0), alpha), "AddbmmBackward0")

@@ -10,6 +10,7 @@ import numpy as np
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.broadcast_errors import torch_broadcast_errors
 from tinygrad_seq.dim_alias import dim_from_axis, takes_axis
+from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -65,10 +66,16 @@ def _no_integer_addcdiv(tensor1, tensor2):
                            "for all dtypes.")
 
 
+def _dim_list(dims):
+    """movedim's source / destination as a list of ints (one int-like, or a sequence of them)."""
+    if is_one_int(dims) or not hasattr(dims, "__iter__"):
+        return [dim_int(dims)]
+    return [d if type(d) is int else dim_int(d) for d in dims]
+
+
 def movedim(self, source, destination):
     """The dims in source moved to the positions in destination, the others in their order."""
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
+    src, dst = _dim_list(source), _dim_list(destination)
     if len(src) != len(dst):
         raise ShapeMismatch(f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
                             f"the same number of dims as destination ({dst} dims)")
@@ -162,6 +169,8 @@ def float_operands(self, other):
     if isinstance(other, (int, np.integer)) and self.dtype.kind in "iub":
         other = float(other)   # computed in float from the number's value (xlogy(uint8, -2) is nan), as torch's
     a, b = self, self._other(other)
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+        return a._floating(), b._floating()   # each from its own values: uint8 with a 0-d -3 takes -3, not 253
     if a.dtype != b.dtype:
         from tinygrad_seq.tensor_math import _promote
         a, b = _promote(a, b)
@@ -169,9 +178,12 @@ def float_operands(self, other):
 
 
 def logit(self, eps=None):
-    """log(x / (1 - x)); with eps, x clamped to [eps, 1 - eps] first (gradient 0 outside)."""
-    x = self if eps is None or eps < 0 else self._floating().clamp(eps, 1.0 - eps)   # torch: eps < 0 is None
-    return _host_unary("logit")(x)
+    """log(x / (1 - x)); with eps, x moved into [eps, 1 - eps] first by torch's kernel
+    (ops_special.LogitWithEps; gradient 0 where x moved)."""
+    if eps is None or eps < 0:   # torch: eps < 0 is None
+        return _host_unary("logit")(self)
+    from tinygrad_seq.ops_special import LogitWithEps
+    return named(LogitWithEps.apply(self._floating(), eps=float(eps)), "LogitBackward0")
 
 
 def lerp_(self, end, weight):
@@ -225,6 +237,8 @@ def diff(self, n=1, dim=-1, prepend=None, append=None, *, axis=None):
 def trace(self):
     if self.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+    if self.dtype == np.bool_:   # torch's kernel has no bool trace
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return named(self.diagonal().sum(), "TraceBackward0")
 
 
@@ -267,15 +281,23 @@ def aminmax(self, *, dim=None, keepdim=False, axis=None):
 
 
 def ldexp(self, other):
+    require_tensor_argument(other, "ldexp", "other", 1)   # torch has no number form
+    if self.dtype.kind == "f" and other.dtype == np.bool_:   # torch's exponent kernel has no bool form then
+        raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
     x, e = float_operands(self, other)   # float16 with an int exponent stays float16, as torch's
     return x * (2.0 ** e)
 
 
 @torch_broadcast_errors
 def nextafter(self, other):
-    """The next float after self toward other, in the pair's float dtype (torch's); gradient as
-    torch 2.13's: 1 for self, 0 for other (ops_host.BINARY)."""
+    """The next float after self toward other, in the pair's float dtype (torch's; integer or bool
+    pairs have no kernel); gradient as torch 2.13's: 1 for self (0 where self == other), 0 for other
+    (ops_host.BINARY)."""
     from tinygrad_seq.ops_host import HostBinary
+    require_tensor_argument(other, "nextafter", "other", 1)   # torch has no number form
+    if self.dtype.kind in "iub" and other.dtype.kind in "iub":
+        dtype = self.dtype if self.dtype == other.dtype else np.promote_types(self.dtype, other.dtype)
+        raise NotImplementedError(f'"nextafter_cpu" not implemented for \'{scalar_name(dtype)}\'')
     a, b = float_operands(self, other)
     return HostBinary.apply(a, b, name="nextafter")
 
@@ -378,6 +400,9 @@ def _at_least(t, n, name):
 
 
 def broadcast_tensors(*tensors):
+    for i, t in enumerate(tensors):
+        if not hasattr(t, "expand"):   # broadcast_tensors([a, b]): torch's TypeError
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     try:
         shape = np.broadcast_shapes(*[t.shape for t in tensors])
     except ValueError:

@@ -19,6 +19,6 @@ def _rebuild(cls, array, requires_grad, device):
     t = cls.__new__(cls)
     dev = _device.canonical(device)
     t.array = array if dev == "cpu" else _device.backend(dev).asarray(array)
-    t.device, t.grad, t.requires_grad = dev, None, requires_grad
+    t.device, t._grad_value, t.requires_grad = dev, None, requires_grad
     t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
     return t

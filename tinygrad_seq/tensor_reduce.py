@@ -2,42 +2,30 @@
 with dim tuples, max/min with (values, indices) results, argmax/argmin, all/any, cumsum, topk,
 sort, argsort. torch's dtype rules: sums and products of integers or bools are int64, mean of
 integers raises."""
-import collections
 import inspect
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra, sort_order
+from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra, return_types, sort_order
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
+from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.reduce_dim_checks import ALL_DIMS, check_arg_input, check_scan, one_dim
 
 
-class return_types:
-    """torch.return_types: the named tuples of max(dim), sort, topk, ..., made once each (found
-    by pickle at tensor_reduce.return_types.<name>)."""
-
-
-def return_type(name, fields=("values", "indices")):
-    """torch.return_types.<name>: a named tuple that prints as torch's (one class per name)."""
-    made = getattr(return_types, name, None)
-    if made is not None:
-        return made
-
-    def __repr__(self):
-        return f"torch.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
-    cls = type(name, (collections.namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
-    cls.__module__, cls.__qualname__ = __name__, f"return_types.{name}"
-    setattr(return_types, name, cls)
-    return cls
+def return_type(name, fields=None):
+    """A builder of torch.return_types.<name> (tinygrad_seq/return_types.py owns the classes) from
+    its fields one by one: return_type("max")(values, indices); fields, when given, must be the
+    class's (a check on the caller)."""
+    cls = getattr(return_types, name)
+    if fields is not None and tuple(fields) != cls._fields:
+        raise ValueError(f"return_types.{name} has fields {cls._fields}, not {tuple(fields)}")
+    return lambda *values: cls._make(values)
 
 
 MaxResult, MinResult, SortResult = return_type("max"), return_type("min"), return_type("sort")
 TopkResult, KthvalueResult = return_type("topk"), return_type("kthvalue")
-for _name in ("median", "cummax", "cummin"):
-    return_type(_name)
-return_type("aminmax", ("min", "max"))
 
 
 def _dim_or_axis(dim, axis, name):
@@ -257,7 +245,7 @@ class ReduceOps:
         with np.errstate(divide="ignore"):   # log(0) of a row of -inf is -inf, silently as torch's
             out = (self - m).exp().sum(dim, keepdim=True).log() + m
         if not keepdim:
-            dims = (dim,) if isinstance(dim, int) else tuple(dim)
+            dims = (dim_int(dim),) if is_one_int(dim) else tuple(dim_int(d) for d in dim)
             out = out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
         return named(out, "LogsumexpBackward0")
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops, ops_extra, shape_copies
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
+from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
@@ -176,25 +177,7 @@ class ShapeOps:
         return shape_copies.masked_select(self, mask)
 
     def gather(self, dim=None, index=None, *, sparse_grad=False, axis=None):
-        if axis is not None or dim is None or index is None:   # dim= or numpy's axis=
-            dim = required_dim(dim, axis, "gather", index=index)
-        if not isinstance(index, ShapeOps) or index.dtype.kind not in "iu":
-            raise DTypeMismatch("gather(): Expected dtype int64 for index")
-        if self.ndim == 0 or index.ndim == 0:   # a 0-d input or index: as a [1] one, torch's
-            if self.ndim > 1 or index.ndim > 1:
-                raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
-            _dim1(dim, 1)
-            src = self.reshape(1) if self.ndim == 0 else self
-            out = src.gather(0, index.reshape(1) if index.ndim == 0 else index).reshape(index.shape)
-            return named(out, "GatherBackward0")
-        d = _dim1(dim, self.ndim)
-        if index.ndim != self.ndim:
-            raise ShapeMismatch(f"gather: index has {index.ndim} dimensions but the input has {self.ndim}")
-        for i, (s, n) in enumerate(zip(index.shape, self.shape)):
-            if i != d and s > n:
-                raise ShapeMismatch(f"gather: index shape {index.shape} exceeds input shape {self.shape} at dimension {i}")
-        _check_range(index, self.shape[d], d, "gather", negative=False)
-        return ops_extra.Gather.apply(self, dim=d, index=index.array)
+        return shape_copies.gather(self, dim, index, axis=axis)
 
     def take_along_dim(self, indices, dim=None, *, axis=None):
         return shape_copies.take_along_dim(self, indices, dim, axis=axis)
@@ -258,7 +241,10 @@ class ShapeOps:
     reshape_as = view_as
 
     def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
+        if self.ndim == 0:   # torch's: dims 0 / -1 only (nn.Flatten()'s start_dim=1 is an IndexError)
+            for d in (start_dim, end_dim):
+                if d not in (0, -1):
+                    raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {d})")
             return self.reshape(1)
         s, e = _dim1(start_dim, self.ndim), _dim1(end_dim, self.ndim)
         if s >= e:   # one dim "flattened": self itself, as torch's (a 1-D x.flatten() is x)
@@ -269,8 +255,20 @@ class ShapeOps:
         return self.reshape(self.shape[:s] + (n,) + self.shape[e + 1:])
 
     def unflatten(self, dim, sizes):
-        d = _dim1(dim, self.ndim)
-        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+        """dim split into sizes (one -1 inferred); torch's RuntimeErrors for a 0-d tensor, no
+        sizes, or sizes whose product is not dim's size."""
+        if self.ndim == 0:
+            raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {dim} but tensor has "
+                               f"no dimensions")
+        d, sizes = _dim1(dim, self.ndim), tuple(sizes)
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) > 1 or (self.shape[d] != known if -1 not in sizes
+                                   else known == 0 or self.shape[d] % known):
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                               f"({self.shape[d]}) in the input tensor")
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def permute(self, *order, dims=None):
         order = _shape_arg(order if dims is None else (dims,))
@@ -320,6 +318,8 @@ class ShapeOps:
     def unsqueeze(self, dim=None, *, axis=None):
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "unsqueeze")
+        if type(dim) is not int:   # a numpy integer, a 0-d tensor; a bool: torch's TypeError
+            dim = dim_int(dim)
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(f"unsqueeze: dimension {dim} out of range for a tensor of {self.ndim} dimensions")
@@ -334,12 +334,13 @@ class ShapeOps:
             dim = dim_from_axis(dim, axis, "squeeze")
         if dim is None:
             return named(self.reshape(tuple(s for s in self.shape if s != 1)), "SqueezeBackward0")
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        one = is_one_int(dim)
+        dims = (dim,) if one else tuple(dim)
         if self.ndim == 0:
             return self
         ds = {_dim1(d, self.ndim) for d in dims}
         return named(self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1))),
-                     "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
+                     "SqueezeBackward1" if one else "SqueezeBackward2")
 
     def expand(self, *sizes, size=None):
         shape = _shape_arg(sizes if size is None else (size,))
@@ -380,6 +381,8 @@ class ShapeOps:
 
     # ------------------------------------------------------------ copies
     def flip(self, *dim_args, dims=None):
+        if not dim_args and dims is None:   # torch's: flip() names no dims (flip(()) flips none)
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = _shape_arg(dim_args if dims is None else (dims,))
         # a 0-d tensor takes dim 0 or -1, as torch's; a dim named twice is an error
         flipped = ops._norm_axes(tuple(dims), max(self.ndim, 1))
@@ -387,13 +390,16 @@ class ShapeOps:
         out = ops.GetItem.apply(self, idx=idx, advanced=False)
         B = _device.backend(self.device)
         arr = B.ascontiguous(out.array)   # a copy, as torch's flip, even where numpy's view is
-        out.array = B.copy(arr) if B.may_share_memory(arr, self.array) else arr   # contiguous (size-1 dims, 0-d)
+        arr = B.copy(arr) if B.may_share_memory(arr, self.array) else arr   # contiguous (size-1 dims, 0-d)
+        out.array = arr if arr.ndim == self.ndim else B.reshape(arr, ())   # ascontiguous made a 0-d one (1,)
         return named(out, "FlipBackward0")
 
     def roll(self, shifts, dims=None):
         return shape_copies.roll(self, shifts, dims)
 
     def repeat(self, *sizes):
+        if not sizes:   # torch's TypeError (repeat([]) is the RuntimeError below)
+            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         sizes = _shape_arg(sizes)
         if len(sizes) < self.ndim:
             raise ShapeMismatch(f"repeat: {len(sizes)} sizes given for a tensor of {self.ndim} dimensions")
@@ -418,13 +424,12 @@ class ShapeOps:
         if np.ndim(r) == 1 and len(r) not in (1, x.shape[d]):
             raise ShapeMismatch(f"repeats must have the same size as input along dim, but got repeats.size(0) "
                                 f"= {len(r)} and input.size({d}) = {x.shape[d]}")
+        if np.ndim(r) > 1:   # torch's RuntimeErrors (InvalidArgument: ValueError too, as numpy's were)
+            raise InvalidArgument("repeats must be 0-dim or 1-dim tensor")
+        if np.size(r) and np.min(r) < 0:
+            raise InvalidArgument("repeats can not be negative" if isinstance(repeats, ShapeOps)
+                                  else "Repeats must be non-negative")
         idx = np.repeat(np.arange(x.shape[d]), r)
         out = x.index_select(d, autograd._Tensor(idx, device=self.device))
         return out if isinstance(repeats, ShapeOps) else named(out, "ViewBackward0")   # torch's expand + view
 
-
-def _check_range(index, n, dim, name, negative=True):
-    i = index.numpy()
-    bad = i[(i >= n) | (i < (-n if negative else 0))]
-    if bad.size:
-        raise IndexOutOfRange(f"{name}: index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")

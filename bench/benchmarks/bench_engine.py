@@ -156,6 +156,25 @@ class LayerCallOverhead:
         self.inference_call()
 
 
+class LossRangeCheck:
+    """binary_cross_entropy (which checks its input lies in [0, 1]) beside
+    binary_cross_entropy_with_logits on a [32, 10] batch: the check's cost is the ratio of the two
+    (about 1.02x when it was added; it was a timed test before, moved here: timings are not tests)."""
+    params = [["binary_cross_entropy", "binary_cross_entropy_with_logits"]]
+    param_names = ["loss"]
+
+    def setup(self, loss):
+        import tinygrad_seq.nn.functional as F
+        rng = np.random.default_rng(0)
+        p = ts.from_numpy(rng.random((32, 10)).astype(np.float32)).requires_grad_()
+        t = ts.from_numpy(rng.random((32, 10)).astype(np.float32))
+        fn = getattr(F, loss)
+        self.call = lambda: fn(p, t)
+
+    def time_forward(self, loss):
+        self.call()
+
+
 class QuickEngine:
     """Two fast benchmarks for CI (`make bench-check` runs --bench Quick)."""
 

@@ -184,8 +184,13 @@ class Hardswish(_Simple):
     _fn, _shows_inplace = "hardswish", False
 
 
-class ReLU6(_Simple):
-    _fn = "relu6"
+class ReLU6(Hardtanh):
+    """min(max(0, x), 6): torch's Hardtanh(0.0, 6.0), with only inplace in its repr."""
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return _inplace(self, "")
 
 
 class SELU(_Simple):

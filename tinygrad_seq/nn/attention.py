@@ -23,6 +23,8 @@ import numpy as np
 from tinygrad_seq import functional as F
 from tinygrad_seq.nn.layers import Linear
 from tinygrad_seq.nn.module import Module
+# torch.nn.attention's names live at this path too: `from torch.nn.attention import sdpa_kernel`
+from tinygrad_seq.nn.attention_backends import SDPBackend, WARN_FOR_UNFUSED_KERNELS, sdpa_kernel  # noqa: F401
 from tinygrad_seq.tensor import Tensor
 
 

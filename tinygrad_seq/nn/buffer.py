@@ -2,10 +2,11 @@
 as a buffer, as register_buffer does (torch.nn.parameter.Buffer).
 
 Buffer(data) is a detached Tensor sharing data's memory, of class Buffer until a Module takes
-it: Module.__setattr__ tests `type(value) is Buffer` (one pointer comparison on its
-not-a-Parameter branch) and register_assigned then makes it a plain Tensor, as torch's
-registered buffers are. `isinstance(t, nn.Buffer)` is true for any tensor made by Buffer(),
-registered or not (torch's _BufferMeta tests the `_is_buffer` flag the same way)."""
+it: Module.__setattr__ (nn/module_registration.py) tests the tensor's `_is_buffer` flag, as
+torch's does, and register_assigned then makes it a plain Tensor, as torch's registered buffers
+are. The flag stays, so `self.tied = self.buf` registers that tensor under a second name, as
+torch's. `isinstance(t, nn.Buffer)` is true for any tensor made by Buffer(), registered or not
+(torch's _BufferMeta tests the `_is_buffer` flag the same way)."""
 import numpy as np
 
 from tinygrad_seq import dtypes
@@ -40,6 +41,7 @@ class Buffer(Tensor, metaclass=_BufferMeta):
 
 
 def register_assigned(module, name, buffer):
-    """module.name = Buffer(...): register it (persistent as the Buffer says) as a plain Tensor."""
+    """module.name = Buffer(...) (or a tensor once made by Buffer(...)): register it, persistent
+    as its `persistent` flag says, as a plain Tensor."""
     module.register_buffer(name, buffer, buffer.persistent)
     buffer.__class__ = Tensor

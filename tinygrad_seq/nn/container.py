@@ -131,6 +131,8 @@ class Sequential(_ModuleSequence):
             self._modules[str(n)] = m
 
     def insert(self, index, module):
+        if not isinstance(module, Module):   # torch's assert (so an AssertionError)
+            raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index} (a Sequential of {n} modules)")
@@ -158,17 +160,30 @@ class Sequential(_ModuleSequence):
             raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return self.extend(list(other))
 
+    def _check_factor(self, times):
+        if not isinstance(times, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(times)}")
+        if times <= 0:
+            raise ValueError(f"Non-positive multiplication factor {times} for {type(self)}")
+
     def __mul__(self, times):
-        if not isinstance(times, int) or times <= 0:
-            raise ValueError(f"Non-positive multiplication factor {times} for Sequential")
+        """A new Sequential of the same modules (not copies) repeated `times` times."""
+        self._check_factor(times)
         return Sequential(*(list(self) * times))
 
-    __rmul__ = __mul__
+    def __rmul__(self, times):
+        return self.__mul__(times)
+
+    def __imul__(self, times):
+        """In place, as torch's: the modules appended again times - 1 times."""
+        self._check_factor(times)
+        return self.extend(list(self) * (times - 1))
 
 
 class _RegistryDict(Module):
-    """The dict methods of ModuleDict and ParameterDict, over the registry their entries live in
-    (``_registry``: "_modules" or "_parameters"); each class's __setitem__ registers an entry."""
+    """The dict methods of ModuleDict, over the registry its entries live in (``_registry``);
+    the subclass's __setitem__ registers an entry. (ParameterDict, which holds non-tensor values
+    too, has its own: nn/parameter_containers.py.)"""
     _registry, _noun = "_modules", "module"
 
     def _entries(self):
@@ -269,8 +284,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input):
-        d = self.dim % input.ndim
-        return input.reshape((*input.shape[:d], *self.unflattened_size, *input.shape[d + 1:]))
+        return input.unflatten(self.dim, self.unflattened_size)   # torch's checks (a 0-d input, sizes)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

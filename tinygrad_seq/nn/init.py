@@ -169,7 +169,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     if _zero_element_no_op(tensor):
         return tensor
     fan = _fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+    bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(fan)) if fan else 0.0   # torch's order
     return uniform_(tensor, -bound, bound, generator)
 
 

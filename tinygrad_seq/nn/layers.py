@@ -1,12 +1,14 @@
 """nn.Linear, nn.Embedding, nn.Dropout, nn.LayerNorm: PyTorch's modules, initialisation and repr."""
 import math
 import numbers
+import operator
 
 import numpy as np
 
 from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq import random
 from tinygrad_seq.errors import BadArgument, InvalidArgument
+from tinygrad_seq.nn import init
 from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.tensor import Tensor
@@ -22,6 +24,22 @@ def _place(module, device):
     return module.to(device) if device is not None and device != "cpu" else module
 
 
+def _empty_shape(*sizes):
+    """A layer's parameter shape checked as torch.empty checks it: ints (a float is torch's
+    TypeError), none negative (its RuntimeError)."""
+    shape = []
+    for pos, size in enumerate(sizes):
+        try:
+            shape.append(operator.index(size))
+        except TypeError:
+            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(size).__name__} at pos {pos}") from None
+    negative = [s for s in shape if s < 0]
+    if negative:
+        raise InvalidArgument(f"Trying to create tensor with negative dimension {negative[0]}: {shape}")
+    return tuple(shape)
+
+
 class Linear(Module):
     r"""y = x W^T + b.
 
@@ -32,7 +50,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.out_features, self.in_features = _empty_shape(out_features, in_features)
         self.weight = empty_parameter((self.out_features, self.in_features), dtype)
         if bias:
             self.bias = empty_parameter((self.out_features,), dtype)
@@ -42,11 +60,12 @@ class Linear(Module):
         _place(self, device)
 
     def reset_parameters(self):
-        """Draws weight, then bias, from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
-        bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-        fill_parameter(self.weight, random.uniform(-bound, bound, self.weight.shape, dtype=self.weight.dtype))
+        """Draws weight, then bias, from U(-1/sqrt(in_features), 1/sqrt(in_features)), as torch's
+        (kaiming_uniform_ with a=sqrt(5): an empty weight is left as it is, with its warning)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fill_parameter(self.bias, random.uniform(-bound, bound, self.bias.shape, dtype=self.bias.dtype))
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)

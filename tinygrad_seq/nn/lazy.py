@@ -15,11 +15,11 @@ import itertools
 
 import numpy as np
 
-from tinygrad_seq.nn.batchnorm import BatchNorm1d, BatchNorm2d, _NormBase
+from tinygrad_seq.nn.batchnorm import BatchNorm1d, BatchNorm2d, _BatchNorm, _NormBase
 from tinygrad_seq.nn.conv import Conv1d
 from tinygrad_seq.nn.conv2d import Conv2d, ConvTranspose1d, ConvTranspose2d
 from tinygrad_seq.nn.layers import Linear
-from tinygrad_seq.nn.layers_2d import InstanceNorm1d, InstanceNorm2d
+from tinygrad_seq.nn.layers_2d import InstanceNorm1d, InstanceNorm2d, _InstanceNorm
 from tinygrad_seq.nn.lazy_parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from tinygrad_seq.state_array import state_array
 from tinygrad_seq.tensor import Tensor
@@ -229,21 +229,27 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             self.num_features = input.shape[1]
 
 
-class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+# As torch's, the lazy norms derive from _BatchNorm / _InstanceNorm, not from the concrete class
+# they become: isinstance(nn.LazyBatchNorm1d(), nn.BatchNorm1d) is False until the first call
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
     """BatchNorm1d whose num_features is the first input's dim 1."""
     cls_to_become = BatchNorm1d
+    _check_input_dim = BatchNorm1d._check_input_dim
 
 
-class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
     """BatchNorm2d whose num_features is the first input's dim 1."""
     cls_to_become = BatchNorm2d
+    _check_input_dim = BatchNorm2d._check_input_dim
 
 
-class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
     """InstanceNorm1d whose num_features is the first input's dim 1."""
     cls_to_become = InstanceNorm1d
+    _no_batch_dims = InstanceNorm1d._no_batch_dims
 
 
-class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
     """InstanceNorm2d whose num_features is the first input's dim 1."""
     cls_to_become = InstanceNorm2d
+    _no_batch_dims = InstanceNorm2d._no_batch_dims

@@ -39,6 +39,11 @@ def _uninitialized_use(name):
 class UninitializedTensorMixin:
     __slots__ = ()
     cls_to_become = None
+    _is_uninitialized = True   # what ts.*_like tests (creation.py), without importing this module
+
+    def _refuse_use(self, name):
+        """Raises torch's ValueError for a use of this placeholder in the function `name`."""
+        _uninitialized_use(name)(self)
 
     def materialize(self, shape, device=None, dtype=None):
         """Gives this placeholder an array of `shape` (zeros; the module's reset_parameters
@@ -46,6 +51,7 @@ class UninitializedTensorMixin:
         cls_to_become (Parameter / Tensor) in place."""
         device = _device.canonical(device) if device is not None else self.device
         dt = np.dtype(dtypes.as_dtype(dtype)) if dtype is not None else self.dtype
+        shape = (shape,) if isinstance(shape, int) else shape   # torch.empty(10) is 1-d
         arr = np.zeros(tuple(int(s) for s in shape), dt)
         object.__setattr__(self, "array", arr if device == "cpu" else _device.backend(device).asarray(arr))
         object.__setattr__(self, "device", device)
@@ -91,7 +97,7 @@ def _new_empty(cls, requires_grad, device, dtype):
     dev = _device.canonical(device) if device is not None else "cpu"
     t = Tensor.__new__(cls)
     t.array = arr if dev == "cpu" else _device.backend(dev).asarray(arr)
-    t.device, t.grad, t.requires_grad = dev, None, bool(requires_grad)
+    t.device, t._grad_value, t.requires_grad = dev, None, bool(requires_grad)
     t._ctx, t._idx, t._ver, t._hooks = None, 0, 0, None
     return t
 

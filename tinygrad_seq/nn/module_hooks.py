@@ -162,8 +162,51 @@ def _hooks(d, name):
 def call(module, args, kwargs):
     """module(*args, **kwargs) with its hooks (and the global ones), in torch's order: forward
     pre-hooks, the backward hooks' input node, forward, forward hooks, the backward hooks' output
-    node."""
+    node. An exception in any of them runs the always_call forward hooks not yet run (torch's
+    _call_impl), with output None, then propagates."""
     d = module.__dict__
+    hooks = _hooks(d, "_forward_hooks")
+    with_kwargs = (d["_forward_hooks_with_kwargs"], GLOBAL["_forward_hooks_with_kwargs"])
+    always = (d["_forward_hooks_always_called"], GLOBAL["_forward_hooks_always_called"])
+    called_always = set()
+    out = None
+    try:
+        args, kwargs = _run_forward_pre_hooks(module, d, args, kwargs)
+        bw = None
+        has_backward_hooks = bool(d["_backward_hooks"] or d["_backward_pre_hooks"] or GLOBAL["_backward_hooks"]
+                                  or GLOBAL["_backward_pre_hooks"])
+        if has_backward_hooks and _state.grad:
+            bw = _BackwardHookCall(module)
+            args = bw.wrap_inputs(args)
+        out = module.forward(*args, **kwargs)
+        for hid, hook in hooks:
+            if hid in always[0] or hid in always[1]:
+                called_always.add(hid)
+            new = _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args, kwargs, out)
+            if new is not None:
+                out = new
+    except Exception:
+        for hid, hook in hooks:
+            if (hid in always[0] or hid in always[1]) and hid not in called_always:
+                try:
+                    new = _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args,
+                                            kwargs, out)
+                    if new is not None:
+                        out = new
+                except Exception as e:   # torch's: the first error is the one raised
+                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that "
+                                  f"was silenced as another error was raised in forward: {e}", stacklevel=3)
+        raise
+    if has_backward_hooks and not isinstance(out, (Tensor, tuple)):   # a dict, a list: no node to hook
+        warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors"
+                      f" but received {type(out)}", stacklevel=3)
+    if bw is not None:
+        out = bw.wrap_outputs(out)
+    return out
+
+
+def _run_forward_pre_hooks(module, d, args, kwargs):
+    """The forward pre-hooks, global then the module's: each may replace args (and kwargs)."""
     pre_with_kwargs = d["_forward_pre_hooks_with_kwargs"]
     for hid, hook in _hooks(d, "_forward_pre_hooks"):
         if hid in pre_with_kwargs:     # hook(module, args, kwargs) -> None or (args, kwargs)
@@ -177,36 +220,7 @@ def call(module, args, kwargs):
             new = hook(module, args)
             if new is not None:
                 args = new if isinstance(new, tuple) else (new,)
-    bw = None
-    has_backward_hooks = bool(d["_backward_hooks"] or d["_backward_pre_hooks"] or GLOBAL["_backward_hooks"]
-                              or GLOBAL["_backward_pre_hooks"])
-    if has_backward_hooks and _state.grad:
-        bw = _BackwardHookCall(module)
-        args = bw.wrap_inputs(args)
-    hooks = _hooks(d, "_forward_hooks")
-    with_kwargs = (d["_forward_hooks_with_kwargs"], GLOBAL["_forward_hooks_with_kwargs"])
-    try:
-        out = module.forward(*args, **kwargs)
-    except BaseException:
-        always = (d["_forward_hooks_always_called"], GLOBAL["_forward_hooks_always_called"])
-        for hid, hook in hooks:
-            if hid in always[0] or hid in always[1]:
-                try:
-                    _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args,
-                                      kwargs, None)
-                except Exception:
-                    pass   # torch's: the forward's own error is the one raised
-        raise
-    for hid, hook in hooks:
-        new = _run_forward_hook(hook, hid in with_kwargs[0] or hid in with_kwargs[1], module, args, kwargs, out)
-        if new is not None:
-            out = new
-    if has_backward_hooks and not isinstance(out, (Tensor, tuple)):   # a dict, a list: no node to hook
-        warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors"
-                      f" but received {type(out)}", stacklevel=3)
-    if bw is not None:
-        out = bw.wrap_outputs(out)
-    return out
+    return args, kwargs
 
 
 def _run_forward_hook(hook, with_kwargs, module, args, kwargs, out):

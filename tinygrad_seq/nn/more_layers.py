@@ -103,7 +103,9 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """torch's: weight and bias U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        """torch's: weight and bias U(-1/sqrt(in1_features), 1/sqrt(in1_features)), in1_features > 0."""
+        if self.in1_features <= 0:
+            raise ValueError(f"in1_features must be > 0, but got (in1_features={self.in1_features})")
         bound = 1 / math.sqrt(self.in1_features)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

@@ -1,2 +1,3 @@
-"""tinygrad_seq.utils: PyTorch's torch.utils subset (utils.data, utils.checkpoint)."""
-from tinygrad_seq.utils import checkpoint, data  # noqa: F401
+"""tinygrad_seq.utils: PyTorch's torch.utils subset (utils.data, utils.checkpoint, utils.hooks,
+utils._pytree)."""
+from tinygrad_seq.utils import _pytree, checkpoint, data, hooks  # noqa: F401

@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_seq import functional as F
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.nn.lazy_parameter import UninitializedParameter
 from tinygrad_seq.nn.parameter import Parameter
 from tinygrad_seq.nn.utils.weight_norm import remove_hook
 
@@ -87,6 +88,9 @@ class SpectralNorm:
         weight = module._parameters[name]
         if weight is None:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
+        if isinstance(weight, UninitializedParameter):
+            raise ValueError("The module passed to `SpectralNorm` can't have uninitialized parameters. "
+                             "Make sure to run the dummy forward before applying spectral normalization")
         with no_grad():
             h, w = fn.reshape_weight_to_matrix(weight).shape
             u = F.normalize(weight.new_empty(h).normal_(0, 1), dim=0, eps=fn.eps)

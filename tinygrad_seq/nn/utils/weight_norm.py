@@ -6,6 +6,7 @@ functions both forms compute with (torch.norm_except_dim, torch._weight_norm).
 """
 import warnings
 
+from tinygrad_seq.nn.lazy_parameter import UninitializedParameter
 from tinygrad_seq.nn.parameter import Parameter
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
@@ -49,6 +50,9 @@ class WeightNorm:
                 raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
+        if isinstance(weight, UninitializedParameter):
+            raise ValueError("The module passed to `WeightNorm` can't have uninitialized parameters. "
+                             "Make sure to run the dummy forward before applying weight normalization")
         del module._parameters[name]
         module.register_parameter(name + "_g", Parameter(norm_except_dim(weight.detach(), 2, fn.dim)))
         module.register_parameter(name + "_v", Parameter(weight.detach()))

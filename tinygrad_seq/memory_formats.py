@@ -1,0 +1,119 @@
+"""torch's memory formats on host arrays: which strides a clone gets (contiguous_format:
+row-major; preserve_format: the source's strides when it is non-overlapping and dense, else
+torch's infer_dense_strides, which keeps the order of the source's strides; channels_last: NHWC)
+and is_contiguous(memory_format=) (torch's compute_channels_last_contiguous_2d / _3d)."""
+import numpy as np
+
+# dims from the fastest-varying to the slowest, per channels-last format
+_CHANNELS_LAST_ORDER = {"channels_last": (4, (1, 3, 2, 0)), "channels_last_3d": (5, (1, 4, 3, 2, 0))}
+
+
+def _format_name(memory_format):
+    return getattr(memory_format, "name", None) if memory_format is not None else None
+
+
+def element_strides(arr):
+    return tuple(s // arr.itemsize for s in arr.strides)
+
+
+def is_contiguous_as(arr, memory_format):
+    """t.is_contiguous(memory_format=...) of host array arr."""
+    name = _format_name(memory_format)
+    if name not in _CHANNELS_LAST_ORDER:
+        flags = getattr(arr, "flags", None)
+        return True if flags is None else bool(flags["C_CONTIGUOUS"])
+    rank, order = _CHANNELS_LAST_ORDER[name]
+    if arr.ndim != rank or not hasattr(arr, "strides"):
+        return False
+    strides, expected = element_strides(arr), 1
+    for d in order:
+        if arr.shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= arr.shape[d]
+    return True
+
+
+def non_overlapping_and_dense(shape, strides):
+    """torch's isnon_overlapping_and_dense: the dims of more than one element, ordered by
+    stride, step through memory without gaps or repeats."""
+    dims = sorted((i for i in range(len(shape)) if shape[i] != 1), key=lambda i: strides[i])
+    expected = 1
+    for i in dims:
+        if strides[i] != expected:
+            return False
+        expected *= shape[i]
+    return True
+
+
+def infer_dense_strides(shape, strides):
+    """torch's infer_dense_strides: dense strides in the order of the given ones (a stable
+    insertion sort by stride, equal strides putting the smaller size first; a stride-0 dim
+    compares as unordered, so an expanded dim keeps its place)."""
+    ndim = len(shape)
+
+    def should_swap(a, b):
+        if strides[a] == 0 or strides[b] == 0:
+            return 0
+        if strides[a] != strides[b]:
+            return 1 if strides[a] > strides[b] else -1
+        return 1 if shape[a] > shape[b] else 0
+
+    perm = list(range(ndim - 1, -1, -1))   # perm[0] is the fastest-varying dim
+    for i in range(1, ndim):
+        dim1 = i
+        for j in range(1, i + 1):
+            dim0 = i - j
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return _strides_in_order(shape, perm)
+
+
+def _strides_in_order(shape, order):
+    """Dense element strides laying the dims out innermost first in `order` (a permutation)."""
+    out, step = [0] * len(shape), 1
+    for d in order:
+        out[d] = step
+        step *= max(shape[d], 1)
+    return tuple(out)
+
+
+def _channels_last_strides(shape, name):
+    rank, order = _CHANNELS_LAST_ORDER[name]
+    if len(shape) != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {name} format")
+    return _strides_in_order(shape, order)
+
+
+def clone_strides(arr, memory_format):
+    """The element strides torch gives a clone of arr (None: row-major)."""
+    name = _format_name(memory_format)
+    if name in _CHANNELS_LAST_ORDER:
+        return _channels_last_strides(arr.shape, name)
+    if name == "contiguous_format" or arr.flags.c_contiguous:
+        return None
+    strides = element_strides(arr)
+    if non_overlapping_and_dense(arr.shape, strides):
+        return strides
+    return infer_dense_strides(arr.shape, strides)
+
+
+def copy_with_strides(arr, strides):
+    """A copy of arr in new memory laid out with `strides` (elements; None: row-major)."""
+    if strides is None:
+        return np.array(arr, order="C", copy=True)
+    size = int(np.prod(arr.shape))
+    out = np.lib.stride_tricks.as_strided(np.empty(size, arr.dtype), arr.shape,
+                                          tuple(s * arr.itemsize for s in strides))
+    np.copyto(out, arr)
+    return out
+
+
+def clone_array(arr, memory_format):
+    """arr copied as torch's clone(memory_format=) lays it out (host arrays; others: their
+    backend's row-major copy is made by the caller)."""
+    return copy_with_strides(arr, clone_strides(arr, memory_format))
