@@ -15,9 +15,22 @@ import enum
 import functools
 import json
 import time
+import warnings
+
+from tinygrad_seq.profiler_schedule import (ProfilerAction, TRANSITIONS, always_record,  # noqa: F401
+                                            schedule, tensorboard_trace_handler)
 
 _ACTIVE: list = []   # the profiles recording now (nested ones all record)
 _OPEN: list = []     # the record_function regions open now, innermost last
+
+
+_WARNED = set()
+
+
+def _warn_once(message):
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, UserWarning, stacklevel=4)
 
 
 class ProfilerActivity(enum.Enum):
@@ -33,6 +46,9 @@ class FunctionEvent:
     """One region run: name, start and end (microseconds since the profile started), thread."""
 
     def __init__(self, id, name, start_us, end_us, thread=0):
+        # a step's region: trace_name "ProfilerStep#N", name and key "ProfilerStep*" (torch's wildcard)
+        self.trace_name = name
+        name = "ProfilerStep*" if name.startswith("ProfilerStep#") else name
         self.id, self.name, self.key, self.thread = id, name, name, thread
         self.start_us, self.end_us = start_us, end_us
         self.cpu_time_total = end_us - start_us
@@ -155,39 +171,89 @@ class record_function:
 
 
 class profile:
-    """torch.profiler.profile: records the record_function regions run between start() (or
-    entering the with-block) and stop(). schedule and on_trace_ready are torch's per-step ones:
-    on_trace_ready(prof) is called on stop(); a schedule is not supported (a clear error)."""
+    """torch.profiler.profile: records the record_function regions run while its schedule says
+    RECORD (profiler_schedule.py; without a schedule, from start() / entering the with-block to
+    stop()). on_trace_ready(prof) runs at the end of each recorded cycle, and events() /
+    key_averages() give that cycle's events. With a schedule each step is a region named
+    "ProfilerStep#N", as torch's."""
 
     def __init__(self, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
                  profile_memory=False, with_stack=False, with_flops=False, with_modules=False,
                  experimental_config=None, execution_trace_observer=None, acc_events=False, use_cuda=None,
                  custom_trace_id_callback=None):
-        if schedule is not None:
-            raise NotImplementedError("ts.profiler.profile(schedule=...): tinygrad_seq's profiler records "
-                                      "every step; start() and stop() it around the steps to record")
         activities = [ProfilerActivity.CPU] if activities is None else list(activities)
         for a in activities:
             if not isinstance(a, ProfilerActivity):
                 raise TypeError(f"profile(activities=...): expected ProfilerActivity values, got {type(a).__name__}")
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"profile(schedule=...): expected a callable step -> ProfilerAction, got "
+                            f"{type(schedule).__name__}")
         self.activities, self.on_trace_ready, self.record_shapes = set(activities), on_trace_ready, record_shapes
         self.profile_memory, self.with_stack, self.with_flops = profile_memory, with_stack, with_flops
+        self.schedule = always_record if schedule is None else schedule
+        self.record_steps = schedule is not None
         self._events, self._origin, self._running, self.step_num = EventList(), None, False, 0
+        self.current_action, self._step_region, self.acc_events, self._cycles = self.schedule(0), None, acc_events, 0
 
-    def start(self):
+    # the steps of a change of action (profiler_schedule.TRANSITIONS)
+    def _prepare(self):
+        """A new cycle: its events replace the last cycle's (acc_events=True: added to them)."""
+        self._cycles += 1
+        if self._cycles > 1 and not self.acc_events:
+            _warn_once("Warning: Profiler clears events at the end of each cycle. Only events from the current "
+                       "cycle will be reported. To keep events across cycles, set acc_events=True.")
+        if self._cycles == 1 or not self.acc_events:
+            self._events, self._origin = EventList(), time.perf_counter()
+
+    def _start_recording(self):
         if not self._running:
-            self._running, self._origin = True, time.perf_counter()
+            self._running = True
             _ACTIVE.append(self)
 
-    def stop(self):
+    def _stop_recording(self):
         if self._running:
             self._running = False
             _ACTIVE.remove(self)
-            if self.on_trace_ready is not None:
-                self.on_trace_ready(self)
+
+    def _ready(self):
+        if self.on_trace_ready is not None:
+            self.on_trace_ready(self)
+
+    def _transit(self, previous, current):
+        steps = {"prepare": self._prepare, "start": self._start_recording, "stop": self._stop_recording,
+                 "ready": self._ready}
+        for step in TRANSITIONS[(previous, current)]:
+            steps[step]() if isinstance(step, str) else step(self)
+
+    def _enter_step_region(self):
+        if self.record_steps:
+            self._step_region = record_function("ProfilerStep#" + str(self.step_num))
+            self._step_region.__enter__()
+
+    def _exit_step_region(self):
+        if self._step_region is not None:
+            self._step_region.__exit__(None, None, None)
+            self._step_region = None
+
+    def start(self):
+        self._transit(ProfilerAction.NONE, self.current_action)
+        self._enter_step_region()
+
+    def stop(self):
+        self._exit_step_region()
+        self._transit(self.current_action, None)
+        self.current_action = self.schedule(self.step_num)
 
     def step(self):
-        self.step_num += 1
+        """The next step starts: the schedule's action for it takes effect."""
+        self._exit_step_region()
+        action = self.schedule(self.step_num + 1)
+        if action == ProfilerAction.DEVICE_STOPPED:
+            raise ValueError("ProfilerAction.DEVICE_STOPPED is set internally by the profiler and must not be "
+                             "returned by a user-provided schedule")
+        previous, self.step_num, self.current_action = self.current_action, self.step_num + 1, action
+        self._transit(previous, self.current_action)
+        self._enter_step_region()
 
     def __enter__(self):
         self.start()
@@ -211,7 +277,7 @@ class profile:
 
     def export_chrome_trace(self, path):
         """The events as Chrome trace JSON ("X" events, microseconds), as torch writes."""
-        trace = {"traceEvents": [{"name": e.name, "ph": "X", "ts": e.start_us, "dur": e.cpu_time_total,
+        trace = {"traceEvents": [{"name": e.trace_name, "ph": "X", "ts": e.start_us, "dur": e.cpu_time_total,
                                   "pid": 0, "tid": e.thread, "cat": "user_annotation"} for e in self._events]}
         with open(path, "w") as f:
             json.dump(trace, f)
