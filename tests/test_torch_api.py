@@ -312,7 +312,7 @@ def test_missing_names_say_so():
         (lambda: ts.nn.BatchNorm3d, "does not have torch.nn.BatchNorm3d yet; instead use nn.BatchNorm2d"),
         (lambda: F.fractional_max_pool2d, "does not have torch.nn.functional.fractional_max_pool2d yet"),
         (lambda: ts.nn.init.kaiming_typo_, "does not have torch.nn.init.kaiming_typo_ yet"),
-        (lambda: ts.nn.utils.prune, r"does not have torch.nn.utils.prune yet$"),
+        (lambda: ts.nn.utils.prune_typo, r"does not have torch.nn.utils.prune_typo yet$"),
         (lambda: ts.nn.FractionalMaxPool2d, r"does not have torch.nn.FractionalMaxPool2d yet$"),
     ]:
         with pytest.raises(AttributeError, match=message):

@@ -64,7 +64,9 @@ class RNNWeights:
         """The parameter names of each layer and direction, as torch's."""
         names = [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else [])
         parametrized = self._modules.get("parametrizations") or ()   # nn.utils.parametrize
-        return [[n + sfx for n in names if self._parameters.get(n + sfx) is not None or n + sfx in parametrized]
+        plain = self.__dict__   # a weight nn.utils.prune recomputes: a plain tensor attribute
+        return [[n + sfx for n in names
+                 if self._parameters.get(n + sfx) is not None or n + sfx in parametrized or n + sfx in plain]
                 for _, sfx in self._suffixes()]
 
     @property
