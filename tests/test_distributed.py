@@ -402,9 +402,9 @@ def test_hooks_fire_once_per_parameter_and_callback_after_all():
 def test_cpu_buffers_go_to_mpi_without_a_copy():
     from tinygrad_seq.distributed.collectives import _Staged
     base = np.arange(12.0).reshape(3, 4)
-    t = Tensor(base)
+    t = ts.from_numpy(base)
     assert _Staged(t).buf is t.array                      # contiguous: MPI works on the tensor's memory
-    v = Tensor(base[:, ::2])
+    v = ts.from_numpy(base[:, ::2])
     s = _Staged(v)
     assert s.buf is not v.array and s.buf.flags.c_contiguous
     s.buf *= 10                                           # what a reduction would write

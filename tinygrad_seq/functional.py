@@ -274,7 +274,7 @@ def linear(input, weight, bias=None):
         linear_shape_error(x, weight)   # raises torch's error
     if bias is None:
         return _Linear.apply(x, weight)
-    if bias.shape != weight.shape[:1]:   # a shape compare only on the hot path
+    if bias.array.shape != weight.array.shape[:1]:   # a shape compare only on the hot path (raw tuples)
         return linear_odd_bias(x, weight, bias, _Linear.apply)
     return _Linear.apply(x, weight, bias)
 

@@ -152,6 +152,8 @@ def _toposort(root_ctx):
                 seen_at = clock if node._reread else clock - 1
                 if (pc._clock < seen_at and _chain_last_write(pc, last_writes) > pc._clock
                         and _stale_view(pc, seen_at)):
+                    from tinygrad_seq.view_regen import refuse_multi_output_view
+                    refuse_multi_output_view(pc, i)   # split / chunk / unbind outputs: torch's error
                     pc = _view_at(pc, seen_at, clones)
             seen.append((p, pc, i, req))
             if pc is not None and id(pc) not in visited:

@@ -109,19 +109,27 @@ def _dense(array):
 
 
 def overlap_status(a, b):
-    """torch's get_overlap_status of host arrays a and b: "full" (the same elements), "partial",
-    "none", or "too_hard" (one of them is not dense: torch does not look further)."""
-    if a is b or (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-                  and a.shape == b.shape and a.strides == b.strides):
+    """torch's get_overlap_status of host arrays a and b: "full" (the same elements in the same
+    layout), "partial", "none", or "too_hard" (one of them is not dense: torch does not look
+    further). Arrays of different memory owners (torch: storages that are no alias) are "none"
+    at once: the common case of every copy_ costs two base walks."""
+    if a is b:
         return "full"
-    if a.size == 0 or b.size == 0:
+    if _owner(a) is not _owner(b) or a.size == 0 or b.size == 0:
         return "none"
     if not _dense(a) or not _dense(b):
         return "too_hard"
     (a_lo, a_hi), (b_lo, b_hi) = _byte_bounds(a), _byte_bounds(b)
-    if (a_lo, a_hi) == (b_lo, b_hi):
-        return "full"
+    if (a_lo, a_hi) == (b_lo, b_hi):   # the same bytes: a transposed alias overlaps partially (torch)
+        return "full" if a.strides == b.strides else "partial"
     return "partial" if a_lo < b_hi and b_lo < a_hi else "none"
+
+
+def _owner(array):
+    """The object owning an array's memory (the root of its chain of bases)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array if array.base is None else array.base
 
 
 def _byte_bounds(array):

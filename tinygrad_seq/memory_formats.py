@@ -116,4 +116,9 @@ def copy_with_strides(arr, strides):
 def clone_array(arr, memory_format):
     """arr copied as torch's clone(memory_format=) lays it out (host arrays; others: their
     backend's row-major copy is made by the caller)."""
-    return copy_with_strides(arr, clone_strides(arr, memory_format))
+    strides = clone_strides(arr, memory_format)
+    if strides is not None and strides == element_strides(arr):   # dense already: numpy keeps its order
+        out = np.copy(arr, order="K")
+        if element_strides(out) == strides:   # (numpy may stride a size-1 dim otherwise)
+            return out
+    return copy_with_strides(arr, strides)

@@ -8,6 +8,7 @@ _version / _base / _grad); this file keeps construction, conversion and the attr
 from __future__ import annotations
 
 import copy
+import sys
 
 import numpy as np
 
@@ -32,6 +33,13 @@ from tinygrad_seq.tensor_shape import ShapeOps
 _NO_DATA = object()   # Tensor() without data
 
 
+def _from_user():
+    """True when Tensor.__init__ was called from outside this package (Tensor(data) itself, not a
+    subclass's __init__ in the package such as nn.Parameter's)."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return not caller.startswith("tinygrad_seq.")
+
+
 class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _hist: earlier graph nodes of a tensor rebased by in-place ops; _untracked: .data's writes
     # are not recorded. These are set only when used (read with getattr defaults), so ops never
@@ -43,6 +51,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # class default, not a slot, so that the many reads on tensors that are no view (every
     # in-place write asks) find None without an unset slot's AttributeError and __getattr__ call
     _view = None
+    _is_buffer = False   # nn.Buffer's mark (nn/buffer.py): read on every Module attribute assignment
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
@@ -64,6 +73,11 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         elif not isinstance(data, np.ndarray) and _device.device_of_array(data) == "cuda":
             data = data.copy_to_host()
         arr = to_array(data, dtype)
+        if (arr is data or isinstance(data, np.ndarray) and np.may_share_memory(arr, data)) and _from_user():
+            # a user's array (API.md's Tensor(data, ...) has torch.tensor's signature): a copy, so
+            # that an optimizer step or an in-place op never writes into the user's numpy data; the
+            # library's own calls (Parameter(t), loading, views) wrap their arrays without a copy
+            arr = arr.copy()
         if requires_grad and arr.dtype.kind != "f":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         self.array = arr if dev == "cpu" else _device.backend(dev).asarray(arr)

@@ -56,6 +56,16 @@ def view_fns(kind, arg):
             lambda b, v: ops.Permute.apply(v, order=inv))
 
 
+def _numbered(pieces):
+    """The outputs of split / unbind as a tuple, each graph node told its output number (torch's
+    error for such an output read after its base was written in place names it)."""
+    out = tuple(pieces)
+    for k, t in enumerate(out):
+        if t._ctx is not None:
+            t._ctx._multi_output_nr = k
+    return out
+
+
 class ShapeOps:
     __slots__ = ()
 
@@ -115,7 +125,7 @@ class ShapeOps:
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "unbind", 0)
         d = _dim1(dim, self.ndim)
-        return tuple(named(self.select(d, i), "UnbindBackward0") for i in range(self.shape[d]))
+        return _numbered(named(self.select(d, i), "UnbindBackward0") for i in range(self.shape[d]))
 
     def split(self, split_size_or_sections=None, dim=0, *, split_size=None):
         if split_size is not None:   # torch's keyword name for an int size
@@ -132,7 +142,7 @@ class ShapeOps:
                 raise ShapeMismatch(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                     f"size at dimension {d}), but got split_sizes={sizes}")
             at = [int(s) for s in np.cumsum([0] + sizes[:-1])]   # where each piece starts
-            return tuple(named(self[pre + (slice(s, s + k),)], "SplitWithSizesBackward0") for s, k in zip(at, sizes))
+            return _numbered(named(self[pre + (slice(s, s + k),)], "SplitWithSizesBackward0") for s, k in zip(at, sizes))
         size = int(split_size_or_sections)
         if size < 0:
             raise InvalidArgument(f"split expects split_size be non-negative, but got split_size={size}")
@@ -141,7 +151,7 @@ class ShapeOps:
                 raise InvalidArgument(f"split_size can only be 0 if dimension size is 0, but got dimension "
                                       f"size of {n}")
             return (named(self[pre + (slice(0, 0),)], "SplitBackward0"),)
-        return tuple(named(self[pre + (slice(i, i + size),)], "SplitBackward0") for i in range(0, max(n, 1), size))
+        return _numbered(named(self[pre + (slice(i, i + size),)], "SplitBackward0") for i in range(0, max(n, 1), size))
 
     def chunk(self, chunks, dim=0, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too

@@ -27,12 +27,26 @@ def _is_stale(ctx):
         return True
 
 
+def refuse_multi_output_view(ctx, idx):
+    """torch's error for view node ctx, stale, when it is an output of split / chunk / unbind
+    (output idx): torch does not regenerate such a view's node."""
+    from tinygrad_seq.inplace import _MULTI_VIEW_NODES
+    name = _MULTI_VIEW_NODES.get(ctx.__dict__.get("_torch_name"))
+    if name is not None:
+        idx = ctx.__dict__.get("_multi_output_nr", idx)
+        raise RuntimeError(f"Output {idx} of {name} is a view and its base or another view of its base has "
+                           f"been modified inplace. This view is the output of a function that returns multiple "
+                           f"views. Such functions do not allow the output views to be modified inplace. You "
+                           f"should replace the inplace operation by an out-of-place one.")
+
+
 def refresh_view_node(t):
     """Give view t (t._view is not None) a node taken from its root's current node when an
     in-place write to a base up its chain came after t's node was made. Returns t."""
     ctx = t._ctx
     if ctx is None or not ctx.is_view or not _is_stale(ctx):
         return t
+    refuse_multi_output_view(ctx, t._idx)
     chain, root = [], t
     view = t._live_view()
     while view is not None:   # (kind, arg) of each view from t up to the root; a cut-off base ends it

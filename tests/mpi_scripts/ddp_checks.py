@@ -47,7 +47,7 @@ def close(actual, expected, what):
 # ------------------------------------------------------------------ collectives
 def check_collectives():
     base = np.full((4, 6), float(RANK + 1))
-    t = Tensor(base[:, ::2])                     # a non-contiguous view of base
+    t = ts.from_numpy(base[:, ::2])               # a non-contiguous view of base (shared)
     assert not t.array.flags.c_contiguous
     dist.all_reduce(t)
     total = WORLD * (WORLD + 1) / 2

@@ -20,8 +20,9 @@ class Parameter(Tensor):
                 self.requires_grad = False
                 self._inference = True
                 self.requires_grad_(requires_grad)
-        else:
-            Tensor.__init__(self, data, requires_grad=requires_grad)
+        else:   # a user's array (torch takes only tensors): copied, as Tensor(array) copies
+            Tensor.__init__(self, np.array(data, copy=True) if isinstance(data, np.ndarray) else data,
+                            requires_grad=requires_grad)
         if self.dtype.kind != "f" and requires_grad:   # an integer one that does not require grad is torch's too
             raise TypeError(f"Parameter: only floating point data can require gradients, got {self.dtype}")
 

@@ -13,8 +13,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import cell_library, dtypes, functional as F, random, recurrent
-from tinygrad_seq import cellgen
+from tinygrad_seq import cell_library, cellgen, dtypes, functional as F, random, recurrent
 from tinygrad_seq.cellspec import CellSpec, run_sequence
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
@@ -204,7 +203,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                     f.append(s)
             layer_in = outs[0] if dirs == 1 else cat(outs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = self._inter_layer_dropout(layer_in)
+                layer_in = self._inter_layer_dropout(layer_in, None if lengths is None else lens)
         out = layer_in
         finals = [stack(f, 0) for f in finals]  # a copy: a view could alias an array saved for backward
         if unbatched:
@@ -213,11 +212,13 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
             out = self._batch_first_out(out)
         return out, (finals[0] if len(finals) == 1 else tuple(finals))
 
-    def _inter_layer_dropout(self, layer_in):
-        """Dropout between layers. Run on a PackedSequence, torch drops from the packed data (one
-        draw per valid step, in packed order: packed_forward sets _packed_rows, their flat
-        indices into [T, B]); padded steps keep zeros, which never reach a valid output."""
+    def _inter_layer_dropout(self, layer_in, lens):
+        """Dropout between layers. On a PackedSequence (packed_forward sets _packed_rows, flat indices
+        into [T, B]) or with lengths= (the rows pack_padded_sequence(enforce_sorted=False) packs),
+        torch drops from the packed data, one draw per valid step in packed order; padding stays 0."""
         rows = getattr(self, "_packed_rows", None)
+        if rows is None and lens is not None:
+            rows = _rnn_utils.lengths_rows(lens)
         if rows is None:
             return F.dropout(layer_in, self.dropout, True)
         T, B, width = layer_in.shape

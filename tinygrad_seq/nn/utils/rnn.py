@@ -144,6 +144,13 @@ def _layout(lengths, sorted_indices):
     return batch_sizes, rows
 
 
+def lengths_rows(lengths):
+    """The flat [T, B] indices of the steps pack_padded_sequence(x, lengths, enforce_sorted=False)
+    packs, in its order (an RNN's lengths= dropout between layers draws in it, as torch's)."""
+    order = Tensor(np.asarray(lengths, np.int64)).argsort(descending=True).numpy()
+    return _layout(lengths, order)[1]
+
+
 def _check_lengths(lengths, B, T):
     if len(lengths) != B:
         raise InvalidArgument(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} "
