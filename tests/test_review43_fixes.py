@@ -106,3 +106,13 @@ def test_a_tensor_attribute_is_not_a_buffer_unless_made_by_buffer():
     m.b = nn.Buffer(ts.ones(2))
     m.b2 = m.b
     assert [n for n, _ in m.named_buffers(remove_duplicate=False)] == ["b", "b2"] and "t" not in dict(m.named_buffers())
+
+
+def test_tensor_of_a_tensor_shares_its_memory_as_torch_Tensor():
+    for L in (torch, ts):
+        t = L.ones(3)
+        L.Tensor(t).add_(1)
+        assert t.tolist() == [2.0, 2.0, 2.0]
+    a = np.ones(3, np.float32)
+    ts.Tensor(ts.from_numpy(a)).add_(1)
+    assert a.tolist() == [2.0, 2.0, 2.0]

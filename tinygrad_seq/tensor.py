@@ -68,12 +68,13 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         if isinstance(data, Size):   # torch.Tensor(x.size()): a tensor of that shape, not the sizes as data
             data = np.zeros(tuple(data), dtypes.get_default_dtype())
         dev = _device.canonical(device)
+        user_array = isinstance(data, np.ndarray)   # a Tensor's memory is shared, as torch.Tensor(t)'s
         if isinstance(data, Tensor):
             data = data.numpy()
         elif not isinstance(data, np.ndarray) and _device.device_of_array(data) == "cuda":
             data = data.copy_to_host()
         arr = to_array(data, dtype)
-        if (arr is data or isinstance(data, np.ndarray) and np.may_share_memory(arr, data)) and _from_user():
+        if user_array and (arr is data or np.may_share_memory(arr, data)) and _from_user():
             # a user's array (API.md's Tensor(data, ...) has torch.tensor's signature): a copy, so
             # that an optimizer step or an in-place op never writes into the user's numpy data; the
             # library's own calls (Parameter(t), loading, views) wrap their arrays without a copy
