@@ -42,6 +42,18 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _unstructured_mask(amount, t, default_mask, pruned_indices):
+    """default_mask with the entries pruned_indices(k) (flat indices of t) set to 0, k being
+    `amount` of t's entries (checked as torch's); k = 0 prunes nothing and draws nothing."""
+    size = t.nelement()
+    k = _compute_nparams_toprune(amount, size)
+    _validate_pruning_amount(k, size)
+    mask = default_mask.clone(memory_format=contiguous_format)
+    if k != 0:   # (topk of k = 0 entries: nothing to prune)
+        mask.view(-1)[pruned_indices(k)] = 0
+    return mask
+
+
 class RandomUnstructured(BasePruningMethod):
     """Prunes `amount` of the (unpruned) entries chosen at random: the k largest of rand_like(t)."""
     PRUNING_TYPE = "unstructured"
@@ -51,14 +63,7 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if k != 0:   # topk of k=0 entries: nothing to prune
-            draws = rand_like(t)
-            mask.view(-1)[draws.view(-1).topk(k).indices] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask, lambda k: rand_like(t).view(-1).topk(k).indices)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -75,14 +80,8 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if k != 0:
-            smallest = t.detach().abs().view(-1).topk(k, largest=False)
-            mask.view(-1)[smallest.indices] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask,
+                                  lambda k: t.detach().abs().view(-1).topk(k, largest=False).indices)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
