@@ -116,3 +116,40 @@ def test_tensor_of_a_tensor_shares_its_memory_as_torch_Tensor():
     a = np.ones(3, np.float32)
     ts.Tensor(ts.from_numpy(a)).add_(1)
     assert a.tolist() == [2.0, 2.0, 2.0]
+
+
+class _Reflected:
+    """An operand of a type neither library knows, with the reflected operators."""
+    def __radd__(self, o): return "radd"
+    def __rand__(self, o): return "rand"
+    def __ror__(self, o): return "ror"
+    def __rmatmul__(self, o): return "rmatmul"
+    def __rlshift__(self, o): return "rlshift"
+    def __rmul__(self, o): return "rmul"
+
+
+@pytest.mark.parametrize("op", [
+    lambda L: L.ones(2).bool() & _Reflected(), lambda L: L.ones(2).bool() | _Reflected(),
+    lambda L: L.ones(2) @ _Reflected(), lambda L: L.ones(2).long() << _Reflected()])
+def test_operators_hand_an_unknown_operand_back_to_python(op):
+    assert op(ts) == op(torch)
+
+
+@pytest.mark.parametrize("name", ["__iadd__", "__imul__", "__iand__"])
+def test_augmented_assignment_with_an_unknown_operand_falls_back_as_torch(name):
+    results = []
+    for L in (torch, ts):
+        t = L.ones(2).bool() if name == "__iand__" else L.ones(2)
+        results.append(getattr(t, name)(_Reflected()))
+    assert results[0] is NotImplemented and results[1] is NotImplemented
+    u = ts.ones(2)
+    u += _Reflected()
+    assert u == "radd"
+
+
+def test_named_forms_still_refuse_an_unknown_operand():
+    for L in (torch, ts):
+        for call in (lambda: L.ones(2).matmul(_Reflected()), lambda: L.ones(2).bool().bitwise_and(_Reflected()),
+                     lambda: L.ones(2).add_(_Reflected())):
+            with pytest.raises(TypeError):
+                call()

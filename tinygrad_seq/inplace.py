@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.operand_types import defer_unknown
 from tinygrad_seq.internal_overlap import (check_item_assignment, check_no_internal_overlap, check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
@@ -363,13 +364,14 @@ class InPlaceOps:
     index_add_, index_copy_, index_add = _isw.index_add_, _isw.index_copy_, _isw.index_add
     scatter, scatter_add, index_fill = _isw.scatter, _isw.scatter_add, _isw.index_fill
 
-    def __iadd__(self, o): return self.add_(o)
-    def __isub__(self, o): return self.sub_(o)
-    def __imul__(self, o): return self.mul_(o)
-    def __itruediv__(self, o): return self.div_(o)
-    def __ifloordiv__(self, o): return self.floor_divide_(o)
-    def __imod__(self, o): return self.remainder_(o)
-    def __ipow__(self, o): return self.pow_(o)
+    # t += Foo(): NotImplemented, so Python tries t + Foo() and then Foo.__radd__, as torch's
+    __iadd__ = defer_unknown(lambda self, o: self.add_(o))
+    __isub__ = defer_unknown(lambda self, o: self.sub_(o))
+    __imul__ = defer_unknown(lambda self, o: self.mul_(o))
+    __itruediv__ = defer_unknown(lambda self, o: self.div_(o))
+    __ifloordiv__ = defer_unknown(lambda self, o: self.floor_divide_(o))
+    __imod__ = defer_unknown(lambda self, o: self.remainder_(o))
+    __ipow__ = defer_unknown(lambda self, o: self.pow_(o))
 
     def __setitem__(self, idx, value):
         """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""

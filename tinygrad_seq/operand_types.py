@@ -21,6 +21,27 @@ def unknown_operand(other):
     return NotImplemented
 
 
+def is_unknown_operand(other):
+    """True for an operand of a type the library does not take (an object, a string, None): a
+    dunder that failed on it returns NotImplemented, as torch's, so Python asks the operand."""
+    from tinygrad_seq.tensor import Tensor
+    return not isinstance(other, (Tensor, *_KNOWN_OPERANDS))
+
+
+def defer_unknown(dunder):
+    """dunder(self, o), returning NotImplemented where it raised a TypeError for an operand of a
+    type the library does not take (no cost on the path that works: a try block)."""
+    def run(self, o):
+        try:
+            return dunder(self, o)
+        except TypeError:
+            if is_unknown_operand(o):
+                return NotImplemented
+            raise
+    run.__name__, run.__qualname__, run.__doc__ = dunder.__name__, dunder.__qualname__, dunder.__doc__
+    return run
+
+
 def named_node(result, name):
     """named(result, name), NotImplemented passed through (the reflected dunders)."""
     return result if result is NotImplemented else named(result, name)

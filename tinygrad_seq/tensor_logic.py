@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
+from tinygrad_seq.operand_types import defer_unknown
 
 
 def _wrap(arr, device):
@@ -89,11 +90,16 @@ class LogicOps:
     # augmented assignment is in place (torch's __ior__ is or_): without these Python rebinds the
     # name to a new tensor and views / aliases of it keep the old values. The in-place methods
     # are attached to Tensor by tensor_fill_in.py.
-    def __iand__(self, o): return self.bitwise_and_(o)
-    def __ior__(self, o): return self.bitwise_or_(o)
-    def __ixor__(self, o): return self.bitwise_xor_(o)
-    def __ilshift__(self, o): return self.bitwise_left_shift_(o)
-    def __irshift__(self, o): return self.bitwise_right_shift_(o)
+    __iand__ = defer_unknown(lambda self, o: self.bitwise_and_(o))
+    __ior__ = defer_unknown(lambda self, o: self.bitwise_or_(o))
+    __ixor__ = defer_unknown(lambda self, o: self.bitwise_xor_(o))
+    __ilshift__ = defer_unknown(lambda self, o: self.bitwise_left_shift_(o))
+    __irshift__ = defer_unknown(lambda self, o: self.bitwise_right_shift_(o))
+    # the operators (not their named forms) hand an unknown operand back to Python, as torch's
+    __and__, __or__, __xor__ = defer_unknown(__and__), defer_unknown(__or__), defer_unknown(__xor__)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    __lshift__, __rshift__ = defer_unknown(__lshift__), defer_unknown(__rshift__)
+    __rlshift__, __rrshift__ = defer_unknown(__rlshift__), defer_unknown(__rrshift__)
 
     _BITWISE = dict(logical_and=np.bitwise_and, logical_or=np.bitwise_or, logical_xor=np.bitwise_xor,
                     left_shift=np.left_shift, right_shift=np.right_shift)

@@ -12,6 +12,7 @@ import numpy as np
 from tinygrad_seq import ops
 from tinygrad_seq.errors import DTypeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.operand_types import defer_unknown
 from tinygrad_seq.matmul_shape_errors import check_bmm, check_dot, check_mm, raise_matmul_error
 
 # torch's scalar type names, as its dtype errors spell them
@@ -80,7 +81,10 @@ class MatMulOps:
             a, o = a.to(dtype=dt), o.to(dtype=dt)
         return o.__matmul__(a)
 
-    def matmul(self, other): return self.__matmul__(other)
+    def matmul(self, other): return MatMulOps._matmul(self, other)   # (an unknown operand: TypeError)
+
+    # `t @ Foo()` hands the operand back to Python (Foo.__rmatmul__), as torch's
+    _matmul, __matmul__, __rmatmul__ = __matmul__, defer_unknown(__matmul__), defer_unknown(__rmatmul__)
 
     def mm(self, mat2):
         check_mm(self, mat2)
