@@ -95,6 +95,23 @@ def _channel_mask(t, dim, channels):
     return mask
 
 
+def _structured_count(amount, t, dim):
+    """(channels along dim, k of them to prune), after torch's checks of t, dim and amount."""
+    _validate_structured_pruning(t)
+    _validate_pruning_dim(t, dim)
+    channels = t.shape[dim]
+    k = _compute_nparams_toprune(amount, channels)
+    _validate_pruning_amount(k, channels)
+    return channels, k
+
+
+def _kept_channels_mask(t, dim, kept, default_mask):
+    """A mask of t's shape that is 1 on the kept channels along dim, times the mask they had."""
+    mask = _channel_mask(t, dim, kept)
+    mask *= default_mask.to(dtype=mask.dtype)
+    return mask
+
+
 class RandomStructured(BasePruningMethod):
     """Prunes `amount` of the channels along dim (default -1) at random: those holding the k
     smallest of rand(C), on top of the mask they already have."""
@@ -106,18 +123,12 @@ class RandomStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        channels = t.shape[self.dim]
-        k = _compute_nparams_toprune(self.amount, channels)
-        _validate_pruning_amount(k, channels)
+        channels, k = _structured_count(self.amount, t, self.dim)
         if k == 0:   # kthvalue needs k >= 1
             return default_mask
         draws = rand(channels)   # [C] on the CPU default stream, as torch's
         kept = draws > draws.kthvalue(k).values
-        mask = _channel_mask(t, self.dim, kept.to(t.device))
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _kept_channels_mask(t, self.dim, kept.to(t.device), default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
@@ -136,17 +147,11 @@ class LnStructured(BasePruningMethod):
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        channels = t.shape[self.dim]
-        k = _compute_nparams_toprune(self.amount, channels)
-        _validate_pruning_amount(k, channels)
+        channels, k = _structured_count(self.amount, t, self.dim)
         kept = _compute_norm(t.detach(), self.n, self.dim).topk(channels - k, largest=True).indices
         if k == 0:
             return default_mask
-        mask = _channel_mask(t, self.dim, kept)
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return _kept_channels_mask(t, self.dim, kept, default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
