@@ -98,8 +98,10 @@ def test_inplace_operand_aliasing_self_saved(op):
     y = x * 1
     if op == "mul_(y)":
         y.mul_(y)
-    elif op == "mul_(y[1])":
-        y.mul_(y[1])
+    elif op == "mul_(y[1])":   # a part of y: torch's TensorIterator refuses the call itself
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            y.mul_(y[1])
+        return
     elif op == "div_(y)":
         y.div_(y)
     else:   # torch's assert_no_overlap refuses the call itself

@@ -17,13 +17,14 @@ from tinygrad_seq.operand_types import defer_unknown
 from tinygrad_seq.internal_overlap import (check_item_assignment, check_no_internal_overlap, check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.inplace_fast import arith_in_place
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
+from tinygrad_seq.tensor_logic import alpha_form
 from tinygrad_seq.tensor_autograd import retain_on, view_root
 from tinygrad_seq.tensor_shape import view_fns
+from tinygrad_seq.view_regen import refuse_inplace_on_multi_output_view
 from tinygrad_seq.write_history import History
-
-
 
 
 def _detached(x):
@@ -36,29 +37,6 @@ def _own_array(t):
     # there, so that a node that saved the scalar sees the write: writes.note_scalar_array)
     if isinstance(t.array, np.generic):
         t._shared_array()
-
-
-# torch's nodes of functions returning several views, whose outputs it will not write in place
-# in grad mode (their one node could not be rebased for one output): grad_fn_names.named's names
-_MULTI_VIEW_NODES = {"SplitBackward0": "Split", "SplitWithSizesBackward0": "SplitWithSizes",
-                     "UnbindBackward0": "Unbind"}
-
-
-def _refuse_multi_output_view(t):
-    """Raise torch's error for an in-place op in grad mode on view t when t, or a view it was
-    taken from, is an output of split / chunk / unbind (torch's views of such outputs inherit it)."""
-    v = t
-    while v is not None:
-        ctx = v._ctx
-        name = ctx.__dict__.get("_torch_name") if ctx is not None else None
-        if name in _MULTI_VIEW_NODES:
-            what = t.grad_fn.name().removesuffix("Backward0") if t._ctx is not None else "a function"
-            raise RuntimeError(f"Output of {what} is a view and is being modified inplace. This view is "
-                               f"the output of a function that returns multiple views ({_MULTI_VIEW_NODES[name]}). "
-                               f"Such functions do not allow the output views to be modified inplace. You "
-                               f"should replace the inplace operation by an out-of-place one (clone() the piece).")
-        view = getattr(v, "_view", None)
-        v = view[0] if view is not None else None
 
 
 def _saves_self(out, arr, B):
@@ -78,6 +56,11 @@ def _saves_self(out, arr, B):
     ctx._clock = writes.clock
 
 
+# in-place ops that are not elementwise: their operand checks are their own (copy_ checks first;
+# index / scatter ops assert no overlap; masked_fill_'s value and put_'s source are not checked)
+_OWN_OVERLAP_RULES = ("copy_", "index_", "scatter", "masked_", "put_")
+
+
 class InPlaceOps:
     """The in-place methods of Tensor, which derives from this class (every Tensor is an
     InPlaceOps); they work on Tensor's slots (array, device, requires_grad, _ctx, _idx, ...)."""
@@ -88,18 +71,24 @@ class InPlaceOps:
         whole=False: the write's own region was checked for internal overlap (item assignment,
         fill_: torch allows them on an expand)."""
         self._refuse_inplace(whole)
-        self._bump_version()   # the counter self shares with its base and the base's views
-        if not getattr(self, "_untracked", False):
+        self._record_write()
+
+    def _record_write(self):
+        """Count a write that passed _refuse_inplace: the version (the counter self shares with its
+        base and the base's views) and autograd's clock."""
+        self._bump_version()
+        if not self._untracked:
             writes.note_inplace(self.array)
 
     def _refuse_inplace(self, whole=True):
         """Raise when self may not be written in place (nothing is recorded: a refused op is no write)."""
-        if self._view is not None and autograd.is_grad_enabled():
+        grad_on = autograd.is_grad_enabled()
+        if self._view is not None and grad_on:
             root = view_root(self)   # a view taken before its base was made to require grad too
             if root.requires_grad and root._ctx is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
-        if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
+        if self.requires_grad and self._ctx is None and grad_on:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap it in ts.no_grad(), or write to .data)")
         if not autograd._state.inference and self.is_inference():
@@ -138,11 +127,15 @@ class InPlaceOps:
     def _write(self, name, fn, *args):
         """The in-place op self = fn(self, *args), recorded by autograd when needed."""
         _own_array(self)
+        if not name.startswith(_OWN_OVERLAP_RULES):
+            for a in args:   # torch's TensorIterator refuses an operand that is part of self (x[1:].add_(x[:-1]))
+                if isinstance(a, InPlaceOps):
+                    check_no_partial_overlap(self, a)
         if self._in_graph(*args):
             return self._rebase(fn, *args, name=name)
         self._refuse_inplace()
         out = self._result(fn(_detached(self), *[_detached(a) for a in args]), name)
-        self._inplace_check()   # recorded once computed: an op that raised wrote nothing
+        self._record_write()   # once computed: an op that raised wrote nothing
         _device.backend(self.device).copy_into(self.array, out.array)
         self._sync_base()
         return self
@@ -157,10 +150,10 @@ class InPlaceOps:
             view_fn, put_fn = view_fns(kind, arg)
             dtype = self.dtype
             self._refuse_inplace()   # the write is recorded once the base took it (a refused one is none)
-            _refuse_multi_output_view(self)
+            refuse_inplace_on_multi_output_view(self)
             base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
                          *args, name=name)
-            if not getattr(self, "_untracked", False):   # the shared version went up in base's write
+            if not self._untracked:   # the shared version went up in base's write
                 writes.note_inplace(self.array)
             new = view_fn(base)
             if not B.may_share_memory(self.array, base.array):
@@ -177,7 +170,7 @@ class InPlaceOps:
         out = self._result(fn(old, *[old if a is self else a for a in args]), name)
         self._bump_version()
         B.copy_into(self.array, out.array)
-        if not getattr(self, "_untracked", False):
+        if not self._untracked:
             writes.note_inplace(self.array)   # after the node: an operand it saved that is a view of self changed
         _saves_self(out, self.array, B)
         self._retarget(out, old.array.nbytes)
@@ -229,7 +222,7 @@ class InPlaceOps:
     def _retarget(self, out, snapshot_bytes=0):
         """Make self's node out's, keeping the replaced one for nodes that used self before
         (write_history.History); a retain_grad() of self moves to the new node, as torch's."""
-        hist = getattr(self, "_hist", None)
+        hist = self._hist
         if hist is None:
             hist = self._hist = History()
         boundary = out._ctx._clock if out._ctx is not None else writes.clock + 1
@@ -317,21 +310,26 @@ class InPlaceOps:
             return self._rebase(lambda t, s: named(s.where(keep, t), "CopyBackwards"), src, name="copy_")
         return self._write("copy_", lambda t, s: named(s.clone(), "CopyBackwards"), src)   # torch's node
 
+    # add_ / sub_ / mul_ / div_ try numpy's out= first (inplace_fast.py: outside the graph, a float
+    # CPU tensor and a number or a tensor of its dtype), else the general _write
     def add_(self, other, *rest, alpha=1):
-        from tinygrad_seq.tensor_logic import alpha_form
         other, alpha = alpha_form("add_", other, rest, alpha)
-        return self._write("add_", lambda t, o: t.add(o, alpha=alpha), other)
+        fast = arith_in_place(self, "add_", other, alpha)
+        return self._write("add_", lambda t, o: t.add(o, alpha=alpha), other) if fast is None else fast
 
     def sub_(self, other, *rest, alpha=1):
-        from tinygrad_seq.tensor_logic import alpha_form
         other, alpha = alpha_form("sub_", other, rest, alpha)
-        return self._write("sub_", lambda t, o: t.sub(o, alpha=alpha), other)
+        fast = arith_in_place(self, "sub_", other, alpha)
+        return self._write("sub_", lambda t, o: t.sub(o, alpha=alpha), other) if fast is None else fast
 
     def mul_(self, other):
-        return self._write("mul_", lambda t, o: t * o, other)
+        fast = arith_in_place(self, "mul_", other)
+        return self._write("mul_", lambda t, o: t * o, other) if fast is None else fast
 
     def div_(self, other, rounding_mode=None):
-        return self._write("div_", lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
+        fast = arith_in_place(self, "div_", other) if rounding_mode is None else None
+        return (self._write("div_", lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
+                if fast is None else fast)
 
     def floor_divide_(self, other):
         return self._write("floor_divide_", lambda t, o: t // o, other)

@@ -26,7 +26,8 @@ def has_internal_overlap(shape, strides):
 def check_no_internal_overlap(array):
     """RuntimeError (torch's message) when `array` (numpy or numba device array) has internal
     overlap, torch's assert_no_internal_overlap."""
-    if has_internal_overlap(array.shape, getattr(array, "strides", None) or ()):
+    strides = getattr(array, "strides", None)
+    if strides and 0 in strides and has_internal_overlap(array.shape, strides):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 

@@ -41,16 +41,21 @@ def _from_user():
 
 
 class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
-    # _hist: earlier graph nodes of a tensor rebased by in-place ops; _untracked: .data's writes
-    # are not recorded. These are set only when used (read with getattr defaults), so ops never
-    # pay for them. __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as
-    # torch's tensors take them; made on the first such assignment, so other tensors never pay for it
+    # __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as torch's tensors
+    # take them; made on the first such assignment, so other tensors never pay for it
     __slots__ = ("array", "_grad_value", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",
-                 "_hist", "_untracked", "_inference", "__weakref__", "__dict__")
+                 "__weakref__", "__dict__")
     # (base tensor, kind, arg) on a view (tensor_shape.view_fns), kept in the view's __dict__: a
     # class default, not a slot, so that the many reads on tensors that are no view (every
     # in-place write asks) find None without an unset slot's AttributeError and __getattr__ call
     _view = None
+    # set only where used, kept in __dict__ like _view (class defaults: every in-place write reads
+    # them, and an unset slot's read cost an AttributeError through __getattr__, ~1.4 us each):
+    # _hist, earlier graph nodes of a tensor rebased by in-place ops (write_history.History);
+    # _untracked, .data's writes are not recorded; _inference, made under inference_mode()
+    _hist = None
+    _untracked = False
+    _inference = False
     _is_buffer = False   # nn.Buffer's mark (nn/buffer.py): read on every Module attribute assignment
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
@@ -151,7 +156,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         if self.grad is not None:
             out.grad = copy.deepcopy(self.grad, memo)
         for k, v in getattr(self, "__dict__", {}).items():
-            if k != "_view":   # a copy is no view
+            if k not in _pickle.INTERNAL_ATTRS:   # a copy is no view and has no write history
                 setattr(out, k, copy.deepcopy(v, memo))
         memo[id(self)] = out
         return out

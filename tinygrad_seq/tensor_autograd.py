@@ -49,7 +49,7 @@ class AutogradAttrs:
     @_version.setter
     def _version(self, value):
         root = self if self._view is None else view_root(self)
-        if value > root._ver and not getattr(self, "_untracked", False):
+        if value > root._ver and not self._untracked:
             writes.note_inplace(self.array)
         root._ver = value
 
@@ -83,7 +83,7 @@ class AutogradAttrs:
         """Made under inference_mode(), or a view or detach() of such a tensor (torch's: a view
         of a normal tensor is normal, wherever it was taken)."""
         view = self._view
-        return view[0].is_inference() if view is not None else getattr(self, "_inference", False)
+        return view[0].is_inference() if view is not None else self._inference
 
     def detach_(self):
         """Only self leaves the graph: earlier nodes keep their path through its old node (kept in

@@ -5,13 +5,17 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 
+# the engine's own per-tensor marks kept in a tensor's __dict__ (Tensor's class defaults): a copy
+# is a new leaf, no view, with no write history, its writes tracked
+INTERNAL_ATTRS = frozenset(("_view", "_hist", "_untracked", "_inference"))
+
 
 def reduce_ex(self, protocol):
     host = _device.backend(self.device).to_host(self.array)
     args = (type(self), np.asarray(host), bool(self.requires_grad), str(self.device))
     extra = getattr(self, "__dict__", None)   # attributes of the user's own (p.update = ...), as torch keeps them
-    if extra and "_view" in extra:   # a view's base (Tensor._view): the copy is a new leaf, no view
-        extra = {k: v for k, v in extra.items() if k != "_view"}
+    if extra and not INTERNAL_ATTRS.isdisjoint(extra):
+        extra = {k: v for k, v in extra.items() if k not in INTERNAL_ATTRS}
     return (_rebuild, args, dict(extra)) if extra else (_rebuild, args)
 
 

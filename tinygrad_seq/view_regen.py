@@ -30,7 +30,6 @@ def _is_stale(ctx):
 def refuse_multi_output_view(ctx, idx):
     """torch's error for view node ctx, stale, when it is an output of split / chunk / unbind
     (output idx): torch does not regenerate such a view's node."""
-    from tinygrad_seq.inplace import _MULTI_VIEW_NODES
     name = _MULTI_VIEW_NODES.get(ctx.__dict__.get("_torch_name"))
     if name is not None:
         idx = ctx.__dict__.get("_multi_output_nr", idx)
@@ -64,3 +63,26 @@ def refresh_view_node(t):
     if new._ctx is not None:
         t._retarget(named(new, "AsStridedBackward0"))
     return t
+
+
+# torch's nodes of functions returning several views, whose outputs it will not write in place
+# in grad mode (their one node could not be rebased for one output): grad_fn_names.named's names
+_MULTI_VIEW_NODES = {"SplitBackward0": "Split", "SplitWithSizesBackward0": "SplitWithSizes",
+                     "UnbindBackward0": "Unbind"}
+
+
+def refuse_inplace_on_multi_output_view(t):
+    """Raise torch's error for an in-place op in grad mode on view t when t, or a view it was
+    taken from, is an output of split / chunk / unbind (torch's views of such outputs inherit it)."""
+    v = t
+    while v is not None:
+        ctx = v._ctx
+        name = ctx.__dict__.get("_torch_name") if ctx is not None else None
+        if name in _MULTI_VIEW_NODES:
+            what = t.grad_fn.name().removesuffix("Backward0") if t._ctx is not None else "a function"
+            raise RuntimeError(f"Output of {what} is a view and is being modified inplace. This view is "
+                               f"the output of a function that returns multiple views ({_MULTI_VIEW_NODES[name]}). "
+                               f"Such functions do not allow the output views to be modified inplace. You "
+                               f"should replace the inplace operation by an out-of-place one (clone() the piece).")
+        view = getattr(v, "_view", None)
+        v = view[0] if view is not None else None
