@@ -64,6 +64,7 @@ def _random_fill(draw):
 
 # n draws of each distribution from a TorchStream, as torch's kernels make them
 def _exponential(stream, n, lambd=1.0):
+    _positive("exponential_", "lambda", lambd)
     return stream.exponential(n, lambd)
 
 
@@ -76,7 +77,14 @@ def _log_normal(stream, n, mean=1.0, std=2.0):
 
 
 def _cauchy(stream, n, median=0.0, sigma=1.0):
+    _positive("cauchy_", "sigma", sigma)
     return stream.cauchy(n, median, sigma)
+
+
+def _positive(name, what, value):
+    """torch's check of exponential_'s lambda / cauchy_'s sigma (nan refused too), before any draw."""
+    if not value > 0.0:
+        raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value:g}")
 
 
 METHODS = dict(random_=random_, uniform_=uniform_, normal_=normal_, exponential_=_random_fill(_exponential),

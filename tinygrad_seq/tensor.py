@@ -187,12 +187,13 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return format_tensor(self, self.numpy())   # torch's layout (tensor_repr.py)
 
     def __format__(self, spec):
-        # f"{loss:.4f}": a one-element tensor formats as its number, as torch's do
-        if self.ndim == 0:
+        # f"{loss:.4f}": a 0-d tensor formats as its number, as torch's do; not a subclass's (a
+        # 0-d Parameter prints "Parameter containing: ...", as torch's type(self) is Tensor test)
+        if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         if spec:   # torch's: object.__format__ refuses a format spec
-            raise TypeError("unsupported format string passed to Tensor.__format__")
-        return repr(self)
+            raise TypeError(f"unsupported format string passed to {type(self).__name__}.__format__")
+        return str(self)
 
     def __hash__(self):
         return id(self)   # == is elementwise, so containers of tensors must use identity

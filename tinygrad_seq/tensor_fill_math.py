@@ -14,6 +14,7 @@ from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_checks import check_long_index, put_count_error
+from tinygrad_seq.internal_overlap import check_no_overlap
 from tinygrad_seq.tensor_matmul import (beta_plus, deprecated_method_args, ignored_input, no_bool,
                                          same_scalar_type, scalar_name)
 from tinygrad_seq.tensor_methods_gaps import strided_positions
@@ -323,10 +324,12 @@ def put_(self, index, source, accumulate=False):
         raise IndexError(f"put_: index out of range for a tensor of {n} elements")
     if src.shape[0] != flat_index.shape[0]:
         raise put_count_error(src.shape[0], flat_index.shape[0])
+    check_no_overlap(self, index)   # torch's: neither index nor source may share self's memory
+    check_no_overlap(self, source)
     if accumulate:   # repeated positions add up; index_add is differentiable
         wrapped = flat_index % max(n, 1)
         return self._write("put_", lambda t, s: t.reshape(-1).index_add(0, wrapped, s.to(dtype=t.dtype)).reshape(
-            *t.shape), src)
+            t.shape), src)   # (a 0-d self: shape ())
     return self._write("put_", lambda t, s: t.reshape(-1).index_put((flat_index,), s).reshape(t.shape), src)
 
 

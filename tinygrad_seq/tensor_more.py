@@ -7,6 +7,7 @@ broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: a
 differentiates them)."""
 import numpy as np
 
+from tinygrad_seq.addc_args import no_integer_addcdiv, value_first
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.broadcast_errors import torch_broadcast_errors
 from tinygrad_seq.dim_alias import dim_from_axis, takes_axis
@@ -22,21 +23,25 @@ from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar
 
 def addcmul(self, tensor1, tensor2, value=1):
     """self + value * tensor1 * tensor2."""
+    tensor1, tensor2, value = value_first("addcmul", tensor1, tensor2, value)
     return named(self + tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
 
 
 def addcdiv(self, tensor1, tensor2, value=1):
     """self + value * tensor1 / tensor2."""
-    _no_integer_addcdiv(tensor1, tensor2)
+    tensor1, tensor2, value = value_first("addcdiv", tensor1, tensor2, value)
+    no_integer_addcdiv(tensor1, tensor2)
     return named(self + tensor1 / tensor2 * value, "AddcdivBackward0")
 
 
 def addcmul_(self, tensor1, tensor2, value=1):
+    tensor1, tensor2, value = value_first("addcmul", tensor1, tensor2, value)
     return _named_add_(self, tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
 
 
 def addcdiv_(self, tensor1, tensor2, value=1):
-    _no_integer_addcdiv(tensor1, tensor2)
+    tensor1, tensor2, value = value_first("addcdiv", tensor1, tensor2, value)
+    no_integer_addcdiv(tensor1, tensor2)
     return _named_add_(self, tensor1 / tensor2 * value, "AddcdivBackward0")
 
 
@@ -54,16 +59,6 @@ def _addc_value(self, tensor1, tensor2, value):
             raise RuntimeError("value cannot be converted to type int64_t without overflow")
         return int(value)
     return value
-
-
-def _no_integer_addcdiv(tensor1, tensor2):
-    if all(getattr(t, "dtype", np.dtype(np.float32)).kind in "iub" for t in (tensor1, tensor2)):
-        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
-                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
-                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
-                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
-                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
-                           "for all dtypes.")
 
 
 def _dim_list(dims):

@@ -43,5 +43,26 @@ class Buffer(Tensor, metaclass=_BufferMeta):
 def register_assigned(module, name, buffer):
     """module.name = Buffer(...) (or a tensor once made by Buffer(...)): register it, persistent
     as its `persistent` flag says, as a plain Tensor."""
-    module.register_buffer(name, buffer, buffer.persistent)
+    call_register_buffer(module, name, buffer, buffer.persistent)
     buffer.__class__ = Tensor
+
+
+def call_register_buffer(module, name, value, persistent):
+    """module.register_buffer(name, value, persistent) as torch's Module.__setattr__ calls it: a
+    subclass whose own register_buffer(name, tensor) lacks `persistent` gets two arguments
+    (persistent=True, what register_buffer did before the argument existed); a non-persistent
+    buffer then is an error."""
+    from tinygrad_seq.nn.module_registration import RegistrationMixin   # (it imports this file)
+    method = module.register_buffer
+    if getattr(method, "__func__", None) is RegistrationMixin.register_buffer or _takes_persistent(method):
+        method(name, value, persistent)
+    elif not persistent:
+        raise RuntimeError("Registering a non-persistent buffer on a Module subclass that implements "
+                           "register_buffer() without the persistent argument is not allowed.")
+    else:
+        method(name, value)
+
+
+def _takes_persistent(method):
+    import inspect   # (only for a subclass's own register_buffer)
+    return "persistent" in inspect.signature(method).parameters

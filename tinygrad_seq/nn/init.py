@@ -14,9 +14,17 @@ from tinygrad_seq.tensor import Tensor
 
 
 def _fill(tensor, host):
+    """Copy host values (in logical order) into tensor: for the fills that draw nothing."""
     with no_grad():
         tensor.copy_(np.asarray(host).astype(tensor.dtype))
     return tensor
+
+
+def _empty_like(tensor):
+    """torch.empty_like(tensor) (preserve_format): tensor's strides when it is dense, else dense
+    strides in their order; a clone lays itself out so. The draws into it then land in memory
+    order where torch's do (a transposed view's redraws, as torch's trunc_normal_)."""
+    return tensor.detach().clone()
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -45,15 +53,15 @@ def calculate_gain(nonlinearity, param=None):
 
 def _calculate_fan_in_and_fan_out(tensor):
     if tensor.ndim < 2:
-        raise ValueError("fan in and fan out can not be computed for a tensor with fewer than 2 "
-                         f"dimensions (shape {tensor.shape})")
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
 def _fan(tensor, mode):
+    mode = mode.lower()   # torch's: "FAN_OUT" is fan_out
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode {mode!r} not supported, use 'fan_in' or 'fan_out'")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -63,14 +71,16 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     if a > b:
         raise InvalidArgument(f"uniform_ expects to return a [from, to) range, but found "
                               f"from={float(a):g} > to={float(b):g}")
-    return _fill(tensor, random.uniform(a, b, tensor.shape, generator, tensor.dtype))
+    with no_grad():   # torch's: the tensor's own uniform_, so a view is filled in memory order
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if std < 0:
         raise InvalidArgument(f"normal expects std >= 0.0, but found std {float(std):g}")
     require_float(tensor, "normal_kernel_cpu")
-    return _fill(tensor, random.normal(tensor.shape, generator, tensor.dtype, mean, std))
+    with no_grad():   # torch's: the tensor's own normal_, so a view is filled in memory order
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -93,21 +103,20 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                 outside = (result < lo) | (result > hi)
                 if not bool(outside.any()):
                     break
-                result = where(outside, result.new_empty(result.shape).normal_(mean, std, generator=generator),
-                               result)
+                result = where(outside, _empty_like(result).normal_(mean, std, generator=generator), result)
             return tensor.copy_(result) if result is not tensor else tensor
         log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
-        accept = tensor.new_empty(tensor.shape)
+        candidates, accept = _empty_like(tensor), _empty_like(tensor)
         tensor.uniform_(a, b, generator=generator)
-        candidates = tensor.clone().sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        candidates.copy_(tensor).sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)   # log pdf - log peak
         pending = accept.uniform_(generator=generator).log_().gt(candidates)
         result = tensor
         while bool(pending.any()):
-            candidates = tensor.new_empty(tensor.shape).uniform_(a, b, generator=generator)
+            candidates.uniform_(a, b, generator=generator)
             result = where(pending, candidates, result)
             candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
             pending = where(pending, accept.uniform_(generator=generator).log_().gt(candidates), pending)
-        return tensor.copy_(result)
+        return tensor.copy_(result) if result is not tensor else tensor
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
@@ -115,12 +124,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    values = random.normal(tensor.shape, generator, tensor.dtype, 0.0, std)
     zeros = int(np.ceil(sparsity * rows))
     rng = random.generator(None)   # torch 2.13 takes the row permutations from the global stream
-    for c in range(cols):
-        values[rng.permutation(rows)[:zeros], c] = 0.0
-    return _fill(tensor, values)
+    with no_grad():
+        tensor.normal_(0.0, std, generator=generator)   # an integer tensor refused, as torch's
+        for c in range(cols):
+            tensor[Tensor(rng.permutation(rows)[:zeros]), c] = 0
+    return tensor
 
 
 def constant_(tensor, val):
@@ -183,9 +193,12 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal matrix (PyTorch's recipe)."""
     if tensor.ndim < 2:
-        raise ValueError(f"only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:   # torch's no-op
+        return tensor
+    require_float(tensor, "normal_kernel_cpu")   # torch draws into tensor.new_empty, refusing an integer one
     rows = tensor.shape[0]
-    cols = tensor.numel() // rows if rows else 0
+    cols = tensor.numel() // rows
     flat = random.normal((rows, cols), generator, tensor.dtype).astype(np.float64)
     if rows < cols:
         flat = flat.T

@@ -2,6 +2,7 @@
 registration (__setattr__, register_buffer, ...) is nn/module_registration.py's."""
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 
 import numpy as np
@@ -22,6 +23,10 @@ from tinygrad_seq.nn.module_compile import CompileMixin
 _GLOBAL_HOOK_IDS = _hooks.GLOBAL_HOOK_IDS
 
 
+_NO_CONTEXT = contextlib.nullcontext()
+_NOT_GIVEN = object()   # Module.to's copy default: torch refuses copy=False too
+
+
 def _forward_unimplemented(self, *input):
     """Module.forward of a module that defines none (ModuleList, a subclass missing it)."""
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -37,8 +42,15 @@ def _addindent(s, spaces):
 
 class Module(RegistrationMixin, StateDictMixin, CompileMixin):
     forward = _forward_unimplemented
+    call_super_init = False   # torch's: True makes __init__ call super().__init__(*args, **kwargs) (a mixin)
 
-    def __init__(self):
+    def __init__(self, *args, **kwargs):
+        if self.call_super_init is False and kwargs:   # torch's checks: no arguments unless passed on
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if self.call_super_init is False and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} "
+                            "were given")
         d = self.__dict__
         d["training"] = True
         d["_parameters"] = OrderedDict()
@@ -47,6 +59,8 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
         for name in _hooks.HOOK_DICTS:
             d[name] = OrderedDict()
         d["_modules"] = OrderedDict()
+        if self.call_super_init:   # the next class in the MRO after Module's mixins (a mixin listed after it)
+            super().__init__(*args, **kwargs)
 
     def __setstate__(self, state):
         """A module pickled before these dicts existed gets them empty (as torch's)."""
@@ -139,22 +153,29 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
 
     # ------------------------------------------------------------ devices and dtypes
     def _apply(self, fn):
-        """Replace each parameter's and buffer's data by fn(tensor) in place (identity kept)."""
+        """Replace each parameter's and buffer's data by fn(tensor) in place (identity kept). As
+        torch's, fn runs under no_grad for parameters and their grads (so an in-place fn such as
+        `t.add_(1)` may change a leaf), but not for buffers."""
         for m in self.modules():
             for store in (m._parameters, m._buffers):
                 for k, t in store.items():
                     if t is None:
                         continue
-                    new = fn(t)
+                    with no_grad() if store is m._parameters else _NO_CONTEXT:
+                        new = fn(t)
                     t.array, t.device = new.array, new.device
                     if t.grad is not None:
-                        g = fn(t.grad)
+                        with no_grad():
+                            g = fn(t.grad)
                         t.grad = Tensor._wrap(g.array, g.device)
         return self
 
-    def to(self, device=None, dtype=None, non_blocking=False, tensor=None):
+    def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None):
         """to(device), to(dtype), to(device, dtype), to(tensor) (its device and dtype), as torch's;
-        only floating-point parameters and buffers change dtype."""
+        only floating-point parameters and buffers change dtype. copy (Tensor.to's) is refused,
+        given at all, as torch's."""
+        if copy is not _NOT_GIVEN:
+            raise RuntimeError(".to() does not accept copy argument")
         if tensor is None and hasattr(device, "dtype") and hasattr(device, "device") and \
                 not isinstance(device, (str, type)):   # (np.float64, a type, has both as class attributes)
             tensor, device = device, None

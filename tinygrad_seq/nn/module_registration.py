@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.nn.parameter import Parameter
-from tinygrad_seq.nn.buffer import register_assigned as register_assigned_buffer
+from tinygrad_seq.nn.buffer import call_register_buffer, register_assigned as register_assigned_buffer
 from tinygrad_seq.nn.lazy_parameter import UninitializedBuffer
 
 
@@ -85,7 +85,7 @@ class RegistrationMixin:
                                     "(torch.nn.Module or None expected)")
                 modules[name] = value
             elif type(value) is UninitializedBuffer:   # a lazy placeholder registers (torch's is an nn.Buffer)
-                self.register_buffer(name, value, value.persistent)
+                call_register_buffer(self, name, value, value.persistent)
             elif _is_buffer_tensor(value):   # nn.Buffer(...), new or already registered elsewhere
                 register_assigned_buffer(self, name, value)
             else:

@@ -22,6 +22,14 @@ from tinygrad_seq.nn.module_hooks import HookHandle, WrappedHook
 from tinygrad_seq.nn.lazy_parameter import UninitializedTensorMixin
 
 
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"   # torch's key for get_extra_state()'s object
+
+
+def _overrides(module, name):
+    """torch's test: the module's class defines its own get_extra_state / set_extra_state."""
+    return getattr(type(module), name, None) is not getattr(StateDictMixin, name)
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What load_state_dict returns: torch's namedtuple of the missing and unexpected keys."""
     __slots__ = ()
@@ -83,6 +91,23 @@ class StateDictMixin:
         for k, t in self._buffers.items():
             if t is not None and k not in kept_out:
                 destination[prefix + k] = t if keep_vars else state_array(t.numpy())
+        if _overrides(self, "get_extra_state"):   # torch's: whatever object it returns, as is
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """torch's hook for state beyond parameters and buffers: a subclass that defines it gets
+        its return value saved in state_dict() under "<prefix>_extra_state" (and should define
+        set_extra_state to load it). Module's own is never called."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. "
+                           "Please file an issue at https://github.com/pytorch/pytorch/issues/new?"
+                           "template=bug-report.yml to report this bug.")
+
+    def set_extra_state(self, state):
+        """torch's: load_state_dict passes a subclass that defines it its "<prefix>_extra_state"
+        entry (strict: missing is an error; an entry for a module without it is unexpected)."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. "
+                           "Please file an issue at https://github.com/pytorch/pytorch/issues/new?"
+                           "template=bug-report.yml to report this bug.")
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """OrderedDict name -> numpy copy of every parameter and persistent buffer (PyTorch's
@@ -154,9 +179,17 @@ class StateDictMixin:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
                                   f"{Size(t.shape)!r} and whose dimensions in the checkpoint are "
                                   f"{Size(value.shape)!r}, an exception occurred : {ex.args}.")
+        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if _overrides(self, "set_extra_state"):
+            if extra_state_key in state_dict:
+                self.set_extra_state(state_dict[extra_state_key])
+            elif strict:
+                missing_keys.append(extra_state_key)
+        elif strict and extra_state_key in state_dict:
+            unexpected_keys.append(extra_state_key)
         if strict:
             for key in state_dict:
-                if key.startswith(prefix):
+                if key.startswith(prefix) and key != extra_state_key:
                     head, dot, _ = key[len(prefix):].partition(".")
                     if (head not in self._modules) if dot else (head not in local_state):
                         unexpected_keys.append(key)

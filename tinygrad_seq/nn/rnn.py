@@ -13,13 +13,14 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import cell_library, cellgen, dtypes, functional as F, random, recurrent
+from tinygrad_seq import cell_library, cellgen, dtypes, random, recurrent
 from tinygrad_seq.cellspec import CellSpec, run_sequence
 from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
 from tinygrad_seq.nn.rnn_hidden_dims import check_hidden_dims, check_state_count
+from tinygrad_seq.nn.rnn_layer_dropout import inter_layer_dropout
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
@@ -171,6 +172,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                 raise ValueError(f"{type(self).__name__}: lengths= was given with a PackedSequence, which "
                                  "carries its own lengths (batch_sizes): pass one or the other")
             return _rnn_utils.packed_forward(self, input, hx)
+        self._update_flat_weights()   # torch's reads of the weights (a parametrized one's draws)
         self._check_input(input)
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
@@ -203,7 +205,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                     f.append(s)
             layer_in = outs[0] if dirs == 1 else cat(outs, dim=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_in = self._inter_layer_dropout(layer_in, None if lengths is None else lens)
+                layer_in = inter_layer_dropout(self, layer_in, None if lengths is None else lens)
         out = layer_in
         finals = [stack(f, 0) for f in finals]  # a copy: a view could alias an array saved for backward
         if unbatched:
@@ -211,20 +213,6 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         elif self.batch_first:
             out = self._batch_first_out(out)
         return out, (finals[0] if len(finals) == 1 else tuple(finals))
-
-    def _inter_layer_dropout(self, layer_in, lens):
-        """Dropout between layers. On a PackedSequence (packed_forward sets _packed_rows, flat indices
-        into [T, B]) or with lengths= (the rows pack_padded_sequence(enforce_sorted=False) packs),
-        torch drops from the packed data, one draw per valid step in packed order; padding stays 0."""
-        rows = getattr(self, "_packed_rows", None)
-        if rows is None and lens is not None:
-            rows = _rnn_utils.lengths_rows(lens)
-        if rows is None:
-            return F.dropout(layer_in, self.dropout, True)
-        T, B, width = layer_in.shape
-        mask = np.zeros((T * B, width), layer_in.dtype)
-        mask[rows] = random.bernoulli_mask(1.0 - self.dropout, (len(rows), width), layer_in.dtype)
-        return layer_in * Tensor(mask.reshape(T, B, width), device=layer_in.device)
 
     def _batch_first_out(self, out):
         """out [T, B, *] as [B, T, *]; torch's node: TransposeBackward0 for an LSTM, 1 otherwise."""
@@ -237,7 +225,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         dtype, device = like.array.dtype, like.device
         for name in [p.name for p in self.cell_spec.params] + (["weight_hr"] if self.proj_size else []):
             key = name + sfx
-            t = registered[key] if key in registered else getattr(self, key, None)
+            t = registered[key] if key in registered else self._weight_now(key)
             if t is not None:
                 if t.array.dtype != dtype:
                     raise DTypeMismatch(f"{type(self).__name__}: input is {like.dtype} but the weights are "

@@ -2,10 +2,24 @@
 and listed as torch's RNNBase lists them (_flat_weights_names, _flat_weights, _all_weights,
 all_weights): per layer and direction weight_ih, weight_hh, bias_ih, bias_hh (the cell's
 parameters, in its description's order) and LSTM's weight_hr, names suffixed _l{k}[_reverse]."""
+import weakref
+
 import numpy as np
 
 from tinygrad_seq import random
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
+
+
+class WeightReads(dict):
+    """name -> the weight read for this call, plus "refs" (weak references to the last reads), of a
+    module with parametrized weights (RNNWeights._update_flat_weights). A copy of the module
+    starts without (deepcopy, pickle): the reads hold tensors of the graph they were computed in."""
+
+    def __deepcopy__(self, memo):
+        return WeightReads()
+
+    def __reduce__(self):
+        return WeightReads, ()
 
 
 class RNNWeights:
@@ -72,6 +86,51 @@ class RNNWeights:
     @property
     def _flat_weights_names(self):
         return [n for names in self._all_weights for n in names]
+
+    def _update_flat_weights(self):
+        """torch's RNNBase._update_flat_weights, where nn.utils.parametrize computes a weight: torch
+        reads each weight with hasattr and getattr until one is not the object read last call (a
+        parametrized weight is a new tensor at each read), then all of them again with hasattr and
+        getattr, and uses the last reads; a random parametrization (weight dropout) draws at each
+        read, so its draws are torch's only when read as often (_params then takes these reads).
+        Without parametrizations each weight is read once, where it is used."""
+        if "parametrizations" not in self._modules:
+            self.__dict__.pop("_weight_reads", None)   # parametrizations removed since
+            return
+        names = self._flat_weights_names
+        refs = (self.__dict__.get("_weight_reads") or {}).get("refs")
+        changed, current = False, []
+        for k, name in enumerate(names):
+            w = getattr(self, name) if hasattr(self, name) else None
+            current.append(w)
+            if refs is None:   # torch's references start at the parameters made in __init__
+                changed = w is not None and w is not self._made_parameter(name)
+            else:   # torch: a weight that was None last call counts as unchanged
+                changed = w is not None and refs[k] is not None and refs[k]() is not w
+            if changed:
+                break
+        if changed:
+            current = [getattr(self, n) if hasattr(self, n) else None for n in names]
+            refs = [weakref.ref(w) if w is not None else None for w in current]
+        reads = WeightReads(zip(names, current))
+        reads["refs"] = refs
+        self.__dict__["_weight_reads"] = reads
+
+    def _made_parameter(self, name):
+        """The parameter __init__ registered as `name`: still there, or the original of its
+        parametrization."""
+        p = self._parameters.get(name)
+        if p is None:
+            listed = self._modules["parametrizations"]._modules.get(name)
+            p = getattr(listed, "original", None) if listed is not None else None
+        return p
+
+    def _weight_now(self, name):
+        """The weight `name` for this call: the read _update_flat_weights made, else a read."""
+        reads = self.__dict__.get("_weight_reads")
+        if reads is not None and name in reads:
+            return reads[name]
+        return getattr(self, name, None)
 
     @property
     def _flat_weights(self):
