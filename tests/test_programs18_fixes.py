@@ -1,5 +1,7 @@
 """Programs round 18 (training infrastructure beside torch 2.13): a parametrized recurrent weight read as torch reads it, a 0-d Parameter in an f-string."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -105,3 +107,37 @@ def test_parametrized_lstm_copies_and_unparametrizes_after_a_call():
     with ts.no_grad():
         l.weight_hh_l0.mul_(0.0)   # a later call reads the weight itself, not the last call's read
     assert not np.allclose(l(x)[0].detach().numpy(), y.detach().numpy())
+
+
+# research programs (AWD-LSTM, DeepAR, LSTNet, TCN, Sentence-VAE) beside torch
+def _dists(m):
+    D = m.distributions
+    return [D.Normal(m.zeros(2), m.ones(2)), D.Categorical(logits=m.zeros(3)),
+            D.Bernoulli(probs=m.ones(2) * 0.5), D.Uniform(m.zeros(2), m.ones(2)),
+            D.OneHotCategorical(logits=m.zeros(3)), D.Independent(D.Normal(m.zeros(2), m.ones(2)), 1)]
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_sample_int_shape_raises_like_torch(i):
+    # torch: sample(sample_shape) builds torch.Size(sample_shape); an int raises TypeError
+    with pytest.raises(TypeError):
+        _dists(torch)[i].sample(3)
+    with pytest.raises(TypeError):
+        _dists(ts)[i].sample(3)
+
+
+def test_normal_rsample_int_shape_raises_like_torch():
+    with pytest.raises(TypeError):
+        torch.distributions.Normal(torch.zeros(2), torch.ones(2)).rsample(3)
+    with pytest.raises(TypeError):
+        ts.distributions.Normal(ts.zeros(2), ts.ones(2)).rsample(3)
+
+
+def test_tensor_volatile_attribute_reads_false():
+    # torch 2.13: Variable.volatile is always False (with a UserWarning); old code reads it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert torch.ones(2).volatile is False
+        v = ts.autograd.Variable(ts.ones(2), volatile=True)
+        assert v.volatile is False
+        assert ts.ones(2).volatile is False

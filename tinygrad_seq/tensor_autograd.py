@@ -74,6 +74,17 @@ class AutogradAttrs:
     def _grad(self):
         self.grad = None
 
+    @property
+    def volatile(self):
+        """torch 0.3's flag, read by old training code: always False, with torch's warning."""
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value):
+        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                      UserWarning, stacklevel=2)
+
     def detach(self):
         out = autograd._Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
         out._inference = self.is_inference()   # the same memory: an inference tensor exactly when self is

@@ -17,6 +17,7 @@ from tinygrad_seq.tensor import Size, Tensor
 
 from . import constraints
 from .distribution import Distribution
+from .utils import _sample_shape
 
 __all__ = ["Categorical"]
 
@@ -90,7 +91,7 @@ class Categorical(Distribution):
         """Category indices of shape sample_shape + batch_shape (int64, no gradient), as torch's:
         multinomial(probs as [batch, K], prod(sample_shape), replacement=True), transposed."""
         from tinygrad_seq.creation import multinomial
-        sample_shape = (int(sample_shape),) if np.isscalar(sample_shape) else tuple(int(s) for s in sample_shape)
+        sample_shape = tuple(_sample_shape(sample_shape))
         count = int(np.prod(sample_shape))
         probs_2d = self.probs.detach().reshape(-1, self._num_events)
         drawn = multinomial(probs_2d, count, True).numpy().T if count else np.zeros((0, len(probs_2d)), np.int64)

@@ -76,9 +76,10 @@ class lazy_property:
 
 
 def _sample_shape(sample_shape):
-    """sample_shape as a Size: a tuple, list, Size, or (beyond torch) a single int."""
+    """sample_shape (a tuple, list or Size) as a Size; a single int raises torch's TypeError
+    (torch builds torch.Size(sample_shape): sample(3) is an error, sample((3,)) the form)."""
     if isinstance(sample_shape, numbers.Integral):
-        return Size((int(sample_shape),))
+        raise TypeError(f"'{type(sample_shape).__name__}' object is not iterable")
     return Size(tuple(int(s) for s in sample_shape))
 
 
