@@ -141,3 +141,18 @@ def test_tensor_volatile_attribute_reads_false():
         v = ts.autograd.Variable(ts.ones(2), volatile=True)
         assert v.volatile is False
         assert ts.ones(2).volatile is False
+
+
+@pytest.mark.parametrize("eq,shapes", [
+    ("ij,kj->ik", [(2, 3), (2, 3)]), ("bij,bjk->bik", [(5, 3, 4), (5, 4, 2)]), ("i,i->", [(3,), (3,)]),
+    ("i,j->ij", [(3,), (3,)]), ("ij->ji", [(2, 3)]), ("ij->", [(2, 3)]), ("ii->i", [(3, 3)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 4, 5)] * 2), ("ij,ij->ij", [(2, 3)] * 2), ("ij,k->i", [(2, 3), (4,)]),
+    ("ij,jk,l->ikl", [(2, 3), (3, 4), (2,)]), ("ij,kj->ikj", [(2, 3)] * 2), ("ij->ij", [(2, 3)]),
+])
+def test_einsum_node_is_torchs(eq, shapes):
+    names = []
+    for lib in (torch, ts):
+        ops = [lib.ones(*s, requires_grad=True) for s in shapes]
+        out = lib.einsum(eq, *ops)
+        names.append((out.grad_fn.name(), repr(out).split("grad_fn=")[1]))
+    assert names[1] == names[0]

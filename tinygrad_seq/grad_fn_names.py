@@ -113,11 +113,13 @@ def _getitem(ctx):
 
 def _einsum(ctx):
     """torch's einsum of one operand sums away the letters the output lacks, else permutes (even
-    in the same order); of several, it multiplies pairwise through bmm (its node is torch's
-    contraction plan's last: left as this engine's name)."""
-    if len(ctx.terms) != 1:
-        return None
-    return "SumBackward1" if set(ctx.terms[0]) - set(ctx.out) else "PermuteBackward0"
+    in the same order); of several, it multiplies them pairwise and, when a letter is summed
+    anywhere, views the product into the output's shape last (ViewBackward0), else its node is the
+    last product's (MulBackward0)."""
+    terms, out = ctx.terms, set(ctx.out)
+    if len(terms) == 1:
+        return "SumBackward1" if set(terms[0]) - out else "PermuteBackward0"
+    return "ViewBackward0" if set().union(*terms) - out else "MulBackward0"
 
 
 def _camel(name):
