@@ -208,7 +208,7 @@ def test_input_errors():
     x = ts.randn(5, 2, 3)
     with pytest.raises(ValueError, match="Expected 3, got 7"):
         lstm(ts.randn(5, 2, 7))
-    with pytest.raises(ValueError, match=r"expected hidden\[0\] \(h_0\) size \(2, 2, 4\), got \(1, 2, 4\)"):
+    with pytest.raises(ValueError, match=r"Expected hidden\[0\] size \(2, 2, 4\), got \[1, 2, 4\]"):
         lstm(x, (ts.zeros(1, 2, 4), ts.zeros(2, 2, 4)))
     with pytest.raises(ValueError, match=r"lengths\[1\] = 6 is out of range 1..5"):
         lstm(x, lengths=[5, 6])
@@ -225,7 +225,7 @@ def test_input_errors():
     with pytest.raises(TypeError, match="tuple"):
         lstm(x, ts.zeros(2, 2, 4))
     gru = nn.GRU(3, 4)
-    with pytest.raises(ValueError, match=r"expected hidden \(h_0\) size \(1, 2, 4\), got \(1, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"Expected hidden size \(1, 2, 4\), got \[1, 3, 4\]"):
         gru(x, ts.zeros(1, 3, 4))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")

@@ -1,6 +1,6 @@
 """The argument checks of F.embedding_bag (functional_more.py) that ATen makes, with torch's
-errors and messages, in torch's order: padding_idx, then per_sample_weights' dtype, then the
-indices' range."""
+errors and messages, in torch's order: padding_idx, then a 1-D input's offsets, then
+per_sample_weights' dtype, then the indices' range."""
 import numpy as np
 
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument
@@ -11,6 +11,22 @@ def check_padding_idx(padding_idx, num_embeddings):
     if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
         raise InvalidArgument(f"padding_idx must be within the number of embeddings, -{num_embeddings} through "
                               f"{num_embeddings - 1}, but got {padding_idx}")
+
+
+def check_offsets(offsets, n_indices, include_last_offset):
+    """torch's RuntimeErrors for a 1-D input's offsets (int64 numpy, 1-D): the first bag must start
+    at 0 and the last offset must not pass the input's length n_indices (no offsets: no bags, but
+    include_last_offset needs the one that ends the last bag)."""
+    if not offsets.size:
+        if include_last_offset:
+            raise InvalidArgument("include_last_offset: number of offset should be at least 1")
+        return
+    if offsets[0] != 0:
+        raise InvalidArgument("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                              f"position 0. However, got {int(offsets[0])}")
+    if offsets[-1] > n_indices:
+        raise InvalidArgument(f"offsets[-1] can not be greater than input's length {n_indices} but got offsets[-1] "
+                              f"of {int(offsets[-1])}")
 
 
 def check_per_sample_weights_dtype(per_sample_weights, weight):

@@ -229,6 +229,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     checks.check_padding_idx(padding_idx, weight.shape[0])
+    if idx.ndim == 1:
+        checks.check_offsets(starts, flat.size, include_last_offset)
     checks.check_per_sample_weights_dtype(per_sample_weights, weight)
     checks.check_indices_in_range(flat, weight.shape[0], _torch_fast_bag_path(weight, mode, padding_idx))
     # counted_ends: where each bag's count (mean's divisor) ends; ends: where its summed members end

@@ -157,8 +157,22 @@ def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
     else:
         scales = [float(scale_factor)] * dim
     if recompute_scale_factor or mode == "area":   # torch: the size from the scale, then the scale from the sizes
-        return [math.floor(float(n) * s) for n, s in zip(spatial, scales)], [None] * dim
+        sizes = [math.floor(float(n) * s) for n, s in zip(spatial, scales)]   # inf / nan: Python's errors
+        _check_int64(sizes, mode, dim)
+        return sizes, [None] * dim
+    _check_int64([float(n) * s for n, s in zip(spatial, scales)], mode, dim)
     return [int(n * s) for n, s in zip(spatial, scales)], scales
+
+
+def _check_int64(sizes, mode, dim):
+    """torch's errors for an output size (a number, inf or nan) past int64, raised before any memory
+    is allocated: 'area' passes it to adaptive_avg_pool (a TypeError), the other modes convert it."""
+    if all(-2.0 ** 63 <= s < 2.0 ** 63 for s in sizes):
+        return
+    if mode == "area":
+        raise TypeError(f"adaptive_avg_pool{dim}d(): argument 'output_size' failed to unpack the object at pos 1 "
+                        "with error \"Overflow when unpacking long long\"")
+    raise RuntimeError("value cannot be converted to type int64_t without overflow")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,

@@ -18,6 +18,7 @@ from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
 
 def _as_tensor(x, like):
@@ -324,9 +325,11 @@ def _same_shape(name, input, target, strict=False):
     outputs against [N] targets broadcast to [N, N] and gave a wrong loss)."""
     require_loss_target(target, name)   # a list, number or array: torch's AttributeError / TypeError
     if tuple(input.shape) != tuple(target.shape):
-        if strict:
-            raise ValueError(f"{name}: target size {tuple(target.shape)} must be the same as input size "
-                             f"{tuple(input.shape)}")
+        if strict:   # torch's texts (torch.Size([25, 1])); binary_cross_entropy's calls the broadcast deprecated
+            t, i = Size(target.shape), Size(input.shape)
+            raise ValueError(f"Using a target size ({t!r}) that is different to the input size ({i!r}) is "
+                             "deprecated. Please ensure they have the same size." if name == "binary_cross_entropy"
+                             else f"Target size ({t!r}) must be the same as input size ({i!r})")
         try:
             np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
         except ValueError:

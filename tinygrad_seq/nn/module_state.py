@@ -113,7 +113,8 @@ class StateDictMixin:
         """OrderedDict name -> numpy copy of every parameter and persistent buffer (PyTorch's
         keys; a StateArray: it also takes clone(), cpu(), size(dim), numel(), as torch's values);
         keep_vars=True gives the Tensors themselves; prefix is put before every key as given
-        (torch's: "m" gives "mweight"); destination (a dict) is filled and returned."""
+        (torch's: "m" gives "mweight"); destination (a dict) is filled and returned. A module
+        whose class defines get_extra_state adds "<prefix>_extra_state": the object it returns."""
         if args:   # torch's old positional form state_dict(destination, prefix, keep_vars)
             destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
         if destination is None:

@@ -19,7 +19,7 @@ from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
-from tinygrad_seq.nn.rnn_hidden_dims import check_hidden_dims, check_state_count
+from tinygrad_seq.nn.rnn_hidden_dims import check_hidden, check_hidden_dims, check_state_count
 from tinygrad_seq.nn.rnn_layer_dropout import inter_layer_dropout
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
@@ -108,18 +108,6 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
             raise ShapeMismatch(f"Expected sequence length to be larger than 0 in RNN; {name} got input of shape "
                                 f"{x.shape} (time axis {time_axis})")
 
-    def _check_hidden(self, h, expected, what, x):
-        name = type(self).__name__
-        if not isinstance(h, Tensor):
-            raise NotATensor(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
-        if h.shape != expected:
-            raise ShapeMismatch(f"{name}: expected {what} size {expected}, got {h.shape}")
-        if h.dtype != x.dtype:
-            raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor "
-                               f"with {x.dtype} and {what} with {h.dtype}")
-        if h.device != x.device:
-            raise RuntimeError(f"{name}: input is on {x.device} but {what} is on {h.device}")
-
     @staticmethod
     def _check_lengths(lengths, batch, steps):
         arr = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
@@ -161,7 +149,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                 # the messages are built only for a state that fails (a layer call's fixed cost)
                 check_hidden_dims(hx, self.cell_spec.states, unbatched)
                 what = f"hidden[{k}] ({self.cell_spec.states[k]}_0)" if n_states > 1 else "hidden (h_0)"
-                self._check_hidden(h, want, what, x)
+                check_hidden(type(self).__name__, h, want, what, x)
             out.append(h.unsqueeze(1) if unbatched else h)
         return out
 

@@ -1,7 +1,9 @@
 """torch's RuntimeErrors of nn.RNN / GRU / LSTM forward for an initial state whose number of dims
 does not go with the input's (a decoder step that forgot unsqueeze(0): input (B, E) is read as
 one unbatched sequence, and its (1, B, H) hidden state no longer fits), and for an LSTM given
-more than its two states. nn/rnn.py's RNNBase calls them before its per-state shape checks."""
+more than its two states; then each state's own checks (a Tensor, its shape with torch's message,
+the input's dtype and device). nn/rnn.py's RNNBase calls them."""
+from tinygrad_seq.errors import NotATensor, ShapeMismatch
 from tinygrad_seq.tensor import Tensor
 
 
@@ -27,3 +29,20 @@ def check_state_count(states, names, cell_name):
     if len(states) > len(names):
         count = "two" if len(names) == 2 else str(len(names))
         raise RuntimeError(f"{cell_name} expects {count} hidden states (got {len(states)})")
+
+
+def check_hidden(name, h, expected, what, x):
+    """One initial state h against its expected shape (2-D for an unbatched input) and the input
+    x's dtype and device; name: the layer's class name; what: "hidden (h_0)" or, with more states,
+    "hidden[k] (c_0)". The shape's message is torch's ("Expected hidden[1] size (1, 2, 20), got
+    [1, 2, 19]"), on the shapes with the batch dim of 1 an unbatched input gets."""
+    if not isinstance(h, Tensor):
+        raise NotATensor(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
+    if h.shape != expected:
+        batched = (lambda s: (*s[:1], 1, *s[1:])) if len(expected) == 2 else tuple
+        raise ShapeMismatch(f"Expected {what.split()[0]} size {batched(expected)}, got {list(batched(h.shape))}")
+    if h.dtype != x.dtype:
+        raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor "
+                           f"with {x.dtype} and {what} with {h.dtype}")
+    if h.device != x.device:
+        raise RuntimeError(f"{name}: input is on {x.device} but {what} is on {h.device}")

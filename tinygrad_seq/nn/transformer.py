@@ -33,11 +33,10 @@ class _FeedForward:
     """The position-wise block both layers share: linear2(dropout(act(linear1(x)))), then the
     residual branch's dropout."""
 
-    def _ff_setup(self, d_model, dim_feedforward, dropout, activation, bias):
+    def _ff_setup(self, d_model, dim_feedforward, dropout, bias):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
-        self.activation = _activation(activation)
 
     def _ff_block(self, x, out_dropout):
         return out_dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -48,12 +47,20 @@ class TransformerEncoderLayer(_FeedForward, Module):
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         Module.__init__(self)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
-        self._ff_setup(d_model, dim_feedforward, dropout, activation, bias)
+        self._ff_setup(d_model, dim_feedforward, dropout, bias)
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
+        self.activation = _activation(activation)   # last, as torch's (a Module one prints last)
         _place(self, device, dtype)
+
+    def __setstate__(self, state):
+        """torch's: a pickle made before `activation` existed gets relu (a Module activation, in
+        _modules, is found and kept)."""
+        super().__setstate__(state)
+        if not hasattr(self, "activation"):
+            self.activation = F.relu
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
@@ -78,13 +85,23 @@ class TransformerDecoderLayer(_FeedForward, Module):
         Module.__init__(self)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
-        self._ff_setup(d_model, dim_feedforward, dropout, activation, bias)
+        self._ff_setup(d_model, dim_feedforward, dropout, bias)
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
+        self.activation = _activation(activation)   # last, as torch's (a Module one prints last)
         _place(self, device, dtype)
+
+    def __setstate__(self, state):
+        """torch's: `activation` missing from the instance dict becomes F.relu, before the state
+        is set. A Module activation (nn.GELU()) lives in _modules, so a deep copy or unpickling of
+        the layer (TransformerDecoder's clones) then computes relu (its GELU stays in _modules,
+        shadowed), as torch's does."""
+        if "activation" not in state:
+            state["activation"] = F.relu
+        super().__setstate__(state)
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
