@@ -156,3 +156,20 @@ def test_einsum_node_is_torchs(eq, shapes):
         out = lib.einsum(eq, *ops)
         names.append((out.grad_fn.name(), repr(out).split("grad_fn=")[1]))
     assert names[1] == names[0]
+
+
+# seq2seq / sentiment notebooks beside torch: the loss size-mismatch warning is torch's text
+@pytest.mark.parametrize("cls", ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss"])
+def test_loss_size_mismatch_warning_is_torchs_text(cls):
+    texts = []
+    for lib in (torch, ts):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(lib.nn, cls)()(lib.zeros(2, 1), lib.tensor([1.0, 0.0]))
+        texts.append([str(c.message) for c in caught if issubclass(c.category, UserWarning)])
+    assert texts[1] == texts[0] and len(texts[0]) == 1
+    with warnings.catch_warnings(record=True) as caught:   # a program's filter silences it
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="Using a target size")
+        getattr(ts.nn, cls)()(ts.zeros(2, 1), ts.tensor([1.0, 0.0]))
+    assert not caught

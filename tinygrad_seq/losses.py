@@ -330,14 +330,16 @@ def _same_shape(name, input, target, strict=False):
             raise ValueError(f"Using a target size ({t!r}) that is different to the input size ({i!r}) is "
                              "deprecated. Please ensure they have the same size." if name == "binary_cross_entropy"
                              else f"Target size ({t!r}) must be the same as input size ({i!r})")
+        # torch's text (a program's filterwarnings(message="Using a target size") matches), warned
+        # before a shape that does not broadcast raises, as torch's
+        warnings.warn(f"Using a target size ({Size(target.shape)!r}) that is different to the input size "
+                      f"({Size(input.shape)!r}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
         try:
             np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
         except ValueError:
             raise ShapeMismatch(f"{name}: input shape {tuple(input.shape)} and target shape "
                                 f"{tuple(target.shape)} differ and do not broadcast") from None
-        warnings.warn(f"{name}: using a target size {tuple(target.shape)} that is different to the input size "
-                      f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
     return target
 
 
