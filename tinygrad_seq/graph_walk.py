@@ -5,6 +5,7 @@ rebased by an in-place op after a node used it resolves to its node before the w
 the view and using it is read again from the base as it was then (_stale_view, _view_at), as
 torch regenerates a view's grad_fn."""
 from tinygrad_seq import write_history as _write_history, writes as _writes
+from tinygrad_seq.inplace_reshape import shape_then
 
 
 DROPPED = _write_history.DROPPED   # a _hist entry standing for the graph nodes no longer kept
@@ -143,6 +144,8 @@ def _toposort(root_ctx):
                 if pclock > clock:
                     pc, i, req = _parent_state(p, clock)   # p was rebased after node used it
                     pclock = pc._clock if pc is not None else clock
+                    if p._shape_history is not None:   # and reshaped in place: p as node saw it
+                        p = shape_then(p, clock)
                 else:
                     i, req = p._idx, p.requires_grad
             if pclock < clock and pc.is_view:   # a view made before node, with writes since: maybe stale

@@ -18,6 +18,7 @@ from tinygrad_seq.internal_overlap import (check_item_assignment, check_no_inter
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.inplace_fast import arith_in_place
+from tinygrad_seq.inplace_reshape import reshape_in_graph, squeeze_node, t_order, transpose_order
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor_logic import alpha_form
@@ -192,32 +193,31 @@ class InPlaceOps:
         self._retarget(out)
         return self
 
-    def _reshaped_in_place(self, fn, name):
+    def _reshaped_in_place(self, fn, name, node, order=None):
         """The shape ops' in-place forms (unsqueeze_, squeeze_, t_, transpose_): self takes the
-        shape of fn(self), its data unchanged. Only outside the graph (a tensor that does not
-        require grad, or under no_grad): the backward sweep shapes a gradient by its tensor's
-        current shape, which a node that used self before would not match."""
+        shape of fn(self), its data unchanged; in the graph recorded as torch's node `node`
+        (inplace_reshape.py; order: the permutation of t_ / transpose_)."""
         if self.requires_grad and autograd.is_grad_enabled():
             if self._ctx is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                    "operation (wrap it in ts.no_grad(), or write to .data)")
-            raise RuntimeError(f"{name} on a tensor that requires grad is not supported here: write "
-                               f"x = x.{name[:-1]}(...) instead")
+            return reshape_in_graph(self, fn, name, node, order)
         self.array = fn(self).array
         self._bump_version()   # torch's: autograd's saved-tensor checks see the change of shape
         return self
 
     def unsqueeze_(self, dim):
-        return self._reshaped_in_place(lambda t: t.unsqueeze(dim), "unsqueeze_")
+        return self._reshaped_in_place(lambda t: t.unsqueeze(dim), "unsqueeze_", "UnsqueezeBackward1")
 
     def squeeze_(self, dim=None):
-        return self._reshaped_in_place(lambda t: t.squeeze(dim), "squeeze_")
+        return self._reshaped_in_place(lambda t: t.squeeze(dim), "squeeze_", squeeze_node(dim))
 
     def t_(self):
-        return self._reshaped_in_place(lambda t: t.t(), "t_")
+        return self._reshaped_in_place(lambda t: t.t(), "t_", "TBackward1", t_order)
 
     def transpose_(self, dim0, dim1):
-        return self._reshaped_in_place(lambda t: t.transpose(dim0, dim1), "transpose_")
+        return self._reshaped_in_place(lambda t: t.transpose(dim0, dim1), "transpose_", "TransposeBackward1",
+                                       transpose_order(dim0, dim1))
 
     def _retarget(self, out, snapshot_bytes=0):
         """Make self's node out's, keeping the replaced one for nodes that used self before
@@ -352,6 +352,7 @@ class InPlaceOps:
         return self.clamp_(max=max)
 
     def masked_fill_(self, mask, value):
+        check_no_partial_overlap(self, mask)   # torch's: the mask may be self, not part of it
         arr = self.array
         if type(arr) is np.ndarray and has_internal_overlap(arr.shape, arr.strides) and not self._in_graph(mask, value):
             return masked_fill_expanded(self, mask, value)   # torch's deprecation warning, then the fill

@@ -54,6 +54,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     # _hist, earlier graph nodes of a tensor rebased by in-place ops (write_history.History);
     # _untracked, .data's writes are not recorded; _inference, made under inference_mode()
     _hist = None
+    _shape_history = None   # (clock, the tensor before) per in-place reshape in the graph (inplace_reshape.py)
     _untracked = False
     _inference = False
     _is_buffer = False   # nn.Buffer's mark (nn/buffer.py): read on every Module attribute assignment
@@ -347,7 +348,10 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         return self.to(dtype=other.dtype)
 
     def contiguous(self, memory_format=None):
-        """self when row-major already, else a row-major copy (differentiable), as torch's."""
+        """self when row-major already, else a row-major copy (differentiable), as torch's; with a
+        channels-last memory_format, the same in that format's order (clone's strides)."""
+        if getattr(memory_format, "name", None) in ("channels_last", "channels_last_3d"):
+            return self if self.is_contiguous(memory_format=memory_format) else self.clone(memory_format=memory_format)
         if self.is_contiguous():
             return self
         out = self.clone()   # the graph node; its copy keeps the source's order, so make it row-major

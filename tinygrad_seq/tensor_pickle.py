@@ -7,7 +7,7 @@ from tinygrad_seq import device as _device
 
 # the engine's own per-tensor marks kept in a tensor's __dict__ (Tensor's class defaults): a copy
 # is a new leaf, no view, with no write history, its writes tracked
-INTERNAL_ATTRS = frozenset(("_view", "_hist", "_untracked", "_inference"))
+INTERNAL_ATTRS = frozenset(("_view", "_hist", "_shape_history", "_untracked", "_inference"))
 
 
 def reduce_ex(self, protocol):
