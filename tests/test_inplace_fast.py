@@ -182,3 +182,45 @@ def test_expanded_tensor_refused_as_torch():
     x = ts.zeros(3, 1).expand(3, 4)
     with pytest.raises(RuntimeError, match="more than one element"):
         x.add_(1.0)
+
+
+@pytest.mark.parametrize("src_shape", [(4, 5), (5,), (1, 5), ()])
+def test_copy_matches_torch_and_keeps_the_bookkeeping(src_shape):
+    x, tx = _pair((4, 5))
+    s, ts_ = _pair(src_shape, seed=5)
+    ver = x._version
+    assert x.copy_(s) is x and x._version == ver + 1
+    tx.copy_(ts_)
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+    assert not np.shares_memory(x.numpy(), s.numpy())
+
+
+def test_copy_through_a_view_and_into_a_saved_tensor():
+    x, tx = _pair((3, 4))
+    x[1].copy_(ts.zeros(4))
+    tx[1].copy_(torch.zeros(4))
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+    w = ts.randn(3, requires_grad=True)
+    saved = ts.randn(3)
+    y = (w * saved).sum()
+    saved.copy_(ts.ones(3))
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_copy_in_the_graph_and_across_dtypes_takes_the_general_path():
+    w = ts.randn(3, requires_grad=True)
+    buf = ts.zeros(3)
+    assert inplace_fast.copy_in_place(buf, w) is None   # grad mode, a source that requires grad
+    buf.copy_(w * 2)
+    buf.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(3, 2, np.float32))
+    i = ts.zeros(3, dtype=ts.int64)
+    assert inplace_fast.copy_in_place(i, ts.tensor([1.7, -1.7, 2.2])) is None
+    i.copy_(ts.tensor([1.7, -1.7, 2.2]))
+    assert i.tolist() == torch.zeros(3, dtype=torch.int64).copy_(torch.tensor([1.7, -1.7, 2.2])).tolist()
+    with pytest.raises(RuntimeError):
+        ts.zeros(3).copy_(ts.ones(2))
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x = ts.arange(6.0)
+        x[1:].copy_(x[:-1])

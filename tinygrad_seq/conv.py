@@ -43,6 +43,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (+ bias [C_out]) -> [N, C_out, L_out]: a 2-D convolution of height 1 (conv2d.py's product over
     gathered windows: 2-4x faster than the windows through index_select and a batched matmul,
     2026-12-05), with conv2d's argument checks and torch's messages."""
+    require_tensor_argument(input, "conv1d", "input", 1)   # torch's TypeError (None has no .ndim)
+    require_tensor_argument(weight, "conv1d", "weight", 2)
     x, unbatched = batched(input, "conv1d", 1)
     stride, dilation = expand_arg(stride, 1, "stride"), expand_arg(dilation, 1, "dilation")
     if weight.ndim != 3:

@@ -4,9 +4,12 @@ copied once into GEMM layout) and one batched numpy matmul per call; backward is
 helpers and the argument checks here are shared with conv_transpose.py and pool2d.py. On "cuda"
 the arrays go through host memory (convolutions are not on this library's recurrent hot path).
 """
+import warnings
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import torch_type_name
@@ -43,10 +46,13 @@ def check_conv(name, x, weight, bias, n_spatial, stride, padding, dilation, grou
         raise InvalidArgument("non-positive stride is not supported")
     if not isinstance(padding, str) and any(p < 0 for p in padding):
         raise InvalidArgument("negative padding is not supported")
-    if any(d <= 0 for d in dilation):
-        raise InvalidArgument("non-positive dilation is not supported")
+    if any(d < 0 for d in dilation):
+        raise InvalidArgument("dilation should be greater than zero")
     if groups <= 0:
         raise InvalidArgument("non-positive groups is not supported")
+    if weight.shape[0] < groups:
+        raise ShapeMismatch(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                            f"weight of size {list(weight.shape)} instead")
     if weight.shape[0] % groups:
         raise ShapeMismatch(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                             f"but got weight of size [{list(weight.shape)}] instead")
@@ -60,6 +66,11 @@ def check_conv(name, x, weight, bias, n_spatial, stride, padding, dilation, grou
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
         raise ShapeMismatch(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
                             f"{out_channels} elements, but got bias of size {list(bias.shape)} instead")
+    if 0 in dilation:   # torch's kernels refuse it after the shape checks (a 1-D one seen as 2-D)
+        shown = ((1,) if n_spatial == 1 else ()) + tuple(dilation)
+        names = ("dilation_depth", "dilation_height", "dilation_width")[-len(shown):]
+        got = ", ".join(f"{a}: {d}" for a, d in zip(names, shown)) if transposed else str(list(shown))
+        raise InvalidArgument(f"dilation should be greater than zero, but got {got}")
 
 
 def batched(input, name, n_spatial):
@@ -125,6 +136,9 @@ class Conv2dFunction(Function):
                                 f"Kernel size: ({span[0]} x {span[1]}). Kernel size can't be greater than actual "
                                 f"input size")
         count = tuple((p - s) // st + 1 for p, s, st in zip(xp.shape[2:], span, stride))
+        ctx.empty_channels = (x.shape[1] == 0, x.shape, w.shape)
+        if x.shape[1] == 0:   # torch's empty-input convolution: [N, 0, Ho, Wo], the bias unused
+            return B.asarray(np.zeros((x.shape[0], 0) + count, x.dtype))
         cols = gemm_columns(xp, kernel, stride, dilation, count, groups)        # [N, G, C/G*K, HoWo]
         o = w.shape[0]
         w_g = w.reshape(groups, o // groups, -1)                                # [G, O/G, C/G*K]
@@ -141,6 +155,10 @@ class Conv2dFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         B = ctx.b
+        empty, x_shape, w_shape = ctx.empty_channels
+        if empty:   # nothing read any input, weight or bias: zero gradients, as torch's
+            zeros = (np.zeros(x_shape, grad.dtype), np.zeros(w_shape, grad.dtype), np.zeros(w_shape[0], grad.dtype))
+            return tuple(B.asarray(z) for z in zeros)[:len(ctx.needs_input_grad)]
         x, w = ctx.saved_tensors
         x_shape, xp_shape, pads, kernel, count = ctx.shapes
         xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads)) if any(p for pair in pads for p in pair) else x
@@ -170,6 +188,19 @@ def same_padding(kernel, dilation):
     return tuple((t // 2, t - t // 2) for t in totals)
 
 
+_asymmetric_same_padding_warned = False
+
+
+def _warn_asymmetric_same_padding_once():
+    """torch's TORCH_WARN_ONCE: the first padding='same' needing more zeros after than before
+    (an even kernel with odd dilation) in the process warns, whatever the warnings filters say."""
+    global _asymmetric_same_padding_warned
+    if not _asymmetric_same_padding_warned:
+        _asymmetric_same_padding_warned = True
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                      "copy of the input be created", UserWarning, stacklevel=4)
+
+
 def resolve_padding(padding, kernel, stride, dilation, n):
     """padding (int, tuple, 'same', 'valid') -> ((before, after), ...) per spatial dim."""
     if isinstance(padding, str):
@@ -179,13 +210,18 @@ def resolve_padding(padding, kernel, stride, dilation, n):
             raise InvalidArgument(f"Invalid padding string: {padding!r}")
         if any(s != 1 for s in stride):
             raise InvalidArgument("padding='same' is not supported for strided convolutions")
-        return same_padding(kernel, dilation)
+        pads = same_padding(kernel, dilation)
+        if any(before != after for before, after in pads):
+            _warn_asymmetric_same_padding_once()
+        return pads
     return tuple((p, p) for p in expand_arg(padding, n, "padding"))
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Cross-correlation of input [N, C_in, H, W] (or [C_in, H, W]) with weight
     [C_out, C_in / groups, kH, kW] (+ bias [C_out]) -> [N, C_out, H_out, W_out]."""
+    require_tensor_argument(input, "conv2d", "input", 1)
+    require_tensor_argument(weight, "conv2d", "weight", 2)
     x, unbatched = batched(input, "conv2d", 2)
     stride, dilation = expand_arg(stride, 2, "stride"), expand_arg(dilation, 2, "dilation")
     pads = resolve_padding(padding, weight.shape[2:], stride, dilation, 2)

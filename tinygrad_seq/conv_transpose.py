@@ -5,6 +5,7 @@ columns (im2col) for the input's GEMM and the weight's. 1-D runs as 2-D with a h
 """
 import numpy as np
 
+from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.conv2d import batched, check_conv, expand_arg, fold_windows, gemm_columns, _sum_over_batch_gemm
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
@@ -63,6 +64,8 @@ class ConvTranspose2dFunction(Function):
 
 def _transposed(name, input, weight, bias, stride, padding, output_padding, groups, dilation, n):
     """The shared body of conv_transpose1d / 2d over n spatial dims (1-D gets a height of 1)."""
+    require_tensor_argument(input, name, "input", 1)
+    require_tensor_argument(weight, name, "weight", 2)
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     x, unbatched = batched(input, name, n)
@@ -98,20 +101,22 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def output_padding_for(input_size, output_size, stride, padding, kernel, dilation):
-    """The output_padding that makes a transposed convolution give output_size (its last
-    len(kernel) entries), as torch's ConvTranspose*d forward(input, output_size) computes it."""
+    """The output_padding that makes a transposed convolution give output_size (its spatial
+    entries: a batched input's size may also give N and C, an unbatched one's C), as torch's
+    ConvTranspose*d forward(input, output_size) computes it, with its messages (torch's quirk
+    included: an unbatched input's shape is shown from dim 2)."""
     n = len(kernel)
-    output_size = [int(s) for s in output_size]
-    if len(output_size) == n + 2:
-        output_size = output_size[2:]
+    non_spatial = 2 if len(input_size) == n + 2 else 1
+    if len(output_size) == non_spatial + n:
+        output_size = output_size[non_spatial:]
     if len(output_size) != n:
-        raise ValueError(f"ConvTranspose{n}D: for {n + 2}D input, output_size must have {n} or {n + 2} elements "
-                         f"(got {len(output_size)})")
+        raise ValueError(f"ConvTranspose{n}D: for {len(input_size)}D input, output_size must have {n} or "
+                         f"{non_spatial + n} elements (got {len(output_size)})")
     spatial = list(input_size[-n:])
     smallest = [(size - 1) * s - 2 * p + d * (k - 1) + 1
                 for size, s, p, k, d in zip(spatial, stride, padding, kernel, dilation)]
     largest = [low + s - 1 for low, s in zip(smallest, stride)]
     if any(not low <= want <= high for want, low, high in zip(output_size, smallest, largest)):
         raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {smallest} to "
-                         f"{largest} (for an input of {tuple(spatial)})")
-    return tuple(want - low for want, low in zip(output_size, smallest))
+                         f"{largest} (for an input of torch.Size({list(input_size[2:])}))")
+    return tuple(int(want) - low for want, low in zip(output_size, smallest))

@@ -430,7 +430,7 @@ from tinygrad_seq.interpolate import interpolate, upsample, upsample_bilinear, u
 from tinygrad_seq.functional_extra import (batch_norm, celu, cosine_similarity, glu, hardshrink,  # noqa: E402,F401
                                            hardsigmoid, hardswish, kl_div, layer_norm, mish, pairwise_distance, pdist,
                                            relu6, scaled_dot_product_attention, selu, softshrink, softsign)
-from tinygrad_seq.functional_dropout import alpha_dropout, dropout2d  # noqa: E402,F401
+from tinygrad_seq.functional_dropout import alpha_dropout, dropout2d, dropout3d  # noqa: E402,F401
 from tinygrad_seq.functional_pad import pad  # noqa: E402,F401
 from tinygrad_seq.functional_2d import (fold, instance_norm, local_response_norm, lp_pool1d,  # noqa: E402,F401
                                         lp_pool2d, max_unpool1d, max_unpool2d, pixel_shuffle, pixel_unshuffle,
@@ -442,6 +442,7 @@ from tinygrad_seq.functional_more2 import (adaptive_max_pool1d_with_indices, cha
                                           multi_head_attention_forward, multilabel_margin_loss,
                                           native_channel_shuffle, triplet_margin_with_distance_loss)
 from tinygrad_seq.functional_grid import affine_grid, grid_sample  # noqa: E402,F401
+from tinygrad_seq.functional_aten import conv_tbc  # noqa: E402,F401  (F.conv_tbc is torch.conv_tbc)
 
 
 def __getattr__(name):

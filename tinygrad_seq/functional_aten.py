@@ -100,6 +100,32 @@ def feature_alpha_dropout_(input, p, train):
     return feature_noise_dropout(input, p, train, True, True)
 
 
+def native_dropout(input, p, train):
+    """torch.native_dropout: (output, mask) with mask a bool tensor. Training (train True or
+    None): a bernoulli(1 - p) mask in index order (torch draws it into a contiguous tensor, as
+    F.dropout's into a contiguous input) and output = input * mask * 1 / (1 - p) (0 for p = 1);
+    else (a copy of input, all-True mask). An empty input gives (input, an empty tensor like it)."""
+    from tinygrad_seq import random
+    from tinygrad_seq.creation import empty_like, ones
+    from tinygrad_seq.functional_checks import torch_type_name
+    from tinygrad_seq.grad_fn_names import named
+    from tinygrad_seq.tensor import Tensor
+    if input.numel() == 0:
+        return input, empty_like(input)
+    if train is not None and not train:
+        return named(input.clone(), "NativeDropoutBackward0"), ones(input.shape, dtype=np.bool_, device=input.device)
+    keep_prob = 1.0 - p
+    if not 0.0 <= keep_prob <= 1.0:   # torch's check is bernoulli_'s, on 1 - p
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={keep_prob:g}")
+    keep = random.generator(None).stream.bernoulli(input.numel(), keep_prob).reshape(input.shape).astype(np.bool_)
+    if input.dtype.kind not in "fc":   # torch's input * mask then *= scale: a float scale into an integer result
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {torch_type_name(input.dtype)}")
+    scale = np.asarray(0.0 if keep_prob == 0 else 1.0 / keep_prob, input.dtype)   # the scalar in input's dtype
+    factor = Tensor(keep.astype(input.dtype) * scale, device=input.device)
+    output = named(input * factor, "NativeDropoutBackward0")
+    return output, Tensor(keep, device=input.device)
+
+
 # ------------------------------------------------------------------ embeddings, norms
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     """The rows of weight at indices (ATen's order: weight first); padding_idx < 0: none."""
@@ -260,7 +286,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 FUNCTIONS = {name: globals()[name] for name in (
     "dropout alpha_dropout feature_dropout feature_alpha_dropout dropout_ alpha_dropout_ feature_dropout_ "
-    "feature_alpha_dropout_ embedding embedding_bag layer_norm group_norm batch_norm instance_norm conv_tbc "
+    "feature_alpha_dropout_ native_dropout embedding embedding_bag layer_norm group_norm batch_norm instance_norm conv_tbc "
     "max_pool1d max_pool1d_with_indices adaptive_max_pool1d channel_shuffle constant_pad_nd rrelu rrelu_ "
     "threshold binary_cross_entropy_with_logits cosine_embedding_loss hinge_embedding_loss kl_div "
     "margin_ranking_loss poisson_nll_loss triplet_margin_loss ctc_loss").split()}

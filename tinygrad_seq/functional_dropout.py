@@ -1,7 +1,7 @@
-"""torch.nn.functional's channel and self-normalizing dropouts: dropout2d (whole channels of
-(N, C, H, W)) and alpha_dropout (SELU networks: dropped units set to SELU's negative
-saturation, then an affine map that keeps mean 0 and variance 1). Masks come from
-tinygrad_seq.random (ts.manual_seed). Re-exported by tinygrad_seq.functional."""
+"""torch.nn.functional's channel and self-normalizing dropouts: dropout2d / dropout3d (whole
+channels of (N, C, H, W) / (N, C, D, H, W)) and alpha_dropout (SELU networks: dropped units set
+to SELU's negative saturation, then an affine map that keeps mean 0 and variance 1). Masks come
+from tinygrad_seq.random (ts.manual_seed). Re-exported by tinygrad_seq.functional."""
 import warnings
 
 import numpy as np
@@ -46,6 +46,30 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     if input.dtype.kind not in "fc":
         return integer_dropout(input, p, inplace)
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    keep = np.zeros(shape, input.dtype) if p == 1.0 else random.bernoulli_mask(1.0 - p, shape, input.dtype)
+    return _applied(input, lambda t: t * Tensor(keep, device=t.device), inplace)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels with probability p, scaling the rest by 1/(1-p). As torch's: a 5-D
+    input is (N, C, D, H, W), any other rank is taken as unbatched (a 4-D (C, D, H, W) one, one
+    draw per input[c]), and ranks other than 4 and 5 warn that they are deprecated."""
+    from tinygrad_seq.functional import _applied
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
+                      "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    channel_dims = 2 if input.ndim == 5 else 1   # torch unsqueezes an unbatched input to (1, C, ...)
+    if input.ndim + (channel_dims == 1) < 2:
+        raise ShapeMismatch("Feature dropout requires at least 2 dimensions in the input")
+    if input.dtype.kind not in "fc":
+        return integer_dropout(input, p, inplace)
+    shape = tuple(input.shape[:channel_dims]) + (1,) * (input.ndim - channel_dims)   # one draw per channel
     keep = np.zeros(shape, input.dtype) if p == 1.0 else random.bernoulli_mask(1.0 - p, shape, input.dtype)
     return _applied(input, lambda t: t * Tensor(keep, device=t.device), inplace)
 

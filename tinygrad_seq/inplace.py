@@ -17,7 +17,7 @@ from tinygrad_seq.operand_types import defer_unknown
 from tinygrad_seq.internal_overlap import (check_item_assignment, check_no_internal_overlap, check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
-from tinygrad_seq.inplace_fast import arith_in_place
+from tinygrad_seq.inplace_fast import arith_in_place, copy_in_place
 from tinygrad_seq.inplace_reshape import reshape_in_graph, squeeze_node, t_order, transpose_order
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
@@ -293,6 +293,10 @@ class InPlaceOps:
                             self._other(value) if not isinstance(value, InPlaceOps) else value, name="fill_")
 
     def copy_(self, src, non_blocking=False):
+        if isinstance(src, InPlaceOps):   # numpy's copyto outside the graph (inplace_fast.py)
+            fast = copy_in_place(self, src)
+            if fast is not None:
+                return fast
         if isinstance(src, InPlaceOps) and src.device != self.device:
             src = src.to(self.device)
         if not isinstance(src, InPlaceOps):

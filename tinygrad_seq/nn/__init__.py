@@ -26,7 +26,7 @@ from tinygrad_seq.nn.layers_2d import (CircularPad1d, CircularPad2d, CircularPad
 from tinygrad_seq.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                          TransformerEncoder, TransformerEncoderLayer)
 from tinygrad_seq.nn.activation import Hardshrink, Softshrink  # noqa: F401
-from tinygrad_seq.nn.more_layers import AlphaDropout, Dropout2d  # noqa: F401
+from tinygrad_seq.nn.more_layers import AlphaDropout, Dropout2d, Dropout3d  # noqa: F401
 from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimilarity, Hardsigmoid,  # noqa: F401
                                         Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PairwiseDistance,
                                         ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
@@ -34,7 +34,7 @@ from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, 
                                   CTCLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
 from tinygrad_seq.nn.cells import RecurrentCell  # noqa: F401
-from tinygrad_seq.nn import functional, init, parallel, utils  # noqa: F401
+from tinygrad_seq.nn import functional, grad, init, parallel, utils  # noqa: F401
 from tinygrad_seq.nn.data_parallel import DataParallel  # noqa: F401
 from tinygrad_seq.nn.rnn import GRU, LSTM, RNN, RNNBase, Recurrent  # noqa: F401
 from tinygrad_seq.nn import cells as _cells, variants as _variants

@@ -164,9 +164,9 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if p < 0 or p > 1:   # torch's test (a nan p passes it)
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = float(p), bool(inplace)
+        self.p, self.inplace = p, inplace   # kept as given, as torch's (repr: Dropout(p=0, inplace=False))
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)

@@ -1,7 +1,7 @@
 """Module forms of functional_more.py (and of F.pad's modes): RMSNorm, GroupNorm, PReLU,
-Threshold, Tanhshrink, Bilinear, EmbeddingBag, Dropout1d / Dropout2d / AlphaDropout, the 1-D
-padding modules, and the
-ranking / embedding / count losses, with torch's parameters, initialisation and options."""
+Threshold, Tanhshrink, Bilinear, EmbeddingBag, Dropout1d / Dropout2d / Dropout3d / AlphaDropout,
+the 1-D padding modules, and the ranking / embedding / count losses, with torch's parameters,
+initialisation and options."""
 import math
 import numbers
 
@@ -204,6 +204,11 @@ class Dropout1d(_DropoutNd):
 class Dropout2d(_DropoutNd):
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
