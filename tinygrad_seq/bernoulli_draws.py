@@ -1,7 +1,8 @@
 """torch.bernoulli(input, p=None): 0/1 draws with probability input (or p), in input's dtype,
 with torch's checks (a probability outside [0, 1], nan included, raises; an integer input
 without p has no kernel) and torch's graph: a result of an input that requires grad requires
-grad too, with a zero gradient (BernoulliBackward0)."""
+grad too, with a zero gradient (BernoulliBackward0). out= (without p, as torch's) takes the draws
+made in out's memory order."""
 import numpy as np
 
 from tinygrad_seq import autograd, random
@@ -23,8 +24,6 @@ class _Draws(autograd.Function):
 
 
 def bernoulli(input, p=None, generator=None, *, out=None):
-    from tinygrad_seq.tensor import Tensor
-    from tinygrad_seq.tensor_matmul import scalar_name
     if out is not None:
         if p is not None:   # torch's overloads: (input, *, generator, out) or (input, p, *, generator)
             raise TypeError("bernoulli() received an invalid combination of arguments - got (Tensor, float, "
@@ -81,4 +80,5 @@ def _into_out(input, generator, out):
     strides = None
     if tuple(out.shape) == tuple(input.shape) and not out.is_contiguous():
         strides = random.element_strides(out.array)
-    return _into(out, _draws(input, None, generator, strides), "bernoulli")
+    draws = _draws(input, None, generator, strides)   # zeros and ones: exact in any dtype (bool too)
+    return _into(out, draws.to(dtype=out.dtype), "bernoulli")

@@ -329,12 +329,14 @@ def bincount(input, weights=None, minlength=0):
         raise InvalidArgument(f"bincount: expected a 1-D tensor of non-negative integers, got shape {a.shape} "
                               f"and dtype {a.dtype}")
     w = None if weights is None else _as_array(weights)
+    if w is not None and (w.ndim != 1 or w.shape[0] != a.shape[0]) and a.size:
+        raise InvalidArgument("weights should be 1-d and have the same length as input")
     out = np.bincount(a, w, minlength)
     device = input.device if isinstance(input, Tensor) else "cpu"   # torch's: the input's device
-    if w is None:
+    if w is None or a.size == 0:   # torch's: an empty input counts int64 zeros, weighted or not
         return Tensor(out.astype(np.int64), device=device)
-    # float weights keep their dtype (torch's); integer or bool weights give float64
-    return Tensor(out.astype(w.dtype if w.dtype.kind == "f" else np.float64), device=device)
+    # float32 weights sum in float32 (torch's); any other weights (float16, int, bool) in float64
+    return Tensor(out.astype(np.float32 if w.dtype == np.float32 else np.float64), device=device)
 
 
 # the global switches (deterministic algorithms, print options, default device): global_settings.py

@@ -10,7 +10,7 @@ from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument,
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_checks import check_index_copy, check_index_fill
 from tinygrad_seq.indexing import normalize_index
-from tinygrad_seq.internal_overlap import check_no_overlap
+from tinygrad_seq.internal_overlap import check_no_overlap, check_no_partial_overlap
 from tinygrad_seq.int_convert import float_scalar
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -23,6 +23,9 @@ def _is_tensor(x):
 
 
 def index_fill_(self, dim, index, value):
+    if isinstance(value, (complex, np.complexfloating)):   # (ts has no complex dtype: every self refuses one)
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
+    check_no_overlap(self, index)   # torch's: the index shares no memory with self
     if self.ndim == 0:
         return zero_d_write(self, "index_fill_", dim, lambda t, v: t.index_fill(0, index.reshape(-1), v), value)
     check_index_fill(index, value)
@@ -59,6 +62,7 @@ def scatter_(self, dim, index, src=None, value=None, reduce=None):
     """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None, 'add' or
     'multiply' (the last without gradients, as torch's)."""
     node = None if reduce is not None else "ScatterBackward0" if _is_tensor(src) else "ScatterBackward1"
+    check_scatter_overlap(self, index, src)
     return _scatter_named(self, dim, index, src, value, reduce, node)
 
 
@@ -90,6 +94,13 @@ def _scatter_named(self, dim, index, src, value, reduce, node):
     return _scatter_into(self, "scatter_", d, idx, src, reduce == "add", node)
 
 
+def check_scatter_overlap(self, index, src):
+    """torch's scatter checks: neither index nor a tensor src shares memory with self."""
+    check_no_overlap(self, index)
+    if _is_tensor(src):
+        check_no_overlap(self, src)
+
+
 def _scatter_into(self, name, d, idx, src, add, node):
     """self's Scatter of src along d at idx, written in place; its node named `node` (None: as it is)."""
     def scatter(t, s):
@@ -99,6 +110,7 @@ def _scatter_into(self, name, d, idx, src, add, node):
 
 
 def scatter_add_(self, dim, index, src):
+    check_scatter_overlap(self, index, src)
     return _scatter_add_named(self, dim, index, src, "ScatterAddBackward0")
 
 
@@ -122,6 +134,7 @@ def index_add_(self, dim, index, source, alpha=1):
     if _is_tensor(source) and source.dtype != self.dtype:   # checked here: scatter_add_'s message names scatter_add
         raise DTypeMismatch(f"index_add_(): self ({scalar_name(self.dtype)}) and source "
                             f"({scalar_name(source.dtype)}) must have the same scalar type")
+    check_no_overlap(self, index)
     check_no_overlap(self, source)
     if self.dtype.kind in "iub" and isinstance(alpha, float):
         alpha = int(alpha)   # torch's: alpha becomes self's integer type (1.5 adds source once)
@@ -143,6 +156,7 @@ def index_copy_(self, dim, index, source):
         source = source.reshape(1)
     if _is_tensor(source) and source.ndim == self.ndim:
         check_index_copy(index, source, source.shape[wrap_dim(dim, self.ndim)])
+    check_no_overlap(self, index)
     check_no_overlap(self, source)
     return _scatter_named(self, dim, along_index(self, dim, index, source, "index_copy_"), source, None, None,
                           "IndexCopyBackward0")
@@ -226,6 +240,7 @@ def index_put_(self, indices, values, accumulate=False):
     in self and values: a repeated position's values each get their upstream gradient), as torch's.
     indices: a tuple or list of tensors; a uint8 one is a mask, as in item assignment."""
     indices = index_tensors(indices)
+    check_index_put_overlap(self, indices, values, accumulate)
     if not accumulate:
         before = self._ctx
         self[indices] = values
@@ -249,6 +264,20 @@ def index_put_(self, indices, values, accumulate=False):
     total = autograd._Tensor(np.zeros(self.numel(), self.dtype), dtype=self.dtype, device=self.device)
     added = total.index_add(0, flat, vals.reshape(-1)).reshape(self.shape)
     return self._write("add_", lambda t, a: named(t.add(a), "IndexPutBackward0"), added)
+
+
+def check_index_put_overlap(self, indices, values, accumulate):
+    """torch's index_put_ checks: one bool / uint8 mask and a value of one element (not
+    accumulating) is torch's masked_fill_, whose mask may be self itself but not part of it;
+    otherwise neither the value nor an index shares memory with self."""
+    if not accumulate and len(indices) == 1 and indices[0].dtype in (np.bool_, np.uint8) and \
+            (not _is_tensor(values) or values.numel() == 1):
+        check_no_partial_overlap(self, indices[0])
+        return
+    if _is_tensor(values):
+        check_no_overlap(self, values)
+    for index in indices:
+        check_no_overlap(self, index)
 
 
 class _HostShape:

@@ -1,6 +1,9 @@
 """torch's out= rules that depend on the op, checked before it runs (functions._method):
-- sum / prod without dtype= reduce in out's dtype (torch takes the result dtype from out:
-  sum([1.5, 2.5], out=int64) is 1 + 2); with dtype= it must equal out's dtype;
+- sum / prod / cumsum / cumprod without dtype= compute in out's dtype (torch takes the result dtype
+  from out: sum([1.5, 2.5], out=int64) is 1 + 2); with dtype= it must equal out's dtype;
+- mm / bmm / matmul / softmax / log_softmax / logcumsumexp write an out of the result's dtype only
+  (out_dtypes.py);
+- addcmul / addcdiv / lerp refuse an out that is part of an input;
 - all / any write a bool or uint8 out only;
 - topk / kthvalue / median (with a dim) refuse an out that shares memory with the input;
 - float_power writes a float64 out only, heaviside an out of the input's dtype only, gcd / lcm an
@@ -15,14 +18,19 @@ from tinygrad_seq.errors import DTypeMismatch
 
 OVERLAP_MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
                    "single memory location. Please clone() the tensor before performing the operation.")
-_RESULT_DTYPE_FROM_OUT = frozenset(("sum", "prod"))
+_RESULT_DTYPE_FROM_OUT = frozenset(("sum", "prod", "cumsum", "cumprod"))
 _BOOL_RESULT = frozenset(("all", "any"))
 _NO_OVERLAP = frozenset(("topk", "kthvalue", "median"))
 _OUT_DTYPE = frozenset(("float_power", "heaviside", "gcd", "lcm"))
 _NO_INPUT_OVERLAP = frozenset(("take",))   # torch's assert_no_overlap: out shares no memory with the input
-RULED = _RESULT_DTYPE_FROM_OUT | _BOOL_RESULT | _NO_OVERLAP | _OUT_DTYPE | _NO_INPUT_OVERLAP
+# TensorIterator ops of several inputs: out may be an input, not part of one (assert_no_partial_overlap)
+_NO_PARTIAL_OVERLAP = frozenset(("addcmul", "addcdiv", "lerp"))
+# ops whose out must have the result's dtype (no cast), checked before they run (out_dtypes.py)
+_EXACT_DTYPE = frozenset(("mm", "bmm", "matmul", "softmax", "log_softmax", "logcumsumexp"))
+RULED = (_RESULT_DTYPE_FROM_OUT | _BOOL_RESULT | _NO_OVERLAP | _OUT_DTYPE | _NO_INPUT_OVERLAP | _NO_PARTIAL_OVERLAP
+         | _EXACT_DTYPE)
 _SILENT_RESIZE = frozenset(("zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "randn", "rand",
-                            "randint", "randperm", "range"))
+                            "randint", "randperm", "range", "bernoulli"))
 
 
 def warn_resized(name, out_shape, result_shape):
@@ -62,9 +70,8 @@ def checked_kwargs(name, input, out, kwargs, args=()):
         dtype = kwargs.get("dtype")
         if dtype is None:
             return dict(kwargs, dtype=out.dtype)
-        if np.dtype(dtype) != out.dtype:
-            raise DTypeMismatch(f"Expected out tensor to have dtype {scalar_name(np.dtype(dtype))}, but got "
-                                f"{scalar_name(out.dtype)} instead")
+        from tinygrad_seq.out_dtypes import expected_out_dtype
+        expected_out_dtype(dtype, out)
     elif name in _BOOL_RESULT and isinstance(out, Tensor) and out.dtype not in (np.bool_, np.uint8):
         raise DTypeMismatch(f"{name} only supports bool tensor for result, got: {scalar_name(out.dtype)}")
     elif name in _OUT_DTYPE and isinstance(out, Tensor):
@@ -76,4 +83,12 @@ def checked_kwargs(name, input, out, kwargs, args=()):
     elif name in _NO_INPUT_OVERLAP:
         from tinygrad_seq.internal_overlap import check_no_overlap
         check_no_overlap(out, input)
+    elif name in _NO_PARTIAL_OVERLAP and isinstance(out, Tensor):
+        from tinygrad_seq.internal_overlap import check_no_partial_overlap
+        for operand in (input, *args, *kwargs.values()):
+            if isinstance(operand, Tensor):
+                check_no_partial_overlap(out, operand)
+    elif name in _EXACT_DTYPE and isinstance(out, Tensor) and isinstance(input, Tensor):
+        from tinygrad_seq.out_dtypes import check_exact_out_dtype
+        check_exact_out_dtype(name, input, out, args, kwargs)
     return kwargs

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_alias import takes_axis
-from tinygrad_seq.index_scatter_writes import same_dtype_src, scatter_args
+from tinygrad_seq.index_scatter_writes import check_scatter_overlap, same_dtype_src, scatter_args
 from tinygrad_seq.recompose import DIRECT
 from tinygrad_seq.scatter_reduce_grad import graph_backward
 from tinygrad_seq.shape_copies import zero_d_dim
@@ -140,5 +140,6 @@ def _apply(self, src, d, idx, reduce, include_self):
 
 @takes_axis
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    check_scatter_overlap(self, index, src)
     return self._write("scatter_reduce_", lambda t, s: scatter_reduce(t, dim, index, s, reduce,
                                                                       include_self=include_self), src)

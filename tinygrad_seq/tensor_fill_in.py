@@ -48,6 +48,8 @@ def _stride(self, dim=None, *, axis=None):
         dim = dim_from_axis(dim, axis, "stride")
     arr = self.array
     strides = tuple(s // arr.itemsize for s in arr.strides) if arr.ndim else ()
+    if 0 in strides and arr.size == 0 and not any(strides):   # numpy's for a fresh empty array
+        strides = _contiguous_strides(arr.shape)   # torch's: the row-major strides (sizes 0 as 1)
     if dim is None:
         return strides
     if not -len(strides) <= dim < max(len(strides), 1):
@@ -179,10 +181,24 @@ def _apply_(self, fn):
     return self
 
 
+def _contiguous_strides(shape):
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
 def _map_(self, other, fn):
     """self[i] = fn(self[i], other[i]) (other broadcast to self), in place, CPU only."""
     _check_python_fn_target(self, "map_")
-    o = np.broadcast_to(other.numpy() if hasattr(other, "numpy") else np.asarray(other), self.shape)
+    o = other.numpy() if hasattr(other, "numpy") else np.asarray(other)
+    try:
+        o = np.broadcast_to(o, self.shape)
+    except ValueError:   # torch's expand of other to self's shape: its RuntimeError and words
+        from tinygrad_seq.linear_errors import _expand_to
+        _expand_to(o, tuple(self.shape))
+        raise
     out = self.array
     for idx in np.ndindex(*self.shape):
         out[idx] = fn(out[idx].item(), o[idx].item())
