@@ -44,8 +44,8 @@ def test_ctc_module_unbatched_and_errors():
         loss = mod.CTCLoss(blank=0)(lp, lib.tensor([1, 2, 2]), lib.tensor(12), lib.tensor(3))
         assert abs(loss.item() - 4.793452) < 1e-5
     lp = ts.tensor(LOGITS).log_softmax(2)
-    with pytest.raises(ValueError, match="labels outside"):
-        F.ctc_loss(lp, ts.tensor([[0, 1], [1, 1], [1, 1]]), ts.tensor([5, 5, 5]), ts.tensor([2, 2, 2]))
+    with pytest.raises(ValueError, match="labels outside"):   # (a label equal to the blank is computed, as torch's)
+        F.ctc_loss(lp, ts.tensor([[5, 1], [1, 1], [1, 1]]), ts.tensor([5, 5, 5]), ts.tensor([2, 2, 2]))
     with pytest.raises(ValueError, match="input_lengths must be in"):
         F.ctc_loss(lp, ts.tensor(TARGETS), ts.tensor([13, 5, 5]), ts.tensor(TARGET_LENGTHS))
 

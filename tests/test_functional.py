@@ -127,13 +127,13 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, Tensor(np.array([0, 4, 1])))
     with pytest.raises(IndexError, match="target -1"):
         F.cross_entropy(x, Tensor(np.array([0, -1, 1])))
-    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+    with pytest.raises(ValueError, match=r"input batch_size \(3\) to match target batch_size \(2\)"):   # torch's
         F.cross_entropy(x, Tensor(np.array([0, 1])))
-    with pytest.raises(TypeError, match="integer"):
-        F.cross_entropy(x, Tensor(np.array([0.0, 1.0, 1.0])))
+    with pytest.raises(TypeError, match="expected target dtype to be Long or Byte, but got Float"):
+        F.cross_entropy(x, Tensor(np.array([0.0, 1.0, 1.0], np.float32)))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(x, Tensor(np.array([0, 1, 1])), reduction="avg")
-    with pytest.raises(ValueError, match=r"expected target of shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"Expected target size \[2, 4\], got \[2\]"):
         F.cross_entropy(Tensor(np.zeros((2, 3, 4))), Tensor(np.array([0, 1])))
 
 

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 
+from tinygrad_seq.internal_overlap import check_no_partial_overlap
+
 
 def value_first(name, tensor1, tensor2, value):
     """(tensor1, tensor2, value) of torch's deprecated overload addcdiv(value, tensor1, tensor2)
@@ -27,3 +29,21 @@ def no_integer_addcdiv(tensor1, tensor2):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
+
+
+def no_bool_addcmul(self, tensor1, tensor2):
+    """torch's NotImplementedError for an addcmul of three bool tensors (its kernel has no bool;
+    one non-bool operand promotes, and shapes that do not broadcast raise their error first)."""
+    if all(getattr(t, "dtype", None) == np.bool_ for t in (self, tensor1, tensor2)):
+        try:
+            np.broadcast_shapes(self.shape, tensor1.shape, tensor2.shape)
+        except ValueError:
+            return
+        raise NotImplementedError('"addcmul_cpu_out" not implemented for \'Bool\'')
+
+
+def check_inplace_operands(self, tensor1, tensor2):
+    """addcmul_ / addcdiv_: torch's RuntimeError when tensor1 or tensor2 is part of self
+    (x[1:].addcmul_(x[:-1], y)); self itself is allowed (x.addcmul_(x, x))."""
+    for operand in (tensor1, tensor2):
+        check_no_partial_overlap(self, operand)

@@ -12,8 +12,10 @@ from tinygrad_seq import creation_checks as checks, device as _device, dtypes, r
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, UnsupportedData
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.int_convert import float_scalar, int_array, int_scalar
+from tinygrad_seq.like_strides import laid_out, like_strides
 from tinygrad_seq.list_dtype import list_data, only_python_numbers
 from tinygrad_seq.numpy_interop import check_numpy_array, shared_array
+from tinygrad_seq.range_out import RANGE_FACTORIES, shaped_like_out
 from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
 
@@ -44,6 +46,8 @@ def _float_dtype(dtype):
 def _write_out(out, t, name):
     """torch's out= of a creation function: out (resized as needed) holds the result in out's dtype."""
     from tinygrad_seq.functions import _into
+    if name in RANGE_FACTORIES:   # an out of the same element count keeps its shape
+        t = shaped_like_out(out, t, name)
     return _into(out, t if t.dtype == getattr(out, "dtype", t.dtype) else t.to(dtype=out.dtype), name)
 
 
@@ -287,7 +291,7 @@ def _narrow_arange(vals, dt):
 def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False, out=None):
     start, end = _range_bound(start, "linspace", "start"), _range_bound(end, "linspace", "end")
     dtype = checks.dtype_of_out(dtype, out, same=True)
-    dt = _float_dtype(dtype)
+    dt = checks.range_dtype(_float_dtype(dtype), steps, "linspace_cpu")
     arr = _torch_linspace(start, end, int(steps), dt) if dt in (np.float32, np.float64) else \
         np.linspace(start, end, int(steps)).astype(dt)
     t = _make(arr, dtype, device, requires_grad)
@@ -315,7 +319,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, device="cpu", requires_gr
     if int(steps) < 0:
         raise InvalidArgument("number of steps must be non-negative")
     dtype = checks.dtype_of_out(dtype, out, same=True)
-    dt = _float_dtype(dtype)
+    dt = checks.range_dtype(_float_dtype(dtype), steps, "logspace_cpu")
     if dt.kind in "iu":
         start, end = int(start), int(end)
     arr = np.power(float(base), np.linspace(start, end, int(steps))).astype(dt)
@@ -378,9 +382,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     """torch.normal: mean and std as tensors (broadcast, one draw each) or numbers with size."""
     m = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
     s = std.numpy() if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
-    if (s < 0).any():
-        from tinygrad_seq.errors import InvalidArgument
-        raise InvalidArgument(f"normal expects std >= 0.0, but found std {s.min()}")
+    from tinygrad_seq.random_fills import check_normal_std
+    check_normal_std(std)
     shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     dt = np.dtype(dtype) if dtype is not None else ref.dtype if ref is not None else dtypes.get_default_dtype()
@@ -393,32 +396,38 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _make(out, dt, dev, requires_grad)
 
 
-def _like(fn, t, dtype, device, requires_grad, *args, **kw):
+def _like(fn, t, dtype, device, requires_grad, *args, memory_format=None, fill=None, **kw):
+    """fn(*args, t.shape) of t's dtype and device, laid out as memory_format says (like_strides.py); fill:
+    the in-place random fill drawing a non-row-major one in its memory order (torch's empty_like(t).uniform_())."""
     if getattr(type(t), "_is_uninitialized", False):   # an nn.UninitializedParameter: torch's ValueError
         t._refuse_use(sys._getframe(1).f_code.co_name)   # named by the caller (empty_like, ...)
-    return fn(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kw)
+    strides = like_strides(t, memory_format, device)   # None: row-major, the common case
+    kw.update(dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    if strides is None:
+        return fn(*args, t.shape, **kw)
+    if fill is not None:
+        return laid_out(zeros(t.shape, dtype=kw["dtype"]), strides, requires_grad, fill)
+    return laid_out(fn(*args, t.shape, **kw), strides, requires_grad)
 
 
-# memory_format= is accepted as torch's: every tensor made here is row-major (contiguous_format),
-# which is what preserve_format gives for a row-major source
 def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(zeros, t, dtype, device, requires_grad)
+    return _like(zeros, t, dtype, device, requires_grad, memory_format=memory_format)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(ones, t, dtype, device, requires_grad)
+    return _like(ones, t, dtype, device, requires_grad, memory_format=memory_format)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(zeros, t, dtype, device, requires_grad)
+    return _like(zeros, t, dtype, device, requires_grad, memory_format=memory_format)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(randn, t, dtype, device, requires_grad)
+    return _like(randn, t, dtype, device, requires_grad, memory_format=memory_format, fill=lambda o: o.normal_())
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(rand, t, dtype, device, requires_grad)
+    return _like(rand, t, dtype, device, requires_grad, memory_format=memory_format, fill=lambda o: o.uniform_())
 
 
 def randint_like(t, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None,
@@ -426,12 +435,13 @@ def randint_like(t, low=0, high=None, dtype=None, device=None, requires_grad=Fal
     """randint_like(t, high) or randint_like(t, low, high): t's shape, dtype and device, as torch's."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                   requires_grad=requires_grad, generator=generator)
+    return _like(randint, t, dtype, device, requires_grad, low, high, memory_format=memory_format,
+                 fill=lambda o: o.random_(low, high, generator=generator), generator=generator)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return _like(lambda shape, **kw: full(shape, fill_value, **kw), t, dtype, device, requires_grad,
+                 memory_format=memory_format)
 
 
 from tinygrad_seq.bernoulli_draws import bernoulli  # noqa: E402,F401  (its old home)

@@ -89,3 +89,11 @@ def dtype_of_out(dtype, out, same=False):
         raise DTypeMismatch(f"dtype {scalar_name(as_dtype(dtype))} does not match dtype of out "
                             f"parameter ({scalar_name(out.dtype)})")
     return dtype
+
+
+def range_dtype(dt, steps, kernel):
+    """dt, refused as torch's when it is bool and steps > 1 (linspace / logspace have no bool
+    kernel; 0 or 1 steps is a fill, which takes bool)."""
+    if dt == np.bool_ and int(steps) > 1:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    return dt

@@ -81,6 +81,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     out= is resized to the result, as torch's."""
     from tinygrad_seq.creation import _make
     from tinygrad_seq.functions import _into
+    from tinygrad_seq.range_out import shaped_like_out
     from tinygrad_seq.tensor_matmul import scalar_name
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
@@ -101,7 +102,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     values = (start + np.arange(n, dtype=np.float64) * step).astype(dt)
     if out is None:
         return _make(values, dt, device or "cpu", requires_grad)
-    _into(out, _make(values, dt, out.device, False), "range")
+    _into(out, shaped_like_out(out, _make(values, dt, out.device, False), "range"), "range")
     return out.requires_grad_(True) if requires_grad else out
 
 

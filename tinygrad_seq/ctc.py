@@ -33,9 +33,10 @@ def _one_sequence(lp, labels, blank):
     ext = np.full(2 * len(labels) + 1, blank, np.int64)
     ext[1::2] = labels
     L = ext.size
-    # skipping from s-2 to s is allowed onto a label that differs from the label two back
+    # skipping from s-2 to s is allowed onto a label that differs from the label two back (torch's
+    # CPU test: a target equal to the blank may then be skipped onto, from the label before it)
     skip = np.zeros(L, bool)
-    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    skip[2:] = ext[2:] != ext[:-2]
     neg = np.full(L, -np.inf)
     alpha = np.full((T, L), -np.inf)
     alpha[0, 0] = lp[0, ext[0]]
@@ -64,6 +65,8 @@ def _one_sequence(lp, labels, blank):
     mass = np.full((T, C), -np.inf)
     for c in np.unique(ext):
         mass[:, c] = _lse(*ab[:, ext == c].T) if (ext == c).sum() > 1 else ab[:, ext == c][:, 0]
+    if L > 1 and ext[L - 2] == blank:   # torch's CPU kernel assigns the last label's term at the last step
+        mass[T - 1, blank] = ab[T - 1, L - 2]   # over the final blank's (it takes the two to differ)
     with np.errstate(over="ignore", invalid="ignore"):
         grad = np.exp(lp) - np.exp(mass + nll - lp)
     return nll, grad
@@ -111,6 +114,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     require_float(log_probs, "ctc_loss_cpu")
+    if log_probs.numel() == 0:   # torch's check, before any other on the shapes
+        raise ShapeMismatch("log_probs tensor must not be empty")
     unbatched = log_probs.ndim == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     if lp.ndim != 3:
@@ -137,10 +142,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise ShapeMismatch(f"ctc_loss: targets of shape {padded.shape} do not hold {N} targets of lengths "
                                 f"{tgt_len.tolist()}")
         seqs = [padded[n, :k] for n, k in enumerate(tgt_len)]
-    for n, s in enumerate(seqs):
-        if s.size and (s.min() < 0 or s.max() >= C or (s == blank).any()):
-            raise ValueError(f"ctc_loss: target {n} holds labels outside 0..{C - 1} or the blank ({blank}): "
-                             f"{s.tolist()}")
+    for n, s in enumerate(seqs):   # a label equal to the blank is computed with, as torch's CPU kernel does
+        if s.size and (s.min() < 0 or s.max() >= C):
+            raise ValueError(f"ctc_loss: target {n} holds labels outside 0..{C - 1}: {s.tolist()}")
     losses = CTC.apply(lp, targets=seqs, input_lengths=in_len, target_lengths=tgt_len, blank=blank,
                        zero_infinity=zero_infinity)
     if reduction == "none":

@@ -116,7 +116,7 @@ def parse(equation, shapes):
 class Einsum(Function):
     @staticmethod
     def forward(ctx, *arrays, terms, out):
-        if not isinstance(arrays[0], np.ndarray):
+        if not isinstance(arrays[0], (np.ndarray, np.generic)):   # (a 0-d one is a numpy scalar)
             raise NotImplementedError("einsum runs on the cpu device only; move the operands with .cpu()")
         ctx.terms, ctx.out = terms, out
         ctx.save_for_backward(*arrays)

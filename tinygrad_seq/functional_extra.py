@@ -195,6 +195,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
 class _ClampMinValueOnly(Function):
     """max(n, eps) forward, the gradient passed through unchanged: torch's cosine_similarity
     clamps the norms in place under no_grad, so a norm below eps still gets its gradient."""
+    saved_are_inputs = True   # its backward (g itself) runs on Tensors too: cosine_similarity's double backward
+
     @staticmethod
     def forward(ctx, n, eps=0.0):
         return ctx.b.clip(n, eps, None)
@@ -254,7 +256,7 @@ def pdist(input, p=2.0):
     i, j = np.triu_indices(input.shape[0], k=1)
     d = (input.index_select(0, Tensor(i.astype(np.int64), device=input.device))
          - input.index_select(0, Tensor(j.astype(np.int64), device=input.device)))
-    return _count_nonzero_with_zero_grad(d, False) if p == 0 else d.norm(p=p, dim=-1)
+    return named(_count_nonzero_with_zero_grad(d, False) if p == 0 else d.norm(p=p, dim=-1), "PdistBackward0")
 
 
 # ------------------------------------------------------------------ loss
@@ -357,7 +359,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     torch's); otherwise by the running ones."""
     require_norm_params("batch_norm", input, running_mean, running_var, weight, bias)
     dims = (0,) + tuple(range(2, input.ndim))
-    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    shape = (1, input.shape[1] if input.ndim > 1 else 0) + (1,) * (input.ndim - 2)   # 1-D: 0 channels, as torch's
     n = input.shape[0] * math.prod(input.shape[2:])   # values per channel
     if training and n == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")

@@ -17,6 +17,7 @@ from tinygrad_seq.functional_checks import (refuse_float_into, require_float, re
                                             torch_type_name)
 from tinygrad_seq.functional_ints import integer_dropout, integer_threshold_args
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.internal_overlap import has_internal_overlap, write_elementwise_expanded
 from tinygrad_seq.tensor import Tensor
 
 
@@ -90,7 +91,11 @@ def threshold(input, threshold, value, inplace=False):
     from tinygrad_seq.functional import _applied
     if input.dtype.kind not in "fc":
         threshold, value = integer_threshold_args(input, threshold, value)
-    return _applied(input, lambda t: named(t.where(~(t <= threshold), value), "ThresholdBackward0"), inplace)
+    fn = lambda t: named(t.where(~(t <= threshold), value), "ThresholdBackward0")   # noqa: E731
+    arr = input.array
+    if inplace and type(arr) is np.ndarray and has_internal_overlap(arr.shape, arr.strides) and not input._in_graph():
+        return write_elementwise_expanded(input, fn)   # torch's threshold_ skips the overlap check (an expand)
+    return _applied(input, fn, inplace)
 
 
 def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False):
@@ -277,7 +282,8 @@ def _torch_fast_bag_path(weight, mode, padding_idx):
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     for position, (argument, x) in enumerate((("input1", input1), ("input2", input2), ("target", target)), 1):
         require_tensor_method(x, "dim", "margin_ranking_loss", argument, position)   # torch reads x.dim()
-    return _reduce((-target * (input1 - input2) + margin).relu(), _legacy(size_average, reduce, reduction))
+    # clamp_min(0), as torch's: at the hinge (== 0) the gradient passes, where relu's would not
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), _legacy(size_average, reduce, reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -371,7 +377,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                             f"{torch_type_name(weight.dtype)}")
     if weight is not None and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
-    x = input if input.ndim == 2 else input.unsqueeze(0)
+    x = input if input.ndim == 2 else input.reshape(1, -1)   # a 1-D or 0-d input: one sample
     y = target.numpy().reshape(-1).astype(np.int64)
     n, c = x.shape
     picked = x.gather(1, Tensor(y.reshape(-1, 1), device=x.device))

@@ -63,6 +63,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     max(0, 1 - (x[j] - x[i])), divided by C."""
     from tinygrad_seq.functional_more import _legacy
     reduction = _legacy(size_average, reduce, reduction)
+    if not (input.ndim == 0 or input.ndim in (1, 2) and input.shape[-1] != 0):   # torch's check, first
+        raise ShapeMismatch(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                            f"{list(input.shape)}")
     if input.ndim <= 1:
         C = input.shape[0] if input.ndim else 1
         fits = target.ndim <= 1 and target.numel() == C

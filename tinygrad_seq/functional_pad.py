@@ -3,7 +3,7 @@ reflect / replicate / circular modes as index gathers. Re-exported by tinygrad_s
 import numpy as np
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.errors import InvalidArgument
+from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 
@@ -76,22 +76,40 @@ def _index_pad(input, pad, mode, value):
     if value is not None and value != 0:   # torch takes None or 0 for the modes without a fill value
         raise InvalidArgument(f'Padding mode "{mode}" doesn\'t take in value argument')
     k = len(pad) // 2
-    if mode != "circular" and input.dtype.kind == "b":   # torch's kernels have no bool case
-        kernel = "reflection" if mode == "reflect" else "replication"
-        raise NotImplementedError(f'"{kernel}_pad{k}d" not implemented for \'Bool\'')
     if not 1 <= k <= 3 or not k + 1 <= input.ndim <= k + 2:
         raise NotImplementedError(f"pad: mode={mode!r} pads the last 1-3 dims of a (C, *) or (N, C, *) input "
                                   f"with 2, 4 or 6 widths; got {len(pad)} widths for shape {input.shape}")
+    if mode != "circular" and 0 in input.shape[input.ndim - k - 1:]:   # only a batch dim may be 0, as torch's
+        raise ShapeMismatch(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                            f"non-zero dimensions for input, but got: {list(input.shape)}")
+    if mode != "circular" and input.dtype.kind == "b":   # torch's kernels have no bool case
+        kernel = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f'"{kernel}_pad{k}d" not implemented for \'Bool\'')
+    if mode == "circular":
+        _check_circular(pad, input.shape)
     x = input
     for i in range(k):
         d = input.ndim - 1 - i
         a, b, n = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
-        if (mode == "reflect" and max(a, b) >= n) or (mode == "circular" and max(a, b) > n):
+        if mode == "reflect" and max(a, b) >= n:
             raise InvalidArgument(f"pad: Padding size should be less than the corresponding input dimension, but "
                                   f"got: padding ({a}, {b}) at dimension {d} of input {input.shape}")
         x = x.index_select(d, Tensor(_pad_index(n, a, b, mode), device=input.device))
     # torch's nodes: ReflectionPad2DBackward0, ...; its circular mode writes slices of a new tensor
     return named(x, "CopySlices" if mode == "circular" else f"{_PAD_NODES[mode]}{k}DBackward0")
+
+
+def _check_circular(pad, shape):
+    """torch's _pad_circular checks, dim by dim from the outermost padded one: no width beyond
+    the dim's size, and no negative size left (a size of 0 is allowed)."""
+    k = len(pad) // 2
+    for d in range(len(shape) - k, len(shape)):
+        i = len(shape) - 1 - d
+        a, b, n = int(pad[2 * i]), int(pad[2 * i + 1]), shape[d]
+        if a > n or b > n:
+            raise InvalidArgument("Padding value causes wrapping around more than once.")
+        if n + a + b < 0:
+            raise InvalidArgument("Negative padding value is resulting in an empty dimension")
 
 
 def _pad_index(n, a, b, mode):

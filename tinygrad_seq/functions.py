@@ -56,6 +56,8 @@ def cat(tensors, dim=0, *, axis=None):
         dim = dim_from_axis(dim, axis, "cat", 0)
     tensors = require_tensor_sequence(tensors, "cat")   # before .ndim is read: ts.cat(a, b), ts.cat([t, [1.]])
     empty = [t.ndim == 1 and t.shape[0] == 0 for t in tensors]   # torch joins all but these (or the first)
+    if tensors and builtins.all(empty):   # only legacy empty tensors: torch takes any dim, gives (0,)
+        dim = 0
     skip = frozenset(i for i, e in enumerate(empty) if e and (i or not builtins.all(empty))) if True in empty else ()
     d = _check_join([t for i, t in enumerate(tensors) if i not in skip] if skip else tensors, dim, "cat", False)
     return ops.Cat.apply(*_common_dtype(tensors), axis=d, skip=skip)
@@ -165,7 +167,8 @@ def _into(out, result, name):
             f"result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape != result.shape:
         out_rules.warn_resized(name, out.shape, result.shape)
-        out.array = np.empty(result.shape, out.dtype) if out.device == "cpu" else out.array
+        from tinygrad_seq.tensor_fill_in import resize_memory   # torch's resize_ (a view stays over its base)
+        resize_memory(out, tuple(result.shape))
     out.copy_(result.detach())
     return out
 
@@ -178,6 +181,8 @@ def _takes_out(fn):
     """fn with torch's out= keyword (see _into)."""
     @functools.wraps(fn)
     def with_out(*args, out=None, **kwargs):
+        if out is not None and args and fn.__name__ in out_rules.RULED:   # torch's overlap checks on out
+            out_rules.checked_kwargs(fn.__name__, args[0], out, kwargs, args[1:])
         result = fn(*args, **kwargs)
         return result if out is None else _into(out, result, fn.__name__)
     return with_out
@@ -323,11 +328,13 @@ def bincount(input, weights=None, minlength=0):
     """Counts of each value of a 1-D non-negative integer tensor (weighted sums with weights):
     numpy's bincount, no gradient (torch's has none for the counts either)."""
     a = _as_array(input)
-    if a.dtype.kind == "f":   # torch's types: NotImplementedError for floats, RuntimeError otherwise
-        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{a.dtype}'")
-    if a.ndim != 1 or a.dtype.kind not in "iub" or (a.size and a.min() < 0):
-        raise InvalidArgument(f"bincount: expected a 1-D tensor of non-negative integers, got shape {a.shape} "
-                              f"and dtype {a.dtype}")
+    if a.dtype.kind not in "iu" or a.dtype in (np.uint16, np.uint32, np.uint64):   # torch's integral kernels only
+        from tinygrad_seq.functional_checks import torch_type_name
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{torch_type_name(a.dtype)}'")
+    if minlength < 0:
+        raise InvalidArgument("minlength should be >= 0")
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise InvalidArgument("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else _as_array(weights)
     if w is not None and (w.ndim != 1 or w.shape[0] != a.shape[0]) and a.size:
         raise InvalidArgument("weights should be 1-d and have the same length as input")

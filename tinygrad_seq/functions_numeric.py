@@ -11,6 +11,7 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_alias import dim_from_axis
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_reduce import return_type
 
@@ -159,12 +160,24 @@ def trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
         dim = dim_from_axis(dim, axis, "trapezoid", -1)
     if x is not None and dx is not None:
         raise TypeError("trapezoid(): pass either x or dx, not both")
-    y, d = _along(y, dim, "trapezoid")
+    given, (y, d) = y, _along(y, dim, "trapezoid")
     n = y.shape[d]
-    if n == 0:
-        return y.sum(d)
+    if n == 0:   # torch's zeros of y's dtype (bool too), without a graph
+        return given.new_zeros(given.shape[:d] + given.shape[d + 1:])
+    _refuse_bool(given, x, dx, "trapezoid")
     mids = (y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * 0.5
-    return (mids * _spacing(y, x, dx, d, "trapezoid")).sum(d)
+    # torch's last node: the * dx of its sum - ends / 2, or the / 2 of its sum of dx * (y[i] + y[i+1])
+    return named((mids * _spacing(y, x, dx, d, "trapezoid")).sum(d), "MulBackward1" if x is None else "DivBackward1")
+
+
+def _refuse_bool(y, x, dx, name):
+    """torch's RuntimeErrors for a bool y or x, or a bool or complex dx."""
+    if x is not None and np.bool_ in (y.dtype, getattr(x, "dtype", None)):
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not supported")
+    if y.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if isinstance(dx, (bool, np.bool_, complex)):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
 
 
 trapz = trapezoid
@@ -176,12 +189,14 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1, axis=None):
         dim = dim_from_axis(dim, axis, "cumulative_trapezoid", -1)
     if x is not None and dx is not None:
         raise TypeError("cumulative_trapezoid(): pass either x or dx, not both")
+    _refuse_bool(y, x, dx, "cumulative_trapezoid")
     y, d = _along(y, dim, "cumulative_trapezoid")
     n = y.shape[d]
     if n == 0:
         return y
     mids = (y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * 0.5
-    return (mids * _spacing(y, x, dx, d, "cumulative_trapezoid")).cumsum(d)
+    result = (mids * _spacing(y, x, dx, d, "cumulative_trapezoid")).cumsum(d)
+    return result if x is None else named(result, "DivBackward1")   # torch's: a cumsum of dx * (...), / 2
 
 
 def det(input):

@@ -127,7 +127,10 @@ def _host_backward(ctx, ps, g, y):
         return (g * host_derivatives.UNARY[ctx.fn_name](ps[0], y),)
     y = y if y is not None else HostBinary.apply(ps[0], ps[1], name=ctx.fn_name)
     da, db = host_derivatives.BINARY[ctx.fn_name](ps[0], ps[1], y)
-    return tuple(g * d if need else None for d, need in zip((da, db), ctx.needs_input_grad))
+    # d None: torch's zeros_like, a constant (g * 0 would be nan where g is)
+    zeros = autograd._Tensor._wrap(GraphBackend(ctx.device).zeros(tuple(y.shape), y.array.dtype), ctx.device)
+    return tuple(None if not need else g * d if d is not None else zeros
+                 for d, need in zip((da, db), ctx.needs_input_grad))
 
 
 def custom_backward(ctx, ps, grads, outputs):

@@ -3,10 +3,12 @@
 differentiable ops, so the gradient of erf, atan2, logaddexp, ... has a graph of its own.
 
 UNARY: name -> d(x, y) = dy/dx, x the input Tensor and y the output Tensor.
-BINARY: name -> (d/da, d/db) from (a, b, y)."""
+BINARY: name -> (d/da, d/db) from (a, b, y); None: the gradient is a constant 0, whatever the
+incoming one (torch's zeros_like: copysign's and nextafter's d/db)."""
 import numpy as np
 
-from tinygrad_seq import ops
+from tinygrad_seq import autograd, ops, ops_host
+from tinygrad_seq.device import backend_of
 from tinygrad_seq.ops_host import HostUnary
 from tinygrad_seq.ops_special import Polygamma, SpecialUnary
 
@@ -27,7 +29,9 @@ def _masked(keep, value, fallback):
 
 
 def _zero_where(cond, value):
-    return ops.Where.apply(value * 0.0, value, cond=cond)
+    """value with a real 0 where cond (a host bool array): value * 0 would be nan at an inf
+    (xlogy's log(0)); torch's masked_fill, whose gradient there is 0."""
+    return ops.MaskedFill.apply(value, mask=cond, value=0.0)
 
 
 UNARY = {
@@ -52,6 +56,20 @@ UNARY = {
 }
 
 
+def _host_mask(name, side):
+    """ops_host's 0/1 derivative of name w.r.t. input side (0: a, 1: b), read from the host
+    values, as a constant Tensor of the output's shape: torch's masked_fill / where gradient
+    (fmax, fmin, nextafter), differentiable through the incoming gradient only."""
+    def derivative(a, b, y):
+        B = backend_of(y.array)
+        host = [B.to_host(t.array) for t in (a, b, y)]
+        with np.errstate(all="ignore"):
+            d = ops_host.BINARY[name][1](*host)[side]
+        mask = np.broadcast_to(np.asarray(d, dtype=host[2].dtype), host[2].shape).copy()
+        return autograd._Tensor._wrap(B.asarray(mask), y.device)
+    return derivative
+
+
 def _inv_or_zero(r):
     nonzero = r.array != 0
     return _zero_where(~nonzero, 1.0 / _masked(nonzero, r, r * 0.0 + 1.0))
@@ -64,4 +82,10 @@ BINARY = {
     "logaddexp2": lambda a, b, y: (1.0 / (_host("exp2")(b - a) + 1.0), 1.0 / (_host("exp2")(a - b) + 1.0)),
     # torch's: d/da = log(b), 0 where a == 0 and b <= 0; d/db = a / b
     "xlogy": lambda a, b, y: (_zero_where((a.array == 0) & (b.array <= 0), b.log()), a / b),
+    "fmax": lambda a, b, y: (_host_mask("fmax", 0)(a, b, y), _host_mask("fmax", 1)(a, b, y)),
+    "fmin": lambda a, b, y: (_host_mask("fmin", 0)(a, b, y), _host_mask("fmin", 1)(a, b, y)),
+    "nextafter": lambda a, b, y: (_host_mask("nextafter", 0)(a, b, y), None),
+    # torch's copysign_tensor_self_backward: result / self, 0 where self == 0 (nan beyond, as
+    # torch's); d/db = 0
+    "copysign": lambda a, b, y: (_zero_where(a.array == 0, y / a), None),
 }

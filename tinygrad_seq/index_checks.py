@@ -35,6 +35,20 @@ def check_index_copy(index, source, dim_size_of_source):
                               f"source.size(dim) ({dim_size_of_source})")
 
 
+def check_index_copy_ranks(self_ndim, index, source):
+    """index_copy_'s first checks, in torch's order (before the dtypes): IndexError for an index of
+    two or more dims, a 0-d source at more than one position, or a source of another rank."""
+    if index.ndim > 1:
+        raise IndexShapeError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if source.ndim == 0 and index.numel() != 1:
+        raise IndexShapeError(f"index_copy_(): When source is scalar, index should have one element "
+                              f"(got {index.numel()})")
+    if source.ndim not in (0, self_ndim):
+        raise IndexShapeError(f"index_copy_(): When source and destination are not scalars, their dimensionality "
+                              f"must match. Source dimensionality ({source.ndim}), destination dimensionality "
+                              f"({self_ndim})")
+
+
 def check_index_fill(index, value):
     """index_fill_(dim, index, value): an int64 index of at most one dim, a number or 0-d value."""
     if not _is_tensor(index) or str(index.dtype) != "int64":

@@ -8,7 +8,7 @@ from tinygrad_seq import autograd, ops_extra
 from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.index_checks import check_index_copy, check_index_fill
+from tinygrad_seq.index_checks import check_index_copy, check_index_copy_ranks, check_index_fill
 from tinygrad_seq.indexing import normalize_index
 from tinygrad_seq.internal_overlap import check_no_overlap, check_no_partial_overlap
 from tinygrad_seq.int_convert import float_scalar
@@ -37,6 +37,8 @@ def index_fill_(self, dim, index, value):
     # each position once: a tensor value's gradient sums each filled element once, as torch's
     unique = autograd._Tensor(np.unique(np.where(i < 0, i + n, i)), device=self.device)
     before = self._ctx
+    if _is_tensor(value) and value.device == "cpu":   # torch reads the value first: part of self is allowed
+        value = value.clone()
     self[(slice(None),) * d + (unique,)] = float_scalar(value, self.dtype)   # a number float16 / float32
     return _named_write(self, before, "IndexFillBackward1" if _is_tensor(value) else "IndexFillBackward0")
 
@@ -149,6 +151,8 @@ def index_copy_(self, dim, index, source):
     if self.ndim == 0:
         return zero_d_write(self, "index_copy_", dim, lambda t, s: t.index_copy(
             0, index.reshape(-1), zero_d_source(s, "index_copy_", one_element_ok=True)), source)
+    if _is_tensor(source) and _is_tensor(index):
+        check_index_copy_ranks(self.ndim, index, source)
     if _is_tensor(source) and source.dtype != self.dtype:
         raise DTypeMismatch(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                             f"{scalar_name(self.dtype)} and (source) {scalar_name(source.dtype)}")

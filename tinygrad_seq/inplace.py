@@ -14,7 +14,8 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.operand_types import defer_unknown
-from tinygrad_seq.internal_overlap import (check_item_assignment, check_no_internal_overlap, check_no_partial_overlap,
+from tinygrad_seq.internal_overlap import (check_item_assignment, check_item_assignment_reads,
+                                           check_no_internal_overlap, check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.inplace_fast import arith_in_place, copy_in_place
@@ -395,6 +396,8 @@ class InPlaceOps:
                 # converts, as copy_ and masked_fill do)
                 raise DTypeMismatch(f"Index put requires the source and destination dtypes match, got "
                                     f"{self.dtype} for the destination and {value.dtype} for the source.")
+        value_array = value.array if isinstance(value, InPlaceOps) else None
+        check_item_assignment_reads(self.array, nidx, advanced, value_array)   # torch's overlap refusals
         if self._in_graph(value):
             v = value if isinstance(value, InPlaceOps) else self._other(value)
             if self.device == "cpu" and self._live_view() is None and v is not self:

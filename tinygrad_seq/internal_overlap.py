@@ -72,6 +72,50 @@ def check_item_assignment(array, index, advanced):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
+def check_item_assignment_reads(array, index, advanced, value):
+    """torch's refusal of t[index] = value reading memory of the region it writes (host arrays;
+    index normalised, its index arrays views of the index tensors; value: the value's host array,
+    None for a number). A basic index copies value into the region (copy_: a partial overlap
+    raises; a 0-d or broadcast value fills, unchecked). An advanced one runs index_put_ on the
+    region its basic items select, which refuses any overlap with the value or an index tensor
+    (y[idx] = y[:3], y[y] = 1), unless one bool mask and a one-element value make it
+    masked_fill_, which refuses a partial overlap with the mask only (m[1:][m[:-1]] = False)."""
+    arrays = [it for it in index if type(it) is np.ndarray] if advanced else []
+    reads = arrays + [value] if type(value) is np.ndarray else arrays
+    if not reads or type(array) is not np.ndarray:
+        return
+    owner = _owner(array)
+    for read in reads:
+        if _owner(read) is owner:
+            break
+    else:   # the common case: nothing read shares self's memory
+        return
+    if any(it is False for it in index):   # nothing is written
+        return
+    region = array[tuple(_region_items(index))]
+    if not advanced:   # a broadcast value repeats elements: not dense, so torch looks no further
+        try:
+            refused = value.ndim and overlap_status(region, np.broadcast_to(value, region.shape)) == "partial"
+        except ValueError:   # shapes that do not broadcast: the write itself raises torch's error
+            return
+    elif len(arrays) == 1 and arrays[0].dtype == np.bool_ and (value is None or value.size == 1):
+        refused = overlap_status(region, arrays[0]) == "partial"   # masked_fill_
+    else:
+        refused = any(overlap_status(region, r) in ("partial", "full") for r in reads)
+    if refused:
+        raise RuntimeError(INPUT_OVERLAP_MESSAGE)
+
+
+def _region_items(index):
+    """The basic items of a normalised index, a whole slice per dim an index array spans: the
+    view torch's index_put_ writes into."""
+    for it in index:
+        if type(it) is np.ndarray:
+            yield from [slice(None)] * (it.ndim if it.dtype == np.bool_ else 1)
+        elif it is not True:   # (True adds a dim of one: the same memory)
+            yield it
+
+
 MASKED_FILL_OVERLAP_WARNING = ("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor "
                                "before performing this operation. This also applies to advanced indexing e.g. "
                                "tensor[mask] = scalar")
@@ -96,6 +140,19 @@ def masked_fill_expanded(t, mask, value):
     t._inplace_check(whole=False)
     where = np.broadcast_to(np.asarray(mask.detach().numpy(), bool), t.shape)
     writable_alias(t.array)[where] = filled.numpy()[where]
+    t._sync_base()
+    return t
+
+
+def write_elementwise_expanded(t, fn):
+    """An elementwise in-place op torch runs without the overlap check (threshold_), on a host
+    tensor t with internal overlap and outside the graph: fn(t) (a Tensor of t's shape, fn's own
+    checks first) written through t's memory. The elements sharing a location hold one value, so
+    they all get one result, as torch's."""
+    from tinygrad_seq.inplace import _detached
+    out = fn(_detached(t))
+    t._inplace_check(whole=False)
+    np.copyto(writable_alias(t.array), np.asarray(out.numpy(), t.array.dtype))
     t._sync_base()
     return t
 

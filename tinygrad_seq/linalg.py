@@ -270,14 +270,11 @@ def matmul(input, other):
 
 def vander(x, *, N=None):
     """[..., n] -> [..., n, N]: the powers x^0, x^1, ..., x^(N-1) of each entry."""
-    if x.ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    x = x.reshape(1) if x.ndim == 0 else x   # a 0-d x: one entry, as torch's
     N = x.shape[-1] if N is None else N
-    if N < 1:
+    if N < 2:   # torch's check: N == 1 refused too
         raise RuntimeError("N must be greater than 1.")
     ones = x.unsqueeze(-1).expand(*x.shape, 1) * 0 + 1
-    if N == 1:
-        return ones
     powers = x.unsqueeze(-1).expand(*x.shape, N - 1).cumprod(-1)
     from tinygrad_seq.functions import cat
     return cat([ones, powers], -1)

@@ -128,6 +128,30 @@ class VectorNorm(Function):
         return ctx.b.asarray(np.asarray(d, dtype=np.float16 if ctx.half else x.dtype))
 
 
+def vector_norm_graph_backward(ctx, ps, grads):
+    """VectorNorm's gradient with graphs (create_graph=True): torch's norm_backward written with
+    Tensor ops, so its double backward differentiates that formula as torch's does (the masks
+    give a zero vector, a zero entry of a p < 1 norm, its subgradient 0; negative p too)."""
+    x, g, p = ps[0], grads[0], ctx.ord
+    if p == 0 or g is None:
+        return (None,)
+    keep_shape = tuple(ctx.saved_tensors[1].shape)   # the norm's shape with the reduced dims kept
+    g = g.reshape(keep_shape)
+    norm = VectorNorm.apply(x, ord=p, dims=ctx.dims, keepdim=True)   # torch's result, with its graph
+    if p == 1:
+        return (x.sign() * g,)
+    if p == 2:
+        return (g * (x / norm).masked_fill(norm == 0, 0.0),)
+    if abs(p) == _INF:   # ties (and nans) share the gradient
+        ax = x.abs()
+        mask = ((ax == norm) | ax.isnan()).to(dtype=x.dtype)
+        return (x.sign() * ((g / mask.sum(ctx.dims, keepdim=True)) * mask),)
+    if p < 1:
+        return (x.sign() * (x.abs() ** (p - 1)).masked_fill(x == 0, 0.0) * g * norm ** (1 - p),)
+    scaled = x.sign() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+    return (scaled * (g / norm ** (p - 1)).masked_fill(norm == 0, 0.0),)
+
+
 @takes_axis
 @takes_out(same_dtype=True)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -14,6 +14,7 @@ from tinygrad_seq.loss_reduction import legacy_reduction as _legacy_reduction
 from tinygrad_seq.loss_reduction import reduce_loss as _reduce
 from tinygrad_seq.loss_reduction import refuse_grad_arguments
 from tinygrad_seq.loss_weights import weighted_reduce
+from tinygrad_seq.nll_shapes import check_nll_shapes
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional import log_softmax
 from tinygrad_seq.functional_checks import require_float, torch_type_name
@@ -202,24 +203,18 @@ _TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))   # torch's Long or By
 
 def _class_targets(name, x, target, ignore_index):
     """Rows (M, C) with the class dim last and targets (M,), for input (C,), (N, C) or
-    (N, C, d1, ...) with target (), (N,) or (N, d1, ...); and the shape of 'none' losses."""
-    if target.dtype.kind not in "iu":
-        raise DTypeMismatch(f"{name}: target must be an integer tensor of class indices, got {target.dtype}")
+    (N, C, d1, ...) with target (), (N,) or (N, d1, ...); and the shape of 'none' losses. torch's
+    order: cross_entropy's log_softmax checks x first, then nll_loss's shape checks, then its
+    kernel's dtype checks."""
+    if name == "cross_entropy":
+        require_float(x, "log_softmax_lastdim_kernel_impl")
+    check_nll_shapes(x, target)
     if target.dtype not in _TARGET_DTYPES:
-        raise DTypeMismatch(f"{name}: expected target dtype to be Long or Byte, but got "
-                            f"{torch_type_name(target.dtype)} ({target.dtype})")
-    require_float(x, "log_softmax_lastdim_kernel_impl" if name == "cross_entropy" else "nll_loss_out_frame")
-    if x.ndim == 0:
-        raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
+        raise DTypeMismatch(f"expected target dtype to be Long or Byte, but got {torch_type_name(target.dtype)}")
+    require_float(x, "nll_loss_out_frame")
     if x.ndim == 1:
-        if tuple(target.shape) == (1,):   # torch takes a one-element 1-D target too
-            target = target.reshape(())
-        want = ()
-    else:
-        want = (x.shape[0],) + tuple(x.shape[2:])
-    if tuple(target.shape) != want:
-        raise ShapeMismatch(f"{name}: expected target of shape {want} for input of shape {x.shape}, "
-                         f"got {tuple(target.shape)}")
+        target = target.reshape(())   # torch takes a one-element 1-D target too
+    want = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     t = target.numpy()
     bad = t[((t < 0) | (t >= C)) & (t != ignore_index)]
@@ -272,7 +267,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     indices (N,) / (N, d1, ...) / (), or class probabilities of input's shape."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     require_tensor_argument(target, "cross_entropy_loss", "target", 2)
-    if target.dtype.kind == "f" or tuple(target.shape) == tuple(input.shape):   # torch's test: probabilities
+    if tuple(target.shape) == tuple(input.shape):   # torch's test: probabilities (else class indices)
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing, ignore_index)
     return _class_loss("cross_entropy", input, target, weight, ignore_index, reduction,
                        label_smoothing, True)
@@ -305,7 +300,7 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-1
     dim = 0 if x.ndim == 1 else 1
     C = x.shape[dim]
     lp = log_softmax(x, dim)
-    if smoothing:
+    if smoothing and C:   # zero classes: the target is empty, nothing to smooth
         target = target * (1.0 - smoothing) + smoothing / C
     prod = lp * target
     if weight is not None:
@@ -313,9 +308,11 @@ def _soft_cross_entropy(x, target, weight, reduction, smoothing, ignore_index=-1
         _check_weight_shape(name, w, C)
         prod = prod * w.reshape((C,) + (1,) * (x.ndim - dim - 1))
     per = -prod.sum(dim)
-    if reduction == "mean":   # torch's node: a division by a number
-        return named(per.sum() / (x.numel() // C), "DivBackward1") if x.ndim > 1 else per
-    return per.sum() if reduction == "sum" else per
+    if reduction == "mean" and x.numel() == 0:   # no classes or no samples: torch's -(sum.fill_(nan)), a -nan
+        return -(prod.sum() * float("nan"))
+    if reduction == "mean":   # torch's node: a division by a number (1 for an unbatched (C,) input)
+        return named(per.sum() / (x.numel() // C), "DivBackward1")
+    return -prod.sum() if reduction == "sum" else per   # torch's -(sum): -0. when empty, NegBackward0
 
 
 def _same_shape(name, input, target, strict=False):

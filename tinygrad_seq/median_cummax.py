@@ -32,7 +32,7 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))
     d = wrap_dim(dim, self.ndim)
-    order = self.sort(d, stable=True)   # torch orders ties by index (nth_element on (value, index))
+    order = self.sort(dim=d, stable=True)   # torch orders ties by index (nth_element on (value, index))
     k = (self.shape[d] - 1) // 2
     values, indices = order.values.narrow(d, k, 1), order.indices.narrow(d, k, 1)
     if self.dtype.kind == "f":   # a row holding nan has median nan, at its first nan (torch's)

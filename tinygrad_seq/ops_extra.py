@@ -95,7 +95,8 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         B, (out,) = ctx.b, ctx.saved_tensors
-        return B.sub(g, B.mul(B.exp(out), B.sum(g, axis=ctx.dim, keepdims=True)))
+        axis = ctx.dim if len(out.shape) else None   # a 0-d input: its own (only) element
+        return B.sub(g, B.mul(B.exp(out), B.sum(g, axis=axis, keepdims=True)))
 
 
 class Softmax(Function):
@@ -109,7 +110,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         B, (out,) = ctx.b, ctx.saved_tensors
-        return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=ctx.dim, keepdims=True)))
+        axis = ctx.dim if len(out.shape) else None   # a 0-d input: its own (only) element
+        return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=axis, keepdims=True)))
 
 
 def _reverse(B, a, dim):
@@ -154,7 +156,7 @@ class Prod(Function):
         flat, = ctx.saved_tensors
         d = 0 if ctx.dim is None else ctx.dim
         n = flat.shape[d]
-        if flat.size == 0:   # nothing to differentiate (an empty product is the constant 1)
+        if 0 in tuple(flat.shape):   # nothing to differentiate (an empty product is the constant 1)
             return B.zeros(ctx.shape, flat.dtype)
         ones = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), flat.dtype)
         head = (slice(None),) * d

@@ -58,7 +58,8 @@ def _xlogy(a, b):
     return np.where(zero, 0.0, a * np.log(np.where(zero, 1.0, b)))
 
 
-# name -> (f(a, b), (df/da, df/db) from (a, b, y)); a and b broadcast
+# name -> (f(a, b), (df/da, df/db) from (a, b, y)); a and b broadcast; a None derivative: the
+# gradient is 0 whatever the incoming one (torch's zeros_like: g * 0 would be nan at a nan g)
 BINARY = {
     "atan2": (np.arctan2, lambda a, b, y: (b * _inv_or_zero(a * a + b * b), -a * _inv_or_zero(a * a + b * b))),
     "hypot": (np.hypot, lambda a, b, y: (a / y, b / y)),
@@ -66,10 +67,10 @@ BINARY = {
     "logaddexp": (np.logaddexp, lambda a, b, y: (1.0 / (1.0 + np.exp(b - a)), 1.0 / (1.0 + np.exp(a - b)))),
     "xlogy": (_xlogy, lambda a, b, y: (np.where((a == 0) & (b <= 0), 0.0, np.log(b)), a / b)),   # torch's
     "fmax": (np.fmax, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
-    "copysign": (np.copysign, lambda a, b, y: (np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a)), 0.0 * b)),
+    "copysign": (np.copysign, lambda a, b, y: (np.where(a == 0, 0.0, y / np.where(a == 0, 1.0, a)), None)),
     "logaddexp2": (np.logaddexp2, lambda a, b, y: (1.0 / (1.0 + np.exp2(b - a)), 1.0 / (1.0 + np.exp2(a - b)))),
     "fmin": (np.fmin, lambda a, b, y: ((a == y) | np.isnan(b), (b == y) & ~(a == y) & ~np.isnan(b))),
-    "nextafter": (np.nextafter, lambda a, b, y: (a != b, 0.0)),   # torch 2.13's: 1, but 0 where a == b
+    "nextafter": (np.nextafter, lambda a, b, y: (a != b, None)),   # torch 2.13's: 1, but 0 where a == b
 }
 
 
@@ -116,8 +117,8 @@ class HostBinary(Function):
         grads = []
         for need, d, ref in zip(ctx.needs_input_grad, (da, db), (x, z)):
             # the broadcast shape; the engine sums it back down to each input's shape
-            grads.append(B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=y.dtype), y.shape).copy()))
-                         if need else None)
+            grads.append(None if not need else B.zeros(y.shape, y.dtype) if d is None else
+                         B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=y.dtype), y.shape).copy())))
         return tuple(grads)
 
 

@@ -146,3 +146,18 @@ class LogitWithEps(Function):
         with np.errstate(all="ignore"):
             d = np.where((x < ctx.lo) | (x > ctx.hi), 0.0, 1.0 / (x * (1.0 - x)))
         return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))
+
+
+# ---------------------------------------------------------------- gradients with graphs (create_graph=True)
+def polygamma_graph_backward(ctx, ps, grads):
+    """Polygamma's gradient g * polygamma(n + 1, x), itself differentiable (torch's)."""
+    return (grads[0] * Polygamma.apply(ps[0], n=ctx.n + 1),)
+
+
+def logit_graph_backward(ctx, ps, grads):
+    """LogitWithEps's gradient as torch's infinitely_differentiable_logit_backward: g / (x (1 - x))
+    where lo <= x <= hi, 0 elsewhere (nan x included: the comparison is false there)."""
+    from tinygrad_seq import ops
+    x = ps[0]
+    outside = ~((x.array >= ctx.lo) & (x.array <= ctx.hi))
+    return (ops.MaskedFill.apply(grads[0] / (x * (1.0 - x)), mask=outside, value=0.0),)

@@ -3,7 +3,9 @@
   from out: sum([1.5, 2.5], out=int64) is 1 + 2); with dtype= it must equal out's dtype;
 - mm / bmm / matmul / softmax / log_softmax / logcumsumexp write an out of the result's dtype only
   (out_dtypes.py);
-- addcmul / addcdiv / lerp refuse an out that is part of an input;
+- the elementwise ops of several inputs (add, mul, eq, where, ...), cumsum / cumprod / logcumsumexp,
+  addcmul / addcdiv / lerp refuse an out that is part of an input; cat / stack one sharing any
+  memory with an input;
 - all / any write a bool or uint8 out only;
 - topk / kthvalue / median (with a dim) refuse an out that shares memory with the input;
 - float_power writes a float64 out only, heaviside an out of the input's dtype only, gcd / lcm an
@@ -23,14 +25,23 @@ _BOOL_RESULT = frozenset(("all", "any"))
 _NO_OVERLAP = frozenset(("topk", "kthvalue", "median"))
 _OUT_DTYPE = frozenset(("float_power", "heaviside", "gcd", "lcm"))
 _NO_INPUT_OVERLAP = frozenset(("take",))   # torch's assert_no_overlap: out shares no memory with the input
-# TensorIterator ops of several inputs: out may be an input, not part of one (assert_no_partial_overlap)
-_NO_PARTIAL_OVERLAP = frozenset(("addcmul", "addcdiv", "lerp"))
+# torch's TensorIterator ops (elementwise of several inputs, cumulative): out may be an input, not
+# part of one (assert_no_partial_overlap; torch.add(x[1:], x[:-1], out=x[:-1]) raises). The
+# one-input elementwise ops: out_param.check_unary_out
+_NO_PARTIAL_OVERLAP = frozenset((
+    "addcmul addcdiv lerp add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow "
+    "float_power atan2 arctan2 hypot xlogy fmax fmin maximum minimum logaddexp logaddexp2 copysign nextafter ldexp "
+    "heaviside igamma igammac gcd lcm eq ne gt ge lt le greater greater_equal less less_equal not_equal "
+    "logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor clamp clip clamp_min clamp_max where "
+    "cumsum cumprod logcumsumexp").split())
+# cat / stack: out shares no memory with any input (assert_no_overlap, full overlap too)
+_JOINS = frozenset(("cat", "concat", "concatenate", "stack"))
 # ops whose out must have the result's dtype (no cast), checked before they run (out_dtypes.py)
 _EXACT_DTYPE = frozenset(("mm", "bmm", "matmul", "softmax", "log_softmax", "logcumsumexp"))
 RULED = (_RESULT_DTYPE_FROM_OUT | _BOOL_RESULT | _NO_OVERLAP | _OUT_DTYPE | _NO_INPUT_OVERLAP | _NO_PARTIAL_OVERLAP
-         | _EXACT_DTYPE)
+         | _EXACT_DTYPE | _JOINS)
 _SILENT_RESIZE = frozenset(("zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "randn", "rand",
-                            "randint", "randperm", "range", "bernoulli"))
+                            "randint", "randperm", "range", "bernoulli", "multinomial"))
 
 
 def warn_resized(name, out_shape, result_shape):
@@ -69,9 +80,10 @@ def checked_kwargs(name, input, out, kwargs, args=()):
     if name in _RESULT_DTYPE_FROM_OUT and isinstance(out, Tensor):
         dtype = kwargs.get("dtype")
         if dtype is None:
-            return dict(kwargs, dtype=out.dtype)
-        from tinygrad_seq.out_dtypes import expected_out_dtype
-        expected_out_dtype(dtype, out)
+            kwargs = dict(kwargs, dtype=out.dtype)
+        else:
+            from tinygrad_seq.out_dtypes import expected_out_dtype
+            expected_out_dtype(dtype, out)
     elif name in _BOOL_RESULT and isinstance(out, Tensor) and out.dtype not in (np.bool_, np.uint8):
         raise DTypeMismatch(f"{name} only supports bool tensor for result, got: {scalar_name(out.dtype)}")
     elif name in _OUT_DTYPE and isinstance(out, Tensor):
@@ -83,12 +95,16 @@ def checked_kwargs(name, input, out, kwargs, args=()):
     elif name in _NO_INPUT_OVERLAP:
         from tinygrad_seq.internal_overlap import check_no_overlap
         check_no_overlap(out, input)
-    elif name in _NO_PARTIAL_OVERLAP and isinstance(out, Tensor):
-        from tinygrad_seq.internal_overlap import check_no_partial_overlap
-        for operand in (input, *args, *kwargs.values()):
-            if isinstance(operand, Tensor):
-                check_no_partial_overlap(out, operand)
     elif name in _EXACT_DTYPE and isinstance(out, Tensor) and isinstance(input, Tensor):
         from tinygrad_seq.out_dtypes import check_exact_out_dtype
         check_exact_out_dtype(name, input, out, args, kwargs)
+    elif name in _JOINS and isinstance(input, (tuple, list)):
+        from tinygrad_seq.internal_overlap import check_no_overlap
+        for operand in input:
+            check_no_overlap(out, operand)
+    if name in _NO_PARTIAL_OVERLAP and isinstance(out, Tensor):   # (after the dtype rules, as torch's order)
+        from tinygrad_seq.internal_overlap import check_no_partial_overlap
+        for operand in (input, *args, *kwargs.values()):
+            if isinstance(operand, Tensor) and operand is not out:
+                check_no_partial_overlap(out, operand)
     return kwargs

@@ -40,6 +40,7 @@ def uniform_(self, a=0.0, b=1.0, generator=None):
     """torch's uniform draws for self's dtype, in self's memory order (an integer or bool self
     refused, as torch's: its kernel is for floating point only)."""
     require_float(self, "check_uniform_bounds")
+    _check_uniform_bounds(a, b, self.dtype)
     st = random.element_strides(self.array)
     return self.copy_(random.uniform(a, b, self.shape, generator, self.dtype, st).astype(self.dtype))
 
@@ -47,38 +48,73 @@ def uniform_(self, a=0.0, b=1.0, generator=None):
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """torch's normal draws (one by one for a non-contiguous self), in self's memory order (an
     integer or bool self refused, as torch's)."""
+    check_normal_std(std)   # (before the dtype, as torch's)
     require_float(self, "normal_kernel_cpu")
     st = random.element_strides(self.array)
     return self.copy_(random.normal(self.shape, generator, self.dtype, mean, std, st).astype(self.dtype))
 
 
-def _random_fill(draw):
-    def method(self, *args, generator=None):
-        if self.dtype.kind != "f" and draw is not _geometric:   # torch fills only floats (geometric_ any)
-            raise DTypeMismatch(f"{draw.__name__[1:]}_: a continuous distribution; dtype must be a floating "
-                                f"point but you specified {self.dtype}")
-        values = in_memory_order_of(self, draw(random.generator(generator).stream, self.numel(), *args))
+def _check_uniform_bounds(a, b, dtype):
+    """torch's check_uniform_bounds: from and to within dtype's finite range (nan refused),
+    from <= to, and to - from representable in dtype."""
+    from tinygrad_seq.out_param import _TYPE_META_NAMES   # torch's C++ names: float, double, c10::Half
+    low, high = float(np.finfo(dtype).min), float(np.finfo(dtype).max)
+    for value, name in ((a, "from"), (b, "to")):
+        if not low <= value <= high:
+            raise RuntimeError(f"{name} is out of bounds for {_TYPE_META_NAMES[np.dtype(dtype)]}")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+    if b - a > high:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{_CPP_LIMIT_NAMES[np.dtype(dtype)]}>"
+                           f"::max(), but found to={b:g} and from={a:g} which result in to-from to exceed the limit")
+
+
+_CPP_LIMIT_NAMES = {np.dtype(np.float16): "Half", np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
+
+
+def check_normal_std(std):
+    """torch's check of normal_'s / torch.normal's std: a number >= 0 (nan refused), or a tensor
+    whose elements all are."""
+    if hasattr(std, "numpy"):
+        if not (std.numpy() >= 0).all():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not float(std) >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
+
+
+def _random_fill(distribution):
+    def method(self, *args, generator=None, **kwargs):
+        draw = distribution(*args, **kwargs)   # torch checks the parameters first, then the dtype
+        if self.dtype.kind != "f" and distribution is not _geometric:   # torch fills only floats (geometric_ any)
+            raise DTypeMismatch(f"{distribution.__name__[1:]}_: a continuous distribution; dtype must be a "
+                                f"floating point but you specified {self.dtype}")
+        values = in_memory_order_of(self, draw(random.generator(generator).stream, self.numel()))
         return self.copy_(self._wrap(np.asarray(values, dtype=self.dtype), "cpu").to(self.device))
     return method
 
 
-# n draws of each distribution from a TorchStream, as torch's kernels make them
-def _exponential(stream, n, lambd=1.0):
+# each distribution checks its parameters as torch's and gives its draw(stream, n): n draws from a
+# TorchStream, as torch's kernels make them
+def _exponential(lambd=1.0):
     _positive("exponential_", "lambda", lambd)
-    return stream.exponential(n, lambd)
+    return lambda stream, n: stream.exponential(n, lambd)
 
 
-def _geometric(stream, n, p):
-    return stream.geometric(n, p)
+def _geometric(p):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    return lambda stream, n: stream.geometric(n, p)
 
 
-def _log_normal(stream, n, mean=1.0, std=2.0):
-    return stream.log_normal(n, mean, std)
+def _log_normal(mean=1.0, std=2.0):
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    return lambda stream, n: stream.log_normal(n, mean, std)
 
 
-def _cauchy(stream, n, median=0.0, sigma=1.0):
+def _cauchy(median=0.0, sigma=1.0):
     _positive("cauchy_", "sigma", sigma)
-    return stream.cauchy(n, median, sigma)
+    return lambda stream, n: stream.cauchy(n, median, sigma)
 
 
 def _positive(name, what, value):

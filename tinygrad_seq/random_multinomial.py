@@ -9,13 +9,18 @@ from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.tensor import Tensor
 
 
-def multinomial(input, num_samples, replacement=False, generator=None):
+def multinomial(input, num_samples, replacement=False, generator=None, *, out=None):
     """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's:
     without replacement, once a row's non-zero weights are used up its zero-weight categories
-    follow (in random order)."""
+    follow (in random order). out= takes an int64 tensor only (resized silently, as torch's)."""
     if isinstance(input, Tensor) and input.dtype.kind != "f":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{torch_type_name(input.dtype)}")
+    if isinstance(out, Tensor) and out.dtype != np.int64:   # torch checks out before the weights
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {torch_type_name(out.dtype)}")
+    if out is not None:
+        from tinygrad_seq.functions import _into
+        return _into(out, multinomial(input, num_samples, replacement, generator), "multinomial")
     p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
     rows = p.reshape(1, -1) if p.ndim == 1 else p
     if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():

@@ -2,6 +2,8 @@
 (higher_order.py): each function takes a node and its inputs (Tensors) and recomputes the
 node's outputs with differentiable ops, whose nested sweep gives gradients with graphs. The
 fused recurrent layers recompose into their reference (cellspec.run_sequence)."""
+import string
+
 import numpy as np
 
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
@@ -9,7 +11,8 @@ from tinygrad_seq.activation_nodes import Prelu, prelu_graph_backward
 from tinygrad_seq.batch_norm_node import BatchNormFunction
 from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.layer_norm_node import LayerNormFunction
-from tinygrad_seq.linalg_norms import VectorNorm
+from tinygrad_seq.linalg_norms import VectorNorm, vector_norm_graph_backward
+from tinygrad_seq.ops_special import LogitWithEps, Polygamma, logit_graph_backward, polygamma_graph_backward
 from tinygrad_seq.recompose_2d import RECOMPOSE_2D
 
 
@@ -57,25 +60,6 @@ def _class_nll(ctx, ps):
         scale = np.where(np.asarray(valid) != 0, np.inf, 0.0).astype(np.asarray(valid).dtype)
         return (out * autograd._Tensor._wrap(scale, x.device)).sum()
     return out.sum() / float(ctx.count)
-
-
-def _vector_norm(ctx, ps):
-    x = ps[0]
-    p = ctx.ord
-    if p == 2:
-        out = ops_extra.Root.apply((x * x).sum(ctx.dims, keepdim=True), p=2.0)
-    elif p == 1:
-        out = x.abs().sum(ctx.dims, keepdim=True)
-    elif p == np.inf:
-        out = ops.Max.apply(x.abs(), axis=ctx.dims, keepdim=True)
-    elif p == -np.inf:
-        out = -ops.Max.apply(-x.abs(), axis=ctx.dims, keepdim=True)
-    elif p > 0:
-        out = ops_extra.Root.apply((x.abs() ** p).sum(ctx.dims, keepdim=True), p=float(p))
-    else:
-        raise NoGraph()
-    shape = ctx.saved_tensors[1].shape
-    return out.reshape(shape)
 
 
 def _embedding(ctx, ps):
@@ -130,7 +114,6 @@ def _recurrent(cell):
 
 RECOMPOSE = {
     losses._ClassNLL: _class_nll,
-    VectorNorm: _vector_norm,
     functional._Embedding: _embedding,
     LayerNormFunction: _layer_norm,
     BatchNormFunction: _batch_norm,
@@ -143,28 +126,53 @@ RECOMPOSE = {
 
 def _einsum_backward(ctx, ps, grads):
     """Einsum's gradients as einsums of the Tensors (its backward, einsum.py, on arrays): the
-    gradient of operand k contracts g with the other operands onto k's letters. A letter
-    repeated in one operand (a diagonal) has no graph here."""
+    gradient of operand k contracts g with the other operands onto k's letters (a letter repeated
+    in operand k, a diagonal, once: the result then goes onto that diagonal)."""
     g, terms, grads_out = grads[0], ctx.terms, []
     for k, need in enumerate(ctx.needs_input_grad):
         if not need:
             grads_out.append(None)
             continue
         spelled = terms[k]
-        if len(set(spelled)) != len(spelled):
-            raise NoGraph()
+        target = "".join(dict.fromkeys(spelled))   # a repeated letter once
+        sizes = {c: ps[k].shape[spelled.index(c)] for c in target}
         others = [t for j, t in enumerate(terms) if j != k]
         given = set(ctx.out).union(*others)
-        kept = "".join(c for c in spelled if c in given)
+        kept = "".join(c for c in target if c in given)
         part = Einsum.apply(g, *[p for j, p in enumerate(ps) if j != k], terms=(ctx.out, *others), out=kept)
-        shape = tuple(ps[k].shape)
-        if kept != spelled:   # letters only operand k has: summed away, so the gradient is constant along them
-            part = part.reshape(tuple([part.shape[kept.index(c)] if c in kept else 1 for c in spelled]))
+        if kept != target:   # letters only operand k has: summed away, so the gradient is constant along them
+            part = part.reshape(tuple([part.shape[kept.index(c)] if c in kept else 1 for c in target]))
+        shape = tuple(sizes[c] for c in target)
         if tuple(part.shape) != shape:
             part = part.expand(*np.broadcast_shapes(tuple(part.shape), shape))
+        if target != spelled:
+            part = _onto_diagonal(part, target, spelled, "".join(terms) + ctx.out)
         grads_out.append(part)
     return tuple(grads_out)
 
 
+def _onto_diagonal(part, target, spelled, taken):
+    """part (over target: operand spelled's letters, each once) on spelled's diagonals, zeros
+    elsewhere ("ii": part's i-th entry at [i, i]), as an einsum with constant 0/1 deltas, one per
+    repeated letter over its occurrences (each after the first renamed to an unused letter), so
+    the result keeps part's graph."""
+    fresh = iter(c for c in string.ascii_letters if c not in taken)
+    renamed, deltas, delta_terms = [], [], []
+    for c in target:
+        count = spelled.count(c)
+        if count == 1:
+            continue
+        letters = c + "".join(next(fresh) for _ in range(count - 1))
+        n = part.shape[target.index(c)]
+        delta = np.zeros((n,) * count, part.dtype)
+        delta[(np.arange(n),) * count] = 1
+        deltas.append(autograd._Tensor._wrap(delta, part.device))
+        delta_terms.append(letters)
+    seen = {c: iter(t) for c, t in zip((t[0] for t in delta_terms), delta_terms)}
+    renamed = "".join(next(seen[c]) if c in seen else c for c in spelled)
+    return Einsum.apply(part, *deltas, terms=(target, *delta_terms), out=renamed)
+
+
 # op -> fn(ctx, inputs, output gradients) -> input gradients, with graphs
-DIRECT = {Einsum: _einsum_backward, Prelu: prelu_graph_backward}
+DIRECT = {Einsum: _einsum_backward, Prelu: prelu_graph_backward, VectorNorm: vector_norm_graph_backward,
+          Polygamma: polygamma_graph_backward, LogitWithEps: logit_graph_backward}

@@ -16,7 +16,7 @@ from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, wr
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.grad_checks import checked_grad_setter
-from tinygrad_seq.grad_fn_names import grad_fn_of
+from tinygrad_seq.grad_fn_names import grad_fn_of, named
 from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.host_data import to_array
 from tinygrad_seq.inplace import InPlaceOps
@@ -58,6 +58,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     _untracked = False
     _inference = False
     _is_buffer = False   # nn.Buffer's mark (nn/buffer.py): read on every Module attribute assignment
+    _torch_layout = None   # the host array whose strides are torch's (a *_like's): view() applies torch's rule
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data=_NO_DATA, requires_grad=False, dtype=None, device="cpu", *more_sizes):
@@ -292,7 +293,7 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)   # every tensor here is row-major
+        memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
         flags = [a for a in args if isinstance(a, bool)]   # to(device, dtype, non_blocking, copy)
@@ -317,7 +318,14 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             dev = _device.canonical(device)
             if dev != out.device:
                 out = ToDevice.apply(out, device=dev)
-        return out.clone() if copy and out is self else out
+        # a memory_format the result is not laid out in yet: torch's copy in that layout
+        relaid = getattr(memory_format, "name", "preserve_format") != "preserve_format" and \
+            not out.is_contiguous(memory_format=memory_format)
+        if out is self and (copy or relaid):
+            return named(self.clone(memory_format=memory_format if relaid else None), "ToCopyBackward0")
+        if relaid and type(out.array) is np.ndarray:
+            out.array = clone_array(out.array, memory_format)
+        return out
 
     def type(self, dtype=None):
         """type() -> 'torch.FloatTensor' style name; type(dtype or that name) -> converted."""
@@ -335,14 +343,14 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
-    # memory_format= is taken and needs nothing, as in .to(): every tensor here is row-major
-    def float(self, *, memory_format=None): return self.to(dtype=np.float32)
-    def double(self, *, memory_format=None): return self.to(dtype=np.float64)
-    def half(self, *, memory_format=None): return self.to(dtype=np.float16)
-    def long(self, *, memory_format=None): return self.to(dtype=np.int64)
-    def int(self, *, memory_format=None): return self.to(dtype=np.int32)
-    def bool(self, *, memory_format=None): return self.to(dtype=np.bool_)
-    def byte(self, *, memory_format=None): return self.to(dtype=np.uint8)
+    # memory_format= as in .to(): a copy in that layout unless already in it
+    def float(self, *, memory_format=None): return self.to(dtype=np.float32, memory_format=memory_format)
+    def double(self, *, memory_format=None): return self.to(dtype=np.float64, memory_format=memory_format)
+    def half(self, *, memory_format=None): return self.to(dtype=np.float16, memory_format=memory_format)
+    def long(self, *, memory_format=None): return self.to(dtype=np.int64, memory_format=memory_format)
+    def int(self, *, memory_format=None): return self.to(dtype=np.int32, memory_format=memory_format)
+    def bool(self, *, memory_format=None): return self.to(dtype=np.bool_, memory_format=memory_format)
+    def byte(self, *, memory_format=None): return self.to(dtype=np.uint8, memory_format=memory_format)
 
     def type_as(self, other):
         return self.to(dtype=other.dtype)

@@ -149,6 +149,8 @@ def _sum_to_size(self, *size):
         ok = False
     if not ok:
         raise RuntimeError(f"size {list(size)} is not expandable to size {list(self.shape)}.")
+    if not size:   # torch's sum_to: the whole sum, a new node even of a 0-d tensor
+        return self.sum()
     out = self
     lead = self.ndim - len(size)
     if lead:
@@ -252,6 +254,14 @@ def _resize_(self, *sizes, memory_format=None):
     shape = _resize_shape(sizes)
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
+    return resize_memory(self, shape)
+
+
+def resize_memory(self, shape):
+    """resize_ without its checks (the out= of an op resizes a tensor that requires grad under
+    no_grad, as torch's resize_output): a view becomes a contiguous tensor over the base's memory
+    from its first element (x.t() resized to 4 elements writes the base's first four), or new
+    memory where the base holds too few (torch grows the storage the base shares)."""
     if shape == tuple(self.shape):   # torch's resize_ keeps a tensor of that shape as it is
         return self
     n = int(np.prod(shape, dtype=np.int64))

@@ -11,7 +11,7 @@ from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.broadcast_errors import broadcast_shape
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
-from tinygrad_seq.functional_checks import require_float
+from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_checks import check_long_index, put_count_error
 from tinygrad_seq.internal_overlap import check_no_overlap
@@ -292,9 +292,16 @@ def _rotated(self, k, dims):
 @takes_axis
 def renorm(self, p, dim, maxnorm):
     """Each slice along dim whose p-norm exceeds maxnorm scaled down to maxnorm (torch's 1e-7)."""
+    if not p > 0:   # torch's order of checks; nan fails both
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if not maxnorm >= 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
     if self.ndim < 2:   # torch's: a slice is at least a vector
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions")
     dim = _norm_dim(dim, self.ndim)
+    if self.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {torch_type_name(self.dtype)}")
     others = tuple(i for i in range(self.ndim) if i != dim)
     if p == math.inf:
         norms = self.abs().amax(dim=others, keepdim=True)

@@ -7,7 +7,7 @@ broadcast_tensors and meshgrid. Attached to Tensor by tensor.py (compositions: a
 differentiates them)."""
 import numpy as np
 
-from tinygrad_seq.addc_args import no_integer_addcdiv, value_first
+from tinygrad_seq.addc_args import check_inplace_operands, no_bool_addcmul, no_integer_addcdiv, value_first
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.broadcast_errors import torch_broadcast_errors
 from tinygrad_seq.dim_alias import dim_from_axis, takes_axis
@@ -16,6 +16,7 @@ from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_scatter_writes import index_put, index_put_
+from tinygrad_seq.legacy_new import new
 from tinygrad_seq.median_cummax import cummax, cummin, logcumsumexp, median
 from tinygrad_seq.reduce_dim_checks import one_dim
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
@@ -36,12 +37,14 @@ def addcdiv(self, tensor1, tensor2, value=1):
 
 def addcmul_(self, tensor1, tensor2, value=1):
     tensor1, tensor2, value = value_first("addcmul", tensor1, tensor2, value)
+    check_inplace_operands(self, tensor1, tensor2)
     return _named_add_(self, tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
 
 
 def addcdiv_(self, tensor1, tensor2, value=1):
     tensor1, tensor2, value = value_first("addcdiv", tensor1, tensor2, value)
     no_integer_addcdiv(tensor1, tensor2)
+    check_inplace_operands(self, tensor1, tensor2)
     return _named_add_(self, tensor1 / tensor2 * value, "AddcdivBackward0")
 
 
@@ -53,6 +56,7 @@ def _named_add_(self, term, node):
 def _addc_value(self, tensor1, tensor2, value):
     """torch casts value to the operands' common dtype: an integer one truncates a float value
     (int64 addcmul with value=0.5 adds nothing; value=2.5 adds twice the product)."""
+    no_bool_addcmul(self, tensor1, tensor2)
     if isinstance(value, float) and all(getattr(x, "dtype", np.dtype(np.int64)).kind in "iub"
                                         for x in (self, tensor1, tensor2)):
         if not np.isfinite(value) or abs(value) >= 2.0 ** 63:
@@ -335,21 +339,6 @@ def fill_diagonal_(self, fill_value, wrap=False):
         index = tuple(self._wrap(np.arange(n), "cpu") for _ in range(self.ndim))
     self[index] = fill_value
     return self
-
-
-def new(self, *args, **kwargs):
-    """torch's legacy Tensor.new: new(*sizes) a (zero-filled) tensor of that shape, new(data) a
-    tensor of data, new() an empty one, each of self's dtype and device."""
-    if kwargs:
-        raise TypeError(f"new() got an unexpected keyword argument {next(iter(kwargs))!r}")
-    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-        data = args[0]
-        if isinstance(data, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in data) and \
-                type(data).__name__ == "Size":
-            return self.new_zeros(tuple(data))
-        from tinygrad_seq.creation import tensor
-        return tensor(data.numpy() if hasattr(data, "numpy") else data, dtype=self.dtype, device=self.device)
-    return self.new_zeros(tuple(int(a) for a in args) if args else (0,))
 
 
 def _bincount(self, weights=None, minlength=0):

@@ -5,6 +5,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.dim_alias import dim_from_axis
+from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.tensor_fill_math import _norm_dim
 from tinygrad_seq.median_cummax import empty_median, no_bool_median, spread_over_ties
 
@@ -36,7 +37,9 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
     outs = []
     from tinygrad_seq.creation import tensor
     dt = self.dtype
-    for qv in qs:
+    q_grad = getattr(q, "requires_grad", False) and interpolation == "linear"   # a q tensor differentiated too
+    q_flat = q.reshape(-1) if q_grad else None
+    for k, qv in enumerate(qs):
         # the rank in the input's dtype, as torch computes it (0.9 * 15 is 13.5 in float32 and
         # 13.4999... in float64: "nearest" picks another element)
         pos = dt.type(qv) * (valid - 1).clip(min=0).astype(dt)
@@ -48,6 +51,9 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
         v_hi = sorted_x.gather(d, tensor(hi, device=self.device))
         if interpolation == "linear":
             frac = tensor((pos - lo).astype(self.dtype), device=self.device)
+            if q_grad:   # torch's weight q * (valid - 1) - lo, 0 where the row is nan: d/dq = (v_hi - v_lo) * (valid - 1)
+                frac = (q_flat[k] * tensor((valid - 1).clip(min=0).astype(dt), device=self.device)
+                        - tensor(lo.astype(dt), device=self.device)).masked_fill(tensor(bad, device=self.device), 0.0)
             v = v_lo + (v_hi - v_lo) * frac
         elif interpolation == "midpoint":
             v = (v_lo + v_hi) * 0.5
@@ -140,16 +146,23 @@ def mode(self, dim=-1, keepdim=False, *, axis=None, keepdims=None):
 def histc(self, bins=100, min=0, max=0):
     """Counts in `bins` equal bins between min and max (both 0: the data's range); elements
     outside are ignored; float counts of self's dtype, as torch's."""
+    if bins <= 0:   # torch checks bins first, with histogram's wording
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     if self.dtype.kind != "f":
-        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{self.dtype}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{torch_type_name(self.dtype)}'")
     x = self.numpy().reshape(-1)
     lo, hi = float(min), float(max)
     if lo == hi and x.size:
         lo, hi = float(x.min()), float(x.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
+    if lo == hi:   # +-1 is lost on inf: torch steps one float of self's dtype ([inf]: [3.40282e+38, inf])
+        step = lambda v, to: float(np.nextafter(self.dtype.type(v), self.dtype.type(to)))
+        lo, hi = step(lo, -np.inf), step(hi, np.inf)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
     if lo > hi:
-        raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
+        raise RuntimeError("torch.histc: max must be larger than min")
     counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
     return self._wrap(_device.backend(self.device).asarray(counts.astype(self.dtype)), self.device)
 

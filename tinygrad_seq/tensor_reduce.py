@@ -342,7 +342,16 @@ class ReduceOps:
             return _wrap(B.argsort(self.array, d), self.device)
         return _wrap(B.asarray(sort_order.stable_order(B.to_host(self.array), d, True)), self.device)
 
-    def sort(self, dim=-1, descending=False, stable=False, *, axis=None):
+    def sort(self, *dim_descending, stable=None, **dim_descending_axis):
+        """torch's two overloads: sort(dim=-1, descending=False), or sort(*, stable, dim=-1, descending=False)
+        (with stable=, dim and descending are keyword-only: x.sort(1, stable=True) is its TypeError)."""
+        if len(dim_descending) > 2 or (dim_descending and stable is not None):
+            raise TypeError(f"sort() received an invalid combination of arguments - got {dim_descending} positionally"
+                            f"{' with stable=' if stable is not None else ''}, but expected one of: (*, bool stable, "
+                            f"int dim = -1, bool descending = False) or (int dim = -1, bool descending = False)")
+        return self._sorted(*dim_descending, stable=bool(stable), **dim_descending_axis)
+
+    def _sorted(self, dim=-1, descending=False, stable=False, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "sort", -1)
         idx = self.argsort(dim, descending, stable)
@@ -379,13 +388,16 @@ class ReduceOps:
         one_dim(dim, "kthvalue")
         if self.ndim == 0:   # as a [1] tensor, 0-d results (torch's)
             _dim1(dim, 1)
-            v, i = self.reshape(1).kthvalue(k, 0)
-            return KthvalueResult(v.reshape(()), i.reshape(()))
+            x = self.to(dtype=np.uint8) if self.dtype == np.bool_ else self   # torch takes a 0-d bool
+            v, i = x.reshape(1).kthvalue(k, 0)
+            return KthvalueResult(v.reshape(()).to(dtype=self.dtype), i.reshape(()))
         d = _dim1(dim, self.ndim)
         n = self.shape[d]
         if not 1 <= k <= n:
             raise IndexOutOfRange(f"kthvalue(): selected number k out of range for dimension {d} "
                                   f"(k={k}, size {n})")
+        if self.dtype == np.bool_:
+            raise NotImplementedError('"kthvalue_cpu" not implemented for \'Bool\'')
         if self.device == "cpu":   # the index torch's quickselect picks among ties
             idx = _wrap(np.expand_dims(sort_order.kthvalue_order(self.array, d, k), d), self.device)
         else:
@@ -428,5 +440,5 @@ def _on_zero_d(method):
 
 _ONE_DIM = frozenset(("prod", "max", "min", "argmax", "argmin", "cumsum", "cumprod"))
 for _name in ("sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax",
-              "argmin", "all", "any", "cumsum", "cumprod", "argsort", "sort"):
+              "argmin", "all", "any", "cumsum", "cumprod", "argsort", "_sorted"):
     setattr(ReduceOps, _name, _on_zero_d(getattr(ReduceOps, _name)))

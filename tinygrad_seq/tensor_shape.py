@@ -229,8 +229,8 @@ class ShapeOps:
         arr = self.array
         try:
             if type(arr) is np.ndarray and not arr.flags.c_contiguous and (
-                    self._view is not None or has_zero_stride(arr)):
-                # a view's or an expand's strides are torch's: torch's rule says whether a view exists
+                    self._view is not None or has_zero_stride(arr) or self._torch_layout is arr):
+                # a view's, an expand's or a *_like's strides are torch's: torch's rule says whether a view exists
                 shape = _shape_arg(sizes if size is None else (size,))
                 n, known = self.numel(), -math.prod(shape)
                 if shape.count(-1) == 1 and known > 0 and n % known == 0:
@@ -346,8 +346,9 @@ class ShapeOps:
             return named(self.reshape(tuple(s for s in self.shape if s != 1)), "SqueezeBackward0")
         one = is_one_int(dim)
         dims = (dim,) if one else tuple(dim)
-        if self.ndim == 0:
-            return self
+        if self.ndim == 0:   # dim 0 or -1 only; still a new node, as torch's
+            ops._norm_axes(dims, 1)
+            return named(self.reshape(()), "SqueezeBackward1" if one else "SqueezeBackward2")
         ds = {_dim1(d, self.ndim) for d in dims}
         return named(self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1))),
                      "SqueezeBackward1" if one else "SqueezeBackward2")

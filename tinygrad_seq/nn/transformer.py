@@ -16,6 +16,7 @@ from tinygrad_seq.nn.init import xavier_uniform_
 from tinygrad_seq.nn.layers import Dropout, LayerNorm, Linear
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.multihead import MultiheadAttention
+from tinygrad_seq.nn.transformer_fast_path import mark_fast_path_rows, relu_or_gelu
 from tinygrad_seq.tensor import Tensor
 
 
@@ -74,9 +75,12 @@ class TransformerEncoderLayer(_FeedForward, Module):
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x), self.dropout2)
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x, self.dropout2))
+            x = x + self._ff_block(self.norm2(x), self.dropout2)
+        else:
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x, self.dropout2))
+        # torch's fused inference kernel gives a query whose keys are all masked a nan row
+        return mark_fast_path_rows(self, x, src, src_mask, src_key_padding_mask)
 
 
 class TransformerDecoderLayer(_FeedForward, Module):
@@ -180,7 +184,7 @@ def _why_not_nested(layer):
                                                   "for better inference performance)"),
                            (not attn._qkv_same_embed_dim, "encoder_layer.self_attn._qkv_same_embed_dim was not True"),
                            (attn.in_proj_bias is None, "encoder_layer.self_attn was passed bias=False"),
-                           (layer.activation not in (F.relu, F.gelu),
+                           (not relu_or_gelu(layer.activation),
                             "encoder_layer.activation_relu_or_gelu was not True"),
                            (layer.norm1.eps != layer.norm2.eps,
                             "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"),

@@ -1,0 +1,30 @@
+"""torch's legacy Tensor.new (attached by tensor_more.METHODS), with the keywords torch's takes."""
+import numpy as np
+
+
+def new(self, *args, size=None, data=None, device=None, **kwargs):
+    """torch's legacy Tensor.new: new(*sizes) or new(size=) a (zero-filled) tensor of that shape,
+    new(data) or new(data=) a tensor of data, new() an empty one, each of self's dtype and device
+    (device= may only name self's device type, as torch's; it takes no dtype=)."""
+    if kwargs:
+        raise TypeError(f"new() got an unexpected keyword argument {next(iter(kwargs))!r}: the legacy new takes "
+                        f"size=, data= and device= only (new_zeros / new_tensor take dtype=)")
+    if (size is not None) + (data is not None) + bool(args) > 1:
+        raise TypeError("new(): give the sizes or the data once, positionally or as size= / data=")
+    if device is not None:
+        from tinygrad_seq import device as _device
+        wanted, own = _device.canonical(device).type, _device.canonical(self.device).type
+        if wanted != own:
+            raise RuntimeError(f"legacy constructor expects device type: {own} but device type: {wanted} was passed")
+    if size is not None:
+        return self.new_zeros(tuple(int(s) for s in size))
+    if data is not None:
+        args = (data,)
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in data) and \
+                type(data).__name__ == "Size":
+            return self.new_zeros(tuple(data))
+        from tinygrad_seq.creation import tensor
+        return tensor(data.numpy() if hasattr(data, "numpy") else data, dtype=self.dtype, device=self.device)
+    return self.new_zeros(tuple(int(a) for a in args) if args else (0,))

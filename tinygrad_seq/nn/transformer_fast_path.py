@@ -1,0 +1,70 @@
+"""torch's inference fast path of nn.TransformerEncoderLayer (torch._transformer_encoder_layer_fwd),
+as far as its result differs from the composed layer: a query whose keys are all masked gets a nan
+softmax there, so its whole output row is nan (the composed layer's attention gives such a query
+zero attention and a finite row). tinygrad_seq computes the layer one way and then marks those
+rows nan exactly when torch takes the fast path; the other rows agree to rounding."""
+import numpy as np
+
+from tinygrad_seq import functional as F
+from tinygrad_seq.autocast_state import is_autocast_enabled
+from tinygrad_seq.autograd import is_grad_enabled
+from tinygrad_seq.backends import mha
+from tinygrad_seq.nn.activation import GELU, ReLU
+from tinygrad_seq.tensor import Tensor
+
+
+def relu_or_gelu(activation):
+    """torch's layer.activation_relu_or_gelu as a bool: F.relu / nn.ReLU or F.gelu / nn.GELU
+    (any approximate), the activations its fused kernel knows."""
+    return activation is F.relu or activation is F.gelu or isinstance(activation, (ReLU, GELU))
+
+
+def _hooked(layer):
+    return any(len(getattr(m, "_forward_hooks", {})) + len(getattr(m, "_forward_pre_hooks", {}))
+               for m in layer.modules())
+
+
+def takes_fast_path(layer, src):
+    """True when torch's TransformerEncoderLayer.forward(src, ...) runs its fused kernel: in the
+    order of torch's checks (transformer.py, why_not_sparsity_fast_path)."""
+    attn = layer.self_attn
+    if not mha.get_fastpath_enabled() or src.ndim != 3 or layer.training or not attn.batch_first:
+        return False
+    if attn.in_proj_bias is None or not attn._qkv_same_embed_dim or not relu_or_gelu(layer.activation):
+        return False
+    if layer.norm1.eps != layer.norm2.eps or attn.num_heads % 2 == 1 or is_autocast_enabled() or _hooked(layer):
+        return False
+    args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+            layer.norm1.weight, layer.norm1.bias, layer.norm2.weight, layer.norm2.bias,
+            layer.linear1.weight, layer.linear1.bias, layer.linear2.weight, layer.linear2.bias)
+    return not (is_grad_enabled() and any(a is not None and a.requires_grad for a in args))
+
+
+def fully_masked_queries(src_mask, key_padding_mask, n_batch, n_heads):
+    """Bool [N, L]: the queries whose keys are all masked (-inf) in some head, from the layer's
+    additive masks (canonical_mask's: src_mask [L, S] or [N*H, L, S], key_padding_mask [N, S]);
+    None when neither mask is given. The masks are merged as torch's merge_masks does."""
+    if src_mask is None and key_padding_mask is None:
+        return None
+    merged = np.zeros((1, 1, 1, 1))
+    if src_mask is not None:
+        m = np.asarray(src_mask.numpy())
+        merged = m.reshape(n_batch, n_heads, *m.shape[1:]) if m.ndim == 3 else m[None, None]
+    if key_padding_mask is not None:
+        pad = np.asarray(key_padding_mask.numpy())
+        merged = merged + pad.reshape(n_batch, 1, 1, pad.shape[-1])
+    dead = np.isneginf(merged).all(-1).any(1)   # [N or 1, L or 1]
+    return dead if dead.any() else None
+
+
+def mark_fast_path_rows(layer, out, src, src_mask, key_padding_mask):
+    """out (the layer's [N, L, E] result) with nan in the rows of fully masked queries, when torch
+    takes its fast path for this call; else out unchanged."""
+    if not takes_fast_path(layer, src):
+        return out
+    N, L = src.shape[0], src.shape[1]
+    dead = fully_masked_queries(src_mask, key_padding_mask, N, layer.self_attn.num_heads)
+    if dead is None:
+        return out
+    dead = np.broadcast_to(dead, (N, L))[:, :, None]
+    return out.masked_fill(Tensor(np.ascontiguousarray(dead), device=out.device), float("nan"))
