@@ -2,7 +2,7 @@
 torch in the same test: 0-d softmax / squeeze / vander / multi_margin_loss, empty prod and
 batch_norm, xlogy / margin_ranking_loss / vector norm subgradients, quantile's gradient w.r.t. q,
 .to(memory_format=) copies, and double backwards (cosine_similarity, fmax, fmin, copysign,
-nextafter, diagonal einsums, negative-ord vector norms, logit(eps=), polygamma)."""
+nextafter, diagonal einsums, negative-ord vector norms, logit(eps=), polygamma, frexp)."""
 import numpy as np
 import pytest
 
@@ -115,6 +115,7 @@ _GG = {
     "logit_eps_clamped": lambda m, x, y: m.logit(x.sigmoid(), eps=0.3) ** 3,
     "polygamma": lambda m, x, y: m.polygamma(1, x.exp()),
     "polygamma_3": lambda m, x, y: m.polygamma(3, y.exp()) * x.sum(),
+    "frexp": lambda m, x, y: m.frexp(x * y * 3.0)[0] ** 3,
 }
 
 

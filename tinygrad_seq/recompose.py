@@ -11,6 +11,7 @@ from tinygrad_seq.activation_nodes import Prelu, prelu_graph_backward
 from tinygrad_seq.batch_norm_node import BatchNormFunction
 from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.layer_norm_node import LayerNormFunction
+from tinygrad_seq.functions_numeric import Frexp, frexp_graph_backward
 from tinygrad_seq.linalg_norms import VectorNorm, vector_norm_graph_backward
 from tinygrad_seq.ops_special import LogitWithEps, Polygamma, logit_graph_backward, polygamma_graph_backward
 from tinygrad_seq.recompose_2d import RECOMPOSE_2D
@@ -175,4 +176,4 @@ def _onto_diagonal(part, target, spelled, taken):
 
 # op -> fn(ctx, inputs, output gradients) -> input gradients, with graphs
 DIRECT = {Einsum: _einsum_backward, Prelu: prelu_graph_backward, VectorNorm: vector_norm_graph_backward,
-          Polygamma: polygamma_graph_backward, LogitWithEps: logit_graph_backward}
+          Polygamma: polygamma_graph_backward, LogitWithEps: logit_graph_backward, Frexp: frexp_graph_backward}
