@@ -435,8 +435,7 @@ from tinygrad_seq.functional_pad import pad  # noqa: E402,F401
 from tinygrad_seq.functional_2d import (fold, instance_norm, local_response_norm, lp_pool1d,  # noqa: E402,F401
                                         lp_pool2d, max_unpool1d, max_unpool2d, pixel_shuffle, pixel_unshuffle,
                                         unfold)
-from tinygrad_seq.functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_,  # noqa: E402,F401
-                                             selu_, threshold_)
+from tinygrad_seq.functional_inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_  # noqa
 from tinygrad_seq.functional_more2 import (adaptive_max_pool1d_with_indices, channel_shuffle,  # noqa: E402,F401
                                           feature_alpha_dropout, max_pool1d_with_indices,
                                           multi_head_attention_forward, multilabel_margin_loss,

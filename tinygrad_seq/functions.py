@@ -39,9 +39,16 @@ def _check_join(tensors, dim, name, same_shape):
     for i, t in enumerate(tensors[1:], 1):
         if t.device != ref.device:
             raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device.type} and {t.device.type}")
-        if t.ndim != ref.ndim or (same_shape and t.shape != ref.shape) or \
-                (not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]):
-            raise ShapeMismatch(f"{name}: tensor 0 has shape {ref.shape} but tensor {i} has shape {t.shape}")
+        if same_shape and t.shape != ref.shape:   # torch's texts
+            raise ShapeMismatch(f"stack expects each tensor to be equal size, but got {list(ref.shape)} at entry 0 "
+                                f"and {list(t.shape)} at entry {i}")
+        if not same_shape and t.ndim != ref.ndim:
+            raise ShapeMismatch(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
+        if not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
+            k = next(k for k in range(ref.ndim) if k != d and t.shape[k] != ref.shape[k])
+            raise ShapeMismatch(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list. "
+                                f"(shapes {ref.shape} and {t.shape})")
     return d
 
 

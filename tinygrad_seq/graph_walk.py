@@ -5,7 +5,7 @@ rebased by an in-place op after a node used it resolves to its node before the w
 the view and using it is read again from the base as it was then (_stale_view, _view_at), as
 torch regenerates a view's grad_fn."""
 from tinygrad_seq import write_history as _write_history, writes as _writes
-from tinygrad_seq.inplace_reshape import shape_then
+from tinygrad_seq.inplace_reshape import reshaped_between, shape_then
 
 
 DROPPED = _write_history.DROPPED   # a _hist entry standing for the graph nodes no longer kept
@@ -73,10 +73,30 @@ def _stale_view(pc, clock):
         now = _parent_state(bp, clock)
         then = _parent_state(bp, pc._clock)
         if now[0] is not then[0] or now[1] != then[1]:
-            return True
-        pc = now[0]
+            if bp._shape_history is None or not reshaped_between(bp, pc._clock, clock):
+                return True
+            if not _only_reshaped(now[0], then[0]):   # reshaped in place, and written too
+                raise RuntimeError(VIEW_OF_RESHAPED)
+            # only in-place reshapes since: the view's memory and elements are the same, not stale
+        pc = then[0]
         if pc is None or not pc.is_view or pc._clock >= clock:
             return False
+
+
+VIEW_OF_RESHAPED = ("a view of a tensor taken before an in-place unsqueeze_ / squeeze_ / t_ / transpose_ of that "
+                    "tensor in the graph, used after the tensor was also written in place, is not supported "
+                    "here: take the view after the shape change, or clone() it")
+
+
+def _only_reshaped(node, then):
+    """True when graph node `node` is `then` after nothing but in-place reshapes
+    (inplace_reshape.py marks their nodes _inplace_reshape; a reshape's input is the tensor
+    before it, read as it was when the reshape was recorded)."""
+    while node is not then:
+        if node is None or not node.__dict__.get("_inplace_reshape"):
+            return False
+        node = _parent_state(node.parents[0], node._clock)[0]
+    return True
 
 
 def _chain_last_write(pc, memo):

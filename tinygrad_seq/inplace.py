@@ -14,12 +14,14 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, index_scatter_writes as _isw, ops_extra, writes
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.operand_types import defer_unknown
-from tinygrad_seq.internal_overlap import (check_item_assignment, check_item_assignment_reads,
-                                           check_no_internal_overlap, check_no_partial_overlap,
+from tinygrad_seq.internal_overlap import (check_elementwise_operands, check_item_assignment,
+                                           check_item_assignment_reads, check_no_internal_overlap,
+                                           check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
-from tinygrad_seq.inplace_fast import arith_in_place, copy_in_place
-from tinygrad_seq.inplace_reshape import reshape_in_graph, squeeze_node, t_order, transpose_order
+from tinygrad_seq.inplace_fast import arith_in_place, broadcasts_to, copy_in_place
+from tinygrad_seq.inplace_reshape import (refuse_write_through_view_of_reshaped, reshape_in_graph, squeeze_node,
+                                          t_order, transpose_order)
 from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor_logic import alpha_form
@@ -56,11 +58,6 @@ def _saves_self(out, arr, B):
         return
     ctx.saved_tensors = tuple(arr if a is res else a for a in saved)
     ctx._clock = writes.clock
-
-
-# in-place ops that are not elementwise: their operand checks are their own (copy_ checks first;
-# index / scatter ops assert no overlap; masked_fill_'s value and put_'s source are not checked)
-_OWN_OVERLAP_RULES = ("copy_", "index_", "scatter", "masked_", "put_")
 
 
 class InPlaceOps:
@@ -109,11 +106,7 @@ class InPlaceOps:
         if not isinstance(out, InPlaceOps):
             out = self._other(out)
         if out.shape != self.shape:
-            try:
-                ok = np.broadcast_shapes(out.shape, self.shape) == self.shape
-            except ValueError:
-                ok = False
-            if not ok:
+            if not broadcasts_to(out.shape, self.shape):
                 raise ShapeMismatch(f"{name}: the result of shape {out.shape} does not fit the "
                                  f"tensor of shape {self.shape} written in place")
             out = out.expand(self.shape)
@@ -129,13 +122,10 @@ class InPlaceOps:
     def _write(self, name, fn, *args):
         """The in-place op self = fn(self, *args), recorded by autograd when needed."""
         _own_array(self)
-        if not name.startswith(_OWN_OVERLAP_RULES):
-            for a in args:   # torch's TensorIterator refuses an operand that is part of self (x[1:].add_(x[:-1]))
-                if isinstance(a, InPlaceOps):
-                    check_no_partial_overlap(self, a)
+        self._refuse_inplace()   # torch's leaf error first, then its operand checks
+        check_elementwise_operands(self, name, args)
         if self._in_graph(*args):
             return self._rebase(fn, *args, name=name)
-        self._refuse_inplace()
         out = self._result(fn(_detached(self), *[_detached(a) for a in args]), name)
         self._record_write()   # once computed: an op that raised wrote nothing
         _device.backend(self.device).copy_into(self.array, out.array)
@@ -153,6 +143,8 @@ class InPlaceOps:
             dtype = self.dtype
             self._refuse_inplace()   # the write is recorded once the base took it (a refused one is none)
             refuse_inplace_on_multi_output_view(self)
+            if base._shape_history is not None:
+                refuse_write_through_view_of_reshaped(self, base)
             base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
                          *args, name=name)
             if not self._untracked:   # the shared version went up in base's write
@@ -220,9 +212,10 @@ class InPlaceOps:
         return self._reshaped_in_place(lambda t: t.transpose(dim0, dim1), "transpose_", "TransposeBackward1",
                                        transpose_order(dim0, dim1))
 
-    def _retarget(self, out, snapshot_bytes=0):
+    def _retarget(self, out, snapshot_bytes=0, move_retain=True):
         """Make self's node out's, keeping the replaced one for nodes that used self before
-        (write_history.History); a retain_grad() of self moves to the new node, as torch's."""
+        (write_history.History); a retain_grad() of self moves to the new node, as torch's
+        (not for a shape change in place: move_retain False)."""
         hist = self._hist
         if hist is None:
             hist = self._hist = History()
@@ -230,7 +223,7 @@ class InPlaceOps:
         old_ctx, old_idx = self._ctx, self._idx
         hist.add(boundary, old_ctx, old_idx, self.requires_grad, snapshot_bytes)
         self._ctx, self._idx, self.requires_grad = out._ctx, out._idx, out.requires_grad
-        if old_ctx is not None and old_ctx._retained and old_ctx._retained.get(old_idx) is self:
+        if move_retain and old_ctx is not None and old_ctx._retained and old_ctx._retained.get(old_idx) is self:
             del old_ctx._retained[old_idx]
             if out._ctx is not None:
                 retain_on(out._ctx, out._idx, self)
@@ -302,8 +295,9 @@ class InPlaceOps:
             src = src.to(self.device)
         if not isinstance(src, InPlaceOps):
             src = autograd._Tensor(np.asarray(src), device=self.device)
-        else:
-            check_no_partial_overlap(self, src)   # x[1:].copy_(x[:-1]): torch's RuntimeError
+        else:   # x[1:].copy_(x[:-1]): torch's RuntimeError, after its leaf error
+            self._refuse_inplace()
+            check_no_partial_overlap(self, src)
         if src.dtype != self.dtype:
             src = src.to(dtype=self.dtype)
         # s.clone(): a graph node of its own, so that self does not become src itself (src a

@@ -21,6 +21,15 @@ _UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.
 _NUMBER = (float, int)
 
 
+def broadcasts_to(shape, target):
+    """True when an operand of `shape` broadcasts to `target` without changing it (the written
+    tensor's shape)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def arith_in_place(t, name, other, alpha=1):
     """t after t = t (op) alpha * other written in place, or None where the general path must run.
     alpha: add_ / sub_'s (a Python number; 1 for mul_ / div_)."""
@@ -35,23 +44,20 @@ def arith_in_place(t, name, other, alpha=1):
     if to is float or to is int:
         if grad_on and t.requires_grad:
             return None
+        t._refuse_inplace()
         operand = np.array(other * alpha if alpha != 1 else other, a.dtype)   # as Tensor._binary wraps a number
     elif isinstance(other, autograd._Tensor):
         o = other.array
         if (type(o) is not np.ndarray or o.dtype != a.dtype or other.device != "cpu"
                 or (grad_on and (t.requires_grad or other.requires_grad))):
             return None
-        if o.shape != a.shape:
-            try:
-                if np.broadcast_shapes(o.shape, a.shape) != a.shape:
-                    return None
-            except ValueError:
-                return None   # torch's error comes from the general path
+        if o.shape != a.shape and not broadcasts_to(o.shape, a.shape):
+            return None   # torch's error comes from the general path
+        t._refuse_inplace()   # torch's leaf error first
         check_no_partial_overlap(t, other)   # torch's refusal of an operand that is part of t
         operand = o if alpha == 1 else np.multiply(o, np.array(alpha, a.dtype))
     else:
         return None
-    t._refuse_inplace()
     if name == "div_":
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # backend_cpu.div's quiet
             np.divide(a, operand, out=a)
@@ -75,14 +81,10 @@ def copy_in_place(t, src):
         return None
     if autograd.is_grad_enabled() and (t.requires_grad or src.requires_grad):
         return None
-    if s.shape != a.shape:
-        try:
-            if np.broadcast_shapes(s.shape, a.shape) != a.shape:
-                return None
-        except ValueError:
-            return None
+    if s.shape != a.shape and not broadcasts_to(s.shape, a.shape):
+        return None
+    t._refuse_inplace()   # torch's leaf error first
     check_no_partial_overlap(t, src)   # x[1:].copy_(x[:-1]): torch's RuntimeError
-    t._refuse_inplace()
     np.copyto(a, s)
     t._record_write()
     t._sync_base()

@@ -5,8 +5,10 @@ TBackward1, TransposeBackward1) over its node before, its data unchanged, its ve
 
 Nodes that used the tensor before keep its node before (the rebase's write history), and get
 their gradient in its shape then: the tensor's array as it was (the same memory, the old shape
-and strides) is kept in its _shape_history, which the backward walk (graph_walk._shape_then)
-hands such a node in the tensor's place. A view (batch[t]) stays a view of its base: of the
+and strides) is kept in its _shape_history, which the backward walk (shape_then, called by
+graph_walk._toposort) hands such a node in the tensor's place. A view of the tensor taken before
+stays valid (the same memory, the same elements: graph_walk._stale_view looks through the
+reshape's node); a retain_grad() stays on the node before, as torch's. A view (batch[t]) stays a view of its base: of the
 tensor it was (the old view), through a reshape or permute, so a later write through it still
 reaches the base's graph."""
 from tinygrad_seq import autograd, writes
@@ -29,9 +31,10 @@ def reshape_in_graph(t, fn, name, node, order=None):
         before._view = old_view
     writes.tick()   # the op's node comes after every node that used t before (inplace._rebase's rule)
     out = named(fn(before), node)
+    out._ctx._inplace_reshape = True   # graph_walk: no data changed here (views before stay valid)
     t._record_write()   # torch's version bump: a node that saved t raises at backward
     boundary = out._ctx._clock
-    t._retarget(out)
+    t._retarget(out, move_retain=False)
     t.array = out.array
     history = t._shape_history or []
     history.append((boundary, before))
@@ -73,3 +76,16 @@ def shape_then(p, clock):
             return before
     return p
 
+
+def reshaped_between(t, low, high):
+    """True when tensor t changed shape in place in the graph after clock `low`, up to `high`."""
+    return any(low < boundary <= high for boundary, _ in t._shape_history or ())
+
+
+def refuse_write_through_view_of_reshaped(view, base):
+    """A write in the graph through `view`, taken from `base` before base changed shape in place:
+    its region of base is no longer what view_fn reads from the base now (refused, not wrong)."""
+    ctx = view._ctx
+    if ctx is not None and reshaped_between(base, ctx._clock, float("inf")):
+        from tinygrad_seq.graph_walk import VIEW_OF_RESHAPED
+        raise RuntimeError(VIEW_OF_RESHAPED)

@@ -214,6 +214,21 @@ def check_no_partial_overlap(written, source):
         raise RuntimeError(INPUT_OVERLAP_MESSAGE)
 
 
+# in-place ops that are not elementwise: their operand checks are their own (copy_ checks first;
+# index / scatter ops assert no overlap; masked_fill_'s value and put_'s source are not checked;
+# torch's BLAS forms addmm_ / addmv_ / addr_ / addbmm_ / baddbmm_ check nothing)
+OWN_OVERLAP_RULES = ("copy_", "index_", "scatter", "masked_", "put_", "addmm_", "addmv_", "addr_", "addbmm_",
+                     "baddbmm_")
+
+
+def check_elementwise_operands(written, name, operands):
+    """torch's TensorIterator refusal, for the elementwise in-place op `name` (InPlaceOps._write),
+    of a tensor operand that is part of the written tensor (x[1:].add_(x[:-1]))."""
+    if not name.startswith(OWN_OVERLAP_RULES):
+        for a in operands:
+            check_no_partial_overlap(written, a)
+
+
 def check_no_overlap(written, source):
     """torch's assert_no_overlap (index_add_, index_copy_, take(out=)): source shares no memory
     with the written tensor."""

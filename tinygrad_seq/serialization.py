@@ -139,6 +139,12 @@ class _Encoder:
         if isinstance(obj, (list, tuple)):
             kind = "tuple" if isinstance(obj, tuple) else "list"
             return {kind: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        if type(obj).__module__.split(".")[0] == "torch" and callable(getattr(obj, "numpy", None)) \
+                and callable(getattr(obj, "detach", None)):
+            # a PyTorch tensor (a torch model's state dict): saved as a tensor of its values, which
+            # ts.load gives back as a Tensor (weights move both ways; torch is not imported here)
+            host = np.array(obj.detach().cpu().numpy())
+            return {"tensor": self._tensor(Tensor(host), where)}
         if callable(getattr(obj, "state_dict", None)):
             raise TypeError(f"save: {where} is a whole {type(obj).__name__}; save its state_dict() instead "
                             f"(ts.save(model.state_dict(), f); load with model.load_state_dict(ts.load(f)))")

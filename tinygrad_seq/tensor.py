@@ -112,7 +112,10 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
     @property
     def data(self):
         t = Tensor._wrap(self._shared_array(), self.device)
-        t._untracked, t._inference = True, self.is_inference()
+        t._untracked = True
+        inference = self.is_inference()
+        if inference or t._inference:   # written only when it differs from the class default
+            t._inference = inference
         return t
 
     @data.setter

@@ -87,7 +87,9 @@ class AutogradAttrs:
 
     def detach(self):
         out = autograd._Tensor._wrap(self._shared_array() if self.device == "cpu" else self.array, self.device)
-        out._inference = self.is_inference()   # the same memory: an inference tensor exactly when self is
+        inference = self.is_inference()   # the same memory: an inference tensor exactly when self is
+        if inference or out._inference:   # (written only when it differs from the class default)
+            out._inference = inference
         return out
 
     def is_inference(self) -> bool:
