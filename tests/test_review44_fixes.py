@@ -113,3 +113,24 @@ def test_cat_stack_size_errors_are_torchs(op):
     with pytest.raises(RuntimeError) as got:
         call(ts)
     assert str(got.value).startswith(str(want.value))
+
+
+def test_nodes_of_writes_through_views_and_item_assignment_are_torchs():
+    names = []
+    for lib in (torch, ts):
+        w = lib.ones(3, 2, requires_grad=True)
+        outs = lib.zeros(4, 3, 2)
+        outs[1] = w * 2          # basic index: CopySlices
+        c = w * 1
+        c[0].mul_(2)             # a write through a view: the base's CopySlices
+        e = w * 1
+        e[[0, 2]] = 0.0          # advanced index: IndexPutBackward0
+        f = w * 1
+        f[f > 1] = 0             # a mask: IndexPutBackward0
+        g = w * 1
+        v = g[0]
+        v.mul_(2)                # the view read again: AsStridedBackward0
+        names.append([t.grad_fn.name() for t in (outs, c, e, f, g, v)])
+        (outs.sum() + c.sum() + e.sum() + f.sum() + g.sum()).backward()
+        names[-1].append(w.grad.tolist())
+    assert names[1] == names[0]

@@ -145,11 +145,12 @@ class InPlaceOps:
             refuse_inplace_on_multi_output_view(self)
             if base._shape_history is not None:
                 refuse_write_through_view_of_reshaped(self, base)
-            base._rebase(lambda b, *a: put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
-                         *args, name=name)
+            # torch's nodes: the base's CopySlices, the view read again from it an AsStridedBackward0
+            base._rebase(lambda b, *a: named(put_fn(b, self._result(fn(view_fn(b), *a), name).to(dtype=dtype)),
+                                             "CopySlices"), *args, name=name)
             if not self._untracked:   # the shared version went up in base's write
                 writes.note_inplace(self.array)
-            new = view_fn(base)
+            new = named(view_fn(base), "AsStridedBackward0")
             if not B.may_share_memory(self.array, base.array):
                 B.copy_into(self.array, new.array)
             self._retarget(new)
@@ -394,10 +395,11 @@ class InPlaceOps:
         check_item_assignment_reads(self.array, nidx, advanced, value_array)   # torch's overlap refusals
         if self._in_graph(value):
             v = value if isinstance(value, InPlaceOps) else self._other(value)
+            node = "IndexPutBackward0" if advanced else "CopySlices"   # torch's index_put_ / copy_ of a view
             if self.device == "cpu" and self._live_view() is None and v is not self:
-                self._put_in_graph(nidx, v, "item assignment")
+                named(self._put_in_graph(nidx, v, "item assignment"), node)
                 return
-            self._rebase(lambda t, vv: ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), v,
+            self._rebase(lambda t, vv: named(ops_extra.IndexPut.apply(t, vv.to(dtype=t.dtype), idx=nidx), node), v,
                          name="item assignment")
             return
         check_item_assignment(self.array, nidx, advanced)   # the written region's overlap, as torch's
