@@ -49,7 +49,8 @@ def _stride(self, dim=None, *, axis=None):
     arr = self.array
     strides = tuple(s // arr.itemsize for s in arr.strides) if arr.ndim else ()
     if 0 in strides and arr.size == 0 and not any(strides):   # numpy's for a fresh empty array
-        strides = _contiguous_strides(arr.shape)   # torch's: the row-major strides (sizes 0 as 1)
+        from tinygrad_seq.storage_layout import _contiguous_strides
+        strides = tuple(_contiguous_strides(arr.shape))   # torch's: the row-major strides (sizes 0 as 1)
     if dim is None:
         return strides
     if not -len(strides) <= dim < max(len(strides), 1):
@@ -181,14 +182,6 @@ def _apply_(self, fn):
         for x in it:
             x[...] = fn(x.item())
     return self
-
-
-def _contiguous_strides(shape):
-    strides, step = [], 1
-    for n in reversed(shape):
-        strides.append(step)
-        step *= max(n, 1)
-    return tuple(reversed(strides))
 
 
 def _map_(self, other, fn):

@@ -39,23 +39,23 @@ _enable_checkpoint_early_stop = None
 
 
 @contextlib.contextmanager
+def _global_setting(name, value):
+    """This module's global `name` set to value inside the block (torch's context managers)."""
+    prev, globals()[name] = globals()[name], value
+    try:
+        yield
+    finally:
+        globals()[name] = prev
+
+
 def set_checkpoint_debug_enabled(enabled):
-    global _checkpoint_debug_enabled
-    prev, _checkpoint_debug_enabled = _checkpoint_debug_enabled, enabled
-    try:
-        yield
-    finally:
-        _checkpoint_debug_enabled = prev
+    """torch's: overrides checkpoint's debug= inside the block (None defers to it)."""
+    return _global_setting("_checkpoint_debug_enabled", enabled)
 
 
-@contextlib.contextmanager
 def set_checkpoint_early_stop(enable):
-    global _enable_checkpoint_early_stop
-    prev, _enable_checkpoint_early_stop = _enable_checkpoint_early_stop, enable
-    try:
-        yield
-    finally:
-        _enable_checkpoint_early_stop = prev
+    """torch's: overrides checkpoint's early_stop= inside the block."""
+    return _global_setting("_enable_checkpoint_early_stop", enable)
 
 
 def detach_variable(inputs):
