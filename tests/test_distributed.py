@@ -411,3 +411,23 @@ def test_cpu_buffers_go_to_mpi_without_a_copy():
     s.finish()
     assert (base[:, ::2] == np.arange(12.0).reshape(3, 4)[:, ::2] * 10).all()
     assert (base[:, 1::2] == np.arange(12.0).reshape(3, 4)[:, 1::2]).all()
+
+
+@pytest.mark.mpi
+def test_batch_isend_irecv_and_collectives_leave_the_version():
+    status, out, _ = mpirun(2, "p2p_batch_and_versions.py", timeout=90)
+    assert status == 0 and out.count("OK") == 2, out[-3000:]
+
+
+def test_p2p_op_checks_and_node_local_rank(monkeypatch):
+    import tinygrad_seq.distributed as dist
+    with pytest.raises(ValueError, match="Invalid ``op``"):
+        dist.P2POp(dist.all_reduce, ts.ones(1), 0)
+    with pytest.raises(ValueError, match="P2POp"):
+        dist.batch_isend_irecv([1])
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    assert dist.get_node_local_rank(fallback_rank=3) == 3
+    with pytest.raises(RuntimeError, match="LOCAL_RANK is not in the environment"):
+        dist.get_node_local_rank()
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert dist.get_node_local_rank() == 1

@@ -64,6 +64,8 @@ from tinygrad_seq.distributed.process_group import (barrier, destroy_process_gro
                                                     is_nccl_available, is_torchelastic_launched,
                                                     launched_by_mpi, monitored_barrier)
 from tinygrad_seq.distributed.point_to_point import irecv, isend, recv, send
+from tinygrad_seq.distributed.p2p_batch import P2POp, batch_isend_irecv
+from tinygrad_seq.distributed.launch_env import get_node_local_rank
 from tinygrad_seq.distributed.rooted import gather, reduce, scatter
 from tinygrad_seq.distributed.work import Work
 
@@ -77,6 +79,6 @@ __all__ = ["abort", "abort_on_error", "ReduceOp", "Work", "all_gather", "all_red
            "get_local_world_size", "get_rank", "get_world_size", "init_process_group",
            "is_available", "is_mpi_available", "is_gloo_available", "is_nccl_available",
            "is_torchelastic_launched", "is_initialized", "launched_by_mpi", "send", "recv",
-           "isend", "irecv"]
+           "isend", "irecv", "P2POp", "batch_isend_irecv", "get_node_local_rank"]
 
 _launch_env.export_launcher_env()

@@ -51,19 +51,18 @@ class _Staged:
 
     def finish(self):
         t = self.tensor
-        if self.writes:
+        if self.writes:   # no version bump: torch's collectives write past autograd's counter
             if not self.direct:
                 _write_into(t, self.buf)
-            t._version += 1
             if getattr(t, "_view", None) is not None:
                 t._sync_base()   # a "cuda" view whose array is a copy of its base's region
         return t
 
 
 def store(tensor, src):
-    """tensor's memory <- array src, as an in-place write (version, a view's base)."""
+    """tensor's memory <- array src (a view's base too); as torch's collectives, not counted as
+    an in-place write by autograd (no version bump: a node that saved the tensor does not raise)."""
     _write_into(tensor, src)
-    tensor._version += 1
     tensor._sync_base()
 
 

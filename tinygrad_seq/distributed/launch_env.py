@@ -64,3 +64,15 @@ def export_launcher_env(environ=None) -> dict:
             exported.update(added)
         return added
     return {}
+
+
+def get_node_local_rank(fallback_rank=None):
+    """torch's: this process's rank on its machine, from LOCAL_RANK (torchrun's; set from an MPI
+    launcher's variables at import, export_launcher_env), else fallback_rank, else torch's error."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+                       "`get_node_local_rank` to work, assuming you are not running in a multi-device context "
+                       "and want the code to run locally instead.")
