@@ -21,6 +21,7 @@ from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
 from tinygrad_seq.nn.rnn_hidden_dims import check_hidden, check_hidden_dims, check_state_count
 from tinygrad_seq.nn.rnn_layer_dropout import inter_layer_dropout
+from tinygrad_seq.nn.rnn_weight_checks import check_param_shapes
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
@@ -99,7 +100,8 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
             raise DTypeMismatch(f"{name}: input must be float32 or float64, got {x.dtype} "
                             "(convert it with .float() or .double())")
         if x.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected input of 2 (unbatched) or 3 dimensions, got shape {x.shape}")
+            tail = " tensor" if self.mode in ("RNN_TANH", "RNN_RELU") else ""   # torch's texts
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.ndim}D{tail} instead")
         if x.shape[-1] != self.input_size:
             raise ShapeMismatch(f"{name}: input.size(-1) must be equal to input_size. "
                              f"Expected {self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
@@ -221,6 +223,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                 if t.device != device:
                     raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")
             params[name] = t
+        check_param_shapes(self, sfx, params)   # torch's RuntimeError for a weight of the wrong shape
         return params
 
     def _zoneout_masks(self, x):
