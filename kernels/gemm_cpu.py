@@ -80,6 +80,15 @@ def matmul(a, b):
     k, n = b.shape[-2:]
     rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
     threads = numba.get_num_threads()
+    if threads > 1 and rows * k * n >= tuning.setting("SPLIT_MIN_MACS"):
+        # an operand in neither order (the broadcast ones of `.sum().backward()`, stride 0, or a
+        # strided slice) is copied once so that the product splits over the threads: a Linear
+        # 1600x512 -> 512 under `out.sum().backward()` took 28.4 ms with its dx and dW products
+        # on one thread, 15.6 ms with them split (AMD EPYC, 2 threads, 2026-12-05)
+        if not (a.flags.c_contiguous or (a.ndim == 2 and a.flags.f_contiguous)):
+            a = np.ascontiguousarray(a)
+        if not (b.flags.c_contiguous or (b.ndim == 2 and b.flags.f_contiguous)):
+            b = np.ascontiguousarray(b)
     if (threads > 1 and b.ndim == 2 and a.flags.c_contiguous and (b.flags.c_contiguous or b.flags.f_contiguous)
             and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
             and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
