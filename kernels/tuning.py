@@ -123,6 +123,47 @@ WORKER_SPIN_US = 1000
 # then runs alone, and neither thread sleeps in the kernel waiting for the GIL
 WORKER_GRACE_US = 6
 
+# row-wise ops (kernels/rows_cpu.py: softmax, log_softmax, their backwards, layer_norm, the
+# cross_entropy softmax) on float32 / float64 arrays run the Numba row kernels from
+# ROWS_KERNEL_MIN_ELEMENTS elements, numpy's passes below: the kernel was faster at every size
+# measured (float32 [1, 64] softmax 3.0 us against numpy's 15; [64, 512] 40 against 107), so the
+# threshold only spares a few-element call loading Numba (0.5 s once). Rows split over the
+# kernels' threads from ROWS_SPLIT_MIN_ELEMENTS: handing a chunk over cost 50-100 us on a loaded
+# machine ([256, 512] softmax 154 us one thread, 144 split; [1600, 512] 955 -> 560, layer_norm
+# 300 -> 215; its backward [1600, 512] even, [400, 10000] 4.5 -> 2.9 ms; AMD EPYC, 2 threads,
+# 2026-12-05, /tmp/s45/rowsB/bench.py)
+ROWS_KERNEL_MIN_ELEMENTS = 1024
+ROWS_SPLIT_MIN_ELEMENTS = 1 << 18
+
+# optimizer steps (kernels/optim_cpu.py via tinygrad_seq/optim/fused_steps.py: Adam, AdamW, SGD)
+# run one compiled pass per parameter from this many elements, numpy's composition below (the
+# pass was faster at every size for Adam and momentum SGD: 64 elements x 256 parameters, Adam
+# 4.9 against 9.5 ms); plain SGD (p -= lr g, two numpy passes) from OPTIM_PLAIN_SGD_MIN_ELEMENTS
+# (4096 x 256: 6.1 against 5.0 ms, 65536 x 32: level, 262144 x 8: 0.91 against 1.33); a parameter
+# splits over the kernels' threads from OPTIM_SPLIT_MIN_ELEMENTS (memory-bound: two threads were
+# slower up to 262144 elements, 2.2 against 1.9 ms for Adam over 8 of them; at 4M momentum SGD
+# 2.5 against 4.5 ms, Adam level). AMD EPYC znver2, 2 cores, float32, 2026-12-05
+OPTIM_FUSED_MIN_ELEMENTS = 1
+OPTIM_PLAIN_SGD_MIN_ELEMENTS = 1 << 16
+OPTIM_SPLIT_MIN_ELEMENTS = 1 << 22
+# the embedding gradient (kernels/optim_cpu.embedding_grad: zero the table, add the rows) splits
+# its table rows over the threads from this many table elements: writing the table's zeros is
+# most of it and memory-bound, and two threads were slower at every size measured (10000 x 512:
+# 1.74 against 1.68 ms; 100000 x 512: 27.1 against 22.5 ms; AMD EPYC znver2, 2 cores, loaded,
+# 2026-12-05), so on such a machine it stays on one
+EMBEDDING_SPLIT_MIN_ELEMENTS = 1 << 27
+
+# elementwise activations (kernels/elementwise_cpu.py: exp, sigmoid, tanh, relu, gelu and their
+# backwards) on C-contiguous float32 / float64 arrays run the Numba kernel from this many
+# elements, numpy below: a kernel call costs ~3 us in Python and dispatch, which numpy's single
+# ufuncs (relu, tanh) beat up to 1-2K elements, its compositions (sigmoid, gelu) never; and they
+# split over the kernels' threads from this many nanoseconds of one thread's work
+# (elementwise_cpu.COST_NS: an element's time per kernel): handing a range to the other thread
+# cost 40-60 us here (AMD EPYC, 2 cores, load 2: float32 exp 262K elements 181 -> 151 us, gelu
+# 65K 138 -> 130, 131K 271 -> 208; float64 gelu 16K 156 -> 134)
+ELEMENTWISE_MIN_SIZE = 1024
+ELEMENTWISE_SPLIT_NS = 150000
+
 # -- calibration --------------------------------------------------------------------------------
 
 # a shape class is calibrated only at calls of at least this many multiply-adds (smaller calls

@@ -24,6 +24,7 @@ INTERFACE = {
     "floor": "(a)", "ceil": "(a)", "rint": "(a): round half to even", "trunc": "(a)",
     "clip": "(a, lo, hi): lo or hi may be None",
     "zero_where": "(drop, g): 0 where drop (bool) else g, a select (an inf or nan of g there gives 0)",
+    "sigmoid_backward": "(g, y): g * (1 - y) * y, y sigmoid's output", "tanh_backward": "(g, y): g * (1 - y * y), y tanh's output",
     "gt": "(a, b) -> bool", "ge": "(a, b)", "lt": "(a, b)", "le": "(a, b)", "eq": "(a, b)", "ne": "(a, b)",
     "logical_not": "(a)", "logical_and": "(a, b)", "logical_or": "(a, b)", "logical_xor": "(a, b)",
     # reductions and scans
@@ -40,6 +41,8 @@ INTERFACE = {
     "scatter_add": "(out, dim, index, src): in place, torch.scatter_add_ (repeats accumulate)",
     # fused, numerically stable
     "log_softmax": "(a, axis)", "softmax": "(a, axis)",
+    "softmax_backward": "(g, y, axis): y * (g - sum(g * y, axis)), y softmax's output",
+    "log_softmax_backward": "(g, y, axis): g - exp(y) * sum(g, axis), y log_softmax's output",
     # in place
     "iadd": "(a, b): a += b", "imul": "(a, b): a *= b", "fill": "(a, value)",
     "setitem": "(a, idx, v): a[idx] = v", "copy_into": "(dst, src): dst[...] = src (src may overlap dst)",

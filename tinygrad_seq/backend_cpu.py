@@ -49,9 +49,43 @@ def _quiet(ufunc):
 
 
 add, sub, mul, neg = np.add, np.subtract, np.multiply, np.negative
-div, power, exp, log, sqrt = _quiet(np.divide), _quiet(np.power), _quiet(np.exp), _quiet(np.log), _quiet(np.sqrt)
+div, power, log, sqrt = _quiet(np.divide), _quiet(np.power), _quiet(np.log), _quiet(np.sqrt)
 maximum, minimum, where = np.maximum, np.minimum, np.where
-tanh, abs = np.tanh, np.abs
+abs = np.abs
+_numpy_exp = _quiet(np.exp)
+
+_elementwise = None   # kernels.elementwise_cpu, bound on first use (it imports numba)
+_tuning = None        # kernels.tuning (no numba)
+
+
+def elementwise_kernels(a, *more):
+    """kernels.elementwise_cpu when its one-pass kernels take a (and more, each of a's shape and
+    dtype): C-contiguous float32 / float64 numpy arrays of tuning.ELEMENTWISE_MIN_SIZE elements
+    or more; else None (numpy's path: other dtypes, strided views, small arrays, where numpy's
+    call costs less than a kernel's dispatch)."""
+    global _elementwise, _tuning
+    if type(a) is not np.ndarray or a.dtype.char not in "fd" or not a.flags.c_contiguous:
+        return None
+    for b in more:
+        if type(b) is not np.ndarray or b.dtype != a.dtype or b.shape != a.shape or not b.flags.c_contiguous:
+            return None
+    if _tuning is None:
+        from .kernels import tuning as _tuning
+    if a.size < _tuning.setting("ELEMENTWISE_MIN_SIZE"):
+        return None
+    if _elementwise is None:   # (loads Numba: 0.5 s once)
+        from .kernels import elementwise_cpu as _elementwise
+    return _elementwise
+
+
+def exp(a):
+    k = elementwise_kernels(a)
+    return _numpy_exp(a) if k is None else k.exp(a)
+
+
+def tanh(a):
+    k = elementwise_kernels(a)
+    return np.tanh(a) if k is None else k.tanh(a)
 
 
 def sign(a):
@@ -71,12 +105,36 @@ floor, ceil, rint, trunc = np.floor, np.ceil, np.rint, np.trunc
 floor_divide, remainder = _quiet(np.floor_divide), _quiet(np.remainder)
 
 def sigmoid(a):
+    k = elementwise_kernels(a)
+    if k is not None:
+        return k.sigmoid(a)
     # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
+def dense_grad(g, y):
+    """g as a C-contiguous array when it is a strided or broadcast view of y's shape and dtype
+    (sum().backward()'s expanded ones): one copy, then the kernel's one pass."""
+    if (type(g) is np.ndarray and type(y) is np.ndarray and g.shape == y.shape and g.dtype == y.dtype
+            and y.dtype.char in "fd" and y.flags.c_contiguous and not g.flags.c_contiguous):
+        return np.ascontiguousarray(g)
+    return g
+
+def sigmoid_backward(g, y):
+    """g * y (1 - y): sigmoid's gradient from its output y."""
+    g = dense_grad(g, y)
+    k = elementwise_kernels(g, y)
+    return mul(mul(g, sub(1, y)), y) if k is None else k.sigmoid_backward(g, y)
+
+def tanh_backward(g, y):
+    """g * (1 - y^2): tanh's gradient from its output y."""
+    g = dense_grad(g, y)
+    k = elementwise_kernels(g, y)
+    return mul(g, sub(1, mul(y, y))) if k is None else k.tanh_backward(g, y)
+
 def relu(a):
-    return np.maximum(a, 0)
+    k = elementwise_kernels(a)
+    return np.maximum(a, 0) if k is None else k.relu(a)
 
 def clip(a, lo, hi):
     return np.clip(a, lo, hi)
@@ -214,15 +272,54 @@ _gemm_cpu = _LazyGemm()
 # fused, numerically stable (max subtracted); a row all -inf (attention over padding only) gives
 # nan as torch's does, without numpy's "invalid value" warning from -inf - -inf
 def log_softmax(a, axis):
+    rows = _row_kernels(a, axis)
+    if rows is not None:
+        return rows.softmax(a.reshape(-1, a.shape[-1]), log=True).reshape(a.shape)
     m = np.max(a, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):
         s = a - m
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 def softmax(a, axis):
+    rows = _row_kernels(a, axis)
+    if rows is not None:
+        return rows.softmax(a.reshape(-1, a.shape[-1])).reshape(a.shape)
     with np.errstate(invalid="ignore"):
         e = np.exp(a - np.max(a, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
+
+def softmax_backward(g, y, axis):
+    """softmax's gradient from its output y: y * (g - sum(g * y, axis))."""
+    rows = _row_kernels(y, axis, g)
+    if rows is not None:
+        return rows.softmax_backward(g.reshape(-1, y.shape[-1]), y.reshape(-1, y.shape[-1])).reshape(y.shape)
+    return y * (g - sum(g * y, axis=axis, keepdims=True))
+
+def log_softmax_backward(g, y, axis):
+    """log_softmax's gradient from its output y: g - exp(y) * sum(g, axis)."""
+    rows = _row_kernels(y, axis, g)
+    if rows is not None:
+        return rows.softmax_backward(g.reshape(-1, y.shape[-1]), y.reshape(-1, y.shape[-1]), log=True).reshape(y.shape)
+    return g - exp(y) * sum(g, axis=axis, keepdims=True)
+
+_rows_cpu = None   # kernels.rows_cpu, bound on first use (it imports numba)
+
+
+def _row_kernels(a, axis, g=None):
+    """kernels.rows_cpu when a row op of a over axis runs there (the last axis of a C-contiguous
+    float32 / float64 array of tuning.ROWS_KERNEL_MIN_ELEMENTS+ elements; g, a gradient, of a's
+    shape, dtype and layout too), else None: numpy's passes, as for other dtypes and layouts."""
+    global _rows_cpu
+    if (a.ndim == 0 or axis % a.ndim != a.ndim - 1 or a.dtype.char not in "fd" or not a.flags.c_contiguous
+            or (g is not None and (type(g) is not np.ndarray or g.shape != a.shape or g.dtype != a.dtype
+                                   or not g.flags.c_contiguous))):
+        return None
+    if _rows_cpu is None:
+        from .kernels import tuning
+        if a.size < tuning.setting("ROWS_KERNEL_MIN_ELEMENTS") or not a.size:
+            return None   # (Numba stays unloaded for small calls)
+        from .kernels import rows_cpu as _rows_cpu
+    return _rows_cpu if _rows_cpu.takes(a) else None
 
 # in place
 def iadd(a, b):

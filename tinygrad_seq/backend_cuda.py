@@ -58,6 +58,26 @@ def zero_where(drop, g):
     return where(drop, 0, g)
 
 
+def sigmoid_backward(g, y):
+    """g * (1 - y) * y: sigmoid's gradient from its output y."""
+    return mul(mul(g, sub(1, y)), y)
+
+
+def tanh_backward(g, y):
+    """g * (1 - y^2): tanh's gradient from its output y."""
+    return mul(g, sub(1, mul(y, y)))
+
+
+def softmax_backward(g, y, axis):
+    """y * (g - sum(g * y, axis)): softmax's gradient from its output y."""
+    return mul(y, sub(g, sum(mul(g, y), axis=axis, keepdims=True)))
+
+
+def log_softmax_backward(g, y, axis):
+    """g - exp(y) * sum(g, axis): log_softmax's gradient from its output y."""
+    return sub(g, mul(exp(y), sum(g, axis=axis, keepdims=True)))
+
+
 zeros, ones, full, copy, astype, ascontiguous = K.zeros, K.ones, K.full, K.copy, K.astype, K.ascontiguous
 broadcast_to, concatenate, stack, split = K.broadcast_to, K.concatenate, K.stack, K.split
 fill, copy_into, to_host = K.fill, K.copy_into, K.to_host

@@ -133,6 +133,16 @@ class GraphBackend:
     def relu(self, a):
         return self._unary("relu", ops.Relu, a)
 
+    def sigmoid_backward(self, g, y):
+        if not (self._is_t(g) or self._is_t(y)):
+            return self.raw.sigmoid_backward(g, y)
+        return self.mul(self.mul(g, self.sub(1, y)), y)
+
+    def tanh_backward(self, g, y):
+        if not (self._is_t(g) or self._is_t(y)):
+            return self.raw.tanh_backward(g, y)
+        return self.mul(g, self.sub(1, self.mul(y, y)))
+
     def abs(self, a):
         return self._unary("abs", ops.Abs, a)
 
@@ -230,6 +240,16 @@ class GraphBackend:
 
     def softmax(self, a, dim):
         return ops_extra.Softmax.apply(a, dim=dim) if self._is_t(a) else self.raw.softmax(a, dim)
+
+    def softmax_backward(self, g, y, axis):
+        if not (self._is_t(g) or self._is_t(y)):
+            return self.raw.softmax_backward(g, y, axis)
+        return self.mul(y, self.sub(g, self.sum(self.mul(g, y), axis=axis, keepdims=True)))
+
+    def log_softmax_backward(self, g, y, axis):
+        if not (self._is_t(g) or self._is_t(y)):
+            return self.raw.log_softmax_backward(g, y, axis)
+        return self.sub(g, self.mul(self.exp(y), self.sum(g, axis=axis, keepdims=True)))
 
     # ------------------------------------------------------------ shape and indexing
     def reshape(self, a, shape):

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import ops_extra
+from tinygrad_seq import backend_cpu, ops_extra
 from tinygrad_seq.argument_types import require_loss_target, require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.loss_dtypes import (bce_operands, class_weight, huber_target, in_dtype_of, logits_loss_dtype,
@@ -128,20 +128,8 @@ def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothi
     kept for backward (so backward needs no exp) and the loss needs only
     lse = max + log(sum exp(x - max)) per row and x at the targets."""
     M, C = x.shape
-    p = np.empty_like(x)
-    m = np.empty((M, 1), x.dtype)
-    s = np.empty((M, 1), x.dtype)
-
-    def softmax_rows(lo, hi):
-        xs, ps = x[lo:hi], p[lo:hi]
-        np.max(xs, axis=1, keepdims=True, out=m[lo:hi])
-        np.subtract(xs, m[lo:hi], out=ps)
-        np.exp(ps, out=ps)
-        np.sum(ps, axis=1, keepdims=True, out=s[lo:hi])
-        ps *= 1.0 / s[lo:hi]                                          # softmax (M, C)
-
-    _over_rows(softmax_rows, M, C)
-    lse = (m + np.log(s)).reshape(M)                                  # (M,)
+    kernels = backend_cpu._row_kernels(x, 1)   # kernels/rows_cpu.py: one pass a row, threaded
+    p, lse = kernels.softmax_lse(x) if kernels is not None else _softmax_lse_numpy(x)   # softmax (M, C), (M,)
     valid = (target != ignore_index)
     safe = np.where(valid, target, 0)
     rows = np.arange(M)
@@ -168,6 +156,26 @@ def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothi
     if not ctx.count:   # every row ignored or of weight 0: nan, as torch's, without a warning
         return np.asarray(np.nan, x.dtype)
     return np.asarray(total / ctx.count)
+
+
+def _softmax_lse_numpy(x):
+    """(softmax (M, C), log-sum-exp (M,)) of logits x (M, C) in numpy's passes: other dtypes
+    and layouts, and arrays below tuning.ROWS_KERNEL_MIN_ELEMENTS."""
+    M, C = x.shape
+    p = np.empty_like(x)
+    m = np.empty((M, 1), x.dtype)
+    s = np.empty((M, 1), x.dtype)
+
+    def softmax_rows(lo, hi):
+        xs, ps = x[lo:hi], p[lo:hi]
+        np.max(xs, axis=1, keepdims=True, out=m[lo:hi])
+        np.subtract(xs, m[lo:hi], out=ps)
+        np.exp(ps, out=ps)
+        np.sum(ps, axis=1, keepdims=True, out=s[lo:hi])
+        ps *= 1.0 / s[lo:hi]                                          # softmax (M, C)
+
+    _over_rows(softmax_rows, M, C)
+    return p, (m + np.log(s)).reshape(M)
 
 
 def _logits_backward_cpu(ctx, g):

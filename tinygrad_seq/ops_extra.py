@@ -95,8 +95,9 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         B, (out,) = ctx.b, ctx.saved_tensors
-        axis = ctx.dim if len(out.shape) else None   # a 0-d input: its own (only) element
-        return B.sub(g, B.mul(B.exp(out), B.sum(g, axis=axis, keepdims=True)))
+        if len(out.shape):   # (backend_cpu's runs the row kernels on the last axis of float arrays)
+            return B.log_softmax_backward(g, out, ctx.dim)
+        return B.sub(g, B.mul(B.exp(out), B.sum(g, axis=None, keepdims=True)))   # 0-d: its own element
 
 
 class Softmax(Function):
@@ -110,8 +111,9 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         B, (out,) = ctx.b, ctx.saved_tensors
-        axis = ctx.dim if len(out.shape) else None   # a 0-d input: its own (only) element
-        return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=axis, keepdims=True)))
+        if len(out.shape):
+            return B.softmax_backward(g, out, ctx.dim)
+        return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=None, keepdims=True)))   # 0-d: its own element
 
 
 def _reverse(B, a, dim):

@@ -44,9 +44,13 @@ WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT from the l
 unchanged.
 
 Point-to-point: send, recv, isend, irecv (point_to_point.py).
+
+DDP's communication hooks and Join (uneven inputs): algorithms/ (torch.distributed.algorithms'
+names), GradBucket (grad_bucket.py); Work.get_future() is a tinygrad_seq.futures.Future.
 """
 from tinygrad_seq.distributed.abort_path import abort, abort_on_error
 from tinygrad_seq.distributed.collectives import ReduceOp, all_gather, all_reduce, broadcast
+from tinygrad_seq.distributed.grad_bucket import GradBucket
 from tinygrad_seq.distributed.exchange import (all_gather_into_tensor, all_to_all, all_to_all_single,
                                                reduce_scatter, reduce_scatter_tensor)
 from tinygrad_seq.distributed.groups import (Backend, GroupMember, get_global_rank, get_group_rank,
@@ -69,7 +73,7 @@ from tinygrad_seq.distributed.launch_env import get_node_local_rank
 from tinygrad_seq.distributed.rooted import gather, reduce, scatter
 from tinygrad_seq.distributed.work import Work
 
-__all__ = ["abort", "abort_on_error", "ReduceOp", "Work", "all_gather", "all_reduce", "broadcast",
+__all__ = ["abort", "abort_on_error", "ReduceOp", "Work", "GradBucket", "all_gather", "all_reduce", "broadcast",
            "all_gather_into_tensor", "all_to_all", "all_to_all_single", "reduce_scatter",
            "reduce_scatter_tensor", "reduce", "gather", "scatter", "Backend", "GroupMember",
            "group", "new_group", "get_global_rank", "get_group_rank", "get_process_group_ranks",

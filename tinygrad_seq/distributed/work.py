@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from tinygrad_seq.distributed.mpi_state import State, seconds
 from tinygrad_seq.distributed.waiting import wait
+from tinygrad_seq.futures import future_of_work
 
 
 class Work:
@@ -15,6 +16,7 @@ class Work:
         self._requests, self._what, self._timeout_s = requests, what, timeout_s
         self._finish, self._done, self._outputs = finish, False, outputs
         self._statuses = statuses   # a list for the requests' MPI.Status (point-to-point)
+        self._future = None
 
     def is_completed(self) -> bool:
         if not self._done and State.MPI.Request.Testall(self._requests, self._statuses):
@@ -52,21 +54,8 @@ class Work:
         return list(self._outputs)
 
     def get_future(self):
-        """A completed-on-wait future over result() (torch.futures.Future's wait/value/done)."""
-        return _Future(self)
-
-
-class _Future:
-    __slots__ = ("_work",)
-
-    def __init__(self, work):
-        self._work = work
-
-    def wait(self):
-        return self._work.result()
-
-    def value(self):
-        return self._work.result()
-
-    def done(self) -> bool:
-        return self._work.is_completed()
+        """torch's Work.get_future(): a tinygrad_seq.futures.Future completed with result() when
+        the collective completes (asked by its wait(), done(), or a future chained by then())."""
+        if self._future is None:
+            self._future = future_of_work(self)
+        return self._future

@@ -46,6 +46,12 @@ rank's own samples, the result is the full-batch mean gradient only when every r
 number of samples. With uneven shares (global batch B, rank r has b_r samples) scale each rank's
 mean loss by ``b_r * world_size / B``: then mean_r(grad of scaled loss_r) = grad of the global mean.
 
+Comm hooks (ddp_comm_hook.py): register_comm_hook(state, hook) hands each bucket's gradients to
+hook, which returns a Future of the reduced bucket (no division here); the counts and step
+markers then travel in one small extra all-reduce. Uneven inputs (ddp_join.py): inside
+`with ddp.join():` ranks that ran out of data shadow the others' reductions with zero gradients
+marked joined, which the step check leaves out.
+
 Only "cpu" buckets are used: CUDA gradients are staged through host memory.
 """
 from __future__ import annotations
@@ -57,12 +63,16 @@ import numpy as np
 
 from tinygrad_seq import autograd
 from tinygrad_seq import device as _device
+from tinygrad_seq.join_context import Join, Joinable
 from tinygrad_seq.nn.data_parallel import DataParallel, data_parallel  # noqa: F401
+from tinygrad_seq.nn.ddp_comm_hook import CommHook, check_comm_hook
+from tinygrad_seq.nn.ddp_join import DDPJoinHook, forward_in_join
+from tinygrad_seq.nn.ddp_same_model import verify_same_model
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.tensor import Tensor
 
-_DIGIT = 1024           # step digits: exact in every float dtype, float16 included
-_OK, _ABANDONED = 1, 2  # a rank's status in a bucket
+_DIGIT = 1024                      # step digits: exact in every float dtype, float16 included
+_OK, _ABANDONED, _JOINED = 1, 2, 3  # a rank's status in a bucket (_JOINED: shadowing, ddp_join.py)
 
 
 class _Bucket:
@@ -81,7 +91,7 @@ class _Bucket:
         self.tensor = Tensor._wrap(self.buf, "cpu")
 
 
-class DistributedDataParallel(Module):
+class DistributedDataParallel(Module, Joinable):
     """Wraps `module` for data-parallel training over the ranks of tinygrad_seq.distributed.
 
     Call it like the module; `.module` is the wrapped module; `state_dict()` keys have PyTorch's
@@ -90,12 +100,14 @@ class DistributedDataParallel(Module):
     device_ids, output_device, dim, find_unused_parameters, gradient_as_bucket_view and
     static_graph are accepted for PyTorch compatibility and kept as attributes of those names,
     with no effect (unused parameters are always handled; the model stays on the device it is
-    on). process_group: a group from dist.new_group (default: the whole world)."""
+    on). process_group: a group from dist.new_group (default: the whole world).
+    register_comm_hook(state, hook) and join(...) are torch's (see the module docstring)."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=25, find_unused_parameters=False,
                  gradient_as_bucket_view=False, static_graph=False):
         super().__init__()
+        Joinable.__init__(self)
         from tinygrad_seq import distributed as dist
         if not dist.is_initialized():   # torch's ValueError; a RuntimeError too, as before
             from tinygrad_seq.errors import InvalidArgument
@@ -125,7 +137,7 @@ class DistributedDataParallel(Module):
         self._rank = dist.get_rank(process_group)
         self._world = dist.get_world_size(process_group)
         self._src = dist.get_global_rank(self.process_group, 0)   # the group's rank 0, globally
-        self._verify_same_model()
+        verify_same_model(self.module, self._dist, self._group, self._world)
         self._sync_module_states()
         self._build_buckets(int(bucket_cap_mb * 1024 * 1024))
         self._sync_next_backward = False         # the last forward's backward is to reduce
@@ -133,52 +145,21 @@ class DistributedDataParallel(Module):
         self._step = None                        # the state of the backward in progress
         self._steps = 0                          # this rank's step (see the module docstring)
         self._buckets_started_in_backward = 0    # buckets whose reduction overlapped backward
+        self._comm_hook = None                   # a CommHook (register_comm_hook)
+        self._grad_divisor = self._world         # .grad = bucket sum / this (join may lower it)
+        self._divide_by_initial_world_size = True
         me = weakref.ref(self)   # the hooks must not keep a dropped DDP wrapper alive
         self._handles = [p.register_post_accumulate_grad_hook(_make_hook(me, i))
                          for i, p in enumerate(self._params)]
 
     # ------------------------------------------------------------ construction
-    def _verify_same_model(self):
-        """Every rank checks every rank's parameter list (names, shapes, dtypes, requires_grad)
-        against rank 0's and raises the same error, naming the first parameter that differs."""
-        mine = [(name, tuple(p.shape), str(p.dtype), bool(p.requires_grad))
-                for name, p in self.module.named_parameters()]
-        everyone = [None] * self._world
-        self._dist.all_gather_object(everyone, mine, group=self._group)
-        ref, first = everyone[0], None   # (index of the first differing parameter, rank)
-        for rank, sig in enumerate(everyone[1:], start=1):
-            i = next((i for i in range(max(len(sig), len(ref)))
-                      if i >= len(sig) or i >= len(ref) or sig[i] != ref[i]), None)
-            if i is not None and (first is None or i < first[0]):
-                first = (i, rank)
-        if first is None:
-            return
-        i, rank = first
-        a = ref[i] if i < len(ref) else None
-        b = everyone[rank][i] if i < len(everyone[rank]) else None
-        if a is None:
-            what = f"rank {rank} has an extra parameter {b[0]!r} of shape {b[1]} that rank 0 lacks"
-        elif b is None:
-            what = f"parameter {a[0]!r} of shape {a[1]} on rank 0 is missing on rank {rank}"
-        elif a[0] != b[0]:
-            what = (f"parameter #{i} is {a[0]!r} of shape {a[1]} on rank 0 but {b[0]!r} of "
-                    f"shape {b[1]} on rank {rank}")
-        elif a[1] != b[1]:
-            what = f"parameter {a[0]!r} has shape {a[1]} on rank 0 but shape {b[1]} on rank {rank}"
-        elif a[2] != b[2]:
-            what = f"parameter {a[0]!r} (shape {a[1]}) has dtype {a[2]} on rank 0 but {b[2]} on rank {rank}"
-        else:
-            frozen, trained = (rank, 0) if a[3] else (0, rank)
-            what = (f"parameter {a[0]!r} (shape {a[1]}) is frozen (requires_grad=False) on rank "
-                    f"{frozen} but requires grad on rank {trained}")
-        raise RuntimeError(f"DistributedDataParallel: the model differs across ranks: {what}")
-
     def _sync_module_states(self):
         """Rank 0's parameters and buffers, copied to every rank (one broadcast per dtype)."""
         tensors = list(self.module.parameters()) + list(self.module.buffers())
         self._broadcast_coalesced(tensors)
 
-    def _broadcast_coalesced(self, tensors):
+    def _broadcast_coalesced(self, tensors, src=0):
+        """Group rank `src`'s values of `tensors`, copied to every rank (one broadcast per dtype)."""
         if self._world == 1 or not tensors:
             return
         by_dtype = {}
@@ -186,8 +167,9 @@ class DistributedDataParallel(Module):
             by_dtype.setdefault(t.dtype, []).append(t)
         for ts_ in by_dtype.values():
             flat = Tensor._wrap(np.concatenate([t.numpy().ravel() for t in ts_]), "cpu")
-            self._dist.broadcast(flat, src=self._src, group=self._group)
-            if self._rank != 0:
+            root = self._src if src == 0 else self._dist.get_global_rank(self.process_group, src)
+            self._dist.broadcast(flat, src=root, group=self._group)
+            if self._rank != src:
                 o = 0
                 with autograd.no_grad():
                     for t in ts_:
@@ -227,7 +209,13 @@ class DistributedDataParallel(Module):
                 self._steps += 1   # a training forward whose backward never came: a skipped batch
             self._sync_next_backward = self.require_backward_grad_sync
             self._forward_trained = self.training and self.module.training
-        if self.require_forward_param_sync and self.broadcast_buffers:
+        if self._join_config.enable:
+            try:   # Join's and DDP's agreements, buffers from the last rank
+                forward_in_join(self, grad)
+            except BaseException:   # throw_on_early_termination: this forward is no step
+                self._sync_next_backward = False
+                raise
+        elif self.require_forward_param_sync and self.broadcast_buffers:
             self._broadcast_coalesced(list(self.module.buffers()))
         self.require_forward_param_sync = grad and self.require_backward_grad_sync
         return self.module(*inputs, **kwargs)
@@ -242,6 +230,36 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = old
+
+    # ------------------------------------------------------------ comm hooks and join
+    def register_comm_hook(self, state, hook):
+        """Reduce each gradient bucket with hook(state, bucket) -> Future of the reduced flat
+        bucket, as torch's (nn/ddp_comm_hook.py; torch's hooks: distributed.algorithms.
+        ddp_comm_hooks.default_hooks). Once per model."""
+        check_comm_hook(hook)
+        if self._comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        if self._step is not None:
+            raise RuntimeError("register_comm_hook: called while a backward is reducing gradients; "
+                               "register the hook between steps")
+        self._comm_hook = CommHook(self, state, hook)
+
+    def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
+        """Context manager for a different number of inputs on each rank (nn/ddp_join.py)."""
+        return Join([self], enable, throw_on_early_termination,
+                    divide_by_initial_world_size=divide_by_initial_world_size)
+
+    def join_hook(self, **kwargs):
+        """Joinable's: the DDPJoinHook (kwargs: divide_by_initial_world_size, default True)."""
+        return DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
+
+    @property
+    def join_device(self):
+        return _device.Device(self._params[0].device)
+
+    @property
+    def join_process_group(self):
+        return self.process_group
 
     # ------------------------------------------------------------ backward
     def _grad_ready(self, i):
@@ -286,11 +304,14 @@ class DistributedDataParallel(Module):
     def _start_ready_buckets(self):
         """Start, in index order, the buckets whose gradients are all in, but the last one: it
         is reduced by _finish_backward with a blocking all_reduce (faster; the same choice on
-        every rank, as MPI does not match a blocking collective with a non-blocking one)."""
-        step, last = self._step, len(self._buckets) - 1
+        every rank, as MPI does not match a blocking collective with a non-blocking one). With a
+        comm hook every bucket goes to the hook, the last one included; works holds futures."""
+        step, hook = self._step, self._comm_hook
+        last = len(self._buckets) - (1 if hook is None else 0)
         while step["next"] < last and self._buckets[step["next"]].pending == 0:
             b = self._buckets[step["next"]]
-            step["works"].append(self._dist.all_reduce(b.tensor, group=self._group, async_op=True))
+            step["works"].append(self._dist.all_reduce(b.tensor, group=self._group, async_op=True)
+                                 if hook is None else hook.start(step["next"]))
             step["next"] += 1
 
     def _reduce_the_rest(self):
@@ -299,6 +320,9 @@ class DistributedDataParallel(Module):
         for b in self._buckets[step["next"]:]:
             b.pending = 0
         self._start_ready_buckets()
+        if self._comm_hook is not None:
+            self._comm_hook.finish(step["works"])
+            return
         self._dist.all_reduce(self._buckets[-1].tensor, group=self._group)
         step["next"] = len(self._buckets)
         for w in step["works"]:
@@ -308,6 +332,10 @@ class DistributedDataParallel(Module):
         """Test the oldest bucket still in flight: Open MPI progresses it only inside MPI calls."""
         step = self._step
         works = step["works"]
+        if self._comm_hook is not None:   # futures of the hook
+            while step["polled"] < len(works) and works[step["polled"]].done():
+                step["polled"] += 1
+            return
         while step["polled"] < len(works) and works[step["polled"]].is_completed():
             step["polled"] += 1
 
@@ -321,12 +349,14 @@ class DistributedDataParallel(Module):
                         self._fill(b, slot, p.grad)
             self._reduce_the_rest()
             self._check_steps()
+            divisor = self._grad_divisor if self._comm_hook is None else 1   # a hook divides itself
             for b in self._buckets:
                 for slot, p in enumerate(b.params):
                     if b.flags[slot] == 0:
                         continue   # no rank has a gradient for p: leave p.grad as it is
                     o, n = b.offsets[slot], p.array.size
-                    g = np.divide(b.buf[o:o + n], self._world).reshape(p.shape)
+                    g = b.buf[o:o + n].copy() if divisor == 1 else np.divide(b.buf[o:o + n], divisor)
+                    g = g.reshape(p.shape)
                     if p.device != "cpu":
                         g = _device.backend(p.device).asarray(g)
                     p.grad = Tensor._wrap(g, p.device)
@@ -353,12 +383,28 @@ class DistributedDataParallel(Module):
                            f"{self._rank} raised after it had started reducing gradients; the other "
                            f"ranks were told and stop too (the ranks are out of step)")
 
+    def _shadow_backward(self):
+        """A joined rank's part in a step of the ranks still training (ddp_join.py): the same
+        reductions, of zero gradients and counts, marked joined; .grad is left as it is."""
+        for b in self._buckets:
+            b.buf[:] = 0
+            b.pending = 0
+            self._mark(b, _JOINED)
+        self._step = {"next": 0, "works": [], "polled": 0}
+        try:
+            self._reduce_the_rest()
+            self._check_steps()
+        finally:
+            self._step = None
+
     def _check_steps(self):
-        """Every rank's step in every bucket, the same on all ranks, or the same error on all."""
+        """Every rank's step in every bucket, the same on all ranks still training (joined ranks
+        shadow: ddp_join.py), or the same error on all."""
         for bi, b in enumerate(self._buckets):
             s = np.rint(b.steps.astype(np.float64)).astype(np.int64)
             status, steps = s[:, 0], s[:, 1] + _DIGIT * s[:, 2]
-            if (status == _OK).all() and (steps == steps[0]).all():
+            training = status == _OK
+            if (training | (status == _JOINED)).all() and (steps[training] == steps[training][0]).all():
                 continue
             gone = [r for r in range(self._world) if status[r] == _ABANDONED]
             if gone:
@@ -366,12 +412,14 @@ class DistributedDataParallel(Module):
                     f"DistributedDataParallel: the backward of step {steps[gone[0]]} on rank {gone[0]} "
                     f"raised after it had started reducing gradients; no gradient was averaged "
                     f"(.grad keeps this rank's own)")
-            if (status != _OK).any():
+            odd = (status != _OK) & (status != _JOINED)
+            if odd.any():
                 raise RuntimeError(
                     f"DistributedDataParallel: gradient bucket {bi} holds no step marker from rank "
-                    f"{int(np.flatnonzero(status != _OK)[0])}: the ranks' gradient reductions are "
+                    f"{int(np.flatnonzero(odd)[0])}: the ranks' gradient reductions are "
                     f"out of step; no gradient was averaged (.grad keeps this rank's own)")
-            each = ", ".join(f"rank {r} at step {steps[r]}" for r in range(self._world))
+            each = ", ".join(f"rank {r} at step {steps[r]}" if training[r] else f"rank {r} joined"
+                             for r in range(self._world))
             raise RuntimeError(
                 f"DistributedDataParallel: the ranks reduce gradients of different steps ({each}; "
                 f"a step is a backward that reduces gradients, or a forward in training mode with "

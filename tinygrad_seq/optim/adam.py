@@ -2,6 +2,7 @@
 import math
 
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.optim.fused_steps import adam_step
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
 
@@ -50,6 +51,9 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._state_zeros(B, p)
         step = count_step(state)
+        vmax = self._state_array(B, p, state, "max_exp_avg_sq") if group["amsgrad"] else None
+        if adam_step(p.array, g, state["exp_avg"].array, state["exp_avg_sq"].array, vmax, step, group):
+            return   # one compiled pass (fused_steps: contiguous float32 / float64 numpy arrays)
         if wd != 0:
             if group["decoupled_weight_decay"]:
                 B.imul(p.array, 1 - lr * wd)
@@ -61,7 +65,6 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1 ** step)
         bc2_sqrt = math.sqrt(1 - beta2 ** step)
         if group["amsgrad"]:
-            vmax = self._state_array(B, p, state, "max_exp_avg_sq")
             B.copy_into(vmax, B.maximum(vmax, v))
             v = vmax
         denom = B.add(B.div(B.sqrt(v), bc2_sqrt), eps)

@@ -1,4 +1,5 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's algorithm)."""
+from tinygrad_seq.optim.fused_steps import sgd_step
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import state_tensor
 
@@ -24,9 +25,14 @@ class SGD(Optimizer):
 
     def _update(self, B, p, g, state, group):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        buf = state.get("momentum_buffer")   # a Tensor (or None, as torch's state may hold)
+        fused, new_buf = sgd_step(p.array, g, None if buf is None else buf.array, group)
+        if fused:   # one compiled pass (fused_steps: contiguous float32 / float64 numpy arrays)
+            if new_buf is not None and buf is None:
+                state["momentum_buffer"] = state_tensor(new_buf, p)
+            return
         d = B.add(g, B.mul(p.array, wd)) if wd != 0 else g
         if momentum != 0:
-            buf = state.get("momentum_buffer")   # a Tensor (or None, as torch's state may hold)
             if buf is None:
                 buf = B.copy(d)
                 state["momentum_buffer"] = state_tensor(buf, p)
