@@ -124,6 +124,15 @@ def sigmoid_backward_range(g, y, out, lo, hi):
 
 
 @njit(**_JIT)
+def relu_backward_range(g, y, out, lo, hi):
+    """g[N] where relu's output y[N] > 0, else 0 (torch's threshold_backward: an inf or nan of g
+    where y <= 0 gives 0; a nan y passes g)."""
+    gs, ys, outs = g[lo:hi], y[lo:hi], out[lo:hi]
+    for i in range(outs.shape[0]):
+        outs[i] = typed(0.0, gs[i]) if ys[i] <= 0 else gs[i]
+
+
+@njit(**_JIT)
 def tanh_backward_range(g, y, out, lo, hi):
     """g[N] * (1 - y^2), y[N] the saved output."""
     gs, ys, outs = g[lo:hi], y[lo:hi], out[lo:hi]
@@ -173,7 +182,7 @@ _exp64, _tanh64 = _numpy_chunk(np.exp), _numpy_chunk(np.tanh)
 # znver2, 2026-12-05): a call splits over the threads from ELEMENTWISE_SPLIT_NS of work
 COST_NS = {exp_range: (0.7, 5.4), _exp64: (5.4, 5.4), tanh_range: (1.2, 14.0), _tanh64: (14.0, 14.0),
            sigmoid_range: (0.9, 6.8), relu_range: (0.15, 0.3), gelu_range: (2.0, 9.6), gelu_tanh_range: (1.7, 21.0),
-           sigmoid_backward_range: (0.2, 0.4), tanh_backward_range: (0.2, 0.4), gelu_backward_range: (2.5, 12.0),
+           sigmoid_backward_range: (0.2, 0.4), tanh_backward_range: (0.2, 0.4), relu_backward_range: (0.2, 0.4), gelu_backward_range: (2.5, 12.0),
            gelu_tanh_backward_range: (2.2, 23.0)}
 _announced = set()
 
@@ -233,6 +242,11 @@ def gelu(x, approximate="none"):
 def sigmoid_backward(g, y):
     """g * y (1 - y), y sigmoid's output."""
     return run(sigmoid_backward_range, g, y)
+
+
+def relu_backward(g, y):
+    """g where y > 0 else 0, y relu's output."""
+    return run(relu_backward_range, g, y)
 
 
 def tanh_backward(g, y):

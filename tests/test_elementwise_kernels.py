@@ -101,7 +101,40 @@ def test_strided_input_takes_numpy_path_and_matches(name, monkeypatch):
     _close(sout.detach().numpy(), tout, np.float32)
     _close(s.grad.numpy(), t.grad, np.float32)
     forward = {E.exp_range, E.tanh_range, E.sigmoid_range, E.relu_range, E.gelu_range, E.gelu_tanh_range}
-    assert not forward & set(calls)
+    # exp, tanh and sigmoid copy a strided input of 1024+ elements (an LSTM cell's gate slice) and
+    # take the kernel; the others stay on numpy's path
+    # (gelu's numpy path calls tanh / exp on its own contiguous temporaries)
+    own = {"exp": E.exp_range, "tanh": E.tanh_range, "sigmoid": E.sigmoid_range, "relu": E.relu_range,
+           "gelu": E.gelu_range, "gelu_tanh": E.gelu_tanh_range}
+    assert (own[name] in calls) == (name in ("exp", "tanh", "sigmoid"))
+    assert forward >= set(calls) & forward
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_is_one_kernel_pass_and_drops_inf_and_nan_where_output_is_not_positive(dtype, monkeypatch):
+    monkeypatch.setenv(MIN, "0")
+    calls = []
+    monkeypatch.setattr(E, "run", lambda *a, _run=E.run: calls.append(a[0]) or _run(*a))
+    x = _data(5003, dtype, seed=3)
+    g = np.random.default_rng(4).standard_normal(x.size).astype(dtype)
+    g[:40:3], g[1:40:3] = np.inf, np.nan   # where x <= 0 these give 0, as torch's threshold_backward
+    (out, grad), (tout, tgrad) = _forward_and_grad("relu", x, g, dtype)
+    _close(out, tout, dtype)
+    _close(grad, tgrad, dtype)
+    assert E.relu_backward_range in calls
+
+
+def test_lstm_cell_gate_slices_take_the_kernels(monkeypatch):
+    """sigmoid / tanh of a column slice of [B, 4H] (not C-contiguous) match torch's."""
+    monkeypatch.setenv(MIN, "0")
+    x = np.random.default_rng(5).standard_normal((32, 1024)).astype(np.float32)
+    t, s = torch.tensor(x, requires_grad=True), ts.tensor(x, requires_grad=True)
+    tout = t[:, 256:512].sigmoid() * t[:, 512:768].tanh()
+    sout = s[:, 256:512].sigmoid() * s[:, 512:768].tanh()
+    tout.backward(torch.ones_like(tout))
+    sout.backward(ts.ones(sout.shape))
+    _close(sout.detach().numpy(), tout, np.float32)
+    _close(s.grad.numpy(), t.grad, np.float32)
 
 
 def test_thresholds_pick_the_path(monkeypatch):

@@ -25,6 +25,7 @@ INTERFACE = {
     "clip": "(a, lo, hi): lo or hi may be None",
     "zero_where": "(drop, g): 0 where drop (bool) else g, a select (an inf or nan of g there gives 0)",
     "sigmoid_backward": "(g, y): g * (1 - y) * y, y sigmoid's output", "tanh_backward": "(g, y): g * (1 - y * y), y tanh's output",
+    "relu_backward": "(g, y): g where y > 0 else 0, y relu's output",
     "gt": "(a, b) -> bool", "ge": "(a, b)", "lt": "(a, b)", "le": "(a, b)", "eq": "(a, b)", "ne": "(a, b)",
     "logical_not": "(a)", "logical_and": "(a, b)", "logical_or": "(a, b)", "logical_xor": "(a, b)",
     # reductions and scans

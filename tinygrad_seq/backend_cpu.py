@@ -78,12 +78,24 @@ def elementwise_kernels(a, *more):
     return _elementwise
 
 
+def dense_input(a):
+    """a C-contiguous copy of a strided float view of ELEMENTWISE_MIN_SIZE+ elements (an LSTM
+    cell's gate slice of [B, 4H]), so the one-pass kernels take it: sigmoid of a [32, 256] slice
+    took 90 us on numpy's path, the copy 3 us more than the kernel's 10 (AMD EPYC, 2026-12-05)."""
+    if (type(a) is np.ndarray and a.dtype.char in "fd" and not a.flags.c_contiguous and a.size >= 1024
+            and a.ndim):
+        return np.ascontiguousarray(a)
+    return a
+
+
 def exp(a):
+    a = dense_input(a)
     k = elementwise_kernels(a)
     return _numpy_exp(a) if k is None else k.exp(a)
 
 
 def tanh(a):
+    a = dense_input(a)
     k = elementwise_kernels(a)
     return np.tanh(a) if k is None else k.tanh(a)
 
@@ -105,6 +117,7 @@ floor, ceil, rint, trunc = np.floor, np.ceil, np.rint, np.trunc
 floor_divide, remainder = _quiet(np.floor_divide), _quiet(np.remainder)
 
 def sigmoid(a):
+    a = dense_input(a)
     k = elementwise_kernels(a)
     if k is not None:
         return k.sigmoid(a)
@@ -125,6 +138,14 @@ def sigmoid_backward(g, y):
     g = dense_grad(g, y)
     k = elementwise_kernels(g, y)
     return mul(mul(g, sub(1, y)), y) if k is None else k.sigmoid_backward(g, y)
+
+def relu_backward(g, y):
+    """g where y > 0 else 0 (torch's threshold_backward), y relu's output: one pass on the
+    kernels' path (the mask and the select were two; 870 against 398 us for torch's at
+    [1600, 512] float32)."""
+    g = dense_grad(g, y)
+    k = elementwise_kernels(g, y)
+    return zero_where(le(y, 0), g) if k is None else k.relu_backward(g, y)
 
 def tanh_backward(g, y):
     """g * (1 - y^2): tanh's gradient from its output y."""

@@ -63,6 +63,11 @@ def sigmoid_backward(g, y):
     return mul(mul(g, sub(1, y)), y)
 
 
+def relu_backward(g, y):
+    """g where y > 0 else 0: relu's gradient from its output y."""
+    return zero_where(le(y, 0), g)
+
+
 def tanh_backward(g, y):
     """g * (1 - y^2): tanh's gradient from its output y."""
     return mul(g, sub(1, mul(y, y)))

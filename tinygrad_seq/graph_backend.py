@@ -138,6 +138,11 @@ class GraphBackend:
             return self.raw.sigmoid_backward(g, y)
         return self.mul(self.mul(g, self.sub(1, y)), y)
 
+    def relu_backward(self, g, y):
+        if not (self._is_t(g) or self._is_t(y)):
+            return self.raw.relu_backward(g, y)
+        return self.zero_where(self.le(y, 0), g)
+
     def tanh_backward(self, g, y):
         if not (self._is_t(g) or self._is_t(y)):
             return self.raw.tanh_backward(g, y)

@@ -173,7 +173,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         # torch's threshold_backward: 0 where the output is <= 0 (an inf or nan of g too), else g
-        return ctx.b.zero_where(ctx.b.le(ctx.saved_tensors[0], 0), g)
+        return ctx.b.relu_backward(g, ctx.saved_tensors[0])
 
 
 class Abs(Function):
