@@ -8,7 +8,7 @@ a loop of them runs 8 lanes at a time: 0.67 ns an element on one thread (prototy
 /tmp/s45/proto/var.py, 2026-12-05, AMD EPYC znver2).
 
 ``vexp`` / ``vtanh`` dispatch on the scalar type when called from @njit code: float32 gets the
-polynomial (exp: Cephes expf, within 1 ulp of the correctly rounded value, subnormal results
+polynomial (exp: Cephes expf, within about 1 ulp of the exact value, subnormal results
 and overflow to inf included; tanh: Cephes tanhf, within 2 ulp); float64 gets libm's exp / tanh,
 so float64 results equal numpy's. nan in gives nan out. Called from Python they are numpy's.
 
