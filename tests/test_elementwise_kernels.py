@@ -241,3 +241,18 @@ def test_cuda_sigmoid_and_tanh_backward():
         t = torch.tensor(x, requires_grad=True)
         OPS[name](torch, t).sum().backward()
         np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh"])
+def test_results_keep_the_inputs_layout_as_torch(name):
+    """A transposed, permuted or sliced input: the result's strides are torch's (the order of the
+    input's strides), below and above the kernels' size threshold."""
+    rng = np.random.default_rng(6)
+    for shape, view in (((16, 16), lambda t: t.t()), ((64, 64), lambda t: t.t()),
+                        ((8, 16, 32), lambda t: t.permute(2, 0, 1)), ((64, 130), lambda t: t[:, ::2].t())):
+        x = rng.standard_normal(shape).astype(np.float32)
+        t = getattr(view(torch.from_numpy(x)), name)()
+        o = getattr(view(ts.tensor(x)), name)()
+        assert o.stride() == t.stride(), (shape, o.stride(), t.stride())
+        assert o.is_contiguous() == t.is_contiguous()
+        _close(o.numpy(), t, np.float32)
