@@ -191,3 +191,18 @@ def test_train_and_sample_on_cuda(corpus, tmp_path):
     assert hist["steps"] == 1 and np.isfinite(hist["loss"][0])
     text = charlm.sample(tr.model, tr.vocab, 1, "d", 1.0, seed=1, device="cuda")
     assert text.startswith("d") and len(text) == 2
+
+
+def test_warm_up_compiles_the_optimizer_kernel_and_changes_nothing(corpus, tmp_path):
+    """The time budget starts after warm_up: it runs the Adam kernel once on copies (so its first
+    compile is not counted) and leaves the weights, gradients and optimizer state as they were."""
+    from tinygrad_seq.examples.charlm.training import warm_up
+    from tinygrad_seq.kernels import optim_cpu
+    tr = charlm.build_training(tiny_config(corpus, tmp_path, steps=2))
+    before = {k: v.copy() for k, v in tr.model.state_dict().items()}
+    warm_up(tr)
+    assert any(sig for sig in optim_cpu.adam_update.signatures)
+    for k, v in tr.model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+    assert all(p.grad is None for p in tr.model.parameters())
+    assert not tr.optimizer.state or all(not s for s in tr.optimizer.state.values())

@@ -100,7 +100,25 @@ def warm_up(tr, train_model=None):
     with (no_sync() if no_sync else contextlib.nullcontext()):
         loss, _ = _model.lm_loss(train_model, x, y, None)
         loss.backward()
+    _warm_optimizer(tr.optimizer)
     tr.optimizer.zero_grad()
+
+
+def _warm_optimizer(optimizer):
+    """One step of the optimizer's algorithm on copies of the parameters and their gradients, so
+    that its fused kernel (kernels/optim_cpu.py: about a second to compile on a first run) is
+    compiled before the clock starts too; the model and the optimizer's state are untouched."""
+    group = optimizer.param_groups[0]
+    params = [p for p in group["params"] if p.grad is not None]
+    if not params:
+        return
+    copies = []
+    for p in params:
+        c = nn.Parameter(p.detach().clone())
+        c.grad = p.grad.detach().clone()
+        copies.append(c)
+    options = {k: v for k, v in group.items() if k != "params"}
+    type(optimizer)([dict(options, params=copies)]).step()
 
 
 def new_history():
