@@ -404,7 +404,7 @@ class DistributedDataParallel(Module, Joinable):
             s = np.rint(b.steps.astype(np.float64)).astype(np.int64)
             status, steps = s[:, 0], s[:, 1] + _DIGIT * s[:, 2]
             training = status == _OK
-            if (training | (status == _JOINED)).all() and (steps[training] == steps[training][0]).all():
+            if (training | (status == _JOINED)).all() and (steps[training] == steps[training][:1]).all():
                 continue
             gone = [r for r in range(self._world) if status[r] == _ABANDONED]
             if gone:
