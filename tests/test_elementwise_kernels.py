@@ -256,3 +256,14 @@ def test_results_keep_the_inputs_layout_as_torch(name):
         assert o.stride() == t.stride(), (shape, o.stride(), t.stride())
         assert o.is_contiguous() == t.is_contiguous()
         _close(o.numpy(), t, np.float32)
+
+
+@pytest.mark.parametrize("n", [4, 2048])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_sign_of_zero_as_torch(dtype, n):
+    """torch's exact gelu: +0.0 in float32 at -0.0 and where it underflows, -0.0 in float64."""
+    x = np.resize(np.array([-0.0, -20.0, -100.0, 0.0], dtype), n)
+    want = torch.nn.functional.gelu(torch.from_numpy(x)).numpy()
+    got = ts.nn.functional.gelu(ts.tensor(x)).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -45,7 +45,10 @@ class _ErfGelu(Function):
         cdf = _normal_cdf(B, x)
         ctx.save_for_backward(x, cdf)
         with np.errstate(invalid="ignore"):   # -inf * 0: nan, as torch's (silent)
-            return B.mul(x, cdf)
+            out = B.mul(x, cdf)
+        if type(out) is np.ndarray and out.dtype == np.float32:
+            out += np.float32(0.0)   # -0.0 -> +0.0, as torch's float32 gelu (float64 keeps -0.0)
+        return out
 
     @staticmethod
     def backward(ctx, g):
