@@ -88,6 +88,8 @@ def kernel_layout(a):
     if (type(a) is not np.ndarray or a.flags.c_contiguous or a.dtype.char not in "fd" or not a.ndim
             or a.size < 1024):
         return a, None
+    if 0 in a.strides:   # an expanded input: torch's result is C-contiguous
+        return np.ascontiguousarray(a), None
     order = np.argsort([-s for s in a.strides], kind="stable")
     v = a.transpose(order)
     if not v.flags.c_contiguous:
@@ -304,35 +306,52 @@ _gemm_cpu = _LazyGemm()
 
 # fused, numerically stable (max subtracted); a row all -inf (attention over padding only) gives
 # nan as torch's does, without numpy's "invalid value" warning from -inf - -inf
+def _softmax_input(a):
+    """a as the softmaxes take it: C-contiguous (torch's softmax output is, whatever the input's
+    layout; a transposed input's result kept its layout here, so .view(-1) of it failed) and
+    float16 computed in float32, rounded once at the end, as torch's."""
+    if type(a) is np.ndarray and a.ndim and not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
 def log_softmax(a, axis):
+    a, half = _softmax_input(a), a.dtype == np.float16
     rows = _row_kernels(a, axis)
     if rows is not None:
         return rows.softmax(a.reshape(-1, a.shape[-1]), log=True).reshape(a.shape)
     m = np.max(a, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):
         s = a - m
-    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+    out = s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+    return out.astype(np.float16) if half else out
 
 def softmax(a, axis):
+    a, half = _softmax_input(a), a.dtype == np.float16
     rows = _row_kernels(a, axis)
     if rows is not None:
         return rows.softmax(a.reshape(-1, a.shape[-1])).reshape(a.shape)
     with np.errstate(invalid="ignore"):
         e = np.exp(a - np.max(a, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    out = e / np.sum(e, axis=axis, keepdims=True)
+    return out.astype(np.float16) if half else out
 
 def softmax_backward(g, y, axis):
-    """softmax's gradient from its output y: y * (g - sum(g * y, axis))."""
+    """softmax's gradient from its output y: y * (g - sum(g * y, axis)); float16 in float32."""
     rows = _row_kernels(y, axis, g)
     if rows is not None:
         return rows.softmax_backward(g.reshape(-1, y.shape[-1]), y.reshape(-1, y.shape[-1])).reshape(y.shape)
+    if y.dtype == np.float16:
+        return softmax_backward(np.asarray(g, np.float32), y.astype(np.float32), axis).astype(np.float16)
     return y * (g - sum(g * y, axis=axis, keepdims=True))
 
 def log_softmax_backward(g, y, axis):
-    """log_softmax's gradient from its output y: g - exp(y) * sum(g, axis)."""
+    """log_softmax's gradient from its output y: g - exp(y) * sum(g, axis); float16 in float32."""
     rows = _row_kernels(y, axis, g)
     if rows is not None:
         return rows.softmax_backward(g.reshape(-1, y.shape[-1]), y.reshape(-1, y.shape[-1]), log=True).reshape(y.shape)
+    if y.dtype == np.float16:
+        return log_softmax_backward(np.asarray(g, np.float32), y.astype(np.float32), axis).astype(np.float16)
     return g - exp(y) * sum(g, axis=axis, keepdims=True)
 
 _rows_cpu = None   # kernels.rows_cpu, bound on first use (it imports numba)
