@@ -101,6 +101,11 @@ def matmul(a, b):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)
     with numpy_blas_one_thread():
+        if (b.ndim == 2 and rows <= tuning.setting("SWAP_MAX_ROWS") and rows < n and a.flags.c_contiguous
+                and b.flags.f_contiguous and not b.flags.c_contiguous):
+            # x @ W^T with few rows: OpenBLAS runs W @ x^T faster (tuning.SWAP_MAX_ROWS)
+            out = np.matmul(b.T, a.reshape(rows, k).T).T
+            return np.ascontiguousarray(out).reshape(a.shape[:-1] + (n,))
         if a.ndim == 2 and b.ndim == 2 and rows >= tuning.setting("PANEL_GEMM_MIN_ROWS") and gemm_route(a.dtype) == "panels":
             out = np.empty((rows, n), a.dtype)
             if panels_fit(a, b, out):

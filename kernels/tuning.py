@@ -97,6 +97,11 @@ ROWS_PER_THREAD = 128
 # 128 rows: 145 against 105; AMD EPYC, one thread, 2026-12-02)
 PANEL_GEMM_MIN_ROWS = 64
 PANEL_GEMM_MIN_MACS = 1 << 20
+# a product x @ W^T (x C-ordered, W^T a C-ordered weight's transpose) of at most this many rows
+# runs as (W @ x^T)^T: OpenBLAS packs a transposed right operand slowly (x [32, 256], W [1024,
+# 256]: 290 us, 208 swapped with the copy back; 64 rows 452 / 387; 128 rows 785 / 750; 256 rows
+# 1420 / 1646; AMD EPYC Zen 4, one thread, 2026-12-06)
+SWAP_MAX_ROWS = 64
 # an input projection on the panel route splits its columns over the threads (each packs its share
 # of W_ih) from a W_ih of this many bytes, its rows below (blas_cpu.input_projection)
 PROJECTION_COLUMNS_BYTES = 1 << 20

@@ -61,6 +61,36 @@ def test_cell_several_steps_matches_torch(kind):
 
 
 @pytest.mark.parametrize("kind", list(CELLS))
+def test_cell_unrolled_double_backward_matches_torch(kind):
+    """Three steps on one cell (its weight gradients summed over the steps, as a decoder's are),
+    gradients taken with create_graph and their squared norm differentiated again, beside torch."""
+    params = None
+    xs, h0, c0 = rng.standard_normal((3, 2, I)), rng.standard_normal((2, H)), rng.standard_normal((2, H))
+
+    def run(lib, make):
+        nonlocal params
+        cell = make().double()
+        if params is None:
+            params = [p.detach().numpy().copy() for p in cell.parameters()]
+        with lib.no_grad():
+            for p, a in zip(cell.parameters(), params):
+                p.copy_(lib.tensor(a))
+        x, h = lib.tensor(xs, requires_grad=True), lib.tensor(h0, requires_grad=True)
+        state = (h, lib.tensor(c0)) if kind == "lstm" else h
+        for t in range(3):
+            state = cell(x[t], state)
+        out = state[0] if kind == "lstm" else state
+        grads = lib.autograd.grad((out ** 2).sum(), [x] + list(cell.parameters()), create_graph=True)
+        sum((g ** 2).sum() for g in grads).backward()
+        return [g.detach().numpy() for g in grads] + [x.grad.numpy(), h.grad.numpy()] + [p.grad.numpy() for p in cell.parameters()]
+
+    ours = run(ts, CELLS[kind][0])
+    theirs = run(torch, CELLS[kind][1])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
 def test_cell_gradcheck(kind):
     cell = CELLS[kind][0]().double()
     x = ts.Tensor(rng.standard_normal((2, I)), requires_grad=True)

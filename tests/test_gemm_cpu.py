@@ -120,3 +120,40 @@ def test_engine_matmul_goes_through_gemm_cpu(shapes, monkeypatch):
     gb = np.swapaxes(a, -1, -2) @ g
     np.testing.assert_allclose(tb.grad.numpy(), gb.sum(0) if b.ndim < gb.ndim else gb, rtol=1e-12, atol=1e-12)
     assert len(calls) >= 2
+
+
+class _NumpySpy:
+    """gemm_cpu's `np`, recording the operand shapes of each np.matmul."""
+    def __init__(self):
+        self.products = []
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def matmul(self, a, b, *args, **kwargs):
+        self.products.append((a.shape, b.shape))
+        return np.matmul(a, b, *args, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lead", [(32,), (2, 16), (64,), (65,)], ids=str)
+def test_few_rows_times_transposed_weight_runs_swapped(lead, dtype, monkeypatch):
+    # x @ W^T (W C-ordered [N, K]) with at most tuning.SWAP_MAX_ROWS rows runs as (W @ x^T)^T,
+    # which OpenBLAS runs faster; the result is C-ordered and equal to numpy's product
+    spy = _NumpySpy()
+    monkeypatch.setattr(gemm_cpu, "np", spy)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(lead + (300,)).astype(dtype)
+    w = rng.standard_normal((400, 300)).astype(dtype)
+    got = gemm_cpu.matmul(x, w.T)
+    ref = x.astype(np.float64) @ w.T.astype(np.float64)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    assert got.dtype == dtype and got.shape == ref.shape and got.flags.c_contiguous
+    np.testing.assert_allclose(got, ref, **tol)
+    rows = int(np.prod(lead))
+    swapped = [(400, 300), (300, rows)] in [list(p) for p in spy.products]
+    assert swapped == (rows <= tuning.SWAP_MAX_ROWS), spy.products
+    monkeypatch.setattr(tuning, "SWAP_MAX_ROWS", 0)        # forced off: numpy's own order
+    spy.products.clear()
+    np.testing.assert_allclose(gemm_cpu.matmul(x, w.T), ref, **tol)
+    assert all(p[0] != (400, 300) for p in spy.products)

@@ -167,8 +167,12 @@ class TensorCell:
         return 0 if v.ndim == 2 and any(v is p for p in self._params.values()) else v.ndim - 1
 
     def linear(self, v, w, b=None):
-        out = v @ w.transpose(0, 1)
-        return out if b is None else out + b
+        # F.linear's one node, whose W gradient stays factored (outer_grad): a decoder's LSTMCell
+        # over 20 steps makes one g^T x GEMM per weight, not 20 small ones (and no transposes)
+        from tinygrad_seq.functional import linear
+        if b is not None and b.shape != w.shape[:1]:
+            return linear(v, w) + b
+        return linear(v, w, b)
 
     def gate(self, v, k, n=1):
         H = self.hidden_size
