@@ -95,26 +95,13 @@ def relu_range(x, out, lo, hi):
 
 
 # x * Phi(x), Phi(x) = (1 + erf(x / sqrt(2))) / 2 (torch's GeluKernelImpl)
-def zero_sign_as_torch(r):
-    """r, with a float32 -0.0 made +0.0 (torch's float32 exact gelu gives +0.0 at -0.0 and
-    where it underflows; its float64 one keeps -0.0)."""
-    return r
-
-
-@overload(zero_sign_as_torch, inline="always")
-def _zero_sign_as_torch_impl(r):
-    if isinstance(r, types.Float) and r.bitwidth == 32:
-        return lambda r: r + np.float32(0.0)   # -0.0 + 0.0 = +0.0; no "nsz" in FASTMATH
-    return lambda r: r
-
-
 @njit(**_JIT)
 def gelu_range(x, out, lo, hi):
     xs, ys = x[lo:hi], out[lo:hi]
     for i in range(ys.shape[0]):
         v = xs[i]
         e, erf = normal_parts(v)
-        ys[i] = zero_sign_as_torch(v * typed(0.5, v) * (typed(1.0, v) + erf))
+        ys[i] = v * typed(0.5, v) * (typed(1.0, v) + erf)   # zeros keep their sign (gelu_node.py)
 
 
 # torch's approximate="tanh": x / 2 (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))

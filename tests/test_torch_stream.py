@@ -33,6 +33,14 @@ CASES = {
     "exponential": lambda L: L.zeros(10).exponential_(2.0), "geometric": lambda L: L.zeros(10).geometric_(0.3),
     "cauchy": lambda L: L.zeros(10).cauchy_(), "log_normal": lambda L: L.zeros(5, dtype=L.float64).log_normal_(),
     "normal_f64": lambda L: L.zeros(20, dtype=L.float64).normal_(1, 2),
+    # long float64 draws: torch's C-library log / log1p / sin / cos / tan / exp, which numpy's SIMD
+    # loops on AVX-512 machines miss by an ulp in a few percent of elements
+    "randn_f64_long": lambda L: L.randn(1000, dtype=L.float64),
+    "exponential_f64_long": lambda L: L.zeros(1000, dtype=L.float64).exponential_(2.0),
+    "geometric_f64_long": lambda L: L.zeros(1000, dtype=L.float64).geometric_(0.3),
+    "cauchy_f64_long": lambda L: L.zeros(1000, dtype=L.float64).cauchy_(),
+    "log_normal_f64_long": lambda L: L.zeros(300, dtype=L.float64).log_normal_(),
+    "normal_f64_scalar_pairs": lambda L: L.stack([L.zeros(3, dtype=L.float64).normal_() for _ in range(50)]),
     "uniform": lambda L: L.zeros(20).uniform_(-2, 3), "random": lambda L: L.zeros(10).random_(),
     "random_to": lambda L: L.zeros(10, dtype=L.int64).random_(5),
     "random_int64": lambda L: L.zeros(3, dtype=L.int64).random_(),

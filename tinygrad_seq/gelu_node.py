@@ -46,8 +46,8 @@ class _ErfGelu(Function):
         ctx.save_for_backward(x, cdf)
         with np.errstate(invalid="ignore"):   # -inf * 0: nan, as torch's (silent)
             out = B.mul(x, cdf)
-        if type(out) is np.ndarray and out.dtype == np.float32:
-            out += np.float32(0.0)   # -0.0 -> +0.0, as torch's float32 gelu (float64 keeps -0.0)
+        # zeros keep the math's sign (-0.0 at -0.0 and where x Phi(x) underflows), as torch's float64
+        # gelu and its AVX-512 float32 kernel (its AVX2 float32 kernel gives +0.0)
         return out
 
     @staticmethod

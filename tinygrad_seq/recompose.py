@@ -108,7 +108,8 @@ def _recurrent(cell):
         H = w_hh.shape[-1]
         states = [s.reshape(s.shape[-2], H) if ctx.layered else s for s in states]
         params = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
-        y, finals = cellspec.run_sequence(CELLS[name], params, x, states, H, np.asarray(ctx.lengths), ctx.reverse)
+        lengths = np.full(x.shape[1], x.shape[0], np.int64) if ctx.lengths is None else np.asarray(ctx.lengths)
+        y, finals = cellspec.run_sequence(CELLS[name], params, x, states, H, lengths, ctx.reverse)
         return (y, *[f.reshape(1, *f.shape) if ctx.layered else f for f in finals])
     return recompose
 

@@ -26,6 +26,20 @@ def degrees(n):
     return np.where(ok, np.trunc(np.where(ok, n, 0.0)), _INT64_MIN).astype(np.int64)
 
 
+def _libm_like(fn):
+    """fn on x's dtype as the C library's float function (torch's std::acos / sin / cos of a float):
+    float32 through float64 and rounded once. numpy's own float32 loops change with the machine's
+    vector ISA (AVX2 or AVX-512) by an ulp or two, which the (n + 1) theta of the closed forms
+    amplifies past torch's tolerance."""
+    def apply(x):
+        x = np.asarray(x)
+        return fn(x.astype(np.float64)).astype(np.float32) if x.dtype == np.float32 else fn(x)
+    return apply
+
+
+_acos, _sin, _cos = _libm_like(np.arccos), _libm_like(np.sin), _libm_like(np.cos)
+
+
 class _Cases:
     """The result built as torch's chain of `if (...) return ...;`: the first case that holds for
     an element gives its value; the elements no case took are left for the recurrence."""
@@ -74,7 +88,7 @@ def chebyshev_t(x, n):
     c = _Cases(x, n)
     c.take(n < 0, 0.0)
     c.take(np.abs(x) == 1, np.where((x > 0) | ~_odd(n), 1.0, -1.0))
-    c.take((n > 6) & (np.abs(x) < 1), np.cos(n.astype(x.dtype) * np.arccos(x)))
+    c.take((n > 6) & (np.abs(x) < 1), _cos(n.astype(x.dtype) * _acos(x)))
     c.take(n == 0, 1.0)
     c.take(n == 1, x)
     return c.recurrence(t(1.0), x, lambda p, q, k: (x + x) * q - p, 2)
@@ -85,9 +99,9 @@ def chebyshev_u(x, n):
     c = _Cases(x, n)
     c.take(n < 0, 0.0)
     c.take(np.abs(x) == 1, np.where((x > 0) | ~_odd(n), nf + 1, -(nf + 1)))
-    inside, theta = (n > 8) & (np.abs(x) < 1), np.arccos(x)
-    c.take(inside & (np.sin(theta) != 0), np.sin((nf + 1) * theta) / np.sin(theta))
-    c.take(inside, (nf + 1) * np.cos((nf + 1) * theta) / x)
+    inside, theta = (n > 8) & (np.abs(x) < 1), _acos(x)
+    c.take(inside & (_sin(theta) != 0), _sin((nf + 1) * theta) / _sin(theta))
+    c.take(inside, (nf + 1) * _cos((nf + 1) * theta) / x)
     c.take(n == 0, 1.0)
     c.take(n == 1, x + x)
     return c.recurrence(t(1.0), x + x, lambda p, q, k: (x + x) * q - p, 2)
@@ -99,8 +113,8 @@ def chebyshev_v(x, n):
     c.take(n < 0, 0.0)
     c.take((np.abs(x) == 1) & (x > 0), 1.0)
     c.take(np.abs(x) == 1, _sign_by_parity(n, nf + nf + 1))
-    inside, theta = (n > 8) & (np.abs(x) < 1), np.arccos(x)
-    c.take(inside & (np.sin(theta / t(2.0)) != 1), np.cos((nf + t(0.5)) * theta) / np.cos(theta / t(2.0)))
+    inside, theta = (n > 8) & (np.abs(x) < 1), _acos(x)
+    c.take(inside & (_sin(theta / t(2.0)) != 1), _cos((nf + t(0.5)) * theta) / _cos(theta / t(2.0)))
     c.take(inside, _sign_by_parity(n, nf + nf + 1))
     c.take(n == 0, 1.0)
     c.take(n == 1, x + x - t(1.0))
@@ -113,8 +127,8 @@ def chebyshev_w(x, n):
     c.take(n < 0, 0.0)
     c.take((np.abs(x) == 1) & (x > 0), nf + nf + 1)
     c.take(np.abs(x) == 1, _sign_by_parity(n, 1.0))
-    inside, theta = (n > 8) & (np.abs(x) < 1), np.arccos(x)
-    c.take(inside & (np.cos(theta / t(2.0)) != 1), np.sin((nf + t(0.5)) * theta) / np.sin(theta / t(2.0)))
+    inside, theta = (n > 8) & (np.abs(x) < 1), _acos(x)
+    c.take(inside & (_cos(theta / t(2.0)) != 1), _sin((nf + t(0.5)) * theta) / _sin(theta / t(2.0)))
     c.take(inside & (x > 0), nf + nf + 1)
     c.take(inside, _sign_by_parity(n, 1.0))
     c.take(n == 0, 1.0)
@@ -129,7 +143,7 @@ def shifted_chebyshev_t(x, n):
     c.take(n < 0, 0.0)
     c.take(x == 1, 1.0)
     c.take(x == 0, _sign_by_parity(n, 1.0))
-    c.take((n > 6) & (np.abs(y) < 1), np.cos(n.astype(x.dtype) * np.arccos(y)))
+    c.take((n > 6) & (np.abs(y) < 1), _cos(n.astype(x.dtype) * _acos(y)))
     c.take(n == 0, 1.0)
     c.take(n == 1, y)
     return c.recurrence(t(1.0), y, lambda p, q, k: (y + y) * q - p, 2)
@@ -142,9 +156,9 @@ def shifted_chebyshev_u(x, n):
     c.take(n < 0, 0.0)
     c.take(x == 1, nf + 1)
     c.take(x == 0, _sign_by_parity(n, nf + 1))
-    inside, theta = (n > 6) & (np.abs(y) < 1), np.arccos(y)
-    c.take(inside & (np.sin(theta) != 0), np.sin((nf + 1) * theta) / np.sin(theta))
-    c.take(inside, (nf + 1) * np.cos((nf + 1) * theta) / y)
+    inside, theta = (n > 6) & (np.abs(y) < 1), _acos(y)
+    c.take(inside & (_sin(theta) != 0), _sin((nf + 1) * theta) / _sin(theta))
+    c.take(inside, (nf + 1) * _cos((nf + 1) * theta) / y)
     c.take(n == 0, 1.0)
     c.take(n == 1, y + y)
     return c.recurrence(t(1.0), y + y, lambda p, q, k: (y + y) * q - p, 2)
@@ -157,8 +171,8 @@ def shifted_chebyshev_v(x, n):
     c.take(n < 0, 0.0)
     c.take(x == 1, 1.0)
     c.take(x == 0, _sign_by_parity(n, nf + nf + 1))
-    inside, theta = (n > 6) & (np.abs(y) < 1), np.arccos(y)
-    c.take(inside & (np.sin(theta / t(2.0)) != 1), np.cos((nf + t(0.5)) * theta) / np.cos(theta / t(2.0)))
+    inside, theta = (n > 6) & (np.abs(y) < 1), _acos(y)
+    c.take(inside & (_sin(theta / t(2.0)) != 1), _cos((nf + t(0.5)) * theta) / _cos(theta / t(2.0)))
     c.take(inside, _sign_by_parity(n, nf + nf + 1))
     c.take(n == 0, 1.0)
     c.take(n == 1, y + y - t(1.0))
@@ -172,8 +186,8 @@ def shifted_chebyshev_w(x, n):
     c.take(n < 0, 0.0)
     c.take(x == 1, nf + nf + 1)
     c.take(x == 0, _sign_by_parity(n, 1.0))
-    inside, theta = (n > 4) & (np.abs(y) < 1), np.arccos(y)
-    c.take(inside & (np.cos(theta / t(2.0)) != 1), np.sin((nf + t(0.5)) * theta) / np.sin(theta / t(2.0)))
+    inside, theta = (n > 4) & (np.abs(y) < 1), _acos(y)
+    c.take(inside & (_cos(theta / t(2.0)) != 1), _sin((nf + t(0.5)) * theta) / _sin(theta / t(2.0)))
     c.take(inside, _sign_by_parity(n, 1.0))
     c.take(n == 0, 1.0)
     c.take(n == 1, y + y + t(1.0))

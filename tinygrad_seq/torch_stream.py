@@ -90,11 +90,13 @@ class TorchStream:
         if self.next_double_normal is not None:
             value, self.next_double_normal = self.next_double_normal, None
             return value
-        u1, u2 = self.uniform(2, 0.0, 1.0, np.float64)
-        r = np.sqrt(-2.0 * np.log1p(-u2))
-        theta = 2.0 * np.pi * u1
-        self.next_double_normal = float(r * np.sin(theta))
-        return float(r * np.cos(theta))
+        u1, u2 = (float(u) for u in self.uniform(2, 0.0, 1.0, np.float64))
+        # the C library's log1p / sin / cos, as torch's ::log1p: numpy's own SIMD float64 loops
+        # (AVX-512 machines) differ from them by an ulp now and then
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self.next_double_normal = r * math.sin(theta)
+        return r * math.cos(theta)
 
     # ------------------------------------------------------------ integers
     def integers(self, n, low, high):
@@ -137,18 +139,19 @@ class TorchStream:
         return self.uniform(probs.size, 0.0, 1.0, kind).reshape(probs.shape) < probs
 
     # ------------------------------------------------------------ the other distributions
-    # each from double uniforms (53 bits), as torch's <distribution>_distribution<double>
+    # each from double uniforms (53 bits), as torch's <distribution>_distribution<double>, through
+    # the C library's log / log1p / tan as torch's (numpy's SIMD loops differ by an ulp at times)
     def exponential(self, n, lambd):
-        return -1.0 / lambd * np.log1p(-self.uniform(n, 0.0, 1.0, np.float64))
+        return -1.0 / lambd * _libm(math.log1p)(-self.uniform(n, 0.0, 1.0, np.float64))
 
     def geometric(self, n, p):
-        return np.ceil(np.log(self.uniform(n, 0.0, 1.0, np.float64)) / np.log1p(-p))
+        return np.ceil(_libm(math.log)(self.uniform(n, 0.0, 1.0, np.float64)) / math.log1p(-p))
 
     def cauchy(self, n, median, sigma):
-        return median + sigma * np.tan(np.pi * (self.uniform(n, 0.0, 1.0, np.float64) - 0.5))
+        return median + sigma * _libm(math.tan)(np.pi * (self.uniform(n, 0.0, 1.0, np.float64) - 0.5))
 
     def log_normal(self, n, mean, std):
-        return np.exp(np.array([self._normal_scalar() * std + mean for _ in range(n)]))
+        return np.array([math.exp(self._normal_scalar() * std + mean) for _ in range(n)], np.float64)
 
 
 def fused_multiply_add(a, b, c):
@@ -214,12 +217,20 @@ def mkl_bernoulli(seed, n, p):
 def _box_muller_16(u, mean, std, calc):
     """normal_fill_16 on rows of 16 uniforms: u1 = 1 - u[:8], u2 = u[8:]."""
     u1, u2 = calc.type(1) - u[:, :8], u[:, 8:]
-    radius = np.sqrt(calc.type(-2) * np.log(u1))
+    # float64: torch's std::log / cos / sin are the C library's; numpy's own SIMD loops (AVX-512
+    # machines) differ from them by an ulp now and then
+    log, cos, sin = (np.log, np.cos, np.sin) if calc != np.float64 else (_libm(math.log), _libm(math.cos), _libm(math.sin))
+    radius = np.sqrt(calc.type(-2) * log(u1))
     theta = calc.type(2.0 * np.pi) * u2
     out = np.empty_like(u)
-    out[:, :8] = radius * np.cos(theta) * calc.type(std) + calc.type(mean)
-    out[:, 8:] = radius * np.sin(theta) * calc.type(std) + calc.type(mean)
+    out[:, :8] = radius * cos(theta) * calc.type(std) + calc.type(mean)
+    out[:, 8:] = radius * sin(theta) * calc.type(std) + calc.type(mean)
     return out
+
+
+def _libm(fn):
+    """fn (a math-module function: the C library's) over a float64 array, element by element."""
+    return lambda a: np.fromiter(map(fn, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
 
 
 _COMPILED_SWAPS_FROM = 100_000   # longer permutations swap in a compiled loop (kernels/permutation_cpu.py)

@@ -13,6 +13,7 @@ from tinygrad_seq import cell_library, dtypes
 from tinygrad_seq import cellgen
 from tinygrad_seq.cellspec import CellSpec, run_step
 from tinygrad_seq.creation import zeros
+from tinygrad_seq.nn import cell_fused_step
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.tensor import Tensor
@@ -21,7 +22,10 @@ from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch
 
 def _run(name, x, states, w_ih, w_hh, b_ih, b_hh):
     params = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
-    return run_step(cell_library.get(name), params, x, states, w_hh.shape[-1])
+    spec, H = cell_library.get(name), w_hh.shape[-1]
+    if cell_fused_step.fusable(spec, x, H) and cell_fused_step.shapes_fit(spec, x, states, params, H):
+        return cell_fused_step.fused_step(spec, x, states, params)   # the step nn.LSTMCell runs
+    return run_step(spec, params, x, states, H)
 
 
 def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
@@ -149,6 +153,8 @@ class RNNCellBase(Module):
                 if p is not None:
                     empty = empty + p.sum() * 0
             new = [empty + s for s in states]
+        elif cell_fused_step.fusable(self.cell_spec, x, self.hidden_size):
+            new = cell_fused_step.fused_step(self.cell_spec, x, states, params)
         else:
             new = run_step(self.cell_spec, params, x, states, self.hidden_size)
         if unbatched:
