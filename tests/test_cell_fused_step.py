@@ -77,3 +77,13 @@ def test_plain_functions_fall_back_where_the_kernels_do_not_apply():
     x32 = ts.tensor(rng.standard_normal((2, I)).astype(np.float32))
     with pytest.raises(Exception):                                           # mixed dtypes: its error
         cells.lstm_cell(x32, h, c, w_ih, w_hh)
+
+
+def test_a_replaced_parameter_of_another_dtype_raises_as_torch():
+    # the kernels would cast it silently; the composition raises torch's RuntimeError
+    rng = np.random.default_rng(2)
+    for lib in (torch, ts):
+        cell = lib.nn.LSTMCell(I, H).double()
+        cell.weight_hh = lib.nn.Parameter(lib.tensor(rng.standard_normal((4 * H, H)).astype(np.float32)))
+        with pytest.raises(RuntimeError):
+            cell(lib.tensor(rng.standard_normal((2, I))))

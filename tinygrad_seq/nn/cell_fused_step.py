@@ -22,8 +22,9 @@ def fusable(spec, x, hidden_size):
 
 
 def shapes_fit(spec, x, states, params, hidden_size):
-    """Whether the plain functions' arguments (nn/cells.lstm_cell, ..., unchecked) are the batched
-    shapes and one dtype the kernels take; otherwise the composition runs, raising its errors."""
+    """Whether the arguments are the batched shapes and the one dtype the kernels take (the plain
+    functions' are unchecked; a module's parameter may have been replaced by one of another dtype
+    or shape); otherwise the composition runs, raising its errors."""
     G, H = spec.gates * hidden_size, hidden_size
     if x.ndim != 2 or any(s.ndim != 2 or s.shape != (x.shape[0], H) or s.dtype != x.dtype for s in states):
         return False

@@ -153,7 +153,8 @@ class RNNCellBase(Module):
                 if p is not None:
                     empty = empty + p.sum() * 0
             new = [empty + s for s in states]
-        elif cell_fused_step.fusable(self.cell_spec, x, self.hidden_size):
+        elif (cell_fused_step.fusable(self.cell_spec, x, self.hidden_size)
+              and cell_fused_step.shapes_fit(self.cell_spec, x, states, params, self.hidden_size)):
             new = cell_fused_step.fused_step(self.cell_spec, x, states, params)
         else:
             new = run_step(self.cell_spec, params, x, states, self.hidden_size)
