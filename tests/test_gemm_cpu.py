@@ -157,3 +157,28 @@ def test_few_rows_times_transposed_weight_runs_swapped(lead, dtype, monkeypatch)
     spy.products.clear()
     np.testing.assert_allclose(gemm_cpu.matmul(x, w.T), ref, **tol)
     assert all(p[0] != (400, 300) for p in spy.products)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_transposed_left_operand_with_few_rows_splits_its_output_rows(dtype, monkeypatch, request):
+    # g^T @ x with k = 24 rows (a one-step weight gradient): too few to split the reduction, so
+    # the output's rows split over the threads
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 16)
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    spy = ChunkSpy(monkeypatch, gemm_cpu)
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((24, 301)).astype(dtype)   # an odd row count of the output: uneven chunks
+    x = rng.standard_normal((24, 70)).astype(dtype)
+    ref = g.astype(np.float64).T @ x.astype(np.float64)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(2)
+        got = gemm_cpu.matmul(g.T, x)
+    finally:
+        numba.set_num_threads(before)
+    assert spy.most == 2 and got.dtype == dtype and got.flags.c_contiguous
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, ref, **tol)
