@@ -105,3 +105,31 @@ class OptimizerStep:
 class QuickEngineOps(EngineOps):
     """The subset CI runs and `make bench-regress` tracks: one kernel of each kind, ours only."""
     params = (["sigmoid", "softmax", "layer_norm"], ["tinygrad_seq"])
+
+
+class CellDecoderSteps:
+    """PyTorch's cells as a decoder calls them: 20 steps of nn.LSTMCell / GRUCell / RNNCell
+    (B=32, H=256, float32), then one backward through all of them (nn/cell_fused_step.py: each
+    step through the fused one-step kernels, the weights' gradients multiplied once)."""
+    params = (["LSTMCell", "GRUCell", "RNNCell"], ["tinygrad_seq", "torch"])
+    param_names = ["cell", "lib"]
+
+    def setup(self, cell, lib):
+        L = _lib(lib)
+        rng = np.random.default_rng(0)
+        L.manual_seed(0)
+        self.cell = getattr(L.nn, cell)(256, 256)
+        self.x = L.tensor(rng.standard_normal((20, 32, 256)).astype(np.float32), requires_grad=True)
+        self.h0 = L.tensor(rng.standard_normal((32, 256)).astype(np.float32))
+        self.lstm = cell == "LSTMCell"
+        self.time_forward_backward(cell, lib)
+
+    def time_forward_backward(self, cell, lib):
+        state = (self.h0, self.h0) if self.lstm else self.h0
+        loss = 0
+        for t in range(20):
+            state = self.cell(self.x[t], state)
+            loss = loss + (state[0] if self.lstm else state).sum()
+        loss.backward()
+        self.cell.zero_grad()
+        self.x.grad = None
