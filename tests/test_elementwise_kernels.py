@@ -51,7 +51,7 @@ def _close(got, want, dtype):
 def _forward_and_grad(name, x, g, dtype):
     """(ours, torch's): the output and the input's gradient under the upstream gradient g.
     float32 exact gelu: torch's float64 result rounded, as torch's float32 kernel depends on the
-    CPU (on AVX-512 its gelu(inf) is nan and -0.0 stays -0.0; on AVX2 inf and +0.0)."""
+    machine (on an AVX-512 Zen 4 its gelu(inf) is nan and -0.0 stays -0.0; on an AVX2 Zen 2, inf and +0.0)."""
     via64 = name == "gelu" and dtype == np.float32
     t = torch.tensor(x.astype(np.float64) if via64 else x, requires_grad=True)
     tout = OPS[name](torch, t)
@@ -272,7 +272,7 @@ def test_results_keep_the_inputs_layout_as_torch(name):
 def test_gelu_sign_of_zero_as_torch(dtype, n):
     """Exact gelu keeps the math's sign of zero (-0.0 at -0.0 and where x Phi(x) underflows below
     0) in both dtypes, as torch's float64 gelu does (its float32 kernel gives -0.0 on AVX-512
-    machines, +0.0 on AVX2 ones)."""
+    Zen 4 machines, +0.0 on AVX2 Zen 2 ones)."""
     x = np.resize(np.array([-0.0, -20.0, -100.0, 0.0], dtype), n)
     want = torch.nn.functional.gelu(torch.from_numpy(x.astype(np.float64))).numpy().astype(dtype)
     assert np.array_equal(np.signbit(want[:4]), [True, True, True, False])

@@ -12,6 +12,7 @@ import numpy as np
 from tinygrad_seq import cell_library, recurrent
 from tinygrad_seq.creation import zeros
 from tinygrad_seq.grad_fn_names import named_output
+from tinygrad_seq.grad_mode import is_grad_enabled
 
 _KERNEL_CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")
 
@@ -29,8 +30,14 @@ def shapes_fit(spec, x, states, params, hidden_size):
     if x.ndim != 2 or any(s.ndim != 2 or s.shape != (x.shape[0], H) or s.dtype != x.dtype for s in states):
         return False
     want = {"weight_ih": (G, x.shape[1]), "weight_hh": (G, H), "bias_ih": (G,), "bias_hh": (G,)}
-    return all(t is None or (t.shape == want[n] and t.dtype == x.dtype and t.device == x.device)
-               for n, t in params.items()) and params["weight_ih"] is not None and params["weight_hh"] is not None
+    if not (all(t is None or (t.shape == want[n] and t.dtype == x.dtype and t.device == x.device)
+                for n, t in params.items()) and params["weight_ih"] is not None and params["weight_hh"] is not None):
+        return False
+    # torch's composed cell keeps a weight for backward only where the input or a state needs a
+    # gradient (a weight written in place before such a backward is no error there); the fused
+    # Function keeps both, so a step whose gradient reaches only the weights composes
+    return not is_grad_enabled() or x.requires_grad or any(s.requires_grad for s in states) or \
+        not any(t is not None and t.requires_grad for t in params.values())
 
 
 def fused_step(spec, x, states, params):
@@ -38,6 +45,17 @@ def fused_step(spec, x, states, params):
     b_ih, b_hh = (params[b] if params[b] is not None else zeros((w_ih.shape[0],), dtype=x.dtype, device=x.device)
                   for b in ("bias_ih", "bias_hh"))
     x1 = x.unsqueeze(0)   # (1, B, I): a sequence of one step
+    out = _step(spec, x1, states, w_ih, w_hh, b_ih, b_hh)
+    ctx = out[0]._ctx
+    if ctx is not None and not x.array.flags.c_contiguous:
+        # the Function keeps a contiguous copy of a strided x (a batch-first x[:, t]); torch's cell
+        # keeps the view, so a write into x before the backward raises: x's array is kept too,
+        # where writes.saved_was_written looks
+        ctx.kept_input = x.array
+    return out
+
+
+def _step(spec, x1, states, w_ih, w_hh, b_ih, b_hh):
     # each new state's grad_fn keeps the name of torch's last op of the composed cell
     if spec.name == "lstm":
         _, h, c = recurrent.LSTMFunction.apply(x1, states[0], states[1], w_ih, w_hh, b_ih, b_hh)
@@ -47,4 +65,8 @@ def fused_step(spec, x, states, params):
         return [named_output(h, "AddBackward0")]
     relu = spec.name == "rnn_relu"
     _, h = recurrent.RNNFunction.apply(x1, states[0], w_ih, w_hh, b_ih, b_hh, relu=relu)
+    if h._ctx is not None:
+        # torch's TanhBackward0 / ReluBackward0 keeps its result: writing h in place before the
+        # backward raises there, so the node keeps h's array where writes.saved_was_written looks
+        h._ctx.kept_output = h.array
     return [named_output(h, "ReluBackward0" if relu else "TanhBackward0")]
