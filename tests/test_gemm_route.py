@@ -291,3 +291,18 @@ def test_input_projection_of_few_rows_splits_columns_on_numpys_blas(max_rows, by
     ref = x.reshape(150, 48).astype(np.float64) @ w.T.astype(np.float64)
     np.testing.assert_allclose(out.reshape(150, 256), ref, rtol=1e-4, atol=1e-3)
     assert shapes == ([(150, 128)] * 2 if by_columns else [(75, 256)] * 2)
+
+
+@pytest.mark.parametrize("rows", [1, 32, 64, 65])
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_gemm_into_swaps_few_rows_times_a_transposed_weight(rows, dtype, tol, monkeypatch):
+    # a one-step input projection x @ W_ih^T into a given out: (W @ x^T)^T up to SWAP_MAX_ROWS rows
+    rng = np.random.default_rng(4)
+    a, b = _operands(rng, rows, 96, 160, "C", "F", dtype)
+    seen = []
+    real = np.matmul
+    monkeypatch.setattr(blas_cpu.np, "matmul", lambda x, y, **kw: seen.append((x.shape, y.shape)) or real(x, y, **kw))
+    out = np.full((rows, 160), np.nan, dtype)
+    blas_cpu.gemm_into(a, b, out, "blas")
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=tol, atol=tol)
+    assert (seen[0] == ((160, 96), (96, rows))) == (rows <= tuning.SWAP_MAX_ROWS)
