@@ -163,13 +163,19 @@ def gemm_into(a, b, out, route="blas"):
         np.multiply(a, b, out=out)
     elif route == "panels" and panels_fit(a, b, out):
         panel_gemm(a, b, out)
-    elif (a.shape[0] <= tuning.setting("SWAP_MAX_ROWS") and a.shape[0] < b.shape[1] and b.flags.f_contiguous
-          and not b.flags.c_contiguous):
-        # x @ W^T with few rows (a one-step input projection): OpenBLAS runs W @ x^T faster, even
-        # with the copy back (tuning.SWAP_MAX_ROWS; gemm_cpu.matmul does the same)
+    elif swaps(a, b):
+        # x @ W^T with few rows (a one-step input projection, a decoder step's Linear): OpenBLAS
+        # runs W @ x^T faster, even with the copy back (tuning.SWAP_MAX_ROWS)
         out[...] = np.matmul(b.T, a.T).T
     else:
         np.matmul(a, b, out=out)
+
+
+def swaps(a, b):
+    """Whether gemm_into runs a @ b as (b^T @ a^T)^T: a of at most tuning.SWAP_MAX_ROWS rows, fewer
+    than b's columns, b a C-ordered weight's transpose (F-ordered)."""
+    return (a.shape[0] <= tuning.setting("SWAP_MAX_ROWS") and a.shape[0] < b.shape[1] and b.flags.f_contiguous
+            and not b.flags.c_contiguous)
 
 
 # -- the GEMM route -----------------------------------------------------------------------------

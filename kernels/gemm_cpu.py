@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from . import tuning
-from .blas_cpu import chunk_bounds, gemm_into, gemm_route, kernel_threads, numpy_blas_one_thread, panels_fit, run_chunks
+from .blas_cpu import chunk_bounds, gemm_into, gemm_route, kernel_threads, numpy_blas_one_thread, panels_fit, run_chunks, swaps
 
 # the settings (tuning.NUMPY_SINGLE_THREAD_MACS, SPLIT_MIN_MACS, ROWS_PER_THREAD) are read per call;
 # this name stays for the engine, which routes by it before importing numba
@@ -110,11 +110,10 @@ def matmul(a, b):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)
     with numpy_blas_one_thread():
-        if (b.ndim == 2 and rows <= tuning.setting("SWAP_MAX_ROWS") and rows < n and a.flags.c_contiguous
-                and b.flags.f_contiguous and not b.flags.c_contiguous):
-            # x @ W^T with few rows: OpenBLAS runs W @ x^T faster (tuning.SWAP_MAX_ROWS)
-            out = np.matmul(b.T, a.reshape(rows, k).T).T
-            return np.ascontiguousarray(out).reshape(a.shape[:-1] + (n,))
+        if b.ndim == 2 and a.flags.c_contiguous and swaps(a.reshape(rows, k), b):
+            out = np.empty((rows, n), a.dtype)
+            gemm_into(a.reshape(rows, k), b, out)   # swapped there (blas_cpu.swaps)
+            return out.reshape(a.shape[:-1] + (n,))
         if a.ndim == 2 and b.ndim == 2 and rows >= tuning.setting("PANEL_GEMM_MIN_ROWS") and gemm_route(a.dtype) == "panels":
             out = np.empty((rows, n), a.dtype)
             if panels_fit(a, b, out):

@@ -5,7 +5,7 @@ import numba
 import numpy as np
 import pytest
 
-from tinygrad_seq.kernels import gemm_cpu, tuning
+from tinygrad_seq.kernels import blas_cpu, gemm_cpu, tuning
 
 from threads_helpers import ChunkSpy, rerun_with_two_threads
 
@@ -64,10 +64,15 @@ def test_transposed_left_operand_splits_the_reduction(dtype, monkeypatch, reques
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
     monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 8)
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
-    spy = ChunkSpy(monkeypatch, gemm_cpu)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((203, 37)).astype(dtype)   # an odd row count: uneven chunks
     g = rng.standard_normal((203, 29)).astype(dtype)
+    _check_split_on_two_threads(monkeypatch, x, g, dtype)
+
+
+def _check_split_on_two_threads(monkeypatch, x, g, dtype):
+    """gemm_cpu.matmul(x^T, g) on two Numba threads: split over both, C-ordered, numpy's value."""
+    spy = ChunkSpy(monkeypatch, gemm_cpu)
     ref = x.astype(np.float64).T @ g.astype(np.float64)
     before = numba.get_num_threads()
     try:
@@ -142,6 +147,7 @@ def test_few_rows_times_transposed_weight_runs_swapped(lead, dtype, monkeypatch)
     # which OpenBLAS runs faster; the result is C-ordered and equal to numpy's product
     spy = _NumpySpy()
     monkeypatch.setattr(gemm_cpu, "np", spy)
+    monkeypatch.setattr(blas_cpu, "np", spy)   # where gemm_into runs the swapped product
     rng = np.random.default_rng(2)
     x = rng.standard_normal(lead + (300,)).astype(dtype)
     w = rng.standard_normal((400, 300)).astype(dtype)
@@ -168,17 +174,7 @@ def test_transposed_left_operand_with_few_rows_splits_its_output_rows(dtype, mon
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
     monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 16)
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
-    spy = ChunkSpy(monkeypatch, gemm_cpu)
     rng = np.random.default_rng(3)
     g = rng.standard_normal((24, 301)).astype(dtype)   # an odd row count of the output: uneven chunks
     x = rng.standard_normal((24, 70)).astype(dtype)
-    ref = g.astype(np.float64).T @ x.astype(np.float64)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(2)
-        got = gemm_cpu.matmul(g.T, x)
-    finally:
-        numba.set_num_threads(before)
-    assert spy.most == 2 and got.dtype == dtype and got.flags.c_contiguous
-    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(got, ref, **tol)
+    _check_split_on_two_threads(monkeypatch, g, x, dtype)
