@@ -50,10 +50,13 @@ class kernel_threads:
     of chunks (one per Numba thread, at most seq_len * batch) to split a kernel call's work into:
     1 below tuning.PARALLEL_MIN_MACS multiply-adds (a parallel start costs more than it saves),
     for a one-step call (a decoder's) below the threshold one_step_min names (see planned), or
-    while another thread runs a parallel kernel."""
+    while another thread runs a parallel kernel. plan: a time loop's plan (steps_cpu.time_loop_plan);
+    a one-step call's plan says how many threads its calibration chose ("one_step_threads")."""
 
-    def __init__(self, seq_len, batch, macs, one_step_min="ONE_STEP_PARALLEL_MIN_MACS"):
-        self.n_chunks = self.planned(seq_len, batch, macs, one_step_min)
+    def __init__(self, seq_len, batch, macs, one_step_min="ONE_STEP_PARALLEL_MIN_MACS", plan=None):
+        threads = None if plan is None else plan.get("one_step_threads")   # "all", "one" or None
+        self.n_chunks = 1 if threads == "one" else self.planned(seq_len, batch, macs,
+                                                                None if threads == "all" else one_step_min)
         self.locked = self.n_chunks > 1 and _parallel_lock.acquire(blocking=False)
         if not self.locked:
             self.n_chunks = 1
@@ -67,10 +70,10 @@ class kernel_threads:
         """The chunks a call gets when no other thread runs a parallel kernel. one_step_min: the
         tuning threshold a one-step call (seq_len 1) splits from, by how the kernel splits it
         (ONE_STEP_UNITS_MIN_MACS: the LSTM's gate units; ONE_STEP_SPLIT_MIN_MACS: the GRU's
-        and RNN's rows forward, products backward; else ONE_STEP_PARALLEL_MIN_MACS)."""
+        and RNN's rows forward, products backward; None: none, the most a call may use)."""
         if macs < tuning.setting("PARALLEL_MIN_MACS"):
             return 1
-        if seq_len == 1 and macs < tuning.setting(one_step_min):
+        if seq_len == 1 and one_step_min is not None and macs < tuning.setting(one_step_min):
             return 1
         return max(1, min(numba.get_num_threads(), seq_len * batch))
 

@@ -38,7 +38,7 @@ from .compile_notice import announce, c_array
 from .spin_cpu import barrier_error, barrier_flags
 from .weight_grads_cpu import transposed_gemm_jobs, weight_gradients
 from .panel_cpu import fits_panels, panel_width
-from .steps_cpu import time_loop_plan, transposed, units_split_first
+from .steps_cpu import one_step_of, time_loop_plan, transposed, units_split_first
 
 
 @functools.lru_cache(maxsize=256)
@@ -114,23 +114,26 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
     "units", and how the step product runs. Calibration times a short forward + backward of the
     cell on seeded data."""
     macs = _macs(kern, seq_len, batch, n_in, hidden)
-    threads = kernel_threads.planned(seq_len, batch, macs)
+    threads = kernel_threads.planned(seq_len, batch, macs, None)   # a one-step call's count: calibrated
     L = kern.LAYOUT
     w_bytes = _product_rows(kern) * hidden * hidden * np.dtype(dtype).itemsize
     units_first = units_split_first(batch, threads, w_bytes) if _units_ok(kern, hidden, threads) else None
 
+    case = []   # drawn once: a calibration's timings follow each other with no drawing in between
+
     def run(plan, timer):
-        steps = tuning.calibration_steps(seq_len, _macs(kern, 1, batch, n_in, hidden))
-        rng = np.random.default_rng(0)
-        scale = 1 / np.sqrt(hidden)
-        x = rng.standard_normal((steps, batch, n_in)).astype(dtype)
-        states0 = (0.5 * rng.standard_normal((L["states"], batch, hidden))).astype(dtype)
-        w_ih = (scale * rng.standard_normal((L["wx"] * hidden, n_in))).astype(dtype)
-        wcat = (scale * rng.standard_normal((_product_rows(kern) * hidden, hidden))).astype(dtype)
-        pv = (0.1 * rng.standard_normal(L["pv"] * hidden)).astype(dtype)
-        ext = np.ones((steps, batch, L["ext"] * hidden), dtype)
-        lengths = np.full(batch, steps, np.int64)
-        dy = rng.standard_normal((steps, batch, hidden)).astype(dtype)
+        if not case:
+            steps = tuning.calibration_steps(seq_len, _macs(kern, 1, batch, n_in, hidden))
+            rng = np.random.default_rng(0)
+            scale = 1 / np.sqrt(hidden)
+            case.extend((rng.standard_normal((steps, batch, n_in)).astype(dtype),
+                         (0.5 * rng.standard_normal((L["states"], batch, hidden))).astype(dtype),
+                         (scale * rng.standard_normal((L["wx"] * hidden, n_in))).astype(dtype),
+                         (scale * rng.standard_normal((_product_rows(kern) * hidden, hidden))).astype(dtype),
+                         (0.1 * rng.standard_normal(L["pv"] * hidden)).astype(dtype),
+                         np.ones((steps, batch, L["ext"] * hidden), dtype), np.full(batch, steps, np.int64),
+                         rng.standard_normal((steps, batch, hidden)).astype(dtype)))
+        x, states0, w_ih, wcat, pv, ext, lengths, dy = case
 
         def call():
             # backward_follows: the first (untimed) run compiles the backward aside, as the call would
@@ -141,7 +144,7 @@ def _plan(kern, seq_len, batch, n_in, hidden, dtype):
 
     cell = kern.__name__.rsplit(".", 1)[-1]
     return time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first, blas_route=False,
-                          one_step=seq_len == 1)
+                          one_step=one_step_of(seq_len, batch, n_in, macs, "ONE_STEP_PARALLEL_MIN_MACS"))
 
 
 def units_split_below_threads(cell, kernel_of, seq_len, batch, n_in, hidden, dtype):
@@ -255,7 +258,7 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
     wcat = np.ascontiguousarray(wcat, dt)
     pv = np.ascontiguousarray(pv, dt)
     macs = _macs(kern, seq_len, batch, x.shape[2], hidden)
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
+    with kernel_threads(seq_len, batch, macs, plan=plan) as n_chunks:
         input_projection(x, np.ascontiguousarray(w_ih, dt), xp, n_chunks)
         units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
         pan = _forward_panels(wcat, seq_len, hidden, n_chunks if units else 1, dt, n_chunks)
@@ -299,7 +302,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
     adj = np.empty((batch, L["adj"][0] * hidden + L["adj"][1]), dt)
     dy = np.ascontiguousarray(dy, dt)
     macs = _macs(kern, seq_len, batch, n_in, hidden)
-    with kernel_threads(seq_len, batch, macs) as n_chunks:
+    with kernel_threads(seq_len, batch, macs, plan=plan) as n_chunks:
         units = plan["split"] == "units" and _units_ok(kern, hidden, n_chunks)
         n = n_chunks if units else min(n_chunks, batch)
         dpv_chunks = np.zeros((max(n, 1), pv.shape[0]), dt)

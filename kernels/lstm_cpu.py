@@ -31,7 +31,7 @@ from .lstm_cell_cpu import cell_row, cell_row_backward, cell_row_backward_units,
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, transposed_gemm_jobs, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
-                        lengths_array, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
+                        lengths_array, one_step_of, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
                         units_split_first, uses_panels)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
@@ -237,21 +237,22 @@ _ONE_STEP = {True: "ONE_STEP_UNITS_MIN_MACS", False: "ONE_STEP_PARALLEL_MIN_MACS
 
 
 def _plan(seq_len, batch, n_in, hidden, dtype):
-    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape. A one-step call
-    (a decoder's step) splits its gate units from tuning.ONE_STEP_UNITS_MIN_MACS multiply-adds:
-    no barrier is met, each thread reads its share of the weights."""
-    one_step = seq_len == 1
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[True])
+    """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape. A one-step call's
+    rule (its calibration's default) splits its gate units from tuning.ONE_STEP_UNITS_MIN_MACS (no
+    barrier is met, each thread reads its share of the weights), else its rows from ONE_STEP_PARALLEL_MIN_MACS."""
+    one_step, macs = seq_len == 1, _macs(seq_len, batch, n_in, hidden)
+    threads = kernel_threads.planned(seq_len, batch, macs, None)   # a one-step call's count: calibrated
     units_ok = (threads > 1 and hidden % threads == 0 and threads <= cores_for_spinning()
                 and (one_step or 4 * hidden * hidden * np.dtype(dtype).itemsize >= tuning.setting("UNITS_SPLIT_BYTES")))
+    units_rule = one_step and units_ok and macs >= tuning.setting(_ONE_STEP[True])
     if one_step:
-        units_first = True if units_ok else None
+        units_first = units_rule if units_ok else None
     else:
         units_first = units_chunks(batch, hidden, threads, np.dtype(dtype).itemsize) > 1 if units_ok else None
 
     def run(plan, timer):
         steps = tuning.calibration_steps(seq_len, _macs(1, batch, n_in, hidden))
-        a = synthetic_case(steps, batch, hidden, hidden, 4, dtype)
+        a = synthetic_case(steps, batch, n_in if one_step else hidden, hidden, 4, dtype)
         args = (a["x"], a["h0"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False)
 
         def call():
@@ -261,8 +262,8 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
 
         return calibration.timed(call, timer)
 
-    macs = _macs(seq_len, batch, n_in, hidden)
-    return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first, one_step=one_step)
+    return time_loop_plan("lstm", batch, hidden, dtype, threads, macs, run, units_first,
+                          one_step=one_step_of(seq_len, batch, n_in, macs, _ONE_STEP[units_rule]))
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, backward_follows=False):
@@ -299,9 +300,8 @@ def _backward_units_signature(dtype, panels):
 
 
 def _backward_aside(loop, signature, key, forward, dt, n_in, hidden, one_step=False):
-    """Compile the backward's time loop `loop` for `signature` (and, but for a one-step call, its
-    weight gradients' GEMM) in a second process while this one compiles `forward`
-    (background_compile)."""
+    """Compile the backward's time loop `loop` for `signature` (and, but for a one-step call, its weight
+    gradients' GEMM) in a second process while this one compiles `forward` (background_compile)."""
     background_compile.start_unless_cached(_THIS, loop, signature, key, forward, dt,
                                            () if one_step else lambda: transposed_gemm_jobs(dt, (n_in, hidden)))
 
@@ -341,7 +341,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
     h0 = np.ascontiguousarray(h0, dt)
     c0 = np.ascontiguousarray(c0, dt)
     units_plan = plan["split"] == "units"
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan]) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan], plan) as n_chunks:
         units = units_plan and n_chunks > 1 and hidden % n_chunks == 0
         announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
         w_ih = np.ascontiguousarray(w_ih, dt)
@@ -398,7 +398,7 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
     dc0 = np.array(dc_n, dt)
     dy = np.ascontiguousarray(dy, dt)
     units_plan = plan["split"] == "units"
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan]) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan], plan) as n_chunks:
         # a one-step call: the pointwise backward on one thread (a step's few rows), then its four
         # products two a thread (weight_grads_cpu.one_step_gradients)
         one_step = units_plan and seq_len == 1 and n_chunks > 1

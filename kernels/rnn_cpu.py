@@ -19,7 +19,7 @@ from .activations_cpu import copy_into, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
-                        rows_product, step_state, synthetic_case, time_loop_plan)
+                        one_step_of, rows_product, step_state, synthetic_case, time_loop_plan)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
@@ -101,11 +101,12 @@ _ONE_STEP = "ONE_STEP_SPLIT_MIN_MACS"
 
 def _plan(seq_len, batch, n_in, hidden, dtype):
     """The time loop's plan (steps_cpu.time_loop_plan) for a call of this shape."""
-    threads = kernel_threads.planned(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP)
+    macs = _macs(seq_len, batch, n_in, hidden)
+    threads = kernel_threads.planned(seq_len, batch, macs, None)   # a one-step call's count: calibrated
 
     def run(plan, timer):
         steps = tuning.calibration_steps(seq_len, _macs(1, batch, n_in, hidden))
-        a = synthetic_case(steps, batch, hidden, hidden, 1, dtype)
+        a = synthetic_case(steps, batch, n_in if seq_len == 1 else hidden, hidden, 1, dtype)
         args = (a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b"], a["b"], a["lengths"], False, False)
 
         def call():
@@ -114,8 +115,8 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
 
         return calibration.timed(call, timer)
 
-    return time_loop_plan("rnn", batch, hidden, dtype, threads, _macs(seq_len, batch, n_in, hidden), run,
-                          one_step=seq_len == 1)
+    return time_loop_plan("rnn", batch, hidden, dtype, threads, macs, run,
+                          one_step=one_step_of(seq_len, batch, n_in, macs, _ONE_STEP))
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
@@ -146,7 +147,7 @@ def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
         h_n[:] = h0
     h_seq = gate_buffer((seq_len, batch, hidden), dt)
     w_hh = np.ascontiguousarray(w_hh, dt)
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP, plan) as n_chunks:
         announce("the RNN CPU forward kernels", dt, (_forward,))
         args = (h_seq, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks),
                 (b_ih + b_hh).astype(dt), lengths, bool(reverse), bool(relu), y, h_n, h_prev, plan["blas_rows"])
@@ -168,7 +169,7 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
     # a one-step call (a decoder's step): the pointwise part on one thread (a step's few rows),
     # then its four products two a thread (weight_grads_cpu.one_step_gradients)
     one_step = seq_len == 1
-    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP) as n_chunks:
+    with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP, plan) as n_chunks:
         announce("the RNN CPU backward kernels", dt, (_backward,))
         one_step = one_step and n_chunks > 1
         w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, 1 if one_step else n_chunks)

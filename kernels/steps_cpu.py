@@ -170,7 +170,7 @@ def units_split_first(batch, n_threads, w_bytes):
 _STEP_BLAS_ROWS = {"loop": 1 << 30, "blas": 0}
 
 
-def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None, blas_route=True, one_step=False):
+def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=None, blas_route=True, one_step=None):
     """How a cell's time loop runs on ``threads`` threads, as a dict: split "batch" (each thread
     runs the whole sequence for a chunk of batch rows, no barrier per step) or "units" (the hidden
     units split, the chunks meeting at a spin barrier every step; offered when ``units_first`` is not None, first
@@ -180,43 +180,71 @@ def time_loop_plan(cell, batch, hidden, dtype, threads, macs, run, units_first=N
     least tuning.CALIBRATE_MIN_MACS multiply-adds calibrates its shape class (tuning.decide):
     ``run(plan, timer) -> seconds`` times a short forward + backward with a plan. blas_route=False:
     the loop has no BLAS route for its step product (the generated cells: an np.dot call site
-    costs compile time), only the register-blocked loop is offered. one_step: a one-step call (a
-    decoder's step) is a shape class of its own: its units split meets no barrier, and a decision
-    measured on whole sequences of the same batch and hidden size does not hold for it (the
-    encoder's batch split made seq2seq's decoder steps run on one thread)."""
-    worth = macs >= tuning.setting("CALIBRATE_MIN_MACS")
+    costs compile time), only the register-blocked loop is offered. one_step: for a one-step call
+    (a decoder's step), (n_in, rule_threads) (one_step_of): such a call is a shape class of its own (its
+    units split meets no barrier, and a decision measured on whole sequences of the same batch and
+    hidden size does not hold for it: the encoder's batch split made seq2seq's decoder steps run on
+    one thread), ``threads`` is the most it may use, and one thread is a candidate too
+    ("one_step_threads": "one" or "all"; first when the default rule, the tuning threshold the
+    cell's one-step call splits from, gives rule_threads 1). A one-step class on more than one
+    thread is calibrated whatever its size: the threshold is one machine's measurement (GRU
+    B=16 H=256 ran 1.15x slower split on 2026-12-03 and 1.22x faster on 2026-12-06, AMD EPYC)."""
+    worth = macs >= tuning.setting("CALIBRATE_MIN_MACS") or (one_step is not None and threads > 1)
     if worth:
         blas_cpu.gemm_route(dtype)   # the machine's GEMM route first: calibrations run with it
     memo_key = (cell, batch, hidden, np.dtype(dtype).num, threads, units_first, worth, tuning.setting("STEP_BLAS_ROWS"),
                 blas_route, one_step, tuning.state())
     plan = _plans.get(memo_key)
     if plan is None:
-        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route,
-                                                     one_step)
+        plan = _plans[memo_key] = _decide_plan(cell, batch, hidden, dtype, threads, macs, worth, run, units_first,
+                                               blas_route, one_step)
     return plan
+
+
+def one_step_of(seq_len, batch, n_in, macs, one_step_min):
+    """time_loop_plan's one_step for a call of seq_len steps: None for a sequence; for one step,
+    (n_in, rule_threads: the threads the tuning threshold one_step_min gives it)."""
+    return None if seq_len != 1 else (n_in, blas_cpu.kernel_threads.planned(1, batch, macs, one_step_min))
 
 
 _plans = {}  # a plan per shape class and tuning state: a call's plan costs a dict look-up
 
 
-def _decide_plan(cell, batch, hidden, dtype, threads, worth, run, units_first, blas_route=True, one_step=False):
+def _decide_plan(cell, batch, hidden, dtype, threads, macs, worth, run, units_first, blas_route=True, one_step=None):
     splits = ["batch"]
     if units_first is not None and threads > 1:
         splits = ["units", "batch"] if units_first else ["batch", "units"]
     candidates = []
     for split in splits:
-        rows = batch if split == "units" else -(-batch // threads)  # rows one thread's product takes
-        products = ["blas", "loop"] if rows > tuning.setting("STEP_BLAS_ROWS") else ["loop", "blas"]
-        if not blas_route:
-            products = ["loop"]
-        candidates += [dict(split=split, step_product=p) for p in products]
+        candidates += [dict(split=split, step_product=p) for p in _products(batch, threads, split, blas_route)]
     shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
-    if one_step:  # only then: the whole-sequence classes keep their keys (and decisions on disk)
-        shape_class["steps"] = 1
+    measure = lambda c, timer: run(_with_rows(c), timer)   # noqa: E731
+    if one_step is not None:  # only then: the whole-sequence classes keep their keys (and decisions on disk)
+        shape_class.update(steps=1, n_in=one_step[0])
+        if threads > 1:
+            alone = [dict(split="batch", step_product=p, one_step_threads="one")
+                     for p in _products(batch, 1, "batch", blas_route)]
+            candidates = [dict(c, one_step_threads="all") for c in candidates]
+            candidates = alone + candidates if one_step[1] == 1 else candidates + alone
+        # a step takes 0.1-10 ms: a timing runs enough calls for ~2^24 multiply-adds, after an
+        # untimed one: steps run back to back, the workers awake (a split timed right after one-thread
+        # candidates, the other vCPU halted, took 8.8-9.5 ms where it takes 5.8: GRU B=64 H=512)
+        calls = max(1, min(16, (1 << 24) // max(macs, 1)))
+
+        def measure(c, timer):
+            run(_with_rows(c), timer)
+            return sum(run(_with_rows(c), timer) for _ in range(calls))
     # compiled_only: a first run times only the candidates it has compiled (tuning.CALIBRATE_COMPILES)
-    chosen = tuning.decide("time_loop", shape_class, candidates, lambda c, timer: run(_with_rows(c), timer), worth,
-                           compiled_only=True)
+    chosen = tuning.decide("time_loop", shape_class, candidates, measure, worth, compiled_only=True)
     return _with_rows(chosen)
+
+
+def _products(batch, threads, split, blas_route):
+    """The step-product candidates, the default rule's first: the loop up to STEP_BLAS_ROWS rows a thread."""
+    if not blas_route:
+        return ["loop"]
+    rows = batch if split == "units" else -(-batch // threads)  # rows one thread's product takes
+    return ["blas", "loop"] if rows > tuning.setting("STEP_BLAS_ROWS") else ["loop", "blas"]
 
 
 def _with_rows(candidate):
@@ -225,12 +253,20 @@ def _with_rows(candidate):
 
 def synthetic_case(seq_len, batch, n_in, hidden, gates, dtype):
     """Seeded arrays of a calibration run: x [T,B,I], h0 [B,H], w_ih [G*H,I], w_hh [G*H,H], b
-    [G*H], lengths [B] (all full), dy [T,B,H]."""
-    rng = np.random.default_rng(0)
-    scale = 1 / np.sqrt(hidden)
-    return dict(x=rng.standard_normal((seq_len, batch, n_in)).astype(dtype),
-                h0=(0.5 * rng.standard_normal((batch, hidden))).astype(dtype),
-                w_ih=(scale * rng.standard_normal((gates * hidden, n_in))).astype(dtype),
-                w_hh=(scale * rng.standard_normal((gates * hidden, hidden))).astype(dtype),
-                b=np.zeros(gates * hidden, dtype), lengths=np.full(batch, seq_len, np.int64),
-                dy=rng.standard_normal((seq_len, batch, hidden)).astype(dtype))
+    [G*H], lengths [B] (all full), dy [T,B,H]. The last case is kept (the kernels never write
+    their inputs): a calibration's timings follow each other without drawing data in between."""
+    key = (seq_len, batch, n_in, hidden, gates, np.dtype(dtype).num)
+    if _last_case[0] != key:
+        rng = np.random.default_rng(0)
+        scale = 1 / np.sqrt(hidden)
+        _last_case[:] = key, dict(
+            x=rng.standard_normal((seq_len, batch, n_in)).astype(dtype),
+            h0=(0.5 * rng.standard_normal((batch, hidden))).astype(dtype),
+            w_ih=(scale * rng.standard_normal((gates * hidden, n_in))).astype(dtype),
+            w_hh=(scale * rng.standard_normal((gates * hidden, hidden))).astype(dtype),
+            b=np.zeros(gates * hidden, dtype), lengths=np.full(batch, seq_len, np.int64),
+            dy=rng.standard_normal((seq_len, batch, hidden)).astype(dtype))
+    return _last_case[1]
+
+
+_last_case = [None, None]

@@ -40,24 +40,24 @@ from .calibration import calibrate, calibrating
 
 # kernel calls below this many multiply-adds run on one thread: a parallel region costs more
 PARALLEL_MIN_MACS = 1 << 20
-# one-step calls (a decoder's step) below this many multiply-adds run on one thread: both threads
-# would stream the whole weight matrices for half the rows each (measured when handing a chunk to
-# another thread cost ~50-100 us; workers_cpu now takes ~10 us). Measured (AMD EPYC, 2 cores, LSTM, T=1, forward / backward ms, one vs
-# two threads): B=32 I=320 H=256 (19M) 0.65 / 1.02 vs 0.78 / 1.10; B=64 (38M) 1.59 / 2.16 vs
-# 1.39 / 2.42; B=32 I=576 H=512 (71M) 4.6 / 7.2 vs 3.1 / 4.9
+# The ONE_STEP_* thresholds are a one-step call's default rule; its shape class measures one thread
+# against the split (steps_cpu.time_loop_plan). By default one-step calls (a decoder's step) below
+# this many multiply-adds run on one thread: both threads would stream the whole weight matrices for
+# half the rows each (measured when handing a chunk to another thread cost ~50-100 us). Measured
+# (AMD EPYC, 2 cores, LSTM, T=1, fwd / bwd ms, one vs two threads): B=32 I=320 H=256 (19M) 0.65 /
+# 1.02 vs 0.78 / 1.10; B=64 (38M) 1.59 / 2.16 vs 1.39 / 2.42; B=32 I=576 H=512 (71M) 4.6 / 7.2 vs 3.1 / 4.9
 ONE_STEP_PARALLEL_MIN_MACS = 1 << 25
 # an LSTM one-step call splits its gate units over the threads from this many multiply-adds: each
 # thread projects and updates its own units, reading its share of W_ih and W_hh (B=32 I=320
 # H=256: forward 0.42 ms on two threads against 0.65 ms on one), and the backward's four GEMMs
 # (dx, dh0, dW_ih, dW_hh) run two a thread
 ONE_STEP_UNITS_MIN_MACS = 1 << 22
-# a GRU or RNN one-step call splits over the threads from this many multiply-adds: the forward
-# its batch rows (each thread's step product reads all of W_hh), the backward its four products
-# (dx, dh0, dW_ih, dW_hh) two a thread (weight_grads_cpu.one_step_gradients; the pointwise part
-# on one thread). Measured (AMD EPYC, 2 CPUs, float32, forward + backward, one thread -> split,
+# a GRU or RNN one-step call splits over the threads from this many multiply-adds: forward its rows
+# (each thread's step product reads all of W_hh), backward its four products (dx, dh0, dW_ih, dW_hh)
+# two a thread (weight_grads_cpu.one_step_gradients; the pointwise part on one thread). Measured (AMD EPYC, 2 CPUs, float32, forward + backward, one thread -> split,
 # medians of 9 alternating rounds, 2026-12-03): GRU B=16 H=256 (6M) 0.69 -> 0.79 ms, B=32 H=256
-# (12M) 1.11 -> 0.87, B=16 H=512 (24M) 2.79 -> 1.66; RNN B=32 H=256 (4M) 0.42 -> 0.39, B=64 H=256
-# (8M) 0.67 -> 0.49, B=16 H=512 (8M) 0.86 -> 0.61
+# (12M) 1.11 -> 0.87, B=16 H=512 (24M) 2.79 -> 1.66; RNN B=32 H=256 (4M) 0.42 -> 0.39; 2026-12-06:
+# GRU B=16 H=256 0.59 -> 0.48, RNN B=32 H=256 0.39 -> 0.36, B=32 H=128 (1M) 0.14 -> 0.18
 ONE_STEP_SPLIT_MIN_MACS = 1 << 23
 # the LSTM's hidden-units split is a candidate from this W_hh size (bytes); below, meeting the
 # other threads every step costs more than it saves (B=1, H=64: 0.40 vs 0.27 ms)
@@ -341,6 +341,7 @@ CHOICES = {
     "step_product": ("loop", "blas"),     # a step's product: register-blocked loop or BLAS call
     "dw_split": ("product", "rows"),      # weight gradients: a product a thread, or rows
     "gemm": ("blas", "panels"),           # whole-sequence GEMMs: numpy's BLAS or panel_cpu's tiles
+    "one_step_threads": ("all", "one"),   # a one-step call: split over the threads, or on one
 }
 
 

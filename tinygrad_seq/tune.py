@@ -5,8 +5,9 @@
 
 The kernels make their machine-dependent choices (kernels/tuning.py) the first time they meet a
 shape class; this command forgets this machine's decisions (unless --keep) and measures every
-shape class of the grid now, so that later calls only read the wisdom file. One line per
-decision: the shape class, the candidates' times in ms, the choice and the reason.
+shape class of the grid now (each for sequences of --steps and for one-step calls, a decoder's
+step), so that later calls only read the wisdom file. One line per decision: the shape class,
+the candidates' times in ms, the choice and the reason.
 """
 import argparse
 import os
@@ -55,6 +56,7 @@ def main(argv=None):
         for batch in batches:
             for hidden in hiddens:
                 module._plan(args.steps, batch, hidden, hidden, dtype)
+                module._plan(1, batch, hidden, hidden, dtype)   # a decoder's step: its thread count too
                 threads = blas_cpu.kernel_threads.planned(args.steps, batch, 1 << 62)
                 if threads > 1:
                     weight_grads_cpu.gradient_split(args.steps * batch, gates * hidden, hidden, hidden, threads, dtype)
@@ -67,7 +69,10 @@ def main(argv=None):
 
 def describe(key, record):
     """One line: shape class, each candidate's ms, the choice and why."""
-    chosen = ",".join(f"{k}={v}" for k, v in record["choice"].items())
+    # the choice as the candidates' labels spell it (the wisdom file keeps its parts in sorted order)
+    parts = {f"{k}={v}" for k, v in record["choice"].items()}
+    chosen = next((label for label in (*record["ms"], record["default"]) if set(label.split(",")) == parts),
+                  ",".join(sorted(parts)))
     times = "  ".join(f"{label} {ms:.3f} ms" for label, ms in record["ms"].items())
     unmeasured = record.get("unmeasured", ())
     if unmeasured:
