@@ -186,10 +186,15 @@ def cell_forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, backwa
     return _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, backward_follows)
 
 
-def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved):
+# cell_backward takes need_dx (tinygrad_seq.recurrent passes it when the input needs no gradient)
+INPUT_GRAD_OPTIONAL = True
+
+
+def cell_backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, need_dx=True):
     """dy [T,B,H], dstates_n the S leaving states' gradients [B,H] (as states0), the forward's
-    inputs and saved -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV]."""
-    return _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, saved[5])
+    inputs and saved -> dx [T,B,I], dstates0 [S,B,H], dw_ih, dwcat (as wcat), dpv [NPV].
+    need_dx=False: dx is not computed (None)."""
+    return _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, saved[5], need_dx)
 
 
 def _raise_if_stopped(flags, n_chunks, what):
@@ -280,7 +285,7 @@ def _forward(kern, x, states0, w_ih, wcat, pv, ext, lengths, reverse, plan, back
     return y, st[:, seq_len].copy(), (xp, st, sv, vin, ext, plan, padded)
 
 
-def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, plan):
+def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, plan, need_dx=True):
     x = np.ascontiguousarray(x)
     xp, st, sv, vin, ext, _, padded = saved
     seq_len, batch, n_in = x.shape
@@ -326,14 +331,16 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
             # one product, on a state, as wide as the input projection (LSTM-like): dx, dW_ih and
             # dW_hh as the hand-written kernels run them (split over the threads)
             dx, dw_ih, dwcat = weight_gradients(dxp, dprod, x_in, st[src[0], :seq_len],
-                                                np.ascontiguousarray(w_ih, dt), n_chunks)
+                                                np.ascontiguousarray(w_ih, dt), n_chunks, need_dx)
         else:
             rows = seq_len * batch
             dxp2 = dxp.reshape(rows, -1)
-            dx = np.empty((rows, n_in), dt)
             route = gemm_route(dt)
-            gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx, route)
-            dx = dx.reshape(seq_len, batch, n_in)
+            dx = None
+            if need_dx:
+                dx = np.empty((rows, n_in), dt)
+                gemm_into(dxp2, np.ascontiguousarray(w_ih, dt), dx, route)
+                dx = dx.reshape(seq_len, batch, n_in)
             dw_ih = np.empty((dxp2.shape[1], n_in), dt)
             gemm_into(dxp2.T, x_in.reshape(rows, n_in), dw_ih, route)
             dwcat = np.empty_like(wcat)
@@ -341,7 +348,7 @@ def _backward(kern, dy, dstates_n, x, w_ih, wcat, pv, lengths, reverse, saved, p
                 v = st[src[p], :seq_len] if src[p] >= 0 else vin[-1 - src[p]]
                 dp = np.ascontiguousarray(dprod[:, :, p_off[p]:p_off[p + 1]]).reshape(rows, -1)
                 gemm_into(dp.T, v.reshape(rows, hidden), dwcat[p_off[p]:p_off[p + 1]], route)
-    if x_in is not x:
+    if x_in is not x and dx is not None:
         dx = np.ascontiguousarray(dx[::-1])
     dpv = dpv_chunks[0] if dpv_chunks.shape[0] == 1 else dpv_chunks.sum(0)
     for off, width, src in L.get("pv_copies", ()):  # biases whose gradient another one summed

@@ -145,6 +145,8 @@ def _macs(seq_len, batch, n_in, hidden):
 # the threshold (kernels/tuning.py) a one-step call (a decoder's step) splits from: its rows
 # forward, its products two a thread backward (weight_grads_cpu.one_step_gradients)
 _ONE_STEP = "ONE_STEP_SPLIT_MIN_MACS"
+# gru_backward takes need_dx (tinygrad_seq.recurrent passes it when the input needs no gradient)
+INPUT_GRAD_OPTIONAL = True
 
 
 def _plan(seq_len, batch, n_in, hidden, dtype):
@@ -174,12 +176,13 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     return _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan)
 
 
-def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved):
+def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, need_dx=True):
     """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
     -> dx [T,B,I], dh0 [B,H], dw_ih [3H,I], dw_hh [3H,H], db_ih [3H], db_hh [3H].
-    b_hh is not read here: the forward saved W_hn h + b_hn."""
+    b_hh is not read here: the forward saved W_hn h + b_hn. need_dx=False: a sequence's dx is not
+    computed (None; weight_grads_cpu.weight_gradients)."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
-    return _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan)
+    return _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan, need_dx)
 
 
 def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
@@ -210,7 +213,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     return y, h_n, (act, hn_seq, h_prev)
 
 
-def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan):
+def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan, need_dx=True):
     x = np.ascontiguousarray(x)
     dt = x.dtype
     seq_len, batch, n_in = x.shape
@@ -243,5 +246,5 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
             dh0[live] += dh_step[live]   # dh0 holds the direct path dh * z
             return dx[None], dh0, dw_ih, dw_hh, db_ih.sum(0), db_hh.sum(0)
         first_step_product(d_hid, w_hh, dh0, lengths, reverse, accumulate=True, panels=panels)
-        dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
+        dx, dw_ih, dw_hh = weight_gradients(d_in, d_hid, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks, need_dx)
     return dx, dh0, dw_ih, dw_hh, db_ih.sum(0), db_hh.sum(0)

@@ -38,8 +38,7 @@ _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
 
 @njit(**_JIT)
-def _forward(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, lo,
-             hi):
+def _forward(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_n, h_prev, c_prev, tanh_c, blas_rows, lo, hi):
     # batch rows lo..hi-1 of the whole sequence (rows are independent: one chunk per thread).
     # act [T,B,4H]: the hoisted input projection x W_ih^T, overwritten step by step with the
     # activations; w_hh [4H,H] as stored, panels the same packed (steps_cpu.forward_panels); bias [4H] = b_ih + b_hh; blas_rows routes the step product (steps_cpu.rows_product)
@@ -64,10 +63,10 @@ def _forward(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_n, h_p
 @njit(**_JIT)
 def _backward(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, lo, hi):
     # batch rows lo..hi-1. dy [T,B,H]; dh, dc [B,H] carried gradients, in: dh_n, dc_n, out: dh0,
-    # dc0; W_hh as w_hh_t [H,4H] or panels (steps_cpu.backward_weights); d_gates
-    # [T,B,4H] <- pre-activation gate gradients (zeroed by the caller when some sequence is
-    # padded); db [4H] += the chunk's bias gradient. dh leaves as dh0 with panels; without, as the
-    # gradient entering the last step run, which the caller finishes (first_step_product).
+    # dc0; W_hh as w_hh_t [H,4H] or panels (steps_cpu.backward_weights); d_gates [T,B,4H] <-
+    # pre-activation gate gradients (zeroed by the caller when some sequence is padded); db [4H] +=
+    # the chunk's bias gradient. dh leaves as dh0 with panels; without, as the gradient entering
+    # the last step run, which the caller finishes (first_step_product).
     seq_len, _, hidden = dy.shape
     dt = dy.dtype
     dg_chunk = np.empty((hi - lo, d_gates.shape[2]), dt)
@@ -85,11 +84,10 @@ def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_
                    c, flags):
     # The hidden units split: chunk c (one thread, the whole sequence) runs units jlo..jhi-1 of
     # every batch row; the chunks meet at a spin barrier after each step (each needs the whole
-    # previous state). For fewer batch rows than threads or a large W_hh, where splitting the
-    # batch would leave threads idle or make each thread stream all of W_hh every step.
-    # w_hh [4, n_chunks, hc, H]: W_hh as stored, viewed by gate and chunk of units; panels [4,
-    # n_chunks, hc/P, H, P] each block packed (or None); rec [4, B, hc] the chunk's
-    # share of the step product.
+    # previous state). For fewer batch rows than threads or a large W_hh, where splitting the batch
+    # would leave threads idle or make each thread stream all of W_hh every step. w_hh [4, n_chunks,
+    # hc, H]: W_hh as stored, by gate and chunk of units; panels [4, n_chunks, hc/P, H, P] each block
+    # packed (or None); rec [4, B, hc] the chunk's share of the step product.
     seq_len, batch, _ = act.shape
     n_chunks, hc = w_hh.shape[1], w_hh.shape[2]
     jlo = c * hc
@@ -121,11 +119,11 @@ def _forward_units(act, h0, c0, w_hh, panels, bias, lengths, reverse, y, h_n, c_
 @njit(**_JIT)
 def _backward_units(dy, dh, dc, w_hh_t, panels, lengths, reverse, act, c_prev, tanh_c, d_gates, db, blas_rows, c,
                     flags):
-    # the units split of _forward_units, backward, chunk c: w_hh_t [n_chunks, hc, 4H] W_hh
-    # transposed, by chunk of units (rows), or (panels not None) panels [n_chunks, hc/P, 4H, P] of
-    # W_hh's columns by chunk (units_backward_weights); db [4H] (the chunk adds to its units'
-    # entries). Step s: the recurrent product of the step finished before the barrier (it needs every chunk's
-    # gate gradients) for this chunk's units of dh, then their cell backward at step t.
+    # the units split of _forward_units, backward, chunk c: w_hh_t [n_chunks, hc, 4H] W_hh transposed,
+    # by chunk of units (rows), or (panels not None) panels [n_chunks, hc/P, 4H, P] of W_hh's columns
+    # by chunk (units_backward_weights); db [4H] (the chunk adds to its units' entries). Step s: the step's
+    # recurrent product finished before the barrier (it needs every chunk's gate gradients) for this
+    # chunk's units of dh, then their cell backward at step t.
     seq_len, batch, _ = act.shape
     n_chunks = w_hh_t.shape[0]   # (w_hh_t is [n_chunks, 0, 4H] when the panels are used)
     hidden = dh.shape[1]
@@ -306,18 +304,19 @@ def _backward_aside(loop, signature, key, forward, dt, n_in, hidden, one_step=Fa
                                            () if one_step else lambda: transposed_gemm_jobs(dt, (n_in, hidden)))
 
 
-# lstm_backward takes weight_factors (tinygrad_seq.recurrent asks for them on a one-step call)
-WEIGHT_FACTORS = True
+# lstm_backward takes weight_factors (tinygrad_seq.recurrent asks for them on a one-step call) and need_dx
+WEIGHT_FACTORS = INPUT_GRAD_OPTIONAL = True
 
 
-def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, weight_factors=False):
+def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, weight_factors=False, need_dx=True):
     """dy [T,B,H], dh_n/dc_n [B,H], the forward's inputs and saved
     -> dx [T,B,I], dh0 [B,H], dc0 [B,H], dw_ih [4H,I], dw_hh [4H,H], db_ih [4H], db_hh [4H].
     weight_factors, on a one-step call (a decoder's step): dw_ih, dw_hh as their factors (dG, x) and
-    (dG, h0), dW = dG^T @ factor, multiplied once over a decoder's steps (tinygrad_seq/outer_grad.py)."""
+    (dG, h0), dW = dG^T @ factor, multiplied once over a decoder's steps (tinygrad_seq/outer_grad.py).
+    need_dx=False: a sequence's dx is not computed (None; weight_grads_cpu.weight_gradients)."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
     return _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan,
-                          weight_factors and x.shape[0] == 1)
+                          weight_factors and x.shape[0] == 1, need_dx)
 
 
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, backward_follows=False):
@@ -386,7 +385,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
     return y, h_n, c_n, (act, h_prev, c_prev, tanh_c)
 
 
-def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan, weight_factors=False):
+def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved, plan, weight_factors=False,
+                   need_dx=True):
     x = np.ascontiguousarray(x)
     dt = x.dtype
     seq_len, batch, n_in = x.shape
@@ -446,5 +446,5 @@ def _lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, save
                 dx = np.empty(x.shape, dt)
                 gemm_into(d_gates[0], np.ascontiguousarray(w_ih, dt), dx[0])
                 return dx, dh0, dc0, (d_gates[0], x[0]), (d_gates[0], h_prev[0]), db, db.copy()
-        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
+        dx, dw_ih, dw_hh = weight_gradients(d_gates, d_gates, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks, need_dx)
     return dx, dh0, dc0, dw_ih, dw_hh, db, db.copy()

@@ -97,6 +97,8 @@ def _macs(seq_len, batch, n_in, hidden):
 # the threshold (kernels/tuning.py) a one-step call (a decoder's step) splits from: its rows
 # forward, its products two a thread backward (weight_grads_cpu.one_step_gradients)
 _ONE_STEP = "ONE_STEP_SPLIT_MIN_MACS"
+# rnn_backward takes need_dx (tinygrad_seq.recurrent passes it when the input needs no gradient)
+INPUT_GRAD_OPTIONAL = True
 
 
 def _plan(seq_len, batch, n_in, hidden, dtype):
@@ -126,11 +128,12 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu):
     return _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan)
 
 
-def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved):
+def rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, need_dx=True):
     """dy [T,B,H], dh_n [B,H], the forward's inputs and saved
-    -> dx [T,B,I], dh0 [B,H], dw_ih [H,I], dw_hh [H,H], db_ih [H], db_hh [H]."""
+    -> dx [T,B,I], dh0 [B,H], dw_ih [H,I], dw_hh [H,H], db_ih [H], db_hh [H]. need_dx=False: a
+    sequence's dx is not computed (None; weight_grads_cpu.weight_gradients)."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
-    return _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, plan)
+    return _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, plan, need_dx)
 
 
 def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
@@ -157,7 +160,7 @@ def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu, plan):
     return y, h_n, (h_seq, h_prev)
 
 
-def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, plan):
+def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, plan, need_dx=True):
     x = np.ascontiguousarray(x)
     dt = x.dtype
     seq_len, batch, n_in = x.shape
@@ -187,6 +190,6 @@ def _rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, lengths, reverse, relu, saved, pl
             db = db_chunks.sum(0)
             return dx[None], dh0, dw_ih, dw_hh, db, db.copy()
         first_step_product(d_pre, w_hh, dh0, lengths, reverse, accumulate=False, panels=panels)
-        dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks)
+        dx, dw_ih, dw_hh = weight_gradients(d_pre, d_pre, x, h_prev, np.ascontiguousarray(w_ih, dt), n_chunks, need_dx)
     db = db_chunks.sum(0)
     return dx, dh0, dw_ih, dw_hh, db, db.copy()

@@ -25,7 +25,8 @@ def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
         else:
             gemm_into(dh2.T, h2, dw_hh, route)
 
-    run_chunks(dx_rows, n_chunks)
+    if dx is not None:
+        run_chunks(dx_rows, n_chunks)
     run_chunks(one_product, 2)
 
 
@@ -38,7 +39,8 @@ def _gradients_by_rows(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
 
     def rows_of(c):
         lo, hi = chunk_bounds(c, n_chunks, rows)
-        gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
+        if dx is not None:
+            gemm_into(di2[lo:hi], w_ih, dx[lo:hi], route)
         gemm_into(di2[lo:hi].T, x2[lo:hi], dw_ih_parts[c], route)
         gemm_into(dh2[lo:hi].T, h2[lo:hi], dw_hh_parts[c], route)
 
@@ -120,11 +122,12 @@ def transposed_gemm_jobs(dtype, widths):
     return tuple((panel_cpu, "panel_gemm", sig) for sig in sigs)
 
 
-def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
+def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks, need_dx=True):
     """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
     array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
     three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says (one thread
-    below tuning.SPLIT_MIN_MACS multiply-adds in all)."""
+    below tuning.SPLIT_MIN_MACS multiply-adds in all). need_dx=False (an input that needs no
+    gradient: a first layer's data): dx is not computed and comes back None."""
     seq_len, batch, n_in = x.shape
     rows = seq_len * batch
     gates = d_in.shape[2]
@@ -132,11 +135,11 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     d_in2 = d_in.reshape(rows, gates)
     # dx allocated [T,B,I] and written through its [T*B,I] view: the array returned owns its
     # memory, so the engine can take it as a leaf's gradient without a copy (tinygrad_seq.leaf_grads.adoptable)
-    dx3 = np.empty((seq_len, batch, n_in), x.dtype)
+    dx3 = np.empty((seq_len, batch, n_in), x.dtype) if need_dx else None
     args = (d_in2, d_in2 if d_hid is d_in else d_hid.reshape(rows, gates), x.reshape(rows, n_in),
-            h_prev.reshape(rows, hidden), w_ih, dx3.reshape(rows, n_in),
+            h_prev.reshape(rows, hidden), w_ih, None if dx3 is None else dx3.reshape(rows, n_in),
             np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
-    if rows * gates * (2 * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
+    if rows * gates * ((2 if need_dx else 1) * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
         n_chunks = 1
     if n_chunks > 1 and rows > 0:
         split = gradient_split(rows, gates, n_in, hidden, n_chunks, x.dtype)
@@ -144,7 +147,8 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks):
     else:
         di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
         route = gemm_route(x.dtype)
-        gemm_into(di2, w_ih, dx, route)
+        if dx is not None:
+            gemm_into(di2, w_ih, dx, route)
         gemm_into(di2.T, x2, dw_ih, route)
         gemm_into(dh2.T, h2, dw_hh, route)
     return dx3, args[6], args[7]

@@ -238,10 +238,14 @@ def test_weight_gradients_on_the_panel_route(split, same, monkeypatch):
     w = rng.standard_normal((4 * H, I)).astype(np.float32)
     g_in, g_hid = (g.reshape(T * B, 4 * H).astype(np.float64) for g in (d_in, d_hid))
     for n_chunks in (1, 2):
-        dx, dw_ih, dw_hh = weight_grads_cpu.weight_gradients(d_in, d_hid, x, h, w, n_chunks)
-        np.testing.assert_allclose(dx.reshape(T * B, I), g_in @ w, rtol=1e-4, atol=1e-3)
-        np.testing.assert_allclose(dw_ih, g_in.T @ x.reshape(T * B, I), rtol=1e-4, atol=1e-3)
-        np.testing.assert_allclose(dw_hh, g_hid.T @ h.reshape(T * B, H), rtol=1e-4, atol=1e-3)
+        for need_dx in (True, False):   # False: an input that needs no gradient, dx not computed
+            dx, dw_ih, dw_hh = weight_grads_cpu.weight_gradients(d_in, d_hid, x, h, w, n_chunks, need_dx)
+            if need_dx:
+                np.testing.assert_allclose(dx.reshape(T * B, I), g_in @ w, rtol=1e-4, atol=1e-3)
+            else:
+                assert dx is None
+            np.testing.assert_allclose(dw_ih, g_in.T @ x.reshape(T * B, I), rtol=1e-4, atol=1e-3)
+            np.testing.assert_allclose(dw_hh, g_hid.T @ h.reshape(T * B, H), rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.parametrize("gates", [210, 256])

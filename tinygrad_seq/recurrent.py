@@ -29,6 +29,16 @@ def _as_given(B, a, layered):
     return B.reshape(a, (1,) + tuple(a.shape)) if layered else a
 
 
+def _dx_option(ctx):
+    """The backward kernels' need_dx=False when the input needs no gradient (a first layer's data,
+    a frozen encoder's output) and the kernels take it: a sequence's dx GEMM, about a sixth of an
+    LSTM's forward + backward products, is not run; dx comes back None."""
+    return _NO_DX if not ctx.needs_input_grad[0] and getattr(ctx.K, "INPUT_GRAD_OPTIONAL", False) else {}
+
+
+_NO_DX = {"need_dx": False}
+
+
 class RNNFunction(Function):
     fresh_grads = True  # the kernels allocate every gradient they return (leaf_grads.adoptable)
 
@@ -51,7 +61,7 @@ class RNNFunction(Function):
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
         dx, dh0, *dweights = ctx.K.rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, ctx.lengths, ctx.reverse, ctx.relu,
-                                                saved)
+                                                saved, **_dx_option(ctx))
         return (dx, _as_given(B, dh0, ctx.layered), *dweights)
 
 
@@ -86,7 +96,7 @@ class LSTMFunction(Function):
             return (dx, _as_given(B, dh0, layered), _as_given(B, dc0, layered), OuterGrad(*f_ih), OuterGrad(*f_hh),
                     db_ih, db_hh)
         dx, dh0, dc0, *dweights = ctx.K.lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths,
-                                                      ctx.reverse, saved)
+                                                      ctx.reverse, saved, **_dx_option(ctx))
         return (dx, _as_given(B, dh0, layered), _as_given(B, dc0, layered), *dweights)
 
 
@@ -114,7 +124,8 @@ class GRUFunction(Function):
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
-        dx, dh0, *dweights = ctx.K.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, ctx.lengths, ctx.reverse, saved)
+        dx, dh0, *dweights = ctx.K.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, ctx.lengths, ctx.reverse, saved,
+                                                **_dx_option(ctx))
         return (dx, _as_given(B, dh0, ctx.layered), *dweights)
 
 
@@ -188,7 +199,7 @@ class CellFunction(Function):
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(state_shape), x.dtype)
         dst = [_grad_or_zeros(B, None if g is None else _as_2d(B, g), state_shape, x.dtype) for g in dstates]
         dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
-                                                          ctx.reverse, saved)
+                                                          ctx.reverse, saved, **_dx_option(ctx))
         grads = [dx] + [dst0[k:k + 1] if layered else dst0[k] for k in range(ctx.n_states)] + [dw_ih]
         p_rows = ctx.kern.LAYOUT["p_rows"]
         for name, shape in zip(ctx.mats, ctx.mat_shapes):
