@@ -218,7 +218,7 @@ def _decide_plan(cell, batch, hidden, dtype, threads, macs, worth, run, units_fi
     for split in splits:
         candidates += [dict(split=split, step_product=p) for p in _products(batch, threads, split, blas_route)]
     shape_class = dict(cell=cell, batch=batch, hidden=hidden, threads=threads, dtype=np.dtype(dtype).name)
-    measure = lambda c, timer: run(_with_rows(c), timer)   # noqa: E731
+    calls = 0   # a sequence: one timed call, no untimed one before it (calibration runs one per candidate)
     if one_step is not None:  # only then: the whole-sequence classes keep their keys (and decisions on disk)
         shape_class.update(steps=1, n_in=one_step[0])
         if threads > 1:
@@ -231,9 +231,11 @@ def _decide_plan(cell, batch, hidden, dtype, threads, macs, worth, run, units_fi
         # candidates, the other vCPU halted, took 8.8-9.5 ms where it takes 5.8: GRU B=64 H=512)
         calls = max(1, min(16, (1 << 24) // max(macs, 1)))
 
-        def measure(c, timer):
-            run(_with_rows(c), timer)
-            return sum(run(_with_rows(c), timer) for _ in range(calls))
+    def measure(c, timer):
+        if not calls:
+            return run(_with_rows(c), timer)
+        run(_with_rows(c), timer)
+        return sum(run(_with_rows(c), timer) for _ in range(calls))
     # compiled_only: a first run times only the candidates it has compiled (tuning.CALIBRATE_COMPILES)
     chosen = tuning.decide("time_loop", shape_class, candidates, measure, worth, compiled_only=True)
     return _with_rows(chosen)
