@@ -125,3 +125,15 @@ def test_an_unfused_step_that_fails_names_its_cell():
     with pytest.warns(UserWarning, match="cannot be fused"):
         with pytest.raises(IndexError, match=r"cell bad_row: the step fails on input \(2, 3\).*index 3"):
             layer(ts.randn(5, 2, 3))
+
+
+def test_parameter_of_integer_data_names_the_legacy_size_form():
+    # a hand-written cell's nn.Parameter(torch.Tensor(4 * H)): ts.Tensor(n) is data (API.md), so
+    # the error says so and names the way to n uninitialised floats; the class is torch's
+    import tinygrad_seq as ts
+    with pytest.raises(RuntimeError, match=r"floating point.*ts\.Tensor\(n\).*nn\.Parameter\(ts\.empty\(n\)\)"):
+        ts.nn.Parameter(ts.Tensor(20))
+    with pytest.raises(RuntimeError, match="int64 tensor of shape \\(2,\\)"):
+        ts.nn.Parameter(ts.Tensor([1, 2]))
+    assert ts.nn.Parameter(ts.empty(20)).shape == (20,)
+    assert ts.nn.Parameter(ts.Tensor([1, 2]), requires_grad=False).dtype == np.int64   # torch allows this
