@@ -14,12 +14,13 @@ class Parameter(Tensor):
         if data is None:   # torch's Parameter(): an empty float tensor
             data = np.empty((0,), dtypes.get_default_dtype())
         if isinstance(data, Tensor) and requires_grad and data.dtype.kind in "iub":
-            # nn.Parameter(torch.Tensor(20)), a hand-written cell's idiom: torch's legacy Tensor(size)
-            raise RuntimeError(
-                f"Only Tensors of floating point and complex dtype can require gradients: nn.Parameter got "
-                f"a {data.dtype} tensor of shape {tuple(data.shape)}. ts.Tensor(n) and ts.Tensor([ints]) hold "
-                f"integer data (API.md), not torch's legacy torch.Tensor(size): for n uninitialised floats "
-                f"write nn.Parameter(ts.empty(n)) (or ts.Tensor(n, m) for two sizes or more)")
+            # torch's message, word for word; the traceback also shows a note for nn.Parameter(torch.Tensor(20)),
+            # a hand-written cell's idiom (torch's legacy Tensor(size); here ts.Tensor(20) is data, API.md)
+            error = RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+            error.add_note(f"nn.Parameter got a {data.dtype} tensor of shape {tuple(data.shape)}: ts.Tensor(n) and "
+                           f"ts.Tensor([ints]) hold integer data (API.md), not torch's legacy torch.Tensor(size); "
+                           f"for n uninitialised floats write nn.Parameter(ts.empty(n)) (ts.Tensor(n, m): two sizes)")
+            raise error
         if isinstance(data, Tensor):
             # its dtype kept (Tensor() of integer data would make it int64), its memory shared
             Tensor.__init__(self, data.numpy(), requires_grad=requires_grad, device=data.device, dtype=data.dtype)
