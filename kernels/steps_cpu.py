@@ -222,6 +222,8 @@ def _decide_plan(cell, batch, hidden, dtype, threads, macs, worth, run, units_fi
     if one_step is not None:  # only then: the whole-sequence classes keep their keys (and decisions on disk)
         shape_class.update(steps=1, n_in=one_step[0])
         if threads > 1:
+            # one thread's step product is chosen for all the rows (before 2026-12-06 an LSTM step whose
+            # hidden size did not divide over the threads ran on one thread a product chosen for half)
             alone = [dict(split="batch", step_product=p, one_step_threads="one")
                      for p in _products(batch, 1, "batch", blas_route)]
             candidates = [dict(c, one_step_threads="all") for c in candidates]
