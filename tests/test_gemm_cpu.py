@@ -56,18 +56,23 @@ def test_matches_numpy_matmul(shapes, dtype, monkeypatch, request):
         assert spy.most == 2  # the rows split ran on two threads
 
 
+# x^T @ g (a weight gradient): 203 rows, an odd count, split the reduction into partial products
+# over chunks of x's rows, added; g^T @ x with k = 24 rows (a one-step weight gradient) has too few
+# to split the reduction, so the output's 301 rows split over the threads (uneven chunks)
+@pytest.mark.parametrize("rows,left,right,rows_per_thread", [(203, 37, 29, 8), (24, 301, 70, 16)],
+                         ids=["reduction", "output_rows"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_transposed_left_operand_splits_the_reduction(dtype, monkeypatch, request):
-    # x^T @ g (a weight gradient): partial products over chunks of x's rows, added
+def test_transposed_left_operand_splits_over_two_threads(dtype, rows, left, right, rows_per_thread, monkeypatch,
+                                                         request):
     if rerun_with_two_threads(request):
         return
     monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
-    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 8)
+    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", rows_per_thread)
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((203, 37)).astype(dtype)   # an odd row count: uneven chunks
-    g = rng.standard_normal((203, 29)).astype(dtype)
-    _check_split_on_two_threads(monkeypatch, x, g, dtype)
+    rng = np.random.default_rng(rows)
+    a = rng.standard_normal((rows, left)).astype(dtype)
+    b = rng.standard_normal((rows, right)).astype(dtype)
+    _check_split_on_two_threads(monkeypatch, a, b, dtype)
 
 
 def _check_split_on_two_threads(monkeypatch, x, g, dtype):
@@ -163,18 +168,3 @@ def test_few_rows_times_transposed_weight_runs_swapped(lead, dtype, monkeypatch)
     spy.products.clear()
     np.testing.assert_allclose(gemm_cpu.matmul(x, w.T), ref, **tol)
     assert all(p[0] != (400, 300) for p in spy.products)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_transposed_left_operand_with_few_rows_splits_its_output_rows(dtype, monkeypatch, request):
-    # g^T @ x with k = 24 rows (a one-step weight gradient): too few to split the reduction, so
-    # the output's rows split over the threads
-    if rerun_with_two_threads(request):
-        return
-    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
-    monkeypatch.setattr(tuning, "ROWS_PER_THREAD", 16)
-    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
-    rng = np.random.default_rng(3)
-    g = rng.standard_normal((24, 301)).astype(dtype)   # an odd row count of the output: uneven chunks
-    x = rng.standard_normal((24, 70)).astype(dtype)
-    _check_split_on_two_threads(monkeypatch, g, x, dtype)
