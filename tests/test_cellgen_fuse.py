@@ -3,10 +3,12 @@ loops over the units fused into one, and adjoint blocks used only inside one loo
 That the rewritten code computes the same gradients is tested for every cell by
 tests/test_cell_variants.py (fused against unfused, float64). Also how emit writes the
 pointwise code into the shared loops."""
+import re
+
 import pytest
 
 from tinygrad_seq import cell_library
-from tinygrad_seq.cellgen import emit, fuse, generated_source
+from tinygrad_seq.cellgen import emit, fuse, generated_source, unit_loops
 
 LOOP = "for j in range(JN):"
 
@@ -69,13 +71,13 @@ def test_generated_peephole_backward_keeps_few_loops():
     # stage 1: one loop over the units (the peepholes' backward too: Plan._backward_stages) and
     # the 4-block loop of b_hh's gradient; stage 0 none (h's gradient is dV, which the loop reads)
     assert backward.count(LOOP) == 2
-    assert "a_0 = DST0_0[j]" in backward
+    assert "a_0 = DST0[j]" in backward
     assert "if stage == 0:" not in backward and "DNX0" not in backward
     assert "'state_dvin': [(0, True), (-1, False)]" in src
     stage1 = backward[backward.index("if stage == 1:"):]
-    assert "DPV_8[j] += g * STI1_0[j]" in stage1 and "ADJ" not in stage1.replace("ADJ = adj", "")
+    assert "DPV[8*H + j] += g * STI1[j]" in stage1 and "ADJ" not in stage1.replace("ADJ = adj", "")
     # the gate gradients go straight into dP, and b_ih's is b_hh's, copied by the driver
-    assert "DPR0_3[j] = g" in stage1 and "DPV_0" not in backward
+    assert "DPR0[3*H + j] = g" in stage1 and "DPV[j]" not in backward
     assert "'pv_copies': [(0, 4, 4)]" in src
 
 
@@ -159,7 +161,7 @@ def test_generated_lstm_keeps_no_scratch_or_copies():
     src = generated_source(cell_library.get("lstm"))
     assert "'tmp': 0" in src
     forward = _stage(src, "forward_stage", 1)
-    assert "fast_sigmoid(((XP_0[j] + PV_0[j]) + (REC0_0[j] + PV_4[j])))" in forward
+    assert "fast_sigmoid(((XP[j] + PV[j]) + (REC0[j] + PV[4*H + j])))" in forward
     # an empty stage has no branch, and the parameters' views are made inside the branch that
     # reads them: a call for stage 0 returns at once
     assert "if stage == 0:" not in _written(src, "forward_stage")
@@ -167,7 +169,7 @@ def test_generated_lstm_keeps_no_scratch_or_copies():
     # the gate gradients go straight into dP; b_ih's gradient is b_hh's (the driver copies it);
     # h's gradient is dV, which the loop reads (no stage-0 copy)
     backward = _stage(src, "backward_stage", 1)
-    assert "DPR0_0[j] = g * SV_1[j] * (ONE - SV_1[j])" in backward and "ADJ" not in backward
+    assert "DPR0[j] = g * SV[1*H + j] * (ONE - SV[1*H + j])" in backward and "ADJ" not in backward
     assert "'pv_copies': [(0, 4, 4)]" in src and "'state_dvin': [(0, True), (-1, False)]" in src
 
 
@@ -175,7 +177,7 @@ def test_generated_gru_writes_its_input_gradient_in_place():
     # the input projection's chain (x W_ih^T + b_ih, sliced into r, z, n): its adjoint is dXP
     src = generated_source(cell_library.get("gru"))
     backward = _stage(src, "backward_stage", 1)
-    assert "DXP_2[j] = g" in backward and "ADJ" not in backward
+    assert "DXP[2*H + j] = g" in backward and "ADJ" not in backward
     # h also feeds z * h: its gradient is dnx plus dV, which the loop adds (no stage-0 pass)
     assert "'state_dvin': [(0, False)]" in src and "DVIN" not in backward
     assert "if stage == 0:" not in _written(src, "backward_stage")
@@ -193,8 +195,36 @@ def test_pointwise_code_is_written_into_each_loop():
     units = _written(src, "backward_stage", "_backward_units")
     for binding in ("lo = 0\n", "hi = batch\n", "JLO = jlo\n", "JHI = jhi\n"):
         assert binding in units
-    assert rows[rows.index("JN = "):] == units[units.index("JN = "):]
+    # the same code, the batch split's reading blocks by offset (unit_loops.offsets_for_views)
+    assert rows[rows.index("JN = "):].split("\n") == unit_loops.offsets_for_views(units[units.index("JN = "):].split("\n"))
     assert "if stage == 1:" in _written(src, "forward_stage", "_forward_units")
+
+
+def test_compiled_code_indexes_blocks_by_offset():
+    # emit and fuse reason about per-block views (ARR_k[j]); the code Numba compiles reads
+    # ARR[k*H + j] instead (no slice built per row and step, fewer arrays per loop to
+    # overlap-check), except for an array a loop writes and also reads at another block
+    lines = ["        SV_0 = SV", "        SV_2 = SV[2*H:]", "        for q in range(4):",
+             "            qDPR0_1 = DPR0[(1 + q)*H:]", "            for j in range(JN):",
+             "                qDPR0_1[j] = SV_0[j] * SV_2[j] + a_3 + s4"]
+    assert unit_loops.offsets_for_views(lines) == [
+        "        for q in range(4):", "            for j in range(JN):",
+        "                DPR0[(1 + q)*H + j] = SV[j] * SV[2*H + j] + a_3 + s4"]
+    lines = ["        SV_0 = SV", "        SV_1 = SV[1*H:]", "        SV_3 = SV[3*H:]", "        for j in range(JN):",
+             "            SV_3[j] = XP_2[j] + SV_1[j] * SV_0[j]", "        for j in range(JN):",
+             "            STO0_0[j] = SV_3[j] + SV_1[j]"]
+    assert unit_loops.offsets_for_views(lines) == [
+        "        SV_0 = SV", "        SV_1 = SV[1*H:]", "        SV_3 = SV[3*H:]", "        for j in range(JN):",
+        "            SV_3[j] = XP[2*H + j] + SV_1[j] * SV_0[j]", "        for j in range(JN):",
+        "            STO0[j] = SV[3*H + j] + SV[1*H + j]"]
+    for name in ("lstm", "peephole_lstm", "rnn_tanh"):
+        src = generated_source(cell_library.get(name))
+        for loop in ("_forward_rows", "_backward_rows"):
+            body = src[src.index(f"def {loop}("):]
+            body = body[:body.find("\n@njit")]
+            assert not re.search(r"\bq?[A-Z][A-Z0-9]*_\d+\b", body), (name, loop)
+    # the units split keeps the views, with which its loops ran faster (emit.source)
+    assert "SV_1 = SV[1*H:]" in _written(generated_source(cell_library.get("lstm")), "forward_stage", "_forward_units")
 
 
 def test_written_in_checks_the_calls_arguments():

@@ -20,7 +20,7 @@ import re
 
 from tinygrad_seq.cellgen.first_writes import FirstWrites
 from tinygrad_seq.cellgen.fuse import fused_backward
-from tinygrad_seq.cellgen.unit_loops import block_views, unit_loop
+from tinygrad_seq.cellgen.unit_loops import block_views, offsets_for_views, unit_loop
 
 
 def _contrib(plan, n, i, g, j):
@@ -314,20 +314,25 @@ def source(plan):
         raise AssertionError(f"cell {plan.g.name}: the forward writes state 0 other than once")
     backward = ["    JN = JHI - JLO"] + stages(plan, True)
     loops = _loop_template()
-    loops = _written_in(loops, "forward_stage", forward)
-    loops = _written_in(loops, "backward_stage", backward)
+    # the batch split's loops read blocks by offset; the units split's keep the views, with which
+    # its loops ran faster (unit_loops.offsets_for_views)
+    loops = _written_in(loops, "forward_stage", offsets_for_views(forward), units_body=forward)
+    loops = _written_in(loops, "backward_stage", offsets_for_views(backward), units_body=backward)
     return _HEADER.format(name=plan.g.name, layout=layout(plan, backward)) + "\n\n" + loops
 
 
-def _written_in(text, name, body):
+def _written_in(text, name, body, units_body=None):
     """text with each call statement name(args) replaced by body (a function body of `name`'s
     parameters, _STAGE_PARAMS, indented 4) at the call's indent, after assigning the parameters
-    the call passes something else."""
+    the call passes something else; inside a function whose name ends in _units, by units_body
+    when given."""
     params = [p.strip() for p in _STAGE_PARAMS[name].split(",")]
     lines = text.split("\n")
-    out, i = [], 0
+    out, i, in_units = [], 0, False
     while i < len(lines):
         line = lines[i]
+        if line.startswith("def "):
+            in_units = line[4:line.index("(")].endswith("_units")
         if not line.lstrip().startswith(name + "("):
             out.append(line)
             i += 1
@@ -342,7 +347,8 @@ def _written_in(text, name, body):
         pad = line[:len(line) - len(line.lstrip())]
         out.append(f"{pad}# {name}: this cell's pointwise code (cellgen/emit.py)")
         out += [f"{pad}{p} = {a}" for p, a in zip(params, args) if p != a]
-        out += [pad + b[4:] if b.strip() else b for b in body]
+        written = units_body if in_units and units_body is not None else body
+        out += [pad + b[4:] if b.strip() else b for b in written]
         out.append(f"{pad}# end of {name}")
         i += 1
     return "\n".join(out)

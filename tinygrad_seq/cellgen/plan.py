@@ -3,7 +3,8 @@ and the layout sizes the drivers allocate by: the Plan that emit.py writes the s
 
 Locations are (array, block): block k of H units of a row's array (XP, PV, SV, TM, REC<p>, ADJ,
 DXP, DPR<p>, ...; emit._prologue makes the views). On the CPU unit j of a value is ARR_k[j], a
-view of block k made per row (see _at_block); on "cuda", ARR[k*H + j].
+view of block k made per row (see _at_block), which emit and fuse.py reason about; the source
+Numba compiles reads it as ARR[k*H + j] (unit_loops.offsets_for_views), as "cuda" does.
 """
 import re
 
