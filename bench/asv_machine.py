@@ -21,6 +21,16 @@ def lscpu():
     return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
 
 
+def _microarchitecture():
+    """LLVM's name for this CPU (znver3, znver4, sapphirerapids, ...), the target Numba compiles for:
+    lscpu's model name says "AMD EPYC" for Zen 2, 3 and 4 alike. Empty without llvmlite."""
+    try:
+        from llvmlite import binding
+    except ImportError:
+        return ""
+    return binding.get_host_cpu_name()
+
+
 def describe():
     """dict(name, cpu, num_cpu, ram, arch, os) for `asv machine`."""
     info = lscpu()
@@ -37,7 +47,9 @@ def describe():
             ram = f.readline().split(":")[1].strip()
     except (OSError, IndexError):
         pass
-    return dict(machine=name, cpu=f"{model} ({' '.join(isa)}; {caches})", num_cpu=str(cpus), ram=ram,
+    arch = _microarchitecture()
+    return dict(machine=name, cpu=f"{model} ({arch + '; ' if arch else ''}{' '.join(isa)}; {caches})", num_cpu=str(cpus),
+                ram=ram,
                 arch=platform.machine(), os=f"{platform.system()} {platform.release()}")
 
 
