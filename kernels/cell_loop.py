@@ -67,7 +67,6 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p
     pw = PANEL_BYTES // xp.itemsize
     nr = hi - lo
     rec = np.empty(nr * wcat.shape[0], xp.dtype)
-    rows = np.empty((nr, hidden), xp.dtype)
     for s in range(seq_len):
         t = seq_len - 1 - s if reverse else s
         for stage in range(n_stages):
@@ -75,14 +74,10 @@ def _forward_rows(xp, st, pv, ext, sv, tmp, vin, y, wcat, pan, p_src, p_stage, p
                 if p_stage[p] != stage:
                     continue
                 src = p_src[p]
-                for b in range(lo, hi):
-                    if src >= 0:
-                        copy_into(rows[b - lo], st[src, s, b])
-                    else:
-                        copy_into(rows[b - lo], vin[-1 - src, s, b])
+                # the chunk's rows of the vector multiplied, [nr, H] and contiguous where they are
+                v = st[src, s, lo:hi] if src >= 0 else vin[-1 - src, s, lo:hi]
                 out = rec[nr * p_off[p]:nr * p_off[p + 1]].reshape(nr, p_off[p + 1] - p_off[p])
-                loop_product(rows, wcat[p_off[p]:p_off[p + 1]], slice_of(pan, p_off[p] // pw, p_off[p + 1] // pw),
-                             out)
+                loop_product(v, wcat[p_off[p]:p_off[p + 1]], slice_of(pan, p_off[p] // pw, p_off[p + 1] // pw), out)
             forward_stage(stage, s, t, lo, hi, 0, hidden, lengths, xp, st, pv, ext, sv, tmp, vin, rec, y)
         for b in range(lo, hi):  # a row past its length keeps its state (its y stays zero)
             if t >= lengths[b]:
@@ -148,7 +143,6 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
     nr = hi - lo
     n_rows_max = p_off[-1]
     rows = np.empty(nr * max(n_rows_max, 1), xp.dtype)
-    out = np.empty((nr, hidden), xp.dtype)
     for s in range(seq_len - 1, -1, -1):
         t = seq_len - 1 - s if reverse else s
         for b in range(lo, hi):
@@ -169,9 +163,7 @@ def _backward_rows(dy, xp, st, pv, ext, sv, vin, dst, dnx, dxp, dpv, dprod, dvin
                     copy_into(src[b - lo], dprod[s, b, p_off[p]:p_off[p + 1]])
                 lo_w, hi_w = hidden * p_off[p], hidden * p_off[p + 1]
                 loop_product(src, block_of(wt, lo_w, hi_w, (hidden, n_p)),
-                             block_of(pan, lo_w, hi_w, (hidden // PW, n_p, PW)), out)
-                for b in range(lo, hi):
-                    copy_into(dvin[p, b], out[b - lo])
+                             block_of(pan, lo_w, hi_w, (hidden // PW, n_p, PW)), dvin[p, lo:hi])
         for b in range(lo, hi):
             if t < lengths[b]:
                 for k in range(dst.shape[0]):
