@@ -175,10 +175,57 @@ def gemm_into(a, b, out, route="blas"):
 
 
 def swaps(a, b):
-    """Whether gemm_into runs a @ b as (b^T @ a^T)^T: a of at most tuning.SWAP_MAX_ROWS rows, fewer
-    than b's columns, b a C-ordered weight's transpose (F-ordered)."""
-    return (a.shape[0] <= tuning.setting("SWAP_MAX_ROWS") and a.shape[0] < b.shape[1] and b.flags.f_contiguous
-            and not b.flags.c_contiguous)
+    """Whether gemm_into runs a @ b as (b^T @ a^T)^T: b a C-ordered weight's transpose (F-ordered),
+    a of fewer rows than b's columns and at most 2 * tuning.SWAP_MAX_ROWS, and swap_rows says so
+    for a's row count on this machine."""
+    rows = a.shape[0]
+    return (rows <= 2 * tuning.setting("SWAP_MAX_ROWS") and rows < b.shape[1] and b.flags.f_contiguous
+            and not b.flags.c_contiguous and swap_rows(rows, a.dtype, rows * a.shape[1] * b.shape[1]))
+
+
+_swap_decisions = {}   # (row class, dtype number, SWAP_MAX_ROWS, tuning.state()) -> bool
+
+
+def swap_rows(rows, dtype, macs=1 << 62):
+    """Whether a product x @ W^T of `rows` rows runs faster as (W @ x^T)^T on this machine: a
+    decision per class of rows (the next power of two, up to 2 * SWAP_MAX_ROWS) and dtype
+    (tuning.decide "swap"; TINYGRAD_SEQ_TUNE_SWAP=yes/no forces it), measured on [rows, 256] x
+    [256, 1024] on one thread. The default rule swaps up to SWAP_MAX_ROWS rows. Where the crossing
+    lies is the machine's: OpenBLAS packs a transposed right operand slowly, by how much depends
+    on its kernels and the caches. Measured ([rows, 256] x [1024, 256]^T, one thread, direct /
+    swapped us): AMD EPYC Zen 4, 2026-12-06: 32 rows 290 / 208, 64 452 / 387, 128 785 / 750, 256
+    1420 / 1646; Zen 3, 2026-12-06: 8 rows 105 / 86, 16 147 / 139, 32 234 / 237, 64 428 / 483,
+    128 758 / 968. Calls below CALIBRATE_SWAP_MIN_MACS multiply-adds keep the rule."""
+    cls = 1 << max(rows - 1, 0).bit_length()
+    dtype = np.dtype(dtype)
+    key = (cls, dtype.num, tuning.setting("SWAP_MAX_ROWS"), tuning.state())
+    swap = _swap_decisions.get(key)
+    if swap is None:
+        rule = "yes" if cls <= tuning.setting("SWAP_MAX_ROWS") else "no"
+        candidates = [{"swap": rule}, {"swap": "no" if rule == "yes" else "yes"}]
+        worth = macs >= tuning.setting("CALIBRATE_SWAP_MIN_MACS")
+        swap = tuning.decide("swap", dict(rows=cls, dtype=dtype.name), candidates, _swap_measure(cls, dtype),
+                             worth)["swap"] == "yes"
+        if worth and not calibration.calibrating():
+            _swap_decisions[key] = swap
+    return swap
+
+
+def _swap_measure(rows, dtype):
+    def measure(candidate, timer):
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((rows, 256)).astype(dtype)
+        w = rng.standard_normal((1024, 256)).astype(dtype)
+        out = np.empty((rows, 1024), dtype)
+
+        def run():
+            if candidate["swap"] == "yes":
+                out[...] = np.matmul(w, x.T).T
+            else:
+                np.matmul(x, w.T, out=out)
+        with numpy_blas_one_thread():
+            return calibration.timed(run, timer)
+    return measure
 
 
 # -- the GEMM route -----------------------------------------------------------------------------

@@ -97,10 +97,8 @@ ROWS_PER_THREAD = 128
 # 128 rows: 145 against 105; AMD EPYC, one thread, 2026-12-02)
 PANEL_GEMM_MIN_ROWS = 64
 PANEL_GEMM_MIN_MACS = 1 << 20
-# a product x @ W^T (x C-ordered, W^T a C-ordered weight's transpose) of at most this many rows
-# runs as (W @ x^T)^T: OpenBLAS packs a transposed right operand slowly (x [32, 256], W [1024,
-# 256]: 290 us, 208 swapped with the copy back; 64 rows 452 / 387; 128 rows 785 / 750; 256 rows
-# 1420 / 1646; AMD EPYC Zen 4, one thread, 2026-12-06)
+# by default x @ W^T (x C-ordered, W^T a C-ordered weight's transpose) of at most this many rows
+# runs as (W @ x^T)^T; calibrated per class of rows up to twice this (blas_cpu.swap_rows)
 SWAP_MAX_ROWS = 64
 # an input projection on the panel route splits its columns over the threads (each packs its share
 # of W_ih) from a W_ih of this many bytes, its rows below (blas_cpu.input_projection)
@@ -171,9 +169,10 @@ ELEMENTWISE_SPLIT_NS = 150000
 
 # -- calibration --------------------------------------------------------------------------------
 
-# a shape class is calibrated only at calls of at least this many multiply-adds (smaller calls
-# are over before a measurement would pay off; they keep the default rule)
+# a shape class is calibrated only at calls of at least this many multiply-adds (smaller calls are
+# over before a measurement would pay off; they keep the default rule); a swap's row class from
 CALIBRATE_MIN_MACS = 1 << 26
+CALIBRATE_SWAP_MIN_MACS = 1 << 18
 # steps of the sequence a time-loop measurement runs, rows of a weight-gradient measurement
 CALIBRATE_STEPS = 8
 # ... and up to CALIBRATE_STEPS_SHORT steps when a step is below CALIBRATE_SHORT_STEP_MACS
@@ -342,6 +341,7 @@ CHOICES = {
     "dw_split": ("product", "rows"),      # weight gradients: a product a thread, or rows
     "gemm": ("blas", "panels"),           # whole-sequence GEMMs: numpy's BLAS or panel_cpu's tiles
     "one_step_threads": ("all", "one"),   # a one-step call: split over the threads, or on one
+    "swap": ("yes", "no"),                # x @ W^T with few rows: as (W @ x^T)^T, or as it is
 }
 
 

@@ -6,7 +6,8 @@
 The kernels make their machine-dependent choices (kernels/tuning.py) the first time they meet a
 shape class; this command forgets this machine's decisions (unless --keep) and measures every
 shape class of the grid now (each for sequences of --steps and for one-step calls, a decoder's
-step), so that later calls only read the wisdom file. One line per decision: the shape class,
+step) and the few-row products' swap per class of rows, so that later calls only read the wisdom
+file. One line per decision: the shape class,
 the candidates' times in ms, the choice and the reason.
 """
 import argparse
@@ -51,6 +52,10 @@ def main(argv=None):
     modules = {"lstm": (lstm_cpu, 4), "gru": (gru_cpu, 3), "rnn": (rnn_cpu, 1)}
     dtype = np.dtype(args.dtype)
     blas_cpu.gemm_route(dtype)   # the whole-sequence GEMMs' route first: the other measurements use it
+    rows = 1
+    while rows <= 2 * tuning.SWAP_MAX_ROWS:   # x @ W^T with few rows: swapped or not, per class of rows
+        blas_cpu.swap_rows(rows, dtype)
+        rows *= 2
     for cell in cells:
         module, gates = modules[cell]
         for batch in batches:

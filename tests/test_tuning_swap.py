@@ -1,0 +1,74 @@
+"""Whether a product x @ W^T with few rows runs as (W @ x^T)^T (kernels/blas_cpu.swap_rows) is a
+calibrated decision per class of rows: where the swap stops paying is the machine's (on Zen 4 up
+to 128 rows, on Zen 3 up to 16-32); tuning.SWAP_MAX_ROWS is only the default rule."""
+import json
+
+import numpy as np
+import pytest
+
+from tinygrad_seq.kernels import blas_cpu, tuning
+
+from test_tuning import auto  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def fake_swap_times(monkeypatch):
+    """The swap measured faster up to 16 rows, slower above; the classes measured, in order."""
+    monkeypatch.setattr(blas_cpu, "_swap_decisions", {})
+    measured = []
+
+    def measure(rows, dtype):
+        def run(candidate, timer):
+            if rows not in measured:
+                measured.append(rows)
+            return 1.0 if (candidate["swap"] == "yes") == (rows <= 16) else 2.0
+        return run
+    monkeypatch.setattr(blas_cpu, "_swap_measure", measure)
+    return measured
+
+
+def test_the_swap_is_decided_per_class_of_rows(auto, fake_swap_times):
+    big = 1 << 30
+    assert blas_cpu.swap_rows(8, np.float32, big) and blas_cpu.swap_rows(16, np.float32, big)
+    assert not blas_cpu.swap_rows(17, np.float32, big)    # class 32: the rule swaps, the machine not
+    assert not blas_cpu.swap_rows(100, np.float32, big)   # class 128: neither
+    assert fake_swap_times == [8, 16, 32, 128]
+    fake_swap_times.clear()
+    blas_cpu.swap_rows(30, np.float32, big)               # the same class: remembered, not measured
+    assert fake_swap_times == []
+    table = json.load(open(tuning.wisdom_path()))["decisions"]
+    record = table["swap|dtype=float32|rows=32"]
+    assert record["default"] == "swap=yes" and record["choice"] == {"swap": "no"}
+    assert table["swap|dtype=float32|rows=128"]["default"] == "swap=no"
+    # gemm_into follows it: x [20, 64] @ W^T, W [256, 64] C-ordered, runs as it is
+    w = np.ones((256, 64), np.float32)
+    assert not blas_cpu.swaps(np.ones((20, 64), np.float32), w.T)
+    assert blas_cpu.swaps(np.ones((12, 64), np.float32), w.T)
+
+
+def test_a_small_call_keeps_the_rule_without_measuring(auto, fake_swap_times):
+    small = tuning.CALIBRATE_SWAP_MIN_MACS - 1
+    assert blas_cpu.swap_rows(32, np.float32, small)      # the rule's choice up to SWAP_MAX_ROWS
+    assert not blas_cpu.swap_rows(65, np.float32, small)
+    assert fake_swap_times == []
+    assert not blas_cpu.swap_rows(32, np.float32, 1 << 30)   # a large call of the class measures it
+    assert fake_swap_times == [32]
+
+
+def test_the_swap_is_forced_by_its_variable(auto, fake_swap_times, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SWAP", "yes")
+    assert blas_cpu.swap_rows(100, np.float32, 1 << 30)
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SWAP", "no")
+    assert not blas_cpu.swap_rows(4, np.float32, 1 << 30)
+    assert fake_swap_times == []
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_SWAP", "maybe")
+    with pytest.raises(ValueError, match="TINYGRAD_SEQ_TUNE_SWAP='maybe': expected one of yes, no"):
+        blas_cpu.swap_rows(4, np.float32, 1 << 30)
+
+
+def test_with_tuning_off_the_rule_decides(monkeypatch, fake_swap_times):
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "off")
+    assert [blas_cpu.swap_rows(r, np.float64, 1 << 30) for r in (1, 64, 65, 128)] == [True, True, False, False]
+    monkeypatch.setattr(tuning, "SWAP_MAX_ROWS", 0)        # forced off: numpy's own order
+    assert not blas_cpu.swaps(np.ones((1, 8)), np.ones((16, 8)).T)
+    assert fake_swap_times == []
