@@ -112,13 +112,13 @@ class RNNCellBase(Module):
         B, H = x.shape[0], self.hidden_size
         want = (H,) if unbatched else (B, H)
         out = []
-        for label, s in states:
+        for i, (label, s) in enumerate(states):
             if s is None:
                 s = zeros((B, H), dtype=x.dtype, device=x.device)
             else:
                 if s.shape != want:
-                    raise ShapeMismatch(f"{name}: expected {label} of shape {want} for input of shape "
-                                     f"{in_shape}, got {s.shape}")
+                    raise ShapeMismatch(f"{_torch_state_message(s.shape, i, B, H, unbatched)} ({name}: expected "
+                                        f"{label} of shape {want} for input of shape {in_shape}, got {s.shape})")
                 if s.device != x.device:
                     raise RuntimeError(f"{name}: input is on {x.device} but {label} is on {s.device}")
                 if s.dtype != x.dtype:
@@ -132,8 +132,8 @@ class RNNCellBase(Module):
         names = self.cell_spec.states
         if len(names) == 1:
             if hx is not None and not isinstance(hx, Tensor):
-                raise NotATensor(f"{type(self).__name__}: hx must be one Tensor (the hidden state {names[0]!r}), "
-                                f"got {type(hx).__name__}")
+                raise NotATensor(f"'{type(hx).__name__}' object has no attribute 'dim' ({type(self).__name__}: hx "
+                                 f"must be one Tensor (the hidden state {names[0]!r}), got {type(hx).__name__})")
             labels = [("hidden", hx)]
         else:
             if hx is None:
@@ -292,3 +292,14 @@ cell_library.subscribe(class_builder(
                                                a["dtype"]),
     lambda classes, spec: classes.cell_doc or f"One step of nn.{classes.layer}: {call_form(spec)}.",
     globals(), CELL_CLASSES))
+
+
+def _torch_state_message(shape, i, batch, hidden, unbatched):
+    """torch's sentence for state i of a wrong shape (its check runs on the state as its cell
+    batches it: an unbatched input's state with a dimension put in front)."""
+    shape = (1,) + tuple(shape) if unbatched else tuple(shape)
+    if shape and shape[0] != batch:
+        return f"Input batch size {batch} doesn't match hidden{i} batch size {shape[0]}"
+    got = shape[1] if len(shape) > 1 else shape[1:]
+    return f"hidden{i} has inconsistent hidden_size: got {got}, expected {hidden}"
+

@@ -164,10 +164,10 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
                     with no_grad() if store is m._parameters else _NO_CONTEXT:
                         new = fn(t)
                     t.array, t.device = new.array, new.device
-                    if t.grad is not None:
-                        with no_grad():
+                    if t.grad is not None:   # in place too, as torch's `param.grad.data = ...`: a
+                        with no_grad():      # reference kept to the grad sees the new dtype and device
                             g = fn(t.grad)
-                        t.grad = Tensor._wrap(g.array, g.device)
+                        t.grad.array, t.grad.device = g.array, g.device
         return self
 
     def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None):

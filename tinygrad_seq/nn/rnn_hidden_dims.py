@@ -37,7 +37,8 @@ def check_hidden(name, h, expected, what, x):
     "hidden[k] (c_0)". The shape's message is torch's ("Expected hidden[1] size (1, 2, 20), got
     [1, 2, 19]"), on the shapes with the batch dim of 1 an unbatched input gets."""
     if not isinstance(h, Tensor):
-        raise NotATensor(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
+        raise NotATensor(f"'{type(h).__name__}' object has no attribute 'dim' ({name}: {what} must be a Tensor, "
+                         f"got {type(h).__name__})")   # torch's words first
     if h.shape != expected:
         batched = (lambda s: (*s[:1], 1, *s[1:])) if len(expected) == 2 else tuple
         raise ShapeMismatch(f"Expected {what.split()[0]} size {batched(expected)}, got {list(batched(h.shape))}")
