@@ -202,6 +202,10 @@ def swap_rows(rows, dtype, macs=1 << 62):
     swap = _swap_decisions.get(key)
     if swap is None:
         rule = "yes" if cls <= tuning.setting("SWAP_MAX_ROWS") else "no"
+        if workers_cpu.on_worker() or calibration.calibrating():
+            # a kernel's chunk (its caller waits, maybe inside a calibration that holds the tuning
+            # lock: deciding here deadlocked) or a candidate being timed: the rule, not remembered
+            return rule == "yes"
         candidates = [{"swap": rule}, {"swap": "no" if rule == "yes" else "yes"}]
         worth = macs >= tuning.setting("CALIBRATE_SWAP_MIN_MACS")
         swap = tuning.decide("swap", dict(rows=cls, dtype=dtype.name), candidates, _swap_measure(cls, dtype),

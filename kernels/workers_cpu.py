@@ -167,6 +167,7 @@ class _Worker:
 
     def serve(self, started):
         self.tid = threading.get_native_id()
+        _on_worker.active = True
         started.set()
         flags = self.pool.flags
         done = last = 0
@@ -323,6 +324,15 @@ class Workers:
         for error in errors:
             if error is not None:
                 raise error
+
+
+_on_worker = threading.local()
+
+
+def on_worker():
+    """Whether this thread is one of the kernels' workers (running a chunk for a caller that waits
+    for it, and may hold the tuning lock: a worker must not take decisions that measure)."""
+    return getattr(_on_worker, "active", False)
 
 
 # The caller of a kernel call stays pinned from its first spinning run to the call's end

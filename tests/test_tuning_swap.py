@@ -72,3 +72,28 @@ def test_with_tuning_off_the_rule_decides(monkeypatch, fake_swap_times):
     monkeypatch.setattr(tuning, "SWAP_MAX_ROWS", 0)        # forced off: numpy's own order
     assert not blas_cpu.swaps(np.ones((1, 8)), np.ones((16, 8)).T)
     assert fake_swap_times == []
+
+
+_HOLDS_THE_LOCK = """
+import os, sys
+import numpy as np
+from tinygrad_seq.kernels import blas_cpu, tuning
+seen = []
+with tuning._lock:   # as a calibration holds it while it times a kernel whose chunks run products
+    blas_cpu.run_chunks(lambda c: seen.append(blas_cpu.swap_rows(100, np.float32, 1 << 30)) if c else None, 2)
+assert seen == [False], seen   # the rule's (class 128: no swap), on the worker
+print("ok")
+"""
+
+
+def test_a_kernel_chunk_takes_the_rule_while_a_calibration_holds_the_lock(tmp_path):
+    # a calibration timing a generated cell's forward held the tuning lock while the input
+    # projection's second chunk, on a worker, asked for its swap decision and waited for the lock:
+    # the caller waited for the chunk (a deadlock, 2026-12-06). Chunks on workers never decide.
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, TINYGRAD_SEQ_TUNE="auto", TINYGRAD_SEQ_TUNE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _HOLDS_THE_LOCK], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
