@@ -115,13 +115,14 @@ def run_chunks(task, n_chunks):
         return
     n_workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
     workers = workers_cpu.pool(n_workers, cores_for_spinning())
-    if len(workers.workers) >= n_chunks - 1 and workers.busy.acquire(blocking=False):
-        try:
-            workers.run(task, n_chunks)
-        finally:
-            workers.busy.release()
-        return
-    _run_on_executor(task, n_chunks)
+    with workers_cpu.running_chunks():
+        if len(workers.workers) >= n_chunks - 1 and workers.busy.acquire(blocking=False):
+            try:
+                workers.run(task, n_chunks)
+            finally:
+                workers.busy.release()
+            return
+        _run_on_executor(task, n_chunks)
 
 
 def _run_on_executor(task, n_chunks):
@@ -130,7 +131,7 @@ def _run_on_executor(task, n_chunks):
         if _pool is None or _pool._max_workers < n_chunks - 1:
             workers = max(n_chunks - 1, numba.config.NUMBA_NUM_THREADS - 1)
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinygrad_seq-kernel",
-                                       initializer=workers_cpu.unpin)
+                                       initializer=workers_cpu.chunk_thread_start)
         pool = _pool
     futures = [pool.submit(task, c) for c in range(1, n_chunks)]
     try:
@@ -202,9 +203,10 @@ def swap_rows(rows, dtype, macs=1 << 62):
     swap = _swap_decisions.get(key)
     if swap is None:
         rule = "yes" if cls <= tuning.setting("SWAP_MAX_ROWS") else "no"
-        if workers_cpu.on_worker() or calibration.calibrating():
-            # a kernel's chunk (its caller waits, maybe inside a calibration that holds the tuning
-            # lock: deciding here deadlocked) or a candidate being timed: the rule, not remembered
+        if workers_cpu.in_chunk() or calibration.calibrating():
+            # a kernel's chunk (on a worker whose caller waits, maybe inside a calibration that
+            # holds the tuning lock: deciding there deadlocked; or the caller's own, beside the
+            # others' work) or a candidate being timed: the rule, not remembered
             return rule == "yes"
         candidates = [{"swap": rule}, {"swap": "no" if rule == "yes" else "yes"}]
         worth = macs >= tuning.setting("CALIBRATE_SWAP_MIN_MACS")

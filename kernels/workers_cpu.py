@@ -167,7 +167,7 @@ class _Worker:
 
     def serve(self, started):
         self.tid = threading.get_native_id()
-        _on_worker.active = True
+        _chunk.depth = 1   # runs nothing but chunks
         started.set()
         flags = self.pool.flags
         done = last = 0
@@ -326,13 +326,31 @@ class Workers:
                 raise error
 
 
-_on_worker = threading.local()
+_chunk = threading.local()
 
 
-def on_worker():
-    """Whether this thread is one of the kernels' workers (running a chunk for a caller that waits
-    for it, and may hold the tuning lock: a worker must not take decisions that measure)."""
-    return getattr(_on_worker, "active", False)
+def in_chunk():
+    """Whether this thread runs a kernel call's chunk: a worker (its caller waits for it, and may
+    hold the tuning lock inside a calibration), or a caller running its own chunk while the others
+    run theirs. Decisions that measure are not taken there (blas_cpu.swap_rows)."""
+    return getattr(_chunk, "depth", 0) > 0
+
+
+class running_chunks:
+    """``with running_chunks():`` around a caller's own chunk (blas_cpu.run_chunks)."""
+
+    def __enter__(self):
+        _chunk.depth = getattr(_chunk, "depth", 0) + 1
+
+    def __exit__(self, *exc):
+        _chunk.depth -= 1
+
+
+def chunk_thread_start():
+    """A concurrent.futures thread's initializer (blas_cpu's second pool): unpinned, and marked
+    as running chunks."""
+    unpin()
+    _chunk.depth = 1
 
 
 # The caller of a kernel call stays pinned from its first spinning run to the call's end

@@ -80,8 +80,10 @@ import numpy as np
 from tinygrad_seq.kernels import blas_cpu, tuning
 seen = []
 with tuning._lock:   # as a calibration holds it while it times a kernel whose chunks run products
-    blas_cpu.run_chunks(lambda c: seen.append(blas_cpu.swap_rows(100, np.float32, 1 << 30)) if c else None, 2)
-assert seen == [False], seen   # the rule's (class 128: no swap), on the worker
+    blas_cpu.run_chunks(lambda c: seen.append(blas_cpu.swap_rows(100, np.float32, 1 << 30)), 2)
+assert seen == [False, False], seen   # the rule's (class 128: no swap), on the worker and the caller
+assert not tuning.decisions() and not blas_cpu._swap_decisions   # nothing measured, nothing kept
+
 print("ok")
 """
 
@@ -89,7 +91,8 @@ print("ok")
 def test_a_kernel_chunk_takes_the_rule_while_a_calibration_holds_the_lock(tmp_path):
     # a calibration timing a generated cell's forward held the tuning lock while the input
     # projection's second chunk, on a worker, asked for its swap decision and waited for the lock:
-    # the caller waited for the chunk (a deadlock, 2026-12-06). Chunks on workers never decide.
+    # the caller waited for the chunk (a deadlock, 2026-12-06). A kernel's chunks never decide: on a
+    # worker, nor on the caller beside the others' work.
     import os
     import subprocess
     import sys
