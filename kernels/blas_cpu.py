@@ -184,36 +184,44 @@ def swaps(a, b):
             and not b.flags.c_contiguous and swap_rows(rows, a.dtype, rows * a.shape[1] * b.shape[1]))
 
 
-_swap_decisions = {}   # (row class, dtype number, SWAP_MAX_ROWS, tuning.state()) -> bool
+_swap_decisions = {}   # (row class, dtype number, SWAP_MAX_ROWS, tuning.state() less the generation) -> (swap, final)
 
 
 def swap_rows(rows, dtype, macs=1 << 62):
     """Whether a product x @ W^T of `rows` rows runs faster as (W @ x^T)^T on this machine: a
     decision per class of rows (the next power of two, up to 2 * SWAP_MAX_ROWS) and dtype
     (tuning.decide "swap"; TINYGRAD_SEQ_TUNE_SWAP=yes/no forces it), measured on [rows, 256] x
-    [256, 1024] on one thread. The default rule swaps up to SWAP_MAX_ROWS rows. Where the crossing
-    lies is the machine's: OpenBLAS packs a transposed right operand slowly, by how much depends
-    on its kernels and the caches. Measured ([rows, 256] x [1024, 256]^T, one thread, direct /
-    swapped us): AMD EPYC Zen 4, 2026-12-06: 32 rows 290 / 208, 64 452 / 387, 128 785 / 750, 256
-    1420 / 1646; Zen 3, 2026-12-06: 8 rows 105 / 86, 16 147 / 139, 32 234 / 237, 64 428 / 483,
-    128 758 / 968. Calls below CALIBRATE_SWAP_MIN_MACS multiply-adds keep the rule."""
+    [256, 1024] on one thread. The default rule swaps the classes up to SWAP_MAX_ROWS. Where the
+    crossing lies is the machine's: OpenBLAS packs a transposed right operand slowly, by how much
+    depends on its kernels and the caches. Measured ([rows, 256] x [1024, 256]^T, one thread,
+    direct / swapped us): AMD EPYC Zen 4, 2026-12-06: 32 rows 290 / 208, 64 452 / 387, 128 785 /
+    750, 256 1420 / 1646; Zen 3, 2026-12-06: 8 rows 105 / 86, 16 147 / 139, 32 234 / 237, 64 428 /
+    483, 128 758 / 968. A call below CALIBRATE_SWAP_MIN_MACS multiply-adds, a kernel's chunk and a
+    candidate being timed never measure: they take a decision this process has read from the
+    wisdom file, else the rule (a chunk's caller may hold the tuning lock inside a calibration and
+    wait for the chunk: deciding there deadlocked). Every answer is remembered (a dict look-up
+    a call: deciding on each small call cost 25-50 us); one not measured is replaced by the
+    decision the next call large enough takes."""
     cls = 1 << max(rows - 1, 0).bit_length()
+    max_rows = tuning.setting("SWAP_MAX_ROWS")
+    state = tuning.state()
+    key = (cls, dtype.num if isinstance(dtype, np.dtype) else np.dtype(dtype).num, max_rows, state[:-2], state[-1])
+    entry = _swap_decisions.get(key)   # (the key leaves out the generation: any decision bumps it)
+    worth = macs >= tuning.setting("CALIBRATE_SWAP_MIN_MACS")
+    if entry is not None and (entry[1] or not worth):
+        return entry[0]
     dtype = np.dtype(dtype)
-    key = (cls, dtype.num, tuning.setting("SWAP_MAX_ROWS"), tuning.state())
-    swap = _swap_decisions.get(key)
-    if swap is None:
-        rule = "yes" if cls <= tuning.setting("SWAP_MAX_ROWS") else "no"
-        if workers_cpu.in_chunk() or calibration.calibrating():
-            # a kernel's chunk (on a worker whose caller waits, maybe inside a calibration that
-            # holds the tuning lock: deciding there deadlocked; or the caller's own, beside the
-            # others' work) or a candidate being timed: the rule, not remembered
-            return rule == "yes"
-        candidates = [{"swap": rule}, {"swap": "no" if rule == "yes" else "yes"}]
-        worth = macs >= tuning.setting("CALIBRATE_SWAP_MIN_MACS")
-        swap = tuning.decide("swap", dict(rows=cls, dtype=dtype.name), candidates, _swap_measure(cls, dtype),
-                             worth)["swap"] == "yes"
-        if worth and not calibration.calibrating():
-            _swap_decisions[key] = swap
+    rule = "yes" if cls <= max_rows else "no"
+    candidates = [{"swap": rule}, {"swap": "no" if rule == "yes" else "yes"}]
+    shape_class = dict(rows=cls, dtype=dtype.name)
+    if not worth or workers_cpu.in_chunk() or calibration.calibrating():
+        choice = tuning.recorded("swap", shape_class, candidates)
+        swap = (choice or tuning.forced(candidates)[0])["swap"] == "yes"
+        if not calibration.calibrating():
+            _swap_decisions[key] = (swap, choice is not None)
+        return swap
+    swap = tuning.decide("swap", shape_class, candidates, _swap_measure(cls, dtype))["swap"] == "yes"
+    _swap_decisions[key] = (swap, True)
     return swap
 
 

@@ -111,9 +111,8 @@ def matmul(a, b):
         return np.matmul(a, b)
     with numpy_blas_one_thread():
         if b.ndim == 2 and a.flags.c_contiguous and swaps(a.reshape(rows, k), b):
-            out = np.empty((rows, n), a.dtype)
-            gemm_into(a.reshape(rows, k), b, out)   # swapped there (blas_cpu.swaps)
-            return out.reshape(a.shape[:-1] + (n,))
+            # as gemm_into runs it (blas_cpu.swaps), without asking again
+            return np.ascontiguousarray(np.matmul(b.T, a.reshape(rows, k).T).T).reshape(a.shape[:-1] + (n,))
         if a.ndim == 2 and b.ndim == 2 and rows >= tuning.setting("PANEL_GEMM_MIN_ROWS") and gemm_route(a.dtype) == "panels":
             out = np.empty((rows, n), a.dtype)
             if panels_fit(a, b, out):

@@ -190,28 +190,17 @@ CALIBRATE_ROWS = 2048
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
 # the version of calibrate's rule: a decision on disk taken under another is measured again (9:
-# 64 steps for short steps, and no background compile running while candidates are timed; 8:
-# two close alternatives meet in a runoff; 7: the step product's tiles of 8 rows with AVX-512,
-# 1.2-1.4x faster than 4, change the splits' times; 6:
-# the whole-sequence GEMMs may run on the panel GEMM (blas_cpu.gemm_route), which changed which
-# weight-gradient split is faster: by rows 1.22x faster than by product at LSTM T=200 B=64 H=256
-# and 2x at T=50 B=64 H=64, AMD EPYC, 2026-12-02; 5:
-# the kernels' threads take a chunk in ~10 us instead of ~85, kernels/workers_cpu.py; 4:
-# rounds alternate their order, and the kernels' step product runs on packed panels; 3: ratios
-# to the default within each round, and 32 steps for short steps; 1 compared best times, which
-# the host's drift fooled, on 8 steps)
+# 64 steps for short steps, no background compile while candidates are timed; 8: the runoff; 7:
+# AVX-512's 8-row tiles; 6: the panel GEMM route; the others and why: README, Tuned on the machine)
 CALIBRATION_RULE = 9
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05
 # two alternatives that beat the default with scores this close meet again, alone (calibrate)
 CALIBRATE_RUNOFF = 0.15
-# 0: a time loop's calibration on a first run measures only the candidates whose kernels are
-# compiled (in this process or Numba's on-disk cache) besides the default, which the call compiles
-# anyway; the others are written down as not measured. Compiling every candidate only to time it
-# made a first LSTM forward + backward at T=50 B=16 H=256 take 16.1 s instead of 3.0 (four time
-# loops forward and backward, each 1-1.5 s to compile; empty cache, AMD EPYC, 2026-12-03), and
-# the default won 70 of the 72 step-product decisions on this machine's wisdom files. 1: every
-# candidate is compiled and measured (python -m tinygrad_seq.tune sets it)
+# 0: a time loop's calibration on a first run measures only the candidates already compiled
+# besides the default (the others written down as not measured): compiling each only to time it
+# made a first LSTM forward + backward at T=50 B=16 H=256 take 16.1 s instead of 3.0, and the
+# default won 70 of 72 step-product decisions (AMD EPYC, 2026-12-03). 1: every candidate (tune)
 CALIBRATE_COMPILES = 0
 # a decision whose timed rounds shared the machine with other processes taking more than this
 # share of a core (/proc/stat: busy time beyond this process's own) holds for this process only:
@@ -420,6 +409,17 @@ def decide(name, shape_class, candidates, measure, worth_measuring=True, timer=t
 
 def _label(candidate):
     return ",".join(f"{k}={v}" for k, v in candidate.items())
+
+
+def recorded(name, shape_class, candidates):
+    """decide's choice for the shape class from a wisdom file this process has read already, or
+    None: no lock, no reading, no measuring (for a thread that must not wait: a kernel's chunk)."""
+    kept = forced(candidates)
+    if len(kept) == 1 or mode() == "off":
+        return kept[0]
+    record = _decisions.get(wisdom_path(), {}).get(class_key(name, shape_class))
+    ok = record is not None and record.get("rule") == CALIBRATION_RULE and record["choice"] in kept
+    return record["choice"] if ok else None
 
 
 def decisions():

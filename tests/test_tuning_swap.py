@@ -82,7 +82,8 @@ seen = []
 with tuning._lock:   # as a calibration holds it while it times a kernel whose chunks run products
     blas_cpu.run_chunks(lambda c: seen.append(blas_cpu.swap_rows(100, np.float32, 1 << 30)), 2)
 assert seen == [False, False], seen   # the rule's (class 128: no swap), on the worker and the caller
-assert not tuning.decisions() and not blas_cpu._swap_decisions   # nothing measured, nothing kept
+assert not tuning.decisions()   # nothing measured
+assert [final for _, final in blas_cpu._swap_decisions.values()] == [False]   # the rule, until a large call decides
 
 print("ok")
 """
@@ -100,3 +101,23 @@ def test_a_kernel_chunk_takes_the_rule_while_a_calibration_holds_the_lock(tmp_pa
     out = subprocess.run([sys.executable, "-c", _HOLDS_THE_LOCK], env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_small_calls_and_chunks_read_the_decision_without_measuring(auto, fake_swap_times, monkeypatch):
+    calls = []
+    real = tuning.decide
+    monkeypatch.setattr(tuning, "decide", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    small = tuning.CALIBRATE_SWAP_MIN_MACS - 1
+    for _ in range(3):   # the rule, remembered after the first: no decide per small call
+        assert blas_cpu.swap_rows(40, np.float32, small)
+    assert calls == [] and fake_swap_times == []
+    assert not blas_cpu.swap_rows(40, np.float32, 1 << 30)   # a large call measures the class
+    assert calls == ["swap"] and fake_swap_times == [64]
+    assert not blas_cpu.swap_rows(40, np.float32, small)     # ... and small calls follow it
+    # a kernel's chunk in a new state of the tuning (another decision taken since) reads the
+    # decision this process loaded from the wisdom file, without the lock
+    monkeypatch.setattr(blas_cpu, "_swap_decisions", {})
+    from tinygrad_seq.kernels import workers_cpu
+    with workers_cpu.running_chunks():
+        assert not blas_cpu.swap_rows(40, np.float32, 1 << 30)
+    assert calls == ["swap"]

@@ -124,6 +124,8 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
             raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}; "
                             f"wrap arrays with ts.tensor(...)")
         self.array, self.device = value.array, value.device
+        if self._view is not None:   # its own memory replaced: no longer a view of its base (torch's)
+            self._view = None
 
     shape = property(lambda self: tuple(self.array.shape))
     dtype = property(lambda self: self.array.dtype)

@@ -52,8 +52,8 @@ def main(argv=None):
     modules = {"lstm": (lstm_cpu, 4), "gru": (gru_cpu, 3), "rnn": (rnn_cpu, 1)}
     dtype = np.dtype(args.dtype)
     blas_cpu.gemm_route(dtype)   # the whole-sequence GEMMs' route first: the other measurements use it
-    rows = 1
-    while rows <= 2 * tuning.SWAP_MAX_ROWS:   # x @ W^T with few rows: swapped or not, per class of rows
+    rows, top = 1, 1 << max(2 * tuning.setting("SWAP_MAX_ROWS") - 1, 0).bit_length()
+    while rows <= top:   # x @ W^T with few rows: swapped or not, per class of rows (powers of two)
         blas_cpu.swap_rows(rows, dtype)
         rows *= 2
     for cell in cells:

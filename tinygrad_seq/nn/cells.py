@@ -16,6 +16,7 @@ from tinygrad_seq.creation import zeros
 from tinygrad_seq.nn import cell_fused_step
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
+from tinygrad_seq.nn.rnn_hidden_dims import torch_words_first, type_name
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch
 
@@ -99,6 +100,10 @@ class RNNCellBase(Module):
         if x.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {x.ndim}D instead "
                              f"(shape {x.shape})")
+        for label, s in states:   # every state's rank before any size, as torch's
+            if isinstance(s, Tensor) and s.ndim not in (1, 2):
+                raise ValueError(f"{name}: Expected {label.split()[0]} to be 1D or 2D, got {s.ndim}D instead "
+                                 f"(shape {s.shape})")
         if x.shape[-1] != self.input_size:
             raise ShapeMismatch(f"{name}: input has inconsistent input_size: got {x.shape[-1]} expected "
                              f"{self.input_size} (input shape {x.shape})")
@@ -132,8 +137,8 @@ class RNNCellBase(Module):
         names = self.cell_spec.states
         if len(names) == 1:
             if hx is not None and not isinstance(hx, Tensor):
-                raise NotATensor(f"'{type(hx).__name__}' object has no attribute 'dim' ({type(self).__name__}: hx "
-                                 f"must be one Tensor (the hidden state {names[0]!r}), got {type(hx).__name__})")
+                raise NotATensor(torch_words_first(hx, f"{type(self).__name__}: hx must be one Tensor (the hidden "
+                                                       f"state {names[0]!r}), got {type_name(hx)}"))
             labels = [("hidden", hx)]
         else:
             if hx is None:
@@ -295,11 +300,13 @@ cell_library.subscribe(class_builder(
 
 
 def _torch_state_message(shape, i, batch, hidden, unbatched):
-    """torch's sentence for state i of a wrong shape (its check runs on the state as its cell
-    batches it: an unbatched input's state with a dimension put in front)."""
+    """torch's sentence for state i (1-D or 2-D) of a wrong shape: its check runs on the state as
+    its cell batches it (an unbatched input's state with a dimension put in front); a 1-D state
+    beside a batched input has no hidden size to name."""
     shape = (1,) + tuple(shape) if unbatched else tuple(shape)
-    if shape and shape[0] != batch:
+    if shape[0] != batch:
         return f"Input batch size {batch} doesn't match hidden{i} batch size {shape[0]}"
-    got = shape[1] if len(shape) > 1 else shape[1:]
-    return f"hidden{i} has inconsistent hidden_size: got {got}, expected {hidden}"
+    if len(shape) < 2:
+        return f"hidden{i} has no hidden_size dimension: got shape {shape}, expected ({batch}, {hidden})"
+    return f"hidden{i} has inconsistent hidden_size: got {shape[1]}, expected {hidden}"
 

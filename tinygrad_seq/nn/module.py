@@ -167,7 +167,7 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
                     if t.grad is not None:   # in place too, as torch's `param.grad.data = ...`: a
                         with no_grad():      # reference kept to the grad sees the new dtype and device
                             g = fn(t.grad)
-                        t.grad.array, t.grad.device = g.array, g.device
+                        t.grad.data = g   # (a grad that was a view of a buffer is no longer one)
         return self
 
     def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None):

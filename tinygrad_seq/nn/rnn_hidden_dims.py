@@ -37,8 +37,7 @@ def check_hidden(name, h, expected, what, x):
     "hidden[k] (c_0)". The shape's message is torch's ("Expected hidden[1] size (1, 2, 20), got
     [1, 2, 19]"), on the shapes with the batch dim of 1 an unbatched input gets."""
     if not isinstance(h, Tensor):
-        raise NotATensor(f"'{type(h).__name__}' object has no attribute 'dim' ({name}: {what} must be a Tensor, "
-                         f"got {type(h).__name__})")   # torch's words first
+        raise NotATensor(torch_words_first(h, f"{name}: {what} must be a Tensor, got {type_name(h)}"))
     if h.shape != expected:
         batched = (lambda s: (*s[:1], 1, *s[1:])) if len(expected) == 2 else tuple
         raise ShapeMismatch(f"Expected {what.split()[0]} size {batched(expected)}, got {list(batched(h.shape))}")
@@ -47,3 +46,21 @@ def check_hidden(name, h, expected, what, x):
                            f"with {x.dtype} and {what} with {h.dtype}")
     if h.device != x.device:
         raise RuntimeError(f"{name}: input is on {x.device} but {what} is on {h.device}")
+
+
+def torch_words_first(value, ours):
+    """The message for a non-tensor given where torch calls value.dim(): Python's AttributeError
+    text, as torch's ("'tuple' object has no attribute 'dim'", "'numpy.ndarray' ..."), then ours
+    in parentheses; ours alone for a value that has a dim (another library's tensor)."""
+    try:
+        getattr(value, "dim")
+    except AttributeError as e:
+        return f"{e} ({ours})"
+    return ours
+
+
+def type_name(value):
+    """A value's type as a message names it: "tuple", "numpy.ndarray", "torch.Tensor"."""
+    t = type(value)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
