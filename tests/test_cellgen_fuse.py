@@ -75,9 +75,9 @@ def test_generated_peephole_backward_keeps_few_loops():
     assert "if stage == 0:" not in backward and "DNX0" not in backward
     assert "'state_dvin': [(0, True), (-1, False)]" in src
     stage1 = backward[backward.index("if stage == 1:"):]
-    assert "DPV[8*H + j] += g * STI1[j]" in stage1 and "ADJ" not in stage1.replace("ADJ = adj", "")
+    assert "DPV_8[j] += g * STI1[j]" in stage1 and "ADJ" not in stage1.replace("ADJ = adj", "")
     # the gate gradients go straight into dP, and b_ih's is b_hh's, copied by the driver
-    assert "DPR0[3*H + j] = g" in stage1 and "DPV[j]" not in backward
+    assert "DPR0_3[j] = g" in stage1 and "DPV_0" not in backward and "DPV[j]" not in backward
     assert "'pv_copies': [(0, 4, 4)]" in src
 
 
@@ -169,7 +169,7 @@ def test_generated_lstm_keeps_no_scratch_or_copies():
     # the gate gradients go straight into dP; b_ih's gradient is b_hh's (the driver copies it);
     # h's gradient is dV, which the loop reads (no stage-0 copy)
     backward = _stage(src, "backward_stage", 1)
-    assert "DPR0[j] = g * SV[1*H + j] * (ONE - SV[1*H + j])" in backward and "ADJ" not in backward
+    assert "DPR0_0[j] = g * SV[1*H + j] * (ONE - SV[1*H + j])" in backward and "ADJ" not in backward
     assert "'pv_copies': [(0, 4, 4)]" in src and "'state_dvin': [(0, True), (-1, False)]" in src
 
 
@@ -177,7 +177,7 @@ def test_generated_gru_writes_its_input_gradient_in_place():
     # the input projection's chain (x W_ih^T + b_ih, sliced into r, z, n): its adjoint is dXP
     src = generated_source(cell_library.get("gru"))
     backward = _stage(src, "backward_stage", 1)
-    assert "DXP[2*H + j] = g" in backward and "ADJ" not in backward
+    assert "DXP_2[j] = g" in backward and "ADJ" not in backward
     # h also feeds z * h: its gradient is dnx plus dV, which the loop adds (no stage-0 pass)
     assert "'state_dvin': [(0, False)]" in src and "DVIN" not in backward
     assert "if stage == 0:" not in _written(src, "backward_stage")
@@ -217,12 +217,16 @@ def test_compiled_code_indexes_blocks_by_offset():
         "        SV_0 = SV", "        SV_1 = SV[1*H:]", "        SV_3 = SV[3*H:]", "        for j in range(JN):",
         "            SV_3[j] = XP[2*H + j] + SV_1[j] * SV_0[j]", "        for j in range(JN):",
         "            STO0[j] = SV[3*H + j] + SV[1*H + j]"]
+    lines = ["        for j in range(JN):", "            DPR0_3[j] = a_1 * SV_3[j]", "            DPR0_0[j] = a_2 * SV_0[j]"]
+    assert unit_loops.offsets_for_views(lines)[1:] == ["            DPR0_3[j] = a_1 * SV[3*H + j]",
+                                                       "            DPR0_0[j] = a_2 * SV[j]"]   # two blocks written
     for name in ("lstm", "peephole_lstm", "rnn_tanh"):
         src = generated_source(cell_library.get(name))
-        for loop in ("_forward_rows", "_backward_rows"):
-            body = src[src.index(f"def {loop}("):]
-            body = body[:body.find("\n@njit")]
-            assert not re.search(r"\bq?[A-Z][A-Z0-9]*_\d+\b", body), (name, loop)
+        body = src[src.index("def _forward_rows("):]
+        body = body[:body.find("\n@njit")]
+        assert not re.search(r"\bq?[A-Z][A-Z0-9]*_\d+\b", body), name
+    backward = _written(generated_source(cell_library.get("lstm")), "backward_stage")
+    assert {m for m in re.findall(r"\bq?[A-Z][A-Z0-9]*_\d+\b", backward)} == {"DPR0_0", "DPR0_1", "DPR0_2", "DPR0_3"}
     # the units split keeps the views, with which its loops ran faster (emit.source)
     assert "SV_1 = SV[1*H:]" in _written(generated_source(cell_library.get("lstm")), "forward_stage", "_forward_units")
 

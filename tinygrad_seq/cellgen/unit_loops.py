@@ -60,10 +60,12 @@ def offsets_for_views(lines):
     views; the compiled code does better without them: a view is a slice Numba builds (shape,
     strides, a bounds check) for every row and step, and the arrays a loop touches are fewer, so
     LLVM's overlap checks before a vectorized loop are fewer (as the hand-written LSTM's
-    cell_row_backward indexes one array's gates). Except in a loop that writes an array and also
-    reads another block of it: LLVM does not vectorize a loop whose stores and loads of
-    one array lie an unknown distance (a multiple of H) apart, so that array keeps its views there
-    (the GRU's forward reads r and writes n in SV: 1.1-1.4x slower with offsets). The generated
+    cell_row_backward indexes one array's gates). Except in a loop that writes an array at one
+    block and reads or writes it at another: LLVM does not vectorize a loop whose stores and other
+    accesses of one array lie an unknown distance (a multiple of H) apart, so that array keeps its
+    views there (the GRU's forward reads r and writes n in SV: 1.1-1.4x slower with offsets; the
+    LSTM backward's four gate gradients into DPR0, and += into two blocks of DPV: no vector
+    instruction in the loop's LLVM IR with offsets, 8-wide with views). The generated
     LSTM's forward + backward through the layer, against the hand-written one, from 1.04-1.16x to
     0.99-1.03x at B=16 and 64, H=64 (T=50/200; float32, 2 threads, alternating in one process;
     AMD EPYC Zen 3, 2026-12-06)."""
@@ -87,7 +89,7 @@ def offsets_for_views(lines):
                 writes.setdefault(arr, set()).add((q, k))
             for q, arr, k in _ANY_VIEW_USE.findall(b[m.end():] if m else b):
                 reads.setdefault(arr, set()).add((q, k))
-        kept = {arr for arr in writes if reads.get(arr) and len(reads[arr] | writes[arr]) > 1}
+        kept = {arr for arr in writes if len(writes[arr] | reads.get(arr, set())) > 1}
         out += [line] + [_offsets(b, kept) for b in body]
         i = end
     used = {name for line in out if not _VIEW_DEF.match(line) for name in re.findall(r"\bq?[A-Z][A-Z0-9]*_\d+\b", line)}
