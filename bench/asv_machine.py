@@ -22,8 +22,12 @@ def lscpu():
 
 
 def _microarchitecture():
-    """LLVM's name for this CPU (znver3, znver4, sapphirerapids, ...), the target Numba compiles for:
-    lscpu's model name says "AMD EPYC" for Zen 2, 3 and 4 alike. Empty without llvmlite."""
+    """The CPU Numba compiles for: NUMBA_CPU_NAME where set (other than "host"), else LLVM's name
+    for this one (znver3, znver4, sapphirerapids, ...): lscpu's model name says "AMD EPYC" for Zen
+    2, 3 and 4 alike. Empty without llvmlite."""
+    forced = os.environ.get("NUMBA_CPU_NAME", "").strip()
+    if forced and forced != "host":
+        return forced
     try:
         from llvmlite import binding
     except ImportError:
@@ -40,14 +44,16 @@ def describe():
     caches = ", ".join(f"{level} {info[key]}" for level, key in (("L2", "L2 cache"), ("L3", "L3 cache")) if key in info)
     cpus = os.cpu_count() or 1
     slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
-    name = f"{slug}-{cpus}cpu-{isa[0]}"
+    arch = _microarchitecture()
+    # the core's name in it: results of a Zen 2 and a Zen 3 host ("AMD EPYC", AVX2, 2 CPUs both)
+    # are kept apart (before 2026-12-06 07:40 UTC they shared amd-epyc-2cpu-avx2)
+    name = f"{slug}-{re.sub(r'[^a-z0-9]+', '-', arch.lower()) + '-' if arch else ''}{cpus}cpu-{isa[0]}"
     ram = ""
     try:
         with open("/proc/meminfo") as f:
             ram = f.readline().split(":")[1].strip()
     except (OSError, IndexError):
         pass
-    arch = _microarchitecture()
     return dict(machine=name, cpu=f"{model} ({arch + '; ' if arch else ''}{' '.join(isa)}; {caches})", num_cpu=str(cpus),
                 ram=ram,
                 arch=platform.machine(), os=f"{platform.system()} {platform.release()}")
