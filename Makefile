@@ -46,7 +46,7 @@ bench: $(STAMP)
 	$(VPY) bench/compare_torch.py
 
 # asv results are kept per machine under bench/results/asv/<machine>/ (committed): the machine
-# is named and described (CPU model, vector ISA, L2/L3 sizes) from lscpu by bench/asv_machine.py
+# is named and described (CPU model, LLVM's name for the core, vector ISA, L2/L3 sizes) from lscpu by bench/asv_machine.py
 ASV := cd bench && ../$(VPY) -m asv
 MACHINE = $(shell $(VPY) bench/asv_machine.py --name)
 # bench-history: the last N commits (HEAD~N..HEAD), the suite matching BENCH (a regex of names)
