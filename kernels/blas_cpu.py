@@ -194,8 +194,9 @@ def swap_rows(rows, dtype, macs=1 << 62):
     [256, 1024] on one thread. The default rule swaps the classes up to SWAP_MAX_ROWS. Where the
     crossing lies is the machine's: OpenBLAS packs a transposed right operand slowly, by how much
     depends on its kernels and the caches. Measured ([rows, 256] x [1024, 256]^T, one thread,
-    direct / swapped us): AMD EPYC Zen 4, 2026-12-06: 32 rows 290 / 208, 64 452 / 387, 128 785 /
-    750, 256 1420 / 1646; Zen 3, 2026-12-06: 8 rows 105 / 86, 16 147 / 139, 32 234 / 237, 64 428 /
+    direct / swapped us; AMD EPYC, 32 MiB L3, numpy matmul ~190-200 GFLOP/s, load ~1): Zen 4 (1 MiB
+    L2 a core), 2026-12-06: 32 rows 290 / 208, 64 452 / 387, 128 785 /
+    750, 256 1420 / 1646; Zen 3 (512 KiB L2 a core), 2026-12-06 07:50 UTC: 8 rows 105 / 86, 16 147 / 139, 32 234 / 237, 64 428 /
     483, 128 758 / 968. A call below CALIBRATE_SWAP_MIN_MACS multiply-adds, a kernel's chunk and a
     candidate being timed never measure: they take a decision this process has read from the
     wisdom file, else the rule (a chunk's caller may hold the tuning lock inside a calibration and

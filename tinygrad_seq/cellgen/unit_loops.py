@@ -68,7 +68,8 @@ def offsets_for_views(lines):
     instruction in the loop's LLVM IR with offsets, 8-wide with views). The generated
     LSTM's forward + backward through the layer, against the hand-written one, from 1.04-1.16x to
     0.99-1.03x at B=16 and 64, H=64 (T=50/200; float32, 2 threads, alternating in one process;
-    AMD EPYC Zen 3, 2026-12-06)."""
+    AMD EPYC Zen 3, 512 KiB L2 a core, 32 MiB L3, numpy matmul ~190 GFLOP/s, load ~1, 2026-12-06
+    07:20 UTC)."""
     out, i = [], 0
     while i < len(lines):
         line = lines[i]
