@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from . import tuning
+from . import split_cpu, tuning
 from .blas_cpu import chunk_bounds, kernel_threads, run_chunks
 from .compile_notice import announce
 from .vector_erf_cpu import erf_with_f32
@@ -173,6 +173,7 @@ def _numpy_chunk(ufunc):
     def chunk(x, out, lo, hi):
         with np.errstate(all="ignore"):
             ufunc(x[lo:hi], out=out[lo:hi])
+    chunk.__name__ = f"numpy_{ufunc.__name__}"   # its name in split_cpu's decisions
     return chunk
 
 
@@ -187,15 +188,22 @@ COST_NS = {exp_range: (0.7, 5.4), _exp64: (5.4, 5.4), tanh_range: (1.2, 14.0), _
 _announced = set()
 
 
-def splits(kernel, x):
-    """Whether a call of kernel on x (float32 or float64) splits over the threads."""
-    return x.size * COST_NS[kernel][x.dtype.char == "d"] >= tuning.setting("ELEMENTWISE_SPLIT_NS")
+def splits(kernel, x, run_one=None, run_split=None):
+    """Whether a call of kernel on x (float32 or float64) splits over the threads: split_cpu's
+    "elementwise" decision for its estimated work (x.size * COST_NS ns; rule: from
+    tuning.ELEMENTWISE_SPLIT_NS), measured on the call (run_one, run_split) where given; without
+    them (numpy's float64 exp and tanh asking whether to leave numpy) the decision known, else the
+    rule."""
+    work = x.size * COST_NS[kernel][x.dtype.char == "d"]
+    if run_one is None:
+        return split_cpu.split_known("elementwise", kernel.__name__, work, x.dtype)
+    return split_cpu.splits("elementwise", kernel.__name__, work, x.dtype, run_one, run_split)
 
 
 def run(kernel, *arrays):
     """kernel over arrays (same shape and dtype, float32 or float64, C-contiguous; the inputs
-    first) into a new array of their shape: one call below tuning.ELEMENTWISE_SPLIT_NS of
-    work, else a range a thread."""
+    first) into a new array of their shape: one call, or a range a thread where splitting pays
+    (splits)."""
     x = arrays[0]
     n = x.size
     flat = [a.reshape(-1) for a in arrays] if x.ndim != 1 else list(arrays)
@@ -205,12 +213,16 @@ def run(kernel, *arrays):
         if hasattr(kernel, "py_func"):
             announce(f"the elementwise CPU kernels ({kernel.__name__})", x.dtype, (kernel,))
         _announced.add((kernel, x.dtype.char))
-    if not splits(kernel, x):
+
+    def run_one():
         kernel(*flat, 0, n)
-    else:
-        # the work estimate passes PARALLEL_MIN_MACS: ELEMENTWISE_SPLIT_NS has decided
+
+    def run_split():
+        # the work estimate passes PARALLEL_MIN_MACS: the split has been decided
         with kernel_threads(n, 1, max(n, tuning.setting("PARALLEL_MIN_MACS"))) as n_chunks:
             run_chunks(lambda c: kernel(*flat, *chunk_bounds(c, n_chunks, n)), n_chunks)
+
+    (run_split if splits(kernel, x, run_one, run_split) else run_one)()
     return out if x.ndim == 1 else out.reshape(x.shape)
 
 

@@ -25,7 +25,7 @@ from . import blas_cpu  # before numba: it trims numba's import of scipy
 import numba
 import numpy as np
 
-from . import tuning
+from . import split_cpu, tuning
 from .blas_cpu import chunk_bounds, gemm_into, gemm_route, kernel_threads, numpy_blas_one_thread, panels_fit, run_chunks, swaps
 
 # the settings (tuning.NUMPY_SINGLE_THREAD_MACS, SPLIT_MIN_MACS, ROWS_PER_THREAD) are read per call;
@@ -74,38 +74,61 @@ def _product_2d_k_split(a, b):
 
 def matmul(a, b):
     """np.matmul(a, b) for float32 / float64 operands of at least 2 dimensions (numpy's
-    broadcasting of the batch dimensions included); other operands go to np.matmul."""
+    broadcasting of the batch dimensions included); other operands go to np.matmul. A product
+    that can split (_split_kind) splits over the kernels' threads where that pays on this machine
+    (split_cpu "gemm", measured per way of splitting, class of multiply-adds and dtype; rule:
+    from tuning.SPLIT_MIN_MACS, twice that for the output-rows split of x^T @ g)."""
     if (a.dtype != b.dtype or a.dtype not in (np.float32, np.float64) or a.ndim < 2 or b.ndim < 2
             or a.shape[-1] != b.shape[-2] or 0 in a.shape or 0 in b.shape):
         return np.matmul(a, b)
     k, n = b.shape[-2:]
     rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
-    threads = numba.get_num_threads()
-    if threads > 1 and rows * k * n >= tuning.setting("SPLIT_MIN_MACS"):
-        # an operand in neither order (the broadcast ones of `.sum().backward()`, stride 0, or a
-        # strided slice) is copied once so that the product splits over the threads: a Linear
-        # 1600x512 -> 512 under `out.sum().backward()` took 28.4 ms with its dx and dW products
-        # on one thread, 15.6 ms with them split (AMD EPYC, 2 threads, 2026-12-05)
-        if not (a.flags.c_contiguous or (a.ndim == 2 and a.flags.f_contiguous)):
-            a = np.ascontiguousarray(a)
-        if not (b.flags.c_contiguous or (b.ndim == 2 and b.flags.f_contiguous)):
-            b = np.ascontiguousarray(b)
-    if (threads > 1 and b.ndim == 2 and a.flags.c_contiguous and (b.flags.c_contiguous or b.flags.f_contiguous)
-            and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
-            and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
-        return _product_2d(a.reshape(rows, k), b).reshape(a.shape[:-1] + (n,))
-    if (threads > 1 and a.ndim == 2 and b.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
-            and b.flags.c_contiguous and rows * k * n >= tuning.setting("SPLIT_MIN_MACS")
-            and k >= tuning.setting("ROWS_PER_THREAD") * threads):
+    macs = rows * k * n
+    kind = _split_kind(a, b, rows, k) if numba.get_num_threads() > 1 else None
+    if kind is not None and split_cpu.splits("gemm", kind, macs // 2 if kind == "out_rows" else macs, a.dtype,
+                                             lambda: _one_thread(a, b, rows, k, n), lambda: _split(kind, a, b)):
+        return _split(kind, a, b)
+    return _one_thread(a, b, rows, k, n)
+
+
+def _split_kind(a, b, rows, k):
+    """How a [.., M, K] @ [K, N] product splits over the threads, or None: "rows" (a C-ordered,
+    or copied to it, b 2-D, enough rows), "k" (a an F-ordered 2-D x^T, b C-ordered, enough rows
+    of x: partial products by K), "out_rows" (the same x^T @ g with too few rows of x but
+    enough output rows). An operand in neither order (the broadcast ones of
+    `.sum().backward()`, stride 0, or a strided slice) is copied by _split: a Linear 1600x512 ->
+    512 under `out.sum().backward()` took 28.4 ms with its dx and dW products on one thread, 15.6
+    ms with them split (AMD EPYC, 2 threads, 2026-12-05)."""
+    per_thread = tuning.setting("ROWS_PER_THREAD") * numba.get_num_threads()
+    a_c = a.flags.c_contiguous or not (a.ndim == 2 and a.flags.f_contiguous)   # C, or copied to C
+    b_c = b.flags.c_contiguous or not (b.ndim == 2 and b.flags.f_contiguous)
+    if b.ndim == 2 and a_c and rows >= per_thread:
+        return "rows"
+    if a.ndim == 2 and b.ndim == 2 and not a_c and b_c:
+        if k >= per_thread:
+            return "k"
+        if rows >= per_thread:
+            # its output rows split ([1024, 32] @ [32, 256]: 178 -> 134-152 us, [1024, 64] @ [64,
+            # 1024] 1258 -> 721-869, [10000, 32] @ [32, 256] 1889 -> 964-999; at half the
+            # multiply-adds, [256, 32] @ [32, 512], 99 -> 91-113; AMD EPYC Zen 4, 2 threads, 2026-12-06)
+            return "out_rows"
+    return None
+
+
+def _split(kind, a, b):
+    if not (a.flags.c_contiguous or (a.ndim == 2 and a.flags.f_contiguous)):
+        a = np.ascontiguousarray(a)
+    if not (b.flags.c_contiguous or (b.ndim == 2 and b.flags.f_contiguous)):
+        b = np.ascontiguousarray(b)
+    if kind == "k":
         return _product_2d_k_split(a, b)
-    if (threads > 1 and a.ndim == 2 and b.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
-            and b.flags.c_contiguous and rows * k * n >= 2 * tuning.setting("SPLIT_MIN_MACS")
-            and rows >= tuning.setting("ROWS_PER_THREAD") * threads):
-        # the same x^T @ g with too few rows of x to split (a one-step weight gradient, k = batch):
-        # its output rows split instead ([1024, 32] @ [32, 256]: 178 -> 134-152 us, [1024, 64] @
-        # [64, 1024] 1258 -> 721-869, [10000, 32] @ [32, 256] 1889 -> 964-999; at half the
-        # multiply-adds, [256, 32] @ [32, 512], 99 -> 91-113; AMD EPYC Zen 4, 2 threads, 2026-12-06)
+    if kind == "out_rows":
         return _product_2d(a, b)
+    k = b.shape[0]
+    return _product_2d(a.reshape(-1, k), b).reshape(a.shape[:-1] + (b.shape[1],))
+
+
+def _one_thread(a, b, rows, k, n):
     if a.shape[-2] * k * n <= tuning.setting("NUMPY_SINGLE_THREAD_MACS"):
         # numpy calls BLAS once per product of the batch, each small enough for one thread
         return np.matmul(a, b)

@@ -6,7 +6,8 @@ numpy's versions make four to eight passes over memory, on one thread, with a sc
 float32 (a [1600, 512] float32 softmax 5x, layer_norm 7x torch's time on 2 threads; AMD EPYC,
 2026-12-05). Here each row is read into cache once and worked there: the exp is
 vector_math_cpu.vexp (float32: a vectorized polynomial; float64: libm), and the rows split over
-the kernels' threads (blas_cpu.run_chunks) from tuning.ROWS_SPLIT_MIN_ELEMENTS elements.
+the kernels' threads (blas_cpu.run_chunks) where that pays on this machine (split_cpu "rows",
+measured per op, class of size and dtype; default from tuning.ROWS_SPLIT_MIN_ELEMENTS elements).
 
 Accuracy: every row sum (softmax's sum of exp, the dot products of the backwards, layer_norm's
 mean and variance) accumulates in float64, also for float32 input. torch adds in float32 with a
@@ -29,6 +30,7 @@ from numba import njit
 from . import tuning
 from .blas_cpu import chunk_bounds, kernel_threads, run_chunks
 from .compile_notice import announce
+from .split_cpu import splits
 from .vector_math_cpu import FASTMATH, vexp
 
 _JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -246,20 +248,27 @@ def takes(a):
             and a.size >= tuning.setting("ROWS_KERNEL_MIN_ELEMENTS"))
 
 
-def _over_rows(rows, cols, task, n_chunks_known=None):
-    """task(lo, hi, c) over row ranges of an [rows, cols] array: one call below
-    tuning.ROWS_SPLIT_MIN_ELEMENTS elements, else a range per thread of the kernels' pool.
-    n_chunks_known(n) is told the chunk count first (per-chunk partial sums)."""
-    if rows < 2 or rows * cols < tuning.setting("ROWS_SPLIT_MIN_ELEMENTS"):
+def _over_rows(op, dtype, rows, cols, task, n_chunks_known=None):
+    """task(lo, hi, c) over row ranges of an [rows, cols] array of dtype: one call, or a range
+    per thread of the kernels' pool where the split pays on this machine (split_cpu "rows";
+    rule: from tuning.ROWS_SPLIT_MIN_ELEMENTS elements). n_chunks_known(n) is told the chunk
+    count first (per-chunk partial sums)."""
+    def run_one():
         if n_chunks_known is not None:
             n_chunks_known(1)
         task(0, rows, 0)
-        return
-    # kernel_threads splits from PARALLEL_MIN_MACS: the element count, raised to it, says "split"
-    with kernel_threads(rows, 1, max(rows * cols, tuning.setting("PARALLEL_MIN_MACS"))) as n:
-        if n_chunks_known is not None:
-            n_chunks_known(n)
-        run_chunks(lambda c: task(*chunk_bounds(c, n, rows), c), n)
+
+    def run_split():
+        # kernel_threads splits from PARALLEL_MIN_MACS: the element count, raised to it, says "split"
+        with kernel_threads(rows, 1, max(rows * cols, tuning.setting("PARALLEL_MIN_MACS"))) as n:
+            if n_chunks_known is not None:
+                n_chunks_known(n)
+            run_chunks(lambda c: task(*chunk_bounds(c, n, rows), c), n)
+
+    if rows < 2 or not splits("rows", op, rows * cols, dtype, run_one, run_split):
+        run_one()
+    else:
+        run_split()
 
 
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
@@ -275,10 +284,10 @@ def softmax(x, log=False):
     _notice(x.dtype)
     out = np.empty_like(x)
     if log:
-        _over_rows(*x.shape, lambda lo, hi, c: log_softmax_rows(x, out, lo, hi))
+        _over_rows("log_softmax", x.dtype, *x.shape, lambda lo, hi, c: log_softmax_rows(x, out, lo, hi))
     else:
         none = _EMPTY[x.dtype]
-        _over_rows(*x.shape, lambda lo, hi, c: softmax_rows(x, out, none, lo, hi))
+        _over_rows("softmax", x.dtype, *x.shape, lambda lo, hi, c: softmax_rows(x, out, none, lo, hi))
     return out
 
 
@@ -286,7 +295,7 @@ def softmax_lse(x):
     """(softmax [R, C], log-sum-exp [R]) of x [R, C]: cross_entropy's forward from logits."""
     _notice(x.dtype)
     out, lse = np.empty_like(x), np.empty(x.shape[0], x.dtype)
-    _over_rows(*x.shape, lambda lo, hi, c: softmax_rows(x, out, lse, lo, hi))
+    _over_rows("softmax_lse", x.dtype, *x.shape, lambda lo, hi, c: softmax_rows(x, out, lse, lo, hi))
     return out, lse
 
 
@@ -296,7 +305,7 @@ def softmax_backward(g, y, log=False):
     _notice(y.dtype)
     out = np.empty_like(y)
     kernel = log_softmax_backward_rows if log else softmax_backward_rows
-    _over_rows(*y.shape, lambda lo, hi, c: kernel(g, y, out, lo, hi))
+    _over_rows(kernel.__name__, y.dtype, *y.shape, lambda lo, hi, c: kernel(g, y, out, lo, hi))
     return out
 
 
@@ -307,7 +316,7 @@ def layer_norm(x, w, b, eps):
     none = _EMPTY[x.dtype]
     w, b = none if w is None else w, none if b is None else b
     out, mean, rstd = np.empty_like(x), np.empty(x.shape[0], x.dtype), np.empty(x.shape[0], x.dtype)
-    _over_rows(*x.shape, lambda lo, hi, c: layer_norm_rows(x, w, b, float(eps), out, mean, rstd, lo, hi))
+    _over_rows("layer_norm", x.dtype, *x.shape, lambda lo, hi, c: layer_norm_rows(x, w, b, float(eps), out, mean, rstd, lo, hi))
     return out, mean, rstd
 
 
@@ -329,7 +338,7 @@ def layer_norm_backward(g, x, mean, rstd, w, want_dx=True, want_dw=False, want_d
     def task(lo, hi, c):
         layer_norm_backward_rows(g, x, mean, rstd, w, dx, parts["dw"][c], parts["db"][c], lo, hi)
 
-    _over_rows(R, C, task, allocate)
+    _over_rows("layer_norm_backward", x.dtype, R, C, task, allocate)
     dw = parts["dw"].sum(0).astype(x.dtype) if want_dw else None
     db = parts["db"].sum(0).astype(x.dtype) if want_db else None
     return (dx if want_dx else None), dw, db

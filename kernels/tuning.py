@@ -126,44 +126,28 @@ WORKER_SPIN_US = 1000
 # then runs alone, and neither thread sleeps in the kernel waiting for the GIL
 WORKER_GRACE_US = 6
 
-# row-wise ops (kernels/rows_cpu.py: softmax, log_softmax, their backwards, layer_norm, the
-# cross_entropy softmax) on float32 / float64 arrays run the Numba row kernels from
-# ROWS_KERNEL_MIN_ELEMENTS elements, numpy's passes below: the kernel was faster at every size
-# measured (float32 [1, 64] softmax 3.0 us against numpy's 15; [64, 512] 40 against 107), so the
-# threshold only spares a few-element call loading Numba (0.5 s once). Rows split over the
-# kernels' threads from ROWS_SPLIT_MIN_ELEMENTS: handing a chunk over cost 50-100 us on a loaded
-# machine ([256, 512] softmax 154 us one thread, 144 split; [1600, 512] 955 -> 560, layer_norm
-# 300 -> 215; its backward [1600, 512] even, [400, 10000] 4.5 -> 2.9 ms; AMD EPYC, 2 threads,
-# 2026-12-05, /tmp/s45/rowsB/bench.py)
+# The *_SPLIT_* thresholds below (and SPLIT_MIN_MACS above) are default rules: in mode auto each
+# class of size is measured on the machine (kernels/split_cpu.py, SPLIT_MEASURED); their figures
+# (AMD EPYC Zen 2, 2 cores, 2026-12-05) are in the README's Threads section.
+# Row-wise ops (kernels/rows_cpu.py: softmax, log_softmax, their backwards, layer_norm) run the
+# Numba row kernels from ROWS_KERNEL_MIN_ELEMENTS elements: faster than numpy's passes at every
+# size measured ([1, 64] softmax 3.0 us against 15), so the threshold only spares a few-element
+# call loading Numba (0.5 s once); rows split over the threads from ROWS_SPLIT_MIN_ELEMENTS
 ROWS_KERNEL_MIN_ELEMENTS = 1024
 ROWS_SPLIT_MIN_ELEMENTS = 1 << 18
-
-# optimizer steps (kernels/optim_cpu.py via tinygrad_seq/optim/fused_steps.py: Adam, AdamW, SGD)
-# run one compiled pass per parameter from this many elements, numpy's composition below (the
-# pass was faster at every size for Adam and momentum SGD: 64 elements x 256 parameters, Adam
-# 4.9 against 9.5 ms); plain SGD (p -= lr g, two numpy passes) from OPTIM_PLAIN_SGD_MIN_ELEMENTS
-# (4096 x 256: 6.1 against 5.0 ms, 65536 x 32: level, 262144 x 8: 0.91 against 1.33); a parameter
-# splits over the kernels' threads from OPTIM_SPLIT_MIN_ELEMENTS (memory-bound: two threads were
-# slower up to 262144 elements, 2.2 against 1.9 ms for Adam over 8 of them; at 4M momentum SGD
-# 2.5 against 4.5 ms, Adam level). AMD EPYC znver2, 2 cores, float32, 2026-12-05
+# optimizer steps (fused_steps.py: Adam, AdamW, SGD) run one compiled pass per parameter from
+# OPTIM_FUSED_MIN_ELEMENTS (faster at every size for Adam and momentum SGD), plain SGD (p -= lr g)
+# from OPTIM_PLAIN_SGD_MIN_ELEMENTS (4096 x 256: 6.1 against numpy's 5.0 ms, 65536 x 32 level);
+# a parameter splits over the threads from OPTIM_SPLIT_MIN_ELEMENTS (memory-bound); the embedding
+# gradient (zero the table, add the rows) from EMBEDDING_SPLIT_MIN_ELEMENTS table elements (two
+# threads were slower at every size measured, so by default it stays on one)
 OPTIM_FUSED_MIN_ELEMENTS = 1
 OPTIM_PLAIN_SGD_MIN_ELEMENTS = 1 << 16
 OPTIM_SPLIT_MIN_ELEMENTS = 1 << 22
-# the embedding gradient (kernels/optim_cpu.embedding_grad: zero the table, add the rows) splits
-# its table rows over the threads from this many table elements: writing the table's zeros is
-# most of it and memory-bound, and two threads were slower at every size measured (10000 x 512:
-# 1.74 against 1.68 ms; 100000 x 512: 27.1 against 22.5 ms; AMD EPYC znver2, 2 cores, loaded,
-# 2026-12-05), so on such a machine it stays on one
 EMBEDDING_SPLIT_MIN_ELEMENTS = 1 << 27
-
-# elementwise activations (kernels/elementwise_cpu.py: exp, sigmoid, tanh, relu, gelu and their
-# backwards) on C-contiguous float32 / float64 arrays run the Numba kernel from this many
-# elements, numpy below: a kernel call costs ~3 us in Python and dispatch, which numpy's single
-# ufuncs (relu, tanh) beat up to 1-2K elements, its compositions (sigmoid, gelu) never; and they
-# split over the kernels' threads from this many nanoseconds of one thread's work
-# (elementwise_cpu.COST_NS: an element's time per kernel): handing a range to the other thread
-# cost 40-60 us here (AMD EPYC, 2 cores, load 2: float32 exp 262K elements 181 -> 151 us, gelu
-# 65K 138 -> 130, 131K 271 -> 208; float64 gelu 16K 156 -> 134)
+# elementwise activations (elementwise_cpu.py) run the Numba kernel from ELEMENTWISE_MIN_SIZE
+# elements (a call costs ~3 us, which numpy's single ufuncs beat up to 1-2K elements), split over
+# the threads from ELEMENTWISE_SPLIT_NS of one thread's work (elementwise_cpu.COST_NS)
 ELEMENTWISE_MIN_SIZE = 1024
 ELEMENTWISE_SPLIT_NS = 150000
 
@@ -189,6 +173,12 @@ CALIBRATE_ROWS = 2048
 # timed rounds (after one untimed run of each alternative), each round timing every alternative,
 # every other round in reverse order (an even count: each alternative as often first as last)
 CALIBRATE_REPEATS = 6
+# the classes of size (each family's unit: kernels/split_cpu.py) whose split over the threads is
+# measured; outside, the threshold's rule. Below the range a split cannot pay: a kernel call's
+# thread set-up and hand-off took 30-60 us (Zen 3 KVM guest, load 1-3, 2026-12-06)
+SPLIT_MEASURED = {"rows": (1 << 15, 1 << 23), "elementwise": (1 << 15, 1 << 21), "optim": (1 << 16, 1 << 23),
+                  "embedding": (1 << 20, 1 << 26), "gemm": (1 << 21, 1 << 26)}
+CALIBRATE_SPLIT_SAMPLE_S = 0.0005   # ... each sample repeating the call to this many seconds
 # the version of calibrate's rule: a decision on disk taken under another is measured again (9:
 # 64 steps for short steps, no background compile while candidates are timed; 8: the runoff; 7:
 # AVX-512's 8-row tiles; 6: the panel GEMM route; the others and why: README, Tuned on the machine)
@@ -235,6 +225,11 @@ def setting(name):
         return type(default)(float(raw)) if isinstance(default, int) else type(default)(raw)
     except ValueError:
         raise ValueError(f"{_PREFIX}{name}={raw!r}: expected a number like {default!r}") from None
+
+
+def is_forced(name):
+    """Whether TINYGRAD_SEQ_TUNE_<NAME> sets the setting ``name``."""
+    return bool(getenv(_PREFIX + name))
 
 
 def mode():
@@ -331,6 +326,7 @@ CHOICES = {
     "gemm": ("blas", "panels"),           # whole-sequence GEMMs: numpy's BLAS or panel_cpu's tiles
     "one_step_threads": ("all", "one"),   # a one-step call: split over the threads, or on one
     "swap": ("yes", "no"),                # x @ W^T with few rows: as (W @ x^T)^T, or as it is
+    "threads": ("one", "all"),            # a row-wise, elementwise, optimizer or product call (split_cpu)
 }
 
 

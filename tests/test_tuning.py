@@ -360,11 +360,16 @@ def test_every_plan_gives_the_same_numbers(cell, dtype, monkeypatch, request):
 
 
 def test_tune_command_prints_its_choices(tmp_path):
-    env = dict(os.environ, TINYGRAD_SEQ_TUNE_DIR=str(tmp_path), TINYGRAD_SEQ_TUNE_CALIBRATE_REPEATS="1")
+    env = dict(os.environ, TINYGRAD_SEQ_TUNE_DIR=str(tmp_path), TINYGRAD_SEQ_TUNE_CALIBRATE_REPEATS="1",
+               TINYGRAD_SEQ_TUNE_CALIBRATE_SPLIT_SAMPLE_S="0.0001")
     out = subprocess.run([sys.executable, "-m", "tinygrad_seq.tune", "--cells", "rnn", "--batches", "12",
                           "--hidden", "16", "--steps", "8"], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "time_loop|" in out.stdout and "cell=rnn" in out.stdout and "->" in out.stdout
+    import numba
+    if numba.config.NUMBA_NUM_THREADS > 1:   # the split families' classes too
+        for family in ("rows", "elementwise", "optim", "embedding", "gemm"):
+            assert f"family={family}|" in out.stdout
     assert f"wisdom file: {tmp_path}" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "tinygrad_seq.tune", "--cells", "tcn"], capture_output=True,
                          text=True, env=env, timeout=120)

@@ -11,15 +11,15 @@ memset: the allocator keeps freed memory, so no fresh zero pages), the sort and 
 Other arrays keep the sort + np.add.reduceat composition."""
 import numpy as np
 
-_kernels = None   # (optim_cpu, blas_cpu, tuning, announce), loaded on first use (Numba: 0.5 s)
+_kernels = None   # (optim_cpu, blas_cpu, tuning, announce, split_cpu), loaded on first use (Numba: 0.5 s)
 
 
 def _load():
     global _kernels
     if _kernels is None:
-        from tinygrad_seq.kernels import blas_cpu, optim_cpu, tuning
+        from tinygrad_seq.kernels import blas_cpu, optim_cpu, split_cpu, tuning
         from tinygrad_seq.kernels.compile_notice import announce
-        _kernels = (optim_cpu, blas_cpu, tuning, announce)
+        _kernels = (optim_cpu, blas_cpu, tuning, announce, split_cpu)
     return _kernels
 
 
@@ -33,20 +33,27 @@ def embedding_grad_cpu(shape, idx, g, skip_row):
 
 
 def _by_kernel(shape, idx, g, skip_row):
-    optim_cpu, blas_cpu, tuning, announce = _load()
+    optim_cpu, blas_cpu, tuning, announce, split_cpu = _load()
     num = shape[0]
     out = np.empty(shape, g.dtype)
     flat = np.ascontiguousarray(idx).reshape(-1)
     rows = g.reshape(-1, shape[1])
     skip = -1 if skip_row is None else int(skip_row) % num
     announce("the embedding gradient CPU kernel", g.dtype, (optim_cpu.embedding_grad,))
-    if out.size < tuning.setting("EMBEDDING_SPLIT_MIN_ELEMENTS"):
+
+    def run_one():
         optim_cpu.embedding_grad(out, flat, rows, skip, 0, num)
-        return out
-    # each thread its own table rows: no two threads write a row, and each row's sum is in order
-    with blas_cpu.kernel_threads(1, num, max(out.size, tuning.setting("PARALLEL_MIN_MACS"))) as n_chunks:
-        blas_cpu.run_chunks(lambda c: optim_cpu.embedding_grad(out, flat, rows, skip,
-                                                               *blas_cpu.chunk_bounds(c, n_chunks, num)), n_chunks)
+
+    def run_split():
+        # each thread its own table rows: no two threads write a row, and each row's sum is in order
+        with blas_cpu.kernel_threads(1, num, max(out.size, tuning.setting("PARALLEL_MIN_MACS"))) as n_chunks:
+            blas_cpu.run_chunks(lambda c: optim_cpu.embedding_grad(out, flat, rows, skip,
+                                                                   *blas_cpu.chunk_bounds(c, n_chunks, num)), n_chunks)
+
+    # split where that pays on this machine (split_cpu "embedding"; the call writes all of out,
+    # so measuring it leaves the result; rule: from tuning.EMBEDDING_SPLIT_MIN_ELEMENTS)
+    (run_split if split_cpu.splits("embedding", "embedding_grad", out.size, g.dtype, run_one, run_split)
+     else run_one)()
     return out
 
 

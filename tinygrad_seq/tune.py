@@ -6,8 +6,10 @@
 The kernels make their machine-dependent choices (kernels/tuning.py) the first time they meet a
 shape class; this command forgets this machine's decisions (unless --keep) and measures every
 shape class of the grid now (each for sequences of --steps and for one-step calls, a decoder's
-step) and the few-row products' swap per class of rows, so that later calls only read the wisdom
-file. One line per decision: the shape class,
+step), the few-row products' swap per class of rows, and whether the common row-wise,
+elementwise, optimizer, embedding-gradient and product calls split over the threads per class of
+size (kernels/split_cpu.py), so that later calls only read the wisdom file. One line per
+decision: the shape class,
 the candidates' times in ms, the choice and the reason.
 """
 import argparse
@@ -56,6 +58,8 @@ def main(argv=None):
     while rows <= top:   # x @ W^T with few rows: swapped or not, per class of rows (powers of two)
         blas_cpu.swap_rows(rows, dtype)
         rows *= 2
+    if blas_cpu.kernel_threads.planned(1, 1 << 20, 1 << 62) > 1:
+        split_grid(dtype)
     for cell in cells:
         module, gates = modules[cell]
         for batch in batches:
@@ -70,6 +74,44 @@ def main(argv=None):
         print(describe(key, table[key]))
     print(f"wisdom file: {tuning.wisdom_path()}")
     return 0
+
+
+def split_grid(dtype):
+    """Calls of every class of size each split family measures (tuning.SPLIT_MEASURED), on random
+    data: softmax and layer_norm over rows of 512, sigmoid and tanh, an Adam step, an embedding
+    gradient of a table 256 wide, a [rows, 64] @ [64, 64] product."""
+    import numpy as np
+
+    from . import embedding_grad
+    from .kernels import elementwise_cpu, gemm_cpu, rows_cpu, tuning
+    from .optim import fused_steps
+
+    rng = np.random.default_rng(0)
+
+    def classes(family, per_element=1.0):   # element counts of the family's measured classes
+        lo, hi = tuning.SPLIT_MEASURED[family]
+        size = lo
+        while size < hi:
+            yield max(1, int(size / per_element))
+            size *= 2
+
+    for n in classes("rows"):
+        x = rng.standard_normal((max(2, n // 512), 512)).astype(dtype)
+        rows_cpu.softmax(x)
+        rows_cpu.layer_norm(x, None, None, 1e-5)
+    for kernel, run in ((elementwise_cpu.sigmoid_range, elementwise_cpu.sigmoid),
+                        (elementwise_cpu.tanh_range, elementwise_cpu.tanh)):
+        for n in classes("elementwise", elementwise_cpu.COST_NS[kernel][dtype.char == "d"]):
+            run(rng.standard_normal(n).astype(dtype))
+    group = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
+    for n in classes("optim"):
+        p, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+        fused_steps.adam_step(p, g, np.zeros_like(p), np.zeros_like(p), None, 1, group)
+    for n in classes("embedding"):
+        idx = rng.integers(0, n // 256, 1024)
+        embedding_grad.embedding_grad_cpu((n // 256, 256), idx, rng.standard_normal((1024, 256)).astype(dtype), None)
+    for n in classes("gemm", 64 * 64):
+        gemm_cpu.matmul(rng.standard_normal((n, 64)).astype(dtype), rng.standard_normal((64, 64)).astype(dtype))
 
 
 def describe(key, record):

@@ -6,7 +6,8 @@ dtype and shape: the rules (adam.py, sgd.py) call these first and keep their bac
 The kernels round as torch's single-tensor CPU step does (same operations, same fused
 multiply-adds; see kernels/optim_cpu.py), so a step here and numpy's composition may differ in
 the last bit of an element, each within an ulp or so of torch's. Parameters of at least
-tuning.OPTIM_SPLIT_MIN_ELEMENTS elements split over the kernels' threads; below
+tuning.OPTIM_SPLIT_MIN_ELEMENTS elements split over the kernels' threads by default (by
+measurement in tuning mode auto: kernels/split_cpu.py); below
 tuning.OPTIM_FUSED_MIN_ELEMENTS (plain SGD, p -= lr g: OPTIM_PLAIN_SGD_MIN_ELEMENTS) the
 composition runs (TINYGRAD_SEQ_TUNE_<NAME> forces any of them).
 The kernels module loads (with Numba) on the first fused step, not at import."""
@@ -14,15 +15,15 @@ import numbers
 
 import numpy as np
 
-_kernels = None   # (optim_cpu, blas_cpu, tuning, announce), loaded on first use
+_kernels = None   # (optim_cpu, blas_cpu, tuning, announce, split_cpu), loaded on first use
 
 
 def _load():
     global _kernels
     if _kernels is None:
-        from tinygrad_seq.kernels import blas_cpu, optim_cpu, tuning
+        from tinygrad_seq.kernels import blas_cpu, optim_cpu, split_cpu, tuning
         from tinygrad_seq.kernels.compile_notice import announce
-        _kernels = (optim_cpu, blas_cpu, tuning, announce)
+        _kernels = (optim_cpu, blas_cpu, tuning, announce, split_cpu)
     return _kernels
 
 
@@ -46,18 +47,33 @@ def _numbers(*values):
 
 
 def _run(kernel, n, args_before, args_after, what, dtype):
-    """kernel(*args_before, lo, hi, *args_after) over [0, n), split over the kernels' threads
-    from tuning.OPTIM_SPLIT_MIN_ELEMENTS elements."""
-    optim_cpu, blas_cpu, tuning, announce = _kernels
+    """kernel(*args_before, lo, hi, *args_after) over [0, n), split over the kernels' threads where
+    that pays on this machine (split_cpu "optim", measured on copies of the arrays; rule: from
+    tuning.OPTIM_SPLIT_MIN_ELEMENTS elements)."""
+    optim_cpu, blas_cpu, tuning, announce, split_cpu = _kernels
     announce(what, dtype, (kernel,))
-    if n < tuning.setting("OPTIM_SPLIT_MIN_ELEMENTS"):
+
+    def split(arrays):
+        # a work estimate at the parallel threshold: kernel_threads splits it (unless another
+        # thread runs a parallel kernel, which leaves this one chunk)
+        with blas_cpu.kernel_threads(1, n, max(n, tuning.setting("PARALLEL_MIN_MACS"))) as n_chunks:
+            blas_cpu.run_chunks(lambda c: kernel(*arrays, *blas_cpu.chunk_bounds(c, n_chunks, n), *args_after),
+                                n_chunks)
+
+    copies = []   # the step changes its arrays: measured on copies, made once
+
+    def on_copies(run):
+        def measured():
+            if not copies:
+                copies.extend(a.copy() for a in args_before)
+            run(copies)
+        return measured
+
+    if split_cpu.splits("optim", kernel.__name__, n, dtype, on_copies(lambda a: kernel(*a, 0, n, *args_after)),
+                        on_copies(split)):
+        split(args_before)
+    else:
         kernel(*args_before, 0, n, *args_after)
-        return
-    # a work estimate at the parallel threshold: kernel_threads splits it (unless another thread
-    # runs a parallel kernel, which leaves this one chunk)
-    with blas_cpu.kernel_threads(1, n, max(n, tuning.setting("PARALLEL_MIN_MACS"))) as n_chunks:
-        blas_cpu.run_chunks(lambda c: kernel(*args_before, *blas_cpu.chunk_bounds(c, n_chunks, n), *args_after),
-                            n_chunks)
 
 
 def adam_step(p, g, m, v, vmax, step, group):
