@@ -111,7 +111,7 @@ def measured_for_real(auto, monkeypatch):
 
 
 def _measured(family):
-    return [k for k in tuning.decisions() if k.startswith(f"threads|") and f"family={family}|" in k]
+    return [k for k in tuning.decisions() if k.startswith("threads|") and f"family={family}|" in k]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

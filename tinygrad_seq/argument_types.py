@@ -5,6 +5,7 @@ paths that would otherwise read .ndim / .shape of the wrong object, or after suc
 import numbers
 
 from tinygrad_seq import autograd
+from tinygrad_seq.state_array import StateArray, state_value_tensor
 
 
 def python_type_name(x):
@@ -36,11 +37,15 @@ def require_tensor_sequence(tensors, op, position=1, argument="tensors"):
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}(): argument '{argument}' (position {position}) must be tuple of Tensors, "
                         f"not {python_type_name(tensors)}")
+    out = list(tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, autograd._Tensor):
+            if isinstance(t, StateArray):   # a state-dict value (a tensor in torch): averaged checkpoints
+                out[i] = state_value_tensor(t)
+                continue
             raise TypeError(f"expected Tensor as element {i} in argument {position - 1}, but got "
                             f"{python_type_name(t)}")
-    return list(tensors)
+    return out
 
 
 def require_tensor_method(x, method, op, argument, position):

@@ -17,6 +17,8 @@ from tinygrad_seq.list_dtype import list_data, only_python_numbers
 from tinygrad_seq.numpy_interop import check_numpy_array, shared_array
 from tinygrad_seq.range_out import RANGE_FACTORIES, shaped_like_out
 from tinygrad_seq.size import Size
+from tinygrad_seq.argument_types import not_a_tensor
+from tinygrad_seq.state_array import StateArray, state_value_tensor
 from tinygrad_seq.tensor import Tensor
 
 
@@ -175,7 +177,8 @@ def from_numpy(arr):
 
 
 def is_tensor(obj):
-    return isinstance(obj, Tensor)
+    """torch.is_tensor; a state-dict value (a StateArray: torch's are tensors) counts as one."""
+    return isinstance(obj, (Tensor, StateArray))
 
 
 def numel(t):
@@ -401,6 +404,10 @@ def _like(fn, t, dtype, device, requires_grad, *args, memory_format=None, fill=N
     the in-place random fill drawing a non-row-major one in its memory order (torch's empty_like(t).uniform_())."""
     if getattr(type(t), "_is_uninitialized", False):   # an nn.UninitializedParameter: torch's ValueError
         t._refuse_use(sys._getframe(1).f_code.co_name)   # named by the caller (empty_like, ...)
+    if not isinstance(t, Tensor):
+        if not isinstance(t, StateArray):   # torch's TypeError, named by the caller (zeros_like, ...)
+            raise not_a_tensor(sys._getframe(1).f_code.co_name, "input", 1, t)
+        t = state_value_tensor(t)   # a state-dict value (torch's is a tensor)
     strides = like_strides(t, memory_format, device)   # None: row-major, the common case
     kw.update(dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
     if strides is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import sys
 
+import warnings
+
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra, writes
@@ -391,9 +393,24 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         raise TypeError("Tensor does not support deleting items")
 
 
+_NON_LEAF_GRAD = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                  "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                  "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf "
+                  "Tensor by mistake, make sure you access the leaf Tensor instead.")
+
+
+def _grad_getter(self):
+    """t.grad; None on a non-leaf tensor that requires grad and does not retain it warns as
+    torch's (an LSTM's h_n.grad after backward: "why is my grad None")."""
+    g = self._grad_value
+    if g is None and self._ctx is not None and self.requires_grad and not self.retains_grad:
+        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+    return g
+
+
 # .grad: a property over the slot _grad_value, so that an assigned gradient is checked as
-# torch's (grad_checks.py); reading it is the slot's own C getter
-Tensor.grad = property(Tensor._grad_value.__get__, checked_grad_setter(Tensor._grad_value.__set__),
+# torch's (grad_checks.py)
+Tensor.grad = property(_grad_getter, checked_grad_setter(Tensor._grad_value.__set__),
                        lambda self: setattr(self, "_grad_value", None))   # del t.grad: None, as torch's
 autograd._Tensor = Tensor
 

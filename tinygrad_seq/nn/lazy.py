@@ -39,10 +39,10 @@ class LazyModuleMixin:
         """As Module's, but a placeholder goes in as itself (torch's `<UninitializedParameter>`)."""
         for name, t in self._parameters.items():
             if t is not None:
-                destination[prefix + name] = t if keep_vars or is_lazy(t) else state_array(t.numpy())
+                destination[prefix + name] = t if keep_vars or is_lazy(t) else state_array(t.numpy(), of_module=True)
         for name, t in self._buffers.items():
             if t is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = t if keep_vars or is_lazy(t) else state_array(t.numpy())
+                destination[prefix + name] = t if keep_vars or is_lazy(t) else state_array(t.numpy(), of_module=True)
 
     def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                         error_msgs):

@@ -2,7 +2,6 @@
 registration (__setattr__, register_buffer, ...) is nn/module_registration.py's."""
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 
 import numpy as np
@@ -23,7 +22,6 @@ from tinygrad_seq.nn.module_compile import CompileMixin
 _GLOBAL_HOOK_IDS = _hooks.GLOBAL_HOOK_IDS
 
 
-_NO_CONTEXT = contextlib.nullcontext()
 _NOT_GIVEN = object()   # Module.to's copy default: torch refuses copy=False too
 
 
@@ -153,21 +151,30 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
 
     # ------------------------------------------------------------ devices and dtypes
     def _apply(self, fn):
-        """Replace each parameter's and buffer's data by fn(tensor) in place (identity kept). As
-        torch's, fn runs under no_grad for parameters and their grads (so an in-place fn such as
-        `t.add_(1)` may change a leaf), but not for buffers."""
+        """Replace each parameter's data by fn(tensor) in place (identity kept), and each buffer
+        by fn(buffer), as torch's: a reference to the old buffer, or a tensor another module
+        shares as its buffer, keeps its dtype and device. As torch's, fn runs under no_grad for
+        parameters and their grads (so an in-place fn such as `t.add_(1)` may change a leaf), but
+        not for buffers."""
         for m in self.modules():
-            for store in (m._parameters, m._buffers):
-                for k, t in store.items():
-                    if t is None:
-                        continue
-                    with no_grad() if store is m._parameters else _NO_CONTEXT:
-                        new = fn(t)
-                    t.array, t.device = new.array, new.device
-                    if t.grad is not None:   # in place too, as torch's `param.grad.data = ...`: a
-                        with no_grad():      # reference kept to the grad sees the new dtype and device
-                            g = fn(t.grad)
-                        t.grad.data = g   # (a grad that was a view of a buffer is no longer one)
+            for k, t in list(m._buffers.items()):
+                if t is None:
+                    continue
+                new = fn(t)
+                if getattr(type(t), "_is_uninitialized", False):   # a lazy module's placeholder stays
+                    t.array, t.device = new.array, new.device      # one, with the new dtype (torch's too)
+                else:
+                    m._buffers[k] = new
+            for t in m._parameters.values():
+                if t is None:
+                    continue
+                with no_grad():
+                    new = fn(t)
+                t.array, t.device = new.array, new.device
+                if t.grad is not None:   # in place too, as torch's `param.grad.data = ...`: a
+                    with no_grad():      # reference kept to the grad sees the new dtype and device
+                        g = fn(t.grad)
+                    t.grad.data = g   # (a grad that was a view of a buffer is no longer one)
         return self
 
     def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None):

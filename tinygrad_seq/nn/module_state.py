@@ -86,11 +86,11 @@ class StateDictMixin:
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for k, t in self._parameters.items():
             if t is not None:
-                destination[prefix + k] = t if keep_vars else state_array(t.numpy())
+                destination[prefix + k] = t if keep_vars else state_array(t.numpy(), of_module=True)
         kept_out = self._non_persistent_buffers_set
         for k, t in self._buffers.items():
             if t is not None and k not in kept_out:
-                destination[prefix + k] = t if keep_vars else state_array(t.numpy())
+                destination[prefix + k] = t if keep_vars else state_array(t.numpy(), of_module=True)
         if _overrides(self, "get_extra_state"):   # torch's: whatever object it returns, as is
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
