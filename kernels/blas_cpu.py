@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 import numba  # noqa: E402
 
-from . import calibration, machine_cpu, panel_cpu, tuning, workers_cpu  # noqa: E402
+from . import calibration, machine_cpu, panel_cpu, split_cpu, tuning, workers_cpu  # noqa: E402
 from .compile_notice import announce  # noqa: E402
 from .openblas_cpu import numpy_blas_one_thread, one_blas_thread  # noqa: E402
 
@@ -364,7 +364,8 @@ def _pack_split(pack_range, n_panels, nbytes, n_chunks):
 
 def input_projection(x, w_ih, out, n_chunks):
     """out [T, B, G*H] <- x [T,B,I] @ w_ih[G*H, I]^T: one GEMM over all T*B rows, split into
-    n_chunks parts, one per thread (one below tuning.SPLIT_MIN_MACS multiply-adds): ranges of
+    n_chunks parts, one per thread (one where the split does not pay: split_cpu "gemm", by
+    default below tuning.SPLIT_MIN_MACS multiply-adds): ranges of
     rows, or on the panel route with a W_ih of tuning.PROJECTION_COLUMNS_BYTES or more ranges of
     columns, so that each thread packs only its share of W_ih where each packed all of it (4 MiB
     at H=512): 1.04-1.22x faster at H=256-512, 0.94x at H=64 (LSTM, T=50-200, B=16-64, 2 threads,
@@ -373,10 +374,19 @@ def input_projection(x, w_ih, out, n_chunks):
     rows = x.shape[0] * x.shape[1]
     x2 = x.reshape(rows, x.shape[2])
     out2 = out.reshape(rows, w_ih.shape[0])
-    if rows * x.shape[2] * w_ih.shape[0] < tuning.setting("SPLIT_MIN_MACS"):
+    # split where that pays on this machine (split_cpu "gemm"; the product writes all of out;
+    # rule: from tuning.SPLIT_MIN_MACS multiply-adds)
+    if n_chunks > 1 and not split_cpu.splits("gemm", "input_projection", rows * x.shape[2] * w_ih.shape[0], x.dtype,
+                                             lambda: _projection(x2, w_ih, out2, 1),
+                                             lambda: _projection(x2, w_ih, out2, n_chunks)):
         n_chunks = 1
-    route = gemm_route(x.dtype)
-    width = panel_cpu.panel_width(x.dtype)
+    _projection(x2, w_ih, out2, n_chunks)
+
+
+def _projection(x2, w_ih, out2, n_chunks):
+    rows = x2.shape[0]
+    route = gemm_route(x2.dtype)
+    width = panel_cpu.panel_width(x2.dtype)
     panels = w_ih.shape[0] // width
     # on numpy's BLAS too for few rows: each thread then reads its share of W_ih, where a split
     # of the rows made every thread read all of it (tuning.PROJECTION_COLUMNS_ROWS)

@@ -8,6 +8,7 @@ from numba import types
 from . import calibration, panel_cpu, tuning
 from .blas_cpu import chunk_bounds, decided_route, gemm_into, gemm_route, run_chunks
 from .compile_notice import c_array
+from .split_cpu import splits
 
 
 def _gradients_by_product(di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh, n_chunks):
@@ -125,8 +126,9 @@ def transposed_gemm_jobs(dtype, widths):
 def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks, need_dx=True):
     """d_in / d_hid [T,B,G*H] input-side / hidden-side pre-activation gradients (may be the same
     array), x [T,B,I], h_prev [T,B,H], w_ih [G*H,I] -> dx [T,B,I], dw_ih [G*H,I], dw_hh [G*H,H]:
-    three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says (one thread
-    below tuning.SPLIT_MIN_MACS multiply-adds in all). need_dx=False (an input that needs no
+    three GEMMs over all T*B rows, split over n_chunks threads as gradient_split says where the
+    split pays on this machine (split_cpu "gemm", op "weight_gradients"; by default from
+    tuning.SPLIT_MIN_MACS multiply-adds in all). need_dx=False (an input that needs no
     gradient: a first layer's data): dx is not computed and comes back None."""
     seq_len, batch, n_in = x.shape
     rows = seq_len * batch
@@ -139,18 +141,27 @@ def weight_gradients(d_in, d_hid, x, h_prev, w_ih, n_chunks, need_dx=True):
     args = (d_in2, d_in2 if d_hid is d_in else d_hid.reshape(rows, gates), x.reshape(rows, n_in),
             h_prev.reshape(rows, hidden), w_ih, None if dx3 is None else dx3.reshape(rows, n_in),
             np.empty((gates, n_in), x.dtype), np.empty((gates, hidden), x.dtype))
-    if rows * gates * ((2 if need_dx else 1) * n_in + hidden) < tuning.setting("SPLIT_MIN_MACS"):
-        n_chunks = 1
-    if n_chunks > 1 and rows > 0:
-        split = gradient_split(rows, gates, n_in, hidden, n_chunks, x.dtype)
-        _GRADIENT_SPLITS[split](*args, n_chunks)
-    else:
-        di2, dh2, x2, h2, w_ih, dx, dw_ih, dw_hh = args
+    macs = rows * gates * ((2 if need_dx else 1) * n_in + hidden)
+
+    def on_one_thread():
+        di2, dh2, x2, h2, w, dx, dw_ih, dw_hh = args
         route = gemm_route(x.dtype)
         if dx is not None:
-            gemm_into(di2, w_ih, dx, route)
+            gemm_into(di2, w, dx, route)
         gemm_into(di2.T, x2, dw_ih, route)
         gemm_into(dh2.T, h2, dw_hh, route)
+
+    if n_chunks > 1 and rows > 0:
+        split = gradient_split(rows, gates, n_in, hidden, n_chunks, x.dtype)
+
+        def over_threads():
+            _GRADIENT_SPLITS[split](*args, n_chunks)
+        # split where that pays on this machine (split_cpu "gemm"; both write all of the outputs;
+        # rule: from tuning.SPLIT_MIN_MACS multiply-adds in all)
+        if splits("gemm", "weight_gradients", macs, x.dtype, on_one_thread, over_threads):
+            over_threads()
+            return dx3, args[6], args[7]
+    on_one_thread()
     return dx3, args[6], args[7]
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import tinygrad_seq as ts
 from tinygrad_seq import embedding_grad
 from tinygrad_seq.kernels import elementwise_cpu, gemm_cpu, rows_cpu, split_cpu, tuning, workers_cpu
 from tinygrad_seq.optim import fused_steps
@@ -167,3 +168,27 @@ def test_measured_embedding_gradients_and_products(measured_for_real):
     xt = rng.standard_normal((512, 300)).T                       # x^T @ g, 512 rows of x: by K
     assert np.allclose(gemm_cpu.matmul(xt, rng.standard_normal((512, 64))).shape, (300, 64))
     assert _measured("gemm")
+
+
+def test_measured_kernel_products_give_the_same_layer_results(measured_for_real):
+    """The recurrent kernels' input projection and weight gradients ask split_cpu too (op
+    input_projection / weight_gradients): measured on the call, the results stay torch's."""
+    import numba
+    from tinygrad_seq import nn
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(32, 32)
+    ours = nn.LSTM(32, 32)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((50, 16, 32)).astype(np.float32)   # 2^21.6 and 2^23.2 MACs
+    xt, xo = torch.tensor(x, requires_grad=True), ts.tensor(x, requires_grad=True)
+    yt, _ = theirs(xt)
+    yo, _ = ours(xo)
+    yt.sum().backward()
+    yo.sum().backward()
+    np.testing.assert_allclose(yo.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.weight_hh_l0.grad.numpy(), theirs.weight_hh_l0.grad.numpy(), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(ours.weight_ih_l0.grad.numpy(), theirs.weight_ih_l0.grad.numpy(), rtol=1e-3, atol=1e-4)
+    if numba.get_num_threads() > 1:
+        ops = {k.split("|op=")[1].split("|")[0] for k in _measured("gemm")}
+        assert {"input_projection", "weight_gradients"} <= ops
