@@ -206,7 +206,8 @@ def swap_rows(rows, dtype, macs=1 << 62):
     cls = 1 << max(rows - 1, 0).bit_length()
     max_rows = tuning.setting("SWAP_MAX_ROWS")
     state = tuning.state()
-    key = (cls, dtype.num if isinstance(dtype, np.dtype) else np.dtype(dtype).num, max_rows, state[:-2], state[-1])
+    key = (cls, dtype.num if isinstance(dtype, np.dtype) else np.dtype(dtype).num, max_rows, state[:-2], state[-1],
+           tuning.forgotten[0])
     entry = _swap_decisions.get(key)   # (the key leaves out the generation: any decision bumps it)
     worth = macs >= tuning.setting("CALIBRATE_SWAP_MIN_MACS")
     if entry is not None and (entry[1] or not worth):

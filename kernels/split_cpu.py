@@ -26,6 +26,7 @@ read already, else the rule (as blas_cpu.swap_rows). TINYGRAD_SEQ_TUNE_THREADS=o
 every family's measured classes. Imports only numpy and the kernels' tuning modules."""
 import time
 
+import numba
 import numpy as np
 
 from . import calibration, tuning, workers_cpu
@@ -54,25 +55,29 @@ def _decision(family, op, size, dtype, runs):
     name = FAMILY_THRESHOLDS[family]
     threshold = tuning.setting(name)
     lo, hi = tuning.SPLIT_MEASURED[family]
-    if size < lo or size >= hi:
+    threads = numba.get_num_threads()
+    # outside the measured classes, on one thread (ts.set_num_threads(1): a split would be one
+    # chunk, and a measurement of it noise), or with the threshold forced: the rule
+    if size < lo or size >= hi or threads < 2 or tuning.is_forced(name):
         return size >= threshold
     state = tuning.state()
     cls = 1 << max(int(size) - 1, 0).bit_length()
     num = dtype.num if isinstance(dtype, np.dtype) else np.dtype(dtype).num
-    key = (family, op, cls, num, threshold, state[:-2], state[-1])
-    entry = _memo.get(key)   # (the key leaves out the generation: any decision bumps it)
+    # (the key leaves out the generation, which any decision bumps; forget() changes forgotten)
+    key = (family, op, cls, num, threads, threshold, state[:-2], state[-1], tuning.forgotten[0])
+    entry = _memo.get(key)
     if entry is not None and (entry[1] or runs is None):
         return entry[0]
-    if tuning.is_forced(name) or tuning.mode() == "off":
+    if tuning.mode() == "off":
         return size >= threshold
-    rule = "all" if cls >= threshold else "one"
+    rule = "all" if size >= threshold else "one"
     candidates = [{"threads": rule}, {"threads": "one" if rule == "all" else "all"}]
-    shape_class = dict(family=family, op=op, size=cls, dtype=np.dtype(dtype).name)
+    shape_class = dict(family=family, op=op, size=cls, dtype=np.dtype(dtype).name, threads=threads)
     if runs is None or workers_cpu.in_chunk() or calibration.calibrating():
         choice = tuning.recorded("threads", shape_class, candidates)
         split = (choice or tuning.forced(candidates)[0])["threads"] == "all"
-        if not calibration.calibrating():
-            _memo[key] = (split, choice is not None)
+        if not calibration.calibrating() and choice is not None:
+            _memo[key] = (split, True)
         return split
     split = tuning.decide("threads", shape_class, candidates, _measure(*runs))["threads"] == "all"
     _memo[key] = (split, True)

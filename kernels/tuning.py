@@ -292,6 +292,7 @@ def _save(path, table):
 
 
 _generation = [0]  # bumped when decisions change (calibration, forget): callers' memos expire
+forgotten = [0]    # bumped by forget() alone: memos keyed without the generation expire
 
 
 _state_keys = []  # the environment variables state() reads, encoded as os.environ._data keeps them
@@ -429,6 +430,7 @@ def forget():
     path = wisdom_path()
     with _lock:
         _generation[0] += 1
+        forgotten[0] += 1
         _decisions.pop(path, None)
         if os.path.exists(path):
             os.remove(path)

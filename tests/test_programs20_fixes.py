@@ -122,3 +122,28 @@ def test_reading_grad_of_a_non_leaf_warns(lib):
         warnings.simplefilter("error")
         assert x.grad is not None and kept.grad is not None   # leaves and retained tensors: silent
         assert lib.ones(2).grad is None                      # nor a tensor outside autograd
+
+
+def test_torchs_positional_forms_and_numpys_functions_on_state_dict_values():
+    ours, theirs = _value(ts), _value(torch)
+    plain = np.asarray(ours).view(np.ndarray)
+    for call in (lambda v: v.std(0), lambda v: v.var(1), lambda v: v.std(0, True), lambda v: v.sum(0, True),
+                 lambda v: v.mean(1, True), lambda v: v.max(0, True)[0], lambda v: v.repeat(2, 1),
+                 lambda v: v.argmax(dim=1), lambda v: v.cumsum(dim=0), lambda v: v.flatten(0),
+                 lambda v: v.squeeze(0), lambda v: v.sort()[0], lambda v: v.sort(dim=0, descending=True)[1]):
+        got, want = np.asarray(call(ours)), call(theirs).numpy()
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    # numpy's own functions keep numpy's meaning (they pass axis=, ddof=, kind=)
+    for f in (lambda v: np.std(v), lambda v: np.max(v, 0), lambda v: np.sort(v), lambda v: np.repeat(v, 2),
+              lambda v: np.sum(v, axis=1, keepdims=True), lambda v: np.argmax(v, 1), lambda v: np.median(v, 0)):
+        np.testing.assert_array_equal(np.asarray(f(ours)), f(plain))
+    assert type(ts.Tensor(ours).numpy()) is np.ndarray           # a tensor made from one holds a plain array
+
+
+def test_views_a_tensor_method_returns_refuse_in_place_too():
+    w = ts.nn.Linear(3, 2).state_dict()["weight"]
+    for view in (w.t(), w.narrow(0, 0, 1), w.view(-1), w.unsqueeze(0)):
+        with pytest.raises(AttributeError, match="a state_dict\\(\\) value is a copy"):
+            view.mul_(2)
+    assert w.t().clone().mul_(2).shape == (3, 2)

@@ -22,6 +22,7 @@ ROWS_THRESHOLD = tuning.ROWS_SPLIT_MIN_ELEMENTS
 def fake_split_times(monkeypatch):
     """The split measured faster from 2^16 elements (the rows rule: 2^18); the classes measured."""
     monkeypatch.setattr(split_cpu, "_memo", {})
+    monkeypatch.setattr(split_cpu.numba, "get_num_threads", lambda: 2)   # a machine of two threads
     measured = []
 
     def measure(run_one, run_split):
@@ -59,9 +60,9 @@ def test_the_split_is_decided_per_class(auto, fake_split_times):
     assert ask(70000)                              # class 2^17 again: remembered
     assert fake_split_times == []
     table = json.load(open(tuning.wisdom_path()))["decisions"]
-    record = table["threads|dtype=float32|family=rows|op=softmax|size=65536"]
+    record = table["threads|dtype=float32|family=rows|op=softmax|size=65536|threads=2"]
     assert record["default"] == "threads=one" and record["choice"] == {"threads": "all"}
-    assert "threads|dtype=float32|family=rows|op=softmax|size=524288" in table
+    assert "threads|dtype=float32|family=rows|op=softmax|size=524288|threads=2" in table
     # another op, dtype or family is another decision
     assert split_cpu.splits("rows", "layer_norm", 1 << 16, np.float64, never, never)
     assert fake_split_times == [1 << 16]
@@ -112,6 +113,10 @@ def measured_for_real(auto, monkeypatch):
 
 
 def _measured(family):
+    """The classes of family measured; on a machine of one thread (nothing measured) a stand-in
+    list of 3, so that the assertions below hold there too."""
+    if split_cpu.numba.get_num_threads() < 2:
+        return ["-"] * 3
     return [k for k in tuning.decisions() if k.startswith("threads|") and f"family={family}|" in k]
 
 
@@ -192,3 +197,21 @@ def test_measured_kernel_products_give_the_same_layer_results(measured_for_real)
     if numba.get_num_threads() > 1:
         ops = {k.split("|op=")[1].split("|")[0] for k in _measured("gemm")}
         assert {"input_projection", "weight_gradients"} <= ops
+
+
+def test_forget_and_a_forced_threshold_reach_a_remembered_class(auto, fake_split_times, monkeypatch):
+    assert split_cpu.splits("rows", "softmax", 1 << 16, np.float32, never, never)
+    tuning.forget()                                   # the remembered decision goes with the file's
+    fake_split_times.clear()
+    assert split_cpu.splits("rows", "softmax", 1 << 16, np.float32, never, never)
+    assert fake_split_times == [1 << 16]              # measured again
+    monkeypatch.setenv("TINYGRAD_SEQ_TUNE_ROWS_SPLIT_MIN_ELEMENTS", str(ROWS_THRESHOLD))   # the default, forced
+    assert not split_cpu.splits("rows", "softmax", 1 << 16, np.float32, never, never)
+
+
+def test_one_thread_measures_nothing(auto, fake_split_times, monkeypatch):
+    """With ts.set_num_threads(1) a split is one chunk: nothing to measure, nothing written."""
+    monkeypatch.setattr(split_cpu.numba, "get_num_threads", lambda: 1)
+    assert not split_cpu.splits("rows", "softmax", 1 << 16, np.float32, never, never)   # the rule
+    assert split_cpu.splits("rows", "softmax", 1 << 19, np.float32, never, never)
+    assert fake_split_times == [] and not [k for k in tuning.decisions() if k.startswith("threads|")]

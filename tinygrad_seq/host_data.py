@@ -15,9 +15,11 @@ _FLOAT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))   # 
 def to_array(data, dtype):
     """Host array from user data, applying the dtype rules of API.md (torch's)."""
     if dtype is not None:
-        return np.asarray(data, dtype=dtypes.as_dtype(dtype))
+        return np.asarray(data, dtype=dtypes.as_dtype(dtype)).view(np.ndarray)
     if isinstance(data, np.ndarray):
-        arr = data
+        # a subclass (a state-dict value, a masked or matrix array) as the plain array it holds:
+        # a tensor's array answers numpy's calls with numpy's meanings
+        arr = data if type(data) is np.ndarray else data.view(np.ndarray)
     elif isinstance(data, (bool, np.bool_, np.floating)):
         arr = np.asarray(data)   # numpy float scalars keep their dtype, as in torch
     elif isinstance(data, numbers.Integral):

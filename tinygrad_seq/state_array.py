@@ -77,36 +77,7 @@ class StateArray(np.ndarray):
             return np.ndarray.swapaxes(self, *axes)
         return np.ndarray.transpose(self, *axes)
 
-    def max(self, *args, **kwargs):
-        return self._reduction("max", args, kwargs)
-
-    def min(self, *args, **kwargs):
-        return self._reduction("min", args, kwargs)
-
-    def std(self, *args, **kwargs):
-        return self._reduction("std", args, kwargs, torch_without_args=True)
-
-    def var(self, *args, **kwargs):
-        return self._reduction("var", args, kwargs, torch_without_args=True)
-
-    def sum(self, *args, **kwargs):
-        return self._reduction("sum", args, kwargs)
-
-    def mean(self, *args, **kwargs):
-        return self._reduction("mean", args, kwargs)
-
-    def prod(self, *args, **kwargs):
-        return self._reduction("prod", args, kwargs)
-
-    def _reduction(self, name, args, kwargs, torch_without_args=False):
-        """torch's form (a positional dim for max / min, or dim= / keepdim=; std / var with no
-        arguments: unbiased) on a tensor, numpy's otherwise (numpy's own functions pass axis=)."""
-        torch_form = ("dim" in kwargs or "keepdim" in kwargs or "unbiased" in kwargs or "correction" in kwargs
-                      or (torch_without_args and not args and not kwargs)
-                      or (name in ("max", "min") and args and not kwargs and isinstance(args[0], (int, np.integer))))
-        if torch_form:
-            return _back(getattr(_tensor_over(self), name)(*args, **kwargs), self)
-        return getattr(np.ndarray, name)(self, *args, **kwargs)
+    # max, min, std, ... below: torch's call forms (see _TORCH_FORMS) go to torch, numpy's stay numpy's
 
     @property
     def size(self):
@@ -160,6 +131,59 @@ class StateArray(np.ndarray):
         return self if dtype is None else self.astype(dtype)
 
 
+_TORCH_KEYWORDS = {"dim", "keepdim", "unbiased", "correction", "descending", "stable"}
+# numpy's keywords: a call with any of them is numpy's (np.sort passes stable= beside kind=)
+_NUMPY_KEYWORDS = {"axis", "out", "dtype", "ddof", "kind", "order", "keepdims", "where", "initial", "mean"}
+
+
+def _ints(args):
+    return bool(args) and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args)
+
+
+# method -> whether a call (self, args, kwargs) without torch's keywords is torch's form. numpy's
+# own functions call these methods with keywords (np.max(a, 0) is a.max(axis=0), np.sort(a) is
+# a.sort(axis=-1, kind=None, order=None), np.repeat(a, 2) is a.repeat(2, axis=None)), so a
+# positional dim, or no argument where numpy's meaning differs, is a torch program's
+_TORCH_FORMS = {
+    "max": lambda v, a, k: not k and _ints(a[:1]),                 # (values, indices)
+    "min": lambda v, a, k: not k and _ints(a[:1]),
+    "std": lambda v, a, k: not k and (not a or _ints(a[:1])),      # unbiased
+    "var": lambda v, a, k: not k and (not a or _ints(a[:1])),
+    "sum": lambda v, a, k: len(a) > 1 and isinstance(a[1], bool),  # sum(dim, keepdim)
+    "mean": lambda v, a, k: len(a) > 1 and isinstance(a[1], bool),
+    "prod": lambda v, a, k: len(a) > 1 and isinstance(a[1], bool),
+    "argmax": lambda v, a, k: len(a) > 1 and isinstance(a[1], bool),
+    "argmin": lambda v, a, k: len(a) > 1 and isinstance(a[1], bool),
+    "all": lambda v, a, k: False,
+    "any": lambda v, a, k: False,
+    "cumsum": lambda v, a, k: False,
+    "cumprod": lambda v, a, k: False,
+    "flatten": lambda v, a, k: not k and _ints(a),                 # flatten(start_dim): numpy's takes an order
+    "squeeze": lambda v, a, k: not k and _ints(a),                 # squeeze(dim): a no-op where the size is not 1
+    "repeat": lambda v, a, k: not k and _ints(a) and len(a) >= v.ndim,   # torch's tiling
+    "sort": lambda v, a, k: not k and not a,                       # (values, indices), not in place
+}
+
+
+def _method(name):
+    numpy_method = getattr(np.ndarray, name)
+
+    def method(self, *args, **kwargs):
+        if not _NUMPY_KEYWORDS.intersection(kwargs) and (_TORCH_KEYWORDS.intersection(kwargs)
+                                                          or _TORCH_FORMS[name](self, args, kwargs)):
+            if len(args) == 1 and name == "repeat" and isinstance(args[0], (tuple, list)):
+                args = tuple(args[0])
+            return _back(getattr(_tensor_over(self), name)(*args, **kwargs), self)
+        return numpy_method(self, *args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"torch's {name} for torch's call forms (dim=, keepdim=, ...), else numpy's."
+    return method
+
+
+for _name in _TORCH_FORMS:
+    setattr(StateArray, _name, _method(_name))
+
+
 def state_value_tensor(arr):
     """A CPU tensor over a StateArray's memory (writes show in it): where torch takes the tensor
     a state-dict value is (ts.stack, ts.cat, ts.zeros_like, ...)."""
@@ -181,8 +205,10 @@ def _back(value, owner=None):
     from tinygrad_seq.tensor import Tensor
     if isinstance(value, Tensor):
         out = np.asarray(value.numpy()).view(StateArray)
-        if owner is not None and np.shares_memory(out, owner) and out.shape == owner.shape:
-            return owner if out.__array_interface__["data"] == owner.__array_interface__["data"] else out
+        if owner is not None and np.may_share_memory(out, owner):
+            if out.shape == owner.shape and out.__array_interface__ == owner.__array_interface__:
+                return owner   # the call returned its tensor (in place)
+            out._of_module = getattr(owner, "_of_module", False)   # a view: refuses in place as owner does
         return out
     if isinstance(value, tuple):
         made = tuple(_back(v, owner) for v in value)
