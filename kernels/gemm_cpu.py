@@ -84,7 +84,12 @@ def matmul(a, b):
     k, n = b.shape[-2:]
     rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
     macs = rows * k * n
-    kind = _split_kind(a, b, rows, k) if numba.get_num_threads() > 1 else None
+    threads = numba.get_num_threads()
+    if threads > 1 and macs >= tuning.setting("SPLIT_MIN_MACS"):
+        # an operand in neither order is copied once, whether the product then splits or not (the
+        # one-thread routes, swap and panels, take C-ordered operands)
+        a, b = _ordered(a), _ordered(b)
+    kind = _split_kind(a, b, rows, k) if threads > 1 else None
     if kind is not None and split_cpu.splits("gemm", kind, macs // 2 if kind == "out_rows" else macs, a.dtype,
                                              lambda: _one_thread(a, b, rows, k, n), lambda: _split(kind, a, b)):
         return _split(kind, a, b)
@@ -115,11 +120,13 @@ def _split_kind(a, b, rows, k):
     return None
 
 
+def _ordered(x):
+    """x, or a C-ordered copy of it where it is in neither C order nor (2-D) F order."""
+    return x if x.flags.c_contiguous or (x.ndim == 2 and x.flags.f_contiguous) else np.ascontiguousarray(x)
+
+
 def _split(kind, a, b):
-    if not (a.flags.c_contiguous or (a.ndim == 2 and a.flags.f_contiguous)):
-        a = np.ascontiguousarray(a)
-    if not (b.flags.c_contiguous or (b.ndim == 2 and b.flags.f_contiguous)):
-        b = np.ascontiguousarray(b)
+    a, b = _ordered(a), _ordered(b)
     if kind == "k":
         return _product_2d_k_split(a, b)
     if kind == "out_rows":
