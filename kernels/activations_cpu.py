@@ -183,8 +183,10 @@ def _block_of_impl(flat, lo, hi, shape):
 
 @njit(**_INNER)
 def matmul_nt_into(a, b, out):
-    """out[M, N] = a[M, K] @ b[N, K]^T; all three C-contiguous, same float dtype. b is a weight
-    matrix in the layout whose rows run along K (no transposed copy per call).
+    """out[M, N] = a[M, K] @ b[N, K]^T, same float dtype; rows of each contiguous (a may be a
+    block of a wider array's columns: the generated backward's dP_p rows), C-contiguous b and out
+    run fastest. b is a weight matrix in the layout whose rows run along K (no transposed copy
+    per call).
 
     Blocks of BLOCK_ROWS = 4 rows of a x 2 rows of b, eight dot products over k at once (LLVM
     vectorizes the k loop: each partial sum is one vector register, and eight of them plus the
