@@ -89,7 +89,7 @@ _warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overf
 from tinygrad_seq.version_string import VERSION as __version__  # noqa: E402  (torch-style, see the module)
 
 _LAZY = ("optim", "data", "distributed", "distributions", "autograd", "utils", "amp", "accelerator", "linalg",
-         "special", "jit", "testing", "ao", "quantization", "compiler", "profiler", "futures")
+         "special", "jit", "testing", "ao", "quantization", "compiler", "profiler", "futures", "_dynamo")
 
 
 def __getattr__(name):
