@@ -1,6 +1,6 @@
 """Whether a call splits over the kernels' threads: a per-machine decision (tuning.decide
-"threads"), per family of calls, operation, class of size (the next power of two) and dtype,
-measured on the call itself the first time its class is met.
+"threads"), per family of calls, operation, class of size (the next power of two), dtype and
+thread count, measured on the call itself the first time its class is met.
 
 The families and the thresholds that are their default rules (tuning.py says where each
 threshold's figures came from):
@@ -10,6 +10,8 @@ threshold's figures came from):
     optim        optimizer steps (optim/fused_steps.py)        OPTIM_SPLIT_MIN_ELEMENTS (elements)
     embedding    embedding gradients (embedding_grad.py)       EMBEDDING_SPLIT_MIN_ELEMENTS (table elements)
     gemm         the engine's products (kernels/gemm_cpu.py)   SPLIT_MIN_MACS (multiply-adds)
+                 and the recurrent kernels' input projection and weight gradients (blas_cpu,
+                 weight_grads_cpu: ops input_projection, weight_gradients)
 
 Each threshold prices handing part of a call to another thread against the time it saves; both
 are the machine's and its load's (a kernel call's thread set-up and hand-off took 30-60 us on a
@@ -20,9 +22,10 @@ thread and split, alternately (calibration.calibrate), each sample repeated to a
 CALIBRATE_SPLIT_SAMPLE_S. Outside that range the rule decides (below it, with the default
 thresholds, one thread). A decision costs about 2 us a call (remembered per class).
 
-Nothing is measured in mode off (the test suite), where TINYGRAD_SEQ_TUNE_<THRESHOLD> forces the
-rule, in a kernel's chunk or inside another calibration: those take a decision this process has
-read already, else the rule (as blas_cpu.swap_rows). TINYGRAD_SEQ_TUNE_THREADS=one|all forces
+Nothing is measured in mode off (the test suite), on one thread (ts.set_num_threads(1): a split
+is one chunk), where TINYGRAD_SEQ_TUNE_<THRESHOLD> forces the rule, in a kernel's chunk or inside
+another calibration: those take a decision this process has read already, else the rule (as
+blas_cpu.swap_rows). TINYGRAD_SEQ_TUNE_THREADS=one|all forces
 every family's measured classes. Imports only numpy and the kernels' tuning modules."""
 import time
 
@@ -35,7 +38,7 @@ from . import calibration, tuning, workers_cpu
 FAMILY_THRESHOLDS = {"rows": "ROWS_SPLIT_MIN_ELEMENTS", "elementwise": "ELEMENTWISE_SPLIT_NS",
                      "optim": "OPTIM_SPLIT_MIN_ELEMENTS", "embedding": "EMBEDDING_SPLIT_MIN_ELEMENTS",
                      "gemm": "SPLIT_MIN_MACS"}
-_memo = {}   # (family, op, class, dtype, threshold, environment) -> (split, final)
+_memo = {}   # (family, op, class, dtype, threads, threshold, environment, forgets) -> (split, final)
 
 
 def splits(family, op, size, dtype, run_one, run_split):
