@@ -14,8 +14,9 @@ threshold's figures came from):
                  weight_grads_cpu: ops input_projection, weight_gradients)
 
 Each threshold prices handing part of a call to another thread against the time it saves; both
-are the machine's and its load's (a kernel call's thread set-up and hand-off took 30-60 us on a
-Zen 3 KVM guest with other jobs running, 10-14 us quiet on Zen 4; memory-bound calls gain little
+are the machine's and its load's (a kernel call's thread set-up and hand-off took 30-60 us on an
+AMD EPYC Zen 3 KVM guest, 512 KiB L2, 32 MiB L3, numpy matmul 160-190 GFLOP/s, load 1-3,
+2026-12-06; 10-14 us on a quiet Zen 4, 1 MiB L2, about 200 GFLOP/s, 2026-12-02; memory-bound calls gain little
 from a second core where the cores share their bandwidth). So the classes from
 SPLIT_MEASURED[family][0] up to SPLIT_MEASURED[family][1] are measured here: the call runs on one
 thread and split, alternately (calibration.calibrate), each sample repeated to at least

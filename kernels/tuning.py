@@ -175,7 +175,8 @@ CALIBRATE_ROWS = 2048
 CALIBRATE_REPEATS = 6
 # the classes of size (each family's unit: kernels/split_cpu.py) whose split over the threads is
 # measured; outside, the threshold's rule. Below the range a split cannot pay: a kernel call's
-# thread set-up and hand-off took 30-60 us (Zen 3 KVM guest, load 1-3, 2026-12-06)
+# thread set-up and hand-off took 30-60 us (AMD EPYC Zen 3 KVM guest, 512 KiB L2, 32 MiB L3, numpy
+# matmul 160-190 GFLOP/s, load 1-3, 2026-12-06)
 SPLIT_MEASURED = {"rows": (1 << 15, 1 << 23), "elementwise": (1 << 15, 1 << 21), "optim": (1 << 16, 1 << 23),
                   "embedding": (1 << 20, 1 << 26), "gemm": (1 << 21, 1 << 26)}
 CALIBRATE_SPLIT_SAMPLE_S = 0.0005   # ... each sample repeating the call to this many seconds

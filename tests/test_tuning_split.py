@@ -113,11 +113,18 @@ def measured_for_real(auto, monkeypatch):
 
 
 def _measured(family):
-    """The classes of family measured; on a machine of one thread (nothing measured) a stand-in
-    list of 3, so that the assertions below hold there too."""
-    if split_cpu.numba.get_num_threads() < 2:
-        return ["-"] * 3
     return [k for k in tuning.decisions() if k.startswith("threads|") and f"family={family}|" in k]
+
+
+def assert_measured(family, count=None, ops=()):
+    """The family's classes were measured (count of them, ops among them); on a machine of one
+    thread, where a split is one chunk, that nothing was."""
+    keys = _measured(family)
+    if split_cpu.numba.get_num_threads() < 2:
+        assert keys == []
+        return
+    assert keys and (count is None or len(keys) == count)
+    assert set(ops) <= {k.split("|op=")[1].split("|")[0] for k in keys}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -133,10 +140,10 @@ def test_measured_row_and_elementwise_calls_give_their_results(measured_for_real
     ref.backward(torch.from_numpy(g))
     assert np.allclose(out, ref.detach().numpy(), rtol=1e-4, atol=1e-5)
     assert np.allclose(dx, tx.grad.numpy(), rtol=1e-4, atol=1e-4)
-    assert len(_measured("rows")) == 3
+    assert_measured("rows", 3)
     y = rng.standard_normal(1 << 16).astype(dtype)
     assert np.allclose(elementwise_cpu.sigmoid(y), torch.sigmoid(torch.from_numpy(y)).numpy(), rtol=1e-5, atol=1e-7)
-    assert _measured("elementwise")
+    assert_measured("elementwise")
 
 
 def test_a_measured_optimizer_step_updates_once(measured_for_real):
@@ -153,7 +160,7 @@ def test_a_measured_optimizer_step_updates_once(measured_for_real):
     opt.step()
     assert np.allclose(p, tp.detach().numpy(), rtol=1e-6, atol=1e-7)
     assert np.allclose(m, opt.state[tp]["exp_avg"].numpy(), rtol=1e-6, atol=1e-8)
-    assert _measured("optim")
+    assert_measured("optim")
 
 
 def test_measured_embedding_gradients_and_products(measured_for_real):
@@ -165,20 +172,19 @@ def test_measured_embedding_gradients_and_products(measured_for_real):
     np.add.at(ref, idx, g)
     ref[3] = 0
     assert np.allclose(out, ref, rtol=1e-5, atol=1e-6)
-    assert _measured("embedding")
+    assert_measured("embedding")
     a = rng.standard_normal((512, 64))
     b = rng.standard_normal((64, 64))                            # 2^21 multiply-adds, 512 rows
     assert np.allclose(gemm_cpu.matmul(a, b), a @ b)
     assert np.allclose(gemm_cpu.matmul(a.T.copy().T, b), a @ b)
     xt = rng.standard_normal((512, 300)).T                       # x^T @ g, 512 rows of x: by K
     assert np.allclose(gemm_cpu.matmul(xt, rng.standard_normal((512, 64))).shape, (300, 64))
-    assert _measured("gemm")
+    assert_measured("gemm", ops=("rows", "k"))
 
 
 def test_measured_kernel_products_give_the_same_layer_results(measured_for_real):
     """The recurrent kernels' input projection and weight gradients ask split_cpu too (op
     input_projection / weight_gradients): measured on the call, the results stay torch's."""
-    import numba
     from tinygrad_seq import nn
     torch.manual_seed(0)
     theirs = torch.nn.LSTM(32, 32)
@@ -194,9 +200,7 @@ def test_measured_kernel_products_give_the_same_layer_results(measured_for_real)
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ours.weight_hh_l0.grad.numpy(), theirs.weight_hh_l0.grad.numpy(), rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(ours.weight_ih_l0.grad.numpy(), theirs.weight_ih_l0.grad.numpy(), rtol=1e-3, atol=1e-4)
-    if numba.get_num_threads() > 1:
-        ops = {k.split("|op=")[1].split("|")[0] for k in _measured("gemm")}
-        assert {"input_projection", "weight_gradients"} <= ops
+    assert_measured("gemm", ops=("input_projection", "weight_gradients"))
 
 
 def test_forget_and_a_forced_threshold_reach_a_remembered_class(auto, fake_split_times, monkeypatch):

@@ -25,6 +25,21 @@ def not_a_tensor(op, argument, position, x):
                      f"not {python_type_name(x)}")
 
 
+def is_tensor(obj):
+    """torch.is_tensor; a state-dict value (a StateArray: torch's are tensors) counts as one."""
+    return isinstance(obj, (autograd._Tensor, StateArray))
+
+
+def as_tensor_argument(x, op, argument="input", position=1):
+    """x where torch takes a Tensor: a Tensor as it is, a state-dict value as a tensor over its
+    memory (torch's is a tensor), anything else torch's TypeError naming op and the argument."""
+    if isinstance(x, autograd._Tensor):
+        return x
+    if isinstance(x, StateArray):
+        return state_value_tensor(x)
+    raise not_a_tensor(op, argument, position, x)
+
+
 def require_tensor_argument(x, op, argument, position):
     if not isinstance(x, autograd._Tensor):
         raise not_a_tensor(op, argument, position, x)
@@ -39,12 +54,10 @@ def require_tensor_sequence(tensors, op, position=1, argument="tensors"):
                         f"not {python_type_name(tensors)}")
     out = list(tensors)
     for i, t in enumerate(tensors):
-        if not isinstance(t, autograd._Tensor):
-            if isinstance(t, StateArray):   # a state-dict value (a tensor in torch): averaged checkpoints
-                out[i] = state_value_tensor(t)
-                continue
+        if not is_tensor(t):
             raise TypeError(f"expected Tensor as element {i} in argument {position - 1}, but got "
                             f"{python_type_name(t)}")
+        out[i] = as_tensor_argument(t, op)   # a state-dict value as a tensor (averaged checkpoints)
     return out
 
 

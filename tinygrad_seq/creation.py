@@ -17,8 +17,7 @@ from tinygrad_seq.list_dtype import list_data, only_python_numbers
 from tinygrad_seq.numpy_interop import check_numpy_array, shared_array
 from tinygrad_seq.range_out import RANGE_FACTORIES, shaped_like_out
 from tinygrad_seq.size import Size
-from tinygrad_seq.argument_types import not_a_tensor
-from tinygrad_seq.state_array import StateArray, state_value_tensor
+from tinygrad_seq.argument_types import as_tensor_argument, is_tensor  # noqa: F401  (ts.is_tensor)
 from tinygrad_seq.tensor import Tensor
 
 
@@ -174,11 +173,6 @@ def from_numpy(arr):
         raise TypeError(f"from_numpy: unsupported dtype {arr.dtype}")
     check_numpy_array(arr)
     return Tensor._wrap(shared_array(arr), "cpu")
-
-
-def is_tensor(obj):
-    """torch.is_tensor; a state-dict value (a StateArray: torch's are tensors) counts as one."""
-    return isinstance(obj, (Tensor, StateArray))
 
 
 def numel(t):
@@ -404,10 +398,7 @@ def _like(fn, t, dtype, device, requires_grad, *args, memory_format=None, fill=N
     the in-place random fill drawing a non-row-major one in its memory order (torch's empty_like(t).uniform_())."""
     if getattr(type(t), "_is_uninitialized", False):   # an nn.UninitializedParameter: torch's ValueError
         t._refuse_use(sys._getframe(1).f_code.co_name)   # named by the caller (empty_like, ...)
-    if not isinstance(t, Tensor):
-        if not isinstance(t, StateArray):   # torch's TypeError, named by the caller (zeros_like, ...)
-            raise not_a_tensor(sys._getframe(1).f_code.co_name, "input", 1, t)
-        t = state_value_tensor(t)   # a state-dict value (torch's is a tensor)
+    t = as_tensor_argument(t, sys._getframe(1).f_code.co_name)   # named by the caller (zeros_like, ...)
     strides = like_strides(t, memory_format, device)   # None: row-major, the common case
     kw.update(dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
     if strides is None:
