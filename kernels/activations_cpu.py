@@ -12,9 +12,10 @@ delete ``kernels/__pycache__`` so the cell kernels that inline these helpers rec
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload, register_jitable
 
+from .cache_load import njit
 from .panel_cpu import panel_product
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")

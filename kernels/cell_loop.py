@@ -25,8 +25,8 @@ Two splits over threads, as the hand-written LSTM (kernels/lstm_cpu.py):
   backward, before dV_p. For one batch row, or a W_p too big for one core's cache.
 """
 import numpy as np
-from numba import njit
 
+from .cache_load import njit
 from tinygrad_seq.kernels.activations_cpu import block_of, copy_into, loop_product, slice_of
 from tinygrad_seq.kernels.compile_options import GeneratedLoopCompiler
 from tinygrad_seq.kernels.panel_cpu import PANEL_BYTES

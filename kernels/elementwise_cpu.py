@@ -15,9 +15,10 @@ so e^-|x| never overflows; the backwards take the saved output (sigmoid, tanh) o
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 
+from .cache_load import njit
 from . import split_cpu, tuning
 from .blas_cpu import chunk_bounds, kernel_threads, run_chunks
 from .compile_notice import announce

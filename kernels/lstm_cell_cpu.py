@@ -10,8 +10,8 @@ and 320 ns; the backward over slices 173 ns at H=64 and 230 at H=256, over one a
 (cell_row_backward) 104 and 150 ns. Loops over a range of units (jlo..jhi) rather than 0..n are
 not vectorized: an index that may be negative wraps around (1330 against 290 ns at H=512).
 """
-from numba import njit
 
+from .cache_load import njit
 from .activations_cpu import fast_sigmoid, fast_tanh
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")

@@ -4,7 +4,7 @@ torch's masking backwards (relu's threshold_backward, clamp, maximum) select; g 
 an inf or nan of g at a dropped place into nan (inf * 0). numpy's where selects but branches on
 each element: about 70 us against 6 us here for a random [64, 256] float32 mask.
 """
-from numba import njit
+from .cache_load import njit
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 

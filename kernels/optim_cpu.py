@@ -33,9 +33,11 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .cache_load import njit
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 

@@ -27,10 +27,11 @@ import numpy as np
 from llvmlite import ir
 import numba
 from llvmlite import binding as llvm
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .cache_load import njit
 from . import tuning
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")

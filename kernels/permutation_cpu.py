@@ -1,8 +1,8 @@
 """torch's randperm swaps compiled (Fisher-Yates over picks drawn beforehand): a permutation of a
 million rows takes milliseconds where the interpreter's loop takes half a second. The draws come
 from tinygrad_seq/torch_stream.py; this module only applies them, in torch's order."""
-from numba import njit
 
+from .cache_load import njit
 from .compile_notice import announce
 
 

@@ -25,8 +25,8 @@ its max -inf); a +inf in a row makes the row nan (inf - inf), as torch's kernels
 Imports numpy and numba only (and the kernels' own threads and settings).
 """
 import numpy as np
-from numba import njit
 
+from .cache_load import njit
 from . import tuning
 from .blas_cpu import chunk_bounds, kernel_threads, run_chunks
 from .compile_notice import announce

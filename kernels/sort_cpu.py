@@ -2,9 +2,9 @@
 orders: every function there registered with Numba (register_jitable: the same source, callable
 from compiled code) and the three row drivers under njit(cache=True). Imported only when a call
 runs compiled (sort_steps.runs_compiled), so `import tinygrad_seq` does not import numba."""
-from numba import njit
 from numba.extending import register_jitable
 
+from .cache_load import njit
 from . import sort_steps
 from .compile_notice import announce, is_cached
 

@@ -26,9 +26,11 @@ import platform
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .cache_load import njit
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)

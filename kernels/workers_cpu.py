@@ -45,10 +45,11 @@ import time
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .cache_load import njit
 from . import machine_cpu, tuning
 from .spin_cpu import LINE, _cpu_relax, _fence, _load_acquire, _store_release
 

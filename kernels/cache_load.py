@@ -1,0 +1,62 @@
+"""numba.njit for the CPU kernels, whose dispatchers load from Numba's on-disk cache without
+refreshing Numba's typing and lowering registries first.
+
+Why: Numba's `FunctionCache.load_overload` refreshes the CPU target's registries before it reads a
+cache entry. The refresh imports and registers every implementation Numba has (its numpy, linalg,
+random, typed containers, unicode ...): 0.2-0.3 s, most of a warm-cache first call. A process
+that runs only cached kernels spends it for nothing: loading an entry compiles nothing (LLVM
+unserializes the machine code and links it), and only a compile looks things up in the
+registries. Measured: the first nn.LSTM forward, T=50 B=16 H=64, cache warm, took 0.41-0.47 s
+with the refresh and 0.16-0.19 s without (AMD EPYC Zen 3, 2 CPUs, load 1.0, 2026-12-06 12:10).
+
+What a loaded entry does need is every symbol its machine code links against. Of those Numba
+registers with LLVM, the target context's creation registers its C helpers and math functions,
+a parallel entry's reload hooks start the threading layer, and two come with the refresh; these
+two are registered here: the runtime's allocator (NRT; without it the first kernel that allocates
+an array crashes the process) and the hash secret of `numba.cpython.hashing`.
+
+A compile still refreshes: Numba's compiler does it itself before every compile
+(`CompilerBase.__init__`), so a call that misses the cache compiles as before. Should Numba's
+private names change, the dispatchers keep Numba's own cache (refresh and all).
+"""
+import numba
+from numba.core import caching
+
+_ready = []   # [True] once the symbols are registered (under Numba's compiler lock)
+
+
+def _register_symbols(target_context):
+    if not _ready:
+        from numba.core.runtime import rtsys
+        import numba.cpython.hashing  # noqa: F401  (registers the _numba_hashsecret_* symbols)
+        rtsys.initialize(target_context)
+        _ready.append(True)
+
+
+class QuickLoadCache(caching.FunctionCache):
+    """Numba's FunctionCache with `load_overload` minus the registry refresh (see the module's
+    text). Numba calls it under its compiler lock, from Dispatcher.compile."""
+
+    def load_overload(self, sig, target_context):
+        _register_symbols(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+
+_QUICK = all(hasattr(caching.FunctionCache, name) for name in ("_guard_against_spurious_io_errors",
+                                                                "_load_overload", "load_overload"))
+
+
+def quick_load(dispatcher):
+    """The dispatcher, its disk cache (if it has Numba's) swapped for a QuickLoadCache."""
+    if _QUICK and type(getattr(dispatcher, "_cache", None)) is caching.FunctionCache:
+        dispatcher._cache = QuickLoadCache(dispatcher.py_func)
+    return dispatcher
+
+
+def njit(function=None, **options):
+    """numba.njit(**options), as a decorator or applied to `function`; with cache=True the
+    dispatcher loads its cache entries without Numba's registry refresh."""
+    if function is None:
+        return lambda f: quick_load(numba.njit(**options)(f))
+    return quick_load(numba.njit(**options)(function))
