@@ -40,9 +40,10 @@ class NotATensor(TypeError, AttributeError):
     an AttributeError reading it ('tuple' object has no attribute 'dim')."""
 
 
-class StateCountError(TypeError, IndexError):
+class StateCountError(TypeError, IndexError, RuntimeError):
     """A recurrent layer's hx with the wrong number of states, where torch fails indexing it (one
-    tensor given to an LSTM: IndexError)."""
+    tensor given to an LSTM: IndexError when its first dim has one entry, else RuntimeError, the
+    hx and cx it reads as hx[0] and hx[1] having one dim too few)."""
 
 
 class BadArgument(ValueError, AssertionError):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import sys
+import time
 import traceback
 
 from tinygrad_seq.distributed import mpi_state as _mpi
@@ -43,6 +44,24 @@ def abort(message: str = "", exit_code: int = 1):
     text = f"{_PREFIX}: {_mpi.rank_text()}" + (f": {message}" if message else "")
     _write(f"{text}; aborting the job (MPI_Abort)\n")
     _mpi.State.MPI.COMM_WORLD.Abort(code)
+
+
+# how long a rank whose start succeeded waits, once told that another rank's failed, before it
+# raises: enough for the failing rank to print its error and abort the job first
+PEER_ERROR_GRACE_S = 5.0
+
+
+def raise_start_error(err, destroy_process_group):
+    """After a collective told every rank that some rank failed to start (`err`: this rank's
+    exception, None where it did not fail): leave the process group and raise. A rank without
+    an error of its own waits PEER_ERROR_GRACE_S first, so that the failing rank's abort, whose
+    line names the real error, ends the job; when both aborted at once, mpiexec could kill the
+    failing rank before its message was forwarded, leaving only "another process failed"."""
+    destroy_process_group()
+    if err is not None:
+        raise err
+    time.sleep(PEER_ERROR_GRACE_S)
+    raise RuntimeError("another process failed to start training (see its message)")
 
 
 def _write(text):

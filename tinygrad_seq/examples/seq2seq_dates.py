@@ -30,6 +30,7 @@ from tinygrad_seq.examples.cmdline import (nonnegative_float, nonnegative_int, p
                                            unit_interval)
 from tinygrad_seq.examples.interrupt import CtrlC, exit_status
 from tinygrad_seq.distributed import abort_on_error
+from tinygrad_seq.distributed.abort_path import raise_start_error
 from tinygrad_seq.examples.progress import format_seconds
 from tinygrad_seq.examples.seq2seq_checkpoint import build_model, read_checkpoint
 from tinygrad_seq.examples.seq2seq_checkpoint import save_checkpoint as _save
@@ -183,8 +184,7 @@ def _main_distributed(args):
     except Exception as e:
         err = e
     if par.all_reduce([float(err is not None)], op="max")[0]:
-        dist.destroy_process_group()
-        raise err if err is not None else RuntimeError("another process failed to start training (see its message)")
+        raise_start_error(err, dist.destroy_process_group)
     with abort_on_error():
         try:
             rc = _main(args, par, prepared=True)

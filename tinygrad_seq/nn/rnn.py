@@ -19,7 +19,7 @@ from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
-from tinygrad_seq.nn.rnn_hidden_dims import check_hidden, check_hidden_dims, check_state_count
+from tinygrad_seq.nn.rnn_hidden_dims import check_hidden, check_hidden_dims, check_state_count, one_tensor_for_states
 from tinygrad_seq.nn.rnn_layer_dropout import inter_layer_dropout
 from tinygrad_seq.nn.rnn_weight_checks import check_param_shapes
 from tinygrad_seq.nn.rnn_weights import RNNWeights
@@ -141,6 +141,8 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         elif not isinstance(hx, (tuple, list)) or len(hx) != n_states:
             if isinstance(hx, (tuple, list)):
                 check_state_count(hx, self.cell_spec.states, self.cell_spec.name)
+            elif isinstance(hx, Tensor):
+                raise one_tensor_for_states(hx, self.cell_spec.states, type(self).__name__, unbatched)
             raise StateCountError(f"{type(self).__name__}: hx must be a tuple of {n_states} tensors "
                                   f"{self.cell_spec.states}")
         out = []

@@ -3,7 +3,7 @@ does not go with the input's (a decoder step that forgot unsqueeze(0): input (B,
 one unbatched sequence, and its (1, B, H) hidden state no longer fits), and for an LSTM given
 more than its two states; then each state's own checks (a Tensor, its shape with torch's message,
 the input's dtype and device). nn/rnn.py's RNNBase calls them."""
-from tinygrad_seq.errors import NotATensor, ShapeMismatch
+from tinygrad_seq.errors import NotATensor, ShapeMismatch, StateCountError
 from tinygrad_seq.tensor import Tensor
 
 
@@ -21,6 +21,23 @@ def check_hidden_dims(states, names, unbatched):
     labels = "hx and cx" if tuple(names) == ("h", "c") else " and ".join(f"{n}x" for n in names)
     dims = ", ".join(f"{h.ndim}-D" for h in states)
     raise RuntimeError(f"For {kind} input, {labels} should also be {want}-D but got ({dims}) tensors")
+
+
+def one_tensor_for_states(hx, names, layer_name, unbatched):
+    """The error for a single tensor hx given to a layer of several states (an LSTM's (h_0, c_0)):
+    torch's words first, as torch reads hx[0] and hx[1] (IndexError past a first dim of one entry,
+    else the states' RuntimeError for one dim too few), then ours."""
+    ours = f"{layer_name}: hx must be a tuple of {len(names)} tensors {tuple(names)}, got one tensor of shape " \
+           f"{tuple(hx.shape)}"
+    if hx.ndim == 0 or hx.shape[0] < len(names):
+        size = hx.shape[0] if hx.ndim else 0
+        theirs = f"index {len(names) - 1 if hx.ndim else 0} is out of bounds for dimension 0 with size {size}"
+    elif hx.ndim - 1 != (2 if unbatched else 3):
+        theirs = (f"For {'unbatched 2-D' if unbatched else 'batched 3-D'} input, hx and cx should also be "
+                  f"{2 if unbatched else 3}-D but got ({hx.ndim - 1}-D, {hx.ndim - 1}-D) tensors")
+    else:   # hx[0] and hx[1] have the states' rank: torch goes on to their shapes
+        return StateCountError(ours)
+    return StateCountError(f"{theirs} ({ours})")
 
 
 def check_state_count(states, names, cell_name):

@@ -21,6 +21,7 @@ from tinygrad_seq.examples.charlm.plotting import plot_curve
 from tinygrad_seq.examples.charlm.training import build_training, train_loop, warm_up
 from tinygrad_seq.examples.interrupt import CtrlC, exit_status
 from tinygrad_seq.distributed import abort_on_error
+from tinygrad_seq.distributed.abort_path import raise_start_error
 
 SAVED_SETTINGS = ("embed_dim", "hidden_size", "num_layers", "dropout", "bptt", "batch_size", "lr", "seed",
                   "text", "max_chars", "max_vocab", "val_fraction")
@@ -166,8 +167,7 @@ def _train_distributed(cfg, log):
     flag = Tensor(np.array([float(err is not None)], np.float32))
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     if flag.item():
-        dist.destroy_process_group()
-        raise err if err is not None else RuntimeError("another process failed to start training (see its message)")
+        raise_start_error(err, dist.destroy_process_group)
     with abort_on_error():
 
         def agree(flag):
