@@ -19,8 +19,10 @@ A compile still refreshes: Numba's compiler does it itself before every compile
 (`CompilerBase.__init__`), so a call that misses the cache compiles as before. Should Numba's
 private names change, the dispatchers keep Numba's own cache (refresh and all).
 """
-import numba
-from numba.core import caching
+from . import openblas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
+
+import numba  # noqa: E402
+from numba.core import caching  # noqa: E402
 
 _ready = []   # [True] once the symbols are registered (under Numba's compiler lock)
 

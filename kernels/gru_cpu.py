@@ -11,11 +11,11 @@ saved = (act, hn, h_prev):
     hn      [T, B, H]   W_hn h + b_hn of step t
     h_prev  [T, B, H]   state entering step t
 """
-from .cache_load import njit
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
 
+from .cache_load import njit
 from . import calibration, tuning
 from .compile_notice import announce
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh

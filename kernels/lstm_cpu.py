@@ -15,7 +15,6 @@ saved = (act, h_prev, c_prev, tanh_c):
     c_prev  [T, B, H]   cell entering step t
     tanh_c  [T, B, H]   tanh of the cell leaving step t
 """
-from .cache_load import njit
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import functools
@@ -24,6 +23,7 @@ import sys
 import numpy as np
 from numba import types
 
+from .cache_load import njit
 from . import background_compile, calibration, panel_cpu, tuning
 from .compile_notice import announce, c_array
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags

@@ -8,11 +8,11 @@ saved = (h_seq, h_prev):
     h_seq   [T, B, H]  state leaving step t (garbage where t >= lengths[b])
     h_prev  [T, B, H]  state entering step t
 """
-from .cache_load import njit
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
 
+from .cache_load import njit
 from . import calibration, tuning
 from .compile_notice import announce
 from .activations_cpu import copy_into, fast_tanh

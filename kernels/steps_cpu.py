@@ -4,11 +4,11 @@ A loop runs batch rows lo..hi-1 (a chunk; one per thread when the batch is split
 step t lives in state_prev[t] [B, H] (what backward reads); the step's recurrent product reads
 the chunk's rows through a contiguous copy so that the product kernel sees C-contiguous arrays.
 """
-from .cache_load import njit
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
 import numpy as np
 
+from .cache_load import njit
 from . import panel_cpu, tuning
 from .activations_cpu import column_sums_into, copy_into, has_panels, step_product
 from .blas_cpu import gemm_into
