@@ -377,3 +377,24 @@ def test_ctx_details_as_torchs():
                 return x * 1
         with pytest.raises(TypeError, match="save_for_backward can only save variables"):
             SavesANumber.apply(x)
+
+
+def test_keyword_arguments_bind_to_the_forward_of_the_moment():
+    # apply keeps forward's signature per class (inspect builds it in ~30 us a call) and reads it
+    # again when forward is replaced
+    class Scale(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale=2.0):
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+
+    x = ts.ones(3, requires_grad=True)
+    assert Scale.apply(x, scale=3.0).tolist() == [3.0] * 3
+    assert Scale.apply(x, scale=4.0).tolist() == [4.0] * 3
+    Scale.forward = staticmethod(lambda ctx, x, scale=2.0, extra=1.0: x * scale * extra)
+    assert Scale.apply(x, scale=1.0, extra=5.0).tolist() == [5.0] * 3
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        Scale.apply(x, bogus=1)
