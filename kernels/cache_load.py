@@ -42,11 +42,28 @@ class QuickLoadCache(caching.FunctionCache):
     def load_overload(self, sig, target_context):
         _register_symbols(target_context)
         with self._guard_against_spurious_io_errors():
-            return self._load_overload(sig, target_context)
+            loaded = self._load_overload(sig, target_context)
+        if loaded is not None:
+            quick_loads[0] += 1
+        return loaded
 
 
-_QUICK = all(hasattr(caching.FunctionCache, name) for name in ("_guard_against_spurious_io_errors",
-                                                                "_load_overload", "load_overload"))
+def _numba_version():
+    try:
+        return tuple(int(part) for part in numba.__version__.split(".")[:2])
+    except ValueError:   # a development version string
+        return (0, 0)
+
+
+# The Numba versions whose cache load and registry refresh were read for what a loaded entry
+# links against (0.60-0.68: the refresh starts with the runtime's initialization, and the symbols
+# registered elsewhere are as listed above); a newer one gets Numba's own load, refresh and all,
+# until it is read too: a symbol missing at load time crashes the process rather than raising.
+NUMBA_VERSIONS = ((0, 60), (0, 69))
+_QUICK = (NUMBA_VERSIONS[0] <= _numba_version() < NUMBA_VERSIONS[1]
+          and all(hasattr(caching.FunctionCache, name) for name in ("_guard_against_spurious_io_errors",
+                                                                   "_load_overload", "load_overload")))
+quick_loads = [0]   # entries loaded without the refresh in this process (tests/test_cache_load.py)
 
 
 def quick_load(dispatcher):

@@ -428,7 +428,15 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
     if p._hooks:
         for hook in list(p._hooks):
             if type(hook) is not GradHook:
-                hook(p)
+                out = hook(p)
+                if out is not None and out is not p:   # torch's checks: None, or the tensor itself
+                    _post_hook_returned(out)
+
+
+def _post_hook_returned(out):
+    if not isinstance(out, _Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def __getattr__(name):

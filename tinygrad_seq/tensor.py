@@ -125,6 +125,9 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
         if not isinstance(value, Tensor):
             raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}; "
                             f"wrap arrays with ts.tensor(...)")
+        if self.requires_grad and value.array.dtype.kind not in "fc":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be floating point or complex "
+                               f"dtype (got {value.dtype})")
         self.array, self.device = value.array, value.device
         if self._view is not None:   # its own memory replaced: no longer a view of its base (torch's)
             self._view = None

@@ -18,7 +18,7 @@ from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.parameter import empty_parameter, fill_parameter
 from tinygrad_seq.nn.rnn_hidden_dims import torch_words_first, type_name
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch, StateCountError
 
 
 def _run(name, x, states, w_ih, w_hh, b_ih, b_hh):
@@ -144,7 +144,10 @@ class RNNCellBase(Module):
             if hx is None:
                 hx = (None,) * len(names)
             elif not isinstance(hx, (tuple, list)) or len(hx) != len(names):
-                raise TypeError(f"{type(self).__name__}: hx must be a tuple of {len(names)} tensors {names}")
+                theirs = (f"{self.cell_spec.name}_cell expects {'two' if len(names) == 2 else len(names)} hidden "
+                          f"states: " if isinstance(hx, (tuple, list)) else "")   # torch's words for a tuple
+                raise StateCountError(f"{theirs}{type(self).__name__}: hx must be a tuple of {len(names)} tensors "
+                                      f"{names}")
             labels = [(f"hx[{k}] ({n}_0)", s) for k, (n, s) in enumerate(zip(names, hx))]
         x, states, unbatched = self._check(input, labels)
         params = {p.name: getattr(self, p.name) for p in self.cell_spec.params}

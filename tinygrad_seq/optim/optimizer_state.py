@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes as _dtypes
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.errors import ShapeMismatch
 
 
 def scalar_dtype():
@@ -124,7 +125,7 @@ def cast_state_value(optimizer, p, idx, name, value, step_kind):
     if step_kind is not None and name is not None:
         expected = optimizer._state_shape(p, name)
         if expected is not None and tuple(t.shape) != tuple(expected):
-            raise ValueError(f"loaded state {name!r} of parameter {idx} has shape {tuple(t.shape)}, "
+            raise ShapeMismatch(f"loaded state {name!r} of parameter {idx} has shape {tuple(t.shape)}, "
                              f"expected {tuple(expected)} for a parameter of shape {tuple(p.shape)}")
     return t.to(dtype=p.dtype if p.dtype.kind == "f" else None, device=p.device)
 
