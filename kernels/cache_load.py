@@ -66,16 +66,20 @@ _QUICK = (NUMBA_VERSIONS[0] <= _numba_version() < NUMBA_VERSIONS[1]
 quick_loads = [0]   # entries loaded without the refresh in this process (tests/test_cache_load.py)
 
 
-def quick_load(dispatcher):
-    """The dispatcher, its disk cache (if it has Numba's) swapped for a QuickLoadCache."""
-    if _QUICK and type(getattr(dispatcher, "_cache", None)) is caching.FunctionCache:
+def _jit(function, options):
+    if not (_QUICK and options.get("cache")):
+        return numba.njit(**options)(function)
+    # built without Numba's cache, then given this one: Numba's would check its folder and write a
+    # probe file at import only to be replaced
+    dispatcher = numba.njit(**dict(options, cache=False))(function)
+    if hasattr(dispatcher, "py_func"):   # (NUMBA_DISABLE_JIT gives the function back)
         dispatcher._cache = QuickLoadCache(dispatcher.py_func)
     return dispatcher
 
 
 def njit(function=None, **options):
-    """numba.njit(**options), as a decorator or applied to `function`; with cache=True the
-    dispatcher loads its cache entries without Numba's registry refresh."""
+    """numba.njit(**options), as a decorator or applied to `function` (keyword options only);
+    with cache=True the dispatcher loads its cache entries without Numba's registry refresh."""
     if function is None:
-        return lambda f: quick_load(numba.njit(**options)(f))
-    return quick_load(numba.njit(**options)(function))
+        return lambda f: _jit(f, options)
+    return _jit(function, options)
