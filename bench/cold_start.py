@@ -119,7 +119,8 @@ loads.append(("weight_gradients", time.perf_counter() - s))
 print(f"import tinygrad_seq {t1 - t0:.3f} s, blas_cpu + numba import {t2 - t1:.3f} s, lstm_cpu {t3 - t2:.3f} s")
 print("first call (cache load + run): " + ", ".join(f"{n} {v:.3f} s" for n, v in loads))
 print("scipy.linalg imported:", "scipy.linalg" in sys.modules)
-print("numba's registries refreshed (kernels/cache_load.py loads without):", bool(cpu_target.target_context._registries))
+print("numba's registries refreshed (kernels/cache_load.py loads without):",
+      bool(cpu_target.target_context._registries))
 """
 
 
