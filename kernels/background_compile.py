@@ -9,9 +9,9 @@ little in its forward, and with a child it took 2.6-3.1 s against 2.4-2.8 s in o
 within noise in three more, AMD EPYC, 2026-12-03; again on the Zen 3 host of 2026-12-06, load 0.4,
 empty caches, alternating: 2.99-3.69 s with a child against 2.87-3.00 s, the child's start-up and
 its own registry refresh taking what the overlap saved.) When the forward starts to compile,
-`start` hands the backward's signature to a child process, which compiles it on the other core and writes Numba's cache;
-`wait`, called where the backward is about to run, waits for that child, and the backward then
-loads from the cache. The first forward + backward of a new cell takes about as long as its
+`start` hands the backward's signature to a child process, which compiles it on the other core
+and writes Numba's cache; `wait`, called where the backward is about to run, waits for that
+child, and the backward then loads from the cache. The first forward + backward of a new cell takes about as long as its
 backward's compile alone instead of both.
 
 The child only fills the cache: if it fails, or the backward asks for another signature than
