@@ -33,6 +33,7 @@ import numba  # noqa: E402
 
 from . import calibration, machine_cpu, panel_cpu, split_cpu, tuning, workers_cpu  # noqa: E402
 from .compile_notice import announce  # noqa: E402
+from .numba_threads import num_threads  # noqa: E402
 from .openblas_cpu import numpy_blas_one_thread, one_blas_thread  # noqa: E402
 
 
@@ -75,7 +76,7 @@ class kernel_threads:
             return 1
         if seq_len == 1 and one_step_min is not None and macs < tuning.setting(one_step_min):
             return 1
-        return max(1, min(numba.get_num_threads(), seq_len * batch))
+        return max(1, min(num_threads(), seq_len * batch))
 
     def __enter__(self):
         self.cores.__enter__()

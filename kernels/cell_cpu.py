@@ -27,7 +27,6 @@ from . import blas_cpu  # noqa: F401  (before numba: it trims numba's import of 
 
 import functools
 
-import numba
 import numpy as np
 from numba import types
 
@@ -35,6 +34,7 @@ from . import background_compile, calibration, tuning
 from .blas_cpu import (chunk_bounds, cores_for_spinning, gemm_into, gemm_route, input_projection, kernel_threads,
                        packed_columns, packed_rows, run_chunks)
 from .compile_notice import announce, c_array
+from .numba_threads import num_threads
 from .spin_cpu import barrier_error, barrier_flags
 from .weight_grads_cpu import transposed_gemm_jobs, weight_gradients
 from .panel_cpu import fits_panels, panel_width
@@ -155,7 +155,7 @@ def units_split_below_threads(cell, kernel_of, seq_len, batch, n_in, hidden, dty
     loop there; nn's layers then take the generated kernel of the same cell. Remembered per shape,
     thread count, cores to spin on, parallel threshold and tuning state (what the plan depends
     on; the plan costs ~10 us to look up, a small call's 5%)."""
-    threads = numba.get_num_threads()
+    threads = num_threads()
     if seq_len < 2 or batch >= threads:
         return False
     key = (cell, seq_len, batch, n_in, hidden, np.dtype(dtype).num, threads, cores_for_spinning(),

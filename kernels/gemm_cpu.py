@@ -22,10 +22,10 @@ Smaller products stay on plain np.matmul, which numpy runs on one thread anyway.
 """
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
-import numba
 import numpy as np
 
 from . import split_cpu, tuning
+from .numba_threads import num_threads
 from .blas_cpu import chunk_bounds, gemm_into, gemm_route, kernel_threads, numpy_blas_one_thread, panels_fit, run_chunks, swaps
 
 # the settings (tuning.NUMPY_SINGLE_THREAD_MACS, SPLIT_MIN_MACS, ROWS_PER_THREAD) are read per call;
@@ -84,7 +84,7 @@ def matmul(a, b):
     k, n = b.shape[-2:]
     rows = a.size // k  # [..., M, K] @ [K, N] is one [rows, K] @ [K, N] product
     macs = rows * k * n
-    threads = numba.get_num_threads()
+    threads = num_threads()
     if threads > 1 and macs >= tuning.setting("SPLIT_MIN_MACS"):
         # an operand in neither order is copied once, whether the product then splits or not (the
         # one-thread routes, swap and panels, take C-ordered operands)
@@ -104,7 +104,7 @@ def _split_kind(a, b, rows, k):
     `.sum().backward()`, stride 0, or a strided slice) is copied by _split: a Linear 1600x512 ->
     512 under `out.sum().backward()` took 28.4 ms with its dx and dW products on one thread, 15.6
     ms with them split (AMD EPYC, 2 threads, 2026-12-05)."""
-    per_thread = tuning.setting("ROWS_PER_THREAD") * numba.get_num_threads()
+    per_thread = tuning.setting("ROWS_PER_THREAD") * num_threads()
     a_c = a.flags.c_contiguous or not (a.ndim == 2 and a.flags.f_contiguous)   # C, or copied to C
     b_c = b.flags.c_contiguous or not (b.ndim == 2 and b.flags.f_contiguous)
     if b.ndim == 2 and a_c and rows >= per_thread:

@@ -30,10 +30,10 @@ blas_cpu.swap_rows). TINYGRAD_SEQ_TUNE_THREADS=one|all forces
 every family's measured classes. Imports only numpy and the kernels' tuning modules."""
 import time
 
-import numba
 import numpy as np
 
 from . import calibration, tuning, workers_cpu
+from .numba_threads import num_threads
 
 # each family's threshold (a tuning setting): its default rule splits calls of at least that size
 FAMILY_THRESHOLDS = {"rows": "ROWS_SPLIT_MIN_ELEMENTS", "elementwise": "ELEMENTWISE_SPLIT_NS",
@@ -59,7 +59,7 @@ def _decision(family, op, size, dtype, runs):
     name = FAMILY_THRESHOLDS[family]
     threshold = tuning.setting(name)
     lo, hi = tuning.SPLIT_MEASURED[family]
-    threads = numba.get_num_threads()
+    threads = num_threads()
     # outside the measured classes, on one thread (ts.set_num_threads(1): a split would be one
     # chunk, and a measurement of it noise), or with the threshold forced: the rule
     if size < lo or size >= hi or threads < 2 or tuning.is_forced(name):

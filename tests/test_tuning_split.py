@@ -22,7 +22,7 @@ ROWS_THRESHOLD = tuning.ROWS_SPLIT_MIN_ELEMENTS
 def fake_split_times(monkeypatch):
     """The split measured faster from 2^16 elements (the rows rule: 2^18); the classes measured."""
     monkeypatch.setattr(split_cpu, "_memo", {})
-    monkeypatch.setattr(split_cpu.numba, "get_num_threads", lambda: 2)   # a machine of two threads
+    monkeypatch.setattr(split_cpu, "num_threads", lambda: 2)   # a machine of two threads
     measured = []
 
     def measure(run_one, run_split):
@@ -120,7 +120,7 @@ def assert_measured(family, count=None, ops=()):
     """The family's classes were measured (count of them, ops among them); on a machine of one
     thread, where a split is one chunk, that nothing was."""
     keys = _measured(family)
-    if split_cpu.numba.get_num_threads() < 2:
+    if split_cpu.num_threads() < 2:
         assert keys == []
         return
     assert keys and (count is None or len(keys) == count)
@@ -215,7 +215,7 @@ def test_forget_and_a_forced_threshold_reach_a_remembered_class(auto, fake_split
 
 def test_one_thread_measures_nothing(auto, fake_split_times, monkeypatch):
     """With ts.set_num_threads(1) a split is one chunk: nothing to measure, nothing written."""
-    monkeypatch.setattr(split_cpu.numba, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(split_cpu, "num_threads", lambda: 1)
     assert not split_cpu.splits("rows", "softmax", 1 << 16, np.float32, never, never)   # the rule
     assert split_cpu.splits("rows", "softmax", 1 << 19, np.float32, never, never)
     assert fake_split_times == [] and not [k for k in tuning.decisions() if k.startswith("threads|")]
