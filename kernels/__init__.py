@@ -36,7 +36,9 @@ All arrays share one float dtype (float32 or float64); gradients come back in th
 
 CPU plumbing: every machine-dependent setting and the per-shape-class calibration live in
 ``tuning.py`` (``python -m tinygrad_seq.tune``); ``compile_notice.py`` says on stderr when a call
-is about to compile; ``blas_cpu.py`` / ``steps_cpu.py`` / ``activations_cpu.py`` hold the threads,
+is about to compile; ``cache_load.py`` is the ``njit`` every CPU kernel is compiled with (its
+cache entries load without Numba's registry refresh); ``numba_threads.py`` reads Numba's thread
+count without its locks; ``blas_cpu.py`` / ``steps_cpu.py`` / ``activations_cpu.py`` hold the threads,
 GEMMs, time-loop plumbing and scalar math the three cells share. ``permutation_cpu.py`` applies
 torch's randperm swaps for long permutations (the draws are tinygrad_seq/torch_stream.py's).
 """
