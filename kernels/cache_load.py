@@ -7,7 +7,9 @@ random, typed containers, unicode ...): 0.2-0.3 s, most of a warm-cache first ca
 that runs only cached kernels spends it for nothing: loading an entry compiles nothing (LLVM
 unserializes the machine code and links it), and only a compile looks things up in the
 registries. Measured: the first nn.LSTM forward, T=50 B=16 H=64, cache warm, took 0.41-0.47 s
-with the refresh and 0.16-0.19 s without (AMD EPYC Zen 3, 2 CPUs, load 1.0, 2026-12-06 12:10).
+with the refresh and 0.16-0.19 s without (AMD EPYC Zen 3, 2 CPUs, 2026-12-06 12:01 UTC, load
+1.2 with another process running); the whole cached first run, 0.79 -> 0.57 s
+(bench/results/first_run_cached_2026-12-06T1227.md).
 
 What a loaded entry does need is every symbol its machine code links against. Of those Numba
 registers with LLVM, the target context's creation registers its C helpers and math functions,
@@ -16,8 +18,9 @@ two are registered here: the runtime's allocator (NRT; without it the first kern
 an array crashes the process) and the hash secret of `numba.cpython.hashing`.
 
 A compile still refreshes: Numba's compiler does it itself before every compile
-(`CompilerBase.__init__`), so a call that misses the cache compiles as before. Should Numba's
-private names change, the dispatchers keep Numba's own cache (refresh and all).
+(`CompilerBase.__init__`), so a call that misses the cache compiles as before. Outside the
+Numba versions whose code was read for this (NUMBA_VERSIONS), or should Numba's private names
+change, the dispatchers keep Numba's own cache (refresh and all).
 """
 from . import openblas_cpu  # noqa: F401  (before numba: it trims numba's import of scipy)
 
