@@ -1,9 +1,8 @@
 """Fused LSTM forward/backward on the CPU (haste / cuDNN recipe, Numba + BLAS).
 
-Gate order i, f, g, o (PyTorch). Forward hoists x @ W_ih^T into one GEMM over all T*B rows;
-the time loop does h @ W_hh^T into a [B, 4H] buffer and one fused pointwise pass. Backward
-runs the steps in reverse producing the pre-activation gate gradients dG [T, B, 4H] and the
-recurrent dh; dW_ih, dW_hh and dx are then single GEMMs over all T*B rows.
+Gate order i, f, g, o (PyTorch). Forward hoists x @ W_ih^T into one GEMM over all T*B rows; the
+time loop does h @ W_hh^T into a [B, 4H] buffer and one fused pointwise pass. Backward runs the steps
+in reverse giving dG [T, B, 4H] and dh; dW_ih, dW_hh and dx are single GEMMs over all T*B rows.
 
 Threads (kernels/blas_cpu.py): the time loop splits either the batch rows (one loop per thread
 over the whole sequence, no barrier per step) or, for fewer rows than threads, the hidden units
@@ -23,8 +22,8 @@ import sys
 import numpy as np
 from numba import types
 
-from .cache_load import njit
 from . import background_compile, calibration, panel_cpu, tuning
+from .cache_load import njit
 from .compile_notice import announce, c_array
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
 from .activations_cpu import copy_into, panels_at, step_product

@@ -36,7 +36,8 @@ from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.autograd_function import TorchContext
 from tinygrad_seq.leaf_grads import adoptable
 from tinygrad_seq.grad_hooks import (GradHook, _run_grad_hooks, backward_with_node_hooks,  # noqa: F401  (GradHook: tensor.py)
-                                     register_node_hook, register_node_prehook, run_leaf_hooks)
+                                     register_node_hook, register_node_prehook, run_leaf_hooks,
+                                     run_post_accumulate_hooks)
 from tinygrad_seq.grad_mode import (_state, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                     no_grad, set_grad_enabled)
 
@@ -426,17 +427,7 @@ def _finish_leaf(p, g, b, owned=False, hooked=False):
         t._grad_value, t.requires_grad, t.device, t._ctx, t._idx, t._ver, t._hooks = None, False, p.device, None, 0, 0, None
         p._grad_value = t
     if p._hooks:
-        for hook in list(p._hooks):
-            if type(hook) is not GradHook:
-                out = hook(p)
-                if out is not None and out is not p:   # torch's checks: None, or the tensor itself
-                    _post_hook_returned(out)
-
-
-def _post_hook_returned(out):
-    if not isinstance(out, _Tensor):
-        raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
-    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        run_post_accumulate_hooks(p)
 
 
 def __getattr__(name):

@@ -52,6 +52,18 @@ def run_leaf_hooks(p, g, owned):
     return g, owned
 
 
+def run_post_accumulate_hooks(p):
+    """p's register_post_accumulate_grad_hook hooks, after its .grad got its final value; each
+    returns None or p itself (torch's RuntimeError for another tensor, TypeError for the rest)."""
+    for hook in list(p._hooks):
+        if type(hook) is not GradHook:
+            out = hook(p)
+            if out is not None and out is not p:
+                if not isinstance(out, _tensor_type()):
+                    raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+
 # ------------------------------------------------------------------ grad_fn.register_(pre)hook
 class NodeHooks:
     """A node's hooks (Function._node_hooks, None until one is registered: the sweep's only cost):
