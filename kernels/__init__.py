@@ -28,7 +28,7 @@ The CPU file and the CUDA file of one cell export the same names with the same s
         it aside meanwhile, kernels/background_compile.py)
     lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, lengths, reverse, saved)
         -> dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
-    gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse) -> y, h_n, saved
+    gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, backward_follows=False) -> y, h_n, saved
     gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved)
         -> dx, dh0, dw_ih, dw_hh, db_ih, db_hh
 

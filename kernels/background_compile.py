@@ -2,30 +2,34 @@
 
 A generated cell's first training call compiles its forward loop (about 4 s) and then its
 backward loop (about 5-6 s) on one core, the hand-written LSTM its forward kernels (about 4 s)
-and then its backward time loop (1.1-1.6 s);
-Numba compiles under one process-wide lock, so threads cannot share the work. (The GRU compiles
-its backward loop in the calling process, after the forward: a first GRU after an LSTM compiles
-little in its forward, and with a child it took 2.6-3.1 s against 2.4-2.8 s in one run, the same
-within noise in three more, AMD EPYC, 2026-12-03; again on the Zen 3 host of 2026-12-06, load 0.4,
-empty caches, alternating: 2.99-3.69 s with a child against 2.87-3.00 s, the child's start-up and
-its own registry refresh taking what the overlap saved.) When the forward starts to compile,
-`start` hands the backward's signature to a child process, which compiles it on the other core
-and writes Numba's cache; `wait`, called where the backward is about to run, waits for that
-child, and the backward then loads from the cache. The first forward + backward of a new cell takes about as long as its
-backward's compile alone instead of both.
+and then its backward time loop (1.1-1.6 s), the GRU after them its forward loop (1.3 s) and its
+backward loop (1.4-1.5 s, AMD EPYC Zen 3, 2026-12-06). Numba compiles under one process-wide
+lock, so threads cannot share the work. When the forward starts to compile, `start` hands the
+backward's signature to a worker process, which compiles it on the other core and writes Numba's
+cache; `wait`, called where the backward is about to run, waits for that batch, and the backward
+then loads from the cache. The first forward + backward takes about as long as the longer of the
+two compiles instead of both.
 
-The child only fills the cache: if it fails, or the backward asks for another signature than
-the one predicted, the backward compiles here as it would have (it waits only for a child
+The worker stays for more work: it exits after `tuning.BACKGROUND_COMPILE_IDLE_S` seconds (120)
+without a batch, when this process exits, or when its stdin closes (it holds about 190 MB
+meanwhile). A later model's backward then skips a process's start-up (0.6-0.75 s, with Numba's
+registry set-up): the GRU hands its backward only to a worker already alive
+(`start(spawn=False)`), since its forward compiles too little to pay for a start-up of its own
+(a first GRU after an LSTM with a new child: 2.99-3.69 s against 2.87-3.00 s without, Zen 3,
+2026-12-06, load 0.4).
+
+The worker only fills the cache: if a job fails, or the backward asks for another signature than
+the one predicted, the backward compiles here as it would have (it waits only for a batch
 compiling exactly its signature). It runs only with at least two cores per process on this
 machine (this process's CPU affinity, divided among the MPI ranks of the node when launched by
 mpiexec), and `tuning.BACKGROUND_COMPILE` = 0 (TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE=0) turns it
-off. A child still running when this process exits is stopped; a forked process starts with
-none. This module imports only the standard library; the child imports tinygrad_seq (with this
-process's sys.path) and the module it compiles.
+off. A forked process starts with none. This module imports only the standard library; the
+worker imports tinygrad_seq (with this process's sys.path) and the modules it compiles.
 """
 import atexit
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import threading
@@ -33,9 +37,11 @@ import threading
 from . import calibration, compile_probe, machine_cpu, tuning
 
 _lock = threading.Lock()
-_children = {}  # (module name, function name, signature) -> Popen
+_children = {}  # (module name, function name, signature) -> _Batch queued on the worker
+_worker = None  # the worker process (_Worker), alive until idle for BACKGROUND_COMPILE_IDLE_S
 
-# a child still compiling after this many seconds is left alone and the backward compiles here
+# a batch still compiling after this many seconds is left alone (its worker stopped) and the
+# backward compiles here
 WAIT_SECONDS = 120
 
 
@@ -50,55 +56,137 @@ def enabled():
     return bool(tuning.setting("BACKGROUND_COMPILE")) and not compile_probe.probing() and usable_cores() >= 2
 
 
-def start(module, function, signature, extra=()):
+class _Worker:
+    """The child process: it reads batches of jobs from its stdin (a 4-byte length, then the
+    pickled jobs), compiles them one batch after another and answers each with its number on a
+    line of its stdout; a thread here reads the answers."""
+
+    def __init__(self):
+        env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0",
+                   PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        self.process = subprocess.Popen([sys.executable, "-c", "from tinygrad_seq.kernels.background_compile "
+                                         "import main; main()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=env)
+        self.sent = self.done = 0   # batches sent, batches answered (or lost with the process)
+        self.answered = threading.Condition()
+        threading.Thread(target=self._read_answers, daemon=True).start()
+
+    def _read_answers(self):
+        for line in self.process.stdout:
+            if line.strip().isdigit():
+                with self.answered:
+                    self.done = max(self.done, int(line))
+                    self.answered.notify_all()
+        with self.answered:   # the process ended: nothing more will be compiled
+            self.done = self.sent = max(self.sent, self.done)
+            self.answered.notify_all()
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def send(self, jobs):
+        """Queue a batch; its number, or None when the process is gone (it may have just retired)."""
+        payload = pickle.dumps([(m.__name__, m.__file__, fn, sig) for m, fn, sig in jobs])
+        with self.answered:
+            if self.process.poll() is not None:
+                return None
+            try:
+                self.process.stdin.write(struct.pack("<I", len(payload)) + payload)
+                self.process.stdin.flush()
+            except (OSError, ValueError):   # the worker retired (idle) or died meanwhile
+                return None
+            self.sent += 1
+            return self.sent
+
+    def wait_for(self, number, timeout):
+        """Wait until batch `number` is answered; False after `timeout` seconds."""
+        with self.answered:
+            return self.answered.wait_for(lambda: self.done >= number, timeout)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        with self.answered:
+            self.done = self.sent
+            self.answered.notify_all()
+
+
+class _Batch:
+    """A batch queued on the worker, waited for under its first job's key."""
+
+    def __init__(self, worker, number):
+        self.worker, self.number = worker, number
+
+    def running(self):
+        return self.worker.done < self.number
+
+    def wait(self, timeout):
+        """Wait for the batch; raises subprocess.TimeoutExpired after `timeout` seconds."""
+        if not self.worker.wait_for(self.number, timeout):
+            raise subprocess.TimeoutExpired("background compile", timeout)
+
+
+def warm():
+    """Whether a worker is alive: a job handed to it skips a process's start-up (0.6-0.75 s)."""
+    return _worker is not None and _worker.alive()
+
+
+def start(module, function, signature, extra=(), spawn=True):
     """Compile module.function (an @njit dispatcher with cache=True) for `signature` (a tuple of
-    Numba types) in a child process, unless disabled or one is already running for it. module:
-    the imported module object; a module loaded from a file outside sys.path (cellgen's) is
-    loaded by the child from the same file under the same name. extra: more (module, function,
-    signature) jobs for the same child, compiled after the first (a failing one is skipped); the
-    child is waited for under the first's key, so `wait` covers them all."""
+    Numba types) in the worker process, unless disabled or already queued. module: the imported
+    module object; a module loaded from a file outside sys.path (cellgen's) is loaded by the
+    worker from the same file under the same name. extra: more (module, function, signature) jobs
+    for the same batch, compiled after the first (a failing job is skipped); the batch is waited
+    for under the first's key, so `wait` covers them all. The worker is started when none is
+    alive, unless spawn is False (then the job is left to the caller)."""
+    global _worker
     if not enabled():
         return
     key = (module.__name__, function, tuple(signature))
     with _lock:
-        child = _children.get(key)
-        if child is not None and child.poll() is None:
+        batch = _children.get(key)
+        if batch is not None and batch.running():
             return
         jobs = [(module, function, signature)] + list(extra)
-        payload = pickle.dumps([(m.__name__, m.__file__, fn, sig) for m, fn, sig in jobs])
-        env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0",
-                   PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        try:
-            child = subprocess.Popen([sys.executable, "-c", "from tinygrad_seq.kernels.background_compile "
-                                      "import main; main()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, env=env)
-            child.stdin.write(payload)
-            child.stdin.close()
-        except OSError:  # no process to spare (limits): the backward compiles here
-            return
-        _children[key] = child
+        for attempt in range(2):   # a worker that retired as the batch was sent: one new one
+            if _worker is None or not _worker.alive():
+                if not spawn:
+                    return
+                try:
+                    _worker = _Worker()
+                except OSError:  # no process to spare (limits): the backward compiles here
+                    _worker = None
+                    return
+            number = _worker.send(jobs)
+            if number is not None:
+                _children[key] = _Batch(_worker, number)
+                return
+            _worker = None
 
 
 _aside_checked = set()  # (module name, function, key) asked for by start_unless_cached
 
 
-def start_unless_cached(module, function, signature, key, forward, dtype, extra=()):
+def start_unless_cached(module, function, signature, key, forward, dtype, extra=(), spawn=True):
     """`start` module.function for `signature` while this process compiles `forward` (the
     dispatcher of the forward about to run, for arrays of `dtype`), unless that forward needs no
-    compile (a child's start-up, 0.6-0.75 s, is paid back only while this process compiles) or
+    compile (a worker's start-up, 0.6-0.75 s, is paid back only while this process compiles) or
     module.function is compiled for `signature` here or held in Numba's on-disk cache. Checked
     once per process per function and `key`, a cheap stand-in for the signature (the dtype and
     layout flags it is built from: hashing Numba types costs microseconds a call); the checks
     read the cache's index files. extra: (module, function, signature) jobs the backward will
-    also compile (its weight gradients' GEMM), given to the same child unless compiled or cached;
-    a callable returning them, called only when a child starts."""
+    also compile (its weight gradients' GEMM), given to the same batch unless compiled or cached;
+    a callable returning them, called only when a batch is sent. spawn=False: only a worker
+    already alive takes it (a forward that compiles too little to pay for a start-up)."""
     memo = (module.__name__, function, key)
     if memo in _aside_checked:
         return
     _aside_checked.add(memo)
-    if enabled() and not _is_cached(forward, dtype) and not _is_cached(getattr(module, function), signature):
+    if (enabled() and (spawn or warm()) and not _is_cached(forward, dtype)
+            and not _is_cached(getattr(module, function), signature)):
         jobs = extra() if callable(extra) else extra
-        start(module, function, signature, [j for j in jobs if not _is_cached(getattr(j[0], j[1]), j[2])])
+        start(module, function, signature, [j for j in jobs if not _is_cached(getattr(j[0], j[1]), j[2])], spawn)
 
 
 def _is_cached(dispatcher, signature_or_dtype):
@@ -111,49 +199,48 @@ def _is_cached(dispatcher, signature_or_dtype):
 
 
 def wait(module, function, signature):
-    """Wait for the child compiling module.function for `signature`, if one runs (it started
-    when this process began compiling the forward, so waiting is at most the child's start-up
+    """Wait for the batch compiling module.function for `signature`, if one was queued (it started
+    when this process began compiling the forward, so waiting is at most the worker's start-up
     longer than compiling here)."""
-    if not _children:  # no child was started: no lock, no hashing of the signature
+    if not _children:  # nothing was queued: no lock, no hashing of the signature
         return
     with _lock:
-        child = _children.pop((module.__name__, function, tuple(signature)), None)
-    if child is None:
+        batch = _children.pop((module.__name__, function, tuple(signature)), None)
+    if batch is None:
         return
     try:
-        child.wait(WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+        batch.wait(WAIT_SECONDS)
+    except subprocess.TimeoutExpired:   # stuck: stopped, and the backward compiles here
+        batch.worker.stop()
 
 
 def settle():
-    """Wait for every child still compiling, leaving each for its `wait` (a calibration is about
-    to time its candidates: calibration.before_timing)."""
+    """Wait for every batch still compiling, leaving each for its `wait` (a calibration is about
+    to time its candidates: calibration.before_timing). An idle worker uses no CPU."""
     with _lock:
-        children = list(_children.values())
-    for child in children:
+        batches = list(_children.values())
+    for batch in batches:
         try:
-            child.wait(WAIT_SECONDS)
+            batch.wait(WAIT_SECONDS)
         except subprocess.TimeoutExpired:
             pass
 
 
 def _stop_children():
-    """At exit: stop children still compiling (a forward whose backward never ran)."""
+    """At exit: stop the worker (idle, or compiling for a forward whose backward never ran)."""
+    global _worker
     with _lock:
-        children = list(_children.values())
+        worker, _worker = _worker, None
         _children.clear()
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    if worker is not None:
+        worker.stop()
 
 
 def _forget_children():
-    """In a forked child process: the parent's children and lock are not this process's."""
-    global _lock
+    """In a forked child process: the parent's worker and lock are not this process's."""
+    global _lock, _worker
     _lock = threading.Lock()
+    _worker = None
     _children.clear()
     _aside_checked.clear()
 
@@ -165,15 +252,44 @@ if hasattr(os, "register_at_fork"):
 
 
 def main():
-    """The child: read [(module name, file, function, signature), ...] from stdin, compile each
-    (the first must compile; a later one that fails is skipped), exit."""
-    jobs = pickle.loads(sys.stdin.buffer.read())
-    for i, (name, path, function, signature) in enumerate(jobs):
-        try:
-            getattr(_module(name, path), function).compile(signature)
-        except Exception:
-            if i == 0:
-                raise
+    """The worker: read batches of [(module name, file, function, signature), ...] from stdin,
+    compile each job (one that fails is skipped), answer each batch with its number on stdout;
+    exit at the end of stdin (this process's parent is gone or retired it) or after
+    BACKGROUND_COMPILE_IDLE_S seconds without a batch. Whatever else writes to stdout goes to
+    stderr (the answers have the pipe to themselves)."""
+    import select
+
+    idle = tuning.setting("BACKGROUND_COMPILE_IDLE_S")
+    answers = os.dup(1)
+    os.dup2(2, 1)
+    number = 0
+    while True:
+        if os.name == "posix" and not select.select([0], [], [], idle)[0]:
+            return
+        header = _read_exactly(4)
+        if header is None:
+            return
+        payload = _read_exactly(struct.unpack("<I", header)[0])
+        if payload is None:
+            return
+        for name, path, function, signature in pickle.loads(payload):
+            try:
+                getattr(_module(name, path), function).compile(signature)
+            except Exception:  # the backward compiles it itself
+                pass
+        number += 1
+        os.write(answers, b"%d\n" % number)
+
+
+def _read_exactly(n):
+    """n bytes from stdin (unbuffered: select sees every byte not yet read), None at its end."""
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
 
 def _module(name, path):

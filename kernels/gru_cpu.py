@@ -13,16 +13,20 @@ saved = (act, hn, h_prev):
 """
 from . import blas_cpu  # before numba: it trims numba's import of scipy
 
+import functools
+import sys
+
 import numpy as np
+from numba import types
 
 from .cache_load import njit
-from . import calibration, tuning
-from .compile_notice import announce
+from . import background_compile, calibration, tuning
+from .compile_notice import announce, c_array
 from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
-from .weight_grads_cpu import one_step_gradients, weight_gradients
+from .weight_grads_cpu import one_step_gradients, transposed_gemm_jobs, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
-                        one_step_of, rows_product, step_state, synthetic_case, time_loop_plan)
+                        one_step_of, rows_product, step_state, synthetic_case, time_loop_plan, uses_panels)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
@@ -169,11 +173,26 @@ def _plan(seq_len, batch, n_in, hidden, dtype):
                           one_step=one_step_of(seq_len, batch, n_in, macs, _ONE_STEP))
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, backward_follows=False):
     """x [T,B,I], h0 [B,H], w_ih [3H,I], w_hh [3H,H], b_ih/b_hh [3H], lengths [B] int64
-    -> y [T,B,H], h_n [B,H], saved."""
+    -> y [T,B,H], h_n [B,H], saved. backward_follows: a backward will run (autograd records the
+    call); its time loop, when not compiled yet, then compiles in the second process of an
+    earlier call (kernels/background_compile.py) while this one compiles the forward."""
     plan = _plan(x.shape[0], x.shape[1], x.shape[2], h0.shape[1], x.dtype)
-    return _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan)
+    return _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, backward_follows)
+
+
+_THIS = sys.modules[__name__]
+
+
+@functools.lru_cache(maxsize=None)
+def _backward_signature(dtype, panels):
+    """The Numba types _gru_backward passes _backward: W_hh^T and no panels, or an empty W_hh^T
+    and the panels (steps_cpu.backward_weights). tests/test_background_compile.py checks this
+    against the signature the backward compiles."""
+    a = functools.partial(c_array, dtype)
+    return (a(3), a(2), a(2), a(3) if panels else types.none, c_array(np.int64, 1), types.boolean, a(3), a(3), a(3),
+            a(3), a(3), a(1), a(1), types.int64, types.int64, types.int64)
 
 
 def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, need_dx=True):
@@ -185,7 +204,7 @@ def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, nee
     return _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, plan, need_dx)
 
 
-def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
+def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, backward_follows=False):
     x = np.ascontiguousarray(x)
     seq_len, batch, n_in = x.shape
     hidden = h0.shape[1]
@@ -205,6 +224,13 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan):
     w_hh = np.ascontiguousarray(w_hh, dt)
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP, plan) as n_chunks:
         announce("the GRU CPU forward kernels", dt, (_forward,))
+        if backward_follows:
+            # only to a second process already running (an LSTM's, a cell's): this forward compiles
+            # too little after them to pay for a new one's start-up (background_compile's docstring)
+            panels = uses_panels(seq_len, batch, hidden, plan, dt)
+            background_compile.start_unless_cached(_THIS, "_backward", _backward_signature(dt, panels),
+                                                   (dt.num, panels), _forward, dt,
+                                                   lambda: transposed_gemm_jobs(dt, (n_in, hidden)), spawn=False)
         args = (act, np.ascontiguousarray(h0, dt), w_hh, forward_panels(w_hh, seq_len, batch, plan, dt, n_chunks), bias,
                 lengths, bool(reverse), y, h_n, hn_seq, h_prev, plan["blas_rows"])
         input_projection(x, np.ascontiguousarray(w_ih, dt), act, n_chunks)
@@ -228,6 +254,8 @@ def _gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, lengths, reverse, saved, pl
     # then its four products two a thread (weight_grads_cpu.one_step_gradients)
     one_step = seq_len == 1
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP, plan) as n_chunks:
+        background_compile.wait(_THIS, "_backward", _backward_signature(dt, uses_panels(seq_len, batch, hidden, plan,
+                                                                                          dt)))
         announce("the GRU CPU backward kernels", dt, (_backward,))
         one_step = one_step and n_chunks > 1
         w_hh_t, panels = backward_weights(w_hh, seq_len, batch, plan, dt, 1 if one_step else n_chunks)

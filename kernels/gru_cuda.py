@@ -8,9 +8,10 @@ The kernels, the per-step / persistent dispatch and the saved layout live in rec
 from .recurrent_cuda import GRU, backward, forward, ptx_kernels as _ptx_kernels
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, backward_follows=False):
     """x [T,B,I], h0 [B,H], w_ih [3H,I], w_hh [3H,H], b_ih/b_hh [3H], lengths [B] int64
-    -> y [T,B,H], h_n [B,H], saved."""
+    -> y [T,B,H], h_n [B,H], saved. backward_follows is accepted for the CPU driver's signature
+    (nothing compiles aside here)."""
     y, h_n, _, saved = forward(GRU, x, h0, None, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
     return y, h_n, saved
 

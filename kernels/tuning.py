@@ -71,10 +71,11 @@ PACK_SPLIT_BYTES = 1 << 18
 # weights from this size (bytes) are packed by a compiled loop, smaller ones by numpy's copy
 # (kernels/panel_cpu.py: 2x faster at 4 MiB, the same at 1 MiB, and no first-run compile)
 PACK_LOOP_BYTES = 1 << 21
-# a generated cell's (and the LSTM's) first training call compiles its backward loop in a second
-# process while its forward compiles (kernels/background_compile.py), with two cores or more; 0
-# turns it off
+# a first training call compiles its backward loop in a second process while its forward compiles
+# (kernels/background_compile.py), with two cores or more; 0 turns it off. That process waits
+# this many seconds for more work (a later model's backward) before it exits
 BACKGROUND_COMPILE = 1
+BACKGROUND_COMPILE_IDLE_S = 120
 # the step product runs as the register-blocked loop up to this many rows of a thread's chunk,
 # as one BLAS call above (OpenBLAS re-packs the whole weight matrix on every call)
 STEP_BLAS_ROWS = 32

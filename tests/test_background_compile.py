@@ -4,7 +4,6 @@ forward predicts is the one the backward runs (rows and units splits, with and w
 float32 and float64); a real child fills Numba's cache and the backward loads from it; a failed
 or disabled child changes nothing."""
 import contextlib
-import io
 import os
 import subprocess
 import sys
@@ -27,8 +26,9 @@ class StartSpy:
         monkeypatch.setattr(background_compile, "_is_cached", lambda dispatcher, sig: False)
         monkeypatch.setattr(background_compile, "_aside_checked", set())
         monkeypatch.setattr(background_compile, "enabled", lambda: True)
+        monkeypatch.setattr(background_compile, "warm", lambda: True)   # a worker to hand the GRU's to
         monkeypatch.setattr(background_compile, "start",
-                            lambda module, fn, sig, extra=(): self.calls.append((module, fn, sig)))
+                            lambda module, fn, sig, extra=(), spawn=True: self.calls.append((module, fn, sig)))
 
 
 def _train_step(layer, x, monkeypatch=None, spy=None):
@@ -116,6 +116,32 @@ def test_predicted_signature_is_the_lstm_backward_loop(steps, hidden, dtype, mon
     with ts.no_grad():
         layer(ts.tensor(x))
     assert spy.calls == []  # no backward follows
+
+
+@pytest.mark.parametrize("steps,hidden,dtype", [(8, 32, np.float64), (8, 64, np.float32), (3, 4, np.float64)])
+def test_predicted_signature_is_the_gru_backward_loop(steps, hidden, dtype, monkeypatch):
+    # the GRU hands its backward loop to a worker already running (an LSTM's, a cell's)
+    from tinygrad_seq.kernels import gru_cpu
+
+    spy = StartSpy(monkeypatch)
+    layer = nn.GRU(hidden, hidden, dtype=dtype)
+    x = np.random.default_rng(0).standard_normal((steps, 2, hidden)).astype(dtype)
+    _train_step(layer, x, monkeypatch, spy)
+    _assert_predicted_signature_ran(spy, "_backward")
+    assert spy.calls[-1][0] is gru_cpu
+    spy.calls.clear()
+    with ts.no_grad():
+        layer(ts.tensor(x))
+    assert spy.calls == []  # no backward follows
+
+
+def test_the_gru_starts_no_worker_of_its_own(monkeypatch):
+    # without a worker alive, the GRU's forward compiles too little to pay for one's start-up
+    spy = StartSpy(monkeypatch)
+    monkeypatch.setattr(background_compile, "warm", lambda: False)
+    x = np.random.default_rng(0).standard_normal((3, 2, 4))
+    _train_step(nn.GRU(4, 4, dtype=np.float64), x)
+    assert spy.calls == []
 
 
 @pytest.mark.parametrize("n_in,hidden", [(64, 64), (48, 64)])
@@ -300,6 +326,56 @@ def test_the_lstm_backward_loop_loads_from_the_childs_cache(tmp_path):
     assert "LSTM CPU backward kernels" not in out.stderr  # nothing left to compile: no notice
 
 
+_GRU_AFTER_LSTM_RUN = textwrap.dedent("""
+    import sys
+    import time
+    import numpy as np
+    import tinygrad_seq as ts
+    from tinygrad_seq import nn
+    from tinygrad_seq.kernels import background_compile, gru_cpu
+
+    x = ts.tensor(np.random.default_rng(0).standard_normal((3, 2, 4)), requires_grad=True)
+    y, _ = nn.LSTM(4, 4, dtype=np.float64)(x)
+    y.sum().backward()
+    first = background_compile._worker.process.pid
+    time.sleep(float(sys.argv[1]))
+    gru = nn.GRU(4, 4, dtype=np.float64)
+    y, _ = gru(x)
+    worker = background_compile._worker
+    same = background_compile.warm() and worker.process.pid == first
+    queued = sorted(key[:2] for key in background_compile._children)
+    y.sum().backward()
+    loop = gru_cpu._backward
+    print("RESULT", same, queued, sum(loop.stats.cache_hits.values()), sum(loop.stats.cache_misses.values()))
+    print("GRAD", repr(float(gru.weight_hh_l0.grad.numpy().sum())))
+""")
+
+
+def _gru_after_lstm(tmp_path, name, pause, idle):
+    script = tmp_path / "run.py"
+    script.write_text(_GRU_AFTER_LSTM_RUN)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / name), TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="1",
+               TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE_IDLE_S=str(idle))
+    out = subprocess.run([sys.executable, str(script), str(pause)], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    return [l for l in lines if l.startswith("RESULT")][-1], [l for l in lines if l.startswith("GRAD")][-1]
+
+
+@pytest.mark.skipif(background_compile.usable_cores() < 2, reason="the worker compiles on a second core")
+def test_the_lstms_worker_compiles_the_next_grus_backward(tmp_path):
+    # empty Numba cache: the worker started by the LSTM's forward stays for more work, and the
+    # GRU's forward hands it the GRU's backward loop, which the backward then loads from the cache;
+    # a worker idle past BACKGROUND_COMPILE_IDLE_S has exited, and the GRU (which starts none of its
+    # own) compiles its backward here; the gradients are the same either way
+    result, grad = _gru_after_lstm(tmp_path, "kept", 0, 120)
+    assert result == "RESULT True [('tinygrad_seq.kernels.gru_cpu', '_backward')] 1 0", result
+    result_idle, grad_idle = _gru_after_lstm(tmp_path, "retired", 3, 0.5)
+    assert result_idle == "RESULT False [] 0 1", result_idle
+    assert grad == grad_idle
+
+
 def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_path):
     # the child is given a signature that cannot compile: it fails, wait() returns, and the
     # backward compiles the loop itself with the right results
@@ -308,7 +384,7 @@ def test_a_failing_child_leaves_the_backward_to_compile_here(monkeypatch, tmp_pa
     monkeypatch.setattr(background_compile, "_aside_checked", set())
     start = background_compile.start
     monkeypatch.setattr(cell_cpu.background_compile, "start",
-                        lambda module, fn, sig, extra=(): start(module, fn, sig[:3], extra))
+                        lambda module, fn, sig, extra=(), spawn=True: start(module, fn, sig[:3], extra, spawn))
     x = np.random.default_rng(0).standard_normal((3, 2, 4))
     fused = nn.PeepholeLSTM(4, 4, dtype=np.float64)
     plain = nn.PeepholeLSTM(4, 4, dtype=np.float64, fused=False)
@@ -330,66 +406,89 @@ def test_mpi_ranks_share_the_cores(monkeypatch):
     assert not background_compile.enabled()
 
 
-class _FakeChild:
-    def __init__(self, *args, **kwargs):
-        self.stdin, self.waited = io.BytesIO(), False
+class _FakeWorker:
+    """Stands in for background_compile._Worker: batches are queued, none is ever answered
+    until `wait_for` (which records that it was waited for)."""
 
-    def poll(self):
-        return None
+    def __init__(self):
+        self.sent, self.done, self.waited, self.stopped = 0, 0, [], False
+        workers.append(self)
 
-    def wait(self, timeout=None):
-        self.waited = True
+    def alive(self):
+        return not self.stopped
 
-    def kill(self):
-        self.killed = True
+    def send(self, jobs):
+        self.sent += 1
+        return self.sent
+
+    def wait_for(self, number, timeout):
+        self.waited.append(number)
+        self.done = max(self.done, number)
+        return True
+
+    def stop(self):
+        self.stopped = True
+
+
+workers = []
 
 
 def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
-    # a child compiling the float32 loop is not waited for by a backward that runs another
+    # a batch compiling the float32 loop is not waited for by a backward that runs another
     # signature (it would wait, then compile anyway)
-    children = []
     monkeypatch.setattr(background_compile, "enabled", lambda: True)
-    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: children.append(_FakeChild()) or children[-1])
+    monkeypatch.setattr(background_compile, "_Worker", _FakeWorker)
+    monkeypatch.setattr(background_compile, "_worker", None)
     monkeypatch.setattr(background_compile, "_children", {})
+    workers.clear()
     f32 = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
     f64 = cell_cpu._backward_signature(np.dtype(np.float64), False, True)
     background_compile.start(cell_cpu, "_backward_rows", f32)
-    background_compile.start(cell_cpu, "_backward_rows", f32)  # already running: not started again
-    assert len(children) == 1
+    background_compile.start(cell_cpu, "_backward_rows", f32)  # already queued: not sent again
+    assert len(workers) == 1 and workers[0].sent == 1
     background_compile.wait(cell_cpu, "_backward_rows", f64)
-    assert not children[0].waited
+    assert workers[0].waited == []
     background_compile.wait(cell_cpu, "_backward_rows", f32)
-    assert children[0].waited
+    assert workers[0].waited == [1]
+    background_compile.start(cell_cpu, "_backward_rows", f64)  # the same worker takes the next batch
+    assert len(workers) == 1 and workers[0].sent == 2
+    background_compile.start(cell_cpu, "_backward_units", f64, spawn=False)   # a worker is alive: queued
+    assert workers[0].sent == 3
+    workers[0].stopped = True
+    background_compile.start(cell_cpu, "_backward_units", f32, spawn=False)   # none alive: left to the caller
+    assert len(workers) == 1 and workers[0].sent == 3
+    background_compile.start(cell_cpu, "_backward_units", f32)   # a new worker
+    assert len(workers) == 2 and workers[1].sent == 1
 
 
 def test_a_calibration_times_its_candidates_after_the_children_finish(monkeypatch, tmp_path):
-    # a child compiling on the other core would slow a two-thread candidate: the calibration's
-    # timed rounds start once every running child has finished (calibration.before_timing), the
-    # children left for their own backward's wait
+    # a batch compiling on the other core would slow a two-thread candidate: the calibration's
+    # timed rounds start once every queued batch has finished (calibration.before_timing), the
+    # batches left for their own backward's wait
     from tinygrad_seq.kernels import tuning
 
     events = []
 
-    class Child(_FakeChild):
-        def wait(self, timeout=None):
-            events.append("child finished")
-            super().wait(timeout)
+    class Worker(_FakeWorker):
+        def wait_for(self, number, timeout):
+            events.append("batch finished")
+            return super().wait_for(number, timeout)
 
     monkeypatch.setattr(background_compile, "enabled", lambda: True)
+    monkeypatch.setattr(background_compile, "_Worker", Worker)
+    monkeypatch.setattr(background_compile, "_worker", None)
     monkeypatch.setattr(background_compile, "_children", {})
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE", "auto")
     monkeypatch.setenv("TINYGRAD_SEQ_TUNE_DIR", str(tmp_path))
     monkeypatch.setattr(tuning, "_decisions", {})
     sig = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
-    with monkeypatch.context() as m:  # only the child's start: the wisdom file's machine() runs lscpu
-        m.setattr(subprocess, "Popen", lambda *a, **k: Child())
-        background_compile.start(cell_cpu, "_backward_rows", sig)
+    background_compile.start(cell_cpu, "_backward_rows", sig)
 
     def measure(candidate, timer):
         events.append("timed" if events.count("untimed") == 2 else "untimed")
         return 1.0
 
     tuning.decide("t", dict(b=1), [{"split": "batch"}, {"split": "units"}], measure, True)
-    assert events[:4] == ["untimed", "untimed", "child finished", "timed"]
-    assert events.count("child finished") == 1
+    assert events[:4] == ["untimed", "untimed", "batch finished", "timed"]
+    assert events.count("batch finished") == 1
     assert background_compile._children  # still there for the backward's own wait

@@ -110,7 +110,8 @@ class GRUFunction(Function):
         x = B.ascontiguous(x)
         ctx.layered = layered = len(h0.shape) == 3
         h0 = _as_2d(B, h0)
-        y, h_n, saved = K.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+        y, h_n, saved = K.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
+                                      True in ctx.needs_input_grad)
         # b_hh is not kept: neither backward reads it (the forward saved W_hn h + b_hn), so it may
         # be written in place before backward, as in PyTorch
         ctx.save_for_backward(x, h0, w_ih, w_hh, saved)
