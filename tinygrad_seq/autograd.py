@@ -443,7 +443,7 @@ def __getattr__(name):
 from tinygrad_seq.autograd_legacy import Variable, detect_anomaly, set_detect_anomaly  # noqa: E402,F401
 from tinygrad_seq.autograd_api import backward, grad, gradcheck, gradgradcheck  # noqa: E402,F401
 from tinygrad_seq import autograd_function as function, autograd_functional as functional  # noqa: E402,F401
-from tinygrad_seq import autograd_graph as graph, autograd_profiler as profiler  # noqa: E402,F401  (torch's)
+from tinygrad_seq import autograd_graph as graph, autograd_profiler as profiler, grad_mode  # noqa: E402,F401
 from tinygrad_seq.autograd_function import once_differentiable  # noqa: E402,F401
-_sys.modules[__name__ + ".function"] = function   # from torch.autograd.function import ...
-_sys.modules[__name__ + ".functional"] = functional
+for _name, _module in (("function", function), ("functional", functional), ("grad_mode", grad_mode)):
+    _sys.modules[f"{__name__}.{_name}"] = _module   # from torch.autograd.function import ... (torch's modules)

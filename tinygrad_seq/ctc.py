@@ -14,6 +14,7 @@ import numpy as np
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float
+from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
 
 
@@ -147,8 +148,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise ValueError(f"ctc_loss: target {n} holds labels outside 0..{C - 1}: {s.tolist()}")
     losses = CTC.apply(lp, targets=seqs, input_lengths=in_len, target_lengths=tgt_len, blank=blank,
                        zero_infinity=zero_infinity)
-    if reduction == "none":
-        return losses.squeeze(0) if unbatched else losses
+    if reduction == "none":   # torch's node: the loss's, or the where() zero_infinity ends with
+        return losses.squeeze(0) if unbatched else named(losses, "WhereBackward0" if zero_infinity else
+                                                         "CtcLossBackward0")
     if reduction == "sum":
         return losses.sum()
     lengths = Tensor(np.maximum(tgt_len, 1).astype(losses.dtype), device=losses.device)

@@ -7,13 +7,14 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_arg import dim_int, is_one_int
+from tinygrad_seq.elementwise_layout import torch_layout
 
 
 # ---------------------------------------------------------------- elementwise, binary
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return ctx.b.add(a, b)
+        return torch_layout(ctx.b.add(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -23,7 +24,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return ctx.b.sub(a, b)
+        return torch_layout(ctx.b.sub(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -35,7 +36,7 @@ class Mul(Function):
     def forward(ctx, a, b):
         na, nb = ctx.needs_input_grad  # keep only what backward reads (torch's saved-tensor rule)
         ctx.save_for_backward(a if nb else None, b if na else None)
-        return ctx.b.mul(a, b)
+        return torch_layout(ctx.b.mul(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -48,7 +49,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.b.div(a, b)
+        return torch_layout(ctx.b.div(a, b), a, b)
 
     @staticmethod
     def backward(ctx, g):

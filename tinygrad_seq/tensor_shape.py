@@ -16,6 +16,7 @@ from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
+from tinygrad_seq.elementwise_layout import laid_as_torch
 from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, has_zero_stride, view_as_dtype,
                                       view_strides, unsqueezed)
 
@@ -229,7 +230,8 @@ class ShapeOps:
         arr = self.array
         try:
             if type(arr) is np.ndarray and not arr.flags.c_contiguous and (
-                    self._view is not None or has_zero_stride(arr) or self._torch_layout is arr):
+                    self._view is not None or has_zero_stride(arr) or self._torch_layout is arr
+                    or laid_as_torch(arr)):
                 # a view's, an expand's or a *_like's strides are torch's: torch's rule says whether a view exists
                 shape = _shape_arg(sizes if size is None else (size,))
                 n, known = self.numel(), -math.prod(shape)

@@ -12,6 +12,12 @@ from tinygrad_seq.distributed.groups import Backend
 from tinygrad_seq.distributed.mpi_state import State, check_group, current
 from tinygrad_seq.distributed.waiting import wait
 from tinygrad_seq.distributed.work import Work
+from tinygrad_seq.errors import InvalidArgument
+
+
+class NoProcessGroup(InvalidArgument, AssertionError):
+    """destroy_process_group() without a group: torch's AssertionError (a RuntimeError too, as our
+    other uninitialized-group errors)."""
 
 
 def is_available() -> bool:
@@ -160,6 +166,9 @@ def destroy_process_group(group=None):
     which the other ranks may never reach. The abort path stays: an uncaught exception or a
     non-zero exit after this still ends the whole job (abort_path.py). MPI itself is finalized
     by mpi4py when the interpreter exits."""
+    if group is None and State.group is None:   # torch asserts it has a group
+        raise NoProcessGroup("Process group cannot be None: destroy_process_group() was called without a process "
+                             "group (init_process_group was not called, or the group was destroyed already)")
     g = check_group(group)
     if g is None:
         return

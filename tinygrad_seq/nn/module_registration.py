@@ -17,7 +17,10 @@ _TORCH_MODULE_METHODS_MISSING = {
 
 
 def _typename(value):
-    """torch.typename: the qualified class name of a value ("int", "tinygrad_seq.nn.activation.ReLU")."""
+    """torch.typename: a tensor's legacy type name ("torch.FloatTensor"), else the qualified class
+    name of a value ("int", "tinygrad_seq.nn.activation.ReLU")."""
+    if isinstance(value, Tensor):
+        return value.type()
     cls = type(value)
     return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
 

@@ -20,6 +20,7 @@ from tinygrad_seq.nn.layers import Linear
 from tinygrad_seq.nn.mha_checks import (causal_mask, check_attn_mask, check_key_padding_mask, check_key_value,
                                          mha_shape_check)
 from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.nn.transformer_fast_path import mha_takes_fast_path
 from tinygrad_seq.tensor import Tensor
 
 
@@ -93,6 +94,9 @@ class MultiheadAttention(Module):
         # torch's module forward (skipped when F.multi_head_attention_forward runs this code):
         # _canonical_mask (bool masks made additive, mismatched mask dtypes warned about) and the
         # batch_first transpose of a 3-D query; then its multi_head_attention_forward
+        # torch's fast path (self-attention at inference) leaves a fully masked query's row nan
+        fast = (isinstance(self, MultiheadAttention) and (attn_mask is not None or key_padding_mask is not None)
+                and mha_takes_fast_path(self, query, key, value, attn_mask, key_padding_mask))
         if isinstance(self, MultiheadAttention):
             key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask",
                                               query.dtype)
@@ -147,7 +151,7 @@ class MultiheadAttention(Module):
                                                                                          N, L, S, scores)
         if mask is not None:
             scores = scores + mask
-        if not need_weights and mask is not None:
+        if not need_weights and mask is not None and not fast:
             # torch's need_weights=False path (scaled_dot_product_attention) gives a query whose
             # keys are all masked zero attention and zero gradients, where the softmax is nan
             weights = softmax_zero_blocked_rows(scores, np.isneginf(mask.numpy()).all(-1, keepdims=True))
@@ -165,6 +169,24 @@ class MultiheadAttention(Module):
             return out, None
         w = weights.mean(1) if average_attn_weights else weights
         return out, (w if batched else w.squeeze(0))
+
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """torch's: (merged mask, mask type). key_padding_mask [N, S] alone: itself, type 1;
+        attn_mask [L, S] or [N*H, L, S]: expanded to [N, H, L, S], type 2, plus the key padding
+        mask expanded the same way when both are given; neither: (None, None)."""
+        mask_type, merged = None, None
+        if key_padding_mask is not None:
+            mask_type, merged = 1, key_padding_mask
+        if attn_mask is not None:
+            batch, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.dim() == 3:
+                merged = attn_mask.view(batch, -1, seq_len, seq_len)
+            else:
+                merged = attn_mask.view(1, 1, seq_len, seq_len).expand(batch, self.num_heads, -1, -1)
+            if key_padding_mask is not None:
+                merged = merged + key_padding_mask.view(batch, 1, 1, seq_len).expand(-1, self.num_heads, -1, -1)
+        return merged, mask_type
 
     def _mask(self, attn_mask, key_padding_mask, N, L, S, scores):
         """The additive mask, [N, H, L, S] or broadcastable to it, in scores' dtype and device: the

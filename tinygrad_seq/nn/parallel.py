@@ -57,6 +57,7 @@ Only "cpu" buckets are used: CUDA gradients are staged through host memory.
 from __future__ import annotations
 
 import contextlib
+import sys
 import weakref
 
 import numpy as np
@@ -441,3 +442,8 @@ def _make_hook(ddp_ref, i):
         if ddp is not None:
             ddp._grad_ready(i)
     return hook
+
+
+# torch.nn.parallel.distributed (where torch defines DistributedDataParallel): this module
+distributed = sys.modules[__name__]
+sys.modules[__name__ + ".distributed"] = distributed

@@ -1,8 +1,9 @@
-"""torch's inference fast path of nn.TransformerEncoderLayer (torch._transformer_encoder_layer_fwd),
-as far as its result differs from the composed layer: a query whose keys are all masked gets a nan
-softmax there, so its whole output row is nan (the composed layer's attention gives such a query
-zero attention and a finite row). tinygrad_seq computes the layer one way and then marks those
-rows nan exactly when torch takes the fast path; the other rows agree to rounding."""
+"""torch's inference fast paths of nn.TransformerEncoderLayer (torch._transformer_encoder_layer_fwd)
+and nn.MultiheadAttention (torch._native_multi_head_attention), as far as their results differ from
+the composed layers: a query whose keys are all masked gets a nan softmax there, so its whole
+output row is nan (the composed attention without weights gives such a query zero attention and a
+finite row). tinygrad_seq computes the layer one way and then marks those rows nan exactly when
+torch takes the fast path; the other rows agree to rounding."""
 import numpy as np
 
 from tinygrad_seq import functional as F
@@ -37,6 +38,26 @@ def takes_fast_path(layer, src):
     args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
             layer.norm1.weight, layer.norm1.bias, layer.norm2.weight, layer.norm2.bias,
             layer.linear1.weight, layer.linear1.bias, layer.linear2.weight, layer.linear2.bias)
+    return not (is_grad_enabled() and any(a is not None and a.requires_grad for a in args))
+
+
+def mha_takes_fast_path(attn, query, key, value, attn_mask, key_padding_mask):
+    """True when torch's MultiheadAttention.forward(query, key, value, ...) runs
+    _native_multi_head_attention: self-attention on one batched tensor, bool masks (or none), in
+    the order of torch's checks (activation.py, why_not_fast_path)."""
+    if any(m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask)):
+        return False
+    if not mha.get_fastpath_enabled() or query.ndim != 3 or query is not key or key is not value:
+        return False
+    if attn.in_proj_bias is None or attn.in_proj_weight is None or not attn._qkv_same_embed_dim:
+        return False
+    if query.dtype != attn.in_proj_bias.dtype or query.dtype != attn.in_proj_weight.dtype or attn.training:
+        return False
+    if attn.num_heads % 2 == 1 or not attn.batch_first or attn.bias_k is not None or attn.bias_v is not None:
+        return False
+    if attn.add_zero_attn or is_autocast_enabled():
+        return False
+    args = (query, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias)
     return not (is_grad_enabled() and any(a is not None and a.requires_grad for a in args))
 
 

@@ -10,3 +10,4 @@ from tinygrad_seq.utils.data.sampler import (BatchSampler, RandomSampler, Sample
 from tinygrad_seq.utils.data.dataloader import (DataLoader, default_collate, default_convert,  # noqa: F401
                                                 get_worker_info)
 from tinygrad_seq.utils.data.generator import Generator  # noqa: F401
+from tinygrad_seq.utils.data import distributed  # noqa: F401,E402  (torch.utils.data.distributed)

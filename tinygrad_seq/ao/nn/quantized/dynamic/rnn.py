@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from tinygrad_seq.creation import randn
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.dtypes import float16
@@ -68,6 +69,10 @@ class RNNBase(Module):
         for layer, suffix in self._keys():
             sizes = {"ih": self.input_size if layer == 0 else self.hidden_size * self._dirs,
                      "hh": self.hidden_size}
+            # torch's constructor draws placeholder weights (replaced by from_float's): the same
+            # draws here keep the random stream where torch's is after quantize_dynamic
+            for shape in ((gate_size, sizes["ih"]), (gate_size, sizes["hh"]), (gate_size,), (gate_size,)):
+                randn(*shape)
             for kind, width in sizes.items():
                 name = f"weight_{kind}_l{layer}{suffix}"
                 if self.dtype is qint8:

@@ -1,0 +1,88 @@
+"""The memory layout of a binary elementwise op's result, as torch's TensorIterator chooses it.
+
+numpy gives a result of operands whose layouts disagree C order; torch orders the result's
+dimensions by the first operand's strides, consulting the next operand only where the first is
+broadcast (stride 0) or ambiguous (TensorIteratorBase::reorder_dimensions). The values are the
+same either way; the layout shows in `stride()`, `is_contiguous()`, `view` (which refuses a
+non-viewable layout) and in every op that fills memory in order: dropout's and bernoulli_'s
+masks (x.t() * y then F.dropout drew a different mask than torch's from the same seed).
+"""
+import weakref
+
+import numpy as np
+
+# id -> result whose layout is torch's and not C-contiguous: view() applies torch's rule to it
+# (tensor_shape.py), so h.view(-1) of such a result raises as torch's instead of copying
+_torch_laid = weakref.WeakValueDictionary()
+
+
+def laid_as_torch(arr):
+    """Whether arr is a non-C-contiguous result torch_layout laid out as torch's."""
+    return _torch_laid.get(id(arr)) is arr
+
+
+def _broadcast_strides(a, shape):
+    """a's strides in the result's `shape` (0 where a is broadcast), numpy's for an array."""
+    if not isinstance(a, np.ndarray) or a.ndim == 0:
+        return (0,) * len(shape)
+    lead = len(shape) - a.ndim
+    return (0,) * lead + tuple(0 if n == 1 and size != 1 else s
+                               for n, s, size in zip(a.shape, a.strides, shape[lead:]))
+
+
+def _row_major(a):
+    """Whether a's dimensions lie in row-major order (strides not increasing): a slice of a
+    C-contiguous array, whose elementwise result is C-contiguous in numpy and in torch alike."""
+    if a.ndim < 2:
+        return True
+    s = a.strides
+    return s[0] >= s[1] if a.ndim == 2 else tuple(sorted(s, reverse=True)) == s
+
+
+def _fastest_first(shape, operand_strides):
+    """torch's perm_: the dimensions from the fastest-varying to the slowest."""
+    def should_swap(d0, d1):   # 1: d0 goes after d1, -1: before, 0: ambiguous
+        for st in operand_strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:   # equal strides: the smaller dimension goes first
+                return 1
+        return 0
+
+    perm = list(range(len(shape) - 1, -1, -1))
+    for i in range(1, len(shape)):   # insertion sort that stops at an ordered pair, as torch's
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm
+
+
+def torch_layout(out, a, b):
+    """out (numpy's result of an elementwise op on a and b) in torch's layout: itself when both
+    operands are C-contiguous (then torch's result is C too: the common case, kept to four
+    attribute reads, about 0.2 us a call) or numpy chose the same layout, else a copy laid out as
+    torch's. Host arrays only (a and b are numpy arrays or scalars wherever out is a numpy array)."""
+    if type(out) is not np.ndarray or out.ndim < 2 or (a.flags.c_contiguous and b.flags.c_contiguous):
+        return out
+    if _row_major(a) and _row_major(b):   # slices of rows or columns (a cell's gates): both C
+        return out
+    shape = out.shape
+    perm = _fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
+    slow_to_fast = perm[::-1]
+    laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
+    if laid.strides != out.strides:
+        laid[...] = out
+        out = laid
+    if not out.flags.c_contiguous:
+        _torch_laid[id(out)] = out
+    return out
