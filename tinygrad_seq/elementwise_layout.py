@@ -11,6 +11,8 @@ import weakref
 
 import numpy as np
 
+from tinygrad_seq.memory_formats import dims_fastest_first
+
 # id -> result whose layout is torch's and not C-contiguous: view() applies torch's rule to it
 # (tensor_shape.py), so h.view(-1) of such a result raises as torch's instead of copying
 _torch_laid = weakref.WeakValueDictionary()
@@ -39,34 +41,6 @@ def _row_major(a):
     return s[0] >= s[1] if a.ndim == 2 else tuple(sorted(s, reverse=True)) == s
 
 
-def _fastest_first(shape, operand_strides):
-    """torch's perm_: the dimensions from the fastest-varying to the slowest."""
-    def should_swap(d0, d1):   # 1: d0 goes after d1, -1: before, 0: ambiguous
-        for st in operand_strides:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 < s1:
-                return -1
-            if s0 > s1:
-                return 1
-            if shape[d0] > shape[d1]:   # equal strides: the smaller dimension goes first
-                return 1
-        return 0
-
-    perm = list(range(len(shape) - 1, -1, -1))
-    for i in range(1, len(shape)):   # insertion sort that stops at an ordered pair, as torch's
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    return perm
-
-
 def torch_layout(out, a, b):
     """out (numpy's result of an elementwise op on a and b) in torch's layout: itself when both
     operands are C-contiguous (then torch's result is C too: the common case, kept to four
@@ -77,7 +51,7 @@ def torch_layout(out, a, b):
     if _row_major(a) and _row_major(b):   # slices of rows or columns (a cell's gates): both C
         return out
     shape = out.shape
-    perm = _fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
+    perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
     slow_to_fast = perm[::-1]
     laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
     if laid.strides != out.strides:

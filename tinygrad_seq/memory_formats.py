@@ -50,27 +50,39 @@ def infer_dense_strides(shape, strides):
     """torch's infer_dense_strides: dense strides in the order of the given ones (a stable
     insertion sort by stride, equal strides putting the smaller size first; a stride-0 dim
     compares as unordered, so an expanded dim keeps its place)."""
-    ndim = len(shape)
+    return _strides_in_order(shape, dims_fastest_first(shape, [strides]))
 
-    def should_swap(a, b):
-        if strides[a] == 0 or strides[b] == 0:
-            return 0
-        if strides[a] != strides[b]:
-            return 1 if strides[a] > strides[b] else -1
-        return 1 if shape[a] > shape[b] else 0
 
-    perm = list(range(ndim - 1, -1, -1))   # perm[0] is the fastest-varying dim
-    for i in range(1, ndim):
+def dims_fastest_first(shape, operand_strides):
+    """torch's dimension order for operands of `shape` with these strides (0 where an operand
+    is broadcast), from the fastest-varying dim to the slowest (TensorIteratorBase's perm_ and
+    infer_dense_strides): an insertion sort that stops at an ordered pair; a pair is ordered by
+    the first operand whose strides for it are both non-zero and differ, equal strides putting
+    the smaller size first, and a pair no operand orders keeps its place."""
+    def should_swap(d0, d1):   # 1: d0 goes after d1, -1: before, 0: unordered
+        for st in operand_strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(len(shape) - 1, -1, -1))
+    for i in range(1, len(shape)):
         dim1 = i
-        for j in range(1, i + 1):
-            dim0 = i - j
+        for dim0 in range(i - 1, -1, -1):
             comparison = should_swap(perm[dim0], perm[dim1])
             if comparison > 0:
                 perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
                 dim1 = dim0
             elif comparison < 0:
                 break
-    return _strides_in_order(shape, perm)
+    return perm
 
 
 def _strides_in_order(shape, order):
