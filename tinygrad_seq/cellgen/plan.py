@@ -120,6 +120,8 @@ class Plan:
                     needed.add(n.id)
             elif n.op in _VALUE_NEEDS:
                 needed.add(n.id)
+        self.recomputed = self._recomputed(needed)
+        needed -= self.recomputed
         self.loc, self.copies, self.loc_saved = {}, {n.id: [] for n in self.nodes}, {}
         self.sv_units, self.tmp_units, self.scalars = 0, 0, {}
         self.stored_slices = set()  # slices kept in SV whose value is not (Plan._kept)
@@ -172,6 +174,20 @@ class Plan:
                 self.loc_saved[n.id] = ("SV", self.sv_units)
                 self.sv_units += n.width
 
+    def _recomputed(self, needed):
+        """The adds and subs whose value the backward needs, of values it reads anyway (an entering
+        state, a parameter, a constant, a value kept for the backward): recomputed where the
+        backward reads them instead of kept, one [B, H] block less to write and read a step
+        (the GRU's h - n, CIFG's f = 1 - i)."""
+        out = set()
+        for n in self.nodes:   # in order: a value kept is decided before its consumers
+            if n.id not in needed or n.op not in ("add", "sub") or n.width == 0:
+                continue
+            if all(a.op == "const" or (a.width == n.width and (a.op in ("st", "pv") or (
+                    a.id in needed and a.id not in out and a.op != "slice"))) for a in n.args):
+                out.add(n.id)
+        return out
+
     def _kept(self, n):
         """The node whose value is kept for the backward when n's value is needed: n, or for a
         slice its base, unless the base is computed where each slice is read (_read_once): then
@@ -223,6 +239,9 @@ class Plan:
             return f"C{n.id}"
         if n.width == 0:
             return f"s{n.id}"
+        if backward and n.id in self.recomputed:   # _recomputed
+            a = [self.value(x, j, True) for x in n.args]
+            return self.ew[n.op].format(a=a[0], b=a[1])
         if backward and n.id in self.loc_saved:
             return self.at(self.loc_saved[n.id], j)
         if n.op == "slice" and n.id not in self.loc:
