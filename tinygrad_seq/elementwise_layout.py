@@ -43,20 +43,21 @@ def _row_major(a):
 
 def torch_layout(out, a, b):
     """out (numpy's result of an elementwise op on a and b) in torch's layout: itself when both
-    operands are C-contiguous (then torch's result is C too: the common case, kept to four
-    attribute reads, about 0.2 us a call) or numpy chose the same layout, else a copy laid out as
-    torch's. Host arrays only (a and b are numpy arrays or scalars wherever out is a numpy array)."""
+    operands are C-contiguous (then torch's result is too: the common case, kept to four
+    attribute reads, about 0.2 us a call) or numpy lays it out as torch does (one operand a
+    number, both of one layout, or both in row-major order), else a copy laid out as torch's.
+    Host arrays only (a and b are numpy arrays or scalars wherever out is a numpy array)."""
     if type(out) is not np.ndarray or out.ndim < 2 or (a.flags.c_contiguous and b.flags.c_contiguous):
         return out
-    if _row_major(a) and _row_major(b):   # slices of rows or columns (a cell's gates): both C
-        return out
-    shape = out.shape
-    perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
-    slow_to_fast = perm[::-1]
-    laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
-    if laid.strides != out.strides:
-        laid[...] = out
-        out = laid
+    if not (a.ndim == 0 or b.ndim == 0 or (a.strides == b.strides and a.shape == b.shape)
+            or (_row_major(a) and _row_major(b))):
+        shape = out.shape
+        perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
+        slow_to_fast = perm[::-1]
+        laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
+        if laid.strides != out.strides:
+            laid[...] = out
+            out = laid
     if not out.flags.c_contiguous:
         _torch_laid[id(out)] = out
     return out
