@@ -64,9 +64,13 @@ class _Worker:
     def __init__(self):
         env = dict(os.environ, TINYGRAD_SEQ_TUNE_BACKGROUND_COMPILE="0",
                    PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        self.process = subprocess.Popen([sys.executable, "-c", "from tinygrad_seq.kernels.background_compile "
+        # -P (3.11+): the working directory does not go first on its import path (the parent's
+        # sys.path, in PYTHONPATH, is what it imports from)
+        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+        self.process = subprocess.Popen([sys.executable, *safe_path, "-c", "from tinygrad_seq.kernels.background_compile "
                                          "import main; main()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env)
+        self.fds = (self.process.stdin.fileno(), self.process.stdout.fileno())
         self.sent = self.done = 0   # batches sent, batches answered (or lost with the process)
         self.answered = threading.Condition()
         threading.Thread(target=self._read_answers, daemon=True).start()
@@ -237,9 +241,21 @@ def _stop_children():
 
 
 def _forget_children():
-    """In a forked child process: the parent's worker and lock are not this process's."""
+    """In a forked child process: the parent's worker and lock are not this process's, and the
+    child lets go of its copies of the pipes (the worker sees its input end when the parent's
+    closes, not when the last forked child exits). Each pipe's descriptor is pointed at
+    /dev/null: closing the file objects could wait forever on a lock the parent's reader thread
+    held at the fork, and closing the descriptors would leave the objects to close a reused one."""
     global _lock, _worker
     _lock = threading.Lock()
+    if _worker is not None:
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in _worker.fds:
+                os.dup2(null, fd)
+            os.close(null)
+        except OSError:
+            pass
     _worker = None
     _children.clear()
     _aside_checked.clear()

@@ -29,7 +29,7 @@ def honour_omp_num_threads():
     ts.set_num_threads may raise the count later, as torch.set_num_threads may. Numba's OpenMP
     layer starts its pool with omp_set_num_threads(pool size) in the process's OpenMP runtime,
     which torch shares: the count torch reads (torch.get_num_threads()) is put back as it was."""
-    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()   # "4,2": 4 at the outer level
     if "NUMBA_NUM_THREADS" in os.environ or not omp.isdigit() or not 1 <= int(omp) < numba.config.NUMBA_NUM_THREADS:
         return
     try:

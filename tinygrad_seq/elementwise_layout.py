@@ -19,7 +19,7 @@ _torch_laid = weakref.WeakValueDictionary()
 
 
 def laid_as_torch(arr):
-    """Whether arr is a non-C-contiguous result torch_layout laid out as torch's."""
+    """Whether arr is a non-C-contiguous result `elementwise` laid out as torch's."""
     return _torch_laid.get(id(arr)) is arr
 
 
@@ -41,23 +41,31 @@ def _row_major(a):
     return s[0] >= s[1] if a.ndim == 2 else tuple(sorted(s, reverse=True)) == s
 
 
-def torch_layout(out, a, b):
-    """out (numpy's result of an elementwise op on a and b) in torch's layout: itself when both
-    operands are C-contiguous (then torch's result is too: the common case, kept to four
-    attribute reads, about 0.2 us a call) or numpy lays it out as torch does (one operand a
-    number, both of one layout, or both in row-major order), else a copy laid out as torch's.
-    Host arrays only (a and b are numpy arrays or scalars wherever out is a numpy array)."""
-    if type(out) is not np.ndarray or out.ndim < 2 or (a.flags.c_contiguous and b.flags.c_contiguous):
-        return out
-    if not (a.ndim == 0 or b.ndim == 0 or (a.strides == b.strides and a.shape == b.shape)
+def elementwise(op, a, b):
+    """op(a, b) (a backend's binary ufunc) laid out as torch's result. Both operands C-contiguous
+    (the common case: four attribute reads, about 0.2 us a call), one a number, both of one
+    layout, or both in row-major order: numpy's own layout is torch's. Otherwise the result is
+    computed into an array laid out as torch's. A result with a dimension of size 1 keeps numpy's
+    layout: torch orders such dimensions by strides numpy does not keep (an expand's, a new
+    array's), so the order could not be told; view() then copies where torch's might not. Device
+    arrays (not numpy's) go to op as they are."""
+    if type(a) is not np.ndarray and type(b) is not np.ndarray:
+        return op(a, b)
+    if a.flags.c_contiguous and b.flags.c_contiguous:
+        return op(a, b)
+    if (a.ndim == 0 or b.ndim == 0 or (a.strides == b.strides and a.shape == b.shape)
             or (_row_major(a) and _row_major(b))):
-        shape = out.shape
-        perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
-        slow_to_fast = perm[::-1]
-        laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
-        if laid.strides != out.strides:
-            laid[...] = out
-            out = laid
+        out = op(a, b)
+        if out.ndim > 1 and 1 not in out.shape and not out.flags.c_contiguous:
+            _torch_laid[id(out)] = out
+        return out
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if len(shape) < 2 or 1 in shape or 0 in shape:
+        return op(a, b)
+    perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
+    slow_to_fast = perm[::-1]
+    out = np.empty([shape[d] for d in slow_to_fast], np.result_type(a, b)).transpose(np.argsort(slow_to_fast))
+    out = op(a, b, out=out)
     if not out.flags.c_contiguous:
         _torch_laid[id(out)] = out
     return out

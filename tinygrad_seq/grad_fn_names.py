@@ -54,7 +54,7 @@ def grad_fn_of(t):
     return ctx
 
 
-_STACKED_STATES = ("LSTMFunction", "GRUFunction", "RNNFunction")   # recurrent.py's fused layers
+_STACKED_STATES = ("LSTMFunction", "GRUFunction", "RNNFunction", "CellFunction")   # recurrent.py's fused layers
 
 
 class OutputNode:
@@ -175,6 +175,7 @@ def _names():
                                              else "StackBackward0"),
         recurrent.GRUFunction: lambda ctx: "StackBackward0",
         recurrent.RNNFunction: lambda ctx: "StackBackward0",
+        recurrent.CellFunction: lambda ctx: "StackBackward0",   # (its composition's last op, as torch's GRU / RNN)
         functional._ErfGelu: lambda ctx: "GeluBackward0",
         Conv2dFunction: lambda ctx: "ConvolutionBackward0",
         TakePlanes: lambda ctx: "MaxPool2DWithIndicesBackward0",

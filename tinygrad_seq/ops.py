@@ -7,14 +7,14 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_arg import dim_int, is_one_int
-from tinygrad_seq.elementwise_layout import torch_layout
+from tinygrad_seq.elementwise_layout import elementwise
 
 
 # ---------------------------------------------------------------- elementwise, binary
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return torch_layout(ctx.b.add(a, b), a, b)
+        return elementwise(ctx.b.add, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -24,7 +24,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return torch_layout(ctx.b.sub(a, b), a, b)
+        return elementwise(ctx.b.sub, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -36,7 +36,7 @@ class Mul(Function):
     def forward(ctx, a, b):
         na, nb = ctx.needs_input_grad  # keep only what backward reads (torch's saved-tensor rule)
         ctx.save_for_backward(a if nb else None, b if na else None)
-        return torch_layout(ctx.b.mul(a, b), a, b)
+        return elementwise(ctx.b.mul, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -49,7 +49,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return torch_layout(ctx.b.div(a, b), a, b)
+        return elementwise(ctx.b.div, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -63,7 +63,7 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = ctx.b.power(a, b)
+        out = elementwise(ctx.b.power, a, b)
         # the output only for the exponent's gradient (torch's pow by a number saves only a: an
         # in-place op on the result may follow)
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
@@ -93,7 +93,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.b.maximum(a, b)
+        return elementwise(ctx.b.maximum, a, b)
 
     @staticmethod
     def backward(ctx, g):

@@ -114,6 +114,24 @@ def _recurrent(cell):
     return recompose
 
 
+def _cell(ctx, ps):
+    """A generated cell's fused call (recurrent.CellFunction) as its reference composition: the
+    step of its description once per time step (cellspec.run_sequence), from the call's inputs
+    (x, the entering states, weight_ih, the product weights, the pointwise parameters)."""
+    if ctx.spec is None:
+        raise NoGraph()
+    L = ctx.kern.LAYOUT
+    S, mats = ctx.n_states, list(ctx.mats)
+    x, states = ps[0], list(ps[1:1 + S])
+    names = [L["w_ih"], *mats, *(name for name, _ in L["pv_names"])]
+    params = dict(zip(names, ps[1 + S:]))
+    H = states[0].shape[-1]
+    states = [s.reshape(s.shape[-2], H) if ctx.layered else s for s in states]
+    ext = None if ctx.ext is None else autograd._Tensor._wrap(ctx.ext, x.device)
+    y, finals = cellspec.run_sequence(ctx.spec, params, x, states, H, np.asarray(ctx.lengths), ctx.reverse, ext)
+    return (y, *[f.reshape(1, *f.shape) if ctx.layered else f for f in finals])
+
+
 RECOMPOSE = {
     losses._ClassNLL: _class_nll,
     functional._Embedding: _embedding,
@@ -122,6 +140,7 @@ RECOMPOSE = {
     recurrent.LSTMFunction: _recurrent("lstm"),
     recurrent.GRUFunction: _recurrent("gru"),
     recurrent.RNNFunction: _recurrent("rnn"),
+    recurrent.CellFunction: _cell,
     **RECOMPOSE_2D,
 }
 

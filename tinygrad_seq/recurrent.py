@@ -170,7 +170,7 @@ class CellFunction(Function):
 
 
     @staticmethod
-    def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse):
+    def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse, spec=None):
         K = _kernels(ctx.device, "cell")
         B = ctx.b
         x = B.ascontiguous(x)
@@ -206,6 +206,7 @@ class CellFunction(Function):
         ctx.save_for_backward(x, checked_w_ih, wcat, pv, saved, *arrays[:n_states], *mat_arrays,
                               *(pv_arrays if pv_kept is None else [pv_arrays[i] for i in pv_kept]))
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
+        ctx.spec, ctx.ext = spec, ext   # the cell's description: its composition for create_graph (recompose.py)
         ctx.state_shape = states0[0].shape
         ctx.mat_shapes = [a.shape for a in mat_arrays]
         ctx.pv_shapes = [a.shape for a in pv_arrays]

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from tinygrad_seq.elementwise_layout import laid_as_torch
 from tinygrad_seq.errors import DTypeMismatch
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -95,7 +96,8 @@ def view_as_dtype(tensor, dtype):
     storage offset and strides that divide into whole new elements."""
     arr, offset = tensor.numpy(), 0
     if tensor.device == "cpu":
-        if arr.flags.c_contiguous or tensor._view is not None or has_zero_stride(arr):
+        if (arr.flags.c_contiguous or tensor._view is not None or has_zero_stride(arr)
+                or tensor._torch_layout is arr or laid_as_torch(arr)):
             offset = tensor.storage_offset()   # a view's or an expand's layout is torch's
         else:   # an op's result laid out other than torch's (contiguous) one: a copy laid out as torch's
             arr = arr.copy(order="C")

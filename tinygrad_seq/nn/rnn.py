@@ -257,7 +257,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         if fused:
             kern = _generated(spec, len(spec.states) if ext is not None else 0, x.device, x.dtype)
             if kern is not None:
-                return self._generated(kern, x, states, params, lens, reverse, ext)
+                return self._generated(kern, spec, x, states, params, lens, reverse, ext)
         if states[0].ndim == 3:
             y, states = self._unfused(spec, x, [s[0] for s in states], params, lens, reverse, ext)
             return y, [stack([s], 0) for s in states]  # a copy: a view could alias an array saved for backward
@@ -283,19 +283,19 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                                                reverse=reverse, relu=name == "rnn_relu")
         return y, [h]
 
-    def _generated(self, kern, x, states, params, lens, reverse, ext):
+    def _generated(self, kern, spec, x, states, params, lens, reverse, ext):
         w_ih, mats, pv_names = _kernel_inputs(kern)
         pv = []
         for name in pv_names:
             t = params.get(name)
             if t is None:
-                spec = self.cell_spec
                 shape = next(p for p in spec.params if p.name == name).resolve(0, self.hidden_size, spec.gates)
                 t = zeros(shape, dtype=x.dtype, device=x.device)
             pv.append(t)
         inputs = [x, *states, params[w_ih], *[params[m] for m in mats], *pv]
         outs = recurrent.CellFunction.apply(*inputs, kern=kern, n_states=len(states), mats=mats,
-                                            ext=None if ext is None else ext.array, lengths=lens, reverse=reverse)
+                                            ext=None if ext is None else ext.array, lengths=lens, reverse=reverse,
+                                            spec=spec)
         return outs[0], list(outs[1:])
 
     def _unfused(self, spec, x, states, params, lens, reverse, ext):
