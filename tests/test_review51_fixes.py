@@ -111,3 +111,9 @@ def test_a_forked_child_does_not_keep_the_compile_worker_alive(tmp_path):
     else:
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the compile worker outlived its parent while a forked child lived")
+
+
+@pytest.mark.parametrize("lengths", [[5, 1], [0, 2], [-1, 2], [2]])
+def test_a_bad_length_is_a_runtime_error_as_packings(lengths):
+    with pytest.raises(RuntimeError, match="lengths"):
+        nn.LSTM(2, 3)(ts.randn(4, 2, 2), lengths=lengths)

@@ -25,7 +25,7 @@ from tinygrad_seq.nn.rnn_weight_checks import check_param_shapes
 from tinygrad_seq.nn.rnn_weights import RNNWeights
 from tinygrad_seq.nn.utils import rnn as _rnn_utils
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.errors import DTypeMismatch, NotATensor, ShapeMismatch, StateCountError
+from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, NotATensor, ShapeMismatch, StateCountError
 
 _HAND_WRITTEN = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
 _warned = set()
@@ -112,6 +112,7 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
 
     @staticmethod
     def _check_lengths(lengths, batch, steps):
+        # a bad length: RuntimeError as pack_padded_sequence's (and ValueError, as before)
         arr = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
         if arr.dtype.kind not in "iu":
             if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
@@ -119,15 +120,15 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
             else:
                 raise TypeError(f"lengths must be integers, got dtype {arr.dtype}")
         if arr.ndim > 1:
-            raise ValueError(f"lengths must be 1-D (one length per sequence), got shape {arr.shape}")
+            raise InvalidArgument(f"lengths must be 1-D (one length per sequence), got shape {arr.shape}")
         arr = arr.reshape(-1)
         if arr.shape[0] != batch:
-            raise ValueError(f"lengths has {arr.shape[0]} entries but the batch has {batch} sequences")
+            raise InvalidArgument(f"lengths has {arr.shape[0]} entries but the batch has {batch} sequences")
         low = arr < 1 if arr.dtype.kind == "i" else arr == 0  # compared in their own dtype: no wrap
         bad = np.nonzero(low | (arr > steps))[0]
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"lengths[{i}] = {int(arr[i])} is out of range 1..{steps} (the sequence length)")
+            raise InvalidArgument(f"lengths[{i}] = {int(arr[i])} is out of range 1..{steps} (the sequence length)")
         return np.ascontiguousarray(arr.astype(np.int64))
 
     def _initial_states(self, hx, x, B, unbatched):
