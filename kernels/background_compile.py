@@ -71,15 +71,20 @@ class _Worker:
                                          "import main; main()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env)
         self.fds = (self.process.stdin.fileno(), self.process.stdout.fileno())
-        self.sent = self.done = 0   # batches sent, batches answered (or lost with the process)
+        self.sent = self.started = self.done = 0   # batches sent, started, answered (or lost with the process)
         self.answered = threading.Condition()
         threading.Thread(target=self._read_answers, daemon=True).start()
 
     def _read_answers(self):
-        for line in self.process.stdout:
-            if line.strip().isdigit():
+        for line in self.process.stdout:   # b"s<n>": batch n started; b"<n>": batch n done
+            text = line.strip()
+            started = text.startswith(b"s")
+            if text[started:].isdigit():
                 with self.answered:
-                    self.done = max(self.done, int(line))
+                    if started:
+                        self.started = max(self.started, int(text[1:]))
+                    else:
+                        self.done = max(self.done, int(text))
                     self.answered.notify_all()
         with self.answered:   # the process ended: nothing more will be compiled
             self.done = self.sent = max(self.sent, self.done)
@@ -124,6 +129,11 @@ class _Batch:
 
     def running(self):
         return self.worker.done < self.number
+
+    def queued(self):
+        """Not started yet: the worker is still on earlier batches (another model's, or a
+        forward's whose backward never ran)."""
+        return self.worker.started < self.number and self.worker.alive()
 
     def wait(self, timeout):
         """Wait for the batch; raises subprocess.TimeoutExpired after `timeout` seconds."""
@@ -203,14 +213,15 @@ def _is_cached(dispatcher, signature_or_dtype):
 
 
 def wait(module, function, signature):
-    """Wait for the batch compiling module.function for `signature`, if one was queued (it started
-    when this process began compiling the forward, so waiting is at most the worker's start-up
-    longer than compiling here)."""
+    """Wait for the batch compiling module.function for `signature`, if one is being compiled (it
+    started when this process began compiling the forward, so waiting is at most the worker's
+    start-up longer than compiling here). A batch still queued behind others is not waited for:
+    the backward compiles here."""
     if not _children:  # nothing was queued: no lock, no hashing of the signature
         return
     with _lock:
         batch = _children.pop((module.__name__, function, tuple(signature)), None)
-    if batch is None:
+    if batch is None or batch.queued():   # queued behind other work: compiling here is sooner
         return
     try:
         batch.wait(WAIT_SECONDS)
@@ -288,6 +299,7 @@ def main():
         payload = _read_exactly(struct.unpack("<I", header)[0])
         if payload is None:
             return
+        os.write(answers, b"s%d\n" % (number + 1))
         for name, path, function, signature in pickle.loads(payload):
             try:
                 getattr(_module(name, path), function).compile(signature)

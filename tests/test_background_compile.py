@@ -392,11 +392,13 @@ def test_mpi_ranks_share_the_cores(monkeypatch):
 
 
 class _FakeWorker:
-    """Stands in for background_compile._Worker: batches are queued, none is ever answered
-    until `wait_for` (which records that it was waited for)."""
+    """Stands in for background_compile._Worker: batches are queued and start at once (but for
+    the first with `hold`: later ones wait behind it), none is ever answered until `wait_for`
+    (which records that it was waited for)."""
+    hold = False
 
     def __init__(self):
-        self.sent, self.done, self.waited, self.stopped = 0, 0, [], False
+        self.sent, self.started, self.done, self.waited, self.stopped = 0, 0, 0, [], False
         workers.append(self)
 
     def alive(self):
@@ -404,6 +406,7 @@ class _FakeWorker:
 
     def send(self, jobs):
         self.sent += 1
+        self.started = 1 if self.hold else self.sent
         return self.sent
 
     def wait_for(self, number, timeout):
@@ -444,6 +447,27 @@ def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
     assert len(workers) == 1 and workers[0].sent == 3
     background_compile.start(cell_cpu, "_backward_units", f32)   # a new worker
     assert len(workers) == 2 and workers[1].sent == 1
+
+
+def test_a_batch_queued_behind_others_is_not_waited_for(monkeypatch):
+    # the worker is still compiling an earlier batch (a forward's whose backward never ran): the
+    # backward compiles its loop here rather than wait for both
+    class Held(_FakeWorker):
+        hold = True
+
+    monkeypatch.setattr(background_compile, "enabled", lambda: True)
+    monkeypatch.setattr(background_compile, "_Worker", Held)
+    monkeypatch.setattr(background_compile, "_worker", None)
+    monkeypatch.setattr(background_compile, "_children", {})
+    workers.clear()
+    f32 = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
+    f64 = cell_cpu._backward_signature(np.dtype(np.float64), False, True)
+    background_compile.start(cell_cpu, "_backward_rows", f32)
+    background_compile.start(cell_cpu, "_backward_rows", f64)
+    background_compile.wait(cell_cpu, "_backward_rows", f64)
+    assert workers[0].waited == []
+    background_compile.wait(cell_cpu, "_backward_rows", f32)   # the batch being compiled: waited for
+    assert workers[0].waited == [1]
 
 
 def test_a_calibration_times_its_candidates_after_the_children_finish(monkeypatch, tmp_path):
