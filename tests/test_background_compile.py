@@ -421,16 +421,21 @@ class _FakeWorker:
 workers = []
 
 
-def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
-    # a batch compiling the float32 loop is not waited for by a backward that runs another
-    # signature (it would wait, then compile anyway)
+def _fake_worker_signatures(monkeypatch, worker_class):
+    """background_compile with worker_class for its workers and nothing queued; the float32 and
+    float64 signatures of a cell's backward loop."""
     monkeypatch.setattr(background_compile, "enabled", lambda: True)
-    monkeypatch.setattr(background_compile, "_Worker", _FakeWorker)
+    monkeypatch.setattr(background_compile, "_Worker", worker_class)
     monkeypatch.setattr(background_compile, "_worker", None)
     monkeypatch.setattr(background_compile, "_children", {})
     workers.clear()
-    f32 = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
-    f64 = cell_cpu._backward_signature(np.dtype(np.float64), False, True)
+    return tuple(cell_cpu._backward_signature(np.dtype(dt), False, True) for dt in (np.float32, np.float64))
+
+
+def test_the_backward_waits_only_for_its_own_signature(monkeypatch):
+    # a batch compiling the float32 loop is not waited for by a backward that runs another
+    # signature (it would wait, then compile anyway)
+    f32, f64 = _fake_worker_signatures(monkeypatch, _FakeWorker)
     background_compile.start(cell_cpu, "_backward_rows", f32)
     background_compile.start(cell_cpu, "_backward_rows", f32)  # already queued: not sent again
     assert len(workers) == 1 and workers[0].sent == 1
@@ -455,13 +460,7 @@ def test_a_batch_queued_behind_others_is_not_waited_for(monkeypatch):
     class Held(_FakeWorker):
         hold = True
 
-    monkeypatch.setattr(background_compile, "enabled", lambda: True)
-    monkeypatch.setattr(background_compile, "_Worker", Held)
-    monkeypatch.setattr(background_compile, "_worker", None)
-    monkeypatch.setattr(background_compile, "_children", {})
-    workers.clear()
-    f32 = cell_cpu._backward_signature(np.dtype(np.float32), False, True)
-    f64 = cell_cpu._backward_signature(np.dtype(np.float64), False, True)
+    f32, f64 = _fake_worker_signatures(monkeypatch, Held)
     background_compile.start(cell_cpu, "_backward_rows", f32)
     background_compile.start(cell_cpu, "_backward_rows", f64)
     background_compile.wait(cell_cpu, "_backward_rows", f64)
