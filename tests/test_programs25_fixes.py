@@ -205,3 +205,14 @@ def test_view_of_a_result_laid_out_as_torchs(lib):
             make().view(-1)
     assert (x.t() * x.t()).view(4, 3).shape == (4, 3)
     assert (x.t() * x.t()).t().view(-1).shape == (12,)
+
+
+def test_a_saved_packed_sequence_loads_back_as_one(tmp_path):
+    packed = ts.nn.utils.rnn.pack_sequence([ts.ones(3, 2), ts.ones(1, 2) * 2], enforce_sorted=False)
+    ts.save({"batch": packed, "pair": (1, 2)}, tmp_path / "b.pt")
+    back = ts.load(tmp_path / "b.pt")
+    assert type(back["batch"]) is ts.nn.utils.rnn.PackedSequence and type(back["pair"]) is tuple
+    assert back["batch"].batch_sizes.tolist() == [2, 1, 1] and back["batch"].sorted_indices.tolist() == [0, 1]
+    np.testing.assert_array_equal(back["batch"].data.numpy(), packed.data.numpy())
+    y, _ = ts.nn.GRU(2, 3)(back["batch"])
+    assert type(y) is ts.nn.utils.rnn.PackedSequence

@@ -48,7 +48,8 @@ LEAVES = "Tensors, numpy arrays, None, bools, ints, floats and strings"
 class _Encoder:
     """obj -> JSON-ready tree plus a list of arrays. A tagged dict stands for every container and
     array, so a plain JSON value is always a leaf: {"dict": [[key, value], ...]} (ordered; "od":
-    true for an OrderedDict), {"list": [...]}, {"tuple": [...]}, {"tensor": i} (row i of the
+    true for an OrderedDict), {"list": [...]}, {"tuple": [...]} ("packed": true for a
+    PackedSequence, which loads back as one), {"tensor": i} (row i of the
     tensors table), {"array": i} ("state": true for a state_dict() value, which loads back as
     one), {"scalar": i} (a numpy scalar), {"float": "nan"|"inf"|"-inf"}."""
 
@@ -138,7 +139,10 @@ class _Encoder:
             return out
         if isinstance(obj, (list, tuple)):
             kind = "tuple" if isinstance(obj, tuple) else "list"
-            return {kind: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+            out = {kind: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+            if type(obj).__name__ == "PackedSequence" and hasattr(obj, "batch_sizes"):
+                out["packed"] = True   # loads back as a PackedSequence, as torch's pickle gives it
+            return out
         if type(obj).__module__.split(".")[0] == "torch" and callable(getattr(obj, "numpy", None)) \
                 and callable(getattr(obj, "detach", None)):
             # a PyTorch tensor (a torch model's state dict): saved as a tensor of its values, which
@@ -231,7 +235,11 @@ class _Decoder:
         if "list" in node:
             return [self.decode(v) for v in node["list"]]
         if "tuple" in node:
-            return tuple(self.decode(v) for v in node["tuple"])
+            items = tuple(self.decode(v) for v in node["tuple"])
+            if node.get("packed"):
+                from tinygrad_seq.nn.utils.rnn import PackedSequence
+                return PackedSequence(*items)
+            return items
         if "tensor" in node:
             return self._get("tensor", node["tensor"], bool(node.get("requires_grad")), bool(node.get("parameter")))
         if "array" in node:
