@@ -78,7 +78,9 @@ def test_a_failing_rank_ends_the_job():
     assert rc != 0, out
     assert elapsed < 30, f"the job took {elapsed:.1f} s to end"
     assert out.count("Traceback (most recent call last)") == 1, out        # printed once
-    assert out.count("ValueError: deliberate failure on rank 1 at step 2\n") == 1, out
+    # the traceback's last line (Open MPI's abort banner, from another process, may cut into it
+    # after "ValueError") and the abort line below: once each
+    assert out.count("deliberate failure on rank 1 at step 2") == 2, out
     assert ("tinygrad_seq.distributed: rank 1 of 3: uncaught ValueError: deliberate failure on "
             "rank 1 at step 2; aborting the job (MPI_Abort)") in out, out
     assert "finished" not in out, out
