@@ -237,8 +237,8 @@ def settle():
     for batch in batches:
         try:
             batch.wait(WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
+        except subprocess.TimeoutExpired:   # left to the batch's own wait, which stops the worker
+            continue
 
 
 def _stop_children():
@@ -265,7 +265,7 @@ def _forget_children():
             for fd in _worker.fds:
                 os.dup2(null, fd)
             os.close(null)
-        except OSError:
+        except OSError:   # no /dev/null: the copies stay, and the worker exits when its idle time is up
             pass
     _worker = None
     _children.clear()

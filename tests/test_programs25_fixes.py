@@ -102,6 +102,7 @@ def test_quantize_dynamic_draws_what_torchs_quantized_rnns_draw():
         np.testing.assert_array_equal(ours, theirs, err_msg=str(key))
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="Numba's pool has one thread anyway")
 def test_omp_num_threads_sets_the_kernels_threads_and_leaves_torchs():
     script = textwrap.dedent("""
         import torch

@@ -39,25 +39,19 @@ def _dx_option(ctx):
 _NO_DX = {"need_dx": False}
 
 
-def _save_one_state_inputs(ctx, x, h0, w_ih, w_hh, saved):
-    """The GRU's and RNN's saves. W_ih reaches only dx: when the input needs no gradient it is kept
-    without the in-place check, as torch's input projection keeps it only then (torch's CPU GRU and
-    RNN are compositions of linear ops), so it may change in place before backward. (In a tuple:
-    writes.saved_was_written checks the arrays a node keeps as attributes too.)"""
-    if ctx.needs_input_grad[0]:
-        ctx.save_for_backward(x, h0, w_ih, w_hh, saved)
-        ctx.w_ih_unchecked = None
-    else:
-        ctx.save_for_backward(x, h0, w_hh, saved)
-        ctx.w_ih_unchecked = (w_ih,)
+def _checked_w_ih(ctx, w_ih):
+    """What the Functions save of W_ih: W_ih reaches only dx, so when the input needs no gradient
+    it is kept without the in-place check (None saved; as torch's input projection keeps it only
+    then: its CPU GRU and RNN are compositions of linear ops) and may change in place before
+    backward. (Kept in a tuple: writes.saved_was_written checks the arrays a node keeps as
+    attributes too.)"""
+    ctx.w_ih_unchecked = None if ctx.needs_input_grad[0] else (w_ih,)
+    return w_ih if ctx.needs_input_grad[0] else None
 
 
-def _one_state_inputs(ctx):
-    """(x, h0, w_ih, w_hh, saved) as _save_one_state_inputs kept them."""
-    if ctx.w_ih_unchecked is None:
-        return ctx.saved_tensors
-    x, h0, w_hh, saved = ctx.saved_tensors
-    return x, h0, ctx.w_ih_unchecked[0], w_hh, saved
+def _kept_w_ih(ctx, saved_w_ih):
+    """W_ih as _checked_w_ih kept it."""
+    return saved_w_ih if ctx.w_ih_unchecked is None else ctx.w_ih_unchecked[0]
 
 
 class RNNFunction(Function):
@@ -71,13 +65,14 @@ class RNNFunction(Function):
         ctx.layered = layered = len(h0.shape) == 3
         h0 = _as_2d(B, h0)
         y, h_n, saved = K.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu)
-        _save_one_state_inputs(ctx, x, h0, w_ih, w_hh, saved)
+        ctx.save_for_backward(x, h0, _checked_w_ih(ctx, w_ih), w_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse, ctx.relu = K, lengths, reverse, relu
         return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
-        x, h0, w_ih, w_hh, saved = _one_state_inputs(ctx)
+        x, h0, w_ih, w_hh, saved = ctx.saved_tensors
+        w_ih = _kept_w_ih(ctx, w_ih)
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
@@ -135,13 +130,14 @@ class GRUFunction(Function):
                                       True in ctx.needs_input_grad)
         # b_hh is not kept: neither backward reads it (the forward saved W_hn h + b_hn), so it may
         # be written in place before backward, as in PyTorch
-        _save_one_state_inputs(ctx, x, h0, w_ih, w_hh, saved)
+        ctx.save_for_backward(x, h0, _checked_w_ih(ctx, w_ih), w_hh, saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
         return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
-        x, h0, w_ih, w_hh, saved = _one_state_inputs(ctx)
+        x, h0, w_ih, w_hh, saved = ctx.saved_tensors
+        w_ih = _kept_w_ih(ctx, w_ih)
         b_hh = None   # not read (see forward)
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
@@ -200,10 +196,7 @@ class CellFunction(Function):
         # the entering states, the weights and the parameters the backward reads, as given (wcat
         # and pv may be copies): one written in place before backward raises there, as for the
         # hand-written Functions and in PyTorch; a bias (never read by the backward) may be written
-        # W_ih reaches only dx: kept unchecked when the input needs no gradient (_save_one_state_inputs)
-        checked_w_ih = w_ih if ctx.needs_input_grad[0] else None
-        ctx.w_ih_unchecked = None if ctx.needs_input_grad[0] else (w_ih,)
-        ctx.save_for_backward(x, checked_w_ih, wcat, pv, saved, *arrays[:n_states], *mat_arrays,
+        ctx.save_for_backward(x, _checked_w_ih(ctx, w_ih), wcat, pv, saved, *arrays[:n_states], *mat_arrays,
                               *(pv_arrays if pv_kept is None else [pv_arrays[i] for i in pv_kept]))
         ctx.K, ctx.kern, ctx.lengths, ctx.reverse = K, kern, lengths, reverse
         ctx.spec, ctx.ext = spec, ext   # the cell's description: its composition for create_graph (recompose.py)
@@ -219,8 +212,7 @@ class CellFunction(Function):
     @staticmethod
     def backward(ctx, dy, *dstates):
         x, w_ih, wcat, pv, saved = ctx.saved_tensors[:5]
-        if ctx.w_ih_unchecked is not None:
-            w_ih = ctx.w_ih_unchecked[0]
+        w_ih = _kept_w_ih(ctx, w_ih)
         B = ctx.b
         state_shape, layered = ctx.state_shape, ctx.layered
         hidden = state_shape[1]
