@@ -162,6 +162,8 @@ def test_generated_lstm_keeps_no_scratch_or_copies():
     assert "'tmp': 0" in src
     forward = _stage(src, "forward_stage", 1)
     assert "fast_sigmoid(((XP[j] + PV[j]) + (REC0[j] + PV[4*H + j])))" in forward
+    # overlay.py: i, f, g and o go over the blocks of XP they are computed from; SV keeps tanh(c)
+    assert "XP[j] = fast_sigmoid(((XP[j]" in forward and "'sv': (1, 0)" in src
     # an empty stage has no branch, and the parameters' views are made inside the branch that
     # reads them: a call for stage 0 returns at once
     assert "if stage == 0:" not in _written(src, "forward_stage")
@@ -169,7 +171,7 @@ def test_generated_lstm_keeps_no_scratch_or_copies():
     # the gate gradients go straight into dP; b_ih's gradient is b_hh's (the driver copies it);
     # h's gradient is dV, which the loop reads (no stage-0 copy)
     backward = _stage(src, "backward_stage", 1)
-    assert "DPR0_0[j] = g * SV[1*H + j] * (ONE - SV[1*H + j])" in backward and "ADJ" not in backward
+    assert "DPR0_0[j] = g * XP[j] * (ONE - XP[j])" in backward and "ADJ" not in backward
     assert "'pv_copies': [(0, 4, 4)]" in src and "'state_dvin': [(0, True), (-1, False)]" in src
 
 
@@ -228,7 +230,7 @@ def test_compiled_code_indexes_blocks_by_offset():
     backward = _written(generated_source(cell_library.get("lstm")), "backward_stage")
     assert {m for m in re.findall(r"\bq?[A-Z][A-Z0-9]*_\d+\b", backward)} == {"DPR0_0", "DPR0_1", "DPR0_2", "DPR0_3"}
     # the units split keeps the views, with which its loops ran faster (emit.source)
-    assert "SV_1 = SV[1*H:]" in _written(generated_source(cell_library.get("lstm")), "forward_stage", "_forward_units")
+    assert "XP_1 = XP[1*H:]" in _written(generated_source(cell_library.get("lstm")), "forward_stage", "_forward_units")
 
 
 def test_written_in_checks_the_calls_arguments():

@@ -9,7 +9,8 @@ it calls (source() writes the code in at each call, with these names bound to th
                    dprod, dvin, adj)
 
 (on "cuda", emit_cuda.py: one thread per row b, all units). Arrays (s: the step's index in run
-order, t: its time index, b: the batch row, r = b - lo, nr = hi - lo the rows of the chunk): xp [T,B,WX] input projection; st [S,T+1,B,H] states in run order;
+order, t: its time index, b: the batch row, r = b - lo, nr = hi - lo the rows of the chunk): xp [T,B,WX] input projection
+(on the CPU its blocks, once read, may hold values the backward reads: overlay.py); st [S,T+1,B,H] states in run order;
 pv [NPV] pointwise parameters; ext [T,B,E*H] extra inputs; sv [T,B,WSV] values backward needs;
 tmp [B,WT] scratch; vin [NV,T,B,H] inputs of products on computed values; rec [nr*WR] the step's
 products, product p as an [nr, N_p] block; y [T,B,H] the layer's output (CPU: written with state 0); dst/dnx [S,B,H] state gradients leaving/entering the

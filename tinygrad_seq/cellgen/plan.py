@@ -2,11 +2,14 @@
 and the layout sizes the drivers allocate by: the Plan that emit.py writes the source from.
 
 Locations are (array, block): block k of H units of a row's array (XP, PV, SV, TM, REC<p>, ADJ,
-DXP, DPR<p>, ...; emit._prologue makes the views). On the CPU unit j of a value is ARR_k[j], a
+DXP, DPR<p>, ...; emit._prologue makes the views). A value the backward reads is kept in SV, or
+on the CPU over a block of XP the step has done with (overlay.py). On the CPU unit j of a value is ARR_k[j], a
 view of block k made per row (see _at_block), which emit and fuse.py reason about; the source
 Numba compiles reads it as ARR[k*H + j] (unit_loops.offsets_for_views), as "cuda" does.
 """
 import re
+
+from tinygrad_seq.cellgen.overlay import overlay_on_xp
 
 _ELEMENTWISE = {"add": "({a} + {b})", "sub": "({a} - {b})", "mul": "({a} * {b})", "div": "({a} / {b})",
                 "neg": "(-{a})", "sigmoid": "fast_sigmoid({a})", "tanh": "fast_tanh({a})",
@@ -69,6 +72,7 @@ class Plan:
         for n in self.nodes:
             self.rg[n.id] = n.op in ("xp", "st", "pv", "prod") or any(self.rg[a.id] for a in n.args)
         self._values()
+        overlay_on_xp(self)  # values kept in the input projection's dead blocks
         self._adjoints()
         self.bstage = self._backward_stages()
         self.state_dvin = self._states_multiplied()

@@ -1,0 +1,75 @@
+"""cellgen/overlay.py: values the backward reads go over the input projection's dead blocks (XP)
+instead of SV, only where no later forward loop and no backward code reads the block; cells that
+read a block twice, or whose backward reads x W_ih^T itself, keep it. Fused against unfused in
+float64 (1e-9) proves the moved values are read back intact."""
+import numpy as np
+
+import tinygrad_seq as ts
+from tinygrad_seq import cell_library, nn
+from tinygrad_seq.cellgen.plan import Plan
+from tinygrad_seq.cellgen.trace import trace
+
+
+def _xp_values(plan):
+    """{node op: XP block} of the computed values the plan keeps in XP."""
+    return sorted((plan.loc[n.id][1], n.op) for n in plan.nodes
+                  if n.op not in ("xp", "slice") and plan.loc.get(n.id, ("",))[0] == "XP")
+
+
+def test_gru_keeps_r_z_n_in_xp_and_one_block_of_sv():
+    plan = Plan(trace(cell_library.get("gru")))
+    assert _xp_values(plan) == [(0, "sigmoid"), (1, "sigmoid"), (2, "tanh")]
+    assert plan.sv_units == 1  # W_hn h + b_hn
+    # the CUDA kernels keep their layout
+    assert _xp_values(Plan(trace(cell_library.get("gru")), "cuda")) == []
+
+
+def _read_twice(cell, x, s):
+    """Block 0 of x W_ih^T is read by a's loop and again, later, by h's: a must not go over it."""
+    xa, xb = cell.split(cell.linear(x, cell.weight_ih))
+    a = (xa + cell.linear(s.h, cell.gate(cell.weight_hh, 0), cell.gate(cell.bias_hh, 0))).sigmoid()
+    b = (xb + cell.linear(s.h, cell.gate(cell.weight_hh, 1), cell.gate(cell.bias_hh, 1))).tanh()
+    return {"h": a * b + xa}
+
+
+def _backward_reads_xp(cell, x, s):
+    """x W_ih^T (block 0) times h: the backward reads both, so block 0 keeps x W_ih^T."""
+    xa, xb = cell.split(cell.linear(x, cell.weight_ih))
+    a = (xa * s.h + cell.linear(s.h, cell.gate(cell.weight_hh, 0), cell.gate(cell.bias_hh, 0))).tanh()
+    b = (xb + cell.linear(s.h, cell.gate(cell.weight_hh, 1), cell.gate(cell.bias_hh, 1))).sigmoid()
+    return {"h": a * b + s.h * (1 - b)}
+
+
+READ_TWICE = nn.CellSpec("overlay_read_twice", 2, ("h",), _read_twice)
+BACKWARD_READS_XP = nn.CellSpec("overlay_backward_reads_xp", 2, ("h",), _backward_reads_xp)
+
+
+def test_blocks_read_again_are_not_overlaid():
+    plan = Plan(trace(READ_TWICE))
+    # a (the sigmoid) does not go over block 0; b goes over block 1, which nothing reads after it
+    assert _xp_values(plan) == [(1, "tanh")] and plan.sv_units == 1
+    plan = Plan(trace(BACKWARD_READS_XP))
+    assert all(block != 0 for block, _ in _xp_values(plan))
+
+
+def _fused_and_unfused(spec, lengths):
+    rng = np.random.default_rng(0)
+    x, h0 = rng.standard_normal((5, 3, 2)), rng.standard_normal((4, 3, 4)) * 0.5
+    w = rng.standard_normal((5, 3, 8))
+    results = []
+    for fused in (True, False):
+        ts.manual_seed(1)
+        layer = nn.Recurrent(spec, 2, 4, num_layers=2, bidirectional=True, fused=fused, dtype=np.float64)
+        xt, ht = ts.Tensor(x, requires_grad=True), ts.Tensor(h0, requires_grad=True)
+        out, h_n = layer(xt, ht, lengths=lengths)
+        ((out * ts.Tensor(w)).sum() + (h_n * h_n).sum()).backward()
+        results.append([out.numpy(), h_n.numpy(), xt.grad.numpy(), ht.grad.numpy()]
+                       + [p.grad.numpy() for p in layer.parameters() if p.grad is not None])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_cells_around_the_overlay_match_their_unfused_composition():
+    for spec in (READ_TWICE, BACKWARD_READS_XP):
+        _fused_and_unfused(spec, [5, 2, 4])
+        _fused_and_unfused(spec, None)
