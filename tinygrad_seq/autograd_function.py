@@ -125,6 +125,30 @@ def install(cls):
         cls._user_backward = staticmethod(fn)
         cls.backward = staticmethod(_engine_backward)
     cls.apply = classmethod(_apply)
+    cls.saved_tensors = _SAVED_TENSORS
+
+
+def _saved_slot():
+    global _SLOT
+    if _SLOT is None:
+        from tinygrad_seq.autograd import Function
+        _SLOT = Function.__dict__["saved_tensors"]   # the __slots__ member the engine's nodes use
+    return _SLOT
+
+
+_SLOT = None
+
+
+def _get_saved(ctx):
+    saved = _saved_slot().__get__(ctx)
+    if saved is None:   # freed by a backward without retain_graph: torch raises on access too
+        from tinygrad_seq.engine_messages import BACKWARD_TWICE
+        raise RuntimeError(BACKWARD_TWICE)
+    return saved
+
+
+# a user's Function's ctx.saved_tensors (and grad_fn.saved_tensors): torch's error once freed
+_SAVED_TENSORS = property(_get_saved, lambda ctx, v: _saved_slot().__set__(ctx, v))
 
 
 def _uses_setup_context(cls):

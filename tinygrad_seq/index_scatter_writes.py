@@ -138,6 +138,7 @@ def index_add_(self, dim, index, source, alpha=1):
                             f"({scalar_name(source.dtype)}) must have the same scalar type")
     check_no_overlap(self, index)
     check_no_overlap(self, source)
+    _index_in_range(self, dim, index)
     if self.dtype.kind in "iub" and isinstance(alpha, float):
         alpha = int(alpha)   # torch's: alpha becomes self's integer type (1.5 adds source once)
     return _scatter_add_named(self, dim, along_index(self, dim, index, source, "index_add_"),
@@ -164,6 +165,18 @@ def index_copy_(self, dim, index, source):
     check_no_overlap(self, source)
     return _scatter_named(self, dim, along_index(self, dim, index, source, "index_copy_"), source, None, None,
                           "IndexCopyBackward0")
+
+
+def _index_in_range(self, dim, index):
+    """index_add_'s positions lie in 0..size-1 along dim (torch refuses a negative one too)."""
+    if not _is_tensor(index) or index.dtype.kind not in "iu" or index.numel() == 0:
+        return   # along_index names a bad index tensor
+    n = self.shape[wrap_dim(dim, self.ndim)]
+    i = np.asarray(index.numpy())
+    bad = i[(i < 0) | (i >= n)]
+    if bad.size:
+        raise IndexOutOfRange(f"index_add_(): index {int(bad.flat[0])} is out of range for dimension {dim} with "
+                              f"size {n} (index out of range in self)")
 
 
 def index_add(self, dim, index, source, alpha=1):

@@ -179,8 +179,16 @@ def overlap_status(a, b):
         return "too_hard"
     (a_lo, a_hi), (b_lo, b_hi) = _byte_bounds(a), _byte_bounds(b)
     if (a_lo, a_hi) == (b_lo, b_hi):   # the same bytes: a transposed alias overlaps partially (torch)
-        return "full" if a.strides == b.strides else "partial"
+        return "full" if _same_strides(a, b) else "partial"
     return "partial" if a_lo < b_hi and b_lo < a_hi else "none"
+
+
+def _same_strides(a, b):
+    """torch compares the strides; a dim of size 1 is skipped, whose stride numpy sets freely (0
+    after np.broadcast_to, which made x[:] *= 2 on a [1, 5] tensor a partial overlap)."""
+    if a.shape != b.shape:
+        return a.strides == b.strides
+    return all(sa == sb for sa, sb, n in zip(a.strides, b.strides, a.shape) if n != 1)
 
 
 def _owner(array):

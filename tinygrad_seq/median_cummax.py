@@ -4,9 +4,11 @@ and logcumsumexp. Attached to Tensor through tensor_more.METHODS (compositions o
 autograd differentiates them)."""
 import numpy as np
 
+from tinygrad_seq import shape_copies
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.writes import keep_for_write_check
 
 
 def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -42,7 +44,7 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
             values = values.masked_fill(type(self)(rows, device=self.device), float("nan"))
             first = np.where(rows, np.expand_dims(np.argmax(nan, d), d), indices.numpy())
             indices = type(self)(first.astype(np.int64), device=self.device)
-            values = self.gather(d, indices)   # the nan itself, so its gradient arrives
+            values = shape_copies.gather(self, d, indices)   # the nan itself, so its gradient arrives
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return MinResult(named(values, "MedianBackward1"), indices)
@@ -127,5 +129,5 @@ def logcumsumexp(self, dim=None, *, axis=None):
     x = self._floating()
     if x.dtype.itemsize < 8:   # torch accumulates float32 / float16 in double: no drift down long rows
         y = LogCumSumExp.apply(x.double(), dim=dim % self.ndim).to(dtype=x.dtype)
-        return named(y, "LogcumsumexpBackward0")
-    return LogCumSumExp.apply(x, dim=dim % self.ndim)
+        return keep_for_write_check(named(y, "LogcumsumexpBackward0"), self)   # torch saves self
+    return keep_for_write_check(LogCumSumExp.apply(x, dim=dim % self.ndim), self)

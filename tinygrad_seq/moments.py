@@ -21,7 +21,7 @@ def _moments(name, input, dim, unbiased, keepdim, correction, axis):
         correction = 0 if unbiased is False else 1
     if isinstance(dim, list):
         dim = tuple(dim)
-    spread = (input.std if name == "std_mean" else input.var)(dim, keepdim=keepdim, correction=correction)
+    spread = input._variance(name[:3], dim, None, keepdim, correction, None, name)
     return spread, input.mean(dim, keepdim=keepdim)
 
 

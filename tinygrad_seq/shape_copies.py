@@ -9,6 +9,7 @@ from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor_matmul import scalar_name
+from tinygrad_seq.writes import keep_for_write_check
 
 
 def zero_d_dim(dim, name):
@@ -125,7 +126,8 @@ def masked_select(self, mask):
         m = B.broadcast_to(m, shape)
     if x.ndim == 0:   # a 0-d pair selects from one element: the result is still 1-D
         x, m = x.reshape(1), m.reshape(1)
-    return named(x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)], "MaskedSelectBackward0")
+    out = named(x[autograd._Tensor._wrap(B.ascontiguous(m), self.device)], "MaskedSelectBackward0")
+    return keep_for_write_check(out, self)
 
 
 def take_along_dim(self, indices, dim=None, *, axis=None):

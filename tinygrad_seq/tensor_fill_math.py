@@ -19,6 +19,7 @@ from tinygrad_seq.tensor_matmul import (beta_plus, deprecated_method_args, ignor
                                          same_scalar_type, scalar_name)
 from tinygrad_seq.tensor_methods_gaps import strided_positions
 from tinygrad_seq.tensor_more import _host_binary, _host_unary, ldexp, nextafter
+from tinygrad_seq.writes import keep_for_write_check
 from tinygrad_seq.tensor_only_binary import gcd, heaviside, lcm
 
 
@@ -312,10 +313,9 @@ def renorm(self, p, dim, maxnorm):
 
 
 # ---------------------------------------------------------------- indexing
-def take(self, index):
-    """self.flatten()[index], shaped as index."""
+def take(self, index):   # self.flatten()[index], shaped as index
     check_long_index(index, "take")
-    return named(self.reshape(-1)[index], "TakeBackward0")
+    return keep_for_write_check(named(self.reshape(-1)[index], "TakeBackward0"), self)
 
 
 def put_(self, index, source, accumulate=False):

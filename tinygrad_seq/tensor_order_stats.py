@@ -3,7 +3,7 @@ differentiable through sort + gather), nanmedian, mode, histc, unique_consecutiv
 on the host without gradients, as torch has none). Attached to Tensor by tensor_fill_in.attach."""
 import numpy as np
 
-from tinygrad_seq import device as _device
+from tinygrad_seq import device as _device, shape_copies
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.tensor_fill_math import _norm_dim
@@ -47,8 +47,8 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
         if interpolation == "nearest":
             lo = hi = np.round(pos).astype(np.int64)   # half to even, as torch's round
         lo, hi, pos = np.where(bad, n - 1, lo), np.where(bad, n - 1, hi), np.where(bad, n - 1, pos)
-        v_lo = sorted_x.gather(d, tensor(lo, device=self.device))
-        v_hi = sorted_x.gather(d, tensor(hi, device=self.device))
+        v_lo = shape_copies.gather(sorted_x, d, tensor(lo, device=self.device))
+        v_hi = shape_copies.gather(sorted_x, d, tensor(hi, device=self.device))
         if interpolation == "linear":
             frac = tensor((pos - lo).astype(self.dtype), device=self.device)
             if q_grad:   # torch's weight q * (valid - 1) - lo, 0 where the row is nan: d/dq = (v_hi - v_lo) * (valid - 1)
@@ -111,8 +111,8 @@ def nanmedian(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     from tinygrad_seq.creation import tensor
     from tinygrad_seq.tensor_reduce import return_type
     idx = tensor(np.asarray(pos, dtype=np.int64), device=self.device)
-    values = sorted_x.values.gather(d, idx) if self.ndim else sorted_x.values
-    indices = sorted_x.indices.gather(d, idx) if self.ndim else sorted_x.indices
+    values = shape_copies.gather(sorted_x.values, d, idx) if self.ndim else sorted_x.values
+    indices = shape_copies.gather(sorted_x.indices, d, idx) if self.ndim else sorted_x.indices
     if not keepdim and self.ndim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return return_type("nanmedian")(values, indices)
@@ -136,7 +136,7 @@ def mode(self, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     idxs = mode_rows(flat).reshape(moved.shape[:-1])
     if keepdim and self.ndim:
         idxs = np.expand_dims(idxs, d)
-    values = self.gather(d, tensor(np.expand_dims(idxs, d) if not keepdim and self.ndim else idxs,
+    values = shape_copies.gather(self, d, tensor(np.expand_dims(idxs, d) if not keepdim and self.ndim else idxs,
                                    device=self.device)) if self.ndim else self.clone()
     if not keepdim and self.ndim:
         values = values.squeeze(d)

@@ -3,10 +3,12 @@ with dim tuples, max/min with (values, indices) results, argmax/argmin, all/any,
 sort, argsort. torch's dtype rules: sums and products of integers or bools are int64, mean of
 integers raises."""
 import inspect
+import warnings
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, dtypes, int_math, ops, ops_extra, return_types, sort_order
+from tinygrad_seq import (autograd, device as _device, dtypes, int_math, ops, ops_extra, return_types, shape_copies,
+                          sort_order)
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
@@ -112,29 +114,34 @@ class ReduceOps:
         return out if dtype is None else _exact_dtype(out, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
-        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+        return self._variance("var", dim, unbiased, keepdim if keepdims is None else keepdims, correction, axis)
+
+    def _variance(self, op, dim, unbiased, keepdim, correction, axis=None, warn_as=None):
+        """var, or for op "std" / "std_mean" its square root (op: the name in torch's warning)."""
+        if op.startswith("std"):   # a constant row's std has gradient 0, as torch's (not 0 * inf: Root)
+            return named(ops_extra.Root.apply(self._variance("var" + op[3:], dim, unbiased, keepdim, correction,
+                                                             axis, warn_as or op), p=2.0), "StdBackward0")
         if axis is not None:   # numpy's name for dim, which torch takes too
-            dim = dim_from_axis(dim, axis, "var")
+            dim = dim_from_axis(dim, axis, op)
         if isinstance(dim, bool):   # torch's older form var(unbiased)
             dim, unbiased = None, dim
         if unbiased is not None and not isinstance(unbiased, bool):
-            raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (pass dim= by keyword)")
+            raise TypeError(f"{op}: unbiased must be a bool, got {unbiased!r} (pass dim= by keyword)")
         if correction is None:
             correction = 0 if unbiased is False else 1
         if self.dtype.kind != "f":
             raise RuntimeError(f"var/std need a floating point tensor, got {self.dtype}")
         if self.dtype == np.float16:   # in float32, as torch's (a count above 65504 is inf in float16)
-            return self.float().var(dim, keepdim=keepdim, correction=correction).half()
+            return self.float()._variance(op, dim, None, keepdim, correction, None, warn_as).half()
         mu = self.mean(dim, keepdim=True)
         n = self.numel() // max(mu.numel(), 1)
+        if n - correction <= 0:   # torch's warning (the result is nan or inf, as torch's)
+            warnings.warn(f"{warn_as or op}(): degrees of freedom is <= 0. Correction should be strictly less than "
+                          "the reduction factor (input numel divided by output numel).", stacklevel=3)
         return named(((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0), "VarBackward0")
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
-        keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
-        if axis is not None:   # numpy's name for dim, which torch takes too
-            dim = dim_from_axis(dim, axis, "std")
-        # a constant row's std has gradient 0, as torch's (not 0 * inf: ops_extra.Root)
-        return named(ops_extra.Root.apply(self.var(dim, unbiased, keepdim, correction), p=2.0), "StdBackward0")
+        return self._variance("std", dim, unbiased, keepdim if keepdims is None else keepdims, correction, axis)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None, *, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -356,7 +363,7 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "sort", -1)
         idx = self.argsort(dim, descending, stable)
         node = "SortBackward1" if stable else "SortBackward0"   # torch's sort.stable overload is the second
-        return SortResult(named(self.gather(_dim1(dim, self.ndim), idx), node), idx)
+        return SortResult(named(shape_copies.gather(self, _dim1(dim, self.ndim), idx), node), idx)
 
     def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -379,7 +386,7 @@ class ReduceOps:
             idx = _wrap(sort_order.topk_order(self.array, d, k, largest, sorted), self.device)
         else:
             idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
-        return TopkResult(named(self.gather(d, idx), "TopkBackward0"), idx)
+        return TopkResult(named(shape_copies.gather(self, d, idx), "TopkBackward0"), idx)
 
     def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -402,7 +409,7 @@ class ReduceOps:
             idx = _wrap(np.expand_dims(sort_order.kthvalue_order(self.array, d, k), d), self.device)
         else:
             idx = self.argsort(d, stable=True).narrow(d, k - 1, 1)
-        v = self.gather(d, idx)
+        v = shape_copies.gather(self, d, idx)
         if not keepdim:
             v, idx = v.squeeze(d), idx.squeeze(d)
         return KthvalueResult(named(v, "KthvalueBackward0"), idx)

@@ -17,6 +17,7 @@ from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 from tinygrad_seq.elementwise_layout import laid_as_torch
+from tinygrad_seq.writes import keep_for_write_check
 from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, has_zero_stride, view_as_dtype,
                                       view_strides, unsqueezed)
 
@@ -188,10 +189,11 @@ class ShapeOps:
         return shape_copies.masked_select(self, mask)
 
     def gather(self, dim=None, index=None, *, sparse_grad=False, axis=None):
-        return shape_copies.gather(self, dim, index, axis=axis)
+        # torch's node saves self: written in place before the backward, it raises (writes.py)
+        return keep_for_write_check(shape_copies.gather(self, dim, index, axis=axis), self)
 
     def take_along_dim(self, indices, dim=None, *, axis=None):
-        return shape_copies.take_along_dim(self, indices, dim, axis=axis)
+        return keep_for_write_check(shape_copies.take_along_dim(self, indices, dim, axis=axis), self)
 
     # ------------------------------------------------------------ views of the whole
     def reshape(self, *sizes, shape=None, size=None):

@@ -125,12 +125,23 @@ def _aliases(b, x, y):
     return bool(share(x, y)) if share is not None else False
 
 
+def keep_for_write_check(t, *tensors):
+    """t's node raises torch's in-place error in its backward when one of `tensors` was written
+    since, as torch's node, which saves them, does (take's and masked_select's self), though its
+    own backward reads only their shapes. t returned."""
+    ctx = t._ctx
+    if ctx is not None:
+        ctx.write_checked = tuple(x.array for x in tensors)
+    return t
+
+
 def saved_was_written(ctx):
     """True when an array ctx saved (or keeps as an attribute) was written in place after ctx
     was created."""
     saved = [getattr(a, "array", a) for a in (ctx.saved_tensors or ()) if hasattr(a, "shape")]
     if ctx.array_io:   # an op's arrays kept as attributes; torch's Functions check saved ones only
         saved += [a for a in ctx.__dict__.values() if hasattr(a, "shape") and hasattr(a, "dtype")]
+        saved += ctx.__dict__.get("write_checked", ())   # keep_for_write_check
     since = ctx._clock
     for a in saved:
         if isinstance(a, np.ndarray):
