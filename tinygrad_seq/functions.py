@@ -258,7 +258,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal `offset` above (below, if negative) the main one of the dim1-dim2 planes,
-    as the last dimension of the result, as torch's (a copy here; differentiable)."""
+    as the last dimension of the result, as torch's: a view of input on the CPU (diagonal_view.py),
+    a copy elsewhere; differentiable."""
     n = builtins.max(input.ndim, 1)   # torch wraps dims as if a 0-d tensor had one
     for d in (dim1, dim2):
         if not -n <= d < n:
@@ -266,6 +267,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = dim1 % n, dim2 % n
     if d1 == d2:
         raise ShapeMismatch(f"diagonal dimensions cannot be identical {dim1}, {dim2} (shape {input.shape})")
+    if type(input.array) is np.ndarray:
+        from tinygrad_seq.diagonal_view import Diagonal
+        from tinygrad_seq.tensor_shape import mark_view
+        out = Diagonal.apply(input, offset=offset, dim1=d1, dim2=d2)
+        out._view = (input, "diagonal", (offset, d1, d2))
+        return named(mark_view(out, input), "DiagonalBackward0")
     rest = [d for d in range(input.ndim) if d not in (d1, d2)]
     x = input.permute(*rest, d1, d2)
     n1, n2 = x.shape[-2], x.shape[-1]
@@ -280,7 +287,7 @@ def diag(input, diagonal=0, *, out=None):
     if out is not None:
         return diag_into(out, diag(input, diagonal))
     if input.ndim == 2:
-        return named(globals()["diagonal"](input, diagonal), "DiagonalBackward0_copy")   # torch's name
+        return named(globals()["diagonal"](input, diagonal).clone(), "DiagonalBackward0_copy")   # torch's name
     if input.ndim != 1:
         raise ShapeMismatch(f"diag: expected a 1-D or 2-D tensor, got shape {input.shape}")
     n = input.shape[0] + abs(diagonal)

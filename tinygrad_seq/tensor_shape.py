@@ -10,14 +10,13 @@ import warnings
 
 import numpy as np
 
-from tinygrad_seq import autograd, device as _device, ops, ops_extra, shape_copies
+from tinygrad_seq import autograd, device as _device, diagonal_view, ops, ops_extra, shape_copies, writes
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index
 from tinygrad_seq.elementwise_layout import laid_as_torch
-from tinygrad_seq.writes import keep_for_write_check
 from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, has_zero_stride, view_as_dtype,
                                       view_strides, unsqueezed)
 
@@ -50,6 +49,8 @@ def view_fns(kind, arg):
     if kind == "index":
         return (lambda b: mark_view(ops.GetItem.apply(b, idx=arg, advanced=False), b),
                 lambda b, v: ops_extra.IndexPut.apply(b, v, idx=arg))
+    if kind == "diagonal":   # functions.diagonal's view (on the CPU)
+        return diagonal_view.view_fns_of_diagonal(*arg)
     if kind == "reshape":
         return (lambda b: mark_view(ops.Reshape.apply(b, shape=arg), b),
                 lambda b, v: ops.Reshape.apply(v, shape=b.shape))
@@ -189,11 +190,10 @@ class ShapeOps:
         return shape_copies.masked_select(self, mask)
 
     def gather(self, dim=None, index=None, *, sparse_grad=False, axis=None):
-        # torch's node saves self: written in place before the backward, it raises (writes.py)
-        return keep_for_write_check(shape_copies.gather(self, dim, index, axis=axis), self)
+        return writes.keep_for_write_check(shape_copies.gather(self, dim, index, axis=axis), self)   # torch's saves self
 
     def take_along_dim(self, indices, dim=None, *, axis=None):
-        return keep_for_write_check(shape_copies.take_along_dim(self, indices, dim, axis=axis), self)
+        return writes.keep_for_write_check(shape_copies.take_along_dim(self, indices, dim, axis=axis), self)
 
     # ------------------------------------------------------------ views of the whole
     def reshape(self, *sizes, shape=None, size=None):
