@@ -72,6 +72,8 @@ from tinygrad_seq import untyped_storage as _untyped_storage  # noqa: E402
 _untyped_storage.attach(Tensor, globals())   # Tensor.untyped_storage(), ts._assert, ts.UntypedStorage
 from tinygrad_seq.threads import get_num_threads, set_num_threads  # noqa: F401
 from tinygrad_seq import backends, cuda, functional, nn  # noqa: F401
+from tinygrad_seq.device_modules import cpu, mps, xpu  # noqa: F401,E402  (torch.cpu, torch.mps, torch.xpu)
+from tinygrad_seq import __config__  # noqa: F401,E402  (torch.__config__.show / parallel_info)
 from tinygrad_seq import return_types  # noqa: F401,E402  (torch.return_types)
 from tinygrad_seq.functional_rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,  # noqa: F401,E402
                                          rnn_tanh, rnn_tanh_cell)

@@ -167,8 +167,11 @@ _matmul_precision = "highest"
 def set_float32_matmul_precision(precision):
     """Accepted ('highest', 'high', 'medium'); float32 products here are always full float32."""
     global _matmul_precision
-    if precision not in ("highest", "high", "medium"):
-        raise RuntimeError(f"Invalid precision {precision!r}: expected 'highest', 'high' or 'medium'")
+    if precision not in ("highest", "high", "medium"):   # torch warns and keeps the setting
+        import warnings
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      f"setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+        return
     _matmul_precision = precision
 
 

@@ -7,6 +7,8 @@ import contextlib
 
 
 class _Flags:
+    _flag_defaults = {}
+
     def __init__(self, name, **defaults):
         self._name = name
         self.__dict__.update(defaults)
@@ -14,14 +16,37 @@ class _Flags:
     def is_available(self):
         return False
 
+    def is_built(self):   # torch.backends.mps.is_built(): False on a build without it
+        return False
+
+    def flags(self, **values):
+        """torch.backends.cudnn.flags(...) / mkldnn.flags(...): the flags set for a with-block and
+        restored after it, with torch's defaults for the ones not given (they change nothing here)."""
+        return _set_for_block(self, dict(self._flag_defaults, **values))
+
+    def is_acceptable(self, tensor):   # torch.backends.cudnn.is_acceptable: no cuDNN here
+        return False
+
     def __repr__(self):
         return f"<ts.backends.{self._name}>"
 
 
+@contextlib.contextmanager
+def _set_for_block(flags, values):
+    before = {k: getattr(flags, k, None) for k in values}
+    flags.__dict__.update(values)
+    try:
+        yield
+    finally:
+        flags.__dict__.update(before)
+
+
 cudnn = _Flags("cudnn", enabled=True, deterministic=False, benchmark=False, allow_tf32=True)
 cudnn.version = lambda: None   # torch's without cuDNN
+cudnn._flag_defaults = dict(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False, allow_tf32=True)
 mps = _Flags("mps")
 mkldnn = _Flags("mkldnn", enabled=False)
+mkldnn._flag_defaults = dict(enabled=False, deterministic=False)
 mkl = _Flags("mkl")
 openmp = _Flags("openmp")
 

@@ -6,6 +6,13 @@ already covers them, as torch.manual_seed covers every device, and the CUDA rng-
 read and restore that generator.
 """
 from tinygrad_seq import random
+from tinygrad_seq.cuda_devices import (Event, Stream, current_stream, default_stream, device,  # noqa: F401
+                                       get_device_capability, get_device_name, get_device_properties,
+                                       initial_seed, ipc_collect, is_initialized, max_memory_allocated,
+                                       max_memory_reserved, mem_get_info, memory_allocated, memory_reserved,
+                                       memory_stats, memory_summary, reset_max_memory_allocated,
+                                       reset_peak_memory_stats, seed, seed_all, set_per_process_memory_fraction,
+                                       stream)
 from tinygrad_seq.device import cuda_available
 
 
@@ -86,9 +93,10 @@ def set_rng_state_all(new_states):
 
 
 def synchronize(device=None):
-    if cuda_available():
-        from numba import cuda
-        cuda.synchronize()
+    if not cuda_available():   # torch's AssertionError on a machine without CUDA
+        raise AssertionError("ts.cuda.synchronize(): no CUDA GPU is available")
+    from numba import cuda
+    cuda.synchronize()
 
 
 def is_bf16_supported(including_emulation=True):

@@ -38,7 +38,9 @@ class Device(str, metaclass=_DeviceType):
     key; str() gives "cuda:0" when an index was given. Tensors on the GPU report cuda:0."""
     __slots__ = ("index",)
 
-    def __new__(cls, type_or_name="cpu", index=None):
+    def __new__(cls, type_or_name="cpu", index=None, *, type=None):
+        if type is not None:   # torch.device(type="cuda", index=0)
+            type_or_name = type
         if isinstance(type_or_name, Device) and index is None:
             return type_or_name
         name = str(type_or_name).lower().strip()

@@ -15,7 +15,8 @@ def set_num_threads(n: int):
     """Use n threads in numpy's and scipy's BLAS and in Numba's parallel loops."""
     global _threads
     if not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+        from tinygrad_seq.errors import InvalidArgument   # torch's RuntimeError, and a ValueError
+        raise InvalidArgument(f"set_num_threads expects a positive integer, got {n!r}")
     import numba
     import scipy.linalg.cython_blas  # noqa: F401  loads scipy's BLAS so its pool is limited too
     from threadpoolctl import threadpool_limits

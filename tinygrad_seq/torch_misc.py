@@ -2,8 +2,7 @@
 precision settings that change nothing here, `torch.version` (no CUDA build), `typename`,
 `unravel_index` (a flat top-k index back to rows and columns in beam search), `empty_strided`,
 `frombuffer`, the anomaly-mode flag, autocast queries (no mixed precision here) and
-`torch.multiprocessing` (Python's own)."""
-import multiprocessing as multiprocessing   # noqa: F401  (torch.multiprocessing: spawn, set_start_method, Queue)
+`torch.multiprocessing` (Python's own, with torch's sharing-strategy calls: device_modules.py)."""
 import types
 
 import numpy as np
@@ -98,6 +97,4 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     t = Tensor._wrap(arr, "cpu")
     return t.requires_grad_() if requires_grad else t
 
-# `import torch.multiprocessing as mp` (a submodule import): Python's own module answers
-import sys as _sys  # noqa: E402
-_sys.modules[__name__.rsplit(".", 1)[0] + ".multiprocessing"] = multiprocessing
+from tinygrad_seq.device_modules import multiprocessing  # noqa: E402,F401  (import tinygrad_seq.multiprocessing as mp)

@@ -221,6 +221,12 @@ class DataLoader(Generic[T_co]):
         return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
     def __iter__(self):
+        if self.pin_memory:   # torch's warning each time a loader is iterated without an accelerator
+            from tinygrad_seq.device import cuda_available
+            if not cuda_available():
+                import warnings
+                warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
+                              "pinned memory won't be used.", stacklevel=2)
         if self.num_workers == 0:
             return SingleProcessLoaderIter(self)
         if not self.persistent_workers:
