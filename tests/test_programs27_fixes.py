@@ -110,3 +110,21 @@ def test_pin_memory_warns_each_time_the_loader_is_iterated():
         counts.append(sum("'pin_memory' argument is set as true but no accelerator" in str(w.message)
                           for w in caught))
     assert counts[0] == counts[1] == 2
+
+
+@pytest.mark.cuda
+def test_the_cuda_queries_answer_on_a_gpu():
+    # real GPU, or Numba's simulator in CI (its fake device: no name, inf memory)
+    assert ts.cuda.memory_allocated() >= 0 and ts.cuda.max_memory_allocated() >= ts.cuda.memory_allocated()
+    assert isinstance(ts.cuda.get_device_name(0), str) and len(ts.cuda.get_device_capability()) == 2
+    assert ts.cuda.get_device_properties(0).total_memory >= 0 and ts.cuda.is_initialized()
+    start, end = ts.cuda.Event(enable_timing=True), ts.cuda.Event(enable_timing=True)
+    start.record()
+    (ts.ones(4, 4, device="cuda") @ ts.ones(4, 4, device="cuda")).sum().item()
+    end.record()
+    end.synchronize()
+    assert isinstance(start.elapsed_time(end), float) and end.query()   # ms (the simulator says -1)
+    ts.cuda.synchronize()
+    ts.cuda.current_stream().synchronize()
+    with ts.cuda.device(0), ts.cuda.stream(ts.cuda.current_stream()):
+        pass

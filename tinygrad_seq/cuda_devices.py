@@ -7,6 +7,7 @@ The memory counters: numba allocates and frees device arrays itself, so "allocat
 "reserved" are both the device's used memory (total - free, all processes), and the peaks are the
 largest value read by these calls since the last reset."""
 import contextlib
+import math
 
 from tinygrad_seq.device import cuda_available
 
@@ -24,8 +25,9 @@ def _used():
     if not cuda_available():
         return 0
     free, total = _need_gpu().current_context().get_memory_info()
-    _peak[0] = max(_peak[0], total - free)
-    return total - free
+    used = int(total - free) if math.isfinite(total - free) else 0   # Numba's simulator: inf
+    _peak[0] = max(_peak[0], used)
+    return used
 
 
 def memory_allocated(device=None):
@@ -99,10 +101,11 @@ def set_per_process_memory_fraction(fraction, device=None):
 
 class _Properties:
     def __init__(self, dev, total):
-        self.name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
-        self.major, self.minor = dev.compute_capability
-        self.total_memory = total
-        self.multi_processor_count = dev.MULTIPROCESSOR_COUNT
+        name = getattr(dev, "name", b"Numba CUDA simulator")   # the simulator's device has none
+        self.name = name.decode() if isinstance(name, bytes) else str(name)
+        self.major, self.minor = getattr(dev, "compute_capability", (0, 0))
+        self.total_memory = int(total) if math.isfinite(total) else 0
+        self.multi_processor_count = getattr(dev, "MULTIPROCESSOR_COUNT", 0)
 
     def __repr__(self):
         return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
@@ -129,7 +132,10 @@ class Event:
         if not cuda_available():
             raise RuntimeError("Tried to instantiate dummy base class Event")
         from numba import cuda
-        self._event = cuda.event(timing=enable_timing)
+        try:
+            self._event = cuda.event(timing=enable_timing)
+        except TypeError:   # the simulator's event() takes no arguments
+            self._event = cuda.event()
 
     def record(self, stream=None):
         self._event.record()
@@ -141,7 +147,8 @@ class Event:
         self._event.synchronize()
 
     def query(self):
-        return self._event.query()
+        query = getattr(self._event, "query", None)   # the simulator's event has none
+        return True if query is None else query()
 
     def elapsed_time(self, end_event):
         return self._event.elapsed_time(end_event._event)
