@@ -29,7 +29,11 @@ def test_script_and_compile_return_the_function_or_module():
     assert isinstance(cell, nn.Module) and isinstance(cell, ts.jit.ScriptModule)
     assert ts.jit.trace(cell, ts.ones(1, 2)) is cell and ts.jit.script(cell) is cell
     model = nn.Linear(2, 2)
-    assert ts.compile(model) is model and list(ts.compile(model).state_dict()) == ["weight", "bias"]
+    compiled = ts.compile(model)   # torch's OptimizedModule: keys _orig_mod.<name>, the model's attributes
+    assert type(compiled).__name__ == "OptimizedModule" and compiled._orig_mod is model
+    assert list(compiled.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
+    assert compiled.in_features == 2 and compiled(ts.ones(1, 2)).shape == (1, 2)
+    assert ts.compile(model, disable=True) is model
 
     @ts.compile(mode="reduce-overhead", fullgraph=True)
     def add_one(x):

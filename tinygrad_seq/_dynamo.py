@@ -1,6 +1,6 @@
 """ts._dynamo: the torch._dynamo names programs write beside torch.compile (`config.suppress_errors =
 True`, `reset()`, `disable`, `mark_dynamic`), as they answer when nothing is being compiled:
-ts.compile gives back the model itself (jit.py), so there is no graph, guard or cache for them to
+ts.compile runs the model as written (jit.py), so there is no graph, guard or cache for them to
 act on. The functions are ts.compiler's (torch.compiler wraps the same ones)."""
 import types
 

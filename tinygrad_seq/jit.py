@@ -1,8 +1,8 @@
 """torch.jit and torch.compile as what they are to a program's meaning: a function or module runs
 as written. `torch.jit.script(fn)`, `@torch.jit.script`, `torch.jit.trace(model, example)`,
-`torch.compile(model)` and `@torch.compile(mode=...)` return what they were given (the recurrent
-layers are fused kernels already, and the rest is numpy), so programs that script a custom cell
-or compile a model run unchanged; TorchScript's helpers (annotate, ignore, unused, export, Final,
+`@torch.compile(mode=...)` return what they were given, and `torch.compile(model)` the model
+wrapped as torch's OptimizedModule (the recurrent layers are fused kernels already, and the rest is
+numpy), so programs that script a custom cell or compile a model run unchanged; TorchScript's helpers (annotate, ignore, unused, export, Final,
 is_scripting, fork / wait) behave as they do in eager mode. What needs a real TorchScript program
 (jit.save / jit.load of a scripted module, .graph, .code) raises an error that says so."""
 import functools
@@ -118,9 +118,14 @@ def __getattr__(name):
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
             disable=False):
-    """torch.compile: the model or function itself (as a decorator too, with or without
-    arguments); a compiled module's state_dict keys are its own, without torch's `_orig_mod.`."""
+    """torch.compile: a function itself (as a decorator too, with or without arguments); a module
+    wrapped as torch's OptimizedModule (nn/optimized_module.py: state_dict keys `_orig_mod.<name>`),
+    which runs it as written; with disable=True the model itself, as torch's."""
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)
-    return model
+    from tinygrad_seq.nn.module import Module
+    if disable or not isinstance(model, Module):
+        return model
+    from tinygrad_seq.nn.optimized_module import OptimizedModule
+    return OptimizedModule(model)
