@@ -67,3 +67,17 @@ def test_the_diagonals_gradient():
     ours, theirs = _both(run)
     np.testing.assert_array_equal(ours[0], theirs[0])
     assert ours[1:] == theirs[1:]
+
+
+def test_double_backward_through_the_diagonal():
+    def run(lib):
+        x = lib.tensor([[1., 2], [3, 4]], dtype=lib.float64, requires_grad=True)
+        h = lib.autograd.functional.hessian(lambda x: (x.diagonal() ** 3).sum(), x).reshape(4, 4)
+        g, = lib.autograd.grad((x @ x).trace(), x, create_graph=True)
+        g.sum().backward()
+        c, = lib.autograd.grad(x.diagonal(), x, lib.ones(2, dtype=lib.float64), create_graph=True)
+        return _np(h), _np(x.grad), c.requires_grad   # a linear op's gradient: a constant
+    ours, theirs = _both(run)
+    np.testing.assert_allclose(ours[0], theirs[0])
+    np.testing.assert_allclose(ours[1], theirs[1])
+    assert ours[2] is theirs[2] is False

@@ -34,6 +34,17 @@ def test_script_and_compile_return_the_function_or_module():
     assert list(compiled.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
     assert compiled.in_features == 2 and compiled(ts.ones(1, 2)).shape == (1, 2)
     assert ts.compile(model, disable=True) is model
+    # as torch's OptimizedModule, writes, deletes, `training` and dotted paths are the model's
+    compiled.head = nn.Linear(2, 1)
+    assert model.head is compiled.head and list(compiled.state_dict())[-1] == "_orig_mod.head.bias"
+    compiled.weight = nn.Parameter(ts.zeros(2, 2))
+    assert float(compiled(ts.ones(1, 2)).sub(model.bias).abs().sum()) == 0.0
+    del compiled.head
+    assert not hasattr(model, "head")
+    model.eval()
+    assert compiled.training is False
+    compiled.train()
+    assert model.training is True and compiled.get_parameter("weight") is model.weight
 
     @ts.compile(mode="reduce-overhead", fullgraph=True)
     def add_one(x):

@@ -144,3 +144,19 @@ def test_index_add_names_an_index_out_of_range(bad):
     with pytest.raises(IndexError, match=f"index {bad} is out of range for dimension 0 with size 3"):
         ts.zeros(3).index_add(0, ts.tensor([bad]), ts.ones(1))
     np.testing.assert_array_equal(ts.zeros(3).index_add(0, ts.tensor([2, 2]), ts.ones(2)).numpy(), [0, 0, 2])
+
+
+def test_the_dof_warning_points_at_the_callers_line():
+    for lib in (ts, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.tensor([1.]).var()
+            lib.std_mean(lib.tensor([1.]))
+        assert [w.filename for w in caught] == [__file__, __file__], lib.__name__
+
+
+def test_a_transposed_alias_is_still_a_partial_overlap():
+    for lib in (ts, torch):   # the same bytes in another layout: torch refuses, as before
+        z = lib.arange(5.)
+        with pytest.raises(RuntimeError, match="single memory location"):
+            z.view(1, 5)[:] = z.view(5, 1).t()

@@ -19,10 +19,16 @@ class _Flags:
     def is_built(self):   # torch.backends.mps.is_built(): False on a build without it
         return False
 
-    def flags(self, **values):
+    def flags(self, *args, **values):
         """torch.backends.cudnn.flags(...) / mkldnn.flags(...): the flags set for a with-block and
-        restored after it, with torch's defaults for the ones not given (they change nothing here)."""
-        return _set_for_block(self, dict(self._flag_defaults, **values))
+        restored after it, with torch's defaults for the ones not given (they change nothing here);
+        torch's argument order and names."""
+        names = list(self._flag_defaults)
+        if len(args) > len(names) or set(values) - set(names):
+            bad = sorted(set(values) - set(names))
+            raise TypeError(f"flags() takes the arguments {names}; got {len(args)} positional"
+                            + (f" and unknown {bad}" if bad else ""))
+        return _set_for_block(self, dict(self._flag_defaults, **dict(zip(names, args)), **values))
 
     def is_acceptable(self, tensor):   # torch.backends.cudnn.is_acceptable: no cuDNN here
         return False

@@ -45,9 +45,9 @@ class _Multiprocessing(types.ModuleType):
         return {"file_descriptor", "file_system"}
 
     def set_sharing_strategy(self, new_strategy):
-        if new_strategy not in self.get_all_sharing_strategies():
-            raise ValueError(f"set_sharing_strategy: unknown strategy {new_strategy!r}: expected "
-                             f"'file_descriptor' or 'file_system'")
+        if new_strategy not in self.get_all_sharing_strategies():   # torch's AssertionError
+            raise AssertionError(f"set_sharing_strategy: unknown strategy {new_strategy!r}: expected "
+                                 f"'file_descriptor' or 'file_system'")
         type(self)._strategy = new_strategy
 
     def get_sharing_strategy(self):

@@ -19,8 +19,24 @@ def host_diagonal(a, offset, dim1, dim2):
     return d
 
 
+def diagonal_index(shape, offset, dim1, dim2):
+    """Index arrays, one per dim of an array of `shape`, that pick its diagonal as a[idx], shaped
+    as the diagonal (the other dims in order, then the diagonal's)."""
+    rest = [k for k in range(len(shape)) if k not in (dim1, dim2)]
+    n1, n2 = shape[dim1], shape[dim2]
+    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    idx = [None] * len(shape)
+    for pos, k in enumerate(rest):
+        idx[k] = np.arange(shape[k]).reshape([shape[k] if i == pos else 1 for i in range(len(rest) + 1)])
+    rows = np.arange(length).reshape([1] * len(rest) + [length]) + max(0, -offset)
+    idx[dim1], idx[dim2] = rows, rows + offset
+    return tuple(idx)
+
+
 class Diagonal(autograd.Function):
-    """out = diagonal(a, offset, dim1, dim2), a view (host arrays); backward: g on the diagonal of zeros."""
+    """out = diagonal(a, offset, dim1, dim2), a view (host arrays); backward: g on the diagonal of
+    zeros, written with the backend's index_add where g is a Tensor (a create_graph backward's
+    GraphBackend, higher_order.py: the gradient is then differentiable again)."""
     fresh_grads = True
 
     @staticmethod
@@ -30,10 +46,11 @@ class Diagonal(autograd.Function):
 
     @staticmethod
     def backward(ctx, g):
-        out = np.zeros(ctx.shape, g.dtype)
-        d = host_diagonal(out, *ctx.diag)
-        d[...] = g
-        return out
+        if type(g) is np.ndarray:
+            out = np.zeros(ctx.shape, g.dtype)
+            host_diagonal(out, *ctx.diag)[...] = g
+            return out
+        return ctx.b.index_add(ctx.shape, g.dtype, diagonal_index(ctx.shape, *ctx.diag), g, True)
 
 
 def view_fns_of_diagonal(offset, dim1, dim2):

@@ -381,10 +381,11 @@ class InPlaceOps:
         if split is not None:   # torch's order: the integers select a view, the arrays index it
             self._view_getitem(split[0])[split[1]] = value
             return
+        given = None
         if isinstance(value, InPlaceOps):
             if value.device != self.device:
                 value = value.to(self.device)
-            value = drop_leading_ones(value)
+            given, value = value, drop_leading_ones(value)
             if value.dtype != self.dtype and advanced and not (
                     value.ndim == 0 and len(nidx) == 1 and getattr(nidx[0], "dtype", None) == np.bool_):
                 # torch's index_put: no conversion (a basic index or a 0-d value under a mask
@@ -392,7 +393,8 @@ class InPlaceOps:
                 raise DTypeMismatch(f"Index put requires the source and destination dtypes match, got "
                                     f"{self.dtype} for the destination and {value.dtype} for the source.")
         value_array = value.array if isinstance(value, InPlaceOps) else None
-        check_item_assignment_reads(self.array, nidx, advanced, value_array)   # torch's overlap refusals
+        check_item_assignment_reads(self.array, nidx, advanced, value_array,   # torch's overlap refusals
+                                    None if given is None else given.array)
         if self._in_graph(value):
             v = value if isinstance(value, InPlaceOps) else self._other(value)
             node = "IndexPutBackward0" if advanced else "CopySlices"   # torch's index_put_ / copy_ of a view

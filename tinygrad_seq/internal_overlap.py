@@ -72,7 +72,7 @@ def check_item_assignment(array, index, advanced):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
-def check_item_assignment_reads(array, index, advanced, value):
+def check_item_assignment_reads(array, index, advanced, value, value_as_given=None):
     """torch's refusal of t[index] = value reading memory of the region it writes (host arrays;
     index normalised, its index arrays views of the index tensors; value: the value's host array,
     None for a number). A basic index copies value into the region (copy_: a partial overlap
@@ -95,7 +95,14 @@ def check_item_assignment_reads(array, index, advanced, value):
     region = array[tuple(_region_items(index))]
     if not advanced:   # a broadcast value repeats elements: not dense, so torch looks no further
         try:
-            refused = value.ndim and overlap_status(region, np.broadcast_to(value, region.shape)) == "partial"
+            # the value as given where it has the region's shape (its leading 1s not dropped): a
+            # broadcast sets a size-1 dim's stride to 0, which made x[:] *= 2 on a [1, 5] tensor
+            # (the same view back, torch's "full" overlap) "partial"
+            if value_as_given is not None and value_as_given.shape == region.shape:
+                value = value_as_given
+            if value.shape != region.shape:
+                value = np.broadcast_to(value, region.shape)
+            refused = value.ndim and overlap_status(region, value) == "partial"
         except ValueError:   # shapes that do not broadcast: the write itself raises torch's error
             return
     elif len(arrays) == 1 and arrays[0].dtype == np.bool_ and (value is None or value.size == 1):
@@ -179,16 +186,8 @@ def overlap_status(a, b):
         return "too_hard"
     (a_lo, a_hi), (b_lo, b_hi) = _byte_bounds(a), _byte_bounds(b)
     if (a_lo, a_hi) == (b_lo, b_hi):   # the same bytes: a transposed alias overlaps partially (torch)
-        return "full" if _same_strides(a, b) else "partial"
+        return "full" if a.strides == b.strides else "partial"
     return "partial" if a_lo < b_hi and b_lo < a_hi else "none"
-
-
-def _same_strides(a, b):
-    """torch compares the strides; a dim of size 1 is skipped, whose stride numpy sets freely (0
-    after np.broadcast_to, which made x[:] *= 2 on a [1, 5] tensor a partial overlap)."""
-    if a.shape != b.shape:
-        return a.strides == b.strides
-    return all(sa == sb for sa, sb, n in zip(a.strides, b.strides, a.shape) if n != 1)
 
 
 def _owner(array):

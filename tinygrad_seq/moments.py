@@ -1,7 +1,23 @@
 """torch.var_mean / torch.std_mean: a tensor's variance (or standard deviation) and mean along
 dim in one call, differentiable through both results (compositions of Tensor.var / .mean, so
 autograd sums the two gradients). torch has them as free functions only (no Tensor method)."""
+import os
+import sys
+import warnings
+
 from tinygrad_seq.dim_alias import dim_from_axis
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn_no_dof(op):
+    """torch's warning for a var / std with no degrees of freedom left, pointing at the caller's
+    line outside the library (whichever of var, std, var_mean, std_mean it called)."""
+    frame, level = sys._getframe(1), 2   # stacklevel 1 is this function, 2 its caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                  "factor (input numel divided by output numel).", stacklevel=level)
 
 
 def _moments(name, input, dim, unbiased, keepdim, correction, axis):

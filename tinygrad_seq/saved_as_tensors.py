@@ -5,6 +5,7 @@ backward of its own (higher_order's recompositions and first-order fallback)."""
 import numpy as np
 
 from tinygrad_seq import autograd, functional, losses, ops, ops_extra
+from tinygrad_seq.diagonal_view import Diagonal
 from tinygrad_seq.graph_backend import IndexAdd
 from tinygrad_seq.recompose import NoGraph, NormalCdf
 
@@ -86,7 +87,7 @@ SAVED = {
                                 ops_extra.Cos, ops_extra.Log1p, ops_extra.Rounding, ops_extra.CumSum,
                                 ops_extra.Gather, ops_extra.Scatter, ops_extra.IndexPut,
                                 ops_extra.IndexPutInto, ops_extra.Softplus, ops_extra.FloorDivide, IndexAdd, NormalCdf,
-                                ConstantOf)},
+                                ConstantOf, Diagonal)},
     ops.Relu: kept,
     ops.Exp: _recomputed(ops.Exp),
     ops.Tanh: _recomputed(ops.Tanh),

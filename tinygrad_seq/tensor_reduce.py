@@ -3,7 +3,6 @@ with dim tuples, max/min with (values, indices) results, argmax/argmin, all/any,
 sort, argsort. torch's dtype rules: sums and products of integers or bools are int64, mean of
 integers raises."""
 import inspect
-import warnings
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.moments import warn_no_dof
 from tinygrad_seq.reduce_dim_checks import ALL_DIMS, check_arg_input, check_scan, one_dim
 
 
@@ -136,8 +136,7 @@ class ReduceOps:
         mu = self.mean(dim, keepdim=True)
         n = self.numel() // max(mu.numel(), 1)
         if n - correction <= 0:   # torch's warning (the result is nan or inf, as torch's)
-            warnings.warn(f"{warn_as or op}(): degrees of freedom is <= 0. Correction should be strictly less than "
-                          "the reduction factor (input numel divided by output numel).", stacklevel=3)
+            warn_no_dof(warn_as or op)
         return named(((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0), "VarBackward0")
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):
