@@ -89,6 +89,12 @@ class _Worker:
         with self.answered:   # the process ended: nothing more will be compiled
             self.done = self.sent = max(self.sent, self.done)
             self.answered.notify_all()
+            self.fds = ()   # first: a fork from here on points no reused descriptor at /dev/null
+            for pipe in (self.process.stdin, self.process.stdout):   # no ResourceWarning when it retired
+                try:
+                    pipe.close()
+                except OSError:   # a write the retired process never read (broken pipe on flush)
+                    pass
 
     def alive(self):
         return self.process.poll() is None

@@ -8,6 +8,7 @@ import tinygrad_seq as ts
 from tinygrad_seq import cell_library, nn
 from tinygrad_seq.cellgen.plan import Plan
 from tinygrad_seq.cellgen.trace import trace
+from tinygrad_seq.cellspec import ParamSpec
 
 
 def _xp_values(plan):
@@ -40,8 +41,30 @@ def _backward_reads_xp(cell, x, s):
     return {"h": a * b + s.h * (1 - b)}
 
 
+def _wide_value_off_its_blocks(cell, x, s):
+    """tanh of blocks 0..1 of x W_ih^T (one value 2 blocks wide); block 0 is read again later, so
+    the value cannot go over blocks 0..1, and over 1..2 its loop would write block 1 before
+    reading it for its second block (found by fuzzing, 2026-12-06)."""
+    xp = cell.linear(x, cell.weight_ih)
+    n0, n1 = cell.split(cell.gate(xp, 0, 2).tanh())
+    return {"h": (n0 + n1 + cell.gate(xp, 0) + cell.linear(s.h, cell.weight_hh)).tanh()}
+
+
+def _product_slice_read_back(cell, x, s):
+    """A slice of a 2H-wide product without bias read by the backward (hz in xz * hz): the
+    product is kept whole, and the backward reads the slice from that copy (it read REC0, which
+    the backward does not have: a compile error; found by fuzzing)."""
+    xr, xz = cell.split(cell.linear(x, cell.weight_ih))
+    hr, hz = cell.split(cell.linear(s.h, cell.weight_hh))
+    return {"h": (xr + hr + xz * hz).tanh()}
+
+
 READ_TWICE = nn.CellSpec("overlay_read_twice", 2, ("h",), _read_twice)
 BACKWARD_READS_XP = nn.CellSpec("overlay_backward_reads_xp", 2, ("h",), _backward_reads_xp)
+WIDE_OFF_ITS_BLOCKS = nn.CellSpec("overlay_wide_off_its_blocks", 3, ("h",), _wide_value_off_its_blocks,
+                                  [ParamSpec("weight_ih", ("G*H", "I")), ParamSpec("weight_hh", ("H", "H"))])
+PRODUCT_SLICE = nn.CellSpec("overlay_product_slice", 2, ("h",), _product_slice_read_back,
+                            [ParamSpec("weight_ih", ("G*H", "I")), ParamSpec("weight_hh", ("G*H", "H"))])
 
 
 def test_blocks_read_again_are_not_overlaid():
@@ -70,9 +93,12 @@ def _fused_and_unfused(spec, lengths):
 
 
 def test_cells_around_the_overlay_match_their_unfused_composition():
-    for spec in (READ_TWICE, BACKWARD_READS_XP):
+    for spec in (READ_TWICE, BACKWARD_READS_XP, WIDE_OFF_ITS_BLOCKS, PRODUCT_SLICE):
         _fused_and_unfused(spec, [5, 2, 4])
         _fused_and_unfused(spec, None)
+    plan = Plan(trace(WIDE_OFF_ITS_BLOCKS))
+    wide = [n for n in plan.nodes if n.op == "tanh" and n.width == 2]
+    assert wide and plan.loc[wide[0].id][0] == "SV"   # kept apart: no block range is safe for it
 
 
 def test_layernorm_cells_recompute_the_normalised_values():

@@ -27,14 +27,14 @@ def overlay_on_xp(plan):
     loops = _forward_loops(plan)
     read_after = [set() for _ in range(len(loops) + 1)]  # blocks read by loops i.. of the step
     for i in range(len(loops) - 1, -1, -1):
-        read_after[i] = read_after[i + 1] | loops[i][2]
+        read_after[i] = read_after[i + 1] | set().union(*loops[i][2])
     moved = False
-    for i, (n, dest, _) in enumerate(loops):
+    for i, (n, dest, per_block) in enumerate(loops):
         if n is None or dest[0] != "SV" or n.width == 0:
             continue
         for q in range(xp.width - n.width + 1):
             blocks = set(range(q, q + n.width))
-            if not blocks & taken and not blocks & read_after[i + 1]:
+            if not blocks & taken and not blocks & read_after[i + 1] and not _overwrites_ahead(per_block, q):
                 _move(plan, n, dest, ("XP", q))
                 taken |= blocks
                 moved = True
@@ -43,24 +43,36 @@ def overlay_on_xp(plan):
         _pack_sv(plan, width)
 
 
+def _overwrites_ahead(per_block, q):
+    """Whether a loop writing its value's block b over XP block q + b writes a block the loop reads
+    for a later block of the value (b' > b): a value several blocks wide placed off the blocks it
+    is computed from (tanh(XP_0..1) over XP_1..2 read XP_1 after writing it). The loop runs block
+    by block, or in a cell with row reductions as one run over the blocks' units: the same order."""
+    return any(q + b in per_block[later] for b in range(len(per_block)) for later in range(b + 1, len(per_block)))
+
+
 def _forward_loops(plan):
     """The forward stage's loops in the order emit._forward_stage writes them: (node written or
-    None, its destination, the XP blocks the loop reads)."""
+    None, its destination, per block b of the value the XP blocks the loop reads for it)."""
     loops = []
+
+    def per_block(read, width):   # read(b): the XP blocks read for block b
+        return [read(b) for b in range(max(width, 1))]
     for k in range(plan.n_stages):
         for n in plan.nodes:
             if n.stage != k:
                 continue
             if n.width == 0:
-                loops.append((None, None, set().union(*(_reads(plan, a, 0, a.width) for a in n.args))))
+                loops.append((None, None, [set().union(*(_reads(plan, a, 0, a.width) for a in n.args))]))
                 continue
             if n.op not in _LEAVES and n.id in plan.loc:
-                reads = set().union(*(_reads(plan, a, 0, n.width) for a in n.args))
-                loops.append((n, plan.loc[n.id], reads))
+                loops.append((n, plan.loc[n.id], per_block(
+                    lambda b: set().union(*(_reads(plan, a, b, 1) if a.width == n.width else _reads(plan, a, 0, a.width)
+                                            for a in n.args)), n.width)))
             elif n.id in plan.stored_slices:
-                loops.append((n, plan.loc[n.id], _reads(plan, n.args[0], n.attr, n.width)))
+                loops.append((n, plan.loc[n.id], per_block(lambda b: _reads(plan, n.args[0], n.attr + b, 1), n.width)))
             for dest in plan.copies[n.id]:
-                loops.append((n, dest, _reads(plan, n, 0, n.width)))
+                loops.append((n, dest, per_block(lambda b: _reads(plan, n, b, 1), n.width)))
     return loops
 
 

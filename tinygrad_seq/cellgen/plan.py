@@ -249,6 +249,12 @@ class Plan:
             return self.ew[n.op].format(a=a[0], b=a[1])
         if backward and n.id in self.loc_saved:
             return self.at(self.loc_saved[n.id], j)
+        if backward and n.op == "slice":   # a slice of a product kept whole: read from the kept copy
+            base, off = n, 0
+            while base.op == "slice":
+                base, off = base.args[0], off + base.attr
+            if base.id in self.loc_saved:
+                return self.at(_shift(self.loc_saved[base.id], off), j)
         if n.op == "slice" and n.id not in self.loc:
             return self.value(n.args[0], f"({j}) + {n.attr}*H", backward)
         if n.id in self.loc:
