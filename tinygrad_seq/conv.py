@@ -13,6 +13,7 @@ from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.pool1d_checks import check_adaptive_input, check_pool_input, single_int
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.writes import keep_for_write_check
 
 
 def _single(v, name, op=None):
@@ -142,7 +143,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     reading_input(out)   # torch's max pool node: its gradient under create_graph requires grad
     if unbatched:
         out, which = out.squeeze(0), which.squeeze(0)
-    out = named(out, "SqueezeBackward1")   # torch's 1-d pools run the 2-d ones and squeeze
+    # torch's 1-d pools run the 2-d ones and squeeze; its node saves the input (written in place
+    # before the backward, it raises: writes.keep_for_write_check)
+    out = keep_for_write_check(named(out, "SqueezeBackward1"), input)
     if not return_indices:
         return out
     rows = np.arange(read.shape[0])

@@ -25,11 +25,12 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
     no_bool_median(self, dim)
     if dim is None:
         if flat.dtype.kind == "f" and bool(flat.isnan().any()):   # nan propagates, as torch's
-            return spread_over_ties(flat, float("nan"), "MedianBackward0")
+            return keep_for_write_check(spread_over_ties(flat, float("nan"), "MedianBackward0"), self)
         m = flat.detach().sort().values[(flat.numel() - 1) // 2]
         if flat.dtype.kind != "f":
             return m
-        return spread_over_ties(flat, m.item(), "MedianBackward0")
+        # torch's MedianBackward0 saves self: written in place before the backward, it raises
+        return keep_for_write_check(spread_over_ties(flat, m.item(), "MedianBackward0"), self)
     if self.ndim == 0:
         _zero_d_dim(dim)
         return MinResult(self.clone(), type(self)(np.array(0, np.int64), device=self.device))

@@ -13,6 +13,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.writes import keep_for_write_check
 
 
 def _pool_pair(value, name, op, what, allow_none=False):
@@ -178,7 +179,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel, stride, padding, dilation = _sliding_args("max_pool2d", kernel_size, stride, padding, dilation)
     rows, cols = _sliding_windows(x, kernel, stride, padding, dilation, ceil_mode)
     index = _window_argmax(x.numpy(), rows, cols)
-    return _finish(TakePlanes.apply(x, index=index), index, unbatched, return_indices, input.device)
+    planes = keep_for_write_check(TakePlanes.apply(x, index=index), input)   # torch's node saves the input
+    return _finish(planes, index, unbatched, return_indices, input.device)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
