@@ -89,6 +89,8 @@ def test_multiprocessing_is_pythons_with_torchs_sharing_strategy():
 
 def test_settings_refused_or_warned_as_torch_does():
     for lib in (ts, torch):
+        with pytest.raises(TypeError, match="invalid combination of arguments"):
+            lib.device()
         with pytest.raises(RuntimeError, match="positive integer"):
             lib.set_num_threads(0)
         before = lib.get_float32_matmul_precision()

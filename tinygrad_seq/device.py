@@ -38,9 +38,12 @@ class Device(str, metaclass=_DeviceType):
     key; str() gives "cuda:0" when an index was given. Tensors on the GPU report cuda:0."""
     __slots__ = ("index",)
 
-    def __new__(cls, type_or_name="cpu", index=None, *, type=None):
+    def __new__(cls, type_or_name=None, index=None, *, type=None):
         if type is not None:   # torch.device(type="cuda", index=0)
             type_or_name = type
+        if type_or_name is None:   # torch.device() names no device: torch's TypeError
+            raise TypeError("device() received an invalid combination of arguments - got (), but expected "
+                            "one of: (torch.device device), (str type, int index = -1)")
         if isinstance(type_or_name, Device) and index is None:
             return type_or_name
         name = str(type_or_name).lower().strip()
