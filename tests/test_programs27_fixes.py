@@ -26,8 +26,10 @@ def _gradient_penalty(lib):
         gp = (gx.norm(2, dim=-1) - 1).pow(2).mean()
         gp.backward()
     assert lib.backends.cudnn.enabled is True   # restored
-    with lib.backends.mkldnn.flags(enabled=False):
-        pass
+    before = lib.backends.mkldnn.enabled
+    with lib.backends.mkldnn.flags(enabled=not before):
+        assert lib.backends.mkldnn.enabled is (not before)
+    assert lib.backends.mkldnn.enabled is before
     with lib.backends.cudnn.flags(False, False):   # torch's positional order: enabled, benchmark, ...
         assert lib.backends.cudnn.enabled is False and lib.backends.cudnn.benchmark is False
     with pytest.raises(TypeError):

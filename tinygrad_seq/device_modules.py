@@ -55,6 +55,4 @@ class _Multiprocessing(types.ModuleType):
 
 
 multiprocessing = _Multiprocessing("tinygrad_seq.multiprocessing", _Multiprocessing.__doc__)
-multiprocessing.set_sharing_strategy = multiprocessing.set_sharing_strategy   # bound: mp.set_sharing_strategy(...)
-multiprocessing.get_sharing_strategy = multiprocessing.get_sharing_strategy
 sys.modules[multiprocessing.__name__] = multiprocessing
