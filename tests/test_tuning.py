@@ -441,3 +441,29 @@ def test_a_decision_measured_beside_other_jobs_is_not_kept_on_disk(auto, monkeyp
     assert calls
     assert tuning.class_key("t", dict(b=5)) in json.load(open(path))["decisions"]
     assert "crowded" not in json.load(open(path))["decisions"][tuning.class_key("t", dict(b=5))]
+
+
+def test_an_alternative_whose_median_time_is_not_faster_keeps_the_default(auto):
+    # the host runs the first three rounds at half speed: "units" is 0.9x the default within four
+    # of six rounds (median ratio 0.9, below the margin) but its median time is not below the
+    # default's (1.65 against 1.5), so the evidence disagrees and the default stays
+    d = [2.0, 2.0, 2.0, 1.0, 1.0, 1.0]
+    c = [1.8, 1.8, 1.8, 0.9, 1.5, 1.5]
+    assert tuning.CALIBRATE_REPEATS == len(d)
+    calls = []
+    clock = FakeClock()
+
+    def measure(candidate, timer):
+        calls.append(candidate["split"])
+        timed_round = (len(calls) - 1 - len(CANDIDATES)) // len(CANDIDATES)
+        cost = 1.0 if timed_round < 0 else (d if candidate["split"] == "batch" else c)[timed_round]
+        start = timer()
+        timer.now += cost
+        return timer() - start
+
+    assert tuning.decide("t", dict(b=7), CANDIDATES, measure, True, clock) == {"split": "batch"}
+    assert len(calls) == len(CANDIDATES) * (1 + tuning.CALIBRATE_REPEATS)
+    # the same ratios on a steady host (median times agree) switch
+    calls.clear()
+    d, c = [1.0] * 6, [0.9, 0.9, 0.9, 0.9, 1.5, 1.5]
+    assert tuning.decide("t", dict(b=8), CANDIDATES, measure, True, clock) == {"split": "units"}
