@@ -273,7 +273,7 @@ def _sweep(root, g, retain_graph, capture=None):
     finish = _finish_leaf if capture is None else capture.leaf
     needed = None if capture is None else _needed_nodes(order, edges, capture)
     # how many graph edges feed each leaf: its gradient is final when all have arrived
-    pending, leaf_grad, owned = {}, {}, {}
+    pending, leaf_grad, owned, sums = {}, {}, {}, _outer.SlotSums()
     for ctx, seen in zip(order, edges):
         if needed is not None and id(ctx) not in needed:
             continue
@@ -291,6 +291,8 @@ def _sweep(root, g, retain_graph, capture=None):
     try:
         for ctx, seen in zip(reversed(order), reversed(edges)):
             grads = out_grads.pop(id(ctx), None)
+            if sums.factored and grads is not None:
+                grads = sums.arrays(ctx, grads)
             if needed is not None and id(ctx) not in needed:
                 # off every path to the captured tensors: only a captured output's gradient is taken
                 if (grads is not None and (ctx._origin if ctx._reread else id(ctx)) in capture.nodes
@@ -330,9 +332,9 @@ def _sweep(root, g, retain_graph, capture=None):
                     continue
                 if pg is not None:
                     pd = p.array
-                    deferred = type(pg) is _outer.OuterGrad
-                    if deferred and (pc is not None or pg.shape != pd.shape or pg.dtype != pd.dtype):
-                        pg, deferred = pg.materialize(b), False   # only a leaf's stays factored
+                    deferred = type(pg) in _outer.DEFERRED
+                    if deferred and (pg.shape != pd.shape or pg.dtype != pd.dtype):
+                        pg, deferred = pg.materialize(b), False   # factored only as it will stay
                     if not deferred:
                         if pg.shape != pd.shape:
                             pg = _unbroadcast(b, pg, tuple(pd.shape))
@@ -355,7 +357,7 @@ def _sweep(root, g, retain_graph, capture=None):
                     if pg is not None:
                         if left:
                             leaf_grad[key], owned[key] = pg, own
-                        elif type(pg) is _outer.OuterGrad:
+                        elif type(pg) in _outer.DEFERRED:
                             finish(p, pg.materialize(b), b, True)
                         else:
                             finish(p, pg, b, own)
@@ -363,7 +365,7 @@ def _sweep(root, g, retain_graph, capture=None):
                     slot = out_grads.get(id(pc))
                     if slot is None:
                         slot = out_grads[id(pc)] = [None] * pc.n_outputs
-                    slot[i] = pg if slot[i] is None else b.add(slot[i], pg)
+                    sums.add(b, slot, i, pg, id(pc))
             if not retain_graph and ctx.saved_tensors:
                 ctx.saved_tensors = None
     finally:
@@ -380,11 +382,8 @@ def _take_output_grads(ctx, grads, capture):
     if ctx._retained:   # retain_grad()'s .grad fills under autograd.grad too, as torch's
         for i, t in ctx._retained.items():
             if grads[i] is not None:
-                t._grad_value = _wrap_like(t, ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]))
-
-
-def _wrap_like(t, arr):
-    return _Tensor._wrap(arr, t.device)
+                t._grad_value = _Tensor._wrap(ctx.b.copy(grads[i]) if t.grad is None else ctx.b.add(t.grad.array, grads[i]),
+                                              t.device)
 
 
 def _finish_leaf(p, g, b, owned=False, hooked=False):

@@ -21,8 +21,11 @@ def _run_grad_hooks(ctx, grads):
 
 
 def _hook_result(hook, out, g):
-    """A gradient hook's replacement, which must keep the gradient's shape and dtype (torch's)."""
-    arr = out.array if isinstance(out, _tensor_type()) else out
+    """A gradient hook's replacement, a tensor that keeps the gradient's shape and dtype (torch's
+    errors otherwise)."""
+    if not isinstance(out, _tensor_type()):
+        raise TypeError(f"expected Variable, but hook returned '{_tp_name(type(out))}'")
+    arr = out.array
     if tuple(arr.shape) != tuple(g.shape):
         raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has changed the size of value: "
                            f"expected {list(g.shape)}, got {list(arr.shape)}")
@@ -30,6 +33,14 @@ def _hook_result(hook, out, g):
         raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has changed the type of value "
                            f"(was {g.dtype} got {arr.dtype})")
     return arr
+
+
+def _tp_name(t):
+    """A type's name as CPython's tp_name gives it in torch's messages: a class defined in Python
+    by its name, an extension's type with its module ('numpy.ndarray')."""
+    if t.__flags__ & (1 << 9) or t.__module__ == "builtins":   # Py_TPFLAGS_HEAPTYPE
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
 
 
 class GradHook:
@@ -60,7 +71,7 @@ def run_post_accumulate_hooks(p):
             out = hook(p)
             if out is not None and out is not p:
                 if not isinstance(out, _tensor_type()):
-                    raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+                    raise TypeError(f"expected Variable, but hook returned '{_tp_name(type(out))}'")
                 raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
@@ -162,13 +173,13 @@ def backward_with_node_hooks(ctx, grads):
 def _fitted(ctx, in_grads):
     """in_grads in the shapes and dtypes of ctx's inputs, None for an input that needs none."""
     from tinygrad_seq.autograd import _unbroadcast
-    from tinygrad_seq.outer_grad import OuterGrad
+    from tinygrad_seq.outer_grad import DEFERRED
     fitted = []
     for p, g, needed in zip(ctx.parents, in_grads, ctx.needs_input_grad):
         if g is None or not needed:
             fitted.append(None)
             continue
-        if type(g) is OuterGrad:
+        if type(g) in DEFERRED:
             g = g.materialize(ctx.b)
         if g.shape != p.array.shape:
             g = _unbroadcast(ctx.b, g, tuple(p.array.shape))

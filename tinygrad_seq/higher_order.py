@@ -25,7 +25,7 @@ from tinygrad_seq.grad_fn_names import torch_name
 from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
 from tinygrad_seq.graph_walk import _toposort
 from tinygrad_seq.ops_host import HostBinary, HostUnary
-from tinygrad_seq.outer_grad import OuterGrad
+from tinygrad_seq.outer_grad import DEFERRED
 from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph
 from tinygrad_seq.saved_as_tensors import SAVED as _SAVED, ConstantOf, parents as _parents, kept as _kept
 
@@ -163,7 +163,7 @@ def custom_backward(ctx, ps, grads, outputs):
 def _as_tensor(g, b, ctx, read):
     if g is None:
         return g
-    if type(g) is OuterGrad:
+    if type(g) in DEFERRED:
         g = g.materialize(b)
     if isinstance(g, autograd._Tensor):
         if g.requires_grad or not read:
@@ -187,7 +187,7 @@ def _first_order(ctx, ps, grads):
         if g is None:
             result.append(None)
             continue
-        if type(g) is OuterGrad:
+        if type(g) in DEFERRED:
             g = g.materialize(ctx.b)
         if deps:
             result.append(FirstOrderOnly.apply(*deps, value=g, op=type(ctx).__name__ + (" (once_differentiable)" if once else "")))

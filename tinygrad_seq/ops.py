@@ -2,9 +2,11 @@
 gradients may come back in broadcast shape: autograd._unbroadcast reduces them, in one place."""
 import math
 import operator
+from functools import partial
 
 import numpy as np
 
+from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.elementwise_layout import elementwise
@@ -411,12 +413,15 @@ class MatMul(Function):
         g2 = B.reshape(g, tuple(g.shape)[:-1] + (1,) + tuple(g.shape)[-1:]) if a_nd == 1 else g
         g2 = B.reshape(g2, tuple(g2.shape) + (1,)) if b_nd == 1 else g2
         ga = gb = None
+        # a short contraction (attention's keys, read at every decoder step) stays factored until
+        # the gradient is final (outer_grad.BatchedOuter); not with a 1-d operand (reshaped below)
+        product = B.matmul if a_nd == 1 or b_nd == 1 else partial(_outer.product, B)
         if ctx.needs_input_grad[0]:
-            ga = B.matmul(g2, _swap(B, b2))
+            ga = product(g2, _swap(B, b2))
             if a_nd == 1:
                 ga = B.reshape(ga, tuple(ga.shape)[:-2] + tuple(ga.shape)[-1:])
         if ctx.needs_input_grad[1]:
-            gb = B.matmul(_swap(B, a2), g2)
+            gb = product(_swap(B, a2), g2)
             if b_nd == 1:
                 gb = B.reshape(gb, tuple(gb.shape)[:-1])
         return ga, gb

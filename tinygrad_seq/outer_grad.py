@@ -8,9 +8,16 @@ instead: Sum_i left_i^T @ right_i, and the sweep materializes it when the leaf's
 seq2seq's decoder step (B=32, H=256, 20 steps) made 20 products [256, 32] @ [32, 512] per weight
 and 19 adds of [256, 512]; now one [256, 640] @ [640, 512].
 
-Only a leaf's gradient stays deferred; anything that looks at a gradient (a non-leaf node's
-backward, hooks, retained grads) gets an array (materialize).
+BatchedOuter does the same for a batched product whose contraction is short: attention's
+scores = keys @ q and context = weights @ keys give the keys' gradient as [B, S, 1] @ [B, 1, H]
+at every decoder step; kept factored, the sweep makes them one [B, S, steps] @ [B, steps, H]
+product instead of a product and an add of [B, S, H] a step.
+
+A factored gradient may wait in a leaf's accumulator or in a node's output slot; anything that
+looks at a gradient (a node's backward, hooks, retained grads, a gradient of another shape or
+dtype) gets an array (materialize).
 """
+import numpy as np
 
 
 class OuterGrad:
@@ -35,20 +42,91 @@ class OuterGrad:
         return b.matmul(b.transpose(left, (1, 0)), right)
 
 
+class BatchedOuter:
+    """Sum_i left_i @ right_i: left_i [..., M, k_i], right_i [..., k_i, N] -> [..., M, N], the
+    batch dims alike (no broadcasting)."""
+    __slots__ = ("lefts", "rights", "shape", "dtype")
+
+    def __init__(self, left, right):
+        self.lefts, self.rights = [left], [right]
+        self.shape = tuple(left.shape[:-1]) + (right.shape[-1],)
+        self.dtype = left.dtype
+
+    def extend(self, other):
+        """self += other (another BatchedOuter of the same shape): its factors join self's."""
+        self.lefts += other.lefts
+        self.rights += other.rights
+        return self
+
+    def materialize(self, b):
+        """The [..., M, N] array, one batched product over the joined contractions (backend b)."""
+        left = self.lefts[0] if len(self.lefts) == 1 else b.concatenate(self.lefts, -1)
+        right = self.rights[0] if len(self.rights) == 1 else b.concatenate(self.rights, -2)
+        return b.matmul(left, right)
+
+
+DEFERRED = (OuterGrad, BatchedOuter)
+
+
+def product(b, left, right):
+    """left @ right for a matmul's backward: kept as a BatchedOuter when both are numpy arrays of
+    one dtype and batch shape whose contraction is short (the factors take less than half the
+    product's memory), else computed (backend b)."""
+    if type(left) is np.ndarray and type(right) is np.ndarray and left.ndim >= 2 and left.ndim == right.ndim:
+        m, k, n = left.shape[-2], left.shape[-1], right.shape[-1]
+        if (2 * k * (m + n) < m * n and left.shape[:-2] == right.shape[:-2] and left.dtype == right.dtype
+                and right.shape[-2] == k):
+            return BatchedOuter(left, right)
+    return b.matmul(left, right)
+
+
 def add(b, prev, grad):
-    """prev + grad where either may be an OuterGrad (prev None: grad); an OuterGrad result only
-    when both are."""
+    """prev + grad where either may be factored (prev None: grad); a factored result only when
+    both are of one kind and shape."""
     if prev is None:
         return grad
-    if type(prev) is OuterGrad:
-        if type(grad) is OuterGrad:
+    tp, tg = type(prev), type(grad)
+    if tp in DEFERRED:
+        if tg is tp and prev.shape == grad.shape:
             return prev.extend(grad)
         prev = prev.materialize(b)
-    elif type(grad) is OuterGrad:
+    if tg in DEFERRED:
         grad = grad.materialize(b)
     return b.add(prev, grad)
 
 
+class SlotSums:
+    """The sweep's sums of node output gradients (autograd._sweep): ``add`` does slot[i] += grad
+    for output i of the node ``node_id`` (alive for the whole sweep, so its id names no other):
+    a factored gradient joins the factors there (the node noted in ``factored``, its slot made
+    arrays by ``arrays`` before its backward); an array that an earlier add made (its key in
+    ``summed``) takes the next in place, as torch's InputBuffer accumulates (no new [B, S, H] array
+    a step for attention keys read at every decoder step)."""
+    __slots__ = ("summed", "factored")
+
+    def __init__(self):
+        self.summed, self.factored = set(), set()
+
+    def add(self, b, slot, i, grad, node_id):
+        if type(grad) in DEFERRED:
+            self.factored.add(node_id)
+        prev = slot[i]
+        if prev is None:
+            slot[i] = grad
+            return
+        key = (node_id, i)
+        if key in self.summed and type(prev) is np.ndarray and type(grad) is np.ndarray:
+            np.add(prev, grad, out=prev)
+            return
+        slot[i] = total = add(b, prev, grad)
+        if type(total) is np.ndarray:
+            self.summed.add(key)
+
+    def arrays(self, ctx, grads):
+        """A node's output gradients, any factored one an array now (ctx's backend)."""
+        return [array(ctx.b, g) for g in grads] if id(ctx) in self.factored else grads
+
+
 def array(b, grad):
-    """grad as an array (materialized when it is an OuterGrad)."""
-    return grad.materialize(b) if type(grad) is OuterGrad else grad
+    """grad as an array (materialized when it is factored)."""
+    return grad.materialize(b) if type(grad) in DEFERRED else grad
