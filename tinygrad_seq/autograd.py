@@ -63,6 +63,8 @@ class Function(TorchContext):
     # a subclass whose backward returns arrays it allocated for the call (none kept, saved or
     # returned twice) sets this: a leaf's first gradient is then taken as its .grad, not copied
     fresh_grads = False
+    # a subclass keeping what its backward reads as attributes (indices, a mask) where torch's node saves it
+    holds_saved = False   # sets this: freed by a backward without retain_graph as saved tensors are
 
     # forward/backward on raw backend arrays: the engine's ops (modules under tinygrad_seq). A
     # subclass defined elsewhere gets torch's Tensor interface (autograd_function.py) unless it
@@ -366,7 +368,7 @@ def _sweep(root, g, retain_graph, capture=None):
                     if slot is None:
                         slot = out_grads[id(pc)] = [None] * pc.n_outputs
                     sums.add(b, slot, i, pg, id(pc))
-            if not retain_graph and ctx.saved_tensors:
+            if not retain_graph and (ctx.saved_tensors or ctx.holds_saved):
                 ctx.saved_tensors = None
     finally:
         st.grad = prev_mode

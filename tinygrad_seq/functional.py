@@ -308,6 +308,7 @@ def _refuse_mixed_dtypes(x, w, b):
 
 
 class _Embedding(Function):
+    holds_saved = True   # its indices, saved in torch's node: a second backward raises
     fresh_grads = True  # its weight's gradient is a new array (leaf_grads.adoptable)
 
     @staticmethod

@@ -10,10 +10,17 @@ permute are both Permute), names its last node itself (named(): one attribute st
 import numpy as np
 
 
+# torch's nodes that save no tensor, which ours may build from a node that holds some
+# (Function.holds_saved: tril's masked_fill): a second backward runs through them, as torch's
+_SAVES_NO_TENSOR = frozenset(("TrilBackward0", "TriuBackward0"))
+
+
 def named(t, name):
     """t's node called `name` (torch's node for the function that made t); t returned."""
     if t._ctx is not None:
         t._ctx._torch_name = name
+        if name in _SAVES_NO_TENSOR:
+            t._ctx.holds_saved = False
     return t
 
 

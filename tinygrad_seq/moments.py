@@ -6,6 +6,7 @@ import sys
 import warnings
 
 from tinygrad_seq.dim_alias import dim_from_axis
+from tinygrad_seq.grad_fn_names import named
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -38,7 +39,12 @@ def _moments(name, input, dim, unbiased, keepdim, correction, axis):
     if isinstance(dim, list):
         dim = tuple(dim)
     spread = input._variance(name[:3], dim, None, keepdim, correction, None, name)
-    return spread, input.mean(dim, keepdim=keepdim)
+    # the mean as sum / count through a division that saves its operands: torch's VarMeanBackward0
+    # saves the input, so a second backward through either output raises, as there
+    total = input.sum(dim, keepdim=keepdim)
+    n = input.numel() // max(total.numel(), 1)
+    node = name[:3].capitalize() + "MeanBackward0"   # torch's one node for both outputs
+    return named(spread, node), named(total / n, node)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):

@@ -223,6 +223,7 @@ class Clamp(Function):
 
 class Where(Function):
     """where(cond, a, b); cond is a non-differentiable array passed as a keyword."""
+    holds_saved = True   # its condition, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, b, cond=None):
         ctx.cond = cond
@@ -236,6 +237,7 @@ class Where(Function):
 
 
 class MaskedFill(Function):
+    holds_saved = True   # its mask, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, mask=None, value=0.0):
         ctx.mask = mask

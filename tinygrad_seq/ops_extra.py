@@ -172,6 +172,7 @@ class Prod(Function):
 
 class Gather(Function):
     """out[i][j] = a[index[i][j]][j] along dim (torch.gather); index is an int array kwarg."""
+    holds_saved = True   # its index, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, dim=0, index=None):
         ctx.shape, ctx.dim, ctx.index = tuple(a.shape), dim, index
@@ -185,6 +186,7 @@ class Gather(Function):
 
 class Scatter(Function):
     """out = a with src written at index along dim (reduce=None) or added there ('add')."""
+    holds_saved = True   # its index, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, src, dim=0, index=None, add=False):
         ctx.dim, ctx.index, ctx.add, ctx.src_shape = dim, index, add, tuple(src.shape)
@@ -273,3 +275,18 @@ class Root(Function):
         zero = B.eq(a, 0)
         d = B.div(B.mul(out, 1.0 / ctx.p), B.where(zero, B.ones(a.shape, a.dtype), a))   # (1/p) a^(1/p-1)
         return B.mul(g, B.where(zero, B.zeros(a.shape, a.dtype), d))
+
+
+class MeanDivide(Function):
+    """mean's sum / count (a Python int): torch's MeanBackward saves no tensor, so a second
+    backward through a mean runs, where a division saving its operands would raise."""
+    saved_are_inputs = True   # (none: its create_graph backward reruns backward on the graph backend)
+
+    @staticmethod
+    def forward(ctx, s, count=1):
+        ctx.count = count
+        return ctx.b.div(s, count)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.b.div(g, ctx.count)

@@ -34,6 +34,7 @@ class Max(Function):
 
 class MaxAlong(Function):
     """max(dim) returning values; the gradient goes to the index argmax picked (torch.max(dim))."""
+    holds_saved = True   # its indices, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, dim=0, keepdim=False, index=None):
         ctx.shape, ctx.dim, ctx.index = tuple(a.shape), dim, index

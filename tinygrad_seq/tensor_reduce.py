@@ -101,8 +101,8 @@ class ReduceOps:
         for a in axes:
             n *= x.shape[a]
         if x.dtype == np.float16:   # accumulated and divided in float32, as torch's (n > 65504 is inf in float16)
-            return (x.float().sum(dim, keepdim) / n).half()
-        return named(x.sum(dim, keepdim) / n, "MeanBackward0" if dim is None else "MeanBackward1")
+            return ops_extra.MeanDivide.apply(x.float().sum(dim, keepdim), count=n).half()
+        return named(ops_extra.MeanDivide.apply(x.sum(dim, keepdim), count=n), "MeanBackward0" if dim is None else "MeanBackward1")
 
     def prod(self, dim=ALL_DIMS, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
