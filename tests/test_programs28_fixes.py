@@ -72,3 +72,78 @@ def test_var_mean_outputs_are_one_torch_node():
         assert [t.grad_fn.name() for t in (v, m, s, m2)] == ["VarMeanBackward0"] * 2 + ["StdMeanBackward0"] * 2
         np.testing.assert_allclose(m.detach().numpy(), [1.5, 5.5, 9.5])
         assert w.mean().grad_fn.name() == "MeanBackward0" and w.mean(0).grad_fn.name() == "MeanBackward1"
+
+
+@pytest.mark.parametrize("case", ["plain", "kdim_bias", "probs", "unbatched", "weight_smooth_ignore", "none"])
+def test_linear_cross_entropy_matches_torch(case):
+    got = {}
+    for lib in (torch, ts):
+        rng = np.random.default_rng(7)   # the same data for each library
+        lib.manual_seed(3)
+        kw = {}
+        if case == "kdim_bias":
+            loss = lib.nn.LinearCrossEntropyLoss(5, 6, out_features=(4, 3), bias=True)
+            x, target = rng.standard_normal((2, 5)), rng.integers(0, 6, (2, 4, 3))
+        elif case == "probs":
+            loss = lib.nn.LinearCrossEntropyLoss(5, 6)
+            x, target = rng.standard_normal((3, 5)), rng.dirichlet(np.ones(6), 3)
+        elif case == "unbatched":
+            loss = lib.nn.LinearCrossEntropyLoss(5, 6, bias=True)
+            x, target = rng.standard_normal(5), np.int64(2)
+        elif case == "weight_smooth_ignore":
+            loss = lib.nn.LinearCrossEntropyLoss(5, 6, weight=lib.tensor(np.linspace(0.5, 2, 6)),
+                                                 ignore_index=1, label_smoothing=0.1)
+            x, target = rng.standard_normal((4, 5)), np.array([0, 1, 5, 3])
+        else:
+            loss = lib.nn.LinearCrossEntropyLoss(5, 6, reduction="none" if case == "none" else "mean",
+                                                 options=lib.nn.LinearCrossEntropyOptions(batch_chunk_size=2))
+            x, target = rng.standard_normal((4, 5)), np.array([0, 1, 5, 3])
+        loss = loss.double()
+        xt = lib.tensor(x, requires_grad=True)
+        out = loss(xt, lib.tensor(target))
+        out.sum().backward()
+        got[lib.__name__] = [out.detach().numpy(), xt.grad.numpy(), loss.linear.weight.grad.numpy(), str(loss)]
+    for a, b in zip(got["tinygrad_seq"][:3], got["torch"][:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert got["tinygrad_seq"][3] == got["torch"][3]
+
+
+def test_linear_cross_entropy_errors_match_torch():
+    for lib in (torch, ts):
+        F = lib.nn.functional
+        w = lib.randn(6, 4, 5)
+        with pytest.raises(RuntimeError, match="requires batched input"):
+            F.linear_cross_entropy(lib.randn(5), w, lib.tensor(1))
+        with pytest.raises(RuntimeError, match="in_features"):
+            F.linear_cross_entropy(lib.randn(2, 3), lib.randn(6, 5), lib.tensor([1, 2]))
+        with pytest.raises(ValueError, match="acc_policy"):
+            lib.nn.LinearCrossEntropyOptions(acc_policy="fast")
+        with pytest.warns(UserWarning, match="options.. ignored"):
+            F.linear_cross_entropy(lib.randn(2, 5), lib.randn(6, 5), lib.tensor([1, 2]), label_smoothing=0.1,
+                                   options=lib.nn.LinearCrossEntropyOptions())
+
+
+def test_unpad_sequence_copies_and_transposes_its_input_as_torchs():
+    got = {}
+    for lib in (torch, ts):
+        rnn = lib.nn.utils.rnn
+        seqs = [lib.arange(6.0).reshape(3, 2), lib.ones(2, 2)]
+        p = rnn.pad_sequence(seqs, batch_first=True).requires_grad_(True)
+        out = rnn.unpad_sequence(p, lib.tensor([3, 2]), batch_first=True)
+        sum(o.sum() for o in out).backward()
+        q = rnn.pad_sequence(seqs)                      # time-major: torch transposes it in place
+        parts = rnn.unpad_sequence(q, lib.tensor([3, 2]))
+        parts[0][0, 0] = 100.0                          # a copy: q keeps its value
+        got[lib.__name__] = ([o.grad_fn.name() for o in out], [tuple(o.shape) for o in out], p.grad.numpy(),
+                             tuple(q.shape), q[0, 0, 0].item())
+        with pytest.raises(ValueError, match="shorter"):
+            rnn.unpad_sequence(rnn.pad_sequence(seqs, batch_first=True), lib.tensor([3]), batch_first=True)
+    a, b = got["tinygrad_seq"], got["torch"]
+    assert a[:2] == b[:2] and a[3:] == b[3:] == ((2, 3, 2), 0.0)
+    np.testing.assert_array_equal(a[2], b[2])
+
+
+def test_is_storage_of_a_tensors_storage():
+    for lib in (torch, ts):
+        t = lib.tensor([1, 2, 3])
+        assert lib.is_storage(t.untyped_storage()) and not lib.is_storage(t) and not lib.is_storage([1])

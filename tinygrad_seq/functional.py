@@ -381,6 +381,7 @@ from tinygrad_seq.losses import (binary_cross_entropy, binary_cross_entropy_with
                                  cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss,
                                  smooth_l1_loss)
 from tinygrad_seq.ctc import ctc_loss  # noqa: E402,F401
+from tinygrad_seq.linear_cross_entropy import linear_cross_entropy  # noqa: E402,F401
 from tinygrad_seq.functional_more import (bilinear, cosine_embedding_loss, dropout1d, embedding_bag,  # noqa: E402,F401
                                           gaussian_nll_loss, group_norm, gumbel_softmax, hinge_embedding_loss,
                                           margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss,

@@ -39,7 +39,9 @@ def clear_autocast_cache():
 
 
 def is_storage(obj):
-    return False
+    """Whether obj is a storage (Tensor.untyped_storage()'s UntypedStorage), as torch's."""
+    from tinygrad_seq.untyped_storage import UntypedStorage
+    return isinstance(obj, UntypedStorage)
 
 
 def typename(obj):

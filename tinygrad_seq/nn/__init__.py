@@ -33,6 +33,7 @@ from tinygrad_seq.nn.activation import (CELU, ELU, GELU, GLU, SELU, CosineSimila
 from tinygrad_seq.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,  # noqa: F401
                                   CTCLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinygrad_seq.nn.cells import GRUCell, LSTMCell, RNNCell  # noqa: F401
+from tinygrad_seq.nn.linear_cross_entropy_loss import LinearCrossEntropyLoss, LinearCrossEntropyOptions  # noqa: F401
 from tinygrad_seq.nn.cells import RecurrentCell  # noqa: F401
 from tinygrad_seq.nn import functional, grad, init, parallel, utils  # noqa: F401
 from tinygrad_seq.nn.data_parallel import DataParallel  # noqa: F401

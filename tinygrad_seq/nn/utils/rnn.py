@@ -267,9 +267,14 @@ def pack_sequence(sequences, enforce_sorted=True):
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """(T, B, *) padded and lengths -> list of B tensors (L_i, *)."""
-    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
-    return [x[i, :int(n)] for i, n in enumerate(_host_ints(lengths, "lengths"))]
+    """(T, B, *) padded and lengths -> list of B tensors (L_i, *), each a copy picked by a mask,
+    as torch's; like torch's, it transposes padded_sequences in place to (B, T, *) when not
+    batch_first (the caller's tensor stays so)."""
+    if not batch_first:
+        padded_sequences.transpose_(0, 1)
+    idx = np.arange(padded_sequences.shape[1])
+    return [seq[Tensor(idx < n, device=padded_sequences.device)]
+            for seq, n in zip(padded_sequences, _host_ints(lengths, "lengths"), strict=True)]
 
 
 def unpack_sequence(packed_sequences):
