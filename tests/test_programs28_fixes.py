@@ -147,3 +147,56 @@ def test_is_storage_of_a_tensors_storage():
     for lib in (torch, ts):
         t = lib.tensor([1, 2, 3])
         assert lib.is_storage(t.untyped_storage()) and not lib.is_storage(t) and not lib.is_storage([1])
+
+
+class _Shards:
+    """torch's IterableDataset docstring example: worker_init_fn shards by setting start / end
+    on get_worker_info().dataset."""
+
+    @staticmethod
+    def make(data):
+        class Range(data.IterableDataset):
+            def __init__(self, start, end):
+                self.start, self.end = start, end
+
+            def __iter__(self):
+                return iter(range(self.start, self.end))
+        return Range(3, 7)
+
+    @staticmethod
+    def init(data):
+        def worker_init_fn(worker_id):
+            info = data.get_worker_info()
+            ds = info.dataset
+            per = -(-(ds.end - ds.start) // info.num_workers)
+            ds.start = ds.start + info.id * per
+            ds.end = min(ds.start + per, ds.end)
+        return worker_init_fn
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
+def test_workers_shard_their_own_copy_of_an_iterable_dataset():
+    got = {}
+    for lib in (torch, ts):
+        data = lib.utils.data
+        ds = _Shards.make(data)
+        runs = [[int(x) for x in data.DataLoader(ds, num_workers=n, worker_init_fn=_Shards.init(data))]
+                for n in (2, 3)]
+        persistent = data.DataLoader(ds, num_workers=2, worker_init_fn=_Shards.init(data), persistent_workers=True)
+        runs += [[int(x) for x in persistent], [int(x) for x in persistent]]
+        got[lib.__name__] = runs, (ds.start, ds.end)
+    assert got["tinygrad_seq"] == got["torch"] == ([[3, 5, 4, 6]] * 4, (3, 7))
+
+
+def test_more_workers_than_cpus_warns_as_torchs():
+    import os
+    cpus = len(os.sched_getaffinity(0))
+    counts = {}
+    for lib in (torch, ts):
+        data = lib.utils.data
+        with pytest.warns(UserWarning, match=f"will create {cpus + 1} worker processes in total. Our suggested max "
+                                             f"number of worker in current system is {cpus}, which") as record:
+            loader = data.DataLoader(data.TensorDataset(lib.arange(4)), num_workers=cpus + 1)
+            list(loader)
+        counts[lib.__name__] = len(record)
+    assert counts["tinygrad_seq"] == counts["torch"] == 2

@@ -3,6 +3,8 @@ import collections.abc
 import copy
 import multiprocessing
 import numbers
+import os
+import warnings
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -185,6 +187,7 @@ class DataLoader(Generic[T_co]):
         self._dataset_len_read = None   # len(dataset) as len(loader) last read it (IterableDataset)
         self._iterator = None           # the iterator kept with persistent_workers
         self.__initialized = True
+        self.check_worker_number_rationality()
 
     @property
     def multiprocessing_context(self):
@@ -220,18 +223,36 @@ class DataLoader(Generic[T_co]):
     def _auto_collation(self):
         return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
+    def check_worker_number_rationality(self):
+        """torch's warning when num_workers exceeds the CPUs this process may use (made at
+        construction and with each new workers iterator, as torch's)."""
+        if not self.num_workers:
+            return
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if cpus is None or self.num_workers > cpus:
+            suggest = ("DataLoader is not able to compute a suggested max number of worker in current system."
+                       if cpus is None else
+                       f"Our suggested max number of worker in current system is {cpus}"
+                       f"{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, "
+                       "which is smaller than what this DataLoader is going to create.")
+            warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {suggest} "
+                          "Please be aware that excessive worker creation might get DataLoader running slow or "
+                          "even freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
+                          stacklevel=3)
+
     def __iter__(self):
         if self.pin_memory:   # torch's warning each time a loader is iterated without an accelerator
             from tinygrad_seq.device import cuda_available
             if not cuda_available():
-                import warnings
                 warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
                               "pinned memory won't be used.", stacklevel=2)
         if self.num_workers == 0:
             return SingleProcessLoaderIter(self)
         if not self.persistent_workers:
+            self.check_worker_number_rationality()
             return InProcessWorkersLoaderIter(self)
         if self._iterator is None:    # persistent workers: made once, reset for each epoch
+            self.check_worker_number_rationality()
             self._iterator = InProcessWorkersLoaderIter(self)
         else:
             self._iterator._reset(self)

@@ -65,10 +65,11 @@ def uses_whole_batches(loader):
             and getattr(kind, "__getitems__", None) is None)
 
 
-def make_fetcher(loader):
-    """The fetcher torch's _DatasetKind.create_fetcher makes for loader."""
+def make_fetcher(loader, dataset=None):
+    """The fetcher torch's _DatasetKind.create_fetcher makes for loader, over ``dataset`` (a
+    worker's copy) or the loader's dataset."""
+    dataset = loader.dataset if dataset is None else dataset
     if loader._iterable:
-        return IterableFetcher(loader.dataset, loader._auto_collation, loader.collate_fn,
-                               loader.drop_last)
-    return MapFetcher(loader.dataset, loader._auto_collation, loader.collate_fn,
+        return IterableFetcher(dataset, loader._auto_collation, loader.collate_fn, loader.drop_last)
+    return MapFetcher(dataset, loader._auto_collation, loader.collate_fn,
                       loader._auto_collation and uses_whole_batches(loader))

@@ -11,7 +11,7 @@ import warnings
 
 from tinygrad_seq.utils.data.fetch import make_fetcher
 from tinygrad_seq.utils.data.generator import new_seed
-from tinygrad_seq.utils.data.worker import EmulatedWorker
+from tinygrad_seq.utils.data.worker import EmulatedWorker, worker_dataset
 
 
 def _index_iter(loader):
@@ -80,7 +80,7 @@ class InProcessWorkersLoaderIter(BaseLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
         n = loader.num_workers
-        self._workers = [EmulatedWorker(i, n, self._base_seed, loader.dataset) for i in range(n)]
+        self._workers = [EmulatedWorker(i, n, self._base_seed, worker_dataset(loader.dataset)) for i in range(n)]
         self._fetchers = [None] * n
         for w in self._workers:
             w.start(loader.worker_init_fn)
@@ -96,7 +96,7 @@ class InProcessWorkersLoaderIter(BaseLoaderIter):
             if w.init_error is None:
                 with w.active():
                     try:
-                        self._fetchers[w.info.id] = make_fetcher(loader)   # iter(dataset) per worker
+                        self._fetchers[w.info.id] = make_fetcher(loader, w.info.dataset)   # iter() per worker
                     except Exception as e:  # noqa: BLE001  reported by the worker's first batch
                         w.init_error = e
         self._working = [True] * n

@@ -9,6 +9,7 @@ and numpy's global RandomState hold the worker's states and get_worker_info() re
 WorkerInfo; on leaving, the worker's states are kept and the main program's put back, so the
 main program's streams never see a worker's draws, as with separate processes."""
 import contextlib
+import copy
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -23,14 +24,26 @@ _worker_info = None   # the running worker's WorkerInfo; None in the main progra
 @dataclass(frozen=True, slots=True)
 class WorkerInfo:
     """torch's WorkerInfo: id (0 .. num_workers - 1), num_workers, seed (base_seed + id) and the
-    dataset (the loader's own object here: the workers share it, where torch's have a copy
-    each). Frozen: assigning an attribute raises dataclasses.FrozenInstanceError, as torch's."""
+    worker's dataset (worker_dataset: a shallow copy of the loader's). Frozen: assigning an attribute raises dataclasses.FrozenInstanceError, as torch's."""
     id: int
     num_workers: int
     seed: int
     dataset: Any
     rng: Any = None
     worker_method: str = "multiprocessing"
+
+
+def worker_dataset(dataset):
+    """A worker's own dataset: a shallow copy of the loader's, so that what worker_init_fn or
+    __iter__ sets on it (torch's IterableDataset recipe shards by setting ds.start / ds.end on
+    get_worker_info().dataset) stays the worker's, as in torch's worker processes, which each have
+    a copy; the loader's dataset is left as it was. Shallow: arrays and lists it holds are
+    shared (no copy of the data), so changes inside them are seen by every worker. A dataset
+    copy.copy cannot copy is shared."""
+    try:
+        return copy.copy(dataset)
+    except Exception:  # noqa: BLE001  (an object that refuses copying: the workers share it)
+        return dataset
 
 
 def get_worker_info():
