@@ -16,6 +16,24 @@ def _swap_in_order(perm, picks):
         perm[j] = kept
 
 
+@njit(cache=True)
+def _inside_out(perm, picks):
+    """perm[i] = perm[z]; perm[z] = i for i = 0 .. n - 1, z = picks[i] <= i (perm, picks: int64 [n];
+    torch's randperm from n = (2^32 - 1) // 20 on: the Fisher-Yates variant that needs no
+    initialised array)."""
+    for i in range(picks.shape[0]):
+        z = picks[i]
+        perm[i] = perm[z]
+        perm[z] = i
+
+
+def inside_out(perm, picks):
+    """Fill perm (int64 [n]) with torch's large-n permutation for picks; returns perm."""
+    announce("the permutation kernel", perm.dtype, (_inside_out,))
+    _inside_out(perm, picks)
+    return perm
+
+
 def fisher_yates(perm, picks):
     """Apply the swaps to perm in place; returns perm."""
     announce("the permutation kernel", perm.dtype, (_swap_in_order,))

@@ -200,3 +200,55 @@ def test_more_workers_than_cpus_warns_as_torchs():
             list(loader)
         counts[lib.__name__] = len(record)
     assert counts["tinygrad_seq"] == counts["torch"] == 2
+
+
+@pytest.mark.filterwarnings("ignore:to - 1 is out of bounds")
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float64"])
+@pytest.mark.parametrize("span", [2 ** 28 - 1, 2 ** 28, 2 ** 31 - 1])
+def test_randint_with_a_range_of_2_to_the_28_or_more_draws_torchs_numbers(dtype, span):
+    # torch 2.13 draws 64-bit words from a range of 2^28 (ours did from 2^32): randint(0, 2**31 - 1),
+    # a common way to make seeds, gave other numbers, and every draw after it differed
+    got = []
+    for lib in (torch, ts):
+        lib.manual_seed(1)
+        got.append((lib.randint(0, span, (6,), dtype=getattr(lib, dtype)).double().numpy(),
+                    lib.empty(4, dtype=getattr(lib, dtype)).random_(-5, span - 5).double().numpy(), lib.rand(2).numpy()))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_randint_of_a_float_dtype_past_its_exact_integers_warns_as_torchs():
+    for lib in (torch, ts):
+        lib.manual_seed(1)
+        with pytest.warns(UserWarning, match=r"to - 1 is out of bounds \[-\(2\^24\), 2\^24\]. Due to precision "
+                                             "limitations float can support"):
+            lib.randint(0, 2 ** 28, (3,), dtype=lib.float32)
+        with pytest.raises(RuntimeError, match="to - 1 is out of bounds for c10::Half"):
+            lib.randint(0, 70000, (3,), dtype=lib.float16)
+
+
+def test_randperm_from_2_to_the_24_is_torchs():
+    # torch keeps 32-bit draws up to (2^32 - 1) // 20 (ours switched to 64-bit at 2^24, another
+    # permutation); past it both take the inside-out variant on 64-bit draws (checked by hand at
+    # n = 214748370 on 2026-12-06: too large for the suite)
+    got = []
+    for lib in (torch, ts):
+        lib.manual_seed(5)
+        p = lib.randperm(2 ** 24 + 5).numpy()
+        got.append((p[:1000], p[-1000:], lib.rand(1).item()))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_randperm_inside_out_kernel_matches_torchs_loop():
+    # torch's randperm_cpu for n >= (2^32 - 1) // 20: r[i] = r[z]; r[z] = i, z = random64() % (i + 1)
+    from tinygrad_seq.kernels.permutation_cpu import inside_out
+    rng = np.random.default_rng(0)
+    n = 1000
+    picks = np.array([rng.integers(0, i + 1) for i in range(n)], np.int64)
+    want = np.zeros(n, np.int64)
+    for i in range(n):
+        want[i] = want[picks[i]]
+        want[picks[i]] = i
+    np.testing.assert_array_equal(inside_out(np.arange(n, dtype=np.int64), picks), want)
+    assert sorted(want.tolist()) == list(range(n))

@@ -3,6 +3,7 @@ something else: a float fill value an integer dtype cannot hold (full((2,), inf,
 INT_MIN in numpy), randint / randperm bounds outside the dtype. Each raises torch's error type
 (InvalidArgument is RuntimeError and ValueError)."""
 import math
+import warnings
 
 import numpy as np
 
@@ -55,13 +56,27 @@ def _representable(dtype):
     return int(info.min), int(info.max)
 
 
-def check_randint_bounds(low, high, dtype):
-    """randint(low, high, dtype=...): low and high - 1 within the dtype, as torch's."""
-    lowest, highest = _representable(dtype)
-    if not lowest <= low <= highest:
-        raise InvalidArgument(f"from is out of bounds for {_C_NAMES.get(dtype, dtype)}")
-    if not lowest <= high - 1 <= highest:
-        raise InvalidArgument(f"to - 1 is out of bounds for {_C_NAMES.get(dtype, dtype)}")
+def check_randint_bounds(low, high, dtype, stacklevel=3):
+    """randint(low, high, dtype=...) / random_(low, high): low and high - 1 within the dtype, as
+    torch's check_from_to: a float dtype raises only past its finite range and warns past the
+    integers it holds exactly (2^digits), where the draws cannot be uniform."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        info = np.finfo(dtype)
+        lowest, highest = float(info.min), float(info.max)
+    else:
+        lowest, highest = _representable(dtype)
+    for value, name in ((low, "from"), (high - 1, "to - 1")):
+        if not lowest <= value <= highest:
+            raise InvalidArgument(f"{name} is out of bounds for {_C_NAMES.get(dtype, dtype)}")
+    if dtype.kind == "f":
+        digits = np.finfo(dtype).nmant + 1
+        for value, name in ((low, "from"), (high - 1, "to - 1")):
+            if not -(2 ** digits) <= value <= 2 ** digits:
+                warnings.warn(f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                              f"{_C_NAMES.get(dtype, dtype)} can support discrete uniform distribution only within "
+                              "this range. This warning will become an error in version 1.7 release, please fix "
+                              "the code in advance", UserWarning, stacklevel=stacklevel)
 
 
 def check_randperm(n, dtype):

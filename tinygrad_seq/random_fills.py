@@ -5,6 +5,7 @@ Tensor by tensor_fill_in.attach."""
 import numpy as np
 
 from tinygrad_seq import random
+from tinygrad_seq.creation_checks import check_randint_bounds
 from tinygrad_seq.errors import DTypeMismatch
 from tinygrad_seq.functional_checks import require_float
 
@@ -32,6 +33,8 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
         info = np.iinfo(self.dtype)
         if from_ < info.min or to - 1 > info.max:
             raise RuntimeError(f"random_: from={from_} / to - 1={to - 1} is out of bounds for {self.dtype}")
+    elif self.dtype.kind == "f" and (from_, to) != (0, 2 ** (np.finfo(self.dtype).nmant + 1) + 1):
+        check_randint_bounds(from_, to, self.dtype)   # torch's check_from_to: past 2^digits warns
     draws = random.generator(generator).stream.integers(self.numel(), from_, to)
     return self.copy_(in_memory_order_of(self, draws).astype(self.dtype))
 

@@ -101,11 +101,12 @@ class TorchStream:
     # ------------------------------------------------------------ integers
     def integers(self, n, low, high):
         """random_(low, high) / randint: (word % range) + low, the word random64() when the
-        range reaches 2^32, else random() (transformation::uniform_int_from_to)."""
+        range reaches 2^28, else random() (torch 2.13's random_from_to; at 2^32 before, which drew
+        other numbers for randint(0, 2**31 - 1))."""
         span = int(high) - int(low)
         if span <= 0:
             raise ValueError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-        words = self.random64(n) if span >= 2 ** 32 else self.random32(n)
+        words = self.random64(n) if span >= 2 ** 28 else self.random32(n)
         return (words % np.uint64(span)).astype(np.int64) + int(low)
 
     def full_range_int64(self, n):
@@ -113,14 +114,20 @@ class TorchStream:
         return (self.random64(n) % np.uint64(2 ** 63)).astype(np.int64)
 
     def permutation(self, n):
-        """randperm(n) on the CPU: Fisher-Yates with z = random() % (n - i) (random64() from
-        n >= 2^24, as torch's randperm_cpu)."""
+        """randperm(n) on the CPU, as torch's randperm_cpu: below (2^32 - 1) // 20, Fisher-Yates
+        with z = random() % (n - i); from there, the inside-out variant with z = random64() %
+        (i + 1) (2^24 to 2^27.7 had drawn random64() words: other permutations than torch's)."""
         perm = np.arange(n, dtype=np.int64)
         if n < 2:
             return perm
-        draw = self.random64(n - 1) if n >= 2 ** 24 else self.random32(n - 1)
+        if n >= _RANDPERM_WIDE_FROM:
+            picks = self.random64(n)   # (in place: at these n an array is 1.7 GB)
+            np.remainder(picks, np.arange(1, n + 1, dtype=np.uint64), out=picks)
+            picks = picks.view(np.int64)
+            from tinygrad_seq.kernels.permutation_cpu import inside_out
+            return inside_out(perm, picks)
         spans = np.arange(n, 1, -1, dtype=np.uint64)
-        picks = (draw % spans).astype(np.int64)
+        picks = (self.random32(n - 1) % spans).astype(np.int64)
         return _fisher_yates(perm, picks)
 
     def bernoulli(self, n, p):
@@ -233,6 +240,7 @@ def _libm(fn):
     return lambda a: np.fromiter(map(fn, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
 
 
+_RANDPERM_WIDE_FROM = (2 ** 32 - 1) // 20   # torch's randperm_cpu switches algorithm and word size here
 _COMPILED_SWAPS_FROM = 100_000   # longer permutations swap in a compiled loop (kernels/permutation_cpu.py)
 
 
