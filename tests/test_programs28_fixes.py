@@ -252,3 +252,51 @@ def test_randperm_inside_out_kernel_matches_torchs_loop():
         want[picks[i]] = i
     np.testing.assert_array_equal(inside_out(np.arange(n, dtype=np.int64), picks), want)
     assert sorted(want.tolist()) == list(range(n))
+
+
+def test_make_tensor_draws_torchs_values():
+    got = []
+    for lib in (torch, ts):
+        lib.manual_seed(0)
+        mt = lib.testing.make_tensor
+        got.append([mt(2, 3, dtype=lib.float32, device="cpu").numpy(), mt((4,), dtype=lib.int64, device="cpu").numpy(),
+                    mt(3, dtype=lib.bool, device="cpu").numpy(), mt(3, dtype=lib.uint8, device="cpu").numpy(),
+                    mt(2, dtype=lib.float32, device="cpu", low=-1e40, high=1e40).numpy(),
+                    np.array(mt(2, 2, dtype=lib.float64, device="cpu", noncontiguous=True).stride()),
+                    mt(2, dtype=lib.float64, device="cpu", low=-1, high=1, requires_grad=True).requires_grad])
+        with pytest.raises(ValueError, match="`requires_grad=True` is not supported for boolean and integral"):
+            mt(2, dtype=lib.int64, device="cpu", requires_grad=True)
+        with pytest.raises(ValueError, match="`low` must be less than `high`"):
+            mt(2, dtype=lib.float32, device="cpu", low=2, high=1)
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradgradcheck_draws_its_grad_outputs_from_the_global_stream_as_torchs():
+    # a script that checks its gradients and then builds its model gets torch's model
+    after = []
+    for lib in (torch, ts):
+        lib.manual_seed(0)
+        x = lib.randn(3, dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda z: (z ** 3, z.sin()), (x,))
+        after.append(lib.rand(2).numpy())
+    np.testing.assert_array_equal(*after)
+
+
+def test_vmap_refusing_a_draw_leaves_the_stream_where_it_was():
+    after = []
+    for lib in (torch, ts):
+        lib.manual_seed(0)
+        with pytest.raises(RuntimeError, match="called random operation while in randomness error mode"):
+            lib.func.vmap(lambda r: lib.nn.functional.dropout(r, 0.5))(lib.ones(4, 5))
+        after.append(lib.rand(3).numpy())
+    np.testing.assert_array_equal(*after)
+
+
+def test_kaiser_window_takes_beta_only_with_periodic():
+    for lib in (torch, ts):
+        with pytest.raises(TypeError, match="kaiser_window.. received an invalid combination of arguments"):
+            lib.kaiser_window(8, beta=8.0)
+    np.testing.assert_allclose(ts.kaiser_window(8, periodic=True, beta=8.0).numpy(),
+                               torch.kaiser_window(8, periodic=True, beta=8.0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ts.kaiser_window(8).numpy(), torch.kaiser_window(8).numpy(), rtol=1e-6)

@@ -208,16 +208,19 @@ def _mapped_size(func, in_dims, leaves, dims):
 def _loop(func, leaves, dims, spec, batch, kwargs, out_dims, randomness):
     """func called per slice i of the mapped inputs; its outputs ([per slice] flat leaves)
     stacked along out_dims."""
-    start = _random.get_rng_state() if randomness == "same" else None
+    # 'same': every slice from the stream's state before; 'error': the state kept to put back when a
+    # slice drew (torch raises at the draw, before the stream moves)
+    start = _random.get_rng_state() if randomness in ("same", "error") else None
     per_slice, out_spec, given = [], None, []
     for i in range(batch):
         sliced = [x if d is None else x.select(d, i) for x, d in zip(leaves, dims)]
         given.append(sliced)
-        if start is not None:
+        if randomness == "same":
             _random.set_rng_state(start)
         mark = _rng_mark() if randomness == "error" else None
         out = func(*tree_unflatten(sliced, spec), **kwargs)
         if mark is not None and _rng_mark() != mark:
+            _random.set_rng_state(start)
             raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
                                "'same' or 'different' randomness flags on vmap or perform the randomness operation "
                                "out of vmap")

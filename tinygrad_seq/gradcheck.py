@@ -170,7 +170,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """Second derivatives against finite differences of the first, as torch's gradgradcheck:
     gradcheck of (inputs, grad_outputs) -> autograd.grad(func's differentiable outputs, inputs,
     grad_outputs, create_graph=True). grad_outputs default to random float64 tensors requiring
-    grad, one per differentiable output (torch draws them from make_tensor; any values serve);
+    grad, one per differentiable output, drawn as torch's (testing.make_tensor in [-1, 1));
     given ones take part as given. torch's other options (gen_non_contig_grad_outputs,
     check_rev_over_rev, ...) are accepted."""
     unknown = set(torch_options) - _TORCH_OPTIONS - {"gen_non_contig_grad_outputs", "check_fwd_over_rev",
@@ -181,10 +181,14 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     inputs = _as_tuple(inputs)
     differentiable = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if grad_outputs is None:
+        from tinygrad_seq.testing_make_tensor import make_tensor
         with enable_grad():
-            shapes = [o.shape for o in _tensor_outputs(func, inputs) if o.requires_grad]
-        rng = np.random.default_rng(seed + 1)
-        grad_outputs = tuple(Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes)
+            outs = [o for o in _tensor_outputs(func, inputs) if o.requires_grad]
+        # torch's: make_tensor in [-1, 1) from the global stream (a later draw is torch's too)
+        grad_outputs = tuple(make_tensor(o.shape, dtype=o.dtype if o.dtype.kind == "f" else np.float64,
+                                         device=o.device, low=-1, high=1, requires_grad=True,
+                                         noncontiguous=torch_options.get("gen_non_contig_grad_outputs", False))
+                             for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
     n_inputs = len(inputs)
 

@@ -6,6 +6,7 @@ import collections.abc
 
 from tinygrad_seq.testing_pairs import BooleanPair, ErrorMeta, NonePair, NumberPair, UnsupportedInputs
 from tinygrad_seq.testing_tensor_pair import TensorLikePair
+from tinygrad_seq.testing_make_tensor import make_tensor  # noqa: F401
 
 _PAIR_TYPES = (NonePair, BooleanPair, NumberPair, TensorLikePair)
 _INTERNAL = ("If you are a user and see this message during normal operation please file an issue at "
