@@ -300,3 +300,76 @@ def test_kaiser_window_takes_beta_only_with_periodic():
     np.testing.assert_allclose(ts.kaiser_window(8, periodic=True, beta=8.0).numpy(),
                                torch.kaiser_window(8, periodic=True, beta=8.0).numpy(), rtol=1e-6)
     np.testing.assert_allclose(ts.kaiser_window(8).numpy(), torch.kaiser_window(8).numpy(), rtol=1e-6)
+
+
+def _gradients(lib):
+    x = lib.tensor([[1.0, 4, 9, 16, 30], [2, 3, 7, 1, 0], [0, 1, 2, 3, 5]], dtype=lib.float64, requires_grad=True)
+    c0, c1 = lib.tensor([0.0, 1, 3], dtype=lib.float64), lib.tensor([0.0, 1, 3, 4, 7], dtype=lib.float64)
+    outs = [lib.gradient(x, spacing=(c0, c1), edge_order=2), lib.gradient(x, spacing=(c0, c1)),
+            lib.gradient(x, dim=1, edge_order=2, spacing=[2.0]), lib.gradient(x, dim=(1,), spacing=[c1]),
+            lib.gradient(x, dim=-1), lib.gradient(x, spacing=[0.5, 3.0], edge_order=2),
+            lib.gradient(lib.tensor([1, 4, 9]), spacing=2)]
+    sum(t.pow(2).sum() for o in outs[:-1] for t in o).backward()
+    return [t.detach().numpy() for o in outs for t in o] + [x.grad.numpy()]
+
+
+def test_gradient_matches_torch():
+    for a, b in zip(_gradients(ts), _gradients(torch)):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    for lib in (torch, ts):
+        with pytest.raises(RuntimeError, match="at least edge_order.1"):
+            lib.gradient(lib.ones(2), edge_order=2)
+        with pytest.raises(RuntimeError, match="only supports edge_order=1 and edge_order=2"):
+            lib.gradient(lib.ones(5), edge_order=3)
+        with pytest.raises(RuntimeError, match="a list of length equal to 'self.dim.. = 1'"):
+            lib.gradient(lib.ones(5), spacing=[1.0, 2.0])
+
+
+def _multi_hook_calls(lib):
+    lib.manual_seed(0)
+    lin, x = lib.nn.Linear(3, 2), lib.ones(2, 3, requires_grad=True)
+    seen = []
+    h = lib.autograd.graph.register_multi_grad_hook(
+        (lin.weight, lin.bias, x), lambda gs: seen.append([None if g is None else g.numpy().copy() for g in gs]))
+    lin(x).sum().backward()
+    (lin.weight.sum() * 2).backward()          # reaches the weight only: the others None
+    h.remove()
+    lin(x).sum().backward()                    # removed: no call
+    with pytest.raises(AssertionError, match="Expected gradient function to be set"):
+        lib.autograd.graph.register_multi_grad_hook((lin.weight, lib.zeros(2)), print)
+    anys = []
+    h = lib.autograd.graph.register_multi_grad_hook((lin.weight, lin.bias), lambda g: anys.append(g), mode="any")
+    lin(x).sum().backward()
+    lin(x).sum().backward()
+    return seen, len(anys)
+
+
+def test_register_multi_grad_hook_matches_torch():
+    (ours, n_ours), (theirs, n_theirs) = _multi_hook_calls(ts), _multi_hook_calls(torch)
+    assert n_ours == n_theirs == 2 and len(ours) == len(theirs) == 2   # 'any': once per backward
+    for a, b in zip(ours, theirs):
+        for ga, gb in zip(a, b):
+            assert (ga is None) == (gb is None)
+            if ga is not None:
+                np.testing.assert_allclose(ga, gb, rtol=1e-6)
+
+
+def test_swap_tensors_as_torchs():
+    got = {}
+    for lib in (torch, ts):
+        a, b = lib.zeros(2), lib.ones(3, dtype=lib.float64, requires_grad=True)
+        a.foo = 1
+        lib.utils.swap_tensors(a, b)
+        p, q = lib.nn.Parameter(lib.zeros(2)), lib.ones(2)
+        lib.utils.swap_tensors(p, q)
+        v = lib.zeros(4)
+        w = v[:2]
+        lib.utils.swap_tensors(w, lib.ones(2))
+        w.add_(1)
+        got[lib.__name__] = (a.numpy(force=True).tolist() if lib is torch else a.numpy().tolist(), a.requires_grad,
+                             b.foo, hasattr(a, "foo"), type(p).__name__, type(q).__name__, q.requires_grad,
+                             v.tolist(), w.tolist())
+        with pytest.raises(AttributeError):
+            lib.utils.swap_tensors(lib.zeros(2), 3)
+    assert got["tinygrad_seq"] == got["torch"]

@@ -80,6 +80,7 @@ from tinygrad_seq.functional_rnn import (gru, gru_cell, lstm, lstm_cell, rnn_rel
 from tinygrad_seq import _VF  # noqa: F401,E402  (torch._VF)
 from tinygrad_seq import func  # noqa: F401,E402  (torch.func)
 from tinygrad_seq.func_vmap import vmap  # noqa: F401,E402  (torch.vmap)
+from tinygrad_seq.gradient_fn import gradient  # noqa: F401,E402  (torch.gradient)
 from tinygrad_seq.malloc_tuning import keep_freed_memory as _keep_freed_memory
 
 _keep_freed_memory()   # freed blocks reused, not unmapped: no page faults every step (malloc_tuning.py)

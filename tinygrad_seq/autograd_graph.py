@@ -129,6 +129,9 @@ def unpack(ctx):
 sys.modules["tinygrad_seq.autograd.graph"] = sys.modules[__name__]
 
 
+from tinygrad_seq.autograd_multi_hook import register_multi_grad_hook  # noqa: E402,F401
+
+
 def __getattr__(name):
     # ts.autograd.graph.X for a torch.autograd.graph name this engine lacks
     if name.startswith("__"):
