@@ -181,10 +181,9 @@ CALIBRATE_REPEATS = 6
 SPLIT_MEASURED = {"rows": (1 << 15, 1 << 23), "elementwise": (1 << 15, 1 << 21), "optim": (1 << 16, 1 << 23),
                   "embedding": (1 << 20, 1 << 26), "gemm": (1 << 21, 1 << 26)}
 CALIBRATE_SPLIT_SAMPLE_S = 0.0005   # ... each sample repeating the call to this many seconds
-# the version of calibrate's rule: a decision on disk taken under another is measured again (10:
-# an alternative's median time must beat the default's as well as its ratio; 9:
-# 64 steps for short steps, no background compile while candidates are timed; 8: the runoff; 7:
-# AVX-512's 8-row tiles; 6: the panel GEMM route; the others and why: README, Tuned on the machine)
+# the version of calibrate's rule: a decision on disk taken under another is measured again (10: an
+# alternative's median time must win too; 9: 64 steps for short steps, no background compile while
+# timing; 8: the runoff; 7: AVX-512's 8-row tiles; 6: the panel GEMM route; why: README, Tuned on the machine)
 CALIBRATION_RULE = 10
 # an alternative replaces the default only when it is at least this much faster (noise margin)
 CALIBRATE_MARGIN = 0.05

@@ -80,7 +80,6 @@ def test_linear_cross_entropy_matches_torch(case):
     for lib in (torch, ts):
         rng = np.random.default_rng(7)   # the same data for each library
         lib.manual_seed(3)
-        kw = {}
         if case == "kdim_bias":
             loss = lib.nn.LinearCrossEntropyLoss(5, 6, out_features=(4, 3), bias=True)
             x, target = rng.standard_normal((2, 5)), rng.integers(0, 6, (2, 4, 3))
