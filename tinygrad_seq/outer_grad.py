@@ -20,20 +20,26 @@ dtype) gets an array (materialize).
 import numpy as np
 
 
-class OuterGrad:
-    """Sum_i left_i^T @ right_i: left_i [rows_i, M], right_i [rows_i, N] -> [M, N]."""
+class _Factors:
+    """A sum of products kept as its factors (lefts, rights), of the result's shape and dtype."""
     __slots__ = ("lefts", "rights", "shape", "dtype")
 
-    def __init__(self, left, right):
-        self.lefts, self.rights = [left], [right]
-        self.shape = (left.shape[1], right.shape[1])
-        self.dtype = left.dtype
+    def __init__(self, left, right, shape):
+        self.lefts, self.rights, self.shape, self.dtype = [left], [right], shape, left.dtype
 
     def extend(self, other):
-        """self += other (another OuterGrad of the same shape): its factors join self's."""
+        """self += other (another sum of the same kind and shape): its factors join self's."""
         self.lefts += other.lefts
         self.rights += other.rights
         return self
+
+
+class OuterGrad(_Factors):
+    """Sum_i left_i^T @ right_i: left_i [rows_i, M], right_i [rows_i, N] -> [M, N]."""
+    __slots__ = ()
+
+    def __init__(self, left, right):
+        super().__init__(left, right, (left.shape[1], right.shape[1]))
 
     def materialize(self, b):
         """The [M, N] array, one GEMM over the stacked rows (backend b)."""
@@ -42,21 +48,13 @@ class OuterGrad:
         return b.matmul(b.transpose(left, (1, 0)), right)
 
 
-class BatchedOuter:
+class BatchedOuter(_Factors):
     """Sum_i left_i @ right_i: left_i [..., M, k_i], right_i [..., k_i, N] -> [..., M, N], the
     batch dims alike (no broadcasting)."""
-    __slots__ = ("lefts", "rights", "shape", "dtype")
+    __slots__ = ()
 
     def __init__(self, left, right):
-        self.lefts, self.rights = [left], [right]
-        self.shape = tuple(left.shape[:-1]) + (right.shape[-1],)
-        self.dtype = left.dtype
-
-    def extend(self, other):
-        """self += other (another BatchedOuter of the same shape): its factors join self's."""
-        self.lefts += other.lefts
-        self.rights += other.rights
-        return self
+        super().__init__(left, right, tuple(left.shape[:-1]) + (right.shape[-1],))
 
     def materialize(self, b):
         """The [..., M, N] array, one batched product over the joined contractions (backend b)."""
