@@ -77,7 +77,8 @@ def test_attention_keys_gradient_matches_torch(retain):
 
 
 def test_attention_keys_gradient_is_one_product(monkeypatch):
-    # 7 steps x 2 products read keys: one materialization over a contraction of 14
+    # 7 steps x 2 products read keys: one materialization over a contraction of 14 (and W [2H, H],
+    # read by a 2-d product at each step with 3 rows, one over 7 x 3)
     made = []
     real = outer_grad.BatchedOuter.materialize
 
@@ -86,10 +87,10 @@ def test_attention_keys_gradient_is_one_product(monkeypatch):
         return real(self, b)
 
     monkeypatch.setattr(outer_grad.BatchedOuter, "materialize", counting)
-    enc, h0, W = _inputs(ts)
+    enc, h0, W = _inputs(ts, S=30, H=16)   # (factors under FOLD_AT products: no fold)
     total, _ = _luong_decoder(ts, enc, h0, W, steps=7)
     total.backward()
-    assert made == [14]
+    assert sorted(made) == [14, 21]
 
 
 def test_autograd_grad_and_create_graph_through_attention_match_torch():
@@ -140,3 +141,54 @@ def test_sums_in_place_never_write_a_gradient_someone_holds():
     for a, b in zip(got["tinygrad_seq"], got["torch"]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     np.testing.assert_allclose(kept[0], kept[1], rtol=1e-12)
+
+
+def _optimizer_in_backward(lib):
+    # torch's "optimizer step in backward": each parameter updated in place by its own
+    # post-accumulate-grad hook during the sweep; a gradient factored from a parameter's array
+    # must be multiplied out before that parameter's hook writes it
+    rng = np.random.default_rng(0)
+    lib.manual_seed(0)   # (the Linear's initial weights: torch's draws)
+    P = lib.nn.Parameter(lib.tensor(rng.standard_normal((1, 8))))          # a learned query row
+    W = lib.nn.Parameter(lib.tensor(rng.standard_normal((8, 8))))
+    Q = lib.nn.Parameter(lib.tensor(rng.standard_normal((2, 1, 6))))       # a batched query
+    K = lib.nn.Parameter(lib.tensor(rng.standard_normal((2, 6, 7))))
+    lin = lib.nn.Linear(8, 3, dtype=lib.float64)
+    q = lib.nn.Parameter(lib.tensor(rng.standard_normal((1, 1, 6))))       # through a view (expand)
+    enc = lib.tensor(rng.standard_normal((2, 7, 6)), requires_grad=True)
+
+    def zero_(p):
+        with lib.no_grad():
+            p.mul_(0)
+    for p in (P, Q, q):
+        p.register_post_accumulate_grad_hook(zero_)
+    keys = enc * 1.0
+    scores = q.expand(2, 1, 6) @ keys.transpose(1, 2)
+    loss = (P @ W).sum() + (Q @ K).sum() + lin(P).pow(2).sum() + (lib.softmax(scores, -1) @ keys).pow(2).sum()
+    loss.backward()
+    return [W.grad.numpy(), K.grad.numpy(), lin.weight.grad.numpy(), enc.grad.numpy()]
+
+
+def test_factors_are_multiplied_before_a_hook_writes_the_parameter_they_read():
+    for a, b in zip(_optimizer_in_backward(ts), _optimizer_in_backward(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_factors_held_past_four_products_are_folded(monkeypatch):
+    # keys read at 300 steps by a contraction of 1: the factors are multiplied into a running sum
+    # whenever they outgrow four times the product, and the gradient stays torch's
+    folds = []
+    real = outer_grad._Factors.fold
+    monkeypatch.setattr(outer_grad._Factors, "fold", lambda self, b: folds.append(self.held) or real(self, b))
+    got = {}
+    for lib in (ts, torch):
+        rng = np.random.default_rng(2)
+        keys = lib.tensor(rng.standard_normal((2, 6, 5)), requires_grad=True)
+        total = 0
+        for t in range(300):
+            q = lib.tensor(rng.standard_normal((2, 5, 1)))
+            total = total + (keys @ q).tanh().sum()
+        total.backward()
+        got[lib.__name__] = keys.grad.numpy()
+    np.testing.assert_allclose(got["tinygrad_seq"], got["torch"], rtol=1e-10)
+    assert folds and max(folds) <= outer_grad.FOLD_AT * 2 * 6 * 5 + 2 * (6 + 5)

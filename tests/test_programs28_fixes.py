@@ -294,8 +294,11 @@ def test_vmap_refusing_a_draw_leaves_the_stream_where_it_was():
 
 def test_kaiser_window_takes_beta_only_with_periodic():
     for lib in (torch, ts):
-        with pytest.raises(TypeError, match="kaiser_window.. received an invalid combination of arguments"):
-            lib.kaiser_window(8, beta=8.0)
+        for args, kw in (((8,), dict(beta=8.0)), ((8, None), {})):
+            with pytest.raises(TypeError, match="kaiser_window.. received an invalid combination of arguments"):
+                lib.kaiser_window(*args, **kw)
+        with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'device'"):
+            lib.testing.make_tensor(2, dtype=lib.float32)
     np.testing.assert_allclose(ts.kaiser_window(8, periodic=True, beta=8.0).numpy(),
                                torch.kaiser_window(8, periodic=True, beta=8.0).numpy(), rtol=1e-6)
     np.testing.assert_allclose(ts.kaiser_window(8).numpy(), torch.kaiser_window(8).numpy(), rtol=1e-6)
@@ -372,3 +375,42 @@ def test_swap_tensors_as_torchs():
         with pytest.raises(AttributeError):
             lib.utils.swap_tensors(lib.zeros(2), 3)
     assert got["tinygrad_seq"] == got["torch"]
+
+
+def test_review53_second_backward_and_half_means():
+    for lib in (torch, ts):
+        F = lib.nn.functional
+        idx, idx2 = lib.tensor([0, 2]), lib.tensor([[0], [1], [2], [0]])
+        x = lib.ones(4, 5, dtype=lib.float64, requires_grad=True)
+        # an add of a source that needs no gradient saves no index in torch: a second backward runs
+        for y in (x.index_add(0, idx, lib.ones(2, 5, dtype=lib.float64)),
+                  x.scatter_add(1, idx2, lib.ones(4, 1, dtype=lib.float64))):
+            y.sum().backward()
+            y.sum().backward()
+        # ... but index_put (accumulating or not) and an adaptive average pool save theirs
+        for y in (x.index_put((idx,), lib.ones(5, dtype=lib.float64), accumulate=True),
+                  F.adaptive_avg_pool1d(x[None], 3)):
+            y.sum().backward()
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                y.sum().backward()
+        # var_mean / std_mean of float16 sum in float32, as mean (a float16 sum past 65504 is inf)
+        h = lib.full((40000,), 2.0, dtype=lib.float16)
+        assert lib.var_mean(h)[1].item() == lib.std_mean(h)[1].item() == h.mean().item() == 2.0
+
+
+def test_review53_mha_weights_are_a_view_and_inputs_backward_does_not_warn():
+    import warnings
+    got = {}
+    for lib in (torch, ts):
+        lib.manual_seed(0)
+        mha = lib.nn.MultiheadAttention(4, 2, batch_first=True)
+        q, kv = lib.randn(1, 2, 4), lib.randn(1, 3, 4)
+        o, w = mha(q, kv, kv, need_weights=True, average_attn_weights=False)
+        w.retain_grad()
+        o.sum().backward()                          # the output's gradient does not reach the returned weights
+        h = lib.ones(3, requires_grad=True) * 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            (h * 3).sum().backward(inputs=[h])       # a non-leaf input: no .grad warning
+        got[lib.__name__] = (w.grad, w.grad_fn.name(), h.grad.tolist())
+    assert got["tinygrad_seq"] == got["torch"] == (None, "ViewBackward0", [3.0, 3.0, 3.0])

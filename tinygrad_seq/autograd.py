@@ -313,8 +313,7 @@ def _sweep(root, g, retain_graph, capture=None):
                         raise RuntimeError(saved_modified(ctx))
                     in_grads = (type(ctx).backward(ctx, *grads) if ctx._node_hooks is None
                                 else backward_with_node_hooks(ctx, grads))
-                    if type(in_grads) is not tuple:
-                        in_grads = (in_grads,)
+                    in_grads = list(in_grads) if type(in_grads) is tuple else [in_grads]   # (sums.settle writes it)
                     if len(in_grads) != len(ctx.parents):
                         raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} "
                                            f"gradients for {len(ctx.parents)} inputs")
@@ -359,10 +358,10 @@ def _sweep(root, g, retain_graph, capture=None):
                     if pg is not None:
                         if left:
                             leaf_grad[key], owned[key] = pg, own
-                        elif type(pg) in _outer.DEFERRED:
-                            finish(p, pg.materialize(b), b, True)
-                        else:
-                            finish(p, pg, b, own)
+                        else:   # (its hooks may write parameters that waiting factors read: multiplied first)
+                            if p._hooks:
+                                sums.settle(b, out_grads, leaf_grad, owned, in_grads)
+                            finish(p, _outer.array(b, pg), b, own or type(pg) in _outer.DEFERRED)
                 elif pg is not None:
                     slot = out_grads.get(id(pc))
                     if slot is None:

@@ -29,7 +29,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if t._ctx is None:   # the capture ran its register_hook hooks already
             autograd._finish_leaf(t, g, b, True, hooked=True)
         elif not (t._ctx._retained and t._idx in t._ctx._retained):   # retain_grad() filled .grad in the sweep
-            t.grad = autograd._Tensor._wrap(g if t.grad is None else b.add(t.grad.array, g), t.device)
+            held = t._grad_value   # (read as stored: the public .grad of a non-leaf warns)
+            t.grad = autograd._Tensor._wrap(g if held is None else b.add(held.array, g), t.device)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -211,4 +211,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def adaptive_avg_pool1d(input, output_size):
     require_tensor_argument(input, "adaptive_avg_pool1d", "input", 1)
     require_float(input, "adaptive_avg_pool2d")
-    return _adaptive(input, output_size, lambda t: t.mean(-1), "adaptive_avg_pool1d")
+    out = _adaptive(input, output_size, lambda t: t.mean(-1), "adaptive_avg_pool1d")
+    if out._ctx is not None:   # torch's AdaptiveAvgPool node saves its input (its means save nothing)
+        out._ctx.holds_saved = True
+    return out

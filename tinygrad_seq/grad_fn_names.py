@@ -11,16 +11,18 @@ import numpy as np
 
 
 # torch's nodes that save no tensor, which ours may build from a node that holds some
-# (Function.holds_saved: tril's masked_fill): a second backward runs through them, as torch's
+# (Function.holds_saved: tril's masked_fill): a second backward runs through them, as torch's;
+# and nodes that save one (their indices) which ours builds from nodes that hold none
 _SAVES_NO_TENSOR = frozenset(("TrilBackward0", "TriuBackward0"))
+_SAVES_A_TENSOR = frozenset(("IndexPutBackward0",))
 
 
 def named(t, name):
     """t's node called `name` (torch's node for the function that made t); t returned."""
     if t._ctx is not None:
         t._ctx._torch_name = name
-        if name in _SAVES_NO_TENSOR:
-            t._ctx.holds_saved = False
+        if name in _SAVES_NO_TENSOR or name in _SAVES_A_TENSOR:
+            t._ctx.holds_saved = name in _SAVES_A_TENSOR
     return t
 
 

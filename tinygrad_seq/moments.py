@@ -5,6 +5,8 @@ import os
 import sys
 import warnings
 
+import numpy as np
+
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.grad_fn_names import named
 
@@ -41,10 +43,11 @@ def _moments(name, input, dim, unbiased, keepdim, correction, axis):
     spread = input._variance(name[:3], dim, None, keepdim, correction, None, name)
     # the mean as sum / count through a division that saves its operands: torch's VarMeanBackward0
     # saves the input, so a second backward through either output raises, as there
-    total = input.sum(dim, keepdim=keepdim)
+    half = input.dtype == np.float16   # summed in float32, as mean's (a float16 sum past 65504 is inf)
+    total = (input.float() if half else input).sum(dim, keepdim=keepdim)
     n = input.numel() // max(total.numel(), 1)
     node = name[:3].capitalize() + "MeanBackward0"   # torch's one node for both outputs
-    return named(spread, node), named(total / n, node)
+    return named(spread, node), named((total / n).half() if half else total / n, node)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):

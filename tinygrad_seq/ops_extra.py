@@ -186,10 +186,12 @@ class Gather(Function):
 
 class Scatter(Function):
     """out = a with src written at index along dim (reduce=None) or added there ('add')."""
-    holds_saved = True   # its index, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, src, dim=0, index=None, add=False):
         ctx.dim, ctx.index, ctx.add, ctx.src_shape = dim, index, add, tuple(src.shape)
+        # torch's node saves the index where its backward reads it (a second backward then raises):
+        # a write's always, an add's only for a source that needs a gradient
+        ctx.holds_saved = not add or ctx.needs_input_grad[1]
         B = ctx.b
         out = B.copy(a)
         return B.scatter_add(out, dim, index, src) if add else B.scatter(out, dim, index, src)

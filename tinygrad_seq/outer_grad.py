@@ -17,21 +17,39 @@ A factored gradient may wait in a leaf's accumulator or in a node's output slot;
 looks at a gradient (a node's backward, hooks, retained grads, a gradient of another shape or
 dtype) gets an array (materialize).
 """
+import math
+
 import numpy as np
 
 
 class _Factors:
-    """A sum of products kept as its factors (lefts, rights), of the result's shape and dtype."""
-    __slots__ = ("lefts", "rights", "shape", "dtype")
+    """A sum of products kept as its factors (lefts, rights), of the result's shape and dtype;
+    base: the part already multiplied out (fold), or None."""
+    __slots__ = ("lefts", "rights", "shape", "dtype", "held", "base")
 
     def __init__(self, left, right, shape):
         self.lefts, self.rights, self.shape, self.dtype = [left], [right], shape, left.dtype
+        self.held, self.base = left.size + right.size, None
 
     def extend(self, other):
-        """self += other (another sum of the same kind and shape): its factors join self's."""
+        """self += other (another sum of the same kind and shape, none of it folded): its
+        factors join self's."""
         self.lefts += other.lefts
         self.rights += other.rights
+        self.held += other.held
         return self
+
+    def fold(self, b):
+        """Multiply the factors held so far into base: the factors of a gradient read at
+        thousands of steps would otherwise take many times the product's memory."""
+        self.base, self.lefts, self.rights, self.held = self.materialize(b), [], [], 0
+
+    def materialize(self, b):
+        """The summed array (backend b)."""
+        if not self.lefts:
+            return self.base
+        out = self._product(b)
+        return out if self.base is None else b.add(self.base, out)
 
 
 class OuterGrad(_Factors):
@@ -41,8 +59,8 @@ class OuterGrad(_Factors):
     def __init__(self, left, right):
         super().__init__(left, right, (left.shape[1], right.shape[1]))
 
-    def materialize(self, b):
-        """The [M, N] array, one GEMM over the stacked rows (backend b)."""
+    def _product(self, b):
+        # one GEMM over the stacked rows
         left = self.lefts[0] if len(self.lefts) == 1 else b.concatenate(self.lefts, 0)
         right = self.rights[0] if len(self.rights) == 1 else b.concatenate(self.rights, 0)
         return b.matmul(b.transpose(left, (1, 0)), right)
@@ -56,14 +74,15 @@ class BatchedOuter(_Factors):
     def __init__(self, left, right):
         super().__init__(left, right, tuple(left.shape[:-1]) + (right.shape[-1],))
 
-    def materialize(self, b):
-        """The [..., M, N] array, one batched product over the joined contractions (backend b)."""
+    def _product(self, b):
+        # one batched product over the joined contractions
         left = self.lefts[0] if len(self.lefts) == 1 else b.concatenate(self.lefts, -1)
         right = self.rights[0] if len(self.rights) == 1 else b.concatenate(self.rights, -2)
         return b.matmul(left, right)
 
 
 DEFERRED = (OuterGrad, BatchedOuter)
+FOLD_AT = 4   # factors held past this many times the product's elements are multiplied out (fold)
 
 
 def product(b, left, right):
@@ -86,7 +105,10 @@ def add(b, prev, grad):
     tp, tg = type(prev), type(grad)
     if tp in DEFERRED:
         if tg is tp and prev.shape == grad.shape:
-            return prev.extend(grad)
+            prev.extend(grad)
+            if prev.held > FOLD_AT * math.prod(prev.shape):
+                prev.fold(b)
+            return prev
         prev = prev.materialize(b)
     if tg in DEFERRED:
         grad = grad.materialize(b)
@@ -119,6 +141,23 @@ class SlotSums:
         slot[i] = total = add(b, prev, grad)
         if type(total) is np.ndarray:
             self.summed.add(key)
+
+    def settle(self, b, out_grads, leaf_grad, owned, in_grads):
+        """Every factored gradient still waiting multiplied out now (in the node slots, the
+        leaves' accumulators and the list of gradients the running node returned): before a
+        leaf's hooks, which may write in place a parameter its factors read (torch's optimizer
+        step in a post-accumulate-grad hook), as torch's nodes have read it by then."""
+        for i, g in enumerate(in_grads):
+            if type(g) in DEFERRED:
+                in_grads[i] = g.materialize(b)
+        for node_id, slot in out_grads.items():
+            for i, g in enumerate(slot):
+                if type(g) in DEFERRED:
+                    slot[i] = g.materialize(b)
+                    self.summed.add((node_id, i))
+        for key, g in leaf_grad.items():
+            if type(g) in DEFERRED:
+                leaf_grad[key], owned[key] = g.materialize(b), True
 
     def arrays(self, ctx, grads):
         """A node's output gradients, any factored one an array now (ctx's backend)."""

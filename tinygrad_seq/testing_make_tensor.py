@@ -11,7 +11,7 @@ import numpy as np
 from tinygrad_seq import dtypes
 
 
-def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=False, noncontiguous=False,
+def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False, noncontiguous=False,
                 exclude_zero=False, memory_format=None):
     import tinygrad_seq as ts
     np_dtype = np.dtype(dtypes.as_dtype(dtype))

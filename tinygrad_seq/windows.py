@@ -55,16 +55,20 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad, symmetric)
 
 
-def kaiser_window(window_length, periodic=None, beta=None, *, dtype=None, layout=None, device=None,
+_UNSET = object()   # (torch's overloads: periodic and beta omitted, not None)
+
+
+def kaiser_window(window_length, periodic=_UNSET, beta=_UNSET, *, dtype=None, layout=None, device=None,
                   requires_grad=False):
     """I0(beta sqrt(1 - ((k - m) / m)^2)) / I0(beta), m = (n - 1) / 2 (periodic True and beta 12
     when not given; beta only with periodic, as torch's overloads)."""
-    if beta is not None and periodic is None:
-        raise TypeError(f"kaiser_window() received an invalid combination of arguments - got "
-                        f"({type(window_length).__name__}, beta={type(beta).__name__}), but expected one of: "
-                        "(int window_length), (int window_length, bool periodic), "
+    given = [type(a).__name__ for a in (window_length, periodic) if a is not _UNSET]
+    if (beta is not _UNSET and periodic is _UNSET) or periodic is None or beta is None:
+        got = ", ".join(given + ([f"beta={type(beta).__name__}"] if beta is not _UNSET else []))
+        raise TypeError(f"kaiser_window() received an invalid combination of arguments - got ({got}), but expected "
+                        "one of: (int window_length), (int window_length, bool periodic), "
                         "(int window_length, bool periodic, float beta)")
-    periodic, beta = (True if periodic is None else periodic), (12.0 if beta is None else beta)
+    periodic, beta = (True if periodic is _UNSET else periodic), (12.0 if beta is _UNSET else beta)
     def symmetric(n):
         m = (n - 1) / 2
         return np.i0(beta * np.sqrt(np.clip(1 - ((np.arange(n) - m) / m) ** 2, 0, None))) / np.i0(beta)

@@ -167,7 +167,9 @@ class MultiheadAttention(Module):
             out = out.squeeze(1)
         if not need_weights:
             return out, None
-        w = weights.mean(1) if average_attn_weights else weights
+        # a view when not averaged, as torch's: its own node, so that retain_grad / hooks / autograd.grad
+        # on the returned weights see only the gradient that reaches them, not the output's
+        w = weights.mean(1) if average_attn_weights else weights.view(tuple(weights.shape))
         return out, (w if batched else w.squeeze(0))
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
