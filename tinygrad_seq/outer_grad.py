@@ -29,7 +29,8 @@ class _Factors:
 
     def __init__(self, left, right, shape):
         self.lefts, self.rights, self.shape, self.dtype = [left], [right], shape, left.dtype
-        self.held, self.base = left.size + right.size, None
+        # (elements held; factors may be Tensors on the graph backend, whose size is a method)
+        self.held, self.base = math.prod(left.shape) + math.prod(right.shape), None
 
     def extend(self, other):
         """self += other (another sum of the same kind and shape, none of it folded): its
@@ -82,7 +83,9 @@ class BatchedOuter(_Factors):
 
 
 DEFERRED = (OuterGrad, BatchedOuter)
-FOLD_AT = 4   # factors held past this many times the product's elements are multiplied out (fold)
+# factors held past FOLD_AT times the product's elements, and past FOLD_MIN elements, are multiplied
+# out into a running sum (fold): memory stays bounded, and small sums still take one product
+FOLD_AT, FOLD_MIN = 4, 1 << 20
 
 
 def product(b, left, right):
@@ -106,7 +109,7 @@ def add(b, prev, grad):
     if tp in DEFERRED:
         if tg is tp and prev.shape == grad.shape:
             prev.extend(grad)
-            if prev.held > FOLD_AT * math.prod(prev.shape):
+            if prev.held > max(FOLD_AT * math.prod(prev.shape), FOLD_MIN):
                 prev.fold(b)
             return prev
         prev = prev.materialize(b)
