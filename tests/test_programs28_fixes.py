@@ -414,3 +414,33 @@ def test_review53_mha_weights_are_a_view_and_inputs_backward_does_not_warn():
             (h * 3).sum().backward(inputs=[h])       # a non-leaf input: no .grad warning
         got[lib.__name__] = (w.grad, w.grad_fn.name(), h.grad.tolist())
     assert got["tinygrad_seq"] == got["torch"] == (None, "ViewBackward0", [3.0, 3.0, 3.0])
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**", "==", "<", "@", "//", "%"])
+@pytest.mark.parametrize("seq", [[1.0, 1.0], (1.0, 1.0)])
+def test_a_sequence_operand_is_refused_as_torchs(op, seq):
+    # API contract tests (round 28d): x + x.max(1, keepdim=True) forgot .values and broadcast to a
+    # [2, 3, 2] result silently; torch's dunders take no list or tuple (== is False, the rest raise)
+    results = []
+    for lib in (torch, ts):
+        x = lib.ones(2)
+        try:
+            results.append(("value", eval(f"x {op} seq")))
+        except TypeError:
+            results.append(("TypeError", None))
+    assert results[0][0] == results[1][0]
+    if results[0][0] == "value":
+        assert results[0][1] is results[1][1] is False
+
+
+def test_adding_a_max_result_raises_and_max_keeps_dims_without_a_dim():
+    z = ts.ones(3, 2)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        z + z.max(1, keepdim=True)
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        z.add([1.0, 2.0])
+    x = ts.tensor([[1.0, 5.0], [5.0, 2.0]], requires_grad=True)
+    m = x.max(dim=None, keepdim=True)            # API.md: sum mean max with dim=None, keepdim
+    assert m.shape == x.sum(dim=None, keepdim=True).shape == x.min(dim=None, keepdim=True).shape == (1, 1)
+    m.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5], [0.5, 0]])   # ties share, as max()'s

@@ -48,7 +48,7 @@ class DivisionOps:
         if rounding_mode is None:
             return named_result(self.__truediv__(other), "div", other)
         if rounding_mode == "floor":
-            return self._intdiv(other, "div_floor", False)
+            return named_result(self._intdiv(other, "div_floor", False), "div", other)
         if rounding_mode == "trunc":
             return self._trunc_divide(other)
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
@@ -84,6 +84,8 @@ class DivisionOps:
 
     def _intdiv(self, other, name, reverse):
         """a // b, a % b (name floor_divide / remainder) or div(rounding_mode='floor') (div_floor)."""
+        if isinstance(other, (list, tuple)):   # as torch's: no sequence operand
+            return NotImplemented
         try:
             o = self._other(other)
         except TypeError:

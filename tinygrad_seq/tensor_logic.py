@@ -110,6 +110,8 @@ class LogicOps:
     def _bitwise(self, name, o):
         """&, |, ^ of bool tensors (logical) or integer ones (bitwise, in the promoted integer
         dtype); << and >> of integers, as torch's."""
+        if isinstance(o, (list, tuple)):   # as torch's: no sequence operand
+            return NotImplemented
         o = self._other(o)
         if self.dtype == np.bool_ and o.dtype == np.bool_ and not name.endswith("shift"):
             return self._logical(name, o)

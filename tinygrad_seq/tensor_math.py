@@ -107,6 +107,8 @@ class MathOps(DivisionOps, MatMulOps):
         elif isinstance(other, MathOps) and other.array.dtype == self.array.dtype and op != "div":
             a, b = (other, self) if reverse else (self, other)
         else:
+            if isinstance(other, (list, tuple)):   # torch's dunders take no sequence (x + x.max(1) raises)
+                return NotImplemented
             if op == "sub" and (tx is bool or tx is np.bool_):   # a Python bool counts as a bool tensor
                 raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                    "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -220,6 +222,8 @@ class MathOps(DivisionOps, MatMulOps):
     def _compare(self, name, o):
         if o is None:
             return False if name == "eq" else True
+        if isinstance(o, (list, tuple)):   # as torch's: == is False, < raises (Python's fallbacks)
+            return NotImplemented
         try:
             o = self._other(o)
         except TypeError:

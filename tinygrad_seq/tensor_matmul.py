@@ -52,7 +52,9 @@ class MatMulOps:
 
     def __matmul__(self, o):
         a = self
-        if not isinstance(o, MatMulOps):   # a numpy array (or list): as torch's, the result promotes
+        if isinstance(o, (list, tuple)):   # as torch's: no sequence operand
+            return NotImplemented
+        if not isinstance(o, MatMulOps):   # a numpy array: as torch's, the result promotes
             o = self._other(o)
             if o.dtype != a.dtype and "b" not in (o.dtype.kind, a.dtype.kind):
                 dt = np.promote_types(a.dtype, o.dtype)

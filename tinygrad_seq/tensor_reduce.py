@@ -187,8 +187,8 @@ class ReduceOps:
             one_dim(dim, "max")
         if 0 in self.array.shape:
             check_nonempty_reduction(self, dim, "max")
-        if dim is None:
-            return ops.Max.apply(self, evenly=True)
+        if dim is None:   # (keepdim: as sum's and mean's, every dim kept at 1; torch's max refuses dim=None)
+            return self.amax(None, True) if keepdim else ops.Max.apply(self, evenly=True)
         d = _dim1(dim, self.ndim)
         B = _device.backend(self.device)
         idx = B.argmax(self.array, axis=d)
@@ -210,7 +210,7 @@ class ReduceOps:
         if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
             return int_math.exact_min(self, dim, keepdim)
         if dim is None:
-            return named(-((-self).max()), "MinBackward1")
+            return self.amin(None, True) if keepdim else named(-((-self).max()), "MinBackward1")
         v, i = (-self).max(dim, keepdim)
         return MinResult(named(-v, "MinBackward0"), i)
 
