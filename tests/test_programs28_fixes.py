@@ -444,3 +444,5 @@ def test_adding_a_max_result_raises_and_max_keeps_dims_without_a_dim():
     assert m.shape == x.sum(dim=None, keepdim=True).shape == x.min(dim=None, keepdim=True).shape == (1, 1)
     m.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5], [0.5, 0]])   # ties share, as max()'s
+    ints = ts.tensor([[3, 1], [2, 5]])
+    assert ints.min(dim=None, keepdim=True).tolist() == [[1]] and ints.max(dim=None, keepdim=True).tolist() == [[5]]

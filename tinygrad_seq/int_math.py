@@ -46,7 +46,7 @@ def exact_min(x, dim, keepdim):
         if arr.size == 0:
             from tinygrad_seq.errors import ShapeMismatch
             raise ShapeMismatch("min(): expected a dim for a tensor with no elements; pass dim=")
-        return _on_device(np.asarray(arr.min()), x.device)
+        return _on_device(np.asarray(arr.min(keepdims=keepdim)), x.device)   # (keepdim: every dim at 1)
     d = _dim1(dim, x.ndim)
     values, index = np.min(arr, axis=d, keepdims=keepdim), np.argmin(arr, axis=d)
     if keepdim:
