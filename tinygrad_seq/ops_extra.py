@@ -211,10 +211,11 @@ class Scatter(Function):
 class IndexPut(Function):
     """out = a with out[idx] = v (torch's index_put / item assignment); v broadcasts to the
     indexed region. The gradient of a is g with the written region zeroed; v's is g[idx]."""
+    holds_saved = True   # its indices, saved in torch's index_put / CopySlices nodes: a second backward raises
+
     @staticmethod
     def forward(ctx, a, v, idx=None):
         ctx.idx = idx
-        ctx.saved_tensors = _HOLDS_INDICES
         B = ctx.b
         return B.setitem(B.copy(a), idx, v)
 
@@ -232,14 +233,7 @@ class IndexPutInto(IndexPut):
     @staticmethod
     def forward(ctx, a, v, idx=None, into=None):
         ctx.idx = idx
-        ctx.saved_tensors = _HOLDS_INDICES
         return ctx.b.setitem(into, idx, v)
-
-
-# torch's index_put / CopySlices nodes hold saved state (the indices, the view's function): a
-# non-empty saved_tensors makes the sweep free it, so a second backward without retain_graph
-# raises as torch's; None reads as "no saved value" where a sweep asks what backward reads
-_HOLDS_INDICES = (None,)
 
 
 class Softplus(Function):
