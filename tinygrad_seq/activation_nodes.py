@@ -17,6 +17,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.half_opmath import opmath
 
 NEGATIVE_ALPHA_IN_PLACE = (
     "In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
@@ -79,12 +80,13 @@ def elu_family(input, alpha, scale, input_scale, inplace, name):
     """Elu on input (written into it with inplace=True), its node called `name` (EluBackward0,
     CeluBackward0; their in-place forms Backward1)."""
     from tinygrad_seq.functional import _applied
+    def elu(t):   # float16 in float32, rounded once (half_opmath.py)
+        return opmath(t, lambda u: Elu.apply(u, alpha=alpha, scale=scale, input_scale=input_scale))
+
     if inplace and alpha < 0:
-        return _applied(input, lambda t: named(RefuseInPlaceBackward.apply(
-            Elu.apply(t, alpha=alpha, scale=scale, input_scale=input_scale), message=NEGATIVE_ALPHA_IN_PLACE),
-            name), True)
-    return _applied(input, lambda t: named(Elu.apply(t, alpha=alpha, scale=scale, input_scale=input_scale), name),
-                    inplace)
+        return _applied(input, lambda t: named(RefuseInPlaceBackward.apply(elu(t), message=NEGATIVE_ALPHA_IN_PLACE),
+                                               name), True)
+    return _applied(input, lambda t: named(elu(t), name), inplace)
 
 
 def prelu(input, weight):

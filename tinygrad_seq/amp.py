@@ -20,7 +20,8 @@ class autocast:
         if self._enabled and "autocast" not in _warned:
             _warned.add("autocast")
             warnings.warn("tinygrad_seq has no mixed precision: autocast runs the block in the tensors' own "
-                          "dtypes (float32 stays float32)", UserWarning, stacklevel=2)
+                          "dtypes (float32 stays float32)", UserWarning,
+                          stacklevel=2 if type(self) is autocast else 3)   # torch.cuda/cpu.amp's: one frame more
 
     def __enter__(self):
         # torch's autocast state (is_autocast_enabled / get_autocast_dtype) reads as inside the

@@ -132,7 +132,10 @@ floor, ceil, rint, trunc = np.floor, np.ceil, np.rint, np.trunc
 floor_divide, remainder = _quiet(np.floor_divide), _quiet(np.remainder)
 
 def _numpy_sigmoid(a):
-    # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
+    # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x); float16 in
+    # float32, rounded once, as torch's (half_opmath.py)
+    if a.dtype == np.float16:
+        return _numpy_sigmoid(a.astype(np.float32)).astype(np.float16)
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
@@ -148,7 +151,8 @@ def dense_grad(g, y):
     return g
 
 def sigmoid_backward(g, y):
-    """g * y (1 - y): sigmoid's gradient from its output y."""
+    """g * y (1 - y): sigmoid's gradient from its output y (float16 rounded at each step, as
+    torch's; its tanh_backward computes float16 in float32)."""
     g = dense_grad(g, y)
     k = elementwise_kernels(g, y)
     return mul(mul(g, sub(1, y)), y) if k is None else k.sigmoid_backward(g, y)
@@ -162,7 +166,9 @@ def relu_backward(g, y):
     return zero_where(le(y, 0), g) if k is None else k.relu_backward(g, y)
 
 def tanh_backward(g, y):
-    """g * (1 - y^2): tanh's gradient from its output y."""
+    """g * (1 - y^2): tanh's gradient from its output y (float16 in float32)."""
+    if y.dtype == np.float16:
+        return tanh_backward(np.asarray(g, np.float32), y.astype(np.float32)).astype(np.float16)
     g = dense_grad(g, y)
     k = elementwise_kernels(g, y)
     return mul(g, sub(1, mul(y, y))) if k is None else k.tanh_backward(g, y)
@@ -319,7 +325,8 @@ def log_softmax(a, axis):
     a, half = _softmax_input(a), a.dtype == np.float16
     rows = _row_kernels(a, axis)
     if rows is not None:
-        return rows.softmax(a.reshape(-1, a.shape[-1]), log=True).reshape(a.shape)
+        out = rows.softmax(a.reshape(-1, a.shape[-1]), log=True).reshape(a.shape)
+        return out.astype(np.float16) if half else out
     m = np.max(a, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):
         s = a - m
@@ -330,7 +337,8 @@ def softmax(a, axis):
     a, half = _softmax_input(a), a.dtype == np.float16
     rows = _row_kernels(a, axis)
     if rows is not None:
-        return rows.softmax(a.reshape(-1, a.shape[-1])).reshape(a.shape)
+        out = rows.softmax(a.reshape(-1, a.shape[-1])).reshape(a.shape)
+        return out.astype(np.float16) if half else out
     with np.errstate(invalid="ignore"):
         e = np.exp(a - np.max(a, axis=axis, keepdims=True))
     out = e / np.sum(e, axis=axis, keepdims=True)

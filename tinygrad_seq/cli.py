@@ -15,7 +15,7 @@ for argument errors), never a traceback.
 import importlib
 import sys
 
-from tinygrad_seq.examples.cmdline import CliError, OneLineParser, description, guarded
+from tinygrad_seq.examples.cmdline import CliError, OneLineParser, description, explicit_dests, guarded
 
 PROG = "tinygrad-seq"
 
@@ -65,6 +65,7 @@ def _version():
 def _run(argv):
     command = argv[0] if argv and argv[0] in APPS else None
     args = build_parser(command).parse_args(argv)
+    args.explicit_flags = explicit_dests(lambda: build_parser(command), argv)   # resume_settings
     return args.app.run(args)
 
 

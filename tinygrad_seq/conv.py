@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg, resolve_padding
 from tinygrad_seq.grad_fn_names import named, reading_input
+from tinygrad_seq.half_opmath import HALF, rounded_once
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.pool1d_checks import check_adaptive_input, check_pool_input, single_int
@@ -46,6 +47,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     2026-12-05), with conv2d's argument checks and torch's messages."""
     require_tensor_argument(input, "conv1d", "input", 1)   # torch's TypeError (None has no .ndim)
     require_tensor_argument(weight, "conv1d", "weight", 2)
+    if input.dtype == HALF and weight.dtype == HALF and bias is not None and bias.dtype == HALF:
+        # the bias added before rounding, as torch's; the float16 gradients as its (half_opmath.py)
+        return rounded_once(lambda x, w, b: conv1d(x, w, None, stride, padding, dilation, groups) + b.reshape(-1, 1),
+                            input, weight, bias, name="ConvolutionBackward0")
     x, unbatched = batched(input, "conv1d", 1)
     stride, dilation = expand_arg(stride, 1, "stride"), expand_arg(dilation, 1, "dilation")
     if weight.ndim != 3:

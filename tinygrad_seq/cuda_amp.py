@@ -20,3 +20,19 @@ class GradScaler(_amp.GradScaler):
         warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. "
                       "Please use `torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning, stacklevel=2)
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+
+class cpu_autocast(_amp.autocast):
+    """torch.cpu.amp.autocast (deprecated for torch.amp.autocast("cpu")); bfloat16 by default."""
+    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+        warnings.warn("`torch.cpu.amp.autocast(args...)` is deprecated. "
+                      "Please use `torch.amp.autocast('cpu', args...)` instead.", FutureWarning, stacklevel=2)
+        super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+
+class cpu_GradScaler(_amp.GradScaler):
+    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                 enabled=True):
+        warnings.warn("`torch.cpu.amp.GradScaler(args...)` is deprecated. "
+                      "Please use `torch.amp.GradScaler('cpu', args...)` instead.", FutureWarning, stacklevel=2)
+        super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)

@@ -23,6 +23,20 @@ def _no_backend(what):
 cpu = _module("cpu", "torch.cpu: the CPU, always available, one device.",
               is_available=lambda: True, device_count=lambda: 1, current_device=lambda: "cpu",
               synchronize=lambda device=None: None)
+
+
+class _CpuAmp(types.ModuleType):
+    """torch.cpu.amp: autocast and GradScaler, deprecated in torch for torch.amp's (with its
+    warnings); read from cuda_amp when first used (amp imports the engine)."""
+    def __getattr__(self, name):
+        if name in ("autocast", "GradScaler"):
+            from tinygrad_seq import cuda_amp
+            return getattr(cuda_amp, "cpu_" + name)
+        raise AttributeError(f"module 'tinygrad_seq.cpu.amp' has no attribute {name!r}")
+
+
+cpu.amp = _module("cpu.amp", _CpuAmp.__doc__)
+cpu.amp.__class__ = _CpuAmp
 mps = _module("mps", "torch.mps: no Metal device here (torch's answers on a machine without one).",
               is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
               seed=lambda: None, empty_cache=_no_backend("emptyCache"), synchronize=_no_backend("deviceSynchronize"))

@@ -15,6 +15,7 @@ from tinygrad_seq.functional_checks import require_float, require_same_dtype, to
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
 from tinygrad_seq.gelu_node import _ErfGelu, _TanhGelu  # noqa: F401  (_ErfGelu: grad_fn_names, saved_as_tensors)
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.half_opmath import HALF, in_float32, opmath
 from tinygrad_seq.linear_errors import linear_odd_bias, linear_shape_error
 from tinygrad_seq.linear_vector_weight import linear_vector_weight
 from tinygrad_seq.outer_grad import OuterGrad
@@ -113,6 +114,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return integer_dropout(input, p, inplace)
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
+    if x.array.dtype is HALF:   # the scale 1/(1-p) and the product in float32, rounded once, as torch's
+        mask = random.bernoulli_mask(1.0 - p, x.shape, np.float32, random.element_strides(x.array))
+        return _applied(input, lambda t: opmath(t, lambda u: u * Tensor(mask, device=t.device), "MulBackward0"), inplace)
     mask = random.bernoulli_mask(1.0 - p, x.shape, x.dtype, random.element_strides(x.array))
     return _applied(input, lambda t: t * Tensor(mask, device=t.device), inplace)
 
@@ -150,12 +154,14 @@ def elu(input, alpha=1.0, inplace=False):
 
 def silu(input, inplace=False):
     require_float(input, "silu_cpu")
-    return _applied(input, lambda t: named(t * t.sigmoid(), "SiluBackward0"), inplace)
+    return _applied(input, lambda t: opmath(t, lambda u: u * u.sigmoid(), "SiluBackward0"), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
     require_float(input, "softplus_cpu")
+    if input.dtype == HALF:   # in float32, rounded once (half_opmath.py)
+        return opmath(input, lambda u: softplus(u, beta, threshold), "SoftplusBackward0")
     bx = input * beta if beta != 1 else input
     soft = ops_extra.Softplus.apply(bx) / beta if beta != 1 else ops_extra.Softplus.apply(bx)
     # the host values, without making the tensor's numpy scalar (a 0-d result) an array: Softplus
@@ -198,6 +204,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 def gelu(input, approximate="none"):
     """x * Phi(x); approximate='tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (gelu_node.py)."""
     require_float(input, "GeluKernelImpl")
+    if input.dtype == HALF and approximate in ("none", "tanh"):   # in float32, rounded once
+        return opmath(input, lambda u: gelu(u, approximate), "GeluBackward0")
     if approximate == "tanh":
         return named(_TanhGelu.apply(input), "GeluBackward0")
     if approximate != "none":
@@ -258,6 +266,8 @@ def linear(input, weight, bias=None):
         return _Linear.apply(x, weight)
     if bias.array.shape != weight.array.shape[:1]:   # a shape compare only on the hot path (raw tuples)
         return linear_odd_bias(x, weight, bias, _Linear.apply)
+    if x.array.dtype is HALF and weight.array.dtype is HALF and bias.array.dtype is HALF:
+        return in_float32(_Linear.apply, x, weight, bias)   # the bias added before rounding, as torch's addmm
     return _Linear.apply(x, weight, bias)
 
 

@@ -14,6 +14,7 @@ from tinygrad_seq.broadcast_errors import broadcast_shape
 from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.half_opmath import HALF, in_float32, opmath
 from tinygrad_seq.functional_checks import require_float, require_norm_params
 from tinygrad_seq.tensor import Tensor
 
@@ -59,6 +60,12 @@ def _shape_argument(normalized_shape):
 def layer_norm_composite(input, normalized_shape, weight, bias, eps):
     """layer_norm as primitive ops: the reference of LayerNormFunction, its create_graph
     recomposition, and the path of float16 inputs and other devices."""
+    if input.dtype == HALF:   # in float32 (with float32 parameters, as torch's), rounded once (half_opmath.py)
+        return in_float32(lambda x, w, b: _layer_norm_steps(x, normalized_shape, w, b, eps), input, weight, bias)
+    return _layer_norm_steps(input, normalized_shape, weight, bias, eps)
+
+
+def _layer_norm_steps(input, normalized_shape, weight, bias, eps):
     k = len(normalized_shape)
     dims = tuple(range(input.ndim - k, input.ndim))
     d = input - input.mean(dims, keepdim=True)
@@ -67,7 +74,7 @@ def layer_norm_composite(input, normalized_shape, weight, bias, eps):
         y = y * weight
     if bias is not None:
         y = y + bias
-    return named(y if y.dtype == input.dtype else y.to(dtype=input.dtype), "NativeLayerNormBackward0")   # float16: float32 params
+    return named(y if y.dtype == input.dtype else y.to(dtype=input.dtype), "NativeLayerNormBackward0")
 
 
 # ------------------------------------------------------------------ activations
@@ -79,8 +86,11 @@ def glu(input, dim=-1):
     n = input.shape[dim]
     if n % 2:
         raise ShapeMismatch(f"glu: Halving dimension must be even, but dimension {dim % input.ndim} is size {n}")
-    a, b = input.chunk(2, dim)
-    return named(a * b.sigmoid(), "GluBackward0")
+    return opmath(input, lambda u: _glu_halves(*u.chunk(2, dim)), "GluBackward0")
+
+
+def _glu_halves(a, b):
+    return a * b.sigmoid()
 
 
 def _applied(input, fn, inplace):
@@ -91,7 +101,7 @@ def _applied(input, fn, inplace):
 def mish(input, inplace=False):
     from tinygrad_seq.functional import softplus
     require_float(input, "mish_cpu")
-    return _applied(input, lambda t: named(t * softplus(t).tanh(), "MishBackward0"), inplace)
+    return _applied(input, lambda t: opmath(t, lambda u: u * softplus(u).tanh(), "MishBackward0"), inplace)
 
 
 def softsign(input):
@@ -103,7 +113,7 @@ def softsign(input):
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6; gradient 1/6 strictly inside (-3, 3), as torch's."""
     require_float(input, "hardsigmoid_cpu")
-    return _applied(input, _hardsigmoid, inplace)
+    return _applied(input, lambda t: opmath(t, _hardsigmoid, "HardsigmoidBackward0"), inplace)
 
 
 def _hardsigmoid(x):
@@ -118,7 +128,7 @@ def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6; gradient (2x + 3) / 6 strictly inside (-3, 3), 0 at and below -3, 1
     at and above 3 (torch's)."""
     require_float(input, "hardswish_cpu")
-    return _applied(input, _hardswish, inplace)
+    return _applied(input, lambda t: opmath(t, _hardswish, "HardswishBackward0"), inplace)
 
 
 def _hardswish(x):
@@ -306,11 +316,20 @@ def _blocked_rows(attn_mask):
     return ~m.any(-1, keepdims=True) if m.dtype == np.bool_ else np.isneginf(m).all(-1, keepdims=True)
 
 
+def _flash_kernel_takes(query, key, value, attn_mask, dropout_p):
+    """Whether torch 2.13's CPU flash kernel runs this call (else its math kernel): 4-D query,
+    key and value of one head size, each with a unit last stride, no dropout, and a 2-D or 4-D
+    mask that needs no gradient."""
+    return (query.ndim == 4 and key.ndim == 4 and value.ndim == 4 and dropout_p <= 0.0
+            and value.shape[-1] == query.shape[-1] and attn_mask.ndim in (2, 4) and not attn_mask.requires_grad
+            and all(t.shape[-1] == 1 or t.stride(-1) == 1 for t in (query, key, value)))
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(q k^T * scale + mask) v over [..., L, E] queries and [..., S, E] keys; a bool mask
     marks the pairs that take part (True), a float mask (of the query's dtype) is added;
-    is_causal keeps j <= i. A query whose keys are all masked gets 0 (torch's safe softmax).
+    is_causal keeps j <= i (with a mask too, as torch's CPU flash kernel: 4-D inputs, no dropout). A query whose keys are all masked gets 0 (torch's safe softmax).
     enable_gqa: key / value may have fewer heads (dim -3) than the query, each shared by
     q_heads // kv_heads consecutive query heads (attention_heads.py)."""
     from tinygrad_seq.attention_heads import check_attention_batches, group_query_heads
@@ -325,16 +344,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     blocked = None
+    if attn_mask is not None and attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
+        raise DTypeMismatch(f"scaled_dot_product_attention: Expected attn_mask dtype to be bool or to match "
+                            f"query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
+                            f"{query.dtype} instead.")
     if is_causal:
-        if attn_mask is not None:
-            raise InvalidArgument("scaled_dot_product_attention: Explicit attn_mask should not be set when "
+        causal = np.tril(np.ones((L, S), dtype=bool))   # top-left aligned, as torch's
+        if attn_mask is None:
+            attn_mask = Tensor(causal, device=query.device)
+        elif not _flash_kernel_takes(query, key, value, attn_mask, dropout_p):
+            # torch's math kernel refuses both; its CPU flash kernel applies both
+            raise InvalidArgument("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                                   "is_causal=True")
-        attn_mask = Tensor(np.tril(np.ones((L, S), dtype=bool)), device=query.device)
+        else:
+            not_causal = Tensor(~causal, device=query.device)
+            attn_mask = (attn_mask & ~not_causal if attn_mask.dtype == np.bool_
+                         else attn_mask.masked_fill(not_causal, float("-inf")))
+            blocked = _blocked_rows(attn_mask)
     elif attn_mask is not None:
-        if attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
-            raise DTypeMismatch(f"scaled_dot_product_attention: Expected attn_mask dtype to be bool or to match "
-                                f"query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
-                                f"{query.dtype} instead.")
         blocked = _blocked_rows(attn_mask)
     if attn_mask is not None:
         if attn_mask.dtype == np.bool_:

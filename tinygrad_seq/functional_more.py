@@ -17,6 +17,7 @@ from tinygrad_seq.functional_checks import (refuse_float_into, require_float, re
                                             torch_type_name)
 from tinygrad_seq.functional_ints import integer_dropout, integer_threshold_args
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.half_opmath import HALF, opmath
 from tinygrad_seq.internal_overlap import has_internal_overlap, write_elementwise_expanded
 from tinygrad_seq.tensor import Tensor
 
@@ -50,6 +51,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if input.shape[input.ndim - len(shape):] != shape:
         raise ShapeMismatch(f"rms_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {input.shape}")
     require_float(input, "rms_norm")
+    if input.dtype == HALF:   # in float32 (eps too: torch's opmath epsilon), rounded once (half_opmath.py)
+        return opmath(input, lambda u: rms_norm(u, shape, weight, eps))
     eps = float(np.finfo(input.dtype).eps) if eps is None else eps
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     y = input / ((input * input).mean(dims, keepdim=True) + eps).sqrt()
@@ -73,6 +76,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
                               f"of shape {input.shape} and num_groups={num_groups}")
+    if input.dtype == HALF:   # in float32, rounded once (half_opmath.py)
+        w, b = (None if p is None else p.float() for p in (weight, bias))
+        return opmath(input, lambda u: group_norm(u, num_groups, w, b, eps), "NativeGroupNormBackward0")
     # [N, G, C/G * prod(spatial)]: sized explicitly, as -1 cannot be worked out when N is 0
     x = input.reshape(n, num_groups, c // num_groups * int(np.prod(input.shape[2:], dtype=np.int64)))
     d = x - x.mean(-1, keepdim=True)

@@ -39,6 +39,8 @@ def arith_in_place(t, name, other, alpha=1):
     ta = type(alpha)
     if ta is not int and ta is not float:   # a bool or numpy alpha: torch's rules (Tensor.add)
         return None
+    if a.dtype == np.float16 and (alpha != 1 or name == "mul_" or name == "div_"):
+        return None   # computed in float32 and rounded once by the general path (half_opmath.py)
     grad_on = autograd.is_grad_enabled()
     to = type(other)
     if to is float or to is int:

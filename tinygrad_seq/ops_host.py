@@ -39,7 +39,8 @@ UNARY = {
     "acosh": (np.arccosh, lambda x, y: 1.0 / np.sqrt(x * x - 1.0)),
     "atanh": (np.arctanh, lambda x, y: 1.0 / (1.0 - x * x)),
     "exp2": (np.exp2, lambda x, y: y * np.log(2.0)),
-    "logit": (special.logit, lambda x, y: np.where((x < 0) | (x > 1), np.nan, 1.0 / (x * (1.0 - x)))),
+    "logit": (lambda x: np.log(x / (1 - x)) if x.dtype == np.float16 else special.logit(x),   # torch's float16 steps
+              lambda x, y: np.where((x < 0) | (x > 1), np.nan, 1.0 / (x * (1.0 - x)))),
     "lgamma": (_lgamma, lambda x, y: special.psi(x)),
     "digamma": (special.psi, lambda x, y: trigamma(x)),   # torch's (nan at -inf; finite at the poles)
     "i0": (special.i0, lambda x, y: special.i1(x)),

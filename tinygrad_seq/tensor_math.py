@@ -15,6 +15,7 @@ from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.clamp_tensor_bounds import clamp_tensors
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.half_opmath import HALF, half_times_number, half_times_scalar, opmath, rounded_once, times_alpha as _times_alpha
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.operand_types import named_node as _named_node, named_result, unknown_operand as _unknown_operand
@@ -100,6 +101,8 @@ class MathOps(DivisionOps, MatMulOps):
         # common cases in model code)
         tx = type(other)
         if (tx is float or tx is int) and self.array.dtype.kind == "f" and self.device == "cpu":
+            if self.array.dtype is HALF and (op == "mul" or op == "div"):
+                return half_times_number(self, other, op, reverse)
             o = autograd._Tensor.__new__(autograd._Tensor)
             o.array, o._grad_value, o.requires_grad, o.device = np.array(other, self.array.dtype), None, False, self.device
             o._ctx, o._idx, o._ver, o._hooks = None, 0, 0, None
@@ -109,6 +112,10 @@ class MathOps(DivisionOps, MatMulOps):
         else:
             if isinstance(other, (list, tuple)):   # torch's dunders take no sequence (x + x.max(1) raises)
                 return NotImplemented
+            if self.array.dtype == HALF and (op == "mul" or op == "div"):
+                result = half_times_scalar(self, other, op, reverse)
+                if result is not None:
+                    return result
             if op == "sub" and (tx is bool or tx is np.bool_):   # a Python bool counts as a bool tensor
                 raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                                    "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -178,16 +185,16 @@ class MathOps(DivisionOps, MatMulOps):
         self._check_alpha(other, alpha)
         if alpha.__class__ is bool or self.array.dtype is _BOOL or isinstance(alpha, np.bool_):
             other, alpha = bool_alpha(self, other, alpha)   # torch's Boolean alpha rule
-        other = other * alpha if alpha != 1 else other
-        return named_result(self.__add__(other), "add", other)
+        half, other = _times_alpha(self, other, alpha, "add") if alpha != 1 else (None, other)   # half_opmath.py
+        return half if half is not None else named_result(self.__add__(other), "add", other)
 
     def sub(self, other, *rest, alpha=1):
         other, alpha = alpha_form("sub", other, rest, alpha)
         self._check_alpha(other, alpha)
         if alpha.__class__ is bool or isinstance(alpha, np.bool_):
             other, alpha = bool_alpha(self, other, alpha)
-        other = other * alpha if alpha != 1 else other
-        return named_result(self.__sub__(other), "sub", other)
+        half, other = _times_alpha(self, other, alpha, "sub") if alpha != 1 else (None, other)   # half_opmath.py
+        return half if half is not None else named_result(self.__sub__(other), "sub", other)
 
     def _check_alpha(self, other, alpha):
         # any float alpha (1.0 too) with an integral result, as torch's
@@ -291,13 +298,15 @@ class MathOps(DivisionOps, MatMulOps):
                                       f"'{scalar_name(self.dtype)}'")
         if decimals == 0:
             return named(self._rounding("rint"), "RoundBackward1")
+        if self.array.dtype is HALF:   # scaled in float32, as torch's (half_opmath.py)
+            return opmath(self, lambda u: u.round(decimals=decimals), "RoundBackward1")
         if decimals > 0:
             return named((self * 10.0 ** decimals)._rounding("rint") / 10.0 ** decimals, "RoundBackward1")
         return named((self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals, "RoundBackward1")
     def trunc(self): return self._rounding("trunc")
     def sign(self): return self._rounding("sign") if self.array.dtype != np.bool_ else self.clone()
     def reciprocal(self): return named(1.0 / self, "ReciprocalBackward0")
-    def rsqrt(self): return named(1.0 / self.sqrt(), "RsqrtBackward0")
+    def rsqrt(self): return opmath(self, lambda u: 1.0 / u.sqrt(), "RsqrtBackward0")   # float16 as times_alpha
     def square(self): return named(self * self, "PowBackward0") if self.dtype != np.bool_ else self.long().square()
     def log2(self): return named(self.log() * (1.0 / np.log(2.0)), "Log2Backward0")
     def log10(self): return named(self.log() * (1.0 / np.log(10.0)), "Log10Backward0")
@@ -432,4 +441,9 @@ class MathOps(DivisionOps, MatMulOps):
         from tinygrad_seq.tensor_more import lerp_dtypes   # (tensor_more imports this module)
         lerp_dtypes(self, end, weight)
         refuse_non_float_lerp(self, weight)
-        return named(self + (end - self) * weight, "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0")
+        name = "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0"
+        if self.dtype == HALF and end.dtype == HALF:   # torch's value, its float16 gradients (half_opmath.py)
+            if isinstance(weight, MathOps):
+                return named(rounded_once(lambda s, e, w: s + (e - s) * w, self, end, weight), name)
+            return named(rounded_once(lambda s, e: s + (e - s) * weight, self, end), name)
+        return named(self + (end - self) * weight, name)

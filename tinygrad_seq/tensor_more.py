@@ -19,12 +19,15 @@ from tinygrad_seq.index_scatter_writes import index_put, index_put_
 from tinygrad_seq.legacy_new import new
 from tinygrad_seq.median_cummax import cummax, cummin, logcumsumexp, median
 from tinygrad_seq.reduce_dim_checks import one_dim
+from tinygrad_seq.half_opmath import HALF, opmath
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
 
 def addcmul(self, tensor1, tensor2, value=1):
     """self + value * tensor1 * tensor2."""
     tensor1, tensor2, value = value_first("addcmul", tensor1, tensor2, value)
+    if self.dtype == HALF and tensor1.dtype == HALF and tensor2.dtype == HALF:   # half_opmath.py
+        return opmath(self, lambda u: addcmul(u, tensor1.float(), tensor2.float(), value), "AddcmulBackward0")
     return named(self + tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
 
 
@@ -32,6 +35,9 @@ def addcdiv(self, tensor1, tensor2, value=1):
     """self + value * tensor1 / tensor2."""
     tensor1, tensor2, value = value_first("addcdiv", tensor1, tensor2, value)
     no_integer_addcdiv(tensor1, tensor2)
+    if self.dtype == HALF and tensor1.dtype == HALF and tensor2.dtype == HALF:   # half_opmath.py
+        # torch's order: self + (value * tensor1) / tensor2
+        return opmath(self, lambda u: u + value * tensor1.float() / tensor2.float(), "AddcdivBackward0")
     return named(self + tensor1 / tensor2 * value, "AddcdivBackward0")
 
 

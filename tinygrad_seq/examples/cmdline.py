@@ -61,7 +61,36 @@ def run_app(app, argv=None, prog=None):
     parser = OneLineParser(prog=prog, description=description(app))
     app.add_args(parser)
     argv = list(sys.argv[1:] if argv is None else argv)
-    return guarded(lambda: app.run(parser.parse_args(argv)), prog=prog)
+
+    def build():
+        p = OneLineParser(prog=prog)
+        app.add_args(p)
+        return p
+
+    def parsed():
+        args = parser.parse_args(argv)
+        args.explicit_flags = explicit_dests(build, argv)   # resume_settings
+        return app.run(args)
+    return guarded(parsed, prog=prog)
+
+
+def explicit_dests(build, argv):
+    """The option names (argparse dests) that argv sets itself, a frozenset: a resumed run tells
+    a flag typed at its default value (which must then match the checkpoint's) from one left out
+    (which takes the checkpoint's). build() makes a fresh parser, whose defaults are suppressed."""
+    probe = build()
+    _suppress_defaults(probe)
+    namespace, _ = probe.parse_known_args(argv)
+    return frozenset(vars(namespace))
+
+
+def _suppress_defaults(parser):
+    parser._defaults = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _suppress_defaults(sub)
+        action.default = argparse.SUPPRESS
 
 
 # ------------------------------------------------------------------ argparse types

@@ -19,6 +19,7 @@ from tinygrad_seq.creation import cat, full, stack, tensor, zeros
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.rnn_forward_checks import RNNForwardChecks
+from tinygrad_seq.nn.rnn_half import HALF, half_forward, runs_in_half, weights_in_float32
 from tinygrad_seq.nn.rnn_hidden_dims import check_hidden, check_hidden_dims, check_state_count, one_tensor_for_states
 from tinygrad_seq.nn.rnn_layer_dropout import inter_layer_dropout
 from tinygrad_seq.nn.rnn_weight_checks import check_param_shapes
@@ -165,6 +166,8 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                 raise ValueError(f"{type(self).__name__}: lengths= was given with a PackedSequence, which "
                                  "carries its own lengths (batch_sizes): pass one or the other")
             return _rnn_utils.packed_forward(self, input, hx)
+        if runs_in_half(self, input):   # torch runs float16 layers on the CPU: here in float32 (rnn_half.py)
+            return half_forward(self, input, hx, lengths)
         self._update_flat_weights()   # torch's reads of the weights (a parametrized one's draws)
         self._check_input(input)
         unbatched = input.ndim == 2
@@ -220,6 +223,8 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
             key = name + sfx
             t = registered[key] if key in registered else self._weight_now(key)
             if t is not None:
+                if t.array.dtype is not dtype and t.array.dtype == HALF and weights_in_float32():
+                    t = t.float()   # a float16 layer's call, run in float32 (rnn_half.py)
                 if t.array.dtype != dtype:
                     raise DTypeMismatch(f"{type(self).__name__}: input is {like.dtype} but the weights are "
                                     f"{t.dtype}; convert one with .float() / .double()")

@@ -24,16 +24,16 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value,
                                       maximize=maximize), implementation)
 
-    def _init_group_state(self, group):
-        # PyTorch creates Adagrad's state with the optimizer, not on the first step
-        numbers = group_numbers(group)   # a Tensor initial_accumulator_value as its number
-        for p in group["params"]:
-            B = _device.backend(p.device)
-            self.state[p] = _initial_state(B, p, numbers)
+        # PyTorch creates the state of the constructor's groups with the optimizer, not on the first
+        # step (a group added later gets its state at its first step), each sum from the
+        # constructor's initial_accumulator_value: a group's own value is ignored, as torch's
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = _initial_state(_device.backend(p.device), p, self.defaults)
 
     def _update(self, B, p, g, state, group):
         if not state:
-            state.update(_initial_state(B, p, group))
+            state.update(_initial_state(B, p, self.defaults))
         step = count_step(state)
         if group["weight_decay"] != 0:
             g = B.add(g, B.mul(p.array, group["weight_decay"]))
@@ -44,6 +44,8 @@ class Adagrad(Optimizer):
         B.iadd(p.array, B.mul(B.div(g, std), -clr))
 
 
-def _initial_state(B, p, group):
-    """torch's Adagrad state: step 0 and the sum of squares at initial_accumulator_value."""
-    return {"step": new_scalar(), "sum": state_tensor(B.full(p.shape, group["initial_accumulator_value"], p.dtype), p)}
+def _initial_state(B, p, defaults):
+    """torch's Adagrad state: step 0 and the sum of squares at the constructor's
+    initial_accumulator_value (a 1-element Tensor as its number)."""
+    value = group_numbers(defaults)["initial_accumulator_value"]
+    return {"step": new_scalar(), "sum": state_tensor(B.full(p.shape, value, p.dtype), p)}

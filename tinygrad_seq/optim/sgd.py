@@ -1,4 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's algorithm)."""
+import numpy as np
+
 from tinygrad_seq.optim.fused_steps import sgd_step
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import state_tensor
@@ -31,6 +33,8 @@ class SGD(Optimizer):
             if new_buf is not None and buf is None:
                 state["momentum_buffer"] = state_tensor(new_buf, p)
             return
+        if getattr(p.array, "dtype", None) == np.float16 and isinstance(p.array, np.ndarray):
+            return _half_update(p, g, state, group)
         d = B.add(g, B.mul(p.array, wd)) if wd != 0 else g
         if momentum != 0:
             if buf is None:
@@ -41,3 +45,26 @@ class SGD(Optimizer):
                 B.copy_into(buf, B.add(B.mul(buf, momentum), B.mul(d, 1 - group["dampening"])))
             d = B.add(d, B.mul(buf, momentum)) if group["nesterov"] else buf
         B.iadd(p.array, B.mul(d, -lr))
+
+
+def _half_update(p, g, state, group):
+    """torch's SGD step on a float16 CPU parameter, each of its in-place ops as torch's vectorised
+    loop computes it: in float32, a number multiplied as float32 (an add's alpha rounded to float16
+    first), rounded to float16 once per op. (Computed in float16 steps, lr * grad was rounded
+    before the add: a unit in the last place a step.)"""
+    def axpy(a, b, alpha):   # a + alpha * b, torch's add(b, alpha=alpha)
+        return (a.astype(np.float32) + np.float32(np.float16(alpha)) * np.asarray(b, np.float32)).astype(np.float16)
+
+    lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+    d = axpy(np.asarray(g, np.float16), p.array, wd) if wd != 0 else np.asarray(g, np.float16)
+    if momentum != 0:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = d.copy()
+            state["momentum_buffer"] = state_tensor(buf, p)
+        else:
+            buf = buf.array
+            buf[...] = axpy((buf.astype(np.float32) * np.float32(momentum)).astype(np.float16), d,
+                            1 - group["dampening"])
+        d = axpy(d, buf, momentum) if group["nesterov"] else buf
+    p.array[...] = axpy(p.array, d, -lr)

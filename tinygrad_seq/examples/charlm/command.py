@@ -6,9 +6,11 @@ from tinygrad_seq.examples.charlm.checkpoint import load_checkpoint
 from tinygrad_seq.examples.charlm.config import Config, config_from_args
 from tinygrad_seq.examples.cmdline import (dropout_rate, fraction, nonnegative_float, nonnegative_int,
                                            positive_float, positive_int)
-from tinygrad_seq.examples.charlm.evaluation import sample
+from tinygrad_seq.examples.charlm.evaluation import fallback_prime, sample
 from tinygrad_seq.examples.charlm.runner import train
 from tinygrad_seq.examples.charlm.training import check_device
+
+SAMPLE_PRIME = "def "   # sample's --prime default (train's: Config.prime)
 
 DESCRIPTION = "Character-level LSTM language model: `train` or `sample`."
 
@@ -67,7 +69,8 @@ def add_sample_args(p):
     p.add_argument("--checkpoint", default=os.path.join("out", "charlm.npz"), help="%(default)s")
     p.add_argument("--length", type=nonnegative_int, default=500, help="characters to generate (%(default)s)")
     p.add_argument("--temperature", type=positive_float, default=0.8, help="%(default)s")
-    p.add_argument("--prime", default="def ", help="text to start from (%(default)r)")
+    p.add_argument("--prime", default=SAMPLE_PRIME, help="text to start from (%(default)r; left out, a character "
+                   "the model knows where it lacks one of these)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="%(default)s")
     p.add_argument("--device", default="cpu", help="cpu or cuda (%(default)s)")
     return p
@@ -84,7 +87,10 @@ def run_sample(a):
                                 f"`tinygrad-seq charlm train`)")
     device = check_device(a.device)
     model, vocab, _ = load_checkpoint(a.checkpoint, device)
-    text = sample(model, vocab, a.length, a.prime, a.temperature, a.seed, device)
+    prime, explicit = a.prime, getattr(a, "explicit_flags", None)
+    if "prime" not in explicit if explicit is not None else prime == SAMPLE_PRIME:   # left out: one the model knows
+        prime = fallback_prime(prime, vocab)
+    text = sample(model, vocab, a.length, prime, a.temperature, a.seed, device)
     print(text)
     return 0
 

@@ -77,4 +77,6 @@ def check_config(cfg):
 
 
 def config_from_args(a):
-    return check_config(Config(**{f.name: getattr(a, f.name) for f in fields(Config) if hasattr(a, f.name)}))
+    cfg = check_config(Config(**{f.name: getattr(a, f.name) for f in fields(Config) if hasattr(a, f.name)}))
+    cfg.explicit_flags = getattr(a, "explicit_flags", None)   # what a resumed run must match (resume_settings)
+    return cfg

@@ -25,6 +25,19 @@ def evaluate(model, ids, device, batch_size=32, bptt=256):
 
 
 @ts.no_grad()
+def fallback_prime(prime, vocab, text=None):
+    """prime where the vocabulary holds each of its characters; else (the default "def " on a DNA
+    text) the first printable, non-space character of text the vocabulary holds, or without text
+    the vocabulary's first such character."""
+    known = vocab.index
+    if all(c in known and c != UNKNOWN for c in prime):
+        return prime
+    for c in (text if text else vocab.chars):
+        if c in known and c != UNKNOWN and c.isprintable() and not c.isspace():
+            return c
+    return prime
+
+
 def sample(model, vocab, length=200, prime="\n", temperature=0.8, seed=0, device="cpu"):
     """Generate `length` characters after `prime`; the same seed gives the same text."""
     if not (temperature > 0 and np.isfinite(temperature)):

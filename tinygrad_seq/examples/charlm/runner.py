@@ -16,7 +16,7 @@ from tinygrad_seq.atomicfile import check_writable
 from tinygrad_seq.examples.charlm.checkpoint import read_checkpoint, save_checkpoint
 from tinygrad_seq.examples.charlm.config import Config, check_config
 from tinygrad_seq.examples.charlm.corpus import unigram_entropy
-from tinygrad_seq.examples.charlm.evaluation import evaluate, sample
+from tinygrad_seq.examples.charlm.evaluation import fallback_prime, evaluate, sample
 from tinygrad_seq.examples.charlm.plotting import plot_curve
 from tinygrad_seq.examples.charlm.training import build_training, train_loop, warm_up
 from tinygrad_seq.examples.interrupt import CtrlC, exit_status
@@ -64,9 +64,22 @@ def _kernels_cold():
     return not any(glob.glob(os.path.join(f, "lstm_cpu*.nbi")) for f in folders)
 
 
+def _prime(tr):
+    """--prime; left out on a corpus that lacks its characters (the default "def " and a DNA
+    text), the corpus's first printable character the vocabulary holds, so that any UTF-8 file
+    trains with the defaults."""
+    cfg = tr.cfg
+    explicit = getattr(cfg, "explicit_flags", None)
+    if cfg.prime != Config.prime if explicit is None else "prime" in explicit:
+        return cfg.prime
+    return fallback_prime(cfg.prime, tr.vocab, tr.text)
+
+
 def _saver(tr, say):
     cfg = tr.cfg
     keep = {f.name: getattr(cfg, f.name) for f in fields(Config) if f.name in SAVED_SETTINGS}
+    if keep.get("text"):   # the file itself, so that a run resumed from another folder finds it
+        keep["text"] = os.path.realpath(keep["text"])
 
     def save(progress, hist):
         history = {k: hist[k] for k in ("step", "loss", "val_step", "val_loss", "grad_norm")}
@@ -101,7 +114,7 @@ def _run(tr, train_model, log):
         say(f"compiled in {time.perf_counter() - t:.1f} s")
     if main and cfg.sample_length and not tr.resumed:
         say("\n--- sample before training ---")
-        say(sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device))
+        say(sample(tr.model, tr.vocab, cfg.sample_length, _prime(tr), cfg.temperature, cfg.seed, tr.device))
         say("------------------------------\n")
     save = _saver(tr, say)
     with CtrlC() as tr.stop:
@@ -136,7 +149,7 @@ def _run(tr, train_model, log):
         f"nats/char (entropy of the character distribution) | ratio {val / base:.2f}")
     if cfg.sample_length:
         say("\n--- sample after training ---")
-        res["sample"] = sample(tr.model, tr.vocab, cfg.sample_length, cfg.prime, cfg.temperature, cfg.seed, tr.device)
+        res["sample"] = sample(tr.model, tr.vocab, cfg.sample_length, _prime(tr), cfg.temperature, cfg.seed, tr.device)
         say(res["sample"])
         say("-----------------------------\n")
     say(f"checkpoint: {cfg.checkpoint_path}")

@@ -35,6 +35,9 @@ class Training:
 
 # the corpus settings a resumed run takes from its checkpoint (the vocabulary was built from them)
 _CORPUS_KEYS = ("text", "max_chars", "val_fraction")
+# the stream's layout, which the saved position counts in: left out on the command line, the
+# checkpoint's (set, they may differ: the position then falls where the new layout puts it)
+_STREAM_KEYS = ("batch_size", "bptt")
 
 
 def build_training(cfg, rank=0, world_size=1, resume=None):
@@ -54,6 +57,7 @@ def build_training(cfg, rank=0, world_size=1, resume=None):
     if resume is not None:   # the model and the corpus it was trained on come from the checkpoint
         defaults = {f.name: f.default for f in fields(Config)}
         resume_settings.settle(cfg, resume["config"], defaults, MODEL_KEYS + _CORPUS_KEYS, cfg.resume)
+        resume_settings.take_left_out(cfg, resume["config"], _STREAM_KEYS)
     text = load_corpus(cfg.text, cfg.max_chars)
     n_val = max(2 * 16, int(len(text) * cfg.val_fraction))
     train_text, val_text = text[:-n_val], text[-n_val:]

@@ -36,6 +36,8 @@ def _norm(B, g, norm_type):
 
 
 def _norm_of(B, g, norm_type):
+    if getattr(g, "dtype", None) == np.float16:   # summed in float32, as torch's (a float16 sum of squares
+        return B.astype(_norm_of(B, B.astype(g, np.float32), norm_type), np.float16)   # overflowed past 256)
     a = B.abs(g)
     if norm_type == math.inf:
         return B.max(a)

@@ -19,12 +19,16 @@ from tinygrad_seq.grad_fn_names import named, named_output
 from tinygrad_seq.tensor import Tensor
 
 
-def _host_ints(x, name):
+def _host_ints(x, name, truncate=False):
+    """x as a host int64 array. Non-integer floats raise, or with truncate are cut toward zero
+    (pack_padded_sequence's lengths: torch casts them to int64)."""
     a = x.numpy() if isinstance(x, Tensor) else np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") and not isinstance(x, np.ndarray) else x)
     if a.ndim != 1:   # torch's RuntimeError (it casts lengths to int64 first: always 'Long')
         raise InvalidArgument(f"'{name}' argument should be a 1D CPU int64 tensor, but got {a.ndim}D cpu Long "
                               f"tensor (shape {a.shape})")
-    if a.size and a.dtype.kind not in "iu":
+    if a.size and a.dtype.kind == "f" and truncate and not (np.isfinite(a).all() and np.abs(a).max() < 2.0 ** 63):
+        raise RuntimeError("value cannot be converted to type int64 without overflow")   # torch's cast
+    if a.size and a.dtype.kind not in "iu" and not truncate:
         if not np.all(a == np.round(a)):
             raise TypeError(f"{name} must be integers, got {a.dtype}")
     return a.astype(np.int64)
@@ -170,7 +174,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     x = input.transpose(0, 1) if batch_first else input
     if x.numel() == 0:   # torch checks this before anything about lengths
         raise InvalidArgument("Cannot pack empty tensors.")
-    lengths = _host_ints(lengths, "lengths")
+    lengths = _host_ints(lengths, "lengths", truncate=True)
     T, B = x.shape[0], x.shape[1]
     _check_lengths(lengths, B, T)
     if enforce_sorted:
