@@ -131,10 +131,8 @@ log1p, expm1 = _quiet(np.log1p), _quiet(np.expm1)
 floor, ceil, rint, trunc = np.floor, np.ceil, np.rint, np.trunc
 floor_divide, remainder = _quiet(np.floor_divide), _quiet(np.remainder)
 
-def _numpy_sigmoid(a):
-    # split on sign so exp never overflows: sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x); float16 in
-    # float32, rounded once, as torch's (half_opmath.py)
-    if a.dtype == np.float16:
+def _numpy_sigmoid(a):   # split on sign so exp never overflows: 1/(1+e^-x) = e^x/(1+e^x); float16 as torch's
+    if a.dtype == np.float16:   # in float32, rounded once (half_opmath.py)
         return _numpy_sigmoid(a.astype(np.float32)).astype(np.float16)
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
