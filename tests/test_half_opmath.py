@@ -221,3 +221,16 @@ def test_quantile_of_float16_and_cpu_amp_as_torchs():
                 warnings.simplefilter("ignore", UserWarning)   # ours: autocast keeps float32 (README)
                 with L.cpu.amp.autocast():
                     pass
+
+
+def test_float16_sgd_on_a_zero_dim_parameter_keeps_stepping():
+    # the momentum buffer of a 0-d float16 parameter stays an array (it became a numpy scalar)
+    values = []
+    for L in (torch, ts):
+        p = L.nn.Parameter(L.tensor(0.5, dtype=L.float16))
+        opt = L.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01)
+        for g in (0.3, -0.2, 0.7):
+            p.grad = L.tensor(g, dtype=L.float16)
+            opt.step()
+        values.append(float(p.detach().numpy()))
+    assert values[0] == values[1]

@@ -7,15 +7,20 @@ import warnings
 from tinygrad_seq import amp as _amp
 
 
-def _deprecated(device):
-    """torch.<device>.amp's autocast and GradScaler: torch.amp's, with its FutureWarning."""
+def _deprecated(device, prefix):
+    """torch.<device>.amp's autocast and GradScaler: torch.amp's, with its FutureWarning; named
+    <prefix>autocast / <prefix>GradScaler here (their names in this module, for pickle)."""
     class autocast(_amp.autocast):
+        __doc__ = f"torch.{device}.amp.autocast(enabled, dtype, cache_enabled): torch.amp.autocast('{device}', ...)."
+
         def __init__(self, enabled=True, dtype=None, cache_enabled=True):
             warnings.warn(f"`torch.{device}.amp.autocast(args...)` is deprecated. "
                           f"Please use `torch.amp.autocast('{device}', args...)` instead.", FutureWarning, stacklevel=2)
             super().__init__(device, dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
     class GradScaler(_amp.GradScaler):
+        __doc__ = f"torch.{device}.amp.GradScaler(init_scale, ...): torch.amp.GradScaler('{device}', ...)."
+
         def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
                      enabled=True):
             warnings.warn(f"`torch.{device}.amp.GradScaler(args...)` is deprecated. "
@@ -24,9 +29,9 @@ def _deprecated(device):
             super().__init__(device, init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
     for cls in (autocast, GradScaler):
-        cls.__qualname__ = cls.__name__
+        cls.__name__ = cls.__qualname__ = prefix + cls.__name__
     return autocast, GradScaler
 
 
-autocast, GradScaler = _deprecated("cuda")               # torch.cuda.amp
-cpu_autocast, cpu_GradScaler = _deprecated("cpu")       # torch.cpu.amp (device_modules.py)
+autocast, GradScaler = _deprecated("cuda", "")              # torch.cuda.amp
+cpu_autocast, cpu_GradScaler = _deprecated("cpu", "cpu_")   # torch.cpu.amp (device_modules.py)

@@ -34,6 +34,9 @@ class _CpuAmp(types.ModuleType):
             return getattr(cuda_amp, "cpu_" + name)
         raise AttributeError(f"module 'tinygrad_seq.cpu.amp' has no attribute {name!r}")
 
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | {"autocast", "GradScaler"})
+
 
 cpu.amp = _module("cpu.amp", _CpuAmp.__doc__)
 cpu.amp.__class__ = _CpuAmp

@@ -114,9 +114,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return integer_dropout(input, p, inplace)
     if p == 1.0:
         return _applied(input, lambda t: t * 0.0, inplace)
-    if x.array.dtype is HALF:   # the scale 1/(1-p) and the product in float32, rounded once, as torch's
-        mask = random.bernoulli_mask(1.0 - p, x.shape, np.float32, random.element_strides(x.array))
-        return _applied(input, lambda t: opmath(t, lambda u: u * Tensor(mask, device=t.device), "MulBackward0"), inplace)
     mask = random.bernoulli_mask(1.0 - p, x.shape, x.dtype, random.element_strides(x.array))
     return _applied(input, lambda t: t * Tensor(mask, device=t.device), inplace)
 

@@ -86,10 +86,9 @@ def where(condition, input=None, other=None):
     ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
     if ref.dtype.kind in "iu":   # a Python int outside the tensor's dtype raises (u8 with -1: 255), as torch
         input, other = (int_scalar(v, ref.dtype) if type(v) is int else v for v in (input, other))
-    elif ref.dtype.kind == "f":   # and a number the float dtype would make inf (float16: float32's range;
-        # past float16's own it is inf, as torch's where(mask, scores, -1e9) on float16 scores)
-        check = np.float32 if ref.dtype == np.float16 else ref.dtype
-        input, other = (v if isinstance(v, Tensor) else float_scalar(v, check) for v in (input, other))
+    elif ref.dtype.kind == "f" and ref.dtype != np.float16:   # and a number the float dtype would make inf
+        # (float16 takes it as inf, as torch's where(mask, scores, -1e9) on float16 scores)
+        input, other = (v if isinstance(v, Tensor) else float_scalar(v, ref.dtype) for v in (input, other))
     with np.errstate(over="ignore"):
         a, b = ref._other(input), ref._other(other)
     if a.dtype != b.dtype:

@@ -191,6 +191,8 @@ def bernoulli_mask(keep_prob, shape, dtype, strides=None):
     """Dropout mask scaled by 1/keep_prob (inverted dropout), as float array of `dtype`: torch's
     bernoulli_(keep_prob) draws (in the memory order of an input of `strides`), then its division."""
     keep = in_memory_order(_default.stream.bernoulli(int(np.prod(shape)), keep_prob), shape, strides)
+    if np.dtype(dtype) == np.float16:   # torch's float16 mask holds 1/keep_prob rounded to float16
+        return keep.astype(dtype) * np.float16(1.0 / keep_prob)
     return (keep.astype(dtype) / np.asarray(keep_prob, dtype)).astype(dtype)
 
 

@@ -14,8 +14,8 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
                            f"nearest. Got {interpolation}")
-    if self.dtype.kind != "f" or self.dtype == np.float16:   # torch has no float16 kernel
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if self.dtype.kind != "f" or self.dtype == np.float16:   # torch has no float16 kernel (nanquantile's too)
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if hasattr(q, "numpy") and q.dtype != self.dtype:
         raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
     qs = np.atleast_1d(np.asarray(q.numpy() if hasattr(q, "numpy") else q, dtype=np.float64))

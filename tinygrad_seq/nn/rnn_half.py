@@ -36,8 +36,8 @@ def half_forward(layer, input, hx, lengths):
     """layer(input, hx, lengths) for a float16 layer, computed in float32: (output, states) in float16."""
     for h in (hx if isinstance(hx, (tuple, list)) else (hx,)):
         if h is not None and getattr(h, "dtype", HALF) != HALF:   # torch's error for mixed states
-            raise DTypeMismatch(f"mat1 and mat2 must have the same dtype, but got Half and "
-                                f"{_torch_name(h.dtype)} (the input is float16, hx {h.dtype})")
+            raise DTypeMismatch(f"mat1 and mat2 must have the same dtype, but got {_torch_name(h.dtype)} and "
+                                f"Half (the input is float16, hx {h.dtype})")
     _calls.depth = getattr(_calls, "depth", 0) + 1
     try:
         out, state = layer.forward(input.float(), _as(hx, np.float32), lengths)

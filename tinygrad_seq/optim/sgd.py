@@ -51,9 +51,12 @@ def _half_update(p, g, state, group):
     """torch's SGD step on a float16 CPU parameter, each of its in-place ops as torch's vectorised
     loop computes it: in float32, a number multiplied as float32 (an add's alpha rounded to float16
     first), rounded to float16 once per op. (Computed in float16 steps, lr * grad was rounded
-    before the add: a unit in the last place a step.)"""
-    def axpy(a, b, alpha):   # a + alpha * b, torch's add(b, alpha=alpha)
-        return (a.astype(np.float32) + np.float32(np.float16(alpha)) * np.asarray(b, np.float32)).astype(np.float16)
+    before the add: a unit in the last place a step.) torch's element loop, which takes the last
+    elements past a multiple of its vector width and non-contiguous parameters, rounds lr * grad
+    first: there the two can differ by a unit."""
+    def axpy(a, b, alpha):   # a + alpha * b, torch's add(b, alpha=alpha); an array also for 0-d
+        return np.asarray(a.astype(np.float32) + np.float32(np.float16(alpha)) * np.asarray(b, np.float32)
+                          ).astype(np.float16)
 
     lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
     d = axpy(np.asarray(g, np.float16), p.array, wd) if wd != 0 else np.asarray(g, np.float16)
@@ -64,7 +67,7 @@ def _half_update(p, g, state, group):
             state["momentum_buffer"] = state_tensor(buf, p)
         else:
             buf = buf.array
-            buf[...] = axpy((buf.astype(np.float32) * np.float32(momentum)).astype(np.float16), d,
+            buf[...] = axpy(np.asarray(buf.astype(np.float32) * np.float32(momentum)).astype(np.float16), d,
                             1 - group["dampening"])
         d = axpy(d, buf, momentum) if group["nesterov"] else buf
     p.array[...] = axpy(p.array, d, -lr)

@@ -25,14 +25,13 @@ def evaluate(model, ids, device, batch_size=32, bptt=256):
 
 
 @ts.no_grad()
-def fallback_prime(prime, vocab, text=None):
+def fallback_prime(prime, vocab):
     """prime where the vocabulary holds each of its characters; else (the default "def " on a DNA
-    text) the first printable, non-space character of text the vocabulary holds, or without text
-    the vocabulary's first such character."""
+    text) the vocabulary's first printable, non-space character."""
     known = vocab.index
     if all(c in known and c != UNKNOWN for c in prime):
         return prime
-    for c in (text if text else vocab.chars):
+    for c in vocab.chars:
         if c in known and c != UNKNOWN and c.isprintable() and not c.isspace():
             return c
     return prime

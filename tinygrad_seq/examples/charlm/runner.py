@@ -66,13 +66,13 @@ def _kernels_cold():
 
 def _prime(tr):
     """--prime; left out on a corpus that lacks its characters (the default "def " and a DNA
-    text), the corpus's first printable character the vocabulary holds, so that any UTF-8 file
-    trains with the defaults."""
+    text), the vocabulary's first printable character, as `charlm sample` takes it, so that any
+    UTF-8 file trains with the defaults."""
     cfg = tr.cfg
     explicit = getattr(cfg, "explicit_flags", None)
     if cfg.prime != Config.prime if explicit is None else "prime" in explicit:
         return cfg.prime
-    return fallback_prime(cfg.prime, tr.vocab, tr.text)
+    return fallback_prime(cfg.prime, tr.vocab)
 
 
 def _saver(tr, say):
