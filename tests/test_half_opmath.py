@@ -237,9 +237,12 @@ def test_float16_sgd_on_a_zero_dim_parameter_keeps_stepping():
 
 
 @pytest.mark.parametrize("name, options", [("Adam", {}), ("Adam", {"weight_decay": 0.01, "eps": 1e-3}),
-                                           ("AdamW", {}), ("Adam", {"amsgrad": True})])
-def test_float16_adam_steps_as_torchs(name, options):
-    # op by op as torch's float16 loops (before: 31-84 of 128 values a unit apart after 6 steps)
+                                           ("AdamW", {}), ("Adam", {"amsgrad": True}), ("RMSprop", {}),
+                                           ("RMSprop", {"momentum": 0.9, "weight_decay": 0.01}),
+                                           ("Adagrad", {"lr_decay": 0.01, "weight_decay": 0.01})])
+def test_float16_optimizer_steps_as_torchs(name, options):
+    # op by op as torch's float16 loops (optim/half_steps.py; before: 31-96 of 128 values a unit
+    # apart after 6 steps)
     rs = np.random.RandomState(1)
     w, grads = (rs.randn(128) * 0.3).astype(np.float16), [(rs.randn(128) * 0.5).astype(np.float16) for _ in range(6)]
     got = []
@@ -249,6 +252,6 @@ def test_float16_adam_steps_as_torchs(name, options):
         for g in grads:
             p.grad = L.tensor(g)
             opt.step()
-        got.append([p.detach().numpy(), opt.state[p]["exp_avg"].numpy(), opt.state[p]["exp_avg_sq"].numpy()])
+        got.append([p.detach().numpy()] + [v.numpy() for k, v in opt.state[p].items() if k != "step"])
     for a, b in zip(*got):
         np.testing.assert_array_equal(b, a)

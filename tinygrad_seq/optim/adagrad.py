@@ -1,5 +1,8 @@
 """Adagrad (PyTorch's algorithm, with learning-rate decay)."""
+import numpy as np
+
 from tinygrad_seq import device as _device
+from tinygrad_seq.optim import half_steps as half
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr, group_numbers
 from tinygrad_seq.optim.optimizer_state import count_step, new_scalar, state_tensor
 
@@ -35,6 +38,15 @@ class Adagrad(Optimizer):
         if not state:
             state.update(_initial_state(B, p, self.defaults))
         step = count_step(state)
+        if half.is_half(p):   # torch's float16 step, op by op (half_steps.py)
+            g = np.asarray(g, np.float16)
+            if group["weight_decay"] != 0:
+                g = half.add(g, p.array, group["weight_decay"])
+            s = state["sum"].array
+            s[...] = half.addcmul(s, g, g, 1.0)
+            clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+            p.array[...] = half.addcdiv(p.array, g, half.add_number(half.sqrt(s), group["eps"]), -clr)
+            return
         if group["weight_decay"] != 0:
             g = B.add(g, B.mul(p.array, group["weight_decay"]))
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])

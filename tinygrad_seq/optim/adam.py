@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.optim import half_steps as half
 from tinygrad_seq.optim.fused_steps import adam_step
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
@@ -56,7 +57,7 @@ class Adam(Optimizer):
         vmax = self._state_array(B, p, state, "max_exp_avg_sq") if group["amsgrad"] else None
         if adam_step(p.array, g, state["exp_avg"].array, state["exp_avg_sq"].array, vmax, step, group):
             return   # one compiled pass (fused_steps: contiguous float32 / float64 numpy arrays)
-        if getattr(p.array, "dtype", None) == np.float16 and isinstance(p.array, np.ndarray):
+        if half.is_half(p):
             return _half_update(p, g, state, group, step, vmax)
         if wd != 0:
             if group["decoupled_weight_decay"]:
@@ -85,32 +86,19 @@ class AdamW(Adam):
 
 
 def _half_update(p, g, state, group, step, vmax):
-    """torch's Adam / AdamW step on a float16 CPU parameter, op by op as torch's vectorised loops
-    compute float16: each in float32, rounded to float16 once (a number added to a tensor, eps
-    here, rounded to float16 first)."""
-    f32, f16 = np.float32, np.float16
-
-    def done(x):   # one op's float32 result, rounded once (an array also for 0-d)
-        return np.asarray(x).astype(f16)
+    """torch's Adam / AdamW step on a float16 CPU parameter, op by op (half_steps.py)."""
     lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-    g = np.asarray(g, f16)
+    g = np.asarray(g, np.float16)
     if wd != 0:
         if group["decoupled_weight_decay"]:
-            p.array[...] = done(p.array.astype(f32) * f32(1 - lr * wd))
+            p.array[...] = half.mul(p.array, 1 - lr * wd)
         else:
-            g = done(g.astype(f32) + f32(f16(wd)) * p.array.astype(f32))   # grad.add(param, alpha=wd)
+            g = half.add(g, p.array, wd)
     m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-    w = f32(1 - beta1)   # m.lerp_(g, 1 - beta1), torch's two-sided formula
-    m32, g32 = m.astype(f32), g.astype(f32)
-    m[...] = done(np.where(w < 0.5, m32 + w * (g32 - m32), g32 - (g32 - m32) * (f32(1) - w)))
-    v[...] = done(v.astype(f32) * f32(beta2))
-    v[...] = done(v.astype(f32) + f32(1 - beta2) * g32 * g32)
+    m[...] = half.lerp(m, g, 1 - beta1)
+    v[...] = half.addcmul(half.mul(v, beta2), g, g, 1 - beta2)
     if vmax is not None:
         vmax[...] = np.maximum(vmax, v)
         v = vmax
-    step_size = lr / (1 - beta1 ** step)
-    bc2_sqrt = math.sqrt(1 - beta2 ** step)
-    denom = done(done(np.sqrt(v.astype(f32))).astype(f32) / f32(bc2_sqrt))
-    denom = done(denom.astype(f32) + f32(f16(eps)))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # eps 1e-8 is 0 in float16: inf, as torch's
-        p.array[...] = done(p.array.astype(f32) + f32(-step_size) * m.astype(f32) / denom.astype(f32))
+    denom = half.add_number(half.div(half.sqrt(v), math.sqrt(1 - beta2 ** step)), eps)   # eps 1e-8: 0 in float16
+    p.array[...] = half.addcdiv(p.array, m, denom, -lr / (1 - beta1 ** step))

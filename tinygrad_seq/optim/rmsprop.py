@@ -1,4 +1,7 @@
 """RMSprop (PyTorch's algorithm, with momentum and the centered variant)."""
+import numpy as np
+
+from tinygrad_seq.optim import half_steps as half
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import count_step, new_scalar
 
@@ -35,6 +38,8 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = self._state_zeros(B, p)
         count_step(state)
+        if half.is_half(p):
+            return _half_update(self, p, g, state, group)
         if wd != 0:
             g = B.add(g, B.mul(p.array, wd))
         sq = state["square_avg"].array
@@ -52,3 +57,26 @@ class RMSprop(Optimizer):
             B.iadd(p.array, B.mul(buf, -lr))
         else:
             B.iadd(p.array, B.mul(B.div(g, avg), -lr))
+
+
+def _half_update(opt, p, g, state, group):
+    """torch's RMSprop step on a float16 CPU parameter, op by op (half_steps.py)."""
+    lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+    g = np.asarray(g, np.float16)
+    if group["weight_decay"] != 0:
+        g = half.add(g, p.array, group["weight_decay"])
+    sq = state["square_avg"].array
+    sq[...] = half.addcmul(half.mul(sq, alpha), g, g, 1 - alpha)
+    if group["centered"]:
+        ga = state["grad_avg"].array
+        ga[...] = half.lerp(ga, g, 1 - alpha)
+        avg = half.sqrt(half.addcmul(sq, ga, ga, -1))
+    else:
+        avg = half.sqrt(sq)
+    avg = half.add_number(avg, eps)
+    if momentum > 0:
+        buf = state["momentum_buffer"].array
+        buf[...] = half.addcdiv(half.mul(buf, momentum), g, avg)
+        p.array[...] = half.add(p.array, buf, -lr)
+    else:
+        p.array[...] = half.addcdiv(p.array, g, avg, -lr)

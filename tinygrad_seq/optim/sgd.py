@@ -1,6 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's algorithm)."""
 import numpy as np
 
+from tinygrad_seq.optim import half_steps as half
 from tinygrad_seq.optim.fused_steps import sgd_step
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import state_tensor
@@ -33,7 +34,7 @@ class SGD(Optimizer):
             if new_buf is not None and buf is None:
                 state["momentum_buffer"] = state_tensor(new_buf, p)
             return
-        if getattr(p.array, "dtype", None) == np.float16 and isinstance(p.array, np.ndarray):
+        if half.is_half(p):
             return _half_update(p, g, state, group)
         d = B.add(g, B.mul(p.array, wd)) if wd != 0 else g
         if momentum != 0:
@@ -48,18 +49,11 @@ class SGD(Optimizer):
 
 
 def _half_update(p, g, state, group):
-    """torch's SGD step on a float16 CPU parameter, each of its in-place ops as torch's vectorised
-    loop computes it: in float32, a number multiplied as float32 (an add's alpha rounded to float16
-    first), rounded to float16 once per op. (Computed in float16 steps, lr * grad was rounded
-    before the add: a unit in the last place a step.) torch's element loop, which takes the last
-    elements past a multiple of its vector width and non-contiguous parameters, rounds lr * grad
-    first: there the two can differ by a unit."""
-    def axpy(a, b, alpha):   # a + alpha * b, torch's add(b, alpha=alpha); an array also for 0-d
-        return np.asarray(a.astype(np.float32) + np.float32(np.float16(alpha)) * np.asarray(b, np.float32)
-                          ).astype(np.float16)
-
+    """torch's SGD step on a float16 CPU parameter, op by op (half_steps.py)."""
     lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-    d = axpy(np.asarray(g, np.float16), p.array, wd) if wd != 0 else np.asarray(g, np.float16)
+    d = np.asarray(g, np.float16)
+    if wd != 0:
+        d = half.add(d, p.array, wd)
     if momentum != 0:
         buf = state.get("momentum_buffer")
         if buf is None:
@@ -67,7 +61,6 @@ def _half_update(p, g, state, group):
             state["momentum_buffer"] = state_tensor(buf, p)
         else:
             buf = buf.array
-            buf[...] = axpy(np.asarray(buf.astype(np.float32) * np.float32(momentum)).astype(np.float16), d,
-                            1 - group["dampening"])
-        d = axpy(d, buf, momentum) if group["nesterov"] else buf
-    p.array[...] = axpy(p.array, d, -lr)
+            buf[...] = half.add(half.mul(buf, momentum), d, 1 - group["dampening"])
+        d = half.add(d, buf, momentum) if group["nesterov"] else buf
+    p.array[...] = half.add(p.array, d, -lr)
