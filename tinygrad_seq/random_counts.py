@@ -27,7 +27,7 @@ def poisson(input, generator=None):
     rate = input.detach().cpu().numpy()
     if (rate < 0).any() or np.isnan(rate).any():
         raise RuntimeError("poisson: every rate must be a non-negative number")
-    draws = random.generator(generator).poisson(rate).astype(rate.dtype)
+    draws = np.asarray(random.generator(generator).poisson(rate), rate.dtype).reshape(rate.shape)   # 0-d too
     return PoissonDraw.apply(input, draws=draws)
 
 
@@ -42,7 +42,7 @@ def binomial(count, prob, generator=None):
     p = prob.detach().cpu().numpy()
     if (n < 0).any() or ((p < 0) | (p > 1)).any():
         raise RuntimeError("binomial: count must be >= 0 and prob in [0, 1]")
-    draws = random.generator(generator).binomial(n.astype(np.int64), p).astype(n.dtype)
+    draws = np.asarray(random.generator(generator).binomial(n.astype(np.int64), p), n.dtype)
     return Tensor(draws, device=count.device)
 
 

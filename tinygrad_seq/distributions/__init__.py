@@ -4,30 +4,59 @@
     Normal                                            VAEs (rsample), Gaussian policies, MDNs
     Bernoulli                                         binary actions, stop tokens
     Uniform, Independent                              noise; diagonal multivariate events
+    MultivariateNormal                                full-covariance Gaussians (pen offsets, latents)
+    MixtureSameFamily                                 mixture density outputs
+    Laplace, StudentT, LogNormal, Gumbel, Exponential robust / positive / heavy-tailed likelihoods, noise
+    Gamma, Chi2, Beta, Dirichlet                      positive and simplex-valued draws
+    Poisson, NegativeBinomial                         count likelihoods (DeepAR)
+    TransformedDistribution, transforms               pushforwards (tanh-squashed policies)
     kl_divergence, register_kl                        KL(p || q) per batch element
 
 Each mirrors torch's module of the same name (ts.distributions.normal.Normal,
 ts.distributions.kl.kl_divergence, ts.distributions.constraints, ...): arguments, shapes,
 validation errors, log_prob / entropy / cdf / kl with gradients. Draws come from tinygrad_seq's
-generator (ts.manual_seed): reproducible, not torch's numbers. Any other torch.distributions name
-raises an AttributeError saying it is missing."""
-from . import constraints
+generator (ts.manual_seed), torch's stream: Normal, Laplace, Exponential, Gumbel, LogNormal and
+MultivariateNormal draw torch's numbers; the gamma-based ones (Gamma, Chi2, StudentT, Beta,
+Dirichlet), Poisson, NegativeBinomial and Categorical's are reproducible but not torch's. Any other
+torch.distributions name raises an AttributeError saying it is missing."""
+from . import constraints, kl_families, transforms
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical
+from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Chi2, Gamma
+from .gumbel import Gumbel
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
+from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .student_t import StudentT
+from .transformed_distribution import TransformedDistribution
+from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
+                         SoftmaxTransform, TanhTransform, Transform)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "OneHotCategorical",
-           "OneHotCategoricalStraightThrough", "Uniform", "constraints", "kl_divergence", "register_kl"]
+_KL_TABLES = (kl_families,)   # registers the further families' KL pairs on import
+
+__all__ = ["AffineTransform", "Bernoulli", "Beta", "Categorical", "Chi2", "ComposeTransform", "Dirichlet",
+           "Distribution", "ExpTransform", "Exponential", "Gamma", "Gumbel", "Independent", "Laplace", "LogNormal",
+           "MixtureSameFamily", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints",
+           "kl_divergence", "register_kl", "transforms"]
 
 
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(f"module 'tinygrad_seq.distributions' has no attribute {name!r}")
-    raise AttributeError(f"tinygrad_seq does not have torch.distributions.{name} yet; Normal, Bernoulli, "
-                         "Categorical, OneHotCategorical, Uniform and Independent are here (with kl_divergence), "
-                         "and ts.multinomial / ts.rand / ts.randn draw samples")
+    raise AttributeError(f"tinygrad_seq does not have torch.distributions.{name} yet; the distributions here are "
+                         f"{', '.join(n for n in __all__ if n[0].isupper() and not n.endswith('Transform'))} "
+                         "(with kl_divergence and transforms)")

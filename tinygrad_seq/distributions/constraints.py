@@ -2,14 +2,14 @@
 Each constraint's check(value) takes a Tensor and returns a bool Tensor of the value's shape less
 the constraint's event_dim rightmost dimensions (True where the value is valid); the repr is
 torch's (GreaterThan(lower_bound=0.0), IntegerInterval(lower_bound=0, upper_bound=2), ...).
-The matrix constraints (lower_cholesky, positive_definite, ...) and cat / stack are not here:
+Of the matrix constraints, lower_cholesky and positive_definite are here; cat / stack and the rest are not:
 reaching for one raises an AttributeError that says so."""
 from tinygrad_seq.tensor import Tensor
 
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
            "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
-           "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_integer", "real",
-           "real_vector", "simplex", "unit_interval"]
+           "lower_cholesky", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
 
 
 class Constraint:
@@ -242,6 +242,37 @@ class _Simplex(Constraint):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
+class _LowerCholesky(Constraint):
+    """Lower-triangular square matrices with a positive diagonal."""
+    event_dim = 2
+
+    def check(self, value):
+        lower = (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).min(-1)[0]
+        return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric positive-definite matrices (symmetric within 1e-6, then a Cholesky factor exists)."""
+    event_dim = 2
+
+    def check(self, value):
+        import numpy as np
+        matrices = value.detach().cpu().numpy()
+        symmetric = np.isclose(matrices, np.swapaxes(matrices, -1, -2), atol=1e-6).all((-2, -1))
+        flat = matrices.reshape((-1,) + matrices.shape[-2:])
+        factorable = np.array([_has_cholesky(m) for m in flat], bool).reshape(matrices.shape[:-2])
+        return Tensor(symmetric & factorable)
+
+
+def _has_cholesky(matrix):
+    import numpy as np
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.isfinite(matrix).all())
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
@@ -261,6 +292,8 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
 
 
 def __getattr__(name):

@@ -66,6 +66,16 @@ class Distribution:
         """The same distribution with its parameters expanded (broadcast, not copied) to batch_shape."""
         raise NotImplementedError(f"{type(self).__name__} does not implement expand")
 
+    def _expand_params(self, cls, names, batch_shape, _instance=None):
+        """expand() of a distribution whose parameters `names` each have its batch_shape."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(*batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     @property
     def batch_shape(self):
         return self._batch_shape

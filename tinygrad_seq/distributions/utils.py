@@ -32,6 +32,12 @@ def broadcast_all(*values):
     return tuple(v if v.shape == e.shape else e for v, e in zip(values, broadcast_tensors(*values)))
 
 
+def batch_shape_of(given, broadcast):
+    """The batch_shape of parameters `given` (as passed) once broadcast: () when all were
+    numbers (a 0-d tensor's too), else the broadcast tensors' shape, as torch's constructors."""
+    return Size(()) if all(_is_number(v) for v in given) else broadcast[0].size()
+
+
 def _sum_rightmost(value, dim):
     """value summed over its dim rightmost dimensions."""
     if dim == 0:

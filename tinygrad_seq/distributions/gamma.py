@@ -1,0 +1,140 @@
+"""torch.distributions.Gamma and Chi2: positive draws for rates, precisions and the Student t's
+mixing variable (StudentT draws through Chi2; Beta and Dirichlet through standard gamma draws).
+
+    g = Gamma(concentration, rate)        # mean concentration / rate
+    x = g.rsample()                        # gradients into concentration and rate
+
+As torch's: log_prob, entropy, cdf (the regularised incomplete gamma) and mean / mode / variance
+with torch's formulas. rsample is a standard gamma draw (numpy's Marsaglia-Tsang sampler over
+tinygrad_seq's generator: reproducible, not torch's numbers) divided by rate; its gradient into
+the concentration is the implicit reparameterisation gradient dx/da = -(dP(a, x)/da) / p(x; a)
+(P the regularised incomplete gamma, its a-derivative by central differences in float64), the
+quantity torch's _standard_gamma_grad approximates."""
+import numbers
+
+import numpy as np
+from scipy import special as sp
+
+from tinygrad_seq import random
+from tinygrad_seq.autograd import Function
+from tinygrad_seq.tensor import Size, Tensor
+
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+__all__ = ["Chi2", "Gamma", "standard_gamma"]
+
+
+def _gamma_draw_grad(alpha, x):
+    """dx/dalpha of x ~ Gamma(alpha, 1) with its uniform noise held fixed (float64 arrays):
+    -(dP(alpha, x)/dalpha) / p(x; alpha)."""
+    step = 1e-5 * np.maximum(alpha, 1.0)
+    dp_dalpha = (sp.gammainc(alpha + step, x) - sp.gammainc(alpha - step, x)) / (2 * step)
+    log_density = (alpha - 1) * np.log(x) - x - sp.gammaln(alpha)
+    return -dp_dalpha / np.exp(log_density)
+
+
+class StandardGamma(Function):
+    """The draws (made in standard_gamma) as a function of the concentrations; backward is the
+    implicit reparameterisation gradient (torch's _standard_gamma and its derivative)."""
+
+    @staticmethod
+    def forward(ctx, alpha, draws=None, alpha_host=None):
+        ctx.alpha, ctx.x = alpha_host, draws
+        return ctx.b.asarray(draws)
+
+    @staticmethod
+    def backward(ctx, g):
+        with np.errstate(all="ignore"):
+            grad = _gamma_draw_grad(ctx.alpha.astype(np.float64), ctx.x.astype(np.float64))
+        return ctx.b.mul(g, ctx.b.asarray(grad.astype(ctx.x.dtype)))
+
+
+def standard_gamma(concentration):
+    """torch._standard_gamma: one Gamma(concentration, 1) draw per element (drawn on the host from
+    tinygrad_seq's generator), differentiable in the concentration."""
+    if not isinstance(concentration, Tensor):
+        raise TypeError(f"_standard_gamma(): argument 'self' must be Tensor, not {type(concentration).__name__}")
+    if concentration.dtype.kind != "f":
+        raise RuntimeError(f"\"gamma_cpu\" not implemented for '{concentration.dtype}'")
+    alpha = np.array(concentration.detach().cpu().numpy())   # a copy, 0-d kept (ascontiguousarray makes 1-d)
+    draws = np.asarray(random.generator().standard_gamma(alpha.astype(np.float64))).reshape(alpha.shape)
+    # torch clamps a draw to the dtype's smallest normal number, so log(x) stays finite
+    draws = np.asarray(np.maximum(draws, np.finfo(alpha.dtype).tiny), alpha.dtype)
+    return StandardGamma.apply(concentration, draws=draws, alpha_host=alpha)
+
+
+class Gamma(Distribution):
+    """torch.distributions.Gamma(concentration, rate, validate_args=None): density
+    rate^a x^(a-1) exp(-rate x) / Gamma(a)."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        both_numbers = isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number)
+        super().__init__(Size(()) if both_numbers else self.concentration.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Gamma, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        new.concentration = self.concentration.expand(*batch_shape)
+        new.rate = self.rate.expand(*batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def mode(self):
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self):
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        shape = tuple(self._extended_shape(sample_shape))
+        return standard_gamma(self.concentration.expand(*shape)) / self.rate.expand(*shape)
+
+    def log_prob(self, value):
+        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, self.rate.dtype))
+        if self._validate_args:
+            self._validate_sample(value)
+        return (self.concentration.xlogy(self.rate) + (self.concentration - 1).xlogy(value)
+                - self.rate * value - self.concentration.lgamma())
+
+    def entropy(self):
+        return (self.concentration - self.rate.log() + self.concentration.lgamma()
+                + (1.0 - self.concentration) * self.concentration.digamma())
+
+    def cdf(self, value):
+        from tinygrad_seq import special
+        if self._validate_args:
+            self._validate_sample(value)
+        return special.gammainc(self.concentration, self.rate * value)
+
+
+class Chi2(Gamma):
+    """torch.distributions.Chi2(df, validate_args=None): Gamma(df / 2, 1 / 2)."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None):
+        df_tensor, = broadcast_all(df)
+        super().__init__(0.5 * df_tensor if not isinstance(df, numbers.Number) else 0.5 * df, 0.5,
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Chi2, _instance)
+        return super().expand(batch_shape, new)
+
+    @property
+    def df(self):
+        return self.concentration * 2
