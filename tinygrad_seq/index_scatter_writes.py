@@ -2,6 +2,8 @@
 scatter_, scatter_add_, index_add_, index_copy_ and their out-of-place forms, with torch's checks
 (scatter_args, shared with scatter_reduce). A 0-d self counts as one element along dim 0 / -1,
 as in torch (zero_d_write)."""
+import warnings
+
 import numpy as np
 
 from tinygrad_seq import autograd, ops_extra
@@ -64,8 +66,22 @@ def scatter_(self, dim, index, src=None, value=None, reduce=None):
     """torch's scatter_(dim, index, src) / scatter_(dim, index, value), reduce=None, 'add' or
     'multiply' (the last without gradients, as torch's)."""
     node = None if reduce is not None else "ScatterBackward0" if _is_tensor(src) else "ScatterBackward1"
+    if reduce is not None and _is_tensor(src):
+        _warn_tensor_src_reduce()
     check_scatter_overlap(self, index, src)
     return _scatter_named(self, dim, index, src, value, reduce, node)
+
+
+_warned = []
+
+
+def _warn_tensor_src_reduce():
+    """torch's deprecation of scatter(src=Tensor, reduce=...), said once per process (TORCH_WARN_ONCE)."""
+    if not _warned:
+        _warned.append(True)
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                      UserWarning, stacklevel=3)
 
 
 def _scatter_named(self, dim, index, src, value, reduce, node):

@@ -2,6 +2,21 @@
 import numpy as np
 
 
+def _options(dtype, device_type):
+    from tinygrad_seq.grad_checks import _c_name
+    return (f"TensorOptions(dtype={_c_name(dtype)}, device={device_type}, layout=Strided, requires_grad=false "
+            "(default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
+def alias_of(data, dtype, device_type):
+    """A legacy constructor given a Tensor (x.new(t), ts.FloatTensor(t)): an alias of t (its memory,
+    its graph: AliasBackward0) when t has the constructor's dtype and device type, else torch's
+    TypeError naming both."""
+    if data.dtype != dtype or data.device.type != device_type:
+        raise TypeError(f"expected {_options(dtype, device_type)} (got {_options(data.dtype, data.device.type)})")
+    return data[...]
+
+
 def new(self, *args, size=None, data=None, device=None, **kwargs):
     """torch's legacy Tensor.new: new(*sizes) or new(size=) a (zero-filled) tensor of that shape,
     new(data) or new(data=) a tensor of data, new() an empty one, each of self's dtype and device
@@ -26,5 +41,8 @@ def new(self, *args, size=None, data=None, device=None, **kwargs):
                 type(data).__name__ == "Size":
             return self.new_zeros(tuple(data))
         from tinygrad_seq.creation import tensor
-        return tensor(data.numpy() if hasattr(data, "numpy") else data, dtype=self.dtype, device=self.device)
+        from tinygrad_seq.tensor import Tensor
+        if isinstance(data, Tensor):
+            return alias_of(data, self.dtype, self.device.type)
+        return tensor(data, dtype=self.dtype, device=self.device)
     return self.new_zeros(tuple(int(a) for a in args) if args else (0,))

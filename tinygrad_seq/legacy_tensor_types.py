@@ -7,6 +7,7 @@ import numpy as np
 
 from tinygrad_seq import dtypes
 from tinygrad_seq.creation import zeros
+from tinygrad_seq.legacy_new import alias_of
 from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
 
@@ -28,7 +29,9 @@ def _legacy(dtype, name):
         if len(args) == 1 and isinstance(args[0], Size):   # torch.FloatTensor(x.size()): sizes, not data
             args = tuple(args[0])
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            return Tensor(args[0].numpy() if isinstance(args[0], Tensor) else args[0], dtype=dtype, device=device)
+            if isinstance(args[0], Tensor):   # an alias of a tensor of this type, else torch's TypeError
+                return alias_of(args[0], np.dtype(dtype), "cpu")
+            return Tensor(args[0], dtype=dtype, device=device)
         return zeros(*(args or (0,)), dtype=dtype, device=device)   # FloatTensor(): empty, as torch's
     doc = f"ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."
     return _LegacyType(name, (), {"__new__": make, "__doc__": doc, "dtype": np.dtype(dtype), "is_legacy_type": True})

@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_seq import autograd, device as _device, ops_extra
 from tinygrad_seq.bool_arith import refuse_bool, trunc_divide_ints
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
+from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.operand_types import named_result, unknown_operand
 
@@ -51,7 +52,8 @@ class DivisionOps:
             return named_result(self._intdiv(other, "div_floor", False), "div", other)
         if rounding_mode == "trunc":
             return self._trunc_divide(other)
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        raise InvalidArgument(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                              f"{rounding_mode!r}")
 
     true_divide = divide = div
 

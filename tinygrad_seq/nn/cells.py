@@ -126,7 +126,9 @@ class RNNCellBase(Module):
                                         f"{label} of shape {want} for input of shape {in_shape}, got {s.shape})")
                 if s.device != x.device:
                     raise RuntimeError(f"{name}: input is on {x.device} but {label} is on {s.device}")
-                if s.dtype != x.dtype:
+                # a later state (an LSTM's c) only meets the step's pointwise ops, which promote as
+                # torch's (a float64 c_0 gives float64 h and c); the first one meets W_hh's product
+                if s.dtype != x.dtype and (i == 0 or s.dtype.kind != "f"):
                     raise RuntimeError(f"{name}: input dtype {x.dtype} and {label} dtype {s.dtype} differ")
                 if unbatched:
                     s = s.unsqueeze(0)
@@ -161,7 +163,7 @@ class RNNCellBase(Module):
                 if p is not None:
                     empty = empty + p.sum() * 0
             new = [empty + s for s in states]
-        elif (cell_fused_step.fusable(self.cell_spec, x, self.hidden_size)
+        elif (all(s.dtype == x.dtype for s in states) and cell_fused_step.fusable(self.cell_spec, x, self.hidden_size)
               and cell_fused_step.shapes_fit(self.cell_spec, x, states, params, self.hidden_size)):
             new = cell_fused_step.fused_step(self.cell_spec, x, states, params)
         else:
