@@ -8,37 +8,46 @@
     MixtureSameFamily                                 mixture density outputs
     Laplace, StudentT, LogNormal, Gumbel, Exponential robust / positive / heavy-tailed likelihoods, noise
     Gamma, Chi2, Beta, Dirichlet                      positive and simplex-valued draws
-    Poisson, NegativeBinomial                         count likelihoods (DeepAR)
+    Poisson, NegativeBinomial, Binomial, Geometric    count likelihoods (DeepAR)
+    LowRankMultivariateNormal                         low-rank + diagonal covariance (DeepVAR heads)
+    RelaxedOneHotCategorical, RelaxedBernoulli        Gumbel-softmax / Concrete relaxations
     TransformedDistribution, transforms               pushforwards (tanh-squashed policies)
     kl_divergence, register_kl                        KL(p || q) per batch element
 
 Each mirrors torch's module of the same name (ts.distributions.normal.Normal,
 ts.distributions.kl.kl_divergence, ts.distributions.constraints, ...): arguments, shapes,
 validation errors, log_prob / entropy / cdf / kl with gradients. Draws come from tinygrad_seq's
-generator (ts.manual_seed), torch's stream: Normal, Laplace, Exponential, Gumbel, LogNormal and
-MultivariateNormal draw torch's numbers; the gamma-based ones (Gamma, Chi2, StudentT, Beta,
-Dirichlet), Poisson, NegativeBinomial and Categorical's are reproducible but not torch's. Any other
+generator (ts.manual_seed), torch's stream: Normal, Laplace, Exponential, Gumbel, LogNormal,
+(LowRank)MultivariateNormal, Geometric and the relaxed ones draw torch's numbers; the gamma-based
+ones (Gamma, Chi2, StudentT, Beta, Dirichlet), Poisson, NegativeBinomial and Binomial are
+reproducible but not torch's. Any other
 torch.distributions name raises an AttributeError saying it is missing."""
 from . import constraints, kl_families, transforms
 from .bernoulli import Bernoulli
 from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
-from .gamma import Chi2, Gamma
+from .chi2 import Chi2
+from .gamma import Gamma
+from .geometric import Geometric
 from .gumbel import Gumbel
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
-from .student_t import StudentT
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
                          SoftmaxTransform, TanhTransform, Transform)
@@ -46,12 +55,14 @@ from .uniform import Uniform
 
 _KL_TABLES = (kl_families,)   # registers the further families' KL pairs on import
 
-__all__ = ["AffineTransform", "Bernoulli", "Beta", "Categorical", "Chi2", "ComposeTransform", "Dirichlet",
-           "Distribution", "ExpTransform", "Exponential", "Gamma", "Gumbel", "Independent", "Laplace", "LogNormal",
+__all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Chi2", "ComposeTransform", "Dirichlet",
+           "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel",
+           "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal",
            "MixtureSameFamily", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-           "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
-           "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints",
-           "kl_divergence", "register_kl", "transforms"]
+           "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "SigmoidTransform", "SoftmaxTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
+           "transforms"]
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""torch.distributions.Gamma and Chi2: positive draws for rates, precisions and the Student t's
+"""torch.distributions.Gamma: positive draws for rates, precisions and the Student t's
 mixing variable (StudentT draws through Chi2; Beta and Dirichlet through standard gamma draws).
 
     g = Gamma(concentration, rate)        # mean concentration / rate
@@ -23,7 +23,7 @@ from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
 
-__all__ = ["Chi2", "Gamma", "standard_gamma"]
+__all__ = ["Gamma", "standard_gamma"]
 
 
 def _gamma_draw_grad(alpha, x):
@@ -119,22 +119,3 @@ class Gamma(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return special.gammainc(self.concentration, self.rate * value)
-
-
-class Chi2(Gamma):
-    """torch.distributions.Chi2(df, validate_args=None): Gamma(df / 2, 1 / 2)."""
-
-    arg_constraints = {"df": constraints.positive}
-
-    def __init__(self, df, validate_args=None):
-        df_tensor, = broadcast_all(df)
-        super().__init__(0.5 * df_tensor if not isinstance(df, numbers.Number) else 0.5 * df, 0.5,
-                         validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Chi2, _instance)
-        return super().expand(batch_shape, new)
-
-    @property
-    def df(self):
-        return self.concentration * 2

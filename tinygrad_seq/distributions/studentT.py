@@ -8,7 +8,7 @@ from tinygrad_seq.tensor import Size
 
 from . import constraints
 from .distribution import Distribution
-from .gamma import Chi2
+from .chi2 import Chi2
 from .utils import _standard_normal, broadcast_all
 
 __all__ = ["StudentT"]

@@ -1,0 +1,115 @@
+"""torch.distributions.Binomial: counts of successes in total_count trials (Geometric, geometric.py,
+shares its probs / logits pair). As torch's: probs or logits (the other on first use),
+log_prob / entropy / mean / mode / variance / enumerate_support with torch's formulas and
+gradients; draws are ts.binomial's (not torch's numbers)."""
+from tinygrad_seq import creation
+from tinygrad_seq.grad_mode import no_grad
+from tinygrad_seq.random_counts import binomial
+from tinygrad_seq.tensor import Size
+
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+__all__ = ["Binomial", "ProbsOrLogits"]
+
+
+def _clamp_by_zero(x):
+    # max(x, 0) with a gradient of 1/2 at 0, as torch's
+    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
+
+
+class ProbsOrLogits:
+    """probs / logits, each computed from the other on first use (binary event)."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    def _expand_probs_or_logits(self, new, batch_shape):
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, getattr(self, name).expand(*batch_shape))
+                new._param = getattr(new, name)
+
+
+class Binomial(ProbsOrLogits, Distribution):
+    """torch.distributions.Binomial(total_count=1, probs=None, logits=None, validate_args=None)."""
+
+    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
+                       "logits": constraints.real}
+    has_enumerate_support = True
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.type_as(self.probs)
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.type_as(self.logits)
+        self._param = self.probs if probs is not None else self.logits
+        super().__init__(self._param.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Binomial, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        new.total_count = self.total_count.expand(*batch_shape)
+        self._expand_probs_or_logits(new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self.total_count)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def mode(self):
+        return ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count)
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=Size()):
+        shape = tuple(self._extended_shape(sample_shape))
+        with no_grad():
+            return binomial(self.total_count.expand(*shape).contiguous(), self.probs.expand(*shape).contiguous())
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        normalize_term = (self.total_count * _clamp_by_zero(self.logits)
+                          + self.total_count * (-self.logits.abs()).exp().log1p() - (self.total_count + 1).lgamma())
+        return value * self.logits - (value + 1).lgamma() - (self.total_count - value + 1).lgamma() - normalize_term
+
+    def _homogeneous_count(self, what):
+        total = int(self.total_count.max())
+        if int(self.total_count.min()) != total:
+            raise NotImplementedError(f"Inhomogeneous total count not supported by `{what}`.")
+        return total
+
+    def entropy(self):
+        self._homogeneous_count("entropy")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
+
+    def enumerate_support(self, expand=True):
+        total = self._homogeneous_count("enumerate_support")
+        values = creation.arange(1 + total, dtype=self._param.dtype, device=self._param.device)
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand(-1, *self._batch_shape) if expand else values
