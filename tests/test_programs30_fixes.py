@@ -53,7 +53,7 @@ def test_div_with_an_unknown_rounding_mode_raises_torchs_runtime_error(mode):
 
 def test_scatter_with_a_tensor_src_and_reduce_warns_once_as_torch():
     from tinygrad_seq import index_scatter_writes
-    index_scatter_writes._warned.clear()
+    index_scatter_writes._reduce_deprecation_said.clear()
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         y = ts.ones(2, 5).scatter_(1, ts.tensor([[0, 0], [1, 2]]), ts.full((2, 2), 2.0), reduce="multiply")
@@ -61,6 +61,7 @@ def test_scatter_with_a_tensor_src_and_reduce_warns_once_as_torch():
         ts.ones(2, 5).scatter_(1, ts.tensor([[0, 0], [1, 2]]), 2.0, reduce="add")   # a number: no warning
     assert y.tolist() == [[4.0, 1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 2.0, 1.0, 1.0]]
     messages = [str(w.message) for w in seen if "scatter" in str(w.message)]
+    assert [w.filename for w in seen if "scatter" in str(w.message)] == [__file__]
     assert messages == ["The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
                         "future PyTorch release. Use torch.scatter_reduce instead for more reduction options."]
 
@@ -86,3 +87,31 @@ def test_legacy_constructors_alias_a_tensor_of_their_dtype_and_refuse_another(ma
 def test_poisson_and_binomial_of_a_0d_tensor_keep_its_shape():
     assert ts.poisson(ts.tensor(3.0)).shape == () and ts.binomial(ts.tensor(5.0), ts.tensor(0.5)).shape == ()
     assert tuple(ts.distributions.Poisson(2.0).sample().shape) == tuple(torch.distributions.Poisson(2.0).sample().shape)
+
+
+def test_lstm_cell_promotes_an_integer_cell_state_as_torch():
+    for L in (ts, torch):
+        h1, c1 = _cell(L)(L.ones(1, 3), (L.zeros(1, 2), L.tensor([[1, 2]])))
+        assert str(h1.dtype).replace("torch.", "") == str(c1.dtype).replace("torch.", "") == "float32"
+
+
+def test_legacy_constructors_refuse_a_tensor_with_device_or_as_data_keyword():
+    for L in (ts, torch):
+        with pytest.raises(RuntimeError, match=r"Legacy tensor new of the form tensor.new\(tensor, device=device\)"):
+            L.ones(2).new(L.zeros(3), device="cpu")
+        with pytest.raises(RuntimeError, match="Legacy tensor constructor of the form"):
+            L.FloatTensor(L.zeros(3), device="cpu")
+        with pytest.raises(TypeError, match=r"new\(\): data must be a sequence \(got Tensor\)"):
+            L.ones(2).new(data=L.zeros(3))
+        assert L.FloatTensor([1.0], device="cpu").tolist() == [1.0]
+
+
+def test_multinomial_of_an_expanded_input_draws_as_torch():
+    draws = []
+    for L in (ts, torch):
+        L.manual_seed(101)
+        probs = L.tensor([0.1, 0.5, 0.4]).expand(5, 3)
+        draws.append(L.multinomial(probs, 1, True).flatten().tolist())
+        L.manual_seed(101)
+        draws.append(L.distributions.Categorical(logits=L.tensor([0.1, 0.5, -0.2])).expand((5,)).sample().tolist())
+    assert draws[0] == draws[2] and draws[1] == draws[3]

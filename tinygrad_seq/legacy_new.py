@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def _options(dtype, device_type):
+def _tensor_options_text(dtype, device_type):
     from tinygrad_seq.grad_checks import _c_name
     return (f"TensorOptions(dtype={_c_name(dtype)}, device={device_type}, layout=Strided, requires_grad=false "
             "(default), pinned_memory=false (default), memory_format=(nullopt))")
@@ -13,7 +13,8 @@ def alias_of(data, dtype, device_type):
     its graph: AliasBackward0) when t has the constructor's dtype and device type, else torch's
     TypeError naming both."""
     if data.dtype != dtype or data.device.type != device_type:
-        raise TypeError(f"expected {_options(dtype, device_type)} (got {_options(data.dtype, data.device.type)})")
+        raise TypeError(f"expected {_tensor_options_text(dtype, device_type)} "
+                        f"(got {_tensor_options_text(data.dtype, data.device.type)})")
     return data[...]
 
 
@@ -33,6 +34,9 @@ def new(self, *args, size=None, data=None, device=None, **kwargs):
             raise RuntimeError(f"legacy constructor expects device type: {own} but device type: {wanted} was passed")
     if size is not None:
         return self.new_zeros(tuple(int(s) for s in size))
+    from tinygrad_seq.tensor import Tensor
+    if isinstance(data, Tensor):
+        raise TypeError("new(): data must be a sequence (got Tensor)")
     if data is not None:
         args = (data,)
     if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
@@ -41,8 +45,10 @@ def new(self, *args, size=None, data=None, device=None, **kwargs):
                 type(data).__name__ == "Size":
             return self.new_zeros(tuple(data))
         from tinygrad_seq.creation import tensor
-        from tinygrad_seq.tensor import Tensor
         if isinstance(data, Tensor):
+            if device is not None:
+                raise RuntimeError("Legacy tensor new of the form tensor.new(tensor, device=device) is not "
+                                   "supported.  Use torch.as_tensor(...) instead.")
             return alias_of(data, self.dtype, self.device.type)
         return tensor(data, dtype=self.dtype, device=self.device)
     return self.new_zeros(tuple(int(a) for a in args) if args else (0,))

@@ -25,14 +25,17 @@ class _LegacyType(type):
 
 
 def _legacy(dtype, name):
-    def make(cls, *args, device="cpu"):
+    def make(cls, *args, device=None):
         if len(args) == 1 and isinstance(args[0], Size):   # torch.FloatTensor(x.size()): sizes, not data
             args = tuple(args[0])
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             if isinstance(args[0], Tensor):   # an alias of a tensor of this type, else torch's TypeError
+                if device is not None:
+                    raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is "
+                                       "not supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
                 return alias_of(args[0], np.dtype(dtype), "cpu")
-            return Tensor(args[0], dtype=dtype, device=device)
-        return zeros(*(args or (0,)), dtype=dtype, device=device)   # FloatTensor(): empty, as torch's
+            return Tensor(args[0], dtype=dtype, device=device or "cpu")
+        return zeros(*(args or (0,)), dtype=dtype, device=device or "cpu")   # FloatTensor(): empty, as torch's
     doc = f"ts.{name}(data) or ts.{name}(*sizes), as torch's legacy constructors."
     return _LegacyType(name, (), {"__new__": make, "__doc__": doc, "dtype": np.dtype(dtype), "is_legacy_type": True})
 

@@ -6,6 +6,7 @@ from tinygrad_seq import random
 from tinygrad_seq.creation import _make
 from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.functional_checks import torch_type_name
+from tinygrad_seq.memory_formats import non_overlapping_and_dense
 from tinygrad_seq.tensor import Tensor
 
 
@@ -45,6 +46,8 @@ def _multinomial_rows(stream, rows, num_samples, replacement, input):
     weights = rows.astype(dt)
     if not replacement or num_samples == 1:   # the noise in the memory order of input's layout
         strides = random.element_strides(input.array) if isinstance(input, Tensor) and input.ndim == 2 else None
+        if strides is not None and not non_overlapping_and_dense(tuple(input.shape), strides):
+            strides = None   # torch's empty_like of an expanded / overlapping input is contiguous
         q = random.in_memory_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, strides)
         ratio = weights / q
         return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]

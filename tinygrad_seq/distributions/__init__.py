@@ -22,7 +22,7 @@ generator (ts.manual_seed), torch's stream: Normal, Laplace, Exponential, Gumbel
 ones (Gamma, Chi2, StudentT, Beta, Dirichlet), Poisson, NegativeBinomial and Binomial are
 reproducible but not torch's. Any other
 torch.distributions name raises an AttributeError saying it is missing."""
-from . import constraints, kl_families, transforms
+from . import constraints, kl_cross, kl_families, transforms
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -53,7 +53,7 @@ from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerT
                          SoftmaxTransform, TanhTransform, Transform)
 from .uniform import Uniform
 
-_KL_TABLES = (kl_families,)   # registers the further families' KL pairs on import
+_KL_TABLES = (kl_families, kl_cross)   # register the further families' KL pairs on import
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Chi2", "ComposeTransform", "Dirichlet",
            "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel",

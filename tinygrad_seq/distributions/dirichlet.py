@@ -6,6 +6,8 @@ mode, variance with torch's formulas and gradients. rsample normalises independe
 draws (gamma.standard_gamma) over the last dimension, so its gradient is the pathwise one of that
 construction (torch's _Dirichlet applies the implicit gradient of the joint draw instead: both are
 unbiased reparameterisation gradients); draws are tinygrad_seq's generator's, not torch's."""
+import numpy as np
+
 from tinygrad_seq import functional as F
 from tinygrad_seq.tensor import Size
 
@@ -39,7 +41,9 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape=()):
         draws = standard_gamma(self.concentration.expand(*self._extended_shape(sample_shape)))
-        return draws / draws.sum(-1, keepdim=True)
+        finfo = np.finfo(draws.dtype)
+        # inside the open simplex, as torch's sampler: a share that rounds to 1 (or 0) would score inf
+        return (draws / draws.sum(-1, keepdim=True)).clamp(min=float(finfo.tiny), max=1 - float(finfo.eps))
 
     def log_prob(self, value):
         if self._validate_args:

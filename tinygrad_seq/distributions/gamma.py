@@ -56,13 +56,21 @@ def standard_gamma(concentration):
     tinygrad_seq's generator), differentiable in the concentration."""
     if not isinstance(concentration, Tensor):
         raise TypeError(f"_standard_gamma(): argument 'self' must be Tensor, not {type(concentration).__name__}")
-    if concentration.dtype.kind != "f":
-        raise RuntimeError(f"\"gamma_cpu\" not implemented for '{concentration.dtype}'")
+    if concentration.dtype.kind != "f" or concentration.dtype == np.float16:
+        from tinygrad_seq.functional_checks import torch_type_name
+        raise NotImplementedError(f"\"gamma_cpu\" not implemented for '{torch_type_name(concentration.dtype)}'")
     alpha = np.array(concentration.detach().cpu().numpy())   # a copy, 0-d kept (ascontiguousarray makes 1-d)
     draws = np.asarray(random.generator().standard_gamma(alpha.astype(np.float64))).reshape(alpha.shape)
-    # torch clamps a draw to the dtype's smallest normal number, so log(x) stays finite
+    # a draw that rounds to 0 in the dtype becomes its smallest normal number (torch's sampler)
     draws = np.asarray(np.maximum(draws, np.finfo(alpha.dtype).tiny), alpha.dtype)
     return StandardGamma.apply(concentration, draws=draws, alpha_host=alpha)
+
+
+def clamped_below(value, low):
+    """value with its values raised to `low` and its gradient untouched (torch's
+    value.detach().clamp_(min=low) on a graph's output)."""
+    held = value.detach()
+    return value + (held.clamp(min=low) - held)
 
 
 class Gamma(Distribution):
@@ -79,13 +87,7 @@ class Gamma(Distribution):
         super().__init__(Size(()) if both_numbers else self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new.concentration = self.concentration.expand(*batch_shape)
-        new.rate = self.rate.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Gamma, ("concentration", "rate"), batch_shape, _instance)
 
     @property
     def mean(self):
@@ -101,10 +103,11 @@ class Gamma(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = tuple(self._extended_shape(sample_shape))
-        return standard_gamma(self.concentration.expand(*shape)) / self.rate.expand(*shape)
+        value = standard_gamma(self.concentration.expand(*shape)) / self.rate.expand(*shape)
+        return clamped_below(value, float(np.finfo(value.dtype).tiny))   # after the division, as torch's
 
     def log_prob(self, value):
-        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, self.rate.dtype))
+        value = value.to(self.rate.dtype) if isinstance(value, Tensor) else Tensor(np.asarray(value, self.rate.dtype))
         if self._validate_args:
             self._validate_sample(value)
         return (self.concentration.xlogy(self.rate) + (self.concentration - 1).xlogy(value)

@@ -2,6 +2,7 @@
 argmax(logits + Gumbel), beam search with stochastic beams). A TransformedDistribution of
 Uniform(tiny, 1 - eps) as torch's, so draws are torch's: loc - scale log(-log u)."""
 import math
+import numbers
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from . import constraints
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
 from .uniform import Uniform
-from .utils import batch_shape_of, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Gumbel"]
 
@@ -28,7 +29,7 @@ class Gumbel(TransformedDistribution):
         self.loc, self.scale = broadcast_all(loc, scale)
         finfo = np.finfo(self.loc.dtype)
         tiny, top = float(finfo.tiny), 1 - float(finfo.eps)
-        if not batch_shape_of((loc, scale), (self.loc,)):
+        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
             base = Uniform(tiny, top, validate_args=validate_args)
         else:
             base = Uniform(creation.full_like(self.loc, tiny), creation.full_like(self.loc, top),

@@ -127,8 +127,9 @@ class RNNCellBase(Module):
                 if s.device != x.device:
                     raise RuntimeError(f"{name}: input is on {x.device} but {label} is on {s.device}")
                 # a later state (an LSTM's c) only meets the step's pointwise ops, which promote as
-                # torch's (a float64 c_0 gives float64 h and c); the first one meets W_hh's product
-                if s.dtype != x.dtype and (i == 0 or s.dtype.kind != "f"):
+                # torch's (a float64 c_0 gives float64 h and c, an int64 one float32); the first one
+                # meets W_hh's product
+                if s.dtype != x.dtype and i == 0:
                     raise RuntimeError(f"{name}: input dtype {x.dtype} and {label} dtype {s.dtype} differ")
                 if unbatched:
                     s = s.unsqueeze(0)

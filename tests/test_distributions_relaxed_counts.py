@@ -1,0 +1,97 @@
+"""ts.distributions' relaxed distributions (RelaxedOneHotCategorical, RelaxedBernoulli and their
+Exp / Logit bases), Binomial, Geometric and LowRankMultivariateNormal against torch 2.13, float64:
+values, gradients, draws after the same seed (the relaxed ones, Geometric and the low-rank
+Gaussian draw torch's numbers), errors."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_seq as ts
+import tinygrad_seq.distributions as D
+
+TD = torch.distributions
+rng = np.random.default_rng(17)
+
+
+def _compare_with_gradients(out, out_t, ours, theirs, rtol=1e-9):
+    assert tuple(out.shape) == tuple(out_t.shape)
+    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=rtol, atol=1e-12)
+    w = rng.standard_normal(tuple(out.shape))
+    (out * ts.tensor(w)).sum().backward()
+    (out_t * torch.tensor(w)).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-10)
+
+
+RELAXED = {
+    "RelaxedOneHotCategorical": lambda M, L, t, p: M.RelaxedOneHotCategorical(t, logits=p),
+    "ExpRelaxedCategorical": lambda M, L, t, p: M.relaxed_categorical.ExpRelaxedCategorical(t, logits=p),
+    "RelaxedBernoulli": lambda M, L, t, p: M.RelaxedBernoulli(t, logits=p),
+    "LogitRelaxedBernoulli": lambda M, L, t, p: M.relaxed_bernoulli.LogitRelaxedBernoulli(t, logits=p),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RELAXED))
+def test_relaxed_distributions_draw_and_score_as_torch(name):
+    logits = rng.standard_normal((2, 4))
+    temperature = 0.7
+    draws, scores, grads = [], [], []
+    for M, L in ((D, ts), (TD, torch)):
+        p = L.tensor(logits, requires_grad=True)
+        t = L.tensor(temperature, dtype=L.float64, requires_grad=True)
+        d = RELAXED[name](M, L, t, p)
+        L.manual_seed(9)
+        x = d.rsample((3,))
+        s = d.log_prob(x)
+        (s.sum() + x.sum()).backward()
+        draws.append(x.detach().numpy())
+        scores.append(s.detach().numpy())
+        grads.append((p.grad.numpy(), t.grad.numpy()))
+        assert tuple(d.expand((5,) + tuple(d.batch_shape)).batch_shape) == (5,) + tuple(d.batch_shape)
+    np.testing.assert_allclose(draws[0], draws[1], rtol=1e-10)
+    np.testing.assert_allclose(scores[0], scores[1], rtol=1e-9)
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-8)
+
+
+def test_geometric_and_binomial_match_torch():
+    probs = rng.random(4) * 0.8 + 0.1
+    for make, value in ((lambda M, p: M.Geometric(probs=p), rng.integers(0, 5, 4).astype(float)),
+                        (lambda M, p: M.Binomial(6, probs=p), rng.integers(0, 7, 4).astype(float))):
+        p, pt = ts.tensor(probs, requires_grad=True), torch.tensor(probs, requires_grad=True)
+        d, dt = make(D, p), make(TD, pt)
+        out = d.log_prob(ts.tensor(value)) + d.entropy() + d.mean + d.variance
+        out_t = dt.log_prob(torch.tensor(value)) + dt.entropy() + dt.mean + dt.variance
+        _compare_with_gradients(out, out_t, [p], [pt])
+        np.testing.assert_allclose(d.mode.detach().numpy(), dt.mode.detach().numpy())
+    ts.manual_seed(3)
+    torch.manual_seed(3)
+    np.testing.assert_array_equal(D.Geometric(ts.tensor(probs)).sample((6,)).numpy(),
+                                  TD.Geometric(torch.tensor(probs)).sample((6,)).numpy())
+    b = D.Binomial(ts.tensor([4.0, 4.0]), probs=ts.tensor([0.3, 0.6]))
+    np.testing.assert_array_equal(b.enumerate_support().numpy(),
+                                  TD.Binomial(torch.tensor([4.0, 4.0]), probs=torch.tensor([0.3, 0.6])).enumerate_support().numpy())
+    with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
+        D.Binomial(ts.tensor([3.0, 4.0]), probs=ts.tensor([0.3, 0.6])).entropy()
+    ts.manual_seed(0)
+    draws = D.Binomial(ts.tensor(8.0), probs=ts.tensor(0.25)).sample((20000,)).numpy()
+    assert abs(draws.mean() - 2.0) < 0.05 and draws.min() >= 0 and draws.max() <= 8
+
+
+def test_low_rank_multivariate_normal_matches_torch():
+    loc, w, d = rng.standard_normal((2, 4)), rng.standard_normal((2, 4, 2)), rng.random((2, 4)) + 0.5
+    ours = [ts.tensor(a, requires_grad=True) for a in (loc, w, d)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (loc, w, d)]
+    m, mt = D.LowRankMultivariateNormal(*ours), TD.LowRankMultivariateNormal(*theirs)
+    value = rng.standard_normal((3, 2, 4))
+    out = m.log_prob(ts.tensor(value)) + m.entropy() + m.variance.sum(-1)
+    out_t = mt.log_prob(torch.tensor(value)) + mt.entropy() + mt.variance.sum(-1)
+    _compare_with_gradients(out, out_t, ours, theirs)
+    for lazy in ("covariance_matrix", "precision_matrix", "scale_tril"):
+        np.testing.assert_allclose(getattr(m, lazy).detach().numpy(), getattr(mt, lazy).detach().numpy(), rtol=1e-9)
+    ts.manual_seed(6)
+    torch.manual_seed(6)
+    np.testing.assert_allclose(m.rsample((2,)).detach().numpy(), mt.rsample((2,)).detach().numpy(), rtol=1e-10)
+    for M, t in ((D, ts.tensor), (TD, torch.tensor)):
+        with pytest.raises(ValueError, match="cov_factor must be a batch of matrices with shape 4 x m"):
+            M.LowRankMultivariateNormal(t(loc), t(w[:, :3]), t(d))
