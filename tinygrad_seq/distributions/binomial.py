@@ -1,5 +1,4 @@
-"""torch.distributions.Binomial: counts of successes in total_count trials (Geometric, geometric.py,
-shares its probs / logits pair). As torch's: probs or logits (the other on first use),
+"""torch.distributions.Binomial: counts of successes in total_count trials. As torch's: probs or logits (the other on first use),
 log_prob / entropy / mean / mode / variance / enumerate_support with torch's formulas and
 gradients; draws are ts.binomial's (not torch's numbers)."""
 from tinygrad_seq import creation
@@ -8,10 +7,11 @@ from tinygrad_seq.random_counts import binomial
 from tinygrad_seq.tensor import Size
 
 from . import constraints
+from .binary_probs import BinaryProbsOrLogits
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
-__all__ = ["Binomial", "ProbsOrLogits"]
+__all__ = ["Binomial"]
 
 
 def _clamp_by_zero(x):
@@ -19,25 +19,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class ProbsOrLogits:
-    """probs / logits, each computed from the other on first use (binary event)."""
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    def _expand_probs_or_logits(self, new, batch_shape):
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, getattr(self, name).expand(*batch_shape))
-                new._param = getattr(new, name)
-
-
-class Binomial(ProbsOrLogits, Distribution):
+class Binomial(BinaryProbsOrLogits, Distribution):
     """torch.distributions.Binomial(total_count=1, probs=None, logits=None, validate_args=None)."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
@@ -68,10 +50,6 @@ class Binomial(ProbsOrLogits, Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):

@@ -8,14 +8,14 @@ from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.tensor import Size
 
 from . import constraints
-from .binomial import ProbsOrLogits
+from .binary_probs import BinaryProbsOrLogits
 from .distribution import Distribution
 from .utils import batch_shape_of, broadcast_all
 
 __all__ = ["Geometric"]
 
 
-class Geometric(ProbsOrLogits, Distribution):
+class Geometric(BinaryProbsOrLogits, Distribution):
     """torch.distributions.Geometric(probs=None, logits=None, validate_args=None): failures before
     the first success."""
 
