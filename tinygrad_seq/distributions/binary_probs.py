@@ -2,7 +2,10 @@
 probability (Binomial, Geometric, NegativeBinomial, LogitRelaxedBernoulli), each form computed
 from the other on first use (clamped as torch's probs_to_logits), and expand()'s copy of the
 forms that exist."""
-from .utils import lazy_property, logits_to_probs, probs_to_logits
+from tinygrad_seq.tensor import Size
+
+from .distribution import Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["BinaryProbsOrLogits"]
 
@@ -28,3 +31,21 @@ class BinaryProbsOrLogits:
             if name in self.__dict__:
                 setattr(new, name, getattr(self, name).expand(*batch_shape))
                 new._param = getattr(new, name)
+
+    def _take_count_and_param(self, total_count, probs, logits):
+        """Binomial's / NegativeBinomial's total_count and the given form, broadcast together; the
+        count takes the form's dtype."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        count, param = broadcast_all(total_count, probs if probs is not None else logits)
+        setattr(self, "probs" if probs is not None else "logits", param)
+        self.total_count, self._param = count.type_as(param), param
+
+    def _expand_with_count(self, cls, batch_shape, _instance):
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        new.total_count = self.total_count.expand(*batch_shape)
+        self._expand_probs_or_logits(new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new

@@ -11,7 +11,7 @@ from tinygrad_seq.tensor import Size
 from . import constraints
 from .binary_probs import BinaryProbsOrLogits
 from .distribution import Distribution
-from .relaxed_categorical import clamped_uniforms
+from .relaxed_categorical import BaseDistParams, clamped_uniforms
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
 from .utils import broadcast_all, clamp_probs
@@ -61,7 +61,7 @@ class LogitRelaxedBernoulli(BinaryProbsOrLogits, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(BaseDistParams, TransformedDistribution):
     """torch.distributions.RelaxedBernoulli(temperature, probs=None, logits=None, validate_args=None)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -74,15 +74,3 @@ class RelaxedBernoulli(TransformedDistribution):
 
     def expand(self, batch_shape, _instance=None):
         return super().expand(batch_shape, _instance=self._get_checked_instance(RelaxedBernoulli, _instance))
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

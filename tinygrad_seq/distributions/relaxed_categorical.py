@@ -17,12 +17,28 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
 from .utils import broadcast_all, clamp_probs
 
-__all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
+__all__ = ["BaseDistParams", "ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
 def clamped_uniforms(shape, like):
     """U[0, 1) draws of shape clamped to [eps, 1 - eps] (torch's clamp_probs(rand(...)))."""
     return clamp_probs(creation.rand(tuple(shape), dtype=like.dtype, device=like.device))
+
+
+class BaseDistParams:
+    """A relaxed distribution's temperature, logits and probs: its base distribution's."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -73,7 +89,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(BaseDistParams, TransformedDistribution):
     """torch.distributions.RelaxedOneHotCategorical(temperature, probs=None, logits=None, validate_args=None)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -86,15 +102,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
 
     def expand(self, batch_shape, _instance=None):
         return super().expand(batch_shape, _instance=self._get_checked_instance(RelaxedOneHotCategorical, _instance))
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
