@@ -30,6 +30,9 @@ def _families(rng):
         "Geometric": ((rng.random(3) * 0.8 + 0.1,), lambda M, p: M.Geometric(probs=p)),
         "Gumbel": ((real(), pos()), lambda M, m, s: M.Gumbel(m, s)),
         "Laplace": ((real(), pos()), lambda M, m, s: M.Laplace(m, s)),
+        "Cauchy": ((real(), pos()), lambda M, m, s: M.Cauchy(m, s)),
+        "HalfNormal": ((pos(),), lambda M, s: M.HalfNormal(s)),
+        "Pareto": ((pos(), pos() * 3), lambda M, s, a: M.Pareto(s, a)),
         "MultivariateNormal": ((rng.standard_normal((2, 3)), np.linalg.cholesky(spd())),
                                lambda M, m, l: M.MultivariateNormal(m, scale_tril=l)),
         "LowRankMultivariateNormal": ((rng.standard_normal((2, 3)), rng.standard_normal((2, 3, 2)), rng.random((2, 3)) + 0.5),
@@ -42,7 +45,7 @@ PAIRS = sorted((a.__name__, b.__name__) for a, b in torch_kl._KL_REGISTRY if a._
 
 
 def test_the_pairs_cover_torchs_registry():
-    assert len(PAIRS) >= 50
+    assert len(PAIRS) >= 68
 
 
 @pytest.mark.parametrize("p_name,q_name", PAIRS)

@@ -10,28 +10,31 @@ from tinygrad_seq.functions_index import broadcast_shapes
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
+from .cauchy import Cauchy
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import _EULER, Gumbel
-from .kl import register_kl
+from .half_normal import HalfNormal
+from .kl import _kl_normal_normal, register_kl
 from .laplace import Laplace
 from .lowrank_multivariate_normal import LowRankMultivariateNormal, _batch_lowrank_logdet, _batch_lowrank_mahalanobis
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
+from .pareto import Pareto
 from .poisson import Poisson
 from .uniform import Uniform
 
 
 def _infinite(p, q):
     """Infinite everywhere: q lacks mass that p has (torch's _kl_*_infinity)."""
-    first = next(v for v in vars(p).values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    return creation.full(tuple(p.batch_shape), math.inf, dtype=first.dtype, device=first.device)
+    like = p.mean   # any of p's parameters' dtype and device
+    return creation.full(tuple(p.batch_shape), math.inf, dtype=like.dtype, device=like.device)
 
 
-for _p, _qs in ((Exponential, (Beta, Uniform)), (Gamma, (Beta, Uniform)), (Gumbel, (Beta, Exponential, Gamma, Uniform)),
-                (Laplace, (Beta, Exponential, Gamma, Uniform)), (Normal, (Beta, Exponential, Gamma)),
-                (Poisson, (Bernoulli, Binomial))):
+for _p, _qs in ((Beta, (Pareto,)), (Exponential, (Beta, Pareto, Uniform)), (Gamma, (Beta, Pareto, Uniform)),
+                (Gumbel, (Beta, Exponential, Gamma, Pareto, Uniform)), (Laplace, (Beta, Exponential, Gamma, Pareto, Uniform)),
+                (Normal, (Beta, Exponential, Gamma, Pareto)), (Pareto, (Beta, Uniform)), (Poisson, (Bernoulli, Binomial))):
     for _q in _qs:
         register_kl(_p, _q)(_infinite)
 
@@ -191,6 +194,60 @@ def _kl_uniform_gumbel(p, q):
     high_loc = (p.high - q.loc) / q.scale
     low_loc = (p.low - q.loc) / q.scale
     return ratio.log() + 0.5 * (high_loc + low_loc) - ratio * ((-high_loc).exp() - (-low_loc).exp())
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    return ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log() - (4 * p.scale * q.scale).log()
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    scale_rate = p.scale * q.rate
+    result = (p.alpha / scale_rate).log() - p.alpha.reciprocal() + p.alpha * scale_rate / (p.alpha - 1) - 1
+    return result.where(~(p.alpha <= 1), math.inf)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common = p.scale.log() + p.alpha.reciprocal()
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    result = p.alpha.log() - common + t2 + (1 - q.concentration) * common + t4 - 1
+    return result.where(~(p.alpha <= 1), math.inf)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    var_normal = 2 * q.scale.pow(2)
+    common = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t3 = p.alpha * common.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common - q.loc).pow(2)
+    result = t1 - p.alpha.reciprocal() + (t3 + t4) / var_normal - 1
+    return result.where(~(p.alpha <= 2), math.inf)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    return result.where(~(p.scale < q.scale), math.inf)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    result = t2 * (q.alpha + 1) - t1
+    return result.where(~(p.low < q.scale), math.inf)
 
 
 def _lowrank_parts(q):

@@ -6,7 +6,7 @@ LogNormal = exp of a Normal, Gumbel from a Uniform).
                                     event_dim, sign, forward_shape / inverse_shape, cache_size 0 or 1
     ComposeTransform(parts)         the parts applied in order
     ExpTransform, SigmoidTransform, TanhTransform, PowerTransform(exponent),
-    AffineTransform(loc, scale, event_dim=0), SoftmaxTransform (not bijective: no jacobian)
+    AffineTransform(loc, scale, event_dim=0), SoftmaxTransform, AbsTransform (not bijective)
     identity_transform
 
 As torch's (formulas, domains, signs, the clipped sigmoid, tanh's stable jacobian
@@ -24,7 +24,7 @@ from . import constraints
 from .transform_base import ComposeTransform, Transform, EqualByType, identity_transform
 from .utils import broadcast_all
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
            "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform"]
 
 
@@ -186,6 +186,18 @@ class AffineTransform(Transform):
         return broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ())))
 
     inverse_shape = forward_shape
+
+
+class AbsTransform(EqualByType, Transform):
+    """y = |x| (not bijective: HalfNormal / HalfCauchy score it themselves)."""
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
 
 
 class SoftmaxTransform(EqualByType, Transform):
