@@ -1,5 +1,7 @@
 """Differentiable ops beyond ops.py's primitives: more elementwise functions, softmax, cumulative
 sums and products, and the gathers and scatters of indexing (gather, scatter, index_put)."""
+import numpy as np
+
 from tinygrad_seq.autograd import Function
 
 
@@ -114,6 +116,33 @@ class Softmax(Function):
         if len(out.shape):
             return B.softmax_backward(g, out, ctx.dim)
         return B.mul(out, B.sub(g, B.sum(B.mul(g, out), axis=None, keepdims=True)))   # 0-d: its own element
+
+
+class LogSumExp(Function):
+    """log(sum(exp(x))) over `dims` (a tuple of axes), in one node (a CRF's forward algorithm or a
+    mixture's log-likelihood calls it every step): the sum of exp(x - max) plus max on the host,
+    float16 in float32 rounded once (torch's opmath); backward g * exp(x - result), torch's
+    logsumexp_backward (a row of -inf: nan, as torch's)."""
+    @staticmethod
+    def forward(ctx, x, dims=(), keepdim=False):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        shift = np.max(wide, axis=dims, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.log(np.sum(np.exp(wide - shift), axis=dims, keepdims=True)) + shift
+        out = out.astype(x.dtype) if keepdim else out.astype(x.dtype).squeeze(dims)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        B, (x, out) = ctx.b, ctx.saved_tensors
+        if not ctx.keepdim:   # the reduced dims back as size 1, to broadcast against x
+            kept = tuple(1 if d in ctx.dims else n for d, n in enumerate(x.shape))
+            g, out = B.reshape(g, kept), B.reshape(out, kept)
+        with np.errstate(invalid="ignore"):
+            return B.mul(g, B.exp(B.sub(x, out)))
 
 
 def _reverse(B, a, dim):

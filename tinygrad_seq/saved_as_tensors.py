@@ -79,6 +79,14 @@ def _pow_saved(ctx, ps, out=None):
 
 _pow_saved.reads_output = True
 
+
+def _logsumexp_saved(ctx, ps, out=None):
+    """logsumexp saved its input and its output (recomputed from the input when not met)."""
+    return ps[0], out if out is not None else ops_extra.LogSumExp.apply(ps[0], dims=ctx.dims, keepdim=ctx.keepdim)
+
+
+_logsumexp_saved.reads_output = True
+
 SAVED = {
     **{op: parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Maximum, ops.Neg, ops.Log,
                                 ops.Abs, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
@@ -97,6 +105,7 @@ SAVED = {
     ops_extra.LogSoftmax: _recomputed(ops_extra.LogSoftmax, dim="dim"),
     ops_extra.Softmax: _recomputed(ops_extra.Softmax, dim="dim"),
     ops.Pow: _pow_saved,
+    ops_extra.LogSumExp: _logsumexp_saved,
     ops.Max: compared,
     ops.Clamp: compared,
     ops_extra.Prod: lambda ctx, ps: (ps[0].reshape(-1) if ctx.dim is None else ps[0],),

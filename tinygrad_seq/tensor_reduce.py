@@ -10,6 +10,7 @@ from tinygrad_seq import (autograd, device as _device, dtypes, int_math, ops, op
                           sort_order)
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
+from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.moments import warn_no_dof
@@ -235,8 +236,7 @@ class ReduceOps:
         return named(-((-self).amax(dim, keepdim)), "AminBackward0")
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """log(sum(exp(x))) along dim, computed from the shifted exp(x - max) (no overflow); the
-        shift is a constant for the gradient (softmax), and a row of -inf gives -inf."""
+        """log(sum(exp(x))) along dim: one host node (ops_extra.LogSumExp), else exp(x - max) composed."""
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "logsumexp")
@@ -246,14 +246,14 @@ class ReduceOps:
             return self._floating().logsumexp(dim, keepdim)
         if self.numel() == 0:   # an empty sum of exps: log 0 = -inf (gradient: none to give)
             return named(self.sum(dim, keepdim) * 0 - float("inf"), "LogsumexpBackward0")
-        m = self.detach().amax(dim, keepdim=True)
-        m = m.masked_fill(~m.isfinite(), 0.0)
+        dims = [wrap_dim(dim_int(d), self.ndim) for d in ((dim,) if is_one_int(dim) else dim)]
+        if type(self.array) is np.ndarray and len(set(dims)) == len(dims):   # a 0-d tensor: over no axis
+            return named(ops_extra.LogSumExp.apply(self, dims=tuple(dims) if self.ndim else (), keepdim=bool(keepdim)),
+                         "LogsumexpBackward0")
+        m = self.detach().amax(dim, keepdim=True).nan_to_num(0.0, 0.0, 0.0)   # an inf max shifts by 0
         with np.errstate(divide="ignore"):   # log(0) of a row of -inf is -inf, silently as torch's
             out = (self - m).exp().sum(dim, keepdim=True).log() + m
-        if not keepdim:
-            dims = (dim_int(dim),) if is_one_int(dim) else tuple(dim_int(d) for d in dim)
-            out = out.squeeze(tuple(d % max(self.ndim, 1) for d in dims))
-        return named(out, "LogsumexpBackward0")
+        return named(out if keepdim else out.squeeze(tuple(dims)), "LogsumexpBackward0")
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
