@@ -100,9 +100,9 @@ def _split_kind(a, b, rows, k):
     """How a [.., M, K] @ [K, N] product splits over the threads, or None: "rows" (a C-ordered,
     or copied to it, b 2-D, enough rows), "k" (a an F-ordered 2-D x^T, b C-ordered, enough rows
     of x: partial products by K), "out_rows" (the same x^T @ g with too few rows of x but
-    enough output rows). An operand in neither order (the broadcast ones of
-    `.sum().backward()`, stride 0, or a strided slice) is copied by _split: a Linear 1600x512 ->
-    512 under `out.sum().backward()` took 28.4 ms with its dx and dW products on one thread, 15.6
+    enough output rows), "cols" (a few rows of a, a large b: by output columns). An operand in
+    neither order (the broadcast ones of `.sum().backward()`, stride 0, or a strided slice) is
+    copied by _split: a Linear 1600x512 -> 512 under `out.sum().backward()` took 28.4 ms with its dx and dW products on one thread, 15.6
     ms with them split (AMD EPYC, 2 threads, 2026-12-05)."""
     per_thread = tuning.setting("ROWS_PER_THREAD") * num_threads()
     a_c = a.flags.c_contiguous or not (a.ndim == 2 and a.flags.f_contiguous)   # C, or copied to C
@@ -117,6 +117,14 @@ def _split_kind(a, b, rows, k):
             # 1024] 1258 -> 721-869, [10000, 32] @ [32, 256] 1889 -> 964-999; at half the
             # multiply-adds, [256, 32] @ [32, 512], 99 -> 91-113; AMD EPYC Zen 4, 2 threads, 2026-12-06)
             return "out_rows"
+    if (b.ndim == 2 and tuning.setting("COLUMNS_SPLIT_MIN_ROWS") <= rows < per_thread
+            and b.size >= tuning.setting("COLUMNS_SPLIT_MIN_WEIGHT")):
+        # few rows and a large weight (a decoder step's vocabulary projection): each thread its
+        # columns, streaming its share of the weight. One thread / split, us, two rounds ([16, 512]
+        # @ [512, 5000]: 1957 / 1576 and 2129 / 1843; [32, 256] @ [256, 8000] 3013 / 2266; [8, 512] @
+        # [512, 4096] 1027 / 851; [4, 512] @ [512, 4096] 873 / 730; weights of 0.25-0.5M elements
+        # 0.91-1.35x: kept on one thread; AMD EPYC Zen 3, 2 threads, load ~1, 2026-12-07)
+        return "cols"
     return None
 
 
@@ -131,8 +139,25 @@ def _split(kind, a, b):
         return _product_2d_k_split(a, b)
     if kind == "out_rows":
         return _product_2d(a, b)
+    if kind == "cols":
+        return _product_columns(a, b)
     k = b.shape[0]
     return _product_2d(a.reshape(-1, k), b).reshape(a.shape[:-1] + (b.shape[1],))
+
+
+def _product_columns(a, b):
+    """a [.., M, K] @ b [K, N] with each thread writing its range of the N output columns."""
+    k, n = b.shape
+    a2 = a.reshape(-1, k)
+    out = np.empty((a2.shape[0], n), a.dtype)
+    route = gemm_route(a.dtype)
+    with kernel_threads(n, 1, out.size * k) as n_chunks:
+        def columns_of(c):
+            lo, hi = chunk_bounds(c, n_chunks, n)
+            gemm_into(a2, b[:, lo:hi], out[:, lo:hi], route)
+
+        run_chunks(columns_of, n_chunks)
+    return out.reshape(a.shape[:-1] + (n,))
 
 
 def _one_thread(a, b, rows, k, n):

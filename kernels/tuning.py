@@ -84,14 +84,14 @@ STEP_BLAS_ROWS = 32
 # product); otherwise split by rows into partial sums
 PRODUCT_SPLIT_RATIO = 1.5
 PRODUCT_SPLIT_ROWS = 64
-# the engine's products (gemm_cpu): numpy's OpenBLAS runs a GEMM of at most this many
-# multiply-adds on one thread; products split over the kernels' threads from SPLIT_MIN_MACS and
-# ROWS_PER_THREAD rows a thread. The kernels' whole-sequence GEMMs split from SPLIT_MIN_MACS too:
-# handing a smaller product to another thread costs more than it saves (GRU T=200, B=1, H=64 on
-# 2 threads: 2.84 ms with its 2.5M-multiply-add GEMMs split, 0.92 ms on one thread, loaded machine)
+# the engine's products (gemm_cpu): OpenBLAS runs a GEMM of at most NUMPY_SINGLE_THREAD_MACS on one thread; products
+# split from SPLIT_MIN_MACS, by ROWS_PER_THREAD rows a thread or, with fewer (a decoder step's [B, K] @ [K, V]), by
+# columns from COLUMNS_SPLIT_MIN_ROWS rows and K * V weights (smaller lose to the hand-off: kernels/gemm_cpu.py)
 NUMPY_SINGLE_THREAD_MACS = 65536 * 4
 SPLIT_MIN_MACS = 1 << 22
 ROWS_PER_THREAD = 128
+COLUMNS_SPLIT_MIN_ROWS = 4
+COLUMNS_SPLIT_MIN_WEIGHT = 1 << 20
 # where the GEMM route is "panels" (blas_cpu.gemm_route), products of at least this many rows and
 # multiply-adds run on panels: below, packing the right operand costs more than the faster product saves ([32, 320]
 # x [320, 1024]: 68-78 GFLOP/s packed per call against 71-82 for OpenBLAS on Haswell kernels;

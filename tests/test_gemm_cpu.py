@@ -75,6 +75,34 @@ def test_transposed_left_operand_splits_over_two_threads(dtype, rows, left, righ
     _check_split_on_two_threads(monkeypatch, a, b, dtype)
 
 
+# a decoder step's projection: few rows (20, under ROWS_PER_THREAD per thread) times a large
+# weight's transpose splits by output columns (uneven chunks of 301); 3-D input rows merged
+@pytest.mark.parametrize("lead", [(20,), (4, 5)], ids=["2d", "3d"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_few_rows_times_a_large_weight_splits_by_columns(dtype, lead, monkeypatch, request):
+    if rerun_with_two_threads(request):
+        return
+    monkeypatch.setattr(tuning, "SPLIT_MIN_MACS", 1)
+    monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(tuning, "COLUMNS_SPLIT_MIN_WEIGHT", 1000)
+    monkeypatch.setattr(tuning, "COLUMNS_SPLIT_MIN_ROWS", 4)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(lead + (70,)).astype(dtype)
+    w = rng.standard_normal((301, 70)).astype(dtype)   # weight [out, in]: x @ w.T
+    assert gemm_cpu._split_kind(x, w.T, int(np.prod(lead)), 70) == "cols"
+    assert gemm_cpu._split_kind(x[..., :3, :] if len(lead) == 1 else x[:1, :3], w.T, 3, 70) is None   # too few rows
+    spy = ChunkSpy(monkeypatch, gemm_cpu)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(2)
+        got = gemm_cpu.matmul(x, w.T)
+    finally:
+        numba.set_num_threads(before)
+    assert spy.most == 2 and got.dtype == dtype and got.shape == lead + (301,) and got.flags.c_contiguous
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, x.astype(np.float64) @ w.T.astype(np.float64), **tol)
+
+
 def _check_split_on_two_threads(monkeypatch, x, g, dtype):
     """gemm_cpu.matmul(x^T, g) on two Numba threads: split over both, C-ordered, numpy's value."""
     spy = ChunkSpy(monkeypatch, gemm_cpu)
