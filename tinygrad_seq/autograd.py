@@ -352,7 +352,7 @@ def _sweep(root, g, retain_graph, capture=None):
                         if prev is None:
                             own = fresh and adoptable(pg, grads, in_grads)
                         else:
-                            pg, own = _outer.add(b, prev, pg), True
+                            pg, own = _outer.add(b, prev, pg, owned[key]), True
                     elif prev is not None:
                         pg, own = prev, owned[key]
                     if pg is not None:

@@ -100,12 +100,17 @@ def product(b, left, right):
     return b.matmul(left, right)
 
 
-def add(b, prev, grad):
+def add(b, prev, grad, prev_owned=False):
     """prev + grad where either may be factored (prev None: grad); a factored result only when
-    both are of one kind and shape."""
+    both are of one kind and shape. prev_owned: prev is an array this sum may write (a leaf's
+    accumulator the sweep made): grad is added into it in place, as torch's AccumulateGrad (an
+    embedding read at every decoder step: no new V x E table a step)."""
     if prev is None:
         return grad
     tp, tg = type(prev), type(grad)
+    if (prev_owned and tp is np.ndarray and tg is np.ndarray and prev.shape == grad.shape
+            and prev.dtype == grad.dtype and prev.flags.writeable):
+        return np.add(prev, grad, out=prev)
     if tp in DEFERRED:
         if tg is tp and prev.shape == grad.shape:
             prev.extend(grad)
