@@ -430,6 +430,7 @@ def _along(index, dim):
 
 def gather(a, dim, index):
     """torch.gather: a's other dims cut to index's sizes, then numpy's take_along_axis."""
+    dim %= a.ndim or 1   # (this module's max is the array one)
     cut = tuple(slice(None) if k == dim else slice(0, s) for k, s in enumerate(index.shape))
     return np.take_along_axis(a[cut], index, axis=dim)
 

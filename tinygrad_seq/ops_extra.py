@@ -120,18 +120,20 @@ class Softmax(Function):
 
 class LogSumExp(Function):
     """log(sum(exp(x))) over `dims` (a tuple of axes), in one node (a CRF's forward algorithm or a
-    mixture's log-likelihood calls it every step): the sum of exp(x - max) plus max on the host,
-    float16 in float32 rounded once (torch's opmath); backward g * exp(x - result), torch's
-    logsumexp_backward (a row of -inf: nan, as torch's)."""
+    mixture's log-likelihood calls it every step): the sum of exp(x - max) plus max on the host;
+    float16 as torch's CPU kernel rounds it, at each step (x - max, exp, the sum accumulated in
+    float32, log, + max); backward g * exp(x - result), torch's logsumexp_backward (a row of
+    -inf: nan, as torch's)."""
     @staticmethod
     def forward(ctx, x, dims=(), keepdim=False):
         ctx.dims, ctx.keepdim = dims, keepdim
-        wide = x.astype(np.float32) if x.dtype == np.float16 else x
-        shift = np.max(wide, axis=dims, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, 0)
+        shift = np.max(x, axis=dims, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.log(np.sum(np.exp(wide - shift), axis=dims, keepdims=True)) + shift
-        out = out.astype(x.dtype) if keepdim else out.astype(x.dtype).squeeze(dims)
+            total = np.sum(np.exp(x - shift), axis=dims, keepdims=True,
+                           dtype=np.float32 if x.dtype == np.float16 else None).astype(x.dtype)
+            out = np.log(total) + shift
+        out = out if keepdim else out.squeeze(dims)
         ctx.save_for_backward(x, out)
         return out
 
