@@ -16,6 +16,8 @@ import tinygrad_seq as ts
 import tinygrad_seq.distributions as D
 from tinygrad_seq.distributions import transforms as T
 
+from distribution_checks import compare_with_gradients
+
 TD = torch.distributions
 TT = torch.distributions.transforms
 rng = np.random.default_rng(7)
@@ -57,19 +59,6 @@ def _both(name):
     return make(D, *ours), make(TD, *theirs), ours, theirs, value()
 
 
-def _compare_with_gradients(out, out_t, ours, theirs, rtol=1e-9):
-    assert tuple(out.shape) == tuple(out_t.shape)
-    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=rtol, atol=1e-12)
-    w = rng.standard_normal(tuple(out.shape))
-    (out * ts.tensor(w)).sum().backward()
-    (out_t * torch.tensor(w)).sum().backward()
-    for a, b in zip(ours, theirs):
-        if b.grad is None:
-            assert a.grad is None or not np.any(a.grad.numpy())
-        else:
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-10)
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("what", ["log_prob", "entropy", "mean", "mode", "variance"])
 def test_scores_and_moments_match_torch(name, what):
@@ -88,7 +77,7 @@ def test_scores_and_moments_match_torch(name, what):
         if not out_t.requires_grad:
             np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=1e-9)
             return
-    _compare_with_gradients(out, out_t, ours, theirs)
+    compare_with_gradients(out, out_t, ours, theirs)
 
 
 @pytest.mark.parametrize("name,value", [("Gamma", lambda: _pos(3, 4)), ("Exponential", lambda: _pos(3, 4)),
@@ -101,14 +90,14 @@ def test_cdf_matches_torch(name, value):
     if name == "Gamma":   # the incomplete gamma has no derivative in its first argument (torch's neither)
         np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=1e-9)
     else:
-        _compare_with_gradients(out, out_t, ours, theirs)
+        compare_with_gradients(out, out_t, ours, theirs)
 
 
 @pytest.mark.parametrize("name", ["Exponential", "Laplace", "LogNormal"])
 def test_icdf_matches_torch(name):
     d, dt, ours, theirs, _ = _both(name)
     u = rng.random((3, 4)) * 0.9 + 0.05
-    _compare_with_gradients(d.icdf(ts.tensor(u)), dt.icdf(torch.tensor(u)), ours, theirs)
+    compare_with_gradients(d.icdf(ts.tensor(u)), dt.icdf(torch.tensor(u)), ours, theirs)
 
 
 @pytest.mark.parametrize("name", ["Exponential", "Laplace", "LogNormal", "Gumbel"])
@@ -201,7 +190,7 @@ def test_multivariate_normal_matches_torch(form):
     value = rng.standard_normal((4, 2, 3))
     out = d.log_prob(ts.tensor(value)) + d.entropy() + d.variance.sum(-1)
     out_t = dt.log_prob(torch.tensor(value)) + dt.entropy() + dt.variance.sum(-1)
-    _compare_with_gradients(out, out_t, ours, theirs)
+    compare_with_gradients(out, out_t, ours, theirs)
     for lazy in ("covariance_matrix", "precision_matrix", "scale_tril"):
         np.testing.assert_allclose(getattr(d, lazy).detach().numpy(), getattr(dt, lazy).detach().numpy(), rtol=1e-9)
     ts.manual_seed(5)
@@ -247,7 +236,7 @@ def test_mixture_same_family_matches_torch(event):
     value = rng.standard_normal((5, 3) + tuple(d.event_shape))
     out = d.log_prob(ts.tensor(value)).sum() + d.mean.sum() + d.variance.sum()
     out_t = dt.log_prob(torch.tensor(value)).sum() + dt.mean.sum() + dt.variance.sum()
-    _compare_with_gradients(out, out_t, ours, theirs)
+    compare_with_gradients(out, out_t, ours, theirs)
     if event == "scalar":
         np.testing.assert_allclose(d.cdf(ts.tensor(value)).detach().numpy(), dt.cdf(torch.tensor(value)).detach().numpy(),
                                    rtol=1e-10)
@@ -278,7 +267,7 @@ def test_tanh_squashed_gaussian_policy_matches_torch():
     a, at = d.rsample(), dt.rsample()
     out = a.sum(-1) + d.log_prob(a).sum(-1)
     out_t = at.sum(-1) + dt.log_prob(at).sum(-1)
-    _compare_with_gradients(out, out_t, ours, theirs)
+    compare_with_gradients(out, out_t, ours, theirs)
 
 
 @pytest.mark.parametrize("build", [
@@ -333,7 +322,7 @@ def test_kl_between_two_of_a_family_matches_torch(name):
     arrays, make, _ = CASES[name]
     q_arrays = [a * 1.3 + 0.1 if a.min() > 0 else a + 0.4 for a in arrays]
     q, qt = make(D, *[ts.tensor(a) for a in q_arrays]), make(TD, *[torch.tensor(a) for a in q_arrays])
-    _compare_with_gradients(D.kl_divergence(p, q), TD.kl_divergence(pt, qt), ours, theirs)
+    compare_with_gradients(D.kl_divergence(p, q), TD.kl_divergence(pt, qt), ours, theirs)
 
 
 def test_kl_of_mixed_pairs_and_multivariate_normals_match_torch():

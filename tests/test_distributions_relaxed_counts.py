@@ -9,21 +9,10 @@ import torch
 import tinygrad_seq as ts
 import tinygrad_seq.distributions as D
 
+from distribution_checks import compare_with_gradients
+
 TD = torch.distributions
 rng = np.random.default_rng(17)
-
-
-def _compare_with_gradients(out, out_t, ours, theirs, rtol=1e-9):
-    assert tuple(out.shape) == tuple(out_t.shape)
-    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=rtol, atol=1e-12)
-    w = rng.standard_normal(tuple(out.shape))
-    (out * ts.tensor(w)).sum().backward()
-    (out_t * torch.tensor(w)).sum().backward()
-    for a, b in zip(ours, theirs):
-        if b.grad is None:
-            assert a.grad is None or not np.any(a.grad.numpy())
-        else:
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-10)
 
 
 RELAXED = {
@@ -65,7 +54,7 @@ def test_geometric_and_binomial_match_torch():
         d, dt = make(D, p), make(TD, pt)
         out = d.log_prob(ts.tensor(value)) + d.entropy() + d.mean + d.variance
         out_t = dt.log_prob(torch.tensor(value)) + dt.entropy() + dt.mean + dt.variance
-        _compare_with_gradients(out, out_t, [p], [pt])
+        compare_with_gradients(out, out_t, [p], [pt])
         np.testing.assert_allclose(d.mode.detach().numpy(), dt.mode.detach().numpy())
     ts.manual_seed(3)
     torch.manual_seed(3)
@@ -89,7 +78,7 @@ def test_low_rank_multivariate_normal_matches_torch():
     value = rng.standard_normal((3, 2, 4))
     out = m.log_prob(ts.tensor(value)) + m.entropy() + m.variance.sum(-1)
     out_t = mt.log_prob(torch.tensor(value)) + mt.entropy() + mt.variance.sum(-1)
-    _compare_with_gradients(out, out_t, ours, theirs)
+    compare_with_gradients(out, out_t, ours, theirs)
     for lazy in ("covariance_matrix", "precision_matrix", "scale_tril"):
         np.testing.assert_allclose(getattr(m, lazy).detach().numpy(), getattr(mt, lazy).detach().numpy(), rtol=1e-9)
     ts.manual_seed(6)
@@ -123,7 +112,7 @@ def test_cauchy_half_weibull_pareto_match_torch(name):
             out, out_t = (d.entropy(), dt.entropy()) if what == "entropy" else (getattr(d, what), getattr(dt, what))
         np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=1e-9, equal_nan=True)
         if out_t.requires_grad and np.isfinite(out_t.detach().numpy()).all():
-            _compare_with_gradients(out, out_t, ours, theirs)
+            compare_with_gradients(out, out_t, ours, theirs)
     d, dt = getattr(D, name)(*[ts.tensor(a) for a in args]), getattr(TD, name)(*[torch.tensor(a) for a in args])
     assert d.has_rsample == dt.has_rsample and repr(d.support) == repr(dt.support)
     ts.manual_seed(3)

@@ -6,8 +6,6 @@ first use (clamped to [eps, 1 - eps] from probs, as torch's probs_to_logits); lo
 binary_cross_entropy_with_logits, entropy is binary_cross_entropy_with_logits(logits, probs),
 both with gradients; samples are floats of the parameter's dtype (0.0 / 1.0) drawn from
 tinygrad_seq's generator."""
-import numbers
-
 import numpy as np
 
 from tinygrad_seq import creation, functional as F
@@ -15,13 +13,14 @@ from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.tensor import Size
 
 from . import constraints
+from .binary_probs import BinaryProbsOrLogits
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(Distribution):
+class Bernoulli(BinaryProbsOrLogits, Distribution):
     """torch.distributions.Bernoulli(probs=None, logits=None, validate_args=None)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -29,41 +28,10 @@ class Bernoulli(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, numbers.Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, numbers.Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(Size(()) if is_scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(self._take_param(probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(*batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(*batch_shape)
-            new._param = new.logits
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
+        return self._expand_param(Bernoulli, batch_shape, _instance)
 
     @property
     def mean(self):

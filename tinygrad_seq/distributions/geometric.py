@@ -10,7 +10,7 @@ from tinygrad_seq.tensor import Size
 from . import constraints
 from .binary_probs import BinaryProbsOrLogits
 from .distribution import Distribution
-from .utils import batch_shape_of, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Geometric"]
 
@@ -23,15 +23,7 @@ class Geometric(BinaryProbsOrLogits, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.probs, = broadcast_all(probs)
-        else:
-            self.logits, = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(batch_shape_of((given,), (self._param,)), validate_args=validate_args)
+        super().__init__(self._take_param(probs, logits), validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
             invalid = self.probs.detach()[~(self.probs > 0)]
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "
@@ -39,12 +31,7 @@ class Geometric(BinaryProbsOrLogits, Distribution):
                              f"values:\n{invalid}")
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Geometric, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        self._expand_probs_or_logits(new, batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_param(Geometric, batch_shape, _instance)
 
     @property
     def mean(self):

@@ -4,8 +4,6 @@
     RelaxedBernoulli(...)                                   sigmoid of it: a number in (0, 1)
 
 As torch's, draws included (uniforms from torch's stream, clamped to [eps, 1 - eps])."""
-import numbers
-
 from tinygrad_seq.tensor import Size
 
 from . import constraints
@@ -27,25 +25,10 @@ class LogitRelaxedBernoulli(BinaryProbsOrLogits, Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self.temperature = temperature
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
-        if probs is not None:
-            self.probs, = broadcast_all(probs)
-        else:
-            self.logits, = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        scalar = isinstance(given, numbers.Number)
-        super().__init__(Size(()) if scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(self._take_param(probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LogitRelaxedBernoulli, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new.temperature = self.temperature
-        self._expand_probs_or_logits(new, batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_param(LogitRelaxedBernoulli, batch_shape, _instance, temperature=self.temperature)
 
     def rsample(self, sample_shape=Size()):
         shape = tuple(self._extended_shape(sample_shape))
