@@ -5,26 +5,13 @@ import math
 
 from tinygrad_seq import creation
 
-from . import constraints
-from .distribution import Distribution
-from .utils import batch_shape_of, broadcast_all
+from .loc_scale import LocScale
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScale):
     """torch.distributions.Cauchy(loc, scale, validate_args=None)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(batch_shape_of((loc, scale), (self.loc,)), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Cauchy, ("loc", "scale"), batch_shape, _instance)
 
     def _full(self, value):
         return creation.full(tuple(self._extended_shape()), value, dtype=self.loc.dtype, device=self.loc.device)

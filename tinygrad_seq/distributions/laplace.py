@@ -5,26 +5,13 @@ import numpy as np
 
 from tinygrad_seq import creation
 
-from . import constraints
-from .distribution import Distribution
-from .utils import batch_shape_of, broadcast_all
+from .loc_scale import LocScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """torch.distributions.Laplace(loc, scale, validate_args=None)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(batch_shape_of((loc, scale), (self.loc,)), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Laplace, ("loc", "scale"), batch_shape, _instance)
 
     @property
     def mean(self):

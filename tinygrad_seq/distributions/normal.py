@@ -9,38 +9,18 @@ As torch's: loc and scale (tensors or numbers) broadcast together; log_prob, cdf
 entropy are Tensor compositions, so they carry gradients into loc, scale and the value; sample()
 is rsample() without gradient. Draws come from tinygrad_seq's generator (ts.manual_seed)."""
 import math
-import numbers
 
 from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.tensor import Size
 
-from . import constraints
-from .distribution import Distribution
-from .utils import _standard_normal, broadcast_all
+from .loc_scale import LocScale
+from .utils import _standard_normal
 
 __all__ = ["Normal"]
 
 
-class Normal(Distribution):
+class Normal(LocScale):
     """torch.distributions.Normal(loc, scale, validate_args=None): N(loc, scale**2)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size(()) if both_numbers else self.loc.size(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = Size(tuple(batch_shape))
-        new.loc = self.loc.expand(*batch_shape)
-        new.scale = self.scale.expand(*batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     @property
     def mean(self):
