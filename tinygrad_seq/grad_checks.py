@@ -2,6 +2,7 @@
 dtype and device type. The engine's own stores pass the fast path: a handful of compares."""
 import numpy as np
 
+from tinygrad_seq.out_dtypes import c_type_name
 from tinygrad_seq.tensor_matmul import scalar_name
 
 
@@ -30,7 +31,7 @@ def grad_assignment_error(t, grad):
                             f"'{_sizes(t.shape)}'. Please ensure that the gradient and the tensor are the same size")
     if np.dtype(grad.dtype) != np.dtype(t.dtype):
         return RuntimeError(
-            f"attempting to assign a gradient with dtype '{_c_name(grad.dtype)}' to a tensor with grad_dtype "
+            f"attempting to assign a gradient with dtype '{c_type_name(grad.dtype)}' to a tensor with grad_dtype "
             f"'{scalar_name(np.dtype(t.dtype))}'. The gradient must match the tensor's grad_dtype (defaults to the "
             f"tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to "
             f"allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
@@ -38,14 +39,6 @@ def grad_assignment_error(t, grad):
     return None
 
 
-# torch's C++ type names in the dtype message ('double', 'long int', ...)
-_C_NAMES = {np.dtype(np.float64): "double", np.dtype(np.float32): "float", np.dtype(np.float16): "c10::Half",
-            np.dtype(np.int64): "long int", np.dtype(np.int32): "int", np.dtype(np.int16): "short int",
-            np.dtype(np.int8): "signed char", np.dtype(np.uint8): "unsigned char", np.dtype(np.bool_): "bool"}
-
-
-def _c_name(dtype):
-    return _C_NAMES.get(np.dtype(dtype), str(np.dtype(dtype)))
 
 
 def checked_grad_setter(store):

@@ -1,12 +1,12 @@
 """Index normalisation of Tensor.__getitem__ / __setitem__: PyTorch's index forms into the
 tuple the array backends take, with PyTorch's bounds errors."""
 import numbers
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from tinygrad_seq import autograd
+from tinygrad_seq.user_warning import warn_at_caller
 
 
 # the dtypes of an index tensor torch takes (long, int, byte as a mask, bool)
@@ -27,8 +27,8 @@ def normalize_index(idx, t):
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
         return (idx,), False
     if type(idx) is list and _sequence_as_tuple(idx):
-        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
-                      "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq].", UserWarning, stacklevel=3)
+        warn_at_caller("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+                       "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq].")
         idx = tuple(idx)
     items = idx if isinstance(idx, tuple) else (idx,)
     out, advanced = [], False
@@ -47,8 +47,8 @@ def normalize_index(idx, t):
             if it.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if it.dtype == np.uint8:   # a uint8 tensor is a mask, as torch's (deprecated there)
-                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-                              "torch.bool instead.", UserWarning, stacklevel=3)
+                warn_at_caller("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                               "torch.bool instead.")
                 it = it.astype(np.bool_)
             if it.ndim == 0 and it.dtype.kind in "iu":
                 it = int(it)   # a 0-d integer tensor indexes as an integer does, as torch's
@@ -123,3 +123,17 @@ def ints_first(items, advanced):
             ints.extend([slice(None)] * (it.ndim if getattr(it, "dtype", None) == np.bool_ else 1))
             rest.append(it)
     return tuple(ints), tuple(rest)
+
+
+def refuse_byte_mask_fill(idx, value):
+    """t[mask] = value with one uint8 mask among the index's tensors and a one-element value:
+    torch runs that as masked_fill_, which takes bool masks only (its RuntimeError, before the
+    deprecation warning a read through the same mask gives). With another index tensor beside
+    the mask, or a value of several elements, torch's index_put_ takes the uint8 mask."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    arrays = [i for i in items if isinstance(i, (autograd._Tensor, np.ndarray, list))]
+    if len(arrays) != 1 or getattr(arrays[0], "dtype", None) != np.uint8:
+        return
+    n = value.numel() if isinstance(value, autograd._Tensor) else np.size(value)
+    if n == 1:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")

@@ -22,7 +22,7 @@ from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.inplace_fast import arith_in_place, broadcasts_to, copy_in_place
 from tinygrad_seq.inplace_reshape import (refuse_write_through_view_of_reshaped, reshape_in_graph, squeeze_node,
                                           t_order, transpose_order)
-from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index
+from tinygrad_seq.indexing import drop_leading_ones, ints_first, normalize_index, refuse_byte_mask_fill
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.tensor_logic import alpha_form
 from tinygrad_seq.tensor_autograd import retain_on, view_root
@@ -376,6 +376,8 @@ class InPlaceOps:
         """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""
         if type(value) is float and not -3.4e38 < value < 3.4e38 and self.array.dtype == np.float32:
             float_scalar(value, self.array.dtype)   # torch's: float32 refuses what it cannot hold (float16 takes inf)
+        if type(idx) is not int and type(idx) is not slice:
+            refuse_byte_mask_fill(idx, value)
         nidx, advanced = normalize_index(idx, self)
         split = ints_first(nidx, advanced)
         if split is not None:   # torch's order: the integers select a view, the arrays index it

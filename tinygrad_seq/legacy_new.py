@@ -3,7 +3,7 @@ import numpy as np
 
 
 def _tensor_options_text(dtype, device_type):
-    from tinygrad_seq.grad_checks import _c_name
+    from tinygrad_seq.out_dtypes import c_type_name as _c_name
     return (f"TensorOptions(dtype={_c_name(dtype)}, device={device_type}, layout=Strided, requires_grad=false "
             "(default), pinned_memory=false (default), memory_format=(nullopt))")
 

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.out_dtypes import c_type_name
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -104,11 +105,6 @@ def write_input_dtype_out(name, input, out, result):
     return _into(out, result, name)
 
 
-# torch's C++ type names (caffe2::TypeMeta) in frexp's out= errors
-_TYPE_META_NAMES = {np.dtype(np.uint8): "unsigned char", np.dtype(np.int8): "signed char",
-                    np.dtype(np.int16): "short int", np.dtype(np.int32): "int", np.dtype(np.int64): "long int",
-                    np.dtype(np.bool_): "bool", np.dtype(np.float16): "c10::Half", np.dtype(np.float32): "float",
-                    np.dtype(np.float64): "double"}
 
 
 def write_frexp_out(input, out, result):
@@ -124,9 +120,9 @@ def write_frexp_out(input, out, result):
             raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type(o).__name__}")
     mantissa, exponent = out
     if mantissa.dtype != input.dtype:
-        raise RuntimeError(f"torch.frexp() expects mantissa to have dtype {_TYPE_META_NAMES[input.dtype]} but got "
-                           f"{_TYPE_META_NAMES.get(mantissa.dtype, str(mantissa.dtype))}")
+        raise RuntimeError(f"torch.frexp() expects mantissa to have dtype {c_type_name(input.dtype)} but got "
+                           f"{c_type_name(mantissa.dtype)}")
     if exponent.dtype != np.int32:
         raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got "
-                           f"{_TYPE_META_NAMES.get(exponent.dtype, str(exponent.dtype))}")
+                           f"{c_type_name(exponent.dtype)}")
     return type(result)(_into(mantissa, result[0], "frexp"), _into(exponent, result[1], "frexp"))

@@ -60,11 +60,11 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
 def _check_uniform_bounds(a, b, dtype):
     """torch's check_uniform_bounds: from and to within dtype's finite range (nan refused),
     from <= to, and to - from representable in dtype."""
-    from tinygrad_seq.out_param import _TYPE_META_NAMES   # torch's C++ names: float, double, c10::Half
+    from tinygrad_seq.out_dtypes import c_type_name   # torch's C++ names: float, double, c10::Half
     low, high = float(np.finfo(dtype).min), float(np.finfo(dtype).max)
     for value, name in ((a, "from"), (b, "to")):
         if not low <= value <= high:
-            raise RuntimeError(f"{name} is out of bounds for {_TYPE_META_NAMES[np.dtype(dtype)]}")
+            raise RuntimeError(f"{name} is out of bounds for {c_type_name(dtype)}")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     if b - a > high:

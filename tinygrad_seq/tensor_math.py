@@ -19,6 +19,7 @@ from tinygrad_seq.half_opmath import HALF, half_times_number, half_times_scalar,
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.operand_types import named_node as _named_node, named_result, unknown_operand as _unknown_operand
+from tinygrad_seq.out_dtypes import c_type_name
 from tinygrad_seq.softmax_empty import softmax_over_empty_dim
 from tinygrad_seq.tensor_division import DivisionOps
 from tinygrad_seq.tensor_logic import alpha_form
@@ -401,7 +402,7 @@ class MathOps(DivisionOps, MatMulOps):
     def _mask_array(self, mask, name):
         m = mask.array if isinstance(mask, MathOps) else _device.backend(self.device).asarray(np.asarray(mask))
         if m.dtype != np.bool_:
-            raise DTypeMismatch(f"{name}: mask must be bool, got {m.dtype}")
+            raise DTypeMismatch(f"{name}_ only supports boolean masks, but got mask with dtype {c_type_name(m.dtype)}")
         try:
             if np.broadcast_shapes(m.shape, self.shape) != self.shape:
                 raise ValueError

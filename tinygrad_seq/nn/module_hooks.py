@@ -31,6 +31,7 @@ from collections import OrderedDict
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.grad_mode import _state
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.user_warning import warn_at_caller
 
 # the dicts Module.__init__ makes for its hooks (handle id -> hook, or -> True for the flags)
 HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks", "_forward_hooks_with_kwargs",
@@ -322,8 +323,10 @@ class _BackwardHookCall:
                                    f"got {len(new)}, but expected {len(grad_outputs)}")
             grad_outputs = new
         if self.input_index is None:
-            warnings.warn("Full backward hook is firing when gradients are computed with respect to "
-                          "module outputs since no inputs require gradients.", UserWarning, stacklevel=2)
+            warn_at_caller("Full backward hook is firing when gradients are computed with respect to module "
+                           "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                           "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                           "details.")
             grad_inputs = (None,) * self.n_inputs
             for hook in self.hooks:
                 res = hook(self.module, grad_inputs, grad_outputs)
