@@ -119,3 +119,40 @@ def test_swalr_anneal_strategy_message_as_torch():
         opt = L.optim.SGD([L.nn.Parameter(L.zeros(2))], lr=0.1)
         got[L.__name__] = _error(lambda: L.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_strategy="exp"))
     assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("op", ["stack0", "stack1", "stack2", "cat0", "cat1", "cat mixed"])
+def test_cat_and_stack_of_transposes_are_contiguous_and_dropout_draws_torchs_mask(op):
+    # HM-LSTM stacks h_t.t() along time, then drops out: the mask follows the result's layout
+    got = {}
+    for L in LIBS:
+        hs = [(L.arange(12.0).view(6, 2) + 100 * t).t() for t in range(3)]
+        fn = {"stack0": lambda: L.stack(hs, 0), "stack1": lambda: L.stack(hs, 1), "stack2": lambda: L.stack(hs, 2),
+              "cat0": lambda: L.cat(hs, 0), "cat1": lambda: L.cat(hs, 1),
+              "cat mixed": lambda: L.cat([hs[0], L.ones(2, 6)], 0)}[op]
+        out = fn()
+        L.manual_seed(3)
+        mask = (L.nn.functional.dropout(out + 1, 0.5, True) != 0).reshape(-1).tolist()
+        got[L.__name__] = (tuple(out.shape), out.stride(), out.is_contiguous(), out.view(-1).tolist(), mask)
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("op", ["cat0", "cat1", "stack0", "mixed"])
+def test_cat_of_channels_last_inputs_keeps_channels_last_as_torch(op):
+    got = {}
+    for L in LIBS:
+        a = L.tensor(np.arange(120, dtype=np.float32).reshape(2, 3, 4, 5)).to(memory_format=L.channels_last)
+        out = {"cat0": lambda: L.cat([a, a], 0), "cat1": lambda: L.cat([a, a], 1), "stack0": lambda: L.stack([a, a], 0),
+               "mixed": lambda: L.cat([a, L.zeros(2, 3, 4, 5)], 0)}[op]()
+        got[L.__name__] = (out.stride(), out.numpy().tolist())
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("case", ["1-d", "1-d long", "2 by 3", "2 by 2 long", "list"])
+def test_matrix_exp_checks_the_shape_before_the_dtype_as_torch(case):
+    got = {}
+    for L in LIBS:
+        arg = {"1-d": lambda: L.ones(4), "1-d long": lambda: L.ones(4, dtype=L.int64), "2 by 3": lambda: L.ones(2, 3),
+               "2 by 2 long": lambda: L.ones(2, 2, dtype=L.int64), "list": lambda: [[1.0]]}[case]()
+        got[L.__name__] = (_error(lambda: L.linalg.matrix_exp(arg)), _error(lambda: L.matrix_exp(arg)))
+    assert got["tinygrad_seq"] == got["torch"]

@@ -3,6 +3,7 @@ Every engine op is written against this small set, so a new device is one new mo
 import math
 
 import numpy as np
+from .memory_formats import laid_as_torch_cat
 
 name = "cpu"
 ndarray = np.ndarray
@@ -271,10 +272,10 @@ def index_add(shape, dtype, idx, g, advanced):
     return out
 
 def concatenate(arrays, axis):
-    return np.concatenate(arrays, axis=axis)
+    return laid_as_torch_cat(np.concatenate(arrays, axis=axis), arrays)
 
 def stack(arrays, axis):
-    return np.stack(arrays, axis=axis)
+    return laid_as_torch_cat(np.stack(arrays, axis=axis), arrays)
 
 def split(a, sizes, axis):
     return np.split(a, np.cumsum(sizes)[:-1], axis=axis)

@@ -218,6 +218,8 @@ def det(input):
 
 def matrix_exp(input):
     from tinygrad_seq import linalg
+    from tinygrad_seq.argument_types import require_tensor_argument
+    require_tensor_argument(input, "matrix_exp", "input", 1)   # torch's name for the op here
     return linalg.matrix_exp(input)
 
 

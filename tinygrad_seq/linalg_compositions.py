@@ -47,10 +47,13 @@ def matrix_exp(A):
     squared s times (a batch squares each matrix only its own number of times). A Tensor
     composition: the gradient is the polynomial's, which matches exp's to float64 rounding. A
     matrix with an inf or nan gives nan, as torch's."""
-    check_float("torch.linalg.matrix_exp", A)
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are "
-                           f"{' by '.join(map(str, A.shape[-2:]))} matrices")
+    if isinstance(A, Tensor):   # torch's order: the shape, then the dtype
+        if A.ndim < 2:
+            raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 dimensions.")
+        if A.shape[-1] != A.shape[-2]:
+            raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are "
+                               f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    check_float("linalg.matrix_exp", A, argument="input")
     n = A.shape[-1]
     from tinygrad_seq.creation import eye
     from tinygrad_seq.functions import where

@@ -34,6 +34,20 @@ def is_contiguous_as(arr, memory_format):
     return True
 
 
+def laid_as_torch_cat(out, arrays):
+    """torch.cat / stack's result layout for numpy's result `out` of host `arrays`: contiguous, or
+    channels-last where every input is a channels-last 4-D array (numpy's result then has torch's
+    strides). numpy keeps its inputs' order: a cat of transposes came out column-major, and a
+    dropout after it drew torch's mask onto other elements."""
+    if out.flags.c_contiguous or all(a.ndim == 4 and is_contiguous_as(a, _CHANNELS_LAST_2D) for a in arrays):
+        return out
+    return np.ascontiguousarray(out)
+
+
+class _CHANNELS_LAST_2D:
+    name = "channels_last"
+
+
 def non_overlapping_and_dense(shape, strides):
     """torch's isnon_overlapping_and_dense: the dims of more than one element, ordered by
     stride, step through memory without gaps or repeats."""
