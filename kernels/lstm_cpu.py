@@ -31,8 +31,8 @@ from .lstm_cell_cpu import cell_row, cell_row_backward, cell_row_backward_units,
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, transposed_gemm_jobs, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, leaving_state,
-                        lengths_array, one_step_of, rows_product, step_state, synthetic_case, time_loop_plan, transposed,
-                        units_split_first, uses_panels)
+                        lengths_array, one_step_of, project_gate_units, project_gate_units_nogil, rows_product,
+                        step_state, synthetic_case, time_loop_plan, transposed, units_split_first, uses_panels)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
@@ -208,19 +208,6 @@ def pack_unit_columns(w_hh, panels, c):
     panel_cpu.pack_columns(w_hh, panels.dtype, c * hc, hc, panels[c])
 
 
-def _project_units(x, w_ih, act, c, hc):
-    """act[..., units of chunk c of each gate] = x @ their rows of W_ih^T: x [T,B,I], w_ih
-    [4H,I], act [T,B,4H]; four products writing strided column blocks of act (BLAS takes the
-    row stride)."""
-    rows = x.shape[0] * x.shape[1]
-    hidden = act.shape[2] // 4
-    x2 = x.reshape(rows, x.shape[2])
-    act2 = act.reshape(rows, 4 * hidden)
-    for g in range(4):
-        lo = g * hidden + c * hc
-        gemm_into(x2, w_ih[lo:lo + hc].T, act2[:, lo:lo + hc])
-
-
 def _raise_if_stopped(flags, n_chunks, what):
     error = barrier_error(flags, n_chunks, what)
     if error is not None:
@@ -342,7 +329,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
     units_plan = plan["split"] == "units"
     with kernel_threads(seq_len, batch, _macs(seq_len, batch, n_in, hidden), _ONE_STEP[units_plan], plan) as n_chunks:
         units = units_plan and n_chunks > 1 and hidden % n_chunks == 0
-        announce("the LSTM CPU forward kernels", dt, (_forward_units if units else _forward,))
+        announce("the LSTM CPU forward kernels", dt,
+                 ((_forward_units, project_gate_units_nogil) if seq_len == 1 else (_forward_units,)) if units else (_forward,))
         w_ih = np.ascontiguousarray(w_ih, dt)
         # a one-step call's chunks project their own units (each reads its share of W_ih)
         projected_by_units = units and seq_len == 1
@@ -364,7 +352,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, plan, bac
 
             def chunk(c):
                 if projected_by_units:
-                    _project_units(x, w_ih, act, c, hc)
+                    project_gate_units(x, w_ih, act, c, hc, 4)
                 if panels is not None:
                     pack_unit_rows(w_units, panels, c)
                 _forward_units(act, h0, c0, w_units, panels, bias, lengths, bool(reverse), y, h_n, c_n, h_prev, c_prev,

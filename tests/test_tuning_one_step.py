@@ -89,3 +89,25 @@ def test_kernel_threads_follow_a_one_step_plan(request):
                 assert n_chunks == expected, (macs, plan)
     finally:
         numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("swapped", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_project_gate_units_writes_each_chunks_units_of_every_gate(swapped, dtype, monkeypatch):
+    # a one-step call's units split: chunk c projects units c*hc..(c+1)*hc-1 of each gate, in one
+    # nogil call, directly or as (W x^T)^T as blas_cpu.swaps decides
+    from tinygrad_seq.kernels import blas_cpu, steps_cpu
+    monkeypatch.setattr(blas_cpu, "swaps", lambda a, b: swapped)
+    rng = np.random.default_rng(0)
+    batch, n_in, hidden, gates, chunks = 5, 7, 8, 4, 2
+    x = rng.standard_normal((1, batch, n_in)).astype(dtype)
+    w_ih = rng.standard_normal((gates * hidden, n_in)).astype(dtype)
+    act = np.full((1, batch, gates * hidden), np.nan, dtype)
+    hc = hidden // chunks
+    steps_cpu.project_gate_units(x, w_ih, act, 0, hc, gates)
+    want = x[0] @ w_ih.T
+    cols = np.concatenate([np.arange(g * hidden, g * hidden + hc) for g in range(gates)])
+    np.testing.assert_allclose(act[0][:, cols], want[:, cols], rtol=1e-5)
+    assert np.isnan(np.delete(act[0], cols, axis=1)).all()   # the other chunk's units untouched
+    steps_cpu.project_gate_units(x, w_ih, act, 1, hc, gates)
+    np.testing.assert_allclose(act[0], want, rtol=1e-5)

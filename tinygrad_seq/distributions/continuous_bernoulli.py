@@ -89,8 +89,9 @@ class ContinuousBernoulli(Distribution):
         cut_probs = self._cut_probs()
         below_half = cut_probs.where(cut_probs.le(0.5), creation.zeros_like(cut_probs))
         above_half = cut_probs.where(cut_probs.ge(0.5), creation.ones_like(cut_probs))
-        log_norm = ((-cut_probs).log1p() - cut_probs.log()).abs().log() - (-2.0 * below_half).log1p().where(
-            cut_probs.le(0.5), (2.0 * above_half - 1.0).log())
+        log_abs_logit = ((-cut_probs).log1p() - cut_probs.log()).abs().log()
+        log_abs_one_minus_2p = (-2.0 * below_half).log1p().where(cut_probs.le(0.5), (2.0 * above_half - 1.0).log())
+        log_norm = log_abs_logit - log_abs_one_minus_2p
         x = (self.probs - 0.5).pow(2)
         taylor = math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * x) * x
         return log_norm.where(self._outside_unstable_region(), taylor)
@@ -137,9 +138,9 @@ class ContinuousBernoulli(Distribution):
             self._validate_sample(value)
         cut_probs = self._cut_probs()
         cdfs = (cut_probs.pow(value) * (1.0 - cut_probs).pow(1.0 - value) + cut_probs - 1.0) / (2.0 * cut_probs - 1.0)
-        unbounded_cdfs = cdfs.where(self._outside_unstable_region(), value)
-        return creation.zeros_like(value).where(value.le(0.0), creation.ones_like(value).where(value.ge(1.0),
-                                                                                                 unbounded_cdfs))
+        unbounded_cdfs = cdfs.where(self._outside_unstable_region(), value)   # near 1/2: uniform's cdf
+        above_one = creation.ones_like(value).where(value.ge(1.0), unbounded_cdfs)
+        return creation.zeros_like(value).where(value.le(0.0), above_one)
 
     def icdf(self, value):
         cut_probs = self._cut_probs()

@@ -64,8 +64,8 @@ class FisherSnedecor(Distribution):
         """X1 / X2 of shape sample_shape + batch_shape: X1 ~ Gamma(df1/2, rate df1) is chi2(df1)/df1,
         likewise X2, so the ratio is F(df1, df2)."""
         shape = tuple(self._extended_shape(sample_shape))
-        x1 = self._gamma1.rsample(sample_shape).view(*shape)
-        x2 = self._gamma2.rsample(sample_shape).view(*shape)
+        x1 = self._gamma1.rsample(sample_shape).view(shape)
+        x2 = self._gamma2.rsample(sample_shape).view(shape)
         tiny = float(np.finfo(x2.dtype).tiny)
         return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
 

@@ -4,10 +4,10 @@ latent or a stick-breaking fraction in a VAE).
 
 As torch's, a TransformedDistribution of Uniform(0, 1) through
 PowerTransform(1 / concentration0), AffineTransform(1, -1), PowerTransform(1 / concentration1)
-(x = (1 - u^(1/b))^(1/a)): log_prob by inverting those transforms, rsample with gradients into
-both concentrations, mean / variance from the moments b B(1 + n/a, b) (by lgamma), mode (torch's
-expression, which is nan for every concentration), entropy. The uniform draw is ts.rand's, torch's stream:
-after the same seed, torch's numbers."""
+(x = (1 - u^(1/b))^(1/a)): log_prob, cdf and icdf through those transforms, rsample with
+gradients into both concentrations, mean / variance from the moments b B(1 + n/a, b) (by
+lgamma), entropy, and mode by torch's expression (which is nan for every concentration). The
+uniform draw is ts.rand's, torch's stream: after the same seed, torch's numbers."""
 from tinygrad_seq import creation
 from tinygrad_seq.tensor import Size
 

@@ -47,6 +47,8 @@ def _categorical(probs, logits):
     """torch's Categorical(probs=probs, logits=logits) with its default validation: the given form,
     normalised, checked against Categorical's arg_constraint, with torch's message (which names
     the Categorical, as torch's Multinomial raises it from there)."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
     categorical = Categorical(probs=probs, logits=logits, validate_args=False)
     categorical._validate_args = Distribution._validate_args   # torch passes no validate_args on
     if categorical._validate_args:
