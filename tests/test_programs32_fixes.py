@@ -1,7 +1,7 @@
 """Fixes from PyTorch program rounds 32a (recurrent architectures from papers: ON-LSTM, expRNN,
-the Legendre Memory Unit, Skip-RNN, ACT, QRNN, ...) and 32c (the tooling around recurrent
-models: per-sample gradients, MAML, pruning, SWA, schedulers, checkpoints), each against torch
-2.13."""
+the Legendre Memory Unit, Skip-RNN, ACT, QRNN, ...), 32c (the tooling around recurrent models:
+per-sample gradients, MAML, pruning, SWA, schedulers, checkpoints) and 33 (spatio-temporal graph
+RNNs, time-series classifiers), each against torch 2.13."""
 import warnings
 
 import numpy as np
@@ -155,4 +155,15 @@ def test_matrix_exp_checks_the_shape_before_the_dtype_as_torch(case):
         arg = {"1-d": lambda: L.ones(4), "1-d long": lambda: L.ones(4, dtype=L.int64), "2 by 3": lambda: L.ones(2, 3),
                "2 by 2 long": lambda: L.ones(2, 2, dtype=L.int64), "list": lambda: [[1.0]]}[case]()
         got[L.__name__] = (_error(lambda: L.linalg.matrix_exp(arg)), _error(lambda: L.matrix_exp(arg)))
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+def test_split_takes_torchs_keyword_names():
+    # DCRNN's DCGRU cell: torch.split(tensor=value, split_size_or_sections=n, dim=-1)
+    got = {}
+    for L in LIBS:
+        a = L.arange(12.0).view(2, 6)
+        got[L.__name__] = ([p.tolist() for p in L.split(tensor=a, split_size_or_sections=3, dim=-1)],
+                           [p.tolist() for p in L.split(a, [1, 5], 1)], [p.tolist() for p in L.split(a, 1)],
+                           _error(lambda: L.split(input=a, split_size_or_sections=3))[0])
     assert got["tinygrad_seq"] == got["torch"]

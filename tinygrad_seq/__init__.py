@@ -31,7 +31,7 @@ from tinygrad_seq.functions import *  # noqa: F401,F403
 from tinygrad_seq.functions import METHODS as _METHODS, cat, concat, stack, where  # noqa: F401
 from tinygrad_seq.einsum import einsum  # noqa: F401
 from tinygrad_seq.functions_index import (block_diag, broadcast_shapes, bucketize, cartesian_prod,  # noqa: F401
-                                          column_stack, combinations, dstack, hstack, searchsorted,
+                                          column_stack, combinations, dstack, hstack, searchsorted, split,
                                           tril_indices, triu_indices, vander, vstack)
 from tinygrad_seq.functions_index import vstack as row_stack  # noqa: F401
 from tinygrad_seq.functions_more import (atleast_1d, atleast_2d, atleast_3d, can_cast, cdist, celu,  # noqa: F401

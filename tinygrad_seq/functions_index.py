@@ -237,3 +237,9 @@ def vander(x, N=None, increasing=False):
     if not increasing:
         powers = powers[::-1]
     return stack(powers, 1) if powers else x.new_empty(x.shape[0], 0)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """torch.split, with torch's parameter names (DCRNN calls torch.split(tensor=value,
+    split_size_or_sections=n, dim=-1)): tensor.split(...)."""
+    return tensor.split(split_size_or_sections, dim)
