@@ -104,6 +104,7 @@ def _recurrent(cell):
         from tinygrad_seq.cell_library import CELLS
         n_states = 2 if cell == "lstm" else 1
         x, states, (w_ih, w_hh, b_ih, b_hh) = ps[0], list(ps[1:1 + n_states]), ps[1 + n_states:]
+        x = x.unsqueeze(0) if ctx.one_step_input else x   # a cell's step (B, I): a sequence of one
         name = ("rnn_relu" if ctx.relu else "rnn_tanh") if cell == "rnn" else cell
         H = w_hh.shape[-1]
         states = [s.reshape(s.shape[-2], H) if ctx.layered else s for s in states]
@@ -123,6 +124,7 @@ def _cell(ctx, ps):
     L = ctx.kern.LAYOUT
     S, mats = ctx.n_states, list(ctx.mats)
     x, states = ps[0], list(ps[1:1 + S])
+    x = x.unsqueeze(0) if ctx.one_step_input else x
     names = [L["w_ih"], *mats, *(name for name, _ in L["pv_names"])]
     params = dict(zip(names, ps[1 + S:]))
     H = states[0].shape[-1]

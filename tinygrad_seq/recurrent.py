@@ -29,6 +29,18 @@ def _as_given(B, a, layered):
     return B.reshape(a, (1,) + tuple(a.shape)) if layered else a
 
 
+# The input: (T, B, I), or a cell's step (B, I), taken as a sequence of one (no unsqueeze node on
+# the way in: torch's cells have none); its gradient comes back in the given shape.
+def _as_sequence(ctx, B, x):
+    x = B.ascontiguous(x)
+    ctx.one_step_input = len(x.shape) == 2
+    return B.reshape(x, (1,) + tuple(x.shape)) if ctx.one_step_input else x
+
+
+def _dx_as_given(ctx, B, dx):
+    return B.reshape(dx, tuple(dx.shape[1:])) if ctx.one_step_input and dx is not None else dx
+
+
 def _dx_option(ctx):
     """The backward kernels' need_dx=False when the input needs no gradient (a first layer's data,
     a frozen encoder's output) and the kernels take it: a sequence's dx GEMM, about a sixth of an
@@ -61,7 +73,7 @@ class RNNFunction(Function):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False, relu=False):
         K = _kernels(ctx.device, "rnn")
         B = ctx.b
-        x = B.ascontiguous(x)
+        x = _as_sequence(ctx, B, x)
         ctx.layered = layered = len(h0.shape) == 3
         h0 = _as_2d(B, h0)
         y, h_n, saved = K.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu)
@@ -78,7 +90,7 @@ class RNNFunction(Function):
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
         dx, dh0, *dweights = ctx.K.rnn_backward(dy, dh_n, x, h0, w_ih, w_hh, ctx.lengths, ctx.reverse, ctx.relu,
                                                 saved, **_dx_option(ctx))
-        return (dx, _as_given(B, dh0, ctx.layered), *dweights)
+        return (_dx_as_given(ctx, B, dx), _as_given(B, dh0, ctx.layered), *dweights)
 
 
 class LSTMFunction(Function):
@@ -88,7 +100,7 @@ class LSTMFunction(Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
         K = _kernels(ctx.device, "lstm")
         B = ctx.b
-        x = B.ascontiguous(x)
+        x = _as_sequence(ctx, B, x)
         ctx.layered = layered = len(h0.shape) == 3
         h0, c0 = _as_2d(B, h0), _as_2d(B, c0)
         y, h_n, c_n, saved = K.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
@@ -109,11 +121,12 @@ class LSTMFunction(Function):
             # a decoder's step: the weights' gradients as factors, multiplied once over all steps
             dx, dh0, dc0, f_ih, f_hh, db_ih, db_hh = ctx.K.lstm_backward(
                 dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths, ctx.reverse, saved, weight_factors=True)
-            return (dx, _as_given(B, dh0, layered), _as_given(B, dc0, layered), OuterGrad(*f_ih), OuterGrad(*f_hh),
+            return (_dx_as_given(ctx, B, dx), _as_given(B, dh0, layered), _as_given(B, dc0, layered), OuterGrad(*f_ih),
+                    OuterGrad(*f_hh),
                     db_ih, db_hh)
         dx, dh0, dc0, *dweights = ctx.K.lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, ctx.lengths,
                                                       ctx.reverse, saved, **_dx_option(ctx))
-        return (dx, _as_given(B, dh0, layered), _as_given(B, dc0, layered), *dweights)
+        return (_dx_as_given(ctx, B, dx), _as_given(B, dh0, layered), _as_given(B, dc0, layered), *dweights)
 
 
 class GRUFunction(Function):
@@ -123,7 +136,7 @@ class GRUFunction(Function):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None, reverse=False):
         K = _kernels(ctx.device, "gru")
         B = ctx.b
-        x = B.ascontiguous(x)
+        x = _as_sequence(ctx, B, x)
         ctx.layered = layered = len(h0.shape) == 3
         h0 = _as_2d(B, h0)
         y, h_n, saved = K.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
@@ -144,7 +157,7 @@ class GRUFunction(Function):
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
         dx, dh0, *dweights = ctx.K.gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_hh, ctx.lengths, ctx.reverse, saved,
                                                 **_dx_option(ctx))
-        return (dx, _as_given(B, dh0, ctx.layered), *dweights)
+        return (_dx_as_given(ctx, B, dx), _as_given(B, dh0, ctx.layered), *dweights)
 
 
 def generated_splits_units(device, cell, kernel_of, seq_len, batch, n_in, hidden, dtype):
@@ -169,7 +182,7 @@ class CellFunction(Function):
     def forward(ctx, x, *arrays, kern, n_states, mats, ext, lengths, reverse, spec=None):
         K = _kernels(ctx.device, "cell")
         B = ctx.b
-        x = B.ascontiguous(x)
+        x = _as_sequence(ctx, B, x)
         n_mats = len(mats)
         ctx.layered = layered = len(arrays[0].shape) == 3
         # the drivers take the S states as they are (no stacked copy)
@@ -220,7 +233,8 @@ class CellFunction(Function):
         dst = [_grad_or_zeros(B, None if g is None else _as_2d(B, g), state_shape, x.dtype) for g in dstates]
         dx, dst0, dw_ih, dwcat, dpv = ctx.K.cell_backward(ctx.kern, dy, dst, x, w_ih, wcat, pv, ctx.lengths,
                                                           ctx.reverse, saved, **_dx_option(ctx))
-        grads = [dx] + [dst0[k:k + 1] if layered else dst0[k] for k in range(ctx.n_states)] + [dw_ih]
+        grads = ([_dx_as_given(ctx, B, dx)] + [dst0[k:k + 1] if layered else dst0[k] for k in range(ctx.n_states)]
+                 + [dw_ih])
         p_rows = ctx.kern.LAYOUT["p_rows"]
         for name, shape in zip(ctx.mats, ctx.mat_shapes):
             grads.append(_matrix_grad(B, name, shape, dwcat, p_rows, hidden, x.dtype))

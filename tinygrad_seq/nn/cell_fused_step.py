@@ -44,8 +44,7 @@ def fused_step(spec, x, states, params):
     w_ih, w_hh = params["weight_ih"], params["weight_hh"]
     b_ih, b_hh = (params[b] if params[b] is not None else zeros((w_ih.shape[0],), dtype=x.dtype, device=x.device)
                   for b in ("bias_ih", "bias_hh"))
-    x1 = x.unsqueeze(0)   # (1, B, I): a sequence of one step
-    out = _step(spec, x1, states, w_ih, w_hh, b_ih, b_hh)
+    out = _step(spec, x, states, w_ih, w_hh, b_ih, b_hh)   # (the Functions take x (B, I) as one step)
     ctx = out[0]._ctx
     if ctx is not None and not x.array.flags.c_contiguous:
         # the Function keeps a contiguous copy of a strided x (a batch-first x[:, t]); torch's cell
@@ -55,16 +54,16 @@ def fused_step(spec, x, states, params):
     return out
 
 
-def _step(spec, x1, states, w_ih, w_hh, b_ih, b_hh):
+def _step(spec, x, states, w_ih, w_hh, b_ih, b_hh):
     # each new state's grad_fn keeps the name of torch's last op of the composed cell
     if spec.name == "lstm":
-        _, h, c = recurrent.LSTMFunction.apply(x1, states[0], states[1], w_ih, w_hh, b_ih, b_hh)
+        _, h, c = recurrent.LSTMFunction.apply(x, states[0], states[1], w_ih, w_hh, b_ih, b_hh)
         return [named_output(h, "MulBackward0"), named_output(c, "AddBackward0")]
     if spec.name == "gru":
-        _, h = recurrent.GRUFunction.apply(x1, states[0], w_ih, w_hh, b_ih, b_hh)
+        _, h = recurrent.GRUFunction.apply(x, states[0], w_ih, w_hh, b_ih, b_hh)
         return [named_output(h, "AddBackward0")]
     relu = spec.name == "rnn_relu"
-    _, h = recurrent.RNNFunction.apply(x1, states[0], w_ih, w_hh, b_ih, b_hh, relu=relu)
+    _, h = recurrent.RNNFunction.apply(x, states[0], w_ih, w_hh, b_ih, b_hh, relu=relu)
     if h._ctx is not None:
         # torch's TanhBackward0 / ReluBackward0 keeps its result: writing h in place before the
         # backward raises there, so the node keeps h's array where writes.saved_was_written looks
