@@ -18,6 +18,7 @@ from tinygrad_seq.internal_overlap import (check_elementwise_operands, check_ite
                                            check_item_assignment_reads, check_no_internal_overlap,
                                            check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
+from tinygrad_seq.argument_types import python_type_name
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.inplace_fast import arith_in_place, broadcasts_to, copy_in_place
 from tinygrad_seq.inplace_reshape import (refuse_write_through_view_of_reshaped, reshape_in_graph, squeeze_node,
@@ -376,6 +377,8 @@ class InPlaceOps:
         """t[idx] = value: recorded by autograd (index_put) when value or t requires grad."""
         if type(value) is float and not -3.4e38 < value < 3.4e38 and self.array.dtype == np.float32:
             float_scalar(value, self.array.dtype)   # torch's: float32 refuses what it cannot hold (float16 takes inf)
+        if not isinstance(value, (InPlaceOps, bool, int, float, complex, np.integer)):   # torch's (None wrote nan)
+            raise TypeError(f"can't assign a {python_type_name(value)} to a {self.type()}")
         if type(idx) is not int and type(idx) is not slice:
             refuse_byte_mask_fill(idx, value)
         nidx, advanced = normalize_index(idx, self)

@@ -422,7 +422,10 @@ class ShapeOps:
         pairs = tuple(v for d in x.shape for v in (1, d))
         big = tuple(v for s, d in zip(sizes, x.shape) for v in (s, d))
         out = x.reshape(pairs).expand(big).reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
-        return named(out.contiguous(), "RepeatBackward0")   # a new, writable tensor (not expand's view)
+        # a new, writable tensor, never a view of self (expand's reshape is a view at all sizes 1)
+        out = out.contiguous()
+        out = out.clone() if all(s == 1 for s in sizes) else out
+        return named(out, "RepeatBackward0")
 
     def tile(self, *dims):
         dims = _shape_arg(dims)
