@@ -236,11 +236,11 @@ def cumsum(a, axis):
     if a.dtype == np.float32 and a.ndim and a.shape[axis] >= WIDE_ACCUMULATION_COUNT:
         # a long scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56);
         # shorter ones stay in float32 (the float64 scan takes twice as long)
-        return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32)
-    return np.cumsum(a, axis=axis)
+        return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
+    return np.ascontiguousarray(np.cumsum(a, axis=axis))   # torch's scans: contiguous (numpy's keep a's layout)
 
 def cumprod(a, axis):
-    return np.cumprod(a, axis=axis)
+    return np.ascontiguousarray(np.cumprod(a, axis=axis))
 
 def argsort(a, axis):
     """Indices that sort a along axis (stable, int64)."""

@@ -194,7 +194,7 @@ def _index_in_range(self, dim, index):
 
 
 def index_add(self, dim, index, source, alpha=1):
-    return self.clone().index_add_(dim, index, source, alpha)
+    return _contiguous_copy(self).index_add_(dim, index, source, alpha)
 
 
 def zero_d_source(source, name, one_element_ok=False):
@@ -224,12 +224,19 @@ def along_index(self, dim, index, source, name):
     return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
 
 
+def _contiguous_copy(self):
+    """The out-of-place scatters' and index_add's start: a contiguous copy of self, as torch's
+    (a transposed self's layout was kept: a dropout after it drew another mask)."""
+    from tinygrad_seq.torch_names import contiguous_format
+    return self.clone(memory_format=contiguous_format)
+
+
 def scatter(self, dim, index, src=None, value=None, reduce=None):
-    return self.clone().scatter_(dim, index, src, value, reduce)
+    return _contiguous_copy(self).scatter_(dim, index, src, value, reduce)
 
 
 def scatter_add(self, dim, index, src):
-    return self.clone().scatter_add_(dim, index, src)
+    return _contiguous_copy(self).scatter_add_(dim, index, src)
 
 
 def index_fill(self, dim, index, value):

@@ -18,6 +18,8 @@ class LayerNormFunction(Function):
     @staticmethod
     def forward(ctx, x, *params, eps=1e-5, n=1, has_weight=False, has_bias=False):
         x2 = x.reshape(-1, n)                                             # [M, N]
+        if type(x2) is np.ndarray and not x2.flags.c_contiguous:
+            x2 = np.ascontiguousarray(x2)   # torch's: a contiguous result whatever x's layout
         w = params[0].reshape(n) if has_weight else None
         b = params[-1].reshape(n) if has_bias else None
         kernels = _kernels(x2, w, b)

@@ -240,8 +240,8 @@ class MaskedFill(Function):
     holds_saved = True   # its mask, saved in torch's node: a second backward raises
     @staticmethod
     def forward(ctx, a, mask=None, value=0.0):
-        ctx.mask = mask
-        return ctx.b.where(mask, ctx.b.asarray(value, a.dtype), a)
+        ctx.mask = mask   # torch's result is contiguous whatever a's layout (numpy's where keeps a's)
+        return ctx.b.ascontiguous(ctx.b.where(mask, ctx.b.asarray(value, a.dtype), a))
 
     @staticmethod
     def backward(ctx, g):
@@ -352,7 +352,12 @@ class GetItem(Function):
         ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = tuple(a.shape), a.dtype, idx, advanced
         if advanced:   # torch's IndexBackward0 saves the indices: a second backward without
             ctx.saved_tensors = (None,)   # retain_graph raises (a slice's node saves nothing)
-        return ctx.b.getitem(a, idx)
+        out = ctx.b.getitem(a, idx)
+        if advanced and type(out) is np.ndarray and a.flags.c_contiguous and not out.flags.c_contiguous:
+            # torch's index of a contiguous tensor is contiguous; numpy puts an indexed axis first
+            # in memory (h[:, order] of an LSTM state, then a dropout: torch's mask on other elements)
+            out = np.ascontiguousarray(out)
+        return out
 
     @staticmethod
     def backward(ctx, g):

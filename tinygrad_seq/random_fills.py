@@ -23,6 +23,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
         raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kw))!r}")
     if from_ is not None and to is None:
         from_, to = 0, from_   # random_(to)
+    full_range = from_ is None and to is None
     from_ = 0 if from_ is None else from_
     if to is None:
         to = (2 ** (np.finfo(self.dtype).nmant + 1) + 1 if self.dtype.kind == "f"
@@ -35,7 +36,12 @@ def random_(self, from_=None, to=None, *, generator=None, **kw):
             raise RuntimeError(f"random_: from={from_} / to - 1={to - 1} is out of bounds for {self.dtype}")
     elif self.dtype.kind == "f" and (from_, to) != (0, 2 ** (np.finfo(self.dtype).nmant + 1) + 1):
         check_randint_bounds(from_, to, self.dtype)   # torch's check_from_to: past 2^digits warns
-    draws = random.generator(generator).stream.integers(self.numel(), from_, to)
+    stream = random.generator(generator).stream
+    if full_range:   # torch's uniform_int: a 64-bit word for int64 / float64, a 32-bit one else, % to
+        words = (stream.random64 if self.dtype in (np.int64, np.float64) else stream.random32)(self.numel())
+        draws = (words % np.uint64(to)).astype(np.int64)
+    else:
+        draws = stream.integers(self.numel(), from_, to)
     return self.copy_(in_memory_order_of(self, draws).astype(self.dtype))
 
 

@@ -329,7 +329,8 @@ def nanmean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 @takes_axis
 def index_copy(self, dim, index, source):
-    return self.clone().index_copy_(dim, index, source)
+    from tinygrad_seq.torch_names import contiguous_format
+    return self.clone(memory_format=contiguous_format).index_copy_(dim, index, source)   # torch's: contiguous
 
 
 def fill_diagonal_(self, fill_value, wrap=False):

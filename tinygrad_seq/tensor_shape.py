@@ -184,7 +184,8 @@ class ShapeOps:
             return self.clone()
         pick = index if isinstance(index, ShapeOps) else idx
         pick = pick.reshape(1) if idx.ndim == 0 else pick   # a 0-d index keeps the dim with size 1, as torch's
-        return named(self[(slice(None),) * _dim1(dim, self.ndim) + (pick,)], "IndexSelectBackward0")
+        out = self[(slice(None),) * _dim1(dim, self.ndim) + (pick,)]
+        return named(out if out.is_contiguous() else out.contiguous(), "IndexSelectBackward0")   # torch's: contiguous
 
     def masked_select(self, mask):
         return shape_copies.masked_select(self, mask)
@@ -404,8 +405,11 @@ class ShapeOps:
         idx = tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(self.ndim))
         out = ops.GetItem.apply(self, idx=idx, advanced=False)
         B = _device.backend(self.device)
-        arr = B.ascontiguous(out.array)   # a copy, as torch's flip, even where numpy's view is
-        arr = B.copy(arr) if B.may_share_memory(arr, self.array) else arr   # contiguous (size-1 dims, 0-d)
+        # a copy laid out as self (torch's empty_like: x.t().flip(0) keeps the transposed order, so
+        # a dropout after it draws torch's mask), even where numpy's view is contiguous (size 1, 0-d)
+        arr = out.array
+        arr = np.array(arr, order="K") if type(arr) is np.ndarray else B.ascontiguous(arr)
+        arr = B.copy(arr) if B.may_share_memory(arr, self.array) else arr
         out.array = arr if arr.ndim == self.ndim else B.reshape(arr, ())   # ascontiguous made a 0-d one (1,)
         return named(out, "FlipBackward0")
 

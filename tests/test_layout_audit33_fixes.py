@@ -1,0 +1,103 @@
+"""Fixes from an audit of results' layouts, views and random fills beside torch 2.13 (round 33c):
+a result laid out other than torch's changes the next draws (dropout, rand_like, bernoulli_ fill
+in memory order), so each case compares strides, contiguity and a dropout mask drawn after it."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_seq as ts
+
+LIBS = (ts, torch)
+
+
+def _layout_and_mask(L, out):
+    L.manual_seed(0)
+    mask = L.nn.functional.dropout(L.ones_like(out), 0.5).reshape(-1).tolist()
+    return tuple(out.shape), out.stride(), out.is_contiguous(), out.reshape(-1).tolist(), mask
+
+
+def _state(L):
+    return L.arange(24, dtype=L.float32).reshape(2, 3, 4)   # (layers, batch, hidden)
+
+
+def _transposed(L):
+    return L.arange(12, dtype=L.float32).reshape(3, 4).t()   # (4, 3), strides (1, 4)
+
+
+CASES = {
+    # reordering an LSTM state's batch (beam search, unsorted packed batches)
+    "index_select dim 1": lambda L: _state(L).index_select(1, L.tensor([2, 0, 1])),
+    "h[:, order]": lambda L: _state(L)[:, L.tensor([2, 0, 1])],
+    "h[..., order]": lambda L: _state(L)[..., L.tensor([3, 0, 1])],
+    "repeat_interleave dim 1": lambda L: _state(L).repeat_interleave(2, 1),
+    "index_select of a transpose": lambda L: _state(L).transpose(1, 2).index_select(2, L.tensor([2, 0, 1])),
+    "cumsum of a transpose": lambda L: L.cumsum(_transposed(L), -1),
+    "cumprod of a transpose": lambda L: _transposed(L).cumprod(0),
+    "masked_fill of a transpose": lambda L: (lambda x: x.masked_fill(x > 5, 0.0))(_transposed(L)),
+    "scatter of a transpose": lambda L: _transposed(L).scatter(1, L.zeros(4, 1, dtype=L.int64), 1.0),
+    "scatter_add of a transpose": lambda L: _transposed(L).scatter_add(1, L.zeros(4, 1, dtype=L.int64), L.ones(4, 1)),
+    "index_add of a transpose": lambda L: _transposed(L).index_add(0, L.tensor([0]), L.ones(1, 3)),
+    "index_copy of a transpose": lambda L: _transposed(L).index_copy(0, L.tensor([0]), L.ones(1, 3)),
+    "index_fill of a transpose": lambda L: _transposed(L).index_fill(0, L.tensor([0]), 1.0),
+    "layer_norm of a transpose": lambda L: L.nn.functional.layer_norm(_transposed(L), (3,)),
+    "flip of a transpose": lambda L: _transposed(L).flip(0),
+    "fliplr of a transpose": lambda L: _transposed(L).fliplr(),
+    "rot90 of a transpose": lambda L: L.rot90(_transposed(L)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_result_layout_and_the_dropout_mask_after_it_as_torch(case):
+    got = {L.__name__: _layout_and_mask(L, CASES[case](L)) for L in LIBS}
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+def test_flip_of_channels_last_keeps_channels_last():
+    got = {}
+    for L in LIBS:
+        x = L.arange(120, dtype=L.float32).reshape(2, 3, 4, 5).to(memory_format=L.channels_last)
+        got[L.__name__] = _layout_and_mask(L, x.flip(1))
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("sizes", [(1, 1), (1,), (1, 1, 1)])
+def test_repeat_and_tile_of_ones_copy(sizes):
+    got = {}
+    for L in LIBS:
+        x = L.arange(6, dtype=L.float32).reshape(2, 3)
+        y = x.repeat(*sizes) if len(sizes) >= 2 else x.tile(sizes)
+        y[(0,) * y.ndim] = 100.0
+        t = x.t().repeat(1, 1)
+        got[L.__name__] = (x.tolist(), y.tolist(), t.stride(), t.is_contiguous())
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "uint8", "bool", "int64", "float16", "float32",
+                                   "float64"])
+def test_random_without_bounds_draws_torchs_words(dtype):
+    # torch's uniform_int: a 64-bit word for int64 / float64, a 32-bit one else, modulo the range
+    got = {}
+    for L in LIBS:
+        L.manual_seed(0)
+        x = L.zeros(3, 4, dtype=getattr(L, dtype)).t().random_()
+        got[L.__name__] = (x.tolist(), L.rand(2).tolist())
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+VALUES = {"None": None, "str": "a", "list": [1.0], "tuple": (1.0,), "numpy float32": np.float32(2),
+          "numpy array": np.array(3.0), "numpy bool": np.bool_(True), "numpy float64": np.float64(2),
+          "numpy int32": np.int32(3), "bool": True, "int": 2, "float": 2.5}
+
+
+@pytest.mark.parametrize("value", list(VALUES))
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_item_assignment_takes_torchs_value_types(value, dtype):
+    got = {}
+    for L in LIBS:
+        x = L.zeros(3, dtype=getattr(L, dtype))
+        try:
+            x[0] = VALUES[value]
+            got[L.__name__] = x.tolist()
+        except TypeError as e:
+            got[L.__name__] = str(e)
+    assert got["tinygrad_seq"] == got["torch"]
