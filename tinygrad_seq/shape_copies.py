@@ -1,4 +1,4 @@
-"""Shape ops that assemble a new tensor from pieces of the input: unfold's windows, gather, roll,
+"""Shape ops that assemble a new tensor from pieces of the input: unfold's windows, gather, flip, roll,
 masked_select and take_along_dim (ShapeOps's methods of those names call these; tensor_shape.py
 keeps the views). A 0-d input counts as one element along dim 0 / -1, as in torch."""
 import numpy as np
@@ -43,6 +43,22 @@ def unfold(self, dimension, size, step):
     out = stack(windows, d)                              # (..., windows, size, ...)
     order = [i for i in range(out.ndim) if i != d + 1] + [d + 1]
     return named(out.permute(tuple(order)), "UnfoldBackward0")
+
+
+def flip(self, dims):
+    """A copy of self with dims reversed, laid out as self (torch's empty_like: x.t().flip(0) keeps
+    the transposed order, so a dropout after it draws torch's mask), a copy even where numpy's
+    view is contiguous (size-1 dims, 0-d). A 0-d tensor takes dim 0 or -1, as torch's; a dim named
+    twice is an error."""
+    flipped = ops._norm_axes(tuple(dims), max(self.ndim, 1))
+    idx = tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(self.ndim))
+    out = ops.GetItem.apply(self, idx=idx, advanced=False)
+    B = _device.backend(self.device)
+    arr = out.array
+    arr = np.array(arr, order="K") if type(arr) is np.ndarray else B.ascontiguous(arr)
+    arr = B.copy(arr) if B.may_share_memory(arr, self.array) else arr
+    out.array = arr if arr.ndim == self.ndim else B.reshape(arr, ())   # ascontiguous made a 0-d one (1,)
+    return named(out, "FlipBackward0")
 
 
 def _ints(value, what):

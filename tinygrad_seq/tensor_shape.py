@@ -399,19 +399,7 @@ class ShapeOps:
     def flip(self, *dim_args, dims=None):
         if not dim_args and dims is None:   # torch's: flip() names no dims (flip(()) flips none)
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
-        dims = _shape_arg(dim_args if dims is None else (dims,))
-        # a 0-d tensor takes dim 0 or -1, as torch's; a dim named twice is an error
-        flipped = ops._norm_axes(tuple(dims), max(self.ndim, 1))
-        idx = tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(self.ndim))
-        out = ops.GetItem.apply(self, idx=idx, advanced=False)
-        B = _device.backend(self.device)
-        # a copy laid out as self (torch's empty_like: x.t().flip(0) keeps the transposed order, so
-        # a dropout after it draws torch's mask), even where numpy's view is contiguous (size 1, 0-d)
-        arr = out.array
-        arr = np.array(arr, order="K") if type(arr) is np.ndarray else B.ascontiguous(arr)
-        arr = B.copy(arr) if B.may_share_memory(arr, self.array) else arr
-        out.array = arr if arr.ndim == self.ndim else B.reshape(arr, ())   # ascontiguous made a 0-d one (1,)
-        return named(out, "FlipBackward0")
+        return shape_copies.flip(self, _shape_arg(dim_args if dims is None else (dims,)))
 
     def roll(self, shifts, dims=None):
         return shape_copies.roll(self, shifts, dims)
