@@ -101,3 +101,27 @@ def test_item_assignment_takes_torchs_value_types(value, dtype):
         except TypeError as e:
             got[L.__name__] = str(e)
     assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("write", ["mul_", "slice add_", "item", "in no_grad"])
+def test_a_view_taken_under_no_grad_refuses_a_tracked_write_as_torch(write):
+    # the write went untracked and the gradient came out wrong (x.grad 4 where d(2x)^2/dx is 8)
+    got = {}
+    for L in LIBS:
+        x = L.ones(3, requires_grad=True)
+        y = x * 1
+        with L.no_grad():
+            v = y[0:2] if write == "slice add_" else y.view(3)
+        try:
+            if write == "in no_grad":
+                with L.no_grad():
+                    v.mul_(2)
+            else:
+                {"mul_": lambda: v.mul_(2), "slice add_": lambda: v.add_(1), "item": lambda: v.__setitem__(0, 5.0)}[write]()
+            (y * y).sum().backward()
+            got[L.__name__] = (y.tolist(), x.grad.tolist())
+        except RuntimeError as e:   # (torch's item assignment names its Select node first: not compared)
+            got[L.__name__] = str(e)[str(e).index("created in no_grad mode"):]
+        d = y.detach()
+        d.mul_(1)   # a detached alias is no view: its writes are allowed
+    assert got["tinygrad_seq"] == got["torch"]

@@ -21,3 +21,9 @@ def grad_output_shape(k, grad_shape, output_shape):
     another shape than the output's."""
     return (f"Mismatch in shape: grad_output[{k}] has a shape of torch.Size({list(grad_shape)}) and "
             f"output[{k}] has a shape of torch.Size({list(output_shape)}).")
+
+# an in-place write in grad mode to a view taken under no_grad of a tensor that requires grad
+NO_GRAD_VIEW = ("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want "
+                "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")

@@ -19,6 +19,7 @@ from tinygrad_seq.internal_overlap import (check_elementwise_operands, check_ite
                                            check_no_partial_overlap,
                                            has_internal_overlap, masked_fill_expanded)
 from tinygrad_seq.argument_types import python_type_name
+from tinygrad_seq.engine_messages import NO_GRAD_VIEW
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 from tinygrad_seq.inplace_fast import arith_in_place, broadcasts_to, copy_in_place
 from tinygrad_seq.inplace_reshape import (refuse_write_through_view_of_reshaped, reshape_in_graph, squeeze_node,
@@ -74,8 +75,7 @@ class InPlaceOps:
         self._record_write()
 
     def _record_write(self):
-        """Count a write that passed _refuse_inplace: the version (the counter self shares with its
-        base and the base's views) and autograd's clock."""
+        """Count a write that passed _refuse_inplace: the version (shared with base and views), autograd's clock."""
         self._bump_version()
         if not self._untracked:
             writes.note_inplace(self.array)
@@ -85,9 +85,9 @@ class InPlaceOps:
         grad_on = autograd.is_grad_enabled()
         if self._view is not None and grad_on:
             root = view_root(self)   # a view taken before its base was made to require grad too
-            if root.requires_grad and root._ctx is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                                   "in-place operation.")
+            if root.requires_grad and (root._ctx is None or not self.requires_grad):   # (not: taken under no_grad)
+                raise RuntimeError(NO_GRAD_VIEW if root._ctx is not None else "a view of a leaf Variable that "
+                                   "requires grad is being used in an in-place operation.")
         if self.requires_grad and self._ctx is None and grad_on:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap it in ts.no_grad(), or write to .data)")
