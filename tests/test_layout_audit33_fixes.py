@@ -1,6 +1,8 @@
 """Fixes from an audit of results' layouts, views and random fills beside torch 2.13 (round 33c):
 a result laid out other than torch's changes the next draws (dropout, rand_like, bernoulli_ fill
 in memory order), so each case compares strides, contiguity and a dropout mask drawn after it."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -124,4 +126,50 @@ def test_a_view_taken_under_no_grad_refuses_a_tracked_write_as_torch(write):
             got[L.__name__] = str(e)[str(e).index("created in no_grad mode"):]
         d = y.detach()
         d.mul_(1)   # a detached alias is no view: its writes are allowed
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+REVIEW_CASES = {
+    # a 0-d result stays 0-d (np.ascontiguousarray makes it 1-d)
+    "masked_fill of a 0-d tensor": lambda L: L.tensor(2.0).masked_fill(L.tensor(True), 0.0),
+    "masked_fill_ of a 0-d tensor": lambda L: L.tensor(2.0).masked_fill_(L.tensor(True), 1.0),
+    "logdet": lambda L: L.logdet(L.tensor([[2.0, 1.0], [1.0, 3.0]])),
+    "hardshrink of a 0-d tensor": lambda L: L.nn.functional.hardshrink(L.tensor(0.3)),
+    # channels-last 3-d kept by cat; a contiguous 1-channel tensor counts as contiguous
+    "cat of channels_last_3d, dim 1": lambda L: L.cat(
+        [L.arange(384.0).reshape(2, 3, 4, 4, 4).contiguous(memory_format=L.channels_last_3d)] * 2, 1),
+    "cat of channels_last_3d, dim 0": lambda L: L.cat(
+        [L.arange(384.0).reshape(2, 3, 4, 4, 4).contiguous(memory_format=L.channels_last_3d)] * 2, 0),
+    "cat of channels_last and 1 channel": lambda L: L.cat(
+        [L.arange(96.0).reshape(2, 3, 4, 4).contiguous(memory_format=L.channels_last), L.zeros(2, 1, 4, 4)], 1),
+    # flip of an expand: row-major, as torch's
+    "flip of an expand": lambda L: L.arange(4.0).expand(3, 4).flip(1),
+    "flip of a 3-d expand": lambda L: L.arange(4.0).expand(2, 3, 4).flip(2),
+    "flip of a transposed expand": lambda L: L.arange(3.0).reshape(3, 1).expand(3, 4).t().flip(0),
+    # an index of a view whose strides run row-major is contiguous
+    "x[:, i, 0]": lambda L: L.arange(60.0).reshape(3, 4, 5)[:, L.tensor([2, 0, 1]), 0],
+    "x[:, 0, i]": lambda L: L.arange(60.0).reshape(3, 4, 5)[:, 0, L.tensor([2, 0, 1])],
+    "x[:, 1:3][:, [1, 0]]": lambda L: L.arange(60.0).reshape(3, 4, 5)[:, 1:3][:, [1, 0]],
+    "x[:, :, ::2][:, i]": lambda L: L.arange(60.0).reshape(3, 4, 5)[:, :, ::2][:, L.tensor([2, 0, 1])],
+    "x[:, 2-d index, 2]": lambda L: L.arange(120.0).reshape(2, 3, 4, 5)[:, L.tensor([[1, 0], [0, 1]]), 2],
+    "x[:, negative i]": lambda L: L.arange(60.0).reshape(3, 4, 5)[:, L.tensor([-1, 0])],
+    "x[i, :, i]": lambda L: L.arange(60.0).reshape(3, 4, 5)[L.tensor([0, 1]), :, L.tensor([0, 1])],
+}
+
+
+@pytest.mark.parametrize("case", list(REVIEW_CASES))
+def test_reviewed_layouts_and_shapes_as_torch(case):
+    got = {L.__name__: _layout_and_mask(L, REVIEW_CASES[case](L)) for L in LIBS}
+    assert got["tinygrad_seq"] == got["torch"]
+
+
+def test_a_0d_uint8_index_assigns_as_torch():
+    # torch's slicing turns a 0-d byte index into an index tensor: no masked_fill_ error
+    got = {}
+    for L in LIBS:
+        x = L.zeros(3, 4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x[L.tensor(1, dtype=L.uint8)] = 5.0
+        got[L.__name__] = x.tolist()
     assert got["tinygrad_seq"] == got["torch"]

@@ -132,8 +132,31 @@ def refuse_byte_mask_fill(idx, value):
     the mask, or a value of several elements, torch's index_put_ takes the uint8 mask."""
     items = idx if isinstance(idx, tuple) else (idx,)
     arrays = [i for i in items if isinstance(i, (autograd._Tensor, np.ndarray, list))]
-    if len(arrays) != 1 or getattr(arrays[0], "dtype", None) != np.uint8:
-        return
+    if len(arrays) != 1 or getattr(arrays[0], "dtype", None) != np.uint8 or arrays[0].ndim == 0:
+        return   # (a 0-d uint8 index is an index tensor in torch's slicing, not a mask)
     n = value.numel() if isinstance(value, autograd._Tensor) else np.size(value)
     if n == 1:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+
+
+def index_laid_as_torch(a, idx):
+    """Host array a[idx] with advanced indices (normalize_index's), laid out as torch's index: contiguous for an input whose
+    strides run in row-major order (numpy puts an indexed axis first in memory: h[:, order] of an
+    LSTM state, then a dropout, drew torch's mask onto other elements). One integer array after
+    full slices (index_select, h[:, order]) is numpy's take, which writes that layout directly."""
+    k = len(idx) - 1
+    while k > 0 and type(idx[k]) is slice and idx[k] == slice(None):
+        k -= 1
+    if type(idx[k]) is np.ndarray and idx[k].dtype.kind in "iu" and all(
+            type(i) is slice and i == slice(None) for i in idx[:k]):
+        return np.take(a, idx[k], axis=k)
+    out = a[idx]
+    if not out.flags.c_contiguous and _row_major(a):
+        out = np.ascontiguousarray(out)
+    return out
+
+
+def _row_major(a):
+    """Whether a's dims of more than one element have strictly decreasing positive strides."""
+    strides = [s for s, n in zip(a.strides, a.shape) if n > 1]
+    return all(s > 0 for s in strides) and all(x > y for x, y in zip(strides, strides[1:]))

@@ -39,13 +39,26 @@ def laid_as_torch_cat(out, arrays):
     channels-last where every input is a channels-last 4-D array (numpy's result then has torch's
     strides). numpy keeps its inputs' order: a cat of transposes came out column-major, and a
     dropout after it drew torch's mask onto other elements."""
-    if out.flags.c_contiguous or all(a.ndim == 4 and is_contiguous_as(a, _CHANNELS_LAST_2D) for a in arrays):
+    if out.flags.c_contiguous or all(_channels_last_like(a) for a in arrays) or all(
+            _channels_last_like(a, _CHANNELS_LAST_3D) for a in arrays):
         return out
     return np.ascontiguousarray(out)
 
 
+def _channels_last_like(arr, memory_format=None):
+    """torch's suggest_memory_format is channels-last (2-D, or 3-D): arr is laid out so and is
+    not contiguous (a contiguous 1-channel tensor counts as contiguous)."""
+    memory_format = memory_format or _CHANNELS_LAST_2D
+    rank = _CHANNELS_LAST_ORDER[memory_format.name][0]
+    return arr.ndim == rank and not arr.flags.c_contiguous and is_contiguous_as(arr, memory_format)
+
+
 class _CHANNELS_LAST_2D:
     name = "channels_last"
+
+
+class _CHANNELS_LAST_3D:
+    name = "channels_last_3d"
 
 
 def non_overlapping_and_dense(shape, strides):

@@ -10,6 +10,7 @@ from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.elementwise_layout import elementwise
+from tinygrad_seq.indexing import index_laid_as_torch
 
 
 # ---------------------------------------------------------------- elementwise, binary
@@ -241,7 +242,8 @@ class MaskedFill(Function):
     @staticmethod
     def forward(ctx, a, mask=None, value=0.0):
         ctx.mask = mask   # torch's result is contiguous whatever a's layout (numpy's where keeps a's)
-        return ctx.b.ascontiguous(ctx.b.where(mask, ctx.b.asarray(value, a.dtype), a))
+        out = ctx.b.where(mask, ctx.b.asarray(value, a.dtype), a)
+        return out if len(out.shape) == 0 else ctx.b.ascontiguous(out)   # (ascontiguous makes a 0-d one 1-d)
 
     @staticmethod
     def backward(ctx, g):
@@ -352,12 +354,9 @@ class GetItem(Function):
         ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = tuple(a.shape), a.dtype, idx, advanced
         if advanced:   # torch's IndexBackward0 saves the indices: a second backward without
             ctx.saved_tensors = (None,)   # retain_graph raises (a slice's node saves nothing)
-        out = ctx.b.getitem(a, idx)
-        if advanced and type(out) is np.ndarray and a.flags.c_contiguous and not out.flags.c_contiguous:
-            # torch's index of a contiguous tensor is contiguous; numpy puts an indexed axis first
-            # in memory (h[:, order] of an LSTM state, then a dropout: torch's mask on other elements)
-            out = np.ascontiguousarray(out)
-        return out
+        if advanced and type(a) is np.ndarray:
+            return index_laid_as_torch(a, idx)
+        return ctx.b.getitem(a, idx)
 
     @staticmethod
     def backward(ctx, g):

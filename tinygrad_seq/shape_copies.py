@@ -55,7 +55,8 @@ def flip(self, dims):
     out = ops.GetItem.apply(self, idx=idx, advanced=False)
     B = _device.backend(self.device)
     arr = out.array
-    arr = np.array(arr, order="K") if type(arr) is np.ndarray else B.ascontiguous(arr)
+    dense = type(arr) is np.ndarray and not any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+    arr = np.array(arr, order="K") if dense else B.ascontiguous(arr)   # (an expand's: row-major, as torch's)
     arr = B.copy(arr) if B.may_share_memory(arr, self.array) else arr
     out.array = arr if arr.ndim == self.ndim else B.reshape(arr, ())   # ascontiguous made a 0-d one (1,)
     return named(out, "FlipBackward0")
