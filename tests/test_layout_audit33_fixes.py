@@ -173,3 +173,34 @@ def test_a_0d_uint8_index_assigns_as_torch():
             x[L.tensor(1, dtype=L.uint8)] = 5.0
         got[L.__name__] = x.tolist()
     assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("case", ["same shape mul_", "leading 1 add_", "no_grad view", "version", "leaf"])
+def test_an_expand_without_repeats_is_a_view_of_its_input(case):
+    # y.expand(y.shape).mul_(x) wrote y's memory untracked: x.grad 2 where torch's is 4
+    got = {}
+    for L in LIBS:
+        x = L.ones(3, 2, requires_grad=True)
+        y = x * 2
+        try:
+            if case == "same shape mul_":
+                y.expand(3, 2).mul_(x)
+            elif case == "leading 1 add_":
+                y.expand(1, 3, 2).add_(1)
+            elif case == "no_grad view":
+                with L.no_grad():
+                    v = y.expand(3, 2)
+                v.mul_(2)
+            elif case == "leaf":
+                x.expand(3, 2).add_(1)
+            else:
+                z = L.ones(3)
+                e = z.expand(3)
+                e.add_(1)
+                got[L.__name__] = (z.tolist(), z._version, e._version, e._base is z)
+                continue
+            y.sum().backward()
+            got[L.__name__] = (y.tolist(), x.grad.tolist())
+        except RuntimeError as e:
+            got[L.__name__] = str(e)[:40]
+    assert got["tinygrad_seq"] == got["torch"]

@@ -373,7 +373,10 @@ class ShapeOps:
                 raise ValueError
         except ValueError:
             raise ShapeMismatch(f"expand: shape {self.shape} cannot be expanded to {shape}") from None
-        return mark_view(ops.Expand.apply(self, shape=shape), self)
+        out = mark_view(ops.Expand.apply(self, shape=shape), self)
+        if math.prod(shape) == self.numel() and _device.backend(self.device).may_share_memory(out.array, self.array):
+            out._view = (self, "reshape", shape)   # no element repeats: writes through it are self's, as torch's
+        return out
 
     def expand_as(self, other):
         return self.expand(other.shape)
