@@ -204,3 +204,15 @@ def test_an_expand_without_repeats_is_a_view_of_its_input(case):
         except RuntimeError as e:
             got[L.__name__] = str(e)[:40]
     assert got["tinygrad_seq"] == got["torch"]
+
+
+@pytest.mark.parametrize("args", [(), (5,), (0, None), (5, None), (2, 7)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32"])
+def test_random_from_and_none_draws_up_to_the_dtypes_max_as_torch(args, dtype):
+    # random_(from, None) is [from, max] (it was read as random_(to=from) and raised for from 0)
+    got = {}
+    for L in LIBS:
+        L.manual_seed(0)
+        x = L.empty(4, dtype=getattr(L, dtype)).random_(*args)
+        got[L.__name__] = (x.tolist(), L.rand(1).tolist())
+    assert got["tinygrad_seq"] == got["torch"]

@@ -15,14 +15,18 @@ def in_memory_order_of(self, flat):
     return random.in_memory_order(flat, self.shape, random.element_strides(self.array))
 
 
-def random_(self, from_=None, to=None, *, generator=None, **kw):
-    """torch's integers from [from, to) (random_(to): [0, to); random_(): [0, 2^mantissa] or [0, max])."""
+_TO_NOT_GIVEN = object()
+
+
+def random_(self, from_=None, to=_TO_NOT_GIVEN, *, generator=None, **kw):
+    """torch's integers from [from, to) (random_(to): [0, to); random_(from, None): [from, max];
+    random_(): [0, 2^mantissa] or [0, max])."""
     if "from" in kw:
         from_ = kw.pop("from")
     if kw:
         raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kw))!r}")
-    if from_ is not None and to is None:
-        from_, to = 0, from_   # random_(to)
+    if to is _TO_NOT_GIVEN:
+        from_, to = (None, None) if from_ is None else (0, from_)   # random_(), random_(to)
     full_range = from_ is None and to is None
     from_ = 0 if from_ is None else from_
     if to is None:
