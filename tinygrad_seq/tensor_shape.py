@@ -419,7 +419,7 @@ class ShapeOps:
         out = x.reshape(pairs).expand(big).reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
         # a new, writable tensor, never a view of self (expand's reshape is a view at all sizes 1)
         out = out.contiguous()
-        out = out.clone() if all(s == 1 for s in sizes) else out
+        out = out.clone() if _device.backend(self.device).may_share_memory(out.array, self.array) else out
         return named(out, "RepeatBackward0")
 
     def tile(self, *dims):
