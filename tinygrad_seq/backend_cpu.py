@@ -196,51 +196,10 @@ def zero_where(drop, g):
     g = np.asarray(g)
     return np.where(drop, g.dtype.type(0), g)
 
-# reductions
-# float32 sums and scans adding at least this many elements per result accumulate in float64:
-# numpy adds along an outer (or strided) axis one element at a time, drifting like n * eps
-# (0.1 added 100000 times: 9998.56), where torch's cascade sum (and its double scan) stays within
-# an ulp; below this, numpy's float32 path is kept (these are on every training step)
-WIDE_ACCUMULATION_COUNT = 4096
-
-
-def _drifts(a, axis):
-    """Whether numpy's float32 sum of a over axis adds at least WIDE_ACCUMULATION_COUNT elements per
-    result one at a time (every reduction except over a contiguous array's last dims, which numpy
-    sums pairwise, as accurately as torch)."""
-    if axis is None or len(axis) == a.ndim:   # a.size >= WIDE_ACCUMULATION_COUNT is checked already
-        return not a.flags.c_contiguous
-    n = 1
-    for d in axis:
-        n *= a.shape[d]
-    if n < WIDE_ACCUMULATION_COUNT:
-        return False
-    trailing = sorted(d % a.ndim for d in axis) == list(range(a.ndim - len(axis), a.ndim))
-    return not (a.flags.c_contiguous and trailing)
-
-
-def sum(a, axis=None, keepdims=False):
-    if isinstance(axis, int):
-        axis = (axis,)
-    if a.dtype.char == "f" and a.size >= WIDE_ACCUMULATION_COUNT and _drifts(a, axis):
-        return np.add.reduce(a, axis=axis, keepdims=keepdims, dtype=np.float64).astype(np.float32)
-    return np.add.reduce(a, axis=axis, keepdims=keepdims)   # np.sum's dispatch costs ~1 us
-
-def max(a, axis=None, keepdims=False):
-    return np.maximum.reduce(a, axis=axis, keepdims=keepdims)
-
-def argmax(a, axis=None):
-    return np.argmax(a, axis=axis)
-
-def cumsum(a, axis):
-    if a.dtype == np.float32 and a.ndim and a.shape[axis] >= WIDE_ACCUMULATION_COUNT:
-        # a long scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56);
-        # shorter ones stay in float32 (the float64 scan takes twice as long)
-        return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
-    return np.ascontiguousarray(np.cumsum(a, axis=axis))   # torch's scans: contiguous (numpy's keep a's layout)
-
-def cumprod(a, axis):
-    return np.ascontiguousarray(np.cumprod(a, axis=axis))
+# reductions (backend_cpu_reduce.py: numpy's, with torch's accumulation and result layout)
+from . import backend_cpu_reduce as _reduce  # noqa: E402
+WIDE_ACCUMULATION_COUNT, argmax, cumprod, cumsum, max, sum = (
+    _reduce.WIDE_ACCUMULATION_COUNT, _reduce.argmax, _reduce.cumprod, _reduce.cumsum, _reduce.max, _reduce.sum)
 
 def argsort(a, axis):
     """Indices that sort a along axis (stable, int64)."""
@@ -430,10 +389,11 @@ def _along(index, dim):
     return tuple(grid)
 
 def gather(a, dim, index):
-    """torch.gather: a's other dims cut to index's sizes, then numpy's take_along_axis."""
+    """torch.gather: a's other dims cut to index's sizes, then numpy's take_along_axis; row-major,
+    as torch's (numpy's follows the index's layout: a permuted index gave a permuted result)."""
     dim %= a.ndim or 1   # (this module's max is the array one)
     cut = tuple(slice(None) if k == dim else slice(0, s) for k, s in enumerate(index.shape))
-    return np.take_along_axis(a[cut], index, axis=dim)
+    return _reduce.row_major(np.take_along_axis(a[cut], index, axis=dim))
 
 def scatter(out, dim, index, src):
     """out[index along dim] = src[:index.shape] (in place, returns out)."""

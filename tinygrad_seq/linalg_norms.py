@@ -7,6 +7,7 @@ import numpy as np
 
 from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.backend_cpu_reduce import row_major
 from tinygrad_seq.dim_alias import takes_axis
 from tinygrad_seq.out_param import takes_out
 from tinygrad_seq.tensor_matmul import scalar_name
@@ -96,7 +97,7 @@ class VectorNorm(Function):
                 out = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
             else:
                 out = np.sum(ax ** ord, axis=dims, keepdims=True) ** (1.0 / ord)
-        out = np.asarray(out, dtype=x.dtype)
+        out = row_major(np.asarray(out, dtype=x.dtype))   # torch's layout, whatever x's
         ctx.ord, ctx.dims = ord, dims
         ctx.save_for_backward(x, out)
         out = out.astype(np.float16) if ctx.half else out

@@ -48,7 +48,8 @@ def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
             values = shape_copies.gather(self, d, indices)   # the nan itself, so its gradient arrives
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
-    return MinResult(named(values, "MedianBackward1"), indices)
+    # fresh row-major results, as torch's (not views of the sorted copy)
+    return MinResult(named(values.contiguous(), "MedianBackward1"), indices.contiguous())
 
 
 def no_bool_median(self, dim):

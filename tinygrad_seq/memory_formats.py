@@ -161,3 +161,13 @@ def clone_array(arr, memory_format):
         if element_strides(out) == strides:   # (numpy may stride a size-1 dim otherwise)
             return out
     return copy_with_strides(arr, strides)
+
+
+def laid_as_source(arr, source):
+    """Host array arr (a fresh row-major result of source's shape) laid out as torch's
+    empty_like(source) lays it out (preserve_format): sort's values and indices keep a permuted
+    input's order, so a random fill after them draws in torch's order."""
+    if type(arr) is not np.ndarray or type(source) is not np.ndarray or source.flags.c_contiguous:
+        return arr
+    strides = clone_strides(source, None)
+    return arr if strides is None else copy_with_strides(arr, strides)

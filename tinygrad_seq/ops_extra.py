@@ -3,6 +3,7 @@ sums and products, and the gathers and scatters of indexing (gather, scatter, in
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.backend_cpu_reduce import row_major
 
 
 class Clone(Function):
@@ -133,7 +134,7 @@ class LogSumExp(Function):
             total = np.sum(np.exp(x - shift), axis=dims, keepdims=True,
                            dtype=np.float32 if x.dtype == np.float16 else None).astype(x.dtype)
             out = np.log(total) + shift
-        out = out if keepdim else out.squeeze(dims)
+        out = row_major(out if keepdim else out.squeeze(dims))   # torch's layout, whatever x's
         ctx.save_for_backward(x, out)
         return out
 
@@ -181,6 +182,7 @@ class Prod(Function):
             last = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), a.dtype)
         if dim is None:
             return B.reshape(last, ())
+        last = B.ascontiguous(last)   # a fresh row-major result, as torch's (not a view of the scan)
         return last if keepdim else B.reshape(last, ctx.shape[:dim] + ctx.shape[dim + 1:])
 
     @staticmethod

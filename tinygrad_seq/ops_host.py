@@ -132,7 +132,7 @@ class LogCumSumExp(Function):
         B = ctx.b
         x = B.to_host(a)
         with np.errstate(all="ignore"):
-            y = np.logaddexp.accumulate(x, axis=dim)
+            y = np.ascontiguousarray(np.logaddexp.accumulate(x, axis=dim))   # torch's scans: row-major
         ctx.dim = dim
         ctx.save_for_backward(x, y)
         return B.asarray(y)

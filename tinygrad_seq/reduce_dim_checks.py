@@ -3,7 +3,8 @@ as dim is a TypeError, prod's dim=None too (ALL_DIMS is its default), bool input
 torch has no kernel for."""
 import numpy as np
 
-from tinygrad_seq import dtypes
+from tinygrad_seq import dtypes, ops
+from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument
 
 
 def one_dim(dim, name):
@@ -36,3 +37,23 @@ def check_scan(dim, dtype, name):
     one_dim(dim, name)
     if dtype is not None and dtypes.as_dtype(dtype) == np.bool_:
         raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
+
+
+def check_nonempty_reduction(self, dim, name):
+    """torch's errors for max / min / amax / amin of a tensor with no elements (reductions with no
+    identity): RuntimeError without a dim, IndexError naming a reduced dim of size 0. Callers
+    test `0 in self.array.shape` first, so a tensor with elements pays nothing more."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        raise InvalidArgument(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                              f"Specify the reduction dim with the 'dim' argument.")
+    for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+        if self.shape[ops._norm_axes(d, self.ndim)[0]] == 0:
+            raise IndexOutOfRange(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def check_arg_reduction(self, dim, name):
+    """argmax / argmin of a tensor with no elements: IndexError, with a dim or without, as torch's."""
+    if 0 in self.array.shape:
+        if dim is None:
+            raise IndexOutOfRange(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        check_nonempty_reduction(self, dim, name)

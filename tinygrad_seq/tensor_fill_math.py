@@ -309,7 +309,7 @@ def renorm(self, p, dim, maxnorm):
     else:
         norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p)
     factor = (norms > maxnorm).to(dtype=self.dtype) * (maxnorm / (norms + 1e-7) - 1) + 1
-    return named(self * factor, "RenormBackward0")
+    return named((self * factor).contiguous(), "RenormBackward0")   # row-major, as torch's, whatever self's layout
 
 
 # ---------------------------------------------------------------- indexing

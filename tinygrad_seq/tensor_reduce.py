@@ -11,10 +11,12 @@ from tinygrad_seq import (autograd, device as _device, dtypes, int_math, ops, op
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.dim_range import wrap_dim
-from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
+from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.moments import warn_no_dof
-from tinygrad_seq.reduce_dim_checks import ALL_DIMS, check_arg_input, check_scan, one_dim
+from tinygrad_seq.memory_formats import laid_as_source
+from tinygrad_seq.reduce_dim_checks import (ALL_DIMS, check_arg_input, check_nonempty_reduction, check_scan, one_dim,
+                                          check_arg_reduction as _check_arg_reduction)
 
 
 def return_type(name, fields=None):
@@ -52,26 +54,6 @@ def _exact_dtype(out, dtype):
 
 def _dim1(dim, ndim):
     return ops._norm_axes(dim, ndim)[0] if ndim else 0
-
-
-def check_nonempty_reduction(self, dim, name):
-    """torch's errors for max / min / amax / amin of a tensor with no elements (reductions with no
-    identity): RuntimeError without a dim, IndexError naming a reduced dim of size 0. Callers
-    test `0 in self.array.shape` first, so a tensor with elements pays nothing more."""
-    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
-        raise InvalidArgument(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                              f"Specify the reduction dim with the 'dim' argument.")
-    for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
-        if self.shape[ops._norm_axes(d, self.ndim)[0]] == 0:
-            raise IndexOutOfRange(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-
-
-def _check_arg_reduction(self, dim, name):
-    """argmax / argmin of a tensor with no elements: IndexError, with a dim or without, as torch's."""
-    if 0 in self.array.shape:
-        if dim is None:
-            raise IndexOutOfRange(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        check_nonempty_reduction(self, dim, name)
 
 
 class ReduceOps:
@@ -342,8 +324,8 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "argsort", -1)
         B = _device.backend(self.device)
         d = _dim1(dim, self.ndim)
-        if self.device == "cpu":   # torch's CPU tie order (std::sort unless stable)
-            return _wrap(sort_order.sort_order(self.array, d, descending, stable), self.device)
+        if self.device == "cpu":   # torch's CPU tie order (std::sort unless stable), laid out as self
+            return _wrap(laid_as_source(sort_order.sort_order(self.array, d, descending, stable), self.array), self.device)
         if not descending:
             return _wrap(B.argsort(self.array, d), self.device)
         return _wrap(B.asarray(sort_order.stable_order(B.to_host(self.array), d, True)), self.device)
@@ -362,7 +344,9 @@ class ReduceOps:
             dim = dim_from_axis(dim, axis, "sort", -1)
         idx = self.argsort(dim, descending, stable)
         node = "SortBackward1" if stable else "SortBackward0"   # torch's sort.stable overload is the second
-        return SortResult(named(shape_copies.gather(self, _dim1(dim, self.ndim), idx), node), idx)
+        values = shape_copies.gather(self, _dim1(dim, self.ndim), idx)
+        values.array = laid_as_source(values.array, self.array)   # the values too, as torch's empty_like
+        return SortResult(named(values, node), idx)
 
     def topk(self, k, dim=-1, largest=True, sorted=True, *, axis=None):
         if axis is not None:   # numpy's name for dim, which torch takes too
@@ -405,7 +389,7 @@ class ReduceOps:
         if self.dtype == np.bool_:
             raise NotImplementedError('"kthvalue_cpu" not implemented for \'Bool\'')
         if self.device == "cpu":   # the index torch's quickselect picks among ties
-            idx = _wrap(np.expand_dims(sort_order.kthvalue_order(self.array, d, k), d), self.device)
+            idx = _wrap(np.ascontiguousarray(np.expand_dims(sort_order.kthvalue_order(self.array, d, k), d)), self.device)
         else:
             idx = self.argsort(d, stable=True).narrow(d, k - 1, 1)
         v = shape_copies.gather(self, d, idx)

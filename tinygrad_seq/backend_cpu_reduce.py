@@ -1,0 +1,57 @@
+"""The cpu backend's reductions and scans (backend_cpu imports them into its namespace): numpy's,
+with torch's accumulation (long float32 sums and scans in float64) and torch's result layout:
+torch allocates a reduction's or a scan's result row-major, where numpy's follows the input's
+memory order (x.permute(2, 0, 1).sum(1) came out column-major), and the layout decides the order
+in which a random fill after it (dropout, bernoulli_, rand_like) draws."""
+import numpy as np
+
+
+def row_major(out):
+    """out laid out as torch lays out a reduction's result: row-major (0-d and 1-d: as they are)."""
+    return out if out.ndim < 2 or out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
+# float32 sums and scans adding at least this many elements per result accumulate in float64:
+# numpy adds along an outer (or strided) axis one element at a time, drifting like n * eps
+# (0.1 added 100000 times: 9998.56), where torch's cascade sum (and its double scan) stays within
+# an ulp; below this, numpy's float32 path is kept (these are on every training step)
+WIDE_ACCUMULATION_COUNT = 4096
+
+
+def _drifts(a, axis):
+    """Whether numpy's float32 sum of a over axis adds at least WIDE_ACCUMULATION_COUNT elements per
+    result one at a time (every reduction except over a contiguous array's last dims, which numpy
+    sums pairwise, as accurately as torch)."""
+    if axis is None or len(axis) == a.ndim:   # a.size >= WIDE_ACCUMULATION_COUNT is checked already
+        return not a.flags.c_contiguous
+    n = 1
+    for d in axis:
+        n *= a.shape[d]
+    if n < WIDE_ACCUMULATION_COUNT:
+        return False
+    trailing = sorted(d % a.ndim for d in axis) == list(range(a.ndim - len(axis), a.ndim))
+    return not (a.flags.c_contiguous and trailing)
+
+
+def sum(a, axis=None, keepdims=False):
+    if isinstance(axis, int):
+        axis = (axis,)
+    if a.dtype.char == "f" and a.size >= WIDE_ACCUMULATION_COUNT and _drifts(a, axis):
+        return row_major(np.add.reduce(a, axis=axis, keepdims=keepdims, dtype=np.float64).astype(np.float32))
+    return row_major(np.add.reduce(a, axis=axis, keepdims=keepdims))   # np.sum's dispatch costs ~1 us
+
+def max(a, axis=None, keepdims=False):
+    return row_major(np.maximum.reduce(a, axis=axis, keepdims=keepdims))
+
+def argmax(a, axis=None):
+    return row_major(np.argmax(a, axis=axis))
+
+def cumsum(a, axis):
+    if a.dtype == np.float32 and a.ndim and a.shape[axis] >= WIDE_ACCUMULATION_COUNT:
+        # a long scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56);
+        # shorter ones stay in float32 (the float64 scan takes twice as long)
+        return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
+    return np.ascontiguousarray(np.cumsum(a, axis=axis))   # torch's scans: contiguous (numpy's keep a's layout)
+
+def cumprod(a, axis):
+    return np.ascontiguousarray(np.cumprod(a, axis=axis))
