@@ -33,6 +33,16 @@ def _counts(total, shape, k):
 
 # probs on both sides of 1/2 and inside the Taylor region lims = (0.499, 0.501)
 _CB_PROBS = np.array([[0.2, 0.4995, 0.5, 0.9], [0.01, 0.3, 0.5008, 0.7], [0.45, 0.55, 0.499, 0.501]])
+# float32 0.499 (0.49900001) is on the edge, outside the Taylor region: the closed forms cancel two
+# terms of ~250 there, so float32 values carry ~4e-3 of rounding noise from the last ulp of log /
+# log1p, which differs between SIMD implementations (torch's SLEEF, numpy's AVX2 and AVX-512
+# loops: torch's own float32 variance there is -1.6 on an AVX-512 CPU); float32 is compared elsewhere
+_CB_F32_CONDITIONED = ~np.isclose(_CB_PROBS, 0.499)
+
+
+def _f32_comparable(name, a):
+    """a's elements worth comparing in float32 (ContinuousBernoulli: not at the ill-conditioned edge)."""
+    return a[..., _CB_F32_CONDITIONED] if name == "ContinuousBernoulli" else a
 # name -> (parameters as numpy arrays, constructor (module, *tensors), value sampler for log_prob)
 CASES = {
     "Multinomial": ((rng.standard_normal((3, 4)),), lambda M, l: M.Multinomial(5, logits=l),
@@ -117,7 +127,8 @@ def test_float32_values_and_dtypes_match_torch(name, what):
     # ContinuousBernoulli's variance near 1/2 outside lims cancels two terms (~25 at p = 0.45) to 1/12:
     # in float32 both libraries' values are off the float64 one by ~1e-5 (log1p / log rounded differently)
     atol = 5e-5 if name.startswith("ContinuousBernoulli") and what == "variance" else 2e-6
-    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=2e-5, atol=atol)
+    np.testing.assert_allclose(_f32_comparable(name, out.detach().numpy()), _f32_comparable(name, out_t.detach().numpy()),
+                               rtol=2e-5, atol=atol)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -203,7 +214,9 @@ def test_draws_are_torchs_after_the_same_seed(name, dtype):
     ours = make(D, *[ts.tensor(a.astype(dtype)) for a in arrays]).sample((50,))
     theirs = make(TD, *[torch.tensor(a.astype(dtype)) for a in arrays]).sample((50,))
     assert ours.dtype == np.dtype(dtype) and tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5 if dtype == np.float32 else 1e-12,
+    if dtype == np.float32:
+        ours, theirs = _f32_comparable(name, ours.numpy()), _f32_comparable(name, theirs.numpy())
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-6 if dtype == np.float32 else 1e-13)
 
 

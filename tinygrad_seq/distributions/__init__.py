@@ -14,6 +14,7 @@
     ContinuousBernoulli, Kumaraswamy                  [0, 1]-valued likelihoods / reparameterised latents
     FisherSnedecor, VonMises                          variance ratios; angles (circular data)
     LowRankMultivariateNormal                         low-rank + diagonal covariance (DeepVAR heads)
+    Wishart, LKJCholesky                              priors on covariance / correlation matrices
     RelaxedOneHotCategorical, RelaxedBernoulli        Gumbel-softmax / Concrete relaxations
     TransformedDistribution, transforms               pushforwards (tanh-squashed policies)
     kl_divergence, register_kl                        KL(p || q) per batch element
@@ -23,7 +24,8 @@ ts.distributions.kl.kl_divergence, ts.distributions.constraints, ...): arguments
 validation errors, log_prob / entropy / cdf / kl with gradients. Draws come from tinygrad_seq's
 generator (ts.manual_seed), torch's stream: Normal, Laplace, Exponential, Gumbel, LogNormal,
 (LowRank)MultivariateNormal, Geometric, the relaxed ones, ContinuousBernoulli, Kumaraswamy and
-VonMises draw torch's numbers; the gamma-based ones (Gamma, Chi2, StudentT, Beta, Dirichlet,
+VonMises draw torch's numbers, and so do Wishart and LKJCholesky (torch_gamma.py: torch's gamma
+and Dirichlet samplers); the gamma-based ones (Gamma, Chi2, StudentT, Beta, Dirichlet,
 FisherSnedecor), Poisson, NegativeBinomial, Binomial and Multinomial are reproducible but not
 torch's. Any other torch.distributions name raises an AttributeError saying it is missing."""
 from . import constraints, kl_cross, kl_families, kl_more, transforms
@@ -46,6 +48,7 @@ from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
+from .lkj_cholesky import LKJCholesky
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -61,23 +64,24 @@ from .relaxed_bernoulli import RelaxedBernoulli
 from .relaxed_categorical import RelaxedOneHotCategorical
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,
-                         SigmoidTransform, SoftmaxTransform, TanhTransform, Transform)
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CorrCholeskyTransform, ExpTransform,
+                         PowerTransform, SigmoidTransform, SoftmaxTransform, TanhTransform, Transform)
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 _KL_TABLES = (kl_families, kl_cross, kl_more)   # register the further families' KL pairs on import
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
-           "ComposeTransform", "ContinuousBernoulli", "Dirichlet", "Distribution", "ExpTransform", "Exponential",
-           "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "Kumaraswamy", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MixtureSameFamily",
-           "Multinomial", "MultivariateNormal", "NegativeBinomial",
+           "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform", "Dirichlet", "Distribution",
+           "ExpTransform", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+           "Independent", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal", "LowRankMultivariateNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
            "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
            "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "SigmoidTransform",
            "SoftmaxTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
-           "VonMises", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
+           "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence", "register_kl", "transforms"]
 
 
 def __getattr__(name):

@@ -2,14 +2,14 @@
 Each constraint's check(value) takes a Tensor and returns a bool Tensor of the value's shape less
 the constraint's event_dim rightmost dimensions (True where the value is valid); the repr is
 torch's (GreaterThan(lower_bound=0.0), IntegerInterval(lower_bound=0, upper_bound=2), ...).
-Of the matrix constraints, lower_cholesky and positive_definite are here; cat / stack and the rest are not:
-reaching for one raises an AttributeError that says so."""
+Of the matrix constraints, lower_cholesky, corr_cholesky and positive_definite are here; cat / stack
+and the rest are not: reaching for one raises an AttributeError that says so."""
 from tinygrad_seq.tensor import Tensor
 
-__all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
-           "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
-           "lower_cholesky", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
-           "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
+__all__ = ["Constraint", "boolean", "corr_cholesky", "dependent", "dependent_property", "greater_than",
+           "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
+           "less_than", "lower_cholesky", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+           "positive_definite", "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
 
 
 class Constraint:
@@ -251,6 +251,19 @@ class _LowerCholesky(Constraint):
         return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
 
 
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: each row of unit length, within
+    eps * n * 10 (torch's tolerance, n the matrix size)."""
+    event_dim = 2
+
+    def check(self, value):
+        import numpy as np
+        from tinygrad_seq import linalg
+        tol = float(np.finfo(value.dtype).eps) * value.size(-1) * 10
+        unit_rows = (linalg.norm(value.detach(), dim=-1) - 1.0).abs().le(tol).all(-1)
+        return _LowerCholesky().check(value) & unit_rows
+
+
 class _PositiveDefinite(Constraint):
     """Symmetric positive-definite matrices (symmetric within 1e-6, then a Cholesky factor exists)."""
     event_dim = 2
@@ -293,6 +306,7 @@ interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
 
 

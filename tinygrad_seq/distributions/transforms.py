@@ -7,6 +7,7 @@ LogNormal = exp of a Normal, Gumbel from a Uniform).
     ComposeTransform(parts)         the parts applied in order
     ExpTransform, SigmoidTransform, TanhTransform, PowerTransform(exponent),
     AffineTransform(loc, scale, event_dim=0), SoftmaxTransform, AbsTransform (not bijective)
+    CorrCholeskyTransform           reals -> correlation Cholesky factors (corr_cholesky_transform.py)
     identity_transform
 
 As torch's (formulas, domains, signs, the clipped sigmoid, tanh's stable jacobian
@@ -21,11 +22,12 @@ from tinygrad_seq import creation, functional as F
 from tinygrad_seq.functions_index import broadcast_shapes
 
 from . import constraints
+from .corr_cholesky_transform import CorrCholeskyTransform
 from .transform_base import ComposeTransform, Transform, EqualByType, identity_transform
 from .utils import broadcast_all
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
-           "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "CorrCholeskyTransform", "ExpTransform",
+           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform"]
 
 
 class ExpTransform(EqualByType, Transform):
