@@ -37,9 +37,7 @@ from tinygrad_seq.functions_index import vstack as row_stack  # noqa: F401
 from tinygrad_seq.functions_more import (atleast_1d, atleast_2d, atleast_3d, can_cast, cdist, celu,  # noqa: F401
                                          cosine_similarity, pairwise_distance, promote_types, result_type,
                                          selu, unique)
-from tinygrad_seq.functions_more import (_foreach_add, _foreach_add_, _foreach_addcdiv_, _foreach_copy_,  # noqa: F401
-                                         _foreach_div_, _foreach_lerp_, _foreach_mul, _foreach_mul_, _foreach_norm,
-                                         _foreach_sub, _foreach_sub_, _foreach_zero_)
+from tinygrad_seq.foreach_ops import *  # noqa: F401,F403  (torch._foreach_*: foreach_ops.__all__)
 from tinygrad_seq.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from tinygrad_seq.jit import compile  # noqa: F401,A004  (torch.compile: the model itself)
 from tinygrad_seq.torch_misc import (clear_autocast_cache, empty_strided, frombuffer, get_autocast_gpu_dtype,  # noqa: F401

@@ -1,12 +1,12 @@
 """torch.amp's names for programs that keep them (often with enabled=False): autocast and
-GradScaler. There is no reduced-precision compute here (no bfloat16; float16 only as a storage
-dtype), so autocast runs its block in the tensors' own dtypes (warning once when asked to
-enable) and GradScaler's scale is 1: scale(loss) is loss, step(opt) is opt.step() and a step
-with an inf/nan gradient is skipped, as torch's scaler skips it."""
+GradScaler (grad_scaler.py, torch's loss scaling). There is no reduced-precision compute here
+(no bfloat16; float16 only as a storage dtype), so autocast runs its block in the tensors' own
+dtypes (warning once when asked to enable)."""
 import warnings
 
-import numpy as np
+from tinygrad_seq.grad_scaler import GradScaler
 
+__all__ = ["GradScaler", "autocast", "custom_fwd", "custom_bwd", "is_autocast_available"]
 _warned = set()
 
 
@@ -57,109 +57,6 @@ class autocast:
             with self:
                 return fn(*args, **kwargs)
         return run
-
-
-class GradScaler:
-    """torch.amp.GradScaler with scale 1 (see the module note), and torch's bookkeeping: unscale_
-    once per optimizer and step once between update()s (RuntimeError otherwise), growth / backoff
-    settings kept and saved; device "cuda" without CUDA: disabled, with torch's warning."""
-
-    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
-        self._device, self._enabled = device, bool(enabled)
-        if device == "cuda" and self._enabled:
-            from tinygrad_seq import cuda
-            if not cuda.is_available():
-                warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
-                              UserWarning, stacklevel=2)
-                self._enabled = False
-        if self._enabled:
-            if growth_factor <= 1.0:
-                raise AssertionError("The growth factor must be > 1.0.")
-            if backoff_factor >= 1.0:
-                raise AssertionError("The backoff factor must be < 1.0.")
-        self._init_scale, self._growth_factor = init_scale, growth_factor
-        self._backoff_factor, self._growth_interval = backoff_factor, growth_interval
-        self._found_inf = False
-        # id(optimizer) -> (stage, found_inf) since the last update(); stage "unscaled" or "stepped"
-        self._per_optimizer_states = {}
-
-    def is_enabled(self):
-        return self._enabled
-
-    def scale(self, outputs):
-        return outputs
-
-    def unscale_(self, optimizer):
-        if not self._enabled:
-            return
-        stage = self._per_optimizer_states.get(id(optimizer), (None,))[0]
-        if stage == "unscaled":
-            raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
-        if stage == "stepped":
-            raise RuntimeError("unscale_() is being called after step().")
-        self._found_inf = any(p.grad is not None and not bool(np.isfinite(p.grad.numpy()).all())
-                              for g in optimizer.param_groups for p in g["params"])
-        self._per_optimizer_states[id(optimizer)] = ("unscaled", self._found_inf)
-
-    def step(self, optimizer, *args, **kwargs):
-        """optimizer.step(*args, **kwargs) unless a gradient is inf / nan (the step is skipped)."""
-        if not self._enabled:
-            return optimizer.step(*args, **kwargs)
-        if "closure" in kwargs:
-            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
-        if self._per_optimizer_states.get(id(optimizer), (None,))[0] == "stepped":
-            raise RuntimeError("step() has already been called since the last update().")
-        if id(optimizer) not in self._per_optimizer_states:
-            self.unscale_(optimizer)
-        found_inf = self._per_optimizer_states[id(optimizer)][1]
-        retval = None if found_inf else optimizer.step(*args, **kwargs)
-        self._per_optimizer_states[id(optimizer)] = ("stepped", found_inf)
-        return retval
-
-    def update(self, new_scale=None):
-        """Starts the next iteration (the scale stays 1)."""
-        if not self._enabled:
-            return
-        self._found_inf = False
-        self._per_optimizer_states = {}
-
-    def get_scale(self):
-        return 1.0
-
-    def get_growth_factor(self):
-        return self._growth_factor
-
-    def set_growth_factor(self, new_factor):
-        self._growth_factor = new_factor
-
-    def get_backoff_factor(self):
-        return self._backoff_factor
-
-    def set_backoff_factor(self, new_factor):
-        self._backoff_factor = new_factor
-
-    def get_growth_interval(self):
-        return self._growth_interval
-
-    def set_growth_interval(self, new_interval):
-        self._growth_interval = new_interval
-
-    def state_dict(self):
-        return {"scale": 1.0, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
-                "growth_interval": self._growth_interval, "_growth_tracker": 0} if self._enabled else {}
-
-    def load_state_dict(self, state_dict):
-        """A saved scaler's (or a torch scaler's) growth settings; the scale here is always 1."""
-        if not self._enabled:
-            return
-        if len(state_dict) == 0:
-            raise RuntimeError("The source state dict is empty, possibly because it was saved "
-                               "from a disabled instance of GradScaler.")
-        self._init_scale = state_dict["scale"]
-        self._growth_factor = state_dict["growth_factor"]
-        self._backoff_factor = state_dict["backoff_factor"]
-        self._growth_interval = state_dict["growth_interval"]
 
 
 _matmul_precision = "highest"

@@ -1,7 +1,6 @@
 """More of torch's free functions: dtype rules (result_type, promote_types, can_cast), unique,
 cdist, atleast_*d, the top-level forms of some nn.functional ones (cosine_similarity,
-pairwise_distance, selu, celu), and the torch._foreach_* list ops that EMA code calls (a loop
-here: there is no multi-tensor kernel to save launches on). Re-exported by tinygrad_seq."""
+pairwise_distance, selu, celu); torch._foreach_* is foreach_ops.py. Re-exported by tinygrad_seq."""
 import numpy as np
 
 from tinygrad_seq import functional as F
@@ -123,67 +122,3 @@ def atleast_3d(*tensors):
 
 def _flat(tensors):
     return list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
-
-
-# ------------------------------------------------------------------ torch._foreach_* (EMA code uses them)
-def _pairs(tensors, others):
-    others = others if isinstance(others, (list, tuple)) else [others] * len(tensors)
-    if len(others) != len(tensors):
-        raise RuntimeError(f"Tensor lists must have the same number of tensors, got {len(tensors)} and {len(others)}")
-    return zip(tensors, others)
-
-
-def _foreach_lerp_(tensors, ends, weight):
-    for t, e in _pairs(tensors, ends):
-        t.lerp_(e, weight)
-
-
-def _foreach_mul_(tensors, scalars):
-    for t, s in _pairs(tensors, scalars):
-        t.mul_(s)
-
-
-def _foreach_add_(tensors, others, alpha=1):
-    for t, o in _pairs(tensors, others):
-        t.add_(o, alpha=alpha)
-
-
-def _foreach_sub_(tensors, others, alpha=1):
-    for t, o in _pairs(tensors, others):
-        t.sub_(o, alpha=alpha)
-
-
-def _foreach_div_(tensors, others):
-    for t, o in _pairs(tensors, others):
-        t.div_(o)
-
-
-def _foreach_copy_(tensors, sources):
-    for t, s in _pairs(tensors, sources):
-        t.copy_(s)
-
-
-def _foreach_zero_(tensors):
-    for t in tensors:
-        t.zero_()
-
-
-def _foreach_addcdiv_(tensors, tensors1, tensors2, scalars=1):
-    for t, (a, b) in _pairs(tensors, list(zip(tensors1, tensors2))):
-        t.addcdiv_(a, b, value=scalars)
-
-
-def _foreach_add(tensors, others, alpha=1):
-    return [t.add(o, alpha=alpha) for t, o in _pairs(tensors, others)]
-
-
-def _foreach_sub(tensors, others, alpha=1):
-    return [t.sub(o, alpha=alpha) for t, o in _pairs(tensors, others)]
-
-
-def _foreach_mul(tensors, others):
-    return [t * o for t, o in _pairs(tensors, others)]
-
-
-def _foreach_norm(tensors, ord=2):
-    return [t.norm(p=ord) for t in tensors]

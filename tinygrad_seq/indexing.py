@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from tinygrad_seq import autograd
+from tinygrad_seq.index_layout import torch_index_strides
+from tinygrad_seq.memory_formats import copy_with_strides
 from tinygrad_seq.user_warning import warn_at_caller
 
 
@@ -149,14 +151,34 @@ def index_laid_as_torch(a, idx):
         k -= 1
     if type(idx[k]) is np.ndarray and idx[k].dtype.kind in "iu" and all(
             type(i) is slice and i == slice(None) for i in idx[:k]):
-        return np.take(a, idx[k], axis=k)
-    out = a[idx]
-    if not out.flags.c_contiguous and _row_major(a):
-        out = np.ascontiguousarray(out)
-    return out
+        out = np.take(a, idx[k], axis=k)
+    else:
+        out = a[idx]
+    if row_major(a):
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+    return relaid_as_torch_index(a, idx, out)
 
 
-def _row_major(a):
+def relaid_as_torch_index(a, idx, out):
+    """out = a[idx] laid out by torch's rule for an advanced index (index_layout.py): a copy where
+    its order differs, else out itself (device arrays, and inputs whose strides run row-major)."""
+    if type(a) is not np.ndarray or type(out) is not np.ndarray or row_major(a):
+        return out
+    strides = torch_index_strides(a, idx)
+    if strides is None or out.ndim < 2 or all(n == 1 or s == t * out.itemsize
+                                              for n, s, t in zip(out.shape, out.strides, strides)):
+        return out
+    return copy_with_strides(out, strides)
+
+
+def index_arrays(idx):
+    """The index arrays in a normalised index (the index tensors' own memory, as torch's index
+    nodes save them): a node keeping them raises at backward once one was written in place, where
+    it would scatter the gradient to the new positions (writes.keep_for_write_check's tuple)."""
+    return tuple(i for i in (idx if type(idx) is tuple else (idx,)) if hasattr(i, "shape") and hasattr(i, "dtype"))
+
+
+def row_major(a):
     """Whether a's dims of more than one element have strictly decreasing positive strides."""
     strides = [s for s, n in zip(a.strides, a.shape) if n > 1]
     return all(s > 0 for s in strides) and all(x > y for x, y in zip(strides, strides[1:]))

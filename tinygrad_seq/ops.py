@@ -10,7 +10,7 @@ from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.elementwise_layout import elementwise
-from tinygrad_seq.indexing import index_laid_as_torch
+from tinygrad_seq.indexing import index_arrays, index_laid_as_torch
 
 
 # ---------------------------------------------------------------- elementwise, binary
@@ -353,7 +353,8 @@ class GetItem(Function):
     def forward(ctx, a, idx=None, advanced=False):
         ctx.shape, ctx.dtype, ctx.idx, ctx.advanced = tuple(a.shape), a.dtype, idx, advanced
         if advanced:   # torch's IndexBackward0 saves the indices: a second backward without
-            ctx.saved_tensors = (None,)   # retain_graph raises (a slice's node saves nothing)
+            ctx.saved_tensors = (None,)   # retain_graph raises (a slice's node saves nothing),
+            ctx.write_checked = index_arrays(idx)   # and an index written in place before it too
         if advanced and type(a) is np.ndarray:
             return index_laid_as_torch(a, idx)
         return ctx.b.getitem(a, idx)

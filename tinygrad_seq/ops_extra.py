@@ -4,6 +4,7 @@ import numpy as np
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.backend_cpu_reduce import row_major
+from tinygrad_seq.indexing import index_arrays
 
 
 class Clone(Function):
@@ -248,7 +249,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, a, v, idx=None):
-        ctx.idx = idx
+        ctx.idx, ctx.write_checked = idx, index_arrays(idx)   # an index written in place after: backward raises
         B = ctx.b
         return B.setitem(B.copy(a), idx, v)
 
@@ -265,7 +266,7 @@ class IndexPutInto(IndexPut):
     input a only stands for the tensor's node before the write, its values are never read."""
     @staticmethod
     def forward(ctx, a, v, idx=None, into=None):
-        ctx.idx = idx
+        ctx.idx, ctx.write_checked = idx, index_arrays(idx)
         return ctx.b.setitem(into, idx, v)
 
 

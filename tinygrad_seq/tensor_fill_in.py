@@ -360,10 +360,10 @@ METHODS = dict(
     hsplit=_hsplit, vsplit=_vsplit, dsplit=_dsplit, msort=_msort, narrow_copy=_narrow_copy,
     sum_to_size=_sum_to_size, new_empty_strided=_new_empty_strided, positive=_positive,
     adjoint=_adjoint, H=property(_h), mH=property(_adjoint), conj=_same, conj_physical=_same,
-    resolve_conj=_same, resolve_neg=_same, pin_memory=_same, share_memory_=_same,
+    resolve_conj=_same, resolve_neg=_same, pin_memory=_same, share_memory_=_free_from("shared_memory", "share_memory_"),
     resize_=_resize_, resize_as_=_resize_as_, bernoulli_=_bernoulli_,
     is_conj=lambda self: False, is_neg=lambda self: False,
-    is_pinned=lambda self, *a: False, is_shared=lambda self: False, is_nonzero=_is_nonzero,
+    is_pinned=lambda self, *a: False, is_shared=_free_from("shared_memory", "is_shared"), is_nonzero=_is_nonzero,
     is_same_size=lambda self, other: tuple(self.shape) == tuple(other.shape),
     is_cpu=property(lambda self: getattr(self.device, "type", "cpu") == "cpu"),
     # dense, strided, plain tensors only: the layout queries optimizers and collate code test

@@ -15,7 +15,7 @@ from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
-from tinygrad_seq.indexing import ints_first, normalize_index
+from tinygrad_seq.indexing import ints_first, normalize_index, relaid_as_torch_index
 from tinygrad_seq.elementwise_layout import laid_as_torch
 from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, has_zero_stride, view_as_dtype,
                                       view_strides, unsqueezed)
@@ -79,8 +79,10 @@ class ShapeOps:
             advanced = True   # torch: a Python bool indexes as an index tensor ([0], or [] for False): a copy
                               # (`in` first: cheaper than the type scan, which rules out the ints 1 and 0)
         split = ints_first(idx, advanced)
-        if split is not None:
-            return self._view_getitem(split[0])._view_getitem(split[1])
+        if split is not None:   # (a None's stride, which orders the result's dims, is read before the ints)
+            out = self._view_getitem(split[0])._view_getitem(split[1])
+            out.array = relaid_as_torch_index(self.array, idx, out.array)
+            return out
         out = ops.GetItem.apply(self, idx=idx, advanced=advanced)
         if not advanced:
             out._view = (self, "index", idx)

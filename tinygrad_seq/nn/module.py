@@ -298,13 +298,14 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
         setattr(parent, name, module)
 
     def share_memory(self):
-        """torch's: moves the storage to shared memory for multiprocessing; the arrays here are
-        process-local numpy (tinygrad_seq's workers use MPI), so this returns self unchanged, but
-        an uninitialized (lazy) parameter or buffer raises torch's RuntimeError."""
+        """torch's: the parameters, buffers and gradients moved to memory that fork-started worker
+        processes share (shared_memory.py: Hogwild / A3C); an uninitialized (lazy) parameter or
+        buffer raises torch's RuntimeError first."""
         for t in (*self.parameters(), *self.buffers()):
             if is_lazy(t):
                 t.share_memory_()
-        return self
+        from tinygrad_seq.shared_memory import share_module_memory
+        return share_module_memory(self)
 
     def _get_name(self):
         return type(self).__name__

@@ -30,6 +30,7 @@ from collections import OrderedDict
 
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.grad_mode import _state
+from tinygrad_seq.recompose import DIRECT
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.user_warning import warn_at_caller
 
@@ -256,6 +257,7 @@ class _BackwardHookCall:
         self.grad_outputs = None
         self.n_inputs, self.input_index = 0, None
         self.n_outputs, self.output_index = 0, None
+        self.graph = False   # in a create_graph backward: gradients are Tensors with graphs (graph_backward)
 
     @staticmethod
     def _through_identity(values, on_backward):
@@ -295,18 +297,17 @@ class _BackwardHookCall:
         """Gradient arrays at the positions in index -> a tuple of n (Tensor or None)."""
         res = [None] * n
         for i, g in zip(index or (), grads):
-            res[i] = None if g is None else Tensor._wrap(g, device)
+            res[i] = None if g is None else g if isinstance(g, Tensor) else Tensor._wrap(g, device)
         return tuple(res)
 
-    @staticmethod
-    def _unpack(index, values, what):
+    def _unpack(self, index, values, what):
         arrays = []
         for i in index:
             v = values[i]
             if v is not None and not isinstance(v, Tensor):
                 raise TypeError(f"backward hook returned a {type(v).__name__} in {what}[{i}]; "
                                 f"expected a Tensor or None")
-            arrays.append(None if v is None else v.array)
+            arrays.append(None if v is None else v if self.graph else v.array)
         return tuple(arrays)
 
     def _output_grads(self, node, grads):
@@ -359,3 +360,18 @@ class _BackwardHookCall:
             res = new
         self.grad_outputs = None
         return self._unpack(self.input_index, res, "grad_input")
+
+
+def _hook_identity_graph_backward(ctx, ps, grads):
+    """create_graph=True through a module's backward hooks (a gradient penalty on a hooked
+    model): the hooks see, and may replace, gradients that carry their graphs, as torch's
+    BackwardHook nodes pass them on differentiably."""
+    call = ctx.on_backward.__self__
+    call.graph = True
+    try:
+        return tuple(ctx.on_backward(ctx, grads))
+    finally:
+        call.graph = False
+
+
+DIRECT[_HookIdentity] = _hook_identity_graph_backward

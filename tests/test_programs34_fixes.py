@@ -1,0 +1,89 @@
+"""Fixes from program rounds 34a (recurrent RL: REINFORCE, A2C / A3C, PPO, DRQN, SAC, RSSM)
+and 34b (training-loop infrastructure: checkpoints, EMA, parametrizations, schedulers, gradient
+penalties, hooks) beside torch 2.13."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_seq as ts
+
+LIBS = (ts, torch)
+
+
+def _penalty_run(L, module, hook_kind, hook):
+    L.manual_seed(0)
+    m = {"linear": lambda: L.nn.Linear(3, 1), "gru": lambda: L.nn.GRU(3, 2, batch_first=True)}[module]()
+    getattr(m, hook_kind)(hook)
+    x = L.randn(4, 5, 3, requires_grad=True) if module == "gru" else L.randn(4, 3, requires_grad=True)
+    out = m(x)
+    y = (out[0] if isinstance(out, tuple) else out).sum()
+    g, = L.autograd.grad(y, x, create_graph=True)
+    ((g ** 2).sum() + sum((p ** 2).sum() for p in m.parameters())).backward()
+    return [None if t.grad is None else t.grad.numpy() for t in (*m.parameters(), x)]   # (a Linear's g has no x)
+
+
+HOOKS = {
+    "full backward hook (no change)": ("register_full_backward_hook", lambda L: (lambda m, gi, go: None)),
+    "full backward hook doubling grad_input": ("register_full_backward_hook",
+                                               lambda L: (lambda m, gi, go: tuple(None if g is None else g * 2 for g in gi))),
+    "backward pre-hook halving grad_output": ("register_full_backward_pre_hook",
+                                              lambda L: (lambda m, go: tuple(None if g is None else g * 0.5 for g in go))),
+}
+
+
+@pytest.mark.parametrize("module", ["linear", "gru"])
+@pytest.mark.parametrize("hook", list(HOOKS))
+def test_gradient_penalty_through_a_module_with_backward_hooks(module, hook):
+    # WGAN-GP / R1 penalties on a model someone hooked for logging: double backward through the hook
+    # node raised "double backward through _HookIdentity is not supported"
+    kind, make = HOOKS[hook]
+    got, want = (_penalty_run(L, module, kind, make(L)) for L in LIBS)
+    assert [g is None for g in got] == [w is None for w in want]
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6)
+
+
+def _scaler_run(L):
+    L.manual_seed(0)
+    m, head = L.nn.LSTM(3, 4), L.nn.Linear(4, 1)
+    params = list(m.parameters()) + list(head.parameters())
+    opt = L.optim.Adam(params, lr=0.01)
+    scaler = L.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=2)
+    log = []
+    for step in range(6):
+        loss = head(m(L.randn(5, 2, 3))[0]).pow(2).mean()
+        if step == 3:   # an overflow: the step is skipped and the scale backs off
+            loss = loss * float("inf")
+        scaled = scaler.scale(loss)
+        log.append(scaled.item())
+        opt.zero_grad()
+        scaled.backward()
+        scaler.unscale_(opt)
+        L.nn.utils.clip_grad_norm_(params, 1.0)
+        scaler.step(opt)
+        scaler.update()
+        log.append(scaler.get_scale())
+    return log, scaler.state_dict(), [p.detach().numpy() for p in params]
+
+
+def test_grad_scaler_on_cpu_scales_backs_off_and_grows_as_torchs():
+    # GradScaler("cpu") kept scale 1: logged scaled losses, get_scale() and its state_dict differed
+    (got, got_state, got_params), (want, want_state, want_params) = (_scaler_run(L) for L in LIBS)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert got_state == want_state
+    for g, w in zip(got_params, want_params):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
+
+
+def test_grad_scaler_state_round_trips_and_new_scale():
+    for L in LIBS:
+        s = L.amp.GradScaler("cpu", init_scale=256.0)
+        assert s.get_scale() == 256.0 and s.state_dict()["scale"] == 256.0
+        s.scale(L.ones(()))
+        s.update(new_scale=64.0)
+        t = L.amp.GradScaler("cpu")
+        t.load_state_dict(s.state_dict())
+        assert t.get_scale() == 64.0 and float(t.scale(L.ones(()))) == 64.0
+        with pytest.raises(AssertionError, match="_scale is None"):
+            L.amp.GradScaler("cpu").unscale_(L.optim.SGD([L.nn.Parameter(L.ones(1))], lr=0.1))
