@@ -87,3 +87,36 @@ def test_grad_scaler_state_round_trips_and_new_scale():
         assert t.get_scale() == 64.0 and float(t.scale(L.ones(()))) == 64.0
         with pytest.raises(AssertionError, match="_scale is None"):
             L.amp.GradScaler("cpu").unscale_(L.optim.SGD([L.nn.Parameter(L.ones(1))], lr=0.1))
+
+
+def test_loading_bytes_that_are_no_checkpoint_is_an_unpickling_error_as_torchs():
+    import io
+    import pickle
+    for L in LIBS:
+        with pytest.raises(pickle.UnpicklingError):
+            L.load(io.BytesIO(b"garbage data here"))
+
+
+def _hook_orders(L):
+    L.manual_seed(0)
+    cell, head, calls = L.nn.RNNCell(2, 2), L.nn.Linear(2, 3), []
+    head.register_full_backward_hook(lambda m, gi, go: calls.append(round(go[0][0, 0].item(), 4)))
+    h, log_probs = L.zeros(1, 2), []
+    for t in range(3):   # an A3C-style unroll: one head call per step, the loss summed backwards
+        h = cell(L.ones(1, 2) * t, h)
+        log_probs.append(L.nn.functional.log_softmax(head(h), -1))
+    loss = 0
+    for t in reversed(range(3)):
+        loss = loss - log_probs[t][0, 0] * (t + 1)
+    loss.backward()
+    x, order = L.ones(2, requires_grad=True), []
+    a, b = x * 2, x * 3
+    a.register_hook(lambda g: order.append("a"))
+    b.register_hook(lambda g: order.append("b"))
+    (b * 1 + a * 1).sum().backward()
+    return calls, order
+
+
+def test_hooks_fire_in_torchs_order_the_last_made_node_first():
+    # the sweep ran nodes depth first: a hook recording the last grad_output saw another step's
+    assert _hook_orders(ts) == _hook_orders(torch)

@@ -59,6 +59,7 @@ class Function(TorchContext):
     _node_hooks = None  # and by grad_fn.register_hook / register_prehook (grad_hooks.NodeHooks)
     register_hook, register_prehook = register_node_hook, register_node_prehook   # torch's Node methods
     is_view = False     # set on the node of a view sharing its base's memory (tensor_shape.mark_view)
+    _seq = 0            # creation number (torch's sequence_nr): the sweep runs later-made nodes first
     _reread = False     # set on a view node's copy that reads its base at a later clock (_view_at)
     # a subclass whose backward returns arrays it allocated for the call (none kept, saved or
     # returned twice) sets this: a leaf's first gradient is then taken as its .grad, not copied
@@ -97,7 +98,7 @@ class Function(TorchContext):
         t = _Tensor.__new__(_Tensor)
         t.array, t._grad_value, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
         if requires and out.dtype.kind == "f":
-            ctx.parents, ctx._clock = (t0,), _writes.clock
+            ctx.parents, ctx._clock, ctx._seq = (t0,), _writes.clock, _next_seq()
             t.requires_grad, t._ctx = True, ctx
         else:
             t.requires_grad, t._ctx = False, None
@@ -125,7 +126,7 @@ class Function(TorchContext):
         t = _Tensor.__new__(_Tensor)
         t.array, t._grad_value, t._ver, t._hooks, t.device, t._idx = out, None, 0, None, dev, 0
         if requires and out.dtype.kind == "f":
-            ctx.parents, ctx._clock = (t0, t1), _writes.clock
+            ctx.parents, ctx._clock, ctx._seq = (t0, t1), _writes.clock, _next_seq()
             t.requires_grad, t._ctx = True, ctx
         else:
             t.requires_grad, t._ctx = False, None
@@ -167,7 +168,7 @@ class Function(TorchContext):
             t = new(_Tensor)
             t.array, t._grad_value, t._ver, t._hooks, t.device = out, None, 0, None, dev
             if requires and out.dtype.kind == "f":
-                ctx.parents, ctx._clock = inputs, _writes.clock
+                ctx.parents, ctx._clock, ctx._seq = inputs, _writes.clock, _next_seq()
                 t.requires_grad, t._ctx, t._idx = True, ctx, 0
             else:
                 t.requires_grad, t._ctx, t._idx = False, None, 0
@@ -175,7 +176,7 @@ class Function(TorchContext):
                     t._inference = True
             return t
         if requires:
-            ctx.parents, ctx._clock, ctx.n_outputs = inputs, _writes.clock, len(out)
+            ctx.parents, ctx._clock, ctx.n_outputs, ctx._seq = inputs, _writes.clock, len(out), _next_seq()
         tensors = []
         for i, o in enumerate(out):
             t = new(_Tensor)
@@ -210,8 +211,7 @@ def _unbroadcast(b, grad, shape):
     return b.reshape(grad, shape)
 
 
-# the graph walk backward starts with: parents as each node saw them (graph_walk.py)
-from tinygrad_seq.graph_walk import DROPPED, _parent_state, _toposort  # noqa: E402,F401
+from tinygrad_seq.graph_walk import DROPPED, _parent_state, _toposort, next_seq as _next_seq, torch_order  # noqa: E402,F401
 
 
 def backward_from(root, gradient=None, retain_graph=False, capture=None):
@@ -271,7 +271,7 @@ def _needed_nodes(order, edges, capture):
 
 
 def _sweep(root, g, retain_graph, capture=None):
-    order, edges = _toposort(root._ctx)
+    order, edges = torch_order(*_toposort(root._ctx))   # (graph_walk.py: parents as each node saw them)
     finish = _finish_leaf if capture is None else capture.leaf
     needed = None if capture is None else _needed_nodes(order, edges, capture)
     # how many graph edges feed each leaf: its gradient is final when all have arrived

@@ -4,6 +4,8 @@ rebased by an in-place op after a node used it resolves to its node before the w
 (_parent_state, from the tensor's write_history); a view whose base was rebased between taking
 the view and using it is read again from the base as it was then (_stale_view, _view_at), as
 torch regenerates a view's grad_fn."""
+import itertools
+
 from tinygrad_seq import write_history as _write_history, writes as _writes
 from tinygrad_seq.inplace_reshape import reshaped_between, shape_then
 
@@ -134,7 +136,7 @@ def _view_at(pc, clock, clones):
         c = clones[key] = type(pc).__new__(type(pc))
         c.parents, c.needs_input_grad, c.saved_tensors = pc.parents, pc.needs_input_grad, pc.saved_tensors
         c.b, c.device, c._clock = pc.b, pc.device, clock
-        c.__dict__.update(pc.__dict__)
+        c.__dict__.update(pc.__dict__)   # (its _seq too: it runs where pc would)
         c._reread, c._origin = True, id(pc) if not pc._reread else pc._origin
     return c
 
@@ -188,3 +190,25 @@ def _toposort(root_ctx):
             order.append(node)
             edges.append(seen)
     return order, edges
+
+
+# nodes are numbered as they are made (autograd.Function.apply), as torch numbers them (sequence_nr)
+next_seq = itertools.count(1).__next__
+
+
+def torch_order(order, edges):
+    """_toposort's (order, edges) in the order torch's engine runs the nodes: the ready node
+    made last first, which is increasing creation number here (the sweep walks order backwards)
+    wherever every node was made after the nodes of the tensors it used. Hooks then fire in
+    torch's order (two branches of one sum, a module's parameters' post-accumulate hooks) and a
+    gradient's contributions add up in torch's order. A graph this does not hold for (a node
+    without a number, a clone of a view read again) keeps the depth-first order."""
+    seqs = [c._seq for c in order]
+    if all(a < b for a, b in zip(seqs, seqs[1:])):
+        return order, edges
+    number = {id(c): s for c, s in zip(order, seqs)}
+    for s, seen in zip(seqs, edges):
+        if s == 0 or any(pc is not None and number.get(id(pc), s) >= s for _, pc, _, _ in seen):
+            return order, edges
+    ranks = sorted(range(len(order)), key=seqs.__getitem__)
+    return [order[k] for k in ranks], [edges[k] for k in ranks]

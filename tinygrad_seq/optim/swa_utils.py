@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from tinygrad_seq import dtypes as _dtypes
-from tinygrad_seq import functions_more as _fe
+from tinygrad_seq import foreach_ops as _fe
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.optim.lr_scheduler import LRScheduler, _format_param, _warn_get_lr_called_within_step
