@@ -94,3 +94,38 @@ def test_sort_of_a_permuted_input_differentiates_as_torch():
         (v * L.arange(v.numel(), dtype=L.float32).reshape(v.shape)).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+_IMAGE = np.random.default_rng(2).standard_normal((2, 3, 6, 5)).astype(np.float32)
+_KERNEL = np.random.default_rng(3).standard_normal((4, 3, 3, 3)).astype(np.float32)
+CHANNELS_LAST_OPS = {
+    "conv2d": lambda L, x: L.nn.functional.conv2d(x, L.tensor(_KERNEL), padding=1),
+    "conv2d stride 2": lambda L, x: L.nn.functional.conv2d(x, L.tensor(_KERNEL), stride=2),
+    "conv_transpose2d": lambda L, x: L.nn.functional.conv_transpose2d(x, L.tensor(_KERNEL.transpose(1, 0, 2, 3).copy())),
+    "max_pool2d": lambda L, x: L.nn.functional.max_pool2d(x, 2),
+    "max_pool2d indices": lambda L, x: L.nn.functional.max_pool2d(x, 2, return_indices=True)[1],
+    "avg_pool2d": lambda L, x: L.nn.functional.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d": lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, (2, 2)),
+    "adaptive_max_pool2d": lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (2, 2)),
+    "pad constant": lambda L, x: L.nn.functional.pad(x, (1, 1, 1, 1)),
+    "pad reflect": lambda L, x: L.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"),
+    "interpolate nearest": lambda L, x: L.nn.functional.interpolate(x, scale_factor=2, mode="nearest"),
+    "interpolate bilinear": lambda L, x: L.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+    "group_norm": lambda L, x: L.nn.functional.group_norm(x, 1),
+    "nn.Conv2d": lambda L, x: (L.manual_seed(0), L.nn.Conv2d(3, 4, 3))[1](x),
+}
+
+
+@pytest.mark.parametrize("op", list(CHANNELS_LAST_OPS))
+def test_channels_last_inputs_give_channels_last_results_as_torch(op):
+    seen = []
+    for L in (ts, torch):
+        x = L.tensor(_IMAGE).contiguous(memory_format=L.channels_last)
+        out = CHANNELS_LAST_OPS[op](L, x)
+        L.manual_seed(0)
+        mask = L.nn.functional.dropout(L.ones_like(out, dtype=L.float32), 0.5)
+        seen.append((out.stride(), out.is_contiguous(memory_format=L.channels_last), out.detach().numpy(), mask.numpy()))
+    (got_strides, got_cl, got, got_mask), (want_strides, want_cl, want, want_mask) = seen
+    assert got_strides == want_strides and got_cl == want_cl
+    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got_mask, want_mask)

@@ -13,6 +13,7 @@ from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import torch_type_name
+from tinygrad_seq.memory_formats import keeps_channels_last
 
 
 def expand_arg(value, n, name):
@@ -217,6 +218,7 @@ def resolve_padding(padding, kernel, stride, dilation, n):
     return tuple((p, p) for p in expand_arg(padding, n, "padding"))
 
 
+@keeps_channels_last
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Cross-correlation of input [N, C_in, H, W] (or [C_in, H, W]) with weight
     [C_out, C_in / groups, kH, kW] (+ bias [C_out]) -> [N, C_out, H_out, W_out]."""

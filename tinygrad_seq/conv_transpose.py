@@ -10,6 +10,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.conv2d import batched, check_conv, expand_arg, fold_windows, gemm_columns, _sum_over_batch_gemm
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.memory_formats import keeps_channels_last
 
 
 class ConvTranspose2dFunction(Function):
@@ -95,6 +96,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return named(out, "ConvolutionBackward0") if input.ndim == 3 else out
 
 
+@keeps_channels_last
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """input [N, C_in, H, W] (or [C_in, H, W]), weight [C_in, C_out / groups, kH, kW] -> [N, C_out, H_out, W_out]."""
     return _transposed("conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups, dilation, 2)

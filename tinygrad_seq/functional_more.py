@@ -20,6 +20,7 @@ from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.half_opmath import HALF, opmath
 from tinygrad_seq.internal_overlap import has_internal_overlap, write_elementwise_expanded
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.memory_formats import keeps_channels_last
 
 
 def _reduce(loss, reduction):
@@ -62,6 +63,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return y if y.dtype == input.dtype else y.to(dtype=input.dtype)   # torch's: the input's dtype
 
 
+@keeps_channels_last
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each of num_groups channel groups of (N, C, *) over its channels and positions."""
     require_norm_params("GroupNormKernelImpl", input, weight, bias)

@@ -6,6 +6,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.memory_formats import keeps_channels_last
 
 
 class _ConstantPad(Function):
@@ -30,6 +31,7 @@ _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 _PAD_NODES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}
 
 
+@keeps_channels_last
 def pad(input, pad, mode="constant", value=None):
     """PyTorch's F.pad: pad = (left_last, right_last, left_2nd_last, ...); constant mode
     (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a

@@ -17,6 +17,7 @@ from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.memory_formats import keeps_channels_last
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "nearest-exact")
 
@@ -175,6 +176,7 @@ def _check_int64(sizes, mode, dim):
     raise RuntimeError("value cannot be converted to type int64_t without overflow")
 
 
+@keeps_channels_last
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resample input [N, C, L] or [N, C, H, W] to `size` or by `scale_factor` (torch's

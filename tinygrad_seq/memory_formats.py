@@ -171,3 +171,27 @@ def laid_as_source(arr, source):
         return arr
     strides = clone_strides(source, None)
     return arr if strides is None else copy_with_strides(arr, strides)
+
+
+def keeps_channels_last(fn):
+    """Decorator for a function of a 4-D / 5-D `input` (conv, pooling, pad, interpolate,
+    group_norm): torch allocates the result in the input's suggested memory format, so a
+    channels-last input gives channels-last results (indices too), and the draws after them
+    (dropout) fill in that order; numpy's results come out row-major."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(input, *args, **kwargs):
+        out = fn(input, *args, **kwargs)
+        arr = getattr(input, "array", None)
+        if type(arr) is not np.ndarray or arr.ndim not in (4, 5) or arr.flags.c_contiguous:
+            return out
+        fmt = _CHANNELS_LAST_2D if arr.ndim == 4 else _CHANNELS_LAST_3D
+        if not _channels_last_like(arr, fmt):
+            return out
+        for t in (out if isinstance(out, tuple) else (out,)):
+            res = getattr(t, "array", None)
+            if type(res) is np.ndarray and res.ndim == arr.ndim and not is_contiguous_as(res, fmt):
+                t.array = clone_array(res, fmt)
+        return out
+    return wrapper

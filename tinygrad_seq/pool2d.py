@@ -14,6 +14,7 @@ from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.writes import keep_for_write_check
+from tinygrad_seq.memory_formats import keeps_channels_last
 
 
 def _pool_pair(value, name, op, what, allow_none=False):
@@ -169,6 +170,7 @@ def _finish(out, index, unbatched, return_indices, device):
     return (out, Tensor(index, device=device)) if return_indices else out
 
 
+@keeps_channels_last
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window of input [N, C, H, W] (or [C, H, W]); its gradient goes to
     the window's first maximum; return_indices: that element's flat position h * W + w."""
@@ -188,6 +190,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+@keeps_channels_last
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """The mean of each window of input [N, C, H, W] (or [C, H, W]): divided by divisor_override,
@@ -220,6 +223,7 @@ def _adaptive_sizes(x, output_size, op):
     return tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
 
 
+@keeps_channels_last
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over torch's adaptive bins of input [N, C, H, W] (or [C, H, W]); output_size: an int,
     or a pair where None keeps that input size; return_indices: flat positions h * W + w."""
@@ -235,6 +239,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool2d(input, output_size, True)
 
 
+@keeps_channels_last
 def adaptive_avg_pool2d(input, output_size):
     """The mean over torch's adaptive bins of input [N, C, H, W] (or [C, H, W])."""
     x, unbatched = _batched(input, f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
