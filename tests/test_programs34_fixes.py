@@ -120,3 +120,27 @@ def _hook_orders(L):
 def test_hooks_fire_in_torchs_order_the_last_made_node_first():
     # the sweep ran nodes depth first: a hook recording the last grad_output saw another step's
     assert _hook_orders(ts) == _hook_orders(torch)
+
+
+KEYWORD_CALLS = {
+    "tensor_split(input=, sections=)": lambda L: L.tensor_split(input=L.arange(6), sections=2),
+    "tensor_split(indices=)": lambda L: L.arange(7).tensor_split(indices=[1, 4]),
+    "tensor_split(tensor, dim)": lambda L: L.arange(6).reshape(2, 3).tensor_split(L.tensor([1]), 1),
+    "tensor_split(sections=, dim=)": lambda L: L.arange(6).reshape(2, 3).tensor_split(sections=3, dim=1),
+    "tensor_split(indices_or_sections=)": lambda L: L.arange(6).tensor_split(indices_or_sections=2),
+    "one_hot(tensor=)": lambda L: L.nn.functional.one_hot(tensor=L.tensor([1, 0]), num_classes=3),
+    "one_hot(x, num_classes=)": lambda L: L.nn.functional.one_hot(L.tensor([1, 0]), num_classes=3),
+    "random_(from=) alone": lambda L: L.zeros(3).random_(**{"from": 2}),
+    "random_(from=, to=)": lambda L: (L.manual_seed(0), L.zeros(6).random_(**{"from": 2, "to": 5}))[1],
+}
+
+
+@pytest.mark.parametrize("call", list(KEYWORD_CALLS))
+def test_keywords_accepted_and_refused_as_torchs(call):
+    def run(L):
+        try:
+            out = KEYWORD_CALLS[call](L)
+        except TypeError:
+            return "TypeError"
+        return [o.tolist() for o in out] if isinstance(out, tuple) else out.tolist()
+    assert run(ts) == run(torch)

@@ -210,9 +210,15 @@ def gelu(input, approximate="none"):
     return _ErfGelu.apply(input)
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(*args, **kwargs):
     """int64 (*, num_classes) with a 1 at each index of the integer tensor (*,); a list or an
-    array is torch's TypeError."""
+    array is torch's TypeError, and so is tensor= (torch's parameter is positional: input)."""
+    if not args or len(args) > 2 or set(kwargs) - {"num_classes"} or (len(args) == 2 and kwargs):
+        if not args:
+            raise TypeError('one_hot() missing 1 required positional arguments: "input"')
+        raise TypeError(f"one_hot() got an unexpected combination of arguments: {len(args)} positional, "
+                        f"keywords {sorted(kwargs)} (expected (Tensor input, int num_classes = -1))")
+    tensor, num_classes = args[0], args[1] if len(args) > 1 else kwargs.get("num_classes", -1)
     if not isinstance(tensor, Tensor):
         raise not_a_tensor("one_hot", "input", 1, tensor)
     t = tensor

@@ -23,6 +23,10 @@ def random_(self, from_=None, to=_TO_NOT_GIVEN, *, generator=None, **kw):
     random_(): [0, 2^mantissa] or [0, max])."""
     if "from" in kw:
         from_ = kw.pop("from")
+        if to is _TO_NOT_GIVEN:   # torch has no random_(from=): only (from, to) or (to)
+            raise TypeError("random_() received an invalid combination of arguments - got (from=int, ), but "
+                            "expected one of: (*, torch.Generator generator = None), (int from, int to, *, "
+                            "torch.Generator generator = None), (int to, *, torch.Generator generator = None)")
     if kw:
         raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kw))!r}")
     if to is _TO_NOT_GIVEN:

@@ -247,8 +247,10 @@ def trace(self):
     return named(self.diagonal().sum(), "TraceBackward0")
 
 
-def tensor_split(self, indices_or_sections, dim=0, *, axis=None):
-    """Split into n nearly equal parts (the first n % size one longer) or at the given indices."""
+def tensor_split(self, *args, axis=None, **kw):
+    """Split into n nearly equal parts (the first n % size one longer) or at the given indices;
+    torch's overloads (sections= / indices= / tensor_indices_or_sections=, dim=)."""
+    indices_or_sections, dim = _tensor_split_args(args, kw)
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "tensor_split", 0)
     if self.ndim == 0:
@@ -428,3 +430,18 @@ def meshgrid(*tensors, indexing="ij"):
         view[axis] = t.numel()
         out.append(t.reshape(tuple(view)).expand(*shape))
     return tuple(out)
+
+
+def _tensor_split_args(args, kw):
+    """(indices_or_sections, dim) from torch's three overloads, positional or by keyword."""
+    names = ("sections", "indices", "tensor_indices_or_sections")
+    given = [k for k in kw if k in names]
+    unknown = [k for k in kw if k not in names and k != "dim"]
+    if unknown or len(given) > 1 or len(args) + len(given) + ("dim" in kw) > 2 or (given and len(args) > 1) \
+            or (not args and not given):
+        raise TypeError(f"tensor_split() received an invalid combination of arguments - got {len(args)} positional "
+                        f"and keywords {sorted(kw)}, but expected one of: (int sections, int dim = 0), "
+                        f"(tuple of ints indices, int dim = 0), (Tensor tensor_indices_or_sections, int dim = 0)")
+    spec = kw[given[0]] if given else args[0]
+    dim = kw["dim"] if "dim" in kw else args[1] if len(args) > 1 else 0
+    return spec, dim
