@@ -144,3 +144,24 @@ def test_keywords_accepted_and_refused_as_torchs(call):
             return "TypeError"
         return [o.tolist() for o in out] if isinstance(out, tuple) else out.tolist()
     assert run(ts) == run(torch)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_sequence_one_node_values_gradients_layout_as_torchs(batch_first, side):
+    # pad_sequence was a pad per sequence and a stack (2000 sequences: 4x torch's time); one node now
+    seen = []
+    for L in LIBS:
+        L.manual_seed(0)
+        seqs = [L.randn(n, 2, 3, requires_grad=True) for n in (4, 1, 6)]
+        p = L.nn.utils.rnn.pad_sequence(seqs, batch_first=batch_first, padding_value=-1.5, padding_side=side)
+        (p * L.arange(p.numel(), dtype=L.float32).reshape(p.shape)).sum().backward()
+        L.manual_seed(1)
+        mask = L.nn.functional.dropout(L.ones_like(p), 0.5)
+        seen.append((p.detach().numpy(), [s.grad.numpy() for s in seqs], p.stride(), mask.numpy()))
+    (got, got_grads, got_strides, got_mask), (want, want_grads, want_strides, want_mask) = seen
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    for g, w in zip(got_grads, want_grads):
+        np.testing.assert_array_equal(g, w)
+    assert got_strides == want_strides
+    np.testing.assert_array_equal(got_mask, want_mask)

@@ -16,6 +16,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.creation import stack
 from tinygrad_seq.errors import InvalidArgument, NotATensor, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named, named_output
+from tinygrad_seq.pad_sequence_op import PadSequence
 from tinygrad_seq.tensor import Tensor
 
 
@@ -255,13 +256,16 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         if tuple(s.shape[1:]) != trailing:
             raise ShapeMismatch(f"pad_sequence: every sequence needs trailing shape {trailing}, got "
                                 f"{tuple(s.shape[1:])}")
-    from tinygrad_seq.functional import pad
-    out = []
-    for s in sequences:
-        extra = T - s.shape[0]
-        widths = [0, 0] * len(trailing) + ([0, extra] if padding_side == "right" else [extra, 0])
-        out.append(pad(s, widths, value=padding_value) if extra else s)
-    return named(stack(out, 0 if batch_first else 1), "CopySlices")   # torch writes into a buffer
+    if any(s.device != "cpu" for s in sequences) or len({s.dtype for s in sequences}) > 1:
+        from tinygrad_seq.functional import pad   # (devices, mixed dtypes: pad each, then stack)
+        out = []
+        for s in sequences:
+            extra = T - s.shape[0]
+            widths = [0, 0] * len(trailing) + ([0, extra] if padding_side == "right" else [extra, 0])
+            out.append(pad(s, widths, value=padding_value) if extra else s)
+        return named(stack(out, 0 if batch_first else 1), "CopySlices")   # torch writes into a buffer
+    padded = PadSequence.apply(*sequences, length=T, left=padding_side == "left", value=padding_value)
+    return named(padded if batch_first else padded.transpose(0, 1).contiguous(), "CopySlices")
 
 
 def pack_sequence(sequences, enforce_sorted=True):
