@@ -1,10 +1,12 @@
 """torch.poisson and torch.binomial: random counts drawn per element from floating tensors of
 rates / trial counts and probabilities (tinygrad_seq.random's generator: ts.manual_seed or a
-ts.Generator; the draws are not torch's). Results keep the input's dtype; poisson's gradient is
-zero, as torch's."""
+ts.Generator): torch's samplers over torch's stream (count_draws.py), so the counts and every
+draw after them are torch's. Results keep the input's dtype; poisson's gradient is zero, as
+torch's."""
 import numpy as np
 
 from tinygrad_seq import random
+from tinygrad_seq.count_draws import binomial_draws, poisson_draws
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.functional_checks import torch_type_name
 
@@ -27,7 +29,7 @@ def poisson(input, generator=None):
     rate = input.detach().cpu().numpy()
     if (rate < 0).any() or np.isnan(rate).any():
         raise RuntimeError("poisson: every rate must be a non-negative number")
-    draws = np.asarray(random.generator(generator).poisson(rate), rate.dtype).reshape(rate.shape)   # 0-d too
+    draws = poisson_draws(rate, random.generator(generator).stream)   # 0-d too
     return PoissonDraw.apply(input, draws=draws)
 
 
@@ -42,7 +44,8 @@ def binomial(count, prob, generator=None):
     p = prob.detach().cpu().numpy()
     if (n < 0).any() or ((p < 0) | (p > 1)).any():
         raise RuntimeError("binomial: count must be >= 0 and prob in [0, 1]")
-    draws = np.asarray(random.generator(generator).binomial(n.astype(np.int64), p), n.dtype)
+    n, p = np.broadcast_arrays(n, p)   # torch's TensorIterator: C order of the broadcast shape
+    draws = binomial_draws(n, p, random.generator(generator).stream)
     return Tensor(draws, device=count.device)
 
 

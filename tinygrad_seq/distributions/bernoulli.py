@@ -14,18 +14,19 @@ from tinygrad_seq.tensor import Size
 
 from . import constraints
 from .binary_probs import BinaryProbsOrLogits
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(BinaryProbsOrLogits, Distribution):
+class Bernoulli(BinaryProbsOrLogits, ExponentialFamily):
     """torch.distributions.Bernoulli(probs=None, logits=None, validate_args=None)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         super().__init__(self._take_param(probs, logits), validate_args=validate_args)
@@ -65,3 +66,10 @@ class Bernoulli(BinaryProbsOrLogits, Distribution):
         values = creation.tensor(np.arange(2, dtype=self._param.dtype), device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         return values.expand(-1, *self._batch_shape) if expand else values
+
+    @property
+    def _natural_params(self):
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()

@@ -8,12 +8,13 @@ from tinygrad_seq.functions import stack
 from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """torch.distributions.Beta(concentration1, concentration0, validate_args=None): density
     x^(c1 - 1) (1 - x)^(c0 - 1) / B(c1, c0)."""
 
@@ -67,3 +68,10 @@ class Beta(Distribution):
 
     def entropy(self):
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()

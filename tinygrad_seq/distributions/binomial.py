@@ -1,6 +1,6 @@
 """torch.distributions.Binomial: counts of successes in total_count trials. As torch's: probs or logits (the other on first use),
 log_prob / entropy / mean / mode / variance / enumerate_support with torch's formulas and
-gradients; draws are ts.binomial's (not torch's numbers)."""
+gradients; draws are ts.binomial's (torch's sampler and numbers)."""
 from tinygrad_seq import creation
 from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.random_counts import binomial

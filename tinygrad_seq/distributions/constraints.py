@@ -2,14 +2,19 @@
 Each constraint's check(value) takes a Tensor and returns a bool Tensor of the value's shape less
 the constraint's event_dim rightmost dimensions (True where the value is valid); the repr is
 torch's (GreaterThan(lower_bound=0.0), IntegerInterval(lower_bound=0, upper_bound=2), ...).
-Of the matrix constraints, lower_cholesky, corr_cholesky and positive_definite are here; cat / stack
-and the rest are not: reaching for one raises an AttributeError that says so."""
+The matrix constraints (lower_triangular, lower_cholesky, corr_cholesky, square, symmetric,
+positive_semidefinite, positive_definite) are in matrix_constraints.py, re-exported here; cat and
+stack apply a constraint per block / slice along a dimension, multinomial(upper_bound) is
+Multinomial's support and MixtureSameFamilyConstraint MixtureSameFamily's."""
+from tinygrad_seq import functions
 from tinygrad_seq.tensor import Tensor
 
-__all__ = ["Constraint", "boolean", "corr_cholesky", "dependent", "dependent_property", "greater_than",
-           "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
-           "less_than", "lower_cholesky", "nonnegative", "nonnegative_integer", "one_hot", "positive",
-           "positive_definite", "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
+           "dependent_property", "greater_than", "greater_than_eq", "half_open_interval", "independent",
+           "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack",
+           "symmetric", "unit_interval"]
 
 
 class Constraint:
@@ -242,49 +247,111 @@ class _Simplex(Constraint):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
-class _LowerCholesky(Constraint):
-    """Lower-triangular square matrices with a positive diagonal."""
-    event_dim = 2
+class _Multinomial(Constraint):
+    """Non-negative vectors whose sum is at most upper_bound (the weaker check torch makes:
+    neither integrality nor sum == upper_bound)."""
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """A MixtureSameFamily's support: the component support, checked with the component
+    dimension added back and reduced over it."""
+
+    def __init__(self, base_constraint):
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
 
     def check(self, value):
-        lower = (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).min(-1)[0]
-        return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        if value.dim() < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
+        keep = value.dim() - self.event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.base_constraint!r})"
 
 
-class _CorrCholesky(Constraint):
-    """Lower Cholesky factors of correlation matrices: each row of unit length, within
-    eps * n * 10 (torch's tolerance, n the matrix size)."""
-    event_dim = 2
+def _check_dim(dim, value):
+    if not -value.dim() <= dim < value.dim():
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
+
+
+class _Cat(Constraint):
+    """cseq[i] on the i-th block of lengths[i] entries along dim (torch.cat's layout)."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = list([1] * len(self.cseq) if lengths is None else lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
-        import numpy as np
-        from tinygrad_seq import linalg
-        tol = float(np.finfo(value.dtype).eps) * value.size(-1) * 10
-        unit_rows = (linalg.norm(value.detach(), dim=-1) - 1.0).abs().le(tol).all(-1)
-        return _LowerCholesky().check(value) & unit_rows
+        _check_dim(self.dim, value)
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return functions.cat(checks, self.dim)
 
 
-class _PositiveDefinite(Constraint):
-    """Symmetric positive-definite matrices (symmetric within 1e-6, then a Cholesky factor exists)."""
-    event_dim = 2
+class _Stack(Constraint):
+    """cseq[i] on the i-th slice along dim (torch.stack's layout)."""
+
+    def __init__(self, cseq, dim=0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim   # a negative dim inside the event adds one
 
     def check(self, value):
-        import numpy as np
-        matrices = value.detach().cpu().numpy()
-        symmetric = np.isclose(matrices, np.swapaxes(matrices, -1, -2), atol=1e-6).all((-2, -1))
-        flat = matrices.reshape((-1,) + matrices.shape[-2:])
-        factorable = np.array([_has_cholesky(m) for m in flat], bool).reshape(matrices.shape[:-2])
-        return Tensor(symmetric & factorable)
+        _check_dim(self.dim, value)
+        slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return functions.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
 
 
-def _has_cholesky(matrix):
-    import numpy as np
-    try:
-        np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        return False
-    return bool(np.isfinite(matrix).all())
-
+# the matrix constraints subclass Constraint, defined above (hence the import here)
+from .matrix_constraints import (_CorrCholesky, _LowerCholesky, _LowerTriangular, _PositiveDefinite,  # noqa: E402
+                                 _PositiveSemidefinite, _Square, _Symmetric)
 
 dependent = _Dependent()
 dependent_property = _DependentProperty
@@ -301,17 +368,18 @@ nonnegative = _GreaterThanEq(0.0)
 greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
 less_than = _LessThan
+multinomial = _Multinomial
 unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack
 
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(f"module 'tinygrad_seq.distributions.constraints' has no attribute {name!r}")
-    raise AttributeError(f"tinygrad_seq does not have torch.distributions.constraints.{name} yet; "
-                         f"the constraints here are {', '.join(n for n in __all__ if n[0].islower())}")

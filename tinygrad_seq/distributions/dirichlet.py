@@ -2,23 +2,23 @@
 priors, a VAE's simplex-valued latent).
 
 As torch's: concentration [..., K] (batch_shape [...], event_shape [K]); log_prob, entropy, mean,
-mode, variance with torch's formulas and gradients. rsample normalises independent standard gamma
-draws (gamma.standard_gamma) over the last dimension, so its gradient is the pathwise one of that
-construction (torch's _Dirichlet applies the implicit gradient of the joint draw instead: both are
-unbiased reparameterisation gradients); draws are tinygrad_seq's generator's, not torch's."""
-import numpy as np
-
+mode, variance with torch's formulas and gradients. rsample is torch's _sample_dirichlet
+(torch_gamma.py: double gamma draws normalised over the last dimension, torch's numbers and
+stream), its gradient the pathwise one of that normalisation through each gamma draw's implicit
+gradient (torch's _Dirichlet applies the implicit gradient of the joint draw instead: both are
+unbiased reparameterisation gradients)."""
 from tinygrad_seq import functional as F
 from tinygrad_seq.tensor import Size
 
 from . import constraints
 from .distribution import Distribution
-from .gamma import standard_gamma
+from .exp_family import ExponentialFamily
+from .torch_gamma import torch_dirichlet_rsample
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """torch.distributions.Dirichlet(concentration, validate_args=None)."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
@@ -40,10 +40,8 @@ class Dirichlet(Distribution):
         return new
 
     def rsample(self, sample_shape=()):
-        draws = standard_gamma(self.concentration.expand(*self._extended_shape(sample_shape)))
-        finfo = np.finfo(draws.dtype)
         # inside the open simplex, as torch's sampler: a share that rounds to 1 (or 0) would score inf
-        return (draws / draws.sum(-1, keepdim=True)).clamp(min=float(finfo.tiny), max=1 - float(finfo.eps))
+        return torch_dirichlet_rsample(self.concentration.expand(*self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         if self._validate_args:
@@ -74,3 +72,10 @@ class Dirichlet(Distribution):
         total = self.concentration.sum(-1)
         return (self.concentration.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma()
                 - ((self.concentration - 1.0) * self.concentration.digamma()).sum(-1))
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()

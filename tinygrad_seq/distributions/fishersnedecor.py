@@ -5,7 +5,7 @@ As torch's: df1, df2 broadcast together (positive; the check is the Gamma's, as 
 raises it), log_prob, mean (nan where df2 <= 2), mode (nan where df1 <= 2), variance (nan where
 df2 <= 4), rsample = X1 / X2 with X1 ~ Gamma(df1/2, df1), X2 ~ Gamma(df2/2, df2), both clamped
 to the dtype's tiny, with gradients into df1 and df2. The gamma draws are Gamma.rsample's
-(reproducible, not torch's numbers); their gradients are the implicit reparameterisation's."""
+(torch's numbers); their gradients are the implicit reparameterisation's."""
 import numbers
 
 import numpy as np

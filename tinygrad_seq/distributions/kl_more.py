@@ -2,12 +2,16 @@
 kl.kl_divergence's table when the package loads: ContinuousBernoulli with itself, against
 Exponential, Normal, Uniform (inf where the Uniform misses part of [0, 1]) and Pareto (inf);
 Beta and Uniform against it; Exponential, Gamma, Gumbel, Laplace, Normal and Pareto against it
-(inf: they put mass outside [0, 1]). torch 2.13 registers no pair for Multinomial,
-Kumaraswamy, FisherSnedecor or VonMises."""
+(inf: they put mass outside [0, 1]). And torch's fallback for two ExponentialFamily members
+without a closed form: the Bregman divergence of the log normaliser (one family only).
+torch 2.13 registers no pair for Multinomial, Kumaraswamy, FisherSnedecor or VonMises."""
 import math
+
+from tinygrad_seq.autograd_api import grad
 
 from .beta import Beta
 from .continuous_bernoulli import ContinuousBernoulli
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import Gumbel
@@ -17,6 +21,7 @@ from .laplace import Laplace
 from .normal import Normal
 from .pareto import Pareto
 from .uniform import Uniform
+from .utils import _sum_rightmost
 
 for _p in (Exponential, Gamma, Gumbel, Laplace, Normal, Pareto):
     register_kl(_p, ContinuousBernoulli)(_infinite)
@@ -67,3 +72,20 @@ def _kl_continuous_bernoulli_uniform(p, q):
     # torch's test, kept: inf where q.low >= 0 or q.high <= 1 (a Uniform not strictly covering [0, 1])
     outside = q.low.ge(p.support.lower_bound) | q.high.le(p.support.upper_bound)
     return result.where(~outside, math.inf)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>, each inner product summed
+    over q's event dimensions (torch's); grad F at a detached copy of theta_p, with a graph."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot "
+                                  "                            be computed using Bregman divergences")
+    p_params = [param.detach().requires_grad_() for param in p._natural_params]
+    q_params = q._natural_params
+    log_normalizer = p._log_normalizer(*p_params)
+    gradients = grad(log_normalizer.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - log_normalizer
+    for p_param, q_param, g in zip(p_params, q_params, gradients):
+        result = result - _sum_rightmost((q_param - p_param) * g, len(q.event_shape))
+    return result

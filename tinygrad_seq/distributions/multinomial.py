@@ -29,20 +29,6 @@ from .utils import _sample_shape, broadcast_all
 __all__ = ["Multinomial"]
 
 
-class _Multinomial(constraints.Constraint):
-    """torch's constraints.multinomial(upper_bound): non-negative vectors whose sum is at most
-    upper_bound (the weaker check torch makes: neither integrality nor sum == upper_bound)."""
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
-
-    def check(self, x):
-        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
-
-
 def _categorical(probs, logits):
     """torch's Categorical(probs=probs, logits=logits) with its default validation: the given form,
     normalised, checked against Categorical's arg_constraint, with torch's message (which names
@@ -89,7 +75,7 @@ class Multinomial(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
-        return _Multinomial(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def logits(self):

@@ -1,8 +1,8 @@
 """torch.distributions.NegativeBinomial: over-dispersed counts (DeepAR's count likelihood): the
 number of successes before total_count failures, each a success with probability probs. As
 torch's: probs or logits (the other form on first use), log_prob with torch's total_count = 0
-case, mean / mode / variance; sample() draws a Gamma rate and then a Poisson count (tinygrad_seq's
-generator: not torch's draws)."""
+case, mean / mode / variance; sample() draws a Gamma rate and then a Poisson count (torch's samplers:
+torch's draws)."""
 from tinygrad_seq import functional as F
 from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.random_counts import poisson

@@ -13,14 +13,17 @@ import math
 from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.tensor import Size
 
+from .exp_family import ExponentialFamily
 from .loc_scale import LocScale
 from .utils import _standard_normal
 
 __all__ = ["Normal"]
 
 
-class Normal(LocScale):
+class Normal(LocScale, ExponentialFamily):
     """torch.distributions.Normal(loc, scale, validate_args=None): N(loc, scale**2)."""
+
+    _mean_carrier_measure = 0
 
     @property
     def mean(self):
@@ -66,3 +69,10 @@ class Normal(LocScale):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

@@ -1,18 +1,18 @@
 """torch.distributions.Poisson: counts (event-count series, spike trains). As torch's: log_prob
 value log(rate) - rate - lgamma(value + 1) with gradients into the rate, mean / mode / variance;
-sample() is ts.poisson of the expanded rate (tinygrad_seq's generator: not torch's draws)."""
+sample() is ts.poisson of the expanded rate (torch's sampler: torch's draws)."""
 from tinygrad_seq.grad_mode import no_grad
 from tinygrad_seq.random_counts import poisson
 from tinygrad_seq.tensor import Size
 
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import batch_shape_of, broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """torch.distributions.Poisson(rate, validate_args=None)."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -46,3 +46,10 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return value.xlogy(rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()

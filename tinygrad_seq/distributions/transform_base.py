@@ -3,6 +3,8 @@ and inverse, _InverseTransform, ComposeTransform and identity_transform, as torc
 transforms are in transforms.py."""
 import weakref
 
+import numpy as np
+
 from tinygrad_seq import creation
 
 from . import constraints
@@ -254,3 +256,9 @@ class EqualByType:
         return isinstance(other, type(self))
 
     __hash__ = object.__hash__
+
+
+def clipped_sigmoid(x):
+    """sigmoid(x) clamped to [tiny, 1 - eps] (torch's _clipped_sigmoid: Sigmoid, StickBreaking)."""
+    finfo = np.finfo(x.dtype)
+    return x.sigmoid().clamp(min=float(finfo.tiny), max=1.0 - float(finfo.eps))

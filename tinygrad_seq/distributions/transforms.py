@@ -5,9 +5,14 @@ LogNormal = exp of a Normal, Gumbel from a Uniform).
     Transform                       base: __call__, inv, log_abs_det_jacobian, domain / codomain,
                                     event_dim, sign, forward_shape / inverse_shape, cache_size 0 or 1
     ComposeTransform(parts)         the parts applied in order
-    ExpTransform, SigmoidTransform, TanhTransform, PowerTransform(exponent),
+    ExpTransform, SigmoidTransform, SoftplusTransform, TanhTransform, PowerTransform(exponent),
     AffineTransform(loc, scale, event_dim=0), SoftmaxTransform, AbsTransform (not bijective)
+    CumulativeDistributionTransform(distribution)   x -> distribution.cdf(x)
     CorrCholeskyTransform           reals -> correlation Cholesky factors (corr_cholesky_transform.py)
+    StickBreakingTransform, LowerCholeskyTransform, PositiveDefiniteTransform
+                                    onto the simplex / matrices (simplex_matrix_transforms.py)
+    IndependentTransform, ReshapeTransform, CatTransform, StackTransform
+                                    around other transforms / shapes (functor_transforms.py)
     identity_transform
 
 As torch's (formulas, domains, signs, the clipped sigmoid, tanh's stable jacobian
@@ -23,11 +28,16 @@ from tinygrad_seq.functions_index import broadcast_shapes
 
 from . import constraints
 from .corr_cholesky_transform import CorrCholeskyTransform
-from .transform_base import ComposeTransform, Transform, EqualByType, identity_transform
+from .functor_transforms import CatTransform, IndependentTransform, ReshapeTransform, StackTransform
+from .simplex_matrix_transforms import LowerCholeskyTransform, PositiveDefiniteTransform, StickBreakingTransform
+from .transform_base import ComposeTransform, Transform, EqualByType, clipped_sigmoid, identity_transform
 from .utils import broadcast_all
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "CorrCholeskyTransform", "ExpTransform",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
+           "Transform", "identity_transform"]
 
 
 class ExpTransform(EqualByType, Transform):
@@ -84,11 +94,6 @@ class PowerTransform(Transform):
     inverse_shape = forward_shape
 
 
-def _clipped_sigmoid(x):
-    finfo = np.finfo(x.dtype)
-    return x.sigmoid().clamp(min=float(finfo.tiny), max=1.0 - float(finfo.eps))
-
-
 class SigmoidTransform(EqualByType, Transform):
     """y = sigmoid(x), clipped to [tiny, 1 - eps] as torch's."""
     domain = constraints.real
@@ -97,7 +102,7 @@ class SigmoidTransform(EqualByType, Transform):
     sign = 1
 
     def _call(self, x):
-        return _clipped_sigmoid(x)
+        return clipped_sigmoid(x)
 
     def _inverse(self, y):
         finfo = np.finfo(y.dtype)
@@ -106,6 +111,23 @@ class SigmoidTransform(EqualByType, Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return -F.softplus(-x) - F.softplus(x)
+
+
+class SoftplusTransform(EqualByType, Transform):
+    """y = log(1 + exp(x)) (x itself above 20, as F.softplus)."""
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = 1
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x)
 
 
 class TanhTransform(EqualByType, Transform):
@@ -221,3 +243,34 @@ class SoftmaxTransform(EqualByType, Transform):
 
     inverse_shape = forward_shape
 
+
+
+class CumulativeDistributionTransform(Transform):
+    """torch.distributions.transforms.CumulativeDistributionTransform(distribution, cache_size=0):
+    y = distribution.cdf(x) on its support, onto the unit interval (a copula's marginals);
+    log |det| is the distribution's log_prob."""
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = 1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)

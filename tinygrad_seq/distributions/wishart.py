@@ -27,6 +27,7 @@ from tinygrad_seq.tensor import Size
 from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import clamped_below
 from .kl import register_kl
 from .multivariate_normal import _precision_to_scale_tril
@@ -52,7 +53,7 @@ def _chi2_for(df, p, batch_shape, like):
     return Chi2(df=df.unsqueeze(-1) - offsets)
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     """torch.distributions.Wishart(df, covariance_matrix=None, precision_matrix=None,
     scale_tril=None, validate_args=None): batch_shape [...], event_shape [p, p]."""
 

@@ -1,0 +1,161 @@
+"""torch's CPU Poisson and binomial samplers, number for number, over a TorchStream (torch's
+stream): the draws torch.poisson / torch.binomial (random_counts.py) make, one element at a time
+in the C order of the (contiguous) result, as torch's cpu_serial_kernel.
+
+    poisson_draws(rate, stream)          rate: float32 / float64 array -> counts, same dtype
+    binomial_draws(count, prob, stream)  count, prob: arrays of one shape and dtype
+
+Sources: ATen/native/Distributions.cpp (sample_poisson: Hoermann's transformed rejection from
+lambda >= 10, else multiplying uniforms until the product falls to exp(-lambda); always in double)
+and ATen/native/Distributions.h (sample_binomial: BTRS from n p >= 10, else the geometric-gap
+inversion, on the smaller of p and 1 - p; scalar_t arithmetic where torch's has it, the rest in
+double). Each uniform is at::uniform_real_distribution<double>: 53 bits of random64(). The C
+library's log / log1pf / lgamma as torch's (ctypes: Python's math.lgamma is its own)."""
+import ctypes
+import ctypes.util
+import math
+
+import numpy as np
+
+__all__ = ["binomial_draws", "poisson_draws"]
+
+_LIBM = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+_LIBM.lgamma.restype, _LIBM.lgamma.argtypes = ctypes.c_double, [ctypes.c_double]
+_LIBM.log1pf.restype, _LIBM.log1pf.argtypes = ctypes.c_float, [ctypes.c_float]
+_F32 = np.float32
+
+
+def _log(x):
+    """std::log: -inf at 0 (math.log raises there)."""
+    return math.log(x) if x > 0 else -math.inf
+
+
+def uniform_double(stream):
+    """One at::uniform_real_distribution<double>(0, 1) draw: a 53-bit random64() word * 2^-53."""
+    return float(stream.random64(1, 53)[0]) * 2.0 ** -53
+
+
+# ------------------------------------------------------------------------------ Poisson
+def _sample_poisson(lam, stream):
+    """One Poisson(lam) count (lam a Python float >= 0), as torch's sample_poisson."""
+    if lam >= 10:   # transformed rejection (Hoermann, 1993)
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = uniform_double(stream) - 0.5
+            v = uniform_double(stream)
+            us = 0.5 - abs(u)
+            if us == 0:   # a uniform of exactly 0: torch's k is -inf (int64 min), rejected as k < 0
+                continue
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (_log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+                    <= -lam + k * loglam - _LIBM.lgamma(k + 1.0)):
+                return k
+    if lam == 0:
+        return 0
+    enlam, x, prod = math.exp(-lam), 0, 1.0
+    while True:
+        prod *= uniform_double(stream)
+        if prod > enlam:
+            x += 1
+        else:
+            return x
+
+
+def poisson_draws(rate, stream):
+    """torch.poisson's counts for the rates (any shape, C order), in rate's dtype."""
+    flat = [_sample_poisson(lam, stream) for lam in rate.astype(np.float64).reshape(-1).tolist()]
+    return np.asarray(flat, np.float64).astype(rate.dtype).reshape(rate.shape)
+
+
+# ------------------------------------------------------------------------------ binomial
+_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+         0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+         0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k):
+    """stirling_approx_tail<double>(k): log k! minus its Stirling approximation."""
+    if k <= 9:
+        return _TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _btrs(count, prob, stream, t):
+    """Hoermann's BTRS (prob <= 0.5, count * prob >= 10); t: scalar_t (np.float32 or float).
+    stddev, r, m and k hold scalar_t values (sqrt / division / floor of scalar_t operands)."""
+    stddev = float(np.sqrt(t(count * prob * (t(1) - prob)))) if t is _F32 else math.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * float(prob)
+    c = float(t(count * prob)) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(t(prob / (t(1) - prob)))
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = float(math.floor(t((count + t(1)) * prob)))
+    n = float(count)
+    while True:
+        u = uniform_double(stream) - 0.5
+        v = uniform_double(stream)
+        us = 0.5 - abs(u)
+        if us == 0:   # a uniform of exactly 0: k is -inf, rejected as k < 0
+            continue
+        k = float(t(math.floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = _log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (r * (n - m + 1)))
+                 + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+                 + (k + 0.5) * math.log(r * (n - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(n - m) - _stirling_tail(k) - _stirling_tail(n - k))
+        if v <= bound:
+            return k
+
+
+def _inversion(count, prob, stream, t):
+    """binomial_inversion: count the geometric gaps (ceil(log U / log(1 - p))) that fit in count;
+    log1p(-prob) in scalar_t (log1pf for float32)."""
+    logprob = float(_LIBM.log1pf(float(-prob))) if t is _F32 else math.log1p(-prob)
+    geom_sum, num = 0.0, 0
+    while True:
+        u = uniform_double(stream)
+        geom = _log(u) / logprob
+        geom_sum += math.ceil(geom) if math.isfinite(geom) else geom   # U = 0: an infinite gap
+        if geom_sum > count:
+            return float(num)
+        num += 1
+
+
+def _sample_binomial(count, prob, stream, t):
+    """One draw as torch's sample_binomial; count and prob scalar_t values (t their type)."""
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return float(count)
+    if prob <= 0.5:
+        if count * prob >= 10.0:
+            return _btrs(count, prob, stream, t)
+        return _inversion(count, prob, stream, t)
+    if prob > 0.5:
+        q = t(1.0 - float(prob))   # scalar_t qprob = 1.0 - prob: double, then rounded
+        if count * q >= 10.0:
+            return float(count) - _btrs(count, q, stream, t)
+        return float(count) - _inversion(count, q, stream, t)
+    return math.nan   # prob is nan
+
+
+def binomial_draws(count, prob, stream):
+    """torch.binomial's draws (count and prob of one shape and floating dtype, C order)."""
+    t = _F32 if count.dtype == np.float32 else float
+    pairs = zip(count.reshape(-1).tolist(), prob.astype(count.dtype).reshape(-1).tolist())
+    flat = [_sample_binomial(t(n), t(p), stream, t) for n, p in pairs]
+    return np.asarray(flat, np.float64).astype(count.dtype).reshape(count.shape)
