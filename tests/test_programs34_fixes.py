@@ -165,3 +165,35 @@ def test_pad_sequence_one_node_values_gradients_layout_as_torchs(batch_first, si
         np.testing.assert_array_equal(g, w)
     assert got_strides == want_strides
     np.testing.assert_array_equal(got_mask, want_mask)
+
+
+def test_multinomial_without_replacement_orders_zero_weights_as_torchs_topk():
+    # the zero-weight categories came in ascending order (a stable argsort); torch's topk order now
+    for seed, weights, n in ((1, [0., 1., 0., 0., 0., 2., 0.], 6), (2, [[0., 1., 0., 0., 0., 2., 0.], [1.] * 7], 7)):
+        got, want = [], []
+        for L, into in ((ts, got), (torch, want)):
+            L.manual_seed(seed)
+            into.append(L.multinomial(L.tensor(weights), n).tolist())
+        assert got == want
+
+
+def test_dropout_of_an_expanded_tensor_draws_torchs_mask():
+    # a learned h0 expanded over the batch, then dropout: the mask was drawn column-major
+    masks = []
+    for L in LIBS:
+        L.manual_seed(0)
+        h0 = L.nn.Parameter(L.ones(1, 1, 4))
+        masks.append((L.nn.Dropout(0.5)(h0.expand(1, 3, 4)).tolist(),
+                      L.nn.functional.alpha_dropout(L.ones(3, 1).expand(3, 4), 0.5, True).tolist()))
+    assert masks[0][0] == masks[1][0]
+    np.testing.assert_allclose(masks[0][1], masks[1][1], rtol=1e-6)
+
+
+def test_multinomial_errors_are_torchs():
+    for weights in ([1.0, -1.0], [0.0, 0.0], [float("nan"), 1.0]):
+        messages = []
+        for L in LIBS:
+            with pytest.raises(RuntimeError) as caught:
+                L.multinomial(L.tensor(weights), 1)
+            messages.append(str(caught.value))
+        assert messages[0] == messages[1]

@@ -206,6 +206,15 @@ def _c_contiguous(shape, strides):
 
 
 def element_strides(array):
-    """A host array's strides in elements (None for a device array: filled in index order)."""
+    """A host array's strides in elements, the memory order a fill of a result laid out like it
+    draws in (None for a device array: filled in index order). An expanded array (a stride 0
+    over more than one element: an LSTM's learned h0 expanded over the batch) gives the dense
+    strides of torch's empty_like, row-major there, so dropout draws torch's mask."""
     st = getattr(array, "strides", None)
-    return None if st is None or not isinstance(array, np.ndarray) else [s // array.itemsize for s in st]
+    if st is None or not isinstance(array, np.ndarray):
+        return None
+    st = [s // array.itemsize for s in st]
+    if any(s == 0 and n > 1 for s, n in zip(st, array.shape)):
+        from tinygrad_seq.memory_formats import infer_dense_strides
+        return list(infer_dense_strides(array.shape, st))
+    return st

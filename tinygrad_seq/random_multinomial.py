@@ -13,7 +13,7 @@ from tinygrad_seq.tensor import Tensor
 def multinomial(input, num_samples, replacement=False, generator=None, *, out=None):
     """Indices drawn from the rows of input (non-negative weights, 1-D or 2-D), as torch's:
     without replacement, once a row's non-zero weights are used up its zero-weight categories
-    follow (in random order). out= takes an int64 tensor only (resized silently, as torch's)."""
+    follow in torch's topk order of equal values. out= takes an int64 tensor only (resized silently, as torch's)."""
     if isinstance(input, Tensor) and input.dtype.kind != "f":
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{torch_type_name(input.dtype)}")
@@ -24,15 +24,16 @@ def multinomial(input, num_samples, replacement=False, generator=None, *, out=No
         return _into(out, multinomial(input, num_samples, replacement, generator), "multinomial")
     p = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
     rows = p.reshape(1, -1) if p.ndim == 1 else p
-    if p.ndim not in (1, 2) or (rows < 0).any() or not np.isfinite(rows).all():
-        raise InvalidArgument("multinomial: input must be a 1-D or 2-D tensor of finite non-negative weights")
+    if p.ndim not in (1, 2):
+        raise InvalidArgument(f"prob_dist must be 1 or 2 dim, got a tensor of {p.ndim} dims")
     if num_samples <= 0:
-        raise InvalidArgument(f"multinomial: cannot sample n_sample <= 0 samples (got num_samples={num_samples})")
-    if (rows.sum(1) <= 0).any():
-        raise InvalidArgument("multinomial: every row of weights must have a positive sum")
+        raise InvalidArgument("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > rows.shape[1]:
-        raise InvalidArgument(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                              f"replacement ({num_samples} samples, {rows.shape[1]} categories)")
+        raise InvalidArgument("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if (rows < 0).any() or not np.isfinite(rows).all():   # torch's texts (after its n_sample checks)
+        raise InvalidArgument("probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(1) <= 0).any():
+        raise InvalidArgument("invalid multinomial distribution (sum of probabilities <= 0)")
     out = _multinomial_rows(random.generator(generator).stream, rows, num_samples, replacement, input)
     dev = input.device if isinstance(input, Tensor) else "cpu"
     return _make(out[0] if p.ndim == 1 else out, np.int64, dev, False)
@@ -50,7 +51,10 @@ def _multinomial_rows(stream, rows, num_samples, replacement, input):
             strides = None   # torch's empty_like of an expanded / overlapping input is contiguous
         q = random.in_memory_order(stream.exponential(weights.size, 1.0).astype(dt), weights.shape, strides)
         ratio = weights / q
-        return np.argsort(-ratio, axis=1, kind="stable")[:, :num_samples]
+        if num_samples == 1:   # torch's argmax: the first of equal ratios
+            return np.argmax(ratio, axis=1)[:, None]
+        # torch's topk, with its order among equal ratios (the zero-weight categories, all 0)
+        return Tensor(ratio).topk(num_samples, 1)[1].numpy()
     out = np.empty((len(weights), num_samples), np.int64)
     for i, row in enumerate(weights):
         cum = np.cumsum(row, dtype=dt)

@@ -8,6 +8,7 @@ The words come from numpy's MT19937 seeded the legacy way (init_genrand, as at::
 in blocks; every function takes and returns host arrays. Sources: ATen/core/TransformationHelper.h,
 DistributionsHelper.h, native/cpu/DistributionTemplates.h, native/TensorFactories.cpp (randperm).
 """
+import ctypes
 import math
 
 import numpy as np
@@ -43,6 +44,17 @@ class TorchStream:
         high |= w[1::2]
         return high
 
+    def twister_view(self):
+        """The twister's state in place, uint32 [625]: key[624], then pos (numpy's mt19937_state
+        struct), for compiled samplers that draw the words themselves and leave the stream where
+        they stop (kernels/stream_words_cpu.py); None where numpy's struct is not laid out so.
+        The caller sets `drawn` and the cached normal after them."""
+        view = np.ctypeslib.as_array((ctypes.c_uint32 * 625).from_address(self.bits.ctypes.state_address))
+        if not _TWISTER_LAYOUT:   # checked once against the state numpy reports
+            state = self.bits.state["state"]
+            _TWISTER_LAYOUT.append(bool(np.array_equal(view[:624], state["key"]) and view[624] == state["pos"]))
+        return view if _TWISTER_LAYOUT[0] else None
+
     # ------------------------------------------------------------ uniform
     def uniform(self, n, low, high, dtype):
         """uniform_(low, high) of n elements of dtype: float64 from 53 bits of random64, float32
@@ -52,6 +64,8 @@ class TorchStream:
         if dtype == np.float64:   # x * (high - low) + low with one rounding, as torch's FMA
             x = self.random64(n, 53).astype(np.float64)
             x *= 2.0 ** -53
+            if float(low) == 0.0 and float(high) == 1.0:   # x * 1 + 0 is x exactly (exponential_'s)
+                return x
             return fused_multiply_add(x, float(high) - float(low), float(low))
         words = self.random32(n)
         words &= np.uint64((1 << 24) - 1)
@@ -161,6 +175,9 @@ class TorchStream:
         return np.array([math.exp(self._normal_scalar() * std + mean) for _ in range(n)], np.float64)
 
 
+_TWISTER_LAYOUT = []   # [whether numpy's MT19937 state struct is key[624] then pos]
+
+
 def fused_multiply_add(a, b, c):
     """a * b + c with one rounding (float64 arrays): the product's error by Dekker's split and
     the sum's by Knuth's two-sum, added back once (torch's compiled FMA)."""
@@ -235,9 +252,18 @@ def _box_muller_16(u, mean, std, calc):
     return out
 
 
+_LIBM_COMPILED_FROM = 4096   # longer arrays go through kernels/libm_cpu.py (the same libm, compiled)
+
+
 def _libm(fn):
     """fn (a math-module function: the C library's) over a float64 array, element by element."""
-    return lambda a: np.fromiter(map(fn, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
+    def apply(a):
+        if a.size >= _LIBM_COMPILED_FROM:
+            from tinygrad_seq.kernels import libm_cpu
+            if libm_cpu.libm_matches(fn.__name__):
+                return libm_cpu.apply(fn.__name__, a)
+        return np.fromiter(map(fn, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
+    return apply
 
 
 _RANDPERM_WIDE_FROM = (2 ** 32 - 1) // 20   # torch's randperm_cpu switches algorithm and word size here
