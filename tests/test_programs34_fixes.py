@@ -197,3 +197,23 @@ def test_multinomial_errors_are_torchs():
                 L.multinomial(L.tensor(weights), 1)
             messages.append(str(caught.value))
         assert messages[0] == messages[1]
+
+
+def _xlog_grads(L):
+    out = []
+    x, y = L.tensor([0.3, 0.7, 0.0, 0.2], requires_grad=True), L.tensor([0.0, 0.5, 0.0, -1.0])
+    L.where(y > 0, L.xlogy(x, y), L.zeros(4)).sum().backward()   # a masked entropy term
+    out.append(x.grad.tolist())
+    x = L.tensor([0.3, 0.7, 0.0, 0.2], requires_grad=True)
+    (L.special.xlog1py(x, L.tensor([-1.0, 3.0, -1.0, -2.0])) * L.tensor([0.0, 1.0, 1.0, 0.0])).sum().backward()
+    out.append(x.grad.tolist())
+    x = L.tensor([0.3, 0.7], requires_grad=True)
+    g, = L.autograd.grad((L.xlogy(x, L.tensor([0.0, 0.5])) * L.tensor([0.0, 1.0])).sum(), x, create_graph=True)
+    out.append(g.tolist())
+    return out
+
+
+def test_xlogy_gradient_is_zero_where_the_incoming_gradient_is():
+    # torch's d/dx is xlogy(grad, y): g * log(0) was 0 * -inf = nan where the term was masked out
+    for got, want in zip(_xlog_grads(ts), _xlog_grads(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -16,6 +16,8 @@ A node whose parents were rewritten in place after it used them also takes the l
 Tensors its saved arrays stand for are gone.
 """
 
+import numpy as np
+
 from tinygrad_seq import autograd, host_derivatives, ops
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.backward_kind import backward_kind
@@ -24,7 +26,7 @@ from tinygrad_seq.graph_backend import GraphBackend
 from tinygrad_seq.grad_fn_names import torch_name
 from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
 from tinygrad_seq.graph_walk import _toposort
-from tinygrad_seq.ops_host import HostBinary, HostUnary
+from tinygrad_seq.ops_host import XLOG_FIRST_GRAD, HostBinary, HostUnary
 from tinygrad_seq.outer_grad import DEFERRED
 from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph
 from tinygrad_seq.saved_as_tensors import SAVED as _SAVED, ConstantOf, parents as _parents, kept as _kept
@@ -129,8 +131,12 @@ def _host_backward(ctx, ps, g, y):
     da, db = host_derivatives.BINARY[ctx.fn_name](ps[0], ps[1], y)
     # d None: torch's zeros_like, a constant (g * 0 would be nan where g is)
     zeros = autograd._Tensor._wrap(GraphBackend(ctx.device).zeros(tuple(y.shape), y.array.dtype), ctx.device)
-    return tuple(None if not need else g * d if d is not None else zeros
-                 for d, need in zip((da, db), ctx.needs_input_grad))
+    grads = [None if not need else g * d if d is not None else zeros for d, need in zip((da, db), ctx.needs_input_grad)]
+    if ctx.fn_name in XLOG_FIRST_GRAD and grads[0] is not None:   # torch's xlogy(grad, y): 0 where grad is
+        other = np.broadcast_to(np.asarray(ps[1].array), tuple(grads[0].shape))
+        zero = np.broadcast_to(np.asarray(g.array) == 0, other.shape) & ~np.isnan(other)
+        grads[0] = grads[0].masked_fill(autograd._Tensor._wrap(zero, ctx.device), 0.0)
+    return tuple(grads)
 
 
 def custom_backward(ctx, ps, grads, outputs):

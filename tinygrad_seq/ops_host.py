@@ -120,7 +120,21 @@ class HostBinary(Function):
             # the broadcast shape; the engine sums it back down to each input's shape
             grads.append(None if not need else B.zeros(y.shape, y.dtype) if d is None else
                          B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=y.dtype), y.shape).copy())))
+        if ctx.fn_name in XLOG_FIRST_GRAD and grads[0] is not None:
+            grads[0] = zero_where_grad_is_zero(B, grads[0], g, z)
         return tuple(grads)
+
+
+# torch's gradient of xlogy / xlog1py in x is xlogy(grad, y) / xlog1py(grad, y): 0 where the
+# incoming gradient is 0 (a masked entropy term's y = 0 gave 0 * log(0) = nan there)
+XLOG_FIRST_GRAD = frozenset(("xlogy", "xlog1py"))
+
+
+def zero_where_grad_is_zero(B, grad, g, other):
+    """grad (g * d/dx on the host) with 0 where g is 0 and `other` is not nan (xlogy(0, y) = 0)."""
+    gh, o = B.to_host(g), np.broadcast_to(B.to_host(other), np.shape(B.to_host(grad)))
+    zero = np.broadcast_to(gh == 0, o.shape) & ~np.isnan(o)
+    return B.asarray(np.where(zero, np.zeros((), B.to_host(grad).dtype), B.to_host(grad))) if zero.any() else grad
 
 
 class LogCumSumExp(Function):

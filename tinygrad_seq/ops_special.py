@@ -6,7 +6,7 @@ import numpy as np
 from scipy import special as sp
 
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.ops_host import BINARY as _HOST_BINARY, HostUnary, _xlogy
+from tinygrad_seq.ops_host import BINARY as _HOST_BINARY, XLOG_FIRST_GRAD, HostUnary, _xlogy, zero_where_grad_is_zero
 from tinygrad_seq.torch_gamma_values import polygamma as _polygamma, zeta as _zeta
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -120,6 +120,8 @@ class SpecialBinary(Function):
             with np.errstate(all="ignore"):
                 d = np.broadcast_to(np.asarray(fn(x, z, y), dtype=y.dtype), y.shape)
             grads.append(B.mul(g, B.asarray(np.ascontiguousarray(d))))   # the engine sums broadcasting back
+        if ctx.fn_name in XLOG_FIRST_GRAD and grads[0] is not None:
+            grads[0] = zero_where_grad_is_zero(B, grads[0], g, z)
         return tuple(grads)
 
 
