@@ -217,3 +217,24 @@ def test_xlogy_gradient_is_zero_where_the_incoming_gradient_is():
     # torch's d/dx is xlogy(grad, y): g * log(0) was 0 * -inf = nan where the term was masked out
     for got, want in zip(_xlog_grads(ts), _xlog_grads(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def _leapfrog_rollout(L, steps):
+    # a symplectic / Hamiltonian rollout: autograd.grad with create_graph=True at every step
+    w, q = L.tensor(0.5, requires_grad=True), L.ones(4, requires_grad=True)
+    hooked = []
+    for _ in range(steps):
+        energy = (w * q.sin()).sum()
+        g, = L.autograd.grad(energy, q, create_graph=True)
+        q = q - 0.01 * g
+    q.register_hook(lambda grad: hooked.append(float(grad.sum())))
+    q.sum().backward()
+    return float(w.grad), q.detach().numpy(), hooked
+
+
+def test_grad_with_inputs_runs_only_the_nodes_on_a_path_to_them():
+    # every call ran the whole history behind the output (800 steps: 92 s against torch's 0.05)
+    (wg, q, hooked), (twg, tq, thooked) = _leapfrog_rollout(ts, 60), _leapfrog_rollout(torch, 60)
+    np.testing.assert_allclose(wg, twg, rtol=1e-5)
+    np.testing.assert_allclose(q, tq, rtol=1e-6)
+    assert hooked == thooked
