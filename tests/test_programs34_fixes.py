@@ -238,3 +238,24 @@ def test_grad_with_inputs_runs_only_the_nodes_on_a_path_to_them():
     np.testing.assert_allclose(wg, twg, rtol=1e-5)
     np.testing.assert_allclose(q, tq, rtol=1e-6)
     assert hooked == thooked
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstsq_drivers_values_ranks_residual_shapes_and_gradients_as_torchs(driver, dtype):
+    # every driver was the pseudo-inverse; a batched vector b's residuals lost their last dim of 1
+    seen = []
+    for L in LIBS:
+        L.manual_seed(0)
+        A = L.randn(2, 6, 4, dtype=getattr(L, dtype), requires_grad=True)
+        b = L.randn(2, 6, dtype=getattr(L, dtype))
+        r = L.linalg.lstsq(A, b, driver=driver)
+        r.solution.sum().backward()
+        seen.append((r.solution.detach().numpy(), r.rank.tolist(), r.residuals.detach().numpy(), A.grad.numpy()))
+    (x, rank, res, grad), (tx, trank, tres, tgrad) = seen
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(x, tx, rtol=tol, atol=tol)
+    assert rank == trank and res.shape == tres.shape
+    np.testing.assert_allclose(res, tres, rtol=tol, atol=tol)
+    np.testing.assert_allclose(grad, tgrad, rtol=1e-3 if dtype == "float32" else 1e-8, atol=1e-5)
+

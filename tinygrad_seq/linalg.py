@@ -352,15 +352,21 @@ def lstsq(A, B, rcond=None, *, driver=None):
     p = pinv(A, atol=0.0, rtol=rtol)
     X = (p @ B[..., None]).squeeze(-1) if vector else p @ B
     x = A.detach().numpy()
+    if A.device == "cpu" and x.size:   # the values the driver computes (its own rank); the pinv's gradient
+        from tinygrad_seq.lstsq_drivers import solve
+        b = B.detach().numpy()
+        values, rank_arr = solve(x, b[..., None] if vector else b, driver, rtol)
+        X.array = np.ascontiguousarray(values[..., 0] if vector else values, dtype=X.array.dtype)
     s = np.linalg.svd(x, compute_uv=False)
-    rank_arr = np.sum(s > rtol * np.max(s, -1, initial=0.0)[..., None], -1).astype(np.int64)
+    if not (A.device == "cpu" and x.size):
+        rank_arr = np.sum(s > rtol * np.max(s, -1, initial=0.0)[..., None], -1).astype(np.int64)
     empty = Tensor._wrap(np.zeros((0,), A.dtype), "cpu").to(A.device)
     rank = Tensor._wrap(np.asarray(rank_arr), "cpu").to(A.device) if driver != "gels" else \
         Tensor._wrap(np.zeros((0,), np.int64), "cpu").to(A.device)
     residuals = empty
     if driver != "gelsy" and m > n and np.all(rank_arr == n):
         r = A @ (X[..., None] if vector else X) - (B[..., None] if vector else B)
-        residuals = (r * r).sum(-2).squeeze(-1) if vector else (r * r).sum(-2)
+        residuals = (r * r).sum(-2)   # a vector b's keep their last dim of 1, as torch's
     svals = Tensor._wrap(np.ascontiguousarray(s), "cpu").to(A.device) if driver in ("gelsd", "gelss") else empty
     return LstsqResult(X, residuals, rank, svals)
 
