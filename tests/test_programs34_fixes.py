@@ -259,3 +259,27 @@ def test_lstsq_drivers_values_ranks_residual_shapes_and_gradients_as_torchs(driv
     np.testing.assert_allclose(res, tres, rtol=tol, atol=tol)
     np.testing.assert_allclose(grad, tgrad, rtol=1e-3 if dtype == "float32" else 1e-8, atol=1e-5)
 
+
+
+MESSAGE_CASES = {
+    "grad of an unused input": lambda L: L.autograd.grad((L.ones(2, requires_grad=True) * 2).sum(),
+                                                         [L.ones(2, requires_grad=True)]),
+    "LSTM float32 input, float64 weights": lambda L: L.nn.LSTM(3, 4).double()(L.randn(5, 2, 3)),
+    "GRU float32 input, float64 weights": lambda L: L.nn.GRU(3, 4).double()(L.randn(5, 2, 3)),
+    "imag of a real tensor": lambda L: L.imag(L.ones(2)),
+}
+
+
+@pytest.mark.parametrize("case", list(MESSAGE_CASES))
+def test_errors_read_as_torchs(case):
+    texts = []
+    for L in LIBS:
+        with pytest.raises((RuntimeError, ValueError)) as caught:
+            MESSAGE_CASES[case](L)
+        texts.append(str(caught.value))
+    assert texts[0] == texts[1]
+
+
+def test_torch_real_of_a_real_tensor_is_the_tensor():
+    x = ts.ones(2)
+    assert ts.real(x) is x

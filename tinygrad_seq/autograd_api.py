@@ -53,11 +53,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         autograd.backward_from(root, gradient, bool(retain_graph), capture)
         grads = capture.grads
     result = []
-    for t, g in zip(inputs, grads):
+    for k, (t, g) in enumerate(zip(inputs, grads)):
         if g is None:
-            if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
-                                   "the graph. Set allow_unused=True if this is the desired behavior.")
+            if not allow_unused:   # torch 2.13's text, naming the input
+                raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have been used in "
+                                   f"the graph. Set allow_unused=True if this is the desired behavior.")
             result.append(autograd._device.backend(t.device).zeros(t.shape, t.dtype) if materialize_grads else None)
         else:
             result.append(g)

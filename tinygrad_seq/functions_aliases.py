@@ -122,3 +122,16 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 FUNCTIONS["rms_norm"] = rms_norm
+
+
+def real(input):
+    """torch.real: a real tensor itself (torch returns it, not a view); the tensors here are real."""
+    return input.real
+
+
+def imag(input):
+    """torch.imag: refused for a real tensor, with torch's RuntimeError (the tensors here are real)."""
+    return input.imag
+
+
+FUNCTIONS.update(real=real, imag=imag)

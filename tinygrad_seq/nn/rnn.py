@@ -226,8 +226,9 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
                 if t.array.dtype is not dtype and t.array.dtype == HALF and weights_in_float32():
                     t = t.float()   # a float16 layer's call, run in float32 (rnn_half.py)
                 if t.array.dtype != dtype:
-                    raise DTypeMismatch(f"{type(self).__name__}: input is {like.dtype} but the weights are "
-                                    f"{t.dtype}; convert one with .float() / .double()")
+                    raise DTypeMismatch(f"RNN input dtype (torch.{like.dtype}) does not match weight dtype "   # torch's
+                                        f"(torch.{t.dtype}). Convert input: input.to(torch.{t.dtype}), or convert "
+                                        f"model: model.to(torch.{like.dtype})")
                 if t.device != device:
                     raise RuntimeError(f"input is on {like.device} but the weights are on {t.device}")
             params[name] = t
