@@ -10,7 +10,11 @@ lambda >= 10, else multiplying uniforms until the product falls to exp(-lambda);
 and ATen/native/Distributions.h (sample_binomial: BTRS from n p >= 10, else the geometric-gap
 inversion, on the smaller of p and 1 - p; scalar_t arithmetic where torch's has it, the rest in
 double). Each uniform is at::uniform_real_distribution<double>: 53 bits of random64(). The C
-library's log / log1pf / lgamma as torch's (ctypes: Python's math.lgamma is its own)."""
+library's log / log1pf / lgamma as torch's (ctypes: Python's math.lgamma is its own).
+
+From COMPILED_FROM elements on, with finite parameters, the same loops run compiled over the
+stream in place (kernels/sampler_draws_cpu.py, through compiled_draws): 10-15 us an element
+here, well under a microsecond there, the same draws and the same stream after them."""
 import ctypes
 import ctypes.util
 import math
@@ -28,6 +32,29 @@ _F32 = np.float32
 def _log(x):
     """std::log: -inf at 0 (math.log raises there)."""
     return math.log(x) if x > 0 else -math.inf
+
+
+COMPILED_FROM = 8   # elements from which a call runs the compiled loops (below: no compile for a few draws)
+
+
+def compiled_draws(stream, sampler, *args):
+    """sampler(*args, tw, aux) (a kernels/sampler_draws_cpu.py driver) run on the stream in place:
+    its draws, the stream left after its last word, the cached second normal taken and left as
+    the kernel does; None (nothing drawn) where the twister's state cannot be viewed."""
+    tw = stream.twister_view()
+    if tw is None:
+        return None
+    cached, start = stream.next_double_normal, int(tw[624])
+    aux = np.array([cached is not None, cached if cached is not None else 0.0, 0.0])
+    out = sampler(*args, tw, aux)
+    stream.next_double_normal = float(aux[1]) if aux[0] else None
+    stream.drawn = bool(stream.drawn or 624 * aux[2] + int(tw[624]) - start > 0)   # words drawn
+    return out
+
+
+def _compiles(*params):
+    """Whether a call over these parameter arrays runs compiled: enough elements, all finite."""
+    return params[0].size >= COMPILED_FROM and all(np.isfinite(p).all() for p in params)
 
 
 def uniform_double(stream):
@@ -71,7 +98,13 @@ def _sample_poisson(lam, stream):
 
 def poisson_draws(rate, stream):
     """torch.poisson's counts for the rates (any shape, C order), in rate's dtype."""
-    flat = [_sample_poisson(lam, stream) for lam in rate.astype(np.float64).reshape(-1).tolist()]
+    lam = rate.astype(np.float64).reshape(-1)
+    flat = None
+    if _compiles(lam) and (lam >= 0).all():   # (a negative rate: exp(-lam) may raise OverflowError)
+        from tinygrad_seq.kernels.sampler_draws_cpu import poisson
+        flat = compiled_draws(stream, poisson, lam)
+    if flat is None:
+        flat = [_sample_poisson(x, stream) for x in lam.tolist()]
     return np.asarray(flat, np.float64).astype(rate.dtype).reshape(rate.shape)
 
 
@@ -156,6 +189,11 @@ def _sample_binomial(count, prob, stream, t):
 def binomial_draws(count, prob, stream):
     """torch.binomial's draws (count and prob of one shape and floating dtype, C order)."""
     t = _F32 if count.dtype == np.float32 else float
-    pairs = zip(count.reshape(-1).tolist(), prob.astype(count.dtype).reshape(-1).tolist())
-    flat = [_sample_binomial(t(n), t(p), stream, t) for n, p in pairs]
+    n, p = count.reshape(-1).astype(np.float64), prob.astype(count.dtype).reshape(-1).astype(np.float64)
+    flat = None
+    if _compiles(n, p):   # (a nan count can loop for ever: the interpreter's loop, interruptible)
+        from tinygrad_seq.kernels.sampler_draws_cpu import binomial
+        flat = compiled_draws(stream, binomial, n, p, t is _F32)
+    if flat is None:
+        flat = [_sample_binomial(t(a), t(b), stream, t) for a, b in zip(n.tolist(), p.tolist())]
     return np.asarray(flat, np.float64).astype(count.dtype).reshape(count.shape)

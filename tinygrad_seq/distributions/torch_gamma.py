@@ -13,7 +13,9 @@ taking uniforms from at::uniform_real_distribution<double> and normals from
 at::normal_distribution<double> (with the stream's cached second Box-Muller sample). _standard_gamma
 of float32 keeps alpha, 1 / alpha and alpha - 1/3 in float32 (the kernel's scalar_t) and the rest
 in double; _sample_dirichlet computes in double throughout. Float literals (1.0f / 3.0f, 0.0331f)
-are float32 constants.
+are float32 constants. From count_draws.COMPILED_FROM elements on (finite alpha >= 0) the same loop
+runs compiled over the stream in place (kernels/sampler_draws_cpu.py): the same draws, the same
+stream after them.
 
 Gradients: dx/dalpha of a gamma draw is the implicit reparameterisation gradient
 -(dP(alpha, x)/dalpha) / p(x; alpha) (P the regularised incomplete gamma, its alpha-derivative by
@@ -26,10 +28,10 @@ import math
 import numpy as np
 from scipy import special as sp
 
-from tinygrad_seq import random
+from tinygrad_seq import count_draws, random
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.cascade_sum import last_axis_sums
-from tinygrad_seq.count_draws import uniform_double
+from tinygrad_seq.count_draws import compiled_draws, uniform_double
 from tinygrad_seq.tensor import Tensor
 
 __all__ = ["torch_dirichlet_rsample", "torch_sample_dirichlet", "torch_standard_gamma"]
@@ -73,6 +75,17 @@ def _sample_gamma(alpha, stream, single):
             return scale * d * v
 
 
+def _gamma_draws(alpha, stream, single):
+    """_sample_gamma over alpha's elements in C order: float64 [n]."""
+    flat = alpha.reshape(-1).astype(np.float64)
+    if flat.size >= count_draws.COMPILED_FROM and np.isfinite(flat).all() and (flat >= 0).all():
+        from tinygrad_seq.kernels.sampler_draws_cpu import standard_gamma
+        draws = compiled_draws(stream, standard_gamma, flat, single)
+        if draws is not None:
+            return draws
+    return np.asarray([_sample_gamma(a, stream, single) for a in flat.tolist()], np.float64)
+
+
 def _host(concentration, name):
     if not isinstance(concentration, Tensor):
         raise TypeError(f"{name}(): argument 'self' must be Tensor, not {type(concentration).__name__}")
@@ -113,8 +126,7 @@ def torch_standard_gamma(concentration):
     dtype's smallest normal number), differentiable in the concentration."""
     alpha = _host(concentration, "_standard_gamma")
     stream, single = random.generator().stream, alpha.dtype == np.float32
-    flat = [_sample_gamma(a, stream, single) for a in alpha.reshape(-1).tolist()]
-    draws = np.asarray(flat, alpha.dtype).reshape(alpha.shape)   # float32: the kernel's cast
+    draws = _gamma_draws(alpha, stream, single).astype(alpha.dtype).reshape(alpha.shape)   # float32: the kernel's cast
     draws = np.maximum(draws, np.finfo(alpha.dtype).tiny).astype(alpha.dtype)
     return StandardGamma.apply(concentration, draws=draws, alpha_host=alpha)
 
@@ -125,8 +137,7 @@ def _dirichlet_draws(concentration):
     value below 1] (torch's clamp)."""
     alpha = _host(concentration, "_sample_dirichlet")
     stream = random.generator().stream
-    gamma = np.asarray([max(_sample_gamma(a, stream, False), np.finfo(np.float64).tiny)
-                        for a in alpha.reshape(-1).tolist()], np.float64).reshape(alpha.shape)
+    gamma = np.maximum(_gamma_draws(alpha, stream, False), np.finfo(np.float64).tiny).reshape(alpha.shape)
     shares = (gamma / last_axis_sums(gamma)).astype(alpha.dtype)   # torch's order of the sum
     below_one = np.nextafter(alpha.dtype.type(1), alpha.dtype.type(0))
     shares = np.minimum(below_one, np.maximum(np.finfo(alpha.dtype).tiny, shares))
