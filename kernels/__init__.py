@@ -41,4 +41,8 @@ cache entries load without Numba's registry refresh); ``numba_threads.py`` reads
 count without its locks; ``blas_cpu.py`` / ``steps_cpu.py`` / ``activations_cpu.py`` hold the threads,
 GEMMs, time-loop plumbing and scalar math the three cells share. ``permutation_cpu.py`` applies
 torch's randperm swaps for long permutations (the draws are tinygrad_seq/torch_stream.py's).
+``stream_words_cpu.py`` runs torch's Mersenne Twister stream on numpy's generator state in place
+(uniforms, normals with their cached second sample) for ``sampler_draws_cpu.py``: torch's gamma,
+Dirichlet, Poisson and binomial samplers draw for draw. ``libm_cpu.py`` applies the C library's
+log / log1p / cos / sin / tan to long float64 arrays (torch's float64 random transforms).
 """
