@@ -283,3 +283,26 @@ def test_errors_read_as_torchs(case):
 def test_torch_real_of_a_real_tensor_is_the_tensor():
     x = ts.ones(2)
     assert ts.real(x) is x
+
+
+def _cdist_cases(L):
+    out = []
+    x = (1000 + L.linspace(0, 1, 30)).unsqueeze(-1)   # 30 rows: torch's matrix-product path
+    out.append(L.cdist(x, x)[0, :6].numpy())
+    t = L.linspace(0, 6, 60).unsqueeze(-1)
+    d = L.cdist(t, t)
+    out.append((d - d.T).abs().max().reshape(1).numpy())   # not exactly symmetric, as torch's
+    out.append(L.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")[0, :6].numpy())
+    L.manual_seed(0)
+    a = L.randn(2, 30, 5, dtype=L.float64, requires_grad=True)
+    b = L.randn(1, 7, 5, dtype=L.float64, requires_grad=True)
+    d = L.cdist(a, b)
+    (d * L.arange(d.numel(), dtype=L.float64).reshape(d.shape)).sum().backward()
+    out += [d.detach().numpy(), a.grad.numpy(), b.grad.numpy()]
+    return out
+
+
+def test_cdist_takes_torchs_matrix_product_path_past_25_rows():
+    # the distances were always computed directly: torch's product path cancels (0.25 where 0.034)
+    for got, want in zip(_cdist_cases(ts), _cdist_cases(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)

@@ -79,7 +79,8 @@ _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Distances between the rows of x1 [.., P, M] and x2 [.., R, M] -> [.., P, R]. torch's checks,
     in its order: compute_mode (ValueError), >= 2-D inputs, column counts, float dtypes, p >= 0,
-    one dtype. compute_mode only picks torch's algorithm: the distances here are computed directly."""
+    one dtype. p = 2 takes torch's matrix-product path where compute_mode does (cdist_mm.py);
+    the other distances are computed directly."""
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, x in (("X1", x1), ("X2", x2)):
@@ -93,6 +94,11 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if not p >= 0:   # nan too
         raise InvalidArgument("cdist only supports non-negative p values")
     same_scalar_type(x1, x2)   # torch's: no promotion
+    from tinygrad_seq.cdist_mm import EuclideanDist, mm_mode
+    if p == 2 and x1.numel() and x2.numel() and x1.device == "cpu" and mm_mode(compute_mode, x1.shape[-2], x2.shape[-2]):
+        batch = np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))   # torch's product path
+        a, b = x1.expand(*batch, *x1.shape[-2:]), x2.expand(*batch, *x2.shape[-2:])
+        return named(EuclideanDist.apply(a, b), "CdistBackward0")
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)   # [.., P, R, M]
     if x1.shape[-1] == 0:   # no columns: every distance 0 (inf's max over nothing included), as torch's
         return named(d.abs().sum(-1), "CdistBackward0")

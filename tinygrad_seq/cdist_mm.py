@@ -1,0 +1,39 @@
+"""cdist's p = 2 by matrix product, as torch computes it where compute_mode asks for it (always
+with "use_mm_for_euclid_dist", and with the default "use_mm_for_euclid_dist_if_necessary" when
+either input has more than 25 rows): ||a||^2 - 2 a.b + ||b||^2 as one product of padded rows
+[-2 a, ||a||^2, 1] . [b, 1, ||b||^2], clamped at 0, square-rooted (torch's _euclidean_dist). It
+cancels: points near 1000 a few hundredths apart come out 0 or 0.25 in float32, and the matrix of
+a set with itself is not exactly symmetric (a Gaussian process's kernel then fails torch's
+positive-definite check), as torch's do. The gradient is torch's _euclidean_dist_backward
+(0 where a distance is 0)."""
+import numpy as np
+
+from tinygrad_seq.autograd import Function
+
+
+def mm_mode(compute_mode, rows1, rows2):
+    """Whether torch's cdist takes the product path for p = 2."""
+    return compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == "use_mm_for_euclid_dist_if_necessary" and (rows1 > 25 or rows2 > 25))
+
+
+class EuclideanDist(Function):
+    """a [.., P, M], b [.., R, M] (batch dims broadcast already) -> [.., P, R]."""
+    @staticmethod
+    def forward(ctx, a, b):
+        an = (a * a).sum(-1, keepdims=True)
+        bn = (b * b).sum(-1, keepdims=True)
+        a_ = np.concatenate([a * a.dtype.type(-2), an, np.ones_like(an)], -1)
+        b_ = np.concatenate([b, np.ones_like(bn), bn], -1)
+        out = np.sqrt(np.maximum(a_ @ np.swapaxes(b_, -1, -2), 0))
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, res = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(res == 0, 0, g / res).astype(g.dtype)
+        ga = a * ratio.sum(-1, keepdims=True) - ratio @ b
+        gb = b * ratio.sum(-2)[..., None] - np.swapaxes(ratio, -1, -2) @ a
+        return ga, gb
