@@ -3,7 +3,6 @@ and KL), InverseGamma, GeneralizedPareto, LogisticNormal, the new transforms (So
 StickBreaking, LowerCholesky, PositiveDefinite, Independent, Reshape, Cat, Stack,
 CumulativeDistribution), the new constraints and the biject_to / transform_to registries: values,
 gradients (float64), shapes, errors, and samples after the same seed."""
-import math
 
 import numpy as np
 import pytest
