@@ -59,3 +59,28 @@ def test_foreach_matches_torch(case):
 
 def test_every_foreach_name_of_torch_exists():
     assert [n for n in dir(torch) if n.startswith("_foreach") and not hasattr(ts, n)] == []
+
+
+MORE_CALLS = {
+    "maximum scalar": lambda L, t: L._foreach_maximum(t, 2.5),
+    "minimum scalar list": lambda L, t: L._foreach_minimum(t, [2.5, 0.1]),
+    "maximum_ scalar": lambda L, t: L._foreach_maximum_(t, 2.5),
+    "pow float base, int exponents": lambda L, t: L._foreach_pow(2.5, [L.tensor([1, 2]), L.tensor([3])]),
+    "addcdiv scalars=": lambda L, t: L._foreach_addcdiv(t, t, t, scalars=[0.5, 2.0]),
+    "add alpha with tensors": lambda L, t: L._foreach_add(t, t, alpha=2),
+    "add alpha with a scalar": lambda L, t: L._foreach_add(t, 1.0, alpha=2),
+    "mul by a 1-d tensor": lambda L, t: L._foreach_mul(t, t[0]),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_CALLS))
+def test_foreach_argument_forms_results_and_errors_as_torchs(case):
+    def run(L):
+        t = [L.tensor([1.0, 5.0]), L.tensor([3.0])]
+        try:
+            out = MORE_CALLS[case](L, t)
+        except (TypeError, RuntimeError) as e:
+            return type(e).__name__
+        out = t if out is t else out
+        return type(out).__name__, [x.tolist() for x in out]
+    assert run(ts) == run(torch)

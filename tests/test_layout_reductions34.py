@@ -129,3 +129,14 @@ def test_channels_last_inputs_give_channels_last_results_as_torch(op):
     assert got_strides == want_strides and got_cl == want_cl
     np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(got_mask, want_mask)
+
+
+@pytest.mark.parametrize("op", ["conv2d", "max_pool2d", "avg_pool2d", "pad constant", "interpolate nearest", "group_norm"])
+def test_a_slice_of_a_channels_last_tensor_counts_as_channels_last(op):
+    # torch's suggest_memory_format reads the stride order, not contiguity
+    strides = []
+    for L in (ts, torch):
+        x = L.tensor(np.arange(2 * 3 * 8 * 6, dtype=np.float32).reshape(2, 3, 8, 6)).contiguous(
+            memory_format=L.channels_last)[:, :, ::2]
+        strides.append(CHANNELS_LAST_OPS[op](L, x).stride())
+    assert strides[0] == strides[1]

@@ -306,3 +306,53 @@ def test_cdist_takes_torchs_matrix_product_path_past_25_rows():
     # the distances were always computed directly: torch's product path cancels (0.25 where 0.034)
     for got, want in zip(_cdist_cases(ts), _cdist_cases(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+
+
+# ------------------------------------------------------------------ the day's review
+REVIEW_CASES = {
+    "python bool index of a transpose": lambda L: L.arange(12.).reshape(3, 4).t()[True],
+    "index array then a python bool": lambda L: L.arange(12.).reshape(3, 4).t()[L.tensor([1, 2]), True],
+    "lstsq broadcasts A's batch": lambda L: L.linalg.lstsq(L.ones(1, 5, 3, dtype=L.float64) + L.eye(5, 3, dtype=L.float64),
+                                                           L.ones(2, 5, 4, dtype=L.float64)).solution,
+    "gamma rsample gradient at tiny concentrations": lambda L: _gamma_grad(L),
+    "hooks on a create_graph input": lambda L: _hooked_input_grad(L),
+    "double backward through pad_sequence": lambda L: _pad_double(L),
+    "double backward through cdist past 25 rows": lambda L: _cdist_double(L),
+}
+
+
+def _gamma_grad(L):
+    L.manual_seed(0)
+    a = L.tensor([1e-6, 5e-6, 0.01], requires_grad=True, dtype=L.float64)
+    L.distributions.Gamma(a, 1.0).rsample().sum().backward()
+    return a.grad
+
+
+def _hooked_input_grad(L):
+    x = L.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.register_hook(lambda g: g * 10)
+    return L.autograd.grad((h * h).sum(), h, create_graph=True)[0]
+
+
+def _pad_double(L):
+    a = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    p = L.nn.utils.rnn.pad_sequence([a, L.tensor([4.0], requires_grad=True)])
+    g, = L.autograd.grad((p ** 2).sum(), a, create_graph=True)
+    return L.autograd.grad((g ** 2).sum(), a)[0]
+
+
+def _cdist_double(L):
+    L.manual_seed(0)
+    a = L.randn(2, 30, 3, requires_grad=True, dtype=L.float64)
+    b = L.randn(1, 27, 3, requires_grad=True, dtype=L.float64)
+    ga, = L.autograd.grad(L.cdist(a, b).sum(), a, create_graph=True)
+    return L.autograd.grad((ga ** 2).sum(), b)[0]
+
+
+@pytest.mark.parametrize("case", list(REVIEW_CASES))
+def test_review_fixes_as_torchs(case):
+    got, want = (REVIEW_CASES[case](L) for L in LIBS)
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-3 if "gamma" in case else 1e-9,
+                               atol=1e-300)

@@ -37,3 +37,14 @@ class EuclideanDist(Function):
         ga = a * ratio.sum(-1, keepdims=True) - ratio @ b
         gb = b * ratio.sum(-2)[..., None] - np.swapaxes(ratio, -1, -2) @ a
         return ga, gb
+
+
+def euclidean_dist_graph_backward(ctx, ps, grads):
+    """torch's _euclidean_dist_backward with Tensor ops (recompose.DIRECT: create_graph=True),
+    its result recomputed from the inputs so a second derivative reaches them through it too."""
+    a, b = ps
+    res = EuclideanDist.apply(a, b)
+    ratio = (grads[0] / res).masked_fill(res == 0, 0.0)
+    ga = a * ratio.sum(-1, keepdim=True) - ratio @ b
+    gb = b * ratio.sum(-2).unsqueeze(-1) - ratio.transpose(-1, -2) @ a
+    return ga, gb

@@ -324,8 +324,8 @@ def _sweep(root, g, finish, node_slots, captured, leaf_slots=None):
     for ctx, seen in zip(reversed(order), reversed(edges)):
         grads = out_grads.pop(id(ctx), None)
         if needed is not None and id(ctx) not in needed:   # no path to an input: torch runs no such node
-            if grads is not None:
-                _capture(ctx, grads, node_slots, captured)
+            if grads is not None:   # (an input's own node: its tensor hooks, then the capture)
+                _hooks_and_capture(ctx, grads, node_slots, captured)
             grads = None
         if grads is not None and any(x is not None for x in grads):
             _node_extras(ctx, grads, node_slots, captured)
@@ -363,6 +363,18 @@ def _sweep(root, g, finish, node_slots, captured, leaf_slots=None):
 def _node_extras(ctx, grads, node_slots, captured):
     """Before node ctx's backward: its register_hook hooks, the captured and the retained
     gradients of its outputs, and the checks autograd._sweep makes."""
+    _hooks_and_capture(ctx, grads, node_slots, captured)
+    if ctx.saved_tensors is None:
+        raise RuntimeError(BACKWARD_TWICE)
+    if ctx._packed_saves is not None:   # saved_tensors_hooks: unpack before backward (autograd_graph.py)
+        from tinygrad_seq.autograd_graph import unpack
+        unpack(ctx)
+    if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
+        raise RuntimeError(saved_modified(ctx))
+
+
+def _hooks_and_capture(ctx, grads, node_slots, captured):
+    """ctx's outputs' register_hook hooks, then the captured and the retained gradients."""
     for i, hooks in (ctx._grad_hooks or {}).items():
         for hook in list(hooks):
             if grads[i] is not None:
@@ -371,13 +383,6 @@ def _node_extras(ctx, grads, node_slots, captured):
     for i, t in (ctx._retained or {}).items():
         if grads[i] is not None:
             t.grad = grads[i].clone() if t.grad is None else t.grad + grads[i]
-    if ctx.saved_tensors is None:
-        raise RuntimeError(BACKWARD_TWICE)
-    if ctx._packed_saves is not None:   # saved_tensors_hooks: unpack before backward (autograd_graph.py)
-        from tinygrad_seq.autograd_graph import unpack
-        unpack(ctx)
-    if ctx._clock != _writes.clock and _writes.saved_was_written(ctx):
-        raise RuntimeError(saved_modified(ctx))
 
 
 def _capture(ctx, grads, node_slots, captured):

@@ -52,12 +52,47 @@ def _as_view_and_arrays(a, idx):
     return list(v.shape), strides, arrays
 
 
+_memo: dict = {}   # layout signature -> strides (the rule reads shapes and strides only, not values)
+
+
+def _signature(a, idx):
+    """A key for a[idx]'s rule, or None where index values matter (bool masks: their counts)."""
+    key = [a.shape, a.strides]
+    for x in idx:
+        if type(x) is np.ndarray:
+            if x.dtype == np.bool_:
+                return None
+            key.append((x.shape, x.strides, x.itemsize))
+        elif type(x) is slice:
+            key.append((x.start, x.stop, x.step))
+        elif x is None or x is Ellipsis or type(x) is bool:
+            key.append(x)
+        else:
+            key.append(int)
+    return tuple(key)
+
+
 def torch_index_strides(a, idx):
     """Element strides of torch's result of a[idx] (normalize_index's idx, with arrays), or None
-    where this does not model torch's rule (0-d bool masks)."""
-    if any(type(x) is np.ndarray and x.dtype == np.bool_ and x.ndim == 0 for x in idx):
-        return None
+    where this does not model torch's rule (Python and 0-d bools); remembered per layout (an
+    LSTM state reordered every step repeats one)."""
+    key = _signature(a, idx)
+    if key is not None and key in _memo:
+        return _memo[key]
+    out = _torch_index_strides(a, idx)
+    if key is not None:
+        if len(_memo) > 512:
+            _memo.clear()
+        _memo[key] = out
+    return out
+
+
+def _torch_index_strides(a, idx):
+    if any(type(x) is bool or (type(x) is np.ndarray and x.dtype == np.bool_ and x.ndim == 0) for x in idx):
+        return None   # (a Python or 0-d bool adds a dim torch indexes as a tensor: not modelled)
     shape, strides, arrays = _as_view_and_arrays(a, idx)
+    if not arrays:
+        return None
     dims = [d + j for d, cols in arrays for j in range(len(cols))]   # v's indexed dims, in order
     index = [c for _, cols in arrays for c in cols]
     if dims != list(range(dims[0], dims[0] + len(dims))):   # not adjacent: to the front (transposeToFront)

@@ -354,7 +354,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     x = A.detach().numpy()
     if A.device == "cpu" and x.size:   # the values the driver computes (its own rank); the pinv's gradient
         from tinygrad_seq.lstsq_drivers import solve
-        b = B.detach().numpy()
+        rhs = B   # (not the backend's B: the right-hand side)
+        b = rhs.detach().numpy()
         values, rank_arr = solve(x, b[..., None] if vector else b, driver, rtol)
         X.array = np.ascontiguousarray(values[..., 0] if vector else values, dtype=X.array.dtype)
     s = np.linalg.svd(x, compute_uv=False)

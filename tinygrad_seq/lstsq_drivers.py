@@ -8,17 +8,21 @@ from scipy import linalg as sla
 
 
 def solve(a, b, driver, rtol):
-    """(solution [..., n, k], rank [...] int64) of a [..., m, n] x = b [..., m, k] per batch matrix."""
-    batch = a.shape[:-2]
+    """(solution [batch.., n, k], rank [A's batch..] int64) of a [.., m, n] x = b [.., m, k], the
+    batch dims broadcast."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])   # torch broadcasts A's batch with B's
     m, n = a.shape[-2:]
     k = b.shape[-1]
-    aa = np.ascontiguousarray(a).reshape((-1, m, n))
+    aa = np.ascontiguousarray(np.broadcast_to(a, batch + (m, n))).reshape((-1, m, n))
     bb = np.ascontiguousarray(np.broadcast_to(b, batch + (m, k))).reshape((-1, m, k))
     xs = np.empty((aa.shape[0], n, k), a.dtype)
     ranks = np.empty(aa.shape[0], np.int64)
     for i in range(aa.shape[0]):
         xs[i], ranks[i] = _one(aa[i], bb[i], driver, rtol)
-    return xs.reshape(batch + (n, k)), ranks.reshape(batch)
+    # the rank is A's: one per A matrix (torch's shape is A's batch, not the broadcast one)
+    lead = len(batch) - (a.ndim - 2)
+    ranks = ranks.reshape(batch)[(0,) * lead + tuple(slice(0, 1) if d == 1 else slice(None) for d in a.shape[:-2])]
+    return xs.reshape(batch + (n, k)), ranks.reshape(a.shape[:-2])
 
 
 def _one(a, b, driver, rtol):

@@ -187,7 +187,7 @@ def keeps_channels_last(fn):
         if type(arr) is not np.ndarray or arr.ndim not in (4, 5) or arr.flags.c_contiguous:
             return out
         fmt = _CHANNELS_LAST_2D if arr.ndim == 4 else _CHANNELS_LAST_3D
-        if not _channels_last_like(arr, fmt):
+        if not strides_like_channels_last(arr.shape, element_strides(arr)):
             return out
         for t in (out if isinstance(out, tuple) else (out,)):
             res = getattr(t, "array", None)
@@ -195,3 +195,17 @@ def keeps_channels_last(fn):
                 t.array = clone_array(res, fmt)
         return out
     return wrapper
+
+
+def strides_like_channels_last(shape, strides):
+    """torch's is_channels_last_strides_2d / _3d (suggest_memory_format): the strides run in
+    channels-last order (C fastest, then W, H, (D), N), contiguous or not (a slice of a
+    channels-last tensor counts); ambiguous cases (N111, a stride-0 C) are row-major, as torch's."""
+    if len(shape) not in (4, 5) or strides[1] == 0:
+        return False
+    smallest = 0
+    for d in ((1, 3, 2, 0) if len(shape) == 4 else (1, 4, 3, 2, 0)):
+        if shape[d] == 0 or strides[d] < smallest or (d == 0 and smallest == strides[1]):
+            return False
+        smallest = strides[d] * (shape[d] if shape[d] > 1 else 1)
+    return True

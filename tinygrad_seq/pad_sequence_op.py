@@ -23,3 +23,11 @@ class PadSequence(Function):
     def backward(ctx, g):
         return tuple(np.array(g[k, start:start + n]) if need else None
                      for k, ((start, n), need) in enumerate(zip(ctx.spans, ctx.needs_input_grad)))
+
+
+def pad_sequence_graph_backward(ctx, ps, grads):
+    """The create_graph=True backward (recompose.DIRECT): each sequence's slice of the gradient
+    as a Tensor op, so a second derivative goes through it."""
+    g = grads[0]
+    return tuple(g[k, start:start + n] if need else None
+                 for k, ((start, n), need) in enumerate(zip(ctx.spans, ctx.needs_input_grad)))

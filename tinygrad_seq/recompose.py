@@ -9,10 +9,12 @@ import numpy as np
 from tinygrad_seq import autograd, cellspec, functional, losses, ops, ops_extra, recurrent
 from tinygrad_seq.activation_nodes import Prelu, prelu_graph_backward
 from tinygrad_seq.batch_norm_node import BatchNormFunction
+from tinygrad_seq.cdist_mm import EuclideanDist, euclidean_dist_graph_backward
 from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.layer_norm_node import LayerNormFunction
 from tinygrad_seq.functions_numeric import Frexp, frexp_graph_backward
 from tinygrad_seq.linalg_norms import VectorNorm, vector_norm_graph_backward
+from tinygrad_seq.pad_sequence_op import PadSequence, pad_sequence_graph_backward
 from tinygrad_seq.ops_special import LogitWithEps, Polygamma, logit_graph_backward, polygamma_graph_backward
 from tinygrad_seq.recompose_2d import RECOMPOSE_2D
 
@@ -198,4 +200,5 @@ def _onto_diagonal(part, target, spelled, taken):
 
 # op -> fn(ctx, inputs, output gradients) -> input gradients, with graphs
 DIRECT = {Einsum: _einsum_backward, Prelu: prelu_graph_backward, VectorNorm: vector_norm_graph_backward,
-          Polygamma: polygamma_graph_backward, LogitWithEps: logit_graph_backward, Frexp: frexp_graph_backward}
+          Polygamma: polygamma_graph_backward, LogitWithEps: logit_graph_backward, Frexp: frexp_graph_backward,
+          PadSequence: pad_sequence_graph_backward, EuclideanDist: euclidean_dist_graph_backward}

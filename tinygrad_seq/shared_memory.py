@@ -11,12 +11,14 @@ import multiprocessing.reduction
 
 import numpy as np
 
+from tinygrad_seq.memory_formats import clone_strides
+
 
 def _memory_owner(arr):
     """The object under an array's memory (numpy wraps an mmap's buffer in a memoryview)."""
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
-    owner = arr.base
+    owner = arr
+    while getattr(owner, "base", None) is not None:   # (as_strided's views hold a DummyArray with .base)
+        owner = owner.base
     return owner.obj if isinstance(owner, memoryview) else owner
 
 
@@ -28,12 +30,16 @@ def is_shared(self):
 
 def share_memory_(self):
     """Move the data into shared memory (same values, layout and dtype; a no-op when there
-    already, or on a device, as torch's for CUDA tensors); views taken before keep the old memory."""
+    already, or on a device, as torch's for CUDA tensors). Unlike torch's, which moves the whole
+    storage, views of the tensor taken before keep the old memory: take views after sharing."""
     arr = self.array
     if type(arr) is not np.ndarray or is_shared(self):
         return self
     buffer = mmap.mmap(-1, max(arr.nbytes, 1))   # anonymous, MAP_SHARED: inherited across fork
-    shared = np.frombuffer(buffer, dtype=arr.dtype, count=arr.size).reshape(arr.shape)
+    flat = np.frombuffer(buffer, dtype=arr.dtype, count=arr.size)
+    strides = clone_strides(arr, None)   # the layout kept (a transposed tensor stays transposed), as torch's
+    shared = flat.reshape(arr.shape) if strides is None else np.lib.stride_tricks.as_strided(
+        flat, arr.shape, tuple(st * arr.itemsize for st in strides))
     np.copyto(shared, arr)
     self.array = shared
     # (the dispatch table is per exact class: Tensor, Parameter, Buffer each on their first share)

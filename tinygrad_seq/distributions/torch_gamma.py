@@ -99,7 +99,7 @@ def _host(concentration, name):
 def _gamma_draw_grad(alpha, x):
     """dx/dalpha of x ~ Gamma(alpha, 1) with its uniform noise held fixed (float64 arrays):
     -(dP(alpha, x)/dalpha) / p(x; alpha)."""
-    step = 1e-5 * np.maximum(alpha, 1.0)
+    step = np.minimum(1e-5 * np.maximum(alpha, 1.0), alpha / 2)   # (below alpha: gammainc needs alpha - step > 0)
     dp_dalpha = (sp.gammainc(alpha + step, x) - sp.gammainc(alpha - step, x)) / (2 * step)
     log_density = (alpha - 1) * np.log(x) - x - sp.gammaln(alpha)
     return -dp_dalpha / np.exp(log_density)
