@@ -7,7 +7,11 @@ the loss is -log(alpha_{T-1}(L-1) + alpha_{T-1}(L-2)). The backward variables be
 step's label posteriors, and the gradient is torch's: exp(lp) - exp(log posterior mass + nll -
 lp), the gradient through the log_softmax that produced lp (the posterior part sums to 1 per
 step, so a following log_softmax backward leaves it unchanged). Everything runs in log space
-with numpy, one sequence at a time, vectorized over the extended labels.
+with numpy, one sequence at a time, vectorized over the extended labels: the reference
+composition. Calls run the same math compiled (kernels/ctc_cpu.py, float64 as here, the batch
+split over the kernels' threads): the composition's ~100 us of numpy calls a step took 110-230 ms
+where torch takes 4-30 ms (T=50..200, N=16..32); KERNEL = False runs the composition (the tests
+compare the two). Double backward stays unsupported either way (backward scales fixed arrays).
 """
 import numpy as np
 
@@ -73,21 +77,64 @@ def _one_sequence(lp, labels, blank):
     return nll, grad
 
 
+KERNEL = True   # False: _one_sequence per sequence (the reference composition)
+_kernels = None   # (ctc_cpu, blas_cpu, announce), loaded on first use (Numba: 0.5 s)
+
+
+def _load():
+    global _kernels
+    if _kernels is None:
+        from tinygrad_seq.kernels import blas_cpu, ctc_cpu
+        from tinygrad_seq.kernels.compile_notice import announce
+        _kernels = (ctc_cpu, blas_cpu, announce)
+    return _kernels
+
+
+def _by_composition(lp, labels, input_lengths, blank, zero_infinity):
+    """(losses [N], grads [T, N, C]) float64 of lp [T, N, C] float64, one _one_sequence each;
+    labels: (flat, starts, lengths), sequence n's labels flat[starts[n]:starts[n] + lengths[n]]."""
+    T, N, C = lp.shape
+    flat, starts, lengths = labels
+    seqs = [flat[a:a + k] for a, k in zip(starts, lengths)]
+    losses, grads = np.zeros(N), np.zeros_like(lp)
+    for n in range(N):
+        steps = int(input_lengths[n])
+        nll, g = _one_sequence(lp[:steps, n], seqs[n], blank)
+        if zero_infinity and not np.isfinite(nll):
+            nll, g = 0.0, np.zeros_like(g)
+        losses[n], grads[:steps, n] = nll, g
+    return losses, grads
+
+
+def _by_kernel(lp, labels, input_lengths, blank, zero_infinity):
+    """_by_composition's result from kernels/ctc_cpu.ctc_range, sequences split over threads
+    when the batch's T x (2S + 1) cells come to tuning.PARALLEL_MIN_MACS / 64 (a cell takes ~30 ns,
+    the time of ~64 multiply-adds of the GEMMs that threshold was set for: 16k cells, ~0.5 ms)."""
+    ctc_cpu, blas_cpu, announce = _load()
+    T, N, C = lp.shape
+    targets, starts, lengths = labels
+    in_len = np.ascontiguousarray(input_lengths, np.int64)
+    losses, grads = np.zeros(N), np.zeros((T, N, C))
+    announce("the CTC loss CPU kernel", lp.dtype, (ctc_cpu.ctc_range,))
+
+    def run(lo, hi):
+        ctc_cpu.ctc_range(lp, targets, starts, lengths, in_len, blank, zero_infinity, lo, hi, losses, grads)
+
+    cells = int((in_len * (2 * lengths + 1)).sum())
+    with blas_cpu.kernel_threads(1, N, 64 * cells, one_step_min=None) as n_chunks:
+        blas_cpu.run_chunks(lambda c: run(*blas_cpu.chunk_bounds(c, n_chunks, N)), n_chunks)
+    return losses, grads
+
+
 class CTC(Function):
     """Per-sequence negative log-likelihoods [N] of log_probs [T, N, C]; the gradients are
     formed in forward (both need alpha and beta) and scaled by the incoming ones."""
     @staticmethod
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
         B = ctx.b
-        lp = B.to_host(log_probs).astype(np.float64)
-        T, N, C = lp.shape
-        losses, grads = np.zeros(N), np.zeros_like(lp)
-        for n in range(N):
-            steps = int(input_lengths[n])
-            nll, g = _one_sequence(lp[:steps, n], targets[n], blank)
-            if zero_infinity and not np.isfinite(nll):
-                nll, g = 0.0, np.zeros_like(g)
-            losses[n], grads[:steps, n] = nll, g
+        lp = np.ascontiguousarray(B.to_host(log_probs), np.float64)
+        losses, grads = (_by_kernel if KERNEL else _by_composition)(lp, targets, input_lengths, blank,
+                                                                    zero_infinity)
         dtype = B.to_host(log_probs).dtype
         ctx.grads = grads.astype(dtype)
         return B.asarray(losses.astype(dtype))
@@ -135,18 +182,21 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if tg is not None:   # concatenated (or the unbatched target)
         if tg.size < tgt_len.sum():
             raise ShapeMismatch(f"ctc_loss: targets hold {tg.size} labels, target_lengths sum to {tgt_len.sum()}")
-        starts = np.concatenate([[0], np.cumsum(tgt_len)[:-1]])
-        seqs = [tg[s:s + k] for s, k in zip(starts, tgt_len)]
+        flat = tg[:tgt_len.sum()]
     else:
         padded = np.asarray(targets.numpy() if isinstance(targets, Tensor) else targets).astype(np.int64)
         if padded.ndim != 2 or padded.shape[0] != N or (tgt_len > padded.shape[1]).any():
             raise ShapeMismatch(f"ctc_loss: targets of shape {padded.shape} do not hold {N} targets of lengths "
                                 f"{tgt_len.tolist()}")
-        seqs = [padded[n, :k] for n, k in enumerate(tgt_len)]
-    for n, s in enumerate(seqs):   # a label equal to the blank is computed with, as torch's CPU kernel does
-        if s.size and (s.min() < 0 or s.max() >= C):
-            raise ValueError(f"ctc_loss: target {n} holds labels outside 0..{C - 1}: {s.tolist()}")
-    losses = CTC.apply(lp, targets=seqs, input_lengths=in_len, target_lengths=tgt_len, blank=blank,
+        flat = padded[np.arange(padded.shape[1]) < tgt_len[:, None]]   # row by row: concatenated
+    starts = np.concatenate([[0], np.cumsum(tgt_len)[:-1]]).astype(np.int64)
+    flat = np.ascontiguousarray(flat, np.int64)
+    if flat.size and (flat.min() < 0 or flat.max() >= C):   # (a label equal to the blank is computed
+        for n, (a, k) in enumerate(zip(starts, tgt_len)):   # with, as torch's CPU kernel does)
+            s = flat[a:a + k]
+            if s.size and (s.min() < 0 or s.max() >= C):
+                raise ValueError(f"ctc_loss: target {n} holds labels outside 0..{C - 1}: {s.tolist()}")
+    losses = CTC.apply(lp, targets=(flat, starts, tgt_len), input_lengths=in_len, target_lengths=tgt_len, blank=blank,
                        zero_infinity=zero_infinity)
     if reduction == "none":   # torch's node: the loss's, or the where() zero_infinity ends with
         return losses.squeeze(0) if unbatched else named(losses, "WhereBackward0" if zero_infinity else
