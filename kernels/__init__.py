@@ -45,4 +45,6 @@ torch's randperm swaps for long permutations (the draws are tinygrad_seq/torch_s
 (uniforms, normals with their cached second sample) for ``sampler_draws_cpu.py``: torch's gamma,
 Dirichlet, Poisson and binomial samplers draw for draw. ``libm_cpu.py`` applies the C library's
 log / log1p / cos / sin / tan to long float64 arrays (torch's float64 random transforms).
+``ctc_cpu.py`` (with ``ctc_log_cpu.py`` for sequences holding inf / nan) is F.ctc_loss's
+forward-backward recursion.
 """
