@@ -356,3 +356,12 @@ def test_review_fixes_as_torchs(case):
     assert tuple(got.shape) == tuple(want.shape)
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-3 if "gamma" in case else 1e-9,
                                atol=1e-300)
+
+
+def test_an_ellipsis_for_no_dim_keeps_index_arrays_adjacent_as_torchs():
+    shapes = []
+    for L in LIBS:
+        x = L.zeros(4, 2, 1)
+        shapes.append((tuple(x[1:, L.tensor([[0, 1, 0], [1, 1, 0]]), ..., L.tensor([True])].shape),
+                       tuple(L.zeros(4, 2, 3, 5)[L.tensor([0, 1]), ..., L.tensor([0, 0])].shape)))
+    assert shapes[0] == shapes[1]

@@ -81,6 +81,10 @@ def normalize_index(idx, t):
             out.append(it)
             if it is not None and not isinstance(it, bool):
                 dim += 1
+    if advanced and t.ndim == n_real and any(it is Ellipsis for it in out):
+        # an Ellipsis standing for no dim parts no index arrays in torch (t[1:, idx, ..., mask]
+        # keeps idx and mask adjacent); numpy would move their dims to the front
+        out = [it for it in out if it is not Ellipsis]
     return tuple(out), advanced
 
 
