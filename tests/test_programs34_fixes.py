@@ -365,3 +365,18 @@ def test_an_ellipsis_for_no_dim_keeps_index_arrays_adjacent_as_torchs():
         shapes.append((tuple(x[1:, L.tensor([[0, 1, 0], [1, 1, 0]]), ..., L.tensor([True])].shape),
                        tuple(L.zeros(4, 2, 3, 5)[L.tensor([0, 1]), ..., L.tensor([0, 0])].shape)))
     assert shapes[0] == shapes[1]
+
+
+def test_grad_with_inputs_differentiates_only_the_last_step(monkeypatch):
+    # the pruning itself, counted: without it every node of the 60-step history runs per call
+    from tinygrad_seq import higher_order
+    calls = []
+    real = higher_order.node_backward
+    monkeypatch.setattr(higher_order, "node_backward", lambda *a, **k: calls.append(1) or real(*a, **k))
+    w, q = ts.tensor(0.5, requires_grad=True), ts.ones(4, requires_grad=True)
+    for _ in range(60):
+        g, = ts.autograd.grad((w * q.sin()).sum(), q, create_graph=True)
+        q = q - 0.01 * g
+    calls.clear()
+    ts.autograd.grad((w * q.sin()).sum(), q, create_graph=True)
+    assert 0 < len(calls) <= 6   # sum, mul, sin: a handful, not the ~300 nodes behind q
