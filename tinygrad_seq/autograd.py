@@ -271,7 +271,8 @@ def _needed_nodes(order, edges, capture):
 
 
 def _sweep(root, g, retain_graph, capture=None):
-    order, edges = torch_order(*_toposort(root._ctx))   # (graph_walk.py: parents as each node saw them)
+    floor = 0 if capture is None else capture.floor
+    order, edges = torch_order(*_toposort(root._ctx, floor))   # (graph_walk.py: parents as each node saw them)
     finish = _finish_leaf if capture is None else capture.leaf
     needed = None if capture is None else _needed_nodes(order, edges, capture)
     # how many graph edges feed each leaf: its gradient is final when all have arrived

@@ -7,6 +7,7 @@ import warnings
 from tinygrad_seq import autograd
 from tinygrad_seq.engine_messages import grad_output_shape
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.graph_walk import sweep_floor
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
@@ -143,6 +144,7 @@ class Capture:
                 self.leaves.setdefault(id(t), []).append(k)
             else:
                 self.nodes.setdefault(id(t._ctx), []).append((t._idx, k))
+        self.floor = sweep_floor(tensors)   # (graph_walk.py: the sweep walks no further back)
 
     def leaf(self, p, g, b, owned=False):
         slots = self.leaves.get(id(p))

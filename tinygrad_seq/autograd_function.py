@@ -28,6 +28,7 @@ from tinygrad_seq import autograd_graph as _saved_hooks
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
 from tinygrad_seq.errors import ShapeMismatch
+from tinygrad_seq.graph_walk import next_seq
 from tinygrad_seq.grad_mode import _state
 
 
@@ -234,6 +235,7 @@ def _apply(cls, *args, **kwargs):
     ctx._out_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)
     if requires:
         ctx.parents, ctx._clock, ctx.n_outputs = tuple(inputs), _writes.clock, len(outs)
+        ctx._seq = next_seq()   # numbered as torch's sequence_nr (graph_walk.py)
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         if _anomaly.state.enabled:
             _anomaly.record_stack(ctx)

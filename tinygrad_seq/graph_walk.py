@@ -141,12 +141,15 @@ def _view_at(pc, clock, clones):
     return c
 
 
-def _toposort(root_ctx):
+def _toposort(root_ctx, floor=0):
     """Functions reachable from root_ctx, parents before children (iterative DFS), and the
     parents each one saw: edges[k] (for order[k]) = [(tensor, its node then, output index,
     requires_grad), ...] in the order of node.parents (a tensor rebased by an in-place op after
     node used it resolves to its node before the write, see _parent_state; a view whose base was
-    rebased between the view and node resolves to the view read from the later base)."""
+    rebased between the view and node resolves to the view read from the later base).
+    floor: the walk does not go past a node made before node number `floor` (autograd.grad of
+    non-leaf inputs: a node made before all of them cannot lead to one, see sweep_floor); its
+    edge is still listed."""
     order, visited, edges, clones, last_writes = [], {id(root_ctx)}, [], {}, {}
     stack = [(root_ctx, iter(root_ctx.parents), [])]
     while stack:
@@ -181,7 +184,7 @@ def _toposort(root_ctx):
                     refuse_multi_output_view(pc, i)   # split / chunk / unbind outputs: torch's error
                     pc = _view_at(pc, seen_at, clones)
             seen.append((p, pc, i, req))
-            if pc is not None and id(pc) not in visited:
+            if pc is not None and id(pc) not in visited and (pc._seq >= floor or pc.is_view or pc._reread):
                 visited.add(id(pc))
                 stack.append((pc, iter(pc.parents), []))
                 break
@@ -190,6 +193,21 @@ def _toposort(root_ctx):
             order.append(node)
             edges.append(seen)
     return order, edges
+
+
+def sweep_floor(tensors):
+    """The lowest node number a sweep for autograd.grad's inputs `tensors` must visit: nodes are
+    numbered as they are made, after their parents' (a tensor rebased by an in-place op resolves
+    to its node then, a view read from a later base is walked through), so one made before all
+    the inputs' nodes cannot lead to one. 0 (walk everything) when an input is a leaf. A rollout
+    calling grad(create_graph=True) every step walked its whole history each time (a 40-step
+    leapfrog trained 3 times: 2.2 s, torch's 0.12)."""
+    floor = None
+    for t in tensors:
+        if t._ctx is None:
+            return 0
+        floor = t._ctx._seq if floor is None else min(floor, t._ctx._seq)
+    return floor or 0
 
 
 # nodes are numbered as they are made (autograd.Function.apply), as torch numbers them (sequence_nr)

@@ -25,7 +25,7 @@ from tinygrad_seq.engine_messages import BACKWARD_TWICE, saved_modified
 from tinygrad_seq.graph_backend import GraphBackend
 from tinygrad_seq.grad_fn_names import torch_name
 from tinygrad_seq.grad_hooks import GradHook, _hook_result, run_node_posthooks, run_node_prehooks
-from tinygrad_seq.graph_walk import _toposort
+from tinygrad_seq.graph_walk import _toposort, sweep_floor
 from tinygrad_seq.ops_host import XLOG_FIRST_GRAD, HostBinary, HostUnary
 from tinygrad_seq.outer_grad import DEFERRED
 from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph
@@ -301,12 +301,13 @@ def backward(root, g, inputs=None):
         if root._ctx is None:
             finish(root, g)
             return captured
-        _sweep(root, g, finish, node_slots, captured, leaf_slots if inputs is not None else None)
+        _sweep(root, g, finish, node_slots, captured, leaf_slots if inputs is not None else None,
+               sweep_floor(inputs) if inputs is not None else 0)
     return captured
 
 
-def _sweep(root, g, finish, node_slots, captured, leaf_slots=None):
-    order, edges = _toposort(root._ctx)
+def _sweep(root, g, finish, node_slots, captured, leaf_slots=None, floor=0):
+    order, edges = _toposort(root._ctx, floor)
     needed = None if leaf_slots is None else _needed(order, edges, leaf_slots, node_slots)
     pending, leaf_grad = {}, {}
     for seen in edges:
