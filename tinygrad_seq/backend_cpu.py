@@ -28,6 +28,9 @@ def copy(a):
     return np.array(a, copy=True)
 
 def astype(a, dtype):
+    if a.dtype.kind in "fc" and np.dtype(dtype).kind in "iub":   # nan / inf to an integer: torch is silent
+        with np.errstate(invalid="ignore", over="ignore"):
+            return a.astype(dtype)
     return a.astype(dtype)
 
 def ascontiguous(a):

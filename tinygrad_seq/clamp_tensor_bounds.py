@@ -1,4 +1,5 @@
 """clamp with tensor bounds (Tensor.clamp's rare path), its values and gradients torch's."""
+import numpy as np
 
 
 def clamp_tensors(self, lo, hi):
@@ -6,6 +7,12 @@ def clamp_tensors(self, lo, hi):
     included; maximum/minimum would split a tie in halves), to lo where x < lo < hi, to hi
     where x > hi or hi < lo; to none where x < lo == hi."""
     from tinygrad_seq.functions import where
+    from tinygrad_seq.result_types import cast_operands, result_type
+    # all three in torch's result type first (an int8 bound beside a uint8 one stays -5)
+    dt = result_type(*(x for x in (self, lo, hi) if x is not None))
+    if dt == np.bool_ and lo is not None and hi is not None:   # (one bound runs maximum / minimum, which have one)
+        raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
+    self, lo, hi = cast_operands(dt, self, lo, hi)
     lo = None if lo is None else self._other(lo)
     hi = None if hi is None else self._other(hi)
     nan = self.isnan() if self.dtype.kind == "f" else None

@@ -10,6 +10,7 @@ from tinygrad_seq.argument_types import require_tensor_argument
 from tinygrad_seq.conv2d import Conv2dFunction, batched, check_conv, expand_arg, resolve_padding
 from tinygrad_seq.grad_fn_names import named, reading_input
 from tinygrad_seq.half_opmath import HALF, rounded_once
+from tinygrad_seq.memory_formats import keeps_channels_last_1d, laid_as_pool1d
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, torch_type_name
 from tinygrad_seq.pool1d_checks import check_adaptive_input, check_pool_input, single_int
@@ -155,9 +156,11 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         return out
     rows = np.arange(read.shape[0])
     where = read[rows, which.numpy()] if which.ndim else read[0, which.numpy()]
-    return out, Tensor(np.asarray(where, np.int64), device=input.device)
+    # torch's kernel with indices (not the one without) lays both out as its 2-d pools do
+    return laid_as_pool1d((out, Tensor(np.asarray(where, np.int64), device=input.device)), input)
 
 
+@keeps_channels_last_1d
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean of each window: divided by the window's size within the padded input
     (count_include_pad) or within the input itself, as torch's. An int64 input gives int64 means,
@@ -196,6 +199,7 @@ def _adaptive(input, output_size, reduce, name):
     return named(out.squeeze(0) if unbatched else out, "SqueezeBackward1")
 
 
+@keeps_channels_last_1d
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max over torch's adaptive bins (gradient to each bin's first maximum); return_indices: the
     positions in the input."""
@@ -213,6 +217,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return out, Tensor(where.astype(np.int64), device=input.device)
 
 
+@keeps_channels_last_1d
 def adaptive_avg_pool1d(input, output_size):
     require_tensor_argument(input, "adaptive_avg_pool1d", "input", 1)
     require_float(input, "adaptive_avg_pool2d")

@@ -162,6 +162,8 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype) == data.dtype) \
             and _device.canonical(device or "cpu") == "cpu":
         return from_numpy(data)
+    if dtype is None and isinstance(data, (list, tuple)):   # torch.tensor's inference (numpy scalars keep theirs)
+        return tensor(data, device=device or "cpu")
     return Tensor(data, dtype=dtype, device=device or "cpu")
 
 
@@ -198,7 +200,8 @@ def empty(*shape, size=None, dtype=None, device="cpu", requires_grad=False, out=
 def full(size, fill_value, dtype=None, device="cpu", requires_grad=False, out=None):
     if isinstance(size, numbers.Integral):   # torch's: full(2, v) is a TypeError, full((2,), v) the form
         raise TypeError(f"full(): argument 'size' must be a tuple of ints, not {type(size).__name__}")
-    fill_value = _real_number(fill_value, "full")
+    fill_value = _real_number(fill_value.item() if isinstance(fill_value, Tensor) and fill_value.ndim == 0
+                              else fill_value, "full")   # (a 0-d tensor counts as its Python number, as torch's)
     if dtype is None:   # torch infers the dtype from the fill value
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = np.bool_

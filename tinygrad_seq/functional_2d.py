@@ -18,6 +18,7 @@ from tinygrad_seq.functional_checks import require_float, require_norm_params, t
 from tinygrad_seq.functional_extra import normalized
 from tinygrad_seq.functional_pad import pad
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.memory_formats import keeps_channels_last, row_major_result
 from tinygrad_seq.size import Size
 
 
@@ -31,6 +32,7 @@ def _shuffle_factor(value, op, what):
     return int(value)
 
 
+@keeps_channels_last
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r): channel c r^2 + i r + j goes to pixel (h r + i, w r + j)."""
     r = _shuffle_factor(upscale_factor, "pixel_shuffle", "upscale_factor")
@@ -47,6 +49,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.permute(*order).reshape((*batch, c // (r * r), h * r, w * r))
 
 
+@keeps_channels_last
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
     r = _shuffle_factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
@@ -138,6 +141,20 @@ class Col2Im(Function):
     def backward(ctx, grad):
         kernel, dilation, padding, stride, count = ctx.args
         return ctx.b.asarray(_columns(_pad_planes(ctx.b.to_host(grad), padding), kernel, dilation, stride, count))
+
+
+def im2col_graph_backward(ctx, ps, grads):
+    """The create_graph=True backward (recompose.DIRECT): the gradient folded back by Col2Im, a
+    differentiable op (its own gradient is Im2Col again)."""
+    shape, kernel, dilation, padding, stride, count = ctx.args
+    return (Col2Im.apply(grads[0], out_shape=shape, kernel=kernel, dilation=dilation, padding=padding,
+                         stride=stride, count=count),)
+
+
+def col2im_graph_backward(ctx, ps, grads):
+    """The create_graph=True backward of fold: the gradient's blocks, by Im2Col."""
+    kernel, dilation, padding, stride, count = ctx.args
+    return (Im2Col.apply(grads[0], kernel=kernel, dilation=dilation, padding=padding, stride=stride, count=count),)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -286,6 +303,7 @@ def _check_instance_params(input, running_mean, running_var, weight, bias):
                                 f"(input has {c} channels, {name} has shape {list(p.shape)})")
 
 
+@row_major_result   # (torch runs it as batch_norm of a reshaped input)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalize each (sample, channel) of input [N, C, *] over its spatial dims (biased variance),

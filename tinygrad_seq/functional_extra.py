@@ -16,6 +16,7 @@ from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.half_opmath import HALF, in_float32, opmath
 from tinygrad_seq.functional_checks import require_float, require_norm_params
+from tinygrad_seq.memory_formats import keeps_channels_last
 from tinygrad_seq.tensor import Tensor
 
 
@@ -380,6 +381,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 # ------------------------------------------------------------------ normalization
+@keeps_channels_last
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalize input over every dim but 1 (the channels). training: by the batch's statistics,
     folding them into running_mean / running_var in place (the variance unbiased there, as

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
+from tinygrad_seq.memory_formats import row_major_result
 from tinygrad_seq.tensor import Tensor
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
@@ -68,11 +69,13 @@ def affine_grid(theta, size, align_corners=None):
 
 
 def _clip(coord, size):
-    """coord clamped to [0, size - 1]; gradient 1 strictly inside, 0 elsewhere (torch's)."""
+    """coord clamped to [0, size - 1]; gradient 1 strictly inside, 0 elsewhere (torch's). A
+    non-finite coordinate (a flow that blew up) lands where torch's clip_coordinates puts it:
+    nan and -inf at 0, +inf at size - 1 (reflection's non-finite results are nan: 0)."""
     c = coord.numpy()
     inside = (c > 0) & (c < size - 1)
-    return coord * Tensor(inside.astype(c.dtype), device=coord.device) + \
-        Tensor(np.where(inside, 0.0, np.clip(c, 0, size - 1)).astype(c.dtype), device=coord.device)
+    edge = np.clip(np.nan_to_num(c, nan=0.0, posinf=size - 1, neginf=0.0), 0, size - 1).astype(c.dtype)
+    return coord.where(Tensor(inside, device=coord.device), Tensor(edge, device=coord.device))
 
 
 def _reflect(coord, twice_low, twice_high):
@@ -103,6 +106,7 @@ def _source_coordinate(coord, size, padding_mode, align_corners):
     return coord
 
 
+@row_major_result
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """out[n, :, h, w] = input[n] read at grid[n, h, w] = (x, y) in [-1, 1] (x across W_in, y
     across H_in): input [N, C, H_in, W_in], grid [N, H, W, 2] -> [N, C, H, W]."""
@@ -132,6 +136,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype != grid.dtype:
         raise DTypeMismatch(f"grid_sampler(): expected input and grid to have the same dtype, but input has "
                             f"{input.dtype} and grid has {grid.dtype}")
+    with np.errstate(invalid="ignore", over="ignore"):   # non-finite grids: torch's values, no warnings
+        return _sampled(input, grid, mode, padding_mode, align_corners)
+
+
+def _sampled(input, grid, mode, padding_mode, align_corners):
     N, C, H_in, W_in = input.shape
     ix = _source_coordinate(grid[..., 0], W_in, padding_mode, align_corners)   # [N, H, W]
     iy = _source_coordinate(grid[..., 1], H_in, padding_mode, align_corners)

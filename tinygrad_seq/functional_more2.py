@@ -8,9 +8,11 @@ import numpy as np
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.functional_more import _reduce
+from tinygrad_seq.memory_formats import keeps_channels_last
 from tinygrad_seq.tensor import Tensor
 
 
+@keeps_channels_last
 def channel_shuffle(input, groups):
     """(N, C, *) with C = g k: channel i k + j goes to j g + i (ShuffleNet's shuffle)."""
     if input.ndim <= 2:

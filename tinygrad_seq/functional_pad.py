@@ -6,7 +6,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.memory_formats import keeps_channels_last
+from tinygrad_seq.memory_formats import keeps_channels_last, lay_out
 
 
 class _ConstantPad(Function):
@@ -31,11 +31,18 @@ _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 _PAD_NODES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}
 
 
-@keeps_channels_last
 def pad(input, pad, mode="constant", value=None):
     """PyTorch's F.pad: pad = (left_last, right_last, left_2nd_last, ...); constant mode
     (negative widths crop), or reflect / replicate / circular over the last 1-3 dims of a
-    (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows)."""
+    (C, *) or (N, C, *) input, as index gathers (their gradients add up at the reused rows).
+    The result is laid out as torch's: in the input's suggested memory format, except that the
+    circular mode's is row-major whatever the input's."""
+    if mode == "circular":
+        return lay_out(_padded(input, pad, mode, value), input, None)
+    return _padded_as_input(input, pad, mode, value)
+
+
+def _padded(input, pad, mode, value):
     _check_pad_ints(pad)
     if mode in _PAD_MODES:
         return _index_pad(input, pad, mode, value)
@@ -53,6 +60,9 @@ def pad(input, pad, mode="constant", value=None):
     x = input[crop] if any(a < 0 or b < 0 for a, b in widths) else input
     widths = tuple((max(a, 0), max(b, 0)) for a, b in widths)
     return _ConstantPad.apply(x, widths=widths, value=0.0 if value is None else float(value))
+
+
+_padded_as_input = keeps_channels_last(_padded)
 
 
 def _check_pad_ints(pad):

@@ -18,7 +18,8 @@ from tinygrad_seq.nonzero_diag_out import diag_into, nonzero_into
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.operator_functions import add, div, first_operand as _first_operand, mul, pow, rsub, sub
 from tinygrad_seq.tensor_matmul import DEPRECATED_FREE, deprecated_free_args
-from tinygrad_seq.tensor_more import broadcast_tensors, meshgrid  # noqa: F401
+from tinygrad_seq.meshgrid import meshgrid  # noqa: F401
+from tinygrad_seq.tensor_more import broadcast_tensors  # noqa: F401
 from tinygrad_seq.type_info import finfo, iinfo  # noqa: F401  (torch.finfo / torch.iinfo)
 
 
@@ -82,7 +83,7 @@ def where(condition, input=None, other=None):
     """where(cond, a, b): elementwise choice, differentiable in a and b; where(cond): the
     indices of the true elements, one index tensor per dimension."""
     if input is None and other is None:
-        return tuple(Tensor(i) for i in np.nonzero(_as_array(condition)))
+        return tuple(Tensor(np.ascontiguousarray(i)) for i in np.nonzero(_as_array(condition)))
     ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
     if ref.dtype.kind in "iu":   # a Python int outside the tensor's dtype raises (u8 with -1: 255), as torch
         input, other = (int_scalar(v, ref.dtype) if type(v) is int else v for v in (input, other))
@@ -122,9 +123,10 @@ def nonzero(input, as_tuple=False, *, out=None):
         n = int(bool(a))
         return (Tensor(np.zeros(n, np.int64)),) if as_tuple else Tensor(np.zeros((n, 0), np.int64))
     idx = np.nonzero(a)
-    if as_tuple:
-        return tuple(Tensor(i) for i in idx)
-    return Tensor(np.stack(idx, 1) if idx else np.zeros((0, 0), np.int64))
+    if as_tuple:   # (numpy's are strided columns of one array; torch's each contiguous)
+        return tuple(Tensor(np.ascontiguousarray(i)) for i in idx)
+    # torch fills [ndim, N] and returns its transpose: [N, ndim] with strides (1, N)
+    return Tensor(np.stack(idx, 0).T if idx else np.zeros((0, 0), np.int64))
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):

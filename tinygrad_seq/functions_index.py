@@ -161,7 +161,7 @@ def block_diag(*tensors):
 def cartesian_prod(*tensors):
     """Every combination of one element of each 1-D tensor, (N, k) (a single tensor: itself)."""
     from tinygrad_seq.functions import stack
-    from tinygrad_seq.tensor_more import meshgrid
+    from tinygrad_seq.meshgrid import meshgrid
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")   # torch's: cartesian_prod is meshgrid's
     for t in tensors:

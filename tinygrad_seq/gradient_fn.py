@@ -27,7 +27,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     for d in dims:
         if input.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
-    x = input if input.dtype.kind in "fc" else input.float()
+    from tinygrad_seq.dtypes import get_default_dtype
+    x = input if input.dtype.kind in "fc" else input.to(dtype=get_default_dtype())   # (torch's: the default dtype)
     return tuple(_along(x, d, s, edge_order) for d, s in zip(dims, spacing))
 
 

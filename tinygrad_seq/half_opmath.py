@@ -31,12 +31,13 @@ def opmath_array(a, fn):
 
 def half_times_scalar(t, other, op, reverse):
     """half_times_number for what torch takes as a scalar beside a float16 tensor: a numpy number
-    or a 0-d floating tensor on the CPU that needs no gradient; None for anything else."""
+    or a 0-d floating tensor on the CPU that needs no gradient (beside a 0-d float16 tensor it is
+    a tensor of the same rank: they promote); None for anything else."""
     if isinstance(other, (np.floating, np.integer)) and not isinstance(other, np.bool_):
         return half_times_number(t, other.item(), op, reverse)
     array = getattr(other, "array", None)
     if (type(array) is np.ndarray and array.ndim == 0 and array.dtype.kind == "f" and not other.requires_grad
-            and getattr(other, "device", None) == "cpu"):
+            and getattr(other, "device", None) == "cpu" and t.ndim):
         return half_times_number(t, array.item(), op, reverse)
     return None
 
@@ -86,7 +87,12 @@ def times_alpha(t, other, alpha, op):
     takes a non-contiguous tensor and a contiguous one's last elements past a multiple of the
     vector width, rounds other * alpha first: there ours differs by a unit). (result, other):
     the result for float16 tensors, else (None, other * alpha) for the caller's add / sub."""
+    if op == "sub" and getattr(other, "dtype", None) == np.bool_ and hasattr(other, "array"):
+        return None, other   # (unscaled: sub then refuses the bool tensor, as torch's)
     if t.dtype != HALF or getattr(other, "dtype", None) != HALF or isinstance(alpha, bool):
+        if getattr(other, "dtype", t.dtype) != t.dtype and other.dtype.kind in "biu" and hasattr(other, "array"):
+            from tinygrad_seq.tensor_math import _promote   # (tensor_math imports this module)
+            other = _promote(t, other)[1]   # in the result's dtype first: an int8 + bool * 2 stays int8
         return None, other * alpha
     a = float(np.float16(alpha))
     return opmath(t, lambda u: u.add(other.float(), alpha=a) if op == "add" else u.sub(other.float(), alpha=a),

@@ -18,6 +18,15 @@ _ZERO_DIM = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or 
              "to convert a 0-dim tensor to a number")
 
 
+def _check_mask(mask, shape, dim):
+    """torch's IndexError for a bool mask whose shape differs from the dims it covers (an empty
+    mask too, which numpy reads as selecting nothing)."""
+    for k, size in enumerate(mask.shape):
+        if dim + k < len(shape) and shape[dim + k] != size:
+            raise IndexError(f"The shape of the mask {list(mask.shape)} at index {k} does not match the shape of "
+                             f"the indexed tensor {list(shape)} at index {dim + k}")
+
+
 def normalize_index(idx, t):
     """Index tuple of slices/ints/None/Ellipsis/host-or-device int or bool arrays; bounds checked."""
     if type(idx) is int:   # fast path: t[i]
@@ -64,6 +73,8 @@ def normalize_index(idx, t):
                 bad = arr[(arr >= n) | (arr < -n)]
                 if bad.size:
                     raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {n}")
+            elif isinstance(arr, np.ndarray) and arr.dtype == np.bool_:
+                _check_mask(arr, t.shape, dim)
             out.append(arr)
             dim += arr.ndim if isinstance(arr, np.ndarray) and arr.dtype == np.bool_ else 1
         elif isinstance(it, (numbers.Integral, np.integer)) and not isinstance(it, bool):

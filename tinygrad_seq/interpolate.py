@@ -17,7 +17,7 @@ from tinygrad_seq.errors import InvalidArgument
 from tinygrad_seq.functional_checks import require_float
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.tensor import Tensor
-from tinygrad_seq.memory_formats import keeps_channels_last
+from tinygrad_seq.memory_formats import keeps_channels_last, laid_as_pool1d
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area", "nearest-exact")
 
@@ -139,7 +139,9 @@ def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
                                  f"with spatial dimensions of {spatial} and output size of {size}. Please provide "
                                  f"input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
                                  f"format.")
-            if not all(isinstance(s, (int, np.integer)) for s in size):
+            # torch's _is_integer: an int, a numpy integer, or a tensor not floating-point (int() of it)
+            if not all(isinstance(s, (int, np.integer)) or (isinstance(s, Tensor) and s.dtype.kind not in "fc")
+                       for s in size):
                 raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] or "
                                 f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
             return [int(s) for s in size], [None] * dim
@@ -176,12 +178,20 @@ def _check_int64(sizes, mode, dim):
     raise RuntimeError("value cannot be converted to type int64_t without overflow")
 
 
-@keeps_channels_last
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resample input [N, C, L] or [N, C, H, W] to `size` or by `scale_factor` (torch's
     F.interpolate), or [N, C, D, H, W] with 'nearest' / 'nearest-exact'. 'bicubic', 'trilinear',
-    'lanczos' and antialias=True are not supported here and raise NotImplementedError."""
+    'lanczos' and antialias=True are not supported here and raise NotImplementedError. The result
+    is laid out as torch's: in the input's suggested memory format, 'area' of a 3-D input as
+    torch's 1-D pools lay theirs."""
+    args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    if mode == "area" and getattr(input, "ndim", 0) == 3:
+        return laid_as_pool1d(_resampled(input, *args), input)
+    return _resampled_as_input(input, *args)
+
+
+def _resampled(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -263,3 +273,6 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+_resampled_as_input = keeps_channels_last(_resampled)

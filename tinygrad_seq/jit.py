@@ -6,23 +6,34 @@ numpy), so programs that script a custom cell or compile a model run unchanged; 
 is_scripting, fork / wait) behave as they do in eager mode. What needs a real TorchScript program
 (jit.save / jit.load of a scripted module, .graph, .code) raises an error that says so."""
 import functools
+import warnings
 
 __all__ = ["script", "trace", "trace_module", "script_method", "ScriptModule", "ScriptFunction", "annotate",
            "ignore", "unused", "export", "Final", "is_scripting", "is_tracing", "fork", "wait", "save", "load",
            "freeze", "optimize_for_inference", "Attribute", "interface", "compile"]
 
 
+def _deprecated(name):
+    """torch 2.13's DeprecationWarning of the TorchScript entry points (at its own line, stacklevel 1,
+    so the default filters hide it, as torch's)."""
+    warnings.warn(f"`torch.jit.{name}` is deprecated. Please switch to `torch.compile` or `torch.export`.",
+                  DeprecationWarning)
+
+
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     """The function or module itself: it runs eagerly, as a scripted one computes."""
+    _deprecated("script")
     return obj
 
 
 def trace(func, example_inputs=None, *args, **kwargs):
     """The function or module itself (tracing would record what it computes on the examples)."""
+    _deprecated("trace")
     return func
 
 
 def trace_module(mod, inputs, *args, **kwargs):
+    _deprecated("trace_method")   # (torch's text names trace_method)
     return mod
 
 

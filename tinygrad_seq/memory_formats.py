@@ -53,6 +53,14 @@ def _channels_last_like(arr, memory_format=None):
     return arr.ndim == rank and not arr.flags.c_contiguous and is_contiguous_as(arr, memory_format)
 
 
+def channels_last_dense(arr):
+    """Whether host array arr is a dense channels-last (2-D or 3-D) tensor that is not row-major:
+    this library lays arrays out so only where torch's are (clone / contiguous / to with a
+    memory_format, and the ops keeping their input's suggested format), so view() applies
+    torch's stride rule to it (a view that would need a copy raises, as torch's)."""
+    return arr.ndim in (4, 5) and _channels_last_like(arr, _CHANNELS_LAST_2D if arr.ndim == 4 else _CHANNELS_LAST_3D)
+
+
 class _CHANNELS_LAST_2D:
     name = "channels_last"
 
@@ -173,27 +181,87 @@ def laid_as_source(arr, source):
     return arr if strides is None else copy_with_strides(arr, strides)
 
 
+def _outputs(out):
+    return out if isinstance(out, tuple) else (out,)
+
+
+def lay_out(out, input, memory_format):
+    """The host arrays of out's tensors laid out as `memory_format` (None: row-major), copied
+    only where they are not (a result sharing input's memory is left alone)."""
+    arr = getattr(input, "array", None)
+    for t in _outputs(out):
+        res = getattr(t, "array", None)
+        if type(res) is not np.ndarray or t is input or (arr is not None and np.may_share_memory(res, arr)):
+            continue
+        if memory_format is None:
+            if not res.flags.c_contiguous:
+                t.array = np.ascontiguousarray(res)
+        elif res.ndim == _CHANNELS_LAST_ORDER[memory_format.name][0] and not is_contiguous_as(res, memory_format):
+            t.array = clone_array(res, memory_format)
+    return out
+
+
+def suggested_format(arr):
+    """torch's suggest_memory_format of a host array: channels_last(_3d) or None (row-major)."""
+    if type(arr) is not np.ndarray or arr.ndim not in (4, 5) or arr.flags.c_contiguous:
+        return None
+    if not strides_like_channels_last(arr.shape, element_strides(arr)):
+        return None
+    return _CHANNELS_LAST_2D if arr.ndim == 4 else _CHANNELS_LAST_3D
+
+
 def keeps_channels_last(fn):
     """Decorator for a function of a 4-D / 5-D `input` (conv, pooling, pad, interpolate,
-    group_norm): torch allocates the result in the input's suggested memory format, so a
-    channels-last input gives channels-last results (indices too), and the draws after them
-    (dropout) fill in that order; numpy's results come out row-major."""
+    group_norm, batch_norm, the shuffles): torch allocates the result in the input's suggested
+    memory format, so a channels-last input gives channels-last results (indices too) and any
+    other a row-major one, and the draws after them (dropout) fill in that order; numpy's results
+    come out row-major, or in the order of a gather's axes (an average pool's sum over its
+    window's axes left channels outermost-but-fastest)."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(input, *args, **kwargs):
-        out = fn(input, *args, **kwargs)
-        arr = getattr(input, "array", None)
-        if type(arr) is not np.ndarray or arr.ndim not in (4, 5) or arr.flags.c_contiguous:
-            return out
-        fmt = _CHANNELS_LAST_2D if arr.ndim == 4 else _CHANNELS_LAST_3D
-        if not strides_like_channels_last(arr.shape, element_strides(arr)):
-            return out
-        for t in (out if isinstance(out, tuple) else (out,)):
-            res = getattr(t, "array", None)
-            if type(res) is np.ndarray and res.ndim == arr.ndim and not is_contiguous_as(res, fmt):
-                t.array = clone_array(res, fmt)
-        return out
+        return lay_out(fn(input, *args, **kwargs), input, suggested_format(getattr(input, "array", None)))
+    return wrapper
+
+
+def keeps_channels_last_1d(fn):
+    """keeps_channels_last for torch's 1-D pools (laid_as_pool1d)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(input, *args, **kwargs):
+        return laid_as_pool1d(fn(input, *args, **kwargs), input)
+    return wrapper
+
+
+def laid_as_pool1d(out, input):
+    """out (a tensor or a tuple) laid out as torch's 1-D pools lay theirs, which run the 2-D ones
+    on input.unsqueeze(-2): a batched [N, C, L] input whose unsqueezed strides read as
+    channels-last (a [N, L, C] tensor transposed) gives results with C fastest ([N, C, L']
+    strides (C L', 1, C)), any other row-major ones."""
+    arr = getattr(input, "array", None)
+    if type(arr) is not np.ndarray or arr.ndim != 3 or arr.flags.c_contiguous:
+        return lay_out(out, input, None)
+    s = element_strides(arr)
+    if not strides_like_channels_last((arr.shape[0], arr.shape[1], 1, arr.shape[2]),
+                                      (s[0], s[1], arr.shape[2] * s[2], s[2])):
+        return lay_out(out, input, None)
+    for t in _outputs(out):
+        res = getattr(t, "array", None)
+        if type(res) is np.ndarray and res.ndim == 3 and not np.may_share_memory(res, arr):
+            t.array = np.ascontiguousarray(res.transpose(0, 2, 1)).transpose(0, 2, 1)
+    return out
+
+
+def row_major_result(fn):
+    """Decorator: fn's tensor results row-major whatever the input's layout (torch's grid_sample,
+    instance_norm and circular pad allocate them contiguous)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(input, *args, **kwargs):
+        return lay_out(fn(input, *args, **kwargs), input, None)
     return wrapper
 
 

@@ -264,7 +264,7 @@ def diag_embed(self, offset=0, dim1=-2, dim2=-1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     if (d1, d2) != (nd - 2, nd - 1):
-        out = out.movedim((nd - 2, nd - 1), (d1, d2))
+        out = out.movedim((nd - 2, nd - 1), (d1, d2)).contiguous()   # torch's result is row-major
     return out
 
 

@@ -319,12 +319,12 @@ class MathOps(DivisionOps, MatMulOps):
         return self if self.array.dtype.kind == "f" else self._cast_const(dtypes.get_default_dtype())
 
     def _rounding(self, name):
-        """floor/ceil/round/trunc/sign: integer tensors pass unchanged, float ones get a zero
-        gradient (torch's). A bool tensor has no kernel but sign's, as torch."""
+        """floor/ceil/round/trunc/sign: integer tensors give a copy (torch's clone), float ones get
+        a zero gradient (torch's). A bool tensor has no kernel but sign's, as torch."""
         if self.array.dtype is _BOOL and name != "sign":
             raise NotImplementedError(f"\"{'round' if name == 'rint' else name}_vml_cpu\" not implemented for 'Bool'")
         if self.dtype.kind != "f":
-            return self if name != "sign" else _wrap(_device.backend(self.device).sign(self.array), self.device)
+            return self.clone() if name != "sign" else _wrap(_device.backend(self.device).sign(self.array), self.device)
         return ops_extra.Rounding.apply(self, fn=name)
 
     def clamp(self, min=None, max=None):
@@ -444,7 +444,7 @@ class MathOps(DivisionOps, MatMulOps):
         refuse_non_float_lerp(self, weight)
         name = "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0"
         if self.dtype == HALF and end.dtype == HALF:   # torch's value, its float16 gradients (half_opmath.py)
-            if isinstance(weight, MathOps):
-                return named(rounded_once(lambda s, e, w: s + (e - s) * w, self, end, weight), name)
+            if isinstance(weight, MathOps):   # (a 0-d weight of another dtype counts as float16)
+                return named(rounded_once(lambda s, e, w: s + (e - s) * w, self, end, weight.to(dtype=HALF)), name)
             return named(rounded_once(lambda s, e: s + (e - s) * weight, self, end), name)
         return named(self + (end - self) * weight, name)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from tinygrad_seq.functional_checks import torch_type_name
+from tinygrad_seq.user_warning import warn_once
 
 _INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
 
@@ -49,6 +50,7 @@ def index_reduce(self, dim, index, source, reduce, *, include_self=True):
     """self with source's slices along dim reduced (prod, mean, amax, amin) into the slices
     index names; include_self=False leaves self's values out of the slices written to."""
     from tinygrad_seq.scatter_reduce_op import scatter_reduce
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")   # torch's, once
     dim, idx = _index_reduce_args(self, dim, index, source, reduce)
     return scatter_reduce(self, dim, idx, source, reduce, include_self=include_self)
 

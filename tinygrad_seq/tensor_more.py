@@ -19,6 +19,7 @@ from tinygrad_seq.index_scatter_writes import index_put, index_put_
 from tinygrad_seq.legacy_new import new
 from tinygrad_seq.median_cummax import cummax, cummin, logcumsumexp, median
 from tinygrad_seq.reduce_dim_checks import one_dim
+from tinygrad_seq.result_types import cast_operands, result_type
 from tinygrad_seq.half_opmath import HALF, opmath
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
@@ -28,7 +29,9 @@ def addcmul(self, tensor1, tensor2, value=1):
     tensor1, tensor2, value = value_first("addcmul", tensor1, tensor2, value)
     if self.dtype == HALF and tensor1.dtype == HALF and tensor2.dtype == HALF:   # half_opmath.py
         return opmath(self, lambda u: addcmul(u, tensor1.float(), tensor2.float(), value), "AddcmulBackward0")
-    return named(self + tensor1 * tensor2 * _addc_value(self, tensor1, tensor2, value), "AddcmulBackward0")
+    value = _addc_value(self, tensor1, tensor2, value)
+    self, tensor1, tensor2 = cast_operands(result_type(self, tensor1, tensor2), self, tensor1, tensor2)
+    return named(self + tensor1 * tensor2 * value, "AddcmulBackward0")
 
 
 def addcdiv(self, tensor1, tensor2, value=1):
@@ -38,6 +41,7 @@ def addcdiv(self, tensor1, tensor2, value=1):
     if self.dtype == HALF and tensor1.dtype == HALF and tensor2.dtype == HALF:   # half_opmath.py
         # torch's order: self + (value * tensor1) / tensor2
         return opmath(self, lambda u: u + value * tensor1.float() / tensor2.float(), "AddcdivBackward0")
+    self, tensor1, tensor2 = cast_operands(result_type(self, tensor1, tensor2), self, tensor1, tensor2)
     return named(self + tensor1 / tensor2 * value, "AddcdivBackward0")
 
 
@@ -402,34 +406,6 @@ def broadcast_tensors(*tensors):
         raise ShapeMismatch(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not "
                             f"broadcast") from None
     return tuple(t.expand(*shape) for t in tensors)
-
-
-def meshgrid(*tensors, indexing="ij"):
-    """Grids from 1-D (or 0-d) tensors of one dtype; indexing 'ij' (matrix) or 'xy' (Cartesian),
-    as torch's; its checks raise InvalidArgument (RuntimeError, and ValueError as before)."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    if not tensors:
-        raise InvalidArgument("meshgrid expects a non-empty TensorList")
-    for t in tensors:
-        if t.ndim > 1:
-            raise InvalidArgument(f"meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of "
-                                  f"shape {list(t.shape)}")
-        if t.dtype != tensors[0].dtype:
-            raise InvalidArgument("meshgrid expects all tensors to have the same dtype")
-    if indexing not in ("ij", "xy"):
-        raise InvalidArgument(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
-    n = len(tensors)
-    shape = [t.numel() for t in tensors]
-    if indexing == "xy" and n >= 2:
-        shape[0], shape[1] = shape[1], shape[0]
-    out = []
-    for k, t in enumerate(tensors):
-        view = [1] * n
-        axis = (1 - k if k < 2 else k) if indexing == "xy" and n >= 2 else k
-        view[axis] = t.numel()
-        out.append(t.reshape(tuple(view)).expand(*shape))
-    return tuple(out)
 
 
 def _tensor_split_args(args, kw):

@@ -163,7 +163,16 @@ def histc(self, bins=100, min=0, max=0):
         raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
-    counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
+    # torch's kernel: the bin by linear interpolation in self's dtype (not a search of edges in
+    # float64, np.histogram's: values at the edges landed one bin off), max in the last bin
+    dt = self.dtype.type if self.dtype.itemsize >= 4 else np.float32   # (half: in float, no overflow)
+    left, right = dt(self.dtype.type(lo)), dt(self.dtype.type(hi))
+    x = x.astype(dt, copy=False)
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = x[(x >= left) & (x <= right)]
+        pos = ((x - left) * dt(bins) / (right - left)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    counts = np.bincount(pos, minlength=bins)
     return self._wrap(_device.backend(self.device).asarray(counts.astype(self.dtype)), self.device)
 
 

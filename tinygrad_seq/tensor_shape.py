@@ -16,8 +16,7 @@ from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index, relaid_as_torch_index
-from tinygrad_seq.elementwise_layout import laid_as_torch
-from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, has_zero_stride, view_as_dtype,
+from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, strides_are_torchs, view_as_dtype,
                                       view_strides, unsqueezed)
 
 
@@ -234,9 +233,7 @@ class ShapeOps:
             raise TypeError("view() takes a size (a tuple of ints, or ints) or a dtype; got no arguments")
         arr = self.array
         try:
-            if type(arr) is np.ndarray and not arr.flags.c_contiguous and (
-                    self._view is not None or has_zero_stride(arr) or self._torch_layout is arr
-                    or laid_as_torch(arr)):
+            if type(arr) is np.ndarray and not arr.flags.c_contiguous and strides_are_torchs(self, arr):
                 # a view's, an expand's or a *_like's strides are torch's: torch's rule says whether a view exists
                 shape = _shape_arg(sizes if size is None else (size,))
                 n, known = self.numel(), -math.prod(shape)

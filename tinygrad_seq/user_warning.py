@@ -10,3 +10,14 @@ def warn_at_caller(message, category=UserWarning):
     while frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_seq"):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+_said_once = set()   # the keys warn_once has said
+
+
+def warn_once(key, message, category=UserWarning):
+    """torch's TORCH_WARN_ONCE: `message` the first time in the process (whatever the warning
+    filters later say), at the user's line."""
+    if key not in _said_once:
+        _said_once.add(key)
+        warn_at_caller(message, category)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from tinygrad_seq.elementwise_layout import laid_as_torch
+from tinygrad_seq.memory_formats import channels_last_dense
 from tinygrad_seq.errors import DTypeMismatch
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -90,14 +91,21 @@ def strided_view(arr, shape, byte_strides):
     return np.lib.stride_tricks.as_strided(arr, shape, byte_strides, writeable=arr.flags.writeable)
 
 
+def strides_are_torchs(tensor, arr):
+    """Whether tensor's host array arr has torch's strides: a view's, an expand's, a *_like's, an
+    elementwise result laid out as torch's, a channels-last copy (view() and view(dtype) then
+    follow torch's rule; other results of ops may be laid out otherwise than torch's)."""
+    return (tensor._view is not None or has_zero_stride(arr) or tensor._torch_layout is arr or laid_as_torch(arr)
+            or channels_last_dense(arr))
+
+
 def view_as_dtype(tensor, dtype):
     """tensor's memory read as dtype (a host array; no copy on "cpu"), with torch's checks: an
     element size that changes needs a last dim of stride 1 and, when it grows, a last dim,
     storage offset and strides that divide into whole new elements."""
     arr, offset = tensor.numpy(), 0
     if tensor.device == "cpu":
-        if (arr.flags.c_contiguous or tensor._view is not None or has_zero_stride(arr)
-                or tensor._torch_layout is arr or laid_as_torch(arr)):
+        if arr.flags.c_contiguous or strides_are_torchs(tensor, arr):
             offset = tensor.storage_offset()   # a view's or an expand's layout is torch's
         else:   # an op's result laid out other than torch's (contiguous) one: a copy laid out as torch's
             arr = arr.copy(order="C")

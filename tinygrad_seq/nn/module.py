@@ -177,10 +177,10 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
                     t.grad.data = g   # (a grad that was a view of a buffer is no longer one)
         return self
 
-    def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None):
+    def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None, memory_format=None):
         """to(device), to(dtype), to(device, dtype), to(tensor) (its device and dtype), as torch's;
-        only floating-point parameters and buffers change dtype. copy (Tensor.to's) is refused,
-        given at all, as torch's."""
+        only floating-point parameters and buffers change dtype; memory_format (channels_last)
+        relays the 4-D and 5-D ones, as torch's. copy (Tensor.to's) is refused, given at all."""
         if copy is not _NOT_GIVEN:
             raise RuntimeError(".to() does not accept copy argument")
         if tensor is None and hasattr(device, "dtype") and hasattr(device, "device") and \
@@ -202,6 +202,8 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
                     out = out.to(dtype=dtype)
                 if device is not None:
                     out = out.to(device)
+                if memory_format is not None and out.ndim in (4, 5):
+                    out = out.to(memory_format=memory_format)
                 return out
         return self._apply(move)
 

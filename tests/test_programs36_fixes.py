@@ -1,0 +1,266 @@
+"""Round 36's findings (vision, recommendation, meta-learning and docstring programs beside torch
+2.13), each against torch: result layouts of pools / norms / grid_sample / shuffles / pads, view
+of a channels-last tensor, Module.to(memory_format=), interpolate's tensor sizes, grid_sample of
+non-finite grids, histc's bins, float32 sums over outer axes, silent float-to-int casts, and the
+warnings torch gives (meshgrid without indexing, index_reduce, torch.jit)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_seq as ts
+import tinygrad_seq.nn.functional as TF
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def _inputs4(lib):
+    lib.manual_seed(0)
+    x = lib.randn(2, 3, 5, 6)
+    return {"nchw": x, "cl": x.contiguous(memory_format=lib.channels_last),
+            "perm": lib.randn(2, 5, 6, 3).permute(0, 3, 1, 2), "t23": lib.randn(2, 3, 6, 5).transpose(2, 3)}
+
+
+def _inputs3(lib):
+    lib.manual_seed(0)
+    return {"ncl": lib.randn(2, 3, 7), "t12": lib.randn(2, 7, 3).transpose(1, 2),
+            "perm": lib.randn(7, 2, 3).permute(1, 2, 0)}
+
+
+OPS4 = {
+    "avg_pool2d": lambda F, lib, x: F.avg_pool2d(x, 2),
+    "avg_pool2d_pad": lambda F, lib, x: F.avg_pool2d(x, 3, 1, 1),
+    "avg_pool2d_ceil": lambda F, lib, x: F.avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False),
+    "adaptive_avg_34": lambda F, lib, x: F.adaptive_avg_pool2d(x, (3, 4)),
+    "lp_pool2d": lambda F, lib, x: F.lp_pool2d(x, 2, 2),
+    "interp_area": lambda F, lib, x: F.interpolate(x, size=(3, 3), mode="area"),
+    "pad_circular": lambda F, lib, x: F.pad(x, (1, 1, 2, 0), mode="circular"),
+    "pad_reflect": lambda F, lib, x: F.pad(x, (1, 1, 2, 0), mode="reflect"),
+    "instance_norm": lambda F, lib, x: F.instance_norm(x),
+    "batch_norm": lambda F, lib, x: F.batch_norm(x, None, None, training=True),
+    "pixel_shuffle": lambda F, lib, x: F.pixel_shuffle(lib.cat([x, x, x, x], 1), 2),
+    "pixel_unshuffle": lambda F, lib, x: F.pixel_unshuffle(x[:, :, :4, :4], 2),
+    "channel_shuffle": lambda F, lib, x: F.channel_shuffle(lib.cat([x, x], 1), 2),
+    "grid_sample": lambda F, lib, x: F.grid_sample(x, lib.linspace(-1, 1, 64).reshape(2, 4, 4, 2),
+                                                    align_corners=False),
+    "conv2d": lambda F, lib, x: F.conv2d(x, lib.ones(4, 3, 3, 3)),
+}
+
+OPS3 = {
+    "batch_norm": lambda F, lib, x: F.batch_norm(x, None, None, training=True),
+    "BatchNorm1d": lambda F, lib, x: lib.nn.BatchNorm1d(3)(x),
+    "instance_norm": lambda F, lib, x: F.instance_norm(x),
+    "group_norm": lambda F, lib, x: F.group_norm(x, 3),
+    "avg_pool1d": lambda F, lib, x: F.avg_pool1d(x, 2),
+    "max_pool1d": lambda F, lib, x: F.max_pool1d(x, 2),
+    "max_pool1d_idx": lambda F, lib, x: F.max_pool1d(x, 2, return_indices=True)[1],
+    "max_pool1d_idx_values": lambda F, lib, x: F.max_pool1d(x, 2, return_indices=True)[0],
+    "adaptive_avg1d": lambda F, lib, x: F.adaptive_avg_pool1d(x, 3),
+    "adaptive_max1d": lambda F, lib, x: F.adaptive_max_pool1d(x, 3),
+    "lp_pool1d": lambda F, lib, x: F.lp_pool1d(x, 2, 2),
+    "interp_area": lambda F, lib, x: F.interpolate(x, size=3, mode="area"),
+    "interp_linear": lambda F, lib, x: F.interpolate(x, size=11, mode="linear"),
+}
+
+
+def _layouts(ops, inputs, name, kind):
+    out = []
+    for lib, FF in ((torch, F), (ts, TF)):
+        y = ops[name](FF, lib, inputs(lib)[kind])
+        out.append((tuple(y.shape), tuple(y.stride()), np.asarray(y.detach().numpy(), np.float64)))
+    (ts_, tst, tv), (os_, ost, ov) = out
+    assert (os_, ost) == (ts_, tst), f"{name} {kind}: torch {tst}, ours {ost}"
+    np.testing.assert_allclose(ov, tv, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["nchw", "cl", "perm", "t23"])
+@pytest.mark.parametrize("name", sorted(OPS4))
+def test_4d_results_laid_out_as_torch(name, kind):
+    _layouts(OPS4, _inputs4, name, kind)
+
+
+@pytest.mark.parametrize("kind", ["ncl", "t12", "perm"])
+@pytest.mark.parametrize("name", sorted(OPS3))
+def test_3d_results_laid_out_as_torch(name, kind):
+    _layouts(OPS3, _inputs3, name, kind)
+
+
+def test_dropout_after_avg_pool_draws_torchs_mask():
+    masks = []
+    for lib, FF in ((torch, F), (ts, TF)):
+        lib.manual_seed(0)
+        y = FF.avg_pool2d(lib.randn(2, 3, 4, 4), 2)
+        lib.manual_seed(1)
+        masks.append((FF.dropout(y, 0.5) != 0).numpy())
+    np.testing.assert_array_equal(masks[1], masks[0])
+
+
+def test_view_of_channels_last_raises_as_torchs():
+    for lib in (torch, ts):
+        c = lib.randn(1, 3, 4, 4).contiguous(memory_format=lib.channels_last)
+        with pytest.raises(RuntimeError, match="view size is not compatible"):
+            c.view(1, 12, 4)
+        assert tuple(c.view(1, 3, 4, 4).shape) == (1, 3, 4, 4)
+        assert tuple(c.reshape(1, 12, 4).shape) == (1, 12, 4)
+
+
+def test_module_to_memory_format():
+    for lib in (torch, ts):
+        m = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3), lib.nn.BatchNorm2d(4), lib.nn.Linear(2, 2))
+        m = m.to(memory_format=lib.channels_last)
+        assert tuple(m[0].weight.stride()) == (27, 1, 9, 3)
+        assert tuple(m[2].weight.stride()) == (2, 1)
+        assert isinstance(m[0].weight, lib.nn.Parameter)
+
+
+def test_interpolate_size_of_integer_tensors():
+    x = ts.randn(1, 2, 3, 3)
+    assert TF.interpolate(x, size=(ts.tensor(5), 4)).shape == (1, 2, 5, 4)
+    assert TF.interpolate(x, size=[ts.tensor([5]), 4]).shape == (1, 2, 5, 4)
+    with pytest.raises(TypeError):
+        TF.interpolate(x, size=(ts.tensor(5.0), 4))
+
+
+@pytest.mark.parametrize("padding_mode", ["border", "reflection", "zeros"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_of_non_finite_grids_as_torch(padding_mode, mode, align_corners):
+    vals = [float("nan"), float("inf"), -float("inf"), 0.3]
+    grid = [[[[a, b] for a in vals for b in vals]]]
+    out = []
+    for lib, FF in ((torch, F), (ts, TF)):
+        x = lib.arange(16.0).view(1, 1, 4, 4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out.append(FF.grid_sample(x, lib.tensor(grid), mode=mode, padding_mode=padding_mode,
+                                      align_corners=align_corners).numpy())
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-6)
+
+
+def test_histc_bins_as_torchs():
+    for make, args in [(lambda lib: lib.arange(100, dtype=lib.float64) / 100, (10, 0, 1)),
+                       (lambda lib: lib.linspace(-3, 3, 61), (6, -3, 3)),
+                       (lambda lib: lib.tensor([0.99999994]), (6, -3, 3)),
+                       (lambda lib: lib.rand(5000) * 7 - 2, (7, -2.5, 4.1)),
+                       (lambda lib: lib.randn(3000), (100, 0, 0)),
+                       (lambda lib: lib.tensor([float("nan"), 1.0, 2.0]), (4, 0, 3))]:
+        res = []
+        for lib in (torch, ts):
+            lib.manual_seed(0)
+            res.append(lib.histc(make(lib), *args).numpy())
+        np.testing.assert_array_equal(res[1], res[0])
+
+
+def test_float32_sums_over_outer_axes_near_torchs():
+    for lib_make in [lambda lib: lib.full((4000, 2), 0.1).sum(0), lambda lib: lib.full((4000, 2), 0.1).mean(0),
+                     lambda lib: lib.full((4000,), 0.1).cumsum(0)[-1:], lambda lib: lib.full((3000, 2, 2), 0.1).sum(0),
+                     lambda lib: lib.full((300, 5), 0.1).sum(0), lambda lib: lib.full((5, 300, 2), 0.3).sum(1)]:
+        t, o = (lib_make(lib).numpy() for lib in (torch, ts))
+        np.testing.assert_allclose(o, t, rtol=2e-6)
+    rng = np.random.default_rng(0)
+    a = rng.random((300, 5, 7)).astype(np.float32)
+    for axis in (0, 1, 2):
+        for arr in (a, a.transpose(2, 0, 1)):
+            o = ts.tensor(arr).sum(axis)
+            ref = arr.astype(np.float64).sum(axis)
+            np.testing.assert_allclose(o.numpy(), ref, rtol=1e-6)
+            assert o.is_contiguous()
+
+
+def test_nonfinite_to_integer_is_silent():
+    x = ts.tensor([float("nan"), float("inf"), 1e30, -2.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = [x.long(), x.int(), x.to(ts.uint8), x.type(ts.LongTensor)]
+    want = [x_.numpy() for x_ in (lambda t: [t.long(), t.int(), t.to(torch.uint8), t.type(torch.LongTensor)])(
+        torch.tensor([float("nan"), float("inf"), 1e30, -2.5]))]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w)
+
+
+def test_meshgrid_without_indexing_warns_once_as_torchs(monkeypatch):
+    from tinygrad_seq import user_warning
+    monkeypatch.setattr(user_warning, "_said_once", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a, b = ts.meshgrid(ts.arange(2), ts.arange(3))
+        ts.meshgrid(ts.arange(2), ts.arange(3))
+        ts.meshgrid(ts.arange(2), ts.arange(3), indexing="xy")
+        ts.cartesian_prod(ts.arange(2), ts.arange(2))
+    said = [str(w.message) for w in caught if "meshgrid" in str(w.message)]
+    assert said == ["torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument."]
+    assert a.shape == (2, 3) and caught[0].filename == __file__
+
+
+def test_index_reduce_beta_warning(monkeypatch):
+    from tinygrad_seq import user_warning
+    monkeypatch.setattr(user_warning, "_said_once", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = ts.zeros(3, 2)
+        x.index_reduce_(0, ts.tensor([0, 0]), ts.ones(2, 2), "prod")
+        x.index_reduce(0, ts.tensor([0, 0]), ts.ones(2, 2), "amax")
+    assert [str(w.message) for w in caught] == ["index_reduce() is in beta and the API may change at any time."]
+
+
+def test_jit_entry_points_deprecated_as_torchs():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = ts.jit.script(lambda a: a)
+        ts.jit.trace(ts.nn.Linear(2, 2), ts.randn(1, 2))
+    assert f(3) == 3
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (DeprecationWarning, f"`torch.jit.{n}` is deprecated. Please switch to `torch.compile` or `torch.export`.")
+        for n in ("script", "trace")]
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_index_writes_outside_the_graph_as_torchs(dim):
+    """The writes into a buffer outside the graph go straight to the rows written (index_scatter_writes.
+    _write_rows): values, repeats, versions and views of the buffer as torch's."""
+    results = []
+    for lib in (torch, ts):
+        lib.manual_seed(0)
+        big = lib.zeros(6, 7, 5)
+        bank = big[1:5].transpose(0, 1) if dim else big[1:5]   # a view: the writes reach big
+        n = bank.shape[dim]
+        i = lib.tensor([0, 2, 2, n - 1])
+        shape = list(bank.shape)
+        shape[dim] = 4
+        v = lib.randn(*shape)
+        out = []
+        bank.index_add_(dim, i, v)
+        bank.index_add_(dim, i, v, alpha=0.5)
+        out.append(big.clone())
+        bank.index_copy_(dim, lib.tensor([0, 1, 3, n - 1]), v)
+        out.append(big.clone())
+        idx = lib.randint(0, n, tuple(shape))
+        bank.scatter_add_(dim, idx, v)
+        out.append(big.clone())
+        bank.scatter_(dim, idx, v * 0 + 2)
+        out.append(big.clone())
+        rows = lib.tensor([1, 1, 3])
+        bank.index_put_((rows,), lib.ones(bank.shape[1:]), accumulate=True)
+        bank.index_put_((rows, lib.tensor([0, 0, 2])), lib.tensor(3.0), accumulate=True)
+        out.append(big.clone())
+        results.append(([o.numpy() for o in out], bank._version, big._version))
+    (t_out, t_v, t_bv), (o_out, o_v, o_bv) = results
+    for a, b in zip(t_out, o_out):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
+    assert (o_v, o_bv) == (t_v, t_bv)
+
+
+def test_index_writes_in_the_graph_unchanged():
+    res = []
+    for lib in (torch, ts):
+        lib.manual_seed(0)
+        w = lib.randn(5, 3, requires_grad=True)
+        buf = w * 1.0
+        v = lib.randn(2, 3, requires_grad=True)
+        buf.index_add_(0, lib.tensor([1, 1]), v)
+        buf.index_put_((lib.tensor([0, 4]),), v * 2, accumulate=True)
+        buf.sum().backward()
+        res.append([buf.detach().numpy(), w.grad.numpy(), v.grad.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-6)
