@@ -9,10 +9,12 @@ import numpy as np
 
 from tinygrad_seq import autograd, ops, ops_host
 from tinygrad_seq.device import backend_of
+from tinygrad_seq.no_graph import NoGraph
 from tinygrad_seq.ops_host import HostUnary
 from tinygrad_seq.ops_special import Polygamma, SpecialUnary
 
 _SQRT_PI = float(np.sqrt(np.pi))
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
 
 
 def _host(name):
@@ -89,3 +91,40 @@ BINARY = {
     # torch's); d/db = 0
     "copysign": lambda a, b, y: (_zero_where(a.array == 0, y / a), None),
 }
+
+
+# torch.special's functions (ops_special.SpecialUnary), as UNARY: name -> d(x, y) = dy/dx
+SPECIAL_UNARY = {
+    "erfcx": lambda x, y: 2.0 * x * y - 2.0 / _SQRT_PI,
+    "ndtr": lambda x, y: (-0.5 * (x * x)).exp() * (1.0 / _SQRT_2PI),
+    "log_ndtr": lambda x, y: (-0.5 * (x * x) - y).exp() * (1.0 / _SQRT_2PI),
+    "ndtri": lambda x, y: (0.5 * (y * y)).exp() * _SQRT_2PI,
+    "entr": lambda x, y: -(x.log() + 1.0),
+}
+
+
+def special_unary_graph_backward(ctx, ps, grads):
+    """SpecialUnary's create_graph=True backward (recompose.DIRECT): g times the derivative
+    above, from the output recomputed by the same op; a function not listed stays first-order."""
+    if ctx.fn_name not in SPECIAL_UNARY:
+        raise NoGraph()
+    x = ps[0]
+    return (grads[0] * SPECIAL_UNARY[ctx.fn_name](x, _special(ctx.fn_name)(x)),)
+
+
+def logcumsumexp_graph_backward(ctx, ps, grads):
+    """LogCumSumExp's create_graph=True backward (recompose.DIRECT): dx_j = sum_{i>=j} g_i
+    exp(x_j - y_i) = exp(x_j - y_j) sum_{i>=j} exp(y_j - y_i) g_i, linear in g with each exponent
+    <= 0 (y ascends along dim). Not torch's log|g| form: that has no derivative at g = 0, where
+    func.jvp's probes sit. The sum is one product with a [..., n, n] triangle of weights."""
+    x, g, d = ps[0], grads[0], ctx.dim
+    if x.ndim == 0 or g.numel() == 0:
+        return (g,)
+    y = ops_host.LogCumSumExp.apply(x, dim=d)
+    yl, gl = y.transpose(d, -1), g.transpose(d, -1)                   # [..., n]
+    n = yl.shape[-1]
+    below = autograd._Tensor._wrap(np.tril(np.ones((n, n), bool), -1), "cpu")   # i < j: no term
+    below = below if x.device == "cpu" else below.to(x.device)
+    gaps = (yl.unsqueeze(-1) - yl.unsqueeze(-2)).masked_fill(below, -np.inf)    # [..., j, i] y_j - y_i
+    tail = (gaps.exp() @ gl.unsqueeze(-1)).squeeze(-1)
+    return (((x - y).transpose(d, -1).exp() * tail).transpose(d, -1),)

@@ -320,6 +320,7 @@ class Eigh(Function):
     def forward(ctx, a, uplo="L"):
         x = _host(ctx, a)
         w, v = np.linalg.eigh(x, UPLO=uplo)
+        ctx.uplo = uplo
         ctx.save_for_backward(w, v)
         return ctx.b.asarray(w), ctx.b.asarray(v)
 
@@ -346,6 +347,7 @@ class Pinv(Function):
     @staticmethod
     def forward(ctx, a, atol=None, rtol=None, hermitian=False):
         x = _host(ctx, a)
+        ctx.atol, ctx.rtol, ctx.hermitian = atol, rtol, hermitian   # the double backward recomputes P
         atol = np.zeros(x.shape[:-2], x.dtype) if atol is None else np.asarray(atol, x.dtype)
         rtol = np.asarray(rtol, x.dtype)
         if hermitian:

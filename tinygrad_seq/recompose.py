@@ -12,16 +12,16 @@ from tinygrad_seq.batch_norm_node import BatchNormFunction
 from tinygrad_seq.cdist_mm import EuclideanDist, euclidean_dist_graph_backward
 from tinygrad_seq.einsum import Einsum
 from tinygrad_seq.layer_norm_node import LayerNormFunction
+from tinygrad_seq.functional_2d import Col2Im, Im2Col, col2im_graph_backward, im2col_graph_backward
 from tinygrad_seq.functions_numeric import Frexp, frexp_graph_backward
+from tinygrad_seq.host_derivatives import logcumsumexp_graph_backward, special_unary_graph_backward
+from tinygrad_seq.linalg_graph_backward import LINALG_GRAPH_BACKWARD
 from tinygrad_seq.linalg_norms import VectorNorm, vector_norm_graph_backward
+from tinygrad_seq.no_graph import NoGraph  # noqa: F401 (re-exported: higher_order, saved_as_tensors)
 from tinygrad_seq.pad_sequence_op import PadSequence, pad_sequence_graph_backward
-from tinygrad_seq.ops_special import LogitWithEps, Polygamma, logit_graph_backward, polygamma_graph_backward
+from tinygrad_seq.ops_host import LogCumSumExp
+from tinygrad_seq.ops_special import LogitWithEps, Polygamma, SpecialUnary, logit_graph_backward, polygamma_graph_backward
 from tinygrad_seq.recompose_2d import RECOMPOSE_2D
-
-
-class NoGraph(Exception):
-    """This node's call cannot be recomposed (an option the composition lacks): the node runs
-    first-order only."""
 
 
 class NormalCdf(autograd.Function):
@@ -201,4 +201,6 @@ def _onto_diagonal(part, target, spelled, taken):
 # op -> fn(ctx, inputs, output gradients) -> input gradients, with graphs
 DIRECT = {Einsum: _einsum_backward, Prelu: prelu_graph_backward, VectorNorm: vector_norm_graph_backward,
           Polygamma: polygamma_graph_backward, LogitWithEps: logit_graph_backward, Frexp: frexp_graph_backward,
-          PadSequence: pad_sequence_graph_backward, EuclideanDist: euclidean_dist_graph_backward}
+          PadSequence: pad_sequence_graph_backward, EuclideanDist: euclidean_dist_graph_backward,
+          Im2Col: im2col_graph_backward, Col2Im: col2im_graph_backward, LogCumSumExp: logcumsumexp_graph_backward,
+          SpecialUnary: special_unary_graph_backward, **LINALG_GRAPH_BACKWARD}
