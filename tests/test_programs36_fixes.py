@@ -264,3 +264,45 @@ def test_index_writes_in_the_graph_unchanged():
         res.append([buf.detach().numpy(), w.grad.numpy(), v.grad.numpy()])
     for a, b in zip(*res):
         np.testing.assert_allclose(b, a, rtol=1e-6)
+
+
+def test_save_keeps_counter_and_defaultdict(tmp_path):
+    import collections
+    counts = collections.Counter("aabbbc")
+    dd = collections.defaultdict(list)
+    dd["a"].append(1)
+    ts.save({"pop": counts, "dd": dd, "od": collections.OrderedDict(x=1), "plain": {"k": 2}}, tmp_path / "c.pt")
+    back = ts.load(tmp_path / "c.pt")
+    assert type(back["pop"]) is collections.Counter and back["pop"].most_common(1) == [("b", 3)]
+    assert type(back["dd"]) is collections.defaultdict and back["dd"]["new"] == [] and back["dd"]["a"] == [1]
+    assert type(back["od"]) is collections.OrderedDict and type(back["plain"]) is dict
+
+
+def test_hermitian_pinv_and_rank_refuse_non_square_as_torch():
+    for fn in (lambda L: L.linalg.pinv(L.randn(6, 3), hermitian=True),
+               lambda L: L.linalg.matrix_rank(L.randn(6, 3), hermitian=True)):
+        for lib in (torch, ts):
+            with pytest.raises(RuntimeError, match="square matrices"):
+                fn(lib)
+
+
+def test_mode_of_a_zero_d_tensor_checks_dim():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ts.mode(ts.tensor(7), 1)
+    assert [int(t) for t in ts.mode(ts.tensor(7), -1)] == [7, 0]
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh", "relu", "softmax"])
+def test_double_backward_after_the_input_of_an_output_saving_op_was_written(name):
+    res = []
+    for lib in (torch, ts):
+        a = lib.tensor([0.1, -0.4, 0.7], requires_grad=True)
+        f = {"exp": lib.exp, "sigmoid": lib.sigmoid, "tanh": lib.tanh, "relu": lib.relu,
+             "softmax": lambda z: z.softmax(0)}[name]
+        b = a * 1.5
+        c = f(b)          # saves its result, not b: a later write to b is legal
+        b.add_(1.0)
+        g, = lib.autograd.grad((c * c).sum(), a, create_graph=True)
+        g2, = lib.autograd.grad(g.sum(), a)
+        res.append(g2.numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-5, atol=1e-6)

@@ -29,7 +29,7 @@ from tinygrad_seq.graph_walk import _toposort, sweep_floor
 from tinygrad_seq.ops_host import XLOG_FIRST_GRAD, HostBinary, HostUnary
 from tinygrad_seq.outer_grad import DEFERRED
 from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph
-from tinygrad_seq.saved_as_tensors import SAVED as _SAVED, ConstantOf, parents as _parents, kept as _kept
+from tinygrad_seq.saved_as_tensors import SAVED as _SAVED, ConstantOf, compared as _compared, kept as _kept, parents as _parents
 
 
 class FirstOrderOnly(autograd.Function):
@@ -94,8 +94,12 @@ def node_backward(ctx, ps, grads, exact, outputs=None):
             return _host_backward(ctx, ps, grads[0], out)
         fn = _SAVED.get(cls) or (_parents if getattr(cls, "saved_are_inputs", False) else None)
         # a node that saved nothing reads no input's value: inputs rewritten since do not matter
-        # (the clone an in-place activation runs on: F.relu(x, inplace=True))
-        if fn is not None and (exact or (fn is _parents and not any(s is not None for s in ctx.saved_tensors))):
+        # (the clone an in-place activation runs on: F.relu(x, inplace=True)); nor do they to one
+        # whose backward reads only its output, when that tensor is at hand (exp, tanh, sigmoid,
+        # softmax), or saved arrays it compares (relu's; a write to those raised already)
+        if fn is not None and (exact or (fn is _parents and not any(s is not None for s in ctx.saved_tensors))
+                               or (getattr(fn, "output_only", False) and out is not None)
+                               or fn is _kept or fn is _compared):
             b = GraphBackend(ctx.device)
             saved = fn(ctx, ps, out) if getattr(fn, "reads_output", False) else fn(ctx, ps)
             out = cls.backward(_proxy(ctx, b, saved), *grads)

@@ -165,7 +165,9 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     _matrices("linalg.pinv", A, square=False)
     if rcond is not None:
         atol, rtol = 0.0, rcond
-    if not hermitian:
+    if hermitian:   # torch runs eigh: its square check
+        _matrices("linalg.eigh", A)
+    else:
         _finite_for_svd(A)
     a, r = _tolerances("linalg.pinv", A, atol, rtol)
     return Pinv.apply(A, atol=a, rtol=r, hermitian=bool(hermitian))
@@ -178,7 +180,9 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     _matrices("linalg.matrix_rank", A, square=False)
     if tol is not None:
         atol, rtol = tol, 0.0
-    if not hermitian:
+    if hermitian:
+        _matrices("linalg.eigh", A)
+    else:
         _finite_for_svd(A)
     a, r = _tolerances("linalg.matrix_rank", A, atol, rtol)
     x = A.detach().numpy()

@@ -67,7 +67,7 @@ def _recomputed(op, **kw):
     output recomputed from the parent by the same op."""
     def saved(ctx, ps, out=None):
         return (out if out is not None else op.apply(*ps, **{k: getattr(ctx, v) for k, v in kw.items()}),)
-    saved.reads_output = True
+    saved.reads_output = saved.output_only = True   # (inputs rewritten since do not matter when out is known)
     return saved
 
 

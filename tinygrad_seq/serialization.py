@@ -24,7 +24,7 @@ import os
 import struct
 import warnings
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 
 import numpy as np
 
@@ -136,6 +136,10 @@ class _Encoder:
             out = {"dict": items}
             if isinstance(obj, OrderedDict):
                 out["od"] = True
+            elif isinstance(obj, Counter):   # (torch's pickle gives a Counter back: most_common() works)
+                out["counter"] = True
+            elif isinstance(obj, defaultdict) and obj.default_factory in _FACTORIES.values():
+                out["factory"] = obj.default_factory.__name__
             return out
         if isinstance(obj, (list, tuple)):
             kind = "tuple" if isinstance(obj, tuple) else "list"
@@ -154,6 +158,10 @@ class _Encoder:
                             f"(ts.save(model.state_dict(), f); load with model.load_state_dict(ts.load(f)))")
         raise TypeError(f"save: {where} is a {type(obj).__name__}, which cannot be saved without pickle; "
                         f"a checkpoint holds dicts, lists and tuples of {LEAVES}")
+
+
+# the default factories of a defaultdict that a checkpoint keeps by name (no pickle)
+_FACTORIES = {f.__name__: f for f in (int, float, list, dict, set, str, tuple)}
 
 
 class _Decoder:
@@ -226,7 +234,8 @@ class _Decoder:
         if not isinstance(node, dict) or not node:
             raise ValueError(f"unexpected structure entry {node!r:.80}")
         if "dict" in node:
-            out = OrderedDict() if node.get("od") else {}
+            out = OrderedDict() if node.get("od") else Counter() if node.get("counter") else \
+                defaultdict(_FACTORIES[node["factory"]]) if node.get("factory") in _FACTORIES else {}
             for pair in node["dict"]:
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
                     raise ValueError(f"bad dict item {pair!r:.80}")

@@ -128,9 +128,10 @@ def mode(self, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     from tinygrad_seq.mode_order import mode_rows
     from tinygrad_seq.tensor_reduce import return_type
     x = self.numpy()
-    d = _norm_dim(dim, self.ndim) if self.ndim else 0
+    d = _norm_dim(dim, max(self.ndim, 1))   # (a 0-d tensor takes dims -1 and 0, as torch's)
     if self.ndim and self.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    d = d if self.ndim else 0
     moved = np.moveaxis(x.reshape(1) if x.ndim == 0 else x, d, -1)
     flat = moved.reshape(-1, moved.shape[-1])
     idxs = mode_rows(flat).reshape(moved.shape[:-1])
