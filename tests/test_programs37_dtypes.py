@@ -115,3 +115,14 @@ def test_gradient_of_integers_in_the_default_dtype():
 def test_diag_embed_row_major():
     y = ts.diag_embed(ts.randn(2, 3), offset=1, dim1=0, dim2=2)
     assert y.stride() == (8, 4, 1) and y.view(-1).shape == (32,)
+
+
+def test_comparison_bitwise_and_integer_pow_layouts_as_torchs():
+    got = []
+    for lib in (torch, ts):
+        a = lib.arange(1, 7).reshape(2, 3).t()
+        b = lib.arange(1, 7).reshape(3, 2)
+        res = {"pow": a ** 2, "and": a & 2, "eq": a == b, "lt": a.float() < 1.5, "shift": a << 1,
+               "and_b": a & b, "xor0d": a ^ lib.tensor(3), "ge": a >= b}
+        got.append({k: (tuple(v.stride()), v.tolist()) for k, v in res.items()})
+    assert got[1] == got[0]

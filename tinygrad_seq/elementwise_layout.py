@@ -41,14 +41,15 @@ def _row_major(a):
     return s[0] >= s[1] if a.ndim == 2 else tuple(sorted(s, reverse=True)) == s
 
 
-def elementwise(op, a, b):
+def elementwise(op, a, b, dtype=None):
     """op(a, b) (a backend's binary ufunc) laid out as torch's result. Both operands C-contiguous
     (the common case: four attribute reads, about 0.2 us a call), one a number, both of one
     layout, or both in row-major order: numpy's own layout is torch's. Otherwise the result is
     computed into an array laid out as torch's. A result with a dimension of size 1 keeps numpy's
     layout: torch orders such dimensions by strides numpy does not keep (an expand's, a new
     array's), so the order could not be told; view() then copies where torch's might not. Device
-    arrays (not numpy's) go to op as they are."""
+    arrays (not numpy's) go to op as they are. dtype: the result's (comparisons: bool), else
+    numpy's result type of a and b."""
     if type(a) is not np.ndarray and type(b) is not np.ndarray:
         return op(a, b)
     if a.flags.c_contiguous and b.flags.c_contiguous:
@@ -64,7 +65,7 @@ def elementwise(op, a, b):
         return op(a, b)
     perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
     slow_to_fast = perm[::-1]
-    out = np.empty([shape[d] for d in slow_to_fast], np.result_type(a, b)).transpose(np.argsort(slow_to_fast))
+    out = np.empty([shape[d] for d in slow_to_fast], dtype or np.result_type(a, b)).transpose(np.argsort(slow_to_fast))
     out = op(a, b, out=out)
     if not out.flags.c_contiguous:
         _torch_laid[id(out)] = out

@@ -29,8 +29,10 @@ def int_pow(a, b):
         a, b = _promote(a, b)
     base, exp = _host(a), _host(b)
     negative = exp < 0
-    if not negative.any():
-        return _on_device(np.power(base, exp), a.device)
+    if not negative.any():   # (laid out as torch's: a transposed base keeps its order)
+        from tinygrad_seq.elementwise_layout import elementwise
+        out = elementwise(np.power, base, exp)
+        return autograd._Tensor._wrap(out, "cpu") if a.device == "cpu" and out.ndim else _on_device(out, a.device)
     with np.errstate(all="ignore"):
         out = np.power(base, np.where(negative, 0, exp))
         odd = (exp % 2) != 0

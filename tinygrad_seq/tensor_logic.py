@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_seq import device as _device
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
+from tinygrad_seq.elementwise_layout import elementwise
 from tinygrad_seq.operand_types import defer_unknown
 
 
@@ -121,10 +122,9 @@ class LogicOps:
             from tinygrad_seq.tensor_matmul import scalar_name
             raise BitwiseKernelMissing(f'"{self._KERNEL[name]}" not implemented for \'{scalar_name(a.dtype)}\' '
                                        f'(bitwise ops take bool and integer tensors)')
-        try:
-            out = self._BITWISE[name](*np.broadcast_arrays(a.numpy(), b.numpy()))
+        try:   # laid out as torch's (a transposed operand's order kept, elementwise_layout.py)
+            out = elementwise(self._BITWISE[name], a.numpy(), b.numpy())
         except ValueError:
             raise_if_mismatched(a, b)
             raise
-        # np.array keeps a 0-d result 0-d (np.ascontiguousarray would make it shape (1,))
-        return _wrap(_device.backend(self.device).asarray(np.array(out, order="C")), self.device)
+        return _wrap(_device.backend(self.device).asarray(out), self.device)

@@ -22,7 +22,7 @@ from tinygrad_seq.operand_types import named_node as _named_node, named_result, 
 from tinygrad_seq.out_dtypes import c_type_name
 from tinygrad_seq.softmax_empty import softmax_over_empty_dim
 from tinygrad_seq.tensor_division import DivisionOps
-from tinygrad_seq.tensor_logic import alpha_form
+from tinygrad_seq.tensor_logic import alpha_form, elementwise   # (elementwise_layout.py)
 from tinygrad_seq.tensor_matmul import MatMulOps
 
 
@@ -240,7 +240,7 @@ class MathOps(DivisionOps, MatMulOps):
         if a.dtype != b.dtype:
             a, b = _promote(a, b)
         try:
-            return _wrap(getattr(_device.backend(self.device), name)(a.array, b.array), self.device)
+            return _wrap(elementwise(getattr(_device.backend(self.device), name), a.array, b.array, _BOOL), self.device)
         except ValueError:
             raise_if_mismatched(a, b)
             raise
