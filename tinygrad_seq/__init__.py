@@ -48,6 +48,7 @@ from tinygrad_seq.torch_misc import (clear_autocast_cache, empty_strided, frombu
 from tinygrad_seq.functional import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, conv2d,  # noqa: F401
                                      conv_transpose1d, conv_transpose2d, max_pool2d)
 from tinygrad_seq.moments import std_mean, var_mean  # noqa: F401
+from tinygrad_seq.segment_reduce_op import segment_reduce  # noqa: F401
 from tinygrad_seq.functions_numeric import (cumulative_trapezoid, det, frexp, inverse, isin, logdet,  # noqa: F401
                                             mvlgamma, pinverse, polygamma, slogdet, tensordot, trapezoid, trapz)
 from tinygrad_seq.functions_numeric import (chain_matmul, cholesky, cholesky_inverse, cholesky_solve,  # noqa: F401

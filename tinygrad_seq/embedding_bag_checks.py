@@ -50,3 +50,22 @@ def check_indices_in_range(flat, num_embeddings, fast_path):
         raise IndexOutOfRange(f"Index {position} of input takes value {value} which is not in the valid range "
                               f"[0, {num_embeddings})")
     raise IndexOutOfRange(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be {value}")
+
+
+def check_sample_weights_shape(per_sample_weights, input):
+    """F.embedding_bag's ValueError for per_sample_weights of another shape than the input (its
+    first check, before any mode's)."""
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.size()}) is not None, then it "
+                         f"must have the same shape as the input ({input.size()})")
+
+
+def check_index_dtypes(*tensors):
+    """ATen's RuntimeError for indices or offsets of a floating dtype (integers and bool are taken,
+    int32 mixed with int64 too); its message names argument #1 'indices' for either."""
+    from tinygrad_seq.functional_checks import torch_type_name
+    for t in tensors:
+        if t is not None and np.dtype(t.dtype).kind in "fc":
+            raise DTypeMismatch("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                                f"Long, Int; but got torch.{torch_type_name(np.dtype(t.dtype))}Tensor instead (while "
+                                "checking arguments for embedding_bag)")

@@ -12,6 +12,7 @@ import numpy as np
 from tinygrad_seq.activation_nodes import prelu  # noqa: F401  (F.prelu: its node beside it)
 from tinygrad_seq.argument_types import require_tensor_argument, require_tensor_method, require_tensor_or_number
 from tinygrad_seq.autograd import is_grad_enabled, no_grad
+from tinygrad_seq.embedding_bag_layout import torch_fast_path as _torch_fast_bag_path
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import (refuse_float_into, require_float, require_norm_params,
                                             torch_type_name)
@@ -216,74 +217,59 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """Sum / mean / max of the embeddings of each bag: the rows of a 2-D input, or the
     segments of a 1-D input that offsets start; padding_idx entries are left out (an empty bag
-    gives zeros), per_sample_weights scale them (mode 'sum')."""
+    gives zeros), per_sample_weights scale them (mode 'sum'). One node (embedding_bag_op.py);
+    torch's checks in its order (embedding_bag_checks.py), bags as its CPU kernels make them
+    (embedding_bag_layout.py)."""
     from tinygrad_seq import embedding_bag_checks as checks
-    from tinygrad_seq.functional import embedding
-    from tinygrad_seq.functions import stack
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError("embedding_bag: per_sample_weights is only supported for mode='sum'")
+    from tinygrad_seq.embedding_bag_layout import bag_layout
+    from tinygrad_seq.embedding_bag_op import bags
+    checks.check_sample_weights_shape(per_sample_weights, input)
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
     idx = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
     if idx.ndim == 2:
         if offsets is not None:
-            raise ValueError("if input is 2D, then offsets has to be None")
-        starts = np.arange(0, idx.size, idx.shape[1])
-        flat = idx.reshape(-1)
-        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        if idx.shape[1] == 0:   # torch's arange(0, numel, 0)
+            raise RuntimeError("step must be nonzero")
+        starts, include_last_offset = np.arange(0, idx.size, idx.shape[1]), False
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets)
-        if starts.ndim != 1:
+        if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        starts = starts.astype(np.int64)
-        flat, psw = idx, per_sample_weights
+        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets)
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    checks.check_index_dtypes(input, offsets if idx.ndim == 1 else None)
+    flat = idx.reshape(-1).astype(np.int64)
+    if max_norm is not None:   # torch's embedding_renorm_ of every row the input names, in place
+        from tinygrad_seq.functional import _renorm_rows
+        checks.check_indices_in_range(flat, weight.shape[0], False)
+        _renorm_rows(weight, np.unique(flat), max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "the Pytorch GitHub.")
     checks.check_padding_idx(padding_idx, weight.shape[0])
+    starts = starts.astype(np.int64)
     if idx.ndim == 1:
         checks.check_offsets(starts, flat.size, include_last_offset)
     checks.check_per_sample_weights_dtype(per_sample_weights, weight)
-    checks.check_indices_in_range(flat, weight.shape[0], _torch_fast_bag_path(weight, mode, padding_idx))
-    # counted_ends: where each bag's count (mean's divisor) ends; ends: where its summed members end
-    last_offset = int(starts[-1]) if starts.size else flat.size
-    if include_last_offset and idx.ndim == 1:
-        starts = starts[:-1]
-    counted_ends = ends = np.append(starts[1:], flat.size)
-    if include_last_offset and idx.ndim == 1 and _torch_fast_bag_path(weight, mode, padding_idx):
-        # torch's fast kernel (float32 / float16 sum and mean, no padding_idx) ends the last bag at
-        # offsets[-1], dropping the indices after it, yet mean still divides by the count up to the
-        # input's end; its other kernels (and F.embedding_bag's 2-D input) keep them in the last bag
-        ends = np.append(starts[1:], last_offset)
-    rows = embedding(Tensor(flat.astype(np.int64), device=weight.device), weight, max_norm=max_norm,
-                     norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq)
-    if psw is not None:
-        rows = rows * psw.reshape(-1, 1)
+    fast = _torch_fast_bag_path(weight, mode, padding_idx)
+    checks.check_indices_in_range(flat, weight.shape[0], fast)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     keep = flat != padding_idx if padding_idx is not None else np.ones(flat.size, bool)
-    bags = []
-    for a, b, counted_end in zip(starts, ends, counted_ends):
-        members = np.arange(a, b)[keep[a:b]]
-        if members.size == 0:   # zeros still joined to weight (and per_sample_weights), so an all-empty
-            bags.append(rows[:0].sum(0))   # batch backs up zero gradients, as torch's
-            continue
-        chosen = rows.index_select(0, Tensor(members, device=weight.device))
-        if mode == "mean" and counted_end != b:
-            bags.append(chosen.sum(0) / float(counted_end - a))
-            continue
-        bags.append(chosen.sum(0) if mode == "sum" else chosen.mean(0) if mode == "mean" else chosen.max(0).values)
-    if not bags:   # no bags (include_last_offset with one offset): torch's empty (0, D) result
-        return named(weight[:0] * 1.0, "EmbeddingBagBackward0")
-    return named(stack(bags, 0), "EmbeddingBagBackward0")
-
-
-def _torch_fast_bag_path(weight, mode, padding_idx):
-    """Whether torch's CPU embedding_bag takes its fast index-select kernel (float32 / float16
-    weight, sum or mean, no padding_idx): it bounds the last bag by offsets[-1] and leaves
-    offset2bag empty for a sum."""
-    return weight.dtype in (np.float32, np.float16) and mode in ("sum", "mean") and padding_idx is None
+    layout = bag_layout(starts, flat.size, include_last_offset, fast, mode, keep)
+    return bags(weight, flat, layout, mode, per_sample_weights, scale_grad_by_freq)
 
 
 # ------------------------------------------------------------------ losses
