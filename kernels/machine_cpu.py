@@ -139,7 +139,10 @@ def machine():
 
 
 def _read_machine():
-    model = platform.processor() or platform.machine()
+    # /proc/cpuinfo first: platform.processor() runs `uname -p` in a subprocess, whose
+    # warnings.catch_warnings clears every module's warning registry (a program's "once"
+    # warnings then repeated after the first LSTM call)
+    model = None
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -147,7 +150,8 @@ def _read_machine():
                     model = line.split(":", 1)[1].strip()
                     break
     except OSError:
-        pass   # no /proc/cpuinfo (not Linux): platform's name stands
+        pass   # no /proc/cpuinfo (not Linux): platform's name
+    model = model or platform.machine()
     import numba
     from llvmlite import binding as llvm  # numba's own dependency
     cpu = numba.config.CPU_NAME or llvm.get_host_cpu_name()

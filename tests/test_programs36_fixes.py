@@ -306,3 +306,38 @@ def test_double_backward_after_the_input_of_an_output_saving_op_was_written(name
         g2, = lib.autograd.grad(g.sum(), a)
         res.append(g2.numpy())
     np.testing.assert_allclose(res[1], res[0], rtol=1e-5, atol=1e-6)
+
+
+def test_gru_checks_input_against_weights_before_states():
+    with pytest.raises(ValueError, match=r"RNN input dtype \(torch.float64\) does not match weight dtype"):
+        ts.nn.GRU(1, 2)(ts.zeros(3, 1, 1, dtype=ts.float64), ts.zeros(1, 1, 2))
+    with pytest.raises(RuntimeError, match="not the same dtype"):
+        ts.nn.GRU(1, 2)(ts.zeros(3, 1, 1), ts.zeros(1, 1, 2, dtype=ts.float64))
+
+
+def test_negative_slice_steps_raise_torchs_value_error():
+    x = ts.arange(5)
+    for index, text in ((slice(None, None, -1), "step must be greater than zero"),
+                        (slice(None, None, 0), "slice step cannot be zero"),
+                        (slice(1, 3, -2), "step must be greater than zero")):
+        with pytest.raises(ValueError, match=text):
+            x[index]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1] = 1
+    assert x[::2].tolist() == [0, 2, 4]
+
+
+def test_cuda_without_a_gpu_is_torchs_assertion_error():
+    if ts.cuda.is_available():
+        pytest.skip("a GPU (or the simulator) is present")
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        ts.zeros(1).cuda()
+
+
+def test_machine_description_spawns_no_process(monkeypatch):
+    """The first kernel call reads the machine: platform.processor() ran `uname -p` through
+    subprocess, whose catch_warnings cleared the warning registries ("once" warnings repeated)."""
+    import platform
+    from tinygrad_seq.kernels import machine_cpu
+    monkeypatch.setattr(platform, "processor", lambda: (_ for _ in ()).throw(AssertionError("spawned")))
+    assert machine_cpu._read_machine()["cpu_model"]

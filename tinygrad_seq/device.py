@@ -14,6 +14,11 @@ _kernel_modules: dict = {}
 _cuda_ok: bool | None = None
 
 
+class NoCuda(RuntimeError, AssertionError):
+    """'cuda' asked for where no GPU (nor the simulator) is: torch's AssertionError ("Torch not
+    compiled with CUDA enabled"), and a RuntimeError as it was here."""
+
+
 class DeviceError(RuntimeError, ValueError):
     """A device string this library does not know ('meta', 'mps', 'xla'): torch's RuntimeError,
     and a ValueError as it was here."""
@@ -138,9 +143,9 @@ def backend(device: str):
             from tinygrad_seq import backend_cpu as b
         elif device == "cuda":
             if not cuda_available():
-                raise RuntimeError("device 'cuda' was requested but no CUDA GPU is available "
-                                   "(install the 'cuda' extra and run on a machine with an NVIDIA GPU, "
-                                   "or set NUMBA_ENABLE_CUDASIM=1 before importing to use the simulator)")
+                raise NoCuda("Torch not compiled with CUDA enabled: device 'cuda' was requested but no CUDA GPU is "
+                             "available (install the 'cuda' extra and run on a machine with an NVIDIA GPU, or set "
+                             "NUMBA_ENABLE_CUDASIM=1 before importing to use the simulator)")
             b = importlib.import_module("tinygrad_seq.backend_cuda")
         else:
             raise DeviceError(f"unknown device {device!r}")

@@ -152,7 +152,10 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         for k, (h, n) in enumerate(zip(hx, sizes)):
             want = (layers, n) if unbatched else (layers, B, n)
             if not (isinstance(h, Tensor) and h.shape == want and h.dtype == x.dtype and h.device == x.device):
-                # the messages are built only for a state that fails (a layer call's fixed cost)
+                # the messages are built only for a state that fails (a layer call's fixed cost);
+                # torch checks the input against the weights first (its ValueError)
+                if isinstance(h, Tensor) and h.dtype != x.dtype and self._flat_weights[0].dtype != x.dtype:
+                    self.check_input(x, None)
                 check_hidden_dims(hx, self.cell_spec.states, unbatched)
                 what = f"hidden[{k}] ({self.cell_spec.states[k]}_0)" if n_states > 1 else "hidden (h_0)"
                 check_hidden(type(self).__name__, h, want, what, x)
