@@ -341,3 +341,57 @@ def test_machine_description_spawns_no_process(monkeypatch):
     from tinygrad_seq.kernels import machine_cpu
     monkeypatch.setattr(platform, "processor", lambda: (_ for _ in ()).throw(AssertionError("spawned")))
     assert machine_cpu._read_machine()["cpu_model"]
+
+
+def _weight_write_case(lib, make, which, x_grad, h_grad, steps, double):
+    """'ok' or 'raise': a weight or bias written under no_grad between forward and backward."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    m = make(nn)
+    m = m.double() if double else m
+    dtype = lib.float64 if double else lib.float32
+    if "Cell" in type(m).__name__:
+        x = lib.randn(3, 5, dtype=dtype, requires_grad=x_grad)
+        h = lib.randn(3, 8, dtype=dtype, requires_grad=h_grad)
+        out = m(x, (h, h * 1) if isinstance(m, nn.LSTMCell) else h)
+        out = out[0] if isinstance(out, tuple) else out
+    else:
+        out = m(lib.randn(steps, 3, 5, dtype=dtype, requires_grad=x_grad))[0]
+    with lib.no_grad():
+        getattr(m, which).add_(0.1)
+    try:
+        out.sum().backward()
+        return "ok"
+    except RuntimeError:
+        return "raise"
+
+
+@pytest.mark.parametrize("make", [lambda nn: nn.LSTMCell(5, 8), lambda nn: nn.GRUCell(5, 8),
+                                  lambda nn: nn.RNNCell(5, 8), lambda nn: nn.LSTM(5, 8),
+                                  lambda nn: nn.GRU(5, 8), lambda nn: nn.RNN(5, 8)])
+def test_weights_written_before_backward_raise_where_torchs_do(make):
+    """torch's cells and CPU GRU / RNN (and float64 LSTM) keep W_ih only for dx and W_hh only
+    past one step or for a state's gradient; its float32 LSTM layer (oneDNN) keeps all."""
+    got = []
+    cell = "Cell" in type(make(ts.nn)).__name__
+    for lib in (torch, ts):
+        row = []
+        for which in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            for x_grad in (False, True):
+                for h_grad, steps, double in ([(False, 1, False), (True, 1, False)] if cell else
+                                              [(False, 1, False), (False, 3, False), (False, 1, True),
+                                               (False, 3, True)]):
+                    row.append(_weight_write_case(lib, make, which if cell else which + "_l0", x_grad, h_grad,
+                                                  steps, double))
+        got.append(row)
+    assert got[1] == got[0]
+
+
+def test_rnn_modules_pickle():
+    import pickle
+    for m in (ts.nn.RNN(3, 4), ts.nn.RNNCell(3, 4, nonlinearity="relu"), ts.nn.RNN(3, 4, nonlinearity="relu")):
+        back = pickle.loads(pickle.dumps(m))
+        x = ts.randn(2, 3) if isinstance(m, ts.nn.RNNCell) else ts.randn(5, 2, 3)
+        a, b = m(x), back(x)
+        a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-6, atol=1e-7)

@@ -18,12 +18,16 @@ def _act(v, nonlinearity):
     raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
 
 
-def _rnn(nonlinearity):
-    def step(cell, x, s):
-        """h' = act(W_ih x + b_ih + W_hh h + b_hh)"""
-        return {"h": _act(cell.linear(x, cell.weight_ih, cell.bias_ih)
-                          + cell.linear(s.h, cell.weight_hh, cell.bias_hh), nonlinearity)}
-    return step
+def rnn_tanh_step(cell, x, s):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh)"""
+    return {"h": _act(cell.linear(x, cell.weight_ih, cell.bias_ih) + cell.linear(s.h, cell.weight_hh, cell.bias_hh),
+                      "tanh")}
+
+
+def rnn_relu_step(cell, x, s):
+    """h' = relu(W_ih x + b_ih + W_hh h + b_hh)"""
+    return {"h": _act(cell.linear(x, cell.weight_ih, cell.bias_ih) + cell.linear(s.h, cell.weight_hh, cell.bias_hh),
+                      "relu")}
 
 
 def lstm_step(cell, x, s):
@@ -105,8 +109,10 @@ def _ln_params(prefix, width):
 
 
 CELLS = {
-    "rnn_tanh": CellSpec("rnn_tanh", 1, ("h",), _rnn("tanh")),
-    "rnn_relu": CellSpec("rnn_relu", 1, ("h",), _rnn("relu")),
+    # module-level steps, not closures: a module holding the spec pickles (spawned DataLoader
+    # workers, copy by pickle)
+    "rnn_tanh": CellSpec("rnn_tanh", 1, ("h",), rnn_tanh_step),
+    "rnn_relu": CellSpec("rnn_relu", 1, ("h",), rnn_relu_step),
     "lstm": CellSpec("lstm", 4, ("h", "c"), lstm_step),
     "gru": CellSpec("gru", 3, ("h",), gru_step),
     "gru_reset_before": CellSpec("gru_reset_before", 3, ("h",), gru_reset_before_step),

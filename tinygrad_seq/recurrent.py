@@ -7,6 +7,8 @@ the numba.cuda file of the cell, which export the same signatures). Shapes, time
 """
 # from the module itself: `from tinygrad_seq import device` gives ts.device, the class, whose
 # attribute lookup goes through its metaclass on every call
+import numpy as np
+
 from tinygrad_seq.device import kernels as _kernels
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.outer_grad import OuterGrad
@@ -54,9 +56,9 @@ _NO_DX = {"need_dx": False}
 def _checked_w_ih(ctx, w_ih):
     """What the Functions save of W_ih: W_ih reaches only dx, so when the input needs no gradient
     it is kept without the in-place check (None saved; as torch's input projection keeps it only
-    then: its CPU GRU and RNN are compositions of linear ops) and may change in place before
-    backward. (Kept in a tuple: writes.saved_was_written checks the arrays a node keeps as
-    attributes too.)"""
+    then: its CPU GRU and RNN and its cells are compositions of linear ops) and may change in
+    place before backward. (Kept in a tuple: writes.saved_was_written checks the arrays a node
+    keeps as attributes too.)"""
     ctx.w_ih_unchecked = None if ctx.needs_input_grad[0] else (w_ih,)
     return w_ih if ctx.needs_input_grad[0] else None
 
@@ -64,6 +66,19 @@ def _checked_w_ih(ctx, w_ih):
 def _kept_w_ih(ctx, saved_w_ih):
     """W_ih as _checked_w_ih kept it."""
     return saved_w_ih if ctx.w_ih_unchecked is None else ctx.w_ih_unchecked[0]
+
+
+def _checked_w_hh(ctx, w_hh, steps, states):
+    """W_hh as _checked_w_ih keeps W_ih: over one step from states that need no gradient it
+    reaches only their unused gradient, so torch's compositions do not keep it (a weight written
+    under no_grad between a decoder's step and its backward); `states`: the parents' positions."""
+    needed = steps > 1 or any(ctx.needs_input_grad[k] for k in states)
+    ctx.w_hh_unchecked = None if needed else (w_hh,)
+    return w_hh if needed else None
+
+
+def _kept_w_hh(ctx, saved_w_hh):
+    return saved_w_hh if ctx.w_hh_unchecked is None else ctx.w_hh_unchecked[0]
 
 
 class RNNFunction(Function):
@@ -77,14 +92,14 @@ class RNNFunction(Function):
         ctx.layered = layered = len(h0.shape) == 3
         h0 = _as_2d(B, h0)
         y, h_n, saved = K.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, relu)
-        ctx.save_for_backward(x, h0, _checked_w_ih(ctx, w_ih), w_hh, saved)
+        ctx.save_for_backward(x, h0, _checked_w_ih(ctx, w_ih), _checked_w_hh(ctx, w_hh, x.shape[0], (1,)), saved)
         ctx.K, ctx.lengths, ctx.reverse, ctx.relu = K, lengths, reverse, relu
         return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, saved = ctx.saved_tensors
-        w_ih = _kept_w_ih(ctx, w_ih)
+        w_ih, w_hh = _kept_w_ih(ctx, w_ih), _kept_w_hh(ctx, w_hh)
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
@@ -105,13 +120,20 @@ class LSTMFunction(Function):
         h0, c0 = _as_2d(B, h0), _as_2d(B, c0)
         y, h_n, c_n, saved = K.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
                                             True in ctx.needs_input_grad)
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, saved)
+        if layered and x.dtype == np.float32:   # torch's oneDNN layer keeps every weight and bias
+            ctx.w_ih_unchecked = ctx.w_hh_unchecked = None
+            ctx.kept_b_ih, ctx.kept_b_hh = b_ih, b_hh   # (attributes: a write to them before backward raises)
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, saved)
+        else:   # a cell's step, a float64 layer: torch's compositions of linear ops
+            ctx.save_for_backward(x, h0, c0, _checked_w_ih(ctx, w_ih), _checked_w_hh(ctx, w_hh, x.shape[0], (1, 2)),
+                                  saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
         return y, _as_given(B, h_n, layered), _as_given(B, c_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n, dc_n):
         x, h0, c0, w_ih, w_hh, saved = ctx.saved_tensors
+        w_ih, w_hh = _kept_w_ih(ctx, w_ih), _kept_w_hh(ctx, w_hh)
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
         dh_n = _grad_or_zeros(B, None if dh_n is None else _as_2d(B, dh_n), h0.shape, h0.dtype)
@@ -143,14 +165,14 @@ class GRUFunction(Function):
                                       True in ctx.needs_input_grad)
         # b_hh is not kept: neither backward reads it (the forward saved W_hn h + b_hn), so it may
         # be written in place before backward, as in PyTorch
-        ctx.save_for_backward(x, h0, _checked_w_ih(ctx, w_ih), w_hh, saved)
+        ctx.save_for_backward(x, h0, _checked_w_ih(ctx, w_ih), _checked_w_hh(ctx, w_hh, x.shape[0], (1,)), saved)
         ctx.K, ctx.lengths, ctx.reverse = K, lengths, reverse
         return y, _as_given(B, h_n, layered)
 
     @staticmethod
     def backward(ctx, dy, dh_n):
         x, h0, w_ih, w_hh, saved = ctx.saved_tensors
-        w_ih = _kept_w_ih(ctx, w_ih)
+        w_ih, w_hh = _kept_w_ih(ctx, w_ih), _kept_w_hh(ctx, w_hh)
         b_hh = None   # not read (see forward)
         B = ctx.b
         dy = _grad_or_zeros(B, dy, (x.shape[0],) + tuple(h0.shape), x.dtype)
