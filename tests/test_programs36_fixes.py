@@ -395,3 +395,32 @@ def test_rnn_modules_pickle():
         a, b = m(x), back(x)
         a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_rnn_cell_base_in_torchs_form_for_hand_written_cells():
+    """class MyCell(nn.RNNCellBase): super().__init__(input_size, hidden_size, bias, num_chunks)."""
+    got = []
+    for lib in (torch, ts):
+        class Cell(lib.nn.RNNCellBase):
+            def __init__(self, i, h, bias=True):
+                super().__init__(i, h, bias, num_chunks=4)
+
+            def forward(self, x, hx):
+                h, c = hx
+                g = x @ self.weight_ih.t() + h @ self.weight_hh.t() + self.bias_ih + self.bias_hh
+                i, f, gg, o = g.chunk(4, 1)
+                c = f.sigmoid() * c + i.sigmoid() * gg.tanh()
+                return o.sigmoid() * c.tanh(), c
+
+        class NoBias(lib.nn.RNNCellBase):
+            def __init__(self, i, h):
+                super().__init__(i, h, False, 3)
+
+        lib.manual_seed(0)
+        cell, plain = Cell(3, 2), NoBias(3, 2)
+        x, h = lib.randn(4, 3), lib.zeros(4, 2)
+        out = cell(x, (h, h))[0]
+        out.sum().backward()
+        got.append((repr(cell), repr(plain), [n for n, _ in plain.named_parameters()], plain.bias_ih,
+                    out.detach().numpy().round(6).tolist(), cell.weight_ih.grad.numpy().round(6).tolist()))
+    assert got[1] == got[0]

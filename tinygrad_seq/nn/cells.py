@@ -50,10 +50,16 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
 
 class RNNCellBase(Module):
     """One step of the cell `cell` (a built-in name or a CellSpec): parameters named as the
-    description says (no layer suffix), initialised as it says."""
+    description says (no layer suffix), initialised as it says. torch's own form,
+    RNNCellBase(input_size, hidden_size, bias, num_chunks), for a subclass that writes its own
+    forward (a hand-written cell's super().__init__), makes torch's four parameters instead."""
 
-    def __init__(self, cell, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, cell, input_size, hidden_size, bias=True, device=None, dtype=None, *, num_chunks=None):
         super().__init__()
+        if isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):   # torch's positional form
+            chunks = bias if num_chunks is None else num_chunks
+            self._torch_form(cell, input_size, hidden_size, chunks, device, dtype)
+            return
         spec = cell if isinstance(cell, CellSpec) else cell_library.get(cell)
         # 0 is allowed (torch builds a cell of no units; its layers refuse hidden_size=0)
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
@@ -76,9 +82,34 @@ class RNNCellBase(Module):
         if device is not None and device != "cpu":
             self.to(device)
 
+    def _torch_form(self, input_size, hidden_size, bias, num_chunks, device, dtype):
+        """torch's RNNCellBase.__init__: weight_ih [num_chunks H, I], weight_hh [num_chunks H, H],
+        bias_ih / bias_hh [num_chunks H] (None without bias), drawn by reset_parameters."""
+        self.cell_spec = None
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
+        self._with_bias = self.bias
+        dt = np.dtype(dtype or dtypes.get_default_dtype())
+        n = int(num_chunks) * self.hidden_size
+        self.weight_ih = empty_parameter((n, self.input_size), dt)
+        self.weight_hh = empty_parameter((n, self.hidden_size), dt)
+        for name in ("bias_ih", "bias_hh"):
+            if self.bias:
+                setattr(self, name, empty_parameter((n,), dt))
+            else:
+                self.register_parameter(name, None)
+        self.reset_parameters()
+        if device is not None and device != "cpu":
+            self.to(device)
+
     def reset_parameters(self):
         """Draws every parameter as the cell description says (PyTorch's cells: U(-1/sqrt(H),
         1/sqrt(H))), in its order."""
+        if self.cell_spec is None:   # torch's form: U(-1/sqrt(H), 1/sqrt(H)) for every parameter
+            from tinygrad_seq.nn import init
+            stdv = 1.0 / np.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+            for weight in self.parameters():
+                init.uniform_(weight, -stdv, stdv)
+            return
         dtype = next(iter(self._parameters.values())).dtype   # torch draws in the parameters' dtype
         arrays = self.cell_spec.init_params(self.input_size, self.hidden_size, self._with_bias, dtype)
         for name, arr in arrays.items():
