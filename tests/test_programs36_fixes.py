@@ -424,3 +424,14 @@ def test_rnn_cell_base_in_torchs_form_for_hand_written_cells():
         got.append((repr(cell), repr(plain), [n for n, _ in plain.named_parameters()], plain.bias_ih,
                     out.detach().numpy().round(6).tolist(), cell.weight_ih.grad.numpy().round(6).tolist()))
     assert got[1] == got[0]
+
+
+def test_recurrent_constructor_checks_as_torchs():
+    for bad in (dict(dropout=True), dict(dropout=1.5)):
+        for lib in (torch, ts):
+            with pytest.raises(ValueError, match="dropout should be a number in range"):
+                lib.nn.GRU(3, 4, num_layers=2, **bad)
+    for lib in (torch, ts):
+        with pytest.raises(TypeError, match="input_size should be of type int, got: int64"):
+            lib.nn.GRU(np.int64(3), 4)
+        assert lib.nn.GRU(3, True).hidden_size == 1   # a bool is an int to torch

@@ -9,6 +9,7 @@ means, in order: the hand-written kernels of RNN / LSTM / GRU (CPU and CUDA), el
 kernel generated from the description (tinygrad_seq.cellgen), else the loop (with a warning once
 when the step cannot be fused; on "cuda" the variants run the loop).
 """
+import numbers
 import warnings
 
 import numpy as np
@@ -44,15 +45,16 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         if not isinstance(spec, CellSpec):
             raise TypeError(f"cell must be a CellSpec, got {type(spec).__name__}")
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):   # torch's TypeError
+            if not isinstance(v, int):   # torch's TypeError (a numpy integer too; a bool is an int there)
                 raise TypeError(f"{name} should be of type int, got: {type(v).__name__}")
             if v <= 0:
                 raise ValueError(f"{name} must be greater than zero, got {v!r}")
         for name, v in (("bias", bias), ("batch_first", batch_first)):
             if not isinstance(v, bool):   # torch's TypeError (an int or numpy's bool included)
                 raise TypeError(f"{name} should be of type bool, got: {type(v).__name__}")
-        if not 0 <= dropout <= 1:
-            raise ValueError(f"dropout should be a number in range [0, 1], got {dropout}")
+        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
+                             f"being zeroed (got {dropout!r})")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
