@@ -2,7 +2,6 @@
 & | ^ (logical on bools, bitwise on integers), << >>, as torch's; and alpha_form, the argument
 rule of add / sub (alpha keyword-only, torch's deprecated add(Number, Tensor) form). `m |= o`,
 `&=`, `^=`, `<<=`, `>>=` write into m (its views and aliases see it), as torch's."""
-import warnings
 
 import numpy as np
 
@@ -10,6 +9,7 @@ from tinygrad_seq import device as _device
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.elementwise_layout import elementwise
 from tinygrad_seq.operand_types import defer_unknown
+from tinygrad_seq.user_warning import warn_once
 
 
 def _wrap(arr, device):
@@ -27,8 +27,11 @@ def alpha_form(name, other, rest, alpha):
     if not rest:
         return other, alpha
     if len(rest) == 1 and hasattr(rest[0], "array") and isinstance(other, (int, float)):
-        warnings.warn(f"This overload of {name} is deprecated: {name}(Number alpha, Tensor other); use "
-                      f"{name}(Tensor other, *, Number alpha = 1) instead", UserWarning, stacklevel=3)
+        # torch's text, once a process whichever of add / add_ / sub / sub_ comes first (its one
+        # TORCH_WARN_ONCE in the argument parser)
+        warn_once("alpha_overload", f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\n"
+                  f"Consider using one of the following signatures instead:\n\t{name}(Tensor other, *, "
+                  f"Number alpha = 1)")
         return rest[0], other
     raise TypeError(f"{name}() takes 1 positional argument but {1 + len(rest)} were given (alpha is "
                     f"keyword-only: {name}(other, alpha=...))")
