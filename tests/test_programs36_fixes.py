@@ -315,18 +315,6 @@ def test_gru_checks_input_against_weights_before_states():
         ts.nn.GRU(1, 2)(ts.zeros(3, 1, 1), ts.zeros(1, 1, 2, dtype=ts.float64))
 
 
-def test_negative_slice_steps_raise_torchs_value_error():
-    x = ts.arange(5)
-    for index, text in ((slice(None, None, -1), "step must be greater than zero"),
-                        (slice(None, None, 0), "slice step cannot be zero"),
-                        (slice(1, 3, -2), "step must be greater than zero")):
-        with pytest.raises(ValueError, match=text):
-            x[index]
-    with pytest.raises(ValueError, match="step must be greater than zero"):
-        x[::-1] = 1
-    assert x[::2].tolist() == [0, 2, 4]
-
-
 def test_cuda_without_a_gpu_is_torchs_assertion_error():
     if ts.cuda.is_available():
         pytest.skip("a GPU (or the simulator) is present")

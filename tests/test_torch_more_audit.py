@@ -236,7 +236,9 @@ def test_tensors_print_as_torchs(case):
     assert ours == theirs
 
 
-def test_deprecated_add_alpha_form_and_accelerator():
+def test_deprecated_add_alpha_form_and_accelerator(monkeypatch):
+    from tinygrad_seq import user_warning
+    monkeypatch.setattr(user_warning, "_said_once", set())   # (torch says it once a process)
     p, g = ts.ones(3), ts.full((3,), 2.0)
     with pytest.warns(UserWarning, match="deprecated"):
         p.add_(-0.5, g)                     # old tutorials' p.data.add_(-lr, p.grad.data)

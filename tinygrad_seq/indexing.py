@@ -89,8 +89,6 @@ def normalize_index(idx, t):
             out.append(it)
             dim += t.ndim - n_real
         else:
-            if type(it) is slice and it.step is not None and it.step <= 0:   # torch's (numpy would reverse)
-                raise ValueError("slice step cannot be zero" if it.step == 0 else "step must be greater than zero")
             out.append(it)
             if it is not None and not isinstance(it, bool):
                 dim += 1
