@@ -112,10 +112,13 @@ def _host_written(a, since):
     with _lock:
         entry = _written_host.get(id(owner))
         ranges = list(entry[1].items()) if entry is not None and entry[0]() is owner else ()
-    if ranges:
-        low, high = byte_bounds(a)
-        return any(c > since and lo < high and low < hi for (lo, hi), c in ranges)
-    return False
+    newer = [r for r, c in ranges if c > since]
+    if not newer:   # (the common case: nothing written since; no address taken, ~3 us)
+        return False
+    if WHOLE in newer:   # a write to the whole of the owner's memory overlaps every array in it
+        return True
+    low, high = byte_bounds(a)
+    return any(lo < high and low < hi for lo, hi in newer)
 
 
 def _aliases(b, x, y):
