@@ -183,7 +183,10 @@ def index_add_(self, dim, index, source, alpha=1):
             == self.shape[:d] + self.shape[d + 1:] and source.ndim == self.ndim and source.shape[d] == rows.size):
         # outside the graph: whole rows added at the 1-D index (numpy's ufunc.at by rows, 10x its
         # element-by-element form), repeats in index order, as torch's loop (other shapes: its errors below)
-        src = source.array * alpha if alpha != 1 else source.array
+        try:
+            src = source.array * alpha if alpha != 1 else source.array
+        except OverflowError:   # an integer alpha outside self's dtype: torch's error
+            raise RuntimeError(f"value cannot be converted to type {source.dtype}_t without overflow") from None
         done = _write_rows(self, "index_add_", lambda a: np.add.at(np.moveaxis(a, d, 0), rows,
                                                                    np.moveaxis(src, d, 0)), source)
         if done is not None:

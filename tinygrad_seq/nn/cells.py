@@ -54,11 +54,19 @@ class RNNCellBase(Module):
     RNNCellBase(input_size, hidden_size, bias, num_chunks), for a subclass that writes its own
     forward (a hand-written cell's super().__init__), makes torch's four parameters instead."""
 
-    def __init__(self, cell, input_size, hidden_size, bias=True, device=None, dtype=None, *, num_chunks=None):
+    def __init__(self, cell=None, input_size=None, hidden_size=None, bias=True, device=None, dtype=None, *,
+                 num_chunks=None):
         super().__init__()
-        if isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):   # torch's positional form
-            chunks = bias if num_chunks is None else num_chunks
-            self._torch_form(cell, input_size, hidden_size, chunks, device, dtype)
+        if cell is None or num_chunks is not None or (isinstance(cell, (int, np.integer))
+                                                      and not isinstance(cell, bool)):
+            # torch's form (input_size, hidden_size, bias, num_chunks), by position or keyword
+            if cell is None:
+                args = (input_size, hidden_size, bias, num_chunks)
+            elif hidden_size is None:   # (I, H, bias=..., num_chunks=...)
+                args = (cell, input_size, bias, num_chunks)
+            else:                       # (I, H, bias, num_chunks), num_chunks perhaps by keyword
+                args = (cell, input_size, hidden_size, bias if num_chunks is None else num_chunks)
+            self._torch_form(*args, device, dtype)
             return
         spec = cell if isinstance(cell, CellSpec) else cell_library.get(cell)
         # 0 is allowed (torch builds a cell of no units; its layers refuse hidden_size=0)
