@@ -126,3 +126,16 @@ def test_comparison_bitwise_and_integer_pow_layouts_as_torchs():
                "and_b": a & b, "xor0d": a ^ lib.tensor(3), "ge": a >= b}
         got.append({k: (tuple(v.stride()), v.tolist()) for k, v in res.items()})
     assert got[1] == got[0]
+
+
+def test_mixed_layout_binary_functions_keep_torchs_layout():
+    got = []
+    for lib in (torch, ts):
+        a = lib.arange(1, 7).reshape(2, 3).t().float()
+        b = lib.arange(1, 7).reshape(3, 2).float()
+        res = {"fdiv": a // b, "mod": a % b, "fmod": lib.fmod(a, b), "atan2": lib.atan2(a, b),
+               "hypot": lib.hypot(a, b), "xlogy": lib.xlogy(a, b), "logaddexp": lib.logaddexp(a, b),
+               "copysign": lib.copysign(a, b), "fmax": lib.fmax(a, b), "trunc": lib.div(a, b, rounding_mode="trunc"),
+               "floor": lib.div(a, b, rounding_mode="floor"), "ifdiv": a.long() // b.long(), "imod": a.long() % b.long()}
+        got.append({k: (tuple(v.stride()), np.round(v.double().numpy(), 5).tolist()) for k, v in res.items()})
+    assert got[1] == got[0]

@@ -70,3 +70,25 @@ def elementwise(op, a, b, dtype=None):
     if not out.flags.c_contiguous:
         _torch_laid[id(out)] = out
     return out
+
+
+def relaid_as_elementwise(out, a, b):
+    """out, the host result of a composed elementwise function of arrays a and b (numpy's
+    layout: a temporary's, often row-major), laid out as torch's result of such an op is (the
+    order elementwise() writes in); out itself where that is its layout already."""
+    if type(out) is not np.ndarray or out.ndim < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return out
+    if a.flags.c_contiguous and b.flags.c_contiguous:
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+    shape = out.shape
+    if 1 in shape or 0 in shape or np.broadcast_shapes(a.shape, b.shape) != shape:
+        return out
+    perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
+    slow_to_fast = perm[::-1]
+    laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
+    if laid.strides == out.strides:
+        return out
+    np.copyto(laid, out)
+    if not laid.flags.c_contiguous:
+        _torch_laid[id(laid)] = laid
+    return laid

@@ -2,6 +2,7 @@
 sums and products, and the gathers and scatters of indexing (gather, scatter, index_put)."""
 import numpy as np
 
+from tinygrad_seq.elementwise_layout import relaid_as_elementwise
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.backend_cpu_reduce import row_major
 from tinygrad_seq.indexing import index_arrays
@@ -81,7 +82,7 @@ class FloorDivide(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = [(a.shape, a.dtype), (b.shape, b.dtype)]
-        return ctx.b.floor_divide(a, b)
+        return relaid_as_elementwise(ctx.b.floor_divide(a, b), a, b)   # (host arrays: torch's layout)
 
     @staticmethod
     def backward(ctx, g):

@@ -7,6 +7,7 @@ import numpy as np
 from scipy import special
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.elementwise_layout import relaid_as_elementwise
 from tinygrad_seq.torch_gamma_values import trigamma
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -105,6 +106,7 @@ class HostBinary(Function):
         x, z = B.to_host(a), B.to_host(b)
         with np.errstate(all="ignore"):
             y = np.asarray(BINARY[name][0](x, z), dtype=np.result_type(x, z))
+        y = relaid_as_elementwise(y, x, z)   # torch's layout for operands of two layouts
         ctx.fn_name = name
         ctx.save_for_backward(x, z, y)
         return B.asarray(y)

@@ -6,6 +6,7 @@ Gradients as torch's: div's "floor" / "trunc" modes zero (also for a zero diviso
 floor_divide none (backward raises)."""
 import numpy as np
 
+from tinygrad_seq.elementwise_layout import relaid_as_elementwise
 from tinygrad_seq import autograd, device as _device, ops_extra
 from tinygrad_seq.bool_arith import refuse_bool, trunc_divide_ints
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
@@ -24,7 +25,7 @@ class TruncDivide(ops_extra.FloorDivide):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = [(a.shape, a.dtype), (b.shape, b.dtype)]
-        return ctx.b.trunc(ctx.b.div(a, b))
+        return relaid_as_elementwise(ctx.b.trunc(ctx.b.div(a, b)), a, b)   # (host arrays: torch's layout)
 
 
 class FloorDivideOperator(ops_extra.FloorDivide):
@@ -123,5 +124,6 @@ class DivisionOps:
                 m = np.remainder(a.array, b.array)
                 if not np.all(m):   # a zero result keeps the dividend's sign, as torch's (-2 % 2 is -0.)
                     m = np.where(m == 0, np.copysign(m, a.array), m)
-            return _wrap(np.asarray(m, dtype=a.dtype), a.device)
-        return _wrap(getattr(B, "remainder" if name == "remainder" else "floor_divide")(a.array, b.array), a.device)
+            return _wrap(relaid_as_elementwise(np.asarray(m, dtype=a.dtype), a.array, b.array), a.device)
+        out = getattr(B, "remainder" if name == "remainder" else "floor_divide")(a.array, b.array)
+        return _wrap(relaid_as_elementwise(out, a.array, b.array), a.device)

@@ -20,6 +20,7 @@ from tinygrad_seq.legacy_new import new
 from tinygrad_seq.median_cummax import cummax, cummin, logcumsumexp, median
 from tinygrad_seq.reduce_dim_checks import one_dim
 from tinygrad_seq.result_types import cast_operands, result_type
+from tinygrad_seq.elementwise_layout import relaid_as_elementwise
 from tinygrad_seq.half_opmath import HALF, opmath
 from tinygrad_seq.tensor_matmul import addbmm, addmm, baddbmm, inner, mv, scalar_name
 
@@ -118,7 +119,7 @@ def fmod(self, other):
         from tinygrad_seq.tensor_math import _promote
         a, b = _promote(self, other) if self.dtype != other.dtype else (self, other)   # torch's result dtype
         with np.errstate(all="ignore"):   # the exact value, its zeros signed as C's fmod signs them
-            out = np.fmod(*np.broadcast_arrays(a.numpy(), b.numpy()))
+            out = relaid_as_elementwise(np.fmod(a.numpy(), b.numpy()), a.numpy(), b.numpy())
         return self._wrap(np.asarray(out, dtype=a.dtype), self.device).to(self.device)
     if self.dtype.kind == "f" or other.dtype.kind == "f":
         approx = self - (self / other).trunc().detach() * other
