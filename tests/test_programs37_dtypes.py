@@ -136,6 +136,7 @@ def test_mixed_layout_binary_functions_keep_torchs_layout():
         res = {"fdiv": a // b, "mod": a % b, "fmod": lib.fmod(a, b), "atan2": lib.atan2(a, b),
                "hypot": lib.hypot(a, b), "xlogy": lib.xlogy(a, b), "logaddexp": lib.logaddexp(a, b),
                "copysign": lib.copysign(a, b), "fmax": lib.fmax(a, b), "trunc": lib.div(a, b, rounding_mode="trunc"),
-               "floor": lib.div(a, b, rounding_mode="floor"), "ifdiv": a.long() // b.long(), "imod": a.long() % b.long()}
+               "floor": lib.div(a, b, rounding_mode="floor"), "ifdiv": a.long() // b.long(), "imod": a.long() % b.long(),
+               "where": lib.where(a > b, a, b), "where_c": lib.where(b > 2, a, b), "where_b": lib.where(b > a, b, a)}
         got.append({k: (tuple(v.stride()), np.round(v.double().numpy(), 5).tolist()) for k, v in res.items()})
     assert got[1] == got[0]

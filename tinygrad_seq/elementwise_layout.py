@@ -72,18 +72,19 @@ def elementwise(op, a, b, dtype=None):
     return out
 
 
-def relaid_as_elementwise(out, a, b):
-    """out, the host result of a composed elementwise function of arrays a and b (numpy's
-    layout: a temporary's, often row-major), laid out as torch's result of such an op is (the
-    order elementwise() writes in); out itself where that is its layout already."""
-    if type(out) is not np.ndarray or out.ndim < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray:
+def relaid_as_elementwise(out, *operands):
+    """out, the host result of a composed elementwise function of arrays `operands` (in torch's
+    order: where's condition first), with numpy's layout (a temporary's, often row-major), laid
+    out as torch's result of such an op is (the order elementwise() writes in); out itself where
+    that is its layout already."""
+    if type(out) is not np.ndarray or out.ndim < 2 or any(type(x) is not np.ndarray for x in operands):
         return out
-    if a.flags.c_contiguous and b.flags.c_contiguous:
+    if all(x.flags.c_contiguous for x in operands):
         return out if out.flags.c_contiguous else np.ascontiguousarray(out)
     shape = out.shape
-    if 1 in shape or 0 in shape or np.broadcast_shapes(a.shape, b.shape) != shape:
+    if 1 in shape or 0 in shape or np.broadcast_shapes(*(x.shape for x in operands)) != shape:
         return out
-    perm = dims_fastest_first(shape, [_broadcast_strides(a, shape), _broadcast_strides(b, shape)])
+    perm = dims_fastest_first(shape, [_broadcast_strides(x, shape) for x in operands])
     slow_to_fast = perm[::-1]
     laid = np.empty([shape[d] for d in slow_to_fast], out.dtype).transpose(np.argsort(slow_to_fast))
     if laid.strides == out.strides:

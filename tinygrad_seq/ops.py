@@ -9,7 +9,7 @@ import numpy as np
 from tinygrad_seq import outer_grad as _outer
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.dim_arg import dim_int, is_one_int
-from tinygrad_seq.elementwise_layout import elementwise
+from tinygrad_seq.elementwise_layout import elementwise, relaid_as_elementwise
 from tinygrad_seq.indexing import index_arrays, index_laid_as_torch
 
 
@@ -228,7 +228,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, a, b, cond=None):
         ctx.cond = cond
-        return ctx.b.where(cond, a, b)
+        return relaid_as_elementwise(ctx.b.where(cond, a, b), cond, a, b)   # (host arrays: torch's layout)
 
     @staticmethod
     def backward(ctx, g):
