@@ -5,7 +5,6 @@ nn.grad.conv*d_input / _weight, ConvTranspose output_size for an unbatched input
 zero input channels, Dropout's p kept as given, torch.native_dropout, F.conv_tbc, integer
 tensors refused by orthogonal_ / sparse_, padding='same' with an even kernel warning once, and
 torch's error texts and types."""
-import importlib
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 
 import tinygrad_seq as ts
 import tinygrad_seq.nn.functional as tsF
+from tinygrad_seq import user_warning
 
 torch = pytest.importorskip("torch")
 
@@ -281,8 +281,7 @@ def test_functional_conv_tbc():
 
 def test_same_padding_even_kernel_warns_once_per_process(monkeypatch):
     """torch's TORCH_WARN_ONCE: the first call in the process warns, whatever the filters say."""
-    conv2d_module = importlib.import_module("tinygrad_seq.conv2d")   # ts.conv2d is the function
-    monkeypatch.setattr(conv2d_module, "_asymmetric_same_padding_warned", False)
+    user_warning._said_once.discard("conv_same_padding")
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         tsF.conv1d(ts.rand(1, 1, 12), ts.rand(1, 1, 3), padding="same")               # symmetric: silent
@@ -293,7 +292,7 @@ def test_same_padding_even_kernel_warns_once_per_process(monkeypatch):
     assert [str(x.message) for x in w] == ["Using padding='same' with even kernel lengths and odd dilation may "
                                            "require a zero-padded copy of the input be created"]
     assert w[0].filename == __file__ and w[0].category is UserWarning
-    monkeypatch.setattr(conv2d_module, "_asymmetric_same_padding_warned", False)
+    user_warning._said_once.discard("conv_same_padding")
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         tsF.conv2d(ts.rand(1, 1, 12, 12), ts.rand(1, 1, 3, 4), padding="same")

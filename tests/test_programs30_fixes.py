@@ -52,8 +52,8 @@ def test_div_with_an_unknown_rounding_mode_raises_torchs_runtime_error(mode):
 
 
 def test_scatter_with_a_tensor_src_and_reduce_warns_once_as_torch():
-    from tinygrad_seq import index_scatter_writes
-    index_scatter_writes._reduce_deprecation_said.clear()
+    from tinygrad_seq import user_warning
+    user_warning._said_once.discard("scatter_tensor_src_reduce")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         y = ts.ones(2, 5).scatter_(1, ts.tensor([[0, 0], [1, 2]]), ts.full((2, 2), 2.0), reduce="multiply")

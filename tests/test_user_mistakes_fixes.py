@@ -11,7 +11,7 @@ import pytest
 import tinygrad_seq as ts
 import tinygrad_seq.nn as tnn
 import tinygrad_seq.nn.functional as TF
-from tinygrad_seq import creation
+from tinygrad_seq import user_warning
 
 torch = pytest.importorskip("torch")
 
@@ -241,7 +241,7 @@ def test_sum_of_non_tensor_is_typeerror(arg):
 
 # 12 --------------------------------------------------------------- list of ndarrays warns once
 def test_tensor_from_list_of_ndarrays_warns_once(monkeypatch):
-    monkeypatch.setattr(creation, "_ndarray_list_warned", False)
+    user_warning._said_once.discard("tensor_from_ndarray_list")
     data = [np.ones(2, np.float32), np.zeros(2, np.float32)]
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -254,7 +254,7 @@ def test_tensor_from_list_of_ndarrays_warns_once(monkeypatch):
 
 
 def test_tensor_from_list_of_numbers_does_not_warn(monkeypatch):
-    monkeypatch.setattr(creation, "_ndarray_list_warned", False)
+    user_warning._said_once.discard("tensor_from_ndarray_list")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ts.tensor([np.float32(1.0), np.float32(2.0)])

@@ -4,7 +4,6 @@ copied once into GEMM layout) and one batched numpy matmul per call; backward is
 helpers and the argument checks here are shared with conv_transpose.py and pool2d.py. On "cuda"
 the arrays go through host memory (convolutions are not on this library's recurrent hot path).
 """
-import warnings
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -14,6 +13,7 @@ from tinygrad_seq.autograd import Function
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import torch_type_name
 from tinygrad_seq.memory_formats import keeps_channels_last
+from tinygrad_seq.user_warning import warn_once
 
 
 def expand_arg(value, n, name):
@@ -189,17 +189,11 @@ def same_padding(kernel, dilation):
     return tuple((t // 2, t - t // 2) for t in totals)
 
 
-_asymmetric_same_padding_warned = False
-
-
 def _warn_asymmetric_same_padding_once():
     """torch's TORCH_WARN_ONCE: the first padding='same' needing more zeros after than before
     (an even kernel with odd dilation) in the process warns, whatever the warnings filters say."""
-    global _asymmetric_same_padding_warned
-    if not _asymmetric_same_padding_warned:
-        _asymmetric_same_padding_warned = True
-        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
-                      "copy of the input be created", UserWarning, stacklevel=4)
+    warn_once("conv_same_padding", "Using padding='same' with even kernel lengths and odd dilation may require a "
+              "zero-padded copy of the input be created")
 
 
 def resolve_padding(padding, kernel, stride, dilation, n):

@@ -19,6 +19,7 @@ from tinygrad_seq.range_out import RANGE_FACTORIES, shaped_like_out
 from tinygrad_seq.size import Size
 from tinygrad_seq.argument_types import as_tensor_argument, is_tensor  # noqa: F401  (ts.is_tensor)
 from tinygrad_seq.tensor import Tensor
+from tinygrad_seq.user_warning import warn_once
 
 
 def _shape(shape, size=None):
@@ -125,16 +126,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 _PLAIN = frozenset((float, int, bool))
 _LIST = frozenset((list,))
-_ndarray_list_warned = False   # torch's TORCH_WARN_ONCE: once a process, whatever the warning filters
-
-
-def _warn_list_of_ndarrays():
-    global _ndarray_list_warned
-    if not _ndarray_list_warned:
-        _ndarray_list_warned = True
-        warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
-                      "the list to a single numpy.ndarray with numpy.array() before converting to a tensor.",
-                      UserWarning, stacklevel=3)
+def _warn_list_of_ndarrays():   # torch's TORCH_WARN_ONCE: once a process, whatever the warning filters
+    warn_once("tensor_from_ndarray_list", "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please "
+              "consider converting the list to a single numpy.ndarray with numpy.array() before converting to a "
+              "tensor.")
 
 
 def _int_data(data, dtype, error):

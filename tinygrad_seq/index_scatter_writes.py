@@ -11,7 +11,7 @@ from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.index_checks import check_index_copy, check_index_copy_ranks, check_index_fill
 from tinygrad_seq.indexing import normalize_index
 from tinygrad_seq.internal_overlap import check_elementwise_operands, check_no_overlap, check_no_partial_overlap
-from tinygrad_seq.user_warning import warn_at_caller
+from tinygrad_seq.user_warning import warn_once
 from tinygrad_seq.int_convert import float_scalar
 from tinygrad_seq.tensor_matmul import scalar_name
 
@@ -71,15 +71,11 @@ def scatter_(self, dim, index, src=None, value=None, reduce=None):
     return _scatter_named(self, dim, index, src, value, reduce, node)
 
 
-_reduce_deprecation_said = []   # [True] once the warning below has been given (torch: once a process)
-
-
 def _warn_tensor_src_reduce():
     """torch's deprecation of scatter(src=Tensor, reduce=...), said once per process (TORCH_WARN_ONCE)."""
-    if not _reduce_deprecation_said:
-        _reduce_deprecation_said.append(True)
-        warn_at_caller("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
-                       "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.")
+    warn_once("scatter_tensor_src_reduce", "The reduce argument of torch.scatter with Tensor src is deprecated and "
+              "will be removed in a future PyTorch release. Use torch.scatter_reduce instead for more reduction "
+              "options.")
 
 
 def _scatter_named(self, dim, index, src, value, reduce, node):
