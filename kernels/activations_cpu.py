@@ -6,8 +6,10 @@ accurate to a few float32 ulp and vectorizes (one division, no libm call); float
 ``tanh`` / ``exp`` so float64 results stay within ~1e-15 of numpy. Called from Python they
 are plain numpy.
 
-Numba's on-disk cache keys a function on its own source file only: after editing this file,
-delete ``kernels/__pycache__`` so the cell kernels that inline these helpers recompile.
+Numba's on-disk cache keys a function on its own source file only: after changing what these
+helpers compute, bump REVISION, and the line naming it in each kernel file that inlines them
+(lstm_cpu, lstm_cell_cpu, gru_cpu, rnn_cpu; the generated cells' source names it itself), so that
+their cached machine code is not reused.
 """
 import math
 
@@ -18,12 +20,17 @@ from numba.extending import overload, register_jitable
 from .cache_load import njit
 from .panel_cpu import panel_product
 
+REVISION = 2   # 2: tanh exactly +-1 from |x| = 9.0109, as torch's float32 tanh
+
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)
 _INNER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
-# tanh(x) rounds to +-1 in float32 beyond this point
+# the rational's range: at and beyond it, it gives +-0.99999976 (tanh(7.905) in float32)
 _CLAMP = np.float32(7.90531110763549805)
+# torch's float32 tanh is +-1 from here: exactly (a saturated unit's derivative 1 - y^2 is 0, as
+# torch's, not 4.8e-7; sigmoid's, through tanh(x / 2), 0 beyond |x| = 18.02)
+_ONE_AT = np.float32(9.0109)
 _A1 = np.float32(4.89352455891786e-03)
 _A3 = np.float32(6.37261928875436e-04)
 _A5 = np.float32(1.48572235717979e-05)
@@ -36,6 +43,7 @@ _B2 = np.float32(2.26843463243900e-03)
 _B4 = np.float32(1.18534705686654e-04)
 _B6 = np.float32(1.19825839466702e-06)
 _HALF32 = np.float32(0.5)
+_ONE, _ZERO = np.float32(1.0), np.float32(0.0)
 
 
 def fast_tanh(x):
@@ -48,6 +56,7 @@ def fast_sigmoid(x):
 
 @register_jitable(fastmath=True, error_model="numpy")
 def _tanh_f32(x):
+    given = x
     x = min(max(x, -_CLAMP), _CLAMP)
     x2 = x * x
     p = x2 * _A13 + _A11
@@ -59,7 +68,11 @@ def _tanh_f32(x):
     q = x2 * _B6 + _B4
     q = x2 * q + _B2
     q = x2 * q + _B0
-    return x * p / q
+    y = x * p / q
+    # y moved to +-1 past _ONE_AT by arithmetic, not a select: fastmath's compares assume no nan,
+    # and a nan x must stay nan (1 - y is 2.4e-7 there: the sum rounds to 1 exactly)
+    saturated = _ONE if abs(given) >= _ONE_AT else _ZERO
+    return y + (math.copysign(_ONE, given) - y) * saturated
 
 
 @overload(fast_tanh, jit_options=dict(fastmath=True, error_model="numpy"))

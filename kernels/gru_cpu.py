@@ -22,7 +22,7 @@ from numba import types
 from .cache_load import njit
 from . import background_compile, calibration, tuning
 from .compile_notice import announce, c_array
-from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh
+from .activations_cpu import column_sums_into, copy_into, fast_sigmoid, fast_tanh   # inlined: activations_cpu.REVISION 2
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, transposed_gemm_jobs, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,

@@ -12,7 +12,7 @@ not vectorized: an index that may be negative wraps around (1330 against 290 ns 
 """
 
 from .cache_load import njit
-from .activations_cpu import fast_sigmoid, fast_tanh
+from .activations_cpu import fast_sigmoid, fast_tanh   # inlined: activations_cpu.REVISION 2
 
 _JIT = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 # helpers called only from @njit code: no Python or C entry point to build (compile time)

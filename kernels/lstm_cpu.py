@@ -26,7 +26,7 @@ from . import background_compile, calibration, panel_cpu, tuning
 from .cache_load import njit
 from .compile_notice import announce, c_array
 from .spin_cpu import arrive_and_wait, barrier_error, barrier_flags
-from .activations_cpu import copy_into, panels_at, step_product
+from .activations_cpu import copy_into, panels_at, step_product   # inlined: activations_cpu.REVISION 2
 from .lstm_cell_cpu import cell_row, cell_row_backward, cell_row_backward_units, cell_row_units
 from .blas_cpu import chunk_bounds, cores_for_spinning, gemm_into, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, transposed_gemm_jobs, weight_gradients

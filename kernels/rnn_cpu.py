@@ -15,7 +15,7 @@ import numpy as np
 from .cache_load import njit
 from . import calibration, tuning
 from .compile_notice import announce
-from .activations_cpu import copy_into, fast_tanh
+from .activations_cpu import copy_into, fast_tanh   # inlined: activations_cpu.REVISION 2
 from .blas_cpu import chunk_bounds, gate_buffer, input_projection, kernel_threads, run_chunks
 from .weight_grads_cpu import one_step_gradients, weight_gradients
 from .steps_cpu import (backward_weights, first_step_product, forward_panels, hidden_grad_step, lengths_array,
