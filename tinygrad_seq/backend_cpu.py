@@ -228,7 +228,12 @@ def index_add(shape, dtype, idx, g, advanced):
     """zeros(shape) with g added at a[idx] (duplicates in advanced indices accumulate)."""
     out = np.zeros(shape, dtype)
     if advanced:
-        np.add.at(out, idx, g)
+        rows = idx[0] if type(idx) is tuple and len(idx) == 1 else idx
+        if type(rows) is np.ndarray and rows.dtype.kind in "iu" and len(shape):   # whole rows: one pass (add_at.py)
+            from tinygrad_seq.add_at import add_rows
+            add_rows(out, 0, rows.reshape(-1), np.reshape(g, (rows.size,) + tuple(shape[1:])))
+        else:
+            np.add.at(out, idx, g)
     else:
         out[idx] = g
     return out
@@ -379,7 +384,8 @@ def index_add_rows(shape, idx, g, skip_row=None):
     """zeros(shape) with each row g[...] added at row idx[...] (repeats accumulate); row
     skip_row (an embedding's padding_idx) stays zero."""
     out = np.zeros(shape, g.dtype)
-    np.add.at(out, idx.reshape(-1), g.reshape(-1, shape[1]))
+    from tinygrad_seq.add_at import add_rows   # repeats accumulating in one pass
+    add_rows(out, 0, idx.reshape(-1), g.reshape(-1, shape[1]))
     if skip_row is not None:
         out[skip_row] = 0
     return out
@@ -405,6 +411,11 @@ def scatter(out, dim, index, src):
 
 def scatter_add(out, dim, index, src):
     """out[index along dim] += src[:index.shape], repeats accumulating (in place, returns out)."""
+    from tinygrad_seq.add_at import scatter_add as by_kernel   # repeats accumulating in one pass
+    return by_kernel(out, dim, index, src, lambda a: _scatter_add_at(a, dim, index, src))
+
+
+def _scatter_add_at(out, dim, index, src):
     np.add.at(out, _along(index, dim), src[tuple(slice(0, s) for s in index.shape)])
     return out
 

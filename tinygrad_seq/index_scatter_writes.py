@@ -5,6 +5,7 @@ as in torch (zero_d_write)."""
 import numpy as np
 
 from tinygrad_seq import autograd, device as _device, ops_extra
+from tinygrad_seq.add_at import add_rows
 from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -183,8 +184,7 @@ def index_add_(self, dim, index, source, alpha=1):
             src = source.array * alpha if alpha != 1 else source.array
         except OverflowError:   # an integer alpha outside self's dtype: torch's error
             raise RuntimeError(f"value cannot be converted to type {source.dtype}_t without overflow") from None
-        done = _write_rows(self, "index_add_", lambda a: np.add.at(np.moveaxis(a, d, 0), rows,
-                                                                   np.moveaxis(src, d, 0)), source)
+        done = _write_rows(self, "index_add_", lambda a: add_rows(a, d, rows, src), source)
         if done is not None:
             return done
     return _scatter_add_named(self, dim, spread, source * alpha if alpha != 1 else source, "IndexAddBackward0")
@@ -208,6 +208,12 @@ def index_copy_(self, dim, index, source):
         check_index_copy(index, source, source.shape[wrap_dim(dim, self.ndim)])
     check_no_overlap(self, index)
     check_no_overlap(self, source)
+    if _is_tensor(index) and index.dtype.kind in "iu" and index.numel():   # torch's message, naming index_copy_
+        n, i = self.shape[wrap_dim(dim, self.ndim)], np.asarray(index.numpy())
+        bad = i[(i < 0) | (i >= n)]
+        if bad.size:
+            raise IndexOutOfRange(f"index_copy_(): index {int(bad.flat[0])} is out of bounds for dimension "
+                                  f"{wrap_dim(dim, self.ndim)} with size {n}")
     return _scatter_named(self, dim, along_index(self, dim, index, source, "index_copy_"), source, None, None,
                           "IndexCopyBackward0")
 
@@ -331,6 +337,9 @@ def index_put_(self, indices, values, accumulate=False):
         except ValueError:
             raise ShapeMismatch(f"index_put_: values of shape {tuple(vals.shape)} do not broadcast to the indexed "
                                 f"shape {shape}") from None
+        rows = index[0] if type(index) is tuple and len(index) == 1 else None
+        if type(rows) is np.ndarray and rows.ndim == 1 and rows.dtype.kind in "iu":   # whole rows: add_at.py
+            return _write_rows(self, "index_put_", lambda a: add_rows(a, 0, rows, add), vals)
         return _write_rows(self, "index_put_", lambda a: np.add.at(a, index, add), vals)
     positions = np.arange(self.numel()).reshape(self.shape)[index]   # the flat position of each element written
     try:
