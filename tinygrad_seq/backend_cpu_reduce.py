@@ -75,12 +75,16 @@ def max(a, axis=None, keepdims=False):
 def argmax(a, axis=None):
     return row_major(np.argmax(a, axis=axis))
 
+# the scans run under errstate: inf - inf or an overflow is torch's nan / inf without a warning
+# (numpy's RuntimeWarning is attributed to numpy, past the filter tinygrad_seq/__init__.py sets)
 def cumsum(a, axis):
-    if a.dtype == np.float32 and a.ndim and a.shape[axis] >= CUMSUM_WIDE_COUNT:
-        # a scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56, x 4000
-        # at 400.0152); short ones stay in float32 (the float64 scan takes twice as long)
-        return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
-    return np.ascontiguousarray(np.cumsum(a, axis=axis))   # torch's scans: contiguous (numpy's keep a's layout)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if a.dtype == np.float32 and a.ndim and a.shape[axis] >= CUMSUM_WIDE_COUNT:
+            # a scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56, x 4000
+            # at 400.0152); short ones stay in float32 (the float64 scan takes twice as long)
+            return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
+        return np.ascontiguousarray(np.cumsum(a, axis=axis))   # torch's scans: contiguous (numpy's keep a's layout)
 
 def cumprod(a, axis):
-    return np.ascontiguousarray(np.cumprod(a, axis=axis))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.ascontiguousarray(np.cumprod(a, axis=axis))

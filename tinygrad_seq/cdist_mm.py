@@ -48,3 +48,17 @@ def euclidean_dist_graph_backward(ctx, ps, grads):
     ga = a * ratio.sum(-1, keepdim=True) - ratio @ b
     gb = b * ratio.sum(-2).unsqueeze(-1) - ratio.transpose(-1, -2) @ a
     return ga, gb
+
+
+def chebyshev_distance(d):
+    """max |d| over the last dim of the differences d [.., M], with torch's cdist / pdist gradient
+    for p = inf: sign(d) at every coordinate where |d| reaches the max, ties each taking all of it
+    (vector_norm's ord=inf splits it among the ties)."""
+    dist = d.abs().amax(-1)
+    if not d.requires_grad:
+        return dist
+    from tinygrad_seq.ops_extra import ZeroCarryingGrad
+    host = np.abs(d.detach().numpy())
+    at_max = host == host.max(-1, keepdims=True)
+    slope = d.new_tensor(np.sign(d.detach().numpy()) * at_max)   # a constant
+    return dist.detach() + (ZeroCarryingGrad.apply(d) * slope).sum(-1)

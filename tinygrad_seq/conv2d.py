@@ -67,6 +67,10 @@ def check_conv(name, x, weight, bias, n_spatial, stride, padding, dilation, grou
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
         raise ShapeMismatch(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
                             f"{out_channels} elements, but got bias of size {list(bias.shape)} instead")
+    if 0 in weight.shape[2:]:   # torch's kernels see a 1-D kernel as 2-D: height 1
+        height, width = ((1,) + tuple(weight.shape[2:]))[-2:]
+        raise InvalidArgument(f"kernel size should be greater than zero, but got kernel_height: {height} "
+                              f"kernel_width: {width}")
     if 0 in dilation:   # torch's kernels refuse it after the shape checks (a 1-D one seen as 2-D)
         shown = ((1,) if n_spatial == 1 else ()) + tuple(dilation)
         names = ("dilation_depth", "dilation_height", "dilation_width")[-len(shown):]

@@ -379,7 +379,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     s = std.numpy() if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
     from tinygrad_seq.random_fills import check_normal_std
     check_normal_std(std)
-    shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    from tinygrad_seq.broadcast_errors import broadcast_shape   # (torch's RuntimeError for mismatched ones)
+    shape = tuple(size) if size is not None else broadcast_shape(m.shape, s.shape)
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     dt = np.dtype(dtype) if dtype is not None else ref.dtype if ref is not None else dtypes.get_default_dtype()
     dev = device or (ref.device if ref is not None else "cpu")

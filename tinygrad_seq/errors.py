@@ -40,18 +40,19 @@ class NotATensor(TypeError, AttributeError):
     an AttributeError reading it ('tuple' object has no attribute 'dim')."""
 
 
-class StateCountError(TypeError, IndexError, RuntimeError):
+class StateCountError(TypeError, IndexError, RuntimeError, AttributeError):
     """A recurrent layer's hx with the wrong number of states, where torch fails indexing it (one
     tensor given to an LSTM: IndexError when its first dim has one entry, else RuntimeError, the
-    hx and cx it reads as hx[0] and hx[1] having one dim too few)."""
+    hx and cx it reads as hx[0] and hx[1] having one dim too few; a numpy array: AttributeError)."""
 
 
 class BadArgument(ValueError, AssertionError):
     """An argument torch refuses with an assert (Embedding.from_pretrained of a 1-D weight)."""
 
 
-class UnsupportedData(TypeError, ValueError):
-    """Data a tensor cannot hold (strings: torch's ValueError "too many dimensions 'str'")."""
+class UnsupportedData(TypeError, ValueError, RuntimeError):
+    """Data a tensor cannot hold (strings: torch's ValueError "too many dimensions 'str'"; a set,
+    None: its RuntimeError "Could not infer dtype")."""
 
 
 class ShapeAssertion(ShapeMismatch, AssertionError):

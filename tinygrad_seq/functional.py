@@ -178,9 +178,11 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def logsigmoid(input):
-    """log(sigmoid(x)) = -softplus(-x), without overflow."""
+    """log(sigmoid(x)) = -softplus(-x), without overflow, and without softplus's linear piece
+    past its threshold (torch's: its gradient 1 - sigmoid(x), not 1, below x = -20)."""
     require_float(input, "log_sigmoid_cpu")
-    return named(-softplus(-input), "LogSigmoidBackward0")
+    from tinygrad_seq.ops_extra import Softplus
+    return named(-opmath(-input, Softplus.apply), "LogSigmoidBackward0")
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):

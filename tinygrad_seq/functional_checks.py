@@ -2,7 +2,7 @@
 pass over the data: they sit on the training hot paths), raising what torch raises."""
 import numpy as np
 
-from tinygrad_seq.errors import DTypeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeMismatch
 
 # torch's ScalarType names, which its error messages quote ("... not implemented for 'Long'")
 _TORCH_TYPE_NAMES = {np.dtype(k): v for k, v in (
@@ -61,3 +61,11 @@ def require_norm_params(kernel, x, *params):
             detail = ("all inputs must share same datatype." if x.dtype == np.float64
                       else "expect parameter to have scalar type of Float")
             raise DTypeMismatch(f"mixed dtype (CPU): {detail}")
+
+
+def check_per_channel(channels, **params):
+    """torch's batch_norm check of its per-channel tensors (weight, bias, running_mean,
+    running_var: in that order), each of `channels` elements where given."""
+    for name, t in params.items():
+        if t is not None and t.numel() != channels:
+            raise ShapeMismatch(f"{name} should contain {channels} elements not {t.numel()}")

@@ -15,7 +15,7 @@ from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.half_opmath import HALF, in_float32, opmath
-from tinygrad_seq.functional_checks import require_float, require_norm_params
+from tinygrad_seq.functional_checks import check_per_channel, require_float, require_norm_params
 from tinygrad_seq.memory_formats import keeps_channels_last
 from tinygrad_seq.tensor import Tensor
 
@@ -119,7 +119,8 @@ def hardsigmoid(input, inplace=False):
 
 def _hardsigmoid(x):
     inside = ((x > -3) & (x < 3)).to(dtype=x.dtype) * _ONE_SIXTH
-    return named((x / 6 + 0.5).clamp(0.0, 1.0).detach() + (x - x.detach()) * inside, "HardsigmoidBackward0")
+    from tinygrad_seq.ops_extra import ZeroCarryingGrad
+    return named((x / 6 + 0.5).clamp(0.0, 1.0).detach() + ZeroCarryingGrad.apply(x) * inside, "HardsigmoidBackward0")
 
 
 _ONE_SIXTH = float(np.float32(1.0 / 6.0))   # torch's backward multiplies by a float 1/6
@@ -141,11 +142,8 @@ def _hardswish(x):
     inside = (xv > -3) & (xv < 3)
     slope = x.new_tensor(np.where(inside, xv / 3 + 0.5, xv >= 3))   # torch's x / 3 + 0.5, in x's dtype
     curvature = x.new_tensor(inside / 6)
-    d = x - x.detach()
-    finite = np.isfinite(xv)
-    if not finite.all():   # inf - inf: d is 0 there (the value stays inf, as torch's; no nan gradient)
-        from tinygrad_seq.ops import MaskedFill
-        d = MaskedFill.apply(d, mask=~finite, value=0.0)
+    from tinygrad_seq.ops_extra import ZeroCarryingGrad
+    d = ZeroCarryingGrad.apply(x)   # (x - x.detach() would be nan at inf)
     return named(y.detach() + d * slope + d * d * curvature, "HardswishBackward0")
 
 
@@ -267,6 +265,9 @@ def pdist(input, p=2.0):
     i, j = np.triu_indices(input.shape[0], k=1)
     d = (input.index_select(0, Tensor(i.astype(np.int64), device=input.device))
          - input.index_select(0, Tensor(j.astype(np.int64), device=input.device)))
+    if p == math.inf:   # every tied coordinate takes the whole gradient, as torch's
+        from tinygrad_seq.cdist_mm import chebyshev_distance
+        return named(chebyshev_distance(d), "PdistBackward0")
     return named(_count_nonzero_with_zero_grad(d, False) if p == 0 else d.norm(p=p, dim=-1), "PdistBackward0")
 
 
@@ -387,6 +388,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     folding them into running_mean / running_var in place (the variance unbiased there, as
     torch's); otherwise by the running ones."""
     require_norm_params("batch_norm", input, running_mean, running_var, weight, bias)
+    check_per_channel(input.shape[1] if input.ndim > 1 else 0, weight=weight, bias=bias, running_mean=running_mean,
+                      running_var=running_var)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1] if input.ndim > 1 else 0) + (1,) * (input.ndim - 2)   # 1-D: 0 channels, as torch's
     n = input.shape[0] * math.prod(input.shape[2:])   # values per channel

@@ -13,7 +13,7 @@ from tinygrad_seq.activation_nodes import prelu  # noqa: F401  (F.prelu: its nod
 from tinygrad_seq.argument_types import require_tensor_argument, require_tensor_method, require_tensor_or_number
 from tinygrad_seq.autograd import is_grad_enabled, no_grad
 from tinygrad_seq.embedding_bag_layout import torch_fast_path as _torch_fast_bag_path
-from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import (refuse_float_into, require_float, require_norm_params,
                                             torch_type_name)
 from tinygrad_seq.functional_ints import integer_dropout, integer_threshold_args
@@ -79,6 +79,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise InvalidArgument(f"Expected number of channels in input to be divisible by num_groups, but got input "
                               f"of shape {input.shape} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != c):   # torch's message
+            raise ShapeMismatch(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                                f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
     if input.dtype == HALF:   # in float32, rounded once (half_opmath.py)
         w, b = (None if p is None else p.float() for p in (weight, bias))
         return opmath(input, lambda u: group_norm(u, num_groups, w, b, eps), "NativeGroupNormBackward0")
@@ -288,7 +292,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         margin, zero = int(margin), 0
     else:
         zero = 0.0
-    margin_part = (margin - input).relu().where(target != 1, zero)
+    margin_part = (margin - input).clamp(min=zero).where(target != 1, zero)   # torch's clamp_min: gradient at 0
     loss = margin_part + input.where(target != -1, zero)
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
@@ -373,6 +377,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("weight must be one-dimensional")
     x = input if input.ndim == 2 else input.reshape(1, -1)   # a 1-D or 0-d input: one sample
     y = target.numpy().reshape(-1).astype(np.int64)
+    if ((y < 0) | (y >= x.shape[1])).any():   # torch's check and message
+        raise IndexOutOfRange("target out of range")
     n, c = x.shape
     picked = x.gather(1, Tensor(y.reshape(-1, 1), device=x.device))
     terms = (margin - picked + x).relu()

@@ -90,7 +90,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     is_target = is_target[:, :C]
     x_target = x.gather(1, Tensor(labels, device=x.device))     # [N, C]: x at each listed target
     pairs = Tensor((valid[:, :, None] & ~is_target[:, None, :]).astype(x.dtype), device=x.device)
-    hinge = (1.0 - x_target.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0) * pairs   # [N, target j, class i]
+    hinge = (1.0 - x_target.unsqueeze(2) + x.unsqueeze(1)).relu() * pairs   # [N, target j, class i]; no gradient at 0 (torch's)
     loss = hinge.sum((1, 2)) / C
     if input.ndim <= 1:
         loss = loss.squeeze(0)

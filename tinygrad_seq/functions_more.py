@@ -105,6 +105,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p == 0:   # the count of differing columns; torch's backward gives zero gradients, not none
         from tinygrad_seq.functional_extra import _count_nonzero_with_zero_grad
         return named(_count_nonzero_with_zero_grad(d, False), "CdistBackward0")
+    if p == float("inf"):   # every tied coordinate takes the whole gradient, as torch's
+        from tinygrad_seq.cdist_mm import chebyshev_distance
+        return named(chebyshev_distance(d), "CdistBackward0")
     return named(d.norm(p=p, dim=-1), "CdistBackward0")
 
 

@@ -186,6 +186,13 @@ class GraphBackend:
     def sign(self, a):
         return self.raw.sign(self._value(a))
 
+    # piecewise constant, as sign: values without a graph (their derivative is zero)
+    def trunc(self, a):
+        return self.raw.trunc(self._value(a))
+
+    def floor_divide(self, a, b):
+        return self.raw.floor_divide(self._value(a), self._value(b))
+
     gt, ge, lt, le, eq, ne = map(_comparison, ("gt", "ge", "lt", "le", "eq", "ne"))
 
     def logical_not(self, a):

@@ -44,6 +44,9 @@ def to_array(data, dtype):
         return arr.astype(np.int64, copy=False)   # API.md: integer data becomes int64
     if kind == "b":
         return arr
+    if arr.dtype == object:   # torch's words: a set, a dict, None, a generator, mixed objects
+        odd = next((x for x in np.ravel(arr) if not isinstance(x, (numbers.Number, np.generic))), arr.flat[0])
+        raise UnsupportedData(f"Could not infer dtype of {type(odd).__name__}")
     raise UnsupportedData(f"Tensor: unsupported data type {arr.dtype}")
 
 

@@ -50,7 +50,8 @@ UNARY = {
     "acosh": lambda x, y: (x * x - 1.0).rsqrt(),
     "atanh": lambda x, y: 1.0 / (1.0 - x * x),
     "exp2": lambda x, y: y * float(np.log(2.0)),
-    "logit": lambda x, y: 1.0 / (x * (1.0 - x)),
+    "logit": lambda x, y: ops.MaskedFill.apply(1.0 / (x * (1.0 - x)), mask=(x.array < 0) | (x.array > 1),
+                                               value=float("nan")),   # nan outside [0, 1], as the first order
     "lgamma": lambda x, y: _host("digamma")(x),
     "digamma": lambda x, y: Polygamma.apply(x, n=1),
     "i0": lambda x, y: _special("i1")(x),

@@ -13,6 +13,7 @@ from tinygrad_seq.loss_reduction import check_reduction as _check_reduction
 from tinygrad_seq.loss_reduction import legacy_reduction as _legacy_reduction
 from tinygrad_seq.loss_reduction import reduce_loss as _reduce
 from tinygrad_seq.loss_reduction import refuse_grad_arguments
+from tinygrad_seq.loss_pieces import piecewise_quadratic
 from tinygrad_seq.loss_weights import weighted_reduce
 from tinygrad_seq.nll_shapes import check_nll_shapes
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
@@ -46,10 +47,12 @@ class _ClassNLL(Function):
         safe = B.astype(B.mul(target, B.astype(valid, target.dtype)), target.dtype)
         rows = B.asarray(np.arange(M))
         wt = valid if weight is None else B.mul(B.getitem(weight, (safe,)), valid)   # (M,)
-        losses = B.neg(B.mul(B.getitem(lp, (rows, safe)), wt))
+        kept = B.ne(valid, 0)   # an ignored row adds 0 whatever its values (nan or inf: not times 0)
+        zero = B.zeros((M,), x.dtype)
+        losses = B.where(kept, B.neg(B.mul(B.getitem(lp, (rows, safe)), wt)), zero)
         if smoothing:
             wl = lp if weight is None else B.mul(lp, weight)
-            smooth = B.neg(B.mul(B.sum(wl, axis=1), valid))
+            smooth = B.where(kept, B.neg(B.sum(wl, axis=1)), zero)
             losses = B.add(B.mul(losses, 1.0 - smoothing), B.mul(smooth, smoothing / C))
         ctx.save_for_backward(lp, safe, wt, valid)
         ctx.rows, ctx.weight, ctx.reduction = rows, weight, reduction
@@ -135,14 +138,13 @@ def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothi
     rows = np.arange(M)
     validf = valid.astype(x.dtype)
     wt = validf if weight is None else weight[safe] * validf
-    losses = (lse - x[rows, safe]) * wt
-    if smoothing:
-        # sum_c w_c * -lp[m, c] = sum_c w_c * (lse_m - x[m, c])
-        if weight is None:
-            smooth = (C * lse - x.sum(axis=1)) * validf
-        else:
-            smooth = (weight.sum() * lse - x @ weight) * validf
-        losses = losses * (1.0 - smoothing) + smooth * (smoothing / C)
+    # an ignored row adds 0, whatever its logits (an inf or all -inf row: not nan * 0, as torch's)
+    with np.errstate(invalid="ignore"):
+        losses = np.where(valid, (lse - x[rows, safe]) * wt, 0)
+        if smoothing:
+            # sum_c w_c * -lp[m, c] = sum_c w_c * (lse_m - x[m, c])
+            smooth = C * lse - x.sum(axis=1) if weight is None else weight.sum() * lse - x @ weight
+            losses = losses * (1.0 - smoothing) + np.where(valid, smooth, 0) * (smoothing / C)
     ctx.save_for_backward(p, safe, wt, validf)
     ctx.cpu_softmax, ctx.rows, ctx.weight = True, rows, weight
     ctx.reduction, ctx.smoothing = reduction, smoothing
@@ -371,8 +373,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     a = d.abs()
     if beta == 0:
         return named(_reduce(a, reduction), "SmoothL1LossBackward0")
-    small = a.clamp(max=beta)          # |d| below beta, beta above: one formula for both sides
-    return named(_reduce(small * small * (0.5 / beta) + (a - small), reduction), "SmoothL1LossBackward0")
+    return named(_reduce(piecewise_quadratic(d, a, beta, 1.0 / beta, 0.5 * beta, 1.0), reduction),
+                 "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -381,10 +383,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise InvalidArgument(f"huber_loss does not support non-positive values for delta (got {delta}).")
     d = input - huber_target(input, _same_shape("huber_loss", input, target))
-    a = d.abs()
-    small = a.clamp(max=delta)
-    return named(weighted_reduce(in_dtype_of(small * small * 0.5 + (a - small) * delta, input), weight, input,
-                                 reduction, _reduce, by_weight_sum=False), "HuberLossBackward0")
+    pointwise = piecewise_quadratic(d, d.abs(), delta, 1.0, 0.5 * delta, delta)
+    return named(weighted_reduce(in_dtype_of(pointwise, input), weight, input, reduction, _reduce,
+                                 by_weight_sum=False), "HuberLossBackward0")
 
 
 class _BCE(Function):

@@ -59,7 +59,8 @@ class Div(Function):
         a, b = ctx.saved_tensors
         B = ctx.b
         ga = B.div(g, b) if ctx.needs_input_grad[0] else None
-        gb = B.neg(B.div(B.mul(g, a), B.mul(b, b))) if ctx.needs_input_grad[1] else None
+        # torch's -g * ((a / b) / b): no overflow of b * b or g * a (1e20 / 1e20, a 0 over a subnormal b)
+        gb = B.mul(B.neg(g), B.div(B.div(a, b), b)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -304,7 +304,10 @@ class Root(Function):
         a, out = ctx.saved_tensors
         B = ctx.b
         zero = B.eq(a, 0)
-        d = B.div(B.mul(out, 1.0 / ctx.p), B.where(zero, B.ones(a.shape, a.dtype), a))   # (1/p) a^(1/p-1)
+        if ctx.p == 2:   # torch's g / (2 sqrt(a)): 0 at an inf a (out / (2 a) would be inf / inf)
+            d = B.div(0.5, B.where(zero, B.ones(a.shape, a.dtype), out))
+        else:
+            d = B.div(B.mul(out, 1.0 / ctx.p), B.where(zero, B.ones(a.shape, a.dtype), a))   # (1/p) a^(1/p-1)
         return B.mul(g, B.where(zero, B.zeros(a.shape, a.dtype), d))
 
 
@@ -321,3 +324,18 @@ class MeanDivide(Function):
     @staticmethod
     def backward(ctx, g):
         return ctx.b.div(g, ctx.count)
+
+
+class ZeroCarryingGrad(Function):
+    """Zeros shaped as x that pass the gradient to x unchanged: the x - x.detach() of a value
+    written as value.detach() + (x - x.detach()) * slope, without its nan where x is inf (inf - inf;
+    hardsigmoid(inf) is 1 in torch, its gradient 0; hardswish(inf)'s gradient is 1)."""
+    saved_are_inputs = True   # create_graph: the gradient again (linear, no saved value)
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.b.zeros(tuple(x.shape), x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g

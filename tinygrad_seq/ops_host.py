@@ -14,9 +14,11 @@ _SQRT_PI = float(np.sqrt(np.pi))
 
 def _lgamma(x):
     """scipy's gammaln, but -log|x| for |x| below 1e-300 (float64 subnormals, where scipy gives
-    inf and torch the finite value; the next term, -0.577 x, is below float64's resolution there)."""
+    inf and torch the finite value; the next term, -0.577 x, is below float64's resolution there),
+    and inf at -inf (C's lgamma; scipy gives -inf)."""
     tiny = (np.abs(x) < 1e-300) & (x != 0)
-    return np.where(tiny, -np.log(np.where(tiny, np.abs(x), 1.0)), special.gammaln(x))
+    out = np.where(tiny, -np.log(np.where(tiny, np.abs(x), 1.0)), special.gammaln(x))
+    return np.where(x == -np.inf, np.inf, out)
 
 
 def _at_least_float32(x):

@@ -10,6 +10,8 @@ torch.get_rng_state() (CPUGeneratorImplState), so states move between ts and tor
 """
 import contextlib
 
+import numbers
+
 import numpy as np
 
 from tinygrad_seq.torch_stream import NumpyInterface, TorchStream, fill_order, in_fill_order
@@ -86,6 +88,8 @@ class Generator:
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
+        if not isinstance(seed, numbers.Integral):   # torch's Generator takes an int only (torch.manual_seed int()s)
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
         self._seed = _seed_value(seed)
         self.stream = TorchStream(self._seed)
         self.rng = NumpyInterface(self.stream)   # numpy's Generator methods over torch's stream
@@ -121,8 +125,8 @@ _default = default_generator
 
 
 def manual_seed(seed: int):
-    """Seed the global generator (torch.manual_seed); returns it."""
-    return _default.manual_seed(seed)
+    """Seed the global generator (torch.manual_seed: int(seed) first); returns it."""
+    return _default.manual_seed(int(seed))
 
 
 def seed():

@@ -212,7 +212,8 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
 
     def __bool__(self):
         if self.array.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with {'no values' if self.array.size == 0 else 'more than one value'}"
+                               f" is ambiguous")
         return bool(self.item())
 
     def __int__(self):

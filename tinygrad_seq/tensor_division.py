@@ -22,6 +22,8 @@ def _wrap(arr, device):
 class TruncDivide(ops_extra.FloorDivide):
     """trunc(a / b) of floats, torch's div(rounding_mode='trunc'): piecewise constant, so the
     gradient is zero for both, also where b is 0 (trunc of a / b would pass 0 * inf = nan back)."""
+    saved_are_inputs = True   # create_graph: its zeros again (torch's second derivative)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = [(a.shape, a.dtype), (b.shape, b.dtype)]
@@ -111,7 +113,9 @@ class DivisionOps:
         a, b = _promoted(a, b)
         refuse_bool("remainder_cpu" if name == "remainder" else "div_floor_cpu", a.dtype)
         if a.dtype.kind == "f" and name == "remainder" and (a.requires_grad or b.requires_grad):
-            return a - b * (a / b).floor()   # torch's gradients: 1 and -floor(a / b)
+            from tinygrad_seq.remainder_node import ExactRemainder   # torch's gradients: 1 and -floor(a / b)
+            value = DivisionOps._divide_pair(a.detach(), b.detach(), name).array
+            return ExactRemainder.apply(a, b, value=value, rounding="floor")
         if a.dtype.kind == "f" and name == "floor_divide":
             return named(FloorDivideOperator.apply(a, b), "NotImplemented")   # exact; no derivative
         if a.dtype.kind == "f" and name == "div_floor":

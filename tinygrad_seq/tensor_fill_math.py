@@ -304,11 +304,11 @@ def renorm(self, p, dim, maxnorm):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {torch_type_name(self.dtype)}")
     others = tuple(i for i in range(self.ndim) if i != dim)
-    if p == math.inf:
-        norms = self.abs().amax(dim=others, keepdim=True)
-    else:
-        norms = self.abs().pow(p).sum(dim=others, keepdim=True).pow(1.0 / p)
-    factor = (norms > maxnorm).to(dtype=self.dtype) * (maxnorm / (norms + 1e-7) - 1) + 1
+    from tinygrad_seq.linalg_norms import vector_norm   # its gradient at a zero norm is 0 (torch's)
+    # torch's: scaled past maxnorm, else as it is with the incoming gradient (a norm of zeros there: no nan)
+    scaled = vector_norm(self.detach(), p, dim=others, keepdim=True) > maxnorm
+    norms = vector_norm(self.masked_fill(~scaled, 0.0), p, dim=others, keepdim=True)
+    factor = (maxnorm / (norms + 1e-7)).where(scaled, 1.0)
     return named((self * factor).contiguous(), "RenormBackward0")   # row-major, as torch's, whatever self's layout
 
 

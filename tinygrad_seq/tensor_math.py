@@ -9,13 +9,13 @@ import numpy as np
 
 from tinygrad_seq import autograd, device as _device, dtypes, ops, ops_extra
 from tinygrad_seq.argument_types import not_a_tensor
-from tinygrad_seq.bool_arith import bool_alpha, bool_pow, refuse_bool, refuse_clamp_bool, refuse_non_float_lerp
+from tinygrad_seq.bool_arith import bool_alpha, bool_pow, refuse_bool, refuse_clamp_bool
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.dim_alias import required_dim
 from tinygrad_seq.clamp_tensor_bounds import clamp_tensors
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
-from tinygrad_seq.half_opmath import HALF, half_times_number, half_times_scalar, opmath, rounded_once, times_alpha as _times_alpha
+from tinygrad_seq.half_opmath import HALF, half_times_number, half_times_scalar, opmath, times_alpha as _times_alpha
 from tinygrad_seq.int_convert import float_scalar, int_scalar
 from tinygrad_seq.int_math import exact_minimum, int_pow
 from tinygrad_seq.operand_types import named_node as _named_node, named_result, unknown_operand as _unknown_operand
@@ -438,13 +438,6 @@ class MathOps(DivisionOps, MatMulOps):
             return softmax_over_empty_dim(x, dim, log=True)
         return ops_extra.LogSoftmax.apply(x._floating(), dim=dim)
 
-    def lerp(self, end, weight):   # torch's node: LerpBackward0 for a number weight, 1 for a tensor
-        from tinygrad_seq.tensor_more import lerp_dtypes   # (tensor_more imports this module)
-        lerp_dtypes(self, end, weight)
-        refuse_non_float_lerp(self, weight)
-        name = "LerpBackward1" if isinstance(weight, MathOps) else "LerpBackward0"
-        if self.dtype == HALF and end.dtype == HALF:   # torch's value, its float16 gradients (half_opmath.py)
-            if isinstance(weight, MathOps):   # (a 0-d weight of another dtype counts as float16)
-                return named(rounded_once(lambda s, e, w: s + (e - s) * w, self, end, weight.to(dtype=HALF)), name)
-            return named(rounded_once(lambda s, e: s + (e - s) * weight, self, end), name)
-        return named(self + (end - self) * weight, name)
+    def lerp(self, end, weight):
+        from tinygrad_seq.lerp_node import lerp   # torch's two-branch value
+        return lerp(self, end, weight)

@@ -121,12 +121,12 @@ def fmod(self, other):
         with np.errstate(all="ignore"):   # the exact value, its zeros signed as C's fmod signs them
             out = relaid_as_elementwise(np.fmod(a.numpy(), b.numpy()), a.numpy(), b.numpy())
         return self._wrap(np.asarray(out, dtype=a.dtype), self.device).to(self.device)
-    if self.dtype.kind == "f" or other.dtype.kind == "f":
-        approx = self - (self / other).trunc().detach() * other
-        with np.errstate(all="ignore"):
-            exact = np.fmod(*np.broadcast_arrays(self.numpy(), other.numpy()))
-        exact = self._wrap((exact - approx.detach().numpy()).astype(approx.dtype), self.device).to(self.device)
-        return named(approx + exact, node)
+    if self.dtype.kind == "f" or other.dtype.kind == "f":   # the exact value, torch's gradients (remainder_node.py)
+        from tinygrad_seq.remainder_node import ExactRemainder
+        from tinygrad_seq.tensor_math import _promote
+        a, b = _promote(self, other) if self.dtype != other.dtype else (self, other)
+        value = fmod(a.detach(), b.detach()).array
+        return named(ExactRemainder.apply(a, b, value=value, rounding="trunc"), node)
     from tinygrad_seq.tensor_math import _promote   # torch's 0-d rule: uint8 with a 0-d int8 stays uint8
     a, b = _promote(self, other) if self.dtype != other.dtype else (self, other)
     from tinygrad_seq.bool_arith import refuse_bool

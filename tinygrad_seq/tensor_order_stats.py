@@ -54,9 +54,9 @@ def _quantile_core(self, q, dim, keepdim, interpolation, ignore_nan, name):
             if q_grad:   # torch's weight q * (valid - 1) - lo, 0 where the row is nan: d/dq = (v_hi - v_lo) * (valid - 1)
                 frac = (q_flat[k] * tensor((valid - 1).clip(min=0).astype(dt), device=self.device)
                         - tensor(lo.astype(dt), device=self.device)).masked_fill(tensor(bad, device=self.device), 0.0)
-            v = v_lo + (v_hi - v_lo) * frac
+            v = v_lo.lerp(v_hi, frac)   # torch's lerp: its value where an end is inf
         elif interpolation == "midpoint":
-            v = (v_lo + v_hi) * 0.5
+            v = v_lo.lerp(v_hi, 0.5)
         elif interpolation == "higher":
             v = v_hi
         else:

@@ -120,6 +120,12 @@ class ReduceOps:
         n = self.numel() // max(mu.numel(), 1)
         if n - correction <= 0:   # torch's warning (the result is nan or inf, as torch's)
             warn_no_dof(warn_as or op)
+            # torch's gradient 2 / (n - correction) * (x - mean), the divisor as it is (negative, or
+            # 0: inf), without the mean's (inf - inf) part
+            from tinygrad_seq.ops_extra import ZeroCarryingGrad
+            squares = ((self - mu.detach()) ** 2).sum(dim, keepdim)
+            value = ((self - mu) ** 2).sum(dim, keepdim).detach() / max(n - correction, 0)
+            return named(value + ZeroCarryingGrad.apply(squares / (n - correction)), "VarBackward0")
         return named(((self - mu) ** 2).sum(dim, keepdim) / max(n - correction, 0), "VarBackward0")
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None, keepdims=None):

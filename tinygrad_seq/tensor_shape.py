@@ -14,6 +14,7 @@ from tinygrad_seq import autograd, device as _device, diagonal_view, ops, ops_ex
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.grad_fn_names import named
+from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.indexing import ints_first, normalize_index, relaid_as_torch_index
 from tinygrad_seq.view_layout import (VIEW_SIZE_ERROR, element_strides, strides_are_torchs, view_as_dtype,
@@ -286,11 +287,13 @@ class ShapeOps:
 
     def permute(self, *order, dims=None):
         order = _shape_arg(order if dims is None else (dims,))
-        if sorted(o % max(self.ndim, 1) for o in order) != list(range(self.ndim)):
-            raise ShapeMismatch(f"permute: {order} is not a permutation of the {self.ndim} dims of {self.shape}")
-        order = tuple(o % self.ndim for o in order)
-        out = ops.Permute.apply(self, order=order)
-        out._view = (self, "permute", order)
+        # torch's checks, in its order: the count, each dim's range (IndexError), duplicates
+        wrapped = tuple(wrap_dim(o, self.ndim) for o in order) if len(order) == self.ndim else order
+        if len(set(wrapped)) != len(order) or len(order) != self.ndim:
+            raise ShapeMismatch(f"permute(): {order} is not a permutation of the {self.ndim} dims of {self.shape} "
+                                f"({'duplicate dims are not allowed' if len(order) == self.ndim else 'number of dims'})")
+        out = ops.Permute.apply(self, order=wrapped)
+        out._view = (self, "permute", wrapped)
         return mark_view(out, self)
 
     def transpose(self, dim0, dim1):

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from tinygrad_seq import device as _device
+from tinygrad_seq import device as _device, dtypes
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.leaf_grads import zero_in_place
 from tinygrad_seq.tensor import Tensor
@@ -188,9 +188,9 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
             tensor, device = device, None
         if tensor is not None:
             device, dtype = tensor.device, tensor.dtype
-        if isinstance(device, (type, np.dtype)):
+        if isinstance(device, (type, np.dtype, dtypes.UnsupportedDtype)):
             device, dtype = None, device
-        if dtype is not None and np.dtype(dtype).kind != "f":
+        if dtype is not None and dtypes.as_dtype(dtype).kind != "f":   # (bfloat16: as_dtype's TypeError)
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={np.dtype(dtype)}")
         if device is not None:
             _device.backend(_device.canonical(device))  # clear error when cuda is missing

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from tinygrad_seq import functional as F
-from tinygrad_seq.errors import ShapeAssertion, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, ShapeAssertion, ShapeMismatch
 from tinygrad_seq.functional_extra import softmax_zero_blocked_rows
 from tinygrad_seq.nn import init
 from tinygrad_seq.nn.attention_masks import canonical_mask
@@ -23,6 +23,8 @@ from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.nn.transformer_fast_path import mha_takes_fast_path
 from tinygrad_seq.tensor import Tensor
 
+# torch's C++ names of the float dtypes, as its baddbmm message gives them
+_C_NAMES = {np.dtype(np.float16): "c10::Half", np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -200,4 +202,8 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             pad = key_padding_mask.reshape(N, 1, 1, S)
             total = pad if total is None else total + pad
-        return None if total is None else total.to(device=scores.device, dtype=scores.dtype)
+        if total is not None and total.dtype != scores.dtype:   # torch's baddbmm of the mask and the scores refuses it
+            raise DTypeMismatch(f"Input dtypes must be the same, got: input {_C_NAMES.get(total.dtype, total.dtype)}, "
+                                f"batch1: {_C_NAMES.get(scores.dtype, scores.dtype)}, "
+                                f"batch2: {_C_NAMES.get(scores.dtype, scores.dtype)}")
+        return None if total is None else total.to(device=scores.device)

@@ -216,6 +216,8 @@ class Optimizer(OptimizerHooks):
         self._load_state_dict_with_hooks(state_dict, self._load_state_dict)
 
     def _load_state_dict(self, state_dict):
+        if "param_groups" not in state_dict and not any(str(k).startswith("param_groups.") for k in state_dict):
+            raise KeyError("param_groups")   # torch's (a model's state dict passed by mistake)
         flat = _flatten(state_dict)
         nested = _nested_groups(state_dict)
         n_groups = len(self.param_groups)

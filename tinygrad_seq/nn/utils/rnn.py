@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tinygrad_seq.argument_types import require_tensor_sequence
+from tinygrad_seq.argument_types import require_tensor_argument, require_tensor_sequence
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.creation import stack
 from tinygrad_seq.errors import InvalidArgument, NotATensor, ShapeMismatch
@@ -23,6 +23,8 @@ from tinygrad_seq.tensor import Tensor
 def _host_ints(x, name, truncate=False):
     """x as a host int64 array. Non-integer floats raise, or with truncate are cut toward zero
     (pack_padded_sequence's lengths: torch casts them to int64)."""
+    if x is None or isinstance(x, (str, bytes)):   # torch's TypeError (not numpy's 0-d object array)
+        raise TypeError(f"'{name}' must be a sequence of integers or a 1-D int64 tensor, got {type(x).__name__}")
     a = x.numpy() if isinstance(x, Tensor) else np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") and not isinstance(x, np.ndarray) else x)
     if a.ndim != 1:   # torch's RuntimeError (it casts lengths to int64 first: always 'Long')
         raise InvalidArgument(f"'{name}' argument should be a 1D CPU int64 tensor, but got {a.ndim}D cpu Long "
@@ -172,6 +174,10 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     """Padded input (T, B, *) (or (B, T, *) when batch_first) and per-sequence lengths ->
     PackedSequence. enforce_sorted=True requires lengths in decreasing order; False sorts them
     (the order is kept in sorted_indices and undone by pad_packed_sequence)."""
+    require_tensor_argument(input, "_pack_padded_sequence", "input", 1)
+    if input.ndim < 2:   # torch's transpose / size(1) IndexError
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
+                         f"{max(input.ndim, 1) - 1}], but got 1)")
     x = input.transpose(0, 1) if batch_first else input
     if x.numel() == 0:   # torch checks this before anything about lengths
         raise InvalidArgument("Cannot pack empty tensors.")
@@ -250,12 +256,12 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     sequences = require_tensor_sequence(list(sequences), "pad_sequence")   # torch's TypeError for lists
     if not sequences:
         raise InvalidArgument("pad_sequence: received an empty list of sequences")
+    if any(s.dim() == 0 for s in sequences):   # torch's RuntimeError, not Python's IndexError
+        raise InvalidArgument("pad_sequence: every sequence needs a first (time) dimension, got a 0-d tensor")
     T = max(s.shape[0] for s in sequences)
     trailing = tuple(sequences[0].shape[1:])
-    for s in sequences:
-        if tuple(s.shape[1:]) != trailing:
-            raise ShapeMismatch(f"pad_sequence: every sequence needs trailing shape {trailing}, got "
-                                f"{tuple(s.shape[1:])}")
+    # torch copies each into the first's trailing shape: broadcastable ones are expanded
+    sequences = [s if tuple(s.shape[1:]) == trailing else _expanded_to(s, trailing) for s in sequences]
     if any(s.device != "cpu" for s in sequences) or len({s.dtype for s in sequences}) > 1:
         from tinygrad_seq.functional import pad   # (devices, mixed dtypes: pad each, then stack)
         out = []
@@ -266,6 +272,19 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         return named(stack(out, 0 if batch_first else 1), "CopySlices")   # torch writes into a buffer
     padded = PadSequence.apply(*sequences, length=T, left=padding_side == "left", value=padding_value)
     return named(padded if batch_first else padded.transpose(0, 1).contiguous(), "CopySlices")
+
+
+def _expanded_to(s, trailing):
+    """s (L, *) expanded to (L, *trailing), as torch's copy into the padded buffer broadcasts it."""
+    given = tuple(s.shape[1:])
+    try:
+        fits = len(given) <= len(trailing) and np.broadcast_shapes(given, trailing) == trailing
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeMismatch(f"pad_sequence: every sequence needs the first's trailing shape {trailing} (or one that "
+                            f"broadcasts to it), got {given}")
+    return s.expand((s.shape[0],) + trailing)
 
 
 def pack_sequence(sequences, enforce_sorted=True):

@@ -84,7 +84,9 @@ class InProcessWorkersLoaderIter(BaseLoaderIter):
         self._fetchers = [None] * n
         for w in self._workers:
             w.start(loader.worker_init_fn)
-        self._start_epoch(loader)
+        # torch's _reset(first_iter=True): iter() of the sampler a second time (a batch sampler
+        # that shuffles in __iter__ draws twice, and the program's random stream after it with it)
+        self._reset(loader)
 
     def _reset(self, loader):
         super()._reset(loader)
