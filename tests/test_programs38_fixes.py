@@ -372,3 +372,72 @@ def test_fused_float32_cells_saturate_exactly_as_torch():
     y, (h, c) = layer(ts.full((5, 1, 1), 40.0))
     assert np.isnan(layer(ts.full((2, 1, 1), float("nan")))[0].numpy()).all()
     assert h.item() == pytest.approx(np.tanh(c.item()), rel=1e-6) and c.item() == 5.0   # gates exactly 1
+
+
+def test_more_errors_as_torchs():
+    _raises_as_torch(lambda: ts.zeros(2).fill_("a"), lambda: torch.zeros(2).fill_("a"))
+    _raises_as_torch(lambda: ts.randn(3).norm(p="fro2"), lambda: torch.randn(3).norm(p="fro2"))
+    _raises_as_torch(lambda: ts.nn.Embedding(0, 3)(ts.tensor([0])), lambda: torch.nn.Embedding(0, 3)(torch.tensor([0])))
+    with pytest.raises(IndexError):   # and torch's IndexError for an index past the table
+        ts.nn.Embedding(4, 3)(ts.tensor([4]))
+    _raises_as_torch(lambda: ts.nn.Embedding(5, 3, _weight=ts.randn(4, 3)),
+                     lambda: torch.nn.Embedding(5, 3, _weight=torch.randn(4, 3)))
+
+
+def test_layer_norm_of_empty_input():
+    out = []
+    for lib in (ts, torch):
+        ln = lib.nn.LayerNorm(3)
+        x = lib.randn(0, 3, requires_grad=True)
+        ln(x).sum().backward()
+        empty = lib.nn.LayerNorm(0)(lib.randn(2, 0))
+        out.append((tuple(x.grad.shape), ln.weight.grad.tolist(), ln.bias.grad.tolist(), tuple(empty.shape)))
+    assert out[0] == out[1]
+
+
+def _data_program(lib, loader_cls, subset_cls, concat_cls, dataset_cls):
+    import random
+
+    class Augmented(dataset_cls):
+        def __init__(self):
+            self.rng, self.py, self.g = np.random.default_rng(0), random.Random(1), lib.Generator().manual_seed(3)
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return float(self.rng.random()) + self.py.random() + lib.rand(1, generator=self.g).item()
+    lib.manual_seed(0)
+    out = []
+    for ds in (Augmented(), subset_cls(Augmented(), [0, 2, 3]), concat_cls([Augmented(), Augmented()])):
+        for persistent in (False, True):
+            loader = loader_cls(ds, batch_size=2, num_workers=2, persistent_workers=persistent)
+            out.append([b.tolist() for _ in range(2) for b in loader])
+    return out
+
+
+def test_dataloader_workers_own_their_datasets_random_generators():
+    """torch's workers are processes, each with a copy of the dataset made for the epoch (or kept,
+    with persistent workers): a generator the dataset holds draws from the same state in each."""
+    from tinygrad_seq.utils.data import ConcatDataset, DataLoader, Dataset, Subset
+    import torch.utils.data as tud
+    ours = _data_program(ts, DataLoader, Subset, ConcatDataset, Dataset)
+    theirs = _data_program(torch, tud.DataLoader, tud.Subset, tud.ConcatDataset, tud.Dataset)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.concatenate(a), np.concatenate(b), rtol=1e-6)
+
+
+def test_random_sampler_with_a_generator_draws_32_at_a_time_and_random_split_takes_tensors():
+    from tinygrad_seq.utils.data import RandomSampler, random_split
+    from torch.utils.data import RandomSampler as TRandomSampler, random_split as t_random_split
+    out = []
+    for lib, sampler, split in ((ts, RandomSampler, random_split), (torch, TRandomSampler, t_random_split)):
+        g = lib.Generator().manual_seed(1)
+        s = sampler(range(10), replacement=True, num_samples=100, generator=g)
+        first, second = iter(s), iter(s)
+        drawn = [next(first) for _ in range(3)] + [next(second) for _ in range(3)]
+        lib.manual_seed(2)
+        parts = [list(p) for p in split(range(6), lib.tensor([2, 4]))]
+        out.append((drawn, lib.rand(2, generator=g).tolist(), parts))
+    assert out[0][0] == out[1][0] and out[0][2] == out[1][2]
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)

@@ -10,7 +10,7 @@ from tinygrad_seq.activation_nodes import elu_family
 from tinygrad_seq.argument_types import not_a_tensor
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.embedding_grad import embedding_grad_cpu
-from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_same_dtype, torch_type_name
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
 from tinygrad_seq.gelu_node import _ErfGelu, _TanhGelu  # noqa: F401  (_ErfGelu: grad_fn_names, saved_as_tensors)
@@ -366,7 +366,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     host = idx.numpy()
     bad = host[(host < 0) | (host >= num)]
     if bad.size:
-        raise IndexError(f"embedding: index {int(bad.flat[0])} is out of range for a table of {num} rows")
+        raise IndexOutOfRange(f"embedding: index {int(bad.flat[0])} is out of range for a table of {num} rows")
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise AssertionError(f"Padding_idx must be within num_embeddings (got {padding_idx} for {num} rows)")

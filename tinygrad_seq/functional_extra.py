@@ -21,9 +21,7 @@ from tinygrad_seq.tensor import Tensor
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) dims
-    (biased variance, as torch's); weight and bias of the input's dtype (float32 for a float16
-    input), as torch's CPU kernel."""
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dims, as torch's (float16 in float32)."""
     require_norm_params("LayerNormKernelImpl", input, weight, bias)
     normalized_shape = _shape_argument(normalized_shape)
     k = len(normalized_shape)
@@ -33,6 +31,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and p.shape != normalized_shape:
             raise ShapeMismatch(f"layer_norm: {name} has shape {p.shape}, expected normalized_shape {normalized_shape}")
+    if input.numel() == 0:   # torch's empty result; weight and bias get zero gradients
+        return named(input.clone() * (1 if weight is None else weight) + (0 if bias is None else bias),
+                     "NativeLayerNormBackward0")
     if (input.device == "cpu" and input.dtype.kind == "f" and input.dtype != np.float16
             and all(p is None or p.dtype == input.dtype for p in (weight, bias))):
         from tinygrad_seq.layer_norm_node import LayerNormFunction   # one node (layer_norm_node.py)
@@ -46,8 +47,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def _shape_argument(normalized_shape):
-    """normalized_shape as a tuple of ints: a tuple / list / Size of integers (0-d integer Tensors
-    too), else torch's TypeError (an int alone included: nn.LayerNorm wraps one, F does not)."""
+    """normalized_shape as a tuple of ints, else torch's TypeError (an int alone too: F takes no int)."""
     if not isinstance(normalized_shape, (tuple, list)):
         raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
                         f"not {type(normalized_shape).__name__}")

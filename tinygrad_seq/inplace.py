@@ -46,11 +46,10 @@ def _own_array(t):
 
 
 def _saves_self(out, arr, B):
-    """out's node saved its result (relu_, exp_, tanh_, sigmoid_ ...), which was just copied into
-    arr, the memory of the tensor written in place: the node saves arr instead, as torch's saves
-    the tensor itself, so that a later write to it makes backward raise (writes.saved_was_written).
-    The node's clock moves past this write of arr (its own); not when it saved another array
-    sharing arr's memory, whose change by this write must still raise."""
+    """out's node saved its result (relu_, exp_, tanh_ ...), just copied into arr, the memory of the
+    tensor written in place: the node saves arr instead, as torch's saves the tensor, so that a later
+    write to it makes backward raise (writes.saved_was_written). The node's clock moves past this
+    write of arr; not when it saved another array sharing arr's memory (that change still raises)."""
     ctx = out._ctx
     saved = ctx.saved_tensors if ctx is not None else None
     res = out.array
@@ -63,8 +62,7 @@ def _saves_self(out, arr, B):
 
 
 class InPlaceOps:
-    """The in-place methods of Tensor, which derives from this class (every Tensor is an
-    InPlaceOps); they work on Tensor's slots (array, device, requires_grad, _ctx, _idx, ...)."""
+    """The in-place methods of Tensor (a base of it), on its slots (array, device, requires_grad, _ctx, ...)."""
     __slots__ = ()
 
     def _inplace_check(self, whole=True):
@@ -266,6 +264,8 @@ class InPlaceOps:
         return self._fill(value, "FillBackward3" if isinstance(value, InPlaceOps) else "FillBackward2")
 
     def _fill(self, value, node):
+        if isinstance(value, (str, bytes)):   # torch's TypeError, not numpy's ValueError
+            raise TypeError(f"fill_(): expected a number or a 0-dimensional Tensor, got {type(value).__name__}")
         if isinstance(value, InPlaceOps) and value.ndim != 0:
             raise ShapeMismatch(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                 f"dimensions.")

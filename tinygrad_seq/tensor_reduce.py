@@ -11,7 +11,7 @@ from tinygrad_seq import (autograd, device as _device, dtypes, int_math, ops, op
 from tinygrad_seq.dim_alias import dim_from_axis, required_dim
 from tinygrad_seq.dim_arg import dim_int, is_one_int
 from tinygrad_seq.dim_range import wrap_dim
-from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.errors import IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.moments import warn_no_dof
 from tinygrad_seq.memory_formats import laid_as_source
@@ -163,7 +163,7 @@ class ReduceOps:
             # computes it in float32, as torch: x * x overflows float16 from 256 on)
             from tinygrad_seq.linalg_norms import vector_norm
             return vector_norm(x, 2 if p == "fro" else p, dim, keepdim)
-        raise ValueError(f"norm: p must be 'fro', 'nuc', None or a number, got {p!r}")
+        raise InvalidArgument(f"norm: p must be 'fro', 'nuc', None or a number, got {p!r}")   # torch's RuntimeError
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""

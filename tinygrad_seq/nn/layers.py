@@ -110,7 +110,7 @@ class Embedding(Module):
         else:
             shape = tuple(np.shape(_weight) if not hasattr(_weight, "shape") else _weight.shape)
             if shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"Shape of weight {shape} does not match num_embeddings and "
+                raise BadArgument(f"Shape of weight {shape} does not match num_embeddings and "
                                  f"embedding_dim ({num_embeddings}, {embedding_dim})")
             # a Tensor becomes the weight itself, sharing its memory (torch's Parameter(_weight):
             # a later write to it shows in the layer, training writes into it); array-likes are copied

@@ -62,8 +62,11 @@ class RandomSampler(Sampler):
         yield from self._with_replacement(rng, n, k) if self.replacement else self._permutations(rng, n, k)
 
     def _with_replacement(self, rng, n, k):
+        # torch's 32 at a time from a generator of the user's: an epoch stopped early leaves it
+        # where torch's is (a private one, seeded from the global stream, may read ahead)
+        chunk = self._CHUNK if self.generator is None else 32
         while k > 0:
-            take = min(k, self._CHUNK)
+            take = min(k, chunk)
             yield from rng.integers(0, n, take).tolist()
             k -= take
 

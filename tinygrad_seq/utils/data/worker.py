@@ -24,7 +24,7 @@ _worker_info = None   # the running worker's WorkerInfo; None in the main progra
 @dataclass(frozen=True, slots=True)
 class WorkerInfo:
     """torch's WorkerInfo: id (0 .. num_workers - 1), num_workers, seed (base_seed + id) and the
-    worker's dataset (worker_dataset: a shallow copy of the loader's). Frozen: assigning an attribute raises dataclasses.FrozenInstanceError, as torch's."""
+    worker's dataset (worker_dataset: a copy of the loader's). Frozen: assigning an attribute raises dataclasses.FrozenInstanceError, as torch's."""
     id: int
     num_workers: int
     seed: int
@@ -33,17 +33,39 @@ class WorkerInfo:
     worker_method: str = "multiprocessing"
 
 
-def worker_dataset(dataset):
-    """A worker's own dataset: a shallow copy of the loader's, so that what worker_init_fn or
-    __iter__ sets on it (torch's IterableDataset recipe shards by setting ds.start / ds.end on
+def worker_dataset(dataset, depth=3):
+    """A worker's own dataset: a copy of the loader's, so that what worker_init_fn or __iter__
+    sets on it (torch's IterableDataset recipe shards by setting ds.start / ds.end on
     get_worker_info().dataset) stays the worker's, as in torch's worker processes, which each have
-    a copy; the loader's dataset is left as it was. Shallow: arrays and lists it holds are
-    shared (no copy of the data), so changes inside them are seen by every worker. A dataset
-    copy.copy cannot copy is shared."""
+    a copy; the loader's dataset is left as it was. Shallow, but with its own random generators
+    (numpy's, Python's, ours: an augmentation's draws start, per worker and per epoch, where the
+    loader's dataset stands, as in a forked process) and its own copies of the datasets it wraps
+    (a Subset's, a ConcatDataset's), `depth` levels down. Arrays, tensors, lists and caches it
+    holds are shared (no copy of the data), so changes inside them are seen by every worker. A
+    dataset copy.copy cannot copy is shared."""
     try:
-        return copy.copy(dataset)
-    except Exception:  # noqa: BLE001  (an object that refuses copying: the workers share it)
+        own = copy.copy(dataset)
+        fields = vars(own)
+    except Exception:  # noqa: BLE001  (an object that refuses copying, or has no __dict__: shared)
         return dataset
+    for name, value in list(fields.items()):
+        if isinstance(value, _random.Generator):   # (its numpy interface does not deep-copy)
+            fields[name] = _random.Generator().set_state(value.get_state())
+        elif isinstance(value, _GENERATORS):
+            fields[name] = copy.deepcopy(value)
+        elif depth and _is_dataset(value):
+            fields[name] = worker_dataset(value, depth - 1)
+        elif depth and type(value) is list and value and all(_is_dataset(v) for v in value):
+            fields[name] = [worker_dataset(v, depth - 1) for v in value]   # ConcatDataset.datasets
+    return own
+
+
+_GENERATORS = (np.random.Generator, np.random.RandomState, random.Random)
+
+
+def _is_dataset(value):
+    from tinygrad_seq.utils.data.dataset import Dataset, IterableDataset
+    return isinstance(value, (Dataset, IterableDataset))
 
 
 def get_worker_info():
