@@ -441,3 +441,29 @@ def test_random_sampler_with_a_generator_draws_32_at_a_time_and_random_split_tak
         out.append((drawn, lib.rand(2, generator=g).tolist(), parts))
     assert out[0][0] == out[1][0] and out[0][2] == out[1][2]
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)
+
+
+def test_collate_with_a_collate_fn_map_as_torchs_recipe():
+    import collections
+    from tinygrad_seq.utils.data._utils.collate import collate, default_collate_fn_map
+    from tinygrad_seq.utils.data._utils.worker import get_worker_info
+    from torch.utils.data._utils.collate import collate as t_collate, default_collate_fn_map as t_map
+
+    class Box:
+        def __init__(self, v):
+            self.v = v
+
+    def collate_box(batch, *, collate_fn_map=None):
+        return [b.v * 10 for b in batch]
+    pair = collections.namedtuple("pair", "a b")
+    out = []
+    for lib, fn, base in ((ts, collate, default_collate_fn_map), (torch, t_collate, t_map)):
+        mapping = {Box: collate_box, **base}
+        batch = [{"x": lib.ones(2) * i, "box": Box(i), "p": pair(i, 1.5), "s": f"w{i}", "n": np.float32(i),
+                  "t": (i, Box(i))} for i in range(3)]
+        got = fn(batch, collate_fn_map=mapping)
+        out.append((got["x"].tolist(), got["box"], got["p"].a.tolist(), got["p"].b.tolist(), got["s"],
+                    got["n"].tolist(), got["t"][0].tolist(), got["t"][1], str(got["n"].dtype)[-7:]))
+        with pytest.raises(TypeError):
+            fn([Box(1)])
+    assert out[0] == out[1] and get_worker_info() is None
