@@ -467,3 +467,42 @@ def test_collate_with_a_collate_fn_map_as_torchs_recipe():
         with pytest.raises(TypeError):
             fn([Box(1)])
     assert out[0] == out[1] and get_worker_info() is None
+
+
+def test_differentiable_sgd_step_keeps_the_graph_as_torchs():
+    out = []
+    for lib in (ts, torch):
+        lib.manual_seed(0)
+        results = []
+        for kw in (dict(), dict(momentum=0.9), dict(momentum=0.9, nesterov=True, weight_decay=0.01)):
+            w = lib.randn(3, requires_grad=True)
+            p = w * 1.0
+            opt = lib.optim.SGD([p], lr=0.1, differentiable=True, **kw)
+            x = lib.randn(5, 3)
+            for _ in range(3):
+                g, = lib.autograd.grad(((x @ p) ** 2).mean(), p, create_graph=True)
+                p.grad = g
+                opt.step()
+            ((x @ p - 1) ** 2).sum().backward()
+            results.append((p.detach().numpy(), w.grad.numpy()))
+        out.append(results)
+    for (p1, g1), (p2, g2) in zip(*out):
+        np.testing.assert_allclose(p1, p2, rtol=1e-5)
+        np.testing.assert_allclose(g1, g2, rtol=1e-5)
+    with pytest.raises(ValueError, match="non-leaf"):
+        ts.optim.SGD([ts.zeros(2, requires_grad=True) * 1], lr=0.1)
+    with pytest.raises(ValueError, match="differentiable"):
+        ts.optim.Adam([ts.zeros(2, requires_grad=True)], differentiable=True)
+
+
+def test_optimizer_module_names_and_required():
+    from tinygrad_seq.optim.adamw import AdamW
+    from tinygrad_seq.optim.optimizer import Optimizer, required
+    assert AdamW is ts.optim.AdamW and repr(required) == "<required parameter>" and Optimizer is ts.optim.Optimizer
+    import subprocess
+    import sys
+    code = ("import tinygrad_seq as T\np = T.tensor([0.5, 1.0], requires_grad=True)\n"
+            "for opt in (T.optim.Rprop, T.optim.Adadelta, T.optim.Adamax, T.optim.NAdam, T.optim.RAdam):\n"
+            "    o = opt([p], lr=0.01)\n    for _ in range(2):\n        p.grad = T.tensor([float('inf'), 1.0]); o.step()\n")
+    run = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "Warning" not in run.stderr, run.stderr

@@ -15,7 +15,7 @@ from tinygrad_seq import device as _device
 from tinygrad_seq.leaf_grads import zero_in_place
 from tinygrad_seq.autograd import enable_grad, no_grad
 from tinygrad_seq.optim.optimizer_hooks import (OptimizerHooks, register_optimizer_step_post_hook,  # noqa: F401
-                                                register_optimizer_step_pre_hook, with_step_hooks)
+                                                register_optimizer_step_pre_hook, required, with_step_hooks)
 from tinygrad_seq.optim.optimizer_state import (cast_state_value, live_state, saved_state,  # noqa: F401
                                                 scalar_dtype, setstate_rules, state_tensor)
 from tinygrad_seq.tensor import Tensor
@@ -83,8 +83,8 @@ class Optimizer(OptimizerHooks):
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
                                 f"{type(p).__name__}")
-            if p._ctx is not None:
-                raise ValueError("can't optimize a non-leaf Tensor")
+            if p._ctx is not None and not group.get("differentiable", self.defaults.get("differentiable")):
+                raise ValueError("can't optimize a non-leaf Tensor")   # (torch's differentiable steps take them)
         if len({id(p) for p in ps}) != len(ps):   # torch 2.13 warns and keeps them (a step updates twice)
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error (as in torch)", UserWarning, stacklevel=3)
@@ -117,12 +117,14 @@ class Optimizer(OptimizerHooks):
                     zero_in_place(p)
 
     def step(self, closure=None):
+        if self.defaults.get("differentiable"):   # Tensor ops under grad mode (SGD's: sgd_differentiable.py)
+            return self._differentiable_step(closure)
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         states = self.state
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):   # an inf / nan gradient: torch's values, no numpy warning
             for group in self.param_groups:
                 group = group_numbers(group)   # Tensor options (torch keeps them) as the numbers the rule reads
                 for p in group["params"]:
@@ -416,15 +418,15 @@ def _in_torch_order(cls, defaults):
 
 def _implementation_flags(cls, given):
     """torch's implementation keywords this optimizer class takes (its _implementation_keywords),
-    with their defaults; differentiable and capturable (an update recorded for autograd, or for
-    CUDA graphs) cannot be honoured: True raises."""
+    with their defaults; capturable (CUDA graphs) and differentiable (an update recorded for
+    autograd) True raise, but differentiable for an optimizer with a _differentiable_step (SGD)."""
     name, takes = cls.__name__, cls._implementation_keywords
     unknown = sorted(set(given) - set(takes))
     if unknown:
         raise TypeError(f"{name}.__init__() got an unexpected keyword argument {unknown[0]!r}")
     flags = {k: given.get(k, _IMPLEMENTATION_FLAGS[k]) for k in takes}
     for key in ("differentiable", "capturable"):
-        if flags.get(key):
+        if flags.get(key) and not (key == "differentiable" and hasattr(cls, "_differentiable_step")):
             raise ValueError(f"{name}: {key}=True is not supported (one update implementation here); "
                              f"leave it False")
     return flags

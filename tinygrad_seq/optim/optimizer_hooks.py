@@ -149,3 +149,13 @@ class OptimizerHooks:
         load(state_dict)
         for post_hook in self._optimizer_load_state_dict_post_hooks.values():
             post_hook(self)
+
+
+class _RequiredParameter:
+    """torch.optim.optimizer.required: the default of an option a custom optimizer's caller must
+    give (`def __init__(self, params, lr=required)`, the older torch recipe)."""
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()

@@ -5,6 +5,7 @@ from tinygrad_seq.optim import half_steps as half
 from tinygrad_seq.optim.fused_steps import sgd_step
 from tinygrad_seq.optim.optimizer import Optimizer, check_lr
 from tinygrad_seq.optim.optimizer_state import state_tensor
+from tinygrad_seq.optim.sgd_differentiable import differentiable_sgd_step
 
 
 class SGD(Optimizer):
@@ -12,6 +13,7 @@ class SGD(Optimizer):
     with momentum: b = d (first step) else b = momentum * b + (1 - dampening) * d, and
     d = d + momentum * b (nesterov) or d = b;  p = p - lr * d."""
     _implementation_keywords = ("foreach", "differentiable", "fused")
+    _differentiable_step = differentiable_sgd_step
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, **implementation):
