@@ -16,7 +16,6 @@ def row_major(out):
 # (0.1 added 100000 times: 9998.56), where torch's cascade sum (and its double scan) stays within
 # an ulp; below this, numpy's float32 path is kept (these are on every training step)
 WIDE_ACCUMULATION_COUNT = 4096
-CUMSUM_WIDE_COUNT = 128   # a float32 scan this long drifts by up to 1e-5 relative in float32
 
 
 def _drifts(a, axis):
@@ -79,12 +78,14 @@ def argmax(a, axis=None):
 # (numpy's RuntimeWarning is attributed to numpy, past the filter tinygrad_seq/__init__.py sets)
 def cumsum(a, axis):
     with np.errstate(invalid="ignore", over="ignore"):
-        if a.dtype == np.float32 and a.ndim and a.shape[axis] >= CUMSUM_WIDE_COUNT:
-            # a scan in float64, as torch's CPU cumsum (float32: 0.1 x 100000 ends at 9998.56, x 4000
-            # at 400.0152); short ones stay in float32 (the float64 scan takes twice as long)
+        if a.dtype == np.float32 and a.ndim:
+            # a scan in float64, as torch's CPU cumsum at any length (float32: 0.1 x 100000 ends at
+            # 9998.56, x 4000 at 400.0152, x 10 at 1.0000001: a top-p filter at 1.0 dropped a token)
             return np.cumsum(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
         return np.ascontiguousarray(np.cumsum(a, axis=axis))   # torch's scans: contiguous (numpy's keep a's layout)
 
 def cumprod(a, axis):
     with np.errstate(invalid="ignore", over="ignore"):
+        if a.dtype == np.float32 and a.ndim:   # in float64, as torch's (1.1 ** 10 ends at 2.5937431, not ...28)
+            return np.cumprod(a, axis=axis, dtype=np.float64).astype(np.float32, order="C")
         return np.ascontiguousarray(np.cumprod(a, axis=axis))

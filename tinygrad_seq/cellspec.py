@@ -116,6 +116,10 @@ class CellSpec:
     def param_shapes(self, input_size, hidden_size, bias=True):
         return {p.name: p.resolve(input_size, hidden_size, self.gates) for p in self.params if bias or not p.bias}
 
+    def all_uniform(self):
+        """Every parameter drawn from U(-1/sqrt(H), 1/sqrt(H)) (torch's built-in cells)."""
+        return all(p.init == "uniform" for p in self.params)
+
     def init_params(self, input_size, hidden_size, bias, dtype):
         """name -> initial numpy array, in parameter order (bias parameters only with bias)."""
         return {p.name: p.initial(input_size, hidden_size, self.gates, dtype)

@@ -145,7 +145,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation, not return_indices,
                                                    "max_pool1d")
     values, read, _ = _pool_windows(x, kernel, stride, padding, dilation, ceil_mode, None)
-    out, which = values.max(-1)
+    out, which = _max_last_nan(values)
     reading_input(out)   # torch's max pool node: its gradient under create_graph requires grad
     if unbatched:
         out, which = out.squeeze(0), which.squeeze(0)
@@ -183,6 +183,17 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return named(out.squeeze(0) if unbatched else out, "SqueezeBackward1")
 
 
+def _max_last_nan(values):
+    """values.max(-1) (out, which), but a window holding nan takes its last nan, as torch's max pool
+    kernels (pool2d.nan_last); its gradient goes there."""
+    out, which = values.max(-1)
+    if values.dtype.kind == "f" and np.isnan(out.numpy()).any():
+        from tinygrad_seq.pool2d import nan_last
+        which = Tensor(nan_last(values.detach().numpy(), which.numpy()), device=values.device)
+        out = values.gather(-1, which.unsqueeze(-1)).squeeze(-1)
+    return out, which
+
+
 def _adaptive(input, output_size, reduce, name):
     """[.., L] -> [.., output_size]: `reduce` over each of torch's adaptive bins."""
     size = check_adaptive_input(input, output_size, name)
@@ -205,14 +216,15 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     positions in the input."""
     require_tensor_argument(input, "adaptive_max_pool1d", "input", 1)
     require_float(input, "adaptive_max_pool2d")
-    out = _adaptive(input, output_size, lambda t: reading_input(t.max(-1).values), "adaptive_max_pool1d")
+    out = _adaptive(input, output_size, lambda t: reading_input(_max_last_nan(t)[0]), "adaptive_max_pool1d")
     if not return_indices:
         return out
     x = input.detach().numpy()
     size, length = single_int(output_size, "output_size"), x.shape[-1]
     starts = [(i * length) // size for i in range(size)]
     ends = [-(-(i + 1) * length // size) for i in range(size)]
-    where = [np.argmax(x[..., a:b], -1) + a for a, b in zip(starts, ends)]
+    from tinygrad_seq.pool2d import nan_last
+    where = [nan_last(x[..., a:b], np.argmax(x[..., a:b], -1)) + a for a, b in zip(starts, ends)]
     where = np.stack(where, -1) if where else np.zeros((*x.shape[:-1], 0), np.int64)
     return out, Tensor(where.astype(np.int64), device=input.device)
 

@@ -384,7 +384,8 @@ def _renorm_rows(weight, rows, max_norm, norm_type):
         return
     with no_grad():
         picked = weight[rows]
-        norms = picked.abs().pow(norm_type).sum(-1).pow(1.0 / norm_type).numpy()
+        norms = (picked.norm(p=norm_type, dim=-1) if norm_type in (0, float("inf"))   # the max; the nonzeros' count
+                 else picked.abs().pow(norm_type).sum(-1).pow(1.0 / norm_type)).numpy()
         over = norms > max_norm
         if over.any():
             scale = np.where(over, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype).reshape(-1, 1)

@@ -67,13 +67,25 @@ def _gather(x, rows, cols, fill):
     return values, inside
 
 
+def nan_last(windows, best):
+    """best (argmax over the last axis of windows), but a window holding nan takes its last nan:
+    torch's max pool kernels replace their running max by every nan they meet."""
+    if windows.dtype.kind != "f":
+        return best
+    nans = np.isnan(windows)
+    if not nans.any():
+        return best
+    last = windows.shape[-1] - 1 - nans[..., ::-1].argmax(-1)
+    return np.where(nans.any(-1), last, best)
+
+
 def _window_argmax(x, rows, cols):
     """[N, C, Ho, Wo] flat index (h * W + w) of each window's first maximum; a window of -inf
     values points at its first element inside the input, as torch's."""
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     values, inside = _gather(x, rows, cols, fill)
     n, c, ho, wo, kh, kw = values.shape
-    best = values.reshape(n, c, ho, wo, kh * kw).argmax(-1)
+    best = nan_last(values.reshape(n, c, ho, wo, kh * kw), values.reshape(n, c, ho, wo, kh * kw).argmax(-1))
     (h_pos, _), (w_pos, _) = rows, cols
     h = h_pos[np.arange(ho)[:, None], best // kw]
     w = w_pos[np.arange(wo)[None, :], best % kw]

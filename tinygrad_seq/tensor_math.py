@@ -12,6 +12,7 @@ from tinygrad_seq.argument_types import not_a_tensor
 from tinygrad_seq.bool_arith import bool_alpha, bool_pow, refuse_bool, refuse_clamp_bool
 from tinygrad_seq.broadcast_errors import raise_if_mismatched
 from tinygrad_seq.dim_alias import required_dim
+from tinygrad_seq.dim_range import wrap_dim
 from tinygrad_seq.clamp_tensor_bounds import clamp_tensors
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
@@ -395,6 +396,8 @@ class MathOps(DivisionOps, MatMulOps):
             value = value.item()
         if type(value) is int and self.array.dtype.kind in "iu":
             value = int_scalar(value, self.array.dtype)   # uint8 with -1: 255 (300 raises), as torch's
+        elif self.array.dtype.kind in "iu" and isinstance(value, float) and not np.isfinite(value):   # torch's
+            raise InvalidArgument(f"value cannot be converted to type {self.array.dtype}_t without overflow")
         elif self.array.dtype.kind == "f":
             value = float_scalar(value, self.array.dtype)   # -1e9 on float16 raises, as torch's
         return ops.MaskedFill.apply(self, mask=self._mask_array(mask, "masked_fill"), value=value)
@@ -418,6 +421,8 @@ class MathOps(DivisionOps, MatMulOps):
     def softmax(self, dim=None, dtype=None, *, axis=None):
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "softmax")
+        if self.ndim == 0:   # torch's: dim 0 or -1 of a scalar, as a 1-element vector
+            return named(self.reshape(1).softmax(wrap_dim(dim, 0), dtype).reshape(()), "SoftmaxBackward0")
         x = self if dtype is None else self.to(dtype=dtype)
         if x.array.dtype.kind != "f":   # torch has no integer softmax kernel
             raise NotImplementedError(f"softmax: not implemented for {x.array.dtype}: call .float() first or pass dtype=")
@@ -429,6 +434,8 @@ class MathOps(DivisionOps, MatMulOps):
     def log_softmax(self, dim=None, dtype=None, *, axis=None):
         if axis is not None or dim is None:   # dim= or numpy's axis=
             dim = required_dim(dim, axis, "log_softmax")
+        if self.ndim == 0:   # torch's: dim 0 or -1 of a scalar, as a 1-element vector
+            return named(self.reshape(1).log_softmax(wrap_dim(dim, 0), dtype).reshape(()), "LogSoftmaxBackward0")
         x = self if dtype is None else self.to(dtype=dtype)
         if x.array.dtype.kind != "f":   # as softmax: torch has no integer kernel
             raise NotImplementedError(f"log_softmax: not implemented for {x.array.dtype}: call .float() first "

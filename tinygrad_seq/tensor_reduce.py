@@ -313,8 +313,9 @@ class ReduceOps:
             dim = required_dim(dim, axis, "cumprod")
         check_scan(dim, dtype, "cumprod")
         x = self._int_to_long(dtype)
-        if x.dtype == np.float16:   # accumulated in float32, as torch's
-            return x.float().cumprod(dim).half()
+        if x.dtype == np.float16 or x.dtype == np.float32:   # accumulated in float32 / float64, as torch's
+            wide = x.float() if x.dtype == np.float16 else x.double()
+            return named(wide.cumprod(dim).to(dtype=x.dtype), "CumprodBackward0")
         d = _dim1(dim, x.ndim)
         n = x.shape[d]
         if n == 0:   # nothing to multiply: the empty tensor, as torch's

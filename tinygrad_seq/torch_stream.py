@@ -76,7 +76,10 @@ class TorchStream:
             return x.astype(dtype, copy=False)
         x = words.astype(np.float64) * 2.0 ** -24
         span = np.float64(np.float32(hi - lo))
-        return (x * span + np.float64(lo)).astype(np.float32).astype(dtype)
+        out = (x * span + np.float64(lo)).astype(np.float32).astype(dtype)
+        if dtype == np.float16:   # torch's: a draw that rounds to `high` becomes `low` ([low, high) kept)
+            out[out == np.float16(high)] = np.float16(low)
+        return out
 
     # ------------------------------------------------------------ normal
     def normal(self, n, mean, std, dtype, contiguous=True):

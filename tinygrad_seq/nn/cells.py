@@ -112,7 +112,9 @@ class RNNCellBase(Module):
     def reset_parameters(self):
         """Draws every parameter as the cell description says (PyTorch's cells: U(-1/sqrt(H),
         1/sqrt(H))), in its order."""
-        if self.cell_spec is None:   # torch's form: U(-1/sqrt(H), 1/sqrt(H)) for every parameter
+        if self.cell_spec is None or self.cell_spec.all_uniform():   # torch's loop: U(-1/sqrt(H), 1/sqrt(H))
+            # over self.parameters(), in its order (a weight-normed weight's g and v, or a
+            # parametrization's originals, last)
             from tinygrad_seq.nn import init
             stdv = 1.0 / np.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
             for weight in self.parameters():

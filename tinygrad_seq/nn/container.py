@@ -36,7 +36,7 @@ class ModuleList(_ModuleSequence):
 
     def __init__(self, modules=()):
         super().__init__()
-        self.extend(modules)
+        self.extend(() if modules is None else modules)   # ModuleList(None) is empty, as torch's
 
     def _renumber(self, mods):
         self._modules.clear()

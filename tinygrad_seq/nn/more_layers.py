@@ -30,15 +30,15 @@ class RMSNorm(Module):
         if self.weight is not None:
             init.ones_(self.weight)
 
-    def forward(self, input):
-        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+    def forward(self, x):   # (torch's name for the argument)
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(Module):
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
@@ -232,10 +232,6 @@ class _Pad1d(Module):
         return f"{self.padding}"
 
 
-class ZeroPad1d(_Pad1d):
-    pass
-
-
 class ConstantPad1d(_Pad1d):
     def __init__(self, padding, value):
         super().__init__(padding)
@@ -243,6 +239,14 @@ class ConstantPad1d(_Pad1d):
 
     def extra_repr(self):
         return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad1d(ConstantPad1d):   # a ConstantPad1d of 0.0, as torch's (ZeroPad2d / 3d too)
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
 
 
 class ReflectionPad1d(_Pad1d):

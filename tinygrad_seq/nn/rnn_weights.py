@@ -50,8 +50,13 @@ class RNNWeights:
         1/sqrt(H))), layer by layer, forward before reverse, with torch's draws in the parameters'
         dtype; with proj_size in torch's parameter order (weight_hr last)."""
         H, P = self.hidden_size, self.proj_size
-        dtype = next(iter(self._parameters.values())).dtype   # torch draws in the parameters' dtype
         bound = 1.0 / np.sqrt(H)
+        if self.cell_spec.all_uniform():   # torch's loop over self.parameters(), in its order (a weight-normed
+            from tinygrad_seq.nn import init   # weight's g and v, a parametrization's originals: last)
+            for weight in self.parameters():
+                init.uniform_(weight, -bound, bound)
+            return
+        dtype = next(iter(self._parameters.values())).dtype   # torch draws in the parameters' dtype
         for layer, sfx in self._suffixes():
             if P:   # torch's order: weight_ih, weight_hh [4H, P], the biases, weight_hr [P, H]
                 shapes = {"weight_ih": (4 * H, self._layer_input_size(layer)), "weight_hh": (4 * H, P),

@@ -34,10 +34,10 @@ class _FeedForward:
     """The position-wise block both layers share: linear2(dropout(act(linear1(x)))), then the
     residual branch's dropout."""
 
-    def _ff_setup(self, d_model, dim_feedforward, dropout, bias):
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+    def _ff_setup(self, d_model, dim_feedforward, dropout, bias, dtype):
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
 
     def _ff_block(self, x, out_dropout):
         return out_dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -47,14 +47,15 @@ class TransformerEncoderLayer(_FeedForward, Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         Module.__init__(self)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
-        self._ff_setup(d_model, dim_feedforward, dropout, bias)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            dtype=dtype)
+        self._ff_setup(d_model, dim_feedforward, dropout, bias, dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
         self.activation = _activation(activation)   # last, as torch's (a Module one prints last)
-        _place(self, device, dtype)
+        _place(self, device, None)   # (made in dtype: torch draws float64 weights from its float64 stream)
 
     def __setstate__(self, state):
         """torch's: a pickle made before `activation` existed gets relu (a Module activation, in
@@ -87,16 +88,18 @@ class TransformerDecoderLayer(_FeedForward, Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         Module.__init__(self)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
-        self._ff_setup(d_model, dim_feedforward, dropout, bias)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                                 dtype=dtype)
+        self._ff_setup(d_model, dim_feedforward, dropout, bias, dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
         self.activation = _activation(activation)   # last, as torch's (a Module one prints last)
-        _place(self, device, dtype)
+        _place(self, device, None)   # (made in dtype: torch draws float64 weights from its float64 stream)
 
     def __setstate__(self, state):
         """torch's: `activation` missing from the instance dict becomes F.relu, before the state
@@ -215,17 +218,17 @@ class Transformer(Module):
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
-        layer_args = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+        layer_args = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation, dtype=dtype,
                           layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first, bias=bias)
         self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
             TransformerEncoderLayer(d_model, nhead, **layer_args), num_encoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
         self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
             TransformerDecoderLayer(d_model, nhead, **layer_args), num_decoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
         self._reset_parameters()
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
-        _place(self, device, dtype)
+        _place(self, device, dtype)   # (custom encoders and decoders: cast, as torch's .to would)
 
     def _reset_parameters(self):
         """torch's: xavier_uniform_ on every parameter of more than one dimension."""

@@ -45,9 +45,11 @@ def worker_dataset(dataset, depth=3):
     dataset copy.copy cannot copy is shared."""
     try:
         own = copy.copy(dataset)
-        fields = vars(own)
-    except Exception:  # noqa: BLE001  (an object that refuses copying, or has no __dict__: shared)
+    except Exception:  # noqa: BLE001  (an object that refuses copying: the workers share it)
         return dataset
+    fields = getattr(own, "__dict__", None)
+    if fields is None:   # (__slots__ only: the shallow copy)
+        return own
     for name, value in list(fields.items()):
         if isinstance(value, _random.Generator):   # (its numpy interface does not deep-copy)
             fields[name] = _random.Generator().set_state(value.get_state())
