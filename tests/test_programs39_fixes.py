@@ -132,3 +132,17 @@ def test_module_signatures_as_torchs():
     assert ts.nn.RMSNorm(3)(x=ts.ones(2, 3)).shape == (2, 3)
     assert ts.nn.GroupNorm(2, 4, 1e-5, True, None, ts.float64).weight.dtype == ts.float64
     assert ts.nn.GroupNorm(2, 4, bias=False).bias is None
+
+
+def test_prod_multiplies_in_one_pass_as_before_and_differentiates_with_zeros():
+    rng = np.random.default_rng(0)
+    x = (1 + rng.standard_normal((16, 300)) * 0.01).astype(np.float32)
+    assert np.array_equal(ts.tensor(x).prod(0).numpy(), torch.from_numpy(x).prod(0).numpy())   # torch's order
+    np.testing.assert_allclose(ts.tensor(x).prod(1).numpy(), torch.from_numpy(x).prod(1).numpy(), rtol=1e-5)
+    out = []
+    for lib in (ts, torch):
+        t = lib.tensor([[2., 0., 3.], [1.5, -2., 4.]], requires_grad=True)
+        y = t.prod(1)
+        y.sum().backward()
+        out.append((y.tolist(), t.grad.tolist(), lib.tensor([]).prod().item(), t.detach().prod().item()))
+    assert out[0] == out[1]

@@ -174,7 +174,7 @@ def index_add_(self, dim, index, source, alpha=1):
     _index_in_range(self, dim, index)
     if self.dtype.kind in "iub" and isinstance(alpha, float):
         alpha = int(alpha)   # torch's: alpha becomes self's integer type (1.5 adds source once)
-    spread = along_index(self, dim, index, source, "index_add_")   # (checks the shapes)
+    along_index(self, dim, index, source, "index_add_", spread=False)   # (checks the shapes)
     d, rows = wrap_dim(dim, self.ndim), np.asarray(index.numpy() if _is_tensor(index) else index).reshape(-1)
     if (_is_tensor(source) and type(source.array) is np.ndarray and source.shape[:d] + source.shape[d + 1:]
             == self.shape[:d] + self.shape[d + 1:] and source.ndim == self.ndim and source.shape[d] == rows.size):
@@ -187,6 +187,7 @@ def index_add_(self, dim, index, source, alpha=1):
         done = _write_rows(self, "index_add_", lambda a: add_rows(a, d, rows, src), source)
         if done is not None:
             return done
+    spread = along_index(self, dim, index, source, "index_add_")
     return _scatter_add_named(self, dim, spread, source * alpha if alpha != 1 else source, "IndexAddBackward0")
 
 
@@ -244,9 +245,9 @@ def zero_d_source(source, name, one_element_ok=False):
     return source.reshape(1)
 
 
-def along_index(self, dim, index, source, name):
+def along_index(self, dim, index, source, name, spread=True):
     """A 1-D index along dim, broadcast to source's shape (the scatter form of index_*_). A 0-d
-    index is one position, as torch's."""
+    index is one position, as torch's. spread=False: the checks only (None)."""
     if not _is_tensor(index) or index.ndim > 1:
         raise TypeError(f"{name}: index must be a 0-d or 1-D integer tensor")
     if index.dtype not in INDEX_DTYPES:   # torch's RuntimeError (TypeError too: DTypeMismatch)
@@ -258,6 +259,8 @@ def along_index(self, dim, index, source, name):
     if source.ndim != self.ndim or source.shape[d] != index.shape[0]:
         raise ShapeMismatch(f"{name}: source of shape {source.shape} does not match index of length "
                               f"{index.shape[0]} along dimension {d} of {self.shape}")
+    if not spread:
+        return None
     return index.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1)).expand(source.shape).contiguous()
 
 

@@ -167,6 +167,14 @@ class CumSum(Function):
         return _reverse(B, B.cumsum(_reverse(B, g, ctx.dim), ctx.dim), ctx.dim)
 
 
+def _scan_product(B, a, d):
+    """Running products along d in a's dtype (B.cumprod scans float32 in float64, as torch's cumprod)."""
+    if type(a) is np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.cumprod(a, axis=d)
+    return B.cumprod(a, d)
+
+
 class Prod(Function):
     """Product along dim (or of all elements when dim is None). The gradient of element i is the
     product of the others, formed from exclusive prefix and suffix products, so zeros are exact."""
@@ -177,9 +185,13 @@ class Prod(Function):
         flat = B.reshape(a, (-1,)) if dim is None else a
         d = 0 if dim is None else dim
         ctx.save_for_backward(flat)
-        out = B.cumprod(flat, d)
         n = flat.shape[d]
-        last = B.getitem(out, (slice(None),) * d + (slice(n - 1, n) if n else slice(0, 0),))
+        if type(flat) is np.ndarray:   # one multiplying pass in the input's dtype (torch's order along an outer dim)
+            with np.errstate(over="ignore", invalid="ignore"):
+                last = np.multiply.reduce(flat, axis=d, keepdims=True)
+        else:
+            out = B.cumprod(flat, d)
+            last = B.getitem(out, (slice(None),) * d + (slice(n - 1, n) if n else slice(0, 0),))
         if n == 0:
             last = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), a.dtype)
         if dim is None:
@@ -197,9 +209,9 @@ class Prod(Function):
             return B.zeros(ctx.shape, flat.dtype)
         ones = B.ones(tuple(1 if i == d else s for i, s in enumerate(flat.shape)), flat.dtype)
         head = (slice(None),) * d
-        before = B.concatenate([ones, B.getitem(B.cumprod(flat, d), head + (slice(0, n - 1),))], d)
+        before = B.concatenate([ones, B.getitem(_scan_product(B, flat, d), head + (slice(0, n - 1),))], d)
         rev = _reverse(B, flat, d)
-        after = _reverse(B, B.concatenate([ones, B.getitem(B.cumprod(rev, d), head + (slice(0, n - 1),))], d), d)
+        after = _reverse(B, B.concatenate([ones, B.getitem(_scan_product(B, rev, d), head + (slice(0, n - 1),))], d), d)
         others = B.mul(before, after)
         gk = B.reshape(g, tuple(ones.shape)) if ctx.dim is not None else B.reshape(g, (1,))
         return B.reshape(B.mul(others, gk), ctx.shape)
