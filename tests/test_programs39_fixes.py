@@ -146,3 +146,36 @@ def test_prod_multiplies_in_one_pass_as_before_and_differentiates_with_zeros():
         y.sum().backward()
         out.append((y.tolist(), t.grad.tolist(), lib.tensor([]).prod().item(), t.detach().prod().item()))
     assert out[0] == out[1]
+
+
+def test_reviewer_findings_on_the_round_fixes():
+    # a float64 encoder with the default (float32) causal mask: need_weights=False takes it, as torch's
+    for lib in (ts, torch):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True, dtype=lib.float64)
+        out = layer(lib.randn(2, 3, 8, dtype=lib.float64), src_mask=lib.nn.Transformer.generate_square_subsequent_mask(3))
+        assert tuple(out.shape) == (2, 3, 8)
+        mha = lib.nn.MultiheadAttention(8, 2)
+        with pytest.raises(RuntimeError):
+            mha(lib.randn(3, 2, 8), lib.randn(4, 2, 8), lib.randn(4, 2, 8), attn_mask=lib.zeros(3, 4, dtype=lib.float64),
+                need_weights=False)
+        # lerp: a 0-d weight of another dtype keeps self's; a transposed start keeps its layout
+        assert lib.lerp(lib.zeros(3), lib.ones(3), lib.tensor(0.3, dtype=lib.float64)).dtype == lib.float32
+        assert lib.lerp(lib.arange(6.).reshape(2, 3).t(), lib.ones(3, 2), 0.3).stride() == (1, 3)
+        # float16 rand never gives 1
+        lib.manual_seed(0)
+        assert int((lib.rand(200000, dtype=lib.float16) == 1).sum()) == 0
+    from tinygrad_seq.utils.data import random_split
+    from torch.utils.data import random_split as t_random_split
+    ts.manual_seed(2)
+    torch.manual_seed(2)
+    assert ([len(p) for p in random_split(range(10), [ts.tensor(0.3), ts.tensor(0.7)])] ==
+            [len(p) for p in t_random_split(range(10), [torch.tensor(0.3), torch.tensor(0.7)])] == [3, 7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = ts.tensor([1., 2., 4.], requires_grad=True)
+        x.std(correction=4).backward()   # over all dims: nan, as torch's
+        assert np.isnan(x.grad.numpy()).all()
+    x = ts.tensor([[0., NAN], [1., 2.]], requires_grad=True)
+    TF.pdist(x, p=float("inf")).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()

@@ -5,6 +5,7 @@ Gradients, torch's: g * (1 - weight), g * weight, g * (end - start)."""
 import numpy as np
 
 from tinygrad_seq.autograd import Function
+from tinygrad_seq.elementwise_layout import relaid_as_elementwise
 from tinygrad_seq.bool_arith import refuse_non_float_lerp
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.half_opmath import HALF, rounded_once
@@ -22,6 +23,8 @@ def lerp(self, end, weight):
         if is_tensor:   # (a 0-d weight of another dtype counts as float16)
             return named(rounded_once(lambda s, e, w: s + (e - s) * w, self, end, weight.to(dtype=HALF)), name)
         return named(rounded_once(lambda s, e: s + (e - s) * weight, self, end), name)
+    if is_tensor and weight.dtype != self.dtype:   # a 0-d weight of another dtype (lerp_dtypes let it by): self's
+        weight = weight.to(dtype=self.dtype)
     return named(Lerp.apply(self, end, weight) if is_tensor else Lerp.apply(self, end, weight=float(weight)), name)
 
 
@@ -38,11 +41,13 @@ def _lerp_value(B, s, e, w):
     """The two-branch value on arrays (w an array or a number)."""
     with np.errstate(invalid="ignore", over="ignore"):
         diff = B.sub(e, s)
-        near_start = B.add(s, B.mul(w, diff))
-        near_end = B.sub(e, B.mul(diff, _one_minus(B, w)))
         if _is_number(w):   # one branch
-            return near_start if abs(w) < 0.5 else near_end
-        return B.where(B.lt(B.abs(w), 0.5), near_start, near_end)
+            return B.add(s, B.mul(w, diff)) if abs(w) < 0.5 else B.sub(e, B.mul(diff, _one_minus(B, w)))
+        near_start = B.add(s, B.mul(w, diff))
+        far = B.ge(B.abs(w), 0.5)
+        if type(far) is np.ndarray and not far.any():   # (an EMA's small weights: the one branch)
+            return near_start
+        return B.where(far, B.sub(e, B.mul(diff, _one_minus(B, w))), near_start)
 
 
 class Lerp(Function):
@@ -53,7 +58,7 @@ class Lerp(Function):
         """w: a tensor weight, or None with weight a number."""
         ctx.save_for_backward(s, e, w)
         ctx.weight = weight
-        return _lerp_value(ctx.b, s, e, weight if w is None else w)
+        return relaid_as_elementwise(_lerp_value(ctx.b, s, e, weight if w is None else w), s, e)   # torch's layout
 
     @staticmethod
     def backward(ctx, g):

@@ -370,10 +370,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise InvalidArgument(f"smooth_l1_loss does not support negative values for beta (got {beta}).")
     d = pointwise_difference("smooth_l1_cpu", input, _same_shape("smooth_l1_loss", input, target))
-    a = d.abs()
     if beta == 0:
-        return named(_reduce(a, reduction), "SmoothL1LossBackward0")
-    return named(_reduce(piecewise_quadratic(d, a, beta, 1.0 / beta, 0.5 * beta, 1.0), reduction),
+        return named(_reduce(d.abs(), reduction), "SmoothL1LossBackward0")
+    return named(_reduce(piecewise_quadratic(d, beta, beta, 0.5 * beta, 1.0), reduction),
                  "SmoothL1LossBackward0")
 
 
@@ -383,7 +382,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise InvalidArgument(f"huber_loss does not support non-positive values for delta (got {delta}).")
     d = input - huber_target(input, _same_shape("huber_loss", input, target))
-    pointwise = piecewise_quadratic(d, d.abs(), delta, 1.0, 0.5 * delta, delta)
+    pointwise = piecewise_quadratic(d, delta, 1.0, 0.5 * delta, delta)
     return named(weighted_reduce(in_dtype_of(pointwise, input), weight, input, reduction, _reduce,
                                  by_weight_sum=False), "HuberLossBackward0")
 

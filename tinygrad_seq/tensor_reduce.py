@@ -120,8 +120,9 @@ class ReduceOps:
         n = self.numel() // max(mu.numel(), 1)
         if n - correction <= 0:   # torch's warning (the result is nan or inf, as torch's)
             warn_no_dof(warn_as or op)
-            # torch's gradient 2 / (n - correction) * (x - mean), the divisor as it is (negative, or
-            # 0: inf), without the mean's (inf - inf) part
+        if n - correction <= 0 and dim is not None:
+            # torch's gradient along dims: 2 / (n - correction) * (x - mean), the divisor as it is
+            # (negative, or 0: inf), without the mean's (inf - inf) part (over all dims: nan, as here)
             from tinygrad_seq.ops_extra import ZeroCarryingGrad
             squares = ((self - mu.detach()) ** 2).sum(dim, keepdim)
             value = ((self - mu) ** 2).sum(dim, keepdim).detach() / max(n - correction, 0)

@@ -73,6 +73,9 @@ class TorchStream:
         if lo == 0 and hi == 1:   # x * 1 + 0: the 24-bit fractions themselves, exact in float32
             x = words.astype(np.float32)
             x *= np.float32(2.0 ** -24)
+            if dtype == np.float16:   # torch's: a draw that rounds to 1 becomes 0 ([0, 1) kept)
+                x = x.astype(dtype)
+                x[x == 1] = 0
             return x.astype(dtype, copy=False)
         x = words.astype(np.float64) * 2.0 ** -24
         span = np.float64(np.float32(hi - lo))

@@ -150,7 +150,7 @@ class MultiheadAttention(Module):
             check_key_padding_mask(key_padding_mask, S, N)
         scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))   # [N, H, L, S]
         mask = causal_mask(L, S, scores.dtype, scores.device) if causal else self._mask(attn_mask, key_padding_mask,
-                                                                                         N, L, S, scores)
+                                                                                         N, L, S, scores, need_weights)
         if mask is not None:
             scores = scores + mask
         if not need_weights and mask is not None and not fast:
@@ -192,7 +192,7 @@ class MultiheadAttention(Module):
                 merged = merged + key_padding_mask.view(batch, 1, 1, seq_len).expand(-1, self.num_heads, -1, -1)
         return merged, mask_type
 
-    def _mask(self, attn_mask, key_padding_mask, N, L, S, scores):
+    def _mask(self, attn_mask, key_padding_mask, N, L, S, scores, strict=True):
         """The additive mask, [N, H, L, S] or broadcastable to it, in scores' dtype and device: the
         sum of attn_mask ([L, S] or [N*H, L, S]) and key_padding_mask ([N, S]), both already
         additive float masks (canonical_mask) of checked shapes."""
@@ -202,8 +202,14 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             pad = key_padding_mask.reshape(N, 1, 1, S)
             total = pad if total is None else total + pad
-        if total is not None and total.dtype != scores.dtype:   # torch's baddbmm of the mask and the scores refuses it
+        # torch's need_weights path (a baddbmm of the mask and the scores) refuses another float dtype;
+        # its scaled_dot_product_attention path (need_weights=False) takes float32 too
+        if total is not None and not strict and total.dtype not in (np.float32, scores.dtype):
+            raise DTypeMismatch(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                                f"attn_mask.dtype: {_C_NAMES[total.dtype]} and  query.dtype: "
+                                f"{_C_NAMES[scores.dtype]} instead.")
+        if strict and total is not None and total.dtype != scores.dtype:
             raise DTypeMismatch(f"Input dtypes must be the same, got: input {_C_NAMES.get(total.dtype, total.dtype)}, "
                                 f"batch1: {_C_NAMES.get(scores.dtype, scores.dtype)}, "
                                 f"batch2: {_C_NAMES.get(scores.dtype, scores.dtype)}")
-        return None if total is None else total.to(device=scores.device)
+        return None if total is None else total.to(device=scores.device, dtype=scores.dtype)

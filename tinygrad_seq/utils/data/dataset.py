@@ -186,8 +186,10 @@ def random_split(dataset, lengths, generator=None):
     len(dataset), or fractions summing to 1: floors, with the remainder handed out one by one
     from the first split, as PyTorch does) over a random permutation."""
     n = len(dataset)
-    # a tensor of lengths (or 0-d tensors in a list) as its numbers, as torch's sum / indexing take them
-    lengths = [s.item() if hasattr(s, "item") and getattr(s, "ndim", 1) == 0 else s for s in lengths]
+    # integer 0-d tensors (a tensor of lengths) as ints, as torch's indexing takes them (fractions
+    # stay tensors: torch floors n * fraction in their dtype)
+    lengths = [s.item() if getattr(s, "ndim", 1) == 0 and getattr(getattr(s, "dtype", None), "kind", "") in "iu"
+               and hasattr(s, "item") else s for s in lengths]
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         sizes = []
         for i, frac in enumerate(lengths):
