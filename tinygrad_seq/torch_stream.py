@@ -281,9 +281,11 @@ def _fisher_yates(perm, picks):
     if perm.size >= _COMPILED_SWAPS_FROM:
         from tinygrad_seq.kernels.permutation_cpu import fisher_yates
         return fisher_yates(perm, picks)
+    order = perm.tolist()   # swapped as a list (numpy's element access costs ~0.3 us a swap)
     for i, z in enumerate(picks.tolist()):
         j = i + z
-        perm[i], perm[j] = perm[j], perm[i]
+        order[i], order[j] = order[j], order[i]
+    perm[:] = order
     return perm
 
 
