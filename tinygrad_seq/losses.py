@@ -232,8 +232,9 @@ def _class_targets(name, x, target, ignore_index):
         raise IndexError(f"{name}: target {int(bad.flat[0])} is out of bounds for {C} classes")
     if x.ndim == 1:
         return x.reshape(1, C), target.reshape(1), want
-    if x.ndim > 2:
-        x = x.permute(0, *range(2, x.ndim), 1)
+    if x.ndim == 2:   # (N, C) and (N,) as they are: no view nodes (torch's nll_loss has none)
+        return x, target, want
+    x = x.permute(0, *range(2, x.ndim), 1)   # (N, C, d1, ...): the classes last
     return x.reshape(-1, C), target.reshape(-1), want
 
 
