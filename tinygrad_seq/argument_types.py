@@ -52,6 +52,12 @@ def require_tensor_sequence(tensors, op, position=1, argument="tensors"):
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}(): argument '{argument}' (position {position}) must be tuple of Tensors, "
                         f"not {python_type_name(tensors)}")
+    T = autograd._Tensor
+    for t in tensors:   # the common case: all Tensors already (one isinstance each)
+        if not isinstance(t, T):
+            break
+    else:
+        return list(tensors)
     out = list(tensors)
     for i, t in enumerate(tensors):
         if not is_tensor(t):

@@ -2,7 +2,10 @@
 (enable_gqa=True: key / value with fewer heads, dim -3, than the query, each key / value head
 shared by q_heads // kv_heads consecutive query heads) and the errors torch gives when the
 heads (or any other batch dims) of query, key and value do not fit together."""
-from tinygrad_seq.errors import IndexOutOfRange, ShapeMismatch
+import numpy as np
+
+from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, ShapeMismatch
+from tinygrad_seq.out_dtypes import c_type_name
 
 
 def _heads(t):
@@ -53,3 +56,19 @@ def check_attention_batches(query, key, value):
         return   # matmul's own errors for vectors
     scores = broadcast_batch_dims(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
     broadcast_batch_dims(scores, tuple(value.shape[:-2]))
+
+
+def check_attention_dtypes(query, key, value):
+    """scaled_dot_product_attention's first check: one dtype for query, key and value (torch's text)."""
+    if not (query.dtype == key.dtype == value.dtype):
+        raise DTypeMismatch(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                            f"{c_type_name(query.dtype)} key.dtype: {c_type_name(key.dtype)} and value.dtype: "
+                            f"{c_type_name(value.dtype)} instead.")
+
+
+def check_mask_dtype(attn_mask, query):
+    """A mask is bool or of the query's dtype (torch's text, its double space kept)."""
+    if attn_mask is not None and attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
+        raise DTypeMismatch(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                            f"attn_mask.dtype: {c_type_name(attn_mask.dtype)} and  query.dtype: "
+                            f"{c_type_name(query.dtype)} instead.")

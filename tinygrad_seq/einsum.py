@@ -9,6 +9,7 @@ the forward) comes back by broadcasting, a letter repeated inside one operand (a
 "ii->i") is written back onto that diagonal, and a broadcast size-1 dimension is summed back by
 the engine's _unbroadcast.
 """
+import functools
 import string
 
 import numpy as np
@@ -78,7 +79,19 @@ def split_equation(equation, n_operands):
 
 
 def parse(equation, shapes):
-    """(one letter string per operand, output letters) with "..." spelled out in letters."""
+    """(one letter string per operand, output letters) with "..." spelled out in letters
+    (memoised: a decoder's beam step parses the same equation and shapes every call)."""
+    terms, out = _parse_cached(equation, tuple(tuple(s) for s in shapes))
+    return list(terms), out
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(equation, shapes):
+    terms, out = _parse(equation, shapes)
+    return tuple(terms), out
+
+
+def _parse(equation, shapes):
     terms, out = split_equation(equation, len(shapes))
     eq = ",".join(terms) + ("" if out is None else "->" + out)
     spare = [c for c in string.ascii_letters if c not in eq]
@@ -127,13 +140,14 @@ class Einsum(Function):
     def forward(ctx, *arrays, terms, out):
         if not isinstance(arrays[0], (np.ndarray, np.generic)):   # (a 0-d one is a numpy scalar)
             raise NotImplementedError("einsum runs on the cpu device only; move the operands with .cpu()")
-        ctx.terms, ctx.out = terms, out
-        ctx.save_for_backward(*arrays)
+        ctx.terms, ctx.out, ctx.layouts = terms, out, [(a.shape, a.dtype) for a in arrays]
+        if len(arrays) > 1:   # (one operand: backward reads only g; a write to it after is fine, as torch's)
+            ctx.save_for_backward(*arrays)
         return _einsum(",".join(terms) + "->" + out, *arrays)
 
     @staticmethod
     def backward(ctx, g):
-        arrays, terms = ctx.saved_tensors, ctx.terms
+        arrays, terms, layouts = ctx.saved_tensors, ctx.terms, ctx.layouts
         grads = []
         for k, need in enumerate(ctx.needs_input_grad):
             if not need:
@@ -141,7 +155,8 @@ class Einsum(Function):
                 continue
             spelled = terms[k]
             target = "".join(dict.fromkeys(spelled))   # a repeated letter (a diagonal) once
-            sizes = {c: arrays[k].shape[spelled.index(c)] for c in target}
+            shape_k, dtype_k = layouts[k]
+            sizes = {c: shape_k[spelled.index(c)] for c in target}
             others = [t for j, t in enumerate(terms) if j != k]
             given = set(ctx.out).union(*others)
             kept = "".join(c for c in target if c in given)
@@ -151,20 +166,20 @@ class Einsum(Function):
                 part = np.broadcast_to(part.reshape([part.shape[kept.index(c)] if c in given else 1
                                                      for c in target]), shape)
             if target != spelled:   # onto the diagonal: zeros elsewhere
-                full = np.zeros(arrays[k].shape, arrays[k].dtype)
+                full = np.zeros(shape_k, dtype_k)
                 strides = [sum(full.strides[i] for i, c in enumerate(spelled) if c == u) for u in target]
                 np.lib.stride_tricks.as_strided(full, shape=part.shape, strides=strides)[...] = part
                 part = full
-            if part.ndim == arrays[k].ndim and part.shape != arrays[k].shape:
+            if part.ndim == len(shape_k) and part.shape != shape_k:
                 # a letter summed away here and size 1 in another operand: its slices all alike
-                part = np.broadcast_to(part, np.broadcast_shapes(part.shape, arrays[k].shape))
-            grads.append(np.ascontiguousarray(part, dtype=arrays[k].dtype))
+                part = np.broadcast_to(part, np.broadcast_shapes(part.shape, shape_k))
+            grads.append(np.ascontiguousarray(part, dtype=dtype_k))
         return tuple(grads)
 
 
 def einsum(equation, *operands):
     """torch.einsum: einsum("bth,bsh->bts", q, k); the operands may also come as one list."""
-    from tinygrad_seq.functions import _common_dtype
+    from tinygrad_seq.join_checks import _common_dtype
     from tinygrad_seq.tensor import Tensor
     if isinstance(equation, Tensor):   # the sublist form: einsum(A, [0, 1], B, [1, 2], [0, 2])
         equation, operands = _from_sublists((equation,) + operands)
@@ -177,11 +192,27 @@ def einsum(equation, *operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): operand {i} is a {type(t).__name__}, expected a Tensor")
     terms, out = parse(equation, [t.shape for t in operands])
+    if len(operands) == 1 and set(out) == set(terms[0]):   # nothing summed: a view, as torch's
+        return _single_view(operands[0], terms[0], out)
     first = operands[0].dtype
     if first.kind != "f" or any(t.dtype != first for t in operands):
         operands = _own_sums(terms, out, operands)
         _pairwise_dtypes(terms, out, operands)
     return Einsum.apply(*_common_dtype(list(operands)), terms=tuple(terms), out=out)
+
+
+def _single_view(t, term, out):
+    """einsum of one operand that sums no letter ("ij->ji", "ii->i", "b...->...b"): torch's
+    view of it, a diagonal for each repeated letter then a permute (PermuteBackward0), so that
+    an in-place write through it reaches the operand and autograd records it."""
+    letters = list(term)
+    while len(set(letters)) < len(letters):
+        c = next(c for c in letters if letters.count(c) > 1)
+        i = letters.index(c)
+        j = letters.index(c, i + 1)
+        t = t.diagonal(0, i, j)   # dims i and j become one, last
+        letters = [x for k, x in enumerate(letters) if k not in (i, j)] + [c]
+    return t.permute(*[letters.index(c) for c in out])
 
 
 def _own_sums(terms, out, operands):

@@ -334,8 +334,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     is_causal keeps j <= i (with a mask too, as torch's CPU flash kernel: 4-D inputs, no dropout). A query whose keys are all masked gets 0 (torch's safe softmax).
     enable_gqa: key / value may have fewer heads (dim -3) than the query, each shared by
     q_heads // kv_heads consecutive query heads (attention_heads.py)."""
-    from tinygrad_seq.attention_heads import check_attention_batches, group_query_heads
+    from tinygrad_seq.attention_heads import (check_attention_batches, check_attention_dtypes, check_mask_dtype,
+                                              group_query_heads)
     from tinygrad_seq.functional import dropout
+    check_attention_dtypes(query, key, value)
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:   # torch's text, its double space kept
         raise ShapeMismatch(f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
                             f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
@@ -346,10 +348,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     blocked = None
-    if attn_mask is not None and attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
-        raise DTypeMismatch(f"scaled_dot_product_attention: Expected attn_mask dtype to be bool or to match "
-                            f"query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
-                            f"{query.dtype} instead.")
+    check_mask_dtype(attn_mask, query)
     if is_causal:
         causal = np.tril(np.ones((L, S), dtype=bool))   # top-left aligned, as torch's
         if attn_mask is None:
@@ -427,15 +426,14 @@ def _batch_norm_node(input, running_mean, running_var, weight, bias, momentum, e
     """Training-mode batch norm as one node (batch_norm_node.py), the running statistics folded
     in from the batch's (the variance unbiased there, as torch's)."""
     from tinygrad_seq.batch_norm_node import BatchNormFunction
+    from tinygrad_seq.running_stats import update_running
     stats = {}
     params = [p for p in (weight, bias) if p is not None]
     out = BatchNormFunction.apply(input, *params, eps=float(eps), has_weight=weight is not None,
                                   has_bias=bias is not None, stats=stats)
-    if running_mean is not None:
-        with no_grad():
-            m = momentum
-            running_mean.mul_(1 - m).add_(Tensor._wrap(stats["mean"].astype(running_mean.dtype)) * m)
-            running_var.mul_(1 - m).add_(Tensor._wrap(stats["var"].astype(running_var.dtype)) * (m * n / (n - 1)))
+    if running_mean is not None:   # on the buffers' arrays, one write each (running_stats.py)
+        update_running(running_mean, stats["mean"], momentum)
+        update_running(running_var, stats["var"], momentum, n / (n - 1))
     return named(out, "NativeBatchNormBackward0")
 
 

@@ -18,52 +18,17 @@ from tinygrad_seq.nonzero_diag_out import diag_into, nonzero_into
 from tinygrad_seq.tensor import Tensor
 from tinygrad_seq.operator_functions import add, div, first_operand as _first_operand, mul, pow, rsub, sub
 from tinygrad_seq.tensor_matmul import DEPRECATED_FREE, deprecated_free_args
+from tinygrad_seq.join_checks import _check_join, _common_dtype
 from tinygrad_seq.meshgrid import meshgrid  # noqa: F401
 from tinygrad_seq.tensor_more import broadcast_tensors  # noqa: F401
 from tinygrad_seq.type_info import finfo, iinfo  # noqa: F401  (torch.finfo / torch.iinfo)
-
-
-def _check_join(tensors, dim, name, same_shape):
-    if not tensors:   # torch: a RuntimeError for stack, a ValueError for cat
-        raise (InvalidArgument("stack expects a non-empty TensorList") if same_shape else
-               ValueError(f"torch.{name}(): expected a non-empty list of Tensors"))
-    ref = tensors[0]
-    if not same_shape:
-        for i, t in enumerate(tensors):
-            if t.ndim == 0:
-                raise ShapeMismatch(f"{name}: zero-dimensional tensor (at position {i}) cannot be concatenated; "
-                                    "use ts.stack, or unsqueeze(0) first")
-    nd = ref.ndim + (1 if same_shape else 0)
-    if not -nd <= dim < builtins.max(nd, 1):
-        raise IndexError(f"{name}: dimension {dim} out of range for {nd} dimensions")
-    d = dim % nd
-    for i, t in enumerate(tensors[1:], 1):
-        if t.device != ref.device:
-            raise RuntimeError(f"{name}: expected all tensors on one device, got {ref.device.type} and {t.device.type}")
-        if same_shape and t.shape != ref.shape:   # torch's texts
-            raise ShapeMismatch(f"stack expects each tensor to be equal size, but got {list(ref.shape)} at entry 0 "
-                                f"and {list(t.shape)} at entry {i}")
-        if not same_shape and t.ndim != ref.ndim:
-            raise ShapeMismatch(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
-        if not same_shape and t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
-            k = next(k for k in range(ref.ndim) if k != d and t.shape[k] != ref.shape[k])
-            raise ShapeMismatch(f"Sizes of tensors must match except in dimension {d}. Expected size "
-                                f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list. "
-                                f"(shapes {ref.shape} and {t.shape})")
-    return d
-
-
-def _common_dtype(tensors):
-    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
-    dt = np.result_type(*floats) if floats else np.result_type(*[t.dtype for t in tensors])
-    return [t if t.dtype == dt else t.to(dtype=dt) for t in tensors]
 
 
 def cat(tensors, dim=0, *, axis=None):
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "cat", 0)
     tensors = require_tensor_sequence(tensors, "cat")   # before .ndim is read: ts.cat(a, b), ts.cat([t, [1.]])
-    empty = [t.ndim == 1 and t.shape[0] == 0 for t in tensors]   # torch joins all but these (or the first)
+    empty = [t.array.shape == (0,) for t in tensors]   # torch joins all but these (or the first)
     if tensors and builtins.all(empty):   # only legacy empty tensors: torch takes any dim, gives (0,)
         dim = 0
     skip = frozenset(i for i, e in enumerate(empty) if e and (i or not builtins.all(empty))) if True in empty else ()
@@ -103,12 +68,8 @@ def where(condition, input=None, other=None):
         c = c != 0
     if c.dtype != np.bool_:
         raise DTypeMismatch(f"where expected condition to be a boolean tensor, but got a tensor with dtype {c.dtype}")
-    shape = broadcast_shape(c.shape, a.shape, b.shape)   # torch's RuntimeError when they do not broadcast
-    if a.shape != shape:
-        a = a.expand(shape)
-    if b.shape != shape:
-        b = b.expand(shape)
-    return ops.Where.apply(a, b, cond=c)
+    broadcast_shape(c.shape, a.shape, b.shape)   # torch's RuntimeError when they do not broadcast
+    return ops.Where.apply(a, b, cond=c)   # (broadcast in the node: autograd sums each gradient back)
 
 
 def _as_array(x):

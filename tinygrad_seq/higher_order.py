@@ -30,6 +30,7 @@ from tinygrad_seq.ops_host import XLOG_FIRST_GRAD, HostBinary, HostUnary
 from tinygrad_seq.outer_grad import DEFERRED
 from tinygrad_seq.recompose import DIRECT, RECOMPOSE, NoGraph
 from tinygrad_seq.saved_as_tensors import SAVED as _SAVED, ConstantOf, compared as _compared, kept as _kept, parents as _parents
+from tinygrad_seq.saved_as_tensors import parents_as_seen
 
 
 class FirstOrderOnly(autograd.Function):
@@ -77,14 +78,19 @@ def _outputs(ctx, outs):
     return [outs.get((id(ctx), i)) for i in range(ctx.n_outputs)]
 
 
-def node_backward(ctx, ps, grads, exact, outputs=None):
+def node_backward(ctx, ps, grads, exact, outputs=None, seen=None):
     """The gradients of node ctx's inputs ps (Tensors, or None) from its output gradients grads
     (Tensors, or None), each a Tensor with a graph. exact: ps are the tensors ctx used (not
-    rewritten in place since); outputs: ctx's output tensors, None where not known."""
+    rewritten in place since); outputs: ctx's output tensors, None where not known; seen: when
+    not exact, the sweep's edges (tensor, its node as ctx saw it, output index, requires_grad)."""
     cls = type(ctx)
     outputs = outputs or [None] * ctx.n_outputs
     out = outputs[0]
     try:
+        if not exact and seen is not None and _SAVED.get(cls) is _parents:
+            as_seen = parents_as_seen(ctx, seen)
+            if as_seen is not None:   # the saved arrays still hold the values ctx read
+                ps, exact = as_seen, True
         if exact and getattr(cls, "_user_backward", None) is not None:
             return custom_backward(ctx, ps, grads, outputs)
         if exact and cls in DIRECT:
@@ -337,7 +343,8 @@ def _sweep(root, g, finish, node_slots, captured, leaf_slots=None, floor=0):
             if ctx._node_hooks is not None:   # grad_fn.register_prehook's
                 grads = run_node_prehooks(ctx, grads, arrays=False)
             exact = not ctx._reread and all(pc is p._ctx and (pc is None or i == p._idx) for p, pc, i, _ in seen)
-            in_grads = node_backward(ctx, [p for p, _, _, _ in seen], grads, exact, _outputs(ctx, outs))
+            in_grads = node_backward(ctx, [p for p, _, _, _ in seen], grads, exact, _outputs(ctx, outs),
+                                     None if exact or ctx._reread else seen)
             if len(in_grads) != len(seen):
                 raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(in_grads)} gradients for "
                                    f"{len(seen)} inputs")

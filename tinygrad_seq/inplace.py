@@ -38,9 +38,8 @@ def _detached(x):
 
 
 def _own_array(t):
-    # a 0-d result of a numpy reduction is a numpy scalar, which cannot be written in place
-    # (`loss = 0; loss += criterion(...)`): give the tensor a 0-d array of its own first (recorded
-    # there, so that a node that saved the scalar sees the write: writes.note_scalar_array)
+    # a 0-d numpy reduction's numpy scalar cannot be written in place (`loss += criterion(...)`):
+    # a 0-d array of its own first (a node that saved the scalar sees the write: note_scalar_array)
     if isinstance(t.array, np.generic):
         t._shared_array()
 
@@ -179,10 +178,7 @@ class InPlaceOps:
         old = autograd._Tensor._wrap(np.broadcast_to(np.zeros((), self.dtype), self.shape), self.device,
                                      self.requires_grad)
         old._ctx, old._idx = self._ctx, self._idx
-        try:
-            out = ops_extra.IndexPutInto.apply(old, v.to(dtype=self.dtype), idx=nidx, into=self.array)
-        except ValueError as e:   # numpy's broadcast / mask-count errors; torch's RuntimeError
-            raise ShapeMismatch(f"{name}: {e}") from None
+        out = ops_extra.IndexPutInto.apply(old, v.to(dtype=self.dtype), idx=nidx, into=self.array)   # (torch's errors)
         self._retarget(out)
         return self
 
@@ -381,6 +377,7 @@ class InPlaceOps:
             raise TypeError(f"can't assign a {python_type_name(value)} to a {self.type()}")
         if type(idx) is not int and type(idx) is not slice:
             refuse_byte_mask_fill(idx, value)
+        _own_array(self)   # a 0-d reduction's numpy scalar: an array to write into (a[...] = 2.)
         nidx, advanced = normalize_index(idx, self)
         split = ints_first(nidx, advanced)
         if split is not None:   # torch's order: the integers select a view, the arrays index it
@@ -414,10 +411,7 @@ class InPlaceOps:
         v = value.array if isinstance(value, InPlaceOps) else value
         if type(v) is int and self.array.dtype.kind in "iu":
             v = int_scalar(v, self.array.dtype)   # t[i] = -1 on uint8 is 255 (300 raises), as torch's
-        try:
-            _device.backend(self.device).setitem(self.array, nidx, v)
-        except ValueError as e:   # numpy's broadcast / mask-count errors; torch's RuntimeError
-            raise ShapeMismatch(f"item assignment: {e}") from None
+        _device.backend(self.device).setitem(self.array, nidx, v)   # (torch's RuntimeError where v does not fit)
         self._sync_base()
 
 

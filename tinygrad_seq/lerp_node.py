@@ -56,7 +56,9 @@ class Lerp(Function):
     @staticmethod
     def forward(ctx, s, e, w=None, weight=None):
         """w: a tensor weight, or None with weight a number."""
-        ctx.save_for_backward(s, e, w)
+        need = ctx.needs_input_grad   # s and e only for the weight's gradient (torch's saved tensors)
+        keep = len(need) > 2 and need[2]
+        ctx.save_for_backward(s if keep else None, e if keep else None, w)
         ctx.weight = weight
         return relaid_as_elementwise(_lerp_value(ctx.b, s, e, weight if w is None else w), s, e)   # torch's layout
 

@@ -133,14 +133,14 @@ def _logits_forward_cpu(ctx, x, target, weight, ignore_index, reduction, smoothi
     M, C = x.shape
     kernels = backend_cpu._row_kernels(x, 1)   # kernels/rows_cpu.py: one pass a row, threaded
     p, lse = kernels.softmax_lse(x) if kernels is not None else _softmax_lse_numpy(x)   # softmax (M, C), (M,)
-    valid = (target != ignore_index)
-    safe = np.where(valid, target, 0)
-    rows = np.arange(M)
-    validf = valid.astype(x.dtype)
+    valid, rows = (target != ignore_index), np.arange(M)
+    plain = weight is None and valid.all()   # the common case: no row ignored, no weights
+    safe = target if plain else np.where(valid, target, 0)
+    validf = np.ones(M, x.dtype) if plain else valid.astype(x.dtype)
     wt = validf if weight is None else weight[safe] * validf
     # an ignored row adds 0, whatever its logits (an inf or all -inf row: not nan * 0, as torch's)
     with np.errstate(invalid="ignore"):
-        losses = np.where(valid, (lse - x[rows, safe]) * wt, 0)
+        losses = lse - x[rows, target] if plain else np.where(valid, (lse - x[rows, safe]) * wt, 0)
         if smoothing:
             # sum_c w_c * -lp[m, c] = sum_c w_c * (lse_m - x[m, c])
             smooth = C * lse - x.sum(axis=1) if weight is None else weight.sum() * lse - x @ weight
@@ -170,10 +170,10 @@ def _softmax_lse_numpy(x):
 
     def softmax_rows(lo, hi):
         xs, ps = x[lo:hi], p[lo:hi]
-        np.max(xs, axis=1, keepdims=True, out=m[lo:hi])
+        np.maximum.reduce(xs, axis=1, keepdims=True, out=m[lo:hi])   # (the ufuncs: np.max's wrapper 2 us a call)
         np.subtract(xs, m[lo:hi], out=ps)
         np.exp(ps, out=ps)
-        np.sum(ps, axis=1, keepdims=True, out=s[lo:hi])
+        np.add.reduce(ps, axis=1, keepdims=True, out=s[lo:hi])
         ps *= 1.0 / s[lo:hi]                                          # softmax (M, C)
 
     _over_rows(softmax_rows, M, C)

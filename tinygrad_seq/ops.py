@@ -51,7 +51,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)   # (a only for b's gradient, as torch's)
         return elementwise(ctx.b.div, a, b)
 
     @staticmethod
@@ -233,9 +233,9 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        B = ctx.b
+        B, (na, nb) = ctx.b, ctx.needs_input_grad
         z = B.zeros((), g.dtype)
-        return B.where(ctx.cond, g, z), B.where(ctx.cond, z, g)
+        return (B.where(ctx.cond, g, z) if na else None), (B.where(ctx.cond, z, g) if nb else None)
 
 
 class MaskedFill(Function):
@@ -337,6 +337,12 @@ class Expand(Function):
             out = ctx.b.reshape(a, shape)
             if a.size == 0 or ctx.b.may_share_memory(out, a):
                 return out
+        if type(a) is np.ndarray and a.flags.c_contiguous and a.size:
+            # the strided array over a's buffer itself: 1 us, where broadcast_to + as_strided
+            # take 10 (writable when a is, as below); a repeated dim's stride is 0
+            lead = len(shape) - a.ndim
+            strides = (0,) * lead + tuple(st if n == s else 0 for n, s, st in zip(a.shape, shape[lead:], a.strides))
+            return np.ndarray(shape, a.dtype, a, 0, strides)
         out = ctx.b.broadcast_to(a, shape)
         if type(out) is np.ndarray and type(a) is np.ndarray and a.flags.writeable:
             # torch writes through an expand where the written region repeats nothing (v[2, 2] = 0,

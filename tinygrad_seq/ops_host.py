@@ -78,10 +78,20 @@ BINARY = {
 }
 
 
+# what torch's node saves for each function (derivatives.yaml): the result alone for these,
+# the input alone for the rest of UNARY; a write to the other one after the op is no error there.
+# Formulas written with y whose torch node keeps only x recompute y in backward.
+UNARY_SAVES_RESULT = frozenset({"tan", "exp2"})
+UNARY_RECOMPUTES_Y = frozenset({"erfinv", "sinc"})
+BINARY_SAVES_RESULT = frozenset({"hypot", "copysign"})
+BINARY_RECOMPUTES_Y = frozenset({"fmax", "fmin"})
+
+
 class HostUnary(Function):
     """y = table[name][0](x) on the host, its gradient g * table[name][1](x, y) (ops_special's
-    SpecialUnary is this with torch.special's table)."""
+    SpecialUnary is this with torch.special's table, saving both)."""
     table = UNARY
+    saves_as_torch = True
 
     @staticmethod
     def forward(ctx, a, name):
@@ -90,15 +100,23 @@ class HostUnary(Function):
         with np.errstate(all="ignore"):   # nan / inf outside the domain, silently as torch's
             y = np.asarray(type(ctx).table[name][0](x), dtype=x.dtype)
         ctx.fn_name = name
-        ctx.save_for_backward(x, y)   # saved: an in-place write to the input afterwards raises
+        if not type(ctx).saves_as_torch:
+            ctx.save_for_backward(x, y)   # saved: an in-place write to either afterwards raises
+        elif name in UNARY_SAVES_RESULT:
+            ctx.save_for_backward(None, y)
+        else:
+            ctx.save_for_backward(x, None)
         return B.asarray(y)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        fns = type(ctx).table[ctx.fn_name]
         with np.errstate(all="ignore"):
-            d = type(ctx).table[ctx.fn_name][1](x, y)
-        return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=x.dtype)))
+            if y is None and ctx.fn_name in UNARY_RECOMPUTES_Y:
+                y = np.asarray(fns[0](x), dtype=x.dtype)
+            d = fns[1](x, y)
+        return ctx.b.mul(g, ctx.b.asarray(np.asarray(d, dtype=(x if x is not None else y).dtype)))
 
 
 class HostBinary(Function):
@@ -110,20 +128,23 @@ class HostBinary(Function):
             y = np.asarray(BINARY[name][0](x, z), dtype=np.result_type(x, z))
         y = relaid_as_elementwise(y, x, z)   # torch's layout for operands of two layouts
         ctx.fn_name = name
-        ctx.save_for_backward(x, z, y)
+        ctx.save_for_backward(x, z, y if name in BINARY_SAVES_RESULT else None)   # torch's saved tensors
+        ctx.out_shape, ctx.out_dtype = y.shape, y.dtype
         return B.asarray(y)
 
     @staticmethod
     def backward(ctx, g):
         x, z, y = ctx.saved_tensors
         with np.errstate(all="ignore"):
+            if y is None and ctx.fn_name in BINARY_RECOMPUTES_Y:
+                y = np.asarray(BINARY[ctx.fn_name][0](x, z), dtype=ctx.out_dtype)
             da, db = BINARY[ctx.fn_name][1](x, z, y)
         B = ctx.b
         grads = []
         for need, d, ref in zip(ctx.needs_input_grad, (da, db), (x, z)):
             # the broadcast shape; the engine sums it back down to each input's shape
-            grads.append(None if not need else B.zeros(y.shape, y.dtype) if d is None else
-                         B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=y.dtype), y.shape).copy())))
+            grads.append(None if not need else B.zeros(ctx.out_shape, ctx.out_dtype) if d is None else
+                         B.mul(g, B.asarray(np.broadcast_to(np.asarray(d, dtype=ctx.out_dtype), ctx.out_shape).copy())))
         if ctx.fn_name in XLOG_FIRST_GRAD and grads[0] is not None:
             grads[0] = zero_where_grad_is_zero(B, grads[0], g, z)
         return tuple(grads)

@@ -77,6 +77,7 @@ _NO_FIRST_GRAD = {"zeta": "zeta", "gammainc": "igamma: input", "gammaincc": "iga
 class SpecialUnary(HostUnary):
     """torch.special's one-argument functions (UNARY above) through ops_host's HostUnary."""
     table = UNARY
+    saves_as_torch = False   # (both x and y: some formulas read each)
 
 
 class Polygamma(Function):

@@ -4,7 +4,7 @@ op), so that an op's backward, run on Tensors, builds a graph. An op missing her
 backward of its own (higher_order's recompositions and first-order fallback)."""
 import numpy as np
 
-from tinygrad_seq import autograd, functional, losses, ops, ops_extra
+from tinygrad_seq import autograd, functional, losses, ops, ops_extra, writes
 from tinygrad_seq.diagonal_view import Diagonal
 from tinygrad_seq.graph_backend import IndexAdd
 from tinygrad_seq.recompose import NoGraph, NormalCdf
@@ -39,11 +39,33 @@ def parents(ctx, ps):
     return tuple(out)
 
 
+def parents_as_seen(ctx, seen):
+    """ctx's parents as it saw them, for an op whose saved arrays are its parents' arrays: a
+    parent rewritten in place after ctx used it (or a view read after its base was written) as
+    a tensor over its array whose node is the one ctx used. None when an array ctx saved was
+    written since (its values are no longer those ctx read)."""
+    saved = [s for s in ctx.saved_tensors if s is not None]
+    out = []
+    for p, pc, i, req in seen:
+        if pc is p._ctx and (pc is None or i == p._idx):
+            out.append(p)
+            continue
+        arr = p.array
+        if any(s is arr for s in saved) and (type(arr) is not np.ndarray or writes._host_written(arr, ctx._clock)):
+            return None
+        q = autograd._Tensor._wrap(arr, p.device, req)
+        q._ctx, q._idx = pc, i
+        out.append(q)
+    return out
+
+
 def _scalar_parent(s, ps):
     """The one parent holding saved numpy scalar s as a 0-d array since (a .numpy() of it after
-    the op: Tensor._shared_array); none or two alike: no graph."""
-    found = [p for p in ps if isinstance(s, np.generic) and p is not None and type(p.array) is np.ndarray
-             and p.array.ndim == 0 and p.array.dtype == s.dtype and (p.array == s or s != s and p.array != p.array)]
+    the op: Tensor._shared_array); none or two alike: no graph. One tensor that is both parents
+    (m * m) is one."""
+    found = {id(p): p for p in ps if isinstance(s, np.generic) and p is not None and type(p.array) is np.ndarray
+             and p.array.ndim == 0 and p.array.dtype == s.dtype and (p.array == s or s != s and p.array != p.array)}
+    found = list(found.values())
     if len(found) != 1:
         raise NoGraph()
     return found[0]
@@ -88,7 +110,7 @@ def _logsumexp_saved(ctx, ps, out=None):
 _logsumexp_saved.reads_output = True
 
 SAVED = {
-    **{op: parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Maximum, ops.Neg, ops.Log,
+    **{op: parents for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Neg, ops.Log,
                                 ops.Abs, ops.Where, ops.MaskedFill, ops.Cast, ops.Sum,
                                 ops.MaxAlong, ops.Reshape, ops.Permute, ops.Expand, ops.GetItem,
                                 ops.Cat, ops.Stack, ops.MatMul, ops_extra.Clone, ops_extra.Sin,
@@ -107,6 +129,7 @@ SAVED = {
     ops.Pow: _pow_saved,
     ops_extra.LogSumExp: _logsumexp_saved,
     ops.Max: compared,
+    ops.Maximum: compared,   # (a and b only compared: the gradient requires grad when g does, as torch's)
     ops.Clamp: compared,
     ops_extra.Prod: lambda ctx, ps: (ps[0].reshape(-1) if ctx.dim is None else ps[0],),
     ops_extra.Root: lambda ctx, ps: (ps[0], ops_extra.Root.apply(ps[0], p=ctx.p)),

@@ -86,10 +86,19 @@ def sort_order(x, dim, descending, stable):
 def topk_order(x, dim, k, largest, sorted):
     """torch's CPU topk indices of host array x (ndim >= 1, 0 <= k <= n) along dim: int64, x's
     shape with k at dim."""
+    compiled = sort_steps.runs_compiled("topk", x.dtype, x.size)
+    if x.ndim == 1 and sorted and k and not compiled and x.dtype.kind in "fiu" and not (
+            x.dtype.kind == "f" and np.isnan(x).any()):
+        # a beam's scores: the same rule as below without the row machinery (31-48 -> ~10 us)
+        keys = (-x if x.dtype.kind == "f" else np.invert(x)) if largest else x
+        order = np.argsort(keys, kind="stable")[:k + 1]
+        top = x[order]
+        if not (top[1:] == top[:-1]).any():
+            return order[:k].copy()
     keys = _rows(x, dim)
     shape = np.moveaxis(x, dim, -1).shape[:-1] + (k,)
     n = keys.shape[1]
-    if sorted and k and not sort_steps.runs_compiled("topk", x.dtype, x.size):
+    if sorted and k and not compiled:
         # the first k of a stable order are torch's unless a tie reaches into them (the k-th
         # against the next counts); unsorted, torch's order is its selection's leftover
         order = stable_order(keys, 1, largest)[:, :min(k + 1, n)]

@@ -31,6 +31,7 @@ from tinygrad_seq.tensor_math import MathOps
 from tinygrad_seq.tensor_reduce import MaxResult, ReduceOps  # noqa: F401  MaxResult re-exported
 from tinygrad_seq.tensor_repr import format_tensor
 from tinygrad_seq.tensor_shape import ShapeOps
+from tinygrad_seq.tensor_pieces import PieceOps
 
 _NO_DATA = object()   # Tensor() without data
 
@@ -42,7 +43,7 @@ def _from_user():
     return not caller.startswith("tinygrad_seq.")
 
 
-class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps):
+class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps, PieceOps):
     # __dict__: attributes of the user's own (learn2learn's `p.update = ...`), as torch's tensors
     # take them; made on the first such assignment, so other tensors never pay for it
     __slots__ = ("array", "_grad_value", "requires_grad", "device", "_ctx", "_idx", "_ver", "_hooks",

@@ -382,7 +382,7 @@ class MathOps(DivisionOps, MatMulOps):
     def masked_fill(self, mask, value):
         mask_shape = tuple(mask.shape) if hasattr(mask, "shape") else np.shape(mask)
         try:
-            shape = np.broadcast_shapes(mask_shape, self.shape)
+            shape = self.shape if mask_shape == self.shape else np.broadcast_shapes(mask_shape, self.shape)
         except ValueError:
             shape = self.shape   # _mask_array names both shapes
         if shape != self.shape:   # torch's out-of-place form broadcasts self against the mask
@@ -407,7 +407,7 @@ class MathOps(DivisionOps, MatMulOps):
         if m.dtype != np.bool_:
             raise DTypeMismatch(f"{name}_ only supports boolean masks, but got mask with dtype {c_type_name(m.dtype)}")
         try:
-            if np.broadcast_shapes(m.shape, self.shape) != self.shape:
+            if m.shape != self.shape and np.broadcast_shapes(m.shape, self.shape) != self.shape:
                 raise ValueError
         except ValueError:
             raise ShapeMismatch(f"{name}: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}") from None

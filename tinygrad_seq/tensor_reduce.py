@@ -377,7 +377,8 @@ class ReduceOps:
             idx = _wrap(sort_order.topk_order(self.array, d, k, largest, sorted), self.device)
         else:
             idx = self.argsort(d, descending=largest).narrow(d, 0, k).contiguous()   # .view()-able, as torch's
-        return TopkResult(named(shape_copies.gather(self, d, idx), "TopkBackward0"), idx)
+        # (the indices are in range by construction: the node without gather's checks)
+        return TopkResult(named(ops_extra.Gather.apply(self, dim=d, index=idx.array), "TopkBackward0"), idx)
 
     def kthvalue(self, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too

@@ -9,6 +9,7 @@ from tinygrad_seq import dtypes, functional as F
 from tinygrad_seq.autograd import no_grad
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.nn.module import Module, Parameter
+from tinygrad_seq.running_stats import count_batch
 from tinygrad_seq.tensor import Tensor
 
 
@@ -76,8 +77,7 @@ class _BatchNorm(_NormBase):
                                 f"expected num_features={self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
+            count_batch(self.num_batches_tracked)   # += 1, one recorded write
             if self.momentum is None:   # the cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch = self.training or self.running_mean is None

@@ -12,7 +12,6 @@ import numpy as np
 from tinygrad_seq import cell_library, recurrent
 from tinygrad_seq.creation import zeros
 from tinygrad_seq.grad_fn_names import named_output
-from tinygrad_seq.grad_mode import is_grad_enabled
 
 _KERNEL_CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")
 
@@ -33,11 +32,10 @@ def shapes_fit(spec, x, states, params, hidden_size):
     if not (all(t is None or (t.shape == want[n] and t.dtype == x.dtype and t.device == x.device)
                 for n, t in params.items()) and params["weight_ih"] is not None and params["weight_hh"] is not None):
         return False
-    # torch's composed cell keeps a weight for backward only where the input or a state needs a
-    # gradient (a weight written in place before such a backward is no error there); the fused
-    # Function keeps both, so a step whose gradient reaches only the weights composes
-    return not is_grad_enabled() or x.requires_grad or any(s.requires_grad for s in states) or \
-        not any(t is not None and t.requires_grad for t in params.values())
+    # (a step whose gradient reaches only the weights, step 0 of a loop from zero states, runs
+    # fused too: the Functions keep W_ih / W_hh for the write check only where torch's composed
+    # cell does, recurrent._checked_w_ih / _checked_w_hh)
+    return True
 
 
 def fused_step(spec, x, states, params):

@@ -6,6 +6,7 @@ ShapeAssertion / ShapeMismatch, which are also ValueErrors, as these checks rais
 import numpy as np
 
 from tinygrad_seq.errors import ShapeAssertion, ShapeMismatch
+from tinygrad_seq.size import Size
 from tinygrad_seq.tensor import Tensor
 
 
@@ -58,11 +59,11 @@ def check_attn_mask(attn_mask, L, N, S, num_heads):
     """attn_mask must be [L, S] (shared by every batch entry and head) or [N*heads, L, S]."""
     if attn_mask.ndim == 2:
         if tuple(attn_mask.shape) != (L, S):
-            raise ShapeMismatch(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+            raise ShapeMismatch(f"The shape of the 2D attn_mask is {Size(attn_mask.shape)!r}, but should be "
                                f"{(L, S)}.")
     elif attn_mask.ndim == 3:
         if tuple(attn_mask.shape) != (N * num_heads, L, S):
-            raise ShapeMismatch(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+            raise ShapeMismatch(f"The shape of the 3D attn_mask is {Size(attn_mask.shape)!r}, but should be "
                                f"{(N * num_heads, L, S)}.")
     else:
         raise ShapeMismatch(f"attn_mask's dimension {attn_mask.ndim} is not supported")

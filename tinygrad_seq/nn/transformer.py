@@ -16,7 +16,7 @@ from tinygrad_seq.nn.init import xavier_uniform_
 from tinygrad_seq.nn.layers import Dropout, LayerNorm, Linear
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.nn.multihead import MultiheadAttention
-from tinygrad_seq.nn.transformer_fast_path import mark_fast_path_rows, relu_or_gelu
+from tinygrad_seq.nn.transformer_fast_path import mark_fast_path_rows, relu_or_gelu, relu_or_gelu_code
 from tinygrad_seq.tensor import Tensor
 
 
@@ -54,7 +54,9 @@ class TransformerEncoderLayer(_FeedForward, Module):
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.activation = _activation(activation)   # last, as torch's (a Module one prints last)
+        activation = _activation(activation)
+        self.activation_relu_or_gelu = relu_or_gelu_code(activation)   # torch's flag (its fast path reads it)
+        self.activation = activation   # last, as torch's (a Module one prints last)
         _place(self, device, None)   # (made in dtype: torch draws float64 weights from its float64 stream)
 
     def __setstate__(self, state):
@@ -169,12 +171,28 @@ class TransformerEncoder(Module):
         src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
         mask = canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
         nested_pad = self._zeros_padding(src, mask, src_key_padding_mask)
+        if nested_pad is not None:
+            _warn_nested_prototype()
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
         if nested_pad is not None:
             out = out.masked_fill(Tensor(nested_pad[:, :, None], device=out.device), 0.0)
         return self.norm(out) if self.norm is not None else out
+
+
+_NESTED_PROTOTYPE = ("The PyTorch API of nested tensors is in prototype stage and will change in the near future. "
+                     "We recommend specifying layout=torch.jagged when constructing a nested tensor, as this layout "
+                     "receives active development, has better operator coverage, and works with torch.compile.")
+_nested_said = []
+
+
+def _warn_nested_prototype():
+    """torch's TORCH_WARN_ONCE where its encoder makes nested tensors: once a process, at the
+    library's line (as torch's points into its transformer.py)."""
+    if not _nested_said:
+        _nested_said.append(True)
+        warnings.warn(_NESTED_PROTOTYPE, UserWarning, stacklevel=2)
 
 
 def _why_not_nested(layer):
@@ -187,7 +205,7 @@ def _why_not_nested(layer):
                                                   "for better inference performance)"),
                            (not attn._qkv_same_embed_dim, "encoder_layer.self_attn._qkv_same_embed_dim was not True"),
                            (attn.in_proj_bias is None, "encoder_layer.self_attn was passed bias=False"),
-                           (not relu_or_gelu(layer.activation),
+                           (not relu_or_gelu(layer),
                             "encoder_layer.activation_relu_or_gelu was not True"),
                            (layer.norm1.eps != layer.norm2.eps,
                             "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"),
@@ -239,6 +257,11 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
+        batched = src.ndim == 3   # torch's checks, before the encoder runs
+        if batched and src.shape[0 if self.batch_first else 1] != tgt.shape[0 if self.batch_first else 1]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                             tgt_key_padding_mask=tgt_key_padding_mask,

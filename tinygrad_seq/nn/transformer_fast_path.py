@@ -14,10 +14,19 @@ from tinygrad_seq.nn.activation import GELU, ReLU
 from tinygrad_seq.tensor import Tensor
 
 
-def relu_or_gelu(activation):
-    """torch's layer.activation_relu_or_gelu as a bool: F.relu / nn.ReLU or F.gelu / nn.GELU
-    (any approximate), the activations its fused kernel knows."""
-    return activation is F.relu or activation is F.gelu or isinstance(activation, (ReLU, GELU))
+def relu_or_gelu_code(activation):
+    """torch's TransformerEncoderLayer.activation_relu_or_gelu, set once in __init__: 1 for F.relu
+    / nn.ReLU, 2 for F.gelu / nn.GELU (any approximate), 0 for any other activation."""
+    return 1 if activation is F.relu or isinstance(activation, ReLU) else \
+        2 if activation is F.gelu or isinstance(activation, GELU) else 0
+
+
+def relu_or_gelu(layer):
+    """The layer's activation_relu_or_gelu as torch's fast path reads it (the flag made in
+    __init__: an activation assigned later does not change it); a layer unpickled without it
+    asks its activation."""
+    code = getattr(layer, "activation_relu_or_gelu", None)
+    return bool(code if code is not None else relu_or_gelu_code(layer.activation))
 
 
 def _hooked(layer):
@@ -31,7 +40,7 @@ def takes_fast_path(layer, src):
     attn = layer.self_attn
     if not mha.get_fastpath_enabled() or src.ndim != 3 or layer.training or not attn.batch_first:
         return False
-    if attn.in_proj_bias is None or not attn._qkv_same_embed_dim or not relu_or_gelu(layer.activation):
+    if attn.in_proj_bias is None or not attn._qkv_same_embed_dim or not relu_or_gelu(layer):
         return False
     if layer.norm1.eps != layer.norm2.eps or attn.num_heads % 2 == 1 or is_autocast_enabled() or _hooked(layer):
         return False
