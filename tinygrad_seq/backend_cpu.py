@@ -1,6 +1,7 @@
 """The "cpu" array backend: numpy. backend_cuda.py mirrors these names on numba device arrays.
 Every engine op is written against this small set, so a new device is one new module."""
 import math
+import sys
 
 import numpy as np
 from .memory_formats import laid_as_torch_cat
@@ -350,8 +351,8 @@ def _row_kernels(a, axis, g=None):
         return None
     if _rows_cpu is None:
         tuning = _tuning or _bind_tuning()
-        if a.size < tuning.setting("ROWS_KERNEL_MIN_ELEMENTS") or not a.size:
-            return None   # (Numba stays unloaded for small calls)
+        if not a.size or (a.size < tuning.setting("ROWS_KERNEL_MIN_ELEMENTS") and "numba" not in sys.modules):
+            return None   # (Numba stays unloaded for small calls; once loaded, the kernels win at any size)
         from .kernels import rows_cpu as _rows_cpu
     return _rows_cpu if _rows_cpu.takes(a) else None
 

@@ -167,6 +167,11 @@ class ShapeOps:
         if (shape.count(-1) > 1 or (-1 in shape and (known <= 0 or size % known)) or (-1 not in shape and known != size)
                 or min(shape, default=0) < -1):
             raise reshape_error(shape, size)
+        return self._reshaped(shape)
+
+    def _reshaped(self, shape):
+        """self reshaped to `shape`, a tuple of sizes (no -1) holding self's elements: reshape once
+        its checks passed, squeeze / unsqueeze directly (9 -> ~6 us a call)."""
         if self.device == "cpu" and type(self.array) is not np.ndarray:
             self._shared_array()   # an op's numpy scalar: a view of it must share its memory
         out = ops.Reshape.apply(self, shape=shape)
@@ -298,7 +303,7 @@ class ShapeOps:
         d = dim if dim >= 0 else dim + self.ndim + 1
         if not 0 <= d <= self.ndim:
             raise IndexError(f"unsqueeze: dimension {dim} out of range for a tensor of {self.ndim} dimensions")
-        out = named(self.reshape(self.shape[:d] + (1,) + self.shape[d:]), "UnsqueezeBackward0")
+        out = named(self._reshaped(self.shape[:d] + (1,) + self.shape[d:]), "UnsqueezeBackward0")
         arr = self.array
         if type(arr) is np.ndarray and (1 in arr.shape or not arr.flags.c_contiguous):
             out.array = unsqueezed(arr, d, out.array)   # torch's strides, where numpy's reshape differs
@@ -308,14 +313,14 @@ class ShapeOps:
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "squeeze")
         if dim is None:
-            return named(self.reshape(tuple(s for s in self.shape if s != 1)), "SqueezeBackward0")
+            return named(self._reshaped(tuple(s for s in self.shape if s != 1)), "SqueezeBackward0")
         one = is_one_int(dim)
         dims = (dim,) if one else tuple(dim)
         if self.ndim == 0:   # dim 0 or -1 only; still a new node, as torch's
             ops._norm_axes(dims, 1)
             return named(self.reshape(()), "SqueezeBackward1" if one else "SqueezeBackward2")
         ds = {_dim1(d, self.ndim) for d in dims}
-        return named(self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1))),
+        return named(self._reshaped(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1))),
                      "SqueezeBackward1" if one else "SqueezeBackward2")
 
     def expand(self, *sizes, size=None):
