@@ -15,7 +15,8 @@ arrays, the hot path); a subclass defined outside tinygrad_seq gets this Tensor 
 it sets ``array_io = True``. The user's class instance is the graph node as for the engine's ops:
 Function.__init_subclass__ installs apply (below) and wraps backward so the sweep, which hands
 arrays, calls the user's backward with Tensors. Also torch's forward(*args) + setup_context(ctx,
-inputs, output) form, mark_non_differentiable, set_materialize_grads and once_differentiable.
+inputs, output) form, mark_non_differentiable, mark_dirty (dirty_inputs.py), set_materialize_grads and
+once_differentiable.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tinygrad_seq import anomaly_mode as _anomaly
 from tinygrad_seq import autograd_graph as _saved_hooks
 from tinygrad_seq import device as _device
 from tinygrad_seq import writes as _writes
+from tinygrad_seq.dirty_inputs import adopt_dirty
 from tinygrad_seq.errors import ShapeMismatch
 from tinygrad_seq.graph_walk import next_seq
 from tinygrad_seq.grad_mode import _state
@@ -96,8 +98,10 @@ class TorchContext:
         self._materialize = bool(value)
 
     def mark_dirty(self, *tensors):
-        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a Function that writes its "
-                                  f"input in place) is not supported; return a new tensor from forward")
+        """The inputs given were written in place by forward (which returns them): each returned
+        one is the input tensor itself, its history moved onto this node, as torch's
+        (dirty_inputs.py)."""
+        self._dirty = self.__dict__.get("_dirty", ()) + tensors
 
 
 class AccumulateGrad:
@@ -120,7 +124,7 @@ def _tensor_type():
 
 def install(cls):
     """Give a Tensor-interface subclass torch's apply, and a backward the engine can call."""
-    user_backward = cls.__dict__.get("backward")
+    user_backward = cls.__dict__.get("backward") or cls.__dict__.get("vjp")   # (torch's vjp is backward's alias)
     if user_backward is not None:
         fn = user_backward.__func__ if isinstance(user_backward, (staticmethod, classmethod)) else user_backward
         cls._user_backward = staticmethod(fn)
@@ -219,6 +223,9 @@ def _apply(cls, *args, **kwargs):
         _state.grad = prev
     single = not isinstance(out, tuple)
     outs = (out,) if single else out
+    dirty = ctx.__dict__.pop("_dirty", ())
+    if dirty:
+        _writes.tick()   # this node's clock after every node that used a dirty input before
     for k, s in enumerate(ctx.saved_tensors):
         if s is not None and not isinstance(s, Tensor):
             raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
@@ -241,9 +248,13 @@ def _apply(cls, *args, **kwargs):
             _anomaly.record_stack(ctx)
     results, made = [], {}   # made: id of a tensor forward made -> its output (returned twice: one object)
     input_ids = {id(a) for a in inputs}
+    dirty_ids = {id(t) for t in dirty if id(t) in input_ids}
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             results.append(o)
+            continue
+        if id(o) in dirty_ids:   # an input written in place: returned as itself (dirty_inputs.py)
+            results.append(adopt_dirty(ctx, o, i, requires and o.dtype.kind == "f" and id(o) not in non_diff))
             continue
         t = made.get(id(o))
         if t is None:

@@ -372,7 +372,7 @@ def fill(a, value):
 def setitem(a, idx, v):
     try:
         a[idx] = v
-    except ValueError:   # a value that does not broadcast to the region: torch's RuntimeError and text
+    except (ValueError, OverflowError):   # v does not fit the region, or the dtype: torch's RuntimeError and text
         from .setitem_errors import setitem_mismatch
         raise setitem_mismatch(a, idx, np.shape(v)) from None
     return a

@@ -91,10 +91,13 @@ def _window_args(kernel_size, dilation, padding, stride):
     return kernel, dilation, padding, stride
 
 
-def _block_counts(spatial, kernel, dilation, padding, stride):
-    """The number of sliding blocks along H and W (C's truncating division, as torch reports it)."""
-    return tuple(int((s + 2 * p - (d * (k - 1) + 1)) / st) + 1
-                 for s, k, d, p, st in zip(spatial, kernel, dilation, padding, stride))
+def _block_counts(spatial, kernel, dilation, padding, stride, floor=False):
+    """The number of sliding blocks along H and W: torch's col2im (fold) divides as C truncates,
+    its im2col (unfold) rounds toward minus infinity (floor=True: a kernel wider than the padded
+    input gives 0 blocks there, an error, not 1)."""
+    return tuple((n // st if floor else int(n / st)) + 1
+                 for n, st in ((s + 2 * p - (d * (k - 1) + 1), st)
+                               for s, k, d, p, st in zip(spatial, kernel, dilation, padding, stride)))
 
 
 def _columns(xp, kernel, dilation, stride, count):
@@ -170,7 +173,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise NotImplementedError(f'"im2col_out_cpu" not implemented for \'{torch_type_name(input.dtype)}\'')
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
-    count = _block_counts(x.shape[2:], kernel, dilation, padding, stride)
+    count = _block_counts(x.shape[2:], kernel, dilation, padding, stride, floor=True)
     if min(count) < 1:
         raise ShapeMismatch(f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={kernel}, "
                             f"dilation={dilation}, padding={padding}, calculated shape of the array of sliding "

@@ -50,6 +50,14 @@ def refuse_integral_pair(kernel, a, b):
                                   f'\'{torch_type_name(np.result_type(a.dtype, b.dtype))}\'')
 
 
+def require_float_argument(value, op, name, position):
+    """value as a float; torch's argument parser's TypeError for a float argument given as None or
+    a non-number (F.batch_norm(momentum=None): a module's cumulative average is its own business)."""
+    if not (isinstance(value, (int, float, np.integer, np.floating)) or getattr(value, "ndim", None) == 0):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be float, not {type(value).__name__}")
+    return float(value)   # (a bool, an int or a 0-d tensor as torch's parser takes them)
+
+
 def require_norm_params(kernel, x, *params):
     """layer_norm / group_norm / batch_norm: torch's NotImplementedError for an integer or bool
     input, and its RuntimeError for a parameter (weight, bias, running statistics) of another

@@ -15,7 +15,8 @@ from tinygrad_seq.dim_alias import dim_from_axis
 from tinygrad_seq.errors import DTypeMismatch, InvalidArgument, ShapeMismatch
 from tinygrad_seq.grad_fn_names import named
 from tinygrad_seq.half_opmath import HALF, in_float32, opmath
-from tinygrad_seq.functional_checks import check_per_channel, require_float, require_norm_params
+from tinygrad_seq.functional_checks import (check_per_channel, require_float, require_float_argument,
+                                           require_norm_params)
 from tinygrad_seq.memory_formats import keeps_channels_last
 from tinygrad_seq.tensor import Tensor
 
@@ -386,6 +387,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalize input over every dim but 1 (the channels). training: by the batch's statistics,
     folding them into running_mean / running_var in place (the variance unbiased there, as
     torch's); otherwise by the running ones."""
+    momentum = require_float_argument(momentum, "batch_norm", "momentum", 7)
     require_norm_params("batch_norm", input, running_mean, running_var, weight, bias)
     check_per_channel(input.shape[1] if input.ndim > 1 else 0, weight=weight, bias=bias, running_mean=running_mean,
                       running_var=running_var)

@@ -194,9 +194,10 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     y = softmax((logits + Tensor(noise, device=logits.device)) / tau, dim)
     if not hard:
         return y
-    index = y.detach().numpy().argmax(dim)
-    one_hot = np.zeros(y.shape, y.dtype)
-    np.put_along_axis(one_hot, np.expand_dims(index, dim), 1.0, dim)
+    one_hot = np.zeros(y.shape, y.dtype) if y.ndim else np.ones((), y.dtype)   # (a 0-d sample is its own one-hot)
+    if y.ndim:
+        index = y.detach().numpy().argmax(dim)
+        np.put_along_axis(one_hot, np.expand_dims(index, dim), 1.0, dim)
     return Tensor(one_hot, device=y.device) - y.detach() + y
 
 

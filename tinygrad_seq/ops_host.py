@@ -85,6 +85,7 @@ UNARY_SAVES_RESULT = frozenset({"tan", "exp2"})
 UNARY_RECOMPUTES_Y = frozenset({"erfinv", "sinc"})
 BINARY_SAVES_RESULT = frozenset({"hypot", "copysign"})
 BINARY_RECOMPUTES_Y = frozenset({"fmax", "fmin"})
+BINARY_OWN_OPERANDS = frozenset({"hypot"})   # each operand read only for its own gradient
 
 
 class HostUnary(Function):
@@ -128,7 +129,11 @@ class HostBinary(Function):
             y = np.asarray(BINARY[name][0](x, z), dtype=np.result_type(x, z))
         y = relaid_as_elementwise(y, x, z)   # torch's layout for operands of two layouts
         ctx.fn_name = name
-        ctx.save_for_backward(x, z, y if name in BINARY_SAVES_RESULT else None)   # torch's saved tensors
+        need = ctx.needs_input_grad   # torch's saved tensors: hypot keeps each operand for its own
+        # gradient, copysign its first operand and result; the rest both operands
+        keep_x = need[0] or name not in BINARY_OWN_OPERANDS and name != "copysign"
+        keep_z = (need[1] or name not in BINARY_OWN_OPERANDS) and name != "copysign"
+        ctx.save_for_backward(x if keep_x else None, z if keep_z else None, y if name in BINARY_SAVES_RESULT else None)
         ctx.out_shape, ctx.out_dtype = y.shape, y.dtype
         return B.asarray(y)
 
@@ -138,7 +143,8 @@ class HostBinary(Function):
         with np.errstate(all="ignore"):
             if y is None and ctx.fn_name in BINARY_RECOMPUTES_Y:
                 y = np.asarray(BINARY[ctx.fn_name][0](x, z), dtype=ctx.out_dtype)
-            da, db = BINARY[ctx.fn_name][1](x, z, y)
+            zero = np.zeros((), ctx.out_dtype)   # (an operand not kept: its gradient is not needed)
+            da, db = BINARY[ctx.fn_name][1](zero if x is None else x, zero if z is None else z, y)
         B = ctx.b
         grads = []
         for need, d, ref in zip(ctx.needs_input_grad, (da, db), (x, z)):

@@ -7,9 +7,16 @@ from tinygrad_seq.functional_checks import torch_type_name
 
 
 def setitem_mismatch(a, idx, vshape):
-    """torch's error for a[idx] = v where v does not fit: index_put's text for an advanced index,
-    copy_'s expand text for a basic one (its dim counted from the region's last)."""
+    """torch's error for a[idx] = v where numpy refused it: v does not fit (index_put's text for an
+    advanced index, copy_'s expand text for a basic one, its dim counted from the region's last),
+    or a value the dtype cannot hold."""
     region = list(np.broadcast_to(np.empty((), a.dtype), a.shape)[idx].shape)
+    try:
+        fits = list(np.broadcast_shapes(tuple(vshape), tuple(region))) == region
+    except ValueError:
+        fits = False
+    if fits:   # numpy refused the value itself (nan / inf into an integer tensor): torch's text
+        return RuntimeError(f"value cannot be converted to type {a.dtype.name}_t without overflow")
     advanced = any(isinstance(i, (np.ndarray, list)) for i in (idx if isinstance(idx, tuple) else (idx,)))
     if not advanced and len(vshape) > len(region):
         return ShapeMismatch(f"expand(torch.{torch_type_name(a.dtype)}Tensor{{{list(vshape)}}}, size={region}): the "
