@@ -90,24 +90,16 @@ def bag_sample_weight_grads(g, weight, flat, bag, out):
 
 
 @njit(**_JIT)
-def greater(a, b):
-    return a > b
-
-
-@njit(**_JIT)
-def less(a, b):
-    return a < b
-
-
-@njit(**_JIT)
-def scatter_extreme(out, touched, index, src, shape, strides, dim, better, include_self):
-    """scatter_reduce's amax (better: greater) / amin (less) into out (self's elements, flat, C
+def scatter_extreme(out, touched, index, src, shape, strides, dim, maximum, include_self):
+    """scatter_reduce's amax (maximum True) / amin (False) into out (self's elements, flat, C
     order), with np.maximum / np.minimum's nan rule (a nan on either side wins). index and src
     [M, K] (any strides) hold index's elements in C order, K its last dim; shape [nd]: index's
     shape; strides [nd]: out's strides in elements; element k of index writes out[its
     coordinates with coordinate dim replaced by index[k]]. With include_self False an element's
     first write replaces it and marks touched [out.size] uint8 (zeros on entry; a second pass
-    setting the written elements to the identity first cost as much as the reduction)."""
+    setting the written elements to the identity first cost as much as the reduction). (A flag,
+    not a compiled comparison passed in: Numba's cache cannot pickle a function argument, and
+    the first call of each in a process raised ReferenceError.)"""
     nd = shape.shape[0]
     inner = index.shape[1]
     inner_stride = 0 if dim == nd - 1 else strides[nd - 1]
@@ -121,7 +113,7 @@ def scatter_extreme(out, touched, index, src, shape, strides, dim, better, inclu
             if not include_self and touched[t] == 0:
                 touched[t] = 1
                 out[t] = v
-            elif v != v or better(v, out[t]):
+            elif v != v or (v > out[t] if maximum else v < out[t]):
                 out[t] = v
         a = nd - 2
         while a >= 0:   # the next outer coordinates, in C order

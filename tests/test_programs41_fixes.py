@@ -127,3 +127,58 @@ def test_binary_host_functions_keep_torchs_saved_operands(name):
                 except RuntimeError as e:
                     got.append("modified by an inplace operation" in str(e))
             assert got[0] == got[1], (which, write, got)
+
+
+# ------------------------------------------------------------ round 42: a second op-chain fuzzer
+def test_scatter_reduce_amax_amin_first_call_in_a_process():
+    import subprocess
+    import sys
+    code = ("import tinygrad_seq as ts\n"
+            "for r in ('amax', 'amin'):\n"
+            "    out = ts.zeros(1, 3).scatter_reduce(1, ts.tensor([[0, 1, 1]]), ts.tensor([[1., 3., 2.]]), r)\n"
+            "    print(r, out.tolist())\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "amax [[1.0, 3.0, 0.0]]" in res.stdout and "amin [[0.0, 0.0, 0.0]]" in res.stdout
+
+
+def test_repeat_and_tile_of_a_0d_reduction():
+    for L in (torch, ts):
+        assert tuple(L.tensor([1., 2.]).sum().repeat(()).shape) == ()
+        y = L.tensor(0.17, requires_grad=True).exp().tile((1,))
+        y.index_put_((L.tensor([0]),), L.tensor([1.0]), accumulate=True)
+        assert abs(y.item() - (np.exp(0.17) + 1)) < 1e-6
+
+
+def test_index_fill_casts_a_0d_value_to_selfs_dtype():
+    for make in (lambda L: L.zeros(3, dtype=L.float64).index_fill(0, L.tensor([1]), L.tensor(2.0)),
+                 lambda L: L.zeros(3, dtype=L.float16).index_fill_(0, L.tensor([1]), L.tensor(2.0)),
+                 lambda L: L.tensor([1, 2, 3], dtype=L.int32).index_fill(0, L.tensor([0]), L.tensor(2.7))):
+        a, b = make(torch), make(ts)
+        assert a.tolist() == b.tolist() and str(a.dtype).split(".")[-1] == str(b.dtype)
+
+
+@pytest.mark.parametrize("op", ["fmod", "remainder"])
+def test_fmod_by_a_number_keeps_nothing_a_later_write_is_no_error(op):
+    for L in (torch, ts):
+        x = L.tensor([1., 2., 3.], requires_grad=True)
+        a = x * 1
+        y = getattr(L, op)(a, 1.5)
+        a.mul_(2)
+        y.sum().backward()
+        assert x.grad.tolist() == [1., 1., 1.]
+
+
+def test_unsafe_split_pieces_are_not_tracked_views():
+    for L in (torch, ts):
+        x = L.arange(6., requires_grad=True)
+        b = x * 1
+        p = b.unsafe_chunk(2)
+        assert [q.grad_fn.name() for q in p] == ["UnsafeSplitBackward0"] * 2 and p[0]._base is None
+        p[0].mul_(2)   # no multi-output-view error; the memory is b's, as torch's
+        assert b.tolist()[:3] == [0.0, 2.0, 4.0]
+        (b * 1).sum().backward()
+        assert x.grad.tolist() == [1.0] * 6
+        leaf = L.arange(4., requires_grad=True)
+        leaf.unsafe_split(2)[0].clamp_(0, 1)   # torch's: no view-of-a-leaf error
+        assert [q.grad_fn.name() for q in leaf.unsafe_split_with_sizes([1, 3])] == ["UnsafeSplitWithSizesBackward0"] * 2

@@ -39,7 +39,9 @@ def index_fill_(self, dim, index, value):
     # each position once: a tensor value's gradient sums each filled element once, as torch's
     unique = autograd._Tensor(np.unique(np.where(i < 0, i + n, i)), device=self.device)
     before = self._ctx
-    if _is_tensor(value) and value.device == "cpu":   # torch reads the value first: part of self is allowed
+    if _is_tensor(value) and value.dtype != self.dtype:   # torch casts a 0-d value to self's dtype
+        value = value.to(dtype=self.dtype)
+    elif _is_tensor(value) and value.device == "cpu":   # torch reads the value first: part of self is allowed
         value = value.clone()
     self[(slice(None),) * d + (unique,)] = float_scalar(value, self.dtype)   # a number float16 / float32
     return _named_write(self, before, "IndexFillBackward1" if _is_tensor(value) else "IndexFillBackward0")

@@ -13,7 +13,10 @@ class ExactRemainder(Function):
     def forward(ctx, a, b, value=None, rounding="floor"):
         """a, b: the operands (promoted, broadcastable); value: their exact fmod / remainder;
         rounding: 'trunc' (fmod) or 'floor' (remainder), the quotient the divisor's gradient takes."""
-        ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad[1]:   # the operands only for the divisor's gradient (torch's saved tensors:
+            ctx.save_for_backward(a, b)   # fmod(x, 1.5) keeps nothing, a write to x after is no error)
+        else:
+            ctx.save_for_backward(None, None)
         ctx.rounding = rounding
         return value
 

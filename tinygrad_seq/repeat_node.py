@@ -13,6 +13,8 @@ class Repeat(Function):
 
     @staticmethod
     def forward(ctx, a, sizes=None):
+        if isinstance(a, np.generic):   # a 0-d reduction's numpy scalar: an array (never its read-only broadcast)
+            a = np.asarray(a)
         lead = len(sizes) - len(a.shape)
         shape = (1,) * lead + tuple(a.shape)   # the input with the repeats' leading dims
         ctx.in_shape, ctx.shape, ctx.sizes = tuple(a.shape), shape, sizes

@@ -56,9 +56,8 @@ def _extreme(x, s, index, dim, reduce, include_self):
     out = np.array(x, order="C")
     touched = np.zeros(0 if include_self else x.size, np.uint8)
     inner = index.shape[-1]
-    better = bags_cpu.greater if reduce == "amax" else bags_cpu.less
     bags_cpu.scatter_extreme(out.reshape(-1), touched, index.reshape(-1, inner), s.reshape(-1, inner),
-                             np.array(index.shape, np.int64), _strides(x.shape), dim, better, include_self)
+                             np.array(index.shape, np.int64), _strides(x.shape), dim, reduce == "amax", include_self)
     return out
 
 

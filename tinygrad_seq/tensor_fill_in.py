@@ -356,7 +356,6 @@ def _bernoulli_(self, p=0.5, *, generator=None):
 METHODS = dict(
     fix=_alias("trunc"), arcsinh=_alias("asinh"), arccosh=_alias("acosh"), arctanh=_alias("atanh"),
     swapaxes_=_alias("transpose_"), swapdims_=_alias("transpose_"), split_with_sizes=_split_with_sizes,
-    unsafe_chunk=_alias("chunk"), unsafe_split=_alias("split"), unsafe_split_with_sizes=_split_with_sizes,
     hsplit=_hsplit, vsplit=_vsplit, dsplit=_dsplit, msort=_msort, narrow_copy=_narrow_copy,
     sum_to_size=_sum_to_size, new_empty_strided=_new_empty_strided, positive=_positive,
     adjoint=_adjoint, H=property(_h), mH=property(_adjoint), conj=_same, conj_physical=_same,

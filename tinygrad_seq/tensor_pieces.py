@@ -99,3 +99,24 @@ class PieceOps:
         if size == 0:   # torch's: `chunks` empty pieces
             return self.split([0] * chunks, dim)
         return self.split(-(-size // chunks), dim)
+
+    def unsafe_split(self, split_size, dim=0):
+        """split whose pieces autograd does not track as views (torch's unsafe_split): an
+        in-place write to a piece is recorded on the piece alone (UnsafeSplitBackward0)."""
+        return _untracked(self.split(split_size, dim), "UnsafeSplitBackward0")
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return _untracked(self.chunk(chunks, dim), "UnsafeSplitBackward0")
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return _untracked(self.split(list(split_sizes), dim), "UnsafeSplitWithSizesBackward0")
+
+
+def _untracked(pieces, name):
+    for t in pieces:
+        t._view = None   # (the memory is still the input's, as torch's: "unsafe")
+        if t._ctx is not None:
+            t._ctx.__dict__.pop("_multi_output_nr", None)
+            t._ctx.is_view = False
+        named(t, name)
+    return pieces
