@@ -182,3 +182,21 @@ def test_unsafe_split_pieces_are_not_tracked_views():
         leaf = L.arange(4., requires_grad=True)
         leaf.unsafe_split(2)[0].clamp_(0, 1)   # torch's: no view-of-a-leaf error
         assert [q.grad_fn.name() for q in leaf.unsafe_split_with_sizes([1, 3])] == ["UnsafeSplitWithSizesBackward0"] * 2
+
+
+@pytest.mark.parametrize("op", ["amin0", "min", "aminmax"])
+def test_a_write_to_mins_result_raises_as_torchs(op):
+    """torch's min() / amin / aminmax nodes keep their result (here composed as -max(-x): checked
+    the same); min(dim)'s keeps only the indices (a write to its values is no error, both)."""
+    for L in (torch, ts):
+        x = L.tensor([[1., -2.], [3., 0.5]], requires_grad=True)
+        f = {"amin0": lambda a: a.amin(0), "min": lambda a: a.min(), "aminmax": lambda a: L.aminmax(a, dim=0).min}[op]
+        y = f(x * 1)
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            (y * 1.5).sum().backward()
+        y = f(x * 1)   # unwritten: backward as before
+        y.sum().backward()
+        v = (x * 1).min(1).values
+        v.mul_(2)
+        (v * 1.5).sum().backward()

@@ -199,10 +199,10 @@ class ReduceOps:
             check_nonempty_reduction(self, dim, "min")
         if self.dtype.kind != "f":   # integers and bools: numpy's min (-x wraps for uint8 and the minimum)
             return int_math.exact_min(self, dim, keepdim)
-        if dim is None:
-            return self.amin(None, True) if keepdim else named(-((-self).max()), "MinBackward1")
+        if dim is None:   # (torch's node keeps its result: a write to it after raises, writes.keep_for_write_check)
+            return self.amin(None, True) if keepdim else _keeps_result(named(-((-self).max()), "MinBackward1"))
         v, i = (-self).max(dim, keepdim)
-        return MinResult(named(-v, "MinBackward0"), i)
+        return MinResult(named(-v, "MinBackward0"), i)   # (torch's MinBackward0 keeps the indices only)
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
@@ -222,7 +222,7 @@ class ReduceOps:
             check_nonempty_reduction(self, dim, "amin")
         if self.dtype.kind != "f":
             return int_math.exact_amin(self, dim, keepdim)
-        return named(-((-self).amax(dim, keepdim)), "AminBackward0")
+        return _keeps_result(named(-((-self).amax(dim, keepdim)), "AminBackward0"))
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """log(sum(exp(x))) along dim: one host node (ops_extra.LogSumExp), else exp(x - max) composed."""
@@ -441,3 +441,9 @@ _ONE_DIM = frozenset(("prod", "max", "min", "argmax", "argmin", "cumsum", "cumpr
 for _name in ("sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax",
               "argmin", "all", "any", "cumsum", "cumprod", "argsort", "_sorted"):
     setattr(ReduceOps, _name, _on_zero_d(getattr(ReduceOps, _name)))
+
+
+def _keeps_result(t):
+    """t (min / amin composed as -max(-x)) checked as torch's node that saves its result."""
+    from tinygrad_seq.writes import keep_for_write_check
+    return keep_for_write_check(t, t)
