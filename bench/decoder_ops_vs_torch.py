@@ -2,7 +2,8 @@
 process (alternating rounds; medians): softmax / gather / cat / indexing / logsumexp on a [32, 12]
 score matrix, a decoder step's few-row vocabulary projection on one thread against split by output
 columns (kernels/gemm_cpu.py "cols"), and 30 embedding lookups with their backward (the leaf's
-gradient summed in place). Both libraries on as many threads as Numba.
+gradient summed in place), and the per-step calls of cell and decoder loops (step_ops). Both
+libraries on as many threads as Numba (NUMBA_NUM_THREADS=1: one thread each).
 
     python bench/decoder_ops_vs_torch.py [--rounds 7]
 
@@ -39,6 +40,26 @@ def small_ops(L):
             "softmax fwd+bwd": lambda: F.softmax(x, -1).sum().backward()}
 
 
+def step_ops(L):
+    """name -> closure: the per-step calls the round-40 throughput audit found slow in decoder and
+    cell loops (README, Programs and tutorials, Round 40: before / after figures)."""
+    rng = np.random.default_rng(1)
+    f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)   # noqa: E731
+    x = L.tensor(f32(16, 64), requires_grad=True)
+    m = L.tensor(f32(16, 64) > 0)
+    lc, bn = L.nn.LSTMCell(10, 64), L.nn.BatchNorm1d(128)
+    xc, h0, c0 = L.tensor(f32(16, 10)), L.zeros(16, 64), L.zeros(16, 64)
+    xb, v200 = L.tensor(f32(64, 128), requires_grad=True), L.tensor(f32(200))
+    logits, target = L.tensor(f32(16, 30), requires_grad=True), L.tensor(rng.integers(0, 30, 16))
+    rows, beam = L.tensor(f32(4, 64)), L.tensor([0, 1, 1, 3])
+    F = L.nn.functional
+    return {"LSTMCell step 0": lambda: lc(xc, (h0, c0)), "repeat 1,12,1": lambda: x.unsqueeze(1).repeat(1, 12, 1),
+            "topk(4) of 200": lambda: v200.topk(4), "BatchNorm1d train": lambda: bn(xb),
+            "cross_entropy": lambda: F.cross_entropy(logits, target), "where(m, x, 0.)": lambda: L.where(m, x, 0.),
+            "unbind(0) x16": lambda: x.unbind(0), "stack x16": lambda: L.stack([x[0]] * 16),
+            "index_select": lambda: rows.index_select(0, beam), "squeeze": lambda: x[:, None].squeeze(1)}
+
+
 def embedding_loop(L, table, tokens):
     """30 decoder steps' lookups of one embedding and their backward."""
     emb = L.nn.Embedding(*table.shape)
@@ -65,6 +86,9 @@ def main():
     torch.set_num_threads(ts.get_num_threads())
     ours, theirs = small_ops(ts), small_ops(torch)
     print(f"{'op ([32, 12])':18} {'ours us':>9} {'torch us':>9}")
+    ts.nn.GRU(4, 4)(ts.randn(2, 1, 4))   # a program's recurrent layer ran: Numba loaded, as in a decoder
+    ours.update(step_ops(ts))
+    theirs.update(step_ops(torch))
     for name in ours:
         o, t = [], []
         for _ in range(args.rounds):   # alternating, so load hits both

@@ -137,9 +137,10 @@ def test_scatter_reduce_amax_amin_first_call_in_a_process():
             "for r in ('amax', 'amin'):\n"
             "    out = ts.zeros(1, 3).scatter_reduce(1, ts.tensor([[0, 1, 1]]), ts.tensor([[1., 3., 2.]]), r)\n"
             "    print(r, out.tolist())\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert "amax [[1.0, 3.0, 0.0]]" in res.stdout and "amin [[0.0, 0.0, 0.0]]" in res.stdout
+    for _ in range(2):   # the second process loads the kernel from Numba's cache: the failing path
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert "amax [[1.0, 3.0, 0.0]]" in res.stdout and "amin [[0.0, 0.0, 0.0]]" in res.stdout
 
 
 def test_repeat_and_tile_of_a_0d_reduction():
