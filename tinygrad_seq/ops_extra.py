@@ -2,7 +2,7 @@
 sums and products, and the gathers and scatters of indexing (gather, scatter, index_put)."""
 import numpy as np
 
-from tinygrad_seq.elementwise_layout import relaid_as_elementwise
+from tinygrad_seq.elementwise_layout import elementwise, relaid_as_elementwise
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.backend_cpu_reduce import row_major
 from tinygrad_seq.indexing import index_arrays
@@ -16,6 +16,21 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+
+class Reciprocal(Function):
+    """1 / a saving only its result (torch's ReciprocalBackward0: a write to the input after the
+    call leaves the gradient alone; a write to the result is caught)."""
+    @staticmethod
+    def forward(ctx, a):
+        out = elementwise(ctx.b.div, np.array(1, a.dtype), a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out = ctx.saved_tensors[0]
+        return ctx.b.mul(ctx.b.neg(g), ctx.b.mul(out, out))   # torch's -grad * (result * result)
 
 
 class Sin(Function):

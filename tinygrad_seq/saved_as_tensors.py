@@ -124,6 +124,7 @@ SAVED = {
     ops.Sigmoid: _recomputed(ops.Sigmoid),
     ops.Sqrt: _recomputed(ops.Sqrt),
     ops_extra.Expm1: _recomputed(ops_extra.Expm1),
+    ops_extra.Reciprocal: _recomputed(ops_extra.Reciprocal),
     ops_extra.LogSoftmax: _recomputed(ops_extra.LogSoftmax, dim="dim"),
     ops_extra.Softmax: _recomputed(ops_extra.Softmax, dim="dim"),
     ops.Pow: _pow_saved,

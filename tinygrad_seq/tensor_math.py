@@ -61,8 +61,7 @@ _ARRAY_DTYPES = frozenset(map(np.dtype, (np.bool_, np.uint8, np.int8, np.int16, 
 class MathOps(DivisionOps, MatMulOps):
     __slots__ = ()
 
-    def _cast_const(self, dtype):
-        """A non-differentiable (integer/bool) tensor converted to dtype, outside the graph."""
+    def _cast_const(self, dtype):   # a non-differentiable (integer/bool) tensor as dtype, outside the graph
         if self.array.dtype == dtype:
             return self
         return _wrap(_device.backend(self.device).astype(self.array, dtype), self.device)
@@ -158,7 +157,10 @@ class MathOps(DivisionOps, MatMulOps):
     def __mul__(self, o): return self._binary(ops.Mul, o, "mul")
     def __rmul__(self, o): return self._binary(ops.Mul, o, "mul", True)
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
-    def __rtruediv__(self, o): return _named_node(self._binary(ops.Div, o, "div", True), "MulBackward0")   # torch's o * (1/x)
+    def __rtruediv__(self, o):   # torch's reciprocal(x) * o: the input may be written after the call
+        if (type(o) is float or type(o) is int) and self.array.dtype.kind == "f" and self.array.dtype is not HALF:
+            return ops_extra.Reciprocal.apply1(self) * o
+        return _named_node(self._binary(ops.Div, o, "div", True), "MulBackward0")
     def __pow__(self, o):
         if self.array.dtype is _BOOL:
             result = bool_pow(self, o)   # bool ** True is bool; bool ** bool tensor has no kernel
@@ -255,8 +257,7 @@ class MathOps(DivisionOps, MatMulOps):
     eq, ne, gt, ge, lt, le = __eq__, __ne__, __gt__, __ge__, __lt__, __le__
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
-    def equal(self, o):
-        """True when both have the same shape and elements (torch.equal)."""
+    def equal(self, o):   # the same shape and elements (torch.equal)
         return self.shape == o.shape and bool(self.numpy().__eq__(o.numpy()).all())
 
     def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -289,9 +290,8 @@ class MathOps(DivisionOps, MatMulOps):
     def floor(self): return self._rounding("floor")
     def ceil(self): return self._rounding("ceil")
     def round(self, decimals=None):
-        """Half to even, as torch's; decimals=d rounds x * 10^d (x / 10^-d for d < 0), as torch.
-        Integer tensors pass unchanged without decimals; torch's decimals= overload (even 0) has
-        no integer kernel."""
+        """Half to even; decimals=d rounds x * 10^d (x / 10^-d for d < 0); integer tensors pass
+        unchanged without decimals (torch's decimals= overload, even 0, has no integer kernel)."""
         if decimals is None:
             return self._rounding("rint")
         if self.dtype.kind != "f":
@@ -307,8 +307,8 @@ class MathOps(DivisionOps, MatMulOps):
         return named((self / 10.0 ** -decimals)._rounding("rint") * 10.0 ** -decimals, "RoundBackward1")
     def trunc(self): return self._rounding("trunc")
     def sign(self): return self._rounding("sign") if self.array.dtype != np.bool_ else self.clone()
-    def reciprocal(self): return named(1.0 / self, "ReciprocalBackward0")
-    def rsqrt(self): return opmath(self, lambda u: 1.0 / u.sqrt(), "RsqrtBackward0")   # float16 as times_alpha
+    def reciprocal(self): return ops_extra.Reciprocal.apply1(self._floating())   # saves its result, as torch's
+    def rsqrt(self): return opmath(self, lambda u: u.sqrt().reciprocal(), "RsqrtBackward0")   # float16 as times_alpha
     def square(self): return named(self * self, "PowBackward0") if self.dtype != np.bool_ else self.long().square()
     def log2(self): return named(self.log() * (1.0 / np.log(2.0)), "Log2Backward0")
     def log10(self): return named(self.log() * (1.0 / np.log(10.0)), "Log10Backward0")
