@@ -1,11 +1,11 @@
 """torch.nn.functional.interpolate (and the deprecated F.upsample / upsample_nearest /
 upsample_bilinear) for 3-D [N, C, L] and 4-D [N, C, H, W] inputs: modes 'nearest',
-'nearest-exact', 'linear', 'bilinear' (align_corners), 'area' (adaptive average pooling); and
-'nearest' / 'nearest-exact' on 5-D [N, C, D, H, W]. uint8 images take the modes torch's uint8
-kernels have: nearest, nearest-exact and bilinear (its fixed-point kernel, bit for bit).
-Each spatial axis is resampled on its own (W first, then H, the order torch's bilinear kernel
-sums in): every output position reads one (nearest) or two (linear) input positions with
-torch's source-index formulas, computed in the input's float dtype as torch's CPU kernels do.
+'nearest-exact', 'linear', 'bilinear', 'bicubic' (align_corners), 'area' (adaptive average
+pooling); and 'nearest' / 'nearest-exact' / 'trilinear' on 5-D [N, C, D, H, W]. uint8 images
+take nearest, nearest-exact and bilinear (torch's fixed-point kernel, bit for bit).
+Each spatial axis is resampled on its own (W first, then H, then D: the order torch's kernels
+nest their sums in): every output position reads one (nearest), two (linear) or four (bicubic)
+input positions with torch's source-index formulas and weights, in the input's float dtype.
 """
 import math
 import warnings
@@ -23,28 +23,29 @@ _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "a
 
 
 class ResampleAxis(Function):
-    """y = x[..., i0, ...] * w0 + x[..., i1, ...] * w1 along `axis` (i0, i1, w0, w1: [L_out]);
-    nearest has w0 = None (y = x[..., i0, ...]). Backward adds g * w into positions i0 and i1."""
+    """y = x[..., i_0, ...] * w_0 + x[..., i_1, ...] * w_1 + ... along `axis`, summed left to right
+    (taps: ((i_k, w_k), ...), each [L_out]; nearest is one tap without a weight, y = x[..., i_0, ...]).
+    Backward adds g * w_k into positions i_k."""
     @staticmethod
-    def forward(ctx, x, axis=-1, i0=None, i1=None, w0=None, w1=None):
+    def forward(ctx, x, axis=-1, taps=()):
         B = ctx.b
         xh = np.moveaxis(B.to_host(x), axis, -1)
-        ctx.args = (axis, xh.shape, i0, i1, w0, w1)
-        y = xh[..., i0] if w0 is None else xh[..., i0] * w0 + xh[..., i1] * w1
+        ctx.args = (axis, xh.shape, taps)
+        (i, w), rest = taps[0], taps[1:]
+        y = xh[..., i] if w is None else xh[..., i] * w
+        for i, w in rest:
+            y += xh[..., i] * w
         return B.asarray(np.ascontiguousarray(np.moveaxis(y, -1, axis)))
 
     @staticmethod
     def backward(ctx, grad):
-        axis, shape, i0, i1, w0, w1 = ctx.args
+        axis, shape, taps = ctx.args
         g = np.moveaxis(ctx.b.to_host(grad), axis, -1)
         rows, size = int(np.prod(shape[:-1])), shape[-1]
         base = (np.arange(rows) * size)[:, None]
         g2 = g.reshape(rows, g.shape[-1])   # explicit sizes: a zero batch reshapes too
-        if w0 is None:
-            where, weights = (base + i0).ravel(), g2.ravel()
-        else:
-            where = np.concatenate([(base + i0).ravel(), (base + i1).ravel()])
-            weights = np.concatenate([(g2 * w0).ravel(), (g2 * w1).ravel()])
+        where = np.concatenate([(base + i).ravel() for i, _ in taps])
+        weights = np.concatenate([(g2 if w is None else g2 * w).ravel() for _, w in taps])
         dx = np.bincount(where, weights=weights, minlength=rows * size).astype(g.dtype).reshape(shape)
         return ctx.b.asarray(np.ascontiguousarray(np.moveaxis(dx, -1, axis)))
 
@@ -82,6 +83,21 @@ def _linear_weights(in_size, out_size, scale, align_corners, dtype):
     i1 = i0 + (i0 < in_size - 1)
     w1 = np.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
     return i0, i1, (dtype.type(1) - w1).astype(dtype), w1
+
+
+def _cubic_taps(in_size, out_size, scale, align_corners, dtype):
+    """torch's bicubic source taps for one axis (A = -0.75, indices clamped to the border, weights
+    in the input's float dtype): ((i_k, w_k) for k in 0..3), each [out_size]."""
+    s = _scale(in_size, out_size, scale, align_corners, dtype)
+    dst = np.arange(out_size, dtype=dtype)
+    src = s * dst if align_corners else s * (dst + dtype.type(0.5)) - dtype.type(0.5)   # not clamped at 0
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    t = np.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
+    A, one = dtype.type(-0.75), dtype.type(1)
+    near = lambda x: ((A + 2) * x - (A + 3)) * x * x + one                  # |x| <= 1  # noqa: E731
+    far = lambda x: ((A * x - 5 * A) * x + 8 * A) * x - 4 * A              # 1 < |x| < 2  # noqa: E731
+    weights = (far(t + one), near(t), near(one - t), far(one - t + one))
+    return tuple((np.clip(i0 - 1 + k, 0, in_size - 1), w.astype(dtype)) for k, w in enumerate(weights))
 
 
 def _uint8_linear_taps(in_size, out_size, scale, align_corners):
@@ -181,10 +197,10 @@ def _check_int64(sizes, mode, dim):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resample input [N, C, L] or [N, C, H, W] to `size` or by `scale_factor` (torch's
-    F.interpolate), or [N, C, D, H, W] with 'nearest' / 'nearest-exact'. 'bicubic', 'trilinear',
-    'lanczos' and antialias=True are not supported here and raise NotImplementedError. The result
-    is laid out as torch's: in the input's suggested memory format, 'area' of a 3-D input as
-    torch's 1-D pools lay theirs."""
+    F.interpolate), or [N, C, D, H, W] with 'nearest' / 'nearest-exact' / 'trilinear'.
+    'lanczos', antialias=True and uint8 'bicubic' raise NotImplementedError. The result is laid
+    out as torch's: in the input's suggested memory format, 'area' of a 3-D input as torch's 1-D
+    pools lay theirs."""
     args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     if mode == "area" and getattr(input, "ndim", 0) == 3:
         return laid_as_pool1d(_resampled(input, *args), input)
@@ -207,22 +223,21 @@ def _resampled(input, size, scale_factor, mode, align_corners, recompute_scale_f
         raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
                          "as input")
     dim = input.ndim - 2
-    need = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode)
+    need = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
     if need is not None and need != dim:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need + 2}D input")
-    if antialias or mode in ("bicubic", "trilinear", "lanczos") or dim == 3 and mode not in ("nearest",
-                                                                                          "nearest-exact"):
+    if antialias or mode == "lanczos" or dim == 3 and mode not in ("nearest", "nearest-exact", "trilinear"):
         what = "antialias=True" if antialias else f"mode={mode!r} on a {input.ndim}-D input"
         raise NotImplementedError(f"interpolate: {what} is not supported by tinygrad_seq (supported: 'nearest', "
-                                  f"'nearest-exact', 'linear', 'bilinear', 'area' on 3-D / 4-D inputs, "
-                                  f"'nearest', 'nearest-exact' on 5-D ones)")
+                                  f"'nearest-exact', 'linear', 'bilinear', 'bicubic', 'area' on 3-D / 4-D inputs, "
+                                  f"'nearest', 'nearest-exact', 'trilinear' on 5-D ones)")
     if min(sizes) <= 0 and mode != "area":
         names = ("H", "W")[-dim:] if dim <= 2 else ("D", "H", "W")
         given = ", ".join(f"{n}: {s}" for n, s in zip(names, input.shape[2:]))
         wanted = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
         raise InvalidArgument(f"Input and output sizes should be greater than 0, but got input ({given}) "
                               f"output ({wanted})")
-    if input.dtype == np.uint8 and mode in ("area", "linear"):   # torch has no uint8 kernel for these
+    if input.dtype == np.uint8 and mode in ("area", "linear", "trilinear"):   # torch has no uint8 kernel for these
         kernel = "adaptive_avg_pool2d" if mode == "area" else "compute_indices_weights_linear"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Byte'")
     if mode == "area":
@@ -231,11 +246,15 @@ def _resampled(input, size, scale_factor, mode, align_corners, recompute_scale_f
             return adaptive_avg_pool2d(input.unsqueeze(2), (1, sizes[0])).squeeze(2)
         return adaptive_avg_pool2d(input, sizes)
     kernel = {"nearest": "compute_indices_weights_nearest", "linear": "compute_indices_weights_linear",
+              "trilinear": "compute_indices_weights_linear", "bicubic": "compute_indices_weights_cubic",
               "bilinear": "upsample_bilinear2d_channels_last"}.get(mode, "upsample_nearest2d_channels_last")
     if dim == 1 and mode == "nearest-exact":
         kernel = "compute_indices_weights_nearest"
     if input.dtype != np.uint8:   # torch's image dtype has nearest and bilinear kernels; other integers none
         require_float(input, kernel)
+    elif mode == "bicubic":   # torch's fixed-point bicubic kernel is not reproduced bit for bit here
+        raise NotImplementedError("interpolate: mode='bicubic' on a uint8 tensor is not supported by tinygrad_seq "
+                                  "(torch's fixed-point kernel); convert to float first")
     elif mode == "bilinear":   # an integer tensor has no gradient: computed on the host, wrapped
         from tinygrad_seq.tensor import Tensor
         y = _bilinear_uint8(input.detach().numpy(), sizes, scales, align_corners)
@@ -245,10 +264,15 @@ def _resampled(input, size, scale_factor, mode, align_corners, recompute_scale_f
         n_in, n_out, scale = input.shape[2 + axis], sizes[axis], scales[axis]
         if mode in ("nearest", "nearest-exact"):
             i0 = _nearest_index(n_in, n_out, scale, mode == "nearest-exact", dim == 2)
-            out = ResampleAxis.apply(out, axis=2 + axis, i0=i0)
-        elif n_in != n_out:   # torch's linear kernels copy an axis whose size is kept, whatever the scale
-            i0, i1, w0, w1 = _linear_weights(n_in, n_out, scale, align_corners, input.dtype)
-            out = ResampleAxis.apply(out, axis=2 + axis, i0=i0, i1=i1, w0=w0, w1=w1)
+            out = ResampleAxis.apply(out, axis=2 + axis, taps=((i0, None),))
+        elif n_in != n_out or mode == "bicubic" and scale is not None:   # (torch's linear kernels copy an axis
+            # whose size is kept, whatever the scale; its bicubic one resamples it by the scale)
+            if mode == "bicubic":
+                taps = _cubic_taps(n_in, n_out, scale, align_corners, input.dtype)
+            else:
+                i0, i1, w0, w1 = _linear_weights(n_in, n_out, scale, align_corners, input.dtype)
+                taps = ((i0, w0), (i1, w1))
+            out = ResampleAxis.apply(out, axis=2 + axis, taps=taps)
     out = input.clone() if out is input else out   # a new tensor, as torch's, whose node is named below
     node = {"nearest": "UpsampleNearest", "nearest-exact": "_UpsampleNearestExact"}.get(mode, "Upsample" + mode.title())
     return named(out, f"{node}{dim}DBackward0")   # torch's one node for the whole resampling

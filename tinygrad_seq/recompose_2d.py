@@ -73,12 +73,14 @@ def _window_mean(ctx, ps):
 
 
 def _resample_axis(ctx, ps):
-    """interpolate along one axis: x[..., i0] * w0 + x[..., i1] * w1 there (nearest: x[..., i0])."""
-    axis, _, i0, i1, w0, w1 = ctx.args
+    """interpolate along one axis: sum_k x[..., i_k] * w_k there (nearest: x[..., i_0])."""
+    axis, _, taps = ctx.args
     x = ps[0].movedim(axis, -1)
-    y = ops.GetItem.apply(x, idx=(Ellipsis, i0), advanced=True)
-    if w0 is not None:
-        y = y * y.new_tensor(w0) + ops.GetItem.apply(x, idx=(Ellipsis, i1), advanced=True) * y.new_tensor(w1)
+    y = None
+    for i, w in taps:
+        term = ops.GetItem.apply(x, idx=(Ellipsis, i), advanced=True)
+        term = term if w is None else term * term.new_tensor(w)
+        y = term if y is None else y + term
     return y.movedim(-1, axis)
 
 
