@@ -84,3 +84,100 @@ def test_bicubic_double_backward_and_unsupported():
         tg.nn.functional.interpolate(tg.zeros(1, 1, 3, 3, dtype=tg.uint8), size=5, mode="bicubic")
     with pytest.raises(NotImplementedError, match="needs 5D input"):
         tg.nn.functional.interpolate(tg.zeros(1, 1, 3, 3), size=5, mode="trilinear")
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell-tanh", "RNNCell-relu"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cell_step_without_graph_matches_torch_and_the_recorded_step(kind, dtype, bias):
+    """A cell step that records nothing (no_grad, inference_mode, nothing requiring grad) runs
+    cell_inference.step: torch's values, and the recorded (fused) step's."""
+    name, _, act = kind.partition("-")
+    kw = {"nonlinearity": act} if act else {}
+    rng = np.random.default_rng(3)
+    x, h, c = (rng.standard_normal(s) * 2 for s in ((5, 7), (5, 6), (5, 6)))
+    ref = getattr(torch.nn, name)(7, 6, bias=bias, **kw).to(getattr(torch, dtype))
+    ours = getattr(tg.nn, name)(7, 6, bias=bias, **kw).to(getattr(tg, dtype))
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+
+    def call(m, cell, xs, unbatched=False):
+        args = [m.tensor(a.astype(dtype)) for a in xs]
+        if unbatched:
+            args = [a[0] for a in args]
+        out = cell(args[0], (args[1], args[2]) if name == "LSTMCell" else args[1])
+        return [o.detach().numpy() for o in (out if isinstance(out, tuple) else (out,))]
+
+    with torch.no_grad():
+        want = call(torch, ref, (x, h, c))
+        want1 = call(torch, ref, (x, h, c), unbatched=True)
+    recorded = call(tg, ours, (x, h, c))   # parameters require grad: the fused step, with a graph
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for ctx in (tg.no_grad, tg.inference_mode):
+        with ctx():
+            got = call(tg, ours, (x, h, c))
+            got1 = call(tg, ours, (x, h, c), unbatched=True)
+        for a, b, r in zip(got, want, recorded):
+            assert a.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+            np.testing.assert_allclose(a, r, rtol=tol, atol=tol)
+        for a, b in zip(got1, want1):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    with tg.no_grad():
+        out = ours(tg.tensor(x.astype(dtype)))
+    for o in (out if isinstance(out, tuple) else (out,)):
+        assert o.grad_fn is None and not o.requires_grad
+
+
+def _frozen_block_classes(m):
+    nn = m.nn
+
+    class Frozen(nn.Module):   # a block that stays in eval mode and keeps its buffer in float32
+        def __init__(self):
+            super().__init__()
+            self.drop = nn.Dropout(0.5)
+            self.register_buffer("stat", m.ones(2))
+            self.calls = []
+
+        def train(self, mode=True):
+            self.calls.append(mode)
+            return super().train(False)
+
+        def _apply(self, fn, recurse=True):
+            stat = self.stat
+            out = super()._apply(fn, recurse)
+            self.stat = stat
+            return out
+
+    class Hidden(nn.Module):   # hides an auxiliary head from named_modules
+        def __init__(self):
+            super().__init__()
+            self.main, self.aux = nn.Linear(2, 2), nn.Linear(2, 2)
+
+        def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+            yield prefix, self
+            yield from self.main.named_modules(memo, prefix + ".main", remove_duplicate)
+    return Frozen, Hidden
+
+
+def test_parent_calls_each_childs_own_train_apply_and_named_modules():
+    seen = []
+    for m in (tg, torch):
+        Frozen, Hidden = _frozen_block_classes(m)
+        f = Frozen()
+        root = m.nn.Sequential(m.nn.Linear(2, 2), f, Hidden())
+        root.train()
+        modes = (list(f.calls), f.training, f.drop.training)
+        root.double()
+        names = [n for n, _ in root.named_parameters()]
+        seen.append((modes, str(f.stat.dtype).split(".")[-1], str(root[0].weight.dtype).split(".")[-1], names))
+        assert f._apply(lambda t: t, False) is f   # torch's recurse argument
+    assert seen[0] == seen[1]
+    assert seen[0][0] == ([True], False, False) and seen[0][1] == "float32"
+
+
+def test_requires_grad_on_an_integer_parameter_raises():
+    lin = tg.nn.Linear(2, 2)
+    lin.register_parameter("count", tg.nn.Parameter(tg.tensor([1, 2]), requires_grad=False))
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        lin.requires_grad_(True)

@@ -9,9 +9,11 @@ Shapes: x (B, I), states [(B, H)] -> new states [(B, H)].
 """
 import numpy as np
 
-from tinygrad_seq import cell_library, recurrent
+from tinygrad_seq import cell_inference, cell_library, recurrent
 from tinygrad_seq.creation import zeros
 from tinygrad_seq.grad_fn_names import named_output
+from tinygrad_seq.grad_mode import _state
+from tinygrad_seq.tensor import Tensor
 
 _KERNEL_CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")
 
@@ -40,6 +42,12 @@ def shapes_fit(spec, x, states, params, hidden_size):
 
 def fused_step(spec, x, states, params):
     w_ih, w_hh = params["weight_ih"], params["weight_hh"]
+    if not _state.grad or not (x.requires_grad or any(s.requires_grad for s in states)
+                               or any(p is not None and p.requires_grad for p in params.values())):
+        # nothing recorded (a decoder's step under no_grad): numpy's few calls, no node
+        new = cell_inference.step(spec.name, x.array, [s.array for s in states], w_ih.array, w_hh.array,
+                                  *(None if params[b] is None else params[b].array for b in ("bias_ih", "bias_hh")))
+        return [Tensor._wrap(a, x.device) for a in new]
     b_ih, b_hh = (params[b] if params[b] is not None else zeros((w_ih.shape[0],), dtype=x.dtype, device=x.device)
                   for b in ("bias_ih", "bias_hh"))
     out = _step(spec, x, states, w_ih, w_hh, b_ih, b_hh)   # (the Functions take x (B, I) as one step)

@@ -74,7 +74,8 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """Pre-order (name, module) pairs, as torch's: a module in memo (a set) is skipped, and
         one reachable twice is listed once unless remove_duplicate=False (state dicts list it
-        under every name)."""
+        under every name). A child whose class overrides named_modules lists its own subtree
+        (torch calls each child's method: a block may hide an auxiliary head)."""
         if isinstance(memo, str):  # named_modules(prefix) called positionally
             memo, prefix = None, memo
         if memo is None:
@@ -82,6 +83,9 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
         stack = [(prefix, self)]
         while stack:
             name, m = stack.pop()
+            if m is not self and type(m).named_modules is not Module.named_modules:
+                yield from m.named_modules(memo, name, remove_duplicate)
+                continue
             if m in memo:
                 continue
             if remove_duplicate:
@@ -128,10 +132,13 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
 
     # ------------------------------------------------------------ modes
     def train(self, mode=True):
+        """Set training = mode here and call each child's train(mode), as torch's (a block that
+        overrides train to stay frozen stays frozen)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -139,6 +146,8 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
+            if requires_grad and p.dtype.kind not in "fc":   # torch's Tensor.requires_grad_ error
+                raise RuntimeError("only Tensors of floating point dtype can require gradients")
             p.requires_grad = requires_grad
         return self
 
@@ -150,31 +159,34 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
                 zero_in_place(p)
 
     # ------------------------------------------------------------ devices and dtypes
-    def _apply(self, fn):
-        """Replace each parameter's data by fn(tensor) in place (identity kept), and each buffer
-        by fn(buffer), as torch's: a reference to the old buffer, or a tensor another module
-        shares as its buffer, keeps its dtype and device. As torch's, fn runs under no_grad for
-        parameters and their grads (so an in-place fn such as `t.add_(1)` may change a leaf), but
-        not for buffers."""
-        for m in self.modules():
-            for k, t in list(m._buffers.items()):
-                if t is None:
-                    continue
+    def _apply(self, fn, recurse=True):
+        """Each child's _apply(fn) first (recurse; a child that overrides _apply, to keep a buffer
+        in float32, is called), then each own parameter's data replaced by fn(tensor) in place
+        (identity kept), then each own buffer by fn(buffer), as torch's: a reference to the old
+        buffer, or a tensor another module shares as its buffer, keeps its dtype and device. As
+        torch's, fn runs under no_grad for parameters and their grads (so an in-place fn such as
+        `t.add_(1)` may change a leaf), but not for buffers."""
+        if recurse:
+            for m in self.children():
+                m._apply(fn)
+        for t in self._parameters.values():
+            if t is None:
+                continue
+            with no_grad():
                 new = fn(t)
-                if getattr(type(t), "_is_uninitialized", False):   # a lazy module's placeholder stays
-                    t.array, t.device = new.array, new.device      # one, with the new dtype (torch's too)
-                else:
-                    m._buffers[k] = new
-            for t in m._parameters.values():
-                if t is None:
-                    continue
-                with no_grad():
-                    new = fn(t)
-                t.array, t.device = new.array, new.device
-                if t.grad is not None:   # in place too, as torch's `param.grad.data = ...`: a
-                    with no_grad():      # reference kept to the grad sees the new dtype and device
-                        g = fn(t.grad)
-                    t.grad.data = g   # (a grad that was a view of a buffer is no longer one)
+            t.array, t.device = new.array, new.device
+            if t.grad is not None:   # in place too, as torch's `param.grad.data = ...`: a
+                with no_grad():      # reference kept to the grad sees the new dtype and device
+                    g = fn(t.grad)
+                t.grad.data = g   # (a grad that was a view of a buffer is no longer one)
+        for k, t in list(self._buffers.items()):
+            if t is None:
+                continue
+            new = fn(t)
+            if getattr(type(t), "_is_uninitialized", False):   # a lazy module's placeholder stays
+                t.array, t.device = new.array, new.device      # one, with the new dtype (torch's too)
+            else:
+                self._buffers[k] = new
         return self
 
     def to(self, device=None, dtype=None, non_blocking=False, copy=_NOT_GIVEN, *, tensor=None, memory_format=None):
