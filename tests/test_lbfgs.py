@@ -94,8 +94,9 @@ def test_badly_scaled_quadratic_matches_torch(line_search):
 
 def test_lbfgs_options_are_checked():
     w = nn.Parameter(ts.zeros(2))
-    with pytest.raises(ValueError, match="line_search_fn"):
-        optim.LBFGS([w], line_search_fn="armijo")
+    bad = optim.LBFGS([w], line_search_fn="armijo")   # torch's check is at the step
+    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+        bad.step(lambda: ((w - 1) ** 2).sum().backward() or ((w - 1) ** 2).sum())
     with pytest.raises(ValueError, match="parameter groups"):
         optim.LBFGS([{"params": [w]}, {"params": [nn.Parameter(ts.zeros(1))]}])
     assert optim.LBFGS([w], max_iter=8).param_groups[0]["max_eval"] == 10

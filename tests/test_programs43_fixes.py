@@ -181,3 +181,94 @@ def test_requires_grad_on_an_integer_parameter_raises():
     lin.register_parameter("count", tg.nn.Parameter(tg.tensor([1, 2]), requires_grad=False))
     with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
         lin.requires_grad_(True)
+
+
+def test_sparse_adam_steps_a_looked_up_row_whose_gradient_is_zero():
+    W = np.arange(6, dtype=np.float32).reshape(3, 2)
+    out = []
+    for m in (tg, torch):
+        e = m.nn.Embedding(3, 2, sparse=True, _weight=m.tensor(W.copy()))
+        opt = m.optim.SparseAdam(list(e.parameters()), lr=0.1)
+        for scale in ([1.0, -2.0], [0.0, 0.0]):   # step 2: row 1 looked up, its gradient zero
+            opt.zero_grad()
+            (e(m.tensor(np.array([1]))) * m.tensor(np.array(scale, np.float32))).sum().backward()
+            opt.step()
+        out.append(e.weight.detach().numpy().copy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+    assert not np.array_equal(out[0][1], [1.9, 3.1])
+
+
+@pytest.mark.parametrize("name,kw,key", [("RMSprop", {}, "square_avg"), ("Adadelta", {}, "square_avg"),
+                                         ("NAdam", {}, "exp_avg_sq"), ("RAdam", {}, "exp_avg_sq"),
+                                         ("Adam", {"maximize": True}, "exp_avg_sq")])
+def test_optimizers_square_a_huge_float32_gradient_as_torch(name, kw, key):
+    """torch's addcmul(g, g, value=1 - beta) forms ((1 - beta) g) g: finite where g * g overflows."""
+    res = []
+    for m in (tg, torch):
+        p = m.nn.Parameter(m.tensor(np.float32(0.5)))
+        opt = getattr(m.optim, name)([p], lr=0.01, **kw)
+        for g in (1.0, 4.7e19):
+            p.grad = m.tensor(np.float32(g))
+            opt.step()
+        res.append((float(p.detach()), float(opt.state[p][key])))
+    assert np.isfinite(res[0][1])
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-5)
+
+
+def test_optimizer_load_state_dict_replaces_the_groups_keys():
+    for m in (tg, torch):
+        p = m.nn.Parameter(m.tensor(np.ones(2, np.float32)))
+        sd = m.optim.SGD([p], lr=0.5).state_dict()
+        dst = m.optim.SGD([p], lr=0.1)
+        m.optim.lr_scheduler.StepLR(dst, step_size=2)   # adds initial_lr
+        dst.param_groups[0]["my_key"] = 1
+        dst.load_state_dict(sd)
+        g = dst.param_groups[0]
+        assert (g["lr"], "initial_lr" in g, "my_key" in g) == (0.5, False, False)
+
+
+def test_parameter_dict_missing_key_is_attribute_and_key_error():
+    d = tg.nn.ParameterDict({"a": tg.nn.Parameter(tg.ones(1))})
+    for kind in (AttributeError, KeyError):
+        with pytest.raises(kind, match="'zz'"):
+            d["zz"]
+
+
+def test_recurrent_argument_types_as_torch():
+    from tinygrad_seq.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    assert tg.nn.LSTM(3, 4, num_layers=np.int64(2)).num_layers == 2
+    packed = pack_padded_sequence(tg.ones(3, 2, 1), [3, 2])
+    with pytest.raises(TypeError, match="'total_length' \\(position 5\\) must be int, not float"):
+        pad_packed_sequence(packed, total_length=3.5)
+    with pytest.raises(TypeError, match="'batch_first' \\(position 3\\) must be bool, not int"):
+        pad_packed_sequence(packed, batch_first=1)
+    with pytest.raises(TypeError, match="'batch_first' \\(position 3\\) must be bool, not int"):
+        pack_padded_sequence(tg.ones(3, 2, 1), [3, 2], batch_first=1)
+    assert tuple(pad_packed_sequence(packed, total_length=tg.tensor(4))[0].shape) == (4, 2, 1)
+
+
+def test_loss_fixes_round_43():
+    x, y, w = np.array([0.5, -1.0]), np.array([1.0, 0.0]), np.array([[0.3, 0.9]])
+    got = []
+    for m in (tg, torch):
+        F = m.nn.functional
+        xi = m.tensor(x, requires_grad=True)
+        out = F.multilabel_soft_margin_loss(xi, m.tensor(y), weight=m.tensor(w))   # (C,) input, (1, C) weight
+        out.backward()
+        # BCE / cosine at their clamps: torch's EPSILON is a float (9.99999996e-13 in float64)
+        xb = m.tensor([0.0, 1.0, 0.3], dtype=m.float64, requires_grad=True)
+        F.binary_cross_entropy(xb, m.tensor([0.0563, 0.9, 0.2], dtype=m.float64), reduction="sum").backward()
+        a = m.zeros(1, 3, dtype=m.float64, requires_grad=True)
+        F.cosine_embedding_loss(a, m.tensor([[0.5, -1.0, 2.0]], dtype=m.float64), m.tensor([1.0]),
+                                reduction="sum").backward()
+        # nll_loss over (N, C, d1, d2): its create_graph gradient requires grad
+        xs = m.tensor(np.random.default_rng(0).standard_normal((2, 3, 2, 2)), requires_grad=True)
+        g, = m.autograd.grad(F.nll_loss(xs, m.tensor(np.array([[[0, 1], [2, 0]], [[1, 1], [0, 2]]]))), [xs],
+                             create_graph=True)
+        got.append((float(out.detach()), xi.grad.numpy(), xb.grad.numpy(), a.grad.numpy(), g.requires_grad))
+    for o, t in zip(got[0], got[1]):
+        np.testing.assert_allclose(o, t, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="inconsistent weight size, expected 3 but got \\[4\\]"):
+        tg.nn.functional.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 1]), weight=tg.ones(4))
+    with pytest.raises(RuntimeError, match="expected scalar type Long but found Int"):
+        tg.nn.functional.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 1], dtype=tg.int32))

@@ -73,3 +73,15 @@ def _by_sort(shape, idx, g, skip_row):
     if skip_row is not None:
         out[skip_row] = 0
     return out
+
+
+def looked_up_rows(table, idx, padding_idx):
+    """Note on table (an embedding weight used with sparse=True) the rows a backward reached,
+    the padding row left out: torch's sparse gradient lists them, a row whose gradient sums to
+    zero included, and its SparseAdam steps every listed row. The note gathers the rows of every
+    backward until SparseAdam's next step takes it (optim/sparse_adam.py)."""
+    rows = np.unique(np.asarray(idx).reshape(-1))
+    if padding_idx is not None:
+        rows = rows[rows != padding_idx]
+    kept = getattr(table, "_sparse_rows", None)
+    table._sparse_rows = rows if kept is None else np.union1d(kept, rows)

@@ -9,7 +9,7 @@ from tinygrad_seq import ops_extra, random
 from tinygrad_seq.activation_nodes import elu_family
 from tinygrad_seq.argument_types import not_a_tensor
 from tinygrad_seq.autograd import Function
-from tinygrad_seq.embedding_grad import embedding_grad_cpu
+from tinygrad_seq.embedding_grad import embedding_grad_cpu, looked_up_rows
 from tinygrad_seq.errors import DTypeMismatch, IndexOutOfRange, InvalidArgument, ShapeMismatch
 from tinygrad_seq.functional_checks import require_float, require_same_dtype, torch_type_name
 from tinygrad_seq.functional_ints import integer_dropout, integer_hardtanh_bounds
@@ -327,12 +327,15 @@ class _Embedding(Function):
     fresh_grads = True  # its weight's gradient is a new array (leaf_grads.adoptable)
 
     @staticmethod
-    def forward(ctx, weight, idx=None, padding_idx=None, scale_grad_by_freq=False):
+    def forward(ctx, weight, idx=None, padding_idx=None, scale_grad_by_freq=False, sparse_table=None):
         ctx.shape, ctx.idx, ctx.padding_idx, ctx.by_freq = weight.shape, idx, padding_idx, scale_grad_by_freq
+        ctx.sparse_table = sparse_table
         return ctx.b.take_rows(weight, idx)
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.sparse_table is not None:
+            looked_up_rows(ctx.sparse_table, ctx.b.to_host(ctx.idx), ctx.padding_idx)
         if isinstance(g, np.ndarray) and ctx.idx.size:
             grad = embedding_grad_cpu(ctx.shape, ctx.idx, g, ctx.padding_idx)   # embedding_grad.py
         else:
@@ -350,8 +353,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows of weight (num, dim) picked by integer input (any shape) -> input.shape + (dim,).
     The padding_idx row gets no gradient. max_norm: the rows input picks whose norm_type-norm is
     above it are first scaled down to it, in place (torch's embedding_renorm_); scale_grad_by_freq:
-    each row's gradient over the number of times input picks it. sparse is accepted: the gradient
-    is dense (every optimizer here takes it)."""
+    each row's gradient over the number of times input picks it. sparse=True: the gradient is
+    dense (every optimizer here takes it), and the rows looked up are noted on weight for
+    SparseAdam (a looked-up row whose gradient is zero is still stepped, as torch's)."""
     if not isinstance(input, Tensor):   # torch's position: its native embedding(weight, indices)
         raise not_a_tensor("embedding", "indices", 2, input)
     idx = input
@@ -373,7 +377,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx %= num
     if max_norm is not None:
         _renorm_rows(weight, np.unique(host), max_norm, norm_type)
-    return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq))
+    return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq),
+                            sparse_table=weight if sparse and weight.requires_grad else None)
 
 
 def _renorm_rows(weight, rows, max_norm, norm_type):

@@ -318,7 +318,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     """1 - cos(x1, x2) where target is 1; max(0, cos - margin) where it is -1 (torch's clamp_min:
     the gradient passes at cos == margin), 0 elsewhere (torch's where). target (N,) with inputs
     (N, D), or () with (D,), as torch's checks."""
-    eps = 1e-12
+    eps = float(np.float32(1e-12))   # torch's EPSILON, a float constant (9.99999996e-13 in float64)
     require_tensor_argument(target, "cosine_embedding_loss", "target", 3)
     if target.ndim > 1:
         raise ShapeMismatch("0D or 1D target tensor expected, multi-target not supported")
@@ -362,7 +362,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss.mean(-1), _legacy(size_average, reduce, reduction))
+    class_dim = input.ndim - 1   # torch's: input's last dim (a (C,) input with a (1, C) weight sums dim 0)
+    return _reduce(loss.sum(dim=class_dim) / input.shape[class_dim], _legacy(size_average, reduce, reduction))
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -377,6 +378,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
     x = input if input.ndim == 2 else input.reshape(1, -1)   # a 1-D or 0-d input: one sample
+    if target.dtype != np.int64:
+        raise DTypeMismatch(f"expected scalar type Long but found {torch_type_name(target.dtype)}")
+    if weight is not None and weight.numel() != x.shape[1]:
+        raise ShapeMismatch(f"inconsistent weight size, expected {x.shape[1]} but got {list(weight.shape)}")
     y = target.numpy().reshape(-1).astype(np.int64)
     if ((y < 0) | (y >= x.shape[1])).any():   # torch's check and message
         raise IndexOutOfRange("target out of range")

@@ -55,7 +55,7 @@ class FirstOrderOnly(autograd.Function):
 # formula reads the input, so their gradient requires grad (with a zero derivative); so does a
 # node marked grad_fn_names.reading_input (a 1-d max pool's max)
 _READS_INPUT = {"LeakyReluBackward0", "HardtanhBackward0", "HardshrinkBackward0", "ThresholdBackward0",
-                "RreluWithNoiseBackward0", "NllLossBackward0",
+                "RreluWithNoiseBackward0", "NllLossBackward0", "NllLoss2DBackward0",
                 "MaxPool2DWithIndicesBackward0", "MaxPool3DWithIndicesBackward0", "AdaptiveMaxPool2DBackward0",
                 "AdaptiveMaxPool3DBackward0", "FractionalMaxPool2DBackward0", "FractionalMaxPool3DBackward0",
                 *(f"{mode}Pad{k}DBackward0" for mode in ("Reflection", "Replication") for k in (1, 2, 3))}

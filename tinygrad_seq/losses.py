@@ -9,10 +9,8 @@ from tinygrad_seq.argument_types import require_loss_target, require_tensor_argu
 from tinygrad_seq.autograd import Function
 from tinygrad_seq.loss_dtypes import (bce_operands, class_weight, huber_target, in_dtype_of, logits_loss_dtype,
                                       pointwise_difference)
-from tinygrad_seq.loss_reduction import check_reduction as _check_reduction
-from tinygrad_seq.loss_reduction import legacy_reduction as _legacy_reduction
-from tinygrad_seq.loss_reduction import reduce_loss as _reduce
-from tinygrad_seq.loss_reduction import refuse_grad_arguments
+from tinygrad_seq.loss_reduction import (check_reduction as _check_reduction, legacy_reduction as _legacy_reduction,
+                                         reduce_loss as _reduce, refuse_grad_arguments)
 from tinygrad_seq.loss_pieces import piecewise_quadratic
 from tinygrad_seq.loss_weights import weighted_reduce
 from tinygrad_seq.nll_shapes import check_nll_shapes
@@ -373,8 +371,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = pointwise_difference("smooth_l1_cpu", input, _same_shape("smooth_l1_loss", input, target))
     if beta == 0:
         return named(_reduce(d.abs(), reduction), "SmoothL1LossBackward0")
-    return named(_reduce(piecewise_quadratic(d, beta, beta, 0.5 * beta, 1.0), reduction),
-                 "SmoothL1LossBackward0")
+    return named(_reduce(piecewise_quadratic(d, beta, beta, 0.5 * beta, 1.0), reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -386,6 +383,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     pointwise = piecewise_quadratic(d, delta, 1.0, 0.5 * delta, delta)
     return named(weighted_reduce(in_dtype_of(pointwise, input), weight, input, reduction, _reduce,
                                  by_weight_sum=False), "HuberLossBackward0")
+
+
+_BCE_EPSILON = float(np.float32(1e-12))
 
 
 class _BCE(Function):
@@ -403,8 +403,8 @@ class _BCE(Function):
     def backward(ctx, g):
         B = ctx.b
         x, t, lx, l1x = ctx.saved_tensors
-        # PyTorch's: g (x - t) / max(x (1 - x), 1e-12)
-        gx = B.div(B.mul(g, B.sub(x, t)), B.clip(B.mul(x, B.sub(1.0, x)), 1e-12, None))
+        # PyTorch's: g (x - t) / max(x (1 - x), EPSILON), its EPSILON a float (9.99999996e-13 in float64)
+        gx = B.div(B.mul(g, B.sub(x, t)), B.clip(B.mul(x, B.sub(1.0, x)), _BCE_EPSILON, None))
         if not ctx.needs_input_grad[1]:
             return gx, None
         with np.errstate(divide="ignore"):   # torch's -logit(x), unclamped: +-inf at x = 0 / 1

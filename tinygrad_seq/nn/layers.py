@@ -90,7 +90,8 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
                  dtype=None):
         super().__init__()
-        # sparse=True is accepted: the gradient is dense (every optimizer here takes it)
+        # sparse=True: the gradient is dense (every optimizer here takes it); the rows looked up
+        # are noted for SparseAdam (functional.embedding)
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, float(norm_type), bool(scale_grad_by_freq)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -128,7 +129,7 @@ class Embedding(Module):
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                           self.scale_grad_by_freq)
+                           self.scale_grad_by_freq, self.sparse)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,

@@ -13,6 +13,11 @@ from tinygrad_seq.nn.module import Module, Parameter
 from tinygrad_seq.tensor import Tensor
 
 
+class MissingParameterKey(AttributeError, KeyError):
+    """ParameterDict[key] of a missing key: torch's AttributeError (its item is an attribute),
+    which a dict's `except KeyError` catches too."""
+
+
 def _as_parameter(value):
     """A Tensor as a Parameter (torch wraps a plain one, sharing its memory); anything else as given."""
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
@@ -127,7 +132,7 @@ class ParameterDict(Module):
     def __getitem__(self, key):
         self._check_key(key)
         if key not in self._keys:
-            raise KeyError(f"ParameterDict has no parameter {key!r}; keys: {list(self._keys)}")
+            raise MissingParameterKey(f"'ParameterDict' object has no attribute '{key}' (keys: {list(self._keys)})")
         return getattr(self, key)
 
     def __setitem__(self, key, value):

@@ -44,6 +44,8 @@ class RNNBase(RNNWeights, RNNForwardChecks, Module):
         spec = cell if cell is not None else cell_library.get(mode)
         if not isinstance(spec, CellSpec):
             raise TypeError(f"cell must be a CellSpec, got {type(spec).__name__}")
+        if isinstance(num_layers, np.integer):   # torch checks sizes' types, not the layer count's
+            num_layers = int(num_layers)
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(v, int):   # torch's TypeError (a numpy integer too; a bool is an int there)
                 raise TypeError(f"{name} should be of type int, got: {type(v).__name__}")

@@ -27,7 +27,7 @@ class Adadelta(Optimizer):
         if group["weight_decay"] != 0:
             g = B.add(g, B.mul(p.array, group["weight_decay"]))
         s, a = state["square_avg"].array, state["acc_delta"].array
-        B.copy_into(s, B.add(B.mul(s, rho), B.mul(B.mul(g, g), 1 - rho)))
+        B.copy_into(s, B.add(B.mul(s, rho), B.mul(B.mul(g, 1 - rho), g)))
         delta = B.mul(B.div(B.sqrt(B.add(a, eps)), B.sqrt(B.add(s, eps))), g)
-        B.copy_into(a, B.add(B.mul(a, rho), B.mul(B.mul(delta, delta), 1 - rho)))
+        B.copy_into(a, B.add(B.mul(a, rho), B.mul(B.mul(delta, 1 - rho), delta)))
         B.iadd(p.array, B.mul(delta, -group["lr"]))

@@ -66,7 +66,8 @@ class Adam(Optimizer):
                 g = B.add(g, B.mul(p.array, wd))
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array   # the state Tensors' own memory
         self._lerp_(B, m, g, 1 - beta1)
-        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
+        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, 1 - beta2), g)))   # torch's addcmul order: g * g first
+        # would overflow float32 from |g| = 1.8e19 where ((1 - beta2) g) g stays finite
         step_size = lr / (1 - beta1 ** step)
         bc2_sqrt = math.sqrt(1 - beta2 ** step)
         if group["amsgrad"]:

@@ -82,7 +82,7 @@ class NAdam(Optimizer):
         mu_product = float(rounded(scalar_value(product)) * rounded(mu))
         set_scalar(product, mu_product)
         self._lerp_(B, m, g, 1 - beta1)
-        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
+        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, 1 - beta2), g)))
         denom = B.add(B.sqrt(B.div(v, 1 - beta2 ** step)), group["eps"])
         B.iadd(p.array, B.mul(B.div(g, denom), -lr * (1 - mu) / (1 - mu_product)))
         B.iadd(p.array, B.mul(B.div(m, denom), -lr * mu_next / (1 - mu_product * mu_next)))
@@ -105,7 +105,7 @@ class RAdam(Optimizer):
         (beta1, beta2), lr = group["betas"], group["lr"]
         g, step, m, v = _moments(self, B, p, g, state, group, "exp_avg", "exp_avg_sq")
         self._lerp_(B, m, g, 1 - beta1)
-        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, g), 1 - beta2)))
+        B.copy_into(v, B.add(B.mul(v, beta2), B.mul(B.mul(g, 1 - beta2), g)))
         bias_correction2 = 1 - beta2 ** step
         corrected = B.div(m, 1 - beta1 ** step)
         rho_inf = 2 / (1 - beta2) - 1

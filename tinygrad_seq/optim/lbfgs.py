@@ -101,8 +101,6 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         check_lr(lr)
-        if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change, history_size=history_size,
@@ -199,6 +197,8 @@ class LBFGS(Optimizer):
                 if gtd > -tolerance_change:   # not a descent direction
                     break
                 if line_search_fn is not None:
+                    if line_search_fn != "strong_wolfe":   # torch's check, at the step
+                        raise RuntimeError("only 'strong_wolfe' is supported")
                     x_init = [p.array.copy() for p in self._params]
                     loss, flat_grad, t, ls_func_evals = _strong_wolfe(
                         lambda x, step, direction: self._directional_evaluate(evaluate, x, step, direction),

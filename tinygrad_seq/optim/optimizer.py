@@ -212,7 +212,8 @@ class Optimizer(OptimizerHooks):
         'param_groups.<g>.<option>' dicts that earlier versions saved. Everything is checked
         before anything changes. Every saved group option comes back (strings and None too, as
         torch's); an option the saved group lacks takes torch's __setstate__ default
-        (SGD's fused: False) or else keeps its current value. State tensors are
+        (SGD's fused: False) or else keeps its current value; any other key the group holds
+        (initial_lr, the program's own) goes, as torch's, unless the dict is the old flat form. State tensors are
         taken as torch takes them: cast with .to(the parameter's dtype and device), so a Tensor
         that already matches becomes the optimizer's own (not a copy); `step` as saved."""
         self._load_state_dict_with_hooks(state_dict, self._load_state_dict)
@@ -266,7 +267,9 @@ class Optimizer(OptimizerHooks):
         for group, opts in zip(self.param_groups, new_groups):
             # torch's order: the saved options, then (kept here) any the saved group lacks, params last
             # (torch's __setstate__ defaults in place of the current values: SGD's fused loads as False)
-            missing = {k: v for k, v in group.items() if k != "params"}
+            # (a torch-form dict replaces the group, as torch's: a key that is no option of the
+            # optimizer, a scheduler's initial_lr or the program's own, goes unless saved)
+            missing = {k: v for k, v in group.items() if k != "params" and (nested is None or k in self.defaults)}
             missing.update(setstate_rules(type(self))[0])
             merged = dict(opts, **{k: v for k, v in missing.items() if k not in opts})
             merged["params"] = group["params"]

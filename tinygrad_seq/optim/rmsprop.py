@@ -43,7 +43,7 @@ class RMSprop(Optimizer):
         if wd != 0:
             g = B.add(g, B.mul(p.array, wd))
         sq = state["square_avg"].array
-        B.copy_into(sq, B.add(B.mul(sq, alpha), B.mul(B.mul(g, g), 1 - alpha)))
+        B.copy_into(sq, B.add(B.mul(sq, alpha), B.mul(B.mul(g, 1 - alpha), g)))
         if group["centered"]:
             ga = self._state_array(B, p, state, "grad_avg")
             self._lerp_(B, ga, g, 1 - alpha)

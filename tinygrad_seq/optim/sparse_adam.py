@@ -11,12 +11,15 @@ alone here, where torch would decay its moments and move it.
 """
 import math
 
+import numpy as np
+
 from tinygrad_seq.optim.optimizer import Optimizer
 from tinygrad_seq.tensor import Tensor
 
 
 class SparseAdam(Optimizer):
-    r"""For the rows r whose gradient is nonzero (the others keep their moments and values):
+    r"""For the rows r whose gradient is nonzero, and the rows an Embedding(sparse=True) looked up
+    (torch's sparse gradient lists those; the others keep their moments and values):
     m_r = m_r + (1 - beta1)(g_r - m_r);  v_r = v_r + (1 - beta2)(g_r^2 - v_r);
     p_r = p_r - lr sqrt(1 - beta2^t) / (1 - beta1^t) m_r / (sqrt(v_r) + eps)."""
     _step_kind = "int"   # torch's SparseAdam counts in a Python int
@@ -41,6 +44,11 @@ class SparseAdam(Optimizer):
             state.update(step=0, exp_avg=self._state_zeros(B, p), exp_avg_sq=self._state_zeros(B, p))
         state["step"] += 1   # counted also when no row has a gradient, as torch's
         touched = _nonzero_rows(B, g, p.dtype)   # bool, p.shape[:1] + (1,) * (ndim - 1); () when 0-d
+        looked_up = p.__dict__.pop("_sparse_rows", None) if hasattr(p, "__dict__") else None
+        if looked_up is not None and len(g.shape) >= 1:   # an Embedding(sparse=True)'s rows, zero gradients too
+            rows = np.zeros((g.shape[0],) + (1,) * (len(g.shape) - 1), bool)
+            rows[looked_up] = True
+            touched = B.logical_or(touched, B.asarray(rows))
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         # torch's order of operations on the gathered rows: old + (1 - beta)(new - old)
         m_change = B.mul(B.sub(g, m), 1 - beta1)

@@ -178,6 +178,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     if input.ndim < 2:   # torch's transpose / size(1) IndexError
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
                          f"{max(input.ndim, 1) - 1}], but got 1)")
+    _require_bool(batch_first, "_pack_padded_sequence", "batch_first", 3)
     x = input.transpose(0, 1) if batch_first else input
     if x.numel() == 0:   # torch checks this before anything about lengths
         raise InvalidArgument("Cannot pack empty tensors.")
@@ -220,11 +221,22 @@ def _sequence_lengths(sequence):
     return lengths, order
 
 
+def _require_bool(value, function, name, position):
+    """torch's argument parser: a flag of its native pack / pad functions takes a bool only."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be bool, not {type(value).__name__}")
+
+
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """PackedSequence -> (padded (T, B, *) or (B, T, *), lengths int64 Tensor (B,)), both in the
     original batch order. total_length pads T up to that many steps."""
     if not isinstance(sequence, PackedSequence):
         raise NotATensor(f"pad_packed_sequence expects a PackedSequence, got {type(sequence).__name__}")
+    _require_bool(batch_first, "_pad_packed_sequence", "batch_first", 3)
+    if total_length is not None and not isinstance(total_length, (int, np.integer)) and not (
+            isinstance(total_length, Tensor) and total_length.ndim == 0 and total_length.dtype.kind in "iu"):
+        raise TypeError(f"_pad_packed_sequence(): argument 'total_length' (position 5) must be int, not "
+                        f"{type(total_length).__name__}")
     lengths, order = _sequence_lengths(sequence)
     T, B = int(lengths.max()), len(lengths)
     if total_length is not None:
