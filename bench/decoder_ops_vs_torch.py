@@ -47,13 +47,18 @@ def step_ops(L):
     f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)   # noqa: E731
     x = L.tensor(f32(16, 64), requires_grad=True)
     m = L.tensor(f32(16, 64) > 0)
-    lc, bn = L.nn.LSTMCell(10, 64), L.nn.BatchNorm1d(128)
+    lc, bn, gc = L.nn.LSTMCell(10, 64), L.nn.BatchNorm1d(128), L.nn.GRUCell(128, 96)
+    xg, hg = L.tensor(f32(1, 128)), L.tensor(f32(1, 96))
+
+    def gru_step_no_grad():   # a greedy decoder's step (README: the cells' recording-free step)
+        with L.no_grad():
+            return gc(xg, hg)
     xc, h0, c0 = L.tensor(f32(16, 10)), L.zeros(16, 64), L.zeros(16, 64)
     xb, v200 = L.tensor(f32(64, 128), requires_grad=True), L.tensor(f32(200))
     logits, target = L.tensor(f32(16, 30), requires_grad=True), L.tensor(rng.integers(0, 30, 16))
     rows, beam = L.tensor(f32(4, 64)), L.tensor([0, 1, 1, 3])
     F = L.nn.functional
-    return {"LSTMCell step 0": lambda: lc(xc, (h0, c0)), "repeat 1,12,1": lambda: x.unsqueeze(1).repeat(1, 12, 1),
+    return {"LSTMCell step 0": lambda: lc(xc, (h0, c0)), "GRUCell B=1 no_grad": gru_step_no_grad, "repeat 1,12,1": lambda: x.unsqueeze(1).repeat(1, 12, 1),
             "topk(4) of 200": lambda: v200.topk(4), "BatchNorm1d train": lambda: bn(xb),
             "cross_entropy": lambda: F.cross_entropy(logits, target), "where(m, x, 0.)": lambda: L.where(m, x, 0.),
             "unbind(0) x16": lambda: x.unbind(0), "stack x16": lambda: L.stack([x[0]] * 16),

@@ -342,19 +342,24 @@ def _bind_tuning():
 
 def _row_kernels(a, axis, g=None):
     """kernels.rows_cpu when a row op of a over axis runs there (the last axis of a C-contiguous
-    float32 / float64 array of tuning.ROWS_KERNEL_MIN_ELEMENTS+ elements; g, a gradient, of a's
-    shape, dtype and layout too), else None: numpy's passes, as for other dtypes and layouts."""
+    float32 / float64 array, of tuning.ROWS_KERNEL_MIN_ELEMENTS+ elements until Numba is loaded or
+    while that setting is forced; g, a gradient, of a's shape, dtype and layout too), else None:
+    numpy's passes, as for other dtypes and layouts."""
     global _rows_cpu
     if (a.ndim == 0 or axis % a.ndim != a.ndim - 1 or a.dtype.char not in "fd" or not a.flags.c_contiguous
             or (g is not None and (type(g) is not np.ndarray or g.shape != a.shape or g.dtype != a.dtype
                                    or not g.flags.c_contiguous))):
         return None
+    tuning = _tuning or _bind_tuning()
     if _rows_cpu is None:
-        tuning = _tuning or _bind_tuning()
         if not a.size or (a.size < tuning.setting("ROWS_KERNEL_MIN_ELEMENTS") and "numba" not in sys.modules):
             return None   # (Numba stays unloaded for small calls; once loaded, the kernels win at any size)
         from .kernels import rows_cpu as _rows_cpu
-    return _rows_cpu if _rows_cpu.takes(a) else None
+    if not _rows_cpu.takes(a):
+        return None
+    if a.size < tuning.setting("ROWS_KERNEL_MIN_ELEMENTS") and tuning.is_forced("ROWS_KERNEL_MIN_ELEMENTS"):
+        return None   # TINYGRAD_SEQ_TUNE_ROWS_KERNEL_MIN_ELEMENTS holds at every size
+    return _rows_cpu
 
 # in place
 def iadd(a, b):
