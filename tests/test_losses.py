@@ -78,12 +78,12 @@ def test_cross_entropy_rows_split_over_threads_match_torch(opts, monkeypatch, re
     # the kernels' threads (forced here on a small input, two threads, the spy counts them)
     import numba
     from threads_helpers import ChunkSpy, rerun_with_two_threads
-    from tinygrad_seq import losses
+    from tinygrad_seq import cross_entropy_cpu
     from tinygrad_seq.kernels import tuning
 
     if rerun_with_two_threads(request):
         return
-    monkeypatch.setattr(losses, "PARALLEL_ROWS_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(cross_entropy_cpu, "PARALLEL_ROWS_MIN_ELEMENTS", 0)
     monkeypatch.setattr(tuning, "PARALLEL_MIN_MACS", 0)
     spy = ChunkSpy(monkeypatch)
     rng = np.random.default_rng(4)
