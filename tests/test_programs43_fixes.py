@@ -272,3 +272,21 @@ def test_loss_fixes_round_43():
         tg.nn.functional.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 1]), weight=tg.ones(4))
     with pytest.raises(RuntimeError, match="expected scalar type Long but found Int"):
         tg.nn.functional.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 1], dtype=tg.int32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", [1, 2])
+def test_lstm_cell_step_without_graph_of_one_unit(dtype, hidden):
+    """H = 1: each gate block is a strided (B, 1) column, where numpy 2.4.6's in-place negative
+    writes the wrong elements (cell_inference.py keeps in-place ops off views)."""
+    rng = np.random.default_rng(0)
+    ref = torch.nn.LSTMCell(3, hidden).to(getattr(torch, dtype))
+    ours = tg.nn.LSTMCell(3, hidden).to(getattr(tg, dtype))
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+    x, h, c = (rng.standard_normal(s).astype(dtype) for s in ((5, 3), (5, hidden), (5, hidden)))
+    with torch.no_grad():
+        want = ref(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+    with tg.no_grad():
+        got = ours(tg.tensor(x), (tg.tensor(h), tg.tensor(c)))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)

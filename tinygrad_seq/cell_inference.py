@@ -24,13 +24,14 @@ def _linear(x, w, b):
     return out
 
 
-def _sigmoid_(a):
-    """In place: 1 / (1 + exp(-a)); exp of a large -a is inf, giving 0 (the errstate the caller holds)."""
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    a += 1
-    np.reciprocal(a, out=a)
-    return a
+def _sigmoid(a):
+    """1 / (1 + exp(-a)) as a new array; exp of a large -a is inf, giving 0 (the errstate the
+    caller holds). No in-place op touches a view here: numpy 2.4.6's in-place negative of a
+    strided column (a (B, 1) gate block, rows 16 or 64 bytes apart) writes the wrong elements."""
+    e = np.negative(a)   # a new, contiguous array
+    np.exp(e, out=e)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 def step(name, x, states, w_ih, w_hh, b_ih, b_hh):
@@ -41,26 +42,22 @@ def step(name, x, states, w_ih, w_hh, b_ih, b_hh):
     with np.errstate(over="ignore"):
         if name == "lstm":
             gates += hidden
-            _sigmoid_(gates[:, :2 * H])                 # i, f
-            np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])   # g
-            _sigmoid_(gates[:, 3 * H:])                 # o
-            i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
-            c = f * states[1]
-            c += i * g                                  # c' = f c + i g
+            in_forget = _sigmoid(gates[:, :2 * H])        # i, f
+            g = np.tanh(gates[:, 2 * H:3 * H])
+            o = _sigmoid(gates[:, 3 * H:])
+            c = in_forget[:, H:] * states[1]
+            c += in_forget[:, :H] * g                      # c' = f c + i g
             h = np.tanh(c)
-            h *= o                                      # h' = o tanh(c')
+            h *= o                                         # h' = o tanh(c')
             return [h, c]
         if name == "gru":
-            rz = hidden[:, :2 * H]
-            rz += gates[:, :2 * H]
-            _sigmoid_(rz)                               # r, z
-            n = hidden[:, 2 * H:]
-            n *= rz[:, :H]
+            rz = _sigmoid(hidden[:, :2 * H] + gates[:, :2 * H])   # r, z
+            n = hidden[:, 2 * H:] * rz[:, :H]
             n += gates[:, 2 * H:]
-            np.tanh(n, out=n)                           # n = tanh(x_n + r * (W_hn h + b_hn))
+            np.tanh(n, out=n)                              # n = tanh(x_n + r * (W_hn h + b_hn))
             h = states[0] - n
             h *= rz[:, H:]
-            h += n                                      # h' = (h - n) z + n, torch's order
+            h += n                                         # h' = (h - n) z + n, torch's order
             return [h]
         gates += hidden
         if name == "rnn_relu":

@@ -99,8 +99,8 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return input.min(dim, keepdim if keepdims is None else keepdims, axis=axis)
 
 
-def maximum(a, b): return _both_tensors(a, b, "maximum").maximum(b)
-def minimum(a, b): return _both_tensors(a, b, "minimum").minimum(b)
+def maximum(input, other): return _both_tensors(input, other, "maximum").maximum(other)
+def minimum(input, other): return _both_tensors(input, other, "minimum").minimum(other)
 
 
 def _both_tensors(a, b, name):

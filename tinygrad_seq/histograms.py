@@ -78,7 +78,7 @@ def _weights(weight, shape):
     return w.reshape(-1)
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
     """(hist, bin_edges) of input's elements; bins an int (with range=(min, max) or the data's)
     or a 1-D tensor of increasing edges."""
     from tinygrad_seq.tensor import Tensor

@@ -284,7 +284,8 @@ class InPlaceOps:
         return self._rebase(lambda t, v: named(_filled(t, v), node),
                             self._other(value) if not isinstance(value, InPlaceOps) else value, name="fill_")
 
-    def copy_(self, src, non_blocking=False):
+    def copy_(self, other, non_blocking=False):   # (torch 2.13's name for the source)
+        src = other
         if isinstance(src, InPlaceOps):   # numpy's copyto outside the graph (inplace_fast.py)
             fast = copy_in_place(self, src)
             if fast is not None:
@@ -334,8 +335,8 @@ class InPlaceOps:
     def remainder_(self, other):
         return self._write("remainder_", lambda t, o: t % o, other)
 
-    def pow_(self, other):
-        return self._write("pow_", lambda t, o: t ** o, other)
+    def pow_(self, exponent):
+        return self._write("pow_", lambda t, o: t ** o, exponent)
 
     def clamp_(self, min=None, max=None):
         return self._write("clamp_", lambda t, lo, hi: t.clamp(lo, hi), min, max)

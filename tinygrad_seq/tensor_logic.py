@@ -66,9 +66,9 @@ class LogicOps:
 
     def logical_not(self): return self._logical("logical_not")
     # torch's logical_* take a Tensor only (t & True takes a number: _bitwise)
-    def logical_and(self, o): return self._logical("logical_and", _tensor_other(o, "logical_and"))
-    def logical_or(self, o): return self._logical("logical_or", _tensor_other(o, "logical_or"))
-    def logical_xor(self, o): return self._logical("logical_xor", _tensor_other(o, "logical_xor"))
+    def logical_and(self, other): return self._logical("logical_and", _tensor_other(other, "logical_and"))
+    def logical_or(self, other): return self._logical("logical_or", _tensor_other(other, "logical_or"))
+    def logical_xor(self, other): return self._logical("logical_xor", _tensor_other(other, "logical_xor"))
 
     def __invert__(self):
         """~: logical not of a bool tensor, bitwise not of an integer one (torch's)."""

@@ -248,21 +248,21 @@ class MathOps(DivisionOps, MatMulOps):
             raise_if_mismatched(a, b)
             raise
 
-    def __eq__(self, o): return self._compare("eq", o)
-    def __ne__(self, o): return self._compare("ne", o)
-    def __gt__(self, o): return self._compare("gt", o)
-    def __ge__(self, o): return self._compare("ge", o)
-    def __lt__(self, o): return self._compare("lt", o)
-    def __le__(self, o): return self._compare("le", o)
+    def __eq__(self, other): return self._compare("eq", other)
+    def __ne__(self, other): return self._compare("ne", other)
+    def __gt__(self, other): return self._compare("gt", other)
+    def __ge__(self, other): return self._compare("ge", other)
+    def __lt__(self, other): return self._compare("lt", other)
+    def __le__(self, other): return self._compare("le", other)
     eq, ne, gt, ge, lt, le = __eq__, __ne__, __gt__, __ge__, __lt__, __le__
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
-    def equal(self, o):   # the same shape and elements (torch.equal)
-        return self.shape == o.shape and bool(self.numpy().__eq__(o.numpy()).all())
+    def equal(self, other):   # the same shape and elements (torch.equal)
+        return self.shape == other.shape and bool(self.numpy().__eq__(other.numpy()).all())
 
-    def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False):
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
         from tinygrad_seq.functions import allclose
-        return allclose(self, self._other(o), rtol, atol, equal_nan)
+        return allclose(self, self._other(other), rtol, atol, equal_nan)
 
     def isnan(self): return _wrap(_device.backend(self.device).ne(self.array, self.array), self.device)
     def isinf(self): return self.abs() == float("inf") if self.array.dtype is not _BOOL else self != self

@@ -115,7 +115,7 @@ def polygamma_(self, n):
     return self._write("polygamma_", lambda t: t.polygamma(n))
 
 
-def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
+def histogram(self, bins=100, *, range=None, weight=None, density=False, out=None):
     from tinygrad_seq.histograms import histogram as histogram_fn
     return histogram_fn(self, bins, range=range, weight=weight, density=density, out=out)
 

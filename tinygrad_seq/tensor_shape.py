@@ -79,6 +79,19 @@ def view_fns(kind, arg):
             lambda b, v: ops.Permute.apply(v, order=inv))
 
 
+
+def _by_keyword(method, name, given, kw):
+    """A *sizes method's sizes, given positionally or as torch's keyword (repeat(repeats=...),
+    tile(dims=...))."""
+    if kw:
+        extra = [k for k in kw if k != name]
+        if extra:
+            raise TypeError(f"{method}() got an unexpected keyword argument '{extra[0]}'")
+        if given:
+            raise TypeError(f"{method}() got multiple values for argument '{name}'")
+        return (kw[name],)
+    return given
+
 class ShapeOps:
     __slots__ = ()
 
@@ -382,7 +395,8 @@ class ShapeOps:
     def roll(self, shifts, dims=None):
         return shape_copies.roll(self, shifts, dims)
 
-    def repeat(self, *sizes):
+    def repeat(self, *sizes, **kw):
+        sizes = _by_keyword("repeat", "repeats", sizes, kw)
         if not sizes:   # torch's TypeError (repeat([]) is the RuntimeError below)
             raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         sizes = _shape_arg(sizes)
@@ -394,8 +408,8 @@ class ShapeOps:
                                   f"{next(s for s in out_shape if s < 0)}: {out_shape}")
         return named(Repeat.apply(self, sizes=tuple(int(s) for s in sizes)), "RepeatBackward0")   # (a new tensor)
 
-    def tile(self, *dims):
-        dims = _shape_arg(dims)
+    def tile(self, *dims, **kw):
+        dims = _shape_arg(_by_keyword("tile", "dims", dims, kw))
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
     def repeat_interleave(self, repeats, dim=None, *, output_size=None, axis=None):
