@@ -407,37 +407,37 @@ def _like(fn, t, dtype, device, requires_grad, *args, memory_format=None, fill=N
     return laid_out(fn(*args, t.shape, **kw), strides, requires_grad)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(zeros, t, dtype, device, requires_grad, memory_format=memory_format)
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(zeros, input, dtype, device, requires_grad, memory_format=memory_format)
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(ones, t, dtype, device, requires_grad, memory_format=memory_format)
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(ones, input, dtype, device, requires_grad, memory_format=memory_format)
 
 
-def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(zeros, t, dtype, device, requires_grad, memory_format=memory_format)
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(zeros, input, dtype, device, requires_grad, memory_format=memory_format)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(randn, t, dtype, device, requires_grad, memory_format=memory_format, fill=lambda o: o.normal_())
+def randn_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(randn, input, dtype, device, requires_grad, memory_format=memory_format, fill=lambda o: o.normal_())
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(rand, t, dtype, device, requires_grad, memory_format=memory_format, fill=lambda o: o.uniform_())
+def rand_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(rand, input, dtype, device, requires_grad, memory_format=memory_format, fill=lambda o: o.uniform_())
 
 
-def randint_like(t, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None,
                  generator=None):
-    """randint_like(t, high) or randint_like(t, low, high): t's shape, dtype and device, as torch's."""
+    """randint_like(input, high) or randint_like(input, low, high): input's shape, dtype and device, as torch's."""
     if high is None:
         low, high = 0, low
-    return _like(randint, t, dtype, device, requires_grad, low, high, memory_format=memory_format,
+    return _like(randint, input, dtype, device, requires_grad, low, high, memory_format=memory_format,
                  fill=lambda o: o.random_(low, high, generator=generator), generator=generator)
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _like(lambda shape, **kw: full(shape, fill_value, **kw), t, dtype, device, requires_grad,
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _like(lambda shape, **kw: full(shape, fill_value, **kw), input, dtype, device, requires_grad,
                  memory_format=memory_format)
 
 

@@ -263,10 +263,10 @@ def diag(input, diagonal=0, *, out=None):
     return named(out, "DiagEmbedBackward0")   # torch's (a fresh tensor: its write's node is its own)
 
 
-def dot(a, b):
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    return a @ b
+def dot(input, tensor):   # torch's parameter names
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise ValueError(f"dot: expected two 1-D tensors, got shapes {input.shape} and {tensor.shape}")
+    return input @ tensor
 
 
 def _check_tolerances(rtol, atol):
@@ -275,11 +275,11 @@ def _check_tolerances(rtol, atol):
             raise InvalidArgument(f"{name} must be greater than or equal to zero, but got {tol}")
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     """torch.allclose; either side may also be a state-dict value (a StateArray: torch's are
     Tensors, so a checkpoint compared with the model's state dict takes this call)."""
     _check_tolerances(rtol, atol)
-    a, b = _as_array(a), _as_array(b)
+    a, b = _as_array(input), _as_array(other)
     try:
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
@@ -287,9 +287,9 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
         raise
 
 
-def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     _check_tolerances(rtol, atol)
-    a, b = _as_array(a), _as_array(b)
+    a, b = _as_array(input), _as_array(other)
     try:
         return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
@@ -297,9 +297,9 @@ def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
         raise
 
 
-def equal(a, b):
+def equal(input, other):
     """torch.equal: same shape and elements; either side may be a state-dict value, as allclose."""
-    a, b = _as_array(a), _as_array(b)
+    a, b = _as_array(input), _as_array(other)
     return a.shape == b.shape and bool((a == b).all())
 
 

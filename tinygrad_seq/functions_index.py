@@ -25,8 +25,8 @@ def _index_tensor(arr, out_int32, device="cpu"):
 
 
 @_takes_out
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
-    """Indices where values would be inserted into the last dim of sorted_sequence to keep it
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Indices where input would be inserted into the last dim of sorted_sequence to keep it
     sorted (side "right" / right=True: after equal elements)."""
     if side is not None:
         if side not in ("left", "right"):
@@ -36,8 +36,8 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
                                "left while right was True")
         right = side == "right"
     seq = _host(sorted_sequence)
-    scalar = isinstance(values, numbers.Number)
-    vals = np.asarray(values) if scalar else _host(values)
+    scalar = isinstance(input, numbers.Number)
+    vals = np.asarray(input) if scalar else _host(input)
     if sorter is not None:
         seq = np.take_along_axis(seq, _checked_sorter(seq, sorter), axis=-1)
     if seq.ndim <= 1:

@@ -25,7 +25,7 @@ def promote_types(type1, type2):
     return np.promote_types(a, b)
 
 
-def result_type(tensor1, tensor2):
+def result_type(tensor, other):   # torch's parameter names
     """The dtype a binary op of the two gives (tensors or Python numbers), by this library's
     rules, which are torch's: a dimensioned tensor's dtype over a 0-d one's or a number's of
     the same category."""
@@ -33,7 +33,7 @@ def result_type(tensor1, tensor2):
         if isinstance(x, Tensor):
             return Tensor._wrap(np.zeros((1,) * x.ndim, dtype=x.dtype))   # _wrap keeps int32 (API.md: data -> int64)
         return x
-    a, b = probe(tensor1), probe(tensor2)
+    a, b = probe(tensor), probe(other)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(np.asarray(a)) if not isinstance(a, float) else Tensor(a)
     if all(isinstance(x, Tensor) and x.dtype == np.bool_ for x in (a, b)):

@@ -93,7 +93,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     return write_out("histogram", out, result, same_dtype=True)
 
 
-def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):
+def histogramdd(input, bins, range=None, weight=None, density=False, *, out=None):   # (torch's are positional)
     """(hist, bin_edges) of the points input [..., D]: hist has one dimension per coordinate;
     bins an int, D ints, or D 1-D tensors of edges; range the flat [min_0, max_0, min_1, ...]."""
     from tinygrad_seq.tensor import Tensor

@@ -349,8 +349,8 @@ class Tensor(AutogradAttrs, InPlaceOps, MathOps, LogicOps, ReduceOps, ShapeOps, 
             dtype = dtypes.get_default_dtype()
         return self.to(dtype=dtypes.as_dtype(dtype))
 
-    def cpu(self):
-        return self.to("cpu")
+    def cpu(self, memory_format=None):
+        return self.to("cpu") if memory_format is None else self.to("cpu", memory_format=memory_format)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))

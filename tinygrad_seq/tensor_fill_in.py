@@ -102,13 +102,15 @@ def _split_with_sizes(self, split_sizes, dim=0):
     return self.split(list(split_sizes), dim)
 
 
-def _hsplit(self, sections):
+def _hsplit(self, sections, *more):   # hsplit(1, 3): the indices given one by one, as torch's
+    sections = (sections,) + more if more else sections
     if self.ndim == 0:
         raise RuntimeError("torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 dimensions!")
     return _directional_split(self, sections, 1 if self.ndim > 1 else 0, "hsplit")
 
 
-def _vsplit(self, sections):
+def _vsplit(self, sections, *more):
+    sections = (sections,) + more if more else sections
     if self.ndim < 2:
         raise RuntimeError(f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with "
                            f"{self.ndim} dimensions!")

@@ -80,12 +80,12 @@ class LogicOps:
                                        f"Boolean-type tensors, got {self.dtype}")
         return self.logical_not()
 
-    def __and__(self, o): return self._bitwise("logical_and", o)
-    def __or__(self, o): return self._bitwise("logical_or", o)
-    def __xor__(self, o): return self._bitwise("logical_xor", o)
+    def __and__(self, other): return self._bitwise("logical_and", other)   # (torch's parameter name)
+    def __or__(self, other): return self._bitwise("logical_or", other)
+    def __xor__(self, other): return self._bitwise("logical_xor", other)
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-    def __lshift__(self, o): return self._bitwise("left_shift", o)
-    def __rshift__(self, o): return self._bitwise("right_shift", o)
+    def __lshift__(self, other): return self._bitwise("left_shift", other)
+    def __rshift__(self, other): return self._bitwise("right_shift", other)
     def __rlshift__(self, o): return self._other(o)._bitwise("left_shift", self)
     def __rrshift__(self, o): return self._other(o)._bitwise("right_shift", self)
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__

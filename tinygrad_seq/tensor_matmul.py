@@ -96,9 +96,9 @@ class MatMulOps:
         check_bmm(self, mat2)
         return named(self @ mat2, "BmmBackward0")
 
-    def dot(self, other):
-        """The inner product of two 1-D tensors of one length, as torch.dot."""
-        o = self._other(other)
+    def dot(self, tensor):
+        """The inner product of two 1-D tensors of one length, as torch.dot (its parameter name)."""
+        o = self._other(tensor)
         check_dot(self, o)
         return self @ o
 

@@ -323,8 +323,10 @@ def nansum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=Non
     return out if dtype is None else out.to(dtype=dtype)   # sum's int64 cast back to dtype=, as torch's
 
 
-def nanmean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def nanmean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
+    if dtype is not None and self.dtype.kind == "f":   # computed in dtype, as torch's nansum(dtype=)
+        self = self.to(dtype=dtype)
     if axis is not None:   # numpy's name for dim, which torch takes too
         dim = dim_from_axis(dim, axis, "nanmean")
     if self.dtype.kind != "f":

@@ -1,7 +1,6 @@
 """Tensor reductions and sorting (the ReduceOps base class of Tensor): sum/mean/prod/std/var/norm
 with dim tuples, max/min with (values, indices) results, argmax/argmin, all/any, cumsum, topk,
-sort, argsort. torch's dtype rules: sums and products of integers or bools are int64, mean of
-integers raises."""
+sort, argsort; torch's dtypes (integer or bool sums and products int64; an integer mean raises)."""
 import inspect
 
 import numpy as np
@@ -20,9 +19,8 @@ from tinygrad_seq.reduce_dim_checks import (ALL_DIMS, check_arg_input, check_non
 
 
 def return_type(name, fields=None):
-    """A builder of torch.return_types.<name> (tinygrad_seq/return_types.py owns the classes) from
-    its fields one by one: return_type("max")(values, indices); fields, when given, must be the
-    class's (a check on the caller)."""
+    """A builder of torch.return_types.<name> (return_types.py) from its fields one by one:
+    return_type("max")(values, indices); fields, when given, must be the class's."""
     cls = getattr(return_types, name)
     if fields is not None and tuple(fields) != cls._fields:
         raise ValueError(f"return_types.{name} has fields {cls._fields}, not {tuple(fields)}")
@@ -46,8 +44,7 @@ def _wrap(arr, device):
 
 def _exact_dtype(out, dtype):
     """An accumulation's result in the dtype= asked for: numpy widens integer sums to int64 (and
-    bools to ints), so narrower integer results are cast back (the same bits as accumulating in
-    that width)."""
+    bools to ints), so narrower integer results are cast back (the bits of that width's sum)."""
     dt = dtypes.as_dtype(dtype)
     return out if out.dtype == dt else _wrap(_device.backend(out.device).astype(out.array, dt), out.device)
 
@@ -166,8 +163,10 @@ class ReduceOps:
             return vector_norm(x, 2 if p == "fro" else p, dim, keepdim)
         raise InvalidArgument(f"norm: p must be 'fro', 'nuc', None or a number, got {p!r}")   # torch's RuntimeError
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
         """max() -> the largest value; max(dim) -> (values, indices); max(other) elementwise."""
+        if other is not None:   # torch's max(other=)
+            return self.maximum(other)
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "max")
@@ -187,7 +186,9 @@ class ReduceOps:
             idx = B.reshape(idx, self.shape[:d] + (1,) + self.shape[d + 1:])
         return MaxResult(values, _wrap(idx, self.device))
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+        if other is not None:
+            return self.minimum(other)
         keepdim = keepdim if keepdims is None else keepdims   # numpy's spelling, which torch takes too
         if axis is not None:   # numpy's name for dim, which torch takes too
             dim = dim_from_axis(dim, axis, "min")

@@ -195,12 +195,14 @@ class ShapeOps:
                 out._ctx.is_view = True   # mark_view's test, done above
         return out
 
-    def view(self, *sizes, size=None):
+    def view(self, *sizes, size=None, dtype=None):
         """reshape that must share memory, as torch's: a view of a tensor whose layout came from
         a transpose, permute, strided slice or expand raises where no view exists (torch's stride
         rule, view_layout.view_strides), so that writes through the result never silently miss
         the tensor. Results of other ops (whose layout may differ from torch's) reshape as before.
         view(dtype) reinterprets the bytes (no gradient), with torch's checks."""
+        if dtype is not None and not sizes and size is None:   # view(dtype=...), torch's keyword
+            sizes = (dtype,)
         if len(sizes) == 1 and isinstance(sizes[0], (np.dtype, type)) and not isinstance(sizes[0], int):
             out = view_as_dtype(self, sizes[0])
             return autograd._Tensor._wrap(_device.backend(self.device).asarray(out), self.device)
@@ -283,7 +285,10 @@ class ShapeOps:
         order[d0], order[d1] = order[d1], order[d0]
         return named(self.permute(tuple(order)), "TransposeBackward0")   # (permute's node otherwise)
 
-    swapaxes = swapdims = transpose
+    swapdims = transpose
+
+    def swapaxes(self, axis0, axis1):   # torch's names (swapdims and transpose take dim0, dim1)
+        return self.transpose(axis0, axis1)
 
     def t(self):
         if self.ndim > 2:

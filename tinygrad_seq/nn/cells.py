@@ -355,7 +355,5 @@ def _torch_state_message(shape, i, batch, hidden, unbatched):
         return f"Input batch size {batch} doesn't match hidden{i} batch size {shape[0]}"
     if len(shape) < 2:
         return f"hidden{i} has no hidden_size dimension: got shape {shape}, expected ({batch}, {hidden})"
-    if len(shape) > 2:   # a 2-D state beside a 1-D (unbatched) input
-        return f"hidden{i} of an unbatched input must be 1-D: got shape {shape[1:]}, expected ({hidden},)"
     return f"hidden{i} has inconsistent hidden_size: got {shape[1]}, expected {hidden}"
 

@@ -94,8 +94,8 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
             stack.extend(reversed([((f"{name}.{k}" if name else k), c) for k, c in m._modules.items()
                                    if c is not None]))
 
-    def modules(self):
-        return (m for _, m in self.named_modules())
+    def modules(self, remove_duplicate=True):
+        return (m for _, m in self.named_modules(remove_duplicate=remove_duplicate))
 
     def named_children(self):
         """(name, child) pairs, a child registered under two names once (the first), as torch's."""

@@ -274,8 +274,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     trailing = tuple(sequences[0].shape[1:])
     # torch copies each into the first's trailing shape: broadcastable ones are expanded
     sequences = [s if tuple(s.shape[1:]) == trailing else _expanded_to(s, trailing) for s in sequences]
-    if any(s.device != "cpu" for s in sequences) or len({s.dtype for s in sequences}) > 1:
-        from tinygrad_seq.functional import pad   # (devices, mixed dtypes: pad each, then stack)
+    # torch copies each into a buffer of the first's dtype (an int64 first: 3.7 becomes 3)
+    sequences = [s if s.dtype == sequences[0].dtype else s.to(dtype=sequences[0].dtype) for s in sequences]
+    if any(s.device != "cpu" for s in sequences):
+        from tinygrad_seq.functional import pad   # (devices: pad each, then stack)
         out = []
         for s in sequences:
             extra = T - s.shape[0]

@@ -82,21 +82,27 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):   # before numpy's: np.str_ is a str (torch's order too)
         return batch                     # as given (a list from the loader, an array of str), as PyTorch's
     if isinstance(elem, np.ndarray) or isinstance(elem, np.generic):
-        if elem.dtype.kind in "USO":
+        if elem.dtype.kind in "USOMm":   # strings, objects, dates: no tensor dtype
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                             f"dicts or lists; found an array of {elem.dtype}")
-        # the arrays' dtype kept (int32 stays int32), as torch's as_tensor of them
-        arrays = [np.asarray(b) for b in batch]
-        for i, a in enumerate(arrays):
-            if a.shape != arrays[0].shape:
+        if isinstance(elem, np.generic):   # numpy scalars: torch's as_tensor(batch)
+            return as_tensor(list(batch))
+        # each array as_tensor (its dtype kept, int32 stays int32; an unsupported one refused),
+        # then stacked with torch's type promotion (float32 beside int64 is float32)
+        tensors = [as_tensor(np.asarray(b)) for b in batch]
+        for i, t in enumerate(tensors):
+            if t.shape != tensors[0].shape:
                 raise ShapeMismatch(f"stack expects each tensor to be equal size, but got "
-                                    f"{list(arrays[0].shape)} at entry 0 and {list(a.shape)} at entry {i}")
-        return Tensor._wrap(np.stack(arrays))
+                                    f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
+        return stack(tensors, 0)
     if isinstance(elem, numbers.Integral):
         # torch.tensor(batch): an int or bool first element lets the others decide ([1, 2.5] is
         # float32, [True, 2] int64), where a float first element makes float64
         return Tensor(list(batch))
     if isinstance(elem, numbers.Real):
+        for b in batch:   # torch.tensor(batch, dtype=float64)'s TypeError (None or a str is no nan / number)
+            if not isinstance(b, numbers.Real):
+                raise TypeError(f"must be real number, not {type(b).__name__}")
         return Tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, collections.abc.Mapping):
         return _same_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
@@ -247,6 +253,8 @@ class DataLoader(Generic[T_co]):
                 warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
                               "pinned memory won't be used.", stacklevel=2)
         if self.num_workers == 0:
+            if self.timeout != 0:   # torch's _SingleProcessDataLoaderIter assertion
+                raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
             return SingleProcessLoaderIter(self)
         if not self.persistent_workers:
             self.check_worker_number_rationality()

@@ -135,10 +135,21 @@ class ConcatDataset(Dataset):
         for d in self.datasets:
             if isinstance(d, IterableDataset):
                 raise ConcatOfIterable("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes, total = [], 0
-        for d in self.datasets:
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    @staticmethod
+    def cumsum(sequence):
+        """The running totals of the datasets' lengths (torch's static method)."""
+        sizes, total = [], 0
+        for d in sequence:
             total += len(d)
-            self.cumulative_sizes.append(total)
+            sizes.append(total)
+        return sizes
+
+    @property
+    def cummulative_sizes(self):   # torch's deprecated spelling, with its warning
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`", FutureWarning, stacklevel=2)
+        return self.cumulative_sizes
 
     def __len__(self):
         return self.cumulative_sizes[-1]

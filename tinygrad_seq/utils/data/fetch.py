@@ -19,8 +19,12 @@ class MapFetcher:
         if not self.auto_collation:
             return self.collate_fn(self.dataset[index])
         if self.whole_batches:
-            rows = np.asarray(list(index), np.int64)
-            return [t[rows] for t in self.dataset.tensors]
+            index = list(index)
+            # integer indices only (a tuple, slice or float index, or an empty batch, goes sample by
+            # sample and collates, with torch's results and errors)
+            if index and all(type(i) is int or isinstance(i, np.integer) for i in index):
+                rows = np.asarray(index, np.int64)
+                return [t[rows] for t in self.dataset.tensors]
         getitems = getattr(self.dataset, "__getitems__", None)
         if callable(getitems):
             return self.collate_fn(getitems(index))
