@@ -85,3 +85,43 @@ def test_concat_dataset_cumsum_and_single_process_timeout():
         assert c.cummulative_sizes == [2, 3]
     with pytest.raises(AssertionError, match="timeout == 0"):
         list(tg_data.DataLoader([1, 2], timeout=1))
+
+
+def test_sparse_rows_are_noted_only_for_sparse_adam_and_forgotten_by_zero_grad():
+    out = []
+    for m in (tg, torch):
+        emb = m.nn.Embedding(4, 1, sparse=True)
+        with m.no_grad():
+            emb.weight.copy_(m.zeros(4, 1))
+        opt = m.optim.SparseAdam(emb.parameters(), lr=0.1)
+        emb(m.tensor([1])).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        emb(m.tensor([1])).sum().backward()   # a backward whose step is skipped
+        opt.zero_grad()
+        emb(m.tensor([2])).sum().backward()
+        opt.step()
+        out.append(emb.weight.detach().numpy().ravel().copy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+    emb = tg.nn.Embedding(50, 2, sparse=True)
+    opt = tg.optim.SGD(emb.parameters(), lr=0.1)   # no SparseAdam: nothing noted, nothing to grow
+    for _ in range(3):
+        emb(tg.randint(0, 50, (4, 3))).sum().backward()
+        opt.step()
+    assert "_sparse_rows" not in emb.weight.__dict__
+
+
+def test_collate_and_tril_indices_forms():
+    assert tg_data.default_collate([1.5, tg.tensor(2.0)]).tolist() == [1.5, 2.0]
+    assert tuple(tg.tril_indices(3, 3, requires_grad=False).shape) == (2, 6)
+
+
+def test_number_over_tensor_is_one_node_named_as_torch():
+    x = tg.tensor([0.5, -2.0, 4.0], requires_grad=True)
+    y = 3.0 / x
+    assert y.grad_fn.name() == "MulBackward0"
+    xi = x * 1
+    z = 2.0 / xi
+    xi.mul_(3)   # torch keeps only the reciprocal: writing the input after the call is no error
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [-8.0, -0.5, -0.125])

@@ -76,10 +76,11 @@ def _by_sort(shape, idx, g, skip_row):
 
 
 def looked_up_rows(table, idx, padding_idx):
-    """Note on table (an embedding weight used with sparse=True) the rows a backward reached,
-    the padding row left out: torch's sparse gradient lists them, a row whose gradient sums to
-    zero included, and its SparseAdam steps every listed row. The note gathers the rows of every
-    backward until SparseAdam's next step takes it (optim/sparse_adam.py)."""
+    """Note on table (an embedding weight used with sparse=True, a parameter of a SparseAdam) the
+    rows a backward reached, the padding row left out: torch's sparse gradient lists them, a row
+    whose gradient sums to zero included, and its SparseAdam steps every listed row. The note
+    gathers the rows of every backward until SparseAdam's next step takes it or the gradient is
+    cleared (zero_grad: the grad setter, leaf_grads.zero_in_place)."""
     rows = np.unique(np.asarray(idx).reshape(-1))
     if padding_idx is not None:
         rows = rows[rows != padding_idx]

@@ -378,7 +378,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         _renorm_rows(weight, np.unique(host), max_norm, norm_type)
     return _Embedding.apply(weight, idx=idx.array, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq),
-                            sparse_table=weight if sparse and weight.requires_grad else None)
+                            sparse_table=weight if sparse and weight.requires_grad and "_sparse_adam" in weight.__dict__
+                            else None)
 
 
 def _renorm_rows(weight, rows, max_norm, norm_type):

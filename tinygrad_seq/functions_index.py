@@ -100,14 +100,14 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return _index_tensor(out, out_int32, "cpu" if scalar else input.device)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None, pin_memory=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None, pin_memory=None, requires_grad=False):
     """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
     _check_tri_sizes(row, col, dtype)
     r, c = np.tril_indices(row, offset, col)
     return _indices_pair(r, c, dtype, device)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None, pin_memory=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None, pin_memory=None, requires_grad=False):
     _check_tri_sizes(row, col, dtype)
     r, c = np.triu_indices(row, offset, col)
     return _indices_pair(r, c, dtype, device)

@@ -46,7 +46,10 @@ def checked_grad_setter(store):
     tensor whose array has t's array's shape and dtype on t's device) is what every backward
     takes for its parameters."""
     def set_grad(self, grad):
-        if grad is not None:
+        if grad is None:   # a cleared gradient forgets the rows an Embedding(sparse=True) looked up
+            if "_sparse_rows" in self.__dict__:
+                del self.__dict__["_sparse_rows"]
+        else:
             a, b = grad.array if hasattr(grad, "_grad_value") else None, self.array
             if a is None or a.shape != b.shape or a.dtype != b.dtype or grad.device != self.device:
                 error = grad_assignment_error(self, grad)

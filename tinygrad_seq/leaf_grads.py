@@ -40,6 +40,7 @@ def zero_in_place(p):
     else:   # a read-only view (a broadcast): zeros of its own
         g.array = device.backend(g.device).zeros(a.shape, a.dtype)
     g._version += 1
+    p.__dict__.pop("_sparse_rows", None)   # (an Embedding(sparse=True)'s looked-up rows: embedding_grad.py)
 
 
 def new_grad_array(param, g, b, owned):

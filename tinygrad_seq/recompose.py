@@ -145,6 +145,7 @@ RECOMPOSE = {
     recurrent.GRUFunction: _recurrent("gru"),
     recurrent.RNNFunction: _recurrent("rnn"),
     recurrent.CellFunction: _cell,
+    ops_extra.ReciprocalTimes: lambda ctx, ps: ops_extra.Reciprocal.apply1(ps[0]) * ctx.number,
     **RECOMPOSE_2D,
 }
 

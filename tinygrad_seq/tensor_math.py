@@ -159,7 +159,7 @@ class MathOps(DivisionOps, MatMulOps):
     def __truediv__(self, o): return self._binary(ops.Div, o, "div")
     def __rtruediv__(self, o):   # torch's reciprocal(x) * o: the input may be written after the call
         if (type(o) is float or type(o) is int) and self.array.dtype.kind == "f" and self.array.dtype is not HALF:
-            return ops_extra.Reciprocal.apply1(self) * o
+            return _named_node(ops_extra.ReciprocalTimes.apply(self, number=o), "MulBackward0")
         return _named_node(self._binary(ops.Div, o, "div", True), "MulBackward0")
     def __pow__(self, o):
         if self.array.dtype is _BOOL:

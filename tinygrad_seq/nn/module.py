@@ -136,9 +136,20 @@ class Module(RegistrationMixin, StateDictMixin, CompileMixin):
         overrides train to stay frozen stays frozen)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        self.training = mode
-        for m in self.children():
-            m.train(mode)
+        stack = [self]   # (a loop over the modules that keep this method, not a call each)
+        while stack:
+            m = stack.pop()
+            d = m.__dict__
+            if "training" in d:
+                d["training"] = mode   # (Module.__setattr__'s checks cost half the call)
+            else:
+                m.training = mode      # (a wrapper's property, OptimizedModule's)
+            overriding = []
+            for c in d["_modules"].values():
+                if c is not None:
+                    (stack if type(c).train is Module.train else overriding).append(c)
+            for c in dict.fromkeys(overriding):   # each once, as torch's children()
+                c.train(mode)
         return self
 
     def eval(self):

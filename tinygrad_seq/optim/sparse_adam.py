@@ -37,6 +37,11 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
 
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        for p in self.param_groups[-1]["params"]:   # their Embedding(sparse=True) lookups note the rows
+            p.__dict__["_sparse_adam"] = True      # (functional.embedding)
+
     def _update(self, B, p, g, state, group):
         beta1, beta2 = group["betas"]
         if not state:

@@ -87,23 +87,26 @@ def default_collate(batch):
                             f"dicts or lists; found an array of {elem.dtype}")
         if isinstance(elem, np.generic):   # numpy scalars: torch's as_tensor(batch)
             return as_tensor(list(batch))
-        # each array as_tensor (its dtype kept, int32 stays int32; an unsupported one refused),
-        # then stacked with torch's type promotion (float32 beside int64 is float32)
-        tensors = [as_tensor(np.asarray(b)) for b in batch]
-        for i, t in enumerate(tensors):
-            if t.shape != tensors[0].shape:
+        arrays = [np.asarray(b) for b in batch]
+        for i, a in enumerate(arrays):
+            if a.shape != arrays[0].shape:
                 raise ShapeMismatch(f"stack expects each tensor to be equal size, but got "
-                                    f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry {i}")
-        return stack(tensors, 0)
+                                    f"{list(arrays[0].shape)} at entry 0 and {list(a.shape)} at entry {i}")
+        dt = arrays[0].dtype
+        if dt.kind in "biuf" and all(a.dtype == dt for a in arrays):   # one dtype: kept (int32 stays int32)
+            return Tensor._wrap(np.stack(arrays))
+        # mixed or unsupported dtypes: each as_tensor (an unsupported one refused), then stacked
+        # with torch's type promotion (float32 beside int64 is float32)
+        return stack([as_tensor(a) for a in arrays], 0)
     if isinstance(elem, numbers.Integral):
         # torch.tensor(batch): an int or bool first element lets the others decide ([1, 2.5] is
         # float32, [True, 2] int64), where a float first element makes float64
         return Tensor(list(batch))
     if isinstance(elem, numbers.Real):
         for b in batch:   # torch.tensor(batch, dtype=float64)'s TypeError (None or a str is no nan / number)
-            if not isinstance(b, numbers.Real):
+            if not isinstance(b, numbers.Real) and not (isinstance(b, Tensor) and b.numel() == 1):
                 raise TypeError(f"must be real number, not {type(b).__name__}")
-        return Tensor(np.array(batch, dtype=np.float64))
+        return Tensor(np.array([float(b) for b in batch], dtype=np.float64))
     if isinstance(elem, collections.abc.Mapping):
         return _same_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if _is_namedtuple(elem):
