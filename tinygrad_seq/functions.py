@@ -90,13 +90,13 @@ def nonzero(input, as_tuple=False, *, out=None):
     return Tensor(np.stack(idx, 0).T if idx else np.zeros((0, 0), np.int64))
 
 
-def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """max(x), max(x, dim) -> (values, indices), max(a, b) elementwise (torch.max)."""
-    return input.max(dim, keepdim if keepdims is None else keepdims, axis=axis)
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+    """max(x), max(x, dim) -> (values, indices), max(a, b) / max(a, other=b) elementwise (torch.max)."""
+    return input.max(dim, keepdim if keepdims is None else keepdims, axis=axis, other=other)
 
 
-def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    return input.min(dim, keepdim if keepdims is None else keepdims, axis=axis)
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):
+    return input.min(dim, keepdim if keepdims is None else keepdims, axis=axis, other=other)
 
 
 def maximum(input, other): return _both_tensors(input, other, "maximum").maximum(other)
