@@ -95,6 +95,8 @@ def test_ddp_buffers_attributes_and_process_group(tmp_path):
         assert mean == pytest.approx([0.28 + 0.9 * r, 0.37]), res["after_no_sync"]
     assert res["attrs"] == [True, True, False, False, False, 0, "None", "None"]
     assert res["ddp_subgroup"] == [True, True]
+    assert res["buffers_not_broadcast"] == [[0.0], [10.0], [20.0]]   # broadcast_buffers=False
+    assert res["ignored_kept_apart"] and res["others_averaged"]
 
 
 @pytest.mark.mpi

@@ -40,6 +40,23 @@ out["attrs"] = [d.process_group is dist.group.WORLD, d.broadcast_buffers, d.find
                 d.gradient_as_bucket_view, d.static_graph, d.dim, repr(d.device_ids),
                 repr(d.output_device)]
 
+# broadcast_buffers=False: only the parameters are copied at construction (torch's)
+net = nn.Linear(2, 2)
+net.register_buffer("buf", torch.full((1,), float(10 * r)))
+nn.parallel.DistributedDataParallel(net, broadcast_buffers=False)
+# the names given to _set_params_and_buffers_to_ignore_for_model are neither broadcast nor averaged
+torch.manual_seed(r)
+seq = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(seq, ["1.weight"])
+ddp_seq = nn.parallel.DistributedDataParallel(seq)
+ddp_seq(torch.ones(3, 2) * (r + 1)).sum().backward()
+every = [None] * world
+dist.all_gather_object(every, [net.buf.tolist(), seq[1].weight.tolist(), seq[1].weight.grad.tolist(),
+                               seq[0].weight.grad.tolist()])
+out["buffers_not_broadcast"] = [e[0] for e in every]
+out["ignored_kept_apart"] = every[0][1] != every[1][1] and every[0][2] != every[1][2]
+out["others_averaged"] = all(e[3] == every[0][3] for e in every)
+
 if world >= 3:   # DDP over the group of ranks 1 and 2; rank 0 takes no part
     g = dist.new_group([1, 2])
     if r in (1, 2):

@@ -66,31 +66,12 @@ from tinygrad_seq import autograd
 from tinygrad_seq import device as _device
 from tinygrad_seq.join_context import Join, Joinable
 from tinygrad_seq.nn.data_parallel import DataParallel, data_parallel  # noqa: F401
+from tinygrad_seq.nn.ddp_bucket import _ABANDONED, _DIGIT, _JOINED, _OK, _Bucket
 from tinygrad_seq.nn.ddp_comm_hook import CommHook, check_comm_hook
 from tinygrad_seq.nn.ddp_join import DDPJoinHook, forward_in_join
 from tinygrad_seq.nn.ddp_same_model import verify_same_model
 from tinygrad_seq.nn.module import Module
 from tinygrad_seq.tensor import Tensor
-
-_DIGIT = 1024                      # step digits: exact in every float dtype, float16 included
-_OK, _ABANDONED, _JOINED = 1, 2, 3  # a rank's status in a bucket (_JOINED: shadowing, ddp_join.py)
-
-
-class _Bucket:
-    __slots__ = ("params", "offsets", "numel", "dtype", "buf", "flags", "steps", "tensor",
-                 "pending", "filled")
-
-    def __init__(self, dtype):
-        self.params, self.offsets, self.numel, self.dtype = [], [], 0, dtype
-
-    def allocate(self, world):
-        n = len(self.params)
-        # gradients, then one count per parameter, then (status, step digits) per rank
-        self.buf = np.zeros(self.numel + n + 3 * world, self.dtype)
-        self.flags = self.buf[self.numel:self.numel + n]
-        self.steps = self.buf[self.numel + n:].reshape(world, 3)
-        self.tensor = Tensor._wrap(self.buf, "cpu")
-
 
 class DistributedDataParallel(Module, Joinable):
     """Wraps `module` for data-parallel training over the ranks of tinygrad_seq.distributed.
@@ -154,10 +135,24 @@ class DistributedDataParallel(Module, Joinable):
                          for i, p in enumerate(self._params)]
 
     # ------------------------------------------------------------ construction
+    @staticmethod
+    def _set_params_and_buffers_to_ignore_for_model(module, params_and_buffers_to_ignore):
+        """torch's (private, called by other libraries): the parameters and buffers of these
+        names (module's own qualified names) are neither broadcast nor averaged by a DDP made
+        around module afterwards."""
+        module._ddp_params_and_buffers_to_ignore = params_and_buffers_to_ignore
+
+    def _synced(self, kind):
+        """module's parameters or buffers that DDP keeps in step (less the ignored names)."""
+        ignored = set(getattr(self.module, "_ddp_params_and_buffers_to_ignore", ()))
+        named = self.module.named_parameters() if kind == "parameters" else self.module.named_buffers()
+        return [t for name, t in named if name not in ignored]
+
     def _sync_module_states(self):
-        """Rank 0's parameters and buffers, copied to every rank (one broadcast per dtype)."""
-        tensors = list(self.module.parameters()) + list(self.module.buffers())
-        self._broadcast_coalesced(tensors)
+        """Rank 0's parameters (and buffers, with broadcast_buffers, as torch's) copied to every
+        rank (one broadcast per dtype)."""
+        buffers = self._synced("buffers") if self.broadcast_buffers else []
+        self._broadcast_coalesced(self._synced("parameters") + buffers)
 
     def _broadcast_coalesced(self, tensors, src=0):
         """Group rank `src`'s values of `tensors`, copied to every rank (one broadcast per dtype)."""
@@ -179,7 +174,7 @@ class DistributedDataParallel(Module, Joinable):
                         o += n
 
     def _build_buckets(self, cap_bytes):
-        self._params = [p for p in self.module.parameters() if p.requires_grad]
+        self._params = [p for p in self._synced("parameters") if p.requires_grad]
         self._buckets, self._where = [], [None] * len(self._params)
         open_by_dtype = {}   # dtype -> index of the bucket being filled
         for i in reversed(range(len(self._params))):
@@ -217,7 +212,7 @@ class DistributedDataParallel(Module, Joinable):
                 self._sync_next_backward = False
                 raise
         elif self.require_forward_param_sync and self.broadcast_buffers:
-            self._broadcast_coalesced(list(self.module.buffers()))
+            self._broadcast_coalesced(self._synced("buffers"))
         self.require_forward_param_sync = grad and self.require_backward_grad_sync
         return self.module(*inputs, **kwargs)
 
