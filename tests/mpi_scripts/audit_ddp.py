@@ -48,8 +48,8 @@ nn.parallel.DistributedDataParallel(net, broadcast_buffers=False)
 torch.manual_seed(r)
 seq = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
 nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(seq, ["1.weight"])
-ddp_seq = nn.parallel.DistributedDataParallel(seq)
-ddp_seq(torch.ones(3, 2) * (r + 1)).sum().backward()
+# (a wrapper no variable holds: the output keeps it alive for the backward, as torch's reducer)
+nn.parallel.DistributedDataParallel(seq)(torch.ones(3, 2) * (r + 1)).sum().backward()
 every = [None] * world
 dist.all_gather_object(every, [net.buf.tolist(), seq[1].weight.tolist(), seq[1].weight.grad.tolist(),
                                seq[0].weight.grad.tolist()])

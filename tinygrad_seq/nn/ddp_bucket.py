@@ -1,5 +1,6 @@
-"""DistributedDataParallel's gradient buckets (nn/parallel.py): flat buffers a bucket's
-gradients, its per-parameter counts and each rank's (status, step digits) are reduced in."""
+"""DistributedDataParallel's small parts (nn/parallel.py): the gradient buckets (flat buffers a
+bucket's gradients, its per-parameter counts and each rank's (status, step digits) are reduced
+in) and the outputs' hold on the wrapper."""
 import numpy as np
 
 from tinygrad_seq.tensor import Tensor
@@ -22,3 +23,17 @@ class _Bucket:
         self.flags = self.buf[self.numel:self.numel + n]
         self.steps = self.buf[self.numel + n:].reshape(world, 3)
         self.tensor = Tensor._wrap(self.buf, "cpu")
+
+
+def _keep_alive(out, ddp):
+    """Hold ddp from the tensors of a forward's output (nested in tuples, lists, dicts): its
+    gradient hooks hold it weakly, so a wrapper no variable holds would be gone by the backward
+    (torch's reducer outlives it)."""
+    if isinstance(out, Tensor):
+        out._ddp_wrapper = ddp
+    elif isinstance(out, (tuple, list)):
+        for o in out:
+            _keep_alive(o, ddp)
+    elif isinstance(out, dict):
+        for o in out.values():
+            _keep_alive(o, ddp)

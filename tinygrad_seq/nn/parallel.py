@@ -66,7 +66,7 @@ from tinygrad_seq import autograd
 from tinygrad_seq import device as _device
 from tinygrad_seq.join_context import Join, Joinable
 from tinygrad_seq.nn.data_parallel import DataParallel, data_parallel  # noqa: F401
-from tinygrad_seq.nn.ddp_bucket import _ABANDONED, _DIGIT, _JOINED, _OK, _Bucket
+from tinygrad_seq.nn.ddp_bucket import _ABANDONED, _DIGIT, _JOINED, _OK, _Bucket, _keep_alive
 from tinygrad_seq.nn.ddp_comm_hook import CommHook, check_comm_hook
 from tinygrad_seq.nn.ddp_join import DDPJoinHook, forward_in_join
 from tinygrad_seq.nn.ddp_same_model import verify_same_model
@@ -214,7 +214,10 @@ class DistributedDataParallel(Module, Joinable):
         elif self.require_forward_param_sync and self.broadcast_buffers:
             self._broadcast_coalesced(self._synced("buffers"))
         self.require_forward_param_sync = grad and self.require_backward_grad_sync
-        return self.module(*inputs, **kwargs)
+        out = self.module(*inputs, **kwargs)
+        if grad:   # the outputs keep the wrapper alive for their backward (a DDP(m)(x) no name holds)
+            _keep_alive(out, self)
+        return out
 
     @contextlib.contextmanager
     def no_sync(self):
