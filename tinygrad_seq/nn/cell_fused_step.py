@@ -28,12 +28,17 @@ def shapes_fit(spec, x, states, params, hidden_size):
     functions' are unchecked; a module's parameter may have been replaced by one of another dtype
     or shape); otherwise the composition runs, raising its errors."""
     G, H = spec.gates * hidden_size, hidden_size
-    if x.ndim != 2 or any(s.ndim != 2 or s.shape != (x.shape[0], H) or s.dtype != x.dtype for s in states):
+    if x.ndim != 2:
         return False
-    want = {"weight_ih": (G, x.shape[1]), "weight_hh": (G, H), "bias_ih": (G,), "bias_hh": (G,)}
-    if not (all(t is None or (t.shape == want[n] and t.dtype == x.dtype and t.device == x.device)
-                for n, t in params.items()) and params["weight_ih"] is not None and params["weight_hh"] is not None):
+    B, dt, dev = x.shape[0], x.dtype, x.device
+    if any(s.ndim != 2 or s.shape != (B, H) or s.dtype != dt for s in states):
         return False
+    w_ih, w_hh = params["weight_ih"], params["weight_hh"]
+    if w_ih is None or w_hh is None:
+        return False
+    for t, shape in ((w_ih, (G, x.shape[1])), (w_hh, (G, H)), (params["bias_ih"], (G,)), (params["bias_hh"], (G,))):
+        if t is not None and (t.shape != shape or t.dtype != dt or t.device != dev):
+            return False
     # (a step whose gradient reaches only the weights, step 0 of a loop from zero states, runs
     # fused too: the Functions keep W_ih / W_hh for the write check only where torch's composed
     # cell does, recurrent._checked_w_ih / _checked_w_hh)
