@@ -106,7 +106,15 @@ def _graph_sweep(root, gradient, inputs=None):
             raise ShapeMismatch(grad_output_shape(0, g.shape, root.shape))
         if g.dtype != root.dtype:
             g = g.to(root.dtype)
-    return higher_order.backward(root, g, inputs)
+    st = autograd._state
+    outer, st.callbacks = st.callbacks, []   # queue_callback works here too (a multi-grad hook's)
+    try:
+        out = higher_order.backward(root, g, inputs)
+        while st.callbacks:
+            st.callbacks.pop(0)()
+        return out
+    finally:
+        st.callbacks = outer
 
 
 _warned_cycle = False

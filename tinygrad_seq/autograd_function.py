@@ -24,6 +24,8 @@ import functools
 import inspect
 import weakref
 
+import numpy as np
+
 from tinygrad_seq import anomaly_mode as _anomaly
 from tinygrad_seq import autograd_graph as _saved_hooks
 from tinygrad_seq import device as _device
@@ -303,6 +305,9 @@ def _engine_backward(ctx, *grads):
         if g is None:
             arrays.append(None)
             continue
+        if not isinstance(g, Tensor) and (isinstance(g, bool) or not isinstance(g, (np.ndarray, np.generic, int,
+                                                                                      float))):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")   # torch's (a tuple, a list)
         g = g.array if isinstance(g, Tensor) else b.asarray(g, p.dtype)
         if tuple(g.shape) != tuple(p.shape) and not _expandable(tuple(p.shape), tuple(g.shape)):
             raise ShapeMismatch(f"Function {name}Backward returned an invalid gradient at index {k} - "

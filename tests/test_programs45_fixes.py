@@ -1,0 +1,59 @@
+"""Rounds 45-46 (2026-12-07): a reviewer's, a DDP audit's and a function-transform audit's
+findings beside torch 2.13 (the DDP ones run under MPI: tests/mpi_scripts/audit_ddp.py)."""
+import pytest
+import torch
+
+import tinygrad_seq as tg
+
+
+@pytest.mark.parametrize("via_backward", [False, True])
+def test_multi_grad_hook_under_create_graph(via_backward):
+    """queue_callback (a multi-grad hook's) works in a create_graph=True backward, as torch's."""
+    seen = []
+    for m in (tg, torch):
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        h1, h2 = a * 2, a * 3
+        got = []
+        m.autograd.graph.register_multi_grad_hook((h1, h2), lambda gs: got.append(sum(float(g.sum()) for g in gs)))
+        if via_backward:
+            with pytest.warns(UserWarning, match="reference cycle"):
+                (h1 * h2).sum().backward(create_graph=True)
+        else:
+            m.autograd.grad((h1 * h2).sum(), a, create_graph=True)
+        seen.append(got)
+    assert seen[0] == seen[1] == [15.0]
+
+
+def test_function_backward_returning_a_tuple_is_torchs_error():
+    class F(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g, g), (True, True)
+    x, y = (tg.tensor([1.0, 2.0], requires_grad=True) for _ in range(2))
+    with pytest.raises(RuntimeError, match=r"expected Variable or None \(got tuple\)"):
+        tg.autograd.grad(F.apply(x, y).sum(), [x, y])
+
+
+def test_train_reaches_every_module_and_calls_overrides_as_torch():
+    seen = []
+    for m in (tg, torch):
+        calls = []
+
+        class Frozen(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = m.nn.Dropout(0.5)
+
+            def train(self, mode=True):
+                calls.append(mode)
+                return super().train(False)
+        f = Frozen()
+        root = m.nn.Sequential(m.nn.Linear(2, 2), f, m.nn.Sequential(m.nn.Dropout(0.1), f))
+        root.eval()
+        root.train()
+        seen.append((calls, f.training, f.inner.training, [x.training for x in (root, root[0], root[2], root[2][0])]))
+    assert seen[0] == seen[1]
