@@ -57,3 +57,17 @@ def test_train_reaches_every_module_and_calls_overrides_as_torch():
         root.train()
         seen.append((calls, f.training, f.inner.training, [x.training for x in (root, root[0], root[2], root[2][0])]))
     assert seen[0] == seen[1]
+
+
+def test_a_uint8_mask_spans_its_dims_beside_an_ellipsis():
+    import warnings
+    import numpy as np
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch's and our uint8-index deprecation warning
+        for m in (tg, torch):
+            x = m.arange(12.0).reshape(3, 4)
+            mask = m.tensor([[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 1]], dtype=m.uint8)
+            assert tuple(x[None, mask, ..., m.tensor(True)].shape) == (1, 6)
+            y = m.arange(6.0).reshape(3, 2)
+            np.testing.assert_array_equal(y[..., m.tensor([[1, 0], [0, 1], [1, 1]], dtype=m.uint8)].numpy(),
+                                          [0.0, 3.0, 4.0, 5.0])

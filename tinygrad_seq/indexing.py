@@ -44,9 +44,10 @@ def normalize_index(idx, t):
     items = idx if isinstance(idx, tuple) else (idx,)
     out, advanced = [], False
     dim = 0
-    # dims the non-Ellipsis items consume (a bool mask consumes one per mask dim; a Python bool,
-    # like None, adds a dim and consumes none)
-    n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
+    # dims the non-Ellipsis items consume (a bool mask, or a uint8 tensor (a mask too, below),
+    # consumes one per mask dim; a Python bool, like None, adds a dim and consumes none)
+    n_real = sum(getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ or (
+        isinstance(i, autograd._Tensor) and i.dtype == np.uint8) else 1
                  for i in items if i is not None and i is not Ellipsis and not isinstance(i, bool))
     if n_real > t.ndim and t.ndim:   # torch's message (a 0-d tensor keeps its own, below)
         raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
