@@ -71,3 +71,20 @@ def test_a_uint8_mask_spans_its_dims_beside_an_ellipsis():
             y = m.arange(6.0).reshape(3, 2)
             np.testing.assert_array_equal(y[..., m.tensor([[1, 0], [0, 1], [1, 1]], dtype=m.uint8)].numpy(),
                                           [0.0, 3.0, 4.0, 5.0])
+
+
+def test_a_one_element_value_of_another_dtype_under_one_mask_beside_slices():
+    for m in (tg, torch):
+        mask = m.tensor([True, False, True])
+        x = m.zeros(3, 4)
+        x[mask, :] = m.tensor(2, dtype=m.int32)
+        x[None, mask] += 0   # (a view's write path)
+        x[mask, ...] = m.tensor([3], dtype=m.int32)
+        assert x.tolist() == [[3.0] * 4, [0.0] * 4, [3.0] * 4]
+        for index, value in (((mask, slice(None)), m.ones(2, 4, dtype=m.int32)),
+                             (([0, 2], slice(None)), m.tensor(2, dtype=m.int32))):
+            with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+                x[index] = value
+        y = m.zeros(3, dtype=m.int64)
+        with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+            y[m.tensor(True)] = m.tensor(2, dtype=m.int32)   # a 0-d mask is index_put's

@@ -389,10 +389,12 @@ class InPlaceOps:
             if value.device != self.device:
                 value = value.to(self.device)
             given, value = value, drop_leading_ones(value)
+            arrays = [i for i in nidx if hasattr(i, "dtype")]   # (host or device index arrays)
             if value.dtype != self.dtype and advanced and not (
-                    value.ndim == 0 and len(nidx) == 1 and getattr(nidx[0], "dtype", None) == np.bool_):
-                # torch's index_put: no conversion (a basic index or a 0-d value under a mask
-                # converts, as copy_ and masked_fill do)
+                    value.ndim == 0 and len(arrays) == 1 and arrays[0].dtype == np.bool_ and arrays[0].ndim
+                    and all(i is None or i is Ellipsis or isinstance(i, slice) or hasattr(i, "dtype") for i in nidx)):
+                # torch's index_put: no conversion (a basic index, or a 0-d value under one mask
+                # beside slices, converts, as copy_ and masked_fill do)
                 raise DTypeMismatch(f"Index put requires the source and destination dtypes match, got "
                                     f"{self.dtype} for the destination and {value.dtype} for the source.")
         value_array = value.array if isinstance(value, InPlaceOps) else None
