@@ -131,10 +131,9 @@ WORKER_GRACE_US = 6
 # class of size is measured on the machine (kernels/split_cpu.py, SPLIT_MEASURED); their figures
 # (AMD EPYC Zen 2, 2 cores, 2026-12-05) are in the README's Threads section.
 # Row-wise ops (kernels/rows_cpu.py: softmax, log_softmax, their backwards, layer_norm) run the
-# Numba row kernels from ROWS_KERNEL_MIN_ELEMENTS elements until Numba is loaded, then at any
-# size: faster than numpy's passes at every size measured ([1, 64] softmax 3.0 us against 15),
-# so the threshold only spares a few-element call loading Numba (0.5 s once); rows split over
-# the threads from ROWS_SPLIT_MIN_ELEMENTS
+# Numba row kernels from ROWS_KERNEL_MIN_ELEMENTS elements until Numba is loaded, then at any size
+# (faster than numpy's passes at every size: [1, 64] softmax 3.0 us against 15; the threshold only
+# spares a small call loading Numba, 0.5 s once); rows split over threads from ROWS_SPLIT_MIN_ELEMENTS
 ROWS_KERNEL_MIN_ELEMENTS = 1024
 ROWS_SPLIT_MIN_ELEMENTS = 1 << 18
 # optimizer steps (fused_steps.py: Adam, AdamW, SGD) run one compiled pass per parameter from
